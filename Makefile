@@ -1,0 +1,99 @@
+# bragg - Monte Carlo transport of ion beams through matter.
+#
+#   make            build bin/bragg                 make test    unit, physics and CLI tests
+#   make run        build, then open the workbench  make check   the tests under ASan + UBSan
+#   make bench      throughput and profile tables   make deps    install missing Debian packages
+#   make clean
+#
+# Options: CC=clang, CUDA=auto|0|1 (auto: on when nvcc is found), OPT=-O2, ARCH=-march=native.
+
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+OPT  ?= -O2
+ARCH ?= -march=native
+CUDA ?= auto
+
+VERSION := 0.1.0
+GIT_REV := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+
+# nvcc on PATH, else the CUDA toolkit's default install folder.
+NVCC := $(shell command -v nvcc 2>/dev/null || { test -x /usr/local/cuda/bin/nvcc && echo /usr/local/cuda/bin/nvcc; })
+ifeq ($(CUDA),auto)
+  CUDA_ON := $(if $(NVCC),1,0)
+else
+  CUDA_ON := $(CUDA)
+endif
+ifeq ($(CUDA_ON),1)
+  ifeq ($(NVCC),)
+    $(error CUDA=1 but nvcc was found neither on PATH nor in /usr/local/cuda/bin)
+  endif
+endif
+
+WARN     := -Wall -Wextra -Werror
+CPPFLAGS := -Iphysics -Isrc -Iui -D_POSIX_C_SOURCE=200809L \
+            -DBRAGG_VERSION='"$(VERSION)"' -DBRAGG_GIT_REV='"$(GIT_REV)"' \
+            -DBRAGG_ASSET_DIR='"$(CURDIR)/assets"'
+CFLAGS   := -std=c11 $(OPT) $(ARCH) $(WARN) -fopenmp -g $(EXTRA_CFLAGS)
+LDLIBS   := -fopenmp -lm -lpthread
+
+# Variants: the normal build in build/release, the sanitizer build in build/asan.
+VARIANT  ?= release
+ifeq ($(VARIANT),asan)
+  CFLAGS += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+  LDLIBS += -fsanitize=address,undefined
+endif
+B := build/$(VARIANT)
+
+LIB_SRC  := $(wildcard physics/*.c) $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
+TEST_SRC := $(wildcard tests/unit/*.c)
+TEST_OBJ := $(TEST_SRC:%.c=$(B)/%.o)
+BIN      := $(if $(filter release,$(VARIANT)),bin/bragg,$(B)/bragg)
+
+.PHONY: all run test check bench deps clean unit-tests
+all: $(BIN)
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/libbragg.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(B)/src/main.o $(B)/libbragg.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+$(B)/unit_tests: $(TEST_OBJ) $(B)/libbragg.a
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcriterion
+
+deps:
+	@scripts/deps.sh test
+
+run:
+	@scripts/deps.sh build
+	@$(MAKE) --no-print-directory all
+	./bin/bragg
+
+# The CLI tests inside the unit runner call the binary named by BRAGG_BIN.
+unit-tests: $(BIN) $(B)/unit_tests
+	BRAGG_BIN=$(CURDIR)/$(BIN) $(B)/unit_tests $(TEST_ARGS)
+
+test:
+	@scripts/deps.sh test
+	@$(MAKE) --no-print-directory unit-tests
+
+check:
+	@scripts/deps.sh test
+	@$(MAKE) --no-print-directory VARIANT=asan unit-tests \
+	    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1
+
+bench: $(BIN)
+	./bin/bragg bench
+
+clean:
+	rm -rf build bin
+
+-include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(B)/src/main.d

@@ -1,0 +1,96 @@
+/*
+ * grid.h - O(1) table lookup without a logarithm: a grid indexed by the bits of a float.
+ *
+ * Each power-of-two octave [2^k, 2^(k+1)) is split into 2^GRID_SUB_BITS cells of equal width, so
+ * the cell holding x is just (float bits of x) >> (23 - GRID_SUB_BITS), minus an offset: the
+ * exponent picks the octave, the top mantissa bits the cell. Cells are uniform within an octave,
+ * which makes the grid nearly logarithmic (relative width 1/128 to 1/256 at 7 bits) while the
+ * lookup costs a shift and a subtract, on the CPU and the GPU alike.
+ *
+ * A table on the grid stores, for each cell i, the value at its lower node and the slope to the
+ * next node: y(x) = value[i] + slope[i] * (x - node(i)), i.e. piecewise-linear interpolation.
+ * Values outside [xmin, xmax] are extrapolated from the first or last cell.
+ *
+ * Pure functions on plain data: any thread, host or device.
+ */
+#ifndef BRAGG_GRID_H
+#define BRAGG_GRID_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "hd.h"
+
+#define GRID_SUB_BITS 7
+#define GRID_SHIFT    (23 - GRID_SUB_BITS)
+
+typedef struct grid {
+    uint32_t first;   /* (bits of xmin) >> GRID_SHIFT */
+    uint32_t ncell;   /* cells; the table has ncell pairs (value, slope) */
+    double xmin;      /* a power of two */
+    double xmax;      /* a power of two, node(ncell) */
+} grid;
+
+/* One table entry: value at the cell's lower node and slope across the cell. */
+typedef struct grid_entry {
+    double value;
+    double slope;
+} grid_entry;
+
+static inline BRAGG_HD uint32_t grid_float_bits(float x)
+{
+#if defined(__CUDA_ARCH__)
+    return __float_as_uint(x);
+#else
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    return u;
+#endif
+}
+
+static inline BRAGG_HD float grid_bits_float(uint32_t u)
+{
+#if defined(__CUDA_ARCH__)
+    return __uint_as_float(u);
+#else
+    float x;
+    memcpy(&x, &u, sizeof x);
+    return x;
+#endif
+}
+
+/* Lower node of cell i (exact: it is a float with few mantissa bits). */
+static inline BRAGG_HD double grid_node(const grid *g, uint32_t i)
+{
+    return (double)grid_bits_float((g->first + i) << GRID_SHIFT);
+}
+
+/* Cell holding x, clamped to [0, ncell-1]. */
+static inline BRAGG_HD uint32_t grid_cell(const grid *g, double x)
+{
+    float xf = (float)(x > g->xmin ? x : g->xmin);
+    uint32_t i = (grid_float_bits(xf) >> GRID_SHIFT) - g->first;
+    return i < g->ncell ? i : g->ncell - 1;
+}
+
+/* Piecewise-linear value of a table at x, given the cell already found (several tables on
+ * the same grid share one grid_cell call). */
+static inline BRAGG_HD double grid_eval_cell(const grid *g, const grid_entry *table, uint32_t i,
+                                             double x)
+{
+    return table[i].value + table[i].slope * (x - grid_node(g, i));
+}
+
+static inline BRAGG_HD double grid_eval(const grid *g, const grid_entry *table, double x)
+{
+    return grid_eval_cell(g, table, grid_cell(g, x), x);
+}
+
+/* Host-side set-up: a grid from xmin to xmax, both rounded outwards to powers of two. */
+void grid_init(grid *g, double xmin, double xmax);
+
+/* Fills table[0..ncell-1] from a function sampled at the nodes. */
+void grid_fill(const grid *g, grid_entry *table, double (*f)(double x, const void *ctx),
+               const void *ctx);
+
+#endif

@@ -1,0 +1,112 @@
+/*
+ * stopping.h - mass stopping power of any ion in any material, from physics rather than tables.
+ *
+ * High energies: the relativistic Bethe formula with the density effect (Sternheimer 1984),
+ * shell corrections (Barkas & Berger 1964, per element, Bragg-additive), the Barkas z^3 term
+ * (Ashley, Ritchie & Brandt 1972 with Bichsel's b), the Bloch z^4 term (Bloch 1933, exact
+ * series) and the Mott term (Ahlen 1980), with the projectile's effective charge.
+ * Low energies: the ICRU 49 fits for protons and alpha particles (Andersen-Ziegler / Ziegler
+ * 1977 form, assets/stopping_lowenergy.tsv), molecular where ICRU 49 gives a molecule, Bragg
+ * additivity otherwise; heavier ions scale the proton fit at equal velocity by their effective
+ * charge squared (Ziegler, Biersack & Littmark 1985). The two branches are joined with a smooth
+ * (C1) weight in log energy. Nuclear stopping: the ZBL universal formula.
+ *
+ * These functions are for building tables on the host, not for the transport step (which uses
+ * physics/tables.h). A stopping_model is a small value the caller owns; it keeps pointers to the
+ * material and low-energy table, which must outlive it. Read-only after init: any thread.
+ *
+ * Energies are kinetic energy per nucleon t = T/A in MeV/u (A = mass number); stopping powers
+ * are for the whole ion, in MeV cm^2/g.
+ */
+#ifndef BRAGG_STOPPING_H
+#define BRAGG_STOPPING_H
+
+#include "err.h"
+#include "ion.h"
+#include "material.h"
+
+#define LOWENERGY_MAX_COMPOUNDS 48
+
+typedef struct lowenergy_coeffs {
+    double a[5];
+    int present;
+} lowenergy_coeffs;
+
+typedef struct lowenergy_compound {
+    char target[48];       /* matched against a material's name and aliases */
+    int alpha;             /* 0: proton fit, 1: alpha fit */
+    double a[5];
+    double formula_mass;   /* g/mol of one molecule */
+} lowenergy_compound;
+
+typedef struct lowenergy_table {
+    lowenergy_coeffs proton[ELEMENT_MAX_Z + 1];   /* by target Z */
+    lowenergy_coeffs alpha[ELEMENT_MAX_Z + 1];
+    int n_compounds;
+    lowenergy_compound compounds[LOWENERGY_MAX_COMPOUNDS];
+} lowenergy_table;
+
+/* Reads assets/stopping_lowenergy.tsv; element symbols are resolved with `materials`. */
+int lowenergy_table_load(lowenergy_table *t, const material_table *materials, const char *file,
+                         bragg_err *e);
+
+/* Physics switches: every correction can be turned off to see what it does. */
+typedef struct stopping_switches {
+    int shell, barkas, bloch, mott, density_effect, effective_charge, nuclear;
+} stopping_switches;
+
+stopping_switches stopping_switches_all(void);
+
+/* Which low-energy fit a model uses (reported by `bragg tables`). */
+typedef enum lowenergy_kind {
+    LOWENERGY_PROTON_ELEMENTS,   /* Bragg additivity of element fits, proton-scaled */
+    LOWENERGY_PROTON_MOLECULE,   /* a molecular proton fit */
+    LOWENERGY_ALPHA_ELEMENTS,
+    LOWENERGY_ALPHA_MOLECULE,
+} lowenergy_kind;
+
+typedef struct stopping_model {
+    int Z1, A1;                 /* projectile charge and mass number */
+    double mass_mev;            /* projectile rest mass */
+    const material *mat;
+    const lowenergy_table *low;
+    stopping_switches sw;
+    lowenergy_kind low_kind;
+    const lowenergy_compound *compound;  /* when *_MOLECULE */
+    double atoms_per_gram[MATERIAL_MAX_ELEMENTS];  /* n_i / rho, 1/g */
+    double electrons_per_gram;
+    double mean_z;              /* atom-weighted mean target Z */
+    double fermi_velocity;      /* atom-weighted v_F / v0 (ZBL) */
+    double join_lo, join_hi;    /* MeV/u: low-energy fit below, Bethe above, blend between */
+} stopping_model;
+
+int stopping_model_init(stopping_model *m, const ion *ion, const material *mat,
+                        const lowenergy_table *low, stopping_switches sw, bragg_err *e);
+
+/* Electronic (collision) stopping power, MeV cm^2/g. */
+double stopping_electronic(const stopping_model *m, double t);
+/* Nuclear (elastic) stopping power, MeV cm^2/g; 0 when switched off. */
+double stopping_nuclear(const stopping_model *m, double t);
+/* Electronic + nuclear. */
+double stopping_total(const stopping_model *m, double t);
+
+/* The pieces of the Bethe stopping number L at t (S = K Z/A z^2/beta^2 L): for tests and
+ * for the physics notes. */
+typedef struct bethe_terms {
+    double beta2, gamma;
+    double zeff;      /* effective charge used */
+    double L0;        /* 1/2 ln(2 m c^2 b^2 g^2 Wmax / I^2) - beta^2 */
+    double delta_half;/* delta/2 (subtracted) */
+    double shell;     /* C/Z (subtracted) */
+    double barkas;    /* z L1 (added) */
+    double bloch;     /* L2 (added) */
+    double mott;      /* added */
+    double L;         /* total */
+} bethe_terms;
+
+void stopping_bethe_terms(const stopping_model *m, double t, bethe_terms *out);
+
+/* Bloch's correction L2(y) = -y^2 sum 1/(n (n^2 + y^2)), y = z alpha / beta. */
+double bloch_correction(double y);
+
+#endif

@@ -1,0 +1,81 @@
+/*
+ * tables.h - per (ion, material) tables: everything a transport step looks up, O(1) each.
+ *
+ * Built once per run on the host from the stopping model (physics/stopping.h) on two grids
+ * (physics/grid.h): kinetic energy per nucleon t (MeV/u) from 2^-10 (~1 keV/u) to 2^11 MeV/u,
+ * and CSDA range R (g/cm^2). On the energy grid: total and electronic stopping power and the
+ * CSDA range R(t) = A * integral dt / S(t); on the range grid the inverse t(R). Carrying the
+ * residual range as particle state makes the energy after a step one lookup: t(R - rho*s).
+ *
+ * A transport_table owns one allocation holding all arrays (so it can be copied to a device in
+ * one piece); transport_table_free releases it. Build on one thread; afterwards the table is
+ * read-only and the inline lookups may run on any thread, host or device.
+ */
+#ifndef BRAGG_TABLES_H
+#define BRAGG_TABLES_H
+
+#include <stddef.h>
+
+#include "err.h"
+#include "grid.h"
+#include "hd.h"
+#include "ion.h"
+#include "material.h"
+#include "stopping.h"
+
+/* Energy range of the tables and of everything a user may ask for, MeV/u. */
+#define TABLE_T_MIN 0.0009765625   /* 2^-10 */
+#define TABLE_T_MAX 2048.0         /* 2^11 */
+/* What the CLI accepts: 1 keV/u to 2 GeV/u. */
+#define USER_T_MIN 0.001
+#define USER_T_MAX 2000.0
+
+typedef struct transport_table {
+    int Z, A;                 /* projectile */
+    double mass_mev;
+    double density;           /* material, g/cm^3 */
+    grid energy_grid;         /* t, MeV/u */
+    grid range_grid;          /* R, g/cm^2 */
+    grid_entry *stopping;     /* total (electronic + nuclear) S(t), MeV cm^2/g */
+    grid_entry *stopping_el;  /* electronic S(t), MeV cm^2/g (for LET) */
+    grid_entry *range;        /* CSDA range R(t), g/cm^2 */
+    grid_entry *energy;       /* t(R), MeV/u, on range_grid */
+    double range_at_min;      /* R(TABLE_T_MIN) */
+    void *block;              /* the single allocation behind the arrays */
+    size_t block_bytes;
+} transport_table;
+
+int transport_table_build(transport_table *tab, const ion *ion, const material *mat,
+                          const lowenergy_table *low, stopping_switches sw, bragg_err *e);
+void transport_table_free(transport_table *tab);
+
+/* ---- lookups (host and device) ---------------------------------------------------------- */
+
+static inline BRAGG_HD double table_stopping(const transport_table *tab, double t)
+{
+    return grid_eval(&tab->energy_grid, tab->stopping, t);
+}
+
+static inline BRAGG_HD double table_stopping_el(const transport_table *tab, double t)
+{
+    return grid_eval(&tab->energy_grid, tab->stopping_el, t);
+}
+
+static inline BRAGG_HD double table_range(const transport_table *tab, double t)
+{
+    return grid_eval(&tab->energy_grid, tab->range, t);
+}
+
+/* Energy per nucleon of a particle with residual CSDA range R (g/cm^2); 0 at R <= 0. */
+static inline BRAGG_HD double table_energy(const transport_table *tab, double R)
+{
+    if (R <= 0.0) return 0.0;
+    if (R < tab->range_at_min) {
+        /* Below the grid the stopping is velocity-proportional, S ~ sqrt(t), so t ~ R^2. */
+        double f = R / tab->range_at_min;
+        return TABLE_T_MIN * f * f;
+    }
+    return grid_eval(&tab->range_grid, tab->energy, R);
+}
+
+#endif

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# deps.sh - make sure the Debian packages bragg needs are installed.
+#
+#   scripts/deps.sh build   what `make` needs (compiler, libraries)
+#   scripts/deps.sh test    the above plus the test framework and tools the tests drive
+#
+# Installs what is missing with apt-get when run as root (or with password-less sudo);
+# otherwise prints the exact command to run and exits 1. Prints nothing when all is there.
+set -euo pipefail
+
+build_pkgs=(build-essential libncurses-dev libpng-dev libcairo2-dev librandom123-dev libcjson-dev)
+test_pkgs=(libcriterion-dev tmux)
+
+want=("${build_pkgs[@]}")
+if [ "${1:-build}" = test ]; then want+=("${test_pkgs[@]}"); fi
+
+if ! command -v dpkg-query >/dev/null 2>&1; then
+    echo "deps: not a Debian-like system; make sure these (or your distribution's equivalents)" >&2
+    echo "deps: are installed: ${want[*]}" >&2
+    exit 0
+fi
+
+missing=()
+for p in "${want[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$p")
+    fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "deps: installing missing Debian packages: ${missing[*]}" >&2
+if [ "$(id -u)" = 0 ]; then
+    sudo=()
+elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    sudo=(sudo -n)
+else
+    echo "deps: cannot install without root. Run:" >&2
+    echo "    sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "deps: installed ${missing[*]}" >&2

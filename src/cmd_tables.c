@@ -1,0 +1,115 @@
+/*
+ * cmd_tables.c - `bragg tables`: stopping power and CSDA range of an ion in a material, from the
+ * very tables the transport uses.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "atomic_file.h"
+#include "commands.h"
+#include "options.h"
+#include "tables.h"
+
+static void usage(FILE *out, const option_spec *specs)
+{
+    fprintf(out,
+            "usage: bragg tables --ion NAME --material NAME [options]\n\n"
+            "Prints, for energies per nucleon from --emin to --emax (log-spaced), the electronic\n"
+            "and nuclear mass stopping power, the electronic stopping power in keV/um (LET) and\n"
+            "the CSDA range. Values come from the tables the transport engine uses.\n\n"
+            "options:\n");
+    option_print_help(out, specs);
+    fprintf(out, "\nexit status: 0 ok, 1 run-time failure, 2 bad input\n");
+}
+
+int cmd_tables(int argc, char **argv)
+{
+    physics_options phys;
+    physics_options_default(&phys);
+    double emin = 1.0, emax = 500.0;
+    int points = 50;
+    const char *csv = NULL;
+    const option_spec specs[] = {
+        PHYSICS_OPTION_SPECS(&phys),
+        {"emin", 0, OPTION_DOUBLE, &emin, USER_T_MIN, USER_T_MAX, "MEV_U",
+         "lowest energy per nucleon (default 1)", 0},
+        {"emax", 0, OPTION_DOUBLE, &emax, USER_T_MIN, USER_T_MAX, "MEV_U",
+         "highest energy per nucleon (default 500)", 0},
+        {"points", 0, OPTION_INT, &points, 1, 100000, "N", "number of energies (default 50)", 0},
+        {"csv", 0, OPTION_STRING, &csv, 0, 0, "FILE|-", "write CSV to FILE, or '-' for stdout", 0},
+        {0},
+    };
+    bragg_err e = {{0}};
+    int help;
+    if (option_parse(specs, argc, argv, &help, &e)) {
+        fprintf(stderr, "bragg tables: %s\n", e.msg);
+        return EXIT_USAGE;
+    }
+    if (help) {
+        usage(stdout, specs);
+        return EXIT_OK;
+    }
+    if (emax < emin) {
+        fprintf(stderr, "bragg tables: --emax: %g is below --emin %g\n", emax, emin);
+        return EXIT_USAGE;
+    }
+    if (csv && atomic_file_check_path(csv, "--csv", &e)) {
+        fprintf(stderr, "bragg tables: %s\n", e.msg);
+        return EXIT_USAGE;
+    }
+
+    catalog cat;
+    const ion *ion;
+    const material *mat;
+    if (physics_options_resolve(&phys, &cat, &ion, &mat, &e)) {
+        fprintf(stderr, "bragg tables: %s\n", e.msg);
+        return EXIT_USAGE;
+    }
+    transport_table tab;
+    if (transport_table_build(&tab, ion, mat, cat.lowenergy, phys.stopping, &e)) {
+        fprintf(stderr, "bragg tables: %s\n", e.msg);
+        catalog_free(&cat);
+        return EXIT_RUNTIME;
+    }
+
+    atomic_file out;
+    int status = EXIT_OK;
+    if (atomic_file_open(&out, csv ? csv : "-", "--csv", &e)) {
+        fprintf(stderr, "bragg tables: %s\n", e.msg);
+        status = EXIT_USAGE;
+        goto done;
+    }
+    FILE *f = out.file;
+    if (csv) {
+        fprintf(f, "energy_MeV_u,stopping_el_MeV_cm2_g,stopping_nuc_MeV_cm2_g,"
+                   "let_keV_um,csda_range_g_cm2,csda_range_cm\n");
+    } else {
+        fprintf(f, "# %s (Z=%d, A=%d) in %s: density %g g/cm3, I = %g eV\n", ion->name, ion->Z,
+                ion->A, mat->name, mat->density, mat->I_ev);
+        fprintf(f, "# %12s %14s %14s %12s %14s %12s\n", "E [MeV/u]", "S_el", "S_nuc",
+                "S_el", "CSDA range", "CSDA range");
+        fprintf(f, "# %12s %14s %14s %12s %14s %12s\n", "", "[MeV cm2/g]", "[MeV cm2/g]",
+                "[keV/um]", "[g/cm2]", "[cm]");
+    }
+    for (int k = 0; k < points; k++) {
+        double t = points == 1 ? emin : emin * pow(emax / emin, (double)k / (points - 1));
+        double s_el = table_stopping_el(&tab, t);
+        double s_nuc = table_stopping(&tab, t) - s_el;
+        double let = s_el * mat->density * 0.1;   /* MeV/cm -> keV/um */
+        double r = table_range(&tab, t);
+        if (csv)
+            fprintf(f, "%.6g,%.6g,%.6g,%.6g,%.6g,%.6g\n", t, s_el, s_nuc, let, r, r / mat->density);
+        else
+            fprintf(f, "  %12.6g %14.6g %14.4g %12.5g %14.6g %12.6g\n", t, s_el, s_nuc, let, r,
+                    r / mat->density);
+    }
+    if (atomic_file_commit(&out, &e)) {
+        fprintf(stderr, "bragg tables: %s\n", e.msg);
+        status = EXIT_RUNTIME;
+    }
+done:
+    transport_table_free(&tab);
+    catalog_free(&cat);
+    return status;
+}

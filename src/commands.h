@@ -1,0 +1,58 @@
+/*
+ * commands.h - the bragg subcommands and what they share.
+ *
+ * Each cmd_* takes the words after the subcommand name and returns the process exit status:
+ * 0 ok, 1 run-time failure, 2 usage or bad input. Main thread only.
+ */
+#ifndef BRAGG_COMMANDS_H
+#define BRAGG_COMMANDS_H
+
+#include "catalog.h"
+#include "stopping.h"
+
+#define EXIT_OK      0
+#define EXIT_RUNTIME 1
+#define EXIT_USAGE   2
+
+/* Options every physics command takes: projectile, material and physics switches. */
+typedef struct physics_options {
+    const char *ion;
+    const char *material;
+    double iwater;
+    stopping_switches stopping;
+} physics_options;
+
+void physics_options_default(physics_options *p);
+
+/* Entries for an option_spec table (see options.h), in this order. */
+#define PHYSICS_OPTION_SPECS(p)                                                                  \
+    {"ion", 'i', OPTION_STRING, &(p)->ion, 0, 0, "NAME",                                         \
+     "projectile: p, d, t, He-3, He-4, ..., C-12, O-16, ... (assets/ions.tsv)", 0},              \
+    {"material", 'm', OPTION_STRING, &(p)->material, 0, 0, "NAME",                               \
+     "material: water, air, pmma, bone-cortical-icrp, ... (assets/materials.tsv)", 0},           \
+    {"iwater", 0, OPTION_DOUBLE, &(p)->iwater, 75, 78, "EV",                                     \
+     "water I-value: 75 (ICRU 49, NIST; default) or 78 (ICRU 90)", 0},                           \
+    {"no-shell", 0, OPTION_CLEAR, &(p)->stopping.shell, 0, 0, 0,                                 \
+     "stopping: drop the shell correction", 0},                                                  \
+    {"no-barkas", 0, OPTION_CLEAR, &(p)->stopping.barkas, 0, 0, 0,                               \
+     "stopping: drop the Barkas (z^3) term", 0},                                                 \
+    {"no-bloch", 0, OPTION_CLEAR, &(p)->stopping.bloch, 0, 0, 0,                                 \
+     "stopping: drop the Bloch (z^4) term", 0},                                                  \
+    {"no-mott", 0, OPTION_CLEAR, &(p)->stopping.mott, 0, 0, 0,                                   \
+     "stopping: drop the Mott term", 0},                                                         \
+    {"no-density-effect", 0, OPTION_CLEAR, &(p)->stopping.density_effect, 0, 0, 0,               \
+     "stopping: drop the density-effect correction", 0},                                         \
+    {"no-effective-charge", 0, OPTION_CLEAR, &(p)->stopping.effective_charge, 0, 0, 0,           \
+     "stopping: treat the ion as bare at all speeds", 0},                                        \
+    {"no-nuclear-stopping", 0, OPTION_CLEAR, &(p)->stopping.nuclear, 0, 0, 0,                    \
+     "stopping: drop elastic nuclear stopping", 0}
+
+/* Loads the catalog and resolves ion and material; messages name the option. */
+int physics_options_resolve(const physics_options *p, catalog *cat, const ion **ion,
+                            const material **mat, bragg_err *e);
+
+int cmd_tables(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+
+#endif

@@ -1,0 +1,46 @@
+/*
+ * main.c - the bragg command: dispatches to the subcommands (src/cmd_*.c).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "bragg %s - Monte Carlo transport of ion beams through matter\n\n"
+            "usage:\n"
+            "  bragg                     open the interactive workbench\n"
+            "  bragg tables [options]    stopping power and CSDA range of an ion in a material\n"
+            "  bragg run [options]       transport a beam, write the depth-dose curve\n"
+            "  bragg bench [options]     throughput and profile benchmarks\n"
+            "  bragg --version | --help\n\n"
+            "Run 'bragg COMMAND --help' for the options of a command.\n"
+            "Exit status: 0 ok, 1 run-time failure, 2 usage or bad input.\n",
+            BRAGG_VERSION);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr,
+                "bragg: the interactive workbench is not in this build yet; use the headless\n"
+                "commands below.\n\n");
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    if (strcmp(cmd, "--version") == 0) {
+        printf("bragg %s (git %s)\n", BRAGG_VERSION, BRAGG_GIT_REV);
+        return EXIT_OK;
+    }
+    if (strcmp(cmd, "tables") == 0) return cmd_tables(argc - 2, argv + 2);
+    fprintf(stderr, "bragg: unknown command '%s' (valid: tables, run, bench; see bragg --help)\n",
+            cmd);
+    return EXIT_USAGE;
+}

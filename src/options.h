@@ -1,0 +1,47 @@
+/*
+ * options.h - command-line options for the bragg subcommands.
+ *
+ * Each subcommand describes its options in a table of `option_spec`; option_parse walks argv,
+ * converts and range-checks every value and, on bad input, leaves one line naming the option
+ * and its valid range (the caller prints it and exits 2). Accepted forms: `--name value`,
+ * `--name=value`, `-x value` for options with a short letter, and bare flags.
+ *
+ * The tables point at the caller's variables; no memory is allocated. Main thread only.
+ */
+#ifndef BRAGG_OPTIONS_H
+#define BRAGG_OPTIONS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "err.h"
+
+typedef enum option_kind {
+    OPTION_FLAG,     /* int: set to 1 when present */
+    OPTION_CLEAR,    /* int: set to 0 when present (--no-x switches) */
+    OPTION_STRING,   /* const char *: points into argv */
+    OPTION_DOUBLE,   /* double in [lo, hi] */
+    OPTION_INT,      /* int in [lo, hi] */
+    OPTION_COUNT,    /* uint64_t in [lo, hi]; accepts 1e6, 2.5e5 if integral */
+    OPTION_CALL,     /* calls `call(value, ctx, e)`: repeatable options such as --slab */
+} option_kind;
+
+typedef struct option_spec {
+    const char *name;    /* long name without "--" */
+    char letter;         /* short form, or 0 */
+    option_kind kind;
+    void *target;        /* variable to set, or ctx for OPTION_CALL */
+    double lo, hi;       /* valid range for numeric kinds */
+    const char *meta;    /* value placeholder for help, e.g. "MeV/u" */
+    const char *help;
+    int (*call)(const char *value, void *ctx, bragg_err *e);
+} option_spec;
+
+/* Parses argv[0..argc-1] (the words after the subcommand). Sets *help when --help/-h is seen.
+ * Positional words are not accepted. */
+int option_parse(const option_spec *specs, int argc, char **argv, int *help, bragg_err *e);
+
+/* Prints "  --name META   help [lo..hi]" lines. */
+void option_print_help(FILE *out, const option_spec *specs);
+
+#endif
