@@ -31,11 +31,11 @@ ifeq ($(CUDA_ON),1)
 endif
 
 WARN     := -Wall -Wextra -Werror
-CPPFLAGS := -Iphysics -Isrc -Iui -D_POSIX_C_SOURCE=200809L \
+CPPFLAGS := -Iphysics -Isrc -Iui -Itests/unit -D_POSIX_C_SOURCE=200809L \
             -DBRAGG_VERSION='"$(VERSION)"' -DBRAGG_GIT_REV='"$(GIT_REV)"' \
             -DBRAGG_ASSET_DIR='"$(CURDIR)/assets"'
 CFLAGS   := -std=c11 $(OPT) $(ARCH) $(WARN) -fopenmp -g $(EXTRA_CFLAGS)
-LDLIBS   := -fopenmp -lm -lpthread
+LDLIBS   := -fopenmp -lcjson -lm -lpthread
 
 # Variants: the normal build in build/release, the sanitizer build in build/asan.
 VARIANT  ?= release
@@ -54,20 +54,26 @@ BIN      := $(if $(filter release,$(VARIANT)),bin/bragg,$(B)/bragg)
 .PHONY: all run test check bench deps clean unit-tests
 all: $(BIN)
 
+# V=1 shows the full commands.
+Q := $(if $(V),,@)
+
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(B)/libbragg.a: $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 $(BIN): $(B)/src/main.o $(B)/libbragg.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
 $(B)/unit_tests: $(TEST_OBJ) $(B)/libbragg.a
-	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcriterion
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcriterion
 
 deps:
 	@scripts/deps.sh test

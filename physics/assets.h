@@ -14,7 +14,7 @@
 
 #include "err.h"
 
-#define TSV_MAX_FIELDS 16
+#define TSV_MAX_FIELDS 40
 #define TSV_MAX_LINE   8192
 
 typedef struct tsv_reader {

@@ -7,11 +7,11 @@
 int catalog_load(catalog *c, bragg_err *e)
 {
     memset(c, 0, sizeof *c);
-    c->lowenergy = calloc(1, sizeof *c->lowenergy);
-    if (!c->lowenergy) return bragg_fail(e, "out of memory loading assets");
+    c->stopping = calloc(1, sizeof *c->stopping);
+    if (!c->stopping) return bragg_fail(e, "out of memory loading assets");
     if (ion_table_load(&c->ions, "ions.tsv", e) ||
         material_table_load(&c->materials, "elements.tsv", "materials.tsv", e) ||
-        lowenergy_table_load(c->lowenergy, &c->materials, "stopping_lowenergy.tsv", e)) {
+        stopping_data_load(c->stopping, &c->materials, e)) {
         catalog_free(c);
         return BRAGG_ERR;
     }
@@ -22,8 +22,8 @@ void catalog_free(catalog *c)
 {
     ion_table_free(&c->ions);
     material_table_free(&c->materials);
-    free(c->lowenergy);
-    c->lowenergy = NULL;
+    free(c->stopping);
+    c->stopping = NULL;
 }
 
 int catalog_set_water_i(catalog *c, double I_ev, bragg_err *e)

@@ -1,6 +1,6 @@
 /*
  * catalog.h - everything read from assets/ at start: ions, elements and materials, and the
- * ICRU 49 low-energy stopping coefficients.
+ * data of the stopping model (ICRU 49 low-energy fits, shell-correction tables).
  *
  * The caller owns a catalog (catalog_free releases it). Load and adjust (e.g. water's I-value)
  * on one thread before any run; afterwards it is read-only and shared by all threads.
@@ -16,7 +16,7 @@
 typedef struct catalog {
     ion_table ions;
     material_table materials;
-    lowenergy_table *lowenergy;   /* large: kept off the stack */
+    stopping_data *stopping;      /* low-energy fits and shell tables; large, kept off the stack */
 } catalog;
 
 int catalog_load(catalog *c, bragg_err *e);

@@ -118,25 +118,30 @@ static const double fermi_velocity_table[92] = {
     1.9578,  1.0257,
 };
 
-/* Helium: fraction gamma^2 = (z_eff/2)^2 of ZBL 1985 (Ziegler et al., The Stopping and Range of
- * Ions in Solids, ch. 3), a fit in B = ln(E / (keV/u)); used from 1 keV/u up to 10 MeV/u, above
- * which the ion is bare to better than 1e-20. */
-static double helium_charge_fraction2(double kev_per_u, double target_z)
+/* Helium: the charge-state fraction gamma^2 = (z_eff/2)^2 = 1 - exp(-x) of ZBL 1985 (Ziegler
+ * et al., The Stopping and Range of Ions in Solids, ch. 3), a fit in B = ln(E / (keV/u)), used up
+ * to 10 MeV/u, above which the ion is bare to better than 1e-20. ZBL multiply this by
+ * [1 + (0.007 + 0.00005 Z2) exp(-(7.6 - B)^2)]^2, a z^3 (Barkas-like) enhancement of their
+ * scaled proton stopping; the Bethe branch here carries the Barkas and Bloch terms for z = 2
+ * explicitly, so that factor would count them twice (it made He 1.3% high at 2 MeV/u). */
+static double helium_charge_fraction2(double kev_per_u)
 {
     if (kev_per_u >= 1e4) return 1.0;
     double b = log(kev_per_u > 1.0 ? kev_per_u : 1.0);
     double x = 0.2865 + b * (0.1266 + b * (-0.001429 + b * (0.02402 + b * (-0.01135 +
                b * 0.001475))));
-    double c = 1.0 + (0.007 + 0.00005 * target_z) * exp(-(7.6 - b) * (7.6 - b));
-    return (1.0 - exp(-x)) * c * c;
+    return 1.0 - exp(-x);
 }
 
-/* Heavier ions: ZBL 1985 fractional effective charge q from the ion's velocity relative to the
- * target's Fermi velocity (v_r = v (1 + v_F^2 / 5v^2) above v_F, (3/4) v_F (1 + 2v^2/3v_F^2 -
- * v^4/15v_F^4) below), y = v_r / (v0 Z1^(2/3)), q = 1 - exp(0.803 y^0.3 - 1.3167 y^0.6 -
- * 0.38157 y - 0.008983 y^2), at least one charge. The Brandt-Kitagawa screening refinement of
- * ZBL is not applied (it matters below ~1 MeV/u only). */
-static double heavy_ion_charge_fraction(int Z1, double beta, double fermi_v)
+/* Heavier ions at low speed (below ~1 MeV/u): the ZBL 1985 effective charge. The ion's
+ * velocity relative to the target's Fermi velocity, v_r = v (1 + v_F^2 / 5v^2) above v_F and
+ * (3/4) v_F (1 + 2v^2/3v_F^2 - v^4/15v_F^4) below, sets y = v_r / (v0 Z1^(2/3)) and the
+ * ionisation fraction q = 1 - exp(0.803 y^0.3 - 1.3167 y^0.6 - 0.38157 y - 0.008983 y^2)
+ * (at least one charge); the Brandt-Kitagawa screening term then raises the charge seen in
+ * close collisions, z/Z1 = q [1 + (1/(2q) - 1/2) ln(1 + L^2) / v_F^2] with the screening length
+ * L = 10 v_F (1 - q)^(2/3) / (Z1^(1/3) (6 + q)) (Ziegler & Manoyan, NIM B 35 (1988) 215, in the
+ * form Geant4's G4ionEffectiveCharge uses). */
+static double zbl_charge_fraction(int Z1, double beta, double fermi_v)
 {
     double v = beta / BOHR_VELOCITY_OVER_C;   /* in units of v0 */
     double ratio2 = (v / fermi_v) * (v / fermi_v);
@@ -145,7 +150,56 @@ static double heavy_ion_charge_fraction(int Z1, double beta, double fermi_v)
     double y = vr / pow(Z1, 2.0 / 3.0);
     double q = 1.0 - exp(0.803 * pow(y, 0.3) - 1.3167 * pow(y, 0.6) - 0.38157 * y -
                          0.008983 * y * y);
-    return q > 1.0 / Z1 ? q : 1.0 / Z1;
+    if (q < 1.0 / Z1) q = 1.0 / Z1;
+    double screen = 10.0 * fermi_v * pow(1.0 - q, 2.0 / 3.0) / (cbrt((double)Z1) * (6.0 + q));
+    double g = q * (1.0 + (0.5 / q - 0.5) * log(1.0 + screen * screen) / (fermi_v * fermi_v));
+    return g < 1.0 ? g : 1.0;
+}
+
+/* Heavier ions from ~2 MeV/u up: the effective charge of Hubert, Bimbot & Gauvin (At. Data
+ * Nucl. Data Tables 46 (1990) 1), fitted to heavy-ion stopping data from 2.5 to 500 MeV/u and
+ * defined relative to helium: S_ion = S_He * (Z1 gamma)^2 / z_He^2, with
+ * gamma = 1 - x1 exp(-x2 E^x3 Z1^-x4), E in MeV/u, and target-dependent x1..x4 (Z2 = the
+ * atom-weighted mean target Z). */
+static double hbg_charge_fraction(int Z1, double target_z, double mev_per_u)
+{
+    double lz = log(target_z);
+    double d = 1.164 + 0.2319 * exp(-0.004302 * target_z);
+    double x1 = d + 1.658 * exp(-0.05170 * Z1);
+    double x2 = 8.144 + 0.09876 * lz, x3 = 0.314 + 0.01072 * lz, x4 = 0.5218 + 0.02521 * lz;
+    double g = 1.0 - x1 * exp(-x2 * pow(mev_per_u, x3) * pow(Z1, -x4));
+    return g > 1.0 / Z1 ? g : 1.0 / Z1;
+}
+
+/* ---- how the models are joined ---------------------------------------------------------------- */
+
+/* Join windows in MeV/u, where each side is known to hold (see docs/physics.md for the
+ * comparison with the NIST and ICRU tables):
+ *  - protons: the ICRU 49 fit reproduces PSTAR (water) to 0.01% up to 0.15 MeV and departs
+ *    above 0.2 MeV; Bethe with the corrections here is within 0.3% of PSTAR from 0.4 MeV up;
+ *  - helium: the ICRU 49 alpha fit reproduces ASTAR to 0.25 MeV/u; Bethe is within 0.5% of it
+ *    from 0.9 MeV/u;
+ *  - heavier ions: ZBL scaling of the proton below 0.5 MeV/u, the HBG scaling of helium (valid
+ *    from 2.5 MeV/u by its authors) from 2 MeV/u, Bethe for the ion's own charge above
+ *    30 MeV/u, where its z^3 and z^4 terms have shrunk below 1%. */
+#define PROTON_JOIN_LO    0.15
+#define PROTON_JOIN_HI    0.4
+#define ALPHA_JOIN_LO     0.2
+#define ALPHA_JOIN_HI     1.0
+#define HEAVY_JOIN_MID_LO 0.5
+#define HEAVY_JOIN_MID_HI 2.0
+#define HEAVY_JOIN_HI_LO  10.0
+#define HEAVY_JOIN_HI_HI  30.0
+
+/* C1 blend in log energy between a low-energy value (below lo) and a high-energy one (above
+ * hi): the weight's slope vanishes at both ends, so the curve has no kink. */
+static double blend(double e, double lo, double hi, double s_low, double s_high)
+{
+    if (e <= lo) return s_low;
+    if (e >= hi) return s_high;
+    double u = log(e / lo) / log(hi / lo);
+    double w = u * u * (3.0 - 2.0 * u);
+    return (1.0 - w) * s_low + w * s_high;
 }
 
 /* ---- kinematics ----------------------------------------------------------------------------- */
@@ -164,15 +218,27 @@ static kinematics kinematics_of(const stopping_model *m, double t)
     return k;
 }
 
-/* Effective charge number of the projectile at this speed. */
+/* Energy per atomic mass unit at this speed, MeV/u: the common velocity scale of all ions. */
+static double energy_per_u(const kinematics *k)
+{
+    return (k->gamma - 1.0) * ATOMIC_MASS_UNIT_MEV;
+}
+
+/* Effective charge number of the projectile at this speed (see the two fraction functions). */
 static double effective_charge(const stopping_model *m, const kinematics *k)
 {
     if (m->Z1 == 1 || !m->sw.effective_charge) return m->Z1;
-    if (m->Z1 == 2) {
-        double kev_per_u = (k->gamma - 1.0) * ATOMIC_MASS_UNIT_MEV * 1000.0;
-        return 2.0 * sqrt(helium_charge_fraction2(kev_per_u, m->mean_z));
-    }
-    return m->Z1 * heavy_ion_charge_fraction(m->Z1, k->beta, m->fermi_velocity);
+    if (m->Z1 == 2) return 2.0 * sqrt(helium_charge_fraction2(1000.0 * energy_per_u(k)));
+    double e = energy_per_u(k);
+    double low = e < HEAVY_JOIN_MID_HI ? zbl_charge_fraction(m->Z1, k->beta, m->fermi_velocity) : 0;
+    double mid = e > HEAVY_JOIN_MID_LO ? hbg_charge_fraction(m->Z1, m->mean_z, e) : 0;
+    return m->Z1 * blend(e, HEAVY_JOIN_MID_LO, HEAVY_JOIN_MID_HI, low, mid);
+}
+
+double stopping_effective_charge(const stopping_model *m, double t)
+{
+    kinematics k = kinematics_of(m, t);
+    return effective_charge(m, &k);
 }
 
 /* ---- Bethe corrections ---------------------------------------------------------------------- */
@@ -186,33 +252,15 @@ double bloch_correction(double y)
     return -y2 * sum;
 }
 
-/* Shell correction C/Z of the material: Barkas & Berger 1964 (NASA SP-3013) per element with
- * the element's own I, valid for eta = beta*gamma >= 0.13, combined per electron (Bragg
- * additivity). Below eta = 0.13 the expansion diverges; see shell_correction(). */
-#define SHELL_ETA_MIN 0.13
-static double shell_barkas_berger(const stopping_model *m, double eta2)
+/* Shell correction C/Z of the material: per element from the K, L and outer-shell theory
+ * (physics/shell.h), combined per electron, C/Z = sum_i n_i C_i / sum_i n_i Z_i, which is what
+ * Bragg additivity of the stopping number means. */
+static double shell_correction(const stopping_model *m, double beta2)
 {
-    double e2 = 1.0 / eta2, e4 = e2 * e2, e6 = e4 * e2;
     double sum = 0.0;
-    for (int i = 0; i < m->mat->n_elements; i++) {
-        double I = m->mat->element_I_ev[i];
-        double c = (0.422377 * e2 + 0.0304043 * e4 - 0.00038106 * e6) * 1e-6 * I * I +
-                   (3.850190 * e2 - 0.1667989 * e4 + 0.00157955 * e6) * 1e-9 * I * I * I;
-        sum += m->atoms_per_gram[i] * c;
-    }
+    for (int i = 0; i < m->mat->n_elements; i++)
+        sum += m->atoms_per_gram[i] * shell_correction_atom(m->shell, m->mat->Z[i], beta2);
     return sum / m->electrons_per_gram;
-}
-
-static double shell_correction(const stopping_model *m, double eta2)
-{
-    const double eta2_min = SHELL_ETA_MIN * SHELL_ETA_MIN;
-    if (eta2 >= eta2_min) return shell_barkas_berger(m, eta2);
-    /* Below eta = 0.13 (7.9 MeV/u) the correction is carried down log-linearly in beta*gamma,
-     * to vanish at eta = 0.0654 (2 MeV/u), where the low-energy fit has taken over (the
-     * "standard" variant of Geant4's G4EmCorrections). */
-    const double eta2_zero = 0.0654 * 0.0654;
-    if (eta2 <= eta2_zero) return 0.0;
-    return shell_barkas_berger(m, eta2_min) * log(eta2 / eta2_zero) / log(eta2_min / eta2_zero);
 }
 
 /* Ashley-Ritchie-Brandt function F(W) (Phys. Rev. B 5 (1972) 2393), tabulated as used for
@@ -265,81 +313,114 @@ static double barkas_l1(const stopping_model *m, double beta2)
     return sum / m->electrons_per_gram;
 }
 
-void stopping_bethe_terms(const stopping_model *m, double t, bethe_terms *out)
+static void bethe_terms_at(const stopping_model *m, const kinematics *k, double z,
+                           bethe_terms *out)
 {
-    kinematics k = kinematics_of(m, t);
-    double z = effective_charge(m, &k);
     double me = ELECTRON_MASS_MEV, ratio = me / m->mass_mev;
-    double two_me_eta2 = 2.0 * me * k.eta2;
-    double wmax = two_me_eta2 / (1.0 + 2.0 * k.gamma * ratio + ratio * ratio);
+    double two_me_eta2 = 2.0 * me * k->eta2;
+    double wmax = two_me_eta2 / (1.0 + 2.0 * k->gamma * ratio + ratio * ratio);
     double I = m->mat->I_ev * 1e-6;
-
-    out->beta2 = k.beta2;
-    out->gamma = k.gamma;
+    out->beta2 = k->beta2;
+    out->gamma = k->gamma;
     out->zeff = z;
-    out->L0 = 0.5 * log(two_me_eta2 * wmax / (I * I)) - k.beta2;
+    out->L0 = 0.5 * log(two_me_eta2 * wmax / (I * I)) - k->beta2;
     out->delta_half = m->sw.density_effect
-                          ? 0.5 * density_effect_delta(&m->mat->density_effect, 0.5 * log10(k.eta2))
+                          ? 0.5 * density_effect_delta(&m->mat->density_effect, 0.5 * log10(k->eta2))
                           : 0.0;
-    out->shell = m->sw.shell ? shell_correction(m, k.eta2) : 0.0;
-    out->barkas = m->sw.barkas ? z * barkas_l1(m, k.beta2) : 0.0;
-    out->bloch = m->sw.bloch ? bloch_correction(z * FINE_STRUCTURE / k.beta) : 0.0;
+    out->shell = m->sw.shell ? shell_correction(m, k->beta2) : 0.0;
+    out->barkas = m->sw.barkas ? z * barkas_l1(m, k->beta2) : 0.0;
+    out->bloch = m->sw.bloch ? bloch_correction(z * FINE_STRUCTURE / k->beta) : 0.0;
     /* Leading Mott term, pi alpha beta z / 2 (Ahlen, Rev. Mod. Phys. 52 (1980) 121). */
-    out->mott = m->sw.mott ? 0.5 * PI * FINE_STRUCTURE * k.beta * z : 0.0;
+    out->mott = m->sw.mott ? 0.5 * PI * FINE_STRUCTURE * k->beta * z : 0.0;
     out->L = out->L0 - out->delta_half - out->shell + out->barkas + out->bloch + out->mott;
 }
 
-static double stopping_bethe(const stopping_model *m, double t)
+void stopping_bethe_terms(const stopping_model *m, double t, bethe_terms *out)
+{
+    kinematics k = kinematics_of(m, t);
+    bethe_terms_at(m, &k, effective_charge(m, &k), out);
+}
+
+static double bethe_at(const stopping_model *m, const kinematics *k, double z)
 {
     bethe_terms b;
-    stopping_bethe_terms(m, t, &b);
-    double s = BETHE_K_MEV_CM2_MOL * m->mat->z_over_a * b.zeff * b.zeff / b.beta2 * b.L;
+    bethe_terms_at(m, k, z, &b);
+    double s = BETHE_K_MEV_CM2_MOL * m->mat->z_over_a * z * z / b.beta2 * b.L;
     return s > 0.0 ? s : 0.0;
 }
 
-/* ---- low-energy branch ---------------------------------------------------------------------- */
+/* ---- low-energy fits -------------------------------------------------------------------------- */
 
-static double stopping_lowenergy(const stopping_model *m, double t)
+/* ICRU 49 proton fit at this speed (molecular where ICRU 49 gives the molecule, else Bragg's
+ * additivity over the elements). */
+static double proton_fit_at(const stopping_model *m, const kinematics *k)
 {
-    kinematics k = kinematics_of(m, t);
     const material *mat = m->mat;
+    double T_kev_u = (k->gamma - 1.0) * PROTON_MASS_MEV * 1000.0 / PROTON_MASS_U;
+    if (m->proton_compound)
+        return icru49_proton(m->proton_compound->a, T_kev_u) * PER_ATOM_TO_MASS /
+               m->proton_compound->formula_mass;
     double s = 0.0;
-    if (m->low_kind == LOWENERGY_ALPHA_ELEMENTS || m->low_kind == LOWENERGY_ALPHA_MOLECULE) {
-        double T_alpha = (k.gamma - 1.0) * ALPHA_MASS_MEV;
-        if (m->compound)
-            return icru49_alpha(m->compound->a, T_alpha) * PER_ATOM_TO_MASS /
-                   m->compound->formula_mass;
-        for (int i = 0; i < mat->n_elements; i++)
-            s += mat->mass_fraction[i] * icru49_alpha(m->low->alpha[mat->Z[i]].a, T_alpha) *
-                 PER_ATOM_TO_MASS / mat->atomic_weight[i];
-        return s;
-    }
-    double T_kev_u = (k.gamma - 1.0) * PROTON_MASS_MEV * 1000.0 / PROTON_MASS_U;
-    if (m->compound) {
-        s = icru49_proton(m->compound->a, T_kev_u) * PER_ATOM_TO_MASS / m->compound->formula_mass;
-    } else {
-        for (int i = 0; i < mat->n_elements; i++)
-            s += mat->mass_fraction[i] * icru49_proton(m->low->proton[mat->Z[i]].a, T_kev_u) *
-                 PER_ATOM_TO_MASS / mat->atomic_weight[i];
-    }
-    /* Heavier ions: the proton value at equal velocity times (z_eff)^2 (ZBL 1985 scaling). */
-    if (m->Z1 > 2) {
-        double z = effective_charge(m, &k);
-        s *= z * z;
-    }
+    for (int i = 0; i < mat->n_elements; i++)
+        s += mat->mass_fraction[i] * icru49_proton(m->low->proton[mat->Z[i]].a, T_kev_u) *
+             PER_ATOM_TO_MASS / mat->atomic_weight[i];
     return s;
 }
 
-/* ---- the two branches joined -------------------------------------------------------------- */
+/* ICRU 49 alpha fit at this speed: the stopping of a He ion, its charge state included. */
+static double alpha_fit_at(const stopping_model *m, const kinematics *k)
+{
+    const material *mat = m->mat;
+    double T_alpha = (k->gamma - 1.0) * ALPHA_MASS_MEV;
+    if (m->compound)
+        return icru49_alpha(m->compound->a, T_alpha) * PER_ATOM_TO_MASS / m->compound->formula_mass;
+    double s = 0.0;
+    for (int i = 0; i < mat->n_elements; i++)
+        s += mat->mass_fraction[i] * icru49_alpha(m->low->alpha[mat->Z[i]].a, T_alpha) *
+             PER_ATOM_TO_MASS / mat->atomic_weight[i];
+    return s;
+}
+
+/* ---- the branches joined ------------------------------------------------------------------------ */
+
+
+
+/* Stopping of a proton moving at this speed: fit joined to Bethe. */
+static double proton_at(const stopping_model *m, const kinematics *k)
+{
+    double e = energy_per_u(k);
+    double s_low = e < PROTON_JOIN_HI ? proton_fit_at(m, k) : 0.0;
+    double s_high = e > PROTON_JOIN_LO ? bethe_at(m, k, 1.0) : 0.0;
+    return blend(e, PROTON_JOIN_LO, PROTON_JOIN_HI, s_low, s_high);
+}
+
+/* Stopping of a helium ion moving at this speed: fit joined to Bethe. */
+static double alpha_at(const stopping_model *m, const kinematics *k)
+{
+    double e = energy_per_u(k);
+    double s_low = e < ALPHA_JOIN_HI ? alpha_fit_at(m, k) : 0.0;
+    double s_high = e > ALPHA_JOIN_LO ? bethe_at(m, k, 2.0 * sqrt(helium_charge_fraction2(1000.0 * e))) : 0.0;
+    return blend(e, ALPHA_JOIN_LO, ALPHA_JOIN_HI, s_low, s_high);
+}
 
 double stopping_electronic(const stopping_model *m, double t)
 {
-    if (t <= m->join_lo) return stopping_lowenergy(m, t);
-    if (t >= m->join_hi) return stopping_bethe(m, t);
-    /* C1 blend in log energy: the weight's slope vanishes at both ends, so no kink. */
-    double u = log(t / m->join_lo) / log(m->join_hi / m->join_lo);
-    double w = u * u * (3.0 - 2.0 * u);
-    return (1.0 - w) * stopping_lowenergy(m, t) + w * stopping_bethe(m, t);
+    kinematics k = kinematics_of(m, t);
+    double e = energy_per_u(&k);
+    if (m->Z1 == 1) return proton_at(m, &k);
+    if (m->Z1 == 2) return alpha_at(m, &k);
+
+    /* Heavier ions, three published scalings joined smoothly (see the join windows). */
+    double z = effective_charge(m, &k);
+    double s_low = 0.0, s_mid = 0.0, s_high = 0.0;
+    if (e < HEAVY_JOIN_MID_HI) s_low = proton_at(m, &k) * z * z;
+    if (e > HEAVY_JOIN_MID_LO && e < HEAVY_JOIN_HI_HI) {
+        double he2 = m->sw.effective_charge ? 4.0 * helium_charge_fraction2(1000.0 * e) : 4.0;
+        s_mid = alpha_at(m, &k) / he2 * z * z;
+    }
+    if (e > HEAVY_JOIN_HI_LO) s_high = bethe_at(m, &k, z);
+    double below = blend(e, HEAVY_JOIN_MID_LO, HEAVY_JOIN_MID_HI, s_low, s_mid);
+    return blend(e, HEAVY_JOIN_HI_LO, HEAVY_JOIN_HI_HI, below, s_high);
 }
 
 /* ZBL universal nuclear stopping (Ziegler, Biersack & Littmark 1985): reduced energy
@@ -385,10 +466,18 @@ static const lowenergy_compound *find_compound(const lowenergy_table *low, const
     return NULL;
 }
 
-int stopping_model_init(stopping_model *m, const ion *ion, const material *mat,
-                        const lowenergy_table *low, stopping_switches sw, bragg_err *e)
+int stopping_data_load(stopping_data *d, const material_table *materials, bragg_err *e)
 {
+    if (lowenergy_table_load(&d->low, materials, "stopping_lowenergy.tsv", e)) return BRAGG_ERR;
+    return shell_tables_load(&d->shell, "shell_corrections.tsv", e);
+}
+
+int stopping_model_init(stopping_model *m, const ion *ion, const material *mat,
+                        const stopping_data *data, stopping_switches sw, bragg_err *e)
+{
+    const lowenergy_table *low = &data->low;
     memset(m, 0, sizeof *m);
+    m->shell = &data->shell;
     m->Z1 = ion->Z;
     m->A1 = ion->A;
     m->mass_mev = ion->mass_mev;
@@ -408,24 +497,19 @@ int stopping_model_init(stopping_model *m, const ion *ion, const material *mat,
     m->mean_z = z_sum / atoms;
     m->fermi_velocity = vf_sum / atoms;
 
-    int alpha_fit = (ion->Z == 2);
-    m->compound = find_compound(low, mat, alpha_fit);
-    if (!m->compound) {
-        for (int i = 0; i < mat->n_elements; i++) {
-            const lowenergy_coeffs *c = alpha_fit ? &low->alpha[mat->Z[i]] : &low->proton[mat->Z[i]];
-            if (!c->present)
-                return bragg_fail(e, "material %s: no ICRU 49 low-energy %s fit for Z = %d",
-                                  mat->name, alpha_fit ? "alpha" : "proton", mat->Z[i]);
-        }
+    /* Every ion needs the proton fit (heavier ions scale it); helium also its own fit. */
+    m->proton_compound = find_compound(low, mat, 0);
+    m->compound = ion->Z == 2 ? find_compound(low, mat, 1) : NULL;
+    for (int i = 0; i < mat->n_elements; i++) {
+        if (!m->proton_compound && !low->proton[mat->Z[i]].present)
+            return bragg_fail(e, "material %s: no ICRU 49 low-energy proton fit for Z = %d",
+                              mat->name, mat->Z[i]);
+        if (ion->Z == 2 && !m->compound && !low->alpha[mat->Z[i]].present)
+            return bragg_fail(e, "material %s: no ICRU 49 low-energy alpha fit for Z = %d",
+                              mat->name, mat->Z[i]);
     }
-    m->low_kind = alpha_fit ? (m->compound ? LOWENERGY_ALPHA_MOLECULE : LOWENERGY_ALPHA_ELEMENTS)
-                            : (m->compound ? LOWENERGY_PROTON_MOLECULE : LOWENERGY_PROTON_ELEMENTS);
+    if (ion->Z == 2) m->low_kind = m->compound ? LOWENERGY_ALPHA_MOLECULE : LOWENERGY_ALPHA_ELEMENTS;
+    else m->low_kind = m->proton_compound ? LOWENERGY_PROTON_MOLECULE : LOWENERGY_PROTON_ELEMENTS;
 
-    /* Join window, per nucleon: the ICRU 49 fits hold to ~1-2 MeV/u (Geant4 switches to Bethe at
-     * 2 MeV/u for protons and ions); Bethe with the corrections above holds from a few MeV/u. */
-    m->join_lo = 1.0;
-    m->join_hi = 4.0;
-    const char *dev = getenv("BRAGG_DEV_JOIN");
-    if (dev) sscanf(dev, "%lf,%lf", &m->join_lo, &m->join_hi);
     return BRAGG_OK;
 }

@@ -2,14 +2,15 @@
  * stopping.h - mass stopping power of any ion in any material, from physics rather than tables.
  *
  * High energies: the relativistic Bethe formula with the density effect (Sternheimer 1984),
- * shell corrections (Barkas & Berger 1964, per element, Bragg-additive), the Barkas z^3 term
+ * shell corrections (Walske K and L shells, scaled outer shells: physics/shell.h), the Barkas z^3 term
  * (Ashley, Ritchie & Brandt 1972 with Bichsel's b), the Bloch z^4 term (Bloch 1933, exact
  * series) and the Mott term (Ahlen 1980), with the projectile's effective charge.
  * Low energies: the ICRU 49 fits for protons and alpha particles (Andersen-Ziegler / Ziegler
  * 1977 form, assets/stopping_lowenergy.tsv), molecular where ICRU 49 gives a molecule, Bragg
- * additivity otherwise; heavier ions scale the proton fit at equal velocity by their effective
- * charge squared (Ziegler, Biersack & Littmark 1985). The two branches are joined with a smooth
- * (C1) weight in log energy. Nuclear stopping: the ZBL universal formula.
+ * additivity otherwise. Heavier ions: the proton scaled by the ZBL effective charge at low
+ * speed, helium scaled by the Hubert-Bimbot-Gauvin effective charge at intermediate speed, and
+ * Bethe for their own charge at high speed. Branches are joined with smooth (C1) weights in log
+ * energy. Nuclear stopping: the ZBL universal formula.
  *
  * These functions are for building tables on the host, not for the transport step (which uses
  * physics/tables.h). A stopping_model is a small value the caller owns; it keeps pointers to the
@@ -24,6 +25,7 @@
 #include "err.h"
 #include "ion.h"
 #include "material.h"
+#include "shell.h"
 
 #define LOWENERGY_MAX_COMPOUNDS 48
 
@@ -50,6 +52,15 @@ typedef struct lowenergy_table {
 int lowenergy_table_load(lowenergy_table *t, const material_table *materials, const char *file,
                          bragg_err *e);
 
+/* All the data the stopping model reads besides the material: low-energy fits and shell
+ * correction tables. */
+typedef struct stopping_data {
+    lowenergy_table low;
+    shell_tables shell;
+} stopping_data;
+
+int stopping_data_load(stopping_data *d, const material_table *materials, bragg_err *e);
+
 /* Physics switches: every correction can be turned off to see what it does. */
 typedef struct stopping_switches {
     int shell, barkas, bloch, mott, density_effect, effective_charge, nuclear;
@@ -70,18 +81,19 @@ typedef struct stopping_model {
     double mass_mev;            /* projectile rest mass */
     const material *mat;
     const lowenergy_table *low;
+    const shell_tables *shell;
     stopping_switches sw;
     lowenergy_kind low_kind;
-    const lowenergy_compound *compound;  /* when *_MOLECULE */
+    const lowenergy_compound *proton_compound;  /* molecular proton fit, or NULL */
+    const lowenergy_compound *compound;         /* molecular alpha fit (helium), or NULL */
     double atoms_per_gram[MATERIAL_MAX_ELEMENTS];  /* n_i / rho, 1/g */
     double electrons_per_gram;
     double mean_z;              /* atom-weighted mean target Z */
     double fermi_velocity;      /* atom-weighted v_F / v0 (ZBL) */
-    double join_lo, join_hi;    /* MeV/u: low-energy fit below, Bethe above, blend between */
 } stopping_model;
 
 int stopping_model_init(stopping_model *m, const ion *ion, const material *mat,
-                        const lowenergy_table *low, stopping_switches sw, bragg_err *e);
+                        const stopping_data *data, stopping_switches sw, bragg_err *e);
 
 /* Electronic (collision) stopping power, MeV cm^2/g. */
 double stopping_electronic(const stopping_model *m, double t);
@@ -105,6 +117,10 @@ typedef struct bethe_terms {
 } bethe_terms;
 
 void stopping_bethe_terms(const stopping_model *m, double t, bethe_terms *out);
+
+/* Effective charge number of the projectile at t (ZBL 1985 for He and heavier; the bare
+ * charge for hydrogen isotopes or when the effective_charge switch is off). */
+double stopping_effective_charge(const stopping_model *m, double t);
 
 /* Bloch's correction L2(y) = -y^2 sum 1/(n (n^2 + y^2)), y = z alpha / beta. */
 double bloch_correction(double y);

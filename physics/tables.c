@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "constants.h"
+
 /* 4-point Gauss-Legendre on [-1, 1] (Abramowitz & Stegun 25.4.29). */
 static const double gl_x[4] = {-0.8611363115940526, -0.3399810435848563, 0.3399810435848563,
                                 0.8611363115940526};
@@ -23,12 +25,34 @@ static double range_integral(const stopping_model *m, double a, double b)
 static double eval_total(double t, const void *ctx) { return stopping_total(ctx, t); }
 static double eval_electronic(double t, const void *ctx) { return stopping_electronic(ctx, t); }
 
+/* Bohr's energy-loss variance per g/cm^2, 4 pi N_A r_e^2 (m_e c^2)^2 (Z/A) z^2, with the
+ * relativistic factor (1 - beta^2/2) / (1 - beta^2) (ICRU Report 49, sec. 2.7, after Uehling /
+ * Tschalaer); z is the effective charge. */
+static double eval_straggling(double t, const void *ctx)
+{
+    const stopping_model *m = ctx;
+    double gamma = 1.0 + t * m->A1 / m->mass_mev, beta2 = 1.0 - 1.0 / (gamma * gamma);
+    double z = stopping_effective_charge(m, t);
+    return BETHE_K_MEV_CM2_MOL * ELECTRON_MASS_MEV * m->mat->z_over_a * z * z *
+           (1.0 - 0.5 * beta2) / (1.0 - beta2);
+}
+
+/* Highland's integrand (z / p v)^2 / X0 per g/cm^2, pv = T (T + 2M) / (T + M). Multiple
+ * scattering deflects the nucleus: the bare charge. */
+static double eval_scattering(double t, const void *ctx)
+{
+    const stopping_model *m = ctx;
+    double T = t * m->A1, M = m->mass_mev;
+    double pv = T * (T + 2.0 * M) / (T + M);
+    return (m->Z1 / pv) * (m->Z1 / pv) / m->mat->radiation_length;
+}
+
 int transport_table_build(transport_table *tab, const ion *ion, const material *mat,
-                          const lowenergy_table *low, stopping_switches sw, bragg_err *e)
+                          const stopping_data *data, stopping_switches sw, bragg_err *e)
 {
     memset(tab, 0, sizeof *tab);
     stopping_model model;
-    if (stopping_model_init(&model, ion, mat, low, sw, e)) return BRAGG_ERR;
+    if (stopping_model_init(&model, ion, mat, data, sw, e)) return BRAGG_ERR;
     tab->Z = ion->Z;
     tab->A = ion->A;
     tab->mass_mev = ion->mass_mev;
@@ -49,7 +73,8 @@ int transport_table_build(transport_table *tab, const ion *ion, const material *
     grid_init(&tab->range_grid, node_range[0], node_range[ne]);
     uint32_t nr = tab->range_grid.ncell;
 
-    tab->block_bytes = (size_t)(3 * ne + nr) * sizeof(grid_entry);
+    tab->radiation_length = mat->radiation_length;
+    tab->block_bytes = (size_t)(5 * ne + nr) * sizeof(grid_entry);
     tab->block = malloc(tab->block_bytes);
     if (!tab->block) {
         free(node_range);
@@ -58,10 +83,14 @@ int transport_table_build(transport_table *tab, const ion *ion, const material *
     tab->stopping = tab->block;
     tab->stopping_el = tab->stopping + ne;
     tab->range = tab->stopping_el + ne;
-    tab->energy = tab->range + ne;
+    tab->straggling = tab->range + ne;
+    tab->scattering = tab->straggling + ne;
+    tab->energy = tab->scattering + ne;
 
     grid_fill(&tab->energy_grid, tab->stopping, eval_total, &model);
     grid_fill(&tab->energy_grid, tab->stopping_el, eval_electronic, &model);
+    grid_fill(&tab->energy_grid, tab->straggling, eval_straggling, &model);
+    grid_fill(&tab->energy_grid, tab->scattering, eval_scattering, &model);
     for (uint32_t i = 0; i < ne; i++) {
         double x0 = grid_node(&tab->energy_grid, i), x1 = grid_node(&tab->energy_grid, i + 1);
         tab->range[i].value = node_range[i];

@@ -6,6 +6,9 @@
  * and CSDA range R (g/cm^2). On the energy grid: total and electronic stopping power and the
  * CSDA range R(t) = A * integral dt / S(t); on the range grid the inverse t(R). Carrying the
  * residual range as particle state makes the energy after a step one lookup: t(R - rho*s).
+ * Also on the energy grid, per unit mass thickness: the Bohr energy-straggling variance and the
+ * multiple-scattering "scattering power" (z / p v)^2 / X0, so one grid_cell() call serves every
+ * energy-dependent quantity of a step.
  *
  * A transport_table owns one allocation holding all arrays (so it can be copied to a device in
  * one piece); transport_table_free releases it. Build on one thread; afterwards the table is
@@ -40,13 +43,16 @@ typedef struct transport_table {
     grid_entry *stopping_el;  /* electronic S(t), MeV cm^2/g (for LET) */
     grid_entry *range;        /* CSDA range R(t), g/cm^2 */
     grid_entry *energy;       /* t(R), MeV/u, on range_grid */
+    grid_entry *straggling;   /* Bohr variance of the ion's energy loss, MeV^2 per g/cm^2 */
+    grid_entry *scattering;   /* (z / p v)^2 / X0, MeV^-2 per g/cm^2 (Highland integrand) */
+    double radiation_length;  /* material X0, g/cm^2 */
     double range_at_min;      /* R(TABLE_T_MIN) */
     void *block;              /* the single allocation behind the arrays */
     size_t block_bytes;
 } transport_table;
 
 int transport_table_build(transport_table *tab, const ion *ion, const material *mat,
-                          const lowenergy_table *low, stopping_switches sw, bragg_err *e);
+                          const stopping_data *data, stopping_switches sw, bragg_err *e);
 void transport_table_free(transport_table *tab);
 
 /* ---- lookups (host and device) ---------------------------------------------------------- */
@@ -64,6 +70,18 @@ static inline BRAGG_HD double table_stopping_el(const transport_table *tab, doub
 static inline BRAGG_HD double table_range(const transport_table *tab, double t)
 {
     return grid_eval(&tab->energy_grid, tab->range, t);
+}
+
+static inline BRAGG_HD uint32_t table_energy_cell(const transport_table *tab, double t)
+{
+    return grid_cell(&tab->energy_grid, t);
+}
+
+/* Any energy-grid table at t, with the cell already found. */
+static inline BRAGG_HD double table_at(const transport_table *tab, const grid_entry *column,
+                                       uint32_t cell, double t)
+{
+    return grid_eval_cell(&tab->energy_grid, column, cell, t);
 }
 
 /* Energy per nucleon of a particle with residual CSDA range R (g/cm^2); 0 at R <= 0. */

@@ -67,7 +67,7 @@ int cmd_tables(int argc, char **argv)
         return EXIT_USAGE;
     }
     transport_table tab;
-    if (transport_table_build(&tab, ion, mat, cat.lowenergy, phys.stopping, &e)) {
+    if (transport_table_build(&tab, ion, mat, cat.stopping, phys.stopping, &e)) {
         fprintf(stderr, "bragg tables: %s\n", e.msg);
         catalog_free(&cat);
         return EXIT_RUNTIME;

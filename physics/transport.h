@@ -1,0 +1,401 @@
+/*
+ * transport.h - one history of condensed-history Monte Carlo: a primary ion from the beam
+ * through a stack of slabs until it stops or leaves, scoring as it goes.
+ *
+ * A step (transport_step) is limited by a fraction of the residual range (with a floor), by the
+ * slab boundary ahead, and by the cut-off energy. Over a step:
+ *   - continuous energy loss from the range table: the particle carries its residual CSDA range
+ *     R, so the energy after a step of s cm is one lookup, t(R - rho s);
+ *   - energy-loss straggling (Bohr variance with the relativistic factor, Gaussian), applied in
+ *     range space, delta R = delta E / S(t), so that no second lookup is needed;
+ *   - multiple Coulomb scattering: Highland's formula generalised to thick targets (Highland,
+ *     NIM 129 (1975) 497; Gottschalk et al., NIM B 74 (1993) 467),
+ *       theta0^2 = (14.1 MeV)^2 [1 + log10(L)/9]^2 * integral (z/pv)^2 dx/X0,
+ *     L the path so far in radiation lengths; a step adds theta0^2(after) - theta0^2(before),
+ *     so the result does not depend on the step size. Each plane gets a Gaussian angle and the
+ *     correlated lateral displacement y = s theta0 (z1/sqrt(12) + z2/2), theta = theta0 z2
+ *     (PDG 2022, eq. 34.20).
+ * The energy lost is spread over the depth bins the step crosses in proportion to the path in
+ * each (the deposit of a step is uniform along it).
+ *
+ * Energies are scored as integer quanta (2^-24 MeV). The particle's energy is quantised at every
+ * step and a deposit is the difference of two quantised energies, so the sums telescope: the
+ * energy ledger closes exactly, the dose grid sums exactly to the energy deposited, and integer
+ * addition makes every total independent of the order of summation: the same for any thread
+ * count, batch size or device.
+ *
+ * Everything here is static inline and BRAGG_HD: the CPU backends and the CUDA kernel run this
+ * very code. The parameters are read-only; the score_sink belongs to the caller (a thread's
+ * private arrays on the CPU).
+ */
+#ifndef BRAGG_TRANSPORT_H
+#define BRAGG_TRANSPORT_H
+
+#include <math.h>
+#include <stdint.h>
+
+#include "hd.h"
+#include "random.h"
+#include "tables.h"
+
+#define TRANSPORT_MAX_SLABS 16
+
+/* Fixed-point scales of the scored quantities (see "integer quanta" above). */
+#define ENERGY_QUANTA_PER_MEV   16777216.0     /* 2^24 */
+#define LET_QUANTA              1024.0         /* per MeV * keV/um */
+#define TRACK_QUANTA_PER_CM     4294967296.0   /* 2^32 */
+#define LATERAL_QUANTA_PER_CM3  16777216.0     /* 2^24, track length * r^2 / 2 */
+
+/* Energy ledger entries, in energy quanta. BEAM = all the others summed, exactly. */
+enum ledger_entry {
+    LEDGER_BEAM,             /* kinetic energy brought in by the primaries */
+    LEDGER_DEPOSITED,        /* lost continuously along steps */
+    LEDGER_BELOW_CUTOFF,     /* left when a particle fell below the cut-off, deposited locally */
+    LEDGER_ESCAPED_BACK,     /* carried out through the entrance face */
+    LEDGER_ESCAPED_SIDE,     /* carried out through the lateral boundary */
+    LEDGER_ESCAPED_THROUGH,  /* carried out through the far face of the stack */
+    LEDGER_OUTSIDE_GRID,     /* part of DEPOSITED + BELOW_CUTOFF that fell beyond the scoring depth */
+    LEDGER_COUNT
+};
+
+typedef struct slab_geometry {
+    double z_start, z_end;            /* cm; the last slab may end at +infinity */
+    double density;                   /* g/cm^3 */
+    double range_cut;                 /* CSDA range at the cut-off energy, g/cm^2 */
+    const transport_table *table;
+} slab_geometry;
+
+typedef struct transport_params {
+    /* beam */
+    int A;                            /* mass number: energies per nucleon -> ion energies */
+    double energy;                    /* MeV/u */
+    double energy_spread;             /* relative sigma */
+    double spot_sigma;                /* cm, per transverse axis */
+    double divergence_sigma;          /* rad, per transverse plane */
+    uint64_t seed;
+    /* geometry */
+    int n_slabs;
+    slab_geometry slabs[TRANSPORT_MAX_SLABS];
+    double lateral_halfwidth;         /* cm; INFINITY for laterally infinite slabs */
+    /* physics */
+    double step_fraction;             /* of the residual range */
+    double step_min;                  /* cm */
+    double energy_cut;                /* MeV/u */
+    int straggling, scattering;
+    /* scoring grid */
+    int nbins;
+    double bin_width, inv_bin_width;  /* cm */
+} transport_params;
+
+/* Where a history adds its scores: arrays of nbins, a ledger, a step counter. */
+typedef struct score_sink {
+    int64_t *dose;        /* energy quanta per depth bin */
+    int64_t *let_num;     /* sum of edep[MeV] * LET[keV/um] * LET_QUANTA */
+    int64_t *track;       /* primary track length, TRACK_QUANTA_PER_CM */
+    int64_t *lateral;     /* track length * (x^2 + y^2)/2, LATERAL_QUANTA_PER_CM3 */
+    int64_t ledger[LEDGER_COUNT];
+    uint64_t steps;
+} score_sink;
+
+typedef struct particle {
+    double x, y, z;       /* cm */
+    double u, v, w;       /* direction cosines */
+    double t;             /* kinetic energy per nucleon, MeV/u */
+    double range;         /* residual CSDA range in the current slab's material, g/cm^2 */
+    int64_t energy_q;     /* A*t in energy quanta, as last scored */
+    double path_x0;       /* path so far, radiation lengths (Highland's L) */
+    double scatter_sum;   /* integral (z/pv)^2 dx/X0 so far, MeV^-2 */
+    double theta2;        /* Highland theta0^2 for the path so far */
+    int slab;
+} particle;
+
+static inline BRAGG_HD int64_t energy_quanta(double mev)
+{
+    return (int64_t)(mev * ENERGY_QUANTA_PER_MEV + 0.5);
+}
+
+static inline BRAGG_HD void score_add(int64_t *cell, int64_t v)
+{
+#if defined(__CUDA_ARCH__)
+    atomicAdd((unsigned long long *)cell, (unsigned long long)v);
+#else
+    *cell += v;
+#endif
+}
+
+/* Spreads a step's energy (dq quanta) and primary track over the depth bins between z0 and
+ * z1, uniformly along the path. LET in keV/um; r2 = x^2 + y^2 at mid-step. */
+static inline BRAGG_HD void score_step(const transport_params *p, score_sink *s, double z0,
+                                       double z1, double length, int64_t dq, double let,
+                                       double r2)
+{
+    double za = z0 < z1 ? z0 : z1, zb = z0 < z1 ? z1 : z0;
+    double dz = zb - za;
+    double depth_max = p->nbins * p->bin_width;
+    double let_scale = let * LET_QUANTA / ENERGY_QUANTA_PER_MEV;
+    if (dz <= 0.0) {
+        /* Moving across the beam axis: everything in one bin. */
+        int i = (int)(za * p->inv_bin_width);
+        if (za < 0.0 || i >= p->nbins) {
+            s->ledger[LEDGER_OUTSIDE_GRID] += dq;
+            return;
+        }
+        score_add(&s->dose[i], dq);
+        score_add(&s->let_num[i], (int64_t)((double)dq * let_scale + 0.5));
+        score_add(&s->track[i], (int64_t)(length * TRACK_QUANTA_PER_CM + 0.5));
+        score_add(&s->lateral[i], (int64_t)(length * 0.5 * r2 * LATERAL_QUANTA_PER_CM3 + 0.5));
+        return;
+    }
+    double lo = za > 0.0 ? za : 0.0, hi = zb < depth_max ? zb : depth_max;
+    int64_t given = 0;
+    if (hi > lo) {
+        int i0 = (int)(lo * p->inv_bin_width), i1 = (int)(hi * p->inv_bin_width);
+        if (i1 >= p->nbins) i1 = p->nbins - 1;
+        double per_z = 1.0 / dz, path_per_z = length / dz;
+        int whole = (za >= 0.0 && zb <= depth_max);
+        for (int i = i0; i <= i1; i++) {
+            double b0 = i * p->bin_width, b1 = b0 + p->bin_width;
+            double a = lo > b0 ? lo : b0, b = hi < b1 ? hi : b1;
+            if (b <= a) continue;
+            double frac = (b - a) * per_z;
+            int64_t share = (i == i1 && whole) ? dq - given : (int64_t)((double)dq * frac);
+            given += share;
+            double seg = (b - a) * path_per_z;
+            score_add(&s->dose[i], share);
+            score_add(&s->let_num[i], (int64_t)((double)share * let_scale + 0.5));
+            score_add(&s->track[i], (int64_t)(seg * TRACK_QUANTA_PER_CM + 0.5));
+            score_add(&s->lateral[i], (int64_t)(seg * 0.5 * r2 * LATERAL_QUANTA_PER_CM3 + 0.5));
+        }
+    }
+    s->ledger[LEDGER_OUTSIDE_GRID] += dq - given;
+}
+
+/* Deposits dq quanta at one point (the cut-off remnant). */
+static inline BRAGG_HD void score_point(const transport_params *p, score_sink *s, double z,
+                                        int64_t dq, double let)
+{
+    int i = (int)(z * p->inv_bin_width);
+    if (z < 0.0 || i >= p->nbins) {
+        s->ledger[LEDGER_OUTSIDE_GRID] += dq;
+        return;
+    }
+    score_add(&s->dose[i], dq);
+    score_add(&s->let_num[i], (int64_t)((double)dq * let * LET_QUANTA / ENERGY_QUANTA_PER_MEV + 0.5));
+}
+
+/* Rotates the direction by projected angles (ax, ay) in the particle's own frame and returns
+ * that frame's transverse axes e1, e2 (before the rotation) for the lateral displacement. */
+static inline BRAGG_HD void deflect(particle *q, double ax, double ay, double e1[3], double e2[3])
+{
+    double u = q->u, v = q->v, w = q->w;
+    double sperp2 = 1.0 - w * w;
+    if (sperp2 > 1e-20) {
+        double sperp = sqrt(sperp2), inv = 1.0 / sperp;
+        e1[0] = u * w * inv; e1[1] = v * w * inv; e1[2] = -sperp;
+        e2[0] = -v * inv;    e2[1] = u * inv;     e2[2] = 0.0;
+    } else {
+        e1[0] = 1.0; e1[1] = 0.0; e1[2] = 0.0;
+        e2[0] = 0.0; e2[1] = w > 0 ? 1.0 : -1.0; e2[2] = 0.0;
+    }
+    double theta2 = ax * ax + ay * ay;
+    if (theta2 <= 0.0) return;
+    double theta = sqrt(theta2), c = cos(theta), s = sin(theta) / theta;
+    /* d' = d cos(theta) + sin(theta) (e1 cos(phi) + e2 sin(phi)), cos(phi) = ax/theta. */
+    q->u = u * c + s * (e1[0] * ax + e2[0] * ay);
+    q->v = v * c + s * (e1[1] * ax + e2[1] * ay);
+    q->w = w * c + s * (e1[2] * ax + e2[2] * ay);
+}
+
+/* Highland theta0^2 for a path of L radiation lengths with scattering integral I. */
+static inline BRAGG_HD double highland_theta2(double L, double I)
+{
+    if (L <= 0.0) return 0.0;
+    double f = 1.0 + log10(L) * (1.0 / 9.0);
+    if (f < 0.0) f = 0.0;   /* only below 1e-9 X0, far under any step */
+    return 14.1 * 14.1 * f * f * I;
+}
+
+/* Starts primary `history`: samples the beam and books its energy. */
+static inline BRAGG_HD void transport_start(const transport_params *p, rng *r, particle *q,
+                                            score_sink *s)
+{
+    double g1, g2, g3, g4;
+    rng_gauss2(r, &g1, &g2);
+    rng_gauss2(r, &g3, &g4);
+    double t = p->energy;
+    if (p->energy_spread > 0.0) {
+        double g5, g6;
+        rng_gauss2(r, &g5, &g6);
+        t *= 1.0 + p->energy_spread * g5;
+        if (t < 0.0) t = 0.0;
+    }
+    q->x = p->spot_sigma * g1;
+    q->y = p->spot_sigma * g2;
+    q->z = 0.0;
+    double ax = p->divergence_sigma * g3, ay = p->divergence_sigma * g4;
+    double norm = 1.0 / sqrt(1.0 + ax * ax + ay * ay);
+    q->u = ax * norm;
+    q->v = ay * norm;
+    q->w = norm;
+    q->t = t;
+    q->slab = 0;
+    q->range = table_range(p->slabs[0].table, t);
+    q->energy_q = energy_quanta(p->A * t);
+    q->path_x0 = 0.0;
+    q->scatter_sum = 0.0;
+    q->theta2 = 0.0;
+    s->ledger[LEDGER_BEAM] += q->energy_q;
+}
+
+/* Books the particle's remaining energy under `entry` and ends it. */
+static inline BRAGG_HD void transport_end(score_sink *s, particle *q, int entry)
+{
+    s->ledger[entry] += q->energy_q;
+    q->energy_q = 0;
+    q->t = 0.0;
+}
+
+/* One condensed-history step. Returns 1 while the particle lives, 0 once it has stopped or
+ * left the geometry. */
+static inline BRAGG_HD int transport_step(const transport_params *p, rng *r, particle *q,
+                                          score_sink *s)
+{
+    const slab_geometry *slab = &p->slabs[q->slab];
+    const transport_table *tab = slab->table;
+    double rho = slab->density;
+
+    if (q->range <= slab->range_cut) {
+        /* Below the cut-off already (e.g. a beam energy under it): leave it here. */
+        double let = table_stopping_el(tab, q->t) * rho * 0.1;
+        int64_t rest = q->energy_q;
+        score_point(p, s, q->z, rest, let);
+        transport_end(s, q, LEDGER_BELOW_CUTOFF);
+        return 0;
+    }
+
+    /* Step length: a fraction of the residual range, not under step_min, not past the
+     * cut-off range, not past the slab boundary ahead. */
+    double step = p->step_fraction * q->range / rho;
+    if (step < p->step_min) step = p->step_min;
+    int to_cut = 0, to_boundary = 0;
+    double to_cut_len = (q->range - slab->range_cut) / rho;
+    if (step >= to_cut_len) {
+        step = to_cut_len;
+        to_cut = 1;
+    }
+    double dist = INFINITY;
+    if (q->w > 0.0) dist = (slab->z_end - q->z) / q->w;
+    else if (q->w < 0.0) dist = (slab->z_start - q->z) / q->w;
+    if (dist < 0.0) dist = 0.0;
+    if (step >= dist) {
+        step = dist;
+        to_boundary = 1;
+        to_cut = 0;
+    }
+
+    /* Energy loss, in range space. */
+    uint32_t cell = table_energy_cell(tab, q->t);
+    double dR = rho * step;
+    double range_new = q->range - dR;
+    if (p->straggling && !to_cut && dR > 0.0) {
+        double sigma_e = sqrt(table_at(tab, tab->straggling, cell, q->t) * dR);
+        double g1, g2;
+        rng_gauss2(r, &g1, &g2);
+        range_new -= sigma_e * g1 / table_at(tab, tab->stopping, cell, q->t);
+        if (range_new > q->range) range_new = q->range;   /* no energy gain */
+        if (range_new <= slab->range_cut) {
+            range_new = slab->range_cut;
+            to_cut = 1;
+        }
+    }
+    /* A zero-length step (e.g. on a boundary) keeps its energy exactly: t(R(t)) is only equal
+     * to t within interpolation accuracy. */
+    double t_new = to_cut ? p->energy_cut : dR > 0.0 ? table_energy(tab, range_new) : q->t;
+    int64_t q_new = energy_quanta(p->A * t_new);
+    int64_t dq = q->energy_q - q_new;
+    if (dq < 0) {   /* rounding at a table edge: never create energy */
+        dq = 0;
+        q_new = q->energy_q;
+    }
+
+    /* Multiple scattering over the step. */
+    double ax = 0.0, ay = 0.0, dx = 0.0, dy = 0.0;
+    if (p->scattering && dR > 0.0) {
+        double path_x0 = q->path_x0 + dR / tab->radiation_length;
+        double scatter_sum = q->scatter_sum + table_at(tab, tab->scattering, cell, q->t) * dR;
+        double theta2 = highland_theta2(path_x0, scatter_sum);
+        double sigma = sqrt(theta2 > q->theta2 ? theta2 - q->theta2 : 0.0);
+        q->path_x0 = path_x0;
+        q->scatter_sum = scatter_sum;
+        q->theta2 = theta2;
+        double g1, g2, g3, g4;
+        rng_gauss2(r, &g1, &g2);
+        rng_gauss2(r, &g3, &g4);
+        const double inv_sqrt12 = 0.28867513459481287;
+        ax = sigma * g2;
+        dx = step * sigma * (g1 * inv_sqrt12 + 0.5 * g2);
+        ay = sigma * g4;
+        dy = step * sigma * (g3 * inv_sqrt12 + 0.5 * g4);
+    }
+
+    /* Move: the chord along the old direction plus the lateral displacement. */
+    double e1[3], e2[3];
+    double u = q->u, v = q->v, w = q->w;
+    deflect(q, ax, ay, e1, e2);
+    double x0 = q->x, y0 = q->y, z0 = q->z;
+    q->x = x0 + step * u + dx * e1[0] + dy * e2[0];
+    q->y = y0 + step * v + dx * e1[1] + dy * e2[1];
+    q->z = to_boundary ? (w > 0.0 ? slab->z_end : slab->z_start)
+                       : z0 + step * w + dx * e1[2] + dy * e2[2];
+
+    double t_mid = 0.5 * (q->t + t_new);
+    double let = table_at(tab, tab->stopping_el, cell, t_mid) * rho * 0.1;   /* keV/um */
+    double xm = 0.5 * (x0 + q->x), ym = 0.5 * (y0 + q->y);
+    score_step(p, s, z0, q->z, step, dq, let, xm * xm + ym * ym);
+    s->ledger[LEDGER_DEPOSITED] += dq;
+    s->steps++;
+
+    q->t = t_new;
+    q->energy_q = q_new;
+    q->range = range_new;
+
+    if (to_cut) {
+        score_point(p, s, q->z, q->energy_q, let);
+        transport_end(s, q, LEDGER_BELOW_CUTOFF);
+        return 0;
+    }
+    if (fabs(q->x) > p->lateral_halfwidth || fabs(q->y) > p->lateral_halfwidth) {
+        transport_end(s, q, LEDGER_ESCAPED_SIDE);
+        return 0;
+    }
+    if (to_boundary) {
+        int next = q->slab + (w > 0.0 ? 1 : -1);
+        if (next < 0) {
+            transport_end(s, q, LEDGER_ESCAPED_BACK);
+            return 0;
+        }
+        if (next >= p->n_slabs) {
+            transport_end(s, q, LEDGER_ESCAPED_THROUGH);
+            return 0;
+        }
+        /* The same energy has a different residual range in the next material. */
+        q->slab = next;
+        q->range = table_range(p->slabs[next].table, q->t);
+    }
+    return 1;
+}
+
+/* Transports primary number `history` to its end. Its random numbers come from its own
+ * stream (seed, history), so the result is the same wherever and whenever it runs. */
+static inline BRAGG_HD void transport_history(const transport_params *p, uint64_t history,
+                                              score_sink *s)
+{
+    rng r;
+    rng_init(&r, p->seed, history, 0);
+    particle q;
+    transport_start(p, &r, &q, s);
+    while (transport_step(p, &r, &q, s)) {
+    }
+}
+
+#endif

@@ -1,0 +1,52 @@
+/* backend.c - backend registry and the history loop the CPU backends share (see backend.h). */
+#include "backend.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+const char *const backend_names[] = {"serial", "openmp", "cuda", NULL};
+
+backend *backend_new(const char *name, bragg_err *e)
+{
+    backend *b = calloc(1, sizeof *b);
+    if (!b) {
+        bragg_fail(e, "out of memory");
+        return NULL;
+    }
+    if (strcmp(name, "serial") == 0) backend_serial_init(b);
+    else if (strcmp(name, "openmp") == 0) backend_openmp_init(b);
+    else if (strcmp(name, "cuda") == 0) backend_cuda_init(b);
+    else {
+        free(b);
+        bragg_fail(e, "backend: '%s' is not known (valid: serial, openmp, cuda)", name);
+        return NULL;
+    }
+    return b;
+}
+
+/* Histories between two looks at the cancel and pause flags: small enough that cancel answers
+ * within a few milliseconds, large enough that the atomic traffic is noise. */
+#define CHUNK 32
+
+uint64_t backend_run_range(const backend_job *job, uint64_t first, uint64_t count,
+                           score_arrays *out)
+{
+    score_sink sink = score_arrays_sink(out);
+    uint64_t done = 0;
+    while (done < count) {
+        if (atomic_load_explicit(job->cancel, memory_order_relaxed)) break;
+        while (atomic_load_explicit(job->pause, memory_order_relaxed) &&
+               !atomic_load_explicit(job->cancel, memory_order_relaxed)) {
+            struct timespec ts = {0, 5000000};
+            nanosleep(&ts, NULL);
+        }
+        uint64_t n = count - done < CHUNK ? count - done : CHUNK;
+        for (uint64_t h = 0; h < n; h++) transport_history(job->params, first + done + h, &sink);
+        done += n;
+        atomic_fetch_add_explicit(job->progress, n, memory_order_relaxed);
+    }
+    score_arrays_take_sink(out, &sink);
+    out->histories += done;
+    return done;
+}

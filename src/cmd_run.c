@@ -1,0 +1,234 @@
+/*
+ * cmd_run.c - `bragg run`: transport a beam headless; depth-dose CSV, JSON summary, progress.
+ *
+ * The run goes on the engine's thread; this thread polls snapshots for the progress line and
+ * watches for Ctrl-C, which cancels the run cleanly: what was computed is still written, marked
+ * partial, and the exit status is 130.
+ */
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "atomic_file.h"
+#include "commands.h"
+#include "config.h"
+#include "engine.h"
+#include "options.h"
+#include "report.h"
+
+#define EXIT_INTERRUPTED 130
+
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+static int add_slab(const char *value, void *ctx, bragg_err *e)
+{
+    return config_add_slab(ctx, value, e);
+}
+
+static void usage(FILE *out, const option_spec *specs)
+{
+    fprintf(out,
+            "usage: bragg run --ion NAME --energy MEV_U (--material NAME | --slab M:CM ...) "
+            "[options]\n\n"
+            "Transports a pencil beam along +z into a stack of laterally infinite slabs and\n"
+            "scores the depth-dose curve (dose per unit primary fluence, Gy cm^2) with its\n"
+            "statistical error, primary fluence, dose-averaged LET and lateral spread.\n\n"
+            "options:\n");
+    option_print_help(out, specs);
+    fprintf(out, "\nexit status: 0 ok, 1 run-time failure, 2 bad input, 130 interrupted "
+                 "(partial results written)\n");
+}
+
+static void progress_line(const run_snapshot *s)
+{
+    double frac = s->histories_total ? (double)s->histories_done / s->histories_total : 0;
+    double eta = s->histories_per_s > 0 ? (s->histories_total - s->histories_done) /
+                                              s->histories_per_s
+                                        : NAN;
+    fprintf(stderr, "\r  %5.1f%%  %llu/%llu histories  %.0f histories/s  ETA %.0f s  "
+                    "peak error %.2f%%   ",
+            100 * frac, (unsigned long long)s->histories_done,
+            (unsigned long long)s->histories_total, s->histories_per_s, eta,
+            100 * s->result.peak_rel_err);
+}
+
+int cmd_run(int argc, char **argv)
+{
+    run_config cfg;
+    config_default(&cfg);
+    cfg.n_slabs = 0;   /* from --material or --slab */
+    physics_options phys;
+    physics_options_default(&phys);
+    phys.ion = NULL;
+    double energy = NAN, spread_pct = 0, spot_mm = 0, divergence_mrad = 0, bin_mm = 0.1;
+    double step_min_mm = cfg.step_min_cm * 10, lateral_cm = INFINITY;
+    int no_straggling = 0, no_mcs = 0, quiet = 0;
+    const char *csv = NULL, *json = NULL, *backend = "openmp";
+    const option_spec specs[] = {
+        PHYSICS_OPTION_SPECS(&phys),
+        {"energy", 'e', OPTION_DOUBLE, &energy, USER_T_MIN, USER_T_MAX, "MEV_U",
+         "beam kinetic energy per nucleon", 0},
+        {"energy-spread", 0, OPTION_DOUBLE, &spread_pct, 0, 20, "PERCENT",
+         "energy spread, relative sigma (default 0)", 0},
+        {"spot", 0, OPTION_DOUBLE, &spot_mm, 0, 100, "MM", "spot size sigma per axis (default 0)",
+         0},
+        {"divergence", 0, OPTION_DOUBLE, &divergence_mrad, 0, 100, "MRAD",
+         "beam divergence sigma per plane (default 0)", 0},
+        {"slab", 0, OPTION_CALL, &cfg, 0, 0, "MAT:CM",
+         "add a slab (repeatable; thickness 'inf' for the last), e.g. --slab water:5 --slab "
+         "bone-cortical-icrp:2 --slab water:inf",
+         add_slab},
+        {"histories", 'n', OPTION_COUNT, &cfg.histories, 1, 1e12, "N",
+         "number of primary histories (default 100000)", 0},
+        {"seed", 's', OPTION_COUNT, &cfg.seed, 0, 18446744073709549568.0, "S",
+         "random seed (default 1)", 0},
+        {"backend", 'b', OPTION_STRING, &backend, 0, 0, "NAME",
+         "serial, openmp (default) or cuda", 0},
+        {"threads", 't', OPTION_INT, &cfg.threads, 0, 1024, "N",
+         "OpenMP threads (default 0 = all cores)", 0},
+        {"no-straggling", 0, OPTION_FLAG, &no_straggling, 0, 0, 0,
+         "switch energy-loss straggling off", 0},
+        {"no-mcs", 0, OPTION_FLAG, &no_mcs, 0, 0, 0, "switch multiple Coulomb scattering off", 0},
+        {"step-fraction", 0, OPTION_DOUBLE, &cfg.step_fraction, 1e-4, 0.5, "F",
+         "largest step as a fraction of the residual range (default 0.02)", 0},
+        {"step-min", 0, OPTION_DOUBLE, &step_min_mm, 1e-5, 10, "MM",
+         "smallest step (default 0.01)", 0},
+        {"ecut", 0, OPTION_DOUBLE, &cfg.energy_cut, 0.002, 10, "MEV_U",
+         "cut-off energy, remainder deposited in place (default 0.1)", 0},
+        {"bin", 0, OPTION_DOUBLE, &bin_mm, 0.001, 100, "MM", "depth bin width (default 0.1)", 0},
+        {"depth", 0, OPTION_DOUBLE, &cfg.depth_max_cm, 0, 1e4, "CM",
+         "scoring depth (default 0 = CSDA depth + 15% + 5 mm)", 0},
+        {"batches", 0, OPTION_INT, &cfg.batches, 2, 1000, "N",
+         "batches for the statistical error (default 20)", 0},
+        {"lateral-halfwidth", 0, OPTION_DOUBLE, &lateral_cm, 1e-3, 1e6, "CM",
+         "half-width of the slabs in x and y (default infinite)", 0},
+        {"csv", 0, OPTION_STRING, &csv, 0, 0, "FILE|-", "write the depth curves as CSV", 0},
+        {"json", 0, OPTION_STRING, &json, 0, 0, "FILE|-", "write the JSON summary", 0},
+        {"quiet", 'q', OPTION_FLAG, &quiet, 0, 0, 0, "no progress line and no summary", 0},
+        {0},
+    };
+    bragg_err e = {{0}};
+    int help;
+    if (option_parse(specs, argc, argv, &help, &e)) {
+        fprintf(stderr, "bragg run: %s\n", e.msg);
+        return EXIT_USAGE;
+    }
+    if (help) {
+        usage(stdout, specs);
+        return EXIT_OK;
+    }
+    if (!phys.ion) {
+        fprintf(stderr, "bragg run: --ion: missing (e.g. --ion p, --ion C-12)\n");
+        return EXIT_USAGE;
+    }
+    if (isnan(energy)) {
+        fprintf(stderr, "bragg run: --energy: missing (MeV/u, %g to %g)\n", USER_T_MIN, USER_T_MAX);
+        return EXIT_USAGE;
+    }
+    if (phys.material && cfg.n_slabs > 0) {
+        fprintf(stderr, "bragg run: --material and --slab exclude each other (use --slab "
+                        "water:inf for a semi-infinite last slab)\n");
+        return EXIT_USAGE;
+    }
+    if (!phys.material && cfg.n_slabs == 0) {
+        fprintf(stderr, "bragg run: --material: missing (or give a stack with --slab)\n");
+        return EXIT_USAGE;
+    }
+    if (phys.material) {
+        cfg.n_slabs = 1;
+        snprintf(cfg.slabs[0].material, sizeof cfg.slabs[0].material, "%s", phys.material);
+        cfg.slabs[0].thickness_cm = INFINITY;
+    }
+    snprintf(cfg.ion, sizeof cfg.ion, "%s", phys.ion);
+    snprintf(cfg.backend, sizeof cfg.backend, "%s", backend);
+    cfg.energy = energy;
+    cfg.energy_spread = spread_pct / 100;
+    cfg.spot_sigma_cm = spot_mm / 10;
+    cfg.divergence_rad = divergence_mrad / 1000;
+    cfg.iwater = phys.iwater;
+    cfg.stopping = phys.stopping;
+    cfg.straggling = !no_straggling;
+    cfg.scattering = !no_mcs;
+    cfg.step_min_cm = step_min_mm / 10;
+    cfg.bin_width_cm = bin_mm / 10;
+    cfg.lateral_halfwidth_cm = lateral_cm;
+    if ((csv && atomic_file_check_path(csv, "--csv", &e)) ||
+        (json && atomic_file_check_path(json, "--json", &e))) {
+        fprintf(stderr, "bragg run: %s\n", e.msg);
+        return EXIT_USAGE;
+    }
+
+    engine *en;
+    if (engine_create(&en, &cfg, &e)) {
+        fprintf(stderr, "bragg run: %s\n", e.msg);
+        return EXIT_USAGE;
+    }
+    struct sigaction sa, old_sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_sa);
+    interrupted = 0;
+
+    int status = EXIT_OK;
+    if (engine_start(en, &e)) {
+        fprintf(stderr, "bragg run: %s\n", e.msg);
+        engine_destroy(en);
+        sigaction(SIGINT, &old_sa, NULL);
+        return EXIT_RUNTIME;
+    }
+    int show_progress = !quiet && isatty(STDERR_FILENO);
+    while (!engine_wait(en, 0.25)) {
+        if (interrupted) {
+            engine_cancel(en);
+            interrupted = 2;
+        }
+        if (show_progress) {
+            run_snapshot s;
+            if (engine_snapshot(en, &s, &e) == BRAGG_OK) progress_line(&s);
+            run_snapshot_free(&s);
+        }
+    }
+    if (show_progress) fprintf(stderr, "\r%*s\r", 100, "");
+    sigaction(SIGINT, &old_sa, NULL);
+
+    run_snapshot snap;
+    if (engine_snapshot(en, &snap, &e)) {
+        fprintf(stderr, "bragg run: %s\n", e.msg);
+        engine_destroy(en);
+        return EXIT_RUNTIME;
+    }
+    if (snap.state == RUN_FAILED) {
+        fprintf(stderr, "bragg run: %s (results so far are still written)\n", snap.error);
+        status = EXIT_RUNTIME;
+    } else if (snap.state == RUN_CANCELLED || interrupted) {
+        fprintf(stderr, "bragg run: interrupted after %llu histories; writing partial results\n",
+                (unsigned long long)snap.result.histories);
+        status = EXIT_INTERRUPTED;
+    }
+    if (csv && report_write_csv(en, &snap, csv, &e)) {
+        fprintf(stderr, "bragg run: %s\n", e.msg);
+        status = EXIT_RUNTIME;
+    }
+    if (json && report_write_json(en, &snap, json, &e)) {
+        fprintf(stderr, "bragg run: %s\n", e.msg);
+        status = EXIT_RUNTIME;
+    }
+    if (!quiet) {
+        /* Data may be on stdout: then the summary goes to stderr. */
+        int data_on_stdout = (csv && strcmp(csv, "-") == 0) || (json && strcmp(json, "-") == 0);
+        report_print_summary(data_on_stdout ? stderr : stdout, en, &snap);
+    }
+    run_snapshot_free(&snap);
+    engine_destroy(en);
+    return status;
+}

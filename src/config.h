@@ -1,0 +1,69 @@
+/*
+ * config.h - the configuration of a run: beam, geometry, physics switches, scoring, backend.
+ *
+ * run_config is a plain value: the CLI and the TUI fill it from user input, config_validate
+ * checks every field against its valid range (one clear message naming the field), and the
+ * engine copies it. Names of the ion, the materials and the backend are kept as text; they are
+ * resolved against the catalog by config_validate. Any thread may use its own run_config.
+ */
+#ifndef BRAGG_CONFIG_H
+#define BRAGG_CONFIG_H
+
+#include <stdint.h>
+
+#include "catalog.h"
+#include "err.h"
+#include "stopping.h"
+#include "transport.h"
+
+#define CONFIG_NAME_LEN 48
+
+typedef struct slab_config {
+    char material[CONFIG_NAME_LEN];
+    double thickness_cm;      /* INFINITY: semi-infinite (last slab only) */
+} slab_config;
+
+typedef struct run_config {
+    /* beam */
+    char ion[CONFIG_NAME_LEN];
+    double energy;            /* MeV/u */
+    double energy_spread;     /* relative sigma (the CLI takes percent) */
+    double spot_sigma_cm;     /* the CLI takes mm */
+    double divergence_rad;    /* the CLI takes mrad */
+    uint64_t histories;
+    uint64_t seed;
+    /* geometry: slabs along +z from z = 0 */
+    int n_slabs;
+    slab_config slabs[TRANSPORT_MAX_SLABS];
+    double lateral_halfwidth_cm;   /* INFINITY by default */
+    /* physics */
+    double iwater;            /* 75 or 78 eV */
+    stopping_switches stopping;
+    int straggling, scattering;
+    double step_fraction;     /* of the residual range */
+    double step_min_cm;
+    double energy_cut;        /* MeV/u */
+    /* scoring */
+    double bin_width_cm;
+    double depth_max_cm;      /* 0: automatic (range + margin) */
+    int batches;
+    /* execution */
+    char backend[16];         /* serial | openmp | cuda */
+    int threads;              /* 0: all cores */
+} run_config;
+
+/* Defaults: a semi-infinite water block, 100 000 histories of C-12 at 400 MeV/u, OpenMP on all
+ * cores, straggling and scattering on. */
+void config_default(run_config *c);
+
+/* Checks every field; resolves names against `cat`. On error the message names the field and
+ * its valid range. */
+int config_validate(const run_config *c, const catalog *cat, bragg_err *e);
+
+/* Parses "material:thickness_cm" (thickness "inf" allowed for the last slab) and appends it. */
+int config_add_slab(run_config *c, const char *spec, bragg_err *e);
+
+/* Human-readable slab stack, e.g. "water" or "water 5 cm | bone-cortical-icrp 2 cm | water". */
+void config_describe_geometry(const run_config *c, char *out, size_t len);
+
+#endif

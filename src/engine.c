@@ -1,0 +1,306 @@
+/* engine.c - see engine.h. */
+#include "engine.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "backend.h"
+
+struct engine {
+    run_config cfg;
+    catalog cat;
+    int n_tables;
+    transport_table tables[TRANSPORT_MAX_SLABS];
+    transport_params params;
+    double csda_depth;
+    double *bin_density;
+    backend *be;
+
+    score_arrays batch;          /* run thread only */
+    score_totals totals;         /* guarded by lock */
+    pthread_mutex_t lock;
+    pthread_t thread;
+    int thread_started;
+
+    atomic_int cancel, pause;
+    atomic_uint_fast64_t progress;
+    atomic_int state;            /* run_state */
+    char error[512];             /* set before state becomes RUN_FAILED */
+
+    /* Timing, guarded by lock. */
+    double t_start, t_end, paused_total, paused_since;
+};
+
+const char *run_state_name(run_state s)
+{
+    static const char *names[] = {"ready", "running", "paused", "done", "cancelled", "failed"};
+    return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "?";
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+/* Depth at which the nominal beam runs out of CSDA range in the stack (cm). */
+static double csda_depth(const engine *en)
+{
+    const transport_params *p = &en->params;
+    double t = p->energy;
+    for (int i = 0; i < p->n_slabs; i++) {
+        const slab_geometry *s = &p->slabs[i];
+        double R = table_range(s->table, t), th = s->z_end - s->z_start;
+        if (R <= s->density * th) return s->z_start + R / s->density;
+        t = table_energy(s->table, R - s->density * th);
+    }
+    return p->slabs[p->n_slabs - 1].z_end;
+}
+
+static int build_geometry(engine *en, bragg_err *e)
+{
+    const run_config *c = &en->cfg;
+    transport_params *p = &en->params;
+    const ion *ion = ion_table_lookup(&en->cat.ions, c->ion, e);
+    if (!ion) return BRAGG_ERR;
+    const material *mats[TRANSPORT_MAX_SLABS];
+    double z = 0.0;
+    for (int i = 0; i < c->n_slabs; i++) {
+        const material *m = material_table_lookup(&en->cat.materials, c->slabs[i].material, e);
+        if (!m) return BRAGG_ERR;
+        int k;
+        for (k = 0; k < en->n_tables; k++)
+            if (mats[k] == m) break;
+        if (k == en->n_tables) {
+            mats[k] = m;
+            if (transport_table_build(&en->tables[k], ion, m, en->cat.stopping, c->stopping, e))
+                return BRAGG_ERR;
+            en->n_tables++;
+        }
+        slab_geometry *s = &p->slabs[i];
+        s->z_start = z;
+        s->z_end = z + c->slabs[i].thickness_cm;
+        s->density = m->density;
+        s->table = &en->tables[k];
+        s->range_cut = table_range(s->table, c->energy_cut);
+        z = s->z_end;
+    }
+    p->n_slabs = c->n_slabs;
+    p->A = ion->A;
+    p->energy = c->energy;
+    p->energy_spread = c->energy_spread;
+    p->spot_sigma = c->spot_sigma_cm;
+    p->divergence_sigma = c->divergence_rad;
+    p->seed = c->seed;
+    p->lateral_halfwidth = c->lateral_halfwidth_cm;
+    p->step_fraction = c->step_fraction;
+    p->step_min = c->step_min_cm;
+    p->energy_cut = c->energy_cut;
+    p->straggling = c->straggling;
+    p->scattering = c->scattering;
+
+    en->csda_depth = csda_depth(en);
+    double depth = c->depth_max_cm;
+    if (depth <= 0.0) {
+        /* Range + 15% + 5 mm: room for straggling, energy spread and the distal tail. */
+        depth = 1.15 * en->csda_depth + 0.5;
+        if (depth > z) depth = z;
+    }
+    int nbins = (int)ceil(depth / c->bin_width_cm - 1e-9);
+    if (nbins < 1) nbins = 1;
+    if (nbins > 1000000) return bragg_fail(e, "scoring grid: %d bins is too many", nbins);
+    p->nbins = nbins;
+    p->bin_width = c->bin_width_cm;
+    p->inv_bin_width = 1.0 / c->bin_width_cm;
+
+    en->bin_density = malloc((size_t)nbins * sizeof *en->bin_density);
+    if (!en->bin_density) return bragg_fail(e, "out of memory");
+    for (int b = 0; b < nbins; b++) {
+        double b0 = b * p->bin_width, b1 = b0 + p->bin_width, mass = 0.0;
+        for (int i = 0; i < p->n_slabs; i++) {
+            double lo = fmax(b0, p->slabs[i].z_start), hi = fmin(b1, p->slabs[i].z_end);
+            if (hi > lo) mass += (hi - lo) * p->slabs[i].density;
+        }
+        en->bin_density[b] = mass > 0 ? mass / p->bin_width : p->slabs[p->n_slabs - 1].density;
+    }
+    return BRAGG_OK;
+}
+
+int engine_create(engine **out, const run_config *cfg, bragg_err *e)
+{
+    *out = NULL;
+    engine *en = calloc(1, sizeof *en);
+    if (!en) return bragg_fail(e, "out of memory");
+    en->cfg = *cfg;
+    pthread_mutex_init(&en->lock, NULL);
+    atomic_init(&en->cancel, 0);
+    atomic_init(&en->pause, 0);
+    atomic_init(&en->progress, 0);
+    atomic_init(&en->state, RUN_READY);
+    if (catalog_load(&en->cat, e) || catalog_set_water_i(&en->cat, cfg->iwater, e) ||
+        config_validate(cfg, &en->cat, e) || build_geometry(en, e))
+        goto fail;
+    en->be = backend_new(cfg->backend, e);
+    if (!en->be) goto fail;
+    char reason[256];
+    if (!en->be->available(reason, sizeof reason)) {
+        bragg_fail(e, "backend %s: %s", cfg->backend, reason);
+        goto fail;
+    }
+    if (en->be->open(en->be, cfg->threads, en->params.nbins, e) ||
+        score_arrays_init(&en->batch, en->params.nbins, e) ||
+        score_totals_init(&en->totals, en->params.nbins, cfg->batches, e))
+        goto fail;
+    *out = en;
+    return BRAGG_OK;
+fail:
+    engine_destroy(en);
+    return BRAGG_ERR;
+}
+
+static void *run_thread(void *arg)
+{
+    engine *en = arg;
+    const run_config *c = &en->cfg;
+    uint64_t per = c->histories / (uint64_t)c->batches, extra = c->histories % (uint64_t)c->batches;
+    uint64_t first = 0;
+    for (int b = 0; b < c->batches; b++) {
+        if (atomic_load(&en->cancel)) break;
+        uint64_t count = per + ((uint64_t)b < extra ? 1 : 0);
+        backend_job job = {&en->params, first, count, &en->progress, &en->cancel, &en->pause};
+        score_arrays_clear(&en->batch);
+        bragg_err err = {{0}};
+        if (en->be->run_batch(en->be, &job, &en->batch, &err)) {
+            pthread_mutex_lock(&en->lock);
+            score_totals_add_batch(&en->totals, &en->batch);   /* keep what completed */
+            snprintf(en->error, sizeof en->error, "%s", err.msg);
+            en->t_end = now_s();
+            pthread_mutex_unlock(&en->lock);
+            atomic_store(&en->state, RUN_FAILED);
+            return NULL;
+        }
+        pthread_mutex_lock(&en->lock);
+        score_totals_add_batch(&en->totals, &en->batch);
+        pthread_mutex_unlock(&en->lock);
+        first += count;
+        if (en->batch.histories < count) break;   /* cancelled inside the batch */
+    }
+    pthread_mutex_lock(&en->lock);
+    en->t_end = now_s();
+    if (atomic_load(&en->pause)) en->paused_total += en->t_end - en->paused_since;
+    pthread_mutex_unlock(&en->lock);
+    atomic_store(&en->state, atomic_load(&en->cancel) ? RUN_CANCELLED : RUN_DONE);
+    return NULL;
+}
+
+int engine_start(engine *en, bragg_err *e)
+{
+    if (en->thread_started) return bragg_fail(e, "run already started");
+    en->t_start = now_s();
+    atomic_store(&en->state, RUN_RUNNING);
+    if (pthread_create(&en->thread, NULL, run_thread, en) != 0) {
+        atomic_store(&en->state, RUN_FAILED);
+        return bragg_fail(e, "cannot start the run thread");
+    }
+    en->thread_started = 1;
+    return BRAGG_OK;
+}
+
+void engine_pause(engine *en, int paused)
+{
+    pthread_mutex_lock(&en->lock);
+    /* Compare-and-swap, so a run that ends meanwhile is never turned back into "paused". */
+    int expected = paused ? RUN_RUNNING : RUN_PAUSED;
+    if (atomic_compare_exchange_strong(&en->state, &expected, paused ? RUN_PAUSED : RUN_RUNNING)) {
+        if (paused) en->paused_since = now_s();
+        else en->paused_total += now_s() - en->paused_since;
+        atomic_store(&en->pause, paused);
+    }
+    pthread_mutex_unlock(&en->lock);
+}
+
+void engine_cancel(engine *en)
+{
+    atomic_store(&en->cancel, 1);
+}
+
+int engine_wait(engine *en, double timeout_s)
+{
+    double until = now_s() + timeout_s;
+    for (;;) {
+        int s = atomic_load(&en->state);
+        if (s == RUN_DONE || s == RUN_CANCELLED || s == RUN_FAILED) return 1;
+        if (s == RUN_READY) return 1;
+        if (now_s() >= until) return 0;
+        struct timespec ts = {0, 2000000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+int engine_snapshot(engine *en, run_snapshot *out, bragg_err *e)
+{
+    memset(out, 0, sizeof *out);
+    pthread_mutex_lock(&en->lock);
+    out->state = (run_state)atomic_load(&en->state);
+    snprintf(out->error, sizeof out->error, "%s", en->error);
+    out->histories_total = en->cfg.histories;
+    out->histories_done = atomic_load(&en->progress);
+    out->batches_done = en->totals.batches;
+    out->batches_total = en->cfg.batches;
+    double end = (out->state == RUN_DONE || out->state == RUN_CANCELLED || out->state == RUN_FAILED)
+                     ? en->t_end
+                     : now_s();
+    double paused = en->paused_total + (atomic_load(&en->pause) && out->state == RUN_PAUSED
+                                            ? end - en->paused_since
+                                            : 0.0);
+    out->elapsed_s = en->thread_started ? end - en->t_start - paused : 0.0;
+    if (out->elapsed_s > 0) {
+        out->histories_per_s = out->histories_done / out->elapsed_s;
+        double steps_per_history = en->totals.histories ? (double)en->totals.steps /
+                                                              en->totals.histories : 0.0;
+        out->steps_per_s = out->histories_per_s * steps_per_history;
+    }
+    int rc = score_result_compute(&en->totals, en->params.bin_width, en->bin_density,
+                                  &out->result, e);
+    pthread_mutex_unlock(&en->lock);
+    return rc;
+}
+
+void run_snapshot_free(run_snapshot *s)
+{
+    score_result_free(&s->result);
+}
+
+void engine_destroy(engine *en)
+{
+    if (!en) return;
+    if (en->thread_started) {
+        atomic_store(&en->cancel, 1);
+        atomic_store(&en->pause, 0);
+        pthread_join(en->thread, NULL);
+    }
+    if (en->be) {
+        en->be->release(en->be);
+        free(en->be);
+    }
+    score_arrays_free(&en->batch);
+    score_totals_free(&en->totals);
+    for (int i = 0; i < en->n_tables; i++) transport_table_free(&en->tables[i]);
+    free(en->bin_density);
+    catalog_free(&en->cat);
+    pthread_mutex_destroy(&en->lock);
+    free(en);
+}
+
+const run_config *engine_config(const engine *en) { return &en->cfg; }
+const transport_params *engine_params(const engine *en) { return &en->params; }
+const char *engine_backend_name(const engine *en) { return en->be->name; }
+int engine_threads(const engine *en) { return en->be->threads(en->be); }
+double engine_csda_depth(const engine *en) { return en->csda_depth; }
+const double *engine_bin_density(const engine *en) { return en->bin_density; }

@@ -1,0 +1,68 @@
+/*
+ * engine.h - a run: builds the physics tables, splits the histories into batches, hands the
+ * batches to a backend on its own thread, merges their scores and publishes snapshots.
+ *
+ * Lifecycle: engine_create (validates the configuration, builds tables; main thread) ->
+ * engine_start (spawns the run thread) -> any number of engine_snapshot / engine_pause /
+ * engine_cancel / engine_wait calls from any one controlling thread -> engine_destroy (joins the
+ * run thread). Snapshots are copies: readers never block the workers, and a cancelled run keeps
+ * every history it completed (the snapshot says the run is partial).
+ *
+ * The engine owns its catalog copy, tables, backend and scores.
+ */
+#ifndef BRAGG_ENGINE_H
+#define BRAGG_ENGINE_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "err.h"
+#include "score.h"
+
+typedef enum run_state {
+    RUN_READY,
+    RUN_RUNNING,
+    RUN_PAUSED,
+    RUN_DONE,
+    RUN_CANCELLED,
+    RUN_FAILED,
+} run_state;
+
+const char *run_state_name(run_state s);
+
+typedef struct run_snapshot {
+    run_state state;
+    char error[512];            /* when RUN_FAILED */
+    uint64_t histories_total;
+    uint64_t histories_done;    /* completed, including the batch in flight */
+    int batches_done, batches_total;
+    double elapsed_s;           /* running time, pauses excluded */
+    double histories_per_s;
+    double steps_per_s;
+    score_result result;        /* from the completed batches */
+} run_snapshot;
+
+typedef struct engine engine;
+
+int engine_create(engine **out, const run_config *cfg, bragg_err *e);
+int engine_start(engine *en, bragg_err *e);
+void engine_pause(engine *en, int paused);
+void engine_cancel(engine *en);
+/* Waits up to timeout_s for the run to end; 1 when it has ended. */
+int engine_wait(engine *en, double timeout_s);
+/* Fills `out` (its result arrays are owned by `out`: free with run_snapshot_free). */
+int engine_snapshot(engine *en, run_snapshot *out, bragg_err *e);
+void run_snapshot_free(run_snapshot *s);
+void engine_destroy(engine *en);
+
+/* What the run is made of, for reports. */
+const run_config *engine_config(const engine *en);
+const transport_params *engine_params(const engine *en);
+const char *engine_backend_name(const engine *en);
+int engine_threads(const engine *en);
+/* CSDA penetration depth of the beam's nominal energy through the stack, cm. */
+double engine_csda_depth(const engine *en);
+/* Mass density of each scoring bin, g/cm^3 (nbins values). */
+const double *engine_bin_density(const engine *en);
+
+#endif

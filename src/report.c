@@ -1,0 +1,236 @@
+/* report.c - see report.h. */
+#include "report.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "atomic_file.h"
+
+void report_machine(char *cpu, size_t cpu_len, int *cores)
+{
+    snprintf(cpu, cpu_len, "unknown");
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (f) {
+        char line[512];
+        while (fgets(line, sizeof line, f)) {
+            if (strncmp(line, "model name", 10) == 0) {
+                char *colon = strchr(line, ':');
+                if (colon) {
+                    colon++;
+                    while (*colon == ' ') colon++;
+                    colon[strcspn(colon, "\n")] = '\0';
+                    snprintf(cpu, cpu_len, "%s", colon);
+                }
+                break;
+            }
+        }
+        fclose(f);
+    }
+    *cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
+}
+
+int report_write_csv(const engine *en, const run_snapshot *snap, const char *path, bragg_err *e)
+{
+    (void)en;
+    atomic_file af;
+    if (atomic_file_open(&af, path, "--csv", e)) return BRAGG_ERR;
+    const score_result *r = &snap->result;
+    FILE *f = af.file;
+    fprintf(f, "depth_cm,dose_Gy_cm2,dose_err_Gy_cm2,edep_MeV_cm,edep_err_MeV_cm,"
+               "fluence_primaries,let_d_keV_um,lateral_rms_cm\n");
+    for (int i = 0; i < r->nbins; i++) {
+        /* Empty cells where a quantity does not exist (no dose: no LET). */
+        fprintf(f, "%.5f,%.6e,%.6e,%.6e,%.6e,%.6e,", r->depth[i], r->dose[i], r->dose_err[i],
+                r->edep[i], r->edep_err[i], r->fluence[i]);
+        if (isfinite(r->let_d[i])) fprintf(f, "%.6e", r->let_d[i]);
+        fputc(',', f);
+        if (isfinite(r->lateral_rms[i])) fprintf(f, "%.6e", r->lateral_rms[i]);
+        fputc('\n', f);
+    }
+    return atomic_file_commit(&af, e);
+}
+
+static void add_number(cJSON *obj, const char *name, double v)
+{
+    if (isfinite(v)) cJSON_AddNumberToObject(obj, name, v);
+    else cJSON_AddNullToObject(obj, name);
+}
+
+static cJSON *number_array(const double *v, int n)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (int i = 0; i < n; i++)
+        cJSON_AddItemToArray(a, isfinite(v[i]) ? cJSON_CreateNumber(v[i]) : cJSON_CreateNull());
+    return a;
+}
+
+static cJSON *build_json(const engine *en, const run_snapshot *snap)
+{
+    const run_config *c = engine_config(en);
+    const transport_params *p = engine_params(en);
+    const score_result *r = &snap->result;
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddNumberToObject(root, "schema_version", REPORT_SCHEMA_VERSION);
+    cJSON_AddStringToObject(root, "bragg_version", BRAGG_VERSION);
+    cJSON_AddStringToObject(root, "git_revision", BRAGG_GIT_REV);
+    cJSON_AddStringToObject(root, "state", run_state_name(snap->state));
+    cJSON_AddBoolToObject(root, "partial", snap->histories_done < snap->histories_total);
+
+    cJSON *cfg = cJSON_AddObjectToObject(root, "config");
+    cJSON_AddStringToObject(cfg, "ion", c->ion);
+    cJSON_AddNumberToObject(cfg, "energy_MeV_u", c->energy);
+    cJSON_AddNumberToObject(cfg, "energy_spread_percent", 100 * c->energy_spread);
+    cJSON_AddNumberToObject(cfg, "spot_sigma_mm", 10 * c->spot_sigma_cm);
+    cJSON_AddNumberToObject(cfg, "divergence_mrad", 1000 * c->divergence_rad);
+    cJSON_AddNumberToObject(cfg, "histories_requested", (double)c->histories);
+    cJSON_AddNumberToObject(cfg, "seed", (double)c->seed);
+    cJSON *slabs = cJSON_AddArrayToObject(cfg, "slabs");
+    for (int i = 0; i < c->n_slabs; i++) {
+        cJSON *s = cJSON_CreateObject();
+        cJSON_AddStringToObject(s, "material", c->slabs[i].material);
+        add_number(s, "thickness_cm", c->slabs[i].thickness_cm);
+        add_number(s, "density_g_cm3", p->slabs[i].density);
+        cJSON_AddItemToArray(slabs, s);
+    }
+    add_number(cfg, "lateral_halfwidth_cm", c->lateral_halfwidth_cm);
+    cJSON_AddNumberToObject(cfg, "iwater_eV", c->iwater);
+    cJSON *phys = cJSON_AddObjectToObject(cfg, "physics");
+    cJSON_AddBoolToObject(phys, "straggling", c->straggling);
+    cJSON_AddBoolToObject(phys, "multiple_scattering", c->scattering);
+    cJSON_AddBoolToObject(phys, "nuclear_interactions", 0);
+    cJSON_AddBoolToObject(phys, "shell_correction", c->stopping.shell);
+    cJSON_AddBoolToObject(phys, "barkas", c->stopping.barkas);
+    cJSON_AddBoolToObject(phys, "bloch", c->stopping.bloch);
+    cJSON_AddBoolToObject(phys, "mott", c->stopping.mott);
+    cJSON_AddBoolToObject(phys, "density_effect", c->stopping.density_effect);
+    cJSON_AddBoolToObject(phys, "effective_charge", c->stopping.effective_charge);
+    cJSON_AddBoolToObject(phys, "nuclear_stopping", c->stopping.nuclear);
+    cJSON_AddNumberToObject(cfg, "step_fraction", c->step_fraction);
+    cJSON_AddNumberToObject(cfg, "step_min_cm", c->step_min_cm);
+    cJSON_AddNumberToObject(cfg, "energy_cut_MeV_u", c->energy_cut);
+    cJSON_AddNumberToObject(cfg, "bin_width_cm", p->bin_width);
+    cJSON_AddNumberToObject(cfg, "depth_max_cm", p->nbins * p->bin_width);
+    cJSON_AddNumberToObject(cfg, "batches", c->batches);
+
+    char cpu[256];
+    int cores;
+    report_machine(cpu, sizeof cpu, &cores);
+    cJSON *run = cJSON_AddObjectToObject(root, "run");
+    cJSON_AddStringToObject(run, "backend", engine_backend_name(en));
+    cJSON_AddNumberToObject(run, "threads", engine_threads(en));
+    cJSON_AddStringToObject(run, "cpu", cpu);
+    cJSON_AddNumberToObject(run, "cores", cores);
+    cJSON_AddStringToObject(run, "compiler", __VERSION__);
+    cJSON_AddNumberToObject(run, "histories", (double)r->histories);
+    cJSON_AddNumberToObject(run, "batches", snap->batches_done);
+    add_number(run, "elapsed_s", snap->elapsed_s);
+    add_number(run, "histories_per_s", snap->histories_per_s);
+    add_number(run, "steps_per_history", r->steps_per_history);
+    add_number(run, "steps_per_s", snap->steps_per_s);
+    add_number(run, "ns_per_step", snap->steps_per_s > 0 ? 1e9 / snap->steps_per_s : NAN);
+
+    cJSON *fig = cJSON_AddObjectToObject(root, "results");
+    add_number(fig, "csda_depth_cm", engine_csda_depth(en));
+    add_number(fig, "peak_depth_cm", r->fig.peak_depth);
+    add_number(fig, "peak_depth_err_cm", r->fig_err.peak_depth);
+    add_number(fig, "peak_to_entrance", r->fig.peak_to_entrance);
+    add_number(fig, "peak_to_entrance_err", r->fig_err.peak_to_entrance);
+    add_number(fig, "r90_cm", r->fig.r90);
+    add_number(fig, "r90_err_cm", r->fig_err.r90);
+    add_number(fig, "r80_cm", r->fig.r80);
+    add_number(fig, "r80_err_cm", r->fig_err.r80);
+    add_number(fig, "r50_cm", r->fig.r50);
+    add_number(fig, "r50_err_cm", r->fig_err.r50);
+    add_number(fig, "r20_cm", r->fig.r20);
+    add_number(fig, "r20_err_cm", r->fig_err.r20);
+    add_number(fig, "falloff_80_20_cm", r->fig.falloff_80_20);
+    add_number(fig, "falloff_80_20_err_cm", r->fig_err.falloff_80_20);
+    add_number(fig, "fwhm_cm", r->fig.fwhm);
+    add_number(fig, "fwhm_err_cm", r->fig_err.fwhm);
+    add_number(fig, "peak_dose_rel_err", r->peak_rel_err);
+
+    static const char *ledger_names[LEDGER_COUNT] = {
+        "beam", "deposited", "below_cutoff", "escaped_back", "escaped_side", "escaped_through",
+        "outside_scoring_grid"};
+    cJSON *led = cJSON_AddObjectToObject(root, "energy_ledger_MeV_per_primary");
+    for (int k = 0; k < LEDGER_COUNT; k++) add_number(led, ledger_names[k], r->ledger_mev[k]);
+    add_number(led, "closure_rel", r->ledger_closure);
+
+    cJSON *curves = cJSON_AddObjectToObject(root, "depth_curves");
+    cJSON_AddItemToObject(curves, "depth_cm", number_array(r->depth, r->nbins));
+    cJSON_AddItemToObject(curves, "dose_Gy_cm2", number_array(r->dose, r->nbins));
+    cJSON_AddItemToObject(curves, "dose_err_Gy_cm2", number_array(r->dose_err, r->nbins));
+    cJSON_AddItemToObject(curves, "edep_MeV_cm", number_array(r->edep, r->nbins));
+    cJSON_AddItemToObject(curves, "fluence_primaries", number_array(r->fluence, r->nbins));
+    cJSON_AddItemToObject(curves, "let_d_keV_um", number_array(r->let_d, r->nbins));
+    cJSON_AddItemToObject(curves, "lateral_rms_cm", number_array(r->lateral_rms, r->nbins));
+    return root;
+}
+
+int report_write_json(const engine *en, const run_snapshot *snap, const char *path, bragg_err *e)
+{
+    cJSON *root = build_json(en, snap);
+    char *text = root ? cJSON_Print(root) : NULL;
+    cJSON_Delete(root);
+    if (!text) return bragg_fail(e, "--json: out of memory");
+    atomic_file af;
+    if (atomic_file_open(&af, path, "--json", e)) {
+        cJSON_free(text);
+        return BRAGG_ERR;
+    }
+    fputs(text, af.file);
+    fputc('\n', af.file);
+    cJSON_free(text);
+    return atomic_file_commit(&af, e);
+}
+
+static void print_figure(FILE *out, const char *name, double v, double err, const char *unit,
+                         double scale)
+{
+    if (!isfinite(v)) {
+        fprintf(out, "  %-22s n/a\n", name);
+        return;
+    }
+    if (isfinite(err))
+        fprintf(out, "  %-22s %10.4f +- %.4f %s\n", name, v * scale, err * scale, unit);
+    else
+        fprintf(out, "  %-22s %10.4f %s\n", name, v * scale, unit);
+}
+
+void report_print_summary(FILE *out, const engine *en, const run_snapshot *snap)
+{
+    const run_config *c = engine_config(en);
+    const score_result *r = &snap->result;
+    char geom[512];
+    config_describe_geometry(c, geom, sizeof geom);
+    fprintf(out, "%s %g MeV/u in %s: %llu of %llu histories%s\n", c->ion, c->energy, geom,
+            (unsigned long long)r->histories, (unsigned long long)c->histories,
+            snap->histories_done < snap->histories_total ? " (PARTIAL: run stopped early)" : "");
+    fprintf(out, "  backend %s, %d thread%s: %.2f s, %.0f histories/s, %.1f steps/history, "
+                 "%.1f ns/step\n",
+            engine_backend_name(en), engine_threads(en), engine_threads(en) == 1 ? "" : "s",
+            snap->elapsed_s, snap->histories_per_s, r->steps_per_history,
+            snap->steps_per_s > 0 ? 1e9 / snap->steps_per_s : 0.0);
+    fprintf(out, "  %-22s %10.4f cm\n", "CSDA depth", engine_csda_depth(en));
+    print_figure(out, "peak depth", r->fig.peak_depth, r->fig_err.peak_depth, "cm", 1);
+    print_figure(out, "R90", r->fig.r90, r->fig_err.r90, "cm", 1);
+    print_figure(out, "R80", r->fig.r80, r->fig_err.r80, "cm", 1);
+    print_figure(out, "R50", r->fig.r50, r->fig_err.r50, "cm", 1);
+    print_figure(out, "distal 80-20 falloff", r->fig.falloff_80_20, r->fig_err.falloff_80_20,
+                 "mm", 10);
+    print_figure(out, "FWHM of the peak", r->fig.fwhm, r->fig_err.fwhm, "mm", 10);
+    print_figure(out, "peak/entrance", r->fig.peak_to_entrance, r->fig_err.peak_to_entrance, "",
+                 1);
+    fprintf(out, "  %-22s %10.2f %%\n", "peak dose rel. error", 100 * r->peak_rel_err);
+    fprintf(out, "  energy ledger (MeV/primary): beam %.4f = deposited %.4f + below cut-off %.4f"
+                 " + escaped %.4f (back %.4f, side %.4f, through %.4f); closure %.1e\n",
+            r->ledger_mev[LEDGER_BEAM], r->ledger_mev[LEDGER_DEPOSITED],
+            r->ledger_mev[LEDGER_BELOW_CUTOFF],
+            r->ledger_mev[LEDGER_ESCAPED_BACK] + r->ledger_mev[LEDGER_ESCAPED_SIDE] +
+                r->ledger_mev[LEDGER_ESCAPED_THROUGH],
+            r->ledger_mev[LEDGER_ESCAPED_BACK], r->ledger_mev[LEDGER_ESCAPED_SIDE],
+            r->ledger_mev[LEDGER_ESCAPED_THROUGH], r->ledger_closure);
+}

@@ -1,0 +1,27 @@
+/*
+ * report.h - what a run leaves behind: the depth-dose CSV, the JSON summary and the summary
+ * printed for a person.
+ *
+ * CSV: one row per depth bin, units in the header, numbers only. JSON: written through cJSON,
+ * numbers as numbers, null for what does not exist, a schema_version. Files are written
+ * atomically (src/atomic_file.h). Main thread; the snapshot is read-only here.
+ */
+#ifndef BRAGG_REPORT_H
+#define BRAGG_REPORT_H
+
+#include <stdio.h>
+
+#include "engine.h"
+#include "err.h"
+
+#define REPORT_SCHEMA_VERSION 1
+
+int report_write_csv(const engine *en, const run_snapshot *snap, const char *path, bragg_err *e);
+int report_write_json(const engine *en, const run_snapshot *snap, const char *path,
+                      bragg_err *e);
+void report_print_summary(FILE *out, const engine *en, const run_snapshot *snap);
+
+/* Machine description for reports: CPU model and logical core count. */
+void report_machine(char *cpu, size_t cpu_len, int *cores);
+
+#endif

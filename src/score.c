@@ -1,0 +1,298 @@
+/* score.c - see score.h. */
+#include "score.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "constants.h"
+
+/* ---- per-batch integer accumulators --------------------------------------------------------- */
+
+int score_arrays_init(score_arrays *a, int nbins, bragg_err *e)
+{
+    memset(a, 0, sizeof *a);
+    a->nbins = nbins;
+    a->dose = calloc((size_t)nbins * 4, sizeof(int64_t));
+    if (!a->dose) return bragg_fail(e, "out of memory for %d scoring bins", nbins);
+    a->let_num = a->dose + nbins;
+    a->track = a->let_num + nbins;
+    a->lateral = a->track + nbins;
+    return BRAGG_OK;
+}
+
+void score_arrays_free(score_arrays *a)
+{
+    free(a->dose);
+    memset(a, 0, sizeof *a);
+}
+
+void score_arrays_clear(score_arrays *a)
+{
+    memset(a->dose, 0, (size_t)a->nbins * 4 * sizeof(int64_t));
+    memset(a->ledger, 0, sizeof a->ledger);
+    a->steps = 0;
+    a->histories = 0;
+}
+
+void score_arrays_add(score_arrays *into, const score_arrays *from)
+{
+    size_t n = (size_t)into->nbins * 4;
+    for (size_t i = 0; i < n; i++) into->dose[i] += from->dose[i];   /* all four arrays */
+    for (int k = 0; k < LEDGER_COUNT; k++) into->ledger[k] += from->ledger[k];
+    into->steps += from->steps;
+    into->histories += from->histories;
+}
+
+score_sink score_arrays_sink(score_arrays *a)
+{
+    score_sink s;
+    memset(&s, 0, sizeof s);
+    s.dose = a->dose;
+    s.let_num = a->let_num;
+    s.track = a->track;
+    s.lateral = a->lateral;
+    return s;
+}
+
+void score_arrays_take_sink(score_arrays *a, const score_sink *s)
+{
+    for (int k = 0; k < LEDGER_COUNT; k++) a->ledger[k] += s->ledger[k];
+    a->steps += s->steps;
+}
+
+/* ---- run totals ------------------------------------------------------------------------------ */
+
+int score_totals_init(score_totals *t, int nbins, int max_batches, bragg_err *e)
+{
+    memset(t, 0, sizeof *t);
+    t->nbins = nbins;
+    t->max_batches = max_batches;
+    t->dose = calloc((size_t)nbins * 4, sizeof(__int128));
+    t->batch_dose = calloc((size_t)nbins * (size_t)max_batches, sizeof(int64_t));
+    t->batch_histories = calloc((size_t)max_batches, sizeof(uint64_t));
+    if (!t->dose || !t->batch_dose || !t->batch_histories) {
+        score_totals_free(t);
+        return bragg_fail(e, "out of memory for %d bins x %d batches", nbins, max_batches);
+    }
+    t->let_num = t->dose + nbins;
+    t->track = t->let_num + nbins;
+    t->lateral = t->track + nbins;
+    return BRAGG_OK;
+}
+
+void score_totals_free(score_totals *t)
+{
+    free(t->dose);
+    free(t->batch_dose);
+    free(t->batch_histories);
+    memset(t, 0, sizeof *t);
+}
+
+void score_totals_add_batch(score_totals *t, const score_arrays *b)
+{
+    if (b->histories == 0 || t->batches >= t->max_batches) return;
+    int n = t->nbins;
+    for (int i = 0; i < n; i++) {
+        t->dose[i] += b->dose[i];
+        t->let_num[i] += b->let_num[i];
+        t->track[i] += b->track[i];
+        t->lateral[i] += b->lateral[i];
+    }
+    for (int k = 0; k < LEDGER_COUNT; k++) t->ledger[k] += b->ledger[k];
+    memcpy(t->batch_dose + (size_t)t->batches * n, b->dose, (size_t)n * sizeof(int64_t));
+    t->batch_histories[t->batches] = b->histories;
+    t->batches++;
+    t->steps += b->steps;
+    t->histories += b->histories;
+}
+
+/* ---- derived figures --------------------------------------------------------------------------- */
+
+/* Depth where the curve crosses `level` between bins i and i+1 (bin centres, linear). */
+static double crossing(const double *d, int i, double level, double bin_width)
+{
+    double x0 = (i + 0.5) * bin_width, y0 = d[i], y1 = d[i + 1];
+    if (y1 == y0) return x0 + 0.5 * bin_width;
+    return x0 + bin_width * (level - y0) / (y1 - y0);
+}
+
+void dose_figures_compute(const double *d, int n, double w, dose_figures *f)
+{
+    f->peak_depth = f->peak_dose = f->entrance_dose = f->peak_to_entrance = NAN;
+    f->r90 = f->r80 = f->r50 = f->r20 = f->falloff_80_20 = f->fwhm = NAN;
+    if (n < 3) return;
+    int m = 0;
+    for (int i = 1; i < n; i++)
+        if (d[i] > d[m]) m = i;
+    if (!(d[m] > 0)) return;
+
+    /* Least-squares parabola over +-0.5 mm (at least two bins each side) around the maximum:
+     * the vertex locates the peak below the bin width and averages out bin noise. */
+    int k = (int)lround(0.05 / w);
+    if (k < 2) k = 2;
+    int lo = m - k < 0 ? 0 : m - k, hi = m + k >= n ? n - 1 : m + k;
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, sy = 0, sxy = 0, sx2y = 0;
+    for (int i = lo; i <= hi; i++) {
+        double x = i - m, x2 = x * x;
+        s0 += 1; s1 += x; s2 += x2; s3 += x2 * x; s4 += x2 * x2;
+        sy += d[i]; sxy += x * d[i]; sx2y += x2 * d[i];
+    }
+    /* Solve the 3x3 normal equations by Cramer's rule. */
+    double det = s0 * (s2 * s4 - s3 * s3) - s1 * (s1 * s4 - s3 * s2) + s2 * (s1 * s3 - s2 * s2);
+    double vertex = 0.0, peak = d[m];
+    if (det != 0.0) {
+        double a = (sy * (s2 * s4 - s3 * s3) - s1 * (sxy * s4 - s3 * sx2y) +
+                    s2 * (sxy * s3 - s2 * sx2y)) / det;
+        double b = (s0 * (sxy * s4 - s3 * sx2y) - sy * (s1 * s4 - s3 * s2) +
+                    s2 * (s1 * sx2y - sxy * s2)) / det;
+        double c = (s0 * (s2 * sx2y - s3 * sxy) - s1 * (s1 * sx2y - s3 * sy) +
+                    sy * (s1 * s3 - s2 * s2)) / det;
+        if (c < 0.0) {
+            double v = -b / (2.0 * c);
+            if (fabs(v) <= 1.0) {   /* trust the fit only near the maximum bin */
+                vertex = v;
+                peak = a + b * v + c * v * v;
+            }
+        }
+    }
+    f->peak_depth = (m + 0.5 + vertex) * w;
+    f->peak_dose = peak;
+
+    int ne = (int)lround(0.1 / w);
+    if (ne < 1) ne = 1;
+    if (ne > m) ne = m > 0 ? m : 1;
+    double sum = 0;
+    for (int i = 0; i < ne; i++) sum += d[i];
+    f->entrance_dose = sum / ne;
+    f->peak_to_entrance = f->entrance_dose > 0 ? peak / f->entrance_dose : NAN;
+
+    const double levels[4] = {0.9, 0.8, 0.5, 0.2};
+    double *out[4] = {&f->r90, &f->r80, &f->r50, &f->r20};
+    for (int l = 0; l < 4; l++) {
+        double level = levels[l] * peak;
+        for (int i = m; i + 1 < n; i++)
+            if (d[i] >= level && d[i + 1] < level) {
+                *out[l] = crossing(d, i, level, w);
+                break;
+            }
+    }
+    f->falloff_80_20 = f->r20 - f->r80;
+    double half = 0.5 * peak;
+    for (int i = m - 1; i >= 0; i--)
+        if (d[i] < half && d[i + 1] >= half) {
+            f->fwhm = f->r50 - crossing(d, i, half, w);
+            break;
+        }
+}
+
+/* The jackknife walks the figures as an array. */
+_Static_assert(sizeof(dose_figures) == 10 * sizeof(double), "dose_figures holds only doubles");
+
+/* ---- results ----------------------------------------------------------------------------------- */
+
+void score_result_free(score_result *r)
+{
+    free(r->depth);
+    memset(r, 0, sizeof *r);
+}
+
+static void jackknife(const score_totals *t, double bin_width, const dose_figures *full,
+                      dose_figures *err, double *work)
+{
+    int B = t->batches, n = t->nbins;
+    const int nf = (int)(sizeof(dose_figures) / sizeof(double));
+    double sum[sizeof(dose_figures) / sizeof(double)] = {0};
+    double sum2[sizeof(dose_figures) / sizeof(double)] = {0};
+    int count[sizeof(dose_figures) / sizeof(double)] = {0};
+    (void)full;
+    for (int b = 0; b < B; b++) {
+        uint64_t nb = t->histories - t->batch_histories[b];
+        const int64_t *bd = t->batch_dose + (size_t)b * n;
+        for (int i = 0; i < n; i++) work[i] = (double)(t->dose[i] - bd[i]) / (double)nb;
+        dose_figures f;
+        dose_figures_compute(work, n, bin_width, &f);
+        const double *v = (const double *)&f;
+        for (int k = 0; k < nf; k++)
+            if (!isnan(v[k])) {
+                sum[k] += v[k];
+                sum2[k] += v[k] * v[k];
+                count[k]++;
+            }
+    }
+    double *e = (double *)err;
+    for (int k = 0; k < nf; k++) {
+        if (count[k] < 2 || count[k] < B) {
+            e[k] = NAN;
+            continue;
+        }
+        double mean = sum[k] / B, var = sum2[k] / B - mean * mean;
+        e[k] = sqrt((var > 0 ? var : 0) * (B - 1));   /* (B-1)/B * sum (f_b - mean)^2 */
+    }
+}
+
+int score_result_compute(const score_totals *t, double w, const double *bin_density,
+                         score_result *r, bragg_err *e)
+{
+    memset(r, 0, sizeof *r);
+    int n = t->nbins;
+    r->nbins = n;
+    r->bin_width = w;
+    r->histories = t->histories;
+    r->depth = calloc((size_t)n * 9, sizeof(double));
+    if (!r->depth) return bragg_fail(e, "out of memory for results");
+    r->edep = r->depth + n;
+    r->edep_err = r->edep + n;
+    r->dose = r->edep_err + n;
+    r->dose_err = r->dose + n;
+    r->fluence = r->dose_err + n;
+    r->let_d = r->fluence + n;
+    r->lateral_rms = r->let_d + n;
+    double *work = r->lateral_rms + n;
+
+    double N = (double)t->histories;
+    const double q = 1.0 / ENERGY_QUANTA_PER_MEV;
+    /* MeV/cm / (g/cm^3) = MeV cm^2/g; 1 MeV/g = 1.602176634e-10 Gy. */
+    const double gy = MEV_TO_JOULE * 1000.0;
+    for (int i = 0; i < n; i++) {
+        r->depth[i] = (i + 0.5) * w;
+        if (N <= 0) continue;
+        double dose_q = (double)t->dose[i];
+        r->edep[i] = dose_q * q / N / w;
+        /* Standard error of the mean from the batch means, weighted by batch size. */
+        double mean = dose_q / N, ss = 0;
+        for (int b = 0; b < t->batches; b++) {
+            double nb = (double)t->batch_histories[b];
+            double xb = (double)t->batch_dose[(size_t)b * n + i] / nb;
+            ss += nb * (xb - mean) * (xb - mean);
+        }
+        double var_mean = t->batches > 1 ? ss / ((t->batches - 1) * N) : NAN;
+        r->edep_err[i] = sqrt(var_mean) * q / w;
+        r->dose[i] = r->edep[i] / bin_density[i] * gy;
+        r->dose_err[i] = r->edep_err[i] / bin_density[i] * gy;
+        r->fluence[i] = (double)t->track[i] / TRACK_QUANTA_PER_CM / w / N;
+        r->let_d[i] = t->dose[i] > 0 ? ((double)t->let_num[i] / LET_QUANTA) / (dose_q * q) : NAN;
+        r->lateral_rms[i] = t->track[i] > 0 ? sqrt(((double)t->lateral[i] / LATERAL_QUANTA_PER_CM3) /
+                                                   ((double)t->track[i] / TRACK_QUANTA_PER_CM))
+                                            : NAN;
+    }
+    dose_figures_compute(r->edep, n, w, &r->fig);
+    if (t->batches >= 2) jackknife(t, w, &r->fig, &r->fig_err, work);
+    else
+        for (size_t k = 0; k < sizeof r->fig_err / sizeof(double); k++)
+            ((double *)&r->fig_err)[k] = NAN;
+    int m = 0;
+    for (int i = 1; i < n; i++)
+        if (r->edep[i] > r->edep[m]) m = i;
+    r->peak_rel_err = r->edep[m] > 0 ? r->edep_err[m] / r->edep[m] : NAN;
+
+    __int128 rest = 0;
+    for (int k = 0; k < LEDGER_COUNT; k++) {
+        r->ledger_mev[k] = N > 0 ? (double)t->ledger[k] * q / N : 0;
+        if (k != LEDGER_BEAM && k != LEDGER_OUTSIDE_GRID) rest += t->ledger[k];
+    }
+    double beam = (double)t->ledger[LEDGER_BEAM];
+    r->ledger_closure = beam > 0 ? fabs((double)(t->ledger[LEDGER_BEAM] - rest)) / beam : 0;
+    r->steps_per_history = N > 0 ? (double)t->steps / N : 0;
+    return BRAGG_OK;
+}

@@ -1,0 +1,89 @@
+/*
+ * score.h - scored quantities: integer accumulators per batch, run totals, and what a run
+ * reports from them (dose with its standard error, fluence, LET, lateral spread, derived
+ * figures with jackknife uncertainties, the energy ledger).
+ *
+ * score_arrays are the integer accumulators a backend fills (one per thread, merged by integer
+ * addition, so the result does not depend on the thread count or order). score_totals keeps the
+ * run's sums and a copy of each batch's dose for the uncertainties. score_result is the physics
+ * a reader wants, in physical units per primary. All three own their memory (the *_free
+ * functions release it); none is shared between threads without the engine's lock.
+ */
+#ifndef BRAGG_SCORE_H
+#define BRAGG_SCORE_H
+
+#include <stdint.h>
+
+#include "err.h"
+#include "transport.h"
+
+typedef struct score_arrays {
+    int nbins;
+    int64_t *dose, *let_num, *track, *lateral;
+    int64_t ledger[LEDGER_COUNT];
+    uint64_t steps;
+    uint64_t histories;       /* completed histories in these sums */
+} score_arrays;
+
+int score_arrays_init(score_arrays *a, int nbins, bragg_err *e);
+void score_arrays_free(score_arrays *a);
+void score_arrays_clear(score_arrays *a);
+void score_arrays_add(score_arrays *into, const score_arrays *from);
+/* The sink transport_history writes into (see physics/transport.h). */
+score_sink score_arrays_sink(score_arrays *a);
+/* Copies a sink's ledger and step count back after a history (CPU backends). */
+void score_arrays_take_sink(score_arrays *a, const score_sink *s);
+
+typedef struct score_totals {
+    int nbins, max_batches, batches;
+    __int128 *dose, *let_num, *track, *lateral;   /* run sums; 128 bits never overflow here */
+    __int128 ledger[LEDGER_COUNT];
+    uint64_t steps, histories;
+    int64_t *batch_dose;        /* [max_batches][nbins] */
+    uint64_t *batch_histories;  /* [max_batches] */
+} score_totals;
+
+int score_totals_init(score_totals *t, int nbins, int max_batches, bragg_err *e);
+void score_totals_free(score_totals *t);
+void score_totals_add_batch(score_totals *t, const score_arrays *batch);
+
+/* Derived figures of a depth-dose curve. NaN where a figure does not exist (e.g. no proximal
+ * 50% point when the plateau stays above half the peak). */
+typedef struct dose_figures {
+    double peak_depth;          /* cm, vertex of a parabola fitted around the maximum */
+    double peak_dose;           /* same units as the curve */
+    double entrance_dose;       /* mean over the first 1 mm */
+    double peak_to_entrance;
+    double r90, r80, r50, r20;  /* distal depths at those fractions of the peak, cm */
+    double falloff_80_20;       /* r20 - r80, cm */
+    double fwhm;                /* distal minus proximal 50% depth, cm */
+} dose_figures;
+
+/* Figures of a curve sampled at bin centres. */
+void dose_figures_compute(const double *dose, int nbins, double bin_width, dose_figures *f);
+
+typedef struct score_result {
+    int nbins;
+    double bin_width;
+    uint64_t histories;
+    double *depth;            /* bin centre, cm */
+    double *edep;             /* MeV/cm per primary */
+    double *edep_err;         /* standard error from the spread between batches */
+    double *dose;             /* Gy cm^2 per primary: dose per unit primary fluence */
+    double *dose_err;
+    double *fluence;          /* primary track length per bin width, per primary */
+    double *let_d;            /* dose-averaged LET, keV/um (NaN where no dose) */
+    double *lateral_rms;      /* rms lateral offset (per axis) of primaries, cm (NaN if none) */
+    dose_figures fig, fig_err;          /* figures and their jackknife standard errors */
+    double peak_rel_err;                /* relative standard error of the dose at the peak bin */
+    double ledger_mev[LEDGER_COUNT];    /* per primary */
+    double ledger_closure;              /* |beam - sum of the rest| / beam (exact: 0) */
+    double steps_per_history;
+} score_result;
+
+/* `bin_density` gives the mass density (g/cm^3) of each bin, for the conversion to dose. */
+int score_result_compute(const score_totals *t, double bin_width, const double *bin_density,
+                         score_result *r, bragg_err *e);
+void score_result_free(score_result *r);
+
+#endif

@@ -1,0 +1,31 @@
+/*
+ * refdata.h - reading the reference tables in tests/reference/ for the physics tests.
+ *
+ * The numbers there are transcribed from independent sources (NIST PSTAR/ASTAR, ICRU 73/90,
+ * PDG); each file's header names them. Test code only.
+ */
+#ifndef BRAGG_TEST_REFDATA_H
+#define BRAGG_TEST_REFDATA_H
+
+#define REF_MAX_ROWS 512
+#define REF_MAX_COLS 8
+
+typedef struct ref_table {
+    int rows, cols;
+    double v[REF_MAX_ROWS][REF_MAX_COLS];    /* numeric columns; NaN where not a number */
+    char text[REF_MAX_ROWS][3][48];           /* first three fields as text */
+} ref_table;
+
+/* Reads tests/reference/<name>; rows whose first field is a column title are skipped. Aborts
+ * the test on failure. Returns a static table (one per call site is fine: tests run apart). */
+const ref_table *ref_load(const char *name);
+
+/* From extra_references.tsv: the value of `quantity` for particle/material at T_MeV (NaN for
+ * constants), or NaN when absent. `source_prefix` selects the source key (e.g. "LDX"). */
+double ref_extra(const char *quantity, const char *particle, const char *material, double T_MeV,
+                 const char *source_prefix);
+
+/* Path of the repository's tests/reference folder (compiled in). */
+const char *ref_dir(void);
+
+#endif
