@@ -94,7 +94,8 @@ test:
 check:
 	@scripts/deps.sh test
 	@$(MAKE) --no-print-directory VARIANT=asan unit-tests \
-	    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1
+	    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	    LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp
 
 bench: $(BIN)
 	./bin/bragg bench

@@ -41,6 +41,7 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "tables") == 0) return cmd_tables(argc - 2, argv + 2);
     if (strcmp(cmd, "run") == 0) return cmd_run(argc - 2, argv + 2);
+    if (strcmp(cmd, "bench") == 0) return cmd_bench(argc - 2, argv + 2);
     fprintf(stderr, "bragg: unknown command '%s' (valid: tables, run, bench; see bragg --help)\n",
             cmd);
     return EXIT_USAGE;

@@ -1,0 +1,303 @@
+/*
+ * cmd_bench.c - `bragg bench`: throughput of the transport on every backend and thread count
+ * for a fixed set of named cases, and (with --component) the speed of the table lookups.
+ *
+ * Reports histories/s, steps per history, ns per step (per thread), speedup and parallel
+ * efficiency against one thread, the relative error at the peak and the Monte Carlo figure of
+ * merit FOM = 1 / (rel_err^2 * seconds), so a faster but noisier change cannot pass as a speed-up.
+ */
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "atomic_file.h"
+#include "backend.h"
+#include "commands.h"
+#include "engine.h"
+#include "options.h"
+#include "report.h"
+#include "tables.h"
+
+typedef struct bench_case {
+    const char *name, *ion;
+    double energy;
+    const char *slabs[4];   /* "material:thickness", NULL-terminated */
+    uint64_t histories;     /* default size, about a second per run on one core */
+} bench_case;
+
+static const bench_case cases[] = {
+    {"c12-400-water", "C-12", 400, {"water:inf"}, 40000},
+    {"p-150-water", "p", 150, {"water:inf"}, 40000},
+    {"he4-200-water", "He-4", 200, {"water:inf"}, 40000},
+    {"c12-290-bone-slab", "C-12", 290, {"water:5", "bone-cortical-icrp:2", "water:inf"}, 40000},
+};
+#define N_CASES (int)(sizeof cases / sizeof cases[0])
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+typedef struct bench_row {
+    const char *name, *backend;
+    int threads;
+    uint64_t histories;
+    double seconds, hps, steps_per_history, ns_per_step, peak_err, fom, speedup, efficiency;
+} bench_row;
+
+static int run_case(const bench_case *bc, const char *backend, int threads, uint64_t n,
+                    bench_row *row, bragg_err *e)
+{
+    run_config c;
+    config_default(&c);
+    snprintf(c.ion, sizeof c.ion, "%s", bc->ion);
+    c.energy = bc->energy;
+    c.histories = n;
+    c.threads = threads;
+    snprintf(c.backend, sizeof c.backend, "%s", backend);
+    c.n_slabs = 0;
+    for (int i = 0; i < 4 && bc->slabs[i]; i++)
+        if (config_add_slab(&c, bc->slabs[i], e)) return BRAGG_ERR;
+    engine *en;
+    if (engine_create(&en, &c, e)) return BRAGG_ERR;
+    if (engine_start(en, e)) {
+        engine_destroy(en);
+        return BRAGG_ERR;
+    }
+    while (!engine_wait(en, 1.0)) {
+    }
+    run_snapshot s;
+    int rc = engine_snapshot(en, &s, e);
+    if (rc == BRAGG_OK) {
+        memset(row, 0, sizeof *row);
+        row->name = bc->name;
+        row->backend = backend;
+        row->threads = engine_threads(en);
+        row->histories = s.result.histories;
+        row->seconds = s.elapsed_s;
+        row->hps = s.histories_per_s;
+        row->steps_per_history = s.result.steps_per_history;
+        row->ns_per_step = s.steps_per_s > 0 ? 1e9 * row->threads / s.steps_per_s : NAN;
+        row->peak_err = s.result.peak_rel_err;
+        row->fom = 1.0 / (row->peak_err * row->peak_err * row->seconds);
+        run_snapshot_free(&s);
+    }
+    engine_destroy(en);
+    return rc;
+}
+
+/* Lookups per second of one table function over prepared inputs (one thread). */
+static double lookup_rate(const transport_table *tab, const double *x, int n, int which)
+{
+    volatile double sink = 0;
+    double t0 = now_s(), elapsed;
+    long count = 0;
+    do {
+        double acc = 0;
+        switch (which) {
+        case 0: for (int i = 0; i < n; i++) acc += table_stopping(tab, x[i]); break;
+        case 1: for (int i = 0; i < n; i++) acc += table_range(tab, x[i]); break;
+        default: for (int i = 0; i < n; i++) acc += table_energy(tab, x[i]); break;
+        }
+        sink += acc;
+        count += n;
+        elapsed = now_s() - t0;
+    } while (elapsed < 0.3);
+    (void)sink;
+    return count / elapsed;
+}
+
+static int bench_components(FILE *out, cJSON *json, bragg_err *e)
+{
+    catalog cat;
+    if (catalog_load(&cat, e)) return BRAGG_ERR;
+    transport_table tab;
+    if (transport_table_build(&tab, ion_table_find(&cat.ions, "C-12"),
+                              material_table_find(&cat.materials, "water"), cat.stopping,
+                              stopping_switches_all(), e)) {
+        catalog_free(&cat);
+        return BRAGG_ERR;
+    }
+    enum { N = 1 << 16 };
+    double *energies = malloc(N * sizeof *energies), *ranges = malloc(N * sizeof *ranges);
+    rng r;
+    rng_init(&r, 12345, 0, 0);
+    for (int i = 0; i < N; i++) {
+        energies[i] = exp(log(1.0) + rng_uniform(&r) * log(400.0));   /* 1-400 MeV/u */
+        ranges[i] = table_range(&tab, energies[i]);
+    }
+    static const char *names[3] = {"stopping S(E)", "range R(E)", "energy E(R)"};
+    static const char *keys[3] = {"stopping_lookups_per_s", "range_lookups_per_s",
+                                  "energy_lookups_per_s"};
+    fprintf(out, "table lookups, one thread (C-12 in water, 1-400 MeV/u, random order):\n");
+    cJSON *comp = json ? cJSON_AddObjectToObject(json, "components") : NULL;
+    for (int k = 0; k < 3; k++) {
+        double rate = lookup_rate(&tab, k == 2 ? ranges : energies, N, k);
+        fprintf(out, "  %-16s %8.1f M lookups/s  (%.2f ns each)\n", names[k], rate / 1e6,
+                1e9 / rate);
+        if (comp) cJSON_AddNumberToObject(comp, keys[k], rate);
+    }
+    free(energies);
+    free(ranges);
+    transport_table_free(&tab);
+    catalog_free(&cat);
+    return BRAGG_OK;
+}
+
+int cmd_bench(int argc, char **argv)
+{
+    int component = 0, quick = 0, max_threads = 0;
+    double scale = 1.0;
+    const char *only = NULL, *json_path = NULL;
+    const option_spec specs[] = {
+        {"case", 'c', OPTION_STRING, &only, 0, 0, "NAME",
+         "run one case: c12-400-water, p-150-water, he4-200-water, c12-290-bone-slab", 0},
+        {"scale", 0, OPTION_DOUBLE, &scale, 0.001, 1000, "F",
+         "multiply the histories of every case (default 1)", 0},
+        {"threads", 't', OPTION_INT, &max_threads, 0, 1024, "N",
+         "largest OpenMP thread count (default all cores)", 0},
+        {"quick", 0, OPTION_FLAG, &quick, 0, 0, 0, "only serial and all-core OpenMP", 0},
+        {"component", 0, OPTION_FLAG, &component, 0, 0, 0,
+         "also time the table lookups S(E), R(E), E(R)", 0},
+        {"json", 0, OPTION_STRING, &json_path, 0, 0, "FILE|-", "write the results as JSON", 0},
+        {0},
+    };
+    bragg_err e = {{0}};
+    int help;
+    if (option_parse(specs, argc, argv, &help, &e)) {
+        fprintf(stderr, "bragg bench: %s\n", e.msg);
+        return EXIT_USAGE;
+    }
+    if (help) {
+        printf("usage: bragg bench [options]\n\nThroughput of every backend and thread count on "
+               "named cases.\n\noptions:\n");
+        option_print_help(stdout, specs);
+        return EXIT_OK;
+    }
+    const bench_case *selected[N_CASES];
+    int n_sel = 0;
+    for (int i = 0; i < N_CASES; i++)
+        if (!only || strcmp(only, cases[i].name) == 0) selected[n_sel++] = &cases[i];
+    if (n_sel == 0) {
+        fprintf(stderr, "bragg bench: --case: '%s' is not known (valid: c12-400-water, "
+                        "p-150-water, he4-200-water, c12-290-bone-slab)\n", only);
+        return EXIT_USAGE;
+    }
+    if (json_path && atomic_file_check_path(json_path, "--json", &e)) {
+        fprintf(stderr, "bragg bench: %s\n", e.msg);
+        return EXIT_USAGE;
+    }
+    FILE *out = json_path && strcmp(json_path, "-") == 0 ? stderr : stdout;
+
+    char cpu[256];
+    int cores;
+    report_machine(cpu, sizeof cpu, &cores);
+    if (max_threads <= 0) max_threads = omp_get_num_procs();
+    cJSON *root = json_path ? cJSON_CreateObject() : NULL;
+    if (root) {
+        cJSON_AddNumberToObject(root, "schema_version", 1);
+        cJSON_AddStringToObject(root, "bragg_version", BRAGG_VERSION);
+        cJSON_AddStringToObject(root, "git_revision", BRAGG_GIT_REV);
+        cJSON *m = cJSON_AddObjectToObject(root, "machine");
+        cJSON_AddStringToObject(m, "cpu", cpu);
+        cJSON_AddNumberToObject(m, "cores", cores);
+        cJSON_AddStringToObject(m, "compiler", __VERSION__);
+        cJSON_AddNullToObject(m, "gpu");
+    }
+    fprintf(out, "bragg %s bench on %s, %d cores (%s)\n", BRAGG_VERSION, cpu, cores, __VERSION__);
+
+    int status = EXIT_OK;
+    if (component && bench_components(out, root, &e)) {
+        fprintf(stderr, "bragg bench: %s\n", e.msg);
+        status = EXIT_RUNTIME;
+        goto done;
+    }
+
+    backend *cuda = backend_new("cuda", &e);
+    char reason[256] = "";
+    int cuda_ok = cuda && cuda->available(reason, sizeof reason);
+    if (cuda) {
+        cuda->release(cuda);
+        free(cuda);
+    }
+    fprintf(out, "CUDA: %s\n\n", cuda_ok ? "available" : reason);
+    if (root) {
+        cJSON *cu = cJSON_AddObjectToObject(root, "cuda");
+        cJSON_AddBoolToObject(cu, "available", cuda_ok);
+        cJSON_AddStringToObject(cu, "reason", cuda_ok ? "" : reason);
+    }
+
+    fprintf(out, "%-18s %-7s %3s %10s %8s %11s %10s %9s %7s %6s %9s %10s\n", "case", "backend",
+            "thr", "histories", "time_s", "hist/s", "steps/hist", "ns/step", "speedup", "eff",
+            "peak_err", "FOM");
+    cJSON *rows = root ? cJSON_AddArrayToObject(root, "runs") : NULL;
+    for (int c = 0; c < n_sel; c++) {
+        const bench_case *bc = selected[c];
+        uint64_t n = (uint64_t)(bc->histories * scale);
+        if (n < 100) n = 100;
+        double serial_hps = 0, one_thread_hps = 0;
+        int counts[64], nc = 0;
+        counts[nc++] = 0;   /* serial */
+        for (int t = 1; t <= max_threads && nc < 64; t++)
+            if (!quick || t == max_threads) counts[nc++] = t;
+        for (int k = 0; k < nc; k++) {
+            bench_row row;
+            const char *be = counts[k] == 0 ? "serial" : "openmp";
+            if (run_case(bc, be, counts[k], n, &row, &e)) {
+                fprintf(stderr, "bragg bench: %s: %s\n", bc->name, e.msg);
+                status = EXIT_RUNTIME;
+                goto done;
+            }
+            if (counts[k] == 0) serial_hps = row.hps;
+            if (counts[k] == 1) one_thread_hps = row.hps;
+            double base = one_thread_hps > 0 ? one_thread_hps : serial_hps;
+            row.speedup = base > 0 ? row.hps / base : NAN;
+            row.efficiency = row.threads > 0 ? row.speedup / row.threads : NAN;
+            fprintf(out, "%-18s %-7s %3d %10llu %8.2f %11.0f %10.1f %9.1f %7.2f %5.0f%% %8.3f%% %10.3g\n",
+                    row.name, row.backend, row.threads, (unsigned long long)row.histories,
+                    row.seconds, row.hps, row.steps_per_history, row.ns_per_step, row.speedup,
+                    100 * row.efficiency, 100 * row.peak_err, row.fom);
+            fflush(out);
+            if (rows) {
+                cJSON *o = cJSON_CreateObject();
+                cJSON_AddStringToObject(o, "case", row.name);
+                cJSON_AddStringToObject(o, "backend", row.backend);
+                cJSON_AddNumberToObject(o, "threads", row.threads);
+                cJSON_AddNumberToObject(o, "histories", (double)row.histories);
+                cJSON_AddNumberToObject(o, "seconds", row.seconds);
+                cJSON_AddNumberToObject(o, "histories_per_s", row.hps);
+                cJSON_AddNumberToObject(o, "steps_per_history", row.steps_per_history);
+                cJSON_AddNumberToObject(o, "ns_per_step_per_thread", row.ns_per_step);
+                cJSON_AddNumberToObject(o, "speedup", row.speedup);
+                cJSON_AddNumberToObject(o, "parallel_efficiency", row.efficiency);
+                cJSON_AddNumberToObject(o, "peak_rel_err", row.peak_err);
+                cJSON_AddNumberToObject(o, "figure_of_merit", row.fom);
+                cJSON_AddItemToArray(rows, o);
+            }
+        }
+    }
+done:
+    if (root && status == EXIT_OK) {
+        char *text = cJSON_Print(root);
+        atomic_file af;
+        if (!text || atomic_file_open(&af, json_path, "--json", &e)) {
+            fprintf(stderr, "bragg bench: %s\n", text ? e.msg : "out of memory");
+            status = EXIT_RUNTIME;
+        } else {
+            fprintf(af.file, "%s\n", text);
+            if (atomic_file_commit(&af, &e)) {
+                fprintf(stderr, "bragg bench: %s\n", e.msg);
+                status = EXIT_RUNTIME;
+            }
+        }
+        cJSON_free(text);
+    }
+    cJSON_Delete(root);
+    return status;
+}

@@ -1,0 +1,217 @@
+/*
+ * test_cli.c - the bragg command as a user meets it: exit codes, one-line messages naming the
+ * field, outputs that parse, atomic files, and Ctrl-C keeping partial results.
+ *
+ * Runs the binary named by $BRAGG_BIN (the Makefile sets it).
+ */
+#include <cjson/cJSON.h>
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <math.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *bragg_bin(void)
+{
+    const char *b = getenv("BRAGG_BIN");
+    cr_assert(b && *b, "BRAGG_BIN is not set (run through make test)");
+    return b;
+}
+
+/* Runs `bragg ARGS`, capturing stdout+stderr into out; returns the exit status. */
+static int run_cli(const char *args, char *out, size_t len)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "%s %s 2>&1", bragg_bin(), args);
+    FILE *p = popen(cmd, "r");
+    cr_assert(p);
+    size_t n = fread(out, 1, len - 1, p);
+    out[n] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void expect_bad(const char *args, const char *needle)
+{
+    char out[8192];
+    int rc = run_cli(args, out, sizeof out);
+    cr_expect(rc == 2, "'bragg %s' exited %d, want 2; output: %s", args, rc, out);
+    cr_expect(strstr(out, needle) != NULL, "'bragg %s' said '%s', want it to mention '%s'", args,
+              out, needle);
+}
+
+TestSuite(cli, .timeout = 120);
+
+Test(cli, version_and_help)
+{
+    char out[8192];
+    cr_expect(run_cli("--version", out, sizeof out) == 0);
+    cr_expect(strncmp(out, "bragg ", 6) == 0, "%s", out);
+    cr_expect(run_cli("--help", out, sizeof out) == 0);
+    cr_expect(strstr(out, "bragg tables") && strstr(out, "bragg run"), "%s", out);
+    cr_expect(run_cli("run --help", out, sizeof out) == 0);
+    cr_expect(strstr(out, "--no-straggling") && strstr(out, "exit status"), "%s", out);
+    cr_expect(run_cli("frobnicate", out, sizeof out) == 2);
+}
+
+Test(cli, bad_input_names_the_field)
+{
+    expect_bad("tables --ion X-99 --material water", "ion: 'X-99' is not known; valid: p, d");
+    expect_bad("tables --ion p --material cheese", "material: 'cheese' is not known");
+    expect_bad("tables --ion p --material water --emin 0", "--emin: 0 is out of range");
+    expect_bad("tables --ion p --material water --emax 5000", "--emax: 5000 is out of range");
+    expect_bad("tables --ion p --material water --emin nan", "--emin: 'nan' is not a number");
+    expect_bad("tables --ion p --material water --iwater 80", "--iwater");
+    expect_bad("run --ion p --energy 150 --material water -n 0", "--histories: 0 is out of range");
+    expect_bad("run --ion p --energy 150 --material water -n -5", "--histories");
+    expect_bad("run --ion p --energy 3000 --material water", "--energy: 3000 is out of range");
+    expect_bad("run --ion p --energy 150 --slab water:0", "slab thickness (cm): 0 is out of range");
+    expect_bad("run --ion p --energy 150 --slab water:inf --slab bone:2", "semi-infinite");
+    expect_bad("run --ion p --energy 150 --material water --backend gpu", "backend: 'gpu'");
+    expect_bad("run --ion p --energy 150 --material water --backend cuda", "built without CUDA");
+    expect_bad("run --ion p --energy 150 --material water --csv /nonexistent/dir/x.csv",
+               "--csv: cannot write /nonexistent/dir/x.csv");
+    expect_bad("run --energy 150 --material water", "--ion: missing");
+    expect_bad("run --ion p --material water", "--energy: missing");
+    expect_bad("run --ion p --energy 150 --material water --threads -1", "--threads");
+}
+
+/* A materials file with a malformed row stops with file, line and field. */
+Test(cli, malformed_materials_row)
+{
+    char dir[] = "/tmp/bragg-assets-XXXXXX";
+    cr_assert(mkdtemp(dir));
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "cp %s/*.tsv %s/ && printf 'broken\\t-\\t1.0\\tabc\\tH:1\\t-\\tx\\n' >> %s/materials.tsv",
+             BRAGG_ASSET_DIR, dir, dir);
+    cr_assert(system(cmd) == 0);
+    char args[1024], out[8192];
+    snprintf(args, sizeof args, "tables --ion p --material water");
+    char env_cmd[2048];
+    snprintf(env_cmd, sizeof env_cmd, "BRAGG_ASSETS=%s %s %s 2>&1", dir, bragg_bin(), args);
+    FILE *p = popen(env_cmd, "r");
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    int st = pclose(p);
+    cr_expect(WEXITSTATUS(st) == 2, "exit %d", WEXITSTATUS(st));
+    cr_expect(strstr(out, "materials.tsv line") && strstr(out, "I_eV: 'abc' is not a number"),
+              "%s", out);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_assert(system(cmd) == 0);
+}
+
+Test(cli, tables_csv_parses)
+{
+    char out[65536];
+    cr_assert(run_cli("tables --ion C-12 --material water --emin 10 --emax 400 --points 5 --csv -",
+                      out, sizeof out) == 0, "%s", out);
+    char *line = strtok(out, "\n");
+    cr_expect(strcmp(line, "energy_MeV_u,stopping_el_MeV_cm2_g,stopping_nuc_MeV_cm2_g,let_keV_um,"
+                           "csda_range_g_cm2,csda_range_cm") == 0, "%s", line);
+    int rows = 0;
+    double prev_range = 0;
+    while ((line = strtok(NULL, "\n"))) {
+        double e, s, sn, let, r, rcm;
+        cr_assert(sscanf(line, "%lf,%lf,%lf,%lf,%lf,%lf", &e, &s, &sn, &let, &r, &rcm) == 6, "%s", line);
+        cr_expect(r > prev_range);
+        cr_expect(fabs(let - 0.1 * s) < 1e-3 * let);   /* water: rho = 1 */
+        prev_range = r;
+        rows++;
+    }
+    cr_expect(rows == 5);
+}
+
+Test(cli, run_writes_csv_and_json)
+{
+    char dir[] = "/tmp/bragg-run-XXXXXX";
+    cr_assert(mkdtemp(dir));
+    char args[1024], out[16384];
+    snprintf(args, sizeof args,
+             "run --ion p --energy 100 --material water -n 2000 --seed 3 --csv %s/d.csv "
+             "--json %s/s.json --quiet", dir, dir);
+    cr_assert(run_cli(args, out, sizeof out) == 0, "%s", out);
+    char path[1100];
+    snprintf(path, sizeof path, "%s/s.json", dir);
+    FILE *f = fopen(path, "r");
+    cr_assert(f);
+    static char text[1 << 22];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    cJSON *root = cJSON_Parse(text);
+    cr_assert(root, "JSON does not parse");
+    cr_expect(cJSON_GetObjectItem(root, "schema_version")->valueint == 1);
+    cr_expect(cJSON_IsFalse(cJSON_GetObjectItem(root, "partial")));
+    cJSON *res = cJSON_GetObjectItem(root, "results");
+    double r80 = cJSON_GetObjectItem(res, "r80_cm")->valuedouble;
+    cr_expect(r80 > 7.6 && r80 < 7.75, "R80 %g cm for 100 MeV protons (PSTAR CSDA 7.718)", r80);
+    cJSON *led = cJSON_GetObjectItem(root, "energy_ledger_MeV_per_primary");
+    cr_expect(cJSON_GetObjectItem(led, "closure_rel")->valuedouble == 0.0);
+    cJSON *run = cJSON_GetObjectItem(root, "run");
+    cr_expect(cJSON_GetObjectItem(run, "histories")->valuedouble == 2000);
+    cJSON_Delete(root);
+
+    snprintf(path, sizeof path, "%s/d.csv", dir);
+    f = fopen(path, "r");
+    cr_assert(f);
+    char header[512];
+    cr_assert(fgets(header, sizeof header, f));
+    cr_expect(strncmp(header, "depth_cm,dose_Gy_cm2,dose_err_Gy_cm2,edep_MeV_cm", 47) == 0, "%s",
+              header);
+    fclose(f);
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "ls %s | grep -c tmp", dir);
+    FILE *p = popen(cmd, "r");
+    char count[16] = "";
+    cr_assert(fgets(count, sizeof count, p));
+    pclose(p);
+    cr_expect(atoi(count) == 0, "temporary files left behind");
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_assert(system(cmd) == 0);
+}
+
+/* Ctrl-C stops the run, still writes the results marked partial, exit status 130. */
+Test(cli, sigint_writes_partial_results)
+{
+    char dir[] = "/tmp/bragg-int-XXXXXX";
+    cr_assert(mkdtemp(dir));
+    char json[1100];
+    snprintf(json, sizeof json, "%s/s.json", dir);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        int devnull = open("/dev/null", 1);
+        dup2(devnull, 1);
+        dup2(devnull, 2);
+        execl(bragg_bin(), "bragg", "run", "--ion", "C-12", "--energy", "400", "--material",
+              "water", "-n", "100000000", "--json", json, (char *)NULL);
+        _exit(127);
+    }
+    struct timespec ts = {1, 0};
+    nanosleep(&ts, NULL);
+    kill(pid, SIGINT);
+    int st;
+    cr_assert(waitpid(pid, &st, 0) == pid);
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 130, "status %d", st);
+    FILE *f = fopen(json, "r");
+    cr_assert(f, "no JSON after Ctrl-C");
+    static char text[1 << 22];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    cJSON *root = cJSON_Parse(text);
+    cr_assert(root);
+    cr_expect(cJSON_IsTrue(cJSON_GetObjectItem(root, "partial")));
+    cr_expect(cJSON_GetObjectItem(cJSON_GetObjectItem(root, "run"), "histories")->valuedouble > 0);
+    cJSON_Delete(root);
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_assert(system(cmd) == 0);
+}
