@@ -253,7 +253,7 @@ double stopping_effective_charge(const stopping_model *m, double t)
 double bloch_correction(double y)
 {
     double y2 = y * y, sum = 0.0;
-    const int n_terms = 2000;
+    const int n_terms = 200;   /* the tail beyond is summed in closed form below */
     for (int n = 1; n <= n_terms; n++) sum += 1.0 / (n * ((double)n * n + y2));
     sum += 0.5 / ((double)n_terms * n_terms);   /* tail: sum over n > N of 1/n^3 */
     return -y2 * sum;

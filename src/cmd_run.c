@@ -99,7 +99,7 @@ int cmd_run(int argc, char **argv)
          "switch energy-loss straggling off", 0},
         {"no-mcs", 0, OPTION_FLAG, &no_mcs, 0, 0, 0, "switch multiple Coulomb scattering off", 0},
         {"step-fraction", 0, OPTION_DOUBLE, &cfg.step_fraction, 1e-4, 0.5, "F",
-         "largest step as a fraction of the residual range (default 0.02)", 0},
+         "largest step as a fraction of the residual range (default 0.04)", 0},
         {"step-min", 0, OPTION_DOUBLE, &step_min_mm, 1e-5, 10, "MM",
          "smallest step (default 0.01)", 0},
         {"ecut", 0, OPTION_DOUBLE, &cfg.energy_cut, 0.002, 10, "MEV_U",

@@ -176,7 +176,9 @@ static void *run_thread(void *arg)
         backend_job job = {&en->params, first, count, &en->progress, &en->cancel, &en->pause};
         score_arrays_clear(&en->batch);
         bragg_err err = {{0}};
-        if (en->be->run_batch(en->be, &job, &en->batch, &err)) {
+        int failed = en->be->run_batch(en->be, &job, &en->batch, &err);
+        score_arrays_finish(&en->batch);
+        if (failed) {
             pthread_mutex_lock(&en->lock);
             score_totals_add_batch(&en->totals, &en->batch);   /* keep what completed */
             snprintf(en->error, sizeof en->error, "%s", err.msg);

@@ -13,11 +13,13 @@ int score_arrays_init(score_arrays *a, int nbins, bragg_err *e)
 {
     memset(a, 0, sizeof *a);
     a->nbins = nbins;
-    a->dose = calloc((size_t)nbins * 4, sizeof(int64_t));
+    size_t stride = (size_t)nbins + 1;
+    a->dose = calloc(stride * 4, sizeof(int64_t));
     if (!a->dose) return bragg_fail(e, "out of memory for %d scoring bins", nbins);
-    a->let_num = a->dose + nbins;
-    a->track = a->let_num + nbins;
-    a->lateral = a->track + nbins;
+    a->let_num = a->dose + stride;
+    a->track = a->let_num + stride;
+    a->lateral = a->track + stride;
+    a->as_differences = 1;
     return BRAGG_OK;
 }
 
@@ -29,15 +31,17 @@ void score_arrays_free(score_arrays *a)
 
 void score_arrays_clear(score_arrays *a)
 {
-    memset(a->dose, 0, (size_t)a->nbins * 4 * sizeof(int64_t));
+    memset(a->dose, 0, ((size_t)a->nbins + 1) * 4 * sizeof(int64_t));
     memset(a->ledger, 0, sizeof a->ledger);
+    a->as_differences = 1;
     a->steps = 0;
     a->histories = 0;
 }
 
 void score_arrays_add(score_arrays *into, const score_arrays *from)
 {
-    size_t n = (size_t)into->nbins * 4;
+    /* Both in the same form: sums of differences are differences of sums. */
+    size_t n = ((size_t)into->nbins + 1) * 4;
     for (size_t i = 0; i < n; i++) into->dose[i] += from->dose[i];   /* all four arrays */
     for (int k = 0; k < LEDGER_COUNT; k++) into->ledger[k] += from->ledger[k];
     into->steps += from->steps;
@@ -53,6 +57,20 @@ score_sink score_arrays_sink(score_arrays *a)
     s.track = a->track;
     s.lateral = a->lateral;
     return s;
+}
+
+void score_arrays_finish(score_arrays *a)
+{
+    if (!a->as_differences) return;
+    int64_t *arrays[4] = {a->dose, a->let_num, a->track, a->lateral};
+    for (int k = 0; k < 4; k++) {
+        int64_t acc = 0;
+        for (int i = 0; i <= a->nbins; i++) {
+            acc += arrays[k][i];
+            arrays[k][i] = acc;
+        }
+    }
+    a->as_differences = 0;
 }
 
 void score_arrays_take_sink(score_arrays *a, const score_sink *s)

@@ -19,7 +19,8 @@
 
 typedef struct score_arrays {
     int nbins;
-    int64_t *dose, *let_num, *track, *lateral;
+    int64_t *dose, *let_num, *track, *lateral;   /* nbins + 1 each */
+    int as_differences;       /* 1 while filled through a sink, 0 after score_arrays_finish */
     int64_t ledger[LEDGER_COUNT];
     uint64_t steps;
     uint64_t histories;       /* completed histories in these sums */
@@ -33,6 +34,8 @@ void score_arrays_add(score_arrays *into, const score_arrays *from);
 score_sink score_arrays_sink(score_arrays *a);
 /* Copies a sink's ledger and step count back after a history (CPU backends). */
 void score_arrays_take_sink(score_arrays *a, const score_sink *s);
+/* Turns the difference arrays a sink filled into per-bin values (a prefix sum). Idempotent. */
+void score_arrays_finish(score_arrays *a);
 
 typedef struct score_totals {
     int nbins, max_batches, batches;

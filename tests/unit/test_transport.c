@@ -88,6 +88,7 @@ Test(transport, energy_ledger_closes_exactly)
     cr_assert(score_arrays_init(&a, p->nbins, &e) == BRAGG_OK);
     score_sink sink = score_arrays_sink(&a);
     for (uint64_t h = 0; h < 200; h++) transport_history(p, h, &sink);
+    score_arrays_finish(&a);
     int64_t *L = sink.ledger;
     cr_expect(L[LEDGER_BEAM] == L[LEDGER_DEPOSITED] + L[LEDGER_BELOW_CUTOFF] +
                                     L[LEDGER_ESCAPED_BACK] + L[LEDGER_ESCAPED_SIDE] +
