@@ -1,7 +1,7 @@
 # bragg - Monte Carlo transport of ion beams through matter.
 #
 #   make            build bin/bragg                 make test    unit, physics and CLI tests
-#   make run        build, then open the workbench  make check   the tests under ASan + UBSan
+#   make run        build, then run a demo beam     make check   the tests under ASan + UBSan
 #   make bench      throughput and profile tables   make deps    install missing Debian packages
 #   make clean
 #
@@ -78,10 +78,12 @@ $(B)/unit_tests: $(TEST_OBJ) $(B)/libbragg.a
 deps:
 	@scripts/deps.sh test
 
+# Until the interactive workbench lands, `make run` shows the engine at work on the classic
+# case: a C-12 beam at 400 MeV/u stopping in water.
 run:
 	@scripts/deps.sh build
 	@$(MAKE) --no-print-directory all
-	./bin/bragg
+	./bin/bragg run --ion C-12 --energy 400 --material water -n 20000
 
 # The CLI tests inside the unit runner call the binary named by BRAGG_BIN.
 unit-tests: $(BIN) $(B)/unit_tests
@@ -98,7 +100,7 @@ check:
 	    LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp
 
 bench: $(BIN)
-	./bin/bragg bench
+	./bin/bragg bench --component
 
 clean:
 	rm -rf build bin

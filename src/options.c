@@ -100,8 +100,8 @@ void option_print_help(FILE *out, const option_spec *specs)
 {
     for (const option_spec *s = specs; s->name; s++) {
         char left[64];
-        int n = snprintf(left, sizeof left, "%s%c%s--%s", s->letter ? "-" : "  ",
-                         s->letter ? s->letter : ' ', s->letter ? ", " : "  ", s->name);
+        int n = s->letter ? snprintf(left, sizeof left, "-%c, --%s", s->letter, s->name)
+                          : snprintf(left, sizeof left, "    --%s", s->name);
         if (takes_value(s) && n < (int)sizeof left)
             snprintf(left + n, sizeof left - (size_t)n, " %s", s->meta ? s->meta : "VALUE");
         fprintf(out, "  %-30s %s", left, s->help);

@@ -130,7 +130,9 @@ static cJSON *build_json(const engine *en, const run_snapshot *snap)
     add_number(run, "histories_per_s", snap->histories_per_s);
     add_number(run, "steps_per_history", r->steps_per_history);
     add_number(run, "steps_per_s", snap->steps_per_s);
-    add_number(run, "ns_per_step", snap->steps_per_s > 0 ? 1e9 / snap->steps_per_s : NAN);
+    /* Per thread: what one core spends on a step, comparable across thread counts. */
+    add_number(run, "ns_per_step_per_thread",
+               snap->steps_per_s > 0 ? 1e9 * engine_threads(en) / snap->steps_per_s : NAN);
 
     cJSON *fig = cJSON_AddObjectToObject(root, "results");
     add_number(fig, "csda_depth_cm", engine_csda_depth(en));
@@ -210,10 +212,10 @@ void report_print_summary(FILE *out, const engine *en, const run_snapshot *snap)
             (unsigned long long)r->histories, (unsigned long long)c->histories,
             snap->histories_done < snap->histories_total ? " (PARTIAL: run stopped early)" : "");
     fprintf(out, "  backend %s, %d thread%s: %.2f s, %.0f histories/s, %.1f steps/history, "
-                 "%.1f ns/step\n",
+                 "%.1f ns/step per thread\n",
             engine_backend_name(en), engine_threads(en), engine_threads(en) == 1 ? "" : "s",
             snap->elapsed_s, snap->histories_per_s, r->steps_per_history,
-            snap->steps_per_s > 0 ? 1e9 / snap->steps_per_s : 0.0);
+            snap->steps_per_s > 0 ? 1e9 * engine_threads(en) / snap->steps_per_s : 0.0);
     fprintf(out, "  %-22s %10.4f cm\n", "CSDA depth", engine_csda_depth(en));
     print_figure(out, "peak depth", r->fig.peak_depth, r->fig_err.peak_depth, "cm", 1);
     print_figure(out, "R90", r->fig.r90, r->fig_err.r90, "cm", 1);
