@@ -15,33 +15,11 @@
 #define BRAGG_FASTMATH_H
 
 #include <stdint.h>
-#include <string.h>
 
+#include "bits.h"
 #include "hd.h"
 
 #define FAST_LN2 0.6931471805599453
-
-static inline BRAGG_HD uint64_t fast_double_bits(double x)
-{
-#if defined(__CUDA_ARCH__)
-    return (uint64_t)__double_as_longlong(x);
-#else
-    uint64_t u;
-    memcpy(&u, &x, sizeof u);
-    return u;
-#endif
-}
-
-static inline BRAGG_HD double fast_bits_double(uint64_t u)
-{
-#if defined(__CUDA_ARCH__)
-    return __longlong_as_double((long long)u);
-#else
-    double x;
-    memcpy(&x, &u, sizeof x);
-    return x;
-#endif
-}
 
 /* ln(x) = k ln 2 + ln(m), m in [sqrt(1/2), sqrt(2)), and ln(m) = 2 atanh(s) with
  * s = (m - 1)/(m + 1), |s| <= 0.1716: 2 (s + s^3/3 + ... + s^11/11) leaves a remainder below
@@ -49,9 +27,9 @@ static inline BRAGG_HD double fast_bits_double(uint64_t u)
  * m = 1. */
 static inline BRAGG_HD double fast_log(double x)
 {
-    uint64_t bits = fast_double_bits(x);
+    uint64_t bits = double_to_bits(x);
     int k = (int)((bits >> 52) & 0x7ff) - 1023;
-    double m = fast_bits_double((bits & 0x000fffffffffffffULL) | 0x3ff0000000000000ULL);
+    double m = bits_to_double((bits & 0x000fffffffffffffULL) | 0x3ff0000000000000ULL);
     if (m > 1.4142135623730951) {
         m *= 0.5;
         k++;

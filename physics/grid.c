@@ -10,7 +10,7 @@ void grid_init(grid *g, double xmin, double xmax)
     if (emax <= emin) emax = emin + 1;
     g->xmin = ldexp(1.0, emin);
     g->xmax = ldexp(1.0, emax);
-    g->first = grid_float_bits((float)g->xmin) >> GRID_SHIFT;
+    g->first = float_to_bits((float)g->xmin) >> GRID_SHIFT;
     g->ncell = (uint32_t)(emax - emin) << GRID_SUB_BITS;
 }
 

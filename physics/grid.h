@@ -17,8 +17,8 @@
 #define BRAGG_GRID_H
 
 #include <stdint.h>
-#include <string.h>
 
+#include "bits.h"
 #include "hd.h"
 
 #define GRID_SUB_BITS 7
@@ -37,39 +37,17 @@ typedef struct grid_entry {
     double slope;
 } grid_entry;
 
-static inline BRAGG_HD uint32_t grid_float_bits(float x)
-{
-#if defined(__CUDA_ARCH__)
-    return __float_as_uint(x);
-#else
-    uint32_t u;
-    memcpy(&u, &x, sizeof u);
-    return u;
-#endif
-}
-
-static inline BRAGG_HD float grid_bits_float(uint32_t u)
-{
-#if defined(__CUDA_ARCH__)
-    return __uint_as_float(u);
-#else
-    float x;
-    memcpy(&x, &u, sizeof x);
-    return x;
-#endif
-}
-
 /* Lower node of cell i (exact: it is a float with few mantissa bits). */
 static inline BRAGG_HD double grid_node(const grid *g, uint32_t i)
 {
-    return (double)grid_bits_float((g->first + i) << GRID_SHIFT);
+    return (double)bits_to_float((g->first + i) << GRID_SHIFT);
 }
 
 /* Cell holding x, clamped to [0, ncell-1]. */
 static inline BRAGG_HD uint32_t grid_cell(const grid *g, double x)
 {
     float xf = (float)(x > g->xmin ? x : g->xmin);
-    uint32_t i = (grid_float_bits(xf) >> GRID_SHIFT) - g->first;
+    uint32_t i = (float_to_bits(xf) >> GRID_SHIFT) - g->first;
     return i < g->ncell ? i : g->ncell - 1;
 }
 

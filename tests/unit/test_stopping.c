@@ -127,6 +127,35 @@ static void integrate_reference_range(int n, const double *E, const double *S, d
     }
 }
 
+/* Compares a table with a reference stopping table (ion energies E in MeV, S in MeV cm^2/g)
+ * and with the range integrated from it, at energies per nucleon in [lo, hi]. The range
+ * tolerance is r_tol from r_from MeV/u up and r_tol_low below. Returns the count checked and
+ * the worst deviations (range: from r_from up). */
+static int compare_with_table(const transport_table *tab, const char *name, int A, int n,
+                              const double *E, const double *S, double lo, double hi,
+                              double s_tol, double r_tol, double r_from, double r_tol_low,
+                              double *worst_s, double *worst_r)
+{
+    double R[512];
+    cr_assert(n > 0 && n <= 512);
+    integrate_reference_range(n, E, S, R);
+    char what_s[96], what_r[96];
+    snprintf(what_s, sizeof what_s, "%s S_el", name);
+    snprintf(what_r, sizeof what_r, "%s-integrated range", name);
+    int checked = 0;
+    *worst_s = *worst_r = 0;
+    for (int i = 0; i < n; i++) {
+        double t = E[i] / A;
+        if (t < lo || t > hi) continue;
+        double ds = check(what_s, t, table_stopping_el(tab, t), S[i], s_tol);
+        double dr = check(what_r, t, table_range(tab, t), R[i], t < r_from ? r_tol_low : r_tol);
+        if (ds > *worst_s) *worst_s = ds;
+        if (dr > *worst_r && t >= r_from) *worst_r = dr;
+        checked++;
+    }
+    return checked;
+}
+
 /* ASTAR electronic stopping: 1 keV - 10 MeV from astar_water.tsv, above from libdedx. */
 static int astar_table(double *E, double *S)
 {
@@ -158,21 +187,11 @@ Test(stopping, helium_in_water_astar)
 {
     transport_table tab;
     build(&tab, "He-4", "water", 75.0);
-    double E[256] = {0}, S[256] = {0}, R[256];
+    double E[256] = {0}, S[256] = {0}, worst_s, worst_r;
     int n = astar_table(E, S);
     cr_assert(n > 100, "ASTAR table has %d points", n);
-    integrate_reference_range(n, E, S, R);
-    double worst_s = 0, worst_r = 0;
-    int checked = 0;
-    for (int i = 0; i < n; i++) {
-        double t = E[i] / 4.0;   /* ASTAR energies are the alpha's kinetic energy; A = 4 */
-        if (t < 10.0 || t > 250.0) continue;
-        double ds = check("ASTAR S_el", t, table_stopping_el(&tab, t), S[i], 0.02);
-        double dr = check("ASTAR-integrated range", t, table_range(&tab, t), R[i], 0.01);
-        if (ds > worst_s) worst_s = ds;
-        if (dr > worst_r) worst_r = dr;
-        checked++;
-    }
+    int checked = compare_with_table(&tab, "ASTAR", 4, n, E, S, 10.0, 250.0, 0.02, 0.01, 0.0,
+                                     0.01, &worst_s, &worst_r);
     cr_expect(checked >= 30);
     cr_log_info("He-4 in water vs ASTAR, %d energies 10-250 MeV/u: stopping worst %.2f%%, range "
                 "worst %.2f%%", checked, 100 * worst_s, 100 * worst_r);
@@ -194,25 +213,14 @@ Test(stopping, carbon_in_water_icru73)
     transport_table tab;
     build(&tab, "C-12", "water", 78.0);
     const ref_table *ref = ref_load("c12_water_icru73.tsv");
-    double E[128] = {0}, S[128] = {0}, R[128];
+    double E[128] = {0}, S[128] = {0}, worst_s, worst_r;
     int n = 0;
     for (int i = 0; i < ref->rows; i++) {
         E[n] = 12.0 * ref->v[i][0];
         S[n++] = ref->v[i][1];
     }
-    integrate_reference_range(n, E, S, R);
-    double worst_s = 0, worst_r = 0;
-    int checked = 0;
-    for (int i = 0; i < n; i++) {
-        double t = E[i] / 12.0;
-        if (t < 10.0) continue;
-        double ds = check("ICRU 73 S_el", t, table_stopping_el(&tab, t), S[i], 0.02);
-        double dr = check("ICRU 73-integrated range", t, table_range(&tab, t), R[i],
-                          t < 25.0 ? 0.025 : 0.01);
-        if (ds > worst_s) worst_s = ds;
-        if (dr > worst_r && t >= 25.0) worst_r = dr;
-        checked++;
-    }
+    int checked = compare_with_table(&tab, "ICRU 73", 12, n, E, S, 10.0, 1000.0, 0.02, 0.01, 25.0,
+                                     0.025, &worst_s, &worst_r);
     cr_expect(checked >= 20);
     cr_log_info("C-12 in water vs revised ICRU 73, %d energies 10-1000 MeV/u: stopping worst "
                 "%.2f%%, range worst from 25 MeV/u %.2f%%", checked, 100 * worst_s, 100 * worst_r);
