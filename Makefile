@@ -85,9 +85,11 @@ run:
 	@$(MAKE) --no-print-directory all
 	./bin/bragg run --ion C-12 --energy 400 --material water -n 20000
 
-# The CLI tests inside the unit runner call the binary named by BRAGG_BIN.
+# The CLI tests inside the unit runner call the binary named by BRAGG_BIN. One test at a time
+# (--jobs 1): the transport tests use every core themselves, and the profiling test measures
+# wall time, which tests running beside it would steal.
 unit-tests: $(BIN) $(B)/unit_tests
-	BRAGG_BIN=$(CURDIR)/$(BIN) $(B)/unit_tests $(TEST_ARGS)
+	BRAGG_BIN=$(CURDIR)/$(BIN) $(B)/unit_tests --jobs 1 $(TEST_ARGS)
 
 test:
 	@scripts/deps.sh test

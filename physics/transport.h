@@ -33,6 +33,7 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "fastmath.h"
 #include "hd.h"
@@ -100,6 +101,56 @@ typedef struct score_sink {
     int64_t ledger[LEDGER_COUNT];
     uint64_t steps;
 } score_sink;
+
+/* Where a step's time goes, for the profile panel and `bragg bench`: cycles per component,
+ * accumulated for the histories chosen to be profiled (one in PROFILE_EVERY). Timing reads the
+ * cycle counter only; it never touches the random streams, so a profiled run scores exactly
+ * what an unprofiled one does. */
+enum profile_component {
+    PROFILE_STOPPING,     /* energy-grid cell and stopping-power lookups (incl. LET) */
+    PROFILE_RANGE,        /* range arithmetic, t(R) lookups, energy quantisation */
+    PROFILE_STRAGGLING,   /* Bohr variance and the range shift */
+    PROFILE_SCATTERING,   /* Highland width, deflection, lateral displacement */
+    PROFILE_NUCLEAR,      /* nuclear interactions (not in this engine yet: stays 0) */
+    PROFILE_SCORING,      /* depth bins, LET, fluence, lateral sums */
+    PROFILE_RNG,          /* Philox and the Gaussian transform */
+    PROFILE_OTHER,        /* step length, geometry, boundaries, loop */
+    PROFILE_COUNT
+};
+
+typedef struct step_profile {
+    uint64_t cycles[PROFILE_COUNT];
+    uint64_t marks[PROFILE_COUNT];   /* how often each was charged: for the timer's own cost */
+    uint64_t last;                   /* counter at the previous mark */
+} step_profile;
+
+static inline BRAGG_HD uint64_t profile_clock(void)
+{
+#if defined(__CUDA_ARCH__)
+    return (uint64_t)clock64();
+#elif defined(__x86_64__) || defined(__i386__)
+    /* rdtscp waits for the instructions before it to finish: plain rdtsc would let the
+     * out-of-order core charge one component's latency to the next. */
+    unsigned aux;
+    return __builtin_ia32_rdtscp(&aux);
+#else
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+#endif
+}
+
+/* Charges the time since the last mark to component c (nothing when prof is NULL, which the
+ * compiler folds away in the unprofiled specialisation). */
+static inline BRAGG_HD void profile_mark(step_profile *prof, int c)
+{
+    if (prof) {
+        uint64_t now = profile_clock();
+        prof->cycles[c] += now - prof->last;
+        prof->marks[c]++;
+        prof->last = now;
+    }
+}
 
 typedef struct particle {
     double x, y, z;       /* cm */
@@ -295,7 +346,7 @@ static inline BRAGG_HD void transport_end(score_sink *s, particle *q, int entry)
 /* One condensed-history step. Returns 1 while the particle lives, 0 once it has stopped or
  * left the geometry. */
 static inline BRAGG_HD int transport_step(const transport_params *p, rng *r, particle *q,
-                                          score_sink *s)
+                                          score_sink *s, step_profile *prof)
 {
     const slab_geometry *slab = &p->slabs[q->slab];
     const transport_table *tab = slab->table;
@@ -330,18 +381,25 @@ static inline BRAGG_HD int transport_step(const transport_params *p, rng *r, par
         to_cut = 0;
     }
 
+    profile_mark(prof, PROFILE_OTHER);
+
     /* Energy loss, in range space. */
     uint32_t cell = table_energy_cell(tab, q->t);
     double dR = rho * step;
     double range_new = q->range - dR;
     if (p->straggling && !to_cut && dR > 0.0) {
-        double sigma_e = sqrt(table_at(tab, tab->straggling, cell, q->t) * dR);
-        range_new -= sigma_e * rng_gauss(r) / table_at(tab, tab->stopping, cell, q->t);
+        double variance = table_at(tab, tab->straggling, cell, q->t) * dR;
+        double stopping = table_at(tab, tab->stopping, cell, q->t);
+        profile_mark(prof, PROFILE_STOPPING);
+        double g = rng_gauss(r);
+        profile_mark(prof, PROFILE_RNG);
+        range_new -= sqrt(variance) * g / stopping;
         if (range_new > q->range) range_new = q->range;   /* no energy gain */
         if (range_new <= slab->range_cut) {
             range_new = slab->range_cut;
             to_cut = 1;
         }
+        profile_mark(prof, PROFILE_STRAGGLING);
     }
     /* A zero-length step (e.g. on a boundary) keeps its energy exactly: t(R(t)) is only equal
      * to t within interpolation accuracy. */
@@ -352,6 +410,7 @@ static inline BRAGG_HD int transport_step(const transport_params *p, rng *r, par
         dq = 0;
         q_new = q->energy_q;
     }
+    profile_mark(prof, PROFILE_RANGE);
 
     /* Multiple scattering over the step. */
     double ax = 0.0, ay = 0.0, dx = 0.0, dy = 0.0;
@@ -363,7 +422,9 @@ static inline BRAGG_HD int transport_step(const transport_params *p, rng *r, par
         q->path_x0 = path_x0;
         q->scatter_sum = scatter_sum;
         q->theta2 = theta2;
+        profile_mark(prof, PROFILE_SCATTERING);
         double g1 = rng_gauss(r), g2 = rng_gauss(r), g3 = rng_gauss(r), g4 = rng_gauss(r);
+        profile_mark(prof, PROFILE_RNG);
         const double inv_sqrt12 = 0.28867513459481287;
         ax = sigma * g2;
         dx = step * sigma * (g1 * inv_sqrt12 + 0.5 * g2);
@@ -380,6 +441,7 @@ static inline BRAGG_HD int transport_step(const transport_params *p, rng *r, par
     q->y = y0 + step * v + dx * e1[1] + dy * e2[1];
     q->z = to_boundary ? (w > 0.0 ? slab->z_end : slab->z_start)
                        : z0 + step * w + dx * e1[2] + dy * e2[2];
+    profile_mark(prof, PROFILE_SCATTERING);
 
     /* The loss rate rises along a step, so the step is scored as two halves, each uniform,
      * sharing dq in the ratio of their CSDA losses: this removes the first-order error of a
@@ -387,6 +449,7 @@ static inline BRAGG_HD int transport_step(const transport_params *p, rng *r, par
     double t_mid = 0.5 * (q->t + t_new);
     double let = table_at(tab, tab->stopping_el, cell, t_mid) * rho * 0.1;   /* keV/um */
     double xm = 0.5 * (x0 + q->x), ym = 0.5 * (y0 + q->y), r2 = xm * xm + ym * ym;
+    profile_mark(prof, PROFILE_STOPPING);
     int64_t dq1 = dq / 2;
     if (dR > 0.0 && dq > 1) {
         double t_half = table_energy(tab, q->range - 0.5 * dR);
@@ -398,11 +461,13 @@ static inline BRAGG_HD int transport_step(const transport_params *p, rng *r, par
             dq1 = (int64_t)((double)dq * f);
         }
     }
+    profile_mark(prof, PROFILE_RANGE);
     double zm = 0.5 * (z0 + q->z);
     score_step(p, s, z0, zm, 0.5 * step, dq1, let, r2);
     score_step(p, s, zm, q->z, 0.5 * step, dq - dq1, let, r2);
     s->ledger[LEDGER_DEPOSITED] += dq;
     s->steps++;
+    profile_mark(prof, PROFILE_SCORING);
 
     q->t = t_new;
     q->energy_q = q_new;
@@ -411,6 +476,7 @@ static inline BRAGG_HD int transport_step(const transport_params *p, rng *r, par
     if (to_cut) {
         score_point(p, s, q->z, q->energy_q, let);
         transport_end(s, q, LEDGER_BELOW_CUTOFF);
+        profile_mark(prof, PROFILE_SCORING);
         return 0;
     }
     if (fabs(q->x) > p->lateral_halfwidth || fabs(q->y) > p->lateral_halfwidth) {
@@ -431,20 +497,30 @@ static inline BRAGG_HD int transport_step(const transport_params *p, rng *r, par
         q->slab = next;
         q->range = table_range(p->slabs[next].table, q->t);
     }
+    profile_mark(prof, PROFILE_OTHER);
     return 1;
 }
 
 /* Transports primary number `history` to its end. Its random numbers come from its own
- * stream (seed, history), so the result is the same wherever and whenever it runs. */
-static inline BRAGG_HD void transport_history(const transport_params *p, uint64_t history,
-                                              score_sink *s)
+ * stream (seed, history), so the result is the same wherever and whenever it runs. With a
+ * non-NULL `prof`, the time of every step goes to its components. */
+static inline BRAGG_HD void transport_history_profiled(const transport_params *p, uint64_t history,
+                                                       score_sink *s, step_profile *prof)
 {
+    if (prof) prof->last = profile_clock();
     rng r;
     rng_init(&r, p->seed, history, 0);
     particle q;
     transport_start(p, &r, &q, s);
-    while (transport_step(p, &r, &q, s)) {
+    profile_mark(prof, PROFILE_OTHER);
+    while (transport_step(p, &r, &q, s, prof)) {
     }
+}
+
+static inline BRAGG_HD void transport_history(const transport_params *p, uint64_t history,
+                                              score_sink *s)
+{
+    transport_history_profiled(p, history, s, (step_profile *)0);
 }
 
 #endif

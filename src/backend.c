@@ -42,7 +42,30 @@ uint64_t backend_run_range(const backend_job *job, uint64_t first, uint64_t coun
             nanosleep(&ts, NULL);
         }
         uint64_t n = count - done < CHUNK ? count - done : CHUNK;
-        for (uint64_t h = 0; h < n; h++) transport_history(job->params, first + done + h, &sink);
+        for (uint64_t h = 0; h < n; h++) {
+            uint64_t history = first + done + h;
+            if (!job->profile_every) {
+                transport_history(job->params, history, &sink);
+                continue;
+            }
+            /* Profiling: every history's time, and a breakdown for one in profile_every. */
+            uint64_t start = profile_clock();
+            if (history % job->profile_every == 0) {
+                step_profile prof;
+                memset(&prof, 0, sizeof prof);
+                uint64_t steps = sink.steps;
+                transport_history_profiled(job->params, history, &sink, &prof);
+                for (int k = 0; k < PROFILE_COUNT; k++) {
+                    out->profile_cycles[k] += prof.cycles[k];
+                    out->profile_marks[k] += prof.marks[k];
+                }
+                out->profiled_histories++;
+                out->profiled_steps += sink.steps - steps;
+            } else {
+                transport_history(job->params, history, &sink);
+            }
+            out->history_cycles += profile_clock() - start;
+        }
         done += n;
         atomic_fetch_add_explicit(job->progress, n, memory_order_relaxed);
     }

@@ -30,6 +30,7 @@ typedef struct backend_job {
     atomic_uint_fast64_t *progress;   /* completed histories, this run */
     const atomic_int *cancel;
     const atomic_int *pause;
+    unsigned profile_every;           /* profile histories h with h % profile_every == 0; 0: off */
 } backend_job;
 
 typedef struct backend {

@@ -11,7 +11,13 @@
 
 #include "backend.h"
 
-#define OMP_CHUNK 64
+/* Histories a thread takes at a time: small enough that threads finish a batch together (the
+ * last chunk is the idle tail of the others), large enough to keep the shared counter cold. */
+static uint64_t chunk_size(uint64_t count, int threads)
+{
+    uint64_t c = count / ((uint64_t)threads * 16);
+    return c < 1 ? 1 : c > 64 ? 64 : c;
+}
 
 typedef struct openmp_state {
     int threads;
@@ -59,14 +65,15 @@ static int openmp_run_batch(backend *b, const backend_job *job, score_arrays *ou
     (void)e;
     openmp_state *st = b->state;
     atomic_uint_fast64_t next = 0;
+    const uint64_t chunk = chunk_size(job->count, st->threads);
 #pragma omp parallel num_threads(st->threads)
     {
         score_arrays *mine = &st->local[omp_get_thread_num()];
         score_arrays_clear(mine);
         for (;;) {
-            uint64_t start = atomic_fetch_add_explicit(&next, OMP_CHUNK, memory_order_relaxed);
+            uint64_t start = atomic_fetch_add_explicit(&next, chunk, memory_order_relaxed);
             if (start >= job->count) break;
-            uint64_t n = job->count - start < OMP_CHUNK ? job->count - start : OMP_CHUNK;
+            uint64_t n = job->count - start < chunk ? job->count - start : chunk;
             if (backend_run_range(job, job->first + start, n, mine) < n) break;   /* cancelled */
         }
     }

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "atomic_file.h"
@@ -49,13 +50,15 @@ typedef struct bench_row {
     int threads;
     uint64_t histories;
     double seconds, hps, steps_per_history, ns_per_step, peak_err, fom, speedup, efficiency;
+    double peak_rss_mb;    /* the process's peak resident memory so far */
 } bench_row;
 
 static int run_case(const bench_case *bc, const char *backend, int threads, uint64_t n,
-                    bench_row *row, bragg_err *e)
+                    int profile, bench_row *row, run_snapshot *keep, bragg_err *e)
 {
     run_config c;
     config_default(&c);
+    c.profile = profile;
     snprintf(c.ion, sizeof c.ion, "%s", bc->ion);
     c.energy = bc->energy;
     c.histories = n;
@@ -86,7 +89,11 @@ static int run_case(const bench_case *bc, const char *backend, int threads, uint
         row->ns_per_step = s.steps_per_s > 0 ? 1e9 * row->threads / s.steps_per_s : NAN;
         row->peak_err = s.result.peak_rel_err;
         row->fom = 1.0 / (row->peak_err * row->peak_err * row->seconds);
-        run_snapshot_free(&s);
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        row->peak_rss_mb = ru.ru_maxrss / 1024.0;
+        if (keep) *keep = s;
+        else run_snapshot_free(&s);
     }
     engine_destroy(en);
     return rc;
@@ -145,9 +152,80 @@ static int bench_components(FILE *out, cJSON *json, bragg_err *e)
     }
     free(energies);
     free(ranges);
+
+    /* The other step components, each alone in a loop (calls per second, one thread). */
+    fprintf(out, "step components alone, one thread:\n");
+    double rate;
+    {
+        rng g;
+        rng_init(&g, 1, 2, 0);
+        volatile double sink = 0;
+        double t0 = now_s(), acc = 0;
+        long calls = 0;
+        do {
+            for (int i = 0; i < 4096; i++) {
+                double a, b;
+                rng_gauss2(&g, &a, &b);
+                acc += a + b;
+            }
+            calls += 4096;
+        } while (now_s() - t0 < 0.3);
+        sink += acc;
+        (void)sink;
+        rate = calls / (now_s() - t0);
+        fprintf(out, "  %-32s %8.1f M/s\n", "Gaussian pair (Philox+Box-Muller)", rate / 1e6);
+        if (comp) cJSON_AddNumberToObject(comp, "gaussian_pairs_per_s", rate);
+    }
+    {
+        particle q = {0};
+        q.w = 1.0;
+        double e1[3], e2[3], acc = 0, t0 = now_s();
+        volatile double sink = 0;
+        long calls = 0;
+        do {
+            for (int i = 0; i < 4096; i++) {
+                double th2 = highland_theta2(0.01 + 1e-6 * i, 1e-5);
+                deflect(&q, 1e-3 * sqrt(th2), 2e-3, e1, e2);
+                acc += q.u;
+            }
+            calls += 4096;
+        } while (now_s() - t0 < 0.3);
+        sink += acc;
+        (void)sink;
+        rate = calls / (now_s() - t0);
+        fprintf(out, "  %-32s %8.1f M/s\n", "Highland width + deflection", rate / 1e6);
+        if (comp) cJSON_AddNumberToObject(comp, "scattering_per_s", rate);
+    }
+    {
+        transport_params p;
+        memset(&p, 0, sizeof p);
+        p.nbins = 4000;
+        p.bin_width = 0.01;
+        p.inv_bin_width = 100.0;
+        score_arrays a;
+        if (score_arrays_init(&a, p.nbins, e)) goto fail;
+        score_sink sk = score_arrays_sink(&a);
+        double t0 = now_s();
+        long calls = 0;
+        do {
+            for (int i = 0; i < 4096; i++) {
+                double z0 = 0.0037 * (i % 9000);
+                score_step(&p, &sk, z0, z0 + 0.4, 0.4, 1 << 24, 10.0, 0.01);
+            }
+            calls += 4096;
+        } while (now_s() - t0 < 0.3);
+        rate = calls / (now_s() - t0);
+        score_arrays_free(&a);
+        fprintf(out, "  %-32s %8.1f M/s\n", "scoring a 4 mm step (0.1 mm bins)", rate / 1e6);
+        if (comp) cJSON_AddNumberToObject(comp, "scoring_per_s", rate);
+    }
     transport_table_free(&tab);
     catalog_free(&cat);
     return BRAGG_OK;
+fail:
+    transport_table_free(&tab);
+    catalog_free(&cat);
+    return BRAGG_ERR;
 }
 
 int cmd_bench(int argc, char **argv)
@@ -233,15 +311,16 @@ int cmd_bench(int argc, char **argv)
         cJSON_AddStringToObject(cu, "reason", cuda_ok ? "" : reason);
     }
 
-    fprintf(out, "%-18s %-7s %3s %10s %8s %11s %10s %9s %7s %6s %9s %10s\n", "case", "backend",
-            "thr", "histories", "time_s", "hist/s", "steps/hist", "ns/step", "speedup", "eff",
-            "peak_err", "FOM");
+    fprintf(out, "%-18s %-7s %3s %10s %8s %11s %10s %9s %7s %6s %9s %10s %7s\n", "case",
+            "backend", "thr", "histories", "time_s", "hist/s", "steps/hist", "ns/step", "speedup",
+            "eff", "peak_err", "FOM", "RSS_MB");
     cJSON *rows = root ? cJSON_AddArrayToObject(root, "runs") : NULL;
+    cJSON *profiles = root ? cJSON_AddArrayToObject(root, "profiles") : NULL;
     for (int c = 0; c < n_sel; c++) {
         const bench_case *bc = selected[c];
         uint64_t n = (uint64_t)(bc->histories * scale);
         if (n < 100) n = 100;
-        double serial_hps = 0, one_thread_hps = 0;
+        double serial_hps = 0, one_thread_hps = 0, last_hps = 0;
         int counts[64], nc = 0;
         counts[nc++] = 0;   /* serial */
         for (int t = 1; t <= max_threads && nc < 64; t++)
@@ -249,7 +328,7 @@ int cmd_bench(int argc, char **argv)
         for (int k = 0; k < nc; k++) {
             bench_row row;
             const char *be = counts[k] == 0 ? "serial" : "openmp";
-            if (run_case(bc, be, counts[k], n, &row, &e)) {
+            if (run_case(bc, be, counts[k], n, 0, &row, NULL, &e)) {
                 fprintf(stderr, "bragg bench: %s: %s\n", bc->name, e.msg);
                 status = EXIT_RUNTIME;
                 goto done;
@@ -259,10 +338,11 @@ int cmd_bench(int argc, char **argv)
             double base = one_thread_hps > 0 ? one_thread_hps : serial_hps;
             row.speedup = base > 0 ? row.hps / base : NAN;
             row.efficiency = row.threads > 0 ? row.speedup / row.threads : NAN;
-            fprintf(out, "%-18s %-7s %3d %10llu %8.2f %11.0f %10.1f %9.1f %7.2f %5.0f%% %8.3f%% %10.3g\n",
+            fprintf(out, "%-18s %-7s %3d %10llu %8.2f %11.0f %10.1f %9.1f %7.2f %5.0f%% %8.3f%% "
+                         "%10.3g %7.1f\n",
                     row.name, row.backend, row.threads, (unsigned long long)row.histories,
                     row.seconds, row.hps, row.steps_per_history, row.ns_per_step, row.speedup,
-                    100 * row.efficiency, 100 * row.peak_err, row.fom);
+                    100 * row.efficiency, 100 * row.peak_err, row.fom, row.peak_rss_mb);
             fflush(out);
             if (rows) {
                 cJSON *o = cJSON_CreateObject();
@@ -278,9 +358,42 @@ int cmd_bench(int argc, char **argv)
                 cJSON_AddNumberToObject(o, "parallel_efficiency", row.efficiency);
                 cJSON_AddNumberToObject(o, "peak_rel_err", row.peak_err);
                 cJSON_AddNumberToObject(o, "figure_of_merit", row.fom);
+                cJSON_AddNumberToObject(o, "peak_rss_MB", row.peak_rss_mb);
                 cJSON_AddItemToArray(rows, o);
             }
+            if (counts[k] == max_threads) last_hps = row.hps;
         }
+        /* The same run profiled: where the time goes, and what the timing costs. */
+        bench_row prow;
+        run_snapshot ps;
+        if (run_case(bc, "openmp", max_threads, n, 1, &prow, &ps, &e)) {
+            fprintf(stderr, "bragg bench: %s: %s\n", bc->name, e.msg);
+            status = EXIT_RUNTIME;
+            goto done;
+        }
+        fprintf(out, "  profiled (openmp, %d threads): %.0f histories/s, overhead %+.1f%%\n",
+                prow.threads, prow.hps, 100 * (last_hps / prow.hps - 1));
+        report_print_profile(out, &ps);
+        if (rows) {
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "case", bc->name);
+            cJSON_AddNumberToObject(o, "threads", prow.threads);
+            cJSON_AddNumberToObject(o, "histories_per_s", prow.hps);
+            cJSON_AddNumberToObject(o, "overhead", last_hps / prow.hps - 1);
+            cJSON_AddNumberToObject(o, "coverage_of_wall_time", ps.profile_coverage);
+            for (int k = 0; k < PROFILE_COUNT; k++) {
+                cJSON *c = cJSON_AddObjectToObject(o, profile_component_names[k]);
+                if (k == PROFILE_NUCLEAR) {
+                    cJSON_AddNullToObject(c, "share");
+                    cJSON_AddNullToObject(c, "ns_per_step");
+                } else {
+                    cJSON_AddNumberToObject(c, "share", ps.profile_share[k]);
+                    cJSON_AddNumberToObject(c, "ns_per_step", ps.profile_ns_per_step[k]);
+                }
+            }
+            cJSON_AddItemToArray(profiles, o);
+        }
+        run_snapshot_free(&ps);
     }
 done:
     if (root && status == EXIT_OK) {

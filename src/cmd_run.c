@@ -54,11 +54,13 @@ static void progress_line(const run_snapshot *s)
     double eta = s->histories_per_s > 0 ? (s->histories_total - s->histories_done) /
                                               s->histories_per_s
                                         : NAN;
+    char err[32] = "--";
+    if (isfinite(s->result.peak_rel_err))
+        snprintf(err, sizeof err, "%.2f%%", 100 * s->result.peak_rel_err);
     fprintf(stderr, "\r  %5.1f%%  %llu/%llu histories  %.0f histories/s  ETA %.0f s  "
-                    "peak error %.2f%%   ",
+                    "peak error %s   ",
             100 * frac, (unsigned long long)s->histories_done,
-            (unsigned long long)s->histories_total, s->histories_per_s, eta,
-            100 * s->result.peak_rel_err);
+            (unsigned long long)s->histories_total, s->histories_per_s, eta, err);
 }
 
 int cmd_run(int argc, char **argv)
@@ -113,6 +115,8 @@ int cmd_run(int argc, char **argv)
          "half-width of the slabs in x and y (default infinite)", 0},
         {"csv", 0, OPTION_STRING, &csv, 0, 0, "FILE|-", "write the depth curves as CSV", 0},
         {"json", 0, OPTION_STRING, &json, 0, 0, "FILE|-", "write the JSON summary", 0},
+        {"profile", 0, OPTION_FLAG, &cfg.profile, 0, 0, 0,
+         "time the step components (one history in 32; ~1.5% slower)", 0},
         {"quiet", 'q', OPTION_FLAG, &quiet, 0, 0, 0, "no progress line and no summary", 0},
         {0},
     };
@@ -227,6 +231,7 @@ int cmd_run(int argc, char **argv)
         /* Data may be on stdout: then the summary goes to stderr. */
         int data_on_stdout = (csv && strcmp(csv, "-") == 0) || (json && strcmp(json, "-") == 0);
         report_print_summary(data_on_stdout ? stderr : stdout, en, &snap);
+        report_print_profile(data_on_stdout ? stderr : stdout, &snap);
     }
     run_snapshot_free(&snap);
     engine_destroy(en);

@@ -50,6 +50,7 @@ typedef struct run_config {
     /* execution */
     char backend[16];         /* serial | openmp | cuda */
     int threads;              /* 0: all cores */
+    int profile;              /* time the step components on a sample of histories */
 } run_config;
 
 /* Defaults: a semi-infinite water block, 100 000 histories of C-12 at 400 MeV/u, OpenMP on all

@@ -40,7 +40,15 @@ typedef struct run_snapshot {
     double histories_per_s;
     double steps_per_s;
     score_result result;        /* from the completed batches */
+    /* Profile (when the run was started with profile on; else profile_on = 0). */
+    int profile_on;
+    double profile_share[PROFILE_COUNT];        /* of the profiled histories' time, sums to 1 */
+    double profile_ns_per_step[PROFILE_COUNT];  /* per thread */
+    double profile_coverage;    /* profiled time extrapolated to all histories / (wall * threads) */
 } run_snapshot;
+
+/* Names of the profile components, for tables ("stopping power", "range", ...). */
+extern const char *const profile_component_names[PROFILE_COUNT];
 
 typedef struct engine engine;
 

@@ -134,6 +134,23 @@ static cJSON *build_json(const engine *en, const run_snapshot *snap)
     add_number(run, "ns_per_step_per_thread",
                snap->steps_per_s > 0 ? 1e9 * engine_threads(en) / snap->steps_per_s : NAN);
 
+    if (snap->profile_on) {
+        cJSON *prof = cJSON_AddObjectToObject(run, "profile");
+        for (int k = 0; k < PROFILE_COUNT; k++) {
+            cJSON *c = cJSON_AddObjectToObject(prof, profile_component_names[k]);
+            if (k == PROFILE_NUCLEAR) {   /* not in this engine: unknown, not zero */
+                cJSON_AddNullToObject(c, "share");
+                cJSON_AddNullToObject(c, "ns_per_step");
+                continue;
+            }
+            add_number(c, "share", snap->profile_share[k]);
+            add_number(c, "ns_per_step", snap->profile_ns_per_step[k]);
+        }
+        add_number(prof, "coverage_of_wall_time", snap->profile_coverage);
+    } else {
+        cJSON_AddNullToObject(run, "profile");
+    }
+
     cJSON *fig = cJSON_AddObjectToObject(root, "results");
     add_number(fig, "csda_depth_cm", engine_csda_depth(en));
     add_number(fig, "peak_depth_cm", r->fig.peak_depth);
@@ -187,6 +204,22 @@ int report_write_json(const engine *en, const run_snapshot *snap, const char *pa
     fputc('\n', af.file);
     cJSON_free(text);
     return atomic_file_commit(&af, e);
+}
+
+void report_print_profile(FILE *out, const run_snapshot *snap)
+{
+    if (!snap->profile_on) return;
+    fprintf(out, "  profile (one history in 32 timed; ns per step per thread):\n");
+    for (int k = 0; k < PROFILE_COUNT; k++) {
+        if (k == PROFILE_NUCLEAR) {
+            fprintf(out, "    %-16s     n/a  (not simulated yet)\n", profile_component_names[k]);
+            continue;
+        }
+        fprintf(out, "    %-16s %6.1f%% %7.1f ns\n", profile_component_names[k],
+                100 * snap->profile_share[k], snap->profile_ns_per_step[k]);
+    }
+    fprintf(out, "    histories account for %.1f%% of the wall time of all threads\n",
+            100 * snap->profile_coverage);
 }
 
 static void print_figure(FILE *out, const char *name, double v, double err, const char *unit,

@@ -20,6 +20,8 @@ int report_write_csv(const engine *en, const run_snapshot *snap, const char *pat
 int report_write_json(const engine *en, const run_snapshot *snap, const char *path,
                       bragg_err *e);
 void report_print_summary(FILE *out, const engine *en, const run_snapshot *snap);
+/* The per-component profile table (when the run was profiled). */
+void report_print_profile(FILE *out, const run_snapshot *snap);
 
 /* Machine description for reports: CPU model and logical core count. */
 void report_machine(char *cpu, size_t cpu_len, int *cores);

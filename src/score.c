@@ -33,9 +33,14 @@ void score_arrays_clear(score_arrays *a)
 {
     memset(a->dose, 0, ((size_t)a->nbins + 1) * 4 * sizeof(int64_t));
     memset(a->ledger, 0, sizeof a->ledger);
+    memset(a->profile_cycles, 0, sizeof a->profile_cycles);
+    memset(a->profile_marks, 0, sizeof a->profile_marks);
     a->as_differences = 1;
     a->steps = 0;
     a->histories = 0;
+    a->profiled_histories = 0;
+    a->profiled_steps = 0;
+    a->history_cycles = 0;
 }
 
 void score_arrays_add(score_arrays *into, const score_arrays *from)
@@ -44,8 +49,15 @@ void score_arrays_add(score_arrays *into, const score_arrays *from)
     size_t n = ((size_t)into->nbins + 1) * 4;
     for (size_t i = 0; i < n; i++) into->dose[i] += from->dose[i];   /* all four arrays */
     for (int k = 0; k < LEDGER_COUNT; k++) into->ledger[k] += from->ledger[k];
+    for (int k = 0; k < PROFILE_COUNT; k++) {
+        into->profile_cycles[k] += from->profile_cycles[k];
+        into->profile_marks[k] += from->profile_marks[k];
+    }
     into->steps += from->steps;
     into->histories += from->histories;
+    into->profiled_histories += from->profiled_histories;
+    into->profiled_steps += from->profiled_steps;
+    into->history_cycles += from->history_cycles;
 }
 
 score_sink score_arrays_sink(score_arrays *a)
@@ -118,6 +130,13 @@ void score_totals_add_batch(score_totals *t, const score_arrays *b)
         t->lateral[i] += b->lateral[i];
     }
     for (int k = 0; k < LEDGER_COUNT; k++) t->ledger[k] += b->ledger[k];
+    for (int k = 0; k < PROFILE_COUNT; k++) {
+        t->profile_cycles[k] += b->profile_cycles[k];
+        t->profile_marks[k] += b->profile_marks[k];
+    }
+    t->profiled_histories += b->profiled_histories;
+    t->profiled_steps += b->profiled_steps;
+    t->history_cycles += b->history_cycles;
     memcpy(t->batch_dose + (size_t)t->batches * n, b->dose, (size_t)n * sizeof(int64_t));
     t->batch_histories[t->batches] = b->histories;
     t->batches++;

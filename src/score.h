@@ -24,6 +24,10 @@ typedef struct score_arrays {
     int64_t ledger[LEDGER_COUNT];
     uint64_t steps;
     uint64_t histories;       /* completed histories in these sums */
+    /* Profile of the sampled histories (physics/transport.h): cycles and marks per component,
+     * and the clock time of every history (profiled or not) when profiling is on. */
+    uint64_t profile_cycles[PROFILE_COUNT], profile_marks[PROFILE_COUNT];
+    uint64_t profiled_histories, profiled_steps, history_cycles;
 } score_arrays;
 
 int score_arrays_init(score_arrays *a, int nbins, bragg_err *e);
@@ -42,6 +46,8 @@ typedef struct score_totals {
     __int128 *dose, *let_num, *track, *lateral;   /* run sums; 128 bits never overflow here */
     __int128 ledger[LEDGER_COUNT];
     uint64_t steps, histories;
+    uint64_t profile_cycles[PROFILE_COUNT], profile_marks[PROFILE_COUNT];
+    uint64_t profiled_histories, profiled_steps, history_cycles;
     int64_t *batch_dose;        /* [max_batches][nbins] */
     uint64_t *batch_histories;  /* [max_batches] */
 } score_totals;

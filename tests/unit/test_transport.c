@@ -232,3 +232,28 @@ Test(transport, cuda_reports_why_unavailable)
     cr_expect(backend_new("quantum", &e) == NULL);
     cr_expect(strstr(e.msg, "serial, openmp, cuda") != NULL, "%s", e.msg);
 }
+
+/* Issue acceptance (profiling): the shares sum to 100%, the histories account for at least 95%
+ * of the wall time of all threads, and profiling changes the results not at all. */
+Test(transport, profiling_is_complete_and_changes_nothing)
+{
+    run_config a = base("C-12", 300, 6000), b = a;
+    b.profile = 1;
+    run_snapshot sa = run(&a, NULL), sb = run(&b, NULL);
+    cr_expect(!sa.profile_on && sb.profile_on);
+    cr_expect(memcmp(sa.result.edep, sb.result.edep, sa.result.nbins * sizeof(double)) == 0,
+              "profiling changed the dose");
+    double sum = 0;
+    for (int k = 0; k < PROFILE_COUNT; k++) {
+        cr_expect(sb.profile_share[k] >= 0.0);
+        sum += sb.profile_share[k];
+    }
+    cr_expect(fabs(sum - 1.0) < 1e-9, "shares sum to %.12f", sum);
+    cr_expect(sb.profile_share[PROFILE_NUCLEAR] == 0.0);
+    cr_expect(sb.profile_share[PROFILE_RNG] > 0.05 && sb.profile_share[PROFILE_SCORING] > 0.02);
+    cr_expect(sb.profile_coverage >= 0.95 && sb.profile_coverage <= 1.02,
+              "histories cover %.1f%% of the wall time", 100 * sb.profile_coverage);
+    cr_log_info("profile coverage %.1f%%", 100 * sb.profile_coverage);
+    run_snapshot_free(&sa);
+    run_snapshot_free(&sb);
+}
