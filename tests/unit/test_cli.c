@@ -215,3 +215,53 @@ Test(cli, sigint_writes_partial_results)
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     cr_assert(system(cmd) == 0);
 }
+
+/* Issue acceptance (benchmarks): `bragg bench --json` runs without a GPU, says why CUDA is
+ * unavailable, records the machine, and reports every run with throughput, steps, ns per step,
+ * efficiency, figure of merit and a profile. */
+Test(cli, bench_json_reports_runs_machine_and_cuda_reason)
+{
+    static char out[1 << 20];
+    char path[] = "/tmp/bragg-bench-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    close(fd);
+    char args[256];
+    snprintf(args, sizeof args, "bench --case p-150-water --scale 0.05 --quick --json %s", path);
+    int rc = run_cli(args, out, sizeof out);
+    cr_assert(rc == 0, "exit %d: %s", rc, out);
+    FILE *f = fopen(path, "r");
+    cr_assert(f);
+    size_t n = fread(out, 1, sizeof out - 1, f);
+    out[n] = '\0';
+    fclose(f);
+    unlink(path);
+    cJSON *root = cJSON_Parse(out);
+    cr_assert(root, "bench JSON does not parse: %.200s", out);
+    cJSON *cuda = cJSON_GetObjectItem(root, "cuda");
+    cr_expect(cJSON_IsFalse(cJSON_GetObjectItem(cuda, "available")));
+    cr_expect(strstr(cJSON_GetObjectItem(cuda, "reason")->valuestring, "without CUDA"));
+    cJSON *machine = cJSON_GetObjectItem(root, "machine");
+    cr_expect(cJSON_GetObjectItem(machine, "cores")->valuedouble >= 1);
+    cr_expect(cJSON_IsString(cJSON_GetObjectItem(machine, "cpu")));
+    cJSON *runs = cJSON_GetObjectItem(root, "runs");
+    cr_assert(cJSON_GetArraySize(runs) == 2);   /* serial and all-core OpenMP */
+    cJSON *r;
+    cJSON_ArrayForEach(r, runs) {
+        cr_expect(cJSON_GetObjectItem(r, "histories_per_s")->valuedouble > 0);
+        cr_expect(cJSON_GetObjectItem(r, "steps_per_history")->valuedouble > 50);
+        cr_expect(cJSON_GetObjectItem(r, "ns_per_step_per_thread")->valuedouble > 0);
+        cr_expect(cJSON_GetObjectItem(r, "figure_of_merit")->valuedouble > 0);
+        cr_expect(cJSON_GetObjectItem(r, "peak_rss_MB")->valuedouble > 0);
+    }
+    cJSON *prof = cJSON_GetArrayItem(cJSON_GetObjectItem(root, "profiles"), 0);
+    cr_assert(prof);
+    double sum = 0;
+    static const char *names[] = {"stopping power", "range/energy", "straggling", "scattering",
+                                  "scoring", "RNG", "other"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        sum += cJSON_GetObjectItem(cJSON_GetObjectItem(prof, names[i]), "share")->valuedouble;
+    cr_expect(fabs(sum - 1.0) < 1e-9, "profile shares sum to %g", sum);
+    cr_expect(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetObjectItem(prof, "nuclear"), "share")));
+    cJSON_Delete(root);
+}
