@@ -46,7 +46,7 @@
 #define ENERGY_QUANTA_PER_MEV   16777216.0     /* 2^24 */
 #define LET_QUANTA              1024.0         /* per MeV * keV/um */
 #define TRACK_QUANTA_PER_CM     4294967296.0   /* 2^32 */
-#define LATERAL_QUANTA_PER_CM3  16777216.0     /* 2^24, track length * r^2 / 2 */
+#define LATERAL_QUANTA_PER_CM3  1048576.0      /* 2^20, track length * r^2 / 2 */
 
 /* Energy ledger entries, in energy quanta. BEAM = all the others summed, exactly. */
 enum ledger_entry {

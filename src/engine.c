@@ -197,35 +197,64 @@ fail:
     return BRAGG_ERR;
 }
 
+/* Histories per backend job: the int64 accumulators of a job must not overflow even if every
+ * history put everything into one bin. Bounds per history: energy A t (1 + 6 sigma) in
+ * quanta; its LET-weighted sum with LET under 1e5 keV/um; a track no longer than the CSDA
+ * path in the least dense slab; a lateral sum under path^3 / 2. */
+static uint64_t max_job_histories(const engine *en)
+{
+    const transport_params *p = &en->params;
+    double energy = p->A * p->energy * (1.0 + 6.0 * p->energy_spread) + 1.0;
+    double path = 0.0;
+    for (int i = 0; i < p->n_slabs; i++) {
+        double cm = table_range(p->slabs[i].table, p->energy * (1.0 + 6.0 * p->energy_spread)) /
+                    p->slabs[i].density;
+        if (cm > path) path = cm;
+    }
+    path += 1.0;
+    double per[4] = {energy * ENERGY_QUANTA_PER_MEV, energy * 1e5 * LET_QUANTA,
+                     path * TRACK_QUANTA_PER_CM, 0.5 * path * path * path * LATERAL_QUANTA_PER_CM3};
+    double limit = 4.0e18;   /* below 2^62, with room for rounding */
+    double n = 1e12;
+    for (int k = 0; k < 4; k++)
+        if (limit / per[k] < n) n = limit / per[k];
+    return n < 1 ? 1 : (uint64_t)n;
+}
+
 static void *run_thread(void *arg)
 {
     engine *en = arg;
     const run_config *c = &en->cfg;
     uint64_t per = c->histories / (uint64_t)c->batches, extra = c->histories % (uint64_t)c->batches;
-    uint64_t first = 0;
-    for (int b = 0; b < c->batches; b++) {
-        if (atomic_load(&en->cancel)) break;
-        uint64_t count = per + ((uint64_t)b < extra ? 1 : 0);
-        backend_job job = {&en->params, first, count, &en->progress, &en->cancel, &en->pause,
-                           c->profile ? PROFILE_EVERY : 0};
-        score_arrays_clear(&en->batch);
-        bragg_err err = {{0}};
-        int failed = en->be->run_batch(en->be, &job, &en->batch, &err);
-        score_arrays_finish(&en->batch);
-        if (failed) {
+    uint64_t first = 0, max_job = max_job_histories(en);
+    for (int b = 0; b < c->batches && !atomic_load(&en->cancel); b++) {
+        uint64_t count = per + ((uint64_t)b < extra ? 1 : 0), done = 0;
+        while (done < count && !atomic_load(&en->cancel)) {
+            uint64_t n = count - done < max_job ? count - done : max_job;
+            backend_job job = {&en->params, first + done, n, &en->progress, &en->cancel,
+                               &en->pause, c->profile ? PROFILE_EVERY : 0};
+            score_arrays_clear(&en->batch);
+            bragg_err err = {{0}};
+            int failed = en->be->run_batch(en->be, &job, &en->batch, &err);
+            score_arrays_finish(&en->batch);
             pthread_mutex_lock(&en->lock);
-            score_totals_add_batch(&en->totals, &en->batch);   /* keep what completed */
-            snprintf(en->error, sizeof en->error, "%s", err.msg);
-            en->t_end = now_s();
+            score_totals_add(&en->totals, &en->batch);   /* keeps what completed, even on failure */
+            if (failed) {
+                snprintf(en->error, sizeof en->error, "%s", err.msg);
+                en->t_end = now_s();
+                score_totals_close_batch(&en->totals);
+                pthread_mutex_unlock(&en->lock);
+                atomic_store(&en->state, RUN_FAILED);
+                return NULL;
+            }
             pthread_mutex_unlock(&en->lock);
-            atomic_store(&en->state, RUN_FAILED);
-            return NULL;
+            done += en->batch.histories;
+            if (en->batch.histories < n) break;   /* cancelled inside the job */
         }
         pthread_mutex_lock(&en->lock);
-        score_totals_add_batch(&en->totals, &en->batch);
+        score_totals_close_batch(&en->totals);
         pthread_mutex_unlock(&en->lock);
         first += count;
-        if (en->batch.histories < count) break;   /* cancelled inside the batch */
     }
     pthread_mutex_lock(&en->lock);
     en->t_end = now_s();

@@ -99,7 +99,7 @@ int score_totals_init(score_totals *t, int nbins, int max_batches, bragg_err *e)
     t->nbins = nbins;
     t->max_batches = max_batches;
     t->dose = calloc((size_t)nbins * 4, sizeof(__int128));
-    t->batch_dose = calloc((size_t)nbins * (size_t)max_batches, sizeof(int64_t));
+    t->batch_dose = calloc((size_t)nbins * (size_t)max_batches, sizeof(__int128));
     t->batch_histories = calloc((size_t)max_batches, sizeof(uint64_t));
     if (!t->dose || !t->batch_dose || !t->batch_histories) {
         score_totals_free(t);
@@ -119,15 +119,17 @@ void score_totals_free(score_totals *t)
     memset(t, 0, sizeof *t);
 }
 
-void score_totals_add_batch(score_totals *t, const score_arrays *b)
+void score_totals_add(score_totals *t, const score_arrays *b)
 {
     if (b->histories == 0 || t->batches >= t->max_batches) return;
     int n = t->nbins;
+    __int128 *open = t->batch_dose + (size_t)t->batches * n;
     for (int i = 0; i < n; i++) {
         t->dose[i] += b->dose[i];
         t->let_num[i] += b->let_num[i];
         t->track[i] += b->track[i];
         t->lateral[i] += b->lateral[i];
+        open[i] += b->dose[i];
     }
     for (int k = 0; k < LEDGER_COUNT; k++) t->ledger[k] += b->ledger[k];
     for (int k = 0; k < PROFILE_COUNT; k++) {
@@ -137,11 +139,14 @@ void score_totals_add_batch(score_totals *t, const score_arrays *b)
     t->profiled_histories += b->profiled_histories;
     t->profiled_steps += b->profiled_steps;
     t->history_cycles += b->history_cycles;
-    memcpy(t->batch_dose + (size_t)t->batches * n, b->dose, (size_t)n * sizeof(int64_t));
-    t->batch_histories[t->batches] = b->histories;
-    t->batches++;
+    t->batch_histories[t->batches] += b->histories;
     t->steps += b->steps;
     t->histories += b->histories;
+}
+
+void score_totals_close_batch(score_totals *t)
+{
+    if (t->batches < t->max_batches && t->batch_histories[t->batches] > 0) t->batches++;
 }
 
 /* ---- derived figures --------------------------------------------------------------------------- */
@@ -243,10 +248,20 @@ static void jackknife(const score_totals *t, double bin_width, const dose_figure
     double sum2[sizeof(dose_figures) / sizeof(double)] = {0};
     int count[sizeof(dose_figures) / sizeof(double)] = {0};
     (void)full;
+    /* Closed batches only: a batch still open (mid-run snapshot) is left out of both sides. */
+    uint64_t closed = 0;
+    for (int b = 0; b < B; b++) closed += t->batch_histories[b];
+    __int128 *closed_sum = calloc((size_t)n, sizeof *closed_sum);
+    if (!closed_sum) {
+        for (int k = 0; k < nf; k++) ((double *)err)[k] = NAN;
+        return;
+    }
+    for (int b = 0; b < B; b++)
+        for (int i = 0; i < n; i++) closed_sum[i] += t->batch_dose[(size_t)b * n + i];
     for (int b = 0; b < B; b++) {
-        uint64_t nb = t->histories - t->batch_histories[b];
-        const int64_t *bd = t->batch_dose + (size_t)b * n;
-        for (int i = 0; i < n; i++) work[i] = (double)(t->dose[i] - bd[i]) / (double)nb;
+        uint64_t nb = closed - t->batch_histories[b];
+        const __int128 *bd = t->batch_dose + (size_t)b * n;
+        for (int i = 0; i < n; i++) work[i] = (double)(closed_sum[i] - bd[i]) / (double)nb;
         dose_figures f;
         dose_figures_compute(work, n, bin_width, &f);
         const double *v = (const double *)&f;
@@ -266,6 +281,7 @@ static void jackknife(const score_totals *t, double bin_width, const dose_figure
         double mean = sum[k] / B, var = sum2[k] / B - mean * mean;
         e[k] = sqrt((var > 0 ? var : 0) * (B - 1));   /* (B-1)/B * sum (f_b - mean)^2 */
     }
+    free(closed_sum);
 }
 
 int score_result_compute(const score_totals *t, double w, const double *bin_density,
@@ -296,14 +312,19 @@ int score_result_compute(const score_totals *t, double w, const double *bin_dens
         if (N <= 0) continue;
         double dose_q = (double)t->dose[i];
         r->edep[i] = dose_q * q / N / w;
-        /* Standard error of the mean from the batch means, weighted by batch size. */
-        double mean = dose_q / N, ss = 0;
+        /* Standard error of the mean from the (closed) batch means, weighted by batch size. */
+        double closed_n = 0, closed_sum = 0;
+        for (int b = 0; b < t->batches; b++) {
+            closed_n += (double)t->batch_histories[b];
+            closed_sum += (double)t->batch_dose[(size_t)b * n + i];
+        }
+        double mean = closed_n > 0 ? closed_sum / closed_n : 0, ss = 0;
         for (int b = 0; b < t->batches; b++) {
             double nb = (double)t->batch_histories[b];
             double xb = (double)t->batch_dose[(size_t)b * n + i] / nb;
             ss += nb * (xb - mean) * (xb - mean);
         }
-        double var_mean = t->batches > 1 ? ss / ((t->batches - 1) * N) : NAN;
+        double var_mean = t->batches > 1 ? ss / ((t->batches - 1) * closed_n) : NAN;
         r->edep_err[i] = sqrt(var_mean) * q / w;
         r->dose[i] = r->edep[i] / bin_density[i] * gy;
         r->dose_err[i] = r->edep_err[i] / bin_density[i] * gy;

@@ -41,20 +41,25 @@ void score_arrays_take_sink(score_arrays *a, const score_sink *s);
 /* Turns the difference arrays a sink filled into per-bin values (a prefix sum). Idempotent. */
 void score_arrays_finish(score_arrays *a);
 
+/* The run's sums. Parts of a batch (the engine splits a batch so that no int64 accumulator can
+ * overflow) are added into the run sums and into the open batch; closing the batch makes it
+ * count for the statistics. */
 typedef struct score_totals {
-    int nbins, max_batches, batches;
-    __int128 *dose, *let_num, *track, *lateral;   /* run sums; 128 bits never overflow here */
+    int nbins, max_batches, batches;             /* batches: closed ones */
+    __int128 *dose, *let_num, *track, *lateral;  /* run sums; 128 bits never overflow here */
     __int128 ledger[LEDGER_COUNT];
     uint64_t steps, histories;
     uint64_t profile_cycles[PROFILE_COUNT], profile_marks[PROFILE_COUNT];
     uint64_t profiled_histories, profiled_steps, history_cycles;
-    int64_t *batch_dose;        /* [max_batches][nbins] */
+    __int128 *batch_dose;       /* [max_batches][nbins], the open batch at index `batches` */
     uint64_t *batch_histories;  /* [max_batches] */
 } score_totals;
 
 int score_totals_init(score_totals *t, int nbins, int max_batches, bragg_err *e);
 void score_totals_free(score_totals *t);
-void score_totals_add_batch(score_totals *t, const score_arrays *batch);
+/* Adds finished (score_arrays_finish) arrays to the run and to the open batch. */
+void score_totals_add(score_totals *t, const score_arrays *part);
+void score_totals_close_batch(score_totals *t);
 
 /* Derived figures of a depth-dose curve. NaN where a figure does not exist (e.g. no proximal
  * 50% point when the plateau stays above half the peak). */
