@@ -90,10 +90,3 @@ const ion *ion_table_lookup(const ion_table *t, const char *name, bragg_err *e)
     bragg_fail(e, "ion: '%s' is not known; valid: %s", name, list);
     return NULL;
 }
-
-const ion *ion_table_find_za(const ion_table *t, int Z, int A)
-{
-    for (int i = 0; i < t->count; i++)
-        if (t->ions[i].Z == Z && t->ions[i].A == A) return &t->ions[i];
-    return NULL;
-}

@@ -32,7 +32,4 @@ const ion *ion_table_find(const ion_table *t, const char *name);
 /* Like ion_table_find, but on failure fills `e` with the list of valid names. */
 const ion *ion_table_lookup(const ion_table *t, const char *name, bragg_err *e);
 
-/* Finds the ion with charge Z and mass number A, or NULL. */
-const ion *ion_table_find_za(const ion_table *t, int Z, int A);
-
 #endif

@@ -320,6 +320,19 @@ static double barkas_l1(const stopping_model *m, double beta2)
     return sum / m->electrons_per_gram;
 }
 
+/* The pieces of the Bethe stopping number L (S = K Z/A z^2/beta^2 L). */
+typedef struct bethe_terms {
+    double beta2, gamma;
+    double zeff;       /* effective charge used */
+    double L0;         /* 1/2 ln(2 m c^2 b^2 g^2 Wmax / I^2) - beta^2 */
+    double delta_half; /* delta/2 (subtracted) */
+    double shell;      /* C/Z (subtracted) */
+    double barkas;     /* z L1 (added) */
+    double bloch;      /* L2 (added) */
+    double mott;       /* added */
+    double L;          /* total */
+} bethe_terms;
+
 static void bethe_terms_at(const stopping_model *m, const kinematics *k, double z,
                            bethe_terms *out)
 {
@@ -340,12 +353,6 @@ static void bethe_terms_at(const stopping_model *m, const kinematics *k, double 
     /* Leading Mott term, pi alpha beta z / 2 (Ahlen, Rev. Mod. Phys. 52 (1980) 121). */
     out->mott = m->sw.mott ? 0.5 * PI * FINE_STRUCTURE * k->beta * z : 0.0;
     out->L = out->L0 - out->delta_half - out->shell + out->barkas + out->bloch + out->mott;
-}
-
-void stopping_bethe_terms(const stopping_model *m, double t, bethe_terms *out)
-{
-    kinematics k = kinematics_of(m, t);
-    bethe_terms_at(m, &k, effective_charge(m, &k), out);
 }
 
 static double bethe_at(const stopping_model *m, const kinematics *k, double z)
@@ -515,8 +522,6 @@ int stopping_model_init(stopping_model *m, const ion *ion, const material *mat,
             return bragg_fail(e, "material %s: no ICRU 49 low-energy alpha fit for Z = %d",
                               mat->name, mat->Z[i]);
     }
-    if (ion->Z == 2) m->low_kind = m->compound ? LOWENERGY_ALPHA_MOLECULE : LOWENERGY_ALPHA_ELEMENTS;
-    else m->low_kind = m->proton_compound ? LOWENERGY_PROTON_MOLECULE : LOWENERGY_PROTON_ELEMENTS;
 
     return BRAGG_OK;
 }

@@ -68,14 +68,6 @@ typedef struct stopping_switches {
 
 stopping_switches stopping_switches_all(void);
 
-/* Which low-energy fit a model uses (reported by `bragg tables`). */
-typedef enum lowenergy_kind {
-    LOWENERGY_PROTON_ELEMENTS,   /* Bragg additivity of element fits, proton-scaled */
-    LOWENERGY_PROTON_MOLECULE,   /* a molecular proton fit */
-    LOWENERGY_ALPHA_ELEMENTS,
-    LOWENERGY_ALPHA_MOLECULE,
-} lowenergy_kind;
-
 typedef struct stopping_model {
     int Z1, A1;                 /* projectile charge and mass number */
     double mass_mev;            /* projectile rest mass */
@@ -83,7 +75,6 @@ typedef struct stopping_model {
     const lowenergy_table *low;
     const shell_tables *shell;
     stopping_switches sw;
-    lowenergy_kind low_kind;
     const lowenergy_compound *proton_compound;  /* molecular proton fit, or NULL */
     const lowenergy_compound *compound;         /* molecular alpha fit (helium), or NULL */
     double atoms_per_gram[MATERIAL_MAX_ELEMENTS];  /* n_i / rho, 1/g */
@@ -101,22 +92,6 @@ double stopping_electronic(const stopping_model *m, double t);
 double stopping_nuclear(const stopping_model *m, double t);
 /* Electronic + nuclear. */
 double stopping_total(const stopping_model *m, double t);
-
-/* The pieces of the Bethe stopping number L at t (S = K Z/A z^2/beta^2 L): for tests and
- * for the physics notes. */
-typedef struct bethe_terms {
-    double beta2, gamma;
-    double zeff;      /* effective charge used */
-    double L0;        /* 1/2 ln(2 m c^2 b^2 g^2 Wmax / I^2) - beta^2 */
-    double delta_half;/* delta/2 (subtracted) */
-    double shell;     /* C/Z (subtracted) */
-    double barkas;    /* z L1 (added) */
-    double bloch;     /* L2 (added) */
-    double mott;      /* added */
-    double L;         /* total */
-} bethe_terms;
-
-void stopping_bethe_terms(const stopping_model *m, double t, bethe_terms *out);
 
 /* Effective charge number of the projectile at t (ZBL 1985 for He and heavier; the bare
  * charge for hydrogen isotopes or when the effective_charge switch is off). */

@@ -453,7 +453,8 @@ static inline BRAGG_HD int transport_step(const transport_params *p, rng *r, par
     int64_t dq1 = dq / 2;
     if (dR > 0.0 && dq > 1) {
         double t_half = table_energy(tab, q->range - 0.5 * dR);
-        double t_end = table_energy(tab, q->range - dR);
+        /* Without a straggling shift the CSDA end energy is t_new: no second lookup. */
+        double t_end = range_new == q->range - dR ? t_new : table_energy(tab, q->range - dR);
         double lost = q->t - t_end;
         if (lost > 0.0) {
             double f = (q->t - t_half) / lost;

@@ -57,12 +57,3 @@ int atomic_file_commit(atomic_file *af, bragg_err *e)
     }
     return BRAGG_OK;
 }
-
-void atomic_file_abort(atomic_file *af)
-{
-    if (af->file && !af->is_stdout) {
-        fclose(af->file);
-        unlink(af->tmp);
-    }
-    af->file = NULL;
-}

@@ -2,7 +2,7 @@
  * atomic_file.h - output files that appear whole or not at all.
  *
  * Data is written to "<path>.tmp.<pid>" in the same folder, flushed, synced and renamed over
- * <path> on commit; on abort (or any error) the temporary is removed. A reader never sees a
+ * <path> on commit; if anything failed, commit removes the temporary instead. A reader never sees a
  * half-written CSV, JSON or PNG, and a failed run leaves nothing behind. The path "-" means
  * standard output (no atomicity there). One thread per atomic_file.
  */
@@ -23,7 +23,6 @@ typedef struct atomic_file {
 /* `what` names the option for messages ("--csv"). */
 int atomic_file_open(atomic_file *af, const char *path, const char *what, bragg_err *e);
 int atomic_file_commit(atomic_file *af, bragg_err *e);
-void atomic_file_abort(atomic_file *af);
 
 /* Checks up front that `path` could be created (its folder exists and is writable), so bad
  * output paths are reported before a long run rather than after it. */

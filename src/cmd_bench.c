@@ -380,17 +380,7 @@ int cmd_bench(int argc, char **argv)
             cJSON_AddNumberToObject(o, "threads", prow.threads);
             cJSON_AddNumberToObject(o, "histories_per_s", prow.hps);
             cJSON_AddNumberToObject(o, "overhead", last_hps / prow.hps - 1);
-            cJSON_AddNumberToObject(o, "coverage_of_wall_time", ps.profile_coverage);
-            for (int k = 0; k < PROFILE_COUNT; k++) {
-                cJSON *c = cJSON_AddObjectToObject(o, profile_component_names[k]);
-                if (k == PROFILE_NUCLEAR) {
-                    cJSON_AddNullToObject(c, "share");
-                    cJSON_AddNullToObject(c, "ns_per_step");
-                } else {
-                    cJSON_AddNumberToObject(c, "share", ps.profile_share[k]);
-                    cJSON_AddNumberToObject(c, "ns_per_step", ps.profile_ns_per_step[k]);
-                }
-            }
+            report_profile_json(o, &ps);
             cJSON_AddItemToArray(profiles, o);
         }
         run_snapshot_free(&ps);

@@ -392,4 +392,3 @@ const transport_params *engine_params(const engine *en) { return &en->params; }
 const char *engine_backend_name(const engine *en) { return en->be->name; }
 int engine_threads(const engine *en) { return en->be->threads(en->be); }
 double engine_csda_depth(const engine *en) { return en->csda_depth; }
-const double *engine_bin_density(const engine *en) { return en->bin_density; }

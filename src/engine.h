@@ -70,7 +70,5 @@ const char *engine_backend_name(const engine *en);
 int engine_threads(const engine *en);
 /* CSDA penetration depth of the beam's nominal energy through the stack, cm. */
 double engine_csda_depth(const engine *en);
-/* Mass density of each scoring bin, g/cm^3 (nbins values). */
-const double *engine_bin_density(const engine *en);
 
 #endif

@@ -67,6 +67,21 @@ static cJSON *number_array(const double *v, int n)
     return a;
 }
 
+void report_profile_json(cJSON *obj, const run_snapshot *snap)
+{
+    for (int k = 0; k < PROFILE_COUNT; k++) {
+        cJSON *c = cJSON_AddObjectToObject(obj, profile_component_names[k]);
+        if (k == PROFILE_NUCLEAR) {   /* not in this engine: unknown, not zero */
+            cJSON_AddNullToObject(c, "share");
+            cJSON_AddNullToObject(c, "ns_per_step");
+            continue;
+        }
+        add_number(c, "share", snap->profile_share[k]);
+        add_number(c, "ns_per_step", snap->profile_ns_per_step[k]);
+    }
+    add_number(obj, "coverage_of_wall_time", snap->profile_coverage);
+}
+
 static cJSON *build_json(const engine *en, const run_snapshot *snap)
 {
     const run_config *c = engine_config(en);
@@ -134,22 +149,8 @@ static cJSON *build_json(const engine *en, const run_snapshot *snap)
     add_number(run, "ns_per_step_per_thread",
                snap->steps_per_s > 0 ? 1e9 * engine_threads(en) / snap->steps_per_s : NAN);
 
-    if (snap->profile_on) {
-        cJSON *prof = cJSON_AddObjectToObject(run, "profile");
-        for (int k = 0; k < PROFILE_COUNT; k++) {
-            cJSON *c = cJSON_AddObjectToObject(prof, profile_component_names[k]);
-            if (k == PROFILE_NUCLEAR) {   /* not in this engine: unknown, not zero */
-                cJSON_AddNullToObject(c, "share");
-                cJSON_AddNullToObject(c, "ns_per_step");
-                continue;
-            }
-            add_number(c, "share", snap->profile_share[k]);
-            add_number(c, "ns_per_step", snap->profile_ns_per_step[k]);
-        }
-        add_number(prof, "coverage_of_wall_time", snap->profile_coverage);
-    } else {
-        cJSON_AddNullToObject(run, "profile");
-    }
+    if (snap->profile_on) report_profile_json(cJSON_AddObjectToObject(run, "profile"), snap);
+    else cJSON_AddNullToObject(run, "profile");
 
     cJSON *fig = cJSON_AddObjectToObject(root, "results");
     add_number(fig, "csda_depth_cm", engine_csda_depth(en));

@@ -23,6 +23,11 @@ void report_print_summary(FILE *out, const engine *en, const run_snapshot *snap)
 /* The per-component profile table (when the run was profiled). */
 void report_print_profile(FILE *out, const run_snapshot *snap);
 
+/* Adds one object per profile component ({share, ns_per_step}, null for what is not
+ * simulated) and the wall-time coverage to `obj` (a cJSON object). */
+struct cJSON;
+void report_profile_json(struct cJSON *obj, const run_snapshot *snap);
+
 /* Machine description for reports: CPU model and logical core count. */
 void report_machine(char *cpu, size_t cpu_len, int *cores);
 

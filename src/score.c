@@ -239,15 +239,13 @@ void score_result_free(score_result *r)
     memset(r, 0, sizeof *r);
 }
 
-static void jackknife(const score_totals *t, double bin_width, const dose_figures *full,
-                      dose_figures *err, double *work)
+static void jackknife(const score_totals *t, double bin_width, dose_figures *err, double *work)
 {
     int B = t->batches, n = t->nbins;
     const int nf = (int)(sizeof(dose_figures) / sizeof(double));
     double sum[sizeof(dose_figures) / sizeof(double)] = {0};
     double sum2[sizeof(dose_figures) / sizeof(double)] = {0};
     int count[sizeof(dose_figures) / sizeof(double)] = {0};
-    (void)full;
     /* Closed batches only: a batch still open (mid-run snapshot) is left out of both sides. */
     uint64_t closed = 0;
     for (int b = 0; b < B; b++) closed += t->batch_histories[b];
@@ -335,7 +333,7 @@ int score_result_compute(const score_totals *t, double w, const double *bin_dens
                                             : NAN;
     }
     dose_figures_compute(r->edep, n, w, &r->fig);
-    if (t->batches >= 2) jackknife(t, w, &r->fig, &r->fig_err, work);
+    if (t->batches >= 2) jackknife(t, w, &r->fig_err, work);
     else
         for (size_t k = 0; k < sizeof r->fig_err / sizeof(double); k++)
             ((double *)&r->fig_err)[k] = NAN;
