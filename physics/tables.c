@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "constants.h"
+#include "nuclear.h"
 
 /* 4-point Gauss-Legendre on [-1, 1] (Abramowitz & Stegun 25.4.29). */
 static const double gl_x[4] = {-0.8611363115940526, -0.3399810435848563, 0.3399810435848563,
@@ -47,6 +48,48 @@ static double eval_scattering(double t, const void *ctx)
     return (m->Z1 / pv) * (m->Z1 / pv) / m->mat->radiation_length;
 }
 
+/* Reaction cross-section per gram of material and the cumulative share of each element, from
+ * the per-nucleus cross-sections: Sigma = sum_k (w_k N_A / A_k) sigma_k. A target's mass
+ * number is its element's atomic weight rounded (the isotopes of a natural element differ by
+ * a percent or less in these cross-sections). */
+static void fill_reaction(transport_table *tab, const material *mat)
+{
+    int n = mat->n_elements;
+    tab->n_targets = n;
+    for (int k = 0; k < n; k++) {
+        tab->target_Z[k] = mat->Z[k];
+        tab->target_A[k] = mat->Z[k] == 1 ? 1 : (int)lround(mat->atomic_weight[k]);
+    }
+    uint32_t ne = tab->energy_grid.ncell;
+    double prev[MATERIAL_MAX_ELEMENTS + 1] = {0}, prev_total = 0.0;
+    for (uint32_t i = 0; i <= ne; i++) {
+        double t = grid_node(&tab->energy_grid, i), part[MATERIAL_MAX_ELEMENTS], total = 0.0;
+        for (int k = 0; k < n; k++) {
+            part[k] = mat->mass_fraction[k] * AVOGADRO / mat->atomic_weight[k] * 1e-27 *
+                      nuclear_reaction_xs_mb(tab->Z, tab->A, tab->target_Z[k], tab->target_A[k], t);
+            total += part[k];
+        }
+        double cum[MATERIAL_MAX_ELEMENTS + 1], acc = 0.0;
+        for (int k = 0; k < n; k++) {
+            acc += part[k];
+            cum[k] = total > 0.0 ? acc / total : (double)(k + 1) / n;
+        }
+        cum[n - 1] = 1.0;
+        if (i > 0) {
+            double dt = t - grid_node(&tab->energy_grid, i - 1);
+            tab->reaction[i - 1].value = prev_total;
+            tab->reaction[i - 1].slope = (total - prev_total) / dt;
+            for (int k = 0; k < n; k++) {
+                grid_entry *c = &tab->reaction_cum[(size_t)k * ne + i - 1];
+                c->value = prev[k];
+                c->slope = (cum[k] - prev[k]) / dt;
+            }
+        }
+        prev_total = total;
+        for (int k = 0; k < n; k++) prev[k] = cum[k];
+    }
+}
+
 int transport_table_build(transport_table *tab, const ion *ion, const material *mat,
                           const stopping_data *data, stopping_switches sw, bragg_err *e)
 {
@@ -74,7 +117,7 @@ int transport_table_build(transport_table *tab, const ion *ion, const material *
     uint32_t nr = tab->range_grid.ncell;
 
     tab->radiation_length = mat->radiation_length;
-    tab->block_bytes = (size_t)(5 * ne + nr) * sizeof(grid_entry);
+    tab->block_bytes = (size_t)(6 * ne + nr + (size_t)mat->n_elements * ne) * sizeof(grid_entry);
     tab->block = malloc(tab->block_bytes);
     if (!tab->block) {
         free(node_range);
@@ -86,11 +129,14 @@ int transport_table_build(transport_table *tab, const ion *ion, const material *
     tab->straggling = tab->range + ne;
     tab->scattering = tab->straggling + ne;
     tab->energy = tab->scattering + ne;
+    tab->reaction = tab->energy + nr;
+    tab->reaction_cum = tab->reaction + ne;
 
     grid_fill(&tab->energy_grid, tab->stopping, eval_total, &model);
     grid_fill(&tab->energy_grid, tab->stopping_el, eval_electronic, &model);
     grid_fill(&tab->energy_grid, tab->straggling, eval_straggling, &model);
     grid_fill(&tab->energy_grid, tab->scattering, eval_scattering, &model);
+    fill_reaction(tab, mat);
     for (uint32_t i = 0; i < ne; i++) {
         double x0 = grid_node(&tab->energy_grid, i), x1 = grid_node(&tab->energy_grid, i + 1);
         tab->range[i].value = node_range[i];

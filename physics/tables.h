@@ -7,8 +7,9 @@
  * CSDA range R(t) = A * integral dt / S(t); on the range grid the inverse t(R). Carrying the
  * residual range as particle state makes the energy after a step one lookup: t(R - rho*s).
  * Also on the energy grid, per unit mass thickness: the Bohr energy-straggling variance and the
- * multiple-scattering "scattering power" (z / p v)^2 / X0, so one grid_cell() call serves every
- * energy-dependent quantity of a step.
+ * multiple-scattering "scattering power" (z / p v)^2 / X0, and the macroscopic nuclear reaction
+ * cross-section with each element's share of it (physics/nuclear.h), so one grid_cell() call
+ * serves every energy-dependent quantity of a step.
  *
  * A transport_table owns one allocation holding all arrays (so it can be copied to a device in
  * one piece); transport_table_free releases it. Build on one thread; afterwards the table is
@@ -45,6 +46,10 @@ typedef struct transport_table {
     grid_entry *energy;       /* t(R), MeV/u, on range_grid */
     grid_entry *straggling;   /* Bohr variance of the ion's energy loss, MeV^2 per g/cm^2 */
     grid_entry *scattering;   /* (z / p v)^2 / X0, MeV^-2 per g/cm^2 (Highland integrand) */
+    grid_entry *reaction;     /* nuclear reaction cross-section per gram, cm^2/g */
+    grid_entry *reaction_cum; /* [n_targets][cells]: share of targets 0..k in it (last is 1) */
+    int n_targets;            /* the material's elements, as reaction targets */
+    int target_Z[MATERIAL_MAX_ELEMENTS], target_A[MATERIAL_MAX_ELEMENTS];
     double radiation_length;  /* material X0, g/cm^2 */
     double range_at_min;      /* R(TABLE_T_MIN) */
     void *block;              /* the single allocation behind the arrays */
@@ -70,6 +75,12 @@ static inline BRAGG_HD double table_stopping_el(const transport_table *tab, doub
 static inline BRAGG_HD double table_range(const transport_table *tab, double t)
 {
     return grid_eval(&tab->energy_grid, tab->range, t);
+}
+
+/* Nuclear reaction cross-section per gram, cm^2/g (times the density: per cm). */
+static inline BRAGG_HD double table_reaction(const transport_table *tab, double t)
+{
+    return grid_eval(&tab->energy_grid, tab->reaction, t);
 }
 
 static inline BRAGG_HD uint32_t table_energy_cell(const transport_table *tab, double t)

@@ -18,6 +18,16 @@
  * The energy lost is spread over the depth bins the step crosses in proportion to the path in
  * each (the deposit of a step is uniform along it).
  *
+ * Nuclear reactions (when on): every particle carries the number of mean free paths left before
+ * its next reaction, drawn as -ln(U) when it starts; a step uses up Sigma(t) rho s of them and
+ * is cut short where they run out. There the particle ends and physics/fragmentation.h says what
+ * comes out; charged products go on a per-history stack (bounded: a history never holds more
+ * particles than TRANSPORT_STACK) and are transported in turn by this same step, each with its
+ * own random stream (seed, history, particle number in order of creation), so the result stays
+ * independent of threads and devices. Secondaries of charge Z use the tables of that charge's
+ * reference isotope: ranges scale with the mass number, a = A / A_ref, at equal energy per
+ * nucleon; a particle carries its range in the reference isotope's units.
+ *
  * Energies are scored as integer quanta (2^-24 MeV). The particle's energy is quantised at every
  * step and a deposit is the difference of two quantised energies, so the sums telescope: the
  * energy ledger closes exactly, the dose grid sums exactly to the energy deposited, and integer
@@ -36,17 +46,23 @@
 #include <time.h>
 
 #include "fastmath.h"
+#include "fragmentation.h"
 #include "hd.h"
 #include "random.h"
 #include "tables.h"
 
 #define TRANSPORT_MAX_SLABS 16
+#define TRANSPORT_MAX_Z     26     /* heaviest projectile charge (Fe) */
+#define TRANSPORT_STACK     64     /* secondaries waiting in one history */
+#define TRANSPORT_MAX_CHANNELS (TRANSPORT_MAX_Z + 2)
+#define FORWARD_COS         0.98480775301220806   /* cos 10 degrees */
 
 /* Fixed-point scales of the scored quantities (see "integer quanta" above). */
 #define ENERGY_QUANTA_PER_MEV   16777216.0     /* 2^24 */
 #define LET_QUANTA              1024.0         /* per MeV * keV/um */
 #define TRACK_QUANTA_PER_CM     4294967296.0   /* 2^32 */
 #define LATERAL_QUANTA_PER_CM3  1048576.0      /* 2^20, track length * r^2 / 2 */
+#define LET_T_QUANTA            1048576.0      /* 2^20 per cm * keV/um */
 
 /* Energy ledger entries, in energy quanta. BEAM = all the others summed, exactly. */
 enum ledger_entry {
@@ -56,20 +72,52 @@ enum ledger_entry {
     LEDGER_ESCAPED_BACK,     /* carried out through the entrance face */
     LEDGER_ESCAPED_SIDE,     /* carried out through the lateral boundary */
     LEDGER_ESCAPED_THROUGH,  /* carried out through the far face of the stack */
-    LEDGER_OUTSIDE_GRID,     /* part of DEPOSITED + BELOW_CUTOFF that fell beyond the scoring depth */
+    LEDGER_ESCAPED_DEEP,     /* carried past the scoring depth, where transport stops */
+    LEDGER_NUCLEAR_LOCAL,    /* nuclear reactions: deposited where they happened */
+    LEDGER_NUCLEAR_NEUTRAL,  /* nuclear reactions: carried off by neutrons and photons */
+    LEDGER_NUCLEAR_BALANCE,  /* nuclear reactions: the rest (binding and excitation energy, and
+                                the model's imbalance; signed) */
+    LEDGER_OUTSIDE_GRID,     /* part of the deposits above that fell beyond the scoring depth */
     LEDGER_COUNT
 };
+
+/* Event counters of a run. */
+enum count_entry {
+    COUNT_PRIMARY_REACTED,   /* primaries ended by a nuclear reaction */
+    COUNT_PRIMARY_STOPPED,   /* primaries that slowed down to the cut-off */
+    COUNT_REACTIONS,         /* all nuclear reactions */
+    COUNT_SECONDARIES,       /* charged secondaries transported */
+    COUNT_STACK_FULL,        /* secondaries deposited on the spot because the stack was full */
+    COUNT_COUNT
+};
+
+/* The scored depth curves, each nbins + 1 integers (difference form while scoring). Channel c:
+ * 0 = the primaries, 1..Z = secondaries of that charge, Z + 1 = local deposits of nuclear
+ * reactions (target fragments). */
+enum curve_index {
+    CURVE_LET_D,             /* sum of edep[MeV] * LET[keV/um] * LET_QUANTA */
+    CURVE_LET_T,             /* sum of track[cm] * LET * LET_T_QUANTA, all charged particles */
+    CURVE_LATERAL,           /* primaries: track * (x^2 + y^2)/2, LATERAL_QUANTA_PER_CM3 */
+    CURVE_CHANNELS           /* then three per channel: */
+};
+#define CURVE_DOSE(c)    (CURVE_CHANNELS + 3 * (c))       /* energy quanta */
+#define CURVE_TRACK(c)   (CURVE_CHANNELS + 3 * (c) + 1)   /* track length, TRACK_QUANTA_PER_CM */
+#define CURVE_FORWARD(c) (CURVE_CHANNELS + 3 * (c) + 2)   /* depth travelled within 10 degrees
+                                                             of +z: crossings of a depth plane */
+#define CURVE_COUNT(channels) (CURVE_CHANNELS + 3 * (channels))
 
 typedef struct slab_geometry {
     double z_start, z_end;            /* cm; the last slab may end at +infinity */
     double density;                   /* g/cm^3 */
-    double range_cut;                 /* CSDA range at the cut-off energy, g/cm^2 */
-    const transport_table *table;
+    /* By charge Z (1..primary's Z): the tables of that charge's reference isotope (the primary
+     * itself for its own charge), and the CSDA range at the cut-off energy, g/cm^2. */
+    const transport_table *table[TRANSPORT_MAX_Z + 1];
+    double range_cut[TRANSPORT_MAX_Z + 1];
 } slab_geometry;
 
 typedef struct transport_params {
     /* beam */
-    int A;                            /* mass number: energies per nucleon -> ion energies */
+    int Z, A;                         /* primary's charge and mass number */
     double energy;                    /* MeV/u */
     double energy_spread;             /* relative sigma */
     double spot_sigma;                /* cm, per transverse axis */
@@ -82,23 +130,29 @@ typedef struct transport_params {
     /* physics */
     double step_fraction;             /* of the residual range */
     double step_min;                  /* cm */
+    /* Secondaries: their dose is spread over centimetres, so their steps may be longer than
+     * the primary's, which must place the Bragg peak to 0.05 mm (docs/physics.md). */
+    double step_fraction_secondary, step_min_secondary;
     double energy_cut;                /* MeV/u */
-    int straggling, scattering;
+    int straggling, scattering, nuclear;
+    int ref_A[TRANSPORT_MAX_Z + 1];               /* reference isotope of each charge */
+    double nucleon_mass[TRANSPORT_MAX_Z + 1];     /* its rest mass per nucleon, MeV */
+    nuclear_radii radii;                          /* abrasion radii by mass number */
     /* scoring grid */
+    int channels;                     /* primary, charges 1..Z, nuclear local: Z + 2 */
     int nbins;
     double bin_width, inv_bin_width;  /* cm */
 } transport_params;
 
-/* Where a history adds its scores: a ledger, a step counter and four arrays over the depth
- * bins, kept as differences (nbins + 1 entries; element i holds value[i] - value[i-1]) so that
- * a step adds the same amount to any number of bins in O(1); score_arrays_finish() in
- * src/score.h turns them into values by a prefix sum after the batch. */
+/* Where a history adds its scores: a ledger, counters and the depth curves (enum curve_index),
+ * curve k at curves + k * stride, kept as differences (nbins + 1 entries; element i holds
+ * value[i] - value[i-1]) so that a step adds the same amount to any number of bins in O(1);
+ * score_arrays_finish() in src/score.h turns them into values by a prefix sum after the batch. */
 typedef struct score_sink {
-    int64_t *dose;        /* energy quanta per depth bin */
-    int64_t *let_num;     /* sum of edep[MeV] * LET[keV/um] * LET_QUANTA */
-    int64_t *track;       /* primary track length, TRACK_QUANTA_PER_CM */
-    int64_t *lateral;     /* track length * (x^2 + y^2)/2, LATERAL_QUANTA_PER_CM3 */
+    int64_t *curves;
+    int stride;           /* nbins + 1 */
     int64_t ledger[LEDGER_COUNT];
+    uint64_t count[COUNT_COUNT];
     uint64_t steps;
 } score_sink;
 
@@ -111,7 +165,7 @@ enum profile_component {
     PROFILE_RANGE,        /* range arithmetic, t(R) lookups, energy quantisation */
     PROFILE_STRAGGLING,   /* Bohr variance and the range shift */
     PROFILE_SCATTERING,   /* Highland width, deflection, lateral displacement */
-    PROFILE_NUCLEAR,      /* nuclear interactions (not in this engine yet: stays 0) */
+    PROFILE_NUCLEAR,      /* reaction cross-section, fragmentation, secondaries' set-up */
     PROFILE_SCORING,      /* depth bins, LET, fluence, lateral sums */
     PROFILE_RNG,          /* Philox and the Gaussian transform */
     PROFILE_OTHER,        /* step length, geometry, boundaries, loop */
@@ -156,13 +210,26 @@ typedef struct particle {
     double x, y, z;       /* cm */
     double u, v, w;       /* direction cosines */
     double t;             /* kinetic energy per nucleon, MeV/u */
-    double range;         /* residual CSDA range in the current slab's material, g/cm^2 */
+    double range;         /* residual CSDA range in the current slab's material, g/cm^2, in
+                             units of its charge's reference isotope (actual = a * range) */
     int64_t energy_q;     /* A*t in energy quanta, as last scored */
     double path_x0;       /* path so far, radiation lengths (Highland's L) */
     double scatter_sum;   /* integral (z/pv)^2 dx/X0 so far, MeV^-2 */
     double theta2;        /* Highland theta0^2 for the path so far */
+    double a;             /* A / A_ref */
+    double mfp;           /* mean free paths left before the next nuclear reaction */
     int slab;
+    int Z, A;
+    int channel;          /* scoring channel: 0 primary, else its charge */
+    uint32_t id;          /* random stream: 0 the primary, then in order of creation */
 } particle;
+
+/* Secondaries of one history waiting to be transported, last in first out. */
+typedef struct particle_stack {
+    int n;
+    uint32_t next_id;
+    particle item[TRANSPORT_STACK];
+} particle_stack;
 
 static inline BRAGG_HD int64_t energy_quanta(double mev)
 {
@@ -178,41 +245,51 @@ static inline BRAGG_HD void score_add(int64_t *cell, int64_t v)
 #endif
 }
 
-/* Adds to bins [a, b] of the four difference arrays. */
-static inline BRAGG_HD void score_range(score_sink *s, int a, int b, int64_t dose, int64_t let,
-                                        int64_t track, int64_t lateral)
+/* Adds v to bins [a, b] of curve k (difference form). */
+static inline BRAGG_HD void score_range(score_sink *s, int k, int a, int b, int64_t v)
 {
-    score_add(&s->dose[a], dose);
-    score_add(&s->dose[b + 1], -dose);
-    score_add(&s->let_num[a], let);
-    score_add(&s->let_num[b + 1], -let);
-    score_add(&s->track[a], track);
-    score_add(&s->track[b + 1], -track);
-    score_add(&s->lateral[a], lateral);
-    score_add(&s->lateral[b + 1], -lateral);
+    int64_t *c = s->curves + (size_t)k * s->stride;
+    score_add(&c[a], v);
+    score_add(&c[b + 1], -v);
 }
+
+/* What one particle's step adds besides its energy: LET (keV/um) and its weights, the channel,
+ * whether it counts for the forward fluence and the lateral spread (primaries). */
+typedef struct step_tally {
+    int channel, forward, primary;
+    double let_scale;     /* LET * LET_QUANTA / ENERGY_QUANTA_PER_MEV */
+    double let_t_scale;   /* LET * LET_T_QUANTA */
+    double half_r2;       /* (x^2 + y^2) / 2 at mid-step */
+    double z_per_path;    /* |dz| / path */
+} step_tally;
 
 /* One piece of a step: `share` energy quanta and `seg` cm of track over bins [a, b] each. */
-static inline BRAGG_HD void score_piece(score_sink *s, int a, int b, int64_t share, double seg,
-                                        double let_scale, double half_r2)
+static inline BRAGG_HD void score_piece(score_sink *s, const step_tally *k, int a, int b,
+                                        int64_t share, double seg)
 {
-    score_range(s, a, b, share, (int64_t)((double)share * let_scale + 0.5),
-                (int64_t)(seg * TRACK_QUANTA_PER_CM + 0.5),
-                (int64_t)(seg * half_r2 * LATERAL_QUANTA_PER_CM3 + 0.5));
+    score_range(s, CURVE_DOSE(k->channel), a, b, share);
+    score_range(s, CURVE_LET_D, a, b, (int64_t)((double)share * k->let_scale + 0.5));
+    score_range(s, CURVE_TRACK(k->channel), a, b, (int64_t)(seg * TRACK_QUANTA_PER_CM + 0.5));
+    score_range(s, CURVE_LET_T, a, b, (int64_t)(seg * k->let_t_scale + 0.5));
+    if (k->forward)
+        score_range(s, CURVE_FORWARD(k->channel), a, b,
+                    (int64_t)(seg * k->z_per_path * TRACK_QUANTA_PER_CM + 0.5));
+    if (k->primary)
+        score_range(s, CURVE_LATERAL, a, b,
+                    (int64_t)(seg * k->half_r2 * LATERAL_QUANTA_PER_CM3 + 0.5));
 }
 
-/* Spreads a step's energy (dq quanta) and primary track over the depth bins between z0 and
- * z1, uniformly along the path: a partial first bin, whole bins between (all alike, added as
- * one range), a partial last bin. Integer shares are rounded down and the last bin takes the
- * remainder, so the bins sum to dq exactly. LET in keV/um; r2 = x^2 + y^2 at mid-step. */
-static inline BRAGG_HD void score_step(const transport_params *p, score_sink *s, double z0,
-                                       double z1, double length, int64_t dq, double let,
-                                       double r2)
+/* Spreads a step's energy (dq quanta) and track over the depth bins between z0 and z1,
+ * uniformly along the path: a partial first bin, whole bins between (all alike, added as one
+ * range), a partial last bin. Integer shares are rounded down and the last bin takes the
+ * remainder, so the bins sum to dq exactly. */
+static inline BRAGG_HD void score_step(const transport_params *p, score_sink *s,
+                                       const step_tally *k, double z0, double z1, double length,
+                                       int64_t dq)
 {
     double za = z0 < z1 ? z0 : z1, zb = z0 < z1 ? z1 : z0;
     double dz = zb - za, w = p->bin_width;
     double depth_max = p->nbins * w;
-    double let_scale = let * LET_QUANTA / ENERGY_QUANTA_PER_MEV, half_r2 = 0.5 * r2;
     if (dz <= 0.0) {
         /* Moving across the beam axis: everything in one bin. */
         int i = (int)(za * p->inv_bin_width);
@@ -220,7 +297,7 @@ static inline BRAGG_HD void score_step(const transport_params *p, score_sink *s,
             s->ledger[LEDGER_OUTSIDE_GRID] += dq;
             return;
         }
-        score_piece(s, i, i, dq, length, let_scale, half_r2);
+        score_piece(s, k, i, i, dq, length);
         return;
     }
     double lo = za > 0.0 ? za : 0.0, hi = zb < depth_max ? zb : depth_max;
@@ -233,7 +310,7 @@ static inline BRAGG_HD void score_step(const transport_params *p, score_sink *s,
         int whole = (za >= 0.0 && zb <= depth_max);
         if (i0 == i1) {
             int64_t share = whole ? dq : (int64_t)((double)dq * (hi - lo) * per_z);
-            score_piece(s, i0, i0, share, (hi - lo) * path_per_z, let_scale, half_r2);
+            score_piece(s, k, i0, i0, share, (hi - lo) * path_per_z);
             given = share;
         } else {
             double first = (i0 + 1) * w - lo, last = hi - i1 * w;
@@ -242,18 +319,18 @@ static inline BRAGG_HD void score_step(const transport_params *p, score_sink *s,
             int n_mid = i1 - i0 - 1;
             int64_t share1 = whole ? dq - share0 - share_mid * n_mid
                                    : (int64_t)((double)dq * last * per_z);
-            score_piece(s, i0, i0, share0, first * path_per_z, let_scale, half_r2);
-            if (n_mid > 0)
-                score_piece(s, i0 + 1, i1 - 1, share_mid, w * path_per_z, let_scale, half_r2);
-            score_piece(s, i1, i1, share1, last * path_per_z, let_scale, half_r2);
+            score_piece(s, k, i0, i0, share0, first * path_per_z);
+            if (n_mid > 0) score_piece(s, k, i0 + 1, i1 - 1, share_mid, w * path_per_z);
+            score_piece(s, k, i1, i1, share1, last * path_per_z);
             given = share0 + share_mid * n_mid + share1;
         }
     }
     s->ledger[LEDGER_OUTSIDE_GRID] += dq - given;
 }
 
-/* Deposits dq quanta at one point (the cut-off remnant). */
-static inline BRAGG_HD void score_point(const transport_params *p, score_sink *s, double z,
+/* Deposits dq quanta at one point (a cut-off remnant, a nuclear reaction's local share) in
+ * channel c. */
+static inline BRAGG_HD void score_point(const transport_params *p, score_sink *s, int c, double z,
                                         int64_t dq, double let)
 {
     int i = (int)(z * p->inv_bin_width);
@@ -261,8 +338,9 @@ static inline BRAGG_HD void score_point(const transport_params *p, score_sink *s
         s->ledger[LEDGER_OUTSIDE_GRID] += dq;
         return;
     }
-    int64_t let_q = (int64_t)((double)dq * let * LET_QUANTA / ENERGY_QUANTA_PER_MEV + 0.5);
-    score_range(s, i, i, dq, let_q, 0, 0);
+    score_range(s, CURVE_DOSE(c), i, i, dq);
+    score_range(s, CURVE_LET_D, i, i,
+                (int64_t)((double)dq * let * LET_QUANTA / ENERGY_QUANTA_PER_MEV + 0.5));
 }
 
 /* Rotates the direction by projected angles (ax, ay) in the particle's own frame and returns
@@ -303,6 +381,12 @@ static inline BRAGG_HD double highland_theta2(double L, double I)
     return 14.1 * 14.1 * f * f * I;
 }
 
+/* Mean free paths to the first reaction of a particle that starts: -ln U from its stream. */
+static inline BRAGG_HD double sample_free_paths(const transport_params *p, rng *r)
+{
+    return p->nuclear ? -fast_log(rng_uniform(r)) : INFINITY;
+}
+
 /* Starts primary `history`: samples the beam and books its energy. */
 static inline BRAGG_HD void transport_start(const transport_params *p, rng *r, particle *q,
                                             score_sink *s)
@@ -327,11 +411,17 @@ static inline BRAGG_HD void transport_start(const transport_params *p, rng *r, p
     q->w = norm;
     q->t = t;
     q->slab = 0;
-    q->range = table_range(p->slabs[0].table, t);
+    q->Z = p->Z;
+    q->A = p->A;
+    q->a = 1.0;
+    q->channel = 0;
+    q->id = 0;
+    q->range = table_range(p->slabs[0].table[p->Z], t);
     q->energy_q = energy_quanta(p->A * t);
     q->path_x0 = 0.0;
     q->scatter_sum = 0.0;
     q->theta2 = 0.0;
+    q->mfp = sample_free_paths(p, r);
     s->ledger[LEDGER_BEAM] += q->energy_q;
 }
 
@@ -343,30 +433,154 @@ static inline BRAGG_HD void transport_end(score_sink *s, particle *q, int entry)
     q->t = 0.0;
 }
 
-/* One condensed-history step. Returns 1 while the particle lives, 0 once it has stopped or
- * left the geometry. */
-static inline BRAGG_HD int transport_step(const transport_params *p, rng *r, particle *q,
-                                          score_sink *s, step_profile *prof)
+/* Energy deposited on the spot by a nuclear reaction, in the local channel. */
+static inline BRAGG_HD void nuclear_deposit(const transport_params *p, score_sink *s, double z,
+                                            int64_t dq)
+{
+    score_point(p, s, p->channels - 1, z, dq, 0.0);
+    s->ledger[LEDGER_NUCLEAR_LOCAL] += dq;
+}
+
+/* Sets up and pushes a charged product of a reaction of q: charge Z, A nucleons, laboratory
+ * kinetic energy T (MeV) and direction at projected angles (ax, ay) from q's direction.
+ * Returns the energy quanta it carries away. */
+static inline BRAGG_HD int64_t push_secondary(const transport_params *p, score_sink *s,
+                                              particle_stack *st, const particle *q, int Z, int A,
+                                              double T, double ax, double ay)
+{
+    int64_t eq = energy_quanta(T);
+    const slab_geometry *slab = &p->slabs[q->slab];
+    double t = T / A;
+    if (Z > p->Z || Z < 1 || t <= p->energy_cut || st->n >= TRANSPORT_STACK) {
+        /* Below the cut-off (or, never in practice, no room): deposited on the spot. */
+        if (st->n >= TRANSPORT_STACK) s->count[COUNT_STACK_FULL]++;
+        nuclear_deposit(p, s, q->z, eq);
+        return eq;
+    }
+    particle *n = &st->item[st->n++];
+    *n = *q;
+    double e1[3], e2[3];
+    deflect(n, ax, ay, e1, e2);
+    n->t = t;
+    n->Z = Z;
+    n->A = A;
+    n->a = (double)A / p->ref_A[Z];
+    n->channel = Z;
+    n->id = st->next_id++;
+    n->range = table_range(slab->table[Z], t);
+    n->energy_q = eq;
+    n->path_x0 = 0.0;
+    n->scatter_sum = 0.0;
+    n->theta2 = 0.0;
+    s->count[COUNT_SECONDARIES]++;
+    return eq;
+}
+
+/* Projected angles of a laboratory momentum (px, py, pz) relative to the z axis. */
+static inline BRAGG_HD void momentum_angles(double px, double py, double pz, double *ax,
+                                            double *ay)
+{
+    double pt = sqrt(px * px + py * py);
+    if (pt <= 0.0) {
+        *ax = *ay = 0.0;
+        return;
+    }
+    double theta = atan2(pt, pz);
+    *ax = theta * px / pt;
+    *ay = theta * py / pt;
+}
+
+/* A nuclear reaction of q, here and now: picks the target nucleus, samples what comes out,
+ * pushes the charged products and books the rest. Returns 1 if q lives on (the Coulomb
+ * trajectory missed the nucleus), else 0. */
+static inline BRAGG_HD int transport_react(const transport_params *p, rng *r, particle *q,
+                                           score_sink *s, particle_stack *st)
 {
     const slab_geometry *slab = &p->slabs[q->slab];
-    const transport_table *tab = slab->table;
-    double rho = slab->density;
+    const transport_table *tab = slab->table[q->Z];
+    uint32_t cell = table_energy_cell(tab, q->t);
+    double u = rng_uniform(r);
+    int k = 0;
+    while (k < tab->n_targets - 1 &&
+           u > table_at(tab, tab->reaction_cum + (size_t)k * tab->energy_grid.ncell, cell, q->t))
+        k++;
+    int Zt = tab->target_Z[k], At = tab->target_A[k];
+    int64_t e_in = q->energy_q;
 
-    if (q->range <= slab->range_cut) {
+    if (q->A == 1) {
+        /* Proton: Bortfeld's split, 60% absorbed locally, 40% carried off (Med. Phys. 24
+         * (1997) 2024, the fraction gamma of his Bragg-curve model). */
+        int64_t local = (int64_t)(0.6 * (double)e_in);
+        nuclear_deposit(p, s, q->z, local);
+        s->ledger[LEDGER_NUCLEAR_NEUTRAL] += e_in - local;
+    } else {
+        nuclear_event ev;
+        if (!fragmentation_sample(&p->radii, r, q->Z, q->A, Zt, At, q->t, &ev)) {
+            q->mfp = sample_free_paths(p, r);
+            return 1;
+        }
+        /* Boost of the projectile's rest frame: gamma from the energy per nucleon. */
+        double gamma = 1.0 + q->t / p->nucleon_mass[q->Z];
+        double beta = sqrt(1.0 - 1.0 / (gamma * gamma));
+        int64_t out = 0;
+        for (int i = 0; i < ev.n; i++) {
+            const nuclear_product *f = &ev.product[i];
+            double M = f->A * p->nucleon_mass[f->Z];
+            double px = f->px, py = f->py, pz = f->pz, E;
+            if (f->projectile_side) {
+                double e_rest = sqrt(px * px + py * py + pz * pz + M * M);
+                E = gamma * (e_rest + beta * pz);
+                pz = gamma * (pz + beta * e_rest);
+            } else {
+                E = sqrt(px * px + py * py + pz * pz + M * M);
+            }
+            double ax, ay;
+            momentum_angles(px, py, pz, &ax, &ay);
+            out += push_secondary(p, s, st, q, f->Z, f->A, E - M, ax, ay);
+        }
+        int64_t neutral = energy_quanta(ev.neutral_mev +
+                                        ev.projectile_neutrons * (gamma - 1.0) * NEUTRON_MASS_MEV);
+        int64_t local = energy_quanta(ev.local_mev);
+        nuclear_deposit(p, s, q->z, local);
+        s->ledger[LEDGER_NUCLEAR_NEUTRAL] += neutral;
+        s->ledger[LEDGER_NUCLEAR_BALANCE] += e_in - out - local - neutral;
+    }
+    s->count[COUNT_REACTIONS]++;
+    if (q->id == 0) s->count[COUNT_PRIMARY_REACTED]++;
+    q->energy_q = 0;
+    q->t = 0.0;
+    return 0;
+}
+
+/* One condensed-history step. Returns 1 while the particle lives, 0 once it has stopped,
+ * reacted or left the geometry. */
+static inline BRAGG_HD int transport_step(const transport_params *p, rng *r, particle *q,
+                                          score_sink *s, particle_stack *st, step_profile *prof)
+{
+    const slab_geometry *slab = &p->slabs[q->slab];
+    const transport_table *tab = slab->table[q->Z];
+    double range_cut = slab->range_cut[q->Z];
+    /* Density in the reference isotope's range units: its range R_ref = R / a. */
+    double rho = slab->density / q->a;
+
+    if (q->range <= range_cut) {
         /* Below the cut-off already (e.g. a beam energy under it): leave it here. */
-        double let = table_stopping_el(tab, q->t) * rho * 0.1;
+        double let = table_stopping_el(tab, q->t) * slab->density * 0.1;
         int64_t rest = q->energy_q;
-        score_point(p, s, q->z, rest, let);
+        score_point(p, s, q->channel, q->z, rest, let);
+        if (q->id == 0) s->count[COUNT_PRIMARY_STOPPED]++;
         transport_end(s, q, LEDGER_BELOW_CUTOFF);
         return 0;
     }
 
     /* Step length: a fraction of the residual range, not under step_min, not past the
      * cut-off range, not past the slab boundary ahead. */
-    double step = p->step_fraction * q->range / rho;
-    if (step < p->step_min) step = p->step_min;
-    int to_cut = 0, to_boundary = 0;
-    double to_cut_len = (q->range - slab->range_cut) / rho;
+    int primary = q->id == 0;
+    double step = (primary ? p->step_fraction : p->step_fraction_secondary) * q->range / rho;
+    double step_min = primary ? p->step_min : p->step_min_secondary;
+    if (step < step_min) step = step_min;
+    int to_cut = 0, to_boundary = 0, react = 0;
+    double to_cut_len = (q->range - range_cut) / rho;
     if (step >= to_cut_len) {
         step = to_cut_len;
         to_cut = 1;
@@ -382,29 +596,45 @@ static inline BRAGG_HD int transport_step(const transport_params *p, rng *r, par
     }
 
     profile_mark(prof, PROFILE_OTHER);
+    uint32_t cell = table_energy_cell(tab, q->t);
+
+    /* Nuclear reaction within the step? The cross-section at the step's start: it changes by
+     * well under a percent over a step of a few percent of the range. */
+    if (p->nuclear) {
+        double mu = table_at(tab, tab->reaction, cell, q->t) * slab->density;   /* 1/cm */
+        if (mu * step >= q->mfp) {
+            step = q->mfp / mu;
+            react = 1;
+            to_cut = to_boundary = 0;
+            q->mfp = 0.0;
+        } else {
+            q->mfp -= mu * step;
+        }
+        profile_mark(prof, PROFILE_NUCLEAR);
+    }
 
     /* Energy loss, in range space. */
-    uint32_t cell = table_energy_cell(tab, q->t);
     double dR = rho * step;
     double range_new = q->range - dR;
     if (p->straggling && !to_cut && dR > 0.0) {
-        double variance = table_at(tab, tab->straggling, cell, q->t) * dR;
+        double variance = table_at(tab, tab->straggling, cell, q->t) * dR / q->a;
         double stopping = table_at(tab, tab->stopping, cell, q->t);
         profile_mark(prof, PROFILE_STOPPING);
         double g = rng_gauss(r);
         profile_mark(prof, PROFILE_RNG);
         range_new -= sqrt(variance) * g / stopping;
         if (range_new > q->range) range_new = q->range;   /* no energy gain */
-        if (range_new <= slab->range_cut) {
-            range_new = slab->range_cut;
+        if (range_new <= range_cut) {
+            range_new = range_cut;
             to_cut = 1;
+            react = 0;   /* it stopped before the reaction point */
         }
         profile_mark(prof, PROFILE_STRAGGLING);
     }
     /* A zero-length step (e.g. on a boundary) keeps its energy exactly: t(R(t)) is only equal
      * to t within interpolation accuracy. */
     double t_new = to_cut ? p->energy_cut : dR > 0.0 ? table_energy(tab, range_new) : q->t;
-    int64_t q_new = energy_quanta(p->A * t_new);
+    int64_t q_new = energy_quanta(q->A * t_new);
     int64_t dq = q->energy_q - q_new;
     if (dq < 0) {   /* rounding at a table edge: never create energy */
         dq = 0;
@@ -415,8 +645,8 @@ static inline BRAGG_HD int transport_step(const transport_params *p, rng *r, par
     /* Multiple scattering over the step. */
     double ax = 0.0, ay = 0.0, dx = 0.0, dy = 0.0;
     if (p->scattering && dR > 0.0) {
-        double path_x0 = q->path_x0 + dR / tab->radiation_length;
-        double scatter_sum = q->scatter_sum + table_at(tab, tab->scattering, cell, q->t) * dR;
+        double path_x0 = q->path_x0 + dR * q->a / tab->radiation_length;
+        double scatter_sum = q->scatter_sum + table_at(tab, tab->scattering, cell, q->t) * dR / q->a;
         double theta2 = highland_theta2(path_x0, scatter_sum);
         double sigma = sqrt(theta2 > q->theta2 ? theta2 - q->theta2 : 0.0);
         q->path_x0 = path_x0;
@@ -447,8 +677,17 @@ static inline BRAGG_HD int transport_step(const transport_params *p, rng *r, par
      * sharing dq in the ratio of their CSDA losses: this removes the first-order error of a
      * uniform spread (which biased the peak-to-entrance ratio by -0.7% at 4% steps). */
     double t_mid = 0.5 * (q->t + t_new);
-    double let = table_at(tab, tab->stopping_el, cell, t_mid) * rho * 0.1;   /* keV/um */
-    double xm = 0.5 * (x0 + q->x), ym = 0.5 * (y0 + q->y), r2 = xm * xm + ym * ym;
+    double let = table_at(tab, tab->stopping_el, cell, t_mid) * slab->density * 0.1;   /* keV/um */
+    double xm = 0.5 * (x0 + q->x), ym = 0.5 * (y0 + q->y);
+    step_tally tally;
+    tally.channel = q->channel;
+    tally.primary = primary;
+    tally.let_scale = let * LET_QUANTA / ENERGY_QUANTA_PER_MEV;
+    tally.let_t_scale = let * LET_T_QUANTA;
+    tally.half_r2 = 0.5 * (xm * xm + ym * ym);
+    double path_z = fabs(q->z - z0);
+    tally.forward = w >= FORWARD_COS;
+    tally.z_per_path = step > 0.0 ? path_z / step : 0.0;
     profile_mark(prof, PROFILE_STOPPING);
     int64_t dq1 = dq / 2;
     if (dR > 0.0 && dq > 1) {
@@ -464,8 +703,8 @@ static inline BRAGG_HD int transport_step(const transport_params *p, rng *r, par
     }
     profile_mark(prof, PROFILE_RANGE);
     double zm = 0.5 * (z0 + q->z);
-    score_step(p, s, z0, zm, 0.5 * step, dq1, let, r2);
-    score_step(p, s, zm, q->z, 0.5 * step, dq - dq1, let, r2);
+    score_step(p, s, &tally, z0, zm, 0.5 * step, dq1);
+    score_step(p, s, &tally, zm, q->z, 0.5 * step, dq - dq1);
     s->ledger[LEDGER_DEPOSITED] += dq;
     s->steps++;
     profile_mark(prof, PROFILE_SCORING);
@@ -475,7 +714,8 @@ static inline BRAGG_HD int transport_step(const transport_params *p, rng *r, par
     q->range = range_new;
 
     if (to_cut) {
-        score_point(p, s, q->z, q->energy_q, let);
+        score_point(p, s, q->channel, q->z, q->energy_q, let);
+        if (q->id == 0) s->count[COUNT_PRIMARY_STOPPED]++;
         transport_end(s, q, LEDGER_BELOW_CUTOFF);
         profile_mark(prof, PROFILE_SCORING);
         return 0;
@@ -483,6 +723,17 @@ static inline BRAGG_HD int transport_step(const transport_params *p, rng *r, par
     if (fabs(q->x) > p->lateral_halfwidth || fabs(q->y) > p->lateral_halfwidth) {
         transport_end(s, q, LEDGER_ESCAPED_SIDE);
         return 0;
+    }
+    if (q->z > p->nbins * p->bin_width) {
+        /* Past the scoring depth nothing more is scored, and what little could scatter back
+         * (fast fragments, at small angles) is not worth following them for. */
+        transport_end(s, q, LEDGER_ESCAPED_DEEP);
+        return 0;
+    }
+    if (react) {
+        int lives = transport_react(p, r, q, s, st);
+        profile_mark(prof, PROFILE_NUCLEAR);
+        return lives;
     }
     if (to_boundary) {
         int next = q->slab + (w > 0.0 ? 1 : -1);
@@ -496,25 +747,37 @@ static inline BRAGG_HD int transport_step(const transport_params *p, rng *r, par
         }
         /* The same energy has a different residual range in the next material. */
         q->slab = next;
-        q->range = table_range(p->slabs[next].table, q->t);
+        q->range = table_range(p->slabs[next].table[q->Z], q->t);
     }
     profile_mark(prof, PROFILE_OTHER);
     return 1;
 }
 
-/* Transports primary number `history` to its end. Its random numbers come from its own
- * stream (seed, history), so the result is the same wherever and whenever it runs. With a
- * non-NULL `prof`, the time of every step goes to its components. */
+/* Transports primary number `history` and all its secondaries to their ends. Each particle's
+ * random numbers come from its own stream (seed, history, particle number), so the result is
+ * the same wherever and whenever it runs. With a non-NULL `prof`, the time of every step goes
+ * to its components. */
 static inline BRAGG_HD void transport_history_profiled(const transport_params *p, uint64_t history,
                                                        score_sink *s, step_profile *prof)
 {
     if (prof) prof->last = profile_clock();
     rng r;
     rng_init(&r, p->seed, history, 0);
+    particle_stack st;
+    st.n = 0;
+    st.next_id = 1;
     particle q;
     transport_start(p, &r, &q, s);
     profile_mark(prof, PROFILE_OTHER);
-    while (transport_step(p, &r, &q, s, prof)) {
+    while (transport_step(p, &r, &q, s, &st, prof)) {
+    }
+    while (st.n > 0) {
+        q = st.item[--st.n];
+        rng_init(&r, p->seed, history, q.id);
+        q.mfp = sample_free_paths(p, &r);
+        profile_mark(prof, PROFILE_NUCLEAR);
+        while (transport_step(p, &r, &q, s, &st, prof)) {
+        }
     }
 }
 

@@ -39,7 +39,7 @@ typedef struct backend {
     /* 1 when usable; otherwise 0 and a reason in `reason`. */
     int (*available)(char *reason, size_t len);
     /* Prepares to run batches over `nbins` bins on `threads` threads (0 = all cores). */
-    int (*open)(struct backend *b, int threads, int nbins, bragg_err *e);
+    int (*open)(struct backend *b, int threads, int nbins, int channels, bragg_err *e);
     /* Adds the job's histories into `out` (cleared by the caller). */
     int (*run_batch)(struct backend *b, const backend_job *job, score_arrays *out, bragg_err *e);
     /* Threads actually used, after open. */

@@ -14,8 +14,9 @@ static int cuda_available(char *reason, size_t len)
     return 0;
 }
 
-static int cuda_open(backend *b, int threads, int nbins, bragg_err *e)
+static int cuda_open(backend *b, int threads, int nbins, int channels, bragg_err *e)
 {
+    (void)channels;
     (void)b;
     (void)threads;
     (void)nbins;

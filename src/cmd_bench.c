@@ -28,14 +28,20 @@ typedef struct bench_case {
     double energy;
     const char *slabs[4];   /* "material:thickness", NULL-terminated */
     uint64_t histories;     /* default size, about a second per run on one core */
+    int nuclear;            /* nuclear reactions on (the default of a run) */
 } bench_case;
 
+/* The same beam with and without nuclear reactions, first, so the cost of fragmentation is
+ * read off one table. */
 static const bench_case cases[] = {
-    {"c12-400-water", "C-12", 400, {"water:inf"}, 40000},
-    {"p-150-water", "p", 150, {"water:inf"}, 40000},
-    {"he4-200-water", "He-4", 200, {"water:inf"}, 40000},
-    {"c12-290-bone-slab", "C-12", 290, {"water:5", "bone-cortical-icrp:2", "water:inf"}, 40000},
+    {"c12-400-water", "C-12", 400, {"water:inf"}, 40000, 1},
+    {"c12-400-water-no-nuclear", "C-12", 400, {"water:inf"}, 40000, 0},
+    {"p-150-water", "p", 150, {"water:inf"}, 40000, 1},
+    {"he4-200-water", "He-4", 200, {"water:inf"}, 40000, 1},
+    {"c12-290-bone-slab", "C-12", 290, {"water:5", "bone-cortical-icrp:2", "water:inf"}, 40000, 1},
 };
+#define CASE_NAMES "c12-400-water, c12-400-water-no-nuclear, p-150-water, he4-200-water, " \
+                   "c12-290-bone-slab"
 #define N_CASES (int)(sizeof cases / sizeof cases[0])
 
 static double now_s(void)
@@ -59,6 +65,7 @@ static int run_case(const bench_case *bc, const char *backend, int threads, uint
     run_config c;
     config_default(&c);
     c.profile = profile;
+    c.nuclear = bc->nuclear;
     snprintf(c.ion, sizeof c.ion, "%s", bc->ion);
     c.energy = bc->energy;
     c.histories = n;
@@ -202,15 +209,18 @@ static int bench_components(FILE *out, cJSON *json, bragg_err *e)
         p.nbins = 4000;
         p.bin_width = 0.01;
         p.inv_bin_width = 100.0;
+        p.channels = 8;
         score_arrays a;
-        if (score_arrays_init(&a, p.nbins, e)) goto fail;
+        if (score_arrays_init(&a, p.nbins, p.channels, e)) goto fail;
         score_sink sk = score_arrays_sink(&a);
+        step_tally tally = {0, 1, 1, 10.0 * LET_QUANTA / ENERGY_QUANTA_PER_MEV, 10.0 * LET_T_QUANTA,
+                            0.005, 1.0};
         double t0 = now_s();
         long calls = 0;
         do {
             for (int i = 0; i < 4096; i++) {
                 double z0 = 0.0037 * (i % 9000);
-                score_step(&p, &sk, z0, z0 + 0.4, 0.4, 1 << 24, 10.0, 0.01);
+                score_step(&p, &sk, &tally, z0, z0 + 0.4, 0.4, 1 << 24);
             }
             calls += 4096;
         } while (now_s() - t0 < 0.3);
@@ -235,7 +245,7 @@ int cmd_bench(int argc, char **argv)
     const char *only = NULL, *json_path = NULL;
     const option_spec specs[] = {
         {"case", 'c', OPTION_STRING, &only, 0, 0, "NAME",
-         "run one case: c12-400-water, p-150-water, he4-200-water, c12-290-bone-slab", 0},
+         "run one case: " CASE_NAMES, 0},
         {"scale", 0, OPTION_DOUBLE, &scale, 0.001, 1000, "F",
          "multiply the histories of every case (default 1)", 0},
         {"threads", 't', OPTION_INT, &max_threads, 0, 1024, "N",
@@ -263,8 +273,7 @@ int cmd_bench(int argc, char **argv)
     for (int i = 0; i < N_CASES; i++)
         if (!only || strcmp(only, cases[i].name) == 0) selected[n_sel++] = &cases[i];
     if (n_sel == 0) {
-        fprintf(stderr, "bragg bench: --case: '%s' is not known (valid: c12-400-water, "
-                        "p-150-water, he4-200-water, c12-290-bone-slab)\n", only);
+        fprintf(stderr, "bragg bench: --case: '%s' is not known (valid: " CASE_NAMES ")\n", only);
         return EXIT_USAGE;
     }
     if (json_path && atomic_file_check_path(json_path, "--json", &e)) {

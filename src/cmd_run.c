@@ -73,7 +73,8 @@ int cmd_run(int argc, char **argv)
     phys.ion = NULL;
     double energy = NAN, spread_pct = 0, spot_mm = 0, divergence_mrad = 0, bin_mm = 0.1;
     double step_min_mm = cfg.step_min_cm * 10, lateral_cm = INFINITY;
-    int no_straggling = 0, no_mcs = 0, quiet = 0;
+    double step_min_secondary_mm = cfg.step_min_secondary_cm * 10;
+    int no_straggling = 0, no_mcs = 0, no_nuclear = 0, quiet = 0;
     const char *csv = NULL, *json = NULL, *backend = "openmp";
     const option_spec specs[] = {
         PHYSICS_OPTION_SPECS(&phys),
@@ -100,10 +101,16 @@ int cmd_run(int argc, char **argv)
         {"no-straggling", 0, OPTION_FLAG, &no_straggling, 0, 0, 0,
          "switch energy-loss straggling off", 0},
         {"no-mcs", 0, OPTION_FLAG, &no_mcs, 0, 0, 0, "switch multiple Coulomb scattering off", 0},
+        {"no-nuclear", 0, OPTION_FLAG, &no_nuclear, 0, 0, 0,
+         "switch nuclear reactions and fragmentation off", 0},
         {"step-fraction", 0, OPTION_DOUBLE, &cfg.step_fraction, 1e-4, 0.5, "F",
          "largest step as a fraction of the residual range (default 0.04)", 0},
         {"step-min", 0, OPTION_DOUBLE, &step_min_mm, 1e-5, 10, "MM",
          "smallest step (default 0.01)", 0},
+        {"step-fraction-secondary", 0, OPTION_DOUBLE, &cfg.step_fraction_secondary, 1e-4, 0.5,
+         "F", "the same for nuclear secondaries (default 0.1)", 0},
+        {"step-min-secondary", 0, OPTION_DOUBLE, &step_min_secondary_mm, 1e-5, 10, "MM",
+         "smallest step of nuclear secondaries (default 0.1)", 0},
         {"ecut", 0, OPTION_DOUBLE, &cfg.energy_cut, 0.002, 10, "MEV_U",
          "cut-off energy, remainder deposited in place (default 0.1)", 0},
         {"bin", 0, OPTION_DOUBLE, &bin_mm, 0.001, 100, "MM", "depth bin width (default 0.1)", 0},
@@ -162,7 +169,9 @@ int cmd_run(int argc, char **argv)
     cfg.stopping = phys.stopping;
     cfg.straggling = !no_straggling;
     cfg.scattering = !no_mcs;
+    cfg.nuclear = !no_nuclear;
     cfg.step_min_cm = step_min_mm / 10;
+    cfg.step_min_secondary_cm = step_min_secondary_mm / 10;
     cfg.bin_width_cm = bin_mm / 10;
     cfg.lateral_halfwidth_cm = lateral_cm;
     if ((csv && atomic_file_check_path(csv, "--csv", &e)) ||

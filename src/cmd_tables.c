@@ -16,8 +16,9 @@ static void usage(FILE *out, const option_spec *specs)
     fprintf(out,
             "usage: bragg tables --ion NAME --material NAME [options]\n\n"
             "Prints, for energies per nucleon from --emin to --emax (log-spaced), the electronic\n"
-            "and nuclear mass stopping power, the electronic stopping power in keV/um (LET) and\n"
-            "the CSDA range. Values come from the tables the transport engine uses.\n\n"
+            "and nuclear mass stopping power, the electronic stopping power in keV/um (LET), the\n"
+            "CSDA range and the nuclear reaction (non-elastic) cross-section per gram with its\n"
+            "mean free path. Values come from the tables the transport engine uses.\n\n"
             "options:\n");
     option_print_help(out, specs);
     fprintf(out, "\nexit status: 0 ok, 1 run-time failure, 2 bad input\n");
@@ -83,14 +84,15 @@ int cmd_tables(int argc, char **argv)
     FILE *f = out.file;
     if (csv) {
         fprintf(f, "energy_MeV_u,stopping_el_MeV_cm2_g,stopping_nuc_MeV_cm2_g,"
-                   "let_keV_um,csda_range_g_cm2,csda_range_cm\n");
+                   "let_keV_um,csda_range_g_cm2,csda_range_cm,reaction_xs_cm2_g,"
+                   "reaction_mfp_cm\n");
     } else {
         fprintf(f, "# %s (Z=%d, A=%d) in %s: density %g g/cm3, I = %g eV\n", ion->name, ion->Z,
                 ion->A, mat->name, mat->density, mat->I_ev);
-        fprintf(f, "# %12s %14s %14s %12s %14s %12s\n", "E [MeV/u]", "S_el", "S_nuc",
-                "S_el", "CSDA range", "CSDA range");
-        fprintf(f, "# %12s %14s %14s %12s %14s %12s\n", "", "[MeV cm2/g]", "[MeV cm2/g]",
-                "[keV/um]", "[g/cm2]", "[cm]");
+        fprintf(f, "# %12s %14s %14s %12s %14s %12s %12s %12s\n", "E [MeV/u]", "S_el", "S_nuc",
+                "S_el", "CSDA range", "CSDA range", "reaction", "mean free");
+        fprintf(f, "# %12s %14s %14s %12s %14s %12s %12s %12s\n", "", "[MeV cm2/g]",
+                "[MeV cm2/g]", "[keV/um]", "[g/cm2]", "[cm]", "[cm2/g]", "path [cm]");
     }
     for (int k = 0; k < points; k++) {
         double t = points == 1 ? emin : emin * pow(emax / emin, (double)k / (points - 1));
@@ -98,11 +100,13 @@ int cmd_tables(int argc, char **argv)
         double s_nuc = table_stopping(&tab, t) - s_el;
         double let = s_el * mat->density * 0.1;   /* MeV/cm -> keV/um */
         double r = table_range(&tab, t);
+        double xs = table_reaction(&tab, t), mfp = xs > 0 ? 1.0 / (xs * mat->density) : INFINITY;
         if (csv)
-            fprintf(f, "%.6g,%.6g,%.6g,%.6g,%.6g,%.6g\n", t, s_el, s_nuc, let, r, r / mat->density);
+            fprintf(f, "%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g\n", t, s_el, s_nuc, let, r,
+                    r / mat->density, xs, mfp);
         else
-            fprintf(f, "  %12.6g %14.6g %14.4g %12.5g %14.6g %12.6g\n", t, s_el, s_nuc, let, r,
-                    r / mat->density);
+            fprintf(f, "  %12.6g %14.6g %14.4g %12.5g %14.6g %12.6g %12.5g %12.5g\n", t, s_el,
+                    s_nuc, let, r, r / mat->density, xs, mfp);
     }
     if (atomic_file_commit(&out, &e)) {
         fprintf(stderr, "bragg tables: %s\n", e.msg);

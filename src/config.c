@@ -24,11 +24,14 @@ void config_default(run_config *c)
     c->stopping = stopping_switches_all();
     c->straggling = 1;
     c->scattering = 1;
+    c->nuclear = 1;
     /* 4% of the residual range per step, at least 10 um: the convergence study in
      * docs/physics.md shows peak depth and R80 move by < 0.005 mm when this is halved (the
      * peak-to-entrance ratio by < 0.3%, within its statistical error at 1e5 histories). */
     c->step_fraction = 0.04;
     c->step_min_cm = 1e-3;
+    c->step_fraction_secondary = 0.1;
+    c->step_min_secondary_cm = 0.01;
     /* 0.1 MeV/u: the residual range there is ~1 um (protons) to ~2 um (carbon) in water, far
      * below the 0.1 mm scoring bins, so dropping the rest in place changes nothing visible. */
     c->energy_cut = 0.1;
@@ -102,6 +105,12 @@ int config_validate(const run_config *c, const catalog *cat, bragg_err *e)
     if (!(c->step_min_cm >= 1e-6 && c->step_min_cm <= 1.0))
         return bragg_fail(e, "minimum step: %g cm is out of range (valid: 1e-6 to 1 cm)",
                           c->step_min_cm);
+    if (!(c->step_fraction_secondary >= 1e-4 && c->step_fraction_secondary <= 0.5))
+        return bragg_fail(e, "secondary step fraction: %g is out of range (valid: 0.0001 to 0.5)",
+                          c->step_fraction_secondary);
+    if (!(c->step_min_secondary_cm >= 1e-6 && c->step_min_secondary_cm <= 1.0))
+        return bragg_fail(e, "secondary minimum step: %g cm is out of range (valid: 1e-6 to 1 cm)",
+                          c->step_min_secondary_cm);
     if (!(c->energy_cut >= 0.002 && c->energy_cut <= 10.0))
         return bragg_fail(e, "energy cut-off: %g MeV/u is out of range (valid: 0.002 to 10)",
                           c->energy_cut);

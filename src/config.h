@@ -39,9 +39,11 @@ typedef struct run_config {
     /* physics */
     double iwater;            /* 75 or 78 eV */
     stopping_switches stopping;
-    int straggling, scattering;
+    int straggling, scattering, nuclear;
     double step_fraction;     /* of the residual range */
     double step_min_cm;
+    double step_fraction_secondary;   /* the same for nuclear secondaries */
+    double step_min_secondary_cm;
     double energy_cut;        /* MeV/u */
     /* scoring */
     double bin_width_cm;

@@ -10,12 +10,14 @@
 #include <time.h>
 
 #include "backend.h"
+#include "constants.h"
+#include "nuclear.h"
 
 struct engine {
     run_config cfg;
     catalog cat;
     int n_tables;
-    transport_table tables[TRANSPORT_MAX_SLABS];
+    transport_table *tables;     /* per distinct material: one per charge 1..Z (index Z-1) */
     transport_params params;
     double csda_depth;
     double *bin_density;
@@ -89,11 +91,38 @@ static double csda_depth(const engine *en)
     double t = p->energy;
     for (int i = 0; i < p->n_slabs; i++) {
         const slab_geometry *s = &p->slabs[i];
-        double R = table_range(s->table, t), th = s->z_end - s->z_start;
+        const transport_table *tab = s->table[p->Z];
+        double R = table_range(tab, t), th = s->z_end - s->z_start;
         if (R <= s->density * th) return s->z_start + R / s->density;
-        t = table_energy(s->table, R - s->density * th);
+        t = table_energy(tab, R - s->density * th);
     }
     return p->slabs[p->n_slabs - 1].z_end;
+}
+
+/* The reference isotope of charge Z for secondaries: the primary for its own charge, else the
+ * ion table's isotope whose mass number is the element's rounded atomic weight (p, He-4, Li-7,
+ * Be-9, B-11, ...), else one made from the element's atomic weight. */
+static ion reference_ion(const catalog *cat, const ion *primary, int Z)
+{
+    if (Z == primary->Z) return *primary;
+    const element *el = &cat->materials.elements[Z];
+    int A = Z == 1 ? 1 : (int)lround(el->atomic_weight);
+    const ion *any = NULL;
+    for (int i = 0; i < cat->ions.count; i++) {
+        const ion *x = &cat->ions.ions[i];
+        if (x->Z != Z) continue;
+        if (x->A == A) return *x;
+        if (!any) any = x;
+    }
+    if (any) return *any;
+    ion made;
+    memset(&made, 0, sizeof made);
+    snprintf(made.name, sizeof made.name, "%s-%d", el->symbol, A);
+    made.Z = Z;
+    made.A = A;
+    /* Atomic mass less the electrons; their binding (< 0.1 MeV here) is negligible. */
+    made.mass_mev = el->atomic_weight * ATOMIC_MASS_UNIT_MEV - Z * ELECTRON_MASS_MEV;
+    return made;
 }
 
 static int build_geometry(engine *en, bragg_err *e)
@@ -102,6 +131,21 @@ static int build_geometry(engine *en, bragg_err *e)
     transport_params *p = &en->params;
     const ion *ion = ion_table_lookup(&en->cat.ions, c->ion, e);
     if (!ion) return BRAGG_ERR;
+    if (ion->Z > TRANSPORT_MAX_Z || ion->A > NUCLEAR_MAX_A)
+        return bragg_fail(e, "ion: %s is heavier than the transport handles (Z <= %d, A <= %d)",
+                          ion->name, TRANSPORT_MAX_Z, NUCLEAR_MAX_A);
+    /* Secondaries of every lighter charge need their own tables; without nuclear reactions
+     * only the primary's. */
+    int zlo = c->nuclear ? 1 : ion->Z;
+    struct ion refs[TRANSPORT_MAX_Z + 1];
+    for (int z = zlo; z <= ion->Z; z++) {
+        refs[z] = reference_ion(&en->cat, ion, z);
+        p->ref_A[z] = refs[z].A;
+        p->nucleon_mass[z] = refs[z].mass_mev / refs[z].A;
+    }
+    for (int A = 1; A <= NUCLEAR_MAX_A; A++) p->radii.r[A] = nuclear_abrasion_radius(A);
+    en->tables = calloc((size_t)c->n_slabs * TRANSPORT_MAX_Z, sizeof *en->tables);
+    if (!en->tables) return bragg_fail(e, "out of memory");
     const material *mats[TRANSPORT_MAX_SLABS];
     double z = 0.0;
     for (int i = 0; i < c->n_slabs; i++) {
@@ -112,20 +156,27 @@ static int build_geometry(engine *en, bragg_err *e)
             if (mats[k] == m) break;
         if (k == en->n_tables) {
             mats[k] = m;
-            if (transport_table_build(&en->tables[k], ion, m, en->cat.stopping, c->stopping, e))
-                return BRAGG_ERR;
             en->n_tables++;
+            for (int q = zlo; q <= ion->Z; q++)
+                if (transport_table_build(&en->tables[k * TRANSPORT_MAX_Z + q - 1], &refs[q], m,
+                                          en->cat.stopping, c->stopping, e))
+                    return BRAGG_ERR;
         }
         slab_geometry *s = &p->slabs[i];
         s->z_start = z;
         s->z_end = z + c->slabs[i].thickness_cm;
         s->density = m->density;
-        s->table = &en->tables[k];
-        s->range_cut = table_range(s->table, c->energy_cut);
+        for (int q = zlo; q <= ion->Z; q++) {
+            s->table[q] = &en->tables[k * TRANSPORT_MAX_Z + q - 1];
+            s->range_cut[q] = table_range(s->table[q], c->energy_cut);
+        }
         z = s->z_end;
     }
     p->n_slabs = c->n_slabs;
+    p->Z = ion->Z;
     p->A = ion->A;
+    p->nuclear = c->nuclear;
+    p->channels = ion->Z + 2;
     p->energy = c->energy;
     p->energy_spread = c->energy_spread;
     p->spot_sigma = c->spot_sigma_cm;
@@ -134,6 +185,8 @@ static int build_geometry(engine *en, bragg_err *e)
     p->lateral_halfwidth = c->lateral_halfwidth_cm;
     p->step_fraction = c->step_fraction;
     p->step_min = c->step_min_cm;
+    p->step_fraction_secondary = c->step_fraction_secondary;
+    p->step_min_secondary = c->step_min_secondary_cm;
     p->energy_cut = c->energy_cut;
     p->straggling = c->straggling;
     p->scattering = c->scattering;
@@ -186,9 +239,9 @@ int engine_create(engine **out, const run_config *cfg, bragg_err *e)
         bragg_fail(e, "backend %s: %s", cfg->backend, reason);
         goto fail;
     }
-    if (en->be->open(en->be, cfg->threads, en->params.nbins, e) ||
-        score_arrays_init(&en->batch, en->params.nbins, e) ||
-        score_totals_init(&en->totals, en->params.nbins, cfg->batches, e))
+    if (en->be->open(en->be, cfg->threads, en->params.nbins, en->params.channels, e) ||
+        score_arrays_init(&en->batch, en->params.nbins, en->params.channels, e) ||
+        score_totals_init(&en->totals, en->params.nbins, en->params.channels, cfg->batches, e))
         goto fail;
     *out = en;
     return BRAGG_OK;
@@ -198,25 +251,34 @@ fail:
 }
 
 /* Histories per backend job: the int64 accumulators of a job must not overflow even if every
- * history put everything into one bin. Bounds per history: energy A t (1 + 6 sigma) in
- * quanta; its LET-weighted sum with LET under 1e5 keV/um; a track no longer than the CSDA
- * path in the least dense slab; a lateral sum under path^3 / 2. */
+ * history put everything into one bin. Bounds per history: energy A t (1 + 6 sigma) in quanta,
+ * doubled for the fragmentation model's imbalance; its LET-weighted sum with LET under
+ * 1e5 keV/um; at most 2A + 8 particles (nucleons of the projectile and knocked-out target
+ * protons), each with a track no longer than the longest CSDA path of any charge (the lightest
+ * go furthest) in the least dense slab; a lateral sum (primaries only) under path^3 / 2. */
 static uint64_t max_job_histories(const engine *en)
 {
     const transport_params *p = &en->params;
-    double energy = p->A * p->energy * (1.0 + 6.0 * p->energy_spread) + 1.0;
-    double path = 0.0;
-    for (int i = 0; i < p->n_slabs; i++) {
-        double cm = table_range(p->slabs[i].table, p->energy * (1.0 + 6.0 * p->energy_spread)) /
-                    p->slabs[i].density;
-        if (cm > path) path = cm;
-    }
-    path += 1.0;
-    double per[4] = {energy * ENERGY_QUANTA_PER_MEV, energy * 1e5 * LET_QUANTA,
-                     path * TRACK_QUANTA_PER_CM, 0.5 * path * path * path * LATERAL_QUANTA_PER_CM3};
+    double t_max = p->energy * (1.0 + 6.0 * p->energy_spread) + 1.0;
+    double energy = 2.0 * p->A * t_max;
+    double path = 0.0, primary_path = 0.0;
+    for (int i = 0; i < p->n_slabs; i++)
+        for (int z = 1; z <= p->Z; z++) {
+            if (!p->slabs[i].table[z]) continue;
+            double a = z == p->Z ? 1.0 : (double)p->A / p->ref_A[z];
+            double cm = a * table_range(p->slabs[i].table[z], t_max) / p->slabs[i].density;
+            if (cm > path) path = cm;
+            if (z == p->Z && cm > primary_path) primary_path = cm;
+        }
+    path = (path + 1.0) * (p->nuclear ? 2.0 * p->A + 8.0 : 1.0);
+    primary_path += 1.0;
+    double per[5] = {energy * ENERGY_QUANTA_PER_MEV, energy * 1e5 * LET_QUANTA,
+                     path * TRACK_QUANTA_PER_CM,
+                     0.5 * primary_path * primary_path * primary_path * LATERAL_QUANTA_PER_CM3,
+                     path * 1e5 * LET_T_QUANTA};
     double limit = 4.0e18;   /* below 2^62, with room for rounding */
     double n = 1e12;
-    for (int k = 0; k < 4; k++)
+    for (int k = 0; k < 5; k++)
         if (limit / per[k] < n) n = limit / per[k];
     return n < 1 ? 1 : (uint64_t)n;
 }
@@ -380,7 +442,9 @@ void engine_destroy(engine *en)
     }
     score_arrays_free(&en->batch);
     score_totals_free(&en->totals);
-    for (int i = 0; i < en->n_tables; i++) transport_table_free(&en->tables[i]);
+    if (en->tables)
+        for (int i = 0; i < en->n_tables * TRANSPORT_MAX_Z; i++) transport_table_free(&en->tables[i]);
+    free(en->tables);
     free(en->bin_density);
     catalog_free(&en->cat);
     pthread_mutex_destroy(&en->lock);

@@ -32,22 +32,41 @@ void report_machine(char *cpu, size_t cpu_len, int *cores)
     *cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
 }
 
+void channel_name(int channels, int c, char *out, size_t len)
+{
+    if (c == 0) snprintf(out, len, "primary");
+    else if (c == channels - 1) snprintf(out, len, "target");
+    else snprintf(out, len, "%d", c);
+}
+
 int report_write_csv(const engine *en, const run_snapshot *snap, const char *path, bragg_err *e)
 {
-    (void)en;
     atomic_file af;
     if (atomic_file_open(&af, path, "--csv", e)) return BRAGG_ERR;
     const score_result *r = &snap->result;
     FILE *f = af.file;
     fprintf(f, "depth_cm,dose_Gy_cm2,dose_err_Gy_cm2,edep_MeV_cm,edep_err_MeV_cm,"
-               "fluence_primaries,let_d_keV_um,lateral_rms_cm\n");
+               "fluence_primaries,let_d_keV_um,let_t_keV_um,lateral_rms_cm");
+    /* With nuclear reactions: dose, fluence and forward crossings by channel. */
+    int nc = engine_config(en)->nuclear ? r->channels : 0;
+    for (int c = 0; c < nc; c++) {
+        char name[16];
+        channel_name(r->channels, c, name, sizeof name);
+        fprintf(f, ",dose_%s_Gy_cm2,fluence_%s,forward_%s", name, name, name);
+    }
+    fputc('\n', f);
     for (int i = 0; i < r->nbins; i++) {
         /* Empty cells where a quantity does not exist (no dose: no LET). */
         fprintf(f, "%.5f,%.6e,%.6e,%.6e,%.6e,%.6e,", r->depth[i], r->dose[i], r->dose_err[i],
                 r->edep[i], r->edep_err[i], r->fluence[i]);
         if (isfinite(r->let_d[i])) fprintf(f, "%.6e", r->let_d[i]);
         fputc(',', f);
+        if (isfinite(r->let_t[i])) fprintf(f, "%.6e", r->let_t[i]);
+        fputc(',', f);
         if (isfinite(r->lateral_rms[i])) fprintf(f, "%.6e", r->lateral_rms[i]);
+        for (int c = 0; c < nc; c++)
+            fprintf(f, ",%.6e,%.6e,%.6e", r->channel_dose[c][i], r->channel_fluence[c][i],
+                    r->channel_forward[c][i]);
         fputc('\n', f);
     }
     return atomic_file_commit(&af, e);
@@ -71,11 +90,6 @@ void report_profile_json(cJSON *obj, const run_snapshot *snap)
 {
     for (int k = 0; k < PROFILE_COUNT; k++) {
         cJSON *c = cJSON_AddObjectToObject(obj, profile_component_names[k]);
-        if (k == PROFILE_NUCLEAR) {   /* not in this engine: unknown, not zero */
-            cJSON_AddNullToObject(c, "share");
-            cJSON_AddNullToObject(c, "ns_per_step");
-            continue;
-        }
         add_number(c, "share", snap->profile_share[k]);
         add_number(c, "ns_per_step", snap->profile_ns_per_step[k]);
     }
@@ -115,7 +129,7 @@ static cJSON *build_json(const engine *en, const run_snapshot *snap)
     cJSON *phys = cJSON_AddObjectToObject(cfg, "physics");
     cJSON_AddBoolToObject(phys, "straggling", c->straggling);
     cJSON_AddBoolToObject(phys, "multiple_scattering", c->scattering);
-    cJSON_AddBoolToObject(phys, "nuclear_interactions", 0);
+    cJSON_AddBoolToObject(phys, "nuclear_interactions", c->nuclear);
     cJSON_AddBoolToObject(phys, "shell_correction", c->stopping.shell);
     cJSON_AddBoolToObject(phys, "barkas", c->stopping.barkas);
     cJSON_AddBoolToObject(phys, "bloch", c->stopping.bloch);
@@ -125,6 +139,8 @@ static cJSON *build_json(const engine *en, const run_snapshot *snap)
     cJSON_AddBoolToObject(phys, "nuclear_stopping", c->stopping.nuclear);
     cJSON_AddNumberToObject(cfg, "step_fraction", c->step_fraction);
     cJSON_AddNumberToObject(cfg, "step_min_cm", c->step_min_cm);
+    cJSON_AddNumberToObject(cfg, "step_fraction_secondary", c->step_fraction_secondary);
+    cJSON_AddNumberToObject(cfg, "step_min_secondary_cm", c->step_min_secondary_cm);
     cJSON_AddNumberToObject(cfg, "energy_cut_MeV_u", c->energy_cut);
     cJSON_AddNumberToObject(cfg, "bin_width_cm", p->bin_width);
     cJSON_AddNumberToObject(cfg, "depth_max_cm", p->nbins * p->bin_width);
@@ -174,6 +190,7 @@ static cJSON *build_json(const engine *en, const run_snapshot *snap)
 
     static const char *ledger_names[LEDGER_COUNT] = {
         "beam", "deposited", "below_cutoff", "escaped_back", "escaped_side", "escaped_through",
+        "escaped_past_scoring_depth", "nuclear_local", "nuclear_neutral", "nuclear_balance",
         "outside_scoring_grid"};
     cJSON *led = cJSON_AddObjectToObject(root, "energy_ledger_MeV_per_primary");
     for (int k = 0; k < LEDGER_COUNT; k++) add_number(led, ledger_names[k], r->ledger_mev[k]);
@@ -187,6 +204,30 @@ static cJSON *build_json(const engine *en, const run_snapshot *snap)
     cJSON_AddItemToObject(curves, "fluence_primaries", number_array(r->fluence, r->nbins));
     cJSON_AddItemToObject(curves, "let_d_keV_um", number_array(r->let_d, r->nbins));
     cJSON_AddItemToObject(curves, "lateral_rms_cm", number_array(r->lateral_rms, r->nbins));
+    if (!c->nuclear) return root;
+    cJSON_AddItemToObject(curves, "let_t_keV_um", number_array(r->let_t, r->nbins));
+    /* By channel: "primary", "1".."Z" (secondaries of that charge), "target" (local deposits of
+     * nuclear reactions). */
+    cJSON *by_dose = cJSON_AddObjectToObject(curves, "dose_by_charge_Gy_cm2");
+    cJSON *by_fluence = cJSON_AddObjectToObject(curves, "fluence_by_charge");
+    cJSON *by_forward = cJSON_AddObjectToObject(curves, "forward_crossings_by_charge");
+    for (int k = 0; k < r->channels; k++) {
+        char name[16];
+        channel_name(r->channels, k, name, sizeof name);
+        cJSON_AddItemToObject(by_dose, name, number_array(r->channel_dose[k], r->nbins));
+        if (k == r->channels - 1) continue;   /* local deposits have no track */
+        cJSON_AddItemToObject(by_fluence, name, number_array(r->channel_fluence[k], r->nbins));
+        cJSON_AddItemToObject(by_forward, name, number_array(r->channel_forward[k], r->nbins));
+    }
+    cJSON *nuc = cJSON_AddObjectToObject(root, "nuclear");
+    add_number(nuc, "primaries_reacted_fraction", r->reacted_fraction);
+    add_number(nuc, "primaries_surviving_fraction", r->surviving_fraction);
+    add_number(nuc, "tail_to_peak", r->tail_to_peak);
+    add_number(nuc, "tail_depth_cm", r->tail_depth_cm);
+    double N = (double)r->histories;
+    add_number(nuc, "reactions_per_primary", N > 0 ? r->count[COUNT_REACTIONS] / N : NAN);
+    add_number(nuc, "secondaries_per_primary", N > 0 ? r->count[COUNT_SECONDARIES] / N : NAN);
+    cJSON_AddNumberToObject(nuc, "stack_full_events", (double)r->count[COUNT_STACK_FULL]);
     return root;
 }
 
@@ -212,10 +253,6 @@ void report_print_profile(FILE *out, const run_snapshot *snap)
     if (!snap->profile_on) return;
     fprintf(out, "  profile (one history in 32 timed; ns per step per thread):\n");
     for (int k = 0; k < PROFILE_COUNT; k++) {
-        if (k == PROFILE_NUCLEAR) {
-            fprintf(out, "    %-16s     n/a  (not simulated yet)\n", profile_component_names[k]);
-            continue;
-        }
         fprintf(out, "    %-16s %6.1f%% %7.1f ns\n", profile_component_names[k],
                 100 * snap->profile_share[k], snap->profile_ns_per_step[k]);
     }
@@ -261,12 +298,23 @@ void report_print_summary(FILE *out, const engine *en, const run_snapshot *snap)
     print_figure(out, "peak/entrance", r->fig.peak_to_entrance, r->fig_err.peak_to_entrance, "",
                  1);
     fprintf(out, "  %-22s %10.2f %%\n", "peak dose rel. error", 100 * r->peak_rel_err);
+    if (c->nuclear) {
+        fprintf(out, "  %-22s %10.4f\n", "primaries reacted", r->reacted_fraction);
+        fprintf(out, "  %-22s %10.4f\n", "primaries to the end", r->surviving_fraction);
+        if (isfinite(r->tail_to_peak))
+            fprintf(out, "  %-22s %10.4f  (mean dose at R20 + 0.5..1.5 cm / peak)\n",
+                    "tail/peak", r->tail_to_peak);
+    }
+    const double *L = r->ledger_mev;
     fprintf(out, "  energy ledger (MeV/primary): beam %.4f = deposited %.4f + below cut-off %.4f"
-                 " + escaped %.4f (back %.4f, side %.4f, through %.4f); closure %.1e\n",
-            r->ledger_mev[LEDGER_BEAM], r->ledger_mev[LEDGER_DEPOSITED],
-            r->ledger_mev[LEDGER_BELOW_CUTOFF],
-            r->ledger_mev[LEDGER_ESCAPED_BACK] + r->ledger_mev[LEDGER_ESCAPED_SIDE] +
-                r->ledger_mev[LEDGER_ESCAPED_THROUGH],
-            r->ledger_mev[LEDGER_ESCAPED_BACK], r->ledger_mev[LEDGER_ESCAPED_SIDE],
-            r->ledger_mev[LEDGER_ESCAPED_THROUGH], r->ledger_closure);
+                 " + escaped %.4f (back %.4f, side %.4f, through %.4f, past scoring depth %.4f)",
+            L[LEDGER_BEAM], L[LEDGER_DEPOSITED], L[LEDGER_BELOW_CUTOFF],
+            L[LEDGER_ESCAPED_BACK] + L[LEDGER_ESCAPED_SIDE] + L[LEDGER_ESCAPED_THROUGH] +
+                L[LEDGER_ESCAPED_DEEP],
+            L[LEDGER_ESCAPED_BACK], L[LEDGER_ESCAPED_SIDE], L[LEDGER_ESCAPED_THROUGH],
+            L[LEDGER_ESCAPED_DEEP]);
+    if (c->nuclear)
+        fprintf(out, " + nuclear (local %.4f, neutral %.4f, binding/balance %.4f)",
+                L[LEDGER_NUCLEAR_LOCAL], L[LEDGER_NUCLEAR_NEUTRAL], L[LEDGER_NUCLEAR_BALANCE]);
+    fprintf(out, "; closure %.1e\n", r->ledger_closure);
 }

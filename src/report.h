@@ -16,6 +16,10 @@
 
 #define REPORT_SCHEMA_VERSION 1
 
+/* Name of scoring channel c of `channels`: "primary", the charge ("1", "2", ...) or
+ * "target" (the local deposits of nuclear reactions). */
+void channel_name(int channels, int c, char *out, size_t len);
+
 int report_write_csv(const engine *en, const run_snapshot *snap, const char *path, bragg_err *e);
 int report_write_json(const engine *en, const run_snapshot *snap, const char *path,
                       bragg_err *e);

@@ -9,30 +9,29 @@
 
 /* ---- per-batch integer accumulators --------------------------------------------------------- */
 
-int score_arrays_init(score_arrays *a, int nbins, bragg_err *e)
+int score_arrays_init(score_arrays *a, int nbins, int channels, bragg_err *e)
 {
     memset(a, 0, sizeof *a);
     a->nbins = nbins;
-    size_t stride = (size_t)nbins + 1;
-    a->dose = calloc(stride * 4, sizeof(int64_t));
-    if (!a->dose) return bragg_fail(e, "out of memory for %d scoring bins", nbins);
-    a->let_num = a->dose + stride;
-    a->track = a->let_num + stride;
-    a->lateral = a->track + stride;
+    a->channels = channels;
+    a->n_curves = CURVE_COUNT(channels);
+    a->curves = calloc(((size_t)nbins + 1) * (size_t)a->n_curves, sizeof(int64_t));
+    if (!a->curves) return bragg_fail(e, "out of memory for %d scoring bins", nbins);
     a->as_differences = 1;
     return BRAGG_OK;
 }
 
 void score_arrays_free(score_arrays *a)
 {
-    free(a->dose);
+    free(a->curves);
     memset(a, 0, sizeof *a);
 }
 
 void score_arrays_clear(score_arrays *a)
 {
-    memset(a->dose, 0, ((size_t)a->nbins + 1) * 4 * sizeof(int64_t));
+    memset(a->curves, 0, ((size_t)a->nbins + 1) * (size_t)a->n_curves * sizeof(int64_t));
     memset(a->ledger, 0, sizeof a->ledger);
+    memset(a->count, 0, sizeof a->count);
     memset(a->profile_cycles, 0, sizeof a->profile_cycles);
     memset(a->profile_marks, 0, sizeof a->profile_marks);
     a->as_differences = 1;
@@ -46,9 +45,10 @@ void score_arrays_clear(score_arrays *a)
 void score_arrays_add(score_arrays *into, const score_arrays *from)
 {
     /* Both in the same form: sums of differences are differences of sums. */
-    size_t n = ((size_t)into->nbins + 1) * 4;
-    for (size_t i = 0; i < n; i++) into->dose[i] += from->dose[i];   /* all four arrays */
+    size_t n = ((size_t)into->nbins + 1) * (size_t)into->n_curves;
+    for (size_t i = 0; i < n; i++) into->curves[i] += from->curves[i];
     for (int k = 0; k < LEDGER_COUNT; k++) into->ledger[k] += from->ledger[k];
+    for (int k = 0; k < COUNT_COUNT; k++) into->count[k] += from->count[k];
     for (int k = 0; k < PROFILE_COUNT; k++) {
         into->profile_cycles[k] += from->profile_cycles[k];
         into->profile_marks[k] += from->profile_marks[k];
@@ -64,22 +64,19 @@ score_sink score_arrays_sink(score_arrays *a)
 {
     score_sink s;
     memset(&s, 0, sizeof s);
-    s.dose = a->dose;
-    s.let_num = a->let_num;
-    s.track = a->track;
-    s.lateral = a->lateral;
+    s.curves = a->curves;
+    s.stride = a->nbins + 1;
     return s;
 }
 
 void score_arrays_finish(score_arrays *a)
 {
     if (!a->as_differences) return;
-    int64_t *arrays[4] = {a->dose, a->let_num, a->track, a->lateral};
-    for (int k = 0; k < 4; k++) {
-        int64_t acc = 0;
+    for (int k = 0; k < a->n_curves; k++) {
+        int64_t *c = score_curve(a, k), acc = 0;
         for (int i = 0; i <= a->nbins; i++) {
-            acc += arrays[k][i];
-            arrays[k][i] = acc;
+            acc += c[i];
+            c[i] = acc;
         }
     }
     a->as_differences = 0;
@@ -88,32 +85,33 @@ void score_arrays_finish(score_arrays *a)
 void score_arrays_take_sink(score_arrays *a, const score_sink *s)
 {
     for (int k = 0; k < LEDGER_COUNT; k++) a->ledger[k] += s->ledger[k];
+    for (int k = 0; k < COUNT_COUNT; k++) a->count[k] += s->count[k];
     a->steps += s->steps;
 }
 
 /* ---- run totals ------------------------------------------------------------------------------ */
 
-int score_totals_init(score_totals *t, int nbins, int max_batches, bragg_err *e)
+int score_totals_init(score_totals *t, int nbins, int channels, int max_batches, bragg_err *e)
 {
     memset(t, 0, sizeof *t);
     t->nbins = nbins;
+    t->channels = channels;
+    t->n_curves = CURVE_COUNT(channels);
     t->max_batches = max_batches;
-    t->dose = calloc((size_t)nbins * 4, sizeof(__int128));
+    t->curves = calloc((size_t)nbins * (size_t)(t->n_curves + 1), sizeof(__int128));
     t->batch_dose = calloc((size_t)nbins * (size_t)max_batches, sizeof(__int128));
     t->batch_histories = calloc((size_t)max_batches, sizeof(uint64_t));
-    if (!t->dose || !t->batch_dose || !t->batch_histories) {
+    if (!t->curves || !t->batch_dose || !t->batch_histories) {
         score_totals_free(t);
         return bragg_fail(e, "out of memory for %d bins x %d batches", nbins, max_batches);
     }
-    t->let_num = t->dose + nbins;
-    t->track = t->let_num + nbins;
-    t->lateral = t->track + nbins;
+    t->dose = t->curves + (size_t)nbins * (size_t)t->n_curves;
     return BRAGG_OK;
 }
 
 void score_totals_free(score_totals *t)
 {
-    free(t->dose);
+    free(t->curves);
     free(t->batch_dose);
     free(t->batch_histories);
     memset(t, 0, sizeof *t);
@@ -124,14 +122,20 @@ void score_totals_add(score_totals *t, const score_arrays *b)
     if (b->histories == 0 || t->batches >= t->max_batches) return;
     int n = t->nbins;
     __int128 *open = t->batch_dose + (size_t)t->batches * n;
-    for (int i = 0; i < n; i++) {
-        t->dose[i] += b->dose[i];
-        t->let_num[i] += b->let_num[i];
-        t->track[i] += b->track[i];
-        t->lateral[i] += b->lateral[i];
-        open[i] += b->dose[i];
+    for (int k = 0; k < t->n_curves; k++) {
+        const int64_t *from = score_curve(b, k);
+        __int128 *into = t->curves + (size_t)k * n;
+        for (int i = 0; i < n; i++) into[i] += from[i];
+    }
+    for (int c = 0; c < t->channels; c++) {
+        const int64_t *from = score_curve(b, CURVE_DOSE(c));
+        for (int i = 0; i < n; i++) {
+            t->dose[i] += from[i];
+            open[i] += from[i];
+        }
     }
     for (int k = 0; k < LEDGER_COUNT; k++) t->ledger[k] += b->ledger[k];
+    for (int k = 0; k < COUNT_COUNT; k++) t->count[k] += b->count[k];
     for (int k = 0; k < PROFILE_COUNT; k++) {
         t->profile_cycles[k] += b->profile_cycles[k];
         t->profile_marks[k] += b->profile_marks[k];
@@ -236,6 +240,7 @@ _Static_assert(sizeof(dose_figures) == 10 * sizeof(double), "dose_figures holds 
 void score_result_free(score_result *r)
 {
     free(r->depth);
+    free(r->channel_dose);
     memset(r, 0, sizeof *r);
 }
 
@@ -290,16 +295,34 @@ int score_result_compute(const score_totals *t, double w, const double *bin_dens
     r->nbins = n;
     r->bin_width = w;
     r->histories = t->histories;
-    r->depth = calloc((size_t)n * 9, sizeof(double));
-    if (!r->depth) return bragg_fail(e, "out of memory for results");
+    int nc = t->channels;
+    r->channels = nc;
+    r->depth = calloc((size_t)n * (10 + 3 * (size_t)nc), sizeof(double));
+    r->channel_dose = calloc(3 * (size_t)nc, sizeof(double *));
+    if (!r->depth || !r->channel_dose) {
+        score_result_free(r);
+        return bragg_fail(e, "out of memory for results");
+    }
+    r->channel_fluence = r->channel_dose + nc;
+    r->channel_forward = r->channel_fluence + nc;
+    for (int c = 0; c < nc; c++) {
+        r->channel_dose[c] = r->depth + (size_t)n * (10 + 3 * c);
+        r->channel_fluence[c] = r->channel_dose[c] + n;
+        r->channel_forward[c] = r->channel_fluence[c] + n;
+    }
     r->edep = r->depth + n;
     r->edep_err = r->edep + n;
     r->dose = r->edep_err + n;
     r->dose_err = r->dose + n;
     r->fluence = r->dose_err + n;
     r->let_d = r->fluence + n;
-    r->lateral_rms = r->let_d + n;
+    r->let_t = r->let_d + n;
+    r->lateral_rms = r->let_t + n;
     double *work = r->lateral_rms + n;
+    const __int128 *let_num = t->curves + (size_t)CURVE_LET_D * n;
+    const __int128 *let_t_num = t->curves + (size_t)CURVE_LET_T * n;
+    const __int128 *lateral = t->curves + (size_t)CURVE_LATERAL * n;
+    const __int128 *track = t->curves + (size_t)CURVE_TRACK(0) * n;
 
     double N = (double)t->histories;
     const double q = 1.0 / ENERGY_QUANTA_PER_MEV;
@@ -326,11 +349,22 @@ int score_result_compute(const score_totals *t, double w, const double *bin_dens
         r->edep_err[i] = sqrt(var_mean) * q / w;
         r->dose[i] = r->edep[i] / bin_density[i] * gy;
         r->dose_err[i] = r->edep_err[i] / bin_density[i] * gy;
-        r->fluence[i] = (double)t->track[i] / TRACK_QUANTA_PER_CM / w / N;
-        r->let_d[i] = t->dose[i] > 0 ? ((double)t->let_num[i] / LET_QUANTA) / (dose_q * q) : NAN;
-        r->lateral_rms[i] = t->track[i] > 0 ? sqrt(((double)t->lateral[i] / LATERAL_QUANTA_PER_CM3) /
-                                                   ((double)t->track[i] / TRACK_QUANTA_PER_CM))
-                                            : NAN;
+        r->fluence[i] = (double)track[i] / TRACK_QUANTA_PER_CM / w / N;
+        r->let_d[i] = t->dose[i] > 0 ? ((double)let_num[i] / LET_QUANTA) / (dose_q * q) : NAN;
+        r->lateral_rms[i] = track[i] > 0 ? sqrt(((double)lateral[i] / LATERAL_QUANTA_PER_CM3) /
+                                                ((double)track[i] / TRACK_QUANTA_PER_CM))
+                                         : NAN;
+        double all_track = 0.0;
+        for (int c = 0; c < nc; c++) {
+            const __int128 *cd = t->curves + (size_t)CURVE_DOSE(c) * n;
+            const __int128 *ct = t->curves + (size_t)CURVE_TRACK(c) * n;
+            const __int128 *cf = t->curves + (size_t)CURVE_FORWARD(c) * n;
+            r->channel_dose[c][i] = (double)cd[i] * q / N / w / bin_density[i] * gy;
+            r->channel_fluence[c][i] = (double)ct[i] / TRACK_QUANTA_PER_CM / w / N;
+            r->channel_forward[c][i] = (double)cf[i] / TRACK_QUANTA_PER_CM / w / N;
+            all_track += (double)ct[i] / TRACK_QUANTA_PER_CM;
+        }
+        r->let_t[i] = all_track > 0 ? ((double)let_t_num[i] / LET_T_QUANTA) / all_track : NAN;
     }
     dose_figures_compute(r->edep, n, w, &r->fig);
     if (t->batches >= 2) jackknife(t, w, &r->fig_err, work);
@@ -350,5 +384,22 @@ int score_result_compute(const score_totals *t, double w, const double *bin_dens
     double beam = (double)t->ledger[LEDGER_BEAM];
     r->ledger_closure = beam > 0 ? fabs((double)(t->ledger[LEDGER_BEAM] - rest)) / beam : 0;
     r->steps_per_history = N > 0 ? (double)t->steps / N : 0;
+    for (int k = 0; k < COUNT_COUNT; k++) r->count[k] = t->count[k];
+    r->reacted_fraction = r->surviving_fraction = r->tail_to_peak = r->tail_depth_cm = NAN;
+    if (N > 0) {
+        r->reacted_fraction = (double)t->count[COUNT_PRIMARY_REACTED] / N;
+        r->surviving_fraction = (double)t->count[COUNT_PRIMARY_STOPPED] / N;
+    }
+    /* The fragment tail: mean dose from 0.5 to 1.5 cm beyond the distal 20% point, where the
+     * primaries have all stopped, relative to the peak. */
+    if (!isnan(r->fig.r20) && r->fig.peak_dose > 0) {
+        int i0 = (int)((r->fig.r20 + 0.5) / w), i1 = (int)((r->fig.r20 + 1.5) / w);
+        if (i1 <= n) {
+            double sum = 0;
+            for (int i = i0; i < i1; i++) sum += r->edep[i];
+            r->tail_to_peak = sum / (i1 - i0) / r->fig.peak_dose;
+            r->tail_depth_cm = r->fig.r20 + 1.0;
+        }
+    }
     return BRAGG_OK;
 }

@@ -18,10 +18,11 @@
 #include "transport.h"
 
 typedef struct score_arrays {
-    int nbins;
-    int64_t *dose, *let_num, *track, *lateral;   /* nbins + 1 each */
+    int nbins, channels, n_curves;
+    int64_t *curves;          /* n_curves x (nbins + 1), enum curve_index in transport.h */
     int as_differences;       /* 1 while filled through a sink, 0 after score_arrays_finish */
     int64_t ledger[LEDGER_COUNT];
+    uint64_t count[COUNT_COUNT];
     uint64_t steps;
     uint64_t histories;       /* completed histories in these sums */
     /* Profile of the sampled histories (physics/transport.h): cycles and marks per component,
@@ -30,7 +31,13 @@ typedef struct score_arrays {
     uint64_t profiled_histories, profiled_steps, history_cycles;
 } score_arrays;
 
-int score_arrays_init(score_arrays *a, int nbins, bragg_err *e);
+/* `channels`: scoring channels (transport_params.channels). */
+int score_arrays_init(score_arrays *a, int nbins, int channels, bragg_err *e);
+/* Curve k of the arrays (nbins + 1 entries). */
+static inline int64_t *score_curve(const score_arrays *a, int k)
+{
+    return a->curves + (size_t)k * ((size_t)a->nbins + 1);
+}
 void score_arrays_free(score_arrays *a);
 void score_arrays_clear(score_arrays *a);
 void score_arrays_add(score_arrays *into, const score_arrays *from);
@@ -45,9 +52,11 @@ void score_arrays_finish(score_arrays *a);
  * overflow) are added into the run sums and into the open batch; closing the batch makes it
  * count for the statistics. */
 typedef struct score_totals {
-    int nbins, max_batches, batches;             /* batches: closed ones */
-    __int128 *dose, *let_num, *track, *lateral;  /* run sums; 128 bits never overflow here */
+    int nbins, channels, n_curves, max_batches, batches;   /* batches: closed ones */
+    __int128 *curves;           /* run sums, n_curves x nbins; 128 bits never overflow here */
+    __int128 *dose;             /* total over channels, nbins */
     __int128 ledger[LEDGER_COUNT];
+    uint64_t count[COUNT_COUNT];
     uint64_t steps, histories;
     uint64_t profile_cycles[PROFILE_COUNT], profile_marks[PROFILE_COUNT];
     uint64_t profiled_histories, profiled_steps, history_cycles;
@@ -55,7 +64,7 @@ typedef struct score_totals {
     uint64_t *batch_histories;  /* [max_batches] */
 } score_totals;
 
-int score_totals_init(score_totals *t, int nbins, int max_batches, bragg_err *e);
+int score_totals_init(score_totals *t, int nbins, int channels, int max_batches, bragg_err *e);
 void score_totals_free(score_totals *t);
 /* Adds finished (score_arrays_finish) arrays to the run and to the open batch. */
 void score_totals_add(score_totals *t, const score_arrays *part);
@@ -87,8 +96,20 @@ typedef struct score_result {
     double *dose_err;
     double *fluence;          /* primary track length per bin width, per primary */
     double *let_d;            /* dose-averaged LET, keV/um (NaN where no dose) */
+    double *let_t;            /* track-averaged LET of all charged particles, keV/um */
     double *lateral_rms;      /* rms lateral offset (per axis) of primaries, cm (NaN if none) */
+    /* By channel (0 primary, 1..Z secondaries of that charge, Z+1 nuclear local deposits):
+     * channel_dose[c][i] Gy cm^2 per primary, channel_fluence[c][i] track length per bin width
+     * per primary, channel_forward[c][i] crossings of depth i within 10 degrees per primary. */
+    int channels;
+    double **channel_dose, **channel_fluence, **channel_forward;
     dose_figures fig, fig_err;          /* figures and their jackknife standard errors */
+    /* Nuclear figures (NaN without nuclear interactions). */
+    double reacted_fraction;            /* primaries ended by a nuclear reaction */
+    double surviving_fraction;          /* primaries that reached the end of their range */
+    double tail_to_peak;                /* mean dose 0.5-1.5 cm beyond R20, over the peak dose */
+    double tail_depth_cm;               /* centre of that window */
+    uint64_t count[COUNT_COUNT];
     double peak_rel_err;                /* relative standard error of the dose at the peak bin */
     double ledger_mev[LEDGER_COUNT];    /* per primary */
     double ledger_closure;              /* |beam - sum of the rest| / beam (exact: 0) */

@@ -44,7 +44,8 @@ TestSuite(transport, .timeout = 300);
 
 /* Issue acceptance: protons 70-230 MeV in water, R80 within 1% of the CSDA range of the
  * tables. Bortfeld (Med. Phys. 24 (1997) 2024) shows R80 tracks the mean projected range, a few
- * tenths of a percent below the CSDA range; nuclear interactions are not in this engine yet. */
+ * tenths of a percent below the CSDA range (with nuclear reactions, which lower the curve but
+ * hardly move its distal edge). */
 Test(transport, proton_r80_tracks_csda_range)
 {
     static const double energies[] = {70, 100, 150, 190, 230};
@@ -85,17 +86,22 @@ Test(transport, energy_ledger_closes_exactly)
     cr_assert(engine_create(&en, &c, &e) == BRAGG_OK, "%s", e.msg);
     const transport_params *p = engine_params(en);
     score_arrays a;
-    cr_assert(score_arrays_init(&a, p->nbins, &e) == BRAGG_OK);
+    cr_assert(score_arrays_init(&a, p->nbins, p->channels, &e) == BRAGG_OK);
     score_sink sink = score_arrays_sink(&a);
     for (uint64_t h = 0; h < 200; h++) transport_history(p, h, &sink);
     score_arrays_finish(&a);
     int64_t *L = sink.ledger;
     cr_expect(L[LEDGER_BEAM] == L[LEDGER_DEPOSITED] + L[LEDGER_BELOW_CUTOFF] +
                                     L[LEDGER_ESCAPED_BACK] + L[LEDGER_ESCAPED_SIDE] +
-                                    L[LEDGER_ESCAPED_THROUGH]);
+                                    L[LEDGER_ESCAPED_THROUGH] + L[LEDGER_ESCAPED_DEEP] +
+                                    L[LEDGER_NUCLEAR_LOCAL] + L[LEDGER_NUCLEAR_NEUTRAL] +
+                                    L[LEDGER_NUCLEAR_BALANCE]);
+    cr_expect(sink.count[COUNT_REACTIONS] > 0, "nuclear reactions are on by default");
     int64_t grid = 0;
-    for (int i = 0; i < p->nbins; i++) grid += a.dose[i];
-    cr_expect(grid + L[LEDGER_OUTSIDE_GRID] == L[LEDGER_DEPOSITED] + L[LEDGER_BELOW_CUTOFF]);
+    for (int c = 0; c < p->channels; c++)
+        for (int i = 0; i < p->nbins; i++) grid += score_curve(&a, CURVE_DOSE(c))[i];
+    cr_expect(grid + L[LEDGER_OUTSIDE_GRID] ==
+              L[LEDGER_DEPOSITED] + L[LEDGER_BELOW_CUTOFF] + L[LEDGER_NUCLEAR_LOCAL]);
     cr_expect(L[LEDGER_ESCAPED_THROUGH] > 0, "the 6 cm stack should let 200 MeV/u C-12 through");
     cr_expect(L[LEDGER_ESCAPED_SIDE] > 0, "the 1 cm wide stack should lose some to the sides");
     score_arrays_free(&a);
@@ -110,7 +116,7 @@ Test(transport, energy_ledger_closes_exactly)
 }
 
 /* Issue acceptance: same seed with 1 and 2 threads and different batch sizes (and the serial
- * backend) gives bit-identical dose arrays. */
+ * backend) gives bit-identical dose arrays, with nuclear fragments (on by default) too. */
 Test(transport, dose_is_bitwise_independent_of_threads_and_batches)
 {
     run_config a = base("C-12", 250, 2000);
@@ -131,6 +137,16 @@ Test(transport, dose_is_bitwise_independent_of_threads_and_batches)
     cr_expect(memcmp(sa.result.let_d, sb.result.let_d, bytes) == 0, "LET differs");
     cr_expect(memcmp(sa.result.lateral_rms, sb.result.lateral_rms, bytes) == 0, "lateral differs");
     cr_expect(memcmp(sa.result.ledger_mev, sb.result.ledger_mev, sizeof sa.result.ledger_mev) == 0);
+    cr_assert(sa.result.channels == sb.result.channels && sa.result.channels == 8);
+    for (int k = 0; k < sa.result.channels; k++) {
+        cr_expect(memcmp(sa.result.channel_dose[k], sb.result.channel_dose[k], bytes) == 0,
+                  "channel %d dose: 1 vs 2 threads differ", k);
+        cr_expect(memcmp(sa.result.channel_dose[k], sc.result.channel_dose[k], bytes) == 0,
+                  "channel %d dose: openmp vs serial differ", k);
+        cr_expect(memcmp(sa.result.channel_forward[k], sb.result.channel_forward[k], bytes) == 0,
+                  "channel %d fluence: 1 vs 2 threads differ", k);
+    }
+    cr_expect(sa.result.count[COUNT_SECONDARIES] > 1000, "fragments were made and transported");
     run_snapshot_free(&sa);
     run_snapshot_free(&sb);
     run_snapshot_free(&sc);
@@ -252,7 +268,7 @@ Test(transport, profiling_is_complete_and_changes_nothing)
         sum += sb.profile_share[k];
     }
     cr_expect(fabs(sum - 1.0) < 1e-9, "shares sum to %.12f", sum);
-    cr_expect(sb.profile_share[PROFILE_NUCLEAR] == 0.0);
+    cr_expect(sb.profile_share[PROFILE_NUCLEAR] > 0.0, "nuclear reactions are on by default");
     cr_expect(sb.profile_share[PROFILE_RNG] > 0.05 && sb.profile_share[PROFILE_SCORING] > 0.02);
     cr_expect(sb.profile_coverage >= 0.95 && sb.profile_coverage <= 1.02,
               "histories cover %.1f%% of the wall time", 100 * sb.profile_coverage);

@@ -1,0 +1,128 @@
+/* nuclear.c - see nuclear.h. */
+#include "nuclear.h"
+
+#include <math.h>
+
+#include "constants.h"
+
+/* R.m.s. radii (fm) for A = 1..26 as tabulated in Tripathi's code (TALYS `radius`) and in
+ * Wilson's abrasion code (Geant4 G4WilsonRadius, which adds A = 5, 8, 21). 0: not tabulated. */
+static const double rms_radius_fm[27] = {
+    0,     0.85,  2.095, 1.976, 1.671, 1.986, 2.57,  2.41,  2.23,  2.519, 2.45,  2.42,  2.471, 2.440,
+    2.58,  2.611, 2.730, 2.662, 2.727, 2.900, 3.040, 2.867, 2.969, 2.94,  3.075, 3.11,  3.06};
+
+double nuclear_rms_radius(int A)
+{
+    if (A >= 1 && A <= 26 && rms_radius_fm[A] > 0) return rms_radius_fm[A];
+    return 0.84 * cbrt((double)A) + 0.55;
+}
+
+double nuclear_abrasion_radius(int A)
+{
+    double R = sqrt(5.0 / 3.0) * nuclear_rms_radius(A);
+    return 1.29 * sqrt(R * R - 0.84 * 0.84);
+}
+
+/* Kinetic energy in the centre of mass, MeV, as Tripathi computes it: nucleon mass 938 MeV, no
+ * binding. Returns 0 when the system has no energy above rest. */
+static double tripathi_ecm(int Ap, int At, double E)
+{
+    const double m = 938.0;
+    double g = (Ap * (1.0 + E / m) + At) / sqrt((double)Ap * Ap + (double)At * At +
+                                                2.0 * Ap * (E + m) * At / m);
+    if (g <= 1.0) return 0.0;
+    double b = sqrt(1.0 - 1.0 / (g * g));
+    double plab = Ap * sqrt(2.0 * m * E + E * E);
+    return (g * (E + m) * Ap - b * g * plab - m * Ap) + (g * m * At - m * At);
+}
+
+double nuclear_xs_tripathi_mb(int Zp, int Ap, int Zt, int At, double E)
+{
+    if (E <= 0.0) return 0.0;
+    double rp = sqrt(5.0 / 3.0) * nuclear_rms_radius(Ap);
+    double rt = sqrt(5.0 / 3.0) * nuclear_rms_radius(At);
+    double ap3 = cbrt((double)Ap), at3 = cbrt((double)At);
+
+    /* Pauli-blocking strength D scales with the mean nuclear density of the pair, normalised
+     * to C-12 + C-12 (0.08824728 fm^-3), where D = 1.75 (TP-3621). */
+    double vp = 4.0 / 3.0 * PI * rp * rp * rp, vt = 4.0 / 3.0 * PI * rt * rt * rt;
+    double density = 0.5 * (Ap / vp + At / vt);
+    double D = 1.75 * density / 0.08824728;
+    double T1 = 40.0;
+    if (Ap == 1) D = 2.05;
+    if (Zp == 3) D /= 3.0;
+
+    double ecm = tripathi_ecm(Ap, At, E);
+    if (ecm <= 0.0) return 0.0;
+    double ecm3 = cbrt(ecm);
+    double R = rp + rt + 1.2 * (ap3 + at3) / ecm3;
+    double B = 1.44 * Zp * Zt / R;   /* Coulomb barrier, MeV (e^2 = 1.44 MeV fm) */
+    /* Coulomb multipliers of the light-system paper (NIM B 155) and of Tripathi's code. */
+    if (Zp == 1 && At > 56) B *= 0.90;
+    if (Ap > 56 && Zt == 1) B *= 0.90;
+    if (Ap == 1 && At == 12) B *= 3.5;
+    if (Ap == 1) {
+        if (At >= 13 && At <= 16) B *= At / 7.0;
+        if (Zt == 12) B *= 1.8;
+        if (Zt == 14) B *= 1.4;
+        if (Zt == 20) B *= 1.3;
+    }
+    if ((Ap == 1 && At < 4) || (Ap < 4 && At == 1)) B *= 21.0;
+    if ((Ap == 1 && At == 4) || (Ap == 4 && At == 1)) B *= 27.0;
+
+    if (Zp == 2 && Ap == 4)
+        D = 2.77 - 8.0e-3 * At + 1.8e-5 * At * At - 0.8 / (1.0 + exp((250.0 - E) / 75.0));
+    if (Zp == 1 && Ap == 1) {
+        double x = fmin((E - 20.0) / 10.0, 80.0);
+        if (At > 45) T1 = 40.0 + At / 3.0;
+        if (At < 4) T1 = 55.0;
+        D = 2.05 - 0.05 / (1.0 + exp((250.0 - E) / 75.0));
+        if (At < 4) D = 1.7;
+        if (Zt == 12) { T1 = 40.0; D = 2.05 - 3.0 / (1.0 + exp(x)); }
+        if (Zt == 14) { T1 = 40.0; D = 2.05 - 1.75 / (1.0 + exp(x)); }
+        if (Zt == 18) { T1 = 40.0; D = 2.05 - 2.0 / (1.0 + exp(x)); }
+        if (Zt == 20) {
+            T1 = 40.0;
+            D = 2.05 - 1.0 / (1.0 + exp(fmin((E - 40.0) / 10.0, 80.0)));
+        }
+    }
+
+    double CE = D * (1.0 - exp(-E / T1)) - 0.292 * exp(-E / 792.0) * cos(0.229 * pow(E, 0.453));
+    double S = ap3 * at3 / (ap3 + at3);
+    double deltaE = 1.85 * S + 0.16 * S / ecm3 - CE + 0.91 * (At - 2.0 * Zt) * Zp / ((double)At * Ap);
+    double r0 = 1.1;   /* fm */
+    double sum = ap3 + at3 + deltaE;
+    double sigma = PI * r0 * r0 * sum * sum * (1.0 - B / ecm) * 10.0;   /* fm^2 -> mb */
+    return sigma > 0.0 ? sigma : 0.0;
+}
+
+double nuclear_xs_wellisch_axen_mb(int Zt, int At, double T_mev)
+{
+    if (T_mev <= 0.0 || At < 2) return 0.0;
+    double T = T_mev * 1e-3;   /* the formula is written in GeV */
+    if (T > 19.8) T = 19.8;    /* fitted to 20 GeV; held constant above */
+    double A = At, N = At - Zt;
+    double a3 = pow(A, 0.3333), inv3 = 1.0 - pow(A, -0.3333);
+    double b0 = 2.247 - 0.915 * inv3;
+    double L = N > 1.0 ? log(N) : 1.0;
+    double sigma0 = 58.107 * L * (1.0 + a3 - b0 * inv3);   /* pi (1.36 fm)^2 = 58.107 mb */
+    double sigma1 = sigma0 * (1.0 - 0.15 * exp(-T)) / (1.0 - 0.0007 * A);
+    double f1 = 0.70 - 0.002 * A, f2 = 1.0 + 1.0 / A, f3 = 0.8 + 18.0 / A - 0.002 * A;
+    double lt = log10(T);
+    double g = 1.0 - 1.0 / (1.0 + exp(-8.0 * f1 * (lt + 1.37 * f2)));
+    double sigma2 = sigma1 * (1.0 + f3 * g);
+    double h1 = 1.0 - 1.0 / A - 0.001 * A, h2 = 1.17 - 2.7 / A - 0.0014 * A;
+    return sigma2 / (1.0 + exp(-8.0 * h1 * (lt + 2.0 * h2)));
+}
+
+double nuclear_reaction_xs_mb(int Zp, int Ap, int Zt, int At, double E)
+{
+    if (Ap == 1 && At == 1) return 0.0;
+    /* A proton on a nucleus Z >= 3; or that nucleus on hydrogen, which is the same collision
+     * seen from another frame (same velocity, same invariant mass): the proton cross-section at
+     * the kinetic energy a proton of that velocity has, E * m_p / u. */
+    if (Ap == 1 && Zp == 1 && Zt >= 3) return nuclear_xs_wellisch_axen_mb(Zt, At, E);
+    if (At == 1 && Zt == 1 && Zp >= 3)
+        return nuclear_xs_wellisch_axen_mb(Zp, Ap, E * (PROTON_MASS_MEV / ATOMIC_MASS_UNIT_MEV));
+    return nuclear_xs_tripathi_mb(Zp, Ap, Zt, At, E);
+}

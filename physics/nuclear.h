@@ -1,0 +1,38 @@
+/*
+ * nuclear.h - total reaction (non-elastic) cross-sections of nucleus-nucleus collisions, and the
+ * nuclear radii the fragmentation model shares with them.
+ *
+ * Two published parameterisations:
+ *   - protons on nuclei with Z >= 3 (and, by inverse kinematics, those nuclei on hydrogen):
+ *     Wellisch & Axen, Phys. Rev. C 54 (1996) 1329, the formula Geant4 long used for protons;
+ *   - every other pair: Tripathi, Cucinotta & Wilson's universal formula (NIM B 117 (1996) 347,
+ *     NASA TP-3621 (1997); light systems NIM B 155 (1999) 349), as in Tripathi's own algorithm
+ *     (density-dependent Pauli term D, the light-system Coulomb multipliers).
+ * The formulas were read from their published form and from open implementations; where they
+ * came from and how they were checked is in tests/reference/NOTES-nuclear.md. Validation against
+ * measured cross-sections: tests/unit/test_nuclear.c and docs/physics.md.
+ *
+ * Host-side, pure functions: any thread. The transport uses them only through the tables
+ * (physics/tables.h), which hold the macroscopic cross-section of each material.
+ */
+#ifndef BRAGG_NUCLEAR_H
+#define BRAGG_NUCLEAR_H
+
+/* Reaction cross-section, mb, of projectile (Zp, Ap) at E MeV per nucleon (laboratory) on a
+ * target nucleus (Zt, At) at rest. 0 below the Coulomb barrier, and 0 for p + p (no non-elastic
+ * channel below the pion threshold; above it, a few mb neglected: see docs/physics.md). */
+double nuclear_reaction_xs_mb(int Zp, int Ap, int Zt, int At, double E);
+
+/* The two parameterisations themselves (for tests and the tables command). */
+double nuclear_xs_tripathi_mb(int Zp, int Ap, int Zt, int At, double E);
+double nuclear_xs_wellisch_axen_mb(int Zt, int At, double T_mev);
+
+/* R.m.s. charge radius of a nucleus of mass number A, fm: the table of Tripathi's and Wilson's
+ * codes for A <= 26, else 0.84 A^(1/3) + 0.55 fm. */
+double nuclear_rms_radius(int A);
+
+/* Sharp-sphere radius of the abrasion model (Wilson et al., NUCFRG2):
+ * 1.29 sqrt(R^2 - 0.84^2) with R = sqrt(5/3) r_rms, fm. */
+double nuclear_abrasion_radius(int A);
+
+#endif

@@ -1,0 +1,180 @@
+/*
+ * test_nuclear.c - nuclear reactions: cross-sections against measurements and an evaluation,
+ * the fraction of protons lost to reactions, and what fragmentation does to a carbon Bragg
+ * curve, against the measured GSI curve (Haettner et al.).
+ */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "engine.h"
+#include "nuclear.h"
+#include "refdata.h"
+
+TestSuite(nuclear, .timeout = 300);
+
+static run_config base(const char *ion, double energy, uint64_t n)
+{
+    run_config c;
+    config_default(&c);
+    snprintf(c.ion, sizeof c.ion, "%s", ion);
+    c.energy = energy;
+    c.histories = n;
+    c.threads = 2;
+    return c;
+}
+
+static run_snapshot run(const run_config *c)
+{
+    engine *en;
+    bragg_err e;
+    cr_assert(engine_create(&en, c, &e) == BRAGG_OK, "%s", e.msg);
+    cr_assert(engine_start(en, &e) == BRAGG_OK, "%s", e.msg);
+    while (!engine_wait(en, 1.0)) {
+    }
+    run_snapshot s;
+    cr_assert(engine_snapshot(en, &s, &e) == BRAGG_OK, "%s", e.msg);
+    cr_assert(s.state == RUN_DONE, "state %s: %s", run_state_name(s.state), s.error);
+    engine_destroy(en);
+    return s;
+}
+
+/* C-12 + C-12 total reaction cross-sections measured at 30, 83 and 200 MeV/u (as tabulated in
+ * the Geant4 Physics Reference Manual, table 16.1; tests/reference/nuclear_benchmarks.tsv):
+ * Tripathi's formula must agree within two standard deviations of each measurement. */
+Test(nuclear, carbon_carbon_cross_section_vs_measurement)
+{
+    const ref_table *ref = ref_load("nuclear_benchmarks.tsv");
+    int checked = 0;
+    for (int i = 0; i < ref->rows; i++) {
+        if (strcmp(ref->text[i][0], "sigma_R") != 0) continue;
+        double E = ref->v[i][2], sigma = ref->v[i][5], err = ref->v[i][6];
+        double model = nuclear_reaction_xs_mb(6, 12, 6, 12, E);
+        cr_expect(fabs(model - sigma) <= 2.0 * err, "C+C at %g MeV/u: %.1f mb vs measured %g +- %g",
+                  E, model, sigma, err);
+        cr_log_info("C-12 + C-12 at %g MeV/u: %.1f mb, measured %g +- %g mb (%+.1f%%)", E, model,
+                    sigma, err, 100 * (model / sigma - 1));
+        checked++;
+    }
+    cr_expect(checked == 3);
+}
+
+/* Protons on C, N, O and Ca, 30-500 MeV, against Barashenkov's evaluation of the measurements
+ * (tests/reference/proton_nonelastic.tsv). The evaluation itself carries 5-10% uncertainty and
+ * Wellisch & Axen quote their fit as good to about that; 12% is asserted (the largest
+ * deviation found is given in the log and in docs/physics.md). Below 30 MeV the fit falls to its
+ * threshold faster than the evaluation; protons spend the last 1 cm of their range there. */
+Test(nuclear, proton_cross_sections_vs_barashenkov)
+{
+    const ref_table *ref = ref_load("proton_nonelastic.tsv");
+    static const struct { const char *sym; int Z, A; } targets[] = {
+        {"C", 6, 12}, {"N", 7, 14}, {"O", 8, 16}, {"Ca", 20, 40}};
+    double worst = 0;
+    int checked = 0;
+    for (int i = 0; i < ref->rows; i++) {
+        double T = ref->v[i][1], sigma = ref->v[i][2];
+        if (T < 30 || T > 500) continue;
+        for (size_t k = 0; k < sizeof targets / sizeof targets[0]; k++) {
+            if (strcmp(ref->text[i][0], targets[k].sym) != 0) continue;
+            double model = nuclear_reaction_xs_mb(1, 1, targets[k].Z, targets[k].A, T);
+            double dev = model / sigma - 1;
+            cr_expect(fabs(dev) < 0.12, "p + %s at %g MeV: %.1f mb vs %g mb (%+.1f%%)",
+                      targets[k].sym, T, model, sigma, 100 * dev);
+            if (fabs(dev) > fabs(worst)) worst = dev;
+            checked++;
+        }
+    }
+    cr_expect(checked >= 40);
+    cr_log_info("protons on C, N, O, Ca vs Barashenkov, %d points 30-500 MeV: worst %+.1f%%",
+                checked, 100 * worst);
+    /* No non-elastic channel for p + p below the pion threshold. */
+    cr_expect(nuclear_reaction_xs_mb(1, 1, 1, 1, 200) == 0.0);
+}
+
+/* Issue acceptance: the fraction of 150 MeV protons in water that undergo a nuclear reaction
+ * before stopping. Bortfeld's fit to the ICRU 49 / Janni data (Med. Phys. 24 (1997) 2024) has the
+ * primary fluence fall as (1 + beta (R0 - z)) / (1 + beta R0), beta = 0.012 /cm, so a fraction
+ * beta R0 / (1 + beta R0) = 15.9% is lost by the end of the 15.8 cm range; the often quoted
+ * "about 1% per cm" (17-20% at 150 MeV) brackets it from above. Asserted: within 3 points
+ * (absolute) of Bortfeld's figure, i.e. inside 13-19%. */
+Test(nuclear, proton_reaction_fraction_150MeV)
+{
+    run_config c = base("p", 150, 20000);
+    run_snapshot s = run(&c);
+    const ref_table *ref = ref_load("nuclear_benchmarks.tsv");
+    double beta = NAN;
+    for (int i = 0; i < ref->rows; i++)
+        if (strcmp(ref->text[i][0], "bortfeld_fluence_reduction_slope_beta") == 0) beta = ref->v[i][5];
+    cr_assert(beta == 0.012, "beta %g", beta);
+    double R0 = 15.77;   /* PSTAR CSDA range of 150 MeV protons in water, g/cm^2 */
+    double expected = beta * R0 / (1 + beta * R0);
+    double f = s.result.reacted_fraction;
+    cr_expect(fabs(f - expected) < 0.03, "reacted %.4f vs Bortfeld %.4f", f, expected);
+    cr_expect(fabs(f + s.result.surviving_fraction - 1.0) < 0.002,
+              "reacted + stopped %.4f: few primaries should leave otherwise",
+              f + s.result.surviving_fraction);
+    cr_log_info("150 MeV protons in water: %.2f%% react (Bortfeld's fit: %.2f%%)", 100 * f,
+                100 * expected);
+    run_snapshot_free(&s);
+}
+
+/* Issue acceptance: with fragmentation, a C-12 400 MeV/u Bragg curve has a lower peak-to-
+ * entrance ratio than without, and a dose tail beyond the peak. Both against the measured GSI
+ * curve (Haettner et al., ionisation chamber, tests/reference/fragmentation.tsv): the peak-to-
+ * entrance ratio there (entrance: the first point, 2.2 cm) and the tail-to-peak ratio over the
+ * same window the code uses (0.5-1.5 cm beyond the distal 20% point). Tolerances: 15% for the
+ * peak-to-entrance ratio, whose measured value also depends on the beam's energy spread and
+ * the chamber's size, which the simulation here does not model; 25% for the tail. */
+Test(nuclear, carbon_400_tail_and_peak_vs_measured_curve)
+{
+    run_config on = base("C-12", 400, 20000), off = on;
+    off.nuclear = 0;
+    run_snapshot a = run(&on), b = run(&off);
+
+    const ref_table *ref = ref_load("fragmentation.tsv");
+    double z[128], d[128];
+    int n = 0;
+    for (int i = 0; i < ref->rows && n < 128; i++)
+        if (strcmp(ref->text[i][0], "ionization_depth_curve_digitised") == 0) {
+            z[n] = ref->v[i][4];
+            d[n++] = ref->v[i][6];
+        }
+    cr_assert(n > 50);
+    int m = 0;
+    for (int i = 1; i < n; i++)
+        if (d[i] > d[m]) m = i;
+    double r20 = NAN;
+    for (int i = m; i + 1 < n; i++)
+        if (d[i] >= 0.2 * d[m] && d[i + 1] < 0.2 * d[m]) {
+            r20 = z[i] + (z[i + 1] - z[i]) * (0.2 * d[m] - d[i]) / (d[i + 1] - d[i]);
+            break;
+        }
+    cr_assert(isfinite(r20));
+    /* Mean of the measured curve over [r20 + 0.5, r20 + 1.5], by the trapezoid rule on the
+     * linear interpolation. */
+    double sum = 0, lo = r20 + 0.5, hi = r20 + 1.5, step = 0.01;
+    for (double x = lo + 0.5 * step; x < hi; x += step) {
+        int i = 0;
+        while (i + 1 < n && z[i + 1] < x) i++;
+        sum += d[i] + (d[i + 1] - d[i]) * (x - z[i]) / (z[i + 1] - z[i]);
+    }
+    double tail_measured = sum * step / (hi - lo) / d[m];
+    double pe_measured = d[m] / d[0];
+
+    double pe_on = a.result.fig.peak_to_entrance, pe_off = b.result.fig.peak_to_entrance;
+    cr_expect(pe_on < 0.6 * pe_off, "peak/entrance %.2f with nuclear vs %.2f without", pe_on,
+              pe_off);
+    cr_expect(fabs(pe_on / pe_measured - 1) < 0.15, "peak/entrance %.3f vs measured %.3f", pe_on,
+              pe_measured);
+    cr_expect(fabs(a.result.tail_to_peak / tail_measured - 1) < 0.25,
+              "tail/peak %.4f vs measured %.4f", a.result.tail_to_peak, tail_measured);
+    cr_expect(b.result.tail_to_peak < 1e-3, "no tail without nuclear: %.2g", b.result.tail_to_peak);
+    cr_expect(a.result.ledger_closure == 0.0);
+    cr_log_info("C-12 400 MeV/u: peak/entrance %.3f (measured %.3f, no nuclear %.3f); tail/peak "
+                "%.4f (measured %.4f); primaries reacted %.3f",
+                pe_on, pe_measured, pe_off, a.result.tail_to_peak, tail_measured,
+                a.result.reacted_fraction);
+    run_snapshot_free(&a);
+    run_snapshot_free(&b);
+}
