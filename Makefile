@@ -30,12 +30,17 @@ ifeq ($(CUDA_ON),1)
   endif
 endif
 
+# cairo draws the figures, libpng writes them (with text chunks); pkg-config knows where their
+# headers live, the fallback is where Debian puts them.
+PLOT_CFLAGS := $(shell pkg-config --cflags cairo libpng 2>/dev/null || echo -I/usr/include/cairo)
+PLOT_LIBS   := $(shell pkg-config --libs cairo libpng 2>/dev/null || echo -lcairo -lpng)
+
 WARN     := -Wall -Wextra -Werror
 CPPFLAGS := -Iphysics -Isrc -Iui -Itests/unit -D_POSIX_C_SOURCE=200809L \
             -DBRAGG_VERSION='"$(VERSION)"' -DBRAGG_GIT_REV='"$(GIT_REV)"' \
-            -DBRAGG_ASSET_DIR='"$(CURDIR)/assets"'
+            -DBRAGG_ASSET_DIR='"$(CURDIR)/assets"' $(PLOT_CFLAGS)
 CFLAGS   := -std=c11 $(OPT) $(ARCH) $(WARN) -fopenmp -g $(EXTRA_CFLAGS)
-LDLIBS   := -fopenmp -lcjson -lm -lpthread
+LDLIBS   := -fopenmp $(PLOT_LIBS) -lcjson -lm -lpthread
 
 # Variants: the normal build in build/release, the sanitizer build in build/asan.
 VARIANT  ?= release
