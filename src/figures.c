@@ -299,7 +299,7 @@ static int add_run_series(plot_figure *f, const run_info *ri, const char *label,
     double *depth = NULL, *y = NULL, *err = NULL, *let = NULL;
     int n, m, rc = BRAGG_ERR;
     if (doubles(at(curves, "depth_cm"), "depth_curves.depth_cm", &depth, &n, e)) return BRAGG_ERR;
-    char buf[320];
+    char buf[400];   /* a label (< 320) and a suffix */
     switch (kind) {
     case FIGURE_LATERAL: {
         if (doubles(at(curves, "lateral_rms_cm"), "depth_curves.lateral_rms_cm", &y, &m, e)) goto done;
