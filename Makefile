@@ -119,20 +119,20 @@ docs: $(BIN)
 	./$(BIN) run --ion C-12 --energy 400 --material water -n 100000 -q --json $(DOCS)/c12.json
 	./$(BIN) run --ion p --energy 206.6 --material water -n 100000 -q --json $(DOCS)/p.json
 	./$(BIN) plot $(DOCS)/c12.json --png docs/img/c12-depth-dose.png
-	./$(BIN) plot $(DOCS)/p.json $(DOCS)/c12.json --png docs/img/proton-vs-carbon.png
+	./$(BIN) plot $(DOCS)/p.json $(DOCS)/c12.json --norm entrance --png docs/img/proton-vs-carbon.png
 	./$(BIN) plot $(DOCS)/c12.json --kind let --png docs/img/c12-let.png
 	./$(BIN) plot $(DOCS)/p.json $(DOCS)/c12.json --kind lateral --png docs/img/lateral.png
 	./$(BIN) bench --scale 0.25 --json $(DOCS)/bench.json > /dev/null
 	./$(BIN) plot $(DOCS)/bench.json --png docs/img/bench-race.png
 	./$(BIN) plot $(DOCS)/bench.json --kind profile --png docs/img/profile.png
 	@# With and without nuclear interactions, and dose by charge: on by itself once the
-	@# binary has --no-nuclear (nuclear physics on by default).
-	@if ./$(BIN) run --help | grep -q -- '--no-nuclear'; then \
+	@# binary has --no-nuclear (nuclear physics on by default; not --no-nuclear-stopping).
+	@if ./$(BIN) run --help | grep -qE -- '--no-nuclear[[:space:]]'; then \
 	  set -x; \
 	  ./$(BIN) run --ion C-12 --energy 400 --material water -n 100000 -q --no-nuclear \
 	      --json $(DOCS)/c12-no-nuclear.json && \
 	  ./$(BIN) plot $(DOCS)/c12.json $(DOCS)/c12-no-nuclear.json \
-	      --png docs/img/c12-nuclear-vs-none.png && \
+	      --norm entrance --png docs/img/c12-nuclear-vs-none.png && \
 	  ./$(BIN) plot $(DOCS)/c12.json --kind charge --png docs/img/c12-dose-by-charge.png; \
 	else \
 	  echo "docs: no --no-nuclear in this bragg yet: skipping the nuclear figures"; \

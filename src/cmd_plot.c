@@ -17,7 +17,13 @@
 typedef struct plot_args {
     plot_style style;
     figure_kind kind;
+    figure_norm norm;
 } plot_args;
+
+static int set_norm(const char *value, void *ctx, bragg_err *e)
+{
+    return figure_norm_parse(value, &((plot_args *)ctx)->norm, e);
+}
 
 static int set_size(const char *value, void *ctx, bragg_err *e)
 {
@@ -128,6 +134,7 @@ int cmd_plot(int argc, char **argv)
     plot_args pa;
     plot_style_default(&pa.style);
     pa.kind = FIGURE_AUTO;
+    pa.norm = FIGURE_NORM_NONE;
     const char *png = NULL, *title = NULL;
     const option_spec specs[] = {
         {"png", 'o', OPTION_STRING, &png, 0, 0, "FILE", "the PNG to write (required)", 0},
@@ -135,6 +142,8 @@ int cmd_plot(int argc, char **argv)
          "dose, charge, let, lateral, bench or profile (default: dose for runs, bench for bench "
          "records)",
          set_kind},
+        {"norm", 0, OPTION_CALL, &pa, 0, 0, "WHAT",
+         "dose as it is (none, default), relative to the entrance or to the peak", set_norm},
         {"size", 0, OPTION_CALL, &pa, 0, 0, "WxH", "image size in pixels (default 1600x1000)",
          set_size},
         {"scale", 0, OPTION_DOUBLE, &pa.style.scale, 0.25, 8, "F",
@@ -205,7 +214,7 @@ int cmd_plot(int argc, char **argv)
     }
     int rc = n_bench ? figures_from_bench(&fig, roots[0], pa.kind, title, &e)
                      : figures_from_runs(&fig, (const cJSON *const *)roots, n_roots, pa.kind,
-                                         title, &e);
+                                         pa.norm, title, &e);
     if (rc) {
         fprintf(stderr, "bragg plot: %s%s%s\n", n_files == 1 ? files[0] : "",
                 n_files == 1 ? ": " : "", e.msg);

@@ -76,7 +76,7 @@ static int write_png(const engine *en, const run_snapshot *snap, const char *pat
     plot_figure fig;
     plot_style style;
     plot_style_default(&style);
-    int rc = figures_from_runs(&fig, runs, 1, FIGURE_DOSE, NULL, e);
+    int rc = figures_from_runs(&fig, runs, 1, FIGURE_DOSE, FIGURE_NORM_NONE, NULL, e);
     if (rc == BRAGG_OK) {
         rc = plot_write_png(&fig, &style, path, "--png", NULL, e);
         plot_figure_free(&fig);

@@ -20,6 +20,35 @@ int figure_kind_parse(const char *text, figure_kind *kind, bragg_err *e)
                          "profile)", text);
 }
 
+int figure_norm_parse(const char *text, figure_norm *norm, bragg_err *e)
+{
+    if (strcmp(text, "none") == 0) *norm = FIGURE_NORM_NONE;
+    else if (strcmp(text, "entrance") == 0) *norm = FIGURE_NORM_ENTRANCE;
+    else if (strcmp(text, "peak") == 0) *norm = FIGURE_NORM_PEAK;
+    else return bragg_fail(e, "'%s' is not a normalisation (valid: none, entrance, peak)", text);
+    return BRAGG_OK;
+}
+
+/* The dose a run's curves are divided by: 1, the mean over the first millimetre (as the
+ * peak/entrance figure uses), or the maximum. */
+static double norm_factor(const double *depth, const double *dose, int n, figure_norm norm)
+{
+    double sum = 0, max = 0;
+    int count = 0;
+    for (int i = 0; i < n; i++) {
+        if (!isfinite(dose[i])) continue;
+        if (depth[i] < 0.1) {
+            sum += dose[i];
+            count++;
+        }
+        max = fmax(max, dose[i]);
+    }
+    double f = norm == FIGURE_NORM_ENTRANCE ? (count ? sum / count : 0)
+               : norm == FIGURE_NORM_PEAK   ? max
+                                            : 1;
+    return f > 0 ? f : 1;
+}
+
 const char *figure_kind_name(figure_kind kind)
 {
     return kind_names[kind];
@@ -293,7 +322,7 @@ static int add_common_meta(plot_figure *f, const cJSON *src, figure_kind kind, b
 /* The series of one run for the kind: returns BRAGG_ERR with a message naming the run's
  * missing field. */
 static int add_run_series(plot_figure *f, const run_info *ri, const char *label, figure_kind kind,
-                          int colour, int single, bragg_err *e)
+                          figure_norm norm, int colour, int single, bragg_err *e)
 {
     const cJSON *curves = at(ri->json, "depth_curves");
     double *depth = NULL, *y = NULL, *err = NULL, *let = NULL;
@@ -316,6 +345,11 @@ static int add_run_series(plot_figure *f, const run_info *ri, const char *label,
             bragg_fail(e, "this run has no dose-by-charge data (run with nuclear interactions on)");
             goto done;
         }
+        /* Normalised by the run's total dose, so the stack tops out at the dose curve's. */
+        double *total = NULL;
+        if (doubles(at(curves, "dose_Gy_cm2"), "depth_curves.dose_Gy_cm2", &total, &m, e)) goto done;
+        double scale = m == n ? norm_factor(depth, total, n, norm) : 1;
+        free(total);
         /* Primary first, then fragments by charge. */
         const cJSON *primary = cJSON_GetObjectItemCaseSensitive(by, "primary");
         for (int z = 0; z <= 128; z++) {
@@ -336,6 +370,7 @@ static int add_run_series(plot_figure *f, const run_info *ri, const char *label,
             y = NULL;
             if (doubles(arr, what, &y, &m, e)) goto done;
             if (m != n) goto mismatch;
+            for (int i = 0; i < n; i++) y[i] /= scale;
             int s = plot_add_series(f, buf, n, depth, y, NULL, e);
             if (s < 0) goto done;
         }
@@ -348,6 +383,11 @@ static int add_run_series(plot_figure *f, const run_info *ri, const char *label,
         if (doubles(at(curves, "dose_err_Gy_cm2"), "depth_curves.dose_err_Gy_cm2", &err, &m, e))
             goto done;
         if (m != n) goto mismatch;
+        double scale = norm_factor(depth, y, n, norm);
+        for (int i = 0; i < n; i++) {
+            y[i] /= scale;
+            err[i] /= scale;
+        }
         if (kind == FIGURE_LET) snprintf(buf, sizeof buf, "%s%sdose", label, *label ? ": " : "");
         else snprintf(buf, sizeof buf, "%s", label);
         int s = plot_add_series(f, buf, n, depth, y, err, e);
@@ -400,7 +440,7 @@ static int add_dose_markers(plot_figure *f, const cJSON *run, bragg_err *e)
 }
 
 int figures_from_runs(plot_figure *f, const cJSON *const *runs, int n, figure_kind kind,
-                      const char *title, bragg_err *e)
+                      figure_norm norm, const char *title, bragg_err *e)
 {
     plot_figure_init(f, PLOT_LINES);
     if (kind == FIGURE_AUTO) kind = FIGURE_DOSE;
@@ -462,12 +502,18 @@ int figures_from_runs(plot_figure *f, const cJSON *const *runs, int n, figure_ki
             } else if (kind == FIGURE_DOSE) {
                 snprintf(label, sizeof label, "dose");
             }
-            if (add_run_series(f, &ri[i], label, kind, i, n == 1, e)) goto fail;
+            if (add_run_series(f, &ri[i], label, kind, norm, i, n == 1, e)) goto fail;
         }
         if (kind == FIGURE_DOSE && n == 1 && add_dose_markers(f, runs[0], e)) goto fail;
         const char *xl = "depth";
         if (kind == FIGURE_LATERAL) {
             if (plot_set_axes(f, xl, "cm", "rms lateral spread of primaries, per axis", "mm", e))
+                goto fail;
+        } else if (norm != FIGURE_NORM_NONE) {
+            if (plot_set_axes(f, xl, "cm",
+                              kind == FIGURE_CHARGE ? "relative dose, stacked by charge"
+                                                    : "relative dose",
+                              norm == FIGURE_NORM_ENTRANCE ? "entrance = 1" : "peak = 1", e))
                 goto fail;
         } else if (plot_set_axes(f, xl, "cm",
                                  kind == FIGURE_CHARGE ? "dose per unit fluence, stacked by charge"

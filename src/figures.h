@@ -30,6 +30,12 @@ typedef enum figure_kind {
     FIGURE_PROFILE,   /* share of step time per component */
 } figure_kind;
 
+/* Dose curves as they are, or divided by the run's entrance dose (mean over the first mm) or
+ * its peak dose, to compare shapes of runs whose doses differ by orders of magnitude. */
+typedef enum figure_norm { FIGURE_NORM_NONE, FIGURE_NORM_ENTRANCE, FIGURE_NORM_PEAK } figure_norm;
+
+int figure_norm_parse(const char *text, figure_norm *norm, bragg_err *e);
+
 #define FIGURES_MAX_RUNS 7   /* text chunks per run x runs must fit PLOT_MAX_META */
 
 int figure_kind_parse(const char *text, figure_kind *kind, bragg_err *e);
@@ -41,9 +47,10 @@ typedef enum figure_source { FIGURE_SOURCE_UNKNOWN, FIGURE_SOURCE_RUN, FIGURE_SO
 figure_source figures_source(const struct cJSON *root);
 
 /* A figure of one run or an overlay of several (n <= FIGURES_MAX_RUNS) with a legend.
- * `title` (may be NULL) replaces the built one. FIGURE_AUTO means FIGURE_DOSE. */
+ * `title` (may be NULL) replaces the built one. FIGURE_AUTO means FIGURE_DOSE. `norm` applies
+ * to the dose of the dose, let and charge kinds. */
 int figures_from_runs(plot_figure *f, const struct cJSON *const *runs, int n, figure_kind kind,
-                      const char *title, bragg_err *e);
+                      figure_norm norm, const char *title, bragg_err *e);
 
 /* The benchmark race (FIGURE_BENCH or FIGURE_AUTO) or the profile bars (FIGURE_PROFILE). */
 int figures_from_bench(plot_figure *f, const struct cJSON *bench, figure_kind kind,

@@ -350,7 +350,7 @@ Test(plot_cli, run_png_carries_config_and_peak)
     plot_figure f;
     bragg_err e = {{0}};
     const cJSON *runs[1] = {run};
-    cr_assert(figures_from_runs(&f, runs, 1, FIGURE_DOSE, NULL, &e) == 0, "%s", e.msg);
+    cr_assert(figures_from_runs(&f, runs, 1, FIGURE_DOSE, FIGURE_NORM_NONE, NULL, &e) == 0, "%s", e.msg);
     plot_style st;
     plot_style_default(&st);
     cairo_surface_t *surf;
@@ -393,7 +393,7 @@ Test(plot_cli, run_png_carries_config_and_peak)
 
     /* Overlay of two runs gets a legend entry each and per-run metadata. */
     snprintf(args, sizeof args,
-             "plot %s/fig.json %s/fig.json --kind lateral --png %s/two.png", dir, dir, dir);
+             "plot %s/fig.json %s/fig.json --kind lateral --norm peak --png %s/two.png", dir, dir, dir);
     rc = run_cli(args, out, sizeof out);
     cr_assert(rc == 0, "exit %d: %s", rc, out);
     snprintf(path, sizeof path, "%s/two.png", dir);
