@@ -3,6 +3,7 @@
 #   make            build bin/bragg                 make test    unit, physics and CLI tests
 #   make run        build, then run a demo beam     make check   the tests under ASan + UBSan
 #   make bench      throughput and profile tables   make deps    install missing Debian packages
+#   make docs       the example figures in docs/img (README)
 #   make clean
 #
 # Options: CC=clang, CUDA=auto|0|1 (auto: on when nvcc is found), OPT=-O2, ARCH=-march=native.
@@ -30,12 +31,17 @@ ifeq ($(CUDA_ON),1)
   endif
 endif
 
+# cairo draws the figures, libpng writes them (with text chunks); pkg-config knows where their
+# headers live, the fallback is where Debian puts them.
+PLOT_CFLAGS := $(shell pkg-config --cflags cairo libpng 2>/dev/null || echo -I/usr/include/cairo)
+PLOT_LIBS   := $(shell pkg-config --libs cairo libpng 2>/dev/null || echo -lcairo -lpng)
+
 WARN     := -Wall -Wextra -Werror
 CPPFLAGS := -Iphysics -Isrc -Iui -Itests/unit -D_POSIX_C_SOURCE=200809L \
             -DBRAGG_VERSION='"$(VERSION)"' -DBRAGG_GIT_REV='"$(GIT_REV)"' \
-            -DBRAGG_ASSET_DIR='"$(CURDIR)/assets"'
+            -DBRAGG_ASSET_DIR='"$(CURDIR)/assets"' $(PLOT_CFLAGS)
 CFLAGS   := -std=c11 $(OPT) $(ARCH) $(WARN) -fopenmp -g $(EXTRA_CFLAGS)
-LDLIBS   := -fopenmp -lcjson -lm -lpthread
+LDLIBS   := -fopenmp $(PLOT_LIBS) -lcjson -lm -lpthread
 
 # Variants: the normal build in build/release, the sanitizer build in build/asan.
 VARIANT  ?= release
@@ -51,7 +57,7 @@ TEST_SRC := $(wildcard tests/unit/*.c)
 TEST_OBJ := $(TEST_SRC:%.c=$(B)/%.o)
 BIN      := $(if $(filter release,$(VARIANT)),bin/bragg,$(B)/bragg)
 
-.PHONY: all run test check bench deps clean unit-tests
+.PHONY: all run test check bench deps clean unit-tests docs
 all: $(BIN)
 
 # V=1 shows the full commands.
@@ -103,6 +109,34 @@ check:
 
 bench: $(BIN)
 	./bin/bragg bench --component
+
+# The README's example figures. The runs' JSON stays in build/docs; only the PNGs are kept.
+# Protons of 206.6 MeV have the CSDA range of C-12 at 400 MeV/u in water (27.4 cm), so the
+# overlay compares peaks at the same depth.
+DOCS := build/docs
+docs: $(BIN)
+	@mkdir -p $(DOCS) docs/img
+	./$(BIN) run --ion C-12 --energy 400 --material water -n 100000 -q --json $(DOCS)/c12.json
+	./$(BIN) run --ion p --energy 206.6 --material water -n 100000 -q --json $(DOCS)/p.json
+	./$(BIN) plot $(DOCS)/c12.json --png docs/img/c12-depth-dose.png
+	./$(BIN) plot $(DOCS)/p.json $(DOCS)/c12.json --norm entrance --png docs/img/proton-vs-carbon.png
+	./$(BIN) plot $(DOCS)/c12.json --kind let --png docs/img/c12-let.png
+	./$(BIN) plot $(DOCS)/p.json $(DOCS)/c12.json --kind lateral --png docs/img/lateral.png
+	./$(BIN) bench --scale 0.25 --json $(DOCS)/bench.json > /dev/null
+	./$(BIN) plot $(DOCS)/bench.json --png docs/img/bench-race.png
+	./$(BIN) plot $(DOCS)/bench.json --kind profile --png docs/img/profile.png
+	@# With and without nuclear interactions, and dose by charge: on by itself once the
+	@# binary has --no-nuclear (nuclear physics on by default; not --no-nuclear-stopping).
+	@if ./$(BIN) run --help | grep -qE -- '--no-nuclear[[:space:]]'; then \
+	  set -x; \
+	  ./$(BIN) run --ion C-12 --energy 400 --material water -n 100000 -q --no-nuclear \
+	      --json $(DOCS)/c12-no-nuclear.json && \
+	  ./$(BIN) plot $(DOCS)/c12.json $(DOCS)/c12-no-nuclear.json \
+	      --norm entrance --png docs/img/c12-nuclear-vs-none.png && \
+	  ./$(BIN) plot $(DOCS)/c12.json --kind charge --png docs/img/c12-dose-by-charge.png; \
+	else \
+	  echo "docs: no --no-nuclear in this bragg yet: skipping the nuclear figures"; \
+	fi
 
 clean:
 	rm -rf build bin

@@ -57,3 +57,15 @@ int atomic_file_commit(atomic_file *af, bragg_err *e)
     }
     return BRAGG_OK;
 }
+
+void atomic_file_abandon(atomic_file *af)
+{
+    if (!af->file) return;
+    if (af->is_stdout) {
+        af->file = NULL;
+        return;
+    }
+    fclose(af->file);
+    af->file = NULL;
+    unlink(af->tmp);
+}

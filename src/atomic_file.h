@@ -23,6 +23,9 @@ typedef struct atomic_file {
 /* `what` names the option for messages ("--csv"). */
 int atomic_file_open(atomic_file *af, const char *path, const char *what, bragg_err *e);
 int atomic_file_commit(atomic_file *af, bragg_err *e);
+/* Gives up: closes and removes the temporary (for writers whose own encoder failed, e.g.
+ * libpng, where the stream looks fine to stdio but the file is incomplete). */
+void atomic_file_abandon(atomic_file *af);
 
 /* Checks up front that `path` could be created (its folder exists and is writable), so bad
  * output paths are reported before a long run rather than after it. */

@@ -54,5 +54,6 @@ int physics_options_resolve(const physics_options *p, catalog *cat, const ion **
 int cmd_tables(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
 
 #endif

@@ -15,6 +15,7 @@ static void usage(FILE *out)
             "  bragg tables [options]    stopping power and CSDA range of an ion in a material\n"
             "  bragg run [options]       transport a beam, write the depth-dose curve\n"
             "  bragg bench [options]     throughput and profile benchmarks\n"
+            "  bragg plot FILE.json ... --png OUT.png   a figure of runs or a benchmark\n"
             "  bragg --version | --help\n\n"
             "Run 'bragg COMMAND --help' for the options of a command.\n"
             "Exit status: 0 ok, 1 run-time failure, 2 usage or bad input.\n",
@@ -42,7 +43,8 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "tables") == 0) return cmd_tables(argc - 2, argv + 2);
     if (strcmp(cmd, "run") == 0) return cmd_run(argc - 2, argv + 2);
     if (strcmp(cmd, "bench") == 0) return cmd_bench(argc - 2, argv + 2);
-    fprintf(stderr, "bragg: unknown command '%s' (valid: tables, run, bench; see bragg --help)\n",
+    if (strcmp(cmd, "plot") == 0) return cmd_plot(argc - 2, argv + 2);
+    fprintf(stderr, "bragg: unknown command '%s' (valid: tables, run, bench, plot; see bragg --help)\n",
             cmd);
     return EXIT_USAGE;
 }

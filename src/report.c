@@ -96,7 +96,7 @@ void report_profile_json(cJSON *obj, const run_snapshot *snap)
     add_number(obj, "coverage_of_wall_time", snap->profile_coverage);
 }
 
-static cJSON *build_json(const engine *en, const run_snapshot *snap)
+cJSON *report_build_json(const engine *en, const run_snapshot *snap)
 {
     const run_config *c = engine_config(en);
     const transport_params *p = engine_params(en);
@@ -233,7 +233,7 @@ static cJSON *build_json(const engine *en, const run_snapshot *snap)
 
 int report_write_json(const engine *en, const run_snapshot *snap, const char *path, bragg_err *e)
 {
-    cJSON *root = build_json(en, snap);
+    cJSON *root = report_build_json(en, snap);
     char *text = root ? cJSON_Print(root) : NULL;
     cJSON_Delete(root);
     if (!text) return bragg_fail(e, "--json: out of memory");

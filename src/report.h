@@ -27,9 +27,14 @@ void report_print_summary(FILE *out, const engine *en, const run_snapshot *snap)
 /* The per-component profile table (when the run was profiled). */
 void report_print_profile(FILE *out, const run_snapshot *snap);
 
+struct cJSON;
+/* The JSON summary as a cJSON tree (the caller deletes it; NULL when out of memory): what
+ * --json writes, and what the PNG export reads, so a figure from `bragg run --png` and one
+ * from `bragg plot` of its JSON are the same. */
+struct cJSON *report_build_json(const engine *en, const run_snapshot *snap);
+
 /* Adds one object per profile component ({share, ns_per_step}, null for what is not
  * simulated) and the wall-time coverage to `obj` (a cJSON object). */
-struct cJSON;
 void report_profile_json(struct cJSON *obj, const run_snapshot *snap);
 
 /* Machine description for reports: CPU model and logical core count. */

@@ -1,0 +1,235 @@
+/*
+ * cmd_plot.c - `bragg plot`: PNG figures from the JSON that `bragg run --json` and
+ * `bragg bench --json` write. Several run files make an overlay with a legend.
+ */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "atomic_file.h"
+#include "commands.h"
+#include "figures.h"
+#include "options.h"
+#include "plot.h"
+
+typedef struct plot_args {
+    plot_style style;
+    figure_kind kind;
+    figure_norm norm;
+} plot_args;
+
+static int set_norm(const char *value, void *ctx, bragg_err *e)
+{
+    return figure_norm_parse(value, &((plot_args *)ctx)->norm, e);
+}
+
+static int set_size(const char *value, void *ctx, bragg_err *e)
+{
+    return plot_parse_size(value, &((plot_args *)ctx)->style, e);
+}
+
+static int set_theme(const char *value, void *ctx, bragg_err *e)
+{
+    return plot_parse_theme(value, &((plot_args *)ctx)->style, e);
+}
+
+static int set_kind(const char *value, void *ctx, bragg_err *e)
+{
+    return figure_kind_parse(value, &((plot_args *)ctx)->kind, e);
+}
+
+/* Reads and parses a JSON file; the message names the file. */
+static cJSON *load_json(const char *path, bragg_err *e)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        bragg_fail(e, "%s: cannot read: %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 1 << 16, len = 0;
+    char *text = malloc(cap);
+    while (text) {
+        len += fread(text + len, 1, cap - len - 1, f);
+        if (len < cap - 1) break;
+        char *bigger = realloc(text, cap * 2);
+        if (!bigger) {
+            free(text);
+            text = NULL;
+            break;
+        }
+        text = bigger;
+        cap *= 2;
+    }
+    int read_err = ferror(f);
+    fclose(f);
+    if (!text) {
+        bragg_fail(e, "%s: out of memory", path);
+        return NULL;
+    }
+    if (read_err) {
+        free(text);
+        bragg_fail(e, "%s: read error", path);
+        return NULL;
+    }
+    text[len] = '\0';
+    cJSON *root = cJSON_Parse(text);
+    if (!root) {
+        const char *where = cJSON_GetErrorPtr();
+        long off = where && where >= text && where <= text + len ? (long)(where - text) : -1;
+        bragg_fail(e, "%s: not valid JSON (near byte %ld)", path, off);
+    }
+    free(text);
+    return root;
+}
+
+static int takes_value(const option_spec *s)
+{
+    return s->kind != OPTION_FLAG && s->kind != OPTION_CLEAR;
+}
+
+/* Splits argv into the options (kept in order, with their values) and the file names. */
+static void split_args(const option_spec *specs, int argc, char **argv, char **opts, int *n_opts,
+                       char **files, int *n_files)
+{
+    *n_opts = *n_files = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] != '-' || strcmp(a, "-") == 0) {
+            files[(*n_files)++] = argv[i];
+            continue;
+        }
+        opts[(*n_opts)++] = argv[i];
+        if (strchr(a, '=') || i + 1 >= argc) continue;
+        const char *name = a[1] == '-' ? a + 2 : NULL;
+        for (const option_spec *s = specs; s->name; s++)
+            if (((name && strcmp(s->name, name) == 0) || (!name && s->letter == a[1] && !a[2])) &&
+                takes_value(s)) {
+                opts[(*n_opts)++] = argv[++i];
+                break;
+            }
+    }
+}
+
+static void usage(FILE *out, const option_spec *specs)
+{
+    fprintf(out,
+            "usage: bragg plot FILE.json [FILE2.json ...] --png OUT.png [options]\n\n"
+            "Draws a figure from a run summary (bragg run --json) or a bench record (bragg bench\n"
+            "--json) as a PNG whose text chunks carry the run's configuration. Several run\n"
+            "files are overlaid with a legend.\n\n"
+            "kinds: dose (default for runs: depth-dose with +-1 sigma band, peak, R80 and\n"
+            "falloff marked), charge (dose by particle charge, stacked), let (dose and LET_d on a\n"
+            "second axis), lateral (rms lateral spread), bench (default for bench records: the\n"
+            "race), profile (share of step time per component; bench records or runs made with\n"
+            "--profile).\n\n"
+            "options:\n");
+    option_print_help(out, specs);
+    fprintf(out, "\nexit status: 0 ok, 2 bad input or a PNG that cannot be written\n");
+}
+
+int cmd_plot(int argc, char **argv)
+{
+    plot_args pa;
+    plot_style_default(&pa.style);
+    pa.kind = FIGURE_AUTO;
+    pa.norm = FIGURE_NORM_NONE;
+    const char *png = NULL, *title = NULL;
+    const option_spec specs[] = {
+        {"png", 'o', OPTION_STRING, &png, 0, 0, "FILE", "the PNG to write (required)", 0},
+        {"kind", 'k', OPTION_CALL, &pa, 0, 0, "KIND",
+         "dose, charge, let, lateral, bench or profile (default: dose for runs, bench for bench "
+         "records)",
+         set_kind},
+        {"norm", 0, OPTION_CALL, &pa, 0, 0, "WHAT",
+         "dose as it is (none, default), relative to the entrance or to the peak", set_norm},
+        {"size", 0, OPTION_CALL, &pa, 0, 0, "WxH", "image size in pixels (default 1600x1000)",
+         set_size},
+        {"scale", 0, OPTION_DOUBLE, &pa.style.scale, 0.25, 8, "F",
+         "text, lines and margins times F, like a higher dpi (default 1; 1.5-2 for slides)", 0},
+        {"theme", 0, OPTION_CALL, &pa, 0, 0, "NAME", "light (default) or dark", set_theme},
+        {"title", 0, OPTION_STRING, &title, 0, 0, "TEXT", "replace the title built from the run",
+         0},
+        {0},
+    };
+    char **opts = malloc((size_t)(argc > 0 ? argc : 1) * sizeof *opts);
+    char **files = malloc((size_t)(argc > 0 ? argc : 1) * sizeof *files);
+    cJSON *roots[FIGURES_MAX_RUNS] = {0};
+    int n_roots = 0, status = EXIT_USAGE, n_opts, n_files, help;
+    plot_figure fig;
+    plot_figure_init(&fig, PLOT_LINES);
+    bragg_err e = {{0}};
+    if (!opts || !files) {
+        fprintf(stderr, "bragg plot: out of memory\n");
+        status = EXIT_RUNTIME;
+        goto done;
+    }
+    split_args(specs, argc, argv, opts, &n_opts, files, &n_files);
+    if (option_parse(specs, n_opts, opts, &help, &e)) {
+        fprintf(stderr, "bragg plot: %s\n", e.msg);
+        goto done;
+    }
+    if (help) {
+        usage(stdout, specs);
+        status = EXIT_OK;
+        goto done;
+    }
+    if (n_files == 0) {
+        fprintf(stderr, "bragg plot: no input: give a JSON file from bragg run --json or bragg "
+                        "bench --json\n");
+        goto done;
+    }
+    if (n_files > FIGURES_MAX_RUNS) {
+        fprintf(stderr, "bragg plot: %d files given (valid: 1 to %d in one figure)\n", n_files,
+                FIGURES_MAX_RUNS);
+        goto done;
+    }
+    if (!png) {
+        fprintf(stderr, "bragg plot: --png: missing (the PNG file to write)\n");
+        goto done;
+    }
+    if (atomic_file_check_path(png, "--png", &e)) {
+        fprintf(stderr, "bragg plot: %s\n", e.msg);
+        goto done;
+    }
+    int n_bench = 0;
+    for (int i = 0; i < n_files; i++) {
+        if (!(roots[n_roots] = load_json(files[i], &e))) {
+            fprintf(stderr, "bragg plot: %s\n", e.msg);
+            goto done;
+        }
+        figure_source src = figures_source(roots[n_roots]);
+        n_roots++;
+        if (src == FIGURE_SOURCE_UNKNOWN) {
+            fprintf(stderr, "bragg plot: %s: neither a run summary (bragg run --json) nor a "
+                            "bench record (bragg bench --json)\n", files[i]);
+            goto done;
+        }
+        n_bench += src == FIGURE_SOURCE_BENCH;
+    }
+    if (n_bench && n_files > 1) {
+        fprintf(stderr, "bragg plot: a bench record is plotted alone (got %d files)\n", n_files);
+        goto done;
+    }
+    int rc = n_bench ? figures_from_bench(&fig, roots[0], pa.kind, title, &e)
+                     : figures_from_runs(&fig, (const cJSON *const *)roots, n_roots, pa.kind,
+                                         pa.norm, title, &e);
+    if (rc) {
+        fprintf(stderr, "bragg plot: %s%s%s\n", n_files == 1 ? files[0] : "",
+                n_files == 1 ? ": " : "", e.msg);
+        goto done;
+    }
+    /* A PNG that cannot be written is bad output input: exit 2, the message names the path. */
+    if (plot_write_png(&fig, &pa.style, png, "--png", NULL, &e)) {
+        fprintf(stderr, "bragg plot: %s\n", e.msg);
+        goto done;
+    }
+    status = EXIT_OK;
+done:
+    plot_figure_free(&fig);
+    for (int i = 0; i < n_roots; i++) cJSON_Delete(roots[i]);
+    free(opts);
+    free(files);
+    return status;
+}

@@ -1,0 +1,682 @@
+/* figures.c - see figures.h. */
+#include "figures.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *kind_names[] = {"auto", "dose", "charge", "let", "lateral", "bench", "profile"};
+
+int figure_kind_parse(const char *text, figure_kind *kind, bragg_err *e)
+{
+    for (int k = 1; k < (int)(sizeof kind_names / sizeof kind_names[0]); k++)
+        if (strcmp(text, kind_names[k]) == 0) {
+            *kind = (figure_kind)k;
+            return BRAGG_OK;
+        }
+    return bragg_fail(e, "'%s' is not a kind of plot (valid: dose, charge, let, lateral, bench, "
+                         "profile)", text);
+}
+
+int figure_norm_parse(const char *text, figure_norm *norm, bragg_err *e)
+{
+    if (strcmp(text, "none") == 0) *norm = FIGURE_NORM_NONE;
+    else if (strcmp(text, "entrance") == 0) *norm = FIGURE_NORM_ENTRANCE;
+    else if (strcmp(text, "peak") == 0) *norm = FIGURE_NORM_PEAK;
+    else return bragg_fail(e, "'%s' is not a normalisation (valid: none, entrance, peak)", text);
+    return BRAGG_OK;
+}
+
+/* The dose a run's curves are divided by: 1, the mean over the first millimetre (as the
+ * peak/entrance figure uses), or the maximum. */
+static double norm_factor(const double *depth, const double *dose, int n, figure_norm norm)
+{
+    double sum = 0, max = 0;
+    int count = 0;
+    for (int i = 0; i < n; i++) {
+        if (!isfinite(dose[i])) continue;
+        if (depth[i] < 0.1) {
+            sum += dose[i];
+            count++;
+        }
+        max = fmax(max, dose[i]);
+    }
+    double f = norm == FIGURE_NORM_ENTRANCE ? (count ? sum / count : 0)
+               : norm == FIGURE_NORM_PEAK   ? max
+                                            : 1;
+    return f > 0 ? f : 1;
+}
+
+const char *figure_kind_name(figure_kind kind)
+{
+    return kind_names[kind];
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Reading the JSON                                                                            */
+
+/* The item at a dotted path ("config.physics"), or NULL. */
+static const cJSON *at(const cJSON *o, const char *path)
+{
+    char key[64];
+    while (o && *path) {
+        size_t n = strcspn(path, ".");
+        if (n >= sizeof key) return NULL;
+        memcpy(key, path, n);
+        key[n] = '\0';
+        o = cJSON_GetObjectItemCaseSensitive(o, key);
+        path += n;
+        if (*path == '.') path++;
+    }
+    return o;
+}
+
+static double num(const cJSON *o, const char *path)
+{
+    const cJSON *v = at(o, path);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+static const char *str(const cJSON *o, const char *path, const char *fallback)
+{
+    const cJSON *v = at(o, path);
+    return cJSON_IsString(v) && v->valuestring ? v->valuestring : fallback;
+}
+
+figure_source figures_source(const cJSON *root)
+{
+    if (cJSON_IsObject(at(root, "config")) && cJSON_IsObject(at(root, "depth_curves")))
+        return FIGURE_SOURCE_RUN;
+    if (cJSON_IsArray(at(root, "runs"))) return FIGURE_SOURCE_BENCH;
+    return FIGURE_SOURCE_UNKNOWN;
+}
+
+/* A numeric array as doubles, null (NaN in the run) as NaN. */
+static int doubles(const cJSON *arr, const char *what, double **out, int *n, bragg_err *e)
+{
+    *out = NULL;
+    *n = 0;
+    if (!cJSON_IsArray(arr)) return bragg_fail(e, "%s: missing (not an array)", what);
+    int len = cJSON_GetArraySize(arr);
+    double *v = malloc((size_t)(len > 0 ? len : 1) * sizeof *v);
+    if (!v) return bragg_fail(e, "%s: out of memory", what);
+    int i = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, arr) {
+        if (cJSON_IsNumber(it)) v[i] = it->valuedouble;
+        else if (cJSON_IsNull(it)) v[i] = NAN;
+        else {
+            free(v);
+            return bragg_fail(e, "%s[%d]: not a number", what, i);
+        }
+        i++;
+    }
+    *out = v;
+    *n = len;
+    return BRAGG_OK;
+}
+
+/* "1e5" for round powers, "2.5e5" for two-digit mantissas, else the plain count. */
+static void format_count(double n, char *out, size_t len)
+{
+    if (n >= 1e4) {
+        int k = (int)floor(log10(n));
+        double m = n / pow(10, k);
+        if (fabs(m * 10 - round(m * 10)) < 1e-9) {
+            snprintf(out, len, "%ge%d", round(m * 10) / 10, k);
+            return;
+        }
+    }
+    snprintf(out, len, "%.0f", n);
+}
+
+/* "water", or "water 5 cm | bone-cortical-icrp 2 cm | water" for a stack. */
+static void describe_slabs(const cJSON *run, char *out, size_t len)
+{
+    const cJSON *slabs = at(run, "config.slabs"), *s;
+    size_t used = 0;
+    out[0] = '\0';
+    int n = cJSON_GetArraySize(slabs), i = 0;
+    cJSON_ArrayForEach(s, slabs) {
+        double t = num(s, "thickness_cm");
+        const char *m = str(s, "material", "?");
+        int w;
+        if (n == 1 && !isfinite(t)) w = snprintf(out + used, len - used, "%s", m);
+        else if (isfinite(t)) w = snprintf(out + used, len - used, "%s%s %g cm", i ? " | " : "", m, t);
+        else w = snprintf(out + used, len - used, "%s%s", i ? " | " : "", m);
+        if (w < 0 || (size_t)w >= len - used) break;
+        used += (size_t)w;
+        i++;
+    }
+    if (!out[0]) snprintf(out, len, "?");
+}
+
+/* "C-12 400 MeV/u" */
+static void describe_beam(const cJSON *run, char *out, size_t len)
+{
+    snprintf(out, len, "%s %g MeV/u", str(run, "config.ion", "?"), num(run, "config.energy_MeV_u"));
+}
+
+static double run_histories(const cJSON *run)
+{
+    double h = num(run, "run.histories");
+    return isfinite(h) ? h : num(run, "config.histories_requested");
+}
+
+/* "straggling on, multiple_scattering on, nuclear_interactions off, ..." */
+static void describe_physics(const cJSON *run, char *out, size_t len)
+{
+    const cJSON *p = at(run, "config.physics"), *it;
+    size_t used = 0;
+    out[0] = '\0';
+    cJSON_ArrayForEach(it, p) {
+        char val[32];
+        if (cJSON_IsBool(it)) snprintf(val, sizeof val, "%s", cJSON_IsTrue(it) ? "on" : "off");
+        else if (cJSON_IsNumber(it)) snprintf(val, sizeof val, "%g", it->valuedouble);
+        else if (cJSON_IsString(it)) snprintf(val, sizeof val, "%s", it->valuestring);
+        else continue;
+        int w = snprintf(out + used, len - used, "%s%s %s", used ? ", " : "", it->string, val);
+        if (w < 0 || (size_t)w >= len - used) break;
+        used += (size_t)w;
+    }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Titles, legend labels and metadata of runs                                                  */
+
+typedef struct run_info {
+    const cJSON *json;
+    char beam[96], slabs[384], histories[32], physics[1024];
+    double depth_lo, depth_hi;
+} run_info;
+
+static void run_info_fill(run_info *ri, const cJSON *run)
+{
+    ri->json = run;
+    describe_beam(run, ri->beam, sizeof ri->beam);
+    describe_slabs(run, ri->slabs, sizeof ri->slabs);
+    format_count(run_histories(run), ri->histories, sizeof ri->histories);
+    describe_physics(run, ri->physics, sizeof ri->physics);
+}
+
+/* A legend label: the beam, plus whatever else tells the runs apart. */
+static void run_label(const run_info *runs, int n, int i, char *out, size_t len)
+{
+    size_t used = (size_t)snprintf(out, len, "%s", runs[i].beam);
+    int beam_unique = 1, slabs_differ = 0, hist_differ = 0, seed_differ = 0;
+    for (int k = 0; k < n; k++) {
+        if (k != i && strcmp(runs[k].beam, runs[i].beam) == 0) beam_unique = 0;
+        if (strcmp(runs[k].slabs, runs[i].slabs) != 0) slabs_differ = 1;
+        if (strcmp(runs[k].histories, runs[i].histories) != 0) hist_differ = 1;
+        if (num(runs[k].json, "config.seed") != num(runs[i].json, "config.seed")) seed_differ = 1;
+    }
+#define APPEND(...)                                                                                \
+    do {                                                                                           \
+        if (used < len) used += (size_t)snprintf(out + used, len - used, __VA_ARGS__);             \
+    } while (0)
+    if (slabs_differ) APPEND(" in %s", runs[i].slabs);
+    if (beam_unique && !slabs_differ) return;
+    /* Same beam in the same target: name the physics switches that differ. */
+    const cJSON *mine = at(runs[i].json, "config.physics"), *it;
+    int told = 0;
+    cJSON_ArrayForEach(it, mine) {
+        if (!cJSON_IsBool(it)) continue;
+        int differs = 0;
+        for (int k = 0; k < n; k++) {
+            const cJSON *o = at(runs[k].json, "config.physics");
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, it->string);
+            if (!v || cJSON_IsTrue(v) != cJSON_IsTrue(it)) differs = 1;
+        }
+        if (!differs) continue;
+        char name[64];
+        snprintf(name, sizeof name, "%s", it->string);
+        for (char *c = name; *c; c++)
+            if (*c == '_') *c = ' ';
+        APPEND(", %s%s", cJSON_IsTrue(it) ? "" : "no ", name);
+        told = 1;
+    }
+    if (hist_differ) {
+        APPEND(", %s histories", runs[i].histories);
+        told = 1;
+    }
+    if (seed_differ) {
+        APPEND(", seed %.0f", num(runs[i].json, "config.seed"));
+        told = 1;
+    }
+    if (!told && !beam_unique) APPEND(" (run %d)", i + 1);
+#undef APPEND
+}
+
+static void runs_title(const run_info *runs, int n, figure_kind kind, char *out, size_t len)
+{
+    if (n == 1) {
+        int partial = cJSON_IsTrue(at(runs[0].json, "partial"));
+        snprintf(out, len, "%s in %s, %s histories%s", runs[0].beam, runs[0].slabs,
+                 runs[0].histories, partial ? " (partial run)" : "");
+        return;
+    }
+    int same_slabs = 1, same_hist = 1;
+    for (int k = 1; k < n; k++) {
+        if (strcmp(runs[k].slabs, runs[0].slabs) != 0) same_slabs = 0;
+        if (strcmp(runs[k].histories, runs[0].histories) != 0) same_hist = 0;
+    }
+    const char *what = kind == FIGURE_LET       ? "Dose and dose-averaged LET"
+                       : kind == FIGURE_LATERAL ? "Lateral spread"
+                                                : "Depth-dose curves";
+    size_t used = (size_t)snprintf(out, len, "%s", what);
+    if (same_slabs && used < len) used += (size_t)snprintf(out + used, len - used, " in %s", runs[0].slabs);
+    if (same_hist && used < len)
+        snprintf(out + used, len - used, ", %s histories each", runs[0].histories);
+}
+
+static int add_run_meta(plot_figure *f, const run_info *ri, const char *prefix, bragg_err *e)
+{
+    char key[80], val[64];
+    const cJSON *run = ri->json;
+#define META(name, value)                                                                          \
+    do {                                                                                           \
+        snprintf(key, sizeof key, "%s%s", prefix, name);                                           \
+        if (plot_add_meta(f, key, value, e)) return BRAGG_ERR;                                     \
+    } while (0)
+    META("ion", str(run, "config.ion", "?"));
+    snprintf(val, sizeof val, "%g", num(run, "config.energy_MeV_u"));
+    META("energy_MeV_u", val);
+    META("material", ri->slabs);
+    snprintf(val, sizeof val, "%.0f of %.0f", run_histories(run), num(run, "config.histories_requested"));
+    META("histories", val);
+    snprintf(val, sizeof val, "%.0f", num(run, "config.seed"));
+    META("seed", val);
+    snprintf(val, sizeof val, "%s, %.0f threads", str(run, "run.backend", "?"), num(run, "run.threads"));
+    META("backend", val);
+    META("physics", ri->physics);
+    snprintf(val, sizeof val, "%s (git %s)", str(run, "bragg_version", "?"),
+             str(run, "git_revision", "?"));
+    META("made_by", val);
+    char *cfg = cJSON_PrintUnformatted(at(run, "config"));
+    if (!cfg) return bragg_fail(e, "plot: out of memory");
+    snprintf(key, sizeof key, "%sconfig", prefix);
+    int rc = plot_add_meta(f, key, cfg, e);
+    cJSON_free(cfg);
+#undef META
+    return rc;
+}
+
+static int add_common_meta(plot_figure *f, const cJSON *src, figure_kind kind, bragg_err *e)
+{
+    char val[160];
+    snprintf(val, sizeof val, "bragg %s (git %s)", BRAGG_VERSION, BRAGG_GIT_REV);
+    if (plot_add_meta(f, "Title", f->title ? f->title : "", e) ||
+        plot_add_meta(f, "Software", val, e) ||
+        plot_add_meta(f, "bragg:plot", figure_kind_name(kind), e) ||
+        plot_add_meta(f, "bragg:version", str(src, "bragg_version", "?"), e) ||
+        plot_add_meta(f, "bragg:git_revision", str(src, "git_revision", "?"), e))
+        return BRAGG_ERR;
+    return BRAGG_OK;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Run figures                                                                                 */
+
+/* The series of one run for the kind: returns BRAGG_ERR with a message naming the run's
+ * missing field. */
+static int add_run_series(plot_figure *f, const run_info *ri, const char *label, figure_kind kind,
+                          figure_norm norm, int colour, int single, bragg_err *e)
+{
+    const cJSON *curves = at(ri->json, "depth_curves");
+    double *depth = NULL, *y = NULL, *err = NULL, *let = NULL;
+    int n, m, rc = BRAGG_ERR;
+    if (doubles(at(curves, "depth_cm"), "depth_curves.depth_cm", &depth, &n, e)) return BRAGG_ERR;
+    char buf[400];   /* a label (< 320) and a suffix */
+    switch (kind) {
+    case FIGURE_LATERAL: {
+        if (doubles(at(curves, "lateral_rms_cm"), "depth_curves.lateral_rms_cm", &y, &m, e)) goto done;
+        if (m != n) goto mismatch;
+        for (int i = 0; i < n; i++) y[i] *= 10;   /* cm -> mm */
+        int s = plot_add_series(f, label, n, depth, y, NULL, e);
+        if (s < 0) goto done;
+        f->series[s].colour = colour;
+        break;
+    }
+    case FIGURE_CHARGE: {
+        const cJSON *by = at(curves, "dose_by_charge_Gy_cm2");
+        if (!cJSON_IsObject(by) || cJSON_GetArraySize(by) == 0) {
+            bragg_fail(e, "this run has no dose-by-charge data (run with nuclear interactions on)");
+            goto done;
+        }
+        /* Normalised by the run's total dose, so the stack tops out at the dose curve's. */
+        double *total = NULL;
+        if (doubles(at(curves, "dose_Gy_cm2"), "depth_curves.dose_Gy_cm2", &total, &m, e)) goto done;
+        double scale = m == n ? norm_factor(depth, total, n, norm) : 1;
+        free(total);
+        /* Primary first, then fragments by charge. */
+        const cJSON *primary = cJSON_GetObjectItemCaseSensitive(by, "primary");
+        for (int z = 0; z <= 128; z++) {
+            const cJSON *arr;
+            char key[16];
+            if (z == 0) {
+                arr = primary;
+                snprintf(buf, sizeof buf, "primary %s", str(ri->json, "config.ion", "ion"));
+            } else {
+                snprintf(key, sizeof key, "%d", z);
+                arr = cJSON_GetObjectItemCaseSensitive(by, key);
+                snprintf(buf, sizeof buf, "fragments Z = %d", z);
+            }
+            if (!arr) continue;
+            char what[64];
+            snprintf(what, sizeof what, "depth_curves.dose_by_charge_Gy_cm2.%s", z ? key : "primary");
+            free(y);
+            y = NULL;
+            if (doubles(arr, what, &y, &m, e)) goto done;
+            if (m != n) goto mismatch;
+            for (int i = 0; i < n; i++) y[i] /= scale;
+            int s = plot_add_series(f, buf, n, depth, y, NULL, e);
+            if (s < 0) goto done;
+        }
+        f->stacked = 1;
+        break;
+    }
+    default: {   /* dose, and dose + LET */
+        if (doubles(at(curves, "dose_Gy_cm2"), "depth_curves.dose_Gy_cm2", &y, &m, e)) goto done;
+        if (m != n) goto mismatch;
+        if (doubles(at(curves, "dose_err_Gy_cm2"), "depth_curves.dose_err_Gy_cm2", &err, &m, e))
+            goto done;
+        if (m != n) goto mismatch;
+        double scale = norm_factor(depth, y, n, norm);
+        for (int i = 0; i < n; i++) {
+            y[i] /= scale;
+            err[i] /= scale;
+        }
+        if (kind == FIGURE_LET) snprintf(buf, sizeof buf, "%s%sdose", label, *label ? ": " : "");
+        else snprintf(buf, sizeof buf, "%s", label);
+        int s = plot_add_series(f, buf, n, depth, y, err, e);
+        if (s < 0) goto done;
+        f->series[s].colour = colour;
+        if (kind == FIGURE_LET) {
+            if (doubles(at(curves, "let_d_keV_um"), "depth_curves.let_d_keV_um", &let, &m, e))
+                goto done;
+            if (m != n) goto mismatch;
+            snprintf(buf, sizeof buf, "%s%sLET (dose-averaged)", label, *label ? ": " : "");
+            s = plot_add_series(f, buf, n, depth, let, NULL, e);
+            if (s < 0) goto done;
+            f->series[s].colour = single ? 1 : colour;
+            f->series[s].right_axis = 1;
+            f->series[s].dashed = 1;
+        }
+        break;
+    }
+    }
+    rc = BRAGG_OK;
+    goto done;
+mismatch:
+    bragg_fail(e, "depth_curves: arrays of different lengths (%d depths, %d values)", n, m);
+done:
+    free(depth);
+    free(y);
+    free(err);
+    free(let);
+    return rc;
+}
+
+static int add_dose_markers(plot_figure *f, const cJSON *run, bragg_err *e)
+{
+    double peak = num(run, "results.peak_depth_cm"), r80 = num(run, "results.r80_cm");
+    double r20 = num(run, "results.r20_cm"), fall = num(run, "results.falloff_80_20_cm");
+    char buf[96];
+    if (isfinite(peak)) {
+        snprintf(buf, sizeof buf, "peak %.2f cm", peak);
+        if (plot_add_marker(f, peak, NAN, buf, e) < 0) return BRAGG_ERR;
+    }
+    if (isfinite(r80)) {
+        snprintf(buf, sizeof buf, "R80 %.2f cm", r80);
+        if (plot_add_marker(f, r80, NAN, buf, e) < 0) return BRAGG_ERR;
+    }
+    if (isfinite(r80) && isfinite(r20) && isfinite(fall)) {
+        snprintf(buf, sizeof buf, "80\u201320%% falloff %.2f mm", 10 * fall);
+        if (plot_add_marker(f, r80, r20, buf, e) < 0) return BRAGG_ERR;
+    }
+    return BRAGG_OK;
+}
+
+int figures_from_runs(plot_figure *f, const cJSON *const *runs, int n, figure_kind kind,
+                      figure_norm norm, const char *title, bragg_err *e)
+{
+    plot_figure_init(f, PLOT_LINES);
+    if (kind == FIGURE_AUTO) kind = FIGURE_DOSE;
+    if (kind == FIGURE_BENCH)
+        return bragg_fail(e, "--kind bench: needs a bench record (bragg bench --json), not a run");
+    if (n < 1 || n > FIGURES_MAX_RUNS)
+        return bragg_fail(e, "plot: %d runs given (valid: 1 to %d in one figure)", n, FIGURES_MAX_RUNS);
+    if (kind == FIGURE_CHARGE && n > 1)
+        return bragg_fail(e, "--kind charge: shows one run (got %d); plot them one by one", n);
+    run_info *ri = calloc((size_t)n, sizeof *ri);
+    if (!ri) return bragg_fail(e, "plot: out of memory");
+    char buf[1024];
+    int rc = BRAGG_ERR;
+    for (int i = 0; i < n; i++) {
+        if (figures_source(runs[i]) != FIGURE_SOURCE_RUN) {
+            bragg_fail(e, "run %d: not a run summary (no config or depth_curves)", i + 1);
+            goto fail;
+        }
+        run_info_fill(&ri[i], runs[i]);
+    }
+
+    if (kind == FIGURE_PROFILE) {
+        /* A run's profile, as bars (needs bragg run --profile). */
+        plot_figure_free(f);
+        plot_figure_init(f, PLOT_BARS);
+        const cJSON *prof = at(runs[0], "run.profile");
+        if (n > 1 || !cJSON_IsObject(prof)) {
+            bragg_fail(e, n > 1 ? "--kind profile: shows one run" :
+                                  "this run has no profile (run with --profile)");
+            goto fail;
+        }
+        const cJSON *it;
+        double share[PLOT_MAX_GROUPS];
+        char notes[PLOT_MAX_GROUPS][32];
+        const char *note_ptr[PLOT_MAX_GROUPS];
+        cJSON_ArrayForEach(it, prof) {
+            double s = num(it, "share");
+            if (!cJSON_IsObject(it) || !isfinite(s) || f->n_groups >= PLOT_MAX_GROUPS) continue;
+            int g = plot_add_group(f, it->string, e);
+            if (g < 0) goto fail;
+            share[g] = 100 * s;
+            snprintf(notes[g], sizeof notes[g], "%.0f ns", num(it, "ns_per_step"));
+            note_ptr[g] = notes[g];
+        }
+        if (plot_add_bars(f, ri[0].beam, share, note_ptr, e) < 0) goto fail;
+        if (plot_set_axes(f, "step component (note: ns per step per thread)", NULL,
+                          "share of step time", "%", e))
+            goto fail;
+        snprintf(buf, sizeof buf, "Where a step's time goes: %s in %s", ri[0].beam, ri[0].slabs);
+    } else {
+        for (int i = 0; i < n; i++) {
+            char label[320] = "";
+            if (n > 1) {
+                run_label(ri, n, i, label, sizeof label);
+                double peak = num(runs[i], "results.peak_depth_cm");
+                size_t l = strlen(label);
+                if (kind == FIGURE_DOSE && isfinite(peak))
+                    snprintf(label + l, sizeof label - l, " (peak %.2f cm)", peak);
+            } else if (kind == FIGURE_DOSE) {
+                snprintf(label, sizeof label, "dose");
+            }
+            if (add_run_series(f, &ri[i], label, kind, norm, i, n == 1, e)) goto fail;
+        }
+        if (kind == FIGURE_DOSE && n == 1 && add_dose_markers(f, runs[0], e)) goto fail;
+        const char *xl = "depth";
+        if (kind == FIGURE_LATERAL) {
+            if (plot_set_axes(f, xl, "cm", "rms lateral spread of primaries, per axis", "mm", e))
+                goto fail;
+        } else if (norm != FIGURE_NORM_NONE) {
+            if (plot_set_axes(f, xl, "cm",
+                              kind == FIGURE_CHARGE ? "relative dose, stacked by charge"
+                                                    : "relative dose",
+                              norm == FIGURE_NORM_ENTRANCE ? "entrance = 1" : "peak = 1", e))
+                goto fail;
+        } else if (plot_set_axes(f, xl, "cm",
+                                 kind == FIGURE_CHARGE ? "dose per unit fluence, stacked by charge"
+                                                       : "dose per unit primary fluence",
+                                 "Gy cm\u00b2", e)) {
+            goto fail;
+        }
+        if (kind == FIGURE_LET && plot_set_right_axis(f, "dose-averaged LET", "keV/\u00b5m", e))
+            goto fail;
+        runs_title(ri, n, kind, buf, sizeof buf);
+    }
+    if (plot_set_title(f, title ? title : buf, e)) goto fail;
+
+    if (n == 1)
+        snprintf(buf, sizeof buf, "bragg %s (git %s) \u00b7 %s, %.0f threads \u00b7 seed %.0f",
+                 str(runs[0], "bragg_version", "?"), str(runs[0], "git_revision", "?"),
+                 str(runs[0], "run.backend", "?"), num(runs[0], "run.threads"),
+                 num(runs[0], "config.seed"));
+    else
+        snprintf(buf, sizeof buf, "bragg %s (git %s)", str(runs[0], "bragg_version", "?"),
+                 str(runs[0], "git_revision", "?"));
+    if (plot_set_footer(f, buf, e)) goto fail;
+
+    if (add_common_meta(f, runs[0], kind, e)) goto fail;
+    for (int i = 0; i < n; i++) {
+        char prefix[32];
+        if (n == 1) snprintf(prefix, sizeof prefix, "bragg:");
+        else snprintf(prefix, sizeof prefix, "bragg:run%d:", i + 1);
+        if (add_run_meta(f, &ri[i], prefix, e)) goto fail;
+    }
+    rc = BRAGG_OK;
+fail:
+    free(ri);
+    if (rc != BRAGG_OK) plot_figure_free(f);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Benchmark figures                                                                           */
+
+static void config_label(const cJSON *row, char *out, size_t len)
+{
+    const char *be = str(row, "backend", "?");
+    double t = num(row, "threads");
+    if (strcmp(be, "serial") == 0) snprintf(out, len, "serial");
+    else snprintf(out, len, "%s, %.0f thread%s", be, t, t == 1 ? "" : "s");
+}
+
+static int bench_race(plot_figure *f, const cJSON *bench, bragg_err *e)
+{
+    const cJSON *runs = at(bench, "runs"), *row;
+    char configs[PLOT_MAX_SERIES][64];
+    int nc = 0;
+    cJSON_ArrayForEach(row, runs) {
+        const char *c = str(row, "case", "?");
+        int g;
+        for (g = 0; g < f->n_groups; g++)
+            if (strcmp(f->groups[g], c) == 0) break;
+        if (g == f->n_groups && plot_add_group(f, c, e) < 0) return BRAGG_ERR;
+        char lab[64];
+        config_label(row, lab, sizeof lab);
+        int k;
+        for (k = 0; k < nc; k++)
+            if (strcmp(configs[k], lab) == 0) break;
+        if (k == nc) {
+            if (nc >= PLOT_MAX_SERIES)
+                return bragg_fail(e, "runs: more than %d backend/thread combinations", PLOT_MAX_SERIES);
+            snprintf(configs[nc++], sizeof configs[0], "%s", lab);
+        }
+    }
+    if (f->n_groups == 0) return bragg_fail(e, "runs: empty (nothing was benchmarked)");
+    for (int k = 0; k < nc; k++) {
+        double v[PLOT_MAX_GROUPS];
+        char notes[PLOT_MAX_GROUPS][32];
+        const char *np[PLOT_MAX_GROUPS];
+        for (int g = 0; g < f->n_groups; g++) {
+            v[g] = NAN;
+            np[g] = NULL;
+        }
+        cJSON_ArrayForEach(row, runs) {
+            char lab[64];
+            config_label(row, lab, sizeof lab);
+            if (strcmp(lab, configs[k]) != 0) continue;
+            for (int g = 0; g < f->n_groups; g++)
+                if (strcmp(f->groups[g], str(row, "case", "?")) == 0) {
+                    v[g] = num(row, "histories_per_s");
+                    double sp = num(row, "speedup");
+                    if (isfinite(sp)) {
+                        snprintf(notes[g], sizeof notes[g], "\u00d7%.2f", sp);
+                        np[g] = notes[g];
+                    }
+                }
+        }
+        if (plot_add_bars(f, configs[k], v, np, e) < 0) return BRAGG_ERR;
+    }
+    return plot_set_axes(f, "case (note: speedup over one thread)", NULL, "throughput",
+                         "histories/s", e);
+}
+
+static int bench_profile(plot_figure *f, const cJSON *bench, bragg_err *e)
+{
+    const cJSON *profiles = at(bench, "profiles"), *p, *it;
+    if (cJSON_GetArraySize(profiles) == 0)
+        return bragg_fail(e, "profiles: empty (this bench record has no profiled runs)");
+    /* Components in the order of the first profile; those never measured are left out. */
+    cJSON_ArrayForEach(it, cJSON_GetArrayItem(profiles, 0)) {
+        if (!cJSON_IsObject(it) || !isfinite(num(it, "share"))) continue;
+        if (plot_add_group(f, it->string, e) < 0) return BRAGG_ERR;
+    }
+    cJSON_ArrayForEach(p, profiles) {
+        double v[PLOT_MAX_GROUPS];
+        char notes[PLOT_MAX_GROUPS][32];
+        const char *np[PLOT_MAX_GROUPS];
+        for (int g = 0; g < f->n_groups; g++) {
+            const cJSON *c = at(p, f->groups[g]);
+            v[g] = 100 * num(c, "share");
+            snprintf(notes[g], sizeof notes[g], "%.0f ns", num(c, "ns_per_step"));
+            np[g] = isfinite(v[g]) ? notes[g] : NULL;
+        }
+        char lab[96];
+        snprintf(lab, sizeof lab, "%s (%.0f threads)", str(p, "case", "?"), num(p, "threads"));
+        if (plot_add_bars(f, lab, v, np, e) < 0) return BRAGG_ERR;
+    }
+    return plot_set_axes(f, "step component (note: ns per step per thread)", NULL,
+                         "share of step time", "%", e);
+}
+
+int figures_from_bench(plot_figure *f, const cJSON *bench, figure_kind kind, const char *title,
+                       bragg_err *e)
+{
+    plot_figure_init(f, PLOT_BARS);
+    if (kind == FIGURE_AUTO) kind = FIGURE_BENCH;
+    if (kind != FIGURE_BENCH && kind != FIGURE_PROFILE)
+        return bragg_fail(e, "--kind %s: needs a run summary (bragg run --json), not a bench "
+                             "record (valid here: bench, profile)", figure_kind_name(kind));
+    if (figures_source(bench) != FIGURE_SOURCE_BENCH)
+        return bragg_fail(e, "not a bench record (no runs array)");
+    int rc = kind == FIGURE_BENCH ? bench_race(f, bench, e) : bench_profile(f, bench, e);
+    char buf[512];
+    if (rc == BRAGG_OK) {
+        snprintf(buf, sizeof buf, "%s on %s, %.0f cores",
+                 kind == FIGURE_BENCH ? "Histories per second by backend and thread count"
+                                      : "Where a step's time goes",
+                 str(bench, "machine.cpu", "?"), num(bench, "machine.cores"));
+        rc = plot_set_title(f, title ? title : buf, e);
+    }
+    if (rc == BRAGG_OK) {
+        snprintf(buf, sizeof buf, "bragg %s (git %s) \u00b7 %s", str(bench, "bragg_version", "?"),
+                 str(bench, "git_revision", "?"), str(bench, "machine.compiler", "?"));
+        rc = plot_set_footer(f, buf, e);
+    }
+    if (rc == BRAGG_OK) rc = add_common_meta(f, bench, kind, e);
+    if (rc == BRAGG_OK) {
+        snprintf(buf, sizeof buf, "%s, %.0f cores, %s", str(bench, "machine.cpu", "?"),
+                 num(bench, "machine.cores"), str(bench, "machine.compiler", "?"));
+        rc = plot_add_meta(f, "bragg:machine", buf, e);
+    }
+    if (rc == BRAGG_OK) {
+        char *runs = cJSON_PrintUnformatted(at(bench, kind == FIGURE_BENCH ? "runs" : "profiles"));
+        rc = runs ? plot_add_meta(f, kind == FIGURE_BENCH ? "bragg:runs" : "bragg:profiles", runs, e)
+                  : bragg_fail(e, "plot: out of memory");
+        cJSON_free(runs);
+    }
+    if (rc != BRAGG_OK) plot_figure_free(f);
+    return rc;
+}

@@ -1,0 +1,1155 @@
+/* plot.c - see plot.h. */
+#include "plot.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "axis_ticks.h"
+#include "png_file.h"
+
+#define PLOT_PI 3.14159265358979323846
+
+/* ------------------------------------------------------------------------------------------ */
+/* The figure description                                                                     */
+
+static int set_string(char **field, const char *s, bragg_err *e)
+{
+    free(*field);
+    *field = NULL;
+    if (!s) return BRAGG_OK;
+    *field = strdup(s);
+    return *field ? BRAGG_OK : bragg_fail(e, "plot: out of memory");
+}
+
+void plot_figure_init(plot_figure *f, plot_type type)
+{
+    memset(f, 0, sizeof *f);
+    f->type = type;
+    f->y_from_zero = 1;
+}
+
+static void series_free(plot_series *s)
+{
+    free(s->label);
+    free(s->x);
+    free(s->y);
+    free(s->err);
+    if (s->notes)
+        for (int i = 0; i < s->n; i++) free(s->notes[i]);
+    free(s->notes);
+}
+
+void plot_figure_free(plot_figure *f)
+{
+    free(f->title);
+    free(f->footer);
+    free(f->x_label);
+    free(f->x_unit);
+    free(f->y_label);
+    free(f->y_unit);
+    free(f->y2_label);
+    free(f->y2_unit);
+    for (int i = 0; i < f->n_series; i++) series_free(&f->series[i]);
+    for (int i = 0; i < f->n_markers; i++) free(f->markers[i].label);
+    for (int i = 0; i < f->n_groups; i++) free(f->groups[i]);
+    for (int i = 0; i < f->n_meta; i++) {
+        free(f->meta_key[i]);
+        free(f->meta_value[i]);
+    }
+    memset(f, 0, sizeof *f);
+}
+
+int plot_set_title(plot_figure *f, const char *title, bragg_err *e)
+{
+    return set_string(&f->title, title, e);
+}
+
+int plot_set_footer(plot_figure *f, const char *footer, bragg_err *e)
+{
+    return set_string(&f->footer, footer, e);
+}
+
+int plot_set_axes(plot_figure *f, const char *x_label, const char *x_unit, const char *y_label,
+                  const char *y_unit, bragg_err *e)
+{
+    if (set_string(&f->x_label, x_label, e) || set_string(&f->x_unit, x_unit, e) ||
+        set_string(&f->y_label, y_label, e) || set_string(&f->y_unit, y_unit, e))
+        return BRAGG_ERR;
+    return BRAGG_OK;
+}
+
+int plot_set_right_axis(plot_figure *f, const char *label, const char *unit, bragg_err *e)
+{
+    if (set_string(&f->y2_label, label, e) || set_string(&f->y2_unit, unit, e)) return BRAGG_ERR;
+    return BRAGG_OK;
+}
+
+static double *copy_doubles(const double *v, int n)
+{
+    if (!v) return NULL;
+    double *c = malloc((size_t)(n > 0 ? n : 1) * sizeof *c);
+    if (c && n > 0) memcpy(c, v, (size_t)n * sizeof *c);
+    return c;
+}
+
+int plot_add_series(plot_figure *f, const char *label, int n, const double *x, const double *y,
+                    const double *err, bragg_err *e)
+{
+    if (f->n_series >= PLOT_MAX_SERIES)
+        return bragg_fail(e, "plot: at most %d series in one figure", PLOT_MAX_SERIES);
+    if (n < 0 || !x || !y) return bragg_fail(e, "plot: a series needs x and y");
+    plot_series *s = &f->series[f->n_series];
+    memset(s, 0, sizeof *s);
+    s->n = n;
+    s->colour = f->n_series;
+    s->x = copy_doubles(x, n);
+    s->y = copy_doubles(y, n);
+    s->err = copy_doubles(err, n);
+    if (!s->x || !s->y || (err && !s->err) || set_string(&s->label, label, e)) {
+        series_free(s);
+        return bragg_fail(e, "plot: out of memory");
+    }
+    return f->n_series++;
+}
+
+int plot_add_group(plot_figure *f, const char *label, bragg_err *e)
+{
+    if (f->n_groups >= PLOT_MAX_GROUPS)
+        return bragg_fail(e, "plot: at most %d bar groups in one figure", PLOT_MAX_GROUPS);
+    f->groups[f->n_groups] = NULL;
+    if (set_string(&f->groups[f->n_groups], label ? label : "", e)) return BRAGG_ERR;
+    return f->n_groups++;
+}
+
+int plot_add_bars(plot_figure *f, const char *label, const double *values,
+                  const char *const *notes, bragg_err *e)
+{
+    if (f->n_series >= PLOT_MAX_SERIES)
+        return bragg_fail(e, "plot: at most %d bar series in one figure", PLOT_MAX_SERIES);
+    plot_series *s = &f->series[f->n_series];
+    memset(s, 0, sizeof *s);
+    s->n = f->n_groups;
+    s->colour = f->n_series;
+    s->y = copy_doubles(values, s->n);
+    s->notes = calloc((size_t)(s->n > 0 ? s->n : 1), sizeof *s->notes);
+    int ok = s->y && s->notes && set_string(&s->label, label, e) == BRAGG_OK;
+    for (int i = 0; ok && notes && i < s->n; i++)
+        if (notes[i] && !(s->notes[i] = strdup(notes[i]))) ok = 0;
+    if (!ok) {
+        series_free(s);
+        return bragg_fail(e, "plot: out of memory");
+    }
+    return f->n_series++;
+}
+
+int plot_add_marker(plot_figure *f, double x0, double x1, const char *label, bragg_err *e)
+{
+    if (f->n_markers >= PLOT_MAX_MARKERS)
+        return bragg_fail(e, "plot: at most %d markers in one figure", PLOT_MAX_MARKERS);
+    plot_marker *m = &f->markers[f->n_markers];
+    m->x0 = x0;
+    m->x1 = x1;
+    m->label = NULL;
+    if (set_string(&m->label, label, e)) return BRAGG_ERR;
+    return f->n_markers++;
+}
+
+int plot_add_meta(plot_figure *f, const char *key, const char *value, bragg_err *e)
+{
+    size_t len = strlen(key);
+    if (len < 1 || len > 79) return bragg_fail(e, "plot: metadata key '%s' is not 1-79 characters", key);
+    if (f->n_meta >= PLOT_MAX_META)
+        return bragg_fail(e, "plot: at most %d metadata entries in one figure", PLOT_MAX_META);
+    f->meta_key[f->n_meta] = f->meta_value[f->n_meta] = NULL;
+    if (set_string(&f->meta_key[f->n_meta], key, e) ||
+        set_string(&f->meta_value[f->n_meta], value ? value : "", e)) {
+        free(f->meta_key[f->n_meta]);
+        return BRAGG_ERR;
+    }
+    f->n_meta++;
+    return BRAGG_OK;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Style                                                                                      */
+
+void plot_style_default(plot_style *s)
+{
+    s->width = 1600;
+    s->height = 1000;
+    s->scale = 1;
+    s->theme = PLOT_THEME_LIGHT;
+}
+
+int plot_parse_size(const char *text, plot_style *s, bragg_err *e)
+{
+    int w, h;
+    char tail;
+    if (sscanf(text, "%dx%d%c", &w, &h, &tail) != 2 || w < PLOT_MIN_WIDTH || h < PLOT_MIN_HEIGHT ||
+        w > PLOT_MAX_SIDE || h > PLOT_MAX_SIDE)
+        return bragg_fail(e, "'%s' is not a size WxH in pixels (width %d to %d, height %d to %d, "
+                             "e.g. 1600x1000)",
+                          text, PLOT_MIN_WIDTH, PLOT_MAX_SIDE, PLOT_MIN_HEIGHT, PLOT_MAX_SIDE);
+    s->width = w;
+    s->height = h;
+    return BRAGG_OK;
+}
+
+int plot_parse_theme(const char *text, plot_style *s, bragg_err *e)
+{
+    if (strcmp(text, "light") == 0) s->theme = PLOT_THEME_LIGHT;
+    else if (strcmp(text, "dark") == 0) s->theme = PLOT_THEME_DARK;
+    else return bragg_fail(e, "'%s' is not a theme (valid: light, dark)", text);
+    return BRAGG_OK;
+}
+
+/* Okabe-Ito colours, distinguishable with the common colour-vision deficiencies; the dark
+ * theme takes lighter members first so lines stand out from the background. */
+static const double palette_light[][3] = {
+    {0.000, 0.447, 0.698}, {0.835, 0.369, 0.000}, {0.000, 0.620, 0.451},
+    {0.800, 0.475, 0.655}, {0.902, 0.624, 0.000}, {0.337, 0.706, 0.914},
+    {0.350, 0.350, 0.350}, {0.600, 0.550, 0.100},
+};
+static const double palette_dark[][3] = {
+    {0.337, 0.706, 0.914}, {0.902, 0.624, 0.000}, {0.000, 0.780, 0.560},
+    {0.880, 0.560, 0.740}, {0.941, 0.894, 0.259}, {0.960, 0.450, 0.200},
+    {0.800, 0.800, 0.800}, {0.650, 0.600, 0.950},
+};
+#define PALETTE_SIZE 8
+
+void plot_palette_colour(plot_theme theme, int colour, double rgb[3])
+{
+    const double *c = (theme == PLOT_THEME_DARK ? palette_dark : palette_light)
+        [((colour % PALETTE_SIZE) + PALETTE_SIZE) % PALETTE_SIZE];
+    memcpy(rgb, c, 3 * sizeof *rgb);
+}
+
+typedef struct theme_colours {
+    double bg[3], fg[3], muted[3], grid[3], spine[3];
+} theme_colours;
+
+static const theme_colours theme_light = {
+    {1, 1, 1}, {0.13, 0.13, 0.13}, {0.42, 0.42, 0.42}, {0.90, 0.90, 0.90}, {0.25, 0.25, 0.25}};
+static const theme_colours theme_dark = {
+    {0.11, 0.12, 0.14}, {0.91, 0.91, 0.91}, {0.62, 0.62, 0.64}, {0.24, 0.25, 0.29},
+    {0.75, 0.75, 0.75}};
+
+/* ------------------------------------------------------------------------------------------ */
+/* Rendering                                                                                  */
+
+double plot_x_to_pixel(const plot_frame *fr, double x)
+{
+    return fr->area.x + fr->area.w * (x - fr->x_lo) / (fr->x_hi - fr->x_lo);
+}
+
+double plot_y_to_pixel(const plot_frame *fr, double y)
+{
+    return fr->area.y + fr->area.h * (1 - (y - fr->y_lo) / (fr->y_hi - fr->y_lo));
+}
+
+static double y2_to_pixel(const plot_frame *fr, double y)
+{
+    return fr->area.y + fr->area.h * (1 - (y - fr->y2_lo) / (fr->y2_hi - fr->y2_lo));
+}
+
+/* An axis: its ticks and the power of ten its tick labels are divided by (shown in the unit). */
+typedef struct axis {
+    axis_ticks t;
+    int exponent;
+    int decimals;
+    int used;
+} axis;
+
+/* A placed text label (marker labels), to keep labels apart and the legend off them. */
+typedef struct placed {
+    plot_rect box;
+    const char *text;
+    double text_x, baseline;
+} placed;
+
+typedef struct render {
+    cairo_t *cr;
+    const plot_figure *f;
+    const plot_style *s;
+    const theme_colours *th;
+    double u;                        /* size unit: 1 at 1600 x 1000 and scale 1 */
+    double fs_title, fs_label, fs_tick, fs_legend, fs_note, fs_footer;
+    plot_frame fr;
+    axis x, y, y2;
+    int has_y2;
+    int label_rows;
+    placed labels[PLOT_MAX_MARKERS];
+} render;
+
+static void set_rgb(cairo_t *cr, const double c[3], double alpha)
+{
+    cairo_set_source_rgba(cr, c[0], c[1], c[2], alpha);
+}
+
+static void set_font(render *r, double size)
+{
+    cairo_select_font_face(r->cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL,
+                           CAIRO_FONT_WEIGHT_NORMAL);
+    cairo_set_font_size(r->cr, size);
+}
+
+static double text_width(render *r, const char *s)
+{
+    cairo_text_extents_t ex;
+    cairo_text_extents(r->cr, s, &ex);
+    return ex.x_advance;
+}
+
+static double line_height(render *r)
+{
+    cairo_font_extents_t fe;
+    cairo_font_extents(r->cr, &fe);
+    return fe.ascent + fe.descent;
+}
+
+/* Draws `s` with its box anchored at (x, y): halign 0 left, 0.5 centre, 1 right; valign 0 top,
+ * 0.5 middle, 1 bottom of the font's ascent+descent box. */
+static void draw_text(render *r, const char *s, double x, double y, double halign, double valign)
+{
+    cairo_font_extents_t fe;
+    cairo_font_extents(r->cr, &fe);
+    double w = text_width(r, s);
+    cairo_move_to(r->cr, x - halign * w, y - valign * (fe.ascent + fe.descent) + fe.ascent);
+    cairo_show_text(r->cr, s);
+}
+
+/* "10⁻⁷" for exponent -7, as UTF-8 superscripts (DejaVu Sans has them). */
+static void power_of_ten(int k, char *out, size_t len)
+{
+    static const char *sup[10] = {"\u2070", "\u00b9", "\u00b2", "\u00b3", "\u2074",
+                                  "\u2075", "\u2076", "\u2077", "\u2078", "\u2079"};
+    char digits[16];
+    snprintf(digits, sizeof digits, "%d", k < 0 ? -k : k);
+    size_t n = (size_t)snprintf(out, len, "10%s", k < 0 ? "\u207b" : "");
+    for (const char *d = digits; *d && n < len; d++)
+        n += (size_t)snprintf(out + n, len - n, "%s", sup[*d - '0']);
+}
+
+/* "depth (cm)", "dose (10⁻⁷ Gy cm²)", or the bare name when there is no unit. */
+static void axis_title(const char *label, const char *unit, int exponent, char *out, size_t len)
+{
+    char scale[48] = "";
+    if (exponent) power_of_ten(exponent, scale, sizeof scale);
+    int has_unit = unit && *unit;
+    if (!label) label = "";
+    if (exponent && has_unit) snprintf(out, len, "%s (%s %s)", label, scale, unit);
+    else if (exponent) snprintf(out, len, "%s (%s)", label, scale);
+    else if (has_unit) snprintf(out, len, "%s (%s)", label, unit);
+    else snprintf(out, len, "%s", label);
+}
+
+static void axis_set(axis *a, double lo, double hi, int target)
+{
+    axis_ticks_nice(lo, hi, target, &a->t);
+    double m = fmax(fabs(a->t.lo), fabs(a->t.hi));
+    /* Very large or small numbers: print mantissas, move the power of ten into the unit. */
+    a->exponent = (m >= 1e4 || (m > 0 && m < 1e-2)) ? (int)floor(log10(m)) : 0;
+    double step = a->t.step / pow(10, a->exponent);
+    int d = -(int)floor(log10(step) + 1e-9);
+    a->decimals = d > 0 ? d : 0;
+    a->used = 1;
+}
+
+static void tick_label(const axis *a, double v, char *out, size_t len)
+{
+    double m = v / pow(10, a->exponent);
+    if (fabs(m) < 0.5 * pow(10, -a->decimals)) m = 0;   /* no "-0.0" */
+    snprintf(out, len, "%.*f", a->decimals, m);
+}
+
+static double axis_label_width(render *r, const axis *a)
+{
+    set_font(r, r->fs_tick);
+    double w = 0;
+    char buf[64];
+    for (int i = 0; i < a->t.count; i++) {
+        tick_label(a, axis_tick_value(&a->t, i), buf, sizeof buf);
+        w = fmax(w, text_width(r, buf));
+    }
+    return w;
+}
+
+/* Data range of the left or right axis series, stacked sums included. */
+static void y_range(const plot_figure *f, int right, double *lo, double *hi)
+{
+    *lo = INFINITY;
+    *hi = -INFINITY;
+    if (f->type == PLOT_BARS) {
+        for (int s = 0; s < f->n_series; s++)
+            for (int i = 0; i < f->series[s].n; i++)
+                if (isfinite(f->series[s].y[i])) {
+                    *lo = fmin(*lo, f->series[s].y[i]);
+                    *hi = fmax(*hi, f->series[s].y[i]);
+                }
+        return;
+    }
+    if (f->stacked && !right) {
+        /* The top of the stack at each point (series share the x grid of the first). */
+        const plot_series *first = NULL;
+        for (int s = 0; s < f->n_series; s++)
+            if (!f->series[s].right_axis) {
+                first = &f->series[s];
+                break;
+            }
+        if (!first) return;
+        for (int i = 0; i < first->n; i++) {
+            double sum = 0;
+            for (int s = 0; s < f->n_series; s++) {
+                const plot_series *ps = &f->series[s];
+                if (ps->right_axis || i >= ps->n || !isfinite(ps->y[i])) continue;
+                sum += ps->y[i];
+            }
+            *lo = fmin(*lo, sum);
+            *hi = fmax(*hi, sum);
+        }
+        return;
+    }
+    for (int s = 0; s < f->n_series; s++) {
+        const plot_series *ps = &f->series[s];
+        if (ps->right_axis != right) continue;
+        for (int i = 0; i < ps->n; i++) {
+            if (!isfinite(ps->x[i]) || !isfinite(ps->y[i])) continue;
+            double e = ps->err && isfinite(ps->err[i]) ? ps->err[i] : 0;
+            *lo = fmin(*lo, ps->y[i] - e);
+            *hi = fmax(*hi, ps->y[i] + e);
+        }
+    }
+}
+
+static int has_right_axis(const plot_figure *f)
+{
+    if (f->type != PLOT_LINES) return 0;
+    for (int s = 0; s < f->n_series; s++)
+        if (f->series[s].right_axis) return 1;
+    return 0;
+}
+
+/* Extends [lo, hi] so that `reserve` pixels at the top of a `height`-pixel axis stay free for
+ * marker labels and bar notes: hi maps `reserve` below the top edge. */
+static double headroom(double lo, double hi, double height, double reserve)
+{
+    if (reserve <= 0 || reserve >= 0.6 * height) return hi;
+    return (hi * height - lo * reserve) / (height - reserve);
+}
+
+/* Lays out margins, axes and the plot area for `label_rows` rows of marker labels. */
+static void layout(render *r, int label_rows)
+{
+    const plot_figure *f = r->f;
+    double W = r->s->width, H = r->s->height, u = r->u;
+    double pad = 18 * u, tick_len = 7 * u;
+    r->label_rows = label_rows;
+
+    set_font(r, r->fs_title);
+    double top = pad + (f->title && *f->title ? line_height(r) + 0.8 * pad : 0);
+    set_font(r, r->fs_tick);
+    double tick_h = line_height(r);
+    set_font(r, r->fs_label);
+    double label_h = line_height(r);
+    set_font(r, r->fs_footer);
+    double footer_h = f->footer && *f->footer ? line_height(r) + 0.4 * pad : 0;
+    double bottom = tick_len + 0.5 * pad + tick_h + 0.5 * pad + label_h + footer_h + 0.6 * pad;
+
+    /* x: a tight range for lines (no empty stretch beyond the data), groups for bars. */
+    double xlo = INFINITY, xhi = -INFINITY;
+    if (f->type == PLOT_BARS) {
+        xlo = 0;
+        xhi = f->n_groups > 0 ? f->n_groups : 1;
+    } else {
+        for (int s = 0; s < f->n_series; s++)
+            for (int i = 0; i < f->series[s].n; i++)
+                if (isfinite(f->series[s].x[i]) && isfinite(f->series[s].y[i])) {
+                    xlo = fmin(xlo, f->series[s].x[i]);
+                    xhi = fmax(xhi, f->series[s].x[i]);
+                }
+        if (!(xhi > xlo)) {
+            xlo = isfinite(xlo) ? xlo - 1 : 0;
+            xhi = isfinite(xhi) ? xhi + 1 : 1;
+        }
+        if (xlo > 0 && xlo < 0.1 * xhi) xlo = 0;   /* depth curves start at the surface */
+    }
+
+    /* Rows reserved above the data: marker labels for lines, one row of notes for bars. */
+    set_font(r, r->fs_note);
+    double row_h = 1.25 * line_height(r);
+    double reserve = f->type == PLOT_BARS ? row_h + 0.3 * pad : label_rows * row_h + 0.5 * pad;
+    if (f->type == PLOT_LINES && label_rows == 0) reserve = 0;
+
+    /* Two passes: the y labels' width sets the left margin, which sets the plot height only
+     * through the x axis, so one correction is enough. */
+    double plot_h = H - top - bottom;
+    double ylo, yhi;
+    y_range(f, 0, &ylo, &yhi);
+    if (!isfinite(ylo)) {
+        ylo = 0;
+        yhi = 1;
+    }
+    if (f->y_from_zero || f->type == PLOT_BARS) {
+        ylo = fmin(ylo, 0);
+        yhi = fmax(yhi, 0);
+    }
+    double yhi_room = headroom(ylo, yhi, plot_h, reserve);
+    int ytarget = (int)fmax(3, plot_h / (85 * u));
+    axis_set(&r->y, ylo, yhi_room, ytarget);
+
+    r->has_y2 = has_right_axis(f);
+    if (r->has_y2) {
+        double lo2, hi2;
+        y_range(f, 1, &lo2, &hi2);
+        if (!isfinite(lo2)) {
+            lo2 = 0;
+            hi2 = 1;
+        }
+        lo2 = fmin(lo2, 0);
+        axis_set(&r->y2, lo2, headroom(lo2, hi2, plot_h, reserve), ytarget);
+    }
+
+    set_font(r, r->fs_label);
+    double left = pad + label_h + 0.6 * pad + axis_label_width(r, &r->y) + 0.5 * pad + tick_len;
+    double right = pad;
+    if (r->has_y2) right += label_h + 0.6 * pad + axis_label_width(r, &r->y2) + 0.5 * pad + tick_len;
+    else right += 14 * u;
+
+    plot_rect *a = &r->fr.area;
+    a->x = round(left);
+    a->y = round(top);
+    a->w = round(W - left - right);
+    a->h = round(H - top - bottom);
+    if (a->w < 50) a->w = 50;
+    if (a->h < 50) a->h = 50;
+
+    int xtarget = (int)fmax(3, a->w / (160 * u));
+    axis_set(&r->x, xlo, xhi, xtarget);
+    r->fr.x_lo = xlo;
+    r->fr.x_hi = xhi;
+    r->fr.y_lo = r->y.t.lo;
+    r->fr.y_hi = r->y.t.hi;
+    if (r->has_y2) {
+        r->fr.y2_lo = r->y2.t.lo;
+        r->fr.y2_hi = r->y2.t.hi;
+    } else {
+        r->fr.y2_lo = r->fr.y_lo;
+        r->fr.y2_hi = r->fr.y_hi;
+    }
+    r->fr.line_width = 2.6 * u;
+}
+
+/* Puts each marker label in the highest row where it does not overlap an earlier one; text
+ * sits left of its marker in the right part of the plot (where Bragg peaks are) and right of
+ * it elsewhere. Returns the rows used. */
+static int place_labels(render *r)
+{
+    const plot_figure *f = r->f;
+    const plot_rect *a = &r->fr.area;
+    set_font(r, r->fs_note);
+    double row_h = 1.25 * line_height(r), gap = 6 * r->u;
+    int rows = 0;
+    for (int m = 0; m < f->n_markers; m++) {
+        const plot_marker *mk = &f->markers[m];
+        double p0 = plot_x_to_pixel(&r->fr, mk->x0);
+        double p1 = isfinite(mk->x1) ? plot_x_to_pixel(&r->fr, mk->x1) : p0;
+        double w = text_width(r, mk->label ? mk->label : "");
+        double x = p0 > a->x + 0.45 * a->w ? fmin(p0, p1) - gap - w : fmax(p0, p1) + gap;
+        x = fmax(a->x + gap, fmin(x, a->x + a->w - gap - w));
+        int row = 0;
+        for (;; row++) {
+            int clash = 0;
+            for (int k = 0; k < m; k++) {
+                const plot_rect *b = &r->labels[k].box;
+                int same_row = fabs(b->y - (a->y + 0.3 * gap + row * row_h)) < 0.5 * row_h;
+                if (same_row && x < b->x + b->w + gap && b->x < x + w + gap) clash = 1;
+            }
+            if (!clash) break;
+        }
+        placed *pl = &r->labels[m];
+        pl->box = (plot_rect){x - 0.3 * gap, a->y + 0.3 * gap + row * row_h, w + 0.6 * gap, row_h};
+        pl->text = mk->label ? mk->label : "";
+        pl->text_x = x;
+        pl->baseline = 0;
+        if (row + 1 > rows) rows = row + 1;
+    }
+    return rows;
+}
+
+static int rects_overlap(const plot_rect *a, const plot_rect *b)
+{
+    return a->x < b->x + b->w && b->x < a->x + a->w && a->y < b->y + b->h && b->y < a->y + a->h;
+}
+
+/* Legend entries: the series labels, with "± 1σ" for series with a band. */
+static void legend_text(const plot_series *s, char *out, size_t len)
+{
+    snprintf(out, len, "%s%s", s->label ? s->label : "", s->err ? " \u00b1 1\u03c3" : "");
+}
+
+static int wants_legend(const plot_figure *f)
+{
+    if (f->n_series > 1) return 1;
+    return f->n_series == 1 && f->type == PLOT_LINES && f->series[0].err;
+}
+
+/* Bars share 80% of their group, but no bar grows wider than a fat thumb. */
+static double bar_width(const render *r)
+{
+    const plot_figure *f = r->f;
+    int ns = f->n_series > 0 ? f->n_series : 1;
+    double gw = r->fr.area.w / (f->n_groups > 0 ? f->n_groups : 1);
+    return fmin(0.8 * gw / ns, 170 * r->u);
+}
+
+/* How much of the data a legend box at `box` would hide. */
+static double legend_cost(render *r, const plot_rect *box)
+{
+    const plot_figure *f = r->f;
+    double cost = 0;
+    for (int m = 0; m < f->n_markers; m++)
+        if (rects_overlap(box, &r->labels[m].box)) cost += 1e6;
+    if (f->type == PLOT_BARS) {
+        double gw = r->fr.area.w / (f->n_groups > 0 ? f->n_groups : 1);
+        for (int s = 0; s < f->n_series; s++)
+            for (int g = 0; g < f->series[s].n; g++) {
+                double v = f->series[s].y[g];
+                if (!isfinite(v)) continue;
+                double bw = bar_width(r);
+                plot_rect bar = {r->fr.area.x + (g + 0.5) * gw + (s - 0.5 * f->n_series) * bw,
+                                 plot_y_to_pixel(&r->fr, v) - 2 * r->fs_note, bw,
+                                 plot_y_to_pixel(&r->fr, 0) - plot_y_to_pixel(&r->fr, v) +
+                                     2 * r->fs_note};
+                if (rects_overlap(box, &bar)) cost += 1000;
+            }
+        return cost;
+    }
+    for (int s = 0; s < f->n_series; s++) {
+        const plot_series *ps = &f->series[s];
+        int step = ps->n > 2000 ? ps->n / 2000 : 1;
+        for (int i = 0; i < ps->n; i += step) {
+            if (!isfinite(ps->x[i]) || !isfinite(ps->y[i])) continue;
+            double px = plot_x_to_pixel(&r->fr, ps->x[i]);
+            if (px < box->x || px > box->x + box->w) continue;
+            double py = ps->right_axis ? y2_to_pixel(&r->fr, ps->y[i])
+                                       : plot_y_to_pixel(&r->fr, ps->y[i]);
+            if (f->stacked && !ps->right_axis) {
+                if (py < box->y + box->h) cost += 1;   /* filled down to the axis */
+            } else if (py >= box->y - r->fr.line_width && py <= box->y + box->h + r->fr.line_width) {
+                cost += 1;
+            }
+        }
+    }
+    return cost;
+}
+
+static void draw_legend(render *r)
+{
+    const plot_figure *f = r->f;
+    if (!wants_legend(f)) {
+        r->fr.has_legend = 0;
+        return;
+    }
+    cairo_t *cr = r->cr;
+    double u = r->u, pad = 12 * u, swatch = 34 * u;
+    set_font(r, r->fs_legend);
+    double lh = 1.35 * line_height(r), w = 0;
+    char buf[256];
+    for (int s = 0; s < f->n_series; s++) {
+        legend_text(&f->series[s], buf, sizeof buf);
+        w = fmax(w, text_width(r, buf));
+    }
+    double bw = pad + swatch + 0.6 * pad + w + pad, bh = pad + f->n_series * lh + 0.5 * pad;
+    const plot_rect *a = &r->fr.area;
+    double inset = 14 * u;
+    /* Top corners start below the marker label rows. */
+    double top = a->y + inset;
+    for (int m = 0; m < f->n_markers; m++)
+        top = fmax(top, r->labels[m].box.y + r->labels[m].box.h + 0.5 * inset);
+    plot_rect cand[4] = {
+        {a->x + inset, top, bw, bh},
+        {a->x + a->w - inset - bw, top, bw, bh},
+        {a->x + a->w - inset - bw, a->y + a->h - inset - bh, bw, bh},
+        {a->x + inset, a->y + a->h - inset - bh, bw, bh},
+    };
+    int best = 0;
+    double best_cost = INFINITY;
+    for (int c = 0; c < 4; c++) {
+        double cost = legend_cost(r, &cand[c]);
+        if (cost < best_cost) {
+            best_cost = cost;
+            best = c;
+        }
+    }
+    plot_rect b = cand[best];
+    r->fr.has_legend = 1;
+    r->fr.legend = b;
+
+    cairo_rectangle(cr, b.x, b.y, b.w, b.h);
+    set_rgb(cr, r->th->bg, 0.88);
+    cairo_fill_preserve(cr);
+    set_rgb(cr, r->th->grid, 1);
+    cairo_set_line_width(cr, 1.2 * u);
+    cairo_stroke(cr);
+    for (int s = 0; s < f->n_series; s++) {
+        const plot_series *ps = &f->series[s];
+        double rgb[3];
+        plot_palette_colour(r->s->theme, ps->colour, rgb);
+        double cy = b.y + pad + (s + 0.5) * lh, sx = b.x + pad;
+        if (f->type == PLOT_BARS || (f->stacked && !ps->right_axis)) {
+            cairo_rectangle(cr, sx, cy - 0.32 * lh, swatch, 0.64 * lh);
+            set_rgb(cr, rgb, f->type == PLOT_BARS ? 1 : 0.6);
+            cairo_fill(cr);
+        } else {
+            if (ps->err) {
+                cairo_rectangle(cr, sx, cy - 0.3 * lh, swatch, 0.6 * lh);
+                set_rgb(cr, rgb, 0.22);
+                cairo_fill(cr);
+            }
+            cairo_move_to(cr, sx, cy);
+            cairo_line_to(cr, sx + swatch, cy);
+            set_rgb(cr, rgb, 1);
+            cairo_set_line_width(cr, r->fr.line_width);
+            if (ps->dashed) {
+                double d[2] = {8 * u, 5 * u};
+                cairo_set_dash(cr, d, 2, 0);
+            }
+            cairo_stroke(cr);
+            cairo_set_dash(cr, NULL, 0, 0);
+        }
+        legend_text(ps, buf, sizeof buf);
+        set_rgb(cr, r->th->fg, 1);
+        draw_text(r, buf, sx + swatch + 0.6 * pad, cy, 0, 0.5);
+    }
+}
+
+static void draw_grid_and_axes(render *r)
+{
+    cairo_t *cr = r->cr;
+    const plot_figure *f = r->f;
+    const plot_rect *a = &r->fr.area;
+    double u = r->u, tick_len = 7 * u, pad = 18 * u;
+    char buf[64];
+
+    /* Grid under everything. */
+    cairo_set_line_width(cr, 1.0 * u);
+    set_rgb(cr, r->th->grid, 1);
+    for (int i = 0; i < r->y.t.count; i++) {
+        double py = round(plot_y_to_pixel(&r->fr, axis_tick_value(&r->y.t, i))) + 0.5;
+        if (py < a->y - 0.5 || py > a->y + a->h + 0.5) continue;
+        cairo_move_to(cr, a->x, py);
+        cairo_line_to(cr, a->x + a->w, py);
+    }
+    if (f->type == PLOT_LINES)
+        for (int i = 0; i < r->x.t.count; i++) {
+            double v = axis_tick_value(&r->x.t, i);
+            if (v < r->fr.x_lo - 1e-9 * r->x.t.step || v > r->fr.x_hi + 1e-9 * r->x.t.step) continue;
+            double px = round(plot_x_to_pixel(&r->fr, v)) + 0.5;
+            cairo_move_to(cr, px, a->y);
+            cairo_line_to(cr, px, a->y + a->h);
+        }
+    cairo_stroke(cr);
+
+    /* Tick marks and labels. */
+    set_rgb(cr, r->th->spine, 1);
+    cairo_set_line_width(cr, 1.3 * u);
+    set_font(r, r->fs_tick);
+    for (int i = 0; i < r->y.t.count; i++) {
+        double v = axis_tick_value(&r->y.t, i);
+        double py = plot_y_to_pixel(&r->fr, v);
+        cairo_move_to(cr, a->x, py);
+        cairo_line_to(cr, a->x - tick_len, py);
+        cairo_stroke(cr);
+        tick_label(&r->y, v, buf, sizeof buf);
+        set_rgb(cr, r->th->fg, 1);
+        draw_text(r, buf, a->x - tick_len - 0.4 * pad, py, 1, 0.5);
+        set_rgb(cr, r->th->spine, 1);
+    }
+    if (r->has_y2)
+        for (int i = 0; i < r->y2.t.count; i++) {
+            double v = axis_tick_value(&r->y2.t, i);
+            double py = y2_to_pixel(&r->fr, v);
+            cairo_move_to(cr, a->x + a->w, py);
+            cairo_line_to(cr, a->x + a->w + tick_len, py);
+            cairo_stroke(cr);
+            tick_label(&r->y2, v, buf, sizeof buf);
+            set_rgb(cr, r->th->fg, 1);
+            draw_text(r, buf, a->x + a->w + tick_len + 0.4 * pad, py, 0, 0.5);
+            set_rgb(cr, r->th->spine, 1);
+        }
+    double below = a->y + a->h + tick_len + 0.4 * pad;
+    if (f->type == PLOT_LINES) {
+        for (int i = 0; i < r->x.t.count; i++) {
+            double v = axis_tick_value(&r->x.t, i);
+            if (v < r->fr.x_lo - 1e-9 * r->x.t.step || v > r->fr.x_hi + 1e-9 * r->x.t.step) continue;
+            double px = plot_x_to_pixel(&r->fr, v);
+            cairo_move_to(cr, px, a->y + a->h);
+            cairo_line_to(cr, px, a->y + a->h + tick_len);
+            cairo_stroke(cr);
+            tick_label(&r->x, v, buf, sizeof buf);
+            set_rgb(cr, r->th->fg, 1);
+            draw_text(r, buf, px, below, 0.5, 0);
+            set_rgb(cr, r->th->spine, 1);
+        }
+    } else {
+        double gw = a->w / (f->n_groups > 0 ? f->n_groups : 1);
+        for (int g = 0; g < f->n_groups; g++) {
+            double size = r->fs_tick, w;
+            /* Long category names shrink to fit their group rather than run into the next. */
+            for (;;) {
+                set_font(r, size);
+                w = text_width(r, f->groups[g]);
+                if (w <= 0.96 * gw || size < 0.6 * r->fs_tick) break;
+                size *= 0.92;
+            }
+            set_rgb(cr, r->th->fg, 1);
+            draw_text(r, f->groups[g], a->x + (g + 0.5) * gw, below, 0.5, 0);
+        }
+        set_font(r, r->fs_tick);
+    }
+
+    /* Frame around the plot area. */
+    set_rgb(cr, r->th->spine, 1);
+    cairo_set_line_width(cr, 1.3 * u);
+    cairo_rectangle(cr, a->x, a->y, a->w, a->h);
+    cairo_stroke(cr);
+
+    /* Axis titles with units. */
+    char title[256];
+    set_font(r, r->fs_label);
+    set_rgb(cr, r->th->fg, 1);
+    double tick_h;
+    {
+        set_font(r, r->fs_tick);
+        tick_h = line_height(r);
+        set_font(r, r->fs_label);
+    }
+    axis_title(f->x_label, f->x_unit, f->type == PLOT_LINES ? r->x.exponent : 0, title,
+               sizeof title);
+    draw_text(r, title, a->x + 0.5 * a->w, below + tick_h + 0.5 * pad, 0.5, 0);
+
+    axis_title(f->y_label, f->y_unit, r->y.exponent, title, sizeof title);
+    cairo_save(cr);
+    cairo_translate(cr, pad, a->y + 0.5 * a->h);
+    cairo_rotate(cr, -0.5 * PLOT_PI);
+    draw_text(r, title, 0, 0, 0.5, 0);
+    cairo_restore(cr);
+    if (r->has_y2) {
+        axis_title(f->y2_label, f->y2_unit, r->y2.exponent, title, sizeof title);
+        cairo_save(cr);
+        cairo_translate(cr, r->s->width - pad, a->y + 0.5 * a->h);
+        cairo_rotate(cr, 0.5 * PLOT_PI);
+        draw_text(r, title, 0, 0, 0.5, 0);
+        cairo_restore(cr);
+    }
+}
+
+static double series_y_pixel(render *r, const plot_series *s, double y)
+{
+    return s->right_axis ? y2_to_pixel(&r->fr, y) : plot_y_to_pixel(&r->fr, y);
+}
+
+/* Path through the finite points of a series; NaN breaks it. */
+static void path_line(render *r, const plot_series *s, const double *base)
+{
+    int pen = 0;
+    for (int i = 0; i < s->n; i++) {
+        double y = s->y[i] + (base ? base[i] : 0);
+        if (!isfinite(s->x[i]) || !isfinite(y)) {
+            pen = 0;
+            continue;
+        }
+        double px = plot_x_to_pixel(&r->fr, s->x[i]), py = series_y_pixel(r, s, y);
+        if (pen) cairo_line_to(r->cr, px, py);
+        else cairo_move_to(r->cr, px, py);
+        pen = 1;
+    }
+}
+
+static int band_point_ok(const plot_series *s, int i)
+{
+    return isfinite(s->x[i]) && isfinite(s->y[i]) && isfinite(s->err[i]);
+}
+
+/* The +-1 sigma band: one closed polygon per run of finite points. */
+static void path_band(render *r, const plot_series *s)
+{
+    int i = 0;
+    while (i < s->n) {
+        while (i < s->n && !band_point_ok(s, i)) i++;
+        int start = i;
+        while (i < s->n && band_point_ok(s, i)) i++;
+        if (i - start < 2) continue;
+        for (int k = start; k < i; k++) {
+            double px = plot_x_to_pixel(&r->fr, s->x[k]);
+            double py = series_y_pixel(r, s, s->y[k] + s->err[k]);
+            if (k == start) cairo_move_to(r->cr, px, py);
+            else cairo_line_to(r->cr, px, py);
+        }
+        for (int k = i - 1; k >= start; k--)
+            cairo_line_to(r->cr, plot_x_to_pixel(&r->fr, s->x[k]),
+                          series_y_pixel(r, s, s->y[k] - s->err[k]));
+        cairo_close_path(r->cr);
+    }
+}
+
+/* Stacked areas: each left-axis series filled between the running sum below it and itself. */
+static int draw_stacked(render *r)
+{
+    const plot_figure *f = r->f;
+    cairo_t *cr = r->cr;
+    const plot_series *first = NULL;
+    for (int s = 0; s < f->n_series; s++)
+        if (!f->series[s].right_axis) {
+            first = &f->series[s];
+            break;
+        }
+    if (!first) return BRAGG_OK;
+    int n = first->n;
+    double *base = calloc((size_t)(n > 0 ? n : 1), sizeof *base);
+    if (!base) return BRAGG_ERR;
+    for (int s = 0; s < f->n_series; s++) {
+        const plot_series *ps = &f->series[s];
+        if (ps->right_axis || ps->n != n) continue;
+        double rgb[3];
+        plot_palette_colour(r->s->theme, ps->colour, rgb);
+        /* Fill: top edge forward, previous top backward. */
+        int i = 0;
+        while (i < n) {
+            while (i < n && !(isfinite(ps->x[i]) && isfinite(ps->y[i]))) i++;
+            int start = i;
+            while (i < n && isfinite(ps->x[i]) && isfinite(ps->y[i])) i++;
+            if (i - start < 2) continue;
+            for (int k = start; k < i; k++) {
+                double px = plot_x_to_pixel(&r->fr, ps->x[k]);
+                double py = plot_y_to_pixel(&r->fr, base[k] + ps->y[k]);
+                if (k == start) cairo_move_to(cr, px, py);
+                else cairo_line_to(cr, px, py);
+            }
+            for (int k = i - 1; k >= start; k--)
+                cairo_line_to(cr, plot_x_to_pixel(&r->fr, ps->x[k]),
+                              plot_y_to_pixel(&r->fr, base[k]));
+            cairo_close_path(cr);
+        }
+        set_rgb(cr, rgb, 0.6);
+        cairo_fill(cr);
+        path_line(r, ps, base);
+        set_rgb(cr, rgb, 1);
+        cairo_set_line_width(cr, 0.6 * r->fr.line_width);
+        cairo_stroke(cr);
+        for (int k = 0; k < n; k++)
+            if (isfinite(ps->y[k])) base[k] += ps->y[k];
+    }
+    free(base);
+    return BRAGG_OK;
+}
+
+static void draw_markers(render *r)
+{
+    const plot_figure *f = r->f;
+    cairo_t *cr = r->cr;
+    const plot_rect *a = &r->fr.area;
+    double u = r->u;
+    for (int m = 0; m < f->n_markers; m++) {
+        const plot_marker *mk = &f->markers[m];
+        if (!isfinite(mk->x0)) continue;
+        double p0 = plot_x_to_pixel(&r->fr, mk->x0);
+        if (isfinite(mk->x1)) {
+            double p1 = plot_x_to_pixel(&r->fr, mk->x1);
+            cairo_rectangle(cr, fmin(p0, p1), a->y, fmax(fabs(p1 - p0), 1.0), a->h);
+            set_rgb(cr, r->th->muted, 0.16);
+            cairo_fill(cr);
+        } else {
+            double d[2] = {6 * u, 4 * u};
+            cairo_set_dash(cr, d, 2, 0);
+            cairo_move_to(cr, p0, a->y);
+            cairo_line_to(cr, p0, a->y + a->h);
+            set_rgb(cr, r->th->muted, 0.9);
+            cairo_set_line_width(cr, 1.4 * u);
+            cairo_stroke(cr);
+            cairo_set_dash(cr, NULL, 0, 0);
+        }
+    }
+}
+
+static void draw_marker_labels(render *r)
+{
+    cairo_t *cr = r->cr;
+    set_font(r, r->fs_note);
+    for (int m = 0; m < r->f->n_markers; m++) {
+        const placed *pl = &r->labels[m];
+        if (!isfinite(r->f->markers[m].x0)) continue;
+        cairo_rectangle(cr, pl->box.x, pl->box.y, pl->box.w, pl->box.h);
+        set_rgb(cr, r->th->bg, 0.85);
+        cairo_fill(cr);
+        set_rgb(cr, r->th->fg, 1);
+        draw_text(r, pl->text, pl->text_x, pl->box.y + 0.5 * pl->box.h, 0, 0.5);
+    }
+}
+
+static void draw_lines(render *r)
+{
+    const plot_figure *f = r->f;
+    cairo_t *cr = r->cr;
+    double u = r->u;
+    /* Bands first, so no band covers another series' line. */
+    for (int s = 0; s < f->n_series; s++) {
+        const plot_series *ps = &f->series[s];
+        if (!ps->err || (f->stacked && !ps->right_axis)) continue;
+        double rgb[3];
+        plot_palette_colour(r->s->theme, ps->colour, rgb);
+        path_band(r, ps);
+        set_rgb(cr, rgb, 0.22);
+        cairo_fill(cr);
+    }
+    cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
+    cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
+    for (int s = 0; s < f->n_series; s++) {
+        const plot_series *ps = &f->series[s];
+        if (f->stacked && !ps->right_axis) continue;
+        double rgb[3];
+        plot_palette_colour(r->s->theme, ps->colour, rgb);
+        path_line(r, ps, NULL);
+        if (ps->dashed) {
+            double d[2] = {10 * u, 6 * u};
+            cairo_set_dash(cr, d, 2, 0);
+        }
+        set_rgb(cr, rgb, 1);
+        cairo_set_line_width(cr, r->fr.line_width);
+        cairo_stroke(cr);
+        cairo_set_dash(cr, NULL, 0, 0);
+    }
+}
+
+static void draw_bars(render *r)
+{
+    const plot_figure *f = r->f;
+    cairo_t *cr = r->cr;
+    const plot_rect *a = &r->fr.area;
+    int ns = f->n_series > 0 ? f->n_series : 1;
+    double gw = a->w / (f->n_groups > 0 ? f->n_groups : 1), bw = bar_width(r);
+    double y0 = plot_y_to_pixel(&r->fr, 0);
+    for (int s = 0; s < f->n_series; s++) {
+        const plot_series *ps = &f->series[s];
+        double rgb[3];
+        plot_palette_colour(r->s->theme, ps->colour, rgb);
+        for (int g = 0; g < ps->n && g < f->n_groups; g++) {
+            if (!isfinite(ps->y[g])) continue;
+            double x = a->x + (g + 0.5) * gw + (s - 0.5 * ns) * bw, y = plot_y_to_pixel(&r->fr, ps->y[g]);
+            cairo_rectangle(cr, x + 0.06 * bw, fmin(y, y0), 0.88 * bw, fabs(y0 - y));
+            set_rgb(cr, rgb, 1);
+            cairo_fill(cr);
+            if (ps->notes && ps->notes[g]) {
+                set_font(r, r->fs_note);
+                double size = r->fs_note;
+                while (text_width(r, ps->notes[g]) > 1.15 * bw && size > 0.6 * r->fs_note) {
+                    size *= 0.92;
+                    set_font(r, size);
+                }
+                set_rgb(cr, r->th->fg, 1);
+                draw_text(r, ps->notes[g], x + 0.5 * bw, fmin(y, y0) - 4 * r->u, 0.5, 1);
+            }
+        }
+    }
+}
+
+int plot_render(const plot_figure *f, const plot_style *s, cairo_surface_t **surface,
+                plot_frame *frame, bragg_err *e)
+{
+    *surface = NULL;
+    if (s->width < PLOT_MIN_WIDTH || s->height < PLOT_MIN_HEIGHT || s->width > PLOT_MAX_SIDE ||
+        s->height > PLOT_MAX_SIDE)
+        return bragg_fail(e, "--size: %dx%d is out of range (width %d to %d, height %d to %d)",
+                          s->width, s->height, PLOT_MIN_WIDTH, PLOT_MAX_SIDE, PLOT_MIN_HEIGHT,
+                          PLOT_MAX_SIDE);
+    if (!(s->scale >= 0.25 && s->scale <= 8))
+        return bragg_fail(e, "--scale: %g is out of range (0.25 to 8)", s->scale);
+    if (f->n_series == 0) return bragg_fail(e, "plot: nothing to draw (no data series)");
+
+    cairo_surface_t *surf = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, s->width, s->height);
+    if (cairo_surface_status(surf) != CAIRO_STATUS_SUCCESS) {
+        cairo_surface_destroy(surf);
+        return bragg_fail(e, "plot: cannot create a %dx%d image (out of memory?)", s->width,
+                          s->height);
+    }
+    render r;
+    memset(&r, 0, sizeof r);
+    r.cr = cairo_create(surf);
+    r.f = f;
+    r.s = s;
+    r.th = s->theme == PLOT_THEME_DARK ? &theme_dark : &theme_light;
+    /* Sizes follow the image (a 800x500 figure looks like the 1600x1000 one, halved) and the
+     * user's --scale, like a dpi setting. */
+    r.u = s->scale * sqrt((double)s->width * s->height / (1600.0 * 1000.0));
+    r.fs_title = 30 * r.u;
+    r.fs_label = 23 * r.u;
+    r.fs_tick = 20 * r.u;
+    r.fs_legend = 20 * r.u;
+    r.fs_note = 17 * r.u;
+    r.fs_footer = 14 * r.u;
+
+    cairo_t *cr = r.cr;
+    set_rgb(cr, r.th->bg, 1);
+    cairo_paint(cr);
+
+    /* Marker labels need the x mapping and reserve rows at the top, which changes the y
+     * mapping only: lay out, place, lay out again with the rows. */
+    layout(&r, 0);
+    if (f->type == PLOT_LINES && f->n_markers > 0) {
+        int rows = place_labels(&r);
+        layout(&r, rows);
+        place_labels(&r);
+    }
+
+    if (f->title && *f->title) {
+        set_font(&r, r.fs_title);
+        set_rgb(cr, r.th->fg, 1);
+        draw_text(&r, f->title, 0.5 * s->width, 18 * r.u, 0.5, 0);
+    }
+    draw_grid_and_axes(&r);
+
+    int rc = BRAGG_OK;
+    cairo_save(cr);
+    cairo_rectangle(cr, r.fr.area.x, r.fr.area.y, r.fr.area.w, r.fr.area.h);
+    cairo_clip(cr);
+    if (f->type == PLOT_BARS) {
+        draw_bars(&r);
+    } else {
+        draw_markers(&r);
+        if (f->stacked) rc = draw_stacked(&r);
+        draw_lines(&r);
+        draw_marker_labels(&r);
+    }
+    cairo_restore(cr);
+    draw_legend(&r);
+
+    if (f->footer && *f->footer) {
+        set_font(&r, r.fs_footer);
+        set_rgb(cr, r.th->muted, 1);
+        draw_text(&r, f->footer, s->width - 12 * r.u, s->height - 8 * r.u, 1, 1);
+    }
+    cairo_status_t st = cairo_status(cr);
+    cairo_destroy(cr);
+    if (rc != BRAGG_OK || st != CAIRO_STATUS_SUCCESS) {
+        cairo_surface_destroy(surf);
+        return bragg_fail(e, "plot: drawing failed: %s",
+                          rc != BRAGG_OK ? "out of memory" : cairo_status_to_string(st));
+    }
+    cairo_surface_flush(surf);
+    if (frame) *frame = r.fr;
+    *surface = surf;
+    return BRAGG_OK;
+}
+
+int plot_write_png(const plot_figure *f, const plot_style *s, const char *path, const char *what,
+                   plot_frame *frame, bragg_err *e)
+{
+    cairo_surface_t *surf;
+    if (plot_render(f, s, &surf, frame, e)) return BRAGG_ERR;
+    int rc = png_file_write(path, what, surf, (const char *const *)f->meta_key,
+                            (const char *const *)f->meta_value, f->n_meta, e);
+    cairo_surface_destroy(surf);
+    return rc;
+}

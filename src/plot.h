@@ -1,0 +1,147 @@
+/*
+ * plot.h - publication-quality figures: a neutral description of a plot and a cairo renderer.
+ *
+ * What it is for: one renderer for every figure bragg exports (depth-dose with its error band,
+ * dose by charge, LET, lateral spread, overlays of runs, benchmark bars). The CLI fills a
+ * plot_figure from a run or a JSON file (src/figures.h); the TUI's export key will fill one
+ * from a snapshot. The renderer knows nothing about runs: only series, markers, bars, axis
+ * labels with units, a title and key/value metadata (written as PNG text chunks).
+ *
+ * Two kinds of figure:
+ *   PLOT_LINES  series of (x, y) with an optional +-1 sigma band (err), on the left or the
+ *               right y axis, solid or dashed, optionally stacked as filled areas; vertical
+ *               markers (a line at x, or a shaded span x0..x1) with labels.
+ *   PLOT_BARS   categories along x (plot_add_group) and one bar series per legend entry, each
+ *               bar with an optional note printed above it.
+ * NaN in x or y is a gap: the line and the band break there.
+ *
+ * Memory: a plot_figure owns copies of everything added to it (strings, arrays); the caller's
+ * buffers may be freed right after the call. plot_figure_free releases it all. plot_render
+ * returns a new cairo image surface the caller destroys.
+ *
+ * Threads: a plot_figure belongs to one thread. Rendering uses cairo's image backend and toy
+ * font API, which are thread-safe, so any thread may render its own figure (the TUI will
+ * render on its UI thread).
+ */
+#ifndef BRAGG_PLOT_H
+#define BRAGG_PLOT_H
+
+#include <cairo.h>
+
+#include "err.h"
+
+#define PLOT_MAX_SERIES  16
+#define PLOT_MAX_MARKERS 8
+#define PLOT_MAX_GROUPS  32
+#define PLOT_MAX_META    64
+
+typedef enum plot_type { PLOT_LINES, PLOT_BARS } plot_type;
+typedef enum plot_theme { PLOT_THEME_LIGHT, PLOT_THEME_DARK } plot_theme;
+
+typedef struct plot_series {
+    char *label;
+    int n;
+    double *x, *y;       /* lines: n points; bars: n = groups, x unused (NULL) */
+    double *err;         /* lines: +-1 sigma band (NULL: none) */
+    char **notes;        /* bars: text above each bar (NULL or NULL entries: none) */
+    int right_axis;      /* lines: 1 = plotted against the right y axis */
+    int dashed;
+    int colour;          /* index into the theme's palette (default: series index) */
+} plot_series;
+
+typedef struct plot_marker {
+    double x0, x1;       /* x1 NaN: a line at x0; otherwise a shaded span */
+    char *label;
+} plot_marker;
+
+typedef struct plot_figure {
+    plot_type type;
+    char *title;
+    char *footer;                       /* small provenance line at the bottom right */
+    char *x_label, *x_unit;             /* axis name and unit: "depth", "cm" */
+    char *y_label, *y_unit;
+    char *y2_label, *y2_unit;           /* right axis (lines with right_axis series) */
+    int stacked;                        /* lines: left-axis series drawn as stacked areas */
+    int y_from_zero;                    /* include 0 in the left y axis */
+    int n_series;
+    plot_series series[PLOT_MAX_SERIES];
+    int n_markers;
+    plot_marker markers[PLOT_MAX_MARKERS];
+    int n_groups;
+    char *groups[PLOT_MAX_GROUPS];      /* bars: category labels along x */
+    int n_meta;
+    char *meta_key[PLOT_MAX_META], *meta_value[PLOT_MAX_META];
+} plot_figure;
+
+void plot_figure_init(plot_figure *f, plot_type type);
+void plot_figure_free(plot_figure *f);
+
+/* Setters copy their strings; NULL clears. Return BRAGG_ERR only when out of memory. */
+int plot_set_title(plot_figure *f, const char *title, bragg_err *e);
+int plot_set_footer(plot_figure *f, const char *footer, bragg_err *e);
+int plot_set_axes(plot_figure *f, const char *x_label, const char *x_unit, const char *y_label,
+                  const char *y_unit, bragg_err *e);
+int plot_set_right_axis(plot_figure *f, const char *label, const char *unit, bragg_err *e);
+
+/* Adds a line series (copies x, y and err, which may be NULL). Returns its index, or BRAGG_ERR
+ * (negative) when full or out of memory. */
+int plot_add_series(plot_figure *f, const char *label, int n, const double *x, const double *y,
+                    const double *err, bragg_err *e);
+/* Adds a category along x for bar figures; returns its index. */
+int plot_add_group(plot_figure *f, const char *label, bragg_err *e);
+/* Adds a bar series: one value per group added so far (NaN: no bar), notes may be NULL. */
+int plot_add_bars(plot_figure *f, const char *label, const double *values,
+                  const char *const *notes, bragg_err *e);
+/* A vertical marker line (x1 = NaN) or span [x0, x1] with a label. */
+int plot_add_marker(plot_figure *f, double x0, double x1, const char *label, bragg_err *e);
+/* A metadata entry for the PNG text chunks. Keys: 1-79 printable Latin-1 characters. */
+int plot_add_meta(plot_figure *f, const char *key, const char *value, bragg_err *e);
+
+typedef struct plot_style {
+    int width, height;   /* pixels (default 1600 x 1000) */
+    double scale;        /* multiplies text, lines and margins, like a higher dpi (default 1) */
+    plot_theme theme;
+} plot_style;
+
+#define PLOT_MIN_WIDTH  320
+#define PLOT_MIN_HEIGHT 200
+#define PLOT_MAX_SIDE   10000
+
+void plot_style_default(plot_style *s);
+/* Parses "WxH" into s->width and s->height, checking [PLOT_MIN_*, PLOT_MAX_SIDE]. */
+int plot_parse_size(const char *text, plot_style *s, bragg_err *e);
+/* Parses "light" or "dark". */
+int plot_parse_theme(const char *text, plot_style *s, bragg_err *e);
+
+typedef struct plot_rect {
+    double x, y, w, h;   /* device pixels; (0, 0) is the top-left corner of the image */
+} plot_rect;
+
+/* Where things landed: the plot area and the ranges its edges stand for. Coordinates are
+ * continuous device pixels: pixel column i covers [i, i + 1). */
+typedef struct plot_frame {
+    plot_rect area;
+    double x_lo, x_hi, y_lo, y_hi, y2_lo, y2_hi;
+    int has_legend;
+    plot_rect legend;
+    double line_width;   /* of data lines, pixels */
+} plot_frame;
+
+double plot_x_to_pixel(const plot_frame *fr, double x);
+double plot_y_to_pixel(const plot_frame *fr, double y);
+
+/* The colour a series with palette index `colour` is drawn in (r, g, b in [0, 1]). */
+void plot_palette_colour(plot_theme theme, int colour, double rgb[3]);
+
+/* Renders the figure into a new ARGB32 image surface of the style's size. `frame` (may be NULL)
+ * receives the plot-area mapping. On error returns BRAGG_ERR with a message and no surface. */
+int plot_render(const plot_figure *f, const plot_style *s, cairo_surface_t **surface,
+                plot_frame *frame, bragg_err *e);
+
+/* Renders and writes a PNG with the figure's metadata as text chunks, atomically (a temporary
+ * file renamed into place; nothing is left behind on failure). `what` names the option for
+ * messages ("--png"). */
+int plot_write_png(const plot_figure *f, const plot_style *s, const char *path, const char *what,
+                   plot_frame *frame, bragg_err *e);
+
+#endif

@@ -1,0 +1,563 @@
+/*
+ * test_plot.c - PNG figures: nice-number ticks, and PNGs decoded back with libpng: their size,
+ * the run's configuration in the text chunks, the drawn Bragg peak in the column of the
+ * reported peak depth, not blank; and failed writes (no folder, full disk) that leave nothing
+ * behind and exit 2 naming the path.
+ *
+ * The CLI cases run the binary named by $BRAGG_BIN (the Makefile sets it).
+ */
+#include <cjson/cJSON.h>
+#include <criterion/criterion.h>
+#include <math.h>
+#include <png.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "axis_ticks.h"
+#include "figures.h"
+#include "plot.h"
+
+/* ------------------------------------------------------------------------------------------ */
+/* Helpers                                                                                     */
+
+typedef struct image {
+    int width, height;
+    unsigned char *rgba;   /* width * height * 4 */
+    int n_text;
+    char keys[64][80];
+    char *values[64];
+} image;
+
+/* Decodes a PNG with libpng (independently of the writer): pixels as RGBA, and the text
+ * chunks (tEXt, zTXt, iTXt). */
+static void image_read(const char *path, image *im)
+{
+    memset(im, 0, sizeof *im);
+    FILE *f = fopen(path, "rb");
+    cr_assert(f, "cannot open %s", path);
+    unsigned char sig[8];
+    cr_assert(fread(sig, 1, 8, f) == 8 && png_sig_cmp(sig, 0, 8) == 0, "%s is not a PNG", path);
+    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+    png_infop info = png_create_info_struct(png);
+    cr_assert(png && info);
+    if (setjmp(png_jmpbuf(png))) cr_assert_fail("libpng could not decode %s", path);
+    png_init_io(png, f);
+    png_set_sig_bytes(png, 8);
+    png_read_png(png, info, PNG_TRANSFORM_EXPAND | PNG_TRANSFORM_STRIP_16, NULL);
+    im->width = (int)png_get_image_width(png, info);
+    im->height = (int)png_get_image_height(png, info);
+    cr_assert(png_get_color_type(png, info) == PNG_COLOR_TYPE_RGB_ALPHA, "not RGBA");
+    png_bytepp rows = png_get_rows(png, info);
+    im->rgba = malloc((size_t)im->width * im->height * 4);
+    for (int y = 0; y < im->height; y++) memcpy(im->rgba + (size_t)y * im->width * 4, rows[y], (size_t)im->width * 4);
+    png_textp text;
+    int n = 0;
+    png_get_text(png, info, &text, &n);
+    for (int i = 0; i < n && i < 64; i++) {
+        snprintf(im->keys[i], sizeof im->keys[i], "%s", text[i].key);
+        im->values[i] = strdup(text[i].text ? text[i].text : "");
+    }
+    im->n_text = n < 64 ? n : 64;
+    png_destroy_read_struct(&png, &info, NULL);
+    fclose(f);
+}
+
+static void image_free(image *im)
+{
+    free(im->rgba);
+    for (int i = 0; i < im->n_text; i++) free(im->values[i]);
+}
+
+static const char *image_text(const image *im, const char *key)
+{
+    for (int i = 0; i < im->n_text; i++)
+        if (strcmp(im->keys[i], key) == 0) return im->values[i];
+    return NULL;
+}
+
+static const unsigned char *pixel(const image *im, int x, int y)
+{
+    return im->rgba + ((size_t)y * im->width + x) * 4;
+}
+
+/* Not blank: many colours, and a fair share of pixels that differ from the corner's. */
+static void expect_not_blank(const image *im)
+{
+    const unsigned char *bg = pixel(im, 0, 0);
+    long differ = 0;
+    int colours = 0;
+    unsigned seen[64] = {0};   /* a coarse colour histogram: 4 levels per channel */
+    for (int y = 0; y < im->height; y++)
+        for (int x = 0; x < im->width; x++) {
+            const unsigned char *p = pixel(im, x, y);
+            if (abs(p[0] - bg[0]) + abs(p[1] - bg[1]) + abs(p[2] - bg[2]) > 30) differ++;
+            seen[(p[0] >> 6) * 16 + (p[1] >> 6) * 4 + (p[2] >> 6)] = 1;
+        }
+    for (int i = 0; i < 64; i++) colours += seen[i];
+    double share = (double)differ / ((double)im->width * im->height);
+    cr_expect(share > 0.005 && share < 0.6, "%.4f of the pixels differ from the background", share);
+    cr_expect(colours >= 4, "only %d coarse colours", colours);
+}
+
+/* The column where the curve drawn in `rgb` reaches highest in the plot area (outside the
+ * legend): the topmost matching pixel of each column, and the middle of the columns that
+ * share the highest one. -1 when the colour is nowhere. */
+static double curve_peak_column(const image *im, const plot_frame *fr, const double rgb[3])
+{
+    int x0 = (int)fr->area.x + 2, x1 = (int)(fr->area.x + fr->area.w) - 2;
+    int y0 = (int)fr->area.y + 2, y1 = (int)(fr->area.y + fr->area.h) - 2;
+    int best = im->height, first = -1, last = -1;
+    for (int x = x0; x < x1; x++) {
+        for (int y = y0; y < y1; y++) {
+            if (fr->has_legend && x >= fr->legend.x - 2 && x <= fr->legend.x + fr->legend.w + 2 &&
+                y >= fr->legend.y - 2 && y <= fr->legend.y + fr->legend.h + 2)
+                continue;
+            const unsigned char *p = pixel(im, x, y);
+            int d = abs(p[0] - (int)lround(255 * rgb[0])) + abs(p[1] - (int)lround(255 * rgb[1])) +
+                    abs(p[2] - (int)lround(255 * rgb[2]));
+            if (d > 40) continue;
+            if (y < best) {
+                best = y;
+                first = last = x;
+            } else if (y == best) {
+                last = x;
+            }
+            break;
+        }
+    }
+    return first < 0 ? -1 : 0.5 * (first + last) + 0.5;
+}
+
+static const char *bragg_bin(void)
+{
+    const char *b = getenv("BRAGG_BIN");
+    cr_assert(b && *b, "BRAGG_BIN is not set (run through make test)");
+    return b;
+}
+
+static int run_shell(const char *cmd, char *out, size_t len)
+{
+    FILE *p = popen(cmd, "r");
+    cr_assert(p);
+    size_t n = fread(out, 1, len - 1, p);
+    out[n] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int run_cli(const char *args, char *out, size_t len)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "%s %s 2>&1", bragg_bin(), args);
+    return run_shell(cmd, out, len);
+}
+
+static cJSON *load_json(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert(f, "cannot open %s", path);
+    static char text[1 << 22];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    cJSON *root = cJSON_Parse(text);
+    cr_assert(root, "%s does not parse", path);
+    return root;
+}
+
+static void temp_dir(char *dir)
+{
+    strcpy(dir, "/tmp/bragg-plot-XXXXXX");
+    cr_assert(mkdtemp(dir));
+}
+
+static void remove_dir(const char *dir)
+{
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_assert(system(cmd) == 0);
+}
+
+/* Files in `dir` whose name contains `part`. */
+static int count_files(const char *dir, const char *part)
+{
+    char cmd[1200], out[64];
+    snprintf(cmd, sizeof cmd, "ls -a %s | grep -c -- '%s'", dir, part);
+    run_shell(cmd, out, sizeof out);
+    return atoi(out);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Nice numbers                                                                                */
+
+Test(plot, nice_ticks_follow_heckbert)
+{
+    axis_ticks t;
+    axis_ticks_nice(-3.7, 12.2, 6, &t);   /* range 15.9 -> 20; 20/5 = 4 -> step 5 */
+    cr_expect(t.step == 5 && t.lo == -5 && t.hi == 15 && t.count == 5, "%g %g %g %d", t.lo,
+              t.hi, t.step, t.count);
+    axis_ticks_nice(0, 32.05, 5, &t);     /* 50 / 4 = 12.5 -> 10 */
+    cr_expect(t.step == 10 && t.lo == 0 && t.hi == 40 && t.decimals == 0);
+    axis_ticks_nice(0, 1, 6, &t);         /* 1 / 5 = 0.2 */
+    cr_expect(fabs(t.step - 0.2) < 1e-15 && t.decimals == 1 && t.count == 6);
+    cr_expect(axis_tick_value(&t, 3) == 0.6000000000000001 || fabs(axis_tick_value(&t, 3) - 0.6) < 1e-15);
+    axis_ticks_nice(2.1e-9, 1.93e-7, 8, &t);
+    cr_expect(t.lo <= 2.1e-9 && t.hi >= 1.93e-7);
+    cr_expect(axis_tick_value(&t, 0) == 0, "first tick %g is exactly 0", axis_tick_value(&t, 0));
+    /* Every range: covering, ticks on multiples of a 1-2-5 step, a sensible count. */
+    for (double lo = -1234.5; lo < 1e4; lo = lo * -1.7 + 3.1) {
+        for (int target = 3; target <= 12; target++) {
+            double hi = lo + fabs(lo) * 0.37 + 0.013;
+            axis_ticks_nice(lo, hi, target, &t);
+            double mant = t.step / pow(10, floor(log10(t.step)));
+            cr_expect(fabs(mant - 1) < 1e-9 || fabs(mant - 2) < 1e-9 || fabs(mant - 5) < 1e-9,
+                      "step %g", t.step);
+            cr_expect(t.lo <= lo && t.hi >= hi, "[%g, %g] does not cover [%g, %g]", t.lo, t.hi, lo, hi);
+            cr_expect(t.count >= 2 && t.count <= 2 * target + 2, "%d ticks for %d", t.count, target);
+            cr_expect(fabs(t.lo / t.step - round(t.lo / t.step)) < 1e-6);
+        }
+        if (fabs(lo) > 1e4) break;
+    }
+    axis_ticks_nice(5, 5, 5, &t);   /* flat */
+    cr_expect(t.lo < 5 && t.hi > 5);
+    axis_ticks_nice(NAN, 1, 5, &t);
+    cr_expect(t.lo == 0 && t.hi == 1);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The renderer on its own                                                                     */
+
+/* A synthetic peak at a known place is drawn at plot_x_to_pixel of that place, and not
+ * anywhere else: the column finder used below is real. */
+Test(plot, synthetic_peak_lands_in_its_column)
+{
+    enum { N = 801 };
+    double x[N], y[N], err[N];
+    for (int i = 0; i < N; i++) {
+        x[i] = 10.0 * i / (N - 1);
+        y[i] = 1 + 4 * exp(-0.5 * pow((x[i] - 7.3) / 0.15, 2));
+        err[i] = 0.05;
+    }
+    y[100] = NAN;   /* a gap is allowed */
+    plot_figure f;
+    plot_figure_init(&f, PLOT_LINES);
+    bragg_err e = {{0}};
+    cr_assert(plot_add_series(&f, "synthetic", N, x, y, err, &e) == 0, "%s", e.msg);
+    cr_assert(plot_set_axes(&f, "depth", "cm", "dose", "Gy", &e) == 0);
+    cr_assert(plot_set_title(&f, "synthetic peak", &e) == 0);
+    cr_assert(plot_add_marker(&f, 7.3, NAN, "peak 7.30 cm", &e) >= 0);
+    cr_assert(plot_add_meta(&f, "Title", "synthetic peak", &e) == 0);
+    cr_assert(plot_add_meta(&f, "bragg:note", "\u00b1 non-ASCII goes to iTXt", &e) == 0);
+    plot_style st;
+    plot_style_default(&st);
+    st.width = 1000;
+    st.height = 640;
+    char dir[64], path[128];
+    temp_dir(dir);
+    snprintf(path, sizeof path, "%s/s.png", dir);
+    plot_frame fr;
+    cr_assert(plot_write_png(&f, &st, path, "--png", &fr, &e) == 0, "%s", e.msg);
+    image im;
+    image_read(path, &im);
+    cr_expect(im.width == 1000 && im.height == 640);
+    cr_expect(strcmp(image_text(&im, "bragg:note") ? image_text(&im, "bragg:note") : "",
+                     "\u00b1 non-ASCII goes to iTXt") == 0);
+    expect_not_blank(&im);
+    double rgb[3];
+    plot_palette_colour(st.theme, 0, rgb);
+    double col = curve_peak_column(&im, &fr, rgb);
+    double want = plot_x_to_pixel(&fr, 7.3);
+    cr_expect(fabs(col - want) <= 2, "peak drawn in column %.1f, expected %.1f", col, want);
+    cr_expect(fabs(col - plot_x_to_pixel(&fr, 5.0)) > 50);
+    /* The curve's top is where the mapping puts y = 5. */
+    cr_expect(plot_y_to_pixel(&fr, 5) > fr.area.y && plot_y_to_pixel(&fr, 5) < fr.area.y + fr.area.h);
+    image_free(&im);
+    plot_figure_free(&f);
+    remove_dir(dir);
+}
+
+Test(plot, size_and_theme_parsing)
+{
+    plot_style s;
+    plot_style_default(&s);
+    bragg_err e = {{0}};
+    cr_expect(plot_parse_size("800x500", &s, &e) == 0 && s.width == 800 && s.height == 500);
+    cr_expect(plot_parse_size("800", &s, &e) != 0 && strstr(e.msg, "WxH"));
+    cr_expect(plot_parse_size("100x100", &s, &e) != 0 && strstr(e.msg, "width 320"));
+    cr_expect(plot_parse_size("800x500px", &s, &e) != 0);
+    cr_expect(plot_parse_theme("dark", &s, &e) == 0 && s.theme == PLOT_THEME_DARK);
+    cr_expect(plot_parse_theme("blue", &s, &e) != 0 && strstr(e.msg, "light, dark"));
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* A real run, through the CLI                                                                 */
+
+TestSuite(plot_cli, .timeout = 120);
+
+/* Issue acceptance: a run's PNG has the default size, the configuration in its text chunks,
+ * its drawn peak in the column of the reported peak depth (within a bin width or 2 px), is
+ * not blank; --all writes the CSV and JSON beside it, and `bragg plot` of that JSON draws the
+ * very same image. Without nuclear interactions the charge plot says why it cannot be drawn. */
+Test(plot_cli, run_png_carries_config_and_peak)
+{
+    char dir[64], args[1024], out[16384], path[256];
+    temp_dir(dir);
+    snprintf(args, sizeof args,
+             "run --ion C-12 --energy 400 --material water -n 3000 --seed 7 --backend serial --no-nuclear "
+             "--png %s/fig.png --all -q", dir);
+    int rc = run_cli(args, out, sizeof out);
+    cr_assert(rc == 0, "exit %d: %s", rc, out);
+    snprintf(path, sizeof path, "%s/fig.json", dir);
+    cJSON *run = load_json(path);
+    snprintf(path, sizeof path, "%s/fig.csv", dir);
+    cr_expect(access(path, R_OK) == 0, "--all wrote no CSV");
+    cr_expect(count_files(dir, "tmp") == 0, "temporary files left behind");
+
+    snprintf(path, sizeof path, "%s/fig.png", dir);
+    image im;
+    image_read(path, &im);
+    cr_expect(im.width == 1600 && im.height == 1000, "%dx%d", im.width, im.height);
+    const char *v;
+    cr_expect((v = image_text(&im, "bragg:ion")) && strcmp(v, "C-12") == 0);
+    cr_expect((v = image_text(&im, "bragg:energy_MeV_u")) && strcmp(v, "400") == 0);
+    cr_expect((v = image_text(&im, "bragg:material")) && strcmp(v, "water") == 0);
+    cr_expect((v = image_text(&im, "bragg:histories")) && strcmp(v, "3000 of 3000") == 0, "%s", v);
+    cr_expect((v = image_text(&im, "bragg:seed")) && strcmp(v, "7") == 0);
+    cr_expect((v = image_text(&im, "bragg:backend")) && strstr(v, "serial"));
+    cr_expect((v = image_text(&im, "bragg:physics")) && strstr(v, "straggling on") &&
+              strstr(v, "multiple_scattering on"), "%s", v);
+    /* The version and revision of the bragg that made the run (as its JSON says). */
+    const char *rev = cJSON_GetObjectItem(run, "git_revision")->valuestring;
+    cr_expect((v = image_text(&im, "bragg:version")) && strcmp(v, BRAGG_VERSION) == 0);
+    cr_expect((v = image_text(&im, "bragg:git_revision")) && strlen(rev) >= 7 && strcmp(v, rev) == 0,
+              "%s vs %s", v, rev);
+    cr_expect((v = image_text(&im, "Title")) && strstr(v, "C-12 400 MeV/u in water, 3000 histories"),
+              "%s", v);
+    /* The whole configuration, as JSON, equal to the run's. */
+    v = image_text(&im, "bragg:config");
+    cr_assert(v);
+    cJSON *cfg = cJSON_Parse(v);
+    cr_assert(cfg, "bragg:config is not JSON");
+    cr_expect(cJSON_Compare(cfg, cJSON_GetObjectItem(run, "config"), 1));
+    cJSON_Delete(cfg);
+    expect_not_blank(&im);
+
+    /* Where the peak should be: the same figure laid out in-process gives the mapping. */
+    plot_figure f;
+    bragg_err e = {{0}};
+    const cJSON *runs[1] = {run};
+    cr_assert(figures_from_runs(&f, runs, 1, FIGURE_DOSE, FIGURE_NORM_NONE, NULL, &e) == 0, "%s", e.msg);
+    plot_style st;
+    plot_style_default(&st);
+    cairo_surface_t *surf;
+    plot_frame fr;
+    cr_assert(plot_render(&f, &st, &surf, &fr, &e) == 0, "%s", e.msg);
+    cairo_surface_destroy(surf);
+    plot_figure_free(&f);
+    cJSON *res = cJSON_GetObjectItem(run, "results");
+    double peak = cJSON_GetObjectItem(res, "peak_depth_cm")->valuedouble;
+    double bin = cJSON_GetObjectItem(cJSON_GetObjectItem(run, "config"), "bin_width_cm")->valuedouble;
+    double tol = fmax(2.0, bin * fr.area.w / (fr.x_hi - fr.x_lo));
+    double rgb[3];
+    plot_palette_colour(PLOT_THEME_LIGHT, 0, rgb);
+    double col = curve_peak_column(&im, &fr, rgb);
+    double want = plot_x_to_pixel(&fr, peak);
+    cr_expect(fabs(col - want) <= tol, "peak drawn at column %.1f, reported peak %.3f cm is at "
+                                       "%.1f (tolerance %.1f px)", col, peak, want, tol);
+    image_free(&im);
+
+    /* bragg plot of the JSON: the same picture, byte for byte. */
+    snprintf(args, sizeof args, "plot %s/fig.json --png %s/again.png", dir, dir);
+    rc = run_cli(args, out, sizeof out);
+    cr_assert(rc == 0, "exit %d: %s", rc, out);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "cmp -s %s/fig.png %s/again.png", dir, dir);
+    cr_expect(system(cmd) == 0, "bragg plot of the run's JSON draws a different PNG");
+
+    /* Other sizes, scale and the dark theme. */
+    snprintf(args, sizeof args,
+             "plot %s/fig.json --png %s/small.png --size 800x500 --scale 1.5 --theme dark "
+             "--kind let", dir, dir);
+    rc = run_cli(args, out, sizeof out);
+    cr_assert(rc == 0, "exit %d: %s", rc, out);
+    snprintf(path, sizeof path, "%s/small.png", dir);
+    image_read(path, &im);
+    cr_expect(im.width == 800 && im.height == 500);
+    cr_expect(pixel(&im, 2, 2)[0] < 60, "dark theme, light background");
+    expect_not_blank(&im);
+    image_free(&im);
+
+    /* Overlay of two runs gets a legend entry each and per-run metadata. */
+    snprintf(args, sizeof args,
+             "plot %s/fig.json %s/fig.json --kind lateral --norm peak --png %s/two.png", dir, dir, dir);
+    rc = run_cli(args, out, sizeof out);
+    cr_assert(rc == 0, "exit %d: %s", rc, out);
+    snprintf(path, sizeof path, "%s/two.png", dir);
+    image_read(path, &im);
+    cr_expect(image_text(&im, "bragg:run2:ion") != NULL);
+    image_free(&im);
+
+    /* No dose-by-charge data in a run without nuclear interactions: a clear message. */
+    snprintf(args, sizeof args, "plot %s/fig.json --kind charge --png %s/c.png", dir, dir);
+    rc = run_cli(args, out, sizeof out);
+    cr_expect(rc == 2 && strstr(out, "no dose-by-charge data (run with nuclear interactions on)"),
+              "exit %d: %s", rc, out);
+    cJSON_Delete(run);
+    remove_dir(dir);
+}
+
+/* The stacked dose-by-charge figure, from a run JSON given the field nuclear runs will write. */
+Test(plot_cli, dose_by_charge_stacks)
+{
+    char dir[64], args[1024], out[16384], path[256];
+    temp_dir(dir);
+    snprintf(args, sizeof args,
+             "run --ion C-12 --energy 200 --material water -n 500 --json %s/r.json -q", dir);
+    cr_assert(run_cli(args, out, sizeof out) == 0, "%s", out);
+    snprintf(path, sizeof path, "%s/r.json", dir);
+    cJSON *run = load_json(path);
+    cJSON *curves = cJSON_GetObjectItem(run, "depth_curves");
+    cJSON *dose = cJSON_GetObjectItem(curves, "dose_Gy_cm2");
+    int n = cJSON_GetArraySize(dose);
+    /* Known shares instead of the run's own split, so the stacking can be checked. */
+    cJSON_DeleteItemFromObject(curves, "dose_by_charge_Gy_cm2");
+    cJSON *by = cJSON_AddObjectToObject(curves, "dose_by_charge_Gy_cm2");
+    static const char *keys[] = {"primary", "1", "2", "5"};
+    static const double share[] = {0.85, 0.08, 0.05, 0.02};
+    for (int k = 0; k < 4; k++) {
+        cJSON *a = cJSON_AddArrayToObject(by, keys[k]);
+        for (int i = 0; i < n; i++) {
+            cJSON *d = cJSON_GetArrayItem(dose, i);
+            cJSON_AddItemToArray(a, cJSON_IsNumber(d) ? cJSON_CreateNumber(share[k] * d->valuedouble)
+                                                      : cJSON_CreateNull());
+        }
+    }
+    char *text = cJSON_Print(run);
+    snprintf(path, sizeof path, "%s/nuc.json", dir);
+    FILE *f = fopen(path, "w");
+    fputs(text, f);
+    fclose(f);
+    cJSON_free(text);
+    cJSON_Delete(run);
+    snprintf(args, sizeof args, "plot %s --kind charge --png %s/c.png", path, dir);
+    int rc = run_cli(args, out, sizeof out);
+    cr_assert(rc == 0, "exit %d: %s", rc, out);
+    image im;
+    snprintf(path, sizeof path, "%s/c.png", dir);
+    image_read(path, &im);
+    cr_expect(strcmp(image_text(&im, "bragg:plot"), "charge") == 0);
+    expect_not_blank(&im);
+    image_free(&im);
+    remove_dir(dir);
+}
+
+/* Bench records: the race and the profile bars. */
+Test(plot_cli, bench_race_and_profile)
+{
+    char dir[64], args[1024], out[16384], path[256];
+    temp_dir(dir);
+    snprintf(path, sizeof path, "%s/bench.json", dir);
+    FILE *f = fopen(path, "w");
+    cr_assert(f);
+    fputs("{\"schema_version\":1,\"bragg_version\":\"0.1.0\",\"git_revision\":\"abc1234\","
+          "\"machine\":{\"cpu\":\"Test CPU\",\"cores\":4,\"compiler\":\"cc\"},"
+          "\"runs\":[{\"case\":\"c12-400-water\",\"backend\":\"serial\",\"threads\":1,"
+          "\"histories_per_s\":30000,\"speedup\":1},"
+          "{\"case\":\"c12-400-water\",\"backend\":\"openmp\",\"threads\":4,"
+          "\"histories_per_s\":110000,\"speedup\":3.67},"
+          "{\"case\":\"p-150-water\",\"backend\":\"serial\",\"threads\":1,"
+          "\"histories_per_s\":40000,\"speedup\":1},"
+          "{\"case\":\"p-150-water\",\"backend\":\"openmp\",\"threads\":4,"
+          "\"histories_per_s\":150000,\"speedup\":3.75}],"
+          "\"profiles\":[{\"case\":\"c12-400-water\",\"threads\":4,"
+          "\"RNG\":{\"share\":0.5,\"ns_per_step\":100},\"scoring\":{\"share\":0.3,\"ns_per_step\":60},"
+          "\"nuclear\":{\"share\":null,\"ns_per_step\":null},"
+          "\"other\":{\"share\":0.2,\"ns_per_step\":40}}]}", f);
+    fclose(f);
+    snprintf(args, sizeof args, "plot %s --png %s/race.png --size 1200x800", path, dir);
+    int rc = run_cli(args, out, sizeof out);
+    cr_assert(rc == 0, "exit %d: %s", rc, out);
+    image im;
+    char png[256];
+    snprintf(png, sizeof png, "%s/race.png", dir);
+    image_read(png, &im);
+    cr_expect(im.width == 1200 && im.height == 800);
+    cr_expect(strstr(image_text(&im, "bragg:machine"), "Test CPU") != NULL);
+    expect_not_blank(&im);
+    /* Both backends' colours appear (the bars). */
+    for (int c = 0; c < 2; c++) {
+        double rgb[3];
+        plot_palette_colour(PLOT_THEME_LIGHT, c, rgb);
+        long hits = 0;
+        for (int y = 0; y < im.height; y++)
+            for (int x = 0; x < im.width; x++) {
+                const unsigned char *p = pixel(&im, x, y);
+                hits += abs(p[0] - (int)lround(255 * rgb[0])) + abs(p[1] - (int)lround(255 * rgb[1])) +
+                            abs(p[2] - (int)lround(255 * rgb[2])) < 20;
+            }
+        cr_expect(hits > 5000, "series %d: %ld pixels of its colour", c, hits);
+    }
+    image_free(&im);
+    snprintf(args, sizeof args, "plot %s --kind profile --png %s/prof.png", path, dir);
+    rc = run_cli(args, out, sizeof out);
+    cr_assert(rc == 0, "exit %d: %s", rc, out);
+    snprintf(args, sizeof args, "plot %s --kind lateral --png %s/bad.png", path, dir);
+    rc = run_cli(args, out, sizeof out);
+    cr_expect(rc == 2 && strstr(out, "valid here: bench, profile"), "exit %d: %s", rc, out);
+    remove_dir(dir);
+}
+
+/* Issue acceptance: an unwritable path or a full disk leaves no file and exits 2 naming the
+ * path. The full disk is a file-size limit (ulimit -f, SIGXFSZ ignored): writes fail with
+ * EFBIG partway through the PNG, as they would with ENOSPC. */
+Test(plot_cli, failed_writes_leave_nothing)
+{
+    char dir[64], args[1024], out[16384], cmd[2048];
+    temp_dir(dir);
+    snprintf(args, sizeof args,
+             "run --ion p --energy 100 --material water -n 300 --json %s/r.json -q", dir);
+    cr_assert(run_cli(args, out, sizeof out) == 0, "%s", out);
+
+    snprintf(args, sizeof args, "plot %s/r.json --png %s/no/such/dir/f.png", dir, dir);
+    int rc = run_cli(args, out, sizeof out);
+    cr_expect(rc == 2 && strstr(out, "--png: cannot write") && strstr(out, "/no/such/dir/f.png"),
+              "exit %d: %s", rc, out);
+    /* A folder that is a regular file (unwritable even for root). */
+    snprintf(args, sizeof args, "plot %s/r.json --png %s/r.json/f.png", dir, dir);
+    rc = run_cli(args, out, sizeof out);
+    cr_expect(rc == 2 && strstr(out, "r.json/f.png"), "exit %d: %s", rc, out);
+    snprintf(args, sizeof args,
+             "run --ion p --energy 100 --material water -n 300 -q --png %s/none/f.png", dir);
+    rc = run_cli(args, out, sizeof out);
+    cr_expect(rc == 2 && strstr(out, "none/f.png"), "exit %d: %s", rc, out);
+
+    snprintf(cmd, sizeof cmd, "trap '' XFSZ; ulimit -f 8; %s plot %s/r.json --png %s/full.png 2>&1",
+             bragg_bin(), dir, dir);
+    rc = run_shell(cmd, out, sizeof out);
+    cr_expect(rc == 2 && strstr(out, "cannot write") && strstr(out, "full.png"), "exit %d: %s", rc,
+              out);
+    cr_expect(count_files(dir, "full.png") == 0, "a partial PNG was left behind");
+    cr_expect(count_files(dir, "tmp") == 0, "a temporary file was left behind");
+
+    snprintf(args, sizeof args, "plot %s/r.json --png %s/x.png --size 10x10", dir, dir);
+    rc = run_cli(args, out, sizeof out);
+    cr_expect(rc == 2 && strstr(out, "--size"), "exit %d: %s", rc, out);
+    snprintf(args, sizeof args, "plot %s/r.json --png %s/x.png --kind pie", dir, dir);
+    rc = run_cli(args, out, sizeof out);
+    cr_expect(rc == 2 && strstr(out, "--kind: 'pie' is not a kind"), "exit %d: %s", rc, out);
+    snprintf(args, sizeof args, "plot %s/nothere.json --png %s/x.png", dir, dir);
+    rc = run_cli(args, out, sizeof out);
+    cr_expect(rc == 2 && strstr(out, "nothere.json: cannot read"), "exit %d: %s", rc, out);
+    snprintf(args, sizeof args, "plot %s/r.json", dir);
+    rc = run_cli(args, out, sizeof out);
+    cr_expect(rc == 2 && strstr(out, "--png: missing"), "exit %d: %s", rc, out);
+    snprintf(args, sizeof args, "run --ion p --energy 100 --material water -n 10 --all");
+    rc = run_cli(args, out, sizeof out);
+    cr_expect(rc == 2 && strstr(out, "--all: needs --png"), "exit %d: %s", rc, out);
+    cr_expect(count_files(dir, "x.png") == 0);
+    remove_dir(dir);
+}
