@@ -30,9 +30,12 @@
  * Be-8 -> 2 alpha, B-9 -> 2 alpha p, Li-4 -> He-3 p, He-2 -> 2p, Be-6 -> alpha 2p; beyond rough
  * drip lines (N > 2Z, N < Z - 2) a neutron or proton is shed until the nucleus is bound.
  *
- * Model limits (stated in docs/physics.md): no nuclear elastic scattering; no energy or momentum
- * conservation event by event (the balance is booked as a signed ledger entry), fragments of a
- * charge share the cross-sections of that charge's reference isotope.
+ * Energy is conserved per event by the caller (physics/transport.h, transport_react): the
+ * Q-value and the target's share are paid by the participants (the abraded projectile
+ * nucleons); the spectator fragments keep the beam's velocity.
+ * Model limits (stated in docs/physics.md): no nuclear elastic scattering; momentum is not
+ * conserved event by event; fragments of a charge share the cross-sections of that charge's
+ * reference isotope.
  *
  * static inline and BRAGG_HD: the same code on CPU and GPU. Everything is on the caller's stack;
  * the random numbers come from the reacting particle's stream.
@@ -50,19 +53,26 @@
 #define NUCLEON_MASS_MEV      938.918   /* mean of proton and neutron, CODATA 2018 */
 #define NEUTRON_MASS_MEV      939.56542052
 
+/* Where a product comes from. Spectators (the projectile's remnant and what it evaporates)
+ * keep the projectile's velocity; participants (nucleons abraded from the projectile) are
+ * where the collision's energy goes. */
+enum product_origin { FROM_TARGET, FROM_SPECTATOR, FROM_PARTICIPANT };
+
 /* A charged product: charge, mass number and momentum, MeV/c. Projectile-side products are
  * given in the projectile's rest frame (z along its direction), target-side ones in the
  * laboratory. */
 typedef struct nuclear_product {
     int Z, A;
-    int projectile_side;
+    int origin;           /* enum product_origin */
     double px, py, pz;
 } nuclear_product;
 
 typedef struct nuclear_event {
     int n;
     nuclear_product product[NUCLEAR_MAX_PRODUCTS];
-    int projectile_neutrons;   /* leave at about the projectile's velocity */
+    int spectator_neutrons;    /* evaporated: leave at about the projectile's velocity */
+    int participant_neutrons;  /* abraded from the projectile */
+    int target_removed;        /* nucleons knocked out of the target */
     double local_mev;          /* deposited at the reaction point */
     double neutral_mev;        /* carried off by target-side neutrons and photons */
 } nuclear_event;
@@ -166,14 +176,14 @@ static inline BRAGG_HD double abrasion_friction_energy(double r1, double r2, dou
     return e;
 }
 
-static inline BRAGG_HD void event_add(nuclear_event *ev, int Z, int A, int projectile_side,
+static inline BRAGG_HD void event_add(nuclear_event *ev, int Z, int A, int origin,
                                       double px, double py, double pz)
 {
     if (ev->n >= NUCLEAR_MAX_PRODUCTS) return;   /* cannot happen: at most A_P + A_T pieces */
     nuclear_product *p = &ev->product[ev->n++];
     p->Z = Z;
     p->A = A;
-    p->projectile_side = projectile_side;
+    p->origin = origin;
     p->px = px;
     p->py = py;
     p->pz = pz;
@@ -188,7 +198,7 @@ static inline BRAGG_HD void event_add_fragment(nuclear_event *ev, rng *r, int Z,
     rng_gauss2(r, &g1, &g2);
     rng_gauss2(r, &g3, &g4);
     (void)g4;
-    event_add(ev, Z, K, 1, sigma * g1, sigma * g2, sigma * g3);
+    event_add(ev, Z, K, FROM_SPECTATOR, sigma * g1, sigma * g2, sigma * g3);
 }
 
 /* Breaks an unbound light nucleus (Z, A) into bound pieces, all with the same spread. */
@@ -197,7 +207,7 @@ static inline BRAGG_HD void event_add_settled(nuclear_event *ev, rng *r, int Z, 
     while (A > 0) {
         int N = A - Z;
         if (Z == 0) {                        /* neutrons only */
-            ev->projectile_neutrons += A;
+            ev->spectator_neutrons += A;
             return;
         }
         if ((Z == 2 && A == 5) || (Z == 3 && A == 5) || (Z == 4 && A == 8) ||
@@ -214,7 +224,7 @@ static inline BRAGG_HD void event_add_settled(nuclear_event *ev, rng *r, int Z, 
             continue;
         }
         if (N > 2 * Z) {                     /* shed a neutron */
-            ev->projectile_neutrons++;
+            ev->spectator_neutrons++;
             A--;
             continue;
         }
@@ -229,9 +239,11 @@ static inline BRAGG_HD int fragmentation_sample(const nuclear_radii *radii, rng 
                                                 int Zt, int At, double t, nuclear_event *ev)
 {
     ev->n = 0;
-    ev->projectile_neutrons = 0;
+    ev->spectator_neutrons = 0;
+    ev->participant_neutrons = 0;
     ev->local_mev = 0.0;
     ev->neutral_mev = 0.0;
+    ev->target_removed = 0;
     double rp = radii->r[Ap], rt = radii->r[At < NUCLEAR_MAX_A ? At : NUCLEAR_MAX_A];
     double rsum = rp + rt;
     double rm = Zp * Zt * 1.44 / (Ap * t);   /* Coulomb distance, fm (e^2 = 1.44 MeV fm) */
@@ -275,12 +287,13 @@ static inline BRAGG_HD int fragmentation_sample(const nuclear_radii *radii, rng 
         rng_gauss2(r, &g1, &g2);
         rng_gauss2(r, &g3, &g4);
         (void)g4;
-        event_add(ev, 1, 1, 1, sigma_abr * g1, sigma_abr * g2, sigma_abr * g3);
+        event_add(ev, 1, 1, FROM_PARTICIPANT, sigma_abr * g1, sigma_abr * g2, sigma_abr * g3);
     }
-    ev->projectile_neutrons += abraded - zp_out;
+    ev->participant_neutrons += abraded - zp_out;
 
     /* Target side: knocked-out protons are transported, neutrons leave. */
     int zt_out = hypergeometric_protons(r, Zt, At, abraded_target);
+    ev->target_removed = abraded_target;
     double pk_t = 197.327 * cbrt(9.0 * 3.14159265358979323846 * At / 4.0) / (1.29 * rt);
     if (At <= 24) pk_t *= 1.62 - 0.229 * cbrt((double)At);
     double sigma_t = sqrt(0.4) * pk_t;
@@ -289,7 +302,7 @@ static inline BRAGG_HD int fragmentation_sample(const nuclear_radii *radii, rng 
         rng_gauss2(r, &g1, &g2);
         rng_gauss2(r, &g3, &g4);
         (void)g4;
-        event_add(ev, 1, 1, 0, sigma_t * g1, sigma_t * g2, sigma_t * g3);
+        event_add(ev, 1, 1, FROM_TARGET, sigma_t * g1, sigma_t * g2, sigma_t * g3);
     }
     /* Mean kinetic energy of a neutron with that spread: 3 sigma^2 / 2m. */
     ev->neutral_mev += (abraded_target - zt_out) * 1.5 * sigma_t * sigma_t / NEUTRON_MASS_MEV;
@@ -316,7 +329,7 @@ static inline BRAGG_HD int fragmentation_sample(const nuclear_radii *radii, rng 
 
     if (a_pre == 0) return 1;
     if (z_pre == 0) {            /* a neutron-only remainder */
-        ev->projectile_neutrons += a_pre;
+        ev->spectator_neutrons += a_pre;
         return 1;
     }
 
@@ -355,7 +368,7 @@ static inline BRAGG_HD int fragmentation_sample(const nuclear_radii *radii, rng 
         dz -= count * zx;
     }
     for (int i = 0; i < dz; i++) event_add_fragment(ev, r, 1, 1, Ap);
-    ev->projectile_neutrons += da - dz;
+    ev->spectator_neutrons += da - dz;
     if (a_f > 0) event_add_settled(ev, r, z_f, a_f, Ap);
     return 1;
 }

@@ -75,8 +75,7 @@ enum ledger_entry {
     LEDGER_ESCAPED_DEEP,     /* carried past the scoring depth, where transport stops */
     LEDGER_NUCLEAR_LOCAL,    /* nuclear reactions: deposited where they happened */
     LEDGER_NUCLEAR_NEUTRAL,  /* nuclear reactions: carried off by neutrons and photons */
-    LEDGER_NUCLEAR_BALANCE,  /* nuclear reactions: the rest (binding and excitation energy, and
-                                the model's imbalance; signed) */
+    LEDGER_NUCLEAR_BINDING,  /* nuclear reactions: spent on binding energy (the Q-value) */
     LEDGER_OUTSIDE_GRID,     /* part of the deposits above that fell beyond the scoring depth */
     LEDGER_COUNT
 };
@@ -137,6 +136,7 @@ typedef struct transport_params {
     int straggling, scattering, nuclear;
     int ref_A[TRANSPORT_MAX_Z + 1];               /* reference isotope of each charge */
     double nucleon_mass[TRANSPORT_MAX_Z + 1];     /* its rest mass per nucleon, MeV */
+    double binding[TRANSPORT_MAX_Z + 1];          /* its binding energy per nucleon, MeV */
     nuclear_radii radii;                          /* abrasion radii by mass number */
     /* scoring grid */
     int channels;                     /* primary, charges 1..Z, nuclear local: Z + 2 */
@@ -522,28 +522,70 @@ static inline BRAGG_HD int transport_react(const transport_params *p, rng *r, pa
         /* Boost of the projectile's rest frame: gamma from the energy per nucleon. */
         double gamma = 1.0 + q->t / p->nucleon_mass[q->Z];
         double beta = sqrt(1.0 - 1.0 / (gamma * gamma));
-        int64_t out = 0;
+        double T[NUCLEAR_MAX_PRODUCTS], ang_x[NUCLEAR_MAX_PRODUCTS], ang_y[NUCLEAR_MAX_PRODUCTS];
+        double neutron_T = (gamma - 1.0) * NEUTRON_MASS_MEV;
+        double side[3];   /* laboratory kinetic energy by origin (enum product_origin) */
+        side[FROM_TARGET] = ev.local_mev + ev.neutral_mev;
+        side[FROM_SPECTATOR] = ev.spectator_neutrons * neutron_T;
+        side[FROM_PARTICIPANT] = ev.participant_neutrons * neutron_T;
+        /* Q-value: binding energy of the projectile less that of its charged pieces (each
+         * charge at its reference isotope's binding per nucleon), and ~8 MeV per nucleon
+         * knocked out of a target nucleus (light nuclei bind 7-8 MeV per nucleon). */
+        double Q = q->A * p->binding[q->Z] + (At > 1 ? 8.0 * ev.target_removed : 0.0);
         for (int i = 0; i < ev.n; i++) {
             const nuclear_product *f = &ev.product[i];
             double M = f->A * p->nucleon_mass[f->Z];
             double px = f->px, py = f->py, pz = f->pz, E;
-            if (f->projectile_side) {
+            if (f->origin != FROM_TARGET) {
                 double e_rest = sqrt(px * px + py * py + pz * pz + M * M);
                 E = gamma * (e_rest + beta * pz);
                 pz = gamma * (pz + beta * e_rest);
+                Q -= f->A * p->binding[f->Z];
             } else {
                 E = sqrt(px * px + py * py + pz * pz + M * M);
             }
-            double ax, ay;
-            momentum_angles(px, py, pz, &ax, &ay);
-            out += push_secondary(p, s, st, q, f->Z, f->A, E - M, ax, ay);
+            T[i] = E - M;
+            side[f->origin] += T[i];
+            momentum_angles(px, py, pz, &ang_x[i], &ang_y[i]);
         }
-        int64_t neutral = energy_quanta(ev.neutral_mev +
-                                        ev.projectile_neutrons * (gamma - 1.0) * NEUTRON_MASS_MEV);
-        int64_t local = energy_quanta(ev.local_mev);
+        /* The sampled momenta do not conserve energy by themselves. The Q-value and the target's
+         * share are paid by the participants (the abraded nucleons, whose energy the collision
+         * takes), whose laboratory energies are scaled to what is left; the spectators keep the
+         * beam's velocity. What the participants cannot take (peripheral collisions) is
+         * excitation that leaves as photons; what they cannot pay is taken from the spectators,
+         * and then from the target's share, by the same scaling. */
+        double e_mev = (double)e_in / ENERGY_QUANTA_PER_MEV;
+        if (Q < 0.0) Q = 0.0;
+        if (Q > e_mev) Q = e_mev;
+        double left = e_mev - Q, scale[3] = {1.0, 1.0, 0.0}, photons = 0.0;
+        if (side[FROM_TARGET] > left) {
+            scale[FROM_TARGET] = side[FROM_TARGET] > 0.0 ? left / side[FROM_TARGET] : 0.0;
+            scale[FROM_SPECTATOR] = 0.0;
+        } else if (side[FROM_TARGET] + side[FROM_SPECTATOR] > left) {
+            scale[FROM_SPECTATOR] = (left - side[FROM_TARGET]) / side[FROM_SPECTATOR];
+        } else {
+            double rest = left - side[FROM_TARGET] - side[FROM_SPECTATOR];
+            if (side[FROM_PARTICIPANT] > rest) scale[FROM_PARTICIPANT] = rest / side[FROM_PARTICIPANT];
+            else {
+                scale[FROM_PARTICIPANT] = 1.0;
+                photons = rest - side[FROM_PARTICIPANT];
+            }
+        }
+        int64_t out = 0;
+        for (int i = 0; i < ev.n; i++) {
+            const nuclear_product *f = &ev.product[i];
+            out += push_secondary(p, s, st, q, f->Z, f->A, scale[f->origin] * T[i], ang_x[i],
+                                  ang_y[i]);
+        }
+        int64_t neutral = energy_quanta(scale[FROM_TARGET] * ev.neutral_mev + photons +
+                                        (scale[FROM_SPECTATOR] * ev.spectator_neutrons +
+                                         scale[FROM_PARTICIPANT] * ev.participant_neutrons) *
+                                            neutron_T);
+        int64_t local = energy_quanta(scale[FROM_TARGET] * ev.local_mev);
         nuclear_deposit(p, s, q->z, local);
         s->ledger[LEDGER_NUCLEAR_NEUTRAL] += neutral;
-        s->ledger[LEDGER_NUCLEAR_BALANCE] += e_in - out - local - neutral;
+        /* The Q-value, up to rounding to quanta: what closes the ledger exactly. */
+        s->ledger[LEDGER_NUCLEAR_BINDING] += e_in - out - local - neutral;
     }
     s->count[COUNT_REACTIONS]++;
     if (q->id == 0) s->count[COUNT_PRIMARY_REACTED]++;

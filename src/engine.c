@@ -142,6 +142,8 @@ static int build_geometry(engine *en, bragg_err *e)
         refs[z] = reference_ion(&en->cat, ion, z);
         p->ref_A[z] = refs[z].A;
         p->nucleon_mass[z] = refs[z].mass_mev / refs[z].A;
+        p->binding[z] = (z * PROTON_MASS_MEV + (refs[z].A - z) * NEUTRON_MASS_MEV - refs[z].mass_mev) /
+                        refs[z].A;
     }
     for (int A = 1; A <= NUCLEAR_MAX_A; A++) p->radii.r[A] = nuclear_abrasion_radius(A);
     en->tables = calloc((size_t)c->n_slabs * TRANSPORT_MAX_Z, sizeof *en->tables);
@@ -252,8 +254,8 @@ fail:
 
 /* Histories per backend job: the int64 accumulators of a job must not overflow even if every
  * history put everything into one bin. Bounds per history: energy A t (1 + 6 sigma) in quanta,
- * doubled for the fragmentation model's imbalance; its LET-weighted sum with LET under
- * 1e5 keV/um; at most 2A + 8 particles (nucleons of the projectile and knocked-out target
+ * doubled as a margin (reactions conserve energy up to rounding); its LET-weighted sum with
+ * LET under 1e5 keV/um; at most 2A + 8 particles (nucleons of the projectile and knocked-out target
  * protons), each with a track no longer than the longest CSDA path of any charge (the lightest
  * go furthest) in the least dense slab; a lateral sum (primaries only) under path^3 / 2. */
 static uint64_t max_job_histories(const engine *en)

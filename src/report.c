@@ -190,7 +190,7 @@ cJSON *report_build_json(const engine *en, const run_snapshot *snap)
 
     static const char *ledger_names[LEDGER_COUNT] = {
         "beam", "deposited", "below_cutoff", "escaped_back", "escaped_side", "escaped_through",
-        "escaped_past_scoring_depth", "nuclear_local", "nuclear_neutral", "nuclear_balance",
+        "escaped_past_scoring_depth", "nuclear_local", "nuclear_neutral", "nuclear_binding",
         "outside_scoring_grid"};
     cJSON *led = cJSON_AddObjectToObject(root, "energy_ledger_MeV_per_primary");
     for (int k = 0; k < LEDGER_COUNT; k++) add_number(led, ledger_names[k], r->ledger_mev[k]);
@@ -314,7 +314,7 @@ void report_print_summary(FILE *out, const engine *en, const run_snapshot *snap)
             L[LEDGER_ESCAPED_BACK], L[LEDGER_ESCAPED_SIDE], L[LEDGER_ESCAPED_THROUGH],
             L[LEDGER_ESCAPED_DEEP]);
     if (c->nuclear)
-        fprintf(out, " + nuclear (local %.4f, neutral %.4f, binding/balance %.4f)",
-                L[LEDGER_NUCLEAR_LOCAL], L[LEDGER_NUCLEAR_NEUTRAL], L[LEDGER_NUCLEAR_BALANCE]);
+        fprintf(out, " + nuclear (local %.4f, neutral %.4f, binding %.4f)",
+                L[LEDGER_NUCLEAR_LOCAL], L[LEDGER_NUCLEAR_NEUTRAL], L[LEDGER_NUCLEAR_BINDING]);
     fprintf(out, "; closure %.1e\n", r->ledger_closure);
 }

@@ -171,6 +171,13 @@ Test(nuclear, carbon_400_tail_and_peak_vs_measured_curve)
               "tail/peak %.4f vs measured %.4f", a.result.tail_to_peak, tail_measured);
     cr_expect(b.result.tail_to_peak < 1e-3, "no tail without nuclear: %.2g", b.result.tail_to_peak);
     cr_expect(a.result.ledger_closure == 0.0);
+    /* Reactions conserve energy: what they do not hand on is binding energy, positive and at
+     * most what a C-12 and an O-16 nucleus hold together (92 + 128 MeV). */
+    double per_reaction = a.result.ledger_mev[LEDGER_NUCLEAR_BINDING] * a.result.histories /
+                          (double)a.result.count[COUNT_REACTIONS];
+    cr_expect(per_reaction > 0.0 && per_reaction < 220.0, "binding %.1f MeV per reaction",
+              per_reaction);
+    cr_log_info("C-12 400 MeV/u: %.1f MeV of binding energy per reaction", per_reaction);
     cr_log_info("C-12 400 MeV/u: peak/entrance %.3f (measured %.3f, no nuclear %.3f); tail/peak "
                 "%.4f (measured %.4f); primaries reacted %.3f",
                 pe_on, pe_measured, pe_off, a.result.tail_to_peak, tail_measured,

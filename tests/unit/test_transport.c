@@ -95,7 +95,7 @@ Test(transport, energy_ledger_closes_exactly)
                                     L[LEDGER_ESCAPED_BACK] + L[LEDGER_ESCAPED_SIDE] +
                                     L[LEDGER_ESCAPED_THROUGH] + L[LEDGER_ESCAPED_DEEP] +
                                     L[LEDGER_NUCLEAR_LOCAL] + L[LEDGER_NUCLEAR_NEUTRAL] +
-                                    L[LEDGER_NUCLEAR_BALANCE]);
+                                    L[LEDGER_NUCLEAR_BINDING]);
     cr_expect(sink.count[COUNT_REACTIONS] > 0, "nuclear reactions are on by default");
     int64_t grid = 0;
     for (int c = 0; c < p->channels; c++)
