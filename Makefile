@@ -125,18 +125,11 @@ docs: $(BIN)
 	./$(BIN) bench --scale 0.25 --json $(DOCS)/bench.json > /dev/null
 	./$(BIN) plot $(DOCS)/bench.json --png docs/img/bench-race.png
 	./$(BIN) plot $(DOCS)/bench.json --kind profile --png docs/img/profile.png
-	@# With and without nuclear interactions, and dose by charge: on by itself once the
-	@# binary has --no-nuclear (nuclear physics on by default; not --no-nuclear-stopping).
-	@if ./$(BIN) run --help | grep -qE -- '--no-nuclear[[:space:]]'; then \
-	  set -x; \
-	  ./$(BIN) run --ion C-12 --energy 400 --material water -n 100000 -q --no-nuclear \
-	      --json $(DOCS)/c12-no-nuclear.json && \
-	  ./$(BIN) plot $(DOCS)/c12.json $(DOCS)/c12-no-nuclear.json \
-	      --norm entrance --png docs/img/c12-nuclear-vs-none.png && \
-	  ./$(BIN) plot $(DOCS)/c12.json --kind charge --png docs/img/c12-dose-by-charge.png; \
-	else \
-	  echo "docs: no --no-nuclear in this bragg yet: skipping the nuclear figures"; \
-	fi
+	./$(BIN) run --ion C-12 --energy 400 --material water -n 100000 -q --no-nuclear \
+	    --json $(DOCS)/c12-no-nuclear.json
+	./$(BIN) plot $(DOCS)/c12.json $(DOCS)/c12-no-nuclear.json --norm entrance \
+	    --png docs/img/c12-nuclear-vs-none.png
+	./$(BIN) plot $(DOCS)/c12.json --kind charge --png docs/img/c12-dose-by-charge.png
 
 clean:
 	rm -rf build bin

@@ -320,7 +320,7 @@ int cmd_bench(int argc, char **argv)
         cJSON_AddStringToObject(cu, "reason", cuda_ok ? "" : reason);
     }
 
-    fprintf(out, "%-18s %-7s %3s %10s %8s %11s %10s %9s %7s %6s %9s %10s %7s\n", "case",
+    fprintf(out, "%-24s %-7s %3s %10s %8s %11s %10s %9s %7s %6s %9s %10s %7s\n", "case",
             "backend", "thr", "histories", "time_s", "hist/s", "steps/hist", "ns/step", "speedup",
             "eff", "peak_err", "FOM", "RSS_MB");
     cJSON *rows = root ? cJSON_AddArrayToObject(root, "runs") : NULL;
@@ -347,7 +347,7 @@ int cmd_bench(int argc, char **argv)
             double base = one_thread_hps > 0 ? one_thread_hps : serial_hps;
             row.speedup = base > 0 ? row.hps / base : NAN;
             row.efficiency = row.threads > 0 ? row.speedup / row.threads : NAN;
-            fprintf(out, "%-18s %-7s %3d %10llu %8.2f %11.0f %10.1f %9.1f %7.2f %5.0f%% %8.3f%% "
+            fprintf(out, "%-24s %-7s %3d %10llu %8.2f %11.0f %10.1f %9.1f %7.2f %5.0f%% %8.3f%% "
                          "%10.3g %7.1f\n",
                     row.name, row.backend, row.threads, (unsigned long long)row.histories,
                     row.seconds, row.hps, row.steps_per_history, row.ns_per_step, row.speedup,

@@ -350,14 +350,20 @@ static int add_run_series(plot_figure *f, const run_info *ri, const char *label,
         if (doubles(at(curves, "dose_Gy_cm2"), "depth_curves.dose_Gy_cm2", &total, &m, e)) goto done;
         double scale = m == n ? norm_factor(depth, total, n, norm) : 1;
         free(total);
-        /* Primary first, then fragments by charge. */
+        /* Primary first, then fragments by charge, then what nuclear reactions deposit on the
+         * spot (target fragments). */
         const cJSON *primary = cJSON_GetObjectItemCaseSensitive(by, "primary");
-        for (int z = 0; z <= 128; z++) {
+        const int target = 129;
+        for (int z = 0; z <= target; z++) {
             const cJSON *arr;
             char key[16];
             if (z == 0) {
                 arr = primary;
                 snprintf(buf, sizeof buf, "primary %s", str(ri->json, "config.ion", "ion"));
+            } else if (z == target) {
+                snprintf(key, sizeof key, "target");
+                arr = cJSON_GetObjectItemCaseSensitive(by, key);
+                snprintf(buf, sizeof buf, "target fragments (local)");
             } else {
                 snprintf(key, sizeof key, "%d", z);
                 arr = cJSON_GetObjectItemCaseSensitive(by, key);
