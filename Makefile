@@ -53,6 +53,19 @@ B := build/$(VARIANT)
 
 LIB_SRC  := $(wildcard physics/*.c) $(filter-out src/main.c,$(wildcard src/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
+
+# The CUDA backend: cuda/*.cu compiled by nvcc into the same library, with the C runtime of
+# CUDA linked statically so that bin/bragg runs wherever the driver is, without LD_LIBRARY_PATH.
+# Machine code for sm_80 (A100) and sm_90 (H100, H200), and PTX for later GPUs.
+ifeq ($(CUDA_ON),1)
+  CUDA_HOME := $(patsubst %/bin/nvcc,%,$(NVCC))
+  CPPFLAGS  += -DBRAGG_CUDA -Icuda
+  NVCCFLAGS := -O3 -std=c++17 -Iphysics -Isrc -Icuda -D_POSIX_C_SOURCE=200809L \
+               -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90 \
+               -gencode arch=compute_90,code=compute_90 -Xcompiler -Wall,-Wextra -Werror all-warnings
+  LIB_OBJ   += $(patsubst %.cu,$(B)/%.o,$(wildcard cuda/*.cu))
+  LDLIBS    += -L$(CUDA_HOME)/lib64 -lcudart_static -ldl -lrt -lstdc++
+endif
 TEST_SRC := $(wildcard tests/unit/*.c)
 TEST_OBJ := $(TEST_SRC:%.c=$(B)/%.o)
 BIN      := $(if $(filter release,$(VARIANT)),bin/bragg,$(B)/bragg)
@@ -67,6 +80,11 @@ $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/%.o: %.cu
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  NVCC    $<")
+	$(Q)$(NVCC) $(NVCCFLAGS) -MMD -MP -c $< -o $@
 
 $(B)/libbragg.a: $(LIB_OBJ)
 	@rm -f $@

@@ -332,12 +332,14 @@ int cmd_bench(int argc, char **argv)
         double serial_hps = 0, one_thread_hps = 0, last_hps = 0;
         int counts[64], nc = 0;
         counts[nc++] = 0;   /* serial */
-        for (int t = 1; t <= max_threads && nc < 64; t++)
+        for (int t = 1; t <= max_threads && nc < 63; t++)
             if (!quick || t == max_threads) counts[nc++] = t;
+        if (cuda_ok) counts[nc++] = -1;   /* the GPU, on ten times the histories */
         for (int k = 0; k < nc; k++) {
             bench_row row;
-            const char *be = counts[k] == 0 ? "serial" : "openmp";
-            if (run_case(bc, be, counts[k], n, 0, &row, NULL, &e)) {
+            const char *be = counts[k] == 0 ? "serial" : counts[k] < 0 ? "cuda" : "openmp";
+            uint64_t histories = counts[k] < 0 ? 10 * n : n;
+            if (run_case(bc, be, counts[k] < 0 ? 1 : counts[k], histories, 0, &row, NULL, &e)) {
                 fprintf(stderr, "bragg bench: %s: %s\n", bc->name, e.msg);
                 status = EXIT_RUNTIME;
                 goto done;
@@ -346,7 +348,7 @@ int cmd_bench(int argc, char **argv)
             if (counts[k] == 1) one_thread_hps = row.hps;
             double base = one_thread_hps > 0 ? one_thread_hps : serial_hps;
             row.speedup = base > 0 ? row.hps / base : NAN;
-            row.efficiency = row.threads > 0 ? row.speedup / row.threads : NAN;
+            row.efficiency = counts[k] > 0 ? row.speedup / row.threads : NAN;
             fprintf(out, "%-24s %-7s %3d %10llu %8.2f %11.0f %10.1f %9.1f %7.2f %5.0f%% %8.3f%% "
                          "%10.3g %7.1f\n",
                     row.name, row.backend, row.threads, (unsigned long long)row.histories,
