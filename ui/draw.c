@@ -67,14 +67,27 @@ void draw_box(const ui_rect *r, const char *title, int focused)
     if (r->w < 2 || r->h < 2) return;
     attr_t a = focused ? draw_attr(ROLE_TITLE) : draw_attr(ROLE_DIM);
     attron(a);
-    mvhline(r->y, r->x + 1, ACS_HLINE, r->w - 2);
-    mvhline(r->y + r->h - 1, r->x + 1, ACS_HLINE, r->w - 2);
-    mvvline(r->y + 1, r->x, ACS_VLINE, r->h - 2);
-    mvvline(r->y + 1, r->x + r->w - 1, ACS_VLINE, r->h - 2);
-    mvaddch(r->y, r->x, ACS_ULCORNER);
-    mvaddch(r->y, r->x + r->w - 1, ACS_URCORNER);
-    mvaddch(r->y + r->h - 1, r->x, ACS_LLCORNER);
-    mvaddch(r->y + r->h - 1, r->x + r->w - 1, ACS_LRCORNER);
+    if (use_utf8) {
+        mvhline(r->y, r->x + 1, ACS_HLINE, r->w - 2);
+        mvhline(r->y + r->h - 1, r->x + 1, ACS_HLINE, r->w - 2);
+        mvvline(r->y + 1, r->x, ACS_VLINE, r->h - 2);
+        mvvline(r->y + 1, r->x + r->w - 1, ACS_VLINE, r->h - 2);
+        mvaddch(r->y, r->x, ACS_ULCORNER);
+        mvaddch(r->y, r->x + r->w - 1, ACS_URCORNER);
+        mvaddch(r->y + r->h - 1, r->x, ACS_LLCORNER);
+        mvaddch(r->y + r->h - 1, r->x + r->w - 1, ACS_LRCORNER);
+    } else {
+        /* Plain ASCII rather than the VT100 alternate character set: without UTF-8 some
+         * terminals (and multiplexers' scrollback) show ACS lines as letters. */
+        mvhline(r->y, r->x + 1, '-', r->w - 2);
+        mvhline(r->y + r->h - 1, r->x + 1, '-', r->w - 2);
+        mvvline(r->y + 1, r->x, '|', r->h - 2);
+        mvvline(r->y + 1, r->x + r->w - 1, '|', r->h - 2);
+        mvaddch(r->y, r->x, '+');
+        mvaddch(r->y, r->x + r->w - 1, '+');
+        mvaddch(r->y + r->h - 1, r->x, '+');
+        mvaddch(r->y + r->h - 1, r->x + r->w - 1, '+');
+    }
     attroff(a);
     if (title && *title) {
         char buf[256];

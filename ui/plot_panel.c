@@ -84,7 +84,7 @@ static int gather(const tui_state *t, curve *cv, char *y_label, size_t yl_len, c
                 n++;
             }
         } else {
-            snprintf(y_label, yl_len, "dose, Gy cm%s per primary", glyph("\u00b2", "^2"));
+            snprintf(y_label, yl_len, "dose, Gy cm%s per primary", glyph("\u00b2", "2"));
         }
         if (have) {
             cv[n] = (curve){res->depth, res->dose, res->dose_err, res->nbins,
@@ -100,7 +100,7 @@ static int gather(const tui_state *t, curve *cv, char *y_label, size_t yl_len, c
             snprintf(why, why_len, "dose by charge needs nuclear reactions (switch Nuclear on)");
             return 0;
         }
-        snprintf(y_label, yl_len, "dose, Gy cm%s per primary", glyph("\u00b2", "^2"));
+        snprintf(y_label, yl_len, "dose, Gy cm%s per primary", glyph("\u00b2", "2"));
         for (int c = 0; c < res->channels && n < MAX_CURVES; c++) {
             cv[n] = (curve){res->depth, res->channel_dose[c], NULL, res->nbins, 1,
                             draw_series_role(c), ""};
