@@ -230,8 +230,9 @@ static void poll_engine(tui_state *t)
                        (unsigned long long)s.result.histories, s.elapsed_s, s.result.fig.peak_depth,
                        s.result.fig.r80);
         } else if (s.state == RUN_CANCELLED) {
-            set_status(t, 0, "cancelled after %llu histories (kept; e exports them)",
-                       (unsigned long long)s.result.histories);
+            set_status(t, 0, "cancelled after %llu histories, workers stopped in %.0f ms (kept; "
+                             "e exports them)",
+                       (unsigned long long)s.result.histories, t->cancel_ms);
         } else {
             set_status(t, 1, "run failed: %s", s.error);
         }
@@ -247,7 +248,7 @@ static void cancel_run(tui_state *t)
     double t0 = now_s();
     engine_cancel(t->en);
     engine_wait(t->en, 5.0);
-    set_status(t, 0, "cancelling (workers stopped in %.0f ms)", 1000 * (now_s() - t0));
+    t->cancel_ms = 1000 * (now_s() - t0);
 }
 
 static void toggle_pause(tui_state *t)

@@ -69,6 +69,7 @@ typedef struct tui_state {
     run_snapshot snap;
     int have_snap;
     int final_snap;         /* the snapshot of the ended run has been taken */
+    double cancel_ms;       /* how long the last cancel took to stop the workers */
     double rate_hps[RATE_SAMPLES], rate_sps[RATE_SAMPLES];
     int rate_n;             /* samples kept, at most RATE_SAMPLES (newest last) */
     double next_sample_t;
