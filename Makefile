@@ -35,13 +35,16 @@ endif
 # headers live, the fallback is where Debian puts them.
 PLOT_CFLAGS := $(shell pkg-config --cflags cairo libpng 2>/dev/null || echo -I/usr/include/cairo)
 PLOT_LIBS   := $(shell pkg-config --libs cairo libpng 2>/dev/null || echo -lcairo -lpng)
+# The workbench (ui/) draws with ncursesw (wide characters: braille and box drawing).
+CURSES_CFLAGS := $(shell pkg-config --cflags ncursesw 2>/dev/null)
+CURSES_LIBS   := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw)
 
 WARN     := -Wall -Wextra -Werror
 CPPFLAGS := -Iphysics -Isrc -Iui -Itests/unit -D_POSIX_C_SOURCE=200809L \
             -DBRAGG_VERSION='"$(VERSION)"' -DBRAGG_GIT_REV='"$(GIT_REV)"' \
-            -DBRAGG_ASSET_DIR='"$(CURDIR)/assets"' $(PLOT_CFLAGS)
+            -DBRAGG_ASSET_DIR='"$(CURDIR)/assets"' $(PLOT_CFLAGS) $(CURSES_CFLAGS)
 CFLAGS   := -std=c11 $(OPT) $(ARCH) $(WARN) -fopenmp -g $(EXTRA_CFLAGS)
-LDLIBS   := -fopenmp $(PLOT_LIBS) -lcjson -lm -lpthread
+LDLIBS   := -fopenmp $(PLOT_LIBS) $(CURSES_LIBS) -lcjson -lm -lpthread
 
 # Variants: the normal build in build/release, the sanitizer build in build/asan.
 VARIANT  ?= release
@@ -51,7 +54,7 @@ ifeq ($(VARIANT),asan)
 endif
 B := build/$(VARIANT)
 
-LIB_SRC  := $(wildcard physics/*.c) $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_SRC  := $(wildcard physics/*.c) $(filter-out src/main.c,$(wildcard src/*.c)) $(wildcard ui/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
 
 # The CUDA backend: cuda/*.cu compiled by nvcc into the same library, with the C runtime of
@@ -102,12 +105,14 @@ $(B)/unit_tests: $(TEST_OBJ) $(B)/libbragg.a
 deps:
 	@scripts/deps.sh test
 
-# Until the interactive workbench lands, `make run` shows the engine at work on the classic
-# case: a C-12 beam at 400 MeV/u stopping in water.
+# On a terminal `make run` opens the workbench (the program's front door); without one (CI,
+# scripts, a pipe) it shows the engine at work headless on the classic case instead: a C-12
+# beam at 400 MeV/u stopping in water.
 run:
 	@scripts/deps.sh build
 	@$(MAKE) --no-print-directory all
-	./bin/bragg run --ion C-12 --energy 400 --material water -n 20000
+	@if [ -t 0 ] && [ -t 1 ]; then set -x; ./bin/bragg; \
+	 else set -x; ./bin/bragg run --ion C-12 --energy 400 --material water -n 20000; fi
 
 # The CLI tests inside the unit runner call the binary named by BRAGG_BIN. One test at a time
 # (--jobs 1): the transport tests use every core themselves, and the profiling test measures

@@ -1,10 +1,12 @@
 /*
- * main.c - the bragg command: dispatches to the subcommands (src/cmd_*.c).
+ * main.c - the bragg command: the workbench with no arguments (ui/tui.h), otherwise one of the
+ * headless subcommands (src/cmd_*.c).
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "commands.h"
+#include "tui.h"
 
 static void usage(FILE *out)
 {
@@ -24,13 +26,7 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) {
-        fprintf(stderr,
-                "bragg: the interactive workbench is not in this build yet; use the headless\n"
-                "commands below.\n\n");
-        usage(stderr);
-        return EXIT_USAGE;
-    }
+    if (argc < 2) return tui_main();
     const char *cmd = argv[1];
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         usage(stdout);

@@ -47,6 +47,11 @@ void score_arrays_add(score_arrays *into, const score_arrays *from)
     /* Both in the same form: sums of differences are differences of sums. */
     size_t n = ((size_t)into->nbins + 1) * (size_t)into->n_curves;
     for (size_t i = 0; i < n; i++) into->curves[i] += from->curves[i];
+    score_arrays_add_totals(into, from);
+}
+
+void score_arrays_add_totals(score_arrays *into, const score_arrays *from)
+{
     for (int k = 0; k < LEDGER_COUNT; k++) into->ledger[k] += from->ledger[k];
     for (int k = 0; k < COUNT_COUNT; k++) into->count[k] += from->count[k];
     for (int k = 0; k < PROFILE_COUNT; k++) {

@@ -41,6 +41,8 @@ static inline int64_t *score_curve(const score_arrays *a, int k)
 void score_arrays_free(score_arrays *a);
 void score_arrays_clear(score_arrays *a);
 void score_arrays_add(score_arrays *into, const score_arrays *from);
+/* The same without the curves: ledger, counters, histories, steps and profile. */
+void score_arrays_add_totals(score_arrays *into, const score_arrays *from);
 /* The sink transport_history writes into (see physics/transport.h). */
 score_sink score_arrays_sink(score_arrays *a);
 /* Copies a sink's ledger and step count back after a history (CPU backends). */

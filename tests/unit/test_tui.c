@@ -1,0 +1,364 @@
+/*
+ * test_tui.c - the workbench end to end, as a person meets it: the real binary ($BRAGG_BIN)
+ * in a tmux pane of a fixed size, driven with send-keys and read back with capture-pane (the
+ * way tmux's own regression scripts test programs).
+ *
+ * Checks: the layout at 80x24 (UTF-8, braille) and 200x50 (ASCII fallback, LANG=C); typing an
+ * out-of-range energy shows config_validate's message inline; a C-12 400 MeV/u run in water
+ * shows real numbers in the plot, live and profile panels; the peak marker on the depth axis
+ * sits at the peak depth `bragg run` reports for the same seed, within one plot cell; a resize
+ * mid-run (down to 40x12: "terminal too small", then up again) neither crashes nor leaves
+ * garbage; quit during a run asks first; cancel stops the run; export writes a PNG; settings are
+ * remembered between sessions; on quit the terminal is restored (the shell after it finds the
+ * normal screen, echo and canonical mode) and the exit status is 0.
+ *
+ * tmux is required (scripts/deps.sh installs it): the test fails, not skips, without it. Each
+ * test uses a private server (tmux -L bragg-test-PID) so it never touches the user's sessions.
+ */
+#include <cjson/cJSON.h>
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static char server[64], dir[256];
+
+static const char *bragg_bin(void)
+{
+    const char *b = getenv("BRAGG_BIN");
+    cr_assert(b && *b, "BRAGG_BIN is not set (run through make test)");
+    return b;
+}
+
+static int tmux(const char *fmt, ...)
+{
+    char args[2048], cmd[2400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd, "tmux -L %s -f /dev/null %s >/dev/null 2>&1", server, args);
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* The pane's text, one line per row. */
+static void capture(char *out, size_t len)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "tmux -L %s capture-pane -p -t bragg", server);
+    FILE *p = popen(cmd, "r");
+    cr_assert(p, "popen tmux");
+    size_t n = fread(out, 1, len - 1, p);
+    out[n] = '\0';
+    pclose(p);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+/* Waits until the screen shows `needle`; fails with the screen when it does not in time. */
+static void wait_for(const char *needle, double timeout_s, char *screen, size_t len)
+{
+    double end = now_s() + timeout_s;
+    for (;;) {
+        capture(screen, len);
+        if (strstr(screen, needle)) return;
+        if (now_s() > end) cr_assert_fail("waited %.0f s for '%s'; screen:\n%s", timeout_s, needle, screen);
+        usleep(50 * 1000);
+    }
+}
+
+static void keys(const char *k)
+{
+    cr_assert(tmux("send-keys -t bragg %s", k) == 0, "send-keys %s", k);
+    usleep(60 * 1000);   /* one frame: the workbench redraws ten times a second */
+}
+
+static void type_field(const char *value)
+{
+    keys("Enter");
+    char buf[128];
+    snprintf(buf, sizeof buf, "-l '%s'", value);
+    keys(buf);
+    keys("Enter");
+}
+
+/* Starts the workbench in a detached pane; the shell after it records the exit status and
+ * the terminal modes. */
+static void start(int cols, int rows, const char *lang)
+{
+    int rc = system("command -v tmux >/dev/null 2>&1");
+    cr_assert(rc == 0, "tmux is required for the workbench test (scripts/deps.sh test installs it)");
+    snprintf(server, sizeof server, "bragg-test-%d", (int)getpid());
+    cr_assert(tmux("new-session -d -s bragg -x %d -y %d -c %s "
+                   "\"env LANG=%s LC_ALL=%s XDG_CONFIG_HOME=%s/config TERM=tmux-256color %s; "
+                   "echo bragg-exit=\\$?; stty -a | tr '\\n' ' ' > %s/stty; sleep 60\"",
+                   cols, rows, dir, lang, lang, dir, bragg_bin(), dir) == 0,
+              "tmux new-session");
+}
+
+static void stop_server(void)
+{
+    tmux("kill-server");
+}
+
+/* Code points of a UTF-8 line, one per terminal column (bragg prints narrow glyphs only). */
+static int columns(const char *line, uint32_t *out, int max)
+{
+    int n = 0;
+    const unsigned char *p = (const unsigned char *)line;
+    while (*p && *p != '\n' && n < max) {
+        uint32_t c = *p++;
+        int extra = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC0 ? 1 : 0;
+        if (extra) c &= 0x3F >> extra;
+        while (extra-- && (*p & 0xC0) == 0x80) c = (c << 6) | (*p++ & 0x3F);
+        out[n++] = c;
+    }
+    return n;
+}
+
+/* The depth the peak marker stands for, read off the depth axis: the marker's column and the
+ * columns of the labelled ticks. *cell_cm receives the depth one column spans. */
+static double marker_depth(const char *screen, int utf8, double *cell_cm)
+{
+    uint32_t peak = utf8 ? 0x25B2 : '^', tick = utf8 ? 0x2534 : '+';
+    char copy[65536];
+    snprintf(copy, sizeof copy, "%s", screen);
+    char *lines[128];
+    int nl = 0;
+    for (char *s = strtok(copy, "\n"); s && nl < 128; s = strtok(NULL, "\n")) lines[nl++] = s;
+    for (int i = 0; i + 1 < nl; i++) {
+        if (strstr(lines[i], "peak")) continue;   /* the legend names the marker */
+        uint32_t ax[512], lab[512];
+        int n = columns(lines[i], ax, 512), m = columns(lines[i + 1], lab, 512);
+        int mcol = -1;
+        for (int c = 0; c < n; c++)
+            if (ax[c] == peak) mcol = c;
+        if (mcol < 0) continue;
+        /* Labelled ticks: a tick glyph with a number starting right under it. */
+        int tc[64], nt = 0;
+        double tv[64];
+        for (int c = 0; c < n && nt < 64; c++) {
+            if (ax[c] != tick || c >= m || !(lab[c] >= '0' && lab[c] <= '9')) continue;
+            char num[32];
+            int k = 0;
+            while (c + k < m && k < 31 && ((lab[c + k] >= '0' && lab[c + k] <= '9') || lab[c + k] == '.'))
+                num[k] = (char)lab[c + k], k++;
+            num[k] = '\0';
+            tc[nt] = c;
+            tv[nt++] = atof(num);
+        }
+        if (nt < 2) continue;   /* a '^' elsewhere, not the depth axis */
+        double per_col = (tv[nt - 1] - tv[0]) / (tc[nt - 1] - tc[0]);
+        *cell_cm = per_col;
+        /* The centre of the marker's cell. */
+        return tv[0] + (mcol + 0.5 - tc[0]) * per_col;
+    }
+    cr_assert_fail("no peak marker on the depth axis; screen:\n%s", screen);
+    return NAN;
+}
+
+/* The peak depth `bragg run` reports for the same beam and seed. */
+static double reference_peak(void)
+{
+    char cmd[1024], path[512];
+    snprintf(path, sizeof path, "%s/reference.json", dir);
+    snprintf(cmd, sizeof cmd, "%s run --ion C-12 --energy 400 --material water -n 20000 --seed 1 "
+                              "-q --json %s", bragg_bin(), path);
+    cr_assert(system(cmd) == 0, "%s", cmd);
+    FILE *f = fopen(path, "r");
+    cr_assert(f);
+    static char text[1 << 22];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    cJSON *root = cJSON_Parse(text);
+    cr_assert(root);
+    const cJSON *v = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "results"), "peak_depth_cm");
+    cr_assert(cJSON_IsNumber(v));
+    double d = v->valuedouble;
+    cJSON_Delete(root);
+    return d;
+}
+
+static void make_dir(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/bragg-tui-XXXXXX");
+    cr_assert(mkdtemp(dir));
+}
+
+static void remove_dir(void)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_expect(system(cmd) == 0);
+}
+
+/* After quit: the exit status and the terminal modes the shell found. */
+static void expect_clean_exit(char *screen, size_t len)
+{
+    wait_for("bragg-exit=", 10, screen, len);
+    cr_expect(strstr(screen, "bragg-exit=0"), "exit status not 0:\n%s", screen);
+    /* endwin left the alternate screen: none of the workbench is on the normal one. */
+    cr_expect(!strstr(screen, "Setup"), "the workbench is still on screen after quit:\n%s", screen);
+    char path[512], modes[8192] = "";
+    snprintf(path, sizeof path, "%s/stty", dir);
+    for (int i = 0; i < 50 && !modes[0]; i++) {
+        FILE *f = fopen(path, "r");
+        if (f) {
+            size_t n = fread(modes, 1, sizeof modes - 1, f);
+            modes[n] = '\0';
+            fclose(f);
+        }
+        if (!modes[0]) usleep(100 * 1000);
+    }
+    cr_expect(strstr(modes, " icanon") && strstr(modes, " echo "),
+              "terminal not restored (want icanon and echo): %s", modes);
+}
+
+static int count_files(const char *prefix, const char *suffix)
+{
+    DIR *d = opendir(dir);
+    cr_assert(d);
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        size_t l = strlen(de->d_name), ls = strlen(suffix);
+        if (strncmp(de->d_name, prefix, strlen(prefix)) == 0 && l > ls &&
+            strcmp(de->d_name + l - ls, suffix) == 0)
+            n++;
+    }
+    closedir(d);
+    return n;
+}
+
+TestSuite(tui, .timeout = 120);
+
+Test(tui, run_resize_cancel_export_quit_at_80x24)
+{
+    static char screen[65536];
+    make_dir();
+    double ref = reference_peak();
+    start(80, 24, "C.UTF-8");
+    wait_for("F10Quit", 10, screen, sizeof screen);
+    cr_expect(strstr(screen, "F10Quit"), "no key bar:\n%s", screen);
+
+    /* Ion, energy (first out of range: the message names the field and the range), material,
+     * histories, seed. */
+    type_field("C-12");
+    keys("Down");
+    keys("Enter");
+    keys("-l 5000");
+    wait_for("out of range (valid:", 5, screen, sizeof screen);
+    cr_expect(strstr(screen, "energy: 5000 MeV/u is out of range"), "%s", screen);
+    keys("C-u");
+    keys("-l 400");
+    keys("Enter");
+    keys("Down Down Down");
+    type_field("water");
+    keys("Down Down");
+    type_field("20000");
+    keys("Down Down Down Down Down Down");
+    type_field("1");
+    capture(screen, sizeof screen);
+    cr_expect(strstr(screen, "400 MeV/u") && strstr(screen, "20000"), "setup not taken:\n%s", screen);
+
+    keys("r");
+    wait_for("done:", 30, screen, sizeof screen);
+    /* Real numbers in the live and profile panels. */
+    cr_expect(strstr(screen, "20000/20000 hist"), "%s", screen);
+    cr_expect(strstr(screen, "k hist/s") || strstr(screen, "M hist/s"), "%s", screen);
+    const char *rng = strstr(screen, "RNG");
+    double share = 0;
+    cr_expect(rng && sscanf(rng + 3, "%lf%%", &share) == 1 && share > 0 && share < 100,
+              "no RNG share in the profile panel:\n%s", screen);
+    /* Braille dots in the plot, and the peak marker where `bragg run` puts the peak. */
+    cr_expect(strstr(screen, "\xe2\xa3"), "no braille in the plot:\n%s", screen);
+    double cell, depth = marker_depth(screen, 1, &cell);
+    cr_expect(fabs(depth - ref) <= 1.0 * cell,
+              "peak marker at %.3f cm (one column: %.3f cm), bragg run says %.3f cm:\n%s", depth,
+              cell, ref, screen);
+
+    /* Export: PNG, CSV and JSON with a timestamped name, the path shown. */
+    keys("e");
+    wait_for("exported bragg-dose-", 20, screen, sizeof screen);
+    cr_expect(count_files("bragg-dose-", ".png") == 1 && count_files("bragg-dose-", ".csv") == 1 &&
+              count_files("bragg-dose-", ".json") == 1);
+
+    /* A long run: resize mid-run, quit asks, cancel stops it. */
+    keys("Up Up Up Up Up Up");
+    type_field("5000000");
+    keys("r");
+    wait_for("ETA", 20, screen, sizeof screen);
+    cr_assert(tmux("resize-window -t bragg -x 40 -y 12") == 0);
+    wait_for("terminal too small", 5, screen, sizeof screen);
+    cr_assert(tmux("resize-window -t bragg -x 120 -y 40") == 0);
+    wait_for("Profile", 5, screen, sizeof screen);
+    cr_expect(!strstr(screen, "terminal too small"), "garbage after resize:\n%s", screen);
+    keys("q");
+    wait_for("quit and stop it? (y/n)", 5, screen, sizeof screen);
+    keys("n");
+    double t0 = now_s();
+    keys("c");
+    wait_for("cancelled after", 5, screen, sizeof screen);
+    cr_expect(now_s() - t0 < 2.0, "cancel took %.2f s", now_s() - t0);
+    keys("q");
+    expect_clean_exit(screen, sizeof screen);
+    stop_server();
+    remove_dir();
+}
+
+Test(tui, ascii_fallback_settings_and_peak_at_200x50)
+{
+    static char screen[65536];
+    make_dir();
+    double ref = reference_peak();
+    /* A corrupt settings file is reported in the status line and ignored. */
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "mkdir -p %s/config/bragg && printf 'ion = C-12\\nfrobnicate\\n' "
+                              "> %s/config/bragg/workbench.conf", dir, dir);
+    cr_assert(system(cmd) == 0);
+    start(200, 50, "C");
+    /* The status line is drawn last: wait for it, not for the first panel's title. */
+    wait_for("ignored", 10, screen, sizeof screen);
+    cr_expect(strstr(screen, "line 2: no '='") && strstr(screen, "ignored"), "%s", screen);
+    cr_expect(!strstr(screen, "\xe2\xa0") && !strstr(screen, "\xe2\xa3"), "braille without UTF-8");
+    keys("Down");
+    type_field("400");
+    keys("Down Down Down Down Down");
+    type_field("20000");
+    keys("r");
+    wait_for("done:", 30, screen, sizeof screen);
+    double cell, depth = marker_depth(screen, 0, &cell);
+    cr_expect(fabs(depth - ref) <= 1.0 * cell,
+              "peak marker at %.3f cm (one column: %.3f cm), bragg run says %.3f cm:\n%s", depth,
+              cell, ref, screen);
+    keys("v");
+    wait_for("dose by charge", 5, screen, sizeof screen);
+    cr_expect(strstr(screen, "Z=1"), "no charge legend:\n%s", screen);
+    keys("q");
+    expect_clean_exit(screen, sizeof screen);
+    stop_server();
+
+    /* The next session starts from what this one saved. */
+    start(80, 24, "C.UTF-8");
+    wait_for("F10Quit", 10, screen, sizeof screen);
+    cr_expect(strstr(screen, "20000") && !strstr(screen, "settings"), "settings not remembered:\n%s",
+              screen);
+    keys("q");
+    expect_clean_exit(screen, sizeof screen);
+    stop_server();
+    remove_dir();
+}

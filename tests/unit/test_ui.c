@@ -1,0 +1,222 @@
+/*
+ * test_ui.c - the workbench's pure parts: the braille canvas (which dot sets which bit, lines,
+ * clipping, UTF-8 and ASCII cells), the layout over every terminal size (no overlap, nothing
+ * off screen, "too small" below 80x24), and the settings file (round trip, corrupt files
+ * rejected whole, paths from XDG_CONFIG_HOME and HOME).
+ */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "braille.h"
+#include "config.h"
+#include "layout.h"
+#include "settings.h"
+
+TestSuite(ui);
+
+Test(ui, braille_dots_follow_the_unicode_numbering)
+{
+    /* Dots 1-2-3-7 down the left column, 4-5-6-8 down the right (Unicode 3.0, U+2800). */
+    cr_expect_eq(braille_dot_bit(0, 0), 0x01);
+    cr_expect_eq(braille_dot_bit(0, 1), 0x02);
+    cr_expect_eq(braille_dot_bit(0, 2), 0x04);
+    cr_expect_eq(braille_dot_bit(0, 3), 0x40);
+    cr_expect_eq(braille_dot_bit(1, 0), 0x08);
+    cr_expect_eq(braille_dot_bit(1, 3), 0x80);
+    braille_canvas c;
+    cr_assert_eq(braille_init(&c, 3, 2), 0);
+    braille_set(&c, 0, 0, 1);
+    braille_set(&c, 5, 7, 2);    /* bottom-right dot of the last cell */
+    braille_set(&c, 6, 0, 1);    /* outside: ignored */
+    braille_set(&c, -1, 3, 1);
+    cr_expect_eq(braille_cell_bits(&c, 0, 0), 0x01);
+    cr_expect_eq(braille_cell_bits(&c, 2, 1), 0x80);
+    cr_expect_eq(braille_cell_layer(&c, 2, 1), 2);
+    int set = 0;
+    for (int r = 0; r < 2; r++)
+        for (int k = 0; k < 3; k++) set += braille_cell_bits(&c, k, r) != 0;
+    cr_expect_eq(set, 2);
+    char s[4];
+    braille_cell_utf8(0x00, s);
+    cr_expect_str_eq(s, "\u2800");
+    braille_cell_utf8(0xFF, s);
+    cr_expect_str_eq(s, "\u28ff");
+    cr_expect_eq(braille_cell_ascii(0), ' ');
+    cr_expect_eq(braille_cell_ascii(0x01), '\'');
+    cr_expect_eq(braille_cell_ascii(0x40), '.');
+    cr_expect_eq(braille_cell_ascii(0x41), ':');
+    braille_free(&c);
+}
+
+Test(ui, braille_line_sets_every_dot_once_and_keeps_the_top_layer)
+{
+    braille_canvas c;
+    cr_assert_eq(braille_init(&c, 4, 1), 0);
+    braille_line(&c, 0, 0, 7, 3, 1);   /* the diagonal of a 8 x 4 dot canvas */
+    int dots = 0;
+    for (int k = 0; k < 4; k++) dots += __builtin_popcount(braille_cell_bits(&c, k, 0));
+    cr_expect_eq(dots, 8, "a line 8 dots long sets 8 dots, got %d", dots);
+    braille_line(&c, 0, 3, 7, 3, 3);   /* a horizontal line on top, higher layer */
+    cr_expect_eq(braille_cell_layer(&c, 0, 0), 3);
+    braille_line(&c, -20, 1, 30, 1, 1);   /* clipped, not crashing */
+    cr_expect(braille_cell_bits(&c, 3, 0) & braille_dot_bit(1, 1));
+    braille_clear(&c);
+    cr_expect_eq(braille_cell_bits(&c, 0, 0), 0);
+    braille_free(&c);
+    cr_expect_neq(braille_init(&c, 0, 5), 0);
+}
+
+static int overlaps(const ui_rect *a, const ui_rect *b)
+{
+    return a->x < b->x + b->w && b->x < a->x + a->w && a->y < b->y + b->h && b->y < a->y + a->h;
+}
+
+static void check_layout(int cols, int rows)
+{
+    tui_layout l;
+    layout_compute(cols, rows, &l);
+    if (cols < LAYOUT_MIN_COLS || rows < LAYOUT_MIN_ROWS) {
+        cr_assert(l.too_small, "%dx%d should be too small", cols, rows);
+        return;
+    }
+    cr_assert(!l.too_small, "%dx%d should fit", cols, rows);
+    const ui_rect *r[6] = {&l.setup, &l.live, &l.plot, &l.profile, &l.status, &l.keys};
+    for (int i = 0; i < 6; i++) {
+        cr_assert(r[i]->x >= 0 && r[i]->y >= 0 && r[i]->x + r[i]->w <= cols &&
+                  r[i]->y + r[i]->h <= rows && r[i]->w > 0 && r[i]->h > 0,
+                  "%dx%d: panel %d at %d,%d size %dx%d is off screen", cols, rows, i, r[i]->x,
+                  r[i]->y, r[i]->w, r[i]->h);
+        for (int j = 0; j < i; j++)
+            cr_assert(!overlaps(r[i], r[j]), "%dx%d: panels %d and %d overlap", cols, rows, i, j);
+    }
+    cr_assert(l.setup.h >= LAYOUT_SETUP_ROWS, "%dx%d: setup fields cut", cols, rows);
+    cr_assert(l.live.h >= 7 && l.plot.h >= 10 && l.plot.w >= 40 && l.profile.h >= 6,
+              "%dx%d: a panel is too small to read", cols, rows);
+    int cells = 0;
+    for (int i = 0; i < 6; i++) cells += r[i]->w * r[i]->h;
+    cr_assert_eq(cells, cols * rows, "%dx%d: the panels leave holes", cols, rows);
+    cr_assert_eq(l.keys.y, rows - 1);
+    cr_assert_eq(l.status.y, rows - 2);
+}
+
+Test(ui, layout_at_the_named_sizes)
+{
+    tui_layout l;
+    layout_compute(80, 24, &l);
+    cr_expect(!l.too_small && l.profile_compact);
+    layout_compute(200, 50, &l);
+    cr_expect(!l.too_small && !l.profile_compact && l.plot.h == 48, "tall: plot full height");
+    layout_compute(40, 12, &l);
+    cr_expect(l.too_small);
+    layout_compute(79, 24, &l);
+    cr_expect(l.too_small);
+    layout_compute(80, 23, &l);
+    cr_expect(l.too_small);
+}
+
+/* Every size from 1x1 to 400x150, as nvtop tests its layout. */
+Test(ui, layout_every_size)
+{
+    for (int cols = 1; cols <= 400; cols++)
+        for (int rows = 1; rows <= 150; rows++) check_layout(cols, rows);
+}
+
+Test(ui, settings_round_trip)
+{
+    run_config a, b;
+    config_default(&a);
+    snprintf(a.ion, sizeof a.ion, "He-4");
+    a.energy = 123.5;
+    a.energy_spread = 0.01;
+    a.spot_sigma_cm = 0.3;
+    a.histories = 54321;
+    a.seed = 18446744073709551615ull;
+    a.threads = 3;
+    a.nuclear = 0;
+    a.scattering = 0;
+    snprintf(a.backend, sizeof a.backend, "serial");
+    a.n_slabs = 0;
+    cr_assert_eq(config_add_slab(&a, "water:5", NULL), 0);
+    cr_assert_eq(config_add_slab(&a, "bone-cortical-icrp:2.5", NULL), 0);
+    cr_assert_eq(config_add_slab(&a, "water:inf", NULL), 0);
+    char text[4096];
+    int n = settings_format(&a, text, sizeof text);
+    cr_assert(n > 0 && n < (int)sizeof text);
+    config_default(&b);
+    bragg_err e = {{0}};
+    cr_assert_eq(settings_parse(text, &b, &e), BRAGG_OK, "%s", e.msg);
+    cr_expect_str_eq(b.ion, "He-4");
+    cr_expect_eq(b.energy, 123.5);
+    cr_expect(fabs(b.energy_spread - 0.01) < 1e-15 && fabs(b.spot_sigma_cm - 0.3) < 1e-15);
+    cr_expect_eq(b.histories, 54321);
+    cr_expect_eq(b.seed, 18446744073709551615ull);
+    cr_expect_eq(b.threads, 3);
+    cr_expect(!b.nuclear && !b.scattering && b.straggling);
+    cr_expect_str_eq(b.backend, "serial");
+    cr_assert_eq(b.n_slabs, 3);
+    cr_expect_str_eq(b.slabs[1].material, "bone-cortical-icrp");
+    cr_expect_eq(b.slabs[1].thickness_cm, 2.5);
+    cr_expect(isinf(b.slabs[2].thickness_cm));
+}
+
+static void expect_corrupt(const char *text, const char *needle)
+{
+    run_config c, before;
+    config_default(&c);
+    before = c;
+    bragg_err e = {{0}};
+    cr_expect_eq(settings_parse(text, &c, &e), BRAGG_ERR, "'%s' parsed", text);
+    cr_expect(strstr(e.msg, needle), "'%s': message '%s' lacks '%s'", text, e.msg, needle);
+    cr_expect(memcmp(&c, &before, sizeof c) == 0, "'%s' changed the configuration", text);
+}
+
+Test(ui, settings_corrupt_files_are_rejected_whole)
+{
+    expect_corrupt("ion = p\nenergy_mev_u = fast\n", "line 2: energy_mev_u: bad value 'fast'");
+    expect_corrupt("ion = p\ncolour = blue\n", "line 2: unknown key 'colour'");
+    expect_corrupt("# comment\n\nhistories\n", "line 3: no '='");
+    expect_corrupt("histories = -5\n", "histories: bad value");
+    expect_corrupt("nuclear = maybe\n", "nuclear: bad value");
+    expect_corrupt("slabs = water:0\n", "slabs: bad value");
+    run_config c;
+    config_default(&c);
+    bragg_err e = {{0}};
+    cr_expect_eq(settings_parse("# only a comment\n\n  \n", &c, &e), BRAGG_OK);
+}
+
+Test(ui, settings_path_load_and_save)
+{
+    char dir[] = "/tmp/bragg-settings-XXXXXX";
+    cr_assert(mkdtemp(dir));
+    char path[1024], cmd[1200];
+    bragg_err e = {{0}};
+    setenv("XDG_CONFIG_HOME", "", 1);
+    setenv("HOME", dir, 1);
+    cr_assert_eq(settings_path(path, sizeof path, &e), BRAGG_OK);
+    snprintf(cmd, sizeof cmd, "%s/.config/bragg/workbench.conf", dir);
+    cr_expect_str_eq(path, cmd, "empty XDG_CONFIG_HOME falls back to ~/.config");
+    snprintf(cmd, sizeof cmd, "%s/xdg", dir);
+    setenv("XDG_CONFIG_HOME", cmd, 1);
+    run_config c;
+    config_default(&c);
+    cr_expect_eq(settings_load(&c, &e), 1, "no file yet");
+    c.histories = 777;
+    cr_assert_eq(settings_save(&c, &e), BRAGG_OK, "%s", e.msg);
+    run_config d;
+    config_default(&d);
+    cr_assert_eq(settings_load(&d, &e), BRAGG_OK, "%s", e.msg);
+    cr_expect_eq(d.histories, 777);
+    /* A corrupt file: an error naming the file, the configuration untouched. */
+    snprintf(cmd, sizeof cmd, "printf 'garbage\\n' > %s/xdg/bragg/workbench.conf", dir);
+    cr_assert(system(cmd) == 0);
+    config_default(&d);
+    cr_expect_eq(settings_load(&d, &e), BRAGG_ERR);
+    cr_expect(strstr(e.msg, "workbench.conf: settings line 1"), "%s", e.msg);
+    cr_expect_eq(d.histories, 100000);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_expect(system(cmd) == 0);
+    unsetenv("XDG_CONFIG_HOME");
+}

@@ -1,0 +1,60 @@
+/*
+ * draw.h - small curses drawing helpers the panels share: colour roles (that fall back to
+ * plain attributes under NO_COLOR or on monochrome terminals), boxed panels with a title, text
+ * clipped to a width, and the glyphs that have an ASCII fallback.
+ *
+ * Everything draws into stdscr; the caller refreshes once per frame (wnoutrefresh + doupdate),
+ * so ncurses sends only the cells that changed. Main (UI) thread only.
+ */
+#ifndef BRAGG_DRAW_H
+#define BRAGG_DRAW_H
+
+#include <curses.h>
+
+#include "layout.h"
+
+typedef enum colour_role {
+    ROLE_NORMAL,
+    ROLE_TITLE,      /* panel titles */
+    ROLE_CURVE,      /* the current run's curve */
+    ROLE_BAND,       /* the +-1 sigma band: faint */
+    ROLE_MARKER,     /* peak and R80 markers */
+    ROLE_ERROR,      /* invalid input, failures */
+    ROLE_GOOD,       /* progress, valid input */
+    ROLE_DIM,        /* axes, hints */
+    ROLE_SERIES1,    /* further curves: overlays, charges */
+    ROLE_SERIES2,
+    ROLE_SERIES3,
+    ROLE_SERIES4,
+    ROLE_SERIES5,
+    ROLE_COUNT
+} colour_role;
+
+/* Sets the colour pairs up when `colour` is 1 (after initscr/start_color). */
+void draw_init(int colour, int utf8);
+/* The attribute of a role: a colour pair, or bold/dim/underline without colour. */
+attr_t draw_attr(colour_role role);
+/* A curve role for series k (0: the current run), cycling through the palette. */
+colour_role draw_series_role(int k);
+
+/* A box around r with " title " in its top border (highlighted when `focused`). */
+void draw_box(const ui_rect *r, const char *title, int focused);
+/* Text at (y, x), cut at `width` columns (byte-wise for ASCII, glyph-wise for UTF-8). */
+void draw_text(int y, int x, int width, attr_t attr, const char *text);
+void draw_textf(int y, int x, int width, attr_t attr, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 5, 6)))
+#endif
+    ;
+/* Columns the UTF-8 text takes (every code point counted as one column: bragg only prints
+ * narrow glyphs). */
+int draw_width(const char *text);
+
+/* A horizontal bar of `width` cells filled to `fraction` (eighths of a cell in UTF-8). */
+void draw_bar(int y, int x, int width, double fraction, attr_t attr);
+
+/* Glyphs with their ASCII fallback. */
+const char *glyph(const char *utf8, const char *ascii);
+int draw_utf8(void);
+
+#endif

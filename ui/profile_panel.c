@@ -1,0 +1,46 @@
+/* profile_panel.c - see profile_panel.h. */
+#include "profile_panel.h"
+
+#include <curses.h>
+#include <math.h>
+#include <stdio.h>
+
+#include "draw.h"
+#include "engine.h"
+
+/* Short names for the compact layout, in the engine's order. */
+static const char *const short_names[PROFILE_COUNT] = {
+    "stopping", "range", "straggl", "scatter", "nuclear", "scoring", "RNG", "other",
+};
+
+void profile_panel_draw(const tui_state *t, const ui_rect *r, int compact)
+{
+    draw_box(r, "Profile: % of step time, ns/step/thread", 0);
+    int x = r->x + 2, w = r->w - 4, y0 = r->y + 1, rows = r->h - 2;
+    if (!t->have_snap || !t->snap.profile_on) {
+        draw_text(y0, x, w, draw_attr(ROLE_DIM), "no profile yet: r runs (profiled, ~1.5% slower)");
+        return;
+    }
+    const run_snapshot *s = &t->snap;
+    int per_row = compact ? 2 : 1;
+    int col_w = w / per_row;
+    for (int k = 0; k < PROFILE_COUNT; k++) {
+        int row = k / per_row, col = k % per_row;
+        if (row >= rows) break;
+        int y = y0 + row, cx = x + col * col_w;
+        double share = s->profile_share[k], ns = s->profile_ns_per_step[k];
+        char val[32];
+        if (isfinite(share)) snprintf(val, sizeof val, "%5.1f%% %6.1f", 100 * share, ns);
+        else snprintf(val, sizeof val, "%13s", "n/a");
+        if (compact) {
+            draw_textf(y, cx, col_w - 1, A_NORMAL, "%-8s %s", short_names[k], val);
+            continue;
+        }
+        int name_w = 15, val_w = 14, bar_w = col_w - name_w - val_w - 1;
+        draw_text(y, cx, name_w, A_NORMAL, profile_component_names[k]);
+        if (bar_w > 2)
+            draw_bar(y, cx + name_w, bar_w, isfinite(share) ? share : 0,
+                     draw_attr(draw_series_role(k)));
+        draw_text(y, cx + name_w + (bar_w > 2 ? bar_w + 1 : 0), val_w, A_NORMAL, val);
+    }
+}

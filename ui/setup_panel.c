@@ -1,0 +1,390 @@
+/* setup_panel.c - see setup_panel.h. */
+#include "setup_panel.h"
+
+#include <curses.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+#include "draw.h"
+
+static const char *const field_labels[FIELD_COUNT] = {
+    "Ion", "Energy", "Spread", "Spot", "Material", "Stack", "Histories", "Backend", "Threads",
+    "Straggling", "MCS", "Nuclear", "Seed",
+};
+
+/* Shown while editing, until the text typed is checked. */
+static const char *const field_hints[FIELD_COUNT] = {
+    "ion name or alias: p, He-4, C-12, O-16, ... (left/right cycles)",
+    "MeV per nucleon",
+    "relative energy spread, percent (0 to 20)",
+    "spot size sigma per axis, mm (0 to 100)",
+    "material name (left/right cycles)",
+    "slabs 'material:cm, ...' with the last 'material' or ':inf'; empty: one material",
+    "number of primary histories (1 to 1e12; 20k, 1e5 allowed)",
+    "serial, openmp or cuda",
+    "OpenMP threads, 0 = all cores",
+    "on/off", "on/off", "on/off",
+    "random seed (0 to 2^64-1)",
+};
+
+static int is_stack(const run_config *c)
+{
+    return c->n_slabs > 1 || (c->n_slabs == 1 && !isinf(c->slabs[0].thickness_cm));
+}
+
+static void stack_text(const run_config *c, char *out, size_t len)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (int i = 0; i < c->n_slabs && used < len; i++) {
+        if (isinf(c->slabs[i].thickness_cm))
+            used += (size_t)snprintf(out + used, len - used, "%s%s", i ? ", " : "",
+                                     c->slabs[i].material);
+        else
+            used += (size_t)snprintf(out + used, len - used, "%s%s:%g", i ? ", " : "",
+                                     c->slabs[i].material, c->slabs[i].thickness_cm);
+    }
+}
+
+void setup_field_value(const tui_state *t, int field, char *out, size_t len)
+{
+    const run_config *c = &t->cfg;
+    switch (field) {
+    case FIELD_ION: snprintf(out, len, "%s", c->ion); break;
+    case FIELD_ENERGY: snprintf(out, len, "%g MeV/u", c->energy); break;
+    case FIELD_SPREAD: snprintf(out, len, "%g %%", 100 * c->energy_spread); break;
+    case FIELD_SPOT: snprintf(out, len, "%g mm", 10 * c->spot_sigma_cm); break;
+    case FIELD_MATERIAL:
+        snprintf(out, len, "%s", is_stack(c) ? "(stack below)" : c->slabs[0].material);
+        break;
+    case FIELD_STACK:
+        if (is_stack(c)) stack_text(c, out, len);
+        else snprintf(out, len, "none");
+        break;
+    case FIELD_HISTORIES: snprintf(out, len, "%llu", (unsigned long long)c->histories); break;
+    case FIELD_BACKEND:
+        if (strcmp(c->backend, "cuda") == 0 && !t->cuda_ok)
+            snprintf(out, len, "cuda (n/a: %s)", t->cuda_reason);
+        else snprintf(out, len, "%s", c->backend);
+        break;
+    case FIELD_THREADS:
+        if (strcmp(c->backend, "openmp") != 0) snprintf(out, len, "- (%s)", c->backend);
+        else if (c->threads == 0) snprintf(out, len, "all (%d)", t->cores);
+        else snprintf(out, len, "%d", c->threads);
+        break;
+    case FIELD_STRAGGLING: snprintf(out, len, "%s", c->straggling ? "on" : "off"); break;
+    case FIELD_MCS: snprintf(out, len, "%s", c->scattering ? "on" : "off"); break;
+    case FIELD_NUCLEAR: snprintf(out, len, "%s", c->nuclear ? "on" : "off"); break;
+    case FIELD_SEED: snprintf(out, len, "%llu", (unsigned long long)c->seed); break;
+    default: out[0] = '\0';
+    }
+}
+
+/* The text an edit starts from: the value without its unit. */
+static void edit_start_text(const tui_state *t, int field, char *out, size_t len)
+{
+    const run_config *c = &t->cfg;
+    switch (field) {
+    case FIELD_ENERGY: snprintf(out, len, "%g", c->energy); break;
+    case FIELD_SPREAD: snprintf(out, len, "%g", 100 * c->energy_spread); break;
+    case FIELD_SPOT: snprintf(out, len, "%g", 10 * c->spot_sigma_cm); break;
+    case FIELD_STACK:
+        if (is_stack(c)) stack_text(c, out, len);
+        else out[0] = '\0';
+        break;
+    case FIELD_THREADS: snprintf(out, len, "%d", c->threads); break;
+    case FIELD_BACKEND: snprintf(out, len, "%s", c->backend); break;
+    case FIELD_MATERIAL: snprintf(out, len, "%s", c->slabs[0].material); break;
+    default: setup_field_value(t, field, out, len);
+    }
+}
+
+static int parse_double(const char *text, const char *what, double *out, bragg_err *e)
+{
+    char *end;
+    errno = 0;
+    double d = strtod(text, &end);
+    while (*end == ' ') end++;
+    if (end == text || *end || errno || !isfinite(d))
+        return bragg_fail(e, "%s: '%s' is not a number", what, text);
+    *out = d;
+    return BRAGG_OK;
+}
+
+/* Counts as people type them: 20000, 2e4, 20k, 1M. */
+static int parse_count(const char *text, const char *what, uint64_t *out, bragg_err *e)
+{
+    char *end;
+    errno = 0;
+    double d = strtod(text, &end);
+    if (*end == 'k' || *end == 'K') d *= 1e3, end++;
+    else if (*end == 'M') d *= 1e6, end++;
+    while (*end == ' ') end++;
+    if (end == text || *end || errno || !isfinite(d) || d < 0 || d != floor(d) ||
+        d > 1.8e19)
+        return bragg_fail(e, "%s: '%s' is not a whole number", what, text);
+    *out = (uint64_t)d;
+    return BRAGG_OK;
+}
+
+static int parse_switch(const char *text, const char *what, int *out, bragg_err *e)
+{
+    if (strcmp(text, "on") == 0 || strcmp(text, "1") == 0 || strcmp(text, "yes") == 0) *out = 1;
+    else if (strcmp(text, "off") == 0 || strcmp(text, "0") == 0 || strcmp(text, "no") == 0)
+        *out = 0;
+    else return bragg_fail(e, "%s: '%s' (valid: on, off)", what, text);
+    return BRAGG_OK;
+}
+
+int setup_field_apply(const tui_state *t, run_config *c, int field, const char *text,
+                      bragg_err *e)
+{
+    run_config n = *c;
+    double d;
+    uint64_t u;
+    switch (field) {
+    case FIELD_ION: {
+        const ion *ion = ion_table_lookup(&t->cat.ions, text, e);
+        if (!ion) return BRAGG_ERR;
+        snprintf(n.ion, sizeof n.ion, "%s", ion->name);
+        break;
+    }
+    case FIELD_ENERGY:
+        if (parse_double(text, "energy", &d, e)) return BRAGG_ERR;
+        n.energy = d;
+        break;
+    case FIELD_SPREAD:
+        if (parse_double(text, "energy spread", &d, e)) return BRAGG_ERR;
+        n.energy_spread = d / 100;
+        break;
+    case FIELD_SPOT:
+        if (parse_double(text, "spot size", &d, e)) return BRAGG_ERR;
+        n.spot_sigma_cm = d / 10;
+        break;
+    case FIELD_MATERIAL: {
+        const material *m = material_table_lookup(&t->cat.materials, text, e);
+        if (!m) return bragg_fail_prefix(e, "material: ");
+        n.n_slabs = 1;
+        snprintf(n.slabs[0].material, sizeof n.slabs[0].material, "%s", m->name);
+        n.slabs[0].thickness_cm = INFINITY;
+        break;
+    }
+    case FIELD_STACK: {
+        char buf[512];
+        snprintf(buf, sizeof buf, "%s", text);
+        int slabs = 0;
+        n.n_slabs = 0;
+        char *save = NULL;
+        for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+            while (*tok == ' ') tok++;
+            size_t len = strlen(tok);
+            while (len && tok[len - 1] == ' ') tok[--len] = '\0';
+            if (!len) continue;
+            char spec[CONFIG_NAME_LEN + 32];
+            snprintf(spec, sizeof spec, strchr(tok, ':') ? "%s" : "%s:inf", tok);
+            if (config_add_slab(&n, spec, e)) return bragg_fail_prefix(e, "stack: ");
+            slabs++;
+        }
+        if (slabs == 0) {
+            /* No stack: back to one semi-infinite slab of the first material. */
+            n.n_slabs = 1;
+            n.slabs[0] = c->slabs[0];
+            n.slabs[0].thickness_cm = INFINITY;
+        }
+        break;
+    }
+    case FIELD_HISTORIES:
+        if (parse_count(text, "histories", &u, e)) return BRAGG_ERR;
+        n.histories = u;
+        break;
+    case FIELD_BACKEND: {
+        int k;
+        for (k = 0; backend_names[k]; k++)
+            if (strcmp(text, backend_names[k]) == 0) break;
+        if (!backend_names[k])
+            return bragg_fail(e, "backend: '%s' is not known (valid: serial, openmp, cuda)", text);
+        snprintf(n.backend, sizeof n.backend, "%s", backend_names[k]);
+        break;
+    }
+    case FIELD_THREADS:
+        if (parse_count(text, "threads", &u, e)) return BRAGG_ERR;
+        n.threads = u > 100000 ? 100000 : (int)u;
+        break;
+    case FIELD_STRAGGLING:
+        if (parse_switch(text, "straggling", &n.straggling, e)) return BRAGG_ERR;
+        break;
+    case FIELD_MCS:
+        if (parse_switch(text, "MCS", &n.scattering, e)) return BRAGG_ERR;
+        break;
+    case FIELD_NUCLEAR:
+        if (parse_switch(text, "nuclear", &n.nuclear, e)) return BRAGG_ERR;
+        break;
+    case FIELD_SEED:
+        if (parse_count(text, "seed", &u, e)) return BRAGG_ERR;
+        n.seed = u;
+        break;
+    default: return bragg_fail(e, "no such field");
+    }
+    if (config_validate(&n, &t->cat, e)) return BRAGG_ERR;
+    *c = n;
+    return BRAGG_OK;
+}
+
+void setup_field_cycle(tui_state *t, int field, int dir)
+{
+    run_config *c = &t->cfg;
+    switch (field) {
+    case FIELD_ION: {
+        int n = t->cat.ions.count, k = 0;
+        const ion *cur = ion_table_find(&t->cat.ions, c->ion);
+        if (cur) k = (int)(cur - t->cat.ions.ions);
+        k = ((k + dir) % n + n) % n;
+        snprintf(c->ion, sizeof c->ion, "%s", t->cat.ions.ions[k].name);
+        break;
+    }
+    case FIELD_MATERIAL: {
+        int n = t->cat.materials.count, k = 0;
+        const material *cur = material_table_find(&t->cat.materials, c->slabs[0].material);
+        if (cur) k = (int)(cur - t->cat.materials.materials);
+        k = ((k + dir) % n + n) % n;
+        c->n_slabs = 1;
+        snprintf(c->slabs[0].material, sizeof c->slabs[0].material, "%s",
+                 t->cat.materials.materials[k].name);
+        c->slabs[0].thickness_cm = INFINITY;
+        break;
+    }
+    case FIELD_BACKEND: {
+        int n = 0, k = 0;
+        while (backend_names[n]) n++;
+        for (int i = 0; i < n; i++)
+            if (strcmp(c->backend, backend_names[i]) == 0) k = i;
+        k = ((k + dir) % n + n) % n;
+        snprintf(c->backend, sizeof c->backend, "%s", backend_names[k]);
+        break;
+    }
+    case FIELD_THREADS: {
+        int th = c->threads + dir;
+        c->threads = th < 0 ? t->cores : th > t->cores ? 0 : th;
+        break;
+    }
+    case FIELD_STRAGGLING: c->straggling = !c->straggling; break;
+    case FIELD_MCS: c->scattering = !c->scattering; break;
+    case FIELD_NUCLEAR: c->nuclear = !c->nuclear; break;
+    case FIELD_SEED:
+        if (dir > 0 || c->seed > 0) c->seed += (uint64_t)(int64_t)dir;
+        break;
+    case FIELD_HISTORIES: {
+        /* 1-2-5 steps: 10k, 20k, 50k, 100k, ... */
+        double h = (double)c->histories, p = pow(10, floor(log10(h))), m = h / p;
+        double next = dir > 0 ? (m < 2 ? 2 * p : m < 5 ? 5 * p : 10 * p)
+                              : (m > 5 ? 5 * p : m > 2 ? 2 * p : m > 1 ? p : p / 2);
+        if (next >= 100 && next <= 1e12) c->histories = (uint64_t)next;
+        break;
+    }
+    default: break;
+    }
+}
+
+static void check_edit(tui_state *t)
+{
+    run_config tmp = t->cfg;
+    bragg_err e = {{0}};
+    if (setup_field_apply(t, &tmp, t->focus, t->edit, &e) == BRAGG_OK) {
+        t->edit_ok = 1;
+        snprintf(t->edit_msg, sizeof t->edit_msg, "ok: %s (Enter keeps it, Esc cancels)",
+                 field_hints[t->focus]);
+    } else {
+        t->edit_ok = 0;
+        snprintf(t->edit_msg, sizeof t->edit_msg, "%s", e.msg);
+    }
+}
+
+void setup_edit_begin(tui_state *t)
+{
+    t->editing = 1;
+    t->edit_fresh = 1;
+    edit_start_text(t, t->focus, t->edit, sizeof t->edit);
+    check_edit(t);
+}
+
+int setup_edit_key(tui_state *t, int key)
+{
+    if (!t->editing) return 0;
+    size_t len = strlen(t->edit);
+    if (key == 27) {   /* Esc */
+        t->editing = 0;
+        return 1;
+    }
+    if (key == '\n' || key == '\r' || key == KEY_ENTER) {
+        bragg_err e = {{0}};
+        if (setup_field_apply(t, &t->cfg, t->focus, t->edit, &e) == BRAGG_OK) {
+            t->editing = 0;
+            t->status[0] = '\0';
+        } else {
+            t->edit_ok = 0;
+            snprintf(t->edit_msg, sizeof t->edit_msg, "%s", e.msg);
+        }
+        return 1;
+    }
+    if (key == KEY_BACKSPACE || key == 127 || key == 8) {
+        if (len) t->edit[len - 1] = '\0';
+    } else if (key == 21) {   /* Ctrl-U: clear */
+        t->edit[0] = '\0';
+    } else if (key >= 32 && key < 127) {
+        if (t->edit_fresh) {
+            t->edit[0] = '\0';
+            len = 0;
+        }
+        if (len + 1 < sizeof t->edit) {
+            t->edit[len] = (char)key;
+            t->edit[len + 1] = '\0';
+        }
+    } else {
+        return 1;   /* other keys are swallowed while editing: no surprise runs */
+    }
+    t->edit_fresh = 0;
+    check_edit(t);
+    return 1;
+}
+
+void setup_panel_draw(const tui_state *t, const ui_rect *r)
+{
+    draw_box(r, "Setup", 1);
+    int label_w = 11, x = r->x + 2, value_x = x + label_w, value_w = r->w - 4 - label_w;
+    for (int f = 0; f < FIELD_COUNT && f < r->h - 2; f++) {
+        int y = r->y + 1 + f;
+        int focused = f == t->focus;
+        attr_t a = focused ? A_REVERSE : A_NORMAL;
+        /* The whole row in the focus colour, so the cursor reads at a glance. */
+        if (focused) {
+            attron(a);
+            mvhline(y, r->x + 1, ' ', r->w - 2);
+            attroff(a);
+        }
+        draw_text(y, x, label_w, a | (focused ? A_BOLD : A_NORMAL), field_labels[f]);
+        char value[256];
+        if (focused && t->editing) {
+            snprintf(value, sizeof value, "%s_", t->edit);
+            attr_t va = t->edit_ok ? draw_attr(ROLE_GOOD) : draw_attr(ROLE_ERROR);
+            /* Keep the end of a long text in view: that is where the typing happens. */
+            int w = draw_width(value);
+            const char *shown = value;
+            while (w > value_w && *shown) {
+                shown++;
+                while ((*shown & 0xC0) == 0x80) shown++;
+                w--;
+            }
+            draw_text(y, value_x, value_w, va | A_UNDERLINE, shown);
+        } else {
+            setup_field_value(t, f, value, sizeof value);
+            int bad_backend = f == FIELD_BACKEND && strcmp(t->cfg.backend, "cuda") == 0 &&
+                              !t->cuda_ok;
+            attr_t va = bad_backend ? draw_attr(ROLE_ERROR) : A_NORMAL;
+            draw_text(y, value_x, value_w, a | va, value);
+        }
+    }
+}

@@ -1,0 +1,762 @@
+/*
+ * tui.c - the workbench: terminal set-up and restore, the main loop (input with a 100 ms
+ * timeout, about ten redraws a second while the engine's threads compute), keys and mouse,
+ * run control, overlays, the benchmark race, export, settings.
+ *
+ * The engine runs on its own thread; this thread only takes snapshots (copies) and sends
+ * commands, so the screen stays responsive with every core busy.
+ */
+#include "tui.h"
+
+#include <cjson/cJSON.h>
+#include <curses.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <math.h>
+#include <omp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "atomic_file.h"
+#include "backend.h"
+#include "draw.h"
+#include "figures.h"
+#include "layout.h"
+#include "live_panel.h"
+#include "plot_panel.h"
+#include "profile_panel.h"
+#include "report.h"
+#include "settings.h"
+#include "setup_panel.h"
+#include "tui_state.h"
+
+/* Signal handlers only set flags (the loop acts on them), except for crashes, where the
+ * terminal is restored before the default action: a crashed workbench must not leave the
+ * shell in raw mode. */
+static volatile sig_atomic_t stop_requested;
+static int curses_active;
+
+static void restore_terminal(void)
+{
+    if (curses_active && !isendwin()) endwin();
+}
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static void on_crash(int sig)
+{
+    /* endwin is not async-signal-safe, but the process is about to die anyway and a terminal
+     * left in raw mode is worse; htop and nvtop do the same. */
+    restore_terminal();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+int tui_run_active(const tui_state *t)
+{
+    return t->en && t->have_snap &&
+           (t->snap.state == RUN_RUNNING || t->snap.state == RUN_PAUSED ||
+            t->snap.state == RUN_READY);
+}
+
+static void set_status(tui_state *t, int error, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void set_status(tui_state *t, int error, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(t->status, sizeof t->status, fmt, ap);
+    va_end(ap);
+    t->status_error = error;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Runs                                                                                        */
+
+static void drop_engine(tui_state *t)
+{
+    if (t->en) {
+        engine_cancel(t->en);
+        engine_destroy(t->en);   /* joins the run thread */
+        t->en = NULL;
+    }
+    if (t->have_snap) run_snapshot_free(&t->snap);
+    t->have_snap = 0;
+    t->final_snap = 0;
+}
+
+static int start_engine(tui_state *t, const run_config *c)
+{
+    bragg_err e = {{0}};
+    if (config_validate(c, &t->cat, &e)) {
+        set_status(t, 1, "%s", e.msg);
+        return BRAGG_ERR;
+    }
+    drop_engine(t);
+    if (engine_create(&t->en, c, &e) || engine_start(t->en, &e)) {
+        if (t->en) engine_destroy(t->en);
+        t->en = NULL;
+        set_status(t, 1, "%s", e.msg);
+        return BRAGG_ERR;
+    }
+    t->rate_n = 0;
+    t->next_sample_t = now_s() + RATE_PERIOD_S;
+    return BRAGG_OK;
+}
+
+static void start_run(tui_state *t)
+{
+    if (tui_run_active(t)) {
+        set_status(t, 1, "a run is going: c cancels it, space pauses it");
+        return;
+    }
+    run_config c = t->cfg;
+    c.profile = 1;   /* the profile panel is live; costs about 1.5% */
+    if (start_engine(t, &c) == BRAGG_OK) {
+        set_status(t, 0, "running %s %g MeV/u, %llu histories", c.ion, c.energy,
+                   (unsigned long long)c.histories);
+        if (t->view == VIEW_RACE) t->view = VIEW_DOSE;
+        bragg_err e = {{0}};
+        if (settings_save(&t->cfg, &e)) set_status(t, 1, "%s", e.msg);
+    }
+}
+
+/* The race: the same configuration on serial, OpenMP with 1..N threads and CUDA, in turn. */
+static void start_race_entry(tui_state *t)
+{
+    while (t->race_at < t->race_n && t->race[t->race_at].skipped) t->race_at++;
+    if (t->race_at >= t->race_n) {
+        t->race_active = 0;
+        set_status(t, 0, "race done: e exports it");
+        return;
+    }
+    race_entry *r = &t->race[t->race_at];
+    run_config c = t->cfg;
+    c.profile = 0;   /* the race measures the plain speed */
+    snprintf(c.backend, sizeof c.backend, "%s", r->backend);
+    c.threads = r->threads;
+    if (start_engine(t, &c) != BRAGG_OK) t->race_active = 0;
+}
+
+static void start_race(tui_state *t)
+{
+    if (tui_run_active(t)) {
+        set_status(t, 1, "a run is going: c cancels it first");
+        return;
+    }
+    bragg_err e = {{0}};
+    if (config_validate(&t->cfg, &t->cat, &e)) {
+        set_status(t, 1, "%s", e.msg);
+        return;
+    }
+    t->race_n = 0;
+    race_entry *r = &t->race[t->race_n++];
+    memset(r, 0, sizeof *r);
+    snprintf(r->backend, sizeof r->backend, "serial");
+    for (int th = 1; th <= t->cores && t->race_n < RACE_MAX - 1; th++) {
+        r = &t->race[t->race_n++];
+        memset(r, 0, sizeof *r);
+        snprintf(r->backend, sizeof r->backend, "openmp");
+        r->threads = th;
+    }
+    r = &t->race[t->race_n++];
+    memset(r, 0, sizeof *r);
+    snprintf(r->backend, sizeof r->backend, "cuda");
+    r->skipped = !t->cuda_ok;
+    t->race_at = 0;
+    t->race_active = 1;
+    t->view = VIEW_RACE;
+    set_status(t, 0, "race: %d configurations in turn (c cancels)", t->race_n);
+    start_race_entry(t);
+}
+
+static void poll_engine(tui_state *t)
+{
+    if (!t->en || t->final_snap) return;
+    bragg_err e = {{0}};
+    run_snapshot s;
+    if (engine_snapshot(t->en, &s, &e)) {
+        set_status(t, 1, "%s", e.msg);
+        return;
+    }
+    if (t->have_snap) run_snapshot_free(&t->snap);
+    t->snap = s;
+    t->have_snap = 1;
+    double now = now_s();
+    if ((s.state == RUN_RUNNING) && now >= t->next_sample_t) {
+        if (t->rate_n == RATE_SAMPLES) {
+            memmove(t->rate_hps, t->rate_hps + 1, sizeof t->rate_hps[0] * (RATE_SAMPLES - 1));
+            memmove(t->rate_sps, t->rate_sps + 1, sizeof t->rate_sps[0] * (RATE_SAMPLES - 1));
+            t->rate_n--;
+        }
+        t->rate_hps[t->rate_n] = s.histories_per_s;
+        t->rate_sps[t->rate_n] = s.steps_per_s;
+        t->rate_n++;
+        t->next_sample_t = now + RATE_PERIOD_S;
+    }
+    if (s.state == RUN_DONE || s.state == RUN_CANCELLED || s.state == RUN_FAILED) {
+        t->final_snap = 1;
+        if (t->race_active) {
+            if (s.state == RUN_DONE) {
+                t->race[t->race_at].done = 1;
+                t->race[t->race_at].hps = s.histories_per_s;
+                t->race_at++;
+                start_race_entry(t);
+            } else {
+                t->race_active = 0;
+                set_status(t, s.state == RUN_FAILED, "race stopped: %s",
+                           s.state == RUN_FAILED ? s.error : "cancelled");
+            }
+        } else if (s.state == RUN_DONE) {
+            set_status(t, 0, "done: %llu histories in %.1f s, peak %.3f cm, R80 %.3f cm",
+                       (unsigned long long)s.result.histories, s.elapsed_s, s.result.fig.peak_depth,
+                       s.result.fig.r80);
+        } else if (s.state == RUN_CANCELLED) {
+            set_status(t, 0, "cancelled after %llu histories, workers stopped in %.0f ms (kept; "
+                             "e exports them)",
+                       (unsigned long long)s.result.histories, t->cancel_ms);
+        } else {
+            set_status(t, 1, "run failed: %s", s.error);
+        }
+    }
+}
+
+static void cancel_run(tui_state *t)
+{
+    if (!tui_run_active(t)) {
+        set_status(t, 0, "nothing to cancel");
+        return;
+    }
+    double t0 = now_s();
+    engine_cancel(t->en);
+    engine_wait(t->en, 5.0);
+    t->cancel_ms = 1000 * (now_s() - t0);
+}
+
+static void toggle_pause(tui_state *t)
+{
+    if (!tui_run_active(t)) return;
+    int pause = t->snap.state != RUN_PAUSED;
+    engine_pause(t->en, pause);
+    set_status(t, 0, pause ? "paused: space resumes" : "resumed");
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Overlays and export                                                                         */
+
+static void free_overlay(tui_overlay *o)
+{
+    free(o->depth);
+    free(o->dose);
+    cJSON_Delete(o->json);
+    memset(o, 0, sizeof *o);
+}
+
+static void keep_overlay(tui_state *t)
+{
+    if (!t->en || !t->have_snap || t->snap.result.histories == 0 || tui_run_active(t)) {
+        set_status(t, 1, "o keeps a finished run as a reference curve: run one first");
+        return;
+    }
+    if (t->n_overlays == TUI_MAX_OVERLAYS) {   /* the oldest goes */
+        free_overlay(&t->overlays[0]);
+        memmove(t->overlays, t->overlays + 1, sizeof t->overlays[0] * (TUI_MAX_OVERLAYS - 1));
+        t->n_overlays--;
+        memset(&t->overlays[t->n_overlays], 0, sizeof t->overlays[0]);
+    }
+    tui_overlay *o = &t->overlays[t->n_overlays];
+    const score_result *r = &t->snap.result;
+    const run_config *c = engine_config(t->en);
+    char geo[128];
+    config_describe_geometry(c, geo, sizeof geo);
+    snprintf(o->label, sizeof o->label, "%s %g MeV/u %s", c->ion, c->energy, geo);
+    o->n = r->nbins;
+    o->depth = malloc(sizeof(double) * (size_t)r->nbins);
+    o->dose = malloc(sizeof(double) * (size_t)r->nbins);
+    o->json = report_build_json(t->en, &t->snap);
+    if (!o->depth || !o->dose || !o->json) {
+        free_overlay(o);
+        set_status(t, 1, "overlay: out of memory");
+        return;
+    }
+    memcpy(o->depth, r->depth, sizeof(double) * (size_t)r->nbins);
+    memcpy(o->dose, r->dose, sizeof(double) * (size_t)r->nbins);
+    t->n_overlays++;
+    t->view = VIEW_DOSE;
+    set_status(t, 0, "kept '%s' as overlay %d (normalised to %s; n switches, x clears)", o->label,
+               t->n_overlays, t->norm == NORM_PEAK ? "peak" : "entrance");
+}
+
+/* The race as the JSON `bragg bench --json` writes, so `bragg plot` draws it the same way. */
+static cJSON *race_json(const tui_state *t)
+{
+    char cpu[256];
+    int cores;
+    report_machine(cpu, sizeof cpu, &cores);
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddNumberToObject(root, "schema_version", 1);
+    cJSON_AddStringToObject(root, "bragg_version", BRAGG_VERSION);
+    cJSON_AddStringToObject(root, "git_revision", BRAGG_GIT_REV);
+    cJSON *m = cJSON_AddObjectToObject(root, "machine");
+    cJSON_AddStringToObject(m, "cpu", cpu);
+    cJSON_AddNumberToObject(m, "cores", cores);
+    cJSON_AddStringToObject(m, "compiler", __VERSION__);
+    cJSON *runs = cJSON_AddArrayToObject(root, "runs");
+    cJSON_AddArrayToObject(root, "profiles");
+    char name[160];
+    snprintf(name, sizeof name, "%s-%g-%s", t->cfg.ion, t->cfg.energy, t->cfg.slabs[0].material);
+    double base = 0;
+    for (int i = 0; i < t->race_n; i++)
+        if (t->race[i].done && strcmp(t->race[i].backend, "openmp") == 0 && t->race[i].threads == 1)
+            base = t->race[i].hps;
+    for (int i = 0; i < t->race_n; i++) {
+        const race_entry *r = &t->race[i];
+        if (!r->done) continue;
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "case", name);
+        cJSON_AddStringToObject(o, "backend", r->backend);
+        cJSON_AddNumberToObject(o, "threads", r->threads > 0 ? r->threads : 1);
+        cJSON_AddNumberToObject(o, "histories", (double)t->cfg.histories);
+        cJSON_AddNumberToObject(o, "histories_per_s", r->hps);
+        if (base > 0) cJSON_AddNumberToObject(o, "speedup", r->hps / base);
+        cJSON_AddItemToArray(runs, o);
+    }
+    return root;
+}
+
+static void export_view(tui_state *t)
+{
+    char stamp[64], base[128];
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    bragg_err e = {{0}};
+    plot_figure fig;
+    plot_style style;
+    plot_style_default(&style);
+    char png[160], csv[160], json[160];
+    if (t->view == VIEW_RACE) {
+        int done = 0;
+        for (int i = 0; i < t->race_n; i++) done += t->race[i].done;
+        if (!done) {
+            set_status(t, 1, "export: the race has no results yet (b starts it)");
+            return;
+        }
+        snprintf(base, sizeof base, "bragg-race-%s", stamp);
+        snprintf(png, sizeof png, "%s.png", base);
+        snprintf(json, sizeof json, "%s.json", base);
+        cJSON *root = race_json(t);
+        int rc = figures_from_bench(&fig, root, FIGURE_BENCH, NULL, &e);
+        if (rc == BRAGG_OK) {
+            rc = plot_write_png(&fig, &style, png, "export", NULL, &e);
+            plot_figure_free(&fig);
+        }
+        char *text = rc == BRAGG_OK ? cJSON_Print(root) : NULL;
+        if (text) {
+            atomic_file af;
+            if (atomic_file_open(&af, json, "export", &e) == BRAGG_OK) {
+                fputs(text, af.file);
+                fputc('\n', af.file);
+                rc = atomic_file_commit(&af, &e);
+            } else {
+                rc = BRAGG_ERR;
+            }
+            cJSON_free(text);
+        }
+        cJSON_Delete(root);
+        if (rc) set_status(t, 1, "export failed: %s", e.msg);
+        else set_status(t, 0, "exported %s and %s", png, json);
+        return;
+    }
+    if (!t->en || !t->have_snap || t->snap.result.histories == 0) {
+        set_status(t, 1, "export: nothing to export yet (r runs)");
+        return;
+    }
+    static const figure_kind kinds[VIEW_COUNT] = {FIGURE_DOSE, FIGURE_CHARGE, FIGURE_LET,
+                                                  FIGURE_LATERAL, FIGURE_DOSE, FIGURE_BENCH};
+    snprintf(base, sizeof base, "bragg-%s-%s", figure_kind_name(kinds[t->view]), stamp);
+    snprintf(png, sizeof png, "%s.png", base);
+    snprintf(csv, sizeof csv, "%s.csv", base);
+    snprintf(json, sizeof json, "%s.json", base);
+    cJSON *root = report_build_json(t->en, &t->snap);
+    if (!root) {
+        set_status(t, 1, "export: out of memory");
+        return;
+    }
+    const cJSON *runs[FIGURES_MAX_RUNS];
+    int n = 0;
+    if (t->view == VIEW_DOSE)
+        for (int k = 0; k < t->n_overlays && n < FIGURES_MAX_RUNS - 1; k++)
+            runs[n++] = t->overlays[k].json;
+    runs[n++] = root;
+    figure_norm norm = n > 1 ? (t->norm == NORM_PEAK ? FIGURE_NORM_PEAK : FIGURE_NORM_ENTRANCE)
+                             : FIGURE_NORM_NONE;
+    int rc = figures_from_runs(&fig, runs, n, kinds[t->view], norm, NULL, &e);
+    if (rc == BRAGG_OK) {
+        rc = plot_write_png(&fig, &style, png, "export", NULL, &e);
+        plot_figure_free(&fig);
+    }
+    cJSON_Delete(root);
+    if (rc == BRAGG_OK) rc = report_write_csv(t->en, &t->snap, csv, &e);
+    if (rc == BRAGG_OK) rc = report_write_json(t->en, &t->snap, json, &e);
+    if (rc) set_status(t, 1, "export failed: %s", e.msg);
+    else
+        set_status(t, 0, "exported %s (+ .csv, .json)%s", png,
+                   t->view == VIEW_FLUENCE ? "; fluence is in the CSV, the figure is depth-dose"
+                                           : "");
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Drawing                                                                                     */
+
+typedef struct key_item {
+    const char *fkey, *label;
+    int key;   /* what a click sends */
+} key_item;
+
+static const key_item key_bar[] = {
+    {"F1", "Help", '?'},   {"F2", "Run", 'r'},     {"F3", "Pause", ' '},  {"F4", "Cancel", 'c'},
+    {"F5", "Race", 'b'},   {"F6", "View", 'v'},    {"F7", "Keep", 'o'},   {"F8", "Export", 'e'},
+    {"F10", "Quit", 'q'},
+};
+#define KEY_BAR_N (int)(sizeof key_bar / sizeof key_bar[0])
+
+/* Column where key-bar item i starts (the same arithmetic draws and hit-tests). */
+static int key_bar_x(int i)
+{
+    int x = 0;
+    for (int k = 0; k < i; k++) x += (int)(strlen(key_bar[k].fkey) + strlen(key_bar[k].label)) + 1;
+    return x;
+}
+
+static void draw_keys(const tui_layout *l)
+{
+    move(l->keys.y, 0);
+    for (int i = 0; i < KEY_BAR_N; i++) {
+        int x = key_bar_x(i);
+        if (x >= l->cols) break;
+        draw_text(l->keys.y, x, l->cols - x, A_BOLD, key_bar[i].fkey);
+        int lx = x + (int)strlen(key_bar[i].fkey);
+        draw_text(l->keys.y, lx, l->cols - lx, A_REVERSE, key_bar[i].label);
+    }
+}
+
+static void draw_status(const tui_state *t, const tui_layout *l)
+{
+    const char *text = t->status;
+    attr_t a = t->status_error ? draw_attr(ROLE_ERROR) : A_NORMAL;
+    char buf[600];
+    if (t->confirm_quit) {
+        text = "a run is going: quit and stop it? (y/n)";
+        a = draw_attr(ROLE_ERROR);
+    } else if (t->editing) {
+        text = t->edit_msg;
+        a = t->edit_ok ? draw_attr(ROLE_GOOD) : draw_attr(ROLE_ERROR);
+    } else if (!*text) {
+        snprintf(buf, sizeof buf, "ready: Enter edits, r runs, b races, v view (%s), ? help",
+                 plot_view_name(t->view));
+        text = buf;
+        a = draw_attr(ROLE_DIM);
+    }
+    draw_text(l->status.y, 1, l->cols - 2, a, text);
+}
+
+static const char *const help_lines[] = {
+    "Keys",
+    "Up/Down, k/j, Tab   move between fields      Enter      edit the field",
+    "Left/Right, h/l     cycle ion, material, backend; flip switches; step numbers",
+    "While editing       type, Backspace, Ctrl-U clears, Enter keeps, Esc cancels",
+    "r  F2   run                                  space F3   pause / resume",
+    "c  F4   cancel the run or race               b  F5      benchmark race",
+    "v  F6   cycle the plot view                  o  F7      keep the run as overlay",
+    "n       overlay normalisation peak/entrance  x          clear the overlays",
+    "e  F8   export PNG + CSV + JSON of the view to the current folder",
+    "?  F1   this help                            q  F10     quit (asks during a run)",
+    "Mouse: click a field to select it, a key in the bottom bar to press it.",
+    "",
+    "Any key closes this help.",
+};
+
+static void draw_help(const tui_layout *l)
+{
+    int n = (int)(sizeof help_lines / sizeof help_lines[0]);
+    int w = 80 - 4, h = n + 2;
+    ui_rect r = {(l->rows - h) / 2, (l->cols - w) / 2, h, w};
+    for (int y = r.y; y < r.y + r.h; y++) mvhline(y, r.x, ' ', r.w);
+    draw_box(&r, "Help", 1);
+    for (int i = 0; i < n; i++)
+        draw_text(r.y + 1 + i, r.x + 2, r.w - 4, i == 0 ? draw_attr(ROLE_TITLE) : A_NORMAL,
+                  help_lines[i]);
+}
+
+static void draw_screen(tui_state *t, const tui_layout *l)
+{
+    erase();
+    if (l->too_small) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "terminal too small: need %dx%d, have %dx%d", LAYOUT_MIN_COLS,
+                 LAYOUT_MIN_ROWS, l->cols, l->rows);
+        int w = (int)strlen(msg);
+        int x = (l->cols - w) / 2;
+        draw_text(l->rows / 2, x < 0 ? 0 : x, l->cols, A_BOLD, msg);
+        if (l->rows > 2) draw_text(l->rows / 2 + 1, 0, l->cols, A_NORMAL, "q quits");
+    } else {
+        setup_panel_draw(t, &l->setup);
+        live_panel_draw(t, &l->live);
+        plot_panel_draw(t, &l->plot);
+        profile_panel_draw(t, &l->profile, l->profile_compact);
+        draw_status(t, l);
+        draw_keys(l);
+        if (t->help) draw_help(l);
+    }
+    /* One update per frame: ncurses sends only the changed cells, so nothing flickers. */
+    wnoutrefresh(stdscr);
+    doupdate();
+    t->frames++;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Input                                                                                       */
+
+static void request_quit(tui_state *t)
+{
+    if (tui_run_active(t)) t->confirm_quit = 1;
+    else t->quit = 1;
+}
+
+static void handle_key(tui_state *t, int key, const tui_layout *l);
+
+static void handle_mouse(tui_state *t, const tui_layout *l)
+{
+    MEVENT ev;
+    if (getmouse(&ev) != OK) return;
+    if (!(ev.bstate & (BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON1_RELEASED))) return;
+    if (ui_rect_contains(&l->setup, ev.y, ev.x)) {
+        int f = ev.y - l->setup.y - 1;
+        if (f >= 0 && f < FIELD_COUNT && !t->editing) t->focus = f;
+    } else if (ev.y == l->keys.y && (ev.bstate & (BUTTON1_CLICKED | BUTTON1_PRESSED))) {
+        for (int i = KEY_BAR_N - 1; i >= 0; i--)
+            if (ev.x >= key_bar_x(i)) {
+                handle_key(t, key_bar[i].key, l);
+                break;
+            }
+    }
+}
+
+static void handle_key(tui_state *t, int key, const tui_layout *l)
+{
+    if (t->help) {
+        t->help = 0;
+        return;
+    }
+    if (t->confirm_quit) {
+        if (key == 'y' || key == 'Y') t->quit = 1;
+        t->confirm_quit = 0;
+        return;
+    }
+    if (key == KEY_MOUSE) {
+        handle_mouse(t, l);
+        return;
+    }
+    if (setup_edit_key(t, key)) return;
+    if (l->too_small && key != 'q' && key != KEY_F(10)) return;
+    switch (key) {
+    case KEY_UP: case 'k': case KEY_BTAB:
+        t->focus = (t->focus + FIELD_COUNT - 1) % FIELD_COUNT;
+        break;
+    case KEY_DOWN: case 'j': case '\t':
+        t->focus = (t->focus + 1) % FIELD_COUNT;
+        break;
+    case KEY_LEFT: case 'h':
+    case KEY_RIGHT: case 'l': {
+        int dir = key == KEY_LEFT || key == 'h' ? -1 : 1;
+        setup_field_cycle(t, t->focus, dir);
+        bragg_err e = {{0}};
+        if (t->focus == FIELD_BACKEND && strcmp(t->cfg.backend, "cuda") == 0 && !t->cuda_ok)
+            set_status(t, 1, "cuda: not available here: %s", t->cuda_reason);
+        else if (config_validate(&t->cfg, &t->cat, &e)) set_status(t, 1, "%s", e.msg);
+        else t->status[0] = '\0';
+        break;
+    }
+    case '\n': case '\r': case KEY_ENTER:
+        if (t->focus >= FIELD_STRAGGLING && t->focus <= FIELD_NUCLEAR)
+            setup_field_cycle(t, t->focus, 1);
+        else setup_edit_begin(t);
+        break;
+    case 'r': case KEY_F(2): start_run(t); break;
+    case ' ': case KEY_F(3): toggle_pause(t); break;
+    case 'c': case KEY_F(4):
+        if (t->race_active) {
+            t->race_active = 0;
+            set_status(t, 0, "race cancelled");
+            if (t->en) engine_cancel(t->en);
+        } else {
+            cancel_run(t);
+        }
+        break;
+    case 'b': case KEY_F(5): start_race(t); break;
+    case 'v': case KEY_F(6):
+        t->view = (plot_view)((t->view + 1) % VIEW_COUNT);
+        if (t->view == VIEW_RACE && t->race_n == 0) t->view = VIEW_DOSE;
+        set_status(t, 0, "view: %s", plot_view_name(t->view));
+        break;
+    case 'o': case KEY_F(7): keep_overlay(t); break;
+    case 'n':
+        t->norm = t->norm == NORM_PEAK ? NORM_ENTRANCE : NORM_PEAK;
+        set_status(t, 0, "overlays normalised to the %s dose",
+                   t->norm == NORM_PEAK ? "peak" : "entrance");
+        break;
+    case 'x':
+        for (int k = 0; k < t->n_overlays; k++) free_overlay(&t->overlays[k]);
+        t->n_overlays = 0;
+        set_status(t, 0, "overlays cleared");
+        break;
+    case 'e': case KEY_F(8): export_view(t); break;
+    case '?': case KEY_F(1): t->help = 1; break;
+    case 'q': case KEY_F(10): request_quit(t); break;
+    default: break;
+    }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+
+static int locale_is_utf8(void)
+{
+    const char *cs = nl_langinfo(CODESET);
+    return cs && (strcasecmp(cs, "UTF-8") == 0 || strcasecmp(cs, "utf8") == 0);
+}
+
+static void write_stats(const tui_state *t, double t0)
+{
+    /* BRAGG_TUI_STATS=FILE: frames drawn and the UI thread's own CPU time, for measuring the
+     * workbench's cost (tests and the README numbers). */
+    const char *path = getenv("BRAGG_TUI_STATS");
+    if (!path || !*path) return;
+    struct timespec cpu;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+    FILE *f = fopen(path, "w");
+    if (!f) return;
+    double wall = now_s() - t0;
+    fprintf(f, "frames %ld\nseconds %.3f\nfps %.2f\nui_cpu_s %.3f\n", t->frames, wall,
+            t->frames / wall, cpu.tv_sec + 1e-9 * cpu.tv_nsec);
+    fclose(f);
+}
+
+int tui_main(void)
+{
+    if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+        fprintf(stderr, "bragg: the workbench needs a terminal; for scripts use the headless "
+                        "commands (bragg --help)\n");
+        return 2;
+    }
+    setlocale(LC_ALL, "");
+    static tui_state state;   /* large (rate history, race); zeroed */
+    tui_state *t = &state;
+    bragg_err e = {{0}};
+    if (catalog_load(&t->cat, &e)) {
+        fprintf(stderr, "bragg: %s\n", e.msg);
+        return 1;
+    }
+    config_default(&t->cfg);
+    t->cfg.histories = 20000;
+    int loaded = settings_load(&t->cfg, &e);
+    if (loaded == BRAGG_ERR) set_status(t, 1, "%s (ignored; defaults used)", e.msg);
+    else if (loaded == BRAGG_OK && config_validate(&t->cfg, &t->cat, &e)) {
+        set_status(t, 1, "settings: %s (ignored; defaults used)", e.msg);
+        config_default(&t->cfg);
+        t->cfg.histories = 20000;
+    }
+    t->cores = omp_get_num_procs();
+    backend *cuda = backend_new("cuda", &e);
+    t->cuda_ok = cuda && cuda->available(t->cuda_reason, sizeof t->cuda_reason);
+    if (cuda) {
+        cuda->release(cuda);
+        free(cuda);
+    }
+    t->utf8 = locale_is_utf8();
+
+    /* Restore the terminal on every way out. */
+    atexit(restore_terminal);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = on_stop;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = on_crash;
+    sigaction(SIGSEGV, &sa, NULL);
+    sigaction(SIGABRT, &sa, NULL);
+    sigaction(SIGBUS, &sa, NULL);
+    sigaction(SIGFPE, &sa, NULL);
+
+    /* Esc should cancel an edit at once, not after ncurses' default one second. */
+    if (!getenv("ESCDELAY")) set_escdelay(25);
+    if (!initscr()) {
+        fprintf(stderr, "bragg: cannot initialise the terminal (TERM=%s)\n",
+                getenv("TERM") ? getenv("TERM") : "");
+        catalog_free(&t->cat);
+        return 1;
+    }
+    curses_active = 1;
+    cbreak();
+    noecho();
+    keypad(stdscr, TRUE);
+    curs_set(0);
+    timeout(100);   /* ~10 redraws a second while idle or running */
+    const char *no_colour = getenv("NO_COLOR");
+    t->colour = has_colors() && !(no_colour && *no_colour);
+    if (t->colour) start_color();
+    draw_init(t->colour, t->utf8);
+    mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED, NULL);
+    mouseinterval(0);
+
+    double t0 = now_s();
+    tui_layout l;
+    layout_compute(COLS, LINES, &l);
+    while (!t->quit) {
+        if (stop_requested) {
+            t->quit = 1;
+            break;
+        }
+        poll_engine(t);
+        draw_screen(t, &l);
+        int key = getch();
+        if (key == ERR) continue;
+        if (key == KEY_RESIZE) {
+            layout_compute(COLS, LINES, &l);
+            continue;
+        }
+        handle_key(t, key, &l);
+    }
+    /* Stop the workers first (they see the cancel flag between small chunks), then leave the
+     * screen. */
+    if (t->en) engine_cancel(t->en);
+    drop_engine(t);
+    bragg_err se = {{0}};
+    settings_save(&t->cfg, &se);
+    write_stats(t, t0);
+    endwin();
+    curses_active = 0;
+    for (int k = 0; k < t->n_overlays; k++) free_overlay(&t->overlays[k]);
+    catalog_free(&t->cat);
+    return 0;
+}

@@ -1,0 +1,101 @@
+/*
+ * tui_state.h - what the workbench's panels share: the setup being edited, the run and its
+ * latest snapshot, the plot view and overlays, the benchmark race, the status line.
+ *
+ * One tui_state lives in tui_main (ui/tui.c), which owns it and everything it points to (the
+ * engine, the snapshot's arrays, the overlays' copies). The panels (ui/ files ending in _panel.c) read it to draw
+ * and the setup panel edits its configuration. Main (UI) thread only: the engine's thread never
+ * sees it.
+ */
+#ifndef BRAGG_TUI_STATE_H
+#define BRAGG_TUI_STATE_H
+
+#include "catalog.h"
+#include "config.h"
+#include "engine.h"
+
+typedef enum plot_view {
+    VIEW_DOSE,      /* depth-dose with its +-1 sigma band, peak and R80 marked */
+    VIEW_CHARGE,    /* dose by particle charge (runs with nuclear reactions) */
+    VIEW_LET,       /* dose-averaged and track-averaged LET */
+    VIEW_LATERAL,   /* rms lateral spread of the primaries */
+    VIEW_FLUENCE,   /* primary fluence */
+    VIEW_RACE,      /* the benchmark race (after `b`) */
+    VIEW_COUNT
+} plot_view;
+
+typedef enum overlay_norm { NORM_PEAK, NORM_ENTRANCE } overlay_norm;
+
+#define TUI_MAX_OVERLAYS 4
+/* A finished run kept as a reference curve: its depth-dose and its JSON summary (so an export
+ * draws it with the same figure code as `bragg plot`). */
+typedef struct tui_overlay {
+    char label[200];
+    int n;
+    double *depth, *dose;
+    struct cJSON *json;
+} tui_overlay;
+
+/* Rate history for the sparkline: one sample every half second, the last minute. */
+#define RATE_SAMPLES 120
+#define RATE_PERIOD_S 0.5
+
+#define RACE_MAX 40
+typedef struct race_entry {
+    char backend[16];
+    int threads;            /* 0: the backend's default (serial: 1) */
+    int skipped;            /* not available here (reason in tui_state.cuda_reason) */
+    int done;
+    double hps;             /* histories/s when done */
+} race_entry;
+
+typedef struct tui_state {
+    catalog cat;
+    run_config cfg;
+    int utf8;               /* the locale can show braille and box drawing */
+    int colour;             /* colours in use (has_colors and no NO_COLOR) */
+    int cores;
+
+    /* Setup panel: the focused field and, while editing, the text typed so far. */
+    int focus;
+    int editing;
+    int edit_fresh;         /* the first key typed replaces the old value */
+    char edit[128];
+    char edit_msg[512];     /* config_validate's message for the text so far, or a hint */
+    int edit_ok;
+
+    /* The current (or last) run. */
+    engine *en;
+    run_snapshot snap;
+    int have_snap;
+    int final_snap;         /* the snapshot of the ended run has been taken */
+    double cancel_ms;       /* how long the last cancel took to stop the workers */
+    double rate_hps[RATE_SAMPLES], rate_sps[RATE_SAMPLES];
+    int rate_n;             /* samples kept, at most RATE_SAMPLES (newest last) */
+    double next_sample_t;
+
+    /* Plot panel. */
+    plot_view view;
+    overlay_norm norm;
+    tui_overlay overlays[TUI_MAX_OVERLAYS];
+    int n_overlays;
+
+    /* Benchmark race. */
+    int race_active, race_n, race_at;
+    race_entry race[RACE_MAX];
+    char cuda_reason[256];
+    int cuda_ok;
+
+    /* Status line and modal states. */
+    char status[512];
+    int status_error;
+    int help;
+    int confirm_quit;
+    int quit;
+    long frames;
+} tui_state;
+
+/* 1 while a run is going (running or paused). */
+int tui_run_active(const tui_state *t);
+
+#endif
