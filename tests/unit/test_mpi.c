@@ -23,10 +23,15 @@ static const char *mpi_bin(void)
 }
 
 /* mpirun with two ranks on a machine that may have fewer cores (--oversubscribe), as root in
- * CI containers too (Open MPI refuses root unless told). */
+ * CI containers too (Open MPI refuses root unless told). Under `make check` the ranks run
+ * without LeakSanitizer: Open MPI's components are dlopen'ed and unloaded at MPI_Finalize,
+ * so what they keep shows up as leaks from "<unknown module>" frames, which no suppression
+ * (matched by name) can select. AddressSanitizer and UBSan stay on; bragg's own code is
+ * leak-checked by the single-process runs of the same commands. */
 static void mpirun_prefix(char *out, size_t len)
 {
-    snprintf(out, len, "mpirun -np 2 --oversubscribe%s", geteuid() == 0 ? " --allow-run-as-root" : "");
+    snprintf(out, len, "env ASAN_OPTIONS=detect_leaks=0 mpirun -np 2 --oversubscribe%s",
+             geteuid() == 0 ? " --allow-run-as-root" : "");
 }
 
 static int run_sh(const char *cmd, char *out, size_t len)
