@@ -6,7 +6,8 @@
 #   make docs       the example figures in docs/img (README)
 #   make clean
 #
-# Options: CC=clang, CUDA=auto|0|1 (auto: on when nvcc is found), OPT=-O2, ARCH=-march=native.
+# Options: CC=clang, CUDA=auto|0|1 (auto: on when nvcc is found), OPT=-O2, ARCH=-march=native,
+#          MPI=auto|0|1 (auto: bin/bragg-mpi too when mpicc is found).
 
 ifeq ($(origin CC),default)
 CC := gcc
@@ -14,6 +15,7 @@ endif
 OPT  ?= -O2
 ARCH ?= -march=native
 CUDA ?= auto
+MPI  ?= auto
 
 VERSION := 0.1.0
 GIT_REV := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -29,6 +31,22 @@ ifeq ($(CUDA_ON),1)
   ifeq ($(NVCC),)
     $(error CUDA=1 but nvcc was found neither on PATH nor in /usr/local/cuda/bin)
   endif
+endif
+
+# MPI (bin/bragg-mpi): mpicc only tells the flags, so that any CC (gcc, clang, the sanitizer
+# build) compiles the two MPI files like the rest.
+MPICC := $(shell command -v mpicc 2>/dev/null)
+ifeq ($(MPI),auto)
+  MPI_ON := $(if $(MPICC),1,0)
+else
+  MPI_ON := $(MPI)
+endif
+ifeq ($(MPI_ON),1)
+  ifeq ($(MPICC),)
+    $(error MPI=1 but mpicc was not found (Debian: apt-get install libopenmpi-dev openmpi-bin))
+  endif
+  MPI_CFLAGS := $(shell $(MPICC) --showme:compile)
+  MPI_LIBS   := $(shell $(MPICC) --showme:link)
 endif
 
 # cairo draws the figures, libpng writes them (with text chunks); pkg-config knows where their
@@ -54,7 +72,8 @@ ifeq ($(VARIANT),asan)
 endif
 B := build/$(VARIANT)
 
-LIB_SRC  := $(wildcard physics/*.c) $(filter-out src/main.c,$(wildcard src/*.c)) $(wildcard ui/*.c)
+LIB_SRC  := $(wildcard physics/*.c) $(filter-out src/main.c src/mpi_%.c,$(wildcard src/*.c)) \
+            $(wildcard ui/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
 
 # The CUDA backend: cuda/*.cu compiled by nvcc into the same library, with the C runtime of
@@ -72,9 +91,11 @@ endif
 TEST_SRC := $(wildcard tests/unit/*.c)
 TEST_OBJ := $(TEST_SRC:%.c=$(B)/%.o)
 BIN      := $(if $(filter release,$(VARIANT)),bin/bragg,$(B)/bragg)
+MPI_BIN  := $(if $(filter 1,$(MPI_ON)),$(if $(filter release,$(VARIANT)),bin/bragg-mpi,$(B)/bragg-mpi))
+MPI_OBJ  := $(B)/src/mpi_main.o $(B)/src/mpi_run.o
 
 .PHONY: all run test check bench deps clean unit-tests docs
-all: $(BIN)
+all: $(BIN) $(MPI_BIN)
 
 # V=1 shows the full commands.
 Q := $(if $(V),,@)
@@ -98,6 +119,13 @@ $(BIN): $(B)/src/main.o $(B)/libbragg.a
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
+$(MPI_OBJ): CPPFLAGS += $(MPI_CFLAGS)
+
+$(MPI_BIN): $(MPI_OBJ) $(B)/libbragg.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) $(MPI_LIBS)
+
 $(B)/unit_tests: $(TEST_OBJ) $(B)/libbragg.a
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcriterion
@@ -117,8 +145,8 @@ run:
 # The CLI tests inside the unit runner call the binary named by BRAGG_BIN. One test at a time
 # (--jobs 1): the transport tests use every core themselves, and the profiling test measures
 # wall time, which tests running beside it would steal.
-unit-tests: $(BIN) $(B)/unit_tests
-	BRAGG_BIN=$(CURDIR)/$(BIN) $(B)/unit_tests --jobs 1 $(TEST_ARGS)
+unit-tests: $(BIN) $(MPI_BIN) $(B)/unit_tests
+	BRAGG_BIN=$(CURDIR)/$(BIN) BRAGG_MPI_BIN=$(if $(MPI_BIN),$(CURDIR)/$(MPI_BIN)) $(B)/unit_tests --jobs 1 $(TEST_ARGS)
 
 test:
 	@scripts/deps.sh test
@@ -157,4 +185,4 @@ docs: $(BIN)
 clean:
 	rm -rf build bin
 
--include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(B)/src/main.d
+-include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(B)/src/main.d $(MPI_OBJ:.o=.d)

@@ -21,6 +21,7 @@
 #include "figures.h"
 #include "options.h"
 #include "report.h"
+#include "run_driver.h"
 
 #define EXIT_INTERRUPTED 130
 
@@ -86,6 +87,11 @@ static int write_png(const engine *en, const run_snapshot *snap, const char *pat
 }
 
 int cmd_run(int argc, char **argv)
+{
+    return cmd_run_with(argc, argv, NULL);
+}
+
+int cmd_run_with(int argc, char **argv, run_driver *driver)
 {
     run_config cfg;
     config_default(&cfg);
@@ -234,14 +240,22 @@ int cmd_run(int argc, char **argv)
     interrupted = 0;
 
     int status = EXIT_OK;
-    if (engine_start(en, &e)) {
+    int show_progress = !quiet && isatty(STDERR_FILENO);
+    if (driver) {
+        /* Ctrl-C goes to every process of a driven run (mpirun forwards it) and ends it. */
+        sigaction(SIGINT, &old_sa, NULL);
+        if (driver->run(driver, en, show_progress && driver->is_root, &e)) {
+            fprintf(stderr, "bragg run: %s\n", e.msg);
+            engine_destroy(en);
+            return EXIT_RUNTIME;
+        }
+    } else if (engine_start(en, &e)) {
         fprintf(stderr, "bragg run: %s\n", e.msg);
         engine_destroy(en);
         sigaction(SIGINT, &old_sa, NULL);
         return EXIT_RUNTIME;
     }
-    int show_progress = !quiet && isatty(STDERR_FILENO);
-    while (!engine_wait(en, 0.25)) {
+    while (!driver && !engine_wait(en, 0.25)) {
         if (interrupted) {
             engine_cancel(en);
             interrupted = 2;
@@ -252,8 +266,17 @@ int cmd_run(int argc, char **argv)
             run_snapshot_free(&s);
         }
     }
-    if (show_progress) fprintf(stderr, "\r%*s\r", 100, "");
-    sigaction(SIGINT, &old_sa, NULL);
+    if (show_progress && !driver) fprintf(stderr, "\r%*s\r", 100, "");
+    if (!driver) sigaction(SIGINT, &old_sa, NULL);
+    if (driver && !driver->is_root) {
+        /* Every process holds the merged result; the root alone reports it. */
+        run_snapshot snap;
+        if (engine_snapshot(en, &snap, &e) == BRAGG_OK && snap.state == RUN_FAILED)
+            status = EXIT_RUNTIME;
+        run_snapshot_free(&snap);
+        engine_destroy(en);
+        return status;
+    }
 
     run_snapshot snap;
     if (engine_snapshot(en, &snap, &e)) {
@@ -287,6 +310,8 @@ int cmd_run(int argc, char **argv)
         int data_on_stdout = (csv && strcmp(csv, "-") == 0) || (json && strcmp(json, "-") == 0);
         report_print_summary(data_on_stdout ? stderr : stdout, en, &snap);
         report_print_profile(data_on_stdout ? stderr : stdout, &snap);
+        if (driver && driver->note[0])
+            fprintf(data_on_stdout ? stderr : stdout, "  %s\n", driver->note);
     }
     run_snapshot_free(&snap);
     engine_destroy(en);

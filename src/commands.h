@@ -53,7 +53,13 @@ int physics_options_resolve(const physics_options *p, catalog *cat, const ion **
 
 int cmd_tables(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+/* cmd_run with the histories run by `driver` (NULL: the engine's own thread). */
+struct run_driver;
+int cmd_run_with(int argc, char **argv, struct run_driver *driver);
 int cmd_bench(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
+int cmd_sobp(int argc, char **argv);
+/* cmd_sobp with every pristine run done by `driver` (NULL: on this process). */
+int cmd_sobp_with(int argc, char **argv, struct run_driver *driver);
 
 #endif

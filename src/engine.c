@@ -28,6 +28,7 @@ struct engine {
     pthread_mutex_t lock;
     pthread_t thread;
     int thread_started;
+    int adopted;                 /* the result came from engine_adopt_totals */
 
     atomic_int cancel, pause;
     atomic_uint_fast64_t progress;
@@ -289,10 +290,10 @@ static void *run_thread(void *arg)
 {
     engine *en = arg;
     const run_config *c = &en->cfg;
-    uint64_t per = c->histories / (uint64_t)c->batches, extra = c->histories % (uint64_t)c->batches;
-    uint64_t first = 0, max_job = max_job_histories(en);
+    uint64_t max_job = max_job_histories(en);
     for (int b = 0; b < c->batches && !atomic_load(&en->cancel); b++) {
-        uint64_t count = per + ((uint64_t)b < extra ? 1 : 0), done = 0;
+        uint64_t first, count, done = 0;
+        engine_batch_range(en, b, &first, &count);
         while (done < count && !atomic_load(&en->cancel)) {
             uint64_t n = count - done < max_job ? count - done : max_job;
             backend_job job = {&en->params, first + done, n, &en->progress, &en->cancel,
@@ -318,7 +319,6 @@ static void *run_thread(void *arg)
         pthread_mutex_lock(&en->lock);
         score_totals_close_batch(&en->totals);
         pthread_mutex_unlock(&en->lock);
-        first += count;
     }
     pthread_mutex_lock(&en->lock);
     en->t_end = now_s();
@@ -392,7 +392,7 @@ int engine_snapshot(engine *en, run_snapshot *out, bragg_err *e)
     double paused = en->paused_total + (atomic_load(&en->pause) && out->state == RUN_PAUSED
                                             ? end - en->paused_since
                                             : 0.0);
-    out->elapsed_s = en->thread_started ? end - en->t_start - paused : 0.0;
+    out->elapsed_s = en->thread_started || en->adopted ? end - en->t_start - paused : 0.0;
     if (out->elapsed_s > 0) {
         out->histories_per_s = out->histories_done / out->elapsed_s;
         double steps_per_history = en->totals.histories ? (double)en->totals.steps /
@@ -458,3 +458,56 @@ const transport_params *engine_params(const engine *en) { return &en->params; }
 const char *engine_backend_name(const engine *en) { return en->be->name; }
 int engine_threads(const engine *en) { return en->be->threads(en->be); }
 double engine_csda_depth(const engine *en) { return en->csda_depth; }
+
+void engine_batch_range(const engine *en, int b, uint64_t *first, uint64_t *count)
+{
+    /* The first `extra` batches take one history more. */
+    uint64_t n = en->cfg.histories, B = (uint64_t)en->cfg.batches, ub = (uint64_t)b;
+    uint64_t per = n / B, extra = n % B;
+    *first = ub * per + (ub < extra ? ub : extra);
+    *count = per + (ub < extra ? 1 : 0);
+}
+
+uint64_t engine_max_job_histories(const engine *en) { return max_job_histories(en); }
+
+int engine_run_range(engine *en, uint64_t first, uint64_t count, score_arrays *out, bragg_err *e)
+{
+    if (en->thread_started) return bragg_fail(e, "engine_run_range: the run thread is going");
+    if (count > max_job_histories(en))
+        return bragg_fail(e, "engine_run_range: %llu histories could overflow the int64 sums "
+                             "(at most %llu per job)",
+                          (unsigned long long)count, (unsigned long long)max_job_histories(en));
+    backend_job job = {&en->params, first, count, &en->progress, &en->cancel, &en->pause,
+                       en->cfg.profile ? PROFILE_EVERY : 0};
+    score_arrays_clear(out);
+    int rc = en->be->run_batch(en->be, &job, out, e);
+    score_arrays_finish(out);
+    return rc;
+}
+
+int engine_adopt_totals(engine *en, score_totals *t, double elapsed_s, const char *error,
+                        bragg_err *e)
+{
+    if (en->thread_started) return bragg_fail(e, "engine_adopt_totals: the run thread is going");
+    const score_totals *mine = &en->totals;
+    if (t->nbins != mine->nbins || t->channels != mine->channels ||
+        t->max_batches != mine->max_batches)
+        return bragg_fail(e, "engine_adopt_totals: sums of %d bins, %d channels, %d batches do "
+                             "not fit a run of %d bins, %d channels, %d batches",
+                          t->nbins, t->channels, t->max_batches, mine->nbins, mine->channels,
+                          mine->max_batches);
+    pthread_mutex_lock(&en->lock);
+    score_totals swap = en->totals;
+    en->totals = *t;
+    *t = swap;
+    double now = now_s();
+    en->t_end = now;
+    en->t_start = now - elapsed_s;
+    en->paused_total = 0;
+    atomic_store(&en->progress, en->totals.histories);
+    if (error) snprintf(en->error, sizeof en->error, "%s", error);
+    en->adopted = 1;
+    pthread_mutex_unlock(&en->lock);
+    atomic_store(&en->state, error ? RUN_FAILED : RUN_DONE);
+    return BRAGG_OK;
+}

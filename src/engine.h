@@ -71,4 +71,26 @@ int engine_threads(const engine *en);
 /* CSDA penetration depth of the beam's nominal energy through the stack, cm. */
 double engine_csda_depth(const engine *en);
 
+/* ---- driving a run from outside (e.g. across MPI ranks, src/mpi_run.h) ----------------------
+ * Instead of engine_start, a driver may run histories itself on the engine's backend and hand
+ * the merged sums back. These functions must not be used while the run thread is going (never
+ * call them after engine_start); they are for one thread at a time. */
+
+/* Batch b (0 <= b < batches) covers histories [*first, *first + *count): batches are fixed
+ * ranges of history indices, the same however the histories are spread over workers, so the
+ * per-batch statistics do not depend on how the run was split. */
+void engine_batch_range(const engine *en, int b, uint64_t *first, uint64_t *count);
+/* Most histories one backend job may run before an int64 accumulator could overflow. */
+uint64_t engine_max_job_histories(const engine *en);
+/* Runs histories [first, first + count) on the engine's backend into `out` (cleared here,
+ * finished here: per-bin values). count must not exceed engine_max_job_histories. Honours
+ * engine_cancel. */
+int engine_run_range(engine *en, uint64_t first, uint64_t count, score_arrays *out, bragg_err *e);
+/* Makes `t` (same bins, channels and batches as the engine's) the run's result: the engine
+ * takes its contents and leaves `t` holding the engine's previous, empty sums, for the caller
+ * to free. The run is then done (or failed with `error`, when not NULL) after `elapsed_s`, and
+ * engine_snapshot and the report writers work as after engine_wait. */
+int engine_adopt_totals(engine *en, score_totals *t, double elapsed_s, const char *error,
+                        bragg_err *e);
+
 #endif

@@ -18,6 +18,7 @@ static void usage(FILE *out)
             "  bragg run [options]       transport a beam, write the depth-dose curve\n"
             "  bragg bench [options]     throughput and profile benchmarks\n"
             "  bragg plot FILE.json ... --png OUT.png   a figure of runs or a benchmark\n"
+            "  bragg sobp [options]      a spread-out Bragg peak: energies, weights, flatness\n"
             "  bragg --version | --help\n\n"
             "Run 'bragg COMMAND --help' for the options of a command.\n"
             "Exit status: 0 ok, 1 run-time failure, 2 usage or bad input.\n",
@@ -40,7 +41,9 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "run") == 0) return cmd_run(argc - 2, argv + 2);
     if (strcmp(cmd, "bench") == 0) return cmd_bench(argc - 2, argv + 2);
     if (strcmp(cmd, "plot") == 0) return cmd_plot(argc - 2, argv + 2);
-    fprintf(stderr, "bragg: unknown command '%s' (valid: tables, run, bench, plot; see bragg --help)\n",
+    if (strcmp(cmd, "sobp") == 0) return cmd_sobp(argc - 2, argv + 2);
+    fprintf(stderr, "bragg: unknown command '%s' (valid: tables, run, bench, plot, sobp; see "
+                    "bragg --help)\n",
             cmd);
     return EXIT_USAGE;
 }

@@ -124,9 +124,14 @@ void score_totals_free(score_totals *t)
 
 void score_totals_add(score_totals *t, const score_arrays *b)
 {
-    if (b->histories == 0 || t->batches >= t->max_batches) return;
+    score_totals_add_to_batch(t, t->batches, b);
+}
+
+void score_totals_add_to_batch(score_totals *t, int batch, const score_arrays *b)
+{
+    if (b->histories == 0 || batch < 0 || batch >= t->max_batches) return;
     int n = t->nbins;
-    __int128 *open = t->batch_dose + (size_t)t->batches * n;
+    __int128 *open = t->batch_dose + (size_t)batch * n;
     for (int k = 0; k < t->n_curves; k++) {
         const int64_t *from = score_curve(b, k);
         __int128 *into = t->curves + (size_t)k * n;
@@ -148,7 +153,7 @@ void score_totals_add(score_totals *t, const score_arrays *b)
     t->profiled_histories += b->profiled_histories;
     t->profiled_steps += b->profiled_steps;
     t->history_cycles += b->history_cycles;
-    t->batch_histories[t->batches] += b->histories;
+    t->batch_histories[batch] += b->histories;
     t->steps += b->steps;
     t->histories += b->histories;
 }

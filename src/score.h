@@ -71,6 +71,9 @@ void score_totals_free(score_totals *t);
 /* Adds finished (score_arrays_finish) arrays to the run and to the open batch. */
 void score_totals_add(score_totals *t, const score_arrays *part);
 void score_totals_close_batch(score_totals *t);
+/* Adds finished arrays to the run and to batch `batch`, open or not: for drivers that complete
+ * parts of many batches in any order (MPI); they set `batches` once all are complete. */
+void score_totals_add_to_batch(score_totals *t, int batch, const score_arrays *part);
 
 /* Derived figures of a depth-dose curve. NaN where a figure does not exist (e.g. no proximal
  * 50% point when the plateau stays above half the peak). */

@@ -1,0 +1,34 @@
+/*
+ * mpi_run.h - a run spread over MPI ranks (the bragg-mpi binary; built with MPI=1).
+ *
+ * The histories of a run are cut into chunks: each batch (a fixed range of history indices,
+ * engine_batch_range) into a few contiguous pieces. Rank 0 hands out chunk indices on request,
+ * first come first served, so a fast rank (more cores, a GPU) takes more chunks; rank 0 also
+ * runs chunks itself on a second thread. Every rank runs its chunks on its own backend and
+ * adds each into its own per-batch 128-bit sums. At the end the sums are added over all ranks
+ * (MPI_Allreduce with a 128-bit integer sum), so every rank holds the whole result.
+ *
+ * Exactness: each history draws from its own Philox stream keyed by (seed, history index) and
+ * scores integers, so the union of the chunks is the single-process run, bit for bit, and the
+ * batch statistics are too, since batches are history ranges whatever the rank count. A chunk
+ * never exceeds engine_max_job_histories (its int64 sums cannot overflow); the 128-bit sums of
+ * at most 2^64 chunks of values below 2^62 stay below 2^126.
+ *
+ * Failures: MPI errors are returned (MPI_ERRORS_RETURN) and checked; every rank verifies that
+ * each batch received exactly its histories and otherwise the run fails with a message naming
+ * what is missing. A rank that dies makes the MPI runtime end the job before anything is written.
+ *
+ * Memory: mpi_driver_init fills a driver whose state this module owns until mpi_driver_free.
+ * Call from the main thread, after MPI_Init_thread with at least MPI_THREAD_FUNNELED.
+ */
+#ifndef BRAGG_MPI_RUN_H
+#define BRAGG_MPI_RUN_H
+
+#include "err.h"
+#include "run_driver.h"
+
+/* Fills `d` for MPI_COMM_WORLD and sets MPI_ERRORS_RETURN on it. */
+int mpi_driver_init(run_driver *d, bragg_err *e);
+void mpi_driver_free(run_driver *d);
+
+#endif

@@ -1,0 +1,31 @@
+/*
+ * run_driver.h - who runs the histories of an engine when it is not the engine's own thread.
+ *
+ * `bragg run` and `bragg sobp` normally start the engine and wait for it. A driver replaces that
+ * step: it runs every history of a created (not started) engine by its own means, e.g. spread
+ * over MPI ranks (src/mpi_run.h), and hands the merged sums to the engine with
+ * engine_adopt_totals, so that snapshots, reports and figures work unchanged.
+ *
+ * A driver is collective where its means are: every process calls run() with the same
+ * configuration, in the same order. After run() every process's engine holds the whole result;
+ * only the process with is_root set prints and writes files. The driver owns `state`; the
+ * caller owns the engine. Main thread only.
+ */
+#ifndef BRAGG_RUN_DRIVER_H
+#define BRAGG_RUN_DRIVER_H
+
+#include "engine.h"
+#include "err.h"
+
+typedef struct run_driver {
+    const char *name;     /* "mpi" */
+    int is_root;          /* this process prints and writes the outputs */
+    /* Runs all histories of `en`; BRAGG_ERR only when there is no result at all. A result that
+     * is known to be incomplete is adopted as a failed run (its snapshot says why). With
+     * show_progress the root draws a progress line on stderr. */
+    int (*run)(struct run_driver *d, engine *en, int show_progress, bragg_err *e);
+    char note[256];       /* one line about the last run for the summary ("" when none) */
+    void *state;
+} run_driver;
+
+#endif
