@@ -19,6 +19,7 @@
 #include "backend.h"
 #include "commands.h"
 #include "engine.h"
+#include "figures.h"
 #include "options.h"
 #include "report.h"
 #include "tables.h"
@@ -242,7 +243,7 @@ int cmd_bench(int argc, char **argv)
 {
     int component = 0, quick = 0, max_threads = 0;
     double scale = 1.0;
-    const char *only = NULL, *json_path = NULL;
+    const char *only = NULL, *json_path = NULL, *png_path = NULL;
     const option_spec specs[] = {
         {"case", 'c', OPTION_STRING, &only, 0, 0, "NAME",
          "run one case: " CASE_NAMES, 0},
@@ -254,6 +255,8 @@ int cmd_bench(int argc, char **argv)
         {"component", 0, OPTION_FLAG, &component, 0, 0, 0,
          "also time the table lookups S(E), R(E), E(R)", 0},
         {"json", 0, OPTION_STRING, &json_path, 0, 0, "FILE|-", "write the results as JSON", 0},
+        {"png", 0, OPTION_STRING, &png_path, 0, 0, "FILE",
+         "draw the race (histories/s per backend and thread count) as a PNG", 0},
         {0},
     };
     bragg_err e = {{0}};
@@ -276,6 +279,10 @@ int cmd_bench(int argc, char **argv)
         fprintf(stderr, "bragg bench: --case: '%s' is not known (valid: " CASE_NAMES ")\n", only);
         return EXIT_USAGE;
     }
+    if (png_path && atomic_file_check_path(png_path, "--png", &e)) {
+        fprintf(stderr, "bragg bench: %s\n", e.msg);
+        return EXIT_USAGE;
+    }
     if (json_path && atomic_file_check_path(json_path, "--json", &e)) {
         fprintf(stderr, "bragg bench: %s\n", e.msg);
         return EXIT_USAGE;
@@ -286,7 +293,8 @@ int cmd_bench(int argc, char **argv)
     int cores;
     report_machine(cpu, sizeof cpu, &cores);
     if (max_threads <= 0) max_threads = omp_get_num_procs();
-    cJSON *root = json_path ? cJSON_CreateObject() : NULL;
+    /* The PNG is drawn from the same record --json writes (`bragg plot` of it gives the same). */
+    cJSON *root = json_path || png_path ? cJSON_CreateObject() : NULL;
     if (root) {
         cJSON_AddNumberToObject(root, "schema_version", 1);
         cJSON_AddStringToObject(root, "bragg_version", BRAGG_VERSION);
@@ -397,7 +405,21 @@ int cmd_bench(int argc, char **argv)
         run_snapshot_free(&ps);
     }
 done:
-    if (root && status == EXIT_OK) {
+    if (root && png_path && status == EXIT_OK) {
+        plot_figure fig;
+        plot_style style;
+        plot_style_default(&style);
+        int rc = figures_from_bench(&fig, root, FIGURE_BENCH, NULL, &e);
+        if (rc == BRAGG_OK) {
+            rc = plot_write_png(&fig, &style, png_path, "--png", NULL, &e);
+            plot_figure_free(&fig);
+        }
+        if (rc) {
+            fprintf(stderr, "bragg bench: %s\n", e.msg);
+            status = EXIT_USAGE;
+        }
+    }
+    if (root && json_path && status == EXIT_OK) {
         char *text = cJSON_Print(root);
         atomic_file af;
         if (!text || atomic_file_open(&af, json_path, "--json", &e)) {

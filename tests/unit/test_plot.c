@@ -508,6 +508,18 @@ Test(plot_cli, bench_race_and_profile)
     snprintf(args, sizeof args, "plot %s --kind lateral --png %s/bad.png", path, dir);
     rc = run_cli(args, out, sizeof out);
     cr_expect(rc == 2 && strstr(out, "valid here: bench, profile"), "exit %d: %s", rc, out);
+
+    /* `bragg bench --png` draws the race of the runs it just made, with this machine's name. */
+    snprintf(args, sizeof args, "bench --quick --case p-150-water --scale 0.05 --png %s/live.png",
+             dir);
+    rc = run_cli(args, out, sizeof out);
+    cr_assert(rc == 0, "exit %d: %s", rc, out);
+    snprintf(png, sizeof png, "%s/live.png", dir);
+    image_read(png, &im);
+    cr_expect(im.width == 1600 && im.height == 1000);
+    cr_expect(image_text(&im, "bragg:machine") != NULL);
+    expect_not_blank(&im);
+    image_free(&im);
     remove_dir(dir);
 }
 
