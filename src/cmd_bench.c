@@ -356,7 +356,7 @@ int cmd_bench(int argc, char **argv)
             if (counts[k] == 1) one_thread_hps = row.hps;
             double base = one_thread_hps > 0 ? one_thread_hps : serial_hps;
             row.speedup = base > 0 ? row.hps / base : NAN;
-            row.efficiency = counts[k] > 0 ? row.speedup / row.threads : NAN;
+            row.efficiency = counts[k] >= 0 ? row.speedup / row.threads : NAN;   /* not for the GPU */
             fprintf(out, "%-24s %-7s %3d %10llu %8.2f %11.0f %10.1f %9.1f %7.2f %5.0f%% %8.3f%% "
                          "%10.3g %7.1f\n",
                     row.name, row.backend, row.threads, (unsigned long long)row.histories,
