@@ -3,7 +3,8 @@
  *
  * Given a data range and a wanted number of ticks, picks a step of 1, 2 or 5 times a power of
  * ten and a range that starts and ends on a tick and covers the data ("loose labelling"). The
- * PNG renderer uses it, and the terminal plot will too, so both label axes the same way.
+ * PNG renderer uses it, and the workbench's terminal plot too (ui/plot_panel.c), so both
+ * label axes the same way.
  * Pure functions: no memory, no state, any thread.
  */
 #ifndef BRAGG_AXIS_TICKS_H
