@@ -180,6 +180,82 @@ Test(cli, run_writes_csv_and_json)
     cr_assert(system(cmd) == 0);
 }
 
+static cJSON *read_json(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    cr_assert(f, "%s", path);
+    static char text[1 << 23];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    cJSON *root = cJSON_Parse(text);
+    cr_assert(root, "%s does not parse", path);
+    return root;
+}
+
+/* With nuclear reactions the outputs carry the dose, fluence and forward crossings by charge,
+ * LET_t and the nuclear figures; the channels add up to the total dose; --no-nuclear drops
+ * them. */
+Test(cli, run_reports_nuclear_channels)
+{
+    char dir[] = "/tmp/bragg-nuc-XXXXXX";
+    cr_assert(mkdtemp(dir));
+    char args[1024], out[16384], path[1100];
+    snprintf(args, sizeof args,
+             "run --ion C-12 --energy 200 --material water -n 1000 --csv %s/d.csv --json %s/s.json -q",
+             dir, dir);
+    cr_assert(run_cli(args, out, sizeof out) == 0, "%s", out);
+    snprintf(path, sizeof path, "%s/s.json", dir);
+    cJSON *root = read_json(path);
+    cJSON *nuc = cJSON_GetObjectItem(root, "nuclear");
+    cr_assert(nuc, "no nuclear block");
+    double reacted = cJSON_GetObjectItem(nuc, "primaries_reacted_fraction")->valuedouble;
+    double survived = cJSON_GetObjectItem(nuc, "primaries_surviving_fraction")->valuedouble;
+    cr_expect(reacted > 0.2 && reacted < 0.8 && reacted + survived <= 1.0 + 1e-12,
+              "reacted %g, survived %g", reacted, survived);
+    cJSON *curves = cJSON_GetObjectItem(root, "depth_curves");
+    cJSON *total = cJSON_GetObjectItem(curves, "dose_Gy_cm2");
+    cJSON *by = cJSON_GetObjectItem(curves, "dose_by_charge_Gy_cm2");
+    static const char *keys[] = {"primary", "1", "2", "3", "4", "5", "6", "target"};
+    int n = cJSON_GetArraySize(total);
+    cr_assert(cJSON_GetArraySize(by) == 8);
+    double worst = 0;
+    for (int i = 0; i < n; i++) {
+        double sum = 0, t = cJSON_GetArrayItem(total, i)->valuedouble;
+        for (int k = 0; k < 8; k++)
+            sum += cJSON_GetArrayItem(cJSON_GetObjectItem(by, keys[k]), i)->valuedouble;
+        if (t > 0 && fabs(sum / t - 1) > worst) worst = fabs(sum / t - 1);
+    }
+    cr_expect(worst < 1e-9, "channels differ from the total dose by %g", worst);
+    cr_expect(cJSON_GetArraySize(cJSON_GetObjectItem(curves, "let_t_keV_um")) == n);
+    cr_expect(cJSON_GetObjectItem(cJSON_GetObjectItem(curves, "forward_crossings_by_charge"), "2"));
+    cJSON_Delete(root);
+
+    snprintf(path, sizeof path, "%s/d.csv", dir);
+    FILE *f = fopen(path, "r");
+    cr_assert(f);
+    char header[4096];
+    cr_assert(fgets(header, sizeof header, f));
+    fclose(f);
+    cr_expect(strstr(header, ",let_t_keV_um,") && strstr(header, ",dose_primary_Gy_cm2,") &&
+                  strstr(header, ",fluence_6,") && strstr(header, ",dose_target_Gy_cm2,"),
+              "%s", header);
+
+    snprintf(args, sizeof args,
+             "run --ion C-12 --energy 200 --material water -n 100 --no-nuclear --json %s/n.json -q",
+             dir);
+    cr_assert(run_cli(args, out, sizeof out) == 0, "%s", out);
+    snprintf(path, sizeof path, "%s/n.json", dir);
+    root = read_json(path);
+    cr_expect(cJSON_GetObjectItem(root, "nuclear") == NULL);
+    cr_expect(cJSON_IsFalse(cJSON_GetObjectItem(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(root, "config"), "physics"), "nuclear_interactions")));
+    cJSON_Delete(root);
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_assert(system(cmd) == 0);
+}
+
 /* Ctrl-C stops the run, still writes the results marked partial, exit status 130. */
 Test(cli, sigint_writes_partial_results)
 {
