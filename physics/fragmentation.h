@@ -139,8 +139,9 @@ static inline BRAGG_HD void abrasion_overlap(double r1, double r2, double d, dou
             p = (root / n - 1.0) * s3;
         }
     }
-    *F = f < 0.0 ? 0.0 : f > 1.0 ? 1.0 : f;
-    *P = p < -1.0 ? -1.0 : p > 1.0 ? 1.0 : p;
+    /* Clamped; a NaN (not expected, but cheap to rule out) counts as no overlap. */
+    *F = f >= 0.0 ? (f > 1.0 ? 1.0 : f) : 0.0;
+    *P = p >= -1.0 ? (p > 1.0 ? 1.0 : p) : -1.0;
 }
 
 /* Excess surface energy of a nucleus of A nucleons and radius r1 that lost the overlap with a
