@@ -1,7 +1,8 @@
 /*
  * bits.h - reinterpreting floating-point numbers as their IEEE-754 bits and back, the same way
  * on the host (memcpy, which compilers turn into a register move) and the device (intrinsics).
- * Used by the bit-indexed grid (physics/grid.h) and the polynomial log (physics/fastmath.h).
+ * Used by the bit-indexed grid (physics/grid.h), the polynomial log and exp (physics/fastmath.h)
+ * and the normal sampler's sign (physics/random.h).
  * Pure functions: any thread.
  */
 #ifndef BRAGG_BITS_H

@@ -3,12 +3,14 @@
  * second, as short polynomials with a proven error bound instead of libm calls.
  *
  *  fast_log(x)        natural log, x > 0 (finite, normal): absolute error < 1e-10
- *  fast_sincos_turn   sin and cos of 2 pi u for u in [0, 1): absolute error < 2e-9
  *  fast_sincos_small  sin(t)/t and cos(t) for |t| <= pi/4: relative error < 2e-9
+ *  portable_exp(t)    e^t, -708 < t < 709: relative error < 4e-16, same bits everywhere
+ *  portable_log(x)    natural log, x > 0 (normal): relative error < 4e-16, same bits everywhere
  *
  * Bounds come from the remainder terms of the series used (stated at each function) and are
  * checked against libm in tests/unit/test_fastmath.c. They matter only where sampling noise is
- * far larger (Gaussian deviates, scattering angles); physics tables keep using libm.
+ * far larger (scattering angles, free paths); physics tables keep using libm. The portable_
+ * pair is for decisions that must be exact to double precision (the ziggurat in random.h).
  * Pure functions: any thread, host or device.
  */
 #ifndef BRAGG_FASTMATH_H
@@ -50,22 +52,70 @@ static inline BRAGG_HD void fast_sincos_small(double t, double *sin_over_t, doub
                                                                        t2 * (-1.0 / 3628800)))));
 }
 
-/* sin and cos of 2 pi u, u in [0, 1): the angle splits into a whole number q of quarter turns
- * and a rest |x| <= pi/4, for which fast_sincos_small holds. */
-static inline BRAGG_HD void fast_sincos_turn(double u, double *s, double *c)
+/* ln 2 split for exact range reduction (Cody & Waite): LN2_HI is ln 2 with its last 21
+ * significand bits cleared, so k * LN2_HI is exact for |k| < 2^21; LN2_LO = ln 2 - LN2_HI to
+ * the nearest double. */
+#define PORTABLE_LN2_HI 0x1.62e42fee00000p-1
+#define PORTABLE_LN2_LO 0x1.a39ef35793c76p-33
+
+/* The two functions below serve the ziggurat normal sampler (physics/random.h), whose
+ * accept/reject decisions must be those of the exact density to double precision and must come
+ * out the same on every machine. They are accurate to a few ulp (a relative error below 4e-16,
+ * tested against libm in tests/unit/test_fastmath.c) and use only +, -, *, / and bit moves, which
+ * IEEE 754 rounds the same way everywhere: no libm, whose last bits differ between libraries.
+ * (A compiler that fuses a*b + c into one fma, as nvcc does by default, can still move the last
+ * bit; that can flip a decision only for a uniform within an ulp of the boundary.) */
+
+/* e^t for -708 < t < 709: t = k ln 2 + r, |r| <= ln 2 / 2 + tiny, k * LN2_HI exact and the
+ * subtraction t - k LN2_HI exact (Sterbenz: the two are within a factor 2). e^r by its Taylor
+ * series to r^13/13!: the remainder is below |r|^14/14! e^|r| = 8e-18 relative. */
+static inline BRAGG_HD double portable_exp(double t)
 {
-    double v = 4.0 * u + 0.5;
-    int q = (int)v;
-    double x = (v - q - 0.5) * 1.5707963267948966;
-    double so, co;
-    fast_sincos_small(x, &so, &co);
-    double sx = so * x;
-    switch (q & 3) {
-    case 0: *s = sx; *c = co; break;
-    case 1: *s = co; *c = -sx; break;
-    case 2: *s = -sx; *c = -co; break;
-    default: *s = -co; *c = sx; break;
+    double kd = t * 1.4426950408889634;   /* 1 / ln 2 */
+    int k = (int)(kd < 0.0 ? kd - 0.5 : kd + 0.5);
+    double r = (t - k * PORTABLE_LN2_HI) - k * PORTABLE_LN2_LO;
+    double p = 1.0 / 6227020800.0;   /* 1/13! */
+    p = 1.0 / 479001600.0 + r * p;
+    p = 1.0 / 39916800.0 + r * p;
+    p = 1.0 / 3628800.0 + r * p;
+    p = 1.0 / 362880.0 + r * p;
+    p = 1.0 / 40320.0 + r * p;
+    p = 1.0 / 5040.0 + r * p;
+    p = 1.0 / 720.0 + r * p;
+    p = 1.0 / 120.0 + r * p;
+    p = 1.0 / 24.0 + r * p;
+    p = 1.0 / 6.0 + r * p;
+    p = 0.5 + r * p;
+    p = 1.0 + r * p;
+    p = 1.0 + r * p;
+    return p * bits_to_double((uint64_t)(k + 1023) << 52);   /* times 2^k, exact */
+}
+
+/* ln(x) for positive normal x, as fast_log but with the series to s^21/21 (remainder below
+ * 2 s^23 / 23 / (1 - s^2) = 2.2e-19, relative 6e-19 at the largest |s|) and ln 2 in two parts,
+ * so only rounding remains. */
+static inline BRAGG_HD double portable_log(double x)
+{
+    uint64_t bits = double_to_bits(x);
+    int k = (int)((bits >> 52) & 0x7ff) - 1023;
+    double m = bits_to_double((bits & 0x000fffffffffffffULL) | 0x3ff0000000000000ULL);
+    if (m > 1.4142135623730951) {
+        m *= 0.5;
+        k++;
     }
+    double s = (m - 1.0) / (m + 1.0), s2 = s * s;
+    double q = 1.0 / 21;
+    q = 1.0 / 19 + s2 * q;
+    q = 1.0 / 17 + s2 * q;
+    q = 1.0 / 15 + s2 * q;
+    q = 1.0 / 13 + s2 * q;
+    q = 1.0 / 11 + s2 * q;
+    q = 1.0 / 9 + s2 * q;
+    q = 1.0 / 7 + s2 * q;
+    q = 1.0 / 5 + s2 * q;
+    q = 1.0 / 3 + s2 * q;
+    double two_s = 2.0 * s;
+    return k * PORTABLE_LN2_HI + (k * PORTABLE_LN2_LO + (two_s + two_s * s2 * q));
 }
 
 #endif

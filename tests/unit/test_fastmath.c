@@ -1,5 +1,5 @@
 /*
- * test_fastmath.c - the polynomial log and sincos used for sampling hold their stated error
+ * test_fastmath.c - the polynomial log, sincos, exp used for sampling hold their stated error
  * bounds against libm over their whole domains.
  */
 #include <criterion/criterion.h>
@@ -10,7 +10,7 @@
 Test(fastmath, log_absolute_error_below_1e_10)
 {
     double worst = 0;
-    /* (0, 1] as Box-Muller sees it, then far outside for Highland's L. */
+    /* (0, 1] as free-path sampling sees it, then far outside for Highland's L. */
     for (double x = 2.3283064365386963e-10; x <= 1.0; x *= 1.000173) {
         double err = fabs(fast_log(x) - log(x));
         if (err > worst) worst = err;
@@ -23,17 +23,40 @@ Test(fastmath, log_absolute_error_below_1e_10)
     cr_expect(worst < 1e-10, "worst |fast_log - log| = %g", worst);
 }
 
-Test(fastmath, sincos_turn_error_below_2e_9)
+/* The portable pair: relative difference from glibc below 4e-16 (glibc itself is within
+ * about 0.5 ulp = 1.1e-16, so this bounds the portable functions by about 3 ulp; a dropped
+ * series term or a wrong LN2_LO shows up as 1e-15 or worse). */
+Test(fastmath, portable_exp_relative_error_below_4e_16)
 {
     double worst = 0;
-    for (int i = 0; i < 1000003; i++) {
-        double u = i / 1000003.0, s, c;
-        fast_sincos_turn(u, &s, &c);
-        double a = 2 * 3.141592653589793 * u;
-        double err = fmax(fabs(s - sin(a)), fabs(c - cos(a)));
+    for (double t = -700.0; t < 700.0; t += 0.0012345) {
+        double err = fabs(portable_exp(t) - exp(t)) / exp(t);
         if (err > worst) worst = err;
     }
-    cr_expect(worst < 2e-9, "worst sincos error %g", worst);
+    /* The ziggurat's wedges ask for e^(-x^2/2), 0 <= x <= R: densely there. */
+    for (double t = -7.0; t <= 0.0; t += 1e-6) {
+        double err = fabs(portable_exp(t) - exp(t)) / exp(t);
+        if (err > worst) worst = err;
+    }
+    cr_expect(portable_exp(0.0) == 1.0);
+    cr_expect(worst < 4e-16, "worst relative |portable_exp - exp| = %g", worst);
+}
+
+Test(fastmath, portable_log_relative_error_below_4e_16)
+{
+    double worst = 0;
+    /* (0, 1) as the ziggurat's tail sees it (uniforms of 32 bits), densely; then far out. */
+    for (double x = 1.1641532182693481e-10; x < 1.0; x *= 1.0000173) {
+        double err = fabs(portable_log(x) - log(x)) / fabs(log(x));
+        if (err > worst) worst = err;
+    }
+    for (double x = 1e-300; x < 1e300; x *= 1.00731) {
+        if (x == 1.0) continue;
+        double err = fabs(portable_log(x) - log(x)) / fabs(log(x));
+        if (err > worst) worst = err;
+    }
+    cr_expect(portable_log(1.0) == 0.0);
+    cr_expect(worst < 4e-16, "worst relative |portable_log - log| = %g", worst);
 }
 
 Test(fastmath, small_angle_sincos_error_below_2e_9)
