@@ -5,7 +5,8 @@
  * Every particle draws from its own stream, keyed by the run seed and counted by
  * (history index, particle index within the history, draw number). No state is shared, so a
  * history gives the same numbers whatever thread, batch or device runs it: results do not depend
- * on the thread count or on CPU vs GPU.
+ * on the thread count or on CPU vs GPU. Uniform deviates come from single words, normal ones
+ * from the exact ziggurat below.
  *
  * An rng lives on the stack of the code transporting one particle. Host and device.
  */
@@ -73,11 +74,11 @@ static inline BRAGG_HD double rng_uniform(rng *r)
  * rather than 128: fewer wedges (half as many) matter most on a GPU, where one thread in a wedge
  * holds up its warp; the price is one bit of position (23 instead of 24).
  *
- * One 32-bit Philox word per deviate in the common case (Box-Muller also used one): its low
- * ZIGGURAT_LAYER_BITS bits pick the layer, the next bit the sign, the top ZIGGURAT_POSITION_BITS
- * the position in the layer. The fields are disjoint: Marsaglia & Tsang's RNOR reused the layer
- * bits in the position, which correlates the two (Doornik, "An improved ziggurat method to
- * generate normal random samples", 2005). The position is a midpoint (m + 1/2) / 2^23, never 0,
+ * One 32-bit Philox word per deviate in the common case (as Box-Muller, which this replaced):
+ * its low ZIGGURAT_LAYER_BITS bits pick the layer, the next bit the sign, the top
+ * ZIGGURAT_POSITION_BITS the position in the layer. The fields are disjoint: Marsaglia &
+ * Tsang's RNOR reused the layer bits in the position, which correlates the two (Doornik, "An
+ * improved ziggurat method to generate normal random samples", 2005). The position is a midpoint (m + 1/2) / 2^23, never 0,
  * so the lattice of positions is symmetric in the layer. A wedge or the tail takes more words.
  */
 #define ZIGGURAT_POSITION_BITS (32 - ZIGGURAT_LAYER_BITS - 1)
