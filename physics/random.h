@@ -78,8 +78,9 @@ static inline BRAGG_HD double rng_uniform(rng *r)
  * its low ZIGGURAT_LAYER_BITS bits pick the layer, the next bit the sign, the top
  * ZIGGURAT_POSITION_BITS the position in the layer. The fields are disjoint: Marsaglia &
  * Tsang's RNOR reused the layer bits in the position, which correlates the two (Doornik, "An
- * improved ziggurat method to generate normal random samples", 2005). The position is a midpoint (m + 1/2) / 2^23, never 0,
- * so the lattice of positions is symmetric in the layer. A wedge or the tail takes more words.
+ * improved ziggurat method to generate normal random samples", 2005). The position is a
+ * midpoint (m + 1/2) / 2^23, never 0, so the lattice of positions is symmetric in the layer. A
+ * wedge or the tail takes more words.
  */
 #define ZIGGURAT_POSITION_BITS (32 - ZIGGURAT_LAYER_BITS - 1)
 
