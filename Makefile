@@ -78,11 +78,13 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
 
 # The CUDA backend: cuda/*.cu compiled by nvcc into the same library, with the C runtime of
 # CUDA linked statically so that bin/bragg runs wherever the driver is, without LD_LIBRARY_PATH.
-# Machine code for sm_80 (A100) and sm_90 (H100, H200), and PTX for later GPUs.
+# Machine code for sm_80 (A100) and sm_90 (H100, H200), and PTX for later GPUs. -fmad=false:
+# no fused multiply-adds, as in the C build (-std=c11 does not contract either), so that the
+# GPU rounds every operation as the CPU does and scores the same integers.
 ifeq ($(CUDA_ON),1)
   CUDA_HOME := $(patsubst %/bin/nvcc,%,$(NVCC))
   CPPFLAGS  += -DBRAGG_CUDA -Icuda
-  NVCCFLAGS := -O3 -std=c++17 -Iphysics -Isrc -Icuda -D_POSIX_C_SOURCE=200809L \
+  NVCCFLAGS := -O3 -std=c++17 -fmad=false -Iphysics -Isrc -Icuda -D_POSIX_C_SOURCE=200809L \
                -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90 \
                -gencode arch=compute_90,code=compute_90 -Xcompiler -Wall,-Wextra -Werror all-warnings
   LIB_OBJ   += $(patsubst %.cu,$(B)/%.o,$(wildcard cuda/*.cu))
