@@ -14,4 +14,14 @@
 #define BRAGG_HD
 #endif
 
+/* BRAGG_FORCE_INLINE: for the few step functions whose inlining the compilers' size heuristics
+ * refuse but whose call site is what makes them cheap (a constant argument folds a branch away,
+ * or one caller's setup is shared). gcc, clang and nvcc (host and device code: it is what its
+ * own __forceinline__ expands to) all take the GNU attribute. */
+#if defined(__GNUC__)
+#define BRAGG_FORCE_INLINE __attribute__((always_inline))
+#else
+#define BRAGG_FORCE_INLINE
+#endif
+
 #endif

@@ -596,7 +596,7 @@ static inline BRAGG_HD int transport_react(const transport_params *p, rng *r, pa
 
 /* One condensed-history step. Returns 1 while the particle lives, 0 once it has stopped,
  * reacted or left the geometry. */
-static inline BRAGG_HD int transport_step(const transport_params *p, rng *r, particle *q,
+static inline BRAGG_HD BRAGG_FORCE_INLINE int transport_step(const transport_params *p, rng *r, particle *q,
                                           score_sink *s, particle_stack *st, step_profile *prof)
 {
     const slab_geometry *slab = &p->slabs[q->slab];
@@ -799,7 +799,7 @@ static inline BRAGG_HD int transport_step(const transport_params *p, rng *r, par
  * random numbers come from its own stream (seed, history, particle number), so the result is
  * the same wherever and whenever it runs. With a non-NULL `prof`, the time of every step goes
  * to its components. */
-static inline BRAGG_HD void transport_history_profiled(const transport_params *p, uint64_t history,
+static inline BRAGG_HD BRAGG_FORCE_INLINE void transport_history_profiled(const transport_params *p, uint64_t history,
                                                        score_sink *s, step_profile *prof)
 {
     if (prof) prof->last = profile_clock();
@@ -811,15 +811,16 @@ static inline BRAGG_HD void transport_history_profiled(const transport_params *p
     particle q;
     transport_start(p, &r, &q, s);
     profile_mark(prof, PROFILE_OTHER);
-    while (transport_step(p, &r, &q, s, &st, prof)) {
-    }
-    while (st.n > 0) {
+    /* The primary, then the secondaries last in first out. One call site of the step, which is
+     * inlined: with prof NULL (transport_history) every profile_mark folds away. */
+    for (;;) {
+        while (transport_step(p, &r, &q, s, &st, prof)) {
+        }
+        if (st.n == 0) break;
         q = st.item[--st.n];
         rng_init(&r, p->seed, history, q.id);
         q.mfp = sample_free_paths(p, &r);
         profile_mark(prof, PROFILE_NUCLEAR);
-        while (transport_step(p, &r, &q, s, &st, prof)) {
-        }
     }
 }
 
