@@ -253,39 +253,64 @@ static inline BRAGG_HD void score_range(score_sink *s, int k, int a, int b, int6
     score_add(&c[b + 1], -v);
 }
 
-/* What one particle's step adds besides its energy: LET (keV/um) and its weights, the channel,
- * whether it counts for the forward fluence and the lateral spread (primaries). */
+/* Adds v to bins [a, b] of one curve (difference form). */
+static inline BRAGG_HD void score_bins(int64_t *curve, int a, int b, int64_t v)
+{
+    score_add(&curve[a], v);
+    score_add(&curve[b + 1], -v);
+}
+
+/* What one particle's step adds besides its energy: LET (keV/um) and its weights, and the
+ * curves it adds to. Those are located once per step (step_tally_locate): both half-steps and
+ * all their pieces add to the same ones. */
 typedef struct step_tally {
-    int channel, forward, primary;
-    double let_scale;     /* LET * LET_QUANTA / ENERGY_QUANTA_PER_MEV */
-    double let_t_scale;   /* LET * LET_T_QUANTA */
-    double half_r2;       /* (x^2 + y^2) / 2 at mid-step */
-    double z_per_path;    /* |dz| / path */
+    int64_t *dose, *track;    /* the particle's channel */
+    int64_t *forward;         /* the channel's forward fluence; NULL if the step does not count */
+    int64_t *let_d, *let_t;
+    int64_t *lateral;         /* primaries only, else NULL */
+    double let_scale;         /* LET * LET_QUANTA / ENERGY_QUANTA_PER_MEV */
+    double let_t_scale;       /* LET * LET_T_QUANTA */
+    double half_r2;           /* (x^2 + y^2) / 2 at mid-step */
+    double z_per_path;        /* |dz| / path */
 } step_tally;
 
-/* One piece of a step: `share` energy quanta and `seg` cm of track over bins [a, b] each. */
-static inline BRAGG_HD void score_piece(score_sink *s, const step_tally *k, int a, int b,
-                                        int64_t share, double seg)
+/* Points k at the curves of `channel`, the forward fluence if `forward`, the lateral sum if
+ * `primary`. */
+static inline BRAGG_HD void step_tally_locate(step_tally *k, const score_sink *s, int channel,
+                                              int forward, int primary)
 {
-    score_range(s, CURVE_DOSE(k->channel), a, b, share);
-    score_range(s, CURVE_LET_D, a, b, (int64_t)((double)share * k->let_scale + 0.5));
-    score_range(s, CURVE_TRACK(k->channel), a, b, (int64_t)(seg * TRACK_QUANTA_PER_CM + 0.5));
-    score_range(s, CURVE_LET_T, a, b, (int64_t)(seg * k->let_t_scale + 0.5));
+    int64_t *c = s->curves;
+    size_t stride = (size_t)s->stride;
+    k->dose = c + CURVE_DOSE(channel) * stride;
+    k->track = c + CURVE_TRACK(channel) * stride;
+    k->forward = forward ? c + CURVE_FORWARD(channel) * stride : (int64_t *)0;
+    k->let_d = c + CURVE_LET_D * stride;
+    k->let_t = c + CURVE_LET_T * stride;
+    k->lateral = primary ? c + CURVE_LATERAL * stride : (int64_t *)0;
+}
+
+/* One piece of a step: `share` energy quanta and `seg` cm of track over bins [a, b] each. */
+static inline BRAGG_HD BRAGG_FORCE_INLINE void score_piece(const step_tally *k, int a, int b,
+                                                           int64_t share, double seg)
+{
+    score_bins(k->dose, a, b, share);
+    score_bins(k->let_d, a, b, (int64_t)((double)share * k->let_scale + 0.5));
+    score_bins(k->track, a, b, (int64_t)(seg * TRACK_QUANTA_PER_CM + 0.5));
+    score_bins(k->let_t, a, b, (int64_t)(seg * k->let_t_scale + 0.5));
     if (k->forward)
-        score_range(s, CURVE_FORWARD(k->channel), a, b,
-                    (int64_t)(seg * k->z_per_path * TRACK_QUANTA_PER_CM + 0.5));
-    if (k->primary)
-        score_range(s, CURVE_LATERAL, a, b,
-                    (int64_t)(seg * k->half_r2 * LATERAL_QUANTA_PER_CM3 + 0.5));
+        score_bins(k->forward, a, b, (int64_t)(seg * k->z_per_path * TRACK_QUANTA_PER_CM + 0.5));
+    if (k->lateral)
+        score_bins(k->lateral, a, b, (int64_t)(seg * k->half_r2 * LATERAL_QUANTA_PER_CM3 + 0.5));
 }
 
 /* Spreads a step's energy (dq quanta) and track over the depth bins between z0 and z1,
  * uniformly along the path: a partial first bin, whole bins between (all alike, added as one
  * range), a partial last bin. Integer shares are rounded down and the last bin takes the
  * remainder, so the bins sum to dq exactly. */
-static inline BRAGG_HD void score_step(const transport_params *p, score_sink *s,
-                                       const step_tally *k, double z0, double z1, double length,
-                                       int64_t dq)
+static inline BRAGG_HD BRAGG_FORCE_INLINE void score_step(const transport_params *p,
+                                                          score_sink *s, const step_tally *k,
+                                                          double z0, double z1, double length,
+                                                          int64_t dq)
 {
     double za = z0 < z1 ? z0 : z1, zb = z0 < z1 ? z1 : z0;
     double dz = zb - za, w = p->bin_width;
@@ -297,7 +322,7 @@ static inline BRAGG_HD void score_step(const transport_params *p, score_sink *s,
             s->ledger[LEDGER_OUTSIDE_GRID] += dq;
             return;
         }
-        score_piece(s, k, i, i, dq, length);
+        score_piece(k, i, i, dq, length);
         return;
     }
     double lo = za > 0.0 ? za : 0.0, hi = zb < depth_max ? zb : depth_max;
@@ -310,7 +335,7 @@ static inline BRAGG_HD void score_step(const transport_params *p, score_sink *s,
         int whole = (za >= 0.0 && zb <= depth_max);
         if (i0 == i1) {
             int64_t share = whole ? dq : (int64_t)((double)dq * (hi - lo) * per_z);
-            score_piece(s, k, i0, i0, share, (hi - lo) * path_per_z);
+            score_piece(k, i0, i0, share, (hi - lo) * path_per_z);
             given = share;
         } else {
             double first = (i0 + 1) * w - lo, last = hi - i1 * w;
@@ -319,9 +344,9 @@ static inline BRAGG_HD void score_step(const transport_params *p, score_sink *s,
             int n_mid = i1 - i0 - 1;
             int64_t share1 = whole ? dq - share0 - share_mid * n_mid
                                    : (int64_t)((double)dq * last * per_z);
-            score_piece(s, k, i0, i0, share0, first * path_per_z);
-            if (n_mid > 0) score_piece(s, k, i0 + 1, i1 - 1, share_mid, w * path_per_z);
-            score_piece(s, k, i1, i1, share1, last * path_per_z);
+            score_piece(k, i0, i0, share0, first * path_per_z);
+            if (n_mid > 0) score_piece(k, i0 + 1, i1 - 1, share_mid, w * path_per_z);
+            score_piece(k, i1, i1, share1, last * path_per_z);
             given = share0 + share_mid * n_mid + share1;
         }
     }
@@ -596,8 +621,10 @@ static inline BRAGG_HD int transport_react(const transport_params *p, rng *r, pa
 
 /* One condensed-history step. Returns 1 while the particle lives, 0 once it has stopped,
  * reacted or left the geometry. */
-static inline BRAGG_HD BRAGG_FORCE_INLINE int transport_step(const transport_params *p, rng *r, particle *q,
-                                          score_sink *s, particle_stack *st, step_profile *prof)
+static inline BRAGG_HD BRAGG_FORCE_INLINE int transport_step(const transport_params *p, rng *r,
+                                                             particle *q, score_sink *s,
+                                                             particle_stack *st,
+                                                             step_profile *prof)
 {
     const slab_geometry *slab = &p->slabs[q->slab];
     const transport_table *tab = slab->table[q->Z];
@@ -721,14 +748,12 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE int transport_step(const transport_par
     double t_mid = 0.5 * (q->t + t_new);
     double let = table_at(tab, tab->stopping_el, cell, t_mid) * slab->density * 0.1;   /* keV/um */
     double xm = 0.5 * (x0 + q->x), ym = 0.5 * (y0 + q->y);
+    double path_z = fabs(q->z - z0);
     step_tally tally;
-    tally.channel = q->channel;
-    tally.primary = primary;
+    step_tally_locate(&tally, s, q->channel, w >= FORWARD_COS, primary);
     tally.let_scale = let * LET_QUANTA / ENERGY_QUANTA_PER_MEV;
     tally.let_t_scale = let * LET_T_QUANTA;
     tally.half_r2 = 0.5 * (xm * xm + ym * ym);
-    double path_z = fabs(q->z - z0);
-    tally.forward = w >= FORWARD_COS;
     tally.z_per_path = step > 0.0 ? path_z / step : 0.0;
     profile_mark(prof, PROFILE_STOPPING);
     int64_t dq1 = dq / 2;
@@ -799,8 +824,10 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE int transport_step(const transport_par
  * random numbers come from its own stream (seed, history, particle number), so the result is
  * the same wherever and whenever it runs. With a non-NULL `prof`, the time of every step goes
  * to its components. */
-static inline BRAGG_HD BRAGG_FORCE_INLINE void transport_history_profiled(const transport_params *p, uint64_t history,
-                                                       score_sink *s, step_profile *prof)
+static inline BRAGG_HD BRAGG_FORCE_INLINE void transport_history_profiled(const transport_params *p,
+                                                                         uint64_t history,
+                                                                         score_sink *s,
+                                                                         step_profile *prof)
 {
     if (prof) prof->last = profile_clock();
     rng r;
