@@ -41,13 +41,19 @@ static inline BRAGG_HD void rng_init(rng *r, uint64_t seed, uint64_t history, ui
     r->used = 4;
 }
 
-static inline BRAGG_HD uint32_t rng_u32(rng *r)
+/* The next block of four words: the Philox rounds, once per four draws. */
+static inline BRAGG_HD void rng_refill(rng *r)
 {
-    if (r->used == 4) {
-        r->block = philox4x32(r->ctr, r->key);
-        r->ctr.v[3]++;
-        r->used = 0;
-    }
+    r->block = philox4x32(r->ctr, r->key);
+    r->ctr.v[3]++;
+    r->used = 0;
+}
+
+/* Always inlined, the refill not: a draw is mostly a load from the block, and the call it replaces
+ * cost more than that. */
+static inline BRAGG_HD BRAGG_FORCE_INLINE uint32_t rng_u32(rng *r)
+{
+    if (r->used == 4) rng_refill(r);
     return r->block.v[r->used++];
 }
 
@@ -127,22 +133,51 @@ static inline BRAGG_HD double ziggurat_tail(rng *r)
     }
 }
 
-/* One standard normal deviate. */
-static inline BRAGG_HD double rng_gauss(rng *r)
+/* Where one 32-bit word puts its point: the layer, the sign bit, and x = position * x_layer. */
+typedef struct ziggurat_point {
+    unsigned layer;
+    uint64_t sign;
+    double x;
+} ziggurat_point;
+
+static inline BRAGG_HD ziggurat_point ziggurat_point_of(uint32_t word)
+{
+    ziggurat_point z;
+    z.layer = word & (ZIGGURAT_LAYERS - 1);
+    z.sign = (uint64_t)((word >> ZIGGURAT_LAYER_BITS) & 1) << 63;
+    double position = ((double)(word >> (ZIGGURAT_LAYER_BITS + 1)) + 0.5) *
+                      (1.0 / (double)(1u << ZIGGURAT_POSITION_BITS));
+    z.x = position * ziggurat_x(z.layer);
+    return z;
+}
+
+/* |g| with the sign bit of a draw. */
+static inline BRAGG_HD double ziggurat_signed(double magnitude, uint64_t sign)
+{
+    return bits_to_double(double_to_bits(magnitude) | sign);
+}
+
+/* The rest of rng_gauss for a point z outside its layer's inner rectangle (1.5% of draws): the
+ * tail or the wedge's test, and new words until a point is accepted. Kept apart from the inner
+ * test so that the common path is a few instructions inlined where a deviate is wanted. */
+static inline BRAGG_HD double ziggurat_outer(rng *r, ziggurat_point z)
 {
     for (;;) {
-        uint32_t word = rng_u32(r);
-        unsigned layer = word & (ZIGGURAT_LAYERS - 1);
-        uint64_t sign = (uint64_t)((word >> ZIGGURAT_LAYER_BITS) & 1) << 63;
-        double position = ((double)(word >> (ZIGGURAT_LAYER_BITS + 1)) + 0.5) *
-                          (1.0 / (double)(1u << ZIGGURAT_POSITION_BITS));
-        double x = position * ziggurat_x(layer);
-        if (x < ziggurat_x(layer + 1)) return bits_to_double(double_to_bits(x) | sign);
-        if (layer == 0) return bits_to_double(double_to_bits(ziggurat_tail(r)) | sign);
-        double y_low = ziggurat_y(layer), y_high = ziggurat_y(layer + 1);
-        if (y_low + rng_uniform(r) * (y_high - y_low) < portable_exp(-0.5 * x * x))
-            return bits_to_double(double_to_bits(x) | sign);
+        if (z.layer == 0) return ziggurat_signed(ziggurat_tail(r), z.sign);
+        double y_low = ziggurat_y(z.layer), y_high = ziggurat_y(z.layer + 1);
+        if (y_low + rng_uniform(r) * (y_high - y_low) < portable_exp(-0.5 * z.x * z.x))
+            return ziggurat_signed(z.x, z.sign);
+        z = ziggurat_point_of(rng_u32(r));
+        if (z.x < ziggurat_x(z.layer + 1)) return ziggurat_signed(z.x, z.sign);
     }
+}
+
+/* One standard normal deviate. */
+static inline BRAGG_HD BRAGG_FORCE_INLINE double rng_gauss(rng *r)
+{
+    ziggurat_point z = ziggurat_point_of(rng_u32(r));
+    if (z.x < ziggurat_x(z.layer + 1)) return ziggurat_signed(z.x, z.sign);
+    return ziggurat_outer(r, z);
 }
 
 /* Two independent standard normal deviates, g1 drawn first. */
