@@ -369,8 +369,10 @@ static inline BRAGG_HD void score_point(const transport_params *p, score_sink *s
 }
 
 /* Rotates the direction by projected angles (ax, ay) in the particle's own frame and returns
- * that frame's transverse axes e1, e2 (before the rotation) for the lateral displacement. */
-static inline BRAGG_HD void deflect(particle *q, double ax, double ay, double e1[3], double e2[3])
+ * that frame's transverse axes e1, e2 (before the rotation) for the lateral displacement.
+ * Always inlined: in the step, e1, e2 and the direction then stay in registers. */
+static inline BRAGG_HD BRAGG_FORCE_INLINE void deflect(particle *q, double ax, double ay,
+                                                       double e1[3], double e2[3])
 {
     double u = q->u, v = q->v, w = q->w;
     double sperp2 = 1.0 - w * w;
