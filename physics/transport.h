@@ -306,8 +306,10 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void score_piece(const step_tally *k, 
 /* Spreads a step's energy (dq quanta) and track over the depth bins between z0 and z1,
  * uniformly along the path: a partial first bin, whole bins between (all alike, added as one
  * range), a partial last bin. Integer shares are rounded down and the last bin takes the
- * remainder, so the bins sum to dq exactly. */
-static inline BRAGG_HD BRAGG_FORCE_INLINE void score_step(const transport_params *p,
+ * remainder, so the bins sum to dq exactly.
+ * Not forced inline: inlining both half-steps into the step saves 6% of the instructions but cost
+ * 30% of the wall-clock rate on AMD EPYC (gcc 12, -march=native). */
+static inline BRAGG_HD void score_step(const transport_params *p,
                                                           score_sink *s, const step_tally *k,
                                                           double z0, double z1, double length,
                                                           int64_t dq)
