@@ -10,6 +10,7 @@
 
 #include "catalog.h"
 #include "refdata.h"
+#include "testkit.h"
 
 Test(assets, every_required_ion_and_material_is_there)
 {
@@ -122,17 +123,16 @@ static void write_file(const char *path, const char *text)
 
 static void expect_material_error(const char *row, const char *needle)
 {
-    char path[] = "/tmp/bragg-test-materials-XXXXXX";
-    int fd = mkstemp(path);
-    cr_assert(fd >= 0);
-    close(fd);
+    char dir[256], path[300];
+    testkit_temp_dir(dir, sizeof dir, "materials");
+    snprintf(path, sizeof path, "%s/materials.tsv", dir);
     char text[1024];
     snprintf(text, sizeof text, "# test\n%s\n", row);
     write_file(path, text);
     material_table t;
     bragg_err e = {{0}};
     int rc = material_table_load(&t, "elements.tsv", path, &e);
-    unlink(path);
+    testkit_remove_dir(dir);
     cr_expect(rc == BRAGG_ERR, "row accepted: %s", row);
     cr_expect(strstr(e.msg, needle) != NULL, "message '%s' lacks '%s'", e.msg, needle);
     cr_expect(strstr(e.msg, "line 2") != NULL, "message '%s' lacks the line number", e.msg);
@@ -152,15 +152,14 @@ Test(assets, malformed_material_rows_are_rejected_clearly)
  * values; for water they land near the tabulated ones. */
 Test(assets, user_material_without_density_effect)
 {
-    char path[] = "/tmp/bragg-test-materials-XXXXXX";
-    int fd = mkstemp(path);
-    cr_assert(fd >= 0);
-    close(fd);
+    char dir[256], path[300];
+    testkit_temp_dir(dir, sizeof dir, "materials");
+    snprintf(path, sizeof path, "%s/materials.tsv", dir);
     write_file(path, "mywater\t-\t1.0\t75.0\tH:0.111894,O:0.888106\t-\tmy notes\n");
     material_table t;
     bragg_err e;
     cr_assert(material_table_load(&t, "elements.tsv", path, &e) == BRAGG_OK, "%s", e.msg);
-    unlink(path);
+    testkit_remove_dir(dir);
     const material *m = material_table_find(&t, "mywater");
     cr_assert(m && !m->density_effect.tabulated);
     /* Sternheimer 1984 tabulates Cbar = 3.5017 for water; the general rule gives the same by

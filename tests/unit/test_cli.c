@@ -17,30 +17,12 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *bragg_bin(void)
-{
-    const char *b = getenv("BRAGG_BIN");
-    cr_assert(b && *b, "BRAGG_BIN is not set (run through make test)");
-    return b;
-}
-
-/* Runs `bragg ARGS`, capturing stdout+stderr into out; returns the exit status. */
-static int run_cli(const char *args, char *out, size_t len)
-{
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd, "%s %s 2>&1", bragg_bin(), args);
-    FILE *p = popen(cmd, "r");
-    cr_assert(p);
-    size_t n = fread(out, 1, len - 1, p);
-    out[n] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
+#include "testkit.h"
 
 static void expect_bad(const char *args, const char *needle)
 {
     char out[8192];
-    int rc = run_cli(args, out, sizeof out);
+    int rc = testkit_cli(args, out, sizeof out);
     cr_expect(rc == 2, "'bragg %s' exited %d, want 2; output: %s", args, rc, out);
     cr_expect(strstr(out, needle) != NULL, "'bragg %s' said '%s', want it to mention '%s'", args,
               out, needle);
@@ -51,13 +33,13 @@ TestSuite(cli, .timeout = 120);
 Test(cli, version_and_help)
 {
     char out[8192];
-    cr_expect(run_cli("--version", out, sizeof out) == 0);
+    cr_expect(testkit_cli("--version", out, sizeof out) == 0);
     cr_expect(strncmp(out, "bragg ", 6) == 0, "%s", out);
-    cr_expect(run_cli("--help", out, sizeof out) == 0);
+    cr_expect(testkit_cli("--help", out, sizeof out) == 0);
     cr_expect(strstr(out, "bragg tables") && strstr(out, "bragg run"), "%s", out);
-    cr_expect(run_cli("run --help", out, sizeof out) == 0);
+    cr_expect(testkit_cli("run --help", out, sizeof out) == 0);
     cr_expect(strstr(out, "--no-straggling") && strstr(out, "exit status"), "%s", out);
-    cr_expect(run_cli("frobnicate", out, sizeof out) == 2);
+    cr_expect(testkit_cli("frobnicate", out, sizeof out) == 2);
 }
 
 Test(cli, bad_input_names_the_field)
@@ -87,8 +69,8 @@ Test(cli, bad_input_names_the_field)
 /* A materials file with a malformed row stops with file, line and field. */
 Test(cli, malformed_materials_row)
 {
-    char dir[] = "/tmp/bragg-assets-XXXXXX";
-    cr_assert(mkdtemp(dir));
+    char dir[256];
+    testkit_temp_dir(dir, sizeof dir, "assets");
     char cmd[1024];
     snprintf(cmd, sizeof cmd,
              "cp %s/*.tsv %s/ && printf 'broken\\t-\\t1.0\\tabc\\tH:1\\t-\\tx\\n' >> %s/materials.tsv",
@@ -97,22 +79,18 @@ Test(cli, malformed_materials_row)
     char args[1024], out[8192];
     snprintf(args, sizeof args, "tables --ion p --material water");
     char env_cmd[2048];
-    snprintf(env_cmd, sizeof env_cmd, "BRAGG_ASSETS=%s %s %s 2>&1", dir, bragg_bin(), args);
-    FILE *p = popen(env_cmd, "r");
-    size_t n = fread(out, 1, sizeof out - 1, p);
-    out[n] = '\0';
-    int st = pclose(p);
-    cr_expect(WEXITSTATUS(st) == 2, "exit %d", WEXITSTATUS(st));
+    snprintf(env_cmd, sizeof env_cmd, "BRAGG_ASSETS=%s %s %s", dir, testkit_bragg(), args);
+    int rc = testkit_shell(env_cmd, out, sizeof out);
+    cr_expect(rc == 2, "exit %d", rc);
     cr_expect(strstr(out, "materials.tsv line") && strstr(out, "I_eV: 'abc' is not a number"),
               "%s", out);
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    cr_assert(system(cmd) == 0);
+    testkit_remove_dir(dir);
 }
 
 Test(cli, tables_csv_parses)
 {
     char out[65536];
-    cr_assert(run_cli("tables --ion C-12 --material water --emin 10 --emax 400 --points 5 --csv -",
+    cr_assert(testkit_cli("tables --ion C-12 --material water --emin 10 --emax 400 --points 5 --csv -",
                       out, sizeof out) == 0, "%s", out);
     char *line = strtok(out, "\n");
     cr_expect(strcmp(line, "energy_MeV_u,stopping_el_MeV_cm2_g,stopping_nuc_MeV_cm2_g,let_keV_um,"
@@ -133,23 +111,16 @@ Test(cli, tables_csv_parses)
 
 Test(cli, run_writes_csv_and_json)
 {
-    char dir[] = "/tmp/bragg-run-XXXXXX";
-    cr_assert(mkdtemp(dir));
+    char dir[256];
+    testkit_temp_dir(dir, sizeof dir, "run");
     char args[1024], out[16384];
     snprintf(args, sizeof args,
              "run --ion p --energy 100 --material water -n 2000 --seed 3 --csv %s/d.csv "
              "--json %s/s.json --quiet", dir, dir);
-    cr_assert(run_cli(args, out, sizeof out) == 0, "%s", out);
+    cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s", out);
     char path[1100];
     snprintf(path, sizeof path, "%s/s.json", dir);
-    FILE *f = fopen(path, "r");
-    cr_assert(f);
-    static char text[1 << 22];
-    size_t n = fread(text, 1, sizeof text - 1, f);
-    text[n] = '\0';
-    fclose(f);
-    cJSON *root = cJSON_Parse(text);
-    cr_assert(root, "JSON does not parse");
+    cJSON *root = testkit_read_json(path);
     cr_expect(cJSON_GetObjectItem(root, "schema_version")->valueint == 1);
     cr_expect(cJSON_IsFalse(cJSON_GetObjectItem(root, "partial")));
     cJSON *res = cJSON_GetObjectItem(root, "results");
@@ -162,35 +133,18 @@ Test(cli, run_writes_csv_and_json)
     cJSON_Delete(root);
 
     snprintf(path, sizeof path, "%s/d.csv", dir);
-    f = fopen(path, "r");
+    FILE *f = fopen(path, "r");
     cr_assert(f);
     char header[512];
     cr_assert(fgets(header, sizeof header, f));
     cr_expect(strncmp(header, "depth_cm,dose_Gy_cm2,dose_err_Gy_cm2,edep_MeV_cm", 47) == 0, "%s",
               header);
     fclose(f);
-    char cmd[1200];
+    char cmd[1200], count[64];
     snprintf(cmd, sizeof cmd, "ls %s | grep -c tmp", dir);
-    FILE *p = popen(cmd, "r");
-    char count[16] = "";
-    cr_assert(fgets(count, sizeof count, p));
-    pclose(p);
+    testkit_shell(cmd, count, sizeof count);
     cr_expect(atoi(count) == 0, "temporary files left behind");
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    cr_assert(system(cmd) == 0);
-}
-
-static cJSON *read_json(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    cr_assert(f, "%s", path);
-    static char text[1 << 23];
-    size_t n = fread(text, 1, sizeof text - 1, f);
-    text[n] = '\0';
-    fclose(f);
-    cJSON *root = cJSON_Parse(text);
-    cr_assert(root, "%s does not parse", path);
-    return root;
+    testkit_remove_dir(dir);
 }
 
 /* With nuclear reactions the outputs carry the dose, fluence and forward crossings by charge,
@@ -198,15 +152,15 @@ static cJSON *read_json(const char *path)
  * them. */
 Test(cli, run_reports_nuclear_channels)
 {
-    char dir[] = "/tmp/bragg-nuc-XXXXXX";
-    cr_assert(mkdtemp(dir));
+    char dir[256];
+    testkit_temp_dir(dir, sizeof dir, "nuc");
     char args[1024], out[16384], path[1100];
     snprintf(args, sizeof args,
              "run --ion C-12 --energy 200 --material water -n 1000 --csv %s/d.csv --json %s/s.json -q",
              dir, dir);
-    cr_assert(run_cli(args, out, sizeof out) == 0, "%s", out);
+    cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s", out);
     snprintf(path, sizeof path, "%s/s.json", dir);
-    cJSON *root = read_json(path);
+    cJSON *root = testkit_read_json(path);
     cJSON *nuc = cJSON_GetObjectItem(root, "nuclear");
     cr_assert(nuc, "no nuclear block");
     double reacted = cJSON_GetObjectItem(nuc, "primaries_reacted_fraction")->valuedouble;
@@ -244,23 +198,21 @@ Test(cli, run_reports_nuclear_channels)
     snprintf(args, sizeof args,
              "run --ion C-12 --energy 200 --material water -n 100 --no-nuclear --json %s/n.json -q",
              dir);
-    cr_assert(run_cli(args, out, sizeof out) == 0, "%s", out);
+    cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s", out);
     snprintf(path, sizeof path, "%s/n.json", dir);
-    root = read_json(path);
+    root = testkit_read_json(path);
     cr_expect(cJSON_GetObjectItem(root, "nuclear") == NULL);
     cr_expect(cJSON_IsFalse(cJSON_GetObjectItem(
         cJSON_GetObjectItem(cJSON_GetObjectItem(root, "config"), "physics"), "nuclear_interactions")));
     cJSON_Delete(root);
-    char cmd[1200];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    cr_assert(system(cmd) == 0);
+    testkit_remove_dir(dir);
 }
 
 /* Ctrl-C stops the run, still writes the results marked partial, exit status 130. */
 Test(cli, sigint_writes_partial_results)
 {
-    char dir[] = "/tmp/bragg-int-XXXXXX";
-    cr_assert(mkdtemp(dir));
+    char dir[256];
+    testkit_temp_dir(dir, sizeof dir, "int");
     char json[1100];
     snprintf(json, sizeof json, "%s/s.json", dir);
     pid_t pid = fork();
@@ -269,7 +221,7 @@ Test(cli, sigint_writes_partial_results)
         int devnull = open("/dev/null", 1);
         dup2(devnull, 1);
         dup2(devnull, 2);
-        execl(bragg_bin(), "bragg", "run", "--ion", "C-12", "--energy", "400", "--material",
+        execl(testkit_bragg(), "bragg", "run", "--ion", "C-12", "--energy", "400", "--material",
               "water", "-n", "100000000", "--json", json, (char *)NULL);
         _exit(127);
     }
@@ -279,20 +231,11 @@ Test(cli, sigint_writes_partial_results)
     int st;
     cr_assert(waitpid(pid, &st, 0) == pid);
     cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 130, "status %d", st);
-    FILE *f = fopen(json, "r");
-    cr_assert(f, "no JSON after Ctrl-C");
-    static char text[1 << 22];
-    size_t n = fread(text, 1, sizeof text - 1, f);
-    text[n] = '\0';
-    fclose(f);
-    cJSON *root = cJSON_Parse(text);
-    cr_assert(root);
+    cJSON *root = testkit_read_json(json);
     cr_expect(cJSON_IsTrue(cJSON_GetObjectItem(root, "partial")));
     cr_expect(cJSON_GetObjectItem(cJSON_GetObjectItem(root, "run"), "histories")->valuedouble > 0);
     cJSON_Delete(root);
-    char cmd[1200];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    cr_assert(system(cmd) == 0);
+    testkit_remove_dir(dir);
 }
 
 /* Issue acceptance (benchmarks): `bragg bench --json` runs without a GPU, says why CUDA is
@@ -301,22 +244,14 @@ Test(cli, sigint_writes_partial_results)
 Test(cli, bench_json_reports_runs_machine_and_cuda_reason)
 {
     static char out[1 << 20];
-    char path[] = "/tmp/bragg-bench-XXXXXX";
-    int fd = mkstemp(path);
-    cr_assert(fd >= 0);
-    close(fd);
-    char args[256];
+    char dir[256], path[300], args[512];
+    testkit_temp_dir(dir, sizeof dir, "bench");
+    snprintf(path, sizeof path, "%s/bench.json", dir);
     snprintf(args, sizeof args, "bench --case p-150-water --scale 0.05 --quick --json %s", path);
-    int rc = run_cli(args, out, sizeof out);
+    int rc = testkit_cli(args, out, sizeof out);
     cr_assert(rc == 0, "exit %d: %s", rc, out);
-    FILE *f = fopen(path, "r");
-    cr_assert(f);
-    size_t n = fread(out, 1, sizeof out - 1, f);
-    out[n] = '\0';
-    fclose(f);
-    unlink(path);
-    cJSON *root = cJSON_Parse(out);
-    cr_assert(root, "bench JSON does not parse: %.200s", out);
+    cJSON *root = testkit_read_json(path);
+    testkit_remove_dir(dir);
     cJSON *cuda = cJSON_GetObjectItem(root, "cuda");
     /* Here: no GPU, so CUDA is unavailable with a reason (which one depends on the build). */
     if (cJSON_IsFalse(cJSON_GetObjectItem(cuda, "available")))

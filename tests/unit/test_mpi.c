@@ -12,8 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
+
+#include "testkit.h"
 
 static const char *mpi_bin(void)
 {
@@ -32,31 +33,6 @@ static void mpirun_prefix(char *out, size_t len)
 {
     snprintf(out, len, "env ASAN_OPTIONS=detect_leaks=0 mpirun -np 2 --oversubscribe%s",
              geteuid() == 0 ? " --allow-run-as-root" : "");
-}
-
-static int run_sh(const char *cmd, char *out, size_t len)
-{
-    char full[4096];
-    snprintf(full, sizeof full, "%s 2>&1", cmd);
-    FILE *p = popen(full, "r");
-    cr_assert(p);
-    size_t n = fread(out, 1, len - 1, p);
-    out[n] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static cJSON *read_json(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    cr_assert(f, "%s was not written", path);
-    static char text[1 << 23];
-    size_t n = fread(text, 1, sizeof text - 1, f);
-    text[n] = '\0';
-    fclose(f);
-    cJSON *root = cJSON_Parse(text);
-    cr_assert(root, "%s does not parse", path);
-    return root;
 }
 
 /* Exact equality of two JSON subtrees: cJSON prints a double with as many digits as it needs
@@ -78,21 +54,21 @@ TestSuite(mpi, .timeout = 240);
 Test(mpi, two_ranks_give_the_single_process_dose_bit_for_bit)
 {
     const char *mpi = mpi_bin();
-    char dir[] = "/tmp/bragg-mpi-XXXXXX", cmd[2048], pre[128], out[16384];
-    cr_assert(mkdtemp(dir));
+    char dir[256], cmd[2048], pre[128], out[16384];
+    testkit_temp_dir(dir, sizeof dir, "mpi");
     mpirun_prefix(pre, sizeof pre);
-    snprintf(cmd, sizeof cmd, "%s %s --json %s/one.json", getenv("BRAGG_BIN"), RUN_ARGS, dir);
-    cr_assert(run_sh(cmd, out, sizeof out) == 0, "%s", out);
+    snprintf(cmd, sizeof cmd, "%s %s --json %s/one.json", testkit_bragg(), RUN_ARGS, dir);
+    cr_assert(testkit_shell(cmd, out, sizeof out) == 0, "%s", out);
     /* Chunks of 233 histories: they cut batches of 600 unevenly, so the ranks finish parts of
      * the same batch in any order. */
     snprintf(cmd, sizeof cmd, "BRAGG_MPI_CHUNK=233 %s %s %s --json %s/two.json", pre, mpi, RUN_ARGS,
              dir);
-    cr_assert(run_sh(cmd, out, sizeof out) == 0, "%s", out);
+    cr_assert(testkit_shell(cmd, out, sizeof out) == 0, "%s", out);
     char path[1100];
     snprintf(path, sizeof path, "%s/one.json", dir);
-    cJSON *one = read_json(path);
+    cJSON *one = testkit_read_json(path);
     snprintf(path, sizeof path, "%s/two.json", dir);
-    cJSON *two = read_json(path);
+    cJSON *two = testkit_read_json(path);
     const char *parts[] = {"results", "depth_curves", "energy_ledger_MeV_per_primary", "nuclear"};
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
         expect_same(cJSON_GetObjectItem(one, parts[i]), cJSON_GetObjectItem(two, parts[i]), parts[i]);
@@ -101,70 +77,66 @@ Test(mpi, two_ranks_give_the_single_process_dose_bit_for_bit)
     cr_expect(cJSON_IsFalse(cJSON_GetObjectItem(two, "partial")));
     cJSON_Delete(one);
     cJSON_Delete(two);
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    cr_assert(system(cmd) == 0);
+    testkit_remove_dir(dir);
 }
 
 Test(mpi, a_rank_that_loses_a_chunk_fails_the_run)
 {
     const char *mpi = mpi_bin();
-    char dir[] = "/tmp/bragg-mpi-XXXXXX", cmd[2048], pre[128], out[16384];
-    cr_assert(mkdtemp(dir));
+    char dir[256], cmd[2048], pre[128], out[16384];
+    testkit_temp_dir(dir, sizeof dir, "mpi");
     mpirun_prefix(pre, sizeof pre);
     snprintf(cmd, sizeof cmd, "BRAGG_TEST_MPI_FAULT=drop %s %s %s --json %s/lost.json", pre, mpi,
              RUN_ARGS, dir);
-    int rc = run_sh(cmd, out, sizeof out);
+    int rc = testkit_shell(cmd, out, sizeof out);
     cr_expect(rc == 1, "exit %d, want 1; output: %s", rc, out);
     cr_expect(strstr(out, "of 6000 histories") && strstr(out, "incomplete"), "%s", out);
     char path[1100];
     snprintf(path, sizeof path, "%s/lost.json", dir);
-    cJSON *j = read_json(path);
+    cJSON *j = testkit_read_json(path);
     cr_expect(strcmp(cJSON_GetObjectItem(j, "state")->valuestring, "failed") == 0);
     cr_expect(cJSON_IsTrue(cJSON_GetObjectItem(j, "partial")));
     cJSON_Delete(j);
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    cr_assert(system(cmd) == 0);
+    testkit_remove_dir(dir);
 }
 
 Test(mpi, a_rank_that_dies_ends_the_job_without_output)
 {
     const char *mpi = mpi_bin();
-    char dir[] = "/tmp/bragg-mpi-XXXXXX", cmd[2048], pre[128], out[16384];
-    cr_assert(mkdtemp(dir));
+    char dir[256], cmd[2048], pre[128], out[16384];
+    testkit_temp_dir(dir, sizeof dir, "mpi");
     mpirun_prefix(pre, sizeof pre);
     snprintf(cmd, sizeof cmd, "BRAGG_TEST_MPI_FAULT=die timeout 120 %s %s %s --json %s/dead.json",
              pre, mpi, RUN_ARGS, dir);
-    int rc = run_sh(cmd, out, sizeof out);
+    int rc = testkit_shell(cmd, out, sizeof out);
     cr_expect(rc != 0 && rc != 124, "exit %d; output: %s", rc, out);
     char path[1100];
     snprintf(path, sizeof path, "%s/dead.json", dir);
     struct stat st;
     cr_expect(stat(path, &st) != 0, "a result was written although a rank died");
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    cr_assert(system(cmd) == 0);
+    testkit_remove_dir(dir);
 }
 
 Test(mpi, sobp_under_mpi_equals_one_process)
 {
     const char *mpi = mpi_bin();
-    char dir[] = "/tmp/bragg-mpi-XXXXXX", cmd[2048], pre[128], out[16384];
-    cr_assert(mkdtemp(dir));
+    char dir[256], cmd[2048], pre[128], out[16384];
+    testkit_temp_dir(dir, sizeof dir, "mpi");
     mpirun_prefix(pre, sizeof pre);
     const char *args = "sobp --ion C-12 --material water --from 10 --to 11 -n 1000 --threads 1 -q";
-    snprintf(cmd, sizeof cmd, "%s %s --json %s/one.json", getenv("BRAGG_BIN"), args, dir);
-    cr_assert(run_sh(cmd, out, sizeof out) == 0, "%s", out);
+    snprintf(cmd, sizeof cmd, "%s %s --json %s/one.json", testkit_bragg(), args, dir);
+    cr_assert(testkit_shell(cmd, out, sizeof out) == 0, "%s", out);
     snprintf(cmd, sizeof cmd, "%s %s %s --json %s/two.json", pre, mpi, args, dir);
-    cr_assert(run_sh(cmd, out, sizeof out) == 0, "%s", out);
+    cr_assert(testkit_shell(cmd, out, sizeof out) == 0, "%s", out);
     char path[1100];
     snprintf(path, sizeof path, "%s/one.json", dir);
-    cJSON *one = read_json(path);
+    cJSON *one = testkit_read_json(path);
     snprintf(path, sizeof path, "%s/two.json", dir);
-    cJSON *two = read_json(path);
+    cJSON *two = testkit_read_json(path);
     const char *parts[] = {"peaks", "flatness", "dose_Gy_cm2", "dose_err_Gy_cm2"};
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
         expect_same(cJSON_GetObjectItem(one, parts[i]), cJSON_GetObjectItem(two, parts[i]), parts[i]);
     cJSON_Delete(one);
     cJSON_Delete(two);
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    cr_assert(system(cmd) == 0);
+    testkit_remove_dir(dir);
 }

@@ -11,34 +11,9 @@
 #include "engine.h"
 #include "nuclear.h"
 #include "refdata.h"
+#include "testkit.h"
 
 TestSuite(nuclear, .timeout = 300);
-
-static run_config base(const char *ion, double energy, uint64_t n)
-{
-    run_config c;
-    config_default(&c);
-    snprintf(c.ion, sizeof c.ion, "%s", ion);
-    c.energy = energy;
-    c.histories = n;
-    c.threads = 2;
-    return c;
-}
-
-static run_snapshot run(const run_config *c)
-{
-    engine *en;
-    bragg_err e;
-    cr_assert(engine_create(&en, c, &e) == BRAGG_OK, "%s", e.msg);
-    cr_assert(engine_start(en, &e) == BRAGG_OK, "%s", e.msg);
-    while (!engine_wait(en, 1.0)) {
-    }
-    run_snapshot s;
-    cr_assert(engine_snapshot(en, &s, &e) == BRAGG_OK, "%s", e.msg);
-    cr_assert(s.state == RUN_DONE, "state %s: %s", run_state_name(s.state), s.error);
-    engine_destroy(en);
-    return s;
-}
 
 /* C-12 + C-12 total reaction cross-sections measured at 30, 83 and 200 MeV/u (as tabulated in
  * the Geant4 Physics Reference Manual, table 16.1; tests/reference/nuclear_benchmarks.tsv):
@@ -100,8 +75,8 @@ Test(nuclear, proton_cross_sections_vs_barashenkov)
  * (absolute) of Bortfeld's figure, i.e. inside 13-19%. */
 Test(nuclear, proton_reaction_fraction_150MeV)
 {
-    run_config c = base("p", 150, 20000);
-    run_snapshot s = run(&c);
+    run_config c = testkit_config("p", 150, 20000);
+    run_snapshot s = testkit_run(&c, NULL);
     const ref_table *ref = ref_load("nuclear_benchmarks.tsv");
     double beta = NAN;
     for (int i = 0; i < ref->rows; i++)
@@ -128,9 +103,9 @@ Test(nuclear, proton_reaction_fraction_150MeV)
  * the chamber's size, which the simulation here does not model; 25% for the tail. */
 Test(nuclear, carbon_400_tail_and_peak_vs_measured_curve)
 {
-    run_config on = base("C-12", 400, 20000), off = on;
+    run_config on = testkit_config("C-12", 400, 20000), off = on;
     off.nuclear = 0;
-    run_snapshot a = run(&on), b = run(&off);
+    run_snapshot a = testkit_run(&on, NULL), b = testkit_run(&off, NULL);
 
     const ref_table *ref = ref_load("fragmentation.tsv");
     double z[128], d[128];

@@ -14,12 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "axis_ticks.h"
 #include "figures.h"
 #include "plot.h"
+#include "testkit.h"
 
 /* ------------------------------------------------------------------------------------------ */
 /* Helpers                                                                                     */
@@ -132,62 +132,12 @@ static double curve_peak_column(const image *im, const plot_frame *fr, const dou
     return first < 0 ? -1 : 0.5 * (first + last) + 0.5;
 }
 
-static const char *bragg_bin(void)
-{
-    const char *b = getenv("BRAGG_BIN");
-    cr_assert(b && *b, "BRAGG_BIN is not set (run through make test)");
-    return b;
-}
-
-static int run_shell(const char *cmd, char *out, size_t len)
-{
-    FILE *p = popen(cmd, "r");
-    cr_assert(p);
-    size_t n = fread(out, 1, len - 1, p);
-    out[n] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static int run_cli(const char *args, char *out, size_t len)
-{
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "%s %s 2>&1", bragg_bin(), args);
-    return run_shell(cmd, out, len);
-}
-
-static cJSON *load_json(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    cr_assert(f, "cannot open %s", path);
-    static char text[1 << 22];
-    size_t n = fread(text, 1, sizeof text - 1, f);
-    text[n] = '\0';
-    fclose(f);
-    cJSON *root = cJSON_Parse(text);
-    cr_assert(root, "%s does not parse", path);
-    return root;
-}
-
-static void temp_dir(char *dir)
-{
-    strcpy(dir, "/tmp/bragg-plot-XXXXXX");
-    cr_assert(mkdtemp(dir));
-}
-
-static void remove_dir(const char *dir)
-{
-    char cmd[1200];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    cr_assert(system(cmd) == 0);
-}
-
 /* Files in `dir` whose name contains `part`. */
 static int count_files(const char *dir, const char *part)
 {
     char cmd[1200], out[64];
     snprintf(cmd, sizeof cmd, "ls -a %s | grep -c -- '%s'", dir, part);
-    run_shell(cmd, out, sizeof out);
+    testkit_shell(cmd, out, sizeof out);
     return atoi(out);
 }
 
@@ -257,7 +207,7 @@ Test(plot, synthetic_peak_lands_in_its_column)
     st.width = 1000;
     st.height = 640;
     char dir[64], path[128];
-    temp_dir(dir);
+    testkit_temp_dir(dir, sizeof dir, "plot");
     snprintf(path, sizeof path, "%s/s.png", dir);
     plot_frame fr;
     cr_assert(plot_write_png(&f, &st, path, "--png", &fr, &e) == 0, "%s", e.msg);
@@ -277,7 +227,7 @@ Test(plot, synthetic_peak_lands_in_its_column)
     cr_expect(plot_y_to_pixel(&fr, 5) > fr.area.y && plot_y_to_pixel(&fr, 5) < fr.area.y + fr.area.h);
     image_free(&im);
     plot_figure_free(&f);
-    remove_dir(dir);
+    testkit_remove_dir(dir);
 }
 
 Test(plot, size_and_theme_parsing)
@@ -305,14 +255,14 @@ TestSuite(plot_cli, .timeout = 120);
 Test(plot_cli, run_png_carries_config_and_peak)
 {
     char dir[64], args[1024], out[16384], path[256];
-    temp_dir(dir);
+    testkit_temp_dir(dir, sizeof dir, "plot");
     snprintf(args, sizeof args,
              "run --ion C-12 --energy 400 --material water -n 3000 --seed 7 --backend serial --no-nuclear "
              "--png %s/fig.png --all -q", dir);
-    int rc = run_cli(args, out, sizeof out);
+    int rc = testkit_cli(args, out, sizeof out);
     cr_assert(rc == 0, "exit %d: %s", rc, out);
     snprintf(path, sizeof path, "%s/fig.json", dir);
-    cJSON *run = load_json(path);
+    cJSON *run = testkit_read_json(path);
     snprintf(path, sizeof path, "%s/fig.csv", dir);
     cr_expect(access(path, R_OK) == 0, "--all wrote no CSV");
     cr_expect(count_files(dir, "tmp") == 0, "temporary files left behind");
@@ -372,7 +322,7 @@ Test(plot_cli, run_png_carries_config_and_peak)
 
     /* bragg plot of the JSON: the same picture, byte for byte. */
     snprintf(args, sizeof args, "plot %s/fig.json --png %s/again.png", dir, dir);
-    rc = run_cli(args, out, sizeof out);
+    rc = testkit_cli(args, out, sizeof out);
     cr_assert(rc == 0, "exit %d: %s", rc, out);
     char cmd[512];
     snprintf(cmd, sizeof cmd, "cmp -s %s/fig.png %s/again.png", dir, dir);
@@ -382,7 +332,7 @@ Test(plot_cli, run_png_carries_config_and_peak)
     snprintf(args, sizeof args,
              "plot %s/fig.json --png %s/small.png --size 800x500 --scale 1.5 --theme dark "
              "--kind let", dir, dir);
-    rc = run_cli(args, out, sizeof out);
+    rc = testkit_cli(args, out, sizeof out);
     cr_assert(rc == 0, "exit %d: %s", rc, out);
     snprintf(path, sizeof path, "%s/small.png", dir);
     image_read(path, &im);
@@ -394,7 +344,7 @@ Test(plot_cli, run_png_carries_config_and_peak)
     /* Overlay of two runs gets a legend entry each and per-run metadata. */
     snprintf(args, sizeof args,
              "plot %s/fig.json %s/fig.json --kind lateral --norm peak --png %s/two.png", dir, dir, dir);
-    rc = run_cli(args, out, sizeof out);
+    rc = testkit_cli(args, out, sizeof out);
     cr_assert(rc == 0, "exit %d: %s", rc, out);
     snprintf(path, sizeof path, "%s/two.png", dir);
     image_read(path, &im);
@@ -403,23 +353,23 @@ Test(plot_cli, run_png_carries_config_and_peak)
 
     /* No dose-by-charge data in a run without nuclear interactions: a clear message. */
     snprintf(args, sizeof args, "plot %s/fig.json --kind charge --png %s/c.png", dir, dir);
-    rc = run_cli(args, out, sizeof out);
+    rc = testkit_cli(args, out, sizeof out);
     cr_expect(rc == 2 && strstr(out, "no dose-by-charge data (run with nuclear interactions on)"),
               "exit %d: %s", rc, out);
     cJSON_Delete(run);
-    remove_dir(dir);
+    testkit_remove_dir(dir);
 }
 
 /* The stacked dose-by-charge figure, from a run JSON given the field nuclear runs will write. */
 Test(plot_cli, dose_by_charge_stacks)
 {
     char dir[64], args[1024], out[16384], path[256];
-    temp_dir(dir);
+    testkit_temp_dir(dir, sizeof dir, "plot");
     snprintf(args, sizeof args,
              "run --ion C-12 --energy 200 --material water -n 500 --json %s/r.json -q", dir);
-    cr_assert(run_cli(args, out, sizeof out) == 0, "%s", out);
+    cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s", out);
     snprintf(path, sizeof path, "%s/r.json", dir);
-    cJSON *run = load_json(path);
+    cJSON *run = testkit_read_json(path);
     cJSON *curves = cJSON_GetObjectItem(run, "depth_curves");
     cJSON *dose = cJSON_GetObjectItem(curves, "dose_Gy_cm2");
     int n = cJSON_GetArraySize(dose);
@@ -444,7 +394,7 @@ Test(plot_cli, dose_by_charge_stacks)
     cJSON_free(text);
     cJSON_Delete(run);
     snprintf(args, sizeof args, "plot %s --kind charge --png %s/c.png", path, dir);
-    int rc = run_cli(args, out, sizeof out);
+    int rc = testkit_cli(args, out, sizeof out);
     cr_assert(rc == 0, "exit %d: %s", rc, out);
     image im;
     snprintf(path, sizeof path, "%s/c.png", dir);
@@ -452,14 +402,14 @@ Test(plot_cli, dose_by_charge_stacks)
     cr_expect(strcmp(image_text(&im, "bragg:plot"), "charge") == 0);
     expect_not_blank(&im);
     image_free(&im);
-    remove_dir(dir);
+    testkit_remove_dir(dir);
 }
 
 /* Bench records: the race and the profile bars. */
 Test(plot_cli, bench_race_and_profile)
 {
     char dir[64], args[1024], out[16384], path[256];
-    temp_dir(dir);
+    testkit_temp_dir(dir, sizeof dir, "plot");
     snprintf(path, sizeof path, "%s/bench.json", dir);
     FILE *f = fopen(path, "w");
     cr_assert(f);
@@ -479,7 +429,7 @@ Test(plot_cli, bench_race_and_profile)
           "\"other\":{\"share\":0.2,\"ns_per_step\":40}}]}", f);
     fclose(f);
     snprintf(args, sizeof args, "plot %s --png %s/race.png --size 1200x800", path, dir);
-    int rc = run_cli(args, out, sizeof out);
+    int rc = testkit_cli(args, out, sizeof out);
     cr_assert(rc == 0, "exit %d: %s", rc, out);
     image im;
     char png[256];
@@ -503,16 +453,16 @@ Test(plot_cli, bench_race_and_profile)
     }
     image_free(&im);
     snprintf(args, sizeof args, "plot %s --kind profile --png %s/prof.png", path, dir);
-    rc = run_cli(args, out, sizeof out);
+    rc = testkit_cli(args, out, sizeof out);
     cr_assert(rc == 0, "exit %d: %s", rc, out);
     snprintf(args, sizeof args, "plot %s --kind lateral --png %s/bad.png", path, dir);
-    rc = run_cli(args, out, sizeof out);
+    rc = testkit_cli(args, out, sizeof out);
     cr_expect(rc == 2 && strstr(out, "valid here: bench, profile"), "exit %d: %s", rc, out);
 
     /* `bragg bench --png` draws the race of the runs it just made, with this machine's name. */
     snprintf(args, sizeof args, "bench --quick --case p-150-water --scale 0.05 --png %s/live.png",
              dir);
-    rc = run_cli(args, out, sizeof out);
+    rc = testkit_cli(args, out, sizeof out);
     cr_assert(rc == 0, "exit %d: %s", rc, out);
     snprintf(png, sizeof png, "%s/live.png", dir);
     image_read(png, &im);
@@ -520,7 +470,7 @@ Test(plot_cli, bench_race_and_profile)
     cr_expect(image_text(&im, "bragg:machine") != NULL);
     expect_not_blank(&im);
     image_free(&im);
-    remove_dir(dir);
+    testkit_remove_dir(dir);
 }
 
 /* Issue acceptance: an unwritable path or a full disk leaves no file and exits 2 naming the
@@ -529,47 +479,47 @@ Test(plot_cli, bench_race_and_profile)
 Test(plot_cli, failed_writes_leave_nothing)
 {
     char dir[64], args[1024], out[16384], cmd[2048];
-    temp_dir(dir);
+    testkit_temp_dir(dir, sizeof dir, "plot");
     snprintf(args, sizeof args,
              "run --ion p --energy 100 --material water -n 300 --json %s/r.json -q", dir);
-    cr_assert(run_cli(args, out, sizeof out) == 0, "%s", out);
+    cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s", out);
 
     snprintf(args, sizeof args, "plot %s/r.json --png %s/no/such/dir/f.png", dir, dir);
-    int rc = run_cli(args, out, sizeof out);
+    int rc = testkit_cli(args, out, sizeof out);
     cr_expect(rc == 2 && strstr(out, "--png: cannot write") && strstr(out, "/no/such/dir/f.png"),
               "exit %d: %s", rc, out);
     /* A folder that is a regular file (unwritable even for root). */
     snprintf(args, sizeof args, "plot %s/r.json --png %s/r.json/f.png", dir, dir);
-    rc = run_cli(args, out, sizeof out);
+    rc = testkit_cli(args, out, sizeof out);
     cr_expect(rc == 2 && strstr(out, "r.json/f.png"), "exit %d: %s", rc, out);
     snprintf(args, sizeof args,
              "run --ion p --energy 100 --material water -n 300 -q --png %s/none/f.png", dir);
-    rc = run_cli(args, out, sizeof out);
+    rc = testkit_cli(args, out, sizeof out);
     cr_expect(rc == 2 && strstr(out, "none/f.png"), "exit %d: %s", rc, out);
 
     snprintf(cmd, sizeof cmd, "trap '' XFSZ; ulimit -f 8; %s plot %s/r.json --png %s/full.png 2>&1",
-             bragg_bin(), dir, dir);
-    rc = run_shell(cmd, out, sizeof out);
+             testkit_bragg(), dir, dir);
+    rc = testkit_shell(cmd, out, sizeof out);
     cr_expect(rc == 2 && strstr(out, "cannot write") && strstr(out, "full.png"), "exit %d: %s", rc,
               out);
     cr_expect(count_files(dir, "full.png") == 0, "a partial PNG was left behind");
     cr_expect(count_files(dir, "tmp") == 0, "a temporary file was left behind");
 
     snprintf(args, sizeof args, "plot %s/r.json --png %s/x.png --size 10x10", dir, dir);
-    rc = run_cli(args, out, sizeof out);
+    rc = testkit_cli(args, out, sizeof out);
     cr_expect(rc == 2 && strstr(out, "--size"), "exit %d: %s", rc, out);
     snprintf(args, sizeof args, "plot %s/r.json --png %s/x.png --kind pie", dir, dir);
-    rc = run_cli(args, out, sizeof out);
+    rc = testkit_cli(args, out, sizeof out);
     cr_expect(rc == 2 && strstr(out, "--kind: 'pie' is not a kind"), "exit %d: %s", rc, out);
     snprintf(args, sizeof args, "plot %s/nothere.json --png %s/x.png", dir, dir);
-    rc = run_cli(args, out, sizeof out);
+    rc = testkit_cli(args, out, sizeof out);
     cr_expect(rc == 2 && strstr(out, "nothere.json: cannot read"), "exit %d: %s", rc, out);
     snprintf(args, sizeof args, "plot %s/r.json", dir);
-    rc = run_cli(args, out, sizeof out);
+    rc = testkit_cli(args, out, sizeof out);
     cr_expect(rc == 2 && strstr(out, "--png: missing"), "exit %d: %s", rc, out);
     snprintf(args, sizeof args, "run --ion p --energy 100 --material water -n 10 --all");
-    rc = run_cli(args, out, sizeof out);
+    rc = testkit_cli(args, out, sizeof out);
     cr_expect(rc == 2 && strstr(out, "--all: needs --png"), "exit %d: %s", rc, out);
     cr_expect(count_files(dir, "x.png") == 0);
-    remove_dir(dir);
+    testkit_remove_dir(dir);
 }

@@ -11,34 +11,7 @@
 
 #include "backend.h"
 #include "engine.h"
-
-static run_config base(const char *ion, double energy, uint64_t n)
-{
-    run_config c;
-    config_default(&c);
-    snprintf(c.ion, sizeof c.ion, "%s", ion);
-    c.energy = energy;
-    c.histories = n;
-    c.threads = 2;
-    return c;
-}
-
-/* Runs to the end and returns the snapshot (caller frees). */
-static run_snapshot run(const run_config *c, engine **keep)
-{
-    engine *en;
-    bragg_err e;
-    cr_assert(engine_create(&en, c, &e) == BRAGG_OK, "%s", e.msg);
-    cr_assert(engine_start(en, &e) == BRAGG_OK, "%s", e.msg);
-    while (!engine_wait(en, 1.0)) {
-    }
-    run_snapshot s;
-    cr_assert(engine_snapshot(en, &s, &e) == BRAGG_OK, "%s", e.msg);
-    cr_assert(s.state == RUN_DONE, "state %s: %s", run_state_name(s.state), s.error);
-    if (keep) *keep = en;
-    else engine_destroy(en);
-    return s;
-}
+#include "testkit.h"
 
 TestSuite(transport, .timeout = 300);
 
@@ -50,9 +23,9 @@ Test(transport, proton_r80_tracks_csda_range)
 {
     static const double energies[] = {70, 100, 150, 190, 230};
     for (size_t i = 0; i < sizeof energies / sizeof energies[0]; i++) {
-        run_config c = base("p", energies[i], 4000);
+        run_config c = testkit_config("p", energies[i], 4000);
         engine *en;
-        run_snapshot s = run(&c, &en);
+        run_snapshot s = testkit_run(&c, &en);
         double csda = engine_csda_depth(en), r80 = s.result.fig.r80;
         double dev = r80 / csda - 1.0;
         cr_expect(fabs(dev) < 0.01, "%g MeV: R80 %.4f cm vs CSDA %.4f cm (%+.2f%%)", energies[i],
@@ -75,7 +48,7 @@ Test(transport, energy_ledger_closes_exactly)
     catalog cat;
     bragg_err e;
     cr_assert(catalog_load(&cat, &e) == BRAGG_OK, "%s", e.msg);
-    run_config c = base("C-12", 200, 200);
+    run_config c = testkit_config("C-12", 200, 200);
     c.n_slabs = 0;
     cr_assert(config_add_slab(&c, "water:3", &e) == BRAGG_OK);
     cr_assert(config_add_slab(&c, "bone-cortical-icrp:1", &e) == BRAGG_OK);
@@ -107,8 +80,8 @@ Test(transport, energy_ledger_closes_exactly)
     score_arrays_free(&a);
     engine_destroy(en);
 
-    run_config d = base("p", 150, 3000);
-    run_snapshot s = run(&d, NULL);
+    run_config d = testkit_config("p", 150, 3000);
+    run_snapshot s = testkit_run(&d, NULL);
     cr_expect(s.result.ledger_closure == 0.0, "closure %g", s.result.ledger_closure);
     cr_expect(fabs(s.result.ledger_mev[LEDGER_BEAM] - 150.0) < 1e-6);
     run_snapshot_free(&s);
@@ -119,7 +92,7 @@ Test(transport, energy_ledger_closes_exactly)
  * backend) gives bit-identical dose arrays, with nuclear fragments (on by default) too. */
 Test(transport, dose_is_bitwise_independent_of_threads_and_batches)
 {
-    run_config a = base("C-12", 250, 2000);
+    run_config a = testkit_config("C-12", 250, 2000);
     a.seed = 77;
     a.threads = 1;
     a.batches = 10;
@@ -129,7 +102,8 @@ Test(transport, dose_is_bitwise_independent_of_threads_and_batches)
     run_config c = a;
     snprintf(c.backend, sizeof c.backend, "serial");
     c.batches = 3;
-    run_snapshot sa = run(&a, NULL), sb = run(&b, NULL), sc = run(&c, NULL);
+    run_snapshot sa = testkit_run(&a, NULL), sb = testkit_run(&b, NULL),
+                 sc = testkit_run(&c, NULL);
     size_t bytes = (size_t)sa.result.nbins * sizeof(double);
     cr_assert(sa.result.nbins == sb.result.nbins && sa.result.nbins == sc.result.nbins);
     cr_expect(memcmp(sa.result.edep, sb.result.edep, bytes) == 0, "1 vs 2 threads differ");
@@ -158,9 +132,9 @@ Test(transport, dose_is_bitwise_independent_of_threads_and_batches)
  * percent over ~1500 bins; [0.8, 1.5] fails for errors off by 20% either way. */
 Test(transport, different_seeds_agree_within_errors)
 {
-    run_config a = base("p", 100, 20000), b = a;
+    run_config a = testkit_config("p", 100, 20000), b = a;
     b.seed = 2;
-    run_snapshot sa = run(&a, NULL), sb = run(&b, NULL);
+    run_snapshot sa = testkit_run(&a, NULL), sb = testkit_run(&b, NULL);
     double chi2 = 0, peak = 0;
     int ndf = 0;
     for (int i = 0; i < sa.result.nbins; i++)
@@ -184,10 +158,11 @@ Test(transport, different_seeds_agree_within_errors)
  * steeper distal falloff); scattering off removes the lateral spread of a zero-width beam. */
 Test(transport, straggling_and_scattering_switches)
 {
-    run_config on = base("p", 150, 4000), nostrag = on, nomcs = on;
+    run_config on = testkit_config("p", 150, 4000), nostrag = on, nomcs = on;
     nostrag.straggling = 0;
     nomcs.scattering = 0;
-    run_snapshot a = run(&on, NULL), b = run(&nostrag, NULL), c = run(&nomcs, NULL);
+    run_snapshot a = testkit_run(&on, NULL), b = testkit_run(&nostrag, NULL),
+                 c = testkit_run(&nomcs, NULL);
     cr_expect(b.result.fig.peak_to_entrance > 1.5 * a.result.fig.peak_to_entrance,
               "peak/entrance %.2f without straggling vs %.2f with", b.result.fig.peak_to_entrance,
               a.result.fig.peak_to_entrance);
@@ -212,7 +187,7 @@ Test(transport, straggling_and_scattering_switches)
 /* Cancel keeps what was done: a partial run reports fewer histories, exact ledger. */
 Test(transport, cancel_keeps_completed_histories)
 {
-    run_config c = base("C-12", 400, 2000000);
+    run_config c = testkit_config("C-12", 400, 2000000);
     engine *en;
     bragg_err e;
     cr_assert(engine_create(&en, &c, &e) == BRAGG_OK, "%s", e.msg);
@@ -250,10 +225,10 @@ Test(transport, cuda_matches_cpu_or_says_why)
     b->release(b);
     free(b);
     if (available) {
-        run_config cpu = base("C-12", 400, 20000), gpu = cpu;
+        run_config cpu = testkit_config("C-12", 400, 20000), gpu = cpu;
         cpu.nuclear = gpu.nuclear = 0;
         snprintf(gpu.backend, sizeof gpu.backend, "cuda");
-        run_snapshot a = run(&cpu, NULL), g = run(&gpu, NULL);
+        run_snapshot a = testkit_run(&cpu, NULL), g = testkit_run(&gpu, NULL);
         size_t bytes = (size_t)a.result.nbins * sizeof(double);
         cr_expect(memcmp(a.result.edep, g.result.edep, bytes) == 0, "GPU dose differs from CPU");
         cr_expect(memcmp(a.result.ledger_mev, g.result.ledger_mev, sizeof a.result.ledger_mev) == 0);
@@ -261,8 +236,8 @@ Test(transport, cuda_matches_cpu_or_says_why)
         run_snapshot_free(&g);
 
         cpu.nuclear = gpu.nuclear = 1;
-        a = run(&cpu, NULL);
-        g = run(&gpu, NULL);
+        a = testkit_run(&cpu, NULL);
+        g = testkit_run(&gpu, NULL);
         double chi2 = 0, peak = 0;
         int ndf = 0;
         for (int i = 0; i < a.result.nbins; i++)
@@ -297,10 +272,10 @@ Test(transport, profiling_is_complete_and_changes_nothing)
 {
     /* Long enough (~0.5 s) that the fixed cost of starting threads and closing batches is a
      * small part of the wall time, as it is in any real run. */
-    run_config a = base("C-12", 300, 30000), b = a;
+    run_config a = testkit_config("C-12", 300, 30000), b = a;
     a.batches = b.batches = 10;
     b.profile = 1;
-    run_snapshot sa = run(&a, NULL), sb = run(&b, NULL);
+    run_snapshot sa = testkit_run(&a, NULL), sb = testkit_run(&b, NULL);
     cr_expect(!sa.profile_on && sb.profile_on);
     cr_expect(memcmp(sa.result.edep, sb.result.edep, sa.result.nbins * sizeof(double)) == 0,
               "profiling changed the dose");

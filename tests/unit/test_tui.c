@@ -28,14 +28,9 @@
 #include <time.h>
 #include <unistd.h>
 
-static char server[64], dir[256];
+#include "testkit.h"
 
-static const char *bragg_bin(void)
-{
-    const char *b = getenv("BRAGG_BIN");
-    cr_assert(b && *b, "BRAGG_BIN is not set (run through make test)");
-    return b;
-}
+static char server[64], dir[256];
 
 static int tmux(const char *fmt, ...)
 {
@@ -105,7 +100,7 @@ static void start(int cols, int rows, const char *lang)
     cr_assert(tmux("new-session -d -s bragg -x %d -y %d -c %s "
                    "\"env LANG=%s LC_ALL=%s XDG_CONFIG_HOME=%s/config TERM=tmux-256color %s; "
                    "echo bragg-exit=\\$?; stty -a | tr '\\n' ' ' > %s/stty; sleep 60\"",
-                   cols, rows, dir, lang, lang, dir, bragg_bin(), dir) == 0,
+                   cols, rows, dir, lang, lang, dir, testkit_bragg(), dir) == 0,
               "tmux new-session");
 }
 
@@ -176,16 +171,9 @@ static double reference_peak(void)
     char cmd[1024], path[512];
     snprintf(path, sizeof path, "%s/reference.json", dir);
     snprintf(cmd, sizeof cmd, "%s run --ion C-12 --energy 400 --material water -n 20000 --seed 1 "
-                              "-q --json %s", bragg_bin(), path);
+                              "-q --json %s", testkit_bragg(), path);
     cr_assert(system(cmd) == 0, "%s", cmd);
-    FILE *f = fopen(path, "r");
-    cr_assert(f);
-    static char text[1 << 22];
-    size_t n = fread(text, 1, sizeof text - 1, f);
-    text[n] = '\0';
-    fclose(f);
-    cJSON *root = cJSON_Parse(text);
-    cr_assert(root);
+    cJSON *root = testkit_read_json(path);
     const cJSON *v = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "results"), "peak_depth_cm");
     cr_assert(cJSON_IsNumber(v));
     double d = v->valuedouble;
@@ -195,15 +183,12 @@ static double reference_peak(void)
 
 static void make_dir(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/bragg-tui-XXXXXX");
-    cr_assert(mkdtemp(dir));
+    testkit_temp_dir(dir, sizeof dir, "tui");
 }
 
 static void remove_dir(void)
 {
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    cr_expect(system(cmd) == 0);
+    testkit_remove_dir(dir);
 }
 
 /* After quit: the exit status and the terminal modes the shell found. */

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "layout.h"
 #include "settings.h"
+#include "testkit.h"
 
 TestSuite(ui);
 
@@ -189,8 +190,8 @@ Test(ui, settings_corrupt_files_are_rejected_whole)
 
 Test(ui, settings_path_load_and_save)
 {
-    char dir[] = "/tmp/bragg-settings-XXXXXX";
-    cr_assert(mkdtemp(dir));
+    char dir[256];
+    testkit_temp_dir(dir, sizeof dir, "settings");
     char path[1024], cmd[1200];
     bragg_err e = {{0}};
     setenv("XDG_CONFIG_HOME", "", 1);
@@ -216,7 +217,6 @@ Test(ui, settings_path_load_and_save)
     cr_expect_eq(settings_load(&d, &e), BRAGG_ERR);
     cr_expect(strstr(e.msg, "workbench.conf: settings line 1"), "%s", e.msg);
     cr_expect_eq(d.histories, 100000);
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    cr_expect(system(cmd) == 0);
+    testkit_remove_dir(dir);
     unsetenv("XDG_CONFIG_HOME");
 }

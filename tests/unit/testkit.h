@@ -1,0 +1,42 @@
+/*
+ * testkit.h - what the test files share: running the bragg binaries and reading what they
+ * write, temporary folders, and running the engine to the end.
+ *
+ * Test code only (Criterion): failures abort the calling test with cr_assert. Strings and
+ * cJSON trees returned belong to the caller; one test at a time (make test runs --jobs 1).
+ */
+#ifndef BRAGG_TESTKIT_H
+#define BRAGG_TESTKIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "engine.h"
+
+/* The bragg binary under test (BRAGG_BIN, set by make test). */
+const char *testkit_bragg(void);
+
+/* Runs `cmd` through the shell with stderr joined to stdout, captured into out (truncated to
+ * len - 1 bytes). Returns the exit status, or -1 when the command did not exit normally. */
+int testkit_shell(const char *cmd, char *out, size_t len);
+
+/* testkit_shell of `bragg ARGS`. */
+int testkit_cli(const char *args, char *out, size_t len);
+
+/* Parses a JSON file; the caller frees it with cJSON_Delete. */
+cJSON *testkit_read_json(const char *path);
+
+/* Creates a fresh folder bragg-TAG-XXXXXX under $TMPDIR (or /tmp) into dir (len >= 64). */
+void testkit_temp_dir(char *dir, size_t len, const char *tag);
+void testkit_remove_dir(const char *dir);
+
+/* The default configuration for `ion` at `energy` MeV/u, n histories, on two threads. */
+run_config testkit_config(const char *ion, double energy, uint64_t n);
+
+/* Runs c to the end and returns its snapshot (run_snapshot_free). With keep, the engine stays
+ * alive for the caller (engine_destroy); without, it is destroyed. */
+run_snapshot testkit_run(const run_config *c, engine **keep);
+
+#endif
