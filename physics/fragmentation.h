@@ -190,16 +190,32 @@ static inline BRAGG_HD void event_add(nuclear_event *ev, int Z, int A, int origi
     p->pz = pz;
 }
 
+/* Adds a product whose momentum components are independent Gaussians of width sigma (MeV/c),
+ * drawn in the order x, y, z. */
+static inline BRAGG_HD void event_add_gaussian(nuclear_event *ev, rng *r, int Z, int A, int origin,
+                                               double sigma)
+{
+    double px = sigma * rng_gauss(r);
+    double py = sigma * rng_gauss(r);
+    double pz = sigma * rng_gauss(r);
+    event_add(ev, Z, A, origin, px, py, pz);
+}
+
+/* Width per component of the momenta of nucleons abraded from a nucleus of A nucleons and
+ * radius r (fm): the leading Gaussian of Cucinotta's spectrum, sigma^2 = 0.4 p_K^2 with
+ * p_K = hbar c (9 pi A / 4)^(1/3) / (1.29 r), times 1.62 - 0.229 A^(1/3) for A <= 24. */
+static inline BRAGG_HD double abraded_nucleon_sigma(int A, double r)
+{
+    double pk = 197.327 * cbrt(9.0 * 3.14159265358979323846 * A / 4.0) / (1.29 * r);
+    if (A <= 24) pk *= 1.62 - 0.229 * cbrt((double)A);
+    return sqrt(0.4) * pk;
+}
+
 /* Adds a projectile-side piece of K nucleons with Goldhaber's momentum spread (K < A_P). */
 static inline BRAGG_HD void event_add_fragment(nuclear_event *ev, rng *r, int Z, int K, int Ap)
 {
     double f = Ap > 1 ? (double)K * (Ap - K) / (Ap - 1) : 0.0;
-    double sigma = 90.0 * sqrt(f > 0 ? f : 0);
-    double g1, g2, g3, g4;
-    rng_gauss2(r, &g1, &g2);
-    rng_gauss2(r, &g3, &g4);
-    (void)g4;
-    event_add(ev, Z, K, FROM_SPECTATOR, sigma * g1, sigma * g2, sigma * g3);
+    event_add_gaussian(ev, r, Z, K, FROM_SPECTATOR, 90.0 * sqrt(f > 0 ? f : 0));
 }
 
 /* Breaks an unbound light nucleus (Z, A) into bound pieces, all with the same spread. */
@@ -280,31 +296,15 @@ static inline BRAGG_HD int fragmentation_sample(const nuclear_radii *radii, rng 
 
     /* Abraded projectile nucleons: protons go on (Cucinotta's leading Gaussian), neutrons leave. */
     int zp_out = hypergeometric_protons(r, Zp, Ap, abraded);
-    double pk = 197.327 * cbrt(9.0 * 3.14159265358979323846 * Ap / 4.0) / (1.29 * rp);
-    if (Ap <= 24) pk *= 1.62 - 0.229 * cbrt((double)Ap);
-    double sigma_abr = sqrt(0.4) * pk;
-    for (int i = 0; i < zp_out; i++) {
-        double g1, g2, g3, g4;
-        rng_gauss2(r, &g1, &g2);
-        rng_gauss2(r, &g3, &g4);
-        (void)g4;
-        event_add(ev, 1, 1, FROM_PARTICIPANT, sigma_abr * g1, sigma_abr * g2, sigma_abr * g3);
-    }
+    double sigma_abr = abraded_nucleon_sigma(Ap, rp);
+    for (int i = 0; i < zp_out; i++) event_add_gaussian(ev, r, 1, 1, FROM_PARTICIPANT, sigma_abr);
     ev->participant_neutrons += abraded - zp_out;
 
     /* Target side: knocked-out protons are transported, neutrons leave. */
     int zt_out = hypergeometric_protons(r, Zt, At, abraded_target);
     ev->target_removed = abraded_target;
-    double pk_t = 197.327 * cbrt(9.0 * 3.14159265358979323846 * At / 4.0) / (1.29 * rt);
-    if (At <= 24) pk_t *= 1.62 - 0.229 * cbrt((double)At);
-    double sigma_t = sqrt(0.4) * pk_t;
-    for (int i = 0; i < zt_out; i++) {
-        double g1, g2, g3, g4;
-        rng_gauss2(r, &g1, &g2);
-        rng_gauss2(r, &g3, &g4);
-        (void)g4;
-        event_add(ev, 1, 1, FROM_TARGET, sigma_t * g1, sigma_t * g2, sigma_t * g3);
-    }
+    double sigma_t = abraded_nucleon_sigma(At, rt);
+    for (int i = 0; i < zt_out; i++) event_add_gaussian(ev, r, 1, 1, FROM_TARGET, sigma_t);
     /* Mean kinetic energy of a neutron with that spread: 3 sigma^2 / 2m. */
     ev->neutral_mev += (abraded_target - zt_out) * 1.5 * sigma_t * sigma_t / NEUTRON_MASS_MEV;
 

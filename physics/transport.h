@@ -425,9 +425,7 @@ static inline BRAGG_HD void transport_start(const transport_params *p, rng *r, p
     rng_gauss2(r, &g3, &g4);
     double t = p->energy;
     if (p->energy_spread > 0.0) {
-        double g5, g6;
-        rng_gauss2(r, &g5, &g6);
-        t *= 1.0 + p->energy_spread * g5;
+        t *= 1.0 + p->energy_spread * rng_gauss(r);
         if (t < 0.0) t = 0.0;
     }
     q->x = p->spot_sigma * g1;
@@ -558,8 +556,11 @@ static inline BRAGG_HD int transport_react(const transport_params *p, rng *r, pa
         side[FROM_SPECTATOR] = ev.spectator_neutrons * neutron_T;
         side[FROM_PARTICIPANT] = ev.participant_neutrons * neutron_T;
         /* Q-value: binding energy of the projectile less that of its charged pieces (each
-         * charge at its reference isotope's binding per nucleon), and ~8 MeV per nucleon
-         * knocked out of a target nucleus (light nuclei bind 7-8 MeV per nucleon). */
+         * charge at its reference isotope's binding per nucleon), and 8 MeV per nucleon
+         * knocked out of a target nucleus: the targets of tissue bind 7.68 (C-12), 7.48
+         * (N-14) and 7.98 (O-16) MeV per nucleon (AME2020, Wang et al., Chin. Phys. C 45
+         * (2021) 030003); one round value serves them all (assets hold atomic weights of the
+         * elements, not nuclear masses). */
         double Q = q->A * p->binding[q->Z] + (At > 1 ? 8.0 * ev.target_removed : 0.0);
         for (int i = 0; i < ev.n; i++) {
             const nuclear_product *f = &ev.product[i];
