@@ -220,7 +220,6 @@ typedef struct particle {
     double mfp;           /* mean free paths left before the next nuclear reaction */
     int slab;
     int Z, A;
-    int channel;          /* scoring channel: 0 primary, else its charge */
     uint32_t id;          /* random stream: 0 the primary, then in order of creation */
 } particle;
 
@@ -441,7 +440,6 @@ static inline BRAGG_HD void transport_start(const transport_params *p, rng *r, p
     q->Z = p->Z;
     q->A = p->A;
     q->a = 1.0;
-    q->channel = 0;
     q->id = 0;
     q->range = table_range(p->slabs[0].table[p->Z], t);
     q->energy_q = energy_quanta(p->A * t);
@@ -458,6 +456,12 @@ static inline BRAGG_HD void transport_end(score_sink *s, particle *q, int entry)
     s->ledger[entry] += q->energy_q;
     q->energy_q = 0;
     q->t = 0.0;
+}
+
+/* The scoring channel of a particle: 0 for the primary, its charge for a secondary. */
+static inline BRAGG_HD int particle_channel(const particle *q)
+{
+    return q->id == 0 ? 0 : q->Z;
 }
 
 /* Energy deposited on the spot by a nuclear reaction, in the local channel. */
@@ -492,7 +496,6 @@ static inline BRAGG_HD int64_t push_secondary(const transport_params *p, score_s
     n->Z = Z;
     n->A = A;
     n->a = (double)A / p->ref_A[Z];
-    n->channel = Z;
     n->id = st->next_id++;
     n->range = table_range(slab->table[Z], t);
     n->energy_q = eq;
@@ -641,7 +644,7 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE int transport_step(const transport_par
         /* Below the cut-off already (e.g. a beam energy under it): leave it here. */
         double let = table_stopping_el(tab, q->t) * slab->density * 0.1;
         int64_t rest = q->energy_q;
-        score_point(p, s, q->channel, q->z, rest, let);
+        score_point(p, s, particle_channel(q), q->z, rest, let);
         if (q->id == 0) s->count[COUNT_PRIMARY_STOPPED]++;
         transport_end(s, q, LEDGER_BELOW_CUTOFF);
         return 0;
@@ -755,7 +758,7 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE int transport_step(const transport_par
     double xm = 0.5 * (x0 + q->x), ym = 0.5 * (y0 + q->y);
     double path_z = fabs(q->z - z0);
     step_tally tally;
-    step_tally_locate(&tally, s, q->channel, w >= FORWARD_COS, primary);
+    step_tally_locate(&tally, s, particle_channel(q), w >= FORWARD_COS, primary);
     tally.let_scale = let * LET_QUANTA / ENERGY_QUANTA_PER_MEV;
     tally.let_t_scale = let * LET_T_QUANTA;
     tally.half_r2 = 0.5 * (xm * xm + ym * ym);
@@ -786,7 +789,7 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE int transport_step(const transport_par
     q->range = range_new;
 
     if (to_cut) {
-        score_point(p, s, q->channel, q->z, q->energy_q, let);
+        score_point(p, s, particle_channel(q), q->z, q->energy_q, let);
         if (q->id == 0) s->count[COUNT_PRIMARY_STOPPED]++;
         transport_end(s, q, LEDGER_BELOW_CUTOFF);
         profile_mark(prof, PROFILE_SCORING);
