@@ -8,7 +8,7 @@
 # otherwise prints the exact command to run and exits 1. Prints nothing when all is there.
 set -euo pipefail
 
-build_pkgs=(build-essential libncurses-dev libpng-dev libcairo2-dev librandom123-dev libcjson-dev)
+build_pkgs=(build-essential pkg-config libncurses-dev libpng-dev libcairo2-dev librandom123-dev libcjson-dev)
 test_pkgs=(libcriterion-dev tmux libopenmpi-dev openmpi-bin)
 
 want=("${build_pkgs[@]}")
