@@ -278,6 +278,11 @@ Test(cli, bench_json_reports_runs_machine_and_cuda_reason)
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         sum += cJSON_GetObjectItem(cJSON_GetObjectItem(prof, names[i]), "share")->valuedouble;
     cr_expect(fabs(sum - 1.0) < 1e-9, "profile shares sum to %g", sum);
-    cr_expect(cJSON_GetObjectItem(cJSON_GetObjectItem(prof, "nuclear"), "share")->valuedouble > 0);
+    /* Reported as a number now that reactions are simulated. Whether it is above zero is
+     * checked on a longer carbon run (transport::profiling_is_complete_and_changes_nothing):
+     * here, 2000 protons with one history in 32 timed, the reaction check of a step costs
+     * about what the timer's own cost subtracted from it does, so the share can round to 0. */
+    const cJSON *nuclear = cJSON_GetObjectItem(cJSON_GetObjectItem(prof, "nuclear"), "share");
+    cr_expect(cJSON_IsNumber(nuclear) && nuclear->valuedouble >= 0);
     cJSON_Delete(root);
 }
