@@ -31,6 +31,21 @@ ifeq ($(CUDA_ON),1)
   ifeq ($(NVCC),)
     $(error CUDA=1 but nvcc was found neither on PATH nor in /usr/local/cuda/bin)
   endif
+  # Where the static CUDA runtime lives differs between installs (toolkit: lib64 or
+  # targets/<arch>/lib; Debian's package: the multiarch folder). nvcc says where it links from;
+  # the usual folders are the fallback. An nvcc without its runtime library cannot link bragg:
+  # with CUDA=auto that means no CUDA backend (said once), with CUDA=1 it is an error.
+  CUDA_HOME    := $(patsubst %/bin/nvcc,%,$(NVCC))
+  CUDA_LIBDIRS := $(filter-out %/stubs,$(patsubst -L%,%,$(subst ",,$(shell $(NVCC) --dryrun -x cu -c /dev/null -o /dev/null 2>&1 | sed -n 's/^\#\$$ LIBRARIES=//p')))) \
+                  $(CUDA_HOME)/lib64 $(wildcard $(CUDA_HOME)/targets/*/lib) /usr/lib/x86_64-linux-gnu
+  CUDA_LIBDIR  := $(firstword $(patsubst %/libcudart_static.a,%,$(wildcard $(addsuffix /libcudart_static.a,$(CUDA_LIBDIRS)))))
+  ifeq ($(CUDA_LIBDIR),)
+    ifeq ($(CUDA),1)
+      $(error CUDA=1 but libcudart_static.a is not beside $(NVCC) (looked in: $(CUDA_LIBDIRS)))
+    endif
+    $(info note: $(NVCC) found but not libcudart_static.a; building without the CUDA backend)
+    CUDA_ON := 0
+  endif
 endif
 
 # MPI (bin/bragg-mpi): mpicc only tells the flags, so that any CC (gcc, clang, the sanitizer
@@ -82,13 +97,12 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
 # no fused multiply-adds, as in the C build (-std=c11 does not contract either), so that the
 # GPU rounds every operation as the CPU does and scores the same integers.
 ifeq ($(CUDA_ON),1)
-  CUDA_HOME := $(patsubst %/bin/nvcc,%,$(NVCC))
   CPPFLAGS  += -DBRAGG_CUDA -Icuda
   NVCCFLAGS := -O3 -std=c++17 -fmad=false -Iphysics -Isrc -Icuda -D_POSIX_C_SOURCE=200809L \
                -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90 \
                -gencode arch=compute_90,code=compute_90 -Xcompiler -Wall,-Wextra -Werror all-warnings
   LIB_OBJ   += $(patsubst %.cu,$(B)/%.o,$(wildcard cuda/*.cu))
-  LDLIBS    += -L$(CUDA_HOME)/lib64 -lcudart_static -ldl -lrt -lstdc++
+  LDLIBS    += -L$(CUDA_LIBDIR) -lcudart_static -ldl -lrt -lstdc++
 endif
 TEST_SRC := $(wildcard tests/unit/*.c)
 TEST_OBJ := $(TEST_SRC:%.c=$(B)/%.o)
