@@ -5,6 +5,7 @@
  *  - NIST PSTAR, protons in liquid water, I = 75 eV (Berger et al., ICRU Report 49, 1993)
  *  - NIST ASTAR, alpha particles in liquid water, I = 75 eV (same)
  *  - revised ICRU Report 73 water table for carbon ions (Sigmund, Schinner & Paul 2009, I = 78 eV)
+ *  - ICRU Report 90 (2016) Table A.15, carbon ions in water (I = 78 eV): stopping and CSDA range
  *  - NIST PSTAR electronic stopping of other materials at 100 MeV (via libdedx PSTAR.dat)
  * Tolerances are the acceptance limits of the physics-core issue; every test also prints its
  * worst deviation so a drift shows before it fails.
@@ -198,16 +199,51 @@ Test(stopping, helium_in_water_astar)
     transport_table_free(&tab);
 }
 
-/* C-12 in water against the revised ICRU 73 table (I = 78 eV). Issue acceptance: stopping within
- * 2% and range within 1% above 10 MeV/u. The table gives stopping only; the reference range
- * integrates it from 0.025 MeV/u.
+/* C-12 in water against ICRU Report 90 (2016) Table A.15 (I = 78 eV), which prints the CSDA range
+ * beside the stopping powers. Issue acceptance: stopping within 2% and range within 1% above
+ * 10 MeV/u. Below that, down to 3 MeV/u for stopping and 5 MeV/u for range, the band is held at
+ * 1.5%: looser than what is measured (0.9% and 0.8%), tighter than ICRU 90's own 2-5% uncertainty
+ * there, so a change for the worse in the effective-charge region still fails. */
+Test(stopping, carbon_in_water_icru90)
+{
+    transport_table tab;
+    build(&tab, "C-12", "water", 78.0);
+    const ref_table *ref = ref_load("c12_water_icru90.tsv");
+    double worst_s = 0, worst_r = 0;
+    int checked = 0;
+    for (int i = 0; i < ref->rows; i++) {
+        double t = ref->v[i][0] / 12.0, s_el = ref->v[i][1], range = ref->v[i][4];
+        if (t < 3.0) continue;
+        int acceptance = t >= 10.0;
+        double ds = check("ICRU 90 S_el", t, table_stopping_el(&tab, t), s_el,
+                          acceptance ? 0.02 : 0.015);
+        if (t >= 5.0) {
+            double dr = check("ICRU 90 CSDA range", t, table_range(&tab, t), range,
+                              acceptance ? 0.01 : 0.015);
+            if (acceptance && dr > worst_r) worst_r = dr;
+        }
+        if (acceptance) {
+            if (ds > worst_s) worst_s = ds;
+            checked++;
+        }
+    }
+    cr_expect(checked >= 15, "only %d ICRU 90 points from 10 MeV/u", checked);
+    cr_log_info("C-12 in water vs ICRU 90, %d energies 10-833 MeV/u: stopping worst %.2f%%, CSDA "
+                "range worst %.2f%%", checked, 100 * worst_s, 100 * worst_r);
+    transport_table_free(&tab);
+}
+
+/* C-12 in water against the revised ICRU 73 table (I = 78 eV, Sigmund, Schinner & Paul 2009),
+ * the other table the issue names. It gives stopping only; the reference range integrates it
+ * from 0.025 MeV/u.
  *
- * Met: stopping within 2% from 10 MeV/u (worst -1.25% at 10 MeV/u, < 0.1% above 40 MeV/u) and
- * range within 1% from 25 MeV/u (< 0.2% at the clinical 100-430 MeV/u). Not met: the range at
- * 10-20 MeV/u is 1.0-2.1% long, because between 2 and 10 MeV/u the published heavy-ion
- * effective charge used here (Hubert-Bimbot-Gauvin 1990) gives 1.5-3% less stopping than the
- * binary theory behind ICRU 73. That band is asserted at its measured level (2.5%) so a change
- * for the worse still fails; the 1% tolerance applies from 25 MeV/u. */
+ * Stopping is within 2% from 10 MeV/u (worst -1.25% at 10 MeV/u, < 0.1% above 40 MeV/u) and the
+ * range within 1% from 25 MeV/u (< 0.2% at the clinical 100-430 MeV/u). At 10-20 MeV/u the range
+ * comes out 1.0-2.1% longer than this table's, because between 2 and 10 MeV/u the revised ICRU 73
+ * stopping lies 1.5-3% above ours. The two ICRU tables differ there by as much: ICRU 90 (test
+ * above, agreed with to 0.9%) is 2.1% below the revised ICRU 73 at 5 MeV/u and 1.9% below at
+ * 8.3 MeV/u. That band is asserted at its measured level (2.5%) so a change for the worse still
+ * fails; the 1% tolerance applies from 25 MeV/u, where the two tables agree to 0.2%. */
 Test(stopping, carbon_in_water_icru73)
 {
     transport_table tab;
