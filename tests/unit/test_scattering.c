@@ -12,9 +12,9 @@
  * evaluated here from published CSDA ranges (NIST PSTAR for protons, ICRU 90 for C-12) and the
  * PDG radiation length, not from bragg's tables. Kanematsu (Phys. Med. Biol. 54 (2009) N67) states
  * that this model agrees with measured rms displacements in water within 2% or 0.02 cm; that
- * statement is what ties the curve to measurement. The check is therefore: bragg's transport of
- * its own scattering model reproduces the measured spread to the model's stated accuracy plus the
- * Monte Carlo error.
+ * statement is what ties the curve to measurement. bragg is checked against it (upper side only:
+ * bragg is 4-5% narrower, an open discrepancy, see check_case) and, on both sides, against the same
+ * formula used as a scattering power, which is how bragg's step applies it.
  *
  * Nuclear reactions are off: they remove primaries at random (not by lateral position), so they do
  * not change the spread of the survivors, only thin them out; the comparison is about Coulomb
