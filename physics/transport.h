@@ -556,15 +556,22 @@ static inline BRAGG_HD int transport_react(const transport_params *p, rng *r, pa
         double neutron_T = (gamma - 1.0) * NEUTRON_MASS_MEV;
         double side[3];   /* laboratory kinetic energy by origin (enum product_origin) */
         side[FROM_TARGET] = ev.local_mev + ev.neutral_mev;
-        side[FROM_SPECTATOR] = ev.spectator_neutrons * neutron_T;
+        /* Spectator neutrons at the beam's velocity plus, for those of a break-up, their
+         * motion in the projectile's frame (lab energy (gamma - 1) m + gamma T* + gamma beta
+         * p*_z); its fragments' gamma rays, gamma E* on average. */
+        double spectator_neutral = ev.spectator_neutrons * neutron_T +
+                                   gamma * (ev.spectator_neutron_ke + ev.spectator_photon_mev) +
+                                   gamma * beta * ev.spectator_neutron_pz;
+        side[FROM_SPECTATOR] = spectator_neutral;
         side[FROM_PARTICIPANT] = ev.participant_neutrons * neutron_T;
-        /* Q-value: binding energy of the projectile less that of its charged pieces (each
+        /* Q-value: binding energy of the projectile less that of its charged pieces, from
+         * the AME2020 masses the Fermi break-up uses (physics/fermi_tables.h; beyond them, each
          * charge at its reference isotope's binding per nucleon), and 8 MeV per nucleon
          * knocked out of a target nucleus: the targets of tissue bind 7.68 (C-12), 7.48
          * (N-14) and 7.98 (O-16) MeV per nucleon (AME2020, Wang et al., Chin. Phys. C 45
-         * (2021) 030003); one round value serves them all (assets hold atomic weights of the
-         * elements, not nuclear masses). */
-        double Q = q->A * p->binding[q->Z] + (At > 1 ? 8.0 * ev.target_removed : 0.0);
+         * (2021) 030003); one round value serves them all. */
+        double Q = nuclear_binding_mev(q->Z, q->A, q->A * p->binding[q->Z]) +
+                   (At > 1 ? 8.0 * ev.target_removed : 0.0);
         for (int i = 0; i < ev.n; i++) {
             const nuclear_product *f = &ev.product[i];
             double M = f->A * p->nucleon_mass[f->Z];
@@ -573,7 +580,7 @@ static inline BRAGG_HD int transport_react(const transport_params *p, rng *r, pa
                 double e_rest = sqrt(px * px + py * py + pz * pz + M * M);
                 E = gamma * (e_rest + beta * pz);
                 pz = gamma * (pz + beta * e_rest);
-                Q -= f->A * p->binding[f->Z];
+                Q -= nuclear_binding_mev(f->Z, f->A, f->A * p->binding[f->Z]);
             } else {
                 E = sqrt(px * px + py * py + pz * pz + M * M);
             }
@@ -611,8 +618,8 @@ static inline BRAGG_HD int transport_react(const transport_params *p, rng *r, pa
                                   ang_y[i]);
         }
         int64_t neutral = energy_quanta(scale[FROM_TARGET] * ev.neutral_mev + photons +
-                                        (scale[FROM_SPECTATOR] * ev.spectator_neutrons +
-                                         scale[FROM_PARTICIPANT] * ev.participant_neutrons) *
+                                        scale[FROM_SPECTATOR] * spectator_neutral +
+                                        scale[FROM_PARTICIPANT] * ev.participant_neutrons *
                                             neutron_T);
         int64_t local = energy_quanta(scale[FROM_TARGET] * ev.local_mev);
         nuclear_deposit(p, s, q->z, local);

@@ -160,3 +160,49 @@ Test(nuclear, carbon_400_tail_and_peak_vs_measured_curve)
     run_snapshot_free(&a);
     run_snapshot_free(&b);
 }
+
+/* Fragment yields of C-12 at 400 MeV/u in water against the GSI measurement (Haettner et al.,
+ * fragments within 10 degrees per incident C-12, digitised in tests/reference/fragmentation.tsv):
+ * the number of crossings of each measured depth within 10 degrees of the beam, per primary.
+ * Asserted where the abrasion / Fermi break-up model agrees (docs/physics.md section 4):
+ *   - He at every measured depth, and B up to 31.3 cm, within 20%: the digitisation carries a
+ *     few percent of full scale and 0.1-0.2 cm in depth, 20 000 histories about 1-3%, and the
+ *     model itself is a statistical de-excitation whose spread against such data is of order 10%;
+ *     the earlier Wilson ablation was 46-55% high in He and 23-39% low in B, and fails this.
+ *   - Li within 35% at every depth: the model's largest deviation is +31% at 16 cm (the earlier
+ *     ablation was 45-62% low).
+ * Not asserted, as the model does not reproduce them: H (47-69% high: the abraded participant
+ * protons go forward too often), Be (56-87% high), and B at 34.9 cm (0.002 per primary, where
+ * the digitisation's absolute uncertainty dominates). */
+Test(nuclear, carbon_400_fragment_yields_vs_haettner)
+{
+    run_config c = testkit_config("C-12", 400, 20000);
+    c.depth_max_cm = 36;
+    run_snapshot s = testkit_run(&c, NULL);
+    const score_result *r = &s.result;
+    cr_assert(r->nbins > 10 && r->channels >= 7);
+
+    const ref_table *ref = ref_load("fragmentation.tsv");
+    int checked = 0;
+    for (int i = 0; i < ref->rows; i++) {
+        if (strcmp(ref->text[i][0], "fragment_yield_per_primary_digitised") != 0) continue;
+        double z = ref->v[i][4], measured = ref->v[i][6];
+        int Z = (int)ref->v[i][5];
+        double tol = Z == 2 ? 0.20 : Z == 3 ? 0.35 : Z == 5 && z < 32.0 ? 0.20 : 0.0;
+        if (tol == 0.0) continue;
+        /* Linear interpolation between bin centres. */
+        int k = 0;
+        while (k + 2 < r->nbins && r->depth[k + 1] < z) k++;
+        double f = (z - r->depth[k]) / (r->depth[k + 1] - r->depth[k]);
+        const double *y = r->channel_forward[Z];
+        double model = y[k] + f * (y[k + 1] - y[k]);
+        double dev = model / measured - 1.0;
+        cr_expect(fabs(dev) < tol, "Z = %d at %.2f cm: %.4f per primary vs measured %.4f (%+.0f%%)",
+                  Z, z, model, measured, 100 * dev);
+        cr_log_info("C-12 400 MeV/u, Z = %d at %.2f cm: %.4f vs measured %.4f (%+.0f%%)", Z, z,
+                    model, measured, 100 * dev);
+        checked++;
+    }
+    cr_expect(checked == 19, "%d yields compared", checked);   /* 6 He, 7 Li, 6 B */
+    run_snapshot_free(&s);
+}
