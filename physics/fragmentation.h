@@ -21,14 +21,20 @@
  *      heavier remnants keep Wilson's ablation (one nucleon per 10 MeV of excitation, the
  *      fragment's charge from Rudstam's distribution, the rest grouped into alpha, He-3, t, d,
  *      p, n);
- *   5. momenta in the projectile's rest frame: Goldhaber's statistical width
+ *   5. spectators' momenta in the projectile's rest frame: Goldhaber's statistical width
  *      sigma = 90 MeV/c sqrt(K (A_P - K) / (A_P - 1)) per component for a fragment of K
  *      nucleons (Goldhaber, Phys. Lett. 53B (1974) 306; for a break-up, the remnant's, to which
- *      each piece adds its break-up momentum); abraded nucleons the leading Gaussian of
- *      Cucinotta's spectrum, sigma^2 = 0.4 p_K^2; then the boost to the laboratory.
- *   Projectile-side neutrons and target-side neutrons leave (their energy is booked as carried
- *   off); knocked-out target protons are transported; the charged share of the target's
- *   excitation energy is deposited where the reaction happened.
+ *      each piece adds its break-up momentum); then the boost to the laboratory;
+ *   6. participants: the nucleons abraded from both nuclei form a fireball (Westfall et al.,
+ *      Phys. Rev. Lett. 37 (1976) 1202; Gosset et al., Phys. Rev. C 16 (1977) 629) moving with
+ *      their centre of mass, which emits them isotropically, sharing the kinetic energy there
+ *      microcanonically (fireball_sample); the projectile's participants carry the opposite of
+ *      the prefragment's Goldhaber momentum. This replaced the Gaussian of Cucinotta's spectrum
+ *      around the beam's velocity, which sent 64% of the abraded protons within 10 degrees and
+ *      made the forward hydrogen 47-70% too high (docs/physics.md, section 4).
+ *   Neutrons leave (their energy is booked as carried off); fireball protons and charged
+ *   spectators are transported; the charged share of the target's excitation energy is
+ *   deposited where the reaction happened.
  * Proton projectiles (Bortfeld, Med. Phys. 24 (1997) 2024): a fraction 0.6 of the proton's energy
  * is absorbed locally (short-range charged secondaries), the rest is carried off by neutrons and
  * photons.
@@ -41,11 +47,13 @@
  * Energy is conserved per event by the caller (physics/transport.h, transport_react): the
  * Q-value (from the same AME2020 binding energies, nuclear_binding_mev) and the target's share,
  * and with them the remnant's excitation (break-up motion, gamma rays), are paid by the
- * participants (the abraded projectile nucleons); the spectators keep the beam's velocity (up
- * to their Goldhaber and break-up momenta).
- * Model limits (stated in docs/physics.md): no nuclear elastic scattering; momentum is not
- * conserved event by event; fragments of a charge share the cross-sections of that charge's
- * reference isotope.
+ * participants (the fireball's nucleons, whose energies are scaled down); the spectators keep
+ * the beam's velocity (up to their Goldhaber and break-up momenta).
+ * Model limits (stated in docs/physics.md): no nuclear elastic scattering; momentum is conserved
+ * only roughly (the fireball conserves its own and balances the prefragment's recoil; the
+ * Q-value's scaling and the target's recoil do not); the fireball is isotropic (no n-p forward-
+ * backward peaks) and leaves out the target's Fermi motion; fragments of a charge share the
+ * cross-sections of that charge's reference isotope.
  *
  * static inline and BRAGG_HD: the same code on CPU and GPU. Everything is on the caller's stack;
  * the random numbers come from the reacting particle's stream.
@@ -65,13 +73,13 @@
 #define NEUTRON_MASS_MEV      939.56542052
 
 /* Where a product comes from. Spectators (the projectile's remnant and what it evaporates)
- * keep the projectile's velocity; participants (nucleons abraded from the projectile) are
- * where the collision's energy goes. */
+ * keep the projectile's velocity; participants (the fireball's nucleons, abraded from either
+ * nucleus) are where the collision's energy goes. */
 enum product_origin { FROM_TARGET, FROM_SPECTATOR, FROM_PARTICIPANT };
 
-/* A charged product: charge, mass number and momentum, MeV/c. Projectile-side products are
- * given in the projectile's rest frame (z along its direction), target-side ones in the
- * laboratory. */
+/* A charged product: charge, mass number and momentum, MeV/c. Spectators are given in the
+ * projectile's rest frame (z along its direction), target-side products and participants (the
+ * fireball's nucleons) in the laboratory (z along the projectile's direction). */
 typedef struct nuclear_product {
     int Z, A;
     int origin;           /* enum product_origin */
@@ -85,7 +93,8 @@ typedef struct nuclear_event {
     double spectator_neutron_ke;  /* their kinetic energy in the projectile's frame, MeV */
     double spectator_neutron_pz;  /* and their momentum along its direction, MeV/c */
     double spectator_photon_mev;  /* gamma rays of the projectile's fragments, in its frame */
-    int participant_neutrons;  /* abraded from the projectile */
+    int participant_neutrons;  /* fireball neutrons (abraded from either nucleus) */
+    double participant_neutron_mev;  /* their laboratory kinetic energy, MeV */
     int target_removed;        /* nucleons knocked out of the target */
     double local_mev;          /* deposited at the reaction point */
     double neutral_mev;        /* carried off by target-side neutrons and photons */
@@ -182,14 +191,86 @@ static inline BRAGG_HD void event_add_gaussian(nuclear_event *ev, rng *r, int Z,
     event_add(ev, Z, A, origin, px, py, pz);
 }
 
-/* Width per component of the momenta of nucleons abraded from a nucleus of A nucleons and
- * radius r (fm): the leading Gaussian of Cucinotta's spectrum, sigma^2 = 0.4 p_K^2 with
- * p_K = hbar c (9 pi A / 4)^(1/3) / (1.29 r), times 1.62 - 0.229 A^(1/3) for A <= 24. */
-static inline BRAGG_HD double abraded_nucleon_sigma(int A, double r)
+/* The participants: a fireball (Westfall et al., Phys. Rev. Lett. 37 (1976) 1202; Gosset et
+ * al., Phys. Rev. C 16 (1977) 629). The nucleons abraded from both nuclei, np from the
+ * projectile (at t MeV/u, carrying together the momentum `recoil` in the projectile's frame)
+ * and nt from the target (at rest), collide with each other and form one source moving with
+ * their centre of mass; its kinetic energy there, the invariant mass of the participants less
+ * their masses, is shared statistically and the nucleons leave it isotropically. Here the
+ * sharing is microcanonical (the fireballs of carbon are a few nucleons, too few for a
+ * temperature): momenta uniform on the energy shell at zero total momentum, as in the break-up
+ * (fermi_breakup), the Gaussians' scale found for the relativistic kinetic energy (about
+ * 95 MeV per nucleon at 400 MeV/u for np = nt). For one projectile and one target nucleon this
+ * is isotropic nucleon-nucleon scattering in their centre of mass, close to elastic p-p
+ * scattering at these energies: Cugnon's fit used by the INCL cascade (Cugnon, L'Hote and
+ * Vandermeulen, Nucl. Instrum. Meth. B 111 (1996) 215), dsigma/dt ~ exp(b t) with
+ * b = 5.5 p^8 / (7.7 + p^8) (GeV/c)^-2 for p_lab in GeV/c, falls by 30% over the whole range of
+ * t at 400 MeV (b = 0.45); n-p scattering (b = 5.2) is peaked forward and backward, which the
+ * fireball leaves out. The first zp + zt nucleons are protons (the momenta are exchangeable):
+ * they go on the list in the laboratory frame; the neutrons' laboratory kinetic energy is
+ * booked. Energy and momentum of the participants are conserved here; transport_react then
+ * scales their energies to pay the Q-value. The target's Fermi motion is left out (about
+ * 100 MeV/c per nucleon, where the beam brings 954 MeV/c per nucleon at 400 MeV/u). */
+#define FIREBALL_MAX (2 * NUCLEAR_MAX_A + 2)   /* at most A_P + (A_P + 1) participants */
+
+static inline BRAGG_HD void fireball_sample(nuclear_event *ev, rng *r, int np, int zp, int nt,
+                                            int zt, double t, const double recoil[3])
 {
-    double pk = 197.327 * cbrt(9.0 * 3.14159265358979323846 * A / 4.0) / (1.29 * r);
-    if (A <= 24) pk *= 1.62 - 0.229 * cbrt((double)A);
-    return sqrt(0.4) * pk;
+    int n = np + nt;
+    if (n > FIREBALL_MAX) n = FIREBALL_MAX;   /* cannot happen: see fragmentation_sample */
+    if (n < 2) return;                        /* cannot happen: np, nt >= 1 */
+    const double m = NUCLEON_MASS_MEV;
+    /* The projectile's participants: momentum `recoil` in its frame (the opposite of the
+     * prefragment's Goldhaber momentum), boosted to the laboratory; the target's at rest. */
+    double gb = sqrt(t * (t + 2.0 * m)) / m, gamma_b = 1.0 + t / m;   /* the beam's boost */
+    double e_p = sqrt(np * np * m * m + recoil[0] * recoil[0] + recoil[1] * recoil[1] +
+                      recoil[2] * recoil[2]);
+    double E = gamma_b * e_p + gb * recoil[2] + nt * m;
+    double P[3] = {recoil[0], recoil[1], gamma_b * recoil[2] + gb * e_p};
+    double M = sqrt(E * E - P[0] * P[0] - P[1] * P[1] - P[2] * P[2]);
+    double kinetic = M - n * m;
+    /* The fireball's boost: gamma and u = gamma beta as a vector. */
+    double gamma = E / M, u[3] = {P[0] / M, P[1] / M, P[2] / M};
+    float p[FIREBALL_MAX][3];
+    double tot[3] = {0.0, 0.0, 0.0};
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < 3; j++) {
+            p[i][j] = (float)rng_gauss(r);
+            tot[j] += p[i][j];
+        }
+    double q2sum = 0.0;
+    for (int i = 0; i < n; i++) {
+        for (int j = 0; j < 3; j++) p[i][j] -= (float)(tot[j] / n);
+        q2sum += (double)p[i][0] * p[i][0] + (double)p[i][1] * p[i][1] + (double)p[i][2] * p[i][2];
+    }
+    /* Scale s with sum sqrt(s^2 q_i^2 + m^2) - n m = kinetic: Newton from the non-relativistic
+     * scale, where the sum is below its target; the sum is convex in s, so after the first
+     * step the iterates fall monotonically onto the root (five steps: below 1e-9 relative). */
+    double s = kinetic > 0.0 && q2sum > 0.0 ? sqrt(2.0 * m * kinetic / q2sum) : 0.0;
+    for (int it = 0; it < 5 && s > 0.0; it++) {
+        double f = -n * m - kinetic, df = 0.0;
+        for (int i = 0; i < n; i++) {
+            double q2 = (double)p[i][0] * p[i][0] + (double)p[i][1] * p[i][1] +
+                        (double)p[i][2] * p[i][2];
+            double e = sqrt(s * s * q2 + m * m);
+            f += e;
+            df += s * q2 / e;
+        }
+        if (df > 0.0) s -= f / df;
+    }
+    int protons = zp + zt;
+    for (int i = 0; i < n; i++) {
+        double q[3] = {s * p[i][0], s * p[i][1], s * p[i][2]};
+        double e = sqrt(q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + m * m);
+        double uq = u[0] * q[0] + u[1] * q[1] + u[2] * q[2], k = uq / (gamma + 1.0) + e;
+        if (i < protons) {
+            event_add(ev, 1, 1, FROM_PARTICIPANT, q[0] + k * u[0], q[1] + k * u[1],
+                      q[2] + k * u[2]);
+        } else {
+            ev->participant_neutrons++;
+            ev->participant_neutron_mev += gamma * e + uq - m;
+        }
+    }
 }
 
 /* Adds a projectile-side piece of K nucleons with Goldhaber's momentum spread (K < A_P). */
@@ -456,6 +537,7 @@ static inline BRAGG_HD int fragmentation_sample(const nuclear_radii *radii, rng 
     ev->spectator_neutron_pz = 0.0;
     ev->spectator_photon_mev = 0.0;
     ev->participant_neutrons = 0;
+    ev->participant_neutron_mev = 0.0;
     ev->local_mev = 0.0;
     ev->neutral_mev = 0.0;
     ev->target_removed = 0;
@@ -492,24 +574,31 @@ static inline BRAGG_HD int fragmentation_sample(const nuclear_radii *radii, rng 
     int abraded_target = abraded < At ? abraded : At;
     if (At - abraded_target < 2) abraded_target = At;
 
-    /* Abraded projectile nucleons: protons go on (Cucinotta's leading Gaussian), neutrons leave. */
     int zp_out = hypergeometric_protons(r, Zp, Ap, abraded);
-    double sigma_abr = abraded_nucleon_sigma(Ap, rp);
-    for (int i = 0; i < zp_out; i++) event_add_gaussian(ev, r, 1, 1, FROM_PARTICIPANT, sigma_abr);
-    ev->participant_neutrons += abraded - zp_out;
-
-    /* Target side: knocked-out protons are transported, neutrons leave. */
     int zt_out = hypergeometric_protons(r, Zt, At, abraded_target);
     ev->target_removed = abraded_target;
-    double sigma_t = abraded_nucleon_sigma(At, rt);
-    for (int i = 0; i < zt_out; i++) event_add_gaussian(ev, r, 1, 1, FROM_TARGET, sigma_t);
-    /* Mean kinetic energy of a neutron with that spread: 3 sigma^2 / 2m. */
-    ev->neutral_mev += (abraded_target - zt_out) * 1.5 * sigma_t * sigma_t / NEUTRON_MASS_MEV;
+    int a_pre = Ap - abraded, z_pre = Zp - zp_out;
+
+    /* The prefragment's momentum in the projectile's frame, Goldhaber's width: the recoil
+     * against the Fermi momenta of the abraded nucleons, which the participants therefore carry
+     * with the opposite sign (as in Geant4's G4WilsonAbrasionModel). Drawn where the prefragment
+     * breaks up (step 4); the ablation below gives each piece its own spread instead. */
+    double P[3] = {0.0, 0.0, 0.0}, recoil[3] = {0.0, 0.0, 0.0};
+    int breakup = a_pre > 0 && z_pre > 0 && fermi_nucleus(z_pre, a_pre) >= 0;
+    if (breakup) {
+        double f = Ap > 1 ? (double)a_pre * (Ap - a_pre) / (Ap - 1) : 0.0;
+        double sigma = 90.0 * sqrt(f > 0 ? f : 0);
+        for (int j = 0; j < 3; j++) {
+            P[j] = sigma * rng_gauss(r);
+            recoil[j] = -P[j];
+        }
+    }
+    /* The participants of both nuclei: a fireball (fireball_sample). */
+    fireball_sample(ev, r, abraded, zp_out, abraded_target, zt_out, t, recoil);
 
     /* 3: excitation energies. */
     double ex_p = hole_excitation(r, abraded, Ap);
     double ex_t = hole_excitation(r, abraded_target, At);
-    int a_pre = Ap - abraded, z_pre = Zp - zp_out;
     int a_rest_t = At - abraded_target;
     /* The target's de-excitation products stop near the reaction: the charged share of the
      * energy is deposited there, the neutral share leaves. */
@@ -525,16 +614,8 @@ static inline BRAGG_HD int fragmentation_sample(const nuclear_radii *radii, rng 
         return 1;
     }
 
-    if (a_pre <= FERMI_MAX_A && z_pre <= FERMI_MAX_Z) {
-        /* 4: Fermi break-up of the prefragment, which moves with Goldhaber's spread. */
-        double f = Ap > 1 ? (double)a_pre * (Ap - a_pre) / (Ap - 1) : 0.0;
-        double sigma = 90.0 * sqrt(f > 0 ? f : 0);
-        double P[3];
-        P[0] = sigma * rng_gauss(r);
-        P[1] = sigma * rng_gauss(r);
-        P[2] = sigma * rng_gauss(r);
-        if (fermi_breakup(ev, r, z_pre, a_pre, ex_p, P)) return 1;
-    }
+    /* 4: Fermi break-up of the prefragment, which moves with momentum P. */
+    if (breakup && fermi_breakup(ev, r, z_pre, a_pre, ex_p, P)) return 1;
     /* 4 (heavier prefragments, or light ones without a measured mass): Wilson's ablation. */
     int ablated = (int)(ex_p / 10.0);
     if (ablated > a_pre) ablated = a_pre;

@@ -563,7 +563,8 @@ static inline BRAGG_HD int transport_react(const transport_params *p, rng *r, pa
                                    gamma * (ev.spectator_neutron_ke + ev.spectator_photon_mev) +
                                    gamma * beta * ev.spectator_neutron_pz;
         side[FROM_SPECTATOR] = spectator_neutral;
-        side[FROM_PARTICIPANT] = ev.participant_neutrons * neutron_T;
+        /* Participants (the fireball's nucleons) are given in the laboratory already. */
+        side[FROM_PARTICIPANT] = ev.participant_neutron_mev;
         /* Q-value: binding energy of the projectile less that of its charged pieces, from
          * the AME2020 masses the Fermi break-up uses (physics/fermi_tables.h; beyond them, each
          * charge at its reference isotope's binding per nucleon), and 8 MeV per nucleon
@@ -576,7 +577,7 @@ static inline BRAGG_HD int transport_react(const transport_params *p, rng *r, pa
             const nuclear_product *f = &ev.product[i];
             double M = f->A * p->nucleon_mass[f->Z];
             double px = f->px, py = f->py, pz = f->pz, E;
-            if (f->origin != FROM_TARGET) {
+            if (f->origin == FROM_SPECTATOR) {
                 double e_rest = sqrt(px * px + py * py + pz * pz + M * M);
                 E = gamma * (e_rest + beta * pz);
                 pz = gamma * (pz + beta * e_rest);
@@ -589,8 +590,8 @@ static inline BRAGG_HD int transport_react(const transport_params *p, rng *r, pa
             momentum_angles(px, py, pz, &ang_x[i], &ang_y[i]);
         }
         /* The sampled momenta do not conserve energy by themselves. The Q-value and the target's
-         * share are paid by the participants (the abraded nucleons, whose energy the collision
-         * takes), whose laboratory energies are scaled to what is left; the spectators keep the
+         * share are paid by the participants (the fireball's nucleons, which took the collision's
+         * energy), whose laboratory energies are scaled to what is left; the spectators keep the
          * beam's velocity. What the participants cannot take (peripheral collisions) is
          * excitation that leaves as photons; what they cannot pay is taken from the spectators,
          * and then from the target's share, by the same scaling. */
@@ -619,8 +620,7 @@ static inline BRAGG_HD int transport_react(const transport_params *p, rng *r, pa
         }
         int64_t neutral = energy_quanta(scale[FROM_TARGET] * ev.neutral_mev + photons +
                                         scale[FROM_SPECTATOR] * spectator_neutral +
-                                        scale[FROM_PARTICIPANT] * ev.participant_neutrons *
-                                            neutron_T);
+                                        scale[FROM_PARTICIPANT] * ev.participant_neutron_mev);
         int64_t local = energy_quanta(scale[FROM_TARGET] * ev.local_mev);
         nuclear_deposit(p, s, q->z, local);
         s->ledger[LEDGER_NUCLEAR_NEUTRAL] += neutral;

