@@ -94,8 +94,8 @@ static int run_command(const char *cmd, int argc, char **argv, run_driver *drive
     int status = strcmp(cmd, "run") == 0 ? cmd_run_with(argc, argv, driver)
                                           : cmd_sobp_with(argc, argv, driver);
     if (help && status == EXIT_OK)
-        printf("\nbragg-mpi also takes --checkpoint DIR: record completed chunks in DIR and "
-               "resume from them (bragg-mpi --help).\n");
+        printf("\nbragg-mpi also takes --checkpoint DIR: record completed chunks in DIR and\n"
+               "resume from them (see bragg-mpi --help).\n");
     return status;
 }
 
