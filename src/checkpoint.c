@@ -141,7 +141,8 @@ static void clean_name(char *out, size_t len, const char *in)
 /* The identity of run `run` of `en`: everything a resumed run must share with the run that
  * wrote the file for their sums to add up to one run. Doubles as %.17g, which reads back as the
  * same double, so that equal values give equal text. */
-static void put_identity(checkpoint_image *img, int *bad, const engine *en, int run)
+static void put_identity(checkpoint_image *img, int *bad, const engine *en, int run,
+                         uint64_t check)
 {
     const run_config *c = engine_config(en);
     const transport_params *p = engine_params(en);
@@ -189,6 +190,7 @@ static void put_identity(checkpoint_image *img, int *bad, const engine *en, int 
     image_printf(img, bad, "ledger_words %d\n", (int)LEDGER_COUNT);
     image_printf(img, bad, "count_words %d\n", (int)COUNT_COUNT);
     image_printf(img, bad, "profile_words %d\n", (int)PROFILE_COUNT);
+    image_printf(img, bad, "physics_check %016" PRIx64 "\n", check);
 }
 
 /* Payload size in bytes for n chunks and the sums of `t`'s shape. */
@@ -224,15 +226,47 @@ static void put_payload(checkpoint_image *img, int *bad, const chunk_layout *l,
     for (int b = 0; b < t->max_batches; b++) image_u64(img, bad, t->batch_histories[b]);
 }
 
-int checkpoint_encode(const engine *en, int run, const chunk_layout *l, const uint8_t *done,
-                      const score_totals *t, checkpoint_image *img, bragg_err *e)
+static uint64_t fnv1a64_u64(uint64_t h, uint64_t v)
+{
+    for (int i = 0; i < 8; i++) {
+        h ^= (unsigned char)(v >> (8 * i));
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+int checkpoint_physics_check(engine *en, uint64_t *check, bragg_err *e)
+{
+    const transport_params *p = engine_params(en);
+    uint64_t n = engine_config(en)->histories;
+    if (n > 16) n = 16;
+    score_arrays a;
+    if (score_arrays_init(&a, p->nbins, p->channels, e)) return BRAGG_ERR;
+    int rc = engine_run_range(en, 0, n, &a, e);
+    if (rc == BRAGG_OK) {
+        /* The scores only: not the profile, which is timing. */
+        uint64_t h = 0xcbf29ce484222325ULL;
+        size_t words = (size_t)a.n_curves * ((size_t)a.nbins + 1);
+        for (size_t i = 0; i < words; i++) h = fnv1a64_u64(h, (uint64_t)a.curves[i]);
+        for (int k = 0; k < LEDGER_COUNT; k++) h = fnv1a64_u64(h, (uint64_t)a.ledger[k]);
+        for (int k = 0; k < COUNT_COUNT; k++) h = fnv1a64_u64(h, a.count[k]);
+        h = fnv1a64_u64(h, a.steps);
+        *check = fnv1a64_u64(h, a.histories);
+    }
+    score_arrays_free(&a);
+    return rc;
+}
+
+int checkpoint_encode(const engine *en, int run, uint64_t check, const chunk_layout *l,
+                      const uint8_t *done, const score_totals *t, checkpoint_image *img,
+                      bragg_err *e)
 {
     img->len = 0;
     int bad = 0;
     int64_t chunks_done = 0;
     for (int64_t k = 0; k < l->n_chunks; k++) chunks_done += done[k] ? 1 : 0;
     image_printf(img, &bad, "%s\n", FORMAT_LINE);
-    put_identity(img, &bad, en, run);
+    put_identity(img, &bad, en, run, check);
     image_printf(img, &bad, "chunks %lld\n", (long long)l->n_chunks);
     image_printf(img, &bad, "chunk_sizes");
     for (int b = 0; b < l->batches; b++) image_printf(img, &bad, " %" PRIu64, l->size[b]);
@@ -621,7 +655,8 @@ static int check_consistent(const header *h, const chunk_layout *l, const uint8_
 /* Checks the file's header and payload against `en` and fills l, done and t (see the header
  * file). `body` is the file without its checksum line. */
 static int load_body(const unsigned char *body, size_t len, const engine *en, int run,
-                     chunk_layout *l, uint8_t **done, score_totals *t, bragg_err *e)
+                     uint64_t check, chunk_layout *l, uint8_t **done, score_totals *t,
+                     bragg_err *e)
 {
     memset(l, 0, sizeof *l);
     const char *text = (const char *)body;
@@ -639,7 +674,7 @@ static int load_body(const unsigned char *body, size_t len, const engine *en, in
     header file, mine;
     checkpoint_image img = {0};
     int bad = 0;
-    put_identity(&img, &bad, en, run);
+    put_identity(&img, &bad, en, run, check);
     if (bad) return bragg_fail(e, "out of memory");
     if (header_parse(&file, text + flen + 1, (size_t)(end_hdr - body) - flen - 1, e)) {
         checkpoint_image_free(&img);
@@ -686,8 +721,8 @@ static int load_body(const unsigned char *body, size_t len, const engine *en, in
     return rc;
 }
 
-int checkpoint_load(checkpoint *c, int run, const engine *en, chunk_layout *l, uint8_t **done,
-                    score_totals *t, int *found, bragg_err *e)
+int checkpoint_load(checkpoint *c, int run, const engine *en, uint64_t check, chunk_layout *l,
+                    uint8_t **done, score_totals *t, int *found, bragg_err *e)
 {
     char path[1100];
     checkpoint_path(c, run, path, sizeof path);
@@ -698,7 +733,7 @@ int checkpoint_load(checkpoint *c, int run, const engine *en, chunk_layout *l, u
     int rc = read_file(path, &data, &len, found, e);
     if (rc == BRAGG_OK && *found) {
         rc = check_checksum(data, len, &body, e);
-        if (rc == BRAGG_OK) rc = load_body(data, body, en, run, l, done, t, e);
+        if (rc == BRAGG_OK) rc = load_body(data, body, en, run, check, l, done, t, e);
     }
     free(data);
     if (rc) bragg_fail_prefix(e, "--checkpoint: %s: ", path);

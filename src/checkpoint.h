@@ -25,7 +25,8 @@
  * can read with `head`: first "bragg-checkpoint 1", then the identity of the run (bragg version
  * and git revision, the run's index, every configuration field that changes the result: ion,
  * energy, beam, geometry, physics switches, steps, scoring, seed, histories, batches; the
- * number of bins and channels; the sizes of the sums), then the state (chunk count, chunk size
+ * number of bins and channels; the sizes of the sums; a hash of the scores of the run's first
+ * histories, see checkpoint_physics_check), then the state (chunk count, chunk size
  * of each batch, chunks and histories done, payload size), then an empty line. Then the
  * payload, little-endian: one byte per chunk (1 = done), the 128-bit sums (curves, dose per
  * batch, energy ledger) as two 64-bit words each, then the 64-bit counters. The file ends with
@@ -79,11 +80,18 @@ typedef struct checkpoint_image {
 
 void checkpoint_image_free(checkpoint_image *img);
 
-/* Encodes the state of driven run number `run` of `en`: layout `l`, done[n_chunks] (0 or 1)
- * and `t`, the sums of exactly the done chunks (same bins, channels, batches as the engine).
- * Reuses img's memory. */
-int checkpoint_encode(const engine *en, int run, const chunk_layout *l, const uint8_t *done,
-                      const score_totals *t, checkpoint_image *img, bragg_err *e);
+/* A hash of the integer scores of the run's first 16 histories (or fewer), run here on the
+ * engine's backend (not while its run thread goes). It catches what the version line cannot:
+ * a build whose transport scores differently at the same git revision (uncommitted changes,
+ * objects not rebuilt) or a backend that rounds differently; part of a run's identity. */
+int checkpoint_physics_check(engine *en, uint64_t *check, bragg_err *e);
+
+/* Encodes the state of driven run number `run` of `en` (`check` from checkpoint_physics_check):
+ * layout `l`, done[n_chunks] (0 or 1) and `t`, the sums of exactly the done chunks (same bins,
+ * channels, batches as the engine). Reuses img's memory. */
+int checkpoint_encode(const engine *en, int run, uint64_t check, const chunk_layout *l,
+                      const uint8_t *done, const score_totals *t, checkpoint_image *img,
+                      bragg_err *e);
 
 typedef struct checkpoint checkpoint;
 
@@ -102,7 +110,7 @@ int checkpoint_write(checkpoint *c, int run, const checkpoint_image *img, bragg_
  * against `en` (see above), and fills `l` (its layout), *done (malloc'ed, n_chunks bytes, for
  * the caller to free) and `t` (initialised by the caller for the engine's bins, channels and
  * batches, and still empty: the file's sums are added). */
-int checkpoint_load(checkpoint *c, int run, const engine *en, chunk_layout *l, uint8_t **done,
-                    score_totals *t, int *found, bragg_err *e);
+int checkpoint_load(checkpoint *c, int run, const engine *en, uint64_t check, chunk_layout *l,
+                    uint8_t **done, score_totals *t, int *found, bragg_err *e);
 
 #endif

@@ -72,6 +72,7 @@ typedef struct mpi_run {
     uint64_t resumed_histories;
     double saved_at;
     int save_warned;
+    uint64_t physics_check;     /* checkpoint_physics_check of this build */
     checkpoint_image image;
     /* Test hooks (BRAGG_TEST_MPI_FAULT, read_test_hooks): drop the first chunk's result, die
      * after it, or die when given the second chunk (after the first was handed in). */
@@ -279,7 +280,8 @@ static int save_state(mpi_run *r, int force, bragg_err *e)
         pthread_mutex_unlock(&r->lock);
         return BRAGG_OK;
     }
-    int rc = checkpoint_encode(r->en, r->index, &r->layout, r->done, &r->local, &r->image, e);
+    int rc = checkpoint_encode(r->en, r->index, r->physics_check, &r->layout, r->done, &r->local,
+                               &r->image, e);
     if (rc == BRAGG_OK) r->unsaved = 0;
     pthread_mutex_unlock(&r->lock);
     r->saved_at = now;
@@ -309,7 +311,9 @@ static void save_state_during_run(mpi_run *r)
 static int open_state(mpi_run *r, const uint64_t *sizes, bragg_err *e)
 {
     int found = 0;
-    if (checkpoint_load(r->ms->ckpt, r->index, r->en, &r->layout, &r->done, &r->local, &found, e))
+    if (checkpoint_physics_check(r->en, &r->physics_check, e) ||
+        checkpoint_load(r->ms->ckpt, r->index, r->en, r->physics_check, &r->layout, &r->done,
+                        &r->local, &found, e))
         return BRAGG_ERR;
     if (found) {
         for (int64_t k = 0; k < r->layout.n_chunks; k++) r->resumed_chunks += r->done[k];

@@ -1,8 +1,9 @@
 /*
  * test_checkpoint.c - the checkpoint file (src/checkpoint.h) without MPI: a state reads back
  * exactly as written (done marks, per-batch sums, counters), no file means nothing to resume,
- * and a file of another configuration, a damaged, truncated or inconsistent one, or a folder
- * that is a file are refused with a message that names the path and what is wrong.
+ * and a file of another configuration or of a build that scores otherwise, a damaged,
+ * truncated or inconsistent one, or a folder that is a file are refused with a message that
+ * names the path and what is wrong.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -12,6 +13,9 @@
 
 #include "checkpoint.h"
 #include "testkit.h"
+
+/* The physics check the tests write (the real one is tested on its own below). */
+#define CHECK 0x1234u
 
 /* A small run: 800 protons in 4 batches of 200, cut into chunks of 100. */
 static engine *small_engine(uint64_t seed)
@@ -76,7 +80,8 @@ static void fixture_setup(fixture *f)
     run_chunks(f->en, &f->layout, f->done, &f->sums);
     cr_assert(checkpoint_open(&f->ckpt, f->dir, &e) == BRAGG_OK, "%s", e.msg);
     checkpoint_image img = {0};
-    cr_assert(checkpoint_encode(f->en, 0, &f->layout, f->done, &f->sums, &img, &e) == BRAGG_OK,
+    cr_assert(checkpoint_encode(f->en, 0, CHECK, &f->layout, f->done, &f->sums, &img, &e) ==
+                  BRAGG_OK,
               "%s", e.msg);
     cr_assert(checkpoint_write(f->ckpt, 0, &img, &e) == BRAGG_OK, "%s", e.msg);
     checkpoint_image_free(&img);
@@ -92,15 +97,16 @@ static void fixture_teardown(fixture *f)
     testkit_remove_dir(f->dir);
 }
 
-/* Loads run 0 of f's folder for `en`; returns the status, the message in e. */
-static int load(fixture *f, engine *en, bragg_err *e)
+/* Loads run 0 of f's folder for `en` with physics check `check`; returns the status, the
+ * message in e. */
+static int load_checked(fixture *f, engine *en, uint64_t check, bragg_err *e)
 {
     chunk_layout l;
     uint8_t *done = NULL;
     score_totals t;
     init_totals(en, &t);
     int found = 0;
-    int rc = checkpoint_load(f->ckpt, 0, en, &l, &done, &t, &found, e);
+    int rc = checkpoint_load(f->ckpt, 0, en, check, &l, &done, &t, &found, e);
     if (rc == BRAGG_OK) {
         cr_expect(found);
         chunk_layout_free(&l);
@@ -108,6 +114,11 @@ static int load(fixture *f, engine *en, bragg_err *e)
     }
     score_totals_free(&t);
     return rc;
+}
+
+static int load(fixture *f, engine *en, bragg_err *e)
+{
+    return load_checked(f, en, CHECK, e);
 }
 
 static void flip_byte(const char *path, long offset)
@@ -132,8 +143,8 @@ Test(checkpoint, a_state_reads_back_exactly_as_written)
     init_totals(f.en, &t);
     int found = 0;
     bragg_err e;
-    cr_assert(checkpoint_load(f.ckpt, 0, f.en, &l, &done, &t, &found, &e) == BRAGG_OK, "%s",
-              e.msg);
+    cr_assert(checkpoint_load(f.ckpt, 0, f.en, CHECK, &l, &done, &t, &found, &e) == BRAGG_OK,
+              "%s", e.msg);
     cr_assert(found);
     cr_expect_eq(l.n_chunks, 8);
     cr_expect(memcmp(l.size, f.layout.size, 4 * sizeof *l.size) == 0);
@@ -167,7 +178,8 @@ Test(checkpoint, no_file_means_nothing_to_resume)
     score_totals t;
     init_totals(en, &t);
     int found = 1;
-    cr_expect(checkpoint_load(c, 3, en, &l, &done, &t, &found, &e) == BRAGG_OK, "%s", e.msg);
+    cr_expect(checkpoint_load(c, 3, en, CHECK, &l, &done, &t, &found, &e) == BRAGG_OK, "%s",
+              e.msg);
     cr_expect(!found && !done && t.histories == 0);
     score_totals_free(&t);
     checkpoint_close(c);
@@ -184,6 +196,35 @@ Test(checkpoint, a_file_of_another_seed_is_refused_naming_the_seed)
     cr_expect(load(&f, other, &e) == BRAGG_ERR);
     cr_expect(strstr(e.msg, f.path) && strstr(e.msg, "seed is 1 there, 2 here"), "%s", e.msg);
     engine_destroy(other);
+    fixture_teardown(&f);
+}
+
+Test(checkpoint, the_physics_check_is_repeatable_and_follows_the_scores)
+{
+    engine *a = small_engine(1), *b = small_engine(1), *c = small_engine(2);
+    uint64_t ca, ca2, cb, cc;
+    bragg_err e;
+    cr_assert(checkpoint_physics_check(a, &ca, &e) == BRAGG_OK, "%s", e.msg);
+    cr_assert(checkpoint_physics_check(a, &ca2, &e) == BRAGG_OK, "%s", e.msg);
+    cr_assert(checkpoint_physics_check(b, &cb, &e) == BRAGG_OK, "%s", e.msg);
+    cr_assert(checkpoint_physics_check(c, &cc, &e) == BRAGG_OK, "%s", e.msg);
+    cr_expect(ca == ca2 && ca == cb, "%llx %llx %llx", (unsigned long long)ca,
+              (unsigned long long)ca2, (unsigned long long)cb);
+    /* Other histories (another seed) score otherwise: the check sees the scores. */
+    cr_expect(ca != cc);
+    engine_destroy(a);
+    engine_destroy(b);
+    engine_destroy(c);
+}
+
+Test(checkpoint, a_file_of_a_build_that_scores_otherwise_is_refused)
+{
+    fixture f;
+    fixture_setup(&f);
+    bragg_err e;
+    cr_expect(load_checked(&f, f.en, CHECK + 1, &e) == BRAGG_ERR);
+    cr_expect(strstr(e.msg, "physics_check is 0000000000001234 there, 0000000000001235 here"),
+              "%s", e.msg);
     fixture_teardown(&f);
 }
 
@@ -220,7 +261,7 @@ Test(checkpoint, sums_that_disagree_with_the_done_marks_are_refused)
     done[1] = 1;
     checkpoint_image img = {0};
     bragg_err e;
-    cr_assert(checkpoint_encode(f.en, 0, &f.layout, done, &f.sums, &img, &e) == BRAGG_OK);
+    cr_assert(checkpoint_encode(f.en, 0, CHECK, &f.layout, done, &f.sums, &img, &e) == BRAGG_OK);
     cr_assert(checkpoint_write(f.ckpt, 0, &img, &e) == BRAGG_OK, "%s", e.msg);
     checkpoint_image_free(&img);
     cr_expect(load(&f, f.en, &e) == BRAGG_ERR);
