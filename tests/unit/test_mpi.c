@@ -3,8 +3,9 @@
  * (dose, errors, derived figures, ledger), a rank that loses work or dies fails the run
  * instead of returning a wrong answer, and an SOBP under MPI equals the one-process SOBP.
  * With --checkpoint: a run whose rank died resumes from the chunks recorded and ends with the
- * single-process result bit for bit; a checkpoint of another seed, a damaged one and a folder
- * that is not one are refused with messages that say why.
+ * single-process result bit for bit; an SOBP keeps one file per pristine run; a checkpoint of
+ * another seed, a damaged one and a folder that is not one are refused with messages that say
+ * why.
  *
  * Runs $BRAGG_MPI_BIN (set by the Makefile when built with MPI) against $BRAGG_BIN; skipped
  * when bragg was built without MPI.
@@ -319,5 +320,40 @@ Test(mpi, a_checkpoint_folder_that_is_a_file_is_bad_input)
     rc = testkit_shell(cmd, out, sizeof out);
     cr_expect(rc == 2, "exit %d, want 2; output: %s", rc, out);
     cr_expect(strstr(out, "--checkpoint: missing folder name"), "%s", out);
+    testkit_remove_dir(dir);
+}
+
+Test(mpi, an_sobp_checkpoint_keeps_every_pristine_run)
+{
+    const char *mpi = mpi_bin();
+    char dir[256], cmd[2048], pre[128], out[16384];
+    testkit_temp_dir(dir, sizeof dir, "mpi");
+    mpirun_prefix(pre, sizeof pre);
+    const char *args = "sobp --ion C-12 --material water --from 10 --to 11 -n 1000 --threads 1 -q";
+    snprintf(cmd, sizeof cmd, "%s %s --json %s/one.json", testkit_bragg(), args, dir);
+    cr_assert(testkit_shell(cmd, out, sizeof out) == 0, "%s", out);
+    /* The first run records every pristine run; the second finds them all done. */
+    for (int pass = 0; pass < 2; pass++) {
+        snprintf(cmd, sizeof cmd, "%s %s %s --checkpoint %s/ckpt --json %s/two.json", pre, mpi,
+                 args, dir, dir);
+        cr_assert(testkit_shell(cmd, out, sizeof out) == 0, "%s", out);
+        if (pass == 1) {
+            /* The pilot is run-000, the pristine peaks follow. */
+            cr_expect(strstr(out, "run-000.ckpt: 20 of 20 chunks") &&
+                          strstr(out, "run-001.ckpt: 20 of 20 chunks"),
+                      "%s", out);
+        }
+        char path[1100];
+        snprintf(path, sizeof path, "%s/one.json", dir);
+        cJSON *one = testkit_read_json(path);
+        snprintf(path, sizeof path, "%s/two.json", dir);
+        cJSON *two = testkit_read_json(path);
+        const char *parts[] = {"peaks", "flatness", "dose_Gy_cm2", "dose_err_Gy_cm2"};
+        for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+            expect_same(cJSON_GetObjectItem(one, parts[i]), cJSON_GetObjectItem(two, parts[i]),
+                        parts[i]);
+        cJSON_Delete(one);
+        cJSON_Delete(two);
+    }
     testkit_remove_dir(dir);
 }
