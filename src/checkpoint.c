@@ -509,7 +509,8 @@ static const char *header_get(const header *h, const char *key)
 }
 
 /* Compares the identity recorded in `file` with this run's (`mine`): names every field that
- * differs, with both values, in the message. */
+ * differs, with both values, in the message. The physics check is named only when all else
+ * agrees: another seed or energy changes it too, and the field that differs is the news. */
 static int check_identity(const header *file, const header *mine, bragg_err *e)
 {
     char diff[400] = "";
@@ -517,6 +518,7 @@ static int check_identity(const header *file, const header *mine, bragg_err *e)
     int n_diff = 0;
     for (int i = 0; i < mine->n; i++) {
         const char *theirs = header_get(file, mine->key[i]);
+        if (strcmp(mine->key[i], "physics_check") == 0) continue;
         if (theirs && strcmp(theirs, mine->value[i]) == 0) continue;
         if (n_diff++ < 4 && used < sizeof diff)
             used += (size_t)snprintf(diff + used, sizeof diff - used, "%s%s is %s there, %s here",
@@ -532,10 +534,19 @@ static int check_identity(const header *file, const header *mine, bragg_err *e)
                      file->value[i]);
         }
     }
-    if (!n_diff) return BRAGG_OK;
-    return bragg_fail(e, "was written by a different run (%s%s); resume with the same options "
-                         "and bragg-mpi build, or use another folder",
-                      diff, n_diff > 4 ? "; ..." : "");
+    if (n_diff)
+        return bragg_fail(e, "was written by a different run (%s%s); resume with the same "
+                             "options and bragg-mpi build, or use another folder",
+                          diff, n_diff > 4 ? "; ..." : "");
+    const char *theirs = header_get(file, "physics_check");
+    const char *ours = header_get(mine, "physics_check");
+    if (ours && (!theirs || strcmp(theirs, ours) != 0))
+        return bragg_fail(e, "was written by a build that transports this run otherwise "
+                             "(physics_check is %s there, %s here: changed physics, uncommitted "
+                             "changes or another backend); resume with the bragg-mpi that wrote "
+                             "it, or use another folder",
+                          theirs ? theirs : "missing", ours);
+    return BRAGG_OK;
 }
 
 static int parse_i64(const header *h, const char *key, int64_t *out, bragg_err *e)
