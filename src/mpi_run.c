@@ -74,9 +74,11 @@ typedef struct mpi_run {
     int save_warned;
     uint64_t physics_check;     /* checkpoint_physics_check of this build */
     checkpoint_image image;
-    /* Test hooks (BRAGG_TEST_MPI_FAULT, read_test_hooks): drop the first chunk's result, die
-     * after it, or die when given the second chunk (after the first was handed in). */
-    int fault_drop, fault_die, fault_die_second;
+    /* Test hooks (BRAGG_TEST_MPI_FAULT, read_test_hooks): the last rank drops its first chunk's
+     * result, dies after it, or dies when given its second chunk (after the first was handed
+     * in). With a hook set, rank 0 runs no chunks itself (root_idle), so that the last rank
+     * surely gets the chunks its hook needs, however late it starts. */
+    int fault_drop, fault_die, fault_die_second, root_idle;
 } mpi_run;
 
 static double now_s(void)
@@ -471,7 +473,8 @@ static int worker_finished(mpi_run *r)
 static int serve_chunks(mpi_run *r, int show_progress, bragg_err *e)
 {
     pthread_t worker;
-    if (pthread_create(&worker, NULL, root_worker, r) != 0)
+    if (r->root_idle) r->worker_finished = 1;
+    else if (pthread_create(&worker, NULL, root_worker, r) != 0)
         return bragg_fail(e, "cannot start rank 0's worker thread");
     int active = r->size - 1, rc = BRAGG_OK, broken = 0;
     uint64_t total = engine_config(r->en)->histories;
@@ -507,7 +510,7 @@ static int serve_chunks(mpi_run *r, int show_progress, bragg_err *e)
         save_state_during_run(r);
     }
     if (rc) engine_cancel(r->en);
-    pthread_join(worker, NULL);
+    if (!r->root_idle) pthread_join(worker, NULL);
     if (show_progress) fprintf(stderr, "\r%*s\r", 100, "");
     if (!rc && r->worker_failed) {
         *e = r->worker_err;
@@ -662,6 +665,7 @@ static void write_note(run_driver *d, const mpi_run *r)
 static void read_test_hooks(mpi_run *r)
 {
     const char *fault = getenv("BRAGG_TEST_MPI_FAULT");
+    r->root_idle = fault && *fault && r->rank == 0 && r->size > 1;
     if (fault && r->rank == r->size - 1 && r->rank > 0) {
         r->fault_drop = strcmp(fault, "drop") == 0;
         r->fault_die = strcmp(fault, "die") == 0;
