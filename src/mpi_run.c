@@ -155,9 +155,8 @@ static uint64_t unsigned_of(int64_t v)
 
 static void pack_sums(const score_arrays *a, int64_t *w)
 {
-    size_t n = (size_t)a->n_curves * ((size_t)a->nbins + 1), i = 0;
+    size_t n = (size_t)a->n_curves * ((size_t)a->nbins + 1), i = n;
     memcpy(w, a->curves, n * sizeof *w);
-    i = n;
     for (int k = 0; k < LEDGER_COUNT; k++) w[i++] = a->ledger[k];
     for (int k = 0; k < COUNT_COUNT; k++) w[i++] = word_of(a->count[k]);
     w[i++] = word_of(a->steps);
@@ -756,21 +755,28 @@ int mpi_driver_init(run_driver *d, bragg_err *e)
     return BRAGG_OK;
 }
 
+/* BRAGG_CHECKPOINT_SECONDS, or the default when unset. */
+static int read_save_interval(double *every_s, bragg_err *e)
+{
+    *every_s = CHECKPOINT_EVERY_S;
+    const char *env = getenv("BRAGG_CHECKPOINT_SECONDS");
+    if (!env || !*env) return BRAGG_OK;
+    char *end;
+    *every_s = strtod(env, &end);
+    if (*end || !(*every_s >= 0 && *every_s <= 1e9))
+        return bragg_fail(e, "BRAGG_CHECKPOINT_SECONDS: '%s' is not a number of seconds from 0 "
+                             "to 1e9",
+                          env);
+    return BRAGG_OK;
+}
+
 int mpi_driver_use_checkpoint(run_driver *d, const char *dir, bragg_err *e)
 {
     mpi_state *ms = d->state;
     int ok = 1;
-    if (ms->rank == 0) {
-        ms->save_every_s = CHECKPOINT_EVERY_S;
-        const char *env = getenv("BRAGG_CHECKPOINT_SECONDS");
-        char *end = NULL;
-        if (env && *env) ms->save_every_s = strtod(env, &end);
-        if (env && *env && (*end || !(ms->save_every_s >= 0 && ms->save_every_s < 1e9)))
-            ok = bragg_fail(e, "BRAGG_CHECKPOINT_SECONDS: '%s' is not a number of seconds from 0 "
-                               "to 1e9",
-                            env) == BRAGG_OK;
-        if (ok) ok = checkpoint_open(&ms->ckpt, dir, e) == BRAGG_OK;
-    }
+    if (ms->rank == 0)
+        ok = read_save_interval(&ms->save_every_s, e) == BRAGG_OK &&
+             checkpoint_open(&ms->ckpt, dir, e) == BRAGG_OK;
     int mrc = MPI_Bcast(&ok, 1, MPI_INT, 0, MPI_COMM_WORLD);
     if (mrc != MPI_SUCCESS) return mpi_fail(e, mrc, "sharing whether --checkpoint can be used");
     if (!ok) {
