@@ -6,7 +6,8 @@
  *
  * Every rank parses the same arguments and builds the same tables; rank 0 prints and writes the
  * outputs. Other ranks' standard output is discarded (their summary would repeat rank 0's);
- * their standard error stays, so a rank's own failure is still seen.
+ * their standard error stays, so a rank's own failure is still seen. --checkpoint DIR is
+ * bragg-mpi's own option: it is taken out of the words before `run` or `sobp` parses them.
  */
 #include <mpi.h>
 #include <stdio.h>
@@ -24,9 +25,78 @@ static void usage(FILE *out)
             "  mpirun -np N bragg-mpi sobp [options]   as 'bragg sobp'\n\n"
             "Rank 0 hands out chunks of histories on request, so faster ranks take more; each\n"
             "rank uses its own backend and threads (--backend, --threads). The result, error\n"
-            "bars included, is bit for bit that of one process with the same seed.\n"
-            "Exit status: 0 ok, 1 run-time failure (e.g. a rank lost work), 2 bad input.\n",
+            "bars included, is bit for bit that of one process with the same seed.\n\n"
+            "  --checkpoint DIR   record completed chunks in folder DIR (created if missing)\n"
+            "                     and resume from them: after a failure, run the same command\n"
+            "                     with the same DIR (any rank count); only the chunks not yet\n"
+            "                     done are run, and the result is bit for bit that of a run\n"
+            "                     that never stopped. A DIR of another configuration or build,\n"
+            "                     or a damaged one, is refused with what differs or is wrong.\n"
+            "                     Rank 0 rewrites DIR/run-NNN.ckpt atomically, at most every\n"
+            "                     BRAGG_CHECKPOINT_SECONDS (default 10) and at the end.\n\n"
+            "Exit status: 0 ok, 1 run-time failure (e.g. a rank lost work, a checkpoint of\n"
+            "another run), 2 bad input (e.g. a --checkpoint folder that cannot be written).\n",
             BRAGG_VERSION);
+}
+
+/* Takes "--checkpoint DIR" or "--checkpoint=DIR" out of the command's words (it is bragg-mpi's
+ * option, not the command's). Returns DIR, or NULL when absent; a message in e when the folder
+ * is missing or the option given twice. */
+static const char *take_checkpoint_option(int *argc, char **argv, bragg_err *e)
+{
+    const char *dir = NULL;
+    int out = 0;
+    for (int i = 0; i < *argc; i++) {
+        const char *value = NULL;
+        if (strcmp(argv[i], "--checkpoint") == 0) {
+            value = i + 1 < *argc ? argv[++i] : "";
+        } else if (strncmp(argv[i], "--checkpoint=", 13) == 0) {
+            value = argv[i] + 13;
+        } else {
+            argv[out++] = argv[i];
+            continue;
+        }
+        if (!*value || value[0] == '-') {
+            bragg_fail(e, "--checkpoint: missing folder name (--checkpoint DIR)");
+            return NULL;
+        }
+        if (dir) {
+            bragg_fail(e, "--checkpoint: given twice (%s, %s)", dir, value);
+            return NULL;
+        }
+        dir = value;
+    }
+    *argc = out;
+    return dir;
+}
+
+static int asks_for_help(int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) return 1;
+    return 0;
+}
+
+/* `run` or `sobp` with its words (argv[0] is the first word after the command). */
+static int run_command(const char *cmd, int argc, char **argv, run_driver *driver)
+{
+    bragg_err e = {{0}};
+    const char *dir = take_checkpoint_option(&argc, argv, &e);
+    if (e.msg[0]) {
+        if (driver->is_root) fprintf(stderr, "bragg-mpi: %s\n", e.msg);
+        return EXIT_USAGE;
+    }
+    int help = asks_for_help(argc, argv);
+    if (dir && !help && mpi_driver_use_checkpoint(driver, dir, &e)) {
+        if (driver->is_root) fprintf(stderr, "bragg-mpi: %s\n", e.msg);
+        return EXIT_USAGE;
+    }
+    int status = strcmp(cmd, "run") == 0 ? cmd_run_with(argc, argv, driver)
+                                          : cmd_sobp_with(argc, argv, driver);
+    if (help && status == EXIT_OK)
+        printf("\nbragg-mpi also takes --checkpoint DIR: record completed chunks in DIR and\n"
+               "resume from them (see bragg-mpi --help).\n");
+    return status;
 }
 
 int main(int argc, char **argv)
@@ -57,10 +127,8 @@ int main(int argc, char **argv)
         goto done;
     }
     const char *cmd = argc >= 2 ? argv[1] : "";
-    if (strcmp(cmd, "run") == 0) {
-        status = cmd_run_with(argc - 2, argv + 2, &driver);
-    } else if (strcmp(cmd, "sobp") == 0) {
-        status = cmd_sobp_with(argc - 2, argv + 2, &driver);
+    if (strcmp(cmd, "run") == 0 || strcmp(cmd, "sobp") == 0) {
+        status = run_command(cmd, argc - 2, argv + 2, &driver);
     } else if (strcmp(cmd, "--version") == 0) {
         printf("bragg-mpi %s (git %s)\n", BRAGG_VERSION, BRAGG_GIT_REV);
         status = EXIT_OK;

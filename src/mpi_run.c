@@ -10,45 +10,75 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "checkpoint.h"
 #include "engine.h"
 #include "score.h"
 
 enum { TAG_REQUEST = 1, TAG_ASSIGN = 2 };
 
-/* A worker's request: the chunk it finished (-1: none yet) with its histories, and whether it
- * failed (then it asks for nothing more). */
-enum { REQ_LAST, REQ_HISTORIES, REQ_FAILED, REQ_WORDS };
+/* A worker's request: the chunk it finished (-1: none yet) with its histories, whether it
+ * failed (then it asks for nothing more), and whether that chunk's sums follow (with a
+ * checkpoint: rank 0 records every chunk as it arrives). */
+enum { REQ_LAST, REQ_HISTORIES, REQ_FAILED, REQ_HAS_SUMS, REQ_WORDS };
 
-typedef struct chunk {
-    int batch;
-    uint64_t first, count;
-} chunk;
+/* A chunk's sums in a request, after the REQ_WORDS header: the curves, then the ledger, then
+ * the counters (unsigned, carried bit for bit in int64 words). */
+#define SUMS_COUNTER_WORDS (COUNT_COUNT + 2 + 2 * PROFILE_COUNT + 3)
+
+/* Least time between two rewrites of the checkpoint (BRAGG_CHECKPOINT_SECONDS overrides):
+ * short beside the chunks of a long run, long beside the cost of writing a few MB. */
+#define CHECKPOINT_EVERY_S 10.0
 
 typedef struct mpi_state {
     int rank, size;
     MPI_Datatype int128_type;
     MPI_Op int128_sum;
+    /* --checkpoint: every rank knows whether it is on; rank 0 holds the folder. */
+    int checkpointing;
+    checkpoint *ckpt;           /* rank 0 only */
+    double save_every_s;
+    int runs;                   /* driven runs so far: the number of the next one's file */
 } mpi_state;
 
 /* One run on one rank. */
 typedef struct mpi_run {
     engine *en;
-    int rank, size;
-    chunk *chunks;
-    int64_t n_chunks;
+    const mpi_state *ms;
+    int rank, size, index;      /* index: this run's number among the driven runs */
+    chunk_layout layout;
     score_arrays part;          /* one chunk's int64 sums */
-    score_totals local;         /* this rank's chunks, per batch, 128-bit */
+    score_totals local;         /* this rank's chunks, per batch, 128-bit; on rank 0 under lock.
+                                 * With a checkpoint, rank 0 holds every recorded chunk here
+                                 * and the other ranks hold nothing. */
     uint64_t my_histories, my_chunks;
     double busy_s;
+    /* With a checkpoint, ranks > 0 send each chunk's sums with their next request. */
+    int ship;
+    int64_t *msg;               /* a request, with room for one chunk's sums when shipping */
+    int msg_words;
+    score_arrays received;      /* rank 0: a chunk's sums from another rank */
     /* Rank 0: chunks are handed out from next_chunk to the other ranks by the main thread and
      * to rank 0's own worker thread; both under lock. */
     pthread_mutex_t lock;
     int64_t next_chunk;
     uint64_t histories_done;    /* all ranks, for the progress line */
-    int worker_failed;
+    int worker_failed, worker_finished;
+    int stopping;               /* the run failed: no more chunks are handed out */
     bragg_err worker_err;
-    /* Test hooks (see mpi_run_fault): drop the first chunk's result, or die after it. */
-    int fault_drop, fault_die;
+    /* Rank 0 with a checkpoint (under lock): done[k] when chunk k is in `local`. */
+    uint8_t *done;
+    int64_t unsaved;            /* chunks recorded since the last write */
+    int64_t resumed_chunks;
+    uint64_t resumed_histories;
+    double saved_at;
+    int save_warned;
+    uint64_t physics_check;     /* checkpoint_physics_check of this build */
+    checkpoint_image image;
+    /* Test hooks (BRAGG_TEST_MPI_FAULT, read_test_hooks): the last rank drops its first chunk's
+     * result, dies after it, or dies when given its second chunk (after the first was handed
+     * in). With a hook set, rank 0 runs no chunks itself (root_idle), so that the last rank
+     * surely gets the chunks its hook needs, however late it starts. */
+    int fault_drop, fault_die, fault_die_second, root_idle;
 } mpi_run;
 
 static double now_s(void)
@@ -81,11 +111,11 @@ static void int128_sum(void *in, void *inout, int *len, MPI_Datatype *type)
     }
 }
 
-/* Cuts every batch into pieces so that there are at least 8 chunks per rank (room for the
- * fast ranks to take more) and none exceeds the engine's overflow bound. BRAGG_MPI_CHUNK sets
- * the chunk size in histories instead (for benchmarks). The list depends only on the
- * configuration and the rank count, so every rank builds the same one. */
-static int build_chunks(mpi_run *r, bragg_err *e)
+/* The chunk size of every batch: at least 8 chunks per rank (room for the fast ranks to take
+ * more), none above the engine's overflow bound. BRAGG_MPI_CHUNK sets the chunk size in
+ * histories instead (for benchmarks). The sizes depend only on the configuration and the rank
+ * count, so every rank computes the same ones. */
+static void default_chunk_sizes(const mpi_run *r, uint64_t *sizes)
 {
     const run_config *c = engine_config(r->en);
     uint64_t max_job = engine_max_job_histories(r->en);
@@ -93,9 +123,6 @@ static int build_chunks(mpi_run *r, bragg_err *e)
     uint64_t fixed = 0;
     const char *env = getenv("BRAGG_MPI_CHUNK");
     if (env && *env) fixed = strtoull(env, NULL, 10);
-    int64_t n = 0;
-    uint64_t sizes[1000];   /* the chunk size of each batch (batches <= 1000, config.c) */
-    if (c->batches > 1000) return bragg_fail(e, "batches: %d is more than 1000", c->batches);
     for (int b = 0; b < c->batches; b++) {
         uint64_t first, count;
         engine_batch_range(r->en, b, &first, &count);
@@ -103,27 +130,88 @@ static int build_chunks(mpi_run *r, bragg_err *e)
         if (size > max_job) size = max_job;
         if (size < 1) size = 1;
         sizes[b] = size;
-        n += (int64_t)((count + size - 1) / size);
     }
-    r->chunks = malloc((size_t)n * sizeof *r->chunks);
-    if (!r->chunks) return bragg_fail(e, "out of memory for %lld chunks", (long long)n);
-    int64_t k = 0;
-    for (int b = 0; b < c->batches; b++) {
-        uint64_t first, count;
-        engine_batch_range(r->en, b, &first, &count);
-        for (uint64_t done = 0; done < count; done += sizes[b]) {
-            uint64_t left = count - done;
-            r->chunks[k++] = (chunk){b, first + done, left < sizes[b] ? left : sizes[b]};
-        }
-    }
-    r->n_chunks = n;
-    return BRAGG_OK;
 }
 
-/* Runs chunk k on this rank into its per-batch sums; returns the histories completed. */
-static int run_chunk(mpi_run *r, int64_t k, uint64_t *histories, bragg_err *e)
+/* The int64 words of one chunk's sums in a request. */
+static size_t sums_words(const score_arrays *a)
 {
-    const chunk *ch = &r->chunks[k];
+    return (size_t)a->n_curves * ((size_t)a->nbins + 1) + LEDGER_COUNT + SUMS_COUNTER_WORDS;
+}
+
+static int64_t word_of(uint64_t u)
+{
+    int64_t v;
+    memcpy(&v, &u, sizeof v);
+    return v;
+}
+
+static uint64_t unsigned_of(int64_t v)
+{
+    uint64_t u;
+    memcpy(&u, &v, sizeof u);
+    return u;
+}
+
+static void pack_sums(const score_arrays *a, int64_t *w)
+{
+    size_t n = (size_t)a->n_curves * ((size_t)a->nbins + 1), i = n;
+    memcpy(w, a->curves, n * sizeof *w);
+    for (int k = 0; k < LEDGER_COUNT; k++) w[i++] = a->ledger[k];
+    for (int k = 0; k < COUNT_COUNT; k++) w[i++] = word_of(a->count[k]);
+    w[i++] = word_of(a->steps);
+    w[i++] = word_of(a->histories);
+    for (int k = 0; k < PROFILE_COUNT; k++) w[i++] = word_of(a->profile_cycles[k]);
+    for (int k = 0; k < PROFILE_COUNT; k++) w[i++] = word_of(a->profile_marks[k]);
+    w[i++] = word_of(a->profiled_histories);
+    w[i++] = word_of(a->profiled_steps);
+    w[i++] = word_of(a->history_cycles);
+}
+
+static void unpack_sums(const int64_t *w, score_arrays *a)
+{
+    size_t n = (size_t)a->n_curves * ((size_t)a->nbins + 1), i = n;
+    memcpy(a->curves, w, n * sizeof *w);
+    a->as_differences = 0;   /* the sender finished them (engine_run_range) */
+    for (int k = 0; k < LEDGER_COUNT; k++) a->ledger[k] = w[i++];
+    for (int k = 0; k < COUNT_COUNT; k++) a->count[k] = unsigned_of(w[i++]);
+    a->steps = unsigned_of(w[i++]);
+    a->histories = unsigned_of(w[i++]);
+    for (int k = 0; k < PROFILE_COUNT; k++) a->profile_cycles[k] = unsigned_of(w[i++]);
+    for (int k = 0; k < PROFILE_COUNT; k++) a->profile_marks[k] = unsigned_of(w[i++]);
+    a->profiled_histories = unsigned_of(w[i++]);
+    a->profiled_steps = unsigned_of(w[i++]);
+    a->history_cycles = unsigned_of(w[i++]);
+}
+
+/* Adds chunk k's sums to this rank's, and with a checkpoint marks it done for the next write.
+ * Rank 0's worker thread and main thread both record: under the lock. */
+static void record_chunk(mpi_run *r, int64_t k, const score_arrays *sums)
+{
+    pthread_mutex_lock(&r->lock);
+    score_totals_add_to_batch(&r->local, r->layout.chunks[k].batch, sums);
+    if (r->done) {
+        r->done[k] = 1;
+        r->unsaved++;
+    }
+    pthread_mutex_unlock(&r->lock);
+}
+
+static void die_on_purpose(const mpi_run *r, const char *hook)
+{
+    fprintf(stderr, "bragg-mpi: rank %d: dying on purpose (BRAGG_TEST_MPI_FAULT=%s)\n", r->rank,
+            hook);
+    _exit(3);
+}
+
+/* Runs chunk k on this rank. Its sums are recorded here, or, when shipping, left in r->part
+ * for the next request (*has_sums). A chunk is recorded in a checkpoint only when complete:
+ * one cut short is run again on resume. Returns the histories completed in *histories. */
+static int run_chunk(mpi_run *r, int64_t k, uint64_t *histories, int *has_sums, bragg_err *e)
+{
+    const history_chunk *ch = &r->layout.chunks[k];
+    *has_sums = 0;
+    if (r->fault_die_second && r->my_chunks == 1) die_on_purpose(r, "die-second");
     double t0 = now_s();
     int rc = engine_run_range(r->en, ch->first, ch->count, &r->part, e);
     r->busy_s += now_s() - t0;
@@ -133,15 +221,23 @@ static int run_chunk(mpi_run *r, int64_t k, uint64_t *histories, bragg_err *e)
         r->my_chunks++;
         return rc;
     }
-    if (r->fault_die && r->my_chunks == 0) {
-        fprintf(stderr, "bragg-mpi: rank %d: dying on purpose (BRAGG_TEST_MPI_FAULT=die)\n",
-                r->rank);
-        _exit(3);
-    }
-    score_totals_add_to_batch(&r->local, ch->batch, &r->part);
+    if (r->fault_die && r->my_chunks == 0) die_on_purpose(r, "die");
     r->my_histories += r->part.histories;
     r->my_chunks++;
+    int complete = rc == BRAGG_OK && r->part.histories == ch->count;
+    if (r->ship) *has_sums = complete;
+    else if (complete || !r->done) record_chunk(r, k, &r->part);
     return rc;
+}
+
+/* The next chunk to hand out, skipping those a checkpoint already holds; -1 when none is left.
+ * Caller holds the lock. */
+static int64_t take_chunk(mpi_run *r)
+{
+    if (r->stopping) return -1;
+    while (r->done && r->next_chunk < r->layout.n_chunks && r->done[r->next_chunk])
+        r->next_chunk++;
+    return r->next_chunk < r->layout.n_chunks ? r->next_chunk++ : -1;
 }
 
 /* Rank 0's own worker: takes chunks from the same counter as the other ranks. */
@@ -150,12 +246,13 @@ static void *root_worker(void *arg)
     mpi_run *r = arg;
     for (;;) {
         pthread_mutex_lock(&r->lock);
-        int64_t k = r->next_chunk < r->n_chunks ? r->next_chunk++ : -1;
+        int64_t k = take_chunk(r);
         pthread_mutex_unlock(&r->lock);
         if (k < 0) break;
         uint64_t h = 0;
+        int has_sums;
         bragg_err err = {{0}};
-        int rc = run_chunk(r, k, &h, &err);
+        int rc = run_chunk(r, k, &h, &has_sums, &err);
         pthread_mutex_lock(&r->lock);
         r->histories_done += h;
         if (rc) {
@@ -165,7 +262,121 @@ static void *root_worker(void *arg)
         pthread_mutex_unlock(&r->lock);
         if (rc) break;
     }
+    pthread_mutex_lock(&r->lock);
+    r->worker_finished = 1;
+    pthread_mutex_unlock(&r->lock);
     return NULL;
+}
+
+/* Rank 0 with a checkpoint: rewrites the state file when chunks were recorded since the last
+ * write and, unless `force`, the last write is save_every_s old. The state is encoded under
+ * the lock (a consistent pair of done marks and sums) and written outside it. */
+static int save_state(mpi_run *r, int force, bragg_err *e)
+{
+    if (!r->done) return BRAGG_OK;
+    double now = now_s();
+    pthread_mutex_lock(&r->lock);
+    int64_t unsaved = r->unsaved;
+    if (!unsaved || (!force && now - r->saved_at < r->ms->save_every_s)) {
+        pthread_mutex_unlock(&r->lock);
+        return BRAGG_OK;
+    }
+    int rc = checkpoint_encode(r->en, r->index, r->physics_check, &r->layout, r->done, &r->local,
+                               &r->image, e);
+    if (rc == BRAGG_OK) r->unsaved = 0;
+    pthread_mutex_unlock(&r->lock);
+    r->saved_at = now;
+    if (rc == BRAGG_OK && (rc = checkpoint_write(r->ms->ckpt, r->index, &r->image, e))) {
+        pthread_mutex_lock(&r->lock);
+        r->unsaved += unsaved;   /* still to be written */
+        pthread_mutex_unlock(&r->lock);
+    }
+    return rc;
+}
+
+/* A write during the run that fails does not stop the run (its result is still right); it is
+ * said once, with what it costs. */
+static void save_state_during_run(mpi_run *r)
+{
+    bragg_err err = {{0}};
+    if (save_state(r, 0, &err) && !r->save_warned) {
+        fprintf(stderr, "bragg-mpi: warning: %s; the run goes on, but a resume would run "
+                        "again the chunks done since the last write\n",
+                err.msg);
+        r->save_warned = 1;
+    }
+}
+
+/* Rank 0, at the start of a run with a checkpoint: resumes from run `index`'s file, or starts
+ * one (the first write finds an unwritable folder or a full disk before any work is done). */
+static int open_state(mpi_run *r, const uint64_t *sizes, bragg_err *e)
+{
+    int found = 0;
+    if (checkpoint_physics_check(r->en, &r->physics_check, e) ||
+        checkpoint_load(r->ms->ckpt, r->index, r->en, r->physics_check, &r->layout, &r->done,
+                        &r->local, &found, e))
+        return BRAGG_ERR;
+    if (found) {
+        for (int64_t k = 0; k < r->layout.n_chunks; k++) r->resumed_chunks += r->done[k];
+        r->resumed_histories = r->local.histories;
+        r->histories_done = r->local.histories;
+        char path[1100];
+        checkpoint_path(r->ms->ckpt, r->index, path, sizeof path);
+        fprintf(stderr, "bragg-mpi: --checkpoint: resuming %s: %lld of %lld chunks (%llu of %llu "
+                        "histories) already done\n",
+                path, (long long)r->resumed_chunks, (long long)r->layout.n_chunks,
+                (unsigned long long)r->resumed_histories,
+                (unsigned long long)engine_config(r->en)->histories);
+        r->saved_at = now_s();
+        return BRAGG_OK;
+    }
+    if (chunk_layout_build(&r->layout, r->en, sizes, e)) return BRAGG_ERR;
+    r->done = calloc((size_t)(r->layout.n_chunks > 0 ? r->layout.n_chunks : 1), 1);
+    if (!r->done)
+        return bragg_fail(e, "out of memory for %lld chunks", (long long)r->layout.n_chunks);
+    r->unsaved = 1;   /* the empty state */
+    return save_state(r, 1, e);
+}
+
+/* With a checkpoint the layout is rank 0's: the one recorded in the file when resuming (so that
+ * a resume may use another rank count or chunk size), else the default. Collective: every rank
+ * learns whether rank 0 could use the checkpoint, and fails with it if not. */
+static int share_layout(mpi_run *r, const uint64_t *default_sizes, int local_rc, bragg_err *e)
+{
+    int batches = engine_config(r->en)->batches;
+    int ok = local_rc == BRAGG_OK;
+    if (r->rank == 0 && ok) ok = open_state(r, default_sizes, e) == BRAGG_OK;
+    int mrc = MPI_Bcast(&ok, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    if (mrc != MPI_SUCCESS) return mpi_fail(e, mrc, "sharing the checkpoint's state");
+    if (!ok) {
+        if (r->rank != 0)
+            bragg_fail(e, "rank %d: stopped: rank 0 could not use the checkpoint", r->rank);
+        return BRAGG_ERR;
+    }
+    if (local_rc) return local_rc;
+    uint64_t sizes[1000];   /* batches <= 1000 (config.c) */
+    if (r->rank == 0) memcpy(sizes, r->layout.size, (size_t)batches * sizeof *sizes);
+    mrc = MPI_Bcast(sizes, batches, MPI_UINT64_T, 0, MPI_COMM_WORLD);
+    if (mrc != MPI_SUCCESS) return mpi_fail(e, mrc, "sharing the chunk layout");
+    if (r->rank != 0) return chunk_layout_build(&r->layout, r->en, sizes, e);
+    return BRAGG_OK;
+}
+
+/* The buffers of the requests: with a checkpoint, room for one chunk's sums. */
+static int prepare_messages(mpi_run *r, bragg_err *e)
+{
+    const transport_params *p = engine_params(r->en);
+    size_t words = REQ_WORDS + (r->ms->checkpointing ? sums_words(&r->part) : 0);
+    if (words > (size_t)INT32_MAX / 2)
+        return bragg_fail(e, "MPI: %zu words of a chunk's sums are too many for one message",
+                          words);
+    r->msg_words = (int)words;
+    r->msg = calloc(words, sizeof *r->msg);
+    if (!r->msg) return bragg_fail(e, "out of memory for a chunk's sums");
+    if (r->rank == 0 && r->ms->checkpointing &&
+        score_arrays_init(&r->received, p->nbins, p->channels, e))
+        return BRAGG_ERR;
+    return BRAGG_OK;
 }
 
 static void progress_line(mpi_run *r, uint64_t total, double t0)
@@ -173,94 +384,172 @@ static void progress_line(mpi_run *r, uint64_t total, double t0)
     pthread_mutex_lock(&r->lock);
     uint64_t done = r->histories_done;
     pthread_mutex_unlock(&r->lock);
-    double dt = now_s() - t0, rate = dt > 0 ? done / dt : 0;
+    double dt = now_s() - t0, rate = dt > 0 ? (done - r->resumed_histories) / dt : 0;
     fprintf(stderr, "\r  %5.1f%%  %llu/%llu histories  %.0f histories/s  %d ranks   ",
             total ? 100.0 * done / total : 0.0, (unsigned long long)done,
             (unsigned long long)total, rate, r->size);
 }
 
+/* Rank 0: records the sums a request carries for chunk `k` of `source`, after checking that
+ * they are that chunk's, whole and new. */
+static int take_sums(mpi_run *r, const int64_t *req, int words, int source, bragg_err *e)
+{
+    int64_t k = req[REQ_LAST];
+    if (words != r->msg_words || k < 0 || k >= r->layout.n_chunks)
+        return bragg_fail(e, "MPI: rank %d sent the sums of chunk %lld in %d words (want one of "
+                             "%lld chunks in %d words)",
+                          source, (long long)k, words, (long long)r->layout.n_chunks, r->msg_words);
+    unpack_sums(req + REQ_WORDS, &r->received);
+    pthread_mutex_lock(&r->lock);
+    int twice = r->done[k];
+    pthread_mutex_unlock(&r->lock);
+    if (twice || r->received.histories != r->layout.chunks[k].count)
+        return bragg_fail(e, "MPI: rank %d sent chunk %lld with %llu of its %llu histories%s",
+                          source, (long long)k, (unsigned long long)r->received.histories,
+                          (unsigned long long)r->layout.chunks[k].count,
+                          twice ? ", which was done already" : "");
+    record_chunk(r, k, &r->received);
+    return BRAGG_OK;
+}
+
+/* Rank 0: answers one request: records the chunk's sums it carries (saved when due, before
+ * the next chunk goes out) and hands out the next chunk, or none (*active drops). Sums that are
+ * not right fail the run (BRAGG_ERR with e) but the request is still answered, with "stop", and
+ * from then on every request is: so every rank ends and the failure is reported. An MPI failure
+ * sets *broken: rank 0 can then answer nobody. */
+static int answer_request(mpi_run *r, const MPI_Status *st, int *active, int *broken,
+                          bragg_err *e)
+{
+    int words = 0, rc = BRAGG_OK;
+    int mrc = MPI_Get_count(st, MPI_INT64_T, &words);
+    if (mrc == MPI_SUCCESS && (words < REQ_WORDS || words > r->msg_words)) {
+        *broken = 1;
+        return bragg_fail(e, "MPI: rank %d sent a request of %d words (want %d to %d)",
+                          st->MPI_SOURCE, words, REQ_WORDS, r->msg_words);
+    }
+    if (mrc == MPI_SUCCESS)
+        mrc = MPI_Recv(r->msg, words, MPI_INT64_T, st->MPI_SOURCE, TAG_REQUEST, MPI_COMM_WORLD,
+                       MPI_STATUS_IGNORE);
+    if (mrc != MPI_SUCCESS) {
+        *broken = 1;
+        return mpi_fail(e, mrc, "receiving a chunk request");
+    }
+    const int64_t *req = r->msg;
+    if (req[REQ_HAS_SUMS] && !r->stopping) {
+        if (!r->done) rc = bragg_fail(e, "MPI: rank %d sent sums unasked", st->MPI_SOURCE);
+        else rc = take_sums(r, req, words, st->MPI_SOURCE, e);
+        if (rc == BRAGG_OK) save_state_during_run(r);
+    }
+    pthread_mutex_lock(&r->lock);
+    if (rc) r->stopping = 1;
+    r->histories_done += (uint64_t)req[REQ_HISTORIES];
+    int64_t k = req[REQ_FAILED] ? -1 : take_chunk(r);
+    pthread_mutex_unlock(&r->lock);
+    if (req[REQ_FAILED]) {
+        /* Its results so far still count; the final check reports what is missing. */
+        (*active)--;
+        return rc;
+    }
+    mrc = MPI_Send(&k, 1, MPI_INT64_T, st->MPI_SOURCE, TAG_ASSIGN, MPI_COMM_WORLD);
+    if (mrc != MPI_SUCCESS) {
+        *broken = 1;
+        return mpi_fail(e, mrc, "assigning a chunk");
+    }
+    if (k < 0) (*active)--;
+    return rc;
+}
+
+static int worker_finished(mpi_run *r)
+{
+    pthread_mutex_lock(&r->lock);
+    int finished = r->worker_finished;
+    pthread_mutex_unlock(&r->lock);
+    return finished;
+}
+
 /* Rank 0: serves chunk requests until every other rank has been told to stop and its own
- * worker is done. */
+ * worker is done, saving the checkpoint as chunks come in. */
 static int serve_chunks(mpi_run *r, int show_progress, bragg_err *e)
 {
     pthread_t worker;
-    if (pthread_create(&worker, NULL, root_worker, r) != 0)
+    if (r->root_idle) r->worker_finished = 1;
+    else if (pthread_create(&worker, NULL, root_worker, r) != 0)
         return bragg_fail(e, "cannot start rank 0's worker thread");
-    int active = r->size - 1, rc = BRAGG_OK;
+    int active = r->size - 1, rc = BRAGG_OK, broken = 0;
     uint64_t total = engine_config(r->en)->histories;
     double t0 = now_s(), shown = t0;
-    while (active > 0) {
+    while (!broken && (active > 0 || !worker_finished(r))) {
         int flag = 0;
         MPI_Status st;
-        int mrc = MPI_Iprobe(MPI_ANY_SOURCE, TAG_REQUEST, MPI_COMM_WORLD, &flag, &st);
+        int mrc = active > 0 ? MPI_Iprobe(MPI_ANY_SOURCE, TAG_REQUEST, MPI_COMM_WORLD, &flag, &st)
+                             : MPI_SUCCESS;
         if (mrc != MPI_SUCCESS) {
             rc = mpi_fail(e, mrc, "waiting for chunk requests");
             break;
         }
-        if (!flag) {
-            /* Requests come once per chunk (seconds apart): polling every millisecond costs
-             * nothing measurable and keeps the main thread off the cores doing transport. */
-            struct timespec ts = {0, 1000000};
-            nanosleep(&ts, NULL);
-            if (show_progress && now_s() - shown > 0.25) {
-                progress_line(r, total, t0);
-                shown = now_s();
+        if (flag) {
+            bragg_err err = {{0}};
+            if (answer_request(r, &st, &active, &broken, &err) && !rc) {
+                /* The first failure is the one reported; stop the local worker soon, since
+                 * its chunks would not count. */
+                rc = BRAGG_ERR;
+                *e = err;
+                engine_cancel(r->en);
             }
             continue;
         }
-        int64_t req[REQ_WORDS];
-        mrc = MPI_Recv(req, REQ_WORDS, MPI_INT64_T, st.MPI_SOURCE, TAG_REQUEST, MPI_COMM_WORLD,
-                       MPI_STATUS_IGNORE);
-        if (mrc != MPI_SUCCESS) {
-            rc = mpi_fail(e, mrc, "receiving a chunk request");
-            break;
+        /* Requests come once per chunk (seconds apart): polling every millisecond costs nothing
+         * measurable and keeps the main thread off the cores doing transport. */
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+        if (show_progress && now_s() - shown > 0.25) {
+            progress_line(r, total, t0);
+            shown = now_s();
         }
-        pthread_mutex_lock(&r->lock);
-        r->histories_done += (uint64_t)req[REQ_HISTORIES];
-        int64_t k = !req[REQ_FAILED] && r->next_chunk < r->n_chunks ? r->next_chunk++ : -1;
-        pthread_mutex_unlock(&r->lock);
-        if (req[REQ_FAILED]) {
-            /* Its results so far still count; the final check reports what is missing. */
-            active--;
-            continue;
-        }
-        mrc = MPI_Send(&k, 1, MPI_INT64_T, st.MPI_SOURCE, TAG_ASSIGN, MPI_COMM_WORLD);
-        if (mrc != MPI_SUCCESS) {
-            rc = mpi_fail(e, mrc, "assigning a chunk");
-            break;
-        }
-        if (k < 0) active--;
+        save_state_during_run(r);
     }
-    if (rc) {
-        /* Stop the local worker soon: it would finish chunks nobody collects. */
-        engine_cancel(r->en);
-    }
-    pthread_join(worker, NULL);
+    if (rc) engine_cancel(r->en);
+    if (!r->root_idle) pthread_join(worker, NULL);
     if (show_progress) fprintf(stderr, "\r%*s\r", 100, "");
     if (!rc && r->worker_failed) {
         *e = r->worker_err;
         rc = BRAGG_ERR;
     }
+    /* Whatever was recorded is kept, also when the run failed: a resume starts from there. */
+    bragg_err err = {{0}};
+    if (save_state(r, 1, &err))
+        fprintf(stderr, "bragg-mpi: warning: %s; a resume would run again the chunks done since "
+                        "the last write\n",
+                err.msg);
     return rc;
 }
 
-/* Ranks > 0: ask rank 0 for chunks until told to stop. */
+/* Ranks > 0: ask rank 0 for chunks until told to stop; each request hands in the chunk done
+ * (with its sums when shipping). */
 static int request_chunks(mpi_run *r, bragg_err *e)
 {
-    int64_t req[REQ_WORDS] = {-1, 0, 0};
+    int64_t *req = r->msg;
+    req[REQ_LAST] = -1;
     for (;;) {
-        int mrc = MPI_Send(req, REQ_WORDS, MPI_INT64_T, 0, TAG_REQUEST, MPI_COMM_WORLD);
+        int words = REQ_WORDS;
+        if (req[REQ_HAS_SUMS]) {
+            pack_sums(&r->part, req + REQ_WORDS);
+            words = r->msg_words;
+        }
+        int mrc = MPI_Send(req, words, MPI_INT64_T, 0, TAG_REQUEST, MPI_COMM_WORLD);
         if (mrc != MPI_SUCCESS) return mpi_fail(e, mrc, "asking rank 0 for a chunk");
         if (req[REQ_FAILED]) return BRAGG_ERR;   /* e holds the failure */
         int64_t k;
         mrc = MPI_Recv(&k, 1, MPI_INT64_T, 0, TAG_ASSIGN, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
         if (mrc != MPI_SUCCESS) return mpi_fail(e, mrc, "receiving a chunk from rank 0");
-        if (k < 0 || k >= r->n_chunks) return BRAGG_OK;
+        if (k < 0 || k >= r->layout.n_chunks) return BRAGG_OK;
         uint64_t h = 0;
-        int rc = run_chunk(r, k, &h, e);
+        int has_sums;
+        int rc = run_chunk(r, k, &h, &has_sums, e);
         req[REQ_LAST] = k;
         req[REQ_HISTORIES] = (int64_t)h;
         req[REQ_FAILED] = rc != BRAGG_OK;
+        req[REQ_HAS_SUMS] = has_sums;
     }
 }
 
@@ -343,31 +632,83 @@ static int verify_totals(mpi_run *r, char *why, size_t len)
     return BRAGG_OK;
 }
 
+/* The summary line: ranks, chunks, what came from the checkpoint and how the rest was spread. */
+static void write_note(run_driver *d, const mpi_run *r)
+{
+    char resumed[96] = "";
+    if (r->resumed_chunks)
+        snprintf(resumed, sizeof resumed, " (%lld from the checkpoint)",
+                 (long long)r->resumed_chunks);
+    /* Who did what: histories per rank, as shares of the histories run now. */
+    double mine[2] = {(double)r->my_histories, r->busy_s}, *all = NULL;
+    if (r->rank == 0) all = malloc(2 * (size_t)r->size * sizeof *all);
+    int mrc = MPI_Gather(mine, 2, MPI_DOUBLE, all, 2, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+    double ran = (double)(r->local.histories - r->resumed_histories);
+    if (mrc == MPI_SUCCESS && all && ran > 0) {
+        double lo = INFINITY, hi = 0;
+        for (int i = 0; i < r->size; i++) {
+            double share = all[2 * i] / ran;
+            if (share < lo) lo = share;
+            if (share > hi) hi = share;
+        }
+        snprintf(d->note, sizeof d->note,
+                 "MPI: %d ranks, %lld chunks%s; histories per rank %.1f-%.1f%% of those run",
+                 r->size, (long long)r->layout.n_chunks, resumed, 100 * lo, 100 * hi);
+    } else if (mrc == MPI_SUCCESS && all) {
+        snprintf(d->note, sizeof d->note, "MPI: all %lld chunks from the checkpoint",
+                 (long long)r->layout.n_chunks);
+    }
+    free(all);
+}
+
+static void read_test_hooks(mpi_run *r)
+{
+    const char *fault = getenv("BRAGG_TEST_MPI_FAULT");
+    r->root_idle = fault && *fault && r->rank == 0 && r->size > 1;
+    if (fault && r->rank == r->size - 1 && r->rank > 0) {
+        r->fault_drop = strcmp(fault, "drop") == 0;
+        r->fault_die = strcmp(fault, "die") == 0;
+        r->fault_die_second = strcmp(fault, "die-second") == 0;
+    }
+}
+
 static int mpi_driver_run(run_driver *d, engine *en, int show_progress, bragg_err *e)
 {
     mpi_state *ms = d->state;
     mpi_run r;
     memset(&r, 0, sizeof r);
     r.en = en;
+    r.ms = ms;
     r.rank = ms->rank;
     r.size = ms->size;
+    r.index = ms->runs++;
+    r.ship = ms->checkpointing && r.rank != 0;
     pthread_mutex_init(&r.lock, NULL);
-    const char *fault = getenv("BRAGG_TEST_MPI_FAULT");
-    if (fault && r.rank == r.size - 1 && r.rank > 0) {
-        r.fault_drop = strcmp(fault, "drop") == 0;
-        r.fault_die = strcmp(fault, "die") == 0;
-    }
+    read_test_hooks(&r);
+    const run_config *c = engine_config(en);
     const transport_params *p = engine_params(en);
-    int rc = BRAGG_ERR, local_rc;
+    int rc = BRAGG_ERR, local_rc = BRAGG_OK;
     double t0 = now_s();
     d->note[0] = '\0';
-    if (build_chunks(&r, e) || score_arrays_init(&r.part, p->nbins, p->channels, e) ||
-        score_totals_init(&r.local, p->nbins, p->channels, engine_config(en)->batches, e))
+    if (c->batches > 1000) {
+        bragg_fail(e, "batches: %d is more than 1000", c->batches);
+        goto done;
+    }
+    uint64_t sizes[1000];   /* batches <= 1000 (config.c) */
+    default_chunk_sizes(&r, sizes);
+    if (score_arrays_init(&r.part, p->nbins, p->channels, e) ||
+        score_totals_init(&r.local, p->nbins, p->channels, c->batches, e))
         local_rc = BRAGG_ERR;
-    else if (r.rank == 0)
-        local_rc = serve_chunks(&r, show_progress, e);
-    else
-        local_rc = request_chunks(&r, e);
+    if (ms->checkpointing) {
+        /* Collective, with the same answer on every rank: a checkpoint that cannot be used
+         * (another run's, damaged) ends the run before it starts, and nothing is written. */
+        if (share_layout(&r, sizes, local_rc, e)) goto done;
+    } else if (!local_rc) {
+        local_rc = chunk_layout_build(&r.layout, en, sizes, e);
+    }
+    if (!local_rc) local_rc = prepare_messages(&r, e);
+    if (!local_rc)
+        local_rc = r.rank == 0 ? serve_chunks(&r, show_progress, e) : request_chunks(&r, e);
     if (local_rc) fprintf(stderr, "bragg-mpi: rank %d: %s\n", r.rank, e->msg);
 
     /* Every rank takes part in the sums even after a local failure, so that the others do not
@@ -376,31 +717,18 @@ static int mpi_driver_run(run_driver *d, engine *en, int show_progress, bragg_er
     double elapsed = now_s() - t0;
     char why[512];
     int bad = verify_totals(&r, why, sizeof why);
-    r.local.batches = bad ? 0 : engine_config(en)->batches;
-    if (!bad) {
-        /* Who did what, for the summary: histories and busy time per rank. */
-        double mine[2] = {(double)r.my_histories, r.busy_s}, *all = NULL;
-        if (r.rank == 0) all = malloc(2 * (size_t)r.size * sizeof *all);
-        int mrc = MPI_Gather(mine, 2, MPI_DOUBLE, all, 2, MPI_DOUBLE, 0, MPI_COMM_WORLD);
-        if (mrc == MPI_SUCCESS && all) {
-            double lo = INFINITY, hi = 0;
-            for (int i = 0; i < r.size; i++) {
-                double share = all[2 * i] / (double)r.local.histories;
-                if (share < lo) lo = share;
-                if (share > hi) hi = share;
-            }
-            snprintf(d->note, sizeof d->note,
-                     "MPI: %d ranks, %lld chunks; histories per rank %.1f-%.1f%% of the run",
-                     r.size, (long long)r.n_chunks, 100 * lo, 100 * hi);
-        }
-        free(all);
-    }
+    r.local.batches = bad ? 0 : c->batches;
+    if (!bad) write_note(d, &r);
     if (engine_adopt_totals(en, &r.local, elapsed, bad ? why : NULL, e)) goto done;
     rc = BRAGG_OK;
 done:
     score_totals_free(&r.local);
     score_arrays_free(&r.part);
-    free(r.chunks);
+    score_arrays_free(&r.received);
+    chunk_layout_free(&r.layout);
+    checkpoint_image_free(&r.image);
+    free(r.done);
+    free(r.msg);
     pthread_mutex_destroy(&r.lock);
     return rc;
 }
@@ -427,10 +755,43 @@ int mpi_driver_init(run_driver *d, bragg_err *e)
     return BRAGG_OK;
 }
 
+/* BRAGG_CHECKPOINT_SECONDS, or the default when unset. */
+static int read_save_interval(double *every_s, bragg_err *e)
+{
+    *every_s = CHECKPOINT_EVERY_S;
+    const char *env = getenv("BRAGG_CHECKPOINT_SECONDS");
+    if (!env || !*env) return BRAGG_OK;
+    char *end;
+    *every_s = strtod(env, &end);
+    if (*end || !(*every_s >= 0 && *every_s <= 1e9))
+        return bragg_fail(e, "BRAGG_CHECKPOINT_SECONDS: '%s' is not a number of seconds from 0 "
+                             "to 1e9",
+                          env);
+    return BRAGG_OK;
+}
+
+int mpi_driver_use_checkpoint(run_driver *d, const char *dir, bragg_err *e)
+{
+    mpi_state *ms = d->state;
+    int ok = 1;
+    if (ms->rank == 0)
+        ok = read_save_interval(&ms->save_every_s, e) == BRAGG_OK &&
+             checkpoint_open(&ms->ckpt, dir, e) == BRAGG_OK;
+    int mrc = MPI_Bcast(&ok, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    if (mrc != MPI_SUCCESS) return mpi_fail(e, mrc, "sharing whether --checkpoint can be used");
+    if (!ok) {
+        if (ms->rank != 0) bragg_fail(e, "--checkpoint: rank 0 cannot use %s", dir);
+        return BRAGG_ERR;
+    }
+    ms->checkpointing = 1;
+    return BRAGG_OK;
+}
+
 void mpi_driver_free(run_driver *d)
 {
     mpi_state *ms = d->state;
     if (ms) {
+        checkpoint_close(ms->ckpt);
         MPI_Op_free(&ms->int128_sum);
         MPI_Type_free(&ms->int128_type);
         free(ms);

@@ -18,6 +18,16 @@
  * each batch received exactly its histories and otherwise the run fails with a message naming
  * what is missing. A rank that dies makes the MPI runtime end the job before anything is written.
  *
+ * Checkpoints (mpi_driver_use_checkpoint, src/checkpoint.h): the other ranks then send each
+ * chunk's int64 sums to rank 0 with their next request, and rank 0 adds them, and its own
+ * chunks, into one set of per-batch sums, marking the chunk done. Rank 0 rewrites the state
+ * file at the start of a run, when a chunk comes in and the last write is BRAGG_CHECKPOINT_SECONDS
+ * old (default 10), and at the end, also of a failed run. A sender's chunk is written before
+ * its next chunk is handed out, so work handed in is on disk (when due) before the sender can
+ * take more. A run that finds its file resumes: the layout recorded there (whatever the rank
+ * count now) and the sums of the chunks done; only the others are handed out. Chunk sums are
+ * integers, so the result is the uninterrupted run's, bit for bit.
+ *
  * Memory: mpi_driver_init fills a driver whose state this module owns until mpi_driver_free.
  * Call from the main thread, after MPI_Init_thread with at least MPI_THREAD_FUNNELED.
  */
@@ -30,5 +40,9 @@
 /* Fills `d` for MPI_COMM_WORLD and sets MPI_ERRORS_RETURN on it. */
 int mpi_driver_init(run_driver *d, bragg_err *e);
 void mpi_driver_free(run_driver *d);
+/* Collective: records the chunks of every following run in folder `dir` and resumes from what
+ * is recorded there (rank 0 opens it; see checkpoint_open). On failure every rank returns
+ * BRAGG_ERR; rank 0's message says why. */
+int mpi_driver_use_checkpoint(run_driver *d, const char *dir, bragg_err *e);
 
 #endif

@@ -2,6 +2,10 @@
  * test_mpi.c - bragg-mpi under mpirun: two ranks give the single-process result bit for bit
  * (dose, errors, derived figures, ledger), a rank that loses work or dies fails the run
  * instead of returning a wrong answer, and an SOBP under MPI equals the one-process SOBP.
+ * With --checkpoint: a run whose rank died resumes from the chunks recorded and ends with the
+ * single-process result bit for bit; an SOBP keeps one file per pristine run; a checkpoint of
+ * another seed, a damaged one and a folder that is not one are refused with messages that say
+ * why.
  *
  * Runs $BRAGG_MPI_BIN (set by the Makefile when built with MPI) against $BRAGG_BIN; skipped
  * when bragg was built without MPI.
@@ -29,10 +33,15 @@ static const char *mpi_bin(void)
  * so what they keep shows up as leaks from "<unknown module>" frames, which no suppression
  * (matched by name) can select. AddressSanitizer and UBSan stay on; bragg's own code is
  * leak-checked by the single-process runs of the same commands. */
+static void mpirun_ranks(char *out, size_t len, int ranks)
+{
+    snprintf(out, len, "env ASAN_OPTIONS=detect_leaks=0 mpirun -np %d --oversubscribe%s", ranks,
+             geteuid() == 0 ? " --allow-run-as-root" : "");
+}
+
 static void mpirun_prefix(char *out, size_t len)
 {
-    snprintf(out, len, "env ASAN_OPTIONS=detect_leaks=0 mpirun -np 2 --oversubscribe%s",
-             geteuid() == 0 ? " --allow-run-as-root" : "");
+    mpirun_ranks(out, len, 2);
 }
 
 /* Exact equality of two JSON subtrees: cJSON prints a double with as many digits as it needs
@@ -138,5 +147,214 @@ Test(mpi, sobp_under_mpi_equals_one_process)
         expect_same(cJSON_GetObjectItem(one, parts[i]), cJSON_GetObjectItem(two, parts[i]), parts[i]);
     cJSON_Delete(one);
     cJSON_Delete(two);
+    testkit_remove_dir(dir);
+}
+
+/* ---- --checkpoint -------------------------------------------------------------------------- */
+
+/* The parts of two JSON results that must agree bit for bit: dose and its error per batch
+ * statistics, the derived figures with their errors, the ledger, the nuclear figures. */
+static void expect_same_run(const char *dir, const char *a, const char *b)
+{
+    char path[1100];
+    snprintf(path, sizeof path, "%s/%s", dir, a);
+    cJSON *one = testkit_read_json(path);
+    snprintf(path, sizeof path, "%s/%s", dir, b);
+    cJSON *two = testkit_read_json(path);
+    const char *parts[] = {"results", "depth_curves", "energy_ledger_MeV_per_primary", "nuclear"};
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+        expect_same(cJSON_GetObjectItem(one, parts[i]), cJSON_GetObjectItem(two, parts[i]),
+                    parts[i]);
+    cr_expect(cJSON_IsFalse(cJSON_GetObjectItem(two, "partial")), "%s is partial", b);
+    cJSON_Delete(one);
+    cJSON_Delete(two);
+}
+
+/* From "resuming DIR/run-000.ckpt: K of N chunks ...": K, or -1 when the line is missing. */
+static long long resumed_chunks(const char *out, long long *of)
+{
+    const char *p = strstr(out, "resuming ");
+    p = p ? strstr(p, ".ckpt: ") : NULL;
+    long long k = -1;
+    if (!p || sscanf(p + 7, "%lld of %lld chunks", &k, of) != 2) return -1;
+    return k;
+}
+
+/* A complete run of RUN_ARGS with a checkpoint in DIR/ckpt, on `ranks` ranks, to DIR/NAME. */
+static int checkpointed_run(const char *dir, int ranks, const char *extra, const char *name,
+                            char *out, size_t len)
+{
+    char cmd[2048], pre[128];
+    mpirun_ranks(pre, sizeof pre, ranks);
+    snprintf(cmd, sizeof cmd, "%s %s %s %s --checkpoint %s/ckpt --json %s/%s", pre, mpi_bin(),
+             RUN_ARGS, extra, dir, dir, name);
+    return testkit_shell(cmd, out, len);
+}
+
+Test(mpi, a_run_whose_rank_died_resumes_from_its_checkpoint_bit_for_bit)
+{
+    const char *mpi = mpi_bin();
+    char dir[256], cmd[2048], pre[128], out[16384];
+    testkit_temp_dir(dir, sizeof dir, "mpi");
+    mpirun_prefix(pre, sizeof pre);
+    snprintf(cmd, sizeof cmd, "%s %s --json %s/one.json", testkit_bragg(), RUN_ARGS, dir);
+    cr_assert(testkit_shell(cmd, out, sizeof out) == 0, "%s", out);
+
+    /* The last rank dies when given its second chunk: its first was handed in and, with
+     * BRAGG_CHECKPOINT_SECONDS=0, written before the second went out. Under a test hook rank 0
+     * runs no chunks itself, so the checkpoint holds exactly that one chunk. */
+    snprintf(cmd, sizeof cmd,
+             "BRAGG_TEST_MPI_FAULT=die-second BRAGG_CHECKPOINT_SECONDS=0 timeout 120 %s %s %s "
+             "--checkpoint %s/ckpt --json %s/dead.json",
+             pre, mpi, RUN_ARGS, dir, dir);
+    int rc = testkit_shell(cmd, out, sizeof out);
+    cr_expect(rc != 0 && rc != 124, "exit %d; output: %s", rc, out);
+    cr_expect(strstr(out, "dying on purpose"), "%s", out);
+    char path[1100];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/dead.json", dir);
+    cr_expect(stat(path, &st) != 0, "a result was written although a rank died");
+    snprintf(path, sizeof path, "%s/ckpt/run-000.ckpt", dir);
+    cr_assert(stat(path, &st) == 0, "no checkpoint file %s", path);
+
+    /* The same command resumes: only the chunks not recorded are run. */
+    rc = checkpointed_run(dir, 2, "", "resumed.json", out, sizeof out);
+    cr_assert(rc == 0, "exit %d: %s", rc, out);
+    long long of = 0, k = resumed_chunks(out, &of);
+    cr_expect(k == 1 && of == 20, "resumed %lld of %lld chunks, want 1 of 20; output: %s", k, of,
+              out);
+    expect_same_run(dir, "one.json", "resumed.json");
+
+    /* The checkpoint of the finished run reproduces the result, on one rank too. */
+    rc = checkpointed_run(dir, 1, "", "again.json", out, sizeof out);
+    cr_assert(rc == 0, "exit %d: %s", rc, out);
+    k = resumed_chunks(out, &of);
+    cr_expect(k == of && k > 0, "resumed %lld of %lld chunks; output: %s", k, of, out);
+    expect_same_run(dir, "one.json", "again.json");
+    testkit_remove_dir(dir);
+}
+
+Test(mpi, a_checkpoint_of_another_seed_is_refused)
+{
+    char dir[256], out[16384];
+    testkit_temp_dir(dir, sizeof dir, "mpi");
+    int rc = checkpointed_run(dir, 2, "", "first.json", out, sizeof out);
+    cr_assert(rc == 0, "exit %d: %s", rc, out);
+    rc = checkpointed_run(dir, 2, "--seed 12", "other.json", out, sizeof out);
+    cr_expect(rc == 1, "exit %d, want 1; output: %s", rc, out);
+    cr_expect(strstr(out, "run-000.ckpt") && strstr(out, "seed is 11 there, 12 here"), "%s", out);
+    char path[1100];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/other.json", dir);
+    cr_expect(stat(path, &st) != 0, "a result was written for a refused checkpoint");
+    /* The refused run left the checkpoint as it was. */
+    rc = checkpointed_run(dir, 2, "", "again.json", out, sizeof out);
+    cr_assert(rc == 0, "exit %d: %s", rc, out);
+    expect_same_run(dir, "first.json", "again.json");
+    testkit_remove_dir(dir);
+}
+
+/* Flips a bit of the byte `from_end` bytes before the end of the file or, with keep >= 0,
+ * truncates it to `keep` bytes. */
+static void damage(const char *path, long from_end, long keep)
+{
+    FILE *f = fopen(path, "r+b");
+    cr_assert(f, "cannot open %s", path);
+    cr_assert(fseek(f, 0, SEEK_END) == 0);
+    long size = ftell(f);
+    if (keep >= 0) {
+        fclose(f);
+        cr_assert(truncate(path, keep < size ? keep : size) == 0);
+        return;
+    }
+    cr_assert(fseek(f, size - from_end, SEEK_SET) == 0);
+    int c = fgetc(f);
+    cr_assert(c != EOF);
+    cr_assert(fseek(f, size - from_end, SEEK_SET) == 0);
+    fputc(c ^ 0x10, f);
+    fclose(f);
+}
+
+Test(mpi, a_damaged_checkpoint_is_refused)
+{
+    char dir[256], out[16384], path[1100], copy[2300];
+    testkit_temp_dir(dir, sizeof dir, "mpi");
+    int rc = checkpointed_run(dir, 2, "", "first.json", out, sizeof out);
+    cr_assert(rc == 0, "exit %d: %s", rc, out);
+    snprintf(path, sizeof path, "%s/ckpt/run-000.ckpt", dir);
+    snprintf(copy, sizeof copy, "cp %s %s/whole.ckpt", path, dir);
+    cr_assert(system(copy) == 0);
+
+    /* One bit changed in the sums (well before the checksum line at the end). */
+    damage(path, 1000, -1);
+    rc = checkpointed_run(dir, 2, "", "damaged.json", out, sizeof out);
+    cr_expect(rc == 1, "exit %d, want 1; output: %s", rc, out);
+    cr_expect(strstr(out, path) && strstr(out, "damaged: checksum"), "%s", out);
+
+    /* Cut short, as by a crash mid-write of a file system without atomic rename. */
+    snprintf(copy, sizeof copy, "cp %s/whole.ckpt %s", dir, path);
+    cr_assert(system(copy) == 0);
+    damage(path, 0, 5000);
+    rc = checkpointed_run(dir, 2, "", "truncated.json", out, sizeof out);
+    cr_expect(rc == 1, "exit %d, want 1; output: %s", rc, out);
+    cr_expect(strstr(out, path) && strstr(out, "truncated"), "%s", out);
+    struct stat st;
+    snprintf(path, sizeof path, "%s/damaged.json", dir);
+    cr_expect(stat(path, &st) != 0, "a result was written from a damaged checkpoint");
+    snprintf(path, sizeof path, "%s/truncated.json", dir);
+    cr_expect(stat(path, &st) != 0, "a result was written from a truncated checkpoint");
+    testkit_remove_dir(dir);
+}
+
+Test(mpi, a_checkpoint_folder_that_is_a_file_is_bad_input)
+{
+    const char *mpi = mpi_bin();
+    char dir[256], cmd[2048], pre[128], out[16384];
+    testkit_temp_dir(dir, sizeof dir, "mpi");
+    mpirun_prefix(pre, sizeof pre);
+    snprintf(cmd, sizeof cmd, "touch %s/file && %s %s %s --checkpoint %s/file", dir, pre, mpi,
+             RUN_ARGS, dir);
+    int rc = testkit_shell(cmd, out, sizeof out);
+    cr_expect(rc == 2, "exit %d, want 2; output: %s", rc, out);
+    cr_expect(strstr(out, "--checkpoint") && strstr(out, "is not a folder"), "%s", out);
+    snprintf(cmd, sizeof cmd, "%s %s %s --checkpoint", pre, mpi, RUN_ARGS);
+    rc = testkit_shell(cmd, out, sizeof out);
+    cr_expect(rc == 2, "exit %d, want 2; output: %s", rc, out);
+    cr_expect(strstr(out, "--checkpoint: missing folder name"), "%s", out);
+    testkit_remove_dir(dir);
+}
+
+Test(mpi, an_sobp_checkpoint_keeps_every_pristine_run)
+{
+    const char *mpi = mpi_bin();
+    char dir[256], cmd[2048], pre[128], out[16384];
+    testkit_temp_dir(dir, sizeof dir, "mpi");
+    mpirun_prefix(pre, sizeof pre);
+    const char *args = "sobp --ion C-12 --material water --from 10 --to 11 -n 1000 --threads 1 -q";
+    snprintf(cmd, sizeof cmd, "%s %s --json %s/one.json", testkit_bragg(), args, dir);
+    cr_assert(testkit_shell(cmd, out, sizeof out) == 0, "%s", out);
+    /* The first run records every pristine run; the second finds them all done. */
+    for (int pass = 0; pass < 2; pass++) {
+        snprintf(cmd, sizeof cmd, "%s %s %s --checkpoint %s/ckpt --json %s/two.json", pre, mpi,
+                 args, dir, dir);
+        cr_assert(testkit_shell(cmd, out, sizeof out) == 0, "%s", out);
+        if (pass == 1) {
+            /* The pilot is run-000, the pristine peaks follow. */
+            cr_expect(strstr(out, "run-000.ckpt: 20 of 20 chunks") &&
+                          strstr(out, "run-001.ckpt: 20 of 20 chunks"),
+                      "%s", out);
+        }
+        char path[1100];
+        snprintf(path, sizeof path, "%s/one.json", dir);
+        cJSON *one = testkit_read_json(path);
+        snprintf(path, sizeof path, "%s/two.json", dir);
+        cJSON *two = testkit_read_json(path);
+        const char *parts[] = {"peaks", "flatness", "dose_Gy_cm2", "dose_err_Gy_cm2"};
+        for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+            expect_same(cJSON_GetObjectItem(one, parts[i]), cJSON_GetObjectItem(two, parts[i]),
+                        parts[i]);
+        cJSON_Delete(one);
+        cJSON_Delete(two);
+    }
     testkit_remove_dir(dir);
 }

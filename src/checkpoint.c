@@ -1,0 +1,752 @@
+/* checkpoint.c - see checkpoint.h. */
+#include "checkpoint.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define FORMAT_LINE "bragg-checkpoint 1"
+#define CHECKSUM_PREFIX "checksum "
+/* "checksum " + 16 hex digits + "\n" */
+#define CHECKSUM_LINE_LEN (sizeof CHECKSUM_PREFIX - 1 + 16 + 1)
+
+/* ---- chunk layout ------------------------------------------------------------------------- */
+
+int chunk_layout_build(chunk_layout *l, const engine *en, const uint64_t *size, bragg_err *e)
+{
+    memset(l, 0, sizeof *l);
+    const run_config *c = engine_config(en);
+    uint64_t max_job = engine_max_job_histories(en);
+    int64_t n = 0;
+    for (int b = 0; b < c->batches; b++) {
+        if (size[b] < 1 || size[b] > max_job)
+            return bragg_fail(e, "chunk size %" PRIu64 " of batch %d is outside [1, %" PRIu64 "]",
+                              size[b], b, max_job);
+        uint64_t first, count;
+        engine_batch_range(en, b, &first, &count);
+        n += (int64_t)((count + size[b] - 1) / size[b]);
+    }
+    l->batches = c->batches;
+    l->size = malloc((size_t)c->batches * sizeof *l->size);
+    l->chunks = malloc((size_t)(n > 0 ? n : 1) * sizeof *l->chunks);
+    if (!l->size || !l->chunks) {
+        chunk_layout_free(l);
+        return bragg_fail(e, "out of memory for %lld chunks", (long long)n);
+    }
+    memcpy(l->size, size, (size_t)c->batches * sizeof *l->size);
+    int64_t k = 0;
+    for (int b = 0; b < c->batches; b++) {
+        uint64_t first, count;
+        engine_batch_range(en, b, &first, &count);
+        for (uint64_t done = 0; done < count; done += size[b]) {
+            uint64_t left = count - done;
+            l->chunks[k++] = (history_chunk){b, first + done, left < size[b] ? left : size[b]};
+        }
+    }
+    l->n_chunks = n;
+    return BRAGG_OK;
+}
+
+void chunk_layout_free(chunk_layout *l)
+{
+    free(l->size);
+    free(l->chunks);
+    memset(l, 0, sizeof *l);
+}
+
+/* ---- building an image -------------------------------------------------------------------- */
+
+void checkpoint_image_free(checkpoint_image *img)
+{
+    free(img->data);
+    memset(img, 0, sizeof *img);
+}
+
+static int image_reserve(checkpoint_image *img, size_t more)
+{
+    if (img->len + more <= img->cap) return BRAGG_OK;
+    size_t cap = img->cap ? img->cap : 4096;
+    while (cap < img->len + more) cap *= 2;
+    unsigned char *p = realloc(img->data, cap);
+    if (!p) return BRAGG_ERR;
+    img->data = p;
+    img->cap = cap;
+    return BRAGG_OK;
+}
+
+/* Appends formatted text. Failures (out of memory) are remembered in *bad, so that a long run
+ * of appends is checked once at the end. */
+static void image_printf(checkpoint_image *img, int *bad, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void image_printf(checkpoint_image *img, int *bad, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0 || image_reserve(img, (size_t)n + 1)) {
+        *bad = 1;
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf((char *)img->data + img->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    img->len += (size_t)n;
+}
+
+static void image_u64(checkpoint_image *img, int *bad, uint64_t v)
+{
+    if (image_reserve(img, 8)) {
+        *bad = 1;
+        return;
+    }
+    /* Little-endian whatever the host: a checkpoint moves between machines of one cluster. */
+    for (int i = 0; i < 8; i++) img->data[img->len++] = (unsigned char)(v >> (8 * i));
+}
+
+static void image_i128(checkpoint_image *img, int *bad, __int128 v)
+{
+    unsigned __int128 u = (unsigned __int128)v;
+    image_u64(img, bad, (uint64_t)u);
+    image_u64(img, bad, (uint64_t)(u >> 64));
+}
+
+/* FNV-1a, 64 bits: enough to tell a damaged or truncated file from a whole one (this guards
+ * against accidents, not against someone forging a checkpoint). */
+static uint64_t fnv1a64(const unsigned char *p, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+/* Names and values from user input go on one header line each: no control characters. */
+static void clean_name(char *out, size_t len, const char *in)
+{
+    snprintf(out, len, "%s", in);
+    for (char *p = out; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = '?';
+}
+
+/* The identity of run `run` of `en`: everything a resumed run must share with the run that
+ * wrote the file for their sums to add up to one run. Doubles as %.17g, which reads back as the
+ * same double, so that equal values give equal text. */
+static void put_identity(checkpoint_image *img, int *bad, const engine *en, int run,
+                         uint64_t check)
+{
+    const run_config *c = engine_config(en);
+    const transport_params *p = engine_params(en);
+    char name[CONFIG_NAME_LEN + 8];
+    image_printf(img, bad, "bragg %s (git %s)\n", BRAGG_VERSION, BRAGG_GIT_REV);
+    image_printf(img, bad, "run %d\n", run);
+    clean_name(name, sizeof name, c->ion);
+    image_printf(img, bad, "ion %s\n", name);
+    image_printf(img, bad, "energy_MeV_u %.17g\n", c->energy);
+    image_printf(img, bad, "energy_spread %.17g\n", c->energy_spread);
+    image_printf(img, bad, "spot_sigma_cm %.17g\n", c->spot_sigma_cm);
+    image_printf(img, bad, "divergence_rad %.17g\n", c->divergence_rad);
+    image_printf(img, bad, "histories %" PRIu64 "\n", c->histories);
+    image_printf(img, bad, "seed %" PRIu64 "\n", c->seed);
+    image_printf(img, bad, "slabs %d\n", c->n_slabs);
+    for (int i = 0; i < c->n_slabs && i < TRANSPORT_MAX_SLABS; i++) {
+        clean_name(name, sizeof name, c->slabs[i].material);
+        image_printf(img, bad, "slab_%d %s %.17g\n", i + 1, name, c->slabs[i].thickness_cm);
+    }
+    image_printf(img, bad, "lateral_halfwidth_cm %.17g\n", c->lateral_halfwidth_cm);
+    image_printf(img, bad, "iwater_eV %.17g\n", c->iwater);
+    image_printf(img, bad, "stopping_shell %d\n", c->stopping.shell);
+    image_printf(img, bad, "stopping_barkas %d\n", c->stopping.barkas);
+    image_printf(img, bad, "stopping_bloch %d\n", c->stopping.bloch);
+    image_printf(img, bad, "stopping_mott %d\n", c->stopping.mott);
+    image_printf(img, bad, "stopping_density_effect %d\n", c->stopping.density_effect);
+    image_printf(img, bad, "stopping_effective_charge %d\n", c->stopping.effective_charge);
+    image_printf(img, bad, "stopping_nuclear %d\n", c->stopping.nuclear);
+    image_printf(img, bad, "straggling %d\n", c->straggling);
+    image_printf(img, bad, "scattering %d\n", c->scattering);
+    image_printf(img, bad, "nuclear %d\n", c->nuclear);
+    image_printf(img, bad, "step_fraction %.17g\n", c->step_fraction);
+    image_printf(img, bad, "step_min_cm %.17g\n", c->step_min_cm);
+    image_printf(img, bad, "step_fraction_secondary %.17g\n", c->step_fraction_secondary);
+    image_printf(img, bad, "step_min_secondary_cm %.17g\n", c->step_min_secondary_cm);
+    image_printf(img, bad, "energy_cut_MeV_u %.17g\n", c->energy_cut);
+    image_printf(img, bad, "bin_width_cm %.17g\n", c->bin_width_cm);
+    image_printf(img, bad, "depth_max_cm %.17g\n", c->depth_max_cm);
+    image_printf(img, bad, "batches %d\n", c->batches);
+    /* What the configuration became (the automatic depth, the fragment channels) and the
+     * sizes of the sums: a build that scores differently is caught here too. */
+    image_printf(img, bad, "nbins %d\n", p->nbins);
+    image_printf(img, bad, "channels %d\n", p->channels);
+    image_printf(img, bad, "curves %d\n", CURVE_COUNT(p->channels));
+    image_printf(img, bad, "ledger_words %d\n", (int)LEDGER_COUNT);
+    image_printf(img, bad, "count_words %d\n", (int)COUNT_COUNT);
+    image_printf(img, bad, "profile_words %d\n", (int)PROFILE_COUNT);
+    image_printf(img, bad, "physics_check %016" PRIx64 "\n", check);
+}
+
+/* Payload size in bytes for n chunks and the sums of `t`'s shape. */
+static size_t payload_size(int64_t n_chunks, const score_totals *t)
+{
+    size_t nb = (size_t)t->nbins;
+    size_t i128 = nb * ((size_t)t->n_curves + 1) + nb * (size_t)t->max_batches + LEDGER_COUNT;
+    size_t u64 = COUNT_COUNT + 2 + 2 * (size_t)PROFILE_COUNT + 3 + (size_t)t->max_batches;
+    return (size_t)n_chunks + 16 * i128 + 8 * u64;
+}
+
+static void put_payload(checkpoint_image *img, int *bad, const chunk_layout *l,
+                        const uint8_t *done, const score_totals *t)
+{
+    if (image_reserve(img, (size_t)l->n_chunks)) {
+        *bad = 1;
+        return;
+    }
+    for (int64_t k = 0; k < l->n_chunks; k++) img->data[img->len++] = done[k] ? 1 : 0;
+    size_t n_curves = (size_t)t->nbins * ((size_t)t->n_curves + 1);   /* + the dose row */
+    size_t n_batch = (size_t)t->nbins * (size_t)t->max_batches;
+    for (size_t i = 0; i < n_curves; i++) image_i128(img, bad, t->curves[i]);
+    for (size_t i = 0; i < n_batch; i++) image_i128(img, bad, t->batch_dose[i]);
+    for (int k = 0; k < LEDGER_COUNT; k++) image_i128(img, bad, t->ledger[k]);
+    for (int k = 0; k < COUNT_COUNT; k++) image_u64(img, bad, t->count[k]);
+    image_u64(img, bad, t->steps);
+    image_u64(img, bad, t->histories);
+    for (int k = 0; k < PROFILE_COUNT; k++) image_u64(img, bad, t->profile_cycles[k]);
+    for (int k = 0; k < PROFILE_COUNT; k++) image_u64(img, bad, t->profile_marks[k]);
+    image_u64(img, bad, t->profiled_histories);
+    image_u64(img, bad, t->profiled_steps);
+    image_u64(img, bad, t->history_cycles);
+    for (int b = 0; b < t->max_batches; b++) image_u64(img, bad, t->batch_histories[b]);
+}
+
+static uint64_t fnv1a64_u64(uint64_t h, uint64_t v)
+{
+    for (int i = 0; i < 8; i++) {
+        h ^= (unsigned char)(v >> (8 * i));
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+int checkpoint_physics_check(engine *en, uint64_t *check, bragg_err *e)
+{
+    const transport_params *p = engine_params(en);
+    uint64_t n = engine_config(en)->histories;
+    if (n > 16) n = 16;
+    score_arrays a;
+    if (score_arrays_init(&a, p->nbins, p->channels, e)) return BRAGG_ERR;
+    int rc = engine_run_range(en, 0, n, &a, e);
+    if (rc == BRAGG_OK) {
+        /* The scores only: not the profile, which is timing. */
+        uint64_t h = 0xcbf29ce484222325ULL;
+        size_t words = (size_t)a.n_curves * ((size_t)a.nbins + 1);
+        for (size_t i = 0; i < words; i++) h = fnv1a64_u64(h, (uint64_t)a.curves[i]);
+        for (int k = 0; k < LEDGER_COUNT; k++) h = fnv1a64_u64(h, (uint64_t)a.ledger[k]);
+        for (int k = 0; k < COUNT_COUNT; k++) h = fnv1a64_u64(h, a.count[k]);
+        h = fnv1a64_u64(h, a.steps);
+        *check = fnv1a64_u64(h, a.histories);
+    }
+    score_arrays_free(&a);
+    return rc;
+}
+
+int checkpoint_encode(const engine *en, int run, uint64_t check, const chunk_layout *l,
+                      const uint8_t *done, const score_totals *t, checkpoint_image *img,
+                      bragg_err *e)
+{
+    img->len = 0;
+    int bad = 0;
+    int64_t chunks_done = 0;
+    for (int64_t k = 0; k < l->n_chunks; k++) chunks_done += done[k] ? 1 : 0;
+    image_printf(img, &bad, "%s\n", FORMAT_LINE);
+    put_identity(img, &bad, en, run, check);
+    image_printf(img, &bad, "chunks %lld\n", (long long)l->n_chunks);
+    image_printf(img, &bad, "chunk_sizes");
+    for (int b = 0; b < l->batches; b++) image_printf(img, &bad, " %" PRIu64, l->size[b]);
+    image_printf(img, &bad, "\nchunks_done %lld\n", (long long)chunks_done);
+    image_printf(img, &bad, "histories_done %" PRIu64 "\n", t->histories);
+    image_printf(img, &bad, "payload_bytes %zu\n\n", payload_size(l->n_chunks, t));
+    put_payload(img, &bad, l, done, t);
+    if (!bad) {
+        uint64_t h = fnv1a64(img->data, img->len);
+        image_printf(img, &bad, "%s%016" PRIx64 "\n", CHECKSUM_PREFIX, h);
+    }
+    if (bad) return bragg_fail(e, "--checkpoint: out of memory for the state of run %d", run);
+    return BRAGG_OK;
+}
+
+/* ---- the folder --------------------------------------------------------------------------- */
+
+struct checkpoint {
+    char dir[1024];
+    int dir_fd;     /* for fsync after a rename: the new name is durable only then */
+    int lock_fd;    /* holds the folder's lock while open */
+};
+
+int checkpoint_open(checkpoint **out, const char *dir, bragg_err *e)
+{
+    *out = NULL;
+    if (!*dir) return bragg_fail(e, "--checkpoint: empty folder name");
+    if (strlen(dir) > 900) return bragg_fail(e, "--checkpoint: folder name too long");
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+        return bragg_fail(e, "--checkpoint: cannot create folder %s: %s", dir, strerror(errno));
+    struct stat st;
+    if (stat(dir, &st) != 0)
+        return bragg_fail(e, "--checkpoint: %s: %s", dir, strerror(errno));
+    if (!S_ISDIR(st.st_mode)) return bragg_fail(e, "--checkpoint: %s is not a folder", dir);
+    if (access(dir, W_OK | X_OK) != 0)
+        return bragg_fail(e, "--checkpoint: cannot write in folder %s: %s", dir, strerror(errno));
+    checkpoint *c = calloc(1, sizeof *c);
+    if (!c) return bragg_fail(e, "--checkpoint: out of memory");
+    snprintf(c->dir, sizeof c->dir, "%s", dir);
+    c->lock_fd = -1;
+    c->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (c->dir_fd < 0) {
+        bragg_fail(e, "--checkpoint: cannot open folder %s: %s", dir, strerror(errno));
+        goto fail;
+    }
+    char lock[1100];
+    snprintf(lock, sizeof lock, "%s/lock", dir);
+    c->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (c->lock_fd < 0) {
+        bragg_fail(e, "--checkpoint: cannot write in folder %s: %s: %s", dir, lock,
+                   strerror(errno));
+        goto fail;
+    }
+    struct flock fl;
+    memset(&fl, 0, sizeof fl);
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    if (fcntl(c->lock_fd, F_SETLK, &fl) != 0 && (errno == EACCES || errno == EAGAIN)) {
+        bragg_fail(e, "--checkpoint: folder %s is in use by another run (it holds %s)", dir,
+                   lock);
+        goto fail;
+    }
+    /* Other lock errors (a file system without locks): go on unlocked rather than refuse. */
+    *out = c;
+    return BRAGG_OK;
+fail:
+    checkpoint_close(c);
+    return BRAGG_ERR;
+}
+
+void checkpoint_close(checkpoint *c)
+{
+    if (!c) return;
+    if (c->lock_fd >= 0) close(c->lock_fd);   /* releases the lock */
+    if (c->dir_fd >= 0) close(c->dir_fd);
+    free(c);
+}
+
+const char *checkpoint_dir(const checkpoint *c)
+{
+    return c->dir;
+}
+
+void checkpoint_path(const checkpoint *c, int run, char *out, size_t len)
+{
+    snprintf(out, len, "%s/run-%03d.ckpt", c->dir, run);
+}
+
+static int write_all(int fd, const unsigned char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return BRAGG_ERR;
+        p += w;
+        n -= (size_t)w;
+    }
+    return BRAGG_OK;
+}
+
+int checkpoint_write(checkpoint *c, int run, const checkpoint_image *img, bragg_err *e)
+{
+    char path[1100], tmp[1110];
+    checkpoint_path(c, run, path, sizeof path);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return bragg_fail(e, "--checkpoint: cannot write %s: %s", tmp, strerror(errno));
+    int failed = write_all(fd, img->data, img->len) || fsync(fd) != 0;
+    int err = errno;
+    if (close(fd) != 0 && !failed) {
+        failed = 1;
+        err = errno;
+    }
+    if (!failed && rename(tmp, path) != 0) {
+        failed = 1;
+        err = errno;
+    }
+    if (failed) {
+        unlink(tmp);
+        return bragg_fail(e, "--checkpoint: cannot write %s: %s", path, strerror(err));
+    }
+    /* The rename itself is on disk once the folder is synced. */
+    if (fsync(c->dir_fd) != 0 && errno != EINVAL)
+        return bragg_fail(e, "--checkpoint: cannot sync folder %s: %s", c->dir, strerror(errno));
+    return BRAGG_OK;
+}
+
+/* ---- reading it back ---------------------------------------------------------------------- */
+
+/* Reads a whole file; *exists = 0 when there is none. */
+static int read_file(const char *path, unsigned char **data, size_t *len, int *exists,
+                     bragg_err *e)
+{
+    *data = NULL;
+    *len = 0;
+    *exists = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        if (errno == ENOENT) return BRAGG_OK;
+        return bragg_fail(e, "cannot read it: %s", strerror(errno));
+    }
+    *exists = 1;
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || st.st_size < 0) {
+        fclose(f);
+        return bragg_fail(e, "cannot read it: %s", strerror(errno));
+    }
+    size_t size = (size_t)st.st_size;
+    unsigned char *p = malloc(size + 1);
+    if (!p) {
+        fclose(f);
+        return bragg_fail(e, "out of memory for its %zu bytes", size);
+    }
+    size_t got = fread(p, 1, size, f);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad || got != size) {
+        free(p);
+        return bragg_fail(e, "cannot read it: short read");
+    }
+    p[size] = '\0';
+    *data = p;
+    *len = size;
+    return BRAGG_OK;
+}
+
+/* The file's last line must be its checksum, and match: else it was cut short or altered. */
+static int check_checksum(const unsigned char *data, size_t len, size_t *body_len, bragg_err *e)
+{
+    const size_t pre = sizeof CHECKSUM_PREFIX - 1;
+    if (len < CHECKSUM_LINE_LEN || data[len - 1] != '\n' ||
+        memcmp(data + len - CHECKSUM_LINE_LEN, CHECKSUM_PREFIX, pre) != 0)
+        return bragg_fail(e, "truncated or damaged: it does not end with its checksum line "
+                             "(%zu bytes)",
+                          len);
+    char hex[17];
+    memcpy(hex, data + len - CHECKSUM_LINE_LEN + pre, 16);
+    hex[16] = '\0';
+    char *end;
+    errno = 0;
+    uint64_t stored = strtoull(hex, &end, 16);
+    if (*end || errno) return bragg_fail(e, "damaged: its checksum line is not a checksum");
+    *body_len = len - CHECKSUM_LINE_LEN;
+    uint64_t actual = fnv1a64(data, *body_len);
+    if (stored != actual)
+        return bragg_fail(e, "damaged: checksum %016" PRIx64 " recorded, %016" PRIx64
+                             " computed from its contents (altered or partly written)",
+                          stored, actual);
+    return BRAGG_OK;
+}
+
+/* A header as "key value" lines (pointers into one buffer owned by the struct). */
+typedef struct header {
+    char *text;
+    int n;
+    char **key, **value;
+} header;
+
+static void header_free(header *h)
+{
+    free(h->text);
+    free(h->key);
+    free(h->value);
+    memset(h, 0, sizeof *h);
+}
+
+/* Splits text (len bytes, no trailing empty line) into its lines. */
+static int header_parse(header *h, const char *text, size_t len, bragg_err *e)
+{
+    memset(h, 0, sizeof *h);
+    h->text = malloc(len + 1);
+    int lines = 1;
+    for (size_t i = 0; i < len; i++) lines += text[i] == '\n';
+    h->key = calloc((size_t)lines, sizeof *h->key);
+    h->value = calloc((size_t)lines, sizeof *h->value);
+    if (!h->text || !h->key || !h->value) {
+        header_free(h);
+        return bragg_fail(e, "out of memory");
+    }
+    memcpy(h->text, text, len);
+    h->text[len] = '\0';
+    for (char *line = h->text; line && *line;) {
+        char *nl = strchr(line, '\n');
+        if (nl) *nl = '\0';
+        char *sp = strchr(line, ' ');
+        if (sp) *sp = '\0';
+        h->key[h->n] = line;
+        h->value[h->n] = sp ? sp + 1 : line + strlen(line);
+        h->n++;
+        line = nl ? nl + 1 : NULL;
+    }
+    return BRAGG_OK;
+}
+
+static const char *header_get(const header *h, const char *key)
+{
+    for (int i = 0; i < h->n; i++)
+        if (strcmp(h->key[i], key) == 0) return h->value[i];
+    return NULL;
+}
+
+/* Compares the identity recorded in `file` with this run's (`mine`): names every field that
+ * differs, with both values, in the message. The physics check is named only when all else
+ * agrees: another seed or energy changes it too, and the field that differs is the news. */
+static int check_identity(const header *file, const header *mine, bragg_err *e)
+{
+    char diff[400] = "";
+    size_t used = 0;
+    int n_diff = 0;
+    for (int i = 0; i < mine->n; i++) {
+        const char *theirs = header_get(file, mine->key[i]);
+        if (strcmp(mine->key[i], "physics_check") == 0) continue;
+        if (theirs && strcmp(theirs, mine->value[i]) == 0) continue;
+        if (n_diff++ < 4 && used < sizeof diff)
+            used += (size_t)snprintf(diff + used, sizeof diff - used, "%s%s is %s there, %s here",
+                                     used ? "; " : "", mine->key[i], theirs ? theirs : "missing",
+                                     mine->value[i]);
+    }
+    /* A field this build does not know (another version's file) differs too. */
+    for (int i = 0; i < file->n && !n_diff; i++) {
+        if (strcmp(file->key[i], "chunks") == 0) break;   /* the state starts here */
+        if (!header_get(mine, file->key[i])) {
+            n_diff++;
+            snprintf(diff, sizeof diff, "%s is %s there, missing here", file->key[i],
+                     file->value[i]);
+        }
+    }
+    if (n_diff)
+        return bragg_fail(e, "was written by a different run (%s%s); resume with the same "
+                             "options and bragg-mpi build, or use another folder",
+                          diff, n_diff > 4 ? "; ..." : "");
+    const char *theirs = header_get(file, "physics_check");
+    const char *ours = header_get(mine, "physics_check");
+    if (ours && (!theirs || strcmp(theirs, ours) != 0))
+        return bragg_fail(e, "was written by a build that transports this run otherwise "
+                             "(physics_check is %s there, %s here: changed physics, uncommitted "
+                             "changes or another backend); resume with the bragg-mpi that wrote "
+                             "it, or use another folder",
+                          theirs ? theirs : "missing", ours);
+    return BRAGG_OK;
+}
+
+static int parse_i64(const header *h, const char *key, int64_t *out, bragg_err *e)
+{
+    const char *v = header_get(h, key);
+    if (!v) return bragg_fail(e, "damaged: no '%s' line", key);
+    char *end;
+    errno = 0;
+    long long x = strtoll(v, &end, 10);
+    if (end == v || *end || errno || x < 0)
+        return bragg_fail(e, "damaged: '%s %s' is not a count", key, v);
+    *out = (int64_t)x;
+    return BRAGG_OK;
+}
+
+/* Reads "chunk_sizes s0 s1 ...": one size per batch. */
+static int parse_sizes(const header *h, int batches, uint64_t *size, bragg_err *e)
+{
+    const char *v = header_get(h, "chunk_sizes");
+    if (!v) return bragg_fail(e, "damaged: no 'chunk_sizes' line");
+    for (int b = 0; b < batches; b++) {
+        char *end;
+        errno = 0;
+        unsigned long long x = strtoull(v, &end, 10);
+        if (end == v || errno)
+            return bragg_fail(e, "damaged: 'chunk_sizes' has fewer than %d sizes", batches);
+        size[b] = x;
+        v = end;
+    }
+    while (*v == ' ') v++;
+    if (*v) return bragg_fail(e, "damaged: 'chunk_sizes' has more than %d sizes", batches);
+    return BRAGG_OK;
+}
+
+/* A cursor over the payload; every read is bounds-checked by the size check before it. */
+typedef struct reader {
+    const unsigned char *p;
+} reader;
+
+static uint64_t read_u64(reader *r)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) v |= (uint64_t)r->p[i] << (8 * i);
+    r->p += 8;
+    return v;
+}
+
+static __int128 read_i128(reader *r)
+{
+    uint64_t lo = read_u64(r), hi = read_u64(r);
+    unsigned __int128 u = ((unsigned __int128)hi << 64) | lo;
+    __int128 v;
+    memcpy(&v, &u, sizeof v);
+    return v;
+}
+
+static int read_payload(const unsigned char *p, const chunk_layout *l, uint8_t *done,
+                        score_totals *t, bragg_err *e)
+{
+    for (int64_t k = 0; k < l->n_chunks; k++) {
+        if (p[k] > 1) return bragg_fail(e, "damaged: chunk %lld is marked %d", (long long)k, p[k]);
+        done[k] = p[k];
+    }
+    reader r = {p + l->n_chunks};
+    size_t n_curves = (size_t)t->nbins * ((size_t)t->n_curves + 1);
+    size_t n_batch = (size_t)t->nbins * (size_t)t->max_batches;
+    for (size_t i = 0; i < n_curves; i++) t->curves[i] = read_i128(&r);
+    for (size_t i = 0; i < n_batch; i++) t->batch_dose[i] = read_i128(&r);
+    for (int k = 0; k < LEDGER_COUNT; k++) t->ledger[k] = read_i128(&r);
+    for (int k = 0; k < COUNT_COUNT; k++) t->count[k] = read_u64(&r);
+    t->steps = read_u64(&r);
+    t->histories = read_u64(&r);
+    for (int k = 0; k < PROFILE_COUNT; k++) t->profile_cycles[k] = read_u64(&r);
+    for (int k = 0; k < PROFILE_COUNT; k++) t->profile_marks[k] = read_u64(&r);
+    t->profiled_histories = read_u64(&r);
+    t->profiled_steps = read_u64(&r);
+    t->history_cycles = read_u64(&r);
+    for (int b = 0; b < t->max_batches; b++) t->batch_histories[b] = read_u64(&r);
+    return BRAGG_OK;
+}
+
+/* The sums must hold exactly the histories of the chunks marked done, batch by batch: else
+ * resuming would count some histories twice or never. */
+static int check_consistent(const header *h, const chunk_layout *l, const uint8_t *done,
+                            const score_totals *t, bragg_err *e)
+{
+    uint64_t *want = calloc((size_t)l->batches, sizeof *want);
+    if (!want) return bragg_fail(e, "out of memory");
+    int64_t n_done = 0;
+    for (int64_t k = 0; k < l->n_chunks; k++)
+        if (done[k]) {
+            want[l->chunks[k].batch] += l->chunks[k].count;
+            n_done++;
+        }
+    uint64_t total = 0;
+    int rc = BRAGG_OK;
+    for (int b = 0; b < l->batches && rc == BRAGG_OK; b++) {
+        total += want[b];
+        if (t->batch_histories[b] != want[b])
+            rc = bragg_fail(e, "damaged: batch %d holds %" PRIu64 " histories but its chunks "
+                               "marked done have %" PRIu64,
+                            b, t->batch_histories[b], want[b]);
+    }
+    free(want);
+    if (rc) return rc;
+    int64_t line_done, line_hist;
+    if (parse_i64(h, "chunks_done", &line_done, e) || parse_i64(h, "histories_done", &line_hist, e))
+        return BRAGG_ERR;
+    if (t->histories != total || (uint64_t)line_hist != total || line_done != n_done)
+        return bragg_fail(e, "damaged: %lld chunks and %" PRIu64 " histories marked done, "
+                             "the header says %lld and %lld, the sums hold %" PRIu64,
+                          (long long)n_done, total, (long long)line_done, (long long)line_hist,
+                          t->histories);
+    return BRAGG_OK;
+}
+
+/* Checks the file's header and payload against `en` and fills l, done and t (see the header
+ * file). `body` is the file without its checksum line. */
+static int load_body(const unsigned char *body, size_t len, const engine *en, int run,
+                     uint64_t check, chunk_layout *l, uint8_t **done, score_totals *t,
+                     bragg_err *e)
+{
+    memset(l, 0, sizeof *l);
+    const char *text = (const char *)body;
+    const unsigned char *end_hdr = NULL;
+    for (size_t i = 0; i + 1 < len; i++)
+        if (body[i] == '\n' && body[i + 1] == '\n') {
+            end_hdr = body + i;
+            break;
+        }
+    size_t flen = strlen(FORMAT_LINE);
+    if (len < flen + 1 || memcmp(text, FORMAT_LINE "\n", flen + 1) != 0)
+        return bragg_fail(e, "not a bragg checkpoint of format 1 (first line: '%.40s')", text);
+    if (!end_hdr) return bragg_fail(e, "damaged: its header does not end");
+
+    header file, mine;
+    checkpoint_image img = {0};
+    int bad = 0;
+    put_identity(&img, &bad, en, run, check);
+    if (bad) return bragg_fail(e, "out of memory");
+    if (header_parse(&file, text + flen + 1, (size_t)(end_hdr - body) - flen - 1, e)) {
+        checkpoint_image_free(&img);
+        return BRAGG_ERR;
+    }
+    int rc = header_parse(&mine, (const char *)img.data, img.len, e);
+    checkpoint_image_free(&img);
+    if (rc) {
+        header_free(&file);
+        return rc;
+    }
+    rc = check_identity(&file, &mine, e);
+    header_free(&mine);
+
+    const run_config *c = engine_config(en);
+    uint64_t *size = calloc((size_t)c->batches, sizeof *size);
+    int64_t n_chunks = 0, payload = 0;
+    if (!rc && !size) rc = bragg_fail(e, "out of memory");
+    if (!rc) rc = parse_i64(&file, "chunks", &n_chunks, e);
+    if (!rc) rc = parse_i64(&file, "payload_bytes", &payload, e);
+    if (!rc) rc = parse_sizes(&file, c->batches, size, e);
+    if (!rc && chunk_layout_build(l, en, size, e)) rc = bragg_fail_prefix(e, "damaged: ");
+    if (!rc && l->n_chunks != n_chunks)
+        rc = bragg_fail(e, "damaged: %lld chunks recorded, its chunk sizes make %lld",
+                        (long long)n_chunks, (long long)l->n_chunks);
+    const unsigned char *p = end_hdr + 2;
+    size_t have = len - (size_t)(p - body), want = payload_size(l->n_chunks, t);
+    if (!rc && ((size_t)payload != want || have != want))
+        rc = bragg_fail(e, "damaged: %zu bytes of sums, %lld recorded, %zu expected",
+                        have, (long long)payload, want);
+    if (!rc) {
+        *done = calloc((size_t)(l->n_chunks > 0 ? l->n_chunks : 1), 1);
+        if (!*done) rc = bragg_fail(e, "out of memory");
+    }
+    if (!rc) rc = read_payload(p, l, *done, t, e);
+    if (!rc) rc = check_consistent(&file, l, *done, t, e);
+    free(size);
+    header_free(&file);
+    if (rc) {
+        chunk_layout_free(l);
+        free(*done);
+        *done = NULL;
+    }
+    return rc;
+}
+
+int checkpoint_load(checkpoint *c, int run, const engine *en, uint64_t check, chunk_layout *l,
+                    uint8_t **done, score_totals *t, int *found, bragg_err *e)
+{
+    char path[1100];
+    checkpoint_path(c, run, path, sizeof path);
+    unsigned char *data;
+    size_t len = 0, body = 0;
+    *found = 0;
+    *done = NULL;
+    int rc = read_file(path, &data, &len, found, e);
+    if (rc == BRAGG_OK && *found) {
+        rc = check_checksum(data, len, &body, e);
+        if (rc == BRAGG_OK) rc = load_body(data, body, en, run, check, l, done, t, e);
+    }
+    free(data);
+    if (rc) bragg_fail_prefix(e, "--checkpoint: %s: ", path);
+    return rc;
+}

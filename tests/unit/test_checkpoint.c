@@ -1,0 +1,291 @@
+/*
+ * test_checkpoint.c - the checkpoint file (src/checkpoint.h) without MPI: a state reads back
+ * exactly as written (done marks, per-batch sums, counters), no file means nothing to resume,
+ * and a file of another configuration or of a build that scores otherwise, a damaged,
+ * truncated or inconsistent one, or a folder that is a file are refused with a message that
+ * names the path and what is wrong.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "checkpoint.h"
+#include "testkit.h"
+
+/* The physics check the tests write (the real one is tested on its own below). */
+#define CHECK 0x1234u
+
+/* A small run: 800 protons in 4 batches of 200, cut into chunks of 100. */
+static engine *small_engine(uint64_t seed)
+{
+    run_config c = testkit_config("p", 100, 800);
+    c.batches = 4;
+    c.threads = 1;
+    c.seed = seed;
+    engine *en;
+    bragg_err e;
+    cr_assert(engine_create(&en, &c, &e) == BRAGG_OK, "%s", e.msg);
+    return en;
+}
+
+static void init_totals(const engine *en, score_totals *t)
+{
+    const transport_params *p = engine_params(en);
+    bragg_err e;
+    cr_assert(score_totals_init(t, p->nbins, p->channels, engine_config(en)->batches, &e) ==
+                  BRAGG_OK,
+              "%s", e.msg);
+}
+
+/* Runs the chunks marked in done[] into t. */
+static void run_chunks(engine *en, const chunk_layout *l, const uint8_t *done, score_totals *t)
+{
+    const transport_params *p = engine_params(en);
+    score_arrays a;
+    bragg_err e;
+    cr_assert(score_arrays_init(&a, p->nbins, p->channels, &e) == BRAGG_OK, "%s", e.msg);
+    for (int64_t k = 0; k < l->n_chunks; k++) {
+        if (!done[k]) continue;
+        cr_assert(engine_run_range(en, l->chunks[k].first, l->chunks[k].count, &a, &e) ==
+                      BRAGG_OK,
+                  "%s", e.msg);
+        score_totals_add_to_batch(t, l->chunks[k].batch, &a);
+    }
+    score_arrays_free(&a);
+}
+
+/* A folder with run-000.ckpt holding chunks 0, 3 and 6 of small_engine(1). */
+typedef struct fixture {
+    char dir[256], path[1100];
+    engine *en;
+    chunk_layout layout;
+    uint8_t done[8];
+    score_totals sums;
+    checkpoint *ckpt;
+} fixture;
+
+static void fixture_setup(fixture *f)
+{
+    memset(f, 0, sizeof *f);
+    testkit_temp_dir(f->dir, sizeof f->dir, "ckpt");
+    f->en = small_engine(1);
+    uint64_t sizes[4] = {100, 100, 100, 100};
+    bragg_err e;
+    cr_assert(chunk_layout_build(&f->layout, f->en, sizes, &e) == BRAGG_OK, "%s", e.msg);
+    cr_assert_eq(f->layout.n_chunks, 8);
+    f->done[0] = f->done[3] = f->done[6] = 1;
+    init_totals(f->en, &f->sums);
+    run_chunks(f->en, &f->layout, f->done, &f->sums);
+    cr_assert(checkpoint_open(&f->ckpt, f->dir, &e) == BRAGG_OK, "%s", e.msg);
+    checkpoint_image img = {0};
+    cr_assert(checkpoint_encode(f->en, 0, CHECK, &f->layout, f->done, &f->sums, &img, &e) ==
+                  BRAGG_OK,
+              "%s", e.msg);
+    cr_assert(checkpoint_write(f->ckpt, 0, &img, &e) == BRAGG_OK, "%s", e.msg);
+    checkpoint_image_free(&img);
+    checkpoint_path(f->ckpt, 0, f->path, sizeof f->path);
+}
+
+static void fixture_teardown(fixture *f)
+{
+    checkpoint_close(f->ckpt);
+    score_totals_free(&f->sums);
+    chunk_layout_free(&f->layout);
+    engine_destroy(f->en);
+    testkit_remove_dir(f->dir);
+}
+
+/* Loads run 0 of f's folder for `en` with physics check `check`; returns the status, the
+ * message in e. */
+static int load_checked(fixture *f, engine *en, uint64_t check, bragg_err *e)
+{
+    chunk_layout l;
+    uint8_t *done = NULL;
+    score_totals t;
+    init_totals(en, &t);
+    int found = 0;
+    int rc = checkpoint_load(f->ckpt, 0, en, check, &l, &done, &t, &found, e);
+    if (rc == BRAGG_OK) {
+        cr_expect(found);
+        chunk_layout_free(&l);
+        free(done);
+    }
+    score_totals_free(&t);
+    return rc;
+}
+
+static int load(fixture *f, engine *en, bragg_err *e)
+{
+    return load_checked(f, en, CHECK, e);
+}
+
+static void flip_byte(const char *path, long offset)
+{
+    FILE *f = fopen(path, "r+b");
+    cr_assert(f);
+    cr_assert(fseek(f, offset, SEEK_SET) == 0);
+    int c = fgetc(f);
+    cr_assert(c != EOF);
+    cr_assert(fseek(f, offset, SEEK_SET) == 0);
+    fputc(c ^ 0x01, f);
+    fclose(f);
+}
+
+Test(checkpoint, a_state_reads_back_exactly_as_written)
+{
+    fixture f;
+    fixture_setup(&f);
+    chunk_layout l;
+    uint8_t *done = NULL;
+    score_totals t;
+    init_totals(f.en, &t);
+    int found = 0;
+    bragg_err e;
+    cr_assert(checkpoint_load(f.ckpt, 0, f.en, CHECK, &l, &done, &t, &found, &e) == BRAGG_OK,
+              "%s", e.msg);
+    cr_assert(found);
+    cr_expect_eq(l.n_chunks, 8);
+    cr_expect(memcmp(l.size, f.layout.size, 4 * sizeof *l.size) == 0);
+    cr_expect(memcmp(done, f.done, 8) == 0);
+    size_t n_curves = (size_t)t.nbins * ((size_t)t.n_curves + 1);
+    size_t n_batch = (size_t)t.nbins * (size_t)t.max_batches;
+    cr_expect(memcmp(t.curves, f.sums.curves, n_curves * sizeof *t.curves) == 0, "curves");
+    cr_expect(memcmp(t.batch_dose, f.sums.batch_dose, n_batch * sizeof *t.batch_dose) == 0,
+              "dose per batch");
+    cr_expect(memcmp(t.batch_histories, f.sums.batch_histories, 4 * sizeof(uint64_t)) == 0);
+    cr_expect(memcmp(t.ledger, f.sums.ledger, sizeof t.ledger) == 0, "ledger");
+    cr_expect(memcmp(t.count, f.sums.count, sizeof t.count) == 0, "counters");
+    cr_expect_eq(t.histories, 300);
+    cr_expect_eq(t.steps, f.sums.steps);
+    chunk_layout_free(&l);
+    free(done);
+    score_totals_free(&t);
+    fixture_teardown(&f);
+}
+
+Test(checkpoint, no_file_means_nothing_to_resume)
+{
+    char dir[256];
+    testkit_temp_dir(dir, sizeof dir, "ckpt");
+    engine *en = small_engine(1);
+    checkpoint *c;
+    bragg_err e;
+    cr_assert(checkpoint_open(&c, dir, &e) == BRAGG_OK, "%s", e.msg);
+    chunk_layout l;
+    uint8_t *done = NULL;
+    score_totals t;
+    init_totals(en, &t);
+    int found = 1;
+    cr_expect(checkpoint_load(c, 3, en, CHECK, &l, &done, &t, &found, &e) == BRAGG_OK, "%s",
+              e.msg);
+    cr_expect(!found && !done && t.histories == 0);
+    score_totals_free(&t);
+    checkpoint_close(c);
+    engine_destroy(en);
+    testkit_remove_dir(dir);
+}
+
+Test(checkpoint, a_file_of_another_seed_is_refused_naming_the_seed)
+{
+    fixture f;
+    fixture_setup(&f);
+    engine *other = small_engine(2);
+    bragg_err e;
+    cr_expect(load(&f, other, &e) == BRAGG_ERR);
+    cr_expect(strstr(e.msg, f.path) && strstr(e.msg, "seed is 1 there, 2 here"), "%s", e.msg);
+    engine_destroy(other);
+    fixture_teardown(&f);
+}
+
+Test(checkpoint, the_physics_check_is_repeatable_and_follows_the_scores)
+{
+    engine *a = small_engine(1), *b = small_engine(1), *c = small_engine(2);
+    uint64_t ca, ca2, cb, cc;
+    bragg_err e;
+    cr_assert(checkpoint_physics_check(a, &ca, &e) == BRAGG_OK, "%s", e.msg);
+    cr_assert(checkpoint_physics_check(a, &ca2, &e) == BRAGG_OK, "%s", e.msg);
+    cr_assert(checkpoint_physics_check(b, &cb, &e) == BRAGG_OK, "%s", e.msg);
+    cr_assert(checkpoint_physics_check(c, &cc, &e) == BRAGG_OK, "%s", e.msg);
+    cr_expect(ca == ca2 && ca == cb, "%llx %llx %llx", (unsigned long long)ca,
+              (unsigned long long)ca2, (unsigned long long)cb);
+    /* Other histories (another seed) score otherwise: the check sees the scores. */
+    cr_expect(ca != cc);
+    engine_destroy(a);
+    engine_destroy(b);
+    engine_destroy(c);
+}
+
+Test(checkpoint, a_file_of_a_build_that_scores_otherwise_is_refused)
+{
+    fixture f;
+    fixture_setup(&f);
+    bragg_err e;
+    cr_expect(load_checked(&f, f.en, CHECK + 1, &e) == BRAGG_ERR);
+    cr_expect(strstr(e.msg, "physics_check is 0000000000001234 there, 0000000000001235 here"),
+              "%s", e.msg);
+    fixture_teardown(&f);
+}
+
+Test(checkpoint, a_changed_bit_is_reported_as_damage)
+{
+    fixture f;
+    fixture_setup(&f);
+    flip_byte(f.path, 2000);   /* in the sums */
+    bragg_err e;
+    cr_expect(load(&f, f.en, &e) == BRAGG_ERR);
+    cr_expect(strstr(e.msg, f.path) && strstr(e.msg, "damaged: checksum"), "%s", e.msg);
+    fixture_teardown(&f);
+}
+
+Test(checkpoint, a_truncated_file_is_reported)
+{
+    fixture f;
+    fixture_setup(&f);
+    cr_assert(truncate(f.path, 3000) == 0);
+    bragg_err e;
+    cr_expect(load(&f, f.en, &e) == BRAGG_ERR);
+    cr_expect(strstr(e.msg, f.path) && strstr(e.msg, "truncated"), "%s", e.msg);
+    fixture_teardown(&f);
+}
+
+Test(checkpoint, sums_that_disagree_with_the_done_marks_are_refused)
+{
+    fixture f;
+    fixture_setup(&f);
+    /* A whole, checksummed file that marks chunk 1 done without its histories in the sums:
+     * resuming from it would leave that chunk out of the run. */
+    uint8_t done[8];
+    memcpy(done, f.done, sizeof done);
+    done[1] = 1;
+    checkpoint_image img = {0};
+    bragg_err e;
+    cr_assert(checkpoint_encode(f.en, 0, CHECK, &f.layout, done, &f.sums, &img, &e) == BRAGG_OK);
+    cr_assert(checkpoint_write(f.ckpt, 0, &img, &e) == BRAGG_OK, "%s", e.msg);
+    checkpoint_image_free(&img);
+    cr_expect(load(&f, f.en, &e) == BRAGG_ERR);
+    cr_expect(strstr(e.msg, "damaged: batch 0 holds 100 histories but its chunks marked done "
+                            "have 200"),
+              "%s", e.msg);
+    fixture_teardown(&f);
+}
+
+Test(checkpoint, a_folder_that_is_a_file_is_refused)
+{
+    char dir[256], file[300];
+    testkit_temp_dir(dir, sizeof dir, "ckpt");
+    snprintf(file, sizeof file, "%s/file", dir);
+    FILE *fp = fopen(file, "w");
+    cr_assert(fp);
+    fclose(fp);
+    checkpoint *c = NULL;
+    bragg_err e;
+    cr_expect(checkpoint_open(&c, file, &e) == BRAGG_ERR);
+    cr_expect(!c);
+    cr_expect(strstr(e.msg, "--checkpoint") && strstr(e.msg, "is not a folder"), "%s", e.msg);
+    snprintf(file, sizeof file, "%s/no/such", dir);
+    cr_expect(checkpoint_open(&c, file, &e) == BRAGG_ERR);
+    cr_expect(strstr(e.msg, "--checkpoint: cannot create folder"), "%s", e.msg);
+    testkit_remove_dir(dir);
+}
