@@ -126,17 +126,20 @@ Test(mpi, a_rank_that_dies_ends_the_job_without_output)
     testkit_remove_dir(dir);
 }
 
-Test(mpi, sobp_under_mpi_equals_one_process)
+/* The SOBP job of the MPI tests: small enough for a test, two peaks. */
+#define SOBP_ARGS "sobp --ion C-12 --material water --from 10 --to 11 -n 1000 --threads 1 -q"
+
+/* Runs the SOBP job in one process (bin/bragg) into dir/one.json. */
+static void sobp_one_process(const char *dir)
 {
-    const char *mpi = mpi_bin();
-    char dir[256], cmd[2048], pre[128], out[16384];
-    testkit_temp_dir(dir, sizeof dir, "mpi");
-    mpirun_prefix(pre, sizeof pre);
-    const char *args = "sobp --ion C-12 --material water --from 10 --to 11 -n 1000 --threads 1 -q";
-    snprintf(cmd, sizeof cmd, "%s %s --json %s/one.json", testkit_bragg(), args, dir);
+    char cmd[2048], out[16384];
+    snprintf(cmd, sizeof cmd, "%s %s --json %s/one.json", testkit_bragg(), SOBP_ARGS, dir);
     cr_assert(testkit_shell(cmd, out, sizeof out) == 0, "%s", out);
-    snprintf(cmd, sizeof cmd, "%s %s %s --json %s/two.json", pre, mpi, args, dir);
-    cr_assert(testkit_shell(cmd, out, sizeof out) == 0, "%s", out);
+}
+
+/* dir/one.json and dir/two.json agree bit for bit in the SOBP's results. */
+static void expect_same_sobp(const char *dir)
+{
     char path[1100];
     snprintf(path, sizeof path, "%s/one.json", dir);
     cJSON *one = testkit_read_json(path);
@@ -147,6 +150,18 @@ Test(mpi, sobp_under_mpi_equals_one_process)
         expect_same(cJSON_GetObjectItem(one, parts[i]), cJSON_GetObjectItem(two, parts[i]), parts[i]);
     cJSON_Delete(one);
     cJSON_Delete(two);
+}
+
+Test(mpi, sobp_under_mpi_equals_one_process)
+{
+    const char *mpi = mpi_bin();
+    char dir[256], cmd[2048], pre[128], out[16384];
+    testkit_temp_dir(dir, sizeof dir, "mpi");
+    mpirun_prefix(pre, sizeof pre);
+    sobp_one_process(dir);
+    snprintf(cmd, sizeof cmd, "%s %s %s --json %s/two.json", pre, mpi, SOBP_ARGS, dir);
+    cr_assert(testkit_shell(cmd, out, sizeof out) == 0, "%s", out);
+    expect_same_sobp(dir);
     testkit_remove_dir(dir);
 }
 
@@ -330,13 +345,11 @@ Test(mpi, an_sobp_checkpoint_keeps_every_pristine_run)
     char dir[256], cmd[2048], pre[128], out[16384];
     testkit_temp_dir(dir, sizeof dir, "mpi");
     mpirun_prefix(pre, sizeof pre);
-    const char *args = "sobp --ion C-12 --material water --from 10 --to 11 -n 1000 --threads 1 -q";
-    snprintf(cmd, sizeof cmd, "%s %s --json %s/one.json", testkit_bragg(), args, dir);
-    cr_assert(testkit_shell(cmd, out, sizeof out) == 0, "%s", out);
+    sobp_one_process(dir);
     /* The first run records every pristine run; the second finds them all done. */
     for (int pass = 0; pass < 2; pass++) {
         snprintf(cmd, sizeof cmd, "%s %s %s --checkpoint %s/ckpt --json %s/two.json", pre, mpi,
-                 args, dir, dir);
+                 SOBP_ARGS, dir, dir);
         cr_assert(testkit_shell(cmd, out, sizeof out) == 0, "%s", out);
         if (pass == 1) {
             /* The pilot is run-000, the pristine peaks follow. */
@@ -344,17 +357,7 @@ Test(mpi, an_sobp_checkpoint_keeps_every_pristine_run)
                           strstr(out, "run-001.ckpt: 20 of 20 chunks"),
                       "%s", out);
         }
-        char path[1100];
-        snprintf(path, sizeof path, "%s/one.json", dir);
-        cJSON *one = testkit_read_json(path);
-        snprintf(path, sizeof path, "%s/two.json", dir);
-        cJSON *two = testkit_read_json(path);
-        const char *parts[] = {"peaks", "flatness", "dose_Gy_cm2", "dose_err_Gy_cm2"};
-        for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
-            expect_same(cJSON_GetObjectItem(one, parts[i]), cJSON_GetObjectItem(two, parts[i]),
-                        parts[i]);
-        cJSON_Delete(one);
-        cJSON_Delete(two);
+        expect_same_sobp(dir);
     }
     testkit_remove_dir(dir);
 }
