@@ -298,17 +298,9 @@ int cmd_bench(int argc, char **argv)
     report_machine(cpu, sizeof cpu, &cores);
     if (max_threads <= 0) max_threads = omp_get_num_procs();
     /* The PNG is drawn from the same record --json writes (`bragg plot` of it gives the same). */
-    cJSON *root = json_path || png_path ? cJSON_CreateObject() : NULL;
-    if (root) {
-        cJSON_AddNumberToObject(root, "schema_version", 1);
-        cJSON_AddStringToObject(root, "bragg_version", BRAGG_VERSION);
-        cJSON_AddStringToObject(root, "git_revision", BRAGG_GIT_REV);
-        cJSON *m = cJSON_AddObjectToObject(root, "machine");
-        cJSON_AddStringToObject(m, "cpu", cpu);
-        cJSON_AddNumberToObject(m, "cores", cores);
-        cJSON_AddStringToObject(m, "compiler", __VERSION__);
-        cJSON_AddNullToObject(m, "gpu");
-    }
+    cJSON *machine = NULL;
+    cJSON *root = json_path || png_path ? report_bench_root(cpu, cores, &machine) : NULL;
+    if (root) cJSON_AddNullToObject(machine, "gpu");
     fprintf(out, "bragg %s bench on %s, %d cores (%s)\n", BRAGG_VERSION, cpu, cores, __VERSION__);
 
     int status = EXIT_OK;

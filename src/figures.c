@@ -29,9 +29,7 @@ int figure_norm_parse(const char *text, figure_norm *norm, bragg_err *e)
     return BRAGG_OK;
 }
 
-/* The dose a run's curves are divided by: 1, the mean over the first millimetre (as the
- * peak/entrance figure uses), or the maximum. */
-static double norm_factor(const double *depth, const double *dose, int n, figure_norm norm)
+double figure_norm_factor(const double *depth, const double *dose, int n, figure_norm norm)
 {
     double sum = 0, max = 0;
     int count = 0;
@@ -348,7 +346,7 @@ static int add_run_series(plot_figure *f, const run_info *ri, const char *label,
         /* Normalised by the run's total dose, so the stack tops out at the dose curve's. */
         double *total = NULL;
         if (doubles(at(curves, "dose_Gy_cm2"), "depth_curves.dose_Gy_cm2", &total, &m, e)) goto done;
-        double scale = m == n ? norm_factor(depth, total, n, norm) : 1;
+        double scale = m == n ? figure_norm_factor(depth, total, n, norm) : 1;
         free(total);
         /* Primary first, then fragments by charge, then what nuclear reactions deposit on the
          * spot (target fragments). */
@@ -389,7 +387,7 @@ static int add_run_series(plot_figure *f, const run_info *ri, const char *label,
         if (doubles(at(curves, "dose_err_Gy_cm2"), "depth_curves.dose_err_Gy_cm2", &err, &m, e))
             goto done;
         if (m != n) goto mismatch;
-        double scale = norm_factor(depth, y, n, norm);
+        double scale = figure_norm_factor(depth, y, n, norm);
         for (int i = 0; i < n; i++) {
             y[i] /= scale;
             err[i] /= scale;

@@ -36,6 +36,11 @@ typedef enum figure_norm { FIGURE_NORM_NONE, FIGURE_NORM_ENTRANCE, FIGURE_NORM_P
 
 int figure_norm_parse(const char *text, figure_norm *norm, bragg_err *e);
 
+/* The dose a run's curves are divided by: 1, the mean over the first millimetre (as the
+ * peak/entrance figure uses), or the maximum; 1 where that is not positive. The workbench's
+ * overlays use it too, so a PNG and the screen normalise alike. */
+double figure_norm_factor(const double *depth, const double *dose, int n, figure_norm norm);
+
 #define FIGURES_MAX_RUNS 7   /* text chunks per run x runs must fit PLOT_MAX_META */
 
 int figure_kind_parse(const char *text, figure_kind *kind, bragg_err *e);

@@ -318,3 +318,18 @@ void report_print_summary(FILE *out, const engine *en, const run_snapshot *snap)
                 L[LEDGER_NUCLEAR_LOCAL], L[LEDGER_NUCLEAR_NEUTRAL], L[LEDGER_NUCLEAR_BINDING]);
     fprintf(out, "; closure %.1e\n", r->ledger_closure);
 }
+
+cJSON *report_bench_root(const char *cpu, int cores, cJSON **machine)
+{
+    cJSON *root = cJSON_CreateObject();
+    if (!root) return NULL;
+    cJSON_AddNumberToObject(root, "schema_version", REPORT_SCHEMA_VERSION);
+    cJSON_AddStringToObject(root, "bragg_version", BRAGG_VERSION);
+    cJSON_AddStringToObject(root, "git_revision", BRAGG_GIT_REV);
+    cJSON *m = cJSON_AddObjectToObject(root, "machine");
+    cJSON_AddStringToObject(m, "cpu", cpu);
+    cJSON_AddNumberToObject(m, "cores", cores);
+    cJSON_AddStringToObject(m, "compiler", __VERSION__);
+    *machine = m;
+    return root;
+}

@@ -40,4 +40,10 @@ void report_profile_json(struct cJSON *obj, const run_snapshot *snap);
 /* Machine description for reports: CPU model and logical core count. */
 void report_machine(char *cpu, size_t cpu_len, int *cores);
 
+/* The head of a benchmark record (what `bragg bench --json` writes and the workbench's race
+ * exports): schema and bragg version, git revision and a "machine" object (cpu, cores,
+ * compiler; the caller adds "gpu"). Returns the new root (the caller deletes it; NULL when out
+ * of memory) and sets *machine to its "machine" object. */
+struct cJSON *report_bench_root(const char *cpu, int cores, struct cJSON **machine);
+
 #endif

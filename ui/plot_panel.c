@@ -10,6 +10,7 @@
 #include "axis_ticks.h"
 #include "braille.h"
 #include "draw.h"
+#include "figures.h"
 #include "report.h"
 
 static const char *const view_names[VIEW_COUNT] = {
@@ -33,18 +34,8 @@ typedef struct curve {
 
 double plot_norm_factor(const double *depth, const double *dose, int n, overlay_norm norm)
 {
-    double sum = 0, max = 0;
-    int count = 0;
-    for (int i = 0; i < n; i++) {
-        if (!isfinite(dose[i])) continue;
-        if (depth[i] < 0.1) {
-            sum += dose[i];
-            count++;
-        }
-        if (dose[i] > max) max = dose[i];
-    }
-    double f = norm == NORM_ENTRANCE ? (count ? sum / count : 0) : max;
-    return f > 0 ? f : 1;
+    return figure_norm_factor(depth, dose, n,
+                              norm == NORM_ENTRANCE ? FIGURE_NORM_ENTRANCE : FIGURE_NORM_PEAK);
 }
 
 static void centred(const ui_rect *r, attr_t a, const char *text)

@@ -311,14 +311,9 @@ static cJSON *race_json(const tui_state *t)
     char cpu[256];
     int cores;
     report_machine(cpu, sizeof cpu, &cores);
-    cJSON *root = cJSON_CreateObject();
-    cJSON_AddNumberToObject(root, "schema_version", 1);
-    cJSON_AddStringToObject(root, "bragg_version", BRAGG_VERSION);
-    cJSON_AddStringToObject(root, "git_revision", BRAGG_GIT_REV);
-    cJSON *m = cJSON_AddObjectToObject(root, "machine");
-    cJSON_AddStringToObject(m, "cpu", cpu);
-    cJSON_AddNumberToObject(m, "cores", cores);
-    cJSON_AddStringToObject(m, "compiler", __VERSION__);
+    cJSON *machine;
+    cJSON *root = report_bench_root(cpu, cores, &machine);
+    if (!root) return NULL;
     cJSON *runs = cJSON_AddArrayToObject(root, "runs");
     cJSON_AddArrayToObject(root, "profiles");
     char name[160];
@@ -365,6 +360,10 @@ static void export_view(tui_state *t)
         snprintf(png, sizeof png, "%s.png", base);
         snprintf(json, sizeof json, "%s.json", base);
         cJSON *root = race_json(t);
+        if (!root) {
+            set_status(t, 1, "export: out of memory");
+            return;
+        }
         int rc = figures_from_bench(&fig, root, FIGURE_BENCH, NULL, &e);
         if (rc == BRAGG_OK) {
             rc = plot_write_png(&fig, &style, png, "export", NULL, &e);
