@@ -32,12 +32,14 @@ ifeq ($(CUDA_ON),1)
     $(error CUDA=1 but nvcc was found neither on PATH nor in /usr/local/cuda/bin)
   endif
   # Where the static CUDA runtime lives differs between installs (toolkit: lib64 or
-  # targets/<arch>/lib; Debian's package: the multiarch folder). nvcc says where it links from;
-  # the usual folders are the fallback. An nvcc without its runtime library cannot link bragg:
-  # with CUDA=auto that means no CUDA backend (said once), with CUDA=1 it is an error.
+  # targets/<arch>/lib; Debian's package, whose nvcc is /usr/bin/nvcc: the multiarch folder).
+  # nvcc says where it links from; the usual folders are the fallback. An nvcc without its
+  # runtime library cannot link bragg: with CUDA=auto that means no CUDA backend (said once),
+  # with CUDA=1 it is an error. (tests/unit/test_cli.c checks both with a stand-in nvcc.)
   CUDA_HOME    := $(patsubst %/bin/nvcc,%,$(NVCC))
   CUDA_LIBDIRS := $(filter-out %/stubs,$(patsubst -L%,%,$(subst ",,$(shell $(NVCC) --dryrun -x cu -c /dev/null -o /dev/null 2>&1 | sed -n 's/^\#\$$ LIBRARIES=//p')))) \
-                  $(CUDA_HOME)/lib64 $(wildcard $(CUDA_HOME)/targets/*/lib) /usr/lib/x86_64-linux-gnu
+                  $(CUDA_HOME)/lib64 $(wildcard $(CUDA_HOME)/targets/*/lib) \
+                  $(if $(filter /usr,$(CUDA_HOME)),$(wildcard /usr/lib/*-linux-gnu))
   CUDA_LIBDIR  := $(firstword $(patsubst %/libcudart_static.a,%,$(wildcard $(addsuffix /libcudart_static.a,$(CUDA_LIBDIRS)))))
   ifeq ($(CUDA_LIBDIR),)
     ifeq ($(CUDA),1)

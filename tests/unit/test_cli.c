@@ -286,3 +286,37 @@ Test(cli, bench_json_reports_runs_machine_and_cuda_reason)
     cr_expect(cJSON_IsNumber(nuclear) && nuclear->valuedouble >= 0);
     cJSON_Delete(root);
 }
+
+/* The build's CUDA detection (Makefile): an nvcc whose static runtime library is nowhere to be
+ * found (as on a machine with only the compiler package) must not break the build. CUDA=auto
+ * builds without the CUDA backend and says so; CUDA=1 stops with a message naming the library.
+ * A stand-in nvcc that reports no library folders plays that machine; `make -n` only reads the
+ * Makefile and prints, so the tree is left as it is. */
+/* A make of its own: not the variables of the `make test` / `make check` that runs this test. */
+#define MAKE_ALONE "env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL"
+
+Test(cli, an_nvcc_without_its_runtime_library_builds_without_cuda)
+{
+    static char out[1 << 18];   /* every compile command of the tree */
+    char dir[256], cmd[2048];
+    testkit_temp_dir(dir, sizeof dir, "nvcc");
+    snprintf(cmd, sizeof cmd, "mkdir -p %s/bin && printf '#!/bin/sh\\nexit 0\\n' > %s/bin/nvcc && "
+             "chmod +x %s/bin/nvcc", dir, dir, dir);
+    cr_assert(testkit_shell(cmd, out, sizeof out) == 0, "%s", out);
+    const char *root = BRAGG_ASSET_DIR "/..";
+    /* -B: print every command, the link line included, however up to date the tree is. */
+    snprintf(cmd, sizeof cmd, "%s PATH=%s/bin:$PATH make -n -B -C %s VARIANT=release CUDA=auto MPI=0 "
+             "bin/bragg", MAKE_ALONE, dir, root);
+    int rc = testkit_shell(cmd, out, sizeof out);
+    cr_expect(rc == 0, "CUDA=auto with a bare nvcc: make -n exited %d: %s", rc, out);
+    cr_expect(strstr(out, "building without the CUDA backend") != NULL, "%s", out);
+    cr_expect(strstr(out, "-o bin/bragg") != NULL, "no link line printed: %s", out);
+    cr_expect(strstr(out, "-lcudart_static") == NULL && strstr(out, "cuda_transport.cu") == NULL,
+              "the build still uses the CUDA toolchain: %s", out);
+    snprintf(cmd, sizeof cmd, "%s PATH=%s/bin:$PATH make -n -C %s VARIANT=release CUDA=1 MPI=0 all",
+             MAKE_ALONE, dir, root);
+    rc = testkit_shell(cmd, out, sizeof out);
+    cr_expect(rc != 0, "CUDA=1 with a bare nvcc: make -n succeeded: %s", out);
+    cr_expect(strstr(out, "libcudart_static.a is not beside") != NULL, "%s", out);
+    testkit_remove_dir(dir);
+}
