@@ -23,11 +23,9 @@
 
 #define FAST_LN2 0.6931471805599453
 
-/* ln(x) = k ln 2 + ln(m), m in [sqrt(1/2), sqrt(2)), and ln(m) = 2 atanh(s) with
- * s = (m - 1)/(m + 1), |s| <= 0.1716: 2 (s + s^3/3 + ... + s^11/11) leaves a remainder below
- * 2 s^13 / 13 / (1 - s^2) = 1.4e-11 absolute (plus rounding), and the series is exact at
- * m = 1. */
-static inline BRAGG_HD double fast_log(double x)
+/* The range reduction of the logarithms below: x = 2^k m with m in [sqrt(1/2), sqrt(2)), for
+ * positive normal x; returns s = (m - 1)/(m + 1), so that ln(m) = 2 atanh(s). */
+static inline BRAGG_HD double log_reduce(double x, int *k_out)
 {
     uint64_t bits = double_to_bits(x);
     int k = (int)((bits >> 52) & 0x7ff) - 1023;
@@ -36,7 +34,18 @@ static inline BRAGG_HD double fast_log(double x)
         m *= 0.5;
         k++;
     }
-    double s = (m - 1.0) / (m + 1.0), s2 = s * s;
+    *k_out = k;
+    return (m - 1.0) / (m + 1.0);
+}
+
+/* ln(x) = k ln 2 + ln(m), m in [sqrt(1/2), sqrt(2)), and ln(m) = 2 atanh(s) with
+ * s = (m - 1)/(m + 1), |s| <= 0.1716: 2 (s + s^3/3 + ... + s^11/11) leaves a remainder below
+ * 2 s^13 / 13 / (1 - s^2) = 1.4e-11 absolute (plus rounding), and the series is exact at
+ * m = 1. */
+static inline BRAGG_HD double fast_log(double x)
+{
+    int k;
+    double s = log_reduce(x, &k), s2 = s * s;
     double p = 1.0 + s2 * (1.0 / 3 + s2 * (1.0 / 5 + s2 * (1.0 / 7 + s2 * (1.0 / 9 + s2 * (1.0 / 11)))));
     return k * FAST_LN2 + 2.0 * s * p;
 }
@@ -96,14 +105,8 @@ static inline BRAGG_HD double portable_exp(double t)
  * so only rounding remains. */
 static inline BRAGG_HD double portable_log(double x)
 {
-    uint64_t bits = double_to_bits(x);
-    int k = (int)((bits >> 52) & 0x7ff) - 1023;
-    double m = bits_to_double((bits & 0x000fffffffffffffULL) | 0x3ff0000000000000ULL);
-    if (m > 1.4142135623730951) {
-        m *= 0.5;
-        k++;
-    }
-    double s = (m - 1.0) / (m + 1.0), s2 = s * s;
+    int k;
+    double s = log_reduce(x, &k), s2 = s * s;
     double q = 1.0 / 21;
     q = 1.0 / 19 + s2 * q;
     q = 1.0 / 17 + s2 * q;

@@ -24,4 +24,22 @@
 #define BRAGG_FORCE_INLINE
 #endif
 
+/* BRAGG_CONST_TABLE / BRAGG_CONST_GET: a constant table that the step code reads on either
+ * side. The host reads name_host; under nvcc there is also a device copy in global memory, read
+ * through the read-only data cache (__ldg). Not __constant__: the index differs from thread to
+ * thread, and the constant cache serialises a warp's reads of different addresses (CUDA C++
+ * Programming Guide, "Constant Memory"), while the read-only cache serves them together. */
+#if defined(__CUDACC__)
+#define BRAGG_CONST_TABLE(type, name, n, init)      \
+    static const type name##_host[n] = init;        \
+    static __device__ const type name##_device[n] = init;
+#else
+#define BRAGG_CONST_TABLE(type, name, n, init) static const type name##_host[n] = init;
+#endif
+#if defined(__CUDA_ARCH__)
+#define BRAGG_CONST_GET(name, i) __ldg(&name##_device[i])
+#else
+#define BRAGG_CONST_GET(name, i) (name##_host[i])
+#endif
+
 #endif

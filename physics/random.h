@@ -90,36 +90,15 @@ static inline BRAGG_HD double rng_uniform(rng *r)
  */
 #define ZIGGURAT_POSITION_BITS (32 - ZIGGURAT_LAYER_BITS - 1)
 
-/* The tables as the host reads them, and under nvcc a device copy in global memory, read through
- * the read-only data cache (__ldg). Not __constant__: the layer differs from thread to thread, and
- * the constant cache serialises a warp's reads of different addresses (CUDA C++ Programming
- * Guide, "Constant Memory"), while the read-only cache serves them together. */
-static const double ziggurat_x_host[ZIGGURAT_LAYERS + 1] = ZIGGURAT_X_INIT;
-static const double ziggurat_y_host[ZIGGURAT_LAYERS + 1] = ZIGGURAT_Y_INIT;
-#if defined(__CUDACC__)
-static __device__ const double ziggurat_x_device[ZIGGURAT_LAYERS + 1] = ZIGGURAT_X_INIT;
-static __device__ const double ziggurat_y_device[ZIGGURAT_LAYERS + 1] = ZIGGURAT_Y_INIT;
-#endif
+/* The layer tables, on host and device (hd.h, BRAGG_CONST_TABLE). */
+BRAGG_CONST_TABLE(double, ziggurat_x, ZIGGURAT_LAYERS + 1, ZIGGURAT_X_INIT)
+BRAGG_CONST_TABLE(double, ziggurat_y, ZIGGURAT_LAYERS + 1, ZIGGURAT_Y_INIT)
 
 /* Right edge of layer i (0 <= i <= ZIGGURAT_LAYERS). */
-static inline BRAGG_HD double ziggurat_x(unsigned i)
-{
-#if defined(__CUDA_ARCH__)
-    return __ldg(&ziggurat_x_device[i]);
-#else
-    return ziggurat_x_host[i];
-#endif
-}
+static inline BRAGG_HD double ziggurat_x(unsigned i) { return BRAGG_CONST_GET(ziggurat_x, i); }
 
 /* Bottom of layer i, f(x_i) (0 <= i <= ZIGGURAT_LAYERS). */
-static inline BRAGG_HD double ziggurat_y(unsigned i)
-{
-#if defined(__CUDA_ARCH__)
-    return __ldg(&ziggurat_y_device[i]);
-#else
-    return ziggurat_y_host[i];
-#endif
-}
+static inline BRAGG_HD double ziggurat_y(unsigned i) { return BRAGG_CONST_GET(ziggurat_y, i); }
 
 /* |g| conditioned on |g| > R (Marsaglia, "Generating a variable from the tail of the normal
  * distribution", Technometrics 6 (1964) 101): x = -ln(U1)/R, y = -ln(U2), accepted iff
@@ -164,7 +143,8 @@ static inline BRAGG_HD double ziggurat_outer(rng *r, ziggurat_point z)
 {
     for (;;) {
         if (z.layer == 0) return ziggurat_signed(ziggurat_tail(r), z.sign);
-        double y_low = ziggurat_y(z.layer), y_high = ziggurat_y(z.layer + 1);
+        double y_low = ziggurat_y(z.layer);
+        double y_high = ziggurat_y(z.layer + 1);
         if (y_low + rng_uniform(r) * (y_high - y_low) < portable_exp(-0.5 * z.x * z.x))
             return ziggurat_signed(z.x, z.sign);
         z = ziggurat_point_of(rng_u32(r));
