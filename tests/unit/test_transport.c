@@ -126,6 +126,24 @@ Test(transport, dose_is_bitwise_independent_of_threads_and_batches)
     run_snapshot_free(&sc);
 }
 
+/* Chi-square of two dose curves with their batch errors, over the bins of `a` holding at least
+ * `floor` of its peak dose (and an error on both sides); the bins used in *ndf. */
+static double dose_chi2(const score_result *a, const score_result *b, double floor, int *ndf)
+{
+    double chi2 = 0, peak = 0;
+    *ndf = 0;
+    for (int i = 0; i < a->nbins; i++)
+        if (a->edep[i] > peak) peak = a->edep[i];
+    for (int i = 0; i < a->nbins; i++) {
+        double e1 = a->edep_err[i], e2 = b->edep_err[i];
+        if (a->edep[i] < floor * peak || e1 <= 0 || e2 <= 0) continue;
+        double d = a->edep[i] - b->edep[i];
+        chi2 += d * d / (e1 * e1 + e2 * e2);
+        (*ndf)++;
+    }
+    return chi2;
+}
+
 /* Issue acceptance: two seeds differ consistently with the reported errors: the chi-square per
  * degree of freedom over the bins holding dose is near 1. With 20 batches each error estimate
  * has 19 degrees of freedom, so chi2/ndf is expected at 19/17 = 1.12 with a spread of a few
@@ -135,17 +153,8 @@ Test(transport, different_seeds_agree_within_errors)
     run_config a = testkit_config("p", 100, 20000), b = a;
     b.seed = 2;
     run_snapshot sa = testkit_run(&a, NULL), sb = testkit_run(&b, NULL);
-    double chi2 = 0, peak = 0;
-    int ndf = 0;
-    for (int i = 0; i < sa.result.nbins; i++)
-        if (sa.result.edep[i] > peak) peak = sa.result.edep[i];
-    for (int i = 0; i < sa.result.nbins; i++) {
-        double e1 = sa.result.edep_err[i], e2 = sb.result.edep_err[i];
-        if (sa.result.edep[i] < 0.05 * peak || e1 <= 0 || e2 <= 0) continue;
-        double d = sa.result.edep[i] - sb.result.edep[i];
-        chi2 += d * d / (e1 * e1 + e2 * e2);
-        ndf++;
-    }
+    int ndf;
+    double chi2 = dose_chi2(&sa.result, &sb.result, 0.05, &ndf);
     cr_assert(ndf > 500);
     cr_expect(chi2 / ndf > 0.8 && chi2 / ndf < 1.5, "chi2/ndf = %.3f over %d bins", chi2 / ndf, ndf);
     cr_expect(memcmp(sa.result.edep, sb.result.edep, sa.result.nbins * sizeof(double)) != 0);
@@ -238,17 +247,8 @@ Test(transport, cuda_matches_cpu_or_says_why)
         cpu.nuclear = gpu.nuclear = 1;
         a = testkit_run(&cpu, NULL);
         g = testkit_run(&gpu, NULL);
-        double chi2 = 0, peak = 0;
-        int ndf = 0;
-        for (int i = 0; i < a.result.nbins; i++)
-            if (a.result.edep[i] > peak) peak = a.result.edep[i];
-        for (int i = 0; i < a.result.nbins; i++) {
-            double e1 = a.result.edep_err[i], e2 = g.result.edep_err[i];
-            if (a.result.edep[i] < 0.02 * peak || e1 <= 0 || e2 <= 0) continue;
-            double d = a.result.edep[i] - g.result.edep[i];
-            chi2 += d * d / (e1 * e1 + e2 * e2);
-            ndf++;
-        }
+        int ndf;
+        double chi2 = dose_chi2(&a.result, &g.result, 0.02, &ndf);
         /* The same histories: nearly identical, so far below 1 unless the GPU differs. */
         cr_expect(ndf > 500 && chi2 / ndf < 1.5, "GPU vs CPU with fragments: chi2/ndf %.3f over %d",
                   chi2 / ndf, ndf);
