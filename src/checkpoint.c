@@ -686,7 +686,10 @@ static int load_body(const unsigned char *body, size_t len, const engine *en, in
     checkpoint_image img = {0};
     int bad = 0;
     put_identity(&img, &bad, en, run, check);
-    if (bad) return bragg_fail(e, "out of memory");
+    if (bad) {
+        checkpoint_image_free(&img);
+        return bragg_fail(e, "out of memory");
+    }
     if (header_parse(&file, text + flen + 1, (size_t)(end_hdr - body) - flen - 1, e)) {
         checkpoint_image_free(&img);
         return BRAGG_ERR;

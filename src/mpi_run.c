@@ -51,7 +51,6 @@ typedef struct mpi_run {
                                  * With a checkpoint, rank 0 holds every recorded chunk here
                                  * and the other ranks hold nothing. */
     uint64_t my_histories, my_chunks;
-    double busy_s;
     /* With a checkpoint, ranks > 0 send each chunk's sums with their next request. */
     int ship;
     int64_t *msg;               /* a request, with room for one chunk's sums when shipping */
@@ -212,9 +211,7 @@ static int run_chunk(mpi_run *r, int64_t k, uint64_t *histories, int *has_sums, 
     const history_chunk *ch = &r->layout.chunks[k];
     *has_sums = 0;
     if (r->fault_die_second && r->my_chunks == 1) die_on_purpose(r, "die-second");
-    double t0 = now_s();
     int rc = engine_run_range(r->en, ch->first, ch->count, &r->part, e);
-    r->busy_s += now_s() - t0;
     *histories = r->part.histories;
     if (r->fault_drop && r->my_chunks == 0) {
         /* Test hook: this rank "loses" its first chunk, as a lost message or a bug would. */
@@ -346,14 +343,18 @@ static int share_layout(mpi_run *r, const uint64_t *default_sizes, int local_rc,
     int batches = engine_config(r->en)->batches;
     int ok = local_rc == BRAGG_OK;
     if (r->rank == 0 && ok) ok = open_state(r, default_sizes, e) == BRAGG_OK;
-    int mrc = MPI_Bcast(&ok, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    /* Every rank's answer, not only rank 0's: a rank that failed to set up must not leave the
+     * others waiting in the layout's broadcast below. */
+    int mine = ok;
+    int mrc = MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
     if (mrc != MPI_SUCCESS) return mpi_fail(e, mrc, "sharing the checkpoint's state");
     if (!ok) {
-        if (r->rank != 0)
-            bragg_fail(e, "rank %d: stopped: rank 0 could not use the checkpoint", r->rank);
+        /* A rank that failed has its own message in e already. */
+        if (mine)
+            bragg_fail(e, "rank %d: stopped: another rank could not start (rank 0 could not use "
+                          "the checkpoint, or a rank could not set up)", r->rank);
         return BRAGG_ERR;
     }
-    if (local_rc) return local_rc;
     uint64_t sizes[1000];   /* batches <= 1000 (config.c) */
     if (r->rank == 0) memcpy(sizes, r->layout.size, (size_t)batches * sizeof *sizes);
     mrc = MPI_Bcast(sizes, batches, MPI_UINT64_T, 0, MPI_COMM_WORLD);
@@ -639,26 +640,19 @@ static void write_note(run_driver *d, const mpi_run *r)
     if (r->resumed_chunks)
         snprintf(resumed, sizeof resumed, " (%lld from the checkpoint)",
                  (long long)r->resumed_chunks);
-    /* Who did what: histories per rank, as shares of the histories run now. */
-    double mine[2] = {(double)r->my_histories, r->busy_s}, *all = NULL;
-    if (r->rank == 0) all = malloc(2 * (size_t)r->size * sizeof *all);
-    int mrc = MPI_Gather(mine, 2, MPI_DOUBLE, all, 2, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+    /* Who did what: the fewest and most histories a rank ran, as shares of those run now. */
+    double mine = (double)r->my_histories, lo = 0, hi = 0;
+    int mrc = MPI_Reduce(&mine, &lo, 1, MPI_DOUBLE, MPI_MIN, 0, MPI_COMM_WORLD);
+    if (mrc == MPI_SUCCESS) mrc = MPI_Reduce(&mine, &hi, 1, MPI_DOUBLE, MPI_MAX, 0, MPI_COMM_WORLD);
+    if (mrc != MPI_SUCCESS || r->rank != 0) return;
     double ran = (double)(r->local.histories - r->resumed_histories);
-    if (mrc == MPI_SUCCESS && all && ran > 0) {
-        double lo = INFINITY, hi = 0;
-        for (int i = 0; i < r->size; i++) {
-            double share = all[2 * i] / ran;
-            if (share < lo) lo = share;
-            if (share > hi) hi = share;
-        }
+    if (ran > 0)
         snprintf(d->note, sizeof d->note,
                  "MPI: %d ranks, %lld chunks%s; histories per rank %.1f-%.1f%% of those run",
-                 r->size, (long long)r->layout.n_chunks, resumed, 100 * lo, 100 * hi);
-    } else if (mrc == MPI_SUCCESS && all) {
+                 r->size, (long long)r->layout.n_chunks, resumed, 100 * lo / ran, 100 * hi / ran);
+    else
         snprintf(d->note, sizeof d->note, "MPI: all %lld chunks from the checkpoint",
                  (long long)r->layout.n_chunks);
-    }
-    free(all);
 }
 
 static void read_test_hooks(mpi_run *r)
@@ -707,6 +701,16 @@ static int mpi_driver_run(run_driver *d, engine *en, int show_progress, bragg_er
         local_rc = chunk_layout_build(&r.layout, en, sizes, e);
     }
     if (!local_rc) local_rc = prepare_messages(&r, e);
+    /* Serving and requesting need every rank: if one could not set up, none starts (else the
+     * others would wait for its requests, or for chunks, for ever). */
+    int any_failed = local_rc != BRAGG_OK;
+    int mrc = MPI_Allreduce(MPI_IN_PLACE, &any_failed, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    if (mrc != MPI_SUCCESS) {
+        mpi_fail(e, mrc, "agreeing to start");
+        goto done;
+    }
+    if (any_failed && !local_rc)
+        local_rc = bragg_fail(e, "rank %d: stopped: another rank could not set up", r.rank);
     if (!local_rc)
         local_rc = r.rank == 0 ? serve_chunks(&r, show_progress, e) : request_chunks(&r, e);
     if (local_rc) fprintf(stderr, "bragg-mpi: rank %d: %s\n", r.rank, e->msg);
