@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
+
 #define FORMAT_LINE "bragg-checkpoint 1"
 #define CHECKSUM_PREFIX "checksum "
 /* "checksum " + 16 hex digits + "\n" */
@@ -355,39 +357,18 @@ void checkpoint_path(const checkpoint *c, int run, char *out, size_t len)
     snprintf(out, len, "%s/run-%03d.ckpt", c->dir, run);
 }
 
-static int write_all(int fd, const unsigned char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return BRAGG_ERR;
-        p += w;
-        n -= (size_t)w;
-    }
-    return BRAGG_OK;
-}
-
 int checkpoint_write(checkpoint *c, int run, const checkpoint_image *img, bragg_err *e)
 {
-    char path[1100], tmp[1110];
+    char path[1100];
     checkpoint_path(c, run, path, sizeof path);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return bragg_fail(e, "--checkpoint: cannot write %s: %s", tmp, strerror(errno));
-    int failed = write_all(fd, img->data, img->len) || fsync(fd) != 0;
-    int err = errno;
-    if (close(fd) != 0 && !failed) {
-        failed = 1;
-        err = errno;
+    /* Temporary file, flush, fsync and rename: src/atomic_file.h. */
+    atomic_file af;
+    if (atomic_file_open(&af, path, "--checkpoint", e)) return BRAGG_ERR;
+    if (img->len && fwrite(img->data, 1, img->len, af.file) != img->len) {
+        atomic_file_abandon(&af);
+        return bragg_fail(e, "--checkpoint: cannot write %s: %s", path, strerror(errno));
     }
-    if (!failed && rename(tmp, path) != 0) {
-        failed = 1;
-        err = errno;
-    }
-    if (failed) {
-        unlink(tmp);
-        return bragg_fail(e, "--checkpoint: cannot write %s: %s", path, strerror(err));
-    }
+    if (atomic_file_commit(&af, e)) return BRAGG_ERR;
     /* The rename itself is on disk once the folder is synced. */
     if (fsync(c->dir_fd) != 0 && errno != EINVAL)
         return bragg_fail(e, "--checkpoint: cannot sync folder %s: %s", c->dir, strerror(errno));
