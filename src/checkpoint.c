@@ -122,14 +122,21 @@ static void image_i128(checkpoint_image *img, int *bad, __int128 v)
 
 /* FNV-1a, 64 bits: enough to tell a damaged or truncated file from a whole one (this guards
  * against accidents, not against someone forging a checkpoint). */
-static uint64_t fnv1a64(const unsigned char *p, size_t n)
+#define FNV1A64_OFFSET_BASIS 0xcbf29ce484222325ULL
+
+/* Continues hash h over n bytes (start with FNV1A64_OFFSET_BASIS). */
+static uint64_t fnv1a64_more(uint64_t h, const unsigned char *p, size_t n)
 {
-    uint64_t h = 0xcbf29ce484222325ULL;
     for (size_t i = 0; i < n; i++) {
         h ^= p[i];
         h *= 0x100000001b3ULL;
     }
     return h;
+}
+
+static uint64_t fnv1a64(const unsigned char *p, size_t n)
+{
+    return fnv1a64_more(FNV1A64_OFFSET_BASIS, p, n);
 }
 
 /* Names and values from user input go on one header line each: no control characters. */
@@ -228,13 +235,12 @@ static void put_payload(checkpoint_image *img, int *bad, const chunk_layout *l,
     for (int b = 0; b < t->max_batches; b++) image_u64(img, bad, t->batch_histories[b]);
 }
 
+/* Continues hash h over the 8 bytes of v, least significant first (the file's byte order). */
 static uint64_t fnv1a64_u64(uint64_t h, uint64_t v)
 {
-    for (int i = 0; i < 8; i++) {
-        h ^= (unsigned char)(v >> (8 * i));
-        h *= 0x100000001b3ULL;
-    }
-    return h;
+    unsigned char b[8];
+    for (int i = 0; i < 8; i++) b[i] = (unsigned char)(v >> (8 * i));
+    return fnv1a64_more(h, b, sizeof b);
 }
 
 int checkpoint_physics_check(engine *en, uint64_t *check, bragg_err *e)
@@ -247,7 +253,7 @@ int checkpoint_physics_check(engine *en, uint64_t *check, bragg_err *e)
     int rc = engine_run_range(en, 0, n, &a, e);
     if (rc == BRAGG_OK) {
         /* The scores only: not the profile, which is timing. */
-        uint64_t h = 0xcbf29ce484222325ULL;
+        uint64_t h = FNV1A64_OFFSET_BASIS;
         size_t words = (size_t)a.n_curves * ((size_t)a.nbins + 1);
         for (size_t i = 0; i < words; i++) h = fnv1a64_u64(h, (uint64_t)a.curves[i]);
         for (int k = 0; k < LEDGER_COUNT; k++) h = fnv1a64_u64(h, (uint64_t)a.ledger[k]);
@@ -345,11 +351,6 @@ void checkpoint_close(checkpoint *c)
     if (c->lock_fd >= 0) close(c->lock_fd);   /* releases the lock */
     if (c->dir_fd >= 0) close(c->dir_fd);
     free(c);
-}
-
-const char *checkpoint_dir(const checkpoint *c)
-{
-    return c->dir;
 }
 
 void checkpoint_path(const checkpoint *c, int run, char *out, size_t len)

@@ -100,7 +100,6 @@ typedef struct checkpoint checkpoint;
  * written there and takes its lock. Messages name the option, "--checkpoint". */
 int checkpoint_open(checkpoint **out, const char *dir, bragg_err *e);
 void checkpoint_close(checkpoint *c);
-const char *checkpoint_dir(const checkpoint *c);
 /* The path of run `run`'s state file, for messages. */
 void checkpoint_path(const checkpoint *c, int run, char *out, size_t len);
 
