@@ -22,6 +22,8 @@ GIT_REV := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
 # nvcc on PATH, else the CUDA toolkit's default install folder.
 NVCC := $(shell command -v nvcc 2>/dev/null || { test -x /usr/local/cuda/bin/nvcc && echo /usr/local/cuda/bin/nvcc; })
+$(if $(filter-out auto 0 1,$(CUDA)),$(error CUDA must be auto, 0 or 1, not '$(CUDA)'))
+$(if $(filter-out auto 0 1,$(MPI)),$(error MPI must be auto, 0 or 1, not '$(MPI)'))
 ifeq ($(CUDA),auto)
   CUDA_ON := $(if $(NVCC),1,0)
 else

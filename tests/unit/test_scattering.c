@@ -25,18 +25,16 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "constants.h"
 #include "engine.h"
 #include "refdata.h"
 #include "testkit.h"
 
 TestSuite(scattering, .timeout = 300);
 
-/* CODATA 2018 atomic mass unit and proton mass, MeV; the C-12 nucleus is 12 u less six electron
- * masses (the electrons' binding, 1 keV, is far below what matters here). */
-#define AMU_MEV        931.49410242
-#define PROTON_MEV     938.27208816
-#define ELECTRON_MEV   0.51099895
-#define C12_NUCLEUS_MEV (12.0 * AMU_MEV - 6.0 * ELECTRON_MEV)
+/* The C-12 nucleus: 12 u less six electron masses (CODATA 2018, physics/constants.h; the
+ * electrons' binding, 1 keV, is far below what matters here). */
+#define C12_NUCLEUS_MEV (12.0 * ATOMIC_MASS_UNIT_MEV - 6.0 * ELECTRON_MASS_MEV)
 
 /* A range-energy table read from tests/reference: kinetic energy of the whole ion (MeV) and its
  * CSDA range (g/cm^2), ascending. */
@@ -236,9 +234,9 @@ static void check_case(const lateral_case *lc, const lateral_point pt[N_FRACTION
 Test(scattering, proton_lateral_spread_against_highland)
 {
     static const lateral_case cases[] = {
-        {"p", 100, 1, 1, PROTON_MEV, "pstar_water.tsv", 0, 2, 75.0},
-        {"p", 150, 1, 1, PROTON_MEV, "pstar_water.tsv", 0, 2, 75.0},
-        {"p", 200, 1, 1, PROTON_MEV, "pstar_water.tsv", 0, 2, 75.0},
+        {"p", 100, 1, 1, PROTON_MASS_MEV, "pstar_water.tsv", 0, 2, 75.0},
+        {"p", 150, 1, 1, PROTON_MASS_MEV, "pstar_water.tsv", 0, 2, 75.0},
+        {"p", 200, 1, 1, PROTON_MASS_MEV, "pstar_water.tsv", 0, 2, 75.0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         lateral_point pt[N_FRACTIONS];
