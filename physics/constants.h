@@ -11,6 +11,7 @@
 #define ELECTRON_MASS_MEV      0.51099895000      /* m_e c^2 */
 #define ATOMIC_MASS_UNIT_MEV   931.49410242       /* u c^2 */
 #define PROTON_MASS_MEV        938.27208816
+#define NEUTRON_MASS_MEV       939.56542052
 #define FINE_STRUCTURE         (1.0 / 137.035999084)
 #define CLASSICAL_E_RADIUS_CM  2.8179403262e-13   /* r_e */
 #define AVOGADRO               6.02214076e23      /* 1/mol, exact */

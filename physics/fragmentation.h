@@ -63,14 +63,19 @@
 
 #include <math.h>
 
+#include "constants.h"
 #include "fermi_tables.h"
 #include "hd.h"
 #include "random.h"
 
 #define NUCLEAR_MAX_A         64     /* largest projectile mass number handled */
 #define NUCLEAR_MAX_PRODUCTS  72     /* charged products of one reaction, both sides */
-#define NUCLEON_MASS_MEV      938.918   /* mean of proton and neutron, CODATA 2018 */
-#define NEUTRON_MASS_MEV      939.56542052
+/* Mean of proton and neutron (CODATA 2018, physics/constants.h). */
+#define NUCLEON_MASS_MEV      (0.5 * (PROTON_MASS_MEV + NEUTRON_MASS_MEV))
+/* Goldhaber's statistical momentum width per component, sigma_0 = 90 MeV/c, with
+ * sigma^2 = sigma_0^2 K (A_P - K) / (A_P - 1) for a piece of K nucleons (Goldhaber, Phys. Lett.
+ * 53B (1974) 306; sigma_0 as fitted by Greiner et al., Phys. Rev. Lett. 35 (1975) 152). */
+#define GOLDHABER_SIGMA0_MEVC 90.0
 
 /* Where a product comes from. Spectators (the projectile's remnant and what it evaporates)
  * keep the projectile's velocity; participants (the fireball's nucleons, abraded from either
@@ -273,11 +278,17 @@ static inline BRAGG_HD void fireball_sample(nuclear_event *ev, rng *r, int np, i
     }
 }
 
+/* Goldhaber's momentum width per component for a piece of K of the A_P nucleons, MeV/c. */
+static inline BRAGG_HD double goldhaber_sigma(int K, int Ap)
+{
+    double f = Ap > 1 ? (double)K * (Ap - K) / (Ap - 1) : 0.0;
+    return GOLDHABER_SIGMA0_MEVC * sqrt(f > 0 ? f : 0);
+}
+
 /* Adds a projectile-side piece of K nucleons with Goldhaber's momentum spread (K < A_P). */
 static inline BRAGG_HD void event_add_fragment(nuclear_event *ev, rng *r, int Z, int K, int Ap)
 {
-    double f = Ap > 1 ? (double)K * (Ap - K) / (Ap - 1) : 0.0;
-    event_add_gaussian(ev, r, Z, K, FROM_SPECTATOR, 90.0 * sqrt(f > 0 ? f : 0));
+    event_add_gaussian(ev, r, Z, K, FROM_SPECTATOR, goldhaber_sigma(K, Ap));
 }
 
 /* Breaks an unbound light nucleus (Z, A) into bound pieces, all with the same spread. */
@@ -396,7 +407,7 @@ static inline BRAGG_HD void two_body_decay(rng *r, const double P[3], double m1,
                                            double q, double p1[3], double p2[3])
 {
     double mu = m1 * m2 / (m1 + m2), k = sqrt(2.0 * mu * (q > 0.0 ? q : 0.0));
-    double c = 2.0 * rng_uniform(r) - 1.0, phi = 6.283185307179586 * rng_uniform(r);
+    double c = 2.0 * rng_uniform(r) - 1.0, phi = 2.0 * PI * rng_uniform(r);
     double s = sqrt(1.0 - c * c), n[3] = {s * cos(phi), s * sin(phi), c};
     double f1 = m1 / (m1 + m2);
     for (int i = 0; i < 3; i++) {
@@ -534,9 +545,11 @@ static inline BRAGG_HD int fragmentation_sample(const nuclear_radii *radii, rng 
     double rp = radii->r[Ap], rt = radii->r[At < NUCLEAR_MAX_A ? At : NUCLEAR_MAX_A];
     double rsum = rp + rt;
     double rm = Zp * Zt * 1.44 / (Ap * t);   /* Coulomb distance, fm (e^2 = 1.44 MeV fm) */
-    if (rm >= 0.99 * rsum) return 0;
+    if (rm >= 0.99 * rsum) return 0;   /* G4WilsonAbrasionModel: fradius = 0.99 */
 
-    /* 1-2: impact parameter and abrasion, resampled until a nucleon is abraded. */
+    /* 1-2: impact parameter and abrasion, resampled until a nucleon is abraded (at most 1000
+     * times, as G4WilsonAbrasionModel). Nuclear mean free path lambda = 16.6 fm / E^0.26, E in
+     * MeV/u (Wilson et al., NUCFRG2, NASA TP-3533 (1995), as in G4WilsonAbrasionModel). */
     double d = 0.0;
     int abraded = 0;
     double lambda = 16.6 / pow(t, 0.26);
@@ -576,8 +589,7 @@ static inline BRAGG_HD int fragmentation_sample(const nuclear_radii *radii, rng 
     double P[3] = {0.0, 0.0, 0.0}, recoil[3] = {0.0, 0.0, 0.0};
     int breakup = a_pre > 0 && z_pre > 0 && fermi_nucleus(z_pre, a_pre) >= 0;
     if (breakup) {
-        double f = Ap > 1 ? (double)a_pre * (Ap - a_pre) / (Ap - 1) : 0.0;
-        double sigma = 90.0 * sqrt(f > 0 ? f : 0);
+        double sigma = goldhaber_sigma(a_pre, Ap);
         for (int j = 0; j < 3; j++) {
             P[j] = sigma * rng_gauss(r);
             recoil[j] = -P[j];
@@ -607,6 +619,9 @@ static inline BRAGG_HD int fragmentation_sample(const nuclear_radii *radii, rng 
     /* 4: Fermi break-up of the prefragment, which moves with momentum P. */
     if (breakup && fermi_breakup(ev, r, z_pre, a_pre, ex_p, P)) return 1;
     /* 4 (heavier prefragments, or light ones without a measured mass): Wilson's ablation. */
+    /* One nucleon per 10 MeV of excitation, and Rudstam's charge distribution,
+     * exp(-R |Z - 0.486 A + 3.8e-4 A^2|^1.5) with R = 11.8 / A^0.45 (Rudstam, Z. Naturforsch.
+     * 21a (1966) 1027), both as in G4WilsonAblationModel / NUCFRG2. */
     int ablated = (int)(ex_p / 10.0);
     if (ablated > a_pre) ablated = a_pre;
     int a_f = a_pre - ablated, z_f = 0;
