@@ -244,19 +244,17 @@ static inline BRAGG_HD void score_add(int64_t *cell, int64_t v)
 #endif
 }
 
-/* Adds v to bins [a, b] of curve k (difference form). */
-static inline BRAGG_HD void score_range(score_sink *s, int k, int a, int b, int64_t v)
-{
-    int64_t *c = s->curves + (size_t)k * s->stride;
-    score_add(&c[a], v);
-    score_add(&c[b + 1], -v);
-}
-
 /* Adds v to bins [a, b] of one curve (difference form). */
 static inline BRAGG_HD void score_bins(int64_t *curve, int a, int b, int64_t v)
 {
     score_add(&curve[a], v);
     score_add(&curve[b + 1], -v);
+}
+
+/* Curve k of the sink. */
+static inline BRAGG_HD int64_t *sink_curve(const score_sink *s, int k)
+{
+    return s->curves + (size_t)k * s->stride;
 }
 
 /* What one particle's step adds besides its energy: LET (keV/um) and its weights, and the
@@ -278,14 +276,12 @@ typedef struct step_tally {
 static inline BRAGG_HD void step_tally_locate(step_tally *k, const score_sink *s, int channel,
                                               int forward, int primary)
 {
-    int64_t *c = s->curves;
-    size_t stride = (size_t)s->stride;
-    k->dose = c + CURVE_DOSE(channel) * stride;
-    k->track = c + CURVE_TRACK(channel) * stride;
-    k->forward = forward ? c + CURVE_FORWARD(channel) * stride : (int64_t *)0;
-    k->let_d = c + CURVE_LET_D * stride;
-    k->let_t = c + CURVE_LET_T * stride;
-    k->lateral = primary ? c + CURVE_LATERAL * stride : (int64_t *)0;
+    k->dose = sink_curve(s, CURVE_DOSE(channel));
+    k->track = sink_curve(s, CURVE_TRACK(channel));
+    k->forward = forward ? sink_curve(s, CURVE_FORWARD(channel)) : (int64_t *)0;
+    k->let_d = sink_curve(s, CURVE_LET_D);
+    k->let_t = sink_curve(s, CURVE_LET_T);
+    k->lateral = primary ? sink_curve(s, CURVE_LATERAL) : (int64_t *)0;
 }
 
 /* One piece of a step: `share` energy quanta and `seg` cm of track over bins [a, b] each. */
@@ -364,9 +360,9 @@ static inline BRAGG_HD void score_point(const transport_params *p, score_sink *s
         s->ledger[LEDGER_OUTSIDE_GRID] += dq;
         return;
     }
-    score_range(s, CURVE_DOSE(c), i, i, dq);
-    score_range(s, CURVE_LET_D, i, i,
-                (int64_t)((double)dq * let * LET_QUANTA / ENERGY_QUANTA_PER_MEV + 0.5));
+    score_bins(sink_curve(s, CURVE_DOSE(c)), i, i, dq);
+    score_bins(sink_curve(s, CURVE_LET_D), i, i,
+               (int64_t)((double)dq * let * LET_QUANTA / ENERGY_QUANTA_PER_MEV + 0.5));
 }
 
 /* Rotates the direction by projected angles (ax, ay) in the particle's own frame and returns
