@@ -77,7 +77,8 @@ CURSES_CFLAGS := $(shell pkg-config --cflags ncursesw 2>/dev/null)
 CURSES_LIBS   := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw)
 
 WARN     := -Wall -Wextra -Werror
-CPPFLAGS := -Iphysics -Isrc -Iui -Itests/unit -D_POSIX_C_SOURCE=200809L \
+SRC_DIRS := src/engine src/output src/figures src/cli src/mpi
+CPPFLAGS := -Iphysics $(addprefix -I,$(SRC_DIRS)) -Iui -Itests/unit -D_POSIX_C_SOURCE=200809L \
             -DBRAGG_VERSION='"$(VERSION)"' -DBRAGG_GIT_REV='"$(GIT_REV)"' \
             -DBRAGG_ASSET_DIR='"$(CURDIR)/assets"' $(PLOT_CFLAGS) $(CURSES_CFLAGS)
 CFLAGS   := -std=c11 $(OPT) $(ARCH) $(WARN) -fopenmp -g $(EXTRA_CFLAGS)
@@ -91,7 +92,7 @@ ifeq ($(VARIANT),asan)
 endif
 B := build/$(VARIANT)
 
-LIB_SRC  := $(wildcard physics/*.c) $(filter-out src/main.c src/mpi_%.c,$(wildcard src/*.c)) \
+LIB_SRC  := $(wildcard physics/*.c) $(filter-out src/cli/main.c src/mpi/mpi_%.c,$(wildcard src/*/*.c)) \
             $(wildcard ui/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
 
@@ -102,7 +103,7 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
 # GPU rounds every operation as the CPU does and scores the same integers.
 ifeq ($(CUDA_ON),1)
   CPPFLAGS  += -DBRAGG_CUDA -Icuda
-  NVCCFLAGS := -O3 -std=c++17 -fmad=false -Iphysics -Isrc -Icuda -D_POSIX_C_SOURCE=200809L \
+  NVCCFLAGS := -O3 -std=c++17 -fmad=false -Iphysics $(addprefix -I,$(SRC_DIRS)) -Icuda -D_POSIX_C_SOURCE=200809L \
                -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90 \
                -gencode arch=compute_90,code=compute_90 -Xcompiler -Wall,-Wextra -Werror all-warnings
   LIB_OBJ   += $(patsubst %.cu,$(B)/%.o,$(wildcard cuda/*.cu))
@@ -112,7 +113,7 @@ TEST_SRC := $(wildcard tests/unit/*.c)
 TEST_OBJ := $(TEST_SRC:%.c=$(B)/%.o)
 BIN      := $(if $(filter release,$(VARIANT)),bin/bragg,$(B)/bragg)
 MPI_BIN  := $(if $(filter 1,$(MPI_ON)),$(if $(filter release,$(VARIANT)),bin/bragg-mpi,$(B)/bragg-mpi))
-MPI_OBJ  := $(B)/src/mpi_main.o $(B)/src/mpi_run.o
+MPI_OBJ  := $(B)/src/mpi/mpi_main.o $(B)/src/mpi/mpi_run.o
 
 .PHONY: all run test check bench deps clean unit-tests docs
 all: $(BIN) $(MPI_BIN)
@@ -134,7 +135,7 @@ $(B)/libbragg.a: $(LIB_OBJ)
 	@rm -f $@
 	$(Q)ar rcs $@ $^
 
-$(BIN): $(B)/src/main.o $(B)/libbragg.a
+$(BIN): $(B)/src/cli/main.o $(B)/libbragg.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
@@ -170,6 +171,7 @@ unit-tests: $(BIN) $(MPI_BIN) $(B)/unit_tests
 
 test:
 	@scripts/deps.sh test
+	@scripts/check_layers.sh
 	@$(MAKE) --no-print-directory unit-tests
 
 check:
@@ -205,4 +207,4 @@ docs: $(BIN)
 clean:
 	rm -rf build bin
 
--include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(B)/src/main.d $(MPI_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(B)/src/cli/main.d $(MPI_OBJ:.o=.d)

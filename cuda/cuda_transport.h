@@ -1,6 +1,6 @@
 /*
  * cuda_transport.h - the GPU side of the CUDA backend, as plain C functions the host backend
- * (src/backend_cuda.c) calls. Compiled only when the build finds nvcc (BRAGG_CUDA defined).
+ * (src/engine/backend_cuda.c) calls. Compiled only when the build finds nvcc (BRAGG_CUDA defined).
  *
  * One GPU thread transports one history with the very step code the CPU runs
  * (physics/transport.h): same random streams, same integer scoring, so a GPU run scores the

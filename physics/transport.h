@@ -147,7 +147,7 @@ typedef struct transport_params {
 /* Where a history adds its scores: a ledger, counters and the depth curves (enum curve_index),
  * curve k at curves + k * stride, kept as differences (nbins + 1 entries; element i holds
  * value[i] - value[i-1]) so that a step adds the same amount to any number of bins in O(1);
- * score_arrays_finish() in src/score.h turns them into values by a prefix sum after the batch. */
+ * score_arrays_finish() in src/engine/score.h turns them into values by a prefix sum after the batch. */
 typedef struct score_sink {
     int64_t *curves;
     int stride;           /* nbins + 1 */

@@ -6,7 +6,7 @@
  * the depth axis and a dotted line) and R80 marked; dose by particle charge (with nuclear
  * reactions); LET (dose- and track-averaged); lateral spread; primary fluence; and, after `b`,
  * the benchmark race as bars with speedup and parallel efficiency. Axes carry nice ticks
- * (src/axis_ticks.h, the same as the PNG figures) and units. Overlays (kept runs) are drawn
+ * (src/figures/axis_ticks.h, the same as the PNG figures) and units. Overlays (kept runs) are drawn
  * in the depth-dose view, all curves normalised to their peak or entrance dose, with a legend.
  *
  * Tick labels on the depth axis start at their tick's column, so a reader (or the tmux test)

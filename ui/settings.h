@@ -3,7 +3,7 @@
  * switches, seed) in $XDG_CONFIG_HOME/bragg/workbench.conf (~/.config/bragg/ when
  * XDG_CONFIG_HOME is unset or empty).
  *
- * The file is "key = value" lines with '#' comments, written atomically (src/atomic_file.h),
+ * The file is "key = value" lines with '#' comments, written atomically (src/output/atomic_file.h),
  * so a crash mid-write never leaves half a file. A file that cannot be parsed (unknown key, a
  * value that is not a number, a line without '=') is reported with its line and otherwise
  * ignored: the caller keeps its configuration, nothing is fatal. Values are checked by

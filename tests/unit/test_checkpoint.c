@@ -1,5 +1,5 @@
 /*
- * test_checkpoint.c - the checkpoint file (src/checkpoint.h) without MPI: a state reads back
+ * test_checkpoint.c - the checkpoint file (src/mpi/checkpoint.h) without MPI: a state reads back
  * exactly as written (done marks, per-batch sums, counters), no file means nothing to resume,
  * and a file of another configuration or of a build that scores otherwise, a damaged,
  * truncated or inconsistent one, or a folder that is a file are refused with a message that

@@ -14,7 +14,7 @@
  *   lock          held (fcntl write lock) while a run uses DIR: two jobs never share one
  *   run-NNN.ckpt  the state of the command's NNN-th driven run (`run`: only run-000; `sobp`:
  *                 one per pristine peak, the pilot first), rewritten whole each time
- *   run-NNN.ckpt.tmp.PID  the rewrite in progress (src/atomic_file.h): renamed over
+ *   run-NNN.ckpt.tmp.PID  the rewrite in progress (src/output/atomic_file.h): renamed over
  *                 run-NNN.ckpt once complete
  * One state file per run, rewritten atomically (temporary file, fsync, rename, fsync of DIR),
  * rather than one file per chunk or an append-only log: the file count stays bounded however

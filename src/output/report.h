@@ -4,7 +4,7 @@
  *
  * CSV: one row per depth bin, units in the header, numbers only. JSON: written through cJSON,
  * numbers as numbers, null for what does not exist, a schema_version. Files are written
- * atomically (src/atomic_file.h). Main thread; the snapshot is read-only here.
+ * atomically (src/output/atomic_file.h). Main thread; the snapshot is read-only here.
  */
 #ifndef BRAGG_REPORT_H
 #define BRAGG_REPORT_H

@@ -4,7 +4,7 @@
  * cairo's own PNG writer stores no metadata; this one (libpng) adds a tEXt chunk per key/value
  * (iTXt, UTF-8, when the value is not plain ASCII) so that a figure carries the configuration
  * of the run that made it. The file is written to a temporary name and renamed into place
- * (src/atomic_file.h): a full disk or a failed write leaves nothing behind and the message
+ * (src/output/atomic_file.h): a full disk or a failed write leaves nothing behind and the message
  * names the path. Pixels are converted from cairo's premultiplied native-endian ARGB32 to
  * straight 8-bit RGBA.
  *

@@ -3,7 +3,7 @@
  *
  * `bragg run` and `bragg sobp` normally start the engine and wait for it. A driver replaces that
  * step: it runs every history of a created (not started) engine by its own means, e.g. spread
- * over MPI ranks (src/mpi_run.h), and hands the merged sums to the engine with
+ * over MPI ranks (src/mpi/mpi_run.h), and hands the merged sums to the engine with
  * engine_adopt_totals, so that snapshots, reports and figures work unchanged.
  *
  * A driver is collective where its means are: every process calls run() with the same

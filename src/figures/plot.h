@@ -3,7 +3,7 @@
  *
  * What it is for: one renderer for every figure bragg exports (depth-dose with its error band,
  * dose by charge, LET, lateral spread, overlays of runs, benchmark bars). The CLI fills a
- * plot_figure from a run or a JSON file (src/figures.h); the workbench's export key
+ * plot_figure from a run or a JSON file (src/figures/figures.h); the workbench's export key
  * (ui/tui.c) fills one the same way. The renderer knows nothing about runs: only series, markers, bars, axis
  * labels with units, a title and key/value metadata (written as PNG text chunks).
  *

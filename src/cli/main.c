@@ -1,6 +1,6 @@
 /*
  * main.c - the bragg command: the workbench with no arguments (ui/tui.h), otherwise one of the
- * headless subcommands (src/cmd_*.c).
+ * headless subcommands (src/cli/cmd_*.c).
  */
 #include <stdio.h>
 #include <string.h>

@@ -18,7 +18,7 @@
  * each batch received exactly its histories and otherwise the run fails with a message naming
  * what is missing. A rank that dies makes the MPI runtime end the job before anything is written.
  *
- * Checkpoints (mpi_driver_use_checkpoint, src/checkpoint.h): the other ranks then send each
+ * Checkpoints (mpi_driver_use_checkpoint, src/mpi/checkpoint.h): the other ranks then send each
  * chunk's int64 sums to rank 0 with their next request, and rank 0 adds them, and its own
  * chunks, into one set of per-batch sums, marking the chunk done. Rank 0 rewrites the state
  * file at the start of a run, when a chunk comes in and the last write is BRAGG_CHECKPOINT_SECONDS

@@ -71,7 +71,7 @@ int engine_threads(const engine *en);
 /* CSDA penetration depth of the beam's nominal energy through the stack, cm. */
 double engine_csda_depth(const engine *en);
 
-/* ---- driving a run from outside (e.g. across MPI ranks, src/mpi_run.h) ----------------------
+/* ---- driving a run from outside (e.g. across MPI ranks, src/mpi/mpi_run.h) ----------------------
  * Instead of engine_start, a driver may run histories itself on the engine's backend and hand
  * the merged sums back. These functions must not be used while the run thread is going (never
  * call them after engine_start); they are for one thread at a time. */

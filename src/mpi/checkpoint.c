@@ -362,7 +362,7 @@ int checkpoint_write(checkpoint *c, int run, const checkpoint_image *img, bragg_
 {
     char path[1100];
     checkpoint_path(c, run, path, sizeof path);
-    /* Temporary file, flush, fsync and rename: src/atomic_file.h. */
+    /* Temporary file, flush, fsync and rename: src/output/atomic_file.h. */
     atomic_file af;
     if (atomic_file_open(&af, path, "--checkpoint", e)) return BRAGG_ERR;
     if (img->len && fwrite(img->data, 1, img->len, af.file) != img->len) {

@@ -1,6 +1,6 @@
 /*
  * mpi_main.c - the bragg-mpi command: `bragg run` and `bragg sobp` with the histories spread
- * over the ranks of an MPI job (src/mpi_run.h), e.g.
+ * over the ranks of an MPI job (src/mpi/mpi_run.h), e.g.
  *
  *     mpirun -np 4 bragg-mpi run --ion C-12 --energy 400 --material water -n 1e7 --json out.json
  *

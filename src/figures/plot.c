@@ -311,7 +311,7 @@ static double line_height(render *r)
 
 /* Draws `s` with its box anchored at (x, y): halign 0 left, 0.5 centre, 1 right; valign 0 top,
  * 0.5 middle, 1 bottom of the font's ascent+descent box. */
-static void draw_text(render *r, const char *s, double x, double y, double halign, double valign)
+static void figure_text(render *r, const char *s, double x, double y, double halign, double valign)
 {
     cairo_font_extents_t fe;
     cairo_font_extents(r->cr, &fe);
@@ -721,7 +721,7 @@ static void draw_legend(render *r)
         }
         legend_text(ps, buf, sizeof buf);
         set_rgb(cr, r->th->fg, 1);
-        draw_text(r, buf, sx + swatch + 0.6 * pad, cy, 0, 0.5);
+        figure_text(r, buf, sx + swatch + 0.6 * pad, cy, 0, 0.5);
     }
 }
 
@@ -764,7 +764,7 @@ static void draw_grid_and_axes(render *r)
         cairo_stroke(cr);
         tick_label(&r->y, v, buf, sizeof buf);
         set_rgb(cr, r->th->fg, 1);
-        draw_text(r, buf, a->x - tick_len - 0.4 * pad, py, 1, 0.5);
+        figure_text(r, buf, a->x - tick_len - 0.4 * pad, py, 1, 0.5);
         set_rgb(cr, r->th->spine, 1);
     }
     if (r->has_y2)
@@ -776,7 +776,7 @@ static void draw_grid_and_axes(render *r)
             cairo_stroke(cr);
             tick_label(&r->y2, v, buf, sizeof buf);
             set_rgb(cr, r->th->fg, 1);
-            draw_text(r, buf, a->x + a->w + tick_len + 0.4 * pad, py, 0, 0.5);
+            figure_text(r, buf, a->x + a->w + tick_len + 0.4 * pad, py, 0, 0.5);
             set_rgb(cr, r->th->spine, 1);
         }
     double below = a->y + a->h + tick_len + 0.4 * pad;
@@ -790,7 +790,7 @@ static void draw_grid_and_axes(render *r)
             cairo_stroke(cr);
             tick_label(&r->x, v, buf, sizeof buf);
             set_rgb(cr, r->th->fg, 1);
-            draw_text(r, buf, px, below, 0.5, 0);
+            figure_text(r, buf, px, below, 0.5, 0);
             set_rgb(cr, r->th->spine, 1);
         }
     } else {
@@ -805,7 +805,7 @@ static void draw_grid_and_axes(render *r)
                 size *= 0.92;
             }
             set_rgb(cr, r->th->fg, 1);
-            draw_text(r, f->groups[g], a->x + (g + 0.5) * gw, below, 0.5, 0);
+            figure_text(r, f->groups[g], a->x + (g + 0.5) * gw, below, 0.5, 0);
         }
         set_font(r, r->fs_tick);
     }
@@ -828,20 +828,20 @@ static void draw_grid_and_axes(render *r)
     }
     axis_title(f->x_label, f->x_unit, f->type == PLOT_LINES ? r->x.exponent : 0, title,
                sizeof title);
-    draw_text(r, title, a->x + 0.5 * a->w, below + tick_h + 0.5 * pad, 0.5, 0);
+    figure_text(r, title, a->x + 0.5 * a->w, below + tick_h + 0.5 * pad, 0.5, 0);
 
     axis_title(f->y_label, f->y_unit, r->y.exponent, title, sizeof title);
     cairo_save(cr);
     cairo_translate(cr, pad, a->y + 0.5 * a->h);
     cairo_rotate(cr, -0.5 * PLOT_PI);
-    draw_text(r, title, 0, 0, 0.5, 0);
+    figure_text(r, title, 0, 0, 0.5, 0);
     cairo_restore(cr);
     if (r->has_y2) {
         axis_title(f->y2_label, f->y2_unit, r->y2.exponent, title, sizeof title);
         cairo_save(cr);
         cairo_translate(cr, r->s->width - pad, a->y + 0.5 * a->h);
         cairo_rotate(cr, 0.5 * PLOT_PI);
-        draw_text(r, title, 0, 0, 0.5, 0);
+        figure_text(r, title, 0, 0, 0.5, 0);
         cairo_restore(cr);
     }
 }
@@ -985,7 +985,7 @@ static void draw_marker_labels(render *r)
         set_rgb(cr, r->th->bg, 0.85);
         cairo_fill(cr);
         set_rgb(cr, r->th->fg, 1);
-        draw_text(r, pl->text, pl->text_x, pl->box.y + 0.5 * pl->box.h, 0, 0.5);
+        figure_text(r, pl->text, pl->text_x, pl->box.y + 0.5 * pl->box.h, 0, 0.5);
     }
 }
 
@@ -1049,7 +1049,7 @@ static void draw_bars(render *r)
                     set_font(r, size);
                 }
                 set_rgb(cr, r->th->fg, 1);
-                draw_text(r, ps->notes[g], x + 0.5 * bw, fmin(y, y0) - 4 * r->u, 0.5, 1);
+                figure_text(r, ps->notes[g], x + 0.5 * bw, fmin(y, y0) - 4 * r->u, 0.5, 1);
             }
         }
     }
@@ -1106,7 +1106,7 @@ int plot_render(const plot_figure *f, const plot_style *s, cairo_surface_t **sur
     if (f->title && *f->title) {
         set_font(&r, r.fs_title);
         set_rgb(cr, r.th->fg, 1);
-        draw_text(&r, f->title, 0.5 * s->width, 18 * r.u, 0.5, 0);
+        figure_text(&r, f->title, 0.5 * s->width, 18 * r.u, 0.5, 0);
     }
     draw_grid_and_axes(&r);
 
@@ -1128,7 +1128,7 @@ int plot_render(const plot_figure *f, const plot_style *s, cairo_surface_t **sur
     if (f->footer && *f->footer) {
         set_font(&r, r.fs_footer);
         set_rgb(cr, r.th->muted, 1);
-        draw_text(&r, f->footer, s->width - 12 * r.u, s->height - 8 * r.u, 1, 1);
+        figure_text(&r, f->footer, s->width - 12 * r.u, s->height - 8 * r.u, 1, 1);
     }
     cairo_status_t st = cairo_status(cr);
     cairo_destroy(cr);

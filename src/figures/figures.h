@@ -1,8 +1,8 @@
 /*
- * figures.h - the figures of bragg runs and benchmarks, as plot_figures (src/plot.h).
+ * figures.h - the figures of bragg runs and benchmarks, as plot_figures (src/figures/plot.h).
  *
- * Reads the JSON that `bragg run --json` and `bragg bench --json` write (src/report.c,
- * src/cmd_bench.c), as a parsed cJSON tree, so the same code serves `bragg plot FILE.json`
+ * Reads the JSON that `bragg run --json` and `bragg bench --json` write (src/output/report.c,
+ * src/cli/cmd_bench.c), as a parsed cJSON tree, so the same code serves `bragg plot FILE.json`
  * and `bragg run --png` (which builds that tree in memory): a run's PNG is the same whichever
  * way it was made. Each figure gets a title built from the run ("C-12 400 MeV/u in water, 1e5
  * histories"), units on every axis, and metadata for the PNG text chunks: ion, energy,

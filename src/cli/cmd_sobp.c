@@ -1,5 +1,5 @@
 /*
- * cmd_sobp.c - `bragg sobp`: a spread-out Bragg peak over a depth interval (src/sobp.h):
+ * cmd_sobp.c - `bragg sobp`: a spread-out Bragg peak over a depth interval (src/engine/sobp.h):
  * energies, weights from the simulated pristine curves, the summed curve and its flatness.
  *
  * Every pristine curve is an ordinary run (one engine each). With a driver (bragg-mpi) each

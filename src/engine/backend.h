@@ -55,7 +55,7 @@ backend *backend_new(const char *name, bragg_err *e);
 /* Names of all backends, for menus and messages. */
 extern const char *const backend_names[];
 
-/* Each backend's constructor (src/backend_*.c). */
+/* Each backend's constructor (src/engine/backend_*.c). */
 void backend_serial_init(backend *b);
 void backend_openmp_init(backend *b);
 void backend_cuda_init(backend *b);
