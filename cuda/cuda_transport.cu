@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "event.h"
 
@@ -17,9 +18,11 @@ __constant__ transport_params device_params;
 #define TOTALS_COUNT (LEDGER_COUNT + COUNT_COUNT + 1)
 
 #define BLOCK_THREADS 128
-/* Iterations launched between two looks at the loop's counts (and at cancel and pause): a few
- * milliseconds of GPU time, and the host's wait at each look is one bubble per group. */
-#define GROUP_ITERATIONS 16
+/* Iterations launched between two looks at the loop's counts (and at cancel and pause): as
+ * many as take about GROUP_SECONDS of GPU time (the count adapts, from 1 to the most), so that
+ * cancel is seen that soon, while the host's wait at each look stays one bubble per group. */
+#define GROUP_ITERATIONS 64
+#define GROUP_SECONDS 0.02
 /* Reaction kernel threads per SM: each has its own reaction_scratch (about 7 kB) in global
  * memory; reactions are a few percent of the particles of a pass, so a few blocks per SM keep
  * up with them. */
@@ -52,11 +55,20 @@ struct cuda_session {
     unsigned steps;
     int aggregate;
     int sm_count, grid_step, grid_spawn, grid_react;
-    cudaEvent_t marks[2 * GROUP_ITERATIONS * 4 + 1];
+    int min_blocks;                    /* the step kernel's variant: 1, 4 or 6 */
+    int group;                         /* iterations per group, adapted to GROUP_SECONDS */
+    cudaEvent_t marks[4 * GROUP_ITERATIONS];
     double kernel_seconds[K_COUNT];
     uint64_t launches[K_COUNT], iterations;
     double device_bytes;
 };
+
+static double wall_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
 
 static int fail(char *err, size_t len, const char *what, cudaError_t rc)
 {
@@ -129,9 +141,11 @@ __global__ void spawn_kernel(particle_bank in, loop_state *L, int64_t *curves, i
     sink_flush(&s, L);
 }
 
-/* Stage 3: a pass of steps over `in`; the living to `out`, the reacting to `react`. */
-template <bool PROFILED>
-__global__ void step_kernel(particle_bank in, particle_bank out, particle_bank react,
+/* Stage 3: a pass of steps over `in`; the living to `out`, the reacting to `react`. MIN_BLOCKS:
+ * the blocks of BLOCK_THREADS each SM must be able to hold, which caps the registers a thread
+ * may use (1: no cap in practice); the variants are chosen at run time (BRAGG_CUDA_MINBLOCKS). */
+template <bool PROFILED, int MIN_BLOCKS>
+__global__ void __launch_bounds__(BLOCK_THREADS, MIN_BLOCKS) step_kernel(particle_bank in, particle_bank out, particle_bank react,
                             loop_state *L, int64_t *curves, int stride, unsigned steps)
 {
     score_sink s;
@@ -323,6 +337,8 @@ extern "C" cuda_session *cuda_session_open(const transport_params *params, int n
     s->target = options && options->target ? options->target : 1u << 20;
     s->steps = options && options->steps_per_pass ? options->steps_per_pass : 8;
     s->aggregate = options && options->score_aggregate >= 0 ? options->score_aggregate : 1;
+    s->min_blocks = options && (options->min_blocks == 4 || options->min_blocks == 6) ? options->min_blocks : 1;
+    s->group = 8;
     /* The output bank holds what survives a pass (at most what was in flight) plus the products
      * of the reactions run in it: twice the target leaves room for target / max_products of
      * them at once. */
@@ -337,7 +353,9 @@ extern "C" cuda_session *cuda_session_open(const transport_params *params, int n
         goto fail;
     }
     s->sm_count = prop.multiProcessorCount;
-    s->grid_step = s->sm_count * resident_blocks(step_kernel<false>);
+    s->grid_step = s->sm_count * (s->min_blocks == 4   ? resident_blocks(step_kernel<false, 4>)
+                                  : s->min_blocks == 6 ? resident_blocks(step_kernel<false, 6>)
+                                                       : resident_blocks(step_kernel<false, 1>));
     s->grid_spawn = s->sm_count * resident_blocks(spawn_kernel);
     s->grid_react = s->sm_count * REACT_BLOCKS_PER_SM;
 
@@ -384,11 +402,17 @@ static void launch_iteration(cuda_session *s, int in, int out, int profile, cuda
     book_after_spawn<<<1, 1>>>(L);
     if (mark) cudaEventRecord(mark[1], 0);
     if (profile)
-        step_kernel<true><<<s->grid_step, BLOCK_THREADS>>>(s->bank[in], s->bank[out], s->bank[2], L,
-                                                           s->curves, s->stride, s->steps);
+        step_kernel<true, 1><<<s->grid_step, BLOCK_THREADS>>>(s->bank[in], s->bank[out], s->bank[2],
+                                                              L, s->curves, s->stride, s->steps);
+    else if (s->min_blocks == 4)
+        step_kernel<false, 4><<<s->grid_step, BLOCK_THREADS>>>(s->bank[in], s->bank[out], s->bank[2],
+                                                               L, s->curves, s->stride, s->steps);
+    else if (s->min_blocks == 6)
+        step_kernel<false, 6><<<s->grid_step, BLOCK_THREADS>>>(s->bank[in], s->bank[out], s->bank[2],
+                                                               L, s->curves, s->stride, s->steps);
     else
-        step_kernel<false><<<s->grid_step, BLOCK_THREADS>>>(s->bank[in], s->bank[out], s->bank[2], L,
-                                                            s->curves, s->stride, s->steps);
+        step_kernel<false, 1><<<s->grid_step, BLOCK_THREADS>>>(s->bank[in], s->bank[out], s->bank[2],
+                                                               L, s->curves, s->stride, s->steps);
     book_plan_react<<<1, 1>>>(L, s->capacity, s->capacity, (uint32_t)p->max_products);
     if (mark) cudaEventRecord(mark[2], 0);
     if (profile)
@@ -422,7 +446,8 @@ extern "C" int cuda_session_run(cuda_session *s, uint64_t first, uint64_t count,
     int in = 0;
     double busy = 0.0;
     for (;;) {
-        for (int g = 0; g < GROUP_ITERATIONS; g++) {
+        double t0 = wall_seconds();
+        for (int g = 0; g < s->group; g++) {
             launch_iteration(s, in, 1 - in, profile, profile ? &s->marks[4 * g] : NULL);
             in = 1 - in;
         }
@@ -431,13 +456,17 @@ extern "C" int cuda_session_run(cuda_session *s, uint64_t first, uint64_t count,
         if (rc == cudaSuccess) rc = cudaGetLastError();
         if (rc != cudaSuccess) return fail(err, len, "event loop kernels", rc);
         if (profile)
-            for (int g = 0; g < GROUP_ITERATIONS; g++)
+            for (int g = 0; g < s->group; g++)
                 for (int k = 0; k < 3; k++) {
                     float ms = 0.0f;
                     cudaEventElapsedTime(&ms, s->marks[4 * g + k], s->marks[4 * g + k + 1]);
                     s->kernel_seconds[k] += 1e-3 * ms;   /* K_SPAWN (with its booking), K_STEP, K_REACT */
                     busy += 1e-3 * ms;
                 }
+        /* The next group's size, for about GROUP_SECONDS of GPU time. */
+        double took = wall_seconds() - t0;
+        if (took < 0.5 * GROUP_SECONDS && s->group < GROUP_ITERATIONS) s->group *= 2;
+        else if (took > 2.0 * GROUP_SECONDS && s->group > 1) s->group /= 2;
         if (event_done(&host->c)) break;
         if (poll && poll(poll_ctx, host->c.started) && host->c.end > host->c.next) {
             /* Cancel: start nothing more (the device is idle here, so its counts are these). */
@@ -513,8 +542,10 @@ extern "C" void cuda_session_info(const cuda_session *s, cuda_info *out)
     out->score_aggregate = s->aggregate;
     out->iterations = s->iterations;
     kernel_info(&out->kernel[0], kernel_names[K_SPAWN], spawn_kernel, s->grid_spawn);
-    kernel_info(&out->kernel[1], kernel_names[K_STEP], step_kernel<false>, s->grid_step);
-    kernel_info(&out->kernel[2], "step (profiled)", step_kernel<true>, s->grid_step);
+    if (s->min_blocks == 4) kernel_info(&out->kernel[1], "step (min 4 blocks)", step_kernel<false, 4>, s->grid_step);
+    else if (s->min_blocks == 6) kernel_info(&out->kernel[1], "step (min 6 blocks)", step_kernel<false, 6>, s->grid_step);
+    else kernel_info(&out->kernel[1], kernel_names[K_STEP], step_kernel<false, 1>, s->grid_step);
+    kernel_info(&out->kernel[2], "step (profiled)", step_kernel<true, 1>, s->grid_step);
     kernel_info(&out->kernel[3], kernel_names[K_REACT], react_kernel<false>, s->grid_react);
     kernel_info(&out->kernel[4], "react (profiled)", react_kernel<true>, s->grid_react);
     kernel_info(&out->kernel[5], kernel_names[K_BOOK], book_after_react, 1);

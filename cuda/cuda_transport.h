@@ -32,6 +32,7 @@ typedef struct cuda_options {
     uint32_t target;          /* particles in flight (default 1 << 20) */
     unsigned steps_per_pass;  /* steps of each particle per step kernel (default 8) */
     int score_aggregate;      /* 1: a warp's equal-address scores added once; -1: default (1) */
+    int min_blocks;           /* step kernel variant: 4 or 6 caps its registers; else none */
 } cuda_options;
 
 /* Called between groups of iterations (every few milliseconds of GPU time) with the histories

@@ -11,7 +11,9 @@
  *
  * The loop's shape can be set from the environment, for benchmarks: BRAGG_CUDA_TARGET
  * (particles in flight, default 2^20), BRAGG_CUDA_STEPS (steps per particle per pass, default
- * 8), BRAGG_CUDA_AGGREGATE (0 or 1: sum a warp's scores to one cell before the atomic add).
+ * 8), BRAGG_CUDA_AGGREGATE (0 or 1: sum a warp's scores to one cell before the atomic add),
+ * BRAGG_CUDA_MINBLOCKS (4 or 6: the step kernel variant whose registers are capped so that
+ * that many blocks of 128 threads fit an SM).
  * None of them changes a result, only the speed.
  */
 #include <stdio.h>
@@ -66,6 +68,7 @@ static int cuda_open(backend *b, int threads, int nbins, int channels, bragg_err
     st->options.target = (uint32_t)env_long("BRAGG_CUDA_TARGET", 0, 1L << 26);
     st->options.steps_per_pass = (unsigned)env_long("BRAGG_CUDA_STEPS", 0, 4096);
     st->options.score_aggregate = (int)env_long("BRAGG_CUDA_AGGREGATE", -1, 1);
+    st->options.min_blocks = (int)env_long("BRAGG_CUDA_MINBLOCKS", 1, 6);
     b->state = st;
     return BRAGG_OK;
 }
