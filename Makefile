@@ -7,7 +7,8 @@
 #   make clean
 #
 # Options: CC=clang, CUDA=auto|0|1 (auto: on when nvcc is found), OPT=-O2, ARCH=-march=native,
-#          MPI=auto|0|1 (auto: bin/bragg-mpi too when mpicc is found).
+#          MPI=auto|0|1 (auto: bin/bragg-mpi too when mpicc is found),
+#          MCPL=auto|0|1 (auto: phase-space files when libmcpl's mcpl.h is found).
 
 ifeq ($(origin CC),default)
 CC := gcc
@@ -16,6 +17,7 @@ OPT  ?= -O2
 ARCH ?= -march=native
 CUDA ?= auto
 MPI  ?= auto
+MCPL ?= auto
 
 VERSION := 0.1.0
 GIT_REV := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -24,6 +26,7 @@ GIT_REV := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 NVCC := $(shell command -v nvcc 2>/dev/null || { test -x /usr/local/cuda/bin/nvcc && echo /usr/local/cuda/bin/nvcc; })
 $(if $(filter-out auto 0 1,$(CUDA)),$(error CUDA must be auto, 0 or 1, not '$(CUDA)'))
 $(if $(filter-out auto 0 1,$(MPI)),$(error MPI must be auto, 0 or 1, not '$(MPI)'))
+$(if $(filter-out auto 0 1,$(MCPL)),$(error MCPL must be auto, 0 or 1, not '$(MCPL)'))
 ifeq ($(CUDA),auto)
   CUDA_ON := $(if $(NVCC),1,0)
 else
@@ -68,6 +71,22 @@ ifeq ($(MPI_ON),1)
   MPI_LIBS   := $(shell $(MPICC) --showme:link)
 endif
 
+# Phase-space files (bragg run --phase-space) go through libmcpl (Debian: libmcpl-dev), found by
+# its header; without it bragg builds and says, when asked for one, that it cannot write it.
+MCPL_H := $(firstword $(wildcard /usr/include/mcpl.h /usr/local/include/mcpl.h))
+ifeq ($(MCPL),auto)
+  MCPL_ON := $(if $(MCPL_H),1,0)
+else
+  MCPL_ON := $(MCPL)
+endif
+ifeq ($(MCPL_ON),1)
+  ifeq ($(MCPL_H),)
+    $(error MCPL=1 but mcpl.h was not found (Debian: apt-get install libmcpl-dev))
+  endif
+  MCPL_CFLAGS := -DBRAGG_MCPL
+  MCPL_LIBS   := -lmcpl
+endif
+
 # cairo draws the figures, libpng writes them (with text chunks); pkg-config knows where their
 # headers live, the fallback is where Debian puts them.
 PLOT_CFLAGS := $(shell pkg-config --cflags cairo libpng 2>/dev/null || echo -I/usr/include/cairo)
@@ -80,12 +99,12 @@ WARN     := -Wall -Wextra -Werror
 SRC_DIRS := src/engine src/output src/figures src/cli src/mpi
 CPPFLAGS := -Iphysics $(addprefix -I,$(SRC_DIRS)) -Iui -Itests/unit -D_POSIX_C_SOURCE=200809L \
             -DBRAGG_VERSION='"$(VERSION)"' -DBRAGG_GIT_REV='"$(GIT_REV)"' \
-            -DBRAGG_ASSET_DIR='"$(CURDIR)/assets"' $(PLOT_CFLAGS) $(CURSES_CFLAGS)
+            -DBRAGG_ASSET_DIR='"$(CURDIR)/assets"' $(PLOT_CFLAGS) $(CURSES_CFLAGS) $(MCPL_CFLAGS)
 # -ffp-contract=off: no fused multiply-adds, so that every operation is rounded as written, as
 # nvcc -fmad=false does on the GPU (gcc's -std=c11 already implies it; clang's default fuses).
 # The same seed then gives the same bits on the CPU and the GPU.
 CFLAGS   := -std=c11 $(OPT) $(ARCH) $(WARN) -ffp-contract=off -fopenmp -g $(EXTRA_CFLAGS)
-LDLIBS   := -fopenmp $(PLOT_LIBS) $(CURSES_LIBS) -lcjson -lm -lpthread
+LDLIBS   := -fopenmp $(PLOT_LIBS) $(CURSES_LIBS) $(MCPL_LIBS) -lcjson -lm -lpthread
 
 # Variants: the normal build in build/release, the sanitizer build in build/asan.
 VARIANT  ?= release

@@ -35,7 +35,8 @@ typedef struct loop_state {
     unsigned long long profile[2 * PROFILE_COUNT];   /* cycles, then marks */
 } loop_state;
 
-/* Where the kernels add their curves: `copies` private copies of the run's curves, each warp
+/* Where the kernels add their curves (the dose map's too: they follow the channels' in each
+ * copy, transport_curve_count): `copies` private copies of the run's curves, each warp
  * adding to copy (warp number mod copies), summed into copy 0 at the end of a run (sum_copies).
  * Particles started together stay at about the same depth, so a warp's atomic adds meet other
  * warps' at the same addresses; more copies spread them (the sums, integers, are the same). */

@@ -8,7 +8,10 @@
  * reaction code the CPU runs. Same random streams, same integer scores: a GPU run scores the
  * same sums as the CPU's history loop, bit for bit, nuclear reactions included. Curves are added
  * with 64-bit integer atomics into one array in device memory (optionally summed over a warp's
- * lanes that hit the same cell first); ledger and counters are summed per warp, then added.
+ * lanes that hit the same cell first); ledger and counters are summed per warp, then added. A
+ * run's dose map is map_bins more curves of that array (transport_curve_count), so it has its
+ * copies and their sum like every curve. No phase space is recorded here (the CPU backends do:
+ * a run asking for one is refused with the cuda backend).
  *
  * A cuda_session owns its device memory (tables, parameters, banks, scores) and is released by
  * cuda_session_close. All functions are called from one host thread (the engine's run thread).

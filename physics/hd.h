@@ -24,6 +24,18 @@
 #define BRAGG_FORCE_INLINE
 #endif
 
+/* BRAGG_NOINLINE: for what only some runs do on a step's path (the dose map, the
+ * phase-space plane): out of line, a run without them keeps the step's registers. Such a
+ * function is `static` without `inline` (the compilers refuse both), and `unused` spares the
+ * files that include it without calling it a warning. */
+#if defined(__CUDACC__)
+#define BRAGG_NOINLINE __noinline__ __attribute__((unused))
+#elif defined(__GNUC__)
+#define BRAGG_NOINLINE __attribute__((noinline, unused))
+#else
+#define BRAGG_NOINLINE
+#endif
+
 /* BRAGG_CONST_TABLE / BRAGG_CONST_GET: a constant table that the step code reads on either
  * side. The host reads name_host; under nvcc there is also a device copy in global memory, read
  * through the read-only data cache (__ldg). Not __constant__: the index differs from thread to

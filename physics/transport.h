@@ -30,6 +30,22 @@
  * number, a = A / A_ref, at equal energy per nucleon; a particle carries its range in the
  * reference isotope's units.
  *
+ * Dose map (when asked for: map_bins > 0): every energy share a step piece or a point deposit adds
+ * to depth bin i also goes to exactly one lateral bin of that depth bin, the bin of the piece's
+ * mid-point on the step's chord (r = sqrt(x^2 + y^2) for MAP_RZ, x for MAP_XZ), the last lateral
+ * bin collecting everything beyond the grid. The map is map_bins more curves after the channels'
+ * (CURVE_MAP), each a depth curve in difference form, so a piece over many depth bins is still
+ * one range add, and the map is merged, summed and packed wherever the curves are: its lateral
+ * sum equals the total depth-dose curve integer for integer.
+ *
+ * Phase space (when the sink has a buffer, CPU backends): every step that crosses the plane
+ * z = ps_depth, forwards or backwards, writes the particle where it crossed (phase_space_record).
+ *
+ * A run without a map or a phase space scores neither and pays a test or two per step: their
+ * code is out of line (BRAGG_NOINLINE) and called with values, and score_step jumps to its
+ * instantiation with the map (score_step_mapped) only when there is one. The inlined
+ * alternatives cost the plain step 2-3% of its instructions in registers spilled.
+ *
  * The step is cut into named stages (step_limit, step_energy_loss, step_scatter, step_score,
  * step_finish), each a static inline function over a step_state; transport_step runs them in
  * order, and both loop shapes call transport_step.
@@ -118,6 +134,15 @@ enum curve_index {
 #define CURVE_FORWARD(c) (CURVE_CHANNELS + 3 * (c) + 2)   /* depth travelled within 10 degrees
                                                              of +z: crossings of a depth plane */
 #define CURVE_COUNT(channels) (CURVE_CHANNELS + 3 * (channels))
+/* Lateral bin j of the dose map: energy quanta of all channels (see "Dose map" above). */
+#define CURVE_MAP(channels, j) (CURVE_COUNT(channels) + (j))
+
+/* The dose map's lateral coordinate. */
+enum map_kind {
+    MAP_NONE,                /* no map (map_bins 0) */
+    MAP_RZ,                  /* radius from the beam axis: bins [j dr, (j+1) dr) */
+    MAP_XZ                   /* x, over y: bins [-half + j dx, -half + (j+1) dx) */
+};
 
 typedef struct slab_geometry {
     double z_start, z_end;            /* cm; the last slab may end at +infinity */
@@ -157,19 +182,47 @@ typedef struct transport_params {
     int channels;                     /* primary, charges 1..Z, nuclear local: Z + 2 */
     int nbins;
     double bin_width, inv_bin_width;  /* cm */
+    /* dose map: map_bins lateral bins (0: no map), the last one collecting all beyond */
+    int map_kind;                     /* enum map_kind */
+    int map_bins;
+    double map_half;                  /* MAP_XZ: the bins span x in [-map_half, map_half) */
+    double map_inv_width;             /* 1 / lateral bin width, 1/cm */
+    /* phase space: the plane z = ps_depth (cm), recorded when the sink has a buffer */
+    double ps_depth;
 } transport_params;
+
+/* Curves a run scores: the channels' and the map's (the length of a score array's curves). */
+static inline BRAGG_HD int transport_curve_count(const transport_params *p)
+{
+    return CURVE_COUNT(p->channels) + p->map_bins;
+}
 
 /* Where a history adds its scores: a ledger, counters and the depth curves (enum curve_index),
  * curve k at curves + k * stride, kept as differences (nbins + 1 entries; element i holds
  * value[i] - value[i-1]) so that a step adds the same amount to any number of bins in O(1);
  * score_arrays_finish() in src/engine/score.h turns them into values by a prefix sum after the batch. */
+typedef struct phase_space_point phase_space_point;
+
 typedef struct score_sink {
     int64_t *curves;
     int stride;           /* nbins + 1 */
     int64_t ledger[LEDGER_COUNT];
     uint64_t count[COUNT_COUNT];
     uint64_t steps;
+    /* Crossings of the phase-space plane: NULL when none is asked for. Slots [0, ps_capacity);
+     * ps_count counts every crossing, so ps_count > ps_capacity says some found no slot. */
+    phase_space_point *ps;
+    uint32_t ps_count, ps_capacity;
 } score_sink;
+
+/* A particle crossing the phase-space plane z = ps_depth. */
+struct phase_space_point {
+    uint64_t history, id;     /* its stream's history and id (physics/random.h): who it is */
+    double x, y;              /* cm, where it crossed */
+    double u, v, w;           /* direction of the step's chord (its mean over the step) */
+    double ekin;              /* kinetic energy there, MeV (all nucleons) */
+    int Z, A;
+};
 
 /* Where a step's time goes, for the profile panel and `bragg bench`: cycles per component,
  * accumulated for the histories chosen to be profiled (one in PROFILE_EVERY). Timing reads the
@@ -292,13 +345,36 @@ typedef struct step_tally {
     double let_t_scale;       /* LET * LET_T_QUANTA */
     double half_r2;           /* (x^2 + y^2) / 2 at mid-step */
     double z_per_path;        /* |dz| / path */
+    /* Dose map (map NULL: none): its first curve, and the step's chord, on which a piece
+     * centred at depth z sits at (cx + (z - cz) sx, cy + (z - cz) sy). */
+    int64_t *map;
+    const transport_params *p;
+    int stride;
+    double cx, cy, cz, sx, sy;
 } step_tally;
+
+/* The map's lateral bin of a deposit at (x, y): the last bin when beyond the grid (or NaN).
+ * sqrt is correctly rounded on the CPU and the GPU alike, so both find the same bin. */
+static inline BRAGG_HD int map_bin(const transport_params *p, double x, double y)
+{
+    double u = p->map_kind == MAP_XZ ? (x + p->map_half) * p->map_inv_width
+                                     : sqrt(x * x + y * y) * p->map_inv_width;
+    int last = p->map_bins - 1;
+    return u >= 0.0 && u < (double)last ? (int)u : last;
+}
+
+/* Lateral bin j of the map, as a curve. */
+static inline BRAGG_HD int64_t *map_curve(int64_t *map, int stride, int j)
+{
+    return map + (size_t)j * stride;
+}
 
 /* Points k at the curves of `channel`, the forward fluence if `forward`, the lateral sum if
  * `primary`. */
 static inline BRAGG_HD void step_tally_locate(step_tally *k, const score_sink *s, int channel,
                                               int forward, int primary)
 {
+    k->map = (int64_t *)0;
     k->dose = sink_curve(s, CURVE_DOSE(channel));
     k->track = sink_curve(s, CURVE_TRACK(channel));
     k->forward = forward ? sink_curve(s, CURVE_FORWARD(channel)) : (int64_t *)0;
@@ -307,11 +383,19 @@ static inline BRAGG_HD void step_tally_locate(step_tally *k, const score_sink *s
     k->lateral = primary ? sink_curve(s, CURVE_LATERAL) : (int64_t *)0;
 }
 
-/* One piece of a step: `share` energy quanta and `seg` cm of track over bins [a, b] each. */
+/* One piece of a step: `share` energy quanta and `seg` cm of track over bins [a, b] each; the
+ * piece is centred at depth zc, where the map (with `map`, a constant that folds the branch
+ * away in the instantiation without) takes its lateral position. */
 static inline BRAGG_HD BRAGG_FORCE_INLINE void score_piece(const step_tally *k, int a, int b,
-                                                           int64_t share, double seg)
+                                                           int64_t share, double seg, double zc,
+                                                           const int map)
 {
     score_bins(k->dose, a, b, share);
+    if (map) {
+        double dz = zc - k->cz;
+        int j = map_bin(k->p, k->cx + dz * k->sx, k->cy + dz * k->sy);
+        score_bins(map_curve(k->map, k->stride, j), a, b, share);
+    }
     score_bins(k->let_d, a, b, (int64_t)((double)share * k->let_scale + 0.5));
     score_bins(k->track, a, b, (int64_t)(seg * TRACK_QUANTA_PER_CM + 0.5));
     score_bins(k->let_t, a, b, (int64_t)(seg * k->let_t_scale + 0.5));
@@ -324,13 +408,13 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void score_piece(const step_tally *k, 
 /* Spreads a step's energy (dq quanta) and track over the depth bins between z0 and z1,
  * uniformly along the path: a partial first bin, whole bins between (all alike, added as one
  * range), a partial last bin. Integer shares are rounded down and the last bin takes the
- * remainder, so the bins sum to dq exactly.
- * Not forced inline: inlining both half-steps into the step saves 6% of the instructions but cost
- * 30% of the wall-clock rate on AMD EPYC (gcc 12, -march=native). */
-static inline BRAGG_HD void score_step(const transport_params *p,
-                                                          score_sink *s, const step_tally *k,
-                                                          double z0, double z1, double length,
-                                                          int64_t dq)
+ * remainder, so the bins sum to dq exactly. With `map` (a constant: score_step and
+ * score_step_mapped below are the two instantiations) every piece goes to the dose map too. */
+static inline BRAGG_HD BRAGG_FORCE_INLINE void score_step_body(const transport_params *p,
+                                                               score_sink *s, const step_tally *k,
+                                                               double z0, double z1,
+                                                               double length, int64_t dq,
+                                                               const int map)
 {
     double za = z0 < z1 ? z0 : z1, zb = z0 < z1 ? z1 : z0;
     double dz = zb - za, w = p->bin_width;
@@ -342,7 +426,7 @@ static inline BRAGG_HD void score_step(const transport_params *p,
             s->ledger[LEDGER_OUTSIDE_GRID] += dq;
             return;
         }
-        score_piece(k, i, i, dq, length);
+        score_piece(k, i, i, dq, length, za, map);
         return;
     }
     double lo = za > 0.0 ? za : 0.0, hi = zb < depth_max ? zb : depth_max;
@@ -355,7 +439,7 @@ static inline BRAGG_HD void score_step(const transport_params *p,
         int whole = (za >= 0.0 && zb <= depth_max);
         if (i0 == i1) {
             int64_t share = whole ? dq : (int64_t)((double)dq * (hi - lo) * per_z);
-            score_piece(k, i0, i0, share, (hi - lo) * path_per_z);
+            score_piece(k, i0, i0, share, (hi - lo) * path_per_z, 0.5 * (lo + hi), map);
             given = share;
         } else {
             double first = (i0 + 1) * w - lo, last = hi - i1 * w;
@@ -364,26 +448,54 @@ static inline BRAGG_HD void score_step(const transport_params *p,
             int n_mid = i1 - i0 - 1;
             int64_t share1 = whole ? dq - share0 - share_mid * n_mid
                                    : (int64_t)((double)dq * last * per_z);
-            score_piece(k, i0, i0, share0, first * path_per_z);
-            if (n_mid > 0) score_piece(k, i0 + 1, i1 - 1, share_mid, w * path_per_z);
-            score_piece(k, i1, i1, share1, last * path_per_z);
+            double z_first = (i0 + 1) * w, z_last = i1 * w;
+            score_piece(k, i0, i0, share0, first * path_per_z, 0.5 * (lo + z_first), map);
+            if (n_mid > 0)
+                score_piece(k, i0 + 1, i1 - 1, share_mid, w * path_per_z,
+                            0.5 * (z_first + z_last), map);
+            score_piece(k, i1, i1, share1, last * path_per_z, 0.5 * (z_last + hi), map);
             given = share0 + share_mid * n_mid + share1;
         }
     }
     s->ledger[LEDGER_OUTSIDE_GRID] += dq - given;
 }
 
-/* Deposits dq quanta at one point (a cut-off remnant, a nuclear reaction's local share) in
- * channel c. */
-static inline BRAGG_HD void score_point(const transport_params *p, score_sink *s, int c, double z,
-                                        int64_t dq, double let)
+/* score_step_body with the map, out of line: score_step below jumps there (a tail call) when
+ * the run has a map, and its own code, the one without, stays as it was. */
+static BRAGG_HD BRAGG_NOINLINE void score_step_mapped(const transport_params *p, score_sink *s,
+                                                     const step_tally *k, double z0, double z1,
+                                                     double length, int64_t dq)
 {
+    score_step_body(p, s, k, z0, z1, length, dq, 1);
+}
+
+/* Not forced inline: inlining both half-steps into the step saves 6% of the instructions but
+ * cost 30% of the wall-clock rate on AMD EPYC (gcc 12, -march=native). */
+static inline BRAGG_HD void score_step(const transport_params *p, score_sink *s,
+                                       const step_tally *k, double z0, double z1, double length,
+                                       int64_t dq)
+{
+    if (k->map) {
+        score_step_mapped(p, s, k, z0, z1, length, dq);
+        return;
+    }
+    score_step_body(p, s, k, z0, z1, length, dq, 0);
+}
+
+/* Deposits dq quanta at one point (a cut-off remnant, a nuclear reaction's local share) in
+ * channel c, where particle q is. */
+static inline BRAGG_HD void score_point(const transport_params *p, score_sink *s, int c,
+                                        const particle *q, int64_t dq, double let)
+{
+    double z = q->z;
     int i = (int)(z * p->inv_bin_width);
     if (z < 0.0 || i >= p->nbins) {
         s->ledger[LEDGER_OUTSIDE_GRID] += dq;
         return;
     }
     score_bins(sink_curve(s, CURVE_DOSE(c)), i, i, dq);
+    if (p->map_bins)
+        score_bins(sink_curve(s, CURVE_MAP(p->channels, map_bin(p, q->x, q->y))), i, i, dq);
     score_bins(sink_curve(s, CURVE_LET_D), i, i,
                (int64_t)((double)dq * let * LET_QUANTA / ENERGY_QUANTA_PER_MEV + 0.5));
 }
@@ -486,11 +598,11 @@ static inline BRAGG_HD int particle_channel(const particle *q)
     return particle_is_primary(q) ? 0 : q->Z;
 }
 
-/* Energy deposited on the spot by a nuclear reaction, in the local channel. */
-static inline BRAGG_HD void nuclear_deposit(const transport_params *p, score_sink *s, double z,
-                                            int64_t dq)
+/* Energy deposited on the spot (where q is) by a nuclear reaction, in the local channel. */
+static inline BRAGG_HD void nuclear_deposit(const transport_params *p, score_sink *s,
+                                            const particle *q, int64_t dq)
 {
-    score_point(p, s, p->channels - 1, z, dq, 0.0);
+    score_point(p, s, p->channels - 1, q, dq, 0.0);
     s->ledger[LEDGER_NUCLEAR_LOCAL] += dq;
 }
 
@@ -523,13 +635,13 @@ static inline BRAGG_HD int64_t push_secondary(const transport_params *p, score_s
     const slab_geometry *slab = &p->slabs[q->slab];
     double t = T / A;
     if (Z > p->Z || Z < 1 || t <= p->energy_cut) {
-        nuclear_deposit(p, s, q->z, eq);
+        nuclear_deposit(p, s, q, eq);
         return eq;
     }
     uint32_t slot = bank_take(out->count, 1);
     if (slot >= out->capacity) {
         s->count[COUNT_STACK_FULL]++;
-        nuclear_deposit(p, s, q->z, eq);
+        nuclear_deposit(p, s, q, eq);
         return eq;
     }
     particle n = *q;
@@ -587,7 +699,7 @@ static inline BRAGG_HD int transport_react(const transport_params *p, particle *
         /* Proton: Bortfeld's split, 60% absorbed locally, 40% carried off (Med. Phys. 24
          * (1997) 2024, the fraction gamma of his Bragg-curve model). */
         int64_t local = (int64_t)(0.6 * (double)e_in);
-        nuclear_deposit(p, s, q->z, local);
+        nuclear_deposit(p, s, q, local);
         s->ledger[LEDGER_NUCLEAR_NEUTRAL] += e_in - local;
     } else {
         nuclear_event *ev = &scratch->ev;
@@ -668,7 +780,7 @@ static inline BRAGG_HD int transport_react(const transport_params *p, particle *
                                         scale[FROM_SPECTATOR] * spectator_neutral +
                                         scale[FROM_PARTICIPANT] * ev->participant_neutron_mev);
         int64_t local = energy_quanta(scale[FROM_TARGET] * ev->local_mev);
-        nuclear_deposit(p, s, q->z, local);
+        nuclear_deposit(p, s, q, local);
         s->ledger[LEDGER_NUCLEAR_NEUTRAL] += neutral;
         /* The Q-value, up to rounding to quanta: what closes the ledger exactly. */
         s->ledger[LEDGER_NUCLEAR_BINDING] += e_in - out - local - neutral;
@@ -841,6 +953,57 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void step_scatter(const transport_para
     profile_mark(prof, PROFILE_SCATTERING);
 }
 
+/* The dose map's share of a step's tally: the map's curves and the step's chord, from
+ * (x0, y0, z0) to (x1, y1, z1) (a step across the beam, at one depth, sits at its mid-point).
+ * Out of line and given values, as phase_space_record below. */
+static BRAGG_HD BRAGG_NOINLINE void step_tally_chord(step_tally *k, const transport_params *p,
+                                                     const score_sink *s, double x0, double y0,
+                                                     double z0, double x1, double y1, double z1)
+{
+    k->map = sink_curve(s, CURVE_MAP(p->channels, 0));
+    k->p = p;
+    k->stride = s->stride;
+    double dz = z1 - z0;
+    k->cz = z0;
+    if (dz != 0.0) {
+        k->cx = x0;
+        k->cy = y0;
+        k->sx = (x1 - x0) / dz;
+        k->sy = (y1 - y0) / dz;
+    } else {
+        k->cx = 0.5 * (x0 + x1);
+        k->cy = 0.5 * (y0 + y1);
+        k->sx = k->sy = 0.0;
+    }
+}
+
+/* Records a particle in the sink's phase space: its step from (x0, y0, z0) to (x1, y1, z1),
+ * the energy per nucleon falling from t0 to t1, crossed the plane z = ps_depth. Position and
+ * energy are interpolated along the chord. Out of line and given values: the step's code keeps
+ * its registers, and nothing of its particle has its address taken. */
+static BRAGG_HD BRAGG_NOINLINE void phase_space_record(score_sink *s, double zp, double x0,
+                                                       double y0, double z0, double x1,
+                                                       double y1, double z1, double t0,
+                                                       double t1, uint64_t history,
+                                                       uint64_t id, int Z, int A)
+{
+    uint32_t n = s->ps_count++;
+    if (n >= s->ps_capacity) return;
+    double dx = x1 - x0, dy = y1 - y0, dz = z1 - z0;
+    double f = (zp - z0) / dz, inv = 1.0 / sqrt(dx * dx + dy * dy + dz * dz);
+    phase_space_point *r = &s->ps[n];
+    r->history = history;
+    r->id = id;
+    r->x = x0 + f * dx;
+    r->y = y0 + f * dy;
+    r->u = dx * inv;
+    r->v = dy * inv;
+    r->w = dz * inv;
+    r->ekin = A * (t0 + f * (t1 - t0));
+    r->Z = Z;
+    r->A = A;
+}
+
 /* Stage 4: the step's deposit and track over the depth bins it crosses. The loss rate rises
  * along a step, so the step is scored as two halves, each uniform, sharing dq in the ratio of
  * their CSDA losses: this removes the first-order error of a uniform spread (which biased the
@@ -861,6 +1024,7 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void step_score(const transport_params
     tally.let_t_scale = st->let * LET_T_QUANTA;
     tally.half_r2 = 0.5 * (xm * xm + ym * ym);
     tally.z_per_path = step > 0.0 ? path_z / step : 0.0;
+    if (p->map_bins) step_tally_chord(&tally, p, s, st->x0, st->y0, st->z0, q->x, q->y, q->z);
     profile_mark(prof, PROFILE_STOPPING);
     int64_t dq1 = dq / 2;
     if (dR > 0.0 && dq > 1) {
@@ -880,6 +1044,14 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void step_score(const transport_params
     score_step(p, s, &tally, zm, q->z, 0.5 * step, dq - dq1);
     s->ledger[LEDGER_DEPOSITED] += dq;
     s->steps++;
+#if !defined(__CUDA_ARCH__)
+    /* A step crosses the plane when its ends lie on either side; a position at or beyond it
+     * counts as past it, so a particle that stops on the plane crosses once. (The CPU backends
+     * record a phase space; the GPU's code goes without.) */
+    if (s->ps && (st->z0 < p->ps_depth) != (q->z < p->ps_depth))
+        phase_space_record(s, p->ps_depth, st->x0, st->y0, st->z0, q->x, q->y, q->z, q->t,
+                           st->t_new, rng_history(&q->r), rng_id(&q->r), q->Z, q->A);
+#endif
     profile_mark(prof, PROFILE_SCORING);
 
     q->t = st->t_new;
@@ -894,7 +1066,7 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE int step_finish(const transport_params
                                                           step_profile *prof)
 {
     if (st->to_cut) {
-        score_point(p, s, particle_channel(q), q->z, q->energy_q, st->let);
+        score_point(p, s, particle_channel(q), q, q->energy_q, st->let);
         if (st->primary) s->count[COUNT_PRIMARY_STOPPED]++;
         transport_end(s, q, LEDGER_BELOW_CUTOFF);
         profile_mark(prof, PROFILE_SCORING);
@@ -946,7 +1118,7 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE int transport_step(const transport_par
     if (q->range <= st.range_cut) {
         /* Below the cut-off already (e.g. a beam energy under it): leave it here. */
         double let = table_stopping_el(st.tab, q->t) * st.slab->density * 0.1;
-        score_point(p, s, particle_channel(q), q->z, q->energy_q, let);
+        score_point(p, s, particle_channel(q), q, q->energy_q, let);
         if (st.primary) s->count[COUNT_PRIMARY_STOPPED]++;
         transport_end(s, q, LEDGER_BELOW_CUTOFF);
         return STEP_GONE;

@@ -8,8 +8,9 @@
 # otherwise prints the exact command to run and exits 1. Prints nothing when all is there.
 set -euo pipefail
 
-build_pkgs=(build-essential pkg-config libncurses-dev libpng-dev libcairo2-dev librandom123-dev libcjson-dev)
-test_pkgs=(libcriterion-dev tmux libopenmpi-dev openmpi-bin)
+build_pkgs=(build-essential pkg-config libncurses-dev libpng-dev libcairo2-dev librandom123-dev libcjson-dev
+            libmcpl-dev)
+test_pkgs=(libcriterion-dev tmux libopenmpi-dev openmpi-bin python3-numpy)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-build}" = test ]; then want+=("${test_pkgs[@]}"); fi

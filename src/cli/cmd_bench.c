@@ -214,9 +214,10 @@ static int bench_components(FILE *out, cJSON *json, bragg_err *e)
         p.inv_bin_width = 100.0;
         p.channels = 8;
         score_arrays a;
-        if (score_arrays_init(&a, p.nbins, p.channels, e)) goto fail;
+        if (score_arrays_init(&a, &p, e)) goto fail;
         score_sink sk = score_arrays_sink(&a);
         step_tally tally;
+        memset(&tally, 0, sizeof tally);   /* no map, no phase space */
         step_tally_locate(&tally, &sk, 0, 1, 1);
         tally.let_scale = 10.0 * LET_QUANTA / ENERGY_QUANTA_PER_MEV;
         tally.let_t_scale = 10.0 * LET_T_QUANTA;

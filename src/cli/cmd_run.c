@@ -14,12 +14,15 @@
 
 #include <cjson/cJSON.h>
 
+#include "assets.h"
 #include "atomic_file.h"
 #include "commands.h"
 #include "config.h"
+#include "dose_map.h"
 #include "engine.h"
 #include "figures.h"
 #include "options.h"
+#include "phase_space.h"
 #include "report.h"
 #include "run_driver.h"
 
@@ -36,6 +39,25 @@ static void on_sigint(int sig)
 static int add_slab(const char *value, void *ctx, bragg_err *e)
 {
     return config_add_slab(ctx, value, e);
+}
+
+/* Depths of the lateral profiles (--profile-at, repeatable). */
+#define MAX_PROFILES 32
+typedef struct profile_depths {
+    int n;
+    double cm[MAX_PROFILES];
+} profile_depths;
+
+static int add_profile(const char *value, void *ctx, bragg_err *e)
+{
+    profile_depths *d = ctx;
+    if (d->n >= MAX_PROFILES) return bragg_fail(e, "at most %d profiles", MAX_PROFILES);
+    return parse_number(value, "profile depth (cm)", 0, 1e4, &d->cm[d->n++], e);
+}
+
+static int set_map_kind(const char *value, void *ctx, bragg_err *e)
+{
+    return dose_map_kind_parse(value, ctx, e);
 }
 
 static void usage(FILE *out, const option_spec *specs)
@@ -104,6 +126,10 @@ int cmd_run_with(int argc, char **argv, run_driver *driver)
     double step_min_secondary_mm = cfg.step_min_secondary_cm * 10;
     int no_straggling = 0, no_mcs = 0, no_nuclear = 0, quiet = 0, all = 0;
     const char *csv = NULL, *json = NULL, *png = NULL, *backend = "openmp";
+    const char *map_file = NULL, *phase_space = NULL;
+    int map_kind = MAP_RZ;
+    double map_bin_mm = 10 * cfg.map_bin_cm, map_radius_cm = cfg.map_radius_cm, ps_depth = NAN;
+    profile_depths profiles = {0};
     const option_spec specs[] = {
         PHYSICS_OPTION_SPECS(&phys),
         {"energy", 'e', OPTION_DOUBLE, &energy, USER_T_MIN, USER_T_MAX, "MEV_U",
@@ -154,6 +180,22 @@ int cmd_run_with(int argc, char **argv, run_driver *driver)
          "write the depth-dose figure (bragg plot draws the other kinds from --json)", 0},
         {"all", 0, OPTION_FLAG, &all, 0, 0, 0,
          "with --png BASE.png: also write BASE.csv and BASE.json beside it", 0},
+        {"map", 0, OPTION_STRING, &map_file, 0, 0, "FILE|-",
+         "score a dose map around the beam axis and write it as NRRD (off by default)", 0},
+        {"map-kind", 0, OPTION_CALL, &map_kind, 0, 0, "rz|xz",
+         "rz: rings around the axis, Gy per primary (default); xz: columns in x, dose "
+         "integrated over y, Gy cm per primary",
+         set_map_kind},
+        {"map-bin", 0, OPTION_DOUBLE, &map_bin_mm, 0.001, 100, "MM",
+         "lateral bin width of the map (default 0.5)", 0},
+        {"map-radius", 0, OPTION_DOUBLE, &map_radius_cm, 0.001, 1000, "CM",
+         "extent of the map: r (or |x|) below it, the rest in one bin beyond (default 5)", 0},
+        {"profile-at", 0, OPTION_CALL, &profiles, 0, 0, "CM",
+         "a lateral dose profile at this depth in the JSON's map (repeatable)", add_profile},
+        {"phase-space", 0, OPTION_STRING, &phase_space, 0, 0, "FILE",
+         "write every particle crossing the --phase-space-depth plane as MCPL", 0},
+        {"phase-space-depth", 0, OPTION_DOUBLE, &ps_depth, 1e-6, 1e4, "CM",
+         "depth of the phase-space plane (inside the scoring depth)", 0},
         {"profile", 0, OPTION_FLAG, &cfg.profile, 0, 0, 0,
          "time the step components (one history in 32; ~1.5% slower)", 0},
         {"quiet", 'q', OPTION_FLAG, &quiet, 0, 0, 0, "no progress line and no summary", 0},
@@ -206,6 +248,45 @@ int cmd_run_with(int argc, char **argv, run_driver *driver)
     cfg.step_min_secondary_cm = step_min_secondary_mm / 10;
     cfg.bin_width_cm = bin_mm / 10;
     cfg.lateral_halfwidth_cm = lateral_cm;
+    /* The map's options mean nothing without a map, the plane's nothing without its file. */
+    int map_options = map_kind != MAP_RZ || map_bin_mm != 10 * cfg.map_bin_cm ||
+                      map_radius_cm != cfg.map_radius_cm || profiles.n > 0;
+    if (!map_file && map_options) {
+        fprintf(stderr, "bragg run: --%s: needs a dose map (--map FILE)\n",
+                profiles.n ? "profile-at" : map_kind != MAP_RZ ? "map-kind"
+                                          : map_bin_mm != 10 * cfg.map_bin_cm ? "map-bin"
+                                                                              : "map-radius");
+        return EXIT_USAGE;
+    }
+    if (map_file) {
+        cfg.map_kind = map_kind;
+        cfg.map_bin_cm = map_bin_mm / 10;
+        cfg.map_radius_cm = map_radius_cm;
+    }
+    if (!phase_space != isnan(ps_depth)) {
+        fprintf(stderr, "bragg run: %s\n",
+                phase_space ? "--phase-space: needs --phase-space-depth CM (the plane)"
+                            : "--phase-space-depth: needs --phase-space FILE (the MCPL file)");
+        return EXIT_USAGE;
+    }
+    if (phase_space) {
+        char reason[160];
+        if (!phase_space_available(reason, sizeof reason)) {
+            fprintf(stderr, "bragg run: --phase-space: %s\n", reason);
+            return EXIT_USAGE;
+        }
+        if (driver) {
+            fprintf(stderr, "bragg run: --phase-space: not written by runs spread over MPI "
+                            "ranks (run it with bragg run)\n");
+            return EXIT_USAGE;
+        }
+        if (strcmp(phase_space, "-") == 0) {
+            fprintf(stderr, "bragg run: --phase-space: an MCPL file cannot go to standard "
+                            "output (name a file)\n");
+            return EXIT_USAGE;
+        }
+        cfg.phase_space_depth_cm = ps_depth;
+    }
     /* --all names the CSV and JSON after the PNG: fig.png -> fig.csv, fig.json. */
     char all_csv[1100], all_json[1100];
     if (all) {
@@ -222,7 +303,9 @@ int cmd_run_with(int argc, char **argv, run_driver *driver)
     }
     if ((csv && atomic_file_check_path(csv, "--csv", &e)) ||
         (json && atomic_file_check_path(json, "--json", &e)) ||
-        (png && atomic_file_check_path(png, "--png", &e))) {
+        (png && atomic_file_check_path(png, "--png", &e)) ||
+        (map_file && atomic_file_check_path(map_file, "--map", &e)) ||
+        (phase_space && atomic_file_check_path(phase_space, "--phase-space", &e))) {
         fprintf(stderr, "bragg run: %s\n", e.msg);
         return EXIT_USAGE;
     }
@@ -232,6 +315,16 @@ int cmd_run_with(int argc, char **argv, run_driver *driver)
         fprintf(stderr, "bragg run: %s\n", e.msg);
         return EXIT_USAGE;
     }
+    /* The scoring depth is known now: profiles beyond it are bad input, found before the run. */
+    const transport_params *params = engine_params(en);
+    for (int k = 0; k < profiles.n; k++)
+        if (!(profiles.cm[k] < params->nbins * params->bin_width)) {
+            fprintf(stderr, "bragg run: --profile-at: %g cm is out of range (valid: 0 to the "
+                            "scoring depth, %g cm)\n",
+                    profiles.cm[k], params->nbins * params->bin_width);
+            engine_destroy(en);
+            return EXIT_USAGE;
+        }
     struct sigaction sa, old_sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigint;
@@ -296,9 +389,33 @@ int cmd_run_with(int argc, char **argv, run_driver *driver)
         fprintf(stderr, "bragg run: %s\n", e.msg);
         status = EXIT_RUNTIME;
     }
-    if (json && report_write_json(en, &snap, json, &e)) {
+    if (map_file && dose_map_write_nrrd(en, &snap, map_file, "--map", &e)) {
         fprintf(stderr, "bragg run: %s\n", e.msg);
         status = EXIT_RUNTIME;
+    }
+    if (phase_space && phase_space_write_mcpl(en, phase_space, "--phase-space", &e)) {
+        fprintf(stderr, "bragg run: %s\n", e.msg);
+        status = EXIT_RUNTIME;
+    }
+    if (json) {
+        cJSON *root = report_build_json(en, &snap);
+        int rc = root ? BRAGG_OK : bragg_fail(&e, "--json: out of memory");
+        if (rc == BRAGG_OK)
+            rc = report_add_map_outputs(root, &snap, map_file, profiles.cm, profiles.n, &e);
+        if (rc == BRAGG_OK) {
+            if (phase_space) {
+                cJSON *ps = cJSON_AddObjectToObject(root, "phase_space");
+                cJSON_AddStringToObject(ps, "file", phase_space);
+                cJSON_AddNumberToObject(ps, "depth_cm", cfg.phase_space_depth_cm);
+                cJSON_AddNumberToObject(ps, "particles", (double)engine_phase_space(en)->n);
+            }
+            rc = report_write_json_tree(root, json, &e);
+        }
+        cJSON_Delete(root);
+        if (rc) {
+            fprintf(stderr, "bragg run: %s\n", e.msg);
+            status = EXIT_RUNTIME;
+        }
     }
     if (png && write_png(en, &snap, png, &e)) {
         /* A PNG that cannot be written exits 2 (bad output path), naming the path. */

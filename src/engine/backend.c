@@ -34,6 +34,7 @@ uint64_t backend_run_range(const backend_job *job, uint64_t first, uint64_t coun
                            score_arrays *out)
 {
     score_sink sink = score_arrays_sink(out);
+    int phase_space = job->params->ps_depth > 0.0;
     uint64_t done = 0;
     while (done < count) {
         if (atomic_load_explicit(job->cancel, memory_order_relaxed)) break;
@@ -45,27 +46,30 @@ uint64_t backend_run_range(const backend_job *job, uint64_t first, uint64_t coun
         uint64_t n = count - done < CHUNK ? count - done : CHUNK;
         for (uint64_t h = 0; h < n; h++) {
             uint64_t history = first + done + h;
+            /* The phase-space buffer is given before and taken after every history. */
+            if (phase_space) score_arrays_ps_give(out, &sink, PHASE_SPACE_HISTORY_HEADROOM);
             if (!job->profile_every) {
                 transport_history(job->params, history, &sink);
-                continue;
-            }
-            /* Profiling: every history's time, and a breakdown for one in profile_every. */
-            uint64_t start = profile_clock();
-            if (history % job->profile_every == 0) {
-                step_profile prof;
-                memset(&prof, 0, sizeof prof);
-                uint64_t steps = sink.steps;
-                transport_history_profiled(job->params, history, &sink, &prof);
-                for (int k = 0; k < PROFILE_COUNT; k++) {
-                    out->profile_cycles[k] += prof.cycles[k];
-                    out->profile_marks[k] += prof.marks[k];
-                }
-                out->profiled_histories++;
-                out->profiled_steps += sink.steps - steps;
             } else {
-                transport_history(job->params, history, &sink);
+                /* Profiling: every history's time, and a breakdown for one in profile_every. */
+                uint64_t start = profile_clock();
+                if (history % job->profile_every == 0) {
+                    step_profile prof;
+                    memset(&prof, 0, sizeof prof);
+                    uint64_t steps = sink.steps;
+                    transport_history_profiled(job->params, history, &sink, &prof);
+                    for (int k = 0; k < PROFILE_COUNT; k++) {
+                        out->profile_cycles[k] += prof.cycles[k];
+                        out->profile_marks[k] += prof.marks[k];
+                    }
+                    out->profiled_histories++;
+                    out->profiled_steps += sink.steps - steps;
+                } else {
+                    transport_history(job->params, history, &sink);
+                }
+                out->history_cycles += profile_clock() - start;
             }
-            out->history_cycles += profile_clock() - start;
+            if (phase_space) score_arrays_ps_take(out, &sink);
         }
         done += n;
         atomic_fetch_add_explicit(job->progress, n, memory_order_relaxed);

@@ -22,7 +22,7 @@
 #include "score.h"
 #include "transport.h"
 
-#define BACKEND_VERSION 2
+#define BACKEND_VERSION 3
 
 typedef struct backend_job {
     const transport_params *params;
@@ -68,8 +68,9 @@ typedef struct backend {
     const char *name;
     /* 1 when usable; otherwise 0 and a reason in `reason`. */
     int (*available)(char *reason, size_t len);
-    /* Prepares to run batches over `nbins` bins on `threads` threads (0 = all cores). */
-    int (*open)(struct backend *b, int threads, int nbins, int channels, bragg_err *e);
+    /* Prepares to run batches of runs shaped like `p` (bins, channels, map) on `threads`
+     * threads (0 = all cores). */
+    int (*open)(struct backend *b, int threads, const transport_params *p, bragg_err *e);
     /* Adds the job's histories into `out` (cleared by the caller). */
     int (*run_batch)(struct backend *b, const backend_job *job, score_arrays *out, bragg_err *e);
     /* Threads actually used, after open. */
@@ -94,7 +95,8 @@ void backend_event_init(backend *b);
 void backend_cuda_init(backend *b);
 
 /* Shared by the CPU backends: runs histories [first, first+count) on the calling thread into
- * `out`, in chunks, honouring cancel and pause. Returns the number completed. */
+ * `out`, in chunks, honouring cancel and pause; with a phase-space plane (params->ps_depth > 0),
+ * the crossings into out->ps. Returns the number completed. */
 uint64_t backend_run_range(const backend_job *job, uint64_t first, uint64_t count,
                            score_arrays *out);
 

@@ -57,15 +57,14 @@ static long env_long(const char *name, long fallback, long max)
     return *end || x < 0 || x > max ? fallback : x;
 }
 
-static int cuda_open(backend *b, int threads, int nbins, int channels, bragg_err *e)
+static int cuda_open(backend *b, int threads, const transport_params *p, bragg_err *e)
 {
     (void)threads;
-    (void)nbins;
     char reason[256];
     if (!cuda_available(reason, sizeof reason)) return bragg_fail(e, "backend cuda: %s", reason);
     cuda_state *st = calloc(1, sizeof *st);
     if (!st) return bragg_fail(e, "out of memory");
-    st->n_curves = CURVE_COUNT(channels);
+    st->n_curves = transport_curve_count(p);   /* the depth curves and the dose map's */
     st->options.target = (uint32_t)env_long("BRAGG_CUDA_TARGET", 0, 1L << 26);
     st->options.steps_per_pass = (unsigned)env_long("BRAGG_CUDA_STEPS", 0, 4096);
     st->options.score_aggregate = (int)env_long("BRAGG_CUDA_AGGREGATE", -1, 1);
@@ -188,12 +187,11 @@ static void cuda_release(backend *b)
     (void)b;
 }
 
-static int cuda_open(backend *b, int threads, int nbins, int channels, bragg_err *e)
+static int cuda_open(backend *b, int threads, const transport_params *p, bragg_err *e)
 {
     (void)b;
     (void)threads;
-    (void)nbins;
-    (void)channels;
+    (void)p;
     char reason[160];
     cuda_available(reason, sizeof reason);
     return bragg_fail(e, "backend cuda: %s", reason);

@@ -71,7 +71,7 @@ static void event_release(backend *b)
     b->state = NULL;
 }
 
-static int event_open(backend *b, int threads, int nbins, int channels, bragg_err *e)
+static int event_open(backend *b, int threads, const transport_params *p, bragg_err *e)
 {
     event_state *st = calloc(1, sizeof *st);
     if (!st) return bragg_fail(e, "out of memory");
@@ -84,7 +84,7 @@ static int event_open(backend *b, int threads, int nbins, int channels, bragg_er
         return bragg_fail(e, "out of memory");
     }
     for (int i = 0; i < st->threads; i++)
-        if (score_arrays_init(&st->scores[i], nbins, channels, e)) {
+        if (score_arrays_init(&st->scores[i], p, e)) {
             event_release(b);
             return BRAGG_ERR;
         }
@@ -153,6 +153,9 @@ static int event_iteration(const transport_params *p, event_loop *L, score_sink 
     event_after_spawn(c);
     if (event_done(c)) return 0;
 
+    /* Each step crosses the phase-space plane at most once: n_in x steps slots suffice. */
+    int phase_space = p->ps_depth > 0.0;
+    if (phase_space) score_arrays_ps_give(L->scores, sink, (size_t)c->n_in * L->steps);
     for (uint32_t i = 0; i < c->n_in; i++) {
         particle q;
         step_profile prof, *pp = NULL;
@@ -168,6 +171,7 @@ static int event_iteration(const transport_params *p, event_loop *L, score_sink 
             L->scores->profiled_steps += sink->steps - steps_before;
         }
     }
+    if (phase_space) score_arrays_ps_take(L->scores, sink);
     event_plan_react(c, L->capacity, L->react_capacity, (uint32_t)p->max_products);
     for (uint32_t j = 0; j < c->react_take; j++) {
         step_profile prof, *pp = NULL;

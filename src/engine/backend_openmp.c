@@ -35,7 +35,7 @@ static void openmp_release(backend *b)
     b->state = NULL;
 }
 
-static int openmp_open(backend *b, int threads, int nbins, int channels, bragg_err *e)
+static int openmp_open(backend *b, int threads, const transport_params *p, bragg_err *e)
 {
     openmp_state *st = calloc(1, sizeof *st);
     if (!st) return bragg_fail(e, "out of memory");
@@ -47,7 +47,7 @@ static int openmp_open(backend *b, int threads, int nbins, int channels, bragg_e
         return bragg_fail(e, "out of memory");
     }
     for (int i = 0; i < st->threads; i++)
-        if (score_arrays_init(&st->local[i], nbins, channels, e)) {
+        if (score_arrays_init(&st->local[i], p, e)) {
             openmp_release(b);
             return BRAGG_ERR;
         }

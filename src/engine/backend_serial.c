@@ -8,12 +8,11 @@ static int serial_available(char *reason, size_t len)
     return 1;
 }
 
-static int serial_open(backend *b, int threads, int nbins, int channels, bragg_err *e)
+static int serial_open(backend *b, int threads, const transport_params *p, bragg_err *e)
 {
-    (void)channels;
     (void)b;
     (void)threads;
-    (void)nbins;
+    (void)p;
     (void)e;
     return BRAGG_OK;
 }

@@ -38,6 +38,13 @@ void config_default(run_config *c)
     c->bin_width_cm = 0.01;
     c->depth_max_cm = 0.0;
     c->batches = 20;
+    /* 0.5 mm rings out to 5 cm: a few rings across the core of a pencil beam (sigma 3-7 mm at
+     * the end of range of 100-230 MeV protons) and room for the nuclear halo, which Gottschalk
+     * et al. (Phys. Med. Biol. 60 (2015) 5627) follow to several centimetres. */
+    c->map_kind = MAP_NONE;
+    c->map_bin_cm = 0.05;
+    c->map_radius_cm = 5.0;
+    c->phase_space_depth_cm = 0.0;
     snprintf(c->backend, sizeof c->backend, "openmp");
     c->threads = 0;
 }
@@ -128,6 +135,26 @@ int config_validate(const run_config *c, const catalog *cat, bragg_err *e)
     if ((uint64_t)c->batches > c->histories)
         return bragg_fail(e, "histories: %llu is fewer than the %d batches the uncertainty "
                              "needs", (unsigned long long)c->histories, c->batches);
+    if (c->map_kind != MAP_NONE) {
+        if (c->map_kind != MAP_RZ && c->map_kind != MAP_XZ)
+            return bragg_fail(e, "map kind: %d is not known (valid: rz or xz)", c->map_kind);
+        if (!(c->map_bin_cm >= 1e-4 && c->map_bin_cm <= 10.0))
+            return bragg_fail(e, "map bin: %g mm is out of range (valid: 0.001 to 100 mm)",
+                              10 * c->map_bin_cm);
+        if (!(c->map_radius_cm >= c->map_bin_cm && c->map_radius_cm <= 1000.0))
+            return bragg_fail(e, "map radius: %g cm is out of range (valid: the map bin, %g cm, "
+                                 "to 1000 cm)", c->map_radius_cm, c->map_bin_cm);
+        double bins = (c->map_kind == MAP_XZ ? 2 : 1) * c->map_radius_cm / c->map_bin_cm;
+        if (bins > 4096)
+            return bragg_fail(e, "map: %.0f lateral bins is too many (valid: up to 4096; raise "
+                                 "the map bin or lower the map radius)", bins);
+    }
+    if (!(c->phase_space_depth_cm >= 0.0 && c->phase_space_depth_cm <= 1e4))
+        return bragg_fail(e, "phase-space depth: %g cm is out of range (valid: above 0, inside "
+                             "the scoring depth)", c->phase_space_depth_cm);
+    if (c->phase_space_depth_cm > 0.0 && strcmp(c->backend, "cuda") == 0)
+        return bragg_fail(e, "phase space: the cuda backend does not record one (valid "
+                             "backends: serial, openmp, event)");
     if (c->threads < 0 || c->threads > 1024)
         return bragg_fail(e, "threads: %d is out of range (valid: 1 to 1024, 0 = all cores)",
                           c->threads);

@@ -49,8 +49,16 @@ typedef struct run_config {
     double bin_width_cm;
     double depth_max_cm;      /* 0: automatic (range + margin) */
     int batches;
+    /* dose map (physics/transport.h): MAP_NONE (the default) scores none */
+    int map_kind;             /* enum map_kind */
+    double map_bin_cm;        /* lateral bin width (default 0.05) */
+    double map_radius_cm;     /* the grid's extent: r or |x| below it (default 5); the last
+                                 lateral bin collects everything beyond */
+    /* phase space: > 0 records every crossing of the plane z = phase_space_depth_cm (CPU
+     * backends); 0 (the default) none */
+    double phase_space_depth_cm;
     /* execution */
-    char backend[16];         /* serial | openmp | cuda */
+    char backend[16];         /* serial | openmp | event | cuda */
     int threads;              /* 0: all cores */
     int profile;              /* time the step components on a sample of histories */
 } run_config;

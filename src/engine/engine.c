@@ -25,6 +25,8 @@ struct engine {
 
     score_arrays batch;          /* run thread only */
     score_totals totals;         /* guarded by lock */
+    phase_space_list ps;         /* the run's phase-space crossings: run thread, then readers
+                                    once the run has ended */
     pthread_mutex_t lock;
     pthread_t thread;
     int thread_started;
@@ -210,6 +212,27 @@ static int build_geometry(engine *en, bragg_err *e)
     p->nbins = nbins;
     p->bin_width = c->bin_width_cm;
     p->inv_bin_width = 1.0 / c->bin_width_cm;
+    if (c->map_kind != MAP_NONE) {
+        /* Lateral bins inside the grid (XZ: both sides of the axis), and one beyond. */
+        double span = (c->map_kind == MAP_XZ ? 2.0 : 1.0) * c->map_radius_cm;
+        int inner = (int)ceil(span / c->map_bin_cm - 1e-9);
+        if ((double)(nbins + 1) * (inner + 1) > 2e7)
+            return bragg_fail(e, "map: %d depth bins x %d lateral bins is too many cells (valid: "
+                                 "up to 2e7; raise --bin or --map-bin, or lower --map-radius)",
+                              nbins, inner + 1);
+        p->map_kind = c->map_kind;
+        p->map_bins = inner + 1;
+        p->map_inv_width = 1.0 / c->map_bin_cm;
+        p->map_half = 0.5 * inner * c->map_bin_cm;
+    }
+    if (c->phase_space_depth_cm > 0.0) {
+        /* Past the scoring depth particles are not followed (step_finish). */
+        if (!(c->phase_space_depth_cm < nbins * p->bin_width))
+            return bragg_fail(e, "phase-space depth: %g cm is out of range (valid: above 0 and "
+                                 "below the scoring depth, %g cm; --depth sets it)",
+                              c->phase_space_depth_cm, nbins * p->bin_width);
+        p->ps_depth = c->phase_space_depth_cm;
+    }
 
     en->bin_density = malloc((size_t)nbins * sizeof *en->bin_density);
     if (!en->bin_density) return bragg_fail(e, "out of memory");
@@ -245,9 +268,9 @@ int engine_create(engine **out, const run_config *cfg, bragg_err *e)
         bragg_fail(e, "backend %s: %s", cfg->backend, reason);
         goto fail;
     }
-    if (en->be->open(en->be, cfg->threads, en->params.nbins, en->params.channels, e) ||
-        score_arrays_init(&en->batch, en->params.nbins, en->params.channels, e) ||
-        score_totals_init(&en->totals, en->params.nbins, en->params.channels, cfg->batches, e))
+    if (en->be->open(en->be, cfg->threads, &en->params, e) ||
+        score_arrays_init(&en->batch, &en->params, e) ||
+        score_totals_init(&en->totals, &en->params, cfg->batches, e))
         goto fail;
     *out = en;
     return BRAGG_OK;
@@ -327,6 +350,14 @@ static void *run_thread(void *arg)
             bragg_err err = {{0}};
             int failed = en->be->run_batch(en->be, &job, &en->batch, &err);
             score_arrays_finish(&en->batch);
+            phase_space_list_append(&en->ps, &en->batch.ps);
+            if (!failed && en->ps.lost) {
+                failed = 1;
+                bragg_fail(&err, "phase space: %llu crossings of the plane at %g cm found no room "
+                                 "(more than %d in one history, or out of memory)",
+                           (unsigned long long)en->ps.lost, en->params.ps_depth,
+                           PHASE_SPACE_HISTORY_HEADROOM);
+            }
             pthread_mutex_lock(&en->lock);
             score_totals_add(&en->totals, &en->batch);   /* keeps what completed, even on failure */
             if (failed) {
@@ -424,8 +455,7 @@ int engine_snapshot(engine *en, run_snapshot *out, bragg_err *e)
                                                               en->totals.histories : 0.0;
         out->steps_per_s = out->histories_per_s * steps_per_history;
     }
-    int rc = score_result_compute(&en->totals, en->params.bin_width, en->bin_density,
-                                  &out->result, e);
+    int rc = score_result_compute(&en->totals, &en->params, en->bin_density, &out->result, e);
     const score_totals *t = &en->totals;
     if (en->cfg.profile && t->profiled_histories > 0 && en->clock_hz > 0) {
         /* Each component's ticks less the timer's own cost per mark; the shares of the
@@ -469,6 +499,7 @@ void engine_destroy(engine *en)
     }
     score_arrays_free(&en->batch);
     score_totals_free(&en->totals);
+    phase_space_list_free(&en->ps);
     if (en->tables)
         for (int i = 0; i < en->n_tables * TRANSPORT_MAX_Z; i++) transport_table_free(&en->tables[i]);
     free(en->tables);
@@ -487,6 +518,7 @@ int engine_device(const engine *en, backend_device *out)
     return en->be->device ? en->be->device(en->be, out) : 0;
 }
 double engine_csda_depth(const engine *en) { return en->csda_depth; }
+phase_space_list *engine_phase_space(engine *en) { return &en->ps; }
 
 void engine_batch_range(const engine *en, int b, uint64_t *first, uint64_t *count)
 {
@@ -520,10 +552,10 @@ int engine_adopt_totals(engine *en, score_totals *t, double elapsed_s, const cha
     if (en->thread_started) return bragg_fail(e, "engine_adopt_totals: the run thread is going");
     const score_totals *mine = &en->totals;
     if (t->nbins != mine->nbins || t->channels != mine->channels ||
-        t->max_batches != mine->max_batches)
-        return bragg_fail(e, "engine_adopt_totals: sums of %d bins, %d channels, %d batches do "
-                             "not fit a run of %d bins, %d channels, %d batches",
-                          t->nbins, t->channels, t->max_batches, mine->nbins, mine->channels,
+        t->n_curves != mine->n_curves || t->max_batches != mine->max_batches)
+        return bragg_fail(e, "engine_adopt_totals: sums of %d bins, %d curves, %d batches do "
+                             "not fit a run of %d bins, %d curves, %d batches",
+                          t->nbins, t->n_curves, t->max_batches, mine->nbins, mine->n_curves,
                           mine->max_batches);
     pthread_mutex_lock(&en->lock);
     score_totals swap = en->totals;

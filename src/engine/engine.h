@@ -74,6 +74,9 @@ struct backend_device;
 int engine_device(const engine *en, struct backend_device *out);
 /* CSDA penetration depth of the beam's nominal energy through the stack, cm. */
 double engine_csda_depth(const engine *en);
+/* The phase-space crossings of the run (config phase_space_depth_cm > 0), in no particular
+ * order (src/output/phase_space.h sorts them): read only once the run has ended. */
+phase_space_list *engine_phase_space(engine *en);
 
 /* ---- driving a run from outside (e.g. across MPI ranks, src/mpi/mpi_run.h) ----------------------
  * Instead of engine_start, a driver may run histories itself on the engine's backend and hand

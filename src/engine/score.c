@@ -9,12 +9,13 @@
 
 /* ---- per-batch integer accumulators --------------------------------------------------------- */
 
-int score_arrays_init(score_arrays *a, int nbins, int channels, bragg_err *e)
+int score_arrays_init(score_arrays *a, const transport_params *p, bragg_err *e)
 {
     memset(a, 0, sizeof *a);
+    int nbins = p->nbins;
     a->nbins = nbins;
-    a->channels = channels;
-    a->n_curves = CURVE_COUNT(channels);
+    a->channels = p->channels;
+    a->n_curves = transport_curve_count(p);
     a->curves = calloc(((size_t)nbins + 1) * (size_t)a->n_curves, sizeof(int64_t));
     if (!a->curves) return bragg_fail(e, "out of memory for %d scoring bins", nbins);
     a->as_differences = 1;
@@ -24,6 +25,7 @@ int score_arrays_init(score_arrays *a, int nbins, int channels, bragg_err *e)
 void score_arrays_free(score_arrays *a)
 {
     free(a->curves);
+    phase_space_list_free(&a->ps);
     memset(a, 0, sizeof *a);
 }
 
@@ -40,6 +42,8 @@ void score_arrays_clear(score_arrays *a)
     a->profiled_histories = 0;
     a->profiled_steps = 0;
     a->history_cycles = 0;
+    a->ps.n = 0;
+    a->ps.lost = 0;
 }
 
 void score_arrays_add(score_arrays *into, const score_arrays *from)
@@ -48,6 +52,55 @@ void score_arrays_add(score_arrays *into, const score_arrays *from)
     size_t n = ((size_t)into->nbins + 1) * (size_t)into->n_curves;
     for (size_t i = 0; i < n; i++) into->curves[i] += from->curves[i];
     score_arrays_add_totals(into, from);
+}
+
+/* Room for `more` crossings after the n held: 1, or 0 when out of memory. */
+static int ps_reserve(phase_space_list *l, size_t more)
+{
+    if (l->n + more <= l->cap) return 1;
+    size_t cap = l->cap ? l->cap : 4096;
+    while (cap < l->n + more) cap *= 2;
+    phase_space_point *p = realloc(l->p, cap * sizeof *p);
+    if (!p) return 0;
+    l->p = p;
+    l->cap = cap;
+    return 1;
+}
+
+void phase_space_list_append(phase_space_list *into, const phase_space_list *from)
+{
+    into->lost += from->lost;
+    if (from->n == 0) return;
+    if (!ps_reserve(into, from->n)) {
+        into->lost += from->n;
+        return;
+    }
+    memcpy(into->p + into->n, from->p, from->n * sizeof *from->p);
+    into->n += from->n;
+}
+
+void phase_space_list_free(phase_space_list *l)
+{
+    free(l->p);
+    memset(l, 0, sizeof *l);
+}
+
+void score_arrays_ps_give(score_arrays *a, score_sink *s, size_t headroom)
+{
+    int room = ps_reserve(&a->ps, headroom);
+    s->ps = room ? a->ps.p + a->ps.n : NULL;
+    s->ps_capacity = room ? (uint32_t)headroom : 0;
+    s->ps_count = 0;
+    /* Without room nothing is recorded, so the crossings could not even be counted: say so. */
+    if (!room) a->ps.lost++;
+}
+
+void score_arrays_ps_take(score_arrays *a, score_sink *s)
+{
+    uint32_t kept = s->ps_count < s->ps_capacity ? s->ps_count : s->ps_capacity;
+    a->ps.n += kept;
+    a->ps.lost += s->ps_count - kept;
+    s->ps_count = 0;
 }
 
 void score_arrays_add_totals(score_arrays *into, const score_arrays *from)
@@ -63,6 +116,7 @@ void score_arrays_add_totals(score_arrays *into, const score_arrays *from)
     into->profiled_histories += from->profiled_histories;
     into->profiled_steps += from->profiled_steps;
     into->history_cycles += from->history_cycles;
+    phase_space_list_append(&into->ps, &from->ps);
 }
 
 score_sink score_arrays_sink(score_arrays *a)
@@ -96,12 +150,13 @@ void score_arrays_take_sink(score_arrays *a, const score_sink *s)
 
 /* ---- run totals ------------------------------------------------------------------------------ */
 
-int score_totals_init(score_totals *t, int nbins, int channels, int max_batches, bragg_err *e)
+int score_totals_init(score_totals *t, const transport_params *p, int max_batches, bragg_err *e)
 {
     memset(t, 0, sizeof *t);
+    int nbins = p->nbins;
     t->nbins = nbins;
-    t->channels = channels;
-    t->n_curves = CURVE_COUNT(channels);
+    t->channels = p->channels;
+    t->n_curves = transport_curve_count(p);
     t->max_batches = max_batches;
     t->curves = calloc((size_t)nbins * (size_t)(t->n_curves + 1), sizeof(__int128));
     t->batch_dose = calloc((size_t)nbins * (size_t)max_batches, sizeof(__int128));
@@ -251,6 +306,7 @@ void score_result_free(score_result *r)
 {
     free(r->depth);
     free(r->channel_dose);
+    free(r->map);
     memset(r, 0, sizeof *r);
 }
 
@@ -297,10 +353,82 @@ static void jackknife(const score_totals *t, double bin_width, dose_figures *err
     free(closed_sum);
 }
 
-int score_result_compute(const score_totals *t, double w, const double *bin_density,
-                         score_result *r, bragg_err *e)
+double score_halo_fraction(int map_kind, int map_bins, double map_width, const double *row,
+                           double beyond, double sigma)
+{
+    if (!(sigma > 0.0) || !isfinite(sigma) || map_bins < 1) return NAN;
+    double cut = 3.0 * sigma;
+    /* The cut as a position on the grid, from the axis (RZ) or from x = 0 (XZ, both sides). */
+    double total = beyond, outside = beyond;
+    for (int j = 0; j < map_bins; j++) {
+        double lo, hi, part;
+        if (map_kind == MAP_RZ) {
+            lo = j * map_width;
+            hi = lo + map_width;
+            double area = PI * (hi * hi - lo * lo);
+            double d = row[j] * area;
+            total += d;
+            /* Within the ring the cut falls in, dose taken as uniform over its area. */
+            part = cut <= lo ? 1.0 : cut >= hi ? 0.0 : (hi * hi - cut * cut) / (hi * hi - lo * lo);
+            outside += d * part;
+        } else {
+            double half = 0.5 * map_bins * map_width;
+            lo = -half + j * map_width;
+            hi = lo + map_width;
+            double d = row[j] * map_width;
+            total += d;
+            /* The part of [lo, hi) with |x| > cut. */
+            double in_lo = lo > -cut ? lo : -cut, in_hi = hi < cut ? hi : cut;
+            double inside = in_hi > in_lo ? in_hi - in_lo : 0.0;
+            outside += d * (1.0 - inside / map_width);
+        }
+    }
+    /* Within the bin the cut falls in the dose is taken as uniform, which a core narrower than
+     * a bin belies: below one bin per sigma the fraction is not told. */
+    double extent = map_kind == MAP_RZ ? map_bins * map_width : 0.5 * map_bins * map_width;
+    if (sigma < map_width || cut >= extent || !(total > 0.0)) return NAN;
+    return outside / total;
+}
+
+/* The map of a run (see score_result): dose per cell from the energy quanta of its curves. */
+static int map_compute(const score_totals *t, const transport_params *p,
+                       const double *bin_density, score_result *r, bragg_err *e)
+{
+    int n = t->nbins, inner = p->map_bins - 1;
+    r->map_kind = p->map_kind;
+    r->map_bins = inner;
+    r->map_width = 1.0 / p->map_inv_width;
+    r->map_half = p->map_kind == MAP_XZ ? p->map_half : 0.0;
+    r->map = calloc((size_t)n * ((size_t)inner + 2), sizeof(double));
+    if (!r->map) return bragg_fail(e, "out of memory for the dose map");
+    r->map_beyond = r->map + (size_t)n * inner;
+    r->halo_fraction = r->map_beyond + n;
+    double N = (double)t->histories, w = p->bin_width, dx = r->map_width;
+    const double gy = MEV_TO_JOULE * 1000.0, q = 1.0 / ENERGY_QUANTA_PER_MEV;
+    for (int i = 0; i < n; i++) {
+        double *row = r->map + (size_t)i * inner;
+        r->halo_fraction[i] = NAN;
+        if (N <= 0) continue;
+        /* MeV per primary in the cell, over its mass. */
+        double per = q / N * gy / bin_density[i] / w;
+        for (int j = 0; j < inner; j++) {
+            const __int128 *c = t->curves + (size_t)CURVE_MAP(t->channels, j) * n;
+            double size = p->map_kind == MAP_RZ ? PI * dx * dx * (double)(2 * j + 1) : dx;
+            row[j] = (double)c[i] * per / size;
+        }
+        const __int128 *beyond = t->curves + (size_t)CURVE_MAP(t->channels, inner) * n;
+        r->map_beyond[i] = (double)beyond[i] * per;
+        r->halo_fraction[i] = score_halo_fraction(r->map_kind, inner, dx, row, r->map_beyond[i],
+                                                  r->lateral_rms[i]);
+    }
+    return BRAGG_OK;
+}
+
+int score_result_compute(const score_totals *t, const transport_params *p,
+                         const double *bin_density, score_result *r, bragg_err *e)
 {
     memset(r, 0, sizeof *r);
+    double w = p->bin_width;
     int n = t->nbins;
     r->nbins = n;
     r->bin_width = w;
@@ -385,6 +513,10 @@ int score_result_compute(const score_totals *t, double w, const double *bin_dens
     for (int i = 1; i < n; i++)
         if (r->edep[i] > r->edep[m]) m = i;
     r->peak_rel_err = r->edep[m] > 0 ? r->edep_err[m] / r->edep[m] : NAN;
+    if (p->map_bins > 0 && map_compute(t, p, bin_density, r, e)) {
+        score_result_free(r);
+        return BRAGG_ERR;
+    }
 
     __int128 rest = 0;
     for (int k = 0; k < LEDGER_COUNT; k++) {

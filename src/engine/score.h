@@ -4,7 +4,8 @@
  * figures with jackknife uncertainties, the energy ledger).
  *
  * score_arrays are the integer accumulators a backend fills (one per thread, merged by integer
- * addition, so the result does not depend on the thread count or order). score_totals keeps the
+ * addition, so the result does not depend on the thread count or order), and the phase-space
+ * crossings its histories made (when asked for). score_totals keeps the
  * run's sums and a copy of each batch's dose for the uncertainties. score_result is the physics
  * a reader wants, in physical units per primary. All three own their memory (the *_free
  * functions release it); none is shared between threads without the engine's lock.
@@ -17,9 +18,23 @@
 #include "err.h"
 #include "transport.h"
 
+/* Phase-space crossings (physics/transport.h), in the order they were made: p[0, n). `lost`
+ * counts crossings that found no room (a history with more than its headroom, or no memory):
+ * a run with any is incomplete. */
+typedef struct phase_space_list {
+    phase_space_point *p;
+    size_t n, cap;
+    uint64_t lost;
+} phase_space_list;
+
+/* Appends `from` to `into` (counting it lost when out of memory). */
+void phase_space_list_append(phase_space_list *into, const phase_space_list *from);
+void phase_space_list_free(phase_space_list *l);
+
 typedef struct score_arrays {
     int nbins, channels, n_curves;
-    int64_t *curves;          /* n_curves x (nbins + 1), enum curve_index in transport.h */
+    int64_t *curves;          /* n_curves x (nbins + 1), enum curve_index in transport.h, then
+                                 the dose map's curves (CURVE_MAP) */
     int as_differences;       /* 1 while filled through a sink, 0 after score_arrays_finish */
     int64_t ledger[LEDGER_COUNT];
     uint64_t count[COUNT_COUNT];
@@ -29,10 +44,11 @@ typedef struct score_arrays {
      * and the clock time of every history (profiled or not) when profiling is on. */
     uint64_t profile_cycles[PROFILE_COUNT], profile_marks[PROFILE_COUNT];
     uint64_t profiled_histories, profiled_steps, history_cycles;
+    phase_space_list ps;      /* crossings of these histories (when asked for) */
 } score_arrays;
 
-/* `channels`: scoring channels (transport_params.channels). */
-int score_arrays_init(score_arrays *a, int nbins, int channels, bragg_err *e);
+/* Arrays for the curves of a run of parameters p (bins, channels, map). */
+int score_arrays_init(score_arrays *a, const transport_params *p, bragg_err *e);
 /* Curve k of the arrays (nbins + 1 entries). */
 static inline int64_t *score_curve(const score_arrays *a, int k)
 {
@@ -41,12 +57,22 @@ static inline int64_t *score_curve(const score_arrays *a, int k)
 void score_arrays_free(score_arrays *a);
 void score_arrays_clear(score_arrays *a);
 void score_arrays_add(score_arrays *into, const score_arrays *from);
-/* The same without the curves: ledger, counters, histories, steps and profile. */
+/* The same without the curves: ledger, counters, histories, steps, profile, and the phase-space
+ * crossings (appended). */
 void score_arrays_add_totals(score_arrays *into, const score_arrays *from);
-/* The sink transport_history writes into (see physics/transport.h). */
+/* The sink transport_history writes into (see physics/transport.h); no phase space. */
 score_sink score_arrays_sink(score_arrays *a);
 /* Copies a sink's ledger and step count back after a history (CPU backends). */
 void score_arrays_take_sink(score_arrays *a, const score_sink *s);
+/* Phase space: gives the sink room for `headroom` more crossings after those `a` holds (the
+ * sink's buffer points into `a`, so nothing is copied). score_arrays_ps_take keeps what the
+ * sink wrote and counts what found no room. Between two calls nothing else may grow `a`'s
+ * crossings. Out of memory: the sink gets no room, and its crossings count as lost. */
+void score_arrays_ps_give(score_arrays *a, score_sink *s, size_t headroom);
+void score_arrays_ps_take(score_arrays *a, score_sink *s);
+/* Most crossings one history of the history loop may make (each is a step that crosses the
+ * plane: a particle that turns back and forth across it thousands of times is not physics). */
+#define PHASE_SPACE_HISTORY_HEADROOM 4096
 /* Turns the difference arrays a sink filled into per-bin values (a prefix sum). Idempotent. */
 void score_arrays_finish(score_arrays *a);
 
@@ -66,7 +92,7 @@ typedef struct score_totals {
     uint64_t *batch_histories;  /* [max_batches] */
 } score_totals;
 
-int score_totals_init(score_totals *t, int nbins, int channels, int max_batches, bragg_err *e);
+int score_totals_init(score_totals *t, const transport_params *p, int max_batches, bragg_err *e);
 void score_totals_free(score_totals *t);
 /* Adds finished (score_arrays_finish) arrays to the run and to the open batch. */
 void score_totals_add(score_totals *t, const score_arrays *part);
@@ -116,14 +142,36 @@ typedef struct score_result {
     double tail_depth_cm;               /* centre of that window */
     uint64_t count[COUNT_COUNT];
     double peak_rel_err;                /* relative standard error of the dose at the peak bin */
+    /* Dose map (map_kind MAP_NONE: none). map_bins lateral bins inside the grid, map_width
+     * wide: MAP_RZ ring j = [j w, (j+1) w) around the beam axis, MAP_XZ column j =
+     * [-map_half + j w, -map_half + (j+1) w). map[i * map_bins + j], depth bin i: MAP_RZ dose,
+     * Gy per primary; MAP_XZ dose integrated over y, Gy cm per primary. map_beyond[i]: the
+     * laterally integrated dose beyond the grid, Gy cm^2 per primary, so that the depth-dose
+     * curve is the map's lateral integral plus map_beyond. */
+    int map_kind, map_bins;
+    double map_width, map_half;
+    double *map, *map_beyond;
+    /* The halo's share of the dose at each depth: the fraction deposited beyond 3 sigma of the
+     * core (MAP_RZ: radius > 3 sigma; MAP_XZ: |x| > 3 sigma), sigma the rms offset per axis of
+     * the primaries there (lateral_rms: they only scatter electromagnetically, the core of
+     * Gottschalk et al., Phys. Med. Biol. 60 (2015) 5627). A Gaussian core alone gives
+     * exp(-4.5) = 0.011 (MAP_RZ) or 0.0027 (MAP_XZ). NaN where it cannot be told: no dose, no
+     * primaries, sigma below one lateral bin (the dose within a bin is taken as uniform), or
+     * 3 sigma beyond the grid. */
+    double *halo_fraction;
     double ledger_mev[LEDGER_COUNT];    /* per primary */
     double ledger_closure;              /* |beam - sum of the rest| / beam (exact: 0) */
     double steps_per_history;
 } score_result;
 
-/* `bin_density` gives the mass density (g/cm^3) of each bin, for the conversion to dose. */
-int score_result_compute(const score_totals *t, double bin_width, const double *bin_density,
-                         score_result *r, bragg_err *e);
+/* `bin_density` gives the mass density (g/cm^3) of each bin, for the conversion to dose; `p`
+ * the grid (bin width, map). */
+int score_result_compute(const score_totals *t, const transport_params *p,
+                         const double *bin_density, score_result *r, bragg_err *e);
+/* The halo fraction at a depth from one row of the map (map_bins values, units as
+ * score_result.map), the dose beyond the grid and the core's sigma: see halo_fraction. */
+double score_halo_fraction(int map_kind, int map_bins, double map_width, const double *row,
+                           double beyond, double sigma);
 void score_result_free(score_result *r);
 
 #endif

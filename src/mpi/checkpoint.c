@@ -191,11 +191,18 @@ static void put_identity(checkpoint_image *img, int *bad, const engine *en, int 
     image_printf(img, bad, "bin_width_cm %.17g\n", c->bin_width_cm);
     image_printf(img, bad, "depth_max_cm %.17g\n", c->depth_max_cm);
     image_printf(img, bad, "batches %d\n", c->batches);
+    /* The dose map's curves are summed with the others: a resume must score the same map. */
+    image_printf(img, bad, "map %s\n",
+                 c->map_kind == MAP_RZ ? "rz" : c->map_kind == MAP_XZ ? "xz" : "none");
+    if (c->map_kind != MAP_NONE) {
+        image_printf(img, bad, "map_bin_cm %.17g\n", c->map_bin_cm);
+        image_printf(img, bad, "map_radius_cm %.17g\n", c->map_radius_cm);
+    }
     /* What the configuration became (the automatic depth, the fragment channels) and the
      * sizes of the sums: a build that scores differently is caught here too. */
     image_printf(img, bad, "nbins %d\n", p->nbins);
     image_printf(img, bad, "channels %d\n", p->channels);
-    image_printf(img, bad, "curves %d\n", CURVE_COUNT(p->channels));
+    image_printf(img, bad, "curves %d\n", transport_curve_count(p));
     image_printf(img, bad, "ledger_words %d\n", (int)LEDGER_COUNT);
     image_printf(img, bad, "count_words %d\n", (int)COUNT_COUNT);
     image_printf(img, bad, "profile_words %d\n", (int)PROFILE_COUNT);
@@ -249,7 +256,7 @@ int checkpoint_physics_check(engine *en, uint64_t *check, bragg_err *e)
     uint64_t n = engine_config(en)->histories;
     if (n > 16) n = 16;
     score_arrays a;
-    if (score_arrays_init(&a, p->nbins, p->channels, e)) return BRAGG_ERR;
+    if (score_arrays_init(&a, p, e)) return BRAGG_ERR;
     int rc = engine_run_range(en, 0, n, &a, e);
     if (rc == BRAGG_OK) {
         /* The scores only: not the profile, which is timing. */

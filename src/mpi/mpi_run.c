@@ -375,7 +375,7 @@ static int prepare_messages(mpi_run *r, bragg_err *e)
     r->msg = calloc(words, sizeof *r->msg);
     if (!r->msg) return bragg_fail(e, "out of memory for a chunk's sums");
     if (r->rank == 0 && r->ms->checkpointing &&
-        score_arrays_init(&r->received, p->nbins, p->channels, e))
+        score_arrays_init(&r->received, p, e))
         return BRAGG_ERR;
     return BRAGG_OK;
 }
@@ -690,8 +690,7 @@ static int mpi_driver_run(run_driver *d, engine *en, int show_progress, bragg_er
     }
     uint64_t sizes[1000];   /* batches <= 1000 (config.c) */
     default_chunk_sizes(&r, sizes);
-    if (score_arrays_init(&r.part, p->nbins, p->channels, e) ||
-        score_totals_init(&r.local, p->nbins, p->channels, c->batches, e))
+    if (score_arrays_init(&r.part, p, e) || score_totals_init(&r.local, p, c->batches, e))
         local_rc = BRAGG_ERR;
     if (ms->checkpointing) {
         /* Collective, with the same answer on every rank: a checkpoint that cannot be used

@@ -9,6 +9,7 @@
 
 #include "atomic_file.h"
 #include "backend.h"
+#include "dose_map.h"
 
 void report_machine(char *cpu, size_t cpu_len, int *cores)
 {
@@ -138,6 +139,96 @@ cJSON *report_device_json(const backend_device *d)
     return o;
 }
 
+/* The dose map's grid, what lies beyond it and the halo (report.h). */
+static void map_json(cJSON *root, const score_result *r)
+{
+    dose_map m;
+    if (dose_map_from_result(r, &m, NULL)) return;
+    cJSON *o = cJSON_AddObjectToObject(root, "map");
+    cJSON_AddStringToObject(o, "kind", dose_map_kind_name(m.kind));
+    cJSON_AddNullToObject(o, "file");
+    cJSON_AddStringToObject(o, "quantity", m.kind == MAP_RZ ? "dose" : "dose integrated over y");
+    cJSON_AddStringToObject(o, "unit", dose_map_unit(m.kind));
+    cJSON_AddNumberToObject(o, "lateral_bins", m.n_lat);
+    cJSON_AddNumberToObject(o, "lateral_bin_cm", m.lat_width);
+    cJSON_AddNumberToObject(o, "lateral_min_cm", m.lat_lo);
+    cJSON_AddNumberToObject(o, "lateral_max_cm", m.lat_lo + m.n_lat * m.lat_width);
+    cJSON_AddNumberToObject(o, "depth_bins", m.n_depth);
+    cJSON_AddNumberToObject(o, "depth_bin_cm", m.depth_width);
+    cJSON_AddItemToObject(o, "beyond_grid_Gy_cm2", number_array(r->map_beyond, r->nbins));
+    cJSON *halo = cJSON_AddObjectToObject(o, "halo");
+    cJSON_AddStringToObject(halo, "definition",
+                            m.kind == MAP_RZ
+                                ? "fraction of the dose at each depth beyond a radius of 3 sigma, "
+                                  "sigma the rms offset per axis of the primaries there (the "
+                                  "core); a Gaussian core alone gives exp(-4.5) = 0.0111"
+                                : "fraction of the dose at each depth beyond |x| = 3 sigma, "
+                                  "sigma the rms offset per axis of the primaries there (the "
+                                  "core); a Gaussian core alone gives 0.0027");
+    cJSON_AddStringToObject(halo, "reference",
+                            "core, halo and aura: Gottschalk et al., Phys. Med. Biol. 60 (2015) "
+                            "5627; the core is the primaries, which only scatter "
+                            "electromagnetically (a nuclear reaction ends them)");
+    cJSON_AddItemToObject(halo, "core_sigma_cm", number_array(r->lateral_rms, r->nbins));
+    cJSON_AddItemToObject(halo, "fraction", number_array(r->halo_fraction, r->nbins));
+    cJSON_AddArrayToObject(o, "profiles");
+}
+
+int report_add_map_outputs(cJSON *root, const run_snapshot *snap, const char *map_file,
+                           const double *depths, int n_depths, bragg_err *e)
+{
+    cJSON *o = cJSON_GetObjectItem(root, "map");
+    if (!o) {
+        if (!map_file && n_depths == 0) return BRAGG_OK;
+        return bragg_fail(e, "--profile-at: needs a dose map (--map FILE)");
+    }
+    const score_result *r = &snap->result;
+    dose_map m;
+    if (dose_map_from_result(r, &m, e)) return BRAGG_ERR;
+    if (map_file) cJSON_ReplaceItemInObject(o, "file", cJSON_CreateString(map_file));
+    cJSON *profiles = cJSON_GetObjectItem(o, "profiles");
+    double *lat = malloc(2 * (size_t)m.n_lat * sizeof *lat);
+    if (!lat) return bragg_fail(e, "--profile-at: out of memory");
+    double *dose = lat + m.n_lat;
+    for (int j = 0; j < m.n_lat; j++) lat[j] = dose_map_lateral(&m, j);
+    for (int k = 0; k < n_depths; k++) {
+        int i = dose_map_depth_bin(&m, depths[k]);
+        if (i < 0) {
+            free(lat);
+            return bragg_fail(e, "--profile-at: %g cm is outside the map (valid: 0 to %g cm)",
+                              depths[k], m.n_depth * m.depth_width);
+        }
+        for (int j = 0; j < m.n_lat; j++) dose[j] = m.dose[(size_t)i * m.n_lat + j];
+        cJSON *p = cJSON_CreateObject();
+        cJSON_AddNumberToObject(p, "depth_cm", depths[k]);
+        cJSON_AddNumberToObject(p, "bin_from_cm", i * m.depth_width);
+        cJSON_AddNumberToObject(p, "bin_to_cm", (i + 1) * m.depth_width);
+        cJSON_AddItemToObject(p, m.kind == MAP_RZ ? "r_cm" : "x_cm", number_array(lat, m.n_lat));
+        cJSON_AddItemToObject(p, "dose", number_array(dose, m.n_lat));
+        add_number(p, "beyond_grid_Gy_cm2", r->map_beyond[i]);
+        add_number(p, "core_sigma_cm", r->lateral_rms[i]);
+        add_number(p, "halo_fraction", r->halo_fraction[i]);
+        cJSON_AddItemToArray(profiles, p);
+    }
+    free(lat);
+    return BRAGG_OK;
+}
+
+int report_write_json_tree(const cJSON *root, const char *path, bragg_err *e)
+{
+    char *text = cJSON_Print(root);
+    if (!text) return bragg_fail(e, "--json: out of memory");
+    atomic_file af;
+    if (atomic_file_open(&af, path, "--json", e)) {
+        cJSON_free(text);
+        return BRAGG_ERR;
+    }
+    fputs(text, af.file);
+    fputc('\n', af.file);
+    cJSON_free(text);
+    return atomic_file_commit(&af, e);
+}
+
 cJSON *report_build_json(const engine *en, const run_snapshot *snap)
 {
     const run_config *c = engine_config(en);
@@ -250,6 +341,7 @@ cJSON *report_build_json(const engine *en, const run_snapshot *snap)
     cJSON_AddItemToObject(curves, "fluence_primaries", number_array(r->fluence, r->nbins));
     cJSON_AddItemToObject(curves, "let_d_keV_um", number_array(r->let_d, r->nbins));
     cJSON_AddItemToObject(curves, "lateral_rms_cm", number_array(r->lateral_rms, r->nbins));
+    if (r->map_kind != MAP_NONE) map_json(root, r);
     if (!c->nuclear) return root;
     cJSON_AddItemToObject(curves, "let_t_keV_um", number_array(r->let_t, r->nbins));
     /* By channel: "primary", "1".."Z" (secondaries of that charge), "target" (local deposits of
@@ -280,18 +372,10 @@ cJSON *report_build_json(const engine *en, const run_snapshot *snap)
 int report_write_json(const engine *en, const run_snapshot *snap, const char *path, bragg_err *e)
 {
     cJSON *root = report_build_json(en, snap);
-    char *text = root ? cJSON_Print(root) : NULL;
+    if (!root) return bragg_fail(e, "--json: out of memory");
+    int rc = report_write_json_tree(root, path, e);
     cJSON_Delete(root);
-    if (!text) return bragg_fail(e, "--json: out of memory");
-    atomic_file af;
-    if (atomic_file_open(&af, path, "--json", e)) {
-        cJSON_free(text);
-        return BRAGG_ERR;
-    }
-    fputs(text, af.file);
-    fputc('\n', af.file);
-    cJSON_free(text);
-    return atomic_file_commit(&af, e);
+    return rc;
 }
 
 void report_print_profile(FILE *out, const run_snapshot *snap)

@@ -30,8 +30,18 @@ void report_print_profile(FILE *out, const run_snapshot *snap);
 struct cJSON;
 /* The JSON summary as a cJSON tree (the caller deletes it; NULL when out of memory): what
  * --json writes, and what the PNG export reads, so a figure from `bragg run --png` and one
- * from `bragg plot` of its JSON are the same. */
+ * from `bragg plot` of its JSON are the same. A run with a dose map has a "map" object: its
+ * grid (kind, lateral_bins, lateral_bin_cm, lateral_min_cm, depth_bins, depth_bin_cm), unit,
+ * the dose beyond the grid per depth, the halo's share (its definition, the core's sigma and
+ * the fraction per depth), "file": null and "profiles": [] until report_add_map_outputs. */
 struct cJSON *report_build_json(const engine *en, const run_snapshot *snap);
+/* Fills in the map's file name (when not NULL) and one lateral profile per depth (cm): the
+ * dose of the depth bin holding it, with the core's sigma and the halo fraction there. A depth
+ * outside the map, or profiles without a map, are bad input (the message names --profile-at). */
+int report_add_map_outputs(struct cJSON *root, const run_snapshot *snap, const char *map_file,
+                           const double *depths, int n_depths, bragg_err *e);
+/* Writes a JSON tree (report_build_json's) to `path`, atomically ("-": standard output). */
+int report_write_json_tree(const struct cJSON *root, const char *path, bragg_err *e);
 
 /* Adds one object per profile component ({share, ns_per_step}, null for what is not
  * simulated) and the wall-time coverage to `obj` (a cJSON object). */

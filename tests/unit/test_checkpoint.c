@@ -34,7 +34,7 @@ static void init_totals(const engine *en, score_totals *t)
 {
     const transport_params *p = engine_params(en);
     bragg_err e;
-    cr_assert(score_totals_init(t, p->nbins, p->channels, engine_config(en)->batches, &e) ==
+    cr_assert(score_totals_init(t, p, engine_config(en)->batches, &e) ==
                   BRAGG_OK,
               "%s", e.msg);
 }
@@ -45,7 +45,7 @@ static void run_chunks(engine *en, const chunk_layout *l, const uint8_t *done, s
     const transport_params *p = engine_params(en);
     score_arrays a;
     bragg_err e;
-    cr_assert(score_arrays_init(&a, p->nbins, p->channels, &e) == BRAGG_OK, "%s", e.msg);
+    cr_assert(score_arrays_init(&a, p, &e) == BRAGG_OK, "%s", e.msg);
     for (int64_t k = 0; k < l->n_chunks; k++) {
         if (!done[k]) continue;
         cr_assert(engine_run_range(en, l->chunks[k].first, l->chunks[k].count, &a, &e) ==

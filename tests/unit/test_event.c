@@ -50,7 +50,7 @@ Test(event, any_bank_shape_gives_the_history_loops_bits)
     const transport_params *p = engine_params(en);
     cr_assert(p->max_products == 25, "C-12: at most 2A + 1 products, got %d", p->max_products);
     score_arrays ref;
-    cr_assert(score_arrays_init(&ref, p->nbins, p->channels, &e) == BRAGG_OK);
+    cr_assert(score_arrays_init(&ref, p, &e) == BRAGG_OK);
     history_loop(p, 1000, 300, &ref);
     cr_assert(ref.count[COUNT_SECONDARIES] > 300, "fragments were made");
     cr_expect(ref.count[COUNT_STACK_FULL] == 0);
@@ -61,7 +61,7 @@ Test(event, any_bank_shape_gives_the_history_loops_bits)
                   {1000, 2000, 2000, 100000}};
     for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
         score_arrays a;
-        cr_assert(score_arrays_init(&a, p->nbins, p->channels, &e) == BRAGG_OK);
+        cr_assert(score_arrays_init(&a, p, &e) == BRAGG_OK);
         cr_assert(backend_event_run_range(p, 1000, 300, shapes[k].target, shapes[k].capacity,
                                           shapes[k].react_capacity, shapes[k].steps, &a,
                                           &e) == BRAGG_OK, "%s", e.msg);
@@ -72,7 +72,7 @@ Test(event, any_bank_shape_gives_the_history_loops_bits)
         score_arrays_free(&a);
     }
     score_arrays a;
-    cr_assert(score_arrays_init(&a, p->nbins, p->channels, &e) == BRAGG_OK);
+    cr_assert(score_arrays_init(&a, p, &e) == BRAGG_OK);
     cr_expect(backend_event_run_range(p, 0, 10, 10, 24, 10, 1, &a, &e) == BRAGG_ERR,
               "banks smaller than one reaction's products are refused");
     score_arrays_free(&a);

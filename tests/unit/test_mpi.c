@@ -2,7 +2,7 @@
  * test_mpi.c - bragg-mpi under mpirun: two ranks give the single-process result bit for bit
  * (dose, errors, derived figures, ledger), a rank that loses work or dies fails the run
  * instead of returning a wrong answer, and an SOBP under MPI equals the one-process SOBP.
- * With --checkpoint: a run whose rank died resumes from the chunks recorded and ends with the
+ * The dose map too (its NRRD files byte for byte). With --checkpoint: a run whose rank died resumes from the chunks recorded and ends with the
  * single-process result bit for bit; an SOBP keeps one file per pristine run; a checkpoint of
  * another seed, a damaged one and a folder that is not one are refused with messages that say
  * why.
@@ -84,19 +84,30 @@ Test(mpi, two_ranks_give_the_single_process_dose_bit_for_bit)
     char dir[256], cmd[2048], pre[128], out[16384];
     testkit_temp_dir(dir, sizeof dir, "mpi");
     mpirun_prefix(pre, sizeof pre);
-    snprintf(cmd, sizeof cmd, "%s %s --json %s/one.json", testkit_bragg(), RUN_ARGS, dir);
+    /* With a dose map (issue 15): its curves are summed and reduced with the others. */
+    snprintf(cmd, sizeof cmd, "%s %s --json %s/one.json --map %s/one.nrrd", testkit_bragg(),
+             RUN_ARGS, dir, dir);
     cr_assert(testkit_shell(cmd, out, sizeof out) == 0, "%s", out);
     /* Chunks of 233 histories: they cut batches of 600 unevenly, so the ranks finish parts of
      * the same batch in any order. */
-    snprintf(cmd, sizeof cmd, "BRAGG_MPI_CHUNK=233 %s %s %s --json %s/two.json", pre, mpi, RUN_ARGS,
-             dir);
+    snprintf(cmd, sizeof cmd, "BRAGG_MPI_CHUNK=233 %s %s %s --json %s/two.json --map %s/two.nrrd",
+             pre, mpi, RUN_ARGS, dir, dir);
     cr_assert(testkit_shell(cmd, out, sizeof out) == 0, "%s", out);
     expect_same_run(dir, "one.json", "two.json");
+    snprintf(cmd, sizeof cmd, "cmp %s/one.nrrd %s/two.nrrd", dir, dir);
+    cr_expect(testkit_shell(cmd, out, sizeof out) == 0, "the maps differ: %s", out);
     char path[1100];
+    snprintf(path, sizeof path, "%s/one.json", dir);
+    cJSON *one = testkit_read_json(path);
     snprintf(path, sizeof path, "%s/two.json", dir);
     cJSON *two = testkit_read_json(path);
     cJSON *run = cJSON_GetObjectItem(two, "run");
     cr_expect(cJSON_GetObjectItem(run, "histories")->valuedouble == 6000);
+    cJSON *map_one = cJSON_GetObjectItem(one, "map"), *map_two = cJSON_GetObjectItem(two, "map");
+    cJSON_DeleteItemFromObject(map_one, "file");
+    cJSON_DeleteItemFromObject(map_two, "file");
+    expect_same(map_one, map_two, "map");
+    cJSON_Delete(one);
     cJSON_Delete(two);
     testkit_remove_dir(dir);
 }

@@ -59,7 +59,7 @@ Test(transport, energy_ledger_closes_exactly)
     cr_assert(engine_create(&en, &c, &e) == BRAGG_OK, "%s", e.msg);
     const transport_params *p = engine_params(en);
     score_arrays a;
-    cr_assert(score_arrays_init(&a, p->nbins, p->channels, &e) == BRAGG_OK);
+    cr_assert(score_arrays_init(&a, p, &e) == BRAGG_OK);
     score_sink sink = score_arrays_sink(&a);
     for (uint64_t h = 0; h < 200; h++) transport_history(p, h, &sink);
     score_arrays_finish(&a);

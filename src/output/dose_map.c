@@ -1,0 +1,243 @@
+/* dose_map.c - see dose_map.h. */
+#include "dose_map.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "atomic_file.h"
+
+int dose_map_from_result(const score_result *r, dose_map *m, bragg_err *e)
+{
+    memset(m, 0, sizeof *m);
+    if (r->map_kind == MAP_NONE || !r->map || r->map_bins < 1)
+        return bragg_fail(e, "the run has no dose map (bragg run --map FILE scores one)");
+    m->kind = r->map_kind;
+    m->n_lat = r->map_bins;
+    m->n_depth = r->nbins;
+    m->lat_width = r->map_width;
+    m->lat_lo = r->map_kind == MAP_XZ ? -r->map_half : 0.0;
+    m->depth_width = r->bin_width;
+    m->dose = r->map;
+    return BRAGG_OK;
+}
+
+void dose_map_free(dose_map *m)
+{
+    free(m->owned);
+    memset(m, 0, sizeof *m);
+}
+
+const char *dose_map_unit(int kind)
+{
+    return kind == MAP_XZ ? "Gy cm per primary" : "Gy per primary";
+}
+
+const char *dose_map_axis_unit(int kind)
+{
+    return kind == MAP_XZ ? "Gy cm" : "Gy";
+}
+
+const char *dose_map_kind_name(int kind)
+{
+    return kind == MAP_RZ ? "rz" : kind == MAP_XZ ? "xz" : "none";
+}
+
+int dose_map_kind_parse(const char *text, int *kind, bragg_err *e)
+{
+    if (strcmp(text, "rz") == 0) *kind = MAP_RZ;
+    else if (strcmp(text, "xz") == 0) *kind = MAP_XZ;
+    else return bragg_fail(e, "'%s' is not a map kind (valid: rz, xz)", text);
+    return BRAGG_OK;
+}
+
+double dose_map_lateral(const dose_map *m, int j)
+{
+    return m->lat_lo + (j + 0.5) * m->lat_width;
+}
+
+int dose_map_depth_bin(const dose_map *m, double depth_cm)
+{
+    if (!(depth_cm >= 0.0)) return -1;
+    double i = floor(depth_cm / m->depth_width);
+    return i < m->n_depth ? (int)i : -1;
+}
+
+/* ---- NRRD ------------------------------------------------------------------------------------ */
+
+#define NRRD_MAGIC "NRRD0004"
+
+/* Little-endian whatever the host, as the header says. */
+static void put_le_double(unsigned char *out, double v)
+{
+    uint64_t u;
+    memcpy(&u, &v, sizeof u);
+    for (int i = 0; i < 8; i++) out[i] = (unsigned char)(u >> (8 * i));
+}
+
+static double get_le_double(const unsigned char *in)
+{
+    uint64_t u = 0;
+    for (int i = 0; i < 8; i++) u |= (uint64_t)in[i] << (8 * i);
+    double v;
+    memcpy(&v, &u, sizeof v);
+    return v;
+}
+
+int dose_map_write_nrrd(const engine *en, const run_snapshot *snap, const char *path,
+                        const char *what, bragg_err *e)
+{
+    dose_map m;
+    if (dose_map_from_result(&snap->result, &m, e)) return bragg_fail_prefix(e, "%s: ", what);
+    const run_config *c = engine_config(en);
+    atomic_file af;
+    if (atomic_file_open(&af, path, what, e)) return BRAGG_ERR;
+    FILE *f = af.file;
+    char geom[256];
+    config_describe_geometry(c, geom, sizeof geom);
+    /* Comments are one line each: names from the user are cleaned of line breaks. */
+    for (char *p = geom; *p; p++)
+        if (*p == '\n' || *p == '\r') *p = ' ';
+    double lw = 10 * m.lat_width, dw = 10 * m.depth_width;   /* mm */
+    fprintf(f, NRRD_MAGIC "\n");
+    fprintf(f, "# Complete NRRD file format specification at:\n");
+    fprintf(f, "# http://teem.sourceforge.net/nrrd/format.html\n");
+    fprintf(f, "# bragg %s (git %s): dose map of %s %g MeV/u in %s, %llu histories, seed %llu\n",
+            BRAGG_VERSION, BRAGG_GIT_REV, c->ion, c->energy, geom,
+            (unsigned long long)snap->result.histories, (unsigned long long)c->seed);
+    fprintf(f, "# axis 0: %s (lateral bins), axis 1: one voxel, axis 2: depth (beam along +z)\n",
+            m.kind == MAP_RZ ? "radius from the beam axis" : "x");
+    fprintf(f, "content: bragg dose map, %s\n", dose_map_unit(m.kind));
+    fprintf(f, "type: double\n");
+    fprintf(f, "dimension: 3\n");
+    fprintf(f, "space: left-posterior-superior\n");
+    fprintf(f, "sizes: %d 1 %d\n", m.n_lat, m.n_depth);
+    fprintf(f, "space directions: (%.17g,0,0) (0,%.17g,0) (0,0,%.17g)\n", lw, lw, dw);
+    fprintf(f, "space origin: (%.17g,0,%.17g)\n", 10 * dose_map_lateral(&m, 0), 0.5 * dw);
+    fprintf(f, "space units: \"mm\" \"mm\" \"mm\"\n");
+    fprintf(f, "kinds: domain domain domain\n");
+    fprintf(f, "labels: \"%s\" \"y\" \"z\"\n", m.kind == MAP_RZ ? "r" : "x");
+    fprintf(f, "endian: little\n");
+    fprintf(f, "encoding: raw\n");
+    fprintf(f, "bragg_map:=%s\n", dose_map_kind_name(m.kind));
+    fprintf(f, "bragg_quantity:=%s\n", m.kind == MAP_RZ ? "dose" : "dose integrated over y");
+    fprintf(f, "bragg_unit:=%s\n", dose_map_unit(m.kind));
+    fprintf(f, "bragg_lateral_bin_cm:=%.17g\n", m.lat_width);
+    fprintf(f, "bragg_lateral_min_cm:=%.17g\n", m.lat_lo);
+    fprintf(f, "bragg_depth_bin_cm:=%.17g\n", m.depth_width);
+    fprintf(f, "bragg_histories:=%llu\n", (unsigned long long)snap->result.histories);
+    fprintf(f, "\n");
+    unsigned char buf[8 * 512];
+    size_t total = (size_t)m.n_lat * m.n_depth, k = 0;
+    while (k < total) {
+        size_t n = total - k < 512 ? total - k : 512;
+        for (size_t i = 0; i < n; i++) put_le_double(buf + 8 * i, m.dose[k + i]);
+        fwrite(buf, 8, n, f);
+        k += n;
+    }
+    return atomic_file_commit(&af, e);
+}
+
+/* The value of a "key: value" or "key:=value" header line, or NULL. */
+static const char *field(const char *line, const char *key)
+{
+    size_t n = strlen(key);
+    if (strncmp(line, key, n) != 0) return NULL;
+    if (line[n] == ':' && line[n + 1] == '=') return line + n + 2;
+    if (line[n] == ':' && line[n + 1] == ' ') return line + n + 2;
+    return NULL;
+}
+
+int dose_map_read_nrrd(const char *path, dose_map *m, bragg_err *e)
+{
+    memset(m, 0, sizeof *m);
+    FILE *f = fopen(path, "rb");
+    if (!f) return bragg_fail(e, "%s: cannot read: %s", path, strerror(errno));
+    char line[1024];
+    int n_lat = -1, one = -1, n_depth = -1, kind = MAP_NONE, raw = 0, little = 0, doubles = 0;
+    double lat_width = NAN, lat_lo = NAN, depth_width = NAN;
+    int rc = BRAGG_ERR;
+    if (!fgets(line, sizeof line, f) || strncmp(line, "NRRD000", 7) != 0) {
+        bragg_fail(e, "%s: not an NRRD file", path);
+        goto done;
+    }
+    for (;;) {
+        if (!fgets(line, sizeof line, f)) {
+            bragg_fail(e, "%s: the header does not end (no blank line before the data)", path);
+            goto done;
+        }
+        line[strcspn(line, "\r\n")] = '\0';
+        if (!line[0]) break;
+        const char *v;
+        if (line[0] == '#') continue;
+        if ((v = field(line, "sizes"))) {
+            if (sscanf(v, "%d %d %d", &n_lat, &one, &n_depth) != 3) n_lat = -1;
+        } else if ((v = field(line, "type"))) {
+            doubles = strcmp(v, "double") == 0;
+        } else if ((v = field(line, "encoding"))) {
+            raw = strcmp(v, "raw") == 0;
+        } else if ((v = field(line, "endian"))) {
+            little = strcmp(v, "little") == 0;
+        } else if ((v = field(line, "bragg_map"))) {
+            if (dose_map_kind_parse(v, &kind, e)) {
+                bragg_fail_prefix(e, "%s: bragg_map: ", path);
+                goto done;
+            }
+        } else if ((v = field(line, "bragg_lateral_bin_cm"))) {
+            lat_width = strtod(v, NULL);
+        } else if ((v = field(line, "bragg_lateral_min_cm"))) {
+            lat_lo = strtod(v, NULL);
+        } else if ((v = field(line, "bragg_depth_bin_cm"))) {
+            depth_width = strtod(v, NULL);
+        }
+    }
+    if (kind == MAP_NONE || !(lat_width > 0) || !isfinite(lat_lo) || !(depth_width > 0)) {
+        bragg_fail(e, "%s: not a bragg dose map (bragg_map, bragg_lateral_bin_cm, "
+                      "bragg_lateral_min_cm and bragg_depth_bin_cm are needed)", path);
+        goto done;
+    }
+    if (!doubles || !raw || !little) {
+        bragg_fail(e, "%s: only type double, encoding raw, endian little are read", path);
+        goto done;
+    }
+    if (n_lat < 1 || one != 1 || n_depth < 1 || (double)n_lat * n_depth > 1e9) {
+        bragg_fail(e, "%s: sizes must be N 1 M (a lateral x depth map)", path);
+        goto done;
+    }
+    size_t total = (size_t)n_lat * (size_t)n_depth;
+    double *v = malloc(total * sizeof *v);
+    unsigned char *buf = malloc(8 * 512);
+    if (!v || !buf) {
+        free(v);
+        free(buf);
+        bragg_fail(e, "%s: out of memory for %zu values", path, total);
+        goto done;
+    }
+    for (size_t k = 0; k < total;) {
+        size_t n = total - k < 512 ? total - k : 512;
+        if (fread(buf, 8, n, f) != n) {
+            free(v);
+            free(buf);
+            bragg_fail(e, "%s: the data ends after %zu of %zu values", path, k, total);
+            goto done;
+        }
+        for (size_t i = 0; i < n; i++) v[k + i] = get_le_double(buf + 8 * i);
+        k += n;
+    }
+    free(buf);
+    m->kind = kind;
+    m->n_lat = n_lat;
+    m->n_depth = n_depth;
+    m->lat_width = lat_width;
+    m->lat_lo = lat_lo;
+    m->depth_width = depth_width;
+    m->dose = v;
+    m->owned = v;
+    rc = BRAGG_OK;
+done:
+    fclose(f);
+    return rc;
+}

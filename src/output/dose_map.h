@@ -1,0 +1,64 @@
+/*
+ * dose_map.h - a run's dose map (physics/transport.h, score_result.map) as a grid of depth x
+ * lateral cells, its NRRD file, and lateral profiles at chosen depths.
+ *
+ * What it is for: `bragg run --map FILE` writes the map as NRRD (teem's "nearly raw raster
+ * data", http://teem.sourceforge.net/nrrd/format.html): a text header and the values as raw
+ * little-endian doubles, which 3D Slicer, ParaView, ITK and numpy read. The header puts the map
+ * in space as a 3-D image of n_lat x 1 x n_depth voxels (bragg's x, y, z taken as the named
+ * space's first, second and third axes, in mm as 3D Slicer expects), and carries bragg's own
+ * keys ("bragg_map:=rz", the units, the run) as key:=value lines. `bragg plot --kind map` and
+ * `--kind profile-at` read the file back with dose_map_read_nrrd; the JSON (report.c) and the
+ * workbench take the same view of a live result with dose_map_from_result, so profiles come
+ * from one function whatever the source.
+ *
+ * Values: MAP_RZ dose in Gy per primary (the energy in a ring over its mass); MAP_XZ dose
+ * integrated over y, Gy cm per primary. The laterally integrated dose beyond the grid is not
+ * in the file (its unit differs): the run's JSON has it per depth (map.beyond_grid_Gy_cm2).
+ *
+ * Memory: a dose_map from dose_map_read_nrrd owns its values (dose_map_free); one from
+ * dose_map_from_result points into the score_result, which must outlive it. Any thread may use
+ * its own maps; writing goes through src/output/atomic_file.h.
+ */
+#ifndef BRAGG_DOSE_MAP_H
+#define BRAGG_DOSE_MAP_H
+
+#include "engine.h"
+#include "err.h"
+
+typedef struct dose_map {
+    int kind;                  /* MAP_RZ or MAP_XZ (physics/transport.h) */
+    int n_lat, n_depth;        /* lateral bins inside the grid, depth bins */
+    double lat_width;          /* cm */
+    double lat_lo;             /* left edge of lateral bin 0, cm: 0 (RZ) or -radius (XZ) */
+    double depth_width;        /* cm; depth bin i covers [i w, (i + 1) w) */
+    const double *dose;        /* dose[i * n_lat + j], depth bin i, lateral bin j */
+    double *owned;             /* what dose_map_free releases (NULL for a view) */
+} dose_map;
+
+/* The map of a result (r->map_kind != MAP_NONE), as a view into it. */
+int dose_map_from_result(const score_result *r, dose_map *m, bragg_err *e);
+void dose_map_free(dose_map *m);
+
+/* "Gy per primary" (RZ) or "Gy cm per primary" (XZ), and the short unit for axes ("Gy",
+ * "Gy cm"). */
+const char *dose_map_unit(int kind);
+const char *dose_map_axis_unit(int kind);
+/* "rz" or "xz"; dose_map_kind_parse takes the same words. */
+const char *dose_map_kind_name(int kind);
+int dose_map_kind_parse(const char *text, int *kind, bragg_err *e);
+
+/* Centre of lateral bin j, cm. */
+double dose_map_lateral(const dose_map *m, int j);
+/* The depth bin holding `depth_cm`, or -1 when it is outside the map. */
+int dose_map_depth_bin(const dose_map *m, double depth_cm);
+
+/* Writes the run's map as NRRD to `path` (atomically; "-" is standard output). `what` names the
+ * option in messages ("--map"). */
+int dose_map_write_nrrd(const engine *en, const run_snapshot *snap, const char *path,
+                        const char *what, bragg_err *e);
+/* Reads a map that dose_map_write_nrrd wrote: its bragg keys and sizes must be there, the
+ * data whole. Messages name the file. */
+int dose_map_read_nrrd(const char *path, dose_map *m, bragg_err *e);
+
+#endif
