@@ -1,15 +1,19 @@
 /*
  * cmd_plot.c - `bragg plot`: PNG figures from the JSON that `bragg run --json` and
- * `bragg bench --json` write. Several run files make an overlay with a legend.
+ * `bragg bench --json` write. Several run files make an overlay with a legend. The map kinds
+ * read the dose map (NRRD) the run's JSON names.
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "assets.h"
 #include "atomic_file.h"
 #include "commands.h"
+#include "dose_map.h"
 #include "figures.h"
 #include "options.h"
 #include "plot.h"
@@ -38,6 +42,53 @@ static int set_theme(const char *value, void *ctx, bragg_err *e)
 static int set_kind(const char *value, void *ctx, bragg_err *e)
 {
     return figure_kind_parse(value, &((plot_args *)ctx)->kind, e);
+}
+
+/* "5" or "5,10,15": the depths of --kind profile-at, cm. */
+static int parse_depths(const char *text, figure_map_options *o, bragg_err *e)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", text);
+    o->n_depths = 0;
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (o->n_depths >= FIGURES_MAX_PROFILES)
+            return bragg_fail(e, "--kind profile-at: at most %d depths", FIGURES_MAX_PROFILES);
+        if (parse_number(tok, "--kind profile-at: depth (cm)", 0, 1e4, &o->depths[o->n_depths++],
+                         e))
+            return BRAGG_ERR;
+    }
+    if (o->n_depths == 0) return bragg_fail(e, "--kind profile-at: needs a depth in cm (5 or 5,10)");
+    return BRAGG_OK;
+}
+
+/* Takes "--kind profile-at DEPTHS" out of argv: the depths are the word after the kind, which
+ * the option table (one value per option) would take for a file name. */
+static int take_profile_depths(int *argc, char **argv, figure_map_options *o, bragg_err *e)
+{
+    for (int i = 0; i + 1 < *argc; i++) {
+        int kind_opt = strcmp(argv[i], "--kind") == 0 || strcmp(argv[i], "-k") == 0;
+        if (!(kind_opt && strcmp(argv[i + 1], "profile-at") == 0) &&
+            strcmp(argv[i], "--kind=profile-at") != 0)
+            continue;
+        int at = kind_opt ? i + 2 : i + 1;
+        if (at >= *argc || argv[at][0] == '-')
+            return bragg_fail(e, "--kind profile-at: needs a depth in cm (5 or 5,10)");
+        if (parse_depths(argv[at], o, e)) return BRAGG_ERR;
+        for (int k = at; k + 1 < *argc; k++) argv[k] = argv[k + 1];
+        (*argc)--;
+        return BRAGG_OK;
+    }
+    return BRAGG_OK;
+}
+
+/* The map file a run's JSON names: as written when it exists from here, else beside the JSON
+ * (runs name it as given on their command line). */
+static void map_path(const char *json_path, const char *named, char *out, size_t len)
+{
+    snprintf(out, len, "%s", named);
+    if (named[0] == '/' || access(named, R_OK) == 0) return;
+    const char *slash = strrchr(json_path, '/'), *base = strrchr(named, '/');
+    if (slash) snprintf(out, len, "%.*s/%s", (int)(slash - json_path), json_path, base ? base + 1 : named);
 }
 
 /* Reads and parses a JSON file; the message names the file. */
@@ -123,7 +174,9 @@ static void usage(FILE *out, const option_spec *specs)
             "falloff marked), charge (dose by particle charge, stacked), let (dose and LET_d on a\n"
             "second axis), lateral (rms lateral spread), bench (default for bench records: the\n"
             "race), profile (share of step time per component; bench records or runs made with\n"
-            "--profile).\n\n"
+            "--profile), map (the dose map of a run made with --map: depth x radius or x, a\n"
+            "colour bar, the core's 3 sigma drawn; --log for a logarithmic scale), profile-at\n"
+            "DEPTHS (lateral dose profiles of the map at depths in cm: 5 or 5,10,15).\n\n"
             "options:\n");
     option_print_help(out, specs);
     fprintf(out, "\nexit status: 0 ok, 2 bad input or a PNG that cannot be written\n");
@@ -135,7 +188,9 @@ int cmd_plot(int argc, char **argv)
     plot_style_default(&pa.style);
     pa.kind = FIGURE_AUTO;
     pa.norm = FIGURE_NORM_NONE;
-    const char *png = NULL, *title = NULL;
+    const char *png = NULL, *title = NULL, *map_file = NULL;
+    figure_map_options mo;
+    memset(&mo, 0, sizeof mo);
     const option_spec specs[] = {
         {"png", 'o', OPTION_STRING, &png, 0, 0, "FILE", "the PNG to write (required)", 0},
         {"kind", 'k', OPTION_CALL, &pa, 0, 0, "KIND",
@@ -151,6 +206,10 @@ int cmd_plot(int argc, char **argv)
         {"theme", 0, OPTION_CALL, &pa, 0, 0, "NAME", "light (default) or dark", set_theme},
         {"title", 0, OPTION_STRING, &title, 0, 0, "TEXT", "replace the title built from the run",
          0},
+        {"log", 0, OPTION_FLAG, &mo.log, 0, 0, 0,
+         "map: logarithmic colour scale (four decades below the maximum)", 0},
+        {"map", 0, OPTION_STRING, &map_file, 0, 0, "FILE",
+         "map kinds: the NRRD file (default: the one the run's JSON names)", 0},
         {0},
     };
     char **opts = malloc((size_t)(argc > 0 ? argc : 1) * sizeof *opts);
@@ -163,6 +222,10 @@ int cmd_plot(int argc, char **argv)
     if (!opts || !files) {
         fprintf(stderr, "bragg plot: out of memory\n");
         status = EXIT_RUNTIME;
+        goto done;
+    }
+    if (take_profile_depths(&argc, argv, &mo, &e)) {
+        fprintf(stderr, "bragg plot: %s\n", e.msg);
         goto done;
     }
     split_args(specs, argc, argv, opts, &n_opts, files, &n_files);
@@ -212,9 +275,51 @@ int cmd_plot(int argc, char **argv)
         fprintf(stderr, "bragg plot: a bench record is plotted alone (got %d files)\n", n_files);
         goto done;
     }
-    int rc = n_bench ? figures_from_bench(&fig, roots[0], pa.kind, title, &e)
+    int map_kind = pa.kind == FIGURE_MAP || pa.kind == FIGURE_PROFILE_AT;
+    if (mo.log && pa.kind != FIGURE_MAP) {
+        fprintf(stderr, "bragg plot: --log: for --kind map (its colour scale)\n");
+        goto done;
+    }
+    if (map_kind && (n_bench || n_files > 1)) {
+        fprintf(stderr, "bragg plot: --kind %s: draws one run's map (got %s)\n",
+                figure_kind_name(pa.kind), n_bench ? "a bench record" : "several files");
+        goto done;
+    }
+    int rc;
+    if (map_kind) {
+        /* The map the run wrote: --map, or the file its JSON names. */
+        const cJSON *named = cJSON_GetObjectItem(cJSON_GetObjectItem(roots[0], "map"), "file");
+        char path[2048];
+        if (map_file) snprintf(path, sizeof path, "%s", map_file);
+        else if (cJSON_IsString(named)) map_path(files[0], named->valuestring, path, sizeof path);
+        else {
+            fprintf(stderr, "bragg plot: %s: this run has no dose map file (run it with --map "
+                            "FILE, or name the file with --map)\n", files[0]);
+            goto done;
+        }
+        dose_map m;
+        if (dose_map_read_nrrd(path, &m, &e)) {
+            fprintf(stderr, "bragg plot: %s\n", e.msg);
+            goto done;
+        }
+        const cJSON *grid = cJSON_GetObjectItem(roots[0], "map");
+        const cJSON *nl = cJSON_GetObjectItem(grid, "lateral_bins");
+        const cJSON *nd = cJSON_GetObjectItem(grid, "depth_bins");
+        if (!cJSON_IsNumber(nl) || !cJSON_IsNumber(nd) || nl->valuedouble != m.n_lat ||
+            nd->valuedouble != m.n_depth) {
+            fprintf(stderr, "bragg plot: %s: %d x %d cells, which is not the map of %s\n", path,
+                    m.n_lat, m.n_depth, files[0]);
+            dose_map_free(&m);
+            goto done;
+        }
+        mo.title = title;
+        rc = figures_from_map(&fig, roots[0], &m, pa.kind, &mo, &e);
+        dose_map_free(&m);
+    } else {
+        rc = n_bench ? figures_from_bench(&fig, roots[0], pa.kind, title, &e)
                      : figures_from_runs(&fig, (const cJSON *const *)roots, n_roots, pa.kind,
                                          pa.norm, title, &e);
+    }
     if (rc) {
         fprintf(stderr, "bragg plot: %s%s%s\n", n_files == 1 ? files[0] : "",
                 n_files == 1 ? ": " : "", e.msg);

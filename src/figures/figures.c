@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *kind_names[] = {"auto", "dose", "charge", "let", "lateral", "bench", "profile"};
+#include "dose_map.h"
+
+static const char *kind_names[] = {"auto",  "dose",    "charge", "let",       "lateral",
+                                   "bench", "profile", "map",    "profile-at"};
 
 int figure_kind_parse(const char *text, figure_kind *kind, bragg_err *e)
 {
@@ -17,7 +20,7 @@ int figure_kind_parse(const char *text, figure_kind *kind, bragg_err *e)
             return BRAGG_OK;
         }
     return bragg_fail(e, "'%s' is not a kind of plot (valid: dose, charge, let, lateral, bench, "
-                         "profile)", text);
+                         "profile, map, profile-at)", text);
 }
 
 int figure_norm_parse(const char *text, figure_norm *norm, bragg_err *e)
@@ -450,6 +453,9 @@ int figures_from_runs(plot_figure *f, const cJSON *const *runs, int n, figure_ki
     if (kind == FIGURE_AUTO) kind = FIGURE_DOSE;
     if (kind == FIGURE_BENCH)
         return bragg_fail(e, "--kind bench: needs a bench record (bragg bench --json), not a run");
+    if (kind == FIGURE_MAP || kind == FIGURE_PROFILE_AT)
+        return bragg_fail(e, "--kind %s: needs the run's dose map (figures_from_map)",
+                          figure_kind_name(kind));
     if (n < 1 || n > FIGURES_MAX_RUNS)
         return bragg_fail(e, "plot: %d runs given (valid: 1 to %d in one figure)", n, FIGURES_MAX_RUNS);
     if (kind == FIGURE_CHARGE && n > 1)
@@ -686,6 +692,138 @@ int figures_from_bench(plot_figure *f, const cJSON *bench, figure_kind kind, con
                   : bragg_fail(e, "plot: out of memory");
         cJSON_free(runs);
     }
+    if (rc != BRAGG_OK) plot_figure_free(f);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Dose maps                                                                                   */
+
+/* Depth bins averaged into one column of the heat map: cairo's images stop at 32767 pixels a
+ * side, and no screen shows more than a few thousand. */
+#define MAP_MAX_COLUMNS 4096
+
+static int map_heat(plot_figure *f, const cJSON *run, const dose_map *m, int log, bragg_err *e)
+{
+    int group = (m->n_depth + MAP_MAX_COLUMNS - 1) / MAP_MAX_COLUMNS;
+    int nx = (m->n_depth + group - 1) / group, ny = m->n_lat;
+    double *z = malloc((size_t)nx * ny * sizeof *z);
+    if (!z) return bragg_fail(e, "plot: out of memory for a %d x %d map", nx, ny);
+    for (int j = 0; j < ny; j++)
+        for (int c = 0; c < nx; c++) {
+            double sum = 0;
+            int n = 0;
+            for (int i = c * group; i < (c + 1) * group && i < m->n_depth; i++) {
+                double v = m->dose[(size_t)i * m->n_lat + j];
+                if (isfinite(v)) {
+                    sum += v;
+                    n++;
+                }
+            }
+            z[(size_t)j * nx + c] = n ? sum / n : NAN;
+        }
+    int rc = plot_set_heatmap(f, nx, ny, 0.0, group * m->depth_width, m->lat_lo, m->lat_width, z, e);
+    free(z);
+    if (rc) return BRAGG_ERR;
+    if (plot_set_colour_bar(f, m->kind == MAP_RZ ? "dose" : "dose integrated over y",
+                            m->kind == MAP_RZ ? "Gy per primary" : "Gy cm per primary", log, e))
+        return BRAGG_ERR;
+    /* The core's 3 sigma (the halo's boundary, report.c), where the run knows it. */
+    double *sigma = NULL;
+    int n = 0;
+    if (doubles(at(run, "map.halo.core_sigma_cm"), "map.halo.core_sigma_cm", &sigma, &n, e) ||
+        n != m->n_depth) {
+        free(sigma);
+        return BRAGG_OK;   /* no overlay: the map stands alone */
+    }
+    /* XZ: both sides, as one line with a gap (NaN) between them. */
+    int sides = m->kind == MAP_XZ ? 2 : 1, len = sides * n + sides - 1;
+    double *x = malloc((size_t)len * 2 * sizeof *x);
+    if (!x) {
+        free(sigma);
+        return bragg_fail(e, "plot: out of memory");
+    }
+    double *y = x + len;
+    for (int s = 0; s < sides; s++) {
+        for (int i = 0; i < n; i++) {
+            x[s * (n + 1) + i] = (i + 0.5) * m->depth_width;
+            y[s * (n + 1) + i] = (s ? -3 : 3) * sigma[i];
+        }
+        if (s + 1 < sides) x[s * (n + 1) + n] = y[s * (n + 1) + n] = NAN;
+    }
+    int k = plot_add_series(f, "3\u03c3 of the core (primaries)", len, x, y, NULL, e);
+    rc = k < 0 ? BRAGG_ERR : BRAGG_OK;
+    if (rc == BRAGG_OK) f->series[k].colour = 4;   /* orange: it stands out on viridis */
+    free(x);
+    free(sigma);
+    return rc;
+}
+
+static int map_profiles(plot_figure *f, const dose_map *m, const figure_map_options *o,
+                        bragg_err *e)
+{
+    if (o->n_depths < 1)
+        return bragg_fail(e, "--kind profile-at: needs a depth (--kind profile-at 5 or 5,10)");
+    double *x = malloc((size_t)m->n_lat * 2 * sizeof *x);
+    if (!x) return bragg_fail(e, "plot: out of memory");
+    double *y = x + m->n_lat;
+    for (int j = 0; j < m->n_lat; j++) x[j] = dose_map_lateral(m, j);
+    int rc = BRAGG_OK;
+    for (int k = 0; k < o->n_depths && rc == BRAGG_OK; k++) {
+        int i = dose_map_depth_bin(m, o->depths[k]);
+        if (i < 0) {
+            rc = bragg_fail(e, "--kind profile-at: %g cm is outside the map (valid: 0 to %g cm)",
+                            o->depths[k], m->n_depth * m->depth_width);
+            break;
+        }
+        for (int j = 0; j < m->n_lat; j++) y[j] = m->dose[(size_t)i * m->n_lat + j];
+        char label[96];
+        snprintf(label, sizeof label, "depth %g cm (bin %g\u2013%g cm)", o->depths[k],
+                 i * m->depth_width, (i + 1) * m->depth_width);
+        if (plot_add_series(f, label, m->n_lat, x, y, NULL, e) < 0) rc = BRAGG_ERR;
+    }
+    free(x);
+    return rc;
+}
+
+int figures_from_map(plot_figure *f, const cJSON *run, const dose_map *m, figure_kind kind,
+                     const figure_map_options *o, bragg_err *e)
+{
+    plot_figure_init(f, kind == FIGURE_MAP ? PLOT_HEATMAP : PLOT_LINES);
+    if (kind != FIGURE_MAP && kind != FIGURE_PROFILE_AT)
+        return bragg_fail(e, "figures_from_map: kind %s is not a map figure",
+                          figure_kind_name(kind));
+    if (figures_source(run) != FIGURE_SOURCE_RUN)
+        return bragg_fail(e, "not a run summary (no config or depth_curves)");
+    run_info ri;
+    memset(&ri, 0, sizeof ri);
+    run_info_fill(&ri, run);
+    const char *lateral = m->kind == MAP_RZ ? "radius" : "x";
+    char buf[1024];
+    int rc;
+    if (kind == FIGURE_MAP) {
+        rc = map_heat(f, run, m, o->log, e);
+        if (rc == BRAGG_OK) rc = plot_set_axes(f, "depth", "cm", lateral, "cm", e);
+        snprintf(buf, sizeof buf, "Dose map: %s in %s, %s histories", ri.beam, ri.slabs,
+                 ri.histories);
+    } else {
+        rc = map_profiles(f, m, o, e);
+        if (rc == BRAGG_OK)
+            rc = plot_set_axes(f, lateral, "cm",
+                               m->kind == MAP_RZ ? "dose" : "dose integrated over y",
+                               dose_map_unit(m->kind), e);
+        snprintf(buf, sizeof buf, "Lateral dose profiles: %s in %s, %s histories", ri.beam,
+                 ri.slabs, ri.histories);
+    }
+    if (rc == BRAGG_OK) rc = plot_set_title(f, o->title ? o->title : buf, e);
+    if (rc == BRAGG_OK) {
+        snprintf(buf, sizeof buf, "bragg %s (git %s) \u00b7 seed %.0f \u00b7 %s map, %g mm bins",
+                 str(run, "bragg_version", "?"), str(run, "git_revision", "?"),
+                 num(run, "config.seed"), dose_map_kind_name(m->kind), 10 * m->lat_width);
+        rc = plot_set_footer(f, buf, e);
+    }
+    if (rc == BRAGG_OK) rc = add_common_meta(f, run, kind, e);
+    if (rc == BRAGG_OK) rc = add_run_meta(f, &ri, "bragg:", e);
     if (rc != BRAGG_OK) plot_figure_free(f);
     return rc;
 }

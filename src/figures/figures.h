@@ -28,6 +28,8 @@ typedef enum figure_kind {
     FIGURE_LATERAL,   /* rms lateral spread vs depth */
     FIGURE_BENCH,     /* histories/s per backend and thread count, with speedups */
     FIGURE_PROFILE,   /* share of step time per component */
+    FIGURE_MAP,       /* the dose map as a heat map of depth x lateral, with a colour bar */
+    FIGURE_PROFILE_AT /* lateral dose profiles of the map at chosen depths */
 } figure_kind;
 
 /* Dose curves as they are, or divided by the run's entrance dose (mean over the first mm) or
@@ -56,6 +58,24 @@ figure_source figures_source(const struct cJSON *root);
  * to the dose of the dose, let and charge kinds. */
 int figures_from_runs(plot_figure *f, const struct cJSON *const *runs, int n, figure_kind kind,
                       figure_norm norm, const char *title, bragg_err *e);
+
+struct dose_map;
+#define FIGURES_MAX_PROFILES 8
+
+/* How to draw a dose map. */
+typedef struct figure_map_options {
+    int log;                 /* logarithmic colour scale (map) */
+    int n_depths;            /* profile-at: the depths, cm */
+    double depths[FIGURES_MAX_PROFILES];
+    const char *title;       /* replaces the built one (NULL: built from the run) */
+} figure_map_options;
+
+/* A run's dose map (src/output/dose_map.h: read from the file its JSON names, or a live
+ * result's) as FIGURE_MAP, a heat map of dose over depth and radius (or x) with the core's
+ * 3 sigma drawn over it, or FIGURE_PROFILE_AT, the lateral profile at each depth given (the
+ * depth bin holding it). `run` is the run's JSON (title, metadata, the core's sigma). */
+int figures_from_map(plot_figure *f, const struct cJSON *run, const struct dose_map *m,
+                     figure_kind kind, const figure_map_options *o, bragg_err *e);
 
 /* The benchmark race (FIGURE_BENCH or FIGURE_AUTO) or the profile bars (FIGURE_PROFILE). */
 int figures_from_bench(plot_figure *f, const struct cJSON *bench, figure_kind kind,

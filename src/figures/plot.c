@@ -2,6 +2,7 @@
 #include "plot.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,9 @@ void plot_figure_free(plot_figure *f)
         free(f->meta_key[i]);
         free(f->meta_value[i]);
     }
+    free(f->heat.z);
+    free(f->heat.z_label);
+    free(f->heat.z_unit);
     memset(f, 0, sizeof *f);
 }
 
@@ -156,6 +160,34 @@ int plot_add_marker(plot_figure *f, double x0, double x1, const char *label, bra
     return f->n_markers++;
 }
 
+int plot_set_heatmap(plot_figure *f, int nx, int ny, double x0, double dx, double y0, double dy,
+                     const double *z, bragg_err *e)
+{
+    if (nx < 1 || ny < 1 || !(dx > 0) || !(dy > 0) || !isfinite(x0) || !isfinite(y0))
+        return bragg_fail(e, "plot: a heat map needs cells (%d x %d, %g x %g)", nx, ny, dx, dy);
+    double *copy = copy_doubles(z, nx * ny);
+    if (!copy) return bragg_fail(e, "plot: out of memory");
+    free(f->heat.z);
+    f->heat.z = copy;
+    f->heat.nx = nx;
+    f->heat.ny = ny;
+    f->heat.x0 = x0;
+    f->heat.dx = dx;
+    f->heat.y0 = y0;
+    f->heat.dy = dy;
+    return BRAGG_OK;
+}
+
+int plot_set_colour_bar(plot_figure *f, const char *label, const char *unit, int log,
+                        bragg_err *e)
+{
+    f->heat.log = log;
+    if (!(f->heat.log_decades > 0)) f->heat.log_decades = 4;
+    return set_string(&f->heat.z_label, label, e) || set_string(&f->heat.z_unit, unit, e)
+               ? BRAGG_ERR
+               : BRAGG_OK;
+}
+
 int plot_add_meta(plot_figure *f, const char *key, const char *value, bragg_err *e)
 {
     size_t len = strlen(key);
@@ -226,6 +258,27 @@ void plot_palette_colour(plot_theme theme, int colour, double rgb[3])
     memcpy(rgb, c, 3 * sizeof *rgb);
 }
 
+/* Samples 0, 32, ..., 224, 255 of matplotlib's 256-entry viridis table (CC0), linear between:
+ * the eye cannot tell the difference at a heat map's cell sizes. */
+static const double viridis[9][3] = {
+    {0.267004, 0.004874, 0.329415}, {0.278826, 0.175490, 0.483397},
+    {0.229739, 0.322361, 0.545706}, {0.172719, 0.448791, 0.557885},
+    {0.127568, 0.566949, 0.550556}, {0.157851, 0.683765, 0.501686},
+    {0.369214, 0.788888, 0.382914}, {0.678489, 0.863742, 0.189503},
+    {0.993248, 0.906157, 0.143936},
+};
+static const double viridis_at[9] = {0, 32 / 255.0, 64 / 255.0, 96 / 255.0, 128 / 255.0,
+                                     160 / 255.0, 192 / 255.0, 224 / 255.0, 1};
+
+void plot_scale_colour(double t, double rgb[3])
+{
+    t = t > 0 ? (t < 1 ? t : 1) : 0;   /* NaN too goes to 0 */
+    int k = 0;
+    while (k < 7 && t > viridis_at[k + 1]) k++;
+    double f = (t - viridis_at[k]) / (viridis_at[k + 1] - viridis_at[k]);
+    for (int c = 0; c < 3; c++) rgb[c] = viridis[k][c] + f * (viridis[k + 1][c] - viridis[k][c]);
+}
+
 typedef struct theme_colours {
     double bg[3], fg[3], muted[3], grid[3], spine[3];
 } theme_colours;
@@ -279,6 +332,10 @@ typedef struct render {
     plot_frame fr;
     axis x, y, y2;
     int has_y2;
+    /* Heat maps: the colour scale's range (log: of log10 z), its axis (linear) and the bar. */
+    axis z;
+    double z_lo, z_hi;
+    double bar_x, bar_w;
     int label_rows;
     placed labels[PLOT_MAX_MARKERS];
 } render;
@@ -439,6 +496,68 @@ static double headroom(double lo, double hi, double height, double reserve)
     return (hi * height - lo * reserve) / (height - reserve);
 }
 
+/* The heat map's colour range: [min(0, z), max z] (linear) or the decades below the largest
+ * positive value (log, in log10 units). */
+static void colour_range(render *r)
+{
+    const plot_heatmap *h = &r->f->heat;
+    double lo = INFINITY, hi = -INFINITY;
+    for (int k = 0; k < h->nx * h->ny; k++) {
+        double v = h->z[k];
+        if (!isfinite(v) || (h->log && v <= 0)) continue;
+        lo = fmin(lo, v);
+        hi = fmax(hi, v);
+    }
+    if (!isfinite(hi)) {
+        lo = h->log ? 1 : 0;
+        hi = h->log ? 10 : 1;
+    }
+    if (h->log) {
+        r->z_hi = log10(hi);
+        r->z_lo = r->z_hi - (h->log_decades > 0 ? h->log_decades : 4);
+        return;
+    }
+    lo = fmin(lo, 0);
+    if (!(hi > lo)) hi = lo + 1;
+    r->z_lo = lo;
+    r->z_hi = hi;
+    axis_set(&r->z, lo, hi, 6);
+}
+
+/* Tick values of the colour bar: decades (log) or the nice ticks inside the range. */
+static int colour_ticks(const render *r, double *v, int max)
+{
+    int n = 0;
+    if (r->f->heat.log) {
+        for (double k = ceil(r->z_lo - 1e-9); k <= r->z_hi + 1e-9 && n < max; k++) v[n++] = k;
+        return n;
+    }
+    for (int i = 0; i < r->z.t.count && n < max; i++) {
+        double t = axis_tick_value(&r->z.t, i);
+        if (t >= r->z_lo - 1e-9 * r->z.t.step && t <= r->z_hi + 1e-9 * r->z.t.step) v[n++] = t;
+    }
+    return n;
+}
+
+static void colour_tick_label(const render *r, double v, char *out, size_t len)
+{
+    if (r->f->heat.log) power_of_ten((int)lround(v), out, len);
+    else tick_label(&r->z, v, out, len);
+}
+
+static double colour_labels_width(render *r)
+{
+    double v[64], w = 0;
+    char buf[64];
+    int n = colour_ticks(r, v, 64);
+    set_font(r, r->fs_tick);
+    for (int i = 0; i < n; i++) {
+        colour_tick_label(r, v[i], buf, sizeof buf);
+        w = fmax(w, text_width(r, buf));
+    }
+    return w;
+}
+
 /* Lays out margins, axes and the plot area for `label_rows` rows of marker labels. */
 static void layout(render *r, int label_rows)
 {
@@ -462,6 +581,10 @@ static void layout(render *r, int label_rows)
     if (f->type == PLOT_BARS) {
         xlo = 0;
         xhi = f->n_groups > 0 ? f->n_groups : 1;
+    } else if (f->type == PLOT_HEATMAP) {
+        /* The cells' extent, exactly: a map has no margin beyond its grid. */
+        xlo = f->heat.x0;
+        xhi = f->heat.x0 + f->heat.nx * f->heat.dx;
     } else {
         for (int s = 0; s < f->n_series; s++)
             for (int i = 0; i < f->series[s].n; i++)
@@ -491,7 +614,11 @@ static void layout(render *r, int label_rows)
         ylo = 0;
         yhi = 1;
     }
-    if (f->y_from_zero || f->type == PLOT_BARS) {
+    if (f->type == PLOT_HEATMAP) {
+        ylo = f->heat.y0;
+        yhi = f->heat.y0 + f->heat.ny * f->heat.dy;
+        reserve = 0;
+    } else if (f->y_from_zero || f->type == PLOT_BARS) {
         ylo = fmin(ylo, 0);
         yhi = fmax(yhi, 0);
     }
@@ -516,6 +643,13 @@ static void layout(render *r, int label_rows)
     double right = pad;
     if (r->has_y2) right += label_h + 0.6 * pad + axis_label_width(r, &r->y2) + 0.5 * pad + tick_len;
     else right += 14 * u;
+    if (f->type == PLOT_HEATMAP) {
+        /* The colour bar, its ticks and labels, and its title (rotated) at the right edge. */
+        colour_range(r);
+        r->bar_w = 28 * u;
+        right += 1.4 * pad + r->bar_w + tick_len + 0.4 * pad + colour_labels_width(r) + 0.6 * pad +
+                 label_h;
+    }
 
     plot_rect *a = &r->fr.area;
     a->x = round(left);
@@ -529,8 +663,9 @@ static void layout(render *r, int label_rows)
     axis_set(&r->x, xlo, xhi, xtarget);
     r->fr.x_lo = xlo;
     r->fr.x_hi = xhi;
-    r->fr.y_lo = r->y.t.lo;
-    r->fr.y_hi = r->y.t.hi;
+    r->fr.y_lo = f->type == PLOT_HEATMAP ? ylo : r->y.t.lo;
+    r->fr.y_hi = f->type == PLOT_HEATMAP ? yhi : r->y.t.hi;
+    r->bar_x = a->x + a->w + 1.4 * pad;
     if (r->has_y2) {
         r->fr.y2_lo = r->y2.t.lo;
         r->fr.y2_hi = r->y2.t.hi;
@@ -592,6 +727,8 @@ static void legend_text(const plot_series *s, char *out, size_t len)
 static int wants_legend(const plot_figure *f)
 {
     if (f->n_series > 1) return 1;
+    /* A line over a heat map says what it is. */
+    if (f->n_series == 1 && f->type == PLOT_HEATMAP) return 1;
     return f->n_series == 1 && f->type == PLOT_LINES && f->series[0].err;
 }
 
@@ -739,6 +876,7 @@ static void draw_grid_and_axes(render *r)
     for (int i = 0; i < r->y.t.count; i++) {
         double py = round(plot_y_to_pixel(&r->fr, axis_tick_value(&r->y.t, i))) + 0.5;
         if (py < a->y - 0.5 || py > a->y + a->h + 0.5) continue;
+        if (f->type == PLOT_HEATMAP) continue;   /* the cells are the background there */
         cairo_move_to(cr, a->x, py);
         cairo_line_to(cr, a->x + a->w, py);
     }
@@ -758,6 +896,8 @@ static void draw_grid_and_axes(render *r)
     set_font(r, r->fs_tick);
     for (int i = 0; i < r->y.t.count; i++) {
         double v = axis_tick_value(&r->y.t, i);
+        /* A heat map's y axis is its grid's extent, which the nice ticks may overrun. */
+        if (v < r->fr.y_lo - 1e-9 * r->y.t.step || v > r->fr.y_hi + 1e-9 * r->y.t.step) continue;
         double py = plot_y_to_pixel(&r->fr, v);
         cairo_move_to(cr, a->x, py);
         cairo_line_to(cr, a->x - tick_len, py);
@@ -780,7 +920,7 @@ static void draw_grid_and_axes(render *r)
             set_rgb(cr, r->th->spine, 1);
         }
     double below = a->y + a->h + tick_len + 0.4 * pad;
-    if (f->type == PLOT_LINES) {
+    if (f->type != PLOT_BARS) {
         for (int i = 0; i < r->x.t.count; i++) {
             double v = axis_tick_value(&r->x.t, i);
             if (v < r->fr.x_lo - 1e-9 * r->x.t.step || v > r->fr.x_hi + 1e-9 * r->x.t.step) continue;
@@ -826,7 +966,7 @@ static void draw_grid_and_axes(render *r)
         tick_h = line_height(r);
         set_font(r, r->fs_label);
     }
-    axis_title(f->x_label, f->x_unit, f->type == PLOT_LINES ? r->x.exponent : 0, title,
+    axis_title(f->x_label, f->x_unit, f->type != PLOT_BARS ? r->x.exponent : 0, title,
                sizeof title);
     figure_text(r, title, a->x + 0.5 * a->w, below + tick_h + 0.5 * pad, 0.5, 0);
 
@@ -1055,6 +1195,100 @@ static void draw_bars(render *r)
     }
 }
 
+/* The heat map's cells: an image of one pixel per cell, scaled onto the plot area without
+ * smoothing (a cell is a measured value, not a sample of a smooth field). */
+static int draw_heatmap(render *r)
+{
+    const plot_heatmap *h = &r->f->heat;
+    cairo_surface_t *img = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, h->nx, h->ny);
+    if (cairo_surface_status(img) != CAIRO_STATUS_SUCCESS) {
+        cairo_surface_destroy(img);
+        return BRAGG_ERR;
+    }
+    cairo_surface_flush(img);
+    unsigned char *data = cairo_image_surface_get_data(img);
+    int stride = cairo_image_surface_get_stride(img);
+    for (int j = 0; j < h->ny; j++) {
+        uint32_t *row = (uint32_t *)(data + (size_t)(h->ny - 1 - j) * stride);   /* y up */
+        for (int i = 0; i < h->nx; i++) {
+            double v = h->z[(size_t)j * h->nx + i], t;
+            t = !isfinite(v) || (h->log && v <= 0) ? NAN
+                : h->log ? (log10(v) - r->z_lo) / (r->z_hi - r->z_lo)
+                         : (v - r->z_lo) / (r->z_hi - r->z_lo);
+            /* Below a log scale's floor is off the scale, not its lowest colour. */
+            if (!(t >= -1e-12)) {
+                row[i] = 0;   /* transparent: the background shows */
+                continue;
+            }
+            double rgb[3];
+            plot_scale_colour(t, rgb);
+            row[i] = 0xff000000u | (uint32_t)lround(255 * rgb[0]) << 16 |
+                     (uint32_t)lround(255 * rgb[1]) << 8 | (uint32_t)lround(255 * rgb[2]);
+        }
+    }
+    cairo_surface_mark_dirty(img);
+    const plot_rect *a = &r->fr.area;
+    double x0 = plot_x_to_pixel(&r->fr, h->x0), x1 = plot_x_to_pixel(&r->fr, h->x0 + h->nx * h->dx);
+    double y1 = plot_y_to_pixel(&r->fr, h->y0), y0 = plot_y_to_pixel(&r->fr, h->y0 + h->ny * h->dy);
+    cairo_t *cr = r->cr;
+    cairo_save(cr);
+    cairo_rectangle(cr, a->x, a->y, a->w, a->h);
+    cairo_clip(cr);
+    cairo_translate(cr, x0, y0);
+    cairo_scale(cr, (x1 - x0) / h->nx, (y1 - y0) / h->ny);
+    cairo_set_source_surface(cr, img, 0, 0);
+    cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_NEAREST);
+    cairo_paint(cr);
+    cairo_restore(cr);
+    cairo_surface_destroy(img);
+    return BRAGG_OK;
+}
+
+/* The colour bar right of the plot: the scale, its ticks and labels, and its title. */
+static void draw_colour_bar(render *r)
+{
+    cairo_t *cr = r->cr;
+    const plot_rect *a = &r->fr.area;
+    double u = r->u, tick_len = 7 * u, pad = 18 * u, x = r->bar_x, w = r->bar_w;
+    cairo_pattern_t *g = cairo_pattern_create_linear(0, a->y + a->h, 0, a->y);
+    for (int k = 0; k < 9; k++)
+        cairo_pattern_add_color_stop_rgb(g, viridis_at[k], viridis[k][0], viridis[k][1],
+                                         viridis[k][2]);
+    cairo_rectangle(cr, x, a->y, w, a->h);
+    cairo_set_source(cr, g);
+    cairo_fill(cr);
+    cairo_pattern_destroy(g);
+    set_rgb(cr, r->th->spine, 1);
+    cairo_set_line_width(cr, 1.3 * u);
+    cairo_rectangle(cr, x, a->y, w, a->h);
+    cairo_stroke(cr);
+    double v[64];
+    char buf[64];
+    int n = colour_ticks(r, v, 64);
+    set_font(r, r->fs_tick);
+    double label_w = colour_labels_width(r);
+    for (int i = 0; i < n; i++) {
+        double py = a->y + a->h * (1 - (v[i] - r->z_lo) / (r->z_hi - r->z_lo));
+        set_rgb(cr, r->th->spine, 1);
+        cairo_move_to(cr, x + w, py);
+        cairo_line_to(cr, x + w + tick_len, py);
+        cairo_stroke(cr);
+        colour_tick_label(r, v[i], buf, sizeof buf);
+        set_rgb(cr, r->th->fg, 1);
+        figure_text(r, buf, x + w + tick_len + 0.4 * pad, py, 0, 0.5);
+    }
+    char title[256];
+    const plot_heatmap *h = &r->f->heat;
+    axis_title(h->z_label, h->z_unit, h->log ? 0 : r->z.exponent, title, sizeof title);
+    set_font(r, r->fs_label);
+    set_rgb(cr, r->th->fg, 1);
+    cairo_save(cr);
+    cairo_translate(cr, x + w + tick_len + 0.4 * pad + label_w + 0.6 * pad, a->y + 0.5 * a->h);
+    cairo_rotate(cr, 0.5 * PLOT_PI);
+    figure_text(r, title, 0, 0, 0.5, 1);
+    cairo_restore(cr);
+}
+
 int plot_render(const plot_figure *f, const plot_style *s, cairo_surface_t **surface,
                 plot_frame *frame, bragg_err *e)
 {
@@ -1066,7 +1300,8 @@ int plot_render(const plot_figure *f, const plot_style *s, cairo_surface_t **sur
                           PLOT_MAX_SIDE);
     if (!(s->scale >= 0.25 && s->scale <= 8))
         return bragg_fail(e, "--scale: %g is out of range (0.25 to 8)", s->scale);
-    if (f->n_series == 0) return bragg_fail(e, "plot: nothing to draw (no data series)");
+    if (f->n_series == 0 && !(f->type == PLOT_HEATMAP && f->heat.z))
+        return bragg_fail(e, "plot: nothing to draw (no data series)");
 
     cairo_surface_t *surf = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, s->width, s->height);
     if (cairo_surface_status(surf) != CAIRO_STATUS_SUCCESS) {
@@ -1116,6 +1351,9 @@ int plot_render(const plot_figure *f, const plot_style *s, cairo_surface_t **sur
     cairo_clip(cr);
     if (f->type == PLOT_BARS) {
         draw_bars(&r);
+    } else if (f->type == PLOT_HEATMAP) {
+        if (draw_heatmap(&r)) rc = BRAGG_ERR;
+        draw_lines(&r);
     } else {
         draw_markers(&r);
         if (f->stacked) rc = draw_stacked(&r);
@@ -1123,6 +1361,7 @@ int plot_render(const plot_figure *f, const plot_style *s, cairo_surface_t **sur
         draw_marker_labels(&r);
     }
     cairo_restore(cr);
+    if (f->type == PLOT_HEATMAP) draw_colour_bar(&r);
     draw_legend(&r);
 
     if (f->footer && *f->footer) {

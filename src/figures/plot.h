@@ -7,12 +7,15 @@
  * (ui/tui.c) fills one the same way. The renderer knows nothing about runs: only series, markers, bars, axis
  * labels with units, a title and key/value metadata (written as PNG text chunks).
  *
- * Two kinds of figure:
- *   PLOT_LINES  series of (x, y) with an optional +-1 sigma band (err), on the left or the
- *               right y axis, solid or dashed, optionally stacked as filled areas; vertical
- *               markers (a line at x, or a shaded span x0..x1) with labels.
- *   PLOT_BARS   categories along x (plot_add_group) and one bar series per legend entry, each
- *               bar with an optional note printed above it.
+ * Three kinds of figure:
+ *   PLOT_LINES    series of (x, y) with an optional +-1 sigma band (err), on the left or the
+ *                 right y axis, solid or dashed, optionally stacked as filled areas; vertical
+ *                 markers (a line at x, or a shaded span x0..x1) with labels.
+ *   PLOT_BARS     categories along x (plot_add_group) and one bar series per legend entry,
+ *                 each bar with an optional note printed above it.
+ *   PLOT_HEATMAP  a grid of cells coloured by value (plot_set_heatmap) on a perceptually
+ *                 uniform scale (viridis), linear or logarithmic, with a colour bar; line
+ *                 series drawn over it share its axes.
  * NaN in x or y is a gap: the line and the band break there.
  *
  * Memory: a plot_figure owns copies of everything added to it (strings, arrays); the caller's
@@ -35,7 +38,7 @@
 #define PLOT_MAX_GROUPS  32
 #define PLOT_MAX_META    64
 
-typedef enum plot_type { PLOT_LINES, PLOT_BARS } plot_type;
+typedef enum plot_type { PLOT_LINES, PLOT_BARS, PLOT_HEATMAP } plot_type;
 typedef enum plot_theme { PLOT_THEME_LIGHT, PLOT_THEME_DARK } plot_theme;
 
 typedef struct plot_series {
@@ -54,6 +57,18 @@ typedef struct plot_marker {
     char *label;
 } plot_marker;
 
+/* A heat map: nx x ny cells, cell (i, j) covering [x0 + i dx, x0 + (i+1) dx) x [y0 + j dy,
+ * y0 + (j+1) dy), coloured by z[j * nx + i]. NaN cells, and with a log scale cells below its
+ * floor, are left blank. */
+typedef struct plot_heatmap {
+    int nx, ny;
+    double x0, dx, y0, dy;
+    double *z;
+    int log;                 /* logarithmic colour scale */
+    double log_decades;      /* log: the scale spans max / 10^decades to max (default 4) */
+    char *z_label, *z_unit;  /* the colour bar's title */
+} plot_heatmap;
+
 typedef struct plot_figure {
     plot_type type;
     char *title;
@@ -71,6 +86,7 @@ typedef struct plot_figure {
     char *groups[PLOT_MAX_GROUPS];      /* bars: category labels along x */
     int n_meta;
     char *meta_key[PLOT_MAX_META], *meta_value[PLOT_MAX_META];
+    plot_heatmap heat;                  /* PLOT_HEATMAP */
 } plot_figure;
 
 void plot_figure_init(plot_figure *f, plot_type type);
@@ -94,6 +110,11 @@ int plot_add_bars(plot_figure *f, const char *label, const double *values,
                   const char *const *notes, bragg_err *e);
 /* A vertical marker line (x1 = NaN) or span [x0, x1] with a label. */
 int plot_add_marker(plot_figure *f, double x0, double x1, const char *label, bragg_err *e);
+/* The heat map's cells (copies z) and its colour bar's title and scale. */
+int plot_set_heatmap(plot_figure *f, int nx, int ny, double x0, double dx, double y0, double dy,
+                     const double *z, bragg_err *e);
+int plot_set_colour_bar(plot_figure *f, const char *label, const char *unit, int log,
+                        bragg_err *e);
 /* A metadata entry for the PNG text chunks. Keys: 1-79 printable Latin-1 characters. */
 int plot_add_meta(plot_figure *f, const char *key, const char *value, bragg_err *e);
 
@@ -132,6 +153,10 @@ double plot_y_to_pixel(const plot_frame *fr, double y);
 
 /* The colour a series with palette index `colour` is drawn in (r, g, b in [0, 1]). */
 void plot_palette_colour(plot_theme theme, int colour, double rgb[3]);
+/* The heat maps' colour scale at t in [0, 1] (clamped): viridis (van der Walt, Smith and
+ * Firing for matplotlib, CC0), dark blue to yellow, readable in grey and with the common
+ * colour-vision deficiencies. The workbench's map view takes its colours from it too. */
+void plot_scale_colour(double t, double rgb[3]);
 
 /* Renders the figure into a new ARGB32 image surface of the style's size. `frame` (may be NULL)
  * receives the plot-area mapping. On error returns BRAGG_ERR with a message and no surface. */

@@ -1,8 +1,9 @@
 /*
  * test_plot.c - PNG figures: nice-number ticks, and PNGs decoded back with libpng: their size,
  * the run's configuration in the text chunks, the drawn Bragg peak in the column of the
- * reported peak depth, not blank; and failed writes (no folder, full disk) that leave nothing
- * behind and exit 2 naming the path.
+ * reported peak depth, not blank; dose maps as heat maps with a colour bar, their hottest
+ * cell where the run's map has its maximum, and lateral profiles; and failed writes (no
+ * folder, full disk) that leave nothing behind and exit 2 naming the path.
  *
  * The CLI cases run the binary named by $BRAGG_BIN (the Makefile sets it).
  */
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "axis_ticks.h"
+#include "dose_map.h"
 #include "figures.h"
 #include "plot.h"
 #include "testkit.h"
@@ -521,5 +523,124 @@ Test(plot_cli, failed_writes_leave_nothing)
     rc = testkit_cli(args, out, sizeof out);
     cr_expect(rc == 2 && strstr(out, "--all: needs --png"), "exit %d: %s", rc, out);
     cr_expect(count_files(dir, "x.png") == 0);
+    testkit_remove_dir(dir);
+}
+
+/* Issue 15 acceptance: `bragg plot --kind map` of a run made with --map decodes as a PNG of the
+ * default size whose hottest pixel (the top of the colour scale) sits in the cell where the
+ * map has its maximum, with the colour bar beside the plot running from the scale's bottom to
+ * its top; --log draws another picture; --kind profile-at draws the profiles; a run without a
+ * map, and --log for a kind without a colour scale, are refused naming what is missing. */
+Test(plot_cli, dose_map_heat_map_and_profiles)
+{
+    char dir[64], args[1024], out[8192], path[256];
+    testkit_temp_dir(dir, sizeof dir, "plotmap");
+    snprintf(args, sizeof args,
+             "run --ion p --energy 120 --material water -n 2000 --spot 4 --map %s/m.nrrd "
+             "--map-radius 2 --json %s/r.json -q", dir, dir);
+    cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s", out);
+    snprintf(args, sizeof args, "plot %s/r.json --kind map --png %s/map.png", dir, dir);
+    cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s", out);
+    snprintf(args, sizeof args, "plot %s/r.json --kind map --log --png %s/log.png", dir, dir);
+    cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s", out);
+    snprintf(args, sizeof args, "plot %s/r.json --kind profile-at 3,8.5 --png %s/prof.png", dir, dir);
+    cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s", out);
+
+    /* The same figure laid out in-process gives the mapping from cells to pixels. */
+    snprintf(path, sizeof path, "%s/r.json", dir);
+    cJSON *run = testkit_read_json(path);
+    snprintf(path, sizeof path, "%s/m.nrrd", dir);
+    dose_map m;
+    bragg_err e = {{0}};
+    cr_assert(dose_map_read_nrrd(path, &m, &e) == BRAGG_OK, "%s", e.msg);
+    figure_map_options mo;
+    memset(&mo, 0, sizeof mo);
+    plot_figure f;
+    cr_assert(figures_from_map(&f, run, &m, FIGURE_MAP, &mo, &e) == BRAGG_OK, "%s", e.msg);
+    plot_style st;
+    plot_style_default(&st);
+    cairo_surface_t *surf;
+    plot_frame fr;
+    cr_assert(plot_render(&f, &st, &surf, &fr, &e) == BRAGG_OK, "%s", e.msg);
+    cairo_surface_destroy(surf);
+    plot_figure_free(&f);
+    size_t best = 0;
+    for (size_t k = 0; k < (size_t)m.n_lat * m.n_depth; k++)
+        if (m.dose[k] > m.dose[best]) best = k;
+    double depth = ((double)(best / m.n_lat) + 0.5) * m.depth_width;
+    double lateral = dose_map_lateral(&m, (int)(best % m.n_lat));
+
+    snprintf(path, sizeof path, "%s/map.png", dir);
+    image im;
+    image_read(path, &im);
+    cr_expect(im.width == 1600 && im.height == 1000);
+    const char *v = image_text(&im, "bragg:plot");
+    cr_expect(v && strcmp(v, "map") == 0, "%s", v);
+    /* A linear map colours every cell, zeros included (the scale's bottom): many colours. */
+    unsigned seen[512] = {0};
+    int colours = 0;
+    for (int y = 0; y < im.height; y++)
+        for (int x = 0; x < im.width; x++) {
+            const unsigned char *p = pixel(&im, x, y);
+            seen[(p[0] >> 5) * 64 + (p[1] >> 5) * 8 + (p[2] >> 5)] = 1;
+        }
+    for (int k = 0; k < 512; k++) colours += seen[k];
+    cr_expect(colours >= 12, "only %d coarse colours", colours);
+    double top[3];
+    plot_scale_colour(1.0, top);
+    int bx = -1, by = -1;
+    double bd = 1e9;
+    for (int y = (int)fr.area.y; y < fr.area.y + fr.area.h; y++)
+        for (int x = (int)fr.area.x; x < fr.area.x + fr.area.w; x++) {
+            const unsigned char *p = pixel(&im, x, y);
+            double d = fabs(p[0] / 255.0 - top[0]) + fabs(p[1] / 255.0 - top[1]) +
+                       fabs(p[2] / 255.0 - top[2]);
+            if (d < bd) {
+                bd = d;
+                bx = x;
+                by = y;
+            }
+        }
+    double cell_w = m.depth_width * fr.area.w / (fr.x_hi - fr.x_lo);
+    double cell_h = m.lat_width * fr.area.h / (fr.y_hi - fr.y_lo);
+    cr_expect(bd < 0.05, "the scale's top colour is drawn (closest %.3f)", bd);
+    cr_expect(fabs(bx - plot_x_to_pixel(&fr, depth)) <= cell_w / 2 + 1.5 &&
+                  fabs(by - plot_y_to_pixel(&fr, lateral)) <= cell_h / 2 + 1.5,
+              "hottest pixel (%d, %d), the map's maximum at %.3f cm, %.3f cm is at (%.1f, %.1f)",
+              bx, by, depth, lateral, plot_x_to_pixel(&fr, depth), plot_y_to_pixel(&fr, lateral));
+    /* The colour bar: right of the plot, the top colour near its top, the bottom one below. */
+    double bottom[3];
+    plot_scale_colour(0.0, bottom);
+    int found_top = 0, found_bottom = 0;
+    for (int x = (int)(fr.area.x + fr.area.w) + 2; x < im.width; x++) {
+        const unsigned char *pt = pixel(&im, x, (int)fr.area.y + 3);
+        const unsigned char *pb = pixel(&im, x, (int)(fr.area.y + fr.area.h) - 3);
+        found_top |= fabs(pt[0] / 255.0 - top[0]) + fabs(pt[1] / 255.0 - top[1]) +
+                         fabs(pt[2] / 255.0 - top[2]) < 0.08;
+        found_bottom |= fabs(pb[0] / 255.0 - bottom[0]) + fabs(pb[1] / 255.0 - bottom[1]) +
+                            fabs(pb[2] / 255.0 - bottom[2]) < 0.08;
+    }
+    cr_expect(found_top && found_bottom, "colour bar: top %d, bottom %d", found_top, found_bottom);
+    image_free(&im);
+    snprintf(args, sizeof args, "cmp -s %s/map.png %s/log.png", dir, dir);
+    cr_expect(system(args) != 0, "--log draws the same picture");
+    snprintf(path, sizeof path, "%s/prof.png", dir);
+    image_read(path, &im);
+    v = image_text(&im, "bragg:plot");
+    cr_expect(v && strcmp(v, "profile-at") == 0, "%s", v);
+    expect_not_blank(&im);
+    image_free(&im);
+    dose_map_free(&m);
+    cJSON_Delete(run);
+
+    snprintf(args, sizeof args,
+             "run --ion p --energy 70 --material water -n 100 --json %s/plain.json -q", dir);
+    cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s", out);
+    snprintf(args, sizeof args, "plot %s/plain.json --kind map --png %s/x.png", dir, dir);
+    cr_expect(testkit_cli(args, out, sizeof out) == 2 && strstr(out, "--map"), "%s", out);
+    snprintf(args, sizeof args, "plot %s/plain.json --log --png %s/x.png", dir, dir);
+    cr_expect(testkit_cli(args, out, sizeof out) == 2 && strstr(out, "--log"), "%s", out);
+    snprintf(args, sizeof args, "plot %s/r.json --kind profile-at 40 --png %s/x.png", dir, dir);
+    cr_expect(testkit_cli(args, out, sizeof out) == 2 && strstr(out, "outside the map"), "%s", out);
     testkit_remove_dir(dir);
 }
