@@ -11,10 +11,12 @@
 #include "braille.h"
 #include "draw.h"
 #include "figures.h"
+#include "map_panel.h"
 #include "report.h"
 
 static const char *const view_names[VIEW_COUNT] = {
-    "depth-dose", "dose by charge", "LET", "lateral spread", "primary fluence", "benchmark race",
+    "depth-dose", "dose by charge", "LET", "lateral spread", "primary fluence", "dose map",
+    "benchmark race",
 };
 
 const char *plot_view_name(plot_view v)
@@ -368,6 +370,10 @@ void plot_panel_draw(const tui_state *t, const ui_rect *r)
 {
     if (t->view == VIEW_RACE) {
         draw_race(t, r);
+        return;
+    }
+    if (t->view == VIEW_MAP) {
+        map_panel_draw(t, r);
         return;
     }
     char title[64];

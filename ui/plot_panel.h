@@ -4,7 +4,8 @@
  *
  * Views (cycled with `v`): depth-dose with a faint +-1 sigma band and the peak (a triangle on
  * the depth axis and a dotted line) and R80 marked; dose by particle charge (with nuclear
- * reactions); LET (dose- and track-averaged); lateral spread; primary fluence; and, after `b`,
+ * reactions); LET (dose- and track-averaged); lateral spread; primary fluence; the dose map
+ * (drawn by ui/map_panel.h); and, after `b`,
  * the benchmark race as bars with speedup and parallel efficiency. Axes carry nice ticks
  * (src/figures/axis_ticks.h, the same as the PNG figures) and units. Overlays (kept runs) are drawn
  * in the depth-dose view, all curves normalised to their peak or entrance dose, with a legend.

@@ -25,10 +25,12 @@
 
 #include "atomic_file.h"
 #include "backend.h"
+#include "dose_map.h"
 #include "draw.h"
 #include "figures.h"
 #include "layout.h"
 #include "live_panel.h"
+#include "map_panel.h"
 #include "plot_panel.h"
 #include "profile_panel.h"
 #include "report.h"
@@ -276,6 +278,26 @@ static void free_overlay(tui_overlay *o)
     memset(o, 0, sizeof *o);
 }
 
+/* `m`: to the map view, switching the map on for the next run; in the view, the next kind:
+ * rings, x columns, off. Runs without a map score none (and lose no speed). */
+static void map_key(tui_state *t)
+{
+    if (t->view != VIEW_MAP) {
+        t->view = VIEW_MAP;
+        if (t->cfg.map_kind == MAP_NONE) t->cfg.map_kind = MAP_RZ;
+    } else {
+        t->cfg.map_kind = t->cfg.map_kind == MAP_RZ ? MAP_XZ
+                          : t->cfg.map_kind == MAP_XZ ? MAP_NONE
+                                                      : MAP_RZ;
+    }
+    if (t->cfg.map_kind == MAP_NONE)
+        set_status(t, 0, "map: off from the next run (m switches it on)");
+    else
+        set_status(t, 0, "map: %s, %g mm to %g cm, from the next run (r); m: %s",
+                   t->cfg.map_kind == MAP_RZ ? "rings" : "x columns", 10 * t->cfg.map_bin_cm,
+                   t->cfg.map_radius_cm, t->cfg.map_kind == MAP_RZ ? "x columns" : "off");
+}
+
 static void keep_overlay(tui_state *t)
 {
     if (!t->en || !t->have_snap || t->snap.result.histories == 0 || tui_run_active(t)) {
@@ -396,8 +418,9 @@ static void export_view(tui_state *t)
         set_status(t, 1, "export: nothing to export yet (r runs)");
         return;
     }
-    static const figure_kind kinds[VIEW_COUNT] = {FIGURE_DOSE, FIGURE_CHARGE, FIGURE_LET,
-                                                  FIGURE_LATERAL, FIGURE_DOSE, FIGURE_BENCH};
+    static const figure_kind kinds[VIEW_COUNT] = {FIGURE_DOSE,    FIGURE_CHARGE, FIGURE_LET,
+                                                  FIGURE_LATERAL, FIGURE_DOSE,   FIGURE_MAP,
+                                                  FIGURE_BENCH};
     snprintf(base, sizeof base, "bragg-%s-%s", figure_kind_name(kinds[t->view]), stamp);
     snprintf(png, sizeof png, "%s.png", base);
     snprintf(csv, sizeof csv, "%s.csv", base);
@@ -405,6 +428,28 @@ static void export_view(tui_state *t)
     cJSON *root = report_build_json(t->en, &t->snap);
     if (!root) {
         set_status(t, 1, "export: out of memory");
+        return;
+    }
+    if (t->view == VIEW_MAP) {
+        /* The map as drawn (log scale), its NRRD file and the run's JSON naming it. */
+        char nrrd[300];
+        snprintf(nrrd, sizeof nrrd, "%s.nrrd", base);
+        dose_map m;
+        figure_map_options mo;
+        memset(&mo, 0, sizeof mo);
+        mo.log = 1;
+        int rc = dose_map_from_result(&t->snap.result, &m, &e);
+        if (rc == BRAGG_OK) rc = report_add_map_outputs(root, &t->snap, nrrd, NULL, 0, &e);
+        if (rc == BRAGG_OK) rc = figures_from_map(&fig, root, &m, FIGURE_MAP, &mo, &e);
+        if (rc == BRAGG_OK) {
+            rc = plot_write_png(&fig, &style, png, "export", NULL, &e);
+            plot_figure_free(&fig);
+        }
+        if (rc == BRAGG_OK) rc = dose_map_write_nrrd(t->en, &t->snap, nrrd, "export", &e);
+        if (rc == BRAGG_OK) rc = report_write_json_tree(root, json, &e);
+        cJSON_Delete(root);
+        if (rc) set_status(t, 1, "export failed: %s", e.msg);
+        else set_status(t, 0, "exported %s (+ .nrrd, .json)", png);
         return;
     }
     const cJSON *runs[FIGURES_MAX_RUNS];
@@ -494,6 +539,7 @@ static const char *const help_lines[] = {
     "c  F4   cancel the run or race               b  F5      benchmark race",
     "v  F6   cycle the plot view                  o  F7      keep the run as overlay",
     "n       overlay normalisation peak/entrance  x          clear the overlays",
+    "m       dose map view (switches the map on); again: rings, x columns, off",
     "e  F8   export PNG + CSV + JSON of the view to the current folder",
     "?  F1   this help                            q  F10     quit (asks during a run)",
     "Mouse: click a field to select it, a key in the bottom bar to press it.",
@@ -625,6 +671,7 @@ static void handle_key(tui_state *t, int key, const tui_layout *l)
         set_status(t, 0, "view: %s", plot_view_name(t->view));
         break;
     case 'o': case KEY_F(7): keep_overlay(t); break;
+    case 'm': map_key(t); break;
     case 'n':
         t->norm = t->norm == NORM_PEAK ? NORM_ENTRANCE : NORM_PEAK;
         set_status(t, 0, "overlays normalised to the %s dose",
@@ -731,6 +778,7 @@ int tui_main(void)
     t->colour = has_colors() && !(no_colour && *no_colour);
     if (t->colour) start_color();
     draw_init(t->colour, t->utf8);
+    map_panel_init(t->colour, t->utf8);
     mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED, NULL);
     mouseinterval(0);
 

@@ -20,6 +20,7 @@ typedef enum plot_view {
     VIEW_LET,       /* dose-averaged and track-averaged LET */
     VIEW_LATERAL,   /* rms lateral spread of the primaries */
     VIEW_FLUENCE,   /* primary fluence */
+    VIEW_MAP,       /* the dose map (runs with a map: `m` switches one on) */
     VIEW_RACE,      /* the benchmark race (after `b`) */
     VIEW_COUNT
 } plot_view;

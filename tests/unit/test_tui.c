@@ -90,18 +90,35 @@ static void type_field(const char *value)
     keys("Enter");
 }
 
-/* Starts the workbench in a detached pane; the shell after it records the exit status and
- * the terminal modes. */
-static void start(int cols, int rows, const char *lang)
+/* Starts the workbench in a detached pane, with `env` (e.g. "NO_COLOR=1", or "") added to its
+ * environment; the shell after it records the exit status and the terminal modes. */
+static void start_with(int cols, int rows, const char *lang, const char *env)
 {
     int rc = system("command -v tmux >/dev/null 2>&1");
     cr_assert(rc == 0, "tmux is required for the workbench test (scripts/deps.sh test installs it)");
     snprintf(server, sizeof server, "bragg-test-%d", (int)getpid());
     cr_assert(tmux("new-session -d -s bragg -x %d -y %d -c %s "
-                   "\"env LANG=%s LC_ALL=%s XDG_CONFIG_HOME=%s/config TERM=tmux-256color %s; "
+                   "\"env LANG=%s LC_ALL=%s XDG_CONFIG_HOME=%s/config TERM=tmux-256color %s %s; "
                    "echo bragg-exit=\\$?; stty -a | tr '\\n' ' ' > %s/stty; sleep 60\"",
-                   cols, rows, dir, lang, lang, dir, testkit_bragg(), dir) == 0,
+                   cols, rows, dir, lang, lang, dir, env, testkit_bragg(), dir) == 0,
               "tmux new-session");
+}
+
+static void start(int cols, int rows, const char *lang)
+{
+    start_with(cols, rows, lang, "");
+}
+
+/* The pane with its colours and attributes as escape sequences (capture-pane -e). */
+static void capture_escapes(char *out, size_t len)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "tmux -L %s capture-pane -e -p -t bragg", server);
+    FILE *p = popen(cmd, "r");
+    cr_assert(p, "popen tmux");
+    size_t n = fread(out, 1, len - 1, p);
+    out[n] = '\0';
+    pclose(p);
 }
 
 static void stop_server(void)
@@ -345,5 +362,57 @@ Test(tui, ascii_fallback_settings_and_peak_at_200x50)
     keys("q");
     expect_clean_exit(screen, sizeof screen);
     stop_server();
+    remove_dir();
+}
+
+/* Issue 15: the dose-map view at 80x24. `m` turns the map on and shows it; a proton run draws
+ * it in half blocks of the 256-colour scale, with the lateral and depth axes named and the
+ * scale's range; `m` again scores x columns in the next run; with NO_COLOR the map is drawn in
+ * density characters and no colour at all. */
+Test(tui, dose_map_view_at_80x24_in_colour_and_without)
+{
+    static char screen[65536];
+    make_dir();
+    for (int plain = 0; plain < 2; plain++) {
+        start_with(80, 24, "C.UTF-8", plain ? "NO_COLOR=1" : "");
+        wait_for("F10Quit", 10, screen, sizeof screen);
+        type_field("p");
+        keys("Down");
+        type_field("100");
+        keys("Down Down Down Down Down");
+        type_field("4000");
+        keys("m");
+        wait_for("map: rings", 5, screen, sizeof screen);
+        cr_expect(strstr(screen, "the next run (r) scores the map"), "%s", screen);
+        keys("r");
+        wait_for("done:", 30, screen, sizeof screen);
+        cr_expect(strstr(screen, "dose map rz") && strstr(screen, "r cm") &&
+                      strstr(screen, "depth cm") && strstr(screen, "scale") &&
+                      strstr(screen, " Gy"),
+                  "map view incomplete:\n%s", screen);
+        capture_escapes(screen, sizeof screen);
+        int colour = strstr(screen, "38;5;") || strstr(screen, "48;5;");
+        if (!plain) {
+            cr_expect(strstr(screen, "\xe2\x96\x80") || strstr(screen, "\xe2\x96\x84"),
+                      "no half blocks in the map:\n%s", screen);
+            cr_expect(colour, "no 256-colour cells in the map");
+        } else {
+            cr_expect(!colour, "colours with NO_COLOR");
+            capture(screen, sizeof screen);
+            cr_expect(strstr(screen, "@") && strstr(screen, "#") && strstr(screen, ":"),
+                      "no density characters in the map:\n%s", screen);
+        }
+        if (!plain) {
+            keys("m");
+            wait_for("map: x columns", 5, screen, sizeof screen);
+            keys("r");
+            wait_for("dose map xz", 30, screen, sizeof screen);
+            wait_for("done:", 30, screen, sizeof screen);
+            cr_expect(strstr(screen, "x cm"), "%s", screen);
+        }
+        keys("q");
+        expect_clean_exit(screen, sizeof screen);
+        stop_server();
+    }
     remove_dir();
 }
