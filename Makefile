@@ -225,6 +225,9 @@ docs: $(BIN)
 	./$(BIN) plot $(DOCS)/c12.json $(DOCS)/c12-no-nuclear.json --norm entrance \
 	    --png docs/img/c12-nuclear-vs-none.png
 	./$(BIN) plot $(DOCS)/c12.json --kind charge --png docs/img/c12-dose-by-charge.png
+	./$(BIN) run --ion p --energy 150 --material water -n 100000 -q --map $(DOCS)/p150.nrrd \
+	    --json $(DOCS)/p150-map.json
+	./$(BIN) plot $(DOCS)/p150-map.json --kind map --log --png docs/img/p150-dose-map.png
 
 clean:
 	rm -rf build bin
