@@ -63,6 +63,7 @@
 #define TRACK_QUANTA_PER_CM     4294967296.0   /* 2^32 */
 #define LATERAL_QUANTA_PER_CM3  1048576.0      /* 2^20, track length * r^2 / 2 */
 #define LET_T_QUANTA            1048576.0      /* 2^20 per cm * keV/um */
+#define Z1D_QUANTA              65536.0        /* 2^16 per MeV * Gy (z1D*, below 100 Gy) */
 
 /* Energy ledger entries, in energy quanta. BEAM = all the others summed, exactly. */
 enum ledger_entry {
@@ -97,6 +98,8 @@ enum curve_index {
     CURVE_LET_D,             /* sum of edep[MeV] * LET[keV/um] * LET_QUANTA */
     CURVE_LET_T,             /* sum of track[cm] * LET * LET_T_QUANTA, all charged particles */
     CURVE_LATERAL,           /* primaries: track * (x^2 + y^2)/2, LATERAL_QUANTA_PER_CM3 */
+    CURVE_Z1D,               /* sum of edep[MeV] * z1D*[Gy] * Z1D_QUANTA (the MKM's specific
+                                energy, when params.score_z1d; else 0) */
     CURVE_CHANNELS           /* then three per channel: */
 };
 #define CURVE_DOSE(c)    (CURVE_CHANNELS + 3 * (c))       /* energy quanta */
@@ -134,6 +137,7 @@ typedef struct transport_params {
     double step_fraction_secondary, step_min_secondary;
     double energy_cut;                /* MeV/u */
     int straggling, scattering, nuclear;
+    int score_z1d;                    /* the tables' z1D* columns are filled: score CURVE_Z1D */
     int ref_A[TRANSPORT_MAX_Z + 1];               /* reference isotope of each charge */
     double nucleon_mass[TRANSPORT_MAX_Z + 1];     /* its rest mass per nucleon, MeV */
     double binding[TRANSPORT_MAX_Z + 1];          /* its binding energy per nucleon, MeV */
@@ -265,16 +269,18 @@ typedef struct step_tally {
     int64_t *forward;         /* the channel's forward fluence; NULL if the step does not count */
     int64_t *let_d, *let_t;
     int64_t *lateral;         /* primaries only, else NULL */
+    int64_t *z1d;             /* when the MKM is scored, else NULL */
     double let_scale;         /* LET * LET_QUANTA / ENERGY_QUANTA_PER_MEV */
+    double z1d_scale;         /* z1D* * Z1D_QUANTA / ENERGY_QUANTA_PER_MEV */
     double let_t_scale;       /* LET * LET_T_QUANTA */
     double half_r2;           /* (x^2 + y^2) / 2 at mid-step */
     double z_per_path;        /* |dz| / path */
 } step_tally;
 
 /* Points k at the curves of `channel`, the forward fluence if `forward`, the lateral sum if
- * `primary`. */
+ * `primary`, the z1D* sum if `z1d`. */
 static inline BRAGG_HD void step_tally_locate(step_tally *k, const score_sink *s, int channel,
-                                              int forward, int primary)
+                                              int forward, int primary, int z1d)
 {
     k->dose = sink_curve(s, CURVE_DOSE(channel));
     k->track = sink_curve(s, CURVE_TRACK(channel));
@@ -282,6 +288,7 @@ static inline BRAGG_HD void step_tally_locate(step_tally *k, const score_sink *s
     k->let_d = sink_curve(s, CURVE_LET_D);
     k->let_t = sink_curve(s, CURVE_LET_T);
     k->lateral = primary ? sink_curve(s, CURVE_LATERAL) : (int64_t *)0;
+    k->z1d = z1d ? sink_curve(s, CURVE_Z1D) : (int64_t *)0;
 }
 
 /* One piece of a step: `share` energy quanta and `seg` cm of track over bins [a, b] each. */
@@ -296,6 +303,7 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void score_piece(const step_tally *k, 
         score_bins(k->forward, a, b, (int64_t)(seg * k->z_per_path * TRACK_QUANTA_PER_CM + 0.5));
     if (k->lateral)
         score_bins(k->lateral, a, b, (int64_t)(seg * k->half_r2 * LATERAL_QUANTA_PER_CM3 + 0.5));
+    if (k->z1d) score_bins(k->z1d, a, b, (int64_t)((double)share * k->z1d_scale + 0.5));
 }
 
 /* Spreads a step's energy (dq quanta) and track over the depth bins between z0 and z1,
@@ -351,9 +359,9 @@ static inline BRAGG_HD void score_step(const transport_params *p,
 }
 
 /* Deposits dq quanta at one point (a cut-off remnant, a nuclear reaction's local share) in
- * channel c. */
+ * channel c, with its LET (keV/um) and z1D* (Gy). */
 static inline BRAGG_HD void score_point(const transport_params *p, score_sink *s, int c, double z,
-                                        int64_t dq, double let)
+                                        int64_t dq, double let, double z1d)
 {
     int i = (int)(z * p->inv_bin_width);
     if (z < 0.0 || i >= p->nbins) {
@@ -363,6 +371,9 @@ static inline BRAGG_HD void score_point(const transport_params *p, score_sink *s
     score_bins(sink_curve(s, CURVE_DOSE(c)), i, i, dq);
     score_bins(sink_curve(s, CURVE_LET_D), i, i,
                (int64_t)((double)dq * let * LET_QUANTA / ENERGY_QUANTA_PER_MEV + 0.5));
+    if (p->score_z1d)
+        score_bins(sink_curve(s, CURVE_Z1D), i, i,
+                   (int64_t)((double)dq * z1d * Z1D_QUANTA / ENERGY_QUANTA_PER_MEV + 0.5));
 }
 
 /* Rotates the direction by projected angles (ax, ay) in the particle's own frame and returns
@@ -464,7 +475,7 @@ static inline BRAGG_HD int particle_channel(const particle *q)
 static inline BRAGG_HD void nuclear_deposit(const transport_params *p, score_sink *s, double z,
                                             int64_t dq)
 {
-    score_point(p, s, p->channels - 1, z, dq, 0.0);
+    score_point(p, s, p->channels - 1, z, dq, 0.0, 0.0);
     s->ledger[LEDGER_NUCLEAR_LOCAL] += dq;
 }
 
@@ -647,7 +658,8 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE int transport_step(const transport_par
         /* Below the cut-off already (e.g. a beam energy under it): leave it here. */
         double let = table_stopping_el(tab, q->t) * slab->density * 0.1;
         int64_t rest = q->energy_q;
-        score_point(p, s, particle_channel(q), q->z, rest, let);
+        score_point(p, s, particle_channel(q), q->z, rest, let, grid_eval(&tab->energy_grid,
+                                                                          tab->z1d, q->t));
         if (q->id == 0) s->count[COUNT_PRIMARY_STOPPED]++;
         transport_end(s, q, LEDGER_BELOW_CUTOFF);
         return 0;
@@ -769,8 +781,12 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE int transport_step(const transport_par
     double xm = 0.5 * (x0 + q->x), ym = 0.5 * (y0 + q->y);
     double path_z = fabs(q->z - z0);
     step_tally tally;
-    step_tally_locate(&tally, s, particle_channel(q), w >= FORWARD_COS, primary);
+    step_tally_locate(&tally, s, particle_channel(q), w >= FORWARD_COS, primary, p->score_z1d);
     tally.let_scale = let * LET_QUANTA / ENERGY_QUANTA_PER_MEV;
+    /* The MKM's specific energy per event at the mid-step energy, like the LET. */
+    tally.z1d_scale = p->score_z1d ? table_at(tab, tab->z1d, cell_mid, t_mid) * Z1D_QUANTA /
+                                         ENERGY_QUANTA_PER_MEV
+                                   : 0.0;
     tally.let_t_scale = let * LET_T_QUANTA;
     tally.half_r2 = 0.5 * (xm * xm + ym * ym);
     tally.z_per_path = step > 0.0 ? path_z / step : 0.0;
@@ -800,7 +816,8 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE int transport_step(const transport_par
     q->range = range_new;
 
     if (to_cut) {
-        score_point(p, s, particle_channel(q), q->z, q->energy_q, let);
+        score_point(p, s, particle_channel(q), q->z, q->energy_q, let,
+                    tally.z1d_scale * (ENERGY_QUANTA_PER_MEV / Z1D_QUANTA));
         if (q->id == 0) s->count[COUNT_PRIMARY_STOPPED]++;
         transport_end(s, q, LEDGER_BELOW_CUTOFF);
         profile_mark(prof, PROFILE_SCORING);

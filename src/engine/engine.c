@@ -19,6 +19,7 @@ struct engine {
     int n_tables;
     transport_table *tables;     /* per distinct material: one per charge 1..Z (index Z-1) */
     transport_params params;
+    bio_model bio;               /* bio.kind BIO_NONE without a model */
     double csda_depth;
     double *bin_density;
     backend *be;
@@ -193,6 +194,13 @@ static int build_geometry(engine *en, bragg_err *e)
     p->energy_cut = c->energy_cut;
     p->straggling = c->straggling;
     p->scattering = c->scattering;
+    /* The MKM reads z1D* per step: fill the column of every table built. */
+    if (en->bio.kind == BIO_MKM) {
+        for (int i = 0; i < en->n_tables * TRANSPORT_MAX_Z; i++)
+            if (en->tables[i].block && transport_table_fill_z1d(&en->tables[i], &en->bio.cell, e))
+                return BRAGG_ERR;
+        p->score_z1d = 1;
+    }
 
     en->csda_depth = csda_depth(en);
     double depth = c->depth_max_cm;
@@ -221,6 +229,14 @@ static int build_geometry(engine *en, bragg_err *e)
     return BRAGG_OK;
 }
 
+static int load_bio(engine *en, bragg_err *e)
+{
+    const run_config *c = &en->cfg;
+    if (!c->bio_model[0]) return BRAGG_OK;
+    return bio_model_load(&en->bio, c->bio_model, c->bio_cell[0] ? c->bio_cell : NULL,
+                          c->bio_alpha_beta, e);
+}
+
 int engine_create(engine **out, const run_config *cfg, bragg_err *e)
 {
     *out = NULL;
@@ -233,7 +249,7 @@ int engine_create(engine **out, const run_config *cfg, bragg_err *e)
     atomic_init(&en->progress, 0);
     atomic_init(&en->state, RUN_READY);
     if (catalog_load(&en->cat, e) || catalog_set_water_i(&en->cat, cfg->iwater, e) ||
-        config_validate(cfg, &en->cat, e) || build_geometry(en, e))
+        config_validate(cfg, &en->cat, e) || load_bio(en, e) || build_geometry(en, e))
         goto fail;
     en->be = backend_new(cfg->backend, e);
     if (!en->be) goto fail;
@@ -275,13 +291,14 @@ static uint64_t max_job_histories(const engine *en)
         }
     path = (path + 1.0) * (p->nuclear ? 2.0 * p->A + 8.0 : 1.0);
     primary_path += 1.0;
-    double per[5] = {energy * ENERGY_QUANTA_PER_MEV, energy * 1e5 * LET_QUANTA,
+    /* z1D* stays below z0, under 100 Gy for any cell line of interest. */
+    double per[6] = {energy * ENERGY_QUANTA_PER_MEV, energy * 1e5 * LET_QUANTA,
                      path * TRACK_QUANTA_PER_CM,
                      0.5 * primary_path * primary_path * primary_path * LATERAL_QUANTA_PER_CM3,
-                     path * 1e5 * LET_T_QUANTA};
+                     path * 1e5 * LET_T_QUANTA, energy * 100.0 * Z1D_QUANTA};
     double limit = 4.0e18;   /* below 2^62, with room for rounding */
     double n = 1e12;
-    for (int k = 0; k < 5; k++)
+    for (int k = 0; k < 6; k++)
         if (limit / per[k] < n) n = limit / per[k];
     return n < 1 ? 1 : (uint64_t)n;
 }
@@ -401,6 +418,8 @@ int engine_snapshot(engine *en, run_snapshot *out, bragg_err *e)
     }
     int rc = score_result_compute(&en->totals, en->params.bin_width, en->bin_density,
                                   &out->result, e);
+    if (rc == BRAGG_OK && en->bio.kind != BIO_NONE)
+        rc = bio_curves_compute(&en->bio, en->cfg.bio_dose, &out->result, &out->bio, e);
     const score_totals *t = &en->totals;
     if (en->cfg.profile && t->profiled_histories > 0 && en->clock_hz > 0) {
         /* Each component's ticks less the timer's own cost per mark; the shares of the
@@ -428,6 +447,7 @@ int engine_snapshot(engine *en, run_snapshot *out, bragg_err *e)
 void run_snapshot_free(run_snapshot *s)
 {
     score_result_free(&s->result);
+    bio_curves_free(&s->bio);
 }
 
 void engine_destroy(engine *en)
@@ -458,6 +478,7 @@ const transport_params *engine_params(const engine *en) { return &en->params; }
 const char *engine_backend_name(const engine *en) { return en->be->name; }
 int engine_threads(const engine *en) { return en->be->threads(en->be); }
 double engine_csda_depth(const engine *en) { return en->csda_depth; }
+const bio_model *engine_bio(const engine *en) { return en->bio.kind != BIO_NONE ? &en->bio : NULL; }
 
 void engine_batch_range(const engine *en, int b, uint64_t *first, uint64_t *count)
 {
