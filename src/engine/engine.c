@@ -180,6 +180,9 @@ static int build_geometry(engine *en, bragg_err *e)
     p->Z = ion->Z;
     p->A = ion->A;
     p->nuclear = c->nuclear;
+    /* A reaction's charged products: at most one piece per projectile nucleon and as many
+     * knocked-out target nucleons, plus one (physics/transport.h, TRANSPORT_STACK). */
+    p->max_products = 2 * ion->A + 1 < NUCLEAR_MAX_PRODUCTS ? 2 * ion->A + 1 : NUCLEAR_MAX_PRODUCTS;
     p->channels = ion->Z + 2;
     p->energy = c->energy;
     p->energy_spread = c->energy_spread;
@@ -314,7 +317,7 @@ static void *run_thread(void *arg)
         while (done < count && !atomic_load(&en->cancel)) {
             uint64_t n = count - done < max_job ? count - done : max_job;
             backend_job job = {&en->params, first + done, n, &en->progress, &en->cancel,
-                               &en->pause, c->profile ? PROFILE_EVERY : 0};
+                               &en->pause, c->profile ? PROFILE_EVERY : 0, en->clock_hz};
             score_arrays_clear(&en->batch);
             bragg_err err = {{0}};
             int failed = en->be->run_batch(en->be, &job, &en->batch, &err);
@@ -477,6 +480,10 @@ const run_config *engine_config(const engine *en) { return &en->cfg; }
 const transport_params *engine_params(const engine *en) { return &en->params; }
 const char *engine_backend_name(const engine *en) { return en->be->name; }
 int engine_threads(const engine *en) { return en->be->threads(en->be); }
+int engine_device(const engine *en, backend_device *out)
+{
+    return en->be->device ? en->be->device(en->be, out) : 0;
+}
 double engine_csda_depth(const engine *en) { return en->csda_depth; }
 const bio_model *engine_bio(const engine *en) { return en->bio.kind != BIO_NONE ? &en->bio : NULL; }
 
@@ -499,7 +506,7 @@ int engine_run_range(engine *en, uint64_t first, uint64_t count, score_arrays *o
                              "(at most %llu per job)",
                           (unsigned long long)count, (unsigned long long)max_job_histories(en));
     backend_job job = {&en->params, first, count, &en->progress, &en->cancel, &en->pause,
-                       en->cfg.profile ? PROFILE_EVERY : 0};
+                       en->cfg.profile ? PROFILE_EVERY : 0, en->clock_hz};
     score_arrays_clear(out);
     int rc = en->be->run_batch(en->be, &job, out, e);
     score_arrays_finish(out);
