@@ -130,7 +130,7 @@ int cmd_run_with(int argc, char **argv, run_driver *driver)
         {"seed", 's', OPTION_COUNT, &cfg.seed, 0, 18446744073709549568.0, "S",
          "random seed (default 1)", 0},
         {"backend", 'b', OPTION_STRING, &backend, 0, 0, "NAME",
-         "serial, openmp (default) or cuda", 0},
+         "serial, openmp (default), event (the GPU's event loop on CPU threads) or cuda", 0},
         {"threads", 't', OPTION_INT, &cfg.threads, 0, 1024, "N",
          "OpenMP threads (default 0 = all cores)", 0},
         {"no-straggling", 0, OPTION_FLAG, &no_straggling, 0, 0, 0,
