@@ -30,10 +30,10 @@
  * number, a = A / A_ref, at equal energy per nucleon; a particle carries its range in the
  * reference isotope's units.
  *
- * Dose map (when asked for: map_bins > 0): every energy share a step piece or a point deposit adds
- * to depth bin i also goes to exactly one lateral bin of that depth bin, the bin of the piece's
- * mid-point on the step's chord (r = sqrt(x^2 + y^2) for MAP_RZ, x for MAP_XZ), the last lateral
- * bin collecting everything beyond the grid. The map is map_bins more curves after the channels'
+ * Dose map (when asked for: map_bins > 0): every energy share a step piece or a point deposit
+ * adds to depth bin i also goes to exactly one lateral bin of that depth bin, the bin of the
+ * piece's middle on the step's path (tally_xy; r = sqrt(x^2 + y^2) for MAP_RZ, x for MAP_XZ),
+ * the last lateral bin collecting everything beyond the grid. The map is map_bins more curves after the channels'
  * (CURVE_MAP), each a depth curve in difference form, so a piece over many depth bins is still
  * one range add, and the map is merged, summed and packed wherever the curves are: its lateral
  * sum equals the total depth-dose curve integer for integer.
@@ -44,7 +44,8 @@
  * A run without a map or a phase space scores neither and pays a test or two per step: their
  * code is out of line (BRAGG_NOINLINE) and called with values, and score_step jumps to its
  * instantiation with the map (score_step_mapped) only when there is one. The inlined
- * alternatives cost the plain step 2-3% of its instructions in registers spilled.
+ * alternatives cost the plain step 2-3% of its instructions in registers spilled (callgrind,
+ * p 150 MeV).
  *
  * The step is cut into named stages (step_limit, step_energy_loss, step_scatter, step_score,
  * step_finish), each a static inline function over a step_state; transport_step runs them in
@@ -90,8 +91,12 @@
 #define ENERGY_QUANTA_PER_MEV   16777216.0     /* 2^24 */
 #define LET_QUANTA              1024.0         /* per MeV * keV/um */
 #define TRACK_QUANTA_PER_CM     4294967296.0   /* 2^32 */
-#define LATERAL_QUANTA_PER_CM3  1048576.0      /* 2^20, track length * r^2 / 2 */
+/* 2^30 per cm^3 of track length * r^2 / 2: fine enough that the lateral sum's ramp across a
+ * step (score_piece) keeps its slope in 0.1 mm bins near the axis, where a history adds a few
+ * 1e-7 cm^3 per bin (2^20 rounded those slopes to 0 and drew the spread as a staircase). */
+#define LATERAL_QUANTA_PER_CM3  1073741824.0
 #define LET_T_QUANTA            1048576.0      /* 2^20 per cm * keV/um */
+#define Z1D_QUANTA              65536.0        /* 2^16 per MeV * Gy (z1D*, below 100 Gy) */
 
 /* Energy ledger entries, in energy quanta. BEAM = all the others summed, exactly. */
 enum ledger_entry {
@@ -126,7 +131,10 @@ enum count_entry {
 enum curve_index {
     CURVE_LET_D,             /* sum of edep[MeV] * LET[keV/um] * LET_QUANTA */
     CURVE_LET_T,             /* sum of track[cm] * LET * LET_T_QUANTA, all charged particles */
-    CURVE_LATERAL,           /* primaries: track * (x^2 + y^2)/2, LATERAL_QUANTA_PER_CM3 */
+    CURVE_LATERAL,           /* primaries: track * (x^2 + y^2)/2, LATERAL_QUANTA_PER_CM3; in
+                                second-difference form while scoring (score_ramp) */
+    CURVE_Z1D,               /* sum of edep[MeV] * z1D*[Gy] * Z1D_QUANTA (the MKM's specific
+                                energy, when params.score_z1d; else 0) */
     CURVE_CHANNELS           /* then three per channel: */
 };
 #define CURVE_DOSE(c)    (CURVE_CHANNELS + 3 * (c))       /* energy quanta */
@@ -165,6 +173,11 @@ typedef struct transport_params {
     int n_slabs;
     slab_geometry slabs[TRANSPORT_MAX_SLABS];
     double lateral_halfwidth;         /* cm; INFINITY for laterally infinite slabs */
+    /* The lateral sum counts a primary at most this far from the axis (cm): 10 cm plus six
+     * sigma of the beam's spot and divergence over the grid, twenty sigma of multiple scattering
+     * beyond anything met; it bounds the sum so that int64 jobs of useful size cannot
+     * overflow (src/engine/engine.c, max_job_histories). */
+    double lateral_cap;
     /* physics */
     double step_fraction;             /* of the residual range */
     double step_min;                  /* cm */
@@ -173,6 +186,7 @@ typedef struct transport_params {
     double step_fraction_secondary, step_min_secondary;
     double energy_cut;                /* MeV/u */
     int straggling, scattering, nuclear;
+    int score_z1d;                    /* the tables' z1D* columns are filled: score CURVE_Z1D */
     int ref_A[TRANSPORT_MAX_Z + 1];               /* reference isotope of each charge */
     double nucleon_mass[TRANSPORT_MAX_Z + 1];     /* its rest mass per nucleon, MeV */
     double binding[TRANSPORT_MAX_Z + 1];          /* its binding energy per nucleon, MeV */
@@ -219,7 +233,7 @@ typedef struct score_sink {
 struct phase_space_point {
     uint64_t history, id;     /* its stream's history and id (physics/random.h): who it is */
     double x, y;              /* cm, where it crossed */
-    double u, v, w;           /* direction of the step's chord (its mean over the step) */
+    double u, v, w;           /* direction there (the tangent of the step's path) */
     double ekin;              /* kinetic energy there, MeV (all nucleons) */
     int Z, A;
 };
@@ -341,16 +355,20 @@ typedef struct step_tally {
     int64_t *forward;         /* the channel's forward fluence; NULL if the step does not count */
     int64_t *let_d, *let_t;
     int64_t *lateral;         /* primaries only, else NULL */
+    int64_t *z1d;             /* when the MKM is scored, else NULL */
     double let_scale;         /* LET * LET_QUANTA / ENERGY_QUANTA_PER_MEV */
+    double z1d_scale;         /* z1D* * Z1D_QUANTA / ENERGY_QUANTA_PER_MEV */
     double let_t_scale;       /* LET * LET_T_QUANTA */
-    double half_r2;           /* (x^2 + y^2) / 2 at mid-step */
+    /* The step's path, for the lateral position at any depth inside it: the cubic Hermite curve
+     * from (x0, y0) to (x1, y1) that leaves along the start direction and arrives along the end
+     * direction (ds: step length times the direction cosines), parametrised by the fraction
+     * f = (z - z0) inv_dz of the step's depth. Consecutive steps join with the same position and
+     * direction, so the lateral sum has no kinks at step boundaries. A step that does not
+     * advance in depth has inv_dz = 0 (its start position for all of it). */
+    double lat_x0, lat_y0, lat_x1, lat_y1, lat_dx0, lat_dy0, lat_dx1, lat_dy1;
+    double lat_z0, lat_inv_dz;
+    double lat_cap;           /* lateral_cap^2 / 2 */
     double z_per_path;        /* |dz| / path */
-    /* Dose map (map NULL: none): its first curve, and the step's chord, on which a piece
-     * centred at depth z sits at (cx + (z - cz) sx, cy + (z - cz) sy). */
-    int64_t *map;
-    const transport_params *p;
-    int stride;
-    double cx, cy, cz, sx, sy;
 } step_tally;
 
 /* The map's lateral bin of a deposit at (x, y): the last bin when beyond the grid (or NaN).
@@ -363,62 +381,118 @@ static inline BRAGG_HD int map_bin(const transport_params *p, double x, double y
     return u >= 0.0 && u < (double)last ? (int)u : last;
 }
 
-/* Lateral bin j of the map, as a curve. */
-static inline BRAGG_HD int64_t *map_curve(int64_t *map, int stride, int j)
-{
-    return map + (size_t)j * stride;
-}
-
 /* Points k at the curves of `channel`, the forward fluence if `forward`, the lateral sum if
- * `primary`. */
+ * `primary`, the z1D* sum if `z1d`. */
 static inline BRAGG_HD void step_tally_locate(step_tally *k, const score_sink *s, int channel,
-                                              int forward, int primary)
+                                              int forward, int primary, int z1d)
 {
-    k->map = (int64_t *)0;
     k->dose = sink_curve(s, CURVE_DOSE(channel));
     k->track = sink_curve(s, CURVE_TRACK(channel));
     k->forward = forward ? sink_curve(s, CURVE_FORWARD(channel)) : (int64_t *)0;
     k->let_d = sink_curve(s, CURVE_LET_D);
     k->let_t = sink_curve(s, CURVE_LET_T);
     k->lateral = primary ? sink_curve(s, CURVE_LATERAL) : (int64_t *)0;
+    k->z1d = z1d ? sink_curve(s, CURVE_Z1D) : (int64_t *)0;
 }
 
-/* One piece of a step: `share` energy quanta and `seg` cm of track over bins [a, b] each; the
- * piece is centred at depth zc, where the map (with `map`, a constant that folds the branch
- * away in the instantiation without) takes its lateral position. */
-static inline BRAGG_HD BRAGG_FORCE_INLINE void score_piece(const step_tally *k, int a, int b,
-                                                           int64_t share, double seg, double zc,
-                                                           const int map)
+#define LATERAL_RAMP_BINS 8
+
+/* Adds the ramp v0 + slope (i - a) to bins [a, b] of a curve kept as second differences (its
+ * values are the prefix sum of the prefix sum): four adds whatever the number of bins. Adds
+ * beyond the curve's last entry (`stride` entries) are dropped: they change only values past the
+ * scoring grid. */
+static inline BRAGG_HD void score_ramp(int64_t *curve, int stride, int a, int b, int64_t v0,
+                                       int64_t slope)
+{
+    int64_t n = (int64_t)b - a + 1;
+    score_add(&curve[a], v0);
+    if (a + 1 < stride) score_add(&curve[a + 1], slope - v0);
+    if (b + 1 < stride) score_add(&curve[b + 1], -v0 - slope * n);
+    if (b + 2 < stride) score_add(&curve[b + 2], v0 + slope * (n - 1));
+}
+
+/* The particle's lateral position (x, y) at depth z on the step's path: the one place that
+ * says where a particle is inside a step, for the lateral sum and the dose map alike. */
+static inline BRAGG_HD void tally_xy(const step_tally *k, double z, double *x, double *y)
+{
+    double f = (z - k->lat_z0) * k->lat_inv_dz;
+    f = f < 0.0 ? 0.0 : f > 1.0 ? 1.0 : f;
+    double f2 = f * f, f3 = f2 * f;
+    double h00 = 2.0 * f3 - 3.0 * f2 + 1.0, h10 = f3 - 2.0 * f2 + f, h01 = 1.0 - h00, h11 = f3 - f2;
+    *x = h00 * k->lat_x0 + h10 * k->lat_dx0 + h01 * k->lat_x1 + h11 * k->lat_dx1;
+    *y = h00 * k->lat_y0 + h10 * k->lat_dy0 + h01 * k->lat_y1 + h11 * k->lat_dy1;
+}
+
+/* (x^2 + y^2) / 2 at depth z on the step's path, capped (lateral_cap). */
+static inline BRAGG_HD double tally_half_r2(const step_tally *k, double z)
+{
+    double x, y;
+    tally_xy(k, z, &x, &y);
+    double h = 0.5 * (x * x + y * y);
+    return h < k->lat_cap ? h : k->lat_cap;
+}
+
+/* One piece of a step: `share` energy quanta and `seg` cm of track over bins [a, b] each; za and
+ * zb are the depths of the first and last bins' share (their middles), where the lateral sum
+ * takes the chord's radius: so the lateral sum follows the particle inside a step instead of
+ * taking the step's middle for all its bins (which drew the lateral spread as a staircase).
+ * With a dose map (`map`, its first curve; a constant NULL in the instantiation without, which
+ * folds the branch away) the whole share goes to the lateral bin of the path at the piece's
+ * middle depth, (za + zb) / 2. */
+static inline BRAGG_HD BRAGG_FORCE_INLINE void score_piece(const transport_params *p,
+                                                           const step_tally *k, int64_t *map,
+                                                           int stride, int a, int b,
+                                                           int64_t share, double seg, double za,
+                                                           double zb)
 {
     score_bins(k->dose, a, b, share);
     if (map) {
-        double dz = zc - k->cz;
-        int j = map_bin(k->p, k->cx + dz * k->sx, k->cy + dz * k->sy);
-        score_bins(map_curve(k->map, k->stride, j), a, b, share);
+        double x, y;
+        tally_xy(k, 0.5 * (za + zb), &x, &y);
+        score_bins(map + (size_t)map_bin(p, x, y) * stride, a, b, share);
     }
     score_bins(k->let_d, a, b, (int64_t)((double)share * k->let_scale + 0.5));
     score_bins(k->track, a, b, (int64_t)(seg * TRACK_QUANTA_PER_CM + 0.5));
     score_bins(k->let_t, a, b, (int64_t)(seg * k->let_t_scale + 0.5));
     if (k->forward)
         score_bins(k->forward, a, b, (int64_t)(seg * k->z_per_path * TRACK_QUANTA_PER_CM + 0.5));
-    if (k->lateral)
-        score_bins(k->lateral, a, b, (int64_t)(seg * k->half_r2 * LATERAL_QUANTA_PER_CM3 + 0.5));
+    if (k->lateral) {
+        /* A ramp between the radii at the ends of each run of at most LATERAL_RAMP_BINS bins:
+         * r^2 grows as z^3 near the entrance, and one straight line over a whole half-step
+         * bent the spread at every half-step's end. */
+        double scale = seg * LATERAL_QUANTA_PER_CM3;
+        double dz = b > a ? (zb - za) / (double)(b - a) : 0.0;
+        int64_t first = (int64_t)(tally_half_r2(k, za) * scale + 0.5);
+        for (int from = a; from <= b; from += LATERAL_RAMP_BINS) {
+            int to = from + LATERAL_RAMP_BINS - 1 < b ? from + LATERAL_RAMP_BINS - 1 : b;
+            int64_t slope = 0, last = first;
+            if (to > from) {
+                last = (int64_t)(tally_half_r2(k, za + (to - a) * dz) * scale + 0.5);
+                /* Rounded to the nearest integer, ties away from zero, the same everywhere. */
+                double per = (double)(last - first) / (double)(to - from);
+                slope = (int64_t)(per < 0.0 ? per - 0.5 : per + 0.5);
+            }
+            score_ramp(k->lateral, stride, from, to, first, slope);
+            if (to < b) first = (int64_t)(tally_half_r2(k, za + (to + 1 - a) * dz) * scale + 0.5);
+        }
+    }
+    if (k->z1d) score_bins(k->z1d, a, b, (int64_t)((double)share * k->z1d_scale + 0.5));
 }
 
 /* Spreads a step's energy (dq quanta) and track over the depth bins between z0 and z1,
  * uniformly along the path: a partial first bin, whole bins between (all alike, added as one
  * range), a partial last bin. Integer shares are rounded down and the last bin takes the
- * remainder, so the bins sum to dq exactly. With `map` (a constant: score_step and
- * score_step_mapped below are the two instantiations) every piece goes to the dose map too. */
+ * remainder, so the bins sum to dq exactly. With a dose map (`map`: score_step and
+ * score_step_mapped below are the instantiations without and with) every piece goes to it too. */
 static inline BRAGG_HD BRAGG_FORCE_INLINE void score_step_body(const transport_params *p,
                                                                score_sink *s, const step_tally *k,
-                                                               double z0, double z1,
-                                                               double length, int64_t dq,
-                                                               const int map)
+                                                               int64_t *map, double z0, double z1,
+                                                               double length, int64_t dq)
 {
     double za = z0 < z1 ? z0 : z1, zb = z0 < z1 ? z1 : z0;
     double dz = zb - za, w = p->bin_width;
     double depth_max = p->nbins * w;
+    int stride = s->stride;
     if (dz <= 0.0) {
         /* Moving across the beam axis: everything in one bin. */
         int i = (int)(za * p->inv_bin_width);
@@ -426,7 +500,7 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void score_step_body(const transport_p
             s->ledger[LEDGER_OUTSIDE_GRID] += dq;
             return;
         }
-        score_piece(k, i, i, dq, length, za, map);
+        score_piece(p, k, map, stride, i, i, dq, length, za, za);
         return;
     }
     double lo = za > 0.0 ? za : 0.0, hi = zb < depth_max ? zb : depth_max;
@@ -439,7 +513,8 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void score_step_body(const transport_p
         int whole = (za >= 0.0 && zb <= depth_max);
         if (i0 == i1) {
             int64_t share = whole ? dq : (int64_t)((double)dq * (hi - lo) * per_z);
-            score_piece(k, i0, i0, share, (hi - lo) * path_per_z, 0.5 * (lo + hi), map);
+            double zm = 0.5 * (lo + hi);
+            score_piece(p, k, map, stride, i0, i0, share, (hi - lo) * path_per_z, zm, zm);
             given = share;
         } else {
             double first = (i0 + 1) * w - lo, last = hi - i1 * w;
@@ -448,12 +523,12 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void score_step_body(const transport_p
             int n_mid = i1 - i0 - 1;
             int64_t share1 = whole ? dq - share0 - share_mid * n_mid
                                    : (int64_t)((double)dq * last * per_z);
-            double z_first = (i0 + 1) * w, z_last = i1 * w;
-            score_piece(k, i0, i0, share0, first * path_per_z, 0.5 * (lo + z_first), map);
+            double z_first = 0.5 * (lo + (i0 + 1) * w), z_last = 0.5 * (i1 * w + hi);
+            score_piece(p, k, map, stride, i0, i0, share0, first * path_per_z, z_first, z_first);
             if (n_mid > 0)
-                score_piece(k, i0 + 1, i1 - 1, share_mid, w * path_per_z,
-                            0.5 * (z_first + z_last), map);
-            score_piece(k, i1, i1, share1, last * path_per_z, 0.5 * (z_last + hi), map);
+                score_piece(p, k, map, stride, i0 + 1, i1 - 1, share_mid, w * path_per_z,
+                            (i0 + 1.5) * w, (i1 - 0.5) * w);
+            score_piece(p, k, map, stride, i1, i1, share1, last * path_per_z, z_last, z_last);
             given = share0 + share_mid * n_mid + share1;
         }
     }
@@ -466,7 +541,7 @@ static BRAGG_HD BRAGG_NOINLINE void score_step_mapped(const transport_params *p,
                                                      const step_tally *k, double z0, double z1,
                                                      double length, int64_t dq)
 {
-    score_step_body(p, s, k, z0, z1, length, dq, 1);
+    score_step_body(p, s, k, sink_curve(s, CURVE_MAP(p->channels, 0)), z0, z1, length, dq);
 }
 
 /* Not forced inline: inlining both half-steps into the step saves 6% of the instructions but
@@ -475,17 +550,17 @@ static inline BRAGG_HD void score_step(const transport_params *p, score_sink *s,
                                        const step_tally *k, double z0, double z1, double length,
                                        int64_t dq)
 {
-    if (k->map) {
+    if (p->map_bins) {
         score_step_mapped(p, s, k, z0, z1, length, dq);
         return;
     }
-    score_step_body(p, s, k, z0, z1, length, dq, 0);
+    score_step_body(p, s, k, (int64_t *)0, z0, z1, length, dq);
 }
 
 /* Deposits dq quanta at one point (a cut-off remnant, a nuclear reaction's local share) in
- * channel c, where particle q is. */
+ * channel c, where particle q is, with its LET (keV/um) and z1D* (Gy). */
 static inline BRAGG_HD void score_point(const transport_params *p, score_sink *s, int c,
-                                        const particle *q, int64_t dq, double let)
+                                        const particle *q, int64_t dq, double let, double z1d)
 {
     double z = q->z;
     int i = (int)(z * p->inv_bin_width);
@@ -498,6 +573,9 @@ static inline BRAGG_HD void score_point(const transport_params *p, score_sink *s
         score_bins(sink_curve(s, CURVE_MAP(p->channels, map_bin(p, q->x, q->y))), i, i, dq);
     score_bins(sink_curve(s, CURVE_LET_D), i, i,
                (int64_t)((double)dq * let * LET_QUANTA / ENERGY_QUANTA_PER_MEV + 0.5));
+    if (p->score_z1d)
+        score_bins(sink_curve(s, CURVE_Z1D), i, i,
+                   (int64_t)((double)dq * z1d * Z1D_QUANTA / ENERGY_QUANTA_PER_MEV + 0.5));
 }
 
 /* Rotates the direction by projected angles (ax, ay) in the particle's own frame and returns
@@ -602,7 +680,7 @@ static inline BRAGG_HD int particle_channel(const particle *q)
 static inline BRAGG_HD void nuclear_deposit(const transport_params *p, score_sink *s,
                                             const particle *q, int64_t dq)
 {
-    score_point(p, s, p->channels - 1, q, dq, 0.0);
+    score_point(p, s, p->channels - 1, q, dq, 0.0, 0.0);
     s->ledger[LEDGER_NUCLEAR_LOCAL] += dq;
 }
 
@@ -695,96 +773,91 @@ static inline BRAGG_HD int transport_react(const transport_params *p, particle *
     int Zt = tab->target_Z[k], At = tab->target_A[k];
     int64_t e_in = q->energy_q;
 
-    if (q->A == 1) {
-        /* Proton: Bortfeld's split, 60% absorbed locally, 40% carried off (Med. Phys. 24
-         * (1997) 2024, the fraction gamma of his Bragg-curve model). */
-        int64_t local = (int64_t)(0.6 * (double)e_in);
-        nuclear_deposit(p, s, q, local);
-        s->ledger[LEDGER_NUCLEAR_NEUTRAL] += e_in - local;
-    } else {
-        nuclear_event *ev = &scratch->ev;
-        if (!fragmentation_sample(&p->radii, r, q->Z, q->A, Zt, At, q->t, ev)) {
-            q->mfp = sample_free_paths(p, r);
-            return 1;
-        }
-        /* Boost of the projectile's rest frame: gamma from the energy per nucleon. */
-        double gamma = 1.0 + q->t / p->nucleon_mass[q->Z];
-        double beta = sqrt(1.0 - 1.0 / (gamma * gamma));
-        double *T = scratch->T, *ang_x = scratch->ang_x, *ang_y = scratch->ang_y;
-        double neutron_T = (gamma - 1.0) * NEUTRON_MASS_MEV;
-        double side[3];   /* laboratory kinetic energy by origin (enum product_origin) */
-        side[FROM_TARGET] = ev->local_mev + ev->neutral_mev;
-        /* Spectator neutrons at the beam's velocity plus, for those of a break-up, their
-         * motion in the projectile's frame (lab energy (gamma - 1) m + gamma T* + gamma beta
-         * p*_z); its fragments' gamma rays, gamma E* on average. */
-        double spectator_neutral = ev->spectator_neutrons * neutron_T +
-                                   gamma * (ev->spectator_neutron_ke + ev->spectator_photon_mev) +
-                                   gamma * beta * ev->spectator_neutron_pz;
-        side[FROM_SPECTATOR] = spectator_neutral;
-        /* Participants (the fireball's nucleons) are given in the laboratory already. */
-        side[FROM_PARTICIPANT] = ev->participant_neutron_mev;
-        /* Q-value: binding energy of the projectile less that of its charged pieces, from
-         * the AME2020 masses the Fermi break-up uses (physics/fermi_tables.h; beyond them, each
-         * charge at its reference isotope's binding per nucleon), and 8 MeV per nucleon
-         * knocked out of a target nucleus: the targets of tissue bind 7.68 (C-12), 7.48
-         * (N-14) and 7.98 (O-16) MeV per nucleon (AME2020, Wang et al., Chin. Phys. C 45
-         * (2021) 030003); one round value serves them all. */
-        double Q = nuclear_binding_mev(q->Z, q->A, q->A * p->binding[q->Z]) +
-                   (At > 1 ? 8.0 * ev->target_removed : 0.0);
-        for (int i = 0; i < ev->n; i++) {
-            const nuclear_product *f = &ev->product[i];
-            double M = f->A * p->nucleon_mass[f->Z];
-            double px = f->px, py = f->py, pz = f->pz, E;
-            if (f->origin == FROM_SPECTATOR) {
-                double e_rest = sqrt(px * px + py * py + pz * pz + M * M);
-                E = gamma * (e_rest + beta * pz);
-                pz = gamma * (pz + beta * e_rest);
-                Q -= nuclear_binding_mev(f->Z, f->A, f->A * p->binding[f->Z]);
-            } else {
-                E = sqrt(px * px + py * py + pz * pz + M * M);
-            }
-            T[i] = E - M;
-            side[f->origin] += T[i];
-            momentum_angles(px, py, pz, &ang_x[i], &ang_y[i]);
-        }
-        /* The sampled momenta do not conserve energy by themselves. The Q-value and the target's
-         * share are paid by the participants (the fireball's nucleons, which took the collision's
-         * energy), whose laboratory energies are scaled to what is left; the spectators keep the
-         * beam's velocity. What the participants cannot take (peripheral collisions) is
-         * excitation that leaves as photons; what they cannot pay is taken from the spectators,
-         * and then from the target's share, by the same scaling. */
-        double e_mev = (double)e_in / ENERGY_QUANTA_PER_MEV;
-        if (Q < 0.0) Q = 0.0;
-        if (Q > e_mev) Q = e_mev;
-        double left = e_mev - Q, scale[3] = {1.0, 1.0, 0.0}, photons = 0.0;
-        if (side[FROM_TARGET] > left) {
-            scale[FROM_TARGET] = side[FROM_TARGET] > 0.0 ? left / side[FROM_TARGET] : 0.0;
-            scale[FROM_SPECTATOR] = 0.0;
-        } else if (side[FROM_TARGET] + side[FROM_SPECTATOR] > left) {
-            scale[FROM_SPECTATOR] = (left - side[FROM_TARGET]) / side[FROM_SPECTATOR];
-        } else {
-            double rest = left - side[FROM_TARGET] - side[FROM_SPECTATOR];
-            if (side[FROM_PARTICIPANT] > rest) scale[FROM_PARTICIPANT] = rest / side[FROM_PARTICIPANT];
-            else {
-                scale[FROM_PARTICIPANT] = 1.0;
-                photons = rest - side[FROM_PARTICIPANT];
-            }
-        }
-        int64_t out = 0;
-        for (int i = 0; i < ev->n; i++) {
-            const nuclear_product *f = &ev->product[i];
-            out += push_secondary(p, s, products, q, (unsigned)i, f->Z, f->A,
-                                  scale[f->origin] * T[i], ang_x[i], ang_y[i]);
-        }
-        int64_t neutral = energy_quanta(scale[FROM_TARGET] * ev->neutral_mev + photons +
-                                        scale[FROM_SPECTATOR] * spectator_neutral +
-                                        scale[FROM_PARTICIPANT] * ev->participant_neutron_mev);
-        int64_t local = energy_quanta(scale[FROM_TARGET] * ev->local_mev);
-        nuclear_deposit(p, s, q, local);
-        s->ledger[LEDGER_NUCLEAR_NEUTRAL] += neutral;
-        /* The Q-value, up to rounding to quanta: what closes the ledger exactly. */
-        s->ledger[LEDGER_NUCLEAR_BINDING] += e_in - out - local - neutral;
+    /* Every projectile, protons too (physics/fragmentation.h): a proton abrades one nucleon
+     * of the target and the two leave as a fireball, the excited residue's charged share is
+     * deposited here. */
+    nuclear_event *ev = &scratch->ev;
+    if (!fragmentation_sample(&p->radii, r, q->Z, q->A, Zt, At, q->t, ev)) {
+        q->mfp = sample_free_paths(p, r);
+        return 1;
     }
+    /* Boost of the projectile's rest frame: gamma from the energy per nucleon. */
+    double gamma = 1.0 + q->t / p->nucleon_mass[q->Z];
+    double beta = sqrt(1.0 - 1.0 / (gamma * gamma));
+    double *T = scratch->T, *ang_x = scratch->ang_x, *ang_y = scratch->ang_y;
+    double neutron_T = (gamma - 1.0) * NEUTRON_MASS_MEV;
+    double side[3];   /* laboratory kinetic energy by origin (enum product_origin) */
+    side[FROM_TARGET] = ev->local_mev + ev->neutral_mev;
+    /* Spectator neutrons at the beam's velocity plus, for those of a break-up, their
+     * motion in the projectile's frame (lab energy (gamma - 1) m + gamma T* + gamma beta
+     * p*_z); its fragments' gamma rays, gamma E* on average. */
+    double spectator_neutral = ev->spectator_neutrons * neutron_T +
+                               gamma * (ev->spectator_neutron_ke + ev->spectator_photon_mev) +
+                               gamma * beta * ev->spectator_neutron_pz;
+    side[FROM_SPECTATOR] = spectator_neutral;
+    /* Participants (the fireball's nucleons) are given in the laboratory already. */
+    side[FROM_PARTICIPANT] = ev->participant_neutron_mev;
+    /* Q-value: binding energy of the projectile less that of its charged pieces, from
+     * the AME2020 masses the Fermi break-up uses (physics/fermi_tables.h; beyond them, each
+     * charge at its reference isotope's binding per nucleon), and 8 MeV per nucleon
+     * knocked out of a target nucleus: the targets of tissue bind 7.68 (C-12), 7.48
+     * (N-14) and 7.98 (O-16) MeV per nucleon (AME2020, Wang et al., Chin. Phys. C 45
+     * (2021) 030003); one round value serves them all. */
+    double Q = nuclear_binding_mev(q->Z, q->A, q->A * p->binding[q->Z]) +
+               (At > 1 ? 8.0 * ev->target_removed : 0.0);
+    for (int i = 0; i < ev->n; i++) {
+        const nuclear_product *f = &ev->product[i];
+        double M = f->A * p->nucleon_mass[f->Z];
+        double px = f->px, py = f->py, pz = f->pz, E;
+        if (f->origin == FROM_SPECTATOR) {
+            double e_rest = sqrt(px * px + py * py + pz * pz + M * M);
+            E = gamma * (e_rest + beta * pz);
+            pz = gamma * (pz + beta * e_rest);
+            Q -= nuclear_binding_mev(f->Z, f->A, f->A * p->binding[f->Z]);
+        } else {
+            E = sqrt(px * px + py * py + pz * pz + M * M);
+        }
+        T[i] = E - M;
+        side[f->origin] += T[i];
+        momentum_angles(px, py, pz, &ang_x[i], &ang_y[i]);
+    }
+    /* The sampled momenta do not conserve energy by themselves. The Q-value and the target's
+     * share are paid by the participants (the fireball's nucleons, which took the collision's
+     * energy), whose laboratory energies are scaled to what is left; the spectators keep the
+     * beam's velocity. What the participants cannot take (peripheral collisions) is
+     * excitation that leaves as photons; what they cannot pay is taken from the spectators,
+     * and then from the target's share, by the same scaling. */
+    double e_mev = (double)e_in / ENERGY_QUANTA_PER_MEV;
+    if (Q < 0.0) Q = 0.0;
+    if (Q > e_mev) Q = e_mev;
+    double left = e_mev - Q, scale[3] = {1.0, 1.0, 0.0}, photons = 0.0;
+    if (side[FROM_TARGET] > left) {
+        scale[FROM_TARGET] = side[FROM_TARGET] > 0.0 ? left / side[FROM_TARGET] : 0.0;
+        scale[FROM_SPECTATOR] = 0.0;
+    } else if (side[FROM_TARGET] + side[FROM_SPECTATOR] > left) {
+        scale[FROM_SPECTATOR] = (left - side[FROM_TARGET]) / side[FROM_SPECTATOR];
+    } else {
+        double rest = left - side[FROM_TARGET] - side[FROM_SPECTATOR];
+        if (side[FROM_PARTICIPANT] > rest) scale[FROM_PARTICIPANT] = rest / side[FROM_PARTICIPANT];
+        else {
+            scale[FROM_PARTICIPANT] = 1.0;
+            photons = rest - side[FROM_PARTICIPANT];
+        }
+    }
+    int64_t out = 0;
+    for (int i = 0; i < ev->n; i++) {
+        const nuclear_product *f = &ev->product[i];
+        out += push_secondary(p, s, products, q, (unsigned)i, f->Z, f->A,
+                              scale[f->origin] * T[i], ang_x[i], ang_y[i]);
+    }
+    int64_t neutral = energy_quanta(scale[FROM_TARGET] * ev->neutral_mev + photons +
+                                    scale[FROM_SPECTATOR] * spectator_neutral +
+                                    scale[FROM_PARTICIPANT] * ev->participant_neutron_mev);
+    int64_t local = energy_quanta(scale[FROM_TARGET] * ev->local_mev);
+    nuclear_deposit(p, s, q, local);
+    s->ledger[LEDGER_NUCLEAR_NEUTRAL] += neutral;
+    /* The Q-value, up to rounding to quanta: what closes the ledger exactly. */
+    s->ledger[LEDGER_NUCLEAR_BINDING] += e_in - out - local - neutral;
     s->count[COUNT_REACTIONS]++;
     if (particle_is_primary(q)) s->count[COUNT_PRIMARY_REACTED]++;
     q->energy_q = 0;
@@ -815,8 +888,9 @@ typedef struct step_state {
     double t_mid;               /* mid-step energy, and its cell */
     uint32_t cell_mid;
     double x0, y0, z0;          /* position before the step */
-    double w0;                  /* direction cosine along z before the step */
+    double u0, v0, w0;          /* direction before the step */
     double let;                 /* keV/um at mid-step */
+    double z1d;                 /* the MKM's z1D* at mid-step, Gy (0 unless score_z1d) */
 } step_state;
 
 /* Stage 1: the step's length. A fraction of the residual range, not under step_min, not past
@@ -945,6 +1019,8 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void step_scatter(const transport_para
     st->x0 = q->x;
     st->y0 = q->y;
     st->z0 = q->z;
+    st->u0 = u;
+    st->v0 = v;
     st->w0 = w;
     q->x = st->x0 + step * u + dx * e1[0] + dy * e2[0];
     q->y = st->y0 + step * v + dx * e1[1] + dy * e2[1];
@@ -953,49 +1029,32 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void step_scatter(const transport_para
     profile_mark(prof, PROFILE_SCATTERING);
 }
 
-/* The dose map's share of a step's tally: the map's curves and the step's chord, from
- * (x0, y0, z0) to (x1, y1, z1) (a step across the beam, at one depth, sits at its mid-point).
- * Out of line and given values, as phase_space_record below. */
-static BRAGG_HD BRAGG_NOINLINE void step_tally_chord(step_tally *k, const transport_params *p,
-                                                     const score_sink *s, double x0, double y0,
-                                                     double z0, double x1, double y1, double z1)
-{
-    k->map = sink_curve(s, CURVE_MAP(p->channels, 0));
-    k->p = p;
-    k->stride = s->stride;
-    double dz = z1 - z0;
-    k->cz = z0;
-    if (dz != 0.0) {
-        k->cx = x0;
-        k->cy = y0;
-        k->sx = (x1 - x0) / dz;
-        k->sy = (y1 - y0) / dz;
-    } else {
-        k->cx = 0.5 * (x0 + x1);
-        k->cy = 0.5 * (y0 + y1);
-        k->sx = k->sy = 0.0;
-    }
-}
-
-/* Records a particle in the sink's phase space: its step from (x0, y0, z0) to (x1, y1, z1),
- * the energy per nucleon falling from t0 to t1, crossed the plane z = ps_depth. Position and
- * energy are interpolated along the chord. Out of line and given values: the step's code keeps
- * its registers, and nothing of its particle has its address taken. */
-static BRAGG_HD BRAGG_NOINLINE void phase_space_record(score_sink *s, double zp, double x0,
-                                                       double y0, double z0, double x1,
-                                                       double y1, double z1, double t0,
+/* Records a particle in the sink's phase space: its step (tally k, ending at depth z1, the
+ * energy per nucleon falling from t0 to t1) crossed the plane z = zp. Position and direction
+ * are the step's path there (the curve the lateral sum and the dose map follow, tally_xy, and
+ * its tangent), the energy is interpolated in depth. Out of line, and given the tally (whose
+ * address score_step has anyway) and values: the step's code keeps its registers, and nothing
+ * of its particle has its address taken. */
+static BRAGG_HD BRAGG_NOINLINE void phase_space_record(score_sink *s, const step_tally *k,
+                                                       double zp, double z1, double t0,
                                                        double t1, uint64_t history,
                                                        uint64_t id, int Z, int A)
 {
     uint32_t n = s->ps_count++;
     if (n >= s->ps_capacity) return;
-    double dx = x1 - x0, dy = y1 - y0, dz = z1 - z0;
-    double f = (zp - z0) / dz, inv = 1.0 / sqrt(dx * dx + dy * dy + dz * dz);
+    double f = (zp - k->lat_z0) * k->lat_inv_dz, f2 = f * f;
+    double x, y;
+    tally_xy(k, zp, &x, &y);
+    /* d/df of the cubic Hermite curve (h01' = -h00'), and z1 - z0 along the depth. */
+    double d00 = 6.0 * f2 - 6.0 * f, d10 = 3.0 * f2 - 4.0 * f + 1.0, d11 = 3.0 * f2 - 2.0 * f;
+    double dx = d00 * (k->lat_x0 - k->lat_x1) + d10 * k->lat_dx0 + d11 * k->lat_dx1;
+    double dy = d00 * (k->lat_y0 - k->lat_y1) + d10 * k->lat_dy0 + d11 * k->lat_dy1;
+    double dz = z1 - k->lat_z0, inv = 1.0 / sqrt(dx * dx + dy * dy + dz * dz);
     phase_space_point *r = &s->ps[n];
     r->history = history;
     r->id = id;
-    r->x = x0 + f * dx;
-    r->y = y0 + f * dy;
+    r->x = x;
+    r->y = y;
     r->u = dx * inv;
     r->v = dy * inv;
     r->w = dz * inv;
@@ -1016,15 +1075,27 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void step_score(const transport_params
     double step = st->step, dR = st->dR;
     int64_t dq = st->dq;
     st->let = table_at(tab, tab->stopping_el, st->cell_mid, st->t_mid) * st->slab->density * 0.1;
-    double xm = 0.5 * (st->x0 + q->x), ym = 0.5 * (st->y0 + q->y);
     double path_z = fabs(q->z - st->z0);
     step_tally tally;
-    step_tally_locate(&tally, s, particle_channel(q), st->w0 >= FORWARD_COS, st->primary);
+    step_tally_locate(&tally, s, particle_channel(q), st->w0 >= FORWARD_COS, st->primary,
+                      p->score_z1d);
     tally.let_scale = st->let * LET_QUANTA / ENERGY_QUANTA_PER_MEV;
     tally.let_t_scale = st->let * LET_T_QUANTA;
-    tally.half_r2 = 0.5 * (xm * xm + ym * ym);
+    /* The MKM's specific energy per event at the mid-step energy, like the LET. */
+    st->z1d = p->score_z1d ? table_at(tab, tab->z1d, st->cell_mid, st->t_mid) : 0.0;
+    tally.z1d_scale = st->z1d * Z1D_QUANTA / ENERGY_QUANTA_PER_MEV;
+    tally.lat_cap = 0.5 * p->lateral_cap * p->lateral_cap;
+    tally.lat_x0 = st->x0;
+    tally.lat_y0 = st->y0;
+    tally.lat_x1 = q->x;
+    tally.lat_y1 = q->y;
+    tally.lat_dx0 = step * st->u0;
+    tally.lat_dy0 = step * st->v0;
+    tally.lat_dx1 = step * q->u;
+    tally.lat_dy1 = step * q->v;
+    tally.lat_z0 = st->z0;
+    tally.lat_inv_dz = path_z > 0.0 ? 1.0 / (q->z - st->z0) : 0.0;
     tally.z_per_path = step > 0.0 ? path_z / step : 0.0;
-    if (p->map_bins) step_tally_chord(&tally, p, s, st->x0, st->y0, st->z0, q->x, q->y, q->z);
     profile_mark(prof, PROFILE_STOPPING);
     int64_t dq1 = dq / 2;
     if (dR > 0.0 && dq > 1) {
@@ -1049,8 +1120,8 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void step_score(const transport_params
      * counts as past it, so a particle that stops on the plane crosses once. (The CPU backends
      * record a phase space; the GPU's code goes without.) */
     if (s->ps && (st->z0 < p->ps_depth) != (q->z < p->ps_depth))
-        phase_space_record(s, p->ps_depth, st->x0, st->y0, st->z0, q->x, q->y, q->z, q->t,
-                           st->t_new, rng_history(&q->r), rng_id(&q->r), q->Z, q->A);
+        phase_space_record(s, &tally, p->ps_depth, q->z, q->t, st->t_new, rng_history(&q->r),
+                           rng_id(&q->r), q->Z, q->A);
 #endif
     profile_mark(prof, PROFILE_SCORING);
 
@@ -1066,7 +1137,7 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE int step_finish(const transport_params
                                                           step_profile *prof)
 {
     if (st->to_cut) {
-        score_point(p, s, particle_channel(q), q, q->energy_q, st->let);
+        score_point(p, s, particle_channel(q), q, q->energy_q, st->let, st->z1d);
         if (st->primary) s->count[COUNT_PRIMARY_STOPPED]++;
         transport_end(s, q, LEDGER_BELOW_CUTOFF);
         profile_mark(prof, PROFILE_SCORING);
@@ -1118,7 +1189,8 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE int transport_step(const transport_par
     if (q->range <= st.range_cut) {
         /* Below the cut-off already (e.g. a beam energy under it): leave it here. */
         double let = table_stopping_el(st.tab, q->t) * st.slab->density * 0.1;
-        score_point(p, s, particle_channel(q), q, q->energy_q, let);
+        score_point(p, s, particle_channel(q), q, q->energy_q, let,
+                    grid_eval(&st.tab->energy_grid, st.tab->z1d, q->t));
         if (st.primary) s->count[COUNT_PRIMARY_STOPPED]++;
         transport_end(s, q, LEDGER_BELOW_CUTOFF);
         return STEP_GONE;

@@ -45,6 +45,7 @@ void config_default(run_config *c)
     c->map_bin_cm = 0.05;
     c->map_radius_cm = 5.0;
     c->phase_space_depth_cm = 0.0;
+    c->bio_dose = 2.0;
     snprintf(c->backend, sizeof c->backend, "openmp");
     c->threads = 0;
 }
@@ -155,6 +156,9 @@ int config_validate(const run_config *c, const catalog *cat, bragg_err *e)
     if (c->phase_space_depth_cm > 0.0 && strcmp(c->backend, "cuda") == 0)
         return bragg_fail(e, "phase space: the cuda backend does not record one (valid "
                              "backends: serial, openmp, event)");
+    if (!(c->bio_dose > 0 && c->bio_dose <= 100))
+        return bragg_fail(e, "bio dose: %g Gy is out of range (valid: above 0 to 100 Gy)",
+                          c->bio_dose);
     if (c->threads < 0 || c->threads > 1024)
         return bragg_fail(e, "threads: %d is out of range (valid: 1 to 1024, 0 = all cores)",
                           c->threads);

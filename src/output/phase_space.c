@@ -129,7 +129,8 @@ int phase_space_write_mcpl(engine *en, const char *path, const char *what, bragg
     mcpl_hdr_add_comment(f, text);
     snprintf(text, sizeof text,
              "every crossing of the plane z = %.17g cm (forwards or backwards); position cm, "
-             "energy MeV; direction of the step's chord; weight 1 per primary history",
+             "energy MeV; position and direction on the step's path; weight 1 per primary "
+             "history",
              p->ps_depth);
     mcpl_hdr_add_comment(f, text);
     mcpl_hdr_add_comment(f, "userflags: the history index (low 32 bits); sorted by history, "

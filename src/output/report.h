@@ -43,6 +43,10 @@ int report_add_map_outputs(struct cJSON *root, const run_snapshot *snap, const c
 /* Writes a JSON tree (report_build_json's) to `path`, atomically ("-": standard output). */
 int report_write_json_tree(const struct cJSON *root, const char *path, bragg_err *e);
 
+/* Adds the "biology" object (model, cell line and its parameters, the physical dose and the
+ * per-bin curves of `b`) to `root`; nothing when m is NULL. */
+void report_bio_json(struct cJSON *root, const bio_model *m, const bio_curves *b);
+
 /* Adds one object per profile component ({share, ns_per_step}, null for what is not
  * simulated) and the wall-time coverage to `obj` (a cJSON object). */
 void report_profile_json(struct cJSON *obj, const run_snapshot *snap);
