@@ -438,7 +438,8 @@ int cmd_run_with(int argc, char **argv, run_driver *driver)
     }
     if (!quiet) {
         /* Data may be on stdout: then the summary goes to stderr. */
-        int data_on_stdout = (csv && strcmp(csv, "-") == 0) || (json && strcmp(json, "-") == 0);
+        int data_on_stdout = (csv && strcmp(csv, "-") == 0) || (json && strcmp(json, "-") == 0) ||
+                             (map_file && strcmp(map_file, "-") == 0);
         report_print_summary(data_on_stdout ? stderr : stdout, en, &snap);
         report_print_profile(data_on_stdout ? stderr : stdout, &snap);
         if (driver && driver->note[0])

@@ -66,11 +66,12 @@ typedef struct fixture {
     checkpoint *ckpt;
 } fixture;
 
-static void fixture_setup(fixture *f)
+/* The fixture for engine `en` (the fixture takes it). */
+static void fixture_setup_with(fixture *f, engine *en)
 {
     memset(f, 0, sizeof *f);
     testkit_temp_dir(f->dir, sizeof f->dir, "ckpt");
-    f->en = small_engine(1);
+    f->en = en;
     uint64_t sizes[4] = {100, 100, 100, 100};
     bragg_err e;
     cr_assert(chunk_layout_build(&f->layout, f->en, sizes, &e) == BRAGG_OK, "%s", e.msg);
@@ -86,6 +87,11 @@ static void fixture_setup(fixture *f)
     cr_assert(checkpoint_write(f->ckpt, 0, &img, &e) == BRAGG_OK, "%s", e.msg);
     checkpoint_image_free(&img);
     checkpoint_path(f->ckpt, 0, f->path, sizeof f->path);
+}
+
+static void fixture_setup(fixture *f)
+{
+    fixture_setup_with(f, small_engine(1));
 }
 
 static void fixture_teardown(fixture *f)
@@ -288,4 +294,41 @@ Test(checkpoint, a_folder_that_is_a_file_is_refused)
     cr_expect(checkpoint_open(&c, file, &e) == BRAGG_ERR);
     cr_expect(strstr(e.msg, "--checkpoint: cannot create folder"), "%s", e.msg);
     testkit_remove_dir(dir);
+}
+
+/* Issue 15: a run's dose map is summed with its other curves, so its state reads back exactly,
+ * and a checkpoint of a run without a map is refused by one with a map, naming the field. */
+Test(checkpoint, a_dose_map_reads_back_and_a_run_without_one_is_refused)
+{
+    run_config c = testkit_config("p", 100, 800);
+    c.batches = 4;
+    c.threads = 1;
+    c.seed = 1;
+    c.map_kind = MAP_RZ;
+    c.map_radius_cm = 1;
+    engine *mapped;
+    bragg_err e;
+    cr_assert(engine_create(&mapped, &c, &e) == BRAGG_OK, "%s", e.msg);
+    fixture plain;
+    fixture_setup(&plain);
+    cr_expect(load(&plain, mapped, &e) == BRAGG_ERR && strstr(e.msg, "map is none there, rz here"),
+              "%s", e.msg);
+    fixture_teardown(&plain);
+
+    fixture f;
+    fixture_setup_with(&f, mapped);
+    chunk_layout l;
+    uint8_t *done = NULL;
+    score_totals t;
+    init_totals(f.en, &t);
+    int found = 0;
+    cr_assert(checkpoint_load(f.ckpt, 0, f.en, CHECK, &l, &done, &t, &found, &e) == BRAGG_OK,
+              "%s", e.msg);
+    cr_assert(found && t.n_curves == CURVE_COUNT(engine_params(f.en)->channels) + 21);
+    size_t n_curves = (size_t)t.nbins * ((size_t)t.n_curves + 1);
+    cr_expect(memcmp(t.curves, f.sums.curves, n_curves * sizeof *t.curves) == 0, "curves");
+    chunk_layout_free(&l);
+    free(done);
+    score_totals_free(&t);
+    fixture_teardown(&f);
 }
