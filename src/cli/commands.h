@@ -29,7 +29,7 @@ void physics_options_default(physics_options *p);
     {"ion", 'i', OPTION_STRING, &(p)->ion, 0, 0, "NAME",                                         \
      "projectile: p, d, t, He-3, He-4, ..., C-12, O-16, ... (assets/ions.tsv)", 0},              \
     {"material", 'm', OPTION_STRING, &(p)->material, 0, 0, "NAME",                               \
-     "material: water, air, pmma, bone-cortical-icrp, ... (assets/materials.tsv)", 0},           \
+     "material: water, air, pmma, bone (= bone-cortical-icrp), ... (assets/materials.tsv)", 0}, \
     {"iwater", 0, OPTION_DOUBLE, &(p)->iwater, 75, 78, "EV",                                     \
      "water I-value: 75 (ICRU 49, NIST; default) or 78 (ICRU 90)", 0},                           \
     {"no-shell", 0, OPTION_CLEAR, &(p)->stopping.shell, 0, 0, 0,                                 \
