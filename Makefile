@@ -72,6 +72,9 @@ endif
 # headers live, the fallback is where Debian puts them.
 PLOT_CFLAGS := $(shell pkg-config --cflags cairo libpng 2>/dev/null || echo -I/usr/include/cairo)
 PLOT_LIBS   := $(shell pkg-config --libs cairo libpng 2>/dev/null || echo -lcairo -lpng)
+# The tests parse the SVG figures with libxml2 (an XML parser that is not the writer).
+XML_CFLAGS := $(shell pkg-config --cflags libxml-2.0 2>/dev/null || echo -I/usr/include/libxml2)
+XML_LIBS   := $(shell pkg-config --libs libxml-2.0 2>/dev/null || echo -lxml2)
 # The workbench (ui/) draws with ncursesw (wide characters: braille and box drawing).
 CURSES_CFLAGS := $(shell pkg-config --cflags ncursesw 2>/dev/null)
 CURSES_LIBS   := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw)
@@ -147,9 +150,11 @@ $(MPI_BIN): $(MPI_OBJ) $(B)/libbragg.a
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) $(MPI_LIBS)
 
+$(TEST_OBJ): CPPFLAGS += $(XML_CFLAGS)
+
 $(B)/unit_tests: $(TEST_OBJ) $(B)/libbragg.a
 	@$(if $(Q),echo "  LINK    $@")
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcriterion
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) $(XML_LIBS) -lcriterion
 
 deps:
 	@scripts/deps.sh test

@@ -366,7 +366,7 @@ static void export_view(tui_state *t)
         }
         int rc = figures_from_bench(&fig, root, FIGURE_BENCH, NULL, &e);
         if (rc == BRAGG_OK) {
-            rc = plot_write_png(&fig, &style, png, "export", NULL, &e);
+            rc = plot_write(&fig, &style, PLOT_FORMAT_PNG, png, "export", NULL, &e);
             plot_figure_free(&fig);
         }
         char *text = rc == BRAGG_OK ? cJSON_Print(root) : NULL;
@@ -411,7 +411,7 @@ static void export_view(tui_state *t)
                              : FIGURE_NORM_NONE;
     int rc = figures_from_runs(&fig, runs, n, kinds[t->view], norm, NULL, &e);
     if (rc == BRAGG_OK) {
-        rc = plot_write_png(&fig, &style, png, "export", NULL, &e);
+        rc = plot_write(&fig, &style, PLOT_FORMAT_PNG, png, "export", NULL, &e);
         plot_figure_free(&fig);
     }
     cJSON_Delete(root);

@@ -1,5 +1,5 @@
 /*
- * cmd_plot.c - `bragg plot`: PNG figures from the JSON that `bragg run --json` and
+ * cmd_plot.c - `bragg plot`: figures (PNG, SVG, PDF) from the JSON that `bragg run --json` and
  * `bragg bench --json` write. Several run files make an overlay with a legend.
  */
 #include <cjson/cJSON.h>
@@ -115,10 +115,11 @@ static void split_args(const option_spec *specs, int argc, char **argv, char **o
 static void usage(FILE *out, const option_spec *specs)
 {
     fprintf(out,
-            "usage: bragg plot FILE.json [FILE2.json ...] --png OUT.png [options]\n\n"
+            "usage: bragg plot FILE.json [FILE2.json ...] (--png OUT.png | --svg OUT.svg | --pdf "
+            "OUT.pdf) [options]\n\n"
             "Draws a figure from a run summary (bragg run --json) or a bench record (bragg bench\n"
-            "--json) as a PNG whose text chunks carry the run's configuration. Several run\n"
-            "files are overlaid with a legend.\n\n"
+            "--json) as PNG, SVG or PDF (any of them; one drawing), carrying the run's\n"
+            "configuration as metadata. Several run files are overlaid with a legend.\n\n"
             "kinds: dose (default for runs: depth-dose with +-1 sigma band, peak, R80 and\n"
             "falloff marked), charge (dose by particle charge, stacked), let (dose and LET_d on a\n"
             "second axis), lateral (rms lateral spread), bench (default for bench records: the\n"
@@ -126,7 +127,7 @@ static void usage(FILE *out, const option_spec *specs)
             "--profile).\n\n"
             "options:\n");
     option_print_help(out, specs);
-    fprintf(out, "\nexit status: 0 ok, 2 bad input or a PNG that cannot be written\n");
+    fprintf(out, "\nexit status: 0 ok, 2 bad input or a figure that cannot be written\n");
 }
 
 int cmd_plot(int argc, char **argv)
@@ -135,9 +136,10 @@ int cmd_plot(int argc, char **argv)
     plot_style_default(&pa.style);
     pa.kind = FIGURE_AUTO;
     pa.norm = FIGURE_NORM_NONE;
-    const char *png = NULL, *title = NULL;
+    const char *title = NULL;
+    plot_outputs figs = {{0}};
     const option_spec specs[] = {
-        {"png", 'o', OPTION_STRING, &png, 0, 0, "FILE", "the PNG to write (required)", 0},
+        FIGURE_OUTPUT_SPECS(&figs, 'o', "the figure"),
         {"kind", 'k', OPTION_CALL, &pa, 0, 0, "KIND",
          "dose, charge, let, lateral, bench or profile (default: dose for runs, bench for bench "
          "records)",
@@ -185,11 +187,11 @@ int cmd_plot(int argc, char **argv)
                 FIGURES_MAX_RUNS);
         goto done;
     }
-    if (!png) {
-        fprintf(stderr, "bragg plot: --png: missing (the PNG file to write)\n");
+    if (!plot_outputs_any(&figs)) {
+        fprintf(stderr, "bragg plot: --png: missing (the file to write; or --svg, --pdf)\n");
         goto done;
     }
-    if (atomic_file_check_path(png, "--png", &e)) {
+    if (plot_outputs_check(&figs, &e)) {
         fprintf(stderr, "bragg plot: %s\n", e.msg);
         goto done;
     }
@@ -220,8 +222,8 @@ int cmd_plot(int argc, char **argv)
                 n_files == 1 ? ": " : "", e.msg);
         goto done;
     }
-    /* A PNG that cannot be written is bad output input: exit 2, the message names the path. */
-    if (plot_write_png(&fig, &pa.style, png, "--png", NULL, &e)) {
+    /* A figure that cannot be written is bad output input: exit 2, the message names the path. */
+    if (plot_outputs_write(&fig, &pa.style, &figs, &e)) {
         fprintf(stderr, "bragg plot: %s\n", e.msg);
         goto done;
     }

@@ -69,7 +69,8 @@ static void progress_line(const run_snapshot *s)
 
 /* The depth-dose figure, drawn from the same JSON tree --json writes, so that `bragg plot` of
  * that file gives the same picture. */
-static int write_png(const engine *en, const run_snapshot *snap, const char *path, bragg_err *e)
+static int write_figures(const engine *en, const run_snapshot *snap, const plot_outputs *figs,
+                         bragg_err *e)
 {
     cJSON *root = report_build_json(en, snap);
     if (!root) return bragg_fail(e, "--png: out of memory");
@@ -79,7 +80,7 @@ static int write_png(const engine *en, const run_snapshot *snap, const char *pat
     plot_style_default(&style);
     int rc = figures_from_runs(&fig, runs, 1, FIGURE_DOSE, FIGURE_NORM_NONE, NULL, e);
     if (rc == BRAGG_OK) {
-        rc = plot_write_png(&fig, &style, path, "--png", NULL, e);
+        rc = plot_outputs_write(&fig, &style, figs, e);
         plot_figure_free(&fig);
     }
     cJSON_Delete(root);
@@ -103,7 +104,8 @@ int cmd_run_with(int argc, char **argv, run_driver *driver)
     double step_min_mm = cfg.step_min_cm * 10, lateral_cm = INFINITY;
     double step_min_secondary_mm = cfg.step_min_secondary_cm * 10;
     int no_straggling = 0, no_mcs = 0, no_nuclear = 0, quiet = 0, all = 0;
-    const char *csv = NULL, *json = NULL, *png = NULL, *backend = "openmp";
+    const char *csv = NULL, *json = NULL, *backend = "openmp";
+    plot_outputs figs = {{0}};
     const option_spec specs[] = {
         PHYSICS_OPTION_SPECS(&phys),
         {"energy", 'e', OPTION_DOUBLE, &energy, USER_T_MIN, USER_T_MAX, "MEV_U",
@@ -150,10 +152,10 @@ int cmd_run_with(int argc, char **argv, run_driver *driver)
          "half-width of the slabs in x and y (default infinite)", 0},
         {"csv", 0, OPTION_STRING, &csv, 0, 0, "FILE|-", "write the depth curves as CSV", 0},
         {"json", 0, OPTION_STRING, &json, 0, 0, "FILE|-", "write the JSON summary", 0},
-        {"png", 0, OPTION_STRING, &png, 0, 0, "FILE",
-         "write the depth-dose figure (bragg plot draws the other kinds from --json)", 0},
+        FIGURE_OUTPUT_SPECS(&figs, 0, "the depth-dose figure (bragg plot draws the other kinds "
+                                      "from --json)"),
         {"all", 0, OPTION_FLAG, &all, 0, 0, 0,
-         "with --png BASE.png: also write BASE.csv and BASE.json beside it", 0},
+         "with --png BASE.png (or --svg, --pdf): also write BASE.csv and BASE.json beside it", 0},
         {"profile", 0, OPTION_FLAG, &cfg.profile, 0, 0, 0,
          "time the step components (one history in 32; ~1.5% slower)", 0},
         {"quiet", 'q', OPTION_FLAG, &quiet, 0, 0, 0, "no progress line and no summary", 0},
@@ -206,23 +208,28 @@ int cmd_run_with(int argc, char **argv, run_driver *driver)
     cfg.step_min_secondary_cm = step_min_secondary_mm / 10;
     cfg.bin_width_cm = bin_mm / 10;
     cfg.lateral_halfwidth_cm = lateral_cm;
-    /* --all names the CSV and JSON after the PNG: fig.png -> fig.csv, fig.json. */
+    /* --all names the CSV and JSON after the figure: fig.png -> fig.csv, fig.json. */
     char all_csv[1100], all_json[1100];
     if (all) {
-        if (!png) {
-            fprintf(stderr, "bragg run: --all: needs --png FILE (the base name of the outputs)\n");
+        const char *base = NULL;
+        int fmt;
+        for (fmt = 0; fmt < PLOT_FORMATS && !base; fmt++) base = figs.path[fmt];
+        if (!base) {
+            fprintf(stderr, "bragg run: --all: needs --png FILE (or --svg, --pdf: the base name "
+                            "of the outputs)\n");
             return EXIT_USAGE;
         }
-        size_t len = strlen(png);
-        int ext = len > 4 && strcmp(png + len - 4, ".png") == 0;
-        snprintf(all_csv, sizeof all_csv, "%.*s.csv", (int)(ext ? len - 4 : len), png);
-        snprintf(all_json, sizeof all_json, "%.*s.json", (int)(ext ? len - 4 : len), png);
+        fmt--;
+        size_t len = strlen(base);
+        int ext = len > 4 && base[len - 4] == '.' && strcmp(base + len - 3, plot_format_name(fmt)) == 0;
+        snprintf(all_csv, sizeof all_csv, "%.*s.csv", (int)(ext ? len - 4 : len), base);
+        snprintf(all_json, sizeof all_json, "%.*s.json", (int)(ext ? len - 4 : len), base);
         if (!csv) csv = all_csv;
         if (!json) json = all_json;
     }
     if ((csv && atomic_file_check_path(csv, "--csv", &e)) ||
         (json && atomic_file_check_path(json, "--json", &e)) ||
-        (png && atomic_file_check_path(png, "--png", &e))) {
+        plot_outputs_check(&figs, &e)) {
         fprintf(stderr, "bragg run: %s\n", e.msg);
         return EXIT_USAGE;
     }
@@ -300,8 +307,8 @@ int cmd_run_with(int argc, char **argv, run_driver *driver)
         fprintf(stderr, "bragg run: %s\n", e.msg);
         status = EXIT_RUNTIME;
     }
-    if (png && write_png(en, &snap, png, &e)) {
-        /* A PNG that cannot be written exits 2 (bad output path), naming the path. */
+    if (plot_outputs_any(&figs) && write_figures(en, &snap, &figs, &e)) {
+        /* A figure that cannot be written exits 2 (bad output path), naming the path. */
         fprintf(stderr, "bragg run: %s\n", e.msg);
         if (status == EXIT_OK) status = EXIT_USAGE;
     }

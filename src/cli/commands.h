@@ -8,6 +8,7 @@
 #define BRAGG_COMMANDS_H
 
 #include "catalog.h"
+#include "plot.h"
 #include "stopping.h"
 
 #define EXIT_OK      0
@@ -46,6 +47,17 @@ void physics_options_default(physics_options *p);
      "stopping: treat the ion as bare at all speeds", 0},                                        \
     {"no-nuclear-stopping", 0, OPTION_CLEAR, &(p)->stopping.nuclear, 0, 0, 0,                    \
      "stopping: drop elastic nuclear stopping", 0}
+
+/* --png, --svg and --pdf: where a command's figure goes (plot.h), one entry each in an
+ * option_spec table. `png_letter` is the short form of --png (or 0); `what` names the figure
+ * ("the depth-dose figure"). */
+#define FIGURE_OUTPUT_SPECS(o, png_letter, what)                                                 \
+    {"png", png_letter, OPTION_STRING, &(o)->path[PLOT_FORMAT_PNG], 0, 0, "FILE",                \
+     "write " what " as a PNG (text chunks: the configuration that made it)", 0},                \
+    {"svg", 0, OPTION_STRING, &(o)->path[PLOT_FORMAT_SVG], 0, 0, "FILE",                          \
+     "write " what " as an SVG (vector; <metadata>: the same)", 0},                              \
+    {"pdf", 0, OPTION_STRING, &(o)->path[PLOT_FORMAT_PDF], 0, 0, "FILE",                          \
+     "write " what " as a PDF (vector; document information: the same)", 0}
 
 /* Loads the catalog and resolves ion and material; messages name the option. */
 int physics_options_resolve(const physics_options *p, catalog *cat, const ion **ion,

@@ -6,6 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cairo-pdf.h>
+#include <cairo-svg.h>
+
+#include "atomic_file.h"
 #include "axis_ticks.h"
 #include "png_file.h"
 
@@ -1055,10 +1059,9 @@ static void draw_bars(render *r)
     }
 }
 
-int plot_render(const plot_figure *f, const plot_style *s, cairo_surface_t **surface,
-                plot_frame *frame, bragg_err *e)
+/* The checks every surface kind shares; messages name the option a user sets. */
+static int check_style(const plot_figure *f, const plot_style *s, bragg_err *e)
 {
-    *surface = NULL;
     if (s->width < PLOT_MIN_WIDTH || s->height < PLOT_MIN_HEIGHT || s->width > PLOT_MAX_SIDE ||
         s->height > PLOT_MAX_SIDE)
         return bragg_fail(e, "--size: %dx%d is out of range (width %d to %d, height %d to %d)",
@@ -1067,13 +1070,15 @@ int plot_render(const plot_figure *f, const plot_style *s, cairo_surface_t **sur
     if (!(s->scale >= 0.25 && s->scale <= 8))
         return bragg_fail(e, "--scale: %g is out of range (0.25 to 8)", s->scale);
     if (f->n_series == 0) return bragg_fail(e, "plot: nothing to draw (no data series)");
+    return BRAGG_OK;
+}
 
-    cairo_surface_t *surf = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, s->width, s->height);
-    if (cairo_surface_status(surf) != CAIRO_STATUS_SUCCESS) {
-        cairo_surface_destroy(surf);
-        return bragg_fail(e, "plot: cannot create a %dx%d image (out of memory?)", s->width,
-                          s->height);
-    }
+/* Draws the figure onto any cairo surface of the style's size: an image for PNG, or the SVG
+ * and PDF vector surfaces, whose units are set so that one unit is one pixel of the PNG. The
+ * layout is the same on all of them. */
+static int render_on(const plot_figure *f, const plot_style *s, cairo_surface_t *surf,
+                     plot_frame *frame, bragg_err *e)
+{
     render r;
     memset(&r, 0, sizeof r);
     r.cr = cairo_create(surf);
@@ -1132,24 +1137,252 @@ int plot_render(const plot_figure *f, const plot_style *s, cairo_surface_t **sur
     }
     cairo_status_t st = cairo_status(cr);
     cairo_destroy(cr);
-    if (rc != BRAGG_OK || st != CAIRO_STATUS_SUCCESS) {
-        cairo_surface_destroy(surf);
+    if (rc != BRAGG_OK || st != CAIRO_STATUS_SUCCESS)
         return bragg_fail(e, "plot: drawing failed: %s",
                           rc != BRAGG_OK ? "out of memory" : cairo_status_to_string(st));
+    if (frame) *frame = r.fr;
+    return BRAGG_OK;
+}
+
+int plot_render(const plot_figure *f, const plot_style *s, cairo_surface_t **surface,
+                plot_frame *frame, bragg_err *e)
+{
+    *surface = NULL;
+    if (check_style(f, s, e)) return BRAGG_ERR;
+    cairo_surface_t *surf = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, s->width, s->height);
+    if (cairo_surface_status(surf) != CAIRO_STATUS_SUCCESS) {
+        cairo_surface_destroy(surf);
+        return bragg_fail(e, "plot: cannot create a %dx%d image (out of memory?)", s->width,
+                          s->height);
+    }
+    if (render_on(f, s, surf, frame, e)) {
+        cairo_surface_destroy(surf);
+        return BRAGG_ERR;
     }
     cairo_surface_flush(surf);
-    if (frame) *frame = r.fr;
     *surface = surf;
     return BRAGG_OK;
 }
 
-int plot_write_png(const plot_figure *f, const plot_style *s, const char *path, const char *what,
-                   plot_frame *frame, bragg_err *e)
+/* ------------------------------------------------------------------------------------------ */
+/* Files                                                                                      */
+
+static const char *const format_names[PLOT_FORMATS] = {"png", "svg", "pdf"};
+
+const char *plot_format_name(plot_format fmt)
 {
+    return fmt >= 0 && fmt < PLOT_FORMATS ? format_names[fmt] : "?";
+}
+
+/* cairo's vector surfaces write through a callback; the bytes are gathered in memory (a figure
+ * is well under a megabyte) so that the SVG can have its metadata put in before one atomic
+ * write. */
+typedef struct byte_sink {
+    unsigned char *data;
+    size_t len, cap;
+    int failed;
+} byte_sink;
+
+static cairo_status_t sink_write(void *closure, const unsigned char *data, unsigned int length)
+{
+    byte_sink *b = closure;
+    if (b->failed) return CAIRO_STATUS_WRITE_ERROR;
+    if (b->len + length + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 1 << 16;
+        while (cap < b->len + length + 1) cap *= 2;
+        unsigned char *d = realloc(b->data, cap);
+        if (!d) {
+            b->failed = 1;
+            return CAIRO_STATUS_NO_MEMORY;
+        }
+        b->data = d;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, data, length);
+    b->len += length;
+    b->data[b->len] = '\0';
+    return CAIRO_STATUS_SUCCESS;
+}
+
+/* Appends `text` with the five XML special characters escaped; control characters other than
+ * tab and newline (never in bragg's metadata, but not allowed in XML 1.0) are dropped. */
+static void sink_xml_text(byte_sink *b, const char *text)
+{
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        const char *rep = NULL;
+        switch (*p) {
+        case '&': rep = "&amp;"; break;
+        case '<': rep = "&lt;"; break;
+        case '>': rep = "&gt;"; break;
+        case '"': rep = "&quot;"; break;
+        case '\'': rep = "&apos;"; break;
+        default:
+            if (*p < 0x20 && *p != '\n' && *p != '\t') continue;
+        }
+        if (rep) sink_write(b, (const unsigned char *)rep, (unsigned)strlen(rep));
+        else sink_write(b, p, 1);
+    }
+}
+
+static void sink_str(byte_sink *b, const char *text)
+{
+    sink_write(b, (const unsigned char *)text, (unsigned)strlen(text));
+}
+
+/* cairo's SVG has no metadata of its own: the figure's title and its key/value metadata go in
+ * right after the opening <svg ...> tag, as <title> and a <metadata> element, so the SVG
+ * carries the same provenance as the PNG's text chunks. */
+static int svg_with_metadata(const plot_figure *f, const byte_sink *in, byte_sink *out)
+{
+    const char *doc = (const char *)in->data;
+    const char *svg = doc ? strstr(doc, "<svg") : NULL;
+    const char *end = svg ? strchr(svg, '>') : NULL;
+    if (!end) return BRAGG_ERR;
+    size_t head = (size_t)(end + 1 - doc);
+    sink_write(out, in->data, (unsigned)head);
+    if (f->title && *f->title) {
+        sink_str(out, "\n<title>");
+        sink_xml_text(out, f->title);
+        sink_str(out, "</title>");
+    }
+    sink_str(out, "\n<metadata>\n<bragg:provenance xmlns:bragg=\"urn:bragg:provenance\">\n");
+    for (int i = 0; i < f->n_meta; i++) {
+        sink_str(out, "<bragg:entry key=\"");
+        sink_xml_text(out, f->meta_key[i]);
+        sink_str(out, "\">");
+        sink_xml_text(out, f->meta_value[i]);
+        sink_str(out, "</bragg:entry>\n");
+    }
+    sink_str(out, "</bragg:provenance>\n</metadata>");
+    sink_write(out, in->data + head, (unsigned)(in->len - head));
+    return out->failed ? BRAGG_ERR : BRAGG_OK;
+}
+
+static const char *meta_value(const plot_figure *f, const char *key)
+{
+    for (int i = 0; i < f->n_meta; i++)
+        if (strcmp(f->meta_key[i], key) == 0) return f->meta_value[i];
+    return NULL;
+}
+
+/* The PDF's document information: title, creator (the bragg that drew it), and every other
+ * metadata entry as "key=value" keywords, since cairo before 1.18 writes only the standard
+ * fields; from 1.18 each entry is also a custom field of its own. */
+static void pdf_metadata(const plot_figure *f, cairo_surface_t *surf)
+{
+    if (f->title) cairo_pdf_surface_set_metadata(surf, CAIRO_PDF_METADATA_TITLE, f->title);
+    const char *sw = meta_value(f, "Software");
+    if (sw) cairo_pdf_surface_set_metadata(surf, CAIRO_PDF_METADATA_CREATOR, sw);
+    if (f->footer) cairo_pdf_surface_set_metadata(surf, CAIRO_PDF_METADATA_SUBJECT, f->footer);
+    byte_sink kw = {0};
+    for (int i = 0; i < f->n_meta; i++) {
+        if (strcmp(f->meta_key[i], "Title") == 0 || strcmp(f->meta_key[i], "Software") == 0)
+            continue;
+        if (kw.len) sink_str(&kw, "; ");
+        sink_str(&kw, f->meta_key[i]);
+        sink_str(&kw, "=");
+        sink_str(&kw, f->meta_value[i]);
+#if CAIRO_VERSION >= CAIRO_VERSION_ENCODE(1, 18, 0)
+        cairo_pdf_surface_set_custom_metadata(surf, f->meta_key[i], f->meta_value[i]);
+#endif
+    }
+    if (kw.data && !kw.failed)
+        cairo_pdf_surface_set_metadata(surf, CAIRO_PDF_METADATA_KEYWORDS, (const char *)kw.data);
+    free(kw.data);
+}
+
+/* SVG or PDF: drawn into memory, then written atomically. */
+static int write_vector(const plot_figure *f, const plot_style *s, plot_format fmt,
+                        const char *path, const char *what, plot_frame *frame, bragg_err *e)
+{
+    byte_sink raw = {0}, doc = {0};
+    cairo_surface_t *surf;
+    if (fmt == PLOT_FORMAT_SVG) {
+        surf = cairo_svg_surface_create_for_stream(sink_write, &raw, s->width, s->height);
+        cairo_svg_surface_restrict_to_version(surf, CAIRO_SVG_VERSION_1_1);
+        /* Pixels, so the SVG opens at the PNG's size in a browser. */
+        cairo_svg_surface_set_document_unit(surf, CAIRO_SVG_UNIT_PX);
+    } else {
+        surf = cairo_pdf_surface_create_for_stream(sink_write, &raw, s->width, s->height);
+        pdf_metadata(f, surf);
+    }
+    int rc = cairo_surface_status(surf) == CAIRO_STATUS_SUCCESS
+                 ? render_on(f, s, surf, frame, e)
+                 : bragg_fail(e, "%s: cannot create the %s surface: %s", what,
+                              plot_format_name(fmt), cairo_status_to_string(cairo_surface_status(surf)));
+    cairo_surface_finish(surf);
+    if (rc == BRAGG_OK && (raw.failed || cairo_surface_status(surf) != CAIRO_STATUS_SUCCESS))
+        rc = bragg_fail(e, "%s: cannot draw %s: %s", what, path,
+                        raw.failed ? "out of memory"
+                                   : cairo_status_to_string(cairo_surface_status(surf)));
+    cairo_surface_destroy(surf);
+    const byte_sink *out = &raw;
+    if (rc == BRAGG_OK && fmt == PLOT_FORMAT_SVG) {
+        if (svg_with_metadata(f, &raw, &doc))
+            rc = bragg_fail(e, "%s: cannot add the metadata to %s (out of memory?)", what, path);
+        out = &doc;
+    }
+    if (rc == BRAGG_OK) {
+        atomic_file af;
+        if (atomic_file_open(&af, path, what, e)) {
+            rc = BRAGG_ERR;
+        } else {
+            fwrite(out->data, 1, out->len, af.file);
+            if (atomic_file_commit(&af, e)) rc = bragg_fail_prefix(e, "%s: ", what);
+        }
+    }
+    free(raw.data);
+    free(doc.data);
+    return rc;
+}
+
+int plot_write(const plot_figure *f, const plot_style *s, plot_format fmt, const char *path,
+               const char *what, plot_frame *frame, bragg_err *e)
+{
+    if (fmt < 0 || fmt >= PLOT_FORMATS) return bragg_fail(e, "%s: internal error: no such format", what);
+    if (strcmp(path, "-") == 0)
+        return bragg_fail(e, "%s: a figure is not written to the terminal; give a file name", what);
+    if (fmt != PLOT_FORMAT_PNG) {
+        if (check_style(f, s, e)) return BRAGG_ERR;
+        return write_vector(f, s, fmt, path, what, frame, e);
+    }
     cairo_surface_t *surf;
     if (plot_render(f, s, &surf, frame, e)) return BRAGG_ERR;
     int rc = png_file_write(path, what, surf, (const char *const *)f->meta_key,
                             (const char *const *)f->meta_value, f->n_meta, e);
     cairo_surface_destroy(surf);
     return rc;
+}
+
+int plot_outputs_any(const plot_outputs *o)
+{
+    for (int k = 0; k < PLOT_FORMATS; k++)
+        if (o->path[k]) return 1;
+    return 0;
+}
+
+int plot_outputs_check(const plot_outputs *o, bragg_err *e)
+{
+    for (int k = 0; k < PLOT_FORMATS; k++) {
+        if (!o->path[k]) continue;
+        char what[16];
+        snprintf(what, sizeof what, "--%s", format_names[k]);
+        if (strcmp(o->path[k], "-") == 0)
+            return bragg_fail(e, "%s: a figure is not written to the terminal; give a file name",
+                              what);
+        if (atomic_file_check_path(o->path[k], what, e)) return BRAGG_ERR;
+    }
+    return BRAGG_OK;
+}
+
+int plot_outputs_write(const plot_figure *f, const plot_style *s, const plot_outputs *o,
+                       bragg_err *e)
+{
+    for (int k = 0; k < PLOT_FORMATS; k++) {
+        if (!o->path[k]) continue;
+        char what[16];
+        snprintf(what, sizeof what, "--%s", format_names[k]);
+        if (plot_write(f, s, (plot_format)k, o->path[k], what, NULL, e)) return BRAGG_ERR;
+    }
+    return BRAGG_OK;
 }

@@ -5,7 +5,8 @@
  * dose by charge, LET, lateral spread, overlays of runs, benchmark bars). The CLI fills a
  * plot_figure from a run or a JSON file (src/figures/figures.h); the workbench's export key
  * (ui/tui.c) fills one the same way. The renderer knows nothing about runs: only series, markers, bars, axis
- * labels with units, a title and key/value metadata (written as PNG text chunks).
+ * labels with units, a title and key/value metadata (PNG text chunks, SVG <metadata>, PDF document
+ * information).
  *
  * Two kinds of figure:
  *   PLOT_LINES  series of (x, y) with an optional +-1 sigma band (err), on the left or the
@@ -17,11 +18,11 @@
  *
  * Memory: a plot_figure owns copies of everything added to it (strings, arrays); the caller's
  * buffers may be freed right after the call. plot_figure_free releases it all. plot_render
- * returns a new cairo image surface the caller destroys.
+ * returns a new cairo image surface the caller destroys; plot_write keeps nothing.
  *
- * Threads: a plot_figure belongs to one thread. Rendering uses cairo's image backend and toy
- * font API, which are thread-safe, so any thread may render its own figure (the TUI will
- * render on its UI thread).
+ * Threads: a plot_figure belongs to one thread. Rendering uses cairo's image, SVG and PDF
+ * backends and toy font API, which are thread-safe, so any thread may render its own figure
+ * (the workbench renders on its UI thread).
  */
 #ifndef BRAGG_PLOT_H
 #define BRAGG_PLOT_H
@@ -94,7 +95,8 @@ int plot_add_bars(plot_figure *f, const char *label, const double *values,
                   const char *const *notes, bragg_err *e);
 /* A vertical marker line (x1 = NaN) or span [x0, x1] with a label. */
 int plot_add_marker(plot_figure *f, double x0, double x1, const char *label, bragg_err *e);
-/* A metadata entry for the PNG text chunks. Keys: 1-79 printable Latin-1 characters. */
+/* A metadata entry (PNG text chunk, SVG and PDF metadata). Keys: 1-79 printable Latin-1
+ * characters. */
 int plot_add_meta(plot_figure *f, const char *key, const char *value, bragg_err *e);
 
 typedef struct plot_style {
@@ -138,10 +140,33 @@ void plot_palette_colour(plot_theme theme, int colour, double rgb[3]);
 int plot_render(const plot_figure *f, const plot_style *s, cairo_surface_t **surface,
                 plot_frame *frame, bragg_err *e);
 
-/* Renders and writes a PNG with the figure's metadata as text chunks, atomically (a temporary
- * file renamed into place; nothing is left behind on failure). `what` names the option for
- * messages ("--png"). */
-int plot_write_png(const plot_figure *f, const plot_style *s, const char *path, const char *what,
-                   plot_frame *frame, bragg_err *e);
+/* The file formats a figure is written in. The same drawing code renders all three: cairo's
+ * image surface for PNG, its SVG and PDF surfaces for papers (1 unit = 1 pixel of the PNG, so
+ * sizes, fonts and layout agree). */
+typedef enum plot_format { PLOT_FORMAT_PNG, PLOT_FORMAT_SVG, PLOT_FORMAT_PDF, PLOT_FORMATS } plot_format;
+
+const char *plot_format_name(plot_format fmt);   /* "png", "svg", "pdf" */
+
+/* Renders and writes the figure, atomically (a temporary file renamed into place; nothing is
+ * left behind on failure), with its metadata where the format has a place for it: PNG text
+ * chunks (all entries); SVG <title> and a <metadata> element with one <bragg:entry key="...">
+ * per entry; PDF document information (title, creator = "Software", subject = the footer,
+ * keywords = every other entry as key=value; cairo 1.18 and later also writes each entry as a
+ * custom field). `what` names the option for messages ("--png"). */
+int plot_write(const plot_figure *f, const plot_style *s, plot_format fmt, const char *path,
+               const char *what, plot_frame *frame, bragg_err *e);
+
+/* Where a command sends its figure: any of PNG, SVG and PDF (NULL: not wanted). The paths stay
+ * the caller's. */
+typedef struct plot_outputs {
+    const char *path[PLOT_FORMATS];
+} plot_outputs;
+
+int plot_outputs_any(const plot_outputs *o);
+/* Checks up front that every path could be written (messages name --png, --svg or --pdf). */
+int plot_outputs_check(const plot_outputs *o, bragg_err *e);
+/* Writes the figure to every path given. */
+int plot_outputs_write(const plot_figure *f, const plot_style *s, const plot_outputs *o,
+                       bragg_err *e);
 
 #endif

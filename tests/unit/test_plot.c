@@ -1,13 +1,17 @@
 /*
- * test_plot.c - PNG figures: nice-number ticks, and PNGs decoded back with libpng: their size,
+ * test_plot.c - figures: nice-number ticks, and PNGs decoded back with libpng: their size,
  * the run's configuration in the text chunks, the drawn Bragg peak in the column of the
- * reported peak depth, not blank; and failed writes (no folder, full disk) that leave nothing
+ * reported peak depth, not blank; the same figure as SVG (parsed with libxml2: well-formed, the
+ * curve's path with its peak where the PNG has it, the metadata) and PDF (header, one page,
+ * cross-reference table, title); and failed writes (no folder, full disk) that leave nothing
  * behind and exit 2 naming the path.
  *
  * The CLI cases run the binary named by $BRAGG_BIN (the Makefile sets it).
  */
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
 #include <math.h>
 #include <png.h>
 #include <setjmp.h>
@@ -210,7 +214,7 @@ Test(plot, synthetic_peak_lands_in_its_column)
     testkit_temp_dir(dir, sizeof dir, "plot");
     snprintf(path, sizeof path, "%s/s.png", dir);
     plot_frame fr;
-    cr_assert(plot_write_png(&f, &st, path, "--png", &fr, &e) == 0, "%s", e.msg);
+    cr_assert(plot_write(&f, &st, PLOT_FORMAT_PNG, path, "--png", &fr, &e) == 0, "%s", e.msg);
     image im;
     image_read(path, &im);
     cr_expect(im.width == 1000 && im.height == 640);
@@ -521,5 +525,217 @@ Test(plot_cli, failed_writes_leave_nothing)
     rc = testkit_cli(args, out, sizeof out);
     cr_expect(rc == 2 && strstr(out, "--all: needs --png"), "exit %d: %s", rc, out);
     cr_expect(count_files(dir, "x.png") == 0);
+    testkit_remove_dir(dir);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* SVG and PDF                                                                                 */
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert(f, "%s was not written", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    rewind(f);
+    char *d = malloc((size_t)n + 1);
+    cr_assert(d);
+    *len = fread(d, 1, (size_t)n, f);
+    d[*len] = '\0';
+    fclose(f);
+    return d;
+}
+
+/* memmem is a GNU extension; the build asks for POSIX only. */
+static const char *find_bytes(const char *hay, size_t len, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (size_t i = 0; i + n <= len; i++)
+        if (memcmp(hay + i, needle, n) == 0) return hay + i;
+    return NULL;
+}
+
+/* The <path> stroked in `rgb` (cairo writes "stroke:rgb(0%,44.7%,69.8%)") with the most
+ * points: its x of the smallest y (the highest point on the page) goes to *top_x. */
+static int svg_curve_top(xmlNode *node, const char *stroke, double *top_x, int *best_points)
+{
+    int found = 0;
+    for (xmlNode *n = node; n; n = n->next) {
+        if (n->type == XML_ELEMENT_NODE && xmlStrcmp(n->name, (const xmlChar *)"path") == 0) {
+            xmlChar *style = xmlGetProp(n, (const xmlChar *)"style");
+            xmlChar *d = xmlGetProp(n, (const xmlChar *)"d");
+            if (style && d && strstr((const char *)style, stroke)) {
+                int points = 0;
+                double min_y = INFINITY, x_at = NAN, x, y;
+                const char *p = (const char *)d;
+                while (*p) {
+                    while (*p == ' ' || *p == 'M' || *p == 'L') p++;
+                    if (sscanf(p, "%lf %lf", &x, &y) != 2) break;
+                    points++;
+                    if (y < min_y) {
+                        min_y = y;
+                        x_at = x;
+                    }
+                    /* Past the two numbers. */
+                    for (int k = 0; k < 2; k++) {
+                        while (*p == ' ') p++;
+                        while (*p && *p != ' ') p++;
+                    }
+                }
+                if (points > *best_points) {
+                    *best_points = points;
+                    *top_x = x_at;
+                    found = 1;
+                }
+            }
+            xmlFree(style);
+            xmlFree(d);
+        }
+        if (svg_curve_top(n->children, stroke, top_x, best_points)) found = 1;
+    }
+    return found;
+}
+
+/* The text of <bragg:entry key="KEY"> under the SVG's <metadata>, or NULL (caller frees). */
+static char *svg_meta(xmlNode *node, const char *key)
+{
+    for (xmlNode *n = node; n; n = n->next) {
+        if (n->type == XML_ELEMENT_NODE && xmlStrcmp(n->name, (const xmlChar *)"entry") == 0) {
+            xmlChar *k = xmlGetProp(n, (const xmlChar *)"key");
+            int match = k && strcmp((const char *)k, key) == 0;
+            xmlFree(k);
+            if (match) return (char *)xmlNodeGetContent(n);
+        }
+        char *v = svg_meta(n->children, key);
+        if (v) return v;
+    }
+    return NULL;
+}
+
+/* Issue 17 acceptance: the same figure as SVG and PDF. The SVG is well-formed XML (libxml2, not
+ * the writer, decides), its root an <svg> of the figure's size, and it holds the depth-dose
+ * curve as a path whose highest point is at the reported peak depth, where the PNG draws it;
+ * its <title> and <metadata> carry the PNG's provenance. The PDF has a %PDF header, one page,
+ * a cross-reference table where startxref says, %%EOF, and the figure's title. */
+Test(plot_cli, svg_and_pdf_of_the_same_figure)
+{
+    char dir[64], args[1024], out[16384], path[256];
+    testkit_temp_dir(dir, sizeof dir, "plot");
+    snprintf(args, sizeof args,
+             "run --ion C-12 --energy 400 --material water -n 2000 --seed 3 --no-nuclear -q "
+             "--json %s/r.json", dir);
+    cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s", out);
+    snprintf(args, sizeof args, "plot %s/r.json --png %s/f.png --svg %s/f.svg --pdf %s/f.pdf",
+             dir, dir, dir, dir);
+    int rc = testkit_cli(args, out, sizeof out);
+    cr_assert(rc == 0, "exit %d: %s", rc, out);
+
+    /* The mapping of the figure, laid out in-process. */
+    snprintf(path, sizeof path, "%s/r.json", dir);
+    cJSON *run = testkit_read_json(path);
+    plot_figure f;
+    bragg_err e = {{0}};
+    const cJSON *runs[1] = {run};
+    cr_assert(figures_from_runs(&f, runs, 1, FIGURE_DOSE, FIGURE_NORM_NONE, NULL, &e) == 0, "%s", e.msg);
+    plot_style st;
+    plot_style_default(&st);
+    cairo_surface_t *surf;
+    plot_frame fr;
+    cr_assert(plot_render(&f, &st, &surf, &fr, &e) == 0, "%s", e.msg);
+    cairo_surface_destroy(surf);
+    double peak = cJSON_GetObjectItem(cJSON_GetObjectItem(run, "results"), "peak_depth_cm")->valuedouble;
+    double bin = cJSON_GetObjectItem(cJSON_GetObjectItem(run, "config"), "bin_width_cm")->valuedouble;
+    double tol = fmax(2.0, bin * fr.area.w / (fr.x_hi - fr.x_lo));
+
+    /* SVG */
+    snprintf(path, sizeof path, "%s/f.svg", dir);
+    xmlDoc *doc = xmlReadFile(path, NULL, XML_PARSE_NONET);
+    cr_assert(doc, "%s is not well-formed XML", path);
+    xmlNode *root = xmlDocGetRootElement(doc);
+    cr_assert(root && xmlStrcmp(root->name, (const xmlChar *)"svg") == 0);
+    xmlChar *w = xmlGetProp(root, (const xmlChar *)"width");
+    cr_expect(w && strcmp((const char *)w, "1600px") == 0, "width %s", w ? (const char *)w : "none");
+    xmlFree(w);
+    double rgb[3];
+    plot_palette_colour(PLOT_THEME_LIGHT, 0, rgb);
+    char stroke[64];
+    snprintf(stroke, sizeof stroke, "stroke:rgb(%g%%,%g%%,%g%%)", round(1000 * rgb[0]) / 10,
+             round(1000 * rgb[1]) / 10, round(1000 * rgb[2]) / 10);
+    double top_x = NAN;
+    int points = 0;
+    cr_assert(svg_curve_top(root, stroke, &top_x, &points), "no path stroked %s", stroke);
+    /* A curve, not the legend's two-point swatch (cairo merges collinear segments, so fewer
+     * points than bins). */
+    cr_expect(points > 200, "the curve's path has %d points", points);
+    double want = plot_x_to_pixel(&fr, peak);
+    cr_expect(fabs(top_x - want) <= tol, "SVG curve peaks at x = %.1f, the peak %.3f cm is at %.1f",
+              top_x, peak, want);
+    char *v = svg_meta(root, "bragg:ion");
+    cr_expect(v && strcmp(v, "C-12") == 0, "bragg:ion %s", v ? v : "missing");
+    xmlFree(v);
+    v = svg_meta(root, "bragg:config");
+    cJSON *cfg = v ? cJSON_Parse(v) : NULL;
+    cr_expect(cfg && cJSON_Compare(cfg, cJSON_GetObjectItem(run, "config"), 1),
+              "the SVG's bragg:config is not the run's");
+    cJSON_Delete(cfg);
+    xmlFree(v);
+    image im;
+    snprintf(path, sizeof path, "%s/f.png", dir);
+    image_read(path, &im);
+    int found_title = 0;
+    for (xmlNode *n = root->children; n; n = n->next)
+        if (n->type == XML_ELEMENT_NODE && xmlStrcmp(n->name, (const xmlChar *)"title") == 0) {
+            xmlChar *t = xmlNodeGetContent(n);
+            found_title = t && strcmp((const char *)t, image_text(&im, "Title")) == 0;
+            xmlFree(t);
+        }
+    cr_expect(found_title, "the SVG's <title> is not the PNG's Title");
+    double png_col = curve_peak_column(&im, &fr, rgb);
+    cr_expect(fabs(png_col - top_x) <= tol, "PNG peak column %.1f, SVG %.1f", png_col, top_x);
+    image_free(&im);
+    xmlFreeDoc(doc);
+
+    /* PDF */
+    size_t len;
+    snprintf(path, sizeof path, "%s/f.pdf", dir);
+    char *pdf = read_file(path, &len);
+    cr_expect(len > 1000 && strncmp(pdf, "%PDF-1.", 7) == 0, "no PDF header");
+    const char *tail = pdf + (len > 64 ? len - 64 : 0);
+    cr_expect(strstr(tail, "%%EOF") != NULL, "no %%%%EOF at the end");
+    const char *sx = NULL;
+    for (const char *p = tail; (p = strstr(p, "startxref")); p++) sx = p;
+    cr_assert(sx, "no startxref");
+    long xref = atol(sx + 9);
+    cr_expect(xref > 0 && (size_t)xref < len && strncmp(pdf + xref, "xref", 4) == 0,
+              "startxref %ld does not point at the cross-reference table", xref);
+    int pages = 0, page_tree = 0, count = -1;
+    for (const char *p = pdf; (p = find_bytes(p, len - (size_t)(p - pdf), "/Type /Page")); p += 11) {
+        if (p[11] == 's') {
+            page_tree++;
+            const char *c = strstr(p, "/Count");
+            if (c) count = atoi(c + 6);
+        } else {
+            pages++;
+        }
+    }
+    cr_expect(page_tree == 1 && count == 1 && pages == 1, "pages: tree %d, /Count %d, %d page objects",
+              page_tree, count, pages);
+    char want_title[256];
+    snprintf(want_title, sizeof want_title, "/Title (%s)", f.title);
+    cr_expect(find_bytes(pdf, len, want_title) != NULL, "no %s", want_title);
+    free(pdf);
+
+    /* A path that cannot be written: exit 2 naming the option and the path, nothing left. */
+    snprintf(args, sizeof args, "plot %s/r.json --svg %s/no/f.svg", dir, dir);
+    rc = testkit_cli(args, out, sizeof out);
+    cr_expect(rc == 2 && strstr(out, "--svg: cannot write") && strstr(out, "no/f.svg"), "exit %d: %s",
+              rc, out);
+    snprintf(args, sizeof args, "plot %s/r.json --pdf -", dir);
+    rc = testkit_cli(args, out, sizeof out);
+    cr_expect(rc == 2 && strstr(out, "--pdf: a figure is not written to the terminal"), "exit %d: %s",
+              rc, out);
+    cr_expect(count_files(dir, "tmp") == 0);
+    plot_figure_free(&f);
+    cJSON_Delete(run);
     testkit_remove_dir(dir);
 }
