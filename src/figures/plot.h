@@ -10,8 +10,10 @@
  *
  * Two kinds of figure:
  *   PLOT_LINES  series of (x, y) with an optional +-1 sigma band (err), on the left or the
- *               right y axis, solid or dashed, optionally stacked as filled areas; vertical
- *               markers (a line at x, or a shaded span x0..x1) with labels.
+ *               right y axis, solid, dashed or dotted, optionally stacked as filled areas, or
+ *               as points with error bars (measurements); vertical markers (a line at x, or a
+ *               shaded span x0..x1) with labels; named regions (slabs); linear or
+ *               logarithmic axes.
  *   PLOT_BARS   categories along x (plot_add_group) and one bar series per legend entry, each
  *               bar with an optional note printed above it.
  * NaN in x or y is a gap: the line and the band break there.
@@ -31,8 +33,9 @@
 
 #include "err.h"
 
-#define PLOT_MAX_SERIES  16
+#define PLOT_MAX_SERIES  48
 #define PLOT_MAX_MARKERS 8
+#define PLOT_MAX_REGIONS 16
 #define PLOT_MAX_GROUPS  32
 #define PLOT_MAX_META    64
 
@@ -43,17 +46,26 @@ typedef struct plot_series {
     char *label;
     int n;
     double *x, *y;       /* lines: n points; bars: n = groups, x unused (NULL) */
-    double *err;         /* lines: +-1 sigma band (NULL: none) */
+    double *err;         /* lines: +-1 sigma band; points: error bars (NULL: none) */
     char **notes;        /* bars: text above each bar (NULL or NULL entries: none) */
     int right_axis;      /* lines: 1 = plotted against the right y axis */
-    int dashed;
-    int colour;          /* index into the theme's palette (default: series index) */
+    int dashed;          /* line style: 0 solid, 1 dashed, 2 dotted, 3 dash-dot */
+    int points;          /* lines: markers with error bars (measurements), no line */
+    int colour;          /* index into the theme's palette (default: series index), or
+                            PLOT_COLOUR_NEUTRAL */
 } plot_series;
 
 typedef struct plot_marker {
     double x0, x1;       /* x1 NaN: a line at x0; otherwise a shaded span */
     char *label;
 } plot_marker;
+
+/* A span of x with a name (a slab of the target): every other region is shaded, each
+ * boundary drawn as a line, the name written at the bottom of the span where it fits. */
+typedef struct plot_region {
+    double x0, x1;       /* x1 may be INFINITY: to the end of the axis */
+    char *label;
+} plot_region;
 
 typedef struct plot_figure {
     plot_type type;
@@ -63,11 +75,16 @@ typedef struct plot_figure {
     char *y_label, *y_unit;
     char *y2_label, *y2_unit;           /* right axis (lines with right_axis series) */
     int stacked;                        /* lines: left-axis series drawn as stacked areas */
-    int y_from_zero;                    /* include 0 in the left y axis */
+    int y_from_zero;                    /* include 0 in the left y axis (linear axes) */
+    int x_log, y_log, y2_log;           /* lines: logarithmic axes; values <= 0 are gaps */
+    double log_floor;                   /* a log y axis spans at most top * log_floor to top
+                                           (default 1e-6) */
     int n_series;
     plot_series series[PLOT_MAX_SERIES];
     int n_markers;
     plot_marker markers[PLOT_MAX_MARKERS];
+    int n_regions;
+    plot_region regions[PLOT_MAX_REGIONS];
     int n_groups;
     char *groups[PLOT_MAX_GROUPS];      /* bars: category labels along x */
     int n_meta;
@@ -85,7 +102,9 @@ int plot_set_axes(plot_figure *f, const char *x_label, const char *x_unit, const
 int plot_set_right_axis(plot_figure *f, const char *label, const char *unit, bragg_err *e);
 
 /* Adds a line series (copies x, y and err, which may be NULL). Returns its index, or BRAGG_ERR
- * (negative) when full or out of memory. */
+ * (negative) when full or out of memory. A series with a NULL or empty label is not in the
+ * legend; one with n = 0 points (x, y NULL) is in the legend only, standing for a colour or a
+ * line style that several curves share. */
 int plot_add_series(plot_figure *f, const char *label, int n, const double *x, const double *y,
                     const double *err, bragg_err *e);
 /* Adds a category along x for bar figures; returns its index. */
@@ -95,6 +114,8 @@ int plot_add_bars(plot_figure *f, const char *label, const double *values,
                   const char *const *notes, bragg_err *e);
 /* A vertical marker line (x1 = NaN) or span [x0, x1] with a label. */
 int plot_add_marker(plot_figure *f, double x0, double x1, const char *label, bragg_err *e);
+/* A named span of x (a slab), see plot_region. */
+int plot_add_region(plot_figure *f, double x0, double x1, const char *label, bragg_err *e);
 /* A metadata entry (PNG text chunk, SVG and PDF metadata). Keys: 1-79 printable Latin-1
  * characters. */
 int plot_add_meta(plot_figure *f, const char *key, const char *value, bragg_err *e);
@@ -124,6 +145,7 @@ typedef struct plot_rect {
 typedef struct plot_frame {
     plot_rect area;
     double x_lo, x_hi, y_lo, y_hi, y2_lo, y2_hi;
+    int x_log, y_log, y2_log;           /* the mapping is logarithmic along that axis */
     int has_legend;
     plot_rect legend;
     double line_width;   /* of data lines, pixels */
@@ -131,6 +153,10 @@ typedef struct plot_frame {
 
 double plot_x_to_pixel(const plot_frame *fr, double x);
 double plot_y_to_pixel(const plot_frame *fr, double y);
+
+/* A series colour that is no palette colour: the theme's text grey (legend entries that stand
+ * for a line style or a kind of marker, not for one curve). */
+#define PLOT_COLOUR_NEUTRAL (-1)
 
 /* The colour a series with palette index `colour` is drawn in (r, g, b in [0, 1]). */
 void plot_palette_colour(plot_theme theme, int colour, double rgb[3]);
