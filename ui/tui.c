@@ -409,7 +409,11 @@ static void export_view(tui_state *t)
     runs[n++] = root;
     figure_norm norm = n > 1 ? (t->norm == NORM_PEAK ? FIGURE_NORM_PEAK : FIGURE_NORM_ENTRANCE)
                              : FIGURE_NORM_NONE;
-    int rc = figures_from_runs(&fig, runs, n, kinds[t->view], norm, NULL, &e);
+    figure_options fo;
+    figure_options_default(&fo);
+    fo.kind = kinds[t->view];
+    fo.norm = norm;
+    int rc = figures_from_runs(&fig, runs, n, &fo, &e);
     if (rc == BRAGG_OK) {
         rc = plot_write(&fig, &style, PLOT_FORMAT_PNG, png, "export", NULL, &e);
         plot_figure_free(&fig);

@@ -45,7 +45,8 @@ static void usage(FILE *out, const option_spec *specs)
             "[options]\n\n"
             "Transports a pencil beam along +z into a stack of laterally infinite slabs and\n"
             "scores the depth-dose curve (dose per unit primary fluence, Gy cm^2) with its\n"
-            "statistical error, primary fluence, dose-averaged LET and lateral spread.\n\n"
+            "statistical error, primary fluence, dose- and track-averaged LET and lateral\n"
+            "spread.\n\n" LET_DEFINITIONS "\n"
             "options:\n");
     option_print_help(out, specs);
     fprintf(out, "\nexit status: 0 ok, 1 run-time failure, 2 bad input, 130 interrupted "
@@ -78,7 +79,9 @@ static int write_figures(const engine *en, const run_snapshot *snap, const plot_
     plot_figure fig;
     plot_style style;
     plot_style_default(&style);
-    int rc = figures_from_runs(&fig, runs, 1, FIGURE_DOSE, FIGURE_NORM_NONE, NULL, e);
+    figure_options fo;
+    figure_options_default(&fo);
+    int rc = figures_from_runs(&fig, runs, 1, &fo, e);
     if (rc == BRAGG_OK) {
         rc = plot_outputs_write(&fig, &style, figs, e);
         plot_figure_free(&fig);

@@ -15,6 +15,18 @@
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE   2
 
+/* What LET_d and LET_t mean, for the --help of the commands that write or draw them (the
+ * README says the same). Matches physics/transport.h (score_step, score_point) and
+ * src/engine/score.c. */
+#define LET_DEFINITIONS                                                                          \
+    "LET_d (let_d_keV_um) is the dose-averaged LET: the unrestricted electronic stopping\n"      \
+    "power (keV/um, in the material at that depth, at each step's mid-point energy) of every\n" \
+    "transported charged particle, primaries and projectile fragments alike, weighted by the\n"  \
+    "energy each deposits in the bin. The on-the-spot deposits of nuclear reactions (target\n"   \
+    "fragments, not transported) count in that dose with LET 0. LET_t (let_t_keV_um) is the\n"  \
+    "track-averaged LET: the same stopping power weighted by track length, over the same\n"    \
+    "particles. Unrestricted: no delta rays are transported, all energy lost stays local.\n"
+
 /* Options every physics command takes: projectile, material and physics switches. */
 typedef struct physics_options {
     const char *ion;

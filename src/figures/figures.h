@@ -23,9 +23,13 @@ struct cJSON;
 typedef enum figure_kind {
     FIGURE_AUTO,      /* dose for runs, bench for bench records */
     FIGURE_DOSE,      /* depth-dose with +-1 sigma band; peak, R80 and 80-20 falloff marked */
-    FIGURE_CHARGE,    /* dose by particle charge, stacked (runs with nuclear interactions) */
+    FIGURE_CHARGE,    /* dose by particle charge: one run stacked, several as lines (one line
+                         style per run), log scale as lines (runs with nuclear interactions) */
     FIGURE_LET,       /* dose and, on a second axis, dose-averaged LET */
     FIGURE_LATERAL,   /* rms lateral spread vs depth */
+    FIGURE_FLUENCE,   /* fluence of primaries vs depth (per primary) */
+    FIGURE_YIELDS,    /* fragments per primary crossing each depth within 10 degrees of the
+                         beam, by charge (what the GSI yields measure) */
     FIGURE_BENCH,     /* histories/s per backend and thread count, with speedups */
     FIGURE_PROFILE,   /* share of step time per component */
 } figure_kind;
@@ -51,11 +55,28 @@ typedef enum figure_source { FIGURE_SOURCE_UNKNOWN, FIGURE_SOURCE_RUN, FIGURE_SO
 /* What a parsed JSON file is: a run summary, a bench record, or neither. */
 figure_source figures_source(const struct cJSON *root);
 
-/* A figure of one run or an overlay of several (n <= FIGURES_MAX_RUNS) with a legend.
- * `title` (may be NULL) replaces the built one. FIGURE_AUTO means FIGURE_DOSE. `norm` applies
- * to the dose of the dose, let and charge kinds. */
-int figures_from_runs(plot_figure *f, const struct cJSON *const *runs, int n, figure_kind kind,
-                      figure_norm norm, const char *title, bragg_err *e);
+struct measured;
+#define FIGURES_MAX_MEASURED 4
+
+/* How to draw runs. */
+typedef struct figure_options {
+    figure_kind kind;        /* FIGURE_AUTO means FIGURE_DOSE */
+    figure_norm norm;        /* applies to the dose of the dose, let and charge kinds */
+    int log_y;               /* logarithmic y axis (dose by charge then as lines, not stacked) */
+    const char *title;       /* replaces the built one (NULL: built from the runs) */
+    /* Measured curves drawn as points with error bars: depth-dose ones (quantity dose or
+     * ionisation) on the dose kind, fragment yields (a Z column) on the yields kind. A measured
+     * curve in arbitrary units needs a normalisation (peak or entrance). The caller keeps them. */
+    const struct measured *measured[FIGURES_MAX_MEASURED];
+    int n_measured;
+} figure_options;
+
+void figure_options_default(figure_options *o);
+
+/* A figure of one run or an overlay of several (n <= FIGURES_MAX_RUNS) with a legend, and
+ * the runs' slabs shaded on depth plots (when every run has the same stack). */
+int figures_from_runs(plot_figure *f, const struct cJSON *const *runs, int n,
+                      const figure_options *o, bragg_err *e);
 
 /* The benchmark race (FIGURE_BENCH or FIGURE_AUTO) or the profile bars (FIGURE_PROFILE). */
 int figures_from_bench(plot_figure *f, const struct cJSON *bench, figure_kind kind,

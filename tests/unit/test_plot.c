@@ -22,6 +22,7 @@
 
 #include "axis_ticks.h"
 #include "figures.h"
+#include "measured.h"
 #include "plot.h"
 #include "testkit.h"
 
@@ -304,7 +305,9 @@ Test(plot_cli, run_png_carries_config_and_peak)
     plot_figure f;
     bragg_err e = {{0}};
     const cJSON *runs[1] = {run};
-    cr_assert(figures_from_runs(&f, runs, 1, FIGURE_DOSE, FIGURE_NORM_NONE, NULL, &e) == 0, "%s", e.msg);
+    figure_options fo;
+    figure_options_default(&fo);
+    cr_assert(figures_from_runs(&f, runs, 1, &fo, &e) == 0, "%s", e.msg);
     plot_style st;
     plot_style_default(&st);
     cairo_surface_t *surf;
@@ -636,7 +639,9 @@ Test(plot_cli, svg_and_pdf_of_the_same_figure)
     plot_figure f;
     bragg_err e = {{0}};
     const cJSON *runs[1] = {run};
-    cr_assert(figures_from_runs(&f, runs, 1, FIGURE_DOSE, FIGURE_NORM_NONE, NULL, &e) == 0, "%s", e.msg);
+    figure_options fo;
+    figure_options_default(&fo);
+    cr_assert(figures_from_runs(&f, runs, 1, &fo, &e) == 0, "%s", e.msg);
     plot_style st;
     plot_style_default(&st);
     cairo_surface_t *surf;
@@ -737,5 +742,175 @@ Test(plot_cli, svg_and_pdf_of_the_same_figure)
     cr_expect(count_files(dir, "tmp") == 0);
     plot_figure_free(&f);
     cJSON_Delete(run);
+    testkit_remove_dir(dir);
+}
+
+/* The colour of pixel (x, y) is within `tol` (sum of channel differences) of rgb. */
+static int pixel_is(const image *im, double x, double y, const double rgb[3], int tol)
+{
+    int px = (int)x, py = (int)y;
+    if (px < 0 || py < 0 || px >= im->width || py >= im->height) return 0;
+    const unsigned char *p = pixel(im, px, py);
+    return abs(p[0] - (int)lround(255 * rgb[0])) + abs(p[1] - (int)lround(255 * rgb[1])) +
+               abs(p[2] - (int)lround(255 * rgb[2])) <= tol;
+}
+
+/* Lays a figure of `json` out in-process with `o`, for its mapping. */
+static plot_frame layout_of(cJSON *const *runs, int n, const figure_options *o, plot_figure *f)
+{
+    bragg_err e = {{0}};
+    cr_assert(figures_from_runs(f, (const cJSON *const *)runs, n, o, &e) == 0, "%s", e.msg);
+    plot_style st;
+    plot_style_default(&st);
+    cairo_surface_t *surf;
+    plot_frame fr;
+    cr_assert(plot_render(f, &st, &surf, &fr, &e) == 0, "%s", e.msg);
+    cairo_surface_destroy(surf);
+    return fr;
+}
+
+/* Issue 17: figures as a lecturer and a paper author need them.
+ *  - Energies in the physics' unit: "p 150 MeV" (protons), "C-12 290 MeV/u" (ions).
+ *  - The slabs of a stack shaded on every depth plot: regions with the materials, the bone
+ *    slab's span shaded (a pixel above the curve in it differs from the water's).
+ *  - Peak normalisation fits the axis to the data (the top under 1.2, not 2).
+ *  - Dose by charge of several runs: lines with a legend of charges and runs; --log.
+ *  - --measured: the GSI curve as points where its values, normalised to its peak, are; its
+ *    path in the metadata; the wrong kind, a missing normalisation and a bad row exit 2. */
+Test(plot_cli, figures_for_lectures_and_papers)
+{
+    char dir[64], args[1024], out[16384], path[256];
+    testkit_temp_dir(dir, sizeof dir, "plot");
+    snprintf(args, sizeof args,
+             "run --ion p --energy 150 --material water -n 400 -q --no-nuclear --json %s/p.json", dir);
+    cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s", out);
+    snprintf(args, sizeof args,
+             "run --ion C-12 --energy 290 --slab water:5 --slab bone:2 --slab water:inf -n 600 -q "
+             "--json %s/slab.json", dir);
+    cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s", out);
+    snprintf(path, sizeof path, "%s/p.json", dir);
+    cJSON *p = testkit_read_json(path);
+    snprintf(path, sizeof path, "%s/slab.json", dir);
+    cJSON *slab = testkit_read_json(path);
+    figure_options o;
+    figure_options_default(&o);
+    plot_figure f;
+
+    /* Units that follow the physics. */
+    layout_of(&p, 1, &o, &f);
+    cr_expect(strstr(f.title, "p 150 MeV in water") && !strstr(f.title, "MeV/u"), "%s", f.title);
+    plot_figure_free(&f);
+
+    /* Slabs. */
+    o.norm = FIGURE_NORM_PEAK;
+    plot_frame fr = layout_of(&slab, 1, &o, &f);
+    cr_expect(strstr(f.title, "C-12 290 MeV/u in water 5 cm | bone 2 cm | water"), "%s", f.title);
+    cr_assert(f.n_regions == 3, "%d regions", f.n_regions);
+    cr_expect(f.regions[1].x0 == 5 && f.regions[1].x1 == 7 && strcmp(f.regions[1].label, "bone") == 0);
+    /* The peak (1 + its error) and room for the three marker labels, no empty tick above. */
+    cr_expect(fr.y_hi <= 1.25, "normalised to the peak, the axis runs to %g", fr.y_hi);
+    plot_figure_free(&f);
+    snprintf(args, sizeof args, "plot %s/slab.json --norm peak --png %s/slab.png", dir, dir);
+    cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s", out);
+    image im;
+    snprintf(path, sizeof path, "%s/slab.png", dir);
+    image_read(path, &im);
+    double y_high = fr.area.y + 0.3 * fr.area.h;   /* above the plateau (0.2 of the peak) */
+    const unsigned char *water = pixel(&im, (int)plot_x_to_pixel(&fr, 2.5), (int)y_high);
+    const unsigned char *bone = pixel(&im, (int)plot_x_to_pixel(&fr, 6.0), (int)y_high);
+    cr_expect(abs(water[0] - bone[0]) + abs(water[1] - bone[1]) + abs(water[2] - bone[2]) > 20,
+              "the bone slab is not shaded: %d,%d,%d vs water %d,%d,%d", bone[0], bone[1], bone[2],
+              water[0], water[1], water[2]);
+    image_free(&im);
+    o.kind = FIGURE_LATERAL;
+    o.norm = FIGURE_NORM_NONE;
+    layout_of(&slab, 1, &o, &f);
+    cr_expect(f.n_regions == 3, "lateral: %d regions", f.n_regions);
+    plot_figure_free(&f);
+
+    /* Dose by charge of two runs, overlaid, on a log scale. */
+    cJSON *two[2] = {slab, slab};
+    o.kind = FIGURE_CHARGE;
+    o.log_y = 1;
+    fr = layout_of(two, 2, &o, &f);
+    cr_expect(fr.y_log && !f.stacked);
+    int entries = 0, unlabelled = 0, dashed = 0;
+    for (int s = 0; s < f.n_series; s++) {
+        entries += f.series[s].label && f.series[s].n == 0;
+        unlabelled += !f.series[s].label;
+        dashed += f.series[s].dashed == 1 && f.series[s].n > 0;
+    }
+    int channels = cJSON_GetArraySize(cJSON_GetObjectItem(cJSON_GetObjectItem(slab, "depth_curves"),
+                                                          "dose_by_charge_Gy_cm2"));
+    cr_expect(entries == channels + 2 && unlabelled == 2 * channels && dashed == channels,
+              "%d legend entries, %d curves without a label, %d dashed, for %d charges", entries,
+              unlabelled, dashed, channels);
+    plot_figure_free(&f);
+    snprintf(args, sizeof args, "plot %s/slab.json %s/p.json --kind charge --log --png %s/c.png",
+             dir, dir, dir);
+    int rc = testkit_cli(args, out, sizeof out);
+    cr_expect(rc == 2 && strstr(out, "p.json") == NULL && strstr(out, "no dose-by-charge data"),
+              "exit %d: %s", rc, out);
+    snprintf(args, sizeof args, "plot %s/slab.json %s/slab.json --kind charge --log --png %s/c.png",
+             dir, dir, dir);
+    rc = testkit_cli(args, out, sizeof out);
+    cr_expect(rc == 0, "exit %d: %s", rc, out);
+
+    /* A measured curve over a run. */
+    const char *haettner = BRAGG_ASSET_DIR "/measurements/haettner-2013-c12-400-water.tsv";
+    measured m;
+    bragg_err e = {{0}};
+    cr_assert(measured_load(&m, haettner, &e) == 0, "%s", e.msg);
+    cr_expect(m.n > 50 && m.err && m.arbitrary && measured_is_depth_dose(&m) && m.energy == 400);
+    figure_options_default(&o);
+    o.norm = FIGURE_NORM_PEAK;
+    o.measured[0] = &m;
+    o.n_measured = 1;
+    fr = layout_of(&slab, 1, &o, &f);
+    int ms = -1;
+    for (int s = 0; s < f.n_series; s++)
+        if (f.series[s].points) ms = s;
+    cr_assert(ms >= 0, "no measured series");
+    double rgb[3], top = 0;
+    plot_palette_colour(PLOT_THEME_LIGHT, f.series[ms].colour, rgb);
+    plot_figure_free(&f);
+    for (int i = 0; i < m.n; i++) top = fmax(top, m.y[i]);
+    snprintf(args, sizeof args, "plot %s/slab.json --measured %s --png %s/m.png", dir, haettner, dir);
+    cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s", out);
+    snprintf(path, sizeof path, "%s/m.png", dir);
+    image_read(path, &im);
+    int hits = 0, tried = 0;
+    for (int i = 0; i < m.n; i += 7) {
+        if (m.x[i] > fr.x_hi) continue;
+        tried++;
+        hits += pixel_is(&im, plot_x_to_pixel(&fr, m.x[i]), plot_y_to_pixel(&fr, m.y[i] / top), rgb, 40);
+    }
+    cr_expect(tried > 3 && hits >= tried - 1, "%d of %d measured points where they belong", hits, tried);
+    const char *v = image_text(&im, "bragg:measured");
+    cr_expect(v && strstr(v, "haettner-2013-c12-400-water.tsv"), "bragg:measured %s", v ? v : "none");
+    image_free(&im);
+    snprintf(args, sizeof args, "plot %s/slab.json --measured %s --norm none --png %s/m.png", dir,
+             haettner, dir);
+    rc = testkit_cli(args, out, sizeof out);
+    cr_expect(rc == 2 && strstr(out, "--norm none:") && strstr(out, "arbitrary units"), "exit %d: %s",
+              rc, out);
+    snprintf(args, sizeof args, "plot %s/slab.json --measured %s --kind let --png %s/m.png", dir,
+             haettner, dir);
+    rc = testkit_cli(args, out, sizeof out);
+    cr_expect(rc == 2 && strstr(out, "--measured: goes with --kind dose"), "exit %d: %s", rc, out);
+    snprintf(path, sizeof path, "%s/bad.tsv", dir);
+    FILE *bad = fopen(path, "w");
+    fputs("# quantity: dose\n1.0\t2.0\n2.0 x\n", bad);
+    fclose(bad);
+    snprintf(args, sizeof args, "plot %s/slab.json --measured %s --png %s/m.png", dir, path, dir);
+    rc = testkit_cli(args, out, sizeof out);
+    cr_expect(rc == 2 && strstr(out, "bad.tsv line 3:"), "exit %d: %s", rc, out);
+    snprintf(args, sizeof args, "plot %s/slab.json --kind yields --log --measured %s --png %s/y.png",
+             dir, BRAGG_ASSET_DIR "/measurements/haettner-2013-c12-400-water-yields.tsv", dir);
+    rc = testkit_cli(args, out, sizeof out);
+    cr_expect(rc == 0, "exit %d: %s", rc, out);
+    measured_free(&m);
+    cJSON_Delete(p);
+    cJSON_Delete(slab);
     testkit_remove_dir(dir);
 }
