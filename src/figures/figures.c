@@ -904,3 +904,46 @@ int figures_from_bench(plot_figure *f, const cJSON *bench, figure_kind kind, con
     if (rc != BRAGG_OK) plot_figure_free(f);
     return rc;
 }
+
+/* ------------------------------------------------------------------------------------------ */
+/* Stopping-power tables                                                                      */
+
+int figures_from_table(plot_figure *f, const figure_table *t, bragg_err *e)
+{
+    plot_figure_init(f, PLOT_LINES);
+    char buf[512], val[64];
+    snprintf(buf, sizeof buf, "%s in %s", t->ion, t->material);
+    int rc = plot_add_series(f, "stopping power (electronic + nuclear)", t->n, t->energy,
+                             t->stopping, NULL, e) < 0 ||
+             plot_add_series(f, "CSDA range", t->n, t->energy, t->range, NULL, e) < 0;
+    if (rc) goto fail;
+    f->series[1].right_axis = 1;
+    f->series[1].dashed = 1;
+    f->x_log = f->y_log = f->y2_log = 1;
+    const char *unit = ion_energy_unit(t->A);
+    if (plot_set_axes(f, t->A == 1 ? "energy" : "energy per nucleon", unit, "mass stopping power",
+                      "MeV cm\u00b2/g", e) ||
+        plot_set_right_axis(f, "CSDA range", "cm", e))
+        goto fail;
+    snprintf(buf, sizeof buf, "%s in %s (%g g/cm\u00b3): stopping power and CSDA range", t->ion,
+             t->material, t->density);
+    if (plot_set_title(f, buf, e)) goto fail;
+    snprintf(buf, sizeof buf, "bragg %s (git %s) \u00b7 the transport's own tables \u00b7 water I = %g eV",
+             BRAGG_VERSION, BRAGG_GIT_REV, t->iwater);
+    if (plot_set_footer(f, buf, e)) goto fail;
+    snprintf(val, sizeof val, "bragg %s (git %s)", BRAGG_VERSION, BRAGG_GIT_REV);
+    if (plot_add_meta(f, "Title", f->title, e) || plot_add_meta(f, "Software", val, e) ||
+        plot_add_meta(f, "bragg:plot", "tables", e) ||
+        plot_add_meta(f, "bragg:version", BRAGG_VERSION, e) ||
+        plot_add_meta(f, "bragg:git_revision", BRAGG_GIT_REV, e) ||
+        plot_add_meta(f, "bragg:ion", t->ion, e) || plot_add_meta(f, "bragg:material", t->material, e))
+        goto fail;
+    snprintf(val, sizeof val, "%g", t->iwater);
+    if (plot_add_meta(f, "bragg:iwater_eV", val, e)) goto fail;
+    snprintf(val, sizeof val, "%g to %g %s, %d points", t->energy[0], t->energy[t->n - 1], unit, t->n);
+    if (plot_add_meta(f, "bragg:energies", val, e)) goto fail;
+    return BRAGG_OK;
+fail:
+    plot_figure_free(f);
+    return BRAGG_ERR;
+}

@@ -78,6 +78,22 @@ void figure_options_default(figure_options *o);
 int figures_from_runs(plot_figure *f, const struct cJSON *const *runs, int n,
                       const figure_options *o, bragg_err *e);
 
+/* Stopping power and CSDA range of an ion in a material against energy (bragg tables):
+ * log-log, the mass stopping power on the left axis, the range on the right. The arrays stay
+ * the caller's. */
+typedef struct figure_table {
+    const char *ion, *material;
+    int A;                     /* mass number: the energy axis in MeV (A = 1) or MeV/u */
+    double density;            /* g/cm^3 */
+    double iwater;             /* eV: the water I-value in use */
+    int n;
+    const double *energy;      /* MeV/u */
+    const double *stopping;    /* electronic + nuclear mass stopping power, MeV cm^2/g */
+    const double *range;       /* CSDA range, cm */
+} figure_table;
+
+int figures_from_table(plot_figure *f, const figure_table *t, bragg_err *e);
+
 /* The benchmark race (FIGURE_BENCH or FIGURE_AUTO) or the profile bars (FIGURE_PROFILE). */
 int figures_from_bench(plot_figure *f, const struct cJSON *bench, figure_kind kind,
                        const char *title, bragg_err *e);

@@ -444,6 +444,16 @@ static void axis_set_log(axis *a, double lo, double hi, int tight)
             int major = m == 1 || (decades < 2.5 && (m == 2 || m == 5));
             if (major || decades <= 6) axis_add_tick(a, v, major);
         }
+    /* A tight axis ending well past its last label gets its end labelled (500 MeV/u). */
+    if (tight && a->n > 0) {
+        double last = 0;
+        for (int i = 0; i < a->n; i++)
+            if (a->major[i]) last = a->v[i];
+        if (last > 0 && log10(a->hi / last) > 0.25 && a->v[a->n - 1] < a->hi * (1 - 1e-9))
+            axis_add_tick(a, a->hi, 1);
+        else if (last > 0 && log10(a->hi / last) > 0.25)
+            a->major[a->n - 1] = 1;
+    }
     /* Fewer than two labels on a short tight axis: label its ends' nearest ticks too. */
     int majors = 0;
     for (int i = 0; i < a->n; i++) majors += a->major[i];

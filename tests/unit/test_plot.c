@@ -914,3 +914,73 @@ Test(plot_cli, figures_for_lectures_and_papers)
     cJSON_Delete(slab);
     testkit_remove_dir(dir);
 }
+
+/* Issue 17: `bragg tables --png/--svg/--pdf` draws stopping power and CSDA range against
+ * energy, log-log: the curves pass through the values the same command prints as CSV, the
+ * figure names the ion and material, and the SVG and PDF are written beside the PNG. */
+Test(plot_cli, tables_figure)
+{
+    char dir[64], args[1024], out[16384], path[256];
+    testkit_temp_dir(dir, sizeof dir, "plot");
+    snprintf(args, sizeof args,
+             "tables --ion p --material water --emin 1 --emax 300 --points 40 --csv %s/t.csv "
+             "--png %s/t.png --svg %s/t.svg --pdf %s/t.pdf", dir, dir, dir, dir);
+    int rc = testkit_cli(args, out, sizeof out);
+    cr_assert(rc == 0, "exit %d: %s", rc, out);
+    double en[40], st[40], rg[40];
+    snprintf(path, sizeof path, "%s/t.csv", dir);
+    FILE *f = fopen(path, "r");
+    cr_assert(f);
+    char line[512];
+    int n = 0;
+    cr_assert(fgets(line, sizeof line, f));   /* the header */
+    while (n < 40 && fgets(line, sizeof line, f)) {
+        double s_el, s_nuc, let, r_g, r_cm;
+        cr_assert(sscanf(line, "%lf,%lf,%lf,%lf,%lf,%lf", &en[n], &s_el, &s_nuc, &let, &r_g, &r_cm) == 6);
+        st[n] = s_el + s_nuc;
+        rg[n++] = r_cm;
+    }
+    fclose(f);
+    cr_assert(n == 40);
+    figure_table ft = {"p", "water", 1, 1.0, 75, n, en, st, rg};
+    plot_figure fig;
+    bragg_err e = {{0}};
+    cr_assert(figures_from_table(&fig, &ft, &e) == 0, "%s", e.msg);
+    plot_style sty;
+    plot_style_default(&sty);
+    cairo_surface_t *surf;
+    plot_frame fr;
+    cr_assert(plot_render(&fig, &sty, &surf, &fr, &e) == 0, "%s", e.msg);
+    cairo_surface_destroy(surf);
+    cr_expect(fr.x_log && fr.y_log && fr.y2_log);
+    image im;
+    snprintf(path, sizeof path, "%s/t.png", dir);
+    image_read(path, &im);
+    const char *v = image_text(&im, "bragg:plot");
+    cr_expect(v && strcmp(v, "tables") == 0);
+    v = image_text(&im, "Title");
+    cr_expect(v && strstr(v, "p in water") && strstr(v, "stopping power and CSDA range"), "%s", v);
+    double rgb[3];
+    plot_palette_colour(PLOT_THEME_LIGHT, 0, rgb);
+    int hits = 0, tried = 0;
+    for (int k = 3; k < n - 3; k += 5, tried++) {
+        double px = plot_x_to_pixel(&fr, en[k]), py = plot_y_to_pixel(&fr, st[k]);
+        int near = 0;
+        for (int dy = -2; dy <= 2 && !near; dy++)
+            near = pixel_is(&im, px, py + dy, rgb, 60);
+        hits += near;
+    }
+    cr_expect(hits == tried, "the stopping-power curve passes %d of %d CSV points", hits, tried);
+    image_free(&im);
+    plot_figure_free(&fig);
+    snprintf(path, sizeof path, "%s/t.svg", dir);
+    xmlDoc *doc = xmlReadFile(path, NULL, XML_PARSE_NONET);
+    cr_expect(doc != NULL, "the tables SVG is not well-formed XML");
+    xmlFreeDoc(doc);
+    size_t len;
+    snprintf(path, sizeof path, "%s/t.pdf", dir);
+    char *pdf = read_file(path, &len);
+    cr_expect(strncmp(pdf, "%PDF-1.", 7) == 0);
+    free(pdf);
+    testkit_remove_dir(dir);
+}
