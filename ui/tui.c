@@ -122,6 +122,15 @@ static int start_engine(tui_state *t, const run_config *c)
     return BRAGG_OK;
 }
 
+/* The setup and the workbench's own settings, remembered for the next session. */
+static int save_settings(const tui_state *t, bragg_err *e)
+{
+    static workbench_settings w;   /* large; the UI thread only */
+    w.cfg = t->cfg;
+    snprintf(w.export_dir, sizeof w.export_dir, "%s", t->export_dir);
+    return settings_save(&w, e);
+}
+
 static void start_run(tui_state *t)
 {
     if (tui_run_active(t)) {
@@ -135,7 +144,7 @@ static void start_run(tui_state *t)
                    (unsigned long long)c.histories);
         if (t->view == VIEW_RACE) t->view = VIEW_DOSE;
         bragg_err e = {{0}};
-        if (settings_save(&t->cfg, &e)) set_status(t, 1, "%s", e.msg);
+        if (save_settings(t, &e)) set_status(t, 1, "%s", e.msg);
     }
 }
 
@@ -664,7 +673,7 @@ static void write_stats(const tui_state *t, double t0)
     fclose(f);
 }
 
-int tui_main(void)
+int tui_main(const run_config *start)
 {
     if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
         fprintf(stderr, "bragg: the workbench needs a terminal; for scripts use the headless "
@@ -679,14 +688,25 @@ int tui_main(void)
         fprintf(stderr, "bragg: %s\n", e.msg);
         return 1;
     }
-    config_default(&t->cfg);
-    t->cfg.histories = 20000;
-    int loaded = settings_load(&t->cfg, &e);
+    static workbench_settings w;   /* large; zeroed */
+    config_default(&w.cfg);
+    w.cfg.histories = 20000;
+    int loaded = settings_load(&w, &e);
     if (loaded == BRAGG_ERR) set_status(t, 1, "%s (ignored; defaults used)", e.msg);
-    else if (loaded == BRAGG_OK && config_validate(&t->cfg, &t->cat, &e)) {
+    else if (loaded == BRAGG_OK && config_validate(&w.cfg, &t->cat, &e)) {
         set_status(t, 1, "settings: %s (ignored; defaults used)", e.msg);
-        config_default(&t->cfg);
-        t->cfg.histories = 20000;
+        config_default(&w.cfg);
+        w.cfg.histories = 20000;
+    }
+    t->cfg = w.cfg;
+    snprintf(t->export_dir, sizeof t->export_dir, "%s", w.export_dir);
+    if (start) {
+        /* A run file named on the command line (bragg --config FILE): its setup, checked. */
+        if (config_validate(start, &t->cat, &e)) set_status(t, 1, "--config: %s (not used)", e.msg);
+        else {
+            t->cfg = *start;
+            set_status(t, 0, "setup from the run file: r runs it");
+        }
     }
     t->cores = omp_get_num_procs();
     backend *cuda = backend_new("cuda", &e);
@@ -755,7 +775,7 @@ int tui_main(void)
     if (t->en) engine_cancel(t->en);
     drop_engine(t);
     bragg_err se = {{0}};
-    settings_save(&t->cfg, &se);
+    save_settings(t, &se);
     write_stats(t, t0);
     endwin();
     curses_active = 0;

@@ -86,6 +86,9 @@ typedef struct tui_state {
     char cuda_reason[256];
     int cuda_ok;
 
+    /* Where exports go ("" = the folder bragg started in), remembered in the settings. */
+    char export_dir[512];
+
     /* Status line and modal states. */
     char status[512];
     int status_error;

@@ -97,11 +97,6 @@ static cJSON *load_json(const char *path, bragg_err *e)
     return root;
 }
 
-static int takes_value(const option_spec *s)
-{
-    return s->kind != OPTION_FLAG && s->kind != OPTION_CLEAR;
-}
-
 /* Splits argv into the options (kept in order, with their values) and the file names. */
 static void split_args(const option_spec *specs, int argc, char **argv, char **opts, int *n_opts,
                        char **files, int *n_files)
@@ -118,7 +113,7 @@ static void split_args(const option_spec *specs, int argc, char **argv, char **o
         const char *name = a[1] == '-' ? a + 2 : NULL;
         for (const option_spec *s = specs; s->name; s++)
             if (((name && strcmp(s->name, name) == 0) || (!name && s->letter == a[1] && !a[2])) &&
-                takes_value(s)) {
+                option_takes_value(s)) {
                 opts[(*n_opts)++] = argv[++i];
                 break;
             }

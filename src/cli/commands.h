@@ -8,6 +8,7 @@
 #define BRAGG_COMMANDS_H
 
 #include "catalog.h"
+#include "config.h"
 #include "plot.h"
 #include "stopping.h"
 
@@ -80,6 +81,9 @@ int cmd_run(int argc, char **argv);
 /* cmd_run with the histories run by `driver` (NULL: the engine's own thread). */
 struct run_driver;
 int cmd_run_with(int argc, char **argv, struct run_driver *driver);
+/* Reads a run file as `bragg run --config FILE` does (every key bragg run takes; its outputs
+ * are read and not used) into *cfg, for the workbench. */
+int cmd_run_read_config(const char *path, run_config *cfg, bragg_err *e);
 int cmd_bench(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_sobp(int argc, char **argv);
