@@ -209,7 +209,7 @@ static void copy_text(char *out, size_t len, const char *text)
 static void fit_title(const char *view, const y_axis_text *ax, const char *mult, int room,
                       char *out, size_t len, int *mult_on_axis)
 {
-    char c[5][200];
+    char c[5][256];   /* view 64 + quantity 64 + unit 64 + power 32 and separators */
     const char *q = ax->quantity;
     snprintf(c[0], sizeof c[0], "%s: %s, %s%s", view, q, ax->unit, mult);
     snprintf(c[1], sizeof c[1], "%s, %s%s", view, ax->unit, mult);
