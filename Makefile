@@ -84,7 +84,10 @@ SRC_DIRS := src/engine src/output src/figures src/cli src/mpi
 CPPFLAGS := -Iphysics $(addprefix -I,$(SRC_DIRS)) -Iui -Itests/unit -D_POSIX_C_SOURCE=200809L \
             -DBRAGG_VERSION='"$(VERSION)"' -DBRAGG_GIT_REV='"$(GIT_REV)"' \
             -DBRAGG_ASSET_DIR='"$(CURDIR)/assets"' $(PLOT_CFLAGS) $(CURSES_CFLAGS)
-CFLAGS   := -std=c11 $(OPT) $(ARCH) $(WARN) -fopenmp -g $(EXTRA_CFLAGS)
+# -ffp-contract=off: no fused multiply-adds, so that every operation is rounded as written, as
+# nvcc -fmad=false does on the GPU (gcc's -std=c11 already implies it; clang's default fuses).
+# The same seed then gives the same bits on the CPU and the GPU.
+CFLAGS   := -std=c11 $(OPT) $(ARCH) $(WARN) -ffp-contract=off -fopenmp -g $(EXTRA_CFLAGS)
 LDLIBS   := -fopenmp $(PLOT_LIBS) $(CURSES_LIBS) -lcjson -lm -lpthread
 
 # Variants: the normal build in build/release, the sanitizer build in build/asan.

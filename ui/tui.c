@@ -174,7 +174,8 @@ static void start_run(tui_state *t)
     }
 }
 
-/* The race: the same configuration on serial, OpenMP with 1..N threads and CUDA, in turn. */
+/* The race: the same configuration on serial, OpenMP with 1..N threads, the event loop on N
+ * threads and CUDA, in turn. */
 static void start_race_entry(tui_state *t)
 {
     while (t->race_at < t->race_n && t->race[t->race_at].skipped) t->race_at++;
@@ -206,12 +207,17 @@ static void start_race(tui_state *t)
     race_entry *r = &t->race[t->race_n++];
     memset(r, 0, sizeof *r);
     snprintf(r->backend, sizeof r->backend, "serial");
-    for (int th = 1; th <= t->cores && t->race_n < RACE_MAX - 1; th++) {
+    for (int th = 1; th <= t->cores && t->race_n < RACE_MAX - 2; th++) {
         r = &t->race[t->race_n++];
         memset(r, 0, sizeof *r);
         snprintf(r->backend, sizeof r->backend, "openmp");
         r->threads = th;
     }
+    /* The event loop (the GPU's shape) on every core. */
+    r = &t->race[t->race_n++];
+    memset(r, 0, sizeof *r);
+    snprintf(r->backend, sizeof r->backend, "event");
+    r->threads = t->cores;
     r = &t->race[t->race_n++];
     memset(r, 0, sizeof *r);
     snprintf(r->backend, sizeof r->backend, "cuda");

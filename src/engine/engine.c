@@ -179,6 +179,9 @@ static int build_geometry(engine *en, bragg_err *e)
     p->Z = ion->Z;
     p->A = ion->A;
     p->nuclear = c->nuclear;
+    /* A reaction's charged products: at most one piece per projectile nucleon and as many
+     * knocked-out target nucleons, plus one (physics/transport.h, TRANSPORT_STACK). */
+    p->max_products = 2 * ion->A + 1 < NUCLEAR_MAX_PRODUCTS ? 2 * ion->A + 1 : NUCLEAR_MAX_PRODUCTS;
     p->channels = ion->Z + 2;
     p->energy = c->energy;
     p->energy_spread = c->energy_spread;
@@ -254,35 +257,57 @@ fail:
 }
 
 /* Histories per backend job: the int64 accumulators of a job must not overflow even if every
- * history put everything into one bin. Bounds per history: energy A t (1 + 6 sigma) in quanta,
- * doubled as a margin (reactions conserve energy up to rounding); its LET-weighted sum with
- * LET under 1e5 keV/um; at most 2A + 8 particles (nucleons of the projectile and knocked-out target
- * protons), each with a track no longer than the longest CSDA path of any charge (the lightest
- * go furthest) in the least dense slab; a lateral sum (primaries only) under path^3 / 2. */
+ * history put everything into one bin. Bounds per history, from energy conservation (the
+ * continuous losses of all of a history's particles add up to at most the energy it brought,
+ * E = A t_max, reactions conserve energy up to rounding):
+ *   - energy: E in quanta, doubled as a margin;
+ *   - LET-weighted energy: E times the largest LET of any table of the run;
+ *   - track (and forward track): every centimetre of a charged particle costs at least the
+ *     smallest stopping power S_min rho of any of the run's tables over the whole energy grid
+ *     (velocity decides it, not mass: dx/dE = 1/(S rho) for any isotope of a charge), so the
+ *     history's whole track is at most E / (S_min rho), doubled for straggling (a step may lose
+ *     less than its CSDA share; a track twice its CSDA length takes dozens of such steps in a
+ *     row);
+ *   - LET times track: LET is 0.1 S_el rho (keV/um per MeV/cm), so track times LET is 0.1 times
+ *     the electronic loss, at most 0.1 E; times 4 for the mid-step evaluation of the LET (the
+ *     loss rate within a step near the Bragg peak differs from its mid-point value by less than
+ *     that) and straggling;
+ *   - lateral sum (primaries only): track r^2 / 2 with r under the primary's own track.
+ * The old bound, (2A + 8) particles each with the longest range of any charge at the primary's
+ * mass, gave jobs of 1 202 histories for C-12 at 400 MeV/u, which cost the GPU its occupancy
+ * (a job is one run of its event loop) and the CPU a merge of all curves every 1 202
+ * histories. */
 static uint64_t max_job_histories(const engine *en)
 {
     const transport_params *p = &en->params;
     double t_max = p->energy * (1.0 + 6.0 * p->energy_spread) + 1.0;
-    double energy = 2.0 * p->A * t_max;
-    double path = 0.0, primary_path = 0.0;
+    double energy = p->A * t_max;
+    double s_min = INFINITY, let_max = 0.0, primary_cm = 0.0;
     for (int i = 0; i < p->n_slabs; i++)
         for (int z = 1; z <= p->Z; z++) {
-            if (!p->slabs[i].table[z]) continue;
-            double a = z == p->Z ? 1.0 : (double)p->A / p->ref_A[z];
-            double cm = a * table_range(p->slabs[i].table[z], t_max) / p->slabs[i].density;
-            if (cm > path) path = cm;
-            if (z == p->Z && cm > primary_path) primary_path = cm;
+            const transport_table *tab = p->slabs[i].table[z];
+            if (!tab) continue;
+            double rho = p->slabs[i].density;
+            for (uint32_t k = 0; k < tab->energy_grid.ncell; k++) {
+                /* The tables are piecewise linear between nodes: extremes sit on nodes. */
+                double s = tab->stopping[k].value * rho, let = 0.1 * tab->stopping_el[k].value * rho;
+                if (s > 0.0 && s < s_min) s_min = s;
+                if (let > let_max) let_max = let;
+            }
+            if (z == p->Z) {
+                double cm = table_range(tab, t_max) / rho;
+                if (cm > primary_cm) primary_cm = cm;
+            }
         }
-    path = (path + 1.0) * (p->nuclear ? 2.0 * p->A + 8.0 : 1.0);
-    primary_path += 1.0;
-    double per[5] = {energy * ENERGY_QUANTA_PER_MEV, energy * 1e5 * LET_QUANTA,
-                     path * TRACK_QUANTA_PER_CM,
-                     0.5 * primary_path * primary_path * primary_path * LATERAL_QUANTA_PER_CM3,
-                     path * 1e5 * LET_T_QUANTA};
+    double track = 2.0 * energy / s_min + 1.0, primary_track = 2.0 * primary_cm + 1.0;
+    double per[5] = {2.0 * energy * ENERGY_QUANTA_PER_MEV, 2.0 * energy * let_max * LET_QUANTA,
+                     track * TRACK_QUANTA_PER_CM,
+                     0.5 * primary_track * primary_track * primary_track * LATERAL_QUANTA_PER_CM3,
+                     4.0 * 0.1 * energy * LET_T_QUANTA};
     double limit = 4.0e18;   /* below 2^62, with room for rounding */
     double n = 1e12;
     for (int k = 0; k < 5; k++)
-        if (limit / per[k] < n) n = limit / per[k];
+        if (per[k] > 0.0 && limit / per[k] < n) n = limit / per[k];
     return n < 1 ? 1 : (uint64_t)n;
 }
 
@@ -297,7 +322,7 @@ static void *run_thread(void *arg)
         while (done < count && !atomic_load(&en->cancel)) {
             uint64_t n = count - done < max_job ? count - done : max_job;
             backend_job job = {&en->params, first + done, n, &en->progress, &en->cancel,
-                               &en->pause, c->profile ? PROFILE_EVERY : 0};
+                               &en->pause, c->profile ? PROFILE_EVERY : 0, en->clock_hz};
             score_arrays_clear(&en->batch);
             bragg_err err = {{0}};
             int failed = en->be->run_batch(en->be, &job, &en->batch, &err);
@@ -457,6 +482,10 @@ const run_config *engine_config(const engine *en) { return &en->cfg; }
 const transport_params *engine_params(const engine *en) { return &en->params; }
 const char *engine_backend_name(const engine *en) { return en->be->name; }
 int engine_threads(const engine *en) { return en->be->threads(en->be); }
+int engine_device(const engine *en, backend_device *out)
+{
+    return en->be->device ? en->be->device(en->be, out) : 0;
+}
 double engine_csda_depth(const engine *en) { return en->csda_depth; }
 
 void engine_batch_range(const engine *en, int b, uint64_t *first, uint64_t *count)
@@ -478,7 +507,7 @@ int engine_run_range(engine *en, uint64_t first, uint64_t count, score_arrays *o
                              "(at most %llu per job)",
                           (unsigned long long)count, (unsigned long long)max_job_histories(en));
     backend_job job = {&en->params, first, count, &en->progress, &en->cancel, &en->pause,
-                       en->cfg.profile ? PROFILE_EVERY : 0};
+                       en->cfg.profile ? PROFILE_EVERY : 0, en->clock_hz};
     score_arrays_clear(out);
     int rc = en->be->run_batch(en->be, &job, out, e);
     score_arrays_finish(out);

@@ -68,6 +68,10 @@ const run_config *engine_config(const engine *en);
 const transport_params *engine_params(const engine *en);
 const char *engine_backend_name(const engine *en);
 int engine_threads(const engine *en);
+struct backend_device;
+/* The device the run's backend uses (GPU model, kernels' registers and stack, the loop's
+ * shape): 1 and *out filled for a device backend that has opened, else 0. */
+int engine_device(const engine *en, struct backend_device *out);
 /* CSDA penetration depth of the beam's nominal energy through the stack, cm. */
 double engine_csda_depth(const engine *en);
 

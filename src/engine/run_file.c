@@ -37,7 +37,7 @@ const run_key run_keys[] = {
     {"seed", 's', RUN_KEY_COUNT, F(seed), 0, 0, 18446744073709551615.0, 1, "S",
      "random seed (default 1)"},
     {"backend", 'b', RUN_KEY_NAME, NAME(backend), 0, 0, 1, "NAME",
-     "serial, openmp (default) or cuda"},
+     "serial, openmp (default), event (the GPU's event loop on CPU threads) or cuda"},
     {"threads", 't', RUN_KEY_INT, F(threads), 0, 0, 1024, 1, "N",
      "OpenMP threads (default 0 = all cores)"},
     {"no-straggling", 0, RUN_KEY_OFF, F(straggling), 0, 0, 0, 1, 0,

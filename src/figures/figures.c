@@ -783,6 +783,7 @@ static void config_label(const cJSON *row, char *out, size_t len)
     const char *be = str(row, "backend", "?");
     double t = num(row, "threads");
     if (strcmp(be, "serial") == 0) snprintf(out, len, "serial");
+    else if (strcmp(be, "cuda") == 0) snprintf(out, len, "cuda, %s", str(row, "device.name", "GPU"));
     else snprintf(out, len, "%s, %.0f thread%s", be, t, t == 1 ? "" : "s");
 }
 
@@ -858,7 +859,11 @@ static int bench_profile(plot_figure *f, const cJSON *bench, bragg_err *e)
             np[g] = isfinite(v[g]) ? notes[g] : NULL;
         }
         char lab[96];
-        snprintf(lab, sizeof lab, "%s (%.0f threads)", str(p, "case", "?"), num(p, "threads"));
+        if (strcmp(str(p, "backend", "openmp"), "cuda") == 0)
+            snprintf(lab, sizeof lab, "%s (cuda, %s)", str(p, "case", "?"), str(p, "device.name", "GPU"));
+        else
+            snprintf(lab, sizeof lab, "%s (%s, %.0f threads)", str(p, "case", "?"),
+                     str(p, "backend", "openmp"), num(p, "threads"));
         if (plot_add_bars(f, lab, v, np, e) < 0) return BRAGG_ERR;
     }
     return plot_set_axes(f, "step component (note: ns per step per thread)", NULL,

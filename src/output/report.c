@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "atomic_file.h"
+#include "backend.h"
 
 void report_machine(char *cpu, size_t cpu_len, int *cores)
 {
@@ -96,6 +97,46 @@ void report_profile_json(cJSON *obj, const run_snapshot *snap)
     add_number(obj, "coverage_of_wall_time", snap->profile_coverage);
 }
 
+cJSON *report_device_json(const backend_device *d)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o) return NULL;
+    cJSON_AddStringToObject(o, "name", d->name);
+    cJSON_AddNumberToObject(o, "sm_count", d->sm_count);
+    char cc[16];
+    snprintf(cc, sizeof cc, "%d.%d", d->cc_major, d->cc_minor);
+    cJSON_AddStringToObject(o, "compute_capability", cc);
+    cJSON_AddNumberToObject(o, "clock_MHz", d->clock_mhz);
+    cJSON_AddNumberToObject(o, "memory_GiB", d->memory_gib);
+    char v[32];
+    snprintf(v, sizeof v, "%d.%d", d->driver_version / 1000, d->driver_version % 1000 / 10);
+    cJSON_AddStringToObject(o, "driver_cuda_version", v);
+    snprintf(v, sizeof v, "%d.%d", d->runtime_version / 1000, d->runtime_version % 1000 / 10);
+    cJSON_AddStringToObject(o, "runtime_version", v);
+    cJSON *loop = cJSON_AddObjectToObject(o, "event_loop");
+    cJSON_AddNumberToObject(loop, "particles_in_flight", d->target);
+    cJSON_AddNumberToObject(loop, "bank_slots", d->capacity);
+    cJSON_AddNumberToObject(loop, "steps_per_pass", d->steps_per_pass);
+    cJSON_AddBoolToObject(loop, "warp_aggregated_scores", d->score_aggregate);
+    cJSON_AddNumberToObject(loop, "iterations", (double)d->iterations);
+    cJSON_AddNumberToObject(loop, "device_memory_MiB", d->device_memory_mib);
+    cJSON *ks = cJSON_AddArrayToObject(o, "kernels");
+    for (int k = 0; k < d->n_kernels; k++) {
+        const backend_kernel *kk = &d->kernel[k];
+        cJSON *x = cJSON_CreateObject();
+        cJSON_AddStringToObject(x, "name", kk->name);
+        cJSON_AddNumberToObject(x, "registers", kk->registers);
+        cJSON_AddNumberToObject(x, "stack_bytes", kk->stack_bytes);
+        cJSON_AddNumberToObject(x, "block_threads", kk->block_threads);
+        cJSON_AddNumberToObject(x, "blocks", kk->blocks);
+        cJSON_AddNumberToObject(x, "launches", (double)kk->launches);
+        if (kk->timed) cJSON_AddNumberToObject(x, "seconds", kk->seconds);
+        else cJSON_AddNullToObject(x, "seconds");
+        cJSON_AddItemToArray(ks, x);
+    }
+    return o;
+}
+
 cJSON *report_build_json(const engine *en, const run_snapshot *snap)
 {
     const run_config *c = engine_config(en);
@@ -169,6 +210,10 @@ cJSON *report_build_json(const engine *en, const run_snapshot *snap)
 
     if (snap->profile_on) report_profile_json(cJSON_AddObjectToObject(run, "profile"), snap);
     else cJSON_AddNullToObject(run, "profile");
+    backend_device dev;
+    cJSON *device = engine_device(en, &dev) ? report_device_json(&dev) : NULL;
+    if (device) cJSON_AddItemToObject(run, "device", device);
+    else cJSON_AddNullToObject(run, "device");
 
     cJSON *fig = cJSON_AddObjectToObject(root, "results");
     add_number(fig, "csda_depth_cm", engine_csda_depth(en));
@@ -290,6 +335,12 @@ void report_print_summary(FILE *out, const engine *en, const run_snapshot *snap)
             engine_backend_name(en), engine_threads(en), engine_threads(en) == 1 ? "" : "s",
             snap->elapsed_s, snap->histories_per_s, r->steps_per_history,
             snap->steps_per_s > 0 ? 1e9 * engine_threads(en) / snap->steps_per_s : 0.0);
+    backend_device dev;
+    if (engine_device(en, &dev))
+        fprintf(out, "  device %s (%d SMs): %u particles in flight, %u steps per pass, "
+                     "%llu iterations\n",
+                dev.name, dev.sm_count, dev.target, dev.steps_per_pass,
+                (unsigned long long)dev.iterations);
     fprintf(out, "  %-22s %10.4f cm\n", "CSDA depth", engine_csda_depth(en));
     print_figure(out, "peak depth", r->fig.peak_depth, r->fig_err.peak_depth, "cm", 1);
     print_figure(out, "R90", r->fig.r90, r->fig_err.r90, "cm", 1);

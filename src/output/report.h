@@ -37,6 +37,11 @@ struct cJSON *report_build_json(const engine *en, const run_snapshot *snap);
  * simulated) and the wall-time coverage to `obj` (a cJSON object). */
 void report_profile_json(struct cJSON *obj, const run_snapshot *snap);
 
+struct backend_device;
+/* A device backend's description ({name, sm_count, ..., kernels: [{name, registers,
+ * stack_bytes, ...}], loop: {...}}) as a new cJSON object (NULL when out of memory). */
+struct cJSON *report_device_json(const struct backend_device *d);
+
 /* Machine description for reports: CPU model and logical core count. */
 void report_machine(char *cpu, size_t cpu_len, int *cores);
 

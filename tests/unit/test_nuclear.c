@@ -244,26 +244,32 @@ Test(nuclear, fireball_conserves_energy_and_momentum)
  * Asserted where the abrasion / Fermi break-up / fireball model agrees (docs/physics.md
  * section 4):
  *   - He at every measured depth, and B up to 31.3 cm, within 20%: the digitisation carries a
- *     few percent of full scale and 0.1-0.2 cm in depth, 20 000 histories about 1-3%, and the
+ *     few percent of full scale and 0.1-0.2 cm in depth, 40 000 histories about 1-2.5%, and the
  *     model itself is a statistical de-excitation whose spread against such data is of order 10%;
  *     the earlier Wilson ablation was 46-55% high in He and 23-39% low in B, and fails this.
  *   - H at every measured depth within 20%: the same digitisation (a few percent of the H
  *     figure's full scale is 0.03-0.04 per primary, over 10% of the 0.27 measured at 5.7 cm),
  *     and most forward hydrogen comes from statistical emission (the participants' fireball and
- *     the break-up), whose spread against such data is again of order 10%; 20 000 histories
- *     about 1%. The Cucinotta Gaussian for the abraded nucleons, before the fireball, was 47-70%
+ *     the break-up), whose spread against such data is again of order 10%; 40 000 histories
+ *     under 1%. The Cucinotta Gaussian for the abraded nucleons, before the fireball, was 47-70%
  *     high and fails this.
  *   - Li within 40% at every depth: NOT an agreement claim but a guard at the model's known
  *     bias. The model is about 35% high at 16 cm (docs/physics.md, the mean of independent runs;
- *     +31% to +37% from one run to another) and within 20% elsewhere; 20 000 histories add about
- *     3% statistical error at 16 cm, so 40% leaves one to three standard errors there: it fails
+ *     +31% to +37% from one run to another) and within 20% elsewhere; 40 000 histories add about
+ *     2% statistical error at 16 cm, so 40% (and the allowance below) leaves two to four standard
+ *     errors there: it fails
  *     if Li production rises by a few percent more, or falls back towards the earlier ablation
  *     model's 45-62% deficit.
  * Not asserted, as the model does not reproduce them: Be (56-88% high), and B at 34.9 cm
- * (0.002 per primary, where the digitisation's absolute uncertainty dominates). */
+ * (0.002 per primary, where the digitisation's absolute uncertainty dominates).
+ * Each tolerance also allows two standard errors of the run's own figure, counted as Poisson in
+ * the crossings (1 / sqrt(yield x histories)): boron beyond the peak is 0.04 per primary, 1600
+ * crossings in 40 000 histories, 2.5%, and its model bias there is +14% (the mean of three
+ * seeds), so without that allowance one seed in ten failed on noise alone. */
 Test(nuclear, carbon_400_fragment_yields_vs_haettner)
 {
-    run_config c = testkit_config("C-12", 400, 20000);
+    const uint64_t histories = 40000;
+    run_config c = testkit_config("C-12", 400, histories);
     c.depth_max_cm = 36;
     run_snapshot s = testkit_run(&c, NULL);
     const score_result *r = &s.result;
@@ -288,6 +294,7 @@ Test(nuclear, carbon_400_fragment_yields_vs_haettner)
         const double *y = r->channel_forward[Z];
         double model = y[k] + f * (y[k + 1] - y[k]);
         double dev = model / meas - 1.0;
+        tol += 2.0 / sqrt(model * (double)histories);
         cr_expect(fabs(dev) < tol, "Z = %d at %.2f cm: %.4f per primary vs measured %.4f (%+.0f%%)",
                   Z, z, model, meas, 100 * dev);
         cr_log_info("C-12 400 MeV/u, Z = %d at %.2f cm: %.4f vs measured %.4f (%+.0f%%)", Z, z,

@@ -218,12 +218,27 @@ Test(transport, cancel_keeps_completed_histories)
     engine_destroy(en);
 }
 
-/* Where a GPU is available, the CUDA backend scores what the CPU does: bit for bit without
- * nuclear reactions (same streams, integer sums, IEEE arithmetic without contraction on both),
- * and within the statistical errors with them (fragmentation calls pow/exp/cbrt, whose last
- * bit may differ between the C library and CUDA's). Elsewhere it says why it cannot run:
+/* Where a GPU is available, the CUDA backend scores what the CPU does, bit for bit, with
+ * nuclear reactions and without: the same random streams (by ancestry), the same portable
+ * elementary functions, integer sums, and IEEE arithmetic without contraction on both sides
+ * (-fmad=false, -ffp-contract=off). Also for other shapes of the GPU loop (one step per pass,
+ * few particles in flight, scores added lane by lane). Elsewhere it says why it cannot run:
  * "built without CUDA" when nvcc was missing at build time, "no CUDA device" when the machine
  * has none. */
+static void expect_same_result(const score_result *a, const score_result *g, const char *what)
+{
+    size_t bytes = (size_t)a->nbins * sizeof(double);
+    cr_expect(a->histories == g->histories, "%s: histories differ", what);
+    cr_expect(memcmp(a->edep, g->edep, bytes) == 0, "%s: GPU dose differs from CPU", what);
+    cr_expect(memcmp(a->let_d, g->let_d, bytes) == 0, "%s: GPU LET differs", what);
+    cr_expect(memcmp(a->lateral_rms, g->lateral_rms, bytes) == 0, "%s: GPU lateral differs", what);
+    cr_expect(memcmp(a->ledger_mev, g->ledger_mev, sizeof a->ledger_mev) == 0, "%s: ledger", what);
+    cr_expect(memcmp(a->count, g->count, sizeof a->count) == 0, "%s: counters differ", what);
+    for (int c = 0; c < a->channels && c < g->channels; c++)
+        cr_expect(memcmp(a->channel_dose[c], g->channel_dose[c], bytes) == 0,
+                  "%s: channel %d dose differs", what, c);
+}
+
 Test(transport, cuda_matches_cpu_or_says_why)
 {
     bragg_err e;
@@ -234,27 +249,34 @@ Test(transport, cuda_matches_cpu_or_says_why)
     b->release(b);
     free(b);
     if (available) {
-        run_config cpu = testkit_config("C-12", 400, 20000), gpu = cpu;
-        cpu.nuclear = gpu.nuclear = 0;
-        snprintf(gpu.backend, sizeof gpu.backend, "cuda");
-        run_snapshot a = testkit_run(&cpu, NULL), g = testkit_run(&gpu, NULL);
-        size_t bytes = (size_t)a.result.nbins * sizeof(double);
-        cr_expect(memcmp(a.result.edep, g.result.edep, bytes) == 0, "GPU dose differs from CPU");
-        cr_expect(memcmp(a.result.ledger_mev, g.result.ledger_mev, sizeof a.result.ledger_mev) == 0);
-        run_snapshot_free(&a);
-        run_snapshot_free(&g);
-
-        cpu.nuclear = gpu.nuclear = 1;
-        a = testkit_run(&cpu, NULL);
-        g = testkit_run(&gpu, NULL);
-        int ndf;
-        double chi2 = dose_chi2(&a.result, &g.result, 0.02, &ndf);
-        /* The same histories: nearly identical, so far below 1 unless the GPU differs. */
-        cr_expect(ndf > 500 && chi2 / ndf < 1.5, "GPU vs CPU with fragments: chi2/ndf %.3f over %d",
-                  chi2 / ndf, ndf);
-        cr_expect(g.result.ledger_closure == 0.0);
-        run_snapshot_free(&a);
-        run_snapshot_free(&g);
+        static const struct {
+            const char *ion;
+            double energy;
+            int nuclear;
+            const char *steps, *target, *aggregate;
+        } cases[] = {{"C-12", 400, 0, "", "", ""},    {"C-12", 400, 1, "", "", ""},
+                     {"p", 150, 1, "", "", ""},       {"He-4", 200, 1, "1", "4096", "0"},
+                     {"C-12", 400, 1, "3", "1000", "1"}};
+        for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+            setenv("BRAGG_CUDA_STEPS", cases[k].steps, 1);
+            setenv("BRAGG_CUDA_TARGET", cases[k].target, 1);
+            setenv("BRAGG_CUDA_AGGREGATE", cases[k].aggregate, 1);
+            run_config cpu = testkit_config(cases[k].ion, cases[k].energy, 20000), gpu = cpu;
+            cpu.nuclear = gpu.nuclear = cases[k].nuclear;
+            snprintf(gpu.backend, sizeof gpu.backend, "cuda");
+            run_snapshot a = testkit_run(&cpu, NULL), g = testkit_run(&gpu, NULL);
+            char what[160];
+            snprintf(what, sizeof what, "%s %g MeV/u%s, steps '%s', target '%s', aggregate '%s'",
+                     cases[k].ion, cases[k].energy, cases[k].nuclear ? "" : " no nuclear",
+                     cases[k].steps, cases[k].target, cases[k].aggregate);
+            expect_same_result(&a.result, &g.result, what);
+            cr_expect(g.result.ledger_closure == 0.0);
+            run_snapshot_free(&a);
+            run_snapshot_free(&g);
+        }
+        unsetenv("BRAGG_CUDA_STEPS");
+        unsetenv("BRAGG_CUDA_TARGET");
+        unsetenv("BRAGG_CUDA_AGGREGATE");
     } else {
 #ifdef BRAGG_CUDA
         cr_expect(strstr(reason, "no CUDA device") != NULL, "%s", reason);
@@ -263,7 +285,7 @@ Test(transport, cuda_matches_cpu_or_says_why)
 #endif
     }
     cr_expect(backend_new("quantum", &e) == NULL);
-    cr_expect(strstr(e.msg, "serial, openmp, cuda") != NULL, "%s", e.msg);
+    cr_expect(strstr(e.msg, "serial, openmp, event, cuda") != NULL, "%s", e.msg);
 }
 
 /* Issue acceptance (profiling): the shares sum to 100%, the histories account for at least 95%
