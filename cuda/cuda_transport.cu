@@ -35,6 +35,17 @@ typedef struct loop_state {
     unsigned long long profile[2 * PROFILE_COUNT];   /* cycles, then marks */
 } loop_state;
 
+/* Where the kernels add their curves: `copies` private copies of the run's curves, each warp
+ * adding to copy (warp number mod copies), summed into copy 0 at the end of a run (sum_copies).
+ * Particles started together stay at about the same depth, so a warp's atomic adds meet other
+ * warps' at the same addresses; more copies spread them (the sums, integers, are the same). */
+typedef struct tally_ref {
+    int64_t *curves;
+    int stride;
+    uint32_t copies;
+    size_t copy_len;            /* n_curves x stride */
+} tally_ref;
+
 enum kernel_id { K_SPAWN, K_STEP, K_REACT, K_BOOK, K_COUNT };
 static const char *const kernel_names[K_COUNT] = {"spawn", "step", "react", "bookkeeping"};
 
@@ -44,8 +55,10 @@ struct cuda_session {
     const transport_table *host_tables[TRANSPORT_MAX_SLABS * (TRANSPORT_MAX_Z + 1)];
     void *table_blocks[TRANSPORT_MAX_SLABS * (TRANSPORT_MAX_Z + 1)];
     transport_table *device_tables;    /* the table structs, pointers rebased to the device */
-    int64_t *curves;                   /* n_curves x stride */
+    int64_t *curves;                   /* copies x n_curves x stride */
     int n_curves, stride;
+    uint32_t copies;
+    tally_ref tally;
     void *bank_blocks[3];
     particle_bank bank[3];             /* two that swap (in, out) and the reactions' */
     reaction_scratch *scratch;
@@ -102,11 +115,23 @@ static __device__ __forceinline__ void warp_add(unsigned long long *into, unsign
     if ((threadIdx.x & 31) == 0 && v) atomicAdd(into, v);
 }
 
-static __device__ void sink_begin(score_sink *s, int64_t *curves, int stride)
+static __device__ void sink_begin(score_sink *s, tally_ref t)
 {
     memset(s, 0, sizeof *s);
-    s->curves = curves;
-    s->stride = stride;
+    uint32_t warp = (blockIdx.x * blockDim.x + threadIdx.x) / 32;
+    s->curves = t.curves + (size_t)(warp % t.copies) * t.copy_len;
+    s->stride = t.stride;
+}
+
+/* Adds copies 1.. of the curves into copy 0. */
+__global__ void sum_copies(tally_ref t)
+{
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < t.copy_len;
+         i += (size_t)gridDim.x * blockDim.x) {
+        int64_t sum = t.curves[i];
+        for (uint32_t c = 1; c < t.copies; c++) sum += t.curves[(size_t)c * t.copy_len + i];
+        t.curves[i] = sum;
+    }
 }
 
 /* A thread's ledger, counters and steps into the run's totals, summed per warp first. Called
@@ -131,10 +156,10 @@ static __device__ void profile_flush(const step_profile *prof, loop_state *L)
 /* ---- the stages -------------------------------------------------------------------------- */
 
 /* Stage 2: the iteration's new primaries into `in`. */
-__global__ void spawn_kernel(particle_bank in, loop_state *L, int64_t *curves, int stride)
+__global__ void spawn_kernel(particle_bank in, loop_state *L, tally_ref tally)
 {
     score_sink s;
-    sink_begin(&s, curves, stride);
+    sink_begin(&s, tally);
     uint32_t n = L->c.spawn;
     for (uint32_t i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
         event_spawn_one(&device_params, &in, &L->c, i, &s);
@@ -146,10 +171,10 @@ __global__ void spawn_kernel(particle_bank in, loop_state *L, int64_t *curves, i
  * may use (1: no cap in practice); the variants are chosen at run time (BRAGG_CUDA_MINBLOCKS). */
 template <bool PROFILED, int MIN_BLOCKS>
 __global__ void __launch_bounds__(BLOCK_THREADS, MIN_BLOCKS) step_kernel(particle_bank in, particle_bank out, particle_bank react,
-                            loop_state *L, int64_t *curves, int stride, unsigned steps)
+                            loop_state *L, tally_ref tally, unsigned steps)
 {
     score_sink s;
-    sink_begin(&s, curves, stride);
+    sink_begin(&s, tally);
     step_profile prof;
     if (PROFILED) memset(&prof, 0, sizeof prof);
     uint32_t n = L->c.n_in;
@@ -176,10 +201,10 @@ __global__ void __launch_bounds__(BLOCK_THREADS, MIN_BLOCKS) step_kernel(particl
  * Each thread has its own scratch in global memory. */
 template <bool PROFILED>
 __global__ void react_kernel(particle_bank react, particle_bank out, loop_state *L,
-                             int64_t *curves, int stride, reaction_scratch *scratch)
+                             tally_ref tally, reaction_scratch *scratch)
 {
     score_sink s;
-    sink_begin(&s, curves, stride);
+    sink_begin(&s, tally);
     step_profile prof;
     if (PROFILED) memset(&prof, 0, sizeof prof);
     uint32_t tid = blockIdx.x * blockDim.x + threadIdx.x;
@@ -337,6 +362,7 @@ extern "C" cuda_session *cuda_session_open(const transport_params *params, int n
     s->target = options && options->target ? options->target : 1u << 20;
     s->steps = options && options->steps_per_pass ? options->steps_per_pass : 8;
     s->aggregate = options && options->score_aggregate >= 0 ? options->score_aggregate : 1;
+    s->copies = options && options->tally_copies ? options->tally_copies : 1;
     s->min_blocks = options && (options->min_blocks == 4 || options->min_blocks == 6) ? options->min_blocks : 1;
     s->group = 8;
     /* The output bank holds what survives a pass (at most what was in flight) plus the products
@@ -362,7 +388,7 @@ extern "C" cuda_session *cuda_session_open(const transport_params *params, int n
     {
         size_t bank_bytes = particle_bank_bytes(s->capacity);
         size_t scratch_bytes = (size_t)s->grid_react * BLOCK_THREADS * sizeof(reaction_scratch);
-        size_t curve_bytes = (size_t)n_curves * s->stride * sizeof(int64_t);
+        size_t curve_bytes = (size_t)s->copies * n_curves * s->stride * sizeof(int64_t);
         for (int k = 0; k < 3; k++) {
             rc = cudaMalloc(&s->bank_blocks[k], bank_bytes);
             if (rc != cudaSuccess) {
@@ -379,6 +405,10 @@ extern "C" cuda_session *cuda_session_open(const transport_params *params, int n
             goto fail;
         }
         s->device_bytes += 3.0 * bank_bytes + scratch_bytes + curve_bytes + sizeof(loop_state);
+        s->tally.curves = s->curves;
+        s->tally.stride = s->stride;
+        s->tally.copies = s->copies;
+        s->tally.copy_len = (size_t)n_curves * s->stride;
     }
     for (size_t k = 0; k < sizeof s->marks / sizeof s->marks[0]; k++)
         if ((rc = cudaEventCreate(&s->marks[k])) != cudaSuccess) {
@@ -398,29 +428,29 @@ static void launch_iteration(cuda_session *s, int in, int out, int profile, cuda
     const transport_params *p = s->host_params;
     loop_state *L = s->loop;
     if (mark) cudaEventRecord(mark[0], 0);
-    spawn_kernel<<<s->grid_spawn, BLOCK_THREADS>>>(s->bank[in], L, s->curves, s->stride);
+    spawn_kernel<<<s->grid_spawn, BLOCK_THREADS>>>(s->bank[in], L, s->tally);
     book_after_spawn<<<1, 1>>>(L);
     if (mark) cudaEventRecord(mark[1], 0);
     if (profile)
         step_kernel<true, 1><<<s->grid_step, BLOCK_THREADS>>>(s->bank[in], s->bank[out], s->bank[2],
-                                                              L, s->curves, s->stride, s->steps);
+                                                              L, s->tally, s->steps);
     else if (s->min_blocks == 4)
         step_kernel<false, 4><<<s->grid_step, BLOCK_THREADS>>>(s->bank[in], s->bank[out], s->bank[2],
-                                                               L, s->curves, s->stride, s->steps);
+                                                               L, s->tally, s->steps);
     else if (s->min_blocks == 6)
         step_kernel<false, 6><<<s->grid_step, BLOCK_THREADS>>>(s->bank[in], s->bank[out], s->bank[2],
-                                                               L, s->curves, s->stride, s->steps);
+                                                               L, s->tally, s->steps);
     else
         step_kernel<false, 1><<<s->grid_step, BLOCK_THREADS>>>(s->bank[in], s->bank[out], s->bank[2],
-                                                               L, s->curves, s->stride, s->steps);
+                                                               L, s->tally, s->steps);
     book_plan_react<<<1, 1>>>(L, s->capacity, s->capacity, (uint32_t)p->max_products);
     if (mark) cudaEventRecord(mark[2], 0);
     if (profile)
-        react_kernel<true><<<s->grid_react, BLOCK_THREADS>>>(s->bank[2], s->bank[out], L, s->curves,
-                                                             s->stride, s->scratch);
+        react_kernel<true><<<s->grid_react, BLOCK_THREADS>>>(s->bank[2], s->bank[out], L, s->tally,
+                                                             s->scratch);
     else
-        react_kernel<false><<<s->grid_react, BLOCK_THREADS>>>(s->bank[2], s->bank[out], L, s->curves,
-                                                              s->stride, s->scratch);
+        react_kernel<false><<<s->grid_react, BLOCK_THREADS>>>(s->bank[2], s->bank[out], L, s->tally,
+                                                              s->scratch);
     book_after_react<<<1, 1>>>(L, s->capacity, s->target);
     if (mark) cudaEventRecord(mark[3], 0);
     s->launches[K_SPAWN]++;
@@ -434,12 +464,12 @@ extern "C" int cuda_session_run(cuda_session *s, uint64_t first, uint64_t count,
                                 cuda_run_result *result, char *err, size_t len)
 {
     memset(result, 0, sizeof *result);
-    size_t curve_bytes = (size_t)s->n_curves * s->stride * sizeof(int64_t);
+    size_t curve_bytes = (size_t)s->n_curves * s->stride * sizeof(int64_t);   /* one copy */
     loop_state *host = s->host_loop;
     memset(host, 0, sizeof *host);
     event_counts_init(&host->c, first, count);
     event_plan_spawn(&host->c, s->target);
-    cudaError_t rc = cudaMemset(s->curves, 0, curve_bytes);
+    cudaError_t rc = cudaMemset(s->curves, 0, s->copies * curve_bytes);
     if (rc == cudaSuccess) rc = cudaMemcpy(s->loop, host, sizeof *host, cudaMemcpyHostToDevice);
     if (rc != cudaSuccess) return fail(err, len, "cudaMemset/cudaMemcpy (loop state)", rc);
 
@@ -479,6 +509,10 @@ extern "C" int cuda_session_run(cuda_session *s, uint64_t first, uint64_t count,
     s->iterations += host->c.iterations;
     if (poll) poll(poll_ctx, host->c.started);
 
+    if (s->copies > 1) {
+        sum_copies<<<s->sm_count * 4, 256>>>(s->tally);
+        if ((rc = cudaGetLastError()) != cudaSuccess) return fail(err, len, "sum_copies", rc);
+    }
     int64_t *host_curves = (int64_t *)malloc(curve_bytes);
     if (!host_curves) {
         snprintf(err, len, "out of memory");
@@ -540,6 +574,7 @@ extern "C" void cuda_session_info(const cuda_session *s, cuda_info *out)
     out->capacity = s->capacity;
     out->steps_per_pass = s->steps;
     out->score_aggregate = s->aggregate;
+    out->tally_copies = s->copies;
     out->iterations = s->iterations;
     kernel_info(&out->kernel[0], kernel_names[K_SPAWN], spawn_kernel, s->grid_spawn);
     if (s->min_blocks == 4) kernel_info(&out->kernel[1], "step (min 4 blocks)", step_kernel<false, 4>, s->grid_step);

@@ -33,6 +33,7 @@ typedef struct cuda_options {
     unsigned steps_per_pass;  /* steps of each particle per step kernel (default 8) */
     int score_aggregate;      /* 1: a warp's equal-address scores added once; -1: default (1) */
     int min_blocks;           /* step kernel variant: 4 or 6 caps its registers; else none */
+    uint32_t tally_copies;    /* private copies of the curves, warps spread over them (default 1) */
 } cuda_options;
 
 /* Called between groups of iterations (every few milliseconds of GPU time) with the histories
@@ -65,6 +66,7 @@ typedef struct cuda_info {
     uint32_t target, capacity;
     unsigned steps_per_pass;
     int score_aggregate;
+    uint32_t tally_copies;
     uint64_t iterations;
     int n_kernels;
     cuda_kernel_info kernel[CUDA_MAX_KERNELS];

@@ -58,6 +58,7 @@ typedef struct backend_device {
     uint32_t target, capacity;
     unsigned steps_per_pass;
     int score_aggregate;
+    uint32_t tally_copies;          /* private copies of the curves the warps spread over */
     uint64_t iterations;
     double device_memory_mib;       /* what the run holds on the device */
 } backend_device;

@@ -13,7 +13,8 @@
  * (particles in flight, default 2^20), BRAGG_CUDA_STEPS (steps per particle per pass, default
  * 8), BRAGG_CUDA_AGGREGATE (0 or 1: sum a warp's scores to one cell before the atomic add),
  * BRAGG_CUDA_MINBLOCKS (4 or 6: the step kernel variant whose registers are capped so that
- * that many blocks of 128 threads fit an SM).
+ * that many blocks of 128 threads fit an SM), BRAGG_CUDA_COPIES (1 to 256 private copies of the
+ * curves that the warps spread their atomic adds over, summed at the end of each job).
  * None of them changes a result, only the speed.
  */
 #include <stdio.h>
@@ -69,6 +70,7 @@ static int cuda_open(backend *b, int threads, int nbins, int channels, bragg_err
     st->options.steps_per_pass = (unsigned)env_long("BRAGG_CUDA_STEPS", 0, 4096);
     st->options.score_aggregate = (int)env_long("BRAGG_CUDA_AGGREGATE", -1, 1);
     st->options.min_blocks = (int)env_long("BRAGG_CUDA_MINBLOCKS", 1, 6);
+    st->options.tally_copies = (uint32_t)env_long("BRAGG_CUDA_COPIES", 1, 256);
     b->state = st;
     return BRAGG_OK;
 }
@@ -147,6 +149,7 @@ static int cuda_device(const backend *b, backend_device *out)
     out->capacity = info.capacity;
     out->steps_per_pass = info.steps_per_pass;
     out->score_aggregate = info.score_aggregate;
+    out->tally_copies = info.tally_copies;
     out->iterations = info.iterations;
     out->device_memory_mib = info.session_mib;
     out->n_kernels = info.n_kernels < BACKEND_MAX_KERNELS ? info.n_kernels : BACKEND_MAX_KERNELS;

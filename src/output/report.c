@@ -118,6 +118,7 @@ cJSON *report_device_json(const backend_device *d)
     cJSON_AddNumberToObject(loop, "bank_slots", d->capacity);
     cJSON_AddNumberToObject(loop, "steps_per_pass", d->steps_per_pass);
     cJSON_AddBoolToObject(loop, "warp_aggregated_scores", d->score_aggregate);
+    cJSON_AddNumberToObject(loop, "tally_copies", d->tally_copies);
     cJSON_AddNumberToObject(loop, "iterations", (double)d->iterations);
     cJSON_AddNumberToObject(loop, "device_memory_MiB", d->device_memory_mib);
     cJSON *ks = cJSON_AddArrayToObject(o, "kernels");

@@ -253,22 +253,23 @@ Test(transport, cuda_matches_cpu_or_says_why)
             const char *ion;
             double energy;
             int nuclear;
-            const char *steps, *target, *aggregate;
-        } cases[] = {{"C-12", 400, 0, "", "", ""},    {"C-12", 400, 1, "", "", ""},
-                     {"p", 150, 1, "", "", ""},       {"He-4", 200, 1, "1", "4096", "0"},
-                     {"C-12", 400, 1, "3", "1000", "1"}};
+            const char *steps, *target, *aggregate, *copies;
+        } cases[] = {{"C-12", 400, 0, "", "", "", ""},    {"C-12", 400, 1, "", "", "", ""},
+                     {"p", 150, 1, "", "", "", "16"},     {"He-4", 200, 1, "1", "4096", "0", ""},
+                     {"C-12", 400, 1, "3", "1000", "1", "7"}};
         for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
             setenv("BRAGG_CUDA_STEPS", cases[k].steps, 1);
             setenv("BRAGG_CUDA_TARGET", cases[k].target, 1);
             setenv("BRAGG_CUDA_AGGREGATE", cases[k].aggregate, 1);
+            setenv("BRAGG_CUDA_COPIES", cases[k].copies, 1);
             run_config cpu = testkit_config(cases[k].ion, cases[k].energy, 20000), gpu = cpu;
             cpu.nuclear = gpu.nuclear = cases[k].nuclear;
             snprintf(gpu.backend, sizeof gpu.backend, "cuda");
             run_snapshot a = testkit_run(&cpu, NULL), g = testkit_run(&gpu, NULL);
-            char what[160];
-            snprintf(what, sizeof what, "%s %g MeV/u%s, steps '%s', target '%s', aggregate '%s'",
-                     cases[k].ion, cases[k].energy, cases[k].nuclear ? "" : " no nuclear",
-                     cases[k].steps, cases[k].target, cases[k].aggregate);
+            char what[200];
+            snprintf(what, sizeof what, "%s %g MeV/u%s, steps '%s', target '%s', aggregate '%s', "
+                     "copies '%s'", cases[k].ion, cases[k].energy, cases[k].nuclear ? "" : " no nuclear",
+                     cases[k].steps, cases[k].target, cases[k].aggregate, cases[k].copies);
             expect_same_result(&a.result, &g.result, what);
             cr_expect(g.result.ledger_closure == 0.0);
             run_snapshot_free(&a);
@@ -277,6 +278,7 @@ Test(transport, cuda_matches_cpu_or_says_why)
         unsetenv("BRAGG_CUDA_STEPS");
         unsetenv("BRAGG_CUDA_TARGET");
         unsetenv("BRAGG_CUDA_AGGREGATE");
+        unsetenv("BRAGG_CUDA_COPIES");
     } else {
 #ifdef BRAGG_CUDA
         cr_expect(strstr(reason, "no CUDA device") != NULL, "%s", reason);
