@@ -5,11 +5,14 @@
  * src/cli/cmd_bench.c), as a parsed cJSON tree, so the same code serves `bragg plot FILE.json`
  * and `bragg run --png` (which builds that tree in memory): a run's PNG is the same whichever
  * way it was made. Each figure gets a title built from the run ("C-12 400 MeV/u in water, 1e5
- * histories"), units on every axis, and metadata for the PNG text chunks: ion, energy,
- * material or slabs, histories, seed, backend, physics switches, bragg version and git
- * revision, and the whole configuration as JSON.
+ * histories"; "p 150 MeV" for protons), units on every axis, the run's slabs as shaded regions,
+ * and metadata (PNG text chunks, SVG <metadata>, PDF information): ion, energy, material or
+ * slabs, histories, seed, backend, physics switches, bragg version and git revision, the whole
+ * configuration as JSON, and the files of measured curves drawn beside the runs. `bragg tables`
+ * figures stopping power and range the same way (figures_from_table).
  *
- * Memory: the figure owns what it holds (plot_figure_free); the cJSON trees stay the caller's.
+ * Memory: the figure owns what it holds (plot_figure_free); the cJSON trees and measured
+ * curves stay the caller's.
  * Main thread (or any one thread per figure).
  */
 #ifndef BRAGG_FIGURES_H
