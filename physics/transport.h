@@ -74,7 +74,10 @@
 #define ENERGY_QUANTA_PER_MEV   16777216.0     /* 2^24 */
 #define LET_QUANTA              1024.0         /* per MeV * keV/um */
 #define TRACK_QUANTA_PER_CM     4294967296.0   /* 2^32 */
-#define LATERAL_QUANTA_PER_CM3  1048576.0      /* 2^20, track length * r^2 / 2 */
+/* 2^30 per cm^3 of track length * r^2 / 2: fine enough that the lateral sum's ramp across a
+ * step (score_piece) keeps its slope in 0.1 mm bins near the axis, where a history adds a few
+ * 1e-7 cm^3 per bin (2^20 rounded those slopes to 0 and drew the spread as a staircase). */
+#define LATERAL_QUANTA_PER_CM3  1073741824.0
 #define LET_T_QUANTA            1048576.0      /* 2^20 per cm * keV/um */
 
 /* Energy ledger entries, in energy quanta. BEAM = all the others summed, exactly. */
@@ -110,7 +113,8 @@ enum count_entry {
 enum curve_index {
     CURVE_LET_D,             /* sum of edep[MeV] * LET[keV/um] * LET_QUANTA */
     CURVE_LET_T,             /* sum of track[cm] * LET * LET_T_QUANTA, all charged particles */
-    CURVE_LATERAL,           /* primaries: track * (x^2 + y^2)/2, LATERAL_QUANTA_PER_CM3 */
+    CURVE_LATERAL,           /* primaries: track * (x^2 + y^2)/2, LATERAL_QUANTA_PER_CM3; in
+                                second-difference form while scoring (score_ramp) */
     CURVE_CHANNELS           /* then three per channel: */
 };
 #define CURVE_DOSE(c)    (CURVE_CHANNELS + 3 * (c))       /* energy quanta */
@@ -140,6 +144,11 @@ typedef struct transport_params {
     int n_slabs;
     slab_geometry slabs[TRANSPORT_MAX_SLABS];
     double lateral_halfwidth;         /* cm; INFINITY for laterally infinite slabs */
+    /* The lateral sum counts a primary at most this far from the axis (cm): 10 cm plus six
+     * sigma of the beam's spot and divergence over the grid, twenty sigma of multiple scattering
+     * beyond anything met; it bounds the sum so that int64 jobs of useful size cannot
+     * overflow (src/engine/engine.c, max_job_histories). */
+    double lateral_cap;
     /* physics */
     double step_fraction;             /* of the residual range */
     double step_min;                  /* cm */
@@ -290,7 +299,15 @@ typedef struct step_tally {
     int64_t *lateral;         /* primaries only, else NULL */
     double let_scale;         /* LET * LET_QUANTA / ENERGY_QUANTA_PER_MEV */
     double let_t_scale;       /* LET * LET_T_QUANTA */
-    double half_r2;           /* (x^2 + y^2) / 2 at mid-step */
+    /* The step's path, for the lateral position at any depth inside it: the cubic Hermite curve
+     * from (x0, y0) to (x1, y1) that leaves along the start direction and arrives along the end
+     * direction (ds: step length times the direction cosines), parametrised by the fraction
+     * f = (z - z0) inv_dz of the step's depth. Consecutive steps join with the same position and
+     * direction, so the lateral sum has no kinks at step boundaries. A step that does not
+     * advance in depth has inv_dz = 0 (its start position for all of it). */
+    double lat_x0, lat_y0, lat_x1, lat_y1, lat_dx0, lat_dy0, lat_dx1, lat_dy1;
+    double lat_z0, lat_inv_dz;
+    double lat_cap;           /* lateral_cap^2 / 2 */
     double z_per_path;        /* |dz| / path */
 } step_tally;
 
@@ -307,9 +324,42 @@ static inline BRAGG_HD void step_tally_locate(step_tally *k, const score_sink *s
     k->lateral = primary ? sink_curve(s, CURVE_LATERAL) : (int64_t *)0;
 }
 
-/* One piece of a step: `share` energy quanta and `seg` cm of track over bins [a, b] each. */
-static inline BRAGG_HD BRAGG_FORCE_INLINE void score_piece(const step_tally *k, int a, int b,
-                                                           int64_t share, double seg)
+#define LATERAL_RAMP_BINS 8
+
+/* Adds the ramp v0 + slope (i - a) to bins [a, b] of a curve kept as second differences (its
+ * values are the prefix sum of the prefix sum): four adds whatever the number of bins. Adds
+ * beyond the curve's last entry (`stride` entries) are dropped: they change only values past the
+ * scoring grid. */
+static inline BRAGG_HD void score_ramp(int64_t *curve, int stride, int a, int b, int64_t v0,
+                                       int64_t slope)
+{
+    int64_t n = (int64_t)b - a + 1;
+    score_add(&curve[a], v0);
+    if (a + 1 < stride) score_add(&curve[a + 1], slope - v0);
+    if (b + 1 < stride) score_add(&curve[b + 1], -v0 - slope * n);
+    if (b + 2 < stride) score_add(&curve[b + 2], v0 + slope * (n - 1));
+}
+
+/* (x^2 + y^2) / 2 at depth z on the step's chord. */
+static inline BRAGG_HD double tally_half_r2(const step_tally *k, double z)
+{
+    double f = (z - k->lat_z0) * k->lat_inv_dz;
+    f = f < 0.0 ? 0.0 : f > 1.0 ? 1.0 : f;
+    double f2 = f * f, f3 = f2 * f;
+    double h00 = 2.0 * f3 - 3.0 * f2 + 1.0, h10 = f3 - 2.0 * f2 + f, h01 = 1.0 - h00, h11 = f3 - f2;
+    double x = h00 * k->lat_x0 + h10 * k->lat_dx0 + h01 * k->lat_x1 + h11 * k->lat_dx1;
+    double y = h00 * k->lat_y0 + h10 * k->lat_dy0 + h01 * k->lat_y1 + h11 * k->lat_dy1;
+    double h = 0.5 * (x * x + y * y);
+    return h < k->lat_cap ? h : k->lat_cap;
+}
+
+/* One piece of a step: `share` energy quanta and `seg` cm of track over bins [a, b] each; za and
+ * zb are the depths of the first and last bins' share (their middles), where the lateral sum
+ * takes the chord's radius: so the lateral sum follows the particle inside a step instead of
+ * taking the step's middle for all its bins (which drew the lateral spread as a staircase). */
+static inline BRAGG_HD BRAGG_FORCE_INLINE void score_piece(const step_tally *k, int stride, int a,
+                                                           int b, int64_t share, double seg,
+                                                           double za, double zb)
 {
     score_bins(k->dose, a, b, share);
     score_bins(k->let_d, a, b, (int64_t)((double)share * k->let_scale + 0.5));
@@ -317,8 +367,26 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void score_piece(const step_tally *k, 
     score_bins(k->let_t, a, b, (int64_t)(seg * k->let_t_scale + 0.5));
     if (k->forward)
         score_bins(k->forward, a, b, (int64_t)(seg * k->z_per_path * TRACK_QUANTA_PER_CM + 0.5));
-    if (k->lateral)
-        score_bins(k->lateral, a, b, (int64_t)(seg * k->half_r2 * LATERAL_QUANTA_PER_CM3 + 0.5));
+    if (k->lateral) {
+        /* A ramp between the radii at the ends of each run of at most LATERAL_RAMP_BINS bins:
+         * r^2 grows as z^3 near the entrance, and one straight line over a whole half-step
+         * bent the spread at every half-step's end. */
+        double scale = seg * LATERAL_QUANTA_PER_CM3;
+        double dz = b > a ? (zb - za) / (double)(b - a) : 0.0;
+        int64_t first = (int64_t)(tally_half_r2(k, za) * scale + 0.5);
+        for (int from = a; from <= b; from += LATERAL_RAMP_BINS) {
+            int to = from + LATERAL_RAMP_BINS - 1 < b ? from + LATERAL_RAMP_BINS - 1 : b;
+            int64_t slope = 0, last = first;
+            if (to > from) {
+                last = (int64_t)(tally_half_r2(k, za + (to - a) * dz) * scale + 0.5);
+                /* Rounded to the nearest integer, ties away from zero, the same everywhere. */
+                double per = (double)(last - first) / (double)(to - from);
+                slope = (int64_t)(per < 0.0 ? per - 0.5 : per + 0.5);
+            }
+            score_ramp(k->lateral, stride, from, to, first, slope);
+            if (to < b) first = (int64_t)(tally_half_r2(k, za + (to + 1 - a) * dz) * scale + 0.5);
+        }
+    }
 }
 
 /* Spreads a step's energy (dq quanta) and track over the depth bins between z0 and z1,
@@ -335,6 +403,7 @@ static inline BRAGG_HD void score_step(const transport_params *p,
     double za = z0 < z1 ? z0 : z1, zb = z0 < z1 ? z1 : z0;
     double dz = zb - za, w = p->bin_width;
     double depth_max = p->nbins * w;
+    int stride = s->stride;
     if (dz <= 0.0) {
         /* Moving across the beam axis: everything in one bin. */
         int i = (int)(za * p->inv_bin_width);
@@ -342,7 +411,7 @@ static inline BRAGG_HD void score_step(const transport_params *p,
             s->ledger[LEDGER_OUTSIDE_GRID] += dq;
             return;
         }
-        score_piece(k, i, i, dq, length);
+        score_piece(k, stride, i, i, dq, length, za, za);
         return;
     }
     double lo = za > 0.0 ? za : 0.0, hi = zb < depth_max ? zb : depth_max;
@@ -355,7 +424,8 @@ static inline BRAGG_HD void score_step(const transport_params *p,
         int whole = (za >= 0.0 && zb <= depth_max);
         if (i0 == i1) {
             int64_t share = whole ? dq : (int64_t)((double)dq * (hi - lo) * per_z);
-            score_piece(k, i0, i0, share, (hi - lo) * path_per_z);
+            double zm = 0.5 * (lo + hi);
+            score_piece(k, stride, i0, i0, share, (hi - lo) * path_per_z, zm, zm);
             given = share;
         } else {
             double first = (i0 + 1) * w - lo, last = hi - i1 * w;
@@ -364,9 +434,12 @@ static inline BRAGG_HD void score_step(const transport_params *p,
             int n_mid = i1 - i0 - 1;
             int64_t share1 = whole ? dq - share0 - share_mid * n_mid
                                    : (int64_t)((double)dq * last * per_z);
-            score_piece(k, i0, i0, share0, first * path_per_z);
-            if (n_mid > 0) score_piece(k, i0 + 1, i1 - 1, share_mid, w * path_per_z);
-            score_piece(k, i1, i1, share1, last * path_per_z);
+            double z_first = 0.5 * (lo + (i0 + 1) * w), z_last = 0.5 * (i1 * w + hi);
+            score_piece(k, stride, i0, i0, share0, first * path_per_z, z_first, z_first);
+            if (n_mid > 0)
+                score_piece(k, stride, i0 + 1, i1 - 1, share_mid, w * path_per_z, (i0 + 1.5) * w,
+                            (i1 - 0.5) * w);
+            score_piece(k, stride, i1, i1, share1, last * path_per_z, z_last, z_last);
             given = share0 + share_mid * n_mid + share1;
         }
     }
@@ -583,96 +656,91 @@ static inline BRAGG_HD int transport_react(const transport_params *p, particle *
     int Zt = tab->target_Z[k], At = tab->target_A[k];
     int64_t e_in = q->energy_q;
 
-    if (q->A == 1) {
-        /* Proton: Bortfeld's split, 60% absorbed locally, 40% carried off (Med. Phys. 24
-         * (1997) 2024, the fraction gamma of his Bragg-curve model). */
-        int64_t local = (int64_t)(0.6 * (double)e_in);
-        nuclear_deposit(p, s, q->z, local);
-        s->ledger[LEDGER_NUCLEAR_NEUTRAL] += e_in - local;
-    } else {
-        nuclear_event *ev = &scratch->ev;
-        if (!fragmentation_sample(&p->radii, r, q->Z, q->A, Zt, At, q->t, ev)) {
-            q->mfp = sample_free_paths(p, r);
-            return 1;
-        }
-        /* Boost of the projectile's rest frame: gamma from the energy per nucleon. */
-        double gamma = 1.0 + q->t / p->nucleon_mass[q->Z];
-        double beta = sqrt(1.0 - 1.0 / (gamma * gamma));
-        double *T = scratch->T, *ang_x = scratch->ang_x, *ang_y = scratch->ang_y;
-        double neutron_T = (gamma - 1.0) * NEUTRON_MASS_MEV;
-        double side[3];   /* laboratory kinetic energy by origin (enum product_origin) */
-        side[FROM_TARGET] = ev->local_mev + ev->neutral_mev;
-        /* Spectator neutrons at the beam's velocity plus, for those of a break-up, their
-         * motion in the projectile's frame (lab energy (gamma - 1) m + gamma T* + gamma beta
-         * p*_z); its fragments' gamma rays, gamma E* on average. */
-        double spectator_neutral = ev->spectator_neutrons * neutron_T +
-                                   gamma * (ev->spectator_neutron_ke + ev->spectator_photon_mev) +
-                                   gamma * beta * ev->spectator_neutron_pz;
-        side[FROM_SPECTATOR] = spectator_neutral;
-        /* Participants (the fireball's nucleons) are given in the laboratory already. */
-        side[FROM_PARTICIPANT] = ev->participant_neutron_mev;
-        /* Q-value: binding energy of the projectile less that of its charged pieces, from
-         * the AME2020 masses the Fermi break-up uses (physics/fermi_tables.h; beyond them, each
-         * charge at its reference isotope's binding per nucleon), and 8 MeV per nucleon
-         * knocked out of a target nucleus: the targets of tissue bind 7.68 (C-12), 7.48
-         * (N-14) and 7.98 (O-16) MeV per nucleon (AME2020, Wang et al., Chin. Phys. C 45
-         * (2021) 030003); one round value serves them all. */
-        double Q = nuclear_binding_mev(q->Z, q->A, q->A * p->binding[q->Z]) +
-                   (At > 1 ? 8.0 * ev->target_removed : 0.0);
-        for (int i = 0; i < ev->n; i++) {
-            const nuclear_product *f = &ev->product[i];
-            double M = f->A * p->nucleon_mass[f->Z];
-            double px = f->px, py = f->py, pz = f->pz, E;
-            if (f->origin == FROM_SPECTATOR) {
-                double e_rest = sqrt(px * px + py * py + pz * pz + M * M);
-                E = gamma * (e_rest + beta * pz);
-                pz = gamma * (pz + beta * e_rest);
-                Q -= nuclear_binding_mev(f->Z, f->A, f->A * p->binding[f->Z]);
-            } else {
-                E = sqrt(px * px + py * py + pz * pz + M * M);
-            }
-            T[i] = E - M;
-            side[f->origin] += T[i];
-            momentum_angles(px, py, pz, &ang_x[i], &ang_y[i]);
-        }
-        /* The sampled momenta do not conserve energy by themselves. The Q-value and the target's
-         * share are paid by the participants (the fireball's nucleons, which took the collision's
-         * energy), whose laboratory energies are scaled to what is left; the spectators keep the
-         * beam's velocity. What the participants cannot take (peripheral collisions) is
-         * excitation that leaves as photons; what they cannot pay is taken from the spectators,
-         * and then from the target's share, by the same scaling. */
-        double e_mev = (double)e_in / ENERGY_QUANTA_PER_MEV;
-        if (Q < 0.0) Q = 0.0;
-        if (Q > e_mev) Q = e_mev;
-        double left = e_mev - Q, scale[3] = {1.0, 1.0, 0.0}, photons = 0.0;
-        if (side[FROM_TARGET] > left) {
-            scale[FROM_TARGET] = side[FROM_TARGET] > 0.0 ? left / side[FROM_TARGET] : 0.0;
-            scale[FROM_SPECTATOR] = 0.0;
-        } else if (side[FROM_TARGET] + side[FROM_SPECTATOR] > left) {
-            scale[FROM_SPECTATOR] = (left - side[FROM_TARGET]) / side[FROM_SPECTATOR];
-        } else {
-            double rest = left - side[FROM_TARGET] - side[FROM_SPECTATOR];
-            if (side[FROM_PARTICIPANT] > rest) scale[FROM_PARTICIPANT] = rest / side[FROM_PARTICIPANT];
-            else {
-                scale[FROM_PARTICIPANT] = 1.0;
-                photons = rest - side[FROM_PARTICIPANT];
-            }
-        }
-        int64_t out = 0;
-        for (int i = 0; i < ev->n; i++) {
-            const nuclear_product *f = &ev->product[i];
-            out += push_secondary(p, s, products, q, (unsigned)i, f->Z, f->A,
-                                  scale[f->origin] * T[i], ang_x[i], ang_y[i]);
-        }
-        int64_t neutral = energy_quanta(scale[FROM_TARGET] * ev->neutral_mev + photons +
-                                        scale[FROM_SPECTATOR] * spectator_neutral +
-                                        scale[FROM_PARTICIPANT] * ev->participant_neutron_mev);
-        int64_t local = energy_quanta(scale[FROM_TARGET] * ev->local_mev);
-        nuclear_deposit(p, s, q->z, local);
-        s->ledger[LEDGER_NUCLEAR_NEUTRAL] += neutral;
-        /* The Q-value, up to rounding to quanta: what closes the ledger exactly. */
-        s->ledger[LEDGER_NUCLEAR_BINDING] += e_in - out - local - neutral;
+    /* Every projectile, protons too (physics/fragmentation.h): a proton abrades one nucleon
+     * of the target and the two leave as a fireball, the excited residue's charged share is
+     * deposited here. */
+    nuclear_event *ev = &scratch->ev;
+    if (!fragmentation_sample(&p->radii, r, q->Z, q->A, Zt, At, q->t, ev)) {
+        q->mfp = sample_free_paths(p, r);
+        return 1;
     }
+    /* Boost of the projectile's rest frame: gamma from the energy per nucleon. */
+    double gamma = 1.0 + q->t / p->nucleon_mass[q->Z];
+    double beta = sqrt(1.0 - 1.0 / (gamma * gamma));
+    double *T = scratch->T, *ang_x = scratch->ang_x, *ang_y = scratch->ang_y;
+    double neutron_T = (gamma - 1.0) * NEUTRON_MASS_MEV;
+    double side[3];   /* laboratory kinetic energy by origin (enum product_origin) */
+    side[FROM_TARGET] = ev->local_mev + ev->neutral_mev;
+    /* Spectator neutrons at the beam's velocity plus, for those of a break-up, their
+     * motion in the projectile's frame (lab energy (gamma - 1) m + gamma T* + gamma beta
+     * p*_z); its fragments' gamma rays, gamma E* on average. */
+    double spectator_neutral = ev->spectator_neutrons * neutron_T +
+                               gamma * (ev->spectator_neutron_ke + ev->spectator_photon_mev) +
+                               gamma * beta * ev->spectator_neutron_pz;
+    side[FROM_SPECTATOR] = spectator_neutral;
+    /* Participants (the fireball's nucleons) are given in the laboratory already. */
+    side[FROM_PARTICIPANT] = ev->participant_neutron_mev;
+    /* Q-value: binding energy of the projectile less that of its charged pieces, from
+     * the AME2020 masses the Fermi break-up uses (physics/fermi_tables.h; beyond them, each
+     * charge at its reference isotope's binding per nucleon), and 8 MeV per nucleon
+     * knocked out of a target nucleus: the targets of tissue bind 7.68 (C-12), 7.48
+     * (N-14) and 7.98 (O-16) MeV per nucleon (AME2020, Wang et al., Chin. Phys. C 45
+     * (2021) 030003); one round value serves them all. */
+    double Q = nuclear_binding_mev(q->Z, q->A, q->A * p->binding[q->Z]) +
+               (At > 1 ? 8.0 * ev->target_removed : 0.0);
+    for (int i = 0; i < ev->n; i++) {
+        const nuclear_product *f = &ev->product[i];
+        double M = f->A * p->nucleon_mass[f->Z];
+        double px = f->px, py = f->py, pz = f->pz, E;
+        if (f->origin == FROM_SPECTATOR) {
+            double e_rest = sqrt(px * px + py * py + pz * pz + M * M);
+            E = gamma * (e_rest + beta * pz);
+            pz = gamma * (pz + beta * e_rest);
+            Q -= nuclear_binding_mev(f->Z, f->A, f->A * p->binding[f->Z]);
+        } else {
+            E = sqrt(px * px + py * py + pz * pz + M * M);
+        }
+        T[i] = E - M;
+        side[f->origin] += T[i];
+        momentum_angles(px, py, pz, &ang_x[i], &ang_y[i]);
+    }
+    /* The sampled momenta do not conserve energy by themselves. The Q-value and the target's
+     * share are paid by the participants (the fireball's nucleons, which took the collision's
+     * energy), whose laboratory energies are scaled to what is left; the spectators keep the
+     * beam's velocity. What the participants cannot take (peripheral collisions) is
+     * excitation that leaves as photons; what they cannot pay is taken from the spectators,
+     * and then from the target's share, by the same scaling. */
+    double e_mev = (double)e_in / ENERGY_QUANTA_PER_MEV;
+    if (Q < 0.0) Q = 0.0;
+    if (Q > e_mev) Q = e_mev;
+    double left = e_mev - Q, scale[3] = {1.0, 1.0, 0.0}, photons = 0.0;
+    if (side[FROM_TARGET] > left) {
+        scale[FROM_TARGET] = side[FROM_TARGET] > 0.0 ? left / side[FROM_TARGET] : 0.0;
+        scale[FROM_SPECTATOR] = 0.0;
+    } else if (side[FROM_TARGET] + side[FROM_SPECTATOR] > left) {
+        scale[FROM_SPECTATOR] = (left - side[FROM_TARGET]) / side[FROM_SPECTATOR];
+    } else {
+        double rest = left - side[FROM_TARGET] - side[FROM_SPECTATOR];
+        if (side[FROM_PARTICIPANT] > rest) scale[FROM_PARTICIPANT] = rest / side[FROM_PARTICIPANT];
+        else {
+            scale[FROM_PARTICIPANT] = 1.0;
+            photons = rest - side[FROM_PARTICIPANT];
+        }
+    }
+    int64_t out = 0;
+    for (int i = 0; i < ev->n; i++) {
+        const nuclear_product *f = &ev->product[i];
+        out += push_secondary(p, s, products, q, (unsigned)i, f->Z, f->A,
+                              scale[f->origin] * T[i], ang_x[i], ang_y[i]);
+    }
+    int64_t neutral = energy_quanta(scale[FROM_TARGET] * ev->neutral_mev + photons +
+                                    scale[FROM_SPECTATOR] * spectator_neutral +
+                                    scale[FROM_PARTICIPANT] * ev->participant_neutron_mev);
+    int64_t local = energy_quanta(scale[FROM_TARGET] * ev->local_mev);
+    nuclear_deposit(p, s, q->z, local);
+    s->ledger[LEDGER_NUCLEAR_NEUTRAL] += neutral;
+    /* The Q-value, up to rounding to quanta: what closes the ledger exactly. */
+    s->ledger[LEDGER_NUCLEAR_BINDING] += e_in - out - local - neutral;
     s->count[COUNT_REACTIONS]++;
     if (particle_is_primary(q)) s->count[COUNT_PRIMARY_REACTED]++;
     q->energy_q = 0;
@@ -703,7 +771,7 @@ typedef struct step_state {
     double t_mid;               /* mid-step energy, and its cell */
     uint32_t cell_mid;
     double x0, y0, z0;          /* position before the step */
-    double w0;                  /* direction cosine along z before the step */
+    double u0, v0, w0;          /* direction before the step */
     double let;                 /* keV/um at mid-step */
 } step_state;
 
@@ -833,6 +901,8 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void step_scatter(const transport_para
     st->x0 = q->x;
     st->y0 = q->y;
     st->z0 = q->z;
+    st->u0 = u;
+    st->v0 = v;
     st->w0 = w;
     q->x = st->x0 + step * u + dx * e1[0] + dy * e2[0];
     q->y = st->y0 + step * v + dx * e1[1] + dy * e2[1];
@@ -853,13 +923,22 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void step_score(const transport_params
     double step = st->step, dR = st->dR;
     int64_t dq = st->dq;
     st->let = table_at(tab, tab->stopping_el, st->cell_mid, st->t_mid) * st->slab->density * 0.1;
-    double xm = 0.5 * (st->x0 + q->x), ym = 0.5 * (st->y0 + q->y);
     double path_z = fabs(q->z - st->z0);
     step_tally tally;
     step_tally_locate(&tally, s, particle_channel(q), st->w0 >= FORWARD_COS, st->primary);
     tally.let_scale = st->let * LET_QUANTA / ENERGY_QUANTA_PER_MEV;
     tally.let_t_scale = st->let * LET_T_QUANTA;
-    tally.half_r2 = 0.5 * (xm * xm + ym * ym);
+    tally.lat_cap = 0.5 * p->lateral_cap * p->lateral_cap;
+    tally.lat_x0 = st->x0;
+    tally.lat_y0 = st->y0;
+    tally.lat_x1 = q->x;
+    tally.lat_y1 = q->y;
+    tally.lat_dx0 = step * st->u0;
+    tally.lat_dy0 = step * st->v0;
+    tally.lat_dx1 = step * q->u;
+    tally.lat_dy1 = step * q->v;
+    tally.lat_z0 = st->z0;
+    tally.lat_inv_dz = path_z > 0.0 ? 1.0 / (q->z - st->z0) : 0.0;
     tally.z_per_path = step > 0.0 ? path_z / step : 0.0;
     profile_mark(prof, PROFILE_STOPPING);
     int64_t dq1 = dq / 2;

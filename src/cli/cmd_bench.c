@@ -220,7 +220,12 @@ static int bench_components(FILE *out, cJSON *json, bragg_err *e)
         step_tally_locate(&tally, &sk, 0, 1, 1);
         tally.let_scale = 10.0 * LET_QUANTA / ENERGY_QUANTA_PER_MEV;
         tally.let_t_scale = 10.0 * LET_T_QUANTA;
-        tally.half_r2 = 0.005;
+        tally.lat_x0 = tally.lat_y0 = 0.1;
+        tally.lat_x1 = tally.lat_y1 = 0.1004;
+        tally.lat_dx0 = tally.lat_dy0 = tally.lat_dx1 = tally.lat_dy1 = 0.0004;
+        tally.lat_cap = 50.0;
+        tally.lat_z0 = 0.0;
+        tally.lat_inv_dz = 2.5;
         tally.z_per_path = 1.0;
         double t0 = now_s();
         long calls = 0;

@@ -210,6 +210,7 @@ static int build_geometry(engine *en, bragg_err *e)
     p->nbins = nbins;
     p->bin_width = c->bin_width_cm;
     p->inv_bin_width = 1.0 / c->bin_width_cm;
+    p->lateral_cap = 10.0 + 6.0 * p->spot_sigma + 6.0 * p->divergence_sigma * nbins * p->bin_width;
 
     en->bin_density = malloc((size_t)nbins * sizeof *en->bin_density);
     if (!en->bin_density) return bragg_fail(e, "out of memory");
@@ -272,7 +273,8 @@ fail:
  *     the electronic loss, at most 0.1 E; times 4 for the mid-step evaluation of the LET (the
  *     loss rate within a step near the Bragg peak differs from its mid-point value by less than
  *     that) and straggling;
- *   - lateral sum (primaries only): track r^2 / 2 with r under the primary's own track.
+ *   - lateral sum (primaries only): track r^2 / 2 with r at most lateral_cap (the sum counts a
+ *     primary farther out as at lateral_cap, physics/transport.h).
  * The old bound, (2A + 8) particles each with the longest range of any charge at the primary's
  * mass, gave jobs of 1 202 histories for C-12 at 400 MeV/u, which cost the GPU its occupancy
  * (a job is one run of its event loop) and the CPU a merge of all curves every 1 202
@@ -302,7 +304,7 @@ static uint64_t max_job_histories(const engine *en)
     double track = 2.0 * energy / s_min + 1.0, primary_track = 2.0 * primary_cm + 1.0;
     double per[5] = {2.0 * energy * ENERGY_QUANTA_PER_MEV, 2.0 * energy * let_max * LET_QUANTA,
                      track * TRACK_QUANTA_PER_CM,
-                     0.5 * primary_track * primary_track * primary_track * LATERAL_QUANTA_PER_CM3,
+                     0.5 * primary_track * p->lateral_cap * p->lateral_cap * LATERAL_QUANTA_PER_CM3,
                      4.0 * 0.1 * energy * LET_T_QUANTA};
     double limit = 4.0e18;   /* below 2^62, with room for rounding */
     double n = 1e12;

@@ -47,7 +47,8 @@ void score_arrays_add_totals(score_arrays *into, const score_arrays *from);
 score_sink score_arrays_sink(score_arrays *a);
 /* Copies a sink's ledger and step count back after a history (CPU backends). */
 void score_arrays_take_sink(score_arrays *a, const score_sink *s);
-/* Turns the difference arrays a sink filled into per-bin values (a prefix sum). Idempotent. */
+/* Turns the difference arrays a sink filled into per-bin values (a prefix sum; two for the
+ * lateral sum, kept as second differences). Idempotent. */
 void score_arrays_finish(score_arrays *a);
 
 /* The run's sums. Parts of a batch (the engine splits a batch so that no int64 accumulator can
