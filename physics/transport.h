@@ -79,6 +79,7 @@
  * 1e-7 cm^3 per bin (2^20 rounded those slopes to 0 and drew the spread as a staircase). */
 #define LATERAL_QUANTA_PER_CM3  1073741824.0
 #define LET_T_QUANTA            1048576.0      /* 2^20 per cm * keV/um */
+#define Z1D_QUANTA              65536.0        /* 2^16 per MeV * Gy (z1D*, below 100 Gy) */
 
 /* Energy ledger entries, in energy quanta. BEAM = all the others summed, exactly. */
 enum ledger_entry {
@@ -115,6 +116,8 @@ enum curve_index {
     CURVE_LET_T,             /* sum of track[cm] * LET * LET_T_QUANTA, all charged particles */
     CURVE_LATERAL,           /* primaries: track * (x^2 + y^2)/2, LATERAL_QUANTA_PER_CM3; in
                                 second-difference form while scoring (score_ramp) */
+    CURVE_Z1D,               /* sum of edep[MeV] * z1D*[Gy] * Z1D_QUANTA (the MKM's specific
+                                energy, when params.score_z1d; else 0) */
     CURVE_CHANNELS           /* then three per channel: */
 };
 #define CURVE_DOSE(c)    (CURVE_CHANNELS + 3 * (c))       /* energy quanta */
@@ -157,6 +160,7 @@ typedef struct transport_params {
     double step_fraction_secondary, step_min_secondary;
     double energy_cut;                /* MeV/u */
     int straggling, scattering, nuclear;
+    int score_z1d;                    /* the tables' z1D* columns are filled: score CURVE_Z1D */
     int ref_A[TRANSPORT_MAX_Z + 1];               /* reference isotope of each charge */
     double nucleon_mass[TRANSPORT_MAX_Z + 1];     /* its rest mass per nucleon, MeV */
     double binding[TRANSPORT_MAX_Z + 1];          /* its binding energy per nucleon, MeV */
@@ -297,7 +301,9 @@ typedef struct step_tally {
     int64_t *forward;         /* the channel's forward fluence; NULL if the step does not count */
     int64_t *let_d, *let_t;
     int64_t *lateral;         /* primaries only, else NULL */
+    int64_t *z1d;             /* when the MKM is scored, else NULL */
     double let_scale;         /* LET * LET_QUANTA / ENERGY_QUANTA_PER_MEV */
+    double z1d_scale;         /* z1D* * Z1D_QUANTA / ENERGY_QUANTA_PER_MEV */
     double let_t_scale;       /* LET * LET_T_QUANTA */
     /* The step's path, for the lateral position at any depth inside it: the cubic Hermite curve
      * from (x0, y0) to (x1, y1) that leaves along the start direction and arrives along the end
@@ -312,9 +318,9 @@ typedef struct step_tally {
 } step_tally;
 
 /* Points k at the curves of `channel`, the forward fluence if `forward`, the lateral sum if
- * `primary`. */
+ * `primary`, the z1D* sum if `z1d`. */
 static inline BRAGG_HD void step_tally_locate(step_tally *k, const score_sink *s, int channel,
-                                              int forward, int primary)
+                                              int forward, int primary, int z1d)
 {
     k->dose = sink_curve(s, CURVE_DOSE(channel));
     k->track = sink_curve(s, CURVE_TRACK(channel));
@@ -322,6 +328,7 @@ static inline BRAGG_HD void step_tally_locate(step_tally *k, const score_sink *s
     k->let_d = sink_curve(s, CURVE_LET_D);
     k->let_t = sink_curve(s, CURVE_LET_T);
     k->lateral = primary ? sink_curve(s, CURVE_LATERAL) : (int64_t *)0;
+    k->z1d = z1d ? sink_curve(s, CURVE_Z1D) : (int64_t *)0;
 }
 
 #define LATERAL_RAMP_BINS 8
@@ -387,6 +394,7 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void score_piece(const step_tally *k, 
             if (to < b) first = (int64_t)(tally_half_r2(k, za + (to + 1 - a) * dz) * scale + 0.5);
         }
     }
+    if (k->z1d) score_bins(k->z1d, a, b, (int64_t)((double)share * k->z1d_scale + 0.5));
 }
 
 /* Spreads a step's energy (dq quanta) and track over the depth bins between z0 and z1,
@@ -447,9 +455,9 @@ static inline BRAGG_HD void score_step(const transport_params *p,
 }
 
 /* Deposits dq quanta at one point (a cut-off remnant, a nuclear reaction's local share) in
- * channel c. */
+ * channel c, with its LET (keV/um) and z1D* (Gy). */
 static inline BRAGG_HD void score_point(const transport_params *p, score_sink *s, int c, double z,
-                                        int64_t dq, double let)
+                                        int64_t dq, double let, double z1d)
 {
     int i = (int)(z * p->inv_bin_width);
     if (z < 0.0 || i >= p->nbins) {
@@ -459,6 +467,9 @@ static inline BRAGG_HD void score_point(const transport_params *p, score_sink *s
     score_bins(sink_curve(s, CURVE_DOSE(c)), i, i, dq);
     score_bins(sink_curve(s, CURVE_LET_D), i, i,
                (int64_t)((double)dq * let * LET_QUANTA / ENERGY_QUANTA_PER_MEV + 0.5));
+    if (p->score_z1d)
+        score_bins(sink_curve(s, CURVE_Z1D), i, i,
+                   (int64_t)((double)dq * z1d * Z1D_QUANTA / ENERGY_QUANTA_PER_MEV + 0.5));
 }
 
 /* Rotates the direction by projected angles (ax, ay) in the particle's own frame and returns
@@ -563,7 +574,7 @@ static inline BRAGG_HD int particle_channel(const particle *q)
 static inline BRAGG_HD void nuclear_deposit(const transport_params *p, score_sink *s, double z,
                                             int64_t dq)
 {
-    score_point(p, s, p->channels - 1, z, dq, 0.0);
+    score_point(p, s, p->channels - 1, z, dq, 0.0, 0.0);
     s->ledger[LEDGER_NUCLEAR_LOCAL] += dq;
 }
 
@@ -773,6 +784,7 @@ typedef struct step_state {
     double x0, y0, z0;          /* position before the step */
     double u0, v0, w0;          /* direction before the step */
     double let;                 /* keV/um at mid-step */
+    double z1d;                 /* the MKM's z1D* at mid-step, Gy (0 unless score_z1d) */
 } step_state;
 
 /* Stage 1: the step's length. A fraction of the residual range, not under step_min, not past
@@ -925,9 +937,13 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void step_score(const transport_params
     st->let = table_at(tab, tab->stopping_el, st->cell_mid, st->t_mid) * st->slab->density * 0.1;
     double path_z = fabs(q->z - st->z0);
     step_tally tally;
-    step_tally_locate(&tally, s, particle_channel(q), st->w0 >= FORWARD_COS, st->primary);
+    step_tally_locate(&tally, s, particle_channel(q), st->w0 >= FORWARD_COS, st->primary,
+                      p->score_z1d);
     tally.let_scale = st->let * LET_QUANTA / ENERGY_QUANTA_PER_MEV;
     tally.let_t_scale = st->let * LET_T_QUANTA;
+    /* The MKM's specific energy per event at the mid-step energy, like the LET. */
+    st->z1d = p->score_z1d ? table_at(tab, tab->z1d, st->cell_mid, st->t_mid) : 0.0;
+    tally.z1d_scale = st->z1d * Z1D_QUANTA / ENERGY_QUANTA_PER_MEV;
     tally.lat_cap = 0.5 * p->lateral_cap * p->lateral_cap;
     tally.lat_x0 = st->x0;
     tally.lat_y0 = st->y0;
@@ -973,7 +989,7 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE int step_finish(const transport_params
                                                           step_profile *prof)
 {
     if (st->to_cut) {
-        score_point(p, s, particle_channel(q), q->z, q->energy_q, st->let);
+        score_point(p, s, particle_channel(q), q->z, q->energy_q, st->let, st->z1d);
         if (st->primary) s->count[COUNT_PRIMARY_STOPPED]++;
         transport_end(s, q, LEDGER_BELOW_CUTOFF);
         profile_mark(prof, PROFILE_SCORING);
@@ -1025,7 +1041,8 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE int transport_step(const transport_par
     if (q->range <= st.range_cut) {
         /* Below the cut-off already (e.g. a beam energy under it): leave it here. */
         double let = table_stopping_el(st.tab, q->t) * st.slab->density * 0.1;
-        score_point(p, s, particle_channel(q), q->z, q->energy_q, let);
+        score_point(p, s, particle_channel(q), q->z, q->energy_q, let,
+                    grid_eval(&st.tab->energy_grid, st.tab->z1d, q->t));
         if (st.primary) s->count[COUNT_PRIMARY_STOPPED]++;
         transport_end(s, q, LEDGER_BELOW_CUTOFF);
         return STEP_GONE;

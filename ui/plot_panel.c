@@ -15,7 +15,8 @@
 #include "report.h"
 
 static const char *const view_names[VIEW_COUNT] = {
-    "depth-dose", "dose by charge", "LET", "lateral spread", "primary fluence", "benchmark race",
+    "depth-dose", "dose by charge", "LET", "lateral spread", "primary fluence", "biology",
+    "SOBP", "benchmark race",
 };
 
 const char *plot_view_name(plot_view v)
@@ -83,6 +84,25 @@ static void dose_axis(const tui_state *t, y_axis_text *ax)
 static int gather(const tui_state *t, curve *cv, y_axis_text *ax, char *why, size_t why_len)
 {
     const score_result *res = &t->snap.result;
+    if (t->view == VIEW_SOBP) {
+        /* Not a run: the record of the last `s` job. */
+        int n = 0;
+        memset(cv, 0, sizeof *cv * MAX_CURVES);
+        memset(ax, 0, sizeof *ax);
+        if (!t->sobp) {
+            snprintf(why, why_len, t->sobp_pid ? "building the SOBP: one run per energy" :
+                                                 "no SOBP yet: s builds one for this setup");
+            return 0;
+        }
+        snprintf(ax->quantity, sizeof ax->quantity, "dose");
+        if (t->sobp_rbe_dose) snprintf(ax->unit, sizeof ax->unit, "Gy");
+        else snprintf(ax->unit, sizeof ax->unit, "Gy cm%s/primary", glyph("\u00b2", "2"));
+        cv[n++] = (curve){t->sobp_depth, t->sobp_dose, NULL, t->sobp_n, 1, ROLE_CURVE, "physical"};
+        if (t->sobp_rbe_dose)
+            cv[n++] = (curve){t->sobp_depth, t->sobp_rbe_dose, NULL, t->sobp_n, 1, ROLE_SERIES1,
+                              "RBE-weighted"};
+        return n;
+    }
     int have = t->have_snap && res->nbins > 0 && res->histories > 0;
     int n = 0;
     memset(cv, 0, sizeof *cv * MAX_CURVES);
@@ -167,6 +187,42 @@ static int gather(const tui_state *t, curve *cv, y_axis_text *ax, char *why, siz
             cv[n++] = (curve){res->depth, lat ? res->lateral_rms : res->fluence, NULL, res->nbins, 1,
                               ROLE_CURVE, "this run"};
         break;
+    case VIEW_BIO: {
+        const bio_curves *b = &t->snap.bio;
+        if (!have || !b->nbins || b->nbins != res->nbins) {
+            snprintf(why, why_len, "biology: choose a model in the Biology field, then r");
+            return 0;
+        }
+        /* The RBE-weighted dose per unit fluence: the physical curve times the RBE at the
+         * model's dose, kept in a buffer of the UI thread's. */
+        static double *weighted;
+        static int cap;
+        if (cap < b->nbins) {
+            double *grown = realloc(weighted, (size_t)b->nbins * sizeof *grown);
+            if (!grown) {
+                snprintf(why, why_len, "out of memory");
+                return 0;
+            }
+            weighted = grown;
+            cap = b->nbins;
+        }
+        double top = 0, peak_rbe = 0, entrance = b->rbe[0];
+        for (int i = 0; i < b->nbins; i++) top = fmax(top, res->dose[i]);
+        for (int i = 0; i < b->nbins; i++) {
+            weighted[i] = isfinite(b->rbe[i]) ? res->dose[i] * b->rbe[i] : NAN;
+            /* The largest RBE where the dose counts (not in the far tail). */
+            if (isfinite(b->rbe[i]) && res->dose[i] > 0.05 * top && b->rbe[i] > peak_rbe)
+                peak_rbe = b->rbe[i];
+        }
+        /* The RBE range is the quantity: the title keeps it where there is room (the unit
+         * and its power of ten always). */
+        snprintf(ax->quantity, sizeof ax->quantity, "RBE %.2f%s%.2f at %g Gy", entrance,
+                 glyph("\u2192", "->"), peak_rbe, b->dose);
+        snprintf(ax->unit, sizeof ax->unit, "Gy cm%s/primary", glyph("\u00b2", "2"));
+        cv[n++] = (curve){res->depth, res->dose, NULL, res->nbins, 1, ROLE_CURVE, "physical"};
+        cv[n++] = (curve){res->depth, weighted, NULL, res->nbins, 1, ROLE_SERIES1, "RBE-weighted"};
+        break;
+    }
     }
     default: break;
     }
@@ -242,7 +298,7 @@ static void log_label(double v, char *out, size_t len)
 static void draw_slabs(const tui_state *t, const braille_canvas *cv, int cx, int cy, int cw, int ch,
                        double xmax)
 {
-    if (!t->en) return;
+    if (!t->en || t->view == VIEW_SOBP) return;   /* an SOBP is one material, not the run's */
     const run_config *c = engine_config(t->en);
     if (c->n_slabs < 2 && !(c->n_slabs == 1 && isfinite(c->slabs[0].thickness_cm))) return;
     attr_t dim = draw_attr(ROLE_DIM);

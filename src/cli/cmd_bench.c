@@ -217,7 +217,7 @@ static int bench_components(FILE *out, cJSON *json, bragg_err *e)
         if (score_arrays_init(&a, p.nbins, p.channels, e)) goto fail;
         score_sink sk = score_arrays_sink(&a);
         step_tally tally;
-        step_tally_locate(&tally, &sk, 0, 1, 1);
+        step_tally_locate(&tally, &sk, 0, 1, 1, 0);
         tally.let_scale = 10.0 * LET_QUANTA / ENERGY_QUANTA_PER_MEV;
         tally.let_t_scale = 10.0 * LET_T_QUANTA;
         tally.lat_x0 = tally.lat_y0 = 0.1;

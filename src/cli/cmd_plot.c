@@ -125,16 +125,19 @@ static void usage(FILE *out, const option_spec *specs)
     fprintf(out,
             "usage: bragg plot FILE.json [FILE2.json ...] (--png OUT.png | --svg OUT.svg | --pdf "
             "OUT.pdf) [options]\n\n"
-            "Draws a figure from a run summary (bragg run --json) or a bench record (bragg bench\n"
-            "--json) as PNG, SVG or PDF (any of them; one drawing), carrying the run's\n"
-            "configuration as metadata. Several run files are overlaid with a legend.\n\n"
+            "Draws a figure from a run summary (bragg run --json), a bench record (bragg bench\n"
+            "--json) or an SOBP (bragg sobp --json) as PNG, SVG or PDF (any of them; one\n"
+            "drawing), carrying the run's configuration as metadata. Several run files are\n"
+            "overlaid with a legend.\n\n"
             "kinds: dose (default for runs: depth-dose with +-1 sigma band, peak, R80 and\n"
             "falloff marked), charge (dose by particle charge: one run stacked, several runs\n"
             "overlaid as lines, a line style per run), let (dose and LET_d on a second axis),\n"
             "lateral (rms lateral spread), fluence (of primaries), yields (fragments crossing\n"
             "each depth within 10 degrees, by charge), bench (default for bench records: the\n"
             "race), profile (share of step time per component; bench records or runs made with\n"
-            "--profile). Slabs of a stack are shaded on every depth plot.\n\n"
+            "--profile), bio (physical and RBE-weighted dose, RBE; runs made with --bio), sobp\n"
+            "(default for SOBP records: dose, RBE or LET, the weighted pristine peaks). Slabs of\n"
+            "a stack are shaded on every depth plot.\n\n"
             LET_DEFINITIONS "\n"
             "--measured FILE overlays a measured curve as points with error bars (format: see\n"
             "assets/measurements/, e.g. haettner-2013-c12-400-water.tsv, the GSI carbon Bragg\n"
@@ -159,8 +162,8 @@ int cmd_plot(int argc, char **argv)
     const option_spec specs[] = {
         FIGURE_OUTPUT_SPECS(&figs, 'o', "the figure"),
         {"kind", 'k', OPTION_CALL, &pa, 0, 0, "KIND",
-         "dose, charge, let, lateral, fluence, yields, bench or profile (default: dose for "
-         "runs, bench for bench records)",
+         "dose, charge, let, lateral, fluence, yields, bio, bench, profile or sobp (default: "
+         "dose for runs, bench for bench records, sobp for SOBP records)",
          set_kind},
         {"norm", 0, OPTION_CALL, &pa, 0, 0, "WHAT",
          "dose as it is (none, default), relative to the entrance or to the peak (default with "
@@ -218,7 +221,7 @@ int cmd_plot(int argc, char **argv)
         fprintf(stderr, "bragg plot: %s\n", e.msg);
         goto done;
     }
-    int n_bench = 0;
+    int n_bench = 0, n_sobp = 0;
     for (int i = 0; i < n_files; i++) {
         if (!(roots[n_roots] = load_json(files[i], &e))) {
             fprintf(stderr, "bragg plot: %s\n", e.msg);
@@ -227,18 +230,27 @@ int cmd_plot(int argc, char **argv)
         figure_source src = figures_source(roots[n_roots]);
         n_roots++;
         if (src == FIGURE_SOURCE_UNKNOWN) {
-            fprintf(stderr, "bragg plot: %s: neither a run summary (bragg run --json) nor a "
-                            "bench record (bragg bench --json)\n", files[i]);
+            fprintf(stderr, "bragg plot: %s: neither a run summary (bragg run --json), a "
+                            "bench record (bragg bench --json) nor an SOBP (bragg sobp "
+                            "--json)\n", files[i]);
             goto done;
         }
         n_bench += src == FIGURE_SOURCE_BENCH;
+        n_sobp += src == FIGURE_SOURCE_SOBP;
     }
-    if (n_bench && n_files > 1) {
-        fprintf(stderr, "bragg plot: a bench record is plotted alone (got %d files)\n", n_files);
+    if ((n_bench || n_sobp) && n_files > 1) {
+        fprintf(stderr, "bragg plot: a %s is plotted alone (got %d files)\n",
+                n_bench ? "bench record" : "SOBP record", n_files);
         goto done;
     }
-    if (n_bench && pa.n_measured) {
-        fprintf(stderr, "bragg plot: --measured: goes with runs, not a bench record\n");
+    if (n_sobp && pa.fo.kind != FIGURE_AUTO && pa.fo.kind != FIGURE_SOBP) {
+        fprintf(stderr, "bragg plot: --kind %s: an SOBP record draws as --kind sobp\n",
+                figure_kind_name(pa.fo.kind));
+        goto done;
+    }
+    if ((n_bench || n_sobp) && pa.n_measured) {
+        fprintf(stderr, "bragg plot: --measured: goes with runs, not a %s\n",
+                n_bench ? "bench record" : "SOBP record");
         goto done;
     }
     for (; n_meas < pa.n_measured; n_meas++) {
@@ -252,8 +264,9 @@ int cmd_plot(int argc, char **argv)
     /* Measured curves are mostly relative (an ionisation chamber's signal): compare shapes. */
     if (n_meas && !pa.norm_given) pa.fo.norm = FIGURE_NORM_PEAK;
     pa.fo.title = title;
-    int rc = n_bench ? figures_from_bench(&fig, roots[0], pa.fo.kind, title, &e)
-                     : figures_from_runs(&fig, (const cJSON *const *)roots, n_roots, &pa.fo, &e);
+    int rc = n_bench  ? figures_from_bench(&fig, roots[0], pa.fo.kind, title, &e)
+             : n_sobp ? figures_from_sobp(&fig, roots[0], title, &e)
+                      : figures_from_runs(&fig, (const cJSON *const *)roots, n_roots, &pa.fo, &e);
     if (rc) {
         fprintf(stderr, "bragg plot: %s%s%s\n", n_files == 1 ? files[0] : "",
                 n_files == 1 ? ": " : "", e.msg);

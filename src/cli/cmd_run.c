@@ -230,6 +230,10 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
         return EXIT_USAGE;
     }
     run_config cfg = setup->cfg;
+    if (!cfg.bio_model[0] && (cfg.bio_cell[0] || cfg.bio_alpha_beta > 0)) {
+        fprintf(stderr, "bragg run: --%s: needs --bio MODEL\n", cfg.bio_cell[0] ? "cell" : "alpha-beta");
+        return EXIT_USAGE;
+    }
     /* --all names the CSV and JSON after the figure: fig.png -> fig.csv, fig.json. */
     char all_csv[1100], all_json[1100];
     if (all) {

@@ -80,6 +80,15 @@ const run_key run_keys[] = {
      "half-width of the slabs in x and y (default infinite)"},
     {"profile", 0, RUN_KEY_ON, F(profile), 0, 0, 0, 1, 0,
      "time the step components (one history in 32; ~1.5% slower)"},
+    {"bio", 0, RUN_KEY_NAME, NAME(bio_model), 0, 0, 1, "MODEL",
+     "biological model: mkm (ions), mcnamara, wedenberg or rbe1.1 (protons); adds RBE, "
+     "RBE-weighted dose and survival per bin"},
+    {"cell", 0, RUN_KEY_NAME, NAME(bio_cell), 0, 0, 1, "NAME",
+     "cell line of the biological model: HSG (default; assets/cell_lines.tsv)"},
+    {"alpha-beta", 0, RUN_KEY_NUMBER, F(bio_alpha_beta), 0, 0.5, 50, 1, "GY",
+     "tissue (alpha/beta)x of the reference photons (default: the cell line's, HSG 5.09)"},
+    {"bio-dose", 0, RUN_KEY_NUMBER, F(bio_dose), 0, 0.01, 100, 1, "GY",
+     "physical dose per bin at which survival and RBE are given (default 2)"},
     {0},
 };
 
@@ -244,10 +253,15 @@ int run_file_format(const run_config *c, const char *head, char *out, size_t len
         const char *field = (const char *)c + k->offset;
         char val[64];
         switch (k->kind) {
-        case RUN_KEY_NAME: PUT("%-24s= %s\n", k->name, field); break;
+        case RUN_KEY_NAME:
+            /* "" is a default with no text of its own (no biological model): left out. */
+            if (*field) PUT("%-24s= %s\n", k->name, field);
+            break;
         case RUN_KEY_NUMBER: {
             double v = *(const double *)(const void *)field;
-            if (isinf(v)) continue;   /* infinite (no lateral bound): the default, left out */
+            /* Defaults with no value of their own, left out: infinite (no lateral bound), and
+             * 0 below a key's range (alpha-beta 0: the cell line's own). */
+            if (isinf(v) || (v == 0 && k->lo > 0)) continue;
             shortest(v, k->unit, val, sizeof val);
             PUT("%-24s= %-12s # %s\n", k->name, val, k->meta);
             break;

@@ -33,7 +33,7 @@
 
 #include "err.h"
 
-#define PLOT_MAX_SERIES  48
+#define PLOT_MAX_SERIES  64   /* an SOBP draws each pristine peak */
 #define PLOT_MAX_MARKERS 8
 #define PLOT_MAX_REGIONS 16
 #define PLOT_MAX_GROUPS  32
