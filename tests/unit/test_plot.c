@@ -534,21 +534,6 @@ Test(plot_cli, failed_writes_leave_nothing)
 /* ------------------------------------------------------------------------------------------ */
 /* SVG and PDF                                                                                 */
 
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    cr_assert(f, "%s was not written", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    char *d = malloc((size_t)n + 1);
-    cr_assert(d);
-    *len = fread(d, 1, (size_t)n, f);
-    d[*len] = '\0';
-    fclose(f);
-    return d;
-}
-
 /* memmem is a GNU extension; the build asks for POSIX only. */
 static const char *find_bytes(const char *hay, size_t len, const char *needle)
 {
@@ -703,7 +688,7 @@ Test(plot_cli, svg_and_pdf_of_the_same_figure)
     /* PDF */
     size_t len;
     snprintf(path, sizeof path, "%s/f.pdf", dir);
-    char *pdf = read_file(path, &len);
+    char *pdf = testkit_read_bytes(path, &len);
     cr_expect(len > 1000 && strncmp(pdf, "%PDF-1.", 7) == 0, "no PDF header");
     const char *tail = pdf + (len > 64 ? len - 64 : 0);
     cr_expect(strstr(tail, "%%EOF") != NULL, "no %%%%EOF at the end");
@@ -979,7 +964,7 @@ Test(plot_cli, tables_figure)
     xmlFreeDoc(doc);
     size_t len;
     snprintf(path, sizeof path, "%s/t.pdf", dir);
-    char *pdf = read_file(path, &len);
+    char *pdf = testkit_read_bytes(path, &len);
     cr_expect(strncmp(pdf, "%PDF-1.", 7) == 0);
     free(pdf);
     testkit_remove_dir(dir);
