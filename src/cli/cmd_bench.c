@@ -220,9 +220,7 @@ static int bench_components(FILE *out, cJSON *json, bragg_err *e)
         step_tally_locate(&tally, &sk, 0, 1, 1, 0);
         tally.let_scale = 10.0 * LET_QUANTA / ENERGY_QUANTA_PER_MEV;
         tally.let_t_scale = 10.0 * LET_T_QUANTA;
-        tally.lat_x0 = tally.lat_y0 = 0.1;
-        tally.lat_x1 = tally.lat_y1 = 0.1004;
-        tally.lat_dx0 = tally.lat_dy0 = tally.lat_dx1 = tally.lat_dy1 = 0.0004;
+        for (int c = 0; c < 4; c++) tally.lat_x[c] = tally.lat_y[c] = c == 0 ? 0.1 : c == 1 ? 4e-4 : 0.0;
         tally.lat_cap = 50.0;
         tally.lat_z0 = 0.0;
         tally.lat_inv_dz = 2.5;
