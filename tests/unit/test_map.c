@@ -17,6 +17,7 @@
 #include "constants.h"
 #include "engine.h"
 #include "refdata.h"
+#include "run_file.h"
 #include "testkit.h"
 
 #ifdef BRAGG_MCPL
@@ -259,7 +260,8 @@ Test(map, bad_map_and_phase_space_options_are_named)
     } cases[] = {
         {"--profile-at 5", "--profile-at: needs a dose map"},
         {"--map-bin 0.2", "--map-bin: needs a dose map"},
-        {"--map m.nrrd --map-kind polar", "rz, xz"},
+        {"--map m.nrrd --map-kind polar", "none, rz, xz"},
+        {"--map m.nrrd --map-kind none", "--map: the map kind is none"},
         {"--map m.nrrd --map-bin 0", "--map-bin"},
         {"--map m.nrrd --map-bin 0.01 --map-radius 100", "lateral bins is too many"},
         {"--map m.nrrd --profile-at 40", "--profile-at: 40 cm is out of range"},
@@ -278,6 +280,67 @@ Test(map, bad_map_and_phase_space_options_are_named)
         cr_expect(strstr(out, cases[k].needle), "'%s' said '%s', want '%s'", cases[k].args, out,
                   cases[k].needle);
     }
+}
+
+/* The map's settings are run keys (src/engine/run_file.c): a run file sets them, the map's
+ * file among the outputs; a setup with a map is written back with them (the workbench's
+ * settings and exports), and a file with map-kind alone scores the map into the JSON. */
+Test(map, run_files_carry_the_map)
+{
+    char dir[64], path[256], args[1024], out[8192];
+    testkit_temp_dir(dir, sizeof dir, "maprunfile");
+    snprintf(path, sizeof path, "%s/map.conf", dir);
+    FILE *f = fopen(path, "w");
+    cr_assert(f);
+    fprintf(f, "ion = p\nenergy = 100\nmaterial = water\nhistories = 200\nmap-kind = xz\n"
+               "map-bin = 1\nmap-radius = 2\nmap = %s/m.nrrd\njson = %s/r.json\n", dir, dir);
+    fclose(f);
+    snprintf(args, sizeof args, "run --config %s -q", path);
+    cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s", out);
+    snprintf(path, sizeof path, "%s/r.json", dir);
+    cJSON *run = testkit_read_json(path);
+    const cJSON *map = cJSON_GetObjectItem(run, "map");
+    const cJSON *kind = cJSON_GetObjectItem(map, "kind");
+    const cJSON *bin = cJSON_GetObjectItem(map, "lateral_bin_cm");
+    const cJSON *n = cJSON_GetObjectItem(map, "lateral_bins");
+    cr_expect(cJSON_IsString(kind) && strcmp(kind->valuestring, "xz") == 0);
+    cr_expect(cJSON_IsNumber(bin) && fabs(bin->valuedouble - 0.1) < 1e-12);
+    cr_expect(cJSON_IsNumber(n) && n->valuedouble == 40, "%g", n ? n->valuedouble : -1);
+    cJSON_Delete(run);
+    snprintf(path, sizeof path, "%s/m.nrrd", dir);
+    cr_expect(access(path, R_OK) == 0, "the run file's map = FILE wrote no map");
+
+    /* Written back: the keys with their values in the options' units. */
+    run_config c;
+    config_default(&c);
+    c.map_kind = MAP_XZ;
+    c.map_bin_cm = 0.1;
+    c.map_radius_cm = 2;
+    char text[8192];
+    int len = run_file_format(&c, NULL, text, sizeof text);
+    cr_assert(len > 0 && len < (int)sizeof text);
+    cr_expect(strstr(text, "map-kind                = xz\n") &&
+                  strstr(text, "map-bin                 = 1 ") &&
+                  strstr(text, "map-radius              = 2 "),
+              "%s", text);
+    config_default(&c);
+    run_file_format(&c, NULL, text, sizeof text);
+    cr_expect(strstr(text, "map-kind                = none\n"), "%s", text);
+    cr_expect(!strstr(text, "phase-space-depth"), "no plane, no key: %s", text);
+
+    /* map-kind alone (no map file): the map is scored and in the JSON, naming no file. */
+    snprintf(args, sizeof args,
+             "run --ion p --energy 100 --material water -n 100 -q --map-kind rz --json %s/k.json",
+             dir);
+    cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s", out);
+    snprintf(path, sizeof path, "%s/k.json", dir);
+    run = testkit_read_json(path);
+    map = cJSON_GetObjectItem(run, "map");
+    kind = cJSON_GetObjectItem(map, "kind");
+    cr_expect(cJSON_IsString(kind) && strcmp(kind->valuestring, "rz") == 0);
+    cr_expect(!cJSON_IsString(cJSON_GetObjectItem(map, "file")));
+    cJSON_Delete(run);
+    testkit_remove_dir(dir);
 }
 
 #ifdef BRAGG_MCPL
