@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "assets.h"
 #include "atomic_file.h"
 
 #define SETTINGS_FILE "workbench.conf"
@@ -21,20 +22,19 @@ static char *trim(char *s)
     return s;
 }
 
+/* Numbers as everywhere else (physics/assets.h: decimal only; the blanks around a value are
+ * trimmed before). */
 static int parse_double(const char *v, double *out)
 {
-    char *end;
-    errno = 0;
-    double d = strtod(v, &end);
-    if (end == v || *end || errno || !isfinite(d)) return -1;
-    *out = d;
-    return 0;
+    return parse_decimal(v, out) ? -1 : 0;
 }
 
 static int parse_u64(const char *v, uint64_t *out)
 {
     char *end;
-    if (*v == '-' || *v == '\0') return -1;
+    for (const char *p = v; *p; p++)
+        if (*p < '0' || *p > '9') return -1;
+    if (*v == '\0') return -1;
     errno = 0;
     unsigned long long u = strtoull(v, &end, 10);
     if (*end || errno) return -1;
@@ -134,15 +134,16 @@ int settings_parse(const char *text, run_config *c, bragg_err *e)
         char *s = trim(line);
         if (*s == '#' || *s == '\0') continue;
         char *eq = strchr(s, '=');
-        if (!eq) return bragg_fail(e, "settings line %d: no '=' in '%.60s'", line_no, s);
+        if (!eq) return bragg_fail(e, "settings line %d: no '=' in %s", line_no, BRAGG_QUOTED(s));
         *eq = '\0';
         char *key = trim(s), *value = trim(eq + 1);
         bragg_err inner = {{0}};
         int rc = apply(&tmp, key, value, &inner);
-        if (rc == -2) return bragg_fail(e, "settings line %d: unknown key '%.40s'", line_no, key);
+        if (rc == -2)
+            return bragg_fail(e, "settings line %d: unknown key %s", line_no, BRAGG_QUOTED(key));
         if (rc)
-            return bragg_fail(e, "settings line %d: %s: bad value '%.60s'%s%s", line_no, key,
-                              value, inner.msg[0] ? ": " : "", inner.msg);
+            return bragg_fail(e, "settings line %d: %s: bad value %s%s%s", line_no, key,
+                              BRAGG_QUOTED(value), inner.msg[0] ? ": " : "", inner.msg);
     }
     *c = tmp;
     return BRAGG_OK;
@@ -230,6 +231,26 @@ int settings_load(run_config *c, bragg_err *e)
     }
     free(text);
     return rc;
+}
+
+int settings_set_aside(char *aside, size_t len, bragg_err *e)
+{
+    char path[1024];
+    if (settings_path(path, sizeof path, e)) return BRAGG_ERR;
+    /* The first free name of workbench.conf.unreadable, .unreadable.2, ...: an older kept
+     * file is never overwritten either. */
+    for (int k = 1; k < 100; k++) {
+        int n = k == 1 ? snprintf(aside, len, "%s.unreadable", path)
+                       : snprintf(aside, len, "%s.unreadable.%d", path, k);
+        if (n < 0 || (size_t)n >= len) return bragg_fail(e, "settings: path too long");
+        struct stat st;
+        if (lstat(aside, &st) == 0) continue;
+        if (rename(path, aside) != 0)
+            return bragg_fail(e, "settings: cannot keep %s aside: %s", BRAGG_QUOTED(path),
+                              strerror(errno));
+        return BRAGG_OK;
+    }
+    return bragg_fail(e, "settings: %s.unreadable.2 to .99 are all taken", BRAGG_QUOTED(path));
 }
 
 /* mkdir -p for the one or two levels the settings folder may lack. */

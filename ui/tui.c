@@ -135,7 +135,7 @@ static void start_run(tui_state *t)
                    (unsigned long long)c.histories);
         if (t->view == VIEW_RACE) t->view = VIEW_DOSE;
         bragg_err e = {{0}};
-        if (settings_save(&t->cfg, &e)) set_status(t, 1, "%s", e.msg);
+        if (!t->settings_frozen && settings_save(&t->cfg, &e)) set_status(t, 1, "%s", e.msg);
     }
 }
 
@@ -667,7 +667,9 @@ int tui_main(void)
                         "commands (bragg --help)\n");
         return 2;
     }
-    setlocale(LC_ALL, "");
+    /* The character set only (braille, box drawing): LC_NUMERIC stays "C", or a decimal-comma
+     * locale would write "0,5" into the exported CSV and make every "1.5" unreadable. */
+    setlocale(LC_CTYPE, "");
     static tui_state state;   /* large (rate history, race); zeroed */
     tui_state *t = &state;
     bragg_err e = {{0}};
@@ -678,11 +680,26 @@ int tui_main(void)
     config_default(&t->cfg);
     t->cfg.histories = 20000;
     int loaded = settings_load(&t->cfg, &e);
-    if (loaded == BRAGG_ERR) set_status(t, 1, "%s (ignored; defaults used)", e.msg);
-    else if (loaded == BRAGG_OK && config_validate(&t->cfg, &t->cat, &e)) {
-        set_status(t, 1, "settings: %s (ignored; defaults used)", e.msg);
+    if (loaded == BRAGG_OK && config_validate(&t->cfg, &t->cat, &e)) {
+        bragg_fail_prefix(&e, "settings: ");
         config_default(&t->cfg);
         t->cfg.histories = 20000;
+        loaded = BRAGG_ERR;
+    }
+    if (loaded == BRAGG_ERR) {
+        /* Never save defaults over a file the user may want back: keep it under another name,
+         * or, if that fails too, save nothing this session. */
+        char aside[1100];
+        bragg_err ae = {{0}};
+        if (settings_set_aside(aside, sizeof aside, &ae) == BRAGG_OK) {
+            const char *slash = strrchr(aside, '/');
+            set_status(t, 1, "settings ignored, file kept as %s; defaults used: %s",
+                       slash ? slash + 1 : aside, e.msg);
+        } else {
+            t->settings_frozen = 1;
+            set_status(t, 1, "settings ignored and not saved this session (%s): %s", ae.msg,
+                       e.msg);
+        }
     }
     t->cores = omp_get_num_procs();
     backend *cuda = backend_new("cuda", &e);
@@ -701,6 +718,7 @@ int tui_main(void)
     sa.sa_handler = on_stop;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);   /* the terminal went away: quit as with q */
     sa.sa_handler = on_crash;
     sigaction(SIGSEGV, &sa, NULL);
     sigaction(SIGABRT, &sa, NULL);
@@ -751,7 +769,7 @@ int tui_main(void)
     if (t->en) engine_cancel(t->en);
     drop_engine(t);
     bragg_err se = {{0}};
-    settings_save(&t->cfg, &se);
+    if (!t->settings_frozen) settings_save(&t->cfg, &se);
     write_stats(t, t0);
     endwin();
     curses_active = 0;

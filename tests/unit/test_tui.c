@@ -310,7 +310,8 @@ Test(tui, ascii_fallback_settings_and_peak_at_200x50)
     static char screen[65536];
     make_dir();
     double ref = reference_peak();
-    /* A corrupt settings file is reported in the status line and ignored. */
+    /* A corrupt settings file is reported in the status line, ignored and kept aside (issue
+     * 19: it used to be replaced by the defaults on quit). */
     char cmd[700];
     snprintf(cmd, sizeof cmd, "mkdir -p %s/config/bragg && printf 'ion = C-12\\nfrobnicate\\n' "
                               "> %s/config/bragg/workbench.conf", dir, dir);
@@ -318,7 +319,8 @@ Test(tui, ascii_fallback_settings_and_peak_at_200x50)
     start(200, 50, "C");
     /* The status line is drawn last: wait for it, not for the first panel's title. */
     wait_for("ignored", 10, screen, sizeof screen);
-    cr_expect(strstr(screen, "line 2: no '='") && strstr(screen, "ignored"), "%s", screen);
+    cr_expect(strstr(screen, "line 2: no '='") && strstr(screen, "ignored") &&
+                  strstr(screen, "kept as workbench.conf.unreadable"), "%s", screen);
     cr_expect(!strstr(screen, "\xe2\xa0") && !strstr(screen, "\xe2\xa3"), "braille without UTF-8");
     keys("Down");
     type_field("400");
@@ -336,6 +338,9 @@ Test(tui, ascii_fallback_settings_and_peak_at_200x50)
     keys("q");
     expect_clean_exit(screen, sizeof screen);
     stop_server();
+    snprintf(cmd, sizeof cmd, "grep -q frobnicate %s/config/bragg/workbench.conf.unreadable",
+             dir);
+    cr_expect(system(cmd) == 0, "the unreadable settings file was not kept whole");
 
     /* The next session starts from what this one saved. */
     start(80, 24, "C.UTF-8");
