@@ -103,7 +103,32 @@ static int load_elements(material_table *t, const char *file, bragg_err *e)
             bragg_fail_prefix(e, "%s line %d: ", r.path, r.line_no);
             goto fail;
         }
+        if (z != floor(z)) {
+            bragg_fail(e, "%s line %d: Z: %g is not a whole number", r.path, r.line_no, z);
+            goto fail;
+        }
+        /* Natural atomic weights lie between Z and 3 Z (H 1.008 ... U 238.03). */
+        if (w < z || w > 3 * z) {
+            bragg_fail(e, "%s line %d: atomic_weight: %g is implausible for Z = %d (valid: %g to "
+                          "%g)", r.path, r.line_no, w, (int)z, z, 3 * z);
+            goto fail;
+        }
         element *el = &t->elements[(int)z];
+        if (el->Z) {
+            bragg_fail(e, "%s line %d: Z = %d given twice (%s)", r.path, r.line_no, (int)z,
+                       el->symbol);
+            goto fail;
+        }
+        if (material_table_element(t, r.fields[1])) {
+            bragg_fail(e, "%s line %d: symbol %s given twice", r.path, r.line_no,
+                       BRAGG_QUOTED(r.fields[1]));
+            goto fail;
+        }
+        if (!*r.fields[1] || strlen(r.fields[1]) >= sizeof el->symbol ||
+            strlen(r.fields[2]) >= sizeof el->name) {
+            bragg_fail(e, "%s line %d: symbol or name empty or too long", r.path, r.line_no);
+            goto fail;
+        }
         el->Z = (int)z;
         snprintf(el->symbol, sizeof el->symbol, "%s", r.fields[1]);
         snprintf(el->name, sizeof el->name, "%s", r.fields[2]);
@@ -140,10 +165,12 @@ static int parse_composition(const material_table *t, material *m, const char *t
     for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         char *colon = strchr(tok, ':');
         if (!colon)
-            return bragg_fail(e, "composition: '%s' is not Symbol:mass_fraction", tok);
+            return bragg_fail(e, "composition: %s is not Symbol:mass_fraction",
+                              BRAGG_QUOTED(tok));
         *colon = '\0';
         const element *el = material_table_element(t, tok);
-        if (!el) return bragg_fail(e, "composition: unknown element symbol '%s'", tok);
+        if (!el) return bragg_fail(e, "composition: unknown element symbol %s",
+                                      BRAGG_QUOTED(tok));
         if (m->n_elements == MATERIAL_MAX_ELEMENTS)
             return bragg_fail(e, "composition: more than %d elements", MATERIAL_MAX_ELEMENTS);
         double w;
@@ -260,8 +287,21 @@ static int load_materials(material_table *t, const char *file, bragg_err *e)
             parse_composition(t, m, r.fields[4], e) ||
             parse_density_effect(m, r.fields[5], e))
             goto row_fail;
-        if (material_table_find(t, m->name)) {
-            bragg_fail(e, "material '%s' defined twice", m->name);
+        /* Every name and alias must find one material only: a second would be shadowed. */
+        const material *clash = material_table_find(t, m->name);
+        char clash_name[sizeof m->aliases];
+        snprintf(clash_name, sizeof clash_name, "%s", m->name);
+        if (!clash && strcmp(m->aliases, "-") != 0) {
+            char list[sizeof m->aliases], *save = NULL;
+            snprintf(list, sizeof list, "%s", m->aliases);
+            for (char *tok = strtok_r(list, ",", &save); tok && !clash;
+                 tok = strtok_r(NULL, ",", &save))
+                if ((clash = material_table_find(t, tok)))
+                    snprintf(clash_name, sizeof clash_name, "%s", tok);
+        }
+        if (clash) {
+            bragg_fail(e, "%s names material %s already (names and aliases must be unique)",
+                       BRAGG_QUOTED(clash_name), clash->name);
             goto row_fail;
         }
         m->I_ev_tabulated = I;
@@ -318,6 +358,6 @@ const material *material_table_lookup(const material_table *t, const char *name,
     for (int i = 0; i < t->count && used + 40 < sizeof list; i++)
         used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "",
                                  t->materials[i].name);
-    bragg_fail(e, "material: '%s' is not known; valid: %s", name, list);
+    bragg_fail(e, "material: %s is not known; valid: %s", BRAGG_QUOTED(name), list);
     return NULL;
 }

@@ -643,8 +643,11 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE int transport_step(const transport_par
     /* Density in the reference isotope's range units: its range R_ref = R / a. */
     double rho = slab->density / q->a;
 
-    if (q->range <= range_cut) {
-        /* Below the cut-off already (e.g. a beam energy under it): leave it here. */
+    if (!(q->range > range_cut)) {
+        /* Below the cut-off already (e.g. a beam energy under it): leave it here. Written so
+         * that a NaN range ends the particle too: tables are checked when built
+         * (physics/tables.c), and should one still hold a NaN, a step loop must end rather
+         * than spin on NaN-long steps for ever. */
         double let = table_stopping_el(tab, q->t) * slab->density * 0.1;
         int64_t rest = q->energy_q;
         score_point(p, s, particle_channel(q), q->z, rest, let);
