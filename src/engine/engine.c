@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "backend.h"
+#include "memory.h"
 #include "constants.h"
 #include "nuclear.h"
 
@@ -233,7 +234,8 @@ int engine_create(engine **out, const run_config *cfg, bragg_err *e)
     atomic_init(&en->progress, 0);
     atomic_init(&en->state, RUN_READY);
     if (catalog_load(&en->cat, e) || catalog_set_water_i(&en->cat, cfg->iwater, e) ||
-        config_validate(cfg, &en->cat, e) || build_geometry(en, e))
+        config_validate(cfg, &en->cat, e) || build_geometry(en, e) ||
+        memory_check(cfg, en->params.nbins, en->params.channels, e))
         goto fail;
     en->be = backend_new(cfg->backend, e);
     if (!en->be) goto fail;
