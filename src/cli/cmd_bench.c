@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "atomic_file.h"
+#include "interrupt.h"
 #include "backend.h"
 #include "commands.h"
 #include "engine.h"
@@ -81,10 +82,19 @@ static int run_case(const bench_case *bc, const char *backend, int threads, uint
         engine_destroy(en);
         return BRAGG_ERR;
     }
-    while (!engine_wait(en, 1.0)) {
-    }
+    int cancelled = 0;
+    while (!engine_wait(en, 0.25))
+        if (interrupt_requested() && !cancelled) {
+            engine_cancel(en);
+            cancelled = 1;
+        }
     run_snapshot s;
     int rc = engine_snapshot(en, &s, e);
+    if (rc == BRAGG_OK && s.state != RUN_DONE) {
+        rc = bragg_fail(e, "%s", s.state == RUN_CANCELLED ? "interrupted; nothing written"
+                                                            : s.error);
+        run_snapshot_free(&s);
+    }
     if (rc == BRAGG_OK) {
         memset(row, 0, sizeof *row);
         row->name = bc->name;
@@ -280,7 +290,8 @@ int cmd_bench(int argc, char **argv)
     for (int i = 0; i < N_CASES; i++)
         if (!only || strcmp(only, cases[i].name) == 0) selected[n_sel++] = &cases[i];
     if (n_sel == 0) {
-        fprintf(stderr, "bragg bench: --case: '%s' is not known (valid: " CASE_NAMES ")\n", only);
+        fprintf(stderr, "bragg bench: --case: %s is not known (valid: " CASE_NAMES ")\n",
+                BRAGG_QUOTED(only));
         return EXIT_USAGE;
     }
     if (png_path && atomic_file_check_path(png_path, "--png", &e)) {
@@ -345,7 +356,7 @@ int cmd_bench(int argc, char **argv)
             uint64_t histories = counts[k] < 0 ? 10 * n : n;
             if (run_case(bc, be, counts[k] < 0 ? 1 : counts[k], histories, 0, &row, NULL, &e)) {
                 fprintf(stderr, "bragg bench: %s: %s\n", bc->name, e.msg);
-                status = EXIT_RUNTIME;
+                status = interrupt_requested() ? EXIT_INTERRUPTED : EXIT_RUNTIME;
                 goto done;
             }
             if (counts[k] == 0) serial_hps = row.hps;
@@ -383,7 +394,7 @@ int cmd_bench(int argc, char **argv)
         run_snapshot ps;
         if (run_case(bc, "openmp", max_threads, n, 1, &prow, &ps, &e)) {
             fprintf(stderr, "bragg bench: %s: %s\n", bc->name, e.msg);
-            status = EXIT_RUNTIME;
+            status = interrupt_requested() ? EXIT_INTERRUPTED : EXIT_RUNTIME;
             goto done;
         }
         fprintf(out, "  profiled (openmp, %d threads): %.0f histories/s, overhead %+.1f%%\n",

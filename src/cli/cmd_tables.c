@@ -8,6 +8,7 @@
 
 #include "atomic_file.h"
 #include "commands.h"
+#include "interrupt.h"
 #include "options.h"
 #include "tables.h"
 
@@ -76,6 +77,10 @@ int cmd_tables(int argc, char **argv)
 
     atomic_file out;
     int status = EXIT_OK;
+    if (interrupt_requested()) {   /* asked to stop before writing: write nothing */
+        status = EXIT_INTERRUPTED;
+        goto done;
+    }
     if (atomic_file_open(&out, csv ? csv : "-", "--csv", &e)) {
         fprintf(stderr, "bragg tables: %s\n", e.msg);
         status = EXIT_USAGE;

@@ -48,6 +48,13 @@ const char *figure_kind_name(figure_kind kind);
 
 typedef enum figure_source { FIGURE_SOURCE_UNKNOWN, FIGURE_SOURCE_RUN, FIGURE_SOURCE_BENCH } figure_source;
 
+/* Parses the text of a JSON file strictly: one JSON document and nothing after it but blanks
+ * (cJSON_Parse alone stops after the first value, so a file with trailing garbage or two
+ * documents concatenated was read as if it were whole), and no NUL byte inside. `len` is the
+ * text's length without the terminating NUL that text[len] must hold. The message names `name`
+ * and the byte where the text went wrong. The caller frees the tree with cJSON_Delete. */
+struct cJSON *figures_parse_json(const char *text, size_t len, const char *name, bragg_err *e);
+
 /* What a parsed JSON file is: a run summary, a bench record, or neither. */
 figure_source figures_source(const struct cJSON *root);
 
