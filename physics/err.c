@@ -46,7 +46,10 @@ static int utf8_decode(const unsigned char *s, unsigned *cp)
         *cp = c;
         return 1;
     }
-    int n = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xc2 && c <= 0xdf ? 2 : 0;
+    int n = c >= 0xf0 && c <= 0xf4   ? 4
+            : c >= 0xe0 && c <= 0xef ? 3
+            : c >= 0xc2 && c <= 0xdf ? 2
+                                     : 0;
     if (n == 0) return 0;
     unsigned v = c & (0x7fu >> n);
     for (int i = 1; i < n; i++) {
@@ -150,4 +153,15 @@ const char *bragg_quote(const char *value, char *out, size_t len)
     QUOTE_PUT("'");
 #undef QUOTE_PUT
     return out;
+}
+
+int bragg_text_printable(const char *s)
+{
+    unsigned cp;
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        int n = printable_utf8(p, &cp);
+        if (n <= 0) return 0;
+        p += n;
+    }
+    return 1;
 }

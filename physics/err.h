@@ -46,6 +46,9 @@ int bragg_fail_prefix(bragg_err *e, const char *fmt, ...)
 const char *bragg_quote(const char *value, char *out, size_t len);
 /* True when s is well-formed UTF-8 (what cairo and the PNG text chunks need). */
 int bragg_utf8_valid(const char *s);
+/* True when s is UTF-8 without control characters: what a name read from a file may hold (it
+ * ends up in messages, titles and PNG text). */
+int bragg_text_printable(const char *s);
 /* Replaces, in place, every byte that does not start a well-formed UTF-8 sequence by '?'. */
 void bragg_utf8_repair(char *s);
 #define BRAGG_QUOTED(v) bragg_quote((v), (char[BRAGG_QUOTE_LEN]){0}, BRAGG_QUOTE_LEN)

@@ -29,16 +29,24 @@ int ion_table_load(ion_table *t, const char *file, bragg_err *e)
         }
         ion *ion = &t->ions[t->count];
         memset(ion, 0, sizeof *ion);
-        double z, a, m;
+        double z = 0, a = 0, m = 0;
         if (strlen(r.fields[0]) >= sizeof ion->name || strlen(r.fields[1]) >= sizeof ion->aliases) {
             bragg_fail(e, "%s line %d: name or aliases too long", r.path, r.line_no);
             goto fail;
         }
-        if (parse_number(r.fields[2], "Z", 1, 118, &z, e) || z != (int)z ||
-            parse_number(r.fields[3], "A", 1, 300, &a, e) || a != (int)a || a < z ||
-            parse_number(r.fields[4], "mass_MeV", 1.0, 3e5, &m, e)) {
-            if (z != (int)z || a != (int)a || a < z)
-                bragg_fail(e, "Z and A must be integers with A >= Z");
+        if (!*r.fields[0] || !bragg_text_printable(r.fields[0]) ||
+            !bragg_text_printable(r.fields[1])) {
+            bragg_fail(e, "%s line %d: name %s or aliases %s empty or not printable text",
+                       r.path, r.line_no, BRAGG_QUOTED(r.fields[0]), BRAGG_QUOTED(r.fields[1]));
+            goto fail;
+        }
+        /* Each number is checked before it is used (the fuzzer found the whole-number test run
+         * on a Z that had failed to parse). */
+        if (parse_number(r.fields[2], "Z", 1, 118, &z, e) ||
+            parse_number(r.fields[3], "A", 1, 300, &a, e) ||
+            parse_number(r.fields[4], "mass_MeV", 1.0, 3e5, &m, e) ||
+            ((z != floor(z) || a != floor(a) || a < z) &&
+             bragg_fail(e, "Z and A must be whole numbers with A >= Z (Z %g, A %g)", z, a))) {
             bragg_fail_prefix(e, "%s line %d: ", r.path, r.line_no);
             goto fail;
         }

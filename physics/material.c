@@ -116,7 +116,7 @@ static int load_elements(material_table *t, const char *file, bragg_err *e)
         element *el = &t->elements[(int)z];
         if (el->Z) {
             bragg_fail(e, "%s line %d: Z = %d given twice (%s)", r.path, r.line_no, (int)z,
-                       el->symbol);
+                       BRAGG_QUOTED(el->symbol));
             goto fail;
         }
         if (material_table_element(t, r.fields[1])) {
@@ -125,8 +125,10 @@ static int load_elements(material_table *t, const char *file, bragg_err *e)
             goto fail;
         }
         if (!*r.fields[1] || strlen(r.fields[1]) >= sizeof el->symbol ||
-            strlen(r.fields[2]) >= sizeof el->name) {
-            bragg_fail(e, "%s line %d: symbol or name empty or too long", r.path, r.line_no);
+            strlen(r.fields[2]) >= sizeof el->name || !bragg_text_printable(r.fields[1]) ||
+            !bragg_text_printable(r.fields[2])) {
+            bragg_fail(e, "%s line %d: symbol or name empty, too long or not printable text",
+                       r.path, r.line_no);
             goto fail;
         }
         el->Z = (int)z;
@@ -276,6 +278,12 @@ static int load_materials(material_table *t, const char *file, bragg_err *e)
         memset(m, 0, sizeof *m);
         if (strlen(r.fields[0]) >= sizeof m->name || strlen(r.fields[1]) >= sizeof m->aliases) {
             bragg_fail(e, "name or aliases too long");
+            goto row_fail;
+        }
+        if (!*r.fields[0] || !bragg_text_printable(r.fields[0]) ||
+            !bragg_text_printable(r.fields[1]) || !bragg_text_printable(r.fields[6])) {
+            bragg_fail(e, "name %s, aliases or source empty or not printable text",
+                       BRAGG_QUOTED(r.fields[0]));
             goto row_fail;
         }
         snprintf(m->name, sizeof m->name, "%s", r.fields[0]);

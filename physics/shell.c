@@ -112,8 +112,8 @@ int shell_tables_load(shell_tables *t, const char *file, bragg_err *e)
                                  kind);
             else if (!(bad = check_theta(&r, k ? t->theta_k : t->theta_l, k ? have_tk : have_tl,
                                          *row, e)))
-                bad = read_row(&r, 2, k ? t->ck[*row] : t->cl[*row], k ? SHELL_N_ETA : SHELL_N_ETA_L,
-                               -SHELL_C_MAX, SHELL_C_MAX, e);
+                bad = read_row(&r, 2, k ? t->ck[*row] : t->cl[*row],
+                               k ? SHELL_N_ETA : SHELL_N_ETA_L, -SHELL_C_MAX, SHELL_C_MAX, e);
             (*row)++;
         } else if (strcmp(kind, "asym_k") == 0 || strcmp(kind, "asym_l") == 0) {
             int k = kind[5] == 'k', *row = k ? &nak : &nal;

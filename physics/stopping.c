@@ -73,8 +73,10 @@ int lowenergy_table_load(lowenergy_table *t, const material_table *materials, co
                 bragg_fail(e, "more than %d compound rows", LOWENERGY_MAX_COMPOUNDS);
                 goto fail;
             }
-            if (strlen(r.fields[1]) >= sizeof t->compounds[0].target) {
-                bragg_fail(e, "target name %s too long", BRAGG_QUOTED(r.fields[1]));
+            if (strlen(r.fields[1]) >= sizeof t->compounds[0].target ||
+                !bragg_text_printable(r.fields[1])) {
+                bragg_fail(e, "target name %s too long or not printable text",
+                           BRAGG_QUOTED(r.fields[1]));
                 goto fail;
             }
             lowenergy_compound *c = &t->compounds[t->n_compounds];
