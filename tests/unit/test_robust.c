@@ -325,7 +325,7 @@ static int signal_while_writing(const char *dir, const char *logdir, int sig, in
     pid_t pid = spawn(args, log);
     int sent = 0;
     double t0 = now_s();
-    while (!sent && now_s() - t0 < 60) {
+    while (!sent && now_s() - t0 < 60 * testkit_time_scale()) {
         struct pollfd pfd = {fd, POLLIN, 0};
         if (poll(&pfd, 1, 1000) <= 0) continue;
         char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
@@ -406,7 +406,7 @@ Test(robust, a_signal_at_start_exits_130)
     pid_t pid = spawn(args, NULL);
     snprintf(status, sizeof status, "/proc/%ld/status", (long)pid);
     int caught = 0;
-    for (double t0 = now_s(); !caught && now_s() - t0 < 10;) {
+    for (double t0 = now_s(); !caught && now_s() - t0 < 10 * testkit_time_scale();) {
         FILE *f = fopen(status, "r");
         char line[256];
         while (f && fgets(line, sizeof line, f))
@@ -629,7 +629,7 @@ Test(robust, bad_output_paths_are_refused_before_the_run)
         int rc = testkit_cli(args, out, sizeof out);
         double dt = now_s() - t0;
         cr_expect(rc == 2 && strstr(out, cases[k].needle), "'%s': exit %d: %s", args, rc, out);
-        cr_expect(dt < 0.5, "'%s' took %.2f s to refuse", args, dt);
+        cr_expect(dt < 0.5 * testkit_time_scale(), "'%s' took %.2f s to refuse", args, dt);
     }
     const char *others[] = {"sobp --ion C-12 --material water --from 10 --to 15 --json %s",
                             "bench --json %s", "plot %s/file.json --png %s"};
@@ -638,7 +638,7 @@ Test(robust, bad_output_paths_are_refused_before_the_run)
         double t0 = now_s();
         int rc = testkit_cli(args, out, sizeof out);
         cr_expect(rc == 2 && strstr(out, "it is a folder"), "'%s': exit %d: %s", args, rc, out);
-        cr_expect(now_s() - t0 < 0.5, "'%s' was slow to refuse", args);
+        cr_expect(now_s() - t0 < 0.5 * testkit_time_scale(), "'%s' was slow to refuse", args);
     }
     testkit_remove_dir(dir);
 }
@@ -654,7 +654,7 @@ Test(robust, oversized_runs_are_refused_with_their_memory)
                          "--batches 1000 --threads 1024 -q", out, sizeof out);
     cr_expect(rc == 2 && strstr(out, "memory: these scores need about") &&
                   strstr(out, "--batches"), "exit %d: %s", rc, out);
-    cr_expect(now_s() - t0 < 2.0, "refusing took %.2f s", now_s() - t0);
+    cr_expect(now_s() - t0 < 2.0 * testkit_time_scale(), "refusing took %.2f s", now_s() - t0);
     double need = memory_run_bytes(1000000, 8, 1000, 2);
     if (need > 0.5 * memory_machine_bytes()) {
         rc = testkit_cli("run --ion C-12 --energy 400 --material water --depth 100 --bin 0.001 "
