@@ -83,7 +83,10 @@ SRC_DIRS := src/engine src/output src/figures src/cli src/mpi
 CPPFLAGS := -Iphysics $(addprefix -I,$(SRC_DIRS)) -Iui -Itests/unit -D_POSIX_C_SOURCE=200809L \
             -DBRAGG_VERSION='"$(VERSION)"' -DBRAGG_GIT_REV='"$(GIT_REV)"' \
             -DBRAGG_ASSET_DIR='"$(CURDIR)/assets"' $(PLOT_CFLAGS) $(CURSES_CFLAGS)
-CFLAGS   := -std=c11 $(OPT) $(ARCH) $(WARN) -fopenmp -g $(EXTRA_CFLAGS)
+# -ffp-contract=off: no fused multiply-adds, so that every operation is rounded as written, as
+# nvcc -fmad=false does on the GPU (gcc's -std=c11 already implies it; clang's default fuses).
+# The same seed then gives the same bits on the CPU and the GPU.
+CFLAGS   := -std=c11 $(OPT) $(ARCH) $(WARN) -ffp-contract=off -fopenmp -g $(EXTRA_CFLAGS)
 LDLIBS   := -fopenmp $(PLOT_LIBS) $(CURSES_LIBS) -lcjson -lm -lpthread
 
 # Variants: the normal build in build/release, the sanitizer builds in build/asan (address and
@@ -270,6 +273,11 @@ docs: $(BIN)
 	./$(BIN) plot $(DOCS)/c12.json $(DOCS)/c12-no-nuclear.json --norm entrance \
 	    --png docs/img/c12-nuclear-vs-none.png
 	./$(BIN) plot $(DOCS)/c12.json --kind charge --png docs/img/c12-dose-by-charge.png
+	./$(BIN) run --ion C-12 --energy 290 --material water -n 100000 -q --bio mkm \
+	    --json $(DOCS)/c12-bio.json
+	./$(BIN) plot $(DOCS)/c12-bio.json --kind bio --png docs/img/c12-bio.png
+	./$(BIN) sobp --ion C-12 --material water --from 10 --to 15 -n 10000 --biological mkm \
+	    --dose 3 -q --json $(DOCS)/c12-sobp-bio.json --png docs/img/c12-sobp-bio.png
 
 clean:
 	rm -rf build bin

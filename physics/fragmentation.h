@@ -1,6 +1,6 @@
 /*
  * fragmentation.h - what comes out of a nuclear reaction: an abrasion / Fermi break-up model of
- * projectile fragmentation for nuclei, and Bortfeld's energy split for protons.
+ * projectile fragmentation, for nuclei and (as single-nucleon knockout) for protons.
  *
  * Nucleus-nucleus: Wilson et al.'s NUCFRG2 abrasion as implemented in Geant4's
  * G4WilsonAbrasionModel (formulas and sources in tests/reference/NOTES-nuclear.md, section 4), then
@@ -35,9 +35,16 @@
  *   Neutrons leave (their energy is booked as carried off); fireball protons and charged
  *   spectators are transported; the charged share of the target's excitation energy is
  *   deposited where the reaction happened.
- * Proton projectiles (Bortfeld, Med. Phys. 24 (1997) 2024): a fraction 0.6 of the proton's energy
- * is absorbed locally (short-range charged secondaries), the rest is carried off by neutrons and
- * photons.
+ * Proton projectiles take the same path with A_P = 1: the proton and one nucleon it knocks out
+ * of the target (a proton with probability Z_T / A_T) form a two-nucleon fireball, i.e. quasi-free
+ * nucleon-nucleon scattering, isotropic in their centre of mass; the residue keeps one hole's
+ * excitation (its charged share deposited on the spot, the rest carried off); the pair pays the
+ * Q-value (8 MeV for the nucleon's binding). The knocked-out and scattered protons are transported:
+ * at 150 MeV they carry about half of the energy a reaction takes, the wide-angle ones make the
+ * nuclear halo. (Until 2026-12 a proton's reaction deposited 60% of its energy on the spot,
+ * Bortfeld's gamma, which made a fine-binned plateau spiky: docs/physics.md section 4.) The
+ * projectile's own hole excitation is drawn but unused for A_P = 1 (kept so that the nuclei's
+ * random draws stay where they were).
  * Unbound light nuclei decay at once: in the break-up, He-5 -> alpha n, Li-5 -> alpha p,
  * Be-8 -> 2 alpha, B-9 -> p 2 alpha with their AME2020 Q-values; in the ablation (and for
  * remnants without a measured mass) also Li-4 -> He-3 p, He-2 -> 2p, Be-6 -> alpha 2p, and
@@ -91,6 +98,8 @@ typedef struct nuclear_product {
     double px, py, pz;
 } nuclear_product;
 
+#define FIREBALL_MAX (2 * NUCLEAR_MAX_A + 2)   /* at most A_P + (A_P + 1) participants */
+
 typedef struct nuclear_event {
     int n;
     nuclear_product product[NUCLEAR_MAX_PRODUCTS];
@@ -103,6 +112,11 @@ typedef struct nuclear_event {
     int target_removed;        /* nucleons knocked out of the target */
     double local_mev;          /* deposited at the reaction point */
     double neutral_mev;        /* carried off by target-side neutrons and photons */
+    /* Working space of the sampling (the fireball's momenta, Rudstam's charge weights): here
+     * rather than on the sampler's stack, so that a GPU thread, whose event lives in global
+     * memory, keeps a small stack (physics/transport.h, reaction_scratch). */
+    float fireball[FIREBALL_MAX][3];
+    double rudstam[NUCLEAR_MAX_A + 1];
 } nuclear_event;
 
 /* Sharp-sphere radii by mass number, fm (physics/nuclear.h fills them on the host). */
@@ -113,7 +127,7 @@ typedef struct nuclear_radii {
 static inline BRAGG_HD int poisson_sample(rng *r, double mean)
 {
     /* Knuth's product of uniforms: exact, and the means here are below ~20. */
-    double limit = exp(-mean), prod = rng_uniform(r);
+    double limit = portable_exp(-mean), prod = rng_uniform(r);
     int k = 0;
     while (prod > limit && k < 200) {
         prod *= rng_uniform(r);
@@ -216,7 +230,6 @@ static inline BRAGG_HD void event_add_gaussian(nuclear_event *ev, rng *r, int Z,
  * booked. Energy and momentum of the participants are conserved here; transport_react then
  * scales their energies to pay the Q-value. The target's Fermi motion is left out (about
  * 100 MeV/c per nucleon, where the beam brings 954 MeV/c per nucleon at 400 MeV/u). */
-#define FIREBALL_MAX (2 * NUCLEAR_MAX_A + 2)   /* at most A_P + (A_P + 1) participants */
 
 static inline BRAGG_HD void fireball_sample(nuclear_event *ev, rng *r, int np, int zp, int nt,
                                             int zt, double t, const double recoil[3])
@@ -236,7 +249,7 @@ static inline BRAGG_HD void fireball_sample(nuclear_event *ev, rng *r, int np, i
     double kinetic = M - n * m;
     /* The fireball's boost: gamma and u = gamma beta as a vector. */
     double gamma = E / M, u[3] = {P[0] / M, P[1] / M, P[2] / M};
-    float p[FIREBALL_MAX][3];
+    float(*p)[3] = ev->fireball;
     double tot[3] = {0.0, 0.0, 0.0};
     for (int i = 0; i < n; i++)
         for (int j = 0; j < 3; j++) {
@@ -351,7 +364,7 @@ static inline BRAGG_HD double hole_excitation(rng *r, int holes, int A)
     double ef = fermi_gas_energy(A), e = 0.0;
     for (int i = 0; i < holes; i++) {
         double u = rng_uniform(r);
-        e += ef * (1.0 - cbrt(u * u));
+        e += ef * (1.0 - portable_cbrt(u * u));
     }
     return HOLE_EXCITATION_FACTOR * e;
 }
@@ -408,7 +421,9 @@ static inline BRAGG_HD void two_body_decay(rng *r, const double P[3], double m1,
 {
     double mu = m1 * m2 / (m1 + m2), k = sqrt(2.0 * mu * (q > 0.0 ? q : 0.0));
     double c = 2.0 * rng_uniform(r) - 1.0, phi = 2.0 * PI * rng_uniform(r);
-    double s = sqrt(1.0 - c * c), n[3] = {s * cos(phi), s * sin(phi), c};
+    double sin_phi, cos_phi;
+    portable_sincos(phi, &sin_phi, &cos_phi);
+    double s = sqrt(1.0 - c * c), n[3] = {s * cos_phi, s * sin_phi, c};
     double f1 = m1 / (m1 + m2);
     for (int i = 0; i < 3; i++) {
         p1[i] = f1 * P[i] + k * n[i];
@@ -552,7 +567,7 @@ static inline BRAGG_HD int fragmentation_sample(const nuclear_radii *radii, rng 
      * MeV/u (Wilson et al., NUCFRG2, NASA TP-3533 (1995), as in G4WilsonAbrasionModel). */
     double d = 0.0;
     int abraded = 0;
-    double lambda = 16.6 / pow(t, 0.26);
+    double lambda = 16.6 / portable_pow(t, 0.26);
     for (int attempt = 0; attempt < 1000 && abraded == 0; attempt++) {
         double b2 = rng_uniform(r) * rsum * rsum;
         d = 0.5 * (rm + sqrt(rm * rm + 4.0 * b2));
@@ -568,7 +583,7 @@ static inline BRAGG_HD int fragmentation_sample(const nuclear_radii *radii, rng 
             double s = rt * rt - x * x;
             ct = x > 0 ? 2.0 * sqrt(s > 0 ? s : 0) : 2.0 * rt;
         }
-        double mean = F * Ap * (1.0 - exp(-ct / lambda));
+        double mean = F * Ap * (1.0 - portable_exp(-ct / lambda));
         for (int k = 0; k < 10 && abraded == 0; k++) abraded = poisson_sample(r, mean);
     }
     if (abraded == 0) return 0;
@@ -627,10 +642,10 @@ static inline BRAGG_HD int fragmentation_sample(const nuclear_radii *radii, rng 
     int a_f = a_pre - ablated, z_f = 0;
     if (a_f > 0) {
         int zlo = z_pre - ablated > 1 ? z_pre - ablated : 1, zhi = z_pre < a_f ? z_pre : a_f;
-        double R = 11.8 / pow((double)a_f, 0.45), centre = 0.486 * a_f - 3.8e-4 * a_f * a_f;
-        double w[NUCLEAR_MAX_A + 1], total = 0.0;
+        double R = 11.8 / portable_pow((double)a_f, 0.45), centre = 0.486 * a_f - 3.8e-4 * a_f * a_f;
+        double *w = ev->rudstam, total = 0.0;
         for (int z = zlo; z <= zhi; z++) {
-            w[z] = exp(-R * pow(fabs(z - centre), 1.5));
+            w[z] = portable_exp(-R * portable_pow(fabs(z - centre), 1.5));
             total += w[z];
         }
         double u = rng_uniform(r) * total;

@@ -2,13 +2,23 @@
  * random.h - counter-based random numbers: Philox4x32-10 (Salmon et al., "Parallel random
  * numbers: as easy as 1, 2, 3", SC11), from the Random123 library.
  *
- * Every particle draws from its own stream, keyed by the run seed and counted by
- * (history index, particle index within the history, draw number). No state is shared, so a
- * history gives the same numbers whatever thread, batch or device runs it: results do not depend
- * on the thread count or on CPU vs GPU. Uniform deviates come from single words, normal ones
- * from the exact ziggurat below.
+ * Every particle draws from its own stream, keyed by the run seed and counted by (history index,
+ * particle id, block number). No state is shared, so a history gives the same numbers whatever
+ * thread, batch, device or loop shape (history or event loop) runs it: results do not depend on
+ * the thread count, the backend, or the order in which particles are processed.
  *
- * An rng lives on the stack of the code transporting one particle. Host and device.
+ * A particle's id follows from its ancestry, never from when it was made: the primary is 0, and
+ * the k-th product of a reaction of particle P gets rng_child_id(P, k), a 44-bit hash of the two
+ * (SplitMix64's finaliser, Steele, Lea & Flood, OOPSLA 2014). Two particles of one history share
+ * a stream only if their hashes collide: with n particles in a history that happens with
+ * probability n^2 / 2^45, 3e-11 for the ~30 charged particles of a carbon history. The 128-bit
+ * Philox counter holds the history (64 bits), the id (44 bits) and the block number (20 bits:
+ * 4 million draws per particle, far beyond the few thousand the longest track takes; the block
+ * number wraps within its 20 bits rather than run into the id).
+ *
+ * Uniform deviates come from single words, normal ones from the exact ziggurat below. An rng
+ * lives in the particle it serves (physics/transport.h), in a thread's registers or a bank's
+ * slot. Host and device.
  */
 #ifndef BRAGG_RANDOM_H
 #define BRAGG_RANDOM_H
@@ -29,23 +39,50 @@ typedef struct rng {
     unsigned used;           /* how many of `block` are consumed */
 } rng;
 
-/* Stream for particle `particle` (0 = the primary) of history `history`. */
-static inline BRAGG_HD void rng_init(rng *r, uint64_t seed, uint64_t history, uint32_t particle)
+#define RNG_ID_BITS    44
+#define RNG_BLOCK_BITS 20
+#define RNG_BLOCK_MASK ((1u << RNG_BLOCK_BITS) - 1)
+
+/* Stream of particle `id` (0 = the primary, else from rng_child_id) of history `history`. */
+static inline BRAGG_HD void rng_init(rng *r, uint64_t seed, uint64_t history, uint64_t id)
 {
     r->key.v[0] = (uint32_t)seed;
     r->key.v[1] = (uint32_t)(seed >> 32);
     r->ctr.v[0] = (uint32_t)history;
     r->ctr.v[1] = (uint32_t)(history >> 32);
-    r->ctr.v[2] = particle;
-    r->ctr.v[3] = 0;
+    r->ctr.v[2] = (uint32_t)id;
+    r->ctr.v[3] = (uint32_t)(id >> 32) << RNG_BLOCK_BITS;
     r->used = 4;
+}
+
+/* The id of a stream (the particle's), as given to rng_init. */
+static inline BRAGG_HD uint64_t rng_id(const rng *r)
+{
+    return r->ctr.v[2] | (uint64_t)(r->ctr.v[3] >> RNG_BLOCK_BITS) << 32;
+}
+
+/* The history of a stream. */
+static inline BRAGG_HD uint64_t rng_history(const rng *r)
+{
+    return r->ctr.v[0] | (uint64_t)r->ctr.v[1] << 32;
+}
+
+/* Id of the k-th product (k >= 0) of a reaction of particle `parent`: never 0 (the primary). */
+static inline BRAGG_HD uint64_t rng_child_id(uint64_t parent, unsigned k)
+{
+    uint64_t z = parent * 0x9E3779B97F4A7C15ULL + (uint64_t)k + 1;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    z ^= z >> 31;
+    z &= (1ULL << RNG_ID_BITS) - 1;
+    return z ? z : 1;
 }
 
 /* The next block of four words: the Philox rounds, once per four draws. */
 static inline BRAGG_HD void rng_refill(rng *r)
 {
     r->block = philox4x32(r->ctr, r->key);
-    r->ctr.v[3]++;
+    r->ctr.v[3] = (r->ctr.v[3] & ~RNG_BLOCK_MASK) | ((r->ctr.v[3] + 1) & RNG_BLOCK_MASK);
     r->used = 0;
 }
 

@@ -20,13 +20,19 @@
  *
  * Nuclear reactions (when on): every particle carries the number of mean free paths left before
  * its next reaction, drawn as -ln(U) when it starts; a step uses up Sigma(t) rho s of them and
- * is cut short where they run out. There the particle ends and physics/fragmentation.h says what
- * comes out; charged products go on a per-history stack (bounded: a history never holds more
- * particles than TRANSPORT_STACK) and are transported in turn by this same step, each with its
- * own random stream (seed, history, particle number in order of creation), so the result stays
- * independent of threads and devices. Secondaries of charge Z use the tables of that charge's
- * reference isotope: ranges scale with the mass number, a = A / A_ref, at equal energy per
- * nucleon; a particle carries its range in the reference isotope's units.
+ * is cut short where they run out. There the step says STEP_REACT, and transport_react (with
+ * physics/fragmentation.h) says what comes out; charged products are written to a bank of
+ * particles (physics/particle_bank.h): the history's stack in the history loop below, the event
+ * loop's next generation in physics/event.h. Each product has its own random stream, whose id
+ * follows from its parent's and its place among the products (physics/random.h), so the result
+ * is independent of threads, devices and the order particles are processed in. Secondaries of
+ * charge Z use the tables of that charge's reference isotope: ranges scale with the mass
+ * number, a = A / A_ref, at equal energy per nucleon; a particle carries its range in the
+ * reference isotope's units.
+ *
+ * The step is cut into named stages (step_limit, step_energy_loss, step_scatter, step_score,
+ * step_finish), each a static inline function over a step_state; transport_step runs them in
+ * order, and both loop shapes call transport_step.
  *
  * Energies are scored as integer quanta (2^-24 MeV). The particle's energy is quantised at every
  * step and a deposit is the difference of two quantised energies, so the sums telescope: the
@@ -48,12 +54,19 @@
 #include "fastmath.h"
 #include "fragmentation.h"
 #include "hd.h"
+#include "particle_bank.h"
 #include "random.h"
 #include "tables.h"
 
 #define TRANSPORT_MAX_SLABS 16
 #define TRANSPORT_MAX_Z     26     /* heaviest projectile charge (Fe) */
-#define TRANSPORT_STACK     64     /* secondaries waiting in one history */
+/* Secondaries waiting in one history of the history loop. A reaction of a nucleus of A nucleons
+ * makes at most 2A + 1 charged products (each projectile nucleon ends in at most one piece, and
+ * at most as many target nucleons as projectile ones, plus one, are knocked out: fragmentation.h),
+ * so a waiting list of 256 holds several generations of carbon or oxygen fragments at once; a
+ * product that finds it full is deposited on the spot and counted (COUNT_STACK_FULL), which
+ * would make the history loop differ from the event loop, and the tests check it stays 0. */
+#define TRANSPORT_STACK     256
 #define TRANSPORT_MAX_CHANNELS (TRANSPORT_MAX_Z + 2)
 #define FORWARD_COS         0.98480775301220806   /* cos 10 degrees */
 
@@ -61,8 +74,12 @@
 #define ENERGY_QUANTA_PER_MEV   16777216.0     /* 2^24 */
 #define LET_QUANTA              1024.0         /* per MeV * keV/um */
 #define TRACK_QUANTA_PER_CM     4294967296.0   /* 2^32 */
-#define LATERAL_QUANTA_PER_CM3  1048576.0      /* 2^20, track length * r^2 / 2 */
+/* 2^30 per cm^3 of track length * r^2 / 2: fine enough that the lateral sum's ramp across a
+ * step (score_piece) keeps its slope in 0.1 mm bins near the axis, where a history adds a few
+ * 1e-7 cm^3 per bin (2^20 rounded those slopes to 0 and drew the spread as a staircase). */
+#define LATERAL_QUANTA_PER_CM3  1073741824.0
 #define LET_T_QUANTA            1048576.0      /* 2^20 per cm * keV/um */
+#define Z1D_QUANTA              65536.0        /* 2^16 per MeV * Gy (z1D*, below 100 Gy) */
 
 /* Energy ledger entries, in energy quanta. BEAM = all the others summed, exactly. */
 enum ledger_entry {
@@ -86,7 +103,8 @@ enum count_entry {
     COUNT_PRIMARY_STOPPED,   /* primaries that slowed down to the cut-off */
     COUNT_REACTIONS,         /* all nuclear reactions */
     COUNT_SECONDARIES,       /* charged secondaries transported */
-    COUNT_STACK_FULL,        /* secondaries deposited on the spot because the stack was full */
+    COUNT_STACK_FULL,        /* secondaries deposited on the spot for want of room (never
+                                seen: see TRANSPORT_STACK) */
     COUNT_COUNT
 };
 
@@ -96,7 +114,10 @@ enum count_entry {
 enum curve_index {
     CURVE_LET_D,             /* sum of edep[MeV] * LET[keV/um] * LET_QUANTA */
     CURVE_LET_T,             /* sum of track[cm] * LET * LET_T_QUANTA, all charged particles */
-    CURVE_LATERAL,           /* primaries: track * (x^2 + y^2)/2, LATERAL_QUANTA_PER_CM3 */
+    CURVE_LATERAL,           /* primaries: track * (x^2 + y^2)/2, LATERAL_QUANTA_PER_CM3; in
+                                second-difference form while scoring (score_ramp) */
+    CURVE_Z1D,               /* sum of edep[MeV] * z1D*[Gy] * Z1D_QUANTA (the MKM's specific
+                                energy, when params.score_z1d; else 0) */
     CURVE_CHANNELS           /* then three per channel: */
 };
 #define CURVE_DOSE(c)    (CURVE_CHANNELS + 3 * (c))       /* energy quanta */
@@ -126,6 +147,11 @@ typedef struct transport_params {
     int n_slabs;
     slab_geometry slabs[TRANSPORT_MAX_SLABS];
     double lateral_halfwidth;         /* cm; INFINITY for laterally infinite slabs */
+    /* The lateral sum counts a primary at most this far from the axis (cm): 10 cm plus six
+     * sigma of the beam's spot and divergence over the grid, twenty sigma of multiple scattering
+     * beyond anything met; it bounds the sum so that int64 jobs of useful size cannot
+     * overflow (src/engine/engine.c, max_job_histories). */
+    double lateral_cap;
     /* physics */
     double step_fraction;             /* of the residual range */
     double step_min;                  /* cm */
@@ -134,10 +160,12 @@ typedef struct transport_params {
     double step_fraction_secondary, step_min_secondary;
     double energy_cut;                /* MeV/u */
     int straggling, scattering, nuclear;
+    int score_z1d;                    /* the tables' z1D* columns are filled: score CURVE_Z1D */
     int ref_A[TRANSPORT_MAX_Z + 1];               /* reference isotope of each charge */
     double nucleon_mass[TRANSPORT_MAX_Z + 1];     /* its rest mass per nucleon, MeV */
     double binding[TRANSPORT_MAX_Z + 1];          /* its binding energy per nucleon, MeV */
     nuclear_radii radii;                          /* abrasion radii by mass number */
+    int max_products;                 /* charged products one reaction can make: 2A + 1 */
     /* scoring grid */
     int channels;                     /* primary, charges 1..Z, nuclear local: Z + 2 */
     int nbins;
@@ -206,38 +234,46 @@ static inline BRAGG_HD void profile_mark(step_profile *prof, int c)
     }
 }
 
-typedef struct particle {
-    double x, y, z;       /* cm */
-    double u, v, w;       /* direction cosines */
-    double t;             /* kinetic energy per nucleon, MeV/u */
-    double range;         /* residual CSDA range in the current slab's material, g/cm^2, in
-                             units of its charge's reference isotope (actual = a * range) */
-    int64_t energy_q;     /* A*t in energy quanta, as last scored */
-    double path_x0;       /* path so far, radiation lengths (Highland's L) */
-    double scatter_sum;   /* integral (z/pv)^2 dx/X0 so far, MeV^-2 */
-    double theta2;        /* Highland theta0^2 for the path so far */
-    double a;             /* A / A_ref */
-    double mfp;           /* mean free paths left before the next nuclear reaction */
-    int slab;
-    int Z, A;
-    uint32_t id;          /* random stream: 0 the primary, then in order of creation */
-} particle;
-
-/* Secondaries of one history waiting to be transported, last in first out. */
-typedef struct particle_stack {
-    int n;
-    uint32_t next_id;
-    particle item[TRANSPORT_STACK];
-} particle_stack;
+/* A particle (physics/particle_bank.h) is the primary when its stream is the history's first. */
+static inline BRAGG_HD int particle_is_primary(const particle *q)
+{
+    return rng_id(&q->r) == 0;
+}
 
 static inline BRAGG_HD int64_t energy_quanta(double mev)
 {
     return (int64_t)(mev * ENERGY_QUANTA_PER_MEV + 0.5);
 }
 
+#if defined(__CUDACC__)
+/* 1 (set by the CUDA backend, cuda/cuda_transport.cu) to add the scores of the lanes of a warp
+ * that hit the same cell as one atomic add: particles started together move together, and
+ * lanes adding to one address serialise their atomics in the L2 cache. */
+static __constant__ int device_score_aggregate;
+
+/* The lanes adding to `cell` sum their values (shuffles among them) and one of them adds. */
+static __device__ __forceinline__ void score_add_warp(int64_t *cell, int64_t v)
+{
+    unsigned active = __activemask();
+    unsigned peers = __match_any_sync(active, (unsigned long long)cell);
+    int lane = threadIdx.x & 31, leader = __ffs(peers) - 1;
+    long long sum = 0;
+    for (unsigned rest = peers; rest; rest &= rest - 1)
+        sum += __shfl_sync(peers, (long long)v, __ffs(rest) - 1);
+    if (lane == leader) atomicAdd((unsigned long long *)cell, (unsigned long long)sum);
+}
+#endif
+
+/* Adds v to one cell: a plain add into a thread's own arrays on the CPU, an integer atomic add
+ * on the GPU, where all threads share one set of arrays (integer sums: any order gives the
+ * same result). */
 static inline BRAGG_HD void score_add(int64_t *cell, int64_t v)
 {
 #if defined(__CUDA_ARCH__)
+    if (device_score_aggregate) {
+        score_add_warp(cell, v);
+        return;
+    }
     atomicAdd((unsigned long long *)cell, (unsigned long long)v);
 #else
     *cell += v;
@@ -265,16 +301,26 @@ typedef struct step_tally {
     int64_t *forward;         /* the channel's forward fluence; NULL if the step does not count */
     int64_t *let_d, *let_t;
     int64_t *lateral;         /* primaries only, else NULL */
+    int64_t *z1d;             /* when the MKM is scored, else NULL */
     double let_scale;         /* LET * LET_QUANTA / ENERGY_QUANTA_PER_MEV */
+    double z1d_scale;         /* z1D* * Z1D_QUANTA / ENERGY_QUANTA_PER_MEV */
     double let_t_scale;       /* LET * LET_T_QUANTA */
-    double half_r2;           /* (x^2 + y^2) / 2 at mid-step */
+    /* The step's path, for the lateral position at any depth inside it: the cubic Hermite curve
+     * from (x0, y0) to (x1, y1) that leaves along the start direction and arrives along the end
+     * direction (ds: step length times the direction cosines), parametrised by the fraction
+     * f = (z - z0) inv_dz of the step's depth. Consecutive steps join with the same position and
+     * direction, so the lateral sum has no kinks at step boundaries. A step that does not
+     * advance in depth has inv_dz = 0 (its start position for all of it). */
+    double lat_x0, lat_y0, lat_x1, lat_y1, lat_dx0, lat_dy0, lat_dx1, lat_dy1;
+    double lat_z0, lat_inv_dz;
+    double lat_cap;           /* lateral_cap^2 / 2 */
     double z_per_path;        /* |dz| / path */
 } step_tally;
 
 /* Points k at the curves of `channel`, the forward fluence if `forward`, the lateral sum if
- * `primary`. */
+ * `primary`, the z1D* sum if `z1d`. */
 static inline BRAGG_HD void step_tally_locate(step_tally *k, const score_sink *s, int channel,
-                                              int forward, int primary)
+                                              int forward, int primary, int z1d)
 {
     k->dose = sink_curve(s, CURVE_DOSE(channel));
     k->track = sink_curve(s, CURVE_TRACK(channel));
@@ -282,11 +328,45 @@ static inline BRAGG_HD void step_tally_locate(step_tally *k, const score_sink *s
     k->let_d = sink_curve(s, CURVE_LET_D);
     k->let_t = sink_curve(s, CURVE_LET_T);
     k->lateral = primary ? sink_curve(s, CURVE_LATERAL) : (int64_t *)0;
+    k->z1d = z1d ? sink_curve(s, CURVE_Z1D) : (int64_t *)0;
 }
 
-/* One piece of a step: `share` energy quanta and `seg` cm of track over bins [a, b] each. */
-static inline BRAGG_HD BRAGG_FORCE_INLINE void score_piece(const step_tally *k, int a, int b,
-                                                           int64_t share, double seg)
+#define LATERAL_RAMP_BINS 8
+
+/* Adds the ramp v0 + slope (i - a) to bins [a, b] of a curve kept as second differences (its
+ * values are the prefix sum of the prefix sum): four adds whatever the number of bins. Adds
+ * beyond the curve's last entry (`stride` entries) are dropped: they change only values past the
+ * scoring grid. */
+static inline BRAGG_HD void score_ramp(int64_t *curve, int stride, int a, int b, int64_t v0,
+                                       int64_t slope)
+{
+    int64_t n = (int64_t)b - a + 1;
+    score_add(&curve[a], v0);
+    if (a + 1 < stride) score_add(&curve[a + 1], slope - v0);
+    if (b + 1 < stride) score_add(&curve[b + 1], -v0 - slope * n);
+    if (b + 2 < stride) score_add(&curve[b + 2], v0 + slope * (n - 1));
+}
+
+/* (x^2 + y^2) / 2 at depth z on the step's chord. */
+static inline BRAGG_HD double tally_half_r2(const step_tally *k, double z)
+{
+    double f = (z - k->lat_z0) * k->lat_inv_dz;
+    f = f < 0.0 ? 0.0 : f > 1.0 ? 1.0 : f;
+    double f2 = f * f, f3 = f2 * f;
+    double h00 = 2.0 * f3 - 3.0 * f2 + 1.0, h10 = f3 - 2.0 * f2 + f, h01 = 1.0 - h00, h11 = f3 - f2;
+    double x = h00 * k->lat_x0 + h10 * k->lat_dx0 + h01 * k->lat_x1 + h11 * k->lat_dx1;
+    double y = h00 * k->lat_y0 + h10 * k->lat_dy0 + h01 * k->lat_y1 + h11 * k->lat_dy1;
+    double h = 0.5 * (x * x + y * y);
+    return h < k->lat_cap ? h : k->lat_cap;
+}
+
+/* One piece of a step: `share` energy quanta and `seg` cm of track over bins [a, b] each; za and
+ * zb are the depths of the first and last bins' share (their middles), where the lateral sum
+ * takes the chord's radius: so the lateral sum follows the particle inside a step instead of
+ * taking the step's middle for all its bins (which drew the lateral spread as a staircase). */
+static inline BRAGG_HD BRAGG_FORCE_INLINE void score_piece(const step_tally *k, int stride, int a,
+                                                           int b, int64_t share, double seg,
+                                                           double za, double zb)
 {
     score_bins(k->dose, a, b, share);
     score_bins(k->let_d, a, b, (int64_t)((double)share * k->let_scale + 0.5));
@@ -294,8 +374,27 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void score_piece(const step_tally *k, 
     score_bins(k->let_t, a, b, (int64_t)(seg * k->let_t_scale + 0.5));
     if (k->forward)
         score_bins(k->forward, a, b, (int64_t)(seg * k->z_per_path * TRACK_QUANTA_PER_CM + 0.5));
-    if (k->lateral)
-        score_bins(k->lateral, a, b, (int64_t)(seg * k->half_r2 * LATERAL_QUANTA_PER_CM3 + 0.5));
+    if (k->lateral) {
+        /* A ramp between the radii at the ends of each run of at most LATERAL_RAMP_BINS bins:
+         * r^2 grows as z^3 near the entrance, and one straight line over a whole half-step
+         * bent the spread at every half-step's end. */
+        double scale = seg * LATERAL_QUANTA_PER_CM3;
+        double dz = b > a ? (zb - za) / (double)(b - a) : 0.0;
+        int64_t first = (int64_t)(tally_half_r2(k, za) * scale + 0.5);
+        for (int from = a; from <= b; from += LATERAL_RAMP_BINS) {
+            int to = from + LATERAL_RAMP_BINS - 1 < b ? from + LATERAL_RAMP_BINS - 1 : b;
+            int64_t slope = 0, last = first;
+            if (to > from) {
+                last = (int64_t)(tally_half_r2(k, za + (to - a) * dz) * scale + 0.5);
+                /* Rounded to the nearest integer, ties away from zero, the same everywhere. */
+                double per = (double)(last - first) / (double)(to - from);
+                slope = (int64_t)(per < 0.0 ? per - 0.5 : per + 0.5);
+            }
+            score_ramp(k->lateral, stride, from, to, first, slope);
+            if (to < b) first = (int64_t)(tally_half_r2(k, za + (to + 1 - a) * dz) * scale + 0.5);
+        }
+    }
+    if (k->z1d) score_bins(k->z1d, a, b, (int64_t)((double)share * k->z1d_scale + 0.5));
 }
 
 /* Spreads a step's energy (dq quanta) and track over the depth bins between z0 and z1,
@@ -312,6 +411,7 @@ static inline BRAGG_HD void score_step(const transport_params *p,
     double za = z0 < z1 ? z0 : z1, zb = z0 < z1 ? z1 : z0;
     double dz = zb - za, w = p->bin_width;
     double depth_max = p->nbins * w;
+    int stride = s->stride;
     if (dz <= 0.0) {
         /* Moving across the beam axis: everything in one bin. */
         int i = (int)(za * p->inv_bin_width);
@@ -319,7 +419,7 @@ static inline BRAGG_HD void score_step(const transport_params *p,
             s->ledger[LEDGER_OUTSIDE_GRID] += dq;
             return;
         }
-        score_piece(k, i, i, dq, length);
+        score_piece(k, stride, i, i, dq, length, za, za);
         return;
     }
     double lo = za > 0.0 ? za : 0.0, hi = zb < depth_max ? zb : depth_max;
@@ -332,7 +432,8 @@ static inline BRAGG_HD void score_step(const transport_params *p,
         int whole = (za >= 0.0 && zb <= depth_max);
         if (i0 == i1) {
             int64_t share = whole ? dq : (int64_t)((double)dq * (hi - lo) * per_z);
-            score_piece(k, i0, i0, share, (hi - lo) * path_per_z);
+            double zm = 0.5 * (lo + hi);
+            score_piece(k, stride, i0, i0, share, (hi - lo) * path_per_z, zm, zm);
             given = share;
         } else {
             double first = (i0 + 1) * w - lo, last = hi - i1 * w;
@@ -341,9 +442,12 @@ static inline BRAGG_HD void score_step(const transport_params *p,
             int n_mid = i1 - i0 - 1;
             int64_t share1 = whole ? dq - share0 - share_mid * n_mid
                                    : (int64_t)((double)dq * last * per_z);
-            score_piece(k, i0, i0, share0, first * path_per_z);
-            if (n_mid > 0) score_piece(k, i0 + 1, i1 - 1, share_mid, w * path_per_z);
-            score_piece(k, i1, i1, share1, last * path_per_z);
+            double z_first = 0.5 * (lo + (i0 + 1) * w), z_last = 0.5 * (i1 * w + hi);
+            score_piece(k, stride, i0, i0, share0, first * path_per_z, z_first, z_first);
+            if (n_mid > 0)
+                score_piece(k, stride, i0 + 1, i1 - 1, share_mid, w * path_per_z, (i0 + 1.5) * w,
+                            (i1 - 0.5) * w);
+            score_piece(k, stride, i1, i1, share1, last * path_per_z, z_last, z_last);
             given = share0 + share_mid * n_mid + share1;
         }
     }
@@ -351,9 +455,9 @@ static inline BRAGG_HD void score_step(const transport_params *p,
 }
 
 /* Deposits dq quanta at one point (a cut-off remnant, a nuclear reaction's local share) in
- * channel c. */
+ * channel c, with its LET (keV/um) and z1D* (Gy). */
 static inline BRAGG_HD void score_point(const transport_params *p, score_sink *s, int c, double z,
-                                        int64_t dq, double let)
+                                        int64_t dq, double let, double z1d)
 {
     int i = (int)(z * p->inv_bin_width);
     if (z < 0.0 || i >= p->nbins) {
@@ -363,6 +467,9 @@ static inline BRAGG_HD void score_point(const transport_params *p, score_sink *s
     score_bins(sink_curve(s, CURVE_DOSE(c)), i, i, dq);
     score_bins(sink_curve(s, CURVE_LET_D), i, i,
                (int64_t)((double)dq * let * LET_QUANTA / ENERGY_QUANTA_PER_MEV + 0.5));
+    if (p->score_z1d)
+        score_bins(sink_curve(s, CURVE_Z1D), i, i,
+                   (int64_t)((double)dq * z1d * Z1D_QUANTA / ENERGY_QUANTA_PER_MEV + 0.5));
 }
 
 /* Rotates the direction by projected angles (ax, ay) in the particle's own frame and returns
@@ -387,8 +494,9 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void deflect(particle *q, double ax, d
     if (theta <= 0.7853981633974483) {
         fast_sincos_small(theta, &s, &c);   /* s = sin(theta)/theta */
     } else {
-        c = cos(theta);
-        s = sin(theta) / theta;
+        double sin_theta;
+        portable_sincos(theta, &sin_theta, &c);
+        s = sin_theta / theta;
     }
     /* d' = d cos(theta) + sin(theta) (e1 cos(phi) + e2 sin(phi)), cos(phi) = ax/theta. */
     q->u = u * c + s * (e1[0] * ax + e2[0] * ay);
@@ -411,10 +519,13 @@ static inline BRAGG_HD double sample_free_paths(const transport_params *p, rng *
     return p->nuclear ? -fast_log(rng_uniform(r)) : INFINITY;
 }
 
-/* Starts primary `history`: samples the beam and books its energy. */
-static inline BRAGG_HD void transport_start(const transport_params *p, rng *r, particle *q,
-                                            score_sink *s)
+/* Starts primary `history`: its stream, the beam's sampled position, direction and energy;
+ * books its energy. */
+static inline BRAGG_HD void transport_start(const transport_params *p, uint64_t history,
+                                            particle *q, score_sink *s)
 {
+    rng *r = &q->r;
+    rng_init(r, p->seed, history, 0);
     double g1, g2, g3, g4;
     rng_gauss2(r, &g1, &g2);
     rng_gauss2(r, &g3, &g4);
@@ -436,7 +547,6 @@ static inline BRAGG_HD void transport_start(const transport_params *p, rng *r, p
     q->Z = p->Z;
     q->A = p->A;
     q->a = 1.0;
-    q->id = 0;
     q->range = table_range(p->slabs[0].table[p->Z], t);
     q->energy_q = energy_quanta(p->A * t);
     q->path_x0 = 0.0;
@@ -457,47 +567,70 @@ static inline BRAGG_HD void transport_end(score_sink *s, particle *q, int entry)
 /* The scoring channel of a particle: 0 for the primary, its charge for a secondary. */
 static inline BRAGG_HD int particle_channel(const particle *q)
 {
-    return q->id == 0 ? 0 : q->Z;
+    return particle_is_primary(q) ? 0 : q->Z;
 }
 
 /* Energy deposited on the spot by a nuclear reaction, in the local channel. */
 static inline BRAGG_HD void nuclear_deposit(const transport_params *p, score_sink *s, double z,
                                             int64_t dq)
 {
-    score_point(p, s, p->channels - 1, z, dq, 0.0);
+    score_point(p, s, p->channels - 1, z, dq, 0.0, 0.0);
     s->ledger[LEDGER_NUCLEAR_LOCAL] += dq;
 }
 
-/* Sets up and pushes a charged product of a reaction of q: charge Z, A nucleons, laboratory
- * kinetic energy T (MeV) and direction at projected angles (ax, ay) from q's direction.
- * Returns the energy quanta it carries away. */
+/* Where a reaction's charged products go: slots [*count, capacity) of a bank. */
+typedef struct product_out {
+    const particle_bank *bank;
+    uint32_t *count;           /* slots in use; taken with bank_take */
+    uint32_t capacity;
+} product_out;
+
+/* What a reaction needs besides the particle: the sampled event and, per product, its
+ * laboratory kinetic energy and projected angles. A few kB: on the CPU it sits on the stack of
+ * the code that reacts; a GPU thread gets its own in global memory instead (cuda/), which keeps
+ * the reaction kernel's own stack small. */
+typedef struct reaction_scratch {
+    nuclear_event ev;
+    double T[NUCLEAR_MAX_PRODUCTS], ang_x[NUCLEAR_MAX_PRODUCTS], ang_y[NUCLEAR_MAX_PRODUCTS];
+} reaction_scratch;
+
+/* Product k of a reaction of q: charge Z, A nucleons, laboratory kinetic energy T (MeV),
+ * direction at projected angles (ax, ay) from q's. Set up with its own stream (id from q's and
+ * k) and its free paths, and written to `out`; deposited on the spot instead when it is below
+ * the cut-off (or, never in practice, finds no room). Returns the energy quanta it carries. */
 static inline BRAGG_HD int64_t push_secondary(const transport_params *p, score_sink *s,
-                                              particle_stack *st, const particle *q, int Z, int A,
-                                              double T, double ax, double ay)
+                                              const product_out *out, const particle *q,
+                                              unsigned k, int Z, int A, double T, double ax,
+                                              double ay)
 {
     int64_t eq = energy_quanta(T);
     const slab_geometry *slab = &p->slabs[q->slab];
     double t = T / A;
-    if (Z > p->Z || Z < 1 || t <= p->energy_cut || st->n >= TRANSPORT_STACK) {
-        /* Below the cut-off (or, never in practice, no room): deposited on the spot. */
-        if (st->n >= TRANSPORT_STACK) s->count[COUNT_STACK_FULL]++;
+    if (Z > p->Z || Z < 1 || t <= p->energy_cut) {
         nuclear_deposit(p, s, q->z, eq);
         return eq;
     }
-    particle *n = &st->item[st->n++];
-    *n = *q;
+    uint32_t slot = bank_take(out->count, 1);
+    if (slot >= out->capacity) {
+        s->count[COUNT_STACK_FULL]++;
+        nuclear_deposit(p, s, q->z, eq);
+        return eq;
+    }
+    particle n = *q;
     double e1[3], e2[3];
-    deflect(n, ax, ay, e1, e2);
-    n->t = t;
-    n->Z = Z;
-    n->A = A;
-    n->a = (double)A / p->ref_A[Z];
-    n->id = st->next_id++;
-    n->range = table_range(slab->table[Z], t);
-    n->energy_q = eq;
-    n->path_x0 = 0.0;
-    n->scatter_sum = 0.0;
-    n->theta2 = 0.0;
+    deflect(&n, ax, ay, e1, e2);
+    n.t = t;
+    n.Z = Z;
+    n.A = A;
+    n.a = (double)A / p->ref_A[Z];
+    n.range = table_range(slab->table[Z], t);
+    n.energy_q = eq;
+    n.path_x0 = 0.0;
+    n.scatter_sum = 0.0;
+    n.theta2 = 0.0;
+    rng_init(&n.r, p->seed, rng_history(&q->r), rng_child_id(rng_id(&q->r), k));
+    n.mfp = sample_free_paths(p, &n.r);
+    bank_store(out->bank, slot, &n);
     s->count[COUNT_SECONDARIES]++;
     return eq;
 }
@@ -511,17 +644,18 @@ static inline BRAGG_HD void momentum_angles(double px, double py, double pz, dou
         *ax = *ay = 0.0;
         return;
     }
-    double theta = atan2(pt, pz);
+    double theta = portable_atan2(pt, pz);
     *ax = theta * px / pt;
     *ay = theta * py / pt;
 }
 
-/* A nuclear reaction of q, here and now: picks the target nucleus, samples what comes out,
- * pushes the charged products and books the rest. Returns 1 if q lives on (the Coulomb
- * trajectory missed the nucleus), else 0. */
-static inline BRAGG_HD int transport_react(const transport_params *p, rng *r, particle *q,
-                                           score_sink *s, particle_stack *st)
+/* A nuclear reaction of q, here and now (after a step said STEP_REACT): picks the target
+ * nucleus, samples what comes out, writes the charged products to `out` and books the rest.
+ * Returns 1 if q lives on (the Coulomb trajectory missed the nucleus: new free paths), else 0. */
+static inline BRAGG_HD int transport_react(const transport_params *p, particle *q, score_sink *s,
+                                           const product_out *products, reaction_scratch *scratch)
 {
+    rng *r = &q->r;
     const slab_geometry *slab = &p->slabs[q->slab];
     const transport_table *tab = slab->table[q->Z];
     uint32_t cell = table_energy_cell(tab, q->t);
@@ -533,219 +667,239 @@ static inline BRAGG_HD int transport_react(const transport_params *p, rng *r, pa
     int Zt = tab->target_Z[k], At = tab->target_A[k];
     int64_t e_in = q->energy_q;
 
-    if (q->A == 1) {
-        /* Proton: Bortfeld's split, 60% absorbed locally, 40% carried off (Med. Phys. 24
-         * (1997) 2024, the fraction gamma of his Bragg-curve model). */
-        int64_t local = (int64_t)(0.6 * (double)e_in);
-        nuclear_deposit(p, s, q->z, local);
-        s->ledger[LEDGER_NUCLEAR_NEUTRAL] += e_in - local;
-    } else {
-        nuclear_event ev;
-        if (!fragmentation_sample(&p->radii, r, q->Z, q->A, Zt, At, q->t, &ev)) {
-            q->mfp = sample_free_paths(p, r);
-            return 1;
-        }
-        /* Boost of the projectile's rest frame: gamma from the energy per nucleon. */
-        double gamma = 1.0 + q->t / p->nucleon_mass[q->Z];
-        double beta = sqrt(1.0 - 1.0 / (gamma * gamma));
-        double T[NUCLEAR_MAX_PRODUCTS], ang_x[NUCLEAR_MAX_PRODUCTS], ang_y[NUCLEAR_MAX_PRODUCTS];
-        double neutron_T = (gamma - 1.0) * NEUTRON_MASS_MEV;
-        double side[3];   /* laboratory kinetic energy by origin (enum product_origin) */
-        side[FROM_TARGET] = ev.local_mev + ev.neutral_mev;
-        /* Spectator neutrons at the beam's velocity plus, for those of a break-up, their
-         * motion in the projectile's frame (lab energy (gamma - 1) m + gamma T* + gamma beta
-         * p*_z); its fragments' gamma rays, gamma E* on average. */
-        double spectator_neutral = ev.spectator_neutrons * neutron_T +
-                                   gamma * (ev.spectator_neutron_ke + ev.spectator_photon_mev) +
-                                   gamma * beta * ev.spectator_neutron_pz;
-        side[FROM_SPECTATOR] = spectator_neutral;
-        /* Participants (the fireball's nucleons) are given in the laboratory already. */
-        side[FROM_PARTICIPANT] = ev.participant_neutron_mev;
-        /* Q-value: binding energy of the projectile less that of its charged pieces, from
-         * the AME2020 masses the Fermi break-up uses (physics/fermi_tables.h; beyond them, each
-         * charge at its reference isotope's binding per nucleon), and 8 MeV per nucleon
-         * knocked out of a target nucleus: the targets of tissue bind 7.68 (C-12), 7.48
-         * (N-14) and 7.98 (O-16) MeV per nucleon (AME2020, Wang et al., Chin. Phys. C 45
-         * (2021) 030003); one round value serves them all. */
-        double Q = nuclear_binding_mev(q->Z, q->A, q->A * p->binding[q->Z]) +
-                   (At > 1 ? 8.0 * ev.target_removed : 0.0);
-        for (int i = 0; i < ev.n; i++) {
-            const nuclear_product *f = &ev.product[i];
-            double M = f->A * p->nucleon_mass[f->Z];
-            double px = f->px, py = f->py, pz = f->pz, E;
-            if (f->origin == FROM_SPECTATOR) {
-                double e_rest = sqrt(px * px + py * py + pz * pz + M * M);
-                E = gamma * (e_rest + beta * pz);
-                pz = gamma * (pz + beta * e_rest);
-                Q -= nuclear_binding_mev(f->Z, f->A, f->A * p->binding[f->Z]);
-            } else {
-                E = sqrt(px * px + py * py + pz * pz + M * M);
-            }
-            T[i] = E - M;
-            side[f->origin] += T[i];
-            momentum_angles(px, py, pz, &ang_x[i], &ang_y[i]);
-        }
-        /* The sampled momenta do not conserve energy by themselves. The Q-value and the target's
-         * share are paid by the participants (the fireball's nucleons, which took the collision's
-         * energy), whose laboratory energies are scaled to what is left; the spectators keep the
-         * beam's velocity. What the participants cannot take (peripheral collisions) is
-         * excitation that leaves as photons; what they cannot pay is taken from the spectators,
-         * and then from the target's share, by the same scaling. */
-        double e_mev = (double)e_in / ENERGY_QUANTA_PER_MEV;
-        if (Q < 0.0) Q = 0.0;
-        if (Q > e_mev) Q = e_mev;
-        double left = e_mev - Q, scale[3] = {1.0, 1.0, 0.0}, photons = 0.0;
-        if (side[FROM_TARGET] > left) {
-            scale[FROM_TARGET] = side[FROM_TARGET] > 0.0 ? left / side[FROM_TARGET] : 0.0;
-            scale[FROM_SPECTATOR] = 0.0;
-        } else if (side[FROM_TARGET] + side[FROM_SPECTATOR] > left) {
-            scale[FROM_SPECTATOR] = (left - side[FROM_TARGET]) / side[FROM_SPECTATOR];
-        } else {
-            double rest = left - side[FROM_TARGET] - side[FROM_SPECTATOR];
-            if (side[FROM_PARTICIPANT] > rest) scale[FROM_PARTICIPANT] = rest / side[FROM_PARTICIPANT];
-            else {
-                scale[FROM_PARTICIPANT] = 1.0;
-                photons = rest - side[FROM_PARTICIPANT];
-            }
-        }
-        int64_t out = 0;
-        for (int i = 0; i < ev.n; i++) {
-            const nuclear_product *f = &ev.product[i];
-            out += push_secondary(p, s, st, q, f->Z, f->A, scale[f->origin] * T[i], ang_x[i],
-                                  ang_y[i]);
-        }
-        int64_t neutral = energy_quanta(scale[FROM_TARGET] * ev.neutral_mev + photons +
-                                        scale[FROM_SPECTATOR] * spectator_neutral +
-                                        scale[FROM_PARTICIPANT] * ev.participant_neutron_mev);
-        int64_t local = energy_quanta(scale[FROM_TARGET] * ev.local_mev);
-        nuclear_deposit(p, s, q->z, local);
-        s->ledger[LEDGER_NUCLEAR_NEUTRAL] += neutral;
-        /* The Q-value, up to rounding to quanta: what closes the ledger exactly. */
-        s->ledger[LEDGER_NUCLEAR_BINDING] += e_in - out - local - neutral;
+    /* Every projectile, protons too (physics/fragmentation.h): a proton abrades one nucleon
+     * of the target and the two leave as a fireball, the excited residue's charged share is
+     * deposited here. */
+    nuclear_event *ev = &scratch->ev;
+    if (!fragmentation_sample(&p->radii, r, q->Z, q->A, Zt, At, q->t, ev)) {
+        q->mfp = sample_free_paths(p, r);
+        return 1;
     }
+    /* Boost of the projectile's rest frame: gamma from the energy per nucleon. */
+    double gamma = 1.0 + q->t / p->nucleon_mass[q->Z];
+    double beta = sqrt(1.0 - 1.0 / (gamma * gamma));
+    double *T = scratch->T, *ang_x = scratch->ang_x, *ang_y = scratch->ang_y;
+    double neutron_T = (gamma - 1.0) * NEUTRON_MASS_MEV;
+    double side[3];   /* laboratory kinetic energy by origin (enum product_origin) */
+    side[FROM_TARGET] = ev->local_mev + ev->neutral_mev;
+    /* Spectator neutrons at the beam's velocity plus, for those of a break-up, their
+     * motion in the projectile's frame (lab energy (gamma - 1) m + gamma T* + gamma beta
+     * p*_z); its fragments' gamma rays, gamma E* on average. */
+    double spectator_neutral = ev->spectator_neutrons * neutron_T +
+                               gamma * (ev->spectator_neutron_ke + ev->spectator_photon_mev) +
+                               gamma * beta * ev->spectator_neutron_pz;
+    side[FROM_SPECTATOR] = spectator_neutral;
+    /* Participants (the fireball's nucleons) are given in the laboratory already. */
+    side[FROM_PARTICIPANT] = ev->participant_neutron_mev;
+    /* Q-value: binding energy of the projectile less that of its charged pieces, from
+     * the AME2020 masses the Fermi break-up uses (physics/fermi_tables.h; beyond them, each
+     * charge at its reference isotope's binding per nucleon), and 8 MeV per nucleon
+     * knocked out of a target nucleus: the targets of tissue bind 7.68 (C-12), 7.48
+     * (N-14) and 7.98 (O-16) MeV per nucleon (AME2020, Wang et al., Chin. Phys. C 45
+     * (2021) 030003); one round value serves them all. */
+    double Q = nuclear_binding_mev(q->Z, q->A, q->A * p->binding[q->Z]) +
+               (At > 1 ? 8.0 * ev->target_removed : 0.0);
+    for (int i = 0; i < ev->n; i++) {
+        const nuclear_product *f = &ev->product[i];
+        double M = f->A * p->nucleon_mass[f->Z];
+        double px = f->px, py = f->py, pz = f->pz, E;
+        if (f->origin == FROM_SPECTATOR) {
+            double e_rest = sqrt(px * px + py * py + pz * pz + M * M);
+            E = gamma * (e_rest + beta * pz);
+            pz = gamma * (pz + beta * e_rest);
+            Q -= nuclear_binding_mev(f->Z, f->A, f->A * p->binding[f->Z]);
+        } else {
+            E = sqrt(px * px + py * py + pz * pz + M * M);
+        }
+        T[i] = E - M;
+        side[f->origin] += T[i];
+        momentum_angles(px, py, pz, &ang_x[i], &ang_y[i]);
+    }
+    /* The sampled momenta do not conserve energy by themselves. The Q-value and the target's
+     * share are paid by the participants (the fireball's nucleons, which took the collision's
+     * energy), whose laboratory energies are scaled to what is left; the spectators keep the
+     * beam's velocity. What the participants cannot take (peripheral collisions) is
+     * excitation that leaves as photons; what they cannot pay is taken from the spectators,
+     * and then from the target's share, by the same scaling. */
+    double e_mev = (double)e_in / ENERGY_QUANTA_PER_MEV;
+    if (Q < 0.0) Q = 0.0;
+    if (Q > e_mev) Q = e_mev;
+    double left = e_mev - Q, scale[3] = {1.0, 1.0, 0.0}, photons = 0.0;
+    if (side[FROM_TARGET] > left) {
+        scale[FROM_TARGET] = side[FROM_TARGET] > 0.0 ? left / side[FROM_TARGET] : 0.0;
+        scale[FROM_SPECTATOR] = 0.0;
+    } else if (side[FROM_TARGET] + side[FROM_SPECTATOR] > left) {
+        scale[FROM_SPECTATOR] = (left - side[FROM_TARGET]) / side[FROM_SPECTATOR];
+    } else {
+        double rest = left - side[FROM_TARGET] - side[FROM_SPECTATOR];
+        if (side[FROM_PARTICIPANT] > rest) scale[FROM_PARTICIPANT] = rest / side[FROM_PARTICIPANT];
+        else {
+            scale[FROM_PARTICIPANT] = 1.0;
+            photons = rest - side[FROM_PARTICIPANT];
+        }
+    }
+    int64_t out = 0;
+    for (int i = 0; i < ev->n; i++) {
+        const nuclear_product *f = &ev->product[i];
+        out += push_secondary(p, s, products, q, (unsigned)i, f->Z, f->A,
+                              scale[f->origin] * T[i], ang_x[i], ang_y[i]);
+    }
+    int64_t neutral = energy_quanta(scale[FROM_TARGET] * ev->neutral_mev + photons +
+                                    scale[FROM_SPECTATOR] * spectator_neutral +
+                                    scale[FROM_PARTICIPANT] * ev->participant_neutron_mev);
+    int64_t local = energy_quanta(scale[FROM_TARGET] * ev->local_mev);
+    nuclear_deposit(p, s, q->z, local);
+    s->ledger[LEDGER_NUCLEAR_NEUTRAL] += neutral;
+    /* The Q-value, up to rounding to quanta: what closes the ledger exactly. */
+    s->ledger[LEDGER_NUCLEAR_BINDING] += e_in - out - local - neutral;
     s->count[COUNT_REACTIONS]++;
-    if (q->id == 0) s->count[COUNT_PRIMARY_REACTED]++;
+    if (particle_is_primary(q)) s->count[COUNT_PRIMARY_REACTED]++;
     q->energy_q = 0;
     q->t = 0.0;
     return 0;
 }
 
-/* One condensed-history step. Returns 1 while the particle lives, 0 once it has stopped,
- * reacted or left the geometry. */
-static inline BRAGG_HD BRAGG_FORCE_INLINE int transport_step(const transport_params *p, rng *r,
-                                                             particle *q, score_sink *s,
-                                                             particle_stack *st,
-                                                             step_profile *prof)
+/* What a step ends in. */
+enum step_outcome {
+    STEP_GONE,     /* stopped, or left the geometry or the scoring depth */
+    STEP_ALIVE,    /* goes on with another step */
+    STEP_REACT     /* reached its nuclear reaction: transport_react next */
+};
+
+/* What the stages of one step hand each other. */
+typedef struct step_state {
+    const slab_geometry *slab;
+    const transport_table *tab;
+    double rho;                 /* density in the reference isotope's range units */
+    double range_cut;
+    int primary;
+    double step;                /* cm */
+    int to_cut, to_boundary, react;
+    uint32_t cell;              /* energy-grid cell of the start energy */
+    double dR;                  /* CSDA range used, g/cm^2 (reference units) */
+    double range_new, t_new;
+    int64_t q_new, dq;          /* energy quanta after the step, and lost over it */
+    double t_mid;               /* mid-step energy, and its cell */
+    uint32_t cell_mid;
+    double x0, y0, z0;          /* position before the step */
+    double u0, v0, w0;          /* direction before the step */
+    double let;                 /* keV/um at mid-step */
+    double z1d;                 /* the MKM's z1D* at mid-step, Gy (0 unless score_z1d) */
+} step_state;
+
+/* Stage 1: the step's length. A fraction of the residual range, not under step_min, not past
+ * the cut-off range, not past the slab boundary ahead, and not past the particle's nuclear
+ * reaction (whose free paths it uses up). */
+static inline BRAGG_HD BRAGG_FORCE_INLINE void step_limit(const transport_params *p, particle *q,
+                                                          step_state *st, step_profile *prof)
 {
-    const slab_geometry *slab = &p->slabs[q->slab];
-    const transport_table *tab = slab->table[q->Z];
-    double range_cut = slab->range_cut[q->Z];
-    /* Density in the reference isotope's range units: its range R_ref = R / a. */
-    double rho = slab->density / q->a;
-
-    if (!(q->range > range_cut)) {
-        /* Below the cut-off already (e.g. a beam energy under it): leave it here. Written so
-         * that a NaN range ends the particle too: tables are checked when built
-         * (physics/tables.c), and should one still hold a NaN, a step loop must end rather
-         * than spin on NaN-long steps for ever. */
-        double let = table_stopping_el(tab, q->t) * slab->density * 0.1;
-        int64_t rest = q->energy_q;
-        score_point(p, s, particle_channel(q), q->z, rest, let);
-        if (q->id == 0) s->count[COUNT_PRIMARY_STOPPED]++;
-        transport_end(s, q, LEDGER_BELOW_CUTOFF);
-        return 0;
-    }
-
-    /* Step length: a fraction of the residual range, not under step_min, not past the
-     * cut-off range, not past the slab boundary ahead. */
-    int primary = q->id == 0;
-    double step = (primary ? p->step_fraction : p->step_fraction_secondary) * q->range / rho;
-    double step_min = primary ? p->step_min : p->step_min_secondary;
+    double step = (st->primary ? p->step_fraction : p->step_fraction_secondary) * q->range / st->rho;
+    double step_min = st->primary ? p->step_min : p->step_min_secondary;
     if (step < step_min) step = step_min;
-    int to_cut = 0, to_boundary = 0, react = 0;
-    double to_cut_len = (q->range - range_cut) / rho;
+    st->to_cut = st->to_boundary = st->react = 0;
+    double to_cut_len = (q->range - st->range_cut) / st->rho;
     if (step >= to_cut_len) {
         step = to_cut_len;
-        to_cut = 1;
+        st->to_cut = 1;
     }
     double dist = INFINITY;
-    if (q->w > 0.0) dist = (slab->z_end - q->z) / q->w;
-    else if (q->w < 0.0) dist = (slab->z_start - q->z) / q->w;
+    if (q->w > 0.0) dist = (st->slab->z_end - q->z) / q->w;
+    else if (q->w < 0.0) dist = (st->slab->z_start - q->z) / q->w;
     if (dist < 0.0) dist = 0.0;
     if (step >= dist) {
         step = dist;
-        to_boundary = 1;
-        to_cut = 0;
+        st->to_boundary = 1;
+        st->to_cut = 0;
     }
-
     profile_mark(prof, PROFILE_OTHER);
-    uint32_t cell = table_energy_cell(tab, q->t);
+    st->cell = table_energy_cell(st->tab, q->t);
 
     /* Nuclear reaction within the step? The cross-section at the step's start: it changes by
      * well under a percent over a step of a few percent of the range. */
     if (p->nuclear) {
-        double mu = table_at(tab, tab->reaction, cell, q->t) * slab->density;   /* 1/cm */
+        double mu = table_at(st->tab, st->tab->reaction, st->cell, q->t) * st->slab->density;
         if (mu * step >= q->mfp) {
             step = q->mfp / mu;
-            react = 1;
-            to_cut = to_boundary = 0;
+            st->react = 1;
+            st->to_cut = st->to_boundary = 0;
             q->mfp = 0.0;
         } else {
             q->mfp -= mu * step;
         }
         profile_mark(prof, PROFILE_NUCLEAR);
     }
+    st->step = step;
+}
 
-    /* Energy loss, in range space. */
-    double dR = rho * step;
+/* Stage 2: the energy lost, in range space, with Bohr straggling; the end and mid-step
+ * energies. */
+static inline BRAGG_HD BRAGG_FORCE_INLINE void step_energy_loss(const transport_params *p,
+                                                                particle *q, step_state *st,
+                                                                step_profile *prof)
+{
+    const transport_table *tab = st->tab;
+    double dR = st->rho * st->step;
     double range_new = q->range - dR;
-    if (p->straggling && !to_cut && dR > 0.0) {
-        double variance = table_at(tab, tab->straggling, cell, q->t) * dR / q->a;
-        double stopping = table_at(tab, tab->stopping, cell, q->t);
+    if (p->straggling && !st->to_cut && dR > 0.0) {
+        double variance = table_at(tab, tab->straggling, st->cell, q->t) * dR / q->a;
+        double stopping = table_at(tab, tab->stopping, st->cell, q->t);
         profile_mark(prof, PROFILE_STOPPING);
-        double g = rng_gauss(r);
+        double g = rng_gauss(&q->r);
         profile_mark(prof, PROFILE_RNG);
         range_new -= sqrt(variance) * g / stopping;
         if (range_new > q->range) range_new = q->range;   /* no energy gain */
-        if (range_new <= range_cut) {
-            range_new = range_cut;
-            to_cut = 1;
-            react = 0;   /* it stopped before the reaction point */
+        if (range_new <= st->range_cut) {
+            range_new = st->range_cut;
+            st->to_cut = 1;
+            st->react = 0;   /* it stopped before the reaction point */
         }
         profile_mark(prof, PROFILE_STRAGGLING);
     }
     /* A zero-length step (e.g. on a boundary) keeps its energy exactly: t(R(t)) is only equal
      * to t within interpolation accuracy. */
-    double t_new = to_cut ? p->energy_cut : dR > 0.0 ? table_energy(tab, range_new) : q->t;
+    double t_new = st->to_cut ? p->energy_cut : dR > 0.0 ? table_energy(tab, range_new) : q->t;
     int64_t q_new = energy_quanta(q->A * t_new);
     int64_t dq = q->energy_q - q_new;
     if (dq < 0) {   /* rounding at a table edge: never create energy */
         dq = 0;
         q_new = q->energy_q;
     }
+    st->dR = dR;
+    st->range_new = range_new;
+    st->t_new = t_new;
+    st->q_new = q_new;
+    st->dq = dq;
     /* The step's mid-point energy and its grid cell: the scattering integrand and the LET are
      * taken there. */
-    double t_mid = 0.5 * (q->t + t_new);
-    uint32_t cell_mid = table_energy_cell(tab, t_mid);
+    st->t_mid = 0.5 * (q->t + t_new);
+    st->cell_mid = table_energy_cell(tab, st->t_mid);
     profile_mark(prof, PROFILE_RANGE);
+}
 
-    /* Multiple scattering over the step. */
-    double ax = 0.0, ay = 0.0, dx = 0.0, dy = 0.0;
-    if (p->scattering && dR > 0.0) {
-        double path_x0 = q->path_x0 + dR * q->a / tab->radiation_length;
+/* Stage 3: multiple scattering over the step, and the move: the chord along the old direction
+ * plus the correlated lateral displacement. */
+static inline BRAGG_HD BRAGG_FORCE_INLINE void step_scatter(const transport_params *p,
+                                                            particle *q, step_state *st,
+                                                            step_profile *prof)
+{
+    const transport_table *tab = st->tab;
+    double ax = 0.0, ay = 0.0, dx = 0.0, dy = 0.0, step = st->step;
+    if (p->scattering && st->dR > 0.0) {
+        double path_x0 = q->path_x0 + st->dR * q->a / tab->radiation_length;
         /* The integrand (z/pv)^2 grows along the step as the particle slows: taken at the
          * step's start it undercounted the step's scattering by about half the rise over the
          * step, 1% in the lateral spread at the default steps. The mid-step energy is second-order
          * accurate. */
-        double integrand = table_at(tab, tab->scattering, cell_mid, t_mid);
-        double scatter_sum = q->scatter_sum + integrand * dR / q->a;
+        double integrand = table_at(tab, tab->scattering, st->cell_mid, st->t_mid);
+        double scatter_sum = q->scatter_sum + integrand * st->dR / q->a;
         double theta2 = highland_theta2(path_x0, scatter_sum);
         double sigma = sqrt(theta2 > q->theta2 ? theta2 - q->theta2 : 0.0);
         q->path_x0 = path_x0;
         q->scatter_sum = scatter_sum;
         q->theta2 = theta2;
         profile_mark(prof, PROFILE_SCATTERING);
-        double g1 = rng_gauss(r), g2 = rng_gauss(r), g3 = rng_gauss(r), g4 = rng_gauss(r);
+        double g1 = rng_gauss(&q->r), g2 = rng_gauss(&q->r), g3 = rng_gauss(&q->r),
+               g4 = rng_gauss(&q->r);
         profile_mark(prof, PROFILE_RNG);
         const double inv_sqrt12 = 0.28867513459481287;
         ax = sigma * g2;
@@ -753,36 +907,61 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE int transport_step(const transport_par
         ay = sigma * g4;
         dy = step * sigma * (g3 * inv_sqrt12 + 0.5 * g4);
     }
-
-    /* Move: the chord along the old direction plus the lateral displacement. */
     double e1[3], e2[3];
     double u = q->u, v = q->v, w = q->w;
     deflect(q, ax, ay, e1, e2);
-    double x0 = q->x, y0 = q->y, z0 = q->z;
-    q->x = x0 + step * u + dx * e1[0] + dy * e2[0];
-    q->y = y0 + step * v + dx * e1[1] + dy * e2[1];
-    q->z = to_boundary ? (w > 0.0 ? slab->z_end : slab->z_start)
-                       : z0 + step * w + dx * e1[2] + dy * e2[2];
+    st->x0 = q->x;
+    st->y0 = q->y;
+    st->z0 = q->z;
+    st->u0 = u;
+    st->v0 = v;
+    st->w0 = w;
+    q->x = st->x0 + step * u + dx * e1[0] + dy * e2[0];
+    q->y = st->y0 + step * v + dx * e1[1] + dy * e2[1];
+    q->z = st->to_boundary ? (w > 0.0 ? st->slab->z_end : st->slab->z_start)
+                           : st->z0 + step * w + dx * e1[2] + dy * e2[2];
     profile_mark(prof, PROFILE_SCATTERING);
+}
 
-    /* The loss rate rises along a step, so the step is scored as two halves, each uniform,
-     * sharing dq in the ratio of their CSDA losses: this removes the first-order error of a
-     * uniform spread (which biased the peak-to-entrance ratio by -0.7% at 4% steps). */
-    double let = table_at(tab, tab->stopping_el, cell_mid, t_mid) * slab->density * 0.1; /* keV/um */
-    double xm = 0.5 * (x0 + q->x), ym = 0.5 * (y0 + q->y);
-    double path_z = fabs(q->z - z0);
+/* Stage 4: the step's deposit and track over the depth bins it crosses. The loss rate rises
+ * along a step, so the step is scored as two halves, each uniform, sharing dq in the ratio of
+ * their CSDA losses: this removes the first-order error of a uniform spread (which biased the
+ * peak-to-entrance ratio by -0.7% at 4% steps). Then the particle takes its new energy. */
+static inline BRAGG_HD BRAGG_FORCE_INLINE void step_score(const transport_params *p, particle *q,
+                                                          score_sink *s, step_state *st,
+                                                          step_profile *prof)
+{
+    const transport_table *tab = st->tab;
+    double step = st->step, dR = st->dR;
+    int64_t dq = st->dq;
+    st->let = table_at(tab, tab->stopping_el, st->cell_mid, st->t_mid) * st->slab->density * 0.1;
+    double path_z = fabs(q->z - st->z0);
     step_tally tally;
-    step_tally_locate(&tally, s, particle_channel(q), w >= FORWARD_COS, primary);
-    tally.let_scale = let * LET_QUANTA / ENERGY_QUANTA_PER_MEV;
-    tally.let_t_scale = let * LET_T_QUANTA;
-    tally.half_r2 = 0.5 * (xm * xm + ym * ym);
+    step_tally_locate(&tally, s, particle_channel(q), st->w0 >= FORWARD_COS, st->primary,
+                      p->score_z1d);
+    tally.let_scale = st->let * LET_QUANTA / ENERGY_QUANTA_PER_MEV;
+    tally.let_t_scale = st->let * LET_T_QUANTA;
+    /* The MKM's specific energy per event at the mid-step energy, like the LET. */
+    st->z1d = p->score_z1d ? table_at(tab, tab->z1d, st->cell_mid, st->t_mid) : 0.0;
+    tally.z1d_scale = st->z1d * Z1D_QUANTA / ENERGY_QUANTA_PER_MEV;
+    tally.lat_cap = 0.5 * p->lateral_cap * p->lateral_cap;
+    tally.lat_x0 = st->x0;
+    tally.lat_y0 = st->y0;
+    tally.lat_x1 = q->x;
+    tally.lat_y1 = q->y;
+    tally.lat_dx0 = step * st->u0;
+    tally.lat_dy0 = step * st->v0;
+    tally.lat_dx1 = step * q->u;
+    tally.lat_dy1 = step * q->v;
+    tally.lat_z0 = st->z0;
+    tally.lat_inv_dz = path_z > 0.0 ? 1.0 / (q->z - st->z0) : 0.0;
     tally.z_per_path = step > 0.0 ? path_z / step : 0.0;
     profile_mark(prof, PROFILE_STOPPING);
     int64_t dq1 = dq / 2;
     if (dR > 0.0 && dq > 1) {
         double t_half = table_energy(tab, q->range - 0.5 * dR);
         /* Without a straggling shift the CSDA end energy is t_new: no second lookup. */
-        double t_end = range_new == q->range - dR ? t_new : table_energy(tab, q->range - dR);
+        double t_end = st->range_new == q->range - dR ? st->t_new : table_energy(tab, q->range - dR);
         double lost = q->t - t_end;
         if (lost > 0.0) {
             double f = (q->t - t_half) / lost;
@@ -791,84 +970,142 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE int transport_step(const transport_par
         }
     }
     profile_mark(prof, PROFILE_RANGE);
-    double zm = 0.5 * (z0 + q->z);
-    score_step(p, s, &tally, z0, zm, 0.5 * step, dq1);
+    double zm = 0.5 * (st->z0 + q->z);
+    score_step(p, s, &tally, st->z0, zm, 0.5 * step, dq1);
     score_step(p, s, &tally, zm, q->z, 0.5 * step, dq - dq1);
     s->ledger[LEDGER_DEPOSITED] += dq;
     s->steps++;
     profile_mark(prof, PROFILE_SCORING);
 
-    q->t = t_new;
-    q->energy_q = q_new;
-    q->range = range_new;
+    q->t = st->t_new;
+    q->energy_q = st->q_new;
+    q->range = st->range_new;
+}
 
-    if (to_cut) {
-        score_point(p, s, particle_channel(q), q->z, q->energy_q, let);
-        if (q->id == 0) s->count[COUNT_PRIMARY_STOPPED]++;
+/* Stage 5: where the step ends: at the cut-off (the rest deposited here), out of the sides or
+ * past the scoring depth, at the reaction point, or across a slab boundary. */
+static inline BRAGG_HD BRAGG_FORCE_INLINE int step_finish(const transport_params *p, particle *q,
+                                                          score_sink *s, const step_state *st,
+                                                          step_profile *prof)
+{
+    if (st->to_cut) {
+        score_point(p, s, particle_channel(q), q->z, q->energy_q, st->let, st->z1d);
+        if (st->primary) s->count[COUNT_PRIMARY_STOPPED]++;
         transport_end(s, q, LEDGER_BELOW_CUTOFF);
         profile_mark(prof, PROFILE_SCORING);
-        return 0;
+        return STEP_GONE;
     }
     if (fabs(q->x) > p->lateral_halfwidth || fabs(q->y) > p->lateral_halfwidth) {
         transport_end(s, q, LEDGER_ESCAPED_SIDE);
-        return 0;
+        return STEP_GONE;
     }
     if (q->z > p->nbins * p->bin_width) {
         /* Past the scoring depth nothing more is scored, and what little could scatter back
          * (fast fragments, at small angles) is not worth following them for. */
         transport_end(s, q, LEDGER_ESCAPED_DEEP);
-        return 0;
+        return STEP_GONE;
     }
-    if (react) {
-        int lives = transport_react(p, r, q, s, st);
-        profile_mark(prof, PROFILE_NUCLEAR);
-        return lives;
-    }
-    if (to_boundary) {
-        int next = q->slab + (w > 0.0 ? 1 : -1);
+    if (st->react) return STEP_REACT;
+    if (st->to_boundary) {
+        int next = q->slab + (st->w0 > 0.0 ? 1 : -1);
         if (next < 0) {
             transport_end(s, q, LEDGER_ESCAPED_BACK);
-            return 0;
+            return STEP_GONE;
         }
         if (next >= p->n_slabs) {
             transport_end(s, q, LEDGER_ESCAPED_THROUGH);
-            return 0;
+            return STEP_GONE;
         }
         /* The same energy has a different residual range in the next material. */
         q->slab = next;
         q->range = table_range(p->slabs[next].table[q->Z], q->t);
     }
     profile_mark(prof, PROFILE_OTHER);
-    return 1;
+    return STEP_ALIVE;
 }
 
-/* Transports primary number `history` and all its secondaries to their ends. Each particle's
- * random numbers come from its own stream (seed, history, particle number), so the result is
- * the same wherever and whenever it runs. With a non-NULL `prof`, the time of every step goes
- * to its components. */
+/* One condensed-history step of q: the five stages above. Returns enum step_outcome; on
+ * STEP_REACT the caller runs transport_react. */
+static inline BRAGG_HD BRAGG_FORCE_INLINE int transport_step(const transport_params *p,
+                                                             particle *q, score_sink *s,
+                                                             step_profile *prof)
+{
+    step_state st;
+    st.slab = &p->slabs[q->slab];
+    st.tab = st.slab->table[q->Z];
+    st.range_cut = st.slab->range_cut[q->Z];
+    /* Density in the reference isotope's range units: its range R_ref = R / a. */
+    st.rho = st.slab->density / q->a;
+    st.primary = particle_is_primary(q);
+
+    if (!(q->range > st.range_cut)) {
+        /* Below the cut-off already (e.g. a beam energy under it): leave it here. Written so
+         * that a NaN range ends the particle too: tables are checked when built
+         * (physics/tables.c), and should one still hold a NaN, a step loop must end rather
+         * than spin on NaN-long steps for ever. */
+        double let = table_stopping_el(st.tab, q->t) * st.slab->density * 0.1;
+        score_point(p, s, particle_channel(q), q->z, q->energy_q, let,
+                    grid_eval(&st.tab->energy_grid, st.tab->z1d, q->t));
+        if (st.primary) s->count[COUNT_PRIMARY_STOPPED]++;
+        transport_end(s, q, LEDGER_BELOW_CUTOFF);
+        return STEP_GONE;
+    }
+    step_limit(p, q, &st, prof);
+    step_energy_loss(p, q, &st, prof);
+    step_scatter(p, q, &st, prof);
+    step_score(p, q, s, &st, prof);
+    return step_finish(p, q, s, &st, prof);
+}
+
+/* The waiting secondaries of one history (history loop): a bank of TRANSPORT_STACK slots in
+ * arrays of its own, taken last in first out. */
+typedef struct particle_stack {
+#define STACK_ARRAY(type, name, field) type name[TRANSPORT_STACK];
+    PARTICLE_FIELDS(STACK_ARRAY)
+#undef STACK_ARRAY
+} particle_stack;
+
+static inline BRAGG_HD particle_bank particle_stack_bank(particle_stack *st)
+{
+    particle_bank b;
+#define STACK_POINT(type, name, field) b.name = st->name;
+    PARTICLE_FIELDS(STACK_POINT)
+#undef STACK_POINT
+    b.capacity = TRANSPORT_STACK;
+    return b;
+}
+
+/* Transports primary number `history` and all its secondaries to their ends: the history loop,
+ * the reference the event loop (physics/event.h) must reproduce bit for bit. With a non-NULL
+ * `prof`, the time of every step goes to its components. */
 static inline BRAGG_HD BRAGG_FORCE_INLINE void transport_history_profiled(const transport_params *p,
                                                                          uint64_t history,
                                                                          score_sink *s,
                                                                          step_profile *prof)
 {
     if (prof) prof->last = profile_clock();
-    rng r;
-    rng_init(&r, p->seed, history, 0);
-    particle_stack st;
-    st.n = 0;
-    st.next_id = 1;
+    particle_stack storage;
+    particle_bank stack = particle_stack_bank(&storage);
+    uint32_t waiting = 0;
+    product_out out = {&stack, &waiting, TRANSPORT_STACK};
+    reaction_scratch scratch;
     particle q;
-    transport_start(p, &r, &q, s);
+    transport_start(p, history, &q, s);
     profile_mark(prof, PROFILE_OTHER);
     /* The primary, then the secondaries last in first out. One call site of the step, which is
      * inlined: with prof NULL (transport_history) every profile_mark folds away. */
     for (;;) {
-        while (transport_step(p, &r, &q, s, &st, prof)) {
+        int outcome;
+        while ((outcome = transport_step(p, &q, s, prof)) == STEP_ALIVE) {
         }
-        if (st.n == 0) break;
-        q = st.item[--st.n];
-        rng_init(&r, p->seed, history, q.id);
-        q.mfp = sample_free_paths(p, &r);
+        if (outcome == STEP_REACT) {
+            int lives = transport_react(p, &q, s, &out, &scratch);
+            if (waiting > TRANSPORT_STACK) waiting = TRANSPORT_STACK;   /* slots refused */
+            profile_mark(prof, PROFILE_NUCLEAR);
+            if (lives) continue;
+        }
+        if (waiting == 0) break;
+        bank_load(&stack, --waiting, p->seed, &q);
         profile_mark(prof, PROFILE_NUCLEAR);
     }
 }

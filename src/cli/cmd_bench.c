@@ -62,7 +62,8 @@ typedef struct bench_row {
 } bench_row;
 
 static int run_case(const bench_case *bc, const char *backend, int threads, uint64_t n,
-                    int profile, bench_row *row, run_snapshot *keep, bragg_err *e)
+                    int profile, bench_row *row, run_snapshot *keep, backend_device *device,
+                    int *has_device, bragg_err *e)
 {
     run_config c;
     config_default(&c);
@@ -112,6 +113,7 @@ static int run_case(const bench_case *bc, const char *backend, int threads, uint
         row->peak_rss_mb = ru.ru_maxrss / 1024.0;
         if (keep) *keep = s;
         else run_snapshot_free(&s);
+        if (device) *has_device = engine_device(en, device);
     }
     engine_destroy(en);
     return rc;
@@ -225,10 +227,15 @@ static int bench_components(FILE *out, cJSON *json, bragg_err *e)
         if (score_arrays_init(&a, p.nbins, p.channels, e)) goto fail;
         score_sink sk = score_arrays_sink(&a);
         step_tally tally;
-        step_tally_locate(&tally, &sk, 0, 1, 1);
+        step_tally_locate(&tally, &sk, 0, 1, 1, 0);
         tally.let_scale = 10.0 * LET_QUANTA / ENERGY_QUANTA_PER_MEV;
         tally.let_t_scale = 10.0 * LET_T_QUANTA;
-        tally.half_r2 = 0.005;
+        tally.lat_x0 = tally.lat_y0 = 0.1;
+        tally.lat_x1 = tally.lat_y1 = 0.1004;
+        tally.lat_dx0 = tally.lat_dy0 = tally.lat_dx1 = tally.lat_dy1 = 0.0004;
+        tally.lat_cap = 50.0;
+        tally.lat_z0 = 0.0;
+        tally.lat_inv_dz = 2.5;
         tally.z_per_path = 1.0;
         double t0 = now_s();
         long calls = 0;
@@ -311,10 +318,9 @@ int cmd_bench(int argc, char **argv)
     /* The PNG is drawn from the same record --json writes (`bragg plot` of it gives the same). */
     cJSON *machine = NULL;
     cJSON *root = json_path || png_path ? report_bench_root(cpu, cores, &machine) : NULL;
-    if (root) cJSON_AddNullToObject(machine, "gpu");
     fprintf(out, "bragg %s bench on %s, %d cores (%s)\n", BRAGG_VERSION, cpu, cores, __VERSION__);
 
-    int status = EXIT_OK;
+    int status = EXIT_OK, gpu_described = 0;
     if (component && bench_components(out, root, &e)) {
         fprintf(stderr, "bragg bench: %s\n", e.msg);
         status = EXIT_RUNTIME;
@@ -344,17 +350,24 @@ int cmd_bench(int argc, char **argv)
         const bench_case *bc = selected[c];
         uint64_t n = (uint64_t)(bc->histories * scale);
         if (n < 100) n = 100;
-        double serial_hps = 0, one_thread_hps = 0, last_hps = 0;
+        double serial_hps = 0, one_thread_hps = 0, last_hps = 0, cuda_hps = 0;
         int counts[64], nc = 0;
         counts[nc++] = 0;   /* serial */
         for (int t = 1; t <= max_threads && nc < 63; t++)
             if (!quick || t == max_threads) counts[nc++] = t;
-        if (cuda_ok) counts[nc++] = -1;   /* the GPU, on ten times the histories */
+        counts[nc++] = -2;                /* the event loop on every thread */
+        if (cuda_ok) counts[nc++] = -1;   /* the GPU, on a hundred times the histories */
         for (int k = 0; k < nc; k++) {
             bench_row row;
-            const char *be = counts[k] == 0 ? "serial" : counts[k] < 0 ? "cuda" : "openmp";
-            uint64_t histories = counts[k] < 0 ? 10 * n : n;
-            if (run_case(bc, be, counts[k] < 0 ? 1 : counts[k], histories, 0, &row, NULL, &e)) {
+            backend_device dev;
+            int has_device = 0;
+            const char *be = counts[k] == 0    ? "serial"
+                             : counts[k] == -1 ? "cuda"
+                             : counts[k] == -2 ? "event"
+                                               : "openmp";
+            int threads = counts[k] == -1 ? 1 : counts[k] == -2 ? max_threads : counts[k];
+            uint64_t histories = counts[k] == -1 ? 100 * n : n;
+            if (run_case(bc, be, threads, histories, 0, &row, NULL, &dev, &has_device, &e)) {
                 fprintf(stderr, "bragg bench: %s: %s\n", bc->name, e.msg);
                 status = interrupt_requested() ? EXIT_INTERRUPTED : EXIT_RUNTIME;
                 goto done;
@@ -363,12 +376,27 @@ int cmd_bench(int argc, char **argv)
             if (counts[k] == 1) one_thread_hps = row.hps;
             double base = one_thread_hps > 0 ? one_thread_hps : serial_hps;
             row.speedup = base > 0 ? row.hps / base : NAN;
-            row.efficiency = counts[k] >= 0 ? row.speedup / row.threads : NAN;   /* not for the GPU */
-            fprintf(out, "%-24s %-7s %3d %10llu %8.2f %11.0f %10.1f %9.1f %7.2f %5.0f%% %8.3f%% "
+            /* Parallel efficiency: of CPU threads over one thread; not defined for the GPU. */
+            row.efficiency = counts[k] != -1 ? row.speedup / row.threads : NAN;
+            char eff[16];
+            if (isfinite(row.efficiency)) snprintf(eff, sizeof eff, "%5.0f%%", 100 * row.efficiency);
+            else snprintf(eff, sizeof eff, "%6s", "-");
+            fprintf(out, "%-24s %-7s %3d %10llu %8.2f %11.0f %10.1f %9.1f %7.2f %s %8.3f%% "
                          "%10.3g %7.1f\n",
                     row.name, row.backend, row.threads, (unsigned long long)row.histories,
                     row.seconds, row.hps, row.steps_per_history, row.ns_per_step, row.speedup,
-                    100 * row.efficiency, 100 * row.peak_err, row.fom, row.peak_rss_mb);
+                    eff, 100 * row.peak_err, row.fom, row.peak_rss_mb);
+            if (has_device && !gpu_described) {
+                fprintf(out, "  GPU: %s, %d SMs, compute %d.%d, driver CUDA %d.%d, runtime %d.%d\n",
+                        dev.name, dev.sm_count, dev.cc_major, dev.cc_minor,
+                        dev.driver_version / 1000, dev.driver_version % 1000 / 10,
+                        dev.runtime_version / 1000, dev.runtime_version % 1000 / 10);
+                for (int i = 0; i < dev.n_kernels; i++)
+                    fprintf(out, "    kernel %-16s %4d registers, %5d bytes stack per thread\n",
+                            dev.kernel[i].name, dev.kernel[i].registers, dev.kernel[i].stack_bytes);
+                if (root) cJSON_AddItemToObject(machine, "gpu", report_device_json(&dev));
+                gpu_described = 1;
+            }
             fflush(out);
             if (rows) {
                 cJSON *o = cJSON_CreateObject();
@@ -381,37 +409,59 @@ int cmd_bench(int argc, char **argv)
                 cJSON_AddNumberToObject(o, "steps_per_history", row.steps_per_history);
                 cJSON_AddNumberToObject(o, "ns_per_step_per_thread", row.ns_per_step);
                 cJSON_AddNumberToObject(o, "speedup", row.speedup);
-                cJSON_AddNumberToObject(o, "parallel_efficiency", row.efficiency);
+                if (isfinite(row.efficiency))
+                    cJSON_AddNumberToObject(o, "parallel_efficiency", row.efficiency);
+                else
+                    cJSON_AddNullToObject(o, "parallel_efficiency");
+                if (has_device) cJSON_AddItemToObject(o, "device", report_device_json(&dev));
                 cJSON_AddNumberToObject(o, "peak_rel_err", row.peak_err);
                 cJSON_AddNumberToObject(o, "figure_of_merit", row.fom);
                 cJSON_AddNumberToObject(o, "peak_rss_MB", row.peak_rss_mb);
                 cJSON_AddItemToArray(rows, o);
             }
             if (counts[k] == max_threads) last_hps = row.hps;
+            if (counts[k] == -1) cuda_hps = row.hps;
         }
-        /* The same run profiled: where the time goes, and what the timing costs. */
-        bench_row prow;
-        run_snapshot ps;
-        if (run_case(bc, "openmp", max_threads, n, 1, &prow, &ps, &e)) {
-            fprintf(stderr, "bragg bench: %s: %s\n", bc->name, e.msg);
-            status = interrupt_requested() ? EXIT_INTERRUPTED : EXIT_RUNTIME;
-            goto done;
+        /* The same run profiled: where the time goes, and what the timing costs; on the GPU
+         * too (every particle timed, and each kernel). */
+        for (int g = 0; g < 1 + cuda_ok; g++) {
+            const char *be = g ? "cuda" : "openmp";
+            bench_row prow;
+            run_snapshot ps;
+            backend_device dev;
+            int has_device = 0;
+            if (run_case(bc, be, g ? 1 : max_threads, g ? 100 * n : n, 1, &prow, &ps, &dev,
+                         &has_device, &e)) {
+                fprintf(stderr, "bragg bench: %s: %s\n", bc->name, e.msg);
+                status = interrupt_requested() ? EXIT_INTERRUPTED : EXIT_RUNTIME;
+                goto done;
+            }
+            double plain = g ? cuda_hps : last_hps;
+            fprintf(out, "  profiled (%s, %d thread%s): %.0f histories/s, overhead %+.1f%%\n", be,
+                    prow.threads, prow.threads == 1 ? "" : "s", prow.hps,
+                    100 * (plain / prow.hps - 1));
+            report_print_profile(out, &ps);
+            if (has_device)
+                for (int i = 0; i < dev.n_kernels; i++)
+                    if (dev.kernel[i].timed)
+                        fprintf(out, "    kernel %-16s %8.3f s\n", dev.kernel[i].name,
+                                dev.kernel[i].seconds);
+            if (rows) {
+                cJSON *o = cJSON_CreateObject();
+                cJSON_AddStringToObject(o, "case", bc->name);
+                cJSON_AddStringToObject(o, "backend", be);
+                cJSON_AddNumberToObject(o, "threads", prow.threads);
+                cJSON_AddNumberToObject(o, "histories_per_s", prow.hps);
+                cJSON_AddNumberToObject(o, "overhead", plain / prow.hps - 1);
+                report_profile_json(o, &ps);
+                if (has_device) cJSON_AddItemToObject(o, "device", report_device_json(&dev));
+                cJSON_AddItemToArray(profiles, o);
+            }
+            run_snapshot_free(&ps);
         }
-        fprintf(out, "  profiled (openmp, %d threads): %.0f histories/s, overhead %+.1f%%\n",
-                prow.threads, prow.hps, 100 * (last_hps / prow.hps - 1));
-        report_print_profile(out, &ps);
-        if (rows) {
-            cJSON *o = cJSON_CreateObject();
-            cJSON_AddStringToObject(o, "case", bc->name);
-            cJSON_AddNumberToObject(o, "threads", prow.threads);
-            cJSON_AddNumberToObject(o, "histories_per_s", prow.hps);
-            cJSON_AddNumberToObject(o, "overhead", last_hps / prow.hps - 1);
-            report_profile_json(o, &ps);
-            cJSON_AddItemToArray(profiles, o);
-        }
-        run_snapshot_free(&ps);
     }
 done:
+    if (root && !gpu_described) cJSON_AddNullToObject(machine, "gpu");
     if (root && png_path && status == EXIT_OK) {
         plot_figure fig;
         plot_style style;

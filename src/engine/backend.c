@@ -5,7 +5,7 @@
 #include <string.h>
 #include <time.h>
 
-const char *const backend_names[] = {"serial", "openmp", "cuda", NULL};
+const char *const backend_names[] = {"serial", "openmp", "event", "cuda", NULL};
 
 backend *backend_new(const char *name, bragg_err *e)
 {
@@ -16,10 +16,12 @@ backend *backend_new(const char *name, bragg_err *e)
     }
     if (strcmp(name, "serial") == 0) backend_serial_init(b);
     else if (strcmp(name, "openmp") == 0) backend_openmp_init(b);
+    else if (strcmp(name, "event") == 0) backend_event_init(b);
     else if (strcmp(name, "cuda") == 0) backend_cuda_init(b);
     else {
         free(b);
-        bragg_fail(e, "backend: %s is not known (valid: serial, openmp, cuda)", BRAGG_QUOTED(name));
+        bragg_fail(e, "backend: %s is not known (valid: serial, openmp, event, cuda)",
+                   BRAGG_QUOTED(name));
         return NULL;
     }
     return b;
@@ -72,4 +74,31 @@ uint64_t backend_run_range(const backend_job *job, uint64_t first, uint64_t coun
     score_arrays_take_sink(out, &sink);
     out->histories += done;
     return done;
+}
+
+uint64_t backend_take_chunk(atomic_uint_fast64_t *next, uint64_t count, int threads,
+                            uint64_t *start)
+{
+    uint64_t s = atomic_load_explicit(next, memory_order_relaxed);
+    for (;;) {
+        if (s >= count) return 0;
+        uint64_t c = (count - s) / ((uint64_t)threads * 4);
+        c = c < 1 ? 1 : c > 64 ? 64 : c;
+        if (atomic_compare_exchange_weak_explicit(next, &s, s + c, memory_order_relaxed,
+                                                  memory_order_relaxed)) {
+            *start = s;
+            return c;
+        }
+    }
+}
+
+void backend_merge_slice(score_arrays *out, const score_arrays *local, int n, int me)
+{
+    size_t total = ((size_t)out->nbins + 1) * (size_t)out->n_curves;
+    size_t per = (total + (size_t)n - 1) / (size_t)n;
+    size_t lo = per * (size_t)me, hi = lo + per < total ? lo + per : total;
+    for (int t = 0; t < n; t++) {
+        const int64_t *from = local[t].curves;
+        for (size_t i = lo; i < hi; i++) out->curves[i] += from[i];
+    }
 }

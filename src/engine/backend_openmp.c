@@ -13,47 +13,6 @@
 
 #include "backend.h"
 
-/* ThreadSanitizer (make tsan) cannot see libgomp's own synchronisation (the runtime is not
- * instrumented): every access ordered only by the start of a parallel region, its barrier or
- * its end looked like a race, and each suppressed report cost so much that a run under TSan
- * crawled. The same orders are told to TSan as release/acquire pairs; elsewhere these are
- * nothing. */
-#if defined(__SANITIZE_THREAD__)
-#define OPENMP_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define OPENMP_TSAN 1
-#endif
-#endif
-#ifdef OPENMP_TSAN
-#include <sanitizer/tsan_interface.h>
-#define TSAN_RELEASE(a) __tsan_release(a)
-#define TSAN_ACQUIRE(a) __tsan_acquire(a)
-#else
-#define TSAN_RELEASE(a) ((void)(a))
-#define TSAN_ACQUIRE(a) ((void)(a))
-#endif
-
-/* Takes the next chunk of a batch: guided self-scheduling, a share of what is left (at most 64
- * histories, so the shared counter stays cold), shrinking towards one history at the end so
- * the threads finish a batch together: the last chunk is the idle tail of the others. Returns
- * the chunk's size (0 when the batch is done) and its start in *start. */
-static uint64_t take_chunk(atomic_uint_fast64_t *next, uint64_t count, int threads,
-                           uint64_t *start)
-{
-    uint64_t s = atomic_load_explicit(next, memory_order_relaxed);
-    for (;;) {
-        if (s >= count) return 0;
-        uint64_t c = (count - s) / ((uint64_t)threads * 4);
-        c = c < 1 ? 1 : c > 64 ? 64 : c;
-        if (atomic_compare_exchange_weak_explicit(next, &s, s + c, memory_order_relaxed,
-                                                  memory_order_relaxed)) {
-            *start = s;
-            return c;
-        }
-    }
-}
-
 typedef struct openmp_state {
     int threads;
     score_arrays *local;   /* one per thread, reused across batches */
@@ -100,30 +59,24 @@ static int openmp_run_batch(backend *b, const backend_job *job, score_arrays *ou
     (void)e;
     openmp_state *st = b->state;
     atomic_uint_fast64_t next = 0;
-    /* Three points of order for TSan (see the top): region start, the barrier, region end. */
+    /* Three points of order for TSan (backend.h): region start, the barrier, region end. */
     char order[3];
-    TSAN_RELEASE(&order[0]);
+    BACKEND_TSAN_RELEASE(&order[0]);
 #pragma omp parallel num_threads(st->threads)
     {
-        TSAN_ACQUIRE(&order[0]);
+        BACKEND_TSAN_ACQUIRE(&order[0]);
         score_arrays *mine = &st->local[omp_get_thread_num()];
         score_arrays_clear(mine);
         uint64_t start, n;
-        while ((n = take_chunk(&next, job->count, st->threads, &start)) > 0)
+        while ((n = backend_take_chunk(&next, job->count, st->threads, &start)) > 0)
             if (backend_run_range(job, job->first + start, n, mine) < n) break;   /* cancelled */
-        TSAN_RELEASE(&order[1]);
+        BACKEND_TSAN_RELEASE(&order[1]);
 #pragma omp barrier
-        TSAN_ACQUIRE(&order[1]);
-        size_t total = ((size_t)out->nbins + 1) * (size_t)out->n_curves;
-        size_t per = (total + (size_t)st->threads - 1) / (size_t)st->threads;
-        size_t lo = per * (size_t)omp_get_thread_num(), hi = lo + per < total ? lo + per : total;
-        for (int t = 0; t < st->threads; t++) {
-            const int64_t *from = st->local[t].curves;
-            for (size_t i = lo; i < hi; i++) out->curves[i] += from[i];
-        }
-        TSAN_RELEASE(&order[2]);
+        BACKEND_TSAN_ACQUIRE(&order[1]);
+        backend_merge_slice(out, st->local, st->threads, omp_get_thread_num());
+        BACKEND_TSAN_RELEASE(&order[2]);
     }
-    TSAN_ACQUIRE(&order[2]);
+    BACKEND_TSAN_ACQUIRE(&order[2]);
     /* Everything but the curves (ledger, counters, profile: a few dozen numbers). */
     for (int i = 0; i < st->threads; i++) score_arrays_add_totals(out, &st->local[i]);
     return BRAGG_OK;

@@ -21,6 +21,7 @@ struct engine {
     int n_tables;
     transport_table *tables;     /* per distinct material: one per charge 1..Z (index Z-1) */
     transport_params params;
+    bio_model bio;               /* bio.kind BIO_NONE without a model */
     double csda_depth;
     double *bin_density;
     backend *be;
@@ -194,6 +195,9 @@ static int build_geometry(engine *en, bragg_err *e)
     p->Z = ion->Z;
     p->A = ion->A;
     p->nuclear = c->nuclear;
+    /* A reaction's charged products: at most one piece per projectile nucleon and as many
+     * knocked-out target nucleons, plus one (physics/transport.h, TRANSPORT_STACK). */
+    p->max_products = 2 * ion->A + 1 < NUCLEAR_MAX_PRODUCTS ? 2 * ion->A + 1 : NUCLEAR_MAX_PRODUCTS;
     p->channels = channels;
     p->energy = c->energy;
     p->energy_spread = c->energy_spread;
@@ -208,6 +212,13 @@ static int build_geometry(engine *en, bragg_err *e)
     p->energy_cut = c->energy_cut;
     p->straggling = c->straggling;
     p->scattering = c->scattering;
+    /* The MKM reads z1D* per step: fill the column of every table built. */
+    if (en->bio.kind == BIO_MKM) {
+        for (int i = 0; i < en->n_tables * TRANSPORT_MAX_Z; i++)
+            if (en->tables[i].block && transport_table_fill_z1d(&en->tables[i], &en->bio.cell, e))
+                return BRAGG_ERR;
+        p->score_z1d = 1;
+    }
 
     en->csda_depth = csda_depth(en);
     double depth = c->depth_max_cm;
@@ -222,6 +233,7 @@ static int build_geometry(engine *en, bragg_err *e)
     p->nbins = nbins;
     p->bin_width = c->bin_width_cm;
     p->inv_bin_width = 1.0 / c->bin_width_cm;
+    p->lateral_cap = 10.0 + 6.0 * p->spot_sigma + 6.0 * p->divergence_sigma * nbins * p->bin_width;
 
     en->bin_density = malloc((size_t)nbins * sizeof *en->bin_density);
     if (!en->bin_density) return bragg_fail(e, "out of memory");
@@ -236,6 +248,14 @@ static int build_geometry(engine *en, bragg_err *e)
     return BRAGG_OK;
 }
 
+static int load_bio(engine *en, bragg_err *e)
+{
+    const run_config *c = &en->cfg;
+    if (!c->bio_model[0]) return BRAGG_OK;
+    return bio_model_load(&en->bio, c->bio_model, c->bio_cell[0] ? c->bio_cell : NULL,
+                          c->bio_alpha_beta, e);
+}
+
 int engine_create(engine **out, const run_config *cfg, bragg_err *e)
 {
     *out = NULL;
@@ -248,7 +268,7 @@ int engine_create(engine **out, const run_config *cfg, bragg_err *e)
     atomic_init(&en->progress, 0);
     atomic_init(&en->state, RUN_READY);
     if (catalog_load(&en->cat, e) || catalog_set_water_i(&en->cat, cfg->iwater, e) ||
-        config_validate(cfg, &en->cat, e) || build_geometry(en, e) ||
+        config_validate(cfg, &en->cat, e) || load_bio(en, e) || build_geometry(en, e) ||
         memory_check(cfg, en->params.nbins, en->params.channels, e))
         goto fail;
     en->be = backend_new(cfg->backend, e);
@@ -270,35 +290,61 @@ fail:
 }
 
 /* Histories per backend job: the int64 accumulators of a job must not overflow even if every
- * history put everything into one bin. Bounds per history: energy A t (1 + 6 sigma) in quanta,
- * doubled as a margin (reactions conserve energy up to rounding); its LET-weighted sum with
- * LET under 1e5 keV/um; at most 2A + 8 particles (nucleons of the projectile and knocked-out target
- * protons), each with a track no longer than the longest CSDA path of any charge (the lightest
- * go furthest) in the least dense slab; a lateral sum (primaries only) under path^3 / 2. */
+ * history put everything into one bin. Bounds per history, from energy conservation (the
+ * continuous losses of all of a history's particles add up to at most the energy it brought,
+ * E = A t_max, reactions conserve energy up to rounding):
+ *   - energy: E in quanta, doubled as a margin;
+ *   - LET-weighted energy: E times the largest LET of any table of the run;
+ *   - track (and forward track): every centimetre of a charged particle costs at least the
+ *     smallest stopping power S_min rho of any of the run's tables over the whole energy grid
+ *     (velocity decides it, not mass: dx/dE = 1/(S rho) for any isotope of a charge), so the
+ *     history's whole track is at most E / (S_min rho), doubled for straggling (a step may lose
+ *     less than its CSDA share; a track twice its CSDA length takes dozens of such steps in a
+ *     row);
+ *   - LET times track: LET is 0.1 S_el rho (keV/um per MeV/cm), so track times LET is 0.1 times
+ *     the electronic loss, at most 0.1 E; times 4 for the mid-step evaluation of the LET (the
+ *     loss rate within a step near the Bragg peak differs from its mid-point value by less than
+ *     that) and straggling;
+ *   - lateral sum (primaries only): track r^2 / 2 with r at most lateral_cap (the sum counts a
+ *     primary farther out as at lateral_cap, physics/transport.h);
+ *   - z1D*-weighted energy (the MKM): E times the largest z1D* of any table, doubled like the
+ *     energy (0 without the MKM: the column is then 0).
+ * The old bound, (2A + 8) particles each with the longest range of any charge at the primary's
+ * mass, gave jobs of 1 202 histories for C-12 at 400 MeV/u, which cost the GPU its occupancy
+ * (a job is one run of its event loop) and the CPU a merge of all curves every 1 202
+ * histories. */
 static uint64_t max_job_histories(const engine *en)
 {
     const transport_params *p = &en->params;
     double t_max = p->energy * (1.0 + 6.0 * p->energy_spread) + 1.0;
-    double energy = 2.0 * p->A * t_max;
-    double path = 0.0, primary_path = 0.0;
+    double energy = p->A * t_max;
+    double s_min = INFINITY, let_max = 0.0, z1d_max = 0.0, primary_cm = 0.0;
     for (int i = 0; i < p->n_slabs; i++)
         for (int z = 1; z <= p->Z; z++) {
-            if (!p->slabs[i].table[z]) continue;
-            double a = z == p->Z ? 1.0 : (double)p->A / p->ref_A[z];
-            double cm = a * table_range(p->slabs[i].table[z], t_max) / p->slabs[i].density;
-            if (cm > path) path = cm;
-            if (z == p->Z && cm > primary_path) primary_path = cm;
+            const transport_table *tab = p->slabs[i].table[z];
+            if (!tab) continue;
+            double rho = p->slabs[i].density;
+            for (uint32_t k = 0; k < tab->energy_grid.ncell; k++) {
+                /* The tables are piecewise linear between nodes: extremes sit on nodes. */
+                double s = tab->stopping[k].value * rho, let = 0.1 * tab->stopping_el[k].value * rho;
+                if (s > 0.0 && s < s_min) s_min = s;
+                if (let > let_max) let_max = let;
+                if (tab->z1d[k].value > z1d_max) z1d_max = tab->z1d[k].value;
+            }
+            if (z == p->Z) {
+                double cm = table_range(tab, t_max) / rho;
+                if (cm > primary_cm) primary_cm = cm;
+            }
         }
-    path = (path + 1.0) * (p->nuclear ? 2.0 * p->A + 8.0 : 1.0);
-    primary_path += 1.0;
-    double per[5] = {energy * ENERGY_QUANTA_PER_MEV, energy * 1e5 * LET_QUANTA,
-                     path * TRACK_QUANTA_PER_CM,
-                     0.5 * primary_path * primary_path * primary_path * LATERAL_QUANTA_PER_CM3,
-                     path * 1e5 * LET_T_QUANTA};
+    double track = 2.0 * energy / s_min + 1.0, primary_track = 2.0 * primary_cm + 1.0;
+    double per[6] = {2.0 * energy * ENERGY_QUANTA_PER_MEV, 2.0 * energy * let_max * LET_QUANTA,
+                     track * TRACK_QUANTA_PER_CM,
+                     0.5 * primary_track * p->lateral_cap * p->lateral_cap * LATERAL_QUANTA_PER_CM3,
+                     4.0 * 0.1 * energy * LET_T_QUANTA, 2.0 * energy * z1d_max * Z1D_QUANTA};
     double limit = 4.0e18;   /* below 2^62, with room for rounding */
     double n = 1e12;
-    for (int k = 0; k < 5; k++)
-        if (limit / per[k] < n) n = limit / per[k];
+    for (int k = 0; k < 6; k++)
+        if (per[k] > 0.0 && limit / per[k] < n) n = limit / per[k];
     return n < 1 ? 1 : (uint64_t)n;
 }
 
@@ -313,7 +359,7 @@ static void *run_thread(void *arg)
         while (done < count && !atomic_load(&en->cancel)) {
             uint64_t n = count - done < max_job ? count - done : max_job;
             backend_job job = {&en->params, first + done, n, &en->progress, &en->cancel,
-                               &en->pause, c->profile ? PROFILE_EVERY : 0};
+                               &en->pause, c->profile ? PROFILE_EVERY : 0, en->clock_hz};
             score_arrays_clear(&en->batch);
             bragg_err err = {{0}};
             int failed = en->be->run_batch(en->be, &job, &en->batch, &err);
@@ -430,6 +476,8 @@ int engine_snapshot(engine *en, run_snapshot *out, bragg_err *e)
     }
     int rc = score_result_compute(&en->totals, en->params.bin_width, en->bin_density,
                                   &out->result, e);
+    if (rc == BRAGG_OK && en->bio.kind != BIO_NONE)
+        rc = bio_curves_compute(&en->bio, en->cfg.bio_dose, &out->result, &out->bio, e);
     const score_totals *t = &en->totals;
     if (en->cfg.profile && t->profiled_histories > 0 && en->clock_hz > 0) {
         /* Each component's ticks less the timer's own cost per mark; the shares of the
@@ -457,6 +505,7 @@ int engine_snapshot(engine *en, run_snapshot *out, bragg_err *e)
 void run_snapshot_free(run_snapshot *s)
 {
     score_result_free(&s->result);
+    bio_curves_free(&s->bio);
 }
 
 void engine_destroy(engine *en)
@@ -486,7 +535,12 @@ const run_config *engine_config(const engine *en) { return &en->cfg; }
 const transport_params *engine_params(const engine *en) { return &en->params; }
 const char *engine_backend_name(const engine *en) { return en->be->name; }
 int engine_threads(const engine *en) { return en->be->threads(en->be); }
+int engine_device(const engine *en, backend_device *out)
+{
+    return en->be->device ? en->be->device(en->be, out) : 0;
+}
 double engine_csda_depth(const engine *en) { return en->csda_depth; }
+const bio_model *engine_bio(const engine *en) { return en->bio.kind != BIO_NONE ? &en->bio : NULL; }
 
 void engine_batch_range(const engine *en, int b, uint64_t *first, uint64_t *count)
 {
@@ -507,7 +561,7 @@ int engine_run_range(engine *en, uint64_t first, uint64_t count, score_arrays *o
                              "(at most %llu per job)",
                           (unsigned long long)count, (unsigned long long)max_job_histories(en));
     backend_job job = {&en->params, first, count, &en->progress, &en->cancel, &en->pause,
-                       en->cfg.profile ? PROFILE_EVERY : 0};
+                       en->cfg.profile ? PROFILE_EVERY : 0, en->clock_hz};
     score_arrays_clear(out);
     int rc = en->be->run_batch(en->be, &job, out, e);
     score_arrays_finish(out);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "atomic_file.h"
+#include "backend.h"
 
 void report_machine(char *cpu, size_t cpu_len, int *cores)
 {
@@ -54,6 +55,14 @@ int report_write_csv(const engine *en, const run_snapshot *snap, const char *pat
         channel_name(r->channels, c, name, sizeof name);
         fprintf(f, ",dose_%s_Gy_cm2,fluence_%s,forward_%s", name, name, name);
     }
+    /* With a biological model: its quality and what it gives at the chosen physical dose. */
+    const bio_curves *b = &snap->bio;
+    const bio_model *bm = engine_bio(en);
+    if (b->nbins && bm)
+        fprintf(f, ",%s,%s,alpha_Gy-1,beta_Gy-2,survival,survival_err,rbe,rbe_err,"
+                   "rbe_weighted_dose_Gy,rbe_weighted_dose_err_Gy",
+                bm->kind == BIO_MKM ? "z1d_Gy" : "bio_let_d_keV_um",
+                bm->kind == BIO_MKM ? "z1d_err_Gy" : "bio_let_d_err_keV_um");
     fputc('\n', f);
     for (int i = 0; i < r->nbins; i++) {
         /* Empty cells where a quantity does not exist (no dose: no LET). */
@@ -67,6 +76,15 @@ int report_write_csv(const engine *en, const run_snapshot *snap, const char *pat
         for (int c = 0; c < nc; c++)
             fprintf(f, ",%.6e,%.6e,%.6e", r->channel_dose[c][i], r->channel_fluence[c][i],
                     r->channel_forward[c][i]);
+        if (b->nbins && bm) {
+            const double *cols[10] = {b->quality, b->quality_err, b->alpha, b->beta, b->survival,
+                                      b->survival_err, b->rbe, b->rbe_err, b->rbe_dose,
+                                      b->rbe_dose_err};
+            for (int k = 0; k < 10; k++) {
+                fputc(',', f);
+                if (isfinite(cols[k][i])) fprintf(f, "%.6e", cols[k][i]);
+            }
+        }
         fputc('\n', f);
     }
     return atomic_file_commit(&af, e);
@@ -94,6 +112,82 @@ void report_profile_json(cJSON *obj, const run_snapshot *snap)
         add_number(c, "ns_per_step", snap->profile_ns_per_step[k]);
     }
     add_number(obj, "coverage_of_wall_time", snap->profile_coverage);
+}
+
+void report_bio_json(cJSON *root, const bio_model *m, const bio_curves *b)
+{
+    if (!m || !b->nbins) return;
+    cJSON *bio = cJSON_AddObjectToObject(root, "biology");
+    cJSON_AddStringToObject(bio, "model", m->name);
+    cJSON_AddStringToObject(bio, "cell_line", m->cell.name);
+    cJSON_AddNumberToObject(bio, "alpha_x_Gy-1", m->cell.alpha_x);
+    cJSON_AddNumberToObject(bio, "beta_x_Gy-2", m->cell.beta_x);
+    cJSON_AddNumberToObject(bio, "alpha_beta_x_Gy", m->cell.alpha_x / m->cell.beta_x);
+    if (m->kind == BIO_MKM) {
+        cJSON_AddNumberToObject(bio, "alpha0_Gy-1", m->cell.alpha0);
+        cJSON_AddNumberToObject(bio, "beta0_Gy-2", m->cell.beta0);
+        cJSON_AddNumberToObject(bio, "domain_radius_um", m->cell.rd_um);
+        cJSON_AddNumberToObject(bio, "nucleus_radius_um", m->cell.rn_um);
+        cJSON_AddNumberToObject(bio, "z0_Gy", mkm_z0(&m->cell));
+    } else {
+        cJSON *p = cJSON_AddArrayToObject(bio, "p0_p3");
+        for (int k = 0; k < 4; k++) cJSON_AddItemToArray(p, cJSON_CreateNumber(m->p[k]));
+    }
+    cJSON_AddNumberToObject(bio, "physical_dose_Gy", b->dose);
+    cJSON_AddStringToObject(bio, "quality", bio_quality_name(m));
+    cJSON *cv = cJSON_AddObjectToObject(bio, "curves");
+    int n = b->nbins;
+    cJSON_AddItemToObject(cv, "quality", number_array(b->quality, n));
+    cJSON_AddItemToObject(cv, "quality_err", number_array(b->quality_err, n));
+    cJSON_AddItemToObject(cv, "alpha_Gy-1", number_array(b->alpha, n));
+    cJSON_AddItemToObject(cv, "beta_Gy-2", number_array(b->beta, n));
+    cJSON_AddItemToObject(cv, "survival", number_array(b->survival, n));
+    cJSON_AddItemToObject(cv, "survival_err", number_array(b->survival_err, n));
+    cJSON_AddItemToObject(cv, "rbe", number_array(b->rbe, n));
+    cJSON_AddItemToObject(cv, "rbe_err", number_array(b->rbe_err, n));
+    cJSON_AddItemToObject(cv, "rbe_weighted_dose_Gy", number_array(b->rbe_dose, n));
+    cJSON_AddItemToObject(cv, "rbe_weighted_dose_err_Gy", number_array(b->rbe_dose_err, n));
+}
+
+cJSON *report_device_json(const backend_device *d)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o) return NULL;
+    cJSON_AddStringToObject(o, "name", d->name);
+    cJSON_AddNumberToObject(o, "sm_count", d->sm_count);
+    char cc[16];
+    snprintf(cc, sizeof cc, "%d.%d", d->cc_major, d->cc_minor);
+    cJSON_AddStringToObject(o, "compute_capability", cc);
+    cJSON_AddNumberToObject(o, "clock_MHz", d->clock_mhz);
+    cJSON_AddNumberToObject(o, "memory_GiB", d->memory_gib);
+    char v[32];
+    snprintf(v, sizeof v, "%d.%d", d->driver_version / 1000, d->driver_version % 1000 / 10);
+    cJSON_AddStringToObject(o, "driver_cuda_version", v);
+    snprintf(v, sizeof v, "%d.%d", d->runtime_version / 1000, d->runtime_version % 1000 / 10);
+    cJSON_AddStringToObject(o, "runtime_version", v);
+    cJSON *loop = cJSON_AddObjectToObject(o, "event_loop");
+    cJSON_AddNumberToObject(loop, "particles_in_flight", d->target);
+    cJSON_AddNumberToObject(loop, "bank_slots", d->capacity);
+    cJSON_AddNumberToObject(loop, "steps_per_pass", d->steps_per_pass);
+    cJSON_AddBoolToObject(loop, "warp_aggregated_scores", d->score_aggregate);
+    cJSON_AddNumberToObject(loop, "tally_copies", d->tally_copies);
+    cJSON_AddNumberToObject(loop, "iterations", (double)d->iterations);
+    cJSON_AddNumberToObject(loop, "device_memory_MiB", d->device_memory_mib);
+    cJSON *ks = cJSON_AddArrayToObject(o, "kernels");
+    for (int k = 0; k < d->n_kernels; k++) {
+        const backend_kernel *kk = &d->kernel[k];
+        cJSON *x = cJSON_CreateObject();
+        cJSON_AddStringToObject(x, "name", kk->name);
+        cJSON_AddNumberToObject(x, "registers", kk->registers);
+        cJSON_AddNumberToObject(x, "stack_bytes", kk->stack_bytes);
+        cJSON_AddNumberToObject(x, "block_threads", kk->block_threads);
+        cJSON_AddNumberToObject(x, "blocks", kk->blocks);
+        cJSON_AddNumberToObject(x, "launches", (double)kk->launches);
+        if (kk->timed) cJSON_AddNumberToObject(x, "seconds", kk->seconds);
+        else cJSON_AddNullToObject(x, "seconds");
+        cJSON_AddItemToArray(ks, x);
+    }
+    return o;
 }
 
 cJSON *report_build_json(const engine *en, const run_snapshot *snap)
@@ -167,6 +261,10 @@ cJSON *report_build_json(const engine *en, const run_snapshot *snap)
 
     if (snap->profile_on) report_profile_json(cJSON_AddObjectToObject(run, "profile"), snap);
     else cJSON_AddNullToObject(run, "profile");
+    backend_device dev;
+    cJSON *device = engine_device(en, &dev) ? report_device_json(&dev) : NULL;
+    if (device) cJSON_AddItemToObject(run, "device", device);
+    else cJSON_AddNullToObject(run, "device");
 
     cJSON *fig = cJSON_AddObjectToObject(root, "results");
     add_number(fig, "csda_depth_cm", engine_csda_depth(en));
@@ -204,6 +302,8 @@ cJSON *report_build_json(const engine *en, const run_snapshot *snap)
     cJSON_AddItemToObject(curves, "fluence_primaries", number_array(r->fluence, r->nbins));
     cJSON_AddItemToObject(curves, "let_d_keV_um", number_array(r->let_d, r->nbins));
     cJSON_AddItemToObject(curves, "lateral_rms_cm", number_array(r->lateral_rms, r->nbins));
+    cJSON_AddItemToObject(curves, "let_d_err_keV_um", number_array(r->let_d_err, r->nbins));
+    report_bio_json(root, engine_bio(en), &snap->bio);
     if (!c->nuclear) return root;
     cJSON_AddItemToObject(curves, "let_t_keV_um", number_array(r->let_t, r->nbins));
     /* By channel: "primary", "1".."Z" (secondaries of that charge), "target" (local deposits of
@@ -287,6 +387,12 @@ void report_print_summary(FILE *out, const engine *en, const run_snapshot *snap)
             engine_backend_name(en), engine_threads(en), engine_threads(en) == 1 ? "" : "s",
             snap->elapsed_s, snap->histories_per_s, r->steps_per_history,
             snap->steps_per_s > 0 ? 1e9 * engine_threads(en) / snap->steps_per_s : 0.0);
+    backend_device dev;
+    if (engine_device(en, &dev))
+        fprintf(out, "  device %s (%d SMs): %u particles in flight, %u steps per pass, "
+                     "%llu iterations\n",
+                dev.name, dev.sm_count, dev.target, dev.steps_per_pass,
+                (unsigned long long)dev.iterations);
     fprintf(out, "  %-22s %10.4f cm\n", "CSDA depth", engine_csda_depth(en));
     print_figure(out, "peak depth", r->fig.peak_depth, r->fig_err.peak_depth, "cm", 1);
     print_figure(out, "R90", r->fig.r90, r->fig_err.r90, "cm", 1);

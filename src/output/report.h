@@ -33,9 +33,18 @@ struct cJSON;
  * from `bragg plot` of its JSON are the same. */
 struct cJSON *report_build_json(const engine *en, const run_snapshot *snap);
 
+/* Adds the "biology" object (model, cell line and its parameters, the physical dose and the
+ * per-bin curves of `b`) to `root`; nothing when m is NULL. */
+void report_bio_json(struct cJSON *root, const bio_model *m, const bio_curves *b);
+
 /* Adds one object per profile component ({share, ns_per_step}, null for what is not
  * simulated) and the wall-time coverage to `obj` (a cJSON object). */
 void report_profile_json(struct cJSON *obj, const run_snapshot *snap);
+
+struct backend_device;
+/* A device backend's description ({name, sm_count, ..., kernels: [{name, registers,
+ * stack_bytes, ...}], loop: {...}}) as a new cJSON object (NULL when out of memory). */
+struct cJSON *report_device_json(const struct backend_device *d);
 
 /* Machine description for reports: CPU model and logical core count. */
 void report_machine(char *cpu, size_t cpu_len, int *cores);

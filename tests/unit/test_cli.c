@@ -260,8 +260,29 @@ Test(cli, bench_json_reports_runs_machine_and_cuda_reason)
     cr_expect(cJSON_GetObjectItem(machine, "cores")->valuedouble >= 1);
     cr_expect(cJSON_IsString(cJSON_GetObjectItem(machine, "cpu")));
     cJSON *runs = cJSON_GetObjectItem(root, "runs");
-    /* serial and all-core OpenMP, and the GPU where there is one */
-    cr_assert(cJSON_GetArraySize(runs) == (cJSON_IsTrue(cJSON_GetObjectItem(cuda, "available")) ? 3 : 2));
+    /* serial, all-core OpenMP and the event loop on every core, and the GPU where there is one,
+     * which then describes itself (model, kernels) in machine.gpu and its row */
+    int gpu = cJSON_IsTrue(cJSON_GetObjectItem(cuda, "available"));
+    cr_assert(cJSON_GetArraySize(runs) == (gpu ? 4 : 3));
+    cr_expect(strcmp(cJSON_GetObjectItem(cJSON_GetArrayItem(runs, 2), "backend")->valuestring,
+                     "event") == 0);
+    cJSON *machine_gpu = cJSON_GetObjectItem(machine, "gpu");
+    if (gpu) {
+        cr_expect(cJSON_IsString(cJSON_GetObjectItem(machine_gpu, "name")));
+        cr_expect(cJSON_GetObjectItem(machine_gpu, "sm_count")->valuedouble > 0);
+        cJSON *kernels = cJSON_GetObjectItem(machine_gpu, "kernels"), *k;
+        cr_expect(cJSON_GetArraySize(kernels) >= 3);
+        cJSON_ArrayForEach(k, kernels) {
+            cr_expect(cJSON_GetObjectItem(k, "registers")->valuedouble > 0);
+            /* Issue acceptance (GPU loop): no kernel keeps more than 2 kB of stack a thread. */
+            cr_expect(cJSON_GetObjectItem(k, "stack_bytes")->valuedouble <= 2048, "%s: %g bytes",
+                      cJSON_GetObjectItem(k, "name")->valuestring,
+                      cJSON_GetObjectItem(k, "stack_bytes")->valuedouble);
+        }
+        cr_expect(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetArrayItem(runs, 3), "parallel_efficiency")));
+    } else {
+        cr_expect(cJSON_IsNull(machine_gpu));
+    }
     cJSON *r;
     cJSON_ArrayForEach(r, runs) {
         cr_expect(cJSON_GetObjectItem(r, "histories_per_s")->valuedouble > 0);

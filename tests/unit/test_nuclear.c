@@ -242,26 +242,32 @@ Test(nuclear, fireball_conserves_energy_and_momentum)
  * Asserted where the abrasion / Fermi break-up / fireball model agrees (docs/physics.md
  * section 4):
  *   - He at every measured depth, and B up to 31.3 cm, within 20%: the digitisation carries a
- *     few percent of full scale and 0.1-0.2 cm in depth, 20 000 histories about 1-3%, and the
+ *     few percent of full scale and 0.1-0.2 cm in depth, 40 000 histories about 1-2.5%, and the
  *     model itself is a statistical de-excitation whose spread against such data is of order 10%;
  *     the earlier Wilson ablation was 46-55% high in He and 23-39% low in B, and fails this.
  *   - H at every measured depth within 20%: the same digitisation (a few percent of the H
  *     figure's full scale is 0.03-0.04 per primary, over 10% of the 0.27 measured at 5.7 cm),
  *     and most forward hydrogen comes from statistical emission (the participants' fireball and
- *     the break-up), whose spread against such data is again of order 10%; 20 000 histories
- *     about 1%. The Cucinotta Gaussian for the abraded nucleons, before the fireball, was 47-70%
+ *     the break-up), whose spread against such data is again of order 10%; 40 000 histories
+ *     under 1%. The Cucinotta Gaussian for the abraded nucleons, before the fireball, was 47-70%
  *     high and fails this.
  *   - Li within 40% at every depth: NOT an agreement claim but a guard at the model's known
  *     bias. The model is about 35% high at 16 cm (docs/physics.md, the mean of independent runs;
- *     +31% to +37% from one run to another) and within 20% elsewhere; 20 000 histories add about
- *     3% statistical error at 16 cm, so 40% leaves one to three standard errors there: it fails
+ *     +31% to +37% from one run to another) and within 20% elsewhere; 40 000 histories add about
+ *     2% statistical error at 16 cm, so 40% (and the allowance below) leaves two to four standard
+ *     errors there: it fails
  *     if Li production rises by a few percent more, or falls back towards the earlier ablation
  *     model's 45-62% deficit.
  * Not asserted, as the model does not reproduce them: Be (56-88% high), and B at 34.9 cm
- * (0.002 per primary, where the digitisation's absolute uncertainty dominates). */
+ * (0.002 per primary, where the digitisation's absolute uncertainty dominates).
+ * Each tolerance also allows two standard errors of the run's own figure, counted as Poisson in
+ * the crossings (1 / sqrt(yield x histories)): boron beyond the peak is 0.04 per primary, 1600
+ * crossings in 40 000 histories, 2.5%, and its model bias there is +14% (the mean of three
+ * seeds), so without that allowance one seed in ten failed on noise alone. */
 Test(nuclear, carbon_400_fragment_yields_vs_haettner)
 {
-    run_config c = testkit_config("C-12", 400, 20000);
+    const uint64_t histories = 40000;
+    run_config c = testkit_config("C-12", 400, histories);
     c.depth_max_cm = 36;
     run_snapshot s = testkit_run(&c, NULL);
     const score_result *r = &s.result;
@@ -282,6 +288,7 @@ Test(nuclear, carbon_400_fragment_yields_vs_haettner)
         const double *y = r->channel_forward[Z];
         double model = y[k] + f * (y[k + 1] - y[k]);
         double dev = model / measured - 1.0;
+        tol += 2.0 / sqrt(model * (double)histories);
         cr_expect(fabs(dev) < tol, "Z = %d at %.2f cm: %.4f per primary vs measured %.4f (%+.0f%%)",
                   Z, z, model, measured, 100 * dev);
         cr_log_info("C-12 400 MeV/u, Z = %d at %.2f cm: %.4f vs measured %.4f (%+.0f%%)", Z, z,
@@ -289,5 +296,73 @@ Test(nuclear, carbon_400_fragment_yields_vs_haettner)
         checked++;
     }
     cr_expect(checked == 25, "%d yields compared", checked);   /* 6 H, 6 He, 7 Li, 6 B */
+    run_snapshot_free(&s);
+}
+
+/* Reads column `col` of pstar_water.tsv as a function of T, log-log between rows; y given x when
+ * `inverse` (x in column col, y the energy). */
+static double pstar_at(const ref_table *ref, int col, double x, int inverse)
+{
+    int xc = inverse ? col : 0, yc = inverse ? 0 : col;
+    for (int i = 0; i + 1 < ref->rows; i++) {
+        double x0 = ref->v[i][xc], x1 = ref->v[i + 1][xc];
+        if (isnan(x0) || isnan(x1) || x < x0 || x > x1) continue;
+        double f = log(x / x0) / log(x1 / x0);
+        return exp(log(ref->v[i][yc]) + f * log(ref->v[i + 1][yc] / ref->v[i][yc]));
+    }
+    return NAN;
+}
+
+/* The proton plateau against Bortfeld's analytical model (Med. Phys. 24 (1997) 2024) written
+ * with PSTAR's range and total stopping (tests/reference/pstar_water.tsv) in place of his
+ * power-law fit: the primaries' fluence falls as 1 + beta (R0 - z) and a fraction gamma of the
+ * energy released in reactions is absorbed on the spot, so
+ *     D(z) ~ (1 + beta (R0 - z)) S(E(z)) + gamma beta E(z),
+ * E(z) the energy with CSDA range R0 - z (beta, gamma from nuclear_benchmarks.tsv). bragg now
+ * transports the reactions' protons instead, so its dose builds up over the first centimetres
+ * (their ranges) where the model deposits at once: compared from 6 cm (beyond the build-up)
+ * to 13 cm (before straggling shapes the peak), the shape relative to 6 cm within 3% (the
+ * model's own agreement with measured curves, Bortfeld's figures, is about 2%, and PSTAR
+ * differs from bragg's stopping by up to 0.3%). The build-up itself, 3-10% below the model at
+ * 1-4 cm, is in docs/physics.md; a measured curve would settle it. */
+Test(nuclear, proton_plateau_follows_bortfeld_beyond_the_buildup)
+{
+    const ref_table *bench = ref_load("nuclear_benchmarks.tsv");
+    double beta = NAN, gamma = NAN;
+    for (int i = 0; i < bench->rows; i++) {
+        if (strcmp(bench->text[i][0], "bortfeld_fluence_reduction_slope_beta") == 0) beta = bench->v[i][5];
+        if (strcmp(bench->text[i][0], "bortfeld_gamma_local_nonelastic_fraction") == 0)
+            gamma = bench->v[i][5];
+    }
+    cr_assert(beta == 0.012 && gamma == 0.6, "beta %g gamma %g", beta, gamma);
+    const ref_table *ps = ref_load("pstar_water.tsv");
+    double R0 = pstar_at(ps, 2, 150.0, 0);
+    cr_assert(fabs(R0 - 15.77) < 0.01, "PSTAR CSDA range of 150 MeV protons %g g/cm2", R0);
+
+    run_config c = testkit_config("p", 150, 40000);
+    run_snapshot s = testkit_run(&c, NULL);
+    const score_result *r = &s.result;
+    double model[14], dose[14];
+    for (int k = 6; k <= 13; k++) {
+        double z = k, E = pstar_at(ps, 2, R0 - z, 1), S = pstar_at(ps, 3, E, 0);
+        model[k] = (1.0 + beta * (R0 - z)) * S + gamma * beta * E;
+        double sum = 0.0;
+        int m = 0;
+        for (int i = 0; i < r->nbins; i++)
+            if (fabs(r->depth[i] - z) <= 0.25) {
+                sum += r->dose[i];
+                m++;
+            }
+        dose[k] = sum / m;
+    }
+    double worst = 0.0;
+    for (int k = 7; k <= 13; k++) {
+        double dev = (dose[k] / dose[6]) / (model[k] / model[6]) - 1.0;
+        cr_expect(fabs(dev) < 0.03, "%d cm: dose/dose(6 cm) %+.2f%% from Bortfeld's model", k,
+                  100 * dev);
+        if (fabs(dev) > fabs(worst)) worst = dev;
+    }
+    cr_log_info("p 150 MeV plateau 7-13 cm relative to 6 cm vs Bortfeld's model: worst %+.2f%%",
+                100 * worst);
     run_snapshot_free(&s);
 }

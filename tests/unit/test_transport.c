@@ -218,12 +218,27 @@ Test(transport, cancel_keeps_completed_histories)
     engine_destroy(en);
 }
 
-/* Where a GPU is available, the CUDA backend scores what the CPU does: bit for bit without
- * nuclear reactions (same streams, integer sums, IEEE arithmetic without contraction on both),
- * and within the statistical errors with them (fragmentation calls pow/exp/cbrt, whose last
- * bit may differ between the C library and CUDA's). Elsewhere it says why it cannot run:
+/* Where a GPU is available, the CUDA backend scores what the CPU does, bit for bit, with
+ * nuclear reactions and without: the same random streams (by ancestry), the same portable
+ * elementary functions, integer sums, and IEEE arithmetic without contraction on both sides
+ * (-fmad=false, -ffp-contract=off). Also for other shapes of the GPU loop (one step per pass,
+ * few particles in flight, scores added lane by lane). Elsewhere it says why it cannot run:
  * "built without CUDA" when nvcc was missing at build time, "no CUDA device" when the machine
  * has none. */
+static void expect_same_result(const score_result *a, const score_result *g, const char *what)
+{
+    size_t bytes = (size_t)a->nbins * sizeof(double);
+    cr_expect(a->histories == g->histories, "%s: histories differ", what);
+    cr_expect(memcmp(a->edep, g->edep, bytes) == 0, "%s: GPU dose differs from CPU", what);
+    cr_expect(memcmp(a->let_d, g->let_d, bytes) == 0, "%s: GPU LET differs", what);
+    cr_expect(memcmp(a->lateral_rms, g->lateral_rms, bytes) == 0, "%s: GPU lateral differs", what);
+    cr_expect(memcmp(a->ledger_mev, g->ledger_mev, sizeof a->ledger_mev) == 0, "%s: ledger", what);
+    cr_expect(memcmp(a->count, g->count, sizeof a->count) == 0, "%s: counters differ", what);
+    for (int c = 0; c < a->channels && c < g->channels; c++)
+        cr_expect(memcmp(a->channel_dose[c], g->channel_dose[c], bytes) == 0,
+                  "%s: channel %d dose differs", what, c);
+}
+
 Test(transport, cuda_matches_cpu_or_says_why)
 {
     bragg_err e;
@@ -234,27 +249,36 @@ Test(transport, cuda_matches_cpu_or_says_why)
     b->release(b);
     free(b);
     if (available) {
-        run_config cpu = testkit_config("C-12", 400, 20000), gpu = cpu;
-        cpu.nuclear = gpu.nuclear = 0;
-        snprintf(gpu.backend, sizeof gpu.backend, "cuda");
-        run_snapshot a = testkit_run(&cpu, NULL), g = testkit_run(&gpu, NULL);
-        size_t bytes = (size_t)a.result.nbins * sizeof(double);
-        cr_expect(memcmp(a.result.edep, g.result.edep, bytes) == 0, "GPU dose differs from CPU");
-        cr_expect(memcmp(a.result.ledger_mev, g.result.ledger_mev, sizeof a.result.ledger_mev) == 0);
-        run_snapshot_free(&a);
-        run_snapshot_free(&g);
-
-        cpu.nuclear = gpu.nuclear = 1;
-        a = testkit_run(&cpu, NULL);
-        g = testkit_run(&gpu, NULL);
-        int ndf;
-        double chi2 = dose_chi2(&a.result, &g.result, 0.02, &ndf);
-        /* The same histories: nearly identical, so far below 1 unless the GPU differs. */
-        cr_expect(ndf > 500 && chi2 / ndf < 1.5, "GPU vs CPU with fragments: chi2/ndf %.3f over %d",
-                  chi2 / ndf, ndf);
-        cr_expect(g.result.ledger_closure == 0.0);
-        run_snapshot_free(&a);
-        run_snapshot_free(&g);
+        static const struct {
+            const char *ion;
+            double energy;
+            int nuclear;
+            const char *steps, *target, *aggregate, *copies;
+        } cases[] = {{"C-12", 400, 0, "", "", "", ""},    {"C-12", 400, 1, "", "", "", ""},
+                     {"p", 150, 1, "", "", "", "16"},     {"He-4", 200, 1, "1", "4096", "0", ""},
+                     {"C-12", 400, 1, "3", "1000", "1", "7"}};
+        for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+            setenv("BRAGG_CUDA_STEPS", cases[k].steps, 1);
+            setenv("BRAGG_CUDA_TARGET", cases[k].target, 1);
+            setenv("BRAGG_CUDA_AGGREGATE", cases[k].aggregate, 1);
+            setenv("BRAGG_CUDA_COPIES", cases[k].copies, 1);
+            run_config cpu = testkit_config(cases[k].ion, cases[k].energy, 20000), gpu = cpu;
+            cpu.nuclear = gpu.nuclear = cases[k].nuclear;
+            snprintf(gpu.backend, sizeof gpu.backend, "cuda");
+            run_snapshot a = testkit_run(&cpu, NULL), g = testkit_run(&gpu, NULL);
+            char what[200];
+            snprintf(what, sizeof what, "%s %g MeV/u%s, steps '%s', target '%s', aggregate '%s', "
+                     "copies '%s'", cases[k].ion, cases[k].energy, cases[k].nuclear ? "" : " no nuclear",
+                     cases[k].steps, cases[k].target, cases[k].aggregate, cases[k].copies);
+            expect_same_result(&a.result, &g.result, what);
+            cr_expect(g.result.ledger_closure == 0.0);
+            run_snapshot_free(&a);
+            run_snapshot_free(&g);
+        }
+        unsetenv("BRAGG_CUDA_STEPS");
+        unsetenv("BRAGG_CUDA_TARGET");
+        unsetenv("BRAGG_CUDA_AGGREGATE");
+        unsetenv("BRAGG_CUDA_COPIES");
     } else {
 #ifdef BRAGG_CUDA
         cr_expect(strstr(reason, "no CUDA device") != NULL, "%s", reason);
@@ -263,7 +287,7 @@ Test(transport, cuda_matches_cpu_or_says_why)
 #endif
     }
     cr_expect(backend_new("quantum", &e) == NULL);
-    cr_expect(strstr(e.msg, "serial, openmp, cuda") != NULL, "%s", e.msg);
+    cr_expect(strstr(e.msg, "serial, openmp, event, cuda") != NULL, "%s", e.msg);
 }
 
 /* Issue acceptance (profiling): the shares sum to 100%, the histories account for at least 95%
@@ -303,4 +327,121 @@ Test(transport, profiling_is_complete_and_changes_nothing)
     cr_log_info("profile coverage %.1f%%", 100 * best);
     run_snapshot_free(&sa);
     run_snapshot_free(&sb);
+}
+
+static int compare_doubles(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Issue acceptance (protons as physicists see them): p 150 MeV in water, 100 000 histories,
+ * 0.1 mm bins: the dose's relative statistical error per bin, median over 2-12 cm, at most 1%,
+ * and no bin more than 4% from the average of the 21 bins centred on it. With a proton's
+ * reaction energy deposited on the spot (60%, Bortfeld's split) the plateau was a dozen point
+ * deposits of tens of MeV per bin: 2.6% and 11%. Now the reaction's protons are transported
+ * (physics/fragmentation.h), so its energy spreads over centimetres. */
+Test(transport, proton_dose_is_smooth_in_fine_bins)
+{
+    run_config c = testkit_config("p", 150, 100000);
+    c.seed = 3;
+    run_snapshot s = testkit_run(&c, NULL);
+    const score_result *r = &s.result;
+    cr_assert(r->bin_width == 0.01, "0.1 mm bins by default");
+    double rel[1200];
+    int n = 0;
+    double worst = 0.0, worst_z = 0.0;
+    for (int i = 0; i < r->nbins && n < 1200; i++) {
+        if (r->depth[i] < 2.0 || r->depth[i] > 12.0) continue;
+        rel[n++] = r->dose_err[i] / r->dose[i];
+        double sum = 0.0;
+        for (int j = i - 10; j <= i + 10; j++) sum += r->dose[j];
+        double dev = fabs(r->dose[i] / (sum / 21.0) - 1.0);
+        if (dev > worst) {
+            worst = dev;
+            worst_z = r->depth[i];
+        }
+    }
+    cr_assert(n > 900);
+    qsort(rel, (size_t)n, sizeof rel[0], compare_doubles);
+    double median = rel[n / 2];
+    cr_expect(median <= 0.01, "median relative error %.2f%% over 2-12 cm", 100 * median);
+    cr_expect(worst <= 0.04, "a bin %.1f%% from its 21-bin average at %.2f cm", 100 * worst, worst_z);
+    cr_expect(r->count[COUNT_SECONDARIES] > 0, "the reactions' protons were transported");
+    cr_log_info("p 150 MeV, 0.1 mm bins, 1e5 histories: median rel. error %.2f%%, worst bin %.2f%% "
+                "from its neighbours (at %.2f cm)", 100 * median, 100 * worst, worst_z);
+    run_snapshot_free(&s);
+}
+
+/* How far the lateral spread's depth derivative strays from its neighbours' at each bin of 1-13
+ * cm, in units of the local noise (1.4826 x the median absolute stray of the 50 bins around). */
+static void lateral_strays(const score_result *r, double *stray)
+{
+    int n = r->nbins;
+    for (int i = 0; i < n; i++) stray[i] = 0.0;
+    double *raw = calloc((size_t)n, sizeof *raw);
+    cr_assert(raw);
+    for (int i = 6; i + 7 < n; i++) {
+        double sum = 0.0;
+        for (int j = i - 5; j <= i + 5; j++)
+            if (j != i) sum += r->lateral_rms[j + 1] - r->lateral_rms[j];
+        raw[i] = fabs(r->lateral_rms[i + 1] - r->lateral_rms[i] - sum / 10.0);
+    }
+    for (int i = 31; i + 32 < n; i++) {
+        if (r->depth[i] < 1.0 || r->depth[i] > 13.0) continue;
+        double around[50];
+        int k = 0;
+        for (int j = i - 25; j <= i + 25; j++)
+            if (j != i) around[k++] = raw[j];
+        qsort(around, (size_t)k, sizeof around[0], compare_doubles);
+        double sigma = 1.4826 * around[k / 2];
+        stray[i] = sigma > 0.0 ? raw[i] / sigma : 0.0;
+    }
+    free(raw);
+}
+
+/* Issue acceptance: the lateral spread of a proton pencil beam has no steps at the default step
+ * and at four times that step. The lateral sum follows the particle inside each step (a cubic
+ * path through the step's ends with its directions there, the sum ramped between bins) instead
+ * of taking the step's middle for all of it, which drew the spread as a staircase, a step per
+ * transport step (its derivative strayed 5 000-10 000 times the noise at the first step's end).
+ * Noise strays differently in two independent runs; a step of the model strays in both at the
+ * same depth. Asserted, with 20 000 histories per run: no depth where both seeds stray more than
+ * 8 times the local noise, none where one strays more than 15 times. Measured: at most 5.8 in
+ * both (a one-bin wobble of 1e-4 of the spread where the primaries' early steps end together)
+ * and 8.9 in one. */
+Test(transport, lateral_spread_has_no_steps)
+{
+    static const double fractions[] = {0.04, 0.16};
+    for (int f = 0; f < 2; f++) {
+        run_config a = testkit_config("p", 150, 20000), b;
+        a.step_fraction = fractions[f];
+        b = a;
+        b.seed = 2;
+        run_snapshot sa = testkit_run(&a, NULL), sb = testkit_run(&b, NULL);
+        int n = sa.result.nbins;
+        double *stray_a = calloc((size_t)n, sizeof *stray_a), *stray_b = calloc((size_t)n, sizeof *stray_b);
+        cr_assert(stray_a && stray_b);
+        lateral_strays(&sa.result, stray_a);
+        lateral_strays(&sb.result, stray_b);
+        double both = 0.0, one = 0.0, at = 0.0;
+        for (int i = 0; i < n; i++) {
+            double m = stray_a[i] < stray_b[i] ? stray_a[i] : stray_b[i];
+            if (m > both) {
+                both = m;
+                at = sa.result.depth[i];
+            }
+            if (stray_a[i] > one) one = stray_a[i];
+            if (stray_b[i] > one) one = stray_b[i];
+        }
+        cr_expect(both < 8.0, "step fraction %.2f: both seeds stray %.1f times the noise at %.3f cm",
+                  fractions[f], both, at);
+        cr_expect(one < 15.0, "step fraction %.2f: a seed strays %.1f times the noise", fractions[f], one);
+        cr_log_info("lateral spread, step fraction %.2f: worst common stray %.1f (at %.3f cm), "
+                    "worst single %.1f", fractions[f], both, at, one);
+        free(stray_a);
+        free(stray_b);
+        run_snapshot_free(&sa);
+        run_snapshot_free(&sb);
+    }
 }

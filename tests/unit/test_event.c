@@ -1,0 +1,143 @@
+/*
+ * test_event.c - the event-based particle loop (physics/event.h) against the history loop
+ * (physics/transport.h): the same seed must give the same bits, nuclear reactions and their
+ * fragments included, whatever the loop's shape (particles in flight, bank sizes, steps per
+ * pass) and thread count. The CUDA backend runs the same stages, so this is also the test of
+ * the GPU loop's bookkeeping on machines without a GPU.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+#include "engine.h"
+#include "testkit.h"
+
+TestSuite(event, .timeout = 300);
+
+/* The history loop's sums for histories [first, first + n). */
+static void history_loop(const transport_params *p, uint64_t first, uint64_t n, score_arrays *a)
+{
+    score_sink sink = score_arrays_sink(a);
+    for (uint64_t h = first; h < first + n; h++) transport_history(p, h, &sink);
+    score_arrays_take_sink(a, &sink);
+    a->histories += n;
+}
+
+static void expect_same_sums(const score_arrays *a, const score_arrays *b, const char *what)
+{
+    size_t n = ((size_t)a->nbins + 1) * (size_t)a->n_curves;
+    cr_expect(memcmp(a->curves, b->curves, n * sizeof(int64_t)) == 0, "%s: curves differ", what);
+    cr_expect(memcmp(a->ledger, b->ledger, sizeof a->ledger) == 0, "%s: ledgers differ", what);
+    cr_expect(memcmp(a->count, b->count, sizeof a->count) == 0, "%s: counters differ", what);
+    cr_expect(a->steps == b->steps, "%s: %llu steps vs %llu", what, (unsigned long long)a->steps,
+              (unsigned long long)b->steps);
+    cr_expect(a->histories == b->histories, "%s: histories differ", what);
+}
+
+/* Issue acceptance (the loop's logic): any bank shape gives the history loop's sums bit for
+ * bit, with fragments: one particle in flight at a time and one step per pass; banks that
+ * leave room for one reaction only and a reactions' bank of one or two slots (so particles
+ * wait unmoved, and reactions wait for room); the CPU backend's shape; and a shape where every
+ * particle runs to its end in one pass. */
+Test(event, any_bank_shape_gives_the_history_loops_bits)
+{
+    run_config c = testkit_config("C-12", 400, 300);
+    bragg_err e;
+    engine *en;
+    cr_assert(engine_create(&en, &c, &e) == BRAGG_OK, "%s", e.msg);
+    const transport_params *p = engine_params(en);
+    cr_assert(p->max_products == 25, "C-12: at most 2A + 1 products, got %d", p->max_products);
+    score_arrays ref;
+    cr_assert(score_arrays_init(&ref, p->nbins, p->channels, &e) == BRAGG_OK);
+    history_loop(p, 1000, 300, &ref);
+    cr_assert(ref.count[COUNT_SECONDARIES] > 300, "fragments were made");
+    cr_expect(ref.count[COUNT_STACK_FULL] == 0);
+    static const struct {
+        uint32_t target, capacity, react_capacity;
+        unsigned steps;
+    } shapes[] = {{1, 25, 1, 1}, {7, 30, 2, 3}, {40, 60, 1, 1}, {256, 456, 456, 4},
+                  {1000, 2000, 2000, 100000}};
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+        score_arrays a;
+        cr_assert(score_arrays_init(&a, p->nbins, p->channels, &e) == BRAGG_OK);
+        cr_assert(backend_event_run_range(p, 1000, 300, shapes[k].target, shapes[k].capacity,
+                                          shapes[k].react_capacity, shapes[k].steps, &a,
+                                          &e) == BRAGG_OK, "%s", e.msg);
+        char what[96];
+        snprintf(what, sizeof what, "target %u, banks %u/%u, %u steps per pass", shapes[k].target,
+                 shapes[k].capacity, shapes[k].react_capacity, shapes[k].steps);
+        expect_same_sums(&ref, &a, what);
+        score_arrays_free(&a);
+    }
+    score_arrays a;
+    cr_assert(score_arrays_init(&a, p->nbins, p->channels, &e) == BRAGG_OK);
+    cr_expect(backend_event_run_range(p, 0, 10, 10, 24, 10, 1, &a, &e) == BRAGG_ERR,
+              "banks smaller than one reaction's products are refused");
+    score_arrays_free(&a);
+    score_arrays_free(&ref);
+    engine_destroy(en);
+}
+
+/* A copy of a run's JSON without what depends on where and how fast it ran. */
+static char *comparable_json(const char *path)
+{
+    cJSON *root = testkit_read_json(path);
+    cJSON *run = cJSON_GetObjectItem(root, "run");
+    cr_assert(run);
+    static const char *const timing[] = {"backend", "threads", "elapsed_s", "histories_per_s",
+                                         "steps_per_s", "ns_per_step_per_thread", "device"};
+    for (size_t k = 0; k < sizeof timing / sizeof timing[0]; k++)
+        cJSON_DeleteItemFromObject(run, timing[k]);
+    char *text = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    cr_assert(text);
+    return text;
+}
+
+/* Issue acceptance: `--backend event` writes byte-identical CSV and the same JSON (timing
+ * aside) as `--backend openmp` with the same seed, nuclear reactions on, for C-12 400 MeV/u,
+ * p 150 MeV and He-4 200 MeV/u in water and C-12 290 MeV/u through water, bone and water; on 1,
+ * 2 and 3 threads. */
+Test(event, cli_outputs_equal_openmps)
+{
+    static const char *const cases[] = {
+        "--ion C-12 --energy 400 --material water -n 1500",
+        "--ion p --energy 150 --material water -n 3000",
+        "--ion He-4 --energy 200 --material water -n 2000",
+        "--ion C-12 --energy 290 --slab water:5 --slab bone-cortical-icrp:2 --slab water:inf "
+        "-n 1500"};
+    char dir[256];
+    testkit_temp_dir(dir, sizeof dir, "event");
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        char args[1024], out[4096], csv[300], json[300];
+        snprintf(args, sizeof args, "run %s --seed 11 --backend openmp --threads 2 -q --csv %s/ref.csv "
+                 "--json %s/ref.json", cases[k], dir, dir);
+        cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s", out);
+        snprintf(csv, sizeof csv, "%s/ref.csv", dir);
+        snprintf(json, sizeof json, "%s/ref.json", dir);
+        char *ref_csv = testkit_read_text(csv), *ref_json = comparable_json(json);
+        for (int threads = 1; threads <= 3; threads++) {
+            snprintf(args, sizeof args, "run %s --seed 11 --backend event --threads %d -q --csv "
+                     "%s/ev.csv --json %s/ev.json", cases[k], threads, dir, dir);
+            cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s", out);
+            snprintf(csv, sizeof csv, "%s/ev.csv", dir);
+            snprintf(json, sizeof json, "%s/ev.json", dir);
+            char *ev_csv = testkit_read_text(csv), *ev_json = comparable_json(json);
+            cr_expect(strcmp(ref_csv, ev_csv) == 0, "%s, %d threads: CSV differs", cases[k], threads);
+            cr_expect(strcmp(ref_json, ev_json) == 0, "%s, %d threads: JSON differs", cases[k],
+                      threads);
+            free(ev_csv);
+            free(ev_json);
+        }
+        cJSON *root = testkit_read_json(json);
+        cJSON *nuclear = cJSON_GetObjectItem(root, "nuclear");
+        cr_expect(nuclear && cJSON_GetObjectItem(nuclear, "reactions_per_primary")->valuedouble > 0,
+                  "%s: nuclear reactions happened", cases[k]);
+        cJSON_Delete(root);
+        free(ref_csv);
+        free(ref_json);
+    }
+    testkit_remove_dir(dir);
+}
