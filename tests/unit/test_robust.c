@@ -49,27 +49,6 @@ static void write_text(const char *path, const char *text)
     fclose(f);
 }
 
-static char *read_text(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *t = malloc(cap);
-    cr_assert(t);
-    size_t got;
-    while ((got = fread(t + n, 1, cap - n - 1, f)) > 0) {
-        n += got;
-        if (n + 1 == cap) {
-            t = realloc(t, cap *= 2);
-            cr_assert(t);
-        }
-    }
-    fclose(f);
-    t[n] = '\0';
-    if (len) *len = n;
-    return t;
-}
-
 /* Files in dir whose name contains `part`. */
 static int count_files(const char *dir, const char *part)
 {
@@ -138,7 +117,7 @@ Test(robust, atomic_writer_keeps_fifos_and_symlinks)
     cr_assert(wait_exit(reader) == 0);
     struct stat st;
     cr_expect(lstat(p, &st) == 0 && S_ISFIFO(st.st_mode), "the FIFO was replaced");
-    char *got = read_text(q, NULL);
+    char *got = testkit_read_text(q);
     cr_expect(got && strcmp(got, "through the fifo\n") == 0, "reader got '%s'", got);
     free(got);
 
@@ -151,7 +130,7 @@ Test(robust, atomic_writer_keeps_fifos_and_symlinks)
     fputs("new\n", af.file);
     cr_assert(atomic_file_commit(&af, &e) == BRAGG_OK, "%s", e.msg);
     cr_expect(lstat(q, &st) == 0 && S_ISLNK(st.st_mode), "the symlink was replaced");
-    got = read_text(p, NULL);
+    got = testkit_read_text(p);
     cr_expect(got && strcmp(got, "new\n") == 0, "the link's target holds '%s'", got);
     free(got);
     cr_expect(stat(p, &st) == 0 && (st.st_mode & 0777) == 0640, "mode %o not kept",
@@ -284,7 +263,7 @@ Test(robust, stale_temporaries_of_dead_processes_are_removed)
 static int png_whole(const char *path)
 {
     size_t n;
-    char *t = read_text(path, &n);
+    char *t = testkit_read_file(path, &n);
     static const unsigned char iend[12] = {0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xae, 0x42, 0x60, 0x82};
     int ok = t && n > 20 && memcmp(t, "\x89PNG", 4) == 0 && memcmp(t + n - 12, iend, 12) == 0;
     free(t);
@@ -295,7 +274,7 @@ static int png_whole(const char *path)
 static int csv_rows(const char *path)
 {
     size_t n;
-    char *t = read_text(path, &n);
+    char *t = testkit_read_file(path, &n);
     if (!t || n == 0 || t[n - 1] != '\n') {
         free(t);
         return -1;
