@@ -311,7 +311,7 @@ typedef struct step_tally {
      * f = (z - z0) inv_dz of the step's depth. Consecutive steps join with the same position and
      * direction, so the lateral sum has no kinks at step boundaries. A step that does not
      * advance in depth has inv_dz = 0 (its start position for all of it). */
-    double lat_x0, lat_y0, lat_x1, lat_y1, lat_dx0, lat_dy0, lat_dx1, lat_dy1;
+    double lat_x[4], lat_y[4];   /* the curve's coefficients of 1, f, f^2, f^3 */
     double lat_z0, lat_inv_dz;
     double lat_cap;           /* lateral_cap^2 / 2 */
     double z_per_path;        /* |dz| / path */
@@ -331,7 +331,8 @@ static inline BRAGG_HD void step_tally_locate(step_tally *k, const score_sink *s
     k->z1d = z1d ? sink_curve(s, CURVE_Z1D) : (int64_t *)0;
 }
 
-#define LATERAL_RAMP_BINS 8
+#define LATERAL_RAMP_MIN 16
+#define LATERAL_RAMP_MAX 64
 
 /* Adds the ramp v0 + slope (i - a) to bins [a, b] of a curve kept as second differences (its
  * values are the prefix sum of the prefix sum): four adds whatever the number of bins. Adds
@@ -352,21 +353,15 @@ static inline BRAGG_HD double tally_half_r2(const step_tally *k, double z)
 {
     double f = (z - k->lat_z0) * k->lat_inv_dz;
     f = f < 0.0 ? 0.0 : f > 1.0 ? 1.0 : f;
-    double f2 = f * f, f3 = f2 * f;
-    double h00 = 2.0 * f3 - 3.0 * f2 + 1.0, h10 = f3 - 2.0 * f2 + f, h01 = 1.0 - h00, h11 = f3 - f2;
-    double x = h00 * k->lat_x0 + h10 * k->lat_dx0 + h01 * k->lat_x1 + h11 * k->lat_dx1;
-    double y = h00 * k->lat_y0 + h10 * k->lat_dy0 + h01 * k->lat_y1 + h11 * k->lat_dy1;
+    double x = ((k->lat_x[3] * f + k->lat_x[2]) * f + k->lat_x[1]) * f + k->lat_x[0];
+    double y = ((k->lat_y[3] * f + k->lat_y[2]) * f + k->lat_y[1]) * f + k->lat_y[0];
     double h = 0.5 * (x * x + y * y);
     return h < k->lat_cap ? h : k->lat_cap;
 }
 
-/* One piece of a step: `share` energy quanta and `seg` cm of track over bins [a, b] each; za and
- * zb are the depths of the first and last bins' share (their middles), where the lateral sum
- * takes the chord's radius: so the lateral sum follows the particle inside a step instead of
- * taking the step's middle for all its bins (which drew the lateral spread as a staircase). */
-static inline BRAGG_HD BRAGG_FORCE_INLINE void score_piece(const step_tally *k, int stride, int a,
-                                                           int b, int64_t share, double seg,
-                                                           double za, double zb)
+/* One piece of a step: `share` energy quanta and `seg` cm of track over bins [a, b] each. */
+static inline BRAGG_HD BRAGG_FORCE_INLINE void score_piece(const step_tally *k, int a, int b,
+                                                           int64_t share, double seg)
 {
     score_bins(k->dose, a, b, share);
     score_bins(k->let_d, a, b, (int64_t)((double)share * k->let_scale + 0.5));
@@ -374,27 +369,86 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void score_piece(const step_tally *k, 
     score_bins(k->let_t, a, b, (int64_t)(seg * k->let_t_scale + 0.5));
     if (k->forward)
         score_bins(k->forward, a, b, (int64_t)(seg * k->z_per_path * TRACK_QUANTA_PER_CM + 0.5));
-    if (k->lateral) {
-        /* A ramp between the radii at the ends of each run of at most LATERAL_RAMP_BINS bins:
-         * r^2 grows as z^3 near the entrance, and one straight line over a whole half-step
-         * bent the spread at every half-step's end. */
-        double scale = seg * LATERAL_QUANTA_PER_CM3;
-        double dz = b > a ? (zb - za) / (double)(b - a) : 0.0;
-        int64_t first = (int64_t)(tally_half_r2(k, za) * scale + 0.5);
-        for (int from = a; from <= b; from += LATERAL_RAMP_BINS) {
-            int to = from + LATERAL_RAMP_BINS - 1 < b ? from + LATERAL_RAMP_BINS - 1 : b;
-            int64_t slope = 0, last = first;
-            if (to > from) {
-                last = (int64_t)(tally_half_r2(k, za + (to - a) * dz) * scale + 0.5);
-                /* Rounded to the nearest integer, ties away from zero, the same everywhere. */
-                double per = (double)(last - first) / (double)(to - from);
-                slope = (int64_t)(per < 0.0 ? per - 0.5 : per + 0.5);
-            }
-            score_ramp(k->lateral, stride, from, to, first, slope);
-            if (to < b) first = (int64_t)(tally_half_r2(k, za + (to + 1 - a) * dz) * scale + 0.5);
-        }
-    }
     if (k->z1d) score_bins(k->z1d, a, b, (int64_t)((double)share * k->z1d_scale + 0.5));
+}
+
+/* The lateral sum of `seg` cm of track in bin i at depth z (its share's middle): the value in
+ * second-difference form, three adds. */
+static inline BRAGG_HD BRAGG_FORCE_INLINE void score_lateral_bin(const step_tally *k, int stride,
+                                                                 int i, double seg, double z)
+{
+    int64_t v = (int64_t)(tally_half_r2(k, z) * seg * LATERAL_QUANTA_PER_CM3 + 0.5);
+    score_add(&k->lateral[i], v);
+    if (i + 1 < stride) score_add(&k->lateral[i + 1], -2 * v);
+    if (i + 2 < stride) score_add(&k->lateral[i + 2], v);
+}
+
+/* The lateral sum of `seg` cm of track in each of the whole bins [a, b] (a < b) of width w, the
+ * first's middle at depth za: a ramp between the radii at the ends of each run of bins, on the
+ * step's path. r^2 grows as z^3 near the entrance, and one straight line over a whole
+ * half-step bent the spread at every half-step's end; runs of a twentieth of the depth (16 to
+ * 64 bins) keep a straight line's sag below what 20 000 histories resolve (runs of 32 bins at
+ * 1.2 cm still bent the spread measurably, tests/unit/test_transport.c,
+ * lateral_spread_has_no_steps). */
+static inline BRAGG_HD void score_lateral_run(const step_tally *k, int stride, int a, int b,
+                                              double seg, double za, double w)
+{
+    double scale = seg * LATERAL_QUANTA_PER_CM3;
+    int run = (int)(0.05 * za / w);
+    run = run < LATERAL_RAMP_MIN ? LATERAL_RAMP_MIN : run > LATERAL_RAMP_MAX ? LATERAL_RAMP_MAX : run;
+    int64_t first = (int64_t)(tally_half_r2(k, za) * scale + 0.5);
+    for (int from = a; from <= b; from += run) {
+        int to = from + run - 1 < b ? from + run - 1 : b;
+        int64_t slope = 0;
+        if (to > from) {
+            int64_t last = (int64_t)(tally_half_r2(k, za + (to - a) * w) * scale + 0.5);
+            /* Rounded to the nearest integer, ties away from zero, the same everywhere. */
+            double per = (double)(last - first) / (double)(to - from);
+            slope = (int64_t)(per < 0.0 ? per - 0.5 : per + 0.5);
+        }
+        score_ramp(k->lateral, stride, from, to, first, slope);
+        if (to < b) first = (int64_t)(tally_half_r2(k, za + (to + 1 - a) * w) * scale + 0.5);
+    }
+}
+
+/* The depth bins a segment [za, zb] (za < zb) covers inside the grid: [lo, hi] clipped to the
+ * grid, first and last bins i0 <= i1. 0 when it lies outside. */
+static inline BRAGG_HD int segment_bins(const transport_params *p, double za, double zb,
+                                        double *lo, double *hi, int *i0, int *i1)
+{
+    double depth_max = p->nbins * p->bin_width;
+    *lo = za > 0.0 ? za : 0.0;
+    *hi = zb < depth_max ? zb : depth_max;
+    if (!(*hi > *lo)) return 0;
+    *i0 = (int)(*lo * p->inv_bin_width);
+    *i1 = (int)(*hi * p->inv_bin_width);
+    if (*i1 >= p->nbins) *i1 = p->nbins - 1;
+    if (*i0 > *i1) *i0 = *i1;
+    return 1;
+}
+
+/* The lateral sum of a primary's whole step from depth z0 to z1 (`length` cm of path): the
+ * track in each bin at the radius of the step's path there (step_tally). */
+static inline BRAGG_HD void score_lateral(const transport_params *p, score_sink *s,
+                                          const step_tally *k, double z0, double z1, double length)
+{
+    double za = z0 < z1 ? z0 : z1, zb = z0 < z1 ? z1 : z0, dz = zb - za, w = p->bin_width;
+    double lo, hi;
+    int i0, i1;
+    if (dz <= 0.0) {   /* across the beam axis: one bin */
+        int i = (int)(za * p->inv_bin_width);
+        if (za >= 0.0 && i < p->nbins) score_lateral_bin(k, s->stride, i, length, za);
+        return;
+    }
+    if (!segment_bins(p, za, zb, &lo, &hi, &i0, &i1)) return;
+    double path_per_z = length / dz;
+    if (i0 == i1) {
+        score_lateral_bin(k, s->stride, i0, (hi - lo) * path_per_z, 0.5 * (lo + hi));
+        return;
+    }
+    score_lateral_bin(k, s->stride, i0, ((i0 + 1) * w - lo) * path_per_z, 0.5 * (lo + (i0 + 1) * w));
+    if (i1 - i0 > 1) score_lateral_run(k, s->stride, i0 + 1, i1 - 1, w * path_per_z, (i0 + 1.5) * w, w);
+    score_lateral_bin(k, s->stride, i1, (hi - i1 * w) * path_per_z, 0.5 * (i1 * w + hi));
 }
 
 /* Spreads a step's energy (dq quanta) and track over the depth bins between z0 and z1,
@@ -410,8 +464,6 @@ static inline BRAGG_HD void score_step(const transport_params *p,
 {
     double za = z0 < z1 ? z0 : z1, zb = z0 < z1 ? z1 : z0;
     double dz = zb - za, w = p->bin_width;
-    double depth_max = p->nbins * w;
-    int stride = s->stride;
     if (dz <= 0.0) {
         /* Moving across the beam axis: everything in one bin. */
         int i = (int)(za * p->inv_bin_width);
@@ -419,21 +471,18 @@ static inline BRAGG_HD void score_step(const transport_params *p,
             s->ledger[LEDGER_OUTSIDE_GRID] += dq;
             return;
         }
-        score_piece(k, stride, i, i, dq, length, za, za);
+        score_piece(k, i, i, dq, length);
         return;
     }
-    double lo = za > 0.0 ? za : 0.0, hi = zb < depth_max ? zb : depth_max;
+    double lo, hi;
+    int i0, i1;
     int64_t given = 0;
-    if (hi > lo) {
-        int i0 = (int)(lo * p->inv_bin_width), i1 = (int)(hi * p->inv_bin_width);
-        if (i1 >= p->nbins) i1 = p->nbins - 1;
-        if (i0 > i1) i0 = i1;
+    if (segment_bins(p, za, zb, &lo, &hi, &i0, &i1)) {
         double per_z = 1.0 / dz, path_per_z = length / dz;
-        int whole = (za >= 0.0 && zb <= depth_max);
+        int whole = (za >= 0.0 && zb <= p->nbins * w);
         if (i0 == i1) {
             int64_t share = whole ? dq : (int64_t)((double)dq * (hi - lo) * per_z);
-            double zm = 0.5 * (lo + hi);
-            score_piece(k, stride, i0, i0, share, (hi - lo) * path_per_z, zm, zm);
+            score_piece(k, i0, i0, share, (hi - lo) * path_per_z);
             given = share;
         } else {
             double first = (i0 + 1) * w - lo, last = hi - i1 * w;
@@ -442,12 +491,9 @@ static inline BRAGG_HD void score_step(const transport_params *p,
             int n_mid = i1 - i0 - 1;
             int64_t share1 = whole ? dq - share0 - share_mid * n_mid
                                    : (int64_t)((double)dq * last * per_z);
-            double z_first = 0.5 * (lo + (i0 + 1) * w), z_last = 0.5 * (i1 * w + hi);
-            score_piece(k, stride, i0, i0, share0, first * path_per_z, z_first, z_first);
-            if (n_mid > 0)
-                score_piece(k, stride, i0 + 1, i1 - 1, share_mid, w * path_per_z, (i0 + 1.5) * w,
-                            (i1 - 0.5) * w);
-            score_piece(k, stride, i1, i1, share1, last * path_per_z, z_last, z_last);
+            score_piece(k, i0, i0, share0, first * path_per_z);
+            if (n_mid > 0) score_piece(k, i0 + 1, i1 - 1, share_mid, w * path_per_z);
+            score_piece(k, i1, i1, share1, last * path_per_z);
             given = share0 + share_mid * n_mid + share1;
         }
     }
@@ -944,17 +990,22 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void step_score(const transport_params
     /* The MKM's specific energy per event at the mid-step energy, like the LET. */
     st->z1d = p->score_z1d ? table_at(tab, tab->z1d, st->cell_mid, st->t_mid) : 0.0;
     tally.z1d_scale = st->z1d * Z1D_QUANTA / ENERGY_QUANTA_PER_MEV;
-    tally.lat_cap = 0.5 * p->lateral_cap * p->lateral_cap;
-    tally.lat_x0 = st->x0;
-    tally.lat_y0 = st->y0;
-    tally.lat_x1 = q->x;
-    tally.lat_y1 = q->y;
-    tally.lat_dx0 = step * st->u0;
-    tally.lat_dy0 = step * st->v0;
-    tally.lat_dx1 = step * q->u;
-    tally.lat_dy1 = step * q->v;
-    tally.lat_z0 = st->z0;
-    tally.lat_inv_dz = path_z > 0.0 ? 1.0 / (q->z - st->z0) : 0.0;
+    if (st->primary) {
+        /* The Hermite curve in powers of f: p0 + d0 f + (3 (p1 - p0) - 2 d0 - d1) f^2 +
+         * (2 (p0 - p1) + d0 + d1) f^3, p the positions and d the step times the directions. */
+        double d0x = step * st->u0, d0y = step * st->v0, d1x = step * q->u, d1y = step * q->v;
+        tally.lat_x[0] = st->x0;
+        tally.lat_x[1] = d0x;
+        tally.lat_x[2] = 3.0 * (q->x - st->x0) - 2.0 * d0x - d1x;
+        tally.lat_x[3] = 2.0 * (st->x0 - q->x) + d0x + d1x;
+        tally.lat_y[0] = st->y0;
+        tally.lat_y[1] = d0y;
+        tally.lat_y[2] = 3.0 * (q->y - st->y0) - 2.0 * d0y - d1y;
+        tally.lat_y[3] = 2.0 * (st->y0 - q->y) + d0y + d1y;
+        tally.lat_z0 = st->z0;
+        tally.lat_inv_dz = path_z > 0.0 ? 1.0 / (q->z - st->z0) : 0.0;
+        tally.lat_cap = 0.5 * p->lateral_cap * p->lateral_cap;
+    }
     tally.z_per_path = step > 0.0 ? path_z / step : 0.0;
     profile_mark(prof, PROFILE_STOPPING);
     int64_t dq1 = dq / 2;
@@ -973,6 +1024,7 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void step_score(const transport_params
     double zm = 0.5 * (st->z0 + q->z);
     score_step(p, s, &tally, st->z0, zm, 0.5 * step, dq1);
     score_step(p, s, &tally, zm, q->z, 0.5 * step, dq - dq1);
+    if (tally.lateral) score_lateral(p, s, &tally, st->z0, q->z, step);
     s->ledger[LEDGER_DEPOSITED] += dq;
     s->steps++;
     profile_mark(prof, PROFILE_SCORING);

@@ -10,7 +10,7 @@
 set -euo pipefail
 
 build_pkgs=(build-essential pkg-config libncurses-dev libpng-dev libcairo2-dev librandom123-dev libcjson-dev)
-test_pkgs=(libcriterion-dev tmux libopenmpi-dev openmpi-bin)
+test_pkgs=(libcriterion-dev tmux libopenmpi-dev openmpi-bin libxml2-dev)
 # clang's libFuzzer runtime (libclang_rt.fuzzer) is only recommended by clang, so it is named:
 # Debian 12's clang is clang-14.
 check_pkgs=(clang libclang-rt-14-dev)

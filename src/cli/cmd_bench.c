@@ -230,9 +230,7 @@ static int bench_components(FILE *out, cJSON *json, bragg_err *e)
         step_tally_locate(&tally, &sk, 0, 1, 1, 0);
         tally.let_scale = 10.0 * LET_QUANTA / ENERGY_QUANTA_PER_MEV;
         tally.let_t_scale = 10.0 * LET_T_QUANTA;
-        tally.lat_x0 = tally.lat_y0 = 0.1;
-        tally.lat_x1 = tally.lat_y1 = 0.1004;
-        tally.lat_dx0 = tally.lat_dy0 = tally.lat_dx1 = tally.lat_dy1 = 0.0004;
+        for (int c = 0; c < 4; c++) tally.lat_x[c] = tally.lat_y[c] = c == 0 ? 0.1 : c == 1 ? 4e-4 : 0.0;
         tally.lat_cap = 50.0;
         tally.lat_z0 = 0.0;
         tally.lat_inv_dz = 2.5;
@@ -264,7 +262,8 @@ int cmd_bench(int argc, char **argv)
 {
     int component = 0, quick = 0, max_threads = 0;
     double scale = 1.0;
-    const char *only = NULL, *json_path = NULL, *png_path = NULL;
+    const char *only = NULL, *json_path = NULL;
+    plot_outputs figs = {{0}};
     const option_spec specs[] = {
         {"case", 'c', OPTION_STRING, &only, 0, 0, "NAME",
          "run one case: " CASE_NAMES, 0},
@@ -276,8 +275,7 @@ int cmd_bench(int argc, char **argv)
         {"component", 0, OPTION_FLAG, &component, 0, 0, 0,
          "also time the table lookups S(E), R(E), E(R)", 0},
         {"json", 0, OPTION_STRING, &json_path, 0, 0, "FILE|-", "write the results as JSON", 0},
-        {"png", 0, OPTION_STRING, &png_path, 0, 0, "FILE",
-         "draw the race (histories/s per backend and thread count) as a PNG", 0},
+        FIGURE_OUTPUT_SPECS(&figs, 0, "the race (histories/s per backend and thread count)"),
         {0},
     };
     bragg_err e = {{0}};
@@ -301,7 +299,7 @@ int cmd_bench(int argc, char **argv)
                 BRAGG_QUOTED(only));
         return EXIT_USAGE;
     }
-    if (png_path && atomic_file_check_path(png_path, "--png", &e)) {
+    if (plot_outputs_check(&figs, &e)) {
         fprintf(stderr, "bragg bench: %s\n", e.msg);
         return EXIT_USAGE;
     }
@@ -315,9 +313,9 @@ int cmd_bench(int argc, char **argv)
     int cores;
     report_machine(cpu, sizeof cpu, &cores);
     if (max_threads <= 0) max_threads = omp_get_num_procs();
-    /* The PNG is drawn from the same record --json writes (`bragg plot` of it gives the same). */
+    /* The figure is drawn from the same record --json writes (`bragg plot` of it gives the same). */
     cJSON *machine = NULL;
-    cJSON *root = json_path || png_path ? report_bench_root(cpu, cores, &machine) : NULL;
+    cJSON *root = json_path || plot_outputs_any(&figs) ? report_bench_root(cpu, cores, &machine) : NULL;
     fprintf(out, "bragg %s bench on %s, %d cores (%s)\n", BRAGG_VERSION, cpu, cores, __VERSION__);
 
     int status = EXIT_OK, gpu_described = 0;
@@ -462,13 +460,13 @@ int cmd_bench(int argc, char **argv)
     }
 done:
     if (root && !gpu_described) cJSON_AddNullToObject(machine, "gpu");
-    if (root && png_path && status == EXIT_OK) {
+    if (root && plot_outputs_any(&figs) && status == EXIT_OK) {
         plot_figure fig;
         plot_style style;
         plot_style_default(&style);
         int rc = figures_from_bench(&fig, root, FIGURE_BENCH, NULL, &e);
         if (rc == BRAGG_OK) {
-            rc = plot_write_png(&fig, &style, png_path, "--png", NULL, &e);
+            rc = plot_outputs_write(&fig, &style, &figs, &e);
             plot_figure_free(&fig);
         }
         if (rc) {

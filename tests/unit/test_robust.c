@@ -263,7 +263,7 @@ Test(robust, stale_temporaries_of_dead_processes_are_removed)
 static int png_whole(const char *path)
 {
     size_t n;
-    char *t = testkit_read_file(path, &n);
+    char *t = testkit_read_bytes(path, &n);
     static const unsigned char iend[12] = {0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xae, 0x42, 0x60, 0x82};
     int ok = t && n > 20 && memcmp(t, "\x89PNG", 4) == 0 && memcmp(t + n - 12, iend, 12) == 0;
     free(t);
@@ -274,7 +274,7 @@ static int png_whole(const char *path)
 static int csv_rows(const char *path)
 {
     size_t n;
-    char *t = testkit_read_file(path, &n);
+    char *t = testkit_read_bytes(path, &n);
     if (!t || n == 0 || t[n - 1] != '\n') {
         free(t);
         return -1;

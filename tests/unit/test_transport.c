@@ -407,9 +407,9 @@ static void lateral_strays(const score_result *r, double *stray)
  * transport step (its derivative strayed 5 000-10 000 times the noise at the first step's end).
  * Noise strays differently in two independent runs; a step of the model strays in both at the
  * same depth. Asserted, with 20 000 histories per run: no depth where both seeds stray more than
- * 8 times the local noise, none where one strays more than 15 times. Measured: at most 5.8 in
- * both (a one-bin wobble of 1e-4 of the spread where the primaries' early steps end together)
- * and 8.9 in one. */
+ * 8 times the local noise, none where one strays more than 15 times. Measured: at most 5.5 in
+ * both (a one-bin wobble of 1e-4 of the spread at 7.2 cm, where the primaries' early steps still
+ * end together) and 9.0 in one. */
 Test(transport, lateral_spread_has_no_steps)
 {
     static const double fractions[] = {0.04, 0.16};

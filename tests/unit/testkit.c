@@ -54,10 +54,10 @@ int testkit_cli(const char *args, char *out, size_t len)
 
 char *testkit_read_text(const char *path)
 {
-    return testkit_read_file(path, NULL);
+    return testkit_read_bytes(path, NULL);
 }
 
-char *testkit_read_file(const char *path, size_t *len)
+char *testkit_read_bytes(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     cr_assert(f, "%s was not written", path);
