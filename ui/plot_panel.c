@@ -313,7 +313,7 @@ static void draw_race(const tui_state *t, const ui_rect *r)
              t->cfg.energy, (unsigned long long)t->cfg.histories);
     draw_box(r, draw_utf8() ? title : "Benchmark race", 0);
     if (t->race_n == 0) {
-        centred(r, draw_attr(ROLE_DIM), "b races serial, OpenMP 1..N threads and CUDA");
+        centred(r, draw_attr(ROLE_DIM), "b races serial, OpenMP 1..N threads, event, simd and CUDA");
         return;
     }
     double max_hps = 0, base = 0;

@@ -486,6 +486,10 @@ int engine_device(const engine *en, backend_device *out)
 {
     return en->be->device ? en->be->device(en->be, out) : 0;
 }
+const char *engine_vector_path(const engine *en)
+{
+    return en->be->vector_path ? en->be->vector_path(en->be) : NULL;
+}
 double engine_csda_depth(const engine *en) { return en->csda_depth; }
 
 void engine_batch_range(const engine *en, int b, uint64_t *first, uint64_t *count)
