@@ -183,8 +183,14 @@ check:
 	    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	    LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp
 
-bench: $(BIN)
-	./bin/bragg bench --component
+# The yardstick kernel (scripts/floor.c) is built as issue 14 measured it, with plain -O2 and
+# whatever -march the compiler defaults to, and runs beside the C-12 cases.
+bench: $(BIN) $(B)/floor
+	./$(BIN) bench --component --floor $(B)/floor
+
+$(B)/floor: scripts/floor.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -O2 -fopenmp $< -lm -o $@
 
 # The README's example figures. The runs' JSON stays in build/docs; only the PNGs are kept.
 # Protons of 206.6 MeV have the CSDA range of C-12 at 400 MeV/u in water (27.4 cm), so the
