@@ -98,11 +98,10 @@ static inline BRAGG_HD void event_after_spawn(event_counts *c)
 }
 
 /* Blocks of the particles' random streams computed ahead of a pass, all at once (the CPU `simd`
- * backend's vector pass, physics/simd.h): slot i's `n` blocks start at blocks + i, word w of
- * block j at blocks[(4 j + w) * stride + i]. A step that needs more computes them itself. */
+ * backend's vector pass, physics/simd.h): slot i's `n` blocks are the 4 n words from
+ * blocks + 4 n i. A step that needs more computes them itself. */
 typedef struct event_ahead {
     const uint32_t *blocks;
-    uint32_t stride;
     unsigned n;
 } event_ahead;
 
@@ -124,7 +123,7 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE int event_step_one_ahead(const transpo
     *moved = 0;
     if (q->mfp == 0.0) return STEP_REACT;
     *moved = 1;
-    if (ahead) rng_take_ahead(&q->r, ahead->blocks + i, ahead->stride, ahead->n);
+    if (ahead) rng_take_ahead(&q->r, ahead->blocks + 4 * (size_t)ahead->n * i, ahead->n);
     int outcome = STEP_ALIVE;
     for (unsigned k = 0; k < steps && outcome == STEP_ALIVE; k++) {
         if (prof) prof->last = profile_clock();

@@ -23,7 +23,6 @@
 #ifndef BRAGG_RANDOM_H
 #define BRAGG_RANDOM_H
 
-#include <stddef.h>
 #include <stdint.h>
 
 #include <Random123/philox.h>
@@ -39,10 +38,9 @@ typedef struct rng {
     philox4x32_ctr_t block;  /* the last four outputs */
     unsigned used;           /* how many of `block` are consumed */
     /* Blocks of this stream computed ahead (the CPU event loop's vector pass, physics/simd.h):
-     * the next `ahead` refills take them, word w of the next at ahead_at[w * ahead_stride],
-     * instead of running the Philox rounds. 0 everywhere else (host code only). */
+     * the next `ahead` refills take them, four words each from ahead_at on, instead of running
+     * the Philox rounds. 0 everywhere else (host code only). */
     unsigned ahead;
-    uint32_t ahead_stride;
     const uint32_t *ahead_at;
 } rng;
 
@@ -61,7 +59,6 @@ static inline BRAGG_HD void rng_init(rng *r, uint64_t seed, uint64_t history, ui
     r->ctr.v[3] = (uint32_t)(id >> 32) << RNG_BLOCK_BITS;
     r->used = 4;
     r->ahead = 0;
-    r->ahead_stride = 0;
     r->ahead_at = (const uint32_t *)0;
 }
 
@@ -102,23 +99,21 @@ static inline BRAGG_HD void rng_refill(rng *r)
 static inline BRAGG_HD BRAGG_FORCE_INLINE void rng_take_block(rng *r)
 {
     const uint32_t *a = r->ahead_at;
-    size_t s = r->ahead_stride;
     r->block.v[0] = a[0];
-    r->block.v[1] = a[s];
-    r->block.v[2] = a[2 * s];
-    r->block.v[3] = a[3 * s];
-    r->ahead_at = a + 4 * s;
+    r->block.v[1] = a[1];
+    r->block.v[2] = a[2];
+    r->block.v[3] = a[3];
+    r->ahead_at = a + 4;
     r->ahead--;
     r->ctr.v[3] = (r->ctr.v[3] & ~RNG_BLOCK_MASK) | ((r->ctr.v[3] + 1) & RNG_BLOCK_MASK);
     r->used = 0;
 }
 
-/* The stream's next n blocks are at `at` (word w of block j at at[(4 j + w) * stride]), as
- * rng_ahead_fill (physics/simd.h) wrote them for the stream's current counter. */
-static inline BRAGG_HD void rng_take_ahead(rng *r, const uint32_t *at, uint32_t stride, unsigned n)
+/* The stream's next n blocks are at `at` (word w of block j at at[4 j + w]), as rng_ahead_fill
+ * (physics/simd.h) wrote them for the stream's current counter. */
+static inline BRAGG_HD void rng_take_ahead(rng *r, const uint32_t *at, unsigned n)
 {
     r->ahead_at = at;
-    r->ahead_stride = stride;
     r->ahead = n;
 }
 

@@ -88,14 +88,14 @@ static inline uint32_t block_word3(uint32_t c3, unsigned j)
 /* The reference: Random123's philox4x32, the very function rng_refill calls. */
 static void fill_scalar(const uint32_t *c0, const uint32_t *c1, const uint32_t *c2,
                         const uint32_t *c3, uint32_t key0, uint32_t key1, uint32_t first,
-                        uint32_t n, unsigned blocks, uint32_t *out, size_t stride)
+                        uint32_t n, unsigned blocks, uint32_t *out)
 {
     philox4x32_key_t key = {{key0, key1}};
     for (uint32_t i = first; i < n; i++)
         for (unsigned j = 0; j < blocks; j++) {
             philox4x32_ctr_t ctr = {{c0[i], c1[i], c2[i], block_word3(c3[i], j)}};
             philox4x32_ctr_t b = philox4x32(ctr, key);
-            for (int w = 0; w < 4; w++) out[(4 * (size_t)j + w) * stride + i] = b.v[w];
+            for (int w = 0; w < 4; w++) out[4 * ((size_t)blocks * i + j) + w] = b.v[w];
         }
 }
 
@@ -106,6 +106,10 @@ static void fill_scalar(const uint32_t *c0, const uint32_t *c1, const uint32_t *
  * the Weyl constants (Salmon et al. 2011; Random123's _philox4xWround_tpl and _bumpkey_tpl).
  * The 32x32 -> 64-bit products come from the unsigned even-lane multiply (vpmuludq), once for
  * the even lanes and once for the odd lanes shifted down; blends put the halves back in place.
+ *
+ * On the way out, a 4x4 transpose within each 128-bit lane (unpacks of 32- then 64-bit
+ * elements) turns the four word vectors into vectors whose 128-bit lane L holds all four words
+ * of one stream: t_k's lane L is stream 4 L + k. Each 128-bit lane is then one store.
  */
 #define PHILOX_ROUNDS 10
 
@@ -118,11 +122,11 @@ __attribute__((target("avx2"))) static inline void mulhilo_avx2(__m256i a, __m25
     *hi = _mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xAA);
 }
 
+/* Whole vectors of 8 streams; returns how many streams it did (the rest is the scalar loop's). */
 __attribute__((target("avx2"))) static uint32_t fill_avx2(const uint32_t *c0, const uint32_t *c1,
                                                           const uint32_t *c2, const uint32_t *c3,
                                                           uint32_t key0, uint32_t key1, uint32_t n,
-                                                          unsigned blocks, uint32_t *out,
-                                                          size_t stride)
+                                                          unsigned blocks, uint32_t *out)
 {
     const __m256i m0 = _mm256_set1_epi32((int)PHILOX_M4x32_0);
     const __m256i m1 = _mm256_set1_epi32((int)PHILOX_M4x32_1);
@@ -132,6 +136,7 @@ __attribute__((target("avx2"))) static uint32_t fill_avx2(const uint32_t *c0, co
         k0[r] = _mm256_set1_epi32((int)(key0 + (uint32_t)r * PHILOX_W32_0));
         k1[r] = _mm256_set1_epi32((int)(key1 + (uint32_t)r * PHILOX_W32_1));
     }
+    const size_t per = 4 * (size_t)blocks;   /* words of one stream */
     uint32_t i = 0;
     for (; i + 8 <= n; i += 8) {
         __m256i x0_in = _mm256_loadu_si256((const __m256i *)(const void *)(c0 + i));
@@ -152,14 +157,20 @@ __attribute__((target("avx2"))) static uint32_t fill_avx2(const uint32_t *c0, co
                 x2 = _mm256_xor_si256(_mm256_xor_si256(hi0, x3), k1[r]);
                 x3 = lo0;
             }
-            uint32_t *o = out + 4 * (size_t)j * stride + i;
-            _mm256_storeu_si256((__m256i *)(void *)o, x0);
-            _mm256_storeu_si256((__m256i *)(void *)(o + stride), x1);
-            _mm256_storeu_si256((__m256i *)(void *)(o + 2 * stride), x2);
-            _mm256_storeu_si256((__m256i *)(void *)(o + 3 * stride), x3);
+            __m256i a = _mm256_unpacklo_epi32(x0, x1), b = _mm256_unpackhi_epi32(x0, x1);
+            __m256i c = _mm256_unpacklo_epi32(x2, x3), d = _mm256_unpackhi_epi32(x2, x3);
+            __m256i t[4] = {_mm256_unpacklo_epi64(a, c), _mm256_unpackhi_epi64(a, c),
+                            _mm256_unpacklo_epi64(b, d), _mm256_unpackhi_epi64(b, d)};
+            uint32_t *o = out + per * i + 4 * (size_t)j;
+            for (int k = 0; k < 4; k++) {
+                _mm_storeu_si128((__m128i *)(void *)(o + per * (size_t)k),
+                                 _mm256_castsi256_si128(t[k]));
+                _mm_storeu_si128((__m128i *)(void *)(o + per * (size_t)(4 + k)),
+                                 _mm256_extracti128_si256(t[k], 1));
+            }
         }
     }
-    return i;   /* the rest (fewer than 8) is the scalar loop's */
+    return i;
 }
 
 __attribute__((target("avx512f"))) static inline void mulhilo_avx512(__m512i a, __m512i m,
@@ -171,14 +182,13 @@ __attribute__((target("avx512f"))) static inline void mulhilo_avx512(__m512i a, 
     *hi = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(even, 32), odd);
 }
 
-/* All of [0, n): the last, partial vector with masked loads and stores. */
+/* All of [0, n): the last, partial vector with masked loads, and stores of its streams only. */
 __attribute__((target("avx512f"))) static uint32_t fill_avx512(const uint32_t *c0,
                                                                const uint32_t *c1,
                                                                const uint32_t *c2,
                                                                const uint32_t *c3, uint32_t key0,
                                                                uint32_t key1, uint32_t n,
-                                                               unsigned blocks, uint32_t *out,
-                                                               size_t stride)
+                                                               unsigned blocks, uint32_t *out)
 {
     const __m512i m0 = _mm512_set1_epi32((int)PHILOX_M4x32_0);
     const __m512i m1 = _mm512_set1_epi32((int)PHILOX_M4x32_1);
@@ -188,8 +198,10 @@ __attribute__((target("avx512f"))) static uint32_t fill_avx512(const uint32_t *c
         k0[r] = _mm512_set1_epi32((int)(key0 + (uint32_t)r * PHILOX_W32_0));
         k1[r] = _mm512_set1_epi32((int)(key1 + (uint32_t)r * PHILOX_W32_1));
     }
+    const size_t per = 4 * (size_t)blocks;
     for (uint32_t i = 0; i < n; i += 16) {
-        __mmask16 lanes = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+        uint32_t lanes_n = n - i >= 16 ? 16 : n - i;
+        __mmask16 lanes = (__mmask16)(lanes_n == 16 ? 0xFFFFu : (1u << lanes_n) - 1);
         __m512i x0_in = _mm512_maskz_loadu_epi32(lanes, c0 + i);
         __m512i x1_in = _mm512_maskz_loadu_epi32(lanes, c1 + i);
         __m512i x2_in = _mm512_maskz_loadu_epi32(lanes, c2 + i);
@@ -208,11 +220,28 @@ __attribute__((target("avx512f"))) static uint32_t fill_avx512(const uint32_t *c
                 x2 = _mm512_xor_si512(_mm512_xor_si512(hi0, x3), k1[r]);
                 x3 = lo0;
             }
-            uint32_t *o = out + 4 * (size_t)j * stride + i;
-            _mm512_mask_storeu_epi32(o, lanes, x0);
-            _mm512_mask_storeu_epi32(o + stride, lanes, x1);
-            _mm512_mask_storeu_epi32(o + 2 * stride, lanes, x2);
-            _mm512_mask_storeu_epi32(o + 3 * stride, lanes, x3);
+            __m512i a = _mm512_unpacklo_epi32(x0, x1), b = _mm512_unpackhi_epi32(x0, x1);
+            __m512i c = _mm512_unpacklo_epi32(x2, x3), d = _mm512_unpackhi_epi32(x2, x3);
+            __m512i t[4] = {_mm512_unpacklo_epi64(a, c), _mm512_unpackhi_epi64(a, c),
+                            _mm512_unpacklo_epi64(b, d), _mm512_unpackhi_epi64(b, d)};
+            uint32_t *o = out + per * i + 4 * (size_t)j;
+            if (lanes_n == 16) {
+                for (int k = 0; k < 4; k++) {
+                    _mm_storeu_si128((__m128i *)(void *)(o + per * (size_t)k),
+                                     _mm512_extracti32x4_epi32(t[k], 0));
+                    _mm_storeu_si128((__m128i *)(void *)(o + per * (size_t)(4 + k)),
+                                     _mm512_extracti32x4_epi32(t[k], 1));
+                    _mm_storeu_si128((__m128i *)(void *)(o + per * (size_t)(8 + k)),
+                                     _mm512_extracti32x4_epi32(t[k], 2));
+                    _mm_storeu_si128((__m128i *)(void *)(o + per * (size_t)(12 + k)),
+                                     _mm512_extracti32x4_epi32(t[k], 3));
+                }
+            } else {
+                uint32_t lane[4][16];
+                for (int k = 0; k < 4; k++) _mm512_storeu_si512((void *)lane[k], t[k]);
+                for (uint32_t s = 0; s < lanes_n; s++)   /* stream 4 L + k: t_k's lane L */
+                    memcpy(o + per * s, &lane[s % 4][4 * (s / 4)], 4 * sizeof(uint32_t));
+            }
         }
     }
     return n;
@@ -221,14 +250,14 @@ __attribute__((target("avx512f"))) static uint32_t fill_avx512(const uint32_t *c
 
 void rng_ahead_fill(simd_path path, const uint32_t *c0, const uint32_t *c1, const uint32_t *c2,
                     const uint32_t *c3, uint32_t key0, uint32_t key1, uint32_t n, unsigned blocks,
-                    uint32_t *out, size_t stride)
+                    uint32_t *out)
 {
     uint32_t done = 0;
 #if SIMD_X86
-    if (path == SIMD_AVX512) done = fill_avx512(c0, c1, c2, c3, key0, key1, n, blocks, out, stride);
-    else if (path == SIMD_AVX2) done = fill_avx2(c0, c1, c2, c3, key0, key1, n, blocks, out, stride);
+    if (path == SIMD_AVX512) done = fill_avx512(c0, c1, c2, c3, key0, key1, n, blocks, out);
+    else if (path == SIMD_AVX2) done = fill_avx2(c0, c1, c2, c3, key0, key1, n, blocks, out);
 #else
     (void)path;
 #endif
-    fill_scalar(c0, c1, c2, c3, key0, key1, done, n, blocks, out, stride);
+    fill_scalar(c0, c1, c2, c3, key0, key1, done, n, blocks, out);
 }

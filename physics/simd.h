@@ -10,9 +10,11 @@
  * tests/unit/test_simd.c compares them word for word on every path the CPU has.
  *
  * rng_ahead_fill computes, before a pass of the event loop, the next Philox4x32-10 blocks of
- * many particles' streams: one stream per vector lane (4, 8 or 16 per instruction). A particle's
+ * many particles' streams: one stream per vector lane (8 or 16 per instruction). A particle's
  * step then takes its blocks from there (rng_take_ahead, physics/random.h) instead of running
- * the Philox rounds itself. A block's value depends only on the stream's key and counter, never
+ * the Philox rounds itself. Each particle's blocks are stored together (the kernels transpose
+ * their lanes on the way out): a step reads them in order, from a line or two of cache, where
+ * one array per word put each of its draws on a cache line of its own. A block's value depends only on the stream's key and counter, never
  * on when it is computed, so the results are bit for bit those of the scalar loop; what a pass
  * does not use is thrown away.
  *
@@ -58,9 +60,9 @@ int simd_cpu_bits(void);
  * (physics/particle_bank.h): slot i's counter is (c0[i], c1[i], c2[i], c3[i]), the key (key0,
  * key1) is the run's seed. Block j is the one rng_refill would compute after j refills: counter
  * word 3 with its low RNG_BLOCK_BITS advanced by j (wrapping within them). Word w of block j of
- * slot i goes to out[(4 j + w) * stride + i], stride >= n. */
+ * slot i goes to out[4 (blocks i + j) + w]: 4 * blocks * n words, nothing beyond. */
 void rng_ahead_fill(simd_path path, const uint32_t *c0, const uint32_t *c1, const uint32_t *c2,
                     const uint32_t *c3, uint32_t key0, uint32_t key1, uint32_t n, unsigned blocks,
-                    uint32_t *out, size_t stride);
+                    uint32_t *out);
 
 #endif

@@ -38,9 +38,10 @@
  * steps per pass, and Philox blocks computed ahead per particle per pass. A step draws about
  * five words (one Gaussian for straggling, four for scattering), so 8 steps want 10 blocks; the
  * blocks a particle leaves unused (it ended, or waits for its reaction) are wasted work.
- * Instructions per C-12 history (callgrind, docs/benchmarks.md) for steps/blocks: 4/4 266.7 k,
- * 4/5 263.4 k, 4/6 264.8 k, 8/10 258.5 k, 8/12 260.1 k, 16/20 257.8 k; the event backend 280.8 k.
- * 8/10 keeps the blocks of a bank (73 kB) within a core's L2 cache. */
+ * Instructions per C-12 history (callgrind, AVX2, docs/benchmarks.md) for steps/blocks: 4/4
+ * 266.7 k, 4/5 263.4 k, 4/6 264.8 k, 8/10 258.5 k, 8/12 260.1 k, 16/20 257.8 k, when the event
+ * backend took 280.8 k (246.4 k and 273.5 k since). 8/10 keeps the blocks of a bank (73 kB)
+ * within a core's L2 cache. */
 #define SIMD_CPU_STEPS 8
 #define SIMD_CPU_BLOCKS 10
 
@@ -224,13 +225,13 @@ static int event_iteration(const transport_params *p, event_loop *L, score_sink 
 
     /* simd: the pass's random blocks for every particle in the bank, a vector of streams at a
      * time. Profiled, their time is charged to the RNG of the profiled particles, a share each. */
-    event_ahead ahead = {L->ahead, L->capacity, L->ahead_blocks};
+    event_ahead ahead = {L->ahead, L->ahead_blocks};
     uint64_t ahead_cycles = 0, profiled = 0;
     if (L->ahead_blocks) {
         uint64_t t0 = every ? profile_clock() : 0;
         rng_ahead_fill(L->path, L->in->ctr0, L->in->ctr1, L->in->ctr2, L->in->ctr3,
                        (uint32_t)p->seed, (uint32_t)(p->seed >> 32), c->n_in, L->ahead_blocks,
-                       L->ahead, L->capacity);
+                       L->ahead);
         if (every) ahead_cycles = profile_clock() - t0;
     }
     uint32_t n_in = c->n_in;
