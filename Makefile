@@ -212,6 +212,11 @@ docs: $(BIN)
 	./$(BIN) plot $(DOCS)/c12.json $(DOCS)/c12-no-nuclear.json --norm entrance \
 	    --png docs/img/c12-nuclear-vs-none.png
 	./$(BIN) plot $(DOCS)/c12.json --kind charge --png docs/img/c12-dose-by-charge.png
+	./$(BIN) run --ion C-12 --energy 290 --material water -n 100000 -q --bio mkm \
+	    --json $(DOCS)/c12-bio.json
+	./$(BIN) plot $(DOCS)/c12-bio.json --kind bio --png docs/img/c12-bio.png
+	./$(BIN) sobp --ion C-12 --material water --from 10 --to 15 -n 10000 --biological mkm \
+	    --dose 3 -q --json $(DOCS)/c12-sobp-bio.json --png docs/img/c12-sobp-bio.png
 
 clean:
 	rm -rf build bin

@@ -274,7 +274,7 @@ static int copy_table(cuda_session *s, const transport_table *host, transport_ta
     char *db = (char *)block;
     grid_entry **columns[] = {&rebased->stopping,   &rebased->stopping_el, &rebased->range,
                               &rebased->energy,     &rebased->straggling,  &rebased->scattering,
-                              &rebased->reaction,   &rebased->reaction_cum};
+                              &rebased->reaction,   &rebased->reaction_cum, &rebased->z1d};
     for (size_t k = 0; k < sizeof columns / sizeof columns[0]; k++)
         *columns[k] = (grid_entry *)(db + ((const char *)*columns[k] - hb));
     rebased->block = block;

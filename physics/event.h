@@ -190,7 +190,7 @@ static inline BRAGG_HD void event_react_one(const transport_params *p, const par
             bank_store(out, slot, &q);   /* plan_react left room for it */
         } else {                         /* the forced reaction of the exception above */
             s->count[COUNT_STACK_FULL]++;
-            score_point(p, s, particle_channel(&q), q.z, q.energy_q, 0.0);
+            score_point(p, s, particle_channel(&q), q.z, q.energy_q, 0.0, 0.0);
             transport_end(s, &q, LEDGER_BELOW_CUTOFF);
         }
     }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "biology.h"
 #include "constants.h"
 #include "nuclear.h"
 
@@ -117,7 +118,7 @@ int transport_table_build(transport_table *tab, const ion *ion, const material *
     uint32_t nr = tab->range_grid.ncell;
 
     tab->radiation_length = mat->radiation_length;
-    tab->block_bytes = (size_t)(6 * ne + nr + (size_t)mat->n_elements * ne) * sizeof(grid_entry);
+    tab->block_bytes = (size_t)(7 * ne + nr + (size_t)mat->n_elements * ne) * sizeof(grid_entry);
     tab->block = malloc(tab->block_bytes);
     if (!tab->block) {
         free(node_range);
@@ -131,6 +132,8 @@ int transport_table_build(transport_table *tab, const ion *ion, const material *
     tab->energy = tab->scattering + ne;
     tab->reaction = tab->energy + nr;
     tab->reaction_cum = tab->reaction + ne;
+    tab->z1d = tab->reaction_cum + (size_t)mat->n_elements * ne;
+    memset(tab->z1d, 0, ne * sizeof *tab->z1d);
 
     grid_fill(&tab->energy_grid, tab->stopping, eval_total, &model);
     grid_fill(&tab->energy_grid, tab->stopping_el, eval_electronic, &model);
@@ -175,6 +178,37 @@ int transport_table_build(transport_table *tab, const ion *ion, const material *
         prev_r = R;
     }
     free(node_range);
+    return BRAGG_OK;
+}
+
+/* z1D* varies smoothly with energy, and one value costs ~10^4 arc evaluations: it is computed
+ * on every 8th node (16 per octave) and interpolated linearly in ln t between them, which is
+ * within 0.1% of computing every node (tests/unit/test_biology.c). */
+#define Z1D_NODE_STRIDE 8
+
+int transport_table_fill_z1d(transport_table *tab, const bio_cell *cell, bragg_err *e)
+{
+    const grid *g = &tab->energy_grid;
+    uint32_t ne = g->ncell;
+    double *node = malloc((ne + 1) * sizeof *node);
+    if (!node) return bragg_fail(e, "out of memory building tables");
+    /* Computed nodes: every Z1D_NODE_STRIDE-th and the last; the rest interpolated. */
+    for (uint32_t i = 0; i <= ne; i++) {
+        if (i % Z1D_NODE_STRIDE != 0 && i != ne) continue;
+        double t = grid_node(g, i);
+        node[i] = mkm_z1d_star(cell, tab->Z, t, table_stopping_el(tab, t) * 0.1);
+    }
+    for (uint32_t i = 0; i <= ne; i++) {
+        if (i % Z1D_NODE_STRIDE == 0 || i == ne) continue;
+        uint32_t a = i - i % Z1D_NODE_STRIDE, b = a + Z1D_NODE_STRIDE < ne ? a + Z1D_NODE_STRIDE : ne;
+        double la = log(grid_node(g, a)), lb = log(grid_node(g, b)), l = log(grid_node(g, i));
+        node[i] = node[a] + (node[b] - node[a]) * (l - la) / (lb - la);
+    }
+    for (uint32_t i = 0; i < ne; i++) {
+        tab->z1d[i].value = node[i];
+        tab->z1d[i].slope = (node[i + 1] - node[i]) / (grid_node(g, i + 1) - grid_node(g, i));
+    }
+    free(node);
     return BRAGG_OK;
 }
 

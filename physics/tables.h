@@ -9,7 +9,8 @@
  * Also on the energy grid, per unit mass thickness: the Bohr energy-straggling variance and the
  * multiple-scattering "scattering power" (z / p v)^2 / X0, and the macroscopic nuclear reaction
  * cross-section with each element's share of it (physics/nuclear.h), so one grid_cell() call
- * serves every energy-dependent quantity of a step.
+ * serves every energy-dependent quantity of a step. Optionally, for biological scoring, the
+ * MKM's specific energy z1D*(t) of a cell line (transport_table_fill_z1d).
  *
  * A transport_table owns one allocation holding all arrays (so it can be copied to a device in
  * one piece); transport_table_free releases it. Build on one thread; afterwards the table is
@@ -48,6 +49,8 @@ typedef struct transport_table {
     grid_entry *scattering;   /* (z / p v)^2 / X0, MeV^-2 per g/cm^2 (Highland integrand) */
     grid_entry *reaction;     /* nuclear reaction cross-section per gram, cm^2/g */
     grid_entry *reaction_cum; /* [n_targets][cells]: share of targets 0..k in it (last is 1) */
+    grid_entry *z1d;          /* MKM z1D*(t) of a cell line, Gy (transport_table_fill_z1d);
+                                 0 until filled */
     int n_targets;            /* the material's elements, as reaction targets */
     int target_Z[MATERIAL_MAX_ELEMENTS], target_A[MATERIAL_MAX_ELEMENTS];
     double radiation_length;  /* material X0, g/cm^2 */
@@ -59,6 +62,12 @@ typedef struct transport_table {
 int transport_table_build(transport_table *tab, const ion *ion, const material *mat,
                           const stopping_data *data, stopping_switches sw, bragg_err *e);
 void transport_table_free(transport_table *tab);
+
+struct bio_cell;
+/* Fills the z1D* column for the modified MKM of cell line `cell` (physics/biology.h): the
+ * saturation-corrected specific energy of one ion of this table's charge, with the LET of unit
+ * density tissue (the mass electronic stopping power times 1 g/cm^3: the cells are water). */
+int transport_table_fill_z1d(transport_table *tab, const struct bio_cell *cell, bragg_err *e);
 
 /* ---- lookups (host and device) ---------------------------------------------------------- */
 

@@ -74,8 +74,12 @@
 #define ENERGY_QUANTA_PER_MEV   16777216.0     /* 2^24 */
 #define LET_QUANTA              1024.0         /* per MeV * keV/um */
 #define TRACK_QUANTA_PER_CM     4294967296.0   /* 2^32 */
-#define LATERAL_QUANTA_PER_CM3  1048576.0      /* 2^20, track length * r^2 / 2 */
+/* 2^30 per cm^3 of track length * r^2 / 2: fine enough that the lateral sum's ramp across a
+ * step (score_piece) keeps its slope in 0.1 mm bins near the axis, where a history adds a few
+ * 1e-7 cm^3 per bin (2^20 rounded those slopes to 0 and drew the spread as a staircase). */
+#define LATERAL_QUANTA_PER_CM3  1073741824.0
 #define LET_T_QUANTA            1048576.0      /* 2^20 per cm * keV/um */
+#define Z1D_QUANTA              65536.0        /* 2^16 per MeV * Gy (z1D*, below 100 Gy) */
 
 /* Energy ledger entries, in energy quanta. BEAM = all the others summed, exactly. */
 enum ledger_entry {
@@ -110,7 +114,10 @@ enum count_entry {
 enum curve_index {
     CURVE_LET_D,             /* sum of edep[MeV] * LET[keV/um] * LET_QUANTA */
     CURVE_LET_T,             /* sum of track[cm] * LET * LET_T_QUANTA, all charged particles */
-    CURVE_LATERAL,           /* primaries: track * (x^2 + y^2)/2, LATERAL_QUANTA_PER_CM3 */
+    CURVE_LATERAL,           /* primaries: track * (x^2 + y^2)/2, LATERAL_QUANTA_PER_CM3; in
+                                second-difference form while scoring (score_ramp) */
+    CURVE_Z1D,               /* sum of edep[MeV] * z1D*[Gy] * Z1D_QUANTA (the MKM's specific
+                                energy, when params.score_z1d; else 0) */
     CURVE_CHANNELS           /* then three per channel: */
 };
 #define CURVE_DOSE(c)    (CURVE_CHANNELS + 3 * (c))       /* energy quanta */
@@ -140,6 +147,11 @@ typedef struct transport_params {
     int n_slabs;
     slab_geometry slabs[TRANSPORT_MAX_SLABS];
     double lateral_halfwidth;         /* cm; INFINITY for laterally infinite slabs */
+    /* The lateral sum counts a primary at most this far from the axis (cm): 10 cm plus six
+     * sigma of the beam's spot and divergence over the grid, twenty sigma of multiple scattering
+     * beyond anything met; it bounds the sum so that int64 jobs of useful size cannot
+     * overflow (src/engine/engine.c, max_job_histories). */
+    double lateral_cap;
     /* physics */
     double step_fraction;             /* of the residual range */
     double step_min;                  /* cm */
@@ -148,6 +160,7 @@ typedef struct transport_params {
     double step_fraction_secondary, step_min_secondary;
     double energy_cut;                /* MeV/u */
     int straggling, scattering, nuclear;
+    int score_z1d;                    /* the tables' z1D* columns are filled: score CURVE_Z1D */
     int ref_A[TRANSPORT_MAX_Z + 1];               /* reference isotope of each charge */
     double nucleon_mass[TRANSPORT_MAX_Z + 1];     /* its rest mass per nucleon, MeV */
     double binding[TRANSPORT_MAX_Z + 1];          /* its binding energy per nucleon, MeV */
@@ -288,16 +301,26 @@ typedef struct step_tally {
     int64_t *forward;         /* the channel's forward fluence; NULL if the step does not count */
     int64_t *let_d, *let_t;
     int64_t *lateral;         /* primaries only, else NULL */
+    int64_t *z1d;             /* when the MKM is scored, else NULL */
     double let_scale;         /* LET * LET_QUANTA / ENERGY_QUANTA_PER_MEV */
+    double z1d_scale;         /* z1D* * Z1D_QUANTA / ENERGY_QUANTA_PER_MEV */
     double let_t_scale;       /* LET * LET_T_QUANTA */
-    double half_r2;           /* (x^2 + y^2) / 2 at mid-step */
+    /* The step's path, for the lateral position at any depth inside it: the cubic Hermite curve
+     * from (x0, y0) to (x1, y1) that leaves along the start direction and arrives along the end
+     * direction (ds: step length times the direction cosines), parametrised by the fraction
+     * f = (z - z0) inv_dz of the step's depth. Consecutive steps join with the same position and
+     * direction, so the lateral sum has no kinks at step boundaries. A step that does not
+     * advance in depth has inv_dz = 0 (its start position for all of it). */
+    double lat_x[4], lat_y[4];   /* the curve's coefficients of 1, f, f^2, f^3 */
+    double lat_z0, lat_inv_dz;
+    double lat_cap;           /* lateral_cap^2 / 2 */
     double z_per_path;        /* |dz| / path */
 } step_tally;
 
 /* Points k at the curves of `channel`, the forward fluence if `forward`, the lateral sum if
- * `primary`. */
+ * `primary`, the z1D* sum if `z1d`. */
 static inline BRAGG_HD void step_tally_locate(step_tally *k, const score_sink *s, int channel,
-                                              int forward, int primary)
+                                              int forward, int primary, int z1d)
 {
     k->dose = sink_curve(s, CURVE_DOSE(channel));
     k->track = sink_curve(s, CURVE_TRACK(channel));
@@ -305,6 +328,35 @@ static inline BRAGG_HD void step_tally_locate(step_tally *k, const score_sink *s
     k->let_d = sink_curve(s, CURVE_LET_D);
     k->let_t = sink_curve(s, CURVE_LET_T);
     k->lateral = primary ? sink_curve(s, CURVE_LATERAL) : (int64_t *)0;
+    k->z1d = z1d ? sink_curve(s, CURVE_Z1D) : (int64_t *)0;
+}
+
+#define LATERAL_RAMP_MIN 16
+#define LATERAL_RAMP_MAX 64
+
+/* Adds the ramp v0 + slope (i - a) to bins [a, b] of a curve kept as second differences (its
+ * values are the prefix sum of the prefix sum): four adds whatever the number of bins. Adds
+ * beyond the curve's last entry (`stride` entries) are dropped: they change only values past the
+ * scoring grid. */
+static inline BRAGG_HD void score_ramp(int64_t *curve, int stride, int a, int b, int64_t v0,
+                                       int64_t slope)
+{
+    int64_t n = (int64_t)b - a + 1;
+    score_add(&curve[a], v0);
+    if (a + 1 < stride) score_add(&curve[a + 1], slope - v0);
+    if (b + 1 < stride) score_add(&curve[b + 1], -v0 - slope * n);
+    if (b + 2 < stride) score_add(&curve[b + 2], v0 + slope * (n - 1));
+}
+
+/* (x^2 + y^2) / 2 at depth z on the step's chord. */
+static inline BRAGG_HD double tally_half_r2(const step_tally *k, double z)
+{
+    double f = (z - k->lat_z0) * k->lat_inv_dz;
+    f = f < 0.0 ? 0.0 : f > 1.0 ? 1.0 : f;
+    double x = ((k->lat_x[3] * f + k->lat_x[2]) * f + k->lat_x[1]) * f + k->lat_x[0];
+    double y = ((k->lat_y[3] * f + k->lat_y[2]) * f + k->lat_y[1]) * f + k->lat_y[0];
+    double h = 0.5 * (x * x + y * y);
+    return h < k->lat_cap ? h : k->lat_cap;
 }
 
 /* One piece of a step: `share` energy quanta and `seg` cm of track over bins [a, b] each. */
@@ -317,8 +369,86 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void score_piece(const step_tally *k, 
     score_bins(k->let_t, a, b, (int64_t)(seg * k->let_t_scale + 0.5));
     if (k->forward)
         score_bins(k->forward, a, b, (int64_t)(seg * k->z_per_path * TRACK_QUANTA_PER_CM + 0.5));
-    if (k->lateral)
-        score_bins(k->lateral, a, b, (int64_t)(seg * k->half_r2 * LATERAL_QUANTA_PER_CM3 + 0.5));
+    if (k->z1d) score_bins(k->z1d, a, b, (int64_t)((double)share * k->z1d_scale + 0.5));
+}
+
+/* The lateral sum of `seg` cm of track in bin i at depth z (its share's middle): the value in
+ * second-difference form, three adds. */
+static inline BRAGG_HD BRAGG_FORCE_INLINE void score_lateral_bin(const step_tally *k, int stride,
+                                                                 int i, double seg, double z)
+{
+    int64_t v = (int64_t)(tally_half_r2(k, z) * seg * LATERAL_QUANTA_PER_CM3 + 0.5);
+    score_add(&k->lateral[i], v);
+    if (i + 1 < stride) score_add(&k->lateral[i + 1], -2 * v);
+    if (i + 2 < stride) score_add(&k->lateral[i + 2], v);
+}
+
+/* The lateral sum of `seg` cm of track in each of the whole bins [a, b] (a < b) of width w, the
+ * first's middle at depth za: a ramp between the radii at the ends of each run of bins, on the
+ * step's path. r^2 grows as z^3 near the entrance, and one straight line over a whole
+ * half-step bent the spread at every half-step's end; runs of a twentieth of the depth (16 to
+ * 64 bins) keep a straight line's sag below what 20 000 histories resolve (runs of 32 bins at
+ * 1.2 cm still bent the spread measurably, tests/unit/test_transport.c,
+ * lateral_spread_has_no_steps). */
+static inline BRAGG_HD void score_lateral_run(const step_tally *k, int stride, int a, int b,
+                                              double seg, double za, double w)
+{
+    double scale = seg * LATERAL_QUANTA_PER_CM3;
+    int run = (int)(0.05 * za / w);
+    run = run < LATERAL_RAMP_MIN ? LATERAL_RAMP_MIN : run > LATERAL_RAMP_MAX ? LATERAL_RAMP_MAX : run;
+    int64_t first = (int64_t)(tally_half_r2(k, za) * scale + 0.5);
+    for (int from = a; from <= b; from += run) {
+        int to = from + run - 1 < b ? from + run - 1 : b;
+        int64_t slope = 0;
+        if (to > from) {
+            int64_t last = (int64_t)(tally_half_r2(k, za + (to - a) * w) * scale + 0.5);
+            /* Rounded to the nearest integer, ties away from zero, the same everywhere. */
+            double per = (double)(last - first) / (double)(to - from);
+            slope = (int64_t)(per < 0.0 ? per - 0.5 : per + 0.5);
+        }
+        score_ramp(k->lateral, stride, from, to, first, slope);
+        if (to < b) first = (int64_t)(tally_half_r2(k, za + (to + 1 - a) * w) * scale + 0.5);
+    }
+}
+
+/* The depth bins a segment [za, zb] (za < zb) covers inside the grid: [lo, hi] clipped to the
+ * grid, first and last bins i0 <= i1. 0 when it lies outside. */
+static inline BRAGG_HD int segment_bins(const transport_params *p, double za, double zb,
+                                        double *lo, double *hi, int *i0, int *i1)
+{
+    double depth_max = p->nbins * p->bin_width;
+    *lo = za > 0.0 ? za : 0.0;
+    *hi = zb < depth_max ? zb : depth_max;
+    if (!(*hi > *lo)) return 0;
+    *i0 = (int)(*lo * p->inv_bin_width);
+    *i1 = (int)(*hi * p->inv_bin_width);
+    if (*i1 >= p->nbins) *i1 = p->nbins - 1;
+    if (*i0 > *i1) *i0 = *i1;
+    return 1;
+}
+
+/* The lateral sum of a primary's whole step from depth z0 to z1 (`length` cm of path): the
+ * track in each bin at the radius of the step's path there (step_tally). */
+static inline BRAGG_HD void score_lateral(const transport_params *p, score_sink *s,
+                                          const step_tally *k, double z0, double z1, double length)
+{
+    double za = z0 < z1 ? z0 : z1, zb = z0 < z1 ? z1 : z0, dz = zb - za, w = p->bin_width;
+    double lo, hi;
+    int i0, i1;
+    if (dz <= 0.0) {   /* across the beam axis: one bin */
+        int i = (int)(za * p->inv_bin_width);
+        if (za >= 0.0 && i < p->nbins) score_lateral_bin(k, s->stride, i, length, za);
+        return;
+    }
+    if (!segment_bins(p, za, zb, &lo, &hi, &i0, &i1)) return;
+    double path_per_z = length / dz;
+    if (i0 == i1) {
+        score_lateral_bin(k, s->stride, i0, (hi - lo) * path_per_z, 0.5 * (lo + hi));
+        return;
+    }
+    score_lateral_bin(k, s->stride, i0, ((i0 + 1) * w - lo) * path_per_z, 0.5 * (lo + (i0 + 1) * w));
+    if (i1 - i0 > 1) score_lateral_run(k, s->stride, i0 + 1, i1 - 1, w * path_per_z, (i0 + 1.5) * w, w);
+    score_lateral_bin(k, s->stride, i1, (hi - i1 * w) * path_per_z, 0.5 * (i1 * w + hi));
 }
 
 /* Spreads a step's energy (dq quanta) and track over the depth bins between z0 and z1,
@@ -334,7 +464,6 @@ static inline BRAGG_HD void score_step(const transport_params *p,
 {
     double za = z0 < z1 ? z0 : z1, zb = z0 < z1 ? z1 : z0;
     double dz = zb - za, w = p->bin_width;
-    double depth_max = p->nbins * w;
     if (dz <= 0.0) {
         /* Moving across the beam axis: everything in one bin. */
         int i = (int)(za * p->inv_bin_width);
@@ -345,14 +474,12 @@ static inline BRAGG_HD void score_step(const transport_params *p,
         score_piece(k, i, i, dq, length);
         return;
     }
-    double lo = za > 0.0 ? za : 0.0, hi = zb < depth_max ? zb : depth_max;
+    double lo, hi;
+    int i0, i1;
     int64_t given = 0;
-    if (hi > lo) {
-        int i0 = (int)(lo * p->inv_bin_width), i1 = (int)(hi * p->inv_bin_width);
-        if (i1 >= p->nbins) i1 = p->nbins - 1;
-        if (i0 > i1) i0 = i1;
+    if (segment_bins(p, za, zb, &lo, &hi, &i0, &i1)) {
         double per_z = 1.0 / dz, path_per_z = length / dz;
-        int whole = (za >= 0.0 && zb <= depth_max);
+        int whole = (za >= 0.0 && zb <= p->nbins * w);
         if (i0 == i1) {
             int64_t share = whole ? dq : (int64_t)((double)dq * (hi - lo) * per_z);
             score_piece(k, i0, i0, share, (hi - lo) * path_per_z);
@@ -374,9 +501,9 @@ static inline BRAGG_HD void score_step(const transport_params *p,
 }
 
 /* Deposits dq quanta at one point (a cut-off remnant, a nuclear reaction's local share) in
- * channel c. */
+ * channel c, with its LET (keV/um) and z1D* (Gy). */
 static inline BRAGG_HD void score_point(const transport_params *p, score_sink *s, int c, double z,
-                                        int64_t dq, double let)
+                                        int64_t dq, double let, double z1d)
 {
     int i = (int)(z * p->inv_bin_width);
     if (z < 0.0 || i >= p->nbins) {
@@ -386,6 +513,9 @@ static inline BRAGG_HD void score_point(const transport_params *p, score_sink *s
     score_bins(sink_curve(s, CURVE_DOSE(c)), i, i, dq);
     score_bins(sink_curve(s, CURVE_LET_D), i, i,
                (int64_t)((double)dq * let * LET_QUANTA / ENERGY_QUANTA_PER_MEV + 0.5));
+    if (p->score_z1d)
+        score_bins(sink_curve(s, CURVE_Z1D), i, i,
+                   (int64_t)((double)dq * z1d * Z1D_QUANTA / ENERGY_QUANTA_PER_MEV + 0.5));
 }
 
 /* Rotates the direction by projected angles (ax, ay) in the particle's own frame and returns
@@ -490,7 +620,7 @@ static inline BRAGG_HD int particle_channel(const particle *q)
 static inline BRAGG_HD void nuclear_deposit(const transport_params *p, score_sink *s, double z,
                                             int64_t dq)
 {
-    score_point(p, s, p->channels - 1, z, dq, 0.0);
+    score_point(p, s, p->channels - 1, z, dq, 0.0, 0.0);
     s->ledger[LEDGER_NUCLEAR_LOCAL] += dq;
 }
 
@@ -583,96 +713,91 @@ static inline BRAGG_HD int transport_react(const transport_params *p, particle *
     int Zt = tab->target_Z[k], At = tab->target_A[k];
     int64_t e_in = q->energy_q;
 
-    if (q->A == 1) {
-        /* Proton: Bortfeld's split, 60% absorbed locally, 40% carried off (Med. Phys. 24
-         * (1997) 2024, the fraction gamma of his Bragg-curve model). */
-        int64_t local = (int64_t)(0.6 * (double)e_in);
-        nuclear_deposit(p, s, q->z, local);
-        s->ledger[LEDGER_NUCLEAR_NEUTRAL] += e_in - local;
-    } else {
-        nuclear_event *ev = &scratch->ev;
-        if (!fragmentation_sample(&p->radii, r, q->Z, q->A, Zt, At, q->t, ev)) {
-            q->mfp = sample_free_paths(p, r);
-            return 1;
-        }
-        /* Boost of the projectile's rest frame: gamma from the energy per nucleon. */
-        double gamma = 1.0 + q->t / p->nucleon_mass[q->Z];
-        double beta = sqrt(1.0 - 1.0 / (gamma * gamma));
-        double *T = scratch->T, *ang_x = scratch->ang_x, *ang_y = scratch->ang_y;
-        double neutron_T = (gamma - 1.0) * NEUTRON_MASS_MEV;
-        double side[3];   /* laboratory kinetic energy by origin (enum product_origin) */
-        side[FROM_TARGET] = ev->local_mev + ev->neutral_mev;
-        /* Spectator neutrons at the beam's velocity plus, for those of a break-up, their
-         * motion in the projectile's frame (lab energy (gamma - 1) m + gamma T* + gamma beta
-         * p*_z); its fragments' gamma rays, gamma E* on average. */
-        double spectator_neutral = ev->spectator_neutrons * neutron_T +
-                                   gamma * (ev->spectator_neutron_ke + ev->spectator_photon_mev) +
-                                   gamma * beta * ev->spectator_neutron_pz;
-        side[FROM_SPECTATOR] = spectator_neutral;
-        /* Participants (the fireball's nucleons) are given in the laboratory already. */
-        side[FROM_PARTICIPANT] = ev->participant_neutron_mev;
-        /* Q-value: binding energy of the projectile less that of its charged pieces, from
-         * the AME2020 masses the Fermi break-up uses (physics/fermi_tables.h; beyond them, each
-         * charge at its reference isotope's binding per nucleon), and 8 MeV per nucleon
-         * knocked out of a target nucleus: the targets of tissue bind 7.68 (C-12), 7.48
-         * (N-14) and 7.98 (O-16) MeV per nucleon (AME2020, Wang et al., Chin. Phys. C 45
-         * (2021) 030003); one round value serves them all. */
-        double Q = nuclear_binding_mev(q->Z, q->A, q->A * p->binding[q->Z]) +
-                   (At > 1 ? 8.0 * ev->target_removed : 0.0);
-        for (int i = 0; i < ev->n; i++) {
-            const nuclear_product *f = &ev->product[i];
-            double M = f->A * p->nucleon_mass[f->Z];
-            double px = f->px, py = f->py, pz = f->pz, E;
-            if (f->origin == FROM_SPECTATOR) {
-                double e_rest = sqrt(px * px + py * py + pz * pz + M * M);
-                E = gamma * (e_rest + beta * pz);
-                pz = gamma * (pz + beta * e_rest);
-                Q -= nuclear_binding_mev(f->Z, f->A, f->A * p->binding[f->Z]);
-            } else {
-                E = sqrt(px * px + py * py + pz * pz + M * M);
-            }
-            T[i] = E - M;
-            side[f->origin] += T[i];
-            momentum_angles(px, py, pz, &ang_x[i], &ang_y[i]);
-        }
-        /* The sampled momenta do not conserve energy by themselves. The Q-value and the target's
-         * share are paid by the participants (the fireball's nucleons, which took the collision's
-         * energy), whose laboratory energies are scaled to what is left; the spectators keep the
-         * beam's velocity. What the participants cannot take (peripheral collisions) is
-         * excitation that leaves as photons; what they cannot pay is taken from the spectators,
-         * and then from the target's share, by the same scaling. */
-        double e_mev = (double)e_in / ENERGY_QUANTA_PER_MEV;
-        if (Q < 0.0) Q = 0.0;
-        if (Q > e_mev) Q = e_mev;
-        double left = e_mev - Q, scale[3] = {1.0, 1.0, 0.0}, photons = 0.0;
-        if (side[FROM_TARGET] > left) {
-            scale[FROM_TARGET] = side[FROM_TARGET] > 0.0 ? left / side[FROM_TARGET] : 0.0;
-            scale[FROM_SPECTATOR] = 0.0;
-        } else if (side[FROM_TARGET] + side[FROM_SPECTATOR] > left) {
-            scale[FROM_SPECTATOR] = (left - side[FROM_TARGET]) / side[FROM_SPECTATOR];
-        } else {
-            double rest = left - side[FROM_TARGET] - side[FROM_SPECTATOR];
-            if (side[FROM_PARTICIPANT] > rest) scale[FROM_PARTICIPANT] = rest / side[FROM_PARTICIPANT];
-            else {
-                scale[FROM_PARTICIPANT] = 1.0;
-                photons = rest - side[FROM_PARTICIPANT];
-            }
-        }
-        int64_t out = 0;
-        for (int i = 0; i < ev->n; i++) {
-            const nuclear_product *f = &ev->product[i];
-            out += push_secondary(p, s, products, q, (unsigned)i, f->Z, f->A,
-                                  scale[f->origin] * T[i], ang_x[i], ang_y[i]);
-        }
-        int64_t neutral = energy_quanta(scale[FROM_TARGET] * ev->neutral_mev + photons +
-                                        scale[FROM_SPECTATOR] * spectator_neutral +
-                                        scale[FROM_PARTICIPANT] * ev->participant_neutron_mev);
-        int64_t local = energy_quanta(scale[FROM_TARGET] * ev->local_mev);
-        nuclear_deposit(p, s, q->z, local);
-        s->ledger[LEDGER_NUCLEAR_NEUTRAL] += neutral;
-        /* The Q-value, up to rounding to quanta: what closes the ledger exactly. */
-        s->ledger[LEDGER_NUCLEAR_BINDING] += e_in - out - local - neutral;
+    /* Every projectile, protons too (physics/fragmentation.h): a proton abrades one nucleon
+     * of the target and the two leave as a fireball, the excited residue's charged share is
+     * deposited here. */
+    nuclear_event *ev = &scratch->ev;
+    if (!fragmentation_sample(&p->radii, r, q->Z, q->A, Zt, At, q->t, ev)) {
+        q->mfp = sample_free_paths(p, r);
+        return 1;
     }
+    /* Boost of the projectile's rest frame: gamma from the energy per nucleon. */
+    double gamma = 1.0 + q->t / p->nucleon_mass[q->Z];
+    double beta = sqrt(1.0 - 1.0 / (gamma * gamma));
+    double *T = scratch->T, *ang_x = scratch->ang_x, *ang_y = scratch->ang_y;
+    double neutron_T = (gamma - 1.0) * NEUTRON_MASS_MEV;
+    double side[3];   /* laboratory kinetic energy by origin (enum product_origin) */
+    side[FROM_TARGET] = ev->local_mev + ev->neutral_mev;
+    /* Spectator neutrons at the beam's velocity plus, for those of a break-up, their
+     * motion in the projectile's frame (lab energy (gamma - 1) m + gamma T* + gamma beta
+     * p*_z); its fragments' gamma rays, gamma E* on average. */
+    double spectator_neutral = ev->spectator_neutrons * neutron_T +
+                               gamma * (ev->spectator_neutron_ke + ev->spectator_photon_mev) +
+                               gamma * beta * ev->spectator_neutron_pz;
+    side[FROM_SPECTATOR] = spectator_neutral;
+    /* Participants (the fireball's nucleons) are given in the laboratory already. */
+    side[FROM_PARTICIPANT] = ev->participant_neutron_mev;
+    /* Q-value: binding energy of the projectile less that of its charged pieces, from
+     * the AME2020 masses the Fermi break-up uses (physics/fermi_tables.h; beyond them, each
+     * charge at its reference isotope's binding per nucleon), and 8 MeV per nucleon
+     * knocked out of a target nucleus: the targets of tissue bind 7.68 (C-12), 7.48
+     * (N-14) and 7.98 (O-16) MeV per nucleon (AME2020, Wang et al., Chin. Phys. C 45
+     * (2021) 030003); one round value serves them all. */
+    double Q = nuclear_binding_mev(q->Z, q->A, q->A * p->binding[q->Z]) +
+               (At > 1 ? 8.0 * ev->target_removed : 0.0);
+    for (int i = 0; i < ev->n; i++) {
+        const nuclear_product *f = &ev->product[i];
+        double M = f->A * p->nucleon_mass[f->Z];
+        double px = f->px, py = f->py, pz = f->pz, E;
+        if (f->origin == FROM_SPECTATOR) {
+            double e_rest = sqrt(px * px + py * py + pz * pz + M * M);
+            E = gamma * (e_rest + beta * pz);
+            pz = gamma * (pz + beta * e_rest);
+            Q -= nuclear_binding_mev(f->Z, f->A, f->A * p->binding[f->Z]);
+        } else {
+            E = sqrt(px * px + py * py + pz * pz + M * M);
+        }
+        T[i] = E - M;
+        side[f->origin] += T[i];
+        momentum_angles(px, py, pz, &ang_x[i], &ang_y[i]);
+    }
+    /* The sampled momenta do not conserve energy by themselves. The Q-value and the target's
+     * share are paid by the participants (the fireball's nucleons, which took the collision's
+     * energy), whose laboratory energies are scaled to what is left; the spectators keep the
+     * beam's velocity. What the participants cannot take (peripheral collisions) is
+     * excitation that leaves as photons; what they cannot pay is taken from the spectators,
+     * and then from the target's share, by the same scaling. */
+    double e_mev = (double)e_in / ENERGY_QUANTA_PER_MEV;
+    if (Q < 0.0) Q = 0.0;
+    if (Q > e_mev) Q = e_mev;
+    double left = e_mev - Q, scale[3] = {1.0, 1.0, 0.0}, photons = 0.0;
+    if (side[FROM_TARGET] > left) {
+        scale[FROM_TARGET] = side[FROM_TARGET] > 0.0 ? left / side[FROM_TARGET] : 0.0;
+        scale[FROM_SPECTATOR] = 0.0;
+    } else if (side[FROM_TARGET] + side[FROM_SPECTATOR] > left) {
+        scale[FROM_SPECTATOR] = (left - side[FROM_TARGET]) / side[FROM_SPECTATOR];
+    } else {
+        double rest = left - side[FROM_TARGET] - side[FROM_SPECTATOR];
+        if (side[FROM_PARTICIPANT] > rest) scale[FROM_PARTICIPANT] = rest / side[FROM_PARTICIPANT];
+        else {
+            scale[FROM_PARTICIPANT] = 1.0;
+            photons = rest - side[FROM_PARTICIPANT];
+        }
+    }
+    int64_t out = 0;
+    for (int i = 0; i < ev->n; i++) {
+        const nuclear_product *f = &ev->product[i];
+        out += push_secondary(p, s, products, q, (unsigned)i, f->Z, f->A,
+                              scale[f->origin] * T[i], ang_x[i], ang_y[i]);
+    }
+    int64_t neutral = energy_quanta(scale[FROM_TARGET] * ev->neutral_mev + photons +
+                                    scale[FROM_SPECTATOR] * spectator_neutral +
+                                    scale[FROM_PARTICIPANT] * ev->participant_neutron_mev);
+    int64_t local = energy_quanta(scale[FROM_TARGET] * ev->local_mev);
+    nuclear_deposit(p, s, q->z, local);
+    s->ledger[LEDGER_NUCLEAR_NEUTRAL] += neutral;
+    /* The Q-value, up to rounding to quanta: what closes the ledger exactly. */
+    s->ledger[LEDGER_NUCLEAR_BINDING] += e_in - out - local - neutral;
     s->count[COUNT_REACTIONS]++;
     if (particle_is_primary(q)) s->count[COUNT_PRIMARY_REACTED]++;
     q->energy_q = 0;
@@ -703,8 +828,9 @@ typedef struct step_state {
     double t_mid;               /* mid-step energy, and its cell */
     uint32_t cell_mid;
     double x0, y0, z0;          /* position before the step */
-    double w0;                  /* direction cosine along z before the step */
+    double u0, v0, w0;          /* direction before the step */
     double let;                 /* keV/um at mid-step */
+    double z1d;                 /* the MKM's z1D* at mid-step, Gy (0 unless score_z1d) */
 } step_state;
 
 /* Stage 1: the step's length. A fraction of the residual range, not under step_min, not past
@@ -833,6 +959,8 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void step_scatter(const transport_para
     st->x0 = q->x;
     st->y0 = q->y;
     st->z0 = q->z;
+    st->u0 = u;
+    st->v0 = v;
     st->w0 = w;
     q->x = st->x0 + step * u + dx * e1[0] + dy * e2[0];
     q->y = st->y0 + step * v + dx * e1[1] + dy * e2[1];
@@ -853,13 +981,31 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void step_score(const transport_params
     double step = st->step, dR = st->dR;
     int64_t dq = st->dq;
     st->let = table_at(tab, tab->stopping_el, st->cell_mid, st->t_mid) * st->slab->density * 0.1;
-    double xm = 0.5 * (st->x0 + q->x), ym = 0.5 * (st->y0 + q->y);
     double path_z = fabs(q->z - st->z0);
     step_tally tally;
-    step_tally_locate(&tally, s, particle_channel(q), st->w0 >= FORWARD_COS, st->primary);
+    step_tally_locate(&tally, s, particle_channel(q), st->w0 >= FORWARD_COS, st->primary,
+                      p->score_z1d);
     tally.let_scale = st->let * LET_QUANTA / ENERGY_QUANTA_PER_MEV;
     tally.let_t_scale = st->let * LET_T_QUANTA;
-    tally.half_r2 = 0.5 * (xm * xm + ym * ym);
+    /* The MKM's specific energy per event at the mid-step energy, like the LET. */
+    st->z1d = p->score_z1d ? table_at(tab, tab->z1d, st->cell_mid, st->t_mid) : 0.0;
+    tally.z1d_scale = st->z1d * Z1D_QUANTA / ENERGY_QUANTA_PER_MEV;
+    if (st->primary) {
+        /* The Hermite curve in powers of f: p0 + d0 f + (3 (p1 - p0) - 2 d0 - d1) f^2 +
+         * (2 (p0 - p1) + d0 + d1) f^3, p the positions and d the step times the directions. */
+        double d0x = step * st->u0, d0y = step * st->v0, d1x = step * q->u, d1y = step * q->v;
+        tally.lat_x[0] = st->x0;
+        tally.lat_x[1] = d0x;
+        tally.lat_x[2] = 3.0 * (q->x - st->x0) - 2.0 * d0x - d1x;
+        tally.lat_x[3] = 2.0 * (st->x0 - q->x) + d0x + d1x;
+        tally.lat_y[0] = st->y0;
+        tally.lat_y[1] = d0y;
+        tally.lat_y[2] = 3.0 * (q->y - st->y0) - 2.0 * d0y - d1y;
+        tally.lat_y[3] = 2.0 * (st->y0 - q->y) + d0y + d1y;
+        tally.lat_z0 = st->z0;
+        tally.lat_inv_dz = path_z > 0.0 ? 1.0 / (q->z - st->z0) : 0.0;
+        tally.lat_cap = 0.5 * p->lateral_cap * p->lateral_cap;
+    }
     tally.z_per_path = step > 0.0 ? path_z / step : 0.0;
     profile_mark(prof, PROFILE_STOPPING);
     int64_t dq1 = dq / 2;
@@ -878,6 +1024,7 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void step_score(const transport_params
     double zm = 0.5 * (st->z0 + q->z);
     score_step(p, s, &tally, st->z0, zm, 0.5 * step, dq1);
     score_step(p, s, &tally, zm, q->z, 0.5 * step, dq - dq1);
+    if (tally.lateral) score_lateral(p, s, &tally, st->z0, q->z, step);
     s->ledger[LEDGER_DEPOSITED] += dq;
     s->steps++;
     profile_mark(prof, PROFILE_SCORING);
@@ -894,7 +1041,7 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE int step_finish(const transport_params
                                                           step_profile *prof)
 {
     if (st->to_cut) {
-        score_point(p, s, particle_channel(q), q->z, q->energy_q, st->let);
+        score_point(p, s, particle_channel(q), q->z, q->energy_q, st->let, st->z1d);
         if (st->primary) s->count[COUNT_PRIMARY_STOPPED]++;
         transport_end(s, q, LEDGER_BELOW_CUTOFF);
         profile_mark(prof, PROFILE_SCORING);
@@ -946,7 +1093,8 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE int transport_step(const transport_par
     if (q->range <= st.range_cut) {
         /* Below the cut-off already (e.g. a beam energy under it): leave it here. */
         double let = table_stopping_el(st.tab, q->t) * st.slab->density * 0.1;
-        score_point(p, s, particle_channel(q), q->z, q->energy_q, let);
+        score_point(p, s, particle_channel(q), q->z, q->energy_q, let,
+                    grid_eval(&st.tab->energy_grid, st.tab->z1d, q->t));
         if (st.primary) s->count[COUNT_PRIMARY_STOPPED]++;
         transport_end(s, q, LEDGER_BELOW_CUTOFF);
         return STEP_GONE;

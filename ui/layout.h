@@ -17,7 +17,7 @@
 #define LAYOUT_MIN_ROWS 24
 
 /* Rows the setup panel needs: one per field plus its border. */
-#define LAYOUT_SETUP_ROWS 15
+#define LAYOUT_SETUP_ROWS 16
 
 typedef struct ui_rect {
     int y, x, h, w;   /* top-left corner, height and width in cells */

@@ -14,7 +14,8 @@
 #include "report.h"
 
 static const char *const view_names[VIEW_COUNT] = {
-    "depth-dose", "dose by charge", "LET", "lateral spread", "primary fluence", "benchmark race",
+    "depth-dose", "dose by charge", "LET", "lateral spread", "primary fluence", "biology",
+    "SOBP", "benchmark race",
 };
 
 const char *plot_view_name(plot_view v)
@@ -51,6 +52,21 @@ static int gather(const tui_state *t, curve *cv, char *y_label, size_t yl_len, c
 {
     const score_result *res = &t->snap.result;
     int n = 0;
+    if (t->view == VIEW_SOBP) {
+        /* Not a run: the record of the last `s` job. */
+        memset(cv, 0, sizeof *cv * MAX_CURVES);
+        if (!t->sobp) {
+            snprintf(why, why_len, t->sobp_pid ? "building the SOBP: one run per energy" :
+                                                 "no SOBP yet: s builds one for this setup");
+            return 0;
+        }
+        snprintf(y_label, yl_len, "%s", t->sobp_rbe_dose ? "dose, Gy" : "dose, Gy cm2 per primary");
+        cv[n++] = (curve){t->sobp_depth, t->sobp_dose, NULL, t->sobp_n, 1, ROLE_CURVE, "physical"};
+        if (t->sobp_rbe_dose)
+            cv[n++] = (curve){t->sobp_depth, t->sobp_rbe_dose, NULL, t->sobp_n, 1, ROLE_SERIES1,
+                              "RBE-weighted"};
+        return n;
+    }
     snprintf(why, why_len, "no run yet: r starts one");
     if (!t->have_snap || res->nbins <= 0 || res->histories == 0) {
         /* A dose view of nothing but kept runs still makes sense. */
@@ -116,6 +132,39 @@ static int gather(const tui_state *t, curve *cv, char *y_label, size_t yl_len, c
         snprintf(y_label, yl_len, "primaries per primary");
         cv[n++] = (curve){res->depth, res->fluence, NULL, res->nbins, 1, ROLE_CURVE, "primaries"};
         break;
+    case VIEW_BIO: {
+        const bio_curves *b = &t->snap.bio;
+        if (!b->nbins || b->nbins != res->nbins) {
+            snprintf(why, why_len, "biology: choose a model in the Biology field, then r");
+            return 0;
+        }
+        /* The RBE-weighted dose per unit fluence: the physical curve times the RBE at the
+         * model's dose, kept in a buffer of the UI thread's. */
+        static double *weighted;
+        static int cap;
+        if (cap < b->nbins) {
+            double *grown = realloc(weighted, (size_t)b->nbins * sizeof *grown);
+            if (!grown) {
+                snprintf(why, why_len, "out of memory");
+                return 0;
+            }
+            weighted = grown;
+            cap = b->nbins;
+        }
+        double top = 0, peak_rbe = 0, entrance = b->rbe[0];
+        for (int i = 0; i < b->nbins; i++) top = fmax(top, res->dose[i]);
+        for (int i = 0; i < b->nbins; i++) {
+            weighted[i] = isfinite(b->rbe[i]) ? res->dose[i] * b->rbe[i] : NAN;
+            /* The largest RBE where the dose counts (not in the far tail). */
+            if (isfinite(b->rbe[i]) && res->dose[i] > 0.05 * top && b->rbe[i] > peak_rbe)
+                peak_rbe = b->rbe[i];
+        }
+        snprintf(y_label, yl_len, "Gy cm%s, RBE %.2f%s%.2f at %g Gy", glyph("\u00b2", "2"),
+                 entrance, glyph("\u2192", "->"), peak_rbe, b->dose);
+        cv[n++] = (curve){res->depth, res->dose, NULL, res->nbins, 1, ROLE_CURVE, "physical"};
+        cv[n++] = (curve){res->depth, weighted, NULL, res->nbins, 1, ROLE_SERIES1, "RBE-weighted"};
+        break;
+    }
     default: break;
     }
     return n;

@@ -111,6 +111,12 @@ static int apply(run_config *c, const char *key, const char *v, bragg_err *e)
     } else if (strcmp(key, "nuclear") == 0) {
         if (parse_switch(v, &s)) return -1;
         c->nuclear = s;
+    } else if (strcmp(key, "bio") == 0) {
+        if (strlen(v) >= sizeof c->bio_model) return -1;
+        snprintf(c->bio_model, sizeof c->bio_model, "%s", strcmp(v, "none") == 0 ? "" : v);
+    } else if (strcmp(key, "alpha_beta_gy") == 0) {
+        if (parse_double(v, &d) || d < 0) return -1;
+        c->bio_alpha_beta = d;
     } else {
         return -2;
     }
@@ -173,11 +179,14 @@ int settings_format(const run_config *c, char *out, size_t len)
                     "straggling = %s\n"
                     "mcs = %s\n"
                     "nuclear = %s\n"
+                    "bio = %s\n"
+                    "alpha_beta_gy = %.17g\n"
                     "seed = %llu\n",
                     c->ion, c->energy, 100 * c->energy_spread, 10 * c->spot_sigma_cm, slabs,
                     (unsigned long long)c->histories, c->backend, c->threads,
                     c->straggling ? "on" : "off", c->scattering ? "on" : "off",
-                    c->nuclear ? "on" : "off", (unsigned long long)c->seed);
+                    c->nuclear ? "on" : "off", c->bio_model[0] ? c->bio_model : "none",
+                    c->bio_alpha_beta, (unsigned long long)c->seed);
 }
 
 /* The folder: $XDG_CONFIG_HOME/bragg, else $HOME/.config/bragg (the XDG base-directory

@@ -9,11 +9,12 @@
 #include <string.h>
 
 #include "backend.h"
+#include "biology.h"
 #include "draw.h"
 
 static const char *const field_labels[FIELD_COUNT] = {
     "Ion", "Energy", "Spread", "Spot", "Material", "Stack", "Histories", "Backend", "Threads",
-    "Straggling", "MCS", "Nuclear", "Seed",
+    "Straggling", "MCS", "Nuclear", "Seed", "Biology",
 };
 
 /* Shown while editing, until the text typed is checked. */
@@ -29,6 +30,7 @@ static const char *const field_hints[FIELD_COUNT] = {
     "OpenMP threads, 0 = all cores",
     "on/off", "on/off", "on/off",
     "random seed (0 to 2^64-1)",
+    "none, or a model and the tissue's (alpha/beta)x in Gy: mkm, mcnamara 2, wedenberg 3, rbe1.1",
 };
 
 static int is_stack(const run_config *c)
@@ -81,6 +83,13 @@ void setup_field_value(const tui_state *t, int field, char *out, size_t len)
     case FIELD_STRAGGLING: snprintf(out, len, "%s", c->straggling ? "on" : "off"); break;
     case FIELD_MCS: snprintf(out, len, "%s", c->scattering ? "on" : "off"); break;
     case FIELD_NUCLEAR: snprintf(out, len, "%s", c->nuclear ? "on" : "off"); break;
+    case FIELD_BIO:
+        if (!c->bio_model[0]) snprintf(out, len, "none");
+        else if (c->bio_alpha_beta > 0)
+            snprintf(out, len, "%s %s a/b %g", c->bio_model, c->bio_cell[0] ? c->bio_cell : "HSG",
+                     c->bio_alpha_beta);
+        else snprintf(out, len, "%s %s", c->bio_model, c->bio_cell[0] ? c->bio_cell : "HSG");
+        break;
     case FIELD_SEED: snprintf(out, len, "%llu", (unsigned long long)c->seed); break;
     default: out[0] = '\0';
     }
@@ -101,6 +110,11 @@ static void edit_start_text(const tui_state *t, int field, char *out, size_t len
     case FIELD_THREADS: snprintf(out, len, "%d", c->threads); break;
     case FIELD_BACKEND: snprintf(out, len, "%s", c->backend); break;
     case FIELD_MATERIAL: snprintf(out, len, "%s", c->slabs[0].material); break;
+    case FIELD_BIO:
+        if (!c->bio_model[0]) snprintf(out, len, "none");
+        else if (c->bio_alpha_beta > 0) snprintf(out, len, "%s %g", c->bio_model, c->bio_alpha_beta);
+        else snprintf(out, len, "%s", c->bio_model);
+        break;
     default: setup_field_value(t, field, out, len);
     }
 }
@@ -229,6 +243,23 @@ int setup_field_apply(const tui_state *t, run_config *c, int field, const char *
         if (parse_count(text, "seed", &u, e)) return BRAGG_ERR;
         n.seed = u;
         break;
+    case FIELD_BIO: {
+        /* "none", "MODEL" or "MODEL ALPHA_BETA", checked by loading the model. */
+        char model[64] = "", extra[64] = "";
+        double ab = 0;
+        int words = sscanf(text, "%63s %63s", model, extra);
+        if (words <= 0 || strcmp(model, "none") == 0 || strcmp(model, "-") == 0) {
+            n.bio_model[0] = '\0';
+            n.bio_alpha_beta = 0;
+            break;
+        }
+        if (words == 2 && parse_double(extra, "alpha/beta", &ab, e)) return BRAGG_ERR;
+        bio_model m;
+        if (bio_model_load(&m, model, n.bio_cell[0] ? n.bio_cell : NULL, ab, e)) return BRAGG_ERR;
+        snprintf(n.bio_model, sizeof n.bio_model, "%s", m.name);
+        n.bio_alpha_beta = ab;
+        break;
+    }
     default: return bragg_fail(e, "no such field");
     }
     if (config_validate(&n, &t->cat, e)) return BRAGG_ERR;
@@ -276,6 +307,16 @@ void setup_field_cycle(tui_state *t, int field, int dir)
     case FIELD_STRAGGLING: c->straggling = !c->straggling; break;
     case FIELD_MCS: c->scattering = !c->scattering; break;
     case FIELD_NUCLEAR: c->nuclear = !c->nuclear; break;
+    case FIELD_BIO: {
+        /* none, then the models of physics/biology.h in a fixed order. */
+        static const char *const models[] = {"", "mkm", "mcnamara", "wedenberg", "rbe1.1"};
+        int n = (int)(sizeof models / sizeof models[0]), k = 0;
+        for (int i = 0; i < n; i++)
+            if (strcmp(c->bio_model, models[i]) == 0) k = i;
+        k = ((k + dir) % n + n) % n;
+        snprintf(c->bio_model, sizeof c->bio_model, "%s", models[k]);
+        break;
+    }
     case FIELD_SEED:
         if (dir > 0 || c->seed > 0) c->seed += (uint64_t)(int64_t)dir;
         break;

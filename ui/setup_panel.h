@@ -1,7 +1,7 @@
 /*
  * setup_panel.h - the setup panel: one row per field of the run (ion, energy per nucleon,
  * energy spread, spot size, material, slab stack, histories, backend, threads, straggling,
- * MCS, nuclear, seed). Lists come from the catalog (assets/); typed values are checked as
+ * MCS, nuclear, seed, biology (model and tissue (alpha/beta)x)). Lists come from the catalog (assets/); typed values are checked as
  * they are typed, through config_validate, whose message (naming the field and its valid
  * range) is shown inline.
  *
@@ -29,6 +29,7 @@ enum setup_field {
     FIELD_MCS,
     FIELD_NUCLEAR,
     FIELD_SEED,
+    FIELD_BIO,
     FIELD_COUNT
 };
 

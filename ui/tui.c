@@ -1,7 +1,7 @@
 /*
  * tui.c - the workbench: terminal set-up and restore, the main loop (input with a 100 ms
  * timeout, about ten redraws a second while the engine's threads compute), keys and mouse,
- * run control, overlays, the benchmark race, export, settings.
+ * run control, overlays, the benchmark race, the SOBP job, export, settings.
  *
  * The engine runs on its own thread; this thread only takes snapshots (copies) and sends
  * commands, so the screen stays responsive with every core busy.
@@ -10,6 +10,7 @@
 
 #include <cjson/cJSON.h>
 #include <curses.h>
+#include <fcntl.h>
 #include <langinfo.h>
 #include <locale.h>
 #include <math.h>
@@ -20,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -262,6 +264,206 @@ static void cancel_run(tui_state *t)
     t->cancel_ms = 1000 * (now_s() - t0);
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* The SOBP job                                                                                */
+
+/* `s` builds a spread-out Bragg peak for the setup: the target is the last third of the beam's
+ * CSDA range (from 2/3 to 0.97 of it), biologically flat at the Biology field's model (dose:
+ * the model's physical dose setting, 2 Gy) when one is chosen, else physically flat. It runs as
+ * a `bragg sobp` child process (the command line's job, unchanged), so the screen stays live
+ * and a cancel is one signal; the record it writes is drawn in the SOBP view. */
+static void free_sobp(tui_state *t)
+{
+    cJSON_Delete(t->sobp);
+    t->sobp = NULL;
+    free(t->sobp_depth);
+    t->sobp_depth = t->sobp_dose = t->sobp_rbe_dose = NULL;
+    t->sobp_n = 0;
+}
+
+/* Copies a numeric array of `o` (null as NaN) into out[0..n-1]; 0 when it is not n long. */
+static int json_array(const cJSON *o, double *out, int n)
+{
+    if (!cJSON_IsArray(o) || cJSON_GetArraySize(o) != n) return 0;
+    int i = 0;
+    const cJSON *v;
+    cJSON_ArrayForEach(v, o) out[i++] = cJSON_IsNumber(v) ? v->valuedouble : NAN;
+    return 1;
+}
+
+static void load_sobp(tui_state *t)
+{
+    free_sobp(t);
+    FILE *f = fopen(t->sobp_path, "r");
+    char *text = NULL;
+    long len = 0;
+    if (f && fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0 &&
+        (text = malloc((size_t)len + 1)) && fread(text, 1, (size_t)len, f) == (size_t)len) {
+        text[len] = '\0';
+        t->sobp = cJSON_Parse(text);
+    }
+    if (f) fclose(f);
+    free(text);
+    unlink(t->sobp_path);
+    const cJSON *depth = t->sobp ? cJSON_GetObjectItem(t->sobp, "depth_cm") : NULL;
+    const cJSON *bio = t->sobp ? cJSON_GetObjectItem(t->sobp, "biology") : NULL;
+    const cJSON *curves = bio ? cJSON_GetObjectItem(bio, "curves") : NULL;
+    int n = cJSON_IsArray(depth) ? cJSON_GetArraySize(depth) : 0;
+    t->sobp_depth = n > 0 ? malloc(3 * (size_t)n * sizeof(double)) : NULL;
+    if (!t->sobp_depth) {
+        free_sobp(t);
+        set_status(t, 1, "SOBP: the record could not be read");
+        return;
+    }
+    t->sobp_dose = t->sobp_depth + n;
+    t->sobp_n = n;
+    int ok = json_array(depth, t->sobp_depth, n);
+    if (curves) {
+        t->sobp_rbe_dose = t->sobp_dose + n;
+        ok = ok && json_array(cJSON_GetObjectItem(curves, "physical_dose_Gy"), t->sobp_dose, n) &&
+             json_array(cJSON_GetObjectItem(curves, "rbe_weighted_dose_Gy"), t->sobp_rbe_dose, n);
+    } else {
+        ok = ok && json_array(cJSON_GetObjectItem(t->sobp, "dose_Gy_cm2"), t->sobp_dose, n);
+    }
+    if (!ok) {
+        free_sobp(t);
+        set_status(t, 1, "SOBP: the record could not be read");
+        return;
+    }
+    const cJSON *flat = cJSON_GetObjectItem(t->sobp, "max_deviation");
+    set_status(t, 0, "SOBP done: %s dose flat within +-%.2f%% (e exports it)",
+               curves ? "RBE-weighted" : "physical", cJSON_IsNumber(flat) ? 100 * flat->valuedouble : NAN);
+    t->view = VIEW_SOBP;
+}
+
+static void stop_sobp(tui_state *t)
+{
+    if (!t->sobp_pid) return;
+    kill(t->sobp_pid, SIGTERM);
+    waitpid(t->sobp_pid, NULL, 0);
+    t->sobp_pid = 0;
+    unlink(t->sobp_path);
+    unlink(t->sobp_log);
+}
+
+static void poll_sobp(tui_state *t)
+{
+    if (!t->sobp_pid) return;
+    int st;
+    if (waitpid(t->sobp_pid, &st, WNOHANG) != t->sobp_pid) return;
+    t->sobp_pid = 0;
+    if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+        load_sobp(t);
+    } else {
+        /* The child's own one-line message says why. */
+        char line[400] = "", last[400] = "";
+        FILE *f = fopen(t->sobp_log, "r");
+        while (f && fgets(line, sizeof line, f))
+            if (line[0] != '\n') snprintf(last, sizeof last, "%s", line);
+        if (f) fclose(f);
+        last[strcspn(last, "\n")] = '\0';
+        set_status(t, 1, "SOBP failed: %s", last[0] ? last : "the job was stopped");
+        unlink(t->sobp_path);
+    }
+    unlink(t->sobp_log);
+}
+
+static void start_sobp(tui_state *t)
+{
+    if (tui_run_active(t) || t->sobp_pid) {
+        set_status(t, 1, "%s is going: c cancels it first", t->sobp_pid ? "an SOBP" : "a run");
+        return;
+    }
+    const run_config *c = &t->cfg;
+    if (c->n_slabs != 1 || !isinf(c->slabs[0].thickness_cm)) {
+        set_status(t, 1, "SOBP: needs one material, not a stack (Stack: none)");
+        return;
+    }
+    /* The beam's CSDA depth, from an engine that is never started. */
+    bragg_err e = {{0}};
+    engine *probe;
+    run_config pc = *c;
+    pc.bio_model[0] = '\0';   /* the range does not need the z1D* tables */
+    if (engine_create(&probe, &pc, &e)) {
+        set_status(t, 1, "%s", e.msg);
+        return;
+    }
+    double R = engine_csda_depth(probe);
+    engine_destroy(probe);
+    double from = floor(200 * R / 3) / 100, to = floor(97 * R) / 100;
+    uint64_t n = c->histories / 10 < 1000 ? 1000 : c->histories / 10 > 20000 ? 20000 : c->histories / 10;
+    const char *tmp = getenv("TMPDIR");
+    if (!tmp || !*tmp) tmp = "/tmp";
+    snprintf(t->sobp_path, sizeof t->sobp_path, "%s/bragg-sobp-%d.json", tmp, (int)getpid());
+    snprintf(t->sobp_log, sizeof t->sobp_log, "%s/bragg-sobp-%d.log", tmp, (int)getpid());
+    char a_from[32], a_to[32], a_n[32], a_seed[32], a_threads[16], a_dose[32], a_ab[32];
+    snprintf(a_from, sizeof a_from, "%g", from);
+    snprintf(a_to, sizeof a_to, "%g", to);
+    snprintf(a_n, sizeof a_n, "%llu", (unsigned long long)n);
+    snprintf(a_seed, sizeof a_seed, "%llu", (unsigned long long)c->seed);
+    snprintf(a_threads, sizeof a_threads, "%d", c->threads);
+    snprintf(a_dose, sizeof a_dose, "%g", c->bio_dose);
+    snprintf(a_ab, sizeof a_ab, "%g", c->bio_alpha_beta);
+    const char *argv[32];
+    int k = 0;
+    argv[k++] = "bragg";
+    argv[k++] = "sobp";
+    argv[k++] = "--ion";
+    argv[k++] = c->ion;
+    argv[k++] = "--material";
+    argv[k++] = c->slabs[0].material;
+    argv[k++] = "--from";
+    argv[k++] = a_from;
+    argv[k++] = "--to";
+    argv[k++] = a_to;
+    argv[k++] = "-n";
+    argv[k++] = a_n;
+    argv[k++] = "--seed";
+    argv[k++] = a_seed;
+    argv[k++] = "--threads";
+    argv[k++] = a_threads;
+    argv[k++] = "--backend";
+    argv[k++] = c->backend;
+    if (!c->nuclear) argv[k++] = "--no-nuclear";
+    if (c->bio_model[0]) {
+        argv[k++] = "--biological";
+        argv[k++] = c->bio_model;
+        argv[k++] = "--dose";
+        argv[k++] = a_dose;
+        if (c->bio_alpha_beta > 0) {
+            argv[k++] = "--alpha-beta";
+            argv[k++] = a_ab;
+        }
+    }
+    argv[k++] = "-q";
+    argv[k++] = "--json";
+    argv[k++] = t->sobp_path;
+    argv[k] = NULL;
+    pid_t pid = fork();
+    if (pid < 0) {
+        set_status(t, 1, "SOBP: cannot start the job");
+        return;
+    }
+    if (pid == 0) {
+        /* The child: output to the log (its message is the status line on failure). Only
+         * async-signal-safe calls between fork and exec: the parent has threads. */
+        int log = open(t->sobp_log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int nul = open("/dev/null", O_RDONLY);
+        if (log >= 0) {
+            dup2(log, STDOUT_FILENO);
+            dup2(log, STDERR_FILENO);
+        }
+        if (nul >= 0) dup2(nul, STDIN_FILENO);
+        execv("/proc/self/exe", (char *const *)argv);
+        _exit(127);
+    }
+    t->sobp_pid = pid;
+    t->view = VIEW_SOBP;
+    set_status(t, 0, "SOBP of %s in %s, %g-%g cm%s: %llu histories per energy (c cancels)",
+               c->ion, c->slabs[0].material, from, to,
+               c->bio_model[0] ? ", RBE-weighted flat" : "", (unsigned long long)n);
+}
+
 static void toggle_pause(tui_state *t)
 {
     if (!tui_run_active(t)) return;
@@ -397,12 +599,45 @@ static void export_view(tui_state *t)
         else set_status(t, 0, "exported %s and %s", png, json);
         return;
     }
+    if (t->view == VIEW_SOBP) {
+        if (!t->sobp) {
+            set_status(t, 1, "export: no SOBP yet (s builds one)");
+            return;
+        }
+        snprintf(png, sizeof png, "bragg-sobp-%s.png", stamp);
+        snprintf(json, sizeof json, "bragg-sobp-%s.json", stamp);
+        int rc = figures_from_sobp(&fig, t->sobp, NULL, &e);
+        if (rc == BRAGG_OK) {
+            rc = plot_write_png(&fig, &style, png, "export", NULL, &e);
+            plot_figure_free(&fig);
+        }
+        char *text = rc == BRAGG_OK ? cJSON_Print(t->sobp) : NULL;
+        if (text) {
+            atomic_file af;
+            if (atomic_file_open(&af, json, "export", &e) == BRAGG_OK) {
+                fputs(text, af.file);
+                fputc('\n', af.file);
+                rc = atomic_file_commit(&af, &e);
+            } else {
+                rc = BRAGG_ERR;
+            }
+            cJSON_free(text);
+        }
+        if (rc) set_status(t, 1, "export failed: %s", e.msg);
+        else set_status(t, 0, "exported %s and %s", png, json);
+        return;
+    }
     if (!t->en || !t->have_snap || t->snap.result.histories == 0) {
         set_status(t, 1, "export: nothing to export yet (r runs)");
         return;
     }
+    if (t->view == VIEW_BIO && !t->snap.bio.nbins) {
+        set_status(t, 1, "export: this run has no biology (choose a model in Biology, then r)");
+        return;
+    }
     static const figure_kind kinds[VIEW_COUNT] = {FIGURE_DOSE, FIGURE_CHARGE, FIGURE_LET,
-                                                  FIGURE_LATERAL, FIGURE_DOSE, FIGURE_BENCH};
+                                                  FIGURE_LATERAL, FIGURE_DOSE, FIGURE_BIO,
+                                                  FIGURE_SOBP, FIGURE_BENCH};
     snprintf(base, sizeof base, "bragg-%s-%s", figure_kind_name(kinds[t->view]), stamp);
     snprintf(png, sizeof png, "%s.png", base);
     snprintf(csv, sizeof csv, "%s.csv", base);
@@ -446,7 +681,7 @@ typedef struct key_item {
 static const key_item key_bar[] = {
     {"F1", "Help", '?'},   {"F2", "Run", 'r'},     {"F3", "Pause", ' '},  {"F4", "Cancel", 'c'},
     {"F5", "Race", 'b'},   {"F6", "View", 'v'},    {"F7", "Keep", 'o'},   {"F8", "Export", 'e'},
-    {"F10", "Quit", 'q'},
+    {"F9", "SOBP", 's'},   {"F10", "Quit", 'q'},
 };
 #define KEY_BAR_N (int)(sizeof key_bar / sizeof key_bar[0])
 
@@ -500,6 +735,7 @@ static const char *const help_lines[] = {
     "v  F6   cycle the plot view                  o  F7      keep the run as overlay",
     "n       overlay normalisation peak/entrance  x          clear the overlays",
     "e  F8   export PNG + CSV + JSON of the view to the current folder",
+    "s  F9   SOBP: last third of the range, RBE-weighted flat with a Biology",
     "?  F1   this help                            q  F10     quit (asks during a run)",
     "Mouse: click a field to select it, a key in the bottom bar to press it.",
     "",
@@ -614,8 +850,12 @@ static void handle_key(tui_state *t, int key, const tui_layout *l)
         break;
     case 'r': case KEY_F(2): start_run(t); break;
     case ' ': case KEY_F(3): toggle_pause(t); break;
+    case 's': case KEY_F(9): start_sobp(t); break;
     case 'c': case KEY_F(4):
-        if (t->race_active) {
+        if (t->sobp_pid) {
+            stop_sobp(t);
+            set_status(t, 0, "SOBP cancelled");
+        } else if (t->race_active) {
             t->race_active = 0;
             set_status(t, 0, "race cancelled");
             if (t->en) engine_cancel(t->en);
@@ -748,6 +988,7 @@ int tui_main(void)
             break;
         }
         poll_engine(t);
+        poll_sobp(t);
         draw_screen(t, &l);
         int key = getch();
         if (key == ERR) continue;
@@ -761,6 +1002,8 @@ int tui_main(void)
      * screen. */
     if (t->en) engine_cancel(t->en);
     drop_engine(t);
+    stop_sobp(t);
+    free_sobp(t);
     bragg_err se = {{0}};
     settings_save(&t->cfg, &se);
     write_stats(t, t0);

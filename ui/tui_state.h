@@ -10,6 +10,8 @@
 #ifndef BRAGG_TUI_STATE_H
 #define BRAGG_TUI_STATE_H
 
+#include <sys/types.h>
+
 #include "catalog.h"
 #include "config.h"
 #include "engine.h"
@@ -20,6 +22,8 @@ typedef enum plot_view {
     VIEW_LET,       /* dose-averaged and track-averaged LET */
     VIEW_LATERAL,   /* rms lateral spread of the primaries */
     VIEW_FLUENCE,   /* primary fluence */
+    VIEW_BIO,       /* physical and RBE-weighted dose (runs with a biological model) */
+    VIEW_SOBP,      /* the spread-out Bragg peak built by `s` */
     VIEW_RACE,      /* the benchmark race (after `b`) */
     VIEW_COUNT
 } plot_view;
@@ -79,6 +83,14 @@ typedef struct tui_state {
     overlay_norm norm;
     tui_overlay overlays[TUI_MAX_OVERLAYS];
     int n_overlays;
+
+    /* The SOBP job (`s`): a `bragg sobp` child process writing its record to sobp_path; the
+     * record and the curves drawn from it once it has ended. */
+    pid_t sobp_pid;               /* 0: none running */
+    char sobp_path[256], sobp_log[256];
+    struct cJSON *sobp;           /* the last finished record, or NULL */
+    int sobp_n;
+    double *sobp_depth, *sobp_dose, *sobp_rbe_dose;   /* one block; rbe_dose NULL if physical */
 
     /* Benchmark race. */
     int race_active, race_n, race_at;

@@ -290,10 +290,13 @@ static int bench_components(FILE *out, cJSON *json, bragg_err *e)
         if (score_arrays_init(&a, p.nbins, p.channels, e)) goto fail;
         score_sink sk = score_arrays_sink(&a);
         step_tally tally;
-        step_tally_locate(&tally, &sk, 0, 1, 1);
+        step_tally_locate(&tally, &sk, 0, 1, 1, 0);
         tally.let_scale = 10.0 * LET_QUANTA / ENERGY_QUANTA_PER_MEV;
         tally.let_t_scale = 10.0 * LET_T_QUANTA;
-        tally.half_r2 = 0.005;
+        for (int c = 0; c < 4; c++) tally.lat_x[c] = tally.lat_y[c] = c == 0 ? 0.1 : c == 1 ? 4e-4 : 0.0;
+        tally.lat_cap = 50.0;
+        tally.lat_z0 = 0.0;
+        tally.lat_inv_dz = 2.5;
         tally.z_per_path = 1.0;
         double t0 = now_s();
         long calls = 0;

@@ -116,14 +116,15 @@ static void usage(FILE *out, const option_spec *specs)
 {
     fprintf(out,
             "usage: bragg plot FILE.json [FILE2.json ...] --png OUT.png [options]\n\n"
-            "Draws a figure from a run summary (bragg run --json) or a bench record (bragg bench\n"
-            "--json) as a PNG whose text chunks carry the run's configuration. Several run\n"
-            "files are overlaid with a legend.\n\n"
+            "Draws a figure from a run summary (bragg run --json), a bench record (bragg bench\n"
+            "--json) or an SOBP (bragg sobp --json) as a PNG whose text chunks carry the run's\n"
+            "configuration. Several run files are overlaid with a legend.\n\n"
             "kinds: dose (default for runs: depth-dose with +-1 sigma band, peak, R80 and\n"
             "falloff marked), charge (dose by particle charge, stacked), let (dose and LET_d on a\n"
             "second axis), lateral (rms lateral spread), bench (default for bench records: the\n"
             "race), profile (share of step time per component; bench records or runs made with\n"
-            "--profile).\n\n"
+            "--profile), bio (physical and RBE-weighted dose, RBE; runs made with --bio), sobp\n"
+            "(default for SOBP records: dose, RBE or LET, the weighted pristine peaks).\n\n"
             "options:\n");
     option_print_help(out, specs);
     fprintf(out, "\nexit status: 0 ok, 2 bad input or a PNG that cannot be written\n");
@@ -139,8 +140,8 @@ int cmd_plot(int argc, char **argv)
     const option_spec specs[] = {
         {"png", 'o', OPTION_STRING, &png, 0, 0, "FILE", "the PNG to write (required)", 0},
         {"kind", 'k', OPTION_CALL, &pa, 0, 0, "KIND",
-         "dose, charge, let, lateral, bench or profile (default: dose for runs, bench for bench "
-         "records)",
+         "dose, charge, let, lateral, bio, bench, profile or sobp (default: dose for runs, bench "
+         "for bench records, sobp for SOBP records)",
          set_kind},
         {"norm", 0, OPTION_CALL, &pa, 0, 0, "WHAT",
          "dose as it is (none, default), relative to the entrance or to the peak", set_norm},
@@ -193,7 +194,7 @@ int cmd_plot(int argc, char **argv)
         fprintf(stderr, "bragg plot: %s\n", e.msg);
         goto done;
     }
-    int n_bench = 0;
+    int n_bench = 0, n_sobp = 0;
     for (int i = 0; i < n_files; i++) {
         if (!(roots[n_roots] = load_json(files[i], &e))) {
             fprintf(stderr, "bragg plot: %s\n", e.msg);
@@ -202,19 +203,28 @@ int cmd_plot(int argc, char **argv)
         figure_source src = figures_source(roots[n_roots]);
         n_roots++;
         if (src == FIGURE_SOURCE_UNKNOWN) {
-            fprintf(stderr, "bragg plot: %s: neither a run summary (bragg run --json) nor a "
-                            "bench record (bragg bench --json)\n", files[i]);
+            fprintf(stderr, "bragg plot: %s: neither a run summary (bragg run --json), a "
+                            "bench record (bragg bench --json) nor an SOBP (bragg sobp "
+                            "--json)\n", files[i]);
             goto done;
         }
         n_bench += src == FIGURE_SOURCE_BENCH;
+        n_sobp += src == FIGURE_SOURCE_SOBP;
     }
-    if (n_bench && n_files > 1) {
-        fprintf(stderr, "bragg plot: a bench record is plotted alone (got %d files)\n", n_files);
+    if ((n_bench || n_sobp) && n_files > 1) {
+        fprintf(stderr, "bragg plot: a %s is plotted alone (got %d files)\n",
+                n_bench ? "bench record" : "SOBP record", n_files);
         goto done;
     }
-    int rc = n_bench ? figures_from_bench(&fig, roots[0], pa.kind, title, &e)
-                     : figures_from_runs(&fig, (const cJSON *const *)roots, n_roots, pa.kind,
-                                         pa.norm, title, &e);
+    if (n_sobp && pa.kind != FIGURE_AUTO && pa.kind != FIGURE_SOBP) {
+        fprintf(stderr, "bragg plot: --kind %s: an SOBP record draws as --kind sobp\n",
+                figure_kind_name(pa.kind));
+        goto done;
+    }
+    int rc = n_bench  ? figures_from_bench(&fig, roots[0], pa.kind, title, &e)
+             : n_sobp ? figures_from_sobp(&fig, roots[0], title, &e)
+                      : figures_from_runs(&fig, (const cJSON *const *)roots, n_roots, pa.kind,
+                                          pa.norm, title, &e);
     if (rc) {
         fprintf(stderr, "bragg plot: %s%s%s\n", n_files == 1 ? files[0] : "",
                 n_files == 1 ? ": " : "", e.msg);

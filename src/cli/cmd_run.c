@@ -103,9 +103,16 @@ int cmd_run_with(int argc, char **argv, run_driver *driver)
     double step_min_mm = cfg.step_min_cm * 10, lateral_cm = INFINITY;
     double step_min_secondary_mm = cfg.step_min_secondary_cm * 10;
     int no_straggling = 0, no_mcs = 0, no_nuclear = 0, quiet = 0, all = 0;
-    const char *csv = NULL, *json = NULL, *png = NULL, *backend = "openmp";
+    const char *csv = NULL, *json = NULL, *png = NULL, *backend = "openmp", *bio = NULL;
+    tissue_options tissue = {NULL, 0};
     const option_spec specs[] = {
         PHYSICS_OPTION_SPECS(&phys),
+        {"bio", 0, OPTION_STRING, &bio, 0, 0, "MODEL",
+         "biological model: mkm (ions), mcnamara, wedenberg or rbe1.1 (protons); adds RBE, "
+         "RBE-weighted dose and survival per bin", 0},
+        TISSUE_OPTION_SPECS(&tissue),
+        {"bio-dose", 0, OPTION_DOUBLE, &cfg.bio_dose, 0.01, 100, "GY",
+         "physical dose per bin at which survival and RBE are given (default 2)", 0},
         {"energy", 'e', OPTION_DOUBLE, &energy, USER_T_MIN, USER_T_MAX, "MEV_U",
          "beam kinetic energy per nucleon", 0},
         {"energy-spread", 0, OPTION_DOUBLE, &spread_pct, 0, 20, "PERCENT",
@@ -206,6 +213,13 @@ int cmd_run_with(int argc, char **argv, run_driver *driver)
     cfg.step_min_secondary_cm = step_min_secondary_mm / 10;
     cfg.bin_width_cm = bin_mm / 10;
     cfg.lateral_halfwidth_cm = lateral_cm;
+    if (bio) snprintf(cfg.bio_model, sizeof cfg.bio_model, "%s", bio);
+    if (tissue.cell) snprintf(cfg.bio_cell, sizeof cfg.bio_cell, "%s", tissue.cell);
+    cfg.bio_alpha_beta = tissue.alpha_beta;
+    if (!bio && (tissue.cell || tissue.alpha_beta > 0)) {
+        fprintf(stderr, "bragg run: --%s: needs --bio MODEL\n", tissue.cell ? "cell" : "alpha-beta");
+        return EXIT_USAGE;
+    }
     /* --all names the CSV and JSON after the PNG: fig.png -> fig.csv, fig.json. */
     char all_csv[1100], all_json[1100];
     if (all) {

@@ -5,6 +5,12 @@
  * Every pristine curve is an ordinary run (one engine each). With a driver (bragg-mpi) each
  * run is spread over the ranks; every rank then holds every curve and computes the same
  * weights, and rank 0 prints and writes.
+ *
+ * With --biological MODEL --dose GY the weights make the RBE-weighted dose of the mixed field
+ * flat at GY (src/engine/sobp.h), from each pristine run's dose and the quality its model
+ * reads (z1D* or LET_d); the JSON then also holds the absolute physical dose, the field's
+ * quality, RBE, RBE-weighted dose and survival. --png draws the result (src/figures/figures.h,
+ * the same figure as `bragg plot` of the JSON).
  */
 #include <math.h>
 #include <stdio.h>
@@ -18,7 +24,9 @@
 #include "commands.h"
 #include "config.h"
 #include "engine.h"
+#include "figures.h"
 #include "options.h"
+#include "report.h"
 #include "run_driver.h"
 #include "sobp.h"
 
@@ -34,17 +42,23 @@ static void usage(FILE *out, const option_spec *specs)
             "Finds beam energies with Bragg peaks every --spacing from --to back to --from,\n"
             "simulates each pristine peak, fits non-negative weights that make the summed\n"
             "physical dose flat over [from, to] and reports the flatness (max - min over the\n"
-            "mean dose in the plateau). Weights are fractions of the primaries.\n\n"
+            "mean dose in the plateau). Weights are fractions of the primaries.\n"
+            "With --biological MODEL --dose GY the RBE-weighted dose is made flat at GY instead\n"
+            "(the physical dose then falls towards the distal end for ions).\n\n"
             "options:\n");
     option_print_help(out, specs);
     fprintf(out, "\nexit status: 0 ok, 1 run-time failure, 2 bad input\n");
 }
 
-/* One pristine run's curve. */
+/* One pristine run's curves. */
 typedef struct pristine {
     double energy, csda_cm, peak_cm;
-    double *dose, *dose_err;   /* nbins each, inside one block owned by the caller */
+    /* nbins each, inside one block owned by the caller: dose per primary (Gy cm^2), the LET_d
+     * (keV/um), the biological model's quality (z1D* or LET_d, NaN without a model) and their
+     * errors. */
+    double *dose, *dose_err, *let, *quality, *quality_err;
 } pristine;
+#define PRISTINE_ARRAYS 5
 
 /* Runs `cfg` to the end, on this process or through the driver, and copies out its curve. */
 static int run_pristine(const run_config *cfg, run_driver *driver, pristine *out, int nbins,
@@ -69,6 +83,13 @@ static int run_pristine(const run_config *cfg, run_driver *driver, pristine *out
     } else {
         memcpy(out->dose, s.result.dose, (size_t)nbins * sizeof(double));
         memcpy(out->dose_err, s.result.dose_err, (size_t)nbins * sizeof(double));
+        memcpy(out->let, s.result.let_d, (size_t)nbins * sizeof(double));
+        for (int i = 0; i < nbins; i++)
+            out->quality[i] = out->quality_err[i] = NAN;
+        if (s.bio.nbins == nbins) {
+            memcpy(out->quality, s.bio.quality, (size_t)nbins * sizeof(double));
+            memcpy(out->quality_err, s.bio.quality_err, (size_t)nbins * sizeof(double));
+        }
         out->energy = cfg->energy;
         out->csda_cm = engine_csda_depth(en);
         out->peak_cm = s.result.fig.peak_depth;
@@ -88,35 +109,80 @@ static int peak_bin(const double *d, int n)
     return m;
 }
 
-static int write_csv(const char *path, const double *dose, const double *err, int n, double w,
-                     bragg_err *e)
+/* The field: what the fitted weights give, bin by bin. */
+typedef struct sobp_field {
+    int n, first, last;
+    double *dose, *dose_err;   /* per primary of the whole field (weights as fractions), Gy cm^2 */
+    double *let;               /* the field's LET_d, keV/um */
+    /* With a model: weights are fluences (primaries/cm^2), doses absolute. */
+    const bio_model *model;
+    double target;             /* prescribed RBE-weighted dose, Gy */
+    double *phys, *phys_err, *quality, *quality_err, *rbe, *rbe_err, *rbe_dose, *rbe_dose_err,
+        *survival;
+    /* Of what was made flat (physical or RBE-weighted dose) over the plateau. */
+    double flatness, max_dev, mean, max_rel;
+} sobp_field;
+#define FIELD_ARRAYS 12
+
+static int write_csv(const char *path, const sobp_field *f, double w, bragg_err *e)
 {
     atomic_file af;
     if (atomic_file_open(&af, path, "--csv", e)) return BRAGG_ERR;
-    fprintf(af.file, "depth_cm,dose_Gy_cm2,dose_err_Gy_cm2\n");
-    for (int i = 0; i < n; i++) fprintf(af.file, "%.6g,%.9g,%.9g\n", (i + 0.5) * w, dose[i], err[i]);
+    fprintf(af.file, "depth_cm,dose_Gy_cm2,dose_err_Gy_cm2,let_d_keV_um");
+    if (f->model)
+        fprintf(af.file, ",physical_dose_Gy,physical_dose_err_Gy,%s,rbe,rbe_err,"
+                         "rbe_weighted_dose_Gy,rbe_weighted_dose_err_Gy,survival",
+                f->model->kind == BIO_MKM ? "z1d_Gy" : "bio_let_d_keV_um");
+    fputc('\n', af.file);
+    for (int i = 0; i < f->n; i++) {
+        fprintf(af.file, "%.6g,%.9g,%.9g,", (i + 0.5) * w, f->dose[i], f->dose_err[i]);
+        if (isfinite(f->let[i])) fprintf(af.file, "%.6g", f->let[i]);
+        if (f->model) {
+            const double *cols[8] = {f->phys, f->phys_err, f->quality, f->rbe, f->rbe_err,
+                                     f->rbe_dose, f->rbe_dose_err, f->survival};
+            for (int k = 0; k < 8; k++) {
+                fputc(',', af.file);
+                if (isfinite(cols[k][i])) fprintf(af.file, "%.9g", cols[k][i]);
+            }
+        }
+        fputc('\n', af.file);
+    }
     return atomic_file_commit(&af, e);
 }
 
-static int write_json(const char *path, const run_config *cfg, double from, double to,
-                      const pristine *pk, const double *weights, int K, double flatness,
-                      double max_dev, double mean, double max_rel_err, const double *dose, const double *err,
-                      int n, bragg_err *e)
+static cJSON *numbers(const double *v, int n)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (int i = 0; i < n; i++)
+        cJSON_AddItemToArray(a, isfinite(v[i]) ? cJSON_CreateNumber(v[i]) : cJSON_CreateNull());
+    return a;
+}
+
+/* The JSON record of an SOBP ("kind": "sobp"): what `bragg plot` and --png draw. */
+static cJSON *build_json(const run_config *cfg, double from, double to, const pristine *pk,
+                         const double *weights, const double *fluence, int K,
+                         const sobp_field *f)
 {
     cJSON *root = cJSON_CreateObject();
-    if (!root) return bragg_fail(e, "--json: out of memory");
-    cJSON_AddNumberToObject(root, "schema_version", 1);
+    if (!root) return NULL;
+    int n = f->n;
+    cJSON_AddNumberToObject(root, "schema_version", 2);
     cJSON_AddStringToObject(root, "kind", "sobp");
+    cJSON_AddStringToObject(root, "bragg_version", BRAGG_VERSION);
+    cJSON_AddStringToObject(root, "git_revision", BRAGG_GIT_REV);
     cJSON_AddStringToObject(root, "ion", cfg->ion);
     cJSON_AddStringToObject(root, "material", cfg->slabs[0].material);
     cJSON_AddNumberToObject(root, "from_cm", from);
     cJSON_AddNumberToObject(root, "to_cm", to);
+    cJSON_AddNumberToObject(root, "bin_width_cm", cfg->bin_width_cm);
     cJSON_AddNumberToObject(root, "histories_per_energy", (double)cfg->histories);
     cJSON_AddNumberToObject(root, "seed", (double)cfg->seed);
-    cJSON_AddNumberToObject(root, "flatness", flatness);
-    cJSON_AddNumberToObject(root, "max_deviation", max_dev);
-    cJSON_AddNumberToObject(root, "plateau_dose_Gy_cm2", mean);
-    cJSON_AddNumberToObject(root, "plateau_max_rel_err", max_rel_err);
+    cJSON_AddBoolToObject(root, "nuclear_interactions", cfg->nuclear);
+    cJSON_AddStringToObject(root, "flattened", f->model ? "rbe_weighted_dose" : "physical_dose");
+    cJSON_AddNumberToObject(root, "flatness", f->flatness);
+    cJSON_AddNumberToObject(root, "max_deviation", f->max_dev);
+    cJSON_AddNumberToObject(root, "plateau_max_rel_err", f->max_rel);
+    if (!f->model) cJSON_AddNumberToObject(root, "plateau_dose_Gy_cm2", f->mean);
     cJSON *peaks = cJSON_AddArrayToObject(root, "peaks");
     for (int k = 0; k < K; k++) {
         cJSON *p = cJSON_CreateObject();
@@ -124,16 +190,52 @@ static int write_json(const char *path, const run_config *cfg, double from, doub
         cJSON_AddNumberToObject(p, "csda_cm", pk[k].csda_cm);
         cJSON_AddNumberToObject(p, "peak_cm", pk[k].peak_cm);
         cJSON_AddNumberToObject(p, "weight", weights[k]);
+        if (fluence) cJSON_AddNumberToObject(p, "fluence_per_cm2", fluence[k]);
+        /* The pristine curves themselves, per primary, so that the figure and any later
+         * analysis need not run them again. */
+        cJSON_AddItemToObject(p, "dose_Gy_cm2", numbers(pk[k].dose, n));
+        cJSON_AddItemToObject(p, "let_d_keV_um", numbers(pk[k].let, n));
+        if (f->model) cJSON_AddItemToObject(p, "quality", numbers(pk[k].quality, n));
         cJSON_AddItemToArray(peaks, p);
     }
-    cJSON *d = cJSON_AddArrayToObject(root, "dose_Gy_cm2");
-    cJSON *de = cJSON_AddArrayToObject(root, "dose_err_Gy_cm2");
-    for (int i = 0; i < n; i++) {
-        cJSON_AddItemToArray(d, cJSON_CreateNumber(dose[i]));
-        cJSON_AddItemToArray(de, cJSON_CreateNumber(err[i]));
+    double *depth = malloc((size_t)n * sizeof *depth);
+    if (depth) {
+        for (int i = 0; i < n; i++) depth[i] = (i + 0.5) * cfg->bin_width_cm;
+        cJSON_AddItemToObject(root, "depth_cm", numbers(depth, n));
+        free(depth);
     }
+    cJSON_AddItemToObject(root, "dose_Gy_cm2", numbers(f->dose, n));
+    cJSON_AddItemToObject(root, "dose_err_Gy_cm2", numbers(f->dose_err, n));
+    cJSON_AddItemToObject(root, "let_d_keV_um", numbers(f->let, n));
+    if (f->model) {
+        /* The same shape as a run's "biology", plus the prescription and the field. */
+        const bio_model *m = f->model;
+        cJSON *bio = cJSON_AddObjectToObject(root, "biology");
+        cJSON_AddStringToObject(bio, "model", m->name);
+        cJSON_AddStringToObject(bio, "cell_line", m->cell.name);
+        cJSON_AddNumberToObject(bio, "alpha_x_Gy-1", m->cell.alpha_x);
+        cJSON_AddNumberToObject(bio, "beta_x_Gy-2", m->cell.beta_x);
+        cJSON_AddNumberToObject(bio, "alpha_beta_x_Gy", m->cell.alpha_x / m->cell.beta_x);
+        cJSON_AddStringToObject(bio, "quality", bio_quality_name(m));
+        cJSON_AddNumberToObject(bio, "prescribed_rbe_weighted_dose_Gy", f->target);
+        cJSON_AddNumberToObject(bio, "plateau_rbe_weighted_dose_Gy", f->mean);
+        cJSON *cv = cJSON_AddObjectToObject(bio, "curves");
+        cJSON_AddItemToObject(cv, "physical_dose_Gy", numbers(f->phys, n));
+        cJSON_AddItemToObject(cv, "physical_dose_err_Gy", numbers(f->phys_err, n));
+        cJSON_AddItemToObject(cv, "quality", numbers(f->quality, n));
+        cJSON_AddItemToObject(cv, "quality_err", numbers(f->quality_err, n));
+        cJSON_AddItemToObject(cv, "rbe", numbers(f->rbe, n));
+        cJSON_AddItemToObject(cv, "rbe_err", numbers(f->rbe_err, n));
+        cJSON_AddItemToObject(cv, "rbe_weighted_dose_Gy", numbers(f->rbe_dose, n));
+        cJSON_AddItemToObject(cv, "rbe_weighted_dose_err_Gy", numbers(f->rbe_dose_err, n));
+        cJSON_AddItemToObject(cv, "survival", numbers(f->survival, n));
+    }
+    return root;
+}
+
+static int write_json(const char *path, const cJSON *root, bragg_err *e)
+{
     char *text = cJSON_Print(root);
-    cJSON_Delete(root);
     if (!text) return bragg_fail(e, "--json: out of memory");
     atomic_file af;
     int rc = atomic_file_open(&af, path, "--json", e);
@@ -143,6 +245,74 @@ static int write_json(const char *path, const run_config *cfg, double from, doub
     }
     free(text);
     return rc;
+}
+
+static int write_png(const char *path, const cJSON *root, bragg_err *e)
+{
+    plot_figure fig;
+    plot_style style;
+    plot_style_default(&style);
+    if (figures_from_sobp(&fig, root, NULL, e)) return BRAGG_ERR;
+    int rc = plot_write_png(&fig, &style, path, "--png", NULL, e);
+    plot_figure_free(&fig);
+    return rc;
+}
+
+/* Fills the field from the pristine curves and weights w (fractions of the primaries, or with
+ * a model fluences in primaries per cm^2). */
+static void field_compute(sobp_field *f, const pristine *pk, int K, const double *w,
+                          const double *frac, const double *dose, const double *qnum)
+{
+    int n = f->n;
+    for (int i = 0; i < n; i++) {
+        double s = 0, v = 0, let_num = 0;
+        for (int k = 0; k < K; k++) {
+            s += frac[k] * pk[k].dose[i];
+            v += frac[k] * frac[k] * pk[k].dose_err[i] * pk[k].dose_err[i];
+            if (isfinite(pk[k].let[i])) let_num += frac[k] * pk[k].dose[i] * pk[k].let[i];
+        }
+        f->dose[i] = s;
+        f->dose_err[i] = sqrt(v);
+        f->let[i] = s > 0 ? let_num / s : NAN;
+        if (!f->model) continue;
+        double D, q;
+        bio_point p;
+        sobp_field_at(f->model, dose, qnum, K, n, w, i, &D, &q, &p);
+        /* Errors: the physical dose's and the quality numerator's, independent runs added in
+         * quadrature, carried through the model by central differences. */
+        double vd = 0, vq = 0;
+        for (int k = 0; k < K; k++) {
+            double d = pk[k].dose[i], qk = isfinite(pk[k].quality[i]) ? pk[k].quality[i] : 0;
+            double sd = pk[k].dose_err[i], sq = isfinite(pk[k].quality_err[i]) ? pk[k].quality_err[i] : 0;
+            vd += w[k] * w[k] * sd * sd;
+            vq += w[k] * w[k] * (d * d * sq * sq + qk * qk * sd * sd);
+        }
+        double num = q * D, sd = sqrt(vd), sq = sqrt(vq);
+        bio_point a, b, c, g;
+        bio_evaluate(f->model, D + sd > 0 ? num / (D + sd) : 0, D + sd, &a);
+        bio_evaluate(f->model, D - sd > 0 ? num / (D - sd) : 0, D - sd > 0 ? D - sd : 0, &b);
+        bio_evaluate(f->model, D > 0 ? (num + sq) / D : 0, D, &c);
+        bio_evaluate(f->model, D > 0 ? (num - sq) / D : 0, D, &g);
+        double ed = 0.5 * (a.rbe_dose - b.rbe_dose), eq = 0.5 * (c.rbe_dose - g.rbe_dose);
+        double rd = 0.5 * (a.rbe - b.rbe), rq = 0.5 * (c.rbe - g.rbe);
+        f->phys[i] = D;
+        f->phys_err[i] = sd;
+        f->quality[i] = D > 0 ? q : NAN;
+        f->quality_err[i] = D > 0 ? sq / D : NAN;
+        f->rbe[i] = D > 0 ? p.rbe : NAN;
+        f->rbe_err[i] = D > 0 ? sqrt(rd * rd + rq * rq) : NAN;
+        f->rbe_dose[i] = p.rbe_dose;
+        f->rbe_dose_err[i] = sqrt(ed * ed + eq * eq);
+        f->survival[i] = p.survival;
+    }
+    /* Flatness of what was made flat. */
+    const double *flat = f->model ? f->rbe_dose : f->dose, *err = f->model ? f->rbe_dose_err : f->dose_err;
+    f->flatness = sobp_flatness(flat, f->first, f->last, &f->mean);
+    f->max_rel = f->max_dev = 0;
+    for (int i = f->first; i <= f->last; i++) {
+        if (flat[i] > 0 && err[i] / flat[i] > f->max_rel) f->max_rel = err[i] / flat[i];
+        if (fabs(flat[i] / f->mean - 1) > f->max_dev) f->max_dev = fabs(flat[i] / f->mean - 1);
+    }
 }
 
 int cmd_sobp(int argc, char **argv)
@@ -157,9 +327,10 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
     physics_options phys;
     physics_options_default(&phys);
     phys.ion = NULL;
-    double from = NAN, to = NAN, spacing_mm = 1.5, bin_mm = 1.0;
+    double from = NAN, to = NAN, spacing_mm = 1.5, bin_mm = 1.0, target = NAN;
     int no_nuclear = 0, quiet = 0;
-    const char *csv = NULL, *json = NULL, *backend = "openmp";
+    const char *csv = NULL, *json = NULL, *png = NULL, *backend = "openmp", *biological = NULL;
+    tissue_options tissue = {NULL, 0};
     cfg.histories = 20000;
     const option_spec specs[] = {
         PHYSICS_OPTION_SPECS(&phys),
@@ -167,6 +338,12 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
         {"to", 0, OPTION_DOUBLE, &to, 0.01, 1000, "CM", "distal end of the plateau", 0},
         {"spacing", 0, OPTION_DOUBLE, &spacing_mm, 0.1, 100, "MM",
          "largest distance between neighbouring peaks (default 1.5)", 0},
+        {"biological", 0, OPTION_STRING, &biological, 0, 0, "MODEL",
+         "make the RBE-weighted dose flat instead: mkm (ions), mcnamara, wedenberg or rbe1.1 "
+         "(protons); needs --dose", 0},
+        {"dose", 0, OPTION_DOUBLE, &target, 0.01, 100, "GY",
+         "prescribed RBE-weighted dose over the plateau (with --biological)", 0},
+        TISSUE_OPTION_SPECS(&tissue),
         {"histories", 'n', OPTION_COUNT, &cfg.histories, 100, 1e12, "N",
          "histories per energy (default 20000)", 0},
         {"seed", 's', OPTION_COUNT, &cfg.seed, 0, 18446744073709549568.0, "S",
@@ -182,7 +359,9 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
          "switch nuclear reactions and fragmentation off", 0},
         {"csv", 0, OPTION_STRING, &csv, 0, 0, "FILE|-", "write the summed depth-dose curve", 0},
         {"json", 0, OPTION_STRING, &json, 0, 0, "FILE|-",
-         "write energies, weights, flatness and the curve", 0},
+         "write energies, weights, flatness, the pristine and summed curves", 0},
+        {"png", 0, OPTION_STRING, &png, 0, 0, "FILE",
+         "draw the SOBP: dose (physical and RBE-weighted), RBE or LET, the pristine peaks", 0},
         {"quiet", 'q', OPTION_FLAG, &quiet, 0, 0, 0, "no progress and no summary", 0},
         {0},
     };
@@ -205,8 +384,24 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
         fprintf(stderr, "bragg sobp: --to: %g must be deeper than --from %g\n", to, from);
         return EXIT_USAGE;
     }
+    if (biological && isnan(target)) {
+        fprintf(stderr, "bragg sobp: --dose: missing (the RBE-weighted dose in Gy, 0.01 to 100, "
+                        "that --biological makes flat)\n");
+        return EXIT_USAGE;
+    }
+    if (!biological && (!isnan(target) || tissue.cell || tissue.alpha_beta > 0)) {
+        fprintf(stderr, "bragg sobp: --%s: needs --biological MODEL\n",
+                !isnan(target) ? "dose" : tissue.cell ? "cell" : "alpha-beta");
+        return EXIT_USAGE;
+    }
     if ((csv && atomic_file_check_path(csv, "--csv", &e)) ||
-        (json && atomic_file_check_path(json, "--json", &e))) {
+        (json && atomic_file_check_path(json, "--json", &e)) ||
+        (png && atomic_file_check_path(png, "--png", &e))) {
+        fprintf(stderr, "bragg sobp: %s\n", e.msg);
+        return EXIT_USAGE;
+    }
+    bio_model model;
+    if (biological && bio_model_load(&model, biological, tissue.cell, tissue.alpha_beta, &e)) {
         fprintf(stderr, "bragg sobp: %s\n", e.msg);
         return EXIT_USAGE;
     }
@@ -226,6 +421,11 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
     cfg.stopping = phys.stopping;
     cfg.nuclear = !no_nuclear;
     cfg.bin_width_cm = bin_mm / 10;
+    if (biological) {
+        snprintf(cfg.bio_model, sizeof cfg.bio_model, "%s", biological);
+        if (tissue.cell) snprintf(cfg.bio_cell, sizeof cfg.bio_cell, "%s", tissue.cell);
+        cfg.bio_alpha_beta = tissue.alpha_beta;
+    }
     /* One depth grid for every energy, so the curves add bin by bin. */
     cfg.depth_max_cm = to + SOBP_DEPTH_MARGIN_CM;
     int nbins = (int)ceil(cfg.depth_max_cm / cfg.bin_width_cm - 1e-9);
@@ -246,18 +446,35 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
     engine_destroy(probe);   /* tab died with it; the pilot's engine gives it again below */
 
     int status = EXIT_RUNTIME;
-    double *block = calloc((size_t)(K + 1) * 2 * (size_t)nbins + (size_t)K * 2, sizeof(double));
+    size_t per = (size_t)PRISTINE_ARRAYS * nbins;
+    double *block = calloc((size_t)(K + 1) * per + (size_t)K * 4 + (size_t)FIELD_ARRAYS * nbins +
+                               2 * (size_t)K * nbins,
+                           sizeof(double));
     pristine *pk = calloc((size_t)K + 1, sizeof *pk);
     int *peaks = calloc((size_t)K, sizeof *peaks);
+    cJSON *record = NULL;
     if (!block || !pk || !peaks) {
         fprintf(stderr, "bragg sobp: out of memory\n");
         goto done;
     }
     for (int k = 0; k <= K; k++) {
-        pk[k].dose = block + (size_t)2 * k * nbins;
-        pk[k].dose_err = pk[k].dose + nbins;
+        double *b = block + (size_t)k * per;
+        pk[k].dose = b;
+        pk[k].dose_err = b + nbins;
+        pk[k].let = b + 2 * (size_t)nbins;
+        pk[k].quality = b + 3 * (size_t)nbins;
+        pk[k].quality_err = b + 4 * (size_t)nbins;
     }
-    double *weights = block + (size_t)(K + 1) * 2 * nbins;
+    double *weights = block + (size_t)(K + 1) * per, *frac = weights + K;
+    double *curves = frac + K + 2 * (size_t)K;   /* K x nbins doses, then K x nbins numerators */
+    double *qnum = curves + (size_t)K * nbins;
+    double *fa = qnum + (size_t)K * nbins;
+    sobp_field field = {.n = nbins, .model = biological ? &model : NULL, .target = target};
+    double **farr[FIELD_ARRAYS] = {&field.dose, &field.dose_err, &field.let, &field.phys,
+                                   &field.phys_err, &field.quality, &field.quality_err,
+                                   &field.rbe, &field.rbe_err, &field.rbe_dose,
+                                   &field.rbe_dose_err, &field.survival};
+    for (int k = 0; k < FIELD_ARRAYS; k++) *farr[k] = fa + (size_t)k * nbins;
 
     /* 1. The pilot: the distal energy from the CSDA range alone; its simulated peak tells how
      * far short of the CSDA depth the peaks sit. pk[K] holds it. */
@@ -307,17 +524,19 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
     }
     if (talk) fprintf(stderr, "\r%*s\r", 60, "");
 
-    /* 3. Weights on the plateau, then the summed curve with its error (runs independent). */
+    /* 3. Weights on the plateau, then the field with its errors (runs independent). */
     int first, last;
     sobp_plateau_bins(from, to, cfg.bin_width_cm, nbins, &first, &last);
-    double *curves = malloc((size_t)K * nbins * sizeof *curves);
-    if (!curves) {
-        fprintf(stderr, "bragg sobp: out of memory\n");
-        goto done;
+    field.first = first;
+    field.last = last;
+    for (int k = 0; k < K; k++) {
+        memcpy(curves + (size_t)k * nbins, pk[k].dose, nbins * sizeof(double));
+        for (int i = 0; i < nbins; i++)
+            qnum[(size_t)k * nbins + i] = isfinite(pk[k].quality[i]) ? pk[k].dose[i] * pk[k].quality[i] : 0;
     }
-    for (int k = 0; k < K; k++) memcpy(curves + (size_t)k * nbins, pk[k].dose, nbins * sizeof(double));
-    int fit = sobp_fit_weights(curves, K, nbins, first, last, peaks, weights, &e);
-    free(curves);
+    int fit = biological ? sobp_fit_biological(&model, curves, qnum, K, nbins, first, last, peaks,
+                                               target, weights, &e)
+                         : sobp_fit_weights(curves, K, nbins, first, last, peaks, weights, &e);
     if (fit) {
         fprintf(stderr, "bragg sobp: %s\n", e.msg);
         goto done;
@@ -328,34 +547,30 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
         fprintf(stderr, "bragg sobp: every weight came out zero\n");
         goto done;
     }
-    for (int k = 0; k < K; k++) weights[k] /= wsum;
-    /* Reuse the pilot's arrays for the sum: per primary of the whole field. */
-    double *sum = pk[K].dose, *sum_err = pk[K].dose_err;
-    for (int i = 0; i < nbins; i++) {
-        double s = 0, v = 0;
-        for (int k = 0; k < K; k++) {
-            s += weights[k] * pk[k].dose[i];
-            v += weights[k] * weights[k] * pk[k].dose_err[i] * pk[k].dose_err[i];
-        }
-        sum[i] = s;
-        sum_err[i] = sqrt(v);
-    }
-    double mean, flat = sobp_flatness(sum, first, last, &mean), max_rel = 0, max_dev = 0;
-    for (int i = first; i <= last; i++) {
-        if (sum[i] > 0 && sum_err[i] / sum[i] > max_rel) max_rel = sum_err[i] / sum[i];
-        if (fabs(sum[i] / mean - 1) > max_dev) max_dev = fabs(sum[i] / mean - 1);
-    }
+    for (int k = 0; k < K; k++) frac[k] = weights[k] / wsum;
+    field_compute(&field, pk, K, weights, frac, curves, qnum);
 
     status = EXIT_OK;
     if (!root) goto done;
-    if (csv && write_csv(csv, sum, sum_err, nbins, cfg.bin_width_cm, &e)) {
+    if (json || png) {
+        record = build_json(&cfg, from, to, pk, frac, biological ? weights : NULL, K, &field);
+        if (!record) {
+            fprintf(stderr, "bragg sobp: out of memory\n");
+            status = EXIT_RUNTIME;
+            goto done;
+        }
+    }
+    if (csv && write_csv(csv, &field, cfg.bin_width_cm, &e)) {
         fprintf(stderr, "bragg sobp: %s\n", e.msg);
         status = EXIT_RUNTIME;
     }
-    if (json && write_json(json, &cfg, from, to, pk, weights, K, flat, max_dev, mean, max_rel, sum, sum_err,
-                           nbins, &e)) {
+    if (json && write_json(json, record, &e)) {
         fprintf(stderr, "bragg sobp: %s\n", e.msg);
         status = EXIT_RUNTIME;
+    }
+    if (png && write_png(png, record, &e)) {
+        fprintf(stderr, "bragg sobp: %s\n", e.msg);
+        status = EXIT_USAGE;
     }
     if (!quiet) {
         int on_stdout = (csv && strcmp(csv, "-") == 0) || (json && strcmp(json, "-") == 0);
@@ -363,21 +578,33 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
         fprintf(out, "SOBP %s in %s, %g-%g cm: %d peaks, %llu histories each%s\n", cfg.ion,
                 cfg.slabs[0].material, from, to, K, (unsigned long long)cfg.histories,
                 driver ? " (MPI)" : "");
+        if (biological)
+            fprintf(out, "  RBE-weighted dose %g Gy flat (%s, %s, (alpha/beta)x %.2f Gy)\n", target,
+                    model.name, model.cell.name, model.cell.alpha_x / model.cell.beta_x);
         fprintf(out, "  peak depth / CSDA depth from the pilot run: %.5f\n", peak_over_csda);
         fprintf(out, "  %12s %10s %10s %10s\n", "MeV/u", "CSDA cm", "peak cm", "weight");
         for (int k = 0; k < K; k++)
             fprintf(out, "  %12.3f %10.3f %10.3f %10.5f\n", pk[k].energy, pk[k].csda_cm,
-                    pk[k].peak_cm, weights[k]);
-        fprintf(out, "  plateau %.2f-%.2f cm (%d bins of %g mm): mean dose %.5g Gy cm^2 per "
-                     "primary\n",
-                (first + 0.5) * cfg.bin_width_cm, (last + 0.5) * cfg.bin_width_cm,
-                last - first + 1, bin_mm, mean);
+                    pk[k].peak_cm, frac[k]);
+        if (biological) {
+            double p0 = field.phys[first], p1 = field.phys[last];
+            fprintf(out, "  plateau %.2f-%.2f cm (%d bins of %g mm): RBE-weighted dose %.4g Gy, "
+                         "physical dose %.4g Gy proximal, %.4g Gy distal, RBE %.3f to %.3f\n",
+                    (first + 0.5) * cfg.bin_width_cm, (last + 0.5) * cfg.bin_width_cm,
+                    last - first + 1, bin_mm, field.mean, p0, p1, field.rbe[first], field.rbe[last]);
+        } else {
+            fprintf(out, "  plateau %.2f-%.2f cm (%d bins of %g mm): mean dose %.5g Gy cm^2 per "
+                         "primary\n",
+                    (first + 0.5) * cfg.bin_width_cm, (last + 0.5) * cfg.bin_width_cm,
+                    last - first + 1, bin_mm, field.mean);
+        }
         fprintf(out, "  flatness (max - min) / mean  %.2f %%, largest deviation from the mean "
                      "+-%.2f %%\n  largest statistical error of a plateau bin %.2f %%\n",
-                100 * flat, 100 * max_dev, 100 * max_rel);
+                100 * field.flatness, 100 * field.max_dev, 100 * field.max_rel);
         if (driver && driver->note[0]) fprintf(out, "  last run: %s\n", driver->note);
     }
 done:
+    cJSON_Delete(record);
     free(block);
     free(pk);
     free(peaks);

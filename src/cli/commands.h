@@ -24,6 +24,18 @@ typedef struct physics_options {
 
 void physics_options_default(physics_options *p);
 
+/* The cell line or tissue of the biological models (run, sobp; physics/biology.h). */
+typedef struct tissue_options {
+    const char *cell;
+    double alpha_beta;     /* 0: the cell line's own */
+} tissue_options;
+
+#define TISSUE_OPTION_SPECS(t)                                                                   \
+    {"cell", 0, OPTION_STRING, &(t)->cell, 0, 0, "NAME",                                         \
+     "cell line of the biological model: HSG (default; assets/cell_lines.tsv)", 0},             \
+    {"alpha-beta", 0, OPTION_DOUBLE, &(t)->alpha_beta, 0.5, 50, "GY",                            \
+     "tissue (alpha/beta)x of the reference photons (default: the cell line's, HSG 5.09)", 0}
+
 /* Entries for an option_spec table (see options.h), in this order. */
 #define PHYSICS_OPTION_SPECS(p)                                                                  \
     {"ion", 'i', OPTION_STRING, &(p)->ion, 0, 0, "NAME",                                         \

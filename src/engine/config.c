@@ -38,6 +38,7 @@ void config_default(run_config *c)
     c->bin_width_cm = 0.01;
     c->depth_max_cm = 0.0;
     c->batches = 20;
+    c->bio_dose = 2.0;
     snprintf(c->backend, sizeof c->backend, "openmp");
     c->threads = 0;
 }
@@ -128,6 +129,9 @@ int config_validate(const run_config *c, const catalog *cat, bragg_err *e)
     if ((uint64_t)c->batches > c->histories)
         return bragg_fail(e, "histories: %llu is fewer than the %d batches the uncertainty "
                              "needs", (unsigned long long)c->histories, c->batches);
+    if (!(c->bio_dose > 0 && c->bio_dose <= 100))
+        return bragg_fail(e, "bio dose: %g Gy is out of range (valid: above 0 to 100 Gy)",
+                          c->bio_dose);
     if (c->threads < 0 || c->threads > 1024)
         return bragg_fail(e, "threads: %d is out of range (valid: 1 to 1024, 0 = all cores)",
                           c->threads);

@@ -49,6 +49,14 @@ typedef struct run_config {
     double bin_width_cm;
     double depth_max_cm;      /* 0: automatic (range + margin) */
     int batches;
+    /* biology (physics/biology.h): model "" for none, "mkm" (scores z1D* for the cell line's
+     * MKM) or a row of assets/rbe_models.tsv; cell line "" for HSG; the tissue's
+     * (alpha/beta)_x in Gy, 0 for the cell line's own; the physical dose per bin at which
+     * survival and RBE are reported, Gy. */
+    char bio_model[CONFIG_NAME_LEN];
+    char bio_cell[CONFIG_NAME_LEN];
+    double bio_alpha_beta;
+    double bio_dose;
     /* execution */
     char backend[16];         /* serial | openmp | cuda */
     int threads;              /* 0: all cores */

@@ -19,6 +19,7 @@ struct engine {
     int n_tables;
     transport_table *tables;     /* per distinct material: one per charge 1..Z (index Z-1) */
     transport_params params;
+    bio_model bio;               /* bio.kind BIO_NONE without a model */
     double csda_depth;
     double *bin_density;
     backend *be;
@@ -196,6 +197,13 @@ static int build_geometry(engine *en, bragg_err *e)
     p->energy_cut = c->energy_cut;
     p->straggling = c->straggling;
     p->scattering = c->scattering;
+    /* The MKM reads z1D* per step: fill the column of every table built. */
+    if (en->bio.kind == BIO_MKM) {
+        for (int i = 0; i < en->n_tables * TRANSPORT_MAX_Z; i++)
+            if (en->tables[i].block && transport_table_fill_z1d(&en->tables[i], &en->bio.cell, e))
+                return BRAGG_ERR;
+        p->score_z1d = 1;
+    }
 
     en->csda_depth = csda_depth(en);
     double depth = c->depth_max_cm;
@@ -210,6 +218,7 @@ static int build_geometry(engine *en, bragg_err *e)
     p->nbins = nbins;
     p->bin_width = c->bin_width_cm;
     p->inv_bin_width = 1.0 / c->bin_width_cm;
+    p->lateral_cap = 10.0 + 6.0 * p->spot_sigma + 6.0 * p->divergence_sigma * nbins * p->bin_width;
 
     en->bin_density = malloc((size_t)nbins * sizeof *en->bin_density);
     if (!en->bin_density) return bragg_fail(e, "out of memory");
@@ -224,6 +233,14 @@ static int build_geometry(engine *en, bragg_err *e)
     return BRAGG_OK;
 }
 
+static int load_bio(engine *en, bragg_err *e)
+{
+    const run_config *c = &en->cfg;
+    if (!c->bio_model[0]) return BRAGG_OK;
+    return bio_model_load(&en->bio, c->bio_model, c->bio_cell[0] ? c->bio_cell : NULL,
+                          c->bio_alpha_beta, e);
+}
+
 int engine_create(engine **out, const run_config *cfg, bragg_err *e)
 {
     *out = NULL;
@@ -236,7 +253,7 @@ int engine_create(engine **out, const run_config *cfg, bragg_err *e)
     atomic_init(&en->progress, 0);
     atomic_init(&en->state, RUN_READY);
     if (catalog_load(&en->cat, e) || catalog_set_water_i(&en->cat, cfg->iwater, e) ||
-        config_validate(cfg, &en->cat, e) || build_geometry(en, e))
+        config_validate(cfg, &en->cat, e) || load_bio(en, e) || build_geometry(en, e))
         goto fail;
     en->be = backend_new(cfg->backend, e);
     if (!en->be) goto fail;
@@ -272,7 +289,10 @@ fail:
  *     the electronic loss, at most 0.1 E; times 4 for the mid-step evaluation of the LET (the
  *     loss rate within a step near the Bragg peak differs from its mid-point value by less than
  *     that) and straggling;
- *   - lateral sum (primaries only): track r^2 / 2 with r under the primary's own track.
+ *   - lateral sum (primaries only): track r^2 / 2 with r at most lateral_cap (the sum counts a
+ *     primary farther out as at lateral_cap, physics/transport.h);
+ *   - z1D*-weighted energy (the MKM): E times the largest z1D* of any table, doubled like the
+ *     energy (0 without the MKM: the column is then 0).
  * The old bound, (2A + 8) particles each with the longest range of any charge at the primary's
  * mass, gave jobs of 1 202 histories for C-12 at 400 MeV/u, which cost the GPU its occupancy
  * (a job is one run of its event loop) and the CPU a merge of all curves every 1 202
@@ -282,7 +302,7 @@ static uint64_t max_job_histories(const engine *en)
     const transport_params *p = &en->params;
     double t_max = p->energy * (1.0 + 6.0 * p->energy_spread) + 1.0;
     double energy = p->A * t_max;
-    double s_min = INFINITY, let_max = 0.0, primary_cm = 0.0;
+    double s_min = INFINITY, let_max = 0.0, z1d_max = 0.0, primary_cm = 0.0;
     for (int i = 0; i < p->n_slabs; i++)
         for (int z = 1; z <= p->Z; z++) {
             const transport_table *tab = p->slabs[i].table[z];
@@ -293,6 +313,7 @@ static uint64_t max_job_histories(const engine *en)
                 double s = tab->stopping[k].value * rho, let = 0.1 * tab->stopping_el[k].value * rho;
                 if (s > 0.0 && s < s_min) s_min = s;
                 if (let > let_max) let_max = let;
+                if (tab->z1d[k].value > z1d_max) z1d_max = tab->z1d[k].value;
             }
             if (z == p->Z) {
                 double cm = table_range(tab, t_max) / rho;
@@ -300,13 +321,13 @@ static uint64_t max_job_histories(const engine *en)
             }
         }
     double track = 2.0 * energy / s_min + 1.0, primary_track = 2.0 * primary_cm + 1.0;
-    double per[5] = {2.0 * energy * ENERGY_QUANTA_PER_MEV, 2.0 * energy * let_max * LET_QUANTA,
+    double per[6] = {2.0 * energy * ENERGY_QUANTA_PER_MEV, 2.0 * energy * let_max * LET_QUANTA,
                      track * TRACK_QUANTA_PER_CM,
-                     0.5 * primary_track * primary_track * primary_track * LATERAL_QUANTA_PER_CM3,
-                     4.0 * 0.1 * energy * LET_T_QUANTA};
+                     0.5 * primary_track * p->lateral_cap * p->lateral_cap * LATERAL_QUANTA_PER_CM3,
+                     4.0 * 0.1 * energy * LET_T_QUANTA, 2.0 * energy * z1d_max * Z1D_QUANTA};
     double limit = 4.0e18;   /* below 2^62, with room for rounding */
     double n = 1e12;
-    for (int k = 0; k < 5; k++)
+    for (int k = 0; k < 6; k++)
         if (per[k] > 0.0 && limit / per[k] < n) n = limit / per[k];
     return n < 1 ? 1 : (uint64_t)n;
 }
@@ -426,6 +447,8 @@ int engine_snapshot(engine *en, run_snapshot *out, bragg_err *e)
     }
     int rc = score_result_compute(&en->totals, en->params.bin_width, en->bin_density,
                                   &out->result, e);
+    if (rc == BRAGG_OK && en->bio.kind != BIO_NONE)
+        rc = bio_curves_compute(&en->bio, en->cfg.bio_dose, &out->result, &out->bio, e);
     const score_totals *t = &en->totals;
     if (en->cfg.profile && t->profiled_histories > 0 && en->clock_hz > 0) {
         /* Each component's ticks less the timer's own cost per mark; the shares of the
@@ -453,6 +476,7 @@ int engine_snapshot(engine *en, run_snapshot *out, bragg_err *e)
 void run_snapshot_free(run_snapshot *s)
 {
     score_result_free(&s->result);
+    bio_curves_free(&s->bio);
 }
 
 void engine_destroy(engine *en)
@@ -491,6 +515,7 @@ const char *engine_vector_path(const engine *en)
     return en->be->vector_path ? en->be->vector_path(en->be) : NULL;
 }
 double engine_csda_depth(const engine *en) { return en->csda_depth; }
+const bio_model *engine_bio(const engine *en) { return en->bio.kind != BIO_NONE ? &en->bio : NULL; }
 
 void engine_batch_range(const engine *en, int b, uint64_t *first, uint64_t *count)
 {

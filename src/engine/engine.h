@@ -15,6 +15,7 @@
 
 #include <stdint.h>
 
+#include "biodose.h"
 #include "config.h"
 #include "err.h"
 #include "score.h"
@@ -40,6 +41,7 @@ typedef struct run_snapshot {
     double histories_per_s;
     double steps_per_s;
     score_result result;        /* from the completed batches */
+    bio_curves bio;             /* when the configuration names a model (else bio.nbins = 0) */
     /* Profile (when the run was started with profile on; else profile_on = 0). */
     int profile_on;
     double profile_share[PROFILE_COUNT];        /* of the profiled histories' time, sums to 1 */
@@ -77,6 +79,8 @@ int engine_device(const engine *en, struct backend_device *out);
 const char *engine_vector_path(const engine *en);
 /* CSDA penetration depth of the beam's nominal energy through the stack, cm. */
 double engine_csda_depth(const engine *en);
+/* The biological model of the run, or NULL when it has none. */
+const bio_model *engine_bio(const engine *en);
 
 /* ---- driving a run from outside (e.g. across MPI ranks, src/mpi/mpi_run.h) ----------------------
  * Instead of engine_start, a driver may run histories itself on the engine's backend and hand

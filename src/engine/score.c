@@ -78,10 +78,13 @@ void score_arrays_finish(score_arrays *a)
 {
     if (!a->as_differences) return;
     for (int k = 0; k < a->n_curves; k++) {
-        int64_t *c = score_curve(a, k), acc = 0;
-        for (int i = 0; i <= a->nbins; i++) {
-            acc += c[i];
-            c[i] = acc;
+        /* The lateral sum is kept as second differences (physics/transport.h, score_ramp). */
+        for (int pass = 0; pass < (k == CURVE_LATERAL ? 2 : 1); pass++) {
+            int64_t *c = score_curve(a, k), acc = 0;
+            for (int i = 0; i <= a->nbins; i++) {
+                acc += c[i];
+                c[i] = acc;
+            }
         }
     }
     a->as_differences = 0;
@@ -104,14 +107,21 @@ int score_totals_init(score_totals *t, int nbins, int channels, int max_batches,
     t->n_curves = CURVE_COUNT(channels);
     t->max_batches = max_batches;
     t->curves = calloc((size_t)nbins * (size_t)(t->n_curves + 1), sizeof(__int128));
-    t->batch_dose = calloc((size_t)nbins * (size_t)max_batches, sizeof(__int128));
+    t->batch_dose = calloc(3 * (size_t)nbins * (size_t)max_batches, sizeof(__int128));
     t->batch_histories = calloc((size_t)max_batches, sizeof(uint64_t));
     if (!t->curves || !t->batch_dose || !t->batch_histories) {
         score_totals_free(t);
         return bragg_fail(e, "out of memory for %d bins x %d batches", nbins, max_batches);
     }
     t->dose = t->curves + (size_t)nbins * (size_t)t->n_curves;
+    t->batch_let = t->batch_dose + (size_t)nbins * (size_t)max_batches;
+    t->batch_z1d = t->batch_let + (size_t)nbins * (size_t)max_batches;
     return BRAGG_OK;
+}
+
+size_t score_totals_batch_values(const score_totals *t)
+{
+    return 3 * (size_t)t->nbins * (size_t)t->max_batches;
 }
 
 void score_totals_free(score_totals *t)
@@ -143,6 +153,12 @@ void score_totals_add_to_batch(score_totals *t, int batch, const score_arrays *b
             t->dose[i] += from[i];
             open[i] += from[i];
         }
+    }
+    const int64_t *let = score_curve(b, CURVE_LET_D), *z1d = score_curve(b, CURVE_Z1D);
+    __int128 *open_let = t->batch_let + (size_t)batch * n, *open_z1d = t->batch_z1d + (size_t)batch * n;
+    for (int i = 0; i < n; i++) {
+        open_let[i] += let[i];
+        open_z1d[i] += z1d[i];
     }
     for (int k = 0; k < LEDGER_COUNT; k++) t->ledger[k] += b->ledger[k];
     for (int k = 0; k < COUNT_COUNT; k++) t->count[k] += b->count[k];
@@ -297,6 +313,23 @@ static void jackknife(const score_totals *t, double bin_width, dose_figures *err
     free(closed_sum);
 }
 
+/* Standard error of a dose-weighted mean R = sum num / sum dose in bin i from the closed
+ * batches (the ratio estimator, linearised): sqrt(B / (B - 1) sum_b (num_b - R dose_b)^2) /
+ * sum_b dose_b, with R in numerator quanta per dose quantum. NaN without two batches or dose. */
+static double ratio_error(const score_totals *t, const __int128 *batch_num, int i, double R)
+{
+    int B = t->batches, n = t->nbins;
+    if (B < 2 || !isfinite(R)) return NAN;
+    double ss = 0, dose = 0;
+    for (int b = 0; b < B; b++) {
+        double d = (double)t->batch_dose[(size_t)b * n + i];
+        double u = (double)batch_num[(size_t)b * n + i] - R * d;
+        ss += u * u;
+        dose += d;
+    }
+    return dose > 0 ? sqrt(ss * B / (B - 1)) / dose : NAN;
+}
+
 int score_result_compute(const score_totals *t, double w, const double *bin_density,
                          score_result *r, bragg_err *e)
 {
@@ -307,7 +340,7 @@ int score_result_compute(const score_totals *t, double w, const double *bin_dens
     r->histories = t->histories;
     int nc = t->channels;
     r->channels = nc;
-    r->depth = calloc((size_t)n * (10 + 3 * (size_t)nc), sizeof(double));
+    r->depth = calloc((size_t)n * (13 + 3 * (size_t)nc), sizeof(double));
     r->channel_dose = calloc(3 * (size_t)nc, sizeof(double *));
     if (!r->depth || !r->channel_dose) {
         score_result_free(r);
@@ -316,7 +349,7 @@ int score_result_compute(const score_totals *t, double w, const double *bin_dens
     r->channel_fluence = r->channel_dose + nc;
     r->channel_forward = r->channel_fluence + nc;
     for (int c = 0; c < nc; c++) {
-        r->channel_dose[c] = r->depth + (size_t)n * (10 + 3 * c);
+        r->channel_dose[c] = r->depth + (size_t)n * (13 + 3 * c);
         r->channel_fluence[c] = r->channel_dose[c] + n;
         r->channel_forward[c] = r->channel_fluence[c] + n;
     }
@@ -328,11 +361,15 @@ int score_result_compute(const score_totals *t, double w, const double *bin_dens
     r->let_d = r->fluence + n;
     r->let_t = r->let_d + n;
     r->lateral_rms = r->let_t + n;
-    double *work = r->lateral_rms + n;
+    r->let_d_err = r->lateral_rms + n;
+    r->z1d = r->let_d_err + n;
+    r->z1d_err = r->z1d + n;
+    double *work = r->z1d_err + n;
     const __int128 *let_num = t->curves + (size_t)CURVE_LET_D * n;
     const __int128 *let_t_num = t->curves + (size_t)CURVE_LET_T * n;
     const __int128 *lateral = t->curves + (size_t)CURVE_LATERAL * n;
     const __int128 *track = t->curves + (size_t)CURVE_TRACK(0) * n;
+    const __int128 *z1d_num = t->curves + (size_t)CURVE_Z1D * n;
 
     double N = (double)t->histories;
     const double q = 1.0 / ENERGY_QUANTA_PER_MEV;
@@ -361,6 +398,11 @@ int score_result_compute(const score_totals *t, double w, const double *bin_dens
         r->dose_err[i] = r->edep_err[i] / bin_density[i] * gy;
         r->fluence[i] = (double)track[i] / TRACK_QUANTA_PER_CM / w / N;
         r->let_d[i] = t->dose[i] > 0 ? ((double)let_num[i] / LET_QUANTA) / (dose_q * q) : NAN;
+        r->z1d[i] = t->dose[i] > 0 ? ((double)z1d_num[i] / Z1D_QUANTA) / (dose_q * q) : NAN;
+        r->let_d_err[i] = ratio_error(t, t->batch_let, i, r->let_d[i] * LET_QUANTA * q) /
+                          (LET_QUANTA * q);
+        r->z1d_err[i] = ratio_error(t, t->batch_z1d, i, r->z1d[i] * Z1D_QUANTA * q) /
+                        (Z1D_QUANTA * q);
         r->lateral_rms[i] = track[i] > 0 ? sqrt(((double)lateral[i] / LATERAL_QUANTA_PER_CM3) /
                                                 ((double)track[i] / TRACK_QUANTA_PER_CM))
                                          : NAN;

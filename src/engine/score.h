@@ -47,7 +47,8 @@ void score_arrays_add_totals(score_arrays *into, const score_arrays *from);
 score_sink score_arrays_sink(score_arrays *a);
 /* Copies a sink's ledger and step count back after a history (CPU backends). */
 void score_arrays_take_sink(score_arrays *a, const score_sink *s);
-/* Turns the difference arrays a sink filled into per-bin values (a prefix sum). Idempotent. */
+/* Turns the difference arrays a sink filled into per-bin values (a prefix sum; two for the
+ * lateral sum, kept as second differences). Idempotent. */
 void score_arrays_finish(score_arrays *a);
 
 /* The run's sums. Parts of a batch (the engine splits a batch so that no int64 accumulator can
@@ -63,8 +64,15 @@ typedef struct score_totals {
     uint64_t profile_cycles[PROFILE_COUNT], profile_marks[PROFILE_COUNT];
     uint64_t profiled_histories, profiled_steps, history_cycles;
     __int128 *batch_dose;       /* [max_batches][nbins], the open batch at index `batches` */
+    /* The same per batch for the numerators of the dose-weighted means (LET_d, z1D*), for
+     * their errors; all three are one block from batch_dose on (score_totals_batch_values). */
+    __int128 *batch_let, *batch_z1d;
     uint64_t *batch_histories;  /* [max_batches] */
 } score_totals;
+
+/* Number of __int128 per-batch sums from batch_dose on (dose, LET and z1D* numerators), for
+ * drivers that reduce or store them whole. */
+size_t score_totals_batch_values(const score_totals *t);
 
 int score_totals_init(score_totals *t, int nbins, int channels, int max_batches, bragg_err *e);
 void score_totals_free(score_totals *t);
@@ -101,7 +109,11 @@ typedef struct score_result {
     double *dose_err;
     double *fluence;          /* primary track length per bin width, per primary */
     double *let_d;            /* dose-averaged LET, keV/um (NaN where no dose) */
+    double *let_d_err;        /* its standard error (ratio estimator over the batches) */
     double *let_t;            /* track-averaged LET of all charged particles, keV/um */
+    double *z1d;              /* dose-weighted mean of the MKM's z1D*, Gy (NaN where no dose;
+                                 0 when not scored) */
+    double *z1d_err;
     double *lateral_rms;      /* rms lateral offset (per axis) of primaries, cm (NaN if none) */
     /* By channel (0 primary, 1..Z secondaries of that charge, Z+1 nuclear local deposits):
      * channel_dose[c][i] Gy cm^2 per primary, channel_fluence[c][i] track length per bin width

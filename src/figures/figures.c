@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *kind_names[] = {"auto", "dose", "charge", "let", "lateral", "bench", "profile"};
+static const char *kind_names[] = {"auto",  "dose",    "charge", "let", "lateral",
+                                   "bench", "profile", "bio",    "sobp"};
 
 int figure_kind_parse(const char *text, figure_kind *kind, bragg_err *e)
 {
@@ -16,8 +17,8 @@ int figure_kind_parse(const char *text, figure_kind *kind, bragg_err *e)
             *kind = (figure_kind)k;
             return BRAGG_OK;
         }
-    return bragg_fail(e, "'%s' is not a kind of plot (valid: dose, charge, let, lateral, bench, "
-                         "profile)", text);
+    return bragg_fail(e, "'%s' is not a kind of plot (valid: dose, charge, let, lateral, bio, "
+                         "bench, profile, sobp)", text);
 }
 
 int figure_norm_parse(const char *text, figure_norm *norm, bragg_err *e)
@@ -88,6 +89,10 @@ figure_source figures_source(const cJSON *root)
     if (cJSON_IsObject(at(root, "config")) && cJSON_IsObject(at(root, "depth_curves")))
         return FIGURE_SOURCE_RUN;
     if (cJSON_IsArray(at(root, "runs"))) return FIGURE_SOURCE_BENCH;
+    const cJSON *kind = at(root, "kind");
+    if (cJSON_IsString(kind) && strcmp(kind->valuestring, "sobp") == 0 &&
+        cJSON_IsArray(at(root, "peaks")))
+        return FIGURE_SOURCE_SOBP;
     return FIGURE_SOURCE_UNKNOWN;
 }
 
@@ -381,6 +386,44 @@ static int add_run_series(plot_figure *f, const run_info *ri, const char *label,
         f->stacked = 1;
         break;
     }
+    case FIGURE_BIO: {
+        /* Physical dose and the RBE-weighted dose it stands for (both per unit fluence, RBE at
+         * the run's --bio-dose), RBE on the right axis. */
+        const cJSON *bio = at(ri->json, "biology");
+        if (!cJSON_IsObject(bio)) {
+            bragg_fail(e, "this run has no biology (run with --bio MODEL)");
+            goto done;
+        }
+        if (doubles(at(curves, "dose_Gy_cm2"), "depth_curves.dose_Gy_cm2", &y, &m, e)) goto done;
+        if (m != n) goto mismatch;
+        if (doubles(at(bio, "curves.rbe"), "biology.curves.rbe", &let, &m, e)) goto done;
+        if (m != n) goto mismatch;
+        double scale = figure_norm_factor(depth, y, n, norm);
+        for (int i = 0; i < n; i++) y[i] /= scale;
+        snprintf(buf, sizeof buf, "%s%sphysical dose", label, *label ? ": " : "");
+        int s = plot_add_series(f, buf, n, depth, y, NULL, e);
+        if (s < 0) goto done;
+        f->series[s].colour = single ? 0 : colour;
+        err = malloc((size_t)n * sizeof *err);
+        if (!err) {
+            bragg_fail(e, "plot: out of memory");
+            goto done;
+        }
+        for (int i = 0; i < n; i++) err[i] = isfinite(let[i]) ? y[i] * let[i] : NAN;
+        snprintf(buf, sizeof buf, "%s%sRBE-weighted dose (%s, %s)", label, *label ? ": " : "",
+                 str(bio, "model", "?"), str(bio, "cell_line", "?"));
+        s = plot_add_series(f, buf, n, depth, err, NULL, e);
+        if (s < 0) goto done;
+        f->series[s].colour = single ? 2 : colour;
+        snprintf(buf, sizeof buf, "%s%sRBE at %g Gy", label, *label ? ": " : "",
+                 num(bio, "physical_dose_Gy"));
+        s = plot_add_series(f, buf, n, depth, let, NULL, e);
+        if (s < 0) goto done;
+        f->series[s].colour = single ? 1 : colour;
+        f->series[s].right_axis = 1;
+        f->series[s].dashed = 1;
+        break;
+    }
     default: {   /* dose, and dose + LET */
         if (doubles(at(curves, "dose_Gy_cm2"), "depth_curves.dose_Gy_cm2", &y, &m, e)) goto done;
         if (m != n) goto mismatch;
@@ -450,6 +493,8 @@ int figures_from_runs(plot_figure *f, const cJSON *const *runs, int n, figure_ki
     if (kind == FIGURE_AUTO) kind = FIGURE_DOSE;
     if (kind == FIGURE_BENCH)
         return bragg_fail(e, "--kind bench: needs a bench record (bragg bench --json), not a run");
+    if (kind == FIGURE_SOBP)
+        return bragg_fail(e, "--kind sobp: needs an SOBP record (bragg sobp --json), not a run");
     if (n < 1 || n > FIGURES_MAX_RUNS)
         return bragg_fail(e, "plot: %d runs given (valid: 1 to %d in one figure)", n, FIGURES_MAX_RUNS);
     if (kind == FIGURE_CHARGE && n > 1)
@@ -527,6 +572,7 @@ int figures_from_runs(plot_figure *f, const cJSON *const *runs, int n, figure_ki
         }
         if (kind == FIGURE_LET && plot_set_right_axis(f, "dose-averaged LET", "keV/\u00b5m", e))
             goto fail;
+        if (kind == FIGURE_BIO && plot_set_right_axis(f, "RBE", NULL, e)) goto fail;
         runs_title(ri, n, kind, buf, sizeof buf);
     }
     if (plot_set_title(f, title ? title : buf, e)) goto fail;
@@ -551,6 +597,121 @@ int figures_from_runs(plot_figure *f, const cJSON *const *runs, int n, figure_ki
     rc = BRAGG_OK;
 fail:
     free(ri);
+    if (rc != BRAGG_OK) plot_figure_free(f);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* SOBP figures                                                                                */
+
+int figures_from_sobp(plot_figure *f, const cJSON *sobp, const char *title, bragg_err *e)
+{
+    plot_figure_init(f, PLOT_LINES);
+    if (figures_source(sobp) != FIGURE_SOURCE_SOBP)
+        return bragg_fail(e, "not an SOBP record (bragg sobp --json)");
+    double *depth = NULL, *y = NULL, *err = NULL, *y2 = NULL, *pk = NULL;
+    int n, m, rc = BRAGG_ERR;
+    char buf[512];
+    const cJSON *bio = at(sobp, "biology");
+    int with_bio = cJSON_IsObject(bio);
+    if (doubles(at(sobp, "depth_cm"), "depth_cm", &depth, &n, e)) goto fail;
+    /* With a model the field is absolute (Gy); without, per primary of the field. */
+    const char *dose_key = with_bio ? "biology.curves.physical_dose_Gy" : "dose_Gy_cm2";
+    const char *err_key = with_bio ? "biology.curves.physical_dose_err_Gy" : "dose_err_Gy_cm2";
+    if (doubles(at(sobp, dose_key), dose_key, &y, &m, e)) goto fail;
+    if (m != n) goto mismatch;
+    if (doubles(at(sobp, err_key), err_key, &err, &m, e)) goto fail;
+    if (m != n) goto mismatch;
+    int s = plot_add_series(f, "physical dose", n, depth, y, err, e);
+    if (s < 0) goto fail;
+    f->series[s].colour = 0;
+    if (with_bio) {
+        free(y);
+        free(err);
+        y = err = NULL;
+        if (doubles(at(bio, "curves.rbe_weighted_dose_Gy"), "biology.curves.rbe_weighted_dose_Gy",
+                    &y, &m, e) ||
+            m != n ||
+            doubles(at(bio, "curves.rbe_weighted_dose_err_Gy"),
+                    "biology.curves.rbe_weighted_dose_err_Gy", &err, &m, e) ||
+            m != n)
+            goto bad_bio;
+        snprintf(buf, sizeof buf, "RBE-weighted dose (%s, %s)", str(bio, "model", "?"),
+                 str(bio, "cell_line", "?"));
+        s = plot_add_series(f, buf, n, depth, y, err, e);
+        if (s < 0) goto fail;
+        f->series[s].colour = 2;
+        if (doubles(at(bio, "curves.rbe"), "biology.curves.rbe", &y2, &m, e) || m != n) goto bad_bio;
+        s = plot_add_series(f, "RBE", n, depth, y2, NULL, e);
+    } else {
+        if (doubles(at(sobp, "let_d_keV_um"), "let_d_keV_um", &y2, &m, e) || m != n) goto fail;
+        s = plot_add_series(f, "LET (dose-averaged)", n, depth, y2, NULL, e);
+    }
+    if (s < 0) goto fail;
+    f->series[s].colour = 1;
+    f->series[s].right_axis = 1;
+    f->series[s].dashed = 1;
+    /* Each pristine peak as its weight makes it: fluence x dose per primary with a model,
+     * weight fraction x dose per primary without; one legend entry for all. */
+    const cJSON *peaks = at(sobp, "peaks"), *p;
+    int k = 0;
+    cJSON_ArrayForEach(p, peaks) {
+        if (f->n_series >= PLOT_MAX_SERIES) break;
+        double w = num(p, with_bio ? "fluence_per_cm2" : "weight");
+        free(pk);
+        pk = NULL;
+        if (!isfinite(w) || doubles(at(p, "dose_Gy_cm2"), "peaks[].dose_Gy_cm2", &pk, &m, e) ||
+            m != n)
+            goto fail;
+        for (int i = 0; i < n; i++) pk[i] *= w;
+        s = plot_add_series(f, k == 0 ? "pristine peaks, weighted" : "", n, depth, pk, NULL, e);
+        if (s < 0) goto fail;
+        f->series[s].colour = 3;
+        k++;
+    }
+    double from = num(sobp, "from_cm"), to = num(sobp, "to_cm");
+    if (isfinite(from) && isfinite(to)) {
+        snprintf(buf, sizeof buf, "target %g\u2013%g cm", from, to);
+        if (plot_add_marker(f, from, to, buf, e) < 0) goto fail;
+    }
+    if (plot_set_axes(f, "depth", "cm", with_bio ? "dose" : "dose per unit primary fluence",
+                      with_bio ? "Gy" : "Gy cm\u00b2", e) ||
+        plot_set_right_axis(f, with_bio ? "RBE" : "dose-averaged LET",
+                            with_bio ? NULL : "keV/\u00b5m", e))
+        goto fail;
+    f->y_from_zero = 1;
+    if (with_bio)
+        snprintf(buf, sizeof buf, "%s SOBP in %s, %g\u2013%g cm: %g Gy RBE-weighted (%s, %s)",
+                 str(sobp, "ion", "?"), str(sobp, "material", "?"), from, to,
+                 num(bio, "prescribed_rbe_weighted_dose_Gy"), str(bio, "model", "?"),
+                 str(bio, "cell_line", "?"));
+    else
+        snprintf(buf, sizeof buf, "%s SOBP in %s, %g\u2013%g cm: physically flat",
+                 str(sobp, "ion", "?"), str(sobp, "material", "?"), from, to);
+    if (plot_set_title(f, title ? title : buf, e)) goto fail;
+    snprintf(buf, sizeof buf, "bragg %s (git %s) \u00b7 %d peaks, %.0f histories each \u00b7 seed %.0f",
+             str(sobp, "bragg_version", "?"), str(sobp, "git_revision", "?"), k,
+             num(sobp, "histories_per_energy"), num(sobp, "seed"));
+    if (plot_set_footer(f, buf, e) || add_common_meta(f, sobp, FIGURE_SOBP, e)) goto fail;
+    if (plot_add_meta(f, "bragg:ion", str(sobp, "ion", "?"), e) ||
+        plot_add_meta(f, "bragg:material", str(sobp, "material", "?"), e))
+        goto fail;
+    snprintf(buf, sizeof buf, "%g-%g cm", from, to);
+    if (plot_add_meta(f, "bragg:target", buf, e)) goto fail;
+    if (with_bio && plot_add_meta(f, "bragg:biology", str(bio, "model", "?"), e)) goto fail;
+    rc = BRAGG_OK;
+    goto fail;
+bad_bio:
+    bragg_fail(e, "biology.curves: missing or of the wrong length");
+    goto fail;
+mismatch:
+    bragg_fail(e, "SOBP curves of different lengths (%d depths, %d values)", n, m);
+fail:
+    free(depth);
+    free(y);
+    free(err);
+    free(y2);
+    free(pk);
     if (rc != BRAGG_OK) plot_figure_free(f);
     return rc;
 }

@@ -28,6 +28,9 @@ typedef enum figure_kind {
     FIGURE_LATERAL,   /* rms lateral spread vs depth */
     FIGURE_BENCH,     /* histories/s per backend and thread count, with speedups */
     FIGURE_PROFILE,   /* share of step time per component */
+    FIGURE_BIO,       /* physical and RBE-weighted dose, RBE on a second axis (runs with --bio) */
+    FIGURE_SOBP,      /* an SOBP record: summed dose (physical, RBE-weighted), RBE or LET, and
+                         the weighted pristine peaks */
 } figure_kind;
 
 /* Dose curves as they are, or divided by the run's entrance dose (mean over the first mm) or
@@ -46,9 +49,14 @@ double figure_norm_factor(const double *depth, const double *dose, int n, figure
 int figure_kind_parse(const char *text, figure_kind *kind, bragg_err *e);
 const char *figure_kind_name(figure_kind kind);
 
-typedef enum figure_source { FIGURE_SOURCE_UNKNOWN, FIGURE_SOURCE_RUN, FIGURE_SOURCE_BENCH } figure_source;
+typedef enum figure_source {
+    FIGURE_SOURCE_UNKNOWN,
+    FIGURE_SOURCE_RUN,
+    FIGURE_SOURCE_BENCH,
+    FIGURE_SOURCE_SOBP,    /* bragg sobp --json */
+} figure_source;
 
-/* What a parsed JSON file is: a run summary, a bench record, or neither. */
+/* What a parsed JSON file is: a run summary, a bench record, an SOBP, or neither. */
 figure_source figures_source(const struct cJSON *root);
 
 /* A figure of one run or an overlay of several (n <= FIGURES_MAX_RUNS) with a legend.
@@ -56,6 +64,11 @@ figure_source figures_source(const struct cJSON *root);
  * to the dose of the dose, let and charge kinds. */
 int figures_from_runs(plot_figure *f, const struct cJSON *const *runs, int n, figure_kind kind,
                       figure_norm norm, const char *title, bragg_err *e);
+
+/* An SOBP record (bragg sobp --json): the summed dose over depth with the target marked, each
+ * pristine peak as its weight makes it (thin lines), and on the right axis the RBE (with a
+ * biological model; the RBE-weighted dose beside the physical one) or the field's LET_d. */
+int figures_from_sobp(plot_figure *f, const struct cJSON *sobp, const char *title, bragg_err *e);
 
 /* The benchmark race (FIGURE_BENCH or FIGURE_AUTO) or the profile bars (FIGURE_PROFILE). */
 int figures_from_bench(plot_figure *f, const struct cJSON *bench, figure_kind kind,

@@ -589,9 +589,18 @@ static void legend_text(const plot_series *s, char *out, size_t len)
     snprintf(out, len, "%s%s", s->label ? s->label : "", s->err ? " \u00b1 1\u03c3" : "");
 }
 
+/* Series with an empty label (e.g. the pristine peaks of an SOBP after the first) draw but
+ * take no legend row. */
+static int legend_rows(const plot_figure *f)
+{
+    int n = 0;
+    for (int s = 0; s < f->n_series; s++) n += f->series[s].label && f->series[s].label[0];
+    return n;
+}
+
 static int wants_legend(const plot_figure *f)
 {
-    if (f->n_series > 1) return 1;
+    if (legend_rows(f) > 1) return 1;
     return f->n_series == 1 && f->type == PLOT_LINES && f->series[0].err;
 }
 
@@ -661,7 +670,8 @@ static void draw_legend(render *r)
         legend_text(&f->series[s], buf, sizeof buf);
         w = fmax(w, text_width(r, buf));
     }
-    double bw = pad + swatch + 0.6 * pad + w + pad, bh = pad + f->n_series * lh + 0.5 * pad;
+    int rows = f->n_series == 1 ? 1 : legend_rows(f);
+    double bw = pad + swatch + 0.6 * pad + w + pad, bh = pad + rows * lh + 0.5 * pad;
     const plot_rect *a = &r->fr.area;
     double inset = 14 * u;
     /* Top corners start below the marker label rows. */
@@ -693,11 +703,12 @@ static void draw_legend(render *r)
     set_rgb(cr, r->th->grid, 1);
     cairo_set_line_width(cr, 1.2 * u);
     cairo_stroke(cr);
-    for (int s = 0; s < f->n_series; s++) {
+    for (int s = 0, row = 0; s < f->n_series; s++) {
         const plot_series *ps = &f->series[s];
+        if (rows < f->n_series && !(ps->label && ps->label[0])) continue;
         double rgb[3];
         plot_palette_colour(r->s->theme, ps->colour, rgb);
-        double cy = b.y + pad + (s + 0.5) * lh, sx = b.x + pad;
+        double cy = b.y + pad + (row++ + 0.5) * lh, sx = b.x + pad;
         if (f->type == PLOT_BARS || (f->stacked && !ps->right_axis)) {
             cairo_rectangle(cr, sx, cy - 0.32 * lh, swatch, 0.64 * lh);
             set_rgb(cr, rgb, f->type == PLOT_BARS ? 1 : 0.6);

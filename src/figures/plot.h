@@ -30,7 +30,7 @@
 
 #include "err.h"
 
-#define PLOT_MAX_SERIES  16
+#define PLOT_MAX_SERIES  64   /* an SOBP draws each pristine peak */
 #define PLOT_MAX_MARKERS 8
 #define PLOT_MAX_GROUPS  32
 #define PLOT_MAX_META    64

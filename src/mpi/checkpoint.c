@@ -191,6 +191,9 @@ static void put_identity(checkpoint_image *img, int *bad, const engine *en, int 
     image_printf(img, bad, "bin_width_cm %.17g\n", c->bin_width_cm);
     image_printf(img, bad, "depth_max_cm %.17g\n", c->depth_max_cm);
     image_printf(img, bad, "batches %d\n", c->batches);
+    /* The MKM's z1D* is scored for one cell line: its sums belong to that line. */
+    clean_name(name, sizeof name, p->score_z1d ? c->bio_cell[0] ? c->bio_cell : "HSG" : "-");
+    image_printf(img, bad, "z1d_cell %s\n", name);
     /* What the configuration became (the automatic depth, the fragment channels) and the
      * sizes of the sums: a build that scores differently is caught here too. */
     image_printf(img, bad, "nbins %d\n", p->nbins);
@@ -206,7 +209,7 @@ static void put_identity(checkpoint_image *img, int *bad, const engine *en, int 
 static size_t payload_size(int64_t n_chunks, const score_totals *t)
 {
     size_t nb = (size_t)t->nbins;
-    size_t i128 = nb * ((size_t)t->n_curves + 1) + nb * (size_t)t->max_batches + LEDGER_COUNT;
+    size_t i128 = nb * ((size_t)t->n_curves + 1) + score_totals_batch_values(t) + LEDGER_COUNT;
     size_t u64 = COUNT_COUNT + 2 + 2 * (size_t)PROFILE_COUNT + 3 + (size_t)t->max_batches;
     return (size_t)n_chunks + 16 * i128 + 8 * u64;
 }
@@ -220,7 +223,7 @@ static void put_payload(checkpoint_image *img, int *bad, const chunk_layout *l,
     }
     for (int64_t k = 0; k < l->n_chunks; k++) img->data[img->len++] = done[k] ? 1 : 0;
     size_t n_curves = (size_t)t->nbins * ((size_t)t->n_curves + 1);   /* + the dose row */
-    size_t n_batch = (size_t)t->nbins * (size_t)t->max_batches;
+    size_t n_batch = score_totals_batch_values(t);
     for (size_t i = 0; i < n_curves; i++) image_i128(img, bad, t->curves[i]);
     for (size_t i = 0; i < n_batch; i++) image_i128(img, bad, t->batch_dose[i]);
     for (int k = 0; k < LEDGER_COUNT; k++) image_i128(img, bad, t->ledger[k]);
@@ -594,7 +597,7 @@ static int read_payload(const unsigned char *p, const chunk_layout *l, uint8_t *
     }
     reader r = {p + l->n_chunks};
     size_t n_curves = (size_t)t->nbins * ((size_t)t->n_curves + 1);
-    size_t n_batch = (size_t)t->nbins * (size_t)t->max_batches;
+    size_t n_batch = score_totals_batch_values(t);
     for (size_t i = 0; i < n_curves; i++) t->curves[i] = read_i128(&r);
     for (size_t i = 0; i < n_batch; i++) t->batch_dose[i] = read_i128(&r);
     for (int k = 0; k < LEDGER_COUNT; k++) t->ledger[k] = read_i128(&r);

@@ -560,7 +560,7 @@ static int request_chunks(mpi_run *r, bragg_err *e)
 static int allreduce_totals(const mpi_state *ms, score_totals *t, bragg_err *e)
 {
     size_t n_curves = (size_t)t->nbins * (size_t)(t->n_curves + 1);   /* + the dose curve */
-    size_t n_batch = (size_t)t->nbins * (size_t)t->max_batches;
+    size_t n_batch = score_totals_batch_values(t);
     if (n_curves > (size_t)INT32_MAX || n_batch > (size_t)INT32_MAX)
         return bragg_fail(e, "MPI: %zu scoring values are too many for one message", n_batch);
     int mrc = MPI_Allreduce(MPI_IN_PLACE, t->curves, (int)n_curves, ms->int128_type,

@@ -56,6 +56,14 @@ int report_write_csv(const engine *en, const run_snapshot *snap, const char *pat
         channel_name(r->channels, c, name, sizeof name);
         fprintf(f, ",dose_%s_Gy_cm2,fluence_%s,forward_%s", name, name, name);
     }
+    /* With a biological model: its quality and what it gives at the chosen physical dose. */
+    const bio_curves *b = &snap->bio;
+    const bio_model *bm = engine_bio(en);
+    if (b->nbins && bm)
+        fprintf(f, ",%s,%s,alpha_Gy-1,beta_Gy-2,survival,survival_err,rbe,rbe_err,"
+                   "rbe_weighted_dose_Gy,rbe_weighted_dose_err_Gy",
+                bm->kind == BIO_MKM ? "z1d_Gy" : "bio_let_d_keV_um",
+                bm->kind == BIO_MKM ? "z1d_err_Gy" : "bio_let_d_err_keV_um");
     fputc('\n', f);
     for (int i = 0; i < r->nbins; i++) {
         /* Empty cells where a quantity does not exist (no dose: no LET). */
@@ -69,6 +77,15 @@ int report_write_csv(const engine *en, const run_snapshot *snap, const char *pat
         for (int c = 0; c < nc; c++)
             fprintf(f, ",%.6e,%.6e,%.6e", r->channel_dose[c][i], r->channel_fluence[c][i],
                     r->channel_forward[c][i]);
+        if (b->nbins && bm) {
+            const double *cols[10] = {b->quality, b->quality_err, b->alpha, b->beta, b->survival,
+                                      b->survival_err, b->rbe, b->rbe_err, b->rbe_dose,
+                                      b->rbe_dose_err};
+            for (int k = 0; k < 10; k++) {
+                fputc(',', f);
+                if (isfinite(cols[k][i])) fprintf(f, "%.6e", cols[k][i]);
+            }
+        }
         fputc('\n', f);
     }
     return atomic_file_commit(&af, e);
@@ -96,6 +113,41 @@ void report_profile_json(cJSON *obj, const run_snapshot *snap)
         add_number(c, "ns_per_step", snap->profile_ns_per_step[k]);
     }
     add_number(obj, "coverage_of_wall_time", snap->profile_coverage);
+}
+
+void report_bio_json(cJSON *root, const bio_model *m, const bio_curves *b)
+{
+    if (!m || !b->nbins) return;
+    cJSON *bio = cJSON_AddObjectToObject(root, "biology");
+    cJSON_AddStringToObject(bio, "model", m->name);
+    cJSON_AddStringToObject(bio, "cell_line", m->cell.name);
+    cJSON_AddNumberToObject(bio, "alpha_x_Gy-1", m->cell.alpha_x);
+    cJSON_AddNumberToObject(bio, "beta_x_Gy-2", m->cell.beta_x);
+    cJSON_AddNumberToObject(bio, "alpha_beta_x_Gy", m->cell.alpha_x / m->cell.beta_x);
+    if (m->kind == BIO_MKM) {
+        cJSON_AddNumberToObject(bio, "alpha0_Gy-1", m->cell.alpha0);
+        cJSON_AddNumberToObject(bio, "beta0_Gy-2", m->cell.beta0);
+        cJSON_AddNumberToObject(bio, "domain_radius_um", m->cell.rd_um);
+        cJSON_AddNumberToObject(bio, "nucleus_radius_um", m->cell.rn_um);
+        cJSON_AddNumberToObject(bio, "z0_Gy", mkm_z0(&m->cell));
+    } else {
+        cJSON *p = cJSON_AddArrayToObject(bio, "p0_p3");
+        for (int k = 0; k < 4; k++) cJSON_AddItemToArray(p, cJSON_CreateNumber(m->p[k]));
+    }
+    cJSON_AddNumberToObject(bio, "physical_dose_Gy", b->dose);
+    cJSON_AddStringToObject(bio, "quality", bio_quality_name(m));
+    cJSON *cv = cJSON_AddObjectToObject(bio, "curves");
+    int n = b->nbins;
+    cJSON_AddItemToObject(cv, "quality", number_array(b->quality, n));
+    cJSON_AddItemToObject(cv, "quality_err", number_array(b->quality_err, n));
+    cJSON_AddItemToObject(cv, "alpha_Gy-1", number_array(b->alpha, n));
+    cJSON_AddItemToObject(cv, "beta_Gy-2", number_array(b->beta, n));
+    cJSON_AddItemToObject(cv, "survival", number_array(b->survival, n));
+    cJSON_AddItemToObject(cv, "survival_err", number_array(b->survival_err, n));
+    cJSON_AddItemToObject(cv, "rbe", number_array(b->rbe, n));
+    cJSON_AddItemToObject(cv, "rbe_err", number_array(b->rbe_err, n));
+    cJSON_AddItemToObject(cv, "rbe_weighted_dose_Gy", number_array(b->rbe_dose, n));
+    cJSON_AddItemToObject(cv, "rbe_weighted_dose_err_Gy", number_array(b->rbe_dose_err, n));
 }
 
 cJSON *report_device_json(const backend_device *d)
@@ -256,6 +308,8 @@ cJSON *report_build_json(const engine *en, const run_snapshot *snap)
     cJSON_AddItemToObject(curves, "fluence_primaries", number_array(r->fluence, r->nbins));
     cJSON_AddItemToObject(curves, "let_d_keV_um", number_array(r->let_d, r->nbins));
     cJSON_AddItemToObject(curves, "lateral_rms_cm", number_array(r->lateral_rms, r->nbins));
+    cJSON_AddItemToObject(curves, "let_d_err_keV_um", number_array(r->let_d_err, r->nbins));
+    report_bio_json(root, engine_bio(en), &snap->bio);
     if (!c->nuclear) return root;
     cJSON_AddItemToObject(curves, "let_t_keV_um", number_array(r->let_t, r->nbins));
     /* By channel: "primary", "1".."Z" (secondaries of that charge), "target" (local deposits of

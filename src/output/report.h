@@ -33,6 +33,10 @@ struct cJSON;
  * from `bragg plot` of its JSON are the same. */
 struct cJSON *report_build_json(const engine *en, const run_snapshot *snap);
 
+/* Adds the "biology" object (model, cell line and its parameters, the physical dose and the
+ * per-bin curves of `b`) to `root`; nothing when m is NULL. */
+void report_bio_json(struct cJSON *root, const bio_model *m, const bio_curves *b);
+
 /* Adds one object per profile component ({share, ns_per_step}, null for what is not
  * simulated) and the wall-time coverage to `obj` (a cJSON object). */
 void report_profile_json(struct cJSON *obj, const run_snapshot *snap);

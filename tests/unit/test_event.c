@@ -96,21 +96,6 @@ static char *comparable_json(const char *path)
     return text;
 }
 
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    cr_assert(f, "%s was not written", path);
-    cr_assert(fseek(f, 0, SEEK_END) == 0);
-    long size = ftell(f);
-    rewind(f);
-    char *text = malloc((size_t)size + 1);
-    cr_assert(text);
-    size_t n = fread(text, 1, (size_t)size, f);
-    text[n] = '\0';
-    fclose(f);
-    return text;
-}
-
 /* Issue acceptance: `--backend event` writes byte-identical CSV and the same JSON (timing
  * aside) as `--backend openmp` with the same seed, nuclear reactions on, for C-12 400 MeV/u,
  * p 150 MeV and He-4 200 MeV/u in water and C-12 290 MeV/u through water, bone and water; on 1,
@@ -132,14 +117,14 @@ Test(event, cli_outputs_equal_openmps)
         cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s", out);
         snprintf(csv, sizeof csv, "%s/ref.csv", dir);
         snprintf(json, sizeof json, "%s/ref.json", dir);
-        char *ref_csv = read_file(csv), *ref_json = comparable_json(json);
+        char *ref_csv = testkit_read_text(csv), *ref_json = comparable_json(json);
         for (int threads = 1; threads <= 3; threads++) {
             snprintf(args, sizeof args, "run %s --seed 11 --backend event --threads %d -q --csv "
                      "%s/ev.csv --json %s/ev.json", cases[k], threads, dir, dir);
             cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s", out);
             snprintf(csv, sizeof csv, "%s/ev.csv", dir);
             snprintf(json, sizeof json, "%s/ev.json", dir);
-            char *ev_csv = read_file(csv), *ev_json = comparable_json(json);
+            char *ev_csv = testkit_read_text(csv), *ev_json = comparable_json(json);
             cr_expect(strcmp(ref_csv, ev_csv) == 0, "%s, %d threads: CSV differs", cases[k], threads);
             cr_expect(strcmp(ref_json, ev_json) == 0, "%s, %d threads: JSON differs", cases[k],
                       threads);

@@ -298,3 +298,71 @@ Test(nuclear, carbon_400_fragment_yields_vs_haettner)
     cr_expect(checked == 25, "%d yields compared", checked);   /* 6 H, 6 He, 7 Li, 6 B */
     run_snapshot_free(&s);
 }
+
+/* Reads column `col` of pstar_water.tsv as a function of T, log-log between rows; y given x when
+ * `inverse` (x in column col, y the energy). */
+static double pstar_at(const ref_table *ref, int col, double x, int inverse)
+{
+    int xc = inverse ? col : 0, yc = inverse ? 0 : col;
+    for (int i = 0; i + 1 < ref->rows; i++) {
+        double x0 = ref->v[i][xc], x1 = ref->v[i + 1][xc];
+        if (isnan(x0) || isnan(x1) || x < x0 || x > x1) continue;
+        double f = log(x / x0) / log(x1 / x0);
+        return exp(log(ref->v[i][yc]) + f * log(ref->v[i + 1][yc] / ref->v[i][yc]));
+    }
+    return NAN;
+}
+
+/* The proton plateau against Bortfeld's analytical model (Med. Phys. 24 (1997) 2024) written
+ * with PSTAR's range and total stopping (tests/reference/pstar_water.tsv) in place of his
+ * power-law fit: the primaries' fluence falls as 1 + beta (R0 - z) and a fraction gamma of the
+ * energy released in reactions is absorbed on the spot, so
+ *     D(z) ~ (1 + beta (R0 - z)) S(E(z)) + gamma beta E(z),
+ * E(z) the energy with CSDA range R0 - z (beta, gamma from nuclear_benchmarks.tsv). bragg now
+ * transports the reactions' protons instead, so its dose builds up over the first centimetres
+ * (their ranges) where the model deposits at once: compared from 6 cm (beyond the build-up)
+ * to 13 cm (before straggling shapes the peak), the shape relative to 6 cm within 3% (the
+ * model's own agreement with measured curves, Bortfeld's figures, is about 2%, and PSTAR
+ * differs from bragg's stopping by up to 0.3%). The build-up itself, 3-10% below the model at
+ * 1-4 cm, is in docs/physics.md; a measured curve would settle it. */
+Test(nuclear, proton_plateau_follows_bortfeld_beyond_the_buildup)
+{
+    const ref_table *bench = ref_load("nuclear_benchmarks.tsv");
+    double beta = NAN, gamma = NAN;
+    for (int i = 0; i < bench->rows; i++) {
+        if (strcmp(bench->text[i][0], "bortfeld_fluence_reduction_slope_beta") == 0) beta = bench->v[i][5];
+        if (strcmp(bench->text[i][0], "bortfeld_gamma_local_nonelastic_fraction") == 0)
+            gamma = bench->v[i][5];
+    }
+    cr_assert(beta == 0.012 && gamma == 0.6, "beta %g gamma %g", beta, gamma);
+    const ref_table *ps = ref_load("pstar_water.tsv");
+    double R0 = pstar_at(ps, 2, 150.0, 0);
+    cr_assert(fabs(R0 - 15.77) < 0.01, "PSTAR CSDA range of 150 MeV protons %g g/cm2", R0);
+
+    run_config c = testkit_config("p", 150, 40000);
+    run_snapshot s = testkit_run(&c, NULL);
+    const score_result *r = &s.result;
+    double model[14], dose[14];
+    for (int k = 6; k <= 13; k++) {
+        double z = k, E = pstar_at(ps, 2, R0 - z, 1), S = pstar_at(ps, 3, E, 0);
+        model[k] = (1.0 + beta * (R0 - z)) * S + gamma * beta * E;
+        double sum = 0.0;
+        int m = 0;
+        for (int i = 0; i < r->nbins; i++)
+            if (fabs(r->depth[i] - z) <= 0.25) {
+                sum += r->dose[i];
+                m++;
+            }
+        dose[k] = sum / m;
+    }
+    double worst = 0.0;
+    for (int k = 7; k <= 13; k++) {
+        double dev = (dose[k] / dose[6]) / (model[k] / model[6]) - 1.0;
+        cr_expect(fabs(dev) < 0.03, "%d cm: dose/dose(6 cm) %+.2f%% from Bortfeld's model", k,
+                  100 * dev);
+        if (fabs(dev) > fabs(worst)) worst = dev;
+    }
+    cr_log_info("p 150 MeV plateau 7-13 cm relative to 6 cm vs Bortfeld's model: worst %+.2f%%",
+                100 * worst);
+    run_snapshot_free(&s);
+}

@@ -173,28 +173,14 @@ Test(simd, blocks_ahead_give_the_history_loops_bits_at_any_shape)
     engine_destroy(en);
 }
 
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    cr_assert(f, "%s was not written", path);
-    cr_assert(fseek(f, 0, SEEK_END) == 0);
-    long size = ftell(f);
-    rewind(f);
-    char *text = malloc((size_t)size + 1);
-    cr_assert(text);
-    size_t n = fread(text, 1, (size_t)size, f);
-    text[n] = '\0';
-    fclose(f);
-    return text;
-}
-
-/* Issue acceptance: `--backend simd` writes byte-identical CSV (and the same results in its
- * JSON) as `--backend openmp` with the same seed, nuclear reactions on, for the four bench
- * cases, on every vector path this CPU has, the forced scalar fallback included. */
+/* Issue acceptance: `--backend simd` writes byte-identical CSV as `--backend openmp` with the
+ * same seed, nuclear reactions on, for the four bench cases (one with the biological scoring
+ * too), on every vector path this CPU has, the forced scalar fallback included; its JSON names
+ * the path it took. */
 Test(simd, cli_outputs_equal_openmps_on_every_path)
 {
     static const char *const cases[] = {
-        "--ion C-12 --energy 400 --material water -n 600",
+        "--ion C-12 --energy 400 --material water -n 600 --bio mkm",
         "--ion p --energy 150 --material water -n 1500",
         "--ion He-4 --energy 200 --material water -n 800",
         "--ion C-12 --energy 290 --slab water:5 --slab bone-cortical-icrp:2 --slab water:inf "
@@ -207,7 +193,7 @@ Test(simd, cli_outputs_equal_openmps_on_every_path)
                  cases[k], dir);
         cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s", out);
         snprintf(path, sizeof path, "%s/ref.csv", dir);
-        char *ref = read_text(path);
+        char *ref = testkit_read_text(path);
         for (int p = 0; p < SIMD_PATHS; p++) {
             if (!simd_supported((simd_path)p)) continue;
             char cmd[1400];
@@ -216,7 +202,7 @@ Test(simd, cli_outputs_equal_openmps_on_every_path)
                      testkit_bragg(), cases[k], dir, dir);
             cr_assert(testkit_shell(cmd, out, sizeof out) == 0, "%s", out);
             snprintf(path, sizeof path, "%s/simd.csv", dir);
-            char *got = read_text(path);
+            char *got = testkit_read_text(path);
             cr_expect(strcmp(ref, got) == 0, "%s, %s path: CSV differs", cases[k],
                       simd_path_name((simd_path)p));
             free(got);

@@ -347,3 +347,41 @@ Test(tui, ascii_fallback_settings_and_peak_at_200x50)
     stop_server();
     remove_dir();
 }
+
+/* Biology in the workbench: the Biology field (left/right cycles the models, typed text
+ * checked like any field), the biology view of a run (physical and RBE-weighted dose, the RBE
+ * in the title) and the SOBP job (s): protons of 100 MeV, RBE-weighted flat with McNamara's
+ * model, drawn in the SOBP view and exported with the figure code of `bragg plot`. */
+Test(tui, biology_view_and_sobp_job_at_100x30)
+{
+    static char screen[65536];
+    make_dir();
+    start(100, 30, "C.UTF-8");
+    wait_for("F9SOBP", 10, screen, sizeof screen);
+    type_field("p");
+    keys("Down");
+    type_field("100");
+    for (int i = 0; i < 5; i++) keys("Down");
+    type_field("4000");
+    for (int i = 0; i < 7; i++) keys("Down");
+    type_field("lem");
+    wait_for("bio: 'lem' is not a known model", 5, screen, sizeof screen);
+    keys("Escape");
+    keys("Right Right");   /* none -> mkm -> mcnamara */
+    wait_for("mcnamara HSG", 5, screen, sizeof screen);
+    keys("r");
+    wait_for("done:", 30, screen, sizeof screen);
+    for (int i = 0; i < 5; i++) keys("v");
+    wait_for("view: biology", 5, screen, sizeof screen);
+    cr_expect(strstr(screen, "RBE-weighted") && strstr(screen, "at 2 Gy"), "%s", screen);
+    keys("s");
+    wait_for("SOBP done", 60, screen, sizeof screen);
+    cr_expect(strstr(screen, "SOBP: dose, Gy") && strstr(screen, "RBE-weighted"), "%s", screen);
+    keys("e");
+    wait_for("exported", 10, screen, sizeof screen);
+    cr_expect(count_files("bragg-sobp-", ".png") == 1 && count_files("bragg-sobp-", ".json") == 1);
+    keys("q");
+    expect_clean_exit(screen, sizeof screen);
+    stop_server();
+    remove_dir();
+}

@@ -94,7 +94,7 @@ static void check_layout(int cols, int rows)
             cr_assert(!overlaps(r[i], r[j]), "%dx%d: panels %d and %d overlap", cols, rows, i, j);
     }
     cr_assert(l.setup.h >= LAYOUT_SETUP_ROWS, "%dx%d: setup fields cut", cols, rows);
-    cr_assert(l.live.h >= 7 && l.plot.h >= 10 && l.plot.w >= 40 && l.profile.h >= 6,
+    cr_assert(l.live.h >= 6 && l.plot.h >= 10 && l.plot.w >= 40 && l.profile.h >= 6,
               "%dx%d: a panel is too small to read", cols, rows);
     int cells = 0;
     for (int i = 0; i < 6; i++) cells += r[i]->w * r[i]->h;

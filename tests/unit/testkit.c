@@ -45,7 +45,7 @@ int testkit_cli(const char *args, char *out, size_t len)
     return rc;
 }
 
-cJSON *testkit_read_json(const char *path)
+char *testkit_read_text(const char *path)
 {
     FILE *f = fopen(path, "rb");
     cr_assert(f, "%s was not written", path);
@@ -58,6 +58,12 @@ cJSON *testkit_read_json(const char *path)
     size_t n = fread(text, 1, (size_t)size, f);
     text[n] = '\0';
     fclose(f);
+    return text;
+}
+
+cJSON *testkit_read_json(const char *path)
+{
+    char *text = testkit_read_text(path);
     cJSON *root = cJSON_Parse(text);
     free(text);
     cr_assert(root, "%s does not parse", path);

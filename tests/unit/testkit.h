@@ -25,6 +25,9 @@ int testkit_shell(const char *cmd, char *out, size_t len);
 /* testkit_shell of `bragg ARGS`. */
 int testkit_cli(const char *args, char *out, size_t len);
 
+/* The whole of a file as a string (the caller frees it). */
+char *testkit_read_text(const char *path);
+
 /* Parses a JSON file; the caller frees it with cJSON_Delete. */
 cJSON *testkit_read_json(const char *path);
 

@@ -1,0 +1,56 @@
+/* biodose.c - see biodose.h. */
+#include "biodose.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *bio_quality_name(const bio_model *m)
+{
+    return m->kind == BIO_MKM ? "z1d_Gy" : "let_d_keV_um";
+}
+
+int bio_curves_compute(const bio_model *m, double dose, const score_result *r, bio_curves *out,
+                       bragg_err *e)
+{
+    memset(out, 0, sizeof *out);
+    int n = r->nbins;
+    double *block = malloc((size_t)n * 10 * sizeof *block);
+    if (!block) return bragg_fail(e, "out of memory for the biological curves");
+    double **arrays[10] = {&out->quality, &out->quality_err, &out->alpha, &out->beta,
+                           &out->survival, &out->survival_err, &out->rbe, &out->rbe_err,
+                           &out->rbe_dose, &out->rbe_dose_err};
+    for (int k = 0; k < 10; k++) *arrays[k] = block + (size_t)k * n;
+    out->nbins = n;
+    out->dose = dose;
+    const double *q = m->kind == BIO_MKM ? r->z1d : r->let_d;
+    const double *qe = m->kind == BIO_MKM ? r->z1d_err : r->let_d_err;
+    for (int i = 0; i < n; i++) {
+        out->quality[i] = q[i];
+        out->quality_err[i] = qe[i];
+        if (!isfinite(q[i])) {
+            for (int k = 2; k < 10; k++) (*arrays[k])[i] = NAN;
+            continue;
+        }
+        bio_point p, lo, hi;
+        bio_evaluate(m, q[i], dose, &p);
+        out->alpha[i] = p.alpha;
+        out->beta[i] = p.beta;
+        out->survival[i] = p.survival;
+        out->rbe[i] = p.rbe;
+        out->rbe_dose[i] = p.rbe_dose;
+        double s = isfinite(qe[i]) ? qe[i] : NAN;
+        bio_evaluate(m, q[i] - s, dose, &lo);
+        bio_evaluate(m, q[i] + s, dose, &hi);
+        out->survival_err[i] = 0.5 * fabs(hi.survival - lo.survival);
+        out->rbe_err[i] = 0.5 * fabs(hi.rbe - lo.rbe);
+        out->rbe_dose_err[i] = 0.5 * fabs(hi.rbe_dose - lo.rbe_dose);
+    }
+    return BRAGG_OK;
+}
+
+void bio_curves_free(bio_curves *c)
+{
+    free(c->quality);
+    memset(c, 0, sizeof *c);
+}
