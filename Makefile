@@ -72,6 +72,9 @@ endif
 # headers live, the fallback is where Debian puts them.
 PLOT_CFLAGS := $(shell pkg-config --cflags cairo libpng 2>/dev/null || echo -I/usr/include/cairo)
 PLOT_LIBS   := $(shell pkg-config --libs cairo libpng 2>/dev/null || echo -lcairo -lpng)
+# The tests parse the SVG figures with libxml2 (an XML parser that is not the writer).
+XML_CFLAGS := $(shell pkg-config --cflags libxml-2.0 2>/dev/null || echo -I/usr/include/libxml2)
+XML_LIBS   := $(shell pkg-config --libs libxml-2.0 2>/dev/null || echo -lxml2)
 # The workbench (ui/) draws with ncursesw (wide characters: braille and box drawing).
 CURSES_CFLAGS := $(shell pkg-config --cflags ncursesw 2>/dev/null)
 CURSES_LIBS   := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw)
@@ -121,6 +124,14 @@ MPI_OBJ  := $(B)/src/mpi/mpi_main.o $(B)/src/mpi/mpi_run.o
 .PHONY: all run test check bench deps clean unit-tests docs
 all: $(BIN) $(MPI_BIN)
 
+# The objects that write the git revision (figures' and reports' provenance, checkpoints) are
+# rebuilt when it changes: a stamp file holds the revision they were built with. Without it a
+# figure made after a commit named the commit before.
+REV_STAMP := $(B)/git-rev
+$(shell mkdir -p $(B) && { [ "$$(cat $(REV_STAMP) 2>/dev/null)" = "$(GIT_REV)" ] || echo "$(GIT_REV)" > $(REV_STAMP); })
+$(addprefix $(B)/,src/figures/figures.o src/output/report.o src/cli/main.o src/mpi/mpi_main.o \
+                  src/mpi/checkpoint.o): $(REV_STAMP)
+
 # V=1 shows the full commands.
 Q := $(if $(V),,@)
 
@@ -150,9 +161,11 @@ $(MPI_BIN): $(MPI_OBJ) $(B)/libbragg.a
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) $(MPI_LIBS)
 
+$(TEST_OBJ): CPPFLAGS += $(XML_CFLAGS)
+
 $(B)/unit_tests: $(TEST_OBJ) $(B)/libbragg.a
 	@$(if $(Q),echo "  LINK    $@")
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcriterion
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) $(XML_LIBS) -lcriterion
 
 deps:
 	@scripts/deps.sh test
@@ -194,11 +207,13 @@ $(B)/floor: scripts/floor.c
 
 # The README's example figures. The runs' JSON stays in build/docs; only the PNGs are kept.
 # Protons of 206.6 MeV have the CSDA range of C-12 at 400 MeV/u in water (27.4 cm), so the
-# overlay compares peaks at the same depth.
+# overlay compares peaks at the same depth. The carbon run is scored to 36 cm, where the GSI
+# measurements (assets/measurements/) end.
 DOCS := build/docs
+MEAS := assets/measurements/haettner-2013-c12-400-water
 docs: $(BIN)
 	@mkdir -p $(DOCS) docs/img
-	./$(BIN) run --ion C-12 --energy 400 --material water -n 100000 -q --json $(DOCS)/c12.json
+	./$(BIN) run --ion C-12 --energy 400 --material water -n 100000 -q --depth 36 --json $(DOCS)/c12.json
 	./$(BIN) run --ion p --energy 206.6 --material water -n 100000 -q --json $(DOCS)/p.json
 	./$(BIN) plot $(DOCS)/c12.json --png docs/img/c12-depth-dose.png
 	./$(BIN) plot $(DOCS)/p.json $(DOCS)/c12.json --norm entrance --png docs/img/proton-vs-carbon.png
@@ -212,6 +227,14 @@ docs: $(BIN)
 	./$(BIN) plot $(DOCS)/c12.json $(DOCS)/c12-no-nuclear.json --norm entrance \
 	    --png docs/img/c12-nuclear-vs-none.png
 	./$(BIN) plot $(DOCS)/c12.json --kind charge --png docs/img/c12-dose-by-charge.png
+	./$(BIN) plot $(DOCS)/c12.json --measured $(MEAS).tsv --png docs/img/c12-vs-gsi.png
+	./$(BIN) plot $(DOCS)/c12.json --kind yields --log --measured $(MEAS)-yields.tsv \
+	    --png docs/img/c12-yields-vs-gsi.png
+	./$(BIN) run --ion C-12 --energy 290 --slab water:5 --slab bone:2 --slab water:inf -n 100000 -q \
+	    --json $(DOCS)/c12-bone.json
+	./$(BIN) plot $(DOCS)/c12-bone.json --kind charge --png docs/img/c12-bone-slab-by-charge.png
+	./$(BIN) tables --ion C-12 --material water --emin 1 --emax 500 --points 200 \
+	    --png docs/img/c12-water-tables.png
 	./$(BIN) run --ion C-12 --energy 290 --material water -n 100000 -q --bio mkm \
 	    --json $(DOCS)/c12-bio.json
 	./$(BIN) plot $(DOCS)/c12-bio.json --kind bio --png docs/img/c12-bio.png

@@ -90,3 +90,8 @@ const ion *ion_table_lookup(const ion_table *t, const char *name, bragg_err *e)
     bragg_fail(e, "ion: '%s' is not known; valid: %s", name, list);
     return NULL;
 }
+
+const char *ion_energy_unit(int A)
+{
+    return A == 1 ? "MeV" : "MeV/u";
+}

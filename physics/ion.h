@@ -32,4 +32,8 @@ const ion *ion_table_find(const ion_table *t, const char *name);
 /* Like ion_table_find, but on failure fills `e` with the list of valid names. */
 const ion *ion_table_lookup(const ion_table *t, const char *name, bragg_err *e);
 
+/* The unit a beam's energy is quoted in: "MeV" for a single nucleon (protons: per nucleon and
+ * total are the same, and clinics say MeV), "MeV/u" (per nucleon) for every heavier ion. */
+const char *ion_energy_unit(int A);
+
 #endif

@@ -318,6 +318,8 @@ const material *material_table_lookup(const material_table *t, const char *name,
     for (int i = 0; i < t->count && used + 40 < sizeof list; i++)
         used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "",
                                  t->materials[i].name);
-    bragg_fail(e, "material: '%s' is not known; valid: %s", name, list);
+    /* Aliases are too many to list; the everyday ones are named so a user can find them. */
+    bragg_fail(e, "material: '%s' is not known; valid: %s (aliases too: bone, tissue, lung, "
+                  "lucite, G4_WATER, ...)", name, list);
     return NULL;
 }

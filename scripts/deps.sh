@@ -9,7 +9,7 @@
 set -euo pipefail
 
 build_pkgs=(build-essential pkg-config libncurses-dev libpng-dev libcairo2-dev librandom123-dev libcjson-dev)
-test_pkgs=(libcriterion-dev tmux libopenmpi-dev openmpi-bin)
+test_pkgs=(libcriterion-dev tmux libopenmpi-dev openmpi-bin libxml2-dev)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-build}" = test ]; then want+=("${test_pkgs[@]}"); fi

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """haettner_compare.py - compares a C-12 400 MeV/u water run of bragg with the GSI measurement
-(Haettner et al.; digitised in tests/reference/fragmentation.tsv): fragment yields within
+(Haettner et al.; digitised in assets/measurements/): fragment yields within
 10 degrees by charge at the measured depths, the plateau of the depth-dose curve relative to its
 first measured point (2.2 cm), peak/entrance and tail/peak.
 
@@ -25,17 +25,18 @@ NAMES = {1: "H", 2: "He", 3: "Li", 4: "Be", 5: "B"}
 # peak, as tests/unit/test_nuclear.c computes it from the same digitised curve.
 
 
-def reference(path):
-    yields, curve = {}, []
+def rows(path):
+    """The numeric rows of a measurement file in assets/measurements/ ('#' lines are its header)."""
     with open(path) as f:
-        for line in f:
-            if line.startswith("#") or not line.strip():
-                continue
-            c = line.rstrip("\n").split("\t")
-            if c[0] == "fragment_yield_per_primary_digitised":
-                yields.setdefault(int(c[5]), []).append((float(c[4]), float(c[6])))
-            elif c[0] == "ionization_depth_curve_digitised":
-                curve.append((float(c[4]), float(c[6])))
+        return [[float(c) for c in line.split()] for line in f if line.strip() and not line.startswith("#")]
+
+
+def reference(folder):
+    yields, curve = {}, []
+    for depth, z, value in rows(os.path.join(folder, "haettner-2013-c12-400-water-yields.tsv")):
+        yields.setdefault(int(z), []).append((depth, value))
+    for depth, value, _err in rows(os.path.join(folder, "haettner-2013-c12-400-water.tsv")):
+        curve.append((depth, value))
     return yields, curve
 
 
@@ -89,7 +90,7 @@ def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
     here = os.path.dirname(os.path.abspath(__file__))
-    yields, curve = reference(os.path.join(here, "..", "tests", "reference", "fragmentation.tsv"))
+    yields, curve = reference(os.path.join(here, "..", "assets", "measurements"))
     runs = [model(p) for p in sys.argv[1:]]
     labels = [os.path.basename(p) for p in sys.argv[1:]]
     print("yields within 10 deg per primary: model (deviation from measured) per file")

@@ -123,6 +123,38 @@ void draw_text(int y, int x, int width, attr_t attr, const char *text)
     attroff(attr);
 }
 
+void fit_words(const char *text, int width, char *out, size_t len)
+{
+    if (draw_width(text) <= width) {
+        snprintf(out, len, "%s", text);
+        return;
+    }
+    const char *ell = use_utf8 ? "\u2026" : "~";
+    /* Bytes of the first width - 1 columns, then back to the last space in them. */
+    size_t bytes = 0, last_space = 0;
+    int cols = 0;
+    const unsigned char *p = (const unsigned char *)text;
+    while (p[bytes] && cols < width - 1) {
+        if (p[bytes] == ' ') last_space = bytes;
+        bytes++;
+        while ((p[bytes] & 0xC0) == 0x80) bytes++;
+        cols++;
+    }
+    if (p[bytes] == ' ') last_space = bytes;
+    size_t keep = last_space ? last_space : 0;
+    while (keep > 0 && (text[keep - 1] == ' ' || text[keep - 1] == ',' || text[keep - 1] == ':' ||
+                        text[keep - 1] == ';'))
+        keep--;
+    snprintf(out, len, "%.*s%s", (int)keep, text, keep ? ell : "");
+}
+
+void draw_text_fit(int y, int x, int width, attr_t attr, const char *text)
+{
+    char buf[1024];
+    fit_words(text, width, buf, sizeof buf);
+    draw_text(y, x, width, attr, buf);
+}
+
 void draw_textf(int y, int x, int width, attr_t attr, const char *fmt, ...)
 {
     char buf[1024];

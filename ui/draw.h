@@ -46,6 +46,11 @@ void draw_textf(int y, int x, int width, attr_t attr, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)))
 #endif
     ;
+/* Text that may not fit `width` columns: cut at the last space that leaves room for an
+ * ellipsis ("…", "~" without UTF-8), never inside a word or a number. */
+void draw_text_fit(int y, int x, int width, attr_t attr, const char *text);
+/* The same cut into a buffer (for titles drawn by draw_box). */
+void fit_words(const char *text, int width, char *out, size_t len);
 /* Columns the UTF-8 text takes (every code point counted as one column: bragg only prints
  * narrow glyphs). */
 int draw_width(const char *text);

@@ -50,7 +50,7 @@ void live_panel_draw(const tui_state *t, const ui_rect *r)
     draw_box(r, "Live", 0);
     int x = r->x + 2, w = r->w - 4, y = r->y + 1, last = r->y + r->h - 1;
     if (!t->have_snap) {
-        draw_text(y, x, w, draw_attr(ROLE_DIM), "idle: r runs, b races backends");
+        draw_text_fit(y, x, w, draw_attr(ROLE_DIM), "idle: r runs, b races backends");
         return;
     }
     const run_snapshot *s = &t->snap;
@@ -70,8 +70,17 @@ void live_panel_draw(const tui_state *t, const ui_rect *r)
                      (double)(s->histories_total - s->histories_done) / s->histories_per_s);
         else if (s->state != RUN_RUNNING)
             snprintf(eta, sizeof eta, "  %s %.1f s", state, s->elapsed_s);
-        draw_textf(y++, x, w, A_NORMAL, "%llu/%llu hist%s", (unsigned long long)s->histories_done,
-                   (unsigned long long)s->histories_total, eta);
+        char line[160];
+        snprintf(line, sizeof line, "%llu/%llu hist%s", (unsigned long long)s->histories_done,
+                 (unsigned long long)s->histories_total, eta);
+        if (draw_width(line) > w) {
+            /* Millions of histories: counts in k/M so the ETA stays whole. */
+            char done[24], total[24];
+            format_rate((double)s->histories_done, done, sizeof done);
+            format_rate((double)s->histories_total, total, sizeof total);
+            snprintf(line, sizeof line, "%s/%s hist%s", done, total, eta);
+        }
+        draw_text_fit(y++, x, w, A_NORMAL, line);
     }
     if (y < last) {
         char h[24], st[24];
@@ -98,7 +107,7 @@ void live_panel_draw(const tui_state *t, const ui_rect *r)
         draw_textf(y++, x, w, A_NORMAL, "peak err %s  %s%s", err,
                    t->en ? engine_backend_name(t->en) : "-", thr);
     }
-    if (y < last && s->state == RUN_FAILED) draw_text(y++, x, w, draw_attr(ROLE_ERROR), s->error);
+    if (y < last && s->state == RUN_FAILED) draw_text_fit(y++, x, w, draw_attr(ROLE_ERROR), s->error);
     else if (y < last && r->h > 9) {
         draw_textf(y++, x, w, draw_attr(ROLE_DIM), "batches %d/%d  %s", s->batches_done,
                    s->batches_total, state);

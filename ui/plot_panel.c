@@ -11,6 +11,7 @@
 #include "braille.h"
 #include "draw.h"
 #include "figures.h"
+#include "live_panel.h"
 #include "report.h"
 
 static const char *const view_names[VIEW_COUNT] = {
@@ -23,118 +24,172 @@ const char *plot_view_name(plot_view v)
     return v >= 0 && v < VIEW_COUNT ? view_names[v] : "?";
 }
 
-#define MAX_CURVES 16
+int plot_view_has_log(plot_view v)
+{
+    return v == VIEW_CHARGE || v == VIEW_FLUENCE;
+}
+
+#define MAX_CURVES 48
 
 typedef struct curve {
     const double *x, *y, *err;
     int n;
     double divisor;        /* y and err are divided by it (normalisation) */
     colour_role role;
-    char label[64];
+    char label[96];        /* "" stays out of the legend */
 } curve;
+
+/* What the y axis shows: the quantity and its unit (a unit is never dropped from a title). */
+typedef struct y_axis_text {
+    char quantity[64];
+    char unit[64];
+} y_axis_text;
 
 double plot_norm_factor(const double *depth, const double *dose, int n, overlay_norm norm)
 {
-    return figure_norm_factor(depth, dose, n,
-                              norm == NORM_ENTRANCE ? FIGURE_NORM_ENTRANCE : FIGURE_NORM_PEAK);
+    figure_norm f = norm == NORM_ENTRANCE ? FIGURE_NORM_ENTRANCE
+                    : norm == NORM_PEAK   ? FIGURE_NORM_PEAK
+                                          : FIGURE_NORM_NONE;
+    return figure_norm_factor(depth, dose, n, f);
 }
 
 static void centred(const ui_rect *r, attr_t a, const char *text)
 {
-    int w = draw_width(text);
+    char buf[256];
+    fit_words(text, r->w - 4, buf, sizeof buf);
+    int w = draw_width(buf);
     int x = r->x + (r->w - w) / 2;
-    draw_text(r->y + r->h / 2, x < r->x + 1 ? r->x + 1 : x, r->w - 2, a, text);
+    draw_text(r->y + r->h / 2, x < r->x + 2 ? r->x + 2 : x, r->w - 4, a, buf);
 }
 
-/* The curves of a view; returns how many, or 0 with a message in `why`. */
-static int gather(const tui_state *t, curve *cv, char *y_label, size_t yl_len, char *why,
-                  size_t why_len)
+/* Kept runs are normalised (so runs of different doses compare) unless `n` chose none. */
+static int normalised(const tui_state *t)
+{
+    return t->n_overlays > 0 && t->norm != NORM_NONE;
+}
+
+static void dose_axis(const tui_state *t, y_axis_text *ax)
+{
+    if (normalised(t)) {
+        snprintf(ax->quantity, sizeof ax->quantity, "relative dose");
+        snprintf(ax->unit, sizeof ax->unit, "%s = 1", t->norm == NORM_PEAK ? "peak" : "entrance");
+    } else {
+        snprintf(ax->quantity, sizeof ax->quantity, "dose");
+        snprintf(ax->unit, sizeof ax->unit, "Gy cm%s/primary", glyph("\u00b2", "2"));
+    }
+}
+
+/* The curves of a view; returns how many, or 0 with a message in `why`. The current run is
+ * last (drawn on top); kept runs come first. */
+static int gather(const tui_state *t, curve *cv, y_axis_text *ax, char *why, size_t why_len)
 {
     const score_result *res = &t->snap.result;
-    int n = 0;
     if (t->view == VIEW_SOBP) {
         /* Not a run: the record of the last `s` job. */
+        int n = 0;
         memset(cv, 0, sizeof *cv * MAX_CURVES);
+        memset(ax, 0, sizeof *ax);
         if (!t->sobp) {
             snprintf(why, why_len, t->sobp_pid ? "building the SOBP: one run per energy" :
                                                  "no SOBP yet: s builds one for this setup");
             return 0;
         }
-        snprintf(y_label, yl_len, "%s", t->sobp_rbe_dose ? "dose, Gy" : "dose, Gy cm2 per primary");
+        snprintf(ax->quantity, sizeof ax->quantity, "dose");
+        if (t->sobp_rbe_dose) snprintf(ax->unit, sizeof ax->unit, "Gy");
+        else snprintf(ax->unit, sizeof ax->unit, "Gy cm%s/primary", glyph("\u00b2", "2"));
         cv[n++] = (curve){t->sobp_depth, t->sobp_dose, NULL, t->sobp_n, 1, ROLE_CURVE, "physical"};
         if (t->sobp_rbe_dose)
             cv[n++] = (curve){t->sobp_depth, t->sobp_rbe_dose, NULL, t->sobp_n, 1, ROLE_SERIES1,
                               "RBE-weighted"};
         return n;
     }
-    snprintf(why, why_len, "no run yet: r starts one");
-    if (!t->have_snap || res->nbins <= 0 || res->histories == 0) {
-        /* A dose view of nothing but kept runs still makes sense. */
-        if (!(t->view == VIEW_DOSE && t->n_overlays > 0)) {
-            if (t->have_snap && tui_run_active(t))
-                snprintf(why, why_len, "running: the first batch is on its way");
-            return 0;
-        }
-    }
     int have = t->have_snap && res->nbins > 0 && res->histories > 0;
+    int n = 0;
     memset(cv, 0, sizeof *cv * MAX_CURVES);
+    memset(ax, 0, sizeof *ax);
+    if (!have && t->n_overlays == 0) {
+        snprintf(why, why_len, t->have_snap && tui_run_active(t)
+                                   ? "running: the first batch is on its way"
+                                   : "no run yet: r starts one");
+        return 0;
+    }
+    int norm = normalised(t);
     switch (t->view) {
     case VIEW_DOSE:
-        if (t->n_overlays > 0) {
-            snprintf(y_label, yl_len, "dose / %s dose", t->norm == NORM_PEAK ? "peak" : "entrance");
-            for (int k = 0; k < t->n_overlays; k++) {
-                const tui_overlay *o = &t->overlays[k];
-                cv[n] = (curve){o->depth, o->dose, NULL, o->n,
-                                plot_norm_factor(o->depth, o->dose, o->n, t->norm),
-                                draw_series_role(k + 1), ""};
-                snprintf(cv[n].label, sizeof cv[n].label, "%s", o->label);
-                n++;
-            }
-        } else {
-            snprintf(y_label, yl_len, "dose, Gy cm%s per primary", glyph("\u00b2", "2"));
+        dose_axis(t, ax);
+        for (int k = 0; k < t->n_overlays; k++) {
+            const tui_overlay *o = &t->overlays[k];
+            cv[n] = (curve){o->depth, o->dose, NULL, o->n,
+                            norm ? plot_norm_factor(o->depth, o->dose, o->n, t->norm) : 1,
+                            draw_series_role(k + 1), ""};
+            snprintf(cv[n++].label, sizeof cv[0].label, "%s", o->short_label);
         }
-        if (have) {
-            cv[n] = (curve){res->depth, res->dose, res->dose_err, res->nbins,
-                            t->n_overlays ? plot_norm_factor(res->depth, res->dose, res->nbins,
-                                                             t->norm)
-                                          : 1,
-                            ROLE_CURVE, "this run"};
-            n++;
-        }
+        if (have)
+            cv[n++] = (curve){res->depth, res->dose, res->dose_err, res->nbins,
+                              norm ? plot_norm_factor(res->depth, res->dose, res->nbins, t->norm) : 1,
+                              ROLE_CURVE, "this run"};
         break;
     case VIEW_CHARGE:
-        if (res->channels <= 1 || !res->channel_dose) {
+        dose_axis(t, ax);
+        if (have && (res->channels <= 1 || !res->channel_dose) && t->n_overlays == 0) {
             snprintf(why, why_len, "dose by charge needs nuclear reactions (switch Nuclear on)");
             return 0;
         }
-        snprintf(y_label, yl_len, "dose, Gy cm%s per primary", glyph("\u00b2", "2"));
-        for (int c = 0; c < res->channels && n < MAX_CURVES; c++) {
-            cv[n] = (curve){res->depth, res->channel_dose[c], NULL, res->nbins, 1,
-                            draw_series_role(c), ""};
-            char name[32];
-            channel_name(res->channels, c, name, sizeof name);
-            snprintf(cv[n].label, sizeof cv[n].label, c > 0 && c < res->channels - 1 ? "Z=%s" : "%s",
-                     name);
-            n++;
+        /* Kept runs in one dim colour each (named once), the current run by charge. */
+        for (int k = 0; k < t->n_overlays && n < MAX_CURVES; k++) {
+            const tui_overlay *o = &t->overlays[k];
+            double div = norm ? plot_norm_factor(o->depth, o->dose, o->n, t->norm) : 1;
+            for (int c = 0; c < o->channels && n < MAX_CURVES; c++) {
+                cv[n] = (curve){o->depth, o->channel_dose + (size_t)c * o->n, NULL, o->n, div,
+                                ROLE_DIM, ""};
+                if (c == 0) snprintf(cv[n].label, sizeof cv[0].label, "kept %s", o->short_label);
+                n++;
+            }
+        }
+        if (have && res->channels > 1 && res->channel_dose) {
+            double div = norm ? plot_norm_factor(res->depth, res->dose, res->nbins, t->norm) : 1;
+            for (int c = 0; c < res->channels && n < MAX_CURVES; c++) {
+                cv[n] = (curve){res->depth, res->channel_dose[c], NULL, res->nbins, div,
+                                draw_series_role(c), ""};
+                char name[32];
+                channel_name(res->channels, c, name, sizeof name);
+                snprintf(cv[n].label, sizeof cv[n].label,
+                         c > 0 && c < res->channels - 1 ? "Z=%s" : "%s", name);
+                n++;
+            }
         }
         break;
     case VIEW_LET:
-        snprintf(y_label, yl_len, "keV/%sm", glyph("\u00b5", "u"));
-        cv[n++] = (curve){res->depth, res->let_d, NULL, res->nbins, 1, ROLE_CURVE, "LET_d"};
-        cv[n++] = (curve){res->depth, res->let_t, NULL, res->nbins, 1, ROLE_SERIES1, "LET_t"};
+        snprintf(ax->quantity, sizeof ax->quantity, "LET_d and LET_t");
+        snprintf(ax->unit, sizeof ax->unit, "keV/%sm", glyph("\u00b5", "u"));
+        for (int k = 0; k < t->n_overlays; k++) {
+            const tui_overlay *o = &t->overlays[k];
+            cv[n] = (curve){o->depth, o->let_d, NULL, o->n, 1, draw_series_role(k + 2), ""};
+            snprintf(cv[n++].label, sizeof cv[0].label, "LET_d %s", o->short_label);
+        }
+        if (have) {
+            cv[n++] = (curve){res->depth, res->let_d, NULL, res->nbins, 1, ROLE_CURVE, "LET_d"};
+            cv[n++] = (curve){res->depth, res->let_t, NULL, res->nbins, 1, ROLE_SERIES1, "LET_t"};
+        }
         break;
     case VIEW_LATERAL:
-        snprintf(y_label, yl_len, "rms offset of primaries, cm");
-        cv[n++] = (curve){res->depth, res->lateral_rms, NULL, res->nbins, 1, ROLE_CURVE,
-                          "lateral rms"};
-        break;
-    case VIEW_FLUENCE:
-        snprintf(y_label, yl_len, "primaries per primary");
-        cv[n++] = (curve){res->depth, res->fluence, NULL, res->nbins, 1, ROLE_CURVE, "primaries"};
+    case VIEW_FLUENCE: {
+        int lat = t->view == VIEW_LATERAL;
+        snprintf(ax->quantity, sizeof ax->quantity, lat ? "rms of primaries" : "of primaries");
+        snprintf(ax->unit, sizeof ax->unit, lat ? "cm" : "per primary");
+        for (int k = 0; k < t->n_overlays; k++) {
+            const tui_overlay *o = &t->overlays[k];
+            cv[n] = (curve){o->depth, lat ? o->lateral : o->fluence, NULL, o->n, 1,
+                            draw_series_role(k + 1), ""};
+            snprintf(cv[n++].label, sizeof cv[0].label, "%s", o->short_label);
+        }
+        if (have)
+            cv[n++] = (curve){res->depth, lat ? res->lateral_rms : res->fluence, NULL, res->nbins, 1,
+                              ROLE_CURVE, "this run"};
         break;
     case VIEW_BIO: {
         const bio_curves *b = &t->snap.bio;
-        if (!b->nbins || b->nbins != res->nbins) {
+        if (!have || !b->nbins || b->nbins != res->nbins) {
             snprintf(why, why_len, "biology: choose a model in the Biology field, then r");
             return 0;
         }
@@ -159,14 +214,19 @@ static int gather(const tui_state *t, curve *cv, char *y_label, size_t yl_len, c
             if (isfinite(b->rbe[i]) && res->dose[i] > 0.05 * top && b->rbe[i] > peak_rbe)
                 peak_rbe = b->rbe[i];
         }
-        snprintf(y_label, yl_len, "Gy cm%s, RBE %.2f%s%.2f at %g Gy", glyph("\u00b2", "2"),
-                 entrance, glyph("\u2192", "->"), peak_rbe, b->dose);
+        /* The RBE range is the quantity: the title keeps it where there is room (the unit
+         * and its power of ten always). */
+        snprintf(ax->quantity, sizeof ax->quantity, "RBE %.2f%s%.2f at %g Gy", entrance,
+                 glyph("\u2192", "->"), peak_rbe, b->dose);
+        snprintf(ax->unit, sizeof ax->unit, "Gy cm%s/primary", glyph("\u00b2", "2"));
         cv[n++] = (curve){res->depth, res->dose, NULL, res->nbins, 1, ROLE_CURVE, "physical"};
         cv[n++] = (curve){res->depth, weighted, NULL, res->nbins, 1, ROLE_SERIES1, "RBE-weighted"};
         break;
     }
+    }
     default: break;
     }
+    if (n == 0) snprintf(why, why_len, "no run yet: r starts one");
     return n;
 }
 
@@ -177,48 +237,140 @@ static int dot_x(double x, double x_end, int cols)
     return (int)lround(x / x_end * (2 * cols - 1));
 }
 
-static int dot_y(double y, const axis_ticks *yt, int rows)
+/* The y mapping: linear over [0, top], or logarithmic over [lo, top]. */
+typedef struct y_map {
+    int log;
+    double lo, top;
+    int rows;
+} y_map;
+
+static int dot_y(double y, const y_map *m)
 {
-    return (int)lround((yt->hi - y) / (yt->hi - yt->lo) * (4 * rows - 1));
+    double f = m->log ? (log10(m->top) - log10(y)) / (log10(m->top) - log10(m->lo))
+                      : (m->top - y) / (m->top - m->lo);
+    return (int)lround(f * (4 * m->rows - 1));
 }
 
-static void draw_curves(const tui_state *t, const ui_rect *r, const char *title)
+/* The title: the view, the quantity and its unit, and the power of ten the tick labels leave
+ * out (mult), shortened until it fits `room` columns. The unit always stays; when even
+ * "unit mult" does not fit, the multiplier goes on the axis instead (*mult_on_axis). */
+static void copy_text(char *out, size_t len, const char *text)
+{
+    size_t k = strlen(text);
+    if (k >= len) k = len - 1;
+    memcpy(out, text, k);
+    out[k] = '\0';
+}
+
+static void fit_title(const char *view, const y_axis_text *ax, const char *mult, int room,
+                      char *out, size_t len, int *mult_on_axis)
+{
+    char c[5][256];   /* view 64 + quantity 64 + unit 64 + power 32 and separators */
+    const char *q = ax->quantity;
+    snprintf(c[0], sizeof c[0], "%s: %s, %s%s", view, q, ax->unit, mult);
+    snprintf(c[1], sizeof c[1], "%s, %s%s", view, ax->unit, mult);
+    snprintf(c[2], sizeof c[2], "%s%s", ax->unit, mult);
+    snprintf(c[3], sizeof c[3], "%s, %s", view, ax->unit);
+    snprintf(c[4], sizeof c[4], "%s", ax->unit);
+    *mult_on_axis = 0;
+    for (int i = 0; i < 5; i++) {
+        if (i == 0 && !*q) continue;
+        if (draw_width(c[i]) <= room) {
+            copy_text(out, len, c[i]);
+            *mult_on_axis = i >= 3 && *mult;
+            return;
+        }
+    }
+    copy_text(out, len, c[4]);
+    *mult_on_axis = *mult != 0;
+}
+
+/* Tick labels of a log axis: 1e-8, 0.01, 1, 100, 1e4 (at most 5 columns). */
+static void log_label(double v, char *out, size_t len)
+{
+    int k = (int)lround(log10(v));
+    if (k >= -2 && k <= 3) snprintf(out, len, "%g", pow(10, k));
+    else snprintf(out, len, "1e%d", k);
+}
+
+/* Slabs of the current run: boundaries as dotted columns over empty cells, every other slab
+ * stippled (shaded), their names in the top row where there is room. */
+static void draw_slabs(const tui_state *t, const braille_canvas *cv, int cx, int cy, int cw, int ch,
+                       double xmax)
+{
+    if (!t->en || t->view == VIEW_SOBP) return;   /* an SOBP is one material, not the run's */
+    const run_config *c = engine_config(t->en);
+    if (c->n_slabs < 2 && !(c->n_slabs == 1 && isfinite(c->slabs[0].thickness_cm))) return;
+    attr_t dim = draw_attr(ROLE_DIM);
+    double z = 0;
+    for (int i = 0; i < c->n_slabs && z < xmax; i++) {
+        double end = isfinite(c->slabs[i].thickness_cm) ? z + c->slabs[i].thickness_cm : INFINITY;
+        int c0 = dot_x(z, xmax, cw) / 2, c1 = isfinite(end) ? dot_x(fmin(end, xmax), xmax, cw) / 2 : cw;
+        if (c1 > cw) c1 = cw;
+        for (int row = 0; row < ch; row++)
+            for (int col = c0; col < c1; col++) {
+                if (braille_cell_bits(cv, col, row)) continue;
+                if (i > 0 && col == c0) draw_text(cy + row, cx + col, 1, dim, glyph("\u250a", ":"));
+                else if (i % 2 == 1 && row % 2 == 1 && col % 2 == 0)
+                    draw_text(cy + row, cx + col, 1, dim, glyph("\u00b7", "."));
+            }
+        char name[CONFIG_NAME_LEN];
+        tui_material_short(t, c->slabs[i].material, name, sizeof name);
+        int len = draw_width(name), free_run = 0;
+        for (int col = c0 + 1; col < c1 && col < c0 + 1 + len; col++)
+            free_run += !braille_cell_bits(cv, col, 0);
+        if (c1 - c0 >= len + 2 && free_run == len) draw_text(cy, cx + c0 + 1, len, dim, name);
+        z = end;
+    }
+}
+
+static void draw_curves(const tui_state *t, const ui_rect *r)
 {
     curve cv[MAX_CURVES];
-    char y_label[96] = "", why[128];
-    int n = gather(t, cv, y_label, sizeof y_label, why, sizeof why);
+    y_axis_text ax;
+    char why[160];
+    int n = gather(t, cv, &ax, why, sizeof why);
+    char view[64];
+    int logy = t->log_scale && plot_view_has_log(t->view);
+    snprintf(view, sizeof view, "%s%s", plot_view_name(t->view), logy ? " (log)" : "");
     if (n == 0) {
-        draw_box(r, title, 0);
+        draw_box(r, view, 0);
         centred(r, draw_attr(ROLE_DIM), why);
         return;
     }
     /* Ranges over every curve (and the band of the current run). */
-    double xmax = 0, ymax = 0;
+    double xmax = 0, ymax = 0, ymin_pos = INFINITY;
     for (int k = 0; k < n; k++)
         for (int i = 0; i < cv[k].n; i++) {
             double y = cv[k].y[i] / cv[k].divisor;
             if (!isfinite(y)) continue;
             double top = y + (cv[k].err && isfinite(cv[k].err[i]) ? cv[k].err[i] / cv[k].divisor : 0);
             if (top > ymax) ymax = top;
+            if (y > 0 && y < ymin_pos) ymin_pos = y;
             if (cv[k].x[i] > xmax) xmax = cv[k].x[i];
         }
     if (!(ymax > 0)) ymax = 1;
     if (!(xmax > 0)) xmax = 1;
-    /* Very small or large numbers get a common power of ten in the legend, so tick labels
-     * stay short. */
+    /* Linear: very small or large numbers get a common power of ten (the title or the axis
+     * says which), so tick labels stay short. Log: labels are powers of ten themselves. */
     int exponent = 0;
-    if (ymax < 0.01 || ymax >= 1e4) exponent = (int)floor(log10(ymax));
+    if (!logy && (ymax < 0.01 || ymax >= 1e4)) exponent = (int)floor(log10(ymax));
     double yscale = pow(10, -exponent);
-    /* The title names the quantity and its unit, with the power of ten the ticks leave out. */
-    char full_title[200], power[32] = "";
-    if (exponent != 0) snprintf(power, sizeof power, " %s1e%d", glyph("\u00d7", "x"), exponent);
-    snprintf(full_title, sizeof full_title, "%s: %s%s", title, y_label, power);
-    draw_box(r, full_title, 0);
+    char mult[32] = "", title[200];
+    if (exponent != 0) snprintf(mult, sizeof mult, " %s1e%d", glyph("\u00d7", "x"), exponent);
+    int mult_on_axis;
+    fit_title(view, &ax, mult, r->w - 6, title, sizeof title, &mult_on_axis);
+    draw_box(r, title, 0);
 
     int ix = r->x + 1, iy = r->y + 1, iw = r->w - 2, ih = r->h - 2;
-    int legend_rows = ih >= 14 && n > 2 ? 2 : 1;
+    /* Legend: one row, or two when its entries (and the peak marker's) need them. */
+    int legend_w = 0;
+    for (int k = 0; k < n; k++)
+        if (cv[k].label[0]) legend_w += draw_width(cv[k].label) + 4;
+    if (t->view == VIEW_DOSE && t->have_snap && t->snap.result.histories > 0) legend_w += 30;
+    int legend_rows = ih >= 14 && legend_w > iw - 1 ? 2 : 1;
     const int ylw = 6;
-    int ax = ix + ylw, cx = ax + 1, cw = ix + iw - cx, cy = iy + legend_rows;
+    int ax_col = ix + ylw, cx = ax_col + 1, cw = ix + iw - cx, cy = iy + legend_rows;
     int ch = ih - legend_rows - 2;
     if (cw < 8 || ch < 2) {
         centred(r, draw_attr(ROLE_DIM), "(too small to plot)");
@@ -226,7 +378,21 @@ static void draw_curves(const tui_state *t, const ui_rect *r, const char *title)
     }
     axis_ticks xt, yt;
     axis_ticks_nice(0, xmax, cw / 9 > 2 ? cw / 9 : 2, &xt);
-    axis_ticks_nice(0, ymax * yscale, ch / 3 > 2 ? ch / 3 : 2, &yt);
+    y_map ym = {logy, 0, 0, ch};
+    if (logy) {
+        /* Three decades below the top: fragments show (a per-mille of the peak and up), the
+         * counting noise of rare ones does not fill the plot. */
+        double lo = fmax(isfinite(ymin_pos) ? ymin_pos : ymax * 1e-3, ymax * 1e-3);
+        ym.lo = pow(10, floor(log10(lo)));
+        ym.top = pow(10, ceil(log10(ymax)));
+        if (!(ym.top > ym.lo)) ym.top = ym.lo * 10;
+    } else {
+        /* The axis ends just above the data (normalised curves fill the plot), with nice
+         * ticks inside it. */
+        axis_ticks_nice(0, ymax * yscale, ch / 3 > 2 ? ch / 3 : 2, &yt);
+        ym.lo = 0;
+        ym.top = ymax * yscale * 1.04;
+    }
 
     braille_canvas canvas;
     if (braille_init(&canvas, cw, ch)) {
@@ -243,14 +409,15 @@ static void draw_curves(const tui_state *t, const ui_rect *r, const char *title)
         int have_prev = 0, px = 0, py = 0, plo = 0, phi = 0;
         for (int i = 0; i < c->n; i++) {
             double y = c->y[i] / c->divisor * yscale;
-            if (!isfinite(y) || !isfinite(c->x[i])) {
+            if (!isfinite(y) || !isfinite(c->x[i]) || (logy && y <= 0)) {
                 have_prev = 0;
                 continue;
             }
-            int X = dot_x(c->x[i], xmax, cw), Y = dot_y(y, &yt, ch);
-            if (c->err && isfinite(c->err[i])) {
+            if (logy && y < ym.lo) y = ym.lo;
+            int X = dot_x(c->x[i], xmax, cw), Y = dot_y(y, &ym);
+            if (c->err && isfinite(c->err[i]) && !logy) {
                 double s = c->err[i] / c->divisor * yscale;
-                int lo = dot_y(y - s, &yt, ch), hi = dot_y(y + s, &yt, ch);
+                int lo = dot_y(y - s, &ym), hi = dot_y(y + s, &ym);
                 /* The band shows only where it is wider than the line itself. */
                 if (lo - hi >= 2 && have_prev) {
                     braille_line(&canvas, px, plo, X, lo, 1);
@@ -291,21 +458,39 @@ static void draw_curves(const tui_state *t, const ui_rect *r, const char *title)
             }
             draw_text(cy + row, cx + col, 1, a, cell);
         }
+    draw_slabs(t, &canvas, cx, cy, cw, ch, xmax);
     braille_free(&canvas);
 
     /* Axes: the y axis with its labels, then the depth axis, its ticks and the markers. */
     attr_t axis = draw_attr(ROLE_DIM);
-    for (int row = 0; row < ch; row++) draw_text(cy + row, ax, 1, axis, glyph("\u2502", "|"));
-    for (int i = 0; i < yt.count; i++) {
-        double v = axis_tick_value(&yt, i);
-        int row = dot_y(v, &yt, ch) / 4;
-        if (row < 0 || row >= ch) continue;
-        draw_textf(cy + row, ix, ylw, A_NORMAL, "%*.*f", ylw, yt.decimals, v);
-        draw_text(cy + row, ax, 1, axis, glyph("\u2524", "+"));
+    for (int row = 0; row < ch; row++) draw_text(cy + row, ax_col, 1, axis, glyph("\u2502", "|"));
+    if (logy) {
+        int k0 = (int)lround(log10(ym.lo)), k1 = (int)lround(log10(ym.top));
+        int step = (k1 - k0) > ch / 2 ? 2 : 1;
+        for (int k = k1; k >= k0; k -= step) {
+            int row = dot_y(pow(10, k), &ym) / 4;
+            if (row < 0 || row >= ch) continue;
+            char lab[16];
+            log_label(pow(10, k), lab, sizeof lab);
+            draw_textf(cy + row, ix, ylw, A_NORMAL, "%*s", ylw, lab);
+            draw_text(cy + row, ax_col, 1, axis, glyph("\u2524", "+"));
+        }
+    } else {
+        for (int i = 0; i < yt.count; i++) {
+            double v = axis_tick_value(&yt, i);
+            if (v > ym.top) continue;
+            int row = dot_y(v, &ym) / 4;
+            if (row < 0 || row >= ch) continue;
+            draw_textf(cy + row, ix, ylw, A_NORMAL, "%*.*f", ylw, yt.decimals, v);
+            draw_text(cy + row, ax_col, 1, axis, glyph("\u2524", "+"));
+        }
     }
     int axis_y = cy + ch, label_y = axis_y + 1;
-    draw_text(axis_y, ax, 1, axis, glyph("\u2514", "+"));
+    draw_text(axis_y, ax_col, 1, axis, glyph("\u2514", "+"));
     for (int col = 0; col < cw; col++) draw_text(axis_y, cx + col, 1, axis, glyph("\u2500", "-"));
+    /* The unit of depth always shows, at the axis' end; tick labels make room for it. */
+    int unit_col = cw - 2;
+    draw_text(label_y, cx + unit_col, 2, axis, "cm");
     int last_end = -1;
     for (int i = 0; i < xt.count; i++) {
         double v = axis_tick_value(&xt, i);
@@ -316,30 +501,35 @@ static void draw_curves(const tui_state *t, const ui_rect *r, const char *title)
         char lab[32];
         snprintf(lab, sizeof lab, "%.*f", xt.decimals, v);
         int len = (int)strlen(lab);
-        if (col > last_end && col + len <= cw) {
+        if (col > last_end && col + len < unit_col) {
             draw_text(label_y, cx + col, len, A_NORMAL, lab);
             last_end = col + len;
         }
     }
-    if (last_end + 4 <= cw) draw_text(label_y, cx + cw - 2, 2, axis, "cm");
+    /* The power of ten, when the title had no room for it: under the y labels, beside the
+     * depth axis' origin, where no tick label goes. */
+    if (mult_on_axis) draw_text(label_y, ix, ylw, axis, mult + 1);
     if (r80_col >= 0 && r80_col < cw)
         draw_text(axis_y, cx + r80_col, 1, draw_attr(ROLE_MARKER), glyph("\u25b3", "r"));
     if (peak_col >= 0 && peak_col < cw)
         draw_text(axis_y, cx + peak_col, 1, draw_attr(ROLE_MARKER), glyph("\u25b2", "^"));
 
-    /* Legend: every curve by name (never by colour alone), the markers with their depths. */
+    /* Legend: every curve by name (never by colour alone), the markers with their depths. An
+     * entry that does not fit whole is left out rather than cut. */
     int lx = ix + 1, ly = iy, lend = ix + iw;
     for (int k = n - 1; k >= 0; k--) {
-        char item[96];
+        if (!cv[k].label[0]) continue;
+        char item[128];
         snprintf(item, sizeof item, "%s %s", glyph("\u2501", "-"), cv[k].label);
-        int w = draw_width(item) + 2;
+        int w = draw_width(item);
         if (lx + w > lend) {
             if (ly + 1 >= iy + legend_rows) break;
             ly++;
             lx = ix + 1;
+            if (lx + w > lend) break;
         }
         draw_text(ly, lx, w, draw_attr(cv[k].role), item);
-        lx += w;
+        lx += w + 2;
     }
     if (peak_col >= 0) {
         char item[96];
@@ -351,16 +541,19 @@ static void draw_curves(const tui_state *t, const ui_rect *r, const char *title)
             lx = ix + 1;
         }
         if (lx + w <= lend) draw_text(ly, lx, w, draw_attr(ROLE_MARKER), item);
-        lx += w + 2;
     }
 }
 
 static void draw_race(const tui_state *t, const ui_rect *r)
 {
-    char title[160];
-    snprintf(title, sizeof title, "Benchmark race \u00b7 %s %g MeV/u, %llu histories", t->cfg.ion,
-             t->cfg.energy, (unsigned long long)t->cfg.histories);
-    draw_box(r, draw_utf8() ? title : "Benchmark race", 0);
+    char beam[96], title[200];
+    tui_beam_label(t, &t->race_cfg, beam, sizeof beam);
+    /* The race's own setup (as it started), shortened to fit, never cut mid-word. */
+    snprintf(title, sizeof title, "race %s %s, %llu histories", glyph("\u00b7", "-"), beam,
+             (unsigned long long)t->race_cfg.histories);
+    if (draw_width(title) > r->w - 6) snprintf(title, sizeof title, "race: %s", beam);
+    if (draw_width(title) > r->w - 6) snprintf(title, sizeof title, "benchmark race");
+    draw_box(r, t->race_n ? title : "benchmark race", 0);
     if (t->race_n == 0) {
         centred(r, draw_attr(ROLE_DIM), "b races serial, OpenMP 1..N threads, event, simd and CUDA");
         return;
@@ -377,10 +570,10 @@ static void draw_race(const tui_state *t, const ui_rect *r)
         for (int i = 0; i < t->race_n; i++)
             if (t->race[i].done && strcmp(t->race[i].backend, "serial") == 0) base = t->race[i].hps;
     int ix = r->x + 2, iw = r->w - 4, y = r->y + 1;
-    draw_text(y++, ix, iw, draw_attr(ROLE_DIM),
-              "histories/s, speedup over one thread, parallel efficiency");
-    int label_w = 10, tail_w = 30, bar_w = iw - label_w - tail_w;
-    if (bar_w < 5) bar_w = 5;
+    draw_text_fit(y++, ix, iw, draw_attr(ROLE_DIM), "hist/s, speedup over 1 thread, efficiency");
+    /* "  123456/s ×1.95   98%": 22 columns; the bar takes what is left. */
+    int label_w = 10, tail_w = 23, bar_w = iw - label_w - tail_w;
+    if (bar_w < 3) bar_w = 3;
     for (int i = 0; i < t->race_n && y < r->y + r->h - 1; i++, y++) {
         const race_entry *e = &t->race[i];
         char label[32];
@@ -388,8 +581,9 @@ static void draw_race(const tui_state *t, const ui_rect *r)
         else snprintf(label, sizeof label, "%s", e->backend);
         draw_text(y, ix, label_w, A_BOLD, label);
         if (e->skipped) {
-            draw_textf(y, ix + label_w, iw - label_w, draw_attr(ROLE_ERROR), "n/a: %s",
-                       t->cuda_reason);
+            char msg[320];
+            snprintf(msg, sizeof msg, "n/a: %s", t->cuda_reason);
+            draw_text_fit(y, ix + label_w, iw - label_w, draw_attr(ROLE_ERROR), msg);
             continue;
         }
         if (!e->done) {
@@ -408,18 +602,15 @@ static void draw_race(const tui_state *t, const ui_rect *r)
                  draw_attr(draw_series_role(i)));
         int threads = e->threads > 0 ? e->threads : 1;
         double speedup = base > 0 ? e->hps / base : NAN;
-        draw_textf(y, ix + label_w + bar_w + 1, tail_w - 1, A_NORMAL, "%9.0f/s %s%.2f %4.0f%%",
-                   e->hps, glyph("\u00d7", "x"), speedup, 100 * speedup / threads);
+        char rate[16];
+        format_rate(e->hps, rate, sizeof rate);
+        draw_textf(y, ix + label_w + bar_w + 1, tail_w - 1, A_NORMAL, "%8s/s %s%.2f %4.0f%%", rate,
+                   glyph("\u00d7", "x"), speedup, 100 * speedup / threads);
     }
 }
 
 void plot_panel_draw(const tui_state *t, const ui_rect *r)
 {
-    if (t->view == VIEW_RACE) {
-        draw_race(t, r);
-        return;
-    }
-    char title[64];
-    snprintf(title, sizeof title, "%s", plot_view_name(t->view));
-    draw_curves(t, r, title);
+    if (t->view == VIEW_RACE) draw_race(t, r);
+    else draw_curves(t, r);
 }

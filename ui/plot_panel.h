@@ -3,14 +3,20 @@
  * (2 x 4 per cell, ui/braille.h) or ASCII when the locale is not UTF-8.
  *
  * Views (cycled with `v`): depth-dose with a faint +-1 sigma band and the peak (a triangle on
- * the depth axis and a dotted line) and R80 marked; dose by particle charge (with nuclear
- * reactions); LET (dose- and track-averaged); lateral spread; primary fluence; and, after `b`,
- * the benchmark race as bars with speedup and parallel efficiency. Axes carry nice ticks
- * (src/figures/axis_ticks.h, the same as the PNG figures) and units. Overlays (kept runs) are drawn
- * in the depth-dose view, all curves normalised to their peak or entrance dose, with a legend.
+ * the depth axis and a dotted line) and R80 marked; dose by charge (with nuclear reactions);
+ * LET (dose- and track-averaged); lateral spread; primary fluence; and, after `b`, the
+ * benchmark race as bars with speedup and parallel efficiency. Kept runs (`o`) are drawn in
+ * every view that plots curves, normalised (`n`: peak, entrance, none) where dose is shown;
+ * dose by charge and fluence have a log scale (`s`). The slabs of a stack are marked on every
+ * depth view: dotted boundaries, every other slab stippled, names where there is room. Axes
+ * carry nice ticks (src/figures/axis_ticks.h, the same as the figures) ending just above the
+ * data.
  *
- * Tick labels on the depth axis start at their tick's column, so a reader (or the tmux test)
- * can read any column's depth off the axis. Main (UI) thread only; nothing kept between draws.
+ * Readable from 80x24 up: the title shortens (the unit always stays) and, when even the unit
+ * and its power of ten do not fit, the power of ten goes under the y axis; the depth axis
+ * always says "cm"; legend entries that do not fit are left out whole, never cut. Tick labels
+ * on the depth axis start at their tick's column, so a reader (or the tmux test) can read any
+ * column's depth off the axis. Main (UI) thread only; nothing kept between draws.
  */
 #ifndef BRAGG_PLOT_PANEL_H
 #define BRAGG_PLOT_PANEL_H
@@ -19,9 +25,11 @@
 #include "tui_state.h"
 
 const char *plot_view_name(plot_view v);
+/* 1 when the view has a log scale (`s`): dose by charge and fluence. */
+int plot_view_has_log(plot_view v);
 void plot_panel_draw(const tui_state *t, const ui_rect *r);
 
-/* The normalisation divisor of a dose curve: its maximum, or its mean over the first mm. */
+/* The normalisation divisor of a dose curve: its maximum, its mean over the first mm, or 1. */
 double plot_norm_factor(const double *depth, const double *dose, int n, overlay_norm norm);
 
 #endif

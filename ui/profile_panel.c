@@ -17,23 +17,28 @@ void profile_panel_draw(const tui_state *t, const ui_rect *r, int compact)
 {
     draw_box(r, "Profile: % of step time, ns/step/thread", 0);
     int x = r->x + 2, w = r->w - 4, y0 = r->y + 1, rows = r->h - 2;
-    if (!t->have_snap || !t->snap.profile_on) {
-        draw_text(y0, x, w, draw_attr(ROLE_DIM), "no profile yet: r runs (profiled, ~1.5% slower)");
+    /* The last profiled run's, kept through races (which run unprofiled). */
+    if (!t->prof.on) {
+        draw_text_fit(y0, x, w, draw_attr(ROLE_DIM), "no profile yet: r runs (profiled, ~1.5% slower)");
         return;
     }
-    const run_snapshot *s = &t->snap;
+    const tui_profile *s = &t->prof;
     int per_row = compact ? 2 : 1;
     int col_w = w / per_row;
     for (int k = 0; k < PROFILE_COUNT; k++) {
         int row = k / per_row, col = k % per_row;
         if (row >= rows) break;
         int y = y0 + row, cx = x + col * col_w;
-        double share = s->profile_share[k], ns = s->profile_ns_per_step[k];
+        double share = s->share[k], ns = s->ns_per_step[k];
         char val[32];
         if (isfinite(share)) snprintf(val, sizeof val, "%5.1f%% %6.1f", 100 * share, ns);
         else snprintf(val, sizeof val, "%13s", "n/a");
         if (compact) {
-            draw_textf(y, cx, col_w - 1, A_NORMAL, "%-8s %s", short_names[k], val);
+            /* 8 + 6 + 6 = 20 columns: two to a row in the 42 of an 80-column screen. */
+            if (isfinite(share))
+                draw_textf(y, cx, col_w - 1, A_NORMAL, "%-8s%5.1f%%%6.1f", short_names[k],
+                           100 * share, ns);
+            else draw_textf(y, cx, col_w - 1, A_NORMAL, "%-8s%12s", short_names[k], "n/a");
             continue;
         }
         int name_w = 15, val_w = 14, bar_w = col_w - name_w - val_w - 1;

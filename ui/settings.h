@@ -1,16 +1,19 @@
 /*
- * settings.h - the workbench remembers the last setup (beam, geometry, backend, physics
- * switches, seed) in $XDG_CONFIG_HOME/bragg/workbench.conf (~/.config/bragg/ when
- * XDG_CONFIG_HOME is unset or empty).
+ * settings.h - the workbench remembers the last setup and its own settings in
+ * $XDG_CONFIG_HOME/bragg/workbench.conf (~/.config/bragg/ when XDG_CONFIG_HOME is unset or
+ * empty).
  *
- * The file is "key = value" lines with '#' comments, written atomically (src/output/atomic_file.h),
- * so a crash mid-write never leaves half a file. A file that cannot be parsed (unknown key, a
- * value that is not a number, a line without '=') is reported with its line and otherwise
- * ignored: the caller keeps its configuration, nothing is fatal. Values are checked by
- * config_validate afterwards, like any other input.
+ * The file is a run file (src/engine/run_file.h): the setup as "key = value" lines with the
+ * keys of `bragg run` (so `bragg run --config ~/.config/bragg/workbench.conf` runs the last
+ * setup headless), then a [workbench] section with what only the workbench uses (export-dir:
+ * the folder exports go to), which bragg run skips. It is written atomically
+ * (src/output/atomic_file.h), so a crash mid-write never leaves half a file. A file that
+ * cannot be parsed (unknown key, a value out of range, a line without '=') is reported with
+ * its line and otherwise ignored: the caller keeps what it had, nothing is fatal. Values are
+ * checked by config_validate afterwards, like any other input.
  *
- * Memory: nothing kept; strings and configurations are the caller's. Pure parsing and
- * formatting functions (any thread); load/save touch the file system (the UI thread).
+ * Memory: nothing kept; strings and settings are the caller's. Pure parsing and formatting
+ * functions (any thread); load/save touch the file system (the UI thread).
  */
 #ifndef BRAGG_SETTINGS_H
 #define BRAGG_SETTINGS_H
@@ -20,21 +23,27 @@
 #include "config.h"
 #include "err.h"
 
-/* Parses `text` into *c. On error *c is left untouched and `e` names the line and the key. */
-int settings_parse(const char *text, run_config *c, bragg_err *e);
+typedef struct workbench_settings {
+    run_config cfg;
+    char export_dir[512];   /* where exports go; "" = the current folder */
+} workbench_settings;
 
-/* Writes the remembered fields of `c` as settings text; returns the length needed (like
- * snprintf: the text is truncated when it does not fit `len`). */
-int settings_format(const run_config *c, char *out, size_t len);
+/* Parses `text` (split in place) into *w. On error *w is left untouched and `e` names `name`,
+ * the line and the key. */
+int settings_parse(char *text, const char *name, workbench_settings *w, bragg_err *e);
+
+/* Writes `w` as settings text; returns the length needed (like snprintf: the text is
+ * truncated when it does not fit `len`). */
+int settings_format(const workbench_settings *w, char *out, size_t len);
 
 /* The settings file's path from the environment. */
 int settings_path(char *out, size_t len, bragg_err *e);
 
-/* Loads the file into *c: BRAGG_OK when loaded, 1 when there is no file yet (c untouched),
- * BRAGG_ERR when it exists but cannot be read or parsed (c untouched, `e` says why). */
-int settings_load(run_config *c, bragg_err *e);
+/* Loads the file into *w: BRAGG_OK when loaded, 1 when there is no file yet (w untouched),
+ * BRAGG_ERR when it exists but cannot be read or parsed (w untouched, `e` says why). */
+int settings_load(workbench_settings *w, bragg_err *e);
 
-/* Saves `c`, creating the folder if needed. */
-int settings_save(const run_config *c, bragg_err *e);
+/* Saves `w`, creating the folder if needed. */
+int settings_save(const workbench_settings *w, bragg_err *e);
 
 #endif

@@ -57,7 +57,11 @@ void setup_field_value(const tui_state *t, int field, char *out, size_t len)
     const run_config *c = &t->cfg;
     switch (field) {
     case FIELD_ION: snprintf(out, len, "%s", c->ion); break;
-    case FIELD_ENERGY: snprintf(out, len, "%g MeV/u", c->energy); break;
+    case FIELD_ENERGY: {
+        const ion *ion = ion_table_find(&t->cat.ions, c->ion);
+        snprintf(out, len, "%g %s", c->energy, ion_energy_unit(ion ? ion->A : 0));
+        break;
+    }
     case FIELD_SPREAD: snprintf(out, len, "%g %%", 100 * c->energy_spread); break;
     case FIELD_SPOT: snprintf(out, len, "%g mm", 10 * c->spot_sigma_cm); break;
     case FIELD_MATERIAL:
@@ -69,8 +73,8 @@ void setup_field_value(const tui_state *t, int field, char *out, size_t len)
         break;
     case FIELD_HISTORIES: snprintf(out, len, "%llu", (unsigned long long)c->histories); break;
     case FIELD_BACKEND:
-        if (strcmp(c->backend, "cuda") == 0 && !t->cuda_ok)
-            snprintf(out, len, "cuda (n/a: %s)", t->cuda_reason);
+        /* Why not: in the status line when it is chosen, and in the race. */
+        if (strcmp(c->backend, "cuda") == 0 && !t->cuda_ok) snprintf(out, len, "cuda (n/a here)");
         else snprintf(out, len, "%s", c->backend);
         break;
     case FIELD_THREADS:
@@ -394,6 +398,49 @@ int setup_edit_key(tui_state *t, int key)
     return 1;
 }
 
+/* The stack in `width` columns with every slab in view: "water:5, bone-cortical-icrp:2,
+ * water", else everyday names ("water:5, bone:2, water"), else without spaces, else names cut
+ * to their first letters ("wat…:5,bone:2,water"), longest first. */
+static void stack_fit(const tui_state *t, const run_config *c, int width, char *out, size_t len)
+{
+    stack_text(c, out, len);
+    if (draw_width(out) <= width) return;
+    char names[TRANSPORT_MAX_SLABS][CONFIG_NAME_LEN];
+    int keep[TRANSPORT_MAX_SLABS];
+    for (int i = 0; i < c->n_slabs; i++) {
+        tui_material_short(t, c->slabs[i].material, names[i], sizeof names[i]);
+        keep[i] = draw_width(names[i]);
+    }
+    const char *ell = glyph("\u2026", "~");
+    for (int pass = 0; pass < 2 + 64; pass++) {
+        const char *sep = pass == 0 ? ", " : ",";
+        size_t used = 0;
+        out[0] = '\0';
+        for (int i = 0; i < c->n_slabs && used < len; i++) {
+            int cut = keep[i] < draw_width(names[i]);
+            char th[32] = "";
+            if (!isinf(c->slabs[i].thickness_cm)) snprintf(th, sizeof th, ":%g", c->slabs[i].thickness_cm);
+            used += (size_t)snprintf(out + used, len - used, "%s%.*s%s%s", i ? sep : "", keep[i],
+                                     names[i], cut ? ell : "", th);
+        }
+        if (draw_width(out) <= width) return;
+        if (pass >= 1) {
+            /* Shorten the longest name (the last slab's only when no other can be): its
+             * first cut takes two letters, since the ellipsis takes one; at least 3 stay. */
+            int longest = -1;
+            for (int pick_last = 0; pick_last < 2 && longest < 0; pick_last++)
+                for (int i = 0; i < c->n_slabs; i++)
+                    if ((i < c->n_slabs - 1 || pick_last) && keep[i] > 3 &&
+                        (longest < 0 || keep[i] > keep[longest]))
+                        longest = i;
+            if (longest < 0) break;
+            int whole = keep[longest] == draw_width(names[longest]);
+            keep[longest] -= whole && keep[longest] > 4 ? 2 : 1;
+        }
+    }
+    snprintf(out, len, "%d slabs (Enter shows)", c->n_slabs);
+}
+
 void setup_panel_draw(const tui_state *t, const ui_rect *r)
 {
     draw_box(r, "Setup", 1);
@@ -424,6 +471,7 @@ void setup_panel_draw(const tui_state *t, const ui_rect *r)
             draw_text(y, value_x, value_w, va | A_UNDERLINE, shown);
         } else {
             setup_field_value(t, f, value, sizeof value);
+            if (f == FIELD_STACK && is_stack(&t->cfg)) stack_fit(t, &t->cfg, value_w, value, sizeof value);
             int bad_backend = f == FIELD_BACKEND && strcmp(t->cfg.backend, "cuda") == 0 &&
                               !t->cuda_ok;
             attr_t va = bad_backend ? draw_attr(ROLE_ERROR) : A_NORMAL;

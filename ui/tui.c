@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,6 +35,7 @@
 #include "plot_panel.h"
 #include "profile_panel.h"
 #include "report.h"
+#include "run_file.h"
 #include "settings.h"
 #include "setup_panel.h"
 #include "tui_state.h"
@@ -69,6 +71,29 @@ static double now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+void tui_beam_label(const tui_state *t, const run_config *c, char *out, size_t len)
+{
+    const ion *ion = ion_table_find(&t->cat.ions, c->ion);
+    snprintf(out, len, "%s %g %s", c->ion, c->energy, ion_energy_unit(ion ? ion->A : 0));
+}
+
+void tui_material_short(const tui_state *t, const char *name, char *out, size_t len)
+{
+    snprintf(out, len, "%s", name);
+    const material *m = material_table_find(&t->cat.materials, name);
+    if (!m) return;
+    char list[sizeof m->aliases];
+    snprintf(list, sizeof list, "%s", m->aliases);
+    char *save = NULL;
+    for (char *a = strtok_r(list, ",", &save); a; a = strtok_r(NULL, ",", &save)) {
+        /* Letters only (not g4_bone..., not h2o), and at least 4 of them. */
+        size_t n = strlen(a);
+        int letters = n >= 4;
+        for (size_t i = 0; i < n && letters; i++) letters = a[i] >= 'a' && a[i] <= 'z';
+        if (letters && n < strlen(out)) snprintf(out, len, "%s", a);
+    }
 }
 
 int tui_run_active(const tui_state *t)
@@ -124,6 +149,15 @@ static int start_engine(tui_state *t, const run_config *c)
     return BRAGG_OK;
 }
 
+/* The setup and the workbench's own settings, remembered for the next session. */
+static int save_settings(const tui_state *t, bragg_err *e)
+{
+    static workbench_settings w;   /* large; the UI thread only */
+    w.cfg = t->cfg;
+    snprintf(w.export_dir, sizeof w.export_dir, "%s", t->export_dir);
+    return settings_save(&w, e);
+}
+
 static void start_run(tui_state *t)
 {
     if (tui_run_active(t)) {
@@ -133,11 +167,12 @@ static void start_run(tui_state *t)
     run_config c = t->cfg;
     c.profile = 1;   /* the profile panel is live; costs about 1.5% */
     if (start_engine(t, &c) == BRAGG_OK) {
-        set_status(t, 0, "running %s %g MeV/u, %llu histories", c.ion, c.energy,
-                   (unsigned long long)c.histories);
+        char beam[96];
+        tui_beam_label(t, &c, beam, sizeof beam);
+        set_status(t, 0, "running %s, %llu histories", beam, (unsigned long long)c.histories);
         if (t->view == VIEW_RACE) t->view = VIEW_DOSE;
         bragg_err e = {{0}};
-        if (settings_save(&t->cfg, &e)) set_status(t, 1, "%s", e.msg);
+        if (save_settings(t, &e)) set_status(t, 1, "%s", e.msg);
     }
 }
 
@@ -152,7 +187,7 @@ static void start_race_entry(tui_state *t)
         return;
     }
     race_entry *r = &t->race[t->race_at];
-    run_config c = t->cfg;
+    run_config c = t->race_cfg;
     c.profile = 0;   /* the race measures the plain speed */
     snprintf(c.backend, sizeof c.backend, "%s", r->backend);
     c.threads = r->threads;
@@ -196,6 +231,7 @@ static void start_race(tui_state *t)
     r->skipped = !t->cuda_ok;
     t->race_at = 0;
     t->race_active = 1;
+    t->race_cfg = t->cfg;
     t->view = VIEW_RACE;
     set_status(t, 0, "race: %d configurations in turn (c cancels)", t->race_n);
     start_race_entry(t);
@@ -213,6 +249,12 @@ static void poll_engine(tui_state *t)
     if (t->have_snap) run_snapshot_free(&t->snap);
     t->snap = s;
     t->have_snap = 1;
+    if (s.profile_on) {
+        /* Kept apart from the snapshot: a race (unprofiled) must not wipe the panel. */
+        t->prof.on = 1;
+        memcpy(t->prof.share, s.profile_share, sizeof t->prof.share);
+        memcpy(t->prof.ns_per_step, s.profile_ns_per_step, sizeof t->prof.ns_per_step);
+    }
     double now = now_s();
     if ((s.state == RUN_RUNNING) && now >= t->next_sample_t) {
         if (t->rate_n == RATE_SAMPLES) {
@@ -477,10 +519,14 @@ static void toggle_pause(tui_state *t)
 
 static void free_overlay(tui_overlay *o)
 {
-    free(o->depth);
-    free(o->dose);
+    free(o->block);
     cJSON_Delete(o->json);
     memset(o, 0, sizeof *o);
+}
+
+static const char *norm_name(overlay_norm n)
+{
+    return n == NORM_PEAK ? "peak" : n == NORM_ENTRANCE ? "entrance" : "none";
 }
 
 static void keep_overlay(tui_state *t)
@@ -498,24 +544,37 @@ static void keep_overlay(tui_state *t)
     tui_overlay *o = &t->overlays[t->n_overlays];
     const score_result *r = &t->snap.result;
     const run_config *c = engine_config(t->en);
-    char geo[128];
+    char geo[96], beam[64];
     config_describe_geometry(c, geo, sizeof geo);
-    snprintf(o->label, sizeof o->label, "%s %g MeV/u %s", c->ion, c->energy, geo);
+    tui_beam_label(t, c, beam, sizeof beam);
+    snprintf(o->label, sizeof o->label, "%.63s %.95s", beam, geo);
+    snprintf(o->short_label, sizeof o->short_label, "%s", beam);
+    size_t n = (size_t)r->nbins;
+    int channels = r->channel_dose ? r->channels : 0;
     o->n = r->nbins;
-    o->depth = malloc(sizeof(double) * (size_t)r->nbins);
-    o->dose = malloc(sizeof(double) * (size_t)r->nbins);
+    o->channels = channels;
+    o->block = malloc(sizeof(double) * n * (6 + (size_t)channels));
     o->json = report_build_json(t->en, &t->snap);
-    if (!o->depth || !o->dose || !o->json) {
+    if (!o->block || !o->json) {
         free_overlay(o);
         set_status(t, 1, "overlay: out of memory");
         return;
     }
-    memcpy(o->depth, r->depth, sizeof(double) * (size_t)r->nbins);
-    memcpy(o->dose, r->dose, sizeof(double) * (size_t)r->nbins);
+    /* Every view's curves, so a kept run shows wherever the current one does. */
+    double *p = o->block;
+    const double *src[6] = {r->depth, r->dose, r->let_d, r->let_t, r->lateral_rms, r->fluence};
+    double **dst[6] = {&o->depth, &o->dose, &o->let_d, &o->let_t, &o->lateral, &o->fluence};
+    for (int k = 0; k < 6; k++, p += n) {
+        memcpy(p, src[k], sizeof(double) * n);
+        *dst[k] = p;
+    }
+    o->channel_dose = p;
+    for (int ch = 0; ch < channels; ch++)
+        memcpy(p + (size_t)ch * n, r->channel_dose[ch], sizeof(double) * n);
     t->n_overlays++;
-    t->view = VIEW_DOSE;
-    set_status(t, 0, "kept '%s' as overlay %d (normalised to %s; n switches, x clears)", o->label,
-               t->n_overlays, t->norm == NORM_PEAK ? "peak" : "entrance");
+    if (t->view == VIEW_RACE) t->view = VIEW_DOSE;
+    set_status(t, 0, "kept '%s' (%d kept; n: normalised to %s; x clears)", o->label,
+               t->n_overlays, norm_name(t->norm));
 }
 
 /* The race as the JSON `bragg bench --json` writes, so `bragg plot` draws it the same way. */
@@ -529,8 +588,12 @@ static cJSON *race_json(const tui_state *t)
     if (!root) return NULL;
     cJSON *runs = cJSON_AddArrayToObject(root, "runs");
     cJSON_AddArrayToObject(root, "profiles");
-    char name[160];
-    snprintf(name, sizeof name, "%s-%g-%s", t->cfg.ion, t->cfg.energy, t->cfg.slabs[0].material);
+    /* The case is the setup the race ran: beam and the whole stack ("C-12 290 MeV/u, water
+     * 5 cm | bone 2 cm | water"), not the first slab alone. */
+    char name[400], beam[96], geo[300];
+    tui_beam_label(t, &t->race_cfg, beam, sizeof beam);
+    config_describe_geometry(&t->race_cfg, geo, sizeof geo);
+    snprintf(name, sizeof name, "%s, %s", beam, geo);
     double base = 0;
     for (int i = 0; i < t->race_n; i++)
         if (t->race[i].done && strcmp(t->race[i].backend, "openmp") == 0 && t->race[i].threads == 1)
@@ -542,7 +605,7 @@ static cJSON *race_json(const tui_state *t)
         cJSON_AddStringToObject(o, "case", name);
         cJSON_AddStringToObject(o, "backend", r->backend);
         cJSON_AddNumberToObject(o, "threads", r->threads > 0 ? r->threads : 1);
-        cJSON_AddNumberToObject(o, "histories", (double)t->cfg.histories);
+        cJSON_AddNumberToObject(o, "histories", (double)t->race_cfg.histories);
         cJSON_AddNumberToObject(o, "histories_per_s", r->hps);
         if (base > 0) cJSON_AddNumberToObject(o, "speedup", r->hps / base);
         cJSON_AddItemToArray(runs, o);
@@ -550,18 +613,41 @@ static cJSON *race_json(const tui_state *t)
     return root;
 }
 
+/* The export folder as a path: "" is the folder bragg started in; a leading "~/" is $HOME. */
+static void export_dir_path(const char *dir, char *out, size_t len)
+{
+    const char *home = getenv("HOME");
+    if (!*dir) snprintf(out, len, ".");
+    else if (strncmp(dir, "~/", 2) == 0 && home && *home) snprintf(out, len, "%s/%s", home, dir + 2);
+    else if (strcmp(dir, "~") == 0 && home && *home) snprintf(out, len, "%s", home);
+    else snprintf(out, len, "%s", dir);
+}
+
+/* Writes text through an atomic file (the JSON of a race, the run file of an export). */
+static int write_text_file(const char *path, const char *text, bragg_err *e)
+{
+    atomic_file af;
+    if (atomic_file_open(&af, path, "export", e)) return BRAGG_ERR;
+    fputs(text, af.file);
+    return atomic_file_commit(&af, e);
+}
+
+/* `e`: the view as a PNG drawn by the figure code of `bragg plot` (kept runs, normalisation
+ * and log scale as on screen), the run's CSV and JSON, and its run file (bragg run --config
+ * runs it again), into the export folder. */
 static void export_view(tui_state *t)
 {
-    char stamp[64], base[128];
+    char stamp[64], dir[600], base[700];
     time_t now = time(NULL);
     struct tm tm;
     localtime_r(&now, &tm);
     strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    export_dir_path(t->export_dir, dir, sizeof dir);
     bragg_err e = {{0}};
     plot_figure fig;
     plot_style style;
     plot_style_default(&style);
-    char png[160], csv[160], json[160];
+    char png[760], csv[760], json[760], conf[760];
     if (t->view == VIEW_RACE) {
         int done = 0;
         for (int i = 0; i < t->race_n; i++) done += t->race[i].done;
@@ -569,7 +655,7 @@ static void export_view(tui_state *t)
             set_status(t, 1, "export: the race has no results yet (b starts it)");
             return;
         }
-        snprintf(base, sizeof base, "bragg-race-%s", stamp);
+        snprintf(base, sizeof base, "%s/bragg-race-%s", dir, stamp);
         snprintf(png, sizeof png, "%s.png", base);
         snprintf(json, sizeof json, "%s.json", base);
         cJSON *root = race_json(t);
@@ -579,24 +665,17 @@ static void export_view(tui_state *t)
         }
         int rc = figures_from_bench(&fig, root, FIGURE_BENCH, NULL, &e);
         if (rc == BRAGG_OK) {
-            rc = plot_write_png(&fig, &style, png, "export", NULL, &e);
+            rc = plot_write(&fig, &style, PLOT_FORMAT_PNG, png, "export", NULL, &e);
             plot_figure_free(&fig);
         }
         char *text = rc == BRAGG_OK ? cJSON_Print(root) : NULL;
         if (text) {
-            atomic_file af;
-            if (atomic_file_open(&af, json, "export", &e) == BRAGG_OK) {
-                fputs(text, af.file);
-                fputc('\n', af.file);
-                rc = atomic_file_commit(&af, &e);
-            } else {
-                rc = BRAGG_ERR;
-            }
+            rc = write_text_file(json, text, &e);
             cJSON_free(text);
         }
         cJSON_Delete(root);
         if (rc) set_status(t, 1, "export failed: %s", e.msg);
-        else set_status(t, 0, "exported %s and %s", png, json);
+        else set_status(t, 0, "exported bragg-race-%s.png, .json to %s", stamp, dir);
         return;
     }
     if (t->view == VIEW_SOBP) {
@@ -604,27 +683,20 @@ static void export_view(tui_state *t)
             set_status(t, 1, "export: no SOBP yet (s builds one)");
             return;
         }
-        snprintf(png, sizeof png, "bragg-sobp-%s.png", stamp);
-        snprintf(json, sizeof json, "bragg-sobp-%s.json", stamp);
+        snprintf(png, sizeof png, "%s/bragg-sobp-%s.png", dir, stamp);
+        snprintf(json, sizeof json, "%s/bragg-sobp-%s.json", dir, stamp);
         int rc = figures_from_sobp(&fig, t->sobp, NULL, &e);
         if (rc == BRAGG_OK) {
-            rc = plot_write_png(&fig, &style, png, "export", NULL, &e);
+            rc = plot_write(&fig, &style, PLOT_FORMAT_PNG, png, "export", NULL, &e);
             plot_figure_free(&fig);
         }
         char *text = rc == BRAGG_OK ? cJSON_Print(t->sobp) : NULL;
         if (text) {
-            atomic_file af;
-            if (atomic_file_open(&af, json, "export", &e) == BRAGG_OK) {
-                fputs(text, af.file);
-                fputc('\n', af.file);
-                rc = atomic_file_commit(&af, &e);
-            } else {
-                rc = BRAGG_ERR;
-            }
+            rc = write_text_file(json, text, &e);
             cJSON_free(text);
         }
         if (rc) set_status(t, 1, "export failed: %s", e.msg);
-        else set_status(t, 0, "exported %s and %s", png, json);
+        else set_status(t, 0, "exported bragg-sobp-%s.png, .json to %s", stamp, dir);
         return;
     }
     if (!t->en || !t->have_snap || t->snap.result.histories == 0) {
@@ -635,39 +707,86 @@ static void export_view(tui_state *t)
         set_status(t, 1, "export: this run has no biology (choose a model in Biology, then r)");
         return;
     }
-    static const figure_kind kinds[VIEW_COUNT] = {FIGURE_DOSE, FIGURE_CHARGE, FIGURE_LET,
-                                                  FIGURE_LATERAL, FIGURE_DOSE, FIGURE_BIO,
-                                                  FIGURE_SOBP, FIGURE_BENCH};
-    snprintf(base, sizeof base, "bragg-%s-%s", figure_kind_name(kinds[t->view]), stamp);
+    static const figure_kind kinds[VIEW_COUNT] = {
+        FIGURE_DOSE,    FIGURE_CHARGE, FIGURE_LET,  FIGURE_LATERAL,
+        FIGURE_FLUENCE, FIGURE_BIO,    FIGURE_SOBP, FIGURE_BENCH};
+    snprintf(base, sizeof base, "%s/bragg-%s-%s", dir, figure_kind_name(kinds[t->view]), stamp);
     snprintf(png, sizeof png, "%s.png", base);
     snprintf(csv, sizeof csv, "%s.csv", base);
     snprintf(json, sizeof json, "%s.json", base);
+    snprintf(conf, sizeof conf, "%s.conf", base);
     cJSON *root = report_build_json(t->en, &t->snap);
     if (!root) {
         set_status(t, 1, "export: out of memory");
         return;
     }
+    /* The kept runs the view shows (dose by charge: those with nuclear reactions). */
     const cJSON *runs[FIGURES_MAX_RUNS];
     int n = 0;
-    if (t->view == VIEW_DOSE)
-        for (int k = 0; k < t->n_overlays && n < FIGURES_MAX_RUNS - 1; k++)
-            runs[n++] = t->overlays[k].json;
+    for (int k = 0; k < t->n_overlays && n < FIGURES_MAX_RUNS - 1; k++)
+        if (t->view != VIEW_CHARGE || t->overlays[k].channels > 1) runs[n++] = t->overlays[k].json;
     runs[n++] = root;
-    figure_norm norm = n > 1 ? (t->norm == NORM_PEAK ? FIGURE_NORM_PEAK : FIGURE_NORM_ENTRANCE)
-                             : FIGURE_NORM_NONE;
-    int rc = figures_from_runs(&fig, runs, n, kinds[t->view], norm, NULL, &e);
+    figure_options fo;
+    figure_options_default(&fo);
+    fo.kind = kinds[t->view];
+    fo.norm = t->n_overlays == 0 || t->norm == NORM_NONE ? FIGURE_NORM_NONE
+              : t->norm == NORM_PEAK                     ? FIGURE_NORM_PEAK
+                                                         : FIGURE_NORM_ENTRANCE;
+    fo.log_y = t->log_scale && plot_view_has_log(t->view);
+    int rc = figures_from_runs(&fig, runs, n, &fo, &e);
     if (rc == BRAGG_OK) {
-        rc = plot_write_png(&fig, &style, png, "export", NULL, &e);
+        rc = plot_write(&fig, &style, PLOT_FORMAT_PNG, png, "export", NULL, &e);
         plot_figure_free(&fig);
     }
     cJSON_Delete(root);
     if (rc == BRAGG_OK) rc = report_write_csv(t->en, &t->snap, csv, &e);
     if (rc == BRAGG_OK) rc = report_write_json(t->en, &t->snap, json, &e);
+    if (rc == BRAGG_OK) {
+        char text[8192];
+        int len = run_file_format(engine_config(t->en), "# exported by the bragg workbench\n",
+                                  text, sizeof text);
+        rc = len > 0 && len < (int)sizeof text ? write_text_file(conf, text, &e)
+                                               : bragg_fail(&e, "run file too long");
+    }
     if (rc) set_status(t, 1, "export failed: %s", e.msg);
     else
-        set_status(t, 0, "exported %s (+ .csv, .json)%s", png,
-                   t->view == VIEW_FLUENCE ? "; fluence is in the CSV, the figure is depth-dose"
-                                           : "");
+        set_status(t, 0, "exported bragg-%s-%s.png, .csv, .json, .conf to %s",
+                   figure_kind_name(kinds[t->view]), stamp, dir);
+}
+
+/* `f`: the export folder, typed on the status line; checked (it must exist and be writable)
+ * before it is kept, and remembered in the settings. */
+static void prompt_key(tui_state *t, int key)
+{
+    size_t len = strlen(t->prompt_text);
+    if (key == 27) {
+        t->prompt = 0;
+        set_status(t, 0, "export folder unchanged");
+    } else if (key == '\n' || key == '\r' || key == KEY_ENTER) {
+        char dir[600], probe[700];
+        export_dir_path(t->prompt_text, dir, sizeof dir);
+        snprintf(probe, sizeof probe, "%s/x", dir);
+        bragg_err e = {{0}};
+        struct stat st;
+        /* A folder that will not do: say so and leave the prompt (f tries again). */
+        t->prompt = 0;
+        if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+            set_status(t, 1, "export folder: %s is not a folder (make it first; f tries again)", dir);
+        } else if (atomic_file_check_path(probe, "export folder", &e)) {
+            set_status(t, 1, "export folder: %s is not writable (f tries again)", dir);
+        } else {
+            snprintf(t->export_dir, sizeof t->export_dir, "%s", t->prompt_text);
+            if (save_settings(t, &e)) set_status(t, 1, "%s", e.msg);
+            else set_status(t, 0, "exports go to %s", dir);
+        }
+    } else if (key == KEY_BACKSPACE || key == 127 || key == 8) {
+        if (len) t->prompt_text[len - 1] = '\0';
+    } else if (key == 21) {   /* Ctrl-U */
+        t->prompt_text[0] = '\0';
+    } else if (key >= 32 && key < 127 && len + 1 < sizeof t->prompt_text) {
+        t->prompt_text[len] = (char)key;
+        t->prompt_text[len + 1] = '\0';
+    }
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -713,6 +832,15 @@ static void draw_status(const tui_state *t, const tui_layout *l)
     if (t->confirm_quit) {
         text = "a run is going: quit and stop it? (y/n)";
         a = draw_attr(ROLE_ERROR);
+    } else if (t->prompt) {
+        /* The end of the path stays in view: that is where the typing happens. */
+        const char *head = "export folder: ", *tail = "_  (Enter keeps, Esc cancels)";
+        int room = l->cols - 2 - draw_width(head) - draw_width(tail);
+        const char *shown = t->prompt_text;
+        while (room > 0 && draw_width(shown) > room) shown++;
+        snprintf(buf, sizeof buf, "%s%s%s", head, shown, tail);
+        draw_text(l->status.y, 1, l->cols - 2, draw_attr(ROLE_GOOD), buf);
+        return;
     } else if (t->editing) {
         text = t->edit_msg;
         a = t->edit_ok ? draw_attr(ROLE_GOOD) : draw_attr(ROLE_ERROR);
@@ -722,21 +850,24 @@ static void draw_status(const tui_state *t, const tui_layout *l)
         text = buf;
         a = draw_attr(ROLE_DIM);
     }
-    draw_text(l->status.y, 1, l->cols - 2, a, text);
+    /* A message longer than the line ends at a word, never inside one. */
+    draw_text_fit(l->status.y, 1, l->cols - 2, a, text);
 }
 
+/* At most 72 columns each: the help box fits an 80-column terminal whole. */
 static const char *const help_lines[] = {
     "Keys",
-    "Up/Down, k/j, Tab   move between fields      Enter      edit the field",
-    "Left/Right, h/l     cycle ion, material, backend; flip switches; step numbers",
-    "While editing       type, Backspace, Ctrl-U clears, Enter keeps, Esc cancels",
-    "r  F2   run                                  space F3   pause / resume",
-    "c  F4   cancel the run or race               b  F5      benchmark race",
-    "v  F6   cycle the plot view                  o  F7      keep the run as overlay",
-    "n       overlay normalisation peak/entrance  x          clear the overlays",
-    "e  F8   export PNG + CSV + JSON of the view to the current folder",
+    "Up/Down k/j Tab  move between fields    Enter     edit the field",
+    "Left/Right h/l   cycle a list, flip a switch, step a number",
+    "While editing    Backspace, Ctrl-U clears, Enter keeps, Esc cancels",
+    "r  F2   run                             space F3  pause / resume",
+    "c  F4   cancel the run, race or SOBP    b  F5     benchmark race",
+    "v  F6   next plot view                  o  F7     keep the run",
+    "n       normalise: peak/entrance/none   x         forget kept runs",
+    "L       log scale (charge, fluence)     f         export folder",
+    "e  F8   export PNG CSV JSON + run file  ?  F1     this help",
     "s  F9   SOBP: last third of the range, RBE-weighted flat with a Biology",
-    "?  F1   this help                            q  F10     quit (asks during a run)",
+    "q  F10  quit (asks during a run)",
     "Mouse: click a field to select it, a key in the bottom bar to press it.",
     "",
     "Any key closes this help.",
@@ -745,7 +876,7 @@ static const char *const help_lines[] = {
 static void draw_help(const tui_layout *l)
 {
     int n = (int)(sizeof help_lines / sizeof help_lines[0]);
-    int w = 80 - 4, h = n + 2;
+    int w = LAYOUT_MIN_COLS - 4, h = n + 2;
     ui_rect r = {(l->rows - h) / 2, (l->cols - w) / 2, h, w};
     for (int y = r.y; y < r.y + r.h; y++) mvhline(y, r.x, ' ', r.w);
     draw_box(&r, "Help", 1);
@@ -819,6 +950,10 @@ static void handle_key(tui_state *t, int key, const tui_layout *l)
         t->confirm_quit = 0;
         return;
     }
+    if (t->prompt) {
+        prompt_key(t, key);
+        return;
+    }
     if (key == KEY_MOUSE) {
         handle_mouse(t, l);
         return;
@@ -871,9 +1006,18 @@ static void handle_key(tui_state *t, int key, const tui_layout *l)
         break;
     case 'o': case KEY_F(7): keep_overlay(t); break;
     case 'n':
-        t->norm = t->norm == NORM_PEAK ? NORM_ENTRANCE : NORM_PEAK;
-        set_status(t, 0, "overlays normalised to the %s dose",
-                   t->norm == NORM_PEAK ? "peak" : "entrance");
+        t->norm = (overlay_norm)((t->norm + 1) % 3);
+        if (t->norm == NORM_NONE) set_status(t, 0, "kept runs and this one as they are (Gy cm2 per primary)");
+        else set_status(t, 0, "kept runs and this one normalised to their %s dose", norm_name(t->norm));
+        break;
+    case 'L':
+        t->log_scale = !t->log_scale;
+        set_status(t, 0, "%s y scale%s", t->log_scale ? "logarithmic" : "linear",
+                   plot_view_has_log(t->view) ? "" : " (shows in dose by charge and fluence)");
+        break;
+    case 'f':
+        t->prompt = 1;
+        snprintf(t->prompt_text, sizeof t->prompt_text, "%s", t->export_dir);
         break;
     case 'x':
         for (int k = 0; k < t->n_overlays; k++) free_overlay(&t->overlays[k]);
@@ -911,7 +1055,7 @@ static void write_stats(const tui_state *t, double t0)
     fclose(f);
 }
 
-int tui_main(void)
+int tui_main(const run_config *start)
 {
     if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
         fprintf(stderr, "bragg: the workbench needs a terminal; for scripts use the headless "
@@ -926,14 +1070,25 @@ int tui_main(void)
         fprintf(stderr, "bragg: %s\n", e.msg);
         return 1;
     }
-    config_default(&t->cfg);
-    t->cfg.histories = 20000;
-    int loaded = settings_load(&t->cfg, &e);
+    static workbench_settings w;   /* large; zeroed */
+    config_default(&w.cfg);
+    w.cfg.histories = 20000;
+    int loaded = settings_load(&w, &e);
     if (loaded == BRAGG_ERR) set_status(t, 1, "%s (ignored; defaults used)", e.msg);
-    else if (loaded == BRAGG_OK && config_validate(&t->cfg, &t->cat, &e)) {
+    else if (loaded == BRAGG_OK && config_validate(&w.cfg, &t->cat, &e)) {
         set_status(t, 1, "settings: %s (ignored; defaults used)", e.msg);
-        config_default(&t->cfg);
-        t->cfg.histories = 20000;
+        config_default(&w.cfg);
+        w.cfg.histories = 20000;
+    }
+    t->cfg = w.cfg;
+    snprintf(t->export_dir, sizeof t->export_dir, "%s", w.export_dir);
+    if (start) {
+        /* A run file named on the command line (bragg --config FILE): its setup, checked. */
+        if (config_validate(start, &t->cat, &e)) set_status(t, 1, "--config: %s (not used)", e.msg);
+        else {
+            t->cfg = *start;
+            set_status(t, 0, "setup from the run file: r runs it");
+        }
     }
     t->cores = omp_get_num_procs();
     backend *cuda = backend_new("cuda", &e);
@@ -1005,7 +1160,7 @@ int tui_main(void)
     stop_sobp(t);
     free_sobp(t);
     bragg_err se = {{0}};
-    settings_save(&t->cfg, &se);
+    save_settings(t, &se);
     write_stats(t, t0);
     endwin();
     curses_active = 0;

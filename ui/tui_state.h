@@ -28,15 +28,21 @@ typedef enum plot_view {
     VIEW_COUNT
 } plot_view;
 
-typedef enum overlay_norm { NORM_PEAK, NORM_ENTRANCE } overlay_norm;
+/* How curves compare when runs are kept (`n` cycles): divided by their peak or entrance dose,
+ * or as they are. */
+typedef enum overlay_norm { NORM_PEAK, NORM_ENTRANCE, NORM_NONE } overlay_norm;
 
 #define TUI_MAX_OVERLAYS 4
-/* A finished run kept as a reference curve: its depth-dose and its JSON summary (so an export
- * draws it with the same figure code as `bragg plot`). */
+/* A finished run kept as a reference curve: the curves every view draws (depth-dose, dose by
+ * charge, LET, lateral spread, fluence) and its JSON summary (so an export draws it with the
+ * same figure code as `bragg plot`). One allocation, `block`, holds the arrays. */
 typedef struct tui_overlay {
-    char label[200];
-    int n;
-    double *depth, *dose;
+    char label[200];          /* beam and stack, for messages */
+    char short_label[64];     /* the beam, for a legend in 46 columns */
+    int n, channels;
+    double *block;
+    double *depth, *dose, *let_d, *let_t, *lateral, *fluence;
+    double *channel_dose;     /* channels x n, channel c at c * n */
     struct cJSON *json;
 } tui_overlay;
 
@@ -45,6 +51,13 @@ typedef struct tui_overlay {
 #define RATE_PERIOD_S 0.5
 
 #define RACE_MAX 40
+/* The last profile measured (a profiled run's), kept when a race, which runs unprofiled,
+ * replaces the engine. */
+typedef struct tui_profile {
+    int on;
+    double share[PROFILE_COUNT], ns_per_step[PROFILE_COUNT];
+} tui_profile;
+
 typedef struct race_entry {
     char backend[16];
     int threads;            /* 0: the backend's default (serial: 1) */
@@ -81,8 +94,10 @@ typedef struct tui_state {
     /* Plot panel. */
     plot_view view;
     overlay_norm norm;
+    int log_scale;          /* `L`: logarithmic y in the views that allow it (charge, fluence) */
     tui_overlay overlays[TUI_MAX_OVERLAYS];
     int n_overlays;
+    tui_profile prof;
 
     /* The SOBP job (`s`): a `bragg sobp` child process writing its record to sobp_path; the
      * record and the curves drawn from it once it has ended. */
@@ -92,11 +107,18 @@ typedef struct tui_state {
     int sobp_n;
     double *sobp_depth, *sobp_dose, *sobp_rbe_dose;   /* one block; rbe_dose NULL if physical */
 
-    /* Benchmark race. */
+    /* Benchmark race, of the setup it started with (edits after that do not rename it). */
     int race_active, race_n, race_at;
     race_entry race[RACE_MAX];
+    run_config race_cfg;
     char cuda_reason[256];
     int cuda_ok;
+
+    /* Where exports go ("" = the folder bragg started in), remembered in the settings; `f`
+     * edits it on the status line. */
+    char export_dir[512];
+    int prompt;             /* editing the export folder */
+    char prompt_text[512];
 
     /* Status line and modal states. */
     char status[512];
@@ -109,5 +131,12 @@ typedef struct tui_state {
 
 /* 1 while a run is going (running or paused). */
 int tui_run_active(const tui_state *t);
+
+/* "C-12 400 MeV/u", "p 150 MeV": the beam with the unit that follows the physics. */
+void tui_beam_label(const tui_state *t, const run_config *c, char *out, size_t len);
+
+/* A material's everyday name for narrow places: its shortest alias of letters (bone for
+ * bone-cortical-icrp) when shorter than the name, else the name. */
+void tui_material_short(const tui_state *t, const char *name, char *out, size_t len);
 
 #endif

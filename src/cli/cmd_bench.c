@@ -326,7 +326,8 @@ int cmd_bench(int argc, char **argv)
     int component = 0, quick = 0, max_threads = 0;
     double scale = 1.0, seconds = 1.5;
     uint64_t fixed = 0;
-    const char *only = NULL, *json_path = NULL, *png_path = NULL, *floor_program = NULL;
+    const char *only = NULL, *json_path = NULL, *floor_program = NULL;
+    plot_outputs figs = {{0}};
     const option_spec specs[] = {
         {"case", 'c', OPTION_STRING, &only, 0, 0, "NAME",
          "run one case: " CASE_NAMES, 0},
@@ -346,8 +347,7 @@ int cmd_bench(int argc, char **argv)
         {"component", 0, OPTION_FLAG, &component, 0, 0, 0,
          "also time the table lookups S(E), R(E), E(R)", 0},
         {"json", 0, OPTION_STRING, &json_path, 0, 0, "FILE|-", "write the results as JSON", 0},
-        {"png", 0, OPTION_STRING, &png_path, 0, 0, "FILE",
-         "draw the race (histories/s per backend and thread count) as a PNG", 0},
+        FIGURE_OUTPUT_SPECS(&figs, 0, "the race (histories/s per backend and thread count)"),
         {0},
     };
     bragg_err e = {{0}};
@@ -370,7 +370,7 @@ int cmd_bench(int argc, char **argv)
         fprintf(stderr, "bragg bench: --case: '%s' is not known (valid: " CASE_NAMES ")\n", only);
         return EXIT_USAGE;
     }
-    if (png_path && atomic_file_check_path(png_path, "--png", &e)) {
+    if (plot_outputs_check(&figs, &e)) {
         fprintf(stderr, "bragg bench: %s\n", e.msg);
         return EXIT_USAGE;
     }
@@ -384,9 +384,9 @@ int cmd_bench(int argc, char **argv)
     int cores;
     report_machine(cpu, sizeof cpu, &cores);
     if (max_threads <= 0) max_threads = omp_get_num_procs();
-    /* The PNG is drawn from the same record --json writes (`bragg plot` of it gives the same). */
+    /* The figure is drawn from the same record --json writes (`bragg plot` of it gives the same). */
     cJSON *machine = NULL;
-    cJSON *root = json_path || png_path ? report_bench_root(cpu, cores, &machine) : NULL;
+    cJSON *root = json_path || plot_outputs_any(&figs) ? report_bench_root(cpu, cores, &machine) : NULL;
     simd_path path;
     char simd_note[96];
     if (backend_simd_path(&path, &e)) {
@@ -619,13 +619,13 @@ int cmd_bench(int argc, char **argv)
     }
 done:
     if (root && !gpu_described) cJSON_AddNullToObject(machine, "gpu");
-    if (root && png_path && status == EXIT_OK) {
+    if (root && plot_outputs_any(&figs) && status == EXIT_OK) {
         plot_figure fig;
         plot_style style;
         plot_style_default(&style);
         int rc = figures_from_bench(&fig, root, FIGURE_BENCH, NULL, &e);
         if (rc == BRAGG_OK) {
-            rc = plot_write_png(&fig, &style, png_path, "--png", NULL, &e);
+            rc = plot_outputs_write(&fig, &style, &figs, &e);
             plot_figure_free(&fig);
         }
         if (rc) {

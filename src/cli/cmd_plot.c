@@ -1,5 +1,5 @@
 /*
- * cmd_plot.c - `bragg plot`: PNG figures from the JSON that `bragg run --json` and
+ * cmd_plot.c - `bragg plot`: figures (PNG, SVG, PDF) from the JSON that `bragg run --json` and
  * `bragg bench --json` write. Several run files make an overlay with a legend.
  */
 #include <cjson/cJSON.h>
@@ -11,18 +11,31 @@
 #include "atomic_file.h"
 #include "commands.h"
 #include "figures.h"
+#include "measured.h"
 #include "options.h"
 #include "plot.h"
 
 typedef struct plot_args {
     plot_style style;
-    figure_kind kind;
-    figure_norm norm;
+    figure_options fo;
+    int norm_given;
+    const char *measured_paths[FIGURES_MAX_MEASURED];
+    int n_measured;
 } plot_args;
 
 static int set_norm(const char *value, void *ctx, bragg_err *e)
 {
-    return figure_norm_parse(value, &((plot_args *)ctx)->norm, e);
+    ((plot_args *)ctx)->norm_given = 1;
+    return figure_norm_parse(value, &((plot_args *)ctx)->fo.norm, e);
+}
+
+static int add_measured(const char *value, void *ctx, bragg_err *e)
+{
+    plot_args *pa = ctx;
+    if (pa->n_measured == FIGURES_MAX_MEASURED)
+        return bragg_fail(e, "at most %d files", FIGURES_MAX_MEASURED);
+    pa->measured_paths[pa->n_measured++] = value;
+    return BRAGG_OK;
 }
 
 static int set_size(const char *value, void *ctx, bragg_err *e)
@@ -37,7 +50,7 @@ static int set_theme(const char *value, void *ctx, bragg_err *e)
 
 static int set_kind(const char *value, void *ctx, bragg_err *e)
 {
-    return figure_kind_parse(value, &((plot_args *)ctx)->kind, e);
+    return figure_kind_parse(value, &((plot_args *)ctx)->fo.kind, e);
 }
 
 /* Reads and parses a JSON file; the message names the file. */
@@ -84,11 +97,6 @@ static cJSON *load_json(const char *path, bragg_err *e)
     return root;
 }
 
-static int takes_value(const option_spec *s)
-{
-    return s->kind != OPTION_FLAG && s->kind != OPTION_CLEAR;
-}
-
 /* Splits argv into the options (kept in order, with their values) and the file names. */
 static void split_args(const option_spec *specs, int argc, char **argv, char **opts, int *n_opts,
                        char **files, int *n_files)
@@ -105,7 +113,7 @@ static void split_args(const option_spec *specs, int argc, char **argv, char **o
         const char *name = a[1] == '-' ? a + 2 : NULL;
         for (const option_spec *s = specs; s->name; s++)
             if (((name && strcmp(s->name, name) == 0) || (!name && s->letter == a[1] && !a[2])) &&
-                takes_value(s)) {
+                option_takes_value(s)) {
                 opts[(*n_opts)++] = argv[++i];
                 break;
             }
@@ -115,36 +123,55 @@ static void split_args(const option_spec *specs, int argc, char **argv, char **o
 static void usage(FILE *out, const option_spec *specs)
 {
     fprintf(out,
-            "usage: bragg plot FILE.json [FILE2.json ...] --png OUT.png [options]\n\n"
+            "usage: bragg plot FILE.json [FILE2.json ...] (--png OUT.png | --svg OUT.svg | --pdf "
+            "OUT.pdf) [options]\n\n"
             "Draws a figure from a run summary (bragg run --json), a bench record (bragg bench\n"
-            "--json) or an SOBP (bragg sobp --json) as a PNG whose text chunks carry the run's\n"
-            "configuration. Several run files are overlaid with a legend.\n\n"
+            "--json) or an SOBP (bragg sobp --json) as PNG, SVG or PDF (any of them; one\n"
+            "drawing), carrying the run's configuration as metadata. Several run files are\n"
+            "overlaid with a legend.\n\n"
             "kinds: dose (default for runs: depth-dose with +-1 sigma band, peak, R80 and\n"
-            "falloff marked), charge (dose by particle charge, stacked), let (dose and LET_d on a\n"
-            "second axis), lateral (rms lateral spread), bench (default for bench records: the\n"
+            "falloff marked), charge (dose by particle charge: one run stacked, several runs\n"
+            "overlaid as lines, a line style per run), let (dose and LET_d on a second axis),\n"
+            "lateral (rms lateral spread), fluence (of primaries), yields (fragments crossing\n"
+            "each depth within 10 degrees, by charge), bench (default for bench records: the\n"
             "race), profile (share of step time per component; bench records or runs made with\n"
             "--profile), bio (physical and RBE-weighted dose, RBE; runs made with --bio), sobp\n"
-            "(default for SOBP records: dose, RBE or LET, the weighted pristine peaks).\n\n"
+            "(default for SOBP records: dose, RBE or LET, the weighted pristine peaks). Slabs of\n"
+            "a stack are shaded on every depth plot.\n\n"
+            LET_DEFINITIONS "\n"
+            "--measured FILE overlays a measured curve as points with error bars (format: see\n"
+            "assets/measurements/, e.g. haettner-2013-c12-400-water.tsv, the GSI carbon Bragg\n"
+            "curve): depth-dose files on --kind dose (normalised to the peak unless --norm says\n"
+            "entrance), fragment yields on --kind yields.\n\n"
             "options:\n");
     option_print_help(out, specs);
-    fprintf(out, "\nexit status: 0 ok, 2 bad input or a PNG that cannot be written\n");
+    fprintf(out, "\nexit status: 0 ok, 2 bad input or a figure that cannot be written\n");
 }
 
 int cmd_plot(int argc, char **argv)
 {
     plot_args pa;
+    memset(&pa, 0, sizeof pa);
     plot_style_default(&pa.style);
-    pa.kind = FIGURE_AUTO;
-    pa.norm = FIGURE_NORM_NONE;
-    const char *png = NULL, *title = NULL;
+    figure_options_default(&pa.fo);
+    pa.fo.kind = FIGURE_AUTO;
+    measured meas[FIGURES_MAX_MEASURED];
+    int n_meas = 0;
+    const char *title = NULL;
+    plot_outputs figs = {{0}};
     const option_spec specs[] = {
-        {"png", 'o', OPTION_STRING, &png, 0, 0, "FILE", "the PNG to write (required)", 0},
+        FIGURE_OUTPUT_SPECS(&figs, 'o', "the figure"),
         {"kind", 'k', OPTION_CALL, &pa, 0, 0, "KIND",
-         "dose, charge, let, lateral, bio, bench, profile or sobp (default: dose for runs, bench "
-         "for bench records, sobp for SOBP records)",
+         "dose, charge, let, lateral, fluence, yields, bio, bench, profile or sobp (default: "
+         "dose for runs, bench for bench records, sobp for SOBP records)",
          set_kind},
         {"norm", 0, OPTION_CALL, &pa, 0, 0, "WHAT",
-         "dose as it is (none, default), relative to the entrance or to the peak", set_norm},
+         "dose as it is (none, default), relative to the entrance or to the peak (default with "
+         "--measured)", set_norm},
+        {"log", 0, OPTION_FLAG, &pa.fo.log_y, 0, 0, 0,
+         "logarithmic y axis (dose by charge then as lines: fragments off the zero line)", 0},
+        {"measured", 0, OPTION_CALL, &pa, 0, 0, "FILE",
+         "overlay a measured curve with error bars (repeatable, up to 4)", add_measured},
         {"size", 0, OPTION_CALL, &pa, 0, 0, "WxH", "image size in pixels (default 1600x1000)",
          set_size},
         {"scale", 0, OPTION_DOUBLE, &pa.style.scale, 0.25, 8, "F",
@@ -186,11 +213,11 @@ int cmd_plot(int argc, char **argv)
                 FIGURES_MAX_RUNS);
         goto done;
     }
-    if (!png) {
-        fprintf(stderr, "bragg plot: --png: missing (the PNG file to write)\n");
+    if (!plot_outputs_any(&figs)) {
+        fprintf(stderr, "bragg plot: --png: missing (the file to write; or --svg, --pdf)\n");
         goto done;
     }
-    if (atomic_file_check_path(png, "--png", &e)) {
+    if (plot_outputs_check(&figs, &e)) {
         fprintf(stderr, "bragg plot: %s\n", e.msg);
         goto done;
     }
@@ -216,28 +243,44 @@ int cmd_plot(int argc, char **argv)
                 n_bench ? "bench record" : "SOBP record", n_files);
         goto done;
     }
-    if (n_sobp && pa.kind != FIGURE_AUTO && pa.kind != FIGURE_SOBP) {
+    if (n_sobp && pa.fo.kind != FIGURE_AUTO && pa.fo.kind != FIGURE_SOBP) {
         fprintf(stderr, "bragg plot: --kind %s: an SOBP record draws as --kind sobp\n",
-                figure_kind_name(pa.kind));
+                figure_kind_name(pa.fo.kind));
         goto done;
     }
-    int rc = n_bench  ? figures_from_bench(&fig, roots[0], pa.kind, title, &e)
+    if ((n_bench || n_sobp) && pa.n_measured) {
+        fprintf(stderr, "bragg plot: --measured: goes with runs, not a %s\n",
+                n_bench ? "bench record" : "SOBP record");
+        goto done;
+    }
+    for (; n_meas < pa.n_measured; n_meas++) {
+        if (measured_load(&meas[n_meas], pa.measured_paths[n_meas], &e)) {
+            fprintf(stderr, "bragg plot: --measured: %s\n", e.msg);
+            goto done;
+        }
+        pa.fo.measured[n_meas] = &meas[n_meas];
+    }
+    pa.fo.n_measured = n_meas;
+    /* Measured curves are mostly relative (an ionisation chamber's signal): compare shapes. */
+    if (n_meas && !pa.norm_given) pa.fo.norm = FIGURE_NORM_PEAK;
+    pa.fo.title = title;
+    int rc = n_bench  ? figures_from_bench(&fig, roots[0], pa.fo.kind, title, &e)
              : n_sobp ? figures_from_sobp(&fig, roots[0], title, &e)
-                      : figures_from_runs(&fig, (const cJSON *const *)roots, n_roots, pa.kind,
-                                          pa.norm, title, &e);
+                      : figures_from_runs(&fig, (const cJSON *const *)roots, n_roots, &pa.fo, &e);
     if (rc) {
         fprintf(stderr, "bragg plot: %s%s%s\n", n_files == 1 ? files[0] : "",
                 n_files == 1 ? ": " : "", e.msg);
         goto done;
     }
-    /* A PNG that cannot be written is bad output input: exit 2, the message names the path. */
-    if (plot_write_png(&fig, &pa.style, png, "--png", NULL, &e)) {
+    /* A figure that cannot be written is bad output input: exit 2, the message names the path. */
+    if (plot_outputs_write(&fig, &pa.style, &figs, &e)) {
         fprintf(stderr, "bragg plot: %s\n", e.msg);
         goto done;
     }
     status = EXIT_OK;
 done:
     plot_figure_free(&fig);
+    for (int i = 0; i < n_meas; i++) measured_free(&meas[i]);
     for (int i = 0; i < n_roots; i++) cJSON_Delete(roots[i]);
     free(opts);
     free(files);

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,6 +23,7 @@
 #include "options.h"
 #include "report.h"
 #include "run_driver.h"
+#include "run_file.h"
 
 #define EXIT_INTERRUPTED 130
 
@@ -33,19 +35,16 @@ static void on_sigint(int sig)
     interrupted = 1;
 }
 
-static int add_slab(const char *value, void *ctx, bragg_err *e)
-{
-    return config_add_slab(ctx, value, e);
-}
-
 static void usage(FILE *out, const option_spec *specs)
 {
     fprintf(out,
             "usage: bragg run --ion NAME --energy MEV_U (--material NAME | --slab M:CM ...) "
-            "[options]\n\n"
+            "[options]\n"
+            "       bragg run --config FILE [options]\n\n"
             "Transports a pencil beam along +z into a stack of laterally infinite slabs and\n"
             "scores the depth-dose curve (dose per unit primary fluence, Gy cm^2) with its\n"
-            "statistical error, primary fluence, dose-averaged LET and lateral spread.\n\n"
+            "statistical error, primary fluence, dose- and track-averaged LET and lateral\n"
+            "spread.\n\n" LET_DEFINITIONS "\n"
             "options:\n");
     option_print_help(out, specs);
     fprintf(out, "\nexit status: 0 ok, 1 run-time failure, 2 bad input, 130 interrupted "
@@ -69,7 +68,8 @@ static void progress_line(const run_snapshot *s)
 
 /* The depth-dose figure, drawn from the same JSON tree --json writes, so that `bragg plot` of
  * that file gives the same picture. */
-static int write_png(const engine *en, const run_snapshot *snap, const char *path, bragg_err *e)
+static int write_figures(const engine *en, const run_snapshot *snap, const plot_outputs *figs,
+                         bragg_err *e)
 {
     cJSON *root = report_build_json(en, snap);
     if (!root) return bragg_fail(e, "--png: out of memory");
@@ -77,9 +77,11 @@ static int write_png(const engine *en, const run_snapshot *snap, const char *pat
     plot_figure fig;
     plot_style style;
     plot_style_default(&style);
-    int rc = figures_from_runs(&fig, runs, 1, FIGURE_DOSE, FIGURE_NORM_NONE, NULL, e);
+    figure_options fo;
+    figure_options_default(&fo);
+    int rc = figures_from_runs(&fig, runs, 1, &fo, e);
     if (rc == BRAGG_OK) {
-        rc = plot_write_png(&fig, &style, path, "--png", NULL, e);
+        rc = plot_outputs_write(&fig, &style, figs, e);
         plot_figure_free(&fig);
     }
     cJSON_Delete(root);
@@ -91,152 +93,169 @@ int cmd_run(int argc, char **argv)
     return cmd_run_with(argc, argv, NULL);
 }
 
+/* A run key as an option: the setup it sets and the key. */
+typedef struct key_option {
+    run_setup *setup;
+    const run_key *key;
+} key_option;
+
+static int set_key(const char *value, void *ctx, bragg_err *e)
+{
+    key_option *k = ctx;
+    return run_setup_set(k->setup, k->key, value, e);
+}
+
+/* bragg run's options: every run key (src/engine/run_file.h: the one table of names, units and
+ * ranges, shared with run files and the workbench), then the outputs. The specs point into
+ * the struct: it stays where it was initialised. */
+#define N_OUTPUT_SPECS 9
+typedef struct run_options {
+    run_setup setup;
+    key_option keys[RUN_KEYS_MAX];
+    int quiet, all;
+    const char *csv, *json, *config;
+    plot_outputs figs;
+    option_spec specs[RUN_KEYS_MAX + N_OUTPUT_SPECS + 1];
+    unsigned char seen[RUN_KEYS_MAX + N_OUTPUT_SPECS + 1];
+} run_options;
+
+static void run_options_init(run_options *ro)
+{
+    memset(ro, 0, sizeof *ro);
+    run_setup_init(&ro->setup);
+    int n = 0;
+    for (const run_key *k = run_keys; k->name && n < RUN_KEYS_MAX; k++, n++) {
+        ro->keys[n] = (key_option){&ro->setup, k};
+        ro->specs[n] = (option_spec){k->name, k->letter,
+                                     run_key_is_switch(k) ? OPTION_CALL_FLAG : OPTION_CALL,
+                                     &ro->keys[n], k->lo, k->hi, k->meta, k->help, set_key};
+    }
+    const option_spec outputs[N_OUTPUT_SPECS] = {
+        {"csv", 0, OPTION_STRING, &ro->csv, 0, 0, "FILE|-", "write the depth curves as CSV", 0},
+        {"json", 0, OPTION_STRING, &ro->json, 0, 0, "FILE|-", "write the JSON summary", 0},
+        FIGURE_OUTPUT_SPECS(&ro->figs, 0, "the depth-dose figure (bragg plot draws the other "
+                                          "kinds from --json)"),
+        {"all", 0, OPTION_FLAG, &ro->all, 0, 0, 0,
+         "with --png BASE.png (or --svg, --pdf): also write BASE.csv and BASE.json beside it", 0},
+        {"quiet", 'q', OPTION_FLAG, &ro->quiet, 0, 0, 0, "no progress line and no summary", 0},
+        {"config", 'c', OPTION_STRING, &ro->config, 0, 0, "FILE",
+         "read the setup from a run file: key = value lines, the keys these options' long "
+         "names (# comments); options given here override it", 0},
+    };
+    memcpy(ro->specs + n, outputs, sizeof outputs);
+}
+
+/* Reads a run file into the options, leaving those the command line gave (ro->seen) as they
+ * are; --material or --slab there replaces the file's whole geometry (the two exclude each
+ * other). *text holds the file: the output paths point into it. */
+static int run_options_read_file(run_options *ro, const char *path, char **text, bragg_err *e)
+{
+    const option_spec *mat = NULL, *slab = NULL;
+    for (const option_spec *s = ro->specs; s->name; s++) {
+        if (strcmp(s->name, "material") == 0) mat = s;
+        if (strcmp(s->name, "slab") == 0) slab = s;
+    }
+    if (ro->seen[mat - ro->specs] || ro->seen[slab - ro->specs])
+        ro->seen[mat - ro->specs] = ro->seen[slab - ro->specs] = 1;
+    static const char *const refused[] = {"config", 0};
+    if (run_file_read(path, text, e) ||
+        option_parse_file(ro->specs, *text, path, ro->seen, refused, e))
+        return BRAGG_ERR;
+    return BRAGG_OK;
+}
+
+int cmd_run_read_config(const char *path, run_config *cfg, bragg_err *e)
+{
+    run_options *ro = malloc(sizeof *ro);
+    if (!ro) return bragg_fail(e, "out of memory");
+    run_options_init(ro);
+    char *text = NULL;
+    int rc = run_options_read_file(ro, path, &text, e);
+    if (rc == BRAGG_OK) *cfg = ro->setup.cfg;
+    free(text);
+    free(ro);
+    return rc;
+}
+
+static int run_command(run_options *ro, int argc, char **argv, run_driver *driver,
+                       char **file_text);
+
 int cmd_run_with(int argc, char **argv, run_driver *driver)
 {
-    run_config cfg;
-    config_default(&cfg);
-    cfg.n_slabs = 0;   /* from --material or --slab */
-    physics_options phys;
-    physics_options_default(&phys);
-    phys.ion = NULL;
-    double energy = NAN, spread_pct = 0, spot_mm = 0, divergence_mrad = 0, bin_mm = 0.1;
-    double step_min_mm = cfg.step_min_cm * 10, lateral_cm = INFINITY;
-    double step_min_secondary_mm = cfg.step_min_secondary_cm * 10;
-    int no_straggling = 0, no_mcs = 0, no_nuclear = 0, quiet = 0, all = 0;
-    const char *csv = NULL, *json = NULL, *png = NULL, *backend = "openmp", *bio = NULL;
-    tissue_options tissue = {NULL, 0};
-    const option_spec specs[] = {
-        PHYSICS_OPTION_SPECS(&phys),
-        {"bio", 0, OPTION_STRING, &bio, 0, 0, "MODEL",
-         "biological model: mkm (ions), mcnamara, wedenberg or rbe1.1 (protons); adds RBE, "
-         "RBE-weighted dose and survival per bin", 0},
-        TISSUE_OPTION_SPECS(&tissue),
-        {"bio-dose", 0, OPTION_DOUBLE, &cfg.bio_dose, 0.01, 100, "GY",
-         "physical dose per bin at which survival and RBE are given (default 2)", 0},
-        {"energy", 'e', OPTION_DOUBLE, &energy, USER_T_MIN, USER_T_MAX, "MEV_U",
-         "beam kinetic energy per nucleon", 0},
-        {"energy-spread", 0, OPTION_DOUBLE, &spread_pct, 0, 20, "PERCENT",
-         "energy spread, relative sigma (default 0)", 0},
-        {"spot", 0, OPTION_DOUBLE, &spot_mm, 0, 100, "MM", "spot size sigma per axis (default 0)",
-         0},
-        {"divergence", 0, OPTION_DOUBLE, &divergence_mrad, 0, 100, "MRAD",
-         "beam divergence sigma per plane (default 0)", 0},
-        {"slab", 0, OPTION_CALL, &cfg, 0, 0, "MAT:CM",
-         "add a slab (repeatable; thickness 'inf' for the last), e.g. --slab water:5 --slab "
-         "bone-cortical-icrp:2 --slab water:inf",
-         add_slab},
-        {"histories", 'n', OPTION_COUNT, &cfg.histories, 1, 1e12, "N",
-         "number of primary histories (default 100000)", 0},
-        {"seed", 's', OPTION_COUNT, &cfg.seed, 0, 18446744073709549568.0, "S",
-         "random seed (default 1)", 0},
-        {"backend", 'b', OPTION_STRING, &backend, 0, 0, "NAME",
-         "serial, openmp (default), event (the GPU's event loop on CPU threads) or cuda", 0},
-        {"threads", 't', OPTION_INT, &cfg.threads, 0, 1024, "N",
-         "OpenMP threads (default 0 = all cores)", 0},
-        {"no-straggling", 0, OPTION_FLAG, &no_straggling, 0, 0, 0,
-         "switch energy-loss straggling off", 0},
-        {"no-mcs", 0, OPTION_FLAG, &no_mcs, 0, 0, 0, "switch multiple Coulomb scattering off", 0},
-        {"no-nuclear", 0, OPTION_FLAG, &no_nuclear, 0, 0, 0,
-         "switch nuclear reactions and fragmentation off", 0},
-        {"step-fraction", 0, OPTION_DOUBLE, &cfg.step_fraction, 1e-4, 0.5, "F",
-         "largest step as a fraction of the residual range (default 0.04)", 0},
-        {"step-min", 0, OPTION_DOUBLE, &step_min_mm, 1e-5, 10, "MM",
-         "smallest step (default 0.01)", 0},
-        {"step-fraction-secondary", 0, OPTION_DOUBLE, &cfg.step_fraction_secondary, 1e-4, 0.5,
-         "F", "the same for nuclear secondaries (default 0.1)", 0},
-        {"step-min-secondary", 0, OPTION_DOUBLE, &step_min_secondary_mm, 1e-5, 10, "MM",
-         "smallest step of nuclear secondaries (default 0.1)", 0},
-        {"ecut", 0, OPTION_DOUBLE, &cfg.energy_cut, 0.002, 10, "MEV_U",
-         "cut-off energy, remainder deposited in place (default 0.1)", 0},
-        {"bin", 0, OPTION_DOUBLE, &bin_mm, 0.001, 100, "MM", "depth bin width (default 0.1)", 0},
-        {"depth", 0, OPTION_DOUBLE, &cfg.depth_max_cm, 0, 1e4, "CM",
-         "scoring depth (default 0 = CSDA depth + 15% + 5 mm)", 0},
-        {"batches", 0, OPTION_INT, &cfg.batches, 2, 1000, "N",
-         "batches for the statistical error (default 20)", 0},
-        {"lateral-halfwidth", 0, OPTION_DOUBLE, &lateral_cm, 1e-3, 1e6, "CM",
-         "half-width of the slabs in x and y (default infinite)", 0},
-        {"csv", 0, OPTION_STRING, &csv, 0, 0, "FILE|-", "write the depth curves as CSV", 0},
-        {"json", 0, OPTION_STRING, &json, 0, 0, "FILE|-", "write the JSON summary", 0},
-        {"png", 0, OPTION_STRING, &png, 0, 0, "FILE",
-         "write the depth-dose figure (bragg plot draws the other kinds from --json)", 0},
-        {"all", 0, OPTION_FLAG, &all, 0, 0, 0,
-         "with --png BASE.png: also write BASE.csv and BASE.json beside it", 0},
-        {"profile", 0, OPTION_FLAG, &cfg.profile, 0, 0, 0,
-         "time the step components (one history in 32; ~1.5% slower)", 0},
-        {"quiet", 'q', OPTION_FLAG, &quiet, 0, 0, 0, "no progress line and no summary", 0},
-        {0},
-    };
+    /* The run file's text outlives the run: output paths given there point into it. */
+    char *file_text = NULL;
+    run_options *ro = malloc(sizeof *ro);
+    if (!ro) {
+        fprintf(stderr, "bragg run: out of memory\n");
+        return EXIT_RUNTIME;
+    }
+    run_options_init(ro);
+    int status = run_command(ro, argc, argv, driver, &file_text);
+    free(file_text);
+    free(ro);
+    return status;
+}
+
+static int run_command(run_options *ro, int argc, char **argv, run_driver *driver,
+                       char **file_text)
+{
+    run_setup *setup = &ro->setup;
     bragg_err e = {{0}};
     int help;
-    if (option_parse(specs, argc, argv, &help, &e)) {
+    if (option_parse_seen(ro->specs, argc, argv, &help, ro->seen, &e)) {
         fprintf(stderr, "bragg run: %s\n", e.msg);
         return EXIT_USAGE;
     }
     if (help) {
-        usage(stdout, specs);
+        usage(stdout, ro->specs);
         return EXIT_OK;
     }
-    if (!phys.ion) {
+    if (ro->config && run_options_read_file(ro, ro->config, file_text, &e)) {
+        fprintf(stderr, "bragg run: --config: %s\n", e.msg);
+        return EXIT_USAGE;
+    }
+    int quiet = ro->quiet, all = ro->all;
+    const char *csv = ro->csv, *json = ro->json;
+    const plot_outputs figs = ro->figs;
+    if (!run_setup_given(setup, "ion")) {
         fprintf(stderr, "bragg run: --ion: missing (e.g. --ion p, --ion C-12)\n");
         return EXIT_USAGE;
     }
-    if (isnan(energy)) {
+    if (!run_setup_given(setup, "energy")) {
         fprintf(stderr, "bragg run: --energy: missing (MeV/u, %g to %g)\n", USER_T_MIN, USER_T_MAX);
         return EXIT_USAGE;
     }
-    if (phys.material && cfg.n_slabs > 0) {
-        fprintf(stderr, "bragg run: --material and --slab exclude each other (use --slab "
-                        "water:inf for a semi-infinite last slab)\n");
-        return EXIT_USAGE;
-    }
-    if (!phys.material && cfg.n_slabs == 0) {
+    if (!setup->geometry) {
         fprintf(stderr, "bragg run: --material: missing (or give a stack with --slab)\n");
         return EXIT_USAGE;
     }
-    if (phys.material) {
-        cfg.n_slabs = 1;
-        snprintf(cfg.slabs[0].material, sizeof cfg.slabs[0].material, "%s", phys.material);
-        cfg.slabs[0].thickness_cm = INFINITY;
-    }
-    snprintf(cfg.ion, sizeof cfg.ion, "%s", phys.ion);
-    snprintf(cfg.backend, sizeof cfg.backend, "%s", backend);
-    cfg.energy = energy;
-    cfg.energy_spread = spread_pct / 100;
-    cfg.spot_sigma_cm = spot_mm / 10;
-    cfg.divergence_rad = divergence_mrad / 1000;
-    cfg.iwater = phys.iwater;
-    cfg.stopping = phys.stopping;
-    cfg.straggling = !no_straggling;
-    cfg.scattering = !no_mcs;
-    cfg.nuclear = !no_nuclear;
-    cfg.step_min_cm = step_min_mm / 10;
-    cfg.step_min_secondary_cm = step_min_secondary_mm / 10;
-    cfg.bin_width_cm = bin_mm / 10;
-    cfg.lateral_halfwidth_cm = lateral_cm;
-    if (bio) snprintf(cfg.bio_model, sizeof cfg.bio_model, "%s", bio);
-    if (tissue.cell) snprintf(cfg.bio_cell, sizeof cfg.bio_cell, "%s", tissue.cell);
-    cfg.bio_alpha_beta = tissue.alpha_beta;
-    if (!bio && (tissue.cell || tissue.alpha_beta > 0)) {
-        fprintf(stderr, "bragg run: --%s: needs --bio MODEL\n", tissue.cell ? "cell" : "alpha-beta");
+    run_config cfg = setup->cfg;
+    if (!cfg.bio_model[0] && (cfg.bio_cell[0] || cfg.bio_alpha_beta > 0)) {
+        fprintf(stderr, "bragg run: --%s: needs --bio MODEL\n", cfg.bio_cell[0] ? "cell" : "alpha-beta");
         return EXIT_USAGE;
     }
-    /* --all names the CSV and JSON after the PNG: fig.png -> fig.csv, fig.json. */
+    /* --all names the CSV and JSON after the figure: fig.png -> fig.csv, fig.json. */
     char all_csv[1100], all_json[1100];
     if (all) {
-        if (!png) {
-            fprintf(stderr, "bragg run: --all: needs --png FILE (the base name of the outputs)\n");
+        const char *base = NULL;
+        int fmt;
+        for (fmt = 0; fmt < PLOT_FORMATS && !base; fmt++) base = figs.path[fmt];
+        if (!base) {
+            fprintf(stderr, "bragg run: --all: needs --png FILE (or --svg, --pdf: the base name "
+                            "of the outputs)\n");
             return EXIT_USAGE;
         }
-        size_t len = strlen(png);
-        int ext = len > 4 && strcmp(png + len - 4, ".png") == 0;
-        snprintf(all_csv, sizeof all_csv, "%.*s.csv", (int)(ext ? len - 4 : len), png);
-        snprintf(all_json, sizeof all_json, "%.*s.json", (int)(ext ? len - 4 : len), png);
+        fmt--;
+        size_t len = strlen(base);
+        int ext = len > 4 && base[len - 4] == '.' && strcmp(base + len - 3, plot_format_name(fmt)) == 0;
+        snprintf(all_csv, sizeof all_csv, "%.*s.csv", (int)(ext ? len - 4 : len), base);
+        snprintf(all_json, sizeof all_json, "%.*s.json", (int)(ext ? len - 4 : len), base);
         if (!csv) csv = all_csv;
         if (!json) json = all_json;
     }
     if ((csv && atomic_file_check_path(csv, "--csv", &e)) ||
         (json && atomic_file_check_path(json, "--json", &e)) ||
-        (png && atomic_file_check_path(png, "--png", &e))) {
+        plot_outputs_check(&figs, &e)) {
         fprintf(stderr, "bragg run: %s\n", e.msg);
         return EXIT_USAGE;
     }
@@ -314,8 +333,8 @@ int cmd_run_with(int argc, char **argv, run_driver *driver)
         fprintf(stderr, "bragg run: %s\n", e.msg);
         status = EXIT_RUNTIME;
     }
-    if (png && write_png(en, &snap, png, &e)) {
-        /* A PNG that cannot be written exits 2 (bad output path), naming the path. */
+    if (plot_outputs_any(&figs) && write_figures(en, &snap, &figs, &e)) {
+        /* A figure that cannot be written exits 2 (bad output path), naming the path. */
         fprintf(stderr, "bragg run: %s\n", e.msg);
         if (status == EXIT_OK) status = EXIT_USAGE;
     }

@@ -9,7 +9,7 @@
  * With --biological MODEL --dose GY the weights make the RBE-weighted dose of the mixed field
  * flat at GY (src/engine/sobp.h), from each pristine run's dose and the quality its model
  * reads (z1D* or LET_d); the JSON then also holds the absolute physical dose, the field's
- * quality, RBE, RBE-weighted dose and survival. --png draws the result (src/figures/figures.h,
+ * quality, RBE, RBE-weighted dose and survival. --png, --svg, --pdf draw the result (src/figures/figures.h,
  * the same figure as `bragg plot` of the JSON).
  */
 #include <math.h>
@@ -247,13 +247,13 @@ static int write_json(const char *path, const cJSON *root, bragg_err *e)
     return rc;
 }
 
-static int write_png(const char *path, const cJSON *root, bragg_err *e)
+static int write_figures(const plot_outputs *figs, const cJSON *root, bragg_err *e)
 {
     plot_figure fig;
     plot_style style;
     plot_style_default(&style);
     if (figures_from_sobp(&fig, root, NULL, e)) return BRAGG_ERR;
-    int rc = plot_write_png(&fig, &style, path, "--png", NULL, e);
+    int rc = plot_outputs_write(&fig, &style, figs, e);
     plot_figure_free(&fig);
     return rc;
 }
@@ -329,7 +329,8 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
     phys.ion = NULL;
     double from = NAN, to = NAN, spacing_mm = 1.5, bin_mm = 1.0, target = NAN;
     int no_nuclear = 0, quiet = 0;
-    const char *csv = NULL, *json = NULL, *png = NULL, *backend = "openmp", *biological = NULL;
+    const char *csv = NULL, *json = NULL, *backend = "openmp", *biological = NULL;
+    plot_outputs figs = {{0}};
     tissue_options tissue = {NULL, 0};
     cfg.histories = 20000;
     const option_spec specs[] = {
@@ -360,8 +361,8 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
         {"csv", 0, OPTION_STRING, &csv, 0, 0, "FILE|-", "write the summed depth-dose curve", 0},
         {"json", 0, OPTION_STRING, &json, 0, 0, "FILE|-",
          "write energies, weights, flatness, the pristine and summed curves", 0},
-        {"png", 0, OPTION_STRING, &png, 0, 0, "FILE",
-         "draw the SOBP: dose (physical and RBE-weighted), RBE or LET, the pristine peaks", 0},
+        FIGURE_OUTPUT_SPECS(&figs, 0, "the SOBP (dose, physical and RBE-weighted; RBE or LET; "
+                                      "the pristine peaks)"),
         {"quiet", 'q', OPTION_FLAG, &quiet, 0, 0, 0, "no progress and no summary", 0},
         {0},
     };
@@ -396,7 +397,7 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
     }
     if ((csv && atomic_file_check_path(csv, "--csv", &e)) ||
         (json && atomic_file_check_path(json, "--json", &e)) ||
-        (png && atomic_file_check_path(png, "--png", &e))) {
+        plot_outputs_check(&figs, &e)) {
         fprintf(stderr, "bragg sobp: %s\n", e.msg);
         return EXIT_USAGE;
     }
@@ -552,7 +553,7 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
 
     status = EXIT_OK;
     if (!root) goto done;
-    if (json || png) {
+    if (json || plot_outputs_any(&figs)) {
         record = build_json(&cfg, from, to, pk, frac, biological ? weights : NULL, K, &field);
         if (!record) {
             fprintf(stderr, "bragg sobp: out of memory\n");
@@ -568,7 +569,7 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
         fprintf(stderr, "bragg sobp: %s\n", e.msg);
         status = EXIT_RUNTIME;
     }
-    if (png && write_png(png, record, &e)) {
+    if (plot_outputs_any(&figs) && write_figures(&figs, record, &e)) {
         fprintf(stderr, "bragg sobp: %s\n", e.msg);
         status = EXIT_USAGE;
     }

@@ -4,10 +4,12 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "atomic_file.h"
 #include "commands.h"
+#include "figures.h"
 #include "options.h"
 #include "tables.h"
 
@@ -18,7 +20,8 @@ static void usage(FILE *out, const option_spec *specs)
             "Prints, for energies per nucleon from --emin to --emax (log-spaced), the electronic\n"
             "and nuclear mass stopping power, the electronic stopping power in keV/um (LET), the\n"
             "CSDA range and the nuclear reaction (non-elastic) cross-section per gram with its\n"
-            "mean free path. Values come from the tables the transport engine uses.\n\n"
+            "mean free path. Values come from the tables the transport engine uses. --png,\n"
+            "--svg and --pdf draw the stopping power and CSDA range against energy (log-log).\n\n"
             "options:\n");
     option_print_help(out, specs);
     fprintf(out, "\nexit status: 0 ok, 1 run-time failure, 2 bad input\n");
@@ -31,6 +34,9 @@ int cmd_tables(int argc, char **argv)
     double emin = 1.0, emax = 500.0;
     int points = 50;
     const char *csv = NULL;
+    plot_outputs figs = {{0}};
+    plot_style style;
+    plot_style_default(&style);
     const option_spec specs[] = {
         PHYSICS_OPTION_SPECS(&phys),
         {"emin", 0, OPTION_DOUBLE, &emin, USER_T_MIN, USER_T_MAX, "MEV_U",
@@ -39,6 +45,7 @@ int cmd_tables(int argc, char **argv)
          "highest energy per nucleon (default 500)", 0},
         {"points", 0, OPTION_INT, &points, 1, 100000, "N", "number of energies (default 50)", 0},
         {"csv", 0, OPTION_STRING, &csv, 0, 0, "FILE|-", "write CSV to FILE, or '-' for stdout", 0},
+        FIGURE_OUTPUT_SPECS(&figs, 0, "stopping power and CSDA range against energy (log-log)"),
         {0},
     };
     bragg_err e = {{0}};
@@ -55,7 +62,11 @@ int cmd_tables(int argc, char **argv)
         fprintf(stderr, "bragg tables: --emax: %g is below --emin %g\n", emax, emin);
         return EXIT_USAGE;
     }
-    if (csv && atomic_file_check_path(csv, "--csv", &e)) {
+    if (points < 2 && plot_outputs_any(&figs)) {
+        fprintf(stderr, "bragg tables: --points: a figure needs at least 2 (got %d)\n", points);
+        return EXIT_USAGE;
+    }
+    if ((csv && atomic_file_check_path(csv, "--csv", &e)) || plot_outputs_check(&figs, &e)) {
         fprintf(stderr, "bragg tables: %s\n", e.msg);
         return EXIT_USAGE;
     }
@@ -74,15 +85,26 @@ int cmd_tables(int argc, char **argv)
         return EXIT_RUNTIME;
     }
 
+    /* With only a figure asked for, no table on the terminal. */
+    int print = csv || !plot_outputs_any(&figs);
+    double *fig_e = malloc(sizeof(double) * (size_t)points * 3), *fig_s = fig_e + points,
+           *fig_r = fig_e + 2 * points;
     atomic_file out;
+    out.file = NULL;
     int status = EXIT_OK;
-    if (atomic_file_open(&out, csv ? csv : "-", "--csv", &e)) {
+    if (!fig_e) {
+        fprintf(stderr, "bragg tables: out of memory\n");
+        status = EXIT_RUNTIME;
+        goto done;
+    }
+    if (print && atomic_file_open(&out, csv ? csv : "-", "--csv", &e)) {
         fprintf(stderr, "bragg tables: %s\n", e.msg);
         status = EXIT_USAGE;
         goto done;
     }
     FILE *f = out.file;
-    if (csv) {
+    if (!print) {
+    } else if (csv) {
         fprintf(f, "energy_MeV_u,stopping_el_MeV_cm2_g,stopping_nuc_MeV_cm2_g,"
                    "let_keV_um,csda_range_g_cm2,csda_range_cm,reaction_xs_cm2_g,"
                    "reaction_mfp_cm\n");
@@ -101,6 +123,10 @@ int cmd_tables(int argc, char **argv)
         double let = s_el * mat->density * 0.1;   /* MeV/cm -> keV/um */
         double r = table_range(&tab, t);
         double xs = table_reaction(&tab, t), mfp = xs > 0 ? 1.0 / (xs * mat->density) : INFINITY;
+        fig_e[k] = t;
+        fig_s[k] = s_el + s_nuc;
+        fig_r[k] = r / mat->density;
+        if (!print) continue;
         if (csv)
             fprintf(f, "%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g\n", t, s_el, s_nuc, let, r,
                     r / mat->density, xs, mfp);
@@ -108,11 +134,23 @@ int cmd_tables(int argc, char **argv)
             fprintf(f, "  %12.6g %14.6g %14.4g %12.5g %14.6g %12.6g %12.5g %12.5g\n", t, s_el,
                     s_nuc, let, r, r / mat->density, xs, mfp);
     }
-    if (atomic_file_commit(&out, &e)) {
+    if (print && atomic_file_commit(&out, &e)) {
         fprintf(stderr, "bragg tables: %s\n", e.msg);
         status = EXIT_RUNTIME;
     }
+    if (status == EXIT_OK && plot_outputs_any(&figs)) {
+        figure_table ft = {ion->name, mat->name, ion->A, mat->density, phys.iwater, points,
+                           fig_e, fig_s, fig_r};
+        plot_figure fig;
+        if (figures_from_table(&fig, &ft, &e) || plot_outputs_write(&fig, &style, &figs, &e)) {
+            /* A figure that cannot be written is a bad output path: exit 2, naming it. */
+            fprintf(stderr, "bragg tables: %s\n", e.msg);
+            status = EXIT_USAGE;
+        }
+        plot_figure_free(&fig);
+    }
 done:
+    free(fig_e);
     transport_table_free(&tab);
     catalog_free(&cat);
     return status;

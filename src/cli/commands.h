@@ -8,11 +8,25 @@
 #define BRAGG_COMMANDS_H
 
 #include "catalog.h"
+#include "config.h"
+#include "plot.h"
 #include "stopping.h"
 
 #define EXIT_OK      0
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE   2
+
+/* What LET_d and LET_t mean, for the --help of the commands that write or draw them (the
+ * README says the same). Matches physics/transport.h (score_step, score_point) and
+ * src/engine/score.c. */
+#define LET_DEFINITIONS                                                                          \
+    "LET_d (let_d_keV_um) is the dose-averaged LET: the unrestricted electronic stopping\n"      \
+    "power (keV/um, in the material at that depth, at each step's mid-point energy) of every\n" \
+    "transported charged particle, primaries and projectile fragments alike, weighted by the\n"  \
+    "energy each deposits in the bin. The on-the-spot deposits of nuclear reactions (target\n"   \
+    "fragments, not transported) count in that dose with LET 0. LET_t (let_t_keV_um) is the\n"  \
+    "track-averaged LET: the same stopping power weighted by track length, over the same\n"    \
+    "particles. Unrestricted: no delta rays are transported, all energy lost stays local.\n"
 
 /* Options every physics command takes: projectile, material and physics switches. */
 typedef struct physics_options {
@@ -41,7 +55,7 @@ typedef struct tissue_options {
     {"ion", 'i', OPTION_STRING, &(p)->ion, 0, 0, "NAME",                                         \
      "projectile: p, d, t, He-3, He-4, ..., C-12, O-16, ... (assets/ions.tsv)", 0},              \
     {"material", 'm', OPTION_STRING, &(p)->material, 0, 0, "NAME",                               \
-     "material: water, air, pmma, bone-cortical-icrp, ... (assets/materials.tsv)", 0},           \
+     "material: water, air, pmma, bone (= bone-cortical-icrp), ... (assets/materials.tsv)", 0}, \
     {"iwater", 0, OPTION_DOUBLE, &(p)->iwater, 75, 78, "EV",                                     \
      "water I-value: 75 (ICRU 49, NIST; default) or 78 (ICRU 90)", 0},                           \
     {"no-shell", 0, OPTION_CLEAR, &(p)->stopping.shell, 0, 0, 0,                                 \
@@ -59,6 +73,17 @@ typedef struct tissue_options {
     {"no-nuclear-stopping", 0, OPTION_CLEAR, &(p)->stopping.nuclear, 0, 0, 0,                    \
      "stopping: drop elastic nuclear stopping", 0}
 
+/* --png, --svg and --pdf: where a command's figure goes (plot.h), one entry each in an
+ * option_spec table. `png_letter` is the short form of --png (or 0); `what` names the figure
+ * ("the depth-dose figure"). */
+#define FIGURE_OUTPUT_SPECS(o, png_letter, what)                                                 \
+    {"png", png_letter, OPTION_STRING, &(o)->path[PLOT_FORMAT_PNG], 0, 0, "FILE",                \
+     "write " what " as a PNG (text chunks: the configuration that made it)", 0},                \
+    {"svg", 0, OPTION_STRING, &(o)->path[PLOT_FORMAT_SVG], 0, 0, "FILE",                          \
+     "write " what " as an SVG (vector; <metadata>: the same)", 0},                              \
+    {"pdf", 0, OPTION_STRING, &(o)->path[PLOT_FORMAT_PDF], 0, 0, "FILE",                          \
+     "write " what " as a PDF (vector; document information: the same)", 0}
+
 /* Loads the catalog and resolves ion and material; messages name the option. */
 int physics_options_resolve(const physics_options *p, catalog *cat, const ion **ion,
                             const material **mat, bragg_err *e);
@@ -68,6 +93,9 @@ int cmd_run(int argc, char **argv);
 /* cmd_run with the histories run by `driver` (NULL: the engine's own thread). */
 struct run_driver;
 int cmd_run_with(int argc, char **argv, struct run_driver *driver);
+/* Reads a run file as `bragg run --config FILE` does (every key bragg run takes; its outputs
+ * are read and not used) into *cfg, for the workbench. */
+int cmd_run_read_config(const char *path, run_config *cfg, bragg_err *e);
 int cmd_bench(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_sobp(int argc, char **argv);

@@ -14,6 +14,7 @@ static void usage(FILE *out)
             "bragg %s - Monte Carlo transport of ion beams through matter\n\n"
             "usage:\n"
             "  bragg                     open the interactive workbench\n"
+            "  bragg --config FILE       the workbench, set up from a run file\n"
             "  bragg tables [options]    stopping power and CSDA range of an ion in a material\n"
             "  bragg run [options]       transport a beam, write the depth-dose curve\n"
             "  bragg bench [options]     throughput and profile benchmarks\n"
@@ -27,8 +28,24 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) return tui_main();
+    if (argc < 2) return tui_main(NULL);
     const char *cmd = argv[1];
+    if (strcmp(cmd, "--config") == 0 || strncmp(cmd, "--config=", 9) == 0) {
+        /* The workbench, starting from a run file (read as bragg run reads it). */
+        const char *path = cmd[8] == '=' ? cmd + 9 : argc > 2 ? argv[2] : NULL;
+        if (!path || argc > (cmd[8] == '=' ? 2 : 3)) {
+            fprintf(stderr, "bragg: --config FILE opens the workbench with a run file (bragg run "
+                            "--config FILE runs it headless)\n");
+            return EXIT_USAGE;
+        }
+        run_config cfg;
+        bragg_err e = {{0}};
+        if (cmd_run_read_config(path, &cfg, &e)) {
+            fprintf(stderr, "bragg: --config: %s\n", e.msg);
+            return EXIT_USAGE;
+        }
+        return tui_main(&cfg);
+    }
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         usage(stdout);
         return EXIT_OK;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "assets.h"
+#include "run_file.h"
 
 static const option_spec *find_long(const option_spec *specs, const char *name, size_t len)
 {
@@ -22,19 +23,25 @@ static const option_spec *find_short(const option_spec *specs, char letter)
     return NULL;
 }
 
-static int takes_value(const option_spec *s)
+int option_takes_value(const option_spec *s)
 {
-    return s->kind != OPTION_FLAG && s->kind != OPTION_CLEAR;
+    return s->kind != OPTION_FLAG && s->kind != OPTION_CLEAR && s->kind != OPTION_CALL_FLAG;
 }
 
-static int apply(const option_spec *s, const char *value, bragg_err *e)
+/* Sets one option from its text; `field` is how messages name it ("--energy", or "energy" in
+ * a run file). A flag's value is yes or no (a bare flag on the command line: yes). */
+static int apply(const option_spec *s, const char *field, const char *value, bragg_err *e)
 {
-    char field[64];
-    snprintf(field, sizeof field, "--%s", s->name);
     double v;
+    int on = 1;
+    if (!option_takes_value(s) && value && run_file_switch(value, &on))
+        return bragg_fail(e, "%s: '%s' is not a switch (valid: yes, no)", field, value);
     switch (s->kind) {
-    case OPTION_FLAG: *(int *)s->target = 1; return BRAGG_OK;
-    case OPTION_CLEAR: *(int *)s->target = 0; return BRAGG_OK;
+    case OPTION_FLAG: *(int *)s->target = on; return BRAGG_OK;
+    case OPTION_CLEAR: *(int *)s->target = !on; return BRAGG_OK;
+    case OPTION_CALL_FLAG:
+        if (s->call(on ? "yes" : "no", s->target, e)) return bragg_fail_prefix(e, "%s: ", field);
+        return BRAGG_OK;
     case OPTION_STRING:
         if (!*value) return bragg_fail(e, "%s: needs a value (%s)", field, s->meta);
         *(const char **)s->target = value;
@@ -61,6 +68,12 @@ static int apply(const option_spec *s, const char *value, bragg_err *e)
 
 int option_parse(const option_spec *specs, int argc, char **argv, int *help, bragg_err *e)
 {
+    return option_parse_seen(specs, argc, argv, help, NULL, e);
+}
+
+int option_parse_seen(const option_spec *specs, int argc, char **argv, int *help,
+                      unsigned char *seen, bragg_err *e)
+{
     *help = 0;
     for (int i = 0; i < argc; i++) {
         const char *arg = argv[i];
@@ -75,10 +88,7 @@ int option_parse(const option_spec *specs, int argc, char **argv, int *help, bra
             size_t len = eq ? (size_t)(eq - name) : strlen(name);
             s = find_long(specs, name, len);
             if (!s) return bragg_fail(e, "unknown option '%.*s' (see --help)", (int)(len + 2), arg);
-            if (eq) {
-                if (!takes_value(s)) return bragg_fail(e, "--%s takes no value", s->name);
-                value = eq + 1;
-            }
+            if (eq) value = eq + 1;   /* a flag's: yes or no */
         } else if (arg[0] == '-' && arg[1] && !arg[2]) {
             s = find_short(specs, arg[1]);
             if (!s) return bragg_fail(e, "unknown option '%s' (see --help)", arg);
@@ -86,14 +96,47 @@ int option_parse(const option_spec *specs, int argc, char **argv, int *help, bra
             return bragg_fail(e, "unexpected argument '%s' (options start with --; see --help)",
                               arg);
         }
-        if (takes_value(s) && !value) {
+        if (option_takes_value(s) && !value) {
             if (i + 1 >= argc)
                 return bragg_fail(e, "--%s: needs a value (%s)", s->name, s->meta);
             value = argv[++i];
         }
-        if (apply(s, value ? value : "", e)) return BRAGG_ERR;
+        char field[64];
+        snprintf(field, sizeof field, "--%s", s->name);
+        if (apply(s, field, option_takes_value(s) && !value ? "" : value, e)) return BRAGG_ERR;
+        if (seen) seen[s - specs] = 1;
     }
     return BRAGG_OK;
+}
+
+typedef struct file_ctx {
+    const option_spec *specs;
+    const unsigned char *seen;
+    const char *const *refused;
+} file_ctx;
+
+static int file_line(const char *section, const char *key, const char *value, int line,
+                     void *ctx, bragg_err *e)
+{
+    (void)line;
+    const file_ctx *fc = ctx;
+    if (*section) return BRAGG_OK;   /* [workbench] and the like: another program's */
+    for (const char *const *r = fc->refused; r && *r; r++)
+        if (strcmp(key, *r) == 0) return bragg_fail(e, "%s: not allowed in a run file", key);
+    const option_spec *s = find_long(fc->specs, key, strlen(key));
+    if (!s)
+        return bragg_fail(e, "unknown key '%.40s' (the keys are the long options of --help, "
+                             "without the dashes)", key);
+    if (fc->seen && fc->seen[s - fc->specs]) return BRAGG_OK;   /* the command line's wins */
+    if (option_takes_value(s) && !*value) return bragg_fail(e, "%s: needs a value (%s)", key, s->meta);
+    return apply(s, key, value, e);
+}
+
+int option_parse_file(const option_spec *specs, char *text, const char *name,
+                      const unsigned char *seen, const char *const *refused, bragg_err *e)
+{
+    file_ctx fc = {specs, seen, refused};
+    return run_file_parse(text, name, file_line, &fc, e);
 }
 
 void option_print_help(FILE *out, const option_spec *specs)
@@ -102,10 +145,11 @@ void option_print_help(FILE *out, const option_spec *specs)
         char left[64];
         int n = s->letter ? snprintf(left, sizeof left, "-%c, --%s", s->letter, s->name)
                           : snprintf(left, sizeof left, "    --%s", s->name);
-        if (takes_value(s) && n < (int)sizeof left)
+        if (option_takes_value(s) && n < (int)sizeof left)
             snprintf(left + n, sizeof left - (size_t)n, " %s", s->meta ? s->meta : "VALUE");
         fprintf(out, "  %-30s %s", left, s->help);
-        if (s->kind == OPTION_DOUBLE || s->kind == OPTION_INT || s->kind == OPTION_COUNT)
+        if (s->kind == OPTION_DOUBLE || s->kind == OPTION_INT || s->kind == OPTION_COUNT ||
+            (s->kind == OPTION_CALL && s->hi > s->lo))
             fprintf(out, " [%g..%g]", s->lo, s->hi);
         fputc('\n', out);
     }

@@ -4,7 +4,12 @@
  * Each subcommand describes its options in a table of `option_spec`; option_parse walks argv,
  * converts and range-checks every value and, on bad input, leaves one line naming the option
  * and its valid range (the caller prints it and exits 2). Accepted forms: `--name value`,
- * `--name=value`, `-x value` for options with a short letter, and bare flags.
+ * `--name=value`, `-x value` for options with a short letter, bare flags, and
+ * `--flag=yes|no` (also true/false, on/off, 1/0), which lets a command line switch off what a
+ * run file switched on.
+ *
+ * option_parse_file reads a run file (src/engine/run_file.h) through the same table: every
+ * long option is a key, and options the command line gave are left as it set them.
  *
  * The tables point at the caller's variables; no memory is allocated. Main thread only.
  */
@@ -24,6 +29,7 @@ typedef enum option_kind {
     OPTION_INT,      /* int in [lo, hi] */
     OPTION_COUNT,    /* uint64_t in [lo, hi]; accepts 1e6, 2.5e5 if integral */
     OPTION_CALL,     /* calls `call(value, ctx, e)`: repeatable options such as --slab */
+    OPTION_CALL_FLAG,/* a flag that calls `call("yes", ctx, e)` (or with the =value / file's) */
 } option_kind;
 
 typedef struct option_spec {
@@ -40,6 +46,23 @@ typedef struct option_spec {
 /* Parses argv[0..argc-1] (the words after the subcommand). Sets *help when --help/-h is seen.
  * Positional words are not accepted. */
 int option_parse(const option_spec *specs, int argc, char **argv, int *help, bragg_err *e);
+
+/* option_parse that also marks seen[i] = 1 for every specs[i] given (seen: one entry per
+ * spec, zeroed by the caller). */
+int option_parse_seen(const option_spec *specs, int argc, char **argv, int *help,
+                      unsigned char *seen, bragg_err *e);
+
+/* Applies the "key = value" lines of run-file text (sections other than the main one are
+ * skipped: they belong to other programs) as if given as --key value, except the options
+ * marked in `seen` (given on the command line, which wins) and those named in `refused`
+ * (NULL-terminated; e.g. "config": a run file does not name another). An unknown key is an
+ * error naming the line. `name` names the text in messages (its path). Values the strings
+ * of OPTION_STRING options point into stay `text`'s: keep it while they are used. */
+int option_parse_file(const option_spec *specs, char *text, const char *name,
+                      const unsigned char *seen, const char *const *refused, bragg_err *e);
+
+/* 1 when the option takes a value (`--name value`), 0 for flags. */
+int option_takes_value(const option_spec *s);
 
 /* Prints "  --name META   help [lo..hi]" lines. */
 void option_print_help(FILE *out, const option_spec *specs);

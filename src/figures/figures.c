@@ -7,8 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *kind_names[] = {"auto",  "dose",    "charge", "let", "lateral",
-                                   "bench", "profile", "bio",    "sobp"};
+#include "ion.h"
+#include "measured.h"
+
+static const char *kind_names[] = {"auto",    "dose",   "charge",  "let", "lateral", "fluence",
+                                   "yields",  "bench",  "profile", "bio", "sobp"};
 
 int figure_kind_parse(const char *text, figure_kind *kind, bragg_err *e)
 {
@@ -17,8 +20,8 @@ int figure_kind_parse(const char *text, figure_kind *kind, bragg_err *e)
             *kind = (figure_kind)k;
             return BRAGG_OK;
         }
-    return bragg_fail(e, "'%s' is not a kind of plot (valid: dose, charge, let, lateral, bio, "
-                         "bench, profile, sobp)", text);
+    return bragg_fail(e, "'%s' is not a kind of plot (valid: dose, charge, let, lateral, fluence, "
+                         "yields, bio, bench, profile, sobp)", text);
 }
 
 int figure_norm_parse(const char *text, figure_norm *norm, bragg_err *e)
@@ -156,10 +159,12 @@ static void describe_slabs(const cJSON *run, char *out, size_t len)
     if (!out[0]) snprintf(out, len, "?");
 }
 
-/* "C-12 400 MeV/u" */
+/* "C-12 400 MeV/u", "p 150 MeV" (runs written before ion_A was recorded: MeV/u). */
 static void describe_beam(const cJSON *run, char *out, size_t len)
 {
-    snprintf(out, len, "%s %g MeV/u", str(run, "config.ion", "?"), num(run, "config.energy_MeV_u"));
+    double A = num(run, "config.ion_A");
+    snprintf(out, len, "%s %g %s", str(run, "config.ion", "?"), num(run, "config.energy_MeV_u"),
+             ion_energy_unit(isfinite(A) ? (int)A : 0));
 }
 
 static double run_histories(const cJSON *run)
@@ -267,6 +272,9 @@ static void runs_title(const run_info *runs, int n, figure_kind kind, char *out,
     }
     const char *what = kind == FIGURE_LET       ? "Dose and dose-averaged LET"
                        : kind == FIGURE_LATERAL ? "Lateral spread"
+                       : kind == FIGURE_CHARGE  ? "Dose by particle charge"
+                       : kind == FIGURE_FLUENCE ? "Fluence of primaries"
+                       : kind == FIGURE_YIELDS  ? "Fragments within 10\u00b0 by charge"
                                                 : "Depth-dose curves";
     size_t used = (size_t)snprintf(out, len, "%s", what);
     if (same_slabs && used < len) used += (size_t)snprintf(out + used, len - used, " in %s", runs[0].slabs);
@@ -322,68 +330,129 @@ static int add_common_meta(plot_figure *f, const cJSON *src, figure_kind kind, b
 /* ------------------------------------------------------------------------------------------ */
 /* Run figures                                                                                 */
 
+/* Element symbols for fragment charges (the lightest nuclei fragmentation makes). */
+static const char *const element[] = {"", "H", "He", "Li", "Be", "B", "C", "N", "O", "F", "Ne"};
+
+/* Channels of a by-charge block: "primary", then "1".."Z", then "target" (dose only). Index
+ * k runs 0..CHANNEL_TARGET; the key, a legend name and a colour for each. Every run colours a
+ * charge alike, so curves of several runs compare by colour. */
+#define CHANNEL_TARGET 129
+static void channel_key(int k, char *key, size_t len)
+{
+    if (k == 0) snprintf(key, len, "primary");
+    else if (k == CHANNEL_TARGET) snprintf(key, len, "target");
+    else snprintf(key, len, "%d", k);
+}
+
+static void channel_label(const run_info *ri, int k, char *out, size_t len)
+{
+    if (k == 0) snprintf(out, len, "primary %s", str(ri->json, "config.ion", "ion"));
+    else if (k == CHANNEL_TARGET) snprintf(out, len, "target fragments (local)");
+    else if (k < (int)(sizeof element / sizeof element[0]))
+        snprintf(out, len, "%s fragments (Z = %d)", element[k], k);
+    else snprintf(out, len, "fragments Z = %d", k);
+}
+
+static int channel_colour(int k)
+{
+    return k == CHANNEL_TARGET ? 7 : k;
+}
+
+/* A curve of the run's depth_curves as doubles, checked against the depth grid's length. */
+static int curve_of(const run_info *ri, const char *key, int n, double **out, bragg_err *e)
+{
+    char what[96];
+    int m;
+    snprintf(what, sizeof what, "depth_curves.%s", key);
+    if (doubles(at(at(ri->json, "depth_curves"), key), what, out, &m, e)) return BRAGG_ERR;
+    if (m != n) {
+        free(*out);
+        *out = NULL;
+        return bragg_fail(e, "%s: %d values for %d depths", what, m, n);
+    }
+    return BRAGG_OK;
+}
+
+/* The by-charge block `block` (dose_by_charge_Gy_cm2 or forward_crossings_by_charge) as one
+ * series per channel, divided by `scale`. With several runs the curves carry no label (the
+ * legend shows charges and runs apart) and the run's line style. */
+static int add_channels(plot_figure *f, const run_info *ri, const char *block, const double *depth,
+                        int n, double scale, int run, int n_runs, int lines, unsigned char *seen,
+                        bragg_err *e)
+{
+    const cJSON *by = at(at(ri->json, "depth_curves"), block);
+    /* As lines, the target fragments' local deposits (noisy: one reaction per bin) go first,
+     * under the others; stacked, the primary is the base of the stack. */
+    for (int step = 0; step <= CHANNEL_TARGET; step++) {
+        int k = lines ? (step + CHANNEL_TARGET) % (CHANNEL_TARGET + 1) : step;
+        char key[16], what[96], label[96];
+        channel_key(k, key, sizeof key);
+        const cJSON *arr = cJSON_GetObjectItemCaseSensitive(by, key);
+        if (!arr) continue;
+        double *y;
+        int m;
+        snprintf(what, sizeof what, "depth_curves.%s.%s", block, key);
+        if (doubles(arr, what, &y, &m, e)) return BRAGG_ERR;
+        if (m != n) {
+            free(y);
+            return bragg_fail(e, "%s: %d values for %d depths", what, m, n);
+        }
+        for (int i = 0; i < n; i++) y[i] /= scale;
+        channel_label(ri, k, label, sizeof label);
+        int s = plot_add_series(f, n_runs == 1 ? label : NULL, n, depth, y, NULL, e);
+        free(y);
+        if (s < 0) return BRAGG_ERR;
+        f->series[s].colour = channel_colour(k);
+        f->series[s].dashed = run % 4;
+        seen[k] = 1;
+    }
+    return BRAGG_OK;
+}
+
 /* The series of one run for the kind: returns BRAGG_ERR with a message naming the run's
- * missing field. */
-static int add_run_series(plot_figure *f, const run_info *ri, const char *label, figure_kind kind,
-                          figure_norm norm, int colour, int single, bragg_err *e)
+ * missing field. `seen` collects the charges drawn (for the legend of several runs). */
+static int add_run_series(plot_figure *f, const run_info *ri, const char *label,
+                          const figure_options *o, int run, int n_runs, unsigned char *seen,
+                          bragg_err *e)
 {
     const cJSON *curves = at(ri->json, "depth_curves");
     double *depth = NULL, *y = NULL, *err = NULL, *let = NULL;
-    int n, m, rc = BRAGG_ERR;
+    int n, rc = BRAGG_ERR;
     if (doubles(at(curves, "depth_cm"), "depth_curves.depth_cm", &depth, &n, e)) return BRAGG_ERR;
     char buf[400];   /* a label (< 320) and a suffix */
-    switch (kind) {
-    case FIGURE_LATERAL: {
-        if (doubles(at(curves, "lateral_rms_cm"), "depth_curves.lateral_rms_cm", &y, &m, e)) goto done;
-        if (m != n) goto mismatch;
-        for (int i = 0; i < n; i++) y[i] *= 10;   /* cm -> mm */
+    switch (o->kind) {
+    case FIGURE_LATERAL:
+    case FIGURE_FLUENCE: {
+        int lateral = o->kind == FIGURE_LATERAL;
+        if (curve_of(ri, lateral ? "lateral_rms_cm" : "fluence_primaries", n, &y, e)) goto done;
+        if (lateral)
+            for (int i = 0; i < n; i++) y[i] *= 10;   /* cm -> mm */
         int s = plot_add_series(f, label, n, depth, y, NULL, e);
         if (s < 0) goto done;
-        f->series[s].colour = colour;
+        f->series[s].colour = run;
         break;
     }
-    case FIGURE_CHARGE: {
-        const cJSON *by = at(curves, "dose_by_charge_Gy_cm2");
+    case FIGURE_CHARGE:
+    case FIGURE_YIELDS: {
+        int charge = o->kind == FIGURE_CHARGE;
+        const char *block = charge ? "dose_by_charge_Gy_cm2" : "forward_crossings_by_charge";
+        const cJSON *by = at(curves, block);
         if (!cJSON_IsObject(by) || cJSON_GetArraySize(by) == 0) {
-            bragg_fail(e, "this run has no dose-by-charge data (run with nuclear interactions on)");
+            bragg_fail(e, "this run has no %s data (run with nuclear interactions on)",
+                       charge ? "dose-by-charge" : "fragment");
             goto done;
         }
-        /* Normalised by the run's total dose, so the stack tops out at the dose curve's. */
-        double *total = NULL;
-        if (doubles(at(curves, "dose_Gy_cm2"), "depth_curves.dose_Gy_cm2", &total, &m, e)) goto done;
-        double scale = m == n ? figure_norm_factor(depth, total, n, norm) : 1;
-        free(total);
-        /* Primary first, then fragments by charge, then what nuclear reactions deposit on the
-         * spot (target fragments). */
-        const cJSON *primary = cJSON_GetObjectItemCaseSensitive(by, "primary");
-        const int target = 129;
-        for (int z = 0; z <= target; z++) {
-            const cJSON *arr;
-            char key[16];
-            if (z == 0) {
-                arr = primary;
-                snprintf(buf, sizeof buf, "primary %s", str(ri->json, "config.ion", "ion"));
-            } else if (z == target) {
-                snprintf(key, sizeof key, "target");
-                arr = cJSON_GetObjectItemCaseSensitive(by, key);
-                snprintf(buf, sizeof buf, "target fragments (local)");
-            } else {
-                snprintf(key, sizeof key, "%d", z);
-                arr = cJSON_GetObjectItemCaseSensitive(by, key);
-                snprintf(buf, sizeof buf, "fragments Z = %d", z);
-            }
-            if (!arr) continue;
-            char what[64];
-            snprintf(what, sizeof what, "depth_curves.dose_by_charge_Gy_cm2.%s", z ? key : "primary");
-            free(y);
-            y = NULL;
-            if (doubles(arr, what, &y, &m, e)) goto done;
-            if (m != n) goto mismatch;
-            for (int i = 0; i < n; i++) y[i] /= scale;
-            int s = plot_add_series(f, buf, n, depth, y, NULL, e);
-            if (s < 0) goto done;
+        /* Dose normalised by the run's total dose, so a stack tops out at the dose curve's. */
+        double scale = 1;
+        if (charge) {
+            if (curve_of(ri, "dose_Gy_cm2", n, &y, e)) goto done;
+            scale = figure_norm_factor(depth, y, n, o->norm);
         }
-        f->stacked = 1;
+        /* One run, linear: stacked areas add up to the dose. Several runs or a log scale:
+         * lines, which stay readable where curves cross or span decades. */
+        f->stacked = charge && n_runs == 1 && !o->log_y;
+        if (add_channels(f, ri, block, depth, n, scale, run, n_runs, !f->stacked, seen, e))
+            goto done;
         break;
     }
     case FIGURE_BIO: {
@@ -394,16 +463,19 @@ static int add_run_series(plot_figure *f, const run_info *ri, const char *label,
             bragg_fail(e, "this run has no biology (run with --bio MODEL)");
             goto done;
         }
-        if (doubles(at(curves, "dose_Gy_cm2"), "depth_curves.dose_Gy_cm2", &y, &m, e)) goto done;
-        if (m != n) goto mismatch;
+        if (curve_of(ri, "dose_Gy_cm2", n, &y, e)) goto done;
+        int m;
         if (doubles(at(bio, "curves.rbe"), "biology.curves.rbe", &let, &m, e)) goto done;
-        if (m != n) goto mismatch;
-        double scale = figure_norm_factor(depth, y, n, norm);
+        if (m != n) {
+            bragg_fail(e, "biology.curves.rbe: %d values for %d depths", m, n);
+            goto done;
+        }
+        double scale = figure_norm_factor(depth, y, n, o->norm);
         for (int i = 0; i < n; i++) y[i] /= scale;
         snprintf(buf, sizeof buf, "%s%sphysical dose", label, *label ? ": " : "");
         int s = plot_add_series(f, buf, n, depth, y, NULL, e);
         if (s < 0) goto done;
-        f->series[s].colour = single ? 0 : colour;
+        f->series[s].colour = n_runs == 1 ? 0 : run;
         err = malloc((size_t)n * sizeof *err);
         if (!err) {
             bragg_fail(e, "plot: out of memory");
@@ -414,40 +486,36 @@ static int add_run_series(plot_figure *f, const run_info *ri, const char *label,
                  str(bio, "model", "?"), str(bio, "cell_line", "?"));
         s = plot_add_series(f, buf, n, depth, err, NULL, e);
         if (s < 0) goto done;
-        f->series[s].colour = single ? 2 : colour;
+        f->series[s].colour = n_runs == 1 ? 2 : run;
         snprintf(buf, sizeof buf, "%s%sRBE at %g Gy", label, *label ? ": " : "",
                  num(bio, "physical_dose_Gy"));
         s = plot_add_series(f, buf, n, depth, let, NULL, e);
         if (s < 0) goto done;
-        f->series[s].colour = single ? 1 : colour;
+        f->series[s].colour = n_runs == 1 ? 1 : run;
         f->series[s].right_axis = 1;
         f->series[s].dashed = 1;
         break;
     }
     default: {   /* dose, and dose + LET */
-        if (doubles(at(curves, "dose_Gy_cm2"), "depth_curves.dose_Gy_cm2", &y, &m, e)) goto done;
-        if (m != n) goto mismatch;
-        if (doubles(at(curves, "dose_err_Gy_cm2"), "depth_curves.dose_err_Gy_cm2", &err, &m, e))
+        if (curve_of(ri, "dose_Gy_cm2", n, &y, e) || curve_of(ri, "dose_err_Gy_cm2", n, &err, e))
             goto done;
-        if (m != n) goto mismatch;
-        double scale = figure_norm_factor(depth, y, n, norm);
+        double scale = figure_norm_factor(depth, y, n, o->norm);
         for (int i = 0; i < n; i++) {
             y[i] /= scale;
             err[i] /= scale;
         }
-        if (kind == FIGURE_LET) snprintf(buf, sizeof buf, "%s%sdose", label, *label ? ": " : "");
+        int is_let = o->kind == FIGURE_LET;
+        if (is_let) snprintf(buf, sizeof buf, "%s%sdose", label, *label ? ": " : "");
         else snprintf(buf, sizeof buf, "%s", label);
         int s = plot_add_series(f, buf, n, depth, y, err, e);
         if (s < 0) goto done;
-        f->series[s].colour = colour;
-        if (kind == FIGURE_LET) {
-            if (doubles(at(curves, "let_d_keV_um"), "depth_curves.let_d_keV_um", &let, &m, e))
-                goto done;
-            if (m != n) goto mismatch;
+        f->series[s].colour = run;
+        if (is_let) {
+            if (curve_of(ri, "let_d_keV_um", n, &let, e)) goto done;
             snprintf(buf, sizeof buf, "%s%sLET (dose-averaged)", label, *label ? ": " : "");
             s = plot_add_series(f, buf, n, depth, let, NULL, e);
             if (s < 0) goto done;
-            f->series[s].colour = single ? 1 : colour;
+            f->series[s].colour = n_runs == 1 ? 1 : run;
             f->series[s].right_axis = 1;
             f->series[s].dashed = 1;
         }
@@ -455,9 +523,6 @@ static int add_run_series(plot_figure *f, const run_info *ri, const char *label,
     }
     }
     rc = BRAGG_OK;
-    goto done;
-mismatch:
-    bragg_fail(e, "depth_curves: arrays of different lengths (%d depths, %d values)", n, m);
 done:
     free(depth);
     free(y);
@@ -486,19 +551,126 @@ static int add_dose_markers(plot_figure *f, const cJSON *run, bragg_err *e)
     return BRAGG_OK;
 }
 
-int figures_from_runs(plot_figure *f, const cJSON *const *runs, int n, figure_kind kind,
-                      figure_norm norm, const char *title, bragg_err *e)
+/* The slabs of a stack as shaded regions with their materials (nothing for one semi-infinite
+ * block: there is no boundary to show). */
+static int add_slab_regions(plot_figure *f, const cJSON *run, bragg_err *e)
+{
+    const cJSON *slabs = at(run, "config.slabs"), *sl;
+    int n = cJSON_GetArraySize(slabs);
+    if (n < 1 || (n == 1 && !isfinite(num(cJSON_GetArrayItem(slabs, 0), "thickness_cm"))))
+        return BRAGG_OK;
+    double z = 0;
+    cJSON_ArrayForEach(sl, slabs) {
+        double t = num(sl, "thickness_cm");
+        double end = isfinite(t) ? z + t : INFINITY;
+        if (plot_add_region(f, z, end, str(sl, "material", "?"), e) < 0) return BRAGG_ERR;
+        if (!isfinite(end)) break;
+        z = end;
+    }
+    return BRAGG_OK;
+}
+
+/* The normalisation of a measured curve: the same rule as the runs' (figure_norm_factor), so a
+ * measured and a simulated curve "peak = 1" are both 1 at their own peaks. */
+static int measured_scale(const measured *m, figure_norm norm, double *scale, bragg_err *e)
+{
+    *scale = figure_norm_factor(m->x, m->y, m->n, norm);
+    if (norm == FIGURE_NORM_NONE && m->arbitrary)
+        return bragg_fail(e, "--norm none: %s is in arbitrary units (valid with it: --norm peak, "
+                             "entrance)", m->path);
+    if (norm == FIGURE_NORM_ENTRANCE) {
+        int entrance = 0;
+        for (int i = 0; i < m->n; i++) entrance += m->x[i] < 0.1;
+        if (!entrance)
+            return bragg_fail(e, "--norm entrance: %s has no point in the first mm (valid with it: "
+                                 "--norm peak)", m->path);
+    }
+    return BRAGG_OK;
+}
+
+/* Measured points over the runs: a depth-dose curve on the dose kind (one series with its
+ * label), or yields by charge on the yields kind (one series per charge in that charge's
+ * colour, and one legend entry for the measurement). */
+static int add_measured(plot_figure *f, const figure_options *o, int n_runs, bragg_err *e)
+{
+    for (int k = 0; k < o->n_measured; k++) {
+        const measured *m = o->measured[k];
+        if (o->kind == FIGURE_DOSE) {
+            if (!measured_is_depth_dose(m))
+                return bragg_fail(e, "--measured: %s holds '%s', not a depth-dose curve (fragment "
+                                     "yields go with --kind yields)", m->path, m->quantity);
+            double scale;
+            if (measured_scale(m, o->norm, &scale, e)) return BRAGG_ERR;
+            double *y = malloc((size_t)m->n * sizeof *y), *err = NULL;
+            if (!y) return bragg_fail(e, "plot: out of memory");
+            if (m->err && !(err = malloc((size_t)m->n * sizeof *err))) {
+                free(y);
+                return bragg_fail(e, "plot: out of memory");
+            }
+            for (int i = 0; i < m->n; i++) {
+                y[i] = m->y[i] / scale;
+                if (err) err[i] = m->err[i] / scale;
+            }
+            int s = plot_add_series(f, m->label, m->n, m->x, y, err, e);
+            free(y);
+            free(err);
+            if (s < 0) return BRAGG_ERR;
+            f->series[s].points = 1;
+            f->series[s].colour = (n_runs + k) % 8 == 6 ? 7 : (n_runs + k) % 8;
+        } else if (o->kind == FIGURE_YIELDS) {
+            if (!m->z)
+                return bragg_fail(e, "--measured: %s has no Z column (fragment yields have "
+                                     "depth_cm, Z, value)", m->path);
+            for (int z = 1; z <= 128; z++) {
+                double x[512], y[512];
+                int cnt = 0;
+                for (int i = 0; i < m->n && cnt < 512; i++)
+                    if (m->z[i] == z) {
+                        x[cnt] = m->x[i];
+                        y[cnt++] = m->y[i];
+                    }
+                if (!cnt) continue;
+                int s = plot_add_series(f, NULL, cnt, x, y, NULL, e);
+                if (s < 0) return BRAGG_ERR;
+                f->series[s].points = 1;
+                f->series[s].colour = channel_colour(z);
+            }
+            int s = plot_add_series(f, m->label, 0, NULL, NULL, NULL, e);
+            if (s < 0) return BRAGG_ERR;
+            f->series[s].points = 1;
+            f->series[s].colour = PLOT_COLOUR_NEUTRAL;
+        } else {
+            return bragg_fail(e, "--measured: goes with --kind dose (depth-dose curves) or "
+                                 "--kind yields (fragment yields), not --kind %s",
+                              figure_kind_name(o->kind));
+        }
+    }
+    return BRAGG_OK;
+}
+
+void figure_options_default(figure_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->kind = FIGURE_DOSE;
+    o->norm = FIGURE_NORM_NONE;
+}
+
+int figures_from_runs(plot_figure *f, const cJSON *const *runs, int n, const figure_options *opt,
+                      bragg_err *e)
 {
     plot_figure_init(f, PLOT_LINES);
-    if (kind == FIGURE_AUTO) kind = FIGURE_DOSE;
+    figure_options o = *opt;
+    if (o.kind == FIGURE_AUTO) o.kind = FIGURE_DOSE;
+    figure_kind kind = o.kind;
     if (kind == FIGURE_BENCH)
         return bragg_fail(e, "--kind bench: needs a bench record (bragg bench --json), not a run");
     if (kind == FIGURE_SOBP)
         return bragg_fail(e, "--kind sobp: needs an SOBP record (bragg sobp --json), not a run");
     if (n < 1 || n > FIGURES_MAX_RUNS)
         return bragg_fail(e, "plot: %d runs given (valid: 1 to %d in one figure)", n, FIGURES_MAX_RUNS);
-    if (kind == FIGURE_CHARGE && n > 1)
-        return bragg_fail(e, "--kind charge: shows one run (got %d); plot them one by one", n);
+    if (o.n_measured < 0 || o.n_measured > FIGURES_MAX_MEASURED)
+        return bragg_fail(e, "--measured: %d files (valid: up to %d)", o.n_measured,
+                          FIGURES_MAX_MEASURED);
     run_info *ri = calloc((size_t)n, sizeof *ri);
     if (!ri) return bragg_fail(e, "plot: out of memory");
     char buf[1024];
@@ -540,6 +712,8 @@ int figures_from_runs(plot_figure *f, const cJSON *const *runs, int n, figure_ki
             goto fail;
         snprintf(buf, sizeof buf, "Where a step's time goes: %s in %s", ri[0].beam, ri[0].slabs);
     } else {
+        unsigned char seen[CHANNEL_TARGET + 1] = {0};
+        int by_charge = kind == FIGURE_CHARGE || kind == FIGURE_YIELDS;
         for (int i = 0; i < n; i++) {
             char label[320] = "";
             if (n > 1) {
@@ -549,33 +723,75 @@ int figures_from_runs(plot_figure *f, const cJSON *const *runs, int n, figure_ki
                 if (kind == FIGURE_DOSE && isfinite(peak))
                     snprintf(label + l, sizeof label - l, " (peak %.2f cm)", peak);
             } else if (kind == FIGURE_DOSE) {
-                snprintf(label, sizeof label, "dose");
+                snprintf(label, sizeof label, o.n_measured ? "bragg" : "dose");
             }
-            if (add_run_series(f, &ri[i], label, kind, norm, i, n == 1, e)) goto fail;
+            if (add_run_series(f, &ri[i], label, &o, i, n, seen, e)) goto fail;
         }
+        if (by_charge && n > 1) {
+            /* The legend of several runs by charge: a colour per charge, a line style per run. */
+            for (int k = 0; k <= CHANNEL_TARGET; k++) {
+                if (!seen[k]) continue;
+                char lab[96];
+                channel_label(&ri[0], k, lab, sizeof lab);
+                int s = plot_add_series(f, lab, 0, NULL, NULL, NULL, e);
+                if (s < 0) goto fail;
+                f->series[s].colour = channel_colour(k);
+            }
+            for (int i = 0; i < n; i++) {
+                char lab[320];
+                run_label(ri, n, i, lab, sizeof lab);
+                int s = plot_add_series(f, lab, 0, NULL, NULL, NULL, e);
+                if (s < 0) goto fail;
+                f->series[s].colour = PLOT_COLOUR_NEUTRAL;
+                f->series[s].dashed = i % 4;
+            }
+        }
+        if (add_measured(f, &o, n, e)) goto fail;
         if (kind == FIGURE_DOSE && n == 1 && add_dose_markers(f, runs[0], e)) goto fail;
+        int same_slabs = 1;
+        for (int i = 1; i < n; i++) same_slabs &= strcmp(ri[i].slabs, ri[0].slabs) == 0;
+        if (same_slabs && add_slab_regions(f, runs[0], e)) goto fail;
+        f->y_log = o.log_y;
+        /* Fragments matter down to a per-mille of the top; below that is counting noise. */
+        f->log_floor = by_charge ? 1e-4 : 1e-6;
         const char *xl = "depth";
-        if (kind == FIGURE_LATERAL) {
-            if (plot_set_axes(f, xl, "cm", "rms lateral spread of primaries, per axis", "mm", e))
-                goto fail;
-        } else if (norm != FIGURE_NORM_NONE) {
-            if (plot_set_axes(f, xl, "cm",
-                              kind == FIGURE_CHARGE ? "relative dose, stacked by charge"
-                                                    : "relative dose",
-                              norm == FIGURE_NORM_ENTRANCE ? "entrance = 1" : "peak = 1", e))
-                goto fail;
-        } else if (plot_set_axes(f, xl, "cm",
-                                 kind == FIGURE_CHARGE ? "dose per unit fluence, stacked by charge"
-                                                       : "dose per unit primary fluence",
-                                 "Gy cm\u00b2", e)) {
-            goto fail;
+        int rel = o.norm != FIGURE_NORM_NONE;
+        const char *norm_unit = o.norm == FIGURE_NORM_ENTRANCE ? "entrance = 1" : "peak = 1";
+        int axes_rc;
+        switch (kind) {
+        case FIGURE_LATERAL:
+            axes_rc = plot_set_axes(f, xl, "cm", "rms lateral spread of primaries, per axis", "mm", e);
+            break;
+        case FIGURE_FLUENCE:
+            axes_rc = plot_set_axes(f, xl, "cm", "fluence of primaries, per primary", NULL, e);
+            break;
+        case FIGURE_YIELDS:
+            axes_rc = plot_set_axes(f, xl, "cm", "fragments crossing within 10\u00b0, per primary",
+                                    NULL, e);
+            break;
+        case FIGURE_CHARGE:
+            axes_rc = plot_set_axes(f, xl, "cm",
+                                    rel ? (f->stacked ? "relative dose, stacked by charge"
+                                                      : "relative dose by charge")
+                                        : (f->stacked ? "dose per unit fluence, stacked by charge"
+                                                      : "dose per unit fluence, by charge"),
+                                    rel ? norm_unit : "Gy cm\u00b2", e);
+            break;
+        default:
+            axes_rc = plot_set_axes(f, xl, "cm", rel ? "relative dose" : "dose per unit primary fluence",
+                                    rel ? norm_unit : "Gy cm\u00b2", e);
         }
+        if (axes_rc) goto fail;
         if (kind == FIGURE_LET && plot_set_right_axis(f, "dose-averaged LET", "keV/\u00b5m", e))
             goto fail;
         if (kind == FIGURE_BIO && plot_set_right_axis(f, "RBE", NULL, e)) goto fail;
         runs_title(ri, n, kind, buf, sizeof buf);
+        if (o.n_measured && n == 1) {
+            size_t l = strlen(buf);
+            snprintf(buf + l, sizeof buf - l, ", and measurement");
+        }
     }
-    if (plot_set_title(f, title ? title : buf, e)) goto fail;
+    if (plot_set_title(f, o.title ? o.title : buf, e)) goto fail;
 
     if (n == 1)
         snprintf(buf, sizeof buf, "bragg %s (git %s) \u00b7 %s, %.0f threads \u00b7 seed %.0f",
@@ -593,6 +809,12 @@ int figures_from_runs(plot_figure *f, const cJSON *const *runs, int n, figure_ki
         if (n == 1) snprintf(prefix, sizeof prefix, "bragg:");
         else snprintf(prefix, sizeof prefix, "bragg:run%d:", i + 1);
         if (add_run_meta(f, &ri[i], prefix, e)) goto fail;
+    }
+    for (int k = 0; k < o.n_measured; k++) {
+        char key[32];
+        snprintf(key, sizeof key, o.n_measured == 1 ? "bragg:measured" : "bragg:measured%d", k + 1);
+        snprintf(buf, sizeof buf, "%s (%s)", o.measured[k]->path, o.measured[k]->label);
+        if (plot_add_meta(f, key, buf, e)) goto fail;
     }
     rc = BRAGG_OK;
 fail:
@@ -852,4 +1074,47 @@ int figures_from_bench(plot_figure *f, const cJSON *bench, figure_kind kind, con
     }
     if (rc != BRAGG_OK) plot_figure_free(f);
     return rc;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Stopping-power tables                                                                      */
+
+int figures_from_table(plot_figure *f, const figure_table *t, bragg_err *e)
+{
+    plot_figure_init(f, PLOT_LINES);
+    char buf[512], val[64];
+    snprintf(buf, sizeof buf, "%s in %s", t->ion, t->material);
+    int rc = plot_add_series(f, "stopping power (electronic + nuclear)", t->n, t->energy,
+                             t->stopping, NULL, e) < 0 ||
+             plot_add_series(f, "CSDA range", t->n, t->energy, t->range, NULL, e) < 0;
+    if (rc) goto fail;
+    f->series[1].right_axis = 1;
+    f->series[1].dashed = 1;
+    f->x_log = f->y_log = f->y2_log = 1;
+    const char *unit = ion_energy_unit(t->A);
+    if (plot_set_axes(f, t->A == 1 ? "energy" : "energy per nucleon", unit, "mass stopping power",
+                      "MeV cm\u00b2/g", e) ||
+        plot_set_right_axis(f, "CSDA range", "cm", e))
+        goto fail;
+    snprintf(buf, sizeof buf, "%s in %s (%g g/cm\u00b3): stopping power and CSDA range", t->ion,
+             t->material, t->density);
+    if (plot_set_title(f, buf, e)) goto fail;
+    snprintf(buf, sizeof buf, "bragg %s (git %s) \u00b7 the transport's own tables \u00b7 water I = %g eV",
+             BRAGG_VERSION, BRAGG_GIT_REV, t->iwater);
+    if (plot_set_footer(f, buf, e)) goto fail;
+    snprintf(val, sizeof val, "bragg %s (git %s)", BRAGG_VERSION, BRAGG_GIT_REV);
+    if (plot_add_meta(f, "Title", f->title, e) || plot_add_meta(f, "Software", val, e) ||
+        plot_add_meta(f, "bragg:plot", "tables", e) ||
+        plot_add_meta(f, "bragg:version", BRAGG_VERSION, e) ||
+        plot_add_meta(f, "bragg:git_revision", BRAGG_GIT_REV, e) ||
+        plot_add_meta(f, "bragg:ion", t->ion, e) || plot_add_meta(f, "bragg:material", t->material, e))
+        goto fail;
+    snprintf(val, sizeof val, "%g", t->iwater);
+    if (plot_add_meta(f, "bragg:iwater_eV", val, e)) goto fail;
+    snprintf(val, sizeof val, "%g to %g %s, %d points", t->energy[0], t->energy[t->n - 1], unit, t->n);
+    if (plot_add_meta(f, "bragg:energies", val, e)) goto fail;
+    return BRAGG_OK;
+fail:
+    plot_figure_free(f);
+    return BRAGG_ERR;
 }

@@ -5,11 +5,14 @@
  * src/cli/cmd_bench.c), as a parsed cJSON tree, so the same code serves `bragg plot FILE.json`
  * and `bragg run --png` (which builds that tree in memory): a run's PNG is the same whichever
  * way it was made. Each figure gets a title built from the run ("C-12 400 MeV/u in water, 1e5
- * histories"), units on every axis, and metadata for the PNG text chunks: ion, energy,
- * material or slabs, histories, seed, backend, physics switches, bragg version and git
- * revision, and the whole configuration as JSON.
+ * histories"; "p 150 MeV" for protons), units on every axis, the run's slabs as shaded regions,
+ * and metadata (PNG text chunks, SVG <metadata>, PDF information): ion, energy, material or
+ * slabs, histories, seed, backend, physics switches, bragg version and git revision, the whole
+ * configuration as JSON, and the files of measured curves drawn beside the runs. `bragg tables`
+ * figures stopping power and range the same way (figures_from_table).
  *
- * Memory: the figure owns what it holds (plot_figure_free); the cJSON trees stay the caller's.
+ * Memory: the figure owns what it holds (plot_figure_free); the cJSON trees and measured
+ * curves stay the caller's.
  * Main thread (or any one thread per figure).
  */
 #ifndef BRAGG_FIGURES_H
@@ -23,9 +26,13 @@ struct cJSON;
 typedef enum figure_kind {
     FIGURE_AUTO,      /* dose for runs, bench for bench records */
     FIGURE_DOSE,      /* depth-dose with +-1 sigma band; peak, R80 and 80-20 falloff marked */
-    FIGURE_CHARGE,    /* dose by particle charge, stacked (runs with nuclear interactions) */
+    FIGURE_CHARGE,    /* dose by particle charge: one run stacked, several as lines (one line
+                         style per run), log scale as lines (runs with nuclear interactions) */
     FIGURE_LET,       /* dose and, on a second axis, dose-averaged LET */
     FIGURE_LATERAL,   /* rms lateral spread vs depth */
+    FIGURE_FLUENCE,   /* fluence of primaries vs depth (per primary) */
+    FIGURE_YIELDS,    /* fragments per primary crossing each depth within 10 degrees of the
+                         beam, by charge (what the GSI yields measure) */
     FIGURE_BENCH,     /* histories/s per backend and thread count, with speedups */
     FIGURE_PROFILE,   /* share of step time per component */
     FIGURE_BIO,       /* physical and RBE-weighted dose, RBE on a second axis (runs with --bio) */
@@ -59,11 +66,44 @@ typedef enum figure_source {
 /* What a parsed JSON file is: a run summary, a bench record, an SOBP, or neither. */
 figure_source figures_source(const struct cJSON *root);
 
-/* A figure of one run or an overlay of several (n <= FIGURES_MAX_RUNS) with a legend.
- * `title` (may be NULL) replaces the built one. FIGURE_AUTO means FIGURE_DOSE. `norm` applies
- * to the dose of the dose, let and charge kinds. */
-int figures_from_runs(plot_figure *f, const struct cJSON *const *runs, int n, figure_kind kind,
-                      figure_norm norm, const char *title, bragg_err *e);
+struct measured;
+#define FIGURES_MAX_MEASURED 4
+
+/* How to draw runs. */
+typedef struct figure_options {
+    figure_kind kind;        /* FIGURE_AUTO means FIGURE_DOSE */
+    figure_norm norm;        /* applies to the dose of the dose, let and charge kinds */
+    int log_y;               /* logarithmic y axis (dose by charge then as lines, not stacked) */
+    const char *title;       /* replaces the built one (NULL: built from the runs) */
+    /* Measured curves drawn as points with error bars: depth-dose ones (quantity dose or
+     * ionisation) on the dose kind, fragment yields (a Z column) on the yields kind. A measured
+     * curve in arbitrary units needs a normalisation (peak or entrance). The caller keeps them. */
+    const struct measured *measured[FIGURES_MAX_MEASURED];
+    int n_measured;
+} figure_options;
+
+void figure_options_default(figure_options *o);
+
+/* A figure of one run or an overlay of several (n <= FIGURES_MAX_RUNS) with a legend, and
+ * the runs' slabs shaded on depth plots (when every run has the same stack). */
+int figures_from_runs(plot_figure *f, const struct cJSON *const *runs, int n,
+                      const figure_options *o, bragg_err *e);
+
+/* Stopping power and CSDA range of an ion in a material against energy (bragg tables):
+ * log-log, the mass stopping power on the left axis, the range on the right. The arrays stay
+ * the caller's. */
+typedef struct figure_table {
+    const char *ion, *material;
+    int A;                     /* mass number: the energy axis in MeV (A = 1) or MeV/u */
+    double density;            /* g/cm^3 */
+    double iwater;             /* eV: the water I-value in use */
+    int n;
+    const double *energy;      /* MeV/u */
+    const double *stopping;    /* electronic + nuclear mass stopping power, MeV cm^2/g */
+    const double *range;       /* CSDA range, cm */
+} figure_table;
+
+int figures_from_table(plot_figure *f, const figure_table *t, bragg_err *e);
 
 /* An SOBP record (bragg sobp --json): the summed dose over depth with the target marked, each
  * pristine peak as its weight makes it (thin lines), and on the right axis the RBE (with a

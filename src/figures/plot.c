@@ -6,6 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cairo-pdf.h>
+#include <cairo-svg.h>
+
+#include "atomic_file.h"
 #include "axis_ticks.h"
 #include "png_file.h"
 
@@ -28,6 +32,7 @@ void plot_figure_init(plot_figure *f, plot_type type)
     memset(f, 0, sizeof *f);
     f->type = type;
     f->y_from_zero = 1;
+    f->log_floor = 1e-6;
 }
 
 static void series_free(plot_series *s)
@@ -53,6 +58,7 @@ void plot_figure_free(plot_figure *f)
     free(f->y2_unit);
     for (int i = 0; i < f->n_series; i++) series_free(&f->series[i]);
     for (int i = 0; i < f->n_markers; i++) free(f->markers[i].label);
+    for (int i = 0; i < f->n_regions; i++) free(f->regions[i].label);
     for (int i = 0; i < f->n_groups; i++) free(f->groups[i]);
     for (int i = 0; i < f->n_meta; i++) {
         free(f->meta_key[i]);
@@ -99,13 +105,15 @@ int plot_add_series(plot_figure *f, const char *label, int n, const double *x, c
 {
     if (f->n_series >= PLOT_MAX_SERIES)
         return bragg_fail(e, "plot: at most %d series in one figure", PLOT_MAX_SERIES);
-    if (n < 0 || !x || !y) return bragg_fail(e, "plot: a series needs x and y");
+    if (n < 0 || (n > 0 && (!x || !y))) return bragg_fail(e, "plot: a series needs x and y");
     plot_series *s = &f->series[f->n_series];
     memset(s, 0, sizeof *s);
     s->n = n;
     s->colour = f->n_series;
-    s->x = copy_doubles(x, n);
-    s->y = copy_doubles(y, n);
+    /* A series of no points is a legend entry only (e.g. a line style that stands for a run). */
+    static const double none = 0;
+    s->x = copy_doubles(n > 0 ? x : &none, n);
+    s->y = copy_doubles(n > 0 ? y : &none, n);
     s->err = copy_doubles(err, n);
     if (!s->x || !s->y || (err && !s->err) || set_string(&s->label, label, e)) {
         series_free(s);
@@ -154,6 +162,18 @@ int plot_add_marker(plot_figure *f, double x0, double x1, const char *label, bra
     m->label = NULL;
     if (set_string(&m->label, label, e)) return BRAGG_ERR;
     return f->n_markers++;
+}
+
+int plot_add_region(plot_figure *f, double x0, double x1, const char *label, bragg_err *e)
+{
+    if (f->n_regions >= PLOT_MAX_REGIONS)
+        return bragg_fail(e, "plot: at most %d regions in one figure", PLOT_MAX_REGIONS);
+    plot_region *g = &f->regions[f->n_regions];
+    g->x0 = x0;
+    g->x1 = x1;
+    g->label = NULL;
+    if (set_string(&g->label, label, e)) return BRAGG_ERR;
+    return f->n_regions++;
 }
 
 int plot_add_meta(plot_figure *f, const char *key, const char *value, bragg_err *e)
@@ -221,6 +241,12 @@ static const double palette_dark[][3] = {
 
 void plot_palette_colour(plot_theme theme, int colour, double rgb[3])
 {
+    if (colour == PLOT_COLOUR_NEUTRAL) {
+        /* The theme's text colour, for legend entries that stand for a line style. */
+        double v = theme == PLOT_THEME_DARK ? 0.85 : 0.25;
+        rgb[0] = rgb[1] = rgb[2] = v;
+        return;
+    }
     const double *c = (theme == PLOT_THEME_DARK ? palette_dark : palette_light)
         [((colour % PALETTE_SIZE) + PALETTE_SIZE) % PALETTE_SIZE];
     memcpy(rgb, c, 3 * sizeof *rgb);
@@ -239,27 +265,47 @@ static const theme_colours theme_dark = {
 /* ------------------------------------------------------------------------------------------ */
 /* Rendering                                                                                  */
 
+/* Where v lies between lo and hi, 0..1, on a linear or a logarithmic scale. */
+static double axis_fraction(double v, double lo, double hi, int log_scale)
+{
+    if (log_scale) return (log10(v) - log10(lo)) / (log10(hi) - log10(lo));
+    return (v - lo) / (hi - lo);
+}
+
 double plot_x_to_pixel(const plot_frame *fr, double x)
 {
-    return fr->area.x + fr->area.w * (x - fr->x_lo) / (fr->x_hi - fr->x_lo);
+    return fr->area.x + fr->area.w * axis_fraction(x, fr->x_lo, fr->x_hi, fr->x_log);
 }
 
 double plot_y_to_pixel(const plot_frame *fr, double y)
 {
-    return fr->area.y + fr->area.h * (1 - (y - fr->y_lo) / (fr->y_hi - fr->y_lo));
+    return fr->area.y + fr->area.h * (1 - axis_fraction(y, fr->y_lo, fr->y_hi, fr->y_log));
 }
 
 static double y2_to_pixel(const plot_frame *fr, double y)
 {
-    return fr->area.y + fr->area.h * (1 - (y - fr->y2_lo) / (fr->y2_hi - fr->y2_lo));
+    return fr->area.y + fr->area.h * (1 - axis_fraction(y, fr->y2_lo, fr->y2_hi, fr->y2_log));
 }
 
-/* An axis: its ticks and the power of ten its tick labels are divided by (shown in the unit). */
+/* A value that has a place on the axis: finite, and positive on a logarithmic one. Others
+ * are gaps (cairo must never see the NaN that log10 of them would give). */
+static int on_axis(double v, int log_scale)
+{
+    return isfinite(v) && (!log_scale || v > 0);
+}
+
+/* An axis: the range it spans, the ticks drawn on it (major ones labelled) and, for a linear
+ * axis, the power of ten its tick labels are divided by (shown in the unit). */
+#define AXIS_MAX_TICKS 96
 typedef struct axis {
-    axis_ticks t;
+    axis_ticks t;        /* linear: the nice ticks */
+    int log;
+    double lo, hi;       /* the range the frame spans */
     int exponent;
     int decimals;
-    int used;
+    int n;
+    double v[AXIS_MAX_TICKS];
+    unsigned char major[AXIS_MAX_TICKS];
 } axis;
 
 /* A placed text label (marker labels), to keep labels apart and the legend off them. */
@@ -320,6 +366,7 @@ static void figure_text(render *r, const char *s, double x, double y, double hal
     cairo_show_text(r->cr, s);
 }
 
+
 /* "10⁻⁷" for exponent -7, as UTF-8 superscripts (DejaVu Sans has them). */
 static void power_of_ten(int k, char *out, size_t len)
 {
@@ -345,20 +392,91 @@ static void axis_title(const char *label, const char *unit, int exponent, char *
     else snprintf(out, len, "%s", label);
 }
 
-static void axis_set(axis *a, double lo, double hi, int target)
+static void axis_add_tick(axis *a, double v, int major)
 {
+    if (a->n < AXIS_MAX_TICKS) {
+        a->v[a->n] = v;
+        a->major[a->n++] = (unsigned char)major;
+    }
+}
+
+/* A linear axis over [lo, hi]: nice ticks (Heckbert). `tight`: the range ends a little above
+ * the data instead of on the next tick, so normalised curves (peak = 1) fill the plot rather
+ * than stop at the middle of an axis that runs to 2. */
+static void axis_set(axis *a, double lo, double hi, int target, int tight)
+{
+    memset(a, 0, sizeof *a);
     axis_ticks_nice(lo, hi, target, &a->t);
+    a->lo = a->t.lo;
+    a->hi = tight && hi > a->t.lo ? fmin(a->t.hi, hi + 0.03 * (hi - a->t.lo)) : a->t.hi;
     double m = fmax(fabs(a->t.lo), fabs(a->t.hi));
     /* Very large or small numbers: print mantissas, move the power of ten into the unit. */
     a->exponent = (m >= 1e4 || (m > 0 && m < 1e-2)) ? (int)floor(log10(m)) : 0;
     double step = a->t.step / pow(10, a->exponent);
     int d = -(int)floor(log10(step) + 1e-9);
     a->decimals = d > 0 ? d : 0;
-    a->used = 1;
+    for (int i = 0; i < a->t.count; i++) {
+        double v = axis_tick_value(&a->t, i);
+        if (v >= a->lo - 1e-9 * a->t.step && v <= a->hi + 1e-9 * a->t.step) axis_add_tick(a, v, 1);
+    }
+}
+
+/* A logarithmic axis over [lo, hi] (both > 0): labelled decades, and 2 and 5 labelled too when
+ * the range is short; the other integers of each decade as unlabelled minor ticks. `tight`:
+ * the range is the data's (energies from 1 to 500 MeV/u), otherwise whole decades. */
+static void axis_set_log(axis *a, double lo, double hi, int tight)
+{
+    memset(a, 0, sizeof *a);
+    a->log = 1;
+    if (!(lo > 0) || !(hi > lo)) {
+        lo = lo > 0 ? lo / 10 : 0.1;
+        hi = lo * 100;
+    }
+    int k0 = (int)floor(log10(lo) + 1e-9), k1 = (int)ceil(log10(hi) - 1e-9);
+    if (k1 <= k0) k1 = k0 + 1;
+    a->lo = tight ? lo : pow(10, k0);
+    a->hi = tight ? hi : pow(10, k1);
+    double decades = log10(a->hi / a->lo);
+    for (int k = k0; k <= k1; k++)
+        for (int m = 1; m <= 9; m++) {
+            double v = m * pow(10, k);
+            if (v < a->lo * (1 - 1e-9) || v > a->hi * (1 + 1e-9)) continue;
+            int major = m == 1 || (decades < 2.5 && (m == 2 || m == 5));
+            if (major || decades <= 6) axis_add_tick(a, v, major);
+        }
+    /* A tight axis ending well past its last label gets its end labelled (500 MeV/u). */
+    if (tight && a->n > 0) {
+        double last = 0;
+        for (int i = 0; i < a->n; i++)
+            if (a->major[i]) last = a->v[i];
+        if (last > 0 && log10(a->hi / last) > 0.25 && a->v[a->n - 1] < a->hi * (1 - 1e-9))
+            axis_add_tick(a, a->hi, 1);
+        else if (last > 0 && log10(a->hi / last) > 0.25)
+            a->major[a->n - 1] = 1;
+    }
+    /* Fewer than two labels on a short tight axis: label its ends' nearest ticks too. */
+    int majors = 0;
+    for (int i = 0; i < a->n; i++) majors += a->major[i];
+    if (majors < 2)
+        for (int i = 0; i < a->n; i++) a->major[i] = 1;
 }
 
 static void tick_label(const axis *a, double v, char *out, size_t len)
 {
+    if (a->log) {
+        /* Plain numbers where they are short, powers of ten beyond. */
+        if (v >= 1e-3 * (1 - 1e-9) && v < 1e5) {
+            snprintf(out, len, "%g", v);
+            return;
+        }
+        int k = (int)floor(log10(v) + 1e-9);
+        double m = round(v / pow(10, k));
+        char p[48];
+        power_of_ten(k, p, sizeof p);
+        if (m == 1) snprintf(out, len, "%s", p);
+        else snprintf(out, len, "%g\u00d7%s", m, p);
+        return;
+    }
     double m = v / pow(10, a->exponent);
     if (fabs(m) < 0.5 * pow(10, -a->decimals)) m = 0;   /* no "-0.0" */
     snprintf(out, len, "%.*f", a->decimals, m);
@@ -369,11 +487,171 @@ static double axis_label_width(render *r, const axis *a)
     set_font(r, r->fs_tick);
     double w = 0;
     char buf[64];
-    for (int i = 0; i < a->t.count; i++) {
-        tick_label(a, axis_tick_value(&a->t, i), buf, sizeof buf);
+    for (int i = 0; i < a->n; i++) {
+        if (!a->major[i]) continue;
+        tick_label(a, a->v[i], buf, sizeof buf);
         w = fmax(w, text_width(r, buf));
     }
     return w;
+}
+
+static double series_y_pixel(render *r, const plot_series *s, double y)
+{
+    return s->right_axis ? y2_to_pixel(&r->fr, y) : plot_y_to_pixel(&r->fr, y);
+}
+
+static int series_y_log(const render *r, const plot_series *s)
+{
+    return s->right_axis ? r->fr.y2_log : r->fr.y_log;
+}
+
+/* The point i of a series has a place on the axes. */
+static int point_ok(const render *r, const plot_series *s, int i)
+{
+    return on_axis(s->x[i], r->fr.x_log) && on_axis(s->y[i], series_y_log(r, s));
+}
+
+/* Path through the points of a series that have a place on the axes; the others (NaN, or
+ * zero on a log axis) break it. */
+static void path_line(render *r, const plot_series *s, const double *base)
+{
+    int pen = 0;
+    for (int i = 0; i < s->n; i++) {
+        double y = s->y[i] + (base ? base[i] : 0);
+        if (!on_axis(s->x[i], r->fr.x_log) || !on_axis(y, series_y_log(r, s))) {
+            pen = 0;
+            continue;
+        }
+        double px = plot_x_to_pixel(&r->fr, s->x[i]), py = series_y_pixel(r, s, y);
+        if (pen) cairo_line_to(r->cr, px, py);
+        else cairo_move_to(r->cr, px, py);
+        pen = 1;
+    }
+}
+
+static int band_point_ok(const render *r, const plot_series *s, int i)
+{
+    return point_ok(r, s, i) && isfinite(s->err[i]);
+}
+
+/* The lower edge of a band; on a log axis a band reaching zero is cut at the axis' bottom. */
+static double band_low(const render *r, const plot_series *s, int k)
+{
+    double lo = s->y[k] - s->err[k];
+    if (series_y_log(r, s) && lo <= 0) lo = (s->right_axis ? r->fr.y2_lo : r->fr.y_lo) * 0.5;
+    return lo;
+}
+
+/* The +-1 sigma band: one closed polygon per run of finite points. */
+static void path_band(render *r, const plot_series *s)
+{
+    int i = 0;
+    while (i < s->n) {
+        while (i < s->n && !band_point_ok(r, s, i)) i++;
+        int start = i;
+        while (i < s->n && band_point_ok(r, s, i)) i++;
+        if (i - start < 2) continue;
+        for (int k = start; k < i; k++) {
+            double px = plot_x_to_pixel(&r->fr, s->x[k]);
+            double py = series_y_pixel(r, s, s->y[k] + s->err[k]);
+            if (k == start) cairo_move_to(r->cr, px, py);
+            else cairo_line_to(r->cr, px, py);
+        }
+        for (int k = i - 1; k >= start; k--)
+            cairo_line_to(r->cr, plot_x_to_pixel(&r->fr, s->x[k]),
+                          series_y_pixel(r, s, band_low(r, s, k)));
+        cairo_close_path(r->cr);
+    }
+}
+
+/* Dash patterns by style: solid, dashed, dotted, dash-dot (in units of u). */
+static void set_dash(render *r, int style)
+{
+    static const double pattern[4][4] = {{0}, {10, 6}, {2, 5}, {10, 5, 2, 5}};
+    static const int count[4] = {0, 2, 2, 4};
+    int k = style < 0 ? 0 : style % 4;
+    double d[4];
+    for (int i = 0; i < count[k]; i++) d[i] = pattern[k][i] * r->u;
+    cairo_set_dash(r->cr, count[k] ? d : NULL, count[k], 0);
+}
+
+/* A measured point: a circle, with its error bar (and caps) when it has one. */
+static void draw_point(render *r, double px, double py, double top, double bottom)
+{
+    cairo_t *cr = r->cr;
+    double rad = 4.5 * r->u, cap = 4 * r->u;
+    if (isfinite(top) && isfinite(bottom) && bottom - top > 2 * rad) {
+        cairo_move_to(cr, px, top);
+        cairo_line_to(cr, px, bottom);
+        cairo_move_to(cr, px - cap, top);
+        cairo_line_to(cr, px + cap, top);
+        cairo_move_to(cr, px - cap, bottom);
+        cairo_line_to(cr, px + cap, bottom);
+        cairo_set_line_width(cr, 1.5 * r->u);
+        cairo_stroke(cr);
+    }
+    cairo_new_sub_path(cr);
+    cairo_arc(cr, px, py, rad, 0, 2 * PLOT_PI);
+    cairo_fill(cr);
+}
+
+static void draw_points(render *r, const plot_series *ps)
+{
+    double rgb[3];
+    plot_palette_colour(r->s->theme, ps->colour, rgb);
+    set_rgb(r->cr, rgb, 1);
+    for (int i = 0; i < ps->n; i++) {
+        if (!point_ok(r, ps, i)) continue;
+        double px = plot_x_to_pixel(&r->fr, ps->x[i]), py = series_y_pixel(r, ps, ps->y[i]);
+        double top = NAN, bottom = NAN;
+        if (ps->err && isfinite(ps->err[i])) {
+            top = series_y_pixel(r, ps, ps->y[i] + ps->err[i]);
+            bottom = series_y_pixel(r, ps, band_low(r, ps, i));
+        }
+        draw_point(r, px, py, top, bottom);
+    }
+}
+
+/* Slabs: every other one shaded under the data (`edges` 0); then, over the data (`edges` 1),
+ * a line at each boundary and the material at the bottom of its span where it fits, so that
+ * stacked areas do not hide them. */
+static void draw_regions(render *r, int edges)
+{
+    const plot_figure *f = r->f;
+    cairo_t *cr = r->cr;
+    const plot_rect *a = &r->fr.area;
+    set_font(r, r->fs_note);
+    for (int g = 0; g < f->n_regions; g++) {
+        const plot_region *rg = &f->regions[g];
+        double x0 = fmax(rg->x0, r->fr.x_lo), x1 = isfinite(rg->x1) ? fmin(rg->x1, r->fr.x_hi) : r->fr.x_hi;
+        if (!(x1 > x0) || !on_axis(x0, r->fr.x_log)) continue;
+        double p0 = plot_x_to_pixel(&r->fr, x0), p1 = plot_x_to_pixel(&r->fr, x1);
+        if (!edges) {
+            if (g % 2 == 1) {
+                cairo_rectangle(cr, p0, a->y, p1 - p0, a->h);
+                set_rgb(cr, r->th->muted, 0.13);
+                cairo_fill(cr);
+            }
+            continue;
+        }
+        if (rg->x0 > r->fr.x_lo) {
+            cairo_move_to(cr, round(p0) + 0.5, a->y);
+            cairo_line_to(cr, round(p0) + 0.5, a->y + a->h);
+            set_rgb(cr, r->th->muted, 0.7);
+            cairo_set_line_width(cr, 1.2 * r->u);
+            cairo_stroke(cr);
+        }
+        const char *lab = rg->label ? rg->label : "";
+        double gap = 6 * r->u, w = text_width(r, lab);
+        if (*lab && w + 2 * gap < p1 - p0) {
+            double h = line_height(r);
+            cairo_rectangle(cr, p0 + 0.5 * gap, a->y + a->h - gap - h, w + gap, h);
+            set_rgb(cr, r->th->bg, 0.75);
+            cairo_fill(cr);
+            set_rgb(cr, r->th->fg, 0.8);
+            figure_text(r, lab, p0 + gap, a->y + a->h - gap, 0, 1);
+        }
+    }
 }
 
 /* Data range of the left or right axis series, stacked sums included. */
@@ -411,16 +689,22 @@ static void y_range(const plot_figure *f, int right, double *lo, double *hi)
         }
         return;
     }
+    int lg = right ? f->y2_log : f->y_log;
     for (int s = 0; s < f->n_series; s++) {
         const plot_series *ps = &f->series[s];
         if (ps->right_axis != right) continue;
         for (int i = 0; i < ps->n; i++) {
-            if (!isfinite(ps->x[i]) || !isfinite(ps->y[i])) continue;
+            if (!on_axis(ps->x[i], f->x_log) || !on_axis(ps->y[i], lg)) continue;
             double e = ps->err && isfinite(ps->err[i]) ? ps->err[i] : 0;
-            *lo = fmin(*lo, ps->y[i] - e);
+            /* On a log axis a band reaching zero or below is cut at the axis' floor. */
+            double low = lg && ps->y[i] - e <= 0 ? ps->y[i] : ps->y[i] - e;
+            *lo = fmin(*lo, low);
             *hi = fmax(*hi, ps->y[i] + e);
         }
     }
+    /* A log axis shows at most 1/log_floor of range below the top: far tails of a few
+     * counts would otherwise squeeze the curves into the top decade. */
+    if (lg && isfinite(*hi) && *lo < *hi * f->log_floor) *lo = *hi * f->log_floor;
 }
 
 static int has_right_axis(const plot_figure *f)
@@ -463,17 +747,26 @@ static void layout(render *r, int label_rows)
         xlo = 0;
         xhi = f->n_groups > 0 ? f->n_groups : 1;
     } else {
-        for (int s = 0; s < f->n_series; s++)
-            for (int i = 0; i < f->series[s].n; i++)
-                if (isfinite(f->series[s].x[i]) && isfinite(f->series[s].y[i])) {
-                    xlo = fmin(xlo, f->series[s].x[i]);
-                    xhi = fmax(xhi, f->series[s].x[i]);
+        for (int s = 0; s < f->n_series; s++) {
+            const plot_series *ps = &f->series[s];
+            int lg = ps->right_axis ? f->y2_log : f->y_log;
+            for (int i = 0; i < ps->n; i++)
+                if (on_axis(ps->x[i], f->x_log) && on_axis(ps->y[i], lg)) {
+                    xlo = fmin(xlo, ps->x[i]);
+                    xhi = fmax(xhi, ps->x[i]);
                 }
-        if (!(xhi > xlo)) {
-            xlo = isfinite(xlo) ? xlo - 1 : 0;
-            xhi = isfinite(xhi) ? xhi + 1 : 1;
         }
-        if (xlo > 0 && xlo < 0.1 * xhi) xlo = 0;   /* depth curves start at the surface */
+        if (!(xhi > xlo)) {
+            if (f->x_log) {
+                xlo = isfinite(xlo) ? xlo / 10 : 1;
+                xhi = isfinite(xhi) ? xhi * 10 : 10;
+            } else {
+                xlo = isfinite(xlo) ? xlo - 1 : 0;
+                xhi = isfinite(xhi) ? xhi + 1 : 1;
+            }
+        }
+        /* Depth curves start at the surface. */
+        if (!f->x_log && xlo > 0 && xlo < 0.1 * xhi) xlo = 0;
     }
 
     /* Rows reserved above the data: marker labels for lines, one row of notes for bars. */
@@ -488,27 +781,39 @@ static void layout(render *r, int label_rows)
     double ylo, yhi;
     y_range(f, 0, &ylo, &yhi);
     if (!isfinite(ylo)) {
-        ylo = 0;
+        ylo = f->y_log ? 0.1 : 0;
         yhi = 1;
     }
-    if (f->y_from_zero || f->type == PLOT_BARS) {
-        ylo = fmin(ylo, 0);
-        yhi = fmax(yhi, 0);
-    }
-    double yhi_room = headroom(ylo, yhi, plot_h, reserve);
     int ytarget = (int)fmax(3, plot_h / (85 * u));
-    axis_set(&r->y, ylo, yhi_room, ytarget);
+    /* Lines get tight y axes (the data fills the plot); bars keep a tick at the top. */
+    int tight = f->type == PLOT_LINES;
+    if (f->y_log && f->type == PLOT_LINES) {
+        /* Log: room for the marker labels is a factor on top. */
+        double k = reserve > 0 && reserve < 0.6 * plot_h ? plot_h / (plot_h - reserve) : 1;
+        axis_set_log(&r->y, ylo, pow(yhi, k) * pow(ylo > 0 ? ylo : 1, 1 - k) * 1.15, 0);
+    } else {
+        if (f->y_from_zero || f->type == PLOT_BARS) {
+            ylo = fmin(ylo, 0);
+            yhi = fmax(yhi, 0);
+        }
+        axis_set(&r->y, ylo, headroom(ylo, yhi, plot_h, reserve), ytarget, tight);
+    }
 
     r->has_y2 = has_right_axis(f);
     if (r->has_y2) {
         double lo2, hi2;
         y_range(f, 1, &lo2, &hi2);
         if (!isfinite(lo2)) {
-            lo2 = 0;
+            lo2 = f->y2_log ? 0.1 : 0;
             hi2 = 1;
         }
-        lo2 = fmin(lo2, 0);
-        axis_set(&r->y2, lo2, headroom(lo2, hi2, plot_h, reserve), ytarget);
+        if (f->y2_log) {
+            double k = reserve > 0 && reserve < 0.6 * plot_h ? plot_h / (plot_h - reserve) : 1;
+            axis_set_log(&r->y2, lo2, pow(hi2, k) * pow(lo2, 1 - k) * 1.15, 0);
+        } else {
+            lo2 = fmin(lo2, 0);
+            axis_set(&r->y2, lo2, headroom(lo2, hi2, plot_h, reserve), ytarget, tight);
+        }
     }
 
     set_font(r, r->fs_label);
@@ -526,17 +831,36 @@ static void layout(render *r, int label_rows)
     if (a->h < 50) a->h = 50;
 
     int xtarget = (int)fmax(3, a->w / (160 * u));
-    axis_set(&r->x, xlo, xhi, xtarget);
+    if (f->x_log && f->type == PLOT_LINES) {
+        axis_set_log(&r->x, xlo, xhi, 1);
+    } else {
+        axis_set(&r->x, xlo, xhi, xtarget, 0);
+        /* Only the ticks inside the data's span (the frame ends where the data does). */
+        int k = 0;
+        for (int i = 0; i < r->x.n; i++)
+            if (r->x.v[i] >= xlo - 1e-9 * r->x.t.step && r->x.v[i] <= xhi + 1e-9 * r->x.t.step) {
+                r->x.v[k] = r->x.v[i];
+                r->x.major[k++] = r->x.major[i];
+            }
+        r->x.n = k;
+        r->x.lo = xlo;
+        r->x.hi = xhi;
+    }
+    /* The depth axis spans the data exactly (its ticks are inside). */
     r->fr.x_lo = xlo;
     r->fr.x_hi = xhi;
-    r->fr.y_lo = r->y.t.lo;
-    r->fr.y_hi = r->y.t.hi;
+    r->fr.x_log = r->x.log;
+    r->fr.y_lo = r->y.lo;
+    r->fr.y_hi = r->y.hi;
+    r->fr.y_log = r->y.log;
     if (r->has_y2) {
-        r->fr.y2_lo = r->y2.t.lo;
-        r->fr.y2_hi = r->y2.t.hi;
+        r->fr.y2_lo = r->y2.lo;
+        r->fr.y2_hi = r->y2.hi;
+        r->fr.y2_log = r->y2.log;
     } else {
         r->fr.y2_lo = r->fr.y_lo;
         r->fr.y2_hi = r->fr.y_hi;
+        r->fr.y2_log = r->fr.y_log;
     }
     r->fr.line_width = 2.6 * u;
 }
@@ -583,25 +907,35 @@ static int rects_overlap(const plot_rect *a, const plot_rect *b)
     return a->x < b->x + b->w && b->x < a->x + a->w && a->y < b->y + b->h && b->y < a->y + a->h;
 }
 
-/* Legend entries: the series labels, with "± 1σ" for series with a band. */
+/* Legend entries: the series labels, with "± 1σ" for series with a band (measured points
+ * say what their bars are in their own label). */
 static void legend_text(const plot_series *s, char *out, size_t len)
 {
-    snprintf(out, len, "%s%s", s->label ? s->label : "", s->err ? " \u00b1 1\u03c3" : "");
+    snprintf(out, len, "%s%s", s->label ? s->label : "",
+             s->err && !s->points ? " \u00b1 1\u03c3" : "");
 }
 
-/* Series with an empty label (e.g. the pristine peaks of an SOBP after the first) draw but
- * take no legend row. */
-static int legend_rows(const plot_figure *f)
+/* A series without a label stays out of the legend (e.g. one of several runs' curves whose
+ * colour and line style the legend explains with entries of their own). */
+static int in_legend(const plot_series *s)
+{
+    return s->label && *s->label;
+}
+
+static int legend_entries(const plot_figure *f)
 {
     int n = 0;
-    for (int s = 0; s < f->n_series; s++) n += f->series[s].label && f->series[s].label[0];
+    for (int s = 0; s < f->n_series; s++) n += in_legend(&f->series[s]);
     return n;
 }
 
 static int wants_legend(const plot_figure *f)
 {
-    if (legend_rows(f) > 1) return 1;
-    return f->n_series == 1 && f->type == PLOT_LINES && f->series[0].err;
+    int n = legend_entries(f);
+    if (n > 1) return 1;
+    for (int s = 0; s < f->n_series; s++)
+        if (in_legend(&f->series[s]) && f->type == PLOT_LINES && f->series[s].err) return 1;
+    return 0;
 }
 
 /* Bars share 80% of their group, but no bar grows wider than a fat thumb. */
@@ -639,7 +973,7 @@ static double legend_cost(render *r, const plot_rect *box)
         const plot_series *ps = &f->series[s];
         int step = ps->n > 2000 ? ps->n / 2000 : 1;
         for (int i = 0; i < ps->n; i += step) {
-            if (!isfinite(ps->x[i]) || !isfinite(ps->y[i])) continue;
+            if (!point_ok(r, ps, i)) continue;
             double px = plot_x_to_pixel(&r->fr, ps->x[i]);
             if (px < box->x || px > box->x + box->w) continue;
             double py = ps->right_axis ? y2_to_pixel(&r->fr, ps->y[i])
@@ -667,11 +1001,11 @@ static void draw_legend(render *r)
     double lh = 1.35 * line_height(r), w = 0;
     char buf[256];
     for (int s = 0; s < f->n_series; s++) {
+        if (!in_legend(&f->series[s])) continue;
         legend_text(&f->series[s], buf, sizeof buf);
         w = fmax(w, text_width(r, buf));
     }
-    int rows = f->n_series == 1 ? 1 : legend_rows(f);
-    double bw = pad + swatch + 0.6 * pad + w + pad, bh = pad + rows * lh + 0.5 * pad;
+    double bw = pad + swatch + 0.6 * pad + w + pad, bh = pad + legend_entries(f) * lh + 0.5 * pad;
     const plot_rect *a = &r->fr.area;
     double inset = 14 * u;
     /* Top corners start below the marker label rows. */
@@ -703,13 +1037,18 @@ static void draw_legend(render *r)
     set_rgb(cr, r->th->grid, 1);
     cairo_set_line_width(cr, 1.2 * u);
     cairo_stroke(cr);
-    for (int s = 0, row = 0; s < f->n_series; s++) {
+    int row = 0;
+    for (int s = 0; s < f->n_series; s++) {
         const plot_series *ps = &f->series[s];
-        if (rows < f->n_series && !(ps->label && ps->label[0])) continue;
+        if (!in_legend(ps)) continue;
         double rgb[3];
         plot_palette_colour(r->s->theme, ps->colour, rgb);
         double cy = b.y + pad + (row++ + 0.5) * lh, sx = b.x + pad;
-        if (f->type == PLOT_BARS || (f->stacked && !ps->right_axis)) {
+        if (ps->points) {
+            set_rgb(cr, rgb, 1);
+            draw_point(r, sx + 0.5 * swatch, cy, ps->err ? cy - 0.4 * lh : NAN,
+                       ps->err ? cy + 0.4 * lh : NAN);
+        } else if (f->type == PLOT_BARS || (f->stacked && !ps->right_axis && ps->n > 0)) {
             cairo_rectangle(cr, sx, cy - 0.32 * lh, swatch, 0.64 * lh);
             set_rgb(cr, rgb, f->type == PLOT_BARS ? 1 : 0.6);
             cairo_fill(cr);
@@ -723,10 +1062,7 @@ static void draw_legend(render *r)
             cairo_line_to(cr, sx + swatch, cy);
             set_rgb(cr, rgb, 1);
             cairo_set_line_width(cr, r->fr.line_width);
-            if (ps->dashed) {
-                double d[2] = {8 * u, 5 * u};
-                cairo_set_dash(cr, d, 2, 0);
-            }
+            set_dash(r, ps->dashed);
             cairo_stroke(cr);
             cairo_set_dash(cr, NULL, 0, 0);
         }
@@ -744,47 +1080,51 @@ static void draw_grid_and_axes(render *r)
     double u = r->u, tick_len = 7 * u, pad = 18 * u;
     char buf[64];
 
-    /* Grid under everything. */
-    cairo_set_line_width(cr, 1.0 * u);
-    set_rgb(cr, r->th->grid, 1);
-    for (int i = 0; i < r->y.t.count; i++) {
-        double py = round(plot_y_to_pixel(&r->fr, axis_tick_value(&r->y.t, i))) + 0.5;
-        if (py < a->y - 0.5 || py > a->y + a->h + 0.5) continue;
-        cairo_move_to(cr, a->x, py);
-        cairo_line_to(cr, a->x + a->w, py);
-    }
-    if (f->type == PLOT_LINES)
-        for (int i = 0; i < r->x.t.count; i++) {
-            double v = axis_tick_value(&r->x.t, i);
-            if (v < r->fr.x_lo - 1e-9 * r->x.t.step || v > r->fr.x_hi + 1e-9 * r->x.t.step) continue;
-            double px = round(plot_x_to_pixel(&r->fr, v)) + 0.5;
-            cairo_move_to(cr, px, a->y);
-            cairo_line_to(cr, px, a->y + a->h);
+    /* Grid under everything: major ticks, and minor ones fainter on log axes. */
+    for (int pass = 0; pass < 2; pass++) {
+        cairo_set_line_width(cr, (pass ? 1.0 : 0.7) * u);
+        set_rgb(cr, r->th->grid, pass ? 1 : 0.55);
+        for (int i = 0; i < r->y.n; i++) {
+            if (r->y.major[i] != pass) continue;
+            double py = round(plot_y_to_pixel(&r->fr, r->y.v[i])) + 0.5;
+            if (py < a->y - 0.5 || py > a->y + a->h + 0.5) continue;
+            cairo_move_to(cr, a->x, py);
+            cairo_line_to(cr, a->x + a->w, py);
         }
-    cairo_stroke(cr);
+        if (f->type == PLOT_LINES)
+            for (int i = 0; i < r->x.n; i++) {
+                if (r->x.major[i] != pass) continue;
+                double px = round(plot_x_to_pixel(&r->fr, r->x.v[i])) + 0.5;
+                cairo_move_to(cr, px, a->y);
+                cairo_line_to(cr, px, a->y + a->h);
+            }
+        cairo_stroke(cr);
+    }
 
-    /* Tick marks and labels. */
+    /* Tick marks (minor ones half as long) and labels of the major ones. */
     set_rgb(cr, r->th->spine, 1);
     cairo_set_line_width(cr, 1.3 * u);
     set_font(r, r->fs_tick);
-    for (int i = 0; i < r->y.t.count; i++) {
-        double v = axis_tick_value(&r->y.t, i);
+    for (int i = 0; i < r->y.n; i++) {
+        double v = r->y.v[i], len = r->y.major[i] ? tick_len : 0.5 * tick_len;
         double py = plot_y_to_pixel(&r->fr, v);
         cairo_move_to(cr, a->x, py);
-        cairo_line_to(cr, a->x - tick_len, py);
+        cairo_line_to(cr, a->x - len, py);
         cairo_stroke(cr);
+        if (!r->y.major[i]) continue;
         tick_label(&r->y, v, buf, sizeof buf);
         set_rgb(cr, r->th->fg, 1);
         figure_text(r, buf, a->x - tick_len - 0.4 * pad, py, 1, 0.5);
         set_rgb(cr, r->th->spine, 1);
     }
     if (r->has_y2)
-        for (int i = 0; i < r->y2.t.count; i++) {
-            double v = axis_tick_value(&r->y2.t, i);
+        for (int i = 0; i < r->y2.n; i++) {
+            double v = r->y2.v[i], len = r->y2.major[i] ? tick_len : 0.5 * tick_len;
             double py = y2_to_pixel(&r->fr, v);
             cairo_move_to(cr, a->x + a->w, py);
-            cairo_line_to(cr, a->x + a->w + tick_len, py);
+            cairo_line_to(cr, a->x + a->w + len, py);
             cairo_stroke(cr);
+            if (!r->y2.major[i]) continue;
             tick_label(&r->y2, v, buf, sizeof buf);
             set_rgb(cr, r->th->fg, 1);
             figure_text(r, buf, a->x + a->w + tick_len + 0.4 * pad, py, 0, 0.5);
@@ -792,13 +1132,13 @@ static void draw_grid_and_axes(render *r)
         }
     double below = a->y + a->h + tick_len + 0.4 * pad;
     if (f->type == PLOT_LINES) {
-        for (int i = 0; i < r->x.t.count; i++) {
-            double v = axis_tick_value(&r->x.t, i);
-            if (v < r->fr.x_lo - 1e-9 * r->x.t.step || v > r->fr.x_hi + 1e-9 * r->x.t.step) continue;
+        for (int i = 0; i < r->x.n; i++) {
+            double v = r->x.v[i], len = r->x.major[i] ? tick_len : 0.5 * tick_len;
             double px = plot_x_to_pixel(&r->fr, v);
             cairo_move_to(cr, px, a->y + a->h);
-            cairo_line_to(cr, px, a->y + a->h + tick_len);
+            cairo_line_to(cr, px, a->y + a->h + len);
             cairo_stroke(cr);
+            if (!r->x.major[i]) continue;
             tick_label(&r->x, v, buf, sizeof buf);
             set_rgb(cr, r->th->fg, 1);
             figure_text(r, buf, px, below, 0.5, 0);
@@ -837,8 +1177,8 @@ static void draw_grid_and_axes(render *r)
         tick_h = line_height(r);
         set_font(r, r->fs_label);
     }
-    axis_title(f->x_label, f->x_unit, f->type == PLOT_LINES ? r->x.exponent : 0, title,
-               sizeof title);
+    axis_title(f->x_label, f->x_unit, f->type == PLOT_LINES && !r->x.log ? r->x.exponent : 0,
+               title, sizeof title);
     figure_text(r, title, a->x + 0.5 * a->w, below + tick_h + 0.5 * pad, 0.5, 0);
 
     axis_title(f->y_label, f->y_unit, r->y.exponent, title, sizeof title);
@@ -854,55 +1194,6 @@ static void draw_grid_and_axes(render *r)
         cairo_rotate(cr, 0.5 * PLOT_PI);
         figure_text(r, title, 0, 0, 0.5, 0);
         cairo_restore(cr);
-    }
-}
-
-static double series_y_pixel(render *r, const plot_series *s, double y)
-{
-    return s->right_axis ? y2_to_pixel(&r->fr, y) : plot_y_to_pixel(&r->fr, y);
-}
-
-/* Path through the finite points of a series; NaN breaks it. */
-static void path_line(render *r, const plot_series *s, const double *base)
-{
-    int pen = 0;
-    for (int i = 0; i < s->n; i++) {
-        double y = s->y[i] + (base ? base[i] : 0);
-        if (!isfinite(s->x[i]) || !isfinite(y)) {
-            pen = 0;
-            continue;
-        }
-        double px = plot_x_to_pixel(&r->fr, s->x[i]), py = series_y_pixel(r, s, y);
-        if (pen) cairo_line_to(r->cr, px, py);
-        else cairo_move_to(r->cr, px, py);
-        pen = 1;
-    }
-}
-
-static int band_point_ok(const plot_series *s, int i)
-{
-    return isfinite(s->x[i]) && isfinite(s->y[i]) && isfinite(s->err[i]);
-}
-
-/* The +-1 sigma band: one closed polygon per run of finite points. */
-static void path_band(render *r, const plot_series *s)
-{
-    int i = 0;
-    while (i < s->n) {
-        while (i < s->n && !band_point_ok(s, i)) i++;
-        int start = i;
-        while (i < s->n && band_point_ok(s, i)) i++;
-        if (i - start < 2) continue;
-        for (int k = start; k < i; k++) {
-            double px = plot_x_to_pixel(&r->fr, s->x[k]);
-            double py = series_y_pixel(r, s, s->y[k] + s->err[k]);
-            if (k == start) cairo_move_to(r->cr, px, py);
-            else cairo_line_to(r->cr, px, py);
-        }
-        for (int k = i - 1; k >= start; k--)
-            cairo_line_to(r->cr, plot_x_to_pixel(&r->fr, s->x[k]),
-                          series_y_pixel(r, s, s->y[k] - s->err[k]));
-        cairo_close_path(r->cr);
     }
 }
 
@@ -929,9 +1220,9 @@ static int draw_stacked(render *r)
         /* Fill: top edge forward, previous top backward. */
         int i = 0;
         while (i < n) {
-            while (i < n && !(isfinite(ps->x[i]) && isfinite(ps->y[i]))) i++;
+            while (i < n && !point_ok(r, ps, i)) i++;
             int start = i;
-            while (i < n && isfinite(ps->x[i]) && isfinite(ps->y[i])) i++;
+            while (i < n && point_ok(r, ps, i)) i++;
             if (i - start < 2) continue;
             for (int k = start; k < i; k++) {
                 double px = plot_x_to_pixel(&r->fr, ps->x[k]);
@@ -965,9 +1256,9 @@ static void draw_markers(render *r)
     double u = r->u;
     for (int m = 0; m < f->n_markers; m++) {
         const plot_marker *mk = &f->markers[m];
-        if (!isfinite(mk->x0)) continue;
+        if (!on_axis(mk->x0, r->fr.x_log)) continue;
         double p0 = plot_x_to_pixel(&r->fr, mk->x0);
-        if (isfinite(mk->x1)) {
+        if (on_axis(mk->x1, r->fr.x_log)) {
             double p1 = plot_x_to_pixel(&r->fr, mk->x1);
             cairo_rectangle(cr, fmin(p0, p1), a->y, fmax(fabs(p1 - p0), 1.0), a->h);
             set_rgb(cr, r->th->muted, 0.16);
@@ -1004,11 +1295,10 @@ static void draw_lines(render *r)
 {
     const plot_figure *f = r->f;
     cairo_t *cr = r->cr;
-    double u = r->u;
     /* Bands first, so no band covers another series' line. */
     for (int s = 0; s < f->n_series; s++) {
         const plot_series *ps = &f->series[s];
-        if (!ps->err || (f->stacked && !ps->right_axis)) continue;
+        if (!ps->err || ps->points || (f->stacked && !ps->right_axis)) continue;
         double rgb[3];
         plot_palette_colour(r->s->theme, ps->colour, rgb);
         path_band(r, ps);
@@ -1020,13 +1310,14 @@ static void draw_lines(render *r)
     for (int s = 0; s < f->n_series; s++) {
         const plot_series *ps = &f->series[s];
         if (f->stacked && !ps->right_axis) continue;
+        if (ps->points) {
+            draw_points(r, ps);
+            continue;
+        }
         double rgb[3];
         plot_palette_colour(r->s->theme, ps->colour, rgb);
         path_line(r, ps, NULL);
-        if (ps->dashed) {
-            double d[2] = {10 * u, 6 * u};
-            cairo_set_dash(cr, d, 2, 0);
-        }
+        set_dash(r, ps->dashed);
         set_rgb(cr, rgb, 1);
         cairo_set_line_width(cr, r->fr.line_width);
         cairo_stroke(cr);
@@ -1066,10 +1357,9 @@ static void draw_bars(render *r)
     }
 }
 
-int plot_render(const plot_figure *f, const plot_style *s, cairo_surface_t **surface,
-                plot_frame *frame, bragg_err *e)
+/* The checks every surface kind shares; messages name the option a user sets. */
+static int check_style(const plot_figure *f, const plot_style *s, bragg_err *e)
 {
-    *surface = NULL;
     if (s->width < PLOT_MIN_WIDTH || s->height < PLOT_MIN_HEIGHT || s->width > PLOT_MAX_SIDE ||
         s->height > PLOT_MAX_SIDE)
         return bragg_fail(e, "--size: %dx%d is out of range (width %d to %d, height %d to %d)",
@@ -1078,13 +1368,15 @@ int plot_render(const plot_figure *f, const plot_style *s, cairo_surface_t **sur
     if (!(s->scale >= 0.25 && s->scale <= 8))
         return bragg_fail(e, "--scale: %g is out of range (0.25 to 8)", s->scale);
     if (f->n_series == 0) return bragg_fail(e, "plot: nothing to draw (no data series)");
+    return BRAGG_OK;
+}
 
-    cairo_surface_t *surf = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, s->width, s->height);
-    if (cairo_surface_status(surf) != CAIRO_STATUS_SUCCESS) {
-        cairo_surface_destroy(surf);
-        return bragg_fail(e, "plot: cannot create a %dx%d image (out of memory?)", s->width,
-                          s->height);
-    }
+/* Draws the figure onto any cairo surface of the style's size: an image for PNG, or the SVG
+ * and PDF vector surfaces, whose units are set so that one unit is one pixel of the PNG. The
+ * layout is the same on all of them. */
+static int render_on(const plot_figure *f, const plot_style *s, cairo_surface_t *surf,
+                     plot_frame *frame, bragg_err *e)
+{
     render r;
     memset(&r, 0, sizeof r);
     r.cr = cairo_create(surf);
@@ -1128,9 +1420,11 @@ int plot_render(const plot_figure *f, const plot_style *s, cairo_surface_t **sur
     if (f->type == PLOT_BARS) {
         draw_bars(&r);
     } else {
+        draw_regions(&r, 0);
         draw_markers(&r);
         if (f->stacked) rc = draw_stacked(&r);
         draw_lines(&r);
+        draw_regions(&r, 1);
         draw_marker_labels(&r);
     }
     cairo_restore(cr);
@@ -1143,24 +1437,252 @@ int plot_render(const plot_figure *f, const plot_style *s, cairo_surface_t **sur
     }
     cairo_status_t st = cairo_status(cr);
     cairo_destroy(cr);
-    if (rc != BRAGG_OK || st != CAIRO_STATUS_SUCCESS) {
-        cairo_surface_destroy(surf);
+    if (rc != BRAGG_OK || st != CAIRO_STATUS_SUCCESS)
         return bragg_fail(e, "plot: drawing failed: %s",
                           rc != BRAGG_OK ? "out of memory" : cairo_status_to_string(st));
+    if (frame) *frame = r.fr;
+    return BRAGG_OK;
+}
+
+int plot_render(const plot_figure *f, const plot_style *s, cairo_surface_t **surface,
+                plot_frame *frame, bragg_err *e)
+{
+    *surface = NULL;
+    if (check_style(f, s, e)) return BRAGG_ERR;
+    cairo_surface_t *surf = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, s->width, s->height);
+    if (cairo_surface_status(surf) != CAIRO_STATUS_SUCCESS) {
+        cairo_surface_destroy(surf);
+        return bragg_fail(e, "plot: cannot create a %dx%d image (out of memory?)", s->width,
+                          s->height);
+    }
+    if (render_on(f, s, surf, frame, e)) {
+        cairo_surface_destroy(surf);
+        return BRAGG_ERR;
     }
     cairo_surface_flush(surf);
-    if (frame) *frame = r.fr;
     *surface = surf;
     return BRAGG_OK;
 }
 
-int plot_write_png(const plot_figure *f, const plot_style *s, const char *path, const char *what,
-                   plot_frame *frame, bragg_err *e)
+/* ------------------------------------------------------------------------------------------ */
+/* Files                                                                                      */
+
+static const char *const format_names[PLOT_FORMATS] = {"png", "svg", "pdf"};
+
+const char *plot_format_name(plot_format fmt)
 {
+    return fmt >= 0 && fmt < PLOT_FORMATS ? format_names[fmt] : "?";
+}
+
+/* cairo's vector surfaces write through a callback; the bytes are gathered in memory (a figure
+ * is well under a megabyte) so that the SVG can have its metadata put in before one atomic
+ * write. */
+typedef struct byte_sink {
+    unsigned char *data;
+    size_t len, cap;
+    int failed;
+} byte_sink;
+
+static cairo_status_t sink_write(void *closure, const unsigned char *data, unsigned int length)
+{
+    byte_sink *b = closure;
+    if (b->failed) return CAIRO_STATUS_WRITE_ERROR;
+    if (b->len + length + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 1 << 16;
+        while (cap < b->len + length + 1) cap *= 2;
+        unsigned char *d = realloc(b->data, cap);
+        if (!d) {
+            b->failed = 1;
+            return CAIRO_STATUS_NO_MEMORY;
+        }
+        b->data = d;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, data, length);
+    b->len += length;
+    b->data[b->len] = '\0';
+    return CAIRO_STATUS_SUCCESS;
+}
+
+/* Appends `text` with the five XML special characters escaped; control characters other than
+ * tab and newline (never in bragg's metadata, but not allowed in XML 1.0) are dropped. */
+static void sink_xml_text(byte_sink *b, const char *text)
+{
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        const char *rep = NULL;
+        switch (*p) {
+        case '&': rep = "&amp;"; break;
+        case '<': rep = "&lt;"; break;
+        case '>': rep = "&gt;"; break;
+        case '"': rep = "&quot;"; break;
+        case '\'': rep = "&apos;"; break;
+        default:
+            if (*p < 0x20 && *p != '\n' && *p != '\t') continue;
+        }
+        if (rep) sink_write(b, (const unsigned char *)rep, (unsigned)strlen(rep));
+        else sink_write(b, p, 1);
+    }
+}
+
+static void sink_str(byte_sink *b, const char *text)
+{
+    sink_write(b, (const unsigned char *)text, (unsigned)strlen(text));
+}
+
+/* cairo's SVG has no metadata of its own: the figure's title and its key/value metadata go in
+ * right after the opening <svg ...> tag, as <title> and a <metadata> element, so the SVG
+ * carries the same provenance as the PNG's text chunks. */
+static int svg_with_metadata(const plot_figure *f, const byte_sink *in, byte_sink *out)
+{
+    const char *doc = (const char *)in->data;
+    const char *svg = doc ? strstr(doc, "<svg") : NULL;
+    const char *end = svg ? strchr(svg, '>') : NULL;
+    if (!end) return BRAGG_ERR;
+    size_t head = (size_t)(end + 1 - doc);
+    sink_write(out, in->data, (unsigned)head);
+    if (f->title && *f->title) {
+        sink_str(out, "\n<title>");
+        sink_xml_text(out, f->title);
+        sink_str(out, "</title>");
+    }
+    sink_str(out, "\n<metadata>\n<bragg:provenance xmlns:bragg=\"urn:bragg:provenance\">\n");
+    for (int i = 0; i < f->n_meta; i++) {
+        sink_str(out, "<bragg:entry key=\"");
+        sink_xml_text(out, f->meta_key[i]);
+        sink_str(out, "\">");
+        sink_xml_text(out, f->meta_value[i]);
+        sink_str(out, "</bragg:entry>\n");
+    }
+    sink_str(out, "</bragg:provenance>\n</metadata>");
+    sink_write(out, in->data + head, (unsigned)(in->len - head));
+    return out->failed ? BRAGG_ERR : BRAGG_OK;
+}
+
+static const char *meta_value(const plot_figure *f, const char *key)
+{
+    for (int i = 0; i < f->n_meta; i++)
+        if (strcmp(f->meta_key[i], key) == 0) return f->meta_value[i];
+    return NULL;
+}
+
+/* The PDF's document information: title, creator (the bragg that drew it), and every other
+ * metadata entry as "key=value" keywords, since cairo before 1.18 writes only the standard
+ * fields; from 1.18 each entry is also a custom field of its own. */
+static void pdf_metadata(const plot_figure *f, cairo_surface_t *surf)
+{
+    if (f->title) cairo_pdf_surface_set_metadata(surf, CAIRO_PDF_METADATA_TITLE, f->title);
+    const char *sw = meta_value(f, "Software");
+    if (sw) cairo_pdf_surface_set_metadata(surf, CAIRO_PDF_METADATA_CREATOR, sw);
+    if (f->footer) cairo_pdf_surface_set_metadata(surf, CAIRO_PDF_METADATA_SUBJECT, f->footer);
+    byte_sink kw = {0};
+    for (int i = 0; i < f->n_meta; i++) {
+        if (strcmp(f->meta_key[i], "Title") == 0 || strcmp(f->meta_key[i], "Software") == 0)
+            continue;
+        if (kw.len) sink_str(&kw, "; ");
+        sink_str(&kw, f->meta_key[i]);
+        sink_str(&kw, "=");
+        sink_str(&kw, f->meta_value[i]);
+#if CAIRO_VERSION >= CAIRO_VERSION_ENCODE(1, 18, 0)
+        cairo_pdf_surface_set_custom_metadata(surf, f->meta_key[i], f->meta_value[i]);
+#endif
+    }
+    if (kw.data && !kw.failed)
+        cairo_pdf_surface_set_metadata(surf, CAIRO_PDF_METADATA_KEYWORDS, (const char *)kw.data);
+    free(kw.data);
+}
+
+/* SVG or PDF: drawn into memory, then written atomically. */
+static int write_vector(const plot_figure *f, const plot_style *s, plot_format fmt,
+                        const char *path, const char *what, plot_frame *frame, bragg_err *e)
+{
+    byte_sink raw = {0}, doc = {0};
+    cairo_surface_t *surf;
+    if (fmt == PLOT_FORMAT_SVG) {
+        surf = cairo_svg_surface_create_for_stream(sink_write, &raw, s->width, s->height);
+        cairo_svg_surface_restrict_to_version(surf, CAIRO_SVG_VERSION_1_1);
+        /* Pixels, so the SVG opens at the PNG's size in a browser. */
+        cairo_svg_surface_set_document_unit(surf, CAIRO_SVG_UNIT_PX);
+    } else {
+        surf = cairo_pdf_surface_create_for_stream(sink_write, &raw, s->width, s->height);
+        pdf_metadata(f, surf);
+    }
+    int rc = cairo_surface_status(surf) == CAIRO_STATUS_SUCCESS
+                 ? render_on(f, s, surf, frame, e)
+                 : bragg_fail(e, "%s: cannot create the %s surface: %s", what,
+                              plot_format_name(fmt), cairo_status_to_string(cairo_surface_status(surf)));
+    cairo_surface_finish(surf);
+    if (rc == BRAGG_OK && (raw.failed || cairo_surface_status(surf) != CAIRO_STATUS_SUCCESS))
+        rc = bragg_fail(e, "%s: cannot draw %s: %s", what, path,
+                        raw.failed ? "out of memory"
+                                   : cairo_status_to_string(cairo_surface_status(surf)));
+    cairo_surface_destroy(surf);
+    const byte_sink *out = &raw;
+    if (rc == BRAGG_OK && fmt == PLOT_FORMAT_SVG) {
+        if (svg_with_metadata(f, &raw, &doc))
+            rc = bragg_fail(e, "%s: cannot add the metadata to %s (out of memory?)", what, path);
+        out = &doc;
+    }
+    if (rc == BRAGG_OK) {
+        atomic_file af;
+        if (atomic_file_open(&af, path, what, e)) {
+            rc = BRAGG_ERR;
+        } else {
+            fwrite(out->data, 1, out->len, af.file);
+            if (atomic_file_commit(&af, e)) rc = bragg_fail_prefix(e, "%s: ", what);
+        }
+    }
+    free(raw.data);
+    free(doc.data);
+    return rc;
+}
+
+int plot_write(const plot_figure *f, const plot_style *s, plot_format fmt, const char *path,
+               const char *what, plot_frame *frame, bragg_err *e)
+{
+    if (fmt < 0 || fmt >= PLOT_FORMATS) return bragg_fail(e, "%s: internal error: no such format", what);
+    if (strcmp(path, "-") == 0)
+        return bragg_fail(e, "%s: a figure is not written to the terminal; give a file name", what);
+    if (fmt != PLOT_FORMAT_PNG) {
+        if (check_style(f, s, e)) return BRAGG_ERR;
+        return write_vector(f, s, fmt, path, what, frame, e);
+    }
     cairo_surface_t *surf;
     if (plot_render(f, s, &surf, frame, e)) return BRAGG_ERR;
     int rc = png_file_write(path, what, surf, (const char *const *)f->meta_key,
                             (const char *const *)f->meta_value, f->n_meta, e);
     cairo_surface_destroy(surf);
     return rc;
+}
+
+int plot_outputs_any(const plot_outputs *o)
+{
+    for (int k = 0; k < PLOT_FORMATS; k++)
+        if (o->path[k]) return 1;
+    return 0;
+}
+
+int plot_outputs_check(const plot_outputs *o, bragg_err *e)
+{
+    for (int k = 0; k < PLOT_FORMATS; k++) {
+        if (!o->path[k]) continue;
+        char what[16];
+        snprintf(what, sizeof what, "--%s", format_names[k]);
+        if (strcmp(o->path[k], "-") == 0)
+            return bragg_fail(e, "%s: a figure is not written to the terminal; give a file name",
+                              what);
+        if (atomic_file_check_path(o->path[k], what, e)) return BRAGG_ERR;
+    }
+    return BRAGG_OK;
+}
+
+int plot_outputs_write(const plot_figure *f, const plot_style *s, const plot_outputs *o,
+                       bragg_err *e)
+{
+    for (int k = 0; k < PLOT_FORMATS; k++) {
+        if (!o->path[k]) continue;
+        char what[16];
+        snprintf(what, sizeof what, "--%s", format_names[k]);
+        if (plot_write(f, s, (plot_format)k, o->path[k], what, NULL, e)) return BRAGG_ERR;
+    }
+    return BRAGG_OK;
 }

@@ -5,23 +5,26 @@
  * dose by charge, LET, lateral spread, overlays of runs, benchmark bars). The CLI fills a
  * plot_figure from a run or a JSON file (src/figures/figures.h); the workbench's export key
  * (ui/tui.c) fills one the same way. The renderer knows nothing about runs: only series, markers, bars, axis
- * labels with units, a title and key/value metadata (written as PNG text chunks).
+ * labels with units, a title and key/value metadata (PNG text chunks, SVG <metadata>, PDF document
+ * information).
  *
  * Two kinds of figure:
  *   PLOT_LINES  series of (x, y) with an optional +-1 sigma band (err), on the left or the
- *               right y axis, solid or dashed, optionally stacked as filled areas; vertical
- *               markers (a line at x, or a shaded span x0..x1) with labels.
+ *               right y axis, solid, dashed or dotted, optionally stacked as filled areas, or
+ *               as points with error bars (measurements); vertical markers (a line at x, or a
+ *               shaded span x0..x1) with labels; named regions (slabs); linear or
+ *               logarithmic axes.
  *   PLOT_BARS   categories along x (plot_add_group) and one bar series per legend entry, each
  *               bar with an optional note printed above it.
  * NaN in x or y is a gap: the line and the band break there.
  *
  * Memory: a plot_figure owns copies of everything added to it (strings, arrays); the caller's
  * buffers may be freed right after the call. plot_figure_free releases it all. plot_render
- * returns a new cairo image surface the caller destroys.
+ * returns a new cairo image surface the caller destroys; plot_write keeps nothing.
  *
- * Threads: a plot_figure belongs to one thread. Rendering uses cairo's image backend and toy
- * font API, which are thread-safe, so any thread may render its own figure (the TUI will
- * render on its UI thread).
+ * Threads: a plot_figure belongs to one thread. Rendering uses cairo's image, SVG and PDF
+ * backends and toy font API, which are thread-safe, so any thread may render its own figure
+ * (the workbench renders on its UI thread).
  */
 #ifndef BRAGG_PLOT_H
 #define BRAGG_PLOT_H
@@ -32,6 +35,7 @@
 
 #define PLOT_MAX_SERIES  64   /* an SOBP draws each pristine peak */
 #define PLOT_MAX_MARKERS 8
+#define PLOT_MAX_REGIONS 16
 #define PLOT_MAX_GROUPS  32
 #define PLOT_MAX_META    64
 
@@ -42,17 +46,26 @@ typedef struct plot_series {
     char *label;
     int n;
     double *x, *y;       /* lines: n points; bars: n = groups, x unused (NULL) */
-    double *err;         /* lines: +-1 sigma band (NULL: none) */
+    double *err;         /* lines: +-1 sigma band; points: error bars (NULL: none) */
     char **notes;        /* bars: text above each bar (NULL or NULL entries: none) */
     int right_axis;      /* lines: 1 = plotted against the right y axis */
-    int dashed;
-    int colour;          /* index into the theme's palette (default: series index) */
+    int dashed;          /* line style: 0 solid, 1 dashed, 2 dotted, 3 dash-dot */
+    int points;          /* lines: markers with error bars (measurements), no line */
+    int colour;          /* index into the theme's palette (default: series index), or
+                            PLOT_COLOUR_NEUTRAL */
 } plot_series;
 
 typedef struct plot_marker {
     double x0, x1;       /* x1 NaN: a line at x0; otherwise a shaded span */
     char *label;
 } plot_marker;
+
+/* A span of x with a name (a slab of the target): every other region is shaded, each
+ * boundary drawn as a line, the name written at the bottom of the span where it fits. */
+typedef struct plot_region {
+    double x0, x1;       /* x1 may be INFINITY: to the end of the axis */
+    char *label;
+} plot_region;
 
 typedef struct plot_figure {
     plot_type type;
@@ -62,11 +75,16 @@ typedef struct plot_figure {
     char *y_label, *y_unit;
     char *y2_label, *y2_unit;           /* right axis (lines with right_axis series) */
     int stacked;                        /* lines: left-axis series drawn as stacked areas */
-    int y_from_zero;                    /* include 0 in the left y axis */
+    int y_from_zero;                    /* include 0 in the left y axis (linear axes) */
+    int x_log, y_log, y2_log;           /* lines: logarithmic axes; values <= 0 are gaps */
+    double log_floor;                   /* a log y axis spans at most top * log_floor to top
+                                           (default 1e-6) */
     int n_series;
     plot_series series[PLOT_MAX_SERIES];
     int n_markers;
     plot_marker markers[PLOT_MAX_MARKERS];
+    int n_regions;
+    plot_region regions[PLOT_MAX_REGIONS];
     int n_groups;
     char *groups[PLOT_MAX_GROUPS];      /* bars: category labels along x */
     int n_meta;
@@ -84,7 +102,9 @@ int plot_set_axes(plot_figure *f, const char *x_label, const char *x_unit, const
 int plot_set_right_axis(plot_figure *f, const char *label, const char *unit, bragg_err *e);
 
 /* Adds a line series (copies x, y and err, which may be NULL). Returns its index, or BRAGG_ERR
- * (negative) when full or out of memory. */
+ * (negative) when full or out of memory. A series with a NULL or empty label is not in the
+ * legend; one with n = 0 points (x, y NULL) is in the legend only, standing for a colour or a
+ * line style that several curves share. */
 int plot_add_series(plot_figure *f, const char *label, int n, const double *x, const double *y,
                     const double *err, bragg_err *e);
 /* Adds a category along x for bar figures; returns its index. */
@@ -94,7 +114,10 @@ int plot_add_bars(plot_figure *f, const char *label, const double *values,
                   const char *const *notes, bragg_err *e);
 /* A vertical marker line (x1 = NaN) or span [x0, x1] with a label. */
 int plot_add_marker(plot_figure *f, double x0, double x1, const char *label, bragg_err *e);
-/* A metadata entry for the PNG text chunks. Keys: 1-79 printable Latin-1 characters. */
+/* A named span of x (a slab), see plot_region. */
+int plot_add_region(plot_figure *f, double x0, double x1, const char *label, bragg_err *e);
+/* A metadata entry (PNG text chunk, SVG and PDF metadata). Keys: 1-79 printable Latin-1
+ * characters. */
 int plot_add_meta(plot_figure *f, const char *key, const char *value, bragg_err *e);
 
 typedef struct plot_style {
@@ -122,6 +145,7 @@ typedef struct plot_rect {
 typedef struct plot_frame {
     plot_rect area;
     double x_lo, x_hi, y_lo, y_hi, y2_lo, y2_hi;
+    int x_log, y_log, y2_log;           /* the mapping is logarithmic along that axis */
     int has_legend;
     plot_rect legend;
     double line_width;   /* of data lines, pixels */
@@ -129,6 +153,10 @@ typedef struct plot_frame {
 
 double plot_x_to_pixel(const plot_frame *fr, double x);
 double plot_y_to_pixel(const plot_frame *fr, double y);
+
+/* A series colour that is no palette colour: the theme's text grey (legend entries that stand
+ * for a line style or a kind of marker, not for one curve). */
+#define PLOT_COLOUR_NEUTRAL (-1)
 
 /* The colour a series with palette index `colour` is drawn in (r, g, b in [0, 1]). */
 void plot_palette_colour(plot_theme theme, int colour, double rgb[3]);
@@ -138,10 +166,33 @@ void plot_palette_colour(plot_theme theme, int colour, double rgb[3]);
 int plot_render(const plot_figure *f, const plot_style *s, cairo_surface_t **surface,
                 plot_frame *frame, bragg_err *e);
 
-/* Renders and writes a PNG with the figure's metadata as text chunks, atomically (a temporary
- * file renamed into place; nothing is left behind on failure). `what` names the option for
- * messages ("--png"). */
-int plot_write_png(const plot_figure *f, const plot_style *s, const char *path, const char *what,
-                   plot_frame *frame, bragg_err *e);
+/* The file formats a figure is written in. The same drawing code renders all three: cairo's
+ * image surface for PNG, its SVG and PDF surfaces for papers (1 unit = 1 pixel of the PNG, so
+ * sizes, fonts and layout agree). */
+typedef enum plot_format { PLOT_FORMAT_PNG, PLOT_FORMAT_SVG, PLOT_FORMAT_PDF, PLOT_FORMATS } plot_format;
+
+const char *plot_format_name(plot_format fmt);   /* "png", "svg", "pdf" */
+
+/* Renders and writes the figure, atomically (a temporary file renamed into place; nothing is
+ * left behind on failure), with its metadata where the format has a place for it: PNG text
+ * chunks (all entries); SVG <title> and a <metadata> element with one <bragg:entry key="...">
+ * per entry; PDF document information (title, creator = "Software", subject = the footer,
+ * keywords = every other entry as key=value; cairo 1.18 and later also writes each entry as a
+ * custom field). `what` names the option for messages ("--png"). */
+int plot_write(const plot_figure *f, const plot_style *s, plot_format fmt, const char *path,
+               const char *what, plot_frame *frame, bragg_err *e);
+
+/* Where a command sends its figure: any of PNG, SVG and PDF (NULL: not wanted). The paths stay
+ * the caller's. */
+typedef struct plot_outputs {
+    const char *path[PLOT_FORMATS];
+} plot_outputs;
+
+int plot_outputs_any(const plot_outputs *o);
+/* Checks up front that every path could be written (messages name --png, --svg or --pdf). */
+int plot_outputs_check(const plot_outputs *o, bragg_err *e);
+/* Writes the figure to every path given. */
+int plot_outputs_write(const plot_figure *f, const plot_style *s, const plot_outputs *o,
+                       bragg_err *e);
 
 #endif

@@ -205,6 +205,8 @@ cJSON *report_build_json(const engine *en, const run_snapshot *snap)
 
     cJSON *cfg = cJSON_AddObjectToObject(root, "config");
     cJSON_AddStringToObject(cfg, "ion", c->ion);
+    cJSON_AddNumberToObject(cfg, "ion_Z", engine_params(en)->Z);
+    cJSON_AddNumberToObject(cfg, "ion_A", engine_params(en)->A);
     cJSON_AddNumberToObject(cfg, "energy_MeV_u", c->energy);
     cJSON_AddNumberToObject(cfg, "energy_spread_percent", 100 * c->energy_spread);
     cJSON_AddNumberToObject(cfg, "spot_sigma_mm", 10 * c->spot_sigma_cm);
@@ -385,7 +387,8 @@ void report_print_summary(FILE *out, const engine *en, const run_snapshot *snap)
     const score_result *r = &snap->result;
     char geom[512];
     config_describe_geometry(c, geom, sizeof geom);
-    fprintf(out, "%s %g MeV/u in %s: %llu of %llu histories%s\n", c->ion, c->energy, geom,
+    fprintf(out, "%s %g %s in %s: %llu of %llu histories%s\n", c->ion, c->energy,
+            ion_energy_unit(engine_params(en)->A), geom,
             (unsigned long long)r->histories, (unsigned long long)c->histories,
             snap->histories_done < snap->histories_total ? " (PARTIAL: run stopped early)" : "");
     char path[32] = "";

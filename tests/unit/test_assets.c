@@ -50,11 +50,17 @@ Test(assets, names_are_case_and_dash_insensitive_with_aliases)
               material_table_find(&cat.materials, "pmma"));
     cr_expect(material_table_find(&cat.materials, "G4_WATER") ==
               material_table_find(&cat.materials, "water"));
+    /* Issue 17: "bone" is what people type for the cortical bone of phantoms. */
+    cr_expect(material_table_find(&cat.materials, "bone") ==
+              material_table_find(&cat.materials, "bone-cortical-icrp"));
+    cr_expect(material_table_find(&cat.materials, "tissue") ==
+              material_table_find(&cat.materials, "soft-tissue-icrp"));
     cr_expect(ion_table_find(&cat.ions, "unobtainium") == NULL);
     cr_expect(ion_table_lookup(&cat.ions, "X-99", &e) == NULL);
     cr_expect(strstr(e.msg, "ion: 'X-99' is not known; valid: p, d, t") != NULL, "%s", e.msg);
     cr_expect(material_table_lookup(&cat.materials, "cheese", &e) == NULL);
-    cr_expect(strstr(e.msg, "material: 'cheese'") && strstr(e.msg, "water"), "%s", e.msg);
+    cr_expect(strstr(e.msg, "material: 'cheese'") && strstr(e.msg, "water") &&
+              strstr(e.msg, "aliases too: bone"), "%s", e.msg);
     catalog_free(&cat);
 }
 

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "settings.h"
 #include "simd.h"
 #include "testkit.h"
 
@@ -406,5 +407,118 @@ Test(cli, an_nvcc_without_its_runtime_library_builds_without_cuda)
     rc = testkit_shell(cmd, out, sizeof out);
     cr_expect(rc != 0, "CUDA=1 with a bare nvcc: make -n succeeded: %s", out);
     cr_expect(strstr(out, "libcudart_static.a is not beside") != NULL, "%s", out);
+    testkit_remove_dir(dir);
+}
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert(f, "cannot write %s", path);
+    fputs(text, f);
+    fclose(f);
+}
+
+static double json_number(const cJSON *root, const char *obj, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItem(cJSON_GetObjectItem(root, obj), key);
+    cr_assert(cJSON_IsNumber(v), "%s.%s missing", obj, key);
+    return v->valuedouble;
+}
+
+/* Issue 17 acceptance: a run file. The file alone sets the whole run (the same dose, bit for
+ * bit, as the same options on the command line); options on the command line override it
+ * (--material replaces the file's slabs, --no-nuclear=no switches back on what it switched
+ * off); an unknown key or a bad value exits 2 naming the file's line; the workbench's
+ * settings file runs as it is. */
+Test(cli, run_file)
+{
+    char dir[64], path[256], args[1024], out[16384];
+    testkit_temp_dir(dir, sizeof dir, "cli");
+    snprintf(path, sizeof path, "%s/run.conf", dir);
+    char text[2048];
+    snprintf(text, sizeof text,
+             "# protons through a bone slab\n"
+             "ion = p\n"
+             "energy = 100          # MeV\n"
+             "slab = water:2\n"
+             "slab = bone:1\n"
+             "slab = water:inf\n"
+             "histories = 400\n"
+             "seed = 9\n"
+             "backend = serial\n"
+             "no-nuclear = yes\n"
+             "json = %s/file.json\n"
+             "\n[workbench]\nexport-dir = /nowhere\n", dir);
+    write_text(path, text);
+
+    /* The file alone. */
+    snprintf(args, sizeof args, "run --config %s -q", path);
+    int rc = testkit_cli(args, out, sizeof out);
+    cr_assert(rc == 0, "exit %d: %s", rc, out);
+    snprintf(path, sizeof path, "%s/file.json", dir);
+    cJSON *file = testkit_read_json(path);
+    cr_expect(json_number(file, "config", "histories_requested") == 400);
+    cr_expect(json_number(file, "config", "seed") == 9);
+    cr_expect(cJSON_GetArraySize(cJSON_GetObjectItem(cJSON_GetObjectItem(file, "config"), "slabs")) == 3);
+    snprintf(args, sizeof args,
+             "run --ion p --energy 100 --slab water:2 --slab bone:1 --slab water:inf -n 400 "
+             "--seed 9 --backend serial --no-nuclear -q --json %s/cli.json", dir);
+    cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s", out);
+    snprintf(path, sizeof path, "%s/cli.json", dir);
+    cJSON *cli = testkit_read_json(path);
+    cr_expect(cJSON_Compare(cJSON_GetObjectItem(cJSON_GetObjectItem(file, "depth_curves"), "dose_Gy_cm2"),
+                            cJSON_GetObjectItem(cJSON_GetObjectItem(cli, "depth_curves"), "dose_Gy_cm2"), 1),
+              "the run file and the same options give different doses");
+    cJSON_Delete(cli);
+    cJSON_Delete(file);
+
+    /* The command line overrides the file. */
+    snprintf(path, sizeof path, "%s/run.conf", dir);
+    snprintf(args, sizeof args,
+             "run --config %s -n 300 --material water --no-nuclear=no -q --json %s/over.json", path, dir);
+    rc = testkit_cli(args, out, sizeof out);
+    cr_assert(rc == 0, "exit %d: %s", rc, out);
+    snprintf(path, sizeof path, "%s/over.json", dir);
+    cJSON *over = testkit_read_json(path);
+    const cJSON *cfg = cJSON_GetObjectItem(over, "config");
+    cr_expect(json_number(over, "config", "histories_requested") == 300);
+    cr_expect(json_number(over, "config", "seed") == 9, "the file's seed is kept");
+    cr_expect(cJSON_GetArraySize(cJSON_GetObjectItem(cfg, "slabs")) == 1, "--material replaces the slabs");
+    cr_expect(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(cfg, "physics"), "nuclear_interactions")));
+    cJSON_Delete(over);
+
+    /* Bad keys and values: exit 2, the file and line named. */
+    snprintf(path, sizeof path, "%s/bad.conf", dir);
+    write_text(path, "ion = p\nenergy = 100\n# a comment\nmaterial = water\nenergie = 5\n");
+    snprintf(args, sizeof args, "run --config %s", path);
+    expect_bad(args, "bad.conf line 5: unknown key 'energie'");
+    write_text(path, "ion = p\nenergy = 5000\nmaterial = water\n");
+    expect_bad(args, "bad.conf line 2: energy: 5000 is out of range (valid: 0.001 to 2000)");
+    write_text(path, "ion = p\nenergy = 100\nmaterial = water\nslab = bone:1\n");
+    expect_bad(args, "bad.conf line 4: slab: material and slab exclude each other");
+    write_text(path, "ion = p\nenergy = 100\nmaterial water\n");
+    expect_bad(args, "bad.conf line 3: no '='");
+    write_text(path, "ion = p\nenergy = 100\nmaterial = water\nno-mcs = perhaps\n");
+    expect_bad(args, "bad.conf line 4: no-mcs: 'perhaps' is not a switch (valid: yes, no)");
+    write_text(path, "config = other.conf\n");
+    expect_bad(args, "bad.conf line 1: config: not allowed in a run file");
+    snprintf(args, sizeof args, "run --config %s/none.conf", dir);
+    expect_bad(args, "none.conf: cannot read");
+    snprintf(args, sizeof args, "--config %s/bad.conf", dir);
+    expect_bad(args, "bad.conf line 1: config: not allowed");
+
+    /* What the workbench saves runs headless as it is. */
+    static workbench_settings w;
+    config_default(&w.cfg);
+    w.cfg.histories = 200;
+    snprintf(w.cfg.ion, sizeof w.cfg.ion, "He-4");
+    w.cfg.energy = 80;
+    snprintf(w.export_dir, sizeof w.export_dir, "%s", dir);
+    cr_assert(settings_format(&w, text, sizeof text) < (int)sizeof text);
+    snprintf(path, sizeof path, "%s/workbench.conf", dir);
+    write_text(path, text);
+    snprintf(args, sizeof args, "run --config %s -q --json %s/wb.json", path, dir);
+    rc = testkit_cli(args, out, sizeof out);
+    cr_expect(rc == 0, "bragg run of the workbench's settings: exit %d: %s", rc, out);
     testkit_remove_dir(dir);
 }

@@ -10,6 +10,7 @@
 
 #include "engine.h"
 #include "fragmentation.h"
+#include "measured.h"
 #include "nuclear.h"
 #include "refdata.h"
 #include "testkit.h"
@@ -97,7 +98,8 @@ Test(nuclear, proton_reaction_fraction_150MeV)
 
 /* Issue acceptance: with fragmentation, a C-12 400 MeV/u Bragg curve has a lower peak-to-
  * entrance ratio than without, and a dose tail beyond the peak. Both against the measured GSI
- * curve (Haettner et al., ionisation chamber, tests/reference/fragmentation.tsv): the peak-to-
+ * curve (Haettner et al., ionisation chamber, assets/measurements/haettner-2013-c12-400-water.tsv,
+ * read by the same reader as `bragg plot --measured`): the peak-to-
  * entrance ratio there (entrance: the first point, 2.2 cm) and the tail-to-peak ratio over the
  * same window the code uses (0.5-1.5 cm beyond the distal 20% point). Tolerances: 15% for the
  * peak-to-entrance ratio, whose measured value also depends on the beam's energy spread and
@@ -108,14 +110,12 @@ Test(nuclear, carbon_400_tail_and_peak_vs_measured_curve)
     off.nuclear = 0;
     run_snapshot a = testkit_run(&on, NULL), b = testkit_run(&off, NULL);
 
-    const ref_table *ref = ref_load("fragmentation.tsv");
-    double z[128], d[128];
-    int n = 0;
-    for (int i = 0; i < ref->rows && n < 128; i++)
-        if (strcmp(ref->text[i][0], "ionization_depth_curve_digitised") == 0) {
-            z[n] = ref->v[i][4];
-            d[n++] = ref->v[i][6];
-        }
+    measured curve;
+    bragg_err e = {{0}};
+    cr_assert(measured_load(&curve, BRAGG_ASSET_DIR "/measurements/haettner-2013-c12-400-water.tsv",
+                            &e) == 0, "%s", e.msg);
+    const double *z = curve.x, *d = curve.y;
+    int n = curve.n;
     cr_assert(n > 50);
     int m = 0;
     for (int i = 1; i < n; i++)
@@ -158,6 +158,7 @@ Test(nuclear, carbon_400_tail_and_peak_vs_measured_curve)
                 "%.4f (measured %.4f); primaries reacted %.3f",
                 pe_on, pe_measured, pe_off, a.result.tail_to_peak, tail_measured,
                 a.result.reacted_fraction);
+    measured_free(&curve);
     run_snapshot_free(&a);
     run_snapshot_free(&b);
 }
@@ -237,7 +238,8 @@ Test(nuclear, fireball_conserves_energy_and_momentum)
 }
 
 /* Fragment yields of C-12 at 400 MeV/u in water against the GSI measurement (Haettner et al.,
- * fragments within 10 degrees per incident C-12, digitised in tests/reference/fragmentation.tsv):
+ * fragments within 10 degrees per incident C-12, digitised in
+ * assets/measurements/haettner-2013-c12-400-water-yields.tsv):
  * the number of crossings of each measured depth within 10 degrees of the beam, per primary.
  * Asserted where the abrasion / Fermi break-up / fireball model agrees (docs/physics.md
  * section 4):
@@ -273,12 +275,16 @@ Test(nuclear, carbon_400_fragment_yields_vs_haettner)
     const score_result *r = &s.result;
     cr_assert(r->nbins > 10 && r->channels >= 7);
 
-    const ref_table *ref = ref_load("fragmentation.tsv");
+    measured yields;
+    bragg_err e = {{0}};
+    cr_assert(measured_load(&yields, BRAGG_ASSET_DIR
+                            "/measurements/haettner-2013-c12-400-water-yields.tsv", &e) == 0,
+              "%s", e.msg);
+    cr_assert(yields.z, "the yields file has no Z column");
     int checked = 0;
-    for (int i = 0; i < ref->rows; i++) {
-        if (strcmp(ref->text[i][0], "fragment_yield_per_primary_digitised") != 0) continue;
-        double z = ref->v[i][4], measured = ref->v[i][6];
-        int Z = (int)ref->v[i][5];
+    for (int i = 0; i < yields.n; i++) {
+        double z = yields.x[i], meas = yields.y[i];
+        int Z = yields.z[i];
         double tol = Z <= 2 ? 0.20 : Z == 3 ? 0.40 : Z == 5 && z < 32.0 ? 0.20 : 0.0;
         if (tol == 0.0) continue;
         /* Linear interpolation between bin centres. */
@@ -287,15 +293,16 @@ Test(nuclear, carbon_400_fragment_yields_vs_haettner)
         double f = (z - r->depth[k]) / (r->depth[k + 1] - r->depth[k]);
         const double *y = r->channel_forward[Z];
         double model = y[k] + f * (y[k + 1] - y[k]);
-        double dev = model / measured - 1.0;
+        double dev = model / meas - 1.0;
         tol += 2.0 / sqrt(model * (double)histories);
         cr_expect(fabs(dev) < tol, "Z = %d at %.2f cm: %.4f per primary vs measured %.4f (%+.0f%%)",
-                  Z, z, model, measured, 100 * dev);
+                  Z, z, model, meas, 100 * dev);
         cr_log_info("C-12 400 MeV/u, Z = %d at %.2f cm: %.4f vs measured %.4f (%+.0f%%)", Z, z,
-                    model, measured, 100 * dev);
+                    model, meas, 100 * dev);
         checked++;
     }
     cr_expect(checked == 25, "%d yields compared", checked);   /* 6 H, 6 He, 7 Li, 6 B */
+    measured_free(&yields);
     run_snapshot_free(&s);
 }
 

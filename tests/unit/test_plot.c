@@ -1,13 +1,17 @@
 /*
- * test_plot.c - PNG figures: nice-number ticks, and PNGs decoded back with libpng: their size,
+ * test_plot.c - figures: nice-number ticks, and PNGs decoded back with libpng: their size,
  * the run's configuration in the text chunks, the drawn Bragg peak in the column of the
- * reported peak depth, not blank; and failed writes (no folder, full disk) that leave nothing
+ * reported peak depth, not blank; the same figure as SVG (parsed with libxml2: well-formed, the
+ * curve's path with its peak where the PNG has it, the metadata) and PDF (header, one page,
+ * cross-reference table, title); and failed writes (no folder, full disk) that leave nothing
  * behind and exit 2 naming the path.
  *
  * The CLI cases run the binary named by $BRAGG_BIN (the Makefile sets it).
  */
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
 #include <math.h>
 #include <png.h>
 #include <setjmp.h>
@@ -18,6 +22,7 @@
 
 #include "axis_ticks.h"
 #include "figures.h"
+#include "measured.h"
 #include "plot.h"
 #include "testkit.h"
 
@@ -210,7 +215,7 @@ Test(plot, synthetic_peak_lands_in_its_column)
     testkit_temp_dir(dir, sizeof dir, "plot");
     snprintf(path, sizeof path, "%s/s.png", dir);
     plot_frame fr;
-    cr_assert(plot_write_png(&f, &st, path, "--png", &fr, &e) == 0, "%s", e.msg);
+    cr_assert(plot_write(&f, &st, PLOT_FORMAT_PNG, path, "--png", &fr, &e) == 0, "%s", e.msg);
     image im;
     image_read(path, &im);
     cr_expect(im.width == 1000 && im.height == 640);
@@ -300,7 +305,9 @@ Test(plot_cli, run_png_carries_config_and_peak)
     plot_figure f;
     bragg_err e = {{0}};
     const cJSON *runs[1] = {run};
-    cr_assert(figures_from_runs(&f, runs, 1, FIGURE_DOSE, FIGURE_NORM_NONE, NULL, &e) == 0, "%s", e.msg);
+    figure_options fo;
+    figure_options_default(&fo);
+    cr_assert(figures_from_runs(&f, runs, 1, &fo, &e) == 0, "%s", e.msg);
     plot_style st;
     plot_style_default(&st);
     cairo_surface_t *surf;
@@ -521,5 +528,444 @@ Test(plot_cli, failed_writes_leave_nothing)
     rc = testkit_cli(args, out, sizeof out);
     cr_expect(rc == 2 && strstr(out, "--all: needs --png"), "exit %d: %s", rc, out);
     cr_expect(count_files(dir, "x.png") == 0);
+    testkit_remove_dir(dir);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* SVG and PDF                                                                                 */
+
+/* memmem is a GNU extension; the build asks for POSIX only. */
+static const char *find_bytes(const char *hay, size_t len, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (size_t i = 0; i + n <= len; i++)
+        if (memcmp(hay + i, needle, n) == 0) return hay + i;
+    return NULL;
+}
+
+/* The <path> stroked in `rgb` (cairo writes "stroke:rgb(0%,44.7%,69.8%)") with the most
+ * points: its x of the smallest y (the highest point on the page) goes to *top_x. */
+static int svg_curve_top(xmlNode *node, const char *stroke, double *top_x, int *best_points)
+{
+    int found = 0;
+    for (xmlNode *n = node; n; n = n->next) {
+        if (n->type == XML_ELEMENT_NODE && xmlStrcmp(n->name, (const xmlChar *)"path") == 0) {
+            xmlChar *style = xmlGetProp(n, (const xmlChar *)"style");
+            xmlChar *d = xmlGetProp(n, (const xmlChar *)"d");
+            if (style && d && strstr((const char *)style, stroke)) {
+                int points = 0;
+                double min_y = INFINITY, x_at = NAN, x, y;
+                const char *p = (const char *)d;
+                while (*p) {
+                    while (*p == ' ' || *p == 'M' || *p == 'L') p++;
+                    if (sscanf(p, "%lf %lf", &x, &y) != 2) break;
+                    points++;
+                    if (y < min_y) {
+                        min_y = y;
+                        x_at = x;
+                    }
+                    /* Past the two numbers. */
+                    for (int k = 0; k < 2; k++) {
+                        while (*p == ' ') p++;
+                        while (*p && *p != ' ') p++;
+                    }
+                }
+                if (points > *best_points) {
+                    *best_points = points;
+                    *top_x = x_at;
+                    found = 1;
+                }
+            }
+            xmlFree(style);
+            xmlFree(d);
+        }
+        if (svg_curve_top(n->children, stroke, top_x, best_points)) found = 1;
+    }
+    return found;
+}
+
+/* The text of <bragg:entry key="KEY"> under the SVG's <metadata>, or NULL (caller frees). */
+static char *svg_meta(xmlNode *node, const char *key)
+{
+    for (xmlNode *n = node; n; n = n->next) {
+        if (n->type == XML_ELEMENT_NODE && xmlStrcmp(n->name, (const xmlChar *)"entry") == 0) {
+            xmlChar *k = xmlGetProp(n, (const xmlChar *)"key");
+            int match = k && strcmp((const char *)k, key) == 0;
+            xmlFree(k);
+            if (match) return (char *)xmlNodeGetContent(n);
+        }
+        char *v = svg_meta(n->children, key);
+        if (v) return v;
+    }
+    return NULL;
+}
+
+/* Issue 17 acceptance: the same figure as SVG and PDF. The SVG is well-formed XML (libxml2, not
+ * the writer, decides), its root an <svg> of the figure's size, and it holds the depth-dose
+ * curve as a path whose highest point is at the reported peak depth, where the PNG draws it;
+ * its <title> and <metadata> carry the PNG's provenance. The PDF has a %PDF header, one page,
+ * a cross-reference table where startxref says, %%EOF, and the figure's title. */
+Test(plot_cli, svg_and_pdf_of_the_same_figure)
+{
+    char dir[64], args[1024], out[16384], path[256];
+    testkit_temp_dir(dir, sizeof dir, "plot");
+    snprintf(args, sizeof args,
+             "run --ion C-12 --energy 400 --material water -n 2000 --seed 3 --no-nuclear -q "
+             "--json %s/r.json", dir);
+    cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s", out);
+    snprintf(args, sizeof args, "plot %s/r.json --png %s/f.png --svg %s/f.svg --pdf %s/f.pdf",
+             dir, dir, dir, dir);
+    int rc = testkit_cli(args, out, sizeof out);
+    cr_assert(rc == 0, "exit %d: %s", rc, out);
+
+    /* The mapping of the figure, laid out in-process. */
+    snprintf(path, sizeof path, "%s/r.json", dir);
+    cJSON *run = testkit_read_json(path);
+    plot_figure f;
+    bragg_err e = {{0}};
+    const cJSON *runs[1] = {run};
+    figure_options fo;
+    figure_options_default(&fo);
+    cr_assert(figures_from_runs(&f, runs, 1, &fo, &e) == 0, "%s", e.msg);
+    plot_style st;
+    plot_style_default(&st);
+    cairo_surface_t *surf;
+    plot_frame fr;
+    cr_assert(plot_render(&f, &st, &surf, &fr, &e) == 0, "%s", e.msg);
+    cairo_surface_destroy(surf);
+    double peak = cJSON_GetObjectItem(cJSON_GetObjectItem(run, "results"), "peak_depth_cm")->valuedouble;
+    double bin = cJSON_GetObjectItem(cJSON_GetObjectItem(run, "config"), "bin_width_cm")->valuedouble;
+    double tol = fmax(2.0, bin * fr.area.w / (fr.x_hi - fr.x_lo));
+
+    /* SVG */
+    snprintf(path, sizeof path, "%s/f.svg", dir);
+    xmlDoc *doc = xmlReadFile(path, NULL, XML_PARSE_NONET);
+    cr_assert(doc, "%s is not well-formed XML", path);
+    xmlNode *root = xmlDocGetRootElement(doc);
+    cr_assert(root && xmlStrcmp(root->name, (const xmlChar *)"svg") == 0);
+    xmlChar *w = xmlGetProp(root, (const xmlChar *)"width");
+    cr_expect(w && strcmp((const char *)w, "1600px") == 0, "width %s", w ? (const char *)w : "none");
+    xmlFree(w);
+    double rgb[3];
+    plot_palette_colour(PLOT_THEME_LIGHT, 0, rgb);
+    char stroke[64];
+    snprintf(stroke, sizeof stroke, "stroke:rgb(%g%%,%g%%,%g%%)", round(1000 * rgb[0]) / 10,
+             round(1000 * rgb[1]) / 10, round(1000 * rgb[2]) / 10);
+    double top_x = NAN;
+    int points = 0;
+    cr_assert(svg_curve_top(root, stroke, &top_x, &points), "no path stroked %s", stroke);
+    /* A curve, not the legend's two-point swatch (cairo merges collinear segments, so fewer
+     * points than bins). */
+    cr_expect(points > 200, "the curve's path has %d points", points);
+    double want = plot_x_to_pixel(&fr, peak);
+    cr_expect(fabs(top_x - want) <= tol, "SVG curve peaks at x = %.1f, the peak %.3f cm is at %.1f",
+              top_x, peak, want);
+    char *v = svg_meta(root, "bragg:ion");
+    cr_expect(v && strcmp(v, "C-12") == 0, "bragg:ion %s", v ? v : "missing");
+    xmlFree(v);
+    v = svg_meta(root, "bragg:config");
+    cJSON *cfg = v ? cJSON_Parse(v) : NULL;
+    cr_expect(cfg && cJSON_Compare(cfg, cJSON_GetObjectItem(run, "config"), 1),
+              "the SVG's bragg:config is not the run's");
+    cJSON_Delete(cfg);
+    xmlFree(v);
+    image im;
+    snprintf(path, sizeof path, "%s/f.png", dir);
+    image_read(path, &im);
+    int found_title = 0;
+    for (xmlNode *n = root->children; n; n = n->next)
+        if (n->type == XML_ELEMENT_NODE && xmlStrcmp(n->name, (const xmlChar *)"title") == 0) {
+            xmlChar *t = xmlNodeGetContent(n);
+            found_title = t && strcmp((const char *)t, image_text(&im, "Title")) == 0;
+            xmlFree(t);
+        }
+    cr_expect(found_title, "the SVG's <title> is not the PNG's Title");
+    double png_col = curve_peak_column(&im, &fr, rgb);
+    cr_expect(fabs(png_col - top_x) <= tol, "PNG peak column %.1f, SVG %.1f", png_col, top_x);
+    image_free(&im);
+    xmlFreeDoc(doc);
+
+    /* PDF */
+    size_t len;
+    snprintf(path, sizeof path, "%s/f.pdf", dir);
+    char *pdf = testkit_read_bytes(path, &len);
+    cr_expect(len > 1000 && strncmp(pdf, "%PDF-1.", 7) == 0, "no PDF header");
+    const char *tail = pdf + (len > 64 ? len - 64 : 0);
+    cr_expect(strstr(tail, "%%EOF") != NULL, "no %%%%EOF at the end");
+    const char *sx = NULL;
+    for (const char *p = tail; (p = strstr(p, "startxref")); p++) sx = p;
+    cr_assert(sx, "no startxref");
+    long xref = atol(sx + 9);
+    cr_expect(xref > 0 && (size_t)xref < len && strncmp(pdf + xref, "xref", 4) == 0,
+              "startxref %ld does not point at the cross-reference table", xref);
+    int pages = 0, page_tree = 0, count = -1;
+    for (const char *p = pdf; (p = find_bytes(p, len - (size_t)(p - pdf), "/Type /Page")); p += 11) {
+        if (p[11] == 's') {
+            page_tree++;
+            const char *c = strstr(p, "/Count");
+            if (c) count = atoi(c + 6);
+        } else {
+            pages++;
+        }
+    }
+    cr_expect(page_tree == 1 && count == 1 && pages == 1, "pages: tree %d, /Count %d, %d page objects",
+              page_tree, count, pages);
+    char want_title[256];
+    snprintf(want_title, sizeof want_title, "/Title (%s)", f.title);
+    cr_expect(find_bytes(pdf, len, want_title) != NULL, "no %s", want_title);
+    free(pdf);
+
+    /* A path that cannot be written: exit 2 naming the option and the path, nothing left. */
+    snprintf(args, sizeof args, "plot %s/r.json --svg %s/no/f.svg", dir, dir);
+    rc = testkit_cli(args, out, sizeof out);
+    cr_expect(rc == 2 && strstr(out, "--svg: cannot write") && strstr(out, "no/f.svg"), "exit %d: %s",
+              rc, out);
+    snprintf(args, sizeof args, "plot %s/r.json --pdf -", dir);
+    rc = testkit_cli(args, out, sizeof out);
+    cr_expect(rc == 2 && strstr(out, "--pdf: a figure is not written to the terminal"), "exit %d: %s",
+              rc, out);
+    cr_expect(count_files(dir, "tmp") == 0);
+    plot_figure_free(&f);
+    cJSON_Delete(run);
+    testkit_remove_dir(dir);
+}
+
+/* The colour of pixel (x, y) is within `tol` (sum of channel differences) of rgb. */
+static int pixel_is(const image *im, double x, double y, const double rgb[3], int tol)
+{
+    int px = (int)x, py = (int)y;
+    if (px < 0 || py < 0 || px >= im->width || py >= im->height) return 0;
+    const unsigned char *p = pixel(im, px, py);
+    return abs(p[0] - (int)lround(255 * rgb[0])) + abs(p[1] - (int)lround(255 * rgb[1])) +
+               abs(p[2] - (int)lround(255 * rgb[2])) <= tol;
+}
+
+/* Lays a figure of `json` out in-process with `o`, for its mapping. */
+static plot_frame layout_of(cJSON *const *runs, int n, const figure_options *o, plot_figure *f)
+{
+    bragg_err e = {{0}};
+    cr_assert(figures_from_runs(f, (const cJSON *const *)runs, n, o, &e) == 0, "%s", e.msg);
+    plot_style st;
+    plot_style_default(&st);
+    cairo_surface_t *surf;
+    plot_frame fr;
+    cr_assert(plot_render(f, &st, &surf, &fr, &e) == 0, "%s", e.msg);
+    cairo_surface_destroy(surf);
+    return fr;
+}
+
+/* Issue 17: figures as a lecturer and a paper author need them.
+ *  - Energies in the physics' unit: "p 150 MeV" (protons), "C-12 290 MeV/u" (ions).
+ *  - The slabs of a stack shaded on every depth plot: regions with the materials, the bone
+ *    slab's span shaded (a pixel above the curve in it differs from the water's).
+ *  - Peak normalisation fits the axis to the data (the top under 1.2, not 2).
+ *  - Dose by charge of several runs: lines with a legend of charges and runs; --log.
+ *  - --measured: the GSI curve as points where its values, normalised to its peak, are; its
+ *    path in the metadata; the wrong kind, a missing normalisation and a bad row exit 2. */
+Test(plot_cli, figures_for_lectures_and_papers)
+{
+    char dir[64], args[1024], out[16384], path[256];
+    testkit_temp_dir(dir, sizeof dir, "plot");
+    snprintf(args, sizeof args,
+             "run --ion p --energy 150 --material water -n 400 -q --no-nuclear --json %s/p.json", dir);
+    cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s", out);
+    snprintf(args, sizeof args,
+             "run --ion C-12 --energy 290 --slab water:5 --slab bone:2 --slab water:inf -n 600 -q "
+             "--json %s/slab.json", dir);
+    cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s", out);
+    snprintf(path, sizeof path, "%s/p.json", dir);
+    cJSON *p = testkit_read_json(path);
+    snprintf(path, sizeof path, "%s/slab.json", dir);
+    cJSON *slab = testkit_read_json(path);
+    figure_options o;
+    figure_options_default(&o);
+    plot_figure f;
+
+    /* Units that follow the physics. */
+    layout_of(&p, 1, &o, &f);
+    cr_expect(strstr(f.title, "p 150 MeV in water") && !strstr(f.title, "MeV/u"), "%s", f.title);
+    plot_figure_free(&f);
+
+    /* Slabs. */
+    o.norm = FIGURE_NORM_PEAK;
+    plot_frame fr = layout_of(&slab, 1, &o, &f);
+    cr_expect(strstr(f.title, "C-12 290 MeV/u in water 5 cm | bone 2 cm | water"), "%s", f.title);
+    cr_assert(f.n_regions == 3, "%d regions", f.n_regions);
+    cr_expect(f.regions[1].x0 == 5 && f.regions[1].x1 == 7 && strcmp(f.regions[1].label, "bone") == 0);
+    /* The peak (1 + its error) and room for the three marker labels, no empty tick above. */
+    cr_expect(fr.y_hi <= 1.25, "normalised to the peak, the axis runs to %g", fr.y_hi);
+    plot_figure_free(&f);
+    snprintf(args, sizeof args, "plot %s/slab.json --norm peak --png %s/slab.png", dir, dir);
+    cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s", out);
+    image im;
+    snprintf(path, sizeof path, "%s/slab.png", dir);
+    image_read(path, &im);
+    double y_high = fr.area.y + 0.3 * fr.area.h;   /* above the plateau (0.2 of the peak) */
+    const unsigned char *water = pixel(&im, (int)plot_x_to_pixel(&fr, 2.5), (int)y_high);
+    const unsigned char *bone = pixel(&im, (int)plot_x_to_pixel(&fr, 6.0), (int)y_high);
+    cr_expect(abs(water[0] - bone[0]) + abs(water[1] - bone[1]) + abs(water[2] - bone[2]) > 20,
+              "the bone slab is not shaded: %d,%d,%d vs water %d,%d,%d", bone[0], bone[1], bone[2],
+              water[0], water[1], water[2]);
+    image_free(&im);
+    o.kind = FIGURE_LATERAL;
+    o.norm = FIGURE_NORM_NONE;
+    layout_of(&slab, 1, &o, &f);
+    cr_expect(f.n_regions == 3, "lateral: %d regions", f.n_regions);
+    plot_figure_free(&f);
+
+    /* Dose by charge of two runs, overlaid, on a log scale. */
+    cJSON *two[2] = {slab, slab};
+    o.kind = FIGURE_CHARGE;
+    o.log_y = 1;
+    fr = layout_of(two, 2, &o, &f);
+    cr_expect(fr.y_log && !f.stacked);
+    int entries = 0, unlabelled = 0, dashed = 0;
+    for (int s = 0; s < f.n_series; s++) {
+        entries += f.series[s].label && f.series[s].n == 0;
+        unlabelled += !f.series[s].label;
+        dashed += f.series[s].dashed == 1 && f.series[s].n > 0;
+    }
+    int channels = cJSON_GetArraySize(cJSON_GetObjectItem(cJSON_GetObjectItem(slab, "depth_curves"),
+                                                          "dose_by_charge_Gy_cm2"));
+    cr_expect(entries == channels + 2 && unlabelled == 2 * channels && dashed == channels,
+              "%d legend entries, %d curves without a label, %d dashed, for %d charges", entries,
+              unlabelled, dashed, channels);
+    plot_figure_free(&f);
+    snprintf(args, sizeof args, "plot %s/slab.json %s/p.json --kind charge --log --png %s/c.png",
+             dir, dir, dir);
+    int rc = testkit_cli(args, out, sizeof out);
+    cr_expect(rc == 2 && strstr(out, "p.json") == NULL && strstr(out, "no dose-by-charge data"),
+              "exit %d: %s", rc, out);
+    snprintf(args, sizeof args, "plot %s/slab.json %s/slab.json --kind charge --log --png %s/c.png",
+             dir, dir, dir);
+    rc = testkit_cli(args, out, sizeof out);
+    cr_expect(rc == 0, "exit %d: %s", rc, out);
+
+    /* A measured curve over a run. */
+    const char *haettner = BRAGG_ASSET_DIR "/measurements/haettner-2013-c12-400-water.tsv";
+    measured m;
+    bragg_err e = {{0}};
+    cr_assert(measured_load(&m, haettner, &e) == 0, "%s", e.msg);
+    cr_expect(m.n > 50 && m.err && m.arbitrary && measured_is_depth_dose(&m) && m.energy == 400);
+    figure_options_default(&o);
+    o.norm = FIGURE_NORM_PEAK;
+    o.measured[0] = &m;
+    o.n_measured = 1;
+    fr = layout_of(&slab, 1, &o, &f);
+    int ms = -1;
+    for (int s = 0; s < f.n_series; s++)
+        if (f.series[s].points) ms = s;
+    cr_assert(ms >= 0, "no measured series");
+    double rgb[3], top = 0;
+    plot_palette_colour(PLOT_THEME_LIGHT, f.series[ms].colour, rgb);
+    plot_figure_free(&f);
+    for (int i = 0; i < m.n; i++) top = fmax(top, m.y[i]);
+    snprintf(args, sizeof args, "plot %s/slab.json --measured %s --png %s/m.png", dir, haettner, dir);
+    cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s", out);
+    snprintf(path, sizeof path, "%s/m.png", dir);
+    image_read(path, &im);
+    int hits = 0, tried = 0;
+    for (int i = 0; i < m.n; i += 7) {
+        if (m.x[i] > fr.x_hi) continue;
+        tried++;
+        hits += pixel_is(&im, plot_x_to_pixel(&fr, m.x[i]), plot_y_to_pixel(&fr, m.y[i] / top), rgb, 40);
+    }
+    cr_expect(tried > 3 && hits >= tried - 1, "%d of %d measured points where they belong", hits, tried);
+    const char *v = image_text(&im, "bragg:measured");
+    cr_expect(v && strstr(v, "haettner-2013-c12-400-water.tsv"), "bragg:measured %s", v ? v : "none");
+    image_free(&im);
+    snprintf(args, sizeof args, "plot %s/slab.json --measured %s --norm none --png %s/m.png", dir,
+             haettner, dir);
+    rc = testkit_cli(args, out, sizeof out);
+    cr_expect(rc == 2 && strstr(out, "--norm none:") && strstr(out, "arbitrary units"), "exit %d: %s",
+              rc, out);
+    snprintf(args, sizeof args, "plot %s/slab.json --measured %s --kind let --png %s/m.png", dir,
+             haettner, dir);
+    rc = testkit_cli(args, out, sizeof out);
+    cr_expect(rc == 2 && strstr(out, "--measured: goes with --kind dose"), "exit %d: %s", rc, out);
+    snprintf(path, sizeof path, "%s/bad.tsv", dir);
+    FILE *bad = fopen(path, "w");
+    fputs("# quantity: dose\n1.0\t2.0\n2.0 x\n", bad);
+    fclose(bad);
+    snprintf(args, sizeof args, "plot %s/slab.json --measured %s --png %s/m.png", dir, path, dir);
+    rc = testkit_cli(args, out, sizeof out);
+    cr_expect(rc == 2 && strstr(out, "bad.tsv line 3:"), "exit %d: %s", rc, out);
+    snprintf(args, sizeof args, "plot %s/slab.json --kind yields --log --measured %s --png %s/y.png",
+             dir, BRAGG_ASSET_DIR "/measurements/haettner-2013-c12-400-water-yields.tsv", dir);
+    rc = testkit_cli(args, out, sizeof out);
+    cr_expect(rc == 0, "exit %d: %s", rc, out);
+    measured_free(&m);
+    cJSON_Delete(p);
+    cJSON_Delete(slab);
+    testkit_remove_dir(dir);
+}
+
+/* Issue 17: `bragg tables --png/--svg/--pdf` draws stopping power and CSDA range against
+ * energy, log-log: the curves pass through the values the same command prints as CSV, the
+ * figure names the ion and material, and the SVG and PDF are written beside the PNG. */
+Test(plot_cli, tables_figure)
+{
+    char dir[64], args[1024], out[16384], path[256];
+    testkit_temp_dir(dir, sizeof dir, "plot");
+    snprintf(args, sizeof args,
+             "tables --ion p --material water --emin 1 --emax 300 --points 40 --csv %s/t.csv "
+             "--png %s/t.png --svg %s/t.svg --pdf %s/t.pdf", dir, dir, dir, dir);
+    int rc = testkit_cli(args, out, sizeof out);
+    cr_assert(rc == 0, "exit %d: %s", rc, out);
+    double en[40], st[40], rg[40];
+    snprintf(path, sizeof path, "%s/t.csv", dir);
+    FILE *f = fopen(path, "r");
+    cr_assert(f);
+    char line[512];
+    int n = 0;
+    cr_assert(fgets(line, sizeof line, f));   /* the header */
+    while (n < 40 && fgets(line, sizeof line, f)) {
+        double s_el, s_nuc, let, r_g, r_cm;
+        cr_assert(sscanf(line, "%lf,%lf,%lf,%lf,%lf,%lf", &en[n], &s_el, &s_nuc, &let, &r_g, &r_cm) == 6);
+        st[n] = s_el + s_nuc;
+        rg[n++] = r_cm;
+    }
+    fclose(f);
+    cr_assert(n == 40);
+    figure_table ft = {"p", "water", 1, 1.0, 75, n, en, st, rg};
+    plot_figure fig;
+    bragg_err e = {{0}};
+    cr_assert(figures_from_table(&fig, &ft, &e) == 0, "%s", e.msg);
+    plot_style sty;
+    plot_style_default(&sty);
+    cairo_surface_t *surf;
+    plot_frame fr;
+    cr_assert(plot_render(&fig, &sty, &surf, &fr, &e) == 0, "%s", e.msg);
+    cairo_surface_destroy(surf);
+    cr_expect(fr.x_log && fr.y_log && fr.y2_log);
+    image im;
+    snprintf(path, sizeof path, "%s/t.png", dir);
+    image_read(path, &im);
+    const char *v = image_text(&im, "bragg:plot");
+    cr_expect(v && strcmp(v, "tables") == 0);
+    v = image_text(&im, "Title");
+    cr_expect(v && strstr(v, "p in water") && strstr(v, "stopping power and CSDA range"), "%s", v);
+    double rgb[3];
+    plot_palette_colour(PLOT_THEME_LIGHT, 0, rgb);
+    int hits = 0, tried = 0;
+    for (int k = 3; k < n - 3; k += 5, tried++) {
+        double px = plot_x_to_pixel(&fr, en[k]), py = plot_y_to_pixel(&fr, st[k]);
+        int near = 0;
+        for (int dy = -2; dy <= 2 && !near; dy++)
+            near = pixel_is(&im, px, py + dy, rgb, 60);
+        hits += near;
+    }
+    cr_expect(hits == tried, "the stopping-power curve passes %d of %d CSV points", hits, tried);
+    image_free(&im);
+    plot_figure_free(&fig);
+    snprintf(path, sizeof path, "%s/t.svg", dir);
+    xmlDoc *doc = xmlReadFile(path, NULL, XML_PARSE_NONET);
+    cr_expect(doc != NULL, "the tables SVG is not well-formed XML");
+    xmlFreeDoc(doc);
+    size_t len;
+    snprintf(path, sizeof path, "%s/t.pdf", dir);
+    char *pdf = testkit_read_bytes(path, &len);
+    cr_expect(strncmp(pdf, "%PDF-1.", 7) == 0);
+    free(pdf);
     testkit_remove_dir(dir);
 }

@@ -125,67 +125,82 @@ Test(ui, layout_every_size)
         for (int rows = 1; rows <= 150; rows++) check_layout(cols, rows);
 }
 
+/* The settings file is a run file: every key bragg run takes, a [workbench] section. A setup
+ * written and read back is the same bit for bit (numbers in their shortest exact text). */
 Test(ui, settings_round_trip)
 {
-    run_config a, b;
-    config_default(&a);
-    snprintf(a.ion, sizeof a.ion, "He-4");
-    a.energy = 123.5;
-    a.energy_spread = 0.01;
-    a.spot_sigma_cm = 0.3;
-    a.histories = 54321;
-    a.seed = 18446744073709551615ull;
-    a.threads = 3;
-    a.nuclear = 0;
-    a.scattering = 0;
-    snprintf(a.backend, sizeof a.backend, "serial");
-    a.n_slabs = 0;
-    cr_assert_eq(config_add_slab(&a, "water:5", NULL), 0);
-    cr_assert_eq(config_add_slab(&a, "bone-cortical-icrp:2.5", NULL), 0);
-    cr_assert_eq(config_add_slab(&a, "water:inf", NULL), 0);
-    char text[4096];
+    workbench_settings a, b;
+    memset(&a, 0, sizeof a);
+    config_default(&a.cfg);
+    run_config *c = &a.cfg;
+    snprintf(c->ion, sizeof c->ion, "He-4");
+    c->energy = 123.5;
+    /* As typed (in mm, %, mrad) and converted by the CLI and the workbench. */
+    c->energy_spread = 1.0 / 100;
+    c->spot_sigma_cm = 3.0 / 10;
+    c->divergence_rad = 2.1 / 1000;
+    c->histories = 54321;
+    c->seed = 18446744073709551615ull;
+    c->threads = 3;
+    c->nuclear = 0;
+    c->scattering = 0;
+    c->stopping.barkas = 0;
+    c->iwater = 78;
+    c->bin_width_cm = 0.05 / 10;
+    c->step_fraction = 0.013;
+    snprintf(c->backend, sizeof c->backend, "serial");
+    c->n_slabs = 0;
+    cr_assert_eq(config_add_slab(c, "water:5", NULL), 0);
+    cr_assert_eq(config_add_slab(c, "bone-cortical-icrp:2.5", NULL), 0);
+    cr_assert_eq(config_add_slab(c, "water:inf", NULL), 0);
+    snprintf(a.export_dir, sizeof a.export_dir, "/tmp/figures here");
+    char text[8192];
     int n = settings_format(&a, text, sizeof text);
     cr_assert(n > 0 && n < (int)sizeof text);
-    config_default(&b);
+    cr_expect(strstr(text, "= bone-cortical-icrp:2.5\n") && strstr(text, "[workbench]"), "%s", text);
+    /* Numbers as people write them: 2.1 mrad, 0.05 mm. */
+    const char *div = strstr(text, "\ndivergence "), *bin = strstr(text, "\nbin ");
+    cr_expect(div && strncmp(strchr(div, '=') + 1, " 2.1 ", 5) == 0 && bin &&
+                  strncmp(strchr(bin, '=') + 1, " 0.05 ", 6) == 0, "%s", text);
+
+    memset(&b, 0, sizeof b);
+    config_default(&b.cfg);
     bragg_err e = {{0}};
-    cr_assert_eq(settings_parse(text, &b, &e), BRAGG_OK, "%s", e.msg);
-    cr_expect_str_eq(b.ion, "He-4");
-    cr_expect_eq(b.energy, 123.5);
-    cr_expect(fabs(b.energy_spread - 0.01) < 1e-15 && fabs(b.spot_sigma_cm - 0.3) < 1e-15);
-    cr_expect_eq(b.histories, 54321);
-    cr_expect_eq(b.seed, 18446744073709551615ull);
-    cr_expect_eq(b.threads, 3);
-    cr_expect(!b.nuclear && !b.scattering && b.straggling);
-    cr_expect_str_eq(b.backend, "serial");
-    cr_assert_eq(b.n_slabs, 3);
-    cr_expect_str_eq(b.slabs[1].material, "bone-cortical-icrp");
-    cr_expect_eq(b.slabs[1].thickness_cm, 2.5);
-    cr_expect(isinf(b.slabs[2].thickness_cm));
+    cr_assert_eq(settings_parse(text, "t.conf", &b, &e), BRAGG_OK, "%s", e.msg);
+    cr_expect(memcmp(&a.cfg, &b.cfg, sizeof a.cfg) == 0, "the setup changed on the way back");
+    cr_expect_str_eq(b.export_dir, "/tmp/figures here");
 }
 
 static void expect_corrupt(const char *text, const char *needle)
 {
-    run_config c, before;
-    config_default(&c);
-    before = c;
+    workbench_settings w, before;
+    memset(&w, 0, sizeof w);
+    config_default(&w.cfg);
+    before = w;
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", text);
     bragg_err e = {{0}};
-    cr_expect_eq(settings_parse(text, &c, &e), BRAGG_ERR, "'%s' parsed", text);
+    cr_expect_eq(settings_parse(buf, "s.conf", &w, &e), BRAGG_ERR, "'%s' parsed", text);
     cr_expect(strstr(e.msg, needle), "'%s': message '%s' lacks '%s'", text, e.msg, needle);
-    cr_expect(memcmp(&c, &before, sizeof c) == 0, "'%s' changed the configuration", text);
+    cr_expect(memcmp(&w, &before, sizeof w) == 0, "'%s' changed the settings", text);
 }
 
 Test(ui, settings_corrupt_files_are_rejected_whole)
 {
-    expect_corrupt("ion = p\nenergy_mev_u = fast\n", "line 2: energy_mev_u: bad value 'fast'");
+    expect_corrupt("ion = p\nenergy = fast\n", "s.conf line 2: energy: 'fast' is not a number");
     expect_corrupt("ion = p\ncolour = blue\n", "line 2: unknown key 'colour'");
     expect_corrupt("# comment\n\nhistories\n", "line 3: no '='");
-    expect_corrupt("histories = -5\n", "histories: bad value");
-    expect_corrupt("nuclear = maybe\n", "nuclear: bad value");
-    expect_corrupt("slabs = water:0\n", "slabs: bad value");
-    run_config c;
-    config_default(&c);
+    expect_corrupt("histories = -5\n", "histories: -5 is out of range");
+    expect_corrupt("no-nuclear = maybe\n", "no-nuclear: 'maybe' is not a switch");
+    expect_corrupt("slab = water:0\n", "slab: slab thickness (cm): 0 is out of range");
+    expect_corrupt("material = water\nslab = water:5\n", "line 2: slab: material and slab exclude");
+    expect_corrupt("[workbench]\nzoom = 2\n", "line 2: unknown key 'zoom' in [workbench]");
+    workbench_settings w;
+    memset(&w, 0, sizeof w);
+    config_default(&w.cfg);
     bragg_err e = {{0}};
-    cr_expect_eq(settings_parse("# only a comment\n\n  \n", &c, &e), BRAGG_OK);
+    char empty[] = "# only a comment\n\n  \n";
+    cr_expect_eq(settings_parse(empty, "s.conf", &w, &e), BRAGG_OK);
 }
 
 Test(ui, settings_path_load_and_save)
@@ -201,22 +216,21 @@ Test(ui, settings_path_load_and_save)
     cr_expect_str_eq(path, cmd, "empty XDG_CONFIG_HOME falls back to ~/.config");
     snprintf(cmd, sizeof cmd, "%s/xdg", dir);
     setenv("XDG_CONFIG_HOME", cmd, 1);
-    run_config c;
-    config_default(&c);
+    static workbench_settings c, d;
+    config_default(&c.cfg);
     cr_expect_eq(settings_load(&c, &e), 1, "no file yet");
-    c.histories = 777;
+    c.cfg.histories = 777;
     cr_assert_eq(settings_save(&c, &e), BRAGG_OK, "%s", e.msg);
-    run_config d;
-    config_default(&d);
+    config_default(&d.cfg);
     cr_assert_eq(settings_load(&d, &e), BRAGG_OK, "%s", e.msg);
-    cr_expect_eq(d.histories, 777);
+    cr_expect_eq(d.cfg.histories, 777);
     /* A corrupt file: an error naming the file, the configuration untouched. */
     snprintf(cmd, sizeof cmd, "printf 'garbage\\n' > %s/xdg/bragg/workbench.conf", dir);
     cr_assert(system(cmd) == 0);
-    config_default(&d);
+    config_default(&d.cfg);
     cr_expect_eq(settings_load(&d, &e), BRAGG_ERR);
-    cr_expect(strstr(e.msg, "workbench.conf: settings line 1"), "%s", e.msg);
-    cr_expect_eq(d.histories, 100000);
+    cr_expect(strstr(e.msg, "workbench.conf line 1: no '='"), "%s", e.msg);
+    cr_expect_eq(d.cfg.histories, 100000);
     testkit_remove_dir(dir);
     unsetenv("XDG_CONFIG_HOME");
 }

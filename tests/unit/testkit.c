@@ -47,6 +47,11 @@ int testkit_cli(const char *args, char *out, size_t len)
 
 char *testkit_read_text(const char *path)
 {
+    return testkit_read_bytes(path, NULL);
+}
+
+char *testkit_read_bytes(const char *path, size_t *len)
+{
     FILE *f = fopen(path, "rb");
     cr_assert(f, "%s was not written", path);
     cr_assert(fseek(f, 0, SEEK_END) == 0);
@@ -58,6 +63,7 @@ char *testkit_read_text(const char *path)
     size_t n = fread(text, 1, (size_t)size, f);
     text[n] = '\0';
     fclose(f);
+    if (len) *len = n;
     return text;
 }
 

@@ -27,6 +27,8 @@ int testkit_cli(const char *args, char *out, size_t len);
 
 /* The whole of a file as a string (the caller frees it). */
 char *testkit_read_text(const char *path);
+/* The same for a file that may hold NUL bytes (a PDF): *len receives its length. */
+char *testkit_read_bytes(const char *path, size_t *len);
 
 /* Parses a JSON file; the caller frees it with cJSON_Delete. */
 cJSON *testkit_read_json(const char *path);

@@ -1,0 +1,106 @@
+/*
+ * run_file.h - a run's setup by name, and the run file that holds it.
+ *
+ * What it is for: every setting of run_config has one key (run_keys), the long option of
+ * `bragg run` without its dashes, with the unit people write it in (--spot 3 is mm, --energy
+ * 400 is MeV/u), its valid range and its help line. `bragg run` builds its options from this
+ * table, `bragg run --config FILE` reads a run file through it, and the workbench loads and
+ * saves its setup as a run file with it: a setting is spelt, converted and range-checked in
+ * one place, and a file the workbench saved runs headless as it is.
+ *
+ * The run file is plain text, one "key = value" per line:
+ *
+ *   # C-12 through a bone slab       <- comments: '#' at the start, or after a space
+ *   ion = C-12
+ *   energy = 290                     # MeV/u
+ *   slab = water:5                   <- repeatable keys repeat
+ *   slab = bone:2
+ *   slab = water:inf
+ *   no-nuclear = no                  <- switches: yes/no (true/false, on/off, 1/0)
+ *   [workbench]                      <- a section for one program; bragg run skips it
+ *   export-dir = /home/me/figures
+ *
+ * run_file_parse only splits lines (and reports the line of any error); what a key means is
+ * up to the caller: run_setup_set for the keys of run_keys, the CLI for its outputs (--json,
+ * --png), the workbench for its own section.
+ *
+ * Memory: run_keys is static; a run_setup is a plain value; run_file_read returns a string
+ * the caller frees. No state: any thread may use its own run_setup.
+ */
+#ifndef BRAGG_RUN_FILE_H
+#define BRAGG_RUN_FILE_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "err.h"
+
+typedef enum run_key_kind {
+    RUN_KEY_NAME,       /* text (ion, backend): copied into a char array of run_config */
+    RUN_KEY_NUMBER,     /* double in [lo, hi] user units; the field is value / unit */
+    RUN_KEY_INT,        /* whole number in [lo, hi] */
+    RUN_KEY_COUNT,      /* uint64 in [lo, hi]; 1e5 and 2.5e5 allowed when whole */
+    RUN_KEY_OFF,        /* a "no-x" switch: when yes, the int field is 0 */
+    RUN_KEY_ON,         /* a switch: when yes, the int field is 1 */
+    RUN_KEY_MATERIAL,   /* one semi-infinite slab of this material */
+    RUN_KEY_SLAB,       /* material:cm, appended (repeatable); excludes material */
+} run_key_kind;
+
+typedef struct run_key {
+    const char *name;   /* the key, and bragg run's --name */
+    char letter;        /* bragg run's short option, or 0 */
+    run_key_kind kind;
+    size_t offset;      /* of the field in run_config */
+    size_t size;        /* of a NAME field */
+    double lo, hi;      /* valid range, user units (numbers) */
+    double unit;        /* user units per config unit: the field is value / unit (mm: 10) */
+    const char *meta;   /* the value's placeholder in help ("MEV_U") */
+    const char *help;
+} run_key;
+
+/* The keys, in the order help and saved files list them; ends with a NULL name. */
+extern const run_key run_keys[];
+#define RUN_KEYS_MAX 48
+
+const run_key *run_key_find(const char *name);
+/* 1 when the key is a switch (given bare on the command line; yes/no in a file). */
+int run_key_is_switch(const run_key *k);
+
+/* A setup being built from the command line, a file, or both. */
+typedef struct run_setup {
+    run_config cfg;
+    unsigned char given[RUN_KEYS_MAX];   /* set by run_setup_set, by index in run_keys */
+    int geometry;                        /* 0 the default, 1 material, 2 slabs */
+} run_setup;
+
+/* config_default, nothing given. */
+void run_setup_init(run_setup *s);
+
+/* Sets key k from its text. Messages do not name the key (the caller does: "--energy: " on
+ * the command line, "FILE line 3: energy: " in a file) and give the valid range. material and
+ * slab exclude each other in one setup. */
+int run_setup_set(run_setup *s, const run_key *k, const char *value, bragg_err *e);
+int run_setup_given(const run_setup *s, const char *name);
+
+/* `c` as a run file: a head comment, then every key with its value in user units, the
+ * shortest text that reads back to the same number (so a setup that came from text, typed
+ * or read, runs bit for bit the same once saved: 2.1 mrad, not 2.1000000000000001).
+ * Switches are written as yes/no. Returns the length needed, like snprintf. */
+int run_file_format(const run_config *c, const char *head, char *out, size_t len);
+
+/* Calls fn for every "key = value" line, with the section it is in ("" before any [name]
+ * line) and its line number. A line that is neither blank, a comment, a section nor
+ * "key = value", and any error fn returns, come back as "NAME line N: ..." (`name` names the
+ * text: its path). The text is split in place: key and value point into it and stay valid
+ * as long as it does. */
+typedef int (*run_file_fn)(const char *section, const char *key, const char *value, int line,
+                           void *ctx, bragg_err *e);
+int run_file_parse(char *text, const char *name, run_file_fn fn, void *ctx, bragg_err *e);
+
+/* Reads a run file (at most 64 KiB of text) into a new string (the caller frees it). */
+int run_file_read(const char *path, char **text, bragg_err *e);
+
+/* Parses a switch's text: yes/no, true/false, on/off, 1/0. */
+int run_file_switch(const char *value, int *on);
+
+#endif
