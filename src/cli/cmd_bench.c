@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "atomic_file.h"
+#include "interrupt.h"
 #include "backend.h"
 #include "commands.h"
 #include "engine.h"
@@ -92,10 +93,19 @@ static int run_case(const bench_case *bc, const char *backend, int threads, uint
         engine_destroy(en);
         return BRAGG_ERR;
     }
-    while (!engine_wait(en, 1.0)) {
-    }
+    int cancelled = 0;
+    while (!engine_wait(en, 0.25))
+        if (interrupt_requested() && !cancelled) {
+            engine_cancel(en);
+            cancelled = 1;
+        }
     run_snapshot s;
     int rc = engine_snapshot(en, &s, e);
+    if (rc == BRAGG_OK && s.state != RUN_DONE) {
+        rc = bragg_fail(e, "%s", s.state == RUN_CANCELLED ? "interrupted; nothing written"
+                                                            : s.error);
+        run_snapshot_free(&s);
+    }
     if (rc == BRAGG_OK) {
         memset(row, 0, sizeof *row);
         row->name = bc->name;
@@ -367,7 +377,8 @@ int cmd_bench(int argc, char **argv)
     for (int i = 0; i < N_CASES; i++)
         if (!only || strcmp(only, cases[i].name) == 0) selected[n_sel++] = &cases[i];
     if (n_sel == 0) {
-        fprintf(stderr, "bragg bench: --case: '%s' is not known (valid: " CASE_NAMES ")\n", only);
+        fprintf(stderr, "bragg bench: --case: %s is not known (valid: " CASE_NAMES ")\n",
+                BRAGG_QUOTED(only));
         return EXIT_USAGE;
     }
     if (plot_outputs_check(&figs, &e)) {
@@ -476,7 +487,7 @@ int cmd_bench(int argc, char **argv)
             if (run_sized(bc, be, threads, &row_size, start, 0, &row, NULL, &dev, &has_device,
                           &e)) {
                 fprintf(stderr, "bragg bench: %s: %s\n", bc->name, e.msg);
-                status = EXIT_RUNTIME;
+                status = interrupt_requested() ? EXIT_INTERRUPTED : EXIT_RUNTIME;
                 goto done;
             }
             if (counts[k] == 0) serial_hps = row.hps;
@@ -590,7 +601,7 @@ int cmd_bench(int argc, char **argv)
             if (run_sized(bc, be, gpu ? 1 : max_threads, &same, 0, 1, &prow, &ps, &dev,
                           &has_device, &e)) {
                 fprintf(stderr, "bragg bench: %s: %s\n", bc->name, e.msg);
-                status = EXIT_RUNTIME;
+                status = interrupt_requested() ? EXIT_INTERRUPTED : EXIT_RUNTIME;
                 goto done;
             }
             double plain = g == 0 ? last_hps : g == 1 ? simd_hps : cuda_hps;

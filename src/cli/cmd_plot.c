@@ -10,6 +10,7 @@
 
 #include "atomic_file.h"
 #include "commands.h"
+#include "interrupt.h"
 #include "figures.h"
 #include "measured.h"
 #include "options.h"
@@ -53,19 +54,28 @@ static int set_kind(const char *value, void *ctx, bragg_err *e)
     return figure_kind_parse(value, &((plot_args *)ctx)->fo.kind, e);
 }
 
+/* Larger than the JSON of any run bragg writes (a million bins of iron: under 1 GB), small
+ * enough that /dev/zero or a wrong file name is refused instead of filling the memory. */
+#define PLOT_JSON_MAX_BYTES ((size_t)2 << 30)
+
 /* Reads and parses a JSON file; the message names the file. */
 static cJSON *load_json(const char *path, bragg_err *e)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        bragg_fail(e, "%s: cannot read: %s", path, strerror(errno));
+        bragg_fail(e, "%s: cannot read: %s", BRAGG_QUOTED(path), strerror(errno));
         return NULL;
     }
     size_t cap = 1 << 16, len = 0;
     char *text = malloc(cap);
+    int too_large = 0;
     while (text) {
         len += fread(text + len, 1, cap - len - 1, f);
         if (len < cap - 1) break;
+        if (cap >= PLOT_JSON_MAX_BYTES) {
+            too_large = 1;
+            break;
+        }
         char *bigger = realloc(text, cap * 2);
         if (!bigger) {
             free(text);
@@ -78,21 +88,18 @@ static cJSON *load_json(const char *path, bragg_err *e)
     int read_err = ferror(f);
     fclose(f);
     if (!text) {
-        bragg_fail(e, "%s: out of memory", path);
+        bragg_fail(e, "%s: out of memory", BRAGG_QUOTED(path));
         return NULL;
     }
-    if (read_err) {
+    if (read_err || too_large) {
         free(text);
-        bragg_fail(e, "%s: read error", path);
+        bragg_fail(e, "%s: %s", BRAGG_QUOTED(path),
+                   too_large ? "too large for a bragg JSON file (valid: up to 2 GB)"
+                             : "read error");
         return NULL;
     }
     text[len] = '\0';
-    cJSON *root = cJSON_Parse(text);
-    if (!root) {
-        const char *where = cJSON_GetErrorPtr();
-        long off = where && where >= text && where <= text + len ? (long)(where - text) : -1;
-        bragg_fail(e, "%s: not valid JSON (near byte %ld)", path, off);
-    }
+    cJSON *root = figures_parse_json(text, len, path, e);
     free(text);
     return root;
 }
@@ -203,6 +210,11 @@ int cmd_plot(int argc, char **argv)
         status = EXIT_OK;
         goto done;
     }
+    if (title && !bragg_utf8_valid(title)) {
+        fprintf(stderr, "bragg plot: --title: %s is not UTF-8 text (valid: text in UTF-8)\n",
+                BRAGG_QUOTED(title));
+        goto done;
+    }
     if (n_files == 0) {
         fprintf(stderr, "bragg plot: no input: give a JSON file from bragg run --json or bragg "
                         "bench --json\n");
@@ -232,7 +244,7 @@ int cmd_plot(int argc, char **argv)
         if (src == FIGURE_SOURCE_UNKNOWN) {
             fprintf(stderr, "bragg plot: %s: neither a run summary (bragg run --json), a "
                             "bench record (bragg bench --json) nor an SOBP (bragg sobp "
-                            "--json)\n", files[i]);
+                            "--json)\n", BRAGG_QUOTED(files[i]));
             goto done;
         }
         n_bench += src == FIGURE_SOURCE_BENCH;
@@ -268,8 +280,12 @@ int cmd_plot(int argc, char **argv)
              : n_sobp ? figures_from_sobp(&fig, roots[0], title, &e)
                       : figures_from_runs(&fig, (const cJSON *const *)roots, n_roots, &pa.fo, &e);
     if (rc) {
-        fprintf(stderr, "bragg plot: %s%s%s\n", n_files == 1 ? files[0] : "",
+        fprintf(stderr, "bragg plot: %s%s%s\n", n_files == 1 ? BRAGG_QUOTED(files[0]) : "",
                 n_files == 1 ? ": " : "", e.msg);
+        goto done;
+    }
+    if (interrupt_requested()) {   /* asked to stop before writing: write nothing */
+        status = EXIT_INTERRUPTED;
         goto done;
     }
     /* A figure that cannot be written is bad output input: exit 2, the message names the path. */

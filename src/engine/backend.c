@@ -21,7 +21,8 @@ backend *backend_new(const char *name, bragg_err *e)
     else if (strcmp(name, "cuda") == 0) backend_cuda_init(b);
     else {
         free(b);
-        bragg_fail(e, "backend: '%s' is not known (valid: serial, openmp, event, simd, cuda)", name);
+        bragg_fail(e, "backend: %s is not known (valid: serial, openmp, event, simd, cuda)",
+                   BRAGG_QUOTED(name));
         return NULL;
     }
     return b;

@@ -354,14 +354,22 @@ static int event_run_batch(backend *b, const backend_job *job, score_arrays *out
     event_state *st = b->state;
     if (size_banks(st, job->params->max_products, e)) return BRAGG_ERR;
     atomic_uint_fast64_t next = 0;
+    /* Three points of order for TSan (backend.h): region start, the barrier, region end. */
+    char order[3];
+    BACKEND_TSAN_RELEASE(&order[0]);
 #pragma omp parallel num_threads(st->threads)
     {
+        BACKEND_TSAN_ACQUIRE(&order[0]);
         int me = omp_get_thread_num();
         score_arrays_clear(&st->scores[me]);
         run_thread(job, st, &st->thread[me], &st->scores[me], &next);
+        BACKEND_TSAN_RELEASE(&order[1]);
 #pragma omp barrier
+        BACKEND_TSAN_ACQUIRE(&order[1]);
         backend_merge_slice(out, st->scores, st->threads, me);
+        BACKEND_TSAN_RELEASE(&order[2]);
     }
+    BACKEND_TSAN_ACQUIRE(&order[2]);
     for (int i = 0; i < st->threads; i++) score_arrays_add_totals(out, &st->scores[i]);
     return BRAGG_OK;
 }

@@ -50,9 +50,9 @@ Test(cli, bad_input_names_the_field)
     expect_bad("tables --ion p --material cheese", "material: 'cheese' is not known");
     expect_bad("tables --ion p --material water --emin 0", "--emin: 0 is out of range");
     expect_bad("tables --ion p --material water --emax 5000", "--emax: 5000 is out of range");
-    expect_bad("tables --ion p --material water --emin nan", "--emin: 'nan' is not a number");
+    expect_bad("tables --ion p --material water --emin nan", "--emin: 'nan' is not a decimal number");
     expect_bad("tables --ion p --material water --iwater 80", "--iwater");
-    expect_bad("run --ion p --energy 150 --material water -n 0", "--histories: 0 is out of range");
+    expect_bad("run --ion p --energy 150 --material water -n 0", "--histories: '0' is out of range");
     expect_bad("run --ion p --energy 150 --material water -n -5", "--histories");
     expect_bad("run --ion p --energy 3000 --material water", "--energy: 3000 is out of range");
     expect_bad("run --ion p --energy 150 --slab water:0", "slab thickness (cm): 0 is out of range");
@@ -62,7 +62,7 @@ Test(cli, bad_input_names_the_field)
     expect_bad("run --ion p --energy 150 --material water --backend cuda", "built without CUDA");
 #endif
     expect_bad("run --ion p --energy 150 --material water --csv /nonexistent/dir/x.csv",
-               "--csv: cannot write /nonexistent/dir/x.csv");
+               "--csv: cannot write '/nonexistent/dir/x.csv': folder '/nonexistent/dir' does not exist");
     expect_bad("run --energy 150 --material water", "--ion: missing");
     expect_bad("run --ion p --material water", "--energy: missing");
     expect_bad("run --ion p --energy 150 --material water --threads -1", "--threads");
@@ -84,7 +84,7 @@ Test(cli, malformed_materials_row)
     snprintf(env_cmd, sizeof env_cmd, "BRAGG_ASSETS=%s %s %s", dir, testkit_bragg(), args);
     int rc = testkit_shell(env_cmd, out, sizeof out);
     cr_expect(rc == 2, "exit %d", rc);
-    cr_expect(strstr(out, "materials.tsv line") && strstr(out, "I_eV: 'abc' is not a number"),
+    cr_expect(strstr(out, "materials.tsv line") && strstr(out, "I_eV: 'abc' is not a decimal number"),
               "%s", out);
     testkit_remove_dir(dir);
 }
