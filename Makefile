@@ -263,8 +263,14 @@ tsan:
 	    TSAN_OPTIONS="suppressions=$(CURDIR)/tests/tsan.supp exitcode=66 history_size=7" \
 	    build/release/unit_tests --jobs 1 --filter '$(TSAN_TESTS)' $(TEST_ARGS)
 
-bench: $(BIN)
-	./bin/bragg bench --component
+# The yardstick kernel (scripts/floor.c) is built as issue 14 measured it, with plain -O2 and
+# whatever -march the compiler defaults to, and runs beside the C-12 cases.
+bench: $(BIN) $(B)/floor
+	./$(BIN) bench --component --floor $(B)/floor
+
+$(B)/floor: scripts/floor.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -O2 -fopenmp $< -lm -o $@
 
 # The README's example figures. The runs' JSON stays in build/docs; only the PNGs are kept.
 # Protons of 206.6 MeV have the CSDA range of C-12 at 400 MeV/u in water (27.4 cm), so the

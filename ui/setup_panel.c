@@ -79,7 +79,8 @@ void setup_field_value(const tui_state *t, int field, char *out, size_t len)
         else snprintf(out, len, "%s", c->backend);
         break;
     case FIELD_THREADS:
-        if (strcmp(c->backend, "openmp") != 0 && strcmp(c->backend, "event") != 0)
+        if (strcmp(c->backend, "openmp") != 0 && strcmp(c->backend, "event") != 0 &&
+            strcmp(c->backend, "simd") != 0)
             snprintf(out, len, "- (%s)", c->backend);
         else if (c->threads == 0) snprintf(out, len, "all (%d)", t->cores);
         else snprintf(out, len, "%d", c->threads);
@@ -237,7 +238,7 @@ int setup_field_apply(const tui_state *t, run_config *c, int field, const char *
         for (k = 0; backend_names[k]; k++)
             if (strcmp(text, backend_names[k]) == 0) break;
         if (!backend_names[k])
-            return bragg_fail(e, "backend: %s is not known (valid: serial, openmp, event, cuda)",
+            return bragg_fail(e, "backend: %s is not known (valid: serial, openmp, event, simd, cuda)",
                               BRAGG_QUOTED(text));
         snprintf(n.backend, sizeof n.backend, "%s", backend_names[k]);
         break;

@@ -179,8 +179,8 @@ static void start_run(tui_state *t)
     }
 }
 
-/* The race: the same configuration on serial, OpenMP with 1..N threads, the event loop on N
- * threads and CUDA, in turn. */
+/* The race: the same configuration on serial, OpenMP with 1..N threads, the event loop and the
+ * simd backend (the event loop with vector kernels) on N threads and CUDA, in turn. */
 static void start_race_entry(tui_state *t)
 {
     while (t->race_at < t->race_n && t->race[t->race_at].skipped) t->race_at++;
@@ -212,7 +212,7 @@ static void start_race(tui_state *t)
     race_entry *r = &t->race[t->race_n++];
     memset(r, 0, sizeof *r);
     snprintf(r->backend, sizeof r->backend, "serial");
-    for (int th = 1; th <= t->cores && t->race_n < RACE_MAX - 2; th++) {
+    for (int th = 1; th <= t->cores && t->race_n < RACE_MAX - 3; th++) {
         r = &t->race[t->race_n++];
         memset(r, 0, sizeof *r);
         snprintf(r->backend, sizeof r->backend, "openmp");
@@ -222,6 +222,11 @@ static void start_race(tui_state *t)
     r = &t->race[t->race_n++];
     memset(r, 0, sizeof *r);
     snprintf(r->backend, sizeof r->backend, "event");
+    r->threads = t->cores;
+    /* The same loop with its random blocks computed 8 or 16 streams at a time. */
+    r = &t->race[t->race_n++];
+    memset(r, 0, sizeof *r);
+    snprintf(r->backend, sizeof r->backend, "simd");
     r->threads = t->cores;
     r = &t->race[t->race_n++];
     memset(r, 0, sizeof *r);

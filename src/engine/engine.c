@@ -539,6 +539,10 @@ int engine_device(const engine *en, backend_device *out)
 {
     return en->be->device ? en->be->device(en->be, out) : 0;
 }
+const char *engine_vector_path(const engine *en)
+{
+    return en->be->vector_path ? en->be->vector_path(en->be) : NULL;
+}
 double engine_csda_depth(const engine *en) { return en->csda_depth; }
 const bio_model *engine_bio(const engine *en) { return en->bio.kind != BIO_NONE ? &en->bio : NULL; }
 

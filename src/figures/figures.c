@@ -977,6 +977,9 @@ static void config_label(const cJSON *row, char *out, size_t len)
     double t = num(row, "threads");
     if (strcmp(be, "serial") == 0) snprintf(out, len, "serial");
     else if (strcmp(be, "cuda") == 0) snprintf(out, len, "cuda, %s", str(row, "device.name", "GPU"));
+    else if (cJSON_IsString(at(row, "simd_path")))   /* the vector path the simd backend took */
+        snprintf(out, len, "%s %s, %.0f thread%s", be, str(row, "simd_path", "?"), t,
+                 t == 1 ? "" : "s");
     else snprintf(out, len, "%s, %.0f thread%s", be, t, t == 1 ? "" : "s");
 }
 
