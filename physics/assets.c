@@ -101,15 +101,49 @@ void tsv_close(tsv_reader *r)
     r->file = NULL;
 }
 
+/* The one number syntax bragg reads, from the command line, the settings file and the
+ * assets alike: an optional sign, decimal digits with an optional point, an optional exponent
+ * ("5", "-0.5", ".5", "1e6", "2.5E-3"). strtod alone would also take leading spaces, hex
+ * ("0x10"), "inf" and "nan", and a decimal comma under some locales: none of them is what a
+ * user means by a number here, and a value read one way in one place and another way elsewhere
+ * is how a typo becomes a wrong run. */
+static int is_decimal(const char *s)
+{
+    int digits = 0;
+    if (*s == '+' || *s == '-') s++;
+    while (*s >= '0' && *s <= '9') s++, digits++;
+    if (*s == '.') {
+        s++;
+        while (*s >= '0' && *s <= '9') s++, digits++;
+    }
+    if (!digits) return 0;
+    if (*s == 'e' || *s == 'E') {
+        s++;
+        if (*s == '+' || *s == '-') s++;
+        if (!(*s >= '0' && *s <= '9')) return 0;
+        while (*s >= '0' && *s <= '9') s++;
+    }
+    return *s == '\0';
+}
+
+int parse_decimal(const char *text, double *out)
+{
+    if (!text || !is_decimal(text)) return BRAGG_ERR;
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (*end != '\0' || errno == ERANGE || !isfinite(v)) return BRAGG_ERR;
+    *out = v;
+    return BRAGG_OK;
+}
+
 int parse_number(const char *text, const char *field, double lo, double hi, double *out,
                  bragg_err *e)
 {
-    char *end = NULL;
-    errno = 0;
-    double v = text ? strtod(text, &end) : NAN;
-    if (!text || end == text || *end != '\0' || errno == ERANGE || !isfinite(v))
-        return bragg_fail(e, "%s: '%s' is not a number (valid: %g to %g)", field,
-                          text ? text : "", lo, hi);
+    double v;
+    if (parse_decimal(text, &v))
+        return bragg_fail(e, "%s: %s is not a decimal number (valid: %g to %g)", field,
+                          BRAGG_QUOTED(text), lo, hi);
     if (v < lo || v > hi)
         return bragg_fail(e, "%s: %g is out of range (valid: %g to %g)", field, v, lo, hi);
     *out = v;

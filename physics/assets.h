@@ -35,7 +35,12 @@ int tsv_open(tsv_reader *r, const char *name, bragg_err *e);
 int tsv_next(tsv_reader *r, bragg_err *e);
 void tsv_close(tsv_reader *r);
 
-/* Parses a finite number in [lo, hi]; the message names `field`. */
+/* Numbers, one syntax everywhere (command line, settings, assets): an optional sign, decimal
+ * digits with an optional point, an optional exponent: "5", "-0.5", ".5", "1e6". Not accepted:
+ * blanks, hex ("0x10"), "inf", "nan", a decimal comma, values beyond the double range. Callers
+ * that read files trim the blanks around a field first. parse_decimal returns BRAGG_ERR on
+ * anything else; parse_number also checks [lo, hi] and names `field` in its message. */
+int parse_decimal(const char *text, double *out);
 int parse_number(const char *text, const char *field, double lo, double hi, double *out,
                  bragg_err *e);
 

@@ -54,7 +54,8 @@ static int load_cell(bio_cell *c, const char *name, bragg_err *e)
     }
     tsv_close(&r);
     if (!found && rc == 0)
-        return bragg_fail(e, "cell: '%s' is not a known cell line (valid: %s)", name, names);
+        return bragg_fail(e, "cell: %s is not a known cell line (valid: %s)", BRAGG_QUOTED(name),
+                          names);
     return found ? BRAGG_OK : BRAGG_ERR;
 }
 
@@ -86,7 +87,7 @@ static int load_let_model(bio_model *m, const char *name, bragg_err *e)
     if (rc < 0) return BRAGG_ERR;
     char names[256];
     if (bio_model_names(names, sizeof names, e)) return BRAGG_ERR;
-    return bragg_fail(e, "bio: '%s' is not a known model (valid: %s)", name, names);
+    return bragg_fail(e, "bio: %s is not a known model (valid: %s)", BRAGG_QUOTED(name), names);
 }
 
 int bio_model_load(bio_model *m, const char *name, const char *cell, double alpha_beta_x,

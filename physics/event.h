@@ -97,28 +97,49 @@ static inline BRAGG_HD void event_after_spawn(event_counts *c)
     c->moved = 0;
 }
 
+/* Blocks of the particles' random streams computed ahead of a pass, all at once (the CPU `simd`
+ * backend's vector pass, physics/simd.h): slot i's `n` blocks are the 4 n words from
+ * blocks + 4 n i. A step that needs more computes them itself. */
+typedef struct event_ahead {
+    const uint32_t *blocks;
+    unsigned n;
+} event_ahead;
+
 /* 3. Up to `steps` steps of particle i of `in` (left in *q): returns enum step_outcome, and
  * *moved = 1 if it took a step. A particle whose reaction is pending (its free paths used up:
  * mfp is exactly 0 then, and only then) takes none and says STEP_REACT again. More than one
  * step per pass means fewer passes (and on a GPU fewer kernel launches and compactions) at the
  * price of lanes idling once their particle has ended; the result is the same for any number,
- * since a particle's steps do not depend on when they are taken. */
+ * since a particle's steps do not depend on when they are taken. With `ahead` (NULL: none) the
+ * particle's stream takes its next blocks from there: the same words, computed earlier. */
+static inline BRAGG_HD BRAGG_FORCE_INLINE int event_step_one_ahead(const transport_params *p,
+                                                                   const particle_bank *in,
+                                                                   uint32_t i, unsigned steps,
+                                                                   const event_ahead *ahead,
+                                                                   particle *q, score_sink *s,
+                                                                   step_profile *prof, int *moved)
+{
+    bank_load(in, i, p->seed, q);
+    *moved = 0;
+    if (q->mfp == 0.0) return STEP_REACT;
+    *moved = 1;
+    if (ahead) rng_take_ahead(&q->r, ahead->blocks + 4 * (size_t)ahead->n * i, ahead->n);
+    int outcome = STEP_ALIVE;
+    for (unsigned k = 0; k < steps && outcome == STEP_ALIVE; k++) {
+        if (prof) prof->last = profile_clock();
+        outcome = transport_step(p, q, s, prof);
+    }
+    q->r.ahead = 0;   /* the blocks belong to this pass */
+    return outcome;
+}
+
 static inline BRAGG_HD BRAGG_FORCE_INLINE int event_step_one(const transport_params *p,
                                                              const particle_bank *in, uint32_t i,
                                                              unsigned steps, particle *q,
                                                              score_sink *s, step_profile *prof,
                                                              int *moved)
 {
-    bank_load(in, i, p->seed, q);
-    *moved = 0;
-    if (q->mfp == 0.0) return STEP_REACT;
-    *moved = 1;
-    int outcome = STEP_ALIVE;
-    for (unsigned k = 0; k < steps && outcome == STEP_ALIVE; k++) {
-        if (prof) prof->last = profile_clock();
-        outcome = transport_step(p, q, s, prof);
-    }
-    return outcome;
+    return event_step_one_ahead(p, in, i, steps, (const event_ahead *)0, q, s, prof, moved);
 }
 
 /* Where a stepped particle goes (one thread per particle; the GPU kernel does the same with

@@ -103,7 +103,34 @@ static int load_elements(material_table *t, const char *file, bragg_err *e)
             bragg_fail_prefix(e, "%s line %d: ", r.path, r.line_no);
             goto fail;
         }
+        if (z != floor(z)) {
+            bragg_fail(e, "%s line %d: Z: %g is not a whole number", r.path, r.line_no, z);
+            goto fail;
+        }
+        /* Natural atomic weights lie between Z and 3 Z (H 1.008 ... U 238.03). */
+        if (w < z || w > 3 * z) {
+            bragg_fail(e, "%s line %d: atomic_weight: %g is implausible for Z = %d (valid: %g to "
+                          "%g)", r.path, r.line_no, w, (int)z, z, 3 * z);
+            goto fail;
+        }
         element *el = &t->elements[(int)z];
+        if (el->Z) {
+            bragg_fail(e, "%s line %d: Z = %d given twice (%s)", r.path, r.line_no, (int)z,
+                       BRAGG_QUOTED(el->symbol));
+            goto fail;
+        }
+        if (material_table_element(t, r.fields[1])) {
+            bragg_fail(e, "%s line %d: symbol %s given twice", r.path, r.line_no,
+                       BRAGG_QUOTED(r.fields[1]));
+            goto fail;
+        }
+        if (!*r.fields[1] || strlen(r.fields[1]) >= sizeof el->symbol ||
+            strlen(r.fields[2]) >= sizeof el->name || !bragg_text_printable(r.fields[1]) ||
+            !bragg_text_printable(r.fields[2])) {
+            bragg_fail(e, "%s line %d: symbol or name empty, too long or not printable text",
+                       r.path, r.line_no);
+            goto fail;
+        }
         el->Z = (int)z;
         snprintf(el->symbol, sizeof el->symbol, "%s", r.fields[1]);
         snprintf(el->name, sizeof el->name, "%s", r.fields[2]);
@@ -140,10 +167,12 @@ static int parse_composition(const material_table *t, material *m, const char *t
     for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         char *colon = strchr(tok, ':');
         if (!colon)
-            return bragg_fail(e, "composition: '%s' is not Symbol:mass_fraction", tok);
+            return bragg_fail(e, "composition: %s is not Symbol:mass_fraction",
+                              BRAGG_QUOTED(tok));
         *colon = '\0';
         const element *el = material_table_element(t, tok);
-        if (!el) return bragg_fail(e, "composition: unknown element symbol '%s'", tok);
+        if (!el) return bragg_fail(e, "composition: unknown element symbol %s",
+                                      BRAGG_QUOTED(tok));
         if (m->n_elements == MATERIAL_MAX_ELEMENTS)
             return bragg_fail(e, "composition: more than %d elements", MATERIAL_MAX_ELEMENTS);
         double w;
@@ -251,6 +280,12 @@ static int load_materials(material_table *t, const char *file, bragg_err *e)
             bragg_fail(e, "name or aliases too long");
             goto row_fail;
         }
+        if (!*r.fields[0] || !bragg_text_printable(r.fields[0]) ||
+            !bragg_text_printable(r.fields[1]) || !bragg_text_printable(r.fields[6])) {
+            bragg_fail(e, "name %s, aliases or source empty or not printable text",
+                       BRAGG_QUOTED(r.fields[0]));
+            goto row_fail;
+        }
         snprintf(m->name, sizeof m->name, "%s", r.fields[0]);
         snprintf(m->aliases, sizeof m->aliases, "%s", r.fields[1]);
         snprintf(m->source, sizeof m->source, "%s", r.fields[6]);
@@ -260,8 +295,21 @@ static int load_materials(material_table *t, const char *file, bragg_err *e)
             parse_composition(t, m, r.fields[4], e) ||
             parse_density_effect(m, r.fields[5], e))
             goto row_fail;
-        if (material_table_find(t, m->name)) {
-            bragg_fail(e, "material '%s' defined twice", m->name);
+        /* Every name and alias must find one material only: a second would be shadowed. */
+        const material *clash = material_table_find(t, m->name);
+        char clash_name[sizeof m->aliases];
+        snprintf(clash_name, sizeof clash_name, "%s", m->name);
+        if (!clash && strcmp(m->aliases, "-") != 0) {
+            char list[sizeof m->aliases], *save = NULL;
+            snprintf(list, sizeof list, "%s", m->aliases);
+            for (char *tok = strtok_r(list, ",", &save); tok && !clash;
+                 tok = strtok_r(NULL, ",", &save))
+                if ((clash = material_table_find(t, tok)))
+                    snprintf(clash_name, sizeof clash_name, "%s", tok);
+        }
+        if (clash) {
+            bragg_fail(e, "%s names material %s already (names and aliases must be unique)",
+                       BRAGG_QUOTED(clash_name), clash->name);
             goto row_fail;
         }
         m->I_ev_tabulated = I;
@@ -319,7 +367,7 @@ const material *material_table_lookup(const material_table *t, const char *name,
         used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "",
                                  t->materials[i].name);
     /* Aliases are too many to list; the everyday ones are named so a user can find them. */
-    bragg_fail(e, "material: '%s' is not known; valid: %s (aliases too: bone, tissue, lung, "
-                  "lucite, G4_WATER, ...)", name, list);
+    bragg_fail(e, "material: %s is not known; valid: %s (aliases too: bone, tissue, lung, "
+                  "lucite, G4_WATER, ...)", BRAGG_QUOTED(name), list);
     return NULL;
 }

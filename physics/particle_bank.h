@@ -93,6 +93,7 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void bank_load(const particle_bank *ba
 #undef BANK_LOAD
     q->r.key.v[0] = (uint32_t)seed;
     q->r.key.v[1] = (uint32_t)(seed >> 32);
+    q->r.ahead = 0;   /* blocks computed ahead are not kept in a bank */
 }
 
 /* A particle into slot i. */

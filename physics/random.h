@@ -37,6 +37,11 @@ typedef struct rng {
     philox4x32_ctr_t ctr;
     philox4x32_ctr_t block;  /* the last four outputs */
     unsigned used;           /* how many of `block` are consumed */
+    /* Blocks of this stream computed ahead (the CPU event loop's vector pass, physics/simd.h):
+     * the next `ahead` refills take them, four words each from ahead_at on, instead of running
+     * the Philox rounds. 0 everywhere else (host code only). */
+    unsigned ahead;
+    const uint32_t *ahead_at;
 } rng;
 
 #define RNG_ID_BITS    44
@@ -53,6 +58,8 @@ static inline BRAGG_HD void rng_init(rng *r, uint64_t seed, uint64_t history, ui
     r->ctr.v[2] = (uint32_t)id;
     r->ctr.v[3] = (uint32_t)(id >> 32) << RNG_BLOCK_BITS;
     r->used = 4;
+    r->ahead = 0;
+    r->ahead_at = (const uint32_t *)0;
 }
 
 /* The id of a stream (the particle's), as given to rng_init. */
@@ -86,11 +93,41 @@ static inline BRAGG_HD void rng_refill(rng *r)
     r->used = 0;
 }
 
+/* The next block from those computed ahead for this counter: the four words rng_refill would
+ * compute (a block depends only on key and counter), read instead of computed. Always inlined:
+ * it is a few loads, where a call costs as much. */
+static inline BRAGG_HD BRAGG_FORCE_INLINE void rng_take_block(rng *r)
+{
+    const uint32_t *a = r->ahead_at;
+    r->block.v[0] = a[0];
+    r->block.v[1] = a[1];
+    r->block.v[2] = a[2];
+    r->block.v[3] = a[3];
+    r->ahead_at = a + 4;
+    r->ahead--;
+    r->ctr.v[3] = (r->ctr.v[3] & ~RNG_BLOCK_MASK) | ((r->ctr.v[3] + 1) & RNG_BLOCK_MASK);
+    r->used = 0;
+}
+
+/* The stream's next n blocks are at `at` (word w of block j at at[4 j + w]), as rng_ahead_fill
+ * (physics/simd.h) wrote them for the stream's current counter. */
+static inline BRAGG_HD void rng_take_ahead(rng *r, const uint32_t *at, unsigned n)
+{
+    r->ahead_at = at;
+    r->ahead = n;
+}
+
 /* Always inlined, the refill not: a draw is mostly a load from the block, and the call it replaces
  * cost more than that. */
 static inline BRAGG_HD BRAGG_FORCE_INLINE uint32_t rng_u32(rng *r)
 {
-    if (r->used == 4) rng_refill(r);
+    if (r->used == 4) {
+#if !defined(__CUDA_ARCH__)
+        if (r->ahead) rng_take_block(r);
+        else
+#endif
+            rng_refill(r);
+    }
     return r->block.v[r->used++];
 }
 

@@ -8,56 +8,157 @@
 #include "assets.h"
 #include "constants.h"
 
-static int read_row(const tsv_reader *r, int first, double *out, int n, bragg_err *e)
+/* Reads fields[first..first+n-1] as numbers in [lo, hi]; messages name file, line and row. */
+static int read_row(const tsv_reader *r, int first, double *out, int n, double lo, double hi,
+                    bragg_err *e)
 {
     if (r->nfields != first + n)
         return bragg_fail(e, "%s line %d: expected %d numbers, found %d", r->path, r->line_no, n,
                           r->nfields - first);
     for (int i = 0; i < n; i++)
-        if (parse_number(r->fields[first + i], r->fields[0], -1e6, 1e6, &out[i], e))
+        if (parse_number(r->fields[first + i], r->fields[0], lo, hi, &out[i], e))
             return bragg_fail_prefix(e, "%s line %d: ", r->path, r->line_no);
     return BRAGG_OK;
 }
+
+/* The lookups walk these grids cell by cell: each must rise strictly (a repeated or falling
+ * node gives a zero or negative cell width, hence infinities, in the interpolation). */
+static int check_rising(const tsv_reader *r, const double *v, int n, const char *what,
+                        bragg_err *e)
+{
+    for (int i = 1; i < n; i++)
+        if (!(v[i] > v[i - 1]))
+            return bragg_fail(e, "%s line %d: %s: node %d (%g) does not rise above node %d (%g)",
+                              r->path, r->line_no, what, i + 1, v[i], i, v[i - 1]);
+    return BRAGG_OK;
+}
+
+/* A row of C_K, C_L or their asymptotic coefficients starts with its theta, which must be the
+ * grid's node for that row: rows out of order would scramble the table silently. */
+static int check_theta(const tsv_reader *r, const double *grid, int have_grid, int row,
+                       bragg_err *e)
+{
+    double theta;
+    if (!have_grid)
+        return bragg_fail(e, "%s line %d: %s row before its theta grid", r->path, r->line_no,
+                          r->fields[0]);
+    if (r->nfields < 2 || parse_number(r->fields[1], "theta", 0, 10, &theta, e))
+        return bragg_fail_prefix(e, "%s line %d: ", r->path, r->line_no);
+    if (fabs(theta - grid[row]) > 1e-9)
+        return bragg_fail(e, "%s line %d: %s row %d is for theta %g, but the grid's node %d is "
+                             "%g", r->path, r->line_no, r->fields[0], row + 1, theta, row + 1,
+                          grid[row]);
+    return BRAGG_OK;
+}
+
+/* One (Z, value) row of the theta splines or of the screening and scaling tables. */
+static int read_z_row(const tsv_reader *r, double zmin, double zmax, double lo, double hi,
+                      double v[2], bragg_err *e)
+{
+    if (read_row(r, 1, v, 2, -1e6, 1e6, e)) return BRAGG_ERR;
+    if (!(v[0] >= zmin && v[0] <= zmax))
+        return bragg_fail(e, "%s line %d: Z: %g is out of range (valid: %g to %g)", r->path,
+                          r->line_no, v[0], zmin, zmax);
+    if (!(v[1] >= lo && v[1] <= hi))
+        return bragg_fail(e, "%s line %d: %s: %g is out of range (valid: %g to %g)", r->path,
+                          r->line_no, r->fields[0], v[1], lo, hi);
+    return BRAGG_OK;
+}
+
+/* Bounds: the published tables' own values with a wide margin (C_K -7.8..1.0, C_L -46..5,
+ * the asymptotic U, V, Z -53..55, theta 0.24..0.95, H_M and H_N 3.9..76): a value beyond them
+ * is a corrupted file, not physics. */
+#define SHELL_C_MAX    1e3
+#define SHELL_ASYM_MAX 1e4
+#define SHELL_THETA_MAX 2.0
+#define SHELL_ETA_MAX  1e3
+#define SHELL_SCALE_MAX 1e3
 
 int shell_tables_load(shell_tables *t, const char *file, bragg_err *e)
 {
     memset(t, 0, sizeof *t);
     tsv_reader r;
     if (tsv_open(&r, file, e)) return BRAGG_ERR;
-    int rc, nck = 0, ncl = 0, nak = 0, nal = 0;
+    int rc, nck = 0, ncl = 0, nak = 0, nal = 0, have_eta = 0, have_tk = 0, have_tl = 0;
+    int seen_zd[11] = {0}, seen_hm[64] = {0}, seen_hn[64] = {0};
     while ((rc = tsv_next(&r, e)) == 1) {
         const char *kind = r.fields[0];
         double v[3];
         int bad = 0;
         if (strcmp(kind, "grid") == 0) {
-            if (strcmp(r.fields[1], "eta") == 0) bad = read_row(&r, 2, t->eta, SHELL_N_ETA, e);
-            else if (strcmp(r.fields[1], "theta_k") == 0)
-                bad = read_row(&r, 2, t->theta_k, SHELL_N_THETA_K, e);
-            else if (strcmp(r.fields[1], "theta_l") == 0)
-                bad = read_row(&r, 2, t->theta_l, SHELL_N_THETA_L, e);
-        } else if (strcmp(kind, "ck") == 0 && nck < SHELL_N_THETA_K) {
-            bad = read_row(&r, 2, t->ck[nck++], SHELL_N_ETA, e);
-        } else if (strcmp(kind, "cl") == 0 && ncl < SHELL_N_THETA_L) {
-            bad = read_row(&r, 2, t->cl[ncl++], SHELL_N_ETA_L, e);
-        } else if (strcmp(kind, "asym_k") == 0 && nak < SHELL_N_THETA_K) {
-            bad = read_row(&r, 2, v, 3, e);
-            t->uk[nak] = v[0], t->vk[nak] = v[1], t->zk[nak] = v[2], nak++;
-        } else if (strcmp(kind, "asym_l") == 0 && nal < SHELL_N_THETA_L) {
-            bad = read_row(&r, 2, v, 2, e);
-            t->ul[nal] = v[0], t->vl[nal] = v[1], nal++;
-        } else if (strcmp(kind, "thetak_spline") == 0 && t->n_tk < 40) {
-            bad = read_row(&r, 1, v, 2, e);
-            t->tk_z[t->n_tk] = v[0], t->tk_theta[t->n_tk] = v[1], t->n_tk++;
-        } else if (strcmp(kind, "thetal_spline") == 0 && t->n_tl < 40) {
-            bad = read_row(&r, 1, v, 2, e);
-            t->tl_z[t->n_tl] = v[0], t->tl_theta[t->n_tl] = v[1], t->n_tl++;
+            const char *name = r.nfields > 1 ? r.fields[1] : "";
+            int *have = strcmp(name, "eta") == 0       ? &have_eta
+                        : strcmp(name, "theta_k") == 0 ? &have_tk
+                        : strcmp(name, "theta_l") == 0 ? &have_tl
+                                                       : NULL;
+            double *grid = have == &have_eta ? t->eta : have == &have_tk ? t->theta_k : t->theta_l;
+            int n = have == &have_eta ? SHELL_N_ETA : have == &have_tk ? SHELL_N_THETA_K
+                                                                      : SHELL_N_THETA_L;
+            double hi = have == &have_eta ? SHELL_ETA_MAX : SHELL_THETA_MAX;
+            if (!have)
+                bad = bragg_fail(e, "%s line %d: grid %s is not known (valid: eta, theta_k, "
+                                    "theta_l)", r.path, r.line_no, BRAGG_QUOTED(name));
+            else if (*have)
+                bad = bragg_fail(e, "%s line %d: grid %s given twice (first on line %d)", r.path,
+                                 r.line_no, name, *have);
+            else if (!(bad = read_row(&r, 2, grid, n, 1e-6, hi, e)) &&
+                     !(bad = check_rising(&r, grid, n, name, e)))
+                *have = r.line_no;
+        } else if (strcmp(kind, "ck") == 0 || strcmp(kind, "cl") == 0) {
+            int k = kind[1] == 'k', *row = k ? &nck : &ncl;
+            int rows = k ? SHELL_N_THETA_K : SHELL_N_THETA_L;
+            if (*row == rows)
+                bad = bragg_fail(e, "%s line %d: more than %d %s rows", r.path, r.line_no, rows,
+                                 kind);
+            else if (!(bad = check_theta(&r, k ? t->theta_k : t->theta_l, k ? have_tk : have_tl,
+                                         *row, e)))
+                bad = read_row(&r, 2, k ? t->ck[*row] : t->cl[*row],
+                               k ? SHELL_N_ETA : SHELL_N_ETA_L, -SHELL_C_MAX, SHELL_C_MAX, e);
+            (*row)++;
+        } else if (strcmp(kind, "asym_k") == 0 || strcmp(kind, "asym_l") == 0) {
+            int k = kind[5] == 'k', *row = k ? &nak : &nal;
+            int rows = k ? SHELL_N_THETA_K : SHELL_N_THETA_L;
+            if (*row == rows)
+                bad = bragg_fail(e, "%s line %d: more than %d %s rows", r.path, r.line_no, rows,
+                                 kind);
+            else if (!(bad = check_theta(&r, k ? t->theta_k : t->theta_l, k ? have_tk : have_tl,
+                                         *row, e)) &&
+                     !(bad = read_row(&r, 2, v, k ? 3 : 2, -SHELL_ASYM_MAX, SHELL_ASYM_MAX, e))) {
+                if (k) t->uk[*row] = v[0], t->vk[*row] = v[1], t->zk[*row] = v[2];
+                else t->ul[*row] = v[0], t->vl[*row] = v[1];
+            }
+            (*row)++;
+        } else if (strcmp(kind, "thetak_spline") == 0 || strcmp(kind, "thetal_spline") == 0) {
+            int k = kind[5] == 'k', *n = k ? &t->n_tk : &t->n_tl;
+            double *z = k ? t->tk_z : t->tl_z, *th = k ? t->tk_theta : t->tl_theta;
+            if (*n == 40)
+                bad = bragg_fail(e, "%s line %d: more than 40 %s rows", r.path, r.line_no, kind);
+            else if (!(bad = read_z_row(&r, 1, 120, 1e-6, SHELL_THETA_MAX, v, e))) {
+                if (*n > 0 && !(v[0] > z[*n - 1]))
+                    bad = bragg_fail(e, "%s line %d: %s: Z %g does not rise above the row "
+                                        "before (%g)", r.path, r.line_no, kind, v[0], z[*n - 1]);
+                z[*n] = v[0], th[*n] = v[1], (*n)++;
+            }
         } else if (strcmp(kind, "zd") == 0 || strcmp(kind, "hm") == 0 || strcmp(kind, "hn") == 0) {
-            bad = read_row(&r, 1, v, 2, e);
-            int z = (int)v[0];
-            double *dst = kind[0] == 'z' ? t->zd : kind[1] == 'm' ? t->hm : t->hn;
-            int max = kind[0] == 'z' ? 10 : 63;
-            if (!bad && (z < 0 || z > max)) bad = bragg_fail(e, "%s line %d: Z out of range", r.path, r.line_no);
-            if (!bad) dst[z] = v[1];
+            int is_zd = kind[0] == 'z';
+            int max = is_zd ? 10 : 63;
+            double *dst = is_zd ? t->zd : kind[1] == 'm' ? t->hm : t->hn;
+            int *seen = is_zd ? seen_zd : kind[1] == 'm' ? seen_hm : seen_hn;
+            if (!(bad = read_z_row(&r, 0, max, 0, is_zd ? 10 : SHELL_SCALE_MAX, v, e))) {
+                int z = (int)v[0];
+                if (z != v[0])
+                    bad = bragg_fail(e, "%s line %d: Z: %g is not a whole number", r.path,
+                                     r.line_no, v[0]);
+                else if (seen[z])
+                    bad = bragg_fail(e, "%s line %d: %s for Z = %d given twice (first on line %d)",
+                                     r.path, r.line_no, kind, z, seen[z]);
+                else
+                    dst[z] = v[1], seen[z] = r.line_no;
+            }
+        } else {
+            bad = bragg_fail(e, "%s line %d: row kind %s is not known (valid: grid, ck, cl, "
+                                "asym_k, asym_l, thetak_spline, thetal_spline, zd, hm, hn)",
+                             r.path, r.line_no, BRAGG_QUOTED(kind));
         }
         if (bad) {
             tsv_close(&r);
@@ -66,9 +167,12 @@ int shell_tables_load(shell_tables *t, const char *file, bragg_err *e)
     }
     tsv_close(&r);
     if (rc < 0) return BRAGG_ERR;
-    if (nck != SHELL_N_THETA_K || ncl != SHELL_N_THETA_L || nak != SHELL_N_THETA_K ||
-        nal != SHELL_N_THETA_L || t->n_tk < 2 || t->n_tl < 2 || t->eta[SHELL_N_ETA - 1] <= 0)
-        return bragg_fail(e, "%s: incomplete shell-correction tables", r.path);
+    if (!have_eta || !have_tk || !have_tl || nck != SHELL_N_THETA_K || ncl != SHELL_N_THETA_L ||
+        nak != SHELL_N_THETA_K || nal != SHELL_N_THETA_L || t->n_tk < 2 || t->n_tl < 2)
+        return bragg_fail(e, "%s: incomplete shell-correction tables (needs the eta, theta_k and "
+                             "theta_l grids, %d ck, %d cl, %d asym_k and %d asym_l rows, 2 or more "
+                             "of each theta spline)", r.path, SHELL_N_THETA_K, SHELL_N_THETA_L,
+                          SHELL_N_THETA_K, SHELL_N_THETA_L);
     return BRAGG_OK;
 }
 

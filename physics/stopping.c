@@ -28,6 +28,7 @@ int lowenergy_table_load(lowenergy_table *t, const material_table *materials, co
     memset(t, 0, sizeof *t);
     tsv_reader r;
     if (tsv_open(&r, file, e) != BRAGG_OK) return BRAGG_ERR;
+    snprintf(t->path, sizeof t->path, "%s", r.path);
     int rc;
     while ((rc = tsv_next(&r, e)) == 1) {
         if (strcmp(r.fields[0], "projectile") == 0) continue;  /* column header */
@@ -38,25 +39,50 @@ int lowenergy_table_load(lowenergy_table *t, const material_table *materials, co
         int alpha;
         if (strcmp(r.fields[0], "proton") == 0) alpha = 0;
         else if (strcmp(r.fields[0], "alpha") == 0) alpha = 1;
-        else { bragg_fail(e, "projectile: '%s' (valid: proton, alpha)", r.fields[0]); goto fail; }
+        else {
+            bragg_fail(e, "projectile: %s (valid: proton, alpha)", BRAGG_QUOTED(r.fields[0]));
+            goto fail;
+        }
         double a[5];
         for (int k = 0; k < 5; k++) {
             static const char *field[5] = {"A1", "A2", "A3", "A4", "A5"};
-            if (parse_number(r.fields[2 + k], field[k], -1e6, 1e6, &a[k], e)) goto fail;
+            if (parse_number(r.fields[2 + k], field[k], LOWENERGY_COEFF_MIN, LOWENERGY_COEFF_MAX,
+                             &a[k], e))
+                goto fail;
         }
         const element *el = material_table_element(materials, r.fields[1]);
         if (el) {
             lowenergy_coeffs *c = alpha ? &t->alpha[el->Z] : &t->proton[el->Z];
+            if (c->present) {
+                bragg_fail(e, "%s %s given twice (first on line %d)", r.fields[0], el->symbol,
+                           c->line);
+                goto fail;
+            }
             memcpy(c->a, a, sizeof a);
             c->present = 1;
+            c->line = r.line_no;
         } else if (strcmp(r.fields[7], "-") != 0) {
+            for (int i = 0; i < t->n_compounds; i++)
+                if (t->compounds[i].alpha == alpha &&
+                    strcmp(t->compounds[i].target, r.fields[1]) == 0) {
+                    bragg_fail(e, "%s %s given twice (first on line %d)", r.fields[0],
+                               BRAGG_QUOTED(r.fields[1]), t->compounds[i].line);
+                    goto fail;
+                }
             if (t->n_compounds == LOWENERGY_MAX_COMPOUNDS) {
                 bragg_fail(e, "more than %d compound rows", LOWENERGY_MAX_COMPOUNDS);
+                goto fail;
+            }
+            if (strlen(r.fields[1]) >= sizeof t->compounds[0].target ||
+                !bragg_text_printable(r.fields[1])) {
+                bragg_fail(e, "target name %s too long or not printable text",
+                           BRAGG_QUOTED(r.fields[1]));
                 goto fail;
             }
             lowenergy_compound *c = &t->compounds[t->n_compounds];
             snprintf(c->target, sizeof c->target, "%s", r.fields[1]);
             c->alpha = alpha;
+            c->line = r.line_no;
             memcpy(c->a, a, sizeof a);
             if (parse_number(r.fields[7], "formula_mass_g_mol", 1.0, 1e4, &c->formula_mass, e))
                 goto fail;

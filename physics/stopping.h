@@ -32,6 +32,7 @@
 typedef struct lowenergy_coeffs {
     double a[5];
     int present;
+    int line;              /* where in the file (for messages about the tables built from it) */
 } lowenergy_coeffs;
 
 typedef struct lowenergy_compound {
@@ -39,9 +40,18 @@ typedef struct lowenergy_compound {
     int alpha;             /* 0: proton fit, 1: alpha fit */
     double a[5];
     double formula_mass;   /* g/mol of one molecule */
+    int line;
 } lowenergy_compound;
 
+/* Every coefficient of the ICRU 49 fits is positive (the file's smallest is 0.0026, its largest
+ * 19180): with positive coefficients the fitted stopping is positive and finite at every
+ * energy. A negative one gave NaN stopping powers and, through them, a transport step that
+ * never ended; anything outside this range is refused with its line. */
+#define LOWENERGY_COEFF_MIN 1e-6
+#define LOWENERGY_COEFF_MAX 1e5
+
 typedef struct lowenergy_table {
+    char path[1024];       /* the file read, for messages */
     lowenergy_coeffs proton[ELEMENT_MAX_Z + 1];   /* by target Z */
     lowenergy_coeffs alpha[ELEMENT_MAX_Z + 1];
     int n_compounds;

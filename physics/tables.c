@@ -2,6 +2,7 @@
 #include "tables.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,6 +92,79 @@ static void fill_reaction(transport_table *tab, const material *mat)
     }
 }
 
+/* Where a model's stopping comes from, for messages about tables built from it: the rows of
+ * the low-energy fits it uses (the one data a file can break without its own range checks
+ * noticing, e.g. through a combination of coefficients). */
+static void model_sources(const stopping_model *m, char *out, size_t len)
+{
+    const lowenergy_table *low = m->low;
+    int n = snprintf(out, len, "data used: %s", BRAGG_QUOTED(low->path));
+    const lowenergy_compound *c = m->Z1 == 2 && m->compound ? m->compound : m->proton_compound;
+    if (c) {
+        snprintf(out + n, len - (size_t)n, " line %d (%s)", c->line, c->target);
+        return;
+    }
+    for (int i = 0; i < m->mat->n_elements && n > 0 && (size_t)n < len; i++) {
+        int Z = m->mat->Z[i];
+        const lowenergy_coeffs *f = m->Z1 == 2 ? &low->alpha[Z] : &low->proton[Z];
+        n += snprintf(out + n, len - (size_t)n, "%s %d (Z = %d)", i ? "," : " lines", f->line, Z);
+    }
+}
+
+/* The first entry of a table that is not finite, or not above (positive) / at least (else)
+ * zero; -1 when all are. */
+static long first_bad(const grid_entry *col, uint32_t n, int positive)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        double v = col[i].value;
+        if (!isfinite(v) || !isfinite(col[i].slope) || (positive ? !(v > 0) : !(v >= 0)))
+            return (long)i;
+    }
+    return -1;
+}
+
+/* Every table a step looks up must be finite, the stopping powers positive and the range
+ * rising: a NaN here used to become a step of NaN length that never ended. */
+static int check_tables(const transport_table *tab, const stopping_model *m, const ion *ion,
+                        const material *mat, bragg_err *e)
+{
+    uint32_t ne = tab->energy_grid.ncell;
+    const struct {
+        const grid_entry *col;
+        uint32_t n;
+        int positive;
+        const char *what;
+    } cols[] = {
+        {tab->stopping, ne, 1, "stopping power"},
+        {tab->stopping_el, ne, 1, "electronic stopping power"},
+        {tab->range, ne, 1, "CSDA range"},
+        {tab->straggling, ne, 0, "straggling variance"},
+        {tab->scattering, ne, 0, "scattering power"},
+        {tab->reaction, ne, 0, "reaction cross-section"},
+    };
+    for (size_t k = 0; k < sizeof cols / sizeof cols[0]; k++) {
+        long i = first_bad(cols[k].col, cols[k].n, cols[k].positive);
+        if (i < 0) continue;
+        char src[300];
+        model_sources(m, src, sizeof src);
+        return bragg_fail(e, "tables of %s in %s: %s at %g MeV/u is %g (valid: finite and %s 0); "
+                             "%s", ion->name, mat->name, cols[k].what,
+                          grid_node(&tab->energy_grid, (uint32_t)i), cols[k].col[i].value,
+                          cols[k].positive ? "above" : "at least", src);
+    }
+    uint32_t nr = tab->range_grid.ncell;
+    for (uint32_t j = 0; j < nr; j++)
+        if (!isfinite(tab->energy[j].value) || !(tab->energy[j].slope >= 0) ||
+            !isfinite(tab->energy[j].slope)) {
+            char src[300];
+            model_sources(m, src, sizeof src);
+            return bragg_fail(e, "tables of %s in %s: energy at range %g g/cm2 is not finite and "
+                                 "rising; %s", ion->name, mat->name,
+                              grid_node(&tab->range_grid, j), src);
+        }
+    return BRAGG_OK;
+}
+
 int transport_table_build(transport_table *tab, const ion *ion, const material *mat,
                           const stopping_data *data, stopping_switches sw, bragg_err *e)
 {
@@ -113,6 +187,18 @@ int transport_table_build(transport_table *tab, const ion *ion, const material *
     for (uint32_t i = 0; i < ne; i++)
         node_range[i + 1] = node_range[i] + range_integral(&model, grid_node(&tab->energy_grid, i),
                                                            grid_node(&tab->energy_grid, i + 1));
+    /* The range grid is laid out from these: they must be finite and rise (the stopping
+     * power is positive), or the grid itself would be nonsense. */
+    for (uint32_t i = 0; i <= ne; i++)
+        if (!isfinite(node_range[i]) || !(node_range[i] > (i ? node_range[i - 1] : 0.0))) {
+            char src[300];
+            model_sources(&model, src, sizeof src);
+            double t = grid_node(&tab->energy_grid, i), s = stopping_total(&model, t);
+            free(node_range);
+            return bragg_fail(e, "tables of %s in %s: the CSDA range does not rise at %g MeV/u "
+                                 "(stopping power %g MeV cm2/g; valid: finite and above 0); %s",
+                              ion->name, mat->name, t, s, src);
+        }
     tab->range_at_min = node_range[0];
     grid_init(&tab->range_grid, node_range[0], node_range[ne]);
     uint32_t nr = tab->range_grid.ncell;
@@ -178,6 +264,10 @@ int transport_table_build(transport_table *tab, const ion *ion, const material *
         prev_r = R;
     }
     free(node_range);
+    if (check_tables(tab, &model, ion, mat, e)) {
+        transport_table_free(tab);
+        return BRAGG_ERR;
+    }
     return BRAGG_OK;
 }
 

@@ -1255,8 +1255,11 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE int transport_step(const transport_par
     st.rho = st.slab->density / q->a;
     st.primary = particle_is_primary(q);
 
-    if (q->range <= st.range_cut) {
-        /* Below the cut-off already (e.g. a beam energy under it): leave it here. */
+    if (!(q->range > st.range_cut)) {
+        /* Below the cut-off already (e.g. a beam energy under it): leave it here. Written so
+         * that a NaN range ends the particle too: tables are checked when built
+         * (physics/tables.c), and should one still hold a NaN, a step loop must end rather
+         * than spin on NaN-long steps for ever. */
         double let = table_stopping_el(st.tab, q->t) * st.slab->density * 0.1;
         score_point(p, s, particle_channel(q), q, q->energy_q, let,
                     grid_eval(&st.tab->energy_grid, st.tab->z1d, q->t));

@@ -3,6 +3,7 @@
 #
 #   scripts/deps.sh build   what `make` needs (compiler, libraries)
 #   scripts/deps.sh test    the above plus the test framework and tools the tests drive
+#   scripts/deps.sh check   the above plus clang and its libFuzzer runtime (`make check` fuzzes)
 #
 # Installs what is missing with apt-get when run as root (or with password-less sudo);
 # otherwise prints the exact command to run and exits 1. Prints nothing when all is there.
@@ -11,9 +12,15 @@ set -euo pipefail
 build_pkgs=(build-essential pkg-config libncurses-dev libpng-dev libcairo2-dev librandom123-dev libcjson-dev
             libmcpl-dev)
 test_pkgs=(libcriterion-dev tmux libopenmpi-dev openmpi-bin libxml2-dev python3-numpy)
+# clang's libFuzzer runtime (libclang_rt.fuzzer) is only recommended by clang, so it is named:
+# Debian 12's clang is clang-14.
+check_pkgs=(clang libclang-rt-14-dev)
 
 want=("${build_pkgs[@]}")
-if [ "${1:-build}" = test ]; then want+=("${test_pkgs[@]}"); fi
+case "${1:-build}" in
+    test) want+=("${test_pkgs[@]}") ;;
+    check) want+=("${test_pkgs[@]}" "${check_pkgs[@]}") ;;
+esac
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
     echo "deps: not a Debian-like system; make sure these (or your distribution's equivalents)" >&2

@@ -556,7 +556,7 @@ static void draw_race(const tui_state *t, const ui_rect *r)
     if (draw_width(title) > r->w - 6) snprintf(title, sizeof title, "benchmark race");
     draw_box(r, t->race_n ? title : "benchmark race", 0);
     if (t->race_n == 0) {
-        centred(r, draw_attr(ROLE_DIM), "b races serial, OpenMP 1..N threads and CUDA");
+        centred(r, draw_attr(ROLE_DIM), "b races serial, OpenMP 1..N threads, event, simd and CUDA");
         return;
     }
     double max_hps = 0, base = 0;

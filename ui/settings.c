@@ -26,7 +26,8 @@ static int settings_line(const char *section, const char *key, const char *value
     parse_ctx *p = ctx;
     if (strcmp(section, "workbench") == 0) {
         if (strcmp(key, "export-dir") != 0)
-            return bragg_fail(e, "unknown key '%.40s' in [workbench] (valid: export-dir)", key);
+            return bragg_fail(e, "unknown key %s in [workbench] (valid: export-dir)",
+                              BRAGG_QUOTED(key));
         if (strlen(value) >= sizeof p->export_dir) return bragg_fail(e, "export-dir: too long");
         snprintf(p->export_dir, sizeof p->export_dir, "%s", value);
         return BRAGG_OK;
@@ -34,7 +35,8 @@ static int settings_line(const char *section, const char *key, const char *value
     if (*section) return BRAGG_OK;   /* another program's section */
     const run_key *k = run_key_find(key);
     if (!k)
-        return bragg_fail(e, "unknown key '%.40s' (the keys are bragg run's long options)", key);
+        return bragg_fail(e, "unknown key %s (the keys are bragg run's long options)",
+                          BRAGG_QUOTED(key));
     if (run_setup_set(&p->setup, k, value, e)) return bragg_fail_prefix(e, "%s: ", key);
     return BRAGG_OK;
 }
@@ -101,6 +103,26 @@ int settings_load(workbench_settings *w, bragg_err *e)
     int rc = settings_parse(text, path, w, e);
     free(text);
     return rc;
+}
+
+int settings_set_aside(char *aside, size_t len, bragg_err *e)
+{
+    char path[1024];
+    if (settings_path(path, sizeof path, e)) return BRAGG_ERR;
+    /* The first free name of workbench.conf.unreadable, .unreadable.2, ...: an older kept
+     * file is never overwritten either. */
+    for (int k = 1; k < 100; k++) {
+        int n = k == 1 ? snprintf(aside, len, "%s.unreadable", path)
+                       : snprintf(aside, len, "%s.unreadable.%d", path, k);
+        if (n < 0 || (size_t)n >= len) return bragg_fail(e, "settings: path too long");
+        struct stat st;
+        if (lstat(aside, &st) == 0) continue;
+        if (rename(path, aside) != 0)
+            return bragg_fail(e, "settings: cannot keep %s aside: %s", BRAGG_QUOTED(path),
+                              strerror(errno));
+        return BRAGG_OK;
+    }
+    return bragg_fail(e, "settings: %s.unreadable.2 to .99 are all taken", BRAGG_QUOTED(path));
 }
 
 /* mkdir -p for the one or two levels the settings folder may lack. */

@@ -7,10 +7,12 @@
  * keys of `bragg run` (so `bragg run --config ~/.config/bragg/workbench.conf` runs the last
  * setup headless), then a [workbench] section with what only the workbench uses (export-dir:
  * the folder exports go to), which bragg run skips. It is written atomically
- * (src/output/atomic_file.h), so a crash mid-write never leaves half a file. A file that
- * cannot be parsed (unknown key, a value out of range, a line without '=') is reported with
- * its line and otherwise ignored: the caller keeps what it had, nothing is fatal. Values are
- * checked by config_validate afterwards, like any other input.
+ * (src/output/atomic_file.h), so a crash mid-write never leaves half a file (and a symlinked
+ * file stays a symlink). A file that cannot be read or parsed (unknown key, a value out of
+ * range, a line without '=') is reported with its line and otherwise ignored: the caller keeps
+ * what it had, nothing is fatal. The caller then sets the file aside (settings_set_aside)
+ * before anything saves over it: a user's hand-edited file with one typo must not be replaced
+ * by defaults. Values are checked by config_validate afterwards, like any other input.
  *
  * Memory: nothing kept; strings and settings are the caller's. Pure parsing and formatting
  * functions (any thread); load/save touch the file system (the UI thread).
@@ -42,6 +44,10 @@ int settings_path(char *out, size_t len, bragg_err *e);
 /* Loads the file into *w: BRAGG_OK when loaded, 1 when there is no file yet (w untouched),
  * BRAGG_ERR when it exists but cannot be read or parsed (w untouched, `e` says why). */
 int settings_load(workbench_settings *w, bragg_err *e);
+
+/* Renames the settings file to workbench.conf.unreadable (or .unreadable.2, ... : never over an
+ * older one) and writes the new path into `aside`. */
+int settings_set_aside(char *aside, size_t len, bragg_err *e);
 
 /* Saves `w`, creating the folder if needed. */
 int settings_save(const workbench_settings *w, bragg_err *e);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "assets.h"
 #include "backend.h"
 #include "biology.h"
 #include "draw.h"
@@ -78,7 +79,8 @@ void setup_field_value(const tui_state *t, int field, char *out, size_t len)
         else snprintf(out, len, "%s", c->backend);
         break;
     case FIELD_THREADS:
-        if (strcmp(c->backend, "openmp") != 0 && strcmp(c->backend, "event") != 0)
+        if (strcmp(c->backend, "openmp") != 0 && strcmp(c->backend, "event") != 0 &&
+            strcmp(c->backend, "simd") != 0)
             snprintf(out, len, "- (%s)", c->backend);
         else if (c->threads == 0) snprintf(out, len, "all (%d)", t->cores);
         else snprintf(out, len, "%d", c->threads);
@@ -122,30 +124,41 @@ static void edit_start_text(const tui_state *t, int field, char *out, size_t len
     }
 }
 
+/* A typed field's number: decimal as everywhere (physics/assets.h), with the blanks around it
+ * trimmed, since a stray space is invisible in a field. `suffix` (may be NULL) receives a
+ * trailing k/K/M multiplier, which counts accept. */
+static int field_number(const char *text, double *out, double *multiplier)
+{
+    char buf[128];
+    while (*text == ' ') text++;
+    size_t n = strlen(text);
+    while (n > 0 && text[n - 1] == ' ') n--;
+    if (n == 0 || n >= sizeof buf) return BRAGG_ERR;
+    memcpy(buf, text, n);
+    buf[n] = '\0';
+    if (multiplier) {
+        *multiplier = 1;
+        if (buf[n - 1] == 'k' || buf[n - 1] == 'K') *multiplier = 1e3, buf[--n] = '\0';
+        else if (buf[n - 1] == 'M') *multiplier = 1e6, buf[--n] = '\0';
+    }
+    return parse_decimal(buf, out);
+}
+
 static int parse_double(const char *text, const char *what, double *out, bragg_err *e)
 {
-    char *end;
-    errno = 0;
-    double d = strtod(text, &end);
-    while (*end == ' ') end++;
-    if (end == text || *end || errno || !isfinite(d))
-        return bragg_fail(e, "%s: '%s' is not a number", what, text);
-    *out = d;
+    if (field_number(text, out, NULL))
+        return bragg_fail(e, "%s: %s is not a decimal number", what, BRAGG_QUOTED(text));
     return BRAGG_OK;
 }
 
 /* Counts as people type them: 20000, 2e4, 20k, 1M. */
 static int parse_count(const char *text, const char *what, uint64_t *out, bragg_err *e)
 {
-    char *end;
-    errno = 0;
-    double d = strtod(text, &end);
-    if (*end == 'k' || *end == 'K') d *= 1e3, end++;
-    else if (*end == 'M') d *= 1e6, end++;
-    while (*end == ' ') end++;
-    if (end == text || *end || errno || !isfinite(d) || d < 0 || d != floor(d) ||
-        d > 1.8e19)
-        return bragg_fail(e, "%s: '%s' is not a whole number", what, text);
+    double d = 0, m = 1;
+    int bad = field_number(text, &d, &m);
+    d *= m;
+    if (bad || !(d >= 0) || d != floor(d) || d > 1.8e19)
+        return bragg_fail(e, "%s: %s is not a whole number", what, BRAGG_QUOTED(text));
     *out = (uint64_t)d;
     return BRAGG_OK;
 }
@@ -155,7 +168,7 @@ static int parse_switch(const char *text, const char *what, int *out, bragg_err 
     if (strcmp(text, "on") == 0 || strcmp(text, "1") == 0 || strcmp(text, "yes") == 0) *out = 1;
     else if (strcmp(text, "off") == 0 || strcmp(text, "0") == 0 || strcmp(text, "no") == 0)
         *out = 0;
-    else return bragg_fail(e, "%s: '%s' (valid: on, off)", what, text);
+    else return bragg_fail(e, "%s: %s (valid: on, off)", what, BRAGG_QUOTED(text));
     return BRAGG_OK;
 }
 
@@ -225,7 +238,8 @@ int setup_field_apply(const tui_state *t, run_config *c, int field, const char *
         for (k = 0; backend_names[k]; k++)
             if (strcmp(text, backend_names[k]) == 0) break;
         if (!backend_names[k])
-            return bragg_fail(e, "backend: '%s' is not known (valid: serial, openmp, event, cuda)", text);
+            return bragg_fail(e, "backend: %s is not known (valid: serial, openmp, event, simd, cuda)",
+                              BRAGG_QUOTED(text));
         snprintf(n.backend, sizeof n.backend, "%s", backend_names[k]);
         break;
     }

@@ -152,9 +152,12 @@ static int start_engine(tui_state *t, const run_config *c)
 }
 
 /* The setup and the workbench's own settings, remembered for the next session. */
+/* Saves the setup and the export folder, unless the file could not be set aside at start (then
+ * it is the user's unreadable file, which defaults must not replace). */
 static int save_settings(const tui_state *t, bragg_err *e)
 {
     static workbench_settings w;   /* large; the UI thread only */
+    if (t->settings_frozen) return BRAGG_OK;
     w.cfg = t->cfg;
     snprintf(w.export_dir, sizeof w.export_dir, "%s", t->export_dir);
     return settings_save(&w, e);
@@ -178,8 +181,8 @@ static void start_run(tui_state *t)
     }
 }
 
-/* The race: the same configuration on serial, OpenMP with 1..N threads, the event loop on N
- * threads and CUDA, in turn. */
+/* The race: the same configuration on serial, OpenMP with 1..N threads, the event loop and the
+ * simd backend (the event loop with vector kernels) on N threads and CUDA, in turn. */
 static void start_race_entry(tui_state *t)
 {
     while (t->race_at < t->race_n && t->race[t->race_at].skipped) t->race_at++;
@@ -211,7 +214,7 @@ static void start_race(tui_state *t)
     race_entry *r = &t->race[t->race_n++];
     memset(r, 0, sizeof *r);
     snprintf(r->backend, sizeof r->backend, "serial");
-    for (int th = 1; th <= t->cores && t->race_n < RACE_MAX - 2; th++) {
+    for (int th = 1; th <= t->cores && t->race_n < RACE_MAX - 3; th++) {
         r = &t->race[t->race_n++];
         memset(r, 0, sizeof *r);
         snprintf(r->backend, sizeof r->backend, "openmp");
@@ -221,6 +224,11 @@ static void start_race(tui_state *t)
     r = &t->race[t->race_n++];
     memset(r, 0, sizeof *r);
     snprintf(r->backend, sizeof r->backend, "event");
+    r->threads = t->cores;
+    /* The same loop with its random blocks computed 8 or 16 streams at a time. */
+    r = &t->race[t->race_n++];
+    memset(r, 0, sizeof *r);
+    snprintf(r->backend, sizeof r->backend, "simd");
     r->threads = t->cores;
     r = &t->race[t->race_n++];
     memset(r, 0, sizeof *r);
@@ -1110,7 +1118,9 @@ int tui_main(const run_config *start)
                         "commands (bragg --help)\n");
         return 2;
     }
-    setlocale(LC_ALL, "");
+    /* The character set only (braille, box drawing): LC_NUMERIC stays "C", or a decimal-comma
+     * locale would write "0,5" into the exported CSV and make every "1.5" unreadable. */
+    setlocale(LC_CTYPE, "");
     static tui_state state;   /* large (rate history, race); zeroed */
     tui_state *t = &state;
     bragg_err e = {{0}};
@@ -1122,11 +1132,27 @@ int tui_main(const run_config *start)
     config_default(&w.cfg);
     w.cfg.histories = 20000;
     int loaded = settings_load(&w, &e);
-    if (loaded == BRAGG_ERR) set_status(t, 1, "%s (ignored; defaults used)", e.msg);
-    else if (loaded == BRAGG_OK && config_validate(&w.cfg, &t->cat, &e)) {
-        set_status(t, 1, "settings: %s (ignored; defaults used)", e.msg);
+    if (loaded == BRAGG_OK && config_validate(&w.cfg, &t->cat, &e)) {
+        bragg_fail_prefix(&e, "settings: ");
+        loaded = BRAGG_ERR;
+    }
+    if (loaded == BRAGG_ERR) {
         config_default(&w.cfg);
         w.cfg.histories = 20000;
+        w.export_dir[0] = '\0';
+        /* Never save defaults over a file the user may want back: keep it under another name,
+         * or, if that fails too, save nothing this session. */
+        char aside[1100];
+        bragg_err ae = {{0}};
+        if (settings_set_aside(aside, sizeof aside, &ae) == BRAGG_OK) {
+            const char *slash = strrchr(aside, '/');
+            set_status(t, 1, "settings ignored, file kept as %s; defaults used: %s",
+                       slash ? slash + 1 : aside, e.msg);
+        } else {
+            t->settings_frozen = 1;
+            set_status(t, 1, "settings ignored and not saved this session (%s): %s", ae.msg,
+                       e.msg);
+        }
     }
     t->cfg = w.cfg;
     snprintf(t->export_dir, sizeof t->export_dir, "%s", w.export_dir);
@@ -1155,6 +1181,7 @@ int tui_main(const run_config *start)
     sa.sa_handler = on_stop;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);   /* the terminal went away: quit as with q */
     sa.sa_handler = on_crash;
     sigaction(SIGSEGV, &sa, NULL);
     sigaction(SIGABRT, &sa, NULL);

@@ -127,6 +127,7 @@ typedef struct tui_state {
     int help;
     int confirm_quit;
     int quit;
+    int settings_frozen;      /* the settings file could not be set aside: never save over it */
     long frames;
 } tui_state;
 

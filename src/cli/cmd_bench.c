@@ -5,6 +5,14 @@
  * Reports histories/s, steps per history, ns per step (per thread), speedup and parallel
  * efficiency against one thread, the relative error at the peak and the Monte Carlo figure of
  * merit FOM = 1 / (rel_err^2 * seconds), so a faster but noisier change cannot pass as a speed-up.
+ *
+ * Each row is sized by time, not by a count of histories: a short run measures the rate, and
+ * the row is the run sized from it to last --seconds (1.5 s by default, times --scale). A fixed
+ * count made rows that took seconds on one core last 0.1 s on sixteen, too short to measure
+ * (start-up and the last straggling chunk dominate). --histories N fixes the count instead
+ * (for instruction counts and runs to compare exactly). --floor PROGRAM runs the scalar
+ * yardstick kernel (scripts/floor.c) beside the C-12 cases on the same threads and reports
+ * bragg's rate as a multiple of it.
  */
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -16,6 +24,7 @@
 #include <time.h>
 
 #include "atomic_file.h"
+#include "interrupt.h"
 #include "backend.h"
 #include "commands.h"
 #include "engine.h"
@@ -28,18 +37,19 @@ typedef struct bench_case {
     const char *name, *ion;
     double energy;
     const char *slabs[4];   /* "material:thickness", NULL-terminated */
-    uint64_t histories;     /* default size, about a second per run on one core */
     int nuclear;            /* nuclear reactions on (the default of a run) */
+    int floor_z, floor_a;   /* the yardstick kernel's ion for this case (0: no comparison) */
 } bench_case;
 
 /* The same beam with and without nuclear reactions, first, so the cost of fragmentation is
- * read off one table. */
+ * read off one table. The yardstick has no nuclear reactions: both C-12 cases are compared
+ * with the same figure, as issue 14's target is stated. */
 static const bench_case cases[] = {
-    {"c12-400-water", "C-12", 400, {"water:inf"}, 40000, 1},
-    {"c12-400-water-no-nuclear", "C-12", 400, {"water:inf"}, 40000, 0},
-    {"p-150-water", "p", 150, {"water:inf"}, 40000, 1},
-    {"he4-200-water", "He-4", 200, {"water:inf"}, 40000, 1},
-    {"c12-290-bone-slab", "C-12", 290, {"water:5", "bone-cortical-icrp:2", "water:inf"}, 40000, 1},
+    {"c12-400-water", "C-12", 400, {"water:inf"}, 1, 6, 12},
+    {"c12-400-water-no-nuclear", "C-12", 400, {"water:inf"}, 0, 6, 12},
+    {"p-150-water", "p", 150, {"water:inf"}, 1, 0, 0},
+    {"he4-200-water", "He-4", 200, {"water:inf"}, 1, 0, 0},
+    {"c12-290-bone-slab", "C-12", 290, {"water:5", "bone-cortical-icrp:2", "water:inf"}, 1, 0, 0},
 };
 #define CASE_NAMES "c12-400-water, c12-400-water-no-nuclear, p-150-water, he4-200-water, " \
                    "c12-290-bone-slab"
@@ -54,6 +64,7 @@ static double now_s(void)
 
 typedef struct bench_row {
     const char *name, *backend;
+    const char *simd_path;   /* the vector path of a simd row, else NULL */
     int threads;
     uint64_t histories;
     double seconds, hps, steps_per_history, ns_per_step, peak_err, fom, speedup, efficiency;
@@ -82,14 +93,24 @@ static int run_case(const bench_case *bc, const char *backend, int threads, uint
         engine_destroy(en);
         return BRAGG_ERR;
     }
-    while (!engine_wait(en, 1.0)) {
-    }
+    int cancelled = 0;
+    while (!engine_wait(en, 0.25))
+        if (interrupt_requested() && !cancelled) {
+            engine_cancel(en);
+            cancelled = 1;
+        }
     run_snapshot s;
     int rc = engine_snapshot(en, &s, e);
+    if (rc == BRAGG_OK && s.state != RUN_DONE) {
+        rc = bragg_fail(e, "%s", s.state == RUN_CANCELLED ? "interrupted; nothing written"
+                                                            : s.error);
+        run_snapshot_free(&s);
+    }
     if (rc == BRAGG_OK) {
         memset(row, 0, sizeof *row);
         row->name = bc->name;
         row->backend = backend;
+        row->simd_path = engine_vector_path(en);
         row->threads = engine_threads(en);
         row->histories = s.result.histories;
         row->seconds = s.elapsed_s;
@@ -107,6 +128,68 @@ static int run_case(const bench_case *bc, const char *backend, int threads, uint
     }
     engine_destroy(en);
     return rc;
+}
+
+/* How long a row should run: `seconds` (a first short run measures the rate), or a fixed count
+ * of `histories` when that is not 0. */
+typedef struct bench_size {
+    double seconds;
+    uint64_t histories;
+} bench_size;
+
+/* A run is accepted as the row once it lasts this share of the target: a rate measured on a
+ * busy machine may be off by a third either way, and a fourth run costs more than it tells. */
+#define ROW_ACCEPT 0.6
+/* The engine needs at least one history per batch. */
+#define ROW_MIN_HISTORIES 100
+
+/* run_case sized by `size`, starting from `start` histories: each run that is too short sizes
+ * the next from its rate (at least twice, at most 50 times as many). */
+static int run_sized(const bench_case *bc, const char *backend, int threads, const bench_size *size,
+                     uint64_t start, int profile, bench_row *row, run_snapshot *keep,
+                     backend_device *device, int *has_device, bragg_err *e)
+{
+    uint64_t n = size->histories ? size->histories : start;
+    if (n < ROW_MIN_HISTORIES) n = ROW_MIN_HISTORIES;
+    for (int attempt = 0;; attempt++) {
+        int last = size->histories != 0 || attempt == 4;
+        if (run_case(bc, backend, threads, n, profile, row, keep, device, has_device, e))
+            return BRAGG_ERR;
+        if (last || row->seconds >= ROW_ACCEPT * size->seconds) return BRAGG_OK;
+        if (keep) run_snapshot_free(keep);
+        double rate = row->seconds > 1e-3 ? row->histories / row->seconds : 1000.0 * row->histories;
+        double want = 1.1 * rate * size->seconds;
+        n = want > 50.0 * n ? 50 * n : want < 2.0 * n ? 2 * n : (uint64_t)want;
+    }
+}
+
+/* The yardstick kernel (scripts/floor.c, its own program) on `threads` threads for about as long
+ * as a row: histories/s, or NAN when it cannot be run or its output is not understood. */
+static double run_floor(const char *program, const bench_case *bc, int threads,
+                        const bench_size *size, long *histories_out)
+{
+    long n = size->histories ? (long)size->histories : 2000;
+    for (int attempt = 0; attempt < 5; attempt++) {
+        char cmd[1200];
+        snprintf(cmd, sizeof cmd, "'%s' %ld %d %d %d %g", program, n, threads, bc->floor_z,
+                 bc->floor_a, bc->energy);
+        FILE *f = popen(cmd, "r");
+        if (!f) return NAN;
+        char line[512] = "";
+        double hps = NAN;
+        while (fgets(line, sizeof line, f)) {
+            long got;
+            int th;
+            if (sscanf(line, "floor: %ld histories, %d threads: %lf histories/s", &got, &th, &hps) != 3)
+                hps = NAN;
+        }
+        if (pclose(f) != 0 || !isfinite(hps) || hps <= 0) return NAN;
+        *histories_out = n;
+        if (size->histories || n / hps >= ROW_ACCEPT * size->seconds) return hps;
+        double want = 1.1 * hps * size->seconds;
+        n = want > 50.0 * n ? 50 * n : want < 2.0 * n ? 2 * n : (long)want;
+    }
+    return NAN;
 }
 
 /* Lookups per second of one table function over prepared inputs (one thread). */
@@ -252,17 +335,26 @@ fail:
 int cmd_bench(int argc, char **argv)
 {
     int component = 0, quick = 0, max_threads = 0;
-    double scale = 1.0;
-    const char *only = NULL, *json_path = NULL;
+    double scale = 1.0, seconds = 1.5;
+    uint64_t fixed = 0;
+    const char *only = NULL, *json_path = NULL, *floor_program = NULL;
     plot_outputs figs = {{0}};
     const option_spec specs[] = {
         {"case", 'c', OPTION_STRING, &only, 0, 0, "NAME",
          "run one case: " CASE_NAMES, 0},
+        {"seconds", 0, OPTION_DOUBLE, &seconds, 0.001, 3600, "S",
+         "run each row for about S seconds, sized by a short run first (default 1.5)", 0},
         {"scale", 0, OPTION_DOUBLE, &scale, 0.001, 1000, "F",
-         "multiply the histories of every case (default 1)", 0},
+         "multiply the time of every row (default 1)", 0},
+        {"histories", 'n', OPTION_COUNT, &fixed, 100, 1e12, "N",
+         "run N histories in every row instead (the GPU row 100 N)", 0},
         {"threads", 't', OPTION_INT, &max_threads, 0, 1024, "N",
          "largest OpenMP thread count (default all cores)", 0},
-        {"quick", 0, OPTION_FLAG, &quick, 0, 0, 0, "only serial and all-core OpenMP", 0},
+        {"quick", 0, OPTION_FLAG, &quick, 0, 0, 0,
+         "only serial, and all cores on OpenMP, the event loop and the simd backend", 0},
+        {"floor", 0, OPTION_STRING, &floor_program, 0, 0, "PROGRAM",
+         "run the scalar yardstick kernel (scripts/floor.c, built by make bench) beside the C-12 "
+         "cases and give bragg's rate as a multiple of it", 0},
         {"component", 0, OPTION_FLAG, &component, 0, 0, 0,
          "also time the table lookups S(E), R(E), E(R)", 0},
         {"json", 0, OPTION_STRING, &json_path, 0, 0, "FILE|-", "write the results as JSON", 0},
@@ -286,7 +378,8 @@ int cmd_bench(int argc, char **argv)
     for (int i = 0; i < N_CASES; i++)
         if (!only || strcmp(only, cases[i].name) == 0) selected[n_sel++] = &cases[i];
     if (n_sel == 0) {
-        fprintf(stderr, "bragg bench: --case: '%s' is not known (valid: " CASE_NAMES ")\n", only);
+        fprintf(stderr, "bragg bench: --case: %s is not known (valid: " CASE_NAMES ")\n",
+                BRAGG_QUOTED(only));
         return EXIT_USAGE;
     }
     if (plot_outputs_check(&figs, &e)) {
@@ -306,7 +399,31 @@ int cmd_bench(int argc, char **argv)
     /* The figure is drawn from the same record --json writes (`bragg plot` of it gives the same). */
     cJSON *machine = NULL;
     cJSON *root = json_path || plot_outputs_any(&figs) ? report_bench_root(cpu, cores, &machine) : NULL;
-    fprintf(out, "bragg %s bench on %s, %d cores (%s)\n", BRAGG_VERSION, cpu, cores, __VERSION__);
+    simd_path path;
+    char simd_note[96];
+    if (backend_simd_path(&path, &e)) {
+        fprintf(stderr, "bragg bench: %s\n", e.msg);
+        cJSON_Delete(root);
+        return EXIT_USAGE;
+    }
+    snprintf(simd_note, sizeof simd_note, "SIMD %s (%d-bit), simd backend on the %s path",
+             simd_cpu_name(), simd_cpu_bits(), simd_path_name(path));
+    fprintf(out, "bragg %s bench on %s, %d cores, %s (%s)\n", BRAGG_VERSION, cpu, cores, simd_note,
+            __VERSION__);
+    bench_size size = {seconds * scale, fixed};
+    if (fixed) fprintf(out, "rows of %llu histories\n", (unsigned long long)fixed);
+    else fprintf(out, "rows sized to about %.2f s each by a short run first\n", size.seconds);
+    if (root) {
+        cJSON_AddStringToObject(machine, "simd_path", simd_path_name(path));
+        cJSON *sizing = cJSON_AddObjectToObject(root, "sizing");
+        if (fixed) {
+            cJSON_AddNullToObject(sizing, "seconds_per_row");
+            cJSON_AddNumberToObject(sizing, "histories_per_row", (double)fixed);
+        } else {
+            cJSON_AddNumberToObject(sizing, "seconds_per_row", size.seconds);
+            cJSON_AddNullToObject(sizing, "histories_per_row");
+        }
+    }
 
     int status = EXIT_OK, gpu_described = 0;
     if (component && bench_components(out, root, &e)) {
@@ -334,17 +451,21 @@ int cmd_bench(int argc, char **argv)
             "eff", "peak_err", "FOM", "RSS_MB");
     cJSON *rows = root ? cJSON_AddArrayToObject(root, "runs") : NULL;
     cJSON *profiles = root ? cJSON_AddArrayToObject(root, "profiles") : NULL;
+    cJSON *floors = root && floor_program ? cJSON_AddArrayToObject(root, "floor") : NULL;
     for (int c = 0; c < n_sel; c++) {
         const bench_case *bc = selected[c];
-        uint64_t n = (uint64_t)(bc->histories * scale);
-        if (n < 100) n = 100;
-        double serial_hps = 0, one_thread_hps = 0, last_hps = 0, cuda_hps = 0;
+        double serial_hps = 0, one_thread_hps = 0, last_hps = 0, cuda_hps = 0, simd_hps = 0;
+        double all_core_hps[3] = {0, 0, 0};   /* openmp, event, simd on max_threads */
+        uint64_t last_n = 0, simd_n = 0, cuda_n = 0;
         int counts[64], nc = 0;
         counts[nc++] = 0;   /* serial */
-        for (int t = 1; t <= max_threads && nc < 63; t++)
+        for (int t = 1; t <= max_threads && nc < 61; t++)
             if (!quick || t == max_threads) counts[nc++] = t;
         counts[nc++] = -2;                /* the event loop on every thread */
-        if (cuda_ok) counts[nc++] = -1;   /* the GPU, on a hundred times the histories */
+        counts[nc++] = -3;                /* the event loop with vector kernels on every thread */
+        if (cuda_ok) counts[nc++] = -1;   /* the GPU */
+        double prev_hps = 0;
+        int prev_threads = 1;
         for (int k = 0; k < nc; k++) {
             bench_row row;
             backend_device dev;
@@ -352,12 +473,22 @@ int cmd_bench(int argc, char **argv)
             const char *be = counts[k] == 0    ? "serial"
                              : counts[k] == -1 ? "cuda"
                              : counts[k] == -2 ? "event"
+                             : counts[k] == -3 ? "simd"
                                                : "openmp";
-            int threads = counts[k] == -1 ? 1 : counts[k] == -2 ? max_threads : counts[k];
-            uint64_t histories = counts[k] == -1 ? 100 * n : n;
-            if (run_case(bc, be, threads, histories, 0, &row, NULL, &dev, &has_device, &e)) {
+            int threads = counts[k] == -1 ? 1 : counts[k] < 0 ? max_threads : counts[k];
+            /* The first run of a row: a short one for the case's first row, else sized from
+             * the last row's rate as if it scaled with the threads (most rows then take one
+             * run). The GPU's rate is not guessed from the CPU's. */
+            uint64_t start = 200;
+            if (counts[k] == -1) start = last_n * 100;
+            else if (prev_hps > 0)
+                start = (uint64_t)(0.8 * prev_hps * threads / prev_threads * size.seconds);
+            bench_size row_size = size;
+            if (counts[k] == -1 && fixed) row_size.histories = 100 * fixed;
+            if (run_sized(bc, be, threads, &row_size, start, 0, &row, NULL, &dev, &has_device,
+                          &e)) {
                 fprintf(stderr, "bragg bench: %s: %s\n", bc->name, e.msg);
-                status = EXIT_RUNTIME;
+                status = interrupt_requested() ? EXIT_INTERRUPTED : EXIT_RUNTIME;
                 goto done;
             }
             if (counts[k] == 0) serial_hps = row.hps;
@@ -390,6 +521,7 @@ int cmd_bench(int argc, char **argv)
                 cJSON *o = cJSON_CreateObject();
                 cJSON_AddStringToObject(o, "case", row.name);
                 cJSON_AddStringToObject(o, "backend", row.backend);
+                if (row.simd_path) cJSON_AddStringToObject(o, "simd_path", row.simd_path);
                 cJSON_AddNumberToObject(o, "threads", row.threads);
                 cJSON_AddNumberToObject(o, "histories", (double)row.histories);
                 cJSON_AddNumberToObject(o, "seconds", row.seconds);
@@ -407,24 +539,73 @@ int cmd_bench(int argc, char **argv)
                 cJSON_AddNumberToObject(o, "peak_rss_MB", row.peak_rss_mb);
                 cJSON_AddItemToArray(rows, o);
             }
-            if (counts[k] == max_threads) last_hps = row.hps;
-            if (counts[k] == -1) cuda_hps = row.hps;
+            if (counts[k] == max_threads) {
+                last_hps = row.hps;
+                last_n = row.histories;
+                all_core_hps[0] = row.hps;
+            }
+            if (counts[k] == -2) all_core_hps[1] = row.hps;
+            if (counts[k] == -3) {
+                all_core_hps[2] = simd_hps = row.hps;
+                simd_n = row.histories;
+            }
+            if (counts[k] == -1) {
+                cuda_hps = row.hps;
+                cuda_n = row.histories;
+            }
+            if (counts[k] != -1) {
+                prev_hps = row.hps;
+                prev_threads = row.threads;
+            }
         }
-        /* The same run profiled: where the time goes, and what the timing costs; on the GPU
-         * too (every particle timed, and each kernel). */
-        for (int g = 0; g < 1 + cuda_ok; g++) {
-            const char *be = g ? "cuda" : "openmp";
+        /* The yardstick beside the all-core rows, on as many threads. */
+        if (floor_program && bc->floor_z) {
+            long floor_n = 0;
+            double floor_hps = run_floor(floor_program, bc, max_threads, &size, &floor_n);
+            if (!isfinite(floor_hps)) {
+                fprintf(stderr, "bragg bench: --floor: '%s' did not run or printed no rate\n",
+                        floor_program);
+                status = EXIT_RUNTIME;
+                goto done;
+            }
+            fprintf(out, "  floor kernel, %d thread%s: %.0f histories/s (no nuclear reactions); "
+                         "bragg as a multiple of it: openmp %.2f, event %.2f, simd %.2f\n",
+                    max_threads, max_threads == 1 ? "" : "s", floor_hps,
+                    all_core_hps[0] / floor_hps, all_core_hps[1] / floor_hps,
+                    all_core_hps[2] / floor_hps);
+            if (floors) {
+                cJSON *o = cJSON_CreateObject();
+                cJSON_AddStringToObject(o, "case", bc->name);
+                cJSON_AddNumberToObject(o, "threads", max_threads);
+                cJSON_AddNumberToObject(o, "histories", (double)floor_n);
+                cJSON_AddNumberToObject(o, "histories_per_s", floor_hps);
+                cJSON *ratio = cJSON_AddObjectToObject(o, "bragg_over_floor");
+                static const char *const names[3] = {"openmp", "event", "simd"};
+                for (int i = 0; i < 3; i++)
+                    cJSON_AddNumberToObject(ratio, names[i], all_core_hps[i] / floor_hps);
+                cJSON_AddItemToArray(floors, o);
+            }
+        }
+        /* The same runs profiled: where the time goes, and what the timing costs; for the
+         * history loop, the vectorised event loop and the GPU (every particle timed, and each
+         * kernel). */
+        static const char *const profiled[3] = {"openmp", "simd", "cuda"};
+        for (int g = 0; g < 2 + cuda_ok; g++) {
+            const char *be = profiled[g];
+            int gpu = g == 2;
             bench_row prow;
             run_snapshot ps;
             backend_device dev;
             int has_device = 0;
-            if (run_case(bc, be, g ? 1 : max_threads, g ? 100 * n : n, 1, &prow, &ps, &dev,
-                         &has_device, &e)) {
+            /* As many histories as the plain row, so the overhead compares like with like. */
+            bench_size same = {0, g == 0 ? last_n : g == 1 ? simd_n : cuda_n};
+            if (run_sized(bc, be, gpu ? 1 : max_threads, &same, 0, 1, &prow, &ps, &dev,
+                          &has_device, &e)) {
                 fprintf(stderr, "bragg bench: %s: %s\n", bc->name, e.msg);
-                status = EXIT_RUNTIME;
+                status = interrupt_requested() ? EXIT_INTERRUPTED : EXIT_RUNTIME;
                 goto done;
             }
-            double plain = g ? cuda_hps : last_hps;
+            double plain = g == 0 ? last_hps : g == 1 ? simd_hps : cuda_hps;
             fprintf(out, "  profiled (%s, %d thread%s): %.0f histories/s, overhead %+.1f%%\n", be,
                     prow.threads, prow.threads == 1 ? "" : "s", prow.hps,
                     100 * (plain / prow.hps - 1));

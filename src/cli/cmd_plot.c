@@ -15,6 +15,7 @@
 #include "commands.h"
 #include "dose_map.h"
 #include "figures.h"
+#include "interrupt.h"
 #include "measured.h"
 #include "options.h"
 #include "plot.h"
@@ -104,19 +105,28 @@ static void map_path(const char *json_path, const char *named, char *out, size_t
     if (slash) snprintf(out, len, "%.*s/%s", (int)(slash - json_path), json_path, base ? base + 1 : named);
 }
 
+/* Larger than the JSON of any run bragg writes (a million bins of iron: under 1 GB), small
+ * enough that /dev/zero or a wrong file name is refused instead of filling the memory. */
+#define PLOT_JSON_MAX_BYTES ((size_t)2 << 30)
+
 /* Reads and parses a JSON file; the message names the file. */
 static cJSON *load_json(const char *path, bragg_err *e)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        bragg_fail(e, "%s: cannot read: %s", path, strerror(errno));
+        bragg_fail(e, "%s: cannot read: %s", BRAGG_QUOTED(path), strerror(errno));
         return NULL;
     }
     size_t cap = 1 << 16, len = 0;
     char *text = malloc(cap);
+    int too_large = 0;
     while (text) {
         len += fread(text + len, 1, cap - len - 1, f);
         if (len < cap - 1) break;
+        if (cap >= PLOT_JSON_MAX_BYTES) {
+            too_large = 1;
+            break;
+        }
         char *bigger = realloc(text, cap * 2);
         if (!bigger) {
             free(text);
@@ -129,21 +139,18 @@ static cJSON *load_json(const char *path, bragg_err *e)
     int read_err = ferror(f);
     fclose(f);
     if (!text) {
-        bragg_fail(e, "%s: out of memory", path);
+        bragg_fail(e, "%s: out of memory", BRAGG_QUOTED(path));
         return NULL;
     }
-    if (read_err) {
+    if (read_err || too_large) {
         free(text);
-        bragg_fail(e, "%s: read error", path);
+        bragg_fail(e, "%s: %s", BRAGG_QUOTED(path),
+                   too_large ? "too large for a bragg JSON file (valid: up to 2 GB)"
+                             : "read error");
         return NULL;
     }
     text[len] = '\0';
-    cJSON *root = cJSON_Parse(text);
-    if (!root) {
-        const char *where = cJSON_GetErrorPtr();
-        long off = where && where >= text && where <= text + len ? (long)(where - text) : -1;
-        bragg_fail(e, "%s: not valid JSON (near byte %ld)", path, off);
-    }
+    cJSON *root = figures_parse_json(text, len, path, e);
     free(text);
     return root;
 }
@@ -267,6 +274,11 @@ int cmd_plot(int argc, char **argv)
         status = EXIT_OK;
         goto done;
     }
+    if (title && !bragg_utf8_valid(title)) {
+        fprintf(stderr, "bragg plot: --title: %s is not UTF-8 text (valid: text in UTF-8)\n",
+                BRAGG_QUOTED(title));
+        goto done;
+    }
     if (n_files == 0) {
         fprintf(stderr, "bragg plot: no input: give a JSON file from bragg run --json or bragg "
                         "bench --json\n");
@@ -296,7 +308,7 @@ int cmd_plot(int argc, char **argv)
         if (src == FIGURE_SOURCE_UNKNOWN) {
             fprintf(stderr, "bragg plot: %s: neither a run summary (bragg run --json), a "
                             "bench record (bragg bench --json) nor an SOBP (bragg sobp "
-                            "--json)\n", files[i]);
+                            "--json)\n", BRAGG_QUOTED(files[i]));
             goto done;
         }
         n_bench += src == FIGURE_SOURCE_BENCH;
@@ -348,7 +360,7 @@ int cmd_plot(int argc, char **argv)
         else if (cJSON_IsString(named)) map_path(files[0], named->valuestring, path, sizeof path);
         else {
             fprintf(stderr, "bragg plot: %s: this run has no dose map file (run it with --map "
-                            "FILE, or name the file with --map)\n", files[0]);
+                            "FILE, or name the file with --map)\n", BRAGG_QUOTED(files[0]));
             goto done;
         }
         dose_map m;
@@ -361,8 +373,8 @@ int cmd_plot(int argc, char **argv)
         const cJSON *nd = cJSON_GetObjectItem(grid, "depth_bins");
         if (!cJSON_IsNumber(nl) || !cJSON_IsNumber(nd) || nl->valuedouble != m.n_lat ||
             nd->valuedouble != m.n_depth) {
-            fprintf(stderr, "bragg plot: %s: %d x %d cells, which is not the map of %s\n", path,
-                    m.n_lat, m.n_depth, files[0]);
+            fprintf(stderr, "bragg plot: %s: %d x %d cells, which is not the map of %s\n",
+                    BRAGG_QUOTED(path), m.n_lat, m.n_depth, BRAGG_QUOTED(files[0]));
             dose_map_free(&m);
             goto done;
         }
@@ -375,8 +387,12 @@ int cmd_plot(int argc, char **argv)
              : n_sobp ? figures_from_sobp(&fig, roots[0], title, &e)
                       : figures_from_runs(&fig, (const cJSON *const *)roots, n_roots, &pa.fo, &e);
     if (rc) {
-        fprintf(stderr, "bragg plot: %s%s%s\n", n_files == 1 ? files[0] : "",
+        fprintf(stderr, "bragg plot: %s%s%s\n", n_files == 1 ? BRAGG_QUOTED(files[0]) : "",
                 n_files == 1 ? ": " : "", e.msg);
+        goto done;
+    }
+    if (interrupt_requested()) {   /* asked to stop before writing: write nothing */
+        status = EXIT_INTERRUPTED;
         goto done;
     }
     /* A figure that cannot be written is bad output input: exit 2, the message names the path. */

@@ -2,11 +2,10 @@
  * cmd_run.c - `bragg run`: transport a beam headless; depth-dose CSV, JSON summary, progress.
  *
  * The run goes on the engine's thread; this thread polls snapshots for the progress line and
- * watches for Ctrl-C, which cancels the run cleanly: what was computed is still written, marked
- * partial, and the exit status is 130.
+ * watches for Ctrl-C, SIGTERM and SIGHUP (src/cli/interrupt.h), which cancel the run cleanly:
+ * what was computed is still written, whole and marked partial, and the exit status is 130.
  */
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,21 +21,12 @@
 #include "dose_map.h"
 #include "engine.h"
 #include "figures.h"
+#include "interrupt.h"
 #include "options.h"
 #include "phase_space.h"
 #include "report.h"
 #include "run_driver.h"
 #include "run_file.h"
-
-#define EXIT_INTERRUPTED 130
-
-static volatile sig_atomic_t interrupted;
-
-static void on_sigint(int sig)
-{
-    (void)sig;
-    interrupted = 1;
-}
 
 /* Depths of the lateral profiles (--profile-at, repeatable). */
 #define MAX_PROFILES 32
@@ -332,6 +322,7 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
         return EXIT_USAGE;
     }
 
+    if (interrupt_requested()) return EXIT_INTERRUPTED;   /* before anything was computed */
     engine *en;
     if (engine_create(&en, &cfg, &e)) {
         fprintf(stderr, "bragg run: %s\n", e.msg);
@@ -347,18 +338,11 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
             engine_destroy(en);
             return EXIT_USAGE;
         }
-    struct sigaction sa, old_sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigint;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_sa);
-    interrupted = 0;
 
     int status = EXIT_OK;
     int show_progress = !quiet && isatty(STDERR_FILENO);
     if (driver) {
-        /* Ctrl-C goes to every process of a driven run (mpirun forwards it) and ends it. */
-        sigaction(SIGINT, &old_sa, NULL);
+        /* A driven run (bragg-mpi) is ended by the launcher, which signals every process. */
         if (driver->run(driver, en, show_progress && driver->is_root, &e)) {
             fprintf(stderr, "bragg run: %s\n", e.msg);
             engine_destroy(en);
@@ -367,13 +351,13 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
     } else if (engine_start(en, &e)) {
         fprintf(stderr, "bragg run: %s\n", e.msg);
         engine_destroy(en);
-        sigaction(SIGINT, &old_sa, NULL);
         return EXIT_RUNTIME;
     }
+    int cancelled = 0;
     while (!driver && !engine_wait(en, 0.25)) {
-        if (interrupted) {
+        if (interrupt_requested() && !cancelled) {
             engine_cancel(en);
-            interrupted = 2;
+            cancelled = 1;
         }
         if (show_progress) {
             run_snapshot s;
@@ -382,7 +366,6 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
         }
     }
     if (show_progress && !driver) fprintf(stderr, "\r%*s\r", 100, "");
-    if (!driver) sigaction(SIGINT, &old_sa, NULL);
     if (driver && !driver->is_root) {
         /* Every process holds the merged result; the root alone reports it. */
         run_snapshot snap;
@@ -393,6 +376,8 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
         return status;
     }
 
+    /* From here on a signal no longer stops anything: the outputs of what was computed are
+     * written whole, and the exit status says it came (a second signal aborts, cleaning up). */
     run_snapshot snap;
     if (engine_snapshot(en, &snap, &e)) {
         fprintf(stderr, "bragg run: %s\n", e.msg);
@@ -402,7 +387,7 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
     if (snap.state == RUN_FAILED) {
         fprintf(stderr, "bragg run: %s (results so far are still written)\n", snap.error);
         status = EXIT_RUNTIME;
-    } else if (snap.state == RUN_CANCELLED || interrupted) {
+    } else if (snap.state == RUN_CANCELLED) {
         fprintf(stderr, "bragg run: interrupted after %llu histories; writing partial results\n",
                 (unsigned long long)snap.result.histories);
         status = EXIT_INTERRUPTED;
@@ -452,6 +437,10 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
         report_print_profile(data_on_stdout ? stderr : stdout, &snap);
         if (driver && driver->note[0])
             fprintf(data_on_stdout ? stderr : stdout, "  %s\n", driver->note);
+    }
+    if (interrupt_requested() && status == EXIT_OK) {
+        fprintf(stderr, "bragg run: interrupted after the run; its outputs were written whole\n");
+        status = EXIT_INTERRUPTED;
     }
     run_snapshot_free(&snap);
     engine_destroy(en);

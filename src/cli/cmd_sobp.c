@@ -25,6 +25,7 @@
 #include "config.h"
 #include "engine.h"
 #include "figures.h"
+#include "interrupt.h"
 #include "options.h"
 #include "report.h"
 #include "run_driver.h"
@@ -71,11 +72,18 @@ static int run_pristine(const run_config *cfg, run_driver *driver, pristine *out
         if (driver->run(driver, en, 0, e)) goto done;
     } else {
         if (engine_start(en, e)) goto done;
-        while (!engine_wait(en, 1.0)) {}
+        int cancelled = 0;
+        while (!engine_wait(en, 0.25))
+            if (interrupt_requested() && !cancelled) {
+                engine_cancel(en);
+                cancelled = 1;
+            }
     }
     run_snapshot s;
     if (engine_snapshot(en, &s, e)) goto done;
-    if (s.state != RUN_DONE) {
+    if (s.state == RUN_CANCELLED) {
+        bragg_fail(e, "interrupted; nothing written (the peak needs every pristine run)");
+    } else if (s.state != RUN_DONE) {
         bragg_fail(e, "the run at %.2f MeV/u failed: %s", cfg->energy, s.error);
     } else if (s.result.nbins != nbins) {
         bragg_fail(e, "the run at %.2f MeV/u has %d bins, not %d", cfg->energy, s.result.nbins,
@@ -406,13 +414,6 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
         fprintf(stderr, "bragg sobp: %s\n", e.msg);
         return EXIT_USAGE;
     }
-    double depths[SOBP_MAX_PEAKS];
-    int K = sobp_peak_depths(from, to, spacing_mm / 10, depths, SOBP_MAX_PEAKS);
-    if (K == 0) {
-        fprintf(stderr, "bragg sobp: --spacing: %g mm gives more than %d peaks over %g-%g cm\n",
-                spacing_mm, SOBP_MAX_PEAKS, from, to);
-        return EXIT_USAGE;
-    }
     cfg.n_slabs = 1;
     snprintf(cfg.slabs[0].material, sizeof cfg.slabs[0].material, "%s", phys.material);
     cfg.slabs[0].thickness_cm = INFINITY;
@@ -445,6 +446,21 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
     double density = tp->slabs[0].density;
     double e_max_range = table_range(tab, USER_T_MAX);
     engine_destroy(probe);   /* tab died with it; the pilot's engine gives it again below */
+    /* What is out of reach first: a plateau beyond the ion's range is a bad --to whatever the
+     * spacing (it used to be blamed on --spacing, through the number of peaks it needs). */
+    if (density * to / 0.95 > e_max_range) {
+        fprintf(stderr, "bragg sobp: --to: %g cm is beyond the range of %s at %g MeV/u (valid: "
+                        "up to %.4g cm)\n", to, cfg.ion, USER_T_MAX, 0.95 * e_max_range / density);
+        return EXIT_USAGE;
+    }
+    double depths[SOBP_MAX_PEAKS];
+    int K = sobp_peak_depths(from, to, spacing_mm / 10, depths, SOBP_MAX_PEAKS);
+    if (K == 0) {
+        fprintf(stderr, "bragg sobp: --spacing: %g mm gives more than %d peaks over %g-%g cm "
+                        "(valid: at least %.3g mm here)\n",
+                spacing_mm, SOBP_MAX_PEAKS, from, to, 10 * (to - from) / (SOBP_MAX_PEAKS - 1));
+        return EXIT_USAGE;
+    }
 
     int status = EXIT_RUNTIME;
     size_t per = (size_t)PRISTINE_ARRAYS * nbins;
@@ -486,13 +502,6 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
     }
     tp = engine_params(probe);
     tab = tp->slabs[0].table[tp->Z];
-    if (density * to / 0.95 > e_max_range) {
-        engine_destroy(probe);
-        fprintf(stderr, "bragg sobp: --to: %g cm is beyond the range of %s at %g MeV/u\n", to,
-                cfg.ion, USER_T_MAX);
-        status = EXIT_USAGE;
-        goto done;
-    }
     double energies[SOBP_MAX_PEAKS + 1];
     energies[K] = table_energy(tab, density * to);
     run_config c = cfg;
@@ -501,6 +510,7 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
     if (run_pristine(&c, driver, &pk[K], nbins, &e)) {
         engine_destroy(probe);
         fprintf(stderr, "bragg sobp: %s\n", e.msg);
+        if (interrupt_requested()) status = EXIT_INTERRUPTED;
         goto done;
     }
     double peak_over_csda = pk[K].peak_cm / pk[K].csda_cm;
@@ -517,8 +527,12 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
     for (int k = 0; k < K; k++) {
         c.energy = energies[k];
         if (talk) fprintf(stderr, "\r  peak %d of %d: %.2f MeV/u   ", k + 1, K, c.energy);
-        if (run_pristine(&c, driver, &pk[k], nbins, &e)) {
-            fprintf(stderr, "\nbragg sobp: %s\n", e.msg);
+        if (interrupt_requested() || run_pristine(&c, driver, &pk[k], nbins, &e)) {
+            if (interrupt_requested()) {
+                bragg_fail(&e, "interrupted; nothing written (the peak needs every pristine run)");
+                status = EXIT_INTERRUPTED;
+            }
+            fprintf(stderr, "%sbragg sobp: %s\n", talk ? "\n" : "", e.msg);
             goto done;
         }
         peaks[k] = peak_bin(pk[k].dose, nbins);

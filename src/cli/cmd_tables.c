@@ -10,6 +10,7 @@
 #include "atomic_file.h"
 #include "commands.h"
 #include "figures.h"
+#include "interrupt.h"
 #include "options.h"
 #include "tables.h"
 
@@ -95,6 +96,10 @@ int cmd_tables(int argc, char **argv)
     if (!fig_e) {
         fprintf(stderr, "bragg tables: out of memory\n");
         status = EXIT_RUNTIME;
+        goto done;
+    }
+    if (interrupt_requested()) {   /* asked to stop before writing: write nothing */
+        status = EXIT_INTERRUPTED;
         goto done;
     }
     if (print && atomic_file_open(&out, csv ? csv : "-", "--csv", &e)) {

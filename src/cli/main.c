@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "interrupt.h"
 #include "tui.h"
 
 static void usage(FILE *out)
@@ -22,12 +23,24 @@ static void usage(FILE *out)
             "  bragg sobp [options]      a spread-out Bragg peak: energies, weights, flatness\n"
             "  bragg --version | --help\n\n"
             "Run 'bragg COMMAND --help' for the options of a command.\n"
-            "Exit status: 0 ok, 1 run-time failure, 2 usage or bad input.\n",
+            "Exit status: 0 ok, 1 run-time failure, 2 usage or bad input, 130 interrupted\n"
+            "(Ctrl-C, SIGTERM or SIGHUP: outputs of what was computed are still written whole;\n"
+            "a second signal aborts at once, leaving no temporary files).\n",
             BRAGG_VERSION);
+}
+
+/* A command's status, or 130 when a signal came while it ran (it stopped early or, if its
+ * work was done, finished writing first). */
+static int finish(int status)
+{
+    return interrupt_requested() && status == EXIT_OK ? EXIT_INTERRUPTED : status;
 }
 
 int main(int argc, char **argv)
 {
+    /* First of all, so that no moment of a command is left to the default action (which
+     * would kill it with half-written temporaries). The workbench installs its own. */
+    interrupt_install();
     if (argc < 2) return tui_main(NULL);
     const char *cmd = argv[1];
     if (strcmp(cmd, "--config") == 0 || strncmp(cmd, "--config=", 9) == 0) {
@@ -54,13 +67,13 @@ int main(int argc, char **argv)
         printf("bragg %s (git %s)\n", BRAGG_VERSION, BRAGG_GIT_REV);
         return EXIT_OK;
     }
-    if (strcmp(cmd, "tables") == 0) return cmd_tables(argc - 2, argv + 2);
-    if (strcmp(cmd, "run") == 0) return cmd_run(argc - 2, argv + 2);
-    if (strcmp(cmd, "bench") == 0) return cmd_bench(argc - 2, argv + 2);
-    if (strcmp(cmd, "plot") == 0) return cmd_plot(argc - 2, argv + 2);
-    if (strcmp(cmd, "sobp") == 0) return cmd_sobp(argc - 2, argv + 2);
-    fprintf(stderr, "bragg: unknown command '%s' (valid: tables, run, bench, plot, sobp; see "
+    if (strcmp(cmd, "tables") == 0) return finish(cmd_tables(argc - 2, argv + 2));
+    if (strcmp(cmd, "run") == 0) return finish(cmd_run(argc - 2, argv + 2));
+    if (strcmp(cmd, "bench") == 0) return finish(cmd_bench(argc - 2, argv + 2));
+    if (strcmp(cmd, "plot") == 0) return finish(cmd_plot(argc - 2, argv + 2));
+    if (strcmp(cmd, "sobp") == 0) return finish(cmd_sobp(argc - 2, argv + 2));
+    fprintf(stderr, "bragg: unknown command %s (valid: tables, run, bench, plot, sobp; see "
                     "bragg --help)\n",
-            cmd);
+            BRAGG_QUOTED(cmd));
     return EXIT_USAGE;
 }

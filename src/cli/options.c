@@ -35,7 +35,7 @@ static int apply(const option_spec *s, const char *field, const char *value, bra
     double v;
     int on = 1;
     if (!option_takes_value(s) && value && run_file_switch(value, &on))
-        return bragg_fail(e, "%s: '%s' is not a switch (valid: yes, no)", field, value);
+        return bragg_fail(e, "%s: %s is not a switch (valid: yes, no)", field, BRAGG_QUOTED(value));
     switch (s->kind) {
     case OPTION_FLAG: *(int *)s->target = on; return BRAGG_OK;
     case OPTION_CLEAR: *(int *)s->target = !on; return BRAGG_OK;
@@ -55,7 +55,7 @@ static int apply(const option_spec *s, const char *field, const char *value, bra
         if (parse_number(value, field, s->lo, s->hi, &v, e)) return BRAGG_ERR;
         if (v != floor(v))
             return bragg_fail(e, "%s: %s is not a whole number (valid: %.0f to %.0f)", field,
-                              value, s->lo, s->hi);
+                              BRAGG_QUOTED(value), s->lo, s->hi);
         if (s->kind == OPTION_INT) *(int *)s->target = (int)v;
         else *(uint64_t *)s->target = (uint64_t)v;
         return BRAGG_OK;
@@ -87,14 +87,20 @@ int option_parse_seen(const option_spec *specs, int argc, char **argv, int *help
             const char *name = arg + 2, *eq = strchr(name, '=');
             size_t len = eq ? (size_t)(eq - name) : strlen(name);
             s = find_long(specs, name, len);
-            if (!s) return bragg_fail(e, "unknown option '%.*s' (see --help)", (int)(len + 2), arg);
+            if (!s) {
+                /* The name without "=value"; past 256 bytes it is shown cut anyway. */
+                char name_only[256];
+                snprintf(name_only, sizeof name_only, "%.*s", (int)(len + 2 < 255 ? len + 2 : 255),
+                         arg);
+                return bragg_fail(e, "unknown option %s (see --help)", BRAGG_QUOTED(name_only));
+            }
             if (eq) value = eq + 1;   /* a flag's: yes or no */
         } else if (arg[0] == '-' && arg[1] && !arg[2]) {
             s = find_short(specs, arg[1]);
-            if (!s) return bragg_fail(e, "unknown option '%s' (see --help)", arg);
+            if (!s) return bragg_fail(e, "unknown option %s (see --help)", BRAGG_QUOTED(arg));
         } else {
-            return bragg_fail(e, "unexpected argument '%s' (options start with --; see --help)",
-                              arg);
+            return bragg_fail(e, "unexpected argument %s (options start with --; see --help)",
+                              BRAGG_QUOTED(arg));
         }
         if (option_takes_value(s) && !value) {
             if (i + 1 >= argc)

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <time.h>
 
-const char *const backend_names[] = {"serial", "openmp", "event", "cuda", NULL};
+const char *const backend_names[] = {"serial", "openmp", "event", "simd", "cuda", NULL};
 
 backend *backend_new(const char *name, bragg_err *e)
 {
@@ -17,10 +17,12 @@ backend *backend_new(const char *name, bragg_err *e)
     if (strcmp(name, "serial") == 0) backend_serial_init(b);
     else if (strcmp(name, "openmp") == 0) backend_openmp_init(b);
     else if (strcmp(name, "event") == 0) backend_event_init(b);
+    else if (strcmp(name, "simd") == 0) backend_simd_init(b);
     else if (strcmp(name, "cuda") == 0) backend_cuda_init(b);
     else {
         free(b);
-        bragg_fail(e, "backend: '%s' is not known (valid: serial, openmp, event, cuda)", name);
+        bragg_fail(e, "backend: %s is not known (valid: serial, openmp, event, simd, cuda)",
+                   BRAGG_QUOTED(name));
         return NULL;
     }
     return b;

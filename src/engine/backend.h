@@ -20,9 +20,31 @@
 
 #include "err.h"
 #include "score.h"
+#include "simd.h"
 #include "transport.h"
 
 #define BACKEND_VERSION 3
+
+/* ThreadSanitizer (make tsan) cannot see libgomp's own synchronisation (the runtime is not
+ * instrumented): every access ordered only by the start of a parallel region, its barrier or
+ * its end looked like a race, and each suppressed report cost so much that a run under TSan
+ * crawled. The OpenMP backends tell TSan those orders as release/acquire pairs on an address
+ * of their choosing; outside a TSan build these are nothing. */
+#if defined(__SANITIZE_THREAD__)
+#define BACKEND_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define BACKEND_TSAN 1
+#endif
+#endif
+#ifdef BACKEND_TSAN
+#include <sanitizer/tsan_interface.h>
+#define BACKEND_TSAN_RELEASE(a) __tsan_release(a)
+#define BACKEND_TSAN_ACQUIRE(a) __tsan_acquire(a)
+#else
+#define BACKEND_TSAN_RELEASE(a) ((void)(a))
+#define BACKEND_TSAN_ACQUIRE(a) ((void)(a))
+#endif
 
 typedef struct backend_job {
     const transport_params *params;
@@ -78,10 +100,13 @@ typedef struct backend {
     void (*release)(struct backend *b);
     /* Device backends (NULL for the CPU ones): fills `out` after open; 0 if nothing to say. */
     int (*device)(const struct backend *b, backend_device *out);
+    /* Backends with vector kernels (NULL for the others): the path they run after open
+     * (simd_path_name: "scalar", "avx2", "avx512"). Since version 3. */
+    const char *(*vector_path)(const struct backend *b);
     void *state;
 } backend;
 
-/* A fresh instance of the backend named `name` (serial, openmp, event, cuda), or NULL with a message
+/* A fresh instance of the backend named `name` (serial, openmp, event, simd, cuda), or NULL with a message
  * listing the valid names. The caller releases it with backend->release and free(). */
 backend *backend_new(const char *name, bragg_err *e);
 
@@ -92,7 +117,12 @@ extern const char *const backend_names[];
 void backend_serial_init(backend *b);
 void backend_openmp_init(backend *b);
 void backend_event_init(backend *b);
+void backend_simd_init(backend *b);
 void backend_cuda_init(backend *b);
+
+/* The vector path the simd backend takes: BRAGG_SIMD (auto, scalar, avx2, avx512; unset: auto,
+ * the widest this CPU has). An unknown name or one the CPU cannot run is an error naming it. */
+int backend_simd_path(simd_path *path, bragg_err *e);
 
 /* Shared by the CPU backends: runs histories [first, first+count) on the calling thread into
  * `out`, in chunks, honouring cancel and pause; with a phase-space plane (params->ps_depth > 0),
@@ -110,11 +140,14 @@ uint64_t backend_take_chunk(atomic_uint_fast64_t *next, uint64_t count, int thre
 
 /* The CPU event loop (backend_event.c) on the calling thread over histories [first, first +
  * count), with `target` particles in flight, `capacity` slots in the live banks and
- * `react_capacity` in the reactions' bank, `steps` steps per pass: for tests of the loop's
- * bookkeeping at shapes the backend never uses (tiny banks). Adds into `out`. */
+ * `react_capacity` in the reactions' bank, `steps` steps per pass, and `ahead_blocks` Philox
+ * blocks per particle computed before each pass on vector path `path` (0: none, as the event
+ * backend): for tests of the loop's bookkeeping at shapes the backends never use (tiny banks).
+ * Adds into `out`. */
 int backend_event_run_range(const transport_params *p, uint64_t first, uint64_t count,
                             uint32_t target, uint32_t capacity, uint32_t react_capacity,
-                            unsigned steps, score_arrays *out, bragg_err *e);
+                            unsigned steps, simd_path path, unsigned ahead_blocks,
+                            score_arrays *out, bragg_err *e);
 
 /* Adds the curves of `local[0..n)` into `out`: the slice of them that worker `me` of n takes
  * (called by every thread of a team, after a barrier), so that the merge of a batch's

@@ -4,6 +4,12 @@
  * shared counter as its bank has room, and scores into its own arrays (merged by integer
  * addition after the batch, as in backend_openmp.c).
  *
+ * Two backends share this file. `event` runs the stages one particle at a time. `simd` adds a
+ * vector pass before each step pass: the next Philox blocks of every particle in the bank,
+ * 8 or 16 streams per instruction (physics/simd.h, the widest path the CPU has, or the one
+ * BRAGG_SIMD names: scalar, avx2, avx512), which the steps then read instead of running the
+ * rounds one stream at a time. Same words, so the same results, on every path.
+ *
  * The stages are the very functions the CUDA kernels run (cuda/cuda_transport.cu); only the
  * loops around them and the appends differ (plain counters here, atomic adds there). Results
  * are bit-identical to the history loop's (serial, openmp) for any thread count: the tests say
@@ -21,16 +27,28 @@
 
 #include "backend.h"
 #include "event.h"
+#include "simd.h"
 
 /* Particles each thread keeps in flight: a few hundred keep a pass's working set (about 150
  * bytes a particle, three banks) inside a core's L2 cache. */
 #define EVENT_CPU_TARGET 256
 /* Steps per particle per pass. */
 #define EVENT_CPU_STEPS 4
+/* The simd backend's defaults (BRAGG_SIMD_STEPS, BRAGG_SIMD_BLOCKS change them for benchmarks):
+ * steps per pass, and Philox blocks computed ahead per particle per pass. A step draws about
+ * five words (one Gaussian for straggling, four for scattering), so 8 steps want 10 blocks; the
+ * blocks a particle leaves unused (it ended, or waits for its reaction) are wasted work.
+ * Instructions per C-12 history (callgrind, AVX2, docs/benchmarks.md) for steps/blocks: 4/4
+ * 266.7 k, 4/5 263.4 k, 4/6 264.8 k, 8/10 258.5 k, 8/12 260.1 k, 16/20 257.8 k, when the event
+ * backend took 280.8 k (246.4 k and 273.5 k since). 8/10 keeps the blocks of a bank (73 kB)
+ * within a core's L2 cache. */
+#define SIMD_CPU_STEPS 8
+#define SIMD_CPU_BLOCKS 10
 
 typedef struct event_thread {
     particle_bank bank[3];        /* in, out, react (in and out swap every iteration) */
     void *block[3];
+    uint32_t *ahead;              /* simd: blocks computed ahead, 4 * blocks words per slot */
     reaction_scratch scratch;
 } event_thread;
 
@@ -38,6 +56,9 @@ typedef struct event_state {
     int threads;
     uint32_t capacity;            /* slots per bank, for the run's max_products */
     int max_products;
+    unsigned steps;               /* per particle per pass */
+    unsigned ahead_blocks;        /* simd: Philox blocks computed ahead per slot; event: 0 */
+    simd_path path;
     event_thread *thread;
     score_arrays *scores;         /* one per thread, reused across batches */
 } event_state;
@@ -55,6 +76,8 @@ static void free_banks(event_thread *t)
         free(t->block[k]);
         t->block[k] = NULL;
     }
+    free(t->ahead);
+    t->ahead = NULL;
 }
 
 static void event_release(backend *b)
@@ -71,10 +94,39 @@ static void event_release(backend *b)
     b->state = NULL;
 }
 
-static int event_open(backend *b, int threads, const transport_params *p, bragg_err *e)
+/* A positive integer from the environment, or `fallback`: for benchmarks of the loop's shape,
+ * which never changes a result. */
+static unsigned env_unsigned(const char *name, unsigned fallback, unsigned max)
 {
+    const char *v = getenv(name);
+    if (!v || !*v) return fallback;
+    char *end;
+    long x = strtol(v, &end, 10);
+    return *end || x < 1 || x > (long)max ? fallback : (unsigned)x;
+}
+
+/* The vector path BRAGG_SIMD asks for (default: the widest the CPU has). */
+int backend_simd_path(simd_path *path, bragg_err *e)
+{
+    const char *v = getenv("BRAGG_SIMD");
+    if (!v || !*v) v = "auto";
+    if (simd_path_parse(v, path))
+        return bragg_fail(e, "BRAGG_SIMD: '%s' is not known (valid: auto, scalar, avx2, avx512)", v);
+    if (!simd_supported(*path))
+        return bragg_fail(e, "BRAGG_SIMD: this CPU cannot run the %s path (it has %s)",
+                          simd_path_name(*path), simd_cpu_name());
+    return BRAGG_OK;
+}
+
+static int open_state(backend *b, int threads, const transport_params *p, int simd, bragg_err *e)
+{
+    simd_path path = SIMD_SCALAR;
+    if (simd && backend_simd_path(&path, e)) return BRAGG_ERR;
     event_state *st = calloc(1, sizeof *st);
     if (!st) return bragg_fail(e, "out of memory");
+    st->path = path;
+    st->steps = simd ? env_unsigned("BRAGG_SIMD_STEPS", SIMD_CPU_STEPS, 4096) : EVENT_CPU_STEPS;
+    st->ahead_blocks = simd ? env_unsigned("BRAGG_SIMD_BLOCKS", SIMD_CPU_BLOCKS, 64) : 0;
     st->threads = threads > 0 ? threads : omp_get_num_procs();
     st->thread = calloc((size_t)st->threads, sizeof *st->thread);
     st->scores = calloc((size_t)st->threads, sizeof *st->scores);
@@ -91,6 +143,16 @@ static int event_open(backend *b, int threads, const transport_params *p, bragg_
     return BRAGG_OK;
 }
 
+static int event_open(backend *b, int threads, const transport_params *p, bragg_err *e)
+{
+    return open_state(b, threads, p, 0, e);
+}
+
+static int simd_open(backend *b, int threads, const transport_params *p, bragg_err *e)
+{
+    return open_state(b, threads, p, 1, e);
+}
+
 /* Banks for a run whose reactions make at most max_products products: room for the target
  * and for eight reactions' products at once. */
 static int size_banks(event_state *st, int max_products, bragg_err *e)
@@ -105,6 +167,11 @@ static int size_banks(event_state *st, int max_products, bragg_err *e)
             t->block[k] = aligned_alloc(256, bytes);
             if (!t->block[k]) return bragg_fail(e, "out of memory for the particle banks");
             particle_bank_place(&t->bank[k], t->block[k], capacity);
+        }
+        if (st->ahead_blocks) {
+            size_t words = 4 * (size_t)st->ahead_blocks * capacity;
+            t->ahead = aligned_alloc(64, (words * sizeof(uint32_t) + 63) & ~(size_t)63);
+            if (!t->ahead) return bragg_fail(e, "out of memory for the random blocks");
         }
     }
     st->capacity = capacity;
@@ -130,6 +197,9 @@ typedef struct event_loop {
     reaction_scratch *scratch;
     unsigned profile_every;       /* profile particles of histories h % every == 0; 0: off */
     score_arrays *scores;         /* for the profile sums */
+    unsigned ahead_blocks;        /* simd: blocks computed ahead per slot (0: none) */
+    simd_path path;
+    uint32_t *ahead;              /* their words, 4 * ahead_blocks * capacity */
 } event_loop;
 
 /* Adds one particle's step profile to the thread's sums. */
@@ -153,10 +223,22 @@ static int event_iteration(const transport_params *p, event_loop *L, score_sink 
     event_after_spawn(c);
     if (event_done(c)) return 0;
 
+    /* simd: the pass's random blocks for every particle in the bank, a vector of streams at a
+     * time. Profiled, their time is charged to the RNG of the profiled particles, a share each. */
+    event_ahead ahead = {L->ahead, L->ahead_blocks};
+    uint64_t ahead_cycles = 0, profiled = 0;
+    if (L->ahead_blocks) {
+        uint64_t t0 = every ? profile_clock() : 0;
+        rng_ahead_fill(L->path, L->in->ctr0, L->in->ctr1, L->in->ctr2, L->in->ctr3,
+                       (uint32_t)p->seed, (uint32_t)(p->seed >> 32), c->n_in, L->ahead_blocks,
+                       L->ahead);
+        if (every) ahead_cycles = profile_clock() - t0;
+    }
+    uint32_t n_in = c->n_in;
     /* Each step crosses the phase-space plane at most once: n_in x steps slots suffice. */
     int phase_space = p->ps_depth > 0.0;
-    if (phase_space) score_arrays_ps_give(L->scores, sink, (size_t)c->n_in * L->steps);
-    for (uint32_t i = 0; i < c->n_in; i++) {
+    if (phase_space) score_arrays_ps_give(L->scores, sink, (size_t)n_in * L->steps);
+    for (uint32_t i = 0; i < n_in; i++) {
         particle q;
         step_profile prof, *pp = NULL;
         uint64_t steps_before = sink->steps;
@@ -164,14 +246,21 @@ static int event_iteration(const transport_params *p, event_loop *L, score_sink 
             memset(&prof, 0, sizeof prof);
             pp = &prof;
         }
-        int moved, outcome = event_step_one(p, L->in, i, L->steps, &q, sink, pp, &moved);
+        const event_ahead *pa = L->ahead_blocks ? &ahead : NULL;
+        int moved, outcome;
+        /* Two call sites, so that in the one without a profile every profile_mark folds away
+         * (a test of a pointer known only at run time cost 2% of the instructions). */
+        if (pp) outcome = event_step_one_ahead(p, L->in, i, L->steps, pa, &q, sink, pp, &moved);
+        else outcome = event_step_one_ahead(p, L->in, i, L->steps, pa, &q, sink, NULL, &moved);
         event_keep(L->out, L->react, c, outcome, moved, &q);
         if (pp) {
             add_profile(L->scores, &prof);
             L->scores->profiled_steps += sink->steps - steps_before;
+            profiled++;
         }
     }
     if (phase_space) score_arrays_ps_take(L->scores, sink);
+    if (profiled) L->scores->profile_cycles[PROFILE_RNG] += ahead_cycles * profiled / n_in;
     event_plan_react(c, L->capacity, L->react_capacity, (uint32_t)p->max_products);
     for (uint32_t j = 0; j < c->react_take; j++) {
         step_profile prof, *pp = NULL;
@@ -191,20 +280,21 @@ static int event_iteration(const transport_params *p, event_loop *L, score_sink 
 
 /* One thread's loop over the batch, taking chunks of it as they run out: returns the histories
  * it started (all complete). */
-static uint64_t run_thread(const backend_job *job, event_thread *t, score_arrays *out,
-                           uint32_t capacity, atomic_uint_fast64_t *next_chunk, int threads)
+static uint64_t run_thread(const backend_job *job, const event_state *st, event_thread *t,
+                           score_arrays *out, atomic_uint_fast64_t *next_chunk)
 {
     const transport_params *p = job->params;
     score_sink sink = score_arrays_sink(out);
-    event_loop L = {&t->bank[0], &t->bank[1], &t->bank[2], {0}, EVENT_CPU_TARGET, capacity,
-                    capacity, EVENT_CPU_STEPS, &t->scratch, job->profile_every, out};
+    event_loop L = {&t->bank[0], &t->bank[1], &t->bank[2], {0}, EVENT_CPU_TARGET, st->capacity,
+                    st->capacity, st->steps, &t->scratch, job->profile_every, out,
+                    st->ahead_blocks, st->path, t->ahead};
     event_counts_init(&L.c, 0, 0);
     uint64_t start_clock = job->profile_every ? profile_clock() : 0;
     do {
         if (atomic_load_explicit(job->cancel, memory_order_relaxed))
             L.c.end = L.c.next;   /* start nothing more; finish what flies */
         else if (L.c.next >= L.c.end) {
-            uint64_t start, n = backend_take_chunk(next_chunk, job->count, threads, &start);
+            uint64_t start, n = backend_take_chunk(next_chunk, job->count, st->threads, &start);
             if (n) {
                 L.c.next = job->first + start;
                 L.c.end = L.c.next + n;
@@ -222,29 +312,34 @@ static uint64_t run_thread(const backend_job *job, event_thread *t, score_arrays
 
 int backend_event_run_range(const transport_params *p, uint64_t first, uint64_t count,
                             uint32_t target, uint32_t capacity, uint32_t react_capacity,
-                            unsigned steps, score_arrays *out, bragg_err *e)
+                            unsigned steps, simd_path path, unsigned ahead_blocks,
+                            score_arrays *out, bragg_err *e)
 {
     uint32_t need = p->max_products > 1 ? (uint32_t)p->max_products : 1;
     if (target < 1 || capacity < target || capacity < need || react_capacity < 1 || steps < 1)
         return bragg_fail(e, "event loop: target %u, capacity %u, react capacity %u, steps %u: "
                              "need target >= 1, capacity >= target and >= %u, the rest >= 1",
                           target, capacity, react_capacity, steps, need);
+    if (ahead_blocks && !simd_supported(path))
+        return bragg_fail(e, "event loop: this CPU cannot run the %s path", simd_path_name(path));
     void *block[3] = {NULL, NULL, NULL};
     particle_bank bank[3];
     reaction_scratch *scratch = malloc(sizeof *scratch);
+    uint32_t *ahead = ahead_blocks ? malloc(4 * (size_t)ahead_blocks * capacity * sizeof *ahead)
+                                   : NULL;
     int rc = BRAGG_OK;
     for (int k = 0; k < 3; k++) {
         uint32_t n = k == 2 ? react_capacity : capacity;
         block[k] = aligned_alloc(256, particle_bank_bytes(n));
         if (block[k]) particle_bank_place(&bank[k], block[k], n);
     }
-    if (!block[0] || !block[1] || !block[2] || !scratch) {
+    if (!block[0] || !block[1] || !block[2] || !scratch || (ahead_blocks && !ahead)) {
         rc = bragg_fail(e, "out of memory for the particle banks");
         goto done;
     }
     score_sink sink = score_arrays_sink(out);
     event_loop L = {&bank[0], &bank[1], &bank[2], {0}, target, capacity, react_capacity, steps,
-                    scratch, 0, out};
+                    scratch, 0, out, ahead_blocks, path, ahead};
     event_counts_init(&L.c, first, count);
     do
         event_plan_spawn(&L.c, L.target);
@@ -254,6 +349,7 @@ int backend_event_run_range(const transport_params *p, uint64_t first, uint64_t 
 done:
     for (int k = 0; k < 3; k++) free(block[k]);
     free(scratch);
+    free(ahead);
     return rc;
 }
 
@@ -262,16 +358,30 @@ static int event_run_batch(backend *b, const backend_job *job, score_arrays *out
     event_state *st = b->state;
     if (size_banks(st, job->params->max_products, e)) return BRAGG_ERR;
     atomic_uint_fast64_t next = 0;
+    /* Three points of order for TSan (backend.h): region start, the barrier, region end. */
+    char order[3];
+    BACKEND_TSAN_RELEASE(&order[0]);
 #pragma omp parallel num_threads(st->threads)
     {
+        BACKEND_TSAN_ACQUIRE(&order[0]);
         int me = omp_get_thread_num();
         score_arrays_clear(&st->scores[me]);
-        run_thread(job, &st->thread[me], &st->scores[me], st->capacity, &next, st->threads);
+        run_thread(job, st, &st->thread[me], &st->scores[me], &next);
+        BACKEND_TSAN_RELEASE(&order[1]);
 #pragma omp barrier
+        BACKEND_TSAN_ACQUIRE(&order[1]);
         backend_merge_slice(out, st->scores, st->threads, me);
+        BACKEND_TSAN_RELEASE(&order[2]);
     }
+    BACKEND_TSAN_ACQUIRE(&order[2]);
     for (int i = 0; i < st->threads; i++) score_arrays_add_totals(out, &st->scores[i]);
     return BRAGG_OK;
+}
+
+static const char *simd_vector_path(const backend *b)
+{
+    const event_state *st = b->state;
+    return st ? simd_path_name(st->path) : NULL;
 }
 
 static int event_threads(const backend *b)
@@ -290,4 +400,14 @@ void backend_event_init(backend *b)
     b->threads = event_threads;
     b->release = event_release;
     b->state = NULL;
+}
+
+/* Usable on every CPU: without AVX2 it runs the scalar path, which is still the event loop with
+ * the blocks computed a pass ahead. */
+void backend_simd_init(backend *b)
+{
+    backend_event_init(b);
+    b->name = "simd";
+    b->open = simd_open;
+    b->vector_path = simd_vector_path;
 }

@@ -59,16 +59,24 @@ static int openmp_run_batch(backend *b, const backend_job *job, score_arrays *ou
     (void)e;
     openmp_state *st = b->state;
     atomic_uint_fast64_t next = 0;
+    /* Three points of order for TSan (backend.h): region start, the barrier, region end. */
+    char order[3];
+    BACKEND_TSAN_RELEASE(&order[0]);
 #pragma omp parallel num_threads(st->threads)
     {
+        BACKEND_TSAN_ACQUIRE(&order[0]);
         score_arrays *mine = &st->local[omp_get_thread_num()];
         score_arrays_clear(mine);
         uint64_t start, n;
         while ((n = backend_take_chunk(&next, job->count, st->threads, &start)) > 0)
             if (backend_run_range(job, job->first + start, n, mine) < n) break;   /* cancelled */
+        BACKEND_TSAN_RELEASE(&order[1]);
 #pragma omp barrier
+        BACKEND_TSAN_ACQUIRE(&order[1]);
         backend_merge_slice(out, st->local, st->threads, omp_get_thread_num());
+        BACKEND_TSAN_RELEASE(&order[2]);
     }
+    BACKEND_TSAN_ACQUIRE(&order[2]);
     /* Everything but the curves (ledger, counters, profile: a few dozen numbers). */
     for (int i = 0; i < st->threads; i++) score_arrays_add_totals(out, &st->local[i]);
     return BRAGG_OK;

@@ -56,7 +56,8 @@ int config_add_slab(run_config *c, const char *spec, bragg_err *e)
         return bragg_fail(e, "at most %d slabs", TRANSPORT_MAX_SLABS);
     const char *colon = strrchr(spec, ':');
     if (!colon || colon == spec)
-        return bragg_fail(e, "'%s' is not material:thickness_cm (e.g. water:5, bone:2)", spec);
+        return bragg_fail(e, "%s is not material:thickness_cm (e.g. water:5, bone:2)",
+                          BRAGG_QUOTED(spec));
     size_t len = (size_t)(colon - spec);
     if (len >= CONFIG_NAME_LEN) return bragg_fail(e, "material name too long");
     slab_config *s = &c->slabs[c->n_slabs];

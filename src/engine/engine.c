@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <time.h>
 
 #include "backend.h"
+#include "memory.h"
 #include "constants.h"
 #include "nuclear.h"
 
@@ -129,6 +131,12 @@ static ion reference_ion(const catalog *cat, const ion *primary, int Z)
     return made;
 }
 
+/* Bins covering `depth` (the last one may reach past it). */
+static int depth_bins(double depth, double width)
+{
+    return (int)ceil(depth / width - 1e-9);
+}
+
 static int build_geometry(engine *en, bragg_err *e)
 {
     const run_config *c = &en->cfg;
@@ -138,6 +146,13 @@ static int build_geometry(engine *en, bragg_err *e)
     if (ion->Z > TRANSPORT_MAX_Z || ion->A > NUCLEAR_MAX_A)
         return bragg_fail(e, "ion: %s is heavier than the transport handles (Z <= %d, A <= %d)",
                           ion->name, TRANSPORT_MAX_Z, NUCLEAR_MAX_A);
+    /* Channels: the primary, each lighter charge, the reactions' local deposits. */
+    int channels = ion->Z + 2;
+    /* A depth given by the user fixes the scores' size before any table is built: an
+     * oversized run is refused at once (Fe-56 builds 26 charges' tables first). */
+    if (c->depth_max_cm > 0 && memory_check(c, depth_bins(c->depth_max_cm, c->bin_width_cm),
+                                            channels, e))
+        return BRAGG_ERR;
     /* Secondaries of every lighter charge need their own tables; without nuclear reactions
      * only the primary's. */
     int zlo = c->nuclear ? 1 : ion->Z;
@@ -185,7 +200,7 @@ static int build_geometry(engine *en, bragg_err *e)
     /* A reaction's charged products: at most one piece per projectile nucleon and as many
      * knocked-out target nucleons, plus one (physics/transport.h, TRANSPORT_STACK). */
     p->max_products = 2 * ion->A + 1 < NUCLEAR_MAX_PRODUCTS ? 2 * ion->A + 1 : NUCLEAR_MAX_PRODUCTS;
-    p->channels = ion->Z + 2;
+    p->channels = channels;
     p->energy = c->energy;
     p->energy_spread = c->energy_spread;
     p->spot_sigma = c->spot_sigma_cm;
@@ -214,7 +229,7 @@ static int build_geometry(engine *en, bragg_err *e)
         depth = 1.15 * en->csda_depth + 0.5;
         if (depth > z) depth = z;
     }
-    int nbins = (int)ceil(depth / c->bin_width_cm - 1e-9);
+    int nbins = depth_bins(depth, c->bin_width_cm);
     if (nbins < 1) nbins = 1;
     if (nbins > 1000000) return bragg_fail(e, "scoring grid: %d bins is too many", nbins);
     p->nbins = nbins;
@@ -276,7 +291,8 @@ int engine_create(engine **out, const run_config *cfg, bragg_err *e)
     atomic_init(&en->progress, 0);
     atomic_init(&en->state, RUN_READY);
     if (catalog_load(&en->cat, e) || catalog_set_water_i(&en->cat, cfg->iwater, e) ||
-        config_validate(cfg, &en->cat, e) || load_bio(en, e) || build_geometry(en, e))
+        config_validate(cfg, &en->cat, e) || load_bio(en, e) || build_geometry(en, e) ||
+        memory_check(cfg, en->params.nbins, en->params.channels, e))
         goto fail;
     en->be = backend_new(cfg->backend, e);
     if (!en->be) goto fail;
@@ -414,7 +430,20 @@ int engine_start(engine *en, bragg_err *e)
     }
     en->t_start = now_s();
     atomic_store(&en->state, RUN_RUNNING);
-    if (pthread_create(&en->thread, NULL, run_thread, en) != 0) {
+    /* The run thread and the workers it starts (they inherit its mask) leave the signals a user
+     * sends to the thread that controls the run, whose handler sets the flag it polls: in a
+     * worker busy in the step loop a handler may be held back for ever (ThreadSanitizer delays
+     * it to the thread's next libc call), and ncurses wants SIGWINCH on its own thread. */
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGHUP);
+    sigaddset(&block, SIGWINCH);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    int failed = pthread_create(&en->thread, NULL, run_thread, en) != 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (failed) {
         atomic_store(&en->state, RUN_FAILED);
         return bragg_fail(e, "cannot start the run thread");
     }
@@ -540,6 +569,10 @@ int engine_threads(const engine *en) { return en->be->threads(en->be); }
 int engine_device(const engine *en, backend_device *out)
 {
     return en->be->device ? en->be->device(en->be, out) : 0;
+}
+const char *engine_vector_path(const engine *en)
+{
+    return en->be->vector_path ? en->be->vector_path(en->be) : NULL;
 }
 double engine_csda_depth(const engine *en) { return en->csda_depth; }
 phase_space_list *engine_phase_space(engine *en) { return &en->ps; }

@@ -74,6 +74,9 @@ struct backend_device;
 /* The device the run's backend uses (GPU model, kernels' registers and stack, the loop's
  * shape): 1 and *out filled for a device backend that has opened, else 0. */
 int engine_device(const engine *en, struct backend_device *out);
+/* The vector path of the run's backend ("scalar", "avx2", "avx512"), or NULL for a backend
+ * without vector kernels. */
+const char *engine_vector_path(const engine *en);
 /* CSDA penetration depth of the beam's nominal energy through the stack, cm. */
 double engine_csda_depth(const engine *en);
 /* The phase-space crossings of the run (config phase_space_depth_cm > 0), in no particular

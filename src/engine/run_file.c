@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "assets.h"
 #include "tables.h"
 
 #define RUN_FILE_MAX_BYTES 65536
@@ -162,15 +163,16 @@ static int choice_index(const char *words, const char *value)
 /* A number in [lo, hi]; the message leaves the key to the caller. */
 static int number(const char *text, const run_key *k, double *out, bragg_err *e)
 {
-    char *end = NULL;
-    errno = 0;
-    double v = strtod(text, &end);
-    if (end == text || *end || errno == ERANGE || !isfinite(v))
-        return bragg_fail(e, "'%s' is not a number (valid: %g to %g)", text, k->lo, k->hi);
+    /* The one number syntax (physics/assets.h: decimal only). */
+    double v;
+    if (parse_decimal(text, &v))
+        return bragg_fail(e, "%s is not a decimal number (valid: %g to %g)", BRAGG_QUOTED(text),
+                          k->lo, k->hi);
     if (v < k->lo || v > k->hi)
         return bragg_fail(e, "%g is out of range (valid: %g to %g)", v, k->lo, k->hi);
     if ((k->kind == RUN_KEY_INT || k->kind == RUN_KEY_COUNT) && v != floor(v))
-        return bragg_fail(e, "%s is not a whole number (valid: %.0f to %.0f)", text, k->lo, k->hi);
+        return bragg_fail(e, "%s is not a whole number (valid: %.0f to %.0f)", BRAGG_QUOTED(text),
+                          k->lo, k->hi);
     *out = v;
     return BRAGG_OK;
 }
@@ -185,7 +187,8 @@ int run_setup_set(run_setup *s, const run_key *k, const char *value, bragg_err *
     case RUN_KEY_NAME:
         if (!*value) return bragg_fail(e, "needs a value (%s)", k->meta);
         if (strlen(value) >= k->size)
-            return bragg_fail(e, "'%.40s' is too long (at most %zu characters)", value, k->size - 1);
+            return bragg_fail(e, "%s is too long (at most %zu characters)", BRAGG_QUOTED(value),
+                              k->size - 1);
         memcpy(field, value, strlen(value) + 1);
         break;
     case RUN_KEY_NUMBER:
@@ -202,14 +205,15 @@ int run_setup_set(run_setup *s, const run_key *k, const char *value, bragg_err *
             errno = 0;
             unsigned long long u = strtoull(value, NULL, 10);
             if (errno == ERANGE || (double)u < k->lo || (double)u > k->hi)
-                return bragg_fail(e, "%s is out of range (valid: %.0f to %.0f)", value, k->lo,
-                                  k->hi);
+                return bragg_fail(e, "%s is out of range (valid: %.0f to %.0f)",
+                                  BRAGG_QUOTED(value), k->lo, k->hi);
             *(uint64_t *)(void *)field = u;
             break;
         }
         if (number(value, k, &v, e)) return BRAGG_ERR;
         if (v >= 18446744073709551615.0)
-            return bragg_fail(e, "%s is out of range (valid: %.0f to %.0f)", value, k->lo, k->hi);
+            return bragg_fail(e, "%s is out of range (valid: %.0f to %.0f)", BRAGG_QUOTED(value),
+                              k->lo, k->hi);
         *(uint64_t *)(void *)field = (uint64_t)v;
         break;
     }
@@ -224,7 +228,7 @@ int run_setup_set(run_setup *s, const run_key *k, const char *value, bragg_err *
                 else valid[n++] = *c;
             }
             valid[n] = '\0';
-            return bragg_fail(e, "'%.40s' is not known (valid: %s)", value, valid);
+            return bragg_fail(e, "%s is not known (valid: %s)", BRAGG_QUOTED(value), valid);
         }
         *(int *)(void *)field = i;
         break;
@@ -232,7 +236,7 @@ int run_setup_set(run_setup *s, const run_key *k, const char *value, bragg_err *
     case RUN_KEY_OFF:
     case RUN_KEY_ON:
         if (run_file_switch(value, &on))
-            return bragg_fail(e, "'%s' is not a switch (valid: yes, no)", value);
+            return bragg_fail(e, "%s is not a switch (valid: yes, no)", BRAGG_QUOTED(value));
         *(int *)(void *)field = k->kind == RUN_KEY_ON ? on : !on;
         break;
     case RUN_KEY_MATERIAL:
@@ -240,7 +244,9 @@ int run_setup_set(run_setup *s, const run_key *k, const char *value, bragg_err *
             return bragg_fail(e, "material and slab exclude each other (use slab water:inf for a "
                                  "semi-infinite last slab)");
         if (!*value) return bragg_fail(e, "needs a value (%s)", k->meta);
-        if (strlen(value) >= CONFIG_NAME_LEN) return bragg_fail(e, "'%.40s' is too long", value);
+        if (strlen(value) >= CONFIG_NAME_LEN)
+            return bragg_fail(e, "%s is too long (at most %d characters)", BRAGG_QUOTED(value),
+                              CONFIG_NAME_LEN - 1);
         c->n_slabs = 1;
         snprintf(c->slabs[0].material, sizeof c->slabs[0].material, "%s", value);
         c->slabs[0].thickness_cm = INFINITY;
@@ -380,14 +386,14 @@ int run_file_parse(char *text, const char *name, run_file_fn fn, void *ctx, brag
         if (*s == '[') {
             char *close = strchr(s, ']');
             if (!close || close[1] || close - s - 1 >= (long)sizeof section || close == s + 1)
-                return bragg_fail(e, "%s line %d: '%.60s' is not a section ([name])", name,
-                                  line_no, s);
+                return bragg_fail(e, "%s line %d: %s is not a section ([name])", name, line_no,
+                                  BRAGG_QUOTED(s));
             *close = '\0';
             snprintf(section, sizeof section, "%s", trim(s + 1));
             continue;
         }
         char *eq = strchr(s, '=');
-        if (!eq) return bragg_fail(e, "%s line %d: no '=' in '%.60s'", name, line_no, s);
+        if (!eq) return bragg_fail(e, "%s line %d: no '=' in %s", name, line_no, BRAGG_QUOTED(s));
         *eq = '\0';
         char *key = trim(s), *value = trim(eq + 1);
         if (!*key) return bragg_fail(e, "%s line %d: no key before '='", name, line_no);

@@ -14,24 +14,41 @@ double axis_nice_number(double x, int round)
     return nice * p;
 }
 
+/* Beyond these magnitudes a plot means nothing, and the arithmetic below would not survive
+ * them: a span of +-1e308 overflows to infinity, a denormal step divides to infinity, and the
+ * tick count was then a conversion of NaN or infinity to int (undefined behaviour). Data
+ * larger than AXIS_HUGE is drawn clipped at it; data smaller than AXIS_TINY counts as 0. */
+#define AXIS_HUGE 1e300
+#define AXIS_TINY 1e-300
+
+static double tame(double v)
+{
+    if (fabs(v) < AXIS_TINY) return 0;
+    return v > AXIS_HUGE ? AXIS_HUGE : v < -AXIS_HUGE ? -AXIS_HUGE : v;
+}
+
 void axis_ticks_nice(double min, double max, int target, axis_ticks *t)
 {
     if (!isfinite(min) || !isfinite(max)) {
         min = 0;
         max = 1;
     }
+    min = tame(min);
+    max = tame(max);
     if (min > max) {
         double s = min;
         min = max;
         max = s;
     }
-    if (max - min <= 1e-12 * fmax(fabs(min), fabs(max))) {
+    if (max - min <= fmax(1e-12 * fmax(fabs(min), fabs(max)), AXIS_TINY)) {
         /* A flat curve still gets an axis: widen by 10% of its value, or by 1 around zero. */
         double half = min != 0 ? 0.1 * fabs(min) : 1;
         min -= half;
         max += half;
     }
+    /* More ticks than pixels mean nothing; this also keeps the count an int. */
     if (target < 2) target = 2;
+    if (target > 1000) target = 1000;
     double range = axis_nice_number(max - min, 0);
     double step = axis_nice_number(range / (target - 1), 1);
     /* The small slack keeps a data edge that is a tick within float noise (say 0.30000000004

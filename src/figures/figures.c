@@ -22,8 +22,8 @@ int figure_kind_parse(const char *text, figure_kind *kind, bragg_err *e)
             *kind = (figure_kind)k;
             return BRAGG_OK;
         }
-    return bragg_fail(e, "'%s' is not a kind of plot (valid: dose, charge, let, lateral, fluence, "
-                         "yields, bio, bench, profile, sobp, map, profile-at)", text);
+    return bragg_fail(e, "%s is not a kind of plot (valid: dose, charge, let, lateral, fluence, "
+                         "yields, bio, bench, profile, sobp, map, profile-at)", BRAGG_QUOTED(text));
 }
 
 int figure_norm_parse(const char *text, figure_norm *norm, bragg_err *e)
@@ -31,7 +31,8 @@ int figure_norm_parse(const char *text, figure_norm *norm, bragg_err *e)
     if (strcmp(text, "none") == 0) *norm = FIGURE_NORM_NONE;
     else if (strcmp(text, "entrance") == 0) *norm = FIGURE_NORM_ENTRANCE;
     else if (strcmp(text, "peak") == 0) *norm = FIGURE_NORM_PEAK;
-    else return bragg_fail(e, "'%s' is not a normalisation (valid: none, entrance, peak)", text);
+    else return bragg_fail(e, "%s is not a normalisation (valid: none, entrance, peak)",
+                           BRAGG_QUOTED(text));
     return BRAGG_OK;
 }
 
@@ -87,6 +88,34 @@ static const char *str(const cJSON *o, const char *path, const char *fallback)
 {
     const cJSON *v = at(o, path);
     return cJSON_IsString(v) && v->valuestring ? v->valuestring : fallback;
+}
+
+cJSON *figures_parse_json(const char *text, size_t len, const char *name, bragg_err *e)
+{
+    const char *nul = memchr(text, '\0', len);
+    if (nul) {
+        bragg_fail(e, "%s: not valid JSON (a NUL byte at byte %ld)", BRAGG_QUOTED(name),
+                   (long)(nul - text));
+        return NULL;
+    }
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithOpts(text, &end, 1);
+    if (!root) {
+        long off = end && end >= text && end <= text + len ? (long)(end - text) : -1;
+        /* With require_null_terminated cJSON fails on what follows a whole document too; a
+         * second parse of the prefix tells the two apart for the message. */
+        const char *first_end = NULL;
+        cJSON *first = cJSON_ParseWithOpts(text, &first_end, 0);
+        if (first) {
+            cJSON_Delete(first);
+            bragg_fail(e, "%s: not valid JSON (something follows the document at byte %ld: "
+                          "trailing garbage or a second document)",
+                       BRAGG_QUOTED(name), (long)(first_end - text));
+        } else {
+            bragg_fail(e, "%s: not valid JSON (near byte %ld)", BRAGG_QUOTED(name), off);
+        }
+    }
+    return root;
 }
 
 figure_source figures_source(const cJSON *root)
@@ -599,8 +628,9 @@ static int add_measured(plot_figure *f, const figure_options *o, int n_runs, bra
         const measured *m = o->measured[k];
         if (o->kind == FIGURE_DOSE) {
             if (!measured_is_depth_dose(m))
-                return bragg_fail(e, "--measured: %s holds '%s', not a depth-dose curve (fragment "
-                                     "yields go with --kind yields)", m->path, m->quantity);
+                return bragg_fail(e, "--measured: %s holds %s, not a depth-dose curve (fragment "
+                                     "yields go with --kind yields)",
+                                  BRAGG_QUOTED(m->path), BRAGG_QUOTED(m->quantity));
             double scale;
             if (measured_scale(m, o->norm, &scale, e)) return BRAGG_ERR;
             double *y = malloc((size_t)m->n * sizeof *y), *err = NULL;
@@ -952,6 +982,9 @@ static void config_label(const cJSON *row, char *out, size_t len)
     double t = num(row, "threads");
     if (strcmp(be, "serial") == 0) snprintf(out, len, "serial");
     else if (strcmp(be, "cuda") == 0) snprintf(out, len, "cuda, %s", str(row, "device.name", "GPU"));
+    else if (cJSON_IsString(at(row, "simd_path")))   /* the vector path the simd backend took */
+        snprintf(out, len, "%s %s, %.0f thread%s", be, str(row, "simd_path", "?"), t,
+                 t == 1 ? "" : "s");
     else snprintf(out, len, "%s, %.0f thread%s", be, t, t == 1 ? "" : "s");
 }
 

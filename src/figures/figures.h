@@ -65,6 +65,13 @@ typedef enum figure_source {
     FIGURE_SOURCE_SOBP,    /* bragg sobp --json */
 } figure_source;
 
+/* Parses the text of a JSON file strictly: one JSON document and nothing after it but blanks
+ * (cJSON_Parse alone stops after the first value, so a file with trailing garbage or two
+ * documents concatenated was read as if it were whole), and no NUL byte inside. `len` is the
+ * text's length without the terminating NUL that text[len] must hold. The message names `name`
+ * and the byte where the text went wrong. The caller frees the tree with cJSON_Delete. */
+struct cJSON *figures_parse_json(const char *text, size_t len, const char *name, bragg_err *e);
+
 /* What a parsed JSON file is: a run summary, a bench record, an SOBP, or neither. */
 figure_source figures_source(const struct cJSON *root);
 

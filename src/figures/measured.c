@@ -41,7 +41,8 @@ static int parse_columns(const char *text, enum column *cols, int *n, bragg_err 
                         : strcasecmp(tok, "z") == 0      ? COL_Z
                                                          : COL_NONE;
         if (c == COL_NONE)
-            return bragg_fail(e, "columns: '%s' is not known (valid: depth_cm, value, error, Z)", tok);
+            return bragg_fail(e, "columns: %s is not known (valid: depth_cm, value, error, Z)",
+                              BRAGG_QUOTED(tok));
         cols[(*n)++] = c;
     }
     int depth = 0, value = 0;
@@ -50,7 +51,8 @@ static int parse_columns(const char *text, enum column *cols, int *n, bragg_err 
         value += cols[i] == COL_VALUE;
     }
     if (depth != 1 || value != 1)
-        return bragg_fail(e, "columns: needs depth_cm and value once each (got '%s')", text);
+        return bragg_fail(e, "columns: needs depth_cm and value once each (got %s)",
+                          BRAGG_QUOTED(text));
     return BRAGG_OK;
 }
 

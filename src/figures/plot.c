@@ -25,7 +25,11 @@ static int set_string(char **field, const char *s, bragg_err *e)
     *field = NULL;
     if (!s) return BRAGG_OK;
     *field = strdup(s);
-    return *field ? BRAGG_OK : bragg_fail(e, "plot: out of memory");
+    if (!*field) return bragg_fail(e, "plot: out of memory");
+    /* Text from a JSON file may be any bytes; cairo refuses a figure whose text is not UTF-8
+     * and PNG text chunks must be. A stray byte shows as '?' instead of failing the figure. */
+    bragg_utf8_repair(*field);
+    return BRAGG_OK;
 }
 
 void plot_figure_init(plot_figure *f, plot_type type)
@@ -211,7 +215,8 @@ int plot_set_colour_bar(plot_figure *f, const char *label, const char *unit, int
 int plot_add_meta(plot_figure *f, const char *key, const char *value, bragg_err *e)
 {
     size_t len = strlen(key);
-    if (len < 1 || len > 79) return bragg_fail(e, "plot: metadata key '%s' is not 1-79 characters", key);
+    if (len < 1 || len > 79)
+        return bragg_fail(e, "plot: metadata key %s is not 1-79 characters", BRAGG_QUOTED(key));
     if (f->n_meta >= PLOT_MAX_META)
         return bragg_fail(e, "plot: at most %d metadata entries in one figure", PLOT_MAX_META);
     f->meta_key[f->n_meta] = f->meta_value[f->n_meta] = NULL;
@@ -235,15 +240,29 @@ void plot_style_default(plot_style *s)
     s->theme = PLOT_THEME_LIGHT;
 }
 
+/* One side of "WxH": 1 to 6 decimal digits (sscanf's %d overflowed silently on larger ones). */
+static int parse_side(const char *p, const char *end, int *out)
+{
+    if (end - p < 1 || end - p > 6) return BRAGG_ERR;
+    int v = 0;
+    for (; p < end; p++) {
+        if (*p < '0' || *p > '9') return BRAGG_ERR;
+        v = 10 * v + (*p - '0');
+    }
+    *out = v;
+    return BRAGG_OK;
+}
+
 int plot_parse_size(const char *text, plot_style *s, bragg_err *e)
 {
-    int w, h;
-    char tail;
-    if (sscanf(text, "%dx%d%c", &w, &h, &tail) != 2 || w < PLOT_MIN_WIDTH || h < PLOT_MIN_HEIGHT ||
-        w > PLOT_MAX_SIDE || h > PLOT_MAX_SIDE)
-        return bragg_fail(e, "'%s' is not a size WxH in pixels (width %d to %d, height %d to %d, "
+    int w = 0, h = 0;
+    const char *x = strchr(text, 'x');
+    if (!x || parse_side(text, x, &w) || parse_side(x + 1, x + 1 + strlen(x + 1), &h) ||
+        w < PLOT_MIN_WIDTH || h < PLOT_MIN_HEIGHT || w > PLOT_MAX_SIDE || h > PLOT_MAX_SIDE)
+        return bragg_fail(e, "%s is not a size WxH in pixels (width %d to %d, height %d to %d, "
                              "e.g. 1600x1000)",
-                          text, PLOT_MIN_WIDTH, PLOT_MAX_SIDE, PLOT_MIN_HEIGHT, PLOT_MAX_SIDE);
+                          BRAGG_QUOTED(text), PLOT_MIN_WIDTH, PLOT_MAX_SIDE, PLOT_MIN_HEIGHT,
+                          PLOT_MAX_SIDE);
     s->width = w;
     s->height = h;
     return BRAGG_OK;
@@ -253,7 +272,7 @@ int plot_parse_theme(const char *text, plot_style *s, bragg_err *e)
 {
     if (strcmp(text, "light") == 0) s->theme = PLOT_THEME_LIGHT;
     else if (strcmp(text, "dark") == 0) s->theme = PLOT_THEME_DARK;
-    else return bragg_fail(e, "'%s' is not a theme (valid: light, dark)", text);
+    else return bragg_fail(e, "%s is not a theme (valid: light, dark)", BRAGG_QUOTED(text));
     return BRAGG_OK;
 }
 

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "assets.h"
 #include "checkpoint.h"
 #include "engine.h"
 #include "score.h"
@@ -764,13 +765,7 @@ static int read_save_interval(double *every_s, bragg_err *e)
     *every_s = CHECKPOINT_EVERY_S;
     const char *env = getenv("BRAGG_CHECKPOINT_SECONDS");
     if (!env || !*env) return BRAGG_OK;
-    char *end;
-    *every_s = strtod(env, &end);
-    if (*end || !(*every_s >= 0 && *every_s <= 1e9))
-        return bragg_fail(e, "BRAGG_CHECKPOINT_SECONDS: '%s' is not a number of seconds from 0 "
-                             "to 1e9",
-                          env);
-    return BRAGG_OK;
+    return parse_number(env, "BRAGG_CHECKPOINT_SECONDS", 0, 1e9, every_s, e);
 }
 
 int mpi_driver_use_checkpoint(run_driver *d, const char *dir, bragg_err *e)

@@ -1,71 +1,318 @@
 /* atomic_file.c - see atomic_file.h. */
 #include "atomic_file.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+/* ---- the registry of temporaries in flight ------------------------------------------------ */
+
+/* A signal handler may read the registry at any moment, so it is lock-free atomics only. */
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "the temporaries' registry needs lock-free ints");
+
+/* More than any command keeps open at once (run: CSV, JSON and PNG one after another). When
+ * all are taken a temporary is simply not registered: it is still removed on every error path,
+ * only a process killed while writing it would leave it (for the next write to remove). */
+#define SLOTS 16
+#define SLOT_FREE 0
+#define SLOT_BUSY 1   /* being filled in: the handler must not read it */
+#define SLOT_LIVE 2
+
+static char slot_path[SLOTS][ATOMIC_FILE_PATH_MAX + 32];
+static atomic_int slot_state[SLOTS];
+
+static int slot_claim(const char *tmp)
+{
+    for (int i = 0; i < SLOTS; i++) {
+        int expected = SLOT_FREE;
+        if (atomic_compare_exchange_strong(&slot_state[i], &expected, SLOT_BUSY)) {
+            snprintf(slot_path[i], sizeof slot_path[i], "%s", tmp);
+            atomic_store(&slot_state[i], SLOT_LIVE);
+            return i;
+        }
+    }
+    return -1;
+}
+
+static void slot_release(int *slot)
+{
+    if (*slot >= 0) atomic_store(&slot_state[*slot], SLOT_FREE);
+    *slot = -1;
+}
+
+void atomic_file_remove_temporaries(void)
+{
+    for (int i = 0; i < SLOTS; i++)
+        if (atomic_load(&slot_state[i]) == SLOT_LIVE) unlink(slot_path[i]);
+}
+
+/* ---- where a path leads -------------------------------------------------------------------- */
+
+typedef enum target_kind { TARGET_NEW, TARGET_REGULAR, TARGET_DIRECT } target_kind;
+
+/* The folder part of a path: "." for a bare name, "/" for a file in the root. */
+static void folder_of(const char *path, char *dir, size_t len)
+{
+    snprintf(dir, len, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash) snprintf(dir, len, ".");
+    else if (slash == dir) dir[1] = '\0';
+    else *slash = '\0';
+}
+
+/* Why a file cannot be created at `target`: its folder, or the first part of that folder's
+ * path that is not a folder, is named. BRAGG_OK when the folder is fine. */
+static int check_folder(const char *target, const char *path, const char *what, bragg_err *e)
+{
+    char dir[ATOMIC_FILE_PATH_MAX];
+    folder_of(target, dir, sizeof dir);
+    struct stat st;
+    if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) {
+        if (access(dir, W_OK | X_OK) != 0)
+            return bragg_fail(e, "%s: cannot write %s: folder %s: %s", what, BRAGG_QUOTED(path),
+                              BRAGG_QUOTED(dir), strerror(errno));
+        return BRAGG_OK;
+    }
+    /* Walk up to the longest part of the folder's path that exists: either it is not a folder
+     * ("out.json/x": out.json is a file) or the folder below it is missing. */
+    char part[ATOMIC_FILE_PATH_MAX];
+    snprintf(part, sizeof part, "%s", dir);
+    for (;;) {
+        if (stat(part, &st) == 0) {
+            if (!S_ISDIR(st.st_mode))
+                return bragg_fail(e, "%s: cannot write %s: %s is not a folder", what,
+                                  BRAGG_QUOTED(path), BRAGG_QUOTED(part));
+            break;
+        }
+        char *slash = strrchr(part, '/');
+        if (!slash || slash == part) break;
+        *slash = '\0';
+    }
+    return bragg_fail(e, "%s: cannot write %s: folder %s does not exist", what,
+                      BRAGG_QUOTED(path), BRAGG_QUOTED(dir));
+}
+
+/* Follows symbolic links from `path` to the file they finally name (which may not exist yet),
+ * reading relative link texts from the link's own folder as the kernel does. */
+static int follow_links(const char *path, const char *what, char *target, size_t len,
+                        bragg_err *e)
+{
+    snprintf(target, len, "%s", path);
+    for (int hops = 0;; hops++) {
+        struct stat lst;
+        if (lstat(target, &lst) != 0 || !S_ISLNK(lst.st_mode)) return BRAGG_OK;
+        if (hops == 40)
+            return bragg_fail(e, "%s: cannot write %s: too many levels of symbolic links", what,
+                              BRAGG_QUOTED(path));
+        char link[ATOMIC_FILE_PATH_MAX];
+        ssize_t n = readlink(target, link, sizeof link - 1);
+        if (n < 0)
+            return bragg_fail(e, "%s: cannot write %s: %s", what, BRAGG_QUOTED(path),
+                              strerror(errno));
+        link[n] = '\0';
+        char next[ATOMIC_FILE_PATH_MAX];
+        const char *slash = strrchr(target, '/');
+        int w = link[0] == '/' || !slash
+                    ? snprintf(next, sizeof next, "%s", link)
+                    : snprintf(next, sizeof next, "%.*s/%s", (int)(slash - target), target, link);
+        if (w < 0 || (size_t)w >= sizeof next || (size_t)w >= len)
+            return bragg_fail(e, "%s: cannot write %s: the link's target path is too long", what,
+                              BRAGG_QUOTED(path));
+        memcpy(target, next, (size_t)w + 1);
+    }
+}
+
+/* What writing `path` means (atomic_file.h): a new or regular file (target: the link-resolved
+ * name to replace) or a device or FIFO written through; anything else is refused. */
+static int classify(const char *path, const char *what, char *target, size_t len,
+                    target_kind *kind, struct stat *st, bragg_err *e)
+{
+    if (!*path) return bragg_fail(e, "%s: empty file name", what);
+    if (strlen(path) >= len) return bragg_fail(e, "%s: path too long", what);
+    /* stat follows every link, the kernel's own (/dev/stdout -> /proc/self/fd/1 -> a pipe)
+     * included, so it says what the data would really land in. */
+    if (stat(path, st) == 0) {
+        if (S_ISCHR(st->st_mode) || S_ISFIFO(st->st_mode)) {
+            snprintf(target, len, "%s", path);
+            *kind = TARGET_DIRECT;
+            return BRAGG_OK;
+        }
+        if (S_ISDIR(st->st_mode))
+            return bragg_fail(e, "%s: cannot write %s: it is a folder (valid: a file name)", what,
+                              BRAGG_QUOTED(path));
+        if (!S_ISREG(st->st_mode))
+            return bragg_fail(e, "%s: cannot write %s: it is %s, not a file", what,
+                              BRAGG_QUOTED(path),
+                              S_ISBLK(st->st_mode) ? "a block device" :
+                              S_ISSOCK(st->st_mode) ? "a socket" : "a special file");
+        *kind = TARGET_REGULAR;
+        return follow_links(path, what, target, len, e);
+    }
+    if (errno == ELOOP)
+        return bragg_fail(e, "%s: cannot write %s: too many levels of symbolic links", what,
+                          BRAGG_QUOTED(path));
+    if (errno != ENOENT && errno != ENOTDIR)
+        return bragg_fail(e, "%s: cannot write %s: %s", what, BRAGG_QUOTED(path),
+                          strerror(errno));
+    /* Nothing there yet, or a link to nothing: the file is created where the links lead. */
+    *kind = TARGET_NEW;
+    if (follow_links(path, what, target, len, e)) return BRAGG_ERR;
+    return check_folder(target, path, what, e);
+}
 
 int atomic_file_check_path(const char *path, const char *what, bragg_err *e)
 {
     if (strcmp(path, "-") == 0) return BRAGG_OK;
-    if (!*path) return bragg_fail(e, "%s: empty file name", what);
-    char dir[1024];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (!slash) snprintf(dir, sizeof dir, ".");
-    else if (slash == dir) dir[1] = '\0';
-    else *slash = '\0';
-    if (access(dir, W_OK | X_OK) != 0)
-        return bragg_fail(e, "%s: cannot write %s: folder %s: %s", what, path, dir, strerror(errno));
-    return BRAGG_OK;
+    char target[ATOMIC_FILE_PATH_MAX];
+    target_kind kind;
+    struct stat st;
+    if (classify(path, what, target, sizeof target, &kind, &st, e)) return BRAGG_ERR;
+    if (kind == TARGET_DIRECT) {
+        if (access(path, W_OK) != 0)
+            return bragg_fail(e, "%s: cannot write %s: %s", what, BRAGG_QUOTED(path),
+                              strerror(errno));
+        return BRAGG_OK;
+    }
+    return check_folder(target, path, what, e);
 }
+
+/* ---- stale temporaries --------------------------------------------------------------------- */
+
+/* Removes "<target>.tmp.<pid>" files whose process no longer exists (killed while writing).
+ * A pid that is alive, or that kill() may not probe (another user's), is left alone. */
+static void remove_stale(const char *target)
+{
+    char dir[ATOMIC_FILE_PATH_MAX];
+    folder_of(target, dir, sizeof dir);
+    const char *slash = strrchr(target, '/');
+    const char *base = slash ? slash + 1 : target;
+    size_t blen = strlen(base);
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        const char *name = de->d_name;
+        if (strncmp(name, base, blen) != 0 || strncmp(name + blen, ".tmp.", 5) != 0) continue;
+        const char *digits = name + blen + 5;
+        size_t nd = strlen(digits);
+        if (nd == 0 || nd > 9 || strspn(digits, "0123456789") != nd) continue;
+        long pid = strtol(digits, NULL, 10);
+        if (pid <= 0 || pid == (long)getpid()) continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
+        unlinkat(dirfd(d), name, 0);
+    }
+    closedir(d);
+}
+
+/* ---- writing ------------------------------------------------------------------------------- */
 
 int atomic_file_open(atomic_file *af, const char *path, const char *what, bragg_err *e)
 {
     memset(af, 0, sizeof *af);
+    af->slot = -1;
     if (strcmp(path, "-") == 0) {
         af->file = stdout;
-        af->is_stdout = 1;
+        af->mode = ATOMIC_FILE_STDOUT;
         return BRAGG_OK;
     }
-    if (strlen(path) >= sizeof af->path) return bragg_fail(e, "%s: path too long", what);
+    target_kind kind;
+    struct stat st;
+    if (classify(path, what, af->target, sizeof af->target, &kind, &st, e)) return BRAGG_ERR;
     snprintf(af->path, sizeof af->path, "%s", path);
-    snprintf(af->tmp, sizeof af->tmp, "%s.tmp.%ld", path, (long)getpid());
-    af->file = fopen(af->tmp, "wb");
-    if (!af->file) return bragg_fail(e, "%s: cannot write %s: %s", what, path, strerror(errno));
+    if (kind == TARGET_DIRECT) {
+        /* No O_CREAT, no O_TRUNC: it exists, and truncating means nothing to a device. */
+        int fd = open(af->target, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0 || !(af->file = fdopen(fd, "wb"))) {
+            int err = errno;
+            if (fd >= 0) close(fd);
+            return bragg_fail(e, "%s: cannot write %s: %s", what, BRAGG_QUOTED(path),
+                              strerror(err));
+        }
+        af->mode = ATOMIC_FILE_DIRECT;
+        return BRAGG_OK;
+    }
+    af->mode = ATOMIC_FILE_RENAME;
+    remove_stale(af->target);
+    snprintf(af->tmp, sizeof af->tmp, "%s.tmp.%ld", af->target, (long)getpid());
+    /* Registered before it exists, so that no moment has a temporary a handler cannot see. */
+    af->slot = slot_claim(af->tmp);
+    /* O_EXCL: never write through something planted at the temporary's name. A leftover of
+     * this very pid (reused after a crash) is ours to replace. */
+    int fd = open(af->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0 && errno == EEXIST && unlink(af->tmp) == 0)
+        fd = open(af->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        int err = errno;
+        slot_release(&af->slot);
+        if (check_folder(af->target, path, what, e)) return BRAGG_ERR;
+        return bragg_fail(e, "%s: cannot write %s: %s", what, BRAGG_QUOTED(path), strerror(err));
+    }
+    /* A replaced file keeps its permission bits; should that fail, the new file has the default
+     * mode, which is no reason to lose the output. */
+    if (kind == TARGET_REGULAR) (void)fchmod(fd, st.st_mode & 07777);
+    af->file = fdopen(fd, "wb");
+    if (!af->file) {
+        int err = errno;
+        close(fd);
+        unlink(af->tmp);
+        slot_release(&af->slot);
+        return bragg_fail(e, "%s: cannot write %s: %s", what, BRAGG_QUOTED(path), strerror(err));
+    }
     return BRAGG_OK;
 }
 
 int atomic_file_commit(atomic_file *af, bragg_err *e)
 {
-    if (af->is_stdout) {
-        fflush(stdout);
+    if (af->mode == ATOMIC_FILE_STDOUT) {
+        errno = 0;
+        int failed = fflush(stdout) != 0 || ferror(stdout);
         af->file = NULL;
+        if (failed) return bragg_fail(e, "cannot write to standard output: %s", strerror(errno));
         return BRAGG_OK;
     }
-    int failed = ferror(af->file) || fflush(af->file) != 0 || fsync(fileno(af->file)) != 0;
-    int err = errno;
+    errno = 0;
+    int failed = ferror(af->file) || fflush(af->file) != 0;
+    /* fsync makes the rename publish data that is on disk; a device or pipe has nothing to
+     * sync (and says EINVAL). */
+    if (!failed && af->mode == ATOMIC_FILE_RENAME) failed = fsync(fileno(af->file)) != 0;
+    int err = errno ? errno : EIO;
     if (fclose(af->file) != 0 && !failed) {
         failed = 1;
         err = errno;
     }
     af->file = NULL;
-    if (failed || rename(af->tmp, af->path) != 0) {
-        if (!failed) err = errno;
-        unlink(af->tmp);
-        return bragg_fail(e, "cannot write %s: %s", af->path, strerror(err));
+    if (af->mode == ATOMIC_FILE_DIRECT) {
+        if (failed)
+            return bragg_fail(e, "cannot write %s: %s", BRAGG_QUOTED(af->path), strerror(err));
+        return BRAGG_OK;
     }
+    if (!failed && rename(af->tmp, af->target) != 0) {
+        failed = 1;
+        err = errno;
+    }
+    if (failed) unlink(af->tmp);
+    slot_release(&af->slot);
+    if (failed)
+        return bragg_fail(e, "cannot write %s: %s", BRAGG_QUOTED(af->path), strerror(err));
     return BRAGG_OK;
 }
 
 void atomic_file_abandon(atomic_file *af)
 {
     if (!af->file) return;
-    if (af->is_stdout) {
+    if (af->mode == ATOMIC_FILE_STDOUT) {
         af->file = NULL;
         return;
     }
     fclose(af->file);
     af->file = NULL;
-    unlink(af->tmp);
+    if (af->mode == ATOMIC_FILE_RENAME) unlink(af->tmp);
+    slot_release(&af->slot);
 }

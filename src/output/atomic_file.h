@@ -1,10 +1,28 @@
 /*
- * atomic_file.h - output files that appear whole or not at all.
+ * atomic_file.h - output files that appear whole or not at all, and never clobber what a user
+ * did not mean to replace.
  *
- * Data is written to "<path>.tmp.<pid>" in the same folder, flushed, synced and renamed over
- * <path> on commit; if anything failed, commit removes the temporary instead. A reader never sees a
- * half-written CSV, JSON or PNG, and a failed run leaves nothing behind. The path "-" means
- * standard output (no atomicity there). One thread per atomic_file.
+ * What the path names decides how it is written:
+ *   - nothing yet, or a regular file: the data goes to "<path>.tmp.<pid>" in the same folder,
+ *     is flushed, synced and renamed over <path> on commit (an existing file keeps its
+ *     permission bits). A reader never sees a half-written CSV, JSON or PNG, and a failed write
+ *     leaves nothing behind. Temporaries of that target left by processes that no longer exist
+ *     (a kill -9, a power cut) are removed when the target is next written.
+ *   - a symbolic link (to a file, or dangling): the link's final target is the file replaced,
+ *     as above, in the target's folder; the link itself stays.
+ *   - a character device or a FIFO (/dev/null, /dev/stdout on a terminal, a named pipe):
+ *     written through directly; renaming a regular file over /dev/null would break every other
+ *     program on the machine.
+ *   - "-": standard output.
+ * A folder, a block device or a socket is refused.
+ *
+ * Signals: the temporaries in flight are registered, and atomic_file_remove_temporaries (which
+ * is async-signal-safe) deletes them: a signal handler that ends the process calls it first, so
+ * an abort leaves no litter either.
+ *
+ * Memory: an atomic_file is the caller's (usually on the stack) and holds its own FILE until
+ * commit or abandon. Threads: each atomic_file belongs to one thread; different threads may
+ * write different files at once (the registry is lock-free).
  */
 #ifndef BRAGG_ATOMIC_FILE_H
 #define BRAGG_ATOMIC_FILE_H
@@ -13,22 +31,38 @@
 
 #include "err.h"
 
+#define ATOMIC_FILE_PATH_MAX 4096
+
+typedef enum atomic_file_mode {
+    ATOMIC_FILE_STDOUT,    /* "-" */
+    ATOMIC_FILE_RENAME,    /* temporary renamed over the target on commit */
+    ATOMIC_FILE_DIRECT,    /* a device or FIFO, written through */
+} atomic_file_mode;
+
 typedef struct atomic_file {
     FILE *file;
-    int is_stdout;
-    char path[1024];
-    char tmp[1100];
+    atomic_file_mode mode;
+    int slot;                              /* registry slot of the temporary, or -1 */
+    char path[ATOMIC_FILE_PATH_MAX];       /* as the caller named it (for messages) */
+    char target[ATOMIC_FILE_PATH_MAX];     /* the file replaced or written (a link resolved) */
+    char tmp[ATOMIC_FILE_PATH_MAX + 32];
 } atomic_file;
 
 /* `what` names the option for messages ("--csv"). */
 int atomic_file_open(atomic_file *af, const char *path, const char *what, bragg_err *e);
 int atomic_file_commit(atomic_file *af, bragg_err *e);
 /* Gives up: closes and removes the temporary (for writers whose own encoder failed, e.g.
- * libpng, where the stream looks fine to stdio but the file is incomplete). */
+ * libpng, where the stream looks fine to stdio but the file is incomplete). What was written
+ * through to a device or FIFO cannot be taken back. */
 void atomic_file_abandon(atomic_file *af);
 
-/* Checks up front that `path` could be created (its folder exists and is writable), so bad
- * output paths are reported before a long run rather than after it. */
+/* Checks up front, without creating anything, that `path` could be written as above: not a
+ * folder, its folder exists, is a folder and is writable (or the device or FIFO is writable).
+ * Commands call it for every output before any transport, so a bad path costs no run. The
+ * message names `what`, the path and what is wrong with it. */
 int atomic_file_check_path(const char *path, const char *what, bragg_err *e);
+
+/* Deletes every registered temporary. Async-signal-safe: for handlers that end the process. */
+void atomic_file_remove_temporaries(void);
 
 #endif

@@ -50,7 +50,7 @@ int dose_map_kind_parse(const char *text, int *kind, bragg_err *e)
 {
     if (strcmp(text, "rz") == 0) *kind = MAP_RZ;
     else if (strcmp(text, "xz") == 0) *kind = MAP_XZ;
-    else return bragg_fail(e, "'%s' is not a map kind (valid: rz, xz)", text);
+    else return bragg_fail(e, "%s is not a map kind (valid: rz, xz)", BRAGG_QUOTED(text));
     return BRAGG_OK;
 }
 
@@ -155,18 +155,19 @@ int dose_map_read_nrrd(const char *path, dose_map *m, bragg_err *e)
 {
     memset(m, 0, sizeof *m);
     FILE *f = fopen(path, "rb");
-    if (!f) return bragg_fail(e, "%s: cannot read: %s", path, strerror(errno));
+    if (!f) return bragg_fail(e, "%s: cannot read: %s", BRAGG_QUOTED(path), strerror(errno));
     char line[1024];
     int n_lat = -1, one = -1, n_depth = -1, kind = MAP_NONE, raw = 0, little = 0, doubles = 0;
     double lat_width = NAN, lat_lo = NAN, depth_width = NAN;
     int rc = BRAGG_ERR;
     if (!fgets(line, sizeof line, f) || strncmp(line, "NRRD000", 7) != 0) {
-        bragg_fail(e, "%s: not an NRRD file", path);
+        bragg_fail(e, "%s: not an NRRD file", BRAGG_QUOTED(path));
         goto done;
     }
     for (;;) {
         if (!fgets(line, sizeof line, f)) {
-            bragg_fail(e, "%s: the header does not end (no blank line before the data)", path);
+            bragg_fail(e, "%s: the header does not end (no blank line before the data)",
+                       BRAGG_QUOTED(path));
             goto done;
         }
         line[strcspn(line, "\r\n")] = '\0';
@@ -183,7 +184,7 @@ int dose_map_read_nrrd(const char *path, dose_map *m, bragg_err *e)
             little = strcmp(v, "little") == 0;
         } else if ((v = field(line, "bragg_map"))) {
             if (dose_map_kind_parse(v, &kind, e)) {
-                bragg_fail_prefix(e, "%s: bragg_map: ", path);
+                bragg_fail_prefix(e, "%s: bragg_map: ", BRAGG_QUOTED(path));
                 goto done;
             }
         } else if ((v = field(line, "bragg_lateral_bin_cm"))) {
@@ -196,15 +197,16 @@ int dose_map_read_nrrd(const char *path, dose_map *m, bragg_err *e)
     }
     if (kind == MAP_NONE || !(lat_width > 0) || !isfinite(lat_lo) || !(depth_width > 0)) {
         bragg_fail(e, "%s: not a bragg dose map (bragg_map, bragg_lateral_bin_cm, "
-                      "bragg_lateral_min_cm and bragg_depth_bin_cm are needed)", path);
+                      "bragg_lateral_min_cm and bragg_depth_bin_cm are needed)", BRAGG_QUOTED(path));
         goto done;
     }
     if (!doubles || !raw || !little) {
-        bragg_fail(e, "%s: only type double, encoding raw, endian little are read", path);
+        bragg_fail(e, "%s: only type double, encoding raw, endian little are read",
+                   BRAGG_QUOTED(path));
         goto done;
     }
     if (n_lat < 1 || one != 1 || n_depth < 1 || (double)n_lat * n_depth > 1e9) {
-        bragg_fail(e, "%s: sizes must be N 1 M (a lateral x depth map)", path);
+        bragg_fail(e, "%s: sizes must be N 1 M (a lateral x depth map)", BRAGG_QUOTED(path));
         goto done;
     }
     size_t total = (size_t)n_lat * (size_t)n_depth;
@@ -213,7 +215,7 @@ int dose_map_read_nrrd(const char *path, dose_map *m, bragg_err *e)
     if (!v || !buf) {
         free(v);
         free(buf);
-        bragg_fail(e, "%s: out of memory for %zu values", path, total);
+        bragg_fail(e, "%s: out of memory for %zu values", BRAGG_QUOTED(path), total);
         goto done;
     }
     for (size_t k = 0; k < total;) {
@@ -221,7 +223,8 @@ int dose_map_read_nrrd(const char *path, dose_map *m, bragg_err *e)
         if (fread(buf, 8, n, f) != n) {
             free(v);
             free(buf);
-            bragg_fail(e, "%s: the data ends after %zu of %zu values", path, k, total);
+            bragg_fail(e, "%s: the data ends after %zu of %zu values", BRAGG_QUOTED(path), k,
+                       total);
             goto done;
         }
         for (size_t i = 0; i < n; i++) v[k + i] = get_le_double(buf + 8 * i);

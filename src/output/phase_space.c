@@ -116,7 +116,7 @@ int phase_space_write_mcpl(engine *en, const char *path, const char *what, bragg
     if (setjmp(mcpl_jump)) {
         /* The library's file object is lost with the jump; what it holds is a few kB. */
         unlink(scratch);
-        return bragg_fail(e, "%s: cannot write %s: %s", what, path, mcpl_message);
+        return bragg_fail(e, "%s: cannot write %s: %s", what, BRAGG_QUOTED(path), mcpl_message);
     }
     mcpl_armed = 1;
     mcpl_outfile_t f = mcpl_create_outfile(scratch);

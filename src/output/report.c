@@ -10,6 +10,7 @@
 #include "atomic_file.h"
 #include "backend.h"
 #include "dose_map.h"
+#include "simd.h"
 
 void report_machine(char *cpu, size_t cpu_len, int *cores)
 {
@@ -341,6 +342,11 @@ cJSON *report_build_json(const engine *en, const run_snapshot *snap)
     cJSON_AddNumberToObject(run, "threads", engine_threads(en));
     cJSON_AddStringToObject(run, "cpu", cpu);
     cJSON_AddNumberToObject(run, "cores", cores);
+    cJSON_AddStringToObject(run, "simd", simd_cpu_name());
+    cJSON_AddNumberToObject(run, "simd_bits", simd_cpu_bits());
+    const char *path = engine_vector_path(en);
+    if (path) cJSON_AddStringToObject(run, "simd_path", path);
+    else cJSON_AddNullToObject(run, "simd_path");
     cJSON_AddStringToObject(run, "compiler", __VERSION__);
     cJSON_AddNumberToObject(run, "histories", (double)r->histories);
     cJSON_AddNumberToObject(run, "batches", snap->batches_done);
@@ -469,9 +475,11 @@ void report_print_summary(FILE *out, const engine *en, const run_snapshot *snap)
             ion_energy_unit(engine_params(en)->A), geom,
             (unsigned long long)r->histories, (unsigned long long)c->histories,
             snap->histories_done < snap->histories_total ? " (PARTIAL: run stopped early)" : "");
-    fprintf(out, "  backend %s, %d thread%s: %.2f s, %.0f histories/s, %.1f steps/history, "
+    char path[32] = "";
+    if (engine_vector_path(en)) snprintf(path, sizeof path, " (%s)", engine_vector_path(en));
+    fprintf(out, "  backend %s%s, %d thread%s: %.2f s, %.0f histories/s, %.1f steps/history, "
                  "%.1f ns/step per thread\n",
-            engine_backend_name(en), engine_threads(en), engine_threads(en) == 1 ? "" : "s",
+            engine_backend_name(en), path, engine_threads(en), engine_threads(en) == 1 ? "" : "s",
             snap->elapsed_s, snap->histories_per_s, r->steps_per_history,
             snap->steps_per_s > 0 ? 1e9 * engine_threads(en) / snap->steps_per_s : 0.0);
     backend_device dev;
@@ -522,6 +530,9 @@ cJSON *report_bench_root(const char *cpu, int cores, cJSON **machine)
     cJSON *m = cJSON_AddObjectToObject(root, "machine");
     cJSON_AddStringToObject(m, "cpu", cpu);
     cJSON_AddNumberToObject(m, "cores", cores);
+    /* What the vector units can do, and the path the simd backend takes here. */
+    cJSON_AddStringToObject(m, "simd", simd_cpu_name());
+    cJSON_AddNumberToObject(m, "simd_bits", simd_cpu_bits());
     cJSON_AddStringToObject(m, "compiler", __VERSION__);
     *machine = m;
     return root;

@@ -60,8 +60,9 @@ struct cJSON *report_device_json(const struct backend_device *d);
 void report_machine(char *cpu, size_t cpu_len, int *cores);
 
 /* The head of a benchmark record (what `bragg bench --json` writes and the workbench's race
- * exports): schema and bragg version, git revision and a "machine" object (cpu, cores,
- * compiler; the caller adds "gpu"). Returns the new root (the caller deletes it; NULL when out
+ * exports): schema and bragg version, git revision and a "machine" object (cpu, cores, the
+ * widest vector instructions the CPU has as simd and simd_bits, compiler; the caller adds
+ * "gpu"). Returns the new root (the caller deletes it; NULL when out
  * of memory) and sets *machine to its "machine" object. */
 struct cJSON *report_bench_root(const char *cpu, int cores, struct cJSON **machine);
 

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "settings.h"
+#include "simd.h"
 #include "testkit.h"
 
 static void expect_bad(const char *args, const char *needle)
@@ -49,9 +50,9 @@ Test(cli, bad_input_names_the_field)
     expect_bad("tables --ion p --material cheese", "material: 'cheese' is not known");
     expect_bad("tables --ion p --material water --emin 0", "--emin: 0 is out of range");
     expect_bad("tables --ion p --material water --emax 5000", "--emax: 5000 is out of range");
-    expect_bad("tables --ion p --material water --emin nan", "--emin: 'nan' is not a number");
+    expect_bad("tables --ion p --material water --emin nan", "--emin: 'nan' is not a decimal number");
     expect_bad("tables --ion p --material water --iwater 80", "--iwater");
-    expect_bad("run --ion p --energy 150 --material water -n 0", "--histories: 0 is out of range");
+    expect_bad("run --ion p --energy 150 --material water -n 0", "--histories: '0' is out of range");
     expect_bad("run --ion p --energy 150 --material water -n -5", "--histories");
     expect_bad("run --ion p --energy 3000 --material water", "--energy: 3000 is out of range");
     expect_bad("run --ion p --energy 150 --slab water:0", "slab thickness (cm): 0 is out of range");
@@ -61,7 +62,7 @@ Test(cli, bad_input_names_the_field)
     expect_bad("run --ion p --energy 150 --material water --backend cuda", "built without CUDA");
 #endif
     expect_bad("run --ion p --energy 150 --material water --csv /nonexistent/dir/x.csv",
-               "--csv: cannot write /nonexistent/dir/x.csv");
+               "--csv: cannot write '/nonexistent/dir/x.csv': folder '/nonexistent/dir' does not exist");
     expect_bad("run --energy 150 --material water", "--ion: missing");
     expect_bad("run --ion p --material water", "--energy: missing");
     expect_bad("run --ion p --energy 150 --material water --threads -1", "--threads");
@@ -83,7 +84,7 @@ Test(cli, malformed_materials_row)
     snprintf(env_cmd, sizeof env_cmd, "BRAGG_ASSETS=%s %s %s", dir, testkit_bragg(), args);
     int rc = testkit_shell(env_cmd, out, sizeof out);
     cr_expect(rc == 2, "exit %d", rc);
-    cr_expect(strstr(out, "materials.tsv line") && strstr(out, "I_eV: 'abc' is not a number"),
+    cr_expect(strstr(out, "materials.tsv line") && strstr(out, "I_eV: 'abc' is not a decimal number"),
               "%s", out);
     testkit_remove_dir(dir);
 }
@@ -240,15 +241,17 @@ Test(cli, sigint_writes_partial_results)
 }
 
 /* Issue acceptance (benchmarks): `bragg bench --json` runs without a GPU, says why CUDA is
- * unavailable, records the machine, and reports every run with throughput, steps, ns per step,
- * efficiency, figure of merit and a profile. */
+ * unavailable, records the machine (its cores and vector width), and reports every run with
+ * throughput, steps, ns per step, efficiency, figure of merit and a profile; rows are sized by
+ * time (issue 14: each lasts at least the accepted share, 0.6, of --seconds). */
 Test(cli, bench_json_reports_runs_machine_and_cuda_reason)
 {
     static char out[1 << 20];
     char dir[256], path[300], args[512];
     testkit_temp_dir(dir, sizeof dir, "bench");
     snprintf(path, sizeof path, "%s/bench.json", dir);
-    snprintf(args, sizeof args, "bench --case p-150-water --scale 0.05 --quick --json %s", path);
+    snprintf(args, sizeof args, "bench --case p-150-water --seconds 0.1 --scale 0.5 --quick --json %s",
+             path);
     int rc = testkit_cli(args, out, sizeof out);
     cr_assert(rc == 0, "exit %d: %s", rc, out);
     cJSON *root = testkit_read_json(path);
@@ -260,13 +263,25 @@ Test(cli, bench_json_reports_runs_machine_and_cuda_reason)
     cJSON *machine = cJSON_GetObjectItem(root, "machine");
     cr_expect(cJSON_GetObjectItem(machine, "cores")->valuedouble >= 1);
     cr_expect(cJSON_IsString(cJSON_GetObjectItem(machine, "cpu")));
+    /* Issue 14: the vector width the CPU has, and the path the simd backend takes. */
+    cr_expect(strcmp(cJSON_GetObjectItem(machine, "simd")->valuestring, simd_cpu_name()) == 0);
+    cr_expect(cJSON_GetObjectItem(machine, "simd_bits")->valuedouble == simd_cpu_bits());
+    cr_expect(strcmp(cJSON_GetObjectItem(machine, "simd_path")->valuestring,
+                     simd_path_name(simd_best())) == 0);
+    cr_expect(cJSON_GetObjectItem(cJSON_GetObjectItem(root, "sizing"), "seconds_per_row")
+                  ->valuedouble == 0.05);
     cJSON *runs = cJSON_GetObjectItem(root, "runs");
-    /* serial, all-core OpenMP and the event loop on every core, and the GPU where there is one,
-     * which then describes itself (model, kernels) in machine.gpu and its row */
+    /* serial, all-core OpenMP, the event loop and the simd backend on every core, and the GPU
+     * where there is one, which then describes itself (model, kernels) in machine.gpu and its
+     * row */
     int gpu = cJSON_IsTrue(cJSON_GetObjectItem(cuda, "available"));
-    cr_assert(cJSON_GetArraySize(runs) == (gpu ? 4 : 3));
+    cr_assert(cJSON_GetArraySize(runs) == (gpu ? 5 : 4));
     cr_expect(strcmp(cJSON_GetObjectItem(cJSON_GetArrayItem(runs, 2), "backend")->valuestring,
                      "event") == 0);
+    cr_expect(strcmp(cJSON_GetObjectItem(cJSON_GetArrayItem(runs, 3), "backend")->valuestring,
+                     "simd") == 0);
+    cr_expect(strcmp(cJSON_GetObjectItem(cJSON_GetArrayItem(runs, 3), "simd_path")->valuestring,
+                     simd_path_name(simd_best())) == 0);
     cJSON *machine_gpu = cJSON_GetObjectItem(machine, "gpu");
     if (gpu) {
         cr_expect(cJSON_IsString(cJSON_GetObjectItem(machine_gpu, "name")));
@@ -280,7 +295,7 @@ Test(cli, bench_json_reports_runs_machine_and_cuda_reason)
                       cJSON_GetObjectItem(k, "name")->valuestring,
                       cJSON_GetObjectItem(k, "stack_bytes")->valuedouble);
         }
-        cr_expect(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetArrayItem(runs, 3), "parallel_efficiency")));
+        cr_expect(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetArrayItem(runs, 4), "parallel_efficiency")));
     } else {
         cr_expect(cJSON_IsNull(machine_gpu));
     }
@@ -291,8 +306,17 @@ Test(cli, bench_json_reports_runs_machine_and_cuda_reason)
         cr_expect(cJSON_GetObjectItem(r, "ns_per_step_per_thread")->valuedouble > 0);
         cr_expect(cJSON_GetObjectItem(r, "figure_of_merit")->valuedouble > 0);
         cr_expect(cJSON_GetObjectItem(r, "peak_rss_MB")->valuedouble > 0);
+        cr_expect(cJSON_GetObjectItem(r, "seconds")->valuedouble >= 0.6 * 0.05,
+                  "%s: a row sized to 0.05 s ran %g s",
+                  cJSON_GetObjectItem(r, "backend")->valuestring,
+                  cJSON_GetObjectItem(r, "seconds")->valuedouble);
     }
-    cJSON *prof = cJSON_GetArrayItem(cJSON_GetObjectItem(root, "profiles"), 0);
+    /* The history loop and the simd backend profiled (and the GPU where there is one). */
+    cJSON *profiles = cJSON_GetObjectItem(root, "profiles");
+    cr_assert(cJSON_GetArraySize(profiles) == (gpu ? 3 : 2));
+    cr_expect(strcmp(cJSON_GetObjectItem(cJSON_GetArrayItem(profiles, 1), "backend")->valuestring,
+                     "simd") == 0);
+    cJSON *prof = cJSON_GetArrayItem(profiles, 0);
     cr_assert(prof);
     double sum = 0;
     static const char *names[] = {"stopping power", "range/energy", "straggling", "scattering",
@@ -307,6 +331,49 @@ Test(cli, bench_json_reports_runs_machine_and_cuda_reason)
     const cJSON *nuclear = cJSON_GetObjectItem(cJSON_GetObjectItem(prof, "nuclear"), "share");
     cr_expect(cJSON_IsNumber(nuclear) && nuclear->valuedouble >= 0);
     cJSON_Delete(root);
+}
+
+/* Issue 14: `--histories N` fixes every row's size instead of timing it, and `--floor PROGRAM`
+ * runs the yardstick kernel (a stand-in here that prints its line with a known rate) on the
+ * C-12 cases and reports bragg's all-core rates as multiples of it; a yardstick that fails is
+ * an error naming the option. */
+Test(cli, bench_fixed_rows_and_the_floor_kernel_beside_them)
+{
+    static char out[1 << 18];
+    char dir[256], path[300], args[1024], cmd[1400];
+    testkit_temp_dir(dir, sizeof dir, "bench-floor");
+    snprintf(cmd, sizeof cmd, "printf '#!/bin/sh\\necho \"floor: $1 histories, $2 threads: 1000 "
+             "histories/s, 300.0 steps/history, 1.0 ns/step, peak 27.48 cm, CSDA 27.53 cm\"\\n' "
+             "> %s/floor && printf '#!/bin/sh\\nexit 3\\n' > %s/broken && chmod +x %s/floor "
+             "%s/broken", dir, dir, dir, dir);
+    cr_assert(testkit_shell(cmd, out, sizeof out) == 0, "%s", out);
+    snprintf(path, sizeof path, "%s/bench.json", dir);
+    snprintf(args, sizeof args, "bench --case c12-400-water-no-nuclear --histories 120 --quick "
+             "--threads 2 --floor %s/floor --json %s", dir, path);
+    int rc = testkit_cli(args, out, sizeof out);
+    cr_assert(rc == 0, "exit %d: %s", rc, out);
+    cJSON *root = testkit_read_json(path);
+    cJSON *runs = cJSON_GetObjectItem(root, "runs"), *r;
+    cJSON_ArrayForEach(r, runs) {
+        if (strcmp(cJSON_GetObjectItem(r, "backend")->valuestring, "cuda") == 0) continue;
+        cr_expect(cJSON_GetObjectItem(r, "histories")->valuedouble == 120);
+    }
+    cr_expect(cJSON_GetObjectItem(cJSON_GetObjectItem(root, "sizing"), "histories_per_row")
+                  ->valuedouble == 120);
+    cJSON *floor = cJSON_GetArrayItem(cJSON_GetObjectItem(root, "floor"), 0);
+    cr_assert(floor, "a floor record");
+    cr_expect(cJSON_GetObjectItem(floor, "histories")->valuedouble == 120);
+    cr_expect(cJSON_GetObjectItem(floor, "threads")->valuedouble == 2);
+    cr_expect(cJSON_GetObjectItem(floor, "histories_per_s")->valuedouble == 1000);
+    double simd_hps = cJSON_GetObjectItem(cJSON_GetArrayItem(runs, 3), "histories_per_s")->valuedouble;
+    cr_expect(fabs(cJSON_GetObjectItem(cJSON_GetObjectItem(floor, "bragg_over_floor"), "simd")
+                       ->valuedouble - simd_hps / 1000) < 1e-12);
+    cJSON_Delete(root);
+    snprintf(args, sizeof args, "bench --case c12-400-water --histories 100 --quick --threads 1 "
+             "--floor %s/broken", dir);
+    cr_expect(testkit_cli(args, out, sizeof out) == 1);
+    cr_expect(strstr(out, "--floor:"), "%s", out);
+    testkit_remove_dir(dir);
 }
 
 /* The build's CUDA detection (Makefile): an nvcc whose static runtime library is nowhere to be

@@ -63,7 +63,7 @@ Test(event, any_bank_shape_gives_the_history_loops_bits)
         score_arrays a;
         cr_assert(score_arrays_init(&a, p, &e) == BRAGG_OK);
         cr_assert(backend_event_run_range(p, 1000, 300, shapes[k].target, shapes[k].capacity,
-                                          shapes[k].react_capacity, shapes[k].steps, &a,
+                                          shapes[k].react_capacity, shapes[k].steps, SIMD_SCALAR, 0, &a,
                                           &e) == BRAGG_OK, "%s", e.msg);
         char what[96];
         snprintf(what, sizeof what, "target %u, banks %u/%u, %u steps per pass", shapes[k].target,
@@ -73,7 +73,7 @@ Test(event, any_bank_shape_gives_the_history_loops_bits)
     }
     score_arrays a;
     cr_assert(score_arrays_init(&a, p, &e) == BRAGG_OK);
-    cr_expect(backend_event_run_range(p, 0, 10, 10, 24, 10, 1, &a, &e) == BRAGG_ERR,
+    cr_expect(backend_event_run_range(p, 0, 10, 10, 24, 10, 1, SIMD_SCALAR, 0, &a, &e) == BRAGG_ERR,
               "banks smaller than one reaction's products are refused");
     score_arrays_free(&a);
     score_arrays_free(&ref);

@@ -108,14 +108,15 @@ Test(map, a_run_without_a_map_scores_no_map_and_the_same_curves)
     engine_destroy(en_mapped);
 }
 
-/* Issue acceptance: the same map, bit for bit, on 1 and 2 threads and on the openmp, event and
- * serial backends (C-12, fragments). */
+/* Issue acceptance: the same map, bit for bit, on 1 and 2 threads and on the openmp, event,
+ * serial and simd backends (C-12, fragments). */
 Test(map, the_same_map_on_any_thread_count_and_backend)
 {
     static const struct {
         const char *backend;
         int threads;
-    } runs[] = {{"openmp", 1}, {"openmp", 2}, {"event", 2}, {"event", 1}, {"serial", 1}};
+    } runs[] = {{"openmp", 1}, {"openmp", 2}, {"event", 2}, {"event", 1}, {"serial", 1},
+                {"simd", 2}};
     score_arrays ref;
     engine *ref_en = NULL;
     for (size_t k = 0; k < sizeof runs / sizeof runs[0]; k++) {
@@ -388,13 +389,14 @@ static double pstar_range(double T)
 /* Issue acceptance: the phase-space file, read back through the MCPL library's own reader:
  * as many particles as the JSON says, every one on the plane with a unit direction, a known
  * PDG code and weight 1; the file byte for byte the same on 1 and 2 threads and on the event
- * backend (sorted by history and particle); C-12 with its fragments. */
+ * and simd backends (sorted by history and particle); C-12 with its fragments. */
 Test(map, mcpl_round_trip_and_the_same_file_for_any_thread_count)
 {
     char dir[256], cmd[1024], out[8192];
     testkit_temp_dir(dir, sizeof dir, "mcpl");
-    static const char *const how[] = {"--threads 1", "--threads 2", "--backend event --threads 2"};
-    for (int k = 0; k < 3; k++) {
+    static const char *const how[] = {"--threads 1", "--threads 2", "--backend event --threads 2",
+                                      "--backend simd --threads 2"};
+    for (int k = 0; k < 4; k++) {
         snprintf(cmd, sizeof cmd,
                  "run --ion C-12 --energy 200 --material water -n 300 -q %s --phase-space "
                  "%s/ps%d.mcpl --phase-space-depth 6 --json %s/r%d.json",
@@ -405,7 +407,7 @@ Test(map, mcpl_round_trip_and_the_same_file_for_any_thread_count)
     long size0, size;
     snprintf(path, sizeof path, "%s/ps0.mcpl", dir);
     char *first = slurp(path, &size0);
-    for (int k = 1; k < 3; k++) {
+    for (int k = 1; k < 4; k++) {
         snprintf(path, sizeof path, "%s/ps%d.mcpl", dir, k);
         char *other = slurp(path, &size);
         cr_expect(size == size0 && memcmp(first, other, (size_t)size) == 0,

@@ -522,7 +522,7 @@ Test(plot_cli, failed_writes_leave_nothing)
     cr_expect(rc == 2 && strstr(out, "--kind: 'pie' is not a kind"), "exit %d: %s", rc, out);
     snprintf(args, sizeof args, "plot %s/nothere.json --png %s/x.png", dir, dir);
     rc = testkit_cli(args, out, sizeof out);
-    cr_expect(rc == 2 && strstr(out, "nothere.json: cannot read"), "exit %d: %s", rc, out);
+    cr_expect(rc == 2 && strstr(out, "nothere.json': cannot read"), "exit %d: %s", rc, out);
     snprintf(args, sizeof args, "plot %s/r.json", dir);
     rc = testkit_cli(args, out, sizeof out);
     cr_expect(rc == 2 && strstr(out, "--png: missing"), "exit %d: %s", rc, out);

@@ -287,7 +287,7 @@ Test(transport, cuda_matches_cpu_or_says_why)
 #endif
     }
     cr_expect(backend_new("quantum", &e) == NULL);
-    cr_expect(strstr(e.msg, "serial, openmp, event, cuda") != NULL, "%s", e.msg);
+    cr_expect(strstr(e.msg, "serial, openmp, event, simd, cuda") != NULL, "%s", e.msg);
 }
 
 /* Issue acceptance (profiling): the shares sum to 100%, the histories account for at least 95%

@@ -187,7 +187,7 @@ static void expect_corrupt(const char *text, const char *needle)
 
 Test(ui, settings_corrupt_files_are_rejected_whole)
 {
-    expect_corrupt("ion = p\nenergy = fast\n", "s.conf line 2: energy: 'fast' is not a number");
+    expect_corrupt("ion = p\nenergy = fast\n", "s.conf line 2: energy: 'fast' is not a decimal number");
     expect_corrupt("ion = p\ncolour = blue\n", "line 2: unknown key 'colour'");
     expect_corrupt("# comment\n\nhistories\n", "line 3: no '='");
     expect_corrupt("histories = -5\n", "histories: -5 is out of range");
@@ -231,6 +231,47 @@ Test(ui, settings_path_load_and_save)
     cr_expect_eq(settings_load(&d, &e), BRAGG_ERR);
     cr_expect(strstr(e.msg, "workbench.conf line 1: no '='"), "%s", e.msg);
     cr_expect_eq(d.cfg.histories, 100000);
+    testkit_remove_dir(dir);
+    unsetenv("XDG_CONFIG_HOME");
+}
+
+/* Issue 19: an unreadable settings file is kept under another name before anything saves the
+ * defaults over it, never over an older kept one; a symlinked settings file stays a link. */
+Test(ui, unreadable_settings_are_kept_aside)
+{
+    char dir[256], cmd[2600], aside[1100], path[1024];
+    testkit_temp_dir(dir, sizeof dir, "aside");
+    setenv("XDG_CONFIG_HOME", dir, 1);
+    bragg_err e = {{0}};
+    snprintf(cmd, sizeof cmd, "mkdir -p %s/bragg && printf 'garbage one\\n' > "
+                              "%s/bragg/workbench.conf", dir, dir);
+    cr_assert(system(cmd) == 0);
+    static workbench_settings w;   /* large */
+    config_default(&w.cfg);
+    cr_assert_eq(settings_load(&w, &e), BRAGG_ERR);
+    cr_assert_eq(settings_set_aside(aside, sizeof aside, &e), BRAGG_OK, "%s", e.msg);
+    snprintf(path, sizeof path, "%s/bragg/workbench.conf.unreadable", dir);
+    cr_expect_str_eq(aside, path);
+    cr_assert_eq(settings_save(&w, &e), BRAGG_OK, "%s", e.msg);
+    snprintf(cmd, sizeof cmd, "grep -q 'garbage one' %s", path);
+    cr_expect(system(cmd) == 0, "the kept file lost its text");
+    /* A second bad file goes to .unreadable.2. */
+    snprintf(cmd, sizeof cmd, "printf 'garbage two\\n' > %s/bragg/workbench.conf", dir);
+    cr_assert(system(cmd) == 0);
+    cr_assert_eq(settings_set_aside(aside, sizeof aside, &e), BRAGG_OK, "%s", e.msg);
+    cr_expect(strstr(aside, "workbench.conf.unreadable.2") != NULL, "%s", aside);
+    snprintf(cmd, sizeof cmd, "grep -q 'garbage one' %s && grep -q 'garbage two' %s", path,
+             aside);
+    cr_expect(system(cmd) == 0, "an older kept file was overwritten");
+    /* Dotfiles kept elsewhere and linked in: saving writes the target, the link stays. */
+    snprintf(cmd, sizeof cmd, "cd %s/bragg && rm -f workbench.conf && touch ../real.conf && "
+                              "ln -s ../real.conf workbench.conf", dir);
+    cr_assert(system(cmd) == 0);
+    w.cfg.histories = 4242;
+    cr_assert_eq(settings_save(&w, &e), BRAGG_OK, "%s", e.msg);
+    snprintf(cmd, sizeof cmd, "test -L %s/bragg/workbench.conf && grep -q 4242 %s/real.conf",
+             dir, dir);
+    cr_expect(system(cmd) == 0, "the settings symlink was replaced");
     testkit_remove_dir(dir);
     unsetenv("XDG_CONFIG_HOME");
 }

@@ -15,6 +15,13 @@ const char *testkit_bragg(void)
     return b;
 }
 
+double testkit_time_scale(void)
+{
+    const char *v = getenv("BRAGG_TEST_TIME_SCALE");
+    double f = v ? atof(v) : 1.0;
+    return f >= 1.0 ? f : 1.0;
+}
+
 int testkit_shell(const char *cmd, char *out, size_t len)
 {
     size_t need = strlen(cmd) + 8;

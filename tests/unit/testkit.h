@@ -18,6 +18,11 @@
 /* The bragg binary under test (BRAGG_BIN, set by make test). */
 const char *testkit_bragg(void);
 
+/* How much slower than usual the binary under test runs: $BRAGG_TEST_TIME_SCALE (make tsan
+ * sets it; ThreadSanitizer makes a run 5-15 times slower), else 1. Tests multiply their
+ * waits and time limits by it. */
+double testkit_time_scale(void);
+
 /* Runs `cmd` through the shell with stderr joined to stdout, captured into out (truncated to
  * len - 1 bytes). Returns the exit status, or -1 when the command did not exit normally. */
 int testkit_shell(const char *cmd, char *out, size_t len);
@@ -27,7 +32,7 @@ int testkit_cli(const char *args, char *out, size_t len);
 
 /* The whole of a file as a string (the caller frees it). */
 char *testkit_read_text(const char *path);
-/* The same for a file that may hold NUL bytes (a PDF): *len receives its length. */
+/* The same for a file that may hold NUL bytes (a PDF, a PNG): *len receives its length. */
 char *testkit_read_bytes(const char *path, size_t *len);
 
 /* Parses a JSON file; the caller frees it with cJSON_Delete. */

@@ -1,0 +1,44 @@
+/* interrupt.c - see interrupt.h. */
+#include "interrupt.h"
+
+#include <signal.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "atomic_file.h"
+
+/* A lock-free atomic: the one kind of object C11 lets a handler write and other threads read. */
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "the interrupt flag needs a lock-free int");
+static atomic_int first_signal;
+
+static void on_signal(int sig)
+{
+    if (atomic_load(&first_signal)) {
+        /* The second: the user wants out now. Only async-signal-safe calls from here. */
+        atomic_file_remove_temporaries();
+        _exit(EXIT_INTERRUPTED);
+    }
+    atomic_store(&first_signal, sig);
+}
+
+void interrupt_install(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    /* A second signal of another kind must wait until the first one's handler has set the flag. */
+    sigaddset(&sa.sa_mask, SIGINT);
+    sigaddset(&sa.sa_mask, SIGTERM);
+    sigaddset(&sa.sa_mask, SIGHUP);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+}
+
+int interrupt_requested(void)
+{
+    return atomic_load(&first_signal);
+}
