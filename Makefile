@@ -2,7 +2,8 @@
 #
 #   make            build bin/bragg                 make test    unit, physics and CLI tests
 #   make run        build, then run a demo beam     make check   the tests under ASan + UBSan,
-#                                                                and the fuzz targets briefly
+#                                                                the fuzz targets briefly and
+#                                                                a clang build of it all
 #   make tsan       the threaded tests under ThreadSanitizer (VARIANT=tsan)
 #   make bench      throughput and profile tables   make deps    install missing Debian packages
 #   make docs       the example figures in docs/img (README)
@@ -223,6 +224,8 @@ check:
 	    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	    LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp
 	@$(MAKE) --no-print-directory fuzz
+	@# Both compilers, -Werror, the tests included: clang warns where gcc does not.
+	@$(MAKE) --no-print-directory CC=clang VARIANT=clang all build/clang/unit_tests
 
 # Fuzzing: libFuzzer targets (clang's -fsanitize=fuzzer, with ASan and UBSan) for the asset
 # readers, what users type (options, settings, numbers) and bragg plot's JSON reader, each run
@@ -235,7 +238,8 @@ FUZZ_SECONDS ?= 8
 FUZZ_TARGETS := assets options plot_json
 FUZZ_CFLAGS  := -std=c11 -O1 -g $(WARN) -fno-omit-frame-pointer \
                 -fsanitize=address,undefined -fno-sanitize-recover=all
-FUZZ_SRC     := $(wildcard physics/*.c) src/engine/config.c src/output/atomic_file.c \
+FUZZ_SRC     := $(wildcard physics/*.c) src/engine/config.c src/engine/run_file.c \
+                src/output/atomic_file.c src/output/dose_map.c \
                 $(wildcard src/figures/*.c) src/cli/options.c ui/settings.c
 FUZZ_OBJ     := $(FUZZ_SRC:%.c=$(FUZZ_DIR)/%.o)
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)

@@ -396,7 +396,7 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
         fprintf(stderr, "bragg run: %s\n", e.msg);
         status = EXIT_RUNTIME;
     }
-    if (map_file && dose_map_write_nrrd(en, &snap, map_file, "--map", &e)) {
+    if (map_file && dose_map_write_nrrd(engine_config(en), &snap, map_file, "--map", &e)) {
         fprintf(stderr, "bragg run: %s\n", e.msg);
         status = EXIT_RUNTIME;
     }

@@ -87,12 +87,11 @@ static double get_le_double(const unsigned char *in)
     return v;
 }
 
-int dose_map_write_nrrd(const engine *en, const run_snapshot *snap, const char *path,
+int dose_map_write_nrrd(const run_config *c, const run_snapshot *snap, const char *path,
                         const char *what, bragg_err *e)
 {
     dose_map m;
     if (dose_map_from_result(&snap->result, &m, e)) return bragg_fail_prefix(e, "%s: ", what);
-    const run_config *c = engine_config(en);
     atomic_file af;
     if (atomic_file_open(&af, path, what, e)) return BRAGG_ERR;
     FILE *f = af.file;

@@ -53,9 +53,10 @@ double dose_map_lateral(const dose_map *m, int j);
 /* The depth bin holding `depth_cm`, or -1 when it is outside the map. */
 int dose_map_depth_bin(const dose_map *m, double depth_cm);
 
-/* Writes the run's map as NRRD to `path` (atomically; "-" is standard output). `what` names the
- * option in messages ("--map"). */
-int dose_map_write_nrrd(const engine *en, const run_snapshot *snap, const char *path,
+/* Writes the run's map as NRRD to `path` (atomically; "-" is standard output); `c` is the run's
+ * configuration (engine_config), for the header's description. `what` names the option in
+ * messages ("--map"). */
+int dose_map_write_nrrd(const run_config *c, const run_snapshot *snap, const char *path,
                         const char *what, bragg_err *e);
 /* Reads a map that dose_map_write_nrrd wrote: its bragg keys and sizes must be there, the
  * data whole. Messages name the file. */

@@ -89,11 +89,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (parse_decimal(argv[i], &v) == BRAGG_OK && !isfinite(v)) abort();
     }
 
-    run_config before = cfg;
+    /* The settings file (a run file with a [workbench] section): a file that is refused leaves
+     * the settings as they were. */
+    static workbench_settings w, before;   /* large */
+    memset(&w, 0, sizeof w);
+    w.cfg = cfg;
+    before = w;
     e.msg[0] = '\0';
-    if (settings_parse(text, &cfg, &e) != BRAGG_OK) {
+    if (settings_parse(text, "workbench.conf", &w, &e) != BRAGG_OK) {
         fuzz_check_message(e.msg);
-        if (memcmp(&before, &cfg, sizeof cfg) != 0) abort();   /* rejected whole */
+        if (memcmp(&before, &w, sizeof w) != 0) abort();   /* rejected whole */
     }
     free(text);
     return 0;

@@ -43,17 +43,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     figure_source src = figures_source(root);
-    static const figure_kind run_kinds[] = {FIGURE_DOSE, FIGURE_CHARGE, FIGURE_LET,
-                                            FIGURE_LATERAL, FIGURE_PROFILE};
+    static const figure_kind run_kinds[] = {FIGURE_DOSE,    FIGURE_CHARGE, FIGURE_LET,
+                                            FIGURE_LATERAL, FIGURE_FLUENCE, FIGURE_YIELDS,
+                                            FIGURE_BIO,     FIGURE_PROFILE};
     static const figure_kind bench_kinds[] = {FIGURE_BENCH, FIGURE_PROFILE};
-    int n = src == FIGURE_SOURCE_RUN ? 5 : src == FIGURE_SOURCE_BENCH ? 2 : 0;
+    int n = src == FIGURE_SOURCE_RUN     ? (int)(sizeof run_kinds / sizeof *run_kinds)
+            : src == FIGURE_SOURCE_BENCH ? 2
+            : src == FIGURE_SOURCE_SOBP  ? 1
+                                         : 0;
     for (int k = 0; k < n; k++) {
         plot_figure fig;
         const cJSON *runs[1] = {root};
-        int rc = src == FIGURE_SOURCE_RUN
-                     ? figures_from_runs(&fig, runs, 1, run_kinds[k],
-                                         (figure_norm)(k % 3), NULL, &e)
-                     : figures_from_bench(&fig, root, bench_kinds[k], NULL, &e);
+        figure_options o;
+        figure_options_default(&o);
+        o.kind = run_kinds[k];
+        o.norm = (figure_norm)(k % 3);
+        o.log_y = k & 1;
+        int rc = src == FIGURE_SOURCE_RUN     ? figures_from_runs(&fig, runs, 1, &o, &e)
+                 : src == FIGURE_SOURCE_BENCH ? figures_from_bench(&fig, root, bench_kinds[k],
+                                                                   NULL, &e)
+                                              : figures_from_sobp(&fig, root, NULL, &e);
         if (rc == BRAGG_OK) {
             draw(&fig);
             plot_figure_free(&fig);

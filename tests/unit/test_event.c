@@ -106,8 +106,8 @@ Test(event, cli_outputs_equal_openmps)
         "--ion C-12 --energy 400 --material water -n 1500",
         "--ion p --energy 150 --material water -n 3000",
         "--ion He-4 --energy 200 --material water -n 2000",
-        "--ion C-12 --energy 290 --slab water:5 --slab bone-cortical-icrp:2 --slab water:inf "
-        "-n 1500"};
+        "--ion C-12 --energy 290 --slab water:5 --slab bone:2 --slab water:inf -n 1500",
+    };
     char dir[256];
     testkit_temp_dir(dir, sizeof dir, "event");
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {

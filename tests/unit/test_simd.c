@@ -183,8 +183,8 @@ Test(simd, cli_outputs_equal_openmps_on_every_path)
         "--ion C-12 --energy 400 --material water -n 600 --bio mkm",
         "--ion p --energy 150 --material water -n 1500",
         "--ion He-4 --energy 200 --material water -n 800",
-        "--ion C-12 --energy 290 --slab water:5 --slab bone-cortical-icrp:2 --slab water:inf "
-        "-n 600"};
+        "--ion C-12 --energy 290 --slab water:5 --slab bone:2 --slab water:inf -n 600",
+    };
     char dir[256];
     testkit_temp_dir(dir, sizeof dir, "simd");
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
