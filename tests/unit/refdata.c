@@ -71,3 +71,14 @@ double ref_extra(const char *quantity, const char *particle, const char *materia
     tsv_close(&r);
     return found;
 }
+
+double ref_loglog(const ref_table *t, int xcol, int ycol, double x)
+{
+    for (int i = 0; i + 1 < t->rows; i++) {
+        double x0 = t->v[i][xcol], x1 = t->v[i + 1][xcol];
+        if (isnan(x0) || isnan(x1) || x < x0 || x > x1) continue;
+        double f = log(x / x0) / log(x1 / x0);
+        return exp(log(t->v[i][ycol]) + f * log(t->v[i + 1][ycol] / t->v[i][ycol]));
+    }
+    return NAN;
+}

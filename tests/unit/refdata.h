@@ -25,6 +25,10 @@ const ref_table *ref_load(const char *name);
 double ref_extra(const char *quantity, const char *particle, const char *material, double T_MeV,
                  const char *source_prefix);
 
+/* Column `ycol` of `t` at x in column `xcol`, log-log between the rows that bracket x (the
+ * columns must rise together, as PSTAR's energy, stopping and range do); NaN outside them. */
+double ref_loglog(const ref_table *t, int xcol, int ycol, double x);
+
 /* Path of the repository's tests/reference folder (compiled in). */
 const char *ref_dir(void);
 

@@ -111,14 +111,9 @@ static double halo_outside(const halo_run *h, double z)
 /* NIST PSTAR's CSDA range in water (g/cm^2 = cm), log-log between the table's energies. */
 static double pstar_range(double T)
 {
-    const ref_table *t = ref_load("pstar_water.tsv");
-    for (int i = 0; i + 1 < t->rows; i++)
-        if (t->v[i][0] <= T && T <= t->v[i + 1][0]) {
-            double f = log(T / t->v[i][0]) / log(t->v[i + 1][0] / t->v[i][0]);
-            return exp(log(t->v[i][2]) + f * log(t->v[i + 1][2] / t->v[i][2]));
-        }
-    cr_assert_fail("%g MeV outside PSTAR's table", T);
-    return NAN;
+    double r = ref_loglog(ref_load("pstar_water.tsv"), 0, 2, T);
+    cr_assert(!isnan(r), "%g MeV outside PSTAR's table", T);
+    return r;
 }
 
 /* A row of halo_gottschalk2015.tsv. */

@@ -346,44 +346,20 @@ Test(map, run_files_carry_the_map)
 
 #ifdef BRAGG_MCPL
 
-static char *slurp(const char *path, long *size)
-{
-    FILE *f = fopen(path, "rb");
-    cr_assert(f, "%s missing", path);
-    fseek(f, 0, SEEK_END);
-    *size = ftell(f);
-    rewind(f);
-    char *b = malloc((size_t)*size + 1);
-    cr_assert(fread(b, 1, (size_t)*size, f) == (size_t)*size);
-    fclose(f);
-    return b;
-}
 
-/* PSTAR's kinetic energy for a CSDA range (log-log interpolation in tests/reference). */
+/* PSTAR's kinetic energy for a CSDA range and the range for an energy (tests/reference). */
 static double pstar_energy(double range_g_cm2)
 {
-    const ref_table *t = ref_load("pstar_water.tsv");
-    for (int i = 0; i + 1 < t->rows; i++) {
-        double r0 = t->v[i][2], r1 = t->v[i + 1][2];
-        if (r0 <= range_g_cm2 && range_g_cm2 <= r1) {
-            double f = log(range_g_cm2 / r0) / log(r1 / r0);
-            return exp(log(t->v[i][0]) + f * log(t->v[i + 1][0] / t->v[i][0]));
-        }
-    }
-    cr_assert_fail("range %g outside PSTAR's table", range_g_cm2);
-    return NAN;
+    double T = ref_loglog(ref_load("pstar_water.tsv"), 2, 0, range_g_cm2);
+    cr_assert(!isnan(T), "range %g outside PSTAR's table", range_g_cm2);
+    return T;
 }
 
 static double pstar_range(double T)
 {
-    const ref_table *t = ref_load("pstar_water.tsv");
-    for (int i = 0; i + 1 < t->rows; i++)
-        if (t->v[i][0] <= T && T <= t->v[i + 1][0]) {
-            double f = log(T / t->v[i][0]) / log(t->v[i + 1][0] / t->v[i][0]);
-            return exp(log(t->v[i][2]) + f * log(t->v[i + 1][2] / t->v[i][2]));
-        }
-    cr_assert_fail("%g MeV outside PSTAR's table", T);
-    return NAN;
+    double r = ref_loglog(ref_load("pstar_water.tsv"), 0, 2, T);
+    cr_assert(!isnan(r), "%g MeV outside PSTAR's table", T);
+    return r;
 }
 
 /* Issue acceptance: the phase-space file, read back through the MCPL library's own reader:
@@ -404,13 +380,13 @@ Test(map, mcpl_round_trip_and_the_same_file_for_any_thread_count)
         cr_assert(testkit_cli(cmd, out, sizeof out) == 0, "%s", out);
     }
     char path[512];
-    long size0, size;
+    size_t size0, size;
     snprintf(path, sizeof path, "%s/ps0.mcpl", dir);
-    char *first = slurp(path, &size0);
+    char *first = testkit_read_bytes(path, &size0);
     for (int k = 1; k < 4; k++) {
         snprintf(path, sizeof path, "%s/ps%d.mcpl", dir, k);
-        char *other = slurp(path, &size);
-        cr_expect(size == size0 && memcmp(first, other, (size_t)size) == 0,
+        char *other = testkit_read_bytes(path, &size);
+        cr_expect(size == size0 && memcmp(first, other, size) == 0,
                   "%s differs from the single-thread file", how[k]);
         free(other);
     }

@@ -306,20 +306,6 @@ Test(nuclear, carbon_400_fragment_yields_vs_haettner)
     run_snapshot_free(&s);
 }
 
-/* Reads column `col` of pstar_water.tsv as a function of T, log-log between rows; y given x when
- * `inverse` (x in column col, y the energy). */
-static double pstar_at(const ref_table *ref, int col, double x, int inverse)
-{
-    int xc = inverse ? col : 0, yc = inverse ? 0 : col;
-    for (int i = 0; i + 1 < ref->rows; i++) {
-        double x0 = ref->v[i][xc], x1 = ref->v[i + 1][xc];
-        if (isnan(x0) || isnan(x1) || x < x0 || x > x1) continue;
-        double f = log(x / x0) / log(x1 / x0);
-        return exp(log(ref->v[i][yc]) + f * log(ref->v[i + 1][yc] / ref->v[i][yc]));
-    }
-    return NAN;
-}
-
 /* The proton plateau against Bortfeld's analytical model (Med. Phys. 24 (1997) 2024) written
  * with PSTAR's range and total stopping (tests/reference/pstar_water.tsv) in place of his
  * power-law fit: the primaries' fluence falls as 1 + beta (R0 - z) and a fraction gamma of the
@@ -343,7 +329,7 @@ Test(nuclear, proton_plateau_follows_bortfeld_beyond_the_buildup)
     }
     cr_assert(beta == 0.012 && gamma == 0.6, "beta %g gamma %g", beta, gamma);
     const ref_table *ps = ref_load("pstar_water.tsv");
-    double R0 = pstar_at(ps, 2, 150.0, 0);
+    double R0 = ref_loglog(ps, 0, 2, 150.0);
     cr_assert(fabs(R0 - 15.77) < 0.01, "PSTAR CSDA range of 150 MeV protons %g g/cm2", R0);
 
     run_config c = testkit_config("p", 150, 40000);
@@ -351,7 +337,7 @@ Test(nuclear, proton_plateau_follows_bortfeld_beyond_the_buildup)
     const score_result *r = &s.result;
     double model[14], dose[14];
     for (int k = 6; k <= 13; k++) {
-        double z = k, E = pstar_at(ps, 2, R0 - z, 1), S = pstar_at(ps, 3, E, 0);
+        double z = k, E = ref_loglog(ps, 2, 0, R0 - z), S = ref_loglog(ps, 0, 3, E);
         model[k] = (1.0 + beta * (R0 - z)) * S + gamma * beta * E;
         double sum = 0.0;
         int m = 0;
