@@ -300,15 +300,7 @@ Test(transport, profiling_is_complete_and_changes_nothing)
     a.batches = b.batches = 10;
     b.profile = 1;
     run_snapshot sa = testkit_run(&a, NULL), sb = testkit_run(&b, NULL);
-    cr_expect(!sa.profile_on && sb.profile_on);
-    cr_expect(memcmp(sa.result.edep, sb.result.edep, sa.result.nbins * sizeof(double)) == 0,
-              "profiling changed the dose");
-    double sum = 0;
-    for (int k = 0; k < PROFILE_COUNT; k++) {
-        cr_expect(sb.profile_share[k] >= 0.0);
-        sum += sb.profile_share[k];
-    }
-    cr_expect(fabs(sum - 1.0) < 1e-9, "shares sum to %.12f", sum);
+    testkit_expect_profile_changes_nothing(&sa, &sb);
     cr_expect(sb.profile_share[PROFILE_NUCLEAR] > 0.0, "nuclear reactions are on by default");
     cr_expect(sb.profile_share[PROFILE_RNG] > 0.05 && sb.profile_share[PROFILE_SCORING] > 0.02);
     cr_expect(sb.profile_coverage <= 1.02, "histories cover %.1f%% of the wall time",

@@ -2,6 +2,7 @@
 #include "testkit.h"
 
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,4 +124,20 @@ run_snapshot testkit_run(const run_config *c, engine **keep)
     if (keep) *keep = en;
     else engine_destroy(en);
     return s;
+}
+
+void testkit_expect_profile_changes_nothing(const run_snapshot *plain,
+                                            const run_snapshot *profiled)
+{
+    cr_expect(!plain->profile_on && profiled->profile_on);
+    cr_expect(plain->result.nbins == profiled->result.nbins &&
+                  memcmp(plain->result.edep, profiled->result.edep,
+                         (size_t)plain->result.nbins * sizeof(double)) == 0,
+              "profiling changed the dose");
+    double sum = 0;
+    for (int k = 0; k < PROFILE_COUNT; k++) {
+        cr_expect(profiled->profile_share[k] >= 0.0);
+        sum += profiled->profile_share[k];
+    }
+    cr_expect(fabs(sum - 1.0) < 1e-9, "shares sum to %.12f", sum);
 }

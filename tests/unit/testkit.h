@@ -49,4 +49,9 @@ run_config testkit_config(const char *ion, double energy, uint64_t n);
  * alive for the caller (engine_destroy); without, it is destroyed. */
 run_snapshot testkit_run(const run_config *c, engine **keep);
 
+/* The profile's promises between a run and the same run profiled: the same dose bit for bit,
+ * the profiled one's shares non-negative and summing to 1. */
+void testkit_expect_profile_changes_nothing(const run_snapshot *plain,
+                                            const run_snapshot *profiled);
+
 #endif
