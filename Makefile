@@ -277,7 +277,8 @@ fuzz: $(FUZZ_BINS)
 # workbench); a race report makes that binary exit 66, which fails the test. TSan makes a run
 # 5-15 times slower: BRAGG_TEST_TIME_SCALE stretches the tests' waits. tests/tsan.supp says
 # what is suppressed and why.
-TSAN_TESTS := @(cli|tui|robust)/*
+# The event, simd and map tests named here drive those backends' threads through the CLI.
+TSAN_TESTS := @(cli/*|tui/*|robust/*|event/cli*|simd/cli*|map/mcpl*)
 tsan:
 	@scripts/deps.sh test
 	@$(MAKE) --no-print-directory VARIANT=tsan all
