@@ -97,22 +97,23 @@ static void type_field(const char *value)
 }
 
 /* Starts the workbench in a detached pane, with `env` (e.g. "NO_COLOR=1", or "") added to its
- * environment; the shell after it records the exit status and the terminal modes. */
-static void start_with(int cols, int rows, const char *lang, const char *env)
+ * environment and `args` ("" or e.g. "--config FILE") to its command line; the shell after it
+ * records the exit status and the terminal modes. */
+static void start_with(int cols, int rows, const char *lang, const char *env, const char *args)
 {
     int rc = system("command -v tmux >/dev/null 2>&1");
     cr_assert(rc == 0, "tmux is required for the workbench test (scripts/deps.sh test installs it)");
     snprintf(server, sizeof server, "bragg-test-%d", (int)getpid());
     cr_assert(tmux("new-session -d -s bragg -x %d -y %d -c %s "
-                   "\"env LANG=%s LC_ALL=%s XDG_CONFIG_HOME=%s/config TERM=tmux-256color %s %s; "
+                   "\"env LANG=%s LC_ALL=%s XDG_CONFIG_HOME=%s/config TERM=tmux-256color %s %s %s; "
                    "echo bragg-exit=\\$?; stty -a | tr '\\n' ' ' > %s/stty; sleep 60\"",
-                   cols, rows, dir, lang, lang, dir, env, testkit_bragg(), dir) == 0,
+                   cols, rows, dir, lang, lang, dir, env, testkit_bragg(), args, dir) == 0,
               "tmux new-session");
 }
 
 static void start(int cols, int rows, const char *lang)
 {
-    start_with(cols, rows, lang, "");
+    start_with(cols, rows, lang, "", "");
 }
 
 /* The pane with its colours and attributes as escape sequences (capture-pane -e). */
@@ -602,7 +603,7 @@ Test(tui, dose_map_view_at_80x24_in_colour_and_without)
     static char screen[65536];
     make_dir();
     for (int plain = 0; plain < 2; plain++) {
-        start_with(80, 24, "C.UTF-8", plain ? "NO_COLOR=1" : "");
+        start_with(80, 24, "C.UTF-8", plain ? "NO_COLOR=1" : "", "");
         wait_for("F10Quit", 10, screen, sizeof screen);
         type_field("p");
         keys("Down");
@@ -687,6 +688,46 @@ Test(tui, biology_view_and_sobp_job_at_100x30)
     keys("e");
     wait_for("exported", 10, screen, sizeof screen);
     cr_expect(count_files("bragg-sobp-", ".png") == 1 && count_files("bragg-sobp-", ".json") == 1);
+    keys("q");
+    expect_clean_exit(screen, sizeof screen);
+    stop_server();
+    remove_dir();
+}
+
+/* Issue 17: `bragg --config FILE` opens the workbench with the run file's setup (not the saved
+ * settings), says so, and r runs it: the peak lands where `bragg run --config FILE` puts it. */
+Test(tui, a_run_file_opens_the_workbench_with_its_setup)
+{
+    static char screen[65536];
+    make_dir();
+    char path[512], cmd[1400], out[4096];
+    snprintf(path, sizeof path, "%s/lecture.conf", dir);
+    FILE *f = fopen(path, "w");
+    cr_assert(f);
+    fputs("# helium through a bone slab\nion = He-4\nenergy = 150   # MeV/u\nslab = water:3\n"
+          "slab = bone:2\nslab = water:inf\nhistories = 6000\nseed = 3\n", f);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "run --config %s -q --json %s/ref.json", path, dir);
+    cr_assert(testkit_cli(cmd, out, sizeof out) == 0, "%s", out);
+    snprintf(cmd, sizeof cmd, "%s/ref.json", dir);
+    cJSON *ref = testkit_read_json(cmd);
+    double want = cJSON_GetObjectItem(cJSON_GetObjectItem(ref, "results"), "peak_depth_cm")
+                      ->valuedouble;
+    cJSON_Delete(ref);
+
+    snprintf(cmd, sizeof cmd, "--config %s", path);
+    start_with(120, 36, "C.UTF-8", "", cmd);
+    wait_for("setup from the run file", 10, screen, sizeof screen);
+    cr_expect(strstr(screen, "He-4") && strstr(screen, "150") && strstr(screen, "bone") &&
+                  strstr(screen, "6000"), "the run file's setup is not on screen:\n%s", screen);
+    keys("r");
+    wait_for("done:", 60, screen, sizeof screen);
+    double got = NAN;
+    const char *peak = strstr(screen, "peak ");
+    cr_assert(peak && sscanf(peak, "peak %lf cm", &got) == 1, "%s", screen);
+    /* The status line prints the peak to 1e-3 cm: the same run, the same seed, the same peak. */
+    cr_expect(fabs(got - want) <= 0.0006, "workbench peak %.3f cm, bragg run --config %.4f cm",
+              got, want);
     keys("q");
     expect_clean_exit(screen, sizeof screen);
     stop_server();
