@@ -667,11 +667,29 @@ static int export_run_file(const tui_state *t, const char *path, bragg_err *e)
                                              : bragg_fail(e, "run file too long");
 }
 
+/* The figure as BASE.png, and with `vector` also as BASE.svg and BASE.pdf (for papers and
+ * slides), each written atomically by the figure code of `bragg plot`. */
+static int write_figure(const plot_figure *fig, const plot_style *style, const char *base,
+                        int vector, bragg_err *e)
+{
+    static const char *const ext[PLOT_FORMATS] = {
+        [PLOT_FORMAT_PNG] = "png", [PLOT_FORMAT_SVG] = "svg", [PLOT_FORMAT_PDF] = "pdf"};
+    for (int k = 0; k < PLOT_FORMATS; k++) {
+        if (k != PLOT_FORMAT_PNG && !vector) continue;
+        char path[780];
+        snprintf(path, sizeof path, "%s.%s", base, ext[k]);
+        if (plot_write(fig, style, (plot_format)k, path, "export", NULL, e)) return BRAGG_ERR;
+    }
+    return BRAGG_OK;
+}
+
 /* `e`: the view as a PNG drawn by the figure code of `bragg plot` (kept runs, normalisation
  * and log scale as on screen), the run's CSV and JSON, and its run file (bragg run --config
- * runs it again), into the export folder. */
-static void export_view(tui_state *t)
+ * runs it again), into the export folder; `E` (vector) the same with the figure also as SVG
+ * and PDF. */
+static void export_view(tui_state *t, int vector)
 {
+    const char *figs = vector ? ".png, .svg, .pdf" : ".png";
     char stamp[64], dir[600], base[700];
     time_t now = time(NULL);
     struct tm tm;
@@ -682,7 +700,7 @@ static void export_view(tui_state *t)
     plot_figure fig;
     plot_style style;
     plot_style_default(&style);
-    char png[760], csv[760], json[760], conf[760];
+    char csv[760], json[760], conf[760];
     if (t->view == VIEW_RACE) {
         int done = 0;
         for (int i = 0; i < t->race_n; i++) done += t->race[i].done;
@@ -691,7 +709,6 @@ static void export_view(tui_state *t)
             return;
         }
         snprintf(base, sizeof base, "%s/bragg-race-%s", dir, stamp);
-        snprintf(png, sizeof png, "%s.png", base);
         snprintf(json, sizeof json, "%s.json", base);
         cJSON *root = race_json(t);
         if (!root) {
@@ -700,7 +717,7 @@ static void export_view(tui_state *t)
         }
         int rc = figures_from_bench(&fig, root, FIGURE_BENCH, NULL, &e);
         if (rc == BRAGG_OK) {
-            rc = plot_write(&fig, &style, PLOT_FORMAT_PNG, png, "export", NULL, &e);
+            rc = write_figure(&fig, &style, base, vector, &e);
             plot_figure_free(&fig);
         }
         char *text = rc == BRAGG_OK ? cJSON_Print(root) : NULL;
@@ -710,7 +727,7 @@ static void export_view(tui_state *t)
         }
         cJSON_Delete(root);
         if (rc) set_status(t, 1, "export failed: %s", e.msg);
-        else set_status(t, 0, "exported bragg-race-%s.png, .json to %s", stamp, dir);
+        else set_status(t, 0, "exported bragg-race-%s%s, .json to %s", stamp, figs, dir);
         return;
     }
     if (t->view == VIEW_SOBP) {
@@ -718,11 +735,11 @@ static void export_view(tui_state *t)
             set_status(t, 1, "export: no SOBP yet (s builds one)");
             return;
         }
-        snprintf(png, sizeof png, "%s/bragg-sobp-%s.png", dir, stamp);
-        snprintf(json, sizeof json, "%s/bragg-sobp-%s.json", dir, stamp);
+        snprintf(base, sizeof base, "%s/bragg-sobp-%s", dir, stamp);
+        snprintf(json, sizeof json, "%s.json", base);
         int rc = figures_from_sobp(&fig, t->sobp, NULL, &e);
         if (rc == BRAGG_OK) {
-            rc = plot_write(&fig, &style, PLOT_FORMAT_PNG, png, "export", NULL, &e);
+            rc = write_figure(&fig, &style, base, vector, &e);
             plot_figure_free(&fig);
         }
         char *text = rc == BRAGG_OK ? cJSON_Print(t->sobp) : NULL;
@@ -731,7 +748,7 @@ static void export_view(tui_state *t)
             cJSON_free(text);
         }
         if (rc) set_status(t, 1, "export failed: %s", e.msg);
-        else set_status(t, 0, "exported bragg-sobp-%s.png, .json to %s", stamp, dir);
+        else set_status(t, 0, "exported bragg-sobp-%s%s, .json to %s", stamp, figs, dir);
         return;
     }
     if (!t->en || !t->have_snap || t->snap.result.histories == 0) {
@@ -746,7 +763,6 @@ static void export_view(tui_state *t)
         FIGURE_DOSE,    FIGURE_CHARGE, FIGURE_LET,  FIGURE_LATERAL, FIGURE_FLUENCE,
         FIGURE_BIO,     FIGURE_SOBP,   FIGURE_MAP,  FIGURE_BENCH};
     snprintf(base, sizeof base, "%s/bragg-%s-%s", dir, figure_kind_name(kinds[t->view]), stamp);
-    snprintf(png, sizeof png, "%s.png", base);
     snprintf(csv, sizeof csv, "%s.csv", base);
     snprintf(json, sizeof json, "%s.json", base);
     snprintf(conf, sizeof conf, "%s.conf", base);
@@ -769,7 +785,7 @@ static void export_view(tui_state *t)
             rc = report_add_map_outputs(root, &t->snap, strrchr(nrrd, '/') + 1, NULL, 0, &e);
         if (rc == BRAGG_OK) rc = figures_from_map(&fig, root, &m, FIGURE_MAP, &mo, &e);
         if (rc == BRAGG_OK) {
-            rc = plot_write(&fig, &style, PLOT_FORMAT_PNG, png, "export", NULL, &e);
+            rc = write_figure(&fig, &style, base, vector, &e);
             plot_figure_free(&fig);
         }
         if (rc == BRAGG_OK) rc = dose_map_write_nrrd(engine_config(t->en), &t->snap, nrrd, "export", &e);
@@ -777,7 +793,7 @@ static void export_view(tui_state *t)
         cJSON_Delete(root);
         if (rc == BRAGG_OK) rc = export_run_file(t, conf, &e);
         if (rc) set_status(t, 1, "export failed: %s", e.msg);
-        else set_status(t, 0, "exported bragg-map-%s.png, .nrrd, .json, .conf to %s", stamp, dir);
+        else set_status(t, 0, "exported bragg-map-%s%s, .nrrd, .json, .conf to %s", stamp, figs, dir);
         return;
     }
     /* The kept runs the view shows (dose by charge: those with nuclear reactions). */
@@ -795,7 +811,7 @@ static void export_view(tui_state *t)
     fo.log_y = t->log_scale && plot_view_has_log(t->view);
     int rc = figures_from_runs(&fig, runs, n, &fo, &e);
     if (rc == BRAGG_OK) {
-        rc = plot_write(&fig, &style, PLOT_FORMAT_PNG, png, "export", NULL, &e);
+        rc = write_figure(&fig, &style, base, vector, &e);
         plot_figure_free(&fig);
     }
     cJSON_Delete(root);
@@ -804,8 +820,8 @@ static void export_view(tui_state *t)
     if (rc == BRAGG_OK) rc = export_run_file(t, conf, &e);
     if (rc) set_status(t, 1, "export failed: %s", e.msg);
     else
-        set_status(t, 0, "exported bragg-%s-%s.png, .csv, .json, .conf to %s",
-                   figure_kind_name(kinds[t->view]), stamp, dir);
+        set_status(t, 0, "exported bragg-%s-%s%s, .csv, .json, .conf to %s",
+                   figure_kind_name(kinds[t->view]), stamp, figs, dir);
 }
 
 /* `f`: the export folder, typed on the status line; checked (it must exist and be writable)
@@ -920,6 +936,7 @@ static const char *const help_lines[] = {
     "n       normalise: peak/entrance/none   x         forget kept runs",
     "L       log scale (charge, fluence)     f         export folder",
     "e  F8   export PNG CSV JSON + run file  ?  F1     this help",
+    "E       export as e, the figure also as SVG and PDF",
     "m       dose map (on from the next run); m again: rings, x columns, off",
     "s  F9   SOBP: last third of the range, RBE-weighted flat with a Biology",
     "q  F10  quit (asks during a run)",
@@ -1080,7 +1097,8 @@ static void handle_key(tui_state *t, int key, const tui_layout *l)
         t->n_overlays = 0;
         set_status(t, 0, "overlays cleared");
         break;
-    case 'e': case KEY_F(8): export_view(t); break;
+    case 'e': case KEY_F(8): export_view(t, 0); break;
+    case 'E': export_view(t, 1); break;
     case '?': case KEY_F(1): t->help = 1; break;
     case 'q': case KEY_F(10): request_quit(t); break;
     default: break;

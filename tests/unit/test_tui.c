@@ -695,7 +695,8 @@ Test(tui, biology_view_and_sobp_job_at_100x30)
 }
 
 /* Issue 17: `bragg --config FILE` opens the workbench with the run file's setup (not the saved
- * settings), says so, and r runs it: the peak lands where `bragg run --config FILE` puts it. */
+ * settings), says so, and r runs it: the peak lands where `bragg run --config FILE` puts it.
+ * E exports the figure as PNG, SVG and PDF beside the data. */
 Test(tui, a_run_file_opens_the_workbench_with_its_setup)
 {
     static char screen[65536];
@@ -728,6 +729,15 @@ Test(tui, a_run_file_opens_the_workbench_with_its_setup)
     /* The status line prints the peak to 1e-3 cm: the same run, the same seed, the same peak. */
     cr_expect(fabs(got - want) <= 0.0006, "workbench peak %.3f cm, bragg run --config %.4f cm",
               got, want);
+    /* E: the export with the figure also as SVG and PDF (for papers), each a whole file. */
+    keys("E");
+    wait_for("exported bragg-dose-", 20, screen, sizeof screen);
+    cr_expect(strstr(screen, ".png, .svg, .pdf"), "%s", screen);
+    cr_expect(count_files("bragg-dose-", ".png") == 1 && count_files("bragg-dose-", ".svg") == 1 &&
+              count_files("bragg-dose-", ".pdf") == 1 && count_files("bragg-dose-", ".conf") == 1);
+    snprintf(cmd, sizeof cmd, "head -c 5 %s/bragg-dose-*.pdf | grep -q '%%PDF-' && "
+                              "grep -q '</svg>' %s/bragg-dose-*.svg", dir, dir);
+    cr_expect(system(cmd) == 0, "the PDF or the SVG is not whole");
     keys("q");
     expect_clean_exit(screen, sizeof screen);
     stop_server();
