@@ -252,9 +252,6 @@ static int dot_y(double y, const y_map *m)
     return (int)lround(f * (4 * m->rows - 1));
 }
 
-/* The title: the view, the quantity and its unit, and the power of ten the tick labels leave
- * out (mult), shortened until it fits `room` columns. The unit always stays; when even
- * "unit mult" does not fit, the multiplier goes on the axis instead (*mult_on_axis). */
 static void copy_text(char *out, size_t len, const char *text)
 {
     size_t k = strlen(text);
@@ -263,16 +260,16 @@ static void copy_text(char *out, size_t len, const char *text)
     out[k] = '\0';
 }
 
-static void fit_title(const char *view, const y_axis_text *ax, const char *mult, int room,
-                      char *out, size_t len, int *mult_on_axis)
+void plot_panel_fit_title(const char *view, const char *quantity, const char *unit,
+                          const char *mult, int room, char *out, size_t len, int *mult_on_axis)
 {
-    char c[5][256];   /* view 64 + quantity 64 + unit 64 + power 32 and separators */
-    const char *q = ax->quantity;
-    snprintf(c[0], sizeof c[0], "%s: %s, %s%s", view, q, ax->unit, mult);
-    snprintf(c[1], sizeof c[1], "%s, %s%s", view, ax->unit, mult);
-    snprintf(c[2], sizeof c[2], "%s%s", ax->unit, mult);
-    snprintf(c[3], sizeof c[3], "%s, %s", view, ax->unit);
-    snprintf(c[4], sizeof c[4], "%s", ax->unit);
+    char c[5][320];   /* view, quantity, unit (64 each), power of ten and separators */
+    const char *q = quantity;
+    snprintf(c[0], sizeof c[0], "%s: %s, %s%s", view, q, unit, mult);
+    snprintf(c[1], sizeof c[1], "%s, %s%s", view, unit, mult);
+    snprintf(c[2], sizeof c[2], "%s%s", unit, mult);
+    snprintf(c[3], sizeof c[3], "%s, %s", view, unit);
+    snprintf(c[4], sizeof c[4], "%s", unit);
     *mult_on_axis = 0;
     for (int i = 0; i < 5; i++) {
         if (i == 0 && !*q) continue;
@@ -360,7 +357,8 @@ static void draw_curves(const tui_state *t, const ui_rect *r)
     char mult[32] = "", title[200];
     if (exponent != 0) snprintf(mult, sizeof mult, " %s1e%d", glyph("\u00d7", "x"), exponent);
     int mult_on_axis;
-    fit_title(view, &ax, mult, r->w - 6, title, sizeof title, &mult_on_axis);
+    plot_panel_fit_title(view, ax.quantity, ax.unit, mult, r->w - 6, title, sizeof title,
+                         &mult_on_axis);
     draw_box(r, title, 0);
 
     int ix = r->x + 1, iy = r->y + 1, iw = r->w - 2, ih = r->h - 2;

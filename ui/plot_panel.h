@@ -29,6 +29,13 @@ const char *plot_view_name(plot_view v);
 int plot_view_has_log(plot_view v);
 void plot_panel_draw(const tui_state *t, const ui_rect *r);
 
+/* The title: the view, the quantity and its unit, and the power of ten the tick labels leave
+ * out (`mult`, e.g. " x1e-3", or ""), shortened until it fits `room` columns. The unit always
+ * stays; when even "unit mult" does not fit, the title keeps the unit and *mult_on_axis says
+ * the power of ten goes under the y axis instead. Pure (any thread). */
+void plot_panel_fit_title(const char *view, const char *quantity, const char *unit,
+                          const char *mult, int room, char *out, size_t len, int *mult_on_axis);
+
 /* The normalisation divisor of a dose curve: its maximum, its mean over the first mm, or 1. */
 double plot_norm_factor(const double *depth, const double *dose, int n, overlay_norm norm);
 

@@ -13,6 +13,7 @@
 #include "braille.h"
 #include "config.h"
 #include "layout.h"
+#include "plot_panel.h"
 #include "settings.h"
 #include "testkit.h"
 
@@ -274,4 +275,31 @@ Test(ui, unreadable_settings_are_kept_aside)
     cr_expect(system(cmd) == 0, "the settings symlink was replaced");
     testkit_remove_dir(dir);
     unsetenv("XDG_CONFIG_HOME");
+}
+
+/* Issue 17: a plot title shortens from the left, never drops its unit, and hands the power of
+ * ten to the axis only when even "unit x1e-3" does not fit (the fallback the 80x24 views rarely
+ * reach, so it is checked here directly). */
+Test(ui, plot_titles_keep_the_unit_and_move_the_power_of_ten_last)
+{
+    char title[200];
+    int on_axis = -1;
+    const char *view = "LET", *q = "dose-averaged LET", *unit = "keV/um", *mult = " x1e-3";
+    plot_panel_fit_title(view, q, unit, mult, 80, title, sizeof title, &on_axis);
+    cr_expect_str_eq(title, "LET: dose-averaged LET, keV/um x1e-3");
+    cr_expect_eq(on_axis, 0);
+    plot_panel_fit_title(view, q, unit, mult, 20, title, sizeof title, &on_axis);
+    cr_expect_str_eq(title, "LET, keV/um x1e-3");   /* the quantity goes first */
+    cr_expect_eq(on_axis, 0);
+    plot_panel_fit_title(view, q, unit, mult, 13, title, sizeof title, &on_axis);
+    cr_expect_str_eq(title, "keV/um x1e-3");   /* then the view */
+    cr_expect_eq(on_axis, 0);
+    plot_panel_fit_title(view, q, unit, mult, 11, title, sizeof title, &on_axis);
+    cr_expect_str_eq(title, "LET, keV/um");   /* then the power of ten, to the axis */
+    cr_expect_eq(on_axis, 1);
+    plot_panel_fit_title(view, q, unit, mult, 3, title, sizeof title, &on_axis);
+    cr_expect_str_eq(title, "keV/um");   /* the unit stays even where it does not fit */
+    cr_expect_eq(on_axis, 1);
+    plot_panel_fit_title(view, q, unit, "", 3, title, sizeof title, &on_axis);
+    cr_expect_eq(on_axis, 0, "no power of ten, nothing to move");
 }
