@@ -16,16 +16,24 @@
 #include "fuzz_check.h"
 #include "tables.h"
 
-static char path[64];
+static char path[512];
 static catalog real;   /* the shipped assets, for the files not being fuzzed */
+
+/* libFuzzer ends with exit(): the scratch file goes with it, not left in the temp folder. */
+static void remove_scratch(void)
+{
+    unlink(path);
+}
 
 static void setup(void)
 {
     if (path[0]) return;
-    snprintf(path, sizeof path, "/tmp/bragg-fuzz-asset-XXXXXX");
-    int fd = mkstemp(path);
+    const char *tmp = getenv("TMPDIR");   /* the scratch file of every input, as mkstemp wants */
+    int n = snprintf(path, sizeof path, "%s/bragg-fuzz-asset-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    int fd = n > 0 && (size_t)n < sizeof path ? mkstemp(path) : -1;
     if (fd < 0 || catalog_load(&real, NULL)) abort();
     close(fd);
+    atexit(remove_scratch);
 }
 
 /* The tables of protons in water built from `data`: refused or finite. */

@@ -110,6 +110,24 @@ static void expect_not_blank(const image *im)
     cr_expect(colours >= 4, "only %d coarse colours", colours);
 }
 
+/* The frame (plot area and axis ranges) of a run's default figure, laid out in-process as
+ * `bragg plot` lays it out; the figure is left in *f for the caller (plot_figure_free). */
+static plot_frame default_frame(const cJSON *run, plot_figure *f)
+{
+    bragg_err e = {{0}};
+    const cJSON *runs[1] = {run};
+    figure_options fo;
+    figure_options_default(&fo);
+    cr_assert(figures_from_runs(f, runs, 1, &fo, &e) == 0, "%s", e.msg);
+    plot_style st;
+    plot_style_default(&st);
+    cairo_surface_t *surf;
+    plot_frame fr;
+    cr_assert(plot_render(f, &st, &surf, &fr, &e) == 0, "%s", e.msg);
+    cairo_surface_destroy(surf);
+    return fr;
+}
+
 /* The column where the curve drawn in `rgb` reaches highest in the plot area (outside the
  * legend): the topmost matching pixel of each column, and the middle of the columns that
  * share the highest one. -1 when the colour is nowhere. */
@@ -305,17 +323,7 @@ Test(plot_cli, run_png_carries_config_and_peak)
 
     /* Where the peak should be: the same figure laid out in-process gives the mapping. */
     plot_figure f;
-    bragg_err e = {{0}};
-    const cJSON *runs[1] = {run};
-    figure_options fo;
-    figure_options_default(&fo);
-    cr_assert(figures_from_runs(&f, runs, 1, &fo, &e) == 0, "%s", e.msg);
-    plot_style st;
-    plot_style_default(&st);
-    cairo_surface_t *surf;
-    plot_frame fr;
-    cr_assert(plot_render(&f, &st, &surf, &fr, &e) == 0, "%s", e.msg);
-    cairo_surface_destroy(surf);
+    plot_frame fr = default_frame(run, &f);
     plot_figure_free(&f);
     cJSON *res = cJSON_GetObjectItem(run, "results");
     double peak = cJSON_GetObjectItem(res, "peak_depth_cm")->valuedouble;
@@ -765,17 +773,7 @@ Test(plot_cli, svg_and_pdf_of_the_same_figure)
     snprintf(path, sizeof path, "%s/r.json", dir);
     cJSON *run = testkit_read_json(path);
     plot_figure f;
-    bragg_err e = {{0}};
-    const cJSON *runs[1] = {run};
-    figure_options fo;
-    figure_options_default(&fo);
-    cr_assert(figures_from_runs(&f, runs, 1, &fo, &e) == 0, "%s", e.msg);
-    plot_style st;
-    plot_style_default(&st);
-    cairo_surface_t *surf;
-    plot_frame fr;
-    cr_assert(plot_render(&f, &st, &surf, &fr, &e) == 0, "%s", e.msg);
-    cairo_surface_destroy(surf);
+    plot_frame fr = default_frame(run, &f);
     double peak = cJSON_GetObjectItem(cJSON_GetObjectItem(run, "results"), "peak_depth_cm")->valuedouble;
     double bin = cJSON_GetObjectItem(cJSON_GetObjectItem(run, "config"), "bin_width_cm")->valuedouble;
     double tol = fmax(2.0, bin * fr.area.w / (fr.x_hi - fr.x_lo));
