@@ -314,7 +314,7 @@ static int bench_components(FILE *out, cJSON *json, bragg_err *e)
         do {
             for (int i = 0; i < 4096; i++) {
                 double z0 = 0.0037 * (i % 9000);
-                score_step(&p, &sk, &tally, z0, z0 + 0.4, 0.4, 1 << 24);
+                score_step(&p, &sk, &tally, z0, z0 + 0.4, 0.4, 1 << 24, 0.02 * (1 << 24));
             }
             calls += 4096;
         } while (now_s() - t0 < 0.3);

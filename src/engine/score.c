@@ -132,8 +132,8 @@ void score_arrays_finish(score_arrays *a)
 {
     if (!a->as_differences) return;
     for (int k = 0; k < a->n_curves; k++) {
-        /* The lateral sum is kept as second differences (physics/transport.h, score_ramp). */
-        for (int pass = 0; pass < (k == CURVE_LATERAL ? 2 : 1); pass++) {
+        /* Second differences or first (physics/transport.h, curve_is_ramp). */
+        for (int pass = 0; pass < (curve_is_ramp(k, a->channels) ? 2 : 1); pass++) {
             int64_t *c = score_curve(a, k), acc = 0;
             for (int i = 0; i <= a->nbins; i++) {
                 acc += c[i];

@@ -100,7 +100,13 @@ Test(map, a_run_without_a_map_scores_no_map_and_the_same_curves)
     const transport_params *p = engine_params(en_plain);
     cr_expect(p->map_bins == 0 && plain.n_curves == CURVE_COUNT(p->channels));
     size_t n = (size_t)plain.n_curves * ((size_t)plain.nbins + 1);
-    cr_expect(memcmp(plain.curves, mapped.curves, n * sizeof(int64_t)) == 0);
+    size_t first_diff = n;
+    for (size_t i = 0; i < n && first_diff == n; i++)
+        if (plain.curves[i] != mapped.curves[i]) first_diff = i;
+    cr_expect(first_diff == n, "curve %zu, bin %zu differs: %lld without a map, %lld with",
+              first_diff / ((size_t)plain.nbins + 1), first_diff % ((size_t)plain.nbins + 1),
+              first_diff < n ? (long long)plain.curves[first_diff] : 0LL,
+              first_diff < n ? (long long)mapped.curves[first_diff] : 0LL);
     cr_expect(memcmp(plain.ledger, mapped.ledger, sizeof plain.ledger) == 0);
     score_arrays_free(&plain);
     score_arrays_free(&mapped);
