@@ -1040,6 +1040,14 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void step_limit(const transport_params
 {
     double step = (st->primary ? p->step_fraction : p->step_fraction_secondary) * q->range / st->rho;
     double step_min = st->primary ? p->step_min : p->step_min_secondary;
+    /* Highland's log factor rises by ~10% per e-fold of the path so far, so over a primary's
+     * first steps the scattering power rises faster than linearly (step_scatter): a step adds
+     * at most the radiation lengths already travelled, or a quarter of its usual length. */
+    if (st->primary) {
+        double grown = q->path_x0 * st->tab->radiation_length / (q->a * st->rho);
+        double floor = 0.25 * step;
+        if (step > grown) step = grown > floor ? grown : floor;
+    }
     if (step < step_min) step = step_min;
     st->to_cut = st->to_boundary = st->react = 0;
     double to_cut_len = (q->range - st->range_cut) / st->rho;
