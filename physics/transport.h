@@ -1024,6 +1024,7 @@ typedef struct step_state {
     double range_new, t_new;
     int64_t q_new, dq;          /* energy quanta after the step, and lost over it */
     double t_half;              /* CSDA energy at R - dR/2, or -1 before it is needed */
+    uint32_t cell_half;
     double t_mid;               /* mid-step energy, and its cell */
     uint32_t cell_mid;
     double x0, y0, z0;          /* position before the step */
@@ -1067,10 +1068,16 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void step_limit(const transport_params
     profile_mark(prof, PROFILE_OTHER);
     st->cell = table_energy_cell(st->tab, q->t);
 
-    /* Nuclear reaction within the step? The cross-section at the step's start: it changes by
-     * well under a percent over a step of a few percent of the range. */
+    /* Nuclear reaction within the step? The cross-section at the step's CSDA middle (second
+     * order): at its start, a proton's, which rises as it slows from 150 to 30 MeV, made 0.6%
+     * fewer reactions at 12% steps than at 1%. The energy there also serves the straggling
+     * (step_energy_loss) unless the reaction shortens the step. */
+    st->t_half = -1.0;
+    st->cell_half = 0;
     if (p->nuclear) {
-        double mu = table_at(st->tab, st->tab->reaction, st->cell, q->t) * st->slab->density;
+        double t_half = table_energy(st->tab, q->range - 0.5 * st->rho * step);
+        uint32_t cell_half = table_energy_cell(st->tab, t_half);
+        double mu = table_at(st->tab, st->tab->reaction, cell_half, t_half) * st->slab->density;
         if (mu * step >= q->mfp) {
             step = q->mfp / mu;
             st->react = 1;
@@ -1078,6 +1085,8 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void step_limit(const transport_params
             q->mfp = 0.0;
         } else {
             q->mfp -= mu * step;
+            st->t_half = t_half;
+            st->cell_half = cell_half;
         }
         profile_mark(prof, PROFILE_NUCLEAR);
     }
@@ -1093,16 +1102,17 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void step_energy_loss(const transport_
     const transport_table *tab = st->tab;
     double dR = st->rho * st->step;
     double range_new = q->range - dR;
-    st->t_half = -1.0;
     if (p->straggling && !st->to_cut && dR > 0.0) {
         /* The range variance the step adds, integral of (dOmega^2/dx) / S^2 dR over it, with the
          * integrand at the step's CSDA middle (second-order accurate; at the start it grew the
          * range straggling by half the integrand's fall over a step, 4% of the variance at 8%
          * steps). */
-        st->t_half = table_energy(tab, q->range - 0.5 * dR);
-        uint32_t cell_half = table_energy_cell(tab, st->t_half);
-        double variance = table_at(tab, tab->straggling, cell_half, st->t_half) * dR / q->a;
-        double stopping = table_at(tab, tab->stopping, cell_half, st->t_half);
+        if (st->t_half < 0.0) {
+            st->t_half = table_energy(tab, q->range - 0.5 * dR);
+            st->cell_half = table_energy_cell(tab, st->t_half);
+        }
+        double variance = table_at(tab, tab->straggling, st->cell_half, st->t_half) * dR / q->a;
+        double stopping = table_at(tab, tab->stopping, st->cell_half, st->t_half);
         profile_mark(prof, PROFILE_STOPPING);
         double g = rng_gauss(&q->r);
         profile_mark(prof, PROFILE_RNG);
