@@ -69,7 +69,7 @@ struct cuda_session {
     unsigned steps;
     int aggregate;
     int sm_count, grid_step, grid_spawn, grid_react;
-    int min_blocks;                    /* the step kernel's variant: 1, 4 or 6 */
+    int min_blocks;                    /* the step kernel's variant: 1, 3 or 4 */
     int group;                         /* iterations per group, adapted to GROUP_SECONDS */
     cudaEvent_t marks[4 * GROUP_ITERATIONS];
     double kernel_seconds[K_COUNT];
@@ -364,7 +364,7 @@ extern "C" cuda_session *cuda_session_open(const transport_params *params, int n
     s->steps = options && options->steps_per_pass ? options->steps_per_pass : 8;
     s->aggregate = options && options->score_aggregate >= 0 ? options->score_aggregate : 1;
     s->copies = options && options->tally_copies ? options->tally_copies : 1;
-    s->min_blocks = options && (options->min_blocks == 4 || options->min_blocks == 6) ? options->min_blocks : 1;
+    s->min_blocks = options && (options->min_blocks == 4 || options->min_blocks == 3) ? options->min_blocks : 1;
     s->group = 8;
     /* The output bank holds what survives a pass (at most what was in flight) plus the products
      * of the reactions run in it: twice the target leaves room for target / max_products of
@@ -381,7 +381,7 @@ extern "C" cuda_session *cuda_session_open(const transport_params *params, int n
     }
     s->sm_count = prop.multiProcessorCount;
     s->grid_step = s->sm_count * (s->min_blocks == 4   ? resident_blocks(step_kernel<false, 4>)
-                                  : s->min_blocks == 6 ? resident_blocks(step_kernel<false, 6>)
+                                  : s->min_blocks == 3 ? resident_blocks(step_kernel<false, 3>)
                                                        : resident_blocks(step_kernel<false, 1>));
     s->grid_spawn = s->sm_count * resident_blocks(spawn_kernel);
     s->grid_react = s->sm_count * REACT_BLOCKS_PER_SM;
@@ -438,8 +438,8 @@ static void launch_iteration(cuda_session *s, int in, int out, int profile, cuda
     else if (s->min_blocks == 4)
         step_kernel<false, 4><<<s->grid_step, BLOCK_THREADS>>>(s->bank[in], s->bank[out], s->bank[2],
                                                                L, s->tally, s->steps);
-    else if (s->min_blocks == 6)
-        step_kernel<false, 6><<<s->grid_step, BLOCK_THREADS>>>(s->bank[in], s->bank[out], s->bank[2],
+    else if (s->min_blocks == 3)
+        step_kernel<false, 3><<<s->grid_step, BLOCK_THREADS>>>(s->bank[in], s->bank[out], s->bank[2],
                                                                L, s->tally, s->steps);
     else
         step_kernel<false, 1><<<s->grid_step, BLOCK_THREADS>>>(s->bank[in], s->bank[out], s->bank[2],
@@ -579,7 +579,7 @@ extern "C" void cuda_session_info(const cuda_session *s, cuda_info *out)
     out->iterations = s->iterations;
     kernel_info(&out->kernel[0], kernel_names[K_SPAWN], spawn_kernel, s->grid_spawn);
     if (s->min_blocks == 4) kernel_info(&out->kernel[1], "step (min 4 blocks)", step_kernel<false, 4>, s->grid_step);
-    else if (s->min_blocks == 6) kernel_info(&out->kernel[1], "step (min 6 blocks)", step_kernel<false, 6>, s->grid_step);
+    else if (s->min_blocks == 3) kernel_info(&out->kernel[1], "step (min 3 blocks)", step_kernel<false, 3>, s->grid_step);
     else kernel_info(&out->kernel[1], kernel_names[K_STEP], step_kernel<false, 1>, s->grid_step);
     kernel_info(&out->kernel[2], "step (profiled)", step_kernel<true, 1>, s->grid_step);
     kernel_info(&out->kernel[3], kernel_names[K_REACT], react_kernel<false>, s->grid_react);

@@ -85,7 +85,7 @@ for s in 4 16 32; do BRAGG_CUDA_STEPS=$s rate gpu-steps$s cuda 4000000 $C12; don
 for t in 262144 4194304; do BRAGG_CUDA_TARGET=$t rate gpu-target$t cuda 4000000 $C12; done
 BRAGG_CUDA_AGGREGATE=0 rate gpu-noaggregate cuda 4000000 $C12
 for c in 4 16 64; do BRAGG_CUDA_COPIES=$c rate gpu-copies$c cuda 4000000 $C12; done
-for m in 4 6; do BRAGG_CUDA_MINBLOCKS=$m rate gpu-minblocks$m cuda 4000000 $C12; done
+for m in 3 4; do BRAGG_CUDA_MINBLOCKS=$m rate gpu-minblocks$m cuda 4000000 $C12; done
 elapsed
 
 echo "== profiled GPU run"

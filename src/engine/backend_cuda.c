@@ -12,8 +12,8 @@
  * The loop's shape can be set from the environment, for benchmarks: BRAGG_CUDA_TARGET
  * (particles in flight, default 2^20), BRAGG_CUDA_STEPS (steps per particle per pass, default
  * 8), BRAGG_CUDA_AGGREGATE (0 or 1: sum a warp's scores to one cell before the atomic add),
- * BRAGG_CUDA_MINBLOCKS (4 or 6: the step kernel variant whose registers are capped so that
- * that many blocks of 128 threads fit an SM), BRAGG_CUDA_COPIES (1 to 256 private copies of the
+ * BRAGG_CUDA_MINBLOCKS (3 or 4: the step kernel variant whose registers are capped so that
+ * that many blocks of 128 threads fit an SM; 6 spilled 1.7 kB a thread and was dropped), BRAGG_CUDA_COPIES (1 to 256 private copies of the
  * curves that the warps spread their atomic adds over, summed at the end of each job).
  * None of them changes a result, only the speed.
  */
@@ -68,7 +68,7 @@ static int cuda_open(backend *b, int threads, const transport_params *p, bragg_e
     st->options.target = (uint32_t)env_long("BRAGG_CUDA_TARGET", 0, 1L << 26);
     st->options.steps_per_pass = (unsigned)env_long("BRAGG_CUDA_STEPS", 0, 4096);
     st->options.score_aggregate = (int)env_long("BRAGG_CUDA_AGGREGATE", -1, 1);
-    st->options.min_blocks = (int)env_long("BRAGG_CUDA_MINBLOCKS", 1, 6);
+    st->options.min_blocks = (int)env_long("BRAGG_CUDA_MINBLOCKS", 1, 4);
     st->options.tally_copies = (uint32_t)env_long("BRAGG_CUDA_COPIES", 1, 256);
     b->state = st;
     return BRAGG_OK;
