@@ -8,7 +8,7 @@
 #define BRAGG_TEST_REFDATA_H
 
 #define REF_MAX_ROWS 512
-#define REF_MAX_COLS 8
+#define REF_MAX_COLS 12
 
 typedef struct ref_table {
     int rows, cols;

@@ -2,10 +2,13 @@
  * test_biology.c - the radiobiological models (physics/biology.h) against published figures:
  * the modified MKM's z1D* and the HSG D10 it gives (Inaniwa et al. 2010), the LET-based proton
  * models' published parameters, closed form and an independent implementation's figures
- * (matRad), their limits, and the linear-quadratic algebra.
+ * (matRad), their RBE against measured V79 cell survival (PIDE), their limits, and the
+ * linear-quadratic algebra.
  */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "biology.h"
@@ -451,6 +454,244 @@ Test(bio, proton_lq_matches_matrad_unit_test)
         n++;
     }
     cr_expect(n == 4, "%d matRad rows", n);
+}
+
+/* Issue 16, the proton models against measured cells: the V79 (Chinese hamster) proton
+ * experiments of PIDE 3.4 with their papers' LQ parameters (tests/reference/
+ * v79_proton_lq_pide.tsv names the 14 papers, the copy of PIDE used, and the rules that leave 42
+ * of 52 rows usable: LQ parameters missing, a published curve that misses its own points, one fit
+ * reported twice; decided on the data, not on this comparison). The compared quantity is the RBE
+ * at the survival of 2 Gy of the experiment's own photons, RBE(2 Gy) = 2 Gy / D_p with
+ * alpha_p D_p + beta_p D_p^2 = 2 alpha_x + 4 beta_x: a free LQ fit trades alpha for beta, and the
+ * RBE at a survival the points cover (0.64-0.85 here) is less affected by that than alpha_p /
+ * alpha_x. bragg's RBE(2 Gy): the experiment's alpha_x, beta_x in the model (so its
+ * (alpha/beta)_x), PIDE's LET as the LET_d, and the proton dose where bio_evaluate's photon
+ * dose is 2 Gy. RBEmax = alpha_p / alpha_x is logged beside it, not checked: its scatter over
+ * repeats is 1.7 times that of RBE(2 Gy) (0.49 against 0.28 in ln).
+ * Tolerances, fixed from the measurements alone before bragg's values were computed (the numbers
+ * are what the test derives from the reference file; it recomputes them):
+ *   - sigma, the scatter of one measured ln RBE(2 Gy): experiments sorted by LET, grouped while
+ *     the LET stays within 3% of the group's first (2.28/2.33, 2.89/2.95, 3.20/3.29, 3.44/3.44,
+ *     4.00/4.00/4.02, 16.9/17.0, 17.6/17.8, 20.0/20.5, 30.5/31.0 keV/um; 9 groups of two or
+ *     more, 10 degrees of freedom): pooled standard deviation 0.284. Nearly every group spans
+ *     two laboratories, so sigma is mostly the scatter between laboratories (photon
+ *     reference, dosimetry, LET, assay); repeats within one paper agree far better (wouters15's
+ *     five pairs within 0.05). PIDE gives no errors; with 10 degrees of freedom sigma is itself
+ *     known to about +-22%.
+ *   - bias: |mean ln(RBE bragg / measured)| <= 2 sigma / sqrt(12) + 0.05 = 0.214. The 42
+ *     experiments come from 12 papers, and the experiments of one paper share its laboratory's
+ *     offset: 12, not 42, independent draws. 0.05 for what sigma does not hold: PIDE's LET is the
+ *     track-segment LET for monoenergetic beams (the models take the LET_d) and each paper's
+ *     own LET calculation (a 10% LET error moves the model's RBE(2 Gy) by about 3% here).
+ *   - rms of ln ratio <= sqrt(chi2_0.95(12) / 12) sigma + 0.05 = 1.324 sigma + 0.05 = 0.426:
+ *     the 95% point of the rms of a model that is right within the data's scatter (12
+ *     independent draws as above), plus the LET allowance.
+ *   - trend: least-squares slopes b of ln RBE(2 Gy) against LET, measured (0.0299 per keV/um)
+ *     and bragg's at the same experiments; their error se = sigma sqrt(42/12) / sqrt(Sxx) =
+ *     0.0080 per keV/um (Sxx the LETs' sum of squares about their mean, 4366; sqrt(42/12) for
+ *     the papers' shared offsets, as above). The data rise (b >= 2 se), bragg's RBE rises
+ *     (b > 0) and the two slopes agree within 2 se.
+ * Checked for McNamara et al. (2015), fitted to a collection that holds many of these data;
+ * Wedenberg et al. (2013) is computed and logged with the same statistics, not checked (decided
+ * before either was computed). No check per experiment: the papers' (alpha/beta)_x for one cell
+ * line range from 0.5 to 25 Gy, and a model of (alpha/beta)_x follows each paper's photon fit
+ * wherever it lies.
+ * What 42 experiments scattering by 0.28 cannot resolve: McNamara's p1 scaled by 0.8 or 1.25
+ * moves the mean by -0.07 or +0.08 and passes; x 0.5 and x 2 fail (checked by hand). The
+ * published-parameter tests above pin p1 to 1e-9. */
+#define V79_REF "v79_proton_lq_pide.tsv"
+#define V79_MAX 64
+#define V79_SIGMA_DF 10            /* sigma's degrees of freedom, as derived above */
+#define V79_PAPERS 12
+#define CHI2_95_12 21.026          /* chi-square 95% point, 12 degrees of freedom */
+
+typedef struct v79_exp {
+    char pub[48];
+    int exp;
+    double let, ax, bx, ap, bp;
+    double meas, meas_max;         /* RBE(2 Gy) and RBEmax from the paper's LQ parameters */
+    double model[2], model_max[2]; /* McNamara, Wedenberg */
+} v79_exp;
+
+static int v79_by_let(const void *a, const void *b)
+{
+    double x = ((const v79_exp *)a)->let, y = ((const v79_exp *)b)->let;
+    return (x > y) - (x < y);
+}
+
+/* The dose at which alpha D + beta D^2 = effect (the test's own algebra, not bragg's). */
+static double lq_dose(double alpha, double beta, double effect)
+{
+    return beta > 0 ? 2 * effect / (alpha + sqrt(alpha * alpha + 4 * beta * effect))
+                    : effect / alpha;
+}
+
+/* bragg's RBE where its photon dose is 2 Gy: bisection on the proton dose over bio_evaluate. */
+static double bragg_rbe_2gy(const bio_model *m, double let)
+{
+    double lo = 0, hi = 20;
+    bio_point p;
+    bio_evaluate(m, let, hi, &p);
+    cr_assert(p.rbe_dose > 2, "%s at %g keV/um: 20 Gy gives only %g Gy photon-equivalent",
+              m->name, let, p.rbe_dose);
+    for (int it = 0; it < 200 && hi - lo > 1e-13 * hi; it++) {
+        double mid = 0.5 * (lo + hi);
+        bio_evaluate(m, let, mid, &p);
+        if (p.rbe_dose < 2) lo = mid;
+        else hi = mid;
+    }
+    return 2 / (0.5 * (lo + hi));
+}
+
+/* Least-squares slope of y against the experiments' LET. */
+static double slope_vs_let(const v79_exp *ex, const double *y, int n)
+{
+    double lm = 0, ym = 0, sxy = 0, sxx = 0;
+    for (int k = 0; k < n; k++) {
+        lm += ex[k].let / n;
+        ym += y[k] / n;
+    }
+    for (int k = 0; k < n; k++) {
+        sxy += (ex[k].let - lm) * (y[k] - ym);
+        sxx += (ex[k].let - lm) * (ex[k].let - lm);
+    }
+    return sxy / sxx;
+}
+
+/* Pooled standard deviation of y over groups of experiments (sorted by LET) whose LET is within
+ * 3% of the group's first; *df gets the degrees of freedom. */
+static double v79_repeat_sigma(const v79_exp *ex, const double *y, int n, int *df)
+{
+    double ss = 0;
+    *df = 0;
+    for (int i = 0; i < n;) {
+        int j = i + 1;
+        while (j < n && ex[j].let <= 1.03 * ex[i].let) j++;
+        double m = 0;
+        for (int k = i; k < j; k++) m += y[k] / (j - i);
+        for (int k = i; k < j; k++) ss += (y[k] - m) * (y[k] - m);
+        *df += j - i - 1;
+        i = j;
+    }
+    return sqrt(ss / *df);
+}
+
+Test(bio, proton_rbe_matches_v79_measured)
+{
+    const ref_table *ref = ref_load(V79_REF);
+    static v79_exp ex[V79_MAX];
+    int n = 0, rows = 0, n_pub = 0;
+    char pubs[V79_MAX][48];
+    for (int i = 0; i < ref->rows; i++) {
+        const char *use = ref->text[i][0];
+        const double *v = ref->v[i];
+        rows++;
+        if (!strcmp(use, "no-photon-lq")) {
+            cr_expect(isnan(v[7]) || isnan(v[8]), "row %d: flagged %s with photon LQ", i, use);
+            continue;
+        }
+        if (!strcmp(use, "no-ion-lq")) {
+            cr_expect(isnan(v[9]) || isnan(v[10]), "row %d: flagged %s with proton LQ", i, use);
+            continue;
+        }
+        if (!strcmp(use, "lq-misses-points") || !strcmp(use, "duplicate")) {
+            cr_log_info("V79 %s %g (%g keV/um): not compared (%s; see the reference file)",
+                        ref->text[i][1], v[4], v[5], use);
+            continue;
+        }
+        cr_assert(!strcmp(use, "yes"), "row %d: unknown use_flag '%s'", i, use);
+        cr_assert(n < V79_MAX);
+        v79_exp *e = &ex[n++];
+        snprintf(e->pub, sizeof e->pub, "%s", ref->text[i][1]);
+        e->exp = (int)v[4];
+        e->let = v[5];
+        e->ax = v[7];
+        e->bx = v[8];
+        e->ap = v[9];
+        e->bp = v[10];
+        cr_assert(e->let > 0 && e->ax > 0 && e->bx > 0 && e->ap > 0 && e->bp >= 0,
+                  "%s %d: LET %g, LQ %g %g %g %g", e->pub, e->exp, e->let, e->ax, e->bx, e->ap,
+                  e->bp);
+        e->meas = 2 / lq_dose(e->ap, e->bp, 2 * e->ax + 4 * e->bx);
+        e->meas_max = e->ap / e->ax;
+        int seen = 0;
+        for (int k = 0; k < n_pub; k++) seen |= !strcmp(pubs[k], e->pub);
+        if (!seen) snprintf(pubs[n_pub++], sizeof pubs[0], "%s", e->pub);
+    }
+    cr_assert(rows == 52 && n == 42 && n_pub == V79_PAPERS,
+              "%d rows, %d used from %d papers (want 52, 42, 12)", rows, n, n_pub);
+    qsort(ex, (size_t)n, sizeof *ex, v79_by_let);
+
+    /* The measurements alone: sigma, the tolerances, the measured trend. */
+    double y[V79_MAX], ymax[V79_MAX], lm = 0, sxx = 0;
+    for (int k = 0; k < n; k++) {
+        y[k] = log(ex[k].meas);
+        ymax[k] = log(ex[k].meas_max);
+        lm += ex[k].let / n;
+    }
+    for (int k = 0; k < n; k++) sxx += (ex[k].let - lm) * (ex[k].let - lm);
+    int df, df_max;
+    double sigma = v79_repeat_sigma(ex, y, n, &df);
+    double sigma_max = v79_repeat_sigma(ex, ymax, n, &df_max);
+    cr_assert(df == V79_SIGMA_DF, "%d degrees of freedom in the repeats (want %d)", df,
+              V79_SIGMA_DF);
+    double tol_mean = 2 * sigma / sqrt(n_pub) + 0.05;
+    double tol_rms = sqrt(CHI2_95_12 / n_pub) * sigma + 0.05;
+    double se = sigma * sqrt((double)n / n_pub) / sqrt(sxx), b_meas = slope_vs_let(ex, y, n);
+    cr_log_info("V79 protons measured: sigma %.3f in ln RBE(2 Gy) (%d df; RBEmax %.3f), "
+                "tolerances: mean %.3f, rms %.3f; slope %.4f per keV/um, se %.4f", sigma, df,
+                sigma_max, tol_mean, tol_rms, b_meas, se);
+    cr_expect(b_meas >= 2 * se, "the measured RBE(2 Gy) does not rise significantly with LET: "
+              "slope %.4f, se %.4f", b_meas, se);
+
+    /* bragg's models at each experiment. */
+    const char *names[2] = {"mcnamara", "wedenberg"};
+    double bias[2], rms[2], slope[2], bias_max[2];
+    int beyond2[2] = {0}, beyond3[2] = {0};
+    for (int w = 0; w < 2; w++) {
+        bio_model m = load_model(names[w], 0);
+        double r[V79_MAX], s = 0, s2 = 0, smax = 0;
+        for (int k = 0; k < n; k++) {
+            m.cell.alpha_x = ex[k].ax;
+            m.cell.beta_x = ex[k].bx;
+            bio_point p;
+            bio_evaluate(&m, ex[k].let, 0, &p);
+            ex[k].model_max[w] = p.rbe;
+            ex[k].model[w] = bragg_rbe_2gy(&m, ex[k].let);
+            r[k] = log(ex[k].model[w]);
+            double d = r[k] - y[k];
+            s += d;
+            s2 += d * d;
+            smax += log(ex[k].model_max[w] / ex[k].meas_max);
+            beyond2[w] += fabs(d) > 2 * sigma;
+            beyond3[w] += fabs(d) > 3 * sigma;
+        }
+        bias[w] = s / n;
+        rms[w] = sqrt(s2 / n);
+        bias_max[w] = smax / n;
+        slope[w] = slope_vs_let(ex, r, n);
+    }
+    for (int k = 0; k < n; k++)
+        cr_log_info("V79 %-14s %2d %5.2f keV/um (a/b)x %5.2f Gy: RBE(2 Gy) measured %.3f, "
+                    "McNamara %.3f (%+.3f), Wedenberg %.3f (%+.3f); RBEmax %.3f, %.3f, %.3f",
+                    ex[k].pub, ex[k].exp, ex[k].let, ex[k].ax / ex[k].bx, ex[k].meas,
+                    ex[k].model[0], log(ex[k].model[0] / ex[k].meas), ex[k].model[1],
+                    log(ex[k].model[1] / ex[k].meas), ex[k].meas_max, ex[k].model_max[0],
+                    ex[k].model_max[1]);
+    for (int w = 0; w < 2; w++)
+        cr_log_info("V79 %s vs measured RBE(2 Gy), %d experiments: mean ln ratio %+.3f (bound "
+                    "%.3f), rms %.3f (bound %.3f), slope %.4f (measured %.4f +- %.4f); beyond "
+                    "2 sigma %d, 3 sigma %d; RBEmax mean ln ratio %+.3f%s", names[w], n, bias[w],
+                    tol_mean, rms[w], tol_rms, slope[w], b_meas, se, beyond2[w], beyond3[w],
+                    bias_max[w], w ? " (logged, not checked)" : "");
+
+    cr_expect(fabs(bias[0]) <= tol_mean, "McNamara: mean ln(RBE(2 Gy) / measured) %+.3f, bound "
+              "%.3f", bias[0], tol_mean);
+    cr_expect(rms[0] <= tol_rms, "McNamara: rms ln(RBE(2 Gy) / measured) %.3f, bound %.3f",
+              rms[0], tol_rms);
+    cr_expect(slope[0] > 0, "McNamara: RBE(2 Gy) does not rise with LET (slope %.4f)", slope[0]);
+    cr_expect(fabs(slope[0] - b_meas) <= 2 * se, "McNamara: slope of ln RBE(2 Gy) vs LET %.4f, "
+              "measured %.4f, allowed +-%.4f", slope[0], b_meas, 2 * se);
 }
 
 /* The formulas' limits (McNamara et al. 2015; Wedenberg et al. 2013): RBE -> RBEmax at
