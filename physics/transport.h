@@ -468,8 +468,9 @@ static inline BRAGG_HD double tally_weight(double mid, double df, double f)
 /* Adds to bins [a, b] of a second-difference curve the ramp through v0 at a and v1 at b (the
  * values a weight times a share has there): the integer slope nearest, and the first value that
  * keeps the ramp's sum nearest theirs. */
-static inline BRAGG_HD void score_ramp_between(int64_t *curve, int stride, int a, int b, double v0,
-                                               double v1)
+static inline BRAGG_HD BRAGG_FORCE_INLINE void score_ramp_between(int64_t *curve, int stride,
+                                                                  int a, int b, double v0,
+                                                                  double v1)
 {
     if (a == b) {
         score_ramp(curve, stride, a, a, round_quanta(v0), 0);
