@@ -593,6 +593,14 @@ static inline BRAGG_HD void score_lateral(const transport_params *p, score_sink 
     score_lateral_bin(k, s->stride, i1, (hi - i1 * w) * path_per_z, 0.5 * (i1 * w + hi));
 }
 
+/* The exact share of [zl, zh] in a step's deposit whose density along u = (z - za) per_z is
+ * q + ds_u (u - 1/2) (score_step_body). */
+static inline BRAGG_HD double segment_share(double q, double ds_u, double za, double per_z,
+                                            double zl, double zh)
+{
+    return (zh - zl) * per_z * (q + ds_u * ((0.5 * (zl + zh) - za) * per_z - 0.5));
+}
+
 /* Spreads a step's energy (dq quanta) and track over the depth bins between z0 and z1 (track
  * uniformly along the path; energy with the density dq + ds (f - 1/2) per unit of the step's
  * fraction f, which rises along the step when ds > 0): a partial first bin, whole bins between
@@ -629,18 +637,16 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void score_step_body(const transport_p
         double f_a = z1 >= z0 ? 0.0 : 1.0, f_per_u = z1 >= z0 ? 1.0 : -1.0;
         double ds_u = ds * f_per_u, q = (double)dq;
         int whole = (za >= 0.0 && zb <= p->nbins * w);
-#define SEGMENT_SHARE(zl, zh) \
-    (((zh) - (zl)) * per_z * (q + ds_u * ((0.5 * ((zl) + (zh)) - za) * per_z - 0.5)))
         if (i0 == i1) {
             double zm = 0.5 * (lo + hi);
-            int64_t share = whole ? dq : (int64_t)SEGMENT_SHARE(lo, hi);
+            int64_t share = whole ? dq : (int64_t)segment_share(q, ds_u, za, per_z, lo, hi);
             score_piece(p, k, map, s->stride, i0, i0, share, 0, (hi - lo) * path_per_z,
                         f_a + f_per_u * (zm - za) * per_z, 0.0, zm);
             given = share;
         } else {
             double edge0 = (i0 + 1) * w, edge1 = i1 * w;
-            int64_t share0 = (int64_t)SEGMENT_SHARE(lo, edge0);
-            int64_t share1 = whole ? 0 : (int64_t)SEGMENT_SHARE(edge1, hi);
+            int64_t share0 = (int64_t)segment_share(q, ds_u, za, per_z, lo, edge0);
+            int64_t share1 = whole ? 0 : (int64_t)segment_share(q, ds_u, za, per_z, edge1, hi);
             double zm0 = 0.5 * (lo + edge0), zm1 = 0.5 * (edge1 + hi);
             score_piece(p, k, map, s->stride, i0, i0, share0, 0, (edge0 - lo) * path_per_z,
                         f_a + f_per_u * (zm0 - za) * per_z, 0.0, zm0);
@@ -650,7 +656,7 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void score_step_body(const transport_p
                 /* Bin j of the run (its middle at u_j = u_0 + j du) holds
                  * du (q + ds_u (u_j - 1/2)); their sum is that of the exact shares. */
                 double du = w * per_z, u0 = (edge0 + 0.5 * w - za) * per_z;
-                double sum = SEGMENT_SHARE(edge0, edge1);
+                double sum = segment_share(q, ds_u, za, per_z, edge0, edge1);
                 int64_t slope = round_quanta(du * du * ds_u);
                 int64_t first = (int64_t)((sum - 0.5 * (double)slope * n_mid * (n_mid - 1)) / n_mid);
                 score_piece(p, k, (int64_t *)0, s->stride, i0 + 1, i1 - 1, first, slope,
@@ -670,7 +676,6 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void score_step_body(const transport_p
                         f_a + f_per_u * (zm1 - za) * per_z, 0.0, zm1);
             given += share1;
         }
-#undef SEGMENT_SHARE
     }
     s->ledger[LEDGER_OUTSIDE_GRID] += dq - given;
 }
@@ -1047,8 +1052,8 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void step_limit(const transport_params
      * at most the radiation lengths already travelled, or a quarter of its usual length. */
     if (st->primary) {
         double grown = q->path_x0 * st->tab->radiation_length / (q->a * st->rho);
-        double floor = 0.25 * step;
-        if (step > grown) step = grown > floor ? grown : floor;
+        double least = 0.25 * step;
+        if (step > grown) step = grown > least ? grown : least;
     }
     if (step < step_min) step = step_min;
     st->to_cut = st->to_boundary = st->react = 0;
