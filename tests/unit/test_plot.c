@@ -110,15 +110,11 @@ static void expect_not_blank(const image *im)
     cr_expect(colours >= 4, "only %d coarse colours", colours);
 }
 
-/* The frame (plot area and axis ranges) of a run's default figure, laid out in-process as
- * `bragg plot` lays it out; the figure is left in *f for the caller (plot_figure_free). */
-static plot_frame default_frame(const cJSON *run, plot_figure *f)
+/* Lays a figure of `json` out in-process with `o`, for its mapping. */
+static plot_frame layout_of(cJSON *const *runs, int n, const figure_options *o, plot_figure *f)
 {
     bragg_err e = {{0}};
-    const cJSON *runs[1] = {run};
-    figure_options fo;
-    figure_options_default(&fo);
-    cr_assert(figures_from_runs(f, runs, 1, &fo, &e) == 0, "%s", e.msg);
+    cr_assert(figures_from_runs(f, (const cJSON *const *)runs, n, o, &e) == 0, "%s", e.msg);
     plot_style st;
     plot_style_default(&st);
     cairo_surface_t *surf;
@@ -126,6 +122,16 @@ static plot_frame default_frame(const cJSON *run, plot_figure *f)
     cr_assert(plot_render(f, &st, &surf, &fr, &e) == 0, "%s", e.msg);
     cairo_surface_destroy(surf);
     return fr;
+}
+
+/* The frame (plot area and axis ranges) of a run's default figure, laid out in-process as
+ * `bragg plot` lays it out; the figure is left in *f for the caller (plot_figure_free). */
+static plot_frame default_frame(const cJSON *run, plot_figure *f)
+{
+    figure_options fo;
+    figure_options_default(&fo);
+    cJSON *runs[1] = {(cJSON *)run};
+    return layout_of(runs, 1, &fo, f);
 }
 
 /* The column where the curve drawn in `rgb` reaches highest in the plot area (outside the
@@ -881,19 +887,6 @@ static int pixel_is(const image *im, double x, double y, const double rgb[3], in
                abs(p[2] - (int)lround(255 * rgb[2])) <= tol;
 }
 
-/* Lays a figure of `json` out in-process with `o`, for its mapping. */
-static plot_frame layout_of(cJSON *const *runs, int n, const figure_options *o, plot_figure *f)
-{
-    bragg_err e = {{0}};
-    cr_assert(figures_from_runs(f, (const cJSON *const *)runs, n, o, &e) == 0, "%s", e.msg);
-    plot_style st;
-    plot_style_default(&st);
-    cairo_surface_t *surf;
-    plot_frame fr;
-    cr_assert(plot_render(f, &st, &surf, &fr, &e) == 0, "%s", e.msg);
-    cairo_surface_destroy(surf);
-    return fr;
-}
 
 /* Issue 17: figures as a lecturer and a paper author need them.
  *  - Energies in the physics' unit: "p 150 MeV" (protons), "C-12 290 MeV/u" (ions).
