@@ -278,6 +278,9 @@ static int copy_table(cuda_session *s, const transport_table *host, transport_ta
                               &rebased->reaction,   &rebased->reaction_cum, &rebased->z1d};
     for (size_t k = 0; k < sizeof columns / sizeof columns[0]; k++)
         *columns[k] = (grid_entry *)(db + ((const char *)*columns[k] - hb));
+    double **integrals[] = {&rebased->stopping_el_integral, &rebased->z1d_integral};
+    for (size_t k = 0; k < sizeof integrals / sizeof integrals[0]; k++)
+        *integrals[k] = (double *)(db + ((const char *)*integrals[k] - hb));
     rebased->block = block;
     return 0;
 }

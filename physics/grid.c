@@ -26,3 +26,13 @@ void grid_fill(const grid *g, grid_entry *table, double (*f)(double x, const voi
         y0 = y1;
     }
 }
+
+void grid_integrate(const grid *g, const grid_entry *table, double *integral)
+{
+    double sum = 0.0;
+    for (uint32_t i = 0; i < g->ncell; i++) {
+        integral[i] = sum;
+        double w = grid_node(g, i + 1) - grid_node(g, i);
+        sum += w * (table[i].value + 0.5 * table[i].slope * w);
+    }
+}

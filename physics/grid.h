@@ -64,11 +64,26 @@ static inline BRAGG_HD double grid_eval(const grid *g, const grid_entry *table, 
     return grid_eval_cell(g, table, grid_cell(g, x), x);
 }
 
+/* The integral of a table from its first node to x, exact for its piecewise-linear values:
+ * `integral` holds it at each cell's lower node (grid_integrate), and within the cell the
+ * linear value integrates to a quadratic. The difference of two such integrals over their
+ * energies is a quantity's exact mean over an interval, whatever the interval's length. */
+static inline BRAGG_HD double grid_integral_cell(const grid *g, const grid_entry *table,
+                                                 const double *integral, uint32_t i, double x)
+{
+    double d = x - grid_node(g, i);
+    return integral[i] + d * (table[i].value + 0.5 * table[i].slope * d);
+}
+
 /* Host-side set-up: a grid from xmin to xmax, both rounded outwards to powers of two. */
 void grid_init(grid *g, double xmin, double xmax);
 
 /* Fills table[0..ncell-1] from a function sampled at the nodes. */
 void grid_fill(const grid *g, grid_entry *table, double (*f)(double x, const void *ctx),
                const void *ctx);
+
+/* Fills integral[0..ncell-1] with table's integral from node 0 to each cell's lower node (for
+ * grid_integral_cell). */
+void grid_integrate(const grid *g, const grid_entry *table, double *integral);
 
 #endif

@@ -204,7 +204,9 @@ int transport_table_build(transport_table *tab, const ion *ion, const material *
     uint32_t nr = tab->range_grid.ncell;
 
     tab->radiation_length = mat->radiation_length;
-    tab->block_bytes = (size_t)(7 * ne + nr + (size_t)mat->n_elements * ne) * sizeof(grid_entry);
+    /* Seven columns of (value, slope) on the energy grid, t(R) on the range grid, the targets'
+     * cumulative shares, and two integrals of ne doubles each (one more column's worth). */
+    tab->block_bytes = (size_t)(8 * ne + nr + (size_t)mat->n_elements * ne) * sizeof(grid_entry);
     tab->block = malloc(tab->block_bytes);
     if (!tab->block) {
         free(node_range);
@@ -220,9 +222,13 @@ int transport_table_build(transport_table *tab, const ion *ion, const material *
     tab->reaction_cum = tab->reaction + ne;
     tab->z1d = tab->reaction_cum + (size_t)mat->n_elements * ne;
     memset(tab->z1d, 0, ne * sizeof *tab->z1d);
+    tab->stopping_el_integral = (double *)(void *)(tab->z1d + ne);
+    tab->z1d_integral = tab->stopping_el_integral + ne;
+    memset(tab->z1d_integral, 0, ne * sizeof *tab->z1d_integral);
 
     grid_fill(&tab->energy_grid, tab->stopping, eval_total, &model);
     grid_fill(&tab->energy_grid, tab->stopping_el, eval_electronic, &model);
+    grid_integrate(&tab->energy_grid, tab->stopping_el, tab->stopping_el_integral);
     grid_fill(&tab->energy_grid, tab->straggling, eval_straggling, &model);
     grid_fill(&tab->energy_grid, tab->scattering, eval_scattering, &model);
     fill_reaction(tab, mat);
@@ -298,6 +304,7 @@ int transport_table_fill_z1d(transport_table *tab, const bio_cell *cell, bragg_e
         tab->z1d[i].value = node[i];
         tab->z1d[i].slope = (node[i + 1] - node[i]) / (grid_node(g, i + 1) - grid_node(g, i));
     }
+    grid_integrate(g, tab->z1d, tab->z1d_integral);
     free(node);
     return BRAGG_OK;
 }

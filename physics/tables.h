@@ -10,7 +10,9 @@
  * multiple-scattering "scattering power" (z / p v)^2 / X0, and the macroscopic nuclear reaction
  * cross-section with each element's share of it (physics/nuclear.h), so one grid_cell() call
  * serves every energy-dependent quantity of a step. Optionally, for biological scoring, the
- * MKM's specific energy z1D*(t) of a cell line (transport_table_fill_z1d).
+ * MKM's specific energy z1D*(t) of a cell line (transport_table_fill_z1d). The electronic
+ * stopping power and z1D* also have their integrals over t, for the exact energy-weighted mean
+ * of either over any step (table_mean_over).
  *
  * A transport_table owns one allocation holding all arrays (so it can be copied to a device in
  * one piece); transport_table_free releases it. Build on one thread; afterwards the table is
@@ -51,6 +53,10 @@ typedef struct transport_table {
     grid_entry *reaction_cum; /* [n_targets][cells]: share of targets 0..k in it (last is 1) */
     grid_entry *z1d;          /* MKM z1D*(t) of a cell line, Gy (transport_table_fill_z1d);
                                  0 until filled */
+    /* Integrals over t of stopping_el and z1d from the first node (grid_integrate): a step's
+     * energy-weighted mean LET and z1D* are their differences over its energies. */
+    double *stopping_el_integral;
+    double *z1d_integral;
     int n_targets;            /* the material's elements, as reaction targets */
     int target_Z[MATERIAL_MAX_ELEMENTS], target_A[MATERIAL_MAX_ELEMENTS];
     double radiation_length;  /* material X0, g/cm^2 */
@@ -102,6 +108,20 @@ static inline BRAGG_HD double table_at(const transport_table *tab, const grid_en
                                        uint32_t cell, double t)
 {
     return grid_eval_cell(&tab->energy_grid, column, cell, t);
+}
+
+/* The energy-weighted mean of an energy-grid column over [t1, t0] (cells c1 and c0), from its
+ * integral: what a step that slows from t0 to t1 deposits, weighted by the column, per unit of
+ * energy, exact for the piecewise-linear column whatever the step's length. For t0 - t1 under
+ * 1e-9 t0, where the integrals' difference loses its digits, the column at the middle. */
+static inline BRAGG_HD double table_mean_over(const transport_table *tab, const grid_entry *column,
+                                              const double *integral, uint32_t c0, double t0,
+                                              uint32_t c1, double t1)
+{
+    double dt = t0 - t1;
+    if (!(dt > 1e-9 * t0)) return grid_eval(&tab->energy_grid, column, 0.5 * (t0 + t1));
+    return (grid_integral_cell(&tab->energy_grid, column, integral, c0, t0) -
+            grid_integral_cell(&tab->energy_grid, column, integral, c1, t1)) / dt;
 }
 
 /* Energy per nucleon of a particle with residual CSDA range R (g/cm^2); 0 at R <= 0. */

@@ -21,7 +21,7 @@
  * src/engine/score.c. */
 #define LET_DEFINITIONS                                                                          \
     "LET_d (let_d_keV_um) is the dose-averaged LET: the unrestricted electronic stopping\n"      \
-    "power (keV/um, in the material at that depth, at each step's mid-point energy) of every\n" \
+    "power (keV/um, in the material at that depth, at the energy of each deposit) of every\n"    \
     "transported charged particle, primaries and projectile fragments alike, weighted by the\n"  \
     "energy each deposits in the bin. The on-the-spot deposits of nuclear reactions (target\n"   \
     "fragments, not transported) count in that dose with LET 0. LET_t (let_t_keV_um) is the\n"  \

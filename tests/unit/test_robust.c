@@ -567,7 +567,10 @@ Test(robust, a_nan_range_ends_the_history, .timeout = 20)
     MOVE(scattering);
     MOVE(reaction);
     MOVE(reaction_cum);
+    MOVE(z1d);
 #undef MOVE
+    bad.stopping_el_integral = (double *)(void *)((char *)orig->stopping_el_integral + shift);
+    bad.z1d_integral = (double *)(void *)((char *)orig->z1d_integral + shift);
     bad.block = block;
     for (uint32_t i = 0; i < bad.energy_grid.ncell; i++) bad.range[i].value = NAN;
     p.slabs[0].table[1] = &bad;

@@ -11,6 +11,7 @@
 
 #include "backend.h"
 #include "engine.h"
+#include "refdata.h"
 #include "testkit.h"
 
 TestSuite(transport, .timeout = 300);
@@ -459,6 +460,79 @@ Test(transport, long_steps_keep_the_entrance_dose_and_the_spread)
     cr_log_info("entrance dose: 12%% steps %+.3f%% from 1%%", 100 * (ent_b / ent_a - 1));
     run_snapshot_free(&a);
     run_snapshot_free(&b);
+}
+
+/* PSTAR's electronic stopping power of water integrated over energy from 1 keV to e0, MeV^2
+ * cm^2/g: the table's total above 2 MeV, where it has no electronic column (the nuclear part is
+ * under 0.1% there); log-log interpolation, 4000 log-spaced trapezoids. */
+static double pstar_electronic_integral(double e0)
+{
+    const ref_table *t = ref_load("pstar_water.tsv");
+    double sum = 0.0, x0 = 1e-3, s0 = ref_loglog(t, 0, 1, x0);
+    for (int k = 1; k <= 4000; k++) {
+        double x1 = 1e-3 * pow(e0 / 1e-3, k / 4000.0);
+        double s1 = x1 <= 2.0 ? ref_loglog(t, 0, 1, x1) : ref_loglog(t, 0, 3, x1);
+        sum += 0.5 * (s0 + s1) * (x1 - x0);
+        x0 = x1;
+        s0 = s1;
+    }
+    return sum;
+}
+
+/* The dose-weighted LET over the whole curve, keV/um. */
+static double curve_mean_let(const score_result *r)
+{
+    double num = 0.0, den = 0.0;
+    for (int i = 0; i < r->nbins; i++)
+        if (r->dose[i] > 0) {
+            num += r->let_d[i] * r->dose[i];
+            den += r->dose[i];
+        }
+    return num / den;
+}
+
+/* A step's deposit carries the exact energy-weighted mean of the LET over the energies it passes
+ * (the integral of the stopping power over them, physics/tables.h), spread over the bins with
+ * the parabola's bend (score_piece), and what is left at the cut-off carries the mean below it.
+ * So the dose-weighted LET of a stopping proton's whole curve is the integral of S_el over its
+ * energy divided by that energy, whatever the steps and bins: 10 MeV protons, 1% steps down to
+ * 0.1 um against 50% steps of at least 0.5 mm (three per history), in 0.1 mm and in 1 um bins.
+ * Straggling changes no energy the proton passes, so the figure is the same up to the integer
+ * quanta of the scores: within 1e-4 (measured 1e-6 to 2e-5). Before, through the mid-step LET,
+ * the coarse steps gave 19% too little in 0.1 mm bins and 12% in 1 um bins, the default steps
+ * 1.2%. Against PSTAR within 1%: bragg's proton stopping agrees with PSTAR within 1% above
+ * 1 MeV (stopping tests) and uses ICRU 49's fits, as PSTAR does, below it, where 40% of this
+ * integral lies (measured -0.02%). */
+Test(transport, let_d_is_exact_at_any_step_length)
+{
+    run_config fine = testkit_config("p", 10, 2000), coarse, coarse_thin;
+    fine.nuclear = 0;
+    fine.step_fraction = 0.01;
+    fine.step_min_cm = 1e-5;
+    coarse = fine;
+    coarse.step_fraction = 0.5;
+    coarse.step_min_cm = 0.05;
+    coarse_thin = coarse;
+    coarse_thin.bin_width_cm = 1e-4;
+    run_snapshot a = testkit_run(&fine, NULL), b = testkit_run(&coarse, NULL),
+                 c = testkit_run(&coarse_thin, NULL);
+    double let_fine = curve_mean_let(&a.result), let_coarse = curve_mean_let(&b.result),
+           let_thin = curve_mean_let(&c.result);
+    double pstar = 0.1 * pstar_electronic_integral(10.0) / 10.0;
+    cr_expect(fabs(let_coarse / let_fine - 1) < 1e-4, "mean LET at 50%%/0.5 mm steps %.5f keV/um, "
+              "at 1%% steps %.5f (%+.4f%%)", let_coarse, let_fine, 100 * (let_coarse / let_fine - 1));
+    cr_expect(fabs(let_thin / let_fine - 1) < 1e-4, "mean LET at 50%%/0.5 mm steps in 1 um bins "
+              "%.5f keV/um, at 1%% steps %.5f (%+.4f%%)", let_thin, let_fine,
+              100 * (let_thin / let_fine - 1));
+    cr_expect(fabs(let_fine / pstar - 1) < 0.01, "mean LET %.4f keV/um, from PSTAR %.4f (%+.2f%%)",
+              let_fine, pstar, 100 * (let_fine / pstar - 1));
+    cr_log_info("10 MeV protons, dose-weighted LET of the curve: %.4f keV/um at 1%% steps, %+.5f%% "
+                "at 50%%, %+.5f%% in 1 um bins, PSTAR %.4f (%+.2f%%)", let_fine,
+                100 * (let_coarse / let_fine - 1), 100 * (let_thin / let_fine - 1), pstar,
+                100 * (let_fine / pstar - 1));
+    run_snapshot_free(&a);
+    run_snapshot_free(&b);
+    run_snapshot_free(&c);
 }
 
 /* Issue acceptance: the lateral spread of a proton pencil beam has no steps at the default step
