@@ -510,7 +510,7 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void score_piece(const transport_param
     }
     double n1 = (double)(b - a);
     double f1 = f + df * n1, last = (double)share + (double)slope * n1;
-    double fix = bend - (double)slope * df * n1 * (n1 - 1.0) / 6.0;
+    double fix = bend - (double)slope * df * n1 * (n1 - 1.0) * (1.0 / 6.0);
     double let_fix = fix * k->let_scale_df;
     score_ramp_between(k->let_d, stride, a, b,
                        (double)share * tally_weight(k->let_scale, k->let_scale_df, f) + let_fix,
@@ -655,7 +655,8 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void score_step_body(const transport_p
             int64_t share = whole ? dq : (int64_t)segment_share(q, ds_u, za, per_z, lo, hi);
             double du = (hi - lo) * per_z;
             score_piece(p, k, map, s->stride, i0, i0, share, 0, (hi - lo) * path_per_z,
-                        f_a + f_per_u * (zm - za) * per_z, 0.0, zm, ds * du * du * du / 12.0);
+                        f_a + f_per_u * (zm - za) * per_z, 0.0, zm,
+                        ds * du * du * du * (1.0 / 12.0));
             given = share;
         } else {
             double edge0 = (i0 + 1) * w, edge1 = i1 * w;
@@ -665,7 +666,7 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void score_step_body(const transport_p
             double du0 = (edge0 - lo) * per_z, du1 = (hi - edge1) * per_z;
             score_piece(p, k, map, s->stride, i0, i0, share0, 0, (edge0 - lo) * path_per_z,
                         f_a + f_per_u * (zm0 - za) * per_z, 0.0, zm0,
-                        ds * du0 * du0 * du0 / 12.0);
+                        ds * du0 * du0 * du0 * (1.0 / 12.0));
             given = share0;
             int n_mid = i1 - i0 - 1;
             if (n_mid > 0) {
@@ -677,7 +678,7 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void score_step_body(const transport_p
                 int64_t first = (int64_t)((sum - 0.5 * (double)slope * n_mid * (n_mid - 1)) / n_mid);
                 score_piece(p, k, (int64_t *)0, s->stride, i0 + 1, i1 - 1, first, slope,
                             w * path_per_z, f_a + f_per_u * u0, f_per_u * du, 0.0,
-                            ds * du * du * du / 12.0);
+                            ds * du * du * du * (1.0 / 12.0));
                 /* The map takes the same values, in runs at their own lateral bins. */
                 for (int from = 0; map && from < n_mid; from += LATERAL_RAMP_MIN) {
                     int to = from + LATERAL_RAMP_MIN < n_mid ? from + LATERAL_RAMP_MIN - 1 : n_mid - 1;
@@ -691,7 +692,7 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void score_step_body(const transport_p
             if (whole) share1 = dq - given;
             score_piece(p, k, map, s->stride, i1, i1, share1, 0, (hi - edge1) * path_per_z,
                         f_a + f_per_u * (zm1 - za) * per_z, 0.0, zm1,
-                        ds * du1 * du1 * du1 / 12.0);
+                        ds * du1 * du1 * du1 * (1.0 / 12.0));
             given += share1;
         }
     }
@@ -1349,11 +1350,11 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void step_score(const transport_params
      * value instead, a fragment's last step to the cut-off, where the LET climbs to its
      * maximum, weighed its deposit by about half its mean LET, and the LET_d beyond the peak
      * of C-12 400 MeV/u fell by 1.3% from 2% to 20% secondary steps (docs/physics.md). */
-    double shape = 0.5 + (dq > 0 ? ds / (12.0 * (double)dq) : 0.0);
+    double inv_shape = dq > 0 ? 12.0 * (double)dq / (6.0 * (double)dq + ds) : 2.0;
     uint32_t cell_end = table_energy_cell(tab, st->t_new);
     double let_mean = table_mean_over(tab, tab->stopping_el, tab->stopping_el_integral, st->cell,
                                       q->t, cell_end, st->t_new) * let_per_stopping;
-    double let_slope = (let_mean - let0) / shape;
+    double let_slope = (let_mean - let0) * inv_shape;
     tally.let_scale = (let0 + 0.5 * let_slope) * LET_QUANTA / ENERGY_QUANTA_PER_MEV;
     tally.let_scale_df = let_slope * LET_QUANTA / ENERGY_QUANTA_PER_MEV;
     tally.z1d_scale = tally.z1d_scale_df = 0.0;
@@ -1361,7 +1362,7 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void step_score(const transport_params
         double z1d0 = table_at(tab, tab->z1d, st->cell, q->t);
         double z1d_mean = table_mean_over(tab, tab->z1d, tab->z1d_integral, st->cell, q->t,
                                           cell_end, st->t_new);
-        double z1d_slope = (z1d_mean - z1d0) / shape;
+        double z1d_slope = (z1d_mean - z1d0) * inv_shape;
         tally.z1d_scale = (z1d0 + 0.5 * z1d_slope) * Z1D_QUANTA / ENERGY_QUANTA_PER_MEV;
         tally.z1d_scale_df = z1d_slope * Z1D_QUANTA / ENERGY_QUANTA_PER_MEV;
     }
