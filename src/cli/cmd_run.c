@@ -283,9 +283,8 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
             fprintf(stderr, "bragg run: --phase-space: %s\n", reason);
             return EXIT_USAGE;
         }
-        if (driver) {
-            fprintf(stderr, "bragg run: --phase-space: not written by runs spread over MPI "
-                            "ranks (run it with bragg run)\n");
+        if (driver && driver->no_phase_space) {
+            fprintf(stderr, "bragg run: --phase-space: %s\n", driver->no_phase_space);
             return EXIT_USAGE;
         }
         if (strcmp(phase_space, "-") == 0) {

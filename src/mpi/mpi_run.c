@@ -15,7 +15,10 @@
 #include "engine.h"
 #include "score.h"
 
-enum { TAG_REQUEST = 1, TAG_ASSIGN = 2 };
+enum { TAG_REQUEST = 1, TAG_ASSIGN = 2, TAG_PS_COUNT = 3, TAG_PS_POINTS = 4 };
+
+/* Phase-space crossings go to rank 0 in messages of at most this many (4.7 MB). */
+#define PS_MESSAGE_POINTS 65536
 
 /* A worker's request: the chunk it finished (-1: none yet) with its histories, whether it
  * failed (then it asks for nothing more), and whether that chunk's sums follow (with a
@@ -52,6 +55,8 @@ typedef struct mpi_run {
                                  * With a checkpoint, rank 0 holds every recorded chunk here
                                  * and the other ranks hold nothing. */
     uint64_t my_histories, my_chunks;
+    phase_space_list ps;        /* this rank's crossings of the phase-space plane (rank 0: its
+                                 * worker's), gathered to rank 0 at the end */
     /* With a checkpoint, ranks > 0 send each chunk's sums with their next request. */
     int ship;
     int64_t *msg;               /* a request, with room for one chunk's sums when shipping */
@@ -222,6 +227,7 @@ static int run_chunk(mpi_run *r, int64_t k, uint64_t *histories, int *has_sums, 
     if (r->fault_die && r->my_chunks == 0) die_on_purpose(r, "die");
     r->my_histories += r->part.histories;
     r->my_chunks++;
+    phase_space_list_append(&r->ps, &r->part.ps);
     int complete = rc == BRAGG_OK && r->part.histories == ch->count;
     if (r->ship) *has_sums = complete;
     else if (complete || !r->done) record_chunk(r, k, &r->part);
@@ -606,6 +612,62 @@ static int allreduce_totals(const mpi_state *ms, score_totals *t, bragg_err *e)
     return BRAGG_OK;
 }
 
+/* Collective: rank 0 gathers every rank's phase-space crossings into the engine's list, which
+ * the writer sorts by history and particle (src/output/phase_space.h), so the file is the
+ * single-process run's whatever the ranks did. Each rank sends its count, then its crossings in
+ * messages of at most PS_MESSAGE_POINTS; rank 0 first says whether it has the room to receive,
+ * so that no rank sends into a receiver that cannot take it. *lost: the crossings of all ranks
+ * that found no room. */
+static int gather_phase_space(mpi_run *r, uint64_t *lost, bragg_err *e)
+{
+    phase_space_point *buf = NULL;
+    int ok = 1;
+    if (r->rank == 0 && r->size > 1) {
+        buf = malloc(PS_MESSAGE_POINTS * sizeof *buf);
+        ok = buf != NULL;
+    }
+    uint64_t my_lost = r->ps.lost;
+    int mrc = MPI_Bcast(&ok, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    if (mrc == MPI_SUCCESS)
+        mrc = MPI_Allreduce(&my_lost, lost, 1, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
+    if (mrc != MPI_SUCCESS) {
+        free(buf);
+        return mpi_fail(e, mrc, "gathering the phase space");
+    }
+    if (!ok) return bragg_fail(e, "rank 0: out of memory gathering the phase space");
+    if (r->rank != 0) {
+        uint64_t n = r->ps.n;
+        mrc = MPI_Send(&n, 1, MPI_UINT64_T, 0, TAG_PS_COUNT, MPI_COMM_WORLD);
+        for (size_t at = 0; mrc == MPI_SUCCESS && at < r->ps.n; at += PS_MESSAGE_POINTS) {
+            size_t k = r->ps.n - at < PS_MESSAGE_POINTS ? r->ps.n - at : PS_MESSAGE_POINTS;
+            mrc = MPI_Send(r->ps.p + at, (int)(k * sizeof *r->ps.p), MPI_BYTE, 0, TAG_PS_POINTS,
+                           MPI_COMM_WORLD);
+        }
+        return mrc == MPI_SUCCESS ? BRAGG_OK : mpi_fail(e, mrc, "sending the phase space");
+    }
+    /* Rank 0's own, then the others'. A crossing that finds no room in the list here is
+     * counted in its `lost` (phase_space_list_append) and added to *lost (on rank 0 only: the
+     * others, which write nothing, do not hear of it). */
+    phase_space_list *all = engine_phase_space(r->en);
+    uint64_t lost_before = all->lost + r->ps.lost;   /* r->ps.lost is in *lost already */
+    phase_space_list_append(all, &r->ps);
+    for (int src = 1; src < r->size && mrc == MPI_SUCCESS; src++) {
+        uint64_t n = 0;
+        mrc = MPI_Recv(&n, 1, MPI_UINT64_T, src, TAG_PS_COUNT, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        for (uint64_t at = 0; mrc == MPI_SUCCESS && at < n; at += PS_MESSAGE_POINTS) {
+            size_t k = n - at < PS_MESSAGE_POINTS ? (size_t)(n - at) : PS_MESSAGE_POINTS;
+            mrc = MPI_Recv(buf, (int)(k * sizeof *buf), MPI_BYTE, src, TAG_PS_POINTS,
+                           MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+            phase_space_list piece = {buf, k, k, 0};
+            if (mrc == MPI_SUCCESS) phase_space_list_append(all, &piece);
+        }
+    }
+    free(buf);
+    if (mrc != MPI_SUCCESS) return mpi_fail(e, mrc, "receiving the phase space");
+    *lost += all->lost - lost_before;
+    return BRAGG_OK;
+}
+
 /* Every batch must hold exactly its histories: anything else (a rank that lost a chunk, a
  * chunk counted twice) would be a wrong answer, so it fails the run instead. */
 static int verify_totals(mpi_run *r, char *why, size_t len)
@@ -718,9 +780,17 @@ static int mpi_driver_run(run_driver *d, engine *en, int show_progress, bragg_er
     /* Every rank takes part in the sums even after a local failure, so that the others do not
      * hang and the check below reports the missing histories. */
     if (allreduce_totals(ms, &r.local, e)) goto done;
+    uint64_t ps_lost = 0;
+    if (p->ps_depth > 0 && gather_phase_space(&r, &ps_lost, e)) goto done;
     double elapsed = now_s() - t0;
     char why[512];
     int bad = verify_totals(&r, why, sizeof why);
+    if (!bad && ps_lost) {
+        snprintf(why, sizeof why, "phase space: %llu crossings of the plane at %g cm found no "
+                 "room (more than %d in one history, or out of memory)",
+                 (unsigned long long)ps_lost, p->ps_depth, PHASE_SPACE_HISTORY_HEADROOM);
+        bad = 1;
+    }
     r.local.batches = bad ? 0 : c->batches;
     if (!bad) write_note(d, &r);
     if (engine_adopt_totals(en, &r.local, elapsed, bad ? why : NULL, e)) goto done;
@@ -728,6 +798,7 @@ static int mpi_driver_run(run_driver *d, engine *en, int show_progress, bragg_er
 done:
     score_totals_free(&r.local);
     score_arrays_free(&r.part);
+    phase_space_list_free(&r.ps);
     score_arrays_free(&r.received);
     chunk_layout_free(&r.layout);
     checkpoint_image_free(&r.image);
@@ -782,6 +853,7 @@ int mpi_driver_use_checkpoint(run_driver *d, const char *dir, bragg_err *e)
         return BRAGG_ERR;
     }
     ms->checkpointing = 1;
+    d->no_phase_space = "not kept in a --checkpoint folder (run it without --checkpoint)";
     return BRAGG_OK;
 }
 

@@ -2,7 +2,7 @@
  * test_mpi.c - bragg-mpi under mpirun: two ranks give the single-process result bit for bit
  * (dose, errors, derived figures, ledger), a rank that loses work or dies fails the run
  * instead of returning a wrong answer, and an SOBP under MPI equals the one-process SOBP.
- * The dose map too (its NRRD files byte for byte). With --checkpoint: a run whose rank died resumes from the chunks recorded and ends with the
+ * The dose map too (its NRRD files byte for byte), and the phase space (its MCPL file). With --checkpoint: a run whose rank died resumes from the chunks recorded and ends with the
  * single-process result bit for bit; an SOBP keeps one file per pristine run; a checkpoint of
  * another seed, a damaged one and a folder that is not one are refused with messages that say
  * why.
@@ -109,6 +109,47 @@ Test(mpi, two_ranks_give_the_single_process_dose_bit_for_bit)
     expect_same(map_one, map_two, "map");
     cJSON_Delete(one);
     cJSON_Delete(two);
+    testkit_remove_dir(dir);
+}
+
+/* Issue 15: the phase space under MPI. Every rank keeps the crossings of its chunks and rank 0
+ * gathers them; the writer sorts them by history and particle, so two ranks (chunks of 233
+ * histories, handed out in any order) write the one-process file byte for byte. With
+ * --checkpoint, whose folder does not keep crossings, the run is refused before it starts. */
+Test(mpi, two_ranks_write_the_single_process_phase_space_byte_for_byte)
+{
+    const char *mpi = mpi_bin();
+    char dir[256], cmd[2048], pre[128], out[16384];
+    testkit_temp_dir(dir, sizeof dir, "mpi");
+    mpirun_prefix(pre, sizeof pre);
+    snprintf(cmd, sizeof cmd, "%s %s --phase-space %s/one.mcpl --phase-space-depth 6 --json "
+             "%s/one.json", testkit_bragg(), RUN_ARGS, dir, dir);
+    cr_assert(testkit_shell(cmd, out, sizeof out) == 0, "%s", out);
+    snprintf(cmd, sizeof cmd, "BRAGG_MPI_CHUNK=233 %s %s %s --phase-space %s/two.mcpl "
+             "--phase-space-depth 6 --json %s/two.json", pre, mpi, RUN_ARGS, dir, dir);
+    cr_assert(testkit_shell(cmd, out, sizeof out) == 0, "%s", out);
+    snprintf(cmd, sizeof cmd, "cmp %s/one.mcpl %s/two.mcpl", dir, dir);
+    cr_expect(testkit_shell(cmd, out, sizeof out) == 0, "the phase spaces differ: %s", out);
+    double particles[2];
+    for (int k = 0; k < 2; k++) {
+        char path[1100];
+        snprintf(path, sizeof path, "%s/%s.json", dir, k ? "two" : "one");
+        cJSON *j = testkit_read_json(path);
+        cJSON *ps = cJSON_GetObjectItem(j, "phase_space");
+        cr_assert(ps, "%s has no phase_space", path);
+        particles[k] = cJSON_GetObjectItem(ps, "particles")->valuedouble;
+        cr_expect(cJSON_IsFalse(cJSON_GetObjectItem(j, "partial")), "%s is partial", path);
+        cJSON_Delete(j);
+    }
+    cr_expect(particles[0] > 1000 && particles[1] == particles[0], "%g and %g crossings",
+              particles[0], particles[1]);
+    snprintf(cmd, sizeof cmd, "%s %s %s --phase-space %s/three.mcpl --phase-space-depth 6 "
+             "--checkpoint %s/ck", pre, mpi, RUN_ARGS, dir, dir);
+    int rc = testkit_shell(cmd, out, sizeof out);
+    cr_expect(rc == 2, "exit %d, want 2; output: %s", rc, out);
+    cr_expect(strstr(out, "--phase-space: not kept in a --checkpoint folder"), "%s", out);
+    snprintf(cmd, sizeof cmd, "test -e %s/three.mcpl", dir);
+    cr_expect(testkit_shell(cmd, out, sizeof out) != 0, "a refused run wrote its phase space");
     testkit_remove_dir(dir);
 }
 
