@@ -25,7 +25,8 @@ void config_default(run_config *c)
     c->straggling = 1;
     c->scattering = 1;
     c->nuclear = 1;
-    /* 12% of the residual range per step, at least 10 um; secondaries 30%, at least 1 mm
+    /* 12% of the residual range per step, at least half a depth bin or a 300th of the CSDA
+     * depth (engine.c, step_min 0 = automatic); secondaries 30%, at least 1 mm
      * (their dose and LET_d converged there: docs/physics.md, "Secondary step size"; with the
      * steps' exact mean LET the LET_d no longer needs short last steps). The convergence
      * study in docs/physics.md (sections 3 and 4: four seeds, 1% to 20% steps) shows peak
@@ -34,7 +35,7 @@ void config_default(run_config *c)
      * step and the displacement follows the scattering power's rise (physics/transport.h);
      * at 20% primary steps the proton R80 and spread begin to move (+0.03 mm, +0.3%). */
     c->step_fraction = 0.12;
-    c->step_min_cm = 1e-3;
+    c->step_min_cm = 0.0;   /* automatic: engine_step_min */
     c->step_fraction_secondary = 0.3;
     c->step_min_secondary_cm = 0.1;
     /* 0.1 MeV/u: the residual range there is ~1 um (protons) to ~2 um (carbon) in water, far
@@ -116,9 +117,9 @@ int config_validate(const run_config *c, const catalog *cat, bragg_err *e)
     if (!(c->step_fraction >= 1e-4 && c->step_fraction <= 0.5))
         return bragg_fail(e, "step fraction: %g is out of range (valid: 0.0001 to 0.5)",
                           c->step_fraction);
-    if (!(c->step_min_cm >= 1e-6 && c->step_min_cm <= 1.0))
-        return bragg_fail(e, "minimum step: %g cm is out of range (valid: 1e-6 to 1 cm)",
-                          c->step_min_cm);
+    if (!(c->step_min_cm == 0.0 || (c->step_min_cm >= 1e-6 && c->step_min_cm <= 1.0)))
+        return bragg_fail(e, "minimum step: %g cm is out of range (valid: 0 = automatic, or 1e-6 "
+                             "to 1 cm)", c->step_min_cm);
     if (!(c->step_fraction_secondary >= 1e-4 && c->step_fraction_secondary <= 0.5))
         return bragg_fail(e, "secondary step fraction: %g is out of range (valid: 0.0001 to 0.5)",
                           c->step_fraction_secondary);

@@ -208,7 +208,6 @@ static int build_geometry(engine *en, bragg_err *e)
     p->seed = c->seed;
     p->lateral_halfwidth = c->lateral_halfwidth_cm;
     p->step_fraction = c->step_fraction;
-    p->step_min = c->step_min_cm;
     p->step_fraction_secondary = c->step_fraction_secondary;
     p->step_min_secondary = c->step_min_secondary_cm;
     p->energy_cut = c->energy_cut;
@@ -223,6 +222,16 @@ static int build_geometry(engine *en, bragg_err *e)
     }
 
     en->csda_depth = csda_depth(en);
+    /* The primary's smallest step, unless given: the steps near the end of the range need not
+     * resolve the deposit finer than half a depth bin, nor the distal edge finer than its range
+     * straggling, about 1.1% of the range for protons (less for heavier ions): a 300th of the
+     * CSDA depth keeps the last steps under a third of that where the edge is narrower than a
+     * bin. With 0.1 mm bins: 50 um for C-12 400 MeV/u and p 150 MeV (was a fixed 10 um; 17-18%
+     * fewer steps, every figure unchanged), 4 um for p 10 MeV, whose range is 12 bins (50 um
+     * moved its peak/entrance by 0.3%). docs/physics.md, "Step-size convergence". */
+    p->step_min = c->step_min_cm > 0.0 ? c->step_min_cm
+                                       : fmin(0.5 * c->bin_width_cm, en->csda_depth / 300.0);
+    if (!(p->step_min >= 1e-6)) p->step_min = 1e-6;   /* a beam stopping at once: any step */
     double depth = c->depth_max_cm;
     if (depth <= 0.0) {
         /* Range + 15% + 5 mm: room for straggling, energy spread and the distal tail. */

@@ -326,7 +326,7 @@ cJSON *report_build_json(const engine *en, const run_snapshot *snap)
     cJSON_AddBoolToObject(phys, "effective_charge", c->stopping.effective_charge);
     cJSON_AddBoolToObject(phys, "nuclear_stopping", c->stopping.nuclear);
     cJSON_AddNumberToObject(cfg, "step_fraction", c->step_fraction);
-    cJSON_AddNumberToObject(cfg, "step_min_cm", c->step_min_cm);
+    cJSON_AddNumberToObject(cfg, "step_min_cm", p->step_min);   /* the one used (0 = automatic) */
     cJSON_AddNumberToObject(cfg, "step_fraction_secondary", c->step_fraction_secondary);
     cJSON_AddNumberToObject(cfg, "step_min_secondary_cm", c->step_min_secondary_cm);
     cJSON_AddNumberToObject(cfg, "energy_cut_MeV_u", c->energy_cut);
