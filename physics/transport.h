@@ -1349,7 +1349,7 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void step_score(const transport_params
      * (table_mean_over). Their mean is then right at any step length: through the mid-step
      * value instead, a fragment's last step to the cut-off, where the LET climbs to its
      * maximum, weighed its deposit by about half its mean LET, and the LET_d beyond the peak
-     * of C-12 400 MeV/u fell by 1.3% from 2% to 20% secondary steps (docs/physics.md). */
+     * of C-12 400 MeV/u fell by 1.3% from 5% to 20% secondary steps (docs/physics.md). */
     double inv_shape = dq > 0 ? 12.0 * (double)dq / (6.0 * (double)dq + ds) : 2.0;
     uint32_t cell_end = table_energy_cell(tab, st->t_new);
     double let_mean = table_mean_over(tab, tab->stopping_el, tab->stopping_el_integral, st->cell,
