@@ -33,7 +33,16 @@ typedef struct loop_state {
     event_counts c;
     unsigned long long totals[TOTALS_COUNT];
     unsigned long long profile[2 * PROFILE_COUNT];   /* cycles, then marks */
+    uint32_t ps_count;          /* phase-space crossings since the host last took them */
 } loop_state;
+
+/* Phase space (a run with ps_depth > 0): the crossings of a group of iterations go to one
+ * buffer of PS_DEVICE_POINTS in device memory (300 MB), slots taken atomically; the host takes
+ * them after each group, in pieces of PS_HOST_POINTS, and halves the group while a group fills
+ * more than a quarter of the buffer. Crossings beyond it are counted as lost (the run fails,
+ * as on the CPU). */
+#define PS_DEVICE_POINTS (1u << 22)
+#define PS_HOST_POINTS 65536u
 
 /* Where the kernels add their curves (the dose map's too: they follow the channels' in each
  * copy, transport_curve_count): `copies` private copies of the run's curves, each warp
@@ -45,6 +54,9 @@ typedef struct tally_ref {
     int stride;
     uint32_t copies;
     size_t copy_len;            /* n_curves x stride */
+    phase_space_point *ps;      /* the phase-space buffer (NULL: none asked for) */
+    uint32_t *ps_count;         /* &loop_state.ps_count */
+    uint32_t ps_capacity;
 } tally_ref;
 
 enum kernel_id { K_SPAWN, K_STEP, K_REACT, K_BOOK, K_COUNT };
@@ -63,6 +75,8 @@ struct cuda_session {
     void *bank_blocks[3];
     particle_bank bank[3];             /* two that swap (in, out) and the reactions' */
     reaction_scratch *scratch;
+    phase_space_point *ps;             /* PS_DEVICE_POINTS, when the run records a phase space */
+    phase_space_point *host_ps;        /* PS_HOST_POINTS, pinned */
     loop_state *loop;
     loop_state *host_loop;             /* pinned, for the counts the host reads */
     uint32_t target, capacity;
@@ -122,6 +136,9 @@ static __device__ void sink_begin(score_sink *s, tally_ref t)
     uint32_t warp = (blockIdx.x * blockDim.x + threadIdx.x) / 32;
     s->curves = t.curves + (size_t)(warp % t.copies) * t.copy_len;
     s->stride = t.stride;
+    s->ps = t.ps;
+    s->ps_capacity = t.ps_capacity;
+    s->ps_shared = t.ps_count;
 }
 
 /* Adds copies 1.. of the curves into copy 0. */
@@ -413,6 +430,19 @@ extern "C" cuda_session *cuda_session_open(const transport_params *params, int n
         s->tally.stride = s->stride;
         s->tally.copies = s->copies;
         s->tally.copy_len = (size_t)n_curves * s->stride;
+        if (params->ps_depth > 0.0) {
+            size_t ps_bytes = (size_t)PS_DEVICE_POINTS * sizeof(phase_space_point);
+            if ((rc = cudaMalloc((void **)&s->ps, ps_bytes)) != cudaSuccess ||
+                (rc = cudaMallocHost((void **)&s->host_ps,
+                                     PS_HOST_POINTS * sizeof(phase_space_point))) != cudaSuccess) {
+                fail(err, len, "cudaMalloc (phase space)", rc);
+                goto fail;
+            }
+            s->device_bytes += (double)ps_bytes;
+            s->tally.ps = s->ps;
+            s->tally.ps_count = &s->loop->ps_count;
+            s->tally.ps_capacity = PS_DEVICE_POINTS;
+        }
     }
     for (size_t k = 0; k < sizeof s->marks / sizeof s->marks[0]; k++)
         if ((rc = cudaEventCreate(&s->marks[k])) != cudaSuccess) {
@@ -463,9 +493,28 @@ static void launch_iteration(cuda_session *s, int in, int out, int profile, cuda
     s->launches[K_BOOK] += 3;
 }
 
+/* Hands the crossings a group left in the device buffer to `out`, in pieces, and empties it.
+ * Called with the device idle (after the group's synchronisation). */
+static int take_phase_space(cuda_session *s, uint32_t counted, cuda_phase_space_out out,
+                            void *out_ctx, char *err, size_t len)
+{
+    uint32_t kept = counted < PS_DEVICE_POINTS ? counted : PS_DEVICE_POINTS;
+    cudaError_t rc = cudaSuccess;
+    for (uint32_t at = 0; at < kept && rc == cudaSuccess; at += PS_HOST_POINTS) {
+        uint32_t n = kept - at < PS_HOST_POINTS ? kept - at : PS_HOST_POINTS;
+        rc = cudaMemcpy(s->host_ps, s->ps + at, n * sizeof(phase_space_point),
+                        cudaMemcpyDeviceToHost);
+        if (rc == cudaSuccess && out) out(out_ctx, s->host_ps, n, 0);
+    }
+    if (rc == cudaSuccess && counted > kept && out) out(out_ctx, s->host_ps, 0, counted - kept);
+    if (rc == cudaSuccess) rc = cudaMemset(&s->loop->ps_count, 0, sizeof(uint32_t));
+    return rc == cudaSuccess ? 0 : fail(err, len, "cudaMemcpy (phase space)", rc);
+}
+
 extern "C" int cuda_session_run(cuda_session *s, uint64_t first, uint64_t count, int profile,
-                                cuda_poll poll, void *poll_ctx, int64_t *curves,
-                                cuda_run_result *result, char *err, size_t len)
+                                cuda_poll poll, void *poll_ctx, cuda_phase_space_out ps_out,
+                                void *ps_ctx, int64_t *curves, cuda_run_result *result,
+                                char *err, size_t len)
 {
     memset(result, 0, sizeof *result);
     size_t curve_bytes = (size_t)s->n_curves * s->stride * sizeof(int64_t);   /* one copy */
@@ -497,10 +546,17 @@ extern "C" int cuda_session_run(cuda_session *s, uint64_t first, uint64_t count,
                     s->kernel_seconds[k] += 1e-3 * ms;   /* K_SPAWN (with its booking), K_STEP, K_REACT */
                     busy += 1e-3 * ms;
                 }
-        /* The next group's size, for about GROUP_SECONDS of GPU time. */
+        /* The next group's size, for about GROUP_SECONDS of GPU time, and with a phase space
+         * for at most a quarter of its buffer. */
         double took = wall_seconds() - t0;
-        if (took < 0.5 * GROUP_SECONDS && s->group < GROUP_ITERATIONS) s->group *= 2;
+        uint32_t crossed = host->ps_count;
+        int ps_full = s->ps && crossed > PS_DEVICE_POINTS / 4;
+        if (ps_full && s->group > 1) s->group /= 2;
+        else if (!ps_full && took < 0.5 * GROUP_SECONDS && s->group < GROUP_ITERATIONS &&
+                 (!s->ps || crossed < PS_DEVICE_POINTS / 16))
+            s->group *= 2;
         else if (took > 2.0 * GROUP_SECONDS && s->group > 1) s->group /= 2;
+        if (s->ps && crossed && take_phase_space(s, crossed, ps_out, ps_ctx, err, len)) return -1;
         if (event_done(&host->c)) break;
         if (poll && poll(poll_ctx, host->c.started) && host->c.end > host->c.next) {
             /* Cancel: start nothing more (the device is idle here, so its counts are these). */
@@ -616,6 +672,8 @@ extern "C" void cuda_session_close(cuda_session *s)
     cudaFree(s->curves);
     cudaFree(s->loop);
     cudaFreeHost(s->host_loop);
+    cudaFree(s->ps);
+    cudaFreeHost(s->host_ps);
     for (size_t k = 0; k < sizeof s->marks / sizeof s->marks[0]; k++)
         if (s->marks[k]) cudaEventDestroy(s->marks[k]);
     free(s);

@@ -10,8 +10,10 @@
  * with 64-bit integer atomics into one array in device memory (optionally summed over a warp's
  * lanes that hit the same cell first); ledger and counters are summed per warp, then added. A
  * run's dose map is map_bins more curves of that array (transport_curve_count), so it has its
- * copies and their sum like every curve. No phase space is recorded here (the CPU backends do:
- * a run asking for one is refused with the cuda backend).
+ * copies and their sum like every curve. A phase space (ps_depth > 0) is recorded into one
+ * buffer in device memory, slots taken atomically, and handed to the caller after each group of
+ * iterations; the writer sorts the crossings (src/output/phase_space.h), so the file is the
+ * CPU's.
  *
  * A cuda_session owns its device memory (tables, parameters, banks, scores) and is released by
  * cuda_session_close. All functions are called from one host thread (the engine's run thread).
@@ -43,6 +45,11 @@ typedef struct cuda_options {
  * started so far in this run: returns 1 to start no more (cancel: those in flight finish), else
  * 0. It may block (pause). */
 typedef int (*cuda_poll)(void *ctx, uint64_t started);
+
+/* Receives phase-space crossings (n of them at p, valid during the call), and `lost`: crossings
+ * that found no room in the device buffer. Called between groups of iterations. */
+typedef void (*cuda_phase_space_out)(void *ctx, const phase_space_point *p, size_t n,
+                                     uint64_t lost);
 
 /* What a cuda_session_run did; the curves are added into the caller's array. */
 typedef struct cuda_run_result {
@@ -85,12 +92,13 @@ cuda_session *cuda_session_open(const transport_params *params, int n_curves,
                                 const cuda_options *options, char *err, size_t err_len);
 
 /* Transports histories [first, first + count) and adds their curves (difference form, like a
- * CPU sink) into `curves`; the rest into *result (overwritten). With `profile`, kernels are
+ * CPU sink) into `curves`; the phase-space crossings, when the run records them, to ps_out; the
+ * rest into *result (overwritten). With `profile`, kernels are
  * timed and the step's components charged (physics/transport.h, step_profile). Returns 0, or
  * -1 with a message. */
 int cuda_session_run(cuda_session *s, uint64_t first, uint64_t count, int profile,
-                     cuda_poll poll, void *poll_ctx, int64_t *curves, cuda_run_result *result,
-                     char *err, size_t err_len);
+                     cuda_poll poll, void *poll_ctx, cuda_phase_space_out ps_out, void *ps_ctx,
+                     int64_t *curves, cuda_run_result *result, char *err, size_t err_len);
 
 /* The device and the loop's kernels. */
 void cuda_session_info(const cuda_session *s, cuda_info *out);

@@ -240,9 +240,12 @@ typedef struct score_sink {
     uint64_t count[COUNT_COUNT];
     uint64_t steps;
     /* Crossings of the phase-space plane: NULL when none is asked for. Slots [0, ps_capacity);
-     * ps_count counts every crossing, so ps_count > ps_capacity says some found no slot. */
+     * ps_count counts every crossing, so ps_count > ps_capacity says some found no slot. On
+     * the GPU every thread's sink shares one buffer, and ps_shared (device memory) is the
+     * count its crossings take their slots from, atomically (cuda/cuda_transport.cu). */
     phase_space_point *ps;
     uint32_t ps_count, ps_capacity;
+    uint32_t *ps_shared;
 } score_sink;
 
 /* A particle crossing the phase-space plane z = ps_depth. */
@@ -1260,7 +1263,11 @@ static BRAGG_HD BRAGG_NOINLINE void phase_space_record(score_sink *s, const step
                                                        double t1, uint64_t history,
                                                        uint64_t id, int Z, int A)
 {
+#ifdef __CUDA_ARCH__
+    uint32_t n = atomicAdd(s->ps_shared, 1u);
+#else
     uint32_t n = s->ps_count++;
+#endif
     if (n >= s->ps_capacity) return;
     double f = (zp - k->lat_z0) * k->lat_inv_dz;
     double x, y;

@@ -11,7 +11,8 @@
 # made side by side, in the same script.
 #
 # What it measures, in the order that matters if time runs out:
-#   1. the CSV of a nuclear C-12 run, CPU against GPU, byte for byte; the CUDA unit tests;
+#   1. the CSV of a nuclear C-12 run, CPU against GPU, byte for byte; the phase space's MCPL file
+#      too; the CUDA unit tests;
 #   2. throughput of the four cases of issue 13's targets on the GPU and on all CPU cores;
 #   3. the loop's shape: steps per pass, particles in flight, warp aggregation, register caps,
 #      private copies of the curves (BRAGG_CUDA_COPIES), all with the same seed (same bits);
@@ -44,9 +45,15 @@ for c in 4 16; do
     BRAGG_CUDA_COPIES=$c timeout 60 $B run $C12 -n 2000 --seed 5 --backend cuda -q --csv "$O/gpu$c.csv"
     cmp "$O/gpu$c.csv" "$O/cpu.csv" && echo "copies $c: CSV IDENTICAL" || echo "copies $c: CSV DIFFER"
 done
+echo "== phase space, CPU against GPU, byte for byte (C-12 400 MeV/u, 2000 histories, plane at 20 cm)"
+timeout 60 $B run $C12 -n 2000 --seed 5 --backend cuda -q --phase-space "$O/gpu.mcpl" --phase-space-depth 20
+echo "cuda rc=$?"
+timeout 60 $B run $C12 -n 2000 --seed 5 --backend openmp -q --phase-space "$O/cpu.mcpl" --phase-space-depth 20
+echo "openmp rc=$?"
+cmp "$O/gpu.mcpl" "$O/cpu.mcpl" && echo "MCPL IDENTICAL" || echo "MCPL DIFFER"
 if [ -x build/release/unit_tests ]; then
     echo "== CUDA unit tests"
-    timeout 200 build/release/unit_tests --filter 'transport/cuda*' --verbose 2>&1 | tail -15
+    timeout 200 build/release/unit_tests --filter '@(transport/cuda*|map/mcpl*)' --verbose 2>&1 | tail -15
 fi
 elapsed
 

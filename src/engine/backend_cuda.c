@@ -96,6 +96,15 @@ static int cuda_poll_job(void *arg, uint64_t started)
     return atomic_load_explicit(job->cancel, memory_order_relaxed) != 0;
 }
 
+/* The GPU's phase-space crossings into the job's arrays (what finds no memory counts as lost,
+ * phase_space_list_append). */
+static void cuda_take_phase_space(void *ctx, const phase_space_point *p, size_t n, uint64_t lost)
+{
+    score_arrays *out = ctx;
+    phase_space_list piece = {(phase_space_point *)p, n, n, lost};
+    phase_space_list_append(&out->ps, &piece);
+}
+
 static int cuda_run_batch(backend *b, const backend_job *job, score_arrays *out, bragg_err *e)
 {
     cuda_state *st = b->state;
@@ -109,7 +118,8 @@ static int cuda_run_batch(backend *b, const backend_job *job, score_arrays *out,
     poll_ctx ctx = {job, 0};
     cuda_run_result r;
     if (cuda_session_run(st->session, job->first, job->count, job->profile_every != 0,
-                         cuda_poll_job, &ctx, out->curves, &r, err, sizeof err))
+                         cuda_poll_job, &ctx, cuda_take_phase_space, out, out->curves, &r, err,
+                         sizeof err))
         return bragg_fail(e, "backend cuda: %s", err);
     for (int k = 0; k < LEDGER_COUNT; k++) out->ledger[k] += r.ledger[k];
     for (int k = 0; k < COUNT_COUNT; k++) out->count[k] += r.count[k];

@@ -160,9 +160,6 @@ int config_validate(const run_config *c, const catalog *cat, bragg_err *e)
     if (!(c->phase_space_depth_cm >= 0.0 && c->phase_space_depth_cm <= 1e4))
         return bragg_fail(e, "phase-space depth: %g cm is out of range (valid: above 0, inside "
                              "the scoring depth)", c->phase_space_depth_cm);
-    if (c->phase_space_depth_cm > 0.0 && strcmp(c->backend, "cuda") == 0)
-        return bragg_fail(e, "phase space: the cuda backend does not record one (valid "
-                             "backends: serial, openmp, event)");
     if (!(c->bio_dose > 0 && c->bio_dose <= 100))
         return bragg_fail(e, "bio dose: %g Gy is out of range (valid: above 0 to 100 Gy)",
                           c->bio_dose);

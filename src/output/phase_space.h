@@ -10,7 +10,8 @@
  * (the file's universal weight), userflags the history index (its low 32 bits). Stored in
  * double precision. The crossings are sorted by history, then particle id (its random stream's
  * id, physics/random.h), then the order they happened in: the file is byte for byte the same
- * for any thread count and CPU backend.
+ * for any thread count, backend (the GPU included: a particle's crossings keep their order in its
+ * buffer) and MPI rank count.
  *
  * The library writes to a path of its own choosing, so the file is written to a scratch file
  * beside the target and then copied through src/output/atomic_file.h (the one writer of
