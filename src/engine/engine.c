@@ -400,7 +400,8 @@ static void *run_thread(void *arg)
             if (!failed && en->ps.lost) {
                 failed = 1;
                 bragg_fail(&err, "phase space: %llu crossings of the plane at %g cm found no room "
-                                 "(more than %d in one history, or out of memory)",
+                                 "(more than %d in one history, the GPU's buffer full, or out "
+                                 "of memory)",
                            (unsigned long long)en->ps.lost, en->params.ps_depth,
                            PHASE_SPACE_HISTORY_HEADROOM);
             }

@@ -787,7 +787,8 @@ static int mpi_driver_run(run_driver *d, engine *en, int show_progress, bragg_er
     int bad = verify_totals(&r, why, sizeof why);
     if (!bad && ps_lost) {
         snprintf(why, sizeof why, "phase space: %llu crossings of the plane at %g cm found no "
-                 "room (more than %d in one history, or out of memory)",
+                 "room (more than %d in one history, the GPU's buffer full, or out of "
+                 "memory)",
                  (unsigned long long)ps_lost, p->ps_depth, PHASE_SPACE_HISTORY_HEADROOM);
         bad = 1;
     }
