@@ -397,13 +397,8 @@ Test(map, mcpl_round_trip_and_the_same_file_for_any_thread_count)
     }
     /* The GPU's file (its crossings come back in any order and are sorted the same way), or,
      * without a device, the reason. */
-    bragg_err e;
-    backend *b = backend_new("cuda", &e);
-    cr_assert(b);
-    char reason[256] = "";
-    int gpu = b->available(reason, sizeof reason);
-    b->release(b);
-    free(b);
+    char reason[256];
+    int gpu = testkit_cuda_available(reason, sizeof reason);
     snprintf(cmd, sizeof cmd,
              "run --ion C-12 --energy 200 --material water -n 300 -q --backend cuda --phase-space "
              "%s/ps_gpu.mcpl --phase-space-depth 6", dir);

@@ -9,6 +9,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "backend.h"
+
 const char *testkit_bragg(void)
 {
     const char *b = getenv("BRAGG_BIN");
@@ -140,4 +142,16 @@ void testkit_expect_profile_changes_nothing(const run_snapshot *plain,
         sum += profiled->profile_share[k];
     }
     cr_expect(fabs(sum - 1.0) < 1e-9, "shares sum to %.12f", sum);
+}
+
+int testkit_cuda_available(char *reason, size_t len)
+{
+    bragg_err e;
+    backend *b = backend_new("cuda", &e);
+    cr_assert(b, "%s", e.msg);
+    reason[0] = '\0';
+    int available = b->available(reason, len);
+    b->release(b);
+    free(b);
+    return available;
 }

@@ -42,6 +42,9 @@ cJSON *testkit_read_json(const char *path);
 void testkit_temp_dir(char *dir, size_t len, const char *tag);
 void testkit_remove_dir(const char *dir);
 
+/* 1 when the cuda backend can run here; else 0 and, in `reason`, why (no device, no nvcc). */
+int testkit_cuda_available(char *reason, size_t len);
+
 /* The default configuration for `ion` at `energy` MeV/u, n histories, on two threads. */
 run_config testkit_config(const char *ion, double energy, uint64_t n);
 
