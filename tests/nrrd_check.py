@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""nrrd_check.py MAP.nrrd RUN.json - reads a dose map as any NRRD reader would and checks it
+"""nrrd_check.py MAP.nrrd RUN.json [ERR.nrrd] - reads a dose map as any NRRD reader would and checks it
 against the run's JSON. An independent reader: it knows the NRRD format
 (http://teem.sourceforge.net/nrrd/format.html), numpy and the JSON, not bragg's C code.
 
@@ -10,6 +10,10 @@ lateral integral plus the dose beyond the grid is the run's depth-dose curve:
     RZ: sum_j dose[j] * pi * (r_{j+1}^2 - r_j^2) + beyond = dose_Gy_cm2
     XZ: sum_j dose[j] * dx                         + beyond = dose_Gy_cm2
 to 1e-12 of the curve's maximum (the file holds doubles computed from the same integers).
+With ERR.nrrd (bragg run --map-error): the same header and grid as the map, its quantity a
+standard error, every value finite and >= 0 where the map has dose and 0 where it has none,
+and the rows at the JSON's profile depths equal to their dose_err arrays (to 1e-14: the JSON's
+numbers are printed in 15 digits where they read back closely enough).
 Prints one line and exits 0 when all holds, else names what failed and exits 1."""
 import json
 import math
@@ -89,6 +93,37 @@ def main():
           "integral %.6e Gy cm^3 per primary)"
           % (os.path.basename(nrrd_path), sizes[0], sizes[2], worst,
              float(numpy.sum(integral)) * m["depth_bin_cm"]))
+    if len(sys.argv) > 3:
+        check_errors(sys.argv[3], fields, m, dose)
+
+
+def check_errors(path, map_fields, m, dose):
+    fields, keys, raw = read_nrrd(path)
+    for field in ("type", "encoding", "endian", "dimension", "sizes", "space directions",
+                  "space origin"):
+        if fields.get(field) != map_fields.get(field):
+            fail("%s: %s is %r, the map's %r" % (path, field, fields.get(field),
+                                                 map_fields.get(field)))
+    if not keys.get("bragg_quantity", "").startswith("standard error"):
+        fail("%s: bragg_quantity is %r, not a standard error" % (path, keys.get("bragg_quantity")))
+    if len(raw) != 8 * dose.size:
+        fail("%s: %d bytes of data for %d doubles" % (path, len(raw), dose.size))
+    err = numpy.frombuffer(raw, dtype="<f8").reshape(dose.shape)
+    if not (numpy.all(numpy.isfinite(err)) and numpy.all(err >= 0)):
+        fail("%s: errors that are negative or not finite" % path)
+    if numpy.any(err[dose == 0] != 0):
+        fail("%s: a cell without dose has an error" % path)
+    compared = 0
+    for p in m["profiles"]:
+        i = int(round(p["bin_from_cm"] / m["depth_bin_cm"]))
+        want = numpy.array(p["dose_err"], dtype=float)
+        # cJSON prints a double in 15 digits where that reads back within its own tolerance
+        if not numpy.allclose(err[i], want, rtol=1e-14, atol=0):
+            fail("%s: the row at %g cm differs from the JSON's dose_err" % (path, p["depth_cm"]))
+        compared += 1
+    rel = err[dose > 0] / dose[dose > 0]
+    print("nrrd_check: %s: %d standard errors, median relative error %.3g, %d profile rows equal "
+          "the JSON's" % (os.path.basename(path), err.size, float(numpy.median(rel)), compared))
 
 
 if __name__ == "__main__":

@@ -788,7 +788,8 @@ static void export_view(tui_state *t, int vector)
             rc = write_figure(&fig, &style, base, vector, &e);
             plot_figure_free(&fig);
         }
-        if (rc == BRAGG_OK) rc = dose_map_write_nrrd(engine_config(t->en), &t->snap, nrrd, "export", &e);
+        if (rc == BRAGG_OK)
+            rc = dose_map_write_nrrd(engine_config(t->en), &t->snap, nrrd, "export", 0, &e);
         if (rc == BRAGG_OK) rc = report_write_json_tree(root, json, &e);
         cJSON_Delete(root);
         if (rc == BRAGG_OK) rc = export_run_file(t, conf, &e);

@@ -115,12 +115,12 @@ static int set_key(const char *value, void *ctx, bragg_err *e)
 /* bragg run's options: every run key (src/engine/run_file.h: the one table of names, units and
  * ranges, shared with run files and the workbench), then the outputs. The specs point into
  * the struct: it stays where it was initialised. */
-#define N_OUTPUT_SPECS 12
+#define N_OUTPUT_SPECS 13
 typedef struct run_options {
     run_setup setup;
     key_option keys[RUN_KEYS_MAX];
     int quiet, all;
-    const char *csv, *json, *config, *map, *phase_space;
+    const char *csv, *json, *config, *map, *map_error, *phase_space;
     profile_depths profiles;
     plot_outputs figs;
     option_spec specs[RUN_KEYS_MAX + N_OUTPUT_SPECS + 1];
@@ -146,6 +146,9 @@ static void run_options_init(run_options *ro)
         {"map", 0, OPTION_STRING, &ro->map, 0, 0, "FILE|-",
          "score a dose map around the beam axis (--map-kind, default rz) and write it as NRRD",
          0},
+        {"map-error", 0, OPTION_STRING, &ro->map_error, 0, 0, "FILE|-",
+         "write each map cell's standard error (from the spread between the batches) as NRRD; "
+         "keeps the map once per batch", 0},
         {"profile-at", 0, OPTION_CALL, &ro->profiles, 0, 0, "CM",
          "a lateral dose profile at this depth in the JSON's map (repeatable)", add_profile},
         {"phase-space", 0, OPTION_STRING, &ro->phase_space, 0, 0, "FILE",
@@ -231,6 +234,7 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
     }
     int quiet = ro->quiet, all = ro->all;
     const char *csv = ro->csv, *json = ro->json, *map_file = ro->map, *phase_space = ro->phase_space;
+    const char *map_error = ro->map_error;
     const profile_depths *profiles = &ro->profiles;
     const plot_outputs figs = ro->figs;
     if (!run_setup_given(setup, "ion")) {
@@ -263,14 +267,16 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
     run_config defaults;
     config_default(&defaults);
     if (cfg.map_kind == MAP_NONE &&
-        (profiles->n > 0 || cfg.map_bin_cm != defaults.map_bin_cm ||
+        (profiles->n > 0 || map_error || cfg.map_bin_cm != defaults.map_bin_cm ||
          cfg.map_radius_cm != defaults.map_radius_cm)) {
         fprintf(stderr, "bragg run: --%s: needs a dose map (--map FILE, or --map-kind)\n",
                 profiles->n ? "profile-at"
+                : map_error ? "map-error"
                 : cfg.map_bin_cm != defaults.map_bin_cm ? "map-bin"
                                                         : "map-radius");
         return EXIT_USAGE;
     }
+    cfg.map_errors = map_error != NULL;
     if (!phase_space != !(cfg.phase_space_depth_cm > 0)) {
         fprintf(stderr, "bragg run: %s\n",
                 phase_space ? "--phase-space: needs --phase-space-depth CM (the plane)"
@@ -315,6 +321,7 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
     if ((csv && atomic_file_check_path(csv, "--csv", &e)) ||
         (json && atomic_file_check_path(json, "--json", &e)) ||
         (map_file && atomic_file_check_path(map_file, "--map", &e)) ||
+        (map_error && atomic_file_check_path(map_error, "--map-error", &e)) ||
         (phase_space && atomic_file_check_path(phase_space, "--phase-space", &e)) ||
         plot_outputs_check(&figs, &e)) {
         fprintf(stderr, "bragg run: %s\n", e.msg);
@@ -395,7 +402,12 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
         fprintf(stderr, "bragg run: %s\n", e.msg);
         status = EXIT_RUNTIME;
     }
-    if (map_file && dose_map_write_nrrd(engine_config(en), &snap, map_file, "--map", &e)) {
+    if (map_file && dose_map_write_nrrd(engine_config(en), &snap, map_file, "--map", 0, &e)) {
+        fprintf(stderr, "bragg run: %s\n", e.msg);
+        status = EXIT_RUNTIME;
+    }
+    if (map_error &&
+        dose_map_write_nrrd(engine_config(en), &snap, map_error, "--map-error", 1, &e)) {
         fprintf(stderr, "bragg run: %s\n", e.msg);
         status = EXIT_RUNTIME;
     }
@@ -431,7 +443,8 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
     if (!quiet) {
         /* Data may be on stdout: then the summary goes to stderr. */
         int data_on_stdout = (csv && strcmp(csv, "-") == 0) || (json && strcmp(json, "-") == 0) ||
-                             (map_file && strcmp(map_file, "-") == 0);
+                             (map_file && strcmp(map_file, "-") == 0) ||
+                             (map_error && strcmp(map_error, "-") == 0);
         report_print_summary(data_on_stdout ? stderr : stdout, en, &snap);
         report_print_profile(data_on_stdout ? stderr : stdout, &snap);
         if (driver && driver->note[0])

@@ -157,6 +157,9 @@ int config_validate(const run_config *c, const catalog *cat, bragg_err *e)
             return bragg_fail(e, "map: %.0f lateral bins is too many (valid: up to 4096; raise "
                                  "the map bin or lower the map radius)", bins);
     }
+    if (c->map_errors && c->map_kind == MAP_NONE)
+        return bragg_fail(e, "map errors: there is no dose map to give errors for (valid: with "
+                             "a map, --map FILE or a map kind)");
     if (!(c->phase_space_depth_cm >= 0.0 && c->phase_space_depth_cm <= 1e4))
         return bragg_fail(e, "phase-space depth: %g cm is out of range (valid: above 0, inside "
                              "the scoring depth)", c->phase_space_depth_cm);

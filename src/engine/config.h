@@ -54,6 +54,8 @@ typedef struct run_config {
     double map_bin_cm;        /* lateral bin width (default 0.05) */
     double map_radius_cm;     /* the grid's extent: r or |x| below it (default 5); the last
                                  lateral bin collects everything beyond */
+    int map_errors;           /* 1: keep the map per batch for each cell's standard error
+                                 (--map-error); costs `batches` times the map's memory */
     /* phase space: > 0 records every crossing of the plane z = phase_space_depth_cm (CPU
      * backends); 0 (the default) none */
     double phase_space_depth_cm;

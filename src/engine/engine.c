@@ -312,7 +312,7 @@ int engine_create(engine **out, const run_config *cfg, bragg_err *e)
     }
     if (en->be->open(en->be, cfg->threads, &en->params, e) ||
         score_arrays_init(&en->batch, &en->params, e) ||
-        score_totals_init(&en->totals, &en->params, cfg->batches, e))
+        score_totals_init(&en->totals, &en->params, cfg->batches, cfg->map_errors, e))
         goto fail;
     *out = en;
     return BRAGG_OK;
@@ -620,11 +620,14 @@ int engine_adopt_totals(engine *en, score_totals *t, double elapsed_s, const cha
     if (en->thread_started) return bragg_fail(e, "engine_adopt_totals: the run thread is going");
     const score_totals *mine = &en->totals;
     if (t->nbins != mine->nbins || t->channels != mine->channels ||
-        t->n_curves != mine->n_curves || t->max_batches != mine->max_batches)
-        return bragg_fail(e, "engine_adopt_totals: sums of %d bins, %d curves, %d batches do "
-                             "not fit a run of %d bins, %d curves, %d batches",
-                          t->nbins, t->n_curves, t->max_batches, mine->nbins, mine->n_curves,
-                          mine->max_batches);
+        t->n_curves != mine->n_curves || t->max_batches != mine->max_batches ||
+        t->batch_map_curves != mine->batch_map_curves)
+        return bragg_fail(e, "engine_adopt_totals: sums of %d bins, %d curves, %d batches (%d "
+                             "map curves each) do not fit a run of %d bins, %d curves, %d "
+                             "batches (%d)",
+                          t->nbins, t->n_curves, t->max_batches, t->batch_map_curves,
+                          mine->nbins, mine->n_curves, mine->max_batches,
+                          mine->batch_map_curves);
     pthread_mutex_lock(&en->lock);
     score_totals swap = en->totals;
     en->totals = *t;

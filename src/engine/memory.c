@@ -65,10 +65,15 @@ int memory_check(const run_config *c, int nbins, int channels, bragg_err *e)
      * result holds its doses twice (result and snapshot). */
     double map = map_curves(c);
     need += map * ((threads + 1.0) * (nbins + 1.0) * 8.0 + nbins * 16.0 + 2.0 * nbins * 8.0);
+    /* --map-error: the map's curves once more per batch (128-bit sums), and the errors in the
+     * result and its snapshot. */
+    if (c->map_errors) need += map * (c->batches * nbins * 16.0 + 2.0 * nbins * 8.0);
     double have = memory_machine_bytes();
     if (have <= 0 || need <= 0.5 * have) return BRAGG_OK;
     char with_map[64] = "";
-    if (map > 0) snprintf(with_map, sizeof with_map, ", a map of %.0f lateral bins", map);
+    if (map > 0)
+        snprintf(with_map, sizeof with_map, ", a map of %.0f lateral bins%s", map,
+                 c->map_errors ? " per batch" : "");
     return bragg_fail(e, "memory: these scores need about %.1f GB (%d bins x %d batches, %d "
                          "threads, %d channels%s), more than half of this machine's %.1f GB "
                          "(valid: up to %.1f GB; use fewer --batches or --threads, a wider --bin "

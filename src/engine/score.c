@@ -153,7 +153,8 @@ void score_arrays_take_sink(score_arrays *a, const score_sink *s)
 
 /* ---- run totals ------------------------------------------------------------------------------ */
 
-int score_totals_init(score_totals *t, const transport_params *p, int max_batches, bragg_err *e)
+int score_totals_init(score_totals *t, const transport_params *p, int max_batches,
+                      int map_per_batch, bragg_err *e)
 {
     memset(t, 0, sizeof *t);
     int nbins = p->nbins;
@@ -161,22 +162,29 @@ int score_totals_init(score_totals *t, const transport_params *p, int max_batche
     t->channels = p->channels;
     t->n_curves = transport_curve_count(p);
     t->max_batches = max_batches;
+    t->batch_map_curves = map_per_batch ? p->map_bins : 0;
     t->curves = calloc((size_t)nbins * (size_t)(t->n_curves + 1), sizeof(__int128));
-    t->batch_dose = calloc(3 * (size_t)nbins * (size_t)max_batches, sizeof(__int128));
+    t->batch_dose = calloc(score_totals_batch_values(t), sizeof(__int128));
     t->batch_histories = calloc((size_t)max_batches, sizeof(uint64_t));
     if (!t->curves || !t->batch_dose || !t->batch_histories) {
+        int curves = t->batch_map_curves;
         score_totals_free(t);
+        if (curves)
+            return bragg_fail(e, "out of memory for %d bins x %d batches with a map of %d "
+                                 "lateral bins per batch (--map-error)",
+                              nbins, max_batches, curves);
         return bragg_fail(e, "out of memory for %d bins x %d batches", nbins, max_batches);
     }
     t->dose = t->curves + (size_t)nbins * (size_t)t->n_curves;
     t->batch_let = t->batch_dose + (size_t)nbins * (size_t)max_batches;
     t->batch_z1d = t->batch_let + (size_t)nbins * (size_t)max_batches;
+    if (t->batch_map_curves) t->batch_map = t->batch_z1d + (size_t)nbins * (size_t)max_batches;
     return BRAGG_OK;
 }
 
 size_t score_totals_batch_values(const score_totals *t)
 {
-    return 3 * (size_t)t->nbins * (size_t)t->max_batches;
+    return (3 + (size_t)t->batch_map_curves) * (size_t)t->nbins * (size_t)t->max_batches;
 }
 
 void score_totals_free(score_totals *t)
@@ -214,6 +222,11 @@ void score_totals_add_to_batch(score_totals *t, int batch, const score_arrays *b
     for (int i = 0; i < n; i++) {
         open_let[i] += let[i];
         open_z1d[i] += z1d[i];
+    }
+    for (int j = 0; j < t->batch_map_curves; j++) {
+        const int64_t *from = score_curve(b, CURVE_MAP(t->channels, j));
+        __int128 *into = t->batch_map + ((size_t)batch * t->batch_map_curves + j) * n;
+        for (int i = 0; i < n; i++) into[i] += from[i];
     }
     for (int k = 0; k < LEDGER_COUNT; k++) t->ledger[k] += b->ledger[k];
     for (int k = 0; k < COUNT_COUNT; k++) t->count[k] += b->count[k];
@@ -378,10 +391,14 @@ static void jackknife(const score_totals *t, double bin_width, dose_figures *err
     free(closed_sum);
 }
 
-double score_halo_fraction(int map_kind, int map_bins, double map_width, const double *row,
-                           double beyond, double sigma)
+/* The dose beyond the halo's cut and the total at one depth, from one row of the map (units as
+ * score_result.map) and the dose beyond the grid. Both are always set; returns 0 where the
+ * fraction cannot be told from the cut alone (see score_result.halo_fraction). */
+static int halo_sums(int map_kind, int map_bins, double map_width, const double *row,
+                     double beyond, double sigma, double *outside_out, double *total_out)
 {
-    if (!(sigma > 0.0) || !isfinite(sigma) || map_bins < 1) return NAN;
+    *outside_out = *total_out = 0.0;
+    if (!(sigma > 0.0) || !isfinite(sigma) || map_bins < 1) return 0;
     double cut = 3.0 * sigma;
     /* The cut as a position on the grid, from the axis (RZ) or from x = 0 (XZ, both sides). */
     double total = beyond, outside = beyond;
@@ -408,11 +425,68 @@ double score_halo_fraction(int map_kind, int map_bins, double map_width, const d
             outside += d * (1.0 - inside / map_width);
         }
     }
+    *outside_out = outside;
+    *total_out = total;
     /* Within the bin the cut falls in the dose is taken as uniform, which a core narrower than
      * a bin belies: below one bin per sigma the fraction is not told. */
     double extent = map_kind == MAP_RZ ? map_bins * map_width : 0.5 * map_bins * map_width;
-    if (sigma < map_width || cut >= extent || !(total > 0.0)) return NAN;
+    return !(sigma < map_width || cut >= extent);
+}
+
+double score_halo_fraction(int map_kind, int map_bins, double map_width, const double *row,
+                           double beyond, double sigma)
+{
+    double outside, total;
+    if (!halo_sums(map_kind, map_bins, map_width, row, beyond, sigma, &outside, &total) ||
+        !(total > 0.0))
+        return NAN;
     return outside / total;
+}
+
+/* Standard error of the mean per history of a value whose batch sums (quanta) are
+ * batch[b * stride], b over the closed batches, each weighted by its histories; NaN without two
+ * closed batches. The same estimate for the depth-dose and for each cell of the map. */
+static double batch_mean_error(const score_totals *t, const __int128 *batch, size_t stride)
+{
+    double closed_n = 0, closed_sum = 0;
+    for (int b = 0; b < t->batches; b++) {
+        closed_n += (double)t->batch_histories[b];
+        closed_sum += (double)batch[(size_t)b * stride];
+    }
+    double mean = closed_n > 0 ? closed_sum / closed_n : 0, ss = 0;
+    for (int b = 0; b < t->batches; b++) {
+        double nb = (double)t->batch_histories[b];
+        double xb = (double)batch[(size_t)b * stride] / nb;
+        ss += nb * (xb - mean) * (xb - mean);
+    }
+    double var_mean = t->batches > 1 ? ss / ((t->batches - 1) * closed_n) : NAN;
+    return sqrt(var_mean);
+}
+
+/* The halo fraction's standard error at depth bin i: each closed batch's row gives its own dose
+ * beyond the cut O_b and total T_b (the cut from the whole run's sigma), and with f the run's
+ * fraction the ratio estimator's sqrt(B / (B - 1) sum_b (O_b - f T_b)^2) / sum_b T_b. `row` is
+ * work space for one row. */
+static double halo_fraction_error(const score_totals *t, const transport_params *p,
+                                  const score_result *r, int i, double per, double *row)
+{
+    int B = t->batches, n = t->nbins, inner = r->map_bins, mc = t->batch_map_curves;
+    double f = r->halo_fraction[i], dx = r->map_width;
+    if (B < 2 || isnan(f)) return NAN;
+    double ss = 0, total = 0;
+    for (int b = 0; b < B; b++) {
+        const __int128 *cells = t->batch_map + (size_t)b * mc * n + i;
+        for (int j = 0; j < inner; j++) {
+            double size = p->map_kind == MAP_RZ ? PI * dx * dx * (double)(2 * j + 1) : dx;
+            row[j] = (double)cells[(size_t)j * n] * per / size;
+        }
+        double beyond = (double)cells[(size_t)inner * n] * per, o, tb;
+        halo_sums(r->map_kind, inner, dx, row, beyond, r->lateral_rms[i], &o, &tb);
+        double u = o - f * tb;
+        ss += u * u;
+        total += tb;
+    }
+    return total > 0 ? sqrt(ss * B / (B - 1)) / total : NAN;
 }
 
 /* The map of a run (see score_result): dose per cell from the energy quanta of its curves. */
@@ -420,19 +494,37 @@ static int map_compute(const score_totals *t, const transport_params *p,
                        const double *bin_density, score_result *r, bragg_err *e)
 {
     int n = t->nbins, inner = p->map_bins - 1;
+    int with_err = t->batch_map != NULL && t->batch_map_curves == p->map_bins;
     r->map_kind = p->map_kind;
     r->map_bins = inner;
     r->map_width = 1.0 / p->map_inv_width;
     r->map_half = p->map_kind == MAP_XZ ? p->map_half : 0.0;
-    r->map = calloc((size_t)n * ((size_t)inner + 2), sizeof(double));
-    if (!r->map) return bragg_fail(e, "out of memory for the dose map");
+    /* map, beyond, halo fraction; then their errors */
+    size_t row_values = (size_t)inner + 2;
+    r->map = calloc((size_t)n * row_values * (with_err ? 2 : 1), sizeof(double));
+    double *work = with_err ? malloc((size_t)inner * sizeof *work) : NULL;
+    if (!r->map || (with_err && !work)) {
+        free(work);
+        return bragg_fail(e, "out of memory for the dose map");
+    }
     r->map_beyond = r->map + (size_t)n * inner;
     r->halo_fraction = r->map_beyond + n;
+    if (with_err) {
+        r->map_err = r->halo_fraction + n;
+        r->map_beyond_err = r->map_err + (size_t)n * inner;
+        r->halo_fraction_err = r->map_beyond_err + n;
+    }
     double N = (double)t->histories, w = p->bin_width, dx = r->map_width;
     const double gy = MEV_TO_JOULE * 1000.0, q = 1.0 / ENERGY_QUANTA_PER_MEV;
+    size_t batch_stride = (size_t)t->batch_map_curves * n;
     for (int i = 0; i < n; i++) {
         double *row = r->map + (size_t)i * inner;
+        double *row_err = with_err ? r->map_err + (size_t)i * inner : NULL;
         r->halo_fraction[i] = NAN;
+        if (with_err) {
+            for (int j = 0; j < inner; j++) row_err[j] = NAN;
+            r->map_beyond_err[i] = r->halo_fraction_err[i] = NAN;
+        }
         if (N <= 0) continue;
         /* MeV per primary in the cell, over its mass. */
         double per = q / N * gy / bin_density[i] / w;
@@ -440,12 +532,22 @@ static int map_compute(const score_totals *t, const transport_params *p,
             const __int128 *c = t->curves + (size_t)CURVE_MAP(t->channels, j) * n;
             double size = p->map_kind == MAP_RZ ? PI * dx * dx * (double)(2 * j + 1) : dx;
             row[j] = (double)c[i] * per / size;
+            if (with_err)
+                row_err[j] = batch_mean_error(t, t->batch_map + (size_t)j * n + i, batch_stride) *
+                             q * gy / bin_density[i] / w / size;
         }
         const __int128 *beyond = t->curves + (size_t)CURVE_MAP(t->channels, inner) * n;
         r->map_beyond[i] = (double)beyond[i] * per;
         r->halo_fraction[i] = score_halo_fraction(r->map_kind, inner, dx, row, r->map_beyond[i],
                                                   r->lateral_rms[i]);
+        if (with_err) {
+            r->map_beyond_err[i] =
+                batch_mean_error(t, t->batch_map + (size_t)inner * n + i, batch_stride) * q *
+                gy / bin_density[i] / w;
+            r->halo_fraction_err[i] = halo_fraction_error(t, p, r, i, per, work);
+        }
     }
+    free(work);
     return BRAGG_OK;
 }
 
@@ -518,19 +620,7 @@ int score_result_compute(const score_totals *t, const transport_params *p,
         double dose_q = (double)t->dose[i];
         r->edep[i] = dose_q * q / N / w;
         /* Standard error of the mean from the (closed) batch means, weighted by batch size. */
-        double closed_n = 0, closed_sum = 0;
-        for (int b = 0; b < t->batches; b++) {
-            closed_n += (double)t->batch_histories[b];
-            closed_sum += (double)t->batch_dose[(size_t)b * n + i];
-        }
-        double mean = closed_n > 0 ? closed_sum / closed_n : 0, ss = 0;
-        for (int b = 0; b < t->batches; b++) {
-            double nb = (double)t->batch_histories[b];
-            double xb = (double)t->batch_dose[(size_t)b * n + i] / nb;
-            ss += nb * (xb - mean) * (xb - mean);
-        }
-        double var_mean = t->batches > 1 ? ss / ((t->batches - 1) * closed_n) : NAN;
-        r->edep_err[i] = sqrt(var_mean) * q / w;
+        r->edep_err[i] = batch_mean_error(t, t->batch_dose + i, (size_t)n) * q / w;
         r->dose[i] = r->edep[i] / bin_density[i] * gy;
         r->dose_err[i] = r->edep_err[i] / bin_density[i] * gy;
         r->fluence[i] = (double)track[i] / TRACK_QUANTA_PER_CM / w / N;

@@ -93,14 +93,21 @@ typedef struct score_totals {
     /* The same per batch for the numerators of the dose-weighted means (LET_d, z1D*), for
      * their errors; all three are one block from batch_dose on (score_totals_batch_values). */
     __int128 *batch_let, *batch_z1d;
+    /* The dose map's curves per batch, for each cell's standard error (--map-error):
+     * [max_batches][batch_map_curves][nbins], the same block after batch_z1d; NULL and 0 unless
+     * asked for, since it takes `batches` times the map's memory. */
+    int batch_map_curves;
+    __int128 *batch_map;
     uint64_t *batch_histories;  /* [max_batches] */
 } score_totals;
 
-/* Number of __int128 per-batch sums from batch_dose on (dose, LET and z1D* numerators), for
- * drivers that reduce or store them whole. */
+/* Number of __int128 per-batch sums from batch_dose on (dose, LET and z1D* numerators, and the
+ * map's curves when kept), for drivers that reduce or store them whole. */
 size_t score_totals_batch_values(const score_totals *t);
 
-int score_totals_init(score_totals *t, const transport_params *p, int max_batches, bragg_err *e);
+/* `map_per_batch`: keep each batch's map too (p must have a map), for the cells' errors. */
+int score_totals_init(score_totals *t, const transport_params *p, int max_batches,
+                      int map_per_batch, bragg_err *e);
 void score_totals_free(score_totals *t);
 /* Adds finished (score_arrays_finish) arrays to the run and to the open batch. */
 void score_totals_add(score_totals *t, const score_arrays *part);
@@ -163,6 +170,9 @@ typedef struct score_result {
     int map_kind, map_bins;
     double map_width, map_half;
     double *map, *map_beyond;
+    /* Their standard errors, from the spread between the closed batches as dose_err (NULL
+     * unless the run kept its map per batch, score_totals.batch_map). */
+    double *map_err, *map_beyond_err;
     /* The halo's share of the dose at each depth: the fraction deposited beyond 3 sigma of the
      * core (MAP_RZ: radius > 3 sigma; MAP_XZ: |x| > 3 sigma), sigma the rms offset per axis of
      * the primaries there (lateral_rms: they only scatter electromagnetically, the core of
@@ -171,6 +181,9 @@ typedef struct score_result {
      * primaries, sigma below one lateral bin (the dose within a bin is taken as uniform), or
      * 3 sigma beyond the grid. */
     double *halo_fraction;
+    /* Its standard error (the ratio estimator over the batches, the core's sigma taken as
+     * given), NULL where map_err is. */
+    double *halo_fraction_err;
     double ledger_mev[LEDGER_COUNT];    /* per primary */
     double ledger_closure;              /* |beam - sum of the rest| / beam (exact: 0) */
     double steps_per_history;

@@ -1140,8 +1140,7 @@ static int map_heat(plot_figure *f, const cJSON *run, const dose_map *m, int log
     int rc = plot_set_heatmap(f, nx, ny, 0.0, group * m->depth_width, m->lat_lo, m->lat_width, z, e);
     free(z);
     if (rc) return BRAGG_ERR;
-    if (plot_set_colour_bar(f, m->kind == MAP_RZ ? "dose" : "dose integrated over y",
-                            m->kind == MAP_RZ ? "Gy per primary" : "Gy cm per primary", log, e))
+    if (plot_set_colour_bar(f, dose_map_quantity(m), dose_map_unit(m->kind), log, e))
         return BRAGG_ERR;
     /* The core's 3 sigma (the halo's boundary, report.c), where the run knows it. */
     double *sigma = NULL;
@@ -1219,16 +1218,16 @@ int figures_from_map(plot_figure *f, const cJSON *run, const dose_map *m, figure
     if (kind == FIGURE_MAP) {
         rc = map_heat(f, run, m, o->log, e);
         if (rc == BRAGG_OK) rc = plot_set_axes(f, "depth", "cm", lateral, "cm", e);
-        snprintf(buf, sizeof buf, "Dose map: %s in %s, %s histories", ri.beam, ri.slabs,
+        snprintf(buf, sizeof buf, "%s: %s in %s, %s histories",
+                 m->is_error ? "Standard error of the dose map" : "Dose map", ri.beam, ri.slabs,
                  ri.histories);
     } else {
         rc = map_profiles(f, m, o, e);
         if (rc == BRAGG_OK)
-            rc = plot_set_axes(f, lateral, "cm",
-                               m->kind == MAP_RZ ? "dose" : "dose integrated over y",
-                               dose_map_unit(m->kind), e);
-        snprintf(buf, sizeof buf, "Lateral dose profiles: %s in %s, %s histories", ri.beam,
-                 ri.slabs, ri.histories);
+            rc = plot_set_axes(f, lateral, "cm", dose_map_quantity(m), dose_map_unit(m->kind), e);
+        snprintf(buf, sizeof buf, "%s: %s in %s, %s histories",
+                 m->is_error ? "Standard errors of lateral dose profiles" : "Lateral dose profiles",
+                 ri.beam, ri.slabs, ri.histories);
     }
     if (rc == BRAGG_OK) rc = plot_set_title(f, o->title ? o->title : buf, e);
     if (rc == BRAGG_OK) {

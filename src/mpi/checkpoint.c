@@ -197,6 +197,8 @@ static void put_identity(checkpoint_image *img, int *bad, const engine *en, int 
     if (c->map_kind != MAP_NONE) {
         image_printf(img, bad, "map_bin_cm %.17g\n", c->map_bin_cm);
         image_printf(img, bad, "map_radius_cm %.17g\n", c->map_radius_cm);
+        /* --map-error keeps the map per batch: more sums in the file. */
+        if (c->map_errors) image_printf(img, bad, "map_errors 1\n");
     }
     /* The MKM's z1D* is scored for one cell line: its sums belong to that line. */
     clean_name(name, sizeof name, p->score_z1d ? c->bio_cell[0] ? c->bio_cell : "HSG" : "-");

@@ -753,7 +753,8 @@ static int mpi_driver_run(run_driver *d, engine *en, int show_progress, bragg_er
     }
     uint64_t sizes[1000];   /* batches <= 1000 (config.c) */
     default_chunk_sizes(&r, sizes);
-    if (score_arrays_init(&r.part, p, e) || score_totals_init(&r.local, p, c->batches, e))
+    if (score_arrays_init(&r.part, p, e) ||
+        score_totals_init(&r.local, p, c->batches, c->map_errors, e))
         local_rc = BRAGG_ERR;
     if (ms->checkpointing) {
         /* Collective, with the same answer on every rank: a checkpoint that cannot be used

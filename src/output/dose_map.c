@@ -25,6 +25,27 @@ int dose_map_from_result(const score_result *r, dose_map *m, bragg_err *e)
     return BRAGG_OK;
 }
 
+int dose_map_error_from_result(const score_result *r, dose_map *m, bragg_err *e)
+{
+    if (dose_map_from_result(r, m, e)) return BRAGG_ERR;
+    if (!r->map_err) {
+        memset(m, 0, sizeof *m);
+        return bragg_fail(e, "the run kept no map per batch, so its cells have no errors "
+                             "(bragg run --map-error FILE keeps one)");
+    }
+    m->dose = r->map_err;
+    m->is_error = 1;
+    return BRAGG_OK;
+}
+
+const char *dose_map_quantity(const dose_map *m)
+{
+    if (m->is_error)
+        return m->kind == MAP_XZ ? "standard error of the dose integrated over y"
+                                 : "standard error of the dose";
+    return m->kind == MAP_XZ ? "dose integrated over y" : "dose";
+}
+
 void dose_map_free(dose_map *m)
 {
     free(m->owned);
@@ -88,10 +109,12 @@ static double get_le_double(const unsigned char *in)
 }
 
 int dose_map_write_nrrd(const run_config *c, const run_snapshot *snap, const char *path,
-                        const char *what, bragg_err *e)
+                        const char *what, int error, bragg_err *e)
 {
     dose_map m;
-    if (dose_map_from_result(&snap->result, &m, e)) return bragg_fail_prefix(e, "%s: ", what);
+    if ((error ? dose_map_error_from_result(&snap->result, &m, e)
+               : dose_map_from_result(&snap->result, &m, e)))
+        return bragg_fail_prefix(e, "%s: ", what);
     atomic_file af;
     if (atomic_file_open(&af, path, what, e)) return BRAGG_ERR;
     FILE *f = af.file;
@@ -104,12 +127,17 @@ int dose_map_write_nrrd(const run_config *c, const run_snapshot *snap, const cha
     fprintf(f, NRRD_MAGIC "\n");
     fprintf(f, "# Complete NRRD file format specification at:\n");
     fprintf(f, "# http://teem.sourceforge.net/nrrd/format.html\n");
-    fprintf(f, "# bragg %s (git %s): dose map of %s %g MeV/u in %s, %llu histories, seed %llu\n",
-            BRAGG_VERSION, BRAGG_GIT_REV, c->ion, c->energy, geom,
+    fprintf(f, "# bragg %s (git %s): %s of %s %g MeV/u in %s, %llu histories, seed %llu\n",
+            BRAGG_VERSION, BRAGG_GIT_REV,
+            m.is_error ? "standard errors of the dose map" : "dose map", c->ion, c->energy, geom,
             (unsigned long long)snap->result.histories, (unsigned long long)c->seed);
+    if (m.is_error)
+        fprintf(f, "# standard error of the mean from the spread between %d batches\n",
+                snap->batches_done);
     fprintf(f, "# axis 0: %s (lateral bins), axis 1: one voxel, axis 2: depth (beam along +z)\n",
             m.kind == MAP_RZ ? "radius from the beam axis" : "x");
-    fprintf(f, "content: bragg dose map, %s\n", dose_map_unit(m.kind));
+    fprintf(f, "content: bragg %s, %s\n",
+            m.is_error ? "dose map standard error" : "dose map", dose_map_unit(m.kind));
     fprintf(f, "type: double\n");
     fprintf(f, "dimension: 3\n");
     fprintf(f, "space: left-posterior-superior\n");
@@ -122,7 +150,7 @@ int dose_map_write_nrrd(const run_config *c, const run_snapshot *snap, const cha
     fprintf(f, "endian: little\n");
     fprintf(f, "encoding: raw\n");
     fprintf(f, "bragg_map:=%s\n", dose_map_kind_name(m.kind));
-    fprintf(f, "bragg_quantity:=%s\n", m.kind == MAP_RZ ? "dose" : "dose integrated over y");
+    fprintf(f, "bragg_quantity:=%s\n", dose_map_quantity(&m));
     fprintf(f, "bragg_unit:=%s\n", dose_map_unit(m.kind));
     fprintf(f, "bragg_lateral_bin_cm:=%.17g\n", m.lat_width);
     fprintf(f, "bragg_lateral_min_cm:=%.17g\n", m.lat_lo);
@@ -157,6 +185,7 @@ int dose_map_read_nrrd(const char *path, dose_map *m, bragg_err *e)
     if (!f) return bragg_fail(e, "%s: cannot read: %s", BRAGG_QUOTED(path), strerror(errno));
     char line[1024];
     int n_lat = -1, one = -1, n_depth = -1, kind = MAP_NONE, raw = 0, little = 0, doubles = 0;
+    int is_error = 0;
     double lat_width = NAN, lat_lo = NAN, depth_width = NAN;
     int rc = BRAGG_ERR;
     if (!fgets(line, sizeof line, f) || strncmp(line, "NRRD000", 7) != 0) {
@@ -186,6 +215,8 @@ int dose_map_read_nrrd(const char *path, dose_map *m, bragg_err *e)
                 bragg_fail_prefix(e, "%s: bragg_map: ", BRAGG_QUOTED(path));
                 goto done;
             }
+        } else if ((v = field(line, "bragg_quantity"))) {
+            is_error = strncmp(v, "standard error", 14) == 0;
         } else if ((v = field(line, "bragg_lateral_bin_cm"))) {
             lat_width = strtod(v, NULL);
         } else if ((v = field(line, "bragg_lateral_min_cm"))) {
@@ -237,6 +268,7 @@ int dose_map_read_nrrd(const char *path, dose_map *m, bragg_err *e)
     m->lat_lo = lat_lo;
     m->depth_width = depth_width;
     m->dose = v;
+    m->is_error = is_error;
     m->owned = v;
     rc = BRAGG_OK;
 done:

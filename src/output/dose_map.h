@@ -13,7 +13,9 @@
  * from one function whatever the source.
  *
  * Values: MAP_RZ dose in Gy per primary (the energy in a ring over its mass); MAP_XZ dose
- * integrated over y, Gy cm per primary. The laterally integrated dose beyond the grid is not
+ * integrated over y, Gy cm per primary. `bragg run --map-error FILE` writes each cell's
+ * standard error in the same units and grid (bragg_quantity "standard error of the dose ...";
+ * is_error set when read back). The laterally integrated dose beyond the grid is not
  * in the file (its unit differs): the run's JSON has it per depth (map.beyond_grid_Gy_cm2).
  *
  * Memory: a dose_map from dose_map_read_nrrd owns its values (dose_map_free); one from
@@ -33,17 +35,22 @@ typedef struct dose_map {
     double lat_lo;             /* left edge of lateral bin 0, cm: 0 (RZ) or -radius (XZ) */
     double depth_width;        /* cm; depth bin i covers [i w, (i + 1) w) */
     const double *dose;        /* dose[i * n_lat + j], depth bin i, lateral bin j */
+    int is_error;              /* 1: the values are the dose's standard errors */
     double *owned;             /* what dose_map_free releases (NULL for a view) */
 } dose_map;
 
 /* The map of a result (r->map_kind != MAP_NONE), as a view into it. */
 int dose_map_from_result(const score_result *r, dose_map *m, bragg_err *e);
+/* The same for its standard errors (the run kept its map per batch: --map-error). */
+int dose_map_error_from_result(const score_result *r, dose_map *m, bragg_err *e);
 void dose_map_free(dose_map *m);
 
 /* "Gy per primary" (RZ) or "Gy cm per primary" (XZ), and the short unit for axes ("Gy",
  * "Gy cm"). */
 const char *dose_map_unit(int kind);
 const char *dose_map_axis_unit(int kind);
+/* What the values are: "dose", "dose integrated over y", or the standard error of either. */
+const char *dose_map_quantity(const dose_map *m);
 /* "rz" or "xz"; dose_map_kind_parse takes the same words. */
 const char *dose_map_kind_name(int kind);
 int dose_map_kind_parse(const char *text, int *kind, bragg_err *e);
@@ -53,11 +60,11 @@ double dose_map_lateral(const dose_map *m, int j);
 /* The depth bin holding `depth_cm`, or -1 when it is outside the map. */
 int dose_map_depth_bin(const dose_map *m, double depth_cm);
 
-/* Writes the run's map as NRRD to `path` (atomically; "-" is standard output); `c` is the run's
- * configuration (engine_config), for the header's description. `what` names the option in
- * messages ("--map"). */
+/* Writes the run's map (error 0) or its standard errors (error 1) as NRRD to `path`
+ * (atomically; "-" is standard output); `c` is the run's configuration (engine_config), for the
+ * header's description. `what` names the option in messages ("--map"). */
 int dose_map_write_nrrd(const run_config *c, const run_snapshot *snap, const char *path,
-                        const char *what, bragg_err *e);
+                        const char *what, int error, bragg_err *e);
 /* Reads a map that dose_map_write_nrrd wrote: its bragg keys and sizes must be there, the
  * data whole. Messages name the file. */
 int dose_map_read_nrrd(const char *path, dose_map *m, bragg_err *e);

@@ -224,6 +224,15 @@ static void map_json(cJSON *root, const score_result *r)
                             "electromagnetically (a nuclear reaction ends them)");
     cJSON_AddItemToObject(halo, "core_sigma_cm", number_array(r->lateral_rms, r->nbins));
     cJSON_AddItemToObject(halo, "fraction", number_array(r->halo_fraction, r->nbins));
+    if (r->map_err) {
+        /* The cells' errors are in the --map-error file; here what the summary uses. */
+        cJSON_AddStringToObject(o, "errors",
+                                "standard errors of the mean from the spread between the "
+                                "batches (--map-error)");
+        cJSON_AddItemToObject(o, "beyond_grid_err_Gy_cm2",
+                              number_array(r->map_beyond_err, r->nbins));
+        cJSON_AddItemToObject(halo, "fraction_err", number_array(r->halo_fraction_err, r->nbins));
+    }
     cJSON_AddArrayToObject(o, "profiles");
 }
 
@@ -258,9 +267,13 @@ int report_add_map_outputs(cJSON *root, const run_snapshot *snap, const char *ma
         cJSON_AddNumberToObject(p, "bin_to_cm", (i + 1) * m.depth_width);
         cJSON_AddItemToObject(p, m.kind == MAP_RZ ? "r_cm" : "x_cm", number_array(lat, m.n_lat));
         cJSON_AddItemToObject(p, "dose", number_array(dose, m.n_lat));
+        if (r->map_err)
+            cJSON_AddItemToObject(p, "dose_err",
+                                  number_array(r->map_err + (size_t)i * m.n_lat, m.n_lat));
         add_number(p, "beyond_grid_Gy_cm2", r->map_beyond[i]);
         add_number(p, "core_sigma_cm", r->lateral_rms[i]);
         add_number(p, "halo_fraction", r->halo_fraction[i]);
+        if (r->halo_fraction_err) add_number(p, "halo_fraction_err", r->halo_fraction_err[i]);
         cJSON_AddItemToArray(profiles, p);
     }
     free(lat);

@@ -34,9 +34,8 @@ static void init_totals(const engine *en, score_totals *t)
 {
     const transport_params *p = engine_params(en);
     bragg_err e;
-    cr_assert(score_totals_init(t, p, engine_config(en)->batches, &e) ==
-                  BRAGG_OK,
-              "%s", e.msg);
+    const run_config *c = engine_config(en);
+    cr_assert(score_totals_init(t, p, c->batches, c->map_errors, &e) == BRAGG_OK, "%s", e.msg);
 }
 
 /* Runs the chunks marked in done[] into t. */
@@ -297,7 +296,8 @@ Test(checkpoint, a_folder_that_is_a_file_is_refused)
 }
 
 /* Issue 15: a run's dose map is summed with its other curves, so its state reads back exactly,
- * and a checkpoint of a run without a map is refused by one with a map, naming the field. */
+ * the map of each batch too (--map-error); a checkpoint of a run without a map is refused by one
+ * with a map, and one without the maps per batch by one with them, naming the field. */
 Test(checkpoint, a_dose_map_reads_back_and_a_run_without_one_is_refused)
 {
     run_config c = testkit_config("p", 100, 800);
@@ -306,6 +306,7 @@ Test(checkpoint, a_dose_map_reads_back_and_a_run_without_one_is_refused)
     c.seed = 1;
     c.map_kind = MAP_RZ;
     c.map_radius_cm = 1;
+    c.map_errors = 1;
     engine *mapped;
     bragg_err e;
     cr_assert(engine_create(&mapped, &c, &e) == BRAGG_OK, "%s", e.msg);
@@ -327,8 +328,22 @@ Test(checkpoint, a_dose_map_reads_back_and_a_run_without_one_is_refused)
     cr_assert(found && t.n_curves == CURVE_COUNT(engine_params(f.en)->channels) + 21);
     size_t n_curves = (size_t)t.nbins * ((size_t)t.n_curves + 1);
     cr_expect(memcmp(t.curves, f.sums.curves, n_curves * sizeof *t.curves) == 0, "curves");
+    cr_assert(t.batch_map_curves == 21 && f.sums.batch_map_curves == 21);
+    size_t n_batch = score_totals_batch_values(&t);
+    cr_expect(memcmp(t.batch_dose, f.sums.batch_dose, n_batch * sizeof *t.batch_dose) == 0,
+              "the sums per batch, the map's included");
+    __int128 map_sum = 0;
+    for (size_t k = 0; k < (size_t)21 * t.nbins * t.max_batches; k++) map_sum += t.batch_map[k];
+    cr_expect(map_sum > 0, "the maps per batch are empty");
     chunk_layout_free(&l);
     free(done);
     score_totals_free(&t);
+
+    /* The same run without the maps per batch cannot take these sums. */
+    c.map_errors = 0;
+    engine *plain_map;
+    cr_assert(engine_create(&plain_map, &c, &e) == BRAGG_OK, "%s", e.msg);
+    cr_expect(load(&f, plain_map, &e) == BRAGG_ERR && strstr(e.msg, "map_errors"), "%s", e.msg);
+    engine_destroy(plain_map);
     fixture_teardown(&f);
 }

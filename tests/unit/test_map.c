@@ -214,6 +214,102 @@ Test(map, result_map_integrates_to_the_depth_dose_and_the_core_is_gaussian)
     run_snapshot_free(&s);
 }
 
+/* --map-error: each cell's standard error, from the spread between one run's batches, against
+ * the spread of the cell between independent runs (16 seeds, p 100 MeV in water, nuclear
+ * reactions on, 0.5 mm rings to 2 cm, 2 mm depth bins). Pooled over the cells with dose in every
+ * run and a relative error below 20% (where the mean is near normal), the seeds' variance over
+ * the mean reported variance is 1 for a right estimate: each cell's seed variance has 15 degrees
+ * of freedom (+-37%) and neighbouring cells share histories, so the pooled ratio is good to
+ * about +-10%; the test takes 0.75 to 1.33. An error per batch instead of per run (sqrt(20) too
+ * large) or per history gives 1/20 or 20. The halo fraction's error the same way, over the
+ * depths where it is told: the halo at 1e-2 of the dose is a few wide-angle protons per batch,
+ * whose heavy tail makes 16 seeds' variance scatter more (0.67-0.92 seen with 10-40 seeds):
+ * 0.5 to 2. The same seeds give the same errors on 1 and 2 threads (integer sums per batch). */
+Test(map, cell_errors_match_the_spread_between_seeds)
+{
+    enum { SEEDS = 16 };
+    double *sum = NULL, *sum2 = NULL, *err2 = NULL, *hsum = NULL, *hsum2 = NULL, *herr2 = NULL;
+    int *dosed = NULL, *told = NULL;
+    size_t cells = 0;
+    int nbins = 0;
+    for (int s = 1; s <= SEEDS; s++) {
+        run_config c = testkit_config("p", 100, 4000);
+        c.seed = (uint64_t)s;
+        c.bin_width_cm = 0.2;
+        c.map_kind = MAP_RZ;
+        c.map_bin_cm = 0.05;
+        c.map_radius_cm = 2;
+        c.map_errors = 1;
+        c.threads = s == 1 ? 2 : 1;
+        run_snapshot snap = testkit_run(&c, NULL);
+        const score_result *r = &snap.result;
+        cr_assert(r->map_err && r->halo_fraction_err, "no errors kept");
+        if (s == 1) {
+            nbins = r->nbins;
+            cells = (size_t)nbins * r->map_bins;
+            sum = calloc(3 * cells, sizeof *sum);
+            sum2 = sum + cells;
+            err2 = sum2 + cells;
+            dosed = calloc(cells + (size_t)nbins, sizeof *dosed);
+            told = dosed + cells;
+            hsum = calloc(3 * (size_t)nbins, sizeof *hsum);
+            hsum2 = hsum + nbins;
+            herr2 = hsum2 + nbins;
+            cr_assert(sum && dosed && hsum);
+            /* Seed 1 again on one thread: the same errors. */
+            c.threads = 1;
+            run_snapshot again = testkit_run(&c, NULL);
+            cr_expect(memcmp(again.result.map_err, r->map_err, cells * sizeof(double)) == 0,
+                      "the errors differ on 1 and 2 threads");
+            run_snapshot_free(&again);
+        }
+        cr_assert(r->nbins == nbins && (size_t)r->nbins * r->map_bins == cells);
+        for (size_t k = 0; k < cells; k++) {
+            double d = r->map[k], e = r->map_err[k];
+            sum[k] += d;
+            sum2[k] += d * d;
+            err2[k] += e * e;
+            dosed[k] += d > 0 && e < 0.2 * d;
+        }
+        for (int i = 0; i < nbins; i++) {
+            double f = r->halo_fraction[i], e = r->halo_fraction_err[i];
+            if (!isfinite(f) || !isfinite(e)) continue;
+            hsum[i] += f;
+            hsum2[i] += f * f;
+            herr2[i] += e * e;
+            told[i]++;
+        }
+        run_snapshot_free(&snap);
+    }
+    /* sum over the cells of the seeds' variance, and of the mean reported variance */
+    double seen = 0, said = 0, hseen = 0, hsaid = 0;
+    int used = 0, hused = 0;
+    for (size_t k = 0; k < cells; k++) {
+        if (dosed[k] < SEEDS) continue;
+        double mean = sum[k] / SEEDS;
+        seen += (sum2[k] - SEEDS * mean * mean) / (SEEDS - 1);
+        said += err2[k] / SEEDS;
+        used++;
+    }
+    for (int i = 0; i < nbins; i++) {
+        if (told[i] < SEEDS) continue;
+        double mean = hsum[i] / SEEDS;
+        hseen += (hsum2[i] - SEEDS * mean * mean) / (SEEDS - 1);
+        hsaid += herr2[i] / SEEDS;
+        hused++;
+    }
+    cr_log_info("map errors: %d cells, seeds' variance / reported %.3f; halo fraction: %d depths, "
+                "%.3f", used, seen / said, hused, hseen / hsaid);
+    cr_assert(used > 100 && hused > 10, "%d cells and %d depths to compare", used, hused);
+    cr_expect(seen / said > 0.75 && seen / said < 1.33,
+              "cells: the seeds' variance is %.3f of the reported one", seen / said);
+    cr_expect(hseen / hsaid > 0.5 && hseen / hsaid < 2,
+              "halo fraction: the seeds' variance is %.3f of the reported one", hseen / hsaid);
+    free(sum);
+    free(dosed);
+    free(hsum);
+}
+
 /* Issue acceptance: `bragg run --map` writes an NRRD file that an independent reader (numpy,
  * reading the header as the NRRD format says) finds consistent with the run's JSON: sizes,
  * bins, and a lateral integral equal to the depth-dose curve; rz and xz. */
@@ -232,11 +328,17 @@ Test(map, nrrd_read_back_by_numpy_matches_the_json)
         "--map-bin 0.25 --spot 3 --divergence 2",
     };
     for (size_t k = 0; k < 2; k++) {
-        snprintf(cmd, sizeof cmd, "run %s --map %s/m%zu.nrrd --json %s/r%zu.json -q", args[k], dir,
-                 k, dir, k);
+        /* The standard errors (--map-error) beside the first map. */
+        char err_opt[320] = "", err_arg[320] = "";
+        if (k == 0) {
+            snprintf(err_opt, sizeof err_opt, "--map-error %s/e0.nrrd", dir);
+            snprintf(err_arg, sizeof err_arg, "%s/e0.nrrd", dir);
+        }
+        snprintf(cmd, sizeof cmd, "run %s --map %s/m%zu.nrrd %s --json %s/r%zu.json -q", args[k],
+                 dir, k, err_opt, dir, k);
         cr_assert(testkit_cli(cmd, out, sizeof out) == 0, "%s", out);
-        snprintf(cmd, sizeof cmd, "%s %s/../nrrd_check.py %s/m%zu.nrrd %s/r%zu.json",
-                 python, ref_dir(), dir, k, dir, k);
+        snprintf(cmd, sizeof cmd, "%s %s/../nrrd_check.py %s/m%zu.nrrd %s/r%zu.json %s",
+                 python, ref_dir(), dir, k, dir, k, err_arg);
         int rc = testkit_shell(cmd, out, sizeof out);
         cr_expect(rc == 0, "%s", out);
         cr_log_info("%s", out);
@@ -267,6 +369,7 @@ Test(map, bad_map_and_phase_space_options_are_named)
     } cases[] = {
         {"--profile-at 5", "--profile-at: needs a dose map"},
         {"--map-bin 0.2", "--map-bin: needs a dose map"},
+        {"--map-error e.nrrd", "--map-error: needs a dose map"},
         {"--map m.nrrd --map-kind polar", "none, rz, xz"},
         {"--map m.nrrd --map-kind none", "--map: the map kind is none"},
         {"--map m.nrrd --map-bin 0", "--map-bin"},

@@ -84,18 +84,23 @@ Test(mpi, two_ranks_give_the_single_process_dose_bit_for_bit)
     char dir[256], cmd[2048], pre[128], out[16384];
     testkit_temp_dir(dir, sizeof dir, "mpi");
     mpirun_prefix(pre, sizeof pre);
-    /* With a dose map (issue 15): its curves are summed and reduced with the others. */
-    snprintf(cmd, sizeof cmd, "%s %s --json %s/one.json --map %s/one.nrrd", testkit_bragg(),
-             RUN_ARGS, dir, dir);
+    /* With a dose map (issue 15): its curves are summed and reduced with the others, and so
+     * are its sums per batch (--map-error: the cells' standard errors). */
+    snprintf(cmd, sizeof cmd, "%s %s --json %s/one.json --map %s/one.nrrd --map-error %s/one.err",
+             testkit_bragg(), RUN_ARGS, dir, dir, dir);
     cr_assert(testkit_shell(cmd, out, sizeof out) == 0, "%s", out);
     /* Chunks of 233 histories: they cut batches of 600 unevenly, so the ranks finish parts of
      * the same batch in any order. */
-    snprintf(cmd, sizeof cmd, "BRAGG_MPI_CHUNK=233 %s %s %s --json %s/two.json --map %s/two.nrrd",
-             pre, mpi, RUN_ARGS, dir, dir);
+    snprintf(cmd, sizeof cmd,
+             "BRAGG_MPI_CHUNK=233 %s %s %s --json %s/two.json --map %s/two.nrrd --map-error "
+             "%s/two.err",
+             pre, mpi, RUN_ARGS, dir, dir, dir);
     cr_assert(testkit_shell(cmd, out, sizeof out) == 0, "%s", out);
     expect_same_run(dir, "one.json", "two.json");
     snprintf(cmd, sizeof cmd, "cmp %s/one.nrrd %s/two.nrrd", dir, dir);
     cr_expect(testkit_shell(cmd, out, sizeof out) == 0, "the maps differ: %s", out);
+    snprintf(cmd, sizeof cmd, "cmp %s/one.err %s/two.err", dir, dir);
+    cr_expect(testkit_shell(cmd, out, sizeof out) == 0, "the maps' errors differ: %s", out);
     char path[1100];
     snprintf(path, sizeof path, "%s/one.json", dir);
     cJSON *one = testkit_read_json(path);
