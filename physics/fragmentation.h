@@ -56,7 +56,8 @@
  * and with them the remnant's excitation (break-up motion, gamma rays), are paid by the
  * participants (the fireball's nucleons, whose energies are scaled down); the spectators keep
  * the beam's velocity (up to their Goldhaber and break-up momenta).
- * Model limits (stated in docs/physics.md): no nuclear elastic scattering; momentum is conserved
+ * Model limits (stated in docs/physics.md): no elastic scattering on nuclei (a proton's on
+ * hydrogen is physics/transport.h's proton_hydrogen_elastic, not this model); momentum is conserved
  * only roughly (the fireball conserves its own and balances the prefragment's recoil; the
  * Q-value's scaling and the target's recoil do not); the fireball is isotropic (no n-p forward-
  * backward peaks) and leaves out the target's Fermi motion; fragments of a charge share the

@@ -126,3 +126,13 @@ double nuclear_reaction_xs_mb(int Zp, int Ap, int Zt, int At, double E)
         return nuclear_xs_wellisch_axen_mb(Zp, Ap, E * (PROTON_MASS_MEV / ATOMIC_MASS_UNIT_MEV));
     return nuclear_xs_tripathi_mb(Zp, Ap, Zt, At, E);
 }
+
+double nuclear_hydrogen_elastic_xs_mb(int Zp, int Ap, double E)
+{
+    if (Zp != 1 || Ap != 1 || !(E >= 10.0)) return 0.0;
+    if (E > 250.0) E = 250.0;
+    /* Hydrogen atoms per cm^3 of water at 1 g/cm^3: 2 N_A / 18.0153 g/mol. */
+    const double h_per_cm3 = 2.0 * AVOGADRO / 18.0153;
+    double per_cm = 0.315 * pow(E, -1.126) + 3.78e-6 * E;
+    return per_cm / h_per_cm3 * 1e27;
+}

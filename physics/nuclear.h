@@ -1,6 +1,7 @@
 /*
- * nuclear.h - total reaction (non-elastic) cross-sections of nucleus-nucleus collisions, and the
- * nuclear radii the fragmentation model shares with them.
+ * nuclear.h - total reaction (non-elastic) cross-sections of nucleus-nucleus collisions, the
+ * proton's elastic cross-section on hydrogen, and the nuclear radii the fragmentation model
+ * shares with them.
  *
  * Two published parameterisations:
  *   - protons on nuclei with Z >= 3 (and, by inverse kinematics, those nuclei on hydrogen):
@@ -22,6 +23,16 @@
  * target nucleus (Zt, At) at rest. 0 below the Coulomb barrier, and 0 for p + p (no non-elastic
  * channel below the pion threshold; above it, a few mb neglected: see docs/physics.md). */
 double nuclear_reaction_xs_mb(int Zp, int Ap, int Zt, int At, double E);
+
+/* Elastic scattering of a proton on a free proton (a hydrogen atom's nucleus), mb, at E MeV
+ * (laboratory): Fippel and Soukup's fit for water (Med. Phys. 31 (2004) 2263, VMCpro; the form
+ * MCsquare uses), (0.315 E^-1.126 + 3.78e-6 E) per cm of water of unit density, over water's
+ * 6.686e22 hydrogen atoms per cm^3; held at its 250 MeV value above that, where the measured
+ * p-p elastic cross-section stays near 24 mb to 1 GeV (Cugnon, L'Hote and Vandermeulen,
+ * NIM B 111 (1996) 215). 0 below 10 MeV, as in VMCpro and MCsquare (a proton there has less than
+ * 1.3 mm to go), and for every other projectile (a deuteron, triton or ion on hydrogen scatters
+ * too, not modelled: docs/physics.md section 6). */
+double nuclear_hydrogen_elastic_xs_mb(int Zp, int Ap, double E);
 
 /* The two parameterisations themselves (for tests and the tables command). */
 double nuclear_xs_tripathi_mb(int Zp, int Ap, int Zt, int At, double E);

@@ -67,8 +67,14 @@ static void fill_reaction(transport_table *tab, const material *mat)
     for (uint32_t i = 0; i <= ne; i++) {
         double t = grid_node(&tab->energy_grid, i), part[MATERIAL_MAX_ELEMENTS], total = 0.0;
         for (int k = 0; k < n; k++) {
-            part[k] = mat->mass_fraction[k] * AVOGADRO / mat->atomic_weight[k] * 1e-27 *
-                      nuclear_reaction_xs_mb(tab->Z, tab->A, tab->target_Z[k], tab->target_A[k], t);
+            /* A proton's "reaction" on hydrogen is its elastic scattering on the free proton
+             * (transport_react); for every other pair the non-elastic reaction. */
+            double xs = tab->target_Z[k] == 1 && tab->target_A[k] == 1 && tab->Z == 1 &&
+                                tab->A == 1
+                            ? nuclear_hydrogen_elastic_xs_mb(tab->Z, tab->A, t)
+                            : nuclear_reaction_xs_mb(tab->Z, tab->A, tab->target_Z[k],
+                                                     tab->target_A[k], t);
+            part[k] = mat->mass_fraction[k] * AVOGADRO / mat->atomic_weight[k] * 1e-27 * xs;
             total += part[k];
         }
         double cum[MATERIAL_MAX_ELEMENTS + 1], acc = 0.0;

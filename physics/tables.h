@@ -49,7 +49,8 @@ typedef struct transport_table {
     grid_entry *energy;       /* t(R), MeV/u, on range_grid */
     grid_entry *straggling;   /* Bohr variance of the ion's energy loss, MeV^2 per g/cm^2 */
     grid_entry *scattering;   /* (z / p v)^2 / X0, MeV^-2 per g/cm^2 (Highland integrand) */
-    grid_entry *reaction;     /* nuclear reaction cross-section per gram, cm^2/g */
+    grid_entry *reaction;     /* nuclear reaction cross-section per gram, cm^2/g (a proton's
+                                 elastic scattering on hydrogen counted in: transport_react) */
     grid_entry *reaction_cum; /* [n_targets][cells]: share of targets 0..k in it (last is 1) */
     grid_entry *z1d;          /* MKM z1D*(t) of a cell line, Gy (transport_table_fill_z1d);
                                  0 until filled */

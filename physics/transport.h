@@ -126,6 +126,10 @@ enum count_entry {
     COUNT_SECONDARIES,       /* charged secondaries transported */
     COUNT_STACK_FULL,        /* secondaries deposited on the spot for want of room (never
                                 seen: see TRANSPORT_STACK) */
+    COUNT_HYDROGEN_ELASTIC,  /* protons scattered elastically on hydrogen (proton_hydrogen_
+                                elastic; not counted among the reactions) */
+    COUNT_PRIMARY_HYDROGEN_ELASTIC,   /* primaries among them (which end there: both protons
+                                         that leave are secondaries) */
     COUNT_COUNT
 };
 
@@ -921,6 +925,39 @@ static inline BRAGG_HD void momentum_angles(double px, double py, double pz, dou
     *ay = theta * py / pt;
 }
 
+/* Elastic scattering of a proton on a hydrogen nucleus at rest: the "reaction" a proton's
+ * tables give hydrogen (physics/nuclear.h, nuclear_hydrogen_elastic_xs_mb). Isotropic in the
+ * centre of mass, as VMCpro (Fippel and Soukup, Med. Phys. 31 (2004) 2263) and MCsquare sample
+ * it. Equal masses make the kinematics exact and simple, relativity included: the struck proton
+ * takes T (1 - cos theta_cm) / 2; the two leave at tan theta = k tan(theta_cm / 2) and
+ * k cot(theta_cm / 2) from q's direction, k = sqrt(2m / (T + 2m)) (opening angle below 90
+ * degrees), back to back in azimuth. Both are transported as the products (children 0 and 1) of an event that ends q: a
+ * primary scattered this hard is no longer the core but the halo (Gottschalk et al., Phys. Med.
+ * Biol. 60 (2015) 5627 name elastic scattering on hydrogen among the halo's sources). Energy is
+ * conserved to the quantum: the rounding goes to the binding-energy ledger. */
+static inline BRAGG_HD int proton_hydrogen_elastic(const transport_params *p, particle *q,
+                                                   score_sink *s, const product_out *products)
+{
+    rng *r = &q->r;
+    double T = q->t, m = p->nucleon_mass[1];   /* A = 1: per nucleon is the whole */
+    double c = 2.0 * rng_uniform(r) - 1.0, phi = 2.0 * PI * rng_uniform(r);
+    double sin_cm = sqrt(fmax(0.0, 1.0 - c * c)), k = sqrt(2.0 * m / (T + 2.0 * m));
+    double theta1 = portable_atan2(k * sin_cm, 1.0 + c);
+    double theta2 = portable_atan2(k * sin_cm, 1.0 - c);
+    double T2 = 0.5 * T * (1.0 - c), sin_phi, cos_phi;
+    portable_sincos(phi, &sin_phi, &cos_phi);
+    int64_t e_in = q->energy_q;
+    int64_t out = push_secondary(p, s, products, q, 0, 1, 1, T - T2, theta1 * cos_phi,
+                                 theta1 * sin_phi);
+    out += push_secondary(p, s, products, q, 1, 1, 1, T2, -theta2 * cos_phi, -theta2 * sin_phi);
+    s->ledger[LEDGER_NUCLEAR_BINDING] += e_in - out;
+    s->count[COUNT_HYDROGEN_ELASTIC]++;
+    if (particle_is_primary(q)) s->count[COUNT_PRIMARY_HYDROGEN_ELASTIC]++;
+    q->energy_q = 0;
+    q->t = 0.0;
+    return 0;
+}
+
 /* A nuclear reaction of q, here and now (after a step said STEP_REACT): picks the target
  * nucleus, samples what comes out, writes the charged products to `out` and books the rest.
  * Returns 1 if q lives on (the Coulomb trajectory missed the nucleus: new free paths), else 0. */
@@ -938,6 +975,14 @@ static inline BRAGG_HD int transport_react(const transport_params *p, particle *
         k++;
     int Zt = tab->target_Z[k], At = tab->target_A[k];
     int64_t e_in = q->energy_q;
+    /* On hydrogen the Z = 1 tables hold the proton's elastic cross-section: a proton scatters;
+     * a deuteron or triton (which shares the proton's tables) does not, so for it this was no
+     * event: new free paths, as if that cross-section were not there (memoryless). */
+    if (Zt == 1 && At == 1 && q->Z == 1) {
+        if (q->A == 1) return proton_hydrogen_elastic(p, q, s, products);
+        q->mfp = sample_free_paths(p, r);
+        return 1;
+    }
 
     /* Every projectile, protons too (physics/fragmentation.h): a proton abrades one nucleon
      * of the target and the two leave as a fireball, the excited residue's charged share is

@@ -221,7 +221,8 @@ static void map_json(cJSON *root, const score_result *r)
     cJSON_AddStringToObject(halo, "reference",
                             "core, halo and aura: Gottschalk et al., Phys. Med. Biol. 60 (2015) "
                             "5627; the core is the primaries, which only scatter "
-                            "electromagnetically (a nuclear reaction ends them)");
+                            "electromagnetically (a nuclear reaction or an elastic scattering "
+                            "on hydrogen ends them)");
     cJSON_AddItemToObject(halo, "core_sigma_cm", number_array(r->lateral_rms, r->nbins));
     cJSON_AddItemToObject(halo, "fraction", number_array(r->halo_fraction, r->nbins));
     if (r->map_err) {
@@ -435,11 +436,19 @@ cJSON *report_build_json(const engine *en, const run_snapshot *snap)
     cJSON *nuc = cJSON_AddObjectToObject(root, "nuclear");
     add_number(nuc, "primaries_reacted_fraction", r->reacted_fraction);
     add_number(nuc, "primaries_surviving_fraction", r->surviving_fraction);
+    /* Protons: primaries ended by elastic scattering on hydrogen (physics/transport.h); with
+     * the two above they make 1 but for the few that leave the geometry. */
+    add_number(nuc, "primaries_hydrogen_elastic_fraction",
+               r->histories > 0
+                   ? (double)r->count[COUNT_PRIMARY_HYDROGEN_ELASTIC] / (double)r->histories
+                   : NAN);
     add_number(nuc, "tail_to_peak", r->tail_to_peak);
     add_number(nuc, "tail_depth_cm", r->tail_depth_cm);
     double N = (double)r->histories;
     add_number(nuc, "reactions_per_primary", N > 0 ? r->count[COUNT_REACTIONS] / N : NAN);
     add_number(nuc, "secondaries_per_primary", N > 0 ? r->count[COUNT_SECONDARIES] / N : NAN);
+    add_number(nuc, "hydrogen_elastic_per_primary",
+               N > 0 ? r->count[COUNT_HYDROGEN_ELASTIC] / N : NAN);
     cJSON_AddNumberToObject(nuc, "stack_full_events", (double)r->count[COUNT_STACK_FULL]);
     return root;
 }
@@ -515,6 +524,10 @@ void report_print_summary(FILE *out, const engine *en, const run_snapshot *snap)
     if (c->nuclear) {
         fprintf(out, "  %-22s %10.4f\n", "primaries reacted", r->reacted_fraction);
         fprintf(out, "  %-22s %10.4f\n", "primaries to the end", r->surviving_fraction);
+        if (r->count[COUNT_PRIMARY_HYDROGEN_ELASTIC] > 0)
+            fprintf(out, "  %-22s %10.4f  (elastic p-p: they go on as two secondaries)\n",
+                    "primaries scattered on H",
+                    (double)r->count[COUNT_PRIMARY_HYDROGEN_ELASTIC] / (double)r->histories);
         if (isfinite(r->tail_to_peak))
             fprintf(out, "  %-22s %10.4f  (mean dose at R20 + 0.5..1.5 cm / peak)\n",
                     "tail/peak", r->tail_to_peak);

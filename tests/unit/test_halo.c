@@ -150,14 +150,14 @@ static run_config halo_config(int nuclear)
  * Expected from kinematics (our estimate, not the paper's): a proton scattered quasi-freely on
  * a proton keeps E cos^2(theta); with range ~ E^1.75 (PSTAR, 100-200 MeV) a secondary born at
  * the entrance reaches at most r = R cos^3.5(theta) sin(theta) off the axis, largest at
- * tan^2(theta) = 1 / 3.5: 0.30 R. Few secondaries come near that limit, so the edge at 1e-5 of
- * the energy lies inside it.
+ * tan^2(theta) = 1 / 3.5: 0.30 R.
  *
- * Measured with bragg (2026-12, seed 1): edge 5.5 cm = 0.26 R (R = 21.0 cm), against 0.33 R:
- * 21% short, inside the tolerance. bragg's halo comes from knockout on oxygen alone (quasi-free
- * scattering on one nucleon, which has that limit); of the sources the authors name it lacks
- * elastic scattering on hydrogen (p-p: the same limit, and the reaction cross-section of p + H
- * is 0 in bragg) and elastic and inelastic (discrete levels) scattering on oxygen.
+ * Measured with bragg (2026-12-05, seed 1): edge 6.3 cm = 0.300 R (R = 21.0 cm), against 0.33 R:
+ * 10% short, inside the tolerance. bragg's halo comes from knockout on oxygen (quasi-free
+ * scattering on one nucleon) and elastic scattering on hydrogen (free p-p scattering: the limit
+ * itself); before the latter it ended at 0.26 R, as few knockout protons come near the limit.
+ * Of the sources the authors name it lacks elastic and inelastic (discrete levels) scattering
+ * on oxygen.
  */
 Test(halo, halo_radius_is_roughly_a_third_of_the_range)
 {

@@ -1,7 +1,8 @@
 /*
  * test_nuclear.c - nuclear reactions: cross-sections against measurements and an evaluation,
- * the fraction of protons lost to reactions, and what fragmentation does to a carbon Bragg
- * curve, against the measured GSI curve (Haettner et al.).
+ * the fraction of protons lost to reactions, the proton's elastic scattering on hydrogen (its
+ * cross-section, kinematics and rate), and what fragmentation does to a carbon Bragg curve,
+ * against the measured GSI curve (Haettner et al.).
  */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -75,6 +76,27 @@ Test(nuclear, proton_cross_sections_vs_barashenkov)
  * beta R0 / (1 + beta R0) = 15.9% is lost by the end of the 15.8 cm range; the often quoted
  * "about 1% per cm" (17-20% at 150 MeV) brackets it from above. Asserted: within 3 points
  * (absolute) of Bortfeld's figure, i.e. inside 13-19%. */
+static double pstar_energy_at_range(double range_g_cm2);
+static double reference_pp_elastic_mb(double T);
+
+/* The share of 150 MeV primaries that scatter elastically on hydrogen before anything else ends
+ * them, from references alone: sum over the path of n_H sigma(T(z)) times the fluence still
+ * there, T(z) from PSTAR's CSDA range, sigma from Cugnon et al.'s fit, the fluence falling by
+ * Bortfeld's nonelastic beta and by these scatterings themselves. 3.70%. */
+static double reference_hydrogen_elastic_share(double R0, double beta)
+{
+    const double n_h = 2.0 * AVOGADRO / 18.0153;   /* per cm^3 of water at 1 g/cm^3 */
+    const int N = 4000;
+    double dz = R0 / N, share = 0.0, taken = 0.0;
+    for (int k = 0; k < N; k++) {
+        double z = (k + 0.5) * dz, T = pstar_energy_at_range(R0 - z);
+        double mu = n_h * reference_pp_elastic_mb(T) * 1e-27;
+        share += mu * (1.0 + beta * (R0 - z)) / (1.0 + beta * R0) * exp(-taken) * dz;
+        taken += mu * dz;
+    }
+    return share;
+}
+
 Test(nuclear, proton_reaction_fraction_150MeV)
 {
     run_config c = testkit_config("p", 150, 20000);
@@ -88,12 +110,151 @@ Test(nuclear, proton_reaction_fraction_150MeV)
     double expected = beta * R0 / (1 + beta * R0);
     double f = s.result.reacted_fraction;
     cr_expect(fabs(f - expected) < 0.03, "reacted %.4f vs Bortfeld %.4f", f, expected);
-    cr_expect(fabs(f + s.result.surviving_fraction - 1.0) < 0.002,
-              "reacted + stopped %.4f: few primaries should leave otherwise",
-              f + s.result.surviving_fraction);
-    cr_log_info("150 MeV protons in water: %.2f%% react (Bortfeld's fit: %.2f%%)", 100 * f,
-                100 * expected);
+    double h = (double)s.result.count[COUNT_PRIMARY_HYDROGEN_ELASTIC] / (double)s.result.histories;
+    cr_expect(fabs(f + h + s.result.surviving_fraction - 1.0) < 0.002,
+              "reacted + scattered on hydrogen + stopped %.4f: few primaries should leave otherwise",
+              f + h + s.result.surviving_fraction);
+    /* Elastic scattering on hydrogen: bragg's cross-section is 8% above the reference's over
+     * this path (more at 60-130 MeV, see below), 20 000 histories give 700 events (3.8%): 15%. */
+    double h_ref = reference_hydrogen_elastic_share(R0, beta);
+    cr_expect(fabs(h / h_ref - 1) < 0.15, "scattered on hydrogen %.4f vs %.4f from the references",
+              h, h_ref);
+    cr_log_info("150 MeV protons in water: %.2f%% react (Bortfeld's fit: %.2f%%), %.2f%% scatter "
+                "on hydrogen (references: %.2f%%)", 100 * f, 100 * expected, 100 * h, 100 * h_ref);
     run_snapshot_free(&s);
+}
+
+/* Residual range to energy along NIST PSTAR's CSDA table (tests/reference/pstar_water.tsv):
+ * log-log between its rows. */
+static double pstar_energy_at_range(double range_g_cm2)
+{
+    const ref_table *t = ref_load("pstar_water.tsv");
+    for (int i = 0; i + 1 < t->rows; i++) {
+        double r0 = t->v[i][2], r1 = t->v[i + 1][2];
+        if (range_g_cm2 >= r0 && range_g_cm2 <= r1) {
+            double f = log(range_g_cm2 / r0) / log(r1 / r0);
+            return t->v[i][0] * pow(t->v[i + 1][0] / t->v[i][0], f);
+        }
+    }
+    return NAN;
+}
+
+/* The p-p elastic cross-section of Cugnon et al.'s fit (tests/reference/proton_hydrogen_elastic.tsv),
+ * log-log between its energies; 0 below the model's 10 MeV. */
+static double reference_pp_elastic_mb(double T)
+{
+    const ref_table *t = ref_load("proton_hydrogen_elastic.tsv");
+    if (T < t->v[0][1]) return 0.0;
+    for (int i = 0; i + 1 < t->rows; i++) {
+        double e0 = t->v[i][1], e1 = t->v[i + 1][1];
+        if (T >= e0 && T <= e1)
+            return t->v[i][2] * pow(t->v[i + 1][2] / t->v[i][2], log(T / e0) / log(e1 / e0));
+    }
+    return NAN;
+}
+
+/* The proton's elastic cross-section on hydrogen (physics/nuclear.c: Fippel and Soukup's fit for
+ * water, as VMCpro and MCsquare use it) against Cugnon, L'Hote and Vandermeulen's fit to the
+ * measured p-p cross-sections (tests/reference/proton_hydrogen_elastic.tsv). The two agree within
+ * 5% at 20-50 MeV and from 150 MeV to 1 GeV (where bragg holds its 250 MeV value, 23.5 mb): 6% is
+ * asserted there. They part at 10-15 MeV (+7 to +10%) and at 60-130 MeV (up to +18% at 90 MeV,
+ * where Cugnon's two low-momentum branches meet with a 7% step): which is right there would take
+ * the measured table, which was not found (the file says what was searched); 20% there, and the
+ * difference is in docs/physics.md. Only protons scatter this way; nothing below 10 MeV. */
+Test(nuclear, proton_hydrogen_elastic_cross_section_vs_cugnon)
+{
+    const ref_table *ref = ref_load("proton_hydrogen_elastic.tsv");
+    int checked = 0;
+    double worst = 0;
+    for (int i = 0; i < ref->rows; i++) {
+        double T = ref->v[i][1], sigma = ref->v[i][2];
+        double model = nuclear_hydrogen_elastic_xs_mb(1, 1, T), dev = model / sigma - 1;
+        int apart = T < 20 || (T > 60 && T < 130);
+        cr_expect(fabs(dev) < (apart ? 0.20 : 0.06), "p + p at %g MeV: %.2f mb vs %g mb (%+.1f%%)",
+                  T, model, sigma, 100 * dev);
+        if (!apart && fabs(dev) > fabs(worst)) worst = dev;
+        checked++;
+    }
+    cr_expect(checked == 15, "%d reference energies", checked);
+    cr_log_info("p + p elastic vs Cugnon et al.: worst %+.1f%% where the fits agree", 100 * worst);
+    cr_expect(nuclear_hydrogen_elastic_xs_mb(1, 1, 9.9) == 0.0, "nothing below 10 MeV");
+    cr_expect(nuclear_hydrogen_elastic_xs_mb(1, 2, 150) == 0.0 &&
+                  nuclear_hydrogen_elastic_xs_mb(2, 4, 150) == 0.0,
+              "only protons scatter on hydrogen");
+}
+
+/* Elastic p-p scattering in the transport (physics/transport.h, proton_hydrogen_elastic), 20 000
+ * events at the 150 MeV beam's energy: the two protons carry the incident kinetic energy and
+ * momentum to rounding (relativistic kinematics; the energy ledger to the quantum), open at less
+ * than 90 degrees (cos = T1 T2 / (p1 p2) > 0 for equal masses), are secondaries (the halo), and
+ * the struck proton's share of the energy, (1 - cos theta_cm) / 2, is uniform for scattering
+ * isotropic in the centre of mass: mean 1/2 and a tenth below 0.1, each within 4 standard errors
+ * (0.002 and 0.0021). Events where one proton is left below the cut-off deposit it on the spot:
+ * their energy is checked through the ledger, their momentum not. */
+Test(nuclear, proton_hydrogen_elastic_conserves_energy_and_momentum)
+{
+    run_config c = testkit_config("p", 150, 100);
+    engine *en;
+    bragg_err e;
+    cr_assert(engine_create(&en, &c, &e) == BRAGG_OK, "%s", e.msg);
+    const transport_params *p = engine_params(en);
+    score_arrays a;
+    cr_assert(score_arrays_init(&a, p, &e) == BRAGG_OK, "%s", e.msg);
+    score_sink sink = score_arrays_sink(&a);
+    particle_stack storage;
+    particle_bank bank = particle_stack_bank(&storage);
+    const double m = p->nucleon_mass[1];
+    const int n = 20000;
+    int pairs = 0, below_tenth = 0;
+    double share_sum = 0, worst_e = 0, worst_p = 0;
+    for (int h = 0; h < n; h++) {
+        uint32_t count = 0;
+        product_out out = {&bank, &count, TRANSPORT_STACK};
+        particle q;
+        transport_start(p, (uint64_t)h, &q, &sink);
+        double T = q.t, P = sqrt(T * (T + 2.0 * m)), dir[3] = {q.u, q.v, q.w};
+        int64_t e_in = q.energy_q, before = sink.ledger[LEDGER_NUCLEAR_BINDING] +
+                                             sink.ledger[LEDGER_NUCLEAR_LOCAL];
+        cr_assert(proton_hydrogen_elastic(p, &q, &sink, &out) == 0, "the incident proton ends");
+        int64_t e_out = sink.ledger[LEDGER_NUCLEAR_BINDING] + sink.ledger[LEDGER_NUCLEAR_LOCAL] -
+                        before;
+        double Tk[2] = {0, 0}, Pv[3] = {0, 0, 0}, pk[2] = {0, 0}, d[2][3];
+        for (uint32_t k = 0; k < count; k++) {
+            particle o;
+            bank_load(&bank, k, p->seed, &o);
+            cr_assert(o.Z == 1 && o.A == 1 && !particle_is_primary(&o));
+            e_out += o.energy_q;
+            Tk[k] = o.t;
+            pk[k] = sqrt(o.t * (o.t + 2.0 * m));
+            d[k][0] = o.u;
+            d[k][1] = o.v;
+            d[k][2] = o.w;
+            for (int j = 0; j < 3; j++) Pv[j] += pk[k] * d[k][j];
+        }
+        cr_expect(e_out == e_in, "event %d: %lld quanta in, %lld out", h, (long long)e_in,
+                  (long long)e_out);
+        if (count != 2) continue;
+        pairs++;
+        worst_e = fmax(worst_e, fabs(Tk[0] + Tk[1] - T) / T);
+        for (int j = 0; j < 3; j++) worst_p = fmax(worst_p, fabs(Pv[j] - P * dir[j]) / P);
+        double open = d[0][0] * d[1][0] + d[0][1] * d[1][1] + d[0][2] * d[1][2];
+        cr_expect(fabs(open - Tk[0] * Tk[1] / (pk[0] * pk[1])) < 1e-9,
+                  "event %d: opening cosine %.12f, kinematics %.12f", h, open,
+                  Tk[0] * Tk[1] / (pk[0] * pk[1]));
+        double share = Tk[1] / T;   /* product 1 is the struck proton */
+        share_sum += share;
+        below_tenth += share < 0.1;
+    }
+    cr_expect(worst_e < 1e-12 && worst_p < 1e-9, "energy %.2g, momentum %.2g of the incident",
+              worst_e, worst_p);
+    cr_expect(pairs > n - 400, "%d of %d events left two protons", pairs, n);
+    double mean = share_sum / pairs, tenth = (double)below_tenth / pairs;
+    cr_expect(fabs(mean - 0.5) < 4.0 * sqrt(1.0 / 12.0 / pairs), "mean share %.4f", mean);
+    cr_expect(fabs(tenth - 0.1) < 4.0 * sqrt(0.09 / pairs), "share below 0.1: %.4f", tenth);
+    cr_log_info("p-p elastic at 150 MeV: %d pairs, energy %.1e, momentum %.1e; mean share %.4f, "
+                "%.4f below 0.1", pairs, worst_e, worst_p, mean, tenth);
+    score_arrays_free(&a);
+    engine_destroy(en);
 }
 
 /* Issue acceptance: with fragmentation, a C-12 400 MeV/u Bragg curve has a lower peak-to-
