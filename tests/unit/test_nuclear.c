@@ -522,86 +522,98 @@ Test(nuclear, proton_plateau_follows_bortfeld_beyond_the_buildup)
     run_snapshot_free(&s);
 }
 
-/* A row of icru63_proton_carbon.tsv: the value of `key` at `energy`. */
-static double icru63_carbon(const char *key, double energy)
+/* A row of icru63_proton_reactions.tsv: the value of `target`-`key` at `energy`. */
+static double icru63(const char *target, const char *key, double energy)
 {
-    const ref_table *t = ref_load("icru63_proton_carbon.tsv");
+    const ref_table *t = ref_load("icru63_proton_reactions.tsv");
+    char name[64];
+    snprintf(name, sizeof name, "%s-%s", target, key);
     for (int i = 0; i < t->rows; i++)
-        if (strcmp(t->text[i][0], key) == 0 && t->v[i][1] == energy) return t->v[i][2];
-    cr_assert_fail("%s at %g MeV missing from icru63_proton_carbon.tsv", key, energy);
+        if (strcmp(t->text[i][0], name) == 0 && t->v[i][1] == energy) return t->v[i][2];
+    cr_assert_fail("%s at %g MeV missing from icru63_proton_reactions.tsv", name, energy);
     return NAN;
 }
 
-/* What a proton's nonelastic reaction on carbon hands on, per reaction, against ICRU Report 63's
- * evaluation (tests/reference/icru63_proton_carbon.tsv, as MCsquare tabulates it), 20 000
- * reactions at 100, 150 and 200 MeV in graphite (carbon the only target):
+/* What a proton's nonelastic reaction on carbon and on oxygen hands on, per reaction, against
+ * ICRU Report 63's evaluation (tests/reference/icru63_proton_reactions.tsv, as MCsquare
+ * tabulates it), 20 000 histories' first reaction at 100, 150 and 200 MeV: in graphite (carbon
+ * the only target) and in water (oxygen's reactions; the elastic scatterings on hydrogen that
+ * water's tables also draw are left out).
  *   - the energy given to charged particles (transported, or deposited on the spot: the target's
  *     excitation and products below the cut-off) against ICRU's protons, deuterons, alphas and
- *     recoils: bragg is 3-5% above (63.5 / 100.9 / 138.2 MeV against 61.7 / 97.4 / 132.3 MeV). 10%
- *     is asserted: the reference's energies come from spectra on a coarse grid (their integral
- *     misses 5-12% of the file's own multiplicities, mostly at a few MeV), and it lacks the
- *     tritons and He-3 ICRU 63 gives but the files leave out, so it is a few percent low.
+ *     recoils: bragg is 3.0-4.5% above for carbon, 5.5-9.1% for oxygen (docs/physics.md has the
+ *     table). 12% is asserted: the reference is low by several percent, as its energies come
+ *     from spectra on a coarse grid (their integral misses 5-12% of the file's own
+ *     multiplicities, mostly at a few MeV) and it lacks the tritons and He-3 that ICRU 63 gives
+ *     but the files leave out; that leaves bragg a few percent above at most.
  *   - the energy carried by hydrogen above 20 MeV, which travels 4 mm or more and makes the
  *     build-up (ICRU: protons and deuterons): bragg's knockout pair carries 10-17% MORE than the
- *     evaluation's cascade (48.7 / 87.9 / 126.0 MeV against 44.1 / 75.4 / 108.5), and less
- *     energy stays near the reaction; the likely cause of bragg's build-up sitting below
- *     Bortfeld's model (docs/physics.md section 4). A guard at that known bias, not an agreement
- *     claim: -5% to +25%; it fails if the excess grows or turns into a deficit. 20 000 reactions
- *     leave under 1% of statistical error in either figure. */
-Test(nuclear, proton_carbon_reaction_products_vs_icru63)
+ *     evaluation's cascade on carbon and 14-24% more on oxygen, and less energy stays near the
+ *     reaction; the likely cause of bragg's build-up sitting below Bortfeld's model (docs/
+ *     physics.md section 4). A guard at that known bias, not an agreement claim: -5% to +30%; it
+ *     fails if the excess grows or turns into a deficit. 17 000-20 000 reactions leave under
+ *     0.5% of statistical error in either figure. */
+Test(nuclear, proton_reaction_products_vs_icru63)
 {
+    static const struct { const char *target, *slab; } media[] = {{"carbon", "graphite:50"},
+                                                                   {"oxygen", "water:50"}};
     static const double energies[] = {100, 150, 200};
-    for (size_t k = 0; k < sizeof energies / sizeof energies[0]; k++) {
-        double E = energies[k];
-        run_config c = testkit_config("p", E, 100);
-        bragg_err e;
-        c.n_slabs = 0;
-        cr_assert(config_add_slab(&c, "graphite:50", &e) == BRAGG_OK, "%s", e.msg);
-        engine *en;
-        cr_assert(engine_create(&en, &c, &e) == BRAGG_OK, "%s", e.msg);
-        const transport_params *p = engine_params(en);
-        score_arrays a;
-        cr_assert(score_arrays_init(&a, p, &e) == BRAGG_OK, "%s", e.msg);
-        score_sink sink = score_arrays_sink(&a);
-        particle_stack storage;
-        particle_bank bank = particle_stack_bank(&storage);
-        reaction_scratch scratch;
-        const int n = 20000;
-        int reactions = 0;
-        double charged = 0, fast_h = 0;
-        int64_t local0 = sink.ledger[LEDGER_NUCLEAR_LOCAL];
-        for (int h = 0; h < n; h++) {
-            uint32_t count = 0;
-            product_out out = {&bank, &count, TRANSPORT_STACK};
-            particle q;
-            transport_start(p, (uint64_t)h, &q, &sink);
-            if (transport_react(p, &q, &sink, &out, &scratch)) continue;   /* missed */
-            reactions++;
-            for (uint32_t j = 0; j < count; j++) {
-                particle o;
-                bank_load(&bank, j, p->seed, &o);
-                double T = o.t * o.A;
-                charged += T;
-                if (o.Z == 1 && T >= 20.0) fast_h += T;
+    for (size_t m = 0; m < sizeof media / sizeof media[0]; m++)
+        for (size_t k = 0; k < sizeof energies / sizeof energies[0]; k++) {
+            double E = energies[k];
+            const char *target = media[m].target;
+            run_config c = testkit_config("p", E, 100);
+            bragg_err e;
+            c.n_slabs = 0;
+            cr_assert(config_add_slab(&c, media[m].slab, &e) == BRAGG_OK, "%s", e.msg);
+            engine *en;
+            cr_assert(engine_create(&en, &c, &e) == BRAGG_OK, "%s", e.msg);
+            const transport_params *p = engine_params(en);
+            score_arrays a;
+            cr_assert(score_arrays_init(&a, p, &e) == BRAGG_OK, "%s", e.msg);
+            score_sink sink = score_arrays_sink(&a);
+            particle_stack storage;
+            particle_bank bank = particle_stack_bank(&storage);
+            reaction_scratch scratch;
+            const int n = 20000;
+            int reactions = 0;
+            double charged = 0, fast_h = 0, local = 0;
+            for (int h = 0; h < n; h++) {
+                uint32_t count = 0;
+                product_out out = {&bank, &count, TRANSPORT_STACK};
+                particle q;
+                transport_start(p, (uint64_t)h, &q, &sink);
+                uint64_t nonelastic = sink.count[COUNT_REACTIONS];
+                int64_t local0 = sink.ledger[LEDGER_NUCLEAR_LOCAL];
+                if (transport_react(p, &q, &sink, &out, &scratch)) continue;   /* missed */
+                if (sink.count[COUNT_REACTIONS] == nonelastic) continue;       /* p-p elastic */
+                reactions++;
+                local += (double)(sink.ledger[LEDGER_NUCLEAR_LOCAL] - local0) / ENERGY_QUANTA_PER_MEV;
+                for (uint32_t j = 0; j < count; j++) {
+                    particle o;
+                    bank_load(&bank, j, p->seed, &o);
+                    double T = o.t * o.A;
+                    charged += T;
+                    if (o.Z == 1 && T >= 20.0) fast_h += T;
+                }
             }
+            cr_assert(reactions > n / 3, "%d reactions", reactions);
+            double mine = (charged + local) / reactions, fast = fast_h / reactions;
+            double ref = icru63(target, "energy-proton", E) + icru63(target, "energy-deuteron", E) +
+                         icru63(target, "energy-alpha", E) + icru63(target, "recoil-fraction", E) * E;
+            double ref_fast = icru63(target, "energy-proton-above-20", E) +
+                              icru63(target, "energy-deuteron-above-20", E);
+            cr_expect(fabs(mine / ref - 1) < 0.12, "p + %s at %g MeV: %.1f MeV to charged "
+                      "particles per reaction, ICRU 63 %.1f", target, E, mine, ref);
+            cr_expect(fast / ref_fast - 1 > -0.05 && fast / ref_fast - 1 < 0.30,
+                      "p + %s at %g MeV: %.1f MeV in hydrogen above 20 MeV per reaction, ICRU 63 "
+                      "%.1f", target, E, fast, ref_fast);
+            cr_log_info("p + %s at %g MeV, %d reactions; per reaction: charged %.1f MeV (ICRU 63 "
+                        "%.1f, %+.1f%%), of it on the spot %.1f; hydrogen above 20 MeV %.1f (ICRU "
+                        "63 %.1f, %+.1f%%)", target, E, reactions, mine, ref,
+                        100 * (mine / ref - 1), local / reactions, fast, ref_fast,
+                        100 * (fast / ref_fast - 1));
+            score_arrays_free(&a);
+            engine_destroy(en);
         }
-        cr_assert(reactions > n / 2, "%d reactions", reactions);
-        double local = (double)(sink.ledger[LEDGER_NUCLEAR_LOCAL] - local0) / ENERGY_QUANTA_PER_MEV;
-        double mine = (charged + local) / reactions, fast = fast_h / reactions;
-        double ref = icru63_carbon("energy-proton", E) + icru63_carbon("energy-deuteron", E) +
-                     icru63_carbon("energy-alpha", E) + icru63_carbon("recoil-fraction", E) * E;
-        double ref_fast = icru63_carbon("energy-proton-above-20", E) +
-                          icru63_carbon("energy-deuteron-above-20", E);
-        cr_expect(fabs(mine / ref - 1) < 0.10, "p + C at %g MeV: %.1f MeV to charged particles per "
-                  "reaction, ICRU 63 %.1f", E, mine, ref);
-        cr_expect(fast / ref_fast - 1 > -0.05 && fast / ref_fast - 1 < 0.25,
-                  "p + C at %g MeV: %.1f MeV in hydrogen above 20 MeV per reaction, ICRU 63 %.1f",
-                  E, fast, ref_fast);
-        cr_log_info("p + C at %g MeV, per reaction: charged %.1f MeV (ICRU 63 %.1f, %+.1f%%), of it "
-                    "on the spot %.1f; hydrogen above 20 MeV %.1f (ICRU 63 %.1f, %+.1f%%)",
-                    E, mine, ref, 100 * (mine / ref - 1), local / reactions, fast, ref_fast,
-                    100 * (fast / ref_fast - 1));
-        score_arrays_free(&a);
-        engine_destroy(en);
-    }
 }
