@@ -931,10 +931,11 @@ static inline BRAGG_HD void momentum_angles(double px, double py, double pz, dou
  * it. Equal masses make the kinematics exact and simple, relativity included: the struck proton
  * takes T (1 - cos theta_cm) / 2; the two leave at tan theta = k tan(theta_cm / 2) and
  * k cot(theta_cm / 2) from q's direction, k = sqrt(2m / (T + 2m)) (opening angle below 90
- * degrees), back to back in azimuth. Both are transported as the products (children 0 and 1) of an event that ends q: a
- * primary scattered this hard is no longer the core but the halo (Gottschalk et al., Phys. Med.
- * Biol. 60 (2015) 5627 name elastic scattering on hydrogen among the halo's sources). Energy is
- * conserved to the quantum: the rounding goes to the binding-energy ledger. */
+ * degrees), back to back in azimuth. Both are transported as the products (children 0 and 1)
+ * of an event that ends q: a primary scattered this hard is no longer the core but the halo
+ * (Gottschalk et al., Phys. Med. Biol. 60 (2015) 5627 name elastic scattering on hydrogen among
+ * the halo's sources). Energy is conserved to the quantum: the rounding goes to the
+ * binding-energy ledger. */
 static inline BRAGG_HD int proton_hydrogen_elastic(const transport_params *p, particle *q,
                                                    score_sink *s, const product_out *products)
 {

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""nrrd_check.py MAP.nrrd RUN.json [ERR.nrrd] - reads a dose map as any NRRD reader would and checks it
-against the run's JSON. An independent reader: it knows the NRRD format
+"""nrrd_check.py MAP.nrrd RUN.json [ERR.nrrd] - reads a dose map as any NRRD reader would and checks
+it against the run's JSON. An independent reader: it knows the NRRD format
 (http://teem.sourceforge.net/nrrd/format.html), numpy and the JSON, not bragg's C code.
 
 Checks: the magic line; the header's fields (type double, encoding raw, little endian, three

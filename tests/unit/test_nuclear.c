@@ -113,7 +113,8 @@ Test(nuclear, proton_reaction_fraction_150MeV)
     cr_expect(fabs(f - expected) < 0.03, "reacted %.4f vs Bortfeld %.4f", f, expected);
     double h = (double)s.result.count[COUNT_PRIMARY_HYDROGEN_ELASTIC] / (double)s.result.histories;
     cr_expect(fabs(f + h + s.result.surviving_fraction - 1.0) < 0.002,
-              "reacted + scattered on hydrogen + stopped %.4f: few primaries should leave otherwise",
+              "reacted + scattered on hydrogen + stopped %.4f: few primaries should leave "
+              "otherwise",
               f + h + s.result.surviving_fraction);
     /* Elastic scattering on hydrogen: bragg's cross-section is 8% above the reference's over
      * this path (more at 60-130 MeV, see below), 20 000 histories give 700 events (3.8%): 15%. */
@@ -140,8 +141,9 @@ static double pstar_energy_at_range(double range_g_cm2)
     return NAN;
 }
 
-/* The p-p elastic cross-section of Cugnon et al.'s fit (tests/reference/proton_hydrogen_elastic.tsv),
- * log-log between its energies; 0 below the model's 10 MeV. */
+/* The p-p elastic cross-section of Cugnon et al.'s fit
+ * (tests/reference/proton_hydrogen_elastic.tsv), log-log between its energies; 0 below the
+ * model's 10 MeV. */
 static double reference_pp_elastic_mb(double T)
 {
     const ref_table *t = ref_load("proton_hydrogen_elastic.tsv");
@@ -597,7 +599,8 @@ Test(nuclear, proton_reaction_products_vs_icru63)
                 if (transport_react(p, &q, &sink, &out, &scratch)) continue;   /* missed */
                 if (sink.count[COUNT_REACTIONS] == nonelastic) continue;       /* p-p elastic */
                 reactions++;
-                local += (double)(sink.ledger[LEDGER_NUCLEAR_LOCAL] - local0) / ENERGY_QUANTA_PER_MEV;
+                local += (double)(sink.ledger[LEDGER_NUCLEAR_LOCAL] - local0) /
+                         ENERGY_QUANTA_PER_MEV;
                 for (uint32_t j = 0; j < count; j++) {
                     particle o;
                     bank_load(&bank, j, p->seed, &o);
@@ -608,8 +611,9 @@ Test(nuclear, proton_reaction_products_vs_icru63)
             }
             cr_assert(reactions > n / 3, "%d reactions", reactions);
             double mine = (charged + local) / reactions, fast = fast_h / reactions;
-            double ref = icru63(target, "energy-proton", E) + icru63(target, "energy-deuteron", E) +
-                         icru63(target, "energy-alpha", E) + icru63(target, "recoil-fraction", E) * E;
+            double ref = icru63(target, "energy-proton", E) +
+                         icru63(target, "energy-deuteron", E) + icru63(target, "energy-alpha", E) +
+                         icru63(target, "recoil-fraction", E) * E;
             double ref_fast = icru63(target, "energy-proton-above-20", E) +
                               icru63(target, "energy-deuteron-above-20", E);
             cr_expect(fabs(mine / ref - 1) < 0.12, "p + %s at %g MeV: %.1f MeV to charged "
