@@ -186,6 +186,34 @@ Test(nuclear, proton_hydrogen_elastic_cross_section_vs_cugnon)
               "only protons scatter on hydrogen");
 }
 
+/* An engine for a run configuration, and what a direct call of the transport's functions
+ * (transport_start, transport_react, ...) scores into and pushes products to. Stays where it was
+ * opened: the bank points into its own storage. */
+typedef struct direct_call {
+    engine *en;
+    const transport_params *p;
+    score_arrays a;
+    score_sink sink;
+    particle_stack storage;
+    particle_bank bank;
+} direct_call;
+
+static void direct_call_open(direct_call *d, const run_config *c)
+{
+    bragg_err e;
+    cr_assert(engine_create(&d->en, c, &e) == BRAGG_OK, "%s", e.msg);
+    d->p = engine_params(d->en);
+    cr_assert(score_arrays_init(&d->a, d->p, &e) == BRAGG_OK, "%s", e.msg);
+    d->sink = score_arrays_sink(&d->a);
+    d->bank = particle_stack_bank(&d->storage);
+}
+
+static void direct_call_close(direct_call *d)
+{
+    score_arrays_free(&d->a);
+    engine_destroy(d->en);
+}
+
 /* Elastic p-p scattering in the transport (physics/transport.h, proton_hydrogen_elastic), 20 000
  * events at the 150 MeV beam's energy: the two protons carry the incident kinetic energy and
  * momentum to rounding (relativistic kinematics; the energy ledger to the quantum), open at less
@@ -197,15 +225,11 @@ Test(nuclear, proton_hydrogen_elastic_cross_section_vs_cugnon)
 Test(nuclear, proton_hydrogen_elastic_conserves_energy_and_momentum)
 {
     run_config c = testkit_config("p", 150, 100);
-    engine *en;
-    bragg_err e;
-    cr_assert(engine_create(&en, &c, &e) == BRAGG_OK, "%s", e.msg);
-    const transport_params *p = engine_params(en);
-    score_arrays a;
-    cr_assert(score_arrays_init(&a, p, &e) == BRAGG_OK, "%s", e.msg);
-    score_sink sink = score_arrays_sink(&a);
-    particle_stack storage;
-    particle_bank bank = particle_stack_bank(&storage);
+    direct_call d;
+    direct_call_open(&d, &c);
+    const transport_params *p = d.p;
+    score_sink sink = d.sink;
+    particle_bank bank = d.bank;
     const double m = p->nucleon_mass[1];
     const int n = 20000;
     int pairs = 0, below_tenth = 0;
@@ -256,8 +280,7 @@ Test(nuclear, proton_hydrogen_elastic_conserves_energy_and_momentum)
     cr_expect(fabs(tenth - 0.1) < 4.0 * sqrt(0.09 / pairs), "share below 0.1: %.4f", tenth);
     cr_log_info("p-p elastic at 150 MeV: %d pairs, energy %.1e, momentum %.1e; mean share %.4f, "
                 "%.4f below 0.1", pairs, worst_e, worst_p, mean, tenth);
-    score_arrays_free(&a);
-    engine_destroy(en);
+    direct_call_close(&d);
 }
 
 /* Issue acceptance: with fragmentation, a C-12 400 MeV/u Bragg curve has a lower peak-to-
@@ -577,14 +600,11 @@ Test(nuclear, proton_reaction_products_vs_icru63)
             bragg_err e;
             c.n_slabs = 0;
             cr_assert(config_add_slab(&c, media[m].slab, &e) == BRAGG_OK, "%s", e.msg);
-            engine *en;
-            cr_assert(engine_create(&en, &c, &e) == BRAGG_OK, "%s", e.msg);
-            const transport_params *p = engine_params(en);
-            score_arrays a;
-            cr_assert(score_arrays_init(&a, p, &e) == BRAGG_OK, "%s", e.msg);
-            score_sink sink = score_arrays_sink(&a);
-            particle_stack storage;
-            particle_bank bank = particle_stack_bank(&storage);
+            direct_call d;
+            direct_call_open(&d, &c);
+            const transport_params *p = d.p;
+            score_sink sink = d.sink;
+            particle_bank bank = d.bank;
             reaction_scratch scratch;
             const int n = 20000;
             int reactions = 0;
@@ -626,7 +646,6 @@ Test(nuclear, proton_reaction_products_vs_icru63)
                         "63 %.1f, %+.1f%%)", target, E, reactions, mine, ref,
                         100 * (mine / ref - 1), local / reactions, fast, ref_fast,
                         100 * (fast / ref_fast - 1));
-            score_arrays_free(&a);
-            engine_destroy(en);
+            direct_call_close(&d);
         }
 }
