@@ -131,7 +131,8 @@ double nuclear_hydrogen_elastic_xs_mb(int Zp, int Ap, double E)
 {
     if (Zp != 1 || Ap != 1 || !(E >= 10.0)) return 0.0;
     if (E > 250.0) E = 250.0;
-    /* Hydrogen atoms per cm^3 of water at 1 g/cm^3: 2 N_A / 18.0153 g/mol. */
+    /* Hydrogen atoms per cm^3 of water at 1 g/cm^3: 2 N_A / 18.0153 g/mol (H2O from the IUPAC
+     * standard atomic weights, H 1.008, O 15.999), the water the fit was made for. */
     const double h_per_cm3 = 2.0 * AVOGADRO / 18.0153;
     double per_cm = 0.315 * pow(E, -1.126) + 3.78e-6 * E;
     return per_cm / h_per_cm3 * 1e27;

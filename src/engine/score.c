@@ -463,12 +463,19 @@ static double batch_mean_error(const score_totals *t, const __int128 *batch, siz
     return sqrt(var_mean);
 }
 
+/* The area (MAP_RZ ring j, cm^2) or width (MAP_XZ column, cm) a map cell's energy is spread
+ * over, for its dose. */
+static double map_cell_size(int map_kind, double width, int j)
+{
+    return map_kind == MAP_RZ ? PI * width * width * (double)(2 * j + 1) : width;
+}
+
 /* The halo fraction's standard error at depth bin i: each closed batch's row gives its own dose
  * beyond the cut O_b and total T_b (the cut from the whole run's sigma), and with f the run's
  * fraction the ratio estimator's sqrt(B / (B - 1) sum_b (O_b - f T_b)^2) / sum_b T_b. `row` is
  * work space for one row. */
-static double halo_fraction_error(const score_totals *t, const transport_params *p,
-                                  const score_result *r, int i, double per, double *row)
+static double halo_fraction_error(const score_totals *t, const score_result *r, int i,
+                                  double per, double *row)
 {
     int B = t->batches, n = t->nbins, inner = r->map_bins, mc = t->batch_map_curves;
     double f = r->halo_fraction[i], dx = r->map_width;
@@ -476,10 +483,8 @@ static double halo_fraction_error(const score_totals *t, const transport_params 
     double ss = 0, total = 0;
     for (int b = 0; b < B; b++) {
         const __int128 *cells = t->batch_map + (size_t)b * mc * n + i;
-        for (int j = 0; j < inner; j++) {
-            double size = p->map_kind == MAP_RZ ? PI * dx * dx * (double)(2 * j + 1) : dx;
-            row[j] = (double)cells[(size_t)j * n] * per / size;
-        }
+        for (int j = 0; j < inner; j++)
+            row[j] = (double)cells[(size_t)j * n] * per / map_cell_size(r->map_kind, dx, j);
         double beyond = (double)cells[(size_t)inner * n] * per, o, tb;
         halo_sums(r->map_kind, inner, dx, row, beyond, r->lateral_rms[i], &o, &tb);
         double u = o - f * tb;
@@ -530,7 +535,7 @@ static int map_compute(const score_totals *t, const transport_params *p,
         double per = q / N * gy / bin_density[i] / w;
         for (int j = 0; j < inner; j++) {
             const __int128 *c = t->curves + (size_t)CURVE_MAP(t->channels, j) * n;
-            double size = p->map_kind == MAP_RZ ? PI * dx * dx * (double)(2 * j + 1) : dx;
+            double size = map_cell_size(p->map_kind, dx, j);
             row[j] = (double)c[i] * per / size;
             if (with_err)
                 row_err[j] = batch_mean_error(t, t->batch_map + (size_t)j * n + i, batch_stride) *
@@ -544,7 +549,7 @@ static int map_compute(const score_totals *t, const transport_params *p,
             r->map_beyond_err[i] =
                 batch_mean_error(t, t->batch_map + (size_t)inner * n + i, batch_stride) * q *
                 gy / bin_density[i] / w;
-            r->halo_fraction_err[i] = halo_fraction_error(t, p, r, i, per, work);
+            r->halo_fraction_err[i] = halo_fraction_error(t, r, i, per, work);
         }
     }
     free(work);
