@@ -298,6 +298,7 @@ static int copy_table(cuda_session *s, const transport_table *host, transport_ta
     double **integrals[] = {&rebased->stopping_el_integral, &rebased->z1d_integral};
     for (size_t k = 0; k < sizeof integrals / sizeof integrals[0]; k++)
         *integrals[k] = (double *)(db + ((const char *)*integrals[k] - hb));
+    if (rebased->icru63) rebased->icru63 = (float *)(db + ((const char *)host->icru63 - hb));
     rebased->block = block;
     return 0;
 }

@@ -8,6 +8,7 @@
 
 #include "biology.h"
 #include "constants.h"
+#include "icru63.h"
 #include "nuclear.h"
 
 /* 4-point Gauss-Legendre on [-1, 1] (Abramowitz & Stegun 25.4.29). */
@@ -211,8 +212,18 @@ int transport_table_build(transport_table *tab, const ion *ion, const material *
 
     tab->radiation_length = mat->radiation_length;
     /* Seven columns of (value, slope) on the energy grid, t(R) on the range grid, the targets'
-     * cumulative shares, and two integrals of ne doubles each (one more column's worth). */
-    tab->block_bytes = (size_t)(8 * ne + nr + (size_t)mat->n_elements * ne) * sizeof(grid_entry);
+     * cumulative shares, and two integrals of ne doubles each (one more column's worth); for
+     * protons (and the deuterons and tritons that share their tables) ICRU 63's reaction
+     * products of each element the report has. */
+    long icru63_floats = 0;
+    for (int k = 0; k < mat->n_elements; k++) {
+        int el = ion->Z == 1 ? icru63_element(mat->Z[k]) : -1;
+        tab->icru63_offset[k] = el < 0 ? -1 : icru63_floats;
+        tab->icru63_count[k] = el < 0 ? 0 : icru63_energy_count(el);
+        icru63_floats += (long)tab->icru63_count[k] * ICRU63_FLOATS_PER_ENERGY;
+    }
+    tab->block_bytes = (size_t)(8 * ne + nr + (size_t)mat->n_elements * ne) * sizeof(grid_entry) +
+                       (size_t)icru63_floats * sizeof(float);
     tab->block = malloc(tab->block_bytes);
     if (!tab->block) {
         free(node_range);
@@ -231,6 +242,11 @@ int transport_table_build(transport_table *tab, const ion *ion, const material *
     tab->stopping_el_integral = (double *)(void *)(tab->z1d + ne);
     tab->z1d_integral = tab->stopping_el_integral + ne;
     memset(tab->z1d_integral, 0, ne * sizeof *tab->z1d_integral);
+    tab->icru63 = icru63_floats > 0 ? (float *)(void *)(tab->z1d_integral + ne) : NULL;
+    for (int k = 0; k < mat->n_elements; k++)
+        if (tab->icru63_offset[k] >= 0)
+            icru63_element_copy(icru63_element(mat->Z[k]),
+                                tab->icru63 + tab->icru63_offset[k]);
 
     grid_fill(&tab->energy_grid, tab->stopping, eval_total, &model);
     grid_fill(&tab->energy_grid, tab->stopping_el, eval_electronic, &model);

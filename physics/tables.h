@@ -10,7 +10,9 @@
  * multiple-scattering "scattering power" (z / p v)^2 / X0, and the macroscopic nuclear reaction
  * cross-section with each element's share of it (physics/nuclear.h), so one grid_cell() call
  * serves every energy-dependent quantity of a step. Optionally, for biological scoring, the
- * MKM's specific energy z1D*(t) of a cell line (transport_table_fill_z1d). The electronic
+ * MKM's specific energy z1D*(t) of a cell line (transport_table_fill_z1d). Proton tables also
+ * carry ICRU Report 63's reaction products for the material's elements (physics/icru63.h).
+ * The electronic
  * stopping power and z1D* also have their integrals over t, for the exact energy-weighted mean
  * of either over any step (table_mean_over).
  *
@@ -60,6 +62,12 @@ typedef struct transport_table {
     double *z1d_integral;
     int n_targets;            /* the material's elements, as reaction targets */
     int target_Z[MATERIAL_MAX_ELEMENTS], target_A[MATERIAL_MAX_ELEMENTS];
+    /* ICRU Report 63's nonelastic reactions (physics/icru63.h), in proton tables only: target
+     * k's tables start at icru63 + icru63_offset[k] (-1: the report has no such element) and
+     * hold icru63_count[k] incident energies. */
+    float *icru63;
+    long icru63_offset[MATERIAL_MAX_ELEMENTS];
+    int icru63_count[MATERIAL_MAX_ELEMENTS];
     double radiation_length;  /* material X0, g/cm^2 */
     double range_at_min;      /* R(TABLE_T_MIN) */
     void *block;              /* the single allocation behind the arrays */

@@ -75,6 +75,7 @@
 #include "fastmath.h"
 #include "fragmentation.h"
 #include "hd.h"
+#include "icru63.h"
 #include "particle_bank.h"
 #include "random.h"
 #include "tables.h"
@@ -867,6 +868,7 @@ typedef struct product_out {
  * the reaction kernel's own stack small. */
 typedef struct reaction_scratch {
     nuclear_event ev;
+    icru63_event icru;
     double T[NUCLEAR_MAX_PRODUCTS], ang_x[NUCLEAR_MAX_PRODUCTS], ang_y[NUCLEAR_MAX_PRODUCTS];
 } reaction_scratch;
 
@@ -959,6 +961,40 @@ static inline BRAGG_HD int proton_hydrogen_elastic(const transport_params *p, pa
     return 0;
 }
 
+/* A nonelastic reaction of a proton on target k of its material, whose products ICRU Report 63
+ * evaluated (physics/icru63.h): protons and deuterons are transported, alphas too where the run
+ * has helium's tables (a proton beam has none: then they stop on the spot, as does an alpha of
+ * less than ~30 MeV within a millimetre of water); the recoils' energy is deposited on the spot;
+ * the rest leaves as neutrons and photons, up to the Q-value, which closes the ledger. */
+static inline BRAGG_HD int proton_reaction_icru63(const transport_params *p, particle *q,
+                                                  score_sink *s, const product_out *products,
+                                                  const transport_table *tab, int k,
+                                                  reaction_scratch *scratch)
+{
+    icru63_view v = icru63_view_of(tab->icru63 + tab->icru63_offset[k], tab->icru63_count[k]);
+    icru63_event *ev = &scratch->icru;
+    icru63_sample(&v, &q->r, q->t, tab->target_Z[k], tab->target_A[k], ev);
+    int64_t e_in = q->energy_q, out = 0;
+    for (int i = 0; i < ev->n; i++) {
+        double c = ev->cos_theta[i], theta = portable_atan2(sqrt(fmax(0.0, 1.0 - c * c)), c);
+        double sin_phi, cos_phi;
+        portable_sincos(ev->phi[i], &sin_phi, &cos_phi);
+        int sp = ev->species[i];
+        out += push_secondary(p, s, products, q, (unsigned)i, icru63_species_z(sp),
+                              icru63_species_a(sp), ev->T[i], theta * cos_phi, theta * sin_phi);
+    }
+    int64_t local = energy_quanta(ev->recoil_mev);
+    int64_t neutral = energy_quanta(ev->neutral_mev);
+    nuclear_deposit(p, s, q, local);
+    s->ledger[LEDGER_NUCLEAR_NEUTRAL] += neutral;
+    s->ledger[LEDGER_NUCLEAR_BINDING] += e_in - out - local - neutral;
+    s->count[COUNT_REACTIONS]++;
+    if (particle_is_primary(q)) s->count[COUNT_PRIMARY_REACTED]++;
+    q->energy_q = 0;
+    q->t = 0.0;
+    return 0;
+}
+
 /* A nuclear reaction of q, here and now (after a step said STEP_REACT): picks the target
  * nucleus, samples what comes out, writes the charged products to `out` and books the rest.
  * Returns 1 if q lives on (the Coulomb trajectory missed the nucleus: new free paths), else 0. */
@@ -985,9 +1021,13 @@ static inline BRAGG_HD int transport_react(const transport_params *p, particle *
         return 1;
     }
 
-    /* Every projectile, protons too (physics/fragmentation.h): a proton abrades one nucleon
-     * of the target and the two leave as a fireball, the excited residue's charged share is
-     * deposited here. */
+    /* A proton up to 250 MeV on an element of ICRU Report 63: its evaluated products. */
+    if (q->Z == 1 && q->A == 1 && tab->icru63_offset[k] >= 0 &&
+        q->t <= tab->icru63[tab->icru63_offset[k] + tab->icru63_count[k] - 1])
+        return proton_reaction_icru63(p, q, s, products, tab, k, scratch);
+    /* Every other projectile, and protons beyond the report (physics/fragmentation.h): a
+     * proton abrades one nucleon of the target and the two leave as a fireball, the excited
+     * residue's charged share is deposited here. */
     nuclear_event *ev = &scratch->ev;
     if (!fragmentation_sample(&p->radii, r, q->Z, q->A, Zt, At, q->t, ev)) {
         q->mfp = sample_free_paths(p, r);

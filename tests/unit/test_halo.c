@@ -5,13 +5,17 @@
  *
  * What the measurement gives in numbers (its abstract; its dose table could not be read): the
  * halo, made by charged nuclear secondaries, reaches "roughly one third of the beam range", and
- * beyond it the aura of neutral secondaries (neutrons, gamma rays) takes over. bragg transports
- * no neutral secondaries, so its dose ends where its halo ends: the radius beyond which bragg
- * deposits (almost) nothing is its halo radius. The test compares that radius with R/3 and
- * checks that the halo, and with it the field-size effect (the integral depth-dose of a 2 cm
- * radius detector against the whole plane), comes from the nuclear reactions, as the
- * measurement's authors explain it. docs/physics.md, section 4 ("The nuclear halo of a proton
- * pencil beam"), has the numbers and what still differs.
+ * beyond it the aura of neutral secondaries (neutrons, gamma rays) takes over; the scans span
+ * five decades of dose and "the transition from halo to aura is obvious". So the halo's radius
+ * is where most of its dose has been deposited and the rest is below what the aura adds, not
+ * where its last traces end: since bragg samples proton reactions from ICRU Report 63, whose
+ * fast protons reach wide angles (Kalbach's systematics, fitted to measured spectra), bragg's
+ * charged secondaries leave 1e-4 of the energy beyond 0.48 R, far below the aura. The test
+ * compares the radius that holds 99% of the halo's energy with R/3 and checks that the halo,
+ * and with it the field-size effect (the integral depth-dose of a 2 cm radius detector against
+ * the whole plane), comes from the nuclear reactions, as the measurement's authors explain it.
+ * docs/physics.md, section 4 ("The nuclear halo of a proton pencil beam"), has the numbers and
+ * what still differs.
  */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -34,10 +38,13 @@ TestSuite(halo, .timeout = 300);
 #define HALO_MAP_RADIUS_CM 12.0   /* beyond the scans' 10 cm, and beyond the grid one more bin */
 #define HALO_DEPTH_BIN_CM 0.5
 
-/* The energy left beyond bragg's halo radius: 1e-5 of all deposited. The halo itself holds
- * about 1e-2 of it (beyond 2 cm at mid-range, below), so this is three decades down its fall;
- * between 1e-4 and 1e-6 the radius moves by 0.8 cm (0.04 R), which the tolerance includes. */
-#define HALO_EDGE_FRACTION 1e-5
+/* The halo: the energy deposited beyond the core, whose Gaussian (sigma <= 0.5 cm up to the
+ * Bragg peak without nuclear reactions: the_field_size_effect_comes_from_nuclear_reactions) holds
+ * all but 1.4e-4 of its energy within 2 sigma = 1 cm. Its radius: the one within which 99% of
+ * that energy lies. Between 98% and 99.5% the radius moves by 0.1 R (0.31-0.41 R at seed 1),
+ * a spread the tolerance below must carry. */
+#define HALO_CORE_CM 1.0
+#define HALO_CONTAINED 0.99
 
 /* Runs n histories of c and returns the energy (quanta) per lateral bin of the map summed over
  * all depths, the last entry the bin beyond the grid, and per depth bin the energy within
@@ -100,6 +107,20 @@ static double halo_edge(const halo_run *h, double fraction)
     return INFINITY;
 }
 
+/* The smallest grid radius within which `share` of the energy beyond core_cm lies (the last
+ * lateral bin, beyond the grid, counted in the whole). */
+static double halo_containing(const halo_run *h, double core_cm, double share)
+{
+    int j0 = (int)lround(core_cm / h->bin_cm);
+    double halo = 0.0, within = 0.0;
+    for (int j = j0; j < h->bins; j++) halo += h->ring[j];
+    for (int j = j0; j < h->bins - 1; j++) {
+        within += h->ring[j];
+        if (within >= share * halo) return (j + 1) * h->bin_cm;
+    }
+    return INFINITY;
+}
+
 /* The share of the depth bin holding z that lies beyond the detector radius r_in. */
 static double halo_outside(const halo_run *h, double z)
 {
@@ -141,23 +162,24 @@ static run_config halo_config(int nuclear)
 /*
  * Issue 15: the halo's radius against the measured "roughly one third of the beam range".
  *
- * Tolerance, 0.1 R: the source gives the ratio to one figure ("roughly one third"), i.e. to
+ * Tolerance, 0.11 R: the source gives the ratio to one figure ("roughly one third"), i.e. to
  * +-0.05 R; how it draws the halo's edge is in the paper's body, which could not be read, and
- * between the energy fractions 1e-4 and 1e-6 bragg's edge moves by 0.04 R; the statistics move
- * it by one lateral bin (0.1 cm = 0.005 R; seeds 1-3 give the same edge). 0.05 + 0.04 + 0.005,
- * rounded up. The abstract states no measurement uncertainty to add.
+ * between containing 98% and 99.5% of the halo's energy bragg's radius moves by 0.1 R (+-0.05);
+ * the statistics move it by one lateral bin (0.1 cm = 0.005 R). 0.05 + 0.05 + 0.005, rounded
+ * up. The abstract states no measurement uncertainty to add.
  *
  * Expected from kinematics (our estimate, not the paper's): a proton scattered quasi-freely on
  * a proton keeps E cos^2(theta); with range ~ E^1.75 (PSTAR, 100-200 MeV) a secondary born at
  * the entrance reaches at most r = R cos^3.5(theta) sin(theta) off the axis, largest at
- * tan^2(theta) = 1 / 3.5: 0.30 R.
+ * tan^2(theta) = 1 / 3.5: 0.30 R. Fermi motion and pre-equilibrium emission (in ICRU 63's
+ * angular distributions) carry some beyond.
  *
- * Measured with bragg (2026-12-05, seed 1): edge 6.3 cm = 0.300 R (R = 21.0 cm), against 0.33 R:
- * 10% short, inside the tolerance. bragg's halo comes from knockout on oxygen (quasi-free
- * scattering on one nucleon) and elastic scattering on hydrogen (free p-p scattering: the limit
- * itself); before the latter it ended at 0.26 R, as few knockout protons come near the limit.
- * Of the sources the authors name it lacks elastic and inelastic (discrete levels) scattering
- * on oxygen.
+ * Measured with bragg (seed 1): 99% of the halo's energy within 7.6 cm = 0.361 R (R = 21.0 cm),
+ * 98% within 0.309 R, 99.5% within 0.414 R. Until 2026-12-05 the knockout model that handled
+ * proton reactions gave a sharp edge at 0.30 R (1e-5 of the energy beyond 6.3 cm) and 99% of
+ * the halo within 0.24 R; ICRU 63's reactions put 1e-5 of the energy beyond the 12 cm grid,
+ * and 1e-4 beyond 10.0 cm (0.48 R), where the measurement sees the aura. Of the halo's sources
+ * the authors name bragg lacks elastic and inelastic (discrete levels) scattering on oxygen.
  */
 Test(halo, halo_radius_is_roughly_a_third_of_the_range)
 {
@@ -165,13 +187,16 @@ Test(halo, halo_radius_is_roughly_a_third_of_the_range)
     halo_run h = halo_scored(&c, 2.0);
     double R = pstar_range(HALO_ENERGY);
     double ref = measured("halo-radius-over-range");
-    double edge = halo_edge(&h, HALO_EDGE_FRACTION);
+    double edge = halo_containing(&h, HALO_CORE_CM, HALO_CONTAINED);
     double q = edge / R;
-    cr_log_info("p %g MeV in water: halo edge (1e-4, 1e-5, 1e-6 of the energy beyond) %.2f, %.2f, "
-                "%.2f cm; R (PSTAR CSDA) %.2f cm; edge/R %.3f against %.3f measured",
-                HALO_ENERGY, halo_edge(&h, 1e-4), edge, halo_edge(&h, 1e-6), R, q, ref);
-    cr_expect(fabs(q - ref) <= 0.1,
-              "halo radius %.2f cm = %.3f R, the measurement says roughly %.3f R (+-0.1 R)", edge,
+    cr_log_info("p %g MeV in water: the halo's energy (beyond %.1f cm) is 98%%, 99%%, 99.5%% within "
+                "%.2f, %.2f, %.2f cm; R (PSTAR CSDA) %.2f cm; 99%%: %.3f R against %.3f measured",
+                HALO_ENERGY, HALO_CORE_CM, halo_containing(&h, HALO_CORE_CM, 0.98), edge,
+                halo_containing(&h, HALO_CORE_CM, 0.995), R, q, ref);
+    cr_log_info("p %g MeV in water: 1e-4, 1e-5 of all the energy beyond %.2f, %.2f cm", HALO_ENERGY,
+                halo_edge(&h, 1e-4), halo_edge(&h, 1e-5));
+    cr_expect(fabs(q - ref) <= 0.11,
+              "halo radius %.2f cm = %.3f R, the measurement says roughly %.3f R (+-0.11 R)", edge,
               q, ref);
     /* The grid reaches past the scans' largest displacement (10 cm): the measured dose there is
      * the aura, which bragg does not make (no neutral secondaries; docs/physics.md, section 6).

@@ -1,0 +1,352 @@
+/*
+ * icru63.h - what a proton's nonelastic reaction on carbon, nitrogen, oxygen, phosphorus or
+ * calcium emits, sampled from ICRU Report 63's evaluated double-differential cross-sections.
+ *
+ * ICRU Report 63 (2000) gives, per target element and incident energy (up to 250 MeV), the
+ * multiplicities of the emitted protons, deuterons and alphas, their spectra on 41 emission
+ * energies (0 to the incident energy) and 13 angles, and the recoiling residual nuclei's share of
+ * the incident energy (physics/icru63_data.c, written by scripts/icru63_tables.py, which says
+ * where the numbers were read). VMCpro and MCsquare use the same evaluation; MCsquare weights
+ * one secondary of each species by its multiplicity. bragg keeps every particle at weight one
+ * (integer energy quanta, an exact ledger), so a reaction here is a sampled event:
+ *   - the table: the two tabulated incident energies around T are mixed linearly (the upper one
+ *     chosen with probability (T - E_k) / (E_k+1 - E_k)); the emission energies scale with T,
+ *     x = E / T on the grid j / 40, as MCsquare scales them;
+ *   - counts: floor(m) or floor(m) + 1 of each species, the mean m exactly, charge and nucleons
+ *     within the target's plus the proton's;
+ *   - energies: from the angle-integrated spectrum, linear between its nodes. The trapezoid over
+ *     the 41 nodes holds fewer particles than the file's multiplicity (5-12% fewer at 100-200
+ *     MeV: the coarse grid cuts the evaporation peak of the first few MeV); the missing ones are
+ *     put into the first interval, a density falling linearly from x = 0;
+ *   - angles: at the nearer-weighted of the two emission nodes around the energy, the 13-angle
+ *     distribution, exponential in cos theta between its angles (Kalbach's form); azimuth
+ *     uniform;
+ *   - energy: the charged particles, the recoils' share and a Q-value of 8 MeV per nucleon taken
+ *     from the nucleus (less the binding of the emitted deuterons and alphas) must fit in T.
+ *     The inclusive spectra say nothing of how the particles of one event share it; drawn
+ *     independently, two fast protons would often hold more than there is. So the particles
+ *     are drawn in a random order, each from its spectrum below the energy the others left
+ *     (a fast one leaves the rest slow, as in a cascade). What is left leaves as neutrons and
+ *     photons.
+ * Not emitted: tritons and He-3 (not in the files), neutrons and photons (the rest of T).
+ * Momentum is not conserved per event (the inclusive spectra are sampled independently).
+ *
+ * Memory: the data are constant arrays on the host (icru63_data.c); icru63_element_copy puts an
+ * element's tables into a caller's float array, which physics/tables.c keeps in the proton's
+ * transport_table block (and so on the GPU). The sampler is static inline BRAGG_HD: the same code
+ * on CPU and GPU, any thread, everything on the caller's stack or in its event.
+ */
+#ifndef BRAGG_ICRU63_H
+#define BRAGG_ICRU63_H
+
+#include <math.h>
+#include <stddef.h>
+
+#include "constants.h"
+#include "fastmath.h"
+#include "hd.h"
+#include "random.h"
+
+#define ICRU63_SPECIES 3          /* proton, deuteron, alpha */
+#define ICRU63_NODES 41           /* emission energies j T / 40, j = 0..40 */
+#define ICRU63_ANGLES 13          /* 0, 10, ..., 70, 90, 110, 130, 150, 180 degrees */
+#define ICRU63_MAX_PRODUCTS 16    /* more than floor(m) + 1 of all three at any energy */
+#define ICRU63_TRIES 64           /* draws of the counts before giving up on charged products */
+
+/* The data (physics/icru63_data.c). */
+extern const int icru63_elements;
+extern const int icru63_element_z[];
+extern const int icru63_element_first[];
+extern const float icru63_energy[], icru63_sigma[], icru63_recoil[], icru63_multiplicity[];
+extern const float icru63_spectrum[], icru63_ddx[];
+
+/* Floats per incident energy in an element's copy: energy, sigma, recoil share, three
+ * multiplicities, three spectra, three double-differential tables. */
+#define ICRU63_FLOATS_PER_ENERGY \
+    (6 + ICRU63_SPECIES * ICRU63_NODES + ICRU63_SPECIES * ICRU63_NODES * ICRU63_ANGLES)
+
+/* Host: the element of charge Z, or -1; its number of incident energies. */
+int icru63_element(int Z);
+int icru63_energy_count(int element);
+/* Host: writes the element's tables into dst (icru63_energy_count * ICRU63_FLOATS_PER_ENERGY
+ * floats), laid out as icru63_view reads them. */
+void icru63_element_copy(int element, float *dst);
+
+/* An element's tables, as laid out by icru63_element_copy: n incident energies, then n each of
+ * energy, sigma, recoil share, 3n multiplicities, [n][3][41] spectra, [n][3][41][13] angles. */
+typedef struct icru63_view {
+    int n;
+    const float *energy, *sigma, *recoil, *multiplicity, *spectrum, *ddx;
+} icru63_view;
+
+static inline BRAGG_HD icru63_view icru63_view_of(const float *base, int n)
+{
+    icru63_view v;
+    v.n = n;
+    v.energy = base;
+    v.sigma = v.energy + n;
+    v.recoil = v.sigma + n;
+    v.multiplicity = v.recoil + n;
+    v.spectrum = v.multiplicity + (size_t)ICRU63_SPECIES * n;
+    v.ddx = v.spectrum + (size_t)ICRU63_SPECIES * ICRU63_NODES * n;
+    return v;
+}
+
+/* cos of the tabulated angles (0, 10, 20, 30, 40, 50, 60, 70, 90, 110, 130, 150, 180 degrees). */
+#define ICRU63_COS_INIT                                                                  \
+    {1.0, 0.98480775301220802, 0.93969262078590832, 0.86602540378443860,                 \
+     0.76604444311897801, 0.64278760968653925, 0.5, 0.34202014332566873, 0.0,            \
+     -0.34202014332566873, -0.64278760968653925, -0.86602540378443860, -1.0}
+BRAGG_CONST_TABLE(double, icru63_cos, ICRU63_ANGLES, ICRU63_COS_INIT)
+
+/* Charge and mass number of each species. */
+static inline BRAGG_HD int icru63_species_z(int s) { return s == 2 ? 2 : 1; }
+static inline BRAGG_HD int icru63_species_a(int s) { return s == 0 ? 1 : s == 1 ? 2 : 4; }
+
+/* One sampled reaction: the charged products (species, kinetic energy in MeV, direction cosine
+ * and azimuth relative to the proton's direction) and where the rest of the energy goes. */
+typedef struct icru63_event {
+    int n;
+    int species[ICRU63_MAX_PRODUCTS];
+    double T[ICRU63_MAX_PRODUCTS], cos_theta[ICRU63_MAX_PRODUCTS], phi[ICRU63_MAX_PRODUCTS];
+    double recoil_mev;     /* the residual nuclei's kinetic energy: deposited on the spot */
+    double q_mev;          /* the Q-value paid */
+    double neutral_mev;    /* neutrons and photons: the rest */
+    int tries;             /* draws of the counts it took */
+} icru63_event;
+
+/* t in [0, 1] from the density rising linearly from fa at 0 to fb at 1, by inversion: the root of
+ * fa t + (fb - fa) t^2 / 2 = u (fa + fb) / 2, written without cancellation. */
+static inline BRAGG_HD double icru63_linear_sample(double fa, double fb, double u)
+{
+    double root = sqrt(fa * fa + u * (fb * fb - fa * fa));
+    double den = fa + root;
+    return den > 0.0 ? u * (fa + fb) / den : u;
+}
+
+/* The spectrum of species s in table k in units of the node spacing: node densities g[j]
+ * (b/MeV), except the first, returned: the trapezoid over the 41 nodes holds fewer particles
+ * than the file's multiplicity (the coarse grid cuts the evaporation peak of the first few
+ * MeV), and the missing ones make the first interval's density fall from there. *scale turns
+ * an area under g into particles per reaction. */
+static inline BRAGG_HD double icru63_first_density(const icru63_view *v, int k, int s,
+                                                   double *scale)
+{
+    const float *g = v->spectrum + ((size_t)k * ICRU63_SPECIES + s) * ICRU63_NODES;
+    double width = v->energy[k] / (ICRU63_NODES - 1), trapezoid = 0.0;
+    for (int j = 0; j < ICRU63_NODES - 1; j++) trapezoid += 0.5 * ((double)g[j] + g[j + 1]);
+    double m = v->multiplicity[(size_t)k * ICRU63_SPECIES + s];
+    double missing = m * v->sigma[k] / width - trapezoid;
+    double g0 = g[0] + (missing > 0.0 ? 2.0 * missing : 0.0);
+    double total = trapezoid + (missing > 0.0 ? missing : 0.0);
+    *scale = total > 0.0 ? m / total : 0.0;
+    return g0;
+}
+
+/* Area under the spectrum over [j, j + tau] of interval j (tau <= 1), node units. */
+static inline BRAGG_HD double icru63_interval_area(const float *g, double g0, int j, double tau)
+{
+    double fa = j == 0 ? g0 : g[j], fb = g[j + 1];
+    return fa * tau + 0.5 * (fb - fa) * tau * tau;
+}
+
+/* Emission energy of species s in table k, as x = E / E_k, drawn from the spectrum between nodes
+ * jlo and y_hi (node units; y_hi may fall inside an interval); *node the emission node whose
+ * angular distribution goes with it. Returns -1 if the spectrum has nothing there. */
+static inline BRAGG_HD double icru63_sample_x(const icru63_view *v, int k, int s, int jlo,
+                                              double yhi, rng *r, int *node)
+{
+    const float *g = v->spectrum + ((size_t)k * ICRU63_SPECIES + s) * ICRU63_NODES;
+    double scale, g0 = icru63_first_density(v, k, s, &scale);
+    if (yhi > ICRU63_NODES - 1) yhi = ICRU63_NODES - 1;
+    double below = 0.0;
+    int last = -1;
+    for (int j = jlo; j < yhi; j++) {
+        double a = icru63_interval_area(g, g0, j, yhi - j < 1.0 ? yhi - j : 1.0);
+        below += a;
+        if (a > 0.0) last = j;
+    }
+    if (last < 0 || !(below > 0.0)) return -1.0;
+    /* The interval (the last with particles takes what rounding leaves over), then the point in
+     * it: linear between its densities, over the tau of it that is open. */
+    double u = rng_uniform(r) * below;
+    int j = jlo;
+    for (; j < last; j++) {
+        double a = icru63_interval_area(g, g0, j, yhi - j < 1.0 ? yhi - j : 1.0);
+        if (a > 0.0 && u < a) break;
+        u -= a;
+    }
+    double fa = j == 0 ? g0 : g[j], fb = g[j + 1], tau = yhi - j < 1.0 ? yhi - j : 1.0;
+    double t = tau * icru63_linear_sample(fa, fa + (fb - fa) * tau, rng_uniform(r));
+    if (t > tau) t = tau;
+    *node = rng_uniform(r) < t ? j + 1 : j;
+    return (j + t) / (ICRU63_NODES - 1);
+}
+
+/* The angular distribution between tabulated angles i and i + 1 (cos c0 > c1, values h0, h1):
+ * exponential in cos theta, h1 exp(b (c - c1)), the form of Kalbach's systematics, exp(a cos
+ * theta), by which the evaluation's continuum angular distributions were made (ICRU Report 63,
+ * after Kalbach, Phys. Rev. C 37 (1988) 2350); linear where either value is 0. Linear in
+ * cos theta would overstate the wide angles between the nodes, where the distribution of fast
+ * particles falls tenfold over 20 degrees. *slope gets b (0: linear). Returns the area. */
+static inline BRAGG_HD double icru63_angle_area(const float *h, int i, double *slope)
+{
+    double c0 = BRAGG_CONST_GET(icru63_cos, i), c1 = BRAGG_CONST_GET(icru63_cos, i + 1);
+    double h0 = h[i], h1 = h[i + 1], width = c0 - c1;
+    *slope = 0.0;
+    if (!(h0 > 0.0 && h1 > 0.0)) return width * 0.5 * (h0 + h1);
+    double b = portable_log(h0 / h1) / width;
+    if (fabs(b * width) < 1e-6) return width * 0.5 * (h0 + h1);
+    *slope = b;
+    return (h0 - h1) / b;
+}
+
+/* Direction cosine of species s at emission node j of table k, from the 13 angles (above). A
+ * node without angular data (the end points, where the spectrum is 0) borrows its neighbour's;
+ * isotropic if that has none either. */
+static inline BRAGG_HD double icru63_sample_cos(const icru63_view *v, int k, int s, int j, rng *r)
+{
+    const float *table = v->ddx + ((size_t)k * ICRU63_SPECIES + s) * ICRU63_NODES * ICRU63_ANGLES;
+    double area[ICRU63_ANGLES - 1], slope[ICRU63_ANGLES - 1], total = 0.0;
+    for (int pass = 0; pass < 2 && !(total > 0.0); pass++) {
+        const float *h = table + (size_t)(pass == 0 ? j : j > 0 ? j - 1 : j + 1) * ICRU63_ANGLES;
+        total = 0.0;
+        for (int i = 0; i < ICRU63_ANGLES - 1; i++) {
+            area[i] = icru63_angle_area(h, i, &slope[i]);
+            total += area[i];
+        }
+        table = h;   /* the node used */
+    }
+    double u = rng_uniform(r) * total, u2 = rng_uniform(r);
+    if (!(total > 0.0)) return 1.0 - 2.0 * u2;
+    int i = 0, chosen = 0;
+    for (; i < ICRU63_ANGLES - 1; i++) {
+        if (!(area[i] > 0.0)) continue;
+        chosen = i;
+        if (u < area[i]) break;
+        u -= area[i];
+    }
+    const float *h = table;
+    double c0 = BRAGG_CONST_GET(icru63_cos, chosen), c1 = BRAGG_CONST_GET(icru63_cos, chosen + 1);
+    double c, b = slope[chosen];
+    if (b != 0.0)   /* from c1 up: the inverse of (exp(b (c - c1)) - 1) / (exp(b (c0 - c1)) - 1) */
+        c = c1 + portable_log(1.0 + u2 * (portable_exp(b * (c0 - c1)) - 1.0)) / b;
+    else
+        c = c0 - (c0 - c1) * icru63_linear_sample(h[chosen], h[chosen + 1], u2);
+    return c < c1 ? c1 : c > c0 ? c0 : c;
+}
+
+/* Binding energies of the deuteron and the alpha, MeV (AME2020: Wang et al., Chin. Phys. C 45
+ * (2021) 030003), which an emitted cluster keeps; and the mean cost of taking one nucleon out of
+ * a light nucleus, the 8 MeV that physics/transport.h's Q-values use for C-12, N-14 and O-16
+ * (7.68-7.98 MeV per nucleon bound, AME2020). */
+#define ICRU63_DEUTERON_BINDING_MEV 2.224566
+#define ICRU63_ALPHA_BINDING_MEV    28.29566
+#define ICRU63_NUCLEON_COST_MEV     8.0
+
+/* Samples one reaction of a proton of kinetic energy T (MeV) on the element v (target charge Zt,
+ * mass number At). The caller has checked T <= the last tabulated energy. */
+static inline BRAGG_HD void icru63_sample(const icru63_view *v, rng *r, double T, int Zt, int At,
+                                          icru63_event *ev)
+{
+    int k = 0;
+    while (k < v->n - 1 && T >= v->energy[k + 1]) k++;
+    if (k < v->n - 1 && T > v->energy[k]) {
+        double f = (T - v->energy[k]) / ((double)v->energy[k + 1] - v->energy[k]);
+        if (rng_uniform(r) < f) k++;
+    }
+    ev->recoil_mev = T * v->recoil[k];
+    /* The leading particle: the fastest part of the spectra, down to the node where it holds one
+     * particle per reaction (x = 0.2-0.25 from 30 to 250 MeV on carbon, oxygen and calcium). */
+    double scale[ICRU63_SPECIES], g0[ICRU63_SPECIES], fast[ICRU63_SPECIES] = {0.0, 0.0, 0.0};
+    for (int s = 0; s < ICRU63_SPECIES; s++) g0[s] = icru63_first_density(v, k, s, &scale[s]);
+    double leading = 0.0;
+    int cut = ICRU63_NODES - 1;
+    while (cut > 0) {
+        double add[ICRU63_SPECIES], sum = 0.0;
+        for (int s = 0; s < ICRU63_SPECIES; s++) {
+            const float *g = v->spectrum + ((size_t)k * ICRU63_SPECIES + s) * ICRU63_NODES;
+            add[s] = scale[s] * icru63_interval_area(g, g0[s], cut - 1, 1.0);
+            sum += add[s];
+        }
+        if (leading + sum > 1.0) break;
+        leading += sum;
+        for (int s = 0; s < ICRU63_SPECIES; s++) fast[s] += add[s];
+        cut--;
+    }
+    /* Counts: at most one leading particle; the rest of each multiplicity below the cut,
+     * floor(m) or floor(m) + 1; within the charge and nucleons there are (drawn again if not). */
+    int count[ICRU63_SPECIES], lead = -1, nucleons = 0;
+    double u = rng_uniform(r);
+    for (int s = 0; s < ICRU63_SPECIES && lead < 0; s++) {
+        if (u < fast[s]) lead = s;
+        u -= fast[s];
+    }
+    for (ev->tries = 1;; ev->tries++) {
+        int charge = 0;
+        nucleons = 0;
+        for (int s = 0; s < ICRU63_SPECIES; s++) {
+            double m = v->multiplicity[(size_t)k * ICRU63_SPECIES + s] - fast[s];
+            int whole = m > 0.0 ? (int)m : 0;
+            count[s] = whole + (rng_uniform(r) < m - whole ? 1 : 0) + (s == lead);
+            charge += count[s] * icru63_species_z(s);
+            nucleons += count[s] * icru63_species_a(s);
+        }
+        /* The proton and the target hold Zt + 1 protons and At + 1 nucleons. */
+        if (charge <= Zt + 1 && nucleons <= At + 1 &&
+            count[0] + count[1] + count[2] <= ICRU63_MAX_PRODUCTS)
+            break;
+        if (ev->tries == ICRU63_TRIES) {   /* never seen: an event without charged products */
+            count[0] = count[1] = count[2] = nucleons = 0;
+            lead = -1;
+            break;
+        }
+    }
+    /* The leading particle first, then the others in a random order, each from its spectrum below
+     * the energy left after the recoils and the Q-value of what has been emitted so far (8 MeV
+     * per nucleon taken from the nucleus, the proton itself free, less the binding of the
+     * deuterons and alphas); a particle there is no room for is not emitted. */
+    ev->n = 0;
+    if (lead >= 0) {
+        ev->species[ev->n++] = lead;
+        count[lead]--;
+    }
+    int first_slow = ev->n;
+    for (int s = 0; s < ICRU63_SPECIES; s++)
+        for (int i = 0; i < count[s]; i++) ev->species[ev->n++] = s;
+    for (int i = ev->n - 1; i > first_slow; i--) {
+        int j = first_slow + (int)(rng_uniform(r) * (i - first_slow + 1));
+        if (j > i) j = i;
+        int swap = ev->species[i];
+        ev->species[i] = ev->species[j];
+        ev->species[j] = swap;
+    }
+    double room = T - ev->recoil_mev, q = -ICRU63_NUCLEON_COST_MEV;
+    ev->q_mev = 0.0;
+    int kept = 0;
+    for (int i = 0; i < ev->n; i++) {
+        int s = ev->species[i], node = 0, fastest = i < first_slow;
+        double binding = s == 1 ? ICRU63_DEUTERON_BINDING_MEV : s == 2 ? ICRU63_ALPHA_BINDING_MEV
+                                                                        : 0.0;
+        double q_with = q + ICRU63_NUCLEON_COST_MEV * icru63_species_a(s) - binding;
+        double cost = (q_with > 0.0 ? q_with : 0.0) - ev->q_mev;
+        double yhi = (room - cost) / T * (ICRU63_NODES - 1);
+        if (!fastest && yhi > cut) yhi = cut;
+        double x = yhi > 0.0 ? icru63_sample_x(v, k, s, fastest ? cut : 0, yhi, r, &node) : -1.0;
+        if (x < 0.0) continue;
+        q = q_with;
+        ev->q_mev += cost;
+        room -= cost;
+        ev->species[kept] = s;
+        ev->T[kept] = x * T;
+        if (ev->T[kept] > room) ev->T[kept] = room;
+        room -= ev->T[kept];
+        ev->cos_theta[kept] = icru63_sample_cos(v, k, s, node, r);
+        ev->phi[kept] = 2.0 * PI * rng_uniform(r);
+        kept++;
+    }
+    ev->n = kept;
+    ev->neutral_mev = room;
+}
+
+#endif
