@@ -961,6 +961,22 @@ static inline BRAGG_HD int proton_hydrogen_elastic(const transport_params *p, pa
     return 0;
 }
 
+/* The end of q in a nonelastic reaction that took e_in quanta and pushed products carrying `out`:
+ * `local` deposited here, `neutral` carried off by neutrons and photons, the rest (the Q-value,
+ * up to rounding to quanta) booked as binding, which closes the ledger exactly. */
+static inline BRAGG_HD void reaction_close(const transport_params *p, score_sink *s, particle *q,
+                                           int64_t e_in, int64_t out, int64_t local,
+                                           int64_t neutral)
+{
+    nuclear_deposit(p, s, q, local);
+    s->ledger[LEDGER_NUCLEAR_NEUTRAL] += neutral;
+    s->ledger[LEDGER_NUCLEAR_BINDING] += e_in - out - local - neutral;
+    s->count[COUNT_REACTIONS]++;
+    if (particle_is_primary(q)) s->count[COUNT_PRIMARY_REACTED]++;
+    q->energy_q = 0;
+    q->t = 0.0;
+}
+
 /* A nonelastic reaction of a proton on target k of its material, whose products ICRU Report 63
  * evaluated (physics/icru63.h): protons and deuterons are transported, alphas too where the run
  * has helium's tables (a proton beam has none: then they stop on the spot, as does an alpha of
@@ -983,15 +999,8 @@ static inline BRAGG_HD int proton_reaction_icru63(const transport_params *p, par
         out += push_secondary(p, s, products, q, (unsigned)i, icru63_species_z(sp),
                               icru63_species_a(sp), ev->T[i], theta * cos_phi, theta * sin_phi);
     }
-    int64_t local = energy_quanta(ev->recoil_mev);
-    int64_t neutral = energy_quanta(ev->neutral_mev);
-    nuclear_deposit(p, s, q, local);
-    s->ledger[LEDGER_NUCLEAR_NEUTRAL] += neutral;
-    s->ledger[LEDGER_NUCLEAR_BINDING] += e_in - out - local - neutral;
-    s->count[COUNT_REACTIONS]++;
-    if (particle_is_primary(q)) s->count[COUNT_PRIMARY_REACTED]++;
-    q->energy_q = 0;
-    q->t = 0.0;
+    reaction_close(p, s, q, e_in, out, energy_quanta(ev->recoil_mev),
+                   energy_quanta(ev->neutral_mev));
     return 0;
 }
 
@@ -1105,15 +1114,8 @@ static inline BRAGG_HD int transport_react(const transport_params *p, particle *
     int64_t neutral = energy_quanta(scale[FROM_TARGET] * ev->neutral_mev + photons +
                                     scale[FROM_SPECTATOR] * spectator_neutral +
                                     scale[FROM_PARTICIPANT] * ev->participant_neutron_mev);
-    int64_t local = energy_quanta(scale[FROM_TARGET] * ev->local_mev);
-    nuclear_deposit(p, s, q, local);
-    s->ledger[LEDGER_NUCLEAR_NEUTRAL] += neutral;
-    /* The Q-value, up to rounding to quanta: what closes the ledger exactly. */
-    s->ledger[LEDGER_NUCLEAR_BINDING] += e_in - out - local - neutral;
-    s->count[COUNT_REACTIONS]++;
-    if (particle_is_primary(q)) s->count[COUNT_PRIMARY_REACTED]++;
-    q->energy_q = 0;
-    q->t = 0.0;
+    reaction_close(p, s, q, e_in, out, energy_quanta(scale[FROM_TARGET] * ev->local_mev),
+                   neutral);
     return 0;
 }
 

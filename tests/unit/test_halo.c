@@ -216,7 +216,8 @@ Test(halo, halo_radius_is_roughly_a_third_of_the_range)
  * primaries that only scatter electromagnetically. Without nuclear reactions bragg's core is a
  * Gaussian of sigma <= 0.5 cm up to the Bragg peak (the map's core_sigma), which leaves at most
  * exp(-2^2 / (2 * 0.5^2)) = 3.4e-4 of the dose beyond 2 cm; with them, the share beyond 2 cm at
- * mid-range must stand far above that (at 1e5 histories seeds 1-4 give 0.038-0.040 at R/2).
+ * mid-range must stand far above that (at 1e5 histories 0.046 at R/2 with ICRU 63's reactions;
+ * 0.038-0.040 at seeds 1-4 with the knockout model before).
  * No measured ratio of a small to a large detector was found (halo_gottschalk2015.tsv lists
  * what was searched), so bragg's values are logged and written in docs/physics.md, not
  * compared with a measurement.
