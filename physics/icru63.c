@@ -31,4 +31,41 @@ void icru63_element_copy(int element, float *dst)
     memcpy(dst, icru63_spectrum + first * spec, n * spec * sizeof *dst);
     dst += n * spec;
     memcpy(dst, icru63_ddx + first * ddx, n * ddx * sizeof *dst);
+    /* What the sampler derives: the slopes between the angles, node by node
+     * (icru63_angle_slope); the emission densities and cumulative counts (icru63_emission);
+     * the leading particle's cut, the lowest node above which the three species hold at most
+     * one particle per reaction together, and each species' share above it. */
+    const float *h = dst;
+    dst += n * ddx;
+    for (size_t node = 0; node < n * spec; node++, h += ICRU63_ANGLES)
+        for (int i = 0; i < ICRU63_ANGLES - 1; i++)
+            *dst++ = (float)icru63_angle_slope(h, i);
+    float *density = dst, *cumulative = dst + n * spec, *cut = cumulative + n * spec;
+    float *fast = cut + n;
+    for (int k = 0; k < n; k++) {
+        int t = first + k;
+        for (int s = 0; s < ICRU63_SPECIES; s++)
+            icru63_emission(icru63_spectrum + ((size_t)t * ICRU63_SPECIES + s) * ICRU63_NODES,
+                            icru63_multiplicity[(size_t)t * ICRU63_SPECIES + s], icru63_sigma[t],
+                            icru63_energy[t],
+                            density + ((size_t)k * ICRU63_SPECIES + s) * ICRU63_NODES,
+                            cumulative + ((size_t)k * ICRU63_SPECIES + s) * ICRU63_NODES);
+        double above[ICRU63_SPECIES] = {0.0, 0.0, 0.0}, leading = 0.0;
+        int c = ICRU63_NODES - 1;
+        while (c > 0) {
+            double add[ICRU63_SPECIES], sum = 0.0;
+            for (int s = 0; s < ICRU63_SPECIES; s++) {
+                add[s] = icru63_interval_area(
+                    density + ((size_t)k * ICRU63_SPECIES + s) * ICRU63_NODES, c - 1, 1.0);
+                sum += add[s];
+            }
+            if (leading + sum > 1.0) break;
+            leading += sum;
+            for (int s = 0; s < ICRU63_SPECIES; s++) above[s] += add[s];
+            c--;
+        }
+        cut[k] = (float)c;
+        for (int s = 0; s < ICRU63_SPECIES; s++)
+            fast[(size_t)k * ICRU63_SPECIES + s] = (float)above[s];
+    }
 }

@@ -61,9 +61,14 @@ extern const float icru63_energy[], icru63_sigma[], icru63_recoil[], icru63_mult
 extern const float icru63_spectrum[], icru63_ddx[];
 
 /* Floats per incident energy in an element's copy: energy, sigma, recoil share, three
- * multiplicities, three spectra, three double-differential tables. */
-#define ICRU63_FLOATS_PER_ENERGY \
-    (6 + ICRU63_SPECIES * ICRU63_NODES + ICRU63_SPECIES * ICRU63_NODES * ICRU63_ANGLES)
+ * multiplicities, three spectra, three double-differential tables; then what the sampler
+ * derives from them once (icru63_element_copy): the slopes between the angles
+ * (icru63_angle_slope), per species the emission density and the cumulative number of particles
+ * per reaction at the nodes, and the leading particle's cut and its three species' shares. */
+#define ICRU63_FLOATS_PER_ENERGY                                                                  \
+    (6 + ICRU63_SPECIES * ICRU63_NODES + ICRU63_SPECIES * ICRU63_NODES * ICRU63_ANGLES +          \
+     ICRU63_SPECIES * ICRU63_NODES * (ICRU63_ANGLES - 1) + 2 * ICRU63_SPECIES * ICRU63_NODES +    \
+     1 + ICRU63_SPECIES)
 
 /* Host: the element of charge Z, or -1; its number of incident energies. */
 int icru63_element(int Z);
@@ -73,10 +78,13 @@ int icru63_energy_count(int element);
 void icru63_element_copy(int element, float *dst);
 
 /* An element's tables, as laid out by icru63_element_copy: n incident energies, then n each of
- * energy, sigma, recoil share, 3n multiplicities, [n][3][41] spectra, [n][3][41][13] angles. */
+ * energy, sigma, recoil share, 3n multiplicities, [n][3][41] spectra, [n][3][41][13] angles,
+ * [n][3][41][12] slopes between the angles, [n][3][41] densities, [n][3][41] cumulative counts,
+ * [n] cuts, [n][3] leading shares. */
 typedef struct icru63_view {
     int n;
-    const float *energy, *sigma, *recoil, *multiplicity, *spectrum, *ddx;
+    const float *energy, *sigma, *recoil, *multiplicity, *spectrum, *ddx, *slope;
+    const float *density, *cumulative, *cut, *fast;
 } icru63_view;
 
 static inline BRAGG_HD icru63_view icru63_view_of(const float *base, int n)
@@ -89,6 +97,11 @@ static inline BRAGG_HD icru63_view icru63_view_of(const float *base, int n)
     v.multiplicity = v.recoil + n;
     v.spectrum = v.multiplicity + (size_t)ICRU63_SPECIES * n;
     v.ddx = v.spectrum + (size_t)ICRU63_SPECIES * ICRU63_NODES * n;
+    v.slope = v.ddx + (size_t)ICRU63_SPECIES * ICRU63_NODES * ICRU63_ANGLES * n;
+    v.density = v.slope + (size_t)ICRU63_SPECIES * ICRU63_NODES * (ICRU63_ANGLES - 1) * n;
+    v.cumulative = v.density + (size_t)ICRU63_SPECIES * ICRU63_NODES * n;
+    v.cut = v.cumulative + (size_t)ICRU63_SPECIES * ICRU63_NODES * n;
+    v.fast = v.cut + n;
     return v;
 }
 
@@ -124,29 +137,33 @@ static inline BRAGG_HD double icru63_linear_sample(double fa, double fb, double 
     return den > 0.0 ? u * (fa + fb) / den : u;
 }
 
-/* The spectrum of species s in table k in units of the node spacing: node densities g[j]
- * (b/MeV), except the first, returned: the trapezoid over the 41 nodes holds fewer particles
- * than the file's multiplicity (the coarse grid cuts the evaporation peak of the first few
- * MeV), and the missing ones make the first interval's density fall from there. *scale turns
- * an area under g into particles per reaction. */
-static inline BRAGG_HD double icru63_first_density(const icru63_view *v, int k, int s,
-                                                   double *scale)
+/* The spectrum of species s in table k as particles per reaction per node spacing: the file's
+ * spectrum scaled to its multiplicity, except at the first node: the trapezoid over the 41
+ * nodes holds fewer particles than the file's multiplicity (the coarse grid cuts the evaporation
+ * peak of the first few MeV), and the missing ones make the first interval's density fall from
+ * there. Host, for icru63_element_copy: writes the 41 densities and the cumulative number of
+ * particles at each node. */
+static inline void icru63_emission(const float *g, double m, double sigma, double energy,
+                                   float *density, float *cumulative)
 {
-    const float *g = v->spectrum + ((size_t)k * ICRU63_SPECIES + s) * ICRU63_NODES;
-    double width = v->energy[k] / (ICRU63_NODES - 1), trapezoid = 0.0;
+    double width = energy / (ICRU63_NODES - 1), trapezoid = 0.0;
     for (int j = 0; j < ICRU63_NODES - 1; j++) trapezoid += 0.5 * ((double)g[j] + g[j + 1]);
-    double m = v->multiplicity[(size_t)k * ICRU63_SPECIES + s];
-    double missing = m * v->sigma[k] / width - trapezoid;
-    double g0 = g[0] + (missing > 0.0 ? 2.0 * missing : 0.0);
+    double missing = m * sigma / width - trapezoid;
     double total = trapezoid + (missing > 0.0 ? missing : 0.0);
-    *scale = total > 0.0 ? m / total : 0.0;
-    return g0;
+    double scale = total > 0.0 ? m / total : 0.0, sum = 0.0, previous = 0.0;
+    for (int j = 0; j < ICRU63_NODES; j++) {
+        double d = scale * ((double)g[j] + (j == 0 && missing > 0.0 ? 2.0 * missing : 0.0));
+        density[j] = (float)d;
+        if (j > 0) sum += 0.5 * (previous + d);
+        cumulative[j] = (float)sum;
+        previous = d;
+    }
 }
 
-/* Area under the spectrum over [j, j + tau] of interval j (tau <= 1), node units. */
-static inline BRAGG_HD double icru63_interval_area(const float *g, double g0, int j, double tau)
+/* Particles per reaction over [j, j + tau] of interval j (tau <= 1), densities d. */
+static inline BRAGG_HD double icru63_interval_area(const float *d, int j, double tau)
 {
-    double fa = j == 0 ? g0 : g[j], fb = g[j + 1];
+    double fa = d[j], fb = d[j + 1];
     return fa * tau + 0.5 * (fb - fa) * tau * tau;
 }
 
@@ -156,28 +173,36 @@ static inline BRAGG_HD double icru63_interval_area(const float *g, double g0, in
 static inline BRAGG_HD double icru63_sample_x(const icru63_view *v, int k, int s, int jlo,
                                               double yhi, rng *r, int *node)
 {
-    const float *g = v->spectrum + ((size_t)k * ICRU63_SPECIES + s) * ICRU63_NODES;
-    double scale, g0 = icru63_first_density(v, k, s, &scale);
+    size_t at = ((size_t)k * ICRU63_SPECIES + s) * ICRU63_NODES;
+    const float *d = v->density + at, *C = v->cumulative + at;
     if (yhi > ICRU63_NODES - 1) yhi = ICRU63_NODES - 1;
-    double below = 0.0;
-    int last = -1;
-    for (int j = jlo; j < yhi; j++) {
-        double a = icru63_interval_area(g, g0, j, yhi - j < 1.0 ? yhi - j : 1.0);
-        below += a;
-        if (a > 0.0) last = j;
+    int jhi = (int)yhi;
+    double tau_hi = yhi - jhi;
+    double part = 0.0;
+    if (jhi < ICRU63_NODES - 1 && tau_hi > 0.0) part = icru63_interval_area(d, jhi, tau_hi);
+    double below = ((double)C[jhi] - C[jlo]) + part;
+    if (!(below > 0.0)) return -1.0;
+    /* The interval: C[j] <= u < C[j + 1] by bisection, or the part of interval jhi below y_hi;
+     * then the point in it, linear between its densities over the tau of it that is open. */
+    double u = C[jlo] + rng_uniform(r) * below;
+    int j;
+    double tau = 1.0;
+    if (u >= C[jhi] && part > 0.0) {
+        j = jhi;
+        tau = tau_hi;
+    } else {
+        int lo = jlo, hi = jhi;   /* C[lo] <= u < C[hi] */
+        while (hi - lo > 1) {
+            int mid = (lo + hi) / 2;
+            if (u < C[mid]) hi = mid;
+            else lo = mid;
+        }
+        j = lo;
     }
-    if (last < 0 || !(below > 0.0)) return -1.0;
-    /* The interval (the last with particles takes what rounding leaves over), then the point in
-     * it: linear between its densities, over the tau of it that is open. */
-    double u = rng_uniform(r) * below;
-    int j = jlo;
-    for (; j < last; j++) {
-        double a = icru63_interval_area(g, g0, j, yhi - j < 1.0 ? yhi - j : 1.0);
-        if (a > 0.0 && u < a) break;
-        u -= a;
-    }
-    double fa = j == 0 ? g0 : g[j], fb = g[j + 1], tau = yhi - j < 1.0 ? yhi - j : 1.0;
-    double t = tau * icru63_linear_sample(fa, fa + (fb - fa) * tau, rng_uniform(r));
+    double fa = d[j], fb = d[j + 1], area = icru63_interval_area(d, j, tau);
+    double w = area > 0.0 ? (u - C[j]) / area : 0.0;
+    w = w < 0.0 ? 0.0 : w > 1.0 ? 1.0 : w;
+    double t = tau * icru63_linear_sample(fa, fa + (fb - fa) * tau, w);
     if (t > tau) t = tau;
     *node = rng_uniform(r) < t ? j + 1 : j;
     return (j + t) / (ICRU63_NODES - 1);
@@ -188,17 +213,24 @@ static inline BRAGG_HD double icru63_sample_x(const icru63_view *v, int k, int s
  * theta), by which the evaluation's continuum angular distributions were made (ICRU Report 63,
  * after Kalbach, Phys. Rev. C 37 (1988) 2350); linear where either value is 0. Linear in
  * cos theta would overstate the wide angles between the nodes, where the distribution of fast
- * particles falls tenfold over 20 degrees. *slope gets b (0: linear). Returns the area. */
-static inline BRAGG_HD double icru63_angle_area(const float *h, int i, double *slope)
+ * particles falls tenfold over 20 degrees. The slope b, or 0 for linear: computed once per
+ * table by icru63_element_copy (a logarithm per interval would cost more than the rest of a
+ * reaction). */
+static inline BRAGG_HD double icru63_angle_slope(const float *h, int i)
 {
-    double c0 = BRAGG_CONST_GET(icru63_cos, i), c1 = BRAGG_CONST_GET(icru63_cos, i + 1);
-    double h0 = h[i], h1 = h[i + 1], width = c0 - c1;
-    *slope = 0.0;
-    if (!(h0 > 0.0 && h1 > 0.0)) return width * 0.5 * (h0 + h1);
+    double width = BRAGG_CONST_GET(icru63_cos, i) - BRAGG_CONST_GET(icru63_cos, i + 1);
+    double h0 = h[i], h1 = h[i + 1];
+    if (!(h0 > 0.0 && h1 > 0.0)) return 0.0;
     double b = portable_log(h0 / h1) / width;
-    if (fabs(b * width) < 1e-6) return width * 0.5 * (h0 + h1);
-    *slope = b;
-    return (h0 - h1) / b;
+    return fabs(b * width) < 1e-6 ? 0.0 : b;
+}
+
+/* The area of interval i, with its slope b[i] (0: linear). */
+static inline BRAGG_HD double icru63_angle_area(const float *h, const float *b, int i)
+{
+    double width = BRAGG_CONST_GET(icru63_cos, i) - BRAGG_CONST_GET(icru63_cos, i + 1);
+    if (b[i] == 0.0f) return width * 0.5 * ((double)h[i] + h[i + 1]);
+    return ((double)h[i] - h[i + 1]) / b[i];
 }
 
 /* Direction cosine of species s at emission node j of table k, from the 13 angles (above). A
@@ -206,31 +238,33 @@ static inline BRAGG_HD double icru63_angle_area(const float *h, int i, double *s
  * isotropic if that has none either. */
 static inline BRAGG_HD double icru63_sample_cos(const icru63_view *v, int k, int s, int j, rng *r)
 {
-    const float *table = v->ddx + ((size_t)k * ICRU63_SPECIES + s) * ICRU63_NODES * ICRU63_ANGLES;
-    double area[ICRU63_ANGLES - 1], slope[ICRU63_ANGLES - 1], total = 0.0;
+    size_t table = ((size_t)k * ICRU63_SPECIES + s) * ICRU63_NODES;
+    const float *h = NULL, *b = NULL;
+    double area[ICRU63_ANGLES - 1], total = 0.0;
     for (int pass = 0; pass < 2 && !(total > 0.0); pass++) {
-        const float *h = table + (size_t)(pass == 0 ? j : j > 0 ? j - 1 : j + 1) * ICRU63_ANGLES;
+        size_t node = table + (size_t)(pass == 0 ? j : j > 0 ? j - 1 : j + 1);
+        h = v->ddx + node * ICRU63_ANGLES;
+        b = v->slope + node * (ICRU63_ANGLES - 1);
         total = 0.0;
         for (int i = 0; i < ICRU63_ANGLES - 1; i++) {
-            area[i] = icru63_angle_area(h, i, &slope[i]);
+            area[i] = icru63_angle_area(h, b, i);
             total += area[i];
         }
-        table = h;   /* the node used */
     }
     double u = rng_uniform(r) * total, u2 = rng_uniform(r);
     if (!(total > 0.0)) return 1.0 - 2.0 * u2;
-    int i = 0, chosen = 0;
-    for (; i < ICRU63_ANGLES - 1; i++) {
+    int chosen = 0;
+    for (int i = 0; i < ICRU63_ANGLES - 1; i++) {
         if (!(area[i] > 0.0)) continue;
         chosen = i;
         if (u < area[i]) break;
         u -= area[i];
     }
-    const float *h = table;
     double c0 = BRAGG_CONST_GET(icru63_cos, chosen), c1 = BRAGG_CONST_GET(icru63_cos, chosen + 1);
-    double c, b = slope[chosen];
-    if (b != 0.0)   /* from c1 up: the inverse of (exp(b (c - c1)) - 1) / (exp(b (c0 - c1)) - 1) */
-        c = c1 + portable_log(1.0 + u2 * (portable_exp(b * (c0 - c1)) - 1.0)) / b;
+    double c, slope = b[chosen];
+    /* From c1 up: the inverse of (exp(b (c - c1)) - 1) / (exp(b (c0 - c1)) - 1). */
+    if (slope != 0.0)
+        c = c1 + portable_log(1.0 + u2 * (portable_exp(slope * (c0 - c1)) - 1.0)) / slope;
     else
         c = c0 - (c0 - c1) * icru63_linear_sample(h[chosen], h[chosen + 1], u2);
     return c < c1 ? c1 : c > c0 ? c0 : c;
@@ -257,23 +291,10 @@ static inline BRAGG_HD void icru63_sample(const icru63_view *v, rng *r, double T
     }
     ev->recoil_mev = T * v->recoil[k];
     /* The leading particle: the fastest part of the spectra, down to the node where it holds one
-     * particle per reaction (x = 0.2-0.25 from 30 to 250 MeV on carbon, oxygen and calcium). */
-    double scale[ICRU63_SPECIES], g0[ICRU63_SPECIES], fast[ICRU63_SPECIES] = {0.0, 0.0, 0.0};
-    for (int s = 0; s < ICRU63_SPECIES; s++) g0[s] = icru63_first_density(v, k, s, &scale[s]);
-    double leading = 0.0;
-    int cut = ICRU63_NODES - 1;
-    while (cut > 0) {
-        double add[ICRU63_SPECIES], sum = 0.0;
-        for (int s = 0; s < ICRU63_SPECIES; s++) {
-            const float *g = v->spectrum + ((size_t)k * ICRU63_SPECIES + s) * ICRU63_NODES;
-            add[s] = scale[s] * icru63_interval_area(g, g0[s], cut - 1, 1.0);
-            sum += add[s];
-        }
-        if (leading + sum > 1.0) break;
-        leading += sum;
-        for (int s = 0; s < ICRU63_SPECIES; s++) fast[s] += add[s];
-        cut--;
-    }
+     * particle per reaction (x = 0.2-0.25 from 30 to 250 MeV on carbon, oxygen and calcium;
+     * icru63_element_copy finds it). */
+    int cut = (int)v->cut[k];
+    const float *fast = v->fast + (size_t)k * ICRU63_SPECIES;
     /* Counts: at most one leading particle; the rest of each multiplicity below the cut,
      * floor(m) or floor(m) + 1; within the charge and nucleons there are (drawn again if not). */
     int count[ICRU63_SPECIES], lead = -1, nucleons = 0;
@@ -286,7 +307,7 @@ static inline BRAGG_HD void icru63_sample(const icru63_view *v, rng *r, double T
         int charge = 0;
         nucleons = 0;
         for (int s = 0; s < ICRU63_SPECIES; s++) {
-            double m = v->multiplicity[(size_t)k * ICRU63_SPECIES + s] - fast[s];
+            double m = (double)v->multiplicity[(size_t)k * ICRU63_SPECIES + s] - fast[s];
             int whole = m > 0.0 ? (int)m : 0;
             count[s] = whole + (rng_uniform(r) < m - whole ? 1 : 0) + (s == lead);
             charge += count[s] * icru63_species_z(s);

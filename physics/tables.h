@@ -62,16 +62,16 @@ typedef struct transport_table {
     double *z1d_integral;
     int n_targets;            /* the material's elements, as reaction targets */
     int target_Z[MATERIAL_MAX_ELEMENTS], target_A[MATERIAL_MAX_ELEMENTS];
-    /* ICRU Report 63's nonelastic reactions (physics/icru63.h), in proton tables only: target
+    double radiation_length;  /* material X0, g/cm^2 */
+    double range_at_min;      /* R(TABLE_T_MIN) */
+    void *block;              /* the single allocation behind the arrays */
+    size_t block_bytes;
+    /* Last, away from what every step reads: ICRU Report 63's nonelastic reactions (physics/icru63.h), in proton tables only: target
      * k's tables start at icru63 + icru63_offset[k] (-1: the report has no such element) and
      * hold icru63_count[k] incident energies. */
     float *icru63;
     long icru63_offset[MATERIAL_MAX_ELEMENTS];
     int icru63_count[MATERIAL_MAX_ELEMENTS];
-    double radiation_length;  /* material X0, g/cm^2 */
-    double range_at_min;      /* R(TABLE_T_MIN) */
-    void *block;              /* the single allocation behind the arrays */
-    size_t block_bytes;
 } transport_table;
 
 int transport_table_build(transport_table *tab, const ion *ion, const material *mat,

@@ -575,12 +575,12 @@ static double icru63(const char *target, const char *key, double energy)
  * conservation costs:
  *   - the energy given to charged particles (transported, or deposited on the spot: the
  *     recoils, and the alphas of a proton beam) against ICRU's protons, deuterons, alphas and
- *     recoils: 2.9-3.6% below (docs/physics.md). Asserted: within 6%. The reference has its own
+ *     recoils: 2.8-3.6% below (docs/physics.md). Asserted: within 6%. The reference has its own
  *     few percent (its energies come from spectra on a coarse grid, and it lacks tritons and
  *     He-3), and the sampler gives up 3-4%: an event's particles must fit in the energy there
  *     is, and the slow ones that do not are not emitted (icru63_sampler_follows_the_evaluation);
  *   - the energy carried by hydrogen above 20 MeV, which travels 4 mm or more and makes the
- *     build-up (ICRU: protons and deuterons): -1.4 to +1.1%, asserted within 5%. (The knockout
+ *     build-up (ICRU: protons and deuterons): -1.3 to +1.1%, asserted within 5%. (The knockout
  *     model that handled protons before carried 10-24% more, and left the build-up below
  *     Bortfeld's model.) 17 000-20 000 reactions leave under 0.5% of statistical error in
  *     either figure.
@@ -667,7 +667,7 @@ Test(nuclear, proton_reaction_products_vs_icru63)
  *     (to rounding), and the neutral rest is never negative;
  *   - multiplicities and energies BELOW the file's, by what energy conservation costs: an
  *     event's slow particles that find no room are not emitted (measured: 5-13% of the
- *     multiplicities, protons' and deuterons' energies 2-4% low, alphas' 8-11%). Asserted:
+ *     multiplicities, protons' and deuterons' energies 2-5% low, alphas' 7-11%). Asserted:
  *     multiplicities and energies within -15% / +3% of the reference, +3% being the reference's
  *     own grid (its energies are trapezoids over 41 nodes; the sampler's spectrum is linear
  *     between them, with the file's missing multiplicity in the first interval);
