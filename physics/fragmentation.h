@@ -83,6 +83,11 @@
  * sigma^2 = sigma_0^2 K (A_P - K) / (A_P - 1) for a piece of K nucleons (Goldhaber, Phys. Lett.
  * 53B (1974) 306; sigma_0 as fitted by Greiner et al., Phys. Rev. Lett. 35 (1975) 152). */
 #define GOLDHABER_SIGMA0_MEVC 90.0
+/* What taking one nucleon out of a target nucleus costs in a reaction's Q-value: the targets of
+ * tissue bind 7.68 (C-12), 7.48 (N-14) and 7.98 (O-16) MeV per nucleon (AME2020, Wang et al.,
+ * Chin. Phys. C 45 (2021) 030003); one round value serves them all (physics/transport.h,
+ * physics/icru63.h). */
+#define NUCLEON_REMOVAL_MEV 8.0
 
 /* Where a product comes from. Spectators (the projectile's remnant and what it evaporates)
  * keep the projectile's velocity; participants (the fireball's nucleons, abraded from either

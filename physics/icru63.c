@@ -21,15 +21,11 @@ void icru63_element_copy(int element, float *dst)
     size_t spec = (size_t)ICRU63_SPECIES * ICRU63_NODES, ddx = spec * ICRU63_ANGLES;
     memcpy(dst, icru63_energy + first, (size_t)n * sizeof *dst);
     dst += n;
-    memcpy(dst, icru63_sigma + first, (size_t)n * sizeof *dst);
-    dst += n;
     memcpy(dst, icru63_recoil + first, (size_t)n * sizeof *dst);
     dst += n;
     memcpy(dst, icru63_multiplicity + (size_t)first * ICRU63_SPECIES,
            (size_t)n * ICRU63_SPECIES * sizeof *dst);
     dst += (size_t)n * ICRU63_SPECIES;
-    memcpy(dst, icru63_spectrum + first * spec, n * spec * sizeof *dst);
-    dst += n * spec;
     memcpy(dst, icru63_ddx + first * ddx, n * ddx * sizeof *dst);
     /* What the sampler derives: the slopes between the angles, node by node
      * (icru63_angle_slope); the emission densities and cumulative counts (icru63_emission);

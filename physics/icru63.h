@@ -44,6 +44,7 @@
 
 #include "constants.h"
 #include "fastmath.h"
+#include "fragmentation.h"
 #include "hd.h"
 #include "random.h"
 
@@ -60,13 +61,14 @@ extern const int icru63_element_first[];
 extern const float icru63_energy[], icru63_sigma[], icru63_recoil[], icru63_multiplicity[];
 extern const float icru63_spectrum[], icru63_ddx[];
 
-/* Floats per incident energy in an element's copy: energy, sigma, recoil share, three
- * multiplicities, three spectra, three double-differential tables; then what the sampler
- * derives from them once (icru63_element_copy): the slopes between the angles
+/* Floats per incident energy in an element's copy: what the sampler reads. The energy, the
+ * recoil share, three multiplicities and three double-differential tables as the files give
+ * them; and what icru63_element_copy derives from the files once: the slopes between the angles
  * (icru63_angle_slope), per species the emission density and the cumulative number of particles
- * per reaction at the nodes, and the leading particle's cut and its three species' shares. */
+ * per reaction at the nodes (from the spectrum and the cross-section), and the leading particle's
+ * cut and its three species' shares. */
 #define ICRU63_FLOATS_PER_ENERGY                                                                  \
-    (6 + ICRU63_SPECIES * ICRU63_NODES + ICRU63_SPECIES * ICRU63_NODES * ICRU63_ANGLES +          \
+    (5 + ICRU63_SPECIES * ICRU63_NODES * ICRU63_ANGLES +                                          \
      ICRU63_SPECIES * ICRU63_NODES * (ICRU63_ANGLES - 1) + 2 * ICRU63_SPECIES * ICRU63_NODES +    \
      1 + ICRU63_SPECIES)
 
@@ -78,12 +80,12 @@ int icru63_energy_count(int element);
 void icru63_element_copy(int element, float *dst);
 
 /* An element's tables, as laid out by icru63_element_copy: n incident energies, then n each of
- * energy, sigma, recoil share, 3n multiplicities, [n][3][41] spectra, [n][3][41][13] angles,
- * [n][3][41][12] slopes between the angles, [n][3][41] densities, [n][3][41] cumulative counts,
- * [n] cuts, [n][3] leading shares. */
+ * energy and recoil share, 3n multiplicities, [n][3][41][13] angles, [n][3][41][12] slopes
+ * between the angles, [n][3][41] densities, [n][3][41] cumulative counts, [n] cuts, [n][3]
+ * leading shares. */
 typedef struct icru63_view {
     int n;
-    const float *energy, *sigma, *recoil, *multiplicity, *spectrum, *ddx, *slope;
+    const float *energy, *recoil, *multiplicity, *ddx, *slope;
     const float *density, *cumulative, *cut, *fast;
 } icru63_view;
 
@@ -92,11 +94,9 @@ static inline BRAGG_HD icru63_view icru63_view_of(const float *base, int n)
     icru63_view v;
     v.n = n;
     v.energy = base;
-    v.sigma = v.energy + n;
-    v.recoil = v.sigma + n;
+    v.recoil = v.energy + n;
     v.multiplicity = v.recoil + n;
-    v.spectrum = v.multiplicity + (size_t)ICRU63_SPECIES * n;
-    v.ddx = v.spectrum + (size_t)ICRU63_SPECIES * ICRU63_NODES * n;
+    v.ddx = v.multiplicity + (size_t)ICRU63_SPECIES * n;
     v.slope = v.ddx + (size_t)ICRU63_SPECIES * ICRU63_NODES * ICRU63_ANGLES * n;
     v.density = v.slope + (size_t)ICRU63_SPECIES * ICRU63_NODES * (ICRU63_ANGLES - 1) * n;
     v.cumulative = v.density + (size_t)ICRU63_SPECIES * ICRU63_NODES * n;
@@ -125,7 +125,6 @@ typedef struct icru63_event {
     double recoil_mev;     /* the residual nuclei's kinetic energy: deposited on the spot */
     double q_mev;          /* the Q-value paid */
     double neutral_mev;    /* neutrons and photons: the rest */
-    int tries;             /* draws of the counts it took */
 } icru63_event;
 
 /* t in [0, 1] from the density rising linearly from fa at 0 to fb at 1, by inversion: the root of
@@ -270,14 +269,6 @@ static inline BRAGG_HD double icru63_sample_cos(const icru63_view *v, int k, int
     return c < c1 ? c1 : c > c0 ? c0 : c;
 }
 
-/* Binding energies of the deuteron and the alpha, MeV (AME2020: Wang et al., Chin. Phys. C 45
- * (2021) 030003), which an emitted cluster keeps; and the mean cost of taking one nucleon out of
- * a light nucleus, the 8 MeV that physics/transport.h's Q-values use for C-12, N-14 and O-16
- * (7.68-7.98 MeV per nucleon bound, AME2020). */
-#define ICRU63_DEUTERON_BINDING_MEV 2.224566
-#define ICRU63_ALPHA_BINDING_MEV    28.29566
-#define ICRU63_NUCLEON_COST_MEV     8.0
-
 /* Samples one reaction of a proton of kinetic energy T (MeV) on the element v (target charge Zt,
  * mass number At). The caller has checked T <= the last tabulated energy. */
 static inline BRAGG_HD void icru63_sample(const icru63_view *v, rng *r, double T, int Zt, int At,
@@ -303,7 +294,7 @@ static inline BRAGG_HD void icru63_sample(const icru63_view *v, rng *r, double T
         if (u < fast[s]) lead = s;
         u -= fast[s];
     }
-    for (ev->tries = 1;; ev->tries++) {
+    for (int tries = 1;; tries++) {
         int charge = 0;
         nucleons = 0;
         for (int s = 0; s < ICRU63_SPECIES; s++) {
@@ -317,7 +308,7 @@ static inline BRAGG_HD void icru63_sample(const icru63_view *v, rng *r, double T
         if (charge <= Zt + 1 && nucleons <= At + 1 &&
             count[0] + count[1] + count[2] <= ICRU63_MAX_PRODUCTS)
             break;
-        if (ev->tries == ICRU63_TRIES) {   /* never seen: an event without charged products */
+        if (tries == ICRU63_TRIES) {   /* never seen: an event without charged products */
             count[0] = count[1] = count[2] = nucleons = 0;
             lead = -1;
             break;
@@ -342,14 +333,15 @@ static inline BRAGG_HD void icru63_sample(const icru63_view *v, rng *r, double T
         ev->species[i] = ev->species[j];
         ev->species[j] = swap;
     }
-    double room = T - ev->recoil_mev, q = -ICRU63_NUCLEON_COST_MEV;
+    double room = T - ev->recoil_mev, q = -NUCLEON_REMOVAL_MEV;
     ev->q_mev = 0.0;
     int kept = 0;
     for (int i = 0; i < ev->n; i++) {
         int s = ev->species[i], node = 0, fastest = i < first_slow;
-        double binding = s == 1 ? ICRU63_DEUTERON_BINDING_MEV : s == 2 ? ICRU63_ALPHA_BINDING_MEV
-                                                                        : 0.0;
-        double q_with = q + ICRU63_NUCLEON_COST_MEV * icru63_species_a(s) - binding;
+        /* An emitted deuteron or alpha keeps its binding (AME2020, as the break-up's). */
+        int a = icru63_species_a(s);
+        double q_with = q + NUCLEON_REMOVAL_MEV * a -
+                        (a > 1 ? nuclear_binding_mev(icru63_species_z(s), a, 0.0) : 0.0);
         double cost = (q_with > 0.0 ? q_with : 0.0) - ev->q_mev;
         double yhi = (room - cost) / T * (ICRU63_NODES - 1);
         if (!fastest && yhi > cut) yhi = cut;

@@ -1062,12 +1062,10 @@ static inline BRAGG_HD int transport_react(const transport_params *p, particle *
     side[FROM_PARTICIPANT] = ev->participant_neutron_mev;
     /* Q-value: binding energy of the projectile less that of its charged pieces, from
      * the AME2020 masses the Fermi break-up uses (physics/fermi_tables.h; beyond them, each
-     * charge at its reference isotope's binding per nucleon), and 8 MeV per nucleon
-     * knocked out of a target nucleus: the targets of tissue bind 7.68 (C-12), 7.48
-     * (N-14) and 7.98 (O-16) MeV per nucleon (AME2020, Wang et al., Chin. Phys. C 45
-     * (2021) 030003); one round value serves them all. */
+     * charge at its reference isotope's binding per nucleon), and NUCLEON_REMOVAL_MEV per
+     * nucleon knocked out of a target nucleus. */
     double Q = nuclear_binding_mev(q->Z, q->A, q->A * p->binding[q->Z]) +
-               (At > 1 ? 8.0 * ev->target_removed : 0.0);
+               (At > 1 ? NUCLEON_REMOVAL_MEV * ev->target_removed : 0.0);
     for (int i = 0; i < ev->n; i++) {
         const nuclear_product *f = &ev->product[i];
         double M = f->A * p->nucleon_mass[f->Z];
