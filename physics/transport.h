@@ -138,15 +138,23 @@ enum count_entry {
  * differences for the curves a step adds ramps to (curve_is_ramp: energy and everything weighted
  * by it, the LET-weighted track, the lateral sum, the map), first differences for track length
  * and forward fluence, which are uniform along a straight step. Channel c: 0 = the primaries,
- * 1..Z = secondaries of that charge, Z + 1 = local deposits of nuclear reactions (target
- * fragments). */
+ * 1..z_max = secondaries of that charge, z_max + 1 = local deposits of nuclear reactions (target
+ * fragments); the secondary deuterons' and tritons' energy is kept apart from channel 1's
+ * (CURVE_DOSE_DT). */
 enum curve_index {
-    CURVE_LET_D,             /* sum of edep[MeV] * LET[keV/um] * LET_QUANTA */
+    CURVE_LET_D,             /* protons': sum of edep[MeV] * LET[keV/um] * LET_QUANTA */
     CURVE_LET_T,             /* sum of track[cm] * LET * LET_T_QUANTA, all charged particles */
     CURVE_LATERAL,           /* primaries: track * (x^2 + y^2)/2, LATERAL_QUANTA_PER_CM3; in
                                 second-difference form while scoring (score_ramp) */
     CURVE_Z1D,               /* sum of edep[MeV] * z1D*[Gy] * Z1D_QUANTA (the MKM's specific
                                 energy, when params.score_z1d; else 0) */
+    CURVE_LET_D_OTHER,       /* CURVE_LET_D of every other charged particle: the LET_d of all
+                                is the two's sum over the dose, the protons' (what the proton
+                                RBE models read) CURVE_LET_D over the protons' dose */
+    CURVE_DOSE_DT,           /* energy quanta of secondary deuterons and tritons: channel 1's
+                                dose is CURVE_DOSE(1) and this, its protons' CURVE_DOSE(1) alone
+                                (a pointer swap per step: +0.7% instructions per C-12 history;
+                                a second add per piece into a separate curve cost +1.6%) */
     CURVE_CHANNELS           /* then three per channel: */
 };
 #define CURVE_DOSE(c)    (CURVE_CHANNELS + 3 * (c))       /* energy quanta */
@@ -161,7 +169,7 @@ enum curve_index {
  * first differences: score_arrays_finish sums it up twice or once. */
 static inline BRAGG_HD int curve_is_ramp(int k, int channels)
 {
-    if (k < CURVE_CHANNELS) return 1;   /* LET_D, LET_T, LATERAL, Z1D */
+    if (k < CURVE_CHANNELS) return 1;   /* LET_D, LET_T, LATERAL, Z1D, LET_D_OTHER, DOSE_DT */
     if (k < CURVE_COUNT(channels)) return (k - CURVE_CHANNELS) % 3 == 0;   /* CURVE_DOSE */
     return 1;                           /* CURVE_MAP */
 }
@@ -176,7 +184,7 @@ enum map_kind {
 typedef struct slab_geometry {
     double z_start, z_end;            /* cm; the last slab may end at +infinity */
     double density;                   /* g/cm^3 */
-    /* By charge Z (1..primary's Z): the tables of that charge's reference isotope (the primary
+    /* By charge Z (1..z_max): the tables of that charge's reference isotope (the primary
      * itself for its own charge), and the CSDA range at the cut-off energy, g/cm^2. */
     const transport_table *table[TRANSPORT_MAX_Z + 1];
     double range_cut[TRANSPORT_MAX_Z + 1];
@@ -185,6 +193,10 @@ typedef struct slab_geometry {
 typedef struct transport_params {
     /* beam */
     int Z, A;                         /* primary's charge and mass number */
+    /* The highest charge with tables: Z, or 2 for a beam of charge 1 with nuclear reactions,
+     * whose protons' reactions emit alphas (ICRU Report 63); heavier products are deposited on
+     * the spot. */
+    int z_max;
     double energy;                    /* MeV/u */
     double energy_spread;             /* relative sigma */
     double spot_sigma;                /* cm, per transverse axis */
@@ -214,7 +226,7 @@ typedef struct transport_params {
     nuclear_radii radii;                          /* abrasion radii by mass number */
     int max_products;                 /* charged products one reaction can make: 2A + 1 */
     /* scoring grid */
-    int channels;                     /* primary, charges 1..Z, nuclear local: Z + 2 */
+    int channels;                     /* primary, charges 1..z_max, nuclear local: z_max + 2 */
     int nbins;
     double bin_width, inv_bin_width;  /* cm */
     /* dose map: map_bins lateral bins (0: no map), the last one collecting all beyond */
@@ -377,7 +389,7 @@ static inline BRAGG_HD int64_t *sink_curve(const score_sink *s, int k)
 typedef struct step_tally {
     int64_t *dose, *track;    /* the particle's channel */
     int64_t *forward;         /* the channel's forward fluence; NULL if the step does not count */
-    int64_t *let_d, *let_t;
+    int64_t *let_d, *let_t;   /* let_d: the protons' curve or the others' */
     int64_t *lateral;         /* primaries only, else NULL */
     int64_t *z1d;             /* when the MKM is scored, else NULL */
     /* The weights at the step's middle and their change over the whole step (d/df, f the
@@ -414,15 +426,28 @@ static inline BRAGG_HD int64_t round_quanta(double x)
     return (int64_t)(x < 0.0 ? x - 0.5 : x + 0.5);
 }
 
-/* Points k at the curves of `channel`, the forward fluence if `forward`, the lateral sum if
- * `primary`, the z1D* sum if `z1d`. */
-static inline BRAGG_HD void step_tally_locate(step_tally *k, const score_sink *s, int channel,
-                                              int forward, int primary, int z1d)
+/* The curve of a deposit in `channel` by a particle of mass number A (CURVE_DOSE_DT for a
+ * secondary deuteron or triton). */
+static inline BRAGG_HD int dose_curve(int channel, int A)
 {
-    k->dose = sink_curve(s, CURVE_DOSE(channel));
+    return channel == 1 && A > 1 ? CURVE_DOSE_DT : CURVE_DOSE(channel);
+}
+
+/* The LET_d numerator of a particle of charge Z and mass number A: the protons' or the others'. */
+static inline BRAGG_HD int let_d_curve(int Z, int A)
+{
+    return Z == 1 && A == 1 ? CURVE_LET_D : CURVE_LET_D_OTHER;
+}
+
+/* Points k at the curves of `channel` for a particle of charge Z and mass number A, the forward
+ * fluence if `forward`, the lateral sum if `primary`, the z1D* sum if `z1d`. */
+static inline BRAGG_HD void step_tally_locate(step_tally *k, const score_sink *s, int channel,
+                                              int Z, int A, int forward, int primary, int z1d)
+{
+    k->dose = sink_curve(s, dose_curve(channel, A));
     k->track = sink_curve(s, CURVE_TRACK(channel));
     k->forward = forward ? sink_curve(s, CURVE_FORWARD(channel)) : (int64_t *)0;
-    k->let_d = sink_curve(s, CURVE_LET_D);
+    k->let_d = sink_curve(s, let_d_curve(Z, A));
     k->let_t = sink_curve(s, CURVE_LET_T);
     k->lateral = primary ? sink_curve(s, CURVE_LATERAL) : (int64_t *)0;
     k->z1d = z1d ? sink_curve(s, CURVE_Z1D) : (int64_t *)0;
@@ -739,10 +764,10 @@ static inline BRAGG_HD void score_point(const transport_params *p, score_sink *s
         return;
     }
     int st = s->stride;
-    score_ramp(sink_curve(s, CURVE_DOSE(c)), st, i, i, dq, 0);
+    score_ramp(sink_curve(s, dose_curve(c, q->A)), st, i, i, dq, 0);
     if (p->map_bins)
         score_ramp(sink_curve(s, CURVE_MAP(p->channels, map_bin(p, q->x, q->y))), st, i, i, dq, 0);
-    score_ramp(sink_curve(s, CURVE_LET_D), st, i, i,
+    score_ramp(sink_curve(s, let_d_curve(q->Z, q->A)), st, i, i,
                (int64_t)((double)dq * let * LET_QUANTA / ENERGY_QUANTA_PER_MEV + 0.5), 0);
     if (p->score_z1d)
         score_ramp(sink_curve(s, CURVE_Z1D), st, i, i,
@@ -884,7 +909,7 @@ static inline BRAGG_HD int64_t push_secondary(const transport_params *p, score_s
     int64_t eq = energy_quanta(T);
     const slab_geometry *slab = &p->slabs[q->slab];
     double t = T / A;
-    if (Z > p->Z || Z < 1 || t <= p->energy_cut) {
+    if (Z > p->z_max || Z < 1 || t <= p->energy_cut) {
         nuclear_deposit(p, s, q, eq);
         return eq;
     }
@@ -978,9 +1003,8 @@ static inline BRAGG_HD void reaction_close(const transport_params *p, score_sink
 }
 
 /* A nonelastic reaction of a proton on target k of its material, whose products ICRU Report 63
- * evaluated (physics/icru63.h): protons and deuterons are transported, alphas too where the run
- * has helium's tables (a proton beam has none: then they stop on the spot, as does an alpha of
- * less than ~30 MeV within a millimetre of water); the recoils' energy is deposited on the spot;
+ * evaluated (physics/icru63.h): protons, deuterons and alphas are transported (a charge-1 beam
+ * has helium's tables for them, src/engine/engine.c); the recoils' energy is deposited on the spot;
  * the rest leaves as neutrons and photons, up to the Q-value, which closes the ledger. Out of
  * line: it is rare, and inlined into the step loop it made every step 3% slower. */
 static BRAGG_HD BRAGG_NOINLINE int proton_reaction_icru63(const transport_params *p, particle *q,
@@ -1398,8 +1422,8 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void step_score(const transport_params
     double let_df = 2.0 * (let_mid - let0);
     double path_z = fabs(q->z - st->z0);
     step_tally tally;
-    step_tally_locate(&tally, s, particle_channel(q), st->w0 >= FORWARD_COS, st->primary,
-                      p->score_z1d);
+    step_tally_locate(&tally, s, particle_channel(q), q->Z, q->A, st->w0 >= FORWARD_COS,
+                      st->primary, p->score_z1d);
     tally.let_t_scale = let_mid * LET_T_QUANTA;
     tally.let_t_scale_df = let_df * LET_T_QUANTA;
     /* The step's path: for the lateral sum (primaries), the dose map and the phase space;

@@ -301,7 +301,7 @@ static int bench_components(FILE *out, cJSON *json, bragg_err *e)
         score_sink sk = score_arrays_sink(&a);
         step_tally tally;
         memset(&tally, 0, sizeof tally);   /* no map, no phase space */
-        step_tally_locate(&tally, &sk, 0, 1, 1, 0);
+        step_tally_locate(&tally, &sk, 0, 1, 1, 1, 1, 0);
         tally.let_scale = 10.0 * LET_QUANTA / ENERGY_QUANTA_PER_MEV;
         tally.let_t_scale = 10.0 * LET_T_QUANTA;
         for (int c = 0; c < 4; c++) tally.lat_x[c] = tally.lat_y[c] = c == 0 ? 0.1 : c == 1 ? 4e-4 : 0.0;

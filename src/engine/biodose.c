@@ -23,8 +23,16 @@ int bio_curves_compute(const bio_model *m, double dose, const score_result *r, b
     for (int k = 0; k < 10; k++) *arrays[k] = block + (size_t)k * n;
     out->nbins = n;
     out->dose = dose;
-    const double *q = m->kind == BIO_MKM ? r->z1d : r->let_d;
-    const double *qe = m->kind == BIO_MKM ? r->z1d_err : r->let_d_err;
+    /* The LET models of a proton beam read the protons' LET_d, not that of all particles:
+     * they were built on it (TOPAS's McNamara and Wedenberg scorers read its ProtonLET, which
+     * counts protons only), and the alphas of the protons' reactions, about 0.7% of the
+     * plateau's dose at some 100 keV/um, would raise the plateau's LET_d from 1.0 to 1.9
+     * keV/um (p 150 MeV in water, docs/physics.md). */
+    int proton_let = m->kind != BIO_MKM && r->primary_proton;
+    const double *q = m->kind == BIO_MKM ? r->z1d : proton_let ? r->let_d_proton : r->let_d;
+    const double *qe = m->kind == BIO_MKM ? r->z1d_err
+                       : proton_let       ? r->let_d_proton_err
+                                          : r->let_d_err;
     for (int i = 0; i < n; i++) {
         out->quality[i] = q[i];
         out->quality_err[i] = qe[i];

@@ -146,8 +146,12 @@ static int build_geometry(engine *en, bragg_err *e)
     if (ion->Z > TRANSPORT_MAX_Z || ion->A > NUCLEAR_MAX_A)
         return bragg_fail(e, "ion: %s is heavier than the transport handles (Z <= %d, A <= %d)",
                           ion->name, TRANSPORT_MAX_Z, NUCLEAR_MAX_A);
-    /* Channels: the primary, each lighter charge, the reactions' local deposits. */
-    int channels = ion->Z + 2;
+    /* Charges with tables: the primary's and, with nuclear reactions, every lighter one; a
+     * charge-1 beam's protons emit alphas in their reactions (ICRU Report 63), so it gets
+     * helium's tables too. */
+    int z_max = c->nuclear && ion->Z < 2 ? 2 : ion->Z;
+    /* Channels: the primary, each charge with tables, the reactions' local deposits. */
+    int channels = z_max + 2;
     /* A depth given by the user fixes the scores' size before any table is built: an
      * oversized run is refused at once (Fe-56 builds 26 charges' tables first). */
     if (c->depth_max_cm > 0 && memory_check(c, depth_bins(c->depth_max_cm, c->bin_width_cm),
@@ -157,7 +161,7 @@ static int build_geometry(engine *en, bragg_err *e)
      * only the primary's. */
     int zlo = c->nuclear ? 1 : ion->Z;
     struct ion refs[TRANSPORT_MAX_Z + 1];
-    for (int z = zlo; z <= ion->Z; z++) {
+    for (int z = zlo; z <= z_max; z++) {
         refs[z] = reference_ion(&en->cat, ion, z);
         p->ref_A[z] = refs[z].A;
         p->nucleon_mass[z] = refs[z].mass_mev / refs[z].A;
@@ -178,7 +182,7 @@ static int build_geometry(engine *en, bragg_err *e)
         if (k == en->n_tables) {
             mats[k] = m;
             en->n_tables++;
-            for (int q = zlo; q <= ion->Z; q++)
+            for (int q = zlo; q <= z_max; q++)
                 if (transport_table_build(&en->tables[k * TRANSPORT_MAX_Z + q - 1], &refs[q], m,
                                           en->cat.stopping, c->stopping, e))
                     return BRAGG_ERR;
@@ -187,7 +191,7 @@ static int build_geometry(engine *en, bragg_err *e)
         s->z_start = z;
         s->z_end = z + c->slabs[i].thickness_cm;
         s->density = m->density;
-        for (int q = zlo; q <= ion->Z; q++) {
+        for (int q = zlo; q <= z_max; q++) {
             s->table[q] = &en->tables[k * TRANSPORT_MAX_Z + q - 1];
             s->range_cut[q] = table_range(s->table[q], c->energy_cut);
         }
@@ -196,6 +200,7 @@ static int build_geometry(engine *en, bragg_err *e)
     p->n_slabs = c->n_slabs;
     p->Z = ion->Z;
     p->A = ion->A;
+    p->z_max = z_max;
     p->nuclear = c->nuclear;
     /* A reaction's charged products: at most one piece per projectile nucleon and as many
      * knocked-out target nucleons, plus one (physics/transport.h, TRANSPORT_STACK). */
@@ -352,7 +357,7 @@ static uint64_t max_job_histories(const engine *en)
     double energy = p->A * t_max;
     double s_min = INFINITY, let_max = 0.0, z1d_max = 0.0, primary_cm = 0.0;
     for (int i = 0; i < p->n_slabs; i++)
-        for (int z = 1; z <= p->Z; z++) {
+        for (int z = 1; z <= p->z_max; z++) {
             const transport_table *tab = p->slabs[i].table[z];
             if (!tab) continue;
             double rho = p->slabs[i].density;

@@ -178,13 +178,17 @@ int score_totals_init(score_totals *t, const transport_params *p, int max_batche
     t->dose = t->curves + (size_t)nbins * (size_t)t->n_curves;
     t->batch_let = t->batch_dose + (size_t)nbins * (size_t)max_batches;
     t->batch_z1d = t->batch_let + (size_t)nbins * (size_t)max_batches;
-    if (t->batch_map_curves) t->batch_map = t->batch_z1d + (size_t)nbins * (size_t)max_batches;
+    t->batch_let_proton = t->batch_z1d + (size_t)nbins * (size_t)max_batches;
+    t->batch_dose_proton = t->batch_let_proton + (size_t)nbins * (size_t)max_batches;
+    if (t->batch_map_curves)
+        t->batch_map = t->batch_dose_proton + (size_t)nbins * (size_t)max_batches;
+    t->primary_proton = p->Z == 1 && p->A == 1;
     return BRAGG_OK;
 }
 
 size_t score_totals_batch_values(const score_totals *t)
 {
-    return (3 + (size_t)t->batch_map_curves) * (size_t)t->nbins * (size_t)t->max_batches;
+    return (5 + (size_t)t->batch_map_curves) * (size_t)t->nbins * (size_t)t->max_batches;
 }
 
 void score_totals_free(score_totals *t)
@@ -210,18 +214,22 @@ void score_totals_add_to_batch(score_totals *t, int batch, const score_arrays *b
         __int128 *into = t->curves + (size_t)k * n;
         for (int i = 0; i < n; i++) into[i] += from[i];
     }
-    for (int c = 0; c < t->channels; c++) {
-        const int64_t *from = score_curve(b, CURVE_DOSE(c));
+    for (int c = 0; c <= t->channels; c++) {   /* and CURVE_DOSE_DT */
+        const int64_t *from = score_curve(b, c < t->channels ? CURVE_DOSE(c) : CURVE_DOSE_DT);
         for (int i = 0; i < n; i++) {
             t->dose[i] += from[i];
             open[i] += from[i];
         }
     }
-    const int64_t *let = score_curve(b, CURVE_LET_D), *z1d = score_curve(b, CURVE_Z1D);
-    __int128 *open_let = t->batch_let + (size_t)batch * n, *open_z1d = t->batch_z1d + (size_t)batch * n;
+    const int64_t *let = score_curve(b, CURVE_LET_D), *let_other = score_curve(b, CURVE_LET_D_OTHER);
+    const int64_t *z1d = score_curve(b, CURVE_Z1D);
+    const int64_t *dose_h0 = score_curve(b, CURVE_DOSE(0)), *dose_h1 = score_curve(b, CURVE_DOSE(1));
+    size_t at = (size_t)batch * n;
     for (int i = 0; i < n; i++) {
-        open_let[i] += let[i];
-        open_z1d[i] += z1d[i];
+        t->batch_let[at + i] += let[i] + let_other[i];
+        t->batch_z1d[at + i] += z1d[i];
+        t->batch_let_proton[at + i] += let[i];
+        t->batch_dose_proton[at + i] += (t->primary_proton ? dose_h0[i] : 0) + dose_h1[i];
     }
     for (int j = 0; j < t->batch_map_curves; j++) {
         const int64_t *from = score_curve(b, CURVE_MAP(t->channels, j));
@@ -559,13 +567,14 @@ static int map_compute(const score_totals *t, const transport_params *p,
 /* Standard error of a dose-weighted mean R = sum num / sum dose in bin i from the closed
  * batches (the ratio estimator, linearised): sqrt(B / (B - 1) sum_b (num_b - R dose_b)^2) /
  * sum_b dose_b, with R in numerator quanta per dose quantum. NaN without two batches or dose. */
-static double ratio_error(const score_totals *t, const __int128 *batch_num, int i, double R)
+static double ratio_error(const score_totals *t, const __int128 *batch_num,
+                          const __int128 *batch_den, int i, double R)
 {
     int B = t->batches, n = t->nbins;
     if (B < 2 || !isfinite(R)) return NAN;
     double ss = 0, dose = 0;
     for (int b = 0; b < B; b++) {
-        double d = (double)t->batch_dose[(size_t)b * n + i];
+        double d = (double)batch_den[(size_t)b * n + i];
         double u = (double)batch_num[(size_t)b * n + i] - R * d;
         ss += u * u;
         dose += d;
@@ -584,7 +593,7 @@ int score_result_compute(const score_totals *t, const transport_params *p,
     r->histories = t->histories;
     int nc = t->channels;
     r->channels = nc;
-    r->depth = calloc((size_t)n * (13 + 3 * (size_t)nc), sizeof(double));
+    r->depth = calloc((size_t)n * (15 + 3 * (size_t)nc), sizeof(double));
     r->channel_dose = calloc(3 * (size_t)nc, sizeof(double *));
     if (!r->depth || !r->channel_dose) {
         score_result_free(r);
@@ -593,7 +602,7 @@ int score_result_compute(const score_totals *t, const transport_params *p,
     r->channel_fluence = r->channel_dose + nc;
     r->channel_forward = r->channel_fluence + nc;
     for (int c = 0; c < nc; c++) {
-        r->channel_dose[c] = r->depth + (size_t)n * (13 + 3 * c);
+        r->channel_dose[c] = r->depth + (size_t)n * (15 + 3 * c);
         r->channel_fluence[c] = r->channel_dose[c] + n;
         r->channel_forward[c] = r->channel_fluence[c] + n;
     }
@@ -608,8 +617,15 @@ int score_result_compute(const score_totals *t, const transport_params *p,
     r->let_d_err = r->lateral_rms + n;
     r->z1d = r->let_d_err + n;
     r->z1d_err = r->z1d + n;
-    double *work = r->z1d_err + n;
+    r->let_d_proton = r->z1d_err + n;
+    r->let_d_proton_err = r->let_d_proton + n;
+    r->primary_proton = t->primary_proton;
+    double *work = r->let_d_proton_err + n;
     const __int128 *let_num = t->curves + (size_t)CURVE_LET_D * n;
+    const __int128 *let_other = t->curves + (size_t)CURVE_LET_D_OTHER * n;
+    const __int128 *dose_dt = t->curves + (size_t)CURVE_DOSE_DT * n;
+    const __int128 *dose_h0 = t->curves + (size_t)CURVE_DOSE(0) * n;
+    const __int128 *dose_h1 = t->curves + (size_t)CURVE_DOSE(1) * n;
     const __int128 *let_t_num = t->curves + (size_t)CURVE_LET_T * n;
     const __int128 *lateral = t->curves + (size_t)CURVE_LATERAL * n;
     const __int128 *track = t->curves + (size_t)CURVE_TRACK(0) * n;
@@ -629,11 +645,22 @@ int score_result_compute(const score_totals *t, const transport_params *p,
         r->dose[i] = r->edep[i] / bin_density[i] * gy;
         r->dose_err[i] = r->edep_err[i] / bin_density[i] * gy;
         r->fluence[i] = (double)track[i] / TRACK_QUANTA_PER_CM / w / N;
-        r->let_d[i] = t->dose[i] > 0 ? ((double)let_num[i] / LET_QUANTA) / (dose_q * q) : NAN;
+        r->let_d[i] = t->dose[i] > 0
+                          ? ((double)(let_num[i] + let_other[i]) / LET_QUANTA) / (dose_q * q)
+                          : NAN;
+        __int128 proton_q = (t->primary_proton ? dose_h0[i] : 0) + dose_h1[i];
+        r->let_d_proton[i] = proton_q > 0 ? ((double)let_num[i] / LET_QUANTA) /
+                                                ((double)proton_q * q)
+                                          : NAN;
+        r->let_d_proton_err[i] = ratio_error(t, t->batch_let_proton, t->batch_dose_proton, i,
+                                             r->let_d_proton[i] * LET_QUANTA * q) /
+                                 (LET_QUANTA * q);
         r->z1d[i] = t->dose[i] > 0 ? ((double)z1d_num[i] / Z1D_QUANTA) / (dose_q * q) : NAN;
-        r->let_d_err[i] = ratio_error(t, t->batch_let, i, r->let_d[i] * LET_QUANTA * q) /
+        r->let_d_err[i] = ratio_error(t, t->batch_let, t->batch_dose, i,
+                                      r->let_d[i] * LET_QUANTA * q) /
                           (LET_QUANTA * q);
-        r->z1d_err[i] = ratio_error(t, t->batch_z1d, i, r->z1d[i] * Z1D_QUANTA * q) /
+        r->z1d_err[i] = ratio_error(t, t->batch_z1d, t->batch_dose, i,
+                                    r->z1d[i] * Z1D_QUANTA * q) /
                         (Z1D_QUANTA * q);
         r->lateral_rms[i] = track[i] > 0 ? sqrt(((double)lateral[i] / LATERAL_QUANTA_PER_CM3) /
                                                 ((double)track[i] / TRACK_QUANTA_PER_CM))
@@ -643,7 +670,8 @@ int score_result_compute(const score_totals *t, const transport_params *p,
             const __int128 *cd = t->curves + (size_t)CURVE_DOSE(c) * n;
             const __int128 *ct = t->curves + (size_t)CURVE_TRACK(c) * n;
             const __int128 *cf = t->curves + (size_t)CURVE_FORWARD(c) * n;
-            r->channel_dose[c][i] = (double)cd[i] * q / N / w / bin_density[i] * gy;
+            __int128 dc = cd[i] + (c == 1 ? dose_dt[i] : 0);   /* its deuterons and tritons */
+            r->channel_dose[c][i] = (double)dc * q / N / w / bin_density[i] * gy;
             r->channel_fluence[c][i] = (double)ct[i] / TRACK_QUANTA_PER_CM / w / N;
             r->channel_forward[c][i] = (double)cf[i] / TRACK_QUANTA_PER_CM / w / N;
             all_track += (double)ct[i] / TRACK_QUANTA_PER_CM;

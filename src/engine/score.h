@@ -93,6 +93,9 @@ typedef struct score_totals {
     /* The same per batch for the numerators of the dose-weighted means (LET_d, z1D*), for
      * their errors; all three are one block from batch_dose on (score_totals_batch_values). */
     __int128 *batch_let, *batch_z1d;
+    /* And the protons' LET_d numerator and their dose (curve_index, CURVE_DOSE_DT). */
+    __int128 *batch_let_proton, *batch_dose_proton;
+    int primary_proton;         /* channel 0 is of protons */
     /* The dose map's curves per batch, for each cell's standard error (--map-error):
      * [max_batches][batch_map_curves][nbins], the same block after batch_z1d; NULL and 0 unless
      * asked for, since it takes `batches` times the map's memory. */
@@ -101,8 +104,9 @@ typedef struct score_totals {
     uint64_t *batch_histories;  /* [max_batches] */
 } score_totals;
 
-/* Number of __int128 per-batch sums from batch_dose on (dose, LET and z1D* numerators, and the
- * map's curves when kept), for drivers that reduce or store them whole. */
+/* Number of __int128 per-batch sums from batch_dose on (dose, LET and z1D* numerators, the
+ * protons' LET numerator and dose, and the map's curves when kept), for drivers that reduce or
+ * store them whole. */
 size_t score_totals_batch_values(const score_totals *t);
 
 /* `map_per_batch`: keep each batch's map too (p must have a map), for the cells' errors. */
@@ -141,14 +145,20 @@ typedef struct score_result {
     double *dose;             /* Gy cm^2 per primary: dose per unit primary fluence */
     double *dose_err;
     double *fluence;          /* primary track length per bin width, per primary */
-    double *let_d;            /* dose-averaged LET, keV/um (NaN where no dose) */
+    double *let_d;            /* dose-averaged LET of all charged particles, keV/um (NaN where
+                                 no dose; local deposits of nuclear reactions count with 0) */
     double *let_d_err;        /* its standard error (ratio estimator over the batches) */
+    /* The protons' own (primaries and secondaries, not deuterons, tritons or heavier): the
+     * quality the proton RBE models were built on (src/engine/biodose.c); NaN where no proton
+     * deposits. */
+    double *let_d_proton, *let_d_proton_err;
+    int primary_proton;       /* the beam is of protons: its proton RBE models read the above */
     double *let_t;            /* track-averaged LET of all charged particles, keV/um */
     double *z1d;              /* dose-weighted mean of the MKM's z1D*, Gy (NaN where no dose;
                                  0 when not scored) */
     double *z1d_err;
     double *lateral_rms;      /* rms lateral offset (per axis) of primaries, cm (NaN if none) */
-    /* By channel (0 primary, 1..Z secondaries of that charge, Z+1 nuclear local deposits):
+    /* By channel (0 primary, 1..z_max secondaries of that charge, then nuclear local deposits):
      * channel_dose[c][i] Gy cm^2 per primary, channel_fluence[c][i] track length per bin width
      * per primary, channel_forward[c][i] crossings of depth i within 10 degrees per primary. */
     int channels;

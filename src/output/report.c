@@ -416,6 +416,10 @@ cJSON *report_build_json(const engine *en, const run_snapshot *snap)
     cJSON_AddItemToObject(curves, "let_d_keV_um", number_array(r->let_d, r->nbins));
     cJSON_AddItemToObject(curves, "lateral_rms_cm", number_array(r->lateral_rms, r->nbins));
     cJSON_AddItemToObject(curves, "let_d_err_keV_um", number_array(r->let_d_err, r->nbins));
+    /* The protons' own LET_d (primaries and secondaries): what the proton RBE models read. */
+    cJSON_AddItemToObject(curves, "let_d_proton_keV_um", number_array(r->let_d_proton, r->nbins));
+    cJSON_AddItemToObject(curves, "let_d_proton_err_keV_um",
+                          number_array(r->let_d_proton_err, r->nbins));
     report_bio_json(root, engine_bio(en), &snap->bio);
     if (r->map_kind != MAP_NONE) map_json(root, r);
     if (!c->nuclear) return root;

@@ -1,7 +1,8 @@
 /*
  * test_bio_run.c - biology in runs and SOBPs: the scored z1D* against the model along a beam,
- * bit-identical sums, `bragg run --bio` outputs and bad input, and `bragg sobp --biological`
- * making the RBE-weighted dose flat for carbon and protons.
+ * bit-identical sums, `bragg run --bio` outputs and bad input, `bragg sobp --biological`
+ * making the RBE-weighted dose flat for carbon and protons, and the proton models reading the
+ * protons' own LET_d.
  */
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "biology.h"
+#include "refdata.h"
 #include "testkit.h"
 
 TestSuite(bio_run, .timeout = 300);
@@ -231,6 +233,100 @@ Test(bio_run, proton_sobp_is_biologically_flat)
     char cmd[1024], out[4096];
     snprintf(cmd, sizeof cmd, "plot %s/s.json --png %s/again.png", dir, dir);
     cr_expect(testkit_cli(cmd, out, sizeof out) == 0, "%s", out);
+    cJSON_Delete(root);
+    testkit_remove_dir(dir);
+}
+
+/* Number i of a JSON array, NaN where null. */
+static double at(const cJSON *a, int i)
+{
+    const cJSON *v = cJSON_GetArrayItem(a, i);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+/* Runs `bragg run ARGS --json DIR/r.json` and returns the record. */
+static cJSON *run_json(const char *args, const char *dir)
+{
+    char cmd[1024], out[8192], path[512];
+    snprintf(cmd, sizeof cmd, "run %s -q --json %s/r.json", args, dir);
+    cr_assert(testkit_cli(cmd, out, sizeof out) == 0, "%s", out);
+    snprintf(path, sizeof path, "%s/r.json", dir);
+    return testkit_read_json(path);
+}
+
+/* The proton RBE models read the protons' LET_d (primaries and secondaries, not deuterons,
+ * tritons or the alphas of the protons' reactions), as they were built on it: TOPAS's
+ * McNamara and Wedenberg scorers read its ProtonLET, which counts protons only. Pinned here:
+ * - without reactions, where every deposit is a proton's, the two LET_d agree to the bit, and
+ *   at the entrance both equal PSTAR's stopping power at 150 MeV (tests/reference/
+ *   pstar_water.tsv; the first millimetre's protons have lost 0.5 MeV: 0.1% in LET);
+ * - with reactions the alphas are transported (their channel has track length, not only
+ *   deposits), the LET_d of all exceeds the protons' wherever alphas deposit, and the model's
+ *   quality is the protons' LET_d, value for value;
+ * - a deuteron beam without reactions has no proton deposits: no protons' LET_d anywhere
+ *   (the deuterons' dose is taken off the charge-1 channels, CURVE_DOSE_DT). */
+Test(bio_run, proton_models_read_the_protons_let)
+{
+    char dir[256];
+    testkit_temp_dir(dir, sizeof dir, "plet");
+    const ref_table *pstar = ref_load("pstar_water.tsv");
+    double pstar_let = 0.1 * ref_loglog(pstar, 0, 3, 150.0);   /* MeV cm^2/g -> keV/um */
+
+    cJSON *root = run_json("--ion p --energy 150 --material water -n 2000 --bin 1 --seed 4 "
+                           "--no-nuclear", dir);
+    cJSON *curves = cJSON_GetObjectItem(root, "depth_curves");
+    cJSON *all = cJSON_GetObjectItem(curves, "let_d_keV_um");
+    cJSON *protons = cJSON_GetObjectItem(curves, "let_d_proton_keV_um");
+    int n = cJSON_GetArraySize(all), same = 0, finite = 0;
+    for (int i = 0; i < n; i++) {
+        if (isfinite(at(all, i))) finite++;
+        if (at(all, i) == at(protons, i) || (isnan(at(all, i)) && isnan(at(protons, i)))) same++;
+    }
+    cr_expect(n > 150 && finite > 150 && same == n, "%d of %d bins agree", same, n);
+    cr_expect(fabs(at(protons, 0) / pstar_let - 1) < 0.01, "entrance LET_d %.4f, PSTAR %.4f",
+              at(protons, 0), pstar_let);
+    cJSON_Delete(root);
+
+    root = run_json("--ion p --energy 150 --material water -n 4000 --bin 1 --seed 4 "
+                    "--bio mcnamara --alpha-beta 2", dir);
+    curves = cJSON_GetObjectItem(root, "depth_curves");
+    all = cJSON_GetObjectItem(curves, "let_d_keV_um");
+    protons = cJSON_GetObjectItem(curves, "let_d_proton_keV_um");
+    cJSON *alpha_dose = cJSON_GetObjectItem(cJSON_GetObjectItem(curves, "dose_by_charge_Gy_cm2"),
+                                            "2");
+    cJSON *alpha_track = cJSON_GetObjectItem(cJSON_GetObjectItem(curves, "fluence_by_charge"),
+                                             "2");
+    cr_assert(alpha_dose && alpha_track, "a proton run has no charge-2 channel");
+    cJSON *quality = cJSON_GetObjectItem(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(root, "biology"), "curves"), "quality");
+    n = cJSON_GetArraySize(all);
+    int with_alphas = 0, higher = 0, equal_quality = 0;
+    double track = 0;
+    for (int i = 0; i < n; i++) {
+        track += at(alpha_track, i);
+        if (at(quality, i) == at(protons, i) || (isnan(at(quality, i)) && isnan(at(protons, i))))
+            equal_quality++;
+        if (i < 20 || i >= 80 || !(at(alpha_dose, i) > 0)) continue;   /* 2-8 cm */
+        with_alphas++;
+        if (at(all, i) > at(protons, i)) higher++;
+    }
+    cr_expect(track > 0, "alphas were deposited, not transported");
+    cr_expect(with_alphas > 30 && higher == with_alphas, "LET_d of all above the protons' in %d "
+              "of %d bins with alphas", higher, with_alphas);
+    cr_expect(equal_quality == n, "the model's quality is the protons' LET_d in %d of %d bins",
+              equal_quality, n);
+    double closure = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "energy_ledger_MeV_per_primary"),
+                                         "closure_rel")->valuedouble;
+    cr_expect(closure == 0, "ledger closure %g", closure);
+    cJSON_Delete(root);
+
+    root = run_json("--ion d --energy 100 --material water -n 500 --bin 1 --no-nuclear", dir);
+    protons = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "depth_curves"),
+                                  "let_d_proton_keV_um");
+    n = cJSON_GetArraySize(protons);
+    int none = 0;
+    for (int i = 0; i < n; i++) none += isnan(at(protons, i));
+    cr_expect(n > 10 && none == n, "a deuteron beam has a protons' LET_d in %d bins", n - none);
     cJSON_Delete(root);
     testkit_remove_dir(dir);
 }

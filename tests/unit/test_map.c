@@ -72,6 +72,7 @@ Test(map, lateral_sum_is_the_depth_dose_integer_for_integer)
         for (int i = 0; i < p->nbins; i++) {
             int64_t dose = 0, map = 0;
             for (int ch = 0; ch < p->channels; ch++) dose += score_curve(&a, CURVE_DOSE(ch))[i];
+            dose += score_curve(&a, CURVE_DOSE_DT)[i];   /* channel 1's deuterons and tritons */
             for (int j = 0; j < p->map_bins; j++) map += score_curve(&a, CURVE_MAP(p->channels, j))[i];
             if (map != dose && bad < 0) bad = i;
             beyond += score_curve(&a, CURVE_MAP(p->channels, p->map_bins - 1))[i];

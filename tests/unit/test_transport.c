@@ -92,8 +92,9 @@ Test(transport, energy_ledger_closes_exactly)
                                     L[LEDGER_NUCLEAR_BINDING]);
     cr_expect(sink.count[COUNT_REACTIONS] > 0, "nuclear reactions are on by default");
     int64_t grid = 0;
-    for (int c = 0; c < p->channels; c++)
-        for (int i = 0; i < p->nbins; i++) grid += score_curve(&a, CURVE_DOSE(c))[i];
+    for (int c = 0; c <= p->channels; c++)   /* and channel 1's deuterons and tritons */
+        for (int i = 0; i < p->nbins; i++)
+            grid += score_curve(&a, c < p->channels ? CURVE_DOSE(c) : CURVE_DOSE_DT)[i];
     cr_expect(grid + L[LEDGER_OUTSIDE_GRID] ==
               L[LEDGER_DEPOSITED] + L[LEDGER_BELOW_CUTOFF] + L[LEDGER_NUCLEAR_LOCAL]);
     cr_expect(L[LEDGER_ESCAPED_THROUGH] > 0, "the 6 cm stack should let 200 MeV/u C-12 through");
