@@ -1,6 +1,7 @@
 /* icru63.c - see icru63.h. The data themselves are in icru63_data.c (generated). */
 #include "icru63.h"
 
+#include <math.h>
 #include <string.h>
 
 int icru63_element(int Z)
@@ -63,5 +64,44 @@ void icru63_element_copy(int element, float *dst)
         cut[k] = (float)c;
         for (int s = 0; s < ICRU63_SPECIES; s++)
             fast[(size_t)k * ICRU63_SPECIES + s] = (float)above[s];
+    }
+}
+
+int icru63_elastic_count(int element)
+{
+    return icru63_elastic_first[element + 1] - icru63_elastic_first[element];
+}
+
+void icru63_elastic_copy(int element, float *dst)
+{
+    int first = icru63_elastic_first[element], n = icru63_elastic_count(element);
+    const int na = ICRU63_ELASTIC_ANGLES;
+    for (int i = 0; i < na; i++) dst[i] = (float)(1.0 - cos((i + 1) * 5.0 * PI / 180.0));
+    icru63_elastic_view v = icru63_elastic_view_of(dst, n);
+    float *energy = dst + na, *sigma = energy + n, *dxs = sigma + n;
+    float *slope = dxs + (size_t)na * n, *cumulative = slope + (size_t)(na - 1) * n;
+    memcpy(energy, icru63_elastic_energy + first, (size_t)n * sizeof *energy);
+    memcpy(dxs, icru63_elastic_dxs + (size_t)first * na, (size_t)n * na * sizeof *dxs);
+    /* Per energy: the powers, the intervals' areas under the power form, their cumulative
+     * shares, and 2 pi times the total: the cross-section (b) the rate uses. The files' own
+     * cross-section is the trapezoid, linear in cos theta, which is several times larger where
+     * the distribution falls steeply (Rutherford's, at a few MeV), and not that of phosphorus
+     * at all (scripts/icru63_tables.py). */
+    for (int k = 0; k < n; k++) {
+        const float *h = dxs + (size_t)k * na;
+        float *b = slope + (size_t)k * (na - 1), *cum = cumulative + (size_t)k * (na - 1);
+        double area[ICRU63_ELASTIC_ANGLES - 1], total = 0.0;
+        for (int i = 0; i < na - 1; i++) {
+            b[i] = (float)icru63_power_slope(v.x[i], v.x[i + 1], h[i], h[i + 1]);
+            area[i] = icru63_power_area(v.x[i], v.x[i + 1], h[i], h[i + 1], b[i]);
+            total += area[i];
+        }
+        double acc = 0.0;
+        for (int i = 0; i < na - 1; i++) {
+            acc += area[i];
+            cum[i] = total > 0.0 ? (float)(acc / total) : (float)(i + 1) / (na - 1);
+        }
+        cum[na - 2] = 1.0f;
+        sigma[k] = (float)(2.0 * PI * total);
     }
 }

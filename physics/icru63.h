@@ -1,6 +1,7 @@
 /*
  * icru63.h - what a proton's nonelastic reaction on carbon, nitrogen, oxygen, phosphorus or
- * calcium emits, sampled from ICRU Report 63's evaluated double-differential cross-sections.
+ * calcium emits, sampled from ICRU Report 63's evaluated double-differential cross-sections;
+ * and, at the end, the same report's elastic scattering on those nuclei (angle and recoil).
  *
  * ICRU Report 63 (2000) gives, per target element and incident energy (up to 250 MeV), the
  * multiplicities of the emitted protons, deuterons and alphas, their spectra on 41 emission
@@ -215,21 +216,42 @@ static inline BRAGG_HD double icru63_sample_x(const icru63_view *v, int k, int s
  * particles falls tenfold over 20 degrees. The slope b, or 0 for linear: computed once per
  * table by icru63_element_copy (a logarithm per interval would cost more than the rest of a
  * reaction). */
-static inline BRAGG_HD double icru63_angle_slope(const float *h, int i)
+static inline BRAGG_HD double icru63_exp_slope(double width, double h0, double h1)
 {
-    double width = BRAGG_CONST_GET(icru63_cos, i) - BRAGG_CONST_GET(icru63_cos, i + 1);
-    double h0 = h[i], h1 = h[i + 1];
     if (!(h0 > 0.0 && h1 > 0.0)) return 0.0;
     double b = portable_log(h0 / h1) / width;
     return fabs(b * width) < 1e-6 ? 0.0 : b;
+}
+
+/* The area under that form over the interval of cos-width `width` (b = 0: linear). */
+static inline BRAGG_HD double icru63_exp_area(double width, double h0, double h1, double b)
+{
+    if (b == 0.0) return width * 0.5 * (h0 + h1);
+    return (h0 - h1) / b;
+}
+
+/* cos theta in [c1, c0] from that form, u uniform in [0, 1). From c1 up: the inverse of
+ * (exp(b (c - c1)) - 1) / (exp(b (c0 - c1)) - 1). */
+static inline BRAGG_HD double icru63_exp_cos(double c0, double c1, double h0, double h1, double b,
+                                             double u)
+{
+    double c;
+    if (b != 0.0) c = c1 + portable_log(1.0 + u * (portable_exp(b * (c0 - c1)) - 1.0)) / b;
+    else c = c0 - (c0 - c1) * icru63_linear_sample(h0, h1, u);
+    return c < c1 ? c1 : c > c0 ? c0 : c;
+}
+
+static inline BRAGG_HD double icru63_angle_slope(const float *h, int i)
+{
+    double width = BRAGG_CONST_GET(icru63_cos, i) - BRAGG_CONST_GET(icru63_cos, i + 1);
+    return icru63_exp_slope(width, h[i], h[i + 1]);
 }
 
 /* The area of interval i, with its slope b[i] (0: linear). */
 static inline BRAGG_HD double icru63_angle_area(const float *h, const float *b, int i)
 {
     double width = BRAGG_CONST_GET(icru63_cos, i) - BRAGG_CONST_GET(icru63_cos, i + 1);
-    if (b[i] == 0.0f) return width * 0.5 * ((double)h[i] + h[i + 1]);
-    return ((double)h[i] - h[i + 1]) / b[i];
+    return icru63_exp_area(width, h[i], h[i + 1], b[i]);
 }
 
 /* Direction cosine of species s at emission node j of table k, from the 13 angles (above). A
@@ -259,14 +281,9 @@ static inline BRAGG_HD double icru63_sample_cos(const icru63_view *v, int k, int
         if (u < area[i]) break;
         u -= area[i];
     }
-    double c0 = BRAGG_CONST_GET(icru63_cos, chosen), c1 = BRAGG_CONST_GET(icru63_cos, chosen + 1);
-    double c, slope = b[chosen];
-    /* From c1 up: the inverse of (exp(b (c - c1)) - 1) / (exp(b (c0 - c1)) - 1). */
-    if (slope != 0.0)
-        c = c1 + portable_log(1.0 + u2 * (portable_exp(slope * (c0 - c1)) - 1.0)) / slope;
-    else
-        c = c0 - (c0 - c1) * icru63_linear_sample(h[chosen], h[chosen + 1], u2);
-    return c < c1 ? c1 : c > c0 ? c0 : c;
+    return icru63_exp_cos(BRAGG_CONST_GET(icru63_cos, chosen),
+                          BRAGG_CONST_GET(icru63_cos, chosen + 1), h[chosen], h[chosen + 1],
+                          b[chosen], u2);
 }
 
 /* Samples one reaction of a proton of kinetic energy T (MeV) on the element v (target charge Zt,
@@ -360,6 +377,138 @@ static inline BRAGG_HD void icru63_sample(const icru63_view *v, rng *r, double T
     }
     ev->n = kept;
     ev->neutral_mev = room;
+}
+
+/* Elastic scattering (the same files): per element and incident energy, d sigma / d Omega in the
+ * centre of mass at 5, 10, ..., 180 degrees; below 5 degrees multiple Coulomb scattering holds
+ * it. Between the angles the distribution is a power of x = 1 - cos theta, h0 (x / x0)^-n: exact
+ * for Rutherford's 1 / sin^4(theta / 2) = 4 / x^2, which is all of it at a few MeV (oxygen at 10
+ * MeV: 248 b/sr at 5 degrees, 14.9 at 10, sixteen times less), and close to the exponential of
+ * the diffraction peak at 100-250 MeV (a factor of 2 between two angles). Exponential in
+ * cos theta put 33% too much into 5-10 degrees at 10 MeV, linear (the files' own trapezoid)
+ * 111%. The rate is what the sampled distribution integrates to (icru63_elastic_copy). */
+#define ICRU63_ELASTIC_ANGLES 36
+extern const int icru63_elastic_first[];
+extern const float icru63_elastic_energy[], icru63_elastic_sigma[], icru63_elastic_dxs[];
+
+/* An element's elastic copy: the 36 values of x = 1 - cos theta, then per incident energy its
+ * energy (MeV), the cross-section over 5-180 degrees (b), d sigma / d Omega (b/sr) at the 36
+ * angles, the 35 powers n between them (icru63_power_slope) and the cumulative share of the 35
+ * intervals (the last 1). */
+#define ICRU63_ELASTIC_FLOATS_PER_ENERGY (2 + ICRU63_ELASTIC_ANGLES + 2 * (ICRU63_ELASTIC_ANGLES - 1))
+#define ICRU63_ELASTIC_FLOATS(n) (ICRU63_ELASTIC_ANGLES + (n) * ICRU63_ELASTIC_FLOATS_PER_ENERGY)
+
+/* Host: the element's number of elastic incident energies; writes its copy into dst
+ * (ICRU63_ELASTIC_FLOATS(count) floats). */
+int icru63_elastic_count(int element);
+void icru63_elastic_copy(int element, float *dst);
+
+typedef struct icru63_elastic_view {
+    int n;
+    const float *x, *energy, *sigma, *dxs, *slope, *cumulative;
+} icru63_elastic_view;
+
+static inline BRAGG_HD icru63_elastic_view icru63_elastic_view_of(const float *base, int n)
+{
+    icru63_elastic_view v;
+    v.n = n;
+    v.x = base;
+    v.energy = base + ICRU63_ELASTIC_ANGLES;
+    v.sigma = v.energy + n;
+    v.dxs = v.sigma + n;
+    v.slope = v.dxs + (size_t)ICRU63_ELASTIC_ANGLES * n;
+    v.cumulative = v.slope + (size_t)(ICRU63_ELASTIC_ANGLES - 1) * n;
+    return v;
+}
+
+/* The power n of h0 (x / x0)^-n between x0 < x1 (values h0, h1), or 0 for linear in x where
+ * either value is 0 or they are equal. */
+static inline BRAGG_HD double icru63_power_slope(double x0, double x1, double h0, double h1)
+{
+    if (!(h0 > 0.0 && h1 > 0.0)) return 0.0;
+    double n = portable_log(h0 / h1) / portable_log(x1 / x0);
+    return fabs(n) < 1e-9 ? 0.0 : n;
+}
+
+/* The area under that form over [x0, x1] (n = 0: linear). */
+static inline BRAGG_HD double icru63_power_area(double x0, double x1, double h0, double h1,
+                                                double n)
+{
+    if (n == 0.0) return (x1 - x0) * 0.5 * (h0 + h1);
+    double g = 1.0 - n, lr = portable_log(x1 / x0);
+    if (fabs(g * lr) < 1e-9) return h0 * x0 * lr;
+    return h0 * x0 * (portable_exp(g * lr) - 1.0) / g;
+}
+
+/* x in [x0, x1] from that form, u uniform in [0, 1): the inverse of its cumulative area. */
+static inline BRAGG_HD double icru63_power_x(double x0, double x1, double h0, double h1, double n,
+                                             double u)
+{
+    double x;
+    if (n == 0.0) {
+        x = x0 + (x1 - x0) * icru63_linear_sample(h0, h1, u);
+    } else {
+        double g = 1.0 - n, lr = portable_log(x1 / x0);
+        if (fabs(g * lr) < 1e-9) x = x0 * portable_exp(u * lr);
+        else x = x0 * portable_exp(portable_log(1.0 + u * (portable_exp(g * lr) - 1.0)) / g);
+    }
+    return x < x0 ? x0 : x > x1 ? x1 : x;
+}
+
+/* The elastic cross-section at T (MeV), b: linear between the tabulated energies, 0 outside
+ * them (below the first, 1-7 MeV, and above 250 MeV). */
+static inline BRAGG_HD double icru63_elastic_sigma_at(const icru63_elastic_view *v, double T)
+{
+    if (v->n < 1 || !(T >= v->energy[0]) || T > v->energy[v->n - 1]) return 0.0;
+    int k = 0;
+    while (k < v->n - 1 && T >= v->energy[k + 1]) k++;
+    if (k == v->n - 1) return v->sigma[k];
+    double f = (T - v->energy[k]) / ((double)v->energy[k + 1] - v->energy[k]);
+    return (1.0 - f) * v->sigma[k] + f * v->sigma[k + 1];
+}
+
+/* cos theta in the centre of mass of an elastic scattering at T (within the tables): the table
+ * of the energy below or above T, each with its share of icru63_elastic_sigma_at (so that the
+ * draws follow the interpolated distribution the rate integrates), the interval by its
+ * cumulative share, the angle in it from the power form. */
+static inline BRAGG_HD double icru63_elastic_sample_cos(const icru63_elastic_view *v, double T,
+                                                        rng *r)
+{
+    int k = 0;
+    while (k < v->n - 1 && T >= v->energy[k + 1]) k++;
+    if (k < v->n - 1 && T > v->energy[k]) {
+        double f = (T - v->energy[k]) / ((double)v->energy[k + 1] - v->energy[k]);
+        double below = (1.0 - f) * v->sigma[k], above = f * v->sigma[k + 1];
+        if (rng_uniform(r) * (below + above) < above) k++;
+    }
+    const float *cum = v->cumulative + (size_t)k * (ICRU63_ELASTIC_ANGLES - 1);
+    const float *h = v->dxs + (size_t)k * ICRU63_ELASTIC_ANGLES;
+    const float *b = v->slope + (size_t)k * (ICRU63_ELASTIC_ANGLES - 1);
+    double u = rng_uniform(r), u2 = rng_uniform(r);
+    int lo = 0, hi = ICRU63_ELASTIC_ANGLES - 2;   /* the first interval with u < cum[i] */
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (u < cum[mid]) hi = mid;
+        else lo = mid + 1;
+    }
+    return 1.0 - icru63_power_x(v->x[lo], v->x[lo + 1], h[lo], h[lo + 1], b[lo], u2);
+}
+
+/* Elastic two-body scattering of a projectile of mass m (MeV) and kinetic energy T on a nucleus
+ * of mass M at rest, at cos c in the centre of mass, exact and relativistic: the projectile's
+ * laboratory angle and the recoil's kinetic energy, T_R = p*^2 (1 - c) / M (minus the
+ * four-momentum transfer over 2M; p* the centre-of-mass momentum, p M / sqrt(s)). */
+static inline BRAGG_HD void icru63_elastic_kinematics(double T, double m, double M, double c,
+                                                      double *theta_lab, double *recoil)
+{
+    double E = T + m, p = sqrt(T * (T + 2.0 * m));
+    double s = m * m + M * M + 2.0 * E * M, W = sqrt(s);
+    double pcm = p * M / W, e_cm = (s + m * m - M * M) / (2.0 * W);
+    *recoil = pcm * pcm * (1.0 - c) / M;
+    /* The projectile's momentum boosted back by the centre of mass (gamma = (E + M) / W,
+     * gamma beta = p / W): along the beam gamma p* c + gamma beta e*, across p* sin. */
+    double along = (E + M) / W * pcm * c + p / W * e_cm;
+    *theta_lab = portable_atan2(pcm * sqrt(fmax(0.0, 1.0 - c * c)), along);
 }
 
 #endif

@@ -51,34 +51,75 @@ static double eval_scattering(double t, const void *ctx)
     return (m->Z1 / pv) * (m->Z1 / pv) / m->mat->radiation_length;
 }
 
-/* Reaction cross-section per gram of material and the cumulative share of each element, from
- * the per-nucleus cross-sections: Sigma = sum_k (w_k N_A / A_k) sigma_k. A target's mass
- * number is its element's atomic weight rounded (the isotopes of a natural element differ by
- * a percent or less in these cross-sections). */
-static void fill_reaction(transport_table *tab, const material *mat)
+/* The reaction targets (transport_table): each element, then in proton tables each element
+ * that ICRU Report 63 gives elastic scattering for; and where in the ICRU 63 block each one's
+ * data go (the floats that takes). A target's mass number is its element's atomic weight
+ * rounded (the isotopes of a natural element differ by a percent or less in these
+ * cross-sections). */
+static long set_targets(transport_table *tab, const material *mat)
 {
     int n = mat->n_elements;
-    tab->n_targets = n;
+    long floats = 0;
     for (int k = 0; k < n; k++) {
         tab->target_Z[k] = mat->Z[k];
         tab->target_A[k] = mat->Z[k] == 1 ? 1 : (int)lround(mat->atomic_weight[k]);
+        /* Protons (and the deuterons and tritons that share their tables): ICRU 63's reaction
+         * products of each element the report has. */
+        int el = tab->Z == 1 ? icru63_element(mat->Z[k]) : -1;
+        tab->icru63_offset[k] = el < 0 ? -1 : floats;
+        tab->icru63_count[k] = el < 0 ? 0 : icru63_energy_count(el);
+        floats += (long)tab->icru63_count[k] * ICRU63_FLOATS_PER_ENERGY;
+    }
+    tab->first_elastic = tab->n_targets = n;
+    for (int k = 0; k < n; k++) {
+        int el = tab->Z == 1 && tab->A == 1 ? icru63_element(mat->Z[k]) : -1;
+        if (el < 0) continue;
+        int j = tab->n_targets++ - n;
+        tab->target_Z[n + j] = tab->target_Z[k];
+        tab->target_A[n + j] = tab->target_A[k];
+        tab->icru63_elastic_offset[j] = floats;
+        tab->icru63_elastic_count[j] = icru63_elastic_count(el);
+        floats += ICRU63_ELASTIC_FLOATS(tab->icru63_elastic_count[j]);
+    }
+    return floats;
+}
+
+/* Reaction cross-section per gram of material and the cumulative share of each target, from
+ * the per-nucleus cross-sections: Sigma = sum_k (w_k N_A / A_k) sigma_k. */
+static void fill_reaction(transport_table *tab, const material *mat)
+{
+    int n = tab->n_targets, element[2 * MATERIAL_MAX_ELEMENTS];
+    for (int k = 0; k < n; k++) {
+        element[k] = k;
+        if (k >= tab->first_elastic)
+            for (int e = 0; e < mat->n_elements; e++)
+                if (mat->Z[e] == tab->target_Z[k]) element[k] = e;
     }
     uint32_t ne = tab->energy_grid.ncell;
-    double prev[MATERIAL_MAX_ELEMENTS + 1] = {0}, prev_total = 0.0;
+    double prev[2 * MATERIAL_MAX_ELEMENTS + 1] = {0}, prev_total = 0.0;
     for (uint32_t i = 0; i <= ne; i++) {
-        double t = grid_node(&tab->energy_grid, i), part[MATERIAL_MAX_ELEMENTS], total = 0.0;
+        double t = grid_node(&tab->energy_grid, i), part[2 * MATERIAL_MAX_ELEMENTS], total = 0.0;
         for (int k = 0; k < n; k++) {
             /* A proton's "reaction" on hydrogen is its elastic scattering on the free proton
-             * (transport_react); for every other pair the non-elastic reaction. */
-            double xs = tab->target_Z[k] == 1 && tab->target_A[k] == 1 && tab->Z == 1 &&
-                                tab->A == 1
-                            ? nuclear_hydrogen_elastic_xs_mb(tab->Z, tab->A, t)
-                            : nuclear_reaction_xs_mb(tab->Z, tab->A, tab->target_Z[k],
-                                                     tab->target_A[k], t);
-            part[k] = mat->mass_fraction[k] * AVOGADRO / mat->atomic_weight[k] * 1e-27 * xs;
+             * (transport_react); from first_elastic on its elastic scattering on a nucleus;
+             * for every other pair the non-elastic reaction. */
+            double xs;
+            if (k >= tab->first_elastic) {
+                int j = k - tab->first_elastic;
+                icru63_elastic_view v = icru63_elastic_view_of(
+                    tab->icru63 + tab->icru63_elastic_offset[j], tab->icru63_elastic_count[j]);
+                xs = 1000.0 * icru63_elastic_sigma_at(&v, t);
+            } else if (tab->target_Z[k] == 1 && tab->target_A[k] == 1 && tab->Z == 1 &&
+                       tab->A == 1) {
+                xs = nuclear_hydrogen_elastic_xs_mb(tab->Z, tab->A, t);
+            } else {
+                xs = nuclear_reaction_xs_mb(tab->Z, tab->A, tab->target_Z[k], tab->target_A[k], t);
+            }
+            int e = element[k];
+            part[k] = mat->mass_fraction[e] * AVOGADRO / mat->atomic_weight[e] * 1e-27 * xs;
             total += part[k];
         }
-        double cum[MATERIAL_MAX_ELEMENTS + 1], acc = 0.0;
+        double cum[2 * MATERIAL_MAX_ELEMENTS + 1], acc = 0.0;
         for (int k = 0; k < n; k++) {
             acc += part[k];
             cum[k] = total > 0.0 ? acc / total : (double)(k + 1) / n;
@@ -213,16 +254,9 @@ int transport_table_build(transport_table *tab, const ion *ion, const material *
     tab->radiation_length = mat->radiation_length;
     /* Seven columns of (value, slope) on the energy grid, t(R) on the range grid, the targets'
      * cumulative shares, and two integrals of ne doubles each (one more column's worth); for
-     * protons (and the deuterons and tritons that share their tables) ICRU 63's reaction
-     * products of each element the report has. */
-    long icru63_floats = 0;
-    for (int k = 0; k < mat->n_elements; k++) {
-        int el = ion->Z == 1 ? icru63_element(mat->Z[k]) : -1;
-        tab->icru63_offset[k] = el < 0 ? -1 : icru63_floats;
-        tab->icru63_count[k] = el < 0 ? 0 : icru63_energy_count(el);
-        icru63_floats += (long)tab->icru63_count[k] * ICRU63_FLOATS_PER_ENERGY;
-    }
-    tab->block_bytes = (size_t)(8 * ne + nr + (size_t)mat->n_elements * ne) * sizeof(grid_entry) +
+     * protons ICRU 63's data of each element the report has (set_targets). */
+    long icru63_floats = set_targets(tab, mat);
+    tab->block_bytes = (size_t)(8 * ne + nr + (size_t)tab->n_targets * ne) * sizeof(grid_entry) +
                        (size_t)icru63_floats * sizeof(float);
     tab->block = malloc(tab->block_bytes);
     if (!tab->block) {
@@ -237,7 +271,7 @@ int transport_table_build(transport_table *tab, const ion *ion, const material *
     tab->energy = tab->scattering + ne;
     tab->reaction = tab->energy + nr;
     tab->reaction_cum = tab->reaction + ne;
-    tab->z1d = tab->reaction_cum + (size_t)mat->n_elements * ne;
+    tab->z1d = tab->reaction_cum + (size_t)tab->n_targets * ne;
     memset(tab->z1d, 0, ne * sizeof *tab->z1d);
     tab->stopping_el_integral = (double *)(void *)(tab->z1d + ne);
     tab->z1d_integral = tab->stopping_el_integral + ne;
@@ -247,6 +281,9 @@ int transport_table_build(transport_table *tab, const ion *ion, const material *
         if (tab->icru63_offset[k] >= 0)
             icru63_element_copy(icru63_element(mat->Z[k]),
                                 tab->icru63 + tab->icru63_offset[k]);
+    for (int k = tab->first_elastic; k < tab->n_targets; k++)
+        icru63_elastic_copy(icru63_element(tab->target_Z[k]),
+                            tab->icru63 + tab->icru63_elastic_offset[k - tab->first_elastic]);
 
     grid_fill(&tab->energy_grid, tab->stopping, eval_total, &model);
     grid_fill(&tab->energy_grid, tab->stopping_el, eval_electronic, &model);

@@ -52,7 +52,8 @@ typedef struct transport_table {
     grid_entry *straggling;   /* Bohr variance of the ion's energy loss, MeV^2 per g/cm^2 */
     grid_entry *scattering;   /* (z / p v)^2 / X0, MeV^-2 per g/cm^2 (Highland integrand) */
     grid_entry *reaction;     /* nuclear reaction cross-section per gram, cm^2/g (a proton's
-                                 elastic scattering on hydrogen counted in: transport_react) */
+                                 elastic scattering on hydrogen and on nuclei counted in:
+                                 transport_react) */
     grid_entry *reaction_cum; /* [n_targets][cells]: share of targets 0..k in it (last is 1) */
     grid_entry *z1d;          /* MKM z1D*(t) of a cell line, Gy (transport_table_fill_z1d);
                                  0 until filled */
@@ -60,8 +61,11 @@ typedef struct transport_table {
      * energy-weighted mean LET and z1D* are their differences over its energies. */
     double *stopping_el_integral;
     double *z1d_integral;
-    int n_targets;            /* the material's elements, as reaction targets */
-    int target_Z[MATERIAL_MAX_ELEMENTS], target_A[MATERIAL_MAX_ELEMENTS];
+    /* Reaction targets: the material's elements (nonelastic reactions; a proton's elastic
+     * scattering on hydrogen), then, from first_elastic on, in proton tables, those with ICRU
+     * Report 63's elastic scattering (physics/icru63.h), as targets of that. */
+    int n_targets, first_elastic;
+    int target_Z[2 * MATERIAL_MAX_ELEMENTS], target_A[2 * MATERIAL_MAX_ELEMENTS];
     double radiation_length;  /* material X0, g/cm^2 */
     double range_at_min;      /* R(TABLE_T_MIN) */
     void *block;              /* the single allocation behind the arrays */
@@ -72,6 +76,10 @@ typedef struct transport_table {
     float *icru63;
     long icru63_offset[MATERIAL_MAX_ELEMENTS];
     int icru63_count[MATERIAL_MAX_ELEMENTS];
+    /* Its elastic scattering, for target first_elastic + j: icru63 + icru63_elastic_offset[j],
+     * icru63_elastic_count[j] incident energies (icru63_elastic_view_of). */
+    long icru63_elastic_offset[MATERIAL_MAX_ELEMENTS];
+    int icru63_elastic_count[MATERIAL_MAX_ELEMENTS];
 } transport_table;
 
 int transport_table_build(transport_table *tab, const ion *ion, const material *mat,

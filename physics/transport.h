@@ -131,6 +131,9 @@ enum count_entry {
                                 elastic; not counted among the reactions) */
     COUNT_PRIMARY_HYDROGEN_ELASTIC,   /* primaries among them (which end there: both protons
                                          that leave are secondaries) */
+    COUNT_NUCLEUS_ELASTIC,   /* protons scattered elastically on a nucleus beyond 5 degrees
+                                (proton_nucleus_elastic; not counted among the reactions) */
+    COUNT_PRIMARY_NUCLEUS_ELASTIC,    /* primaries among them (which go on as secondaries) */
     COUNT_COUNT
 };
 
@@ -459,9 +462,12 @@ static inline BRAGG_HD void step_tally_locate(step_tally *k, const score_sink *s
 /* Adds the ramp v0 + slope (i - a) to bins [a, b] of a curve kept as second differences (its
  * values are the prefix sum of the prefix sum): four adds whatever the number of bins. Adds
  * beyond the curve's last entry (`stride` entries) are dropped: they change only values past the
- * scoring grid. */
-static inline BRAGG_HD void score_ramp(int64_t *curve, int stride, int a, int b, int64_t v0,
-                                       int64_t slope)
+ * scoring grid. Always inlined: left to itself, gcc 12 called it out of line from score_step
+ * 532 times per C-12 history once the elastic scattering on nuclei came in, 7% of all
+ * instructions (callgrind; forced inline: C-12 139.4 k -> 132.6 k and p 150 MeV 102.4 k ->
+ * 97.3 k instructions per history). */
+static inline BRAGG_HD BRAGG_FORCE_INLINE void score_ramp(int64_t *curve, int stride, int a,
+                                                          int b, int64_t v0, int64_t slope)
 {
     int64_t n = (int64_t)b - a + 1;
     score_add(&curve[a], v0);
@@ -1030,6 +1036,40 @@ static BRAGG_HD BRAGG_NOINLINE int proton_reaction_icru63(const transport_params
     return 0;
 }
 
+/* Elastic scattering of proton q on nucleus k of its material beyond 5 degrees in the centre of
+ * mass, as ICRU Report 63 evaluated it (physics/icru63.h; below 5 degrees it is multiple
+ * Coulomb scattering's). The scattered proton goes on as a secondary (child 0, its own stream),
+ * as both protons of an elastic scattering on hydrogen do: it has left the beam's core for its
+ * halo, and the primaries' lateral spread stays multiple scattering's. Laboratory angle and
+ * energy from the exact two-body kinematics; the recoil's kinetic energy is deposited on the
+ * spot (the ledger's nuclear local share). Out of line, as the reactions. */
+static BRAGG_HD BRAGG_NOINLINE int proton_nucleus_elastic(const transport_params *p, particle *q,
+                                                          score_sink *s,
+                                                          const product_out *products,
+                                                          const transport_table *tab, int k)
+{
+    rng *r = &q->r;
+    int j = k - tab->first_elastic;
+    icru63_elastic_view v = icru63_elastic_view_of(tab->icru63 + tab->icru63_elastic_offset[j],
+                                                   tab->icru63_elastic_count[j]);
+    double c = icru63_elastic_sample_cos(&v, q->t, r), phi = 2.0 * PI * rng_uniform(r);
+    double theta, recoil;
+    icru63_elastic_kinematics(q->t, p->nucleon_mass[1], tab->target_A[k] * ATOMIC_MASS_UNIT_MEV,
+                              c, &theta, &recoil);
+    double sin_phi, cos_phi;
+    portable_sincos(phi, &sin_phi, &cos_phi);
+    int64_t e_in = q->energy_q;
+    int64_t out = push_secondary(p, s, products, q, 0, 1, 1, q->t - recoil, theta * cos_phi,
+                                 theta * sin_phi);
+    /* The rest, the recoil's share up to rounding, on the spot: the ledger closes exactly. */
+    nuclear_deposit(p, s, q, e_in - out);
+    s->count[COUNT_NUCLEUS_ELASTIC]++;
+    if (particle_is_primary(q)) s->count[COUNT_PRIMARY_NUCLEUS_ELASTIC]++;
+    q->energy_q = 0;
+    q->t = 0.0;
+    return 0;
+}
+
 /* A nuclear reaction of q, here and now (after a step said STEP_REACT): picks the target
  * nucleus, samples what comes out, writes the charged products to `out` and books the rest.
  * Returns 1 if q lives on (the Coulomb trajectory missed the nucleus: new free paths), else 0. */
@@ -1052,6 +1092,13 @@ static inline BRAGG_HD int transport_react(const transport_params *p, particle *
      * event: new free paths, as if that cross-section were not there (memoryless). */
     if (Zt == 1 && At == 1 && q->Z == 1) {
         if (q->A == 1) return proton_hydrogen_elastic(p, q, s, products);
+        q->mfp = sample_free_paths(p, r);
+        return 1;
+    }
+    /* The same for the elastic scattering on nuclei that the proton tables hold after the
+     * reaction targets. */
+    if (k >= tab->first_elastic) {
+        if (q->A == 1) return proton_nucleus_elastic(p, q, s, products, tab, k);
         q->mfp = sample_free_paths(p, r);
         return 1;
     }

@@ -446,6 +446,12 @@ cJSON *report_build_json(const engine *en, const run_snapshot *snap)
                r->histories > 0
                    ? (double)r->count[COUNT_PRIMARY_HYDROGEN_ELASTIC] / (double)r->histories
                    : NAN);
+    /* And those that scattered elastically on a nucleus beyond 5 degrees (ICRU Report 63): they
+     * go on as secondaries, the beam's halo. */
+    add_number(nuc, "primaries_nucleus_elastic_fraction",
+               r->histories > 0
+                   ? (double)r->count[COUNT_PRIMARY_NUCLEUS_ELASTIC] / (double)r->histories
+                   : NAN);
     add_number(nuc, "tail_to_peak", r->tail_to_peak);
     add_number(nuc, "tail_depth_cm", r->tail_depth_cm);
     double N = (double)r->histories;
@@ -453,6 +459,9 @@ cJSON *report_build_json(const engine *en, const run_snapshot *snap)
     add_number(nuc, "secondaries_per_primary", N > 0 ? r->count[COUNT_SECONDARIES] / N : NAN);
     add_number(nuc, "hydrogen_elastic_per_primary",
                N > 0 ? r->count[COUNT_HYDROGEN_ELASTIC] / N : NAN);
+    /* Protons scattered elastically on nuclei beyond 5 degrees (ICRU Report 63). */
+    add_number(nuc, "nucleus_elastic_per_primary",
+               N > 0 ? r->count[COUNT_NUCLEUS_ELASTIC] / N : NAN);
     cJSON_AddNumberToObject(nuc, "stack_full_events", (double)r->count[COUNT_STACK_FULL]);
     return root;
 }
@@ -532,6 +541,10 @@ void report_print_summary(FILE *out, const engine *en, const run_snapshot *snap)
             fprintf(out, "  %-22s %10.4f  (elastic p-p: they go on as two secondaries)\n",
                     "primaries scattered on H",
                     (double)r->count[COUNT_PRIMARY_HYDROGEN_ELASTIC] / (double)r->histories);
+        if (r->count[COUNT_PRIMARY_NUCLEUS_ELASTIC] > 0)
+            fprintf(out, "  %-22s %10.4f  (elastic, beyond 5 degrees: they go on as secondaries)\n",
+                    "primaries on nuclei",
+                    (double)r->count[COUNT_PRIMARY_NUCLEUS_ELASTIC] / (double)r->histories);
         if (isfinite(r->tail_to_peak))
             fprintf(out, "  %-22s %10.4f  (mean dose at R20 + 0.5..1.5 cm / peak)\n",
                     "tail/peak", r->tail_to_peak);

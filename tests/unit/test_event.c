@@ -57,7 +57,9 @@ Test(event, any_bank_shape_gives_the_history_loops_bits)
     static const struct {
         uint32_t target, capacity, react_capacity;
         unsigned steps;
-    } shapes[] = {{1, 25, 1, 1}, {7, 30, 2, 3}, {40, 60, 1, 1}, {256, 456, 456, 4},
+    /* {35, 60}: room for the target and one reaction's 25 products. ({40, 60}, which leaves
+     * less, met the exception above 34 times once protons scattered on nuclei too.) */
+    } shapes[] = {{1, 25, 1, 1}, {7, 30, 2, 3}, {35, 60, 1, 1}, {256, 456, 456, 4},
                   {1000, 2000, 2000, 100000}};
     for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
         score_arrays a;

@@ -174,12 +174,14 @@ static run_config halo_config(int nuclear)
  * tan^2(theta) = 1 / 3.5: 0.30 R. Fermi motion and pre-equilibrium emission (in ICRU 63's
  * angular distributions) carry some beyond.
  *
- * Measured with bragg: 99% of the halo's energy within 7.4 cm = 0.352 R (R = 21.0 cm), 98%
- * within 0.304 R, 99.5% within 0.399 R. Until 2026-12-05 the knockout model that handled
- * proton reactions gave a sharp edge at 0.30 R (1e-5 of the energy beyond 6.3 cm) and 99% of
- * the halo within 0.24 R; ICRU 63's reactions put 1e-5 of the energy beyond the 12 cm grid,
- * and 1e-4 beyond 9.9 cm (0.47 R), where the measurement sees the aura. Of the halo's sources
- * the authors name bragg lacks elastic and inelastic (discrete levels) scattering on oxygen.
+ * Measured with bragg: 99% of the halo's energy within 7.1 cm = 0.338 R (R = 21.0 cm), 98%
+ * within 0.290 R, 99.5% within 0.385 R (with ICRU 63's elastic scattering on nuclei; 0.352 R
+ * without). Until 2026-12-05 the knockout model that handled proton reactions gave a sharp
+ * edge at 0.30 R (1e-5 of the energy beyond 6.3 cm) and 99% of the halo within 0.24 R; ICRU
+ * 63's reactions put 1e-5 of the energy beyond the 12 cm grid, and 1e-4 beyond 10.2 cm
+ * (0.49 R), where the measurement sees the aura. Of the halo's sources the authors name bragg
+ * lacks inelastic scattering to oxygen's discrete levels beyond what ICRU 63's nonelastic
+ * products hold.
  */
 Test(halo, halo_radius_is_roughly_a_third_of_the_range)
 {
