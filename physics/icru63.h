@@ -395,7 +395,8 @@ extern const float icru63_elastic_energy[], icru63_elastic_sigma[], icru63_elast
  * energy (MeV), the cross-section over 5-180 degrees (b), d sigma / d Omega (b/sr) at the 36
  * angles, the 35 powers n between them (icru63_power_slope) and the cumulative share of the 35
  * intervals (the last 1). */
-#define ICRU63_ELASTIC_FLOATS_PER_ENERGY (2 + ICRU63_ELASTIC_ANGLES + 2 * (ICRU63_ELASTIC_ANGLES - 1))
+#define ICRU63_ELASTIC_FLOATS_PER_ENERGY                                                          \
+    (2 + ICRU63_ELASTIC_ANGLES + 2 * (ICRU63_ELASTIC_ANGLES - 1))
 #define ICRU63_ELASTIC_FLOATS(n) (ICRU63_ELASTIC_ANGLES + (n) * ICRU63_ELASTIC_FLOATS_PER_ENERGY)
 
 /* Host: the element's number of elastic incident energies; writes its copy into dst

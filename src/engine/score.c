@@ -221,9 +221,11 @@ void score_totals_add_to_batch(score_totals *t, int batch, const score_arrays *b
             open[i] += from[i];
         }
     }
-    const int64_t *let = score_curve(b, CURVE_LET_D), *let_other = score_curve(b, CURVE_LET_D_OTHER);
+    const int64_t *let = score_curve(b, CURVE_LET_D);
+    const int64_t *let_other = score_curve(b, CURVE_LET_D_OTHER);
     const int64_t *z1d = score_curve(b, CURVE_Z1D);
-    const int64_t *dose_h0 = score_curve(b, CURVE_DOSE(0)), *dose_h1 = score_curve(b, CURVE_DOSE(1));
+    const int64_t *dose_h0 = score_curve(b, CURVE_DOSE(0));
+    const int64_t *dose_h1 = score_curve(b, CURVE_DOSE(1));
     size_t at = (size_t)batch * n;
     for (int i = 0; i < n; i++) {
         t->batch_let[at + i] += let[i] + let_other[i];
