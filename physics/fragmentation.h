@@ -37,13 +37,14 @@
  *   spectators are transported; the charged share of the target's excitation energy is
  *   deposited where the reaction happened.
  * Proton projectiles take the same path with A_P = 1 where ICRU Report 63 has no data (above
- * 250 MeV, and on elements other than C, N, O, P, Ca: physics/icru63.h samples the rest): the
- * proton and one nucleon it knocks out of the target (a proton with probability Z_T / A_T) form
- * a two-nucleon fireball, i.e. quasi-free nucleon-nucleon scattering, isotropic in their centre
- * of mass; the residue keeps one hole's excitation (its charged share deposited on the spot,
- * the rest carried off); the pair pays the Q-value (8 MeV for the nucleon's binding). The
- * knocked-out and scattered protons are transported. The projectile's own hole excitation is
- * drawn but unused for A_P = 1 (kept so that the nuclei's random draws stay where they were).
+ * 250 MeV, and on the elements the report lacks, such as Na, Mg, S, Cl, K, Ti and Au:
+ * physics/icru63.h samples the rest): the proton and one nucleon it knocks out of the target
+ * (a proton with probability Z_T / A_T) form a two-nucleon fireball, i.e. quasi-free
+ * nucleon-nucleon scattering, isotropic in their centre of mass; the residue keeps one hole's
+ * excitation (its charged share deposited on the spot, the rest carried off); the pair pays the
+ * Q-value (8 MeV for the nucleon's binding). The knocked-out and scattered protons are
+ * transported. The projectile's own hole excitation is drawn but unused for A_P = 1 (kept so
+ * that the nuclei's random draws stay where they were).
  * Unbound light nuclei decay at once: in the break-up, He-5 -> alpha n, Li-5 -> alpha p,
  * Be-8 -> 2 alpha, B-9 -> p 2 alpha with their AME2020 Q-values; in the ablation (and for
  * remnants without a measured mass) also Li-4 -> He-3 p, He-2 -> 2p, Be-6 -> alpha 2p, and

@@ -1,7 +1,8 @@
 /*
- * icru63.h - what a proton's nonelastic reaction on carbon, nitrogen, oxygen, phosphorus or
- * calcium emits, sampled from ICRU Report 63's evaluated double-differential cross-sections;
- * and, at the end, the same report's elastic scattering on those nuclei (angle and recoil).
+ * icru63.h - what a proton's nonelastic reaction on carbon, nitrogen, oxygen, aluminium,
+ * silicon, phosphorus, calcium, iron, copper, tungsten or lead emits, sampled from ICRU Report
+ * 63's evaluated double-differential cross-sections; and, at the end, the same report's elastic
+ * scattering on those nuclei up to copper (angle and recoil).
  *
  * ICRU Report 63 (2000) gives, per target element and incident energy (up to 250 MeV), the
  * multiplicities of the emitted protons, deuterons and alphas, their spectra on 41 emission
@@ -381,8 +382,10 @@ static inline BRAGG_HD void icru63_sample(const icru63_view *v, rng *r, double T
 
 /* Elastic scattering (the same files): per element and incident energy, d sigma / d Omega in the
  * centre of mass at 5, 10, ..., 180 degrees; below 5 degrees multiple Coulomb scattering holds
- * it. Between the angles the distribution is a power of x = 1 - cos theta, h0 (x / x0)^-n: exact
- * for Rutherford's 1 / sin^4(theta / 2) = 4 / x^2, which is all of it at a few MeV (oxygen at 10
+ * it. Only for the elements up to copper: in tungsten and lead a step's multiple scattering
+ * already reaches 5 degrees (scripts/icru63_tables.py), and their tables are left out. Between
+ * the angles the distribution is a power of x = 1 - cos theta, h0 (x / x0)^-n: exact for
+ * Rutherford's 1 / sin^4(theta / 2) = 4 / x^2, which is all of it at a few MeV (oxygen at 10
  * MeV: 248 b/sr at 5 degrees, 14.9 at 10, sixteen times less), and close to the exponential of
  * the diffraction peak at 100-250 MeV (a factor of 2 between two angles). Exponential in
  * cos theta put 33% too much into 5-10 degrees at 10 MeV, linear (the files' own trapezoid)

@@ -73,7 +73,7 @@ static long set_targets(transport_table *tab, const material *mat)
     tab->first_elastic = tab->n_targets = n;
     for (int k = 0; k < n; k++) {
         int el = tab->Z == 1 && tab->A == 1 ? icru63_element(mat->Z[k]) : -1;
-        if (el < 0) continue;
+        if (el < 0 || icru63_elastic_count(el) == 0) continue;   /* none beyond copper */
         int j = tab->n_targets++ - n;
         tab->target_Z[n + j] = tab->target_Z[k];
         tab->target_A[n + j] = tab->target_A[k];

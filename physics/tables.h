@@ -70,9 +70,10 @@ typedef struct transport_table {
     double range_at_min;      /* R(TABLE_T_MIN) */
     void *block;              /* the single allocation behind the arrays */
     size_t block_bytes;
-    /* Last, away from what every step reads: ICRU Report 63's nonelastic reactions (physics/icru63.h), in proton tables only: target
-     * k's tables start at icru63 + icru63_offset[k] (-1: the report has no such element) and
-     * hold icru63_count[k] incident energies. */
+    /* Last, away from what every step reads: ICRU Report 63's nonelastic reactions
+     * (physics/icru63.h), in charge-1 tables only (protons, and the deuterons and tritons that
+     * share their sampler): target k's tables start at icru63 + icru63_offset[k] (-1: the report
+     * has no such element) and hold icru63_count[k] incident energies. */
     float *icru63;
     long icru63_offset[MATERIAL_MAX_ELEMENTS];
     int icru63_count[MATERIAL_MAX_ELEMENTS];

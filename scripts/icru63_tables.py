@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """icru63_tables.py - writes physics/icru63_data.c, ICRU Report 63's evaluated nonelastic and
-elastic proton-nucleus data for the elements of tissue and bone (physics/icru63.h samples them).
+elastic proton-nucleus data for the elements of tissue, bone and beam-line metals
+(physics/icru63.h samples them).
 
     scripts/icru63_tables.py MCSQUARE_MATERIALS_DIR > physics/icru63_data.c
 
@@ -18,19 +19,22 @@ Materials/<element>/ICRU_Nuclear_inelastic.dat, and this script reads those, at 
 The elastic scattering (Materials/<element>/ICRU_Nuclear_elastic.dat, the same commit): per
 incident energy (from a few MeV to 250 MeV) the angular distribution d sigma / d Omega, b/sr, in
 the centre of mass at 5, 10, ..., 180 degrees, and a "Cross_section" that is that table's
-trapezoid in cos theta (to 0.3% for carbon, nitrogen, oxygen and calcium: not an independent
-figure), but 1.8 to 4.4 times it for phosphorus, whose distribution is nevertheless right (at 1
-MeV and 5 degrees 85 900 b/sr, Rutherford's 85 800). So the field is written for reference
-only, and physics/icru63.h takes the rate from the distribution it samples.
+trapezoid in cos theta (to 0.3% for every element but two: not an independent figure), but 1.8
+to 4.4 times it for phosphorus and 3.7 to 4.9 times it for copper, whose distributions are
+nevertheless right (phosphorus at 1 MeV and 5 degrees 85 900 b/sr, Rutherford's 85 800). So the
+field is written for reference only, and physics/icru63.h takes the rate from the distribution
+it samples.
 
 The numbers are written exactly as the files give them (shortest decimal that reads back to
 the same double); nothing is normalised here, so a reader can compare any value with the file.
 physics/icru63.h builds the distributions at run time.
 
 Elements: carbon, nitrogen, oxygen, phosphorus and calcium, the elements heavier than hydrogen
-that make up bragg's tissues and bones (assets/materials.tsv) and that the report evaluated.
-(Its aluminium, silicon, iron, copper, tungsten and lead are in the same files; they would add
-1.6 MB of tables for beam-line materials, and are left to the general model.)
+that make up bragg's tissues and bones (assets/materials.tsv) and that the report evaluated; and
+aluminium, silicon, iron, copper, tungsten and lead, the metals of bragg's materials that the
+report has (range shifters, scatterers, collimators, detectors). Not in the files: titanium and
+gold, and the tissues' sodium, magnesium, sulphur, chlorine and potassium; those stay with the
+general model (physics/nuclear.c).
 
 Only the standard library is used; the output is deterministic.
 """
@@ -38,7 +42,16 @@ import math
 import os
 import sys
 
-ELEMENTS = [("carbon", 6), ("nitrogen", 7), ("oxygen", 8), ("phosphorus", 15), ("calcium", 20)]
+ELEMENTS = [("carbon", 6), ("nitrogen", 7), ("oxygen", 8), ("aluminium", 13), ("silicon", 14),
+            ("phosphorus", 15), ("calcium", 20), ("iron", 26), ("copper", 29), ("tungsten", 74),
+            ("lead", 82)]
+# Elastic scattering is written for the elements up to copper only. Below the files' first angle,
+# 5 degrees, bragg's multiple scattering (Highland's Gaussian) holds it, and a proton's step
+# (12% of its residual range) widens that Gaussian by 0.7-0.9 degrees per plane in water, 1.0-1.2
+# in aluminium, 1.4-1.9 in copper, but 2.3-3.5 in lead (from bragg's own range tables, 10-200 MeV):
+# in tungsten and lead the Gaussian already sends a step beyond 5 degrees as often as the
+# evaluation's large-angle scattering does, and adding both would count it twice.
+ELASTIC_MAX_Z = 29
 SPECIES = ["proton", "deuteron", "alpha"]
 NODES, ANGLES = 41, 13
 ELASTIC_ANGLES = 36        # 5, 10, ..., 180 degrees
@@ -177,7 +190,8 @@ def main():
     nt = len(all_tables)
     elastic, elastic_first = [], [0]
     for name, z in ELEMENTS:
-        elastic += parse_elastic(os.path.join(base, name, "ICRU_Nuclear_elastic.dat"))
+        if z <= ELASTIC_MAX_Z:
+            elastic += parse_elastic(os.path.join(base, name, "ICRU_Nuclear_elastic.dat"))
         elastic_first.append(len(elastic))
     print("/*")
     print(" * icru63_data.c - ICRU Report 63's nonelastic and elastic p + nucleus data")
@@ -212,10 +226,13 @@ def main():
     print(emit("icru63_ddx", "float",
                [num(v) for t in all_tables for s in range(3) for row in t["ddx"][s]
                 for v in row]))
-    print("/* Elastic scattering: element e has tables elastic_first[e] .. elastic_first[e+1]-1, by")
+    print("/* Elastic scattering (the elements up to Z = %d; none for the heavier ones, whose" %
+          ELASTIC_MAX_Z)
+    print(" * large angles a step's multiple scattering already reaches: scripts/icru63_tables.py):")
+    print(" * element e has tables elastic_first[e] .. elastic_first[e+1]-1, by")
     print(" * rising incident energy (MeV); the file's cross-section (b; for reference only: the")
-    print(" * distribution's trapezoid, but for phosphorus's) and d sigma / d Omega, b/sr, in the")
-    print(" * centre of mass at 5, 10, ..., 180 degrees, [table][angle]. */")
+    print(" * distribution's trapezoid, but for phosphorus's and copper's) and d sigma / d Omega,")
+    print(" * b/sr, in the centre of mass at 5, 10, ..., 180 degrees, [table][angle]. */")
     print(emit("icru63_elastic_first", "int", [str(f) for f in elastic_first]))
     print(emit("icru63_elastic_energy", "float", [num(t["energy"]) for t in elastic]))
     print(emit("icru63_elastic_sigma", "float", [num(t["sigma"]) for t in elastic]))
