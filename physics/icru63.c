@@ -72,7 +72,7 @@ int icru63_elastic_count(int element)
     return icru63_elastic_first[element + 1] - icru63_elastic_first[element];
 }
 
-void icru63_elastic_copy(int element, float *dst)
+void icru63_elastic_copy(int element, const int *first_interval, float *dst)
 {
     int first = icru63_elastic_first[element], n = icru63_elastic_count(element);
     const int na = ICRU63_ELASTIC_ANGLES;
@@ -86,14 +86,16 @@ void icru63_elastic_copy(int element, float *dst)
      * shares, and 2 pi times the total: the cross-section (b) the rate uses. The files' own
      * cross-section is the trapezoid, linear in cos theta, which is several times larger where
      * the distribution falls steeply (Rutherford's, at a few MeV), and not that of phosphorus
-     * at all (scripts/icru63_tables.py). */
+     * at all (scripts/icru63_tables.py). The intervals below first_interval[k] get no share:
+     * their angles are left to multiple scattering. */
     for (int k = 0; k < n; k++) {
         const float *h = dxs + (size_t)k * na;
         float *b = slope + (size_t)k * (na - 1), *cum = cumulative + (size_t)k * (na - 1);
         double area[ICRU63_ELASTIC_ANGLES - 1], total = 0.0;
+        int from = first_interval ? first_interval[k] : 0;
         for (int i = 0; i < na - 1; i++) {
             b[i] = (float)icru63_power_slope(v.x[i], v.x[i + 1], h[i], h[i + 1]);
-            area[i] = icru63_power_area(v.x[i], v.x[i + 1], h[i], h[i + 1], b[i]);
+            area[i] = i < from ? 0.0 : icru63_power_area(v.x[i], v.x[i + 1], h[i], h[i + 1], b[i]);
             total += area[i];
         }
         double acc = 0.0;

@@ -382,8 +382,8 @@ static inline BRAGG_HD void icru63_sample(const icru63_view *v, rng *r, double T
 
 /* Elastic scattering (the same files): per element and incident energy, d sigma / d Omega in the
  * centre of mass at 5, 10, ..., 180 degrees; below 5 degrees multiple Coulomb scattering holds
- * it. Only for the elements up to copper: in tungsten and lead a step's multiple scattering
- * already reaches 5 degrees (scripts/icru63_tables.py), and their tables are left out. Between
+ * it, and beyond 5 degrees too where a step's Gaussian reaches that far (tungsten and lead,
+ * aluminium to copper at low energies): the copy then starts at a later angle. Between
  * the angles the distribution is a power of x = 1 - cos theta, h0 (x / x0)^-n: exact for
  * Rutherford's 1 / sin^4(theta / 2) = 4 / x^2, which is all of it at a few MeV (oxygen at 10
  * MeV: 248 b/sr at 5 degrees, 14.9 at 10, sixteen times less), and close to the exponential of
@@ -403,9 +403,12 @@ extern const float icru63_elastic_energy[], icru63_elastic_sigma[], icru63_elast
 #define ICRU63_ELASTIC_FLOATS(n) (ICRU63_ELASTIC_ANGLES + (n) * ICRU63_ELASTIC_FLOATS_PER_ENERGY)
 
 /* Host: the element's number of elastic incident energies; writes its copy into dst
- * (ICRU63_ELASTIC_FLOATS(count) floats). */
+ * (ICRU63_ELASTIC_FLOATS(count) floats), the distribution of its k-th energy from interval
+ * first_interval[k] on (interval i runs from 5 (i + 1) to 5 (i + 2) degrees; NULL: all from 5
+ * degrees): the rate and the draws leave the smaller angles to multiple scattering, where a
+ * step's Gaussian reaches them (physics/tables.c, elastic_first_interval). */
 int icru63_elastic_count(int element);
-void icru63_elastic_copy(int element, float *dst);
+void icru63_elastic_copy(int element, const int *first_interval, float *dst);
 
 typedef struct icru63_elastic_view {
     int n;

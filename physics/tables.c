@@ -10,6 +10,7 @@
 #include "constants.h"
 #include "icru63.h"
 #include "nuclear.h"
+#include "transport.h"   /* highland_theta2, for the elastic scattering's first angle */
 
 /* 4-point Gauss-Legendre on [-1, 1] (Abramowitz & Stegun 25.4.29). */
 static const double gl_x[4] = {-0.8611363115940526, -0.3399810435848563, 0.3399810435848563,
@@ -51,6 +52,43 @@ static double eval_scattering(double t, const void *ctx)
     return (m->Z1 / pv) * (m->Z1 / pv) / m->mat->radiation_length;
 }
 
+/* A proton's elastic scattering on nuclei (ICRU 63, physics/icru63.h) is drawn from 5 degrees in
+ * the centre of mass; below, multiple scattering's Gaussian holds it (Highland, physics/
+ * transport.h). But a step's Gaussian can itself reach 5 degrees: at the default step (12% of the
+ * residual range) it widens by up to 1.2 degrees per plane in water, 1.8 in aluminium, 3.3 in
+ * copper and 7.7 in lead (at 1 MeV; 0.7, 1.0, 1.6, 2.8 at 100 MeV), and a deflection both would
+ * hold would be counted twice. So the elastic distribution of each tabulated energy starts at the
+ * first of the files' angles (5, 10, ..., 175 degrees) at least ELASTIC_CUT_WIDTHS times that
+ * width, where the Gaussian leaves a step beyond the cut with probability exp(-4^2 / 2) = 3e-4: 5
+ * degrees at every energy in water and soft tissue (bragg's figures before this rule stand), 10 for
+ * nitrogen and phosphorus in cortical bone below 4 MeV, 10 below 12 MeV in aluminium, 10 (15 below
+ * 4 MeV) in copper, 15 (20 below 12 MeV) in lead. The width: Highland's 14.1 MeV times the root of
+ * the scattering integral over the step, with the log factor of the longest path in the material
+ * (its CSDA range at 250 MeV, the files' last energy), the default primary step (the
+ * --step-fraction default): the rule is a property of the material, not of a run's step settings,
+ * so step-convergence studies compare the same physics. Secondaries step 30% of their range (1.6
+ * times the width: the cut then sits at 2.5 of their widths, the Gaussian beyond it on 4% of their
+ * steps at worst), and a step shortened to its minimum length near the end of the range is wider
+ * still. */
+#define ELASTIC_CUT_WIDTHS 4.0
+#define ELASTIC_STEP_FRACTION 0.12
+#define ELASTIC_LONGEST_MEV 250.0
+
+static int elastic_first_interval(const transport_table *tab, double T)
+{
+    double R0 = table_range(tab, T), R1 = (1.0 - ELASTIC_STEP_FRACTION) * R0, integral = 0.0;
+    const int pieces = 32;
+    for (int i = 0; i < pieces; i++) {
+        double R = R1 + (R0 - R1) * (i + 0.5) / pieces;
+        integral += grid_eval(&tab->energy_grid, tab->scattering, table_energy(tab, R)) *
+                    (R0 - R1) / pieces;
+    }
+    double L = table_range(tab, ELASTIC_LONGEST_MEV) / tab->radiation_length;
+    double width_deg = sqrt(highland_theta2(L > 1.0 ? L : 1.0, integral)) * 180.0 / PI;
+    int i = (int)ceil(ELASTIC_CUT_WIDTHS * width_deg / 5.0 - 1e-9) - 1;
+    return i < 0 ? 0 : i > ICRU63_ELASTIC_ANGLES - 2 ? ICRU63_ELASTIC_ANGLES - 2 : i;
+}
+
 /* The reaction targets (transport_table): each element, then in proton tables each element
  * that ICRU Report 63 gives elastic scattering for; and where in the ICRU 63 block each one's
  * data go (the floats that takes). A target's mass number is its element's atomic weight
@@ -73,7 +111,7 @@ static long set_targets(transport_table *tab, const material *mat)
     tab->first_elastic = tab->n_targets = n;
     for (int k = 0; k < n; k++) {
         int el = tab->Z == 1 && tab->A == 1 ? icru63_element(mat->Z[k]) : -1;
-        if (el < 0 || icru63_elastic_count(el) == 0) continue;   /* none beyond copper */
+        if (el < 0) continue;
         int j = tab->n_targets++ - n;
         tab->target_Z[n + j] = tab->target_Z[k];
         tab->target_A[n + j] = tab->target_A[k];
@@ -281,16 +319,12 @@ int transport_table_build(transport_table *tab, const ion *ion, const material *
         if (tab->icru63_offset[k] >= 0)
             icru63_element_copy(icru63_element(mat->Z[k]),
                                 tab->icru63 + tab->icru63_offset[k]);
-    for (int k = tab->first_elastic; k < tab->n_targets; k++)
-        icru63_elastic_copy(icru63_element(tab->target_Z[k]),
-                            tab->icru63 + tab->icru63_elastic_offset[k - tab->first_elastic]);
 
     grid_fill(&tab->energy_grid, tab->stopping, eval_total, &model);
     grid_fill(&tab->energy_grid, tab->stopping_el, eval_electronic, &model);
     grid_integrate(&tab->energy_grid, tab->stopping_el, tab->stopping_el_integral);
     grid_fill(&tab->energy_grid, tab->straggling, eval_straggling, &model);
     grid_fill(&tab->energy_grid, tab->scattering, eval_scattering, &model);
-    fill_reaction(tab, mat);
     for (uint32_t i = 0; i < ne; i++) {
         double x0 = grid_node(&tab->energy_grid, i), x1 = grid_node(&tab->energy_grid, i + 1);
         tab->range[i].value = node_range[i];
@@ -329,6 +363,23 @@ int transport_table_build(transport_table *tab, const ion *ion, const material *
         prev_r = R;
     }
     free(node_range);
+    /* The elastic copies need the range and scattering columns (elastic_first_interval), and
+     * the reaction column their cross-sections. */
+    for (int k = tab->first_elastic; k < tab->n_targets; k++) {
+        int el = icru63_element(tab->target_Z[k]), n = icru63_elastic_count(el);
+        const float *energies = icru63_elastic_energy + icru63_elastic_first[el];
+        int *first = malloc((size_t)n * sizeof *first);
+        if (!first) {
+            transport_table_free(tab);
+            return bragg_fail(e, "out of memory building tables");
+        }
+        for (int j = 0; j < n; j++)
+            first[j] = elastic_first_interval(tab, energies[j]);
+        icru63_elastic_copy(el, first,
+                            tab->icru63 + tab->icru63_elastic_offset[k - tab->first_elastic]);
+        free(first);
+    }
+    fill_reaction(tab, mat);
     if (check_tables(tab, &model, ion, mat, e)) {
         transport_table_free(tab);
         return BRAGG_ERR;

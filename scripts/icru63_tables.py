@@ -45,13 +45,6 @@ import sys
 ELEMENTS = [("carbon", 6), ("nitrogen", 7), ("oxygen", 8), ("aluminium", 13), ("silicon", 14),
             ("phosphorus", 15), ("calcium", 20), ("iron", 26), ("copper", 29), ("tungsten", 74),
             ("lead", 82)]
-# Elastic scattering is written for the elements up to copper only. Below the files' first angle,
-# 5 degrees, bragg's multiple scattering (Highland's Gaussian) holds it, and a proton's step
-# (12% of its residual range) widens that Gaussian by 0.7-0.9 degrees per plane in water, 1.0-1.2
-# in aluminium, 1.4-1.9 in copper, but 2.3-3.5 in lead (from bragg's own range tables, 10-200 MeV):
-# in tungsten and lead the Gaussian already sends a step beyond 5 degrees as often as the
-# evaluation's large-angle scattering does, and adding both would count it twice.
-ELASTIC_MAX_Z = 29
 SPECIES = ["proton", "deuteron", "alpha"]
 NODES, ANGLES = 41, 13
 ELASTIC_ANGLES = 36        # 5, 10, ..., 180 degrees
@@ -190,8 +183,7 @@ def main():
     nt = len(all_tables)
     elastic, elastic_first = [], [0]
     for name, z in ELEMENTS:
-        if z <= ELASTIC_MAX_Z:
-            elastic += parse_elastic(os.path.join(base, name, "ICRU_Nuclear_elastic.dat"))
+        elastic += parse_elastic(os.path.join(base, name, "ICRU_Nuclear_elastic.dat"))
         elastic_first.append(len(elastic))
     print("/*")
     print(" * icru63_data.c - ICRU Report 63's nonelastic and elastic p + nucleus data")
@@ -226,10 +218,7 @@ def main():
     print(emit("icru63_ddx", "float",
                [num(v) for t in all_tables for s in range(3) for row in t["ddx"][s]
                 for v in row]))
-    print("/* Elastic scattering (the elements up to Z = %d; none for the heavier ones, whose" %
-          ELASTIC_MAX_Z)
-    print(" * large angles a step's multiple scattering already reaches: scripts/icru63_tables.py):")
-    print(" * element e has tables elastic_first[e] .. elastic_first[e+1]-1, by")
+    print("/* Elastic scattering: element e has tables elastic_first[e] .. elastic_first[e+1]-1, by")
     print(" * rising incident energy (MeV); the file's cross-section (b; for reference only: the")
     print(" * distribution's trapezoid, but for phosphorus's and copper's) and d sigma / d Omega,")
     print(" * b/sr, in the centre of mass at 5, 10, ..., 180 degrees, [table][angle]. */")
