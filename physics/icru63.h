@@ -2,7 +2,7 @@
  * icru63.h - what a proton's nonelastic reaction on carbon, nitrogen, oxygen, aluminium,
  * silicon, phosphorus, calcium, iron, copper, tungsten or lead emits, sampled from ICRU Report
  * 63's evaluated double-differential cross-sections; and, at the end, the same report's elastic
- * scattering on those nuclei up to copper (angle and recoil).
+ * scattering on those nuclei (angle and recoil).
  *
  * ICRU Report 63 (2000) gives, per target element and incident energy (up to 250 MeV), the
  * multiplicities of the emitted protons, deuterons and alphas, their spectra on 41 emission
