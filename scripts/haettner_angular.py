@@ -24,7 +24,8 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ASSET = os.path.join(HERE, "..", "assets", "measurements", "haettner-2013-c12-400-water-angular.tsv")
+ASSET = os.path.join(HERE, "..", "assets", "measurements",
+                     "haettner-2013-c12-400-water-angular.tsv")
 
 
 def measured():
