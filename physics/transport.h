@@ -131,8 +131,9 @@ enum count_entry {
                                 elastic; not counted among the reactions) */
     COUNT_PRIMARY_HYDROGEN_ELASTIC,   /* primaries among them (which end there: both protons
                                          that leave are secondaries) */
-    COUNT_NUCLEUS_ELASTIC,   /* protons scattered elastically on a nucleus beyond 5 degrees
-                                (proton_nucleus_elastic; not counted among the reactions) */
+    COUNT_NUCLEUS_ELASTIC,   /* protons scattered elastically on a nucleus beyond 5 degrees, or
+                                beyond where a step's multiple scattering reaches in heavier
+                                materials (proton_nucleus_elastic; not among the reactions) */
     COUNT_PRIMARY_NUCLEUS_ELASTIC,    /* primaries among them (which go on as secondaries) */
     COUNT_COUNT
 };
@@ -1037,8 +1038,8 @@ static BRAGG_HD BRAGG_NOINLINE int proton_reaction_icru63(const transport_params
 }
 
 /* Elastic scattering of proton q on nucleus k of its material beyond 5 degrees in the centre of
- * mass, as ICRU Report 63 evaluated it (physics/icru63.h; below 5 degrees it is multiple
- * Coulomb scattering's). The scattered proton goes on as a secondary (child 0, its own stream),
+ * mass (10-20 in the metals: physics/tables.c, elastic_first_interval), as ICRU Report 63
+ * evaluated it (physics/icru63.h; the smaller angles are multiple Coulomb scattering's). The scattered proton goes on as a secondary (child 0, its own stream),
  * as both protons of an elastic scattering on hydrogen do: it has left the beam's core for its
  * halo, and the primaries' lateral spread stays multiple scattering's. Laboratory angle and
  * energy from the exact two-body kinematics; the recoil's kinetic energy is deposited on the

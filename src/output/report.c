@@ -446,8 +446,8 @@ cJSON *report_build_json(const engine *en, const run_snapshot *snap)
                r->histories > 0
                    ? (double)r->count[COUNT_PRIMARY_HYDROGEN_ELASTIC] / (double)r->histories
                    : NAN);
-    /* And those that scattered elastically on a nucleus beyond 5 degrees (ICRU Report 63): they
-     * go on as secondaries, the beam's halo. */
+    /* And those that scattered elastically on a nucleus beyond 5 degrees (ICRU Report 63; 10-20
+     * in the metals, physics/tables.c): they go on as secondaries, the beam's halo. */
     add_number(nuc, "primaries_nucleus_elastic_fraction",
                r->histories > 0
                    ? (double)r->count[COUNT_PRIMARY_NUCLEUS_ELASTIC] / (double)r->histories
@@ -459,7 +459,7 @@ cJSON *report_build_json(const engine *en, const run_snapshot *snap)
     add_number(nuc, "secondaries_per_primary", N > 0 ? r->count[COUNT_SECONDARIES] / N : NAN);
     add_number(nuc, "hydrogen_elastic_per_primary",
                N > 0 ? r->count[COUNT_HYDROGEN_ELASTIC] / N : NAN);
-    /* Protons scattered elastically on nuclei beyond 5 degrees (ICRU Report 63). */
+    /* Protons scattered elastically on nuclei beyond 5 degrees (10-20 in the metals). */
     add_number(nuc, "nucleus_elastic_per_primary",
                N > 0 ? r->count[COUNT_NUCLEUS_ELASTIC] / N : NAN);
     cJSON_AddNumberToObject(nuc, "stack_full_events", (double)r->count[COUNT_STACK_FULL]);
@@ -542,7 +542,7 @@ void report_print_summary(FILE *out, const engine *en, const run_snapshot *snap)
                     "primaries scattered on H",
                     (double)r->count[COUNT_PRIMARY_HYDROGEN_ELASTIC] / (double)r->histories);
         if (r->count[COUNT_PRIMARY_NUCLEUS_ELASTIC] > 0)
-            fprintf(out, "  %-22s %10.4f  (elastic, beyond 5 degrees: they go on as secondaries)\n",
+            fprintf(out, "  %-22s %10.4f  (elastic, large angles: they go on as secondaries)\n",
                     "primaries on nuclei",
                     (double)r->count[COUNT_PRIMARY_NUCLEUS_ELASTIC] / (double)r->histories);
         if (isfinite(r->tail_to_peak))

@@ -107,6 +107,21 @@ Test(transport, energy_ledger_closes_exactly)
     cr_expect(s.result.ledger_closure == 0.0, "closure %g", s.result.ledger_closure);
     cr_expect(fabs(s.result.ledger_mev[LEDGER_BEAM] - 150.0) < 1e-6);
     run_snapshot_free(&s);
+
+    /* Protons through the beam line's metals (ICRU 63's reactions and elastic scattering on
+     * aluminium and lead, physics/icru63.h) into water. */
+    run_config m = testkit_config("p", 150, 2000);
+    m.n_slabs = 0;
+    cr_assert(config_add_slab(&m, "aluminium:2", &e) == BRAGG_OK);
+    cr_assert(config_add_slab(&m, "lead:1", &e) == BRAGG_OK);
+    cr_assert(config_add_slab(&m, "water:inf", &e) == BRAGG_OK);
+    s = testkit_run(&m, NULL);
+    cr_expect(s.result.ledger_closure == 0.0, "metals: closure %g", s.result.ledger_closure);
+    cr_expect(s.result.count[COUNT_REACTIONS] > 0 && s.result.count[COUNT_NUCLEUS_ELASTIC] > 0,
+              "metals: %llu reactions, %llu elastic scatterings on nuclei",
+              (unsigned long long)s.result.count[COUNT_REACTIONS],
+              (unsigned long long)s.result.count[COUNT_NUCLEUS_ELASTIC]);
+    run_snapshot_free(&s);
     catalog_free(&cat);
 }
 
