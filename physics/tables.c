@@ -53,8 +53,8 @@ static double eval_scattering(double t, const void *ctx)
 }
 
 /* A proton's elastic scattering on nuclei (ICRU 63, physics/icru63.h) is drawn from 5 degrees in
- * the centre of mass; below, multiple scattering's Gaussian holds it (Highland, physics/
- * transport.h). But a step's Gaussian can itself reach 5 degrees: at the default step (12% of the
+ * the centre of mass; below, multiple scattering's Gaussian holds it (Highland's, in
+ * physics/transport.h). But a step's Gaussian can itself reach 5 degrees: at the default step (12% of the
  * residual range) it widens by up to 1.2 degrees per plane in water, 1.8 in aluminium, 3.3 in
  * copper and 7.7 in lead (at 1 MeV; 0.7, 1.0, 1.6, 2.8 at 100 MeV), and a deflection both would
  * hold would be counted twice. So the elastic distribution of each tabulated energy starts at the
