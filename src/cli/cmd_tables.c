@@ -21,10 +21,10 @@ static void usage(FILE *out, const option_spec *specs)
             "Prints, for energies per nucleon from --emin to --emax (log-spaced), the electronic\n"
             "and nuclear mass stopping power, the electronic stopping power in keV/um (LET), the\n"
             "CSDA range and the nuclear reaction (non-elastic) cross-section per gram with its\n"
-            "mean free path (for protons with their elastic scattering on hydrogen, which the\n"
-            "transport draws with the reactions). Values come from the tables the transport\n"
-            "engine uses. --png, --svg and --pdf draw the stopping power and CSDA range against\n"
-            "energy (log-log).\n\n"
+            "mean free path (for protons with their elastic scattering on hydrogen and, at\n"
+            "large angles, on nuclei, which the transport draws with the reactions). Values\n"
+            "come from the tables the transport engine uses. --png, --svg and --pdf draw the\n"
+            "stopping power and CSDA range against energy (log-log).\n\n"
             "options:\n");
     option_print_help(out, specs);
     fprintf(out, "\nexit status: 0 ok, 1 run-time failure, 2 bad input\n");
