@@ -46,10 +46,10 @@
  * transported. The projectile's own hole excitation is drawn but unused for A_P = 1 (kept so
  * that the nuclei's random draws stay where they were).
  * Unbound light nuclei decay at once: in the break-up, He-5 -> alpha n, Li-5 -> alpha p,
- * Be-8 -> 2 alpha, B-9 -> p 2 alpha with their AME2020 Q-values; in the ablation (and for
- * remnants without a measured mass) also Li-4 -> He-3 p, He-2 -> 2p, Be-6 -> alpha 2p, and
- * beyond rough drip lines (N > 2Z, N < Z - 2) a neutron or proton is shed until the nucleus is
- * bound.
+ * Be-8 -> 2 alpha, B-9 -> p 2 alpha, Be-6 -> alpha p p with their AME2020 Q-values; in the
+ * ablation (and for remnants without a measured mass) also Li-4 -> He-3 p, He-2 -> 2p, Be-6 ->
+ * alpha 2p, and beyond rough drip lines (N > 2Z, N < Z - 2) a neutron or proton is shed until
+ * the nucleus is bound.
  *
  * Energy is conserved per event by the caller (physics/transport.h, transport_react): the
  * Q-value (from the same AME2020 binding energies, nuclear_binding_mev) and the target's share,
@@ -450,9 +450,36 @@ static inline BRAGG_HD void fermi_add_piece(nuclear_event *ev, int Z, int A, con
     event_add(ev, Z, A, FROM_SPECTATOR, p[0], p[1], p[2]);
 }
 
+/* The momenta of K pieces of masses m sharing `released` MeV of kinetic energy in their centre
+ * of mass, moving together with momentum P: the K-body phase space as independent Gaussians
+ * p_i ~ sqrt(m_i) (the uniform distribution on the energy shell once projected to zero total
+ * momentum and scaled to the released energy; non-relativistic), each piece then adding its share
+ * m_i / M of P. */
+static inline BRAGG_HD void phase_space_momenta(rng *r, int K, const double *m, double released,
+                                                const double P[3], double p[][3])
+{
+    double msum = 0.0, tot[3] = {0.0, 0.0, 0.0};
+    for (int i = 0; i < K; i++) {
+        msum += m[i];
+        double w = sqrt(m[i]);
+        for (int j = 0; j < 3; j++) {
+            p[i][j] = w * rng_gauss(r);
+            tot[j] += p[i][j];
+        }
+    }
+    double kinetic = 0.0;
+    for (int i = 0; i < K; i++) {
+        for (int j = 0; j < 3; j++) p[i][j] -= m[i] / msum * tot[j];
+        kinetic += (p[i][0] * p[i][0] + p[i][1] * p[i][1] + p[i][2] * p[i][2]) / (2.0 * m[i]);
+    }
+    double scale = kinetic > 0.0 && released > 0.0 ? sqrt(released / kinetic) : 0.0;
+    for (int i = 0; i < K; i++)
+        for (int j = 0; j < 3; j++) p[i][j] = scale * p[i][j] + m[i] / msum * P[j];
+}
+
 /* Adds a nucleus (Z, A) in its ground state with momentum p, decaying it first if that state is
- * unbound: He-5 -> alpha n, Li-5 -> alpha p, Be-8 -> 2 alpha, B-9 -> p Be-8 -> p 2 alpha, each
- * releasing its AME2020 Q-value. */
+ * unbound: He-5 -> alpha n, Li-5 -> alpha p, Be-8 -> 2 alpha, B-9 -> p Be-8 -> p 2 alpha, Be-6 ->
+ * alpha p p (three-body: Li-5 + p lies above it), each releasing its AME2020 Q-value. */
 static inline BRAGG_HD void fermi_add_ground_state(nuclear_event *ev, rng *r, int Z, int A,
                                                    const double p[3])
 {
@@ -466,6 +493,15 @@ static inline BRAGG_HD void fermi_add_ground_state(nuclear_event *ev, rng *r, in
     double m_alpha = BRAGG_CONST_GET(fermi_nucleus_mass, alpha);
     double M = BRAGG_CONST_GET(fermi_nucleus_mass, k);
     double p1[3], p2[3], P[3] = {p[0], p[1], p[2]};
+    if (kind == 5) {   /* Be-6 -> alpha p p */
+        double mp = BRAGG_CONST_GET(fermi_nucleus_mass, 1 * (FERMI_MAX_A + 1) + 1);
+        double m3[3] = {m_alpha, mp, mp}, p3[3][3];
+        phase_space_momenta(r, 3, m3, M - m_alpha - 2.0 * mp, P, p3);
+        fermi_add_piece(ev, 2, 4, p3[0]);
+        fermi_add_piece(ev, 1, 1, p3[1]);
+        fermi_add_piece(ev, 1, 1, p3[2]);
+        return;
+    }
     if (kind == 4) {   /* B-9 -> p + Be-8, then Be-8 as below */
         double mp = BRAGG_CONST_GET(fermi_nucleus_mass, 1 * (FERMI_MAX_A + 1) + 1);
         double m8 = BRAGG_CONST_GET(fermi_nucleus_mass, be8);
@@ -519,28 +555,16 @@ static inline BRAGG_HD int fermi_breakup(nuclear_event *ev, rng *r, int Z, int A
         }
     }
     int K = BRAGG_CONST_GET(fermi_channel_k, c), p0 = BRAGG_CONST_GET(fermi_channel_first, c);
-    double m[FERMI_MAX_K], p[FERMI_MAX_K][3], msum = 0.0, tot[3] = {0.0, 0.0, 0.0};
+    double m[FERMI_MAX_K], p[FERMI_MAX_K][3];
     double released = BRAGG_CONST_GET(fermi_nucleus_mass, k) + ex;
     for (int i = 0; i < K; i++) {
         int s = BRAGG_CONST_GET(fermi_piece, p0 + i);
         m[i] = BRAGG_CONST_GET(fermi_state_mass, s);
-        msum += m[i];
         released -= m[i] + BRAGG_CONST_GET(fermi_state_ex, s);
-        double w = sqrt(m[i]);
-        for (int j = 0; j < 3; j++) {
-            p[i][j] = w * rng_gauss(r);
-            tot[j] += p[i][j];
-        }
     }
-    double kinetic = 0.0;
-    for (int i = 0; i < K; i++) {
-        for (int j = 0; j < 3; j++) p[i][j] -= m[i] / msum * tot[j];
-        kinetic += (p[i][0] * p[i][0] + p[i][1] * p[i][1] + p[i][2] * p[i][2]) / (2.0 * m[i]);
-    }
-    double scale = kinetic > 0.0 && released > 0.0 ? sqrt(released / kinetic) : 0.0;
+    phase_space_momenta(r, K, m, released, P, p);
     for (int i = 0; i < K; i++) {
         int s = BRAGG_CONST_GET(fermi_piece, p0 + i);
-        for (int j = 0; j < 3; j++) p[i][j] = scale * p[i][j] + m[i] / msum * P[j];
         ev->spectator_photon_mev += BRAGG_CONST_GET(fermi_state_ex, s);
         fermi_add_ground_state(ev, r, BRAGG_CONST_GET(fermi_state_z, s),
                                BRAGG_CONST_GET(fermi_state_a, s), p[i]);

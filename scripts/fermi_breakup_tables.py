@@ -83,8 +83,10 @@ POOL = [
     (16, 8, 1, 0.0), (16, 8, 1, 6.0494), (16, 8, 7, 6.12989), (16, 8, 5, 6.9171),
     (16, 8, 3, 7.11685),
 ]
-# Unbound ground states the run-time code decays itself: (Z, A) -> kind (1..4).
-UNSTABLE = {(2, 5): 1, (3, 5): 2, (4, 8): 3, (5, 9): 4}
+# Unbound ground states the run-time code decays itself: (Z, A) -> kind (1..5): He-5 -> alpha n,
+# Li-5 -> alpha p, Be-8 -> 2 alpha, B-9 -> p Be-8, Be-6 -> alpha p p (a three-body decay: its
+# ground state lies 1.37 MeV above alpha + 2p and below Li-5 + p).
+UNSTABLE = {(2, 5): 1, (3, 5): 2, (4, 8): 3, (5, 9): 4, (4, 6): 5}
 
 
 def load_masses(path):

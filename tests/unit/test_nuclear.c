@@ -428,6 +428,62 @@ Test(nuclear, fireball_conserves_energy_and_momentum)
     cr_expect(fabs(sum_cos / n) < 4.0 / sqrt(3.0 * n), "mean cosine %.4f", sum_cos / n);
 }
 
+/* The unbound ground states that the Fermi break-up can produce decay at once
+ * (physics/fragmentation.h, fermi_add_ground_state): He-5 -> alpha n, Li-5 -> alpha p, Be-8 ->
+ * 2 alpha, B-9 -> p 2 alpha, Be-6 -> alpha p p. For each, 2 000 decays of a nucleus moving with
+ * 40 MeV/c: charge and nucleons kept, every product bound (none of the five), momentum kept
+ * (the neutron's along z only: the event keeps no more of it), and the kinetic energy released
+ * in the centre of mass equal to the decay's Q-value from the AME2020 atomic mass excesses
+ * (keV: He-5 11231.234, Li-5 11678.887, Be-6 18375.034, Be-8 4941.672, B-9 12416.486, He-4
+ * 2424.91587, H-1 7288.971064, n 8071.31806; Q = 735.00, 1965.00, 1372.18, 91.84 and 277.68
+ * keV), within 1 keV: the tables' nuclear masses take out the atoms' electron binding energies,
+ * which moves these Q-values by 0.1-0.5 keV (B-9: 0.5). Be-6 was
+ * transported as a bound fragment until 2026-12-05 (1e-4 per C-12 400 MeV/u primary). */
+Test(nuclear, unbound_ground_states_decay_with_their_q_values)
+{
+    static const struct { int Z, A; double q_kev; } cases[] = {
+        {2, 5, 735.00}, {3, 5, 1965.00}, {4, 6, 1372.18}, {4, 8, 91.84}, {5, 9, 277.68}};
+    const double P[3] = {0.0, 0.0, 40.0};
+    rng r;
+    rng_init(&r, 31, 0, 0);
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        int Z = cases[c].Z, A = cases[c].A;
+        double worst_q = 0.0, worst_p = 0.0;
+        for (int d = 0; d < 2000; d++) {
+            nuclear_event ev;
+            memset(&ev, 0, sizeof ev);
+            fermi_add_ground_state(&ev, &r, Z, A, P);
+            int z = 0, a = ev.spectator_neutrons, bound = 1;
+            double kin = ev.spectator_neutron_ke, msum = 0.0, sum[3] = {0.0, 0.0, 0.0};
+            sum[2] = ev.spectator_neutron_pz;
+            if (ev.spectator_neutrons) msum += ev.spectator_neutrons * NEUTRON_MASS_MEV;
+            for (int i = 0; i < ev.n; i++) {
+                const nuclear_product *f = &ev.product[i];
+                z += f->Z;
+                a += f->A;
+                for (size_t u = 0; u < sizeof cases / sizeof cases[0]; u++)
+                    if (f->Z == cases[u].Z && f->A == cases[u].A) bound = 0;
+                double m = BRAGG_CONST_GET(fermi_nucleus_mass, fermi_nucleus(f->Z, f->A));
+                msum += m;
+                kin += (f->px * f->px + f->py * f->py + f->pz * f->pz) / (2.0 * m);
+                sum[0] += f->px;
+                sum[1] += f->py;
+                sum[2] += f->pz;
+            }
+            cr_assert(z == Z && a == A && bound, "(%d, %d) decayed into charge %d, %d nucleons%s",
+                      Z, A, z, a, bound ? "" : ", an unbound piece among them");
+            double q = 1000.0 * (kin - P[2] * P[2] / (2.0 * msum)) - cases[c].q_kev;
+            worst_q = fmax(worst_q, fabs(q));
+            for (int j = ev.spectator_neutrons ? 2 : 0; j < 3; j++)
+                worst_p = fmax(worst_p, fabs(sum[j] - P[j]));
+        }
+        cr_expect(worst_q < 1.0 && worst_p < 1e-9, "(%d, %d): Q off by up to %g keV, momentum by "
+                  "%g MeV/c", Z, A, worst_q, worst_p);
+        cr_log_info("(%d, %d): Q within %.3f keV of AME2020's, momentum within %g MeV/c", Z, A,
+                    worst_q, worst_p);
+    }
+}
+
 /* Fragment yields of C-12 at 400 MeV/u in water against the GSI measurement (Haettner et al.,
  * fragments within 10 degrees per incident C-12, digitised in
  * assets/measurements/haettner-2013-c12-400-water-yields.tsv):
