@@ -484,6 +484,93 @@ Test(nuclear, unbound_ground_states_decay_with_their_q_values)
     }
 }
 
+/* A digitised angular distribution point (assets/measurements/haettner-2013-c12-400-water-
+ * angular.tsv: depth_cm Z angle_deg value). */
+typedef struct angular_point { double depth; int Z; double angle, value; } angular_point;
+
+static int load_angular(angular_point *pts, int max)
+{
+    FILE *f = fopen(BRAGG_ASSET_DIR "/measurements/haettner-2013-c12-400-water-angular.tsv", "r");
+    cr_assert(f, "the angular distributions' asset");
+    char line[256];
+    int n = 0;
+    while (fgets(line, sizeof line, f) && n < max) {
+        if (line[0] == '#' || line[0] == '\n') continue;
+        angular_point q;
+        if (sscanf(line, "%lf %d %lf %lf", &q.depth, &q.Z, &q.angle, &q.value) == 4) pts[n++] = q;
+    }
+    fclose(f);
+    return n;
+}
+
+/* Fragments of charge Z per primary per sr crossing the plane forwards within +-half degrees of
+ * `angle` (0-0.75 degrees for the axis). */
+static double crossings_per_sr(const phase_space_list *l, int Z, double angle, double half,
+                               double histories)
+{
+    double lo = angle < half ? 0.0 : angle - half, hi = angle < half ? 0.75 : angle + half;
+    double clo = cos(lo * PI / 180), chi = cos(hi * PI / 180);
+    size_t n = 0;
+    for (size_t i = 0; i < l->n; i++)
+        if (l->p[i].Z == Z && l->p[i].w <= clo && l->p[i].w > chi) n++;
+    return n / histories / (2 * PI * (clo - chi));
+}
+
+/* The angular distributions of C-12's fragments at 400 MeV/u behind water against the same GSI
+ * measurement (Haettner et al., Phys. Med. Biol. 58 (2013) 8265, as digitised in Geant4's
+ * hadrontherapy example: the asset's header). 20 000 histories per plane, bragg's phase space.
+ * The digitised scale disagrees with the yield files at some depths (H at 5.9 cm integrates to
+ * 2.8 times the yield), so only what the data can carry is asserted (docs/physics.md section 4,
+ * "Angular distributions"):
+ *   - H in absolute numbers at 1-10 degrees, at 15.9, 31.2 and 34.7 cm (where its scale is
+ *     within 15% of the yields), within 25%: that scale, the digitisation's few percent and
+ *     bragg's 2-4% of noise per 1-degree bin; measured -13 to +7%;
+ *   - He's core, as the ratio of its values at 4 and 1 degrees (no scale in it), at every depth,
+ *     within 15%: the two 1-degree points of the digitised file differ by 5%, bragg's ratio has
+ *     4% of noise; measured -2 to +7%. A Gaussian core 10% wider moves it by 30%.
+ * Logged, not asserted (bragg does not reproduce them): He beyond 5 degrees, Li, Be and B. */
+Test(nuclear, carbon_400_fragment_angles_vs_haettner)
+{
+    angular_point pts[200];
+    int n = load_angular(pts, 200);
+    cr_assert(n > 80, "%d points", n);   /* 87 in the asset */
+    static const double depths[] = {5.9, 15.9, 31.2, 34.7};
+    const double histories = 20000;
+    for (size_t d = 0; d < sizeof depths / sizeof depths[0]; d++) {
+        run_config c = testkit_config("C-12", 400, (uint64_t)histories);
+        c.depth_max_cm = 36;
+        c.phase_space_depth_cm = depths[d];
+        engine *en;
+        run_snapshot s = testkit_run(&c, &en);
+        const phase_space_list *l = engine_phase_space(en);
+        cr_assert(l->lost == 0 && l->n > 0);
+        double he1_m = 0, he4_m = 0;
+        int he1_n = 0;
+        for (int i = 0; i < n; i++) {
+            const angular_point *q = &pts[i];
+            if (q->depth != depths[d] || q->angle < 0.5) continue;
+            double mine = crossings_per_sr(l, q->Z, q->angle, 0.5, histories);
+            if (q->Z == 1 && depths[d] > 10)
+                cr_expect(fabs(mine / q->value - 1) < 0.25, "H at %g cm, %.2f degrees: %.3f per "
+                          "sr, measured %.3f", depths[d], q->angle, mine, q->value);
+            if (q->Z == 2 && fabs(q->angle - 1) < 0.1) he1_m += q->value, he1_n++;
+            if (q->Z == 2 && fabs(q->angle - 4) < 0.1) he4_m = q->value;
+            cr_log_info("Z=%d at %g cm, %.2f degrees: bragg %.3f, measured %.3f per sr", q->Z,
+                        depths[d], q->angle, mine, q->value);
+        }
+        cr_assert(he1_n > 0 && he4_m > 0, "He at 1 and 4 degrees at %g cm", depths[d]);
+        double ratio = crossings_per_sr(l, 2, 4.0, 0.5, histories) /
+                       crossings_per_sr(l, 2, 1.0, 0.5, histories);
+        double ratio_m = he4_m / (he1_m / he1_n);
+        cr_expect(fabs(ratio / ratio_m - 1) < 0.15, "He at %g cm: 4 over 1 degree %.3f, measured "
+                  "%.3f", depths[d], ratio, ratio_m);
+        cr_log_info("He at %g cm: 4 over 1 degree %.3f, measured %.3f (%+.1f%%)", depths[d],
+                    ratio, ratio_m, 100 * (ratio / ratio_m - 1));
+        run_snapshot_free(&s);
+        engine_destroy(en);
+    }
+}
+
 /* Fragment yields of C-12 at 400 MeV/u in water against the GSI measurement (Haettner et al.,
  * fragments within 10 degrees per incident C-12, digitised in
  * assets/measurements/haettner-2013-c12-400-water-yields.tsv):
