@@ -86,8 +86,8 @@ void icru63_elastic_copy(int element, const int *first_interval, float *dst)
      * shares, and 2 pi times the total: the cross-section (b) the rate uses. The files' own
      * cross-section is the trapezoid, linear in cos theta, which is several times larger where
      * the distribution falls steeply (Rutherford's, at a few MeV), and not that of phosphorus
-     * at all (scripts/icru63_tables.py). The intervals below first_interval[k] get no share:
-     * their angles are left to multiple scattering. */
+     * or copper at all (scripts/icru63_tables.py). The intervals below first_interval[k] get
+     * no share: their angles are left to multiple scattering. */
     for (int k = 0; k < n; k++) {
         const float *h = dxs + (size_t)k * na;
         float *b = slope + (size_t)k * (na - 1), *cum = cumulative + (size_t)k * (na - 1);

@@ -71,12 +71,11 @@ static double eval_scattering(double t, const void *ctx)
  * steps at worst), and a step shortened to its minimum length near the end of the range is wider
  * still. */
 #define ELASTIC_CUT_WIDTHS 4.0
-#define ELASTIC_STEP_FRACTION 0.12
 #define ELASTIC_LONGEST_MEV 250.0
 
 static int elastic_first_interval(const transport_table *tab, double T)
 {
-    double R0 = table_range(tab, T), R1 = (1.0 - ELASTIC_STEP_FRACTION) * R0, integral = 0.0;
+    double R0 = table_range(tab, T), R1 = (1.0 - STEP_FRACTION_DEFAULT) * R0, integral = 0.0;
     const int pieces = 32;
     for (int i = 0; i < pieces; i++) {
         double R = R1 + (R0 - R1) * (i + 0.5) / pieces;

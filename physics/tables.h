@@ -39,6 +39,11 @@
 #define USER_T_MIN 0.001
 #define USER_T_MAX 2000.0
 
+/* A primary's default largest step, as a fraction of its residual range (the run's
+ * --step-fraction; src/engine/config.c). The tables assume it where a step's multiple
+ * scattering decides what else they hold (physics/tables.c, elastic_first_interval). */
+#define STEP_FRACTION_DEFAULT 0.12
+
 typedef struct transport_table {
     int Z, A;                 /* projectile */
     double mass_mev;

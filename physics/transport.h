@@ -1039,9 +1039,10 @@ static BRAGG_HD BRAGG_NOINLINE int proton_reaction_icru63(const transport_params
 
 /* Elastic scattering of proton q on nucleus k of its material beyond 5 degrees in the centre of
  * mass (10-20 in the metals: physics/tables.c, elastic_first_interval), as ICRU Report 63
- * evaluated it (physics/icru63.h; the smaller angles are multiple Coulomb scattering's). The scattered proton goes on as a secondary (child 0, its own stream),
- * as both protons of an elastic scattering on hydrogen do: it has left the beam's core for its
- * halo, and the primaries' lateral spread stays multiple scattering's. Laboratory angle and
+ * evaluated it (physics/icru63.h; the smaller angles are multiple Coulomb scattering's). The
+ * scattered proton goes on as a secondary (child 0, its own stream), as both protons of an
+ * elastic scattering on hydrogen do: it has left the beam's core for its halo, and the
+ * primaries' lateral spread stays multiple scattering's. Laboratory angle and
  * energy from the exact two-body kinematics; the recoil's kinetic energy is deposited on the
  * spot (the ledger's nuclear local share). Out of line, as the reactions. */
 static BRAGG_HD BRAGG_NOINLINE int proton_nucleus_elastic(const transport_params *p, particle *q,

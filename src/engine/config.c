@@ -34,7 +34,7 @@ void config_default(run_config *c)
      * as at 1% steps within their statistical errors, since the deposit rises linearly along a
      * step and the displacement follows the scattering power's rise (physics/transport.h);
      * at 20% primary steps the proton R80 and spread begin to move (+0.03 mm, +0.3%). */
-    c->step_fraction = 0.12;
+    c->step_fraction = STEP_FRACTION_DEFAULT;   /* 0.12, physics/tables.h */
     c->step_min_cm = 0.0;   /* automatic: engine_step_min */
     c->step_fraction_secondary = 0.3;
     c->step_min_secondary_cm = 0.1;
