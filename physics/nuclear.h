@@ -8,7 +8,9 @@
  *     Wellisch & Axen, Phys. Rev. C 54 (1996) 1329, the formula Geant4 long used for protons;
  *   - every other pair: Tripathi, Cucinotta & Wilson's universal formula (NIM B 117 (1996) 347,
  *     NASA TP-3621 (1997); light systems NIM B 155 (1999) 349), as in Tripathi's own algorithm
- *     (density-dependent Pauli term D, the light-system Coulomb multipliers).
+ *     (density-dependent Pauli term D, the light-system Coulomb multipliers), except that He-4
+ *     keeps the density-dependent D (the light-system paper's alpha term is 20% below measured
+ *     alpha cross-sections) and helium on hydrogen is the proton on helium at the same velocity.
  * The formulas were read from their published form and from open implementations; where they
  * came from and how they were checked is in tests/reference/NOTES-nuclear.md. Validation against
  * measured cross-sections: tests/unit/test_nuclear.c and docs/physics.md.

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "catalog.h"
+#include "constants.h"
 #include "engine.h"
 #include "fragmentation.h"
 #include "icru63.h"
@@ -40,6 +41,134 @@ Test(nuclear, carbon_carbon_cross_section_vs_measurement)
         checked++;
     }
     cr_expect(checked == 3);
+}
+
+/* Helium nuclei on nuclei, and protons on helium, against measured nonelastic cross-sections
+ * (tests/reference/helium_reaction_xs.tsv, transcribed from EXFOR). A helium beam in water loses
+ * its primaries at this rate, and so do a carbon beam's helium fragments:
+ *   - He-4 on Be-Si targets, 15-800 MeV/u: each within two standard deviations or 10%, and on
+ *     average within 10% (Tripathi's density-dependent Pauli term; his light-system alpha term,
+ *     used until 2026-12-05, was 7-31% low at 17-216 MeV/u, 20% on average). At 10 MeV/u (a
+ *     1.6 mm residual range in water) the formula is 16% above Igo and Wilkins: logged;
+ *   - helium on hydrogen is the proton on helium at the same velocity (physics/nuclear.c):
+ *     within two standard deviations or 25% from a 30 MeV proton's velocity up; below it the
+ *     formula falls to its Coulomb threshold faster than the measurement: logged;
+ *   - He-3 on C and Al at 790 MeV/u and He-4 + water at 213 MeV/u: logged (no He-3 data at
+ *     therapy energies; EXFOR's label of the water value is doubtful, see the file). */
+Test(nuclear, helium_cross_sections_vs_measurement)
+{
+    const ref_table *ref = ref_load("helium_reaction_xs.tsv");
+    const double u_per_proton = ATOMIC_MASS_UNIT_MEV / PROTON_MASS_MEV;
+    int nuclei = 0, hydrogen = 0;
+    double sum_dev = 0.0;
+    for (int i = 0; i < ref->rows; i++) {
+        const char *source = ref->text[i][1];
+        int per_nucleon = strcmp(ref->text[i][2], "MeV/A") == 0;
+        int Zp = (int)ref->v[i][3], Ap = (int)ref->v[i][4], Zt = (int)ref->v[i][5],
+            At = (int)ref->v[i][6];
+        double energy = ref->v[i][7], sigma = ref->v[i][8], err = ref->v[i][9];
+        if (strcmp(ref->text[i][0], "charge-changing") == 0) continue;   /* the next test's */
+        if (strcmp(ref->text[i][0], "nonelastic") != 0) {
+            /* He-4 on water at 213 MeV/u, per molecule: two hydrogens and an oxygen. */
+            double model = 2 * nuclear_reaction_xs_mb(2, 4, 1, 1, energy) +
+                           nuclear_reaction_xs_mb(2, 4, 8, 16, energy);
+            cr_log_info("He-4 + H2O at %g MeV/u: %.0f mb per molecule, measured %g +- %g "
+                        "(%+.1f%%; not asserted)", energy, model, sigma, err,
+                        100 * (model / sigma - 1));
+            continue;
+        }
+        /* The helium's A, the target nucleus's Z and A and the helium's MeV/u in bragg's terms;
+         * a proton of T MeV on helium is that helium at the same velocity on hydrogen. */
+        int A = Zp == 1 ? At : Ap, on_hydrogen = Zp == 1 || Zt == 1;
+        double E = Zp == 1 ? energy * u_per_proton : per_nucleon ? energy : energy / Ap;
+        double model = on_hydrogen ? nuclear_reaction_xs_mb(2, A, 1, 1, E)
+                                   : nuclear_reaction_xs_mb(Zp, Ap, Zt, At, E);
+        double limit = -1.0;   /* < 0: logged, not asserted */
+        if (on_hydrogen && E / u_per_proton >= 30.0) limit = fmax(2.0 * err, 0.25 * sigma);
+        if (!on_hydrogen && A == 4 && E >= 15.0 && E <= 800.0)
+            limit = fmax(2.0 * err, 0.10 * sigma);
+        double dev = model / sigma - 1.0;
+        cr_log_info("He-%d on %-3s at %6.1f MeV/u (%s): %6.1f mb, measured %6.1f +- %5.1f "
+                    "(%+5.1f%%)%s", A, on_hydrogen ? "H" : Zt == 6 ? "C" : Zt == 8 ? "O" :
+                    Zt == 13 ? "Al" : Zt == 14 ? "Si" : "?", E, source, model, sigma, err,
+                    100 * dev, limit < 0 ? "  logged" : "");
+        if (limit < 0) continue;
+        cr_expect(fabs(model - sigma) <= limit, "He-%d on Z = %d at %g MeV/u (%s): %.1f mb vs "
+                  "%g +- %g", A, on_hydrogen ? 1 : Zt, E, source, model, sigma, err);
+        if (on_hydrogen) {
+            hydrogen++;
+        } else {
+            nuclei++;
+            sum_dev += fabs(dev);
+        }
+    }
+    cr_assert(nuclei == 27 && hydrogen == 15, "%d He-4 + nucleus and %d He + H points asserted",
+              nuclei, hydrogen);
+    cr_expect(sum_dev / nuclei <= 0.10, "He-4 on nuclei: mean deviation %.1f%%",
+              100 * sum_dev / nuclei);
+    cr_log_info("He-4 on nuclei, 15-800 MeV/u: mean |deviation| %.1f%% over %d points",
+                100 * sum_dev / nuclei, nuclei);
+}
+
+/* The share of a He-4's reactions that keep a helium nucleus (He-3: a neutron removed), from
+ * the fragmentation model (physics/fragmentation.h), 20 000 reactions at E MeV/u on (Zt, At). */
+static double helium_kept_share(const nuclear_radii *radii, int Zt, int At, double E)
+{
+    static nuclear_event ev;   /* large */
+    rng r;
+    rng_init(&r, 5, (uint64_t)(10.0 * E) * 64 + (uint64_t)Zt, 0);
+    int reactions = 0, kept = 0;
+    for (int k = 0; k < 20000; k++) {
+        if (!fragmentation_sample(radii, &r, 2, 4, Zt, At, E, &ev)) continue;
+        reactions++;
+        for (int i = 0; i < ev.n; i++)
+            if (ev.product[i].Z == 2) {
+                kept++;
+                break;
+            }
+    }
+    return reactions ? (double)kept / reactions : 0.0;
+}
+
+/* He-4's charge-changing cross-sections (Horst et al. 2017 and 2019, in
+ * tests/reference/helium_reaction_xs.tsv): the nonelastic cross-section times the share of
+ * reactions that leave no helium. What a carbon beam's helium fragments lose to water, and where
+ * a helium beam's dose goes (He-3 deposits four times a proton's per unit of track). At 176-216
+ * MeV/u each within two standard deviations or 10%. Below, measured, the He-3 share grows (C:
+ * 54% at 74 MeV/u, 25% at 216) and the model's stays at 27-28%: its charge-changing
+ * cross-section is 21-124% high at 71-125 MeV/u on C, O and Si, logged, not asserted (docs/
+ * physics.md section 6). A single neutron's removal from He-4 leaves He-3 in its ground state
+ * (physics/fragmentation.h, hole_excitation); with a Fermi-gas hole instead, 7% of the reactions
+ * kept Z = 2 and the 216 MeV/u carbon point came out 17% (3.6 standard deviations) high. */
+Test(nuclear, helium_charge_changing_vs_measurement)
+{
+    const ref_table *ref = ref_load("helium_reaction_xs.tsv");
+    static nuclear_radii radii;
+    for (int A = 1; A <= NUCLEAR_MAX_A; A++) radii.r[A] = nuclear_abrasion_radius(A);
+    int asserted = 0;
+    for (int i = 0; i < ref->rows; i++) {
+        if (strcmp(ref->text[i][0], "charge-changing") != 0) continue;
+        int Zt = (int)ref->v[i][5], At = (int)ref->v[i][6];
+        double E = ref->v[i][7], sigma = ref->v[i][8], err = ref->v[i][9], model;
+        if (Zt == 0) {   /* water, per molecule */
+            model = 2 * nuclear_reaction_xs_mb(2, 4, 1, 1, E) *
+                        (1.0 - helium_kept_share(&radii, 1, 1, E)) +
+                    nuclear_reaction_xs_mb(2, 4, 8, 16, E) *
+                        (1.0 - helium_kept_share(&radii, 8, 16, E));
+        } else {
+            model = nuclear_reaction_xs_mb(2, 4, Zt, At, E) *
+                    (1.0 - helium_kept_share(&radii, Zt, At, E));
+        }
+        int assert_it = E >= 150.0;
+        cr_log_info("He-4 on Z = %2d at %5.1f MeV/u (%s): charge-changing %5.1f mb, measured "
+                    "%5.1f +- %5.1f (%+6.1f%%)%s", Zt, E, ref->text[i][1], model, sigma, err,
+                    100 * (model / sigma - 1), assert_it ? "" : "  logged");
+        if (!assert_it) continue;
+        cr_expect(fabs(model - sigma) <= fmax(2.0 * err, 0.10 * sigma),
+                  "He-4 on Z = %d at %g MeV/u: %.1f mb vs %g +- %g", Zt, E, model, sigma, err);
+        asserted++;
+    }
+    cr_expect(asserted == 6, "%d points at 176-216 MeV/u", asserted);
 }
 
 /* Protons on C, N, O and Ca, 30-500 MeV, against Barashenkov's evaluation of the measurements

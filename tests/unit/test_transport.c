@@ -379,7 +379,8 @@ Test(transport, profile_leaves_out_descheduled_intervals)
         profile_mark(&prof, PROFILE_RNG);
     }
     cr_expect(prof.cycles[PROFILE_RNG] > 0 && prof.cycles[PROFILE_RNG] < PROFILE_PREEMPTED_TICKS,
-              "a 1000-iteration loop charged %llu ticks", (unsigned long long)prof.cycles[PROFILE_RNG]);
+              "a 1000-iteration loop charged %llu ticks",
+              (unsigned long long)prof.cycles[PROFILE_RNG]);
 }
 
 static int compare_doubles(const void *a, const void *b)
