@@ -129,7 +129,7 @@ double nuclear_reaction_xs_mb(int Zp, int Ap, int Zt, int At, double E)
     if (Ap == 1 && Zp == 1 && Zt >= 3) return nuclear_xs_wellisch_axen_mb(Zt, At, E);
     if (At == 1 && Zt == 1 && Zp >= 3)
         return nuclear_xs_wellisch_axen_mb(Zp, Ap, E * (PROTON_MASS_MEV / ATOMIC_MASS_UNIT_MEV));
-    /* Helium on hydrogen likewise, but Wellisch and Axen's fit does not reach helium (9-70 mb
+    /* Helium on hydrogen likewise, but Wellisch and Axen's fit does not reach helium (6-70 mb
      * for p + He-4 at 30-700 MeV against 70-131 measured), so the proton on helium is
      * Tripathi's proton branch: within 25% of the measured p + He-3 and p + He-4 from 30 MeV
      * up. Seen from the helium side (Z = 2 projectile, light-system Coulomb multiplier) the

@@ -54,7 +54,6 @@ const char *const profile_component_names[PROFILE_COUNT] = {
  * overall; every history gets two clock reads (~0.1%). */
 #define PROFILE_EVERY 32
 
-/* Average cost of one profile_mark, in clock ticks, from back-to-back marks. */
 /* Cost of one profile_mark in clock ticks. The median of 15 rounds of 256 marks: one round
  * that the scheduler interrupts (a busy 2-core machine, the workbench's own threads) costs
  * thousands of ticks per mark, and a single mean over all marks once made every component
