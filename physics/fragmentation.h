@@ -369,9 +369,10 @@ static inline BRAGG_HD double hole_excitation(rng *r, int holes, int A)
 {
     /* Up to A = 4 every nucleon sits in the 1s shell, and the state one of them leaves behind
      * is the ground state of the A - 1 nucleons: He-4 losing a neutron is He-3, not He-3
-     * excited by a Fermi-gas hole (12 MeV on average, doubled, where 5.5 MeV breaks He-3 into
-     * d p). The Fermi gas kept Z = 2 in 7% of He-4's reactions on C and O; measured, 19-25%
-     * (tests/unit/test_nuclear.c, helium_charge_changing_vs_measurement). */
+     * excited by a Fermi-gas hole (6 MeV on average, doubled to 12 by the factor above, where
+     * 5.5 MeV breaks He-3 into d p). The Fermi gas kept Z = 2 in 7% of He-4's reactions on C
+     * and O; measured, 19-25% (tests/unit/test_nuclear.c,
+     * helium_charge_changing_vs_measurement). */
     if (A <= 4 && holes == 1) return 0.0;
     double ef = fermi_gas_energy(A), e = 0.0;
     for (int i = 0; i < holes; i++) {

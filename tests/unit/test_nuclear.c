@@ -46,7 +46,7 @@ Test(nuclear, carbon_carbon_cross_section_vs_measurement)
 /* Helium nuclei on nuclei, and protons on helium, against measured nonelastic cross-sections
  * (tests/reference/helium_reaction_xs.tsv, transcribed from EXFOR). A helium beam in water loses
  * its primaries at this rate, and so do a carbon beam's helium fragments:
- *   - He-4 on Be-Si targets, 15-800 MeV/u: each within two standard deviations or 10%, and on
+ *   - He-4 on C, O, Al and Si, 15-800 MeV/u: each within two standard deviations or 10%, and on
  *     average within 10% (Tripathi's density-dependent Pauli term; his light-system alpha term,
  *     used until 2026-12-05, was 7-31% low at 17-216 MeV/u, 20% on average). At 10 MeV/u (a
  *     1.6 mm residual range in water) the formula is 16% above Igo and Wilkins: logged;
