@@ -342,13 +342,30 @@ static inline BRAGG_HD void event_add_settled(nuclear_event *ev, rng *r, int Z, 
     }
 }
 
+/* Fermi momentum of a nucleus of mass number A, MeV/c, from quasi-elastic electron scattering
+ * (Moniz et al., Phys. Rev. Lett. 26 (1971) 445: Li-6 169, C-12 221, Mg-24 235, Ca-40 251,
+ * Ni-58 260, Y-89 254, Sn-118 260, Ta-181 265, Pb-208 265), linear in A between their nuclei,
+ * held outside. The hole energies below and the Fermi motion of the reaction cross-sections
+ * (physics/glauber.c) both take it. */
+static inline BRAGG_HD double nuclear_fermi_momentum(int A)
+{
+    return A <= 6     ? 169.0
+         : A <= 12  ? 169.0 + (221.0 - 169.0) * (A - 6) / 6.0
+         : A <= 24  ? 221.0 + (235.0 - 221.0) * (A - 12) / 12.0
+         : A <= 40  ? 235.0 + (251.0 - 235.0) * (A - 24) / 16.0
+         : A <= 58  ? 251.0 + (260.0 - 251.0) * (A - 40) / 18.0
+         : A <= 89  ? 260.0 + (254.0 - 260.0) * (A - 58) / 31.0
+         : A <= 118 ? 254.0 + (260.0 - 254.0) * (A - 89) / 29.0
+         : A <= 181 ? 260.0 + (265.0 - 260.0) * (A - 118) / 63.0
+                    : 265.0;
+}
+
 /* Excitation energy of a prefragment that lost `holes` nucleons from a nucleus of A nucleons
  * (Gaimard & Schmidt, Nucl. Phys. A 531 (1991) 709): each abraded nucleon leaves a hole in the
  * Fermi sea, and the excitation is the sum of the holes' depths below the Fermi surface. For a
  * Fermi gas the occupied states are distributed as sqrt(e) in kinetic energy e <= e_F, so a
- * hole's depth is e_F (1 - U^(2/3)) (mean 2 e_F / 5). e_F = k_F^2 / 2m with k_F by mass number
- * from quasi-elastic electron scattering (Moniz et al., Phys. Rev. Lett. 26 (1971) 445: 169 MeV/c
- * for Li-6, 221 for C-12, 235 for Mg-24, 251 for Ca-40, linear in A between): 26 MeV for
+ * hole's depth is e_F (1 - U^(2/3)) (mean 2 e_F / 5). e_F = k_F^2 / 2m with k_F from
+ * nuclear_fermi_momentum (until 2026-12-05 held at Ca-40's 251 MeV/c above A = 40): 26 MeV for
  * carbon, so 10.4 MeV per hole on average. Measured fragment distributions need about twice
  * the hole energy (Schmidt et al., Phys. Lett. B 300 (1993) 313, from 1 A GeV gold
  * fragmentation: 27 MeV per abraded nucleon rather than 13.3), the surplus being ascribed to
@@ -357,11 +374,7 @@ static inline BRAGG_HD void event_add_settled(nuclear_event *ev, rng *r, int Z, 
 #define HOLE_EXCITATION_FACTOR 2.0
 static inline BRAGG_HD double fermi_gas_energy(int A)
 {
-    double kf = A <= 6    ? 169.0
-              : A <= 12 ? 169.0 + (221.0 - 169.0) * (A - 6) / 6.0
-              : A <= 24 ? 221.0 + (235.0 - 221.0) * (A - 12) / 12.0
-              : A <= 40 ? 235.0 + (251.0 - 235.0) * (A - 24) / 16.0
-                        : 251.0;
+    double kf = nuclear_fermi_momentum(A);
     return kf * kf / (2.0 * NUCLEON_MASS_MEV);
 }
 

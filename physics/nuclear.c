@@ -120,8 +120,32 @@ double nuclear_xs_wellisch_axen_mb(int Zt, int At, double T_mev)
     return sigma2 / (1.0 + exp(-8.0 * h1 * (lt + 2.0 * h2)));
 }
 
-double nuclear_reaction_xs_mb(int Zp, int Ap, int Zt, int At, double E)
+/* Where the optical limit takes over from Tripathi's fit, MeV/u. Glauber's picture (straight
+ * paths, nucleons colliding as in free space) is a high-energy one. Measured C-12 on Be, C and Al
+ * (Takechi et al. 2009, 50 points) agree with it within -3..+3% from 140 to 372 MeV/u, where
+ * Tripathi is up to 19% high; below 100 MeV/u they lie up to 14% above it (and Be-7 and Li-6 at
+ * 30-50 MeV/u up to 24%: refraction and Pauli blocking, which it leaves out, matter there) and
+ * within -4..+5% of Tripathi for C-12, whose fit was made to such data. Linear in E between.
+ * Tests: nuclear::ion_cross_sections_vs_measurement. */
+#define GLAUBER_FROM 100.0
+#define GLAUBER_FULL 150.0
+
+void nuclear_pair_init(nuclear_pair *pair, int Zp, int Ap, int Zt, int At)
 {
+    pair->Zp = Zp, pair->Ap = Ap, pair->Zt = Zt, pair->At = At;
+    /* Lithium and up on lithium and up. Helium projectiles keep Tripathi's fit: the optical
+     * limit is 4-14% below their measured cross-sections at 176-790 MeV/u (He-3 12%; a
+     * projectile of 3 or 4 nucleons is not the smooth density the limit assumes), Tripathi is
+     * within 5.4% on average (helium_cross_sections_vs_measurement). Lithium leaves Tripathi's
+     * fit above 100 MeV/u too: its lithium rule (D / 3) puts Li-6 and Li-7 on Be, C and Al at
+     * 790 MeV/u 53-71% above Tanihata's measurement; the optical limit is -2..+9%. */
+    pair->uses_glauber = Zp >= 3 && Ap >= 6 && Zt >= 3 && At >= 6;
+    if (pair->uses_glauber) glauber_pair_init(&pair->glauber, Zp, Ap, Zt, At);
+}
+
+double nuclear_pair_xs_mb(const nuclear_pair *pair, double E)
+{
+    int Zp = pair->Zp, Ap = pair->Ap, Zt = pair->Zt, At = pair->At;
     if (Ap == 1 && At == 1) return 0.0;
     /* A proton on a nucleus Z >= 3; or that nucleus on hydrogen, which is the same collision
      * seen from another frame (same velocity, same invariant mass): the proton cross-section at
@@ -136,7 +160,19 @@ double nuclear_reaction_xs_mb(int Zp, int Ap, int Zt, int At, double E)
      * same formula gave 10-60 mb, a seventh of the 104-137 mb Horst et al. measured. */
     if (At == 1 && Zt == 1 && Zp == 2)
         return nuclear_xs_tripathi_mb(1, 1, Zp, Ap, E * (PROTON_MASS_MEV / ATOMIC_MASS_UNIT_MEV));
-    return nuclear_xs_tripathi_mb(Zp, Ap, Zt, At, E);
+    if (!pair->uses_glauber || E <= GLAUBER_FROM)
+        return nuclear_xs_tripathi_mb(Zp, Ap, Zt, At, E);
+    double glauber = glauber_pair_xs_mb(&pair->glauber, E);
+    if (E >= GLAUBER_FULL) return glauber;
+    double w = (E - GLAUBER_FROM) / (GLAUBER_FULL - GLAUBER_FROM);
+    return (1.0 - w) * nuclear_xs_tripathi_mb(Zp, Ap, Zt, At, E) + w * glauber;
+}
+
+double nuclear_reaction_xs_mb(int Zp, int Ap, int Zt, int At, double E)
+{
+    nuclear_pair pair;
+    nuclear_pair_init(&pair, Zp, Ap, Zt, At);
+    return nuclear_pair_xs_mb(&pair, E);
 }
 
 double nuclear_hydrogen_elastic_xs_mb(int Zp, int Ap, double E)

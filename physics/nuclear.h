@@ -3,28 +3,44 @@
  * proton's elastic cross-section on hydrogen, and the nuclear radii the fragmentation model
  * shares with them.
  *
- * Two published parameterisations:
+ * Two published parameterisations and one calculation:
  *   - protons on nuclei with Z >= 3 (and, by inverse kinematics, those nuclei on hydrogen):
  *     Wellisch & Axen, Phys. Rev. C 54 (1996) 1329, the formula Geant4 long used for protons;
- *   - every other pair: Tripathi, Cucinotta & Wilson's universal formula (NIM B 117 (1996) 347,
- *     NASA TP-3621 (1997); light systems NIM B 155 (1999) 349), as in Tripathi's own algorithm
- *     (density-dependent Pauli term D, the light-system Coulomb multipliers), except that He-4
+ *   - nuclei from lithium up on nuclei from lithium up, above 100 MeV/u: Glauber's optical limit
+ *     (glauber.h), blended linearly into Tripathi's fit between 150 and 100 MeV/u;
+ *   - every other pair, and those below 100 MeV/u: Tripathi, Cucinotta & Wilson's universal
+ *     formula (NIM B 117 (1996) 347, NASA TP-3621 (1997); light systems NIM B 155 (1999) 349),
+ *     as in Tripathi's own algorithm (density-dependent Pauli term D, the light-system Coulomb
+ *     multipliers), except that He-4
  *     keeps the density-dependent D (the light-system paper's alpha term is 20% below measured
  *     alpha cross-sections) and helium on hydrogen is the proton on helium at the same velocity.
  * The formulas were read from their published form and from open implementations; where they
  * came from and how they were checked is in tests/reference/NOTES-nuclear.md. Validation against
  * measured cross-sections: tests/unit/test_nuclear.c and docs/physics.md.
  *
- * Host-side, pure functions: any thread. The transport uses them only through the tables
- * (physics/tables.h), which hold the macroscopic cross-section of each material.
+ * Host-side, pure functions (nuclear_pair: a value the caller owns): any thread. The transport
+ * uses them only through the tables (physics/tables.h), which hold the macroscopic cross-section
+ * of each material.
  */
 #ifndef BRAGG_NUCLEAR_H
 #define BRAGG_NUCLEAR_H
+
+#include "glauber.h"
 
 /* Reaction cross-section, mb, of projectile (Zp, Ap) at E MeV per nucleon (laboratory) on a
  * target nucleus (Zt, At) at rest. 0 below the Coulomb barrier, and 0 for p + p (no non-elastic
  * channel below the pion threshold; above it, a few mb neglected: see docs/physics.md). */
 double nuclear_reaction_xs_mb(int Zp, int Ap, int Zt, int At, double E);
+
+/* The same for one pair at many energies: nuclear_pair_init prepares it (the Glauber part is
+ * tabulated once, about 3 ms), nuclear_pair_xs_mb reads it. A plain value the caller owns. */
+typedef struct {
+    int Zp, Ap, Zt, At;
+    int uses_glauber;
+    glauber_pair glauber;
+} nuclear_pair;
+void nuclear_pair_init(nuclear_pair *pair, int Zp, int Ap, int Zt, int At);
+double nuclear_pair_xs_mb(const nuclear_pair *pair, double E);
 
 /* Elastic scattering of a proton on a free proton (a hydrogen atom's nucleus), mb, at E MeV
  * (laboratory): Fippel and Soukup's fit for water (Med. Phys. 31 (2004) 2263, VMCpro; the form

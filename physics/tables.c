@@ -132,6 +132,11 @@ static void fill_reaction(transport_table *tab, const material *mat)
             for (int e = 0; e < mat->n_elements; e++)
                 if (mat->Z[e] == tab->target_Z[k]) element[k] = e;
     }
+    /* The non-elastic pairs, prepared once for the ~2 700 energies below (the Glauber tables of
+     * ion pairs take a few ms each). */
+    nuclear_pair pairs[2 * MATERIAL_MAX_ELEMENTS];
+    for (int k = 0; k < n && k < tab->first_elastic; k++)
+        nuclear_pair_init(&pairs[k], tab->Z, tab->A, tab->target_Z[k], tab->target_A[k]);
     uint32_t ne = tab->energy_grid.ncell;
     double prev[2 * MATERIAL_MAX_ELEMENTS + 1] = {0}, prev_total = 0.0;
     for (uint32_t i = 0; i <= ne; i++) {
@@ -150,7 +155,7 @@ static void fill_reaction(transport_table *tab, const material *mat)
                        tab->A == 1) {
                 xs = nuclear_hydrogen_elastic_xs_mb(tab->Z, tab->A, t);
             } else {
-                xs = nuclear_reaction_xs_mb(tab->Z, tab->A, tab->target_Z[k], tab->target_A[k], t);
+                xs = nuclear_pair_xs_mb(&pairs[k], t);
             }
             int e = element[k];
             part[k] = mat->mass_fraction[e] * AVOGADRO / mat->atomic_weight[e] * 1e-27 * xs;

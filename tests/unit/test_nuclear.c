@@ -14,6 +14,7 @@
 #include "constants.h"
 #include "engine.h"
 #include "fragmentation.h"
+#include "glauber.h"
 #include "icru63.h"
 #include "measured.h"
 #include "nuclear.h"
@@ -25,7 +26,8 @@ TestSuite(nuclear, .timeout = 300);
 
 /* C-12 + C-12 total reaction cross-sections measured at 30, 83 and 200 MeV/u (as tabulated in
  * the Geant4 Physics Reference Manual, table 16.1; tests/reference/nuclear_benchmarks.tsv):
- * Tripathi's formula must agree within two standard deviations of each measurement. */
+ * within two standard deviations of each measurement (Tripathi's fit at 30 and 83 MeV/u,
+ * Glauber's optical limit at 200; the next test checks both against 88 more points). */
 Test(nuclear, carbon_carbon_cross_section_vs_measurement)
 {
     const ref_table *ref = ref_load("nuclear_benchmarks.tsv");
@@ -41,6 +43,56 @@ Test(nuclear, carbon_carbon_cross_section_vs_measurement)
         checked++;
     }
     cr_expect(checked == 3);
+}
+
+/* Lithium, beryllium and carbon nuclei on Be, C and Al against measured reaction and interaction
+ * cross-sections (tests/reference/ion_reaction_xs.tsv, from EXFOR: Takechi et al. 2009, Ponnath
+ * et al. 2024, Tanihata et al. 1985, Fukuda et al. 1999): the rate at which a carbon beam and
+ * its heavier fragments react. physics/nuclear.c takes Glauber's optical limit (glauber.h) above
+ * 150 MeV/u and Tripathi's fit below 100, linearly blended between:
+ *   - from 140 MeV/u up: each point within two standard deviations or 10%, and within 3% on
+ *     average. Tripathi alone is 8-19% high for C-12 on Be and C above 190 MeV/u, 12-15% for
+ *     C + C at 400-1000 MeV/u, and 53-71% high for Li-6 and Li-7 at 790 MeV/u (his lithium
+ *     rule). The worst point now: Li-6 (an alpha + deuteron cluster) on Al at 790, +9%;
+ *   - 30-140 MeV/u (Tripathi's fit, and the blend from 100): each within two standard
+ *     deviations or 20% (Be-7 on Be and Al at 31.5 MeV/u are 14-17% above the fit), within 6% on
+ *     average. The optical limit alone would be 3-24% low there.
+ * Each point's log line shows the model, Tripathi and the optical limit. */
+Test(nuclear, ion_cross_sections_vs_measurement)
+{
+    const ref_table *ref = ref_load("ion_reaction_xs.tsv");
+    int high = 0, low = 0;
+    double sum_high = 0.0, sum_low = 0.0;
+    for (int i = 0; i < ref->rows; i++) {
+        int Zp = (int)ref->v[i][2], Ap = (int)ref->v[i][3], Zt = (int)ref->v[i][4],
+            At = (int)ref->v[i][5];
+        double E = ref->v[i][6], sigma = ref->v[i][7], err = ref->v[i][8];
+        double model = nuclear_reaction_xs_mb(Zp, Ap, Zt, At, E);
+        double tripathi = nuclear_xs_tripathi_mb(Zp, Ap, Zt, At, E);
+        double glauber = glauber_reaction_xs_mb(Zp, Ap, Zt, At, E);
+        double dev = model / sigma - 1.0;
+        int is_high = E >= 140.0;
+        double limit = fmax(2.0 * err, (is_high ? 0.10 : 0.20) * sigma);
+        cr_log_info("Z=%d A=%-2d on Z=%-2d at %6.1f MeV/u (%s %s): %6.1f mb, measured %6.1f +- "
+                    "%4.1f (%+5.1f%%); Tripathi %+5.1f%%, optical limit %+5.1f%%", Zp, Ap, Zt, E,
+                    ref->text[i][0], ref->text[i][1], model, sigma, err, 100 * dev,
+                    100 * (tripathi / sigma - 1), 100 * (glauber / sigma - 1));
+        cr_expect(fabs(model - sigma) <= limit, "Z=%d A=%d on Z=%d at %g MeV/u (%s): %.1f mb vs "
+                  "%g +- %g", Zp, Ap, Zt, E, ref->text[i][0], model, sigma, err);
+        if (is_high) {
+            high++;
+            sum_high += fabs(dev);
+        } else {
+            low++;
+            sum_low += fabs(dev);
+        }
+    }
+    cr_assert(high == 50 && low == 38, "%d points from 140 MeV/u, %d below", high, low);
+    cr_expect(sum_high / high <= 0.03, "from 140 MeV/u: mean deviation %.1f%%",
+              100 * sum_high / high);
+    cr_expect(sum_low / low <= 0.06, "30-140 MeV/u: mean deviation %.1f%%", 100 * sum_low / low);
+    cr_log_info("mean |deviation|: %.1f%% over %d points from 140 MeV/u, %.1f%% over %d below",
+                100 * sum_high / high, high, 100 * sum_low / low, low);
 }
 
 /* Helium nuclei on nuclei, and protons on helium, against measured nonelastic cross-sections
@@ -716,13 +768,14 @@ Test(nuclear, carbon_400_fragment_angles_vs_haettner)
  *     the break-up), whose spread against such data is again of order 10%; 40 000 histories
  *     under 1%. The Cucinotta Gaussian for the abraded nucleons, before the fireball, was 47-70%
  *     high and fails this.
- *   - Li within 40% at every depth: NOT an agreement claim but a guard at the model's known
- *     bias. The model is about 35% high at 16 cm (docs/physics.md, the mean of independent runs;
- *     +31% to +37% from one run to another) and within 20% elsewhere; 40 000 histories add about
- *     2% statistical error at 16 cm, so 40% (and the allowance below) leaves two to four standard
- *     errors there: it fails
- *     if Li production rises by a few percent more, or falls back towards the earlier ablation
- *     model's 45-62% deficit.
+ *   - Li within 55% at every depth: NOT an agreement claim but a guard at the model's known
+ *     bias. The model is 37-49% high from 16 cm on and 21% at 5.7 cm (docs/physics.md, the mean
+ *     of 8 runs; +/-3 points from one run to another); 40 000 histories add about 2% statistical
+ *     error at 16 cm, so 55% (and the allowance below) leaves two to four standard errors there:
+ *     it fails if Li production rises by a few percent more, or falls back towards the earlier
+ *     ablation model's 45-62% deficit. (Until the ion cross-sections moved to Glauber's optical
+ *     limit, 2026-12-05, the guard was 40% at a 35% bias: Tripathi's lithium rule made lithium
+ *     fragments react 53-71% more often than measured, which hid part of the overproduction.)
  * Not asserted, as the model does not reproduce them: Be (56-88% high), and B at 34.9 cm
  * (0.002 per primary, where the digitisation's absolute uncertainty dominates).
  * Each tolerance also allows two standard errors of the run's own figure, counted as Poisson in
@@ -748,7 +801,7 @@ Test(nuclear, carbon_400_fragment_yields_vs_haettner)
     for (int i = 0; i < yields.n; i++) {
         double z = yields.x[i], meas = yields.y[i];
         int Z = yields.z[i];
-        double tol = Z <= 2 ? 0.20 : Z == 3 ? 0.40 : Z == 5 && z < 32.0 ? 0.20 : 0.0;
+        double tol = Z <= 2 ? 0.20 : Z == 3 ? 0.55 : Z == 5 && z < 32.0 ? 0.20 : 0.0;
         if (tol == 0.0) continue;
         /* Linear interpolation between bin centres. */
         int k = 0;
