@@ -33,7 +33,8 @@
 double nuclear_reaction_xs_mb(int Zp, int Ap, int Zt, int At, double E);
 
 /* The same for one pair at many energies: nuclear_pair_init prepares it (the Glauber part is
- * tabulated once, about 3 ms), nuclear_pair_xs_mb reads it. A plain value the caller owns. */
+ * tabulated once, 1-1.5 ms; nuclear_reaction_xs_mb pays that on every call), nuclear_pair_xs_mb
+ * reads it. A plain value the caller owns. */
 typedef struct {
     int Zp, Ap, Zt, At;
     int uses_glauber;
