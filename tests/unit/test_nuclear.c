@@ -57,12 +57,16 @@ Test(nuclear, carbon_carbon_cross_section_vs_measurement)
  *   - 30-140 MeV/u (Tripathi's fit, and the blend from 100): each within two standard
  *     deviations or 20% (Be-7 on Be and Al at 31.5 MeV/u are 14-17% above the fit), within 6% on
  *     average. The optical limit alone would be 3-24% low there.
- * Each point's log line shows the model, Tripathi and the optical limit. */
+ * Each point's log line shows the model, Tripathi and the optical limit. Sensitivity (the
+ * optical limit scaled by hand in physics/nuclear.c, reverted): x 1.03 fails (mean 4.8%), x 0.95
+ * fails (3.5%), x 0.97 passes with a better mean (1.9%): the optical limit sits about 1.5% above
+ * these measurements on average (signed mean +1.7%, logged), so the data cannot reject a 3%
+ * lower cross-section, only a 3% higher or a 5% lower one. */
 Test(nuclear, ion_cross_sections_vs_measurement)
 {
     const ref_table *ref = ref_load("ion_reaction_xs.tsv");
     int high = 0, low = 0;
-    double sum_high = 0.0, sum_low = 0.0;
+    double sum_high = 0.0, sum_low = 0.0, signed_high = 0.0;
     for (int i = 0; i < ref->rows; i++) {
         int Zp = (int)ref->v[i][2], Ap = (int)ref->v[i][3], Zt = (int)ref->v[i][4],
             At = (int)ref->v[i][5];
@@ -82,6 +86,7 @@ Test(nuclear, ion_cross_sections_vs_measurement)
         if (is_high) {
             high++;
             sum_high += fabs(dev);
+            signed_high += dev;
         } else {
             low++;
             sum_low += fabs(dev);
@@ -91,8 +96,9 @@ Test(nuclear, ion_cross_sections_vs_measurement)
     cr_expect(sum_high / high <= 0.03, "from 140 MeV/u: mean deviation %.1f%%",
               100 * sum_high / high);
     cr_expect(sum_low / low <= 0.06, "30-140 MeV/u: mean deviation %.1f%%", 100 * sum_low / low);
-    cr_log_info("mean |deviation|: %.1f%% over %d points from 140 MeV/u, %.1f%% over %d below",
-                100 * sum_high / high, high, 100 * sum_low / low, low);
+    cr_log_info("mean |deviation|: %.1f%% over %d points from 140 MeV/u (signed mean %+.1f%%), "
+                "%.1f%% over %d below", 100 * sum_high / high, high, 100 * signed_high / high,
+                100 * sum_low / low, low);
 }
 
 /* Helium nuclei on nuclei, and protons on helium, against measured nonelastic cross-sections
