@@ -229,6 +229,147 @@ Test(nuclear, helium_charge_changing_vs_measurement)
     cr_expect(asserted == 6, "%d points at 176-216 MeV/u", asserted);
 }
 
+/* What one reaction leaves of a light nucleus: the fragmentation model (physics/fragmentation.h)
+ * sampled directly, 40 000 reactions per beam, target and energy, weighted with the reaction
+ * cross-section (nuclear.h), against measurements per reaction (tests/reference/
+ * fragment_charges.tsv): Zeitlin et al.'s summed charges of the forward fragments of C-12 at 290
+ * and 400 MeV/u in three cones, Webber et al.'s element production of B-11, C-12, N-14 and O-16
+ * beams, Toppi et al.'s elements from O-16 at 393 MeV/u. What a thick target shows of the same
+ * reactions is the Haettner test below; this one sees each reaction's products before anything
+ * else happens to them, which is where a fault of the model can be told from one of transport.
+ *
+ * Zeitlin's categories: an event is charge-changing when no product keeps the beam's charge; its
+ * Z_eff is sqrt(sum Z^2) over the charged products inside the cone (lab angle at production; a
+ * spectator's momentum boosted from the projectile's frame with the beam's velocity), put into the
+ * nearest of the paper's peaks 1, 2, 3, 3.5, 4, 4.4, 5 (boundaries half-way between them); events
+ * with nothing in the cone are not counted, as in the paper.
+ *
+ * Asserted, on the carbon target, the channels that carry most of what a carbon beam's fragments
+ * do, with tolerances that are the model's present accuracy and a margin (guards against getting
+ * worse, not claims of agreement): Zeitlin's "2 He or Li" within 25% (found +4..+18%), his B
+ * within 30% and the one-charge removals of Webber's beams up to 700 MeV/u within 30% (a
+ * systematic deficit: B 12-25% low in the six cones, C-12 -> B -15%, B-11 -> Be -20..-24%,
+ * O-16 -> N -10..-16%, N-14 -> C -1%), his He within 35% (19-29% low, a deficit the
+ * thick-target He yields show too). 40 000 reactions keep a category's statistical error near
+ * 2%; the seeds are fixed, so a run repeats its numbers. Logged, not asserted: everything on
+ * hydrogen, where the model breaks C-12 into two or three alphas while the measured events hold
+ * one He or a B (one-He events 25-94% fewer than measured, one-H events 77-100% fewer, "2 He or
+ * Li" and "3 He or Li + He" 1.2-4.6 times the measured), and the removals of more than one
+ * charge on carbon (Zeitlin's Be and Be + He 1.2-2.7 times the measured, Webber's Be from C-12
+ * 2.0-2.3 times, Li from B-11 3.8-4.2 times, Be from O-16 3.8-5.5 times).
+ * tests/reference/NOTES-nuclear.md section 14 has what was tried against these numbers and what
+ * it did to the thick-target curves. */
+static const double zeff_peak[7] = {1.0, 2.0, 3.0, 3.5, 4.0, 4.4, 5.0};
+
+typedef struct {
+    int kind_zeff;                 /* 1: Zeitlin's categories in a cone; 0: elements, all angles */
+    int Zp, Ap, Zt, At;
+    double E, acceptance_deg;
+    double mb[9];                  /* per Z_eff category (index 0-6) or per element (by Z) */
+} fragment_set;
+
+static void fragment_set_sample(fragment_set *s, uint64_t stream)
+{
+    static nuclear_radii radii;
+    static nuclear_event ev;   /* large */
+    for (int A = 1; A <= NUCLEAR_MAX_A; A++) radii.r[A] = nuclear_abrasion_radius(A);
+    const int n = 40000;
+    double gamma = 1.0 + s->E / NUCLEON_MASS_MEV, gb = sqrt(gamma * gamma - 1.0);
+    double tan_cone = tan(s->acceptance_deg * PI / 180.0), count[9] = {0};
+    rng r;
+    rng_init(&r, 7, stream, 0);
+    int reactions = 0;
+    for (int k = 0; k < n; k++) {
+        if (!fragmentation_sample(&radii, &r, s->Zp, s->Ap, s->Zt, s->At, s->E, &ev)) continue;
+        reactions++;
+        int q = 0, kept = 0;
+        for (int i = 0; i < ev.n; i++) {
+            const nuclear_product *p = &ev.product[i];
+            if (!s->kind_zeff) {
+                if (p->Z >= 1 && p->Z <= 8) count[p->Z]++;
+                continue;
+            }
+            double pz = p->pz, pt = sqrt(p->px * p->px + p->py * p->py);
+            if (p->origin == FROM_SPECTATOR) {
+                double m = p->A * NUCLEON_MASS_MEV;
+                pz = gamma * p->pz + gb * sqrt(pt * pt + p->pz * p->pz + m * m);
+            }
+            if (p->Z == s->Zp) kept = 1;
+            if (pz > 0.0 && pt <= tan_cone * pz) q += p->Z * p->Z;
+        }
+        if (!s->kind_zeff || kept || q == 0) continue;
+        int c = 0;
+        for (int i = 1; i < 7; i++)
+            if (sqrt((double)q) > 0.5 * (zeff_peak[i - 1] + zeff_peak[i])) c = i;
+        count[c]++;
+    }
+    double xs = nuclear_reaction_xs_mb(s->Zp, s->Ap, s->Zt, s->At, s->E);
+    for (int i = 0; i < 9; i++) s->mb[i] = reactions ? xs * count[i] / reactions : 0.0;
+}
+
+Test(nuclear, fragment_charges_vs_measurement)
+{
+    const ref_table *ref = ref_load("fragment_charges.tsv");
+    static fragment_set sets[64];
+    int nsets = 0, asserted = 0, logged = 0;
+    double dev_sum[3] = {0}, n_sum[3] = {0};   /* Zeitlin, Webber, Toppi: mean |deviation| */
+    for (int i = 0; i < ref->rows; i++) {
+        const double *v = ref->v[i];
+        int zeff = strcmp(ref->text[i][1], "ZEFF") == 0;
+        int source = zeff ? 0 : strncmp(ref->text[i][0], "C1546", 5) == 0 ? 1 : 2;
+        fragment_set key = {zeff, (int)v[2], (int)v[3], (int)v[4], (int)v[5], v[6],
+                            zeff ? v[7] : 0.0, {0}};
+        int k = 0;
+        while (k < nsets && !(sets[k].kind_zeff == key.kind_zeff && sets[k].Zp == key.Zp &&
+                              sets[k].Ap == key.Ap && sets[k].Zt == key.Zt &&
+                              sets[k].E == key.E && sets[k].acceptance_deg == key.acceptance_deg))
+            k++;
+        if (k == nsets) {
+            cr_assert(nsets < 64);
+            sets[nsets] = key;
+            fragment_set_sample(&sets[nsets], (uint64_t)nsets);
+            nsets++;
+        }
+        double charge = v[8], sigma = v[9];
+        int index = 0;
+        if (zeff) {
+            while (index < 6 && zeff_peak[index] != charge) index++;
+            cr_assert(zeff_peak[index] == charge, "row %d: Z_eff %g is not a category", i, charge);
+        } else {
+            index = (int)charge;
+        }
+        double model = sets[k].mb[index], dev = model / sigma - 1.0;
+        double tol = 0.0;
+        if (key.Zt == 6 && zeff && charge == 3.0) tol = 0.25;
+        if (key.Zt == 6 && zeff && charge == 5.0) tol = 0.30;
+        if (key.Zt == 6 && zeff && charge == 2.0) tol = 0.35;
+        if (key.Zt == 6 && source == 1 && (int)charge == key.Zp - 1 && key.E <= 700.0) tol = 0.30;
+        dev_sum[source] += fabs(dev);
+        n_sum[source]++;
+        char cone[32] = "";
+        if (zeff) snprintf(cone, sizeof cone, " in %.1f deg", key.acceptance_deg);
+        cr_log_info("%s Z=%d A=%d on Z=%d at %4.0f MeV/u%s, %s %3.1f: %6.1f mb, measured %6.1f "
+                    "(%+5.0f%%)%s", ref->text[i][0], key.Zp, key.Ap, key.Zt, key.E, cone,
+                    zeff ? "Z_eff" : "element", charge, model, sigma, 100.0 * dev,
+                    tol > 0.0 ? "" : "  logged");
+        if (tol == 0.0) {
+            logged++;
+            continue;
+        }
+        cr_expect(fabs(dev) < tol, "%s Z=%d on Z=%d at %g MeV/u, %s %g: %.1f mb vs %g (%+.0f%%)",
+                  ref->text[i][0], key.Zp, key.Zt, key.E, zeff ? "Z_eff" : "element", charge,
+                  model, sigma, 100.0 * dev);
+        asserted++;
+    }
+    cr_log_info("mean |deviation|: Zeitlin %.0f%% (%g rows), Webber %.0f%% (%g), Toppi %.0f%% (%g)",
+                100.0 * dev_sum[0] / n_sum[0], n_sum[0], 100.0 * dev_sum[1] / n_sum[1], n_sum[1],
+                100.0 * dev_sum[2] / n_sum[2], n_sum[2]);
+    /* 6 cones x (B, 2 He or Li, He) on carbon, and Webber's one-charge removals on carbon up to
+     * 700 MeV/u: B-11 at 326, 403, 418, 561; C-12 at 693; N-14 at 516; O-16 at 491, 669. */
+    cr_expect(asserted == 18 + 8, "%d rows asserted (%d logged)", asserted, logged);
+    cr_expect(asserted + logged == 160, "%d rows", asserted + logged);
+}
+
 /* Protons on C, N, O and Ca, 30-500 MeV, against Barashenkov's evaluation of the measurements
  * (tests/reference/proton_nonelastic.tsv). The evaluation itself carries 5-10% uncertainty and
  * Wellisch & Axen quote their fit as good to about that; 12% is asserted (the largest
