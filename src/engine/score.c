@@ -305,7 +305,7 @@ void dose_figures_compute(const double *d, int n, double w, dose_figures *f)
                     s2 * (sxy * s3 - s2 * sx2y)) / det;
         double b = (s0 * (sxy * s4 - s3 * sx2y) - sy * (s1 * s4 - s3 * s2) +
                     s2 * (s1 * sx2y - sxy * s2)) / det;
-        double c = (s0 * (s2 * sx2y - s3 * sxy) - s1 * (s1 * sx2y - s3 * sy) +
+        double c = (s0 * (s2 * sx2y - s3 * sxy) - s1 * (s1 * sx2y - s2 * sxy) +
                     sy * (s1 * s3 - s2 * s2)) / det;
         if (c < 0.0) {
             double v = -b / (2.0 * c);
