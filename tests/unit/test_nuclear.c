@@ -168,6 +168,16 @@ Test(nuclear, helium_cross_sections_vs_measurement)
                 100 * sum_dev / nuclei, nuclei);
 }
 
+/* The fragmentation model's sharp-sphere radii, as src/engine/engine.c gives them to the transport
+ * (filled on first use; tests run one at a time in their own process). */
+static const nuclear_radii *abrasion_radii(void)
+{
+    static nuclear_radii radii;
+    if (radii.r[1] == 0.0)
+        for (int A = 1; A <= NUCLEAR_MAX_A; A++) radii.r[A] = nuclear_abrasion_radius(A);
+    return &radii;
+}
+
 /* The share of a He-4's reactions that keep a helium nucleus (He-3: a neutron removed), from
  * the fragmentation model (physics/fragmentation.h), 20 000 reactions at E MeV/u on (Zt, At). */
 static double helium_kept_share(const nuclear_radii *radii, int Zt, int At, double E)
@@ -201,8 +211,7 @@ static double helium_kept_share(const nuclear_radii *radii, int Zt, int At, doub
 Test(nuclear, helium_charge_changing_vs_measurement)
 {
     const ref_table *ref = ref_load("helium_reaction_xs.tsv");
-    static nuclear_radii radii;
-    for (int A = 1; A <= NUCLEAR_MAX_A; A++) radii.r[A] = nuclear_abrasion_radius(A);
+    const nuclear_radii *radii = abrasion_radii();
     int asserted = 0;
     for (int i = 0; i < ref->rows; i++) {
         if (strcmp(ref->text[i][0], "charge-changing") != 0) continue;
@@ -210,12 +219,12 @@ Test(nuclear, helium_charge_changing_vs_measurement)
         double E = ref->v[i][7], sigma = ref->v[i][8], err = ref->v[i][9], model;
         if (Zt == 0) {   /* water, per molecule */
             model = 2 * nuclear_reaction_xs_mb(2, 4, 1, 1, E) *
-                        (1.0 - helium_kept_share(&radii, 1, 1, E)) +
+                        (1.0 - helium_kept_share(radii, 1, 1, E)) +
                     nuclear_reaction_xs_mb(2, 4, 8, 16, E) *
-                        (1.0 - helium_kept_share(&radii, 8, 16, E));
+                        (1.0 - helium_kept_share(radii, 8, 16, E));
         } else {
             model = nuclear_reaction_xs_mb(2, 4, Zt, At, E) *
-                    (1.0 - helium_kept_share(&radii, Zt, At, E));
+                    (1.0 - helium_kept_share(radii, Zt, At, E));
         }
         int assert_it = E >= 150.0;
         cr_log_info("He-4 on Z = %2d at %5.1f MeV/u (%s): charge-changing %5.1f mb, measured "
@@ -270,9 +279,8 @@ typedef struct {
 
 static void fragment_set_sample(fragment_set *s, uint64_t stream)
 {
-    static nuclear_radii radii;
     static nuclear_event ev;   /* large */
-    for (int A = 1; A <= NUCLEAR_MAX_A; A++) radii.r[A] = nuclear_abrasion_radius(A);
+    const nuclear_radii *radii = abrasion_radii();
     const int n = 40000;
     double gamma = 1.0 + s->E / NUCLEON_MASS_MEV, gb = sqrt(gamma * gamma - 1.0);
     double tan_cone = tan(s->acceptance_deg * PI / 180.0), count[9] = {0};
@@ -280,7 +288,7 @@ static void fragment_set_sample(fragment_set *s, uint64_t stream)
     rng_init(&r, 7, stream, 0);
     int reactions = 0;
     for (int k = 0; k < n; k++) {
-        if (!fragmentation_sample(&radii, &r, s->Zp, s->Ap, s->Zt, s->At, s->E, &ev)) continue;
+        if (!fragmentation_sample(radii, &r, s->Zp, s->Ap, s->Zt, s->At, s->E, &ev)) continue;
         reactions++;
         int q = 0, kept = 0;
         for (int i = 0; i < ev.n; i++) {
