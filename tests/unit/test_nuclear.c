@@ -285,7 +285,10 @@ Test(nuclear, helium_charge_changing_vs_measurement)
  * cross-section (nuclear.h), against measurements per reaction (tests/reference/
  * fragment_charges.tsv): Zeitlin et al.'s summed charges of the forward fragments of C-12 at 290
  * and 400 MeV/u in three cones, Webber et al.'s element production of B-11, C-12, N-14 and O-16
- * beams, Toppi et al.'s elements from O-16 at 393 MeV/u. What a thick target shows of the same
+ * beams, Toppi et al.'s elements from O-16 at 393 MeV/u; and for C-12 in water (per molecule:
+ * O-16 and twice H) and carbon, the total charge-changing cross-sections and the production of
+ * Li, Be and B of Toshito et al. (200-400 MeV/u) and Golovchenko et al. (110-250 MeV/u), with
+ * Zeitlin's own charge-changing totals on C and H. What a thick target shows of the same
  * reactions is the Haettner test below; this one sees each reaction's products before anything
  * else happens to them, which is where a fault of the model can be told from one of transport.
  *
@@ -308,18 +311,30 @@ Test(nuclear, helium_charge_changing_vs_measurement)
  * Li" and "3 He or Li + He" 1.2-4.6 times the measured), and the removals of more than one
  * charge on carbon (Zeitlin's Be and Be + He 1.2-2.7 times the measured, Webber's Be from C-12
  * 2.0-2.3 times, Li from B-11 3.8-4.2 times, Be from O-16 3.8-5.5 times).
- * tests/reference/NOTES-nuclear.md section 14 has what was tried against these numbers and what
- * it did to the thick-target curves. */
+ * Added 2026-12-05: in water, the charge-changing cross-section (10 points, found -0..+5%) and B
+ * (6 points, -2..+5%) within two of the measurement's standard deviations; on carbon, the
+ * charge-changing within 10% of each measurement (found +4% against Zeitlin, -8..+3% against
+ * Golovchenko, whose values at 112-254 MeV/u are 10-18% above Zeitlin's at 290-400) and
+ * Golovchenko's B within 30% like the others (found -17..-21%). Logged: in water Li 1.8-2.0
+ * times and Be 1.5-1.9 times the measured (the per-reaction excess of the Zeitlin and Webber
+ * rows, in the medium that matters), and on hydrogen the charge-changing cross-section 19-20%
+ * above Zeitlin's.
+ * tests/reference/NOTES-nuclear.md sections 14 and 16 have what was tried against these numbers
+ * and what it did to the thick-target curves. */
 static const double zeff_peak[7] = {1.0, 2.0, 3.0, 3.5, 4.0, 4.4, 5.0};
 
+enum fragment_kind { KIND_ELEM, KIND_ZEFF, KIND_TCC };
 typedef struct {
-    int kind_zeff;                 /* 1: Zeitlin's categories in a cone; 0: elements, all angles */
-    int Zp, Ap, Zt, At;
+    int kind;                      /* enum fragment_kind: elements (all angles), Zeitlin's
+                                    * categories in a cone, or the total charge-changing */
+    int Zp, Ap, Zt, At;            /* Zt = 0: water, per molecule (O-16 + 2 H) */
     double E, acceptance_deg;
-    double mb[9];                  /* per Z_eff category (index 0-6) or per element (by Z) */
+    double mb[9];                  /* per Z_eff category (index 0-6), per element (by Z) or, for
+                                    * the total charge-changing, at index 0 */
 } fragment_set;
 
-static void fragment_set_sample(fragment_set *s, uint64_t stream)
+static void fragment_set_sample_on(const fragment_set *s, int Zt, int At, uint64_t stream,
+                                   double weight, double mb[9])
 {
     static nuclear_event ev;   /* large */
     const nuclear_radii *radii = abrasion_radii();
@@ -330,13 +345,17 @@ static void fragment_set_sample(fragment_set *s, uint64_t stream)
     rng_init(&r, 7, stream, 0);
     int reactions = 0;
     for (int k = 0; k < n; k++) {
-        if (!fragmentation_sample(radii, &r, s->Zp, s->Ap, s->Zt, s->At, s->E, &ev)) continue;
+        if (!fragmentation_sample(radii, &r, s->Zp, s->Ap, Zt, At, s->E, &ev)) continue;
         reactions++;
         int q = 0, kept = 0;
         for (int i = 0; i < ev.n; i++) {
             const nuclear_product *p = &ev.product[i];
-            if (!s->kind_zeff) {
+            if (s->kind == KIND_ELEM) {
                 if (p->Z >= 1 && p->Z <= 8) count[p->Z]++;
+                continue;
+            }
+            if (s->kind == KIND_TCC) {
+                kept |= p->Z == s->Zp;
                 continue;
             }
             double pz = p->pz, pt = sqrt(p->px * p->px + p->py * p->py);
@@ -347,35 +366,54 @@ static void fragment_set_sample(fragment_set *s, uint64_t stream)
             if (p->Z == s->Zp) kept = 1;
             if (pz > 0.0 && pt <= tan_cone * pz) q += p->Z * p->Z;
         }
-        if (!s->kind_zeff || kept || q == 0) continue;
+        if (s->kind == KIND_TCC) count[0] += !kept;
+        if (s->kind != KIND_ZEFF || kept || q == 0) continue;
         int c = 0;
         for (int i = 1; i < 7; i++)
             if (sqrt((double)q) > 0.5 * (zeff_peak[i - 1] + zeff_peak[i])) c = i;
         count[c]++;
     }
-    double xs = nuclear_reaction_xs_mb(s->Zp, s->Ap, s->Zt, s->At, s->E);
-    for (int i = 0; i < 9; i++) s->mb[i] = reactions ? xs * count[i] / reactions : 0.0;
+    double xs = nuclear_reaction_xs_mb(s->Zp, s->Ap, Zt, At, s->E);
+    for (int i = 0; i < 9; i++) mb[i] += reactions ? weight * xs * count[i] / reactions : 0.0;
+}
+
+static void fragment_set_sample(fragment_set *s, uint64_t stream)
+{
+    for (int i = 0; i < 9; i++) s->mb[i] = 0.0;
+    if (s->Zt > 0) {
+        fragment_set_sample_on(s, s->Zt, s->At, stream, 1.0, s->mb);
+        return;
+    }
+    fragment_set_sample_on(s, 8, 16, stream, 1.0, s->mb);         /* water: O-16 and 2 H */
+    fragment_set_sample_on(s, 1, 1, stream + 1000, 2.0, s->mb);
 }
 
 Test(nuclear, fragment_charges_vs_measurement)
 {
     const ref_table *ref = ref_load("fragment_charges.tsv");
-    static fragment_set sets[64];
+    static fragment_set sets[96];
     int nsets = 0, asserted = 0, logged = 0;
-    double dev_sum[3] = {0}, n_sum[3] = {0};   /* Zeitlin, Webber, Toppi: mean |deviation| */
+    double dev_sum[4] = {0}, n_sum[4] = {0};   /* mean |deviation| by source, as below */
     for (int i = 0; i < ref->rows; i++) {
         const double *v = ref->v[i];
-        int zeff = strcmp(ref->text[i][1], "ZEFF") == 0;
-        int source = zeff ? 0 : strncmp(ref->text[i][0], "C1546", 5) == 0 ? 1 : 2;
-        fragment_set key = {zeff, (int)v[2], (int)v[3], (int)v[4], (int)v[5], v[6],
+        int kind = strcmp(ref->text[i][1], "ZEFF") == 0  ? KIND_ZEFF
+                 : strcmp(ref->text[i][1], "TCC") == 0 ? KIND_TCC
+                                                        : KIND_ELEM;
+        int zeff = kind == KIND_ZEFF, tcc = kind == KIND_TCC;
+        /* Zeitlin's categories, Webber, Toppi, the rest (water, charge-changing, Golovchenko) */
+        int source = zeff                                      ? 0
+                   : strncmp(ref->text[i][0], "C1546", 5) == 0 ? 1
+                   : strncmp(ref->text[i][0], "D8112", 5) == 0 ? 2
+                                                               : 3;
+        fragment_set key = {kind, (int)v[2], (int)v[3], (int)v[4], (int)v[5], v[6],
                             zeff ? v[7] : 0.0, {0}};
         int k = 0;
-        while (k < nsets && !(sets[k].kind_zeff == key.kind_zeff && sets[k].Zp == key.Zp &&
+        while (k < nsets && !(sets[k].kind == key.kind && sets[k].Zp == key.Zp &&
                               sets[k].Ap == key.Ap && sets[k].Zt == key.Zt &&
                               sets[k].E == key.E && sets[k].acceptance_deg == key.acceptance_deg))
             k++;
         if (k == nsets) {
-            cr_assert(nsets < 64);
+            cr_assert(nsets < 96);
             sets[nsets] = key;
             fragment_set_sample(&sets[nsets], (uint64_t)nsets);
             nsets++;
@@ -385,7 +423,7 @@ Test(nuclear, fragment_charges_vs_measurement)
         if (zeff) {
             while (index < 6 && zeff_peak[index] != charge) index++;
             cr_assert(zeff_peak[index] == charge, "row %d: Z_eff %g is not a category", i, charge);
-        } else {
+        } else if (!tcc) {
             index = (int)charge;
         }
         double model = sets[k].mb[index], dev = model / sigma - 1.0;
@@ -394,30 +432,45 @@ Test(nuclear, fragment_charges_vs_measurement)
         if (key.Zt == 6 && zeff && charge == 5.0) tol = 0.30;
         if (key.Zt == 6 && zeff && charge == 2.0) tol = 0.35;
         if (key.Zt == 6 && source == 1 && (int)charge == key.Zp - 1 && key.E <= 700.0) tol = 0.30;
+        /* Golovchenko's B from C-12 on carbon: the same guard as Zeitlin's and Webber's. */
+        if (key.Zt == 6 && source == 3 && !tcc && charge == 5.0) tol = 0.30;
+        /* Charge-changing on carbon: Zeitlin's (706, 713 mb) and Golovchenko's (785-835 mb at
+         * 112-254 MeV/u) lie 10-18% apart; within 10% of each. */
+        if (key.Zt == 6 && tcc) tol = 0.10;
+        /* In water, charge-changing and B: within two standard deviations of the measured. */
+        double err = v[10];
+        int two_sigma = key.Zt == 0 && (tcc || charge == 5.0);
+        if (two_sigma) tol = 2.0 * err / sigma;
         dev_sum[source] += fabs(dev);
         n_sum[source]++;
-        char cone[32] = "";
-        if (zeff) snprintf(cone, sizeof cone, " in %.1f deg", key.acceptance_deg);
-        cr_log_info("%s Z=%d A=%d on Z=%d at %4.0f MeV/u%s, %s %3.1f: %6.1f mb, measured %6.1f "
-                    "(%+5.0f%%)%s", ref->text[i][0], key.Zp, key.Ap, key.Zt, key.E, cone,
-                    zeff ? "Z_eff" : "element", charge, model, sigma, 100.0 * dev,
-                    tol > 0.0 ? "" : "  logged");
+        char what[64];
+        if (zeff)
+            snprintf(what, sizeof what, "in %.1f deg, Z_eff %3.1f", key.acceptance_deg, charge);
+        else if (tcc)
+            snprintf(what, sizeof what, "charge-changing");
+        else
+            snprintf(what, sizeof what, "element %3.1f", charge);
+        cr_log_info("%s Z=%d A=%d on %s at %4.0f MeV/u, %s: %6.1f mb, measured %6.1f (%+5.0f%%)%s",
+                    ref->text[i][0], key.Zp, key.Ap, key.Zt ? (key.Zt == 1 ? "H" : "C") : "H2O",
+                    key.E, what, model, sigma, 100.0 * dev, tol > 0.0 ? "" : "  logged");
         if (tol == 0.0) {
             logged++;
             continue;
         }
-        cr_expect(fabs(dev) < tol, "%s Z=%d on Z=%d at %g MeV/u, %s %g: %.1f mb vs %g (%+.0f%%)",
-                  ref->text[i][0], key.Zp, key.Zt, key.E, zeff ? "Z_eff" : "element", charge,
-                  model, sigma, 100.0 * dev);
+        cr_expect(fabs(dev) < tol, "%s Z=%d on Z=%d at %g MeV/u, %s: %.1f mb vs %g (%+.0f%%)",
+                  ref->text[i][0], key.Zp, key.Zt, key.E, what, model, sigma, 100.0 * dev);
         asserted++;
     }
-    cr_log_info("mean |deviation|: Zeitlin %.0f%% (%g rows), Webber %.0f%% (%g), Toppi %.0f%% (%g)",
-                100.0 * dev_sum[0] / n_sum[0], n_sum[0], 100.0 * dev_sum[1] / n_sum[1], n_sum[1],
-                100.0 * dev_sum[2] / n_sum[2], n_sum[2]);
+    cr_log_info("mean |deviation|: Zeitlin %.0f%% (%g rows), Webber %.0f%% (%g), Toppi %.0f%% "
+                "(%g), charge-changing and water %.0f%% (%g)", 100.0 * dev_sum[0] / n_sum[0],
+                n_sum[0], 100.0 * dev_sum[1] / n_sum[1], n_sum[1], 100.0 * dev_sum[2] / n_sum[2],
+                n_sum[2], 100.0 * dev_sum[3] / n_sum[3], n_sum[3]);
     /* 6 cones x (B, 2 He or Li, He) on carbon, and Webber's one-charge removals on carbon up to
-     * 700 MeV/u: B-11 at 326, 403, 418, 561; C-12 at 693; N-14 at 516; O-16 at 491, 669. */
-    cr_expect(asserted == 18 + 8, "%d rows asserted (%d logged)", asserted, logged);
-    cr_expect(asserted + logged == 160, "%d rows", asserted + logged);
+     * 700 MeV/u: B-11 at 326, 403, 418, 561; C-12 at 693; N-14 at 516; O-16 at 491, 669;
+     * Golovchenko's B on carbon (4); charge-changing on carbon (6); in water, charge-changing
+     * (10) and B (6). */
+    cr_expect(asserted == 18 + 8 + 4 + 6 + 16, "%d rows asserted (%d logged)", asserted, logged);
+    cr_expect(asserted + logged == 199, "%d rows", asserted + logged);
 }
 
 /* Protons on C, N, O and Ca, 30-500 MeV, against Barashenkov's evaluation of the measurements
