@@ -140,6 +140,11 @@ double nuclear_xs_wellisch_axen_mb(int Zt, int At, double T_mev)
 #define GLAUBER_FROM_LITHIUM   40.0
 #define GLAUBER_FULL          150.0
 
+static double glauber_join_energy(int Zp)
+{
+    return Zp == 3 ? GLAUBER_FROM_LITHIUM : GLAUBER_FROM;
+}
+
 void nuclear_pair_init(nuclear_pair *pair, int Zp, int Ap, int Zt, int At)
 {
     pair->Zp = Zp, pair->Ap = Ap, pair->Zt = Zt, pair->At = At;
@@ -150,12 +155,12 @@ void nuclear_pair_init(nuclear_pair *pair, int Zp, int Ap, int Zt, int At)
      * fit too, from 40 MeV/u (above): its lithium rule (D / 3) puts Li-6 and Li-7 on Be, C and
      * Al at 790 MeV/u 53-71% above Tanihata's measurement; the optical limit is -2..+9%. */
     pair->uses_glauber = Zp >= 3 && Ap >= 6 && Zt >= 3 && At >= 6;
-    pair->join_energy = Zp == 3 ? GLAUBER_FROM_LITHIUM : GLAUBER_FROM;
     pair->join_ratio = 1.0;
     if (pair->uses_glauber) {
+        double from = glauber_join_energy(Zp);
         glauber_pair_init(&pair->glauber, Zp, Ap, Zt, At);
-        pair->join_ratio = nuclear_xs_tripathi_mb(Zp, Ap, Zt, At, pair->join_energy) /
-                           glauber_pair_xs_mb(&pair->glauber, pair->join_energy);
+        pair->join_ratio = nuclear_xs_tripathi_mb(Zp, Ap, Zt, At, from) /
+                           glauber_pair_xs_mb(&pair->glauber, from);
     }
 }
 
@@ -176,7 +181,7 @@ double nuclear_pair_xs_mb(const nuclear_pair *pair, double E)
      * same formula gave 10-60 mb, a seventh of the 104-137 mb Horst et al. measured. */
     if (At == 1 && Zt == 1 && Zp == 2)
         return nuclear_xs_tripathi_mb(1, 1, Zp, Ap, E * (PROTON_MASS_MEV / ATOMIC_MASS_UNIT_MEV));
-    double from = pair->join_energy;
+    double from = glauber_join_energy(Zp);
     if (!pair->uses_glauber || E <= from) return nuclear_xs_tripathi_mb(Zp, Ap, Zt, At, E);
     double glauber = glauber_pair_xs_mb(&pair->glauber, E);
     if (E >= GLAUBER_FULL) return glauber;

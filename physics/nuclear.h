@@ -38,8 +38,8 @@ double nuclear_reaction_xs_mb(int Zp, int Ap, int Zt, int At, double E);
 typedef struct {
     int Zp, Ap, Zt, At;
     int uses_glauber;
-    double join_energy;   /* MeV/u where the optical limit starts to take over from Tripathi */
-    double join_ratio;    /* Tripathi's cross-section over the optical limit's there */
+    double join_ratio;    /* Tripathi's cross-section over the optical limit's where the latter
+                           * starts to take over (physics/nuclear.c, glauber_join_energy) */
     glauber_pair glauber;
 } nuclear_pair;
 void nuclear_pair_init(nuclear_pair *pair, int Zp, int Ap, int Zt, int At);

@@ -350,20 +350,17 @@ static void fragment_set_sample_on(const fragment_set *s, int Zt, int At, uint64
         int q = 0, kept = 0;
         for (int i = 0; i < ev.n; i++) {
             const nuclear_product *p = &ev.product[i];
+            kept |= p->Z == s->Zp;
             if (s->kind == KIND_ELEM) {
                 if (p->Z >= 1 && p->Z <= 8) count[p->Z]++;
                 continue;
             }
-            if (s->kind == KIND_TCC) {
-                kept |= p->Z == s->Zp;
-                continue;
-            }
+            if (s->kind == KIND_TCC) continue;
             double pz = p->pz, pt = sqrt(p->px * p->px + p->py * p->py);
             if (p->origin == FROM_SPECTATOR) {
                 double m = p->A * NUCLEON_MASS_MEV;
                 pz = gamma * p->pz + gb * sqrt(pt * pt + p->pz * p->pz + m * m);
             }
-            if (p->Z == s->Zp) kept = 1;
             if (pz > 0.0 && pt <= tan_cone * pz) q += p->Z * p->Z;
         }
         if (s->kind == KIND_TCC) count[0] += !kept;
@@ -450,9 +447,11 @@ Test(nuclear, fragment_charges_vs_measurement)
             snprintf(what, sizeof what, "charge-changing");
         else
             snprintf(what, sizeof what, "element %3.1f", charge);
+        char target[16] = "H2O";
+        if (key.Zt > 0) snprintf(target, sizeof target, "Z=%d", key.Zt);
         cr_log_info("%s Z=%d A=%d on %s at %4.0f MeV/u, %s: %6.1f mb, measured %6.1f (%+5.0f%%)%s",
-                    ref->text[i][0], key.Zp, key.Ap, key.Zt ? (key.Zt == 1 ? "H" : "C") : "H2O",
-                    key.E, what, model, sigma, 100.0 * dev, tol > 0.0 ? "" : "  logged");
+                    ref->text[i][0], key.Zp, key.Ap, target, key.E, what, model, sigma,
+                    100.0 * dev, tol > 0.0 ? "" : "  logged");
         if (tol == 0.0) {
             logged++;
             continue;
