@@ -7,7 +7,7 @@
 #ifndef BRAGG_TEST_REFDATA_H
 #define BRAGG_TEST_REFDATA_H
 
-#define REF_MAX_ROWS 1536   /* the longest table: neutron_thick_target_satoh2007.tsv */
+#define REF_MAX_ROWS 5120   /* the longest table: neutron_thick_target_satoh2007.tsv, 4 713 rows */
 #define REF_MAX_COLS 12
 
 typedef struct ref_table {

@@ -834,7 +834,7 @@ static double neutron_energy_per_sr(const ref_table *t, int a, int b)
 {
     double sum = 0.0;
     for (int i = a; i < b; i++) {
-        double lo = t->v[i][5], hi = t->v[i][6], y = t->v[i][7];
+        double lo = t->v[i][6], hi = t->v[i][7], y = t->v[i][8];
         cr_assert(isfinite(lo) && isfinite(hi) && isfinite(y) && hi > lo && y >= 0.0, "row %d", i);
         sum += (hi - lo) * y * 0.5 * (lo + hi);
     }
@@ -860,13 +860,17 @@ static double over_angles(const double *deg, const double *f, int n, int geometr
 }
 
 /* The energy the model sends off with neutrons (the ledger's neutral share), against what
- * neutrons carry out of thick carbon targets that stop the beam: Satoh et al. 2007's
- * double-differential yields of C-12 at 100, 180 and 400 MeV/u and He-4 at 100 and 180 MeV/u at
- * 0-90 degrees (tests/reference/neutron_thick_target_satoh2007.tsv, EXFOR E2079), integrated
+ * neutrons carry out of thick targets that stop the beam: Satoh et al. 2007's double-differential
+ * yields of C-12 at 100, 180 and 400 MeV/u and He-4 at 100 and 180 MeV/u at 0-90 degrees
+ * (tests/reference/neutron_thick_target_satoh2007.tsv, EXFOR E2079), integrated
  * over energy and over the six angles (the mean of a linear and an exponential interpolation
- * between them; the two differ by 10-20%). The targets are run as graphite of the same areal
- * density (their 1.77 g/cm3 against bragg's 1.7: the stopping per unit mass is the same).
- * What the two sides count differently sets the tolerance, 0.75 to 1.6 times the measured:
+ * between them; the two differ by 10-20%). Each target is run with the same areal density
+ * (graphite: 1.77 g/cm3 against bragg's 1.7; the stopping per unit mass is the same). Carbon,
+ * the nearest to water's oxygen, is asserted; aluminium, copper and lead are logged (at 400
+ * MeV/u the model is 1.4-1.6 times their measured, on lead at 100-180 MeV/u 0.75-0.85: the heavy
+ * targets' evaporation, which the thresholds cut, is larger and modelled more crudely).
+ * What the two sides count differently sets the tolerance on carbon, 0.75 to 1.6 times the
+ * measured:
  * below, the measurement's normalisation (beam under 3%, solid angle under 10%, detection
  * efficiency about 9%); above, what the ledger holds and the yields do not: neutrons below each
  * spectrum's lowest energy (3-17 MeV; the target's evaporation neutrons, a seventh to a third of
@@ -875,26 +879,27 @@ static double over_angles(const double *deg, const double *f, int n, int geometr
  * (nucleons on carbon: 210-222 mb at 100-200 MeV, proton_nonelastic.tsv, so a sixth of those
  * crossing 10 cm of graphite). The check catches a neutral energy wrong by half or by double,
  * not by 20%. */
-Test(nuclear, neutron_energy_from_thick_carbon_vs_measurement)
+Test(nuclear, neutron_energy_from_thick_targets_vs_measurement)
 {
     const ref_table *t = ref_load("neutron_thick_target_satoh2007.tsv");
     catalog cat;
     bragg_err e = {{0}};
     cr_assert(catalog_load(&cat, &e) == BRAGG_OK, "%s", e.msg);
-    const material *graphite = material_table_find(&cat.materials, "graphite");
-    cr_assert(graphite);
-    int cases = 0;
+    int carbon = 0, cases = 0;
     for (int i = 0; i < t->rows;) {
+        /* One case: one beam, target, energy and thickness (one EXFOR subentry). */
         int j = i;
-        while (j < t->rows && strcmp(t->text[j][0], t->text[i][0]) == 0 && t->v[j][1] == t->v[i][1])
+        while (j < t->rows && strcmp(t->text[j][0], t->text[i][0]) == 0 &&
+               strcmp(t->text[j][1], t->text[i][1]) == 0 && t->v[j][2] == t->v[i][2] &&
+               t->v[j][3] == t->v[i][3])
             j++;
         double deg[8], f[8];
         int n = 0;
         for (int k = i; k < j;) {
             int l = k;
-            while (l < j && t->v[l][4] == t->v[k][4]) l++;
-            cr_assert(n < 8 && (n == 0 || t->v[k][4] > deg[n - 1]), "angles of rows %d-%d", i, j);
-            deg[n] = t->v[k][4];
+            while (l < j && t->v[l][5] == t->v[k][5]) l++;
+            cr_assert(n < 8 && (n == 0 || t->v[k][5] > deg[n - 1]), "angles of rows %d-%d", i, j);
+            deg[n] = t->v[k][5];
             f[n++] = neutron_energy_per_sr(t, k, l);
             k = l;
         }
@@ -902,26 +907,33 @@ Test(nuclear, neutron_energy_from_thick_carbon_vs_measurement)
         double linear = over_angles(deg, f, n, 0), geometric = over_angles(deg, f, n, 1);
         double measured = 0.5 * (linear + geometric);
 
-        run_config c = testkit_config(t->text[i][0], t->v[i][1], 4000);
+        const char *ion = t->text[i][0], *target = t->text[i][1];
+        const material *mat = material_table_find(&cat.materials, target);
+        cr_assert(mat, "%s", target);
+        run_config c = testkit_config(ion, t->v[i][2], 4000);
         char slab[64];
-        snprintf(slab, sizeof slab, "graphite:%.4f", t->v[i][2] / 1000.0 / graphite->density);
+        snprintf(slab, sizeof slab, "%s:%.4f", target, t->v[i][3] / 1000.0 / mat->density);
         c.n_slabs = 0;
         cr_assert(config_add_slab(&c, slab, &e) == BRAGG_OK, "%s", e.msg);
         run_snapshot s = testkit_run(&c, NULL);
         double model = s.result.ledger_mev[LEDGER_NUCLEAR_NEUTRAL];
         double beam = s.result.ledger_mev[LEDGER_BEAM];
-        cr_expect(model > 0.75 * measured && model < 1.6 * measured,
-                  "%s %g MeV/u on %s: neutral %.1f MeV per ion, measured %.1f (%.1f-%.1f)",
-                  t->text[i][0], t->v[i][1], slab, model, measured, geometric, linear);
+        int asserted = strcmp(target, "graphite") == 0;
+        if (asserted) {
+            cr_expect(model > 0.75 * measured && model < 1.6 * measured,
+                      "%s %g MeV/u on %s: neutral %.1f MeV per ion, measured %.1f (%.1f-%.1f)",
+                      ion, t->v[i][2], slab, model, measured, geometric, linear);
+            carbon++;
+        }
         cr_log_info("%s %g MeV/u on %s: neutral %.1f MeV per ion (%.1f%% of the beam's), "
-                    "neutrons 0-90 degrees measured %.1f (%.1f-%.1f): x %.2f",
-                    t->text[i][0], t->v[i][1], slab, model, 100.0 * model / beam, measured,
-                    geometric, linear, model / measured);
+                    "neutrons 0-90 degrees measured %.1f (%.1f-%.1f): x %.2f%s",
+                    ion, t->v[i][2], slab, model, 100.0 * model / beam, measured, geometric,
+                    linear, model / measured, asserted ? "" : " (logged)");
         run_snapshot_free(&s);
         cases++;
         i = j;
     }
-    cr_expect(cases == 5, "%d cases", cases);
+    cr_expect(carbon == 5 && cases == 20, "%d cases, %d on carbon", cases, carbon);
     catalog_free(&cat);
 }
 
