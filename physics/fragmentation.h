@@ -78,6 +78,9 @@
 
 #define NUCLEAR_MAX_A         64     /* largest projectile mass number handled */
 #define NUCLEAR_MAX_PRODUCTS  72     /* charged products of one reaction, both sides */
+/* The stream of a reaction's target-residue break-up: the reacting particle's child of this
+ * index, past those of its products (children 0 .. NUCLEAR_MAX_PRODUCTS - 1). */
+#define FERMI_RESIDUE_STREAM  NUCLEAR_MAX_PRODUCTS
 /* Mean of proton and neutron (CODATA 2018, physics/constants.h). */
 #define NUCLEON_MASS_MEV      (0.5 * (PROTON_MASS_MEV + NEUTRON_MASS_MEV))
 /* Goldhaber's statistical momentum width per component, sigma_0 = 90 MeV/c, with
@@ -118,6 +121,7 @@ typedef struct nuclear_event {
     int target_removed;        /* nucleons knocked out of the target */
     double local_mev;          /* deposited at the reaction point */
     double neutral_mev;        /* carried off by target-side neutrons and photons */
+    double target_binding_mev; /* the target residue's excitation spent on separating its pieces */
     /* Working space of the sampling (the fireball's momenta, Rudstam's charge weights): here
      * rather than on the sampler's stack, so that a GPU thread, whose event lives in global
      * memory, keeps a small stack (physics/transport.h, reaction_scratch). */
@@ -537,6 +541,33 @@ static inline BRAGG_HD void fermi_add_ground_state(nuclear_event *ev, rng *r, in
     fermi_add_piece(ev, z2, a2, p2);
 }
 
+/* The channel of nucleus k of the tables that a break-up at excitation ex takes, drawn by the
+ * channels' weights among those open at ex; -1 when none is. (Used by fermi_breakup, whose
+ * comment below has the model, and by the target residue's break-up.) */
+static inline BRAGG_HD int fermi_channel_at(rng *r, int k, double ex)
+{
+    int first = BRAGG_CONST_GET(fermi_nucleus_first, k);
+    int n = BRAGG_CONST_GET(fermi_nucleus_count, k);
+    double total = 0.0;
+    int open = 0;
+    for (; open < n; open++) {
+        double thr = BRAGG_CONST_GET(fermi_channel_threshold, first + open);
+        if (thr >= ex) break;
+        total += fermi_weight(first + open, ex - thr);
+    }
+    if (total <= 0.0) return -1;
+    double u = rng_uniform(r) * total;
+    int c = first + open - 1;
+    for (int i = 0; i < open; i++) {
+        u -= fermi_weight(first + i, ex - BRAGG_CONST_GET(fermi_channel_threshold, first + i));
+        if (u <= 0.0) {
+            c = first + i;
+            break;
+        }
+    }
+    return c;
+}
+
 /* Fermi break-up of nucleus (Z, A) with excitation ex (MeV), moving with momentum P (MeV/c) in
  * the projectile's frame (scripts/fermi_breakup_tables.py has the model and its sources). A
  * channel is drawn by its weight among those open at ex; the pieces' momenta by the K-body
@@ -551,28 +582,11 @@ static inline BRAGG_HD int fermi_breakup(nuclear_event *ev, rng *r, int Z, int A
 {
     int k = fermi_nucleus(Z, A);
     if (k < 0) return 0;
-    int first = BRAGG_CONST_GET(fermi_nucleus_first, k);
-    int n = BRAGG_CONST_GET(fermi_nucleus_count, k);
-    double total = 0.0;
-    int open = 0;
-    for (; open < n; open++) {
-        double thr = BRAGG_CONST_GET(fermi_channel_threshold, first + open);
-        if (thr >= ex) break;
-        total += fermi_weight(first + open, ex - thr);
-    }
-    if (total <= 0.0) {
+    int c = fermi_channel_at(r, k, ex);
+    if (c < 0) {
         ev->spectator_photon_mev += ex;
         fermi_add_ground_state(ev, r, Z, A, P);
         return 1;
-    }
-    double u = rng_uniform(r) * total;
-    int c = first + open - 1;
-    for (int i = 0; i < open; i++) {
-        u -= fermi_weight(first + i, ex - BRAGG_CONST_GET(fermi_channel_threshold, first + i));
-        if (u <= 0.0) {
-            c = first + i;
-            break;
-        }
     }
     int K = BRAGG_CONST_GET(fermi_channel_k, c), p0 = BRAGG_CONST_GET(fermi_channel_first, c);
     double m[FERMI_MAX_K], p[FERMI_MAX_K][3];
@@ -592,6 +606,74 @@ static inline BRAGG_HD int fermi_breakup(nuclear_event *ev, rng *r, int Z, int A
     return 1;
 }
 
+/* The struck target's residue (Z, A) with excitation ex, at rest, breaks up as the projectile's
+ * prefragment does (the same channels and weights, fermi_channel_at), but its pieces are slow and
+ * stop where they are made, so only where the excitation goes is booked: `binding`, the pieces'
+ * masses above the residue's (what separating them costs, AME2020), and the kinetic energy the
+ * channel releases, split among its K pieces by their mean shares in the K-body phase space
+ * that fermi_breakup samples, (1 - m_i / M) / (K - 1) (M the pieces' total mass): the neutrons'
+ * into `neutral`, the charged pieces' into `charged`. Levels' gamma rays are neutral; an unbound
+ * piece's decay (He-5 -> alpha n, Li-5 -> alpha p, Be-8 -> 2 alpha, B-9 -> p 2 alpha, Be-6 ->
+ * alpha p p) releases its Q-value, the neutron of He-5 taking alpha / (alpha + n) of it. The
+ * three add up to ex (binding is the remainder). Below every threshold ex is gamma rays. Returns
+ * 0 outside the tables. */
+static inline BRAGG_HD int fermi_residue_energies(rng *r, int Z, int A, double ex, double *charged,
+                                                  double *neutral, double *binding)
+{
+    *charged = *neutral = *binding = 0.0;
+    int k = fermi_nucleus(Z, A);
+    if (k < 0) return 0;
+    int c = fermi_channel_at(r, k, ex);
+    if (c < 0) {
+        *neutral = ex;
+        return 1;
+    }
+    int K = BRAGG_CONST_GET(fermi_channel_k, c), p0 = BRAGG_CONST_GET(fermi_channel_first, c);
+    double mass = 0.0, released = BRAGG_CONST_GET(fermi_nucleus_mass, k) + ex;
+    for (int i = 0; i < K; i++) {
+        int s = BRAGG_CONST_GET(fermi_piece, p0 + i);
+        mass += BRAGG_CONST_GET(fermi_state_mass, s);
+        released -= BRAGG_CONST_GET(fermi_state_mass, s) + BRAGG_CONST_GET(fermi_state_ex, s);
+    }
+    /* A neutron's channel opens up to 0.2 MeV below its masses (the thresholds' Coulomb term is
+     * negative when only neutrons leave): nothing is released there. */
+    if (released < 0.0) released = 0.0;
+    const int alpha = 2 * (FERMI_MAX_A + 1) + 4;
+    double m_alpha = BRAGG_CONST_GET(fermi_nucleus_mass, alpha);
+    double m_n = BRAGG_CONST_GET(fermi_nucleus_mass, 1), gammas = 0.0;
+    for (int i = 0; i < K; i++) {
+        int s = BRAGG_CONST_GET(fermi_piece, p0 + i);
+        int z = BRAGG_CONST_GET(fermi_state_z, s), a = BRAGG_CONST_GET(fermi_state_a, s);
+        double m = BRAGG_CONST_GET(fermi_state_mass, s);
+        double share = K > 1 ? released * (1.0 - m / mass) / (K - 1) : 0.0;
+        gammas += BRAGG_CONST_GET(fermi_state_ex, s);
+        if (z == 0) *neutral += share;
+        else *charged += share;
+        int kz = fermi_nucleus(z, a);
+        int kind = kz >= 0 ? BRAGG_CONST_GET(fermi_nucleus_unstable, kz) : 0;
+        if (kind == 0) continue;
+        /* What the unbound piece decays into: its Q-value is the mass it sheds. */
+        double mp = BRAGG_CONST_GET(fermi_nucleus_mass, 1 * (FERMI_MAX_A + 1) + 1);
+        double rest = kind == 1   ? m_alpha + m_n
+                      : kind == 2 ? m_alpha + mp
+                      : kind == 3 ? 2.0 * m_alpha
+                      : kind == 4 ? mp + 2.0 * m_alpha
+                                  : m_alpha + 2.0 * mp;
+        double q = m - rest;
+        if (kind == 1) {
+            *neutral += q * m_alpha / (m_alpha + m_n);
+            *charged += q * m_n / (m_alpha + m_n);
+        } else {
+            *charged += q;
+        }
+    }
+    *neutral += gammas;
+    /* The pieces' mass excess less what their decays give back (negative for an unbound
+     * residue such as H-4); as the remainder, the three add up to ex exactly. */
+    *binding = ex - *charged - *neutral;
+    return 1;
+}
+
 /* Samples the products of projectile (Zp, Ap) at t MeV/u on target (Zt, At). Returns 0 when
  * the Coulomb trajectory cannot reach the target (no reaction: the caller keeps the particle). */
 static inline BRAGG_HD int fragmentation_sample(const nuclear_radii *radii, rng *r, int Zp, int Ap,
@@ -606,6 +688,7 @@ static inline BRAGG_HD int fragmentation_sample(const nuclear_radii *radii, rng 
     ev->participant_neutron_mev = 0.0;
     ev->local_mev = 0.0;
     ev->neutral_mev = 0.0;
+    ev->target_binding_mev = 0.0;
     ev->target_removed = 0;
     double rp = radii->r[Ap], rt = radii->r[At < NUCLEAR_MAX_A ? At : NUCLEAR_MAX_A];
     double rsum = rp + rt;
@@ -666,13 +749,27 @@ static inline BRAGG_HD int fragmentation_sample(const nuclear_radii *radii, rng 
     /* 3: excitation energies. */
     double ex_p = hole_excitation(r, abraded, Ap);
     double ex_t = hole_excitation(r, abraded_target, At);
-    int a_rest_t = At - abraded_target;
-    /* The target's de-excitation products stop near the reaction: the charged share of the
-     * energy is deposited there, the neutral share leaves. */
+    int a_rest_t = At - abraded_target, z_rest_t = Zt - zt_out;
+    /* The target's de-excitation products stop near the reaction: their kinetic energy is
+     * deposited there, the neutrons' and the gamma rays' leaves. A residue in the break-up's
+     * tables (the light nuclei of water and tissue) breaks up with its masses, from a stream of
+     * its own (child FERMI_RESIDUE_STREAM of the reacting particle's), so that nothing this
+     * changes moves a transported particle. Beyond them (Ca, P, the metals) the excitation is
+     * shared by charge, its separation energies left out. */
     if (a_rest_t > 0) {
-        double charged = (double)(Zt - zt_out) / a_rest_t;
-        ev->local_mev += ex_t * charged;
-        ev->neutral_mev += ex_t * (1.0 - charged);
+        double charged, neutral, binding;
+        rng rr;
+        rng_init_child(&rr, r, FERMI_RESIDUE_STREAM);
+        if (z_rest_t > 0 &&
+            fermi_residue_energies(&rr, z_rest_t, a_rest_t, ex_t, &charged, &neutral, &binding)) {
+            ev->local_mev += charged;
+            ev->neutral_mev += neutral;
+            ev->target_binding_mev += binding;
+        } else {
+            double share = (double)z_rest_t / a_rest_t;
+            ev->local_mev += ex_t * share;
+            ev->neutral_mev += ex_t * (1.0 - share);
+        }
     }
 
     if (a_pre == 0) return 1;

@@ -85,6 +85,14 @@ static inline BRAGG_HD uint64_t rng_child_id(uint64_t parent, unsigned k)
     return z ? z : 1;
 }
 
+/* The stream of child k of the particle whose stream is `parent`: the same seed and history,
+ * the id rng_child_id(parent's id, k). */
+static inline BRAGG_HD void rng_init_child(rng *r, const rng *parent, unsigned k)
+{
+    uint64_t seed = parent->key.v[0] | (uint64_t)parent->key.v[1] << 32;
+    rng_init(r, seed, rng_history(parent), rng_child_id(rng_id(parent), k));
+}
+
 /* The next block of four words: the Philox rounds, once per four draws. */
 static inline BRAGG_HD void rng_refill(rng *r)
 {

@@ -949,7 +949,7 @@ static inline BRAGG_HD int64_t push_secondary(const transport_params *p, score_s
     n.path_x0 = 0.0;
     n.scatter_sum = 0.0;
     n.theta2 = 0.0;
-    rng_init(&n.r, p->seed, rng_history(&q->r), rng_child_id(rng_id(&q->r), k));
+    rng_init_child(&n.r, &q->r, k);
     n.mfp = sample_free_paths(p, &n.r);
     bank_store(out->bank, slot, &n);
     s->count[COUNT_SECONDARIES]++;
@@ -1149,9 +1149,11 @@ static inline BRAGG_HD int transport_react(const transport_params *p, particle *
     /* Q-value: binding energy of the projectile less that of its charged pieces, from
      * the AME2020 masses the Fermi break-up uses (physics/fermi_tables.h; beyond them, each
      * charge at its reference isotope's binding per nucleon), and NUCLEON_REMOVAL_MEV per
-     * nucleon knocked out of a target nucleus. */
+     * nucleon knocked out of a target nucleus, and what separating the target residue's pieces
+     * cost (fermi_residue_energies). */
     double Q = nuclear_binding_mev(q->Z, q->A, q->A * p->binding[q->Z]) +
-               (At > 1 ? NUCLEON_REMOVAL_MEV * ev->target_removed : 0.0);
+               (At > 1 ? NUCLEON_REMOVAL_MEV * ev->target_removed : 0.0) +
+               ev->target_binding_mev;
     for (int i = 0; i < ev->n; i++) {
         const nuclear_product *f = &ev->product[i];
         double M = f->A * p->nucleon_mass[f->Z];

@@ -873,8 +873,8 @@ static double over_angles(const double *deg, const double *f, int n, int geometr
  * measured:
  * below, the measurement's normalisation (beam under 3%, solid angle under 10%, detection
  * efficiency about 9%); above, what the ledger holds and the yields do not: neutrons below each
- * spectrum's lowest energy (3-17 MeV; the target's evaporation neutrons, a seventh to a third of
- * the model's neutral energy at 100-180 MeV/u, 6% at 400), beyond 90 degrees, de-excitation
+ * spectrum's lowest energy (3-17 MeV; mostly the struck target residue's, 2-16% of the model's
+ * neutral energy on graphite), beyond 90 degrees, de-excitation
  * photons (under 1%), and neutrons that react again inside the target before they leave it
  * (nucleons on carbon: 210-222 mb at 100-200 MeV, proton_nonelastic.tsv, so a sixth of those
  * crossing 10 cm of graphite). The check catches a neutral energy wrong by half or by double,
@@ -1009,6 +1009,68 @@ Test(nuclear, fireball_conserves_energy_and_momentum)
     }
     /* The mean of a uniform cosine has the standard error 1 / sqrt(3 n): 0.004 here. */
     cr_expect(fabs(sum_cos / n) < 4.0 / sqrt(3.0 * n), "mean cosine %.4f", sum_cos / n);
+}
+
+/* The struck target's residue (physics/fragmentation.h, fermi_residue_energies) spends its
+ * excitation on separating its pieces, their kinetic energy and gamma rays, and nothing else:
+ * for every residue in the break-up's tables at 3-60 MeV the charged and neutral shares are
+ * non-negative and the three add up to the excitation, the separation energy non-negative where
+ * the residue is bound (every channel's pieces heavier than it: H-4, Be-6 and B-7, say, are
+ * not). Where one
+ * channel only is open (the thresholds hold the Coulomb term of the break-up's freeze-out
+ * volume), the separation energy is the measured one, from the AME2020 atomic mass excesses
+ * (keV: O-16 -4737.00137, C-12 0, C-13 3125.00875, He-4 2424.91587, n 8071.31806): O-16 at 12
+ * MeV -> alpha + C-12, S = 7161.917 keV, all of the rest charged; C-12 at 11 MeV -> alpha +
+ * Be-8 -> three alphas, 7274.748 keV; C-13 at 6 MeV -> n + C-12, 4946.309 keV, the neutron
+ * taking C-12's share of the rest, 12 / 13 within 0.1% (the pieces' masses); O-16 at 5 MeV,
+ * below its lowest threshold: all gamma rays. Within 2 keV (the tables' nuclear masses take out
+ * the atoms' electron binding, 0.1-0.9 keV here). */
+Test(nuclear, target_residue_pays_its_separation_energies)
+{
+    rng r;
+    rng_init(&r, 11, 0, 0);
+    int residues = 0;
+    for (int Z = 1; Z <= FERMI_MAX_Z; Z++)
+        for (int A = Z; A <= FERMI_MAX_A; A++) {
+            int k = fermi_nucleus(Z, A);
+            if (k < 0) continue;
+            residues++;
+            /* Bound: every channel's pieces weigh more than the residue. */
+            int first = BRAGG_CONST_GET(fermi_nucleus_first, k), bound = 1;
+            for (int ch = first; ch < first + BRAGG_CONST_GET(fermi_nucleus_count, k); ch++) {
+                double pieces = -BRAGG_CONST_GET(fermi_nucleus_mass, k);
+                for (int i = 0; i < BRAGG_CONST_GET(fermi_channel_k, ch); i++)
+                    pieces += BRAGG_CONST_GET(fermi_state_mass,
+                                              BRAGG_CONST_GET(fermi_piece,
+                                                              BRAGG_CONST_GET(fermi_channel_first,
+                                                                              ch) + i));
+                if (pieces < 0.0) bound = 0;
+            }
+            static const double ex[] = {3.0, 8.0, 15.0, 30.0, 60.0};
+            for (int i = 0; i < 5; i++)
+                for (int j = 0; j < 20; j++) {
+                    double c, n, b;
+                    cr_assert(fermi_residue_energies(&r, Z, A, ex[i], &c, &n, &b));
+                    cr_expect(c >= 0.0 && n >= 0.0 && (!bound || b >= 0.0),
+                              "Z %d A %d at %g MeV: %g %g %g", Z, A, ex[i], c, n, b);
+                    cr_expect(fabs(c + n + b - ex[i]) < 1e-9 * ex[i],
+                              "Z %d A %d at %g MeV: %.12f + %.12f + %.12f", Z, A, ex[i], c, n, b);
+                }
+        }
+    cr_expect(residues > 30, "%d residues", residues);
+    double c, n, b;
+    cr_assert(fermi_residue_energies(&r, 8, 16, 12.0, &c, &n, &b));
+    cr_expect(fabs(b - 7.161917) < 2e-3 && fabs(c - (12.0 - b)) < 1e-9 && n == 0.0,
+              "O-16 at 12 MeV: binding %.6f charged %.6f neutral %.6f", b, c, n);
+    cr_assert(fermi_residue_energies(&r, 6, 12, 11.0, &c, &n, &b));
+    cr_expect(fabs(b - 7.274748) < 2e-3 && fabs(c - (11.0 - b)) < 1e-9 && n == 0.0,
+              "C-12 at 11 MeV: binding %.6f charged %.6f neutral %.6f", b, c, n);
+    cr_assert(fermi_residue_energies(&r, 6, 13, 6.0, &c, &n, &b));
+    cr_expect(fabs(b - 4.946309) < 2e-3 && fabs(n / (6.0 - b) - 12.0 / 13.0) < 1e-3 * 12.0 / 13.0,
+              "C-13 at 6 MeV: binding %.6f charged %.6f neutral %.6f", b, c, n);
+    cr_assert(fermi_residue_energies(&r, 8, 16, 5.0, &c, &n, &b));
+    cr_expect(n == 5.0 && c == 0.0 && b == 0.0, "O-16 at 5 MeV: %g %g %g", c, n, b);
+    cr_expect(!fermi_residue_energies(&r, 20, 40, 10.0, &c, &n, &b), "Ca-40 is not in the tables");
 }
 
 /* The unbound ground states that the Fermi break-up can produce decay at once
