@@ -641,6 +641,7 @@ static inline BRAGG_HD int fermi_residue_energies(rng *r, int Z, int A, double e
     const int alpha = 2 * (FERMI_MAX_A + 1) + 4;
     double m_alpha = BRAGG_CONST_GET(fermi_nucleus_mass, alpha);
     double m_n = BRAGG_CONST_GET(fermi_nucleus_mass, 1), gammas = 0.0;
+    double mp = BRAGG_CONST_GET(fermi_nucleus_mass, 1 * (FERMI_MAX_A + 1) + 1);
     for (int i = 0; i < K; i++) {
         int s = BRAGG_CONST_GET(fermi_piece, p0 + i);
         int z = BRAGG_CONST_GET(fermi_state_z, s), a = BRAGG_CONST_GET(fermi_state_a, s);
@@ -652,8 +653,8 @@ static inline BRAGG_HD int fermi_residue_energies(rng *r, int Z, int A, double e
         int kz = fermi_nucleus(z, a);
         int kind = kz >= 0 ? BRAGG_CONST_GET(fermi_nucleus_unstable, kz) : 0;
         if (kind == 0) continue;
-        /* What the unbound piece decays into: its Q-value is the mass it sheds. */
-        double mp = BRAGG_CONST_GET(fermi_nucleus_mass, 1 * (FERMI_MAX_A + 1) + 1);
+        /* What the unbound piece decays into (the kinds of fermi_add_ground_state, which
+         * samples these decays for the projectile's pieces): its Q-value is the mass it sheds. */
         double rest = kind == 1   ? m_alpha + m_n
                       : kind == 2 ? m_alpha + mp
                       : kind == 3 ? 2.0 * m_alpha

@@ -9,7 +9,9 @@
  *
  * A particle's id follows from its ancestry, never from when it was made: the primary is 0, and
  * the k-th product of a reaction of particle P gets rng_child_id(P, k), a 44-bit hash of the two
- * (SplitMix64's finaliser, Steele, Lea & Flood, OOPSLA 2014). Two particles of one history share
+ * (SplitMix64's finaliser, Steele, Lea & Flood, OOPSLA 2014; rng_init_child; a reaction's
+ * target-residue break-up takes the child past its products', physics/fragmentation.h,
+ * FERMI_RESIDUE_STREAM). Two particles of one history share
  * a stream only if their hashes collide: with n particles in a history that happens with
  * probability n^2 / 2^45, 3e-11 for the ~30 charged particles of a carbon history. The 128-bit
  * Philox counter holds the history (64 bits), the id (44 bits) and the block number (20 bits:

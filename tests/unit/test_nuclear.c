@@ -1038,12 +1038,12 @@ Test(nuclear, target_residue_pays_its_separation_energies)
             /* Bound: every channel's pieces weigh more than the residue. */
             int first = BRAGG_CONST_GET(fermi_nucleus_first, k), bound = 1;
             for (int ch = first; ch < first + BRAGG_CONST_GET(fermi_nucleus_count, k); ch++) {
+                int p0 = BRAGG_CONST_GET(fermi_channel_first, ch);
                 double pieces = -BRAGG_CONST_GET(fermi_nucleus_mass, k);
-                for (int i = 0; i < BRAGG_CONST_GET(fermi_channel_k, ch); i++)
-                    pieces += BRAGG_CONST_GET(fermi_state_mass,
-                                              BRAGG_CONST_GET(fermi_piece,
-                                                              BRAGG_CONST_GET(fermi_channel_first,
-                                                                              ch) + i));
+                for (int i = 0; i < BRAGG_CONST_GET(fermi_channel_k, ch); i++) {
+                    int state = BRAGG_CONST_GET(fermi_piece, p0 + i);
+                    pieces += BRAGG_CONST_GET(fermi_state_mass, state);
+                }
                 if (pieces < 0.0) bound = 0;
             }
             static const double ex[] = {3.0, 8.0, 15.0, 30.0, 60.0};
