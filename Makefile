@@ -152,13 +152,16 @@ MPI_OBJ  := $(B)/src/mpi/mpi_main.o $(B)/src/mpi/mpi_run.o
 .PHONY: all run test check tsan fuzz bench deps clean unit-tests docs
 all: $(BIN) $(MPI_BIN)
 
-# The objects that write the git revision (figures' and reports' provenance, checkpoints) are
-# rebuilt when it changes: a stamp file holds the revision they were built with. Without it a
-# figure made after a commit named the commit before.
+# The objects that write the git revision (figures' and reports' provenance, the NRRD and MCPL
+# headers, checkpoints) are rebuilt when it changes: a stamp file holds the revision they were
+# built with. Without it a figure made after a commit named the commit before. Every source that
+# names BRAGG_GIT_REV is found here, so a new writer cannot be left off a hand-kept list (the
+# NRRD and MCPL writers once were).
 REV_STAMP := $(B)/git-rev
 $(shell mkdir -p $(B) && { [ "$$(cat $(REV_STAMP) 2>/dev/null)" = "$(GIT_REV)" ] || echo "$(GIT_REV)" > $(REV_STAMP); })
-$(addprefix $(B)/,src/figures/figures.o src/output/report.o src/cli/main.o src/mpi/mpi_main.o \
-                  src/mpi/checkpoint.o): $(REV_STAMP)
+REV_USERS := $(patsubst %.c,$(B)/%.o,\
+                $(shell grep -rl --include='*.c' BRAGG_GIT_REV src ui physics 2>/dev/null))
+$(REV_USERS): $(REV_STAMP)
 
 # V=1 shows the full commands.
 Q := $(if $(V),,@)

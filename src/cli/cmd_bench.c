@@ -21,7 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "atomic_file.h"
 #include "interrupt.h"
@@ -190,6 +192,33 @@ static double run_floor(const char *program, const bench_case *bc, int threads,
         n = want > 50.0 * n ? 50 * n : want < 2.0 * n ? 2 * n : (long)want;
     }
     return NAN;
+}
+
+/* --floor, checked before any row: a program that runs and prints a rate (a probe of 100
+ * histories on one thread), and a selection with a C-12 case to compare it with. */
+static int check_floor(const char *program, const bench_case *const *selected, int n_sel,
+                       bragg_err *e)
+{
+    int compared = 0;
+    for (int i = 0; i < n_sel; i++) compared |= selected[i]->floor_z != 0;
+    if (!compared)
+        return bragg_fail(e, "--floor: the yardstick runs beside the C-12 water cases only (valid "
+                             "with --case c12-400-water or c12-400-water-no-nuclear, or no "
+                             "--case)");
+    struct stat st;
+    if (strchr(program, '\'') || stat(program, &st) != 0 || !S_ISREG(st.st_mode) ||
+        access(program, X_OK) != 0)
+        return bragg_fail(e, "--floor: %s is not an executable file (valid: the yardstick kernel "
+                             "that make bench builds, build/release/floor)",
+                          BRAGG_QUOTED(program));
+    const bench_size probe = {.histories = 100, .seconds = 0.0};
+    long n = 0;
+    if (!isfinite(run_floor(program, selected[0]->floor_z ? selected[0] : &cases[0], 1, &probe,
+                            &n)))
+        return bragg_fail(e, "--floor: %s printed no rate (valid: the yardstick kernel that make "
+                             "bench builds, build/release/floor)",
+                          BRAGG_QUOTED(program));
+    return BRAGG_OK;
 }
 
 /* Lookups per second of one table function over prepared inputs (one thread). */
@@ -390,6 +419,14 @@ int cmd_bench(int argc, char **argv)
         fprintf(stderr, "bragg bench: %s\n", e.msg);
         return EXIT_USAGE;
     }
+    file_use uses[2 + PLOT_FORMATS] = {{json_path, "--json", 0},
+                                       {floor_program, "the --floor program", 1}};
+    if (atomic_file_check_distinct(uses, 2 + plot_outputs_uses(&figs, uses + 2), &e) ||
+        (floor_program && check_floor(floor_program, selected, n_sel, &e))) {
+        fprintf(stderr, "bragg bench: %s\n", e.msg);
+        return EXIT_USAGE;
+    }
+    interrupt_begin_work();
     FILE *out = json_path && strcmp(json_path, "-") == 0 ? stderr : stdout;
 
     char cpu[256];

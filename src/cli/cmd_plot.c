@@ -58,20 +58,44 @@ static int set_kind(const char *value, void *ctx, bragg_err *e)
     return figure_kind_parse(value, &((plot_args *)ctx)->fo.kind, e);
 }
 
+/* Refuses a figure output that would land on another or on one of the inputs: the JSON files,
+ * the --measured curves and the dose map (`map`, described as `map_what`; NULL if none). */
+static int check_outputs_apart(const plot_outputs *figs, char **files, int n_files,
+                               const plot_args *pa, const char *map, const char *map_what,
+                               bragg_err *e)
+{
+    file_use uses[PLOT_FORMATS + FIGURES_MAX_RUNS + FIGURES_MAX_MEASURED + 1];
+    int n = plot_outputs_uses(figs, uses);
+    for (int i = 0; i < n_files && i < FIGURES_MAX_RUNS; i++)
+        uses[n++] = (file_use){files[i], "an input file", 1};
+    for (int i = 0; i < pa->n_measured; i++)
+        uses[n++] = (file_use){pa->measured_paths[i], "a --measured file", 1};
+    if (map) uses[n++] = (file_use){map, map_what, 1};
+    return atomic_file_check_distinct(uses, n, e);
+}
+
 /* "5" or "5,10,15": the depths of --kind profile-at, cm. */
 static int parse_depths(const char *text, figure_map_options *o, bragg_err *e)
 {
     char buf[256];
     snprintf(buf, sizeof buf, "%s", text);
     o->n_depths = 0;
-    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+    /* Every field between commas is a depth: "5,", ",5" and "5,,6" are refused, not read as
+     * fewer depths. */
+    for (char *tok = buf, *comma;; tok = comma + 1) {
+        comma = strchr(tok, ',');
+        if (comma) *comma = '\0';
         if (o->n_depths >= FIGURES_MAX_PROFILES)
             return bragg_fail(e, "--kind profile-at: at most %d depths", FIGURES_MAX_PROFILES);
+        if (!*tok)
+            return bragg_fail(e, "--kind profile-at: an empty depth in %s (valid: depths in cm, "
+                                 "0 to 1e4, separated by commas: 5 or 5,10)",
+                              BRAGG_QUOTED(text));
         if (parse_number(tok, "--kind profile-at: depth (cm)", 0, 1e4, &o->depths[o->n_depths++],
                          e))
             return BRAGG_ERR;
+        if (!comma) break;
     }
-    if (o->n_depths == 0) return bragg_fail(e, "--kind profile-at: needs a depth in cm (5 or 5,10)");
     return BRAGG_OK;
 }
 
@@ -86,7 +110,8 @@ static int take_profile_depths(int *argc, char **argv, figure_map_options *o, br
             continue;
         int at = kind_opt ? i + 2 : i + 1;
         if (at >= *argc || argv[at][0] == '-')
-            return bragg_fail(e, "--kind profile-at: needs a depth in cm (5 or 5,10)");
+            return bragg_fail(e, "--kind profile-at: needs the depths after it (valid: cm, 0 to "
+                                 "1e4, e.g. 5 or 5,10)");
         if (parse_depths(argv[at], o, e)) return BRAGG_ERR;
         for (int k = at; k + 1 < *argc; k++) argv[k] = argv[k + 1];
         (*argc)--;
@@ -293,7 +318,8 @@ int cmd_plot(int argc, char **argv)
         fprintf(stderr, "bragg plot: --png: missing (the file to write; or --svg, --pdf)\n");
         goto done;
     }
-    if (plot_outputs_check(&figs, &e)) {
+    if (plot_outputs_check(&figs, &e) ||
+        check_outputs_apart(&figs, files, n_files, &pa, map_file, "the --map file", &e)) {
         fprintf(stderr, "bragg plot: %s\n", e.msg);
         goto done;
     }
@@ -364,7 +390,9 @@ int cmd_plot(int argc, char **argv)
             goto done;
         }
         dose_map m;
-        if (dose_map_read_nrrd(path, &m, &e)) {
+        if ((!map_file &&
+             check_outputs_apart(&figs, files, 0, &pa, path, "the map the run's JSON names", &e)) ||
+            dose_map_read_nrrd(path, &m, &e)) {
             fprintf(stderr, "bragg plot: %s\n", e.msg);
             goto done;
         }
@@ -395,6 +423,7 @@ int cmd_plot(int argc, char **argv)
         status = EXIT_INTERRUPTED;
         goto done;
     }
+    interrupt_begin_work();
     /* A figure that cannot be written is bad output input: exit 2, the message names the path. */
     if (plot_outputs_write(&fig, &pa.style, &figs, &e)) {
         fprintf(stderr, "bragg plot: %s\n", e.msg);

@@ -250,8 +250,14 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
         return EXIT_USAGE;
     }
     run_config cfg = setup->cfg;
-    if (!cfg.bio_model[0] && (cfg.bio_cell[0] || cfg.bio_alpha_beta > 0)) {
-        fprintf(stderr, "bragg run: --%s: needs --bio MODEL\n", cfg.bio_cell[0] ? "cell" : "alpha-beta");
+    /* A dose other than the default means nothing without a model (a saved run file carries
+     * the default, bio-dose = 2, whether it has a model or not). */
+    run_config defaults;
+    config_default(&defaults);
+    if (!cfg.bio_model[0] &&
+        (cfg.bio_cell[0] || cfg.bio_alpha_beta > 0 || cfg.bio_dose != defaults.bio_dose)) {
+        fprintf(stderr, "bragg run: --%s: needs --bio MODEL\n",
+                cfg.bio_cell[0] ? "cell" : cfg.bio_alpha_beta > 0 ? "alpha-beta" : "bio-dose");
         return EXIT_USAGE;
     }
     /* --map FILE scores rings unless map-kind says otherwise; the map's options mean nothing
@@ -264,8 +270,6 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
         }
         cfg.map_kind = MAP_RZ;
     }
-    run_config defaults;
-    config_default(&defaults);
     if (cfg.map_kind == MAP_NONE &&
         (profiles->n > 0 || map_error || cfg.map_bin_cm != defaults.map_bin_cm ||
          cfg.map_radius_cm != defaults.map_radius_cm)) {
@@ -327,8 +331,21 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
         fprintf(stderr, "bragg run: %s\n", e.msg);
         return EXIT_USAGE;
     }
+    file_use uses[8 + PLOT_FORMATS] = {
+        {csv, csv == all_csv ? "--all (its CSV)" : "--csv", 0},
+        {json, json == all_json ? "--all (its JSON)" : "--json", 0},
+        {map_file, "--map", 0},
+        {map_error, "--map-error", 0},
+        {phase_space, "--phase-space", 0},
+        {ro->config, "the --config file", 1},
+    };
+    if (atomic_file_check_distinct(uses, 6 + plot_outputs_uses(&figs, uses + 6), &e)) {
+        fprintf(stderr, "bragg run: %s\n", e.msg);
+        return EXIT_USAGE;
+    }
 
     if (interrupt_requested()) return EXIT_INTERRUPTED;   /* before anything was computed */
+    interrupt_begin_work();
     engine *en;
     if (engine_create(&en, &cfg, &e)) {
         fprintf(stderr, "bragg run: %s\n", e.msg);
@@ -411,7 +428,8 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
         fprintf(stderr, "bragg run: %s\n", e.msg);
         status = EXIT_RUNTIME;
     }
-    if (phase_space && phase_space_write_mcpl(en, phase_space, "--phase-space", &e)) {
+    if (phase_space &&
+        phase_space_write_mcpl(en, snap.histories_done, phase_space, "--phase-space", &e)) {
         fprintf(stderr, "bragg run: %s\n", e.msg);
         status = EXIT_RUNTIME;
     }
@@ -436,9 +454,10 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
         }
     }
     if (plot_outputs_any(&figs) && write_figures(en, &snap, &figs, &e)) {
-        /* A figure that cannot be written exits 2 (bad output path), naming the path. */
+        /* Its path was checked before the run: a figure that cannot be written now (a full
+         * disk) is a run-time failure, as a CSV or JSON that cannot be. */
         fprintf(stderr, "bragg run: %s\n", e.msg);
-        if (status == EXIT_OK) status = EXIT_USAGE;
+        if (status == EXIT_OK) status = EXIT_RUNTIME;
     }
     if (!quiet) {
         /* Data may be on stdout: then the summary goes to stderr. */

@@ -61,6 +61,27 @@ typedef struct pristine {
 } pristine;
 #define PRISTINE_ARRAYS 5
 
+/* The engine names what is wrong with a run as a run file does ("material: ...",
+ * "bio: ..."); sobp's own options say it here. The message is rewritten in place. */
+static const char *sobp_option_message(bragg_err *e)
+{
+    static const char *const from[] = {"material: ", "bio: ", "ion: "};
+    static const char *const to[] = {"--material: ", "--biological: ", "--ion: "};
+    char *msg = e->msg;
+    size_t cap = sizeof e->msg;
+    for (size_t k = 0; k < sizeof from / sizeof from[0]; k++) {
+        size_t n = strlen(from[k]), m = strlen(to[k]);
+        if (strncmp(msg, from[k], n) != 0) continue;
+        size_t rest = strlen(msg + n) + 1;
+        if (m + rest > cap) rest = cap - m;
+        memmove(msg + m, msg + n, rest);
+        memcpy(msg, to[k], m);
+        msg[cap - 1] = '\0';
+        break;
+    }
+    return msg;
+}
+
 /* Runs `cfg` to the end, on this process or through the driver, and copies out its curve. */
 static int run_pristine(const run_config *cfg, run_driver *driver, pristine *out, int nbins,
                         bragg_err *e)
@@ -357,8 +378,8 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
          "histories per energy (default 20000)", 0},
         {"seed", 's', OPTION_COUNT, &cfg.seed, 0, 18446744073709549568.0, "S",
          "random seed (default 1)", 0},
-        {"backend", 'b', OPTION_STRING, &backend, 0, 0, "NAME", "serial, openmp (default) or cuda",
-         0},
+        {"backend", 'b', OPTION_STRING, &backend, 0, 0, "NAME",
+         "serial, openmp (default), event, simd or cuda (as bragg run)", 0},
         {"threads", 't', OPTION_INT, &cfg.threads, 0, 1024, "N",
          "OpenMP threads (default 0 = all cores)", 0},
         {"bin", 0, OPTION_DOUBLE, &bin_mm, 0.01, 10, "MM", "depth bin width (default 1)", 0},
@@ -393,6 +414,13 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
         fprintf(stderr, "bragg sobp: --to: %g must be deeper than --from %g\n", to, from);
         return EXIT_USAGE;
     }
+    /* The plateau's flatness is read off its bins: a plateau of one or two says nothing. */
+    if (to - from < 3 * bin_mm / 10) {
+        fprintf(stderr, "bragg sobp: --to: a plateau of %g cm holds fewer than 3 bins of %g mm "
+                        "(valid: --to at least %g, or a finer --bin)\n",
+                to - from, bin_mm, from + 3 * bin_mm / 10);
+        return EXIT_USAGE;
+    }
     if (biological && isnan(target)) {
         fprintf(stderr, "bragg sobp: --dose: missing (the RBE-weighted dose in Gy, 0.01 to 100, "
                         "that --biological makes flat)\n");
@@ -406,6 +434,11 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
     if ((csv && atomic_file_check_path(csv, "--csv", &e)) ||
         (json && atomic_file_check_path(json, "--json", &e)) ||
         plot_outputs_check(&figs, &e)) {
+        fprintf(stderr, "bragg sobp: %s\n", e.msg);
+        return EXIT_USAGE;
+    }
+    file_use uses[2 + PLOT_FORMATS] = {{csv, "--csv", 0}, {json, "--json", 0}};
+    if (atomic_file_check_distinct(uses, 2 + plot_outputs_uses(&figs, uses + 2), &e)) {
         fprintf(stderr, "bragg sobp: %s\n", e.msg);
         return EXIT_USAGE;
     }
@@ -438,7 +471,7 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
     cfg.energy = 100;
     engine *probe;
     if (engine_create(&probe, &cfg, &e)) {
-        fprintf(stderr, "bragg sobp: %s\n", e.msg);
+        fprintf(stderr, "bragg sobp: %s\n", sobp_option_message(&e));
         return EXIT_USAGE;
     }
     const transport_params *tp = engine_params(probe);
@@ -507,6 +540,7 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
     run_config c = cfg;
     c.energy = energies[K];
     if (talk) fprintf(stderr, "\r  pilot run at %.2f MeV/u   ", c.energy);
+    interrupt_begin_work();
     if (run_pristine(&c, driver, &pk[K], nbins, &e)) {
         engine_destroy(probe);
         fprintf(stderr, "bragg sobp: %s\n", e.msg);

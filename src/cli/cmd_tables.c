@@ -34,7 +34,7 @@ int cmd_tables(int argc, char **argv)
 {
     physics_options phys;
     physics_options_default(&phys);
-    double emin = 1.0, emax = 500.0;
+    double emin = 1.0, emax = NAN;   /* NAN: not given, 500 */
     int points = 50;
     const char *csv = NULL;
     plot_outputs figs = {{0}};
@@ -46,7 +46,8 @@ int cmd_tables(int argc, char **argv)
          "lowest energy per nucleon (default 1)", 0},
         {"emax", 0, OPTION_DOUBLE, &emax, USER_T_MIN, USER_T_MAX, "MEV_U",
          "highest energy per nucleon (default 500)", 0},
-        {"points", 0, OPTION_INT, &points, 1, 100000, "N", "number of energies (default 50)", 0},
+        {"points", 0, OPTION_INT, &points, 1, 100000, "N",
+         "number of energies (default 50; 1: --emin alone)", 0},
         {"csv", 0, OPTION_STRING, &csv, 0, 0, "FILE|-", "write CSV to FILE, or '-' for stdout", 0},
         FIGURE_OUTPUT_SPECS(&figs, 0, "stopping power and CSDA range against energy (log-log)"),
         {0},
@@ -61,15 +62,24 @@ int cmd_tables(int argc, char **argv)
         usage(stdout, specs);
         return EXIT_OK;
     }
+    int emax_given = !isnan(emax);
+    if (!emax_given) emax = 500.0;
     if (emax < emin) {
         fprintf(stderr, "bragg tables: --emax: %g is below --emin %g\n", emax, emin);
+        return EXIT_USAGE;
+    }
+    if (points == 1 && emax_given && emax != emin) {
+        fprintf(stderr, "bragg tables: --points: 1 gives --emin alone, but --emax %g was given "
+                        "(valid: 2 or more for --emin to --emax)\n", emax);
         return EXIT_USAGE;
     }
     if (points < 2 && plot_outputs_any(&figs)) {
         fprintf(stderr, "bragg tables: --points: a figure needs at least 2 (got %d)\n", points);
         return EXIT_USAGE;
     }
-    if ((csv && atomic_file_check_path(csv, "--csv", &e)) || plot_outputs_check(&figs, &e)) {
+    file_use uses[1 + PLOT_FORMATS] = {{csv, "--csv", 0}};
+    if ((csv && atomic_file_check_path(csv, "--csv", &e)) || plot_outputs_check(&figs, &e) ||
+        atomic_file_check_distinct(uses, 1 + plot_outputs_uses(&figs, uses + 1), &e)) {
         fprintf(stderr, "bragg tables: %s\n", e.msg);
         return EXIT_USAGE;
     }
@@ -104,6 +114,7 @@ int cmd_tables(int argc, char **argv)
         status = EXIT_INTERRUPTED;
         goto done;
     }
+    interrupt_begin_work();
     if (print && atomic_file_open(&out, csv ? csv : "-", "--csv", &e)) {
         fprintf(stderr, "bragg tables: %s\n", e.msg);
         status = EXIT_USAGE;

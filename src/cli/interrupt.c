@@ -11,10 +11,14 @@
 /* A lock-free atomic: the one kind of object C11 lets a handler write and other threads read. */
 _Static_assert(ATOMIC_INT_LOCK_FREE == 2, "the interrupt flag needs a lock-free int");
 static atomic_int first_signal;
+/* Set once a command's work (a transport, the writing of outputs) has begun. */
+static atomic_int working;
 
 static void on_signal(int sig)
 {
-    if (atomic_load(&first_signal)) {
+    /* Before the work there is nothing to keep, and the command may be blocked opening an
+     * input (a FIFO nobody writes), where SA_RESTART would have it wait on: go at once. */
+    if (!atomic_load(&working) || atomic_load(&first_signal)) {
         /* The second: the user wants out now. Only async-signal-safe calls from here. */
         atomic_file_remove_temporaries();
         _exit(EXIT_INTERRUPTED);
@@ -36,6 +40,11 @@ void interrupt_install(void)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
+}
+
+void interrupt_begin_work(void)
+{
+    atomic_store(&working, 1);
 }
 
 int interrupt_requested(void)

@@ -1,16 +1,17 @@
 /*
  * interrupt.h - Ctrl-C, SIGTERM and SIGHUP in the headless commands: stop cleanly, lose nothing.
  *
- * main() installs the handler before anything else, so a signal at any moment is seen. The
- * first signal only asks to stop: a running transport is cancelled at the next chunk of
- * histories and what it computed is written whole (marked partial); outputs being written are
- * finished; a command that has not started its work yet does nothing more. The command then
- * exits 130. A second signal aborts at once: the temporaries of outputs in flight are removed
- * (src/output/atomic_file.h) and the process exits 130, so an impatient user never finds
- * *.tmp.PID litter either.
+ * main() installs the handler before anything else, so a signal at any moment is seen. A
+ * signal before the command's work has begun (interrupt_begin_work: while it parses options and
+ * reads its inputs, which may block, e.g. on a FIFO nobody writes) exits 130 at once. Once the
+ * work has begun the first signal only asks to stop: a running transport is cancelled at the
+ * next chunk of histories and what it computed is written whole (marked partial); outputs
+ * being written are finished. The command then exits 130. A second signal aborts at once: the
+ * temporaries of outputs in flight are removed (src/output/atomic_file.h) and the process exits
+ * 130, so an impatient user never finds *.tmp.PID litter either.
  *
- * The handler only sets a flag (and, the second time, unlinks and _exits): any thread may take
- * the signal. interrupt_requested may be polled from any thread.
+ * The handler only sets a flag (and, before the work or the second time, unlinks and _exits):
+ * any thread may take the signal. interrupt_requested may be polled from any thread.
  */
 #ifndef BRAGG_INTERRUPT_H
 #define BRAGG_INTERRUPT_H
@@ -20,6 +21,10 @@
 /* Installs the handler for SIGINT, SIGTERM and SIGHUP (with SA_RESTART, so that a signal
  * during a write or a blocking open does not fail it). */
 void interrupt_install(void);
+
+/* Marks the start of the command's work (a transport, or writing its outputs): from here on
+ * the first signal asks to stop instead of exiting. Called by the main thread. */
+void interrupt_begin_work(void);
 
 /* The first signal received (SIGINT, SIGTERM or SIGHUP), 0 while none came. */
 int interrupt_requested(void);

@@ -59,7 +59,14 @@ int main(int argc, char **argv)
         }
         return tui_main(&cfg);
     }
-    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+    int help = strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0;
+    if ((help || strcmp(cmd, "--version") == 0) && argc > 2) {
+        fprintf(stderr, "bragg: %s: unexpected argument %s (it takes none; bragg COMMAND --help "
+                        "has a command's options)\n",
+                cmd, BRAGG_QUOTED(argv[2]));
+        return EXIT_USAGE;
+    }
+    if (help) {
         usage(stdout);
         return EXIT_OK;
     }

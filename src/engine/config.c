@@ -60,8 +60,9 @@ int config_add_slab(run_config *c, const char *spec, bragg_err *e)
 {
     if (c->n_slabs >= TRANSPORT_MAX_SLABS)
         return bragg_fail(e, "at most %d slabs", TRANSPORT_MAX_SLABS);
-    const char *colon = strrchr(spec, ':');
-    if (!colon || colon == spec)
+    /* Material names hold no colon: a second one is a malformed spec, not part of a name. */
+    const char *colon = strchr(spec, ':');
+    if (!colon || colon == spec || strchr(colon + 1, ':'))
         return bragg_fail(e, "%s is not material:thickness_cm (e.g. water:5, bone:2)",
                           BRAGG_QUOTED(spec));
     size_t len = (size_t)(colon - spec);
@@ -101,8 +102,11 @@ int config_validate(const run_config *c, const catalog *cat, bragg_err *e)
                           (unsigned long long)c->histories);
     if (c->n_slabs < 1) return bragg_fail(e, "geometry: no slab");
     for (int i = 0; i < c->n_slabs; i++) {
+        /* One semi-infinite block is what --material gives: no slab to number. */
         if (!material_table_lookup(&cat->materials, c->slabs[i].material, e))
-            return bragg_fail_prefix(e, "slab %d: ", i + 1);
+            return c->n_slabs == 1 && isinf(c->slabs[0].thickness_cm)
+                       ? BRAGG_ERR
+                       : bragg_fail_prefix(e, "slab %d: ", i + 1);
         double th = c->slabs[i].thickness_cm;
         if (isinf(th) && i != c->n_slabs - 1)
             return bragg_fail(e, "slab %d: only the last slab may be semi-infinite", i + 1);
@@ -135,6 +139,12 @@ int config_validate(const run_config *c, const catalog *cat, bragg_err *e)
     if (!(c->depth_max_cm >= 0.0 && c->depth_max_cm <= 1e4))
         return bragg_fail(e, "scoring depth: %g cm is out of range (valid: 0 = automatic, up to "
                              "1e4 cm)", c->depth_max_cm);
+    /* A curve needs bins to be one: with fewer than ten the peak, its width and the range
+     * figures cannot be read off it. */
+    if (c->depth_max_cm > 0 && c->depth_max_cm < 10 * c->bin_width_cm)
+        return bragg_fail(e, "scoring depth: %g cm holds fewer than 10 bins of %g mm (valid: at "
+                             "least %g cm, or a finer --bin)",
+                          c->depth_max_cm, 10 * c->bin_width_cm, 10 * c->bin_width_cm);
     if (c->depth_max_cm > 0 && c->depth_max_cm / c->bin_width_cm > 1e6)
         return bragg_fail(e, "scoring grid: %.0f bins is too many (valid: up to 1e6)",
                           c->depth_max_cm / c->bin_width_cm);

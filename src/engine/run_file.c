@@ -21,7 +21,7 @@ const run_key run_keys[] = {
     {"ion", 'i', RUN_KEY_NAME, NAME(ion), 0, 0, 1, "NAME",
      "projectile: p, d, t, He-3, He-4, ..., C-12, O-16, ... (assets/ions.tsv)"},
     {"energy", 'e', RUN_KEY_NUMBER, F(energy), 0, USER_T_MIN, USER_T_MAX, 1, "MEV_U",
-     "beam kinetic energy per nucleon (protons: MeV)"},
+     "beam kinetic energy per nucleon (protons: MeV), above --ecut"},
     {"material", 'm', RUN_KEY_MATERIAL, 0, 0, 0, 0, 1, "NAME",
      "material: water, air, pmma, bone (= bone-cortical-icrp), ... (assets/materials.tsv)"},
     {"slab", 0, RUN_KEY_SLAB, 0, 0, 0, 0, 1, "MAT:CM",
@@ -38,7 +38,8 @@ const run_key run_keys[] = {
     {"seed", 's', RUN_KEY_COUNT, F(seed), 0, 0, 18446744073709551615.0, 1, "S",
      "random seed (default 1)"},
     {"backend", 'b', RUN_KEY_NAME, NAME(backend), 0, 0, 1, "NAME",
-     "serial, openmp (default), event (the GPU's event loop on CPU threads) or cuda"},
+     "serial, openmp (default), event (the GPU's event loop on CPU threads), simd (the event "
+     "loop vectorised across particles) or cuda"},
     {"threads", 't', RUN_KEY_INT, F(threads), 0, 0, 1024, 1, "N",
      "OpenMP threads (default 0 = all cores)"},
     {"no-straggling", 0, RUN_KEY_OFF, F(straggling), 0, 0, 0, 1, 0,
@@ -160,6 +161,15 @@ static int choice_index(const char *words, const char *value)
     return -1;
 }
 
+/* A count key's largest value as text: a bound of 2^64 - 1 is 2^64 as a double, which
+ * "%.0f" would print one too high. */
+static const char *count_max_text(const run_key *k, char *buf, size_t len)
+{
+    if (k->hi >= 18446744073709551615.0) snprintf(buf, len, "%llu", (unsigned long long)UINT64_MAX);
+    else snprintf(buf, len, "%.0f", k->hi);
+    return buf;
+}
+
 /* A number in [lo, hi]; the message leaves the key to the caller. */
 static int number(const char *text, const run_key *k, double *out, bragg_err *e)
 {
@@ -200,20 +210,21 @@ int run_setup_set(run_setup *s, const run_key *k, const char *value, bragg_err *
         *(int *)(void *)field = (int)v;
         break;
     case RUN_KEY_COUNT: {
+        char max[32];
         /* Digits only: read exactly (a seed of 2^64 - 1 does not survive a double). */
         if (*value && strspn(value, "0123456789") == strlen(value)) {
             errno = 0;
             unsigned long long u = strtoull(value, NULL, 10);
             if (errno == ERANGE || (double)u < k->lo || (double)u > k->hi)
-                return bragg_fail(e, "%s is out of range (valid: %.0f to %.0f)",
-                                  BRAGG_QUOTED(value), k->lo, k->hi);
+                return bragg_fail(e, "%s is out of range (valid: %.0f to %s)",
+                                  BRAGG_QUOTED(value), k->lo, count_max_text(k, max, sizeof max));
             *(uint64_t *)(void *)field = u;
             break;
         }
         if (number(value, k, &v, e)) return BRAGG_ERR;
         if (v >= 18446744073709551615.0)
-            return bragg_fail(e, "%s is out of range (valid: %.0f to %.0f)", BRAGG_QUOTED(value),
-                              k->lo, k->hi);
+            return bragg_fail(e, "%s is out of range (valid: %.0f to %s)", BRAGG_QUOTED(value),
+                              k->lo, count_max_text(k, max, sizeof max));
         *(uint64_t *)(void *)field = (uint64_t)v;
         break;
     }

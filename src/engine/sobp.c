@@ -40,7 +40,7 @@ int sobp_nnls(const double *D, int K, int n, int first, int last, const double *
         }
         if (!(G[(size_t)j * K + j] > 0)) {
             free(G);
-            return bragg_fail(e, "sobp: pristine curve %d puts no dose in the plateau", j);
+            return bragg_fail(e, "pristine curve %d puts no dose in the plateau", j);
         }
     }
     /* Projected Gauss-Seidel: each weight in turn to its best non-negative value given the
@@ -119,7 +119,7 @@ int sobp_fit_biological(const bio_model *m, const double *dose, const double *qn
                         int first, int last, const int *peak_bins, double target, double *w,
                         bragg_err *e)
 {
-    if (!(target > 0)) return bragg_fail(e, "sobp: the prescribed dose must be > 0");
+    if (!(target > 0)) return bragg_fail(e, "the prescribed dose must be > 0");
     if (sobp_fit_weights(dose, K, n, first, last, peak_bins, w, e)) return BRAGG_ERR;
     /* The physically flat field scaled so that its mean RBE-weighted dose is the target: the
      * RBE-weighted dose grows with the scale, so bisect the scale in log. */

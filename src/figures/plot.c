@@ -1941,6 +1941,15 @@ int plot_outputs_check(const plot_outputs *o, bragg_err *e)
     return BRAGG_OK;
 }
 
+int plot_outputs_uses(const plot_outputs *o, file_use *uses)
+{
+    static const char *const options[PLOT_FORMATS] = {"--png", "--svg", "--pdf"};
+    int n = 0;
+    for (int k = 0; k < PLOT_FORMATS; k++)
+        if (o->path[k]) uses[n++] = (file_use){o->path[k], options[k], 0};
+    return n;
+}
+
 int plot_outputs_write(const plot_figure *f, const plot_style *s, const plot_outputs *o,
                        bragg_err *e)
 {

@@ -34,6 +34,7 @@
 
 #include <cairo.h>
 
+#include "atomic_file.h"
 #include "err.h"
 
 #define PLOT_MAX_SERIES  64   /* an SOBP draws each pristine peak */
@@ -216,6 +217,9 @@ typedef struct plot_outputs {
 int plot_outputs_any(const plot_outputs *o);
 /* Checks up front that every path could be written (messages name --png, --svg or --pdf). */
 int plot_outputs_check(const plot_outputs *o, bragg_err *e);
+/* The paths given, as outputs for atomic_file_check_distinct: appends them to `uses` (room for
+ * PLOT_FORMATS) and returns how many. */
+int plot_outputs_uses(const plot_outputs *o, file_use *uses);
 /* Writes the figure to every path given. */
 int plot_outputs_write(const plot_figure *f, const plot_style *s, const plot_outputs *o,
                        bragg_err *e);

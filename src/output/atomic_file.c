@@ -153,7 +153,14 @@ static int classify(const char *path, const char *what, char *target, size_t len
                               S_ISBLK(st->st_mode) ? "a block device" :
                               S_ISSOCK(st->st_mode) ? "a socket" : "a special file");
         *kind = TARGET_REGULAR;
-        return follow_links(path, what, target, len, e);
+        if (follow_links(path, what, target, len, e)) return BRAGG_ERR;
+        /* The rename that replaces it needs only the folder's permission, but a file its owner
+         * made read-only is one they did not mean to have replaced: refused, as an open for
+         * writing would be. */
+        if (access(target, W_OK) != 0)
+            return bragg_fail(e, "%s: cannot write %s: %s", what, BRAGG_QUOTED(path),
+                              strerror(errno));
+        return BRAGG_OK;
     }
     if (errno == ELOOP)
         return bragg_fail(e, "%s: cannot write %s: too many levels of symbolic links", what,
@@ -181,6 +188,79 @@ int atomic_file_check_path(const char *path, const char *what, bragg_err *e)
         return BRAGG_OK;
     }
     return check_folder(target, path, what, e);
+}
+
+/* ---- outputs that would land on each other or on an input ------------------------------- */
+
+typedef enum identity_kind { ID_NONE, ID_STDOUT, ID_FILE, ID_NEW } identity_kind;
+
+typedef struct file_identity {
+    identity_kind kind;
+    dev_t dev;
+    ino_t ino;
+    char path[ATOMIC_FILE_PATH_MAX];   /* ID_NEW: the folder's real path and the file's name */
+} file_identity;
+
+/* What a name leads to: an existing file (its device and inode, whatever links or "./" led
+ * there), a file not there yet (its folder's real path and its name, links followed), standard
+ * output, or nothing to compare (a device, a FIFO, an input that is not there, an unusable
+ * path, which the path checks report). */
+static void identify(const file_use *u, file_identity *id)
+{
+    id->kind = ID_NONE;
+    if (strcmp(u->path, "-") == 0) {
+        if (!u->input) id->kind = ID_STDOUT;
+        return;
+    }
+    struct stat st;
+    if (stat(u->path, &st) == 0) {
+        if (!S_ISREG(st.st_mode)) return;
+        id->kind = ID_FILE;
+        id->dev = st.st_dev;
+        id->ino = st.st_ino;
+        return;
+    }
+    if (u->input) return;
+    char target[ATOMIC_FILE_PATH_MAX], dir[ATOMIC_FILE_PATH_MAX], real[PATH_MAX];
+    bragg_err ignored;
+    if (follow_links(u->path, u->what, target, sizeof target, &ignored)) return;
+    folder_of(target, dir, sizeof dir);
+    if (!realpath(dir, real)) return;
+    const char *slash = strrchr(target, '/');
+    int w = snprintf(id->path, sizeof id->path, "%s/%s", real, slash ? slash + 1 : target);
+    if (w > 0 && (size_t)w < sizeof id->path) id->kind = ID_NEW;
+}
+
+int atomic_file_check_distinct(const file_use *uses, int n, bragg_err *e)
+{
+    for (int i = 0; i < n; i++) {
+        if (!uses[i].path || uses[i].input) continue;
+        file_identity a;
+        identify(&uses[i], &a);
+        if (a.kind == ID_NONE) continue;
+        for (int j = 0; j < n; j++) {
+            if (j == i || !uses[j].path || (!uses[j].input && j < i)) continue;
+            file_identity b;
+            identify(&uses[j], &b);
+            int same = a.kind == b.kind &&
+                       (a.kind == ID_STDOUT ||
+                        (a.kind == ID_FILE && a.dev == b.dev && a.ino == b.ino) ||
+                        (a.kind == ID_NEW && strcmp(a.path, b.path) == 0));
+            if (!same) continue;
+            if (a.kind == ID_STDOUT)
+                return bragg_fail(e, "%s and %s both write to standard output (valid: '-' for one "
+                                     "of them, a file name for the other)",
+                                  uses[i].what, uses[j].what);
+            if (uses[j].input)
+                return bragg_fail(e, "%s: %s is also %s; writing it would destroy it (valid: "
+                                     "another file name)",
+                                  uses[i].what, BRAGG_QUOTED(uses[i].path), uses[j].what);
+            return bragg_fail(e, "%s and %s name the same file %s (valid: a different file for "
+                                 "each output)",
+                              uses[i].what, uses[j].what, BRAGG_QUOTED(uses[i].path));
+        }
+    }
+    return BRAGG_OK;
 }
 
 /* ---- stale temporaries --------------------------------------------------------------------- */

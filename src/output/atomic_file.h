@@ -62,6 +62,21 @@ void atomic_file_abandon(atomic_file *af);
  * message names `what`, the path and what is wrong with it. */
 int atomic_file_check_path(const char *path, const char *what, bragg_err *e);
 
+/* One file a command names, for atomic_file_check_distinct. */
+typedef struct file_use {
+    const char *path;   /* NULL: not given, skipped */
+    const char *what;   /* for messages: an output's option ("--csv"); an input as a noun
+                         * phrase ("the --config file", "an input file") */
+    int input;          /* 1: the command reads it; 0: it writes it */
+} file_use;
+
+/* Checks up front that no output would land on another output or on an input: two outputs
+ * naming one file (after links; "./x" and "x" alike) would leave only the last one written,
+ * and an output over an input destroys what the user gave. Standard output ("-") takes one
+ * output at most; a device or FIFO (/dev/null) may take several. Inputs that do not exist are
+ * left to their reader's message. The message names both options and the file. */
+int atomic_file_check_distinct(const file_use *uses, int n, bragg_err *e);
+
 /* Deletes every registered temporary. Async-signal-safe: for handlers that end the process. */
 void atomic_file_remove_temporaries(void);
 

@@ -103,7 +103,8 @@ static int copy_out(const char *scratch, const char *path, const char *what, bra
     return atomic_file_commit(&af, e);
 }
 
-int phase_space_write_mcpl(engine *en, const char *path, const char *what, bragg_err *e)
+int phase_space_write_mcpl(engine *en, uint64_t histories, const char *path, const char *what,
+                           bragg_err *e)
 {
     phase_space_list *l = engine_phase_space(en);
     if (phase_space_sort(l, e)) return BRAGG_ERR;
@@ -124,8 +125,12 @@ int phase_space_write_mcpl(engine *en, const char *path, const char *what, bragg
     snprintf(text, sizeof text, "bragg %s (git %s)", BRAGG_VERSION, BRAGG_GIT_REV);
     mcpl_hdr_set_srcname(f, text);
     config_describe_geometry(c, geom, sizeof geom);
-    snprintf(text, sizeof text, "%s %g MeV/u in %s, %llu histories, seed %llu", c->ion,
-             c->energy, geom, (unsigned long long)c->histories, (unsigned long long)c->seed);
+    /* The histories that ran: fewer than asked when the run was cancelled. */
+    char ran[96] = "";
+    if (histories != c->histories)
+        snprintf(ran, sizeof ran, " of %llu asked (cancelled)", (unsigned long long)c->histories);
+    snprintf(text, sizeof text, "%s %g MeV/u in %s, %llu histories%s, seed %llu", c->ion,
+             c->energy, geom, (unsigned long long)histories, ran, (unsigned long long)c->seed);
     mcpl_hdr_add_comment(f, text);
     snprintf(text, sizeof text,
              "every crossing of the plane z = %.17g cm (forwards or backwards); position cm, "
@@ -169,9 +174,11 @@ int phase_space_available(char *reason, size_t len)
     return 0;
 }
 
-int phase_space_write_mcpl(engine *en, const char *path, const char *what, bragg_err *e)
+int phase_space_write_mcpl(engine *en, uint64_t histories, const char *path, const char *what,
+                           bragg_err *e)
 {
     (void)en;
+    (void)histories;
     (void)path;
     char reason[128];
     phase_space_available(reason, sizeof reason);

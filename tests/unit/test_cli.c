@@ -338,7 +338,7 @@ Test(cli, bench_json_reports_runs_machine_and_cuda_reason)
 /* Issue 14: `--histories N` fixes every row's size instead of timing it, and `--floor PROGRAM`
  * runs the yardstick kernel (a stand-in here that prints its line with a known rate) on the
  * C-12 cases and reports bragg's all-core rates as multiples of it; a yardstick that fails is
- * an error naming the option. */
+ * refused before the first row (exit 2), naming the option. */
 Test(cli, bench_fixed_rows_and_the_floor_kernel_beside_them)
 {
     static char out[1 << 18];
@@ -373,8 +373,9 @@ Test(cli, bench_fixed_rows_and_the_floor_kernel_beside_them)
     cJSON_Delete(root);
     snprintf(args, sizeof args, "bench --case c12-400-water --histories 100 --quick --threads 1 "
              "--floor %s/broken", dir);
-    cr_expect(testkit_cli(args, out, sizeof out) == 1);
-    cr_expect(strstr(out, "--floor:"), "%s", out);
+    /* A probe run before any row finds it: bad input, exit 2, at once. */
+    cr_expect(testkit_cli(args, out, sizeof out) == 2);
+    cr_expect(strstr(out, "--floor:") && strstr(out, "printed no rate"), "%s", out);
     testkit_remove_dir(dir);
 }
 

@@ -749,3 +749,203 @@ Test(robust, plot_refuses_trailing_garbage_and_two_documents)
               out);
     testkit_remove_dir(dir);
 }
+
+/* ---- outputs that would land on each other or on an input ----------------------------- */
+
+/* The contents of `path` (at most len - 1 bytes), or "" if it cannot be read. */
+static void read_text(const char *path, char *out, size_t len)
+{
+    out[0] = '\0';
+    FILE *f = fopen(path, "r");
+    if (!f) return;
+    size_t n = fread(out, 1, len - 1, f);
+    out[n] = '\0';
+    fclose(f);
+}
+
+/* Two outputs naming one file left only the last one written; an output naming an input
+ * replaced the user's run file, JSON or measured curve with a figure (exit 0 both). Each is
+ * refused before any work with one line naming both options, and nothing is touched. */
+Test(robust, outputs_never_land_on_each_other_or_on_an_input)
+{
+    char dir[256], conf[1100], conf2[1100], json[1100], meas[1100], args[4096], out[8192];
+    char before[512], after[512];
+    testkit_temp_dir(dir, sizeof dir, "apart");
+    snprintf(conf, sizeof conf, "%s/c.conf", dir);
+    snprintf(conf2, sizeof conf2, "%s/self.conf", dir);
+    snprintf(json, sizeof json, "%s/r.json", dir);
+    snprintf(meas, sizeof meas, "%s/m.tsv", dir);
+    write_text(conf, "ion = p\nenergy = 100\nmaterial = water\nhistories = 200\n");
+    char self[1400];
+    snprintf(self, sizeof self, "ion = p\nenergy = 100\nmaterial = water\njson = %s\n", conf2);
+    write_text(conf2, self);
+    snprintf(args, sizeof args, "run --config %s -q --json %s", conf, json);
+    cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s: %s", args, out);
+    write_text(meas, "1 1 0.1\n2 1 0.1\n");
+    const char *run = "run --ion p --energy 100 --material water -n 200 -t 1 -q";
+    struct {
+        char args[5000];
+        const char *needle, *kept;   /* a file that must be as it was */
+    } cases[12];
+    int n = 0;
+#define CASE(needle_, kept_, ...)                                                                 \
+    do {                                                                                          \
+        snprintf(cases[n].args, sizeof cases[n].args, __VA_ARGS__);                               \
+        cases[n].needle = needle_;                                                                \
+        cases[n].kept = kept_;                                                                    \
+        n++;                                                                                      \
+    } while (0)
+    CASE("--csv and --json name the same file", NULL, "%s --json %s/X --csv %s/X", run, dir, dir);
+    CASE("--csv and --json name the same file", NULL, "%s --json %s/./X --csv %s//X", run, dir,
+         dir);
+    CASE("--png and --svg name the same file", NULL, "%s --png %s/F --svg %s/F", run, dir, dir);
+    CASE("--map and --map-error name the same file", NULL, "%s --map %s/M --map-error %s/M", run,
+         dir, dir);
+    CASE("both write to standard output", NULL, "%s --csv - --json -", run);
+    CASE("is also the --config file", conf, "run --config %s -q --json %s", conf, conf);
+    CASE("is also the --config file", conf2, "run --config %s -q", conf2);
+    CASE("is also an input file", json, "plot %s --png %s", json, json);
+    CASE("is also a --measured file", meas, "plot %s --png %s/o.png --svg %s --measured %s", json,
+         dir, meas, meas);
+    CASE("--csv and --json name the same file", NULL,
+         "sobp --ion p --material water --from 2 --to 4 -n 200 --json %s/S --csv %s/S", dir, dir);
+    CASE("--csv and --png name the same file", NULL,
+         "tables --ion p --material water --csv %s/T --png %s/T", dir, dir);
+#undef CASE
+    for (int k = 0; k < n; k++) {
+        if (cases[k].kept) read_text(cases[k].kept, before, sizeof before);
+        int rc = testkit_cli(cases[k].args, out, sizeof out);
+        cr_expect(rc == 2 && strstr(out, cases[k].needle), "'%s': exit %d: %s", cases[k].args, rc,
+                  out);
+        char *nl = strchr(out, '\n');
+        cr_expect(nl && nl[1] == '\0', "not one line: '%s'", out);
+        if (cases[k].kept) {
+            read_text(cases[k].kept, after, sizeof after);
+            cr_expect(strcmp(before, after) == 0, "'%s' changed %s", cases[k].args,
+                      cases[k].kept);
+        }
+    }
+    cr_expect(count_files(dir, "X") == 0 && count_files(dir, "F") == 0 &&
+                  count_files(dir, "S") == 0 && count_files(dir, "T") == 0,
+              "an output was written by a refused command");
+    /* Distinct outputs, and several to a device, are fine. */
+    snprintf(args, sizeof args, "%s --json %s/a.json --csv %s/a.csv --png %s/a.png", run, dir,
+             dir, dir);
+    cr_expect(testkit_cli(args, out, sizeof out) == 0, "%s: %s", args, out);
+    snprintf(args, sizeof args, "%s --json /dev/null --csv /dev/null", run);
+    cr_expect(testkit_cli(args, out, sizeof out) == 0, "%s: %s", args, out);
+    testkit_remove_dir(dir);
+}
+
+/* A file its owner made read-only is not replaced (the rename would need only the folder's
+ * permission). Run as an unprivileged user: root may write any file. */
+Test(robust, a_read_only_output_is_refused)
+{
+    char dir[256], file[1100], log[1100], text[256];
+    testkit_temp_dir(dir, sizeof dir, "readonly");
+    cr_assert(chmod(dir, 0777) == 0);
+    snprintf(file, sizeof file, "%s/kept.json", dir);
+    snprintf(log, sizeof log, "%s/log", dir);
+    write_text(file, "mine\n");
+    cr_assert(chmod(file, 0444) == 0);
+    const char *args[] = {"run", "--ion", "p", "--energy", "100", "--material", "water", "-n",
+                          "100", "-q", "--json", file, NULL};
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        /* An unprivileged user, as the file's owner is when it is not root. */
+        if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0)) _exit(126);
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        const char *argv[16] = {"bragg"};
+        for (int i = 0; args[i]; i++) argv[i + 1] = args[i];
+        execv(testkit_bragg(), (char *const *)argv);
+        _exit(127);
+    }
+    int rc = wait_exit(pid);
+    read_text(log, text, sizeof text);
+    cr_expect(rc == 2 && strstr(text, "--json: cannot write") && strstr(text, "ermission"),
+              "exit %d: %s", rc, text);
+    read_text(file, text, sizeof text);
+    cr_expect(strcmp(text, "mine\n") == 0, "the read-only file was replaced: '%s'", text);
+    chmod(file, 0644);
+    testkit_remove_dir(dir);
+}
+
+/* A FIFO nobody writes, given as an input, blocks the open; the first Ctrl-C ends the command
+ * at once (it had begun no work), exit 130. It used to wait for a second signal. */
+Test(robust, a_signal_ends_a_command_blocked_on_an_input)
+{
+    char dir[256], fifo[1100];
+    testkit_temp_dir(dir, sizeof dir, "fifoin");
+    snprintf(fifo, sizeof fifo, "%s/in.conf", dir);
+    cr_assert(mkfifo(fifo, 0600) == 0);
+    const char *run[] = {"run", "--config", fifo, "-q", NULL};
+    const char *plot[] = {"plot", fifo, "--png", "/dev/null", NULL};
+    const char *const *cmds[] = {run, plot};
+    for (int k = 0; k < 2; k++) {
+        pid_t pid = spawn(cmds[k], NULL);
+        usleep(300000);   /* time to reach the open, where it blocks */
+        double t0 = now_s();
+        kill(pid, SIGINT);
+        int st = 0;
+        pid_t got = 0;
+        while ((got = waitpid(pid, &st, WNOHANG)) == 0 && now_s() - t0 < 3.0 * testkit_time_scale())
+            usleep(10000);
+        if (got == 0) {   /* still blocked: the defect; end it so the suite goes on */
+            kill(pid, SIGKILL);
+            waitpid(pid, &st, 0);
+        }
+        cr_expect(got == pid, "%s: still running %.1f s after the signal", cmds[k][0],
+                  now_s() - t0);
+        cr_expect(got != pid || (WIFEXITED(st) && WEXITSTATUS(st) == 130), "%s: status %d",
+                  cmds[k][0], st);
+    }
+    testkit_remove_dir(dir);
+}
+
+/* The refusals the hostile-input review found accepted (exit 0): one line each, exit 2. */
+Test(robust, nonsense_combinations_are_refused)
+{
+    char out[8192];
+    struct {
+        const char *args, *needle;
+    } cases[] = {
+        {"run --ion C-12 --energy 200 --material water -n 100 --bio mcnamara -q",
+         "mcnamara is a proton model (valid for --ion p"},
+        {"sobp --ion C-12 --material water --from 5 --to 6 -n 100 --biological rbe1.1 --dose 2",
+         "--biological: rbe1.1 is a proton model"},
+        {"run --ion p --energy 100 --material water -n 100 --bio-dose 3 -q",
+         "--bio-dose: needs --bio MODEL"},
+        {"run --ion p --energy 100 --material water -n 100 --depth 0.001 --bin 100 -q",
+         "holds fewer than 10 bins"},
+        {"sobp --ion p --material water --from 2 --to 2.5 -n 200 --bin 10",
+         "--to: a plateau of 0.5 cm holds fewer than 3 bins"},
+        {"plot x.json --png o.png --kind profile-at 5,", "an empty depth in '5,'"},
+        {"plot x.json --png o.png --kind profile-at 5,,6", "an empty depth in '5,,6'"},
+        {"tables --ion p --material water --points 1 --emin 100 --emax 200",
+         "--points: 1 gives --emin alone"},
+        {"--version extra", "--version: unexpected argument 'extra'"},
+        {"run --ion p --energy 100 --slab water:inf:3", "'water:inf:3' is not material:thickness"},
+        {"sobp --ion p --material xx --from 5 --to 6 -n 100", "--material: 'xx' is not known"},
+        {"run --ion p --energy 100 --material water --seed 18446744073709551616",
+         "(valid: 0 to 18446744073709551615)"},
+        {"bench --case p-150-water --quick --floor /bin/true",
+         "--floor: the yardstick runs beside the C-12 water cases only"},
+        {"bench --case c12-400-water --quick --floor /nonexistent/floor",
+         "'/nonexistent/floor' is not an executable file"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        double t0 = now_s();
+        int rc = testkit_cli(cases[k].args, out, sizeof out);
+        cr_expect(rc == 2 && strstr(out, cases[k].needle), "'%s': exit %d: %s", cases[k].args,
+                  rc, out);
+        char *nl = strchr(out, '\n');
+        cr_expect(nl && nl[1] == '\0', "'%s': not one line: '%s'", cases[k].args, out);
+        cr_expect(now_s() - t0 < 2.0 * testkit_time_scale(), "'%s' took %.2f s to refuse",
+                  cases[k].args, now_s() - t0);
+    }
+}
