@@ -34,8 +34,9 @@
  *      around the beam's velocity, which sent 64% of the abraded protons within 10 degrees and
  *      made the forward hydrogen 47-70% too high (docs/physics.md, section 4).
  *   Neutrons leave (their energy is booked as carried off); fireball protons and charged
- *   spectators are transported; the charged share of the target's excitation energy is
- *   deposited where the reaction happened.
+ *   spectators are transported; the struck target's residue de-excites where the reaction
+ *   happened (the break-up's tables for light residues, fermi_residue_energies; evaporation
+ *   beyond them, evaporation_residue_energies), its charged products' energy deposited there.
  * Proton projectiles take the same path with A_P = 1 where ICRU Report 63 has no data (above
  * 250 MeV, and on the elements the report lacks, such as Na, Mg, S, Cl, K, Ti and Au:
  * physics/icru63.h samples the rest): the proton and one nucleon it knocks out of the target
@@ -675,6 +676,113 @@ static inline BRAGG_HD int fermi_residue_energies(rng *r, int Z, int A, double e
     return 1;
 }
 
+/* Binding energy (MeV) of (Z, A) by the Bethe-Weizsaecker mass formula with Rohlf's
+ * coefficients (J.W. Rohlf, Modern Physics from alpha to Z0, Wiley 1994): volume 15.75, surface
+ * 17.8, Coulomb 0.711 Z (Z - 1) / A^(1/3), asymmetry 23.7 (A - 2Z)^2 / A, pairing 11.18 /
+ * sqrt(A) (+ even-even, - odd-odd). It has no shell terms: the separation energies it gives
+ * for the residues of tissue's and the beam line's heavier nuclei are within 2.5 MeV of the
+ * measured (tests/reference/separation_energies.tsv). 0 for A < 1. */
+static inline BRAGG_HD double semf_binding_mev(int Z, int A)
+{
+    if (A < 1 || Z < 0 || Z > A) return 0.0;
+    int N = A - Z;
+    double a = (double)A, c = portable_cbrt(a), pairing = 11.18 / sqrt(a);
+    double asym = (double)(A - 2 * Z);
+    double b = 15.75 * a - 17.8 * c * c - 0.711 * Z * (Z - 1) / c - 23.7 * asym * asym / a;
+    if (Z % 2 == 0 && N % 2 == 0) b += pairing;
+    else if (Z % 2 == 1 && N % 2 == 1) b -= pairing;
+    return b;
+}
+
+/* The separation energy of particle x (z, a: n 0 1, p 1 1, alpha 2 4) from (Z, A), and the
+ * Coulomb barrier it must climb: the touching distance of the two at r0 = 1.5 fm (A^(1/3) +
+ * a^(1/3)), a radius parameter above the nuclei's own 1.2 fm because their surfaces are diffuse
+ * and evaporated particles pass over the barrier's top where it is flattest. */
+static inline BRAGG_HD void evaporation_threshold(int Z, int A, int z, int a, double *separation,
+                                                  double *barrier)
+{
+    double b_x = a == 4 ? nuclear_binding_mev(2, 4, 0.0) : 0.0;   /* the alpha's own, AME2020 */
+    *separation = semf_binding_mev(Z, A) - semf_binding_mev(Z - z, A - a) - b_x;
+    *barrier = z ? 1.44 * z * (Z - z) / (1.5 * (portable_cbrt((double)(A - a)) +
+                                              portable_cbrt((double)a)))
+                 : 0.0;
+}
+
+/* The struck target's residue (Z, A) heavier than the break-up's tables (A > 16: the Na, Mg,
+ * P, S, Cl, K, Ca of tissue and bone, the Al, Fe, Cu, W, Pb of a beam line) with excitation ex
+ * evaporates neutrons, protons and alphas one at a time (Weisskopf, Phys. Rev. 52 (1937) 295):
+ * each open channel x (ex above its separation energy S_x plus Coulomb barrier V_x) has the
+ * width g_x m_x E_x exp(2 sqrt(a E_x)), E_x = ex - S_x - V_x, a = A / 8 MeV^-1 the residue's
+ * level-density parameter, g_x the spin multiplicity (2, 2, 1), m_x the mass number; the
+ * particle leaves with V_x plus a Maxwellian share of E_x (T = sqrt(E_x / a): eps exp(-eps /
+ * T), at most E_x), and what is left of ex stays with the new residue. When no channel is open
+ * the rest leaves as gamma rays; a residue that reaches the tables finishes with their
+ * break-up (fermi_residue_energies). As there, only where the energy goes is booked: the
+ * separation energies as `binding`, the protons' and alphas' kinetic energy as `charged`
+ * (a few MeV to a few tens: they stop within millimetres), the neutrons' and the gamma rays'
+ * as `neutral`; the three add up to ex. The residue's recoil is left out (a few hundred keV at
+ * most). Out of line: only reactions on the heavier nuclei come here, and inlined into the
+ * GPU's reaction kernel it cost every reaction 20 registers and 128 bytes of stack. */
+static BRAGG_HD BRAGG_NOINLINE void evaporation_residue_energies(rng *r, int Z, int A,
+                                                                double ex, double *charged,
+                                                                double *neutral, double *binding)
+{
+    /* Channel x: 0 neutron, 1 proton, 2 alpha; its charge is x. */
+#define EVAPORATED_A(x) ((x) == 2 ? 4 : 1)
+#define EVAPORATED_SPIN(x) ((x) == 2 ? 1 : 2)
+    *charged = *neutral = *binding = 0.0;
+    while (ex > 0.0 && A > 16) {
+        double s[3], v[3], e[3], w[3], top = 0.0;
+        int open = 0;
+        for (int x = 0; x < 3; x++) {
+            evaporation_threshold(Z, A, x, EVAPORATED_A(x), &s[x], &v[x]);
+            e[x] = Z >= x && A - EVAPORATED_A(x) >= 1 ? ex - s[x] - v[x] : -1.0;
+            if (e[x] <= 0.0) continue;
+            double exponent = 2.0 * sqrt((A - EVAPORATED_A(x)) / 8.0 * e[x]);
+            top = open++ ? (exponent > top ? exponent : top) : exponent;
+            w[x] = exponent;   /* made a weight below, relative to the largest exponent */
+        }
+        if (!open) break;
+        double total = 0.0;
+        for (int x = 0; x < 3; x++) {
+            w[x] = e[x] > 0.0
+                       ? EVAPORATED_SPIN(x) * EVAPORATED_A(x) * e[x] * portable_exp(w[x] - top)
+                       : 0.0;
+            total += w[x];
+        }
+        double u = rng_uniform(r) * total;
+        int x = 0;
+        while (x < 2 && (u > w[x] || w[x] <= 0.0)) {
+            u -= w[x];
+            x++;
+        }
+        if (w[x] <= 0.0) x = w[0] > 0.0 ? 0 : 1;   /* rounding at the top of the range */
+        int a_x = EVAPORATED_A(x);
+        double T = sqrt(e[x] / ((A - a_x) / 8.0));
+        double eps = -T * portable_log(rng_uniform(r) * rng_uniform(r));
+        if (eps > e[x]) eps = e[x];
+        double kinetic = v[x] + eps;
+        *binding += s[x];
+        if (x) *charged += kinetic;
+        else *neutral += kinetic;
+        ex = e[x] - eps;
+        Z -= x;
+        A -= a_x;
+    }
+#undef EVAPORATED_A
+#undef EVAPORATED_SPIN
+    if (ex > 0.0) {
+        double c, n, b;
+        if (A <= 16 && Z >= 1 && fermi_residue_energies(r, Z, A, ex, &c, &n, &b)) {
+            *charged += c;
+            *neutral += n;
+            *binding += b;
+        } else {
+            *neutral += ex;
+        }
+    }
+}
+
 /* Samples the products of projectile (Zp, Ap) at t MeV/u on target (Zt, At). Returns 0 when
  * the Coulomb trajectory cannot reach the target (no reaction: the caller keeps the particle). */
 static inline BRAGG_HD int fragmentation_sample(const nuclear_radii *radii, rng *r, int Zp, int Ap,
@@ -755,14 +863,21 @@ static inline BRAGG_HD int fragmentation_sample(const nuclear_radii *radii, rng 
      * deposited there, the neutrons' and the gamma rays' leaves. A residue in the break-up's
      * tables (the light nuclei of water and tissue) breaks up with its masses, from a stream of
      * its own (child FERMI_RESIDUE_STREAM of the reacting particle's), so that nothing this
-     * changes moves a transported particle. Beyond them (Ca, P, the metals) the excitation is
-     * shared by charge, its separation energies left out. */
+     * changes moves a transported particle. Heavier residues (Ca, P, the metals) evaporate
+     * from the same stream; a light one outside the tables (no measured mass) shares its
+     * excitation by charge. */
     if (a_rest_t > 0) {
         double charged, neutral, binding;
         rng rr;
         rng_init_child(&rr, r, FERMI_RESIDUE_STREAM);
-        if (z_rest_t > 0 &&
-            fermi_residue_energies(&rr, z_rest_t, a_rest_t, ex_t, &charged, &neutral, &binding)) {
+        if (z_rest_t > 0 && a_rest_t > 16) {
+            evaporation_residue_energies(&rr, z_rest_t, a_rest_t, ex_t, &charged, &neutral,
+                                         &binding);
+            ev->local_mev += charged;
+            ev->neutral_mev += neutral;
+            ev->target_binding_mev += binding;
+        } else if (z_rest_t > 0 && fermi_residue_energies(&rr, z_rest_t, a_rest_t, ex_t, &charged,
+                                                          &neutral, &binding)) {
             ev->local_mev += charged;
             ev->neutral_mev += neutral;
             ev->target_binding_mev += binding;
