@@ -176,9 +176,20 @@ static int run_options_read_file(run_options *ro, const char *path, char **text,
     if (ro->seen[mat - ro->specs] || ro->seen[slab - ro->specs])
         ro->seen[mat - ro->specs] = ro->seen[slab - ro->specs] = 1;
     static const char *const refused[] = {"config", 0};
-    if (run_file_read(path, text, e) ||
-        option_parse_file(ro->specs, *text, path, ro->seen, refused, e))
-        return BRAGG_ERR;
+    if (run_file_read(path, text, e)) return BRAGG_ERR;
+    /* Every value in the file is checked, those the command line overrides too: a bad one is a
+     * mistake in the file whichever wins (quiet = maybe with -q went unnoticed). A scratch set
+     * of options takes them all from a copy (parsing cuts the text up). */
+    run_options *scratch = malloc(sizeof *scratch);
+    char *copy = strdup(*text);
+    int rc = scratch && copy ? BRAGG_OK : bragg_fail(e, "out of memory");
+    if (rc == BRAGG_OK) {
+        run_options_init(scratch);
+        rc = option_parse_file(scratch->specs, copy, path, NULL, refused, e);
+    }
+    free(copy);
+    free(scratch);
+    if (rc || option_parse_file(ro->specs, *text, path, ro->seen, refused, e)) return BRAGG_ERR;
     return BRAGG_OK;
 }
 

@@ -948,4 +948,13 @@ Test(robust, nonsense_combinations_are_refused)
         cr_expect(now_s() - t0 < 2.0 * testkit_time_scale(), "'%s' took %.2f s to refuse",
                   cases[k].args, now_s() - t0);
     }
+    /* A bad value in a run file is refused even where the command line overrides it. */
+    char dir[256], conf[1100], args[1400];
+    testkit_temp_dir(dir, sizeof dir, "badfile");
+    snprintf(conf, sizeof conf, "%s/c.conf", dir);
+    write_text(conf, "ion = p\nenergy = 100\nmaterial = water\nquiet = maybe\n");
+    snprintf(args, sizeof args, "run --config %s -q -n 100", conf);
+    int rc = testkit_cli(args, out, sizeof out);
+    cr_expect(rc == 2 && strstr(out, "quiet: 'maybe' is not a switch"), "exit %d: %s", rc, out);
+    testkit_remove_dir(dir);
 }
