@@ -483,6 +483,10 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
     if (interrupt_requested() && status == EXIT_OK) {
         fprintf(stderr, "bragg run: interrupted after the run; its outputs were written whole\n");
         status = EXIT_INTERRUPTED;
+    } else if (interrupt_requested() && status == EXIT_RUNTIME) {
+        /* An output that gave up because of the signal (a FIFO nobody read): the user's stop,
+         * not a failure of the run. */
+        status = EXIT_INTERRUPTED;
     }
     run_snapshot_free(&snap);
     engine_destroy(en);

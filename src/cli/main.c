@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "atomic_file.h"
 #include "commands.h"
 #include "interrupt.h"
 #include "tui.h"
@@ -41,6 +42,7 @@ int main(int argc, char **argv)
     /* First of all, so that no moment of a command is left to the default action (which
      * would kill it with half-written temporaries). The workbench installs its own. */
     interrupt_install();
+    atomic_file_set_cancel_check(interrupt_requested);   /* an output FIFO with no reader */
     if (argc < 2) return tui_main(NULL);
     const char *cmd = argv[1];
     if (strcmp(cmd, "--config") == 0 || strncmp(cmd, "--config=", 9) == 0) {

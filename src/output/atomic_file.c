@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* ---- the registry of temporaries in flight ------------------------------------------------ */
@@ -293,6 +294,44 @@ static void remove_stale(const char *target)
 
 /* ---- writing ------------------------------------------------------------------------------- */
 
+static int (*cancel_check)(void);
+
+void atomic_file_set_cancel_check(int (*cancelled)(void))
+{
+    cancel_check = cancelled;
+}
+
+/* Opens a device or FIFO for writing. A FIFO with no reader would block the open until one
+ * comes, deaf to a request to stop (the signal handler's restart): it is polled instead, every
+ * 20 ms, until a reader comes or cancel_check says stop (errno EINTR). */
+static int open_direct(const char *target)
+{
+    struct stat st;
+    if (stat(target, &st) != 0 || !S_ISFIFO(st.st_mode))
+        return open(target, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+    for (;;) {
+        int fd = open(target, O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd >= 0) {
+            /* Blocking writes from here on, as any other file's. */
+            int flags = fcntl(fd, F_GETFL);
+            if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+                int err = errno;
+                close(fd);
+                errno = err;
+                return -1;
+            }
+            return fd;
+        }
+        if (errno != ENXIO) return -1;   /* ENXIO: nobody reads it yet */
+        if (cancel_check && cancel_check()) {
+            errno = EINTR;
+            return -1;
+        }
+        struct timespec pause = {0, 20000000};
+        nanosleep(&pause, NULL);
+    }
+}
+
 int atomic_file_open(atomic_file *af, const char *path, const char *what, bragg_err *e)
 {
     memset(af, 0, sizeof *af);
@@ -308,12 +347,14 @@ int atomic_file_open(atomic_file *af, const char *path, const char *what, bragg_
     snprintf(af->path, sizeof af->path, "%s", path);
     if (kind == TARGET_DIRECT) {
         /* No O_CREAT, no O_TRUNC: it exists, and truncating means nothing to a device. */
-        int fd = open(af->target, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+        int fd = open_direct(af->target);
         if (fd < 0 || !(af->file = fdopen(fd, "wb"))) {
             int err = errno;
             if (fd >= 0) close(fd);
-            return bragg_fail(e, "%s: cannot write %s: %s", what, BRAGG_QUOTED(path),
-                              strerror(err));
+            return err == EINTR ? bragg_fail(e, "%s: cannot write %s: stopped while waiting for a "
+                                                   "reader of the FIFO", what, BRAGG_QUOTED(path))
+                               : bragg_fail(e, "%s: cannot write %s: %s", what, BRAGG_QUOTED(path),
+                                            strerror(err));
         }
         af->mode = ATOMIC_FILE_DIRECT;
         return BRAGG_OK;

@@ -12,7 +12,8 @@
  *     as above, in the target's folder; the link itself stays.
  *   - a character device or a FIFO (/dev/null, /dev/stdout on a terminal, a named pipe):
  *     written through directly; renaming a regular file over /dev/null would break every other
- *     program on the machine.
+ *     program on the machine. A FIFO nobody reads yet is waited for, a request to stop heard
+ *     (atomic_file_set_cancel_check).
  *   - "-": standard output.
  * A folder, a block device or a socket is refused.
  *
@@ -76,6 +77,11 @@ typedef struct file_use {
  * output at most; a device or FIFO (/dev/null) may take several. Inputs that do not exist are
  * left to their reader's message. The message names both options and the file. */
 int atomic_file_check_distinct(const file_use *uses, int n, bragg_err *e);
+
+/* What a FIFO with no reader waits on: atomic_file_open polls it, and gives up (EINTR) once
+ * `cancelled` returns non-zero. The commands pass the interrupt flag (src/cli/interrupt.h), so
+ * that the first Ctrl-C is heard there too. Set once, before any output is opened. */
+void atomic_file_set_cancel_check(int (*cancelled)(void));
 
 /* Deletes every registered temporary. Async-signal-safe: for handlers that end the process. */
 void atomic_file_remove_temporaries(void);

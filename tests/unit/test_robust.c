@@ -883,10 +883,17 @@ Test(robust, a_signal_ends_a_command_blocked_on_an_input)
     testkit_temp_dir(dir, sizeof dir, "fifoin");
     snprintf(fifo, sizeof fifo, "%s/in.conf", dir);
     cr_assert(mkfifo(fifo, 0600) == 0);
+    char out_fifo[1100];
+    snprintf(out_fifo, sizeof out_fifo, "%s/out.json", dir);
+    cr_assert(mkfifo(out_fifo, 0600) == 0);
     const char *run[] = {"run", "--config", fifo, "-q", NULL};
     const char *plot[] = {"plot", fifo, "--png", "/dev/null", NULL};
-    const char *const *cmds[] = {run, plot};
-    for (int k = 0; k < 2; k++) {
+    /* An output FIFO nobody reads: the run ends (or is stopped) and then waits for a reader,
+     * and the first signal is heard there too. */
+    const char *out[] = {"run", "--ion", "p", "--energy", "100", "--material", "water", "-n",
+                         "200", "-q", "--json", out_fifo, NULL};
+    const char *const *cmds[] = {run, plot, out};
+    for (int k = 0; k < 3; k++) {
         pid_t pid = spawn(cmds[k], NULL);
         usleep(300000);   /* time to reach the open, where it blocks */
         double t0 = now_s();
