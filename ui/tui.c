@@ -443,7 +443,12 @@ static void start_sobp(tui_state *t)
     if (!tmp || !*tmp) tmp = "/tmp";
     snprintf(t->sobp_path, sizeof t->sobp_path, "%s/bragg-sobp-%d.json", tmp, (int)getpid());
     snprintf(t->sobp_log, sizeof t->sobp_log, "%s/bragg-sobp-%d.log", tmp, (int)getpid());
-    char a_from[32], a_to[32], a_n[32], a_seed[32], a_threads[16], a_dose[32], a_ab[32];
+    /* Bins of 1 mm (sobp's default), finer for a short range: the plateau's flatness is read
+     * off at least 20 bins (sobp refuses fewer than 3), down to sobp's finest, 0.01 mm. */
+    double bin_mm = floor(100 * (to - from) * 10 / 20) / 100;
+    bin_mm = bin_mm > 1.0 ? 1.0 : bin_mm < 0.01 ? 0.01 : bin_mm;
+    char a_from[32], a_to[32], a_n[32], a_seed[32], a_threads[16], a_dose[32], a_ab[32], a_bin[32];
+    snprintf(a_bin, sizeof a_bin, "%g", bin_mm);
     snprintf(a_from, sizeof a_from, "%g", from);
     snprintf(a_to, sizeof a_to, "%g", to);
     snprintf(a_n, sizeof a_n, "%llu", (unsigned long long)n);
@@ -463,6 +468,8 @@ static void start_sobp(tui_state *t)
     argv[k++] = a_from;
     argv[k++] = "--to";
     argv[k++] = a_to;
+    argv[k++] = "--bin";
+    argv[k++] = a_bin;
     argv[k++] = "-n";
     argv[k++] = a_n;
     argv[k++] = "--seed";

@@ -267,7 +267,9 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
     config_default(&defaults);
     if (!cfg.bio_model[0] &&
         (cfg.bio_cell[0] || cfg.bio_alpha_beta > 0 || cfg.bio_dose != defaults.bio_dose)) {
-        fprintf(stderr, "bragg run: --%s: needs --bio MODEL\n",
+        /* Named as a key: it may come from the run file as well as from the command line. */
+        fprintf(stderr, "bragg run: %s: needs a biological model (--bio MODEL, or bio = in the "
+                        "run file)\n",
                 cfg.bio_cell[0] ? "cell" : cfg.bio_alpha_beta > 0 ? "alpha-beta" : "bio-dose");
         return EXIT_USAGE;
     }

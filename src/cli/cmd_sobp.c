@@ -415,7 +415,7 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
         return EXIT_USAGE;
     }
     /* The plateau's flatness is read off its bins: a plateau of one or two says nothing. */
-    if (to - from < 3 * bin_mm / 10) {
+    if ((to - from) / (bin_mm / 10) + 1e-9 < 3) {   /* 5.6 - 5.3 is 0.2999... */
         fprintf(stderr, "bragg sobp: --to: a plateau of %g cm holds fewer than 3 bins of %g mm "
                         "(valid: --to at least %g, or a finer --bin)\n",
                 to - from, bin_mm, from + 3 * bin_mm / 10);

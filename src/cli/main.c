@@ -61,6 +61,17 @@ int main(int argc, char **argv)
         }
         return tui_main(&cfg);
     }
+    /* "bragg help run" is "bragg run --help". */
+    static char help_flag[] = "--help";
+    char *help_argv[4];
+    if (strcmp(cmd, "help") == 0 && argc == 3 && argv[2][0] != '-') {
+        help_argv[0] = argv[0];
+        help_argv[1] = argv[2];
+        help_argv[2] = help_flag;
+        help_argv[3] = NULL;
+        argv = help_argv;
+        cmd = argv[1];
+    }
     int help = strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0;
     if ((help || strcmp(cmd, "--version") == 0) && argc > 2) {
         fprintf(stderr, "bragg: %s: unexpected argument %s (it takes none; bragg COMMAND --help "

@@ -141,7 +141,7 @@ int config_validate(const run_config *c, const catalog *cat, bragg_err *e)
                              "1e4 cm)", c->depth_max_cm);
     /* A curve needs bins to be one: with fewer than ten the peak, its width and the range
      * figures cannot be read off it. */
-    if (c->depth_max_cm > 0 && c->depth_max_cm < 10 * c->bin_width_cm)
+    if (c->depth_max_cm > 0 && c->depth_max_cm / c->bin_width_cm + 1e-9 < 10)
         return bragg_fail(e, "scoring depth: %g cm holds fewer than 10 bins of %g mm (valid: at "
                              "least %g cm, or a finer --bin)",
                           c->depth_max_cm, 10 * c->bin_width_cm, 10 * c->bin_width_cm);

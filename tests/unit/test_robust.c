@@ -926,7 +926,7 @@ Test(robust, nonsense_combinations_are_refused)
         {"sobp --ion C-12 --material water --from 5 --to 6 -n 100 --biological rbe1.1 --dose 2",
          "--biological: rbe1.1 is a proton model"},
         {"run --ion p --energy 100 --material water -n 100 --bio-dose 3 -q",
-         "--bio-dose: needs --bio MODEL"},
+         "bio-dose: needs a biological model (--bio MODEL"},
         {"run --ion p --energy 100 --material water -n 100 --depth 0.001 --bin 100 -q",
          "holds fewer than 10 bins"},
         {"sobp --ion p --material water --from 2 --to 2.5 -n 200 --bin 10",
