@@ -955,6 +955,17 @@ Test(robust, nonsense_combinations_are_refused)
         cr_expect(now_s() - t0 < 2.0 * testkit_time_scale(), "'%s' took %.2f s to refuse",
                   cases[k].args, now_s() - t0);
     }
+    /* At the edges the refusals let pass what is valid: exactly 10 depth bins and a plateau of
+     * exactly 3 (the rounding of 1.89 / 0.189 and 5.6 - 5.3 refused them once). */
+    const char *valid[] = {
+        "run --ion p --energy 20 --material water -n 20 -t 1 -q --depth 1.89 --bin 1.89",
+        "sobp --ion p --material water --from 5.3 --to 5.6 --bin 1 -n 100 -t 1 --spacing 3 -q",
+        "help run",
+    };
+    for (size_t k = 0; k < sizeof valid / sizeof valid[0]; k++) {
+        int rc = testkit_cli(valid[k], out, sizeof out);
+        cr_expect(rc == 0, "'%s': exit %d: %s", valid[k], rc, out);
+    }
     /* A bad value in a run file is refused even where the command line overrides it. */
     char dir[256], conf[1100], args[1400];
     testkit_temp_dir(dir, sizeof dir, "badfile");
