@@ -120,7 +120,8 @@ Test(bio_run, run_bio_writes_columns_and_rejects_bad_input)
         {"run --ion p --energy 150 --material water --bio mkm --alpha-beta 100",
          "--alpha-beta: 100 is out of range"},
         {"run --ion p --energy 150 --material water --bio-dose 0", "--bio-dose: 0 is out of range"},
-        {"run --ion p --energy 150 --material water --cell HSG", "cell: needs a biological model (--bio MODEL"},
+        {"run --ion p --energy 150 --material water --cell HSG",
+         "cell: needs a biological model (--bio MODEL"},
         {"sobp --ion p --material water --from 10 --to 12 --biological mkm", "--dose: missing"},
         {"sobp --ion p --material water --from 10 --to 12 --dose 2", "--dose: needs --biological"},
     };
