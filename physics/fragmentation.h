@@ -694,10 +694,17 @@ static inline BRAGG_HD double semf_binding_mev(int Z, int A)
     return b;
 }
 
+/* The level-density parameter a of a residue of A nucleons, per MeV: A / 8, the round empirical
+ * value evaporation calculations commonly take for medium and heavy nuclei (taken, not fitted
+ * here, and not checked against measured level densities in this project). It sets the
+ * temperature sqrt(E / a) and the channels' relative widths. */
+#define EVAPORATION_LEVEL_DENSITY(A) ((double)(A) / 8.0)
+
 /* The separation energy of particle x (z, a: n 0 1, p 1 1, alpha 2 4) from (Z, A), and the
  * Coulomb barrier it must climb: the touching distance of the two at r0 = 1.5 fm (A^(1/3) +
  * a^(1/3)), a radius parameter above the nuclei's own 1.2 fm because their surfaces are diffuse
- * and evaporated particles pass over the barrier's top where it is flattest. */
+ * and evaporated particles pass over the barrier's top where it is flattest (e^2 = 1.44 MeV
+ * fm). */
 static inline BRAGG_HD void evaporation_threshold(int Z, int A, int z, int a, double *separation,
                                                   double *barrier)
 {
@@ -712,12 +719,12 @@ static inline BRAGG_HD void evaporation_threshold(int Z, int A, int z, int a, do
  * P, S, Cl, K, Ca of tissue and bone, the Al, Fe, Cu, W, Pb of a beam line) with excitation ex
  * evaporates neutrons, protons and alphas one at a time (Weisskopf, Phys. Rev. 52 (1937) 295):
  * each open channel x (ex above its separation energy S_x plus Coulomb barrier V_x) has the
- * width g_x m_x E_x exp(2 sqrt(a E_x)), E_x = ex - S_x - V_x, a = A / 8 MeV^-1 the residue's
- * level-density parameter, g_x the spin multiplicity (2, 2, 1), m_x the mass number; the
- * particle leaves with V_x plus a Maxwellian share of E_x (T = sqrt(E_x / a): eps exp(-eps /
- * T), at most E_x), and what is left of ex stays with the new residue. When no channel is open
- * the rest leaves as gamma rays; a residue that reaches the tables finishes with their
- * break-up (fermi_residue_energies). As there, only where the energy goes is booked: the
+ * width g_x m_x E_x exp(2 sqrt(a E_x)), E_x = ex - S_x - V_x, a the residue's level-density
+ * parameter (EVAPORATION_LEVEL_DENSITY), g_x the spin multiplicity (2, 2, 1), m_x the mass
+ * number; the particle leaves with V_x plus a Maxwellian share of E_x (T = sqrt(E_x / a):
+ * eps exp(-eps / T), at most E_x), and what is left of ex stays with the new residue. When no
+ * channel is open the rest leaves as gamma rays; a residue that reaches the tables finishes
+ * with their break-up (fermi_residue_energies). As there, only where the energy goes is booked: the
  * separation energies as `binding`, the protons' and alphas' kinetic energy as `charged`
  * (a few MeV to a few tens: they stop within millimetres), the neutrons' and the gamma rays'
  * as `neutral`; the three add up to ex. The residue's recoil is left out (a few hundred keV at
@@ -738,7 +745,7 @@ static BRAGG_HD BRAGG_NOINLINE void evaporation_residue_energies(rng *r, int Z, 
             evaporation_threshold(Z, A, x, EVAPORATED_A(x), &s[x], &v[x]);
             e[x] = Z >= x && A - EVAPORATED_A(x) >= 1 ? ex - s[x] - v[x] : -1.0;
             if (e[x] <= 0.0) continue;
-            double exponent = 2.0 * sqrt((A - EVAPORATED_A(x)) / 8.0 * e[x]);
+            double exponent = 2.0 * sqrt(EVAPORATION_LEVEL_DENSITY(A - EVAPORATED_A(x)) * e[x]);
             top = open++ ? (exponent > top ? exponent : top) : exponent;
             w[x] = exponent;   /* made a weight below, relative to the largest exponent */
         }
@@ -758,7 +765,7 @@ static BRAGG_HD BRAGG_NOINLINE void evaporation_residue_energies(rng *r, int Z, 
         }
         if (w[x] <= 0.0) x = w[0] > 0.0 ? 0 : 1;   /* rounding at the top of the range */
         int a_x = EVAPORATED_A(x);
-        double T = sqrt(e[x] / ((A - a_x) / 8.0));
+        double T = sqrt(e[x] / EVAPORATION_LEVEL_DENSITY(A - a_x));
         double eps = -T * portable_log(rng_uniform(r) * rng_uniform(r));
         if (eps > e[x]) eps = e[x];
         double kinetic = v[x] + eps;

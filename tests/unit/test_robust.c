@@ -752,24 +752,12 @@ Test(robust, plot_refuses_trailing_garbage_and_two_documents)
 
 /* ---- outputs that would land on each other or on an input ----------------------------- */
 
-/* The contents of `path` (at most len - 1 bytes), or "" if it cannot be read. */
-static void read_text(const char *path, char *out, size_t len)
-{
-    out[0] = '\0';
-    FILE *f = fopen(path, "r");
-    if (!f) return;
-    size_t n = fread(out, 1, len - 1, f);
-    out[n] = '\0';
-    fclose(f);
-}
-
 /* Two outputs naming one file left only the last one written; an output naming an input
  * replaced the user's run file, JSON or measured curve with a figure (exit 0 both). Each is
  * refused before any work with one line naming both options, and nothing is touched. */
 Test(robust, outputs_never_land_on_each_other_or_on_an_input)
 {
     char dir[256], conf[1100], conf2[1100], json[1100], meas[1100], args[4096], out[8192];
-    char before[512], after[512];
     testkit_temp_dir(dir, sizeof dir, "apart");
     snprintf(conf, sizeof conf, "%s/c.conf", dir);
     snprintf(conf2, sizeof conf2, "%s/self.conf", dir);
@@ -813,17 +801,19 @@ Test(robust, outputs_never_land_on_each_other_or_on_an_input)
          "tables --ion p --material water --csv %s/T --png %s/T", dir, dir);
 #undef CASE
     for (int k = 0; k < n; k++) {
-        if (cases[k].kept) read_text(cases[k].kept, before, sizeof before);
+        char *before = cases[k].kept ? testkit_read_text(cases[k].kept) : NULL;
         int rc = testkit_cli(cases[k].args, out, sizeof out);
         cr_expect(rc == 2 && strstr(out, cases[k].needle), "'%s': exit %d: %s", cases[k].args, rc,
                   out);
         char *nl = strchr(out, '\n');
         cr_expect(nl && nl[1] == '\0', "not one line: '%s'", out);
         if (cases[k].kept) {
-            read_text(cases[k].kept, after, sizeof after);
+            char *after = testkit_read_text(cases[k].kept);
             cr_expect(strcmp(before, after) == 0, "'%s' changed %s", cases[k].args,
                       cases[k].kept);
+            free(after);
         }
+        free(before);
     }
     cr_expect(count_files(dir, "X") == 0 && count_files(dir, "F") == 0 &&
                   count_files(dir, "S") == 0 && count_files(dir, "T") == 0,
@@ -841,7 +831,7 @@ Test(robust, outputs_never_land_on_each_other_or_on_an_input)
  * permission). Run as an unprivileged user: root may write any file. */
 Test(robust, a_read_only_output_is_refused)
 {
-    char dir[256], file[1100], log[1100], text[256];
+    char dir[256], file[1100], log[1100];
     testkit_temp_dir(dir, sizeof dir, "readonly");
     cr_assert(chmod(dir, 0777) == 0);
     snprintf(file, sizeof file, "%s/kept.json", dir);
@@ -866,11 +856,12 @@ Test(robust, a_read_only_output_is_refused)
         _exit(127);
     }
     int rc = wait_exit(pid);
-    read_text(log, text, sizeof text);
-    cr_expect(rc == 2 && strstr(text, "--json: cannot write") && strstr(text, "ermission"),
-              "exit %d: %s", rc, text);
-    read_text(file, text, sizeof text);
-    cr_expect(strcmp(text, "mine\n") == 0, "the read-only file was replaced: '%s'", text);
+    char *said = testkit_read_text(log), *kept = testkit_read_text(file);
+    cr_expect(rc == 2 && strstr(said, "--json: cannot write") && strstr(said, "ermission"),
+              "exit %d: %s", rc, said);
+    cr_expect(strcmp(kept, "mine\n") == 0, "the read-only file was replaced: '%s'", kept);
+    free(said);
+    free(kept);
     chmod(file, 0644);
     testkit_remove_dir(dir);
 }
