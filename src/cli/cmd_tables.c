@@ -63,7 +63,9 @@ int cmd_tables(int argc, char **argv)
         return EXIT_OK;
     }
     int emax_given = !isnan(emax);
-    if (!emax_given) emax = 500.0;
+    /* --points 1 is --emin alone: the default --emax does not bound it (an --emin above 500
+     * MeV/u is then a valid single row, refused only by the tables' own range). */
+    if (!emax_given) emax = points == 1 ? emin : 500.0;
     if (emax < emin) {
         fprintf(stderr, "bragg tables: --emax: %g is below --emin %g\n", emax, emin);
         return EXIT_USAGE;

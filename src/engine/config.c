@@ -152,7 +152,8 @@ int config_validate(const run_config *c, const catalog *cat, bragg_err *e)
         return bragg_fail(e, "batches: %d is out of range (valid: 2 to 1000)", c->batches);
     if ((uint64_t)c->batches > c->histories)
         return bragg_fail(e, "histories: %llu is fewer than the %d batches the uncertainty "
-                             "needs", (unsigned long long)c->histories, c->batches);
+                             "needs (valid: at least %d, or fewer batches, down to 2)",
+                          (unsigned long long)c->histories, c->batches, c->batches);
     if (c->map_kind != MAP_NONE) {
         if (c->map_kind != MAP_RZ && c->map_kind != MAP_XZ)
             return bragg_fail(e, "map kind: %d is not known (valid: rz or xz)", c->map_kind);

@@ -935,6 +935,9 @@ Test(robust, nonsense_combinations_are_refused)
          "--floor: the yardstick runs beside the C-12 water cases only"},
         {"bench --case c12-400-water --quick --floor /nonexistent/floor",
          "'/nonexistent/floor' is not an executable file"},
+        {"run --ion p --energy 100 --material water -n 1 -q", "(valid: 2 to 1000000000000)"},
+        {"run --ion p --energy 100 --material water -n 5 -q",
+         "5 is fewer than the 20 batches the uncertainty needs (valid: at least 20, or fewer"},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         double t0 = now_s();
@@ -947,11 +950,14 @@ Test(robust, nonsense_combinations_are_refused)
                   cases[k].args, now_s() - t0);
     }
     /* At the edges the refusals let pass what is valid: exactly 10 depth bins and a plateau of
-     * exactly 3 (the rounding of 1.89 / 0.189 and 5.6 - 5.3 refused them once). */
+     * exactly 3 (the rounding of 1.89 / 0.189 and 5.6 - 5.3 refused them once); one table row
+     * above the default --emax (which bounded --points 1 once); 2 histories in 2 batches. */
     const char *valid[] = {
         "run --ion p --energy 20 --material water -n 20 -t 1 -q --depth 1.89 --bin 1.89",
         "sobp --ion p --material water --from 5.3 --to 5.6 --bin 1 -n 100 -t 1 --spacing 3 -q",
         "help run",
+        "tables --ion p --material water --points 1 --emin 600",
+        "run --ion p --energy 20 --material water -n 2 --batches 2 -t 1 -q",
     };
     for (size_t k = 0; k < sizeof valid / sizeof valid[0]; k++) {
         int rc = testkit_cli(valid[k], out, sizeof out);
