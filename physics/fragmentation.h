@@ -590,7 +590,9 @@ static inline BRAGG_HD int fermi_breakup(nuclear_event *ev, rng *r, int Z, int A
         return 1;
     }
     int K = BRAGG_CONST_GET(fermi_channel_k, c), p0 = BRAGG_CONST_GET(fermi_channel_first, c);
-    double m[FERMI_MAX_K], p[FERMI_MAX_K][3];
+    /* m zeroed although the loop below sets the K masses read: gcc 12, inlining this into the
+     * event loop's reaction stage, cannot see that K >= 1 and warned (-Wmaybe-uninitialized). */
+    double m[FERMI_MAX_K] = {0}, p[FERMI_MAX_K][3];
     double released = BRAGG_CONST_GET(fermi_nucleus_mass, k) + ex;
     for (int i = 0; i < K; i++) {
         int s = BRAGG_CONST_GET(fermi_piece, p0 + i);

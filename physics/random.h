@@ -25,6 +25,7 @@
 #ifndef BRAGG_RANDOM_H
 #define BRAGG_RANDOM_H
 
+#include <math.h>
 #include <stdint.h>
 
 #include <Random123/philox.h>
@@ -242,6 +243,37 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE double rng_gauss(rng *r)
     ziggurat_point z = ziggurat_point_of(rng_u32(r));
     if (z.x < ziggurat_x(z.layer + 1)) return ziggurat_signed(z.x, z.sign);
     return ziggurat_outer(r, z);
+}
+
+/* A Gamma deviate of the given shape (> 0) and scale 1: mean and variance `shape`. Marsaglia and
+ * Tsang's method (ACM Trans. Math. Softw. 26 (2000) 363): for shape a >= 1, with d = a - 1/3
+ * and c = 1 / sqrt(9 d), a normal x gives the candidate d (1 + c x)^3, taken if a uniform u has
+ * ln u < x^2 / 2 + d (1 - v + ln v), v = (1 + c x)^3 (over 95% of candidates are); the squeeze
+ * u < 1 - 0.0331 x^4 takes most of them without a logarithm and takes none that the exact test
+ * would refuse. Below shape 1, a deviate of shape a + 1 times u^(1/a) (their boost). Every
+ * decision uses portable_log and portable_exp, so a stream gives the same deviates on every
+ * machine. Out of line: only thin steps call it (physics/transport.h, step_energy_loss). */
+static BRAGG_HD BRAGG_NOINLINE double rng_gamma(rng *r, double shape)
+{
+    double boost = 1.0;
+    if (shape < 1.0) {
+        double t = portable_log(rng_uniform(r)) / shape;
+        boost = t > -700.0 ? portable_exp(t) : 0.0;   /* portable_exp holds above -708 */
+        shape += 1.0;
+    }
+    double d = shape - 1.0 / 3.0, c = 1.0 / sqrt(9.0 * d);
+    /* Each try is taken with probability above 0.95: 64 refusals in a row do not happen
+     * (0.05^64); the bound only keeps a GPU thread from looping on a broken stream. */
+    for (int tries = 0; tries < 64; tries++) {
+        double x = rng_gauss(r), v = 1.0 + c * x;
+        if (v <= 0.0) continue;
+        v = v * v * v;
+        double u = rng_uniform(r), x2 = x * x;
+        if (u < 1.0 - 0.0331 * x2 * x2 ||
+            portable_log(u) < 0.5 * x2 + d * (1.0 - v + portable_log(v)))
+            return d * v * boost;
+    }
+    return (d + 1.0 / 3.0) * boost;
 }
 
 /* Two independent standard normal deviates, g1 drawn first. */

@@ -1318,10 +1318,28 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void step_energy_loss(const transport_
         double variance = table_at(tab, tab->straggling, st->cell_half, st->t_half) * dR / q->a;
         double stopping = table_at(tab, tab->stopping, st->cell_half, st->t_half);
         profile_mark(prof, PROFILE_STOPPING);
-        double g = rng_gauss(&q->r);
+        /* The loss about its mean m = S dR with Bohr's sigma, as Geant4's G4UniversalFluctuation
+         * samples heavy particles in its Gaussian regime: where m >= 2 sigma a normal deviate
+         * drawn again until the loss lies within [0, 2m], a cut symmetric about the mean, which
+         * therefore keeps it; below, a Gamma deviate with the same mean and variance (shape
+         * (m / sigma)^2), never negative. Until 2026-12-06 a normal loss was clipped at 0 alone,
+         * which raised the mean where sigma is not small against m: the energy deposited in a
+         * water layer of 1 / 10 / 100 um by 150 MeV protons was 2.95 / 1.35 / 1.01 times PSTAR's
+         * stopping power. Thick-target steps have m / sigma of 6 (a 1 mm step at 150 MeV) to
+         * hundreds: there the normal deviate is drawn once, as before, to the bit. */
+        double sigma = sqrt(variance), mean = stopping * dR, deviation;
+        if (mean >= 2.0 * sigma) {
+            double g = rng_gauss(&q->r);
+            for (int tries = 0; tries < 64 && fabs(g) * sigma > mean; tries++)
+                g = rng_gauss(&q->r);   /* refused with probability 4.6% at most (m = 2 sigma) */
+            deviation = fabs(g) * sigma > mean ? 0.0 : sigma * g;
+        } else {
+            double shape = (mean / sigma) * (mean / sigma);
+            deviation = mean * (rng_gamma(&q->r, shape) / shape - 1.0);
+        }
         profile_mark(prof, PROFILE_RNG);
-        range_new -= sqrt(variance) * g / stopping;
-        if (range_new > q->range) range_new = q->range;   /* no energy gain */
+        range_new -= deviation / stopping;
+        if (range_new > q->range) range_new = q->range;   /* no energy gain (rounding) */
         if (range_new <= st->range_cut) {
             range_new = st->range_cut;
             st->to_cut = 1;
@@ -1330,8 +1348,16 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void step_energy_loss(const transport_
         profile_mark(prof, PROFILE_STRAGGLING);
     }
     /* A zero-length step (e.g. on a boundary) keeps its energy exactly: t(R(t)) is only equal
-     * to t within interpolation accuracy. */
-    double t_new = st->to_cut ? p->energy_cut : dR > 0.0 ? table_energy(tab, range_new) : q->t;
+     * to t within interpolation accuracy. For the same reason a step that loses under 1% of
+     * the range takes its loss as the difference of t(R) at its two ends: t(R(t)) - t is a few
+     * 1e-7 of t where a particle starts (a beam, a secondary, a new slab's table), which is
+     * +9% of the loss of a 150 MeV proton over 1 um of water; the difference cancels it. */
+    double t_new = q->t;
+    if (st->to_cut) t_new = p->energy_cut;
+    else if (range_new < q->range && q->range - range_new < 0.01 * q->range)
+        t_new = q->t - (table_energy(tab, q->range) - table_energy(tab, range_new));
+    else if (range_new < q->range)
+        t_new = table_energy(tab, range_new);
     int64_t q_new = energy_quanta(q->A * t_new);
     int64_t dq = q->energy_q - q_new;
     if (dq < 0) {   /* rounding at a table edge: never create energy */
