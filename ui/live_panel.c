@@ -50,7 +50,11 @@ void live_panel_draw(const tui_state *t, const ui_rect *r)
     draw_box(r, "Live", 0);
     int x = r->x + 2, w = r->w - 4, y = r->y + 1, last = r->y + r->h - 1;
     if (!t->have_snap) {
-        draw_text_fit(y, x, w, draw_attr(ROLE_DIM), "idle: r runs, b races backends");
+        /* A race runs on its own engine and shows its progress in the race view; this panel
+         * is the user's run's. */
+        draw_text_fit(y, x, w, draw_attr(ROLE_DIM), t->race_active
+                                                        ? "race going: see the race view"
+                                                        : "idle: r runs, b races backends");
         return;
     }
     const run_snapshot *s = &t->snap;

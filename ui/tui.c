@@ -132,6 +132,29 @@ static void drop_engine(tui_state *t)
     t->final_snap = 0;
 }
 
+static void drop_race_engine(tui_state *t)
+{
+    if (t->race_en) {
+        engine_cancel(t->race_en);
+        engine_destroy(t->race_en);
+        t->race_en = NULL;
+    }
+    if (t->race_have_snap) run_snapshot_free(&t->race_snap);
+    t->race_have_snap = 0;
+}
+
+/* Creates and starts an engine for a validated configuration; NULL (the status line says
+ * why) when that fails. */
+static engine *launch_engine(tui_state *t, const run_config *c)
+{
+    bragg_err e = {{0}};
+    engine *en = NULL;
+    if (engine_create(&en, c, &e) == BRAGG_OK && engine_start(en, &e) == BRAGG_OK) return en;
+    if (en) engine_destroy(en);
+    set_status(t, 1, "%s", e.msg);
+    return NULL;
+}
+
 static int start_engine(tui_state *t, const run_config *c)
 {
     bragg_err e = {{0}};
@@ -140,15 +163,41 @@ static int start_engine(tui_state *t, const run_config *c)
         return BRAGG_ERR;
     }
     drop_engine(t);
-    if (engine_create(&t->en, c, &e) || engine_start(t->en, &e)) {
-        if (t->en) engine_destroy(t->en);
-        t->en = NULL;
-        set_status(t, 1, "%s", e.msg);
-        return BRAGG_ERR;
-    }
+    t->en = launch_engine(t, c);
+    if (!t->en) return BRAGG_ERR;
     t->rate_n = 0;
     t->next_sample_t = now_s() + RATE_PERIOD_S;
     return BRAGG_OK;
+}
+
+/* Takes en's snapshot into *snap, freeing the one before; BRAGG_ERR (said on the status line)
+ * when none could be taken. */
+static int take_snapshot(tui_state *t, engine *en, run_snapshot *snap, int *have)
+{
+    bragg_err e = {{0}};
+    run_snapshot s;
+    if (engine_snapshot(en, &s, &e)) {
+        set_status(t, 1, "%s", e.msg);
+        return BRAGG_ERR;
+    }
+    if (*have) run_snapshot_free(snap);
+    *snap = s;
+    *have = 1;
+    return BRAGG_OK;
+}
+
+static int run_ended(run_state s)
+{
+    return s == RUN_DONE || s == RUN_CANCELLED || s == RUN_FAILED;
+}
+
+/* What keeps the workbench busy, as the messages name it ("a race is going"), or NULL: one
+ * job at a time, since each takes every core. */
+static const char *busy_job(const tui_state *t)
+{
+    if (tui_run_active(t)) return "a run";
+    if (t->race_active) return "a race";
+    return NULL;
 }
 
 /* The setup and the workbench's own settings, remembered for the next session. */
@@ -165,8 +214,10 @@ static int save_settings(const tui_state *t, bragg_err *e)
 
 static void start_run(tui_state *t)
 {
-    if (tui_run_active(t)) {
-        set_status(t, 1, "a run is going: c cancels it, space pauses it");
+    const char *busy = busy_job(t);
+    if (busy) {
+        set_status(t, 1, "%s is going: c cancels it%s", busy,
+                   tui_run_active(t) ? ", space pauses it" : "");
         return;
     }
     run_config c = t->cfg;
@@ -181,10 +232,22 @@ static void start_run(tui_state *t)
     }
 }
 
+/* Ends the race before its last configuration: the ones not run say so (not "waiting"). The
+ * status line is the caller's. */
+static void end_race(tui_state *t)
+{
+    for (int i = t->race_at; i < t->race_n; i++)
+        if (!t->race[i].done && !t->race[i].skipped) t->race[i].not_run = 1;
+    t->race_active = 0;
+    drop_race_engine(t);
+}
+
 /* The race: the same configuration on serial, OpenMP with 1..N threads, the event loop and the
- * simd backend (the event loop with vector kernels) on N threads and CUDA, in turn. */
+ * simd backend (the event loop with vector kernels) on N threads and CUDA, in turn, each on
+ * the race's own engine. */
 static void start_race_entry(tui_state *t)
 {
+    drop_race_engine(t);
     while (t->race_at < t->race_n && t->race[t->race_at].skipped) t->race_at++;
     if (t->race_at >= t->race_n) {
         t->race_active = 0;
@@ -196,13 +259,15 @@ static void start_race_entry(tui_state *t)
     c.profile = 0;   /* the race measures the plain speed */
     snprintf(c.backend, sizeof c.backend, "%s", r->backend);
     c.threads = r->threads;
-    if (start_engine(t, &c) != BRAGG_OK) t->race_active = 0;
+    t->race_en = launch_engine(t, &c);
+    if (!t->race_en) end_race(t);   /* the status line says why */
 }
 
 static void start_race(tui_state *t)
 {
-    if (tui_run_active(t)) {
-        set_status(t, 1, "a run is going: c cancels it first");
+    const char *busy = busy_job(t);
+    if (busy) {
+        set_status(t, 1, "%s is going: c cancels it first", busy);
         return;
     }
     bragg_err e = {{0}};
@@ -242,20 +307,41 @@ static void start_race(tui_state *t)
     start_race_entry(t);
 }
 
+static void poll_race(tui_state *t)
+{
+    if (!t->race_active || !t->race_en) return;
+    if (take_snapshot(t, t->race_en, &t->race_snap, &t->race_have_snap)) return;
+    const run_snapshot *s = &t->race_snap;
+    if (s->state == RUN_DONE) {
+        t->race[t->race_at].done = 1;
+        t->race[t->race_at].hps = s->histories_per_s;
+        t->race_at++;
+        start_race_entry(t);
+    } else if (run_ended(s->state)) {
+        char why[sizeof s->error];
+        snprintf(why, sizeof why, "%s", s->state == RUN_FAILED ? s->error : "cancelled");
+        int failed = s->state == RUN_FAILED;
+        end_race(t);
+        set_status(t, failed, "race stopped: %s", why);
+    }
+}
+
+/* `c` during a race: the race ends there; the run before it (and its views) stays. */
+static void cancel_race(tui_state *t)
+{
+    int done = 0;
+    for (int i = 0; i < t->race_n; i++) done += t->race[i].done;
+    end_race(t);
+    set_status(t, 0, "race cancelled: %d of %d configurations run", done, t->race_n);
+}
+
 static void poll_engine(tui_state *t)
 {
     if (!t->en || t->final_snap) return;
-    bragg_err e = {{0}};
-    run_snapshot s;
-    if (engine_snapshot(t->en, &s, &e)) {
-        set_status(t, 1, "%s", e.msg);
-        return;
-    }
-    if (t->have_snap) run_snapshot_free(&t->snap);
-    t->snap = s;
-    t->have_snap = 1;
+    if (take_snapshot(t, t->en, &t->snap, &t->have_snap)) return;
+    const run_snapshot s = t->snap;   /* a shallow copy, for short names */
     if (s.profile_on) {
-        /* Kept apart from the snapshot: a race (unprofiled) must not wipe the panel. */
+        /* Kept apart from the snapshot, so the panel keeps the last profile measured. */
         t->prof.on = 1;
         memcpy(t->prof.share, s.profile_share, sizeof t->prof.share);
         memcpy(t->prof.ns_per_step, s.profile_ns_per_step, sizeof t->prof.ns_per_step);
@@ -272,30 +358,18 @@ static void poll_engine(tui_state *t)
         t->rate_n++;
         t->next_sample_t = now + RATE_PERIOD_S;
     }
-    if (s.state == RUN_DONE || s.state == RUN_CANCELLED || s.state == RUN_FAILED) {
-        t->final_snap = 1;
-        if (t->race_active) {
-            if (s.state == RUN_DONE) {
-                t->race[t->race_at].done = 1;
-                t->race[t->race_at].hps = s.histories_per_s;
-                t->race_at++;
-                start_race_entry(t);
-            } else {
-                t->race_active = 0;
-                set_status(t, s.state == RUN_FAILED, "race stopped: %s",
-                           s.state == RUN_FAILED ? s.error : "cancelled");
-            }
-        } else if (s.state == RUN_DONE) {
-            set_status(t, 0, "done: %llu histories in %.1f s, peak %.3f cm, R80 %.3f cm",
-                       (unsigned long long)s.result.histories, s.elapsed_s, s.result.fig.peak_depth,
-                       s.result.fig.r80);
-        } else if (s.state == RUN_CANCELLED) {
-            set_status(t, 0, "cancelled after %llu histories, workers stopped in %.0f ms (kept; "
-                             "e exports them)",
-                       (unsigned long long)s.result.histories, t->cancel_ms);
-        } else {
-            set_status(t, 1, "run failed: %s", s.error);
-        }
+    if (!run_ended(s.state)) return;
+    t->final_snap = 1;
+    if (s.state == RUN_DONE) {
+        set_status(t, 0, "done: %llu histories in %.1f s, peak %.3f cm, R80 %.3f cm",
+                   (unsigned long long)s.result.histories, s.elapsed_s, s.result.fig.peak_depth,
+                   s.result.fig.r80);
+    } else if (s.state == RUN_CANCELLED) {
+        set_status(t, 0, "cancelled after %llu histories, workers stopped in %.0f ms (kept; "
+                         "e exports them)",
+                   (unsigned long long)s.result.histories, t->cancel_ms);
+    } else {
+        set_status(t, 1, "run failed: %s", s.error);
     }
 }
 
@@ -417,8 +491,9 @@ static void poll_sobp(tui_state *t)
 
 static void start_sobp(tui_state *t)
 {
-    if (tui_run_active(t) || t->sobp_pid) {
-        set_status(t, 1, "%s is going: c cancels it first", t->sobp_pid ? "an SOBP" : "a run");
+    const char *busy = t->sobp_pid ? "an SOBP" : busy_job(t);
+    if (busy) {
+        set_status(t, 1, "%s is going: c cancels it first", busy);
         return;
     }
     const run_config *c = &t->cfg;
@@ -908,7 +983,9 @@ static void draw_status(const tui_state *t, const tui_layout *l)
     attr_t a = t->status_error ? draw_attr(ROLE_ERROR) : A_NORMAL;
     char buf[600];
     if (t->confirm_quit) {
-        text = "a run is going: quit and stop it? (y/n)";
+        snprintf(buf, sizeof buf, "%s is going: quit and stop it? (y/n)",
+                 busy_job(t) ? busy_job(t) : "a job");
+        text = buf;
         a = draw_attr(ROLE_ERROR);
     } else if (t->prompt) {
         /* The end of the path stays in view: that is where the typing happens. */
@@ -996,7 +1073,7 @@ static void draw_screen(tui_state *t, const tui_layout *l)
 
 static void request_quit(tui_state *t)
 {
-    if (tui_run_active(t)) t->confirm_quit = 1;
+    if (busy_job(t)) t->confirm_quit = 1;
     else t->quit = 1;
 }
 
@@ -1071,9 +1148,7 @@ static void handle_key(tui_state *t, int key, const tui_layout *l)
             stop_sobp(t);
             set_status(t, 0, "SOBP cancelled");
         } else if (t->race_active) {
-            t->race_active = 0;
-            set_status(t, 0, "race cancelled");
-            if (t->en) engine_cancel(t->en);
+            cancel_race(t);
         } else {
             cancel_run(t);
         }
@@ -1245,6 +1320,7 @@ int tui_main(const run_config *start)
             break;
         }
         poll_engine(t);
+        poll_race(t);
         poll_sobp(t);
         draw_screen(t, &l);
         int key = getch();
@@ -1258,7 +1334,9 @@ int tui_main(const run_config *start)
     /* Stop the workers first (they see the cancel flag between small chunks), then leave the
      * screen. */
     if (t->en) engine_cancel(t->en);
+    if (t->race_en) engine_cancel(t->race_en);
     drop_engine(t);
+    drop_race_engine(t);
     stop_sobp(t);
     free_sobp(t);
     bragg_err se = {{0}};

@@ -64,6 +64,7 @@ typedef struct race_entry {
     int threads;            /* 0: the backend's default (serial: 1) */
     int skipped;            /* not available here (reason in tui_state.cuda_reason) */
     int done;
+    int not_run;            /* the race ended (cancelled, failed) before this one ran */
     double hps;             /* histories/s when done */
 } race_entry;
 
@@ -108,8 +109,13 @@ typedef struct tui_state {
     int sobp_n;
     double *sobp_depth, *sobp_dose, *sobp_rbe_dose;   /* one block; rbe_dose NULL if physical */
 
-    /* Benchmark race, of the setup it started with (edits after that do not rename it). */
+    /* Benchmark race, of the setup it started with (edits after that do not rename it). It
+     * has an engine and snapshot of its own: a race never replaces the run above (en, snap),
+     * whose views and export stay the user's run's. */
     int race_active, race_n, race_at;
+    engine *race_en;
+    run_snapshot race_snap;
+    int race_have_snap;
     race_entry race[RACE_MAX];
     run_config race_cfg;
     char cuda_reason[256];

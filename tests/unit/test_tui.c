@@ -744,3 +744,67 @@ Test(tui, a_run_file_opens_the_workbench_with_its_setup)
     stop_server();
     remove_dir();
 }
+
+/* A race runs on its own engine: after it, and after one cancelled half-way, the depth-dose
+ * view, the Live panel and the export are still the user's run (openmp, 2000 histories), not
+ * the race's last leg; a cancelled race ends there, its configurations not run say so, and the
+ * status line tells the race's story, not a cancelled run's. */
+Test(tui, a_race_leaves_the_run_and_its_export_alone_at_80x24)
+{
+    static char screen[65536];
+    char cmd[1024];
+    make_dir();
+    start(80, 24, "C.UTF-8");
+    wait_for("F10Quit", 10, screen, sizeof screen);
+    type_field("p");
+    keys("Down");
+    type_field("100");
+    keys("Down Down Down Down Down");
+    type_field("2000");
+    keys("Down");
+    type_field("openmp");
+    wait_for("Histories  2000 ", 10, screen, sizeof screen);
+    keys("r");
+    wait_for("done: 2000", 60, screen, sizeof screen);
+    keys("b");
+    wait_for("race done", 150, screen, sizeof screen);
+    keys("v");   /* race -> depth-dose */
+    wait_for("view: depth-dose", 5, screen, sizeof screen);
+    cr_expect(strstr(screen, "2000/2000 hist") && strstr(screen, "openmp"),
+              "the race replaced the run in the Live panel:\n%s", screen);
+    keys("e");
+    wait_for("exported bragg-dose-", 20, screen, sizeof screen);
+    /* Every run file exported is the user's run's: openmp, 2000 histories (the race ended on
+     * simd). */
+    snprintf(cmd, sizeof cmd, "cd %s && test -z \"$(grep -EL '^backend +=  *openmp$' "
+                              "bragg-dose-*.conf; grep -EL '^histories +=  *2000$' "
+                              "bragg-dose-*.conf)\"", dir);
+    cr_expect(system(cmd) == 0, "the export is not the user's run");
+
+    /* A long race, cancelled during its first configuration. */
+    keys("Up");   /* Backend -> Histories */
+    type_field("2000000");
+    wait_for("Histories  2000000 ", 10, screen, sizeof screen);
+    keys("b");
+    wait_for("running", 30, screen, sizeof screen);
+    keys("r");
+    wait_for("a race is going", 5, screen, sizeof screen);
+    keys("c");
+    wait_for("race cancelled", 10, screen, sizeof screen);
+    usleep(300 * 1000);   /* a few frames: nothing may overwrite the race's story */
+    capture(screen, sizeof screen);
+    cr_expect(strstr(screen, "race cancelled") && strstr(screen, "not run") &&
+                  !strstr(screen, "waiting") && !strstr(screen, "workers stopped"), "%s", screen);
+    keys("v");
+    wait_for("view: depth-dose", 5, screen, sizeof screen);
+    cr_expect(strstr(screen, "2000/2000 hist"), "the cancelled race replaced the run:\n%s",
+              screen);
+    keys("e");
+    wait_for("exported bragg-dose-", 20, screen, sizeof screen);
+    cr_expect(system(cmd) == 0 && count_files("bragg-dose-", ".conf") >= 1,
+              "the cancelled race's leg was exported");
+    keys("q");
+    expect_clean_exit(screen, sizeof screen);
+    stop_server();
+    remove_dir();
+}
