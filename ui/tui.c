@@ -10,6 +10,7 @@
 
 #include <cjson/cJSON.h>
 #include <curses.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <langinfo.h>
 #include <locale.h>
@@ -765,6 +766,38 @@ static int write_figure(const plot_figure *fig, const plot_style *style, const c
     return BRAGG_OK;
 }
 
+/* The name of an export set, NAME = bragg-KIND-STAMP, made unique: when any file an export
+ * could write under that name (each extension below) is already there, NAME-2, NAME-3 ... is
+ * taken instead, all checked before anything is written. The stamp has one-second resolution,
+ * and two exports in one second (e then E) must not replace the first: files are never
+ * replaced unless the user asked. BASE is DIR/NAME. */
+static int export_name(const char *dir, const char *kind, char *name, size_t name_len,
+                       char *base, size_t base_len)
+{
+    static const char *const ext[] = {"png", "svg", "pdf", "csv", "json", "conf", "nrrd"};
+    char stamp[64];
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    for (int k = 1; k < 1000; k++) {
+        if (k == 1) snprintf(name, name_len, "bragg-%s-%s", kind, stamp);
+        else snprintf(name, name_len, "bragg-%s-%s-%d", kind, stamp, k);
+        snprintf(base, base_len, "%s/%s", dir, name);
+        int taken = 0;
+        for (size_t i = 0; i < sizeof ext / sizeof ext[0] && !taken; i++) {
+            char path[800];
+            struct stat st;
+            snprintf(path, sizeof path, "%s.%s", base, ext[i]);
+            /* lstat: a dangling link is taken too (writing through it would create a file
+             * the user did not name). */
+            taken = lstat(path, &st) == 0 || errno != ENOENT;
+        }
+        if (!taken) return BRAGG_OK;
+    }
+    return BRAGG_ERR;
+}
+
 /* `e`: the view as a PNG drawn by the figure code of `bragg plot` (kept runs, normalisation
  * and log scale as on screen), the run's CSV and JSON, and its run file (bragg run --config
  * runs it again), into the export folder; `E` (vector) the same with the figure also as SVG
@@ -772,11 +805,7 @@ static int write_figure(const plot_figure *fig, const plot_style *style, const c
 static void export_view(tui_state *t, int vector)
 {
     const char *figs = vector ? ".png, .svg, .pdf" : ".png";
-    char stamp[64], dir[600], base[700];
-    time_t now = time(NULL);
-    struct tm tm;
-    localtime_r(&now, &tm);
-    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    char name[128], dir[600], base[740];
     export_dir_path(t->export_dir, dir, sizeof dir);
     bragg_err e = {{0}};
     plot_figure fig;
@@ -790,7 +819,10 @@ static void export_view(tui_state *t, int vector)
             set_status(t, 1, "export: the race has no results yet (b starts it)");
             return;
         }
-        snprintf(base, sizeof base, "%s/bragg-race-%s", dir, stamp);
+        if (export_name(dir, "race", name, sizeof name, base, sizeof base)) {
+            set_status(t, 1, "export failed: no free name for bragg-race-* in %s", dir);
+            return;
+        }
         snprintf(json, sizeof json, "%s.json", base);
         cJSON *root = race_json(t);
         if (!root) {
@@ -809,7 +841,7 @@ static void export_view(tui_state *t, int vector)
         }
         cJSON_Delete(root);
         if (rc) set_status(t, 1, "export failed: %s", e.msg);
-        else set_status(t, 0, "exported bragg-race-%s%s, .json to %s", stamp, figs, dir);
+        else set_status(t, 0, "exported %s%s, .json to %s", name, figs, dir);
         return;
     }
     if (t->view == VIEW_SOBP) {
@@ -817,7 +849,10 @@ static void export_view(tui_state *t, int vector)
             set_status(t, 1, "export: no SOBP yet (s builds one)");
             return;
         }
-        snprintf(base, sizeof base, "%s/bragg-sobp-%s", dir, stamp);
+        if (export_name(dir, "sobp", name, sizeof name, base, sizeof base)) {
+            set_status(t, 1, "export failed: no free name for bragg-sobp-* in %s", dir);
+            return;
+        }
         snprintf(json, sizeof json, "%s.json", base);
         int rc = figures_from_sobp(&fig, t->sobp, NULL, &e);
         if (rc == BRAGG_OK) {
@@ -830,7 +865,7 @@ static void export_view(tui_state *t, int vector)
             cJSON_free(text);
         }
         if (rc) set_status(t, 1, "export failed: %s", e.msg);
-        else set_status(t, 0, "exported bragg-sobp-%s%s, .json to %s", stamp, figs, dir);
+        else set_status(t, 0, "exported %s%s, .json to %s", name, figs, dir);
         return;
     }
     if (!t->en || !t->have_snap || t->snap.result.histories == 0) {
@@ -844,7 +879,11 @@ static void export_view(tui_state *t, int vector)
     static const figure_kind kinds[VIEW_COUNT] = {
         FIGURE_DOSE,    FIGURE_CHARGE, FIGURE_LET,  FIGURE_LATERAL, FIGURE_FLUENCE,
         FIGURE_BIO,     FIGURE_SOBP,   FIGURE_MAP,  FIGURE_BENCH};
-    snprintf(base, sizeof base, "%s/bragg-%s-%s", dir, figure_kind_name(kinds[t->view]), stamp);
+    if (export_name(dir, figure_kind_name(kinds[t->view]), name, sizeof name, base, sizeof base)) {
+        set_status(t, 1, "export failed: no free name for bragg-%s-* in %s",
+                   figure_kind_name(kinds[t->view]), dir);
+        return;
+    }
     snprintf(csv, sizeof csv, "%s.csv", base);
     snprintf(json, sizeof json, "%s.json", base);
     snprintf(conf, sizeof conf, "%s.conf", base);
@@ -876,7 +915,7 @@ static void export_view(tui_state *t, int vector)
         cJSON_Delete(root);
         if (rc == BRAGG_OK) rc = export_run_file(t, conf, &e);
         if (rc) set_status(t, 1, "export failed: %s", e.msg);
-        else set_status(t, 0, "exported bragg-map-%s%s, .nrrd, .json, .conf to %s", stamp, figs, dir);
+        else set_status(t, 0, "exported %s%s, .nrrd, .json, .conf to %s", name, figs, dir);
         return;
     }
     /* The kept runs the view shows (dose by charge: those with nuclear reactions). */
@@ -903,8 +942,7 @@ static void export_view(tui_state *t, int vector)
     if (rc == BRAGG_OK) rc = export_run_file(t, conf, &e);
     if (rc) set_status(t, 1, "export failed: %s", e.msg);
     else
-        set_status(t, 0, "exported bragg-%s-%s%s, .csv, .json, .conf to %s",
-                   figure_kind_name(kinds[t->view]), stamp, figs, dir);
+        set_status(t, 0, "exported %s%s, .csv, .json, .conf to %s", name, figs, dir);
 }
 
 /* `f`: the export folder, typed on the status line; checked (it must exist and be writable)

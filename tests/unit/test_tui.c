@@ -808,3 +808,54 @@ Test(tui, a_race_leaves_the_run_and_its_export_alone_at_80x24)
     stop_server();
     remove_dir();
 }
+
+/* Exports never replace earlier ones: names have one-second resolution, so e, e and E in one
+ * second (and a file of the set already there under the next seconds' names) must give new
+ * names (NAME-2, ...), with every file of a set checked before any is written. */
+Test(tui, exports_never_replace_earlier_ones)
+{
+    static char screen[65536];
+    char cmd[1024];
+    make_dir();
+    /* A CSV already under the names of the next seconds: the export must leave them alone and
+     * not write a PNG beside one of them either. */
+    time_t now = time(NULL);
+    for (int s = 0; s < 30; s++) {
+        time_t when = now + s;
+        struct tm tm;
+        char stamp[64], path[512];
+        localtime_r(&when, &tm);
+        strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+        snprintf(path, sizeof path, "%s/bragg-dose-%s.csv", dir, stamp);
+        FILE *f = fopen(path, "w");
+        cr_assert(f);
+        fputs("mine\n", f);
+        fclose(f);
+    }
+    start(80, 24, "C.UTF-8");
+    wait_for("F10Quit", 10, screen, sizeof screen);
+    type_field("p");
+    keys("Down");
+    type_field("100");
+    keys("Down Down Down Down Down");
+    type_field("1000");
+    wait_for("Histories  1000 ", 10, screen, sizeof screen);
+    keys("r");
+    wait_for("done: 1000", 60, screen, sizeof screen);
+    keys("e e E");
+    wait_for(".png, .svg, .pdf", 30, screen, sizeof screen);
+    cr_expect(count_files("bragg-dose-", ".png") == 3 && count_files("bragg-dose-", ".svg") == 1 &&
+                  count_files("bragg-dose-", ".conf") == 3 &&
+                  count_files("bragg-dose-", ".csv") == 33,
+              "an export replaced another, or a set was split:\n%s", screen);
+    /* Each set whole: every PNG has its CSV and run file; the user's CSVs are untouched. */
+    snprintf(cmd, sizeof cmd, "cd %s && for p in bragg-dose-*.png; do b=${p%%.png}; "
+                              "test -f $b.conf && test -f $b.json && grep -q depth_cm $b.csv "
+                              "|| exit 1; done; test $(grep -lx mine bragg-dose-*.csv | wc -l) "
+                              "-eq 30", dir);
+    cr_expect(system(cmd) == 0, "a set is not whole, or a file of the user's was replaced");
+    keys("q");
+    expect_clean_exit(screen, sizeof screen);
+    stop_server();
+    remove_dir();
+}
