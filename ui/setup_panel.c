@@ -12,6 +12,7 @@
 #include "backend.h"
 #include "biology.h"
 #include "draw.h"
+#include "run_file.h"
 
 static const char *const field_labels[FIELD_COUNT] = {
     "Ion", "Energy", "Spread", "Spot", "Material", "Stack", "Histories", "Backend", "Threads",
@@ -124,42 +125,45 @@ static void edit_start_text(const tui_state *t, int field, char *out, size_t len
     }
 }
 
-/* A typed field's number: decimal as everywhere (physics/assets.h), with the blanks around it
- * trimmed, since a stray space is invisible in a field. `suffix` (may be NULL) receives a
- * trailing k/K/M multiplier, which counts accept. */
-static int field_number(const char *text, double *out, double *multiplier)
+/* A typed field's text with the blanks around it trimmed, since a stray space is invisible
+ * in a field; BRAGG_ERR when nothing (or too much) is left. */
+static int field_trim(const char *text, char *out, size_t len)
 {
-    char buf[128];
     while (*text == ' ') text++;
     size_t n = strlen(text);
     while (n > 0 && text[n - 1] == ' ') n--;
-    if (n == 0 || n >= sizeof buf) return BRAGG_ERR;
-    memcpy(buf, text, n);
-    buf[n] = '\0';
-    if (multiplier) {
-        *multiplier = 1;
-        if (buf[n - 1] == 'k' || buf[n - 1] == 'K') *multiplier = 1e3, buf[--n] = '\0';
-        else if (buf[n - 1] == 'M') *multiplier = 1e6, buf[--n] = '\0';
-    }
-    return parse_decimal(buf, out);
+    if (n == 0 || n >= len) return BRAGG_ERR;
+    memcpy(out, text, n);
+    out[n] = '\0';
+    return BRAGG_OK;
 }
 
+/* A typed field's number: decimal as everywhere (physics/assets.h). */
 static int parse_double(const char *text, const char *what, double *out, bragg_err *e)
 {
-    if (field_number(text, out, NULL))
+    char buf[128];
+    if (field_trim(text, buf, sizeof buf) || parse_decimal(buf, out))
         return bragg_fail(e, "%s: %s is not a decimal number", what, BRAGG_QUOTED(text));
     return BRAGG_OK;
 }
 
-/* Counts as people type them: 20000, 2e4, 20k, 1M. */
-static int parse_count(const char *text, const char *what, uint64_t *out, bragg_err *e)
+/* Counts as people type them (20000, 2e4, 20k, 1M) into run key `key` of *c, through the
+ * run file's own parser: whole numbers exactly as 64-bit integers (a seed of 2^64 - 1), the
+ * key's range in the message. A k or M suffix becomes the exponent it stands for. */
+static int parse_count(const char *text, const char *key, const char *what, run_config *c,
+                       bragg_err *e)
 {
-    double d = 0, m = 1;
-    int bad = field_number(text, &d, &m);
-    d *= m;
-    if (bad || !(d >= 0) || d != floor(d) || d > 1.8e19)
+    char buf[128];
+    if (field_trim(text, buf, sizeof buf - 4))
         return bragg_fail(e, "%s: %s is not a whole number", what, BRAGG_QUOTED(text));
-    *out = (uint64_t)d;
+    size_t n = strlen(buf);
+    const char *exp = buf[n - 1] == 'k' || buf[n - 1] == 'K' ? "e3" : buf[n - 1] == 'M' ? "e6" : "";
+    if (*exp) snprintf(buf + n - 1, sizeof buf - (n - 1), "%s", exp);
+    run_setup s;
+    run_setup_init(&s);
+    s.cfg = *c;
+    if (run_setup_set(&s, run_key_find(key), buf, e)) return bragg_fail_prefix(e, "%s: ", what);
+    *c = s.cfg;
     return BRAGG_OK;
 }
 
@@ -177,7 +181,6 @@ int setup_field_apply(const tui_state *t, run_config *c, int field, const char *
 {
     run_config n = *c;
     double d;
-    uint64_t u;
     switch (field) {
     case FIELD_ION: {
         const ion *ion = ion_table_lookup(&t->cat.ions, text, e);
@@ -230,8 +233,7 @@ int setup_field_apply(const tui_state *t, run_config *c, int field, const char *
         break;
     }
     case FIELD_HISTORIES:
-        if (parse_count(text, "histories", &u, e)) return BRAGG_ERR;
-        n.histories = u;
+        if (parse_count(text, "histories", "histories", &n, e)) return BRAGG_ERR;
         break;
     case FIELD_BACKEND: {
         int k;
@@ -244,8 +246,7 @@ int setup_field_apply(const tui_state *t, run_config *c, int field, const char *
         break;
     }
     case FIELD_THREADS:
-        if (parse_count(text, "threads", &u, e)) return BRAGG_ERR;
-        n.threads = u > 100000 ? 100000 : (int)u;
+        if (parse_count(text, "threads", "threads", &n, e)) return BRAGG_ERR;
         break;
     case FIELD_STRAGGLING:
         if (parse_switch(text, "straggling", &n.straggling, e)) return BRAGG_ERR;
@@ -257,8 +258,7 @@ int setup_field_apply(const tui_state *t, run_config *c, int field, const char *
         if (parse_switch(text, "nuclear", &n.nuclear, e)) return BRAGG_ERR;
         break;
     case FIELD_SEED:
-        if (parse_count(text, "seed", &u, e)) return BRAGG_ERR;
-        n.seed = u;
+        if (parse_count(text, "seed", "seed", &n, e)) return BRAGG_ERR;
         break;
     case FIELD_BIO: {
         /* "none", "MODEL" or "MODEL ALPHA_BETA", checked by loading the model. */

@@ -2,7 +2,8 @@
  * test_ui.c - the workbench's pure parts: the braille canvas (which dot sets which bit, lines,
  * clipping, UTF-8 and ASCII cells), the layout over every terminal size (no overlap, nothing
  * off screen, "too small" below 80x24), and the settings file (round trip, corrupt files
- * rejected whole, paths from XDG_CONFIG_HOME and HOME).
+ * rejected whole, paths from XDG_CONFIG_HOME and HOME), and the setup panel's typed fields
+ * (what each accepts, and the message naming the field and the valid range when it does not).
  */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -15,6 +16,7 @@
 #include "layout.h"
 #include "plot_panel.h"
 #include "settings.h"
+#include "setup_panel.h"
 #include "testkit.h"
 
 TestSuite(ui);
@@ -302,4 +304,63 @@ Test(ui, plot_titles_keep_the_unit_and_move_the_power_of_ten_last)
     cr_expect_eq(on_axis, 1);
     plot_panel_fit_title(view, q, unit, "", 3, title, sizeof title, &on_axis);
     cr_expect_eq(on_axis, 0, "no power of ten, nothing to move");
+}
+
+/* A workbench state with the catalog and the defaults, for the setup fields. */
+static tui_state *setup_state(void)
+{
+    static tui_state t;   /* large; one per test (each test frees its catalog) */
+    bragg_err e = {{0}};
+    memset(&t, 0, sizeof t);
+    cr_assert(catalog_load(&t.cat, &e) == BRAGG_OK, "%s", e.msg);
+    config_default(&t.cfg);
+    t.cores = 2;
+    return &t;
+}
+
+/* Applies text to field f of t->cfg; returns the message ("" when taken). */
+static const char *apply(tui_state *t, int f, const char *text)
+{
+    static bragg_err e;
+    memset(&e, 0, sizeof e);
+    return setup_field_apply(t, &t->cfg, f, text, &e) == BRAGG_OK ? "" : e.msg;
+}
+
+/* Whole numbers are read exactly as 64-bit integers (a double loses the seed's last bits and
+ * cannot hold 2^64 - 1); too large says "out of range" with the range, never "not a whole
+ * number". */
+Test(ui, counts_are_exact_64_bit_integers)
+{
+    tui_state *t = setup_state();
+    cr_expect_str_eq(apply(t, FIELD_SEED, "9007199254740993"), "");
+    cr_expect_eq(t->cfg.seed, 9007199254740993ull);
+    cr_expect_str_eq(apply(t, FIELD_SEED, " 18446744073709551615 "), "");
+    cr_expect_eq(t->cfg.seed, UINT64_MAX);
+    const char *m = apply(t, FIELD_SEED, "18446744073709551616");
+    cr_expect(strstr(m, "seed: ") && strstr(m, "out of range (valid: 0 to 18446744073709551615)"),
+              "%s", m);
+    cr_expect_eq(t->cfg.seed, UINT64_MAX, "a refused value changed the seed");
+    m = apply(t, FIELD_SEED, "1e30");
+    cr_expect(strstr(m, "seed: ") && strstr(m, "out of range"), "%s", m);
+    cr_expect_str_eq(apply(t, FIELD_HISTORIES, "20k"), "");
+    cr_expect_eq(t->cfg.histories, 20000);
+    cr_expect_str_eq(apply(t, FIELD_HISTORIES, "1e5"), "");
+    cr_expect_eq(t->cfg.histories, 100000);
+    cr_expect_str_eq(apply(t, FIELD_HISTORIES, "2M"), "");
+    cr_expect_eq(t->cfg.histories, 2000000);
+    m = apply(t, FIELD_HISTORIES, "1e30");
+    cr_expect(strstr(m, "histories: ") && strstr(m, "out of range (valid:") &&
+                  !strstr(m, "whole"), "%s", m);
+    m = apply(t, FIELD_HISTORIES, "99999999999999999999");
+    cr_expect(strstr(m, "histories: ") && strstr(m, "out of range (valid:"), "%s", m);
+    m = apply(t, FIELD_HISTORIES, "2.5");
+    cr_expect(strstr(m, "histories: ") && strstr(m, "not a whole number"), "%s", m);
+    m = apply(t, FIELD_HISTORIES, "lots");
+    cr_expect(strstr(m, "histories: ") && strstr(m, "(valid:"), "%s", m);
+    cr_expect_eq(t->cfg.histories, 2000000);
+    cr_expect_str_eq(apply(t, FIELD_THREADS, "4"), "");
+    cr_expect_eq(t->cfg.threads, 4);
+    m = apply(t, FIELD_THREADS, "5000");
+    cr_expect(strstr(m, "threads: ") && strstr(m, "out of range (valid: 0 to 1024)"), "%s", m);
+    catalog_free(&t->cat);
 }
