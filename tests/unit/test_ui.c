@@ -364,3 +364,20 @@ Test(ui, counts_are_exact_64_bit_integers)
     cr_expect(strstr(m, "threads: ") && strstr(m, "out of range (valid: 0 to 1024)"), "%s", m);
     catalog_free(&t->cat);
 }
+
+/* The energy's stated range is the one checked: a beam must start above the cut-off, so the
+ * message says so (it once offered 0.001 MeV/u, which the next check refused). */
+Test(ui, the_energy_range_stated_is_the_one_checked)
+{
+    tui_state *t = setup_state();
+    const char *want = "(valid: above the cut-off 0.1 to 2000 MeV/u)";
+    const char *texts[] = {"0.0001", "0.001", "0.1", "5000"};
+    for (int i = 0; i < 4; i++) {
+        const char *m = apply(t, FIELD_ENERGY, texts[i]);
+        cr_expect(strstr(m, "energy: ") && strstr(m, "out of range") && strstr(m, want),
+                  "%s: %s", texts[i], m);
+    }
+    cr_expect_str_eq(apply(t, FIELD_ENERGY, "0.11"), "");
+    cr_expect_str_eq(apply(t, FIELD_ENERGY, "2000"), "");
+    catalog_free(&t->cat);
+}
