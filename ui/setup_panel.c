@@ -26,7 +26,7 @@ static const char *const field_hints[FIELD_COUNT] = {
     "relative energy spread, percent (0 to 20)",
     "spot size sigma per axis, mm (0 to 100)",
     "material name (left/right cycles)",
-    "slabs 'material:cm, ...' with the last 'material' or ':inf'; empty: one material",
+    "slabs 'material:cm, ...' with the last 'material' or ':inf'; none (or empty): one material",
     "number of primary histories (20 to 1e12, at least the batches; 20k, 1e5 allowed)",
     "serial, openmp, event, simd or cuda (left/right cycles)",
     "OpenMP threads, 0 = all cores",
@@ -211,6 +211,10 @@ int setup_field_apply(const tui_state *t, run_config *c, int field, const char *
     case FIELD_STACK: {
         char buf[512];
         snprintf(buf, sizeof buf, "%s", text);
+        /* "none" is what the field shows without a stack (and what the SOBP refusal asks
+         * for): typed, it clears the stack as an empty field does. */
+        if (field_trim(text, buf, sizeof buf) == BRAGG_OK && strcmp(buf, "none") == 0)
+            buf[0] = '\0';
         int slabs = 0;
         n.n_slabs = 0;
         char *save = NULL;

@@ -381,3 +381,22 @@ Test(ui, the_energy_range_stated_is_the_one_checked)
     cr_expect_str_eq(apply(t, FIELD_ENERGY, "2000"), "");
     catalog_free(&t->cat);
 }
+
+/* The Stack field shows "none" without a stack, and the SOBP asks for "(Stack: none)": typed,
+ * "none" clears the stack like an empty field. */
+Test(ui, stack_none_clears_the_stack)
+{
+    tui_state *t = setup_state();
+    cr_expect_str_eq(apply(t, FIELD_STACK, "water:5, bone:2, water"), "");
+    cr_expect_eq(t->cfg.n_slabs, 3);
+    cr_expect_str_eq(apply(t, FIELD_STACK, " none "), "");
+    cr_expect(t->cfg.n_slabs == 1 && isinf(t->cfg.slabs[0].thickness_cm));
+    cr_expect_str_eq(t->cfg.slabs[0].material, "water");
+    char shown[64];
+    setup_field_value(t, FIELD_STACK, shown, sizeof shown);
+    cr_expect_str_eq(shown, "none");
+    cr_expect_str_eq(apply(t, FIELD_STACK, "water:5, bone"), "");
+    cr_expect_str_eq(apply(t, FIELD_STACK, ""), "");
+    cr_expect_eq(t->cfg.n_slabs, 1);
+    catalog_free(&t->cat);
+}
