@@ -176,6 +176,14 @@ static int parse_switch(const char *text, const char *what, int *out, bragg_err 
     return BRAGG_OK;
 }
 
+/* The engine's rule for model and ion (bio_model_check_ion), checked where it is chosen. */
+static int bio_fits_ion(const tui_state *t, const bio_model *m, const char *ion_name,
+                        bragg_err *e)
+{
+    const ion *ion = ion_table_lookup(&t->cat.ions, ion_name, e);
+    return ion ? bio_model_check_ion(m, ion->name, ion->Z, ion->A, e) : BRAGG_ERR;
+}
+
 int setup_field_apply(const tui_state *t, run_config *c, int field, const char *text,
                       bragg_err *e)
 {
@@ -265,18 +273,27 @@ int setup_field_apply(const tui_state *t, run_config *c, int field, const char *
         if (parse_count(text, "seed", "seed", &n, e)) return BRAGG_ERR;
         break;
     case FIELD_BIO: {
-        /* "none", "MODEL" or "MODEL ALPHA_BETA", checked by loading the model. */
-        char model[64] = "", extra[64] = "";
+        /* "none", "MODEL" or "MODEL ALPHA_BETA", checked by loading the model and against the
+         * ion as the engine will. A typed (alpha/beta)x must be in range: 0 or less would
+         * silently mean the cell line's own. */
+        char model[64] = "", extra[64] = "", more[2];
         double ab = 0;
-        int words = sscanf(text, "%63s %63s", model, extra);
+        int words = sscanf(text, "%63s %63s %1s", model, extra, more);
         if (words <= 0 || strcmp(model, "none") == 0 || strcmp(model, "-") == 0) {
             n.bio_model[0] = '\0';
             n.bio_alpha_beta = 0;
             break;
         }
-        if (words == 2 && parse_double(extra, "alpha/beta", &ab, e)) return BRAGG_ERR;
+        if (words == 3)
+            return bragg_fail(e, "bio: %s has words after the (alpha/beta)x (valid: none, MODEL "
+                                 "or MODEL ALPHA_BETA)", BRAGG_QUOTED(text));
+        if (words == 2 && (parse_double(extra, "alpha/beta", &ab, e) ||
+                           bio_alpha_beta_check(ab, e)))
+            return BRAGG_ERR;
         bio_model m;
-        if (bio_model_load(&m, model, n.bio_cell[0] ? n.bio_cell : NULL, ab, e)) return BRAGG_ERR;
+        if (bio_model_load(&m, model, n.bio_cell[0] ? n.bio_cell : NULL, ab, e) ||
+            bio_fits_ion(t, &m, n.ion, e))
+            return BRAGG_ERR;
         snprintf(n.bio_model, sizeof n.bio_model, "%s", m.name);
         n.bio_alpha_beta = ab;
         break;
@@ -329,12 +346,21 @@ void setup_field_cycle(tui_state *t, int field, int dir)
     case FIELD_MCS: c->scattering = !c->scattering; break;
     case FIELD_NUCLEAR: c->nuclear = !c->nuclear; break;
     case FIELD_BIO: {
-        /* none, then the models of physics/biology.h in a fixed order. */
+        /* none, then the models of physics/biology.h in a fixed order, those the ion can take
+         * only (none always can). */
         static const char *const models[] = {"", "mkm", "mcnamara", "wedenberg", "rbe1.1"};
         int n = (int)(sizeof models / sizeof models[0]), k = 0;
         for (int i = 0; i < n; i++)
             if (strcmp(c->bio_model, models[i]) == 0) k = i;
-        k = ((k + dir) % n + n) % n;
+        for (int step = 0; step < n; step++) {
+            k = ((k + dir) % n + n) % n;
+            bio_model m;
+            bragg_err e = {{0}};
+            if (k == 0 || (bio_model_load(&m, models[k], c->bio_cell[0] ? c->bio_cell : NULL,
+                                          c->bio_alpha_beta, &e) == BRAGG_OK &&
+                           bio_fits_ion(t, &m, c->ion, &e) == BRAGG_OK))
+                break;
+        }
         snprintf(c->bio_model, sizeof c->bio_model, "%s", models[k]);
         break;
     }

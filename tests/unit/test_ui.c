@@ -400,3 +400,47 @@ Test(ui, stack_none_clears_the_stack)
     cr_expect_eq(t->cfg.n_slabs, 1);
     catalog_free(&t->cat);
 }
+
+/* Biology follows the engine's rule for model and ion: left/right offers a carbon beam none
+ * and mkm only (the proton models once came round and the run failed), a typed proton model
+ * is refused at the field with the engine's message, and a typed (alpha/beta)x out of range
+ * (0 and below included, which once fell back silently to the cell line's own) is refused
+ * with the range. */
+Test(ui, biology_offers_and_takes_only_what_the_ion_can_have)
+{
+    tui_state *t = setup_state();
+    cr_expect_str_eq(apply(t, FIELD_ION, "C-12"), "");
+    char seen[256] = "";
+    for (int i = 0; i < 6; i++) {
+        setup_field_cycle(t, FIELD_BIO, 1);
+        strcat(seen, t->cfg.bio_model[0] ? t->cfg.bio_model : "none");
+        strcat(seen, " ");
+    }
+    cr_expect_str_eq(seen, "mkm none mkm none mkm none ");
+    setup_field_cycle(t, FIELD_BIO, -1);
+    cr_expect_str_eq(t->cfg.bio_model, "mkm");
+    const char *m = apply(t, FIELD_BIO, "rbe1.1");
+    cr_expect(strstr(m, "rbe1.1 is a proton model") && strstr(m, "for C-12: mkm"), "%s", m);
+    cr_expect_str_eq(t->cfg.bio_model, "mkm", "a refused model was kept");
+
+    cr_expect_str_eq(apply(t, FIELD_ION, "p"), "");
+    seen[0] = '\0';
+    for (int i = 0; i < 5; i++) {
+        setup_field_cycle(t, FIELD_BIO, 1);
+        strcat(seen, t->cfg.bio_model[0] ? t->cfg.bio_model : "none");
+        strcat(seen, " ");
+    }
+    cr_expect_str_eq(seen, "mcnamara wedenberg rbe1.1 none mkm ");
+    cr_expect_str_eq(apply(t, FIELD_BIO, "mcnamara 2"), "");
+    cr_expect(t->cfg.bio_alpha_beta == 2.0);
+    const char *bad[] = {"mcnamara -1", "mcnamara 0", "mcnamara 1e9"};
+    for (int i = 0; i < 3; i++) {
+        m = apply(t, FIELD_BIO, bad[i]);
+        cr_expect(strstr(m, "alpha/beta: ") && strstr(m, "(valid: 0.5 to 50 Gy)"), "%s: %s",
+                  bad[i], m);
+    }
+    m = apply(t, FIELD_BIO, "mcnamara 2 3");
+    cr_expect(strstr(m, "bio: ") && strstr(m, "(valid:"), "%s", m);
+    cr_expect(t->cfg.bio_alpha_beta == 2.0, "a refused value changed the setup");
+    catalog_free(&t->cat);
+}
