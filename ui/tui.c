@@ -1384,5 +1384,6 @@ int tui_main(const run_config *start)
     curses_active = 0;
     for (int k = 0; k < t->n_overlays; k++) free_overlay(&t->overlays[k]);
     catalog_free(&t->cat);
-    return 0;
+    /* A signal ended it: not the user's q, and a script or a shell must be able to tell. */
+    return stop_requested ? TUI_SIGNALLED : 0;
 }

@@ -215,11 +215,13 @@ static void remove_dir(void)
     testkit_remove_dir(dir);
 }
 
-/* After quit: the exit status and the terminal modes the shell found. */
-static void expect_clean_exit(char *screen, size_t len)
+/* After the workbench ended: exit status `status` and the terminal modes the shell found. */
+static void expect_exit(int status, char *screen, size_t len)
 {
+    char want[32];
+    snprintf(want, sizeof want, "bragg-exit=%d\n", status);
     wait_for("bragg-exit=", 10, screen, len);
-    cr_expect(strstr(screen, "bragg-exit=0"), "exit status not 0:\n%s", screen);
+    cr_expect(strstr(screen, want), "exit status not %d:\n%s", status, screen);
     /* endwin left the alternate screen: none of the workbench is on the normal one. */
     cr_expect(!strstr(screen, "Setup"), "the workbench is still on screen after quit:\n%s", screen);
     char path[512], modes[8192] = "";
@@ -235,6 +237,12 @@ static void expect_clean_exit(char *screen, size_t len)
     }
     cr_expect(strstr(modes, " icanon") && strstr(modes, " echo "),
               "terminal not restored (want icanon and echo): %s", modes);
+}
+
+/* After quit: exit status 0 and the terminal restored. */
+static void expect_clean_exit(char *screen, size_t len)
+{
+    expect_exit(0, screen, len);
 }
 
 static int count_files(const char *prefix, const char *suffix)
@@ -857,5 +865,35 @@ Test(tui, exports_never_replace_earlier_ones)
     keys("q");
     expect_clean_exit(screen, sizeof screen);
     stop_server();
+    remove_dir();
+}
+
+/* Ctrl-C, SIGTERM and SIGHUP end the workbench with 130, the status of an interrupted
+ * command (bragg --help), not 0 as a quit; the terminal is restored each time. */
+Test(tui, signals_end_the_workbench_with_130)
+{
+    static char screen[65536];
+    static const char *const how[] = {"C-c", "TERM", "HUP"};
+    make_dir();
+    for (int i = 0; i < 3; i++) {
+        start(80, 24, "C.UTF-8");
+        wait_for("F10Quit", 10, screen, sizeof screen);
+        if (i == 0) {
+            keys("C-c");
+        } else {
+            /* The pane's shell runs bragg (through env, which execs it) as its child. */
+            char cmd[512];
+            snprintf(cmd, sizeof cmd, "pkill -%s -P $(tmux -L %s display -p -t bragg "
+                                      "'#{pane_pid}') -x bragg", how[i], server);
+            cr_assert(system(cmd) == 0, "%s", cmd);
+        }
+        expect_exit(130, screen, sizeof screen);
+        stop_server();
+        /* The next session takes the same server name: wait until this one is gone. */
+        for (int k = 0; k < 50 && tmux("has-session -t bragg") == 0; k++) usleep(100 * 1000);
+        char path[512];
+        snprintf(path, sizeof path, "%s/stty", dir);
+        unlink(path);
+    }
     remove_dir();
 }
