@@ -49,6 +49,13 @@ void live_panel_draw(const tui_state *t, const ui_rect *r)
 {
     draw_box(r, "Live", 0);
     int x = r->x + 2, w = r->w - 4, y = r->y + 1, last = r->y + r->h - 1;
+    if (t->sobp_pid) {
+        /* The SOBP job (a child process) takes the cores now; it reports when it ends. */
+        draw_text_fit(y++, x, w, A_BOLD, "SOBP building: c cancels");
+        if (y < last)
+            draw_text_fit(y, x, w, draw_attr(ROLE_DIM), "the SOBP view shows it when done");
+        return;
+    }
     if (!t->have_snap) {
         /* A race runs on its own engine and shows its progress in the race view; this panel
          * is the user's run's. */

@@ -24,6 +24,9 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <time.h>
 #include <unistd.h>
 
@@ -198,6 +201,7 @@ static const char *busy_job(const tui_state *t)
 {
     if (tui_run_active(t)) return "a run";
     if (t->race_active) return "a race";
+    if (t->sobp_pid) return "an SOBP";
     return NULL;
 }
 
@@ -426,7 +430,6 @@ static void load_sobp(tui_state *t)
     }
     if (f) fclose(f);
     free(text);
-    unlink(t->sobp_path);
     const cJSON *depth = t->sobp ? cJSON_GetObjectItem(t->sobp, "depth_cm") : NULL;
     const cJSON *bio = t->sobp ? cJSON_GetObjectItem(t->sobp, "biology") : NULL;
     const cJSON *curves = bio ? cJSON_GetObjectItem(bio, "curves") : NULL;
@@ -458,14 +461,21 @@ static void load_sobp(tui_state *t)
     t->view = VIEW_SOBP;
 }
 
+/* Removes the job's folder and what is in it (the record once read, the log). */
+static void sobp_cleanup(tui_state *t)
+{
+    unlink(t->sobp_path);
+    unlink(t->sobp_log);
+    rmdir(t->sobp_dir);
+}
+
 static void stop_sobp(tui_state *t)
 {
     if (!t->sobp_pid) return;
     kill(t->sobp_pid, SIGTERM);
     waitpid(t->sobp_pid, NULL, 0);
     t->sobp_pid = 0;
-    unlink(t->sobp_path);
-    unlink(t->sobp_log);
+    sobp_cleanup(t);
 }
 
 static void poll_sobp(tui_state *t)
@@ -485,14 +495,13 @@ static void poll_sobp(tui_state *t)
         if (f) fclose(f);
         last[strcspn(last, "\n")] = '\0';
         set_status(t, 1, "SOBP failed: %s", last[0] ? last : "the job was stopped");
-        unlink(t->sobp_path);
     }
-    unlink(t->sobp_log);
+    sobp_cleanup(t);
 }
 
 static void start_sobp(tui_state *t)
 {
-    const char *busy = t->sobp_pid ? "an SOBP" : busy_job(t);
+    const char *busy = busy_job(t);
     if (busy) {
         set_status(t, 1, "%s is going: c cancels it first", busy);
         return;
@@ -515,10 +524,18 @@ static void start_sobp(tui_state *t)
     engine_destroy(probe);
     double from = floor(200 * R / 3) / 100, to = floor(97 * R) / 100;
     uint64_t n = c->histories / 10 < 1000 ? 1000 : c->histories / 10 > 20000 ? 20000 : c->histories / 10;
+    /* The record and the log go into a folder of the job's own (mkdtemp: a new name, mode
+     * 0700): in a shared /tmp a predictable name could be taken first, or be a link to a file
+     * of the user's that the job would then write. */
     const char *tmp = getenv("TMPDIR");
     if (!tmp || !*tmp) tmp = "/tmp";
-    snprintf(t->sobp_path, sizeof t->sobp_path, "%s/bragg-sobp-%d.json", tmp, (int)getpid());
-    snprintf(t->sobp_log, sizeof t->sobp_log, "%s/bragg-sobp-%d.log", tmp, (int)getpid());
+    snprintf(t->sobp_dir, sizeof t->sobp_dir, "%s/bragg-sobp-XXXXXX", tmp);
+    if (!mkdtemp(t->sobp_dir)) {
+        set_status(t, 1, "SOBP: cannot make a folder in %s for the job: %s", tmp, strerror(errno));
+        return;
+    }
+    snprintf(t->sobp_path, sizeof t->sobp_path, "%s/sobp.json", t->sobp_dir);
+    snprintf(t->sobp_log, sizeof t->sobp_log, "%s/sobp.log", t->sobp_dir);
     /* Bins of 1 mm (sobp's default), finer for a short range: the plateau's flatness is read
      * off at least 20 bins (sobp refuses fewer than 3), down to sobp's finest, 0.01 mm. */
     double bin_mm = floor(100 * (to - from) * 10 / 20) / 100;
@@ -569,15 +586,26 @@ static void start_sobp(tui_state *t)
     argv[k++] = "--json";
     argv[k++] = t->sobp_path;
     argv[k] = NULL;
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         set_status(t, 1, "SOBP: cannot start the job");
+        sobp_cleanup(t);
         return;
     }
     if (pid == 0) {
         /* The child: output to the log (its message is the status line on failure). Only
          * async-signal-safe calls between fork and exec: the parent has threads. */
-        int log = open(t->sobp_log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+#ifdef __linux__
+        /* A workbench that dies (killed, crashed) must not leave the job computing for no
+         * one: the kernel sends SIGTERM, which bragg sobp takes as "stop". The signal follows
+         * the thread that forked, the UI thread, which lives as long as the workbench. If the
+         * parent is already gone, stop now. */
+        if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent) _exit(127);
+#else
+        (void)parent;
+#endif
+        int log = open(t->sobp_log, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
         int nul = open("/dev/null", O_RDONLY);
         if (log >= 0) {
             dup2(log, STDOUT_FILENO);

@@ -101,10 +101,11 @@ typedef struct tui_state {
     int n_overlays;
     tui_profile prof;
 
-    /* The SOBP job (`s`): a `bragg sobp` child process writing its record to sobp_path; the
+    /* The SOBP job (`s`): a `bragg sobp` child process writing its record to sobp_path and
+     * its messages to sobp_log, both in sobp_dir (a private folder made for the job); the
      * record and the curves drawn from it once it has ended. */
     pid_t sobp_pid;               /* 0: none running */
-    char sobp_path[256], sobp_log[256];
+    char sobp_dir[256], sobp_path[300], sobp_log[300];
     struct cJSON *sobp;           /* the last finished record, or NULL */
     int sobp_n;
     double *sobp_depth, *sobp_dose, *sobp_rbe_dose;   /* one block; rbe_dose NULL if physical */

@@ -897,3 +897,63 @@ Test(tui, signals_end_the_workbench_with_130)
     }
     remove_dir();
 }
+
+/* The SOBP job is a job like a run: while it builds, the Live panel says so, r and b are
+ * refused, q asks first and stops it; and a workbench killed outright does not leave it
+ * computing. Its files are in a private folder of TMPDIR, removed when it ends. */
+Test(tui, the_sobp_job_is_a_running_job)
+{
+    static char screen[65536];
+    char cmd[1024], env[600], pattern[600];
+    make_dir();
+    snprintf(cmd, sizeof cmd, "mkdir -p %s/tmp", dir);
+    cr_assert(system(cmd) == 0);
+    snprintf(env, sizeof env, "TMPDIR=%s/tmp", dir);
+    /* The job's command line names its record in that folder: it finds this test's job only
+     * ([p]: not the shell that runs pgrep, whose command line holds the pattern). */
+    snprintf(pattern, sizeof pattern, "pgrep -f '%s/tmp/bragg-sob[p]-' >/dev/null", dir);
+    for (int killed = 0; killed < 2; killed++) {
+        start_with(80, 24, "C.UTF-8", env, "");
+        wait_for("F10Quit", 10, screen, sizeof screen);
+        type_field("C-12");
+        keys("Down");
+        type_field("400");
+        keys("Down Down Down Down Down");
+        type_field("200000");   /* 20000 histories per energy: a minute of work at least */
+        wait_for("Histories  200000 ", 10, screen, sizeof screen);
+        keys("s");
+        wait_for("SOBP building", 10, screen, sizeof screen);
+        cr_expect(system(pattern) == 0, "no SOBP job running");
+        if (killed) {
+            snprintf(cmd, sizeof cmd, "pkill -KILL -P $(tmux -L %s display -p -t bragg "
+                                      "'#{pane_pid}') -x bragg", server);
+            cr_assert(system(cmd) == 0, "%s", cmd);
+            int gone = 0;
+            for (int k = 0; k < 50 && !gone; k++) {
+                gone = system(pattern) != 0;
+                if (!gone) usleep(100 * 1000);
+            }
+            cr_expect(gone, "the SOBP job outlived the workbench");
+            stop_server();
+            break;
+        }
+        keys("r");
+        wait_for("an SOBP is going: c cancels it", 5, screen, sizeof screen);
+        keys("b");
+        wait_for("an SOBP is going: c cancels it first", 5, screen, sizeof screen);
+        keys("q");
+        wait_for("an SOBP is going: quit and stop it? (y/n)", 5, screen, sizeof screen);
+        keys("n");
+        cr_expect(system(pattern) == 0, "n stopped the SOBP job");
+        keys("q");
+        wait_for("quit and stop it? (y/n)", 5, screen, sizeof screen);
+        keys("y");
+        expect_clean_exit(screen, sizeof screen);
+        cr_expect(system(pattern) != 0, "the SOBP job outlived the workbench's quit");
+        snprintf(cmd, sizeof cmd, "test -z \"$(ls -A %s/tmp)\"", dir);
+        cr_expect(system(cmd) == 0, "the SOBP job's files were left behind");
+        stop_server();
+        for (int k = 0; k < 50 && tmux("has-session -t bragg") == 0; k++) usleep(100 * 1000);
+    }
+    remove_dir();
+}
