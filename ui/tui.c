@@ -794,6 +794,14 @@ static int write_figure(const plot_figure *fig, const plot_style *style, const c
     return BRAGG_OK;
 }
 
+/* "export failed: " and the reason, without the "export: " the writers put first: at 80
+ * columns the path and the reason are what must fit. */
+static void export_failed(tui_state *t, const bragg_err *e)
+{
+    const char *why = strncmp(e->msg, "export: ", 8) == 0 ? e->msg + 8 : e->msg;
+    set_status(t, 1, "export failed: %s", why);
+}
+
 /* The name of an export set, NAME = bragg-KIND-STAMP, made unique: when any file an export
  * could write under that name (each extension below) is already there, NAME-2, NAME-3 ... is
  * taken instead, all checked before anything is written. The stamp has one-second resolution,
@@ -868,7 +876,7 @@ static void export_view(tui_state *t, int vector)
             cJSON_free(text);
         }
         cJSON_Delete(root);
-        if (rc) set_status(t, 1, "export failed: %s", e.msg);
+        if (rc) export_failed(t, &e);
         else set_status(t, 0, "exported %s%s, .json to %s", name, figs, dir);
         return;
     }
@@ -892,7 +900,7 @@ static void export_view(tui_state *t, int vector)
             rc = write_text_file(json, text, &e);
             cJSON_free(text);
         }
-        if (rc) set_status(t, 1, "export failed: %s", e.msg);
+        if (rc) export_failed(t, &e);
         else set_status(t, 0, "exported %s%s, .json to %s", name, figs, dir);
         return;
     }
@@ -942,7 +950,7 @@ static void export_view(tui_state *t, int vector)
         if (rc == BRAGG_OK) rc = report_write_json_tree(root, json, &e);
         cJSON_Delete(root);
         if (rc == BRAGG_OK) rc = export_run_file(t, conf, &e);
-        if (rc) set_status(t, 1, "export failed: %s", e.msg);
+        if (rc) export_failed(t, &e);
         else set_status(t, 0, "exported %s%s, .nrrd, .json, .conf to %s", name, figs, dir);
         return;
     }
@@ -968,7 +976,7 @@ static void export_view(tui_state *t, int vector)
     if (rc == BRAGG_OK) rc = report_write_csv(t->en, &t->snap, csv, &e);
     if (rc == BRAGG_OK) rc = report_write_json(t->en, &t->snap, json, &e);
     if (rc == BRAGG_OK) rc = export_run_file(t, conf, &e);
-    if (rc) set_status(t, 1, "export failed: %s", e.msg);
+    if (rc) export_failed(t, &e);
     else
         set_status(t, 0, "exported %s%s, .csv, .json, .conf to %s", name, figs, dir);
 }

@@ -957,3 +957,41 @@ Test(tui, the_sobp_job_is_a_running_job)
     }
     remove_dir();
 }
+
+/* Small things at the edges of the screen: at 80x24 the Live panel keeps the run's state
+ * ("paused", "cancelled") with millions of histories, where the line once ran out before it;
+ * at 132x43 every box title is whole (the profile's once ended "ns/step/th"). */
+Test(tui, the_live_state_and_the_titles_fit)
+{
+    static char screen[65536];
+    char row[1024];
+    make_dir();
+    start(80, 24, "C.UTF-8");
+    wait_for("F10Quit", 10, screen, sizeof screen);
+    keys("Down Down Down Down Down Down");
+    type_field("5000000");
+    wait_for("Histories  5000000 ", 10, screen, sizeof screen);
+    keys("r");
+    wait_for("ETA", 20, screen, sizeof screen);
+    keys("Space");
+    wait_for("paused: space resumes", 5, screen, sizeof screen);
+    usleep(300 * 1000);
+    capture(screen, sizeof screen);
+    row_with(screen, "5.00 M", row, sizeof row);
+    cr_expect(strstr(row, "paused"), "the Live panel lost 'paused': %s\n%s", row, screen);
+    keys("c");
+    wait_for("cancelled after", 5, screen, sizeof screen);
+    usleep(300 * 1000);
+    capture(screen, sizeof screen);
+    row_with(screen, "5.00 M", row, sizeof row);
+    cr_expect(strstr(row, "cancelled"), "the Live panel lost 'cancelled': %s\n%s", row, screen);
+    cr_assert(tmux("resize-window -t bragg -x 132 -y 43") == 0);
+    wait_for("Profile", 5, screen, sizeof screen);
+    usleep(200 * 1000);
+    capture(screen, sizeof screen);
+    expect_titles_whole(screen);
+    keys("q");
+    expect_clean_exit(screen, sizeof screen);
+    stop_server();
+    remove_dir();
+}
