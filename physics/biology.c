@@ -90,6 +90,22 @@ static int load_let_model(bio_model *m, const char *name, bragg_err *e)
     return bragg_fail(e, "bio: %s is not a known model (valid: %s)", BRAGG_QUOTED(name), names);
 }
 
+int bio_alpha_beta_check(double alpha_beta_x, bragg_err *e)
+{
+    if (!(alpha_beta_x >= 0.5 && alpha_beta_x <= 50))
+        return bragg_fail(e, "alpha/beta: %g Gy is out of range (valid: 0.5 to 50 Gy)",
+                          alpha_beta_x);
+    return BRAGG_OK;
+}
+
+int bio_model_check_ion(const bio_model *m, const char *ion_name, int Z, int A, bragg_err *e)
+{
+    if (m->kind == BIO_LET && !(Z == 1 && A == 1))
+        return bragg_fail(e, "bio: %s is a proton model (valid for --ion p; for %s: mkm)",
+                          m->name, ion_name);
+    return BRAGG_OK;
+}
+
 int bio_model_load(bio_model *m, const char *name, const char *cell, double alpha_beta_x,
                    bragg_err *e)
 {
@@ -105,9 +121,7 @@ int bio_model_load(bio_model *m, const char *name, const char *cell, double alph
     }
     if (load_cell(&m->cell, cell ? cell : "HSG", e)) return BRAGG_ERR;
     if (alpha_beta_x > 0) {
-        if (!(alpha_beta_x >= 0.5 && alpha_beta_x <= 50))
-            return bragg_fail(e, "alpha/beta: %g Gy is out of range (valid: 0.5 to 50 Gy)",
-                              alpha_beta_x);
+        if (bio_alpha_beta_check(alpha_beta_x, e)) return BRAGG_ERR;
         /* The tissue's photon alpha; the MKM keeps the photons' own z1D*, so alpha0 moves by
          * the same amount (see biology.h). */
         double alpha_x = alpha_beta_x * m->cell.beta_x;

@@ -65,6 +65,17 @@ int bio_model_names(char *out, size_t len, bragg_err *e);
 int bio_model_load(bio_model *m, const char *name, const char *cell, double alpha_beta_x,
                    bragg_err *e);
 
+/* The tissue's (alpha/beta)_x, when one is given: 0.5 to 50 Gy. BRAGG_ERR with the message
+ * naming the range otherwise (bio_model_load checks it; callers that read one check it alone
+ * to refuse 0 or a negative value, which bio_model_load takes as "the cell line's own"). */
+int bio_alpha_beta_check(double alpha_beta_x, bragg_err *e);
+
+/* Whether model m may weigh a beam of ion `ion_name` (charge Z, mass number A). The LET-based
+ * models are fits to proton cell survival and read the protons' LET_d: on a helium or carbon
+ * beam they would weigh the ions' dose by their protons' quality, so they take protons only;
+ * the MKM takes every ion. BRAGG_ERR with the message saying what is valid otherwise. */
+int bio_model_check_ion(const bio_model *m, const char *ion_name, int Z, int A, bragg_err *e);
+
 /* The linear-quadratic coefficients for quality q (BIO_LET: LET_d in keV/um; BIO_MKM: the
  * dose-weighted z1D* in Gy). */
 void bio_alpha_beta(const bio_model *m, double q, double *alpha, double *beta);

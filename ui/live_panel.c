@@ -49,8 +49,19 @@ void live_panel_draw(const tui_state *t, const ui_rect *r)
 {
     draw_box(r, "Live", 0);
     int x = r->x + 2, w = r->w - 4, y = r->y + 1, last = r->y + r->h - 1;
+    if (t->sobp_pid) {
+        /* The SOBP job (a child process) takes the cores now; it reports when it ends. */
+        draw_text_fit(y++, x, w, A_BOLD, "SOBP building: c cancels");
+        if (y < last)
+            draw_text_fit(y, x, w, draw_attr(ROLE_DIM), "the SOBP view shows it when done");
+        return;
+    }
     if (!t->have_snap) {
-        draw_text_fit(y, x, w, draw_attr(ROLE_DIM), "idle: r runs, b races backends");
+        /* A race runs on its own engine and shows its progress in the race view; this panel
+         * is the user's run's. */
+        draw_text_fit(y, x, w, draw_attr(ROLE_DIM), t->race_active
+                                                        ? "race going: see the race view"
+                                                        : "idle: r runs, b races backends");
         return;
     }
     const run_snapshot *s = &t->snap;
@@ -70,15 +81,25 @@ void live_panel_draw(const tui_state *t, const ui_rect *r)
                      (double)(s->histories_total - s->histories_done) / s->histories_per_s);
         else if (s->state != RUN_RUNNING)
             snprintf(eta, sizeof eta, "  %s %.1f s", state, s->elapsed_s);
-        char line[160];
-        snprintf(line, sizeof line, "%llu/%llu hist%s", (unsigned long long)s->histories_done,
-                 (unsigned long long)s->histories_total, eta);
-        if (draw_width(line) > w) {
-            /* Millions of histories: counts in k/M so the ETA stays whole. */
-            char done[24], total[24];
-            format_rate((double)s->histories_done, done, sizeof done);
-            format_rate((double)s->histories_total, total, sizeof total);
-            snprintf(line, sizeof line, "%s/%s hist%s", done, total, eta);
+        /* The state and the ETA matter most: when the line is too wide, counts in k/M (millions
+         * of histories), then without "hist", then without the time, then the state first;
+         * the state ("cancelled", "paused") never falls off the end. */
+        char line[160], done[24], total[24], what[48] = "";
+        format_rate((double)s->histories_done, done, sizeof done);
+        format_rate((double)s->histories_total, total, sizeof total);
+        if (s->state != RUN_RUNNING) snprintf(what, sizeof what, "%s", state);
+        for (int form = 0; form < 5; form++) {
+            if (form == 0)
+                snprintf(line, sizeof line, "%llu/%llu hist%s",
+                         (unsigned long long)s->histories_done,
+                         (unsigned long long)s->histories_total, eta);
+            else if (form == 1) snprintf(line, sizeof line, "%s/%s hist%s", done, total, eta);
+            else if (form == 2) snprintf(line, sizeof line, "%s/%s%s", done, total, eta);
+            else if (form == 3 && what[0])
+                snprintf(line, sizeof line, "%s/%s  %s", done, total, what);
+            else if (form == 4 && what[0])
+                snprintf(line, sizeof line, "%s %s/%s", what, done, total);
+            if (draw_width(line) <= w) break;
         }
         draw_text_fit(y++, x, w, A_NORMAL, line);
     }

@@ -586,14 +586,16 @@ static void draw_race(const tui_state *t, const ui_rect *r)
             continue;
         }
         if (!e->done) {
-            if (t->race_active && i == t->race_at && t->have_snap &&
-                t->snap.histories_total > 0) {
-                double f = (double)t->snap.histories_done / t->snap.histories_total;
+            const run_snapshot *s = &t->race_snap;
+            if (t->race_active && i == t->race_at && t->race_have_snap &&
+                s->histories_total > 0) {
+                double f = (double)s->histories_done / s->histories_total;
                 draw_bar(y, ix + label_w, bar_w, f, draw_attr(ROLE_DIM));
                 draw_textf(y, ix + label_w + bar_w + 1, tail_w - 1, draw_attr(ROLE_DIM),
                            "running %3.0f%%", 100 * f);
             } else {
-                draw_text(y, ix + label_w, iw - label_w, draw_attr(ROLE_DIM), "waiting");
+                draw_text(y, ix + label_w, iw - label_w, draw_attr(ROLE_DIM),
+                          e->not_run ? "not run" : "waiting");
             }
             continue;
         }

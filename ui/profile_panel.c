@@ -15,7 +15,13 @@ static const char *const short_names[PROFILE_COUNT] = {
 
 void profile_panel_draw(const tui_state *t, const ui_rect *r, int compact)
 {
-    draw_box(r, "Profile: % of step time, ns/step/thread", 0);
+    /* The longest title that fits whole (draw_box would cut it inside a word, "ns/step/th"). */
+    static const char *const titles[] = {"Profile: % of step time, ns/step/thread",
+                                         "Profile: % of time, ns/step/thread",
+                                         "Profile: %, ns/step/thread", "Profile"};
+    int n_titles = (int)(sizeof titles / sizeof titles[0]), k = 0;
+    while (k + 1 < n_titles && draw_width(titles[k]) > r->w - 6) k++;
+    draw_box(r, titles[k], 0);
     int x = r->x + 2, w = r->w - 4, y0 = r->y + 1, rows = r->h - 2;
     /* The last profiled run's, kept through races (which run unprofiled). */
     if (!t->prof.on) {

@@ -12,6 +12,7 @@
 #include "backend.h"
 #include "biology.h"
 #include "draw.h"
+#include "run_file.h"
 
 static const char *const field_labels[FIELD_COUNT] = {
     "Ion", "Energy", "Spread", "Spot", "Material", "Stack", "Histories", "Backend", "Threads",
@@ -25,7 +26,7 @@ static const char *const field_hints[FIELD_COUNT] = {
     "relative energy spread, percent (0 to 20)",
     "spot size sigma per axis, mm (0 to 100)",
     "material name (left/right cycles)",
-    "slabs 'material:cm, ...' with the last 'material' or ':inf'; empty: one material",
+    "slabs 'material:cm, ...' with the last 'material' or ':inf'; none (or empty): one material",
     "number of primary histories (20 to 1e12, at least the batches; 20k, 1e5 allowed)",
     "serial, openmp, event, simd or cuda (left/right cycles)",
     "OpenMP threads, 0 = all cores",
@@ -124,42 +125,45 @@ static void edit_start_text(const tui_state *t, int field, char *out, size_t len
     }
 }
 
-/* A typed field's number: decimal as everywhere (physics/assets.h), with the blanks around it
- * trimmed, since a stray space is invisible in a field. `suffix` (may be NULL) receives a
- * trailing k/K/M multiplier, which counts accept. */
-static int field_number(const char *text, double *out, double *multiplier)
+/* A typed field's text with the blanks around it trimmed, since a stray space is invisible
+ * in a field; BRAGG_ERR when nothing (or too much) is left. */
+static int field_trim(const char *text, char *out, size_t len)
 {
-    char buf[128];
     while (*text == ' ') text++;
     size_t n = strlen(text);
     while (n > 0 && text[n - 1] == ' ') n--;
-    if (n == 0 || n >= sizeof buf) return BRAGG_ERR;
-    memcpy(buf, text, n);
-    buf[n] = '\0';
-    if (multiplier) {
-        *multiplier = 1;
-        if (buf[n - 1] == 'k' || buf[n - 1] == 'K') *multiplier = 1e3, buf[--n] = '\0';
-        else if (buf[n - 1] == 'M') *multiplier = 1e6, buf[--n] = '\0';
-    }
-    return parse_decimal(buf, out);
+    if (n == 0 || n >= len) return BRAGG_ERR;
+    memcpy(out, text, n);
+    out[n] = '\0';
+    return BRAGG_OK;
 }
 
+/* A typed field's number: decimal as everywhere (physics/assets.h). */
 static int parse_double(const char *text, const char *what, double *out, bragg_err *e)
 {
-    if (field_number(text, out, NULL))
+    char buf[128];
+    if (field_trim(text, buf, sizeof buf) || parse_decimal(buf, out))
         return bragg_fail(e, "%s: %s is not a decimal number", what, BRAGG_QUOTED(text));
     return BRAGG_OK;
 }
 
-/* Counts as people type them: 20000, 2e4, 20k, 1M. */
-static int parse_count(const char *text, const char *what, uint64_t *out, bragg_err *e)
+/* Counts as people type them (20000, 2e4, 20k, 1M) into run key `key` of *c, through the
+ * run file's own parser: whole numbers exactly as 64-bit integers (a seed of 2^64 - 1), the
+ * key's range in the message. A k or M suffix becomes the exponent it stands for. */
+static int parse_count(const char *text, const char *key, const char *what, run_config *c,
+                       bragg_err *e)
 {
-    double d = 0, m = 1;
-    int bad = field_number(text, &d, &m);
-    d *= m;
-    if (bad || !(d >= 0) || d != floor(d) || d > 1.8e19)
+    char buf[128];
+    if (field_trim(text, buf, sizeof buf - 4))
         return bragg_fail(e, "%s: %s is not a whole number", what, BRAGG_QUOTED(text));
-    *out = (uint64_t)d;
+    size_t n = strlen(buf);
+    const char *exp = buf[n - 1] == 'k' || buf[n - 1] == 'K' ? "e3" : buf[n - 1] == 'M' ? "e6" : "";
+    if (*exp) snprintf(buf + n - 1, sizeof buf - (n - 1), "%s", exp);
+    run_setup s;
+    run_setup_init(&s);
+    s.cfg = *c;
+    if (run_setup_set(&s, run_key_find(key), buf, e)) return bragg_fail_prefix(e, "%s: ", what);
+    *c = s.cfg;
     return BRAGG_OK;
 }
 
@@ -172,12 +176,19 @@ static int parse_switch(const char *text, const char *what, int *out, bragg_err 
     return BRAGG_OK;
 }
 
+/* The engine's rule for model and ion (bio_model_check_ion), checked where it is chosen. */
+static int bio_fits_ion(const tui_state *t, const bio_model *m, const char *ion_name,
+                        bragg_err *e)
+{
+    const ion *ion = ion_table_lookup(&t->cat.ions, ion_name, e);
+    return ion ? bio_model_check_ion(m, ion->name, ion->Z, ion->A, e) : BRAGG_ERR;
+}
+
 int setup_field_apply(const tui_state *t, run_config *c, int field, const char *text,
                       bragg_err *e)
 {
     run_config n = *c;
     double d;
-    uint64_t u;
     switch (field) {
     case FIELD_ION: {
         const ion *ion = ion_table_lookup(&t->cat.ions, text, e);
@@ -208,6 +219,10 @@ int setup_field_apply(const tui_state *t, run_config *c, int field, const char *
     case FIELD_STACK: {
         char buf[512];
         snprintf(buf, sizeof buf, "%s", text);
+        /* "none" is what the field shows without a stack (and what the SOBP refusal asks
+         * for): typed, it clears the stack as an empty field does. */
+        if (field_trim(text, buf, sizeof buf) == BRAGG_OK && strcmp(buf, "none") == 0)
+            buf[0] = '\0';
         int slabs = 0;
         n.n_slabs = 0;
         char *save = NULL;
@@ -230,8 +245,7 @@ int setup_field_apply(const tui_state *t, run_config *c, int field, const char *
         break;
     }
     case FIELD_HISTORIES:
-        if (parse_count(text, "histories", &u, e)) return BRAGG_ERR;
-        n.histories = u;
+        if (parse_count(text, "histories", "histories", &n, e)) return BRAGG_ERR;
         break;
     case FIELD_BACKEND: {
         int k;
@@ -244,8 +258,7 @@ int setup_field_apply(const tui_state *t, run_config *c, int field, const char *
         break;
     }
     case FIELD_THREADS:
-        if (parse_count(text, "threads", &u, e)) return BRAGG_ERR;
-        n.threads = u > 100000 ? 100000 : (int)u;
+        if (parse_count(text, "threads", "threads", &n, e)) return BRAGG_ERR;
         break;
     case FIELD_STRAGGLING:
         if (parse_switch(text, "straggling", &n.straggling, e)) return BRAGG_ERR;
@@ -257,22 +270,30 @@ int setup_field_apply(const tui_state *t, run_config *c, int field, const char *
         if (parse_switch(text, "nuclear", &n.nuclear, e)) return BRAGG_ERR;
         break;
     case FIELD_SEED:
-        if (parse_count(text, "seed", &u, e)) return BRAGG_ERR;
-        n.seed = u;
+        if (parse_count(text, "seed", "seed", &n, e)) return BRAGG_ERR;
         break;
     case FIELD_BIO: {
-        /* "none", "MODEL" or "MODEL ALPHA_BETA", checked by loading the model. */
-        char model[64] = "", extra[64] = "";
+        /* "none", "MODEL" or "MODEL ALPHA_BETA", checked by loading the model and against the
+         * ion as the engine will. A typed (alpha/beta)x must be in range: 0 or less would
+         * silently mean the cell line's own. */
+        char model[64] = "", extra[64] = "", more[2];
         double ab = 0;
-        int words = sscanf(text, "%63s %63s", model, extra);
+        int words = sscanf(text, "%63s %63s %1s", model, extra, more);
         if (words <= 0 || strcmp(model, "none") == 0 || strcmp(model, "-") == 0) {
             n.bio_model[0] = '\0';
             n.bio_alpha_beta = 0;
             break;
         }
-        if (words == 2 && parse_double(extra, "alpha/beta", &ab, e)) return BRAGG_ERR;
+        if (words == 3)
+            return bragg_fail(e, "bio: %s has words after the (alpha/beta)x (valid: none, MODEL "
+                                 "or MODEL ALPHA_BETA)", BRAGG_QUOTED(text));
+        if (words == 2 && (parse_double(extra, "alpha/beta", &ab, e) ||
+                           bio_alpha_beta_check(ab, e)))
+            return BRAGG_ERR;
         bio_model m;
-        if (bio_model_load(&m, model, n.bio_cell[0] ? n.bio_cell : NULL, ab, e)) return BRAGG_ERR;
+        if (bio_model_load(&m, model, n.bio_cell[0] ? n.bio_cell : NULL, ab, e) ||
+            bio_fits_ion(t, &m, n.ion, e))
+            return BRAGG_ERR;
         snprintf(n.bio_model, sizeof n.bio_model, "%s", m.name);
         n.bio_alpha_beta = ab;
         break;
@@ -325,12 +346,21 @@ void setup_field_cycle(tui_state *t, int field, int dir)
     case FIELD_MCS: c->scattering = !c->scattering; break;
     case FIELD_NUCLEAR: c->nuclear = !c->nuclear; break;
     case FIELD_BIO: {
-        /* none, then the models of physics/biology.h in a fixed order. */
+        /* none, then the models of physics/biology.h in a fixed order, those the ion can take
+         * only (none always can). */
         static const char *const models[] = {"", "mkm", "mcnamara", "wedenberg", "rbe1.1"};
         int n = (int)(sizeof models / sizeof models[0]), k = 0;
         for (int i = 0; i < n; i++)
             if (strcmp(c->bio_model, models[i]) == 0) k = i;
-        k = ((k + dir) % n + n) % n;
+        for (int step = 0; step < n; step++) {
+            k = ((k + dir) % n + n) % n;
+            bio_model m;
+            bragg_err e = {{0}};
+            if (k == 0 || (bio_model_load(&m, models[k], c->bio_cell[0] ? c->bio_cell : NULL,
+                                          c->bio_alpha_beta, &e) == BRAGG_OK &&
+                           bio_fits_ion(t, &m, c->ion, &e) == BRAGG_OK))
+                break;
+        }
         snprintf(c->bio_model, sizeof c->bio_model, "%s", models[k]);
         break;
     }

@@ -10,6 +10,7 @@
 
 #include <cjson/cJSON.h>
 #include <curses.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <langinfo.h>
 #include <locale.h>
@@ -23,6 +24,9 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <time.h>
 #include <unistd.h>
 
@@ -132,6 +136,29 @@ static void drop_engine(tui_state *t)
     t->final_snap = 0;
 }
 
+static void drop_race_engine(tui_state *t)
+{
+    if (t->race_en) {
+        engine_cancel(t->race_en);
+        engine_destroy(t->race_en);
+        t->race_en = NULL;
+    }
+    if (t->race_have_snap) run_snapshot_free(&t->race_snap);
+    t->race_have_snap = 0;
+}
+
+/* Creates and starts an engine for a validated configuration; NULL (the status line says
+ * why) when that fails. */
+static engine *launch_engine(tui_state *t, const run_config *c)
+{
+    bragg_err e = {{0}};
+    engine *en = NULL;
+    if (engine_create(&en, c, &e) == BRAGG_OK && engine_start(en, &e) == BRAGG_OK) return en;
+    if (en) engine_destroy(en);
+    set_status(t, 1, "%s", e.msg);
+    return NULL;
+}
+
 static int start_engine(tui_state *t, const run_config *c)
 {
     bragg_err e = {{0}};
@@ -140,15 +167,42 @@ static int start_engine(tui_state *t, const run_config *c)
         return BRAGG_ERR;
     }
     drop_engine(t);
-    if (engine_create(&t->en, c, &e) || engine_start(t->en, &e)) {
-        if (t->en) engine_destroy(t->en);
-        t->en = NULL;
-        set_status(t, 1, "%s", e.msg);
-        return BRAGG_ERR;
-    }
+    t->en = launch_engine(t, c);
+    if (!t->en) return BRAGG_ERR;
     t->rate_n = 0;
     t->next_sample_t = now_s() + RATE_PERIOD_S;
     return BRAGG_OK;
+}
+
+/* Takes en's snapshot into *snap, freeing the one before; BRAGG_ERR (said on the status line)
+ * when none could be taken. */
+static int take_snapshot(tui_state *t, engine *en, run_snapshot *snap, int *have)
+{
+    bragg_err e = {{0}};
+    run_snapshot s;
+    if (engine_snapshot(en, &s, &e)) {
+        set_status(t, 1, "%s", e.msg);
+        return BRAGG_ERR;
+    }
+    if (*have) run_snapshot_free(snap);
+    *snap = s;
+    *have = 1;
+    return BRAGG_OK;
+}
+
+static int run_ended(run_state s)
+{
+    return s == RUN_DONE || s == RUN_CANCELLED || s == RUN_FAILED;
+}
+
+/* What keeps the workbench busy, as the messages name it ("a race is going"), or NULL: one
+ * job at a time, since each takes every core. */
+static const char *busy_job(const tui_state *t)
+{
+    if (tui_run_active(t)) return "a run";
+    if (t->race_active) return "a race";
+    if (t->sobp_pid) return "an SOBP";
+    return NULL;
 }
 
 /* The setup and the workbench's own settings, remembered for the next session. */
@@ -165,8 +219,10 @@ static int save_settings(const tui_state *t, bragg_err *e)
 
 static void start_run(tui_state *t)
 {
-    if (tui_run_active(t)) {
-        set_status(t, 1, "a run is going: c cancels it, space pauses it");
+    const char *busy = busy_job(t);
+    if (busy) {
+        set_status(t, 1, "%s is going: c cancels it%s", busy,
+                   tui_run_active(t) ? ", space pauses it" : "");
         return;
     }
     run_config c = t->cfg;
@@ -181,10 +237,22 @@ static void start_run(tui_state *t)
     }
 }
 
+/* Ends the race before its last configuration: the ones not run say so (not "waiting"). The
+ * status line is the caller's. */
+static void end_race(tui_state *t)
+{
+    for (int i = t->race_at; i < t->race_n; i++)
+        if (!t->race[i].done && !t->race[i].skipped) t->race[i].not_run = 1;
+    t->race_active = 0;
+    drop_race_engine(t);
+}
+
 /* The race: the same configuration on serial, OpenMP with 1..N threads, the event loop and the
- * simd backend (the event loop with vector kernels) on N threads and CUDA, in turn. */
+ * simd backend (the event loop with vector kernels) on N threads and CUDA, in turn, each on
+ * the race's own engine. */
 static void start_race_entry(tui_state *t)
 {
+    drop_race_engine(t);
     while (t->race_at < t->race_n && t->race[t->race_at].skipped) t->race_at++;
     if (t->race_at >= t->race_n) {
         t->race_active = 0;
@@ -196,13 +264,15 @@ static void start_race_entry(tui_state *t)
     c.profile = 0;   /* the race measures the plain speed */
     snprintf(c.backend, sizeof c.backend, "%s", r->backend);
     c.threads = r->threads;
-    if (start_engine(t, &c) != BRAGG_OK) t->race_active = 0;
+    t->race_en = launch_engine(t, &c);
+    if (!t->race_en) end_race(t);   /* the status line says why */
 }
 
 static void start_race(tui_state *t)
 {
-    if (tui_run_active(t)) {
-        set_status(t, 1, "a run is going: c cancels it first");
+    const char *busy = busy_job(t);
+    if (busy) {
+        set_status(t, 1, "%s is going: c cancels it first", busy);
         return;
     }
     bragg_err e = {{0}};
@@ -242,20 +312,41 @@ static void start_race(tui_state *t)
     start_race_entry(t);
 }
 
+static void poll_race(tui_state *t)
+{
+    if (!t->race_active || !t->race_en) return;
+    if (take_snapshot(t, t->race_en, &t->race_snap, &t->race_have_snap)) return;
+    const run_snapshot *s = &t->race_snap;
+    if (s->state == RUN_DONE) {
+        t->race[t->race_at].done = 1;
+        t->race[t->race_at].hps = s->histories_per_s;
+        t->race_at++;
+        start_race_entry(t);
+    } else if (run_ended(s->state)) {
+        char why[sizeof s->error];
+        snprintf(why, sizeof why, "%s", s->state == RUN_FAILED ? s->error : "cancelled");
+        int failed = s->state == RUN_FAILED;
+        end_race(t);
+        set_status(t, failed, "race stopped: %s", why);
+    }
+}
+
+/* `c` during a race: the race ends there; the run before it (and its views) stays. */
+static void cancel_race(tui_state *t)
+{
+    int done = 0;
+    for (int i = 0; i < t->race_n; i++) done += t->race[i].done;
+    end_race(t);
+    set_status(t, 0, "race cancelled: %d of %d configurations run", done, t->race_n);
+}
+
 static void poll_engine(tui_state *t)
 {
     if (!t->en || t->final_snap) return;
-    bragg_err e = {{0}};
-    run_snapshot s;
-    if (engine_snapshot(t->en, &s, &e)) {
-        set_status(t, 1, "%s", e.msg);
-        return;
-    }
-    if (t->have_snap) run_snapshot_free(&t->snap);
-    t->snap = s;
-    t->have_snap = 1;
+    if (take_snapshot(t, t->en, &t->snap, &t->have_snap)) return;
+    const run_snapshot s = t->snap;   /* a shallow copy, for short names */
     if (s.profile_on) {
-        /* Kept apart from the snapshot: a race (unprofiled) must not wipe the panel. */
+        /* Kept apart from the snapshot, so the panel keeps the last profile measured. */
         t->prof.on = 1;
         memcpy(t->prof.share, s.profile_share, sizeof t->prof.share);
         memcpy(t->prof.ns_per_step, s.profile_ns_per_step, sizeof t->prof.ns_per_step);
@@ -272,30 +363,18 @@ static void poll_engine(tui_state *t)
         t->rate_n++;
         t->next_sample_t = now + RATE_PERIOD_S;
     }
-    if (s.state == RUN_DONE || s.state == RUN_CANCELLED || s.state == RUN_FAILED) {
-        t->final_snap = 1;
-        if (t->race_active) {
-            if (s.state == RUN_DONE) {
-                t->race[t->race_at].done = 1;
-                t->race[t->race_at].hps = s.histories_per_s;
-                t->race_at++;
-                start_race_entry(t);
-            } else {
-                t->race_active = 0;
-                set_status(t, s.state == RUN_FAILED, "race stopped: %s",
-                           s.state == RUN_FAILED ? s.error : "cancelled");
-            }
-        } else if (s.state == RUN_DONE) {
-            set_status(t, 0, "done: %llu histories in %.1f s, peak %.3f cm, R80 %.3f cm",
-                       (unsigned long long)s.result.histories, s.elapsed_s, s.result.fig.peak_depth,
-                       s.result.fig.r80);
-        } else if (s.state == RUN_CANCELLED) {
-            set_status(t, 0, "cancelled after %llu histories, workers stopped in %.0f ms (kept; "
-                             "e exports them)",
-                       (unsigned long long)s.result.histories, t->cancel_ms);
-        } else {
-            set_status(t, 1, "run failed: %s", s.error);
-        }
+    if (!run_ended(s.state)) return;
+    t->final_snap = 1;
+    if (s.state == RUN_DONE) {
+        set_status(t, 0, "done: %llu histories in %.1f s, peak %.3f cm, R80 %.3f cm",
+                   (unsigned long long)s.result.histories, s.elapsed_s, s.result.fig.peak_depth,
+                   s.result.fig.r80);
+    } else if (s.state == RUN_CANCELLED) {
+        set_status(t, 0, "cancelled after %llu histories, workers stopped in %.0f ms (kept; "
+                         "e exports them)",
+                   (unsigned long long)s.result.histories, t->cancel_ms);
+    } else {
+        set_status(t, 1, "run failed: %s", s.error);
     }
 }
 
@@ -351,7 +430,6 @@ static void load_sobp(tui_state *t)
     }
     if (f) fclose(f);
     free(text);
-    unlink(t->sobp_path);
     const cJSON *depth = t->sobp ? cJSON_GetObjectItem(t->sobp, "depth_cm") : NULL;
     const cJSON *bio = t->sobp ? cJSON_GetObjectItem(t->sobp, "biology") : NULL;
     const cJSON *curves = bio ? cJSON_GetObjectItem(bio, "curves") : NULL;
@@ -383,14 +461,21 @@ static void load_sobp(tui_state *t)
     t->view = VIEW_SOBP;
 }
 
+/* Removes the job's folder and what is in it (the record once read, the log). */
+static void sobp_cleanup(tui_state *t)
+{
+    unlink(t->sobp_path);
+    unlink(t->sobp_log);
+    rmdir(t->sobp_dir);
+}
+
 static void stop_sobp(tui_state *t)
 {
     if (!t->sobp_pid) return;
     kill(t->sobp_pid, SIGTERM);
     waitpid(t->sobp_pid, NULL, 0);
     t->sobp_pid = 0;
-    unlink(t->sobp_path);
-    unlink(t->sobp_log);
+    sobp_cleanup(t);
 }
 
 static void poll_sobp(tui_state *t)
@@ -410,15 +495,15 @@ static void poll_sobp(tui_state *t)
         if (f) fclose(f);
         last[strcspn(last, "\n")] = '\0';
         set_status(t, 1, "SOBP failed: %s", last[0] ? last : "the job was stopped");
-        unlink(t->sobp_path);
     }
-    unlink(t->sobp_log);
+    sobp_cleanup(t);
 }
 
 static void start_sobp(tui_state *t)
 {
-    if (tui_run_active(t) || t->sobp_pid) {
-        set_status(t, 1, "%s is going: c cancels it first", t->sobp_pid ? "an SOBP" : "a run");
+    const char *busy = busy_job(t);
+    if (busy) {
+        set_status(t, 1, "%s is going: c cancels it first", busy);
         return;
     }
     const run_config *c = &t->cfg;
@@ -439,10 +524,18 @@ static void start_sobp(tui_state *t)
     engine_destroy(probe);
     double from = floor(200 * R / 3) / 100, to = floor(97 * R) / 100;
     uint64_t n = c->histories / 10 < 1000 ? 1000 : c->histories / 10 > 20000 ? 20000 : c->histories / 10;
+    /* The record and the log go into a folder of the job's own (mkdtemp: a new name, mode
+     * 0700): in a shared /tmp a predictable name could be taken first, or be a link to a file
+     * of the user's that the job would then write. */
     const char *tmp = getenv("TMPDIR");
     if (!tmp || !*tmp) tmp = "/tmp";
-    snprintf(t->sobp_path, sizeof t->sobp_path, "%s/bragg-sobp-%d.json", tmp, (int)getpid());
-    snprintf(t->sobp_log, sizeof t->sobp_log, "%s/bragg-sobp-%d.log", tmp, (int)getpid());
+    snprintf(t->sobp_dir, sizeof t->sobp_dir, "%s/bragg-sobp-XXXXXX", tmp);
+    if (!mkdtemp(t->sobp_dir)) {
+        set_status(t, 1, "SOBP: cannot make a folder in %s for the job: %s", tmp, strerror(errno));
+        return;
+    }
+    snprintf(t->sobp_path, sizeof t->sobp_path, "%s/sobp.json", t->sobp_dir);
+    snprintf(t->sobp_log, sizeof t->sobp_log, "%s/sobp.log", t->sobp_dir);
     /* Bins of 1 mm (sobp's default), finer for a short range: the plateau's flatness is read
      * off at least 20 bins (sobp refuses fewer than 3), down to sobp's finest, 0.01 mm. */
     double bin_mm = floor(100 * (to - from) * 10 / 20) / 100;
@@ -493,15 +586,26 @@ static void start_sobp(tui_state *t)
     argv[k++] = "--json";
     argv[k++] = t->sobp_path;
     argv[k] = NULL;
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         set_status(t, 1, "SOBP: cannot start the job");
+        sobp_cleanup(t);
         return;
     }
     if (pid == 0) {
         /* The child: output to the log (its message is the status line on failure). Only
          * async-signal-safe calls between fork and exec: the parent has threads. */
-        int log = open(t->sobp_log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+#ifdef __linux__
+        /* A workbench that dies (killed, crashed) must not leave the job computing for no
+         * one: the kernel sends SIGTERM, which bragg sobp takes as "stop". The signal follows
+         * the thread that forked, the UI thread, which lives as long as the workbench. If the
+         * parent is already gone, stop now. */
+        if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent) _exit(127);
+#else
+        (void)parent;
+#endif
+        int log = open(t->sobp_log, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
         int nul = open("/dev/null", O_RDONLY);
         if (log >= 0) {
             dup2(log, STDOUT_FILENO);
@@ -690,6 +794,46 @@ static int write_figure(const plot_figure *fig, const plot_style *style, const c
     return BRAGG_OK;
 }
 
+/* "export failed: " and the reason, without the "export: " the writers put first: at 80
+ * columns the path and the reason are what must fit. */
+static void export_failed(tui_state *t, const bragg_err *e)
+{
+    const char *why = strncmp(e->msg, "export: ", 8) == 0 ? e->msg + 8 : e->msg;
+    set_status(t, 1, "export failed: %s", why);
+}
+
+/* The name of an export set, NAME = bragg-KIND-STAMP, made unique: when any file an export
+ * could write under that name (each extension below) is already there, NAME-2, NAME-3 ... is
+ * taken instead, all checked before anything is written. The stamp has one-second resolution,
+ * and two exports in one second (e then E) must not replace the first: files are never
+ * replaced unless the user asked. BASE is DIR/NAME. */
+static int export_name(const char *dir, const char *kind, char *name, size_t name_len,
+                       char *base, size_t base_len)
+{
+    static const char *const ext[] = {"png", "svg", "pdf", "csv", "json", "conf", "nrrd"};
+    char stamp[64];
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    for (int k = 1; k < 1000; k++) {
+        if (k == 1) snprintf(name, name_len, "bragg-%s-%s", kind, stamp);
+        else snprintf(name, name_len, "bragg-%s-%s-%d", kind, stamp, k);
+        snprintf(base, base_len, "%s/%s", dir, name);
+        int taken = 0;
+        for (size_t i = 0; i < sizeof ext / sizeof ext[0] && !taken; i++) {
+            char path[800];
+            struct stat st;
+            snprintf(path, sizeof path, "%s.%s", base, ext[i]);
+            /* lstat: a dangling link is taken too (writing through it would create a file
+             * the user did not name). */
+            taken = lstat(path, &st) == 0 || errno != ENOENT;
+        }
+        if (!taken) return BRAGG_OK;
+    }
+    return BRAGG_ERR;
+}
+
 /* `e`: the view as a PNG drawn by the figure code of `bragg plot` (kept runs, normalisation
  * and log scale as on screen), the run's CSV and JSON, and its run file (bragg run --config
  * runs it again), into the export folder; `E` (vector) the same with the figure also as SVG
@@ -697,11 +841,7 @@ static int write_figure(const plot_figure *fig, const plot_style *style, const c
 static void export_view(tui_state *t, int vector)
 {
     const char *figs = vector ? ".png, .svg, .pdf" : ".png";
-    char stamp[64], dir[600], base[700];
-    time_t now = time(NULL);
-    struct tm tm;
-    localtime_r(&now, &tm);
-    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    char name[128], dir[600], base[740];
     export_dir_path(t->export_dir, dir, sizeof dir);
     bragg_err e = {{0}};
     plot_figure fig;
@@ -715,7 +855,10 @@ static void export_view(tui_state *t, int vector)
             set_status(t, 1, "export: the race has no results yet (b starts it)");
             return;
         }
-        snprintf(base, sizeof base, "%s/bragg-race-%s", dir, stamp);
+        if (export_name(dir, "race", name, sizeof name, base, sizeof base)) {
+            set_status(t, 1, "export failed: no free name for bragg-race-* in %s", dir);
+            return;
+        }
         snprintf(json, sizeof json, "%s.json", base);
         cJSON *root = race_json(t);
         if (!root) {
@@ -733,8 +876,8 @@ static void export_view(tui_state *t, int vector)
             cJSON_free(text);
         }
         cJSON_Delete(root);
-        if (rc) set_status(t, 1, "export failed: %s", e.msg);
-        else set_status(t, 0, "exported bragg-race-%s%s, .json to %s", stamp, figs, dir);
+        if (rc) export_failed(t, &e);
+        else set_status(t, 0, "exported %s%s, .json to %s", name, figs, dir);
         return;
     }
     if (t->view == VIEW_SOBP) {
@@ -742,7 +885,10 @@ static void export_view(tui_state *t, int vector)
             set_status(t, 1, "export: no SOBP yet (s builds one)");
             return;
         }
-        snprintf(base, sizeof base, "%s/bragg-sobp-%s", dir, stamp);
+        if (export_name(dir, "sobp", name, sizeof name, base, sizeof base)) {
+            set_status(t, 1, "export failed: no free name for bragg-sobp-* in %s", dir);
+            return;
+        }
         snprintf(json, sizeof json, "%s.json", base);
         int rc = figures_from_sobp(&fig, t->sobp, NULL, &e);
         if (rc == BRAGG_OK) {
@@ -754,8 +900,8 @@ static void export_view(tui_state *t, int vector)
             rc = write_text_file(json, text, &e);
             cJSON_free(text);
         }
-        if (rc) set_status(t, 1, "export failed: %s", e.msg);
-        else set_status(t, 0, "exported bragg-sobp-%s%s, .json to %s", stamp, figs, dir);
+        if (rc) export_failed(t, &e);
+        else set_status(t, 0, "exported %s%s, .json to %s", name, figs, dir);
         return;
     }
     if (!t->en || !t->have_snap || t->snap.result.histories == 0) {
@@ -769,7 +915,11 @@ static void export_view(tui_state *t, int vector)
     static const figure_kind kinds[VIEW_COUNT] = {
         FIGURE_DOSE,    FIGURE_CHARGE, FIGURE_LET,  FIGURE_LATERAL, FIGURE_FLUENCE,
         FIGURE_BIO,     FIGURE_SOBP,   FIGURE_MAP,  FIGURE_BENCH};
-    snprintf(base, sizeof base, "%s/bragg-%s-%s", dir, figure_kind_name(kinds[t->view]), stamp);
+    if (export_name(dir, figure_kind_name(kinds[t->view]), name, sizeof name, base, sizeof base)) {
+        set_status(t, 1, "export failed: no free name for bragg-%s-* in %s",
+                   figure_kind_name(kinds[t->view]), dir);
+        return;
+    }
     snprintf(csv, sizeof csv, "%s.csv", base);
     snprintf(json, sizeof json, "%s.json", base);
     snprintf(conf, sizeof conf, "%s.conf", base);
@@ -800,8 +950,8 @@ static void export_view(tui_state *t, int vector)
         if (rc == BRAGG_OK) rc = report_write_json_tree(root, json, &e);
         cJSON_Delete(root);
         if (rc == BRAGG_OK) rc = export_run_file(t, conf, &e);
-        if (rc) set_status(t, 1, "export failed: %s", e.msg);
-        else set_status(t, 0, "exported bragg-map-%s%s, .nrrd, .json, .conf to %s", stamp, figs, dir);
+        if (rc) export_failed(t, &e);
+        else set_status(t, 0, "exported %s%s, .nrrd, .json, .conf to %s", name, figs, dir);
         return;
     }
     /* The kept runs the view shows (dose by charge: those with nuclear reactions). */
@@ -826,10 +976,9 @@ static void export_view(tui_state *t, int vector)
     if (rc == BRAGG_OK) rc = report_write_csv(t->en, &t->snap, csv, &e);
     if (rc == BRAGG_OK) rc = report_write_json(t->en, &t->snap, json, &e);
     if (rc == BRAGG_OK) rc = export_run_file(t, conf, &e);
-    if (rc) set_status(t, 1, "export failed: %s", e.msg);
+    if (rc) export_failed(t, &e);
     else
-        set_status(t, 0, "exported bragg-%s-%s%s, .csv, .json, .conf to %s",
-                   figure_kind_name(kinds[t->view]), stamp, figs, dir);
+        set_status(t, 0, "exported %s%s, .csv, .json, .conf to %s", name, figs, dir);
 }
 
 /* `f`: the export folder, typed on the status line; checked (it must exist and be writable)
@@ -908,7 +1057,9 @@ static void draw_status(const tui_state *t, const tui_layout *l)
     attr_t a = t->status_error ? draw_attr(ROLE_ERROR) : A_NORMAL;
     char buf[600];
     if (t->confirm_quit) {
-        text = "a run is going: quit and stop it? (y/n)";
+        snprintf(buf, sizeof buf, "%s is going: quit and stop it? (y/n)",
+                 busy_job(t) ? busy_job(t) : "a job");
+        text = buf;
         a = draw_attr(ROLE_ERROR);
     } else if (t->prompt) {
         /* The end of the path stays in view: that is where the typing happens. */
@@ -996,7 +1147,7 @@ static void draw_screen(tui_state *t, const tui_layout *l)
 
 static void request_quit(tui_state *t)
 {
-    if (tui_run_active(t)) t->confirm_quit = 1;
+    if (busy_job(t)) t->confirm_quit = 1;
     else t->quit = 1;
 }
 
@@ -1071,9 +1222,7 @@ static void handle_key(tui_state *t, int key, const tui_layout *l)
             stop_sobp(t);
             set_status(t, 0, "SOBP cancelled");
         } else if (t->race_active) {
-            t->race_active = 0;
-            set_status(t, 0, "race cancelled");
-            if (t->en) engine_cancel(t->en);
+            cancel_race(t);
         } else {
             cancel_run(t);
         }
@@ -1245,6 +1394,7 @@ int tui_main(const run_config *start)
             break;
         }
         poll_engine(t);
+        poll_race(t);
         poll_sobp(t);
         draw_screen(t, &l);
         int key = getch();
@@ -1258,7 +1408,9 @@ int tui_main(const run_config *start)
     /* Stop the workers first (they see the cancel flag between small chunks), then leave the
      * screen. */
     if (t->en) engine_cancel(t->en);
+    if (t->race_en) engine_cancel(t->race_en);
     drop_engine(t);
+    drop_race_engine(t);
     stop_sobp(t);
     free_sobp(t);
     bragg_err se = {{0}};
@@ -1268,5 +1420,6 @@ int tui_main(const run_config *start)
     curses_active = 0;
     for (int k = 0; k < t->n_overlays; k++) free_overlay(&t->overlays[k]);
     catalog_free(&t->cat);
-    return 0;
+    /* A signal ended it: not the user's q, and a script or a shell must be able to tell. */
+    return stop_requested ? TUI_SIGNALLED : 0;
 }

@@ -64,6 +64,7 @@ typedef struct race_entry {
     int threads;            /* 0: the backend's default (serial: 1) */
     int skipped;            /* not available here (reason in tui_state.cuda_reason) */
     int done;
+    int not_run;            /* the race ended (cancelled, failed) before this one ran */
     double hps;             /* histories/s when done */
 } race_entry;
 
@@ -100,16 +101,22 @@ typedef struct tui_state {
     int n_overlays;
     tui_profile prof;
 
-    /* The SOBP job (`s`): a `bragg sobp` child process writing its record to sobp_path; the
+    /* The SOBP job (`s`): a `bragg sobp` child process writing its record to sobp_path and
+     * its messages to sobp_log, both in sobp_dir (a private folder made for the job); the
      * record and the curves drawn from it once it has ended. */
     pid_t sobp_pid;               /* 0: none running */
-    char sobp_path[256], sobp_log[256];
+    char sobp_dir[256], sobp_path[300], sobp_log[300];
     struct cJSON *sobp;           /* the last finished record, or NULL */
     int sobp_n;
     double *sobp_depth, *sobp_dose, *sobp_rbe_dose;   /* one block; rbe_dose NULL if physical */
 
-    /* Benchmark race, of the setup it started with (edits after that do not rename it). */
+    /* Benchmark race, of the setup it started with (edits after that do not rename it). It
+     * has an engine and snapshot of its own: a race never replaces the run above (en, snap),
+     * whose views and export stay the user's run's. */
     int race_active, race_n, race_at;
+    engine *race_en;
+    run_snapshot race_snap;
+    int race_have_snap;
     race_entry race[RACE_MAX];
     run_config race_cfg;
     char cuda_reason[256];

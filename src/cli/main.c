@@ -37,13 +37,20 @@ static int finish(int status)
     return interrupt_requested() && status == EXIT_OK ? EXIT_INTERRUPTED : status;
 }
 
+/* The workbench's status: 130 when a signal ended it, as for every command. */
+static int workbench(const run_config *start)
+{
+    int status = tui_main(start);
+    return status == TUI_SIGNALLED ? EXIT_INTERRUPTED : status;
+}
+
 int main(int argc, char **argv)
 {
     /* First of all, so that no moment of a command is left to the default action (which
      * would kill it with half-written temporaries). The workbench installs its own. */
     interrupt_install();
     atomic_file_set_cancel_check(interrupt_requested);   /* an output FIFO with no reader */
-    if (argc < 2) return tui_main(NULL);
+    if (argc < 2) return workbench(NULL);
     const char *cmd = argv[1];
     if (strcmp(cmd, "--config") == 0 || strncmp(cmd, "--config=", 9) == 0) {
         /* The workbench, starting from a run file (read as bragg run reads it). */
@@ -59,7 +66,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "bragg: --config: %s\n", e.msg);
             return EXIT_USAGE;
         }
-        return tui_main(&cfg);
+        return workbench(&cfg);
     }
     /* "bragg help run" is "bragg run --help". */
     static char help_flag[] = "--help";

@@ -82,12 +82,14 @@ int config_add_slab(run_config *c, const char *spec, bragg_err *e)
 int config_validate(const run_config *c, const catalog *cat, bragg_err *e)
 {
     if (!ion_table_lookup(&cat->ions, c->ion, e)) return BRAGG_ERR;
-    if (!(c->energy >= USER_T_MIN && c->energy <= USER_T_MAX))
-        return bragg_fail(e, "energy: %g MeV/u is out of range (valid: %g to %g MeV/u)",
-                          c->energy, USER_T_MIN, USER_T_MAX);
-    if (!(c->energy > c->energy_cut))
-        return bragg_fail(e, "energy: %g MeV/u must exceed the cut-off %g MeV/u", c->energy,
-                          c->energy_cut);
+    /* One range, the real one: a beam must start above the cut-off (below it the whole energy
+     * is deposited where it enters), which is above the tables' floor USER_T_MIN whenever the
+     * cut-off is valid. Stating the floor instead offered energies the next check refused. */
+    if (!(c->energy > c->energy_cut && c->energy >= USER_T_MIN && c->energy <= USER_T_MAX))
+        return bragg_fail(e, "energy: %g MeV/u is out of range (valid: above the cut-off %g to "
+                             "%g MeV/u)",
+                          c->energy, c->energy_cut > USER_T_MIN ? c->energy_cut : USER_T_MIN,
+                          USER_T_MAX);
     if (!(c->energy_spread >= 0.0 && c->energy_spread <= 0.2))
         return bragg_fail(e, "energy spread: %g%% is out of range (valid: 0 to 20%%)",
                           100 * c->energy_spread);

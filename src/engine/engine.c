@@ -306,14 +306,9 @@ static int load_bio(engine *en, bragg_err *e)
     if (bio_model_load(&en->bio, c->bio_model, c->bio_cell[0] ? c->bio_cell : NULL,
                        c->bio_alpha_beta, e))
         return BRAGG_ERR;
-    /* The LET-based models are fits to proton cell survival and read the protons' LET_d: on a
-     * helium or carbon beam they would weigh the ions' dose by their protons' quality. */
     const ion *ion = ion_table_lookup(&en->cat.ions, c->ion, e);
     if (!ion) return BRAGG_ERR;
-    if (en->bio.kind == BIO_LET && !(ion->Z == 1 && ion->A == 1))
-        return bragg_fail(e, "bio: %s is a proton model (valid for --ion p; for %s: mkm)",
-                          c->bio_model, ion->name);
-    return BRAGG_OK;
+    return bio_model_check_ion(&en->bio, ion->name, ion->Z, ion->A, e);
 }
 
 int engine_create(engine **out, const run_config *cfg, bragg_err *e)

@@ -215,11 +215,13 @@ static void remove_dir(void)
     testkit_remove_dir(dir);
 }
 
-/* After quit: the exit status and the terminal modes the shell found. */
-static void expect_clean_exit(char *screen, size_t len)
+/* After the workbench ended: exit status `status` and the terminal modes the shell found. */
+static void expect_exit(int status, char *screen, size_t len)
 {
+    char want[32];
+    snprintf(want, sizeof want, "bragg-exit=%d\n", status);
     wait_for("bragg-exit=", 10, screen, len);
-    cr_expect(strstr(screen, "bragg-exit=0"), "exit status not 0:\n%s", screen);
+    cr_expect(strstr(screen, want), "exit status not %d:\n%s", status, screen);
     /* endwin left the alternate screen: none of the workbench is on the normal one. */
     cr_expect(!strstr(screen, "Setup"), "the workbench is still on screen after quit:\n%s", screen);
     char path[512], modes[8192] = "";
@@ -235,6 +237,12 @@ static void expect_clean_exit(char *screen, size_t len)
     }
     cr_expect(strstr(modes, " icanon") && strstr(modes, " echo "),
               "terminal not restored (want icanon and echo): %s", modes);
+}
+
+/* After quit: exit status 0 and the terminal restored. */
+static void expect_clean_exit(char *screen, size_t len)
+{
+    expect_exit(0, screen, len);
 }
 
 static int count_files(const char *prefix, const char *suffix)
@@ -739,6 +747,249 @@ Test(tui, a_run_file_opens_the_workbench_with_its_setup)
     snprintf(cmd, sizeof cmd, "head -c 5 %s/bragg-dose-*.pdf | grep -q '%%PDF-' && "
                               "grep -q '</svg>' %s/bragg-dose-*.svg", dir, dir);
     cr_expect(system(cmd) == 0, "the PDF or the SVG is not whole");
+    keys("q");
+    expect_clean_exit(screen, sizeof screen);
+    stop_server();
+    remove_dir();
+}
+
+/* A race runs on its own engine: after it, and after one cancelled half-way, the depth-dose
+ * view, the Live panel and the export are still the user's run (openmp, 2000 histories), not
+ * the race's last leg; a cancelled race ends there, its configurations not run say so, and the
+ * status line tells the race's story, not a cancelled run's. */
+Test(tui, a_race_leaves_the_run_and_its_export_alone_at_80x24)
+{
+    static char screen[65536];
+    char cmd[1024];
+    make_dir();
+    start(80, 24, "C.UTF-8");
+    wait_for("F10Quit", 10, screen, sizeof screen);
+    type_field("p");
+    keys("Down");
+    type_field("100");
+    keys("Down Down Down Down Down");
+    type_field("2000");
+    keys("Down");
+    type_field("openmp");
+    wait_for("Histories  2000 ", 10, screen, sizeof screen);
+    keys("r");
+    wait_for("done: 2000", 60, screen, sizeof screen);
+    keys("b");
+    wait_for("race done", 150, screen, sizeof screen);
+    keys("v");   /* race -> depth-dose */
+    wait_for("view: depth-dose", 5, screen, sizeof screen);
+    cr_expect(strstr(screen, "2000/2000 hist") && strstr(screen, "openmp"),
+              "the race replaced the run in the Live panel:\n%s", screen);
+    keys("e");
+    wait_for("exported bragg-dose-", 20, screen, sizeof screen);
+    /* Every run file exported is the user's run's: openmp, 2000 histories (the race ended on
+     * simd). */
+    snprintf(cmd, sizeof cmd, "cd %s && test -z \"$(grep -EL '^backend +=  *openmp$' "
+                              "bragg-dose-*.conf; grep -EL '^histories +=  *2000$' "
+                              "bragg-dose-*.conf)\"", dir);
+    cr_expect(system(cmd) == 0, "the export is not the user's run");
+
+    /* A long race, cancelled during its first configuration. */
+    keys("Up");   /* Backend -> Histories */
+    type_field("2000000");
+    wait_for("Histories  2000000 ", 10, screen, sizeof screen);
+    keys("b");
+    wait_for("running", 30, screen, sizeof screen);
+    keys("r");
+    wait_for("a race is going", 5, screen, sizeof screen);
+    keys("c");
+    wait_for("race cancelled", 10, screen, sizeof screen);
+    usleep(300 * 1000);   /* a few frames: nothing may overwrite the race's story */
+    capture(screen, sizeof screen);
+    cr_expect(strstr(screen, "race cancelled") && strstr(screen, "not run") &&
+                  !strstr(screen, "waiting") && !strstr(screen, "workers stopped"), "%s", screen);
+    keys("v");
+    wait_for("view: depth-dose", 5, screen, sizeof screen);
+    cr_expect(strstr(screen, "2000/2000 hist"), "the cancelled race replaced the run:\n%s",
+              screen);
+    keys("e");
+    wait_for("exported bragg-dose-", 20, screen, sizeof screen);
+    cr_expect(system(cmd) == 0 && count_files("bragg-dose-", ".conf") >= 1,
+              "the cancelled race's leg was exported");
+    keys("q");
+    expect_clean_exit(screen, sizeof screen);
+    stop_server();
+    remove_dir();
+}
+
+/* Exports never replace earlier ones: names have one-second resolution, so e, e and E in one
+ * second (and a file of the set already there under the next seconds' names) must give new
+ * names (NAME-2, ...), with every file of a set checked before any is written. */
+Test(tui, exports_never_replace_earlier_ones)
+{
+    static char screen[65536];
+    char cmd[1024];
+    make_dir();
+    /* A CSV already under the names of the next seconds: the export must leave them alone and
+     * not write a PNG beside one of them either. */
+    time_t now = time(NULL);
+    for (int s = 0; s < 30; s++) {
+        time_t when = now + s;
+        struct tm tm;
+        char stamp[64], path[512];
+        localtime_r(&when, &tm);
+        strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+        snprintf(path, sizeof path, "%s/bragg-dose-%s.csv", dir, stamp);
+        FILE *f = fopen(path, "w");
+        cr_assert(f);
+        fputs("mine\n", f);
+        fclose(f);
+    }
+    start(80, 24, "C.UTF-8");
+    wait_for("F10Quit", 10, screen, sizeof screen);
+    type_field("p");
+    keys("Down");
+    type_field("100");
+    keys("Down Down Down Down Down");
+    type_field("1000");
+    wait_for("Histories  1000 ", 10, screen, sizeof screen);
+    keys("r");
+    wait_for("done: 1000", 60, screen, sizeof screen);
+    keys("e e E");
+    wait_for(".png, .svg, .pdf", 30, screen, sizeof screen);
+    cr_expect(count_files("bragg-dose-", ".png") == 3 && count_files("bragg-dose-", ".svg") == 1 &&
+                  count_files("bragg-dose-", ".conf") == 3 &&
+                  count_files("bragg-dose-", ".csv") == 33,
+              "an export replaced another, or a set was split:\n%s", screen);
+    /* Each set whole: every PNG has its CSV and run file; the user's CSVs are untouched. */
+    snprintf(cmd, sizeof cmd, "cd %s && for p in bragg-dose-*.png; do b=${p%%.png}; "
+                              "test -f $b.conf && test -f $b.json && grep -q depth_cm $b.csv "
+                              "|| exit 1; done; test $(grep -lx mine bragg-dose-*.csv | wc -l) "
+                              "-eq 30", dir);
+    cr_expect(system(cmd) == 0, "a set is not whole, or a file of the user's was replaced");
+    keys("q");
+    expect_clean_exit(screen, sizeof screen);
+    stop_server();
+    remove_dir();
+}
+
+/* Ctrl-C, SIGTERM and SIGHUP end the workbench with 130, the status of an interrupted
+ * command (bragg --help), not 0 as a quit; the terminal is restored each time. */
+Test(tui, signals_end_the_workbench_with_130)
+{
+    static char screen[65536];
+    static const char *const how[] = {"C-c", "TERM", "HUP"};
+    make_dir();
+    for (int i = 0; i < 3; i++) {
+        start(80, 24, "C.UTF-8");
+        wait_for("F10Quit", 10, screen, sizeof screen);
+        if (i == 0) {
+            keys("C-c");
+        } else {
+            /* The pane's shell runs bragg (through env, which execs it) as its child. */
+            char cmd[512];
+            snprintf(cmd, sizeof cmd, "pkill -%s -P $(tmux -L %s display -p -t bragg "
+                                      "'#{pane_pid}') -x bragg", how[i], server);
+            cr_assert(system(cmd) == 0, "%s", cmd);
+        }
+        expect_exit(130, screen, sizeof screen);
+        stop_server();
+        /* The next session takes the same server name: wait until this one is gone. */
+        for (int k = 0; k < 50 && tmux("has-session -t bragg") == 0; k++) usleep(100 * 1000);
+        char path[512];
+        snprintf(path, sizeof path, "%s/stty", dir);
+        unlink(path);
+    }
+    remove_dir();
+}
+
+/* The SOBP job is a job like a run: while it builds, the Live panel says so, r and b are
+ * refused, q asks first and stops it; and a workbench killed outright does not leave it
+ * computing. Its files are in a private folder of TMPDIR, removed when it ends. */
+Test(tui, the_sobp_job_is_a_running_job)
+{
+    static char screen[65536];
+    char cmd[1024], env[600], pattern[600];
+    make_dir();
+    snprintf(cmd, sizeof cmd, "mkdir -p %s/tmp", dir);
+    cr_assert(system(cmd) == 0);
+    snprintf(env, sizeof env, "TMPDIR=%s/tmp", dir);
+    /* The job's command line names its record in that folder: it finds this test's job only
+     * ([p]: not the shell that runs pgrep, whose command line holds the pattern). */
+    snprintf(pattern, sizeof pattern, "pgrep -f '%s/tmp/bragg-sob[p]-' >/dev/null", dir);
+    for (int killed = 0; killed < 2; killed++) {
+        start_with(80, 24, "C.UTF-8", env, "");
+        wait_for("F10Quit", 10, screen, sizeof screen);
+        type_field("C-12");
+        keys("Down");
+        type_field("400");
+        keys("Down Down Down Down Down");
+        type_field("200000");   /* 20000 histories per energy: a minute of work at least */
+        wait_for("Histories  200000 ", 10, screen, sizeof screen);
+        keys("s");
+        wait_for("SOBP building", 10, screen, sizeof screen);
+        cr_expect(system(pattern) == 0, "no SOBP job running");
+        if (killed) {
+            snprintf(cmd, sizeof cmd, "pkill -KILL -P $(tmux -L %s display -p -t bragg "
+                                      "'#{pane_pid}') -x bragg", server);
+            cr_assert(system(cmd) == 0, "%s", cmd);
+            int gone = 0;
+            for (int k = 0; k < 50 && !gone; k++) {
+                gone = system(pattern) != 0;
+                if (!gone) usleep(100 * 1000);
+            }
+            cr_expect(gone, "the SOBP job outlived the workbench");
+            stop_server();
+            break;
+        }
+        keys("r");
+        wait_for("an SOBP is going: c cancels it", 5, screen, sizeof screen);
+        keys("b");
+        wait_for("an SOBP is going: c cancels it first", 5, screen, sizeof screen);
+        keys("q");
+        wait_for("an SOBP is going: quit and stop it? (y/n)", 5, screen, sizeof screen);
+        keys("n");
+        cr_expect(system(pattern) == 0, "n stopped the SOBP job");
+        keys("q");
+        wait_for("quit and stop it? (y/n)", 5, screen, sizeof screen);
+        keys("y");
+        expect_clean_exit(screen, sizeof screen);
+        cr_expect(system(pattern) != 0, "the SOBP job outlived the workbench's quit");
+        snprintf(cmd, sizeof cmd, "test -z \"$(ls -A %s/tmp)\"", dir);
+        cr_expect(system(cmd) == 0, "the SOBP job's files were left behind");
+        stop_server();
+        for (int k = 0; k < 50 && tmux("has-session -t bragg") == 0; k++) usleep(100 * 1000);
+    }
+    remove_dir();
+}
+
+/* Small things at the edges of the screen: at 80x24 the Live panel keeps the run's state
+ * ("paused", "cancelled") with millions of histories, where the line once ran out before it;
+ * at 132x43 every box title is whole (the profile's once ended "ns/step/th"). */
+Test(tui, the_live_state_and_the_titles_fit)
+{
+    static char screen[65536];
+    char row[1024];
+    make_dir();
+    start(80, 24, "C.UTF-8");
+    wait_for("F10Quit", 10, screen, sizeof screen);
+    keys("Down Down Down Down Down Down");
+    type_field("5000000");
+    wait_for("Histories  5000000 ", 10, screen, sizeof screen);
+    keys("r");
+    wait_for("ETA", 20, screen, sizeof screen);
+    keys("Space");
+    wait_for("paused: space resumes", 5, screen, sizeof screen);
+    usleep(300 * 1000);
+    capture(screen, sizeof screen);
+    row_with(screen, "5.00 M", row, sizeof row);
+    cr_expect(strstr(row, "paused"), "the Live panel lost 'paused': %s\n%s", row, screen);
+    keys("c");
+    wait_for("cancelled after", 5, screen, sizeof screen);
+    usleep(300 * 1000);
+    capture(screen, sizeof screen);
+    row_with(screen, "5.00 M", row, sizeof row);
+    cr_expect(strstr(row, "cancelled"), "the Live panel lost 'cancelled': %s\n%s", row, screen);
+    cr_assert(tmux("resize-window -t bragg -x 132 -y 43") == 0);
+    wait_for("Profile", 5, screen, sizeof screen);
+    usleep(200 * 1000);
+    capture(screen, sizeof screen);
+    expect_titles_whole(screen);
     keys("q");
     expect_clean_exit(screen, sizeof screen);
     stop_server();

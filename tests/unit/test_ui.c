@@ -2,7 +2,8 @@
  * test_ui.c - the workbench's pure parts: the braille canvas (which dot sets which bit, lines,
  * clipping, UTF-8 and ASCII cells), the layout over every terminal size (no overlap, nothing
  * off screen, "too small" below 80x24), and the settings file (round trip, corrupt files
- * rejected whole, paths from XDG_CONFIG_HOME and HOME).
+ * rejected whole, paths from XDG_CONFIG_HOME and HOME), and the setup panel's typed fields
+ * (what each accepts, and the message naming the field and the valid range when it does not).
  */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -15,6 +16,7 @@
 #include "layout.h"
 #include "plot_panel.h"
 #include "settings.h"
+#include "setup_panel.h"
 #include "testkit.h"
 
 TestSuite(ui);
@@ -302,4 +304,143 @@ Test(ui, plot_titles_keep_the_unit_and_move_the_power_of_ten_last)
     cr_expect_eq(on_axis, 1);
     plot_panel_fit_title(view, q, unit, "", 3, title, sizeof title, &on_axis);
     cr_expect_eq(on_axis, 0, "no power of ten, nothing to move");
+}
+
+/* A workbench state with the catalog and the defaults, for the setup fields. */
+static tui_state *setup_state(void)
+{
+    static tui_state t;   /* large; one per test (each test frees its catalog) */
+    bragg_err e = {{0}};
+    memset(&t, 0, sizeof t);
+    cr_assert(catalog_load(&t.cat, &e) == BRAGG_OK, "%s", e.msg);
+    config_default(&t.cfg);
+    t.cores = 2;
+    return &t;
+}
+
+/* Applies text to field f of t->cfg; returns the message ("" when taken). */
+static const char *apply(tui_state *t, int f, const char *text)
+{
+    static bragg_err e;
+    memset(&e, 0, sizeof e);
+    return setup_field_apply(t, &t->cfg, f, text, &e) == BRAGG_OK ? "" : e.msg;
+}
+
+/* Whole numbers are read exactly as 64-bit integers (a double loses the seed's last bits and
+ * cannot hold 2^64 - 1); too large says "out of range" with the range, never "not a whole
+ * number". */
+Test(ui, counts_are_exact_64_bit_integers)
+{
+    tui_state *t = setup_state();
+    cr_expect_str_eq(apply(t, FIELD_SEED, "9007199254740993"), "");
+    cr_expect_eq(t->cfg.seed, 9007199254740993ull);
+    cr_expect_str_eq(apply(t, FIELD_SEED, " 18446744073709551615 "), "");
+    cr_expect_eq(t->cfg.seed, UINT64_MAX);
+    const char *m = apply(t, FIELD_SEED, "18446744073709551616");
+    cr_expect(strstr(m, "seed: ") && strstr(m, "out of range (valid: 0 to 18446744073709551615)"),
+              "%s", m);
+    cr_expect_eq(t->cfg.seed, UINT64_MAX, "a refused value changed the seed");
+    m = apply(t, FIELD_SEED, "1e30");
+    cr_expect(strstr(m, "seed: ") && strstr(m, "out of range"), "%s", m);
+    cr_expect_str_eq(apply(t, FIELD_HISTORIES, "20k"), "");
+    cr_expect_eq(t->cfg.histories, 20000);
+    cr_expect_str_eq(apply(t, FIELD_HISTORIES, "1e5"), "");
+    cr_expect_eq(t->cfg.histories, 100000);
+    cr_expect_str_eq(apply(t, FIELD_HISTORIES, "2M"), "");
+    cr_expect_eq(t->cfg.histories, 2000000);
+    m = apply(t, FIELD_HISTORIES, "1e30");
+    cr_expect(strstr(m, "histories: ") && strstr(m, "out of range (valid:") &&
+                  !strstr(m, "whole"), "%s", m);
+    m = apply(t, FIELD_HISTORIES, "99999999999999999999");
+    cr_expect(strstr(m, "histories: ") && strstr(m, "out of range (valid:"), "%s", m);
+    m = apply(t, FIELD_HISTORIES, "2.5");
+    cr_expect(strstr(m, "histories: ") && strstr(m, "not a whole number"), "%s", m);
+    m = apply(t, FIELD_HISTORIES, "lots");
+    cr_expect(strstr(m, "histories: ") && strstr(m, "(valid:"), "%s", m);
+    cr_expect_eq(t->cfg.histories, 2000000);
+    cr_expect_str_eq(apply(t, FIELD_THREADS, "4"), "");
+    cr_expect_eq(t->cfg.threads, 4);
+    m = apply(t, FIELD_THREADS, "5000");
+    cr_expect(strstr(m, "threads: ") && strstr(m, "out of range (valid: 0 to 1024)"), "%s", m);
+    catalog_free(&t->cat);
+}
+
+/* The energy's stated range is the one checked: a beam must start above the cut-off, so the
+ * message says so (it once offered 0.001 MeV/u, which the next check refused). */
+Test(ui, the_energy_range_stated_is_the_one_checked)
+{
+    tui_state *t = setup_state();
+    const char *want = "(valid: above the cut-off 0.1 to 2000 MeV/u)";
+    const char *texts[] = {"0.0001", "0.001", "0.1", "5000"};
+    for (int i = 0; i < 4; i++) {
+        const char *m = apply(t, FIELD_ENERGY, texts[i]);
+        cr_expect(strstr(m, "energy: ") && strstr(m, "out of range") && strstr(m, want),
+                  "%s: %s", texts[i], m);
+    }
+    cr_expect_str_eq(apply(t, FIELD_ENERGY, "0.11"), "");
+    cr_expect_str_eq(apply(t, FIELD_ENERGY, "2000"), "");
+    catalog_free(&t->cat);
+}
+
+/* The Stack field shows "none" without a stack, and the SOBP asks for "(Stack: none)": typed,
+ * "none" clears the stack like an empty field. */
+Test(ui, stack_none_clears_the_stack)
+{
+    tui_state *t = setup_state();
+    cr_expect_str_eq(apply(t, FIELD_STACK, "water:5, bone:2, water"), "");
+    cr_expect_eq(t->cfg.n_slabs, 3);
+    cr_expect_str_eq(apply(t, FIELD_STACK, " none "), "");
+    cr_expect(t->cfg.n_slabs == 1 && isinf(t->cfg.slabs[0].thickness_cm));
+    cr_expect_str_eq(t->cfg.slabs[0].material, "water");
+    char shown[64];
+    setup_field_value(t, FIELD_STACK, shown, sizeof shown);
+    cr_expect_str_eq(shown, "none");
+    cr_expect_str_eq(apply(t, FIELD_STACK, "water:5, bone"), "");
+    cr_expect_str_eq(apply(t, FIELD_STACK, ""), "");
+    cr_expect_eq(t->cfg.n_slabs, 1);
+    catalog_free(&t->cat);
+}
+
+/* Biology follows the engine's rule for model and ion: left/right offers a carbon beam none
+ * and mkm only (the proton models once came round and the run failed), a typed proton model
+ * is refused at the field with the engine's message, and a typed (alpha/beta)x out of range
+ * (0 and below included, which once fell back silently to the cell line's own) is refused
+ * with the range. */
+Test(ui, biology_offers_and_takes_only_what_the_ion_can_have)
+{
+    tui_state *t = setup_state();
+    cr_expect_str_eq(apply(t, FIELD_ION, "C-12"), "");
+    char seen[256] = "";
+    for (int i = 0; i < 6; i++) {
+        setup_field_cycle(t, FIELD_BIO, 1);
+        strcat(seen, t->cfg.bio_model[0] ? t->cfg.bio_model : "none");
+        strcat(seen, " ");
+    }
+    cr_expect_str_eq(seen, "mkm none mkm none mkm none ");
+    setup_field_cycle(t, FIELD_BIO, -1);
+    cr_expect_str_eq(t->cfg.bio_model, "mkm");
+    const char *m = apply(t, FIELD_BIO, "rbe1.1");
+    cr_expect(strstr(m, "rbe1.1 is a proton model") && strstr(m, "for C-12: mkm"), "%s", m);
+    cr_expect_str_eq(t->cfg.bio_model, "mkm", "a refused model was kept");
+
+    cr_expect_str_eq(apply(t, FIELD_ION, "p"), "");
+    seen[0] = '\0';
+    for (int i = 0; i < 5; i++) {
+        setup_field_cycle(t, FIELD_BIO, 1);
+        strcat(seen, t->cfg.bio_model[0] ? t->cfg.bio_model : "none");
+        strcat(seen, " ");
+    }
+    cr_expect_str_eq(seen, "mcnamara wedenberg rbe1.1 none mkm ");
+    cr_expect_str_eq(apply(t, FIELD_BIO, "mcnamara 2"), "");
+    cr_expect(t->cfg.bio_alpha_beta == 2.0);
+    const char *bad[] = {"mcnamara -1", "mcnamara 0", "mcnamara 1e9"};
+    for (int i = 0; i < 3; i++) {
+        m = apply(t, FIELD_BIO, bad[i]);
+        cr_expect(strstr(m, "alpha/beta: ") && strstr(m, "(valid: 0.5 to 50 Gy)"), "%s: %s",
+                  bad[i], m);
+    }
+    m = apply(t, FIELD_BIO, "mcnamara 2 3");
+    cr_expect(strstr(m, "bio: ") && strstr(m, "(valid:"), "%s", m);
+    cr_expect(t->cfg.bio_alpha_beta == 2.0, "a refused value changed the setup");
+    catalog_free(&t->cat);
 }
