@@ -421,13 +421,14 @@ int cmd_bench(int argc, char **argv)
     }
     file_use uses[2 + PLOT_FORMATS] = {{json_path, "--json", 0},
                                        {floor_program, "the --floor program", 1}};
-    if (atomic_file_check_distinct(uses, 2 + plot_outputs_uses(&figs, uses + 2), &e) ||
+    int n_uses = 2 + plot_outputs_uses(&figs, uses + 2);
+    if (atomic_file_check_distinct(uses, n_uses, &e) ||
         (floor_program && check_floor(floor_program, selected, n_sel, &e))) {
         fprintf(stderr, "bragg bench: %s\n", e.msg);
         return EXIT_USAGE;
     }
     interrupt_begin_work();
-    FILE *out = json_path && strcmp(json_path, "-") == 0 ? stderr : stdout;
+    FILE *out = atomic_file_uses_stdout(uses, n_uses) ? stderr : stdout;
 
     char cpu[256];
     int cores;

@@ -352,7 +352,8 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
         {phase_space, "--phase-space", 0},
         {ro->config, "the --config file", 1},
     };
-    if (atomic_file_check_distinct(uses, 6 + plot_outputs_uses(&figs, uses + 6), &e)) {
+    int n_uses = 6 + plot_outputs_uses(&figs, uses + 6);
+    if (atomic_file_check_distinct(uses, n_uses, &e)) {
         fprintf(stderr, "bragg run: %s\n", e.msg);
         return EXIT_USAGE;
     }
@@ -474,9 +475,7 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
     }
     if (!quiet) {
         /* Data may be on stdout: then the summary goes to stderr. */
-        int data_on_stdout = (csv && strcmp(csv, "-") == 0) || (json && strcmp(json, "-") == 0) ||
-                             (map_file && strcmp(map_file, "-") == 0) ||
-                             (map_error && strcmp(map_error, "-") == 0);
+        int data_on_stdout = atomic_file_uses_stdout(uses, n_uses);
         report_print_summary(data_on_stdout ? stderr : stdout, en, &snap);
         report_print_profile(data_on_stdout ? stderr : stdout, &snap);
         if (driver && driver->note[0])

@@ -56,7 +56,22 @@ void atomic_file_remove_temporaries(void)
 
 /* ---- where a path leads -------------------------------------------------------------------- */
 
-typedef enum target_kind { TARGET_NEW, TARGET_REGULAR, TARGET_DIRECT } target_kind;
+typedef enum target_kind { TARGET_NEW, TARGET_REGULAR, TARGET_DIRECT, TARGET_STDOUT } target_kind;
+
+/* True when `st` is the very file, pipe or socket that standard output already is: what
+ * /dev/stdout, /dev/fd/1 or the name of the file the shell redirected it to lead to. Writing
+ * such a name through a file of its own would go wrong: a rename over it leaves the shell's
+ * descriptor on an unlinked inode (what went to "-" is lost, a ">>" log is replaced), and two
+ * of them into one pipe mix their bytes. A character device (a terminal, /dev/null) is left
+ * out: it is written through either way, and several outputs may share /dev/null. */
+static int is_stdout(const struct stat *st)
+{
+    struct stat out;
+    return fstat(STDOUT_FILENO, &out) == 0 &&
+           (S_ISREG(out.st_mode) || S_ISFIFO(out.st_mode) || S_ISSOCK(out.st_mode)) &&
+           out.st_dev == st->st_dev && out.st_ino == st->st_ino;
+}
+
 
 /* The folder part of a path: "." for a bare name, "/" for a file in the root. */
 static void folder_of(const char *path, char *dir, size_t len)
@@ -130,8 +145,9 @@ static int follow_links(const char *path, const char *what, char *target, size_t
     }
 }
 
-/* What writing `path` means (atomic_file.h): a new or regular file (target: the link-resolved
- * name to replace) or a device or FIFO written through; anything else is refused. */
+/* What writing `path` means (atomic_file.h): standard output under another name, a new or
+ * regular file (target: the link-resolved name to replace) or a device or FIFO written
+ * through; anything else is refused. */
 static int classify(const char *path, const char *what, char *target, size_t len,
                     target_kind *kind, struct stat *st, bragg_err *e)
 {
@@ -140,6 +156,11 @@ static int classify(const char *path, const char *what, char *target, size_t len
     /* stat follows every link, the kernel's own (/dev/stdout -> /proc/self/fd/1 -> a pipe)
      * included, so it says what the data would really land in. */
     if (stat(path, st) == 0) {
+        if (is_stdout(st)) {
+            snprintf(target, len, "%s", path);
+            *kind = TARGET_STDOUT;
+            return BRAGG_OK;
+        }
         if (S_ISCHR(st->st_mode) || S_ISFIFO(st->st_mode)) {
             snprintf(target, len, "%s", path);
             *kind = TARGET_DIRECT;
@@ -182,6 +203,7 @@ int atomic_file_check_path(const char *path, const char *what, bragg_err *e)
     target_kind kind;
     struct stat st;
     if (classify(path, what, target, sizeof target, &kind, &st, e)) return BRAGG_ERR;
+    if (kind == TARGET_STDOUT) return BRAGG_OK;
     if (kind == TARGET_DIRECT) {
         if (access(path, W_OK) != 0)
             return bragg_fail(e, "%s: cannot write %s: %s", what, BRAGG_QUOTED(path),
@@ -204,8 +226,8 @@ typedef struct file_identity {
 
 /* What a name leads to: an existing file (its device and inode, whatever links or "./" led
  * there), a file not there yet (its folder's real path and its name, links followed), standard
- * output, or nothing to compare (a device, a FIFO, an input that is not there, an unusable
- * path, which the path checks report). */
+ * output ("-", or another name for it as an output), or nothing to compare (a device, a FIFO,
+ * an input that is not there, an unusable path, which the path checks report). */
 static void identify(const file_use *u, file_identity *id)
 {
     id->kind = ID_NONE;
@@ -215,6 +237,10 @@ static void identify(const file_use *u, file_identity *id)
     }
     struct stat st;
     if (stat(u->path, &st) == 0) {
+        if (!u->input && is_stdout(&st)) {
+            id->kind = ID_STDOUT;
+            return;
+        }
         if (!S_ISREG(st.st_mode)) return;
         id->kind = ID_FILE;
         id->dev = st.st_dev;
@@ -249,9 +275,10 @@ int atomic_file_check_distinct(const file_use *uses, int n, bragg_err *e)
                         (a.kind == ID_NEW && strcmp(a.path, b.path) == 0));
             if (!same) continue;
             if (a.kind == ID_STDOUT)
-                return bragg_fail(e, "%s and %s both write to standard output (valid: '-' for one "
-                                     "of them, a file name for the other)",
-                                  uses[i].what, uses[j].what);
+                return bragg_fail(e, "%s %s and %s %s both write to standard output (valid: one "
+                                     "of them there, a file name for the other)",
+                                  uses[i].what, BRAGG_QUOTED(uses[i].path), uses[j].what,
+                                  BRAGG_QUOTED(uses[j].path));
             if (uses[j].input)
                 return bragg_fail(e, "%s: %s is also %s; writing it would destroy it (valid: "
                                      "another file name)",
@@ -262,6 +289,17 @@ int atomic_file_check_distinct(const file_use *uses, int n, bragg_err *e)
         }
     }
     return BRAGG_OK;
+}
+
+int atomic_file_uses_stdout(const file_use *uses, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (!uses[i].path || uses[i].input) continue;
+        file_identity id;
+        identify(&uses[i], &id);
+        if (id.kind == ID_STDOUT) return 1;
+    }
+    return 0;
 }
 
 /* ---- stale temporaries --------------------------------------------------------------------- */
@@ -336,15 +374,18 @@ int atomic_file_open(atomic_file *af, const char *path, const char *what, bragg_
 {
     memset(af, 0, sizeof *af);
     af->slot = -1;
-    if (strcmp(path, "-") == 0) {
+    target_kind kind = TARGET_STDOUT;
+    struct stat st;
+    if (strcmp(path, "-") != 0 &&
+        classify(path, what, af->target, sizeof af->target, &kind, &st, e))
+        return BRAGG_ERR;
+    snprintf(af->path, sizeof af->path, "%s", path);
+    if (kind == TARGET_STDOUT) {
+        /* The open stream itself, never a rename over what it is: one buffer, one position. */
         af->file = stdout;
         af->mode = ATOMIC_FILE_STDOUT;
         return BRAGG_OK;
     }
-    target_kind kind;
-    struct stat st;
-    if (classify(path, what, af->target, sizeof af->target, &kind, &st, e)) return BRAGG_ERR;
-    snprintf(af->path, sizeof af->path, "%s", path);
     if (kind == TARGET_DIRECT) {
         /* No O_CREAT, no O_TRUNC: it exists, and truncating means nothing to a device. */
         int fd = open_direct(af->target);

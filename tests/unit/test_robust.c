@@ -827,6 +827,74 @@ Test(robust, outputs_never_land_on_each_other_or_on_an_input)
     testkit_remove_dir(dir);
 }
 
+/* /dev/stdout, /dev/fd/1, /proc/self/fd/1 and the file the shell redirected standard output to
+ * are standard output. They were written as files of their own: with "> o.txt", --svg
+ * /dev/stdout was renamed over o.txt and the CSV that went to "-" was lost (exit 0); with
+ * ">> log", the log's own lines were replaced; into a pipe, two of them mixed their bytes. */
+Test(robust, standard_output_under_another_name_is_standard_output)
+{
+    char dir[256], cmd[4096], out[8192], o[1100], log[1100];
+    testkit_temp_dir(dir, sizeof dir, "stdout");
+    snprintf(o, sizeof o, "%s/o.txt", dir);
+    snprintf(log, sizeof log, "%s/log.txt", dir);
+    const char *tables = "tables -i p -m water --points 3";
+    /* With "-" and another name for it, into a file: refused, the file left as the shell made
+     * it (empty), nothing else written. */
+    snprintf(cmd, sizeof cmd, "( %s %s --csv - --svg /dev/stdout > %s )", testkit_bragg(),
+             tables, o);
+    int rc = testkit_shell(cmd, out, sizeof out);
+    cr_expect(rc == 2 && strstr(out, "--csv '-' and --svg '/dev/stdout' both write to standard "
+                                     "output"),
+              "exit %d: %s", rc, out);
+    char *nl = strchr(out, '\n');
+    cr_expect(nl && nl[1] == '\0', "not one line: '%s'", out);
+    char *got = testkit_read_text(o);
+    cr_expect(got[0] == '\0', "o.txt holds '%.80s'", got);
+    free(got);
+    /* Appended to a log: the log keeps its lines, the CSV follows them. */
+    write_text(log, "first line\n");
+    snprintf(cmd, sizeof cmd, "( %s %s --csv /dev/stdout >> %s )", testkit_bragg(), tables, log);
+    rc = testkit_shell(cmd, out, sizeof out);
+    got = testkit_read_text(log);
+    cr_expect(rc == 0 && strncmp(got, "first line\nenergy_MeV_u,", 24) == 0,
+              "exit %d: %s; log.txt: '%.120s'", rc, out, got);
+    free(got);
+    /* The file itself by its name, with a figure beside it: the CSV lands in it whole. */
+    snprintf(cmd, sizeof cmd, "cd %s && ( %s %s --csv o.txt --svg f.svg > o.txt )", dir,
+             testkit_bragg(), tables);
+    rc = testkit_shell(cmd, out, sizeof out);
+    got = testkit_read_text(o);
+    cr_expect(rc == 0 && strncmp(got, "energy_MeV_u,", 13) == 0 && csv_rows(o) == 3,
+              "exit %d: %s; o.txt: '%.120s'", rc, out, got);
+    free(got);
+    /* A run's summary then goes to standard error, not into the data. */
+    snprintf(cmd, sizeof cmd, "( %s run -i p -e 100 -m water -n 200 -t 1 --csv /dev/fd/1 > %s )",
+             testkit_bragg(), o);
+    rc = testkit_shell(cmd, out, sizeof out);
+    got = testkit_read_text(o);
+    cr_expect(rc == 0 && strncmp(got, "depth_cm,", 9) == 0 && !strstr(got, "histories"),
+              "exit %d: %s; o.txt: '%.200s'", rc, out, got);
+    free(got);
+    /* Two names for one pipe (testkit_shell reads standard output through one): refused. */
+    const char *names[] = {"/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"};
+    for (int k = 0; k < 3; k++) {
+        snprintf(cmd, sizeof cmd, "%s --csv - --svg %s", tables, names[k]);
+        rc = testkit_cli(cmd, out, sizeof out);
+        cr_expect(rc == 2 && strstr(out, "both write to standard output") &&
+                      !strstr(out, "<svg"),
+                  "'%s': exit %d: %.200s", cmd, rc, out);
+    }
+    snprintf(cmd, sizeof cmd, "%s --csv /dev/stdout --svg /dev/fd/1", tables);
+    rc = testkit_cli(cmd, out, sizeof out);
+    cr_expect(rc == 2 && strstr(out, "both write to standard output"), "'%s': exit %d: %.200s",
+              cmd, rc, out);
+    /* Several outputs to /dev/null are still fine. */
+    snprintf(cmd, sizeof cmd, "%s --csv /dev/null --svg /dev/null", tables);
+    rc = testkit_cli(cmd, out, sizeof out);
+    cr_expect(rc == 0, "'%s': exit %d: %s", cmd, rc, out);
+    testkit_remove_dir(dir);
+}
+
 /* A file its owner made read-only is not replaced (the rename would need only the folder's
  * permission). Run as an unprivileged user: root may write any file. */
 Test(robust, a_read_only_output_is_refused)
