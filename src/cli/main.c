@@ -31,10 +31,14 @@ static void usage(FILE *out)
 }
 
 /* A command's status, or 130 when a signal came while it ran (it stopped early or, if its
- * work was done, finished writing first). */
+ * work was done, finished writing first). A command fails an output given up because of the
+ * signal (a FIFO nobody read) as it fails any write, with 1 or 2; that failure is the user's
+ * stop, not bad input nor a fault, whatever the command. */
 static int finish(int status)
 {
-    return interrupt_requested() && status == EXIT_OK ? EXIT_INTERRUPTED : status;
+    if (interrupt_requested() && (status == EXIT_OK || atomic_file_cancelled()))
+        return EXIT_INTERRUPTED;
+    return status;
 }
 
 int main(int argc, char **argv)

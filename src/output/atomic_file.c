@@ -333,15 +333,23 @@ static void remove_stale(const char *target)
 /* ---- writing ------------------------------------------------------------------------------- */
 
 static int (*cancel_check)(void);
+/* Set once an output was given up because cancel_check said stop (atomic_file_cancelled). */
+static atomic_int cancelled_output;
 
 void atomic_file_set_cancel_check(int (*cancelled)(void))
 {
     cancel_check = cancelled;
 }
 
+int atomic_file_cancelled(void)
+{
+    return atomic_load(&cancelled_output);
+}
+
 /* Opens a device or FIFO for writing. A FIFO with no reader would block the open until one
  * comes, deaf to a request to stop (the signal handler's restart): it is polled instead, every
- * 20 ms, until a reader comes or cancel_check says stop (errno EINTR). */
+ * 20 ms, until a reader comes or cancel_check says stop (errno ECANCELED, and
+ * atomic_file_cancelled says so from then on). */
 static int open_direct(const char *target)
 {
     struct stat st;
@@ -362,7 +370,8 @@ static int open_direct(const char *target)
         }
         if (errno != ENXIO) return -1;   /* ENXIO: nobody reads it yet */
         if (cancel_check && cancel_check()) {
-            errno = EINTR;
+            atomic_store(&cancelled_output, 1);
+            errno = ECANCELED;
             return -1;
         }
         struct timespec pause = {0, 20000000};
@@ -392,10 +401,11 @@ int atomic_file_open(atomic_file *af, const char *path, const char *what, bragg_
         if (fd < 0 || !(af->file = fdopen(fd, "wb"))) {
             int err = errno;
             if (fd >= 0) close(fd);
-            return err == EINTR ? bragg_fail(e, "%s: cannot write %s: stopped while waiting for a "
-                                                   "reader of the FIFO", what, BRAGG_QUOTED(path))
-                               : bragg_fail(e, "%s: cannot write %s: %s", what, BRAGG_QUOTED(path),
-                                            strerror(err));
+            if (err == ECANCELED)
+                return bragg_fail(e, "%s: cannot write %s: stopped while waiting for a reader of "
+                                     "the FIFO", what, BRAGG_QUOTED(path));
+            return bragg_fail(e, "%s: cannot write %s: %s", what, BRAGG_QUOTED(path),
+                              strerror(err));
         }
         af->mode = ATOMIC_FILE_DIRECT;
         return BRAGG_OK;

@@ -86,10 +86,15 @@ int atomic_file_check_distinct(const file_use *uses, int n, bragg_err *e);
  * it, as above): a command then prints its summary on standard error, not into the data. */
 int atomic_file_uses_stdout(const file_use *uses, int n);
 
-/* What a FIFO with no reader waits on: atomic_file_open polls it, and gives up (EINTR) once
- * `cancelled` returns non-zero. The commands pass the interrupt flag (src/cli/interrupt.h), so
- * that the first Ctrl-C is heard there too. Set once, before any output is opened. */
+/* What a FIFO with no reader waits on: atomic_file_open polls it, and gives up (errno
+ * ECANCELED, a message saying it stopped) once `cancelled` returns non-zero. The commands pass
+ * the interrupt flag (src/cli/interrupt.h), so that the first Ctrl-C is heard there too. Set
+ * once, before any output is opened. */
 void atomic_file_set_cancel_check(int (*cancelled)(void));
+
+/* Non-zero once an output was given up that way. A command fails such a write as any other
+ * (exit 1 or 2); main() sees here that the failure was the user's stop, and exits 130. */
+int atomic_file_cancelled(void);
 
 /* Deletes every registered temporary. Async-signal-safe: for handlers that end the process. */
 void atomic_file_remove_temporaries(void);

@@ -973,6 +973,77 @@ Test(robust, a_signal_ends_a_command_blocked_on_an_input)
     testkit_remove_dir(dir);
 }
 
+/* CPU time (clock ticks) the process has used, from /proc/PID/stat; -1 when it is gone. */
+static long cpu_ticks(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    /* Fields 14 and 15 (utime, stime) follow the command name, which ends with the last ')'. */
+    char *p = strrchr(buf, ')');
+    unsigned long ut, st;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+        return -1;
+    return (long)(ut + st);
+}
+
+/* An output FIFO nobody reads, with the signal while the command waits for a reader: tables,
+ * plot and sobp exited 2 or 1 ("bad input", "failure"), as the writer's failure; only run said
+ * 130. A command is taken to wait there once it has used no CPU for 0.3 s (sobp first
+ * computes its peaks for a second or more). */
+Test(robust, a_signal_ends_a_command_waiting_for_an_output_reader)
+{
+    char dir[256], json[1100], out[8192], args[1400], fifo[3][1100];
+    testkit_temp_dir(dir, sizeof dir, "fifoout");
+    snprintf(json, sizeof json, "%s/r.json", dir);
+    snprintf(args, sizeof args, "run -i p -e 100 -m water -n 200 -t 1 -q --json %s", json);
+    cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s: %s", args, out);
+    for (int k = 0; k < 3; k++) {
+        snprintf(fifo[k], sizeof fifo[k], "%s/out%d", dir, k);
+        cr_assert(mkfifo(fifo[k], 0600) == 0);
+    }
+    const char *tables[] = {"tables", "-i", "p", "-m", "water", "--csv", fifo[0], NULL};
+    const char *plot[] = {"plot", json, "--svg", fifo[1], NULL};
+    const char *sobp[] = {"sobp", "--ion", "p", "--material", "water", "--from", "2", "--to",
+                          "4", "-n", "200", "-q", "--csv", fifo[2], NULL};
+    const char *const *cmds[] = {tables, plot, sobp};
+    for (int k = 0; k < 3; k++) {
+        char log[1200];
+        snprintf(log, sizeof log, "%s/log%d", dir, k);
+        pid_t pid = spawn(cmds[k], log);
+        long last = -2;
+        for (int quiet = 0, waited = 0; quiet < 3 && waited < 300 * testkit_time_scale();
+             waited++) {
+            usleep(100000);
+            long now = cpu_ticks(pid);
+            quiet = now == last ? quiet + 1 : 0;
+            last = now;
+        }
+        double t0 = now_s();
+        kill(pid, SIGINT);
+        int st = 0;
+        pid_t got = 0;
+        while ((got = waitpid(pid, &st, WNOHANG)) == 0 && now_s() - t0 < 3.0 * testkit_time_scale())
+            usleep(10000);
+        if (got == 0) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &st, 0);
+        }
+        char *said = testkit_read_text(log);
+        cr_expect(got == pid, "%s: still running %.1f s after the signal", cmds[k][0],
+                  now_s() - t0);
+        cr_expect(got != pid || (WIFEXITED(st) && WEXITSTATUS(st) == 130), "%s: status %d: %s",
+                  cmds[k][0], WIFEXITED(st) ? WEXITSTATUS(st) : -1, said);
+        cr_expect(strstr(said, "stopped while waiting for a reader"), "%s: %s", cmds[k][0], said);
+        free(said);
+    }
+    testkit_remove_dir(dir);
+}
+
 /* The refusals the hostile-input review found accepted (exit 0): one line each, exit 2. */
 Test(robust, nonsense_combinations_are_refused)
 {
