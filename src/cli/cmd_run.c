@@ -471,7 +471,7 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
         /* Its path was checked before the run: a figure that cannot be written now (a full
          * disk) is a run-time failure, as a CSV or JSON that cannot be. */
         fprintf(stderr, "bragg run: %s\n", e.msg);
-        if (status == EXIT_OK) status = EXIT_RUNTIME;
+        status = EXIT_RUNTIME;
     }
     if (!quiet) {
         /* Data may be on stdout: then the summary goes to stderr. */
@@ -481,12 +481,11 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
         if (driver && driver->note[0])
             fprintf(data_on_stdout ? stderr : stdout, "  %s\n", driver->note);
     }
+    /* A write that failed stays a failure (exit 1) even after a signal: a full disk is not the
+     * user's stop. One given up because of the signal (a FIFO nobody read) is, and main() says
+     * 130 for it (atomic_file_cancelled), as for every command. */
     if (interrupt_requested() && status == EXIT_OK) {
         fprintf(stderr, "bragg run: interrupted after the run; its outputs were written whole\n");
-        status = EXIT_INTERRUPTED;
-    } else if (interrupt_requested() && status == EXIT_RUNTIME) {
-        /* An output that gave up because of the signal (a FIFO nobody read): the user's stop,
-         * not a failure of the run. */
         status = EXIT_INTERRUPTED;
     }
     run_snapshot_free(&snap);

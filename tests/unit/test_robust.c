@@ -1044,6 +1044,32 @@ Test(robust, a_signal_ends_a_command_waiting_for_an_output_reader)
     testkit_remove_dir(dir);
 }
 
+/* A write that fails after Ctrl-C (/dev/full: a full disk) is a failure, exit 1: the run's
+ * status turned every failure into 130 once a signal had come, as if the user's stop had
+ * caused it. The JSON and a figure each, the run stopped early by the signal. */
+Test(robust, a_failure_after_a_signal_is_not_an_interruption)
+{
+    char dir[256];
+    testkit_temp_dir(dir, sizeof dir, "fullsig");
+    const char *outputs[][2] = {{"--json", "/dev/full"}, {"--svg", "/dev/full"}};
+    for (int k = 0; k < 2; k++) {
+        char log[1200];
+        snprintf(log, sizeof log, "%s/log%d", dir, k);
+        const char *args[] = {"run", "-i", "p", "-e", "100", "-m", "water", "-n", "1e9", "-t",
+                              "1", "-q", outputs[k][0], outputs[k][1], NULL};
+        pid_t pid = spawn(args, log);
+        usleep((useconds_t)(500000 * testkit_time_scale()));   /* the run under way */
+        kill(pid, SIGINT);
+        int rc = wait_exit(pid);
+        char *said = testkit_read_text(log);
+        cr_expect(rc == 1 && strstr(said, "interrupted after") &&
+                      strstr(said, "cannot write '/dev/full'"),
+                  "%s /dev/full: exit %d: %s", outputs[k][0], rc, said);
+        free(said);
+    }
+    testkit_remove_dir(dir);
+}
+
 /* The refusals the hostile-input review found accepted (exit 0): one line each, exit 2. */
 Test(robust, nonsense_combinations_are_refused)
 {
