@@ -443,7 +443,7 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
         status = EXIT_RUNTIME;
     }
     if (phase_space &&
-        phase_space_write_mcpl(en, snap.histories_done, phase_space, "--phase-space", &e)) {
+        phase_space_write_mcpl(en, &snap, phase_space, "--phase-space", &e)) {
         fprintf(stderr, "bragg run: %s\n", e.msg);
         status = EXIT_RUNTIME;
     }
