@@ -358,7 +358,6 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
         return EXIT_USAGE;
     }
 
-    if (interrupt_requested()) return EXIT_INTERRUPTED;   /* before anything was computed */
     interrupt_begin_work();
     engine *en;
     if (engine_create(&en, &cfg, &e)) {
