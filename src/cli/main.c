@@ -78,9 +78,13 @@ int main(int argc, char **argv)
     }
     int help = strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0;
     if ((help || strcmp(cmd, "--version") == 0) && argc > 2) {
-        fprintf(stderr, "bragg: %s: unexpected argument %s (it takes none; bragg COMMAND --help "
+        /* "help" takes a command name (a word after it is the one unexpected); the others take
+         * nothing. */
+        int named = strcmp(cmd, "help") == 0 && argc > 3 && argv[2][0] != '-';
+        fprintf(stderr, "bragg: %s: unexpected argument %s (it takes %s; bragg COMMAND --help "
                         "has a command's options)\n",
-                cmd, BRAGG_QUOTED(argv[2]));
+                cmd, BRAGG_QUOTED(argv[named ? 3 : 2]),
+                strcmp(cmd, "help") == 0 ? "one command name at most" : "none");
         return EXIT_USAGE;
     }
     if (help) {

@@ -1092,6 +1092,7 @@ Test(robust, nonsense_combinations_are_refused)
         {"tables --ion p --material water --points 1 --emin 100 --emax 200",
          "--points: 1 gives --emin alone"},
         {"--version extra", "--version: unexpected argument 'extra'"},
+        {"help run extra", "help: unexpected argument 'extra' (it takes one command name"},
         {"run --ion p --energy 100 --slab water:inf:3", "'water:inf:3' is not material:thickness"},
         {"sobp --ion p --material xx --from 5 --to 6 -n 100", "--material: 'xx' is not known"},
         {"run --ion p --energy 100 --material water --seed 18446744073709551616",
