@@ -4,7 +4,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -215,19 +214,22 @@ int atomic_file_check_path(const char *path, const char *what, bragg_err *e)
 
 /* ---- outputs that would land on each other or on an input ------------------------------- */
 
-typedef enum identity_kind { ID_NONE, ID_STDOUT, ID_FILE, ID_NEW } identity_kind;
+typedef enum identity_kind { ID_NONE, ID_STDOUT, ID_NAME } identity_kind;
 
 typedef struct file_identity {
     identity_kind kind;
-    dev_t dev;
+    dev_t dev;                         /* ID_NAME: the folder's device and inode */
     ino_t ino;
-    char path[ATOMIC_FILE_PATH_MAX];   /* ID_NEW: the folder's real path and the file's name */
+    char name[ATOMIC_FILE_PATH_MAX];   /* ID_NAME: the file's name in that folder */
 } file_identity;
 
-/* What a name leads to: an existing file (its device and inode, whatever links or "./" led
- * there), a file not there yet (its folder's real path and its name, links followed), standard
- * output ("-", or another name for it as an output), or nothing to compare (a device, a FIFO,
- * an input that is not there, an unusable path, which the path checks report). */
+/* What a name leads to: the name a rename would replace, links followed (its folder's device
+ * and inode, which "./", "a/../" or another mount of the folder do not change, and its name
+ * there), standard output ("-", or another name for it as an output), or nothing to compare (a
+ * device, a FIFO, an input that is not there, an unusable path, which the path checks report).
+ * A file is compared by name, not by inode: an output renamed over one hard link of a file
+ * replaces that name only, and the other names (another output, an input) keep the old
+ * contents. Symbolic links to one file lead to one name, and are refused. */
 static void identify(const file_use *u, file_identity *id)
 {
     id->kind = ID_NONE;
@@ -237,25 +239,26 @@ static void identify(const file_use *u, file_identity *id)
     }
     struct stat st;
     if (stat(u->path, &st) == 0) {
+        /* Standard output is written through, in place, whatever name led there. */
         if (!u->input && is_stdout(&st)) {
             id->kind = ID_STDOUT;
             return;
         }
         if (!S_ISREG(st.st_mode)) return;
-        id->kind = ID_FILE;
-        id->dev = st.st_dev;
-        id->ino = st.st_ino;
+    } else if (u->input) {
         return;
     }
-    if (u->input) return;
-    char target[ATOMIC_FILE_PATH_MAX], dir[ATOMIC_FILE_PATH_MAX], real[PATH_MAX];
+    char target[ATOMIC_FILE_PATH_MAX], dir[ATOMIC_FILE_PATH_MAX];
     bragg_err ignored;
     if (follow_links(u->path, u->what, target, sizeof target, &ignored)) return;
     folder_of(target, dir, sizeof dir);
-    if (!realpath(dir, real)) return;
+    struct stat folder;
+    if (stat(dir, &folder) != 0) return;
     const char *slash = strrchr(target, '/');
-    int w = snprintf(id->path, sizeof id->path, "%s/%s", real, slash ? slash + 1 : target);
-    if (w > 0 && (size_t)w < sizeof id->path) id->kind = ID_NEW;
+    snprintf(id->name, sizeof id->name, "%s", slash ? slash + 1 : target);
+    id->dev = folder.st_dev;
+    id->ino = folder.st_ino;
+    id->kind = ID_NAME;
 }
 
 int atomic_file_check_distinct(const file_use *uses, int n, bragg_err *e)
@@ -270,9 +273,8 @@ int atomic_file_check_distinct(const file_use *uses, int n, bragg_err *e)
             file_identity b;
             identify(&uses[j], &b);
             int same = a.kind == b.kind &&
-                       (a.kind == ID_STDOUT ||
-                        (a.kind == ID_FILE && a.dev == b.dev && a.ino == b.ino) ||
-                        (a.kind == ID_NEW && strcmp(a.path, b.path) == 0));
+                       (a.kind == ID_STDOUT || (a.dev == b.dev && a.ino == b.ino &&
+                                                strcmp(a.name, b.name) == 0));
             if (!same) continue;
             if (a.kind == ID_STDOUT)
                 return bragg_fail(e, "%s %s and %s %s both write to standard output (valid: one "

@@ -75,11 +75,13 @@ typedef struct file_use {
 } file_use;
 
 /* Checks up front that no output would land on another output or on an input: two outputs
- * naming one file (after links; "./x" and "x" alike) would leave only the last one written,
- * and an output over an input destroys what the user gave. Standard output ("-" or another
- * name for it, as above) takes one output at most; a device or FIFO (/dev/null) may take
- * several. Inputs that do not exist are left to their reader's message. The message names
- * both options and the file. */
+ * naming one file (after symbolic links; "./x" and "x" alike) would leave only the last one
+ * written, and an output over an input destroys what the user gave. Hard links of one file are
+ * names of their own: the rename replaces the name given and leaves the others as they were.
+ * Standard output ("-" or another name for it, as above) takes one output at most, a hard link
+ * of the file it was redirected to included (that one is written in place); a device or FIFO
+ * (/dev/null) may take several. Inputs that do not exist are left to their reader's message.
+ * The message names both options and the file. */
 int atomic_file_check_distinct(const file_use *uses, int n, bragg_err *e);
 
 /* True when one of the outputs among `uses` goes to standard output ("-" or another name for

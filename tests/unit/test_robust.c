@@ -770,11 +770,18 @@ Test(robust, outputs_never_land_on_each_other_or_on_an_input)
     snprintf(args, sizeof args, "run --config %s -q --json %s", conf, json);
     cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s: %s", args, out);
     write_text(meas, "1 1 0.1\n2 1 0.1\n");
+    /* Two symbolic links to one file lead to one name. */
+    char linked[1100], l1[1100], l2[1100];
+    snprintf(linked, sizeof linked, "%s/linked.csv", dir);
+    snprintf(l1, sizeof l1, "%s/L1", dir);
+    snprintf(l2, sizeof l2, "%s/L2", dir);
+    write_text(linked, "mine\n");
+    cr_assert(symlink("linked.csv", l1) == 0 && symlink(linked, l2) == 0);
     const char *run = "run --ion p --energy 100 --material water -n 200 -t 1 -q";
     struct {
         char args[5000];
         const char *needle, *kept;   /* a file that must be as it was */
-    } cases[12];
+    } cases[13];
     int n = 0;
 #define CASE(needle_, kept_, ...)                                                                 \
     do {                                                                                          \
@@ -799,6 +806,8 @@ Test(robust, outputs_never_land_on_each_other_or_on_an_input)
          "sobp --ion p --material water --from 2 --to 4 -n 200 --json %s/S --csv %s/S", dir, dir);
     CASE("--csv and --png name the same file", NULL,
          "tables --ion p --material water --csv %s/T --png %s/T", dir, dir);
+    CASE("--csv and --svg name the same file", linked,
+         "tables --ion p --material water --csv %s --svg %s", l1, l2);
 #undef CASE
     for (int k = 0; k < n; k++) {
         char *before = cases[k].kept ? testkit_read_text(cases[k].kept) : NULL;
@@ -824,6 +833,33 @@ Test(robust, outputs_never_land_on_each_other_or_on_an_input)
     cr_expect(testkit_cli(args, out, sizeof out) == 0, "%s: %s", args, out);
     snprintf(args, sizeof args, "%s --json /dev/null --csv /dev/null", run);
     cr_expect(testkit_cli(args, out, sizeof out) == 0, "%s: %s", args, out);
+    /* Hard links are names of their own: the rename replaces the name given, the other names
+     * keep the old contents. Two outputs on two links of one file each get theirs, and a figure
+     * over a link of the run's JSON leaves the JSON (they were refused as one file). */
+    char h1[1100], h2[1100], hjson[1100];
+    snprintf(h1, sizeof h1, "%s/h1", dir);
+    snprintf(h2, sizeof h2, "%s/h2", dir);
+    snprintf(hjson, sizeof hjson, "%s/h.json", dir);
+    write_text(h1, "old\n");
+    cr_assert(link(h1, h2) == 0 && link(json, hjson) == 0);
+    snprintf(args, sizeof args, "tables --ion p --material water --points 3 --csv %s --svg %s",
+             h1, h2);
+    int rc = testkit_cli(args, out, sizeof out);
+    char *csv = testkit_read_text(h1), *svg = testkit_read_text(h2);
+    cr_expect(rc == 0 && strncmp(csv, "energy_MeV_u,", 13) == 0 && strstr(svg, "<svg"),
+              "'%s': exit %d: %s", args, rc, out);
+    free(csv);
+    free(svg);
+    char *before = testkit_read_text(json);
+    snprintf(args, sizeof args, "plot %s --svg %s", json, hjson);
+    rc = testkit_cli(args, out, sizeof out);
+    char *after = testkit_read_text(json);
+    svg = testkit_read_text(hjson);
+    cr_expect(rc == 0 && strcmp(before, after) == 0 && strstr(svg, "<svg"), "'%s': exit %d: %s",
+              args, rc, out);
+    free(before);
+    free(after);
+    free(svg);
     testkit_remove_dir(dir);
 }
 
