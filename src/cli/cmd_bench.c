@@ -194,8 +194,31 @@ static double run_floor(const char *program, const bench_case *bc, int threads,
     return NAN;
 }
 
+/* --floor NAME without a slash, looked up in PATH as the shell looks up a command (an empty
+ * entry is the current folder): the first executable file there is written to `path` and 1
+ * returned; 0 when none is (or NAME has a slash: it is a path already). The full path is what
+ * check_floor checks and run_floor runs, so that the two never disagree. */
+static int find_on_path(const char *name, char *path, size_t len)
+{
+    const char *dirs = getenv("PATH");
+    if (strchr(name, '/') || !*name || !dirs) return 0;
+    for (const char *d = dirs;; d++) {
+        const char *end = strchr(d, ':');
+        size_t n = end ? (size_t)(end - d) : strlen(d);
+        int w = snprintf(path, len, "%.*s/%s", (int)(n ? n : 1), n ? d : ".", name);
+        struct stat st;
+        if (w > 0 && (size_t)w < len && stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+            access(path, X_OK) == 0)
+            return 1;
+        if (!end) return 0;
+        d = end;
+    }
+}
+
 /* --floor, checked before any row: a program that runs and prints a rate (a probe of 100
- * histories on one thread), and a selection with a C-12 case to compare it with. */
+ * histories on one thread), and a selection with a C-12 case to compare it with. A name
+ * without a slash has been looked up in PATH (find_on_path); one still without a slash was not
+ * found there. */
 static int check_floor(const char *program, const bench_case *const *selected, int n_sel,
                        bragg_err *e)
 {
@@ -205,6 +228,11 @@ static int check_floor(const char *program, const bench_case *const *selected, i
         return bragg_fail(e, "--floor: the yardstick runs beside the C-12 water cases only (valid "
                              "with --case c12-400-water or c12-400-water-no-nuclear, or no "
                              "--case)");
+    if (!strchr(program, '/'))
+        return bragg_fail(e, "--floor: %s is not a program on PATH (valid: the path of the "
+                             "yardstick kernel that make bench builds, build/release/floor, or "
+                             "its name on PATH)",
+                          BRAGG_QUOTED(program));
     struct stat st;
     if (strchr(program, '\'') || stat(program, &st) != 0 || !S_ISREG(st.st_mode) ||
         access(program, X_OK) != 0)
@@ -419,15 +447,19 @@ int cmd_bench(int argc, char **argv)
         fprintf(stderr, "bragg bench: %s\n", e.msg);
         return EXIT_USAGE;
     }
+    char floor_path[ATOMIC_FILE_PATH_MAX];
+    if (floor_program && find_on_path(floor_program, floor_path, sizeof floor_path))
+        floor_program = floor_path;
     file_use uses[2 + PLOT_FORMATS] = {{json_path, "--json", 0},
                                        {floor_program, "the --floor program", 1}};
-    if (atomic_file_check_distinct(uses, 2 + plot_outputs_uses(&figs, uses + 2), &e) ||
+    int n_uses = 2 + plot_outputs_uses(&figs, uses + 2);
+    if (atomic_file_check_distinct(uses, n_uses, &e) ||
         (floor_program && check_floor(floor_program, selected, n_sel, &e))) {
         fprintf(stderr, "bragg bench: %s\n", e.msg);
         return EXIT_USAGE;
     }
     interrupt_begin_work();
-    FILE *out = json_path && strcmp(json_path, "-") == 0 ? stderr : stdout;
+    FILE *out = atomic_file_uses_stdout(uses, n_uses) ? stderr : stdout;
 
     char cpu[256];
     int cores;

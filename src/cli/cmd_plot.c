@@ -419,10 +419,6 @@ int cmd_plot(int argc, char **argv)
                 n_files == 1 ? ": " : "", e.msg);
         goto done;
     }
-    if (interrupt_requested()) {   /* asked to stop before writing: write nothing */
-        status = EXIT_INTERRUPTED;
-        goto done;
-    }
     interrupt_begin_work();
     /* A figure that cannot be written is bad output input: exit 2, the message names the path. */
     if (plot_outputs_write(&fig, &pa.style, &figs, &e)) {

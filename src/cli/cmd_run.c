@@ -352,12 +352,12 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
         {phase_space, "--phase-space", 0},
         {ro->config, "the --config file", 1},
     };
-    if (atomic_file_check_distinct(uses, 6 + plot_outputs_uses(&figs, uses + 6), &e)) {
+    int n_uses = 6 + plot_outputs_uses(&figs, uses + 6);
+    if (atomic_file_check_distinct(uses, n_uses, &e)) {
         fprintf(stderr, "bragg run: %s\n", e.msg);
         return EXIT_USAGE;
     }
 
-    if (interrupt_requested()) return EXIT_INTERRUPTED;   /* before anything was computed */
     interrupt_begin_work();
     engine *en;
     if (engine_create(&en, &cfg, &e)) {
@@ -442,7 +442,7 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
         status = EXIT_RUNTIME;
     }
     if (phase_space &&
-        phase_space_write_mcpl(en, snap.histories_done, phase_space, "--phase-space", &e)) {
+        phase_space_write_mcpl(en, &snap, phase_space, "--phase-space", &e)) {
         fprintf(stderr, "bragg run: %s\n", e.msg);
         status = EXIT_RUNTIME;
     }
@@ -470,24 +470,21 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
         /* Its path was checked before the run: a figure that cannot be written now (a full
          * disk) is a run-time failure, as a CSV or JSON that cannot be. */
         fprintf(stderr, "bragg run: %s\n", e.msg);
-        if (status == EXIT_OK) status = EXIT_RUNTIME;
+        status = EXIT_RUNTIME;
     }
     if (!quiet) {
         /* Data may be on stdout: then the summary goes to stderr. */
-        int data_on_stdout = (csv && strcmp(csv, "-") == 0) || (json && strcmp(json, "-") == 0) ||
-                             (map_file && strcmp(map_file, "-") == 0) ||
-                             (map_error && strcmp(map_error, "-") == 0);
+        int data_on_stdout = atomic_file_uses_stdout(uses, n_uses);
         report_print_summary(data_on_stdout ? stderr : stdout, en, &snap);
         report_print_profile(data_on_stdout ? stderr : stdout, &snap);
         if (driver && driver->note[0])
             fprintf(data_on_stdout ? stderr : stdout, "  %s\n", driver->note);
     }
+    /* A write that failed stays a failure (exit 1) even after a signal: a full disk is not the
+     * user's stop. One given up because of the signal (a FIFO nobody read) is, and main() says
+     * 130 for it (atomic_file_cancelled), as for every command. */
     if (interrupt_requested() && status == EXIT_OK) {
         fprintf(stderr, "bragg run: interrupted after the run; its outputs were written whole\n");
-        status = EXIT_INTERRUPTED;
-    } else if (interrupt_requested() && status == EXIT_RUNTIME) {
-        /* An output that gave up because of the signal (a FIFO nobody read): the user's stop,
-         * not a failure of the run. */
         status = EXIT_INTERRUPTED;
     }
     run_snapshot_free(&snap);

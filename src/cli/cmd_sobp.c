@@ -438,7 +438,8 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
         return EXIT_USAGE;
     }
     file_use uses[2 + PLOT_FORMATS] = {{csv, "--csv", 0}, {json, "--json", 0}};
-    if (atomic_file_check_distinct(uses, 2 + plot_outputs_uses(&figs, uses + 2), &e)) {
+    int n_uses = 2 + plot_outputs_uses(&figs, uses + 2);
+    if (atomic_file_check_distinct(uses, n_uses, &e)) {
         fprintf(stderr, "bragg sobp: %s\n", e.msg);
         return EXIT_USAGE;
     }
@@ -622,8 +623,7 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
         status = EXIT_USAGE;
     }
     if (!quiet) {
-        int on_stdout = (csv && strcmp(csv, "-") == 0) || (json && strcmp(json, "-") == 0);
-        FILE *out = on_stdout ? stderr : stdout;
+        FILE *out = atomic_file_uses_stdout(uses, n_uses) ? stderr : stdout;
         fprintf(out, "SOBP %s in %s, %g-%g cm: %d peaks, %llu histories each%s\n", cfg.ion,
                 cfg.slabs[0].material, from, to, K, (unsigned long long)cfg.histories,
                 driver ? " (MPI)" : "");

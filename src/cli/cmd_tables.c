@@ -112,10 +112,6 @@ int cmd_tables(int argc, char **argv)
         status = EXIT_RUNTIME;
         goto done;
     }
-    if (interrupt_requested()) {   /* asked to stop before writing: write nothing */
-        status = EXIT_INTERRUPTED;
-        goto done;
-    }
     interrupt_begin_work();
     if (print && atomic_file_open(&out, csv ? csv : "-", "--csv", &e)) {
         fprintf(stderr, "bragg tables: %s\n", e.msg);

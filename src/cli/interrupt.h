@@ -26,7 +26,9 @@ void interrupt_install(void);
  * the first signal asks to stop instead of exiting. Called by the main thread. */
 void interrupt_begin_work(void);
 
-/* The first signal received (SIGINT, SIGTERM or SIGHUP), 0 while none came. */
+/* The first signal received (SIGINT, SIGTERM or SIGHUP) since the work began, 0 while none
+ * came. Always 0 before interrupt_begin_work (a signal then exits at once): there is nothing to
+ * check before it. */
 int interrupt_requested(void);
 
 #endif

@@ -31,10 +31,14 @@ static void usage(FILE *out)
 }
 
 /* A command's status, or 130 when a signal came while it ran (it stopped early or, if its
- * work was done, finished writing first). */
+ * work was done, finished writing first). A command fails an output given up because of the
+ * signal (a FIFO nobody read) as it fails any write, with 1 or 2; that failure is the user's
+ * stop, not bad input nor a fault, whatever the command. */
 static int finish(int status)
 {
-    return interrupt_requested() && status == EXIT_OK ? EXIT_INTERRUPTED : status;
+    if (interrupt_requested() && (status == EXIT_OK || atomic_file_cancelled()))
+        return EXIT_INTERRUPTED;
+    return status;
 }
 
 /* The workbench's status: 130 when a signal ended it, as for every command. */
@@ -81,9 +85,13 @@ int main(int argc, char **argv)
     }
     int help = strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0;
     if ((help || strcmp(cmd, "--version") == 0) && argc > 2) {
-        fprintf(stderr, "bragg: %s: unexpected argument %s (it takes none; bragg COMMAND --help "
+        /* "help" takes a command name (a word after it is the one unexpected); the others take
+         * nothing. */
+        int named = strcmp(cmd, "help") == 0 && argc > 3 && argv[2][0] != '-';
+        fprintf(stderr, "bragg: %s: unexpected argument %s (it takes %s; bragg COMMAND --help "
                         "has a command's options)\n",
-                cmd, BRAGG_QUOTED(argv[2]));
+                cmd, BRAGG_QUOTED(argv[named ? 3 : 2]),
+                strcmp(cmd, "help") == 0 ? "one command name at most" : "none");
         return EXIT_USAGE;
     }
     if (help) {

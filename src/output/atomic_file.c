@@ -4,7 +4,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -56,7 +55,22 @@ void atomic_file_remove_temporaries(void)
 
 /* ---- where a path leads -------------------------------------------------------------------- */
 
-typedef enum target_kind { TARGET_NEW, TARGET_REGULAR, TARGET_DIRECT } target_kind;
+typedef enum target_kind { TARGET_NEW, TARGET_REGULAR, TARGET_DIRECT, TARGET_STDOUT } target_kind;
+
+/* True when `st` is the very file, pipe or socket that standard output already is: what
+ * /dev/stdout, /dev/fd/1 or the name of the file the shell redirected it to lead to. Writing
+ * such a name through a file of its own would go wrong: a rename over it leaves the shell's
+ * descriptor on an unlinked inode (what went to "-" is lost, a ">>" log is replaced), and two
+ * of them into one pipe mix their bytes. A character device (a terminal, /dev/null) is left
+ * out: it is written through either way, and several outputs may share /dev/null. */
+static int is_stdout(const struct stat *st)
+{
+    struct stat out;
+    return fstat(STDOUT_FILENO, &out) == 0 &&
+           (S_ISREG(out.st_mode) || S_ISFIFO(out.st_mode) || S_ISSOCK(out.st_mode)) &&
+           out.st_dev == st->st_dev && out.st_ino == st->st_ino;
+}
+
 
 /* The folder part of a path: "." for a bare name, "/" for a file in the root. */
 static void folder_of(const char *path, char *dir, size_t len)
@@ -130,8 +144,9 @@ static int follow_links(const char *path, const char *what, char *target, size_t
     }
 }
 
-/* What writing `path` means (atomic_file.h): a new or regular file (target: the link-resolved
- * name to replace) or a device or FIFO written through; anything else is refused. */
+/* What writing `path` means (atomic_file.h): standard output under another name, a new or
+ * regular file (target: the link-resolved name to replace) or a device or FIFO written
+ * through; anything else is refused. */
 static int classify(const char *path, const char *what, char *target, size_t len,
                     target_kind *kind, struct stat *st, bragg_err *e)
 {
@@ -140,6 +155,11 @@ static int classify(const char *path, const char *what, char *target, size_t len
     /* stat follows every link, the kernel's own (/dev/stdout -> /proc/self/fd/1 -> a pipe)
      * included, so it says what the data would really land in. */
     if (stat(path, st) == 0) {
+        if (is_stdout(st)) {
+            snprintf(target, len, "%s", path);
+            *kind = TARGET_STDOUT;
+            return BRAGG_OK;
+        }
         if (S_ISCHR(st->st_mode) || S_ISFIFO(st->st_mode)) {
             snprintf(target, len, "%s", path);
             *kind = TARGET_DIRECT;
@@ -182,6 +202,7 @@ int atomic_file_check_path(const char *path, const char *what, bragg_err *e)
     target_kind kind;
     struct stat st;
     if (classify(path, what, target, sizeof target, &kind, &st, e)) return BRAGG_ERR;
+    if (kind == TARGET_STDOUT) return BRAGG_OK;
     if (kind == TARGET_DIRECT) {
         if (access(path, W_OK) != 0)
             return bragg_fail(e, "%s: cannot write %s: %s", what, BRAGG_QUOTED(path),
@@ -193,19 +214,22 @@ int atomic_file_check_path(const char *path, const char *what, bragg_err *e)
 
 /* ---- outputs that would land on each other or on an input ------------------------------- */
 
-typedef enum identity_kind { ID_NONE, ID_STDOUT, ID_FILE, ID_NEW } identity_kind;
+typedef enum identity_kind { ID_NONE, ID_STDOUT, ID_NAME } identity_kind;
 
 typedef struct file_identity {
     identity_kind kind;
-    dev_t dev;
+    dev_t dev;                         /* ID_NAME: the folder's device and inode */
     ino_t ino;
-    char path[ATOMIC_FILE_PATH_MAX];   /* ID_NEW: the folder's real path and the file's name */
+    char name[ATOMIC_FILE_PATH_MAX];   /* ID_NAME: the file's name in that folder */
 } file_identity;
 
-/* What a name leads to: an existing file (its device and inode, whatever links or "./" led
- * there), a file not there yet (its folder's real path and its name, links followed), standard
- * output, or nothing to compare (a device, a FIFO, an input that is not there, an unusable
- * path, which the path checks report). */
+/* What a name leads to: the name a rename would replace, links followed (its folder's device
+ * and inode, which "./", "a/../" or another mount of the folder do not change, and its name
+ * there), standard output ("-", or another name for it as an output), or nothing to compare (a
+ * device, a FIFO, an input that is not there, an unusable path, which the path checks report).
+ * A file is compared by name, not by inode: an output renamed over one hard link of a file
+ * replaces that name only, and the other names (another output, an input) keep the old
+ * contents. Symbolic links to one file lead to one name, and are refused. */
 static void identify(const file_use *u, file_identity *id)
 {
     id->kind = ID_NONE;
@@ -215,21 +239,26 @@ static void identify(const file_use *u, file_identity *id)
     }
     struct stat st;
     if (stat(u->path, &st) == 0) {
+        /* Standard output is written through, in place, whatever name led there. */
+        if (!u->input && is_stdout(&st)) {
+            id->kind = ID_STDOUT;
+            return;
+        }
         if (!S_ISREG(st.st_mode)) return;
-        id->kind = ID_FILE;
-        id->dev = st.st_dev;
-        id->ino = st.st_ino;
+    } else if (u->input) {
         return;
     }
-    if (u->input) return;
-    char target[ATOMIC_FILE_PATH_MAX], dir[ATOMIC_FILE_PATH_MAX], real[PATH_MAX];
+    char target[ATOMIC_FILE_PATH_MAX], dir[ATOMIC_FILE_PATH_MAX];
     bragg_err ignored;
     if (follow_links(u->path, u->what, target, sizeof target, &ignored)) return;
     folder_of(target, dir, sizeof dir);
-    if (!realpath(dir, real)) return;
+    struct stat folder;
+    if (stat(dir, &folder) != 0) return;
     const char *slash = strrchr(target, '/');
-    int w = snprintf(id->path, sizeof id->path, "%s/%s", real, slash ? slash + 1 : target);
-    if (w > 0 && (size_t)w < sizeof id->path) id->kind = ID_NEW;
+    snprintf(id->name, sizeof id->name, "%s", slash ? slash + 1 : target);
+    id->dev = folder.st_dev;
+    id->ino = folder.st_ino;
+    id->kind = ID_NAME;
 }
 
 int atomic_file_check_distinct(const file_use *uses, int n, bragg_err *e)
@@ -244,14 +273,14 @@ int atomic_file_check_distinct(const file_use *uses, int n, bragg_err *e)
             file_identity b;
             identify(&uses[j], &b);
             int same = a.kind == b.kind &&
-                       (a.kind == ID_STDOUT ||
-                        (a.kind == ID_FILE && a.dev == b.dev && a.ino == b.ino) ||
-                        (a.kind == ID_NEW && strcmp(a.path, b.path) == 0));
+                       (a.kind == ID_STDOUT || (a.dev == b.dev && a.ino == b.ino &&
+                                                strcmp(a.name, b.name) == 0));
             if (!same) continue;
             if (a.kind == ID_STDOUT)
-                return bragg_fail(e, "%s and %s both write to standard output (valid: '-' for one "
-                                     "of them, a file name for the other)",
-                                  uses[i].what, uses[j].what);
+                return bragg_fail(e, "%s %s and %s %s both write to standard output (valid: one "
+                                     "of them there, a file name for the other)",
+                                  uses[i].what, BRAGG_QUOTED(uses[i].path), uses[j].what,
+                                  BRAGG_QUOTED(uses[j].path));
             if (uses[j].input)
                 return bragg_fail(e, "%s: %s is also %s; writing it would destroy it (valid: "
                                      "another file name)",
@@ -262,6 +291,17 @@ int atomic_file_check_distinct(const file_use *uses, int n, bragg_err *e)
         }
     }
     return BRAGG_OK;
+}
+
+int atomic_file_uses_stdout(const file_use *uses, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (!uses[i].path || uses[i].input) continue;
+        file_identity id;
+        identify(&uses[i], &id);
+        if (id.kind == ID_STDOUT) return 1;
+    }
+    return 0;
 }
 
 /* ---- stale temporaries --------------------------------------------------------------------- */
@@ -295,15 +335,23 @@ static void remove_stale(const char *target)
 /* ---- writing ------------------------------------------------------------------------------- */
 
 static int (*cancel_check)(void);
+/* Set once an output was given up because cancel_check said stop (atomic_file_cancelled). */
+static atomic_int cancelled_output;
 
 void atomic_file_set_cancel_check(int (*cancelled)(void))
 {
     cancel_check = cancelled;
 }
 
+int atomic_file_cancelled(void)
+{
+    return atomic_load(&cancelled_output);
+}
+
 /* Opens a device or FIFO for writing. A FIFO with no reader would block the open until one
  * comes, deaf to a request to stop (the signal handler's restart): it is polled instead, every
- * 20 ms, until a reader comes or cancel_check says stop (errno EINTR). */
+ * 20 ms, until a reader comes or cancel_check says stop (errno ECANCELED, and
+ * atomic_file_cancelled says so from then on). */
 static int open_direct(const char *target)
 {
     struct stat st;
@@ -324,7 +372,8 @@ static int open_direct(const char *target)
         }
         if (errno != ENXIO) return -1;   /* ENXIO: nobody reads it yet */
         if (cancel_check && cancel_check()) {
-            errno = EINTR;
+            atomic_store(&cancelled_output, 1);
+            errno = ECANCELED;
             return -1;
         }
         struct timespec pause = {0, 20000000};
@@ -336,25 +385,29 @@ int atomic_file_open(atomic_file *af, const char *path, const char *what, bragg_
 {
     memset(af, 0, sizeof *af);
     af->slot = -1;
-    if (strcmp(path, "-") == 0) {
+    target_kind kind = TARGET_STDOUT;
+    struct stat st;
+    if (strcmp(path, "-") != 0 &&
+        classify(path, what, af->target, sizeof af->target, &kind, &st, e))
+        return BRAGG_ERR;
+    snprintf(af->path, sizeof af->path, "%s", path);
+    if (kind == TARGET_STDOUT) {
+        /* The open stream itself, never a rename over what it is: one buffer, one position. */
         af->file = stdout;
         af->mode = ATOMIC_FILE_STDOUT;
         return BRAGG_OK;
     }
-    target_kind kind;
-    struct stat st;
-    if (classify(path, what, af->target, sizeof af->target, &kind, &st, e)) return BRAGG_ERR;
-    snprintf(af->path, sizeof af->path, "%s", path);
     if (kind == TARGET_DIRECT) {
         /* No O_CREAT, no O_TRUNC: it exists, and truncating means nothing to a device. */
         int fd = open_direct(af->target);
         if (fd < 0 || !(af->file = fdopen(fd, "wb"))) {
             int err = errno;
             if (fd >= 0) close(fd);
-            return err == EINTR ? bragg_fail(e, "%s: cannot write %s: stopped while waiting for a "
-                                                   "reader of the FIFO", what, BRAGG_QUOTED(path))
-                               : bragg_fail(e, "%s: cannot write %s: %s", what, BRAGG_QUOTED(path),
-                                            strerror(err));
+            if (err == ECANCELED)
+                return bragg_fail(e, "%s: cannot write %s: stopped while waiting for a reader of "
+                                     "the FIFO", what, BRAGG_QUOTED(path));
+            return bragg_fail(e, "%s: cannot write %s: %s", what, BRAGG_QUOTED(path),
+                              strerror(err));
         }
         af->mode = ATOMIC_FILE_DIRECT;
         return BRAGG_OK;

@@ -14,7 +14,10 @@
  *     written through directly; renaming a regular file over /dev/null would break every other
  *     program on the machine. A FIFO nobody reads yet is waited for, a request to stop heard
  *     (atomic_file_set_cancel_check).
- *   - "-": standard output.
+ *   - "-", or a name for the very file, pipe or socket standard output already is
+ *     (/dev/stdout, /dev/fd/1, the file a shell's "> o.txt" or ">> log" opened): standard
+ *     output, written through its open stream. Renaming over it would cut the shell's
+ *     descriptor loose (what went to "-" lost, a ">>" log replaced).
  * A folder, a block device or a socket is refused.
  *
  * Signals: the temporaries in flight are registered, and atomic_file_remove_temporaries (which
@@ -35,7 +38,7 @@
 #define ATOMIC_FILE_PATH_MAX 4096
 
 typedef enum atomic_file_mode {
-    ATOMIC_FILE_STDOUT,    /* "-" */
+    ATOMIC_FILE_STDOUT,    /* "-", or another name for what standard output is */
     ATOMIC_FILE_RENAME,    /* temporary renamed over the target on commit */
     ATOMIC_FILE_DIRECT,    /* a device or FIFO, written through */
 } atomic_file_mode;
@@ -72,16 +75,28 @@ typedef struct file_use {
 } file_use;
 
 /* Checks up front that no output would land on another output or on an input: two outputs
- * naming one file (after links; "./x" and "x" alike) would leave only the last one written,
- * and an output over an input destroys what the user gave. Standard output ("-") takes one
- * output at most; a device or FIFO (/dev/null) may take several. Inputs that do not exist are
- * left to their reader's message. The message names both options and the file. */
+ * naming one file (after symbolic links; "./x" and "x" alike) would leave only the last one
+ * written, and an output over an input destroys what the user gave. Hard links of one file are
+ * names of their own: the rename replaces the name given and leaves the others as they were.
+ * Standard output ("-" or another name for it, as above) takes one output at most, a hard link
+ * of the file it was redirected to included (that one is written in place); a device or FIFO
+ * (/dev/null) may take several. Inputs that do not exist are left to their reader's message.
+ * The message names both options and the file. */
 int atomic_file_check_distinct(const file_use *uses, int n, bragg_err *e);
 
-/* What a FIFO with no reader waits on: atomic_file_open polls it, and gives up (EINTR) once
- * `cancelled` returns non-zero. The commands pass the interrupt flag (src/cli/interrupt.h), so
- * that the first Ctrl-C is heard there too. Set once, before any output is opened. */
+/* True when one of the outputs among `uses` goes to standard output ("-" or another name for
+ * it, as above): a command then prints its summary on standard error, not into the data. */
+int atomic_file_uses_stdout(const file_use *uses, int n);
+
+/* What a FIFO with no reader waits on: atomic_file_open polls it, and gives up (errno
+ * ECANCELED, a message saying it stopped) once `cancelled` returns non-zero. The commands pass
+ * the interrupt flag (src/cli/interrupt.h), so that the first Ctrl-C is heard there too. Set
+ * once, before any output is opened. */
 void atomic_file_set_cancel_check(int (*cancelled)(void));
+
+/* Non-zero once an output was given up that way. A command fails such a write as any other
+ * (exit 1 or 2); main() sees here that the failure was the user's stop, and exits 130. */
+int atomic_file_cancelled(void);
 
 /* Deletes every registered temporary. Async-signal-safe: for handlers that end the process. */
 void atomic_file_remove_temporaries(void);

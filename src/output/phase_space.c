@@ -103,8 +103,8 @@ static int copy_out(const char *scratch, const char *path, const char *what, bra
     return atomic_file_commit(&af, e);
 }
 
-int phase_space_write_mcpl(engine *en, uint64_t histories, const char *path, const char *what,
-                           bragg_err *e)
+int phase_space_write_mcpl(engine *en, const run_snapshot *snap, const char *path,
+                           const char *what, bragg_err *e)
 {
     phase_space_list *l = engine_phase_space(en);
     if (phase_space_sort(l, e)) return BRAGG_ERR;
@@ -125,12 +125,15 @@ int phase_space_write_mcpl(engine *en, uint64_t histories, const char *path, con
     snprintf(text, sizeof text, "bragg %s (git %s)", BRAGG_VERSION, BRAGG_GIT_REV);
     mcpl_hdr_set_srcname(f, text);
     config_describe_geometry(c, geom, sizeof geom);
-    /* The histories that ran: fewer than asked when the run was cancelled. */
+    /* The histories scored, as the dose and the messages count them (the progress counter
+     * also counts a job cut short); a run that ended early says how: cancelled or failed. */
     char ran[96] = "";
-    if (histories != c->histories)
-        snprintf(ran, sizeof ran, " of %llu asked (cancelled)", (unsigned long long)c->histories);
+    if (snap->state == RUN_CANCELLED || snap->state == RUN_FAILED)
+        snprintf(ran, sizeof ran, " of %llu asked (%s)", (unsigned long long)c->histories,
+                 snap->state == RUN_CANCELLED ? "cancelled" : "the run failed");
     snprintf(text, sizeof text, "%s %g MeV/u in %s, %llu histories%s, seed %llu", c->ion,
-             c->energy, geom, (unsigned long long)histories, ran, (unsigned long long)c->seed);
+             c->energy, geom, (unsigned long long)snap->result.histories, ran,
+             (unsigned long long)c->seed);
     mcpl_hdr_add_comment(f, text);
     snprintf(text, sizeof text,
              "every crossing of the plane z = %.17g cm (forwards or backwards); position cm, "
@@ -174,11 +177,11 @@ int phase_space_available(char *reason, size_t len)
     return 0;
 }
 
-int phase_space_write_mcpl(engine *en, uint64_t histories, const char *path, const char *what,
-                           bragg_err *e)
+int phase_space_write_mcpl(engine *en, const run_snapshot *snap, const char *path,
+                           const char *what, bragg_err *e)
 {
     (void)en;
-    (void)histories;
+    (void)snap;
     (void)path;
     char reason[128];
     phase_space_available(reason, sizeof reason);

@@ -41,10 +41,10 @@ int32_t phase_space_pdg(int Z, int A);
  * stable merge sort. BRAGG_ERR only when out of memory. */
 int phase_space_sort(phase_space_list *l, bragg_err *e);
 
-/* Sorts the run's crossings and writes them to `path` (`what` names the option in messages);
- * `histories` is how many ran (the header says so, and what was asked if the run was
- * cancelled). The run must have ended. */
-int phase_space_write_mcpl(engine *en, uint64_t histories, const char *path, const char *what,
-                           bragg_err *e);
+/* Sorts the run's crossings and writes them to `path` (`what` names the option in messages).
+ * `snap` is the ended run's snapshot: the header gives its histories (result.histories) and,
+ * for a run cancelled or failed, what was asked and how it ended. */
+int phase_space_write_mcpl(engine *en, const run_snapshot *snap, const char *path,
+                           const char *what, bragg_err *e);
 
 #endif

@@ -376,6 +376,22 @@ Test(cli, bench_fixed_rows_and_the_floor_kernel_beside_them)
     /* A probe run before any row finds it: bad input, exit 2, at once. */
     cr_expect(testkit_cli(args, out, sizeof out) == 2);
     cr_expect(strstr(out, "--floor:") && strstr(out, "printed no rate"), "%s", out);
+    /* A name without a slash is looked up in PATH, as the shell would run it (it was refused
+     * as "not an executable file" where popen would have found it); one not there is named. */
+    snprintf(cmd, sizeof cmd, "PATH='%s':\"$PATH\" %s bench --case c12-400-water-no-nuclear "
+             "--histories 120 --quick --threads 1 --floor floor --json %s", dir, testkit_bragg(),
+             path);
+    rc = testkit_shell(cmd, out, sizeof out);
+    cr_expect(rc == 0, "--floor on PATH: exit %d: %s", rc, out);
+    root = testkit_read_json(path);
+    floor = cJSON_GetArrayItem(cJSON_GetObjectItem(root, "floor"), 0);
+    cr_expect(floor && cJSON_GetObjectItem(floor, "histories_per_s")->valuedouble == 1000,
+              "no floor record from the program on PATH");
+    cJSON_Delete(root);
+    rc = testkit_cli("bench --case c12-400-water --quick --floor no-such-floor-kernel", out,
+                     sizeof out);
+    cr_expect(rc == 2 && strstr(out, "--floor: 'no-such-floor-kernel' is not a program on PATH"),
+              "exit %d: %s", rc, out);
     testkit_remove_dir(dir);
 }
 

@@ -22,6 +22,8 @@
 
 #ifdef BRAGG_MCPL
 #include <mcpl.h>
+
+#include "phase_space.h"
 #endif
 
 TestSuite(map, .timeout = 240);
@@ -591,6 +593,48 @@ Test(map, protons_cross_the_plane_at_the_pstar_energy)
     cr_log_info("p 150 MeV at 10 cm: mean %.3f MeV, PSTAR %.3f MeV", mean, want);
     run_snapshot_free(&s);
     engine_destroy(en);
+}
+
+/* The MCPL header says how many histories the file holds and, for a run that ended early, how:
+ * a failed run was said to be "(cancelled)", and the count was the progress counter's, not the
+ * histories scored that the stderr message and the dose give. */
+Test(map, the_mcpl_header_says_how_the_run_ended)
+{
+    char dir[256], path[1100];
+    testkit_temp_dir(dir, sizeof dir, "mcplhdr");
+    snprintf(path, sizeof path, "%s/ps.mcpl", dir);
+    run_config c = testkit_config("p", 100, 200);
+    c.phase_space_depth_cm = 5;
+    engine *en;
+    run_snapshot s = testkit_run(&c, &en);
+    cr_assert(s.state == RUN_DONE && s.result.histories == 200);
+    struct {
+        run_state state;
+        uint64_t histories, done;
+        const char *want;
+    } cases[] = {
+        {RUN_DONE, 200, 200, "200 histories, seed"},
+        {RUN_CANCELLED, 120, 150, "120 histories of 200 asked (cancelled), seed"},
+        {RUN_FAILED, 80, 90, "80 histories of 200 asked (the run failed), seed"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        /* The snapshot of a run that ended so (the crossings stay those of the whole run). */
+        run_snapshot ended = s;
+        ended.state = cases[k].state;
+        ended.result.histories = cases[k].histories;
+        ended.histories_done = cases[k].done;
+        bragg_err e = {{0}};
+        cr_assert(phase_space_write_mcpl(en, &ended, path, "--phase-space", &e) == BRAGG_OK,
+                  "%s", e.msg);
+        mcpl_file_t f = mcpl_open_file(path);
+        const char *said = mcpl_hdr_ncomments(f) > 0 ? mcpl_hdr_comment(f, 0) : "";
+        cr_expect(strstr(said, cases[k].want), "%s: header says '%s'",
+                  run_state_name(cases[k].state), said);
+        mcpl_close_file(f);
+    }
+    run_snapshot_free(&s);
+    engine_destroy(en);
+    testkit_remove_dir(dir);
 }
 
 #endif

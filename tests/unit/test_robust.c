@@ -770,11 +770,18 @@ Test(robust, outputs_never_land_on_each_other_or_on_an_input)
     snprintf(args, sizeof args, "run --config %s -q --json %s", conf, json);
     cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s: %s", args, out);
     write_text(meas, "1 1 0.1\n2 1 0.1\n");
+    /* Two symbolic links to one file lead to one name. */
+    char linked[1100], l1[1100], l2[1100];
+    snprintf(linked, sizeof linked, "%s/linked.csv", dir);
+    snprintf(l1, sizeof l1, "%s/L1", dir);
+    snprintf(l2, sizeof l2, "%s/L2", dir);
+    write_text(linked, "mine\n");
+    cr_assert(symlink("linked.csv", l1) == 0 && symlink(linked, l2) == 0);
     const char *run = "run --ion p --energy 100 --material water -n 200 -t 1 -q";
     struct {
         char args[5000];
         const char *needle, *kept;   /* a file that must be as it was */
-    } cases[12];
+    } cases[13];
     int n = 0;
 #define CASE(needle_, kept_, ...)                                                                 \
     do {                                                                                          \
@@ -799,6 +806,8 @@ Test(robust, outputs_never_land_on_each_other_or_on_an_input)
          "sobp --ion p --material water --from 2 --to 4 -n 200 --json %s/S --csv %s/S", dir, dir);
     CASE("--csv and --png name the same file", NULL,
          "tables --ion p --material water --csv %s/T --png %s/T", dir, dir);
+    CASE("--csv and --svg name the same file", linked,
+         "tables --ion p --material water --csv %s --svg %s", l1, l2);
 #undef CASE
     for (int k = 0; k < n; k++) {
         char *before = cases[k].kept ? testkit_read_text(cases[k].kept) : NULL;
@@ -824,6 +833,101 @@ Test(robust, outputs_never_land_on_each_other_or_on_an_input)
     cr_expect(testkit_cli(args, out, sizeof out) == 0, "%s: %s", args, out);
     snprintf(args, sizeof args, "%s --json /dev/null --csv /dev/null", run);
     cr_expect(testkit_cli(args, out, sizeof out) == 0, "%s: %s", args, out);
+    /* Hard links are names of their own: the rename replaces the name given, the other names
+     * keep the old contents. Two outputs on two links of one file each get theirs, and a figure
+     * over a link of the run's JSON leaves the JSON (they were refused as one file). */
+    char h1[1100], h2[1100], hjson[1100];
+    snprintf(h1, sizeof h1, "%s/h1", dir);
+    snprintf(h2, sizeof h2, "%s/h2", dir);
+    snprintf(hjson, sizeof hjson, "%s/h.json", dir);
+    write_text(h1, "old\n");
+    cr_assert(link(h1, h2) == 0 && link(json, hjson) == 0);
+    snprintf(args, sizeof args, "tables --ion p --material water --points 3 --csv %s --svg %s",
+             h1, h2);
+    int rc = testkit_cli(args, out, sizeof out);
+    char *csv = testkit_read_text(h1), *svg = testkit_read_text(h2);
+    cr_expect(rc == 0 && strncmp(csv, "energy_MeV_u,", 13) == 0 && strstr(svg, "<svg"),
+              "'%s': exit %d: %s", args, rc, out);
+    free(csv);
+    free(svg);
+    char *before = testkit_read_text(json);
+    snprintf(args, sizeof args, "plot %s --svg %s", json, hjson);
+    rc = testkit_cli(args, out, sizeof out);
+    char *after = testkit_read_text(json);
+    svg = testkit_read_text(hjson);
+    cr_expect(rc == 0 && strcmp(before, after) == 0 && strstr(svg, "<svg"), "'%s': exit %d: %s",
+              args, rc, out);
+    free(before);
+    free(after);
+    free(svg);
+    testkit_remove_dir(dir);
+}
+
+/* /dev/stdout, /dev/fd/1, /proc/self/fd/1 and the file the shell redirected standard output to
+ * are standard output. They were written as files of their own: with "> o.txt", --svg
+ * /dev/stdout was renamed over o.txt and the CSV that went to "-" was lost (exit 0); with
+ * ">> log", the log's own lines were replaced; into a pipe, two of them mixed their bytes. */
+Test(robust, standard_output_under_another_name_is_standard_output)
+{
+    char dir[256], cmd[4096], out[8192], o[1100], log[1100];
+    testkit_temp_dir(dir, sizeof dir, "stdout");
+    snprintf(o, sizeof o, "%s/o.txt", dir);
+    snprintf(log, sizeof log, "%s/log.txt", dir);
+    const char *tables = "tables -i p -m water --points 3";
+    /* With "-" and another name for it, into a file: refused, the file left as the shell made
+     * it (empty), nothing else written. */
+    snprintf(cmd, sizeof cmd, "( %s %s --csv - --svg /dev/stdout > %s )", testkit_bragg(),
+             tables, o);
+    int rc = testkit_shell(cmd, out, sizeof out);
+    cr_expect(rc == 2 && strstr(out, "--csv '-' and --svg '/dev/stdout' both write to standard "
+                                     "output"),
+              "exit %d: %s", rc, out);
+    char *nl = strchr(out, '\n');
+    cr_expect(nl && nl[1] == '\0', "not one line: '%s'", out);
+    char *got = testkit_read_text(o);
+    cr_expect(got[0] == '\0', "o.txt holds '%.80s'", got);
+    free(got);
+    /* Appended to a log: the log keeps its lines, the CSV follows them. */
+    write_text(log, "first line\n");
+    snprintf(cmd, sizeof cmd, "( %s %s --csv /dev/stdout >> %s )", testkit_bragg(), tables, log);
+    rc = testkit_shell(cmd, out, sizeof out);
+    got = testkit_read_text(log);
+    cr_expect(rc == 0 && strncmp(got, "first line\nenergy_MeV_u,", 24) == 0,
+              "exit %d: %s; log.txt: '%.120s'", rc, out, got);
+    free(got);
+    /* The file itself by its name, with a figure beside it: the CSV lands in it whole. */
+    snprintf(cmd, sizeof cmd, "cd %s && ( %s %s --csv o.txt --svg f.svg > o.txt )", dir,
+             testkit_bragg(), tables);
+    rc = testkit_shell(cmd, out, sizeof out);
+    got = testkit_read_text(o);
+    cr_expect(rc == 0 && strncmp(got, "energy_MeV_u,", 13) == 0 && csv_rows(o) == 3,
+              "exit %d: %s; o.txt: '%.120s'", rc, out, got);
+    free(got);
+    /* A run's summary then goes to standard error, not into the data. */
+    snprintf(cmd, sizeof cmd, "( %s run -i p -e 100 -m water -n 200 -t 1 --csv /dev/fd/1 > %s )",
+             testkit_bragg(), o);
+    rc = testkit_shell(cmd, out, sizeof out);
+    got = testkit_read_text(o);
+    cr_expect(rc == 0 && strncmp(got, "depth_cm,", 9) == 0 && !strstr(got, "histories"),
+              "exit %d: %s; o.txt: '%.200s'", rc, out, got);
+    free(got);
+    /* Two names for one pipe (testkit_shell reads standard output through one): refused. */
+    const char *names[] = {"/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"};
+    for (int k = 0; k < 3; k++) {
+        snprintf(cmd, sizeof cmd, "%s --csv - --svg %s", tables, names[k]);
+        rc = testkit_cli(cmd, out, sizeof out);
+        cr_expect(rc == 2 && strstr(out, "both write to standard output") &&
+                      !strstr(out, "<svg"),
+                  "'%s': exit %d: %.200s", cmd, rc, out);
+    }
+    snprintf(cmd, sizeof cmd, "%s --csv /dev/stdout --svg /dev/fd/1", tables);
+    rc = testkit_cli(cmd, out, sizeof out);
+    cr_expect(rc == 2 && strstr(out, "both write to standard output"), "'%s': exit %d: %.200s",
+              cmd, rc, out);
+    /* Several outputs to /dev/null are still fine. */
+    snprintf(cmd, sizeof cmd, "%s --csv /dev/null --svg /dev/null", tables);
+    rc = testkit_cli(cmd, out, sizeof out);
+    cr_expect(rc == 0, "'%s': exit %d: %s", cmd, rc, out);
     testkit_remove_dir(dir);
 }
 
@@ -905,6 +1009,103 @@ Test(robust, a_signal_ends_a_command_blocked_on_an_input)
     testkit_remove_dir(dir);
 }
 
+/* CPU time (clock ticks) the process has used, from /proc/PID/stat; -1 when it is gone. */
+static long cpu_ticks(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    /* Fields 14 and 15 (utime, stime) follow the command name, which ends with the last ')'. */
+    char *p = strrchr(buf, ')');
+    unsigned long ut, st;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+        return -1;
+    return (long)(ut + st);
+}
+
+/* An output FIFO nobody reads, with the signal while the command waits for a reader: tables,
+ * plot and sobp exited 2 or 1 ("bad input", "failure"), as the writer's failure; only run said
+ * 130. A command is taken to wait there once it has used no CPU for 0.3 s (sobp first
+ * computes its peaks for a second or more). */
+Test(robust, a_signal_ends_a_command_waiting_for_an_output_reader)
+{
+    char dir[256], json[1100], out[8192], args[1400], fifo[3][1100];
+    testkit_temp_dir(dir, sizeof dir, "fifoout");
+    snprintf(json, sizeof json, "%s/r.json", dir);
+    snprintf(args, sizeof args, "run -i p -e 100 -m water -n 200 -t 1 -q --json %s", json);
+    cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s: %s", args, out);
+    for (int k = 0; k < 3; k++) {
+        snprintf(fifo[k], sizeof fifo[k], "%s/out%d", dir, k);
+        cr_assert(mkfifo(fifo[k], 0600) == 0);
+    }
+    const char *tables[] = {"tables", "-i", "p", "-m", "water", "--csv", fifo[0], NULL};
+    const char *plot[] = {"plot", json, "--svg", fifo[1], NULL};
+    const char *sobp[] = {"sobp", "--ion", "p", "--material", "water", "--from", "2", "--to",
+                          "4", "-n", "200", "-q", "--csv", fifo[2], NULL};
+    const char *const *cmds[] = {tables, plot, sobp};
+    for (int k = 0; k < 3; k++) {
+        char log[1200];
+        snprintf(log, sizeof log, "%s/log%d", dir, k);
+        pid_t pid = spawn(cmds[k], log);
+        long last = -2;
+        for (int quiet = 0, waited = 0; quiet < 3 && waited < 300 * testkit_time_scale();
+             waited++) {
+            usleep(100000);
+            long now = cpu_ticks(pid);
+            quiet = now == last ? quiet + 1 : 0;
+            last = now;
+        }
+        double t0 = now_s();
+        kill(pid, SIGINT);
+        int st = 0;
+        pid_t got = 0;
+        while ((got = waitpid(pid, &st, WNOHANG)) == 0 && now_s() - t0 < 3.0 * testkit_time_scale())
+            usleep(10000);
+        if (got == 0) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &st, 0);
+        }
+        char *said = testkit_read_text(log);
+        cr_expect(got == pid, "%s: still running %.1f s after the signal", cmds[k][0],
+                  now_s() - t0);
+        cr_expect(got != pid || (WIFEXITED(st) && WEXITSTATUS(st) == 130), "%s: status %d: %s",
+                  cmds[k][0], WIFEXITED(st) ? WEXITSTATUS(st) : -1, said);
+        cr_expect(strstr(said, "stopped while waiting for a reader"), "%s: %s", cmds[k][0], said);
+        free(said);
+    }
+    testkit_remove_dir(dir);
+}
+
+/* A write that fails after Ctrl-C (/dev/full: a full disk) is a failure, exit 1: the run's
+ * status turned every failure into 130 once a signal had come, as if the user's stop had
+ * caused it. The JSON and a figure each, the run stopped early by the signal. */
+Test(robust, a_failure_after_a_signal_is_not_an_interruption)
+{
+    char dir[256];
+    testkit_temp_dir(dir, sizeof dir, "fullsig");
+    const char *outputs[][2] = {{"--json", "/dev/full"}, {"--svg", "/dev/full"}};
+    for (int k = 0; k < 2; k++) {
+        char log[1200];
+        snprintf(log, sizeof log, "%s/log%d", dir, k);
+        const char *args[] = {"run", "-i", "p", "-e", "100", "-m", "water", "-n", "1e9", "-t",
+                              "1", "-q", outputs[k][0], outputs[k][1], NULL};
+        pid_t pid = spawn(args, log);
+        usleep((useconds_t)(500000 * testkit_time_scale()));   /* the run under way */
+        kill(pid, SIGINT);
+        int rc = wait_exit(pid);
+        char *said = testkit_read_text(log);
+        cr_expect(rc == 1 && strstr(said, "interrupted after") &&
+                      strstr(said, "cannot write '/dev/full'"),
+                  "%s /dev/full: exit %d: %s", outputs[k][0], rc, said);
+        free(said);
+    }
+    testkit_remove_dir(dir);
+}
+
 /* The refusals the hostile-input review found accepted (exit 0): one line each, exit 2. */
 Test(robust, nonsense_combinations_are_refused)
 {
@@ -927,6 +1128,7 @@ Test(robust, nonsense_combinations_are_refused)
         {"tables --ion p --material water --points 1 --emin 100 --emax 200",
          "--points: 1 gives --emin alone"},
         {"--version extra", "--version: unexpected argument 'extra'"},
+        {"help run extra", "help: unexpected argument 'extra' (it takes one command name"},
         {"run --ion p --energy 100 --slab water:inf:3", "'water:inf:3' is not material:thickness"},
         {"sobp --ion p --material xx --from 5 --to 6 -n 100", "--material: 'xx' is not known"},
         {"run --ion p --energy 100 --material water --seed 18446744073709551616",
