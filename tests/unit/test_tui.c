@@ -96,6 +96,17 @@ static void type_field(const char *value)
     keys("Enter");
 }
 
+/* Sets the workbench up for a proton beam of 100 MeV and `histories` (the Ion field first,
+ * Energy below it, Histories five further down). */
+static void set_protons_100(const char *histories)
+{
+    type_field("p");
+    keys("Down");
+    type_field("100");
+    keys("Down Down Down Down Down");
+    type_field(histories);
+}
+
 /* Starts the workbench in a detached pane, with `env` (e.g. "NO_COLOR=1", or "") added to its
  * environment and `args` ("" or e.g. "--config FILE") to its command line; the shell after it
  * records the exit status and the terminal modes. */
@@ -613,11 +624,7 @@ Test(tui, dose_map_view_at_80x24_in_colour_and_without)
     for (int plain = 0; plain < 2; plain++) {
         start_with(80, 24, "C.UTF-8", plain ? "NO_COLOR=1" : "", "");
         wait_for("F10Quit", 10, screen, sizeof screen);
-        type_field("p");
-        keys("Down");
-        type_field("100");
-        keys("Down Down Down Down Down");
-        type_field("4000");
+        set_protons_100("4000");
         keys("m");
         /* The second time the workbench starts with the first one's last setup (its settings
          * are a run file, map-kind included): x columns. */
@@ -764,11 +771,7 @@ Test(tui, a_race_leaves_the_run_and_its_export_alone_at_80x24)
     make_dir();
     start(80, 24, "C.UTF-8");
     wait_for("F10Quit", 10, screen, sizeof screen);
-    type_field("p");
-    keys("Down");
-    type_field("100");
-    keys("Down Down Down Down Down");
-    type_field("2000");
+    set_protons_100("2000");
     keys("Down");
     type_field("openmp");
     wait_for("Histories  2000 ", 10, screen, sizeof screen);
@@ -842,11 +845,7 @@ Test(tui, exports_never_replace_earlier_ones)
     }
     start(80, 24, "C.UTF-8");
     wait_for("F10Quit", 10, screen, sizeof screen);
-    type_field("p");
-    keys("Down");
-    type_field("100");
-    keys("Down Down Down Down Down");
-    type_field("1000");
+    set_protons_100("1000");
     wait_for("Histories  1000 ", 10, screen, sizeof screen);
     keys("r");
     wait_for("done: 1000", 60, screen, sizeof screen);
