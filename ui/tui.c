@@ -1162,11 +1162,16 @@ static void handle_mouse(tui_state *t, const tui_layout *l)
         int f = ev.y - l->setup.y - 1;
         if (f >= 0 && f < FIELD_COUNT && !t->editing) t->focus = f;
     } else if (ev.y == l->keys.y && (ev.bstate & (BUTTON1_CLICKED | BUTTON1_PRESSED))) {
-        for (int i = KEY_BAR_N - 1; i >= 0; i--)
-            if (ev.x >= key_bar_x(i)) {
+        /* Only on an item's own cells: the blank columns right of the bar (and the gap
+         * after each item) are no key; the last item is F10 Quit, and a stray click there
+         * must not end a demonstration. */
+        for (int i = 0; i < KEY_BAR_N; i++) {
+            int x = key_bar_x(i);
+            if (ev.x >= x && ev.x < x + (int)(strlen(key_bar[i].fkey) + strlen(key_bar[i].label))) {
                 handle_key(t, key_bar[i].key, l);
                 break;
             }
+        }
     }
 }
 

@@ -994,3 +994,37 @@ Test(tui, the_live_state_and_the_titles_fit)
     stop_server();
     remove_dir();
 }
+
+/* A left click on the key bar presses the key under it and nothing else: a click in the blank
+ * columns right of the bar once pressed its last item, F10 Quit, and ended the workbench.
+ * The clicks are xterm's X10 mouse reports (ESC [ M, then 32 + button, 33 + column, 33 + row),
+ * as tmux passes a terminal's to the program. */
+static void click(int col, int row)
+{
+    cr_assert(tmux("send-keys -t bragg -H 1b 5b 4d 20 %x %x", 33 + col, 33 + row) == 0);
+    usleep(50 * 1000);
+    cr_assert(tmux("send-keys -t bragg -H 1b 5b 4d 23 %x %x", 33 + col, 33 + row) == 0);
+    usleep(200 * 1000);
+}
+
+Test(tui, a_click_right_of_the_key_bar_is_no_key)
+{
+    static char screen[65536];
+    make_dir();
+    start(80, 24, "C.UTF-8");
+    wait_for("F10Quit", 10, screen, sizeof screen);
+    click(78, 23);
+    click(79, 23);
+    usleep(300 * 1000);
+    capture(screen, sizeof screen);
+    const char *f10_at = strstr(screen, "F10Quit");   /* only in the key bar */
+    cr_assert(f10_at && !strstr(screen, "bragg-exit="),
+              "a click beside the key bar ended the workbench:\n%s", screen);
+    const char *line = f10_at;
+    while (line > screen && line[-1] != '\n') line--;
+    int f10 = (int)(f10_at - line);
+    click(f10 + 1, 23);   /* on F10 itself: quits (nothing runs, so without asking) */
+    expect_clean_exit(screen, sizeof screen);
+    stop_server();
+    remove_dir();
+}
