@@ -184,6 +184,24 @@ static int bio_fits_ion(const tui_state *t, const bio_model *m, const char *ion_
     return ion ? bio_model_check_ion(m, ion->name, ion->Z, ion->A, e) : BRAGG_ERR;
 }
 
+/* A new ion keeps the Biology field's model only where the engine would take it (a proton
+ * model on protons, the MKM on ions): otherwise the model goes, and `note` says so. Returns 1
+ * when it went. Refusing the ion instead would stop the Ion field's cycling at the proton. */
+static int bio_follow_ion(const tui_state *t, run_config *c, char *note, size_t len)
+{
+    if (!c->bio_model[0]) return 0;
+    bio_model m;
+    bragg_err e = {{0}};
+    if (bio_model_load(&m, c->bio_model, c->bio_cell[0] ? c->bio_cell : NULL, c->bio_alpha_beta,
+                       &e) == BRAGG_OK &&
+        bio_fits_ion(t, &m, c->ion, &e) == BRAGG_OK)
+        return 0;
+    snprintf(note, len, "Biology: none now (%s is not for %s)", c->bio_model, c->ion);
+    c->bio_model[0] = '\0';
+    c->bio_alpha_beta = 0;
+    return 1;
+}
+
 int setup_field_apply(const tui_state *t, run_config *c, int field, const char *text,
                       bragg_err *e)
 {
@@ -194,6 +212,8 @@ int setup_field_apply(const tui_state *t, run_config *c, int field, const char *
         const ion *ion = ion_table_lookup(&t->cat.ions, text, e);
         if (!ion) return BRAGG_ERR;
         snprintf(n.ion, sizeof n.ion, "%s", ion->name);
+        char note[160];
+        bio_follow_ion(t, &n, note, sizeof note);
         break;
     }
     case FIELD_ENERGY:
@@ -315,6 +335,7 @@ void setup_field_cycle(tui_state *t, int field, int dir)
         if (cur) k = (int)(cur - t->cat.ions.ions);
         k = ((k + dir) % n + n) % n;
         snprintf(c->ion, sizeof c->ion, "%s", t->cat.ions.ions[k].name);
+        if (bio_follow_ion(t, c, t->status, sizeof t->status)) t->status_error = 0;
         break;
     }
     case FIELD_MATERIAL: {
@@ -411,9 +432,16 @@ int setup_edit_key(tui_state *t, int key)
     }
     if (key == '\n' || key == '\r' || key == KEY_ENTER) {
         bragg_err e = {{0}};
+        char had[sizeof t->cfg.bio_model];
+        snprintf(had, sizeof had, "%s", t->cfg.bio_model);
         if (setup_field_apply(t, &t->cfg, t->focus, t->edit, &e) == BRAGG_OK) {
             t->editing = 0;
             t->status[0] = '\0';
+            if (t->focus == FIELD_ION && had[0] && !t->cfg.bio_model[0]) {
+                snprintf(t->status, sizeof t->status, "Biology: none now (%s is not for %s)",
+                         had, t->cfg.ion);
+                t->status_error = 0;
+            }
         } else {
             t->edit_ok = 0;
             snprintf(t->edit_msg, sizeof t->edit_msg, "%s", e.msg);

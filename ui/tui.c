@@ -1206,12 +1206,12 @@ static void handle_key(tui_state *t, int key, const tui_layout *l)
     case KEY_LEFT: case 'h':
     case KEY_RIGHT: case 'l': {
         int dir = key == KEY_LEFT || key == 'h' ? -1 : 1;
-        setup_field_cycle(t, t->focus, dir);
+        t->status[0] = '\0';
+        setup_field_cycle(t, t->focus, dir);   /* may leave a note (a model the ion cannot take) */
         bragg_err e = {{0}};
         if (t->focus == FIELD_BACKEND && strcmp(t->cfg.backend, "cuda") == 0 && !t->cuda_ok)
             set_status(t, 1, "cuda: not available here: %s", t->cuda_reason);
         else if (config_validate(&t->cfg, &t->cat, &e)) set_status(t, 1, "%s", e.msg);
-        else t->status[0] = '\0';
         break;
     }
     case '\n': case '\r': case KEY_ENTER:

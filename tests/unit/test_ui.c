@@ -442,5 +442,18 @@ Test(ui, biology_offers_and_takes_only_what_the_ion_can_have)
     m = apply(t, FIELD_BIO, "mcnamara 2 3");
     cr_expect(strstr(m, "bio: ") && strstr(m, "(valid:"), "%s", m);
     cr_expect(t->cfg.bio_alpha_beta == 2.0, "a refused value changed the setup");
+
+    /* A new ion drops a model it cannot take, typed or cycled to, and keeps one it can. */
+    cr_expect_str_eq(apply(t, FIELD_ION, "C-12"), "");
+    cr_expect_str_eq(t->cfg.bio_model, "", "C-12 kept mcnamara");
+    cr_expect_str_eq(apply(t, FIELD_BIO, "mkm"), "");
+    cr_expect_str_eq(apply(t, FIELD_ION, "p"), "");
+    cr_expect_str_eq(t->cfg.bio_model, "mkm", "protons lost the MKM");
+    cr_expect_str_eq(apply(t, FIELD_BIO, "rbe1.1"), "");
+    t->status[0] = '\0';
+    setup_field_cycle(t, FIELD_ION, 1);
+    cr_expect(strcmp(t->cfg.ion, "p") != 0 && !t->cfg.bio_model[0] &&
+                  strstr(t->status, "Biology: none now (rbe1.1 is not for"),
+              "ion %s, model '%s', status '%s'", t->cfg.ion, t->cfg.bio_model, t->status);
     catalog_free(&t->cat);
 }
