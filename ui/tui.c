@@ -671,7 +671,9 @@ static void keep_overlay(tui_state *t)
         set_status(t, 1, "o keeps a finished run as a reference curve: run one first");
         return;
     }
-    if (t->n_overlays == TUI_MAX_OVERLAYS) {   /* the oldest goes */
+    char dropped[64] = "";
+    if (t->n_overlays == TUI_MAX_OVERLAYS) {   /* the oldest goes, and the status says so */
+        snprintf(dropped, sizeof dropped, "%s", t->overlays[0].short_label);
         free_overlay(&t->overlays[0]);
         memmove(t->overlays, t->overlays + 1, sizeof t->overlays[0] * (TUI_MAX_OVERLAYS - 1));
         t->n_overlays--;
@@ -709,8 +711,12 @@ static void keep_overlay(tui_state *t)
         memcpy(p + (size_t)ch * n, r->channel_dose[ch], sizeof(double) * n);
     t->n_overlays++;
     if (t->view == VIEW_RACE) t->view = VIEW_DOSE;
-    set_status(t, 0, "kept '%s' (%d kept; n: normalised to %s; x clears)", o->label,
-               t->n_overlays, norm_name(t->norm));
+    if (dropped[0])
+        set_status(t, 0, "kept '%s'; %s dropped (%d at most; x clears)", o->short_label, dropped,
+                   TUI_MAX_OVERLAYS);
+    else
+        set_status(t, 0, "kept '%s' (%d kept; n: normalised to %s; x clears)", o->label,
+                   t->n_overlays, norm_name(t->norm));
 }
 
 /* The race as the JSON `bragg bench --json` writes, so `bragg plot` draws it the same way. */
