@@ -500,9 +500,12 @@ static void draw_curves(const tui_state *t, const ui_rect *r)
         char lab[32];
         snprintf(lab, sizeof lab, "%.*f", xt.decimals, v);
         int len = (int)strlen(lab);
-        if (col > last_end && col + len < unit_col) {
-            draw_text(label_y, cx + col, len, A_NORMAL, lab);
-            last_end = col + len;
+        /* Left-aligned on its tick; a tick too near the unit has its label end on the tick
+         * instead (the depth axis' last tick went unlabelled: "0  5  cm" under 0, 5, 10). */
+        int at = col + len < unit_col ? col : col - len + 1;
+        if (at > last_end && at >= 0 && at + len < unit_col) {
+            draw_text(label_y, cx + at, len, A_NORMAL, lab);
+            last_end = at + len;
         }
     }
     /* The power of ten, when the title had no room for it: under the y labels, beside the
