@@ -372,6 +372,49 @@ void score_result_free(score_result *r)
     memset(r, 0, sizeof *r);
 }
 
+/* ---- the curve the figures read ------------------------------------------------------------ */
+
+/* For each bin, the batch among the first nb (not `skip`) that holds the most of its dose, or
+ * -1 where none holds any: the candidate for a lone event. */
+static void dominant_batches(const score_totals *t, int nb, int skip, int *dom)
+{
+    int n = t->nbins;
+    for (int i = 0; i < n; i++) dom[i] = -1;
+    for (int b = 0; b < nb; b++) {
+        if (b == skip) continue;
+        const __int128 *bd = t->batch_dose + (size_t)b * n;
+        for (int i = 0; i < n; i++)
+            if (bd[i] > 0 && (dom[i] < 0 || bd[i] > t->batch_dose[(size_t)dom[i] * n + i]))
+                dom[i] = b;
+    }
+}
+
+/* The figures (peak, R80, ...) are those of the expected curve, which a lone event must not
+ * make: one nuclear reaction's local deposit where a bin's continuous dose is small (p 100 MeV
+ * in 0.1 mm bins of air: one such bin, 55 times the plateau, was the "peak", 36 m short of the
+ * Bragg peak at 72 m; on the broad top there, one of +55% still was). So in the curve the
+ * figures read (not in the curve reported) a bin whose dominant batch holds more than twice
+ * what the other batches' rate gives for its histories takes the other batches' mean. Batch
+ * means of a bin fed by many histories differ by a few per cent; twice the others' needs a bin
+ * of under about six histories' worth per batch, the figures' own region never is. d: the curve
+ * over the batches in `sum` (skip's already out), `histories` of them, per history times
+ * `scale`; dom from dominant_batches over the same batches. */
+static void drop_lone_events(const score_totals *t, int skip, const __int128 *sum,
+                             uint64_t histories, const int *dom, double scale, double *d)
+{
+    int n = t->nbins;
+    const __int128 *sk = skip >= 0 ? t->batch_dose + (size_t)skip * n : NULL;
+    for (int i = 0; i < n; i++) {
+        if (dom[i] < 0) continue;
+        uint64_t h = t->batch_histories[dom[i]];
+        double c = (double)t->batch_dose[(size_t)dom[i] * n + i];
+        double all = (double)(sum[i] - (sk ? sk[i] : 0));
+        if (histories <= h || !(all > 0)) continue;
+        double others = (all - c) / (double)(histories - h);   /* per history */
+        if (c > 2.0 * others * (double)h) d[i] = others * scale;
+    }
+}
+
 static void jackknife(const score_totals *t, double bin_width, dose_figures *err, double *work)
 {
     int B = t->batches, n = t->nbins;
@@ -387,12 +430,20 @@ static void jackknife(const score_totals *t, double bin_width, dose_figures *err
         for (int k = 0; k < nf; k++) ((double *)err)[k] = NAN;
         return;
     }
+    int *dom = malloc(sizeof(int) * (size_t)n);
+    if (!dom) {
+        free(closed_sum);
+        for (int k = 0; k < nf; k++) ((double *)err)[k] = NAN;
+        return;
+    }
     for (int b = 0; b < B; b++)
         for (int i = 0; i < n; i++) closed_sum[i] += t->batch_dose[(size_t)b * n + i];
     for (int b = 0; b < B; b++) {
         uint64_t nb = closed - t->batch_histories[b];
         const __int128 *bd = t->batch_dose + (size_t)b * n;
         for (int i = 0; i < n; i++) work[i] = (double)(closed_sum[i] - bd[i]) / (double)nb;
+        dominant_batches(t, B, b, dom);   /* the figures' curve, as for the whole run */
+        drop_lone_events(t, b, closed_sum, nb, dom, 1.0, work);
         dose_figures f;
         dose_figures_compute(work, n, bin_width, &f);
         const double *v = (const double *)&f;
@@ -413,6 +464,7 @@ static void jackknife(const score_totals *t, double bin_width, dose_figures *err
         e[k] = sqrt((var > 0 ? var : 0) * (B - 1));   /* (B-1)/B * sum (f_b - mean)^2 */
     }
     free(closed_sum);
+    free(dom);
 }
 
 /* The dose beyond the halo's cut and the total at one depth, from one row of the map (units as
@@ -694,14 +746,27 @@ int score_result_compute(const score_totals *t, const transport_params *p,
         }
         r->let_t[i] = all_track > 0 ? ((double)let_t_num[i] / LET_T_QUANTA) / all_track : NAN;
     }
-    dose_figures_compute(r->edep, n, w, &r->fig);
+    /* The figures from the curve without lone events (drop_lone_events), over every batch
+     * that holds histories (a snapshot's open one too, as r->edep). */
+    int with_open = t->batches + (t->batches < t->max_batches && t->batch_histories[t->batches]);
+    int *dom = malloc(sizeof(int) * (size_t)n);
+    if (!dom) {
+        score_result_free(r);
+        return bragg_fail(e, "out of memory deriving the figures");
+    }
+    memcpy(work, r->edep, sizeof(double) * (size_t)n);
+    dominant_batches(t, with_open, -1, dom);
+    drop_lone_events(t, -1, t->dose, t->histories, dom, q / w, work);
+    free(dom);
+    dose_figures_compute(work, n, w, &r->fig);
     if (t->batches >= 2) jackknife(t, w, &r->fig_err, work);
     else
         for (size_t k = 0; k < sizeof r->fig_err / sizeof(double); k++)
             ((double *)&r->fig_err)[k] = NAN;
-    int m = 0;
-    for (int i = 1; i < n; i++)
-        if (r->edep[i] > r->edep[m]) m = i;
+    /* The peak bin's own error (the figures' peak, not the curve's highest bin). */
+    int m = isfinite(r->fig.peak_depth) ? (int)(r->fig.peak_depth / w) : 0;
+    if (m < 0) m = 0;
+    if (m >= n) m = n - 1;
     r->peak_rel_err = r->edep[m] > 0 ? r->edep_err[m] / r->edep[m] : NAN;
     if (p->map_bins > 0 && map_compute(t, p, bin_density, r, e)) {
         score_result_free(r);
