@@ -80,7 +80,8 @@ void live_panel_draw(const tui_state *t, const ui_rect *r)
             snprintf(eta, sizeof eta, "  ETA %.0f s",
                      (double)(s->histories_total - s->histories_done) / s->histories_per_s);
         else if (s->state != RUN_RUNNING)
-            snprintf(eta, sizeof eta, "  %s %.1f s", state, s->elapsed_s);
+            snprintf(eta, sizeof eta, s->elapsed_s < 1.0 ? "  %s %.2f s" : "  %s %.1f s", state,
+                     s->elapsed_s);   /* a run under 50 ms read "done 0.0 s" */
         /* The state and the ETA matter most: when the line is too wide, counts in k/M (millions
          * of histories), then without "hist", then without the time, then the state first;
          * the state ("cancelled", "paused") never falls off the end. */
@@ -110,14 +111,16 @@ void live_panel_draw(const tui_state *t, const ui_rect *r)
         draw_textf(y++, x, w, A_NORMAL, "%s hist/s  %s steps/s", h, st);
     }
     /* Sparklines: the histories/s of the last minute, and steps/s when there is room. */
+    /* Labels padded to one width with a space before the trace; a run too short to leave two
+     * samples says so rather than show a bare label. */
     if (y < last) {
-        const char *lab = "hist/s ";
-        draw_text(y, x, w, draw_attr(ROLE_DIM), lab);
-        sparkline(y++, x + 7, w - 7, t->rate_hps, t->rate_n, draw_attr(ROLE_GOOD));
+        draw_text(y, x, w, draw_attr(ROLE_DIM), "hist/s ");
+        if (t->rate_n < 2) draw_text(y++, x + 8, w - 8, draw_attr(ROLE_DIM), "- (a run under 1 s)");
+        else sparkline(y++, x + 8, w - 8, t->rate_hps, t->rate_n, draw_attr(ROLE_GOOD));
     }
-    if (y < last - 1 && r->h > 8) {
-        draw_text(y, x, w, draw_attr(ROLE_DIM), "steps/s");
-        sparkline(y++, x + 7, w - 7, t->rate_sps, t->rate_n, draw_attr(ROLE_SERIES2));
+    if (y < last - 1 && r->h > 8 && t->rate_n >= 2) {
+        draw_text(y, x, w, draw_attr(ROLE_DIM), "steps/s ");
+        sparkline(y++, x + 8, w - 8, t->rate_sps, t->rate_n, draw_attr(ROLE_SERIES2));
     }
     if (y < last) {
         char err[24] = "--";
