@@ -970,6 +970,23 @@ Test(robust, a_read_only_output_is_refused)
     testkit_remove_dir(dir);
 }
 
+/* Sends SIGINT and waits up to 3 s (scaled) for the exit; returns pid when it came (status in
+ * *st), else 0 after killing it, so that a command still blocked (the defect) does not hold
+ * up the suite. */
+static pid_t interrupt_within_3_s(pid_t pid, int *st)
+{
+    double t0 = now_s();
+    kill(pid, SIGINT);
+    pid_t got = 0;
+    while ((got = waitpid(pid, st, WNOHANG)) == 0 && now_s() - t0 < 3.0 * testkit_time_scale())
+        usleep(10000);
+    if (got == 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, st, 0);
+    }
+    return got;
+}
+
 /* A FIFO nobody writes, given as an input, blocks the open; the first Ctrl-C ends the command
  * at once (it had begun no work), exit 130. It used to wait for a second signal. */
 Test(robust, a_signal_ends_a_command_blocked_on_an_input)
@@ -992,15 +1009,8 @@ Test(robust, a_signal_ends_a_command_blocked_on_an_input)
         pid_t pid = spawn(cmds[k], NULL);
         usleep(300000);   /* time to reach the open, where it blocks */
         double t0 = now_s();
-        kill(pid, SIGINT);
         int st = 0;
-        pid_t got = 0;
-        while ((got = waitpid(pid, &st, WNOHANG)) == 0 && now_s() - t0 < 3.0 * testkit_time_scale())
-            usleep(10000);
-        if (got == 0) {   /* still blocked: the defect; end it so the suite goes on */
-            kill(pid, SIGKILL);
-            waitpid(pid, &st, 0);
-        }
+        pid_t got = interrupt_within_3_s(pid, &st);
         cr_expect(got == pid, "%s: still running %.1f s after the signal", cmds[k][0],
                   now_s() - t0);
         cr_expect(got != pid || (WIFEXITED(st) && WEXITSTATUS(st) == 130), "%s: status %d",
@@ -1060,15 +1070,8 @@ Test(robust, a_signal_ends_a_command_waiting_for_an_output_reader)
             last = now;
         }
         double t0 = now_s();
-        kill(pid, SIGINT);
         int st = 0;
-        pid_t got = 0;
-        while ((got = waitpid(pid, &st, WNOHANG)) == 0 && now_s() - t0 < 3.0 * testkit_time_scale())
-            usleep(10000);
-        if (got == 0) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &st, 0);
-        }
+        pid_t got = interrupt_within_3_s(pid, &st);
         char *said = testkit_read_text(log);
         cr_expect(got == pid, "%s: still running %.1f s after the signal", cmds[k][0],
                   now_s() - t0);
