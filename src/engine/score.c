@@ -374,18 +374,24 @@ void score_result_free(score_result *r)
 
 /* ---- the curve the figures read ------------------------------------------------------------ */
 
-/* For each bin, the batch among the first nb (not `skip`) that holds the most of its dose, or
- * -1 where none holds any: the candidate for a lone event. */
-static void dominant_batches(const score_totals *t, int nb, int skip, int *dom)
+/* For each bin, the two batches among the first nb that hold the most of its dose (first and
+ * second; -1 where fewer hold any): the candidate for a lone event is the first, or the second
+ * where the first is left out (the jackknife), so one pass serves every leave-one-out curve. */
+static void dominant_batches(const score_totals *t, int nb, int *first, int *second)
 {
     int n = t->nbins;
-    for (int i = 0; i < n; i++) dom[i] = -1;
+    for (int i = 0; i < n; i++) first[i] = second[i] = -1;
     for (int b = 0; b < nb; b++) {
-        if (b == skip) continue;
         const __int128 *bd = t->batch_dose + (size_t)b * n;
-        for (int i = 0; i < n; i++)
-            if (bd[i] > 0 && (dom[i] < 0 || bd[i] > t->batch_dose[(size_t)dom[i] * n + i]))
-                dom[i] = b;
+        for (int i = 0; i < n; i++) {
+            if (!(bd[i] > 0)) continue;
+            if (first[i] < 0 || bd[i] > t->batch_dose[(size_t)first[i] * n + i]) {
+                second[i] = first[i];
+                first[i] = b;
+            } else if (second[i] < 0 || bd[i] > t->batch_dose[(size_t)second[i] * n + i]) {
+                second[i] = b;
+            }
+        }
     }
 }
 
@@ -397,17 +403,19 @@ static void dominant_batches(const score_totals *t, int nb, int skip, int *dom)
  * what the other batches' rate gives for its histories takes the other batches' mean. Batch
  * means of a bin fed by many histories differ by a few per cent; twice the others' needs a bin
  * of under about six histories' worth per batch, the figures' own region never is. d: the curve
- * over the batches in `sum` (skip's already out), `histories` of them, per history times
- * `scale`; dom from dominant_batches over the same batches. */
+ * over the batches in `sum` less batch `skip` (-1: none), `histories` of them, per history
+ * times `scale`; first and second from dominant_batches over the batches in `sum`. */
 static void drop_lone_events(const score_totals *t, int skip, const __int128 *sum,
-                             uint64_t histories, const int *dom, double scale, double *d)
+                             uint64_t histories, const int *first, const int *second,
+                             double scale, double *d)
 {
     int n = t->nbins;
     const __int128 *sk = skip >= 0 ? t->batch_dose + (size_t)skip * n : NULL;
     for (int i = 0; i < n; i++) {
-        if (dom[i] < 0) continue;
-        uint64_t h = t->batch_histories[dom[i]];
-        double c = (double)t->batch_dose[(size_t)dom[i] * n + i];
+        int dom = first[i] == skip ? second[i] : first[i];
+        if (dom < 0) continue;
+        uint64_t h = t->batch_histories[dom];
+        double c = (double)t->batch_dose[(size_t)dom * n + i];
         double all = (double)(sum[i] - (sk ? sk[i] : 0));
         if (histories <= h || !(all > 0)) continue;
         double others = (all - c) / (double)(histories - h);   /* per history */
@@ -430,7 +438,7 @@ static void jackknife(const score_totals *t, double bin_width, dose_figures *err
         for (int k = 0; k < nf; k++) ((double *)err)[k] = NAN;
         return;
     }
-    int *dom = malloc(sizeof(int) * (size_t)n);
+    int *dom = malloc(2 * sizeof(int) * (size_t)n);
     if (!dom) {
         free(closed_sum);
         for (int k = 0; k < nf; k++) ((double *)err)[k] = NAN;
@@ -438,12 +446,13 @@ static void jackknife(const score_totals *t, double bin_width, dose_figures *err
     }
     for (int b = 0; b < B; b++)
         for (int i = 0; i < n; i++) closed_sum[i] += t->batch_dose[(size_t)b * n + i];
+    dominant_batches(t, B, dom, dom + n);
     for (int b = 0; b < B; b++) {
         uint64_t nb = closed - t->batch_histories[b];
         const __int128 *bd = t->batch_dose + (size_t)b * n;
         for (int i = 0; i < n; i++) work[i] = (double)(closed_sum[i] - bd[i]) / (double)nb;
-        dominant_batches(t, B, b, dom);   /* the figures' curve, as for the whole run */
-        drop_lone_events(t, b, closed_sum, nb, dom, 1.0, work);
+        /* The figures' curve, as for the whole run. */
+        drop_lone_events(t, b, closed_sum, nb, dom, dom + n, 1.0, work);
         dose_figures f;
         dose_figures_compute(work, n, bin_width, &f);
         const double *v = (const double *)&f;
@@ -749,14 +758,14 @@ int score_result_compute(const score_totals *t, const transport_params *p,
     /* The figures from the curve without lone events (drop_lone_events), over every batch
      * that holds histories (a snapshot's open one too, as r->edep). */
     int with_open = t->batches + (t->batches < t->max_batches && t->batch_histories[t->batches]);
-    int *dom = malloc(sizeof(int) * (size_t)n);
+    int *dom = malloc(2 * sizeof(int) * (size_t)n);
     if (!dom) {
         score_result_free(r);
         return bragg_fail(e, "out of memory deriving the figures");
     }
     memcpy(work, r->edep, sizeof(double) * (size_t)n);
-    dominant_batches(t, with_open, -1, dom);
-    drop_lone_events(t, -1, t->dose, t->histories, dom, q / w, work);
+    dominant_batches(t, with_open, dom, dom + n);
+    drop_lone_events(t, -1, t->dose, t->histories, dom, dom + n, q / w, work);
     free(dom);
     dose_figures_compute(work, n, w, &r->fig);
     if (t->batches >= 2) jackknife(t, w, &r->fig_err, work);
