@@ -46,7 +46,7 @@ typedef struct run_config {
     double step_min_secondary_cm;
     double energy_cut;        /* MeV/u */
     /* scoring */
-    double bin_width_cm;
+    double bin_width_cm;      /* 0: automatic (config_bin_width) */
     double depth_max_cm;      /* 0: automatic (range + margin) */
     int batches;
     /* dose map (physics/transport.h): MAP_NONE (the default) scores none */
@@ -80,6 +80,14 @@ void config_default(run_config *c);
 /* Checks every field; resolves names against `cat`. On error the message names the field and
  * its valid range. */
 int config_validate(const run_config *c, const catalog *cat, bragg_err *e);
+
+/* The automatic depth grid holds at most this many bins (config_bin_width). */
+#define CONFIG_AUTO_BINS 5000
+
+/* The depth bin width of a grid `depth_cm` deep: the one given, or for bin_width_cm 0 the
+ * automatic one, 0.1 mm, or the first of 0.2, 0.5, 1, 2, 5 mm, 1 cm, ... whose grid holds
+ * at most CONFIG_AUTO_BINS bins. */
+double config_bin_width(const run_config *c, double depth_cm);
 
 /* Parses "material:thickness_cm" (thickness "inf" allowed for the last slab) and appends it. */
 int config_add_slab(run_config *c, const char *spec, bragg_err *e);

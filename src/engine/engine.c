@@ -168,8 +168,9 @@ static int build_geometry(engine *en, bragg_err *e)
     int channels = z_max + 2;
     /* A depth given by the user fixes the scores' size before any table is built: an
      * oversized run is refused at once (Fe-56 builds 26 charges' tables first). */
-    if (c->depth_max_cm > 0 && memory_check(c, depth_bins(c->depth_max_cm, c->bin_width_cm),
-                                            channels, e))
+    if (c->depth_max_cm > 0 &&
+        memory_check(c, depth_bins(c->depth_max_cm, config_bin_width(c, c->depth_max_cm)),
+                     channels, e))
         return BRAGG_ERR;
     /* Secondaries of every lighter charge need their own tables; without nuclear reactions
      * only the primary's. */
@@ -241,6 +242,13 @@ static int build_geometry(engine *en, bragg_err *e)
     }
 
     en->csda_depth = csda_depth(en);
+    double depth = c->depth_max_cm;
+    if (depth <= 0.0) {
+        /* Range + 15% + 5 mm: room for straggling, energy spread and the distal tail. */
+        depth = 1.15 * en->csda_depth + 0.5;
+        if (depth > z) depth = z;
+    }
+    double width = config_bin_width(c, depth);
     /* The primary's smallest step, unless given: the steps near the end of the range need not
      * resolve the deposit finer than half a depth bin, nor the distal edge finer than its range
      * straggling, about 1.1% of the range for protons (less for heavier ions): a 300th of the
@@ -249,20 +257,17 @@ static int build_geometry(engine *en, bragg_err *e)
      * fewer steps, every figure unchanged), 4 um for p 10 MeV, whose range is 12 bins (50 um
      * moved its peak/entrance by 0.3%). docs/physics.md, "Step-size convergence". */
     p->step_min = c->step_min_cm > 0.0 ? c->step_min_cm
-                                       : fmin(0.5 * c->bin_width_cm, en->csda_depth / 300.0);
+                                       : fmin(0.5 * width, en->csda_depth / 300.0);
     if (!(p->step_min >= 1e-6)) p->step_min = 1e-6;   /* a beam stopping at once: any step */
-    double depth = c->depth_max_cm;
-    if (depth <= 0.0) {
-        /* Range + 15% + 5 mm: room for straggling, energy spread and the distal tail. */
-        depth = 1.15 * en->csda_depth + 0.5;
-        if (depth > z) depth = z;
-    }
-    int nbins = depth_bins(depth, c->bin_width_cm);
+    int nbins = depth_bins(depth, width);
     if (nbins < 1) nbins = 1;
-    if (nbins > 1000000) return bragg_fail(e, "scoring grid: %d bins is too many", nbins);
+    if (nbins > 1000000)
+        return bragg_fail(e, "scoring grid: %d bins of %g mm over %g cm is too many (valid: up to "
+                             "1e6; a coarser --bin, or --bin 0 for bins chosen to fit)",
+                          nbins, 10 * width, depth);
     p->nbins = nbins;
-    p->bin_width = c->bin_width_cm;
-    p->inv_bin_width = 1.0 / c->bin_width_cm;
+    p->bin_width = width;
+    p->inv_bin_width = 1.0 / width;
     if (c->map_kind != MAP_NONE) {
         /* Lateral bins inside the grid (XZ: both sides of the axis), and one beyond. */
         double span = (c->map_kind == MAP_XZ ? 2.0 : 1.0) * c->map_radius_cm;

@@ -72,8 +72,9 @@ const run_key run_keys[] = {
      "smallest step of nuclear secondaries (default 1)"},
     {"ecut", 0, RUN_KEY_NUMBER, F(energy_cut), 0, 0.002, 10, 1, "MEV_U",
      "cut-off energy, remainder deposited in place (default 0.1)"},
-    {"bin", 0, RUN_KEY_NUMBER, F(bin_width_cm), 0, 0.001, 100, 10, "MM",
-     "depth bin width (default 0.1)"},
+    {"bin", 0, RUN_KEY_NUMBER, F(bin_width_cm), 0, 0, 100, 10, "MM",
+     "depth bin width (default 0 = 0.1 mm, or the first of 0.2, 0.5, 1, 2, 5 mm, ... that "
+     "keeps the grid within 5000 bins)"},
     {"depth", 0, RUN_KEY_NUMBER, F(depth_max_cm), 0, 0, 1e4, 1, "CM",
      "scoring depth (default 0 = CSDA depth + 15% + 5 mm)"},
     {"batches", 0, RUN_KEY_INT, F(batches), 0, 2, 1000, 1, "N",

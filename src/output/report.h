@@ -24,6 +24,11 @@ int report_write_csv(const engine *en, const run_snapshot *snap, const char *pat
 int report_write_json(const engine *en, const run_snapshot *snap, const char *path,
                       bragg_err *e);
 void report_print_summary(FILE *out, const engine *en, const run_snapshot *snap);
+/* Where the figures (peak, R90-R50, falloff, FWHM) describe no Bragg peak: a beam whose range
+ * lies past the stack or the scoring depth, or whose highest dose lies well before its CSDA
+ * depth (p 2 GeV, He-4 430 MeV/u in water, a wide energy spread). 1 and a sentence in out,
+ * else 0. */
+int report_figures_note(const engine *en, const score_result *r, char *out, size_t len);
 /* The per-component profile table (when the run was profiled). */
 void report_print_profile(FILE *out, const run_snapshot *snap);
 
