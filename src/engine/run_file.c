@@ -171,16 +171,28 @@ static const char *count_max_text(const run_key *k, char *buf, size_t len)
     return buf;
 }
 
+/* The valid range as a message states it: "lo to hi", but the energy's floor is the cut-off
+ * (config_validate), which another key sets: its tables' floor lo would offer energies that
+ * the run then refuses. */
+static void range_words(const run_key *k, char *out, size_t len)
+{
+    if (k->offset == offsetof(run_config, energy) && k->kind == RUN_KEY_NUMBER)
+        snprintf(out, len, "above the cut-off, --ecut (default 0.1), to %g", k->hi);
+    else
+        snprintf(out, len, "%g to %g", k->lo, k->hi);
+}
+
 /* A number in [lo, hi]; the message leaves the key to the caller. */
 static int number(const char *text, const run_key *k, double *out, bragg_err *e)
 {
     /* The one number syntax (physics/assets.h: decimal only). */
     double v;
+    char range[96];
+    range_words(k, range, sizeof range);
     if (parse_decimal(text, &v))
-        return bragg_fail(e, "%s is not a decimal number (valid: %g to %g)", BRAGG_QUOTED(text),
-                          k->lo, k->hi);
+        return bragg_fail(e, "%s is not a decimal number (valid: %s)", BRAGG_QUOTED(text), range);
     if (v < k->lo || v > k->hi)
-        return bragg_fail(e, "%g is out of range (valid: %g to %g)", v, k->lo, k->hi);
+        return bragg_fail(e, "%g is out of range (valid: %s)", v, range);
     if ((k->kind == RUN_KEY_INT || k->kind == RUN_KEY_COUNT) && v != floor(v))
         return bragg_fail(e, "%s is not a whole number (valid: %.0f to %.0f)", BRAGG_QUOTED(text),
                           k->lo, k->hi);

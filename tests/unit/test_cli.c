@@ -512,7 +512,8 @@ Test(cli, run_file)
     snprintf(args, sizeof args, "run --config %s", path);
     expect_bad(args, "bad.conf line 5: unknown key 'energie'");
     write_text(path, "ion = p\nenergy = 5000\nmaterial = water\n");
-    expect_bad(args, "bad.conf line 2: energy: 5000 is out of range (valid: 0.001 to 2000)");
+    expect_bad(args, "bad.conf line 2: energy: 5000 is out of range (valid: above the cut-off, --ecut (default "
+               "0.1), to 2000)");
     write_text(path, "ion = p\nenergy = 100\nmaterial = water\nslab = bone:1\n");
     expect_bad(args, "bad.conf line 4: slab: material and slab exclude each other");
     write_text(path, "ion = p\nenergy = 100\nmaterial water\n");
