@@ -6,6 +6,7 @@
  * what was computed is still written, whole and marked partial, and the exit status is 130.
  */
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 
 #include "assets.h"
 #include "atomic_file.h"
+#include "catalog.h"
 #include "commands.h"
 #include "config.h"
 #include "dose_map.h"
@@ -106,10 +108,31 @@ typedef struct key_option {
     const run_key *key;
 } key_option;
 
+/* The ion and the materials are looked up as they are read, so that a run file's unknown name
+ * is reported with its line, as a bad number is (the file's parser adds "FILE line N: "); the
+ * catalog loads in a few milliseconds. The lookup's message starts with its own field name
+ * ("material: 'watr' is not known; ..."), which the caller's key replaces. */
+static int check_name(const run_key *k, const run_config *c, bragg_err *e)
+{
+    int is_ion = k->kind == RUN_KEY_NAME && k->offset == offsetof(run_config, ion);
+    if (!is_ion && k->kind != RUN_KEY_MATERIAL && k->kind != RUN_KEY_SLAB) return BRAGG_OK;
+    catalog cat;
+    if (catalog_load(&cat, e)) return BRAGG_ERR;
+    bragg_err why = {{0}};
+    int known = is_ion ? ion_table_lookup(&cat.ions, c->ion, &why) != NULL
+                       : material_table_lookup(&cat.materials, c->slabs[c->n_slabs - 1].material,
+                                               &why) != NULL;
+    catalog_free(&cat);
+    if (known) return BRAGG_OK;
+    const char *rest = strstr(why.msg, ": ");
+    return bragg_fail(e, "%s", rest ? rest + 2 : why.msg);
+}
+
 static int set_key(const char *value, void *ctx, bragg_err *e)
 {
     key_option *k = ctx;
-    return run_setup_set(k->setup, k->key, value, e);
+    if (run_setup_set(k->setup, k->key, value, e)) return BRAGG_ERR;
+    return check_name(k->key, &k->setup->cfg, e);
 }
 
 /* bragg run's options: every run key (src/engine/run_file.h: the one table of names, units and

@@ -514,6 +514,13 @@ Test(cli, run_file)
     write_text(path, "ion = p\nenergy = 5000\nmaterial = water\n");
     expect_bad(args, "bad.conf line 2: energy: 5000 is out of range (valid: above the cut-off, --ecut (default "
                "0.1), to 2000)");
+    /* Names too: an unknown ion or material is found on its line, not when the run starts. */
+    write_text(path, "ion = p\nenergy = 100\nmaterial = watr\n");
+    expect_bad(args, "bad.conf line 3: material: 'watr' is not known; valid: water, air");
+    write_text(path, "ion = Cx\nenergy = 100\nslab = water:5\nslab = bnoe:2\n");
+    expect_bad(args, "bad.conf line 1: ion: 'Cx' is not known; valid: p, d, t");
+    write_text(path, "ion = p\nenergy = 100\nslab = water:5\nslab = bnoe:2\n");
+    expect_bad(args, "bad.conf line 4: slab: 'bnoe' is not known; valid: water, air");
     write_text(path, "ion = p\nenergy = 100\nmaterial = water\nslab = bone:1\n");
     expect_bad(args, "bad.conf line 4: slab: material and slab exclude each other");
     write_text(path, "ion = p\nenergy = 100\nmaterial water\n");
