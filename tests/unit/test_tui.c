@@ -586,7 +586,8 @@ Test(tui, every_view_readable_at_80x24, .timeout = 300)
     static const char *const help[] = {"edit the field", "step a number", "Esc cancels",
                                        "pause / resume", "benchmark race", "keep the run",
                                        "forget kept runs", "export folder", "this help",
-                                       "quit (asks during a run)", "to press it."};
+                                       "quit (asks during a run)", "last messages whole",
+                                       "to press it."};
     for (size_t i = 0; i < sizeof help / sizeof help[0]; i++) {
         row_with(screen, help[i], row, sizeof row);
         /* The line's text ends with the words and then blanks before the box's border. */
@@ -745,6 +746,55 @@ Test(tui, curves_told_apart_without_colour_at_80x24)
         expect_clean_exit(screen, sizeof screen);
         stop_server();
     }
+    remove_dir();
+}
+
+/* A status message longer than the line: at 80x24 its end was lost (the line stops at a word
+ * with an ellipsis) and nothing showed it whole. Now the cut line says "(M: more)" and M shows
+ * the last messages whole, newest first, until any key; a value refused on Enter is among them
+ * (a material's message names every valid one: four lines of the box). */
+Test(tui, long_messages_are_read_whole_at_80x24)
+{
+    static char screen[65536];
+    char row[1024];
+    make_dir();
+    start(80, 24, "C.UTF-8");
+    wait_for("F10Quit", 10, screen, sizeof screen);
+    set_protons_100("1000");
+    keys("Up Up");   /* Histories -> Material */
+    type_field("X");
+    wait_for("'X' is not known", 5, screen, sizeof screen);
+    keys("Escape");
+    keys("Down");   /* Stack */
+    type_field("water:5, bone:2, water");
+    wait_for("bone:2,water", 10, screen, sizeof screen);
+    keys("r");
+    wait_for("done: 1000", 30, screen, sizeof screen);
+    /* "kept 'p 100 MeV water 5 cm | bone 2 cm | water' (1 kept; n: normalised to peak; x
+     * clears)": 88 columns. */
+    keys("o");
+    wait_for("kept '", 5, screen, sizeof screen);
+    row_with(screen, "kept '", row, sizeof row);
+    cr_expect(strstr(row, "\u2026 (M: more)") && !strstr(row, "x clears)"),
+              "the cut status line does not say so: %s", row);
+    keys("M");
+    wait_for("Messages, newest first", 5, screen, sizeof screen);
+    const char *kept = strstr(screen, "to peak; x clears)");
+    const char *done = strstr(screen, "done: 1000 histories");
+    const char *refused = strstr(screen, "material: 'X' is not known");
+    cr_expect(kept && done && refused && kept < done && done < refused,
+              "the messages are not all there whole, newest first:\n%s", screen);
+    cr_expect(strstr(screen, "G4_WATER, ...)"), "the refused material's message is cut:\n%s",
+              screen);
+    expect_titles_whole(screen);
+    keys("q");   /* any key closes the messages; this q does not quit */
+    usleep(200 * 1000);
+    capture(screen, sizeof screen);
+    cr_expect(!strstr(screen, "Messages, newest first") && strstr(screen, "F10Quit"),
+              "the messages did not close (or the workbench ended):\n%s", screen);
+    keys("q");
+    expect_clean_exit(screen, sizeof screen);
+    stop_server();
     remove_dir();
 }
 
