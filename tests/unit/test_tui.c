@@ -786,6 +786,7 @@ Test(tui, long_messages_are_read_whole_at_80x24)
               "the messages are not all there whole, newest first:\n%s", screen);
     cr_expect(strstr(screen, "G4_WATER, ...)"), "the refused material's message is cut:\n%s",
               screen);
+    cr_expect(!strstr(screen, "material: material:"), "the field is named twice:\n%s", screen);
     expect_titles_whole(screen);
     keys("q");   /* any key closes the messages; this q does not quit */
     usleep(200 * 1000);
