@@ -54,15 +54,28 @@ void braille_set(braille_canvas *c, int x, int y, int layer)
     if (layer > c->layer[i]) c->layer[i] = (uint8_t)(layer > 255 ? 255 : layer);
 }
 
-/* Bresenham: every dot of the line exactly once, integers only. */
-void braille_line(braille_canvas *c, int x0, int y0, int x1, int y1, int layer)
+int braille_dash_on(const char *dashes, long step)
 {
+    size_t n = dashes ? strlen(dashes) : 0;
+    return n == 0 || dashes[step % (long)n] == '1';
+}
+
+void braille_pen_start(braille_canvas *c, braille_pen *p, int x, int y)
+{
+    p->x = x;
+    p->y = y;
+    p->step = 0;
+    if (braille_dash_on(p->dashes, 0)) braille_set(c, x, y, p->layer);
+}
+
+/* Bresenham: every dot of the line exactly once, integers only. */
+void braille_pen_to(braille_canvas *c, braille_pen *p, int x1, int y1)
+{
+    int x0 = p->x, y0 = p->y;
     int dx = abs(x1 - x0), dy = -abs(y1 - y0);
     int sx = x0 < x1 ? 1 : -1, sy = y0 < y1 ? 1 : -1;
     int err = dx + dy;
-    for (;;) {
-        braille_set(c, x0, y0, layer);
-        if (x0 == x1 && y0 == y1) break;
+    while (x0 != x1 || y0 != y1) {
         int e2 = 2 * err;
         if (e2 >= dy) {
             err += dy;
@@ -72,7 +85,17 @@ void braille_line(braille_canvas *c, int x0, int y0, int x1, int y1, int layer)
             err += dx;
             y0 += sy;
         }
+        if (braille_dash_on(p->dashes, ++p->step)) braille_set(c, x0, y0, p->layer);
     }
+    p->x = x1;
+    p->y = y1;
+}
+
+void braille_line(braille_canvas *c, int x0, int y0, int x1, int y1, int layer)
+{
+    braille_pen p = {NULL, layer, 0, 0, 0};
+    braille_pen_start(c, &p, x0, y0);
+    braille_pen_to(c, &p, x1, y1);
 }
 
 uint8_t braille_cell_bits(const braille_canvas *c, int col, int row)

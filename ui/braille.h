@@ -33,6 +33,24 @@ void braille_set(braille_canvas *c, int x, int y, int layer);
 /* A straight line of dots between two dot positions, both ends included. */
 void braille_line(braille_canvas *c, int x0, int y0, int x1, int y1, int layer);
 
+/* A pen for polylines with a dash pattern: `dashes` is a string of '1' (dot set) and '0' (dot
+ * left out) repeated along the path, dot by dot as the line walks, so a pattern keeps its look
+ * on a steep stretch as on a flat one. A dot two segments share counts once, and a segment of
+ * no length walks nothing. NULL or "1": solid. Set dashes and layer, then start and go to. */
+typedef struct braille_pen {
+    const char *dashes;
+    int layer;
+    int x, y;       /* where the pen stands */
+    long step;      /* dots walked since the start (the start is dot 0) */
+} braille_pen;
+
+/* Puts the pen down at (x, y): the path's dot 0. */
+void braille_pen_start(braille_canvas *c, braille_pen *p, int x, int y);
+/* A line from where the pen stands to (x, y), without the dot it stands on. */
+void braille_pen_to(braille_canvas *c, braille_pen *p, int x, int y);
+/* 1 when dot `step` of a path with this pattern is set. */
+int braille_dash_on(const char *dashes, long step);
+
 /* Dot bits and layer of a cell (0 outside the canvas). */
 uint8_t braille_cell_bits(const braille_canvas *c, int col, int row);
 int braille_cell_layer(const braille_canvas *c, int col, int row);

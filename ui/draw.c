@@ -104,10 +104,10 @@ int draw_width(const char *text)
     return n;
 }
 
-void draw_text(int y, int x, int width, attr_t attr, const char *text)
+/* Bytes of the first `width` code points of text (all of it when shorter), never inside a
+ * UTF-8 sequence. */
+static size_t cols_bytes(const char *text, int width)
 {
-    if (width <= 0) return;
-    /* Cut after `width` code points, never inside a UTF-8 sequence. */
     size_t bytes = 0;
     int cols = 0;
     const unsigned char *p = (const unsigned char *)text;
@@ -118,9 +118,54 @@ void draw_text(int y, int x, int width, attr_t attr, const char *text)
         }
         bytes++;
     }
+    return bytes;
+}
+
+void draw_text(int y, int x, int width, attr_t attr, const char *text)
+{
+    if (width <= 0) return;
     attron(attr);
-    mvaddnstr(y, x, text, (int)bytes);
+    mvaddnstr(y, x, text, (int)cols_bytes(text, width));
     attroff(attr);
+}
+
+size_t words_that_fit(const char *text, int width)
+{
+    if (draw_width(text) <= width) return strlen(text);
+    /* Bytes of the first `width` columns, then back to the last space in them (or the one
+     * right after them). */
+    size_t bytes = 0, last_space = 0;
+    int cols = 0;
+    const unsigned char *p = (const unsigned char *)text;
+    while (p[bytes] && cols < width) {
+        if (p[bytes] == ' ') last_space = bytes;
+        bytes++;
+        while ((p[bytes] & 0xC0) == 0x80) bytes++;
+        cols++;
+    }
+    if (p[bytes] == ' ') last_space = bytes;
+    return last_space;
+}
+
+int draw_wrapped(int y, int x, int width, int indent, int max_rows, attr_t attr,
+                 const char *text)
+{
+    int rows = 0;
+    while (*text) {
+        int w = rows ? width - indent : width;
+        if (w <= 0) break;
+        size_t n = words_that_fit(text, w);
+        if (n == 0) n = cols_bytes(text, w);   /* a word wider than the row */
+        if (rows < max_rows) {
+            char line[1024];
+            snprintf(line, sizeof line, "%.*s", (int)n, text);
+            draw_text(y + rows, x + (rows ? indent : 0), w, attr, line);
+        }
+        rows++;
+        text += n;
+        while (*text == ' ') text++;
+    }
+    return rows;
 }
 
 void fit_words(const char *text, int width, char *out, size_t len)
@@ -130,18 +175,8 @@ void fit_words(const char *text, int width, char *out, size_t len)
         return;
     }
     const char *ell = use_utf8 ? "\u2026" : "~";
-    /* Bytes of the first width - 1 columns, then back to the last space in them. */
-    size_t bytes = 0, last_space = 0;
-    int cols = 0;
-    const unsigned char *p = (const unsigned char *)text;
-    while (p[bytes] && cols < width - 1) {
-        if (p[bytes] == ' ') last_space = bytes;
-        bytes++;
-        while ((p[bytes] & 0xC0) == 0x80) bytes++;
-        cols++;
-    }
-    if (p[bytes] == ' ') last_space = bytes;
-    size_t keep = last_space ? last_space : 0;
+    /* Room for the ellipsis. */
+    size_t keep = words_that_fit(text, width - 1);
     while (keep > 0 && (text[keep - 1] == ' ' || text[keep - 1] == ',' || text[keep - 1] == ':' ||
                         text[keep - 1] == ';'))
         keep--;

@@ -1,7 +1,7 @@
 /*
  * draw.h - small curses drawing helpers the panels share: colour roles (that fall back to
  * plain attributes under NO_COLOR or on monochrome terminals), boxed panels with a title, text
- * clipped to a width, and the glyphs that have an ASCII fallback.
+ * clipped to a width or wrapped at words, and the glyphs that have an ASCII fallback.
  *
  * Everything draws into stdscr; the caller refreshes once per frame (wnoutrefresh + doupdate),
  * so ncurses sends only the cells that changed. Main (UI) thread only.
@@ -51,6 +51,15 @@ void draw_textf(int y, int x, int width, attr_t attr, const char *fmt, ...)
 void draw_text_fit(int y, int x, int width, attr_t attr, const char *text);
 /* The same cut into a buffer (for titles drawn by draw_box). */
 void fit_words(const char *text, int width, char *out, size_t len);
+/* Bytes of the longest start of `text` that takes at most `width` columns and ends at a word:
+ * all of it when it fits, else up to a space; 0 when no space is in reach. */
+size_t words_that_fit(const char *text, int width);
+/* Text over as many rows as it needs, `width` columns each, broken at spaces (inside a word
+ * only when the word alone is wider, such as a long path), the rows after the first indented
+ * by `indent`. Draws the first `max_rows` of them (0: none, to count) and returns how many the
+ * whole text needs. */
+int draw_wrapped(int y, int x, int width, int indent, int max_rows, attr_t attr,
+                 const char *text);
 /* Columns the UTF-8 text takes (every code point counted as one column: bragg only prints
  * narrow glyphs). */
 int draw_width(const char *text);

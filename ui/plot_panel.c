@@ -231,6 +231,68 @@ static int gather(const tui_state *t, curve *cv, y_axis_text *ax, char *why, siz
     return n;
 }
 
+/* Without colour a curve is told apart by its shape, never by colour alone: each series role
+ * draws its dots in a dash pattern of its own (the current run solid), and in ASCII, where a
+ * cell shows no dot pattern, a series' cells are a character of its own. The legend's key
+ * shows the same pattern (or mark). With colour every curve is solid, as it always was. */
+static const struct curve_style {
+    colour_role role;
+    const char *dashes;   /* braille_pen's pattern: '1' a dot set, '0' one left out */
+    char mark;            /* the cell's character in ASCII */
+} curve_styles[] = {
+    {ROLE_SERIES1, "10", 'o'},       /* every other dot */
+    {ROLE_SERIES2, "1100", '+'},     /* dashes */
+    {ROLE_SERIES3, "1000", 'x'},     /* sparse dots */
+    {ROLE_SERIES4, "111100", '*'},   /* long dashes */
+    {ROLE_SERIES5, "100000", '#'},   /* sparser dots */
+};
+
+/* The style of a role, or NULL: solid and the cell's own dots (with colour, or a role that
+ * is not a series: the current run, kept runs' charges in dim). */
+static const struct curve_style *curve_style(const tui_state *t, colour_role role)
+{
+    if (t->colour) return NULL;
+    for (size_t i = 0; i < sizeof curve_styles / sizeof curve_styles[0]; i++)
+        if (curve_styles[i].role == role) return &curve_styles[i];
+    return NULL;
+}
+
+/* A plot cell's text: its braille dots, or in ASCII the role's mark (or the dots' shape). */
+static void cell_text(const tui_state *t, uint8_t bits, colour_role role, char out[4])
+{
+    const struct curve_style *st = curve_style(t, role);
+    if (draw_utf8()) {
+        braille_cell_utf8(bits, out);
+        return;
+    }
+    out[0] = bits && st ? st->mark : braille_cell_ascii(bits);
+    out[1] = '\0';
+}
+
+/* The legend's key of a role: a line with colour; without, three cells of its dash pattern
+ * on a flat line (six dots, which holds every pattern's gap), drawn as the plot draws it. */
+static void curve_key(const tui_state *t, colour_role role, char *out, size_t len)
+{
+    const struct curve_style *st = curve_style(t, role);
+    if (t->colour) {
+        snprintf(out, len, "%s", glyph("\u2501", "-"));
+        return;
+    }
+    size_t at = 0;
+    out[0] = '\0';
+    for (int col = 0; col < 3; col++) {
+        uint8_t bits = 0;
+        for (int dx = 0; dx < 2; dx++)
+            if (braille_dash_on(st ? st->dashes : NULL, 2 * col + dx))
+                bits |= braille_dot_bit(dx, 2);
+        char cell[4];
+        cell_text(t, bits, role, cell);
+        /* ASCII: the flat line of a solid curve as dashes, not the dots' shape ("..."). */
+        if (!draw_utf8() && bits && !st) cell[0] = '-';
+        at += (size_t)snprintf(out + at, at < len ? len - at : 0, "%s", cell);
+    }
+}
+
 /* The depth axis spans exactly [0, x_end] (the scored depth), not the loose tick range, so
  * every column buys resolution; only ticks inside it are drawn. */
 static int dot_x(double x, double x_end, int cols)
@@ -363,9 +425,15 @@ static void draw_curves(const tui_state *t, const ui_rect *r)
 
     int ix = r->x + 1, iy = r->y + 1, iw = r->w - 2, ih = r->h - 2;
     /* Legend: one row, or two when its entries (and the peak marker's) need them. */
+    char items[MAX_CURVES][128];
     int legend_w = 0;
-    for (int k = 0; k < n; k++)
-        if (cv[k].label[0]) legend_w += draw_width(cv[k].label) + 4;
+    for (int k = 0; k < n; k++) {
+        if (!cv[k].label[0]) continue;
+        char key[16];
+        curve_key(t, cv[k].role, key, sizeof key);
+        snprintf(items[k], sizeof items[k], "%s %s", key, cv[k].label);
+        legend_w += draw_width(items[k]) + 2;
+    }
     if (t->view == VIEW_DOSE && t->have_snap && t->snap.result.histories > 0) legend_w += 30;
     int legend_rows = ih >= 14 && legend_w > iw - 1 ? 2 : 1;
     const int ylw = 6;
@@ -405,7 +473,9 @@ static void draw_curves(const tui_state *t, const ui_rect *r)
     for (int k = 0; k < n; k++) {
         layer_role[2 + k] = cv[k].role;
         const curve *c = &cv[k];
-        int have_prev = 0, px = 0, py = 0, plo = 0, phi = 0;
+        const struct curve_style *st = curve_style(t, c->role);
+        braille_pen pen = {st ? st->dashes : NULL, 2 + k, 0, 0, 0};
+        int have_prev = 0, px = 0, plo = 0, phi = 0;
         for (int i = 0; i < c->n; i++) {
             double y = c->y[i] / c->divisor * yscale;
             if (!isfinite(y) || !isfinite(c->x[i]) || (logy && y <= 0)) {
@@ -425,10 +495,9 @@ static void draw_curves(const tui_state *t, const ui_rect *r)
                 plo = lo;
                 phi = hi;
             }
-            if (have_prev) braille_line(&canvas, px, py, X, Y, 2 + k);
-            else braille_set(&canvas, X, Y, 2 + k);
+            if (have_prev) braille_pen_to(&canvas, &pen, X, Y);
+            else braille_pen_start(&canvas, &pen, X, Y);
             px = X;
-            py = Y;
             have_prev = 1;
         }
     }
@@ -448,14 +517,10 @@ static void draw_curves(const tui_state *t, const ui_rect *r)
                               glyph("\u2502", ":"));
                 continue;
             }
-            attr_t a = draw_attr(layer_role[braille_cell_layer(&canvas, col, row)]);
+            colour_role role = layer_role[braille_cell_layer(&canvas, col, row)];
             char cell[4];
-            if (draw_utf8()) braille_cell_utf8(bits, cell);
-            else {
-                cell[0] = braille_cell_ascii(bits);
-                cell[1] = '\0';
-            }
-            draw_text(cy + row, cx + col, 1, a, cell);
+            cell_text(t, bits, role, cell);
+            draw_text(cy + row, cx + col, 1, draw_attr(role), cell);
         }
     draw_slabs(t, &canvas, cx, cy, cw, ch, xmax);
     braille_free(&canvas);
@@ -516,13 +581,12 @@ static void draw_curves(const tui_state *t, const ui_rect *r)
     if (peak_col >= 0 && peak_col < cw)
         draw_text(axis_y, cx + peak_col, 1, draw_attr(ROLE_MARKER), glyph("\u25b2", "^"));
 
-    /* Legend: every curve by name (never by colour alone), the markers with their depths. An
-     * entry that does not fit whole is left out rather than cut. */
+    /* Legend: every curve by name and key (never by colour alone), the markers with their
+     * depths. An entry that does not fit whole is left out rather than cut. */
     int lx = ix + 1, ly = iy, lend = ix + iw;
     for (int k = n - 1; k >= 0; k--) {
         if (!cv[k].label[0]) continue;
-        char item[128];
-        snprintf(item, sizeof item, "%s %s", glyph("\u2501", "-"), cv[k].label);
+        const char *item = items[k];
         int w = draw_width(item);
         if (lx + w > lend) {
             if (ly + 1 >= iy + legend_rows) break;

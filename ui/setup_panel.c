@@ -230,7 +230,7 @@ int setup_field_apply(const tui_state *t, run_config *c, int field, const char *
         break;
     case FIELD_MATERIAL: {
         const material *m = material_table_lookup(&t->cat.materials, text, e);
-        if (!m) return bragg_fail_prefix(e, "material: ");
+        if (!m) return BRAGG_ERR;   /* the lookup's message names the field */
         n.n_slabs = 1;
         snprintf(n.slabs[0].material, sizeof n.slabs[0].material, "%s", m->name);
         n.slabs[0].thickness_cm = INFINITY;

@@ -121,6 +121,23 @@ static void set_status(tui_state *t, int error, const char *fmt, ...)
     t->status_error = error;
 }
 
+/* Where the kept message `age` places back from the newest (0) lies in the ring. */
+static int log_index(const tui_state *t, int age)
+{
+    return (t->log_next + TUI_LOG_N - 1 - age) % TUI_LOG_N;
+}
+
+/* Keeps a message for `M`. The main loop hands it every status message (whoever wrote it) and
+ * the edits refused on Enter; the newest is not kept twice. */
+static void log_message(tui_state *t, int error, const char *text)
+{
+    if (!*text || (t->log_n && strcmp(t->log[log_index(t, 0)], text) == 0)) return;
+    snprintf(t->log[t->log_next], sizeof t->log[0], "%s", text);
+    t->log_error[t->log_next] = error;
+    t->log_next = (t->log_next + 1) % TUI_LOG_N;
+    if (t->log_n < TUI_LOG_N) t->log_n++;
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Runs                                                                                        */
 
@@ -1085,8 +1102,17 @@ static void draw_status(const tui_state *t, const tui_layout *l)
         text = buf;
         a = draw_attr(ROLE_DIM);
     }
-    /* A message longer than the line ends at a word, never inside one. */
-    draw_text_fit(l->status.y, 1, l->cols - 2, a, text);
+    /* A message longer than the line ends at a word, never inside one; a status message then
+     * says where the rest is (not an edit's: while editing, M is a letter typed). */
+    int room = l->cols - 2;
+    if (text == t->status && draw_width(text) > room) {
+        static const char more[] = " (M: more)";
+        fit_words(text, room - (int)strlen(more), buf, sizeof buf);
+        draw_text(l->status.y, 1, room, a, buf);
+        draw_text(l->status.y, 1 + draw_width(buf), (int)strlen(more), draw_attr(ROLE_DIM), more);
+        return;
+    }
+    draw_text_fit(l->status.y, 1, room, a, text);
 }
 
 /* At most 72 columns each: the help box fits an 80-column terminal whole. */
@@ -1104,22 +1130,58 @@ static const char *const help_lines[] = {
     "E       export as e, the figure also as SVG and PDF",
     "m       dose map (on from the next run); m again: rings, x columns, off",
     "s  F9   SOBP: last third of the range, RBE-weighted flat with a Biology",
-    "q  F10  quit (asks during a run)",
+    "q  F10  quit (asks during a run)        M         last messages whole",
     "Mouse: click a field to select it, a key in the bottom bar to press it.",
     "",
     "Any key closes this help.",
 };
 
+/* Boxes over the panels (help, messages) are as wide as an 80-column terminal allows; their
+ * text starts two columns in from each side. */
+#define MODAL_W (LAYOUT_MIN_COLS - 4)
+#define MODAL_TEXT_W (MODAL_W - 4)
+
+/* A cleared box of `h` rows (at most the screen's), centred. */
+static ui_rect modal_box(const tui_layout *l, int h, const char *title)
+{
+    if (h > l->rows) h = l->rows;
+    ui_rect r = {(l->rows - h) / 2, (l->cols - MODAL_W) / 2, h, MODAL_W};
+    for (int y = r.y; y < r.y + r.h; y++) mvhline(y, r.x, ' ', r.w);
+    draw_box(&r, title, 1);
+    return r;
+}
+
 static void draw_help(const tui_layout *l)
 {
     int n = (int)(sizeof help_lines / sizeof help_lines[0]);
-    int w = LAYOUT_MIN_COLS - 4, h = n + 2;
-    ui_rect r = {(l->rows - h) / 2, (l->cols - w) / 2, h, w};
-    for (int y = r.y; y < r.y + r.h; y++) mvhline(y, r.x, ' ', r.w);
-    draw_box(&r, "Help", 1);
+    ui_rect r = modal_box(l, n + 2, "Help");
     for (int i = 0; i < n; i++)
-        draw_text(r.y + 1 + i, r.x + 2, r.w - 4, i == 0 ? draw_attr(ROLE_TITLE) : A_NORMAL,
+        draw_text(r.y + 1 + i, r.x + 2, MODAL_TEXT_W, i == 0 ? draw_attr(ROLE_TITLE) : A_NORMAL,
                   help_lines[i]);
+}
+
+/* `M`: the last status messages whole, newest first, each wrapped at words (its rows after
+ * the first indented), as many as the screen holds; errors as errors. */
+static void draw_messages(const tui_state *t, const tui_layout *l)
+{
+    const int indent = 2;
+    int room = l->rows - 4, rows = 0, shown = 0;   /* the border, a blank row, the way out */
+    for (; shown < t->log_n; shown++) {
+        int need = draw_wrapped(0, 0, MODAL_TEXT_W, indent, 0, A_NORMAL,
+                                t->log[log_index(t, shown)]);
+        if (shown > 0 && rows + need > room) break;
+        rows += need;
+    }
+    if (shown == 0) rows = 1;
+    ui_rect r = modal_box(l, rows + 4, "Messages, newest first");
+    int x = r.x + 2, y = r.y + 1, end = r.y + r.h - 3;
+    if (shown == 0) draw_text(y, x, MODAL_TEXT_W, draw_attr(ROLE_DIM), "No messages yet.");
+    for (int i = 0; i < shown && y < end; i++) {
+        int k = log_index(t, i);
+        y += draw_wrapped(y, x, MODAL_TEXT_W, indent, end - y,
+                          t->log_error[k] ? draw_attr(ROLE_ERROR) : A_NORMAL, t->log[k]);
+    }
+    draw_text(r.y + r.h - 2, x, MODAL_TEXT_W, A_NORMAL, "Any key closes this.");
 }
 
 static void draw_screen(tui_state *t, const tui_layout *l)
@@ -1141,6 +1203,7 @@ static void draw_screen(tui_state *t, const tui_layout *l)
         draw_status(t, l);
         draw_keys(l);
         if (t->help) draw_help(l);
+        else if (t->messages) draw_messages(t, l);
     }
     /* One update per frame: ncurses sends only the changed cells, so nothing flickers. */
     wnoutrefresh(stdscr);
@@ -1183,8 +1246,8 @@ static void handle_mouse(tui_state *t, const tui_layout *l)
 
 static void handle_key(tui_state *t, int key, const tui_layout *l)
 {
-    if (t->help) {
-        t->help = 0;
+    if (t->help || t->messages) {
+        t->help = t->messages = 0;
         return;
     }
     if (t->confirm_quit) {
@@ -1200,7 +1263,14 @@ static void handle_key(tui_state *t, int key, const tui_layout *l)
         handle_mouse(t, l);
         return;
     }
-    if (setup_edit_key(t, key)) return;
+    if (t->editing) {
+        int enter = key == '\n' || key == '\r' || key == KEY_ENTER;
+        setup_edit_key(t, key);
+        /* A value refused on Enter: its message (the valid names, often more than a line)
+         * is kept, and M shows it whole once the edit ends. */
+        if (enter && t->editing && !t->edit_ok) log_message(t, 1, t->edit_msg);
+        return;
+    }
     if (l->too_small && key != 'q' && key != KEY_F(10)) return;
     switch (key) {
     case KEY_UP: case 'k': case KEY_BTAB:
@@ -1268,6 +1338,7 @@ static void handle_key(tui_state *t, int key, const tui_layout *l)
     case 'e': case KEY_F(8): export_view(t, 0); break;
     case 'E': export_view(t, 1); break;
     case '?': case KEY_F(1): t->help = 1; break;
+    case 'M': t->messages = 1; break;
     case 'q': case KEY_F(10): request_quit(t); break;
     default: break;
     }
@@ -1407,6 +1478,7 @@ int tui_main(const run_config *start)
         poll_engine(t);
         poll_race(t);
         poll_sobp(t);
+        log_message(t, t->status_error, t->status);
         draw_screen(t, &l);
         int key = getch();
         if (key == ERR) continue;

@@ -51,6 +51,9 @@ typedef struct tui_overlay {
 #define RATE_SAMPLES 120
 #define RATE_PERIOD_S 0.5
 
+/* Status messages kept for `M`, which shows them whole: the status line cuts a longer one. */
+#define TUI_LOG_N 8
+
 #define RACE_MAX 40
 /* The last profile measured (a profiled run's), kept when a race, which runs unprofiled,
  * replaces the engine. */
@@ -131,6 +134,12 @@ typedef struct tui_state {
     /* Status line and modal states. */
     char status[512];
     int status_error;
+    /* The last messages and whether each was an error: a ring of log_n, the newest just
+     * before log_next. */
+    char log[TUI_LOG_N][512];
+    int log_error[TUI_LOG_N];
+    int log_n, log_next;
+    int messages;               /* the messages are open (`M`) */
     int help;
     int confirm_quit;
     int quit;

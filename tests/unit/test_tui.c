@@ -14,7 +14,8 @@
  * readable (issue 17): whole titles with their units and powers of ten, the depth axis' "cm",
  * slabs marked, kept runs and their normalisations in every curve view, the log scale, the
  * race named from its setup, the profile kept after it, exports in the chosen folder, the
- * help whole, MeV for protons, the stack's last slab in view at 80 and 160 columns.
+ * help whole, MeV for protons, the stack's last slab in view at 80 and 160 columns. Without
+ * colour the curves differ in shape (dash patterns, ASCII marks) and the legend shows which.
  *
  * tmux is required (scripts/deps.sh installs it): the test fails, not skips, without it. Each
  * test uses a private server (tmux -L bragg-test-PID) so it never touches the user's sessions.
@@ -585,7 +586,8 @@ Test(tui, every_view_readable_at_80x24, .timeout = 300)
     static const char *const help[] = {"edit the field", "step a number", "Esc cancels",
                                        "pause / resume", "benchmark race", "keep the run",
                                        "forget kept runs", "export folder", "this help",
-                                       "quit (asks during a run)", "to press it."};
+                                       "quit (asks during a run)", "last messages whole",
+                                       "to press it."};
     for (size_t i = 0; i < sizeof help / sizeof help[0]; i++) {
         row_with(screen, help[i], row, sizeof row);
         /* The line's text ends with the words and then blanks before the box's border. */
@@ -668,6 +670,132 @@ Test(tui, dose_map_view_at_80x24_in_colour_and_without)
                       "the map is not in the saved setup: %s", out);
         }
     }
+    remove_dir();
+}
+
+/* What the plot holds at 80x24, right of the y axis (column 41: the plot's box at 34, then six
+ * columns of tick labels) on the rows the axis runs through: the dots of its braille cells
+ * (mark 0), or the cells that are `mark` (ASCII). */
+static int plot_count(const char *screen, uint32_t mark)
+{
+    int count = 0;
+    const char *line = screen;
+    while (*line) {
+        uint32_t c[512];
+        int n = columns(line, c, 512);
+        int axis = n > 42 && (c[41] == 0x2502 || c[41] == 0x2524 || c[41] == '|' || c[41] == '+');
+        for (int i = 42; axis && i < n; i++) {
+            if (mark) count += c[i] == mark;
+            else if (c[i] >= 0x2800 && c[i] < 0x2900) count += __builtin_popcount(c[i] - 0x2800);
+        }
+        const char *nl = strchr(line, '\n');
+        if (!nl) break;
+        line = nl + 1;
+    }
+    return count;
+}
+
+/* Without colour (NO_COLOR, or a terminal that has none) the curves were all drawn with the
+ * same dots and keyed with the same line, so a kept run could not be told from this one. Each
+ * series now has a dash pattern (in ASCII, a mark of its own) and the legend's key shows it;
+ * with colour everything stays as it was: solid curves keyed "━". The same two runs in the
+ * three modes: colour, NO_COLOR, NO_COLOR with LANG=C. */
+Test(tui, curves_told_apart_without_colour_at_80x24)
+{
+    static char screen[65536];
+    int colour_dots = 0;
+    make_dir();
+    for (int mode = 0; mode < 3; mode++) {
+        start_with(80, 24, mode == 2 ? "C" : "C.UTF-8", mode ? "NO_COLOR=1" : "", "");
+        wait_for("F10Quit", 10, screen, sizeof screen);
+        set_protons_100("2000");
+        wait_for("Histories  2000 ", 10, screen, sizeof screen);
+        keys("r");
+        wait_for("done:", 30, screen, sizeof screen);
+        keys("o");
+        wait_for("kept", 5, screen, sizeof screen);
+        keys("Up Up Up Up Up");   /* Histories -> Energy */
+        type_field("130");
+        wait_for("Energy     130 MeV", 10, screen, sizeof screen);
+        keys("r");
+        wait_for("done: 2000", 30, screen, sizeof screen);
+        capture(screen, sizeof screen);
+        if (mode == 0) {
+            cr_expect(strstr(screen, "\u2501 this run") && strstr(screen, "\u2501 p 100 MeV"),
+                      "the colour legend changed:\n%s", screen);
+            colour_dots = plot_count(screen, 0);
+            cr_expect(colour_dots > 100, "no curves found in the plot:\n%s", screen);
+        } else if (mode == 1) {
+            /* This run solid, the kept run every other dot: keys drawn as the curves are. */
+            cr_expect(strstr(screen, "\u2824\u2824\u2824 this run") &&
+                          strstr(screen, "\u2804\u2804\u2804 p 100 MeV"),
+                      "the legend does not tell the curves apart without colour:\n%s", screen);
+            /* The same runs (seed 1): with the kept run dotted the plot has fewer dots (231
+             * of 273 when written), where it had exactly as many. */
+            int dots = plot_count(screen, 0);
+            cr_expect(dots < colour_dots && dots > 0.5 * colour_dots,
+                      "the kept run is not dotted: %d dots without colour, %d with\n%s", dots,
+                      colour_dots, screen);
+        } else {
+            cr_expect(strstr(screen, "--- this run") && strstr(screen, "ooo p 100 MeV"),
+                      "the ASCII legend does not tell the curves apart:\n%s", screen);
+            int marks = plot_count(screen, 'o');
+            cr_expect(marks > 5, "the kept run's cells lack its mark 'o':\n%s", screen);
+        }
+        keys("q");
+        expect_clean_exit(screen, sizeof screen);
+        stop_server();
+    }
+    remove_dir();
+}
+
+/* A status message longer than the line: at 80x24 its end was lost (the line stops at a word
+ * with an ellipsis) and nothing showed it whole. Now the cut line says "(M: more)" and M shows
+ * the last messages whole, newest first, until any key; a value refused on Enter is among them
+ * (a material's message names every valid one: four lines of the box). */
+Test(tui, long_messages_are_read_whole_at_80x24)
+{
+    static char screen[65536];
+    char row[1024];
+    make_dir();
+    start(80, 24, "C.UTF-8");
+    wait_for("F10Quit", 10, screen, sizeof screen);
+    set_protons_100("1000");
+    keys("Up Up");   /* Histories -> Material */
+    type_field("X");
+    wait_for("'X' is not known", 5, screen, sizeof screen);
+    keys("Escape");
+    keys("Down");   /* Stack */
+    type_field("water:5, bone:2, water");
+    wait_for("bone:2,water", 10, screen, sizeof screen);
+    keys("r");
+    wait_for("done: 1000", 30, screen, sizeof screen);
+    /* "kept 'p 100 MeV water 5 cm | bone 2 cm | water' (1 kept; n: normalised to peak; x
+     * clears)": 88 columns. */
+    keys("o");
+    wait_for("kept '", 5, screen, sizeof screen);
+    row_with(screen, "kept '", row, sizeof row);
+    cr_expect(strstr(row, "\u2026 (M: more)") && !strstr(row, "x clears)"),
+              "the cut status line does not say so: %s", row);
+    keys("M");
+    wait_for("Messages, newest first", 5, screen, sizeof screen);
+    const char *kept = strstr(screen, "to peak; x clears)");
+    const char *done = strstr(screen, "done: 1000 histories");
+    const char *refused = strstr(screen, "material: 'X' is not known");
+    cr_expect(kept && done && refused && kept < done && done < refused,
+              "the messages are not all there whole, newest first:\n%s", screen);
+    cr_expect(strstr(screen, "G4_WATER, ...)"), "the refused material's message is cut:\n%s",
+              screen);
+    cr_expect(!strstr(screen, "material: material:"), "the field is named twice:\n%s", screen);
+    expect_titles_whole(screen);
+    keys("q");   /* any key closes the messages; this q does not quit */
+    usleep(200 * 1000);
+    capture(screen, sizeof screen);
+    cr_expect(!strstr(screen, "Messages, newest first") && strstr(screen, "F10Quit"),
+              "the messages did not close (or the workbench ended):\n%s", screen);
+    keys("q");
+    expect_clean_exit(screen, sizeof screen);
+    stop_server();
     remove_dir();
 }
 

@@ -1,6 +1,6 @@
 /*
  * test_ui.c - the workbench's pure parts: the braille canvas (which dot sets which bit, lines,
- * clipping, UTF-8 and ASCII cells), the layout over every terminal size (no overlap, nothing
+ * clipping, dash patterns along a path, UTF-8 and ASCII cells), the layout over every terminal size (no overlap, nothing
  * off screen, "too small" below 80x24), and the settings file (round trip, corrupt files
  * rejected whole, paths from XDG_CONFIG_HOME and HOME), and the setup panel's typed fields
  * (what each accepts, and the message naming the field and the valid range when it does not).
@@ -71,6 +71,37 @@ Test(ui, braille_line_sets_every_dot_once_and_keeps_the_top_layer)
     cr_expect_eq(braille_cell_bits(&c, 0, 0), 0);
     braille_free(&c);
     cr_expect_neq(braille_init(&c, 0, 5), 0);
+}
+
+/* Without colour the plot tells curves apart by their dash patterns. The pattern runs along
+ * the path: a dot two segments share, or a segment of no length (many bins in one dot
+ * column), must not shift it, or a curve of many bins comes out solid or at random. */
+Test(ui, braille_dashes_follow_the_path)
+{
+    braille_canvas c;
+    cr_assert_eq(braille_init(&c, 8, 2), 0);
+    /* Every other dot along a flat line of 16 dots, drawn as 1 + 5 + 0 + 10 dots. */
+    braille_pen p = {"10", 2, 0, 0, 0};
+    braille_pen_start(&c, &p, 0, 1);
+    braille_pen_to(&c, &p, 5, 1);
+    braille_pen_to(&c, &p, 5, 1);
+    braille_pen_to(&c, &p, 15, 1);
+    for (int x = 0; x < 16; x++) {
+        int set = !!(braille_cell_bits(&c, x / 2, 0) & braille_dot_bit(x % 2, 1));
+        cr_expect_eq(set, x % 2 == 0, "dot %d of '10' is %s", x, set ? "set" : "not set");
+    }
+    cr_expect_eq(braille_cell_layer(&c, 0, 0), 2);
+    /* On a steep stretch the pattern runs down the dots as well: "1100" on a column. */
+    braille_clear(&c);
+    p = (braille_pen){"1100", 1, 0, 0, 0};
+    braille_pen_start(&c, &p, 3, 0);
+    braille_pen_to(&c, &p, 3, 7);
+    for (int y = 0; y < 8; y++) {
+        int set = !!(braille_cell_bits(&c, 1, y / 4) & braille_dot_bit(1, y % 4));
+        cr_expect_eq(set, y % 4 < 2, "dot %d of '1100' down a column", y);
+    }
+    cr_expect(braille_dash_on(NULL, 7) && braille_dash_on("1", 3) && !braille_dash_on("1000", 5));
+    braille_free(&c);
 }
 
 static int overlaps(const ui_rect *a, const ui_rect *b)
