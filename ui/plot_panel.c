@@ -503,10 +503,15 @@ static void draw_curves(const tui_state *t, const ui_rect *r)
     }
     /* Peak and R80 of the current run, in the depth-dose view. */
     const score_result *res = &t->snap.result;
-    int peak_col = -1, r80_col = -1;
+    int peak_col = -1, r80_col = -1, no_peak = 0;
     if (t->view == VIEW_DOSE && t->have_snap && res->histories > 0) {
-        if (isfinite(res->fig.peak_depth)) peak_col = dot_x(res->fig.peak_depth, xmax, cw) / 2;
-        if (isfinite(res->fig.r80)) r80_col = dot_x(res->fig.r80, xmax, cw) / 2;
+        /* A beam past the stack, or whose highest dose lies well before its range, has no
+         * Bragg peak to mark (report_figures_note; the status says why when the run ends). */
+        char note[512];
+        no_peak = t->en && report_figures_note(t->en, res, note, sizeof note);
+        if (!no_peak && isfinite(res->fig.peak_depth))
+            peak_col = dot_x(res->fig.peak_depth, xmax, cw) / 2;
+        if (!no_peak && isfinite(res->fig.r80)) r80_col = dot_x(res->fig.r80, xmax, cw) / 2;
     }
     for (int row = 0; row < ch; row++)
         for (int col = 0; col < cw; col++) {
@@ -597,10 +602,12 @@ static void draw_curves(const tui_state *t, const ui_rect *r)
         draw_text(ly, lx, w, draw_attr(cv[k].role), item);
         lx += w + 2;
     }
-    if (peak_col >= 0) {
+    if (peak_col >= 0 || no_peak) {
         char item[96];
-        snprintf(item, sizeof item, "%s peak %.2f  %s R80 %.2f cm", glyph("\u25b2", "^"),
-                 res->fig.peak_depth, glyph("\u25b3", "r"), res->fig.r80);
+        if (no_peak) snprintf(item, sizeof item, "no Bragg peak on the grid");
+        else
+            snprintf(item, sizeof item, "%s peak %.2f  %s R80 %.2f cm", glyph("\u25b2", "^"),
+                     res->fig.peak_depth, glyph("\u25b3", "r"), res->fig.r80);
         int w = draw_width(item);
         if (lx + w > lend && ly + 1 < iy + legend_rows) {
             ly++;

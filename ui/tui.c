@@ -382,7 +382,12 @@ static void poll_engine(tui_state *t)
     }
     if (!run_ended(s.state)) return;
     t->final_snap = 1;
-    if (s.state == RUN_DONE) {
+    char note[512];
+    if (s.state == RUN_DONE && report_figures_note(t->en, &s.result, note, sizeof note)) {
+        /* Peak and R80 would mislead here (no Bragg peak on the grid): the note says why. */
+        set_status(t, 0, "done: %llu histories in %.1f s; %s", (unsigned long long)s.result.histories,
+                   s.elapsed_s, note);
+    } else if (s.state == RUN_DONE) {
         set_status(t, 0, "done: %llu histories in %.1f s, peak %.3f cm, R80 %.3f cm",
                    (unsigned long long)s.result.histories, s.elapsed_s, s.result.fig.peak_depth,
                    s.result.fig.r80);

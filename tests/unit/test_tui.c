@@ -799,6 +799,34 @@ Test(tui, long_messages_are_read_whole_at_80x24)
     remove_dir();
 }
 
+/* A run whose figures describe no Bragg peak says so where the peak and R80 would stand
+ * (report_figures_note): protons of 100 MeV (7.7 cm of range) through 5 cm of water. */
+Test(tui, a_run_without_a_bragg_peak_says_so)
+{
+    static char screen[65536];
+    make_dir();
+    start(80, 24, "C.UTF-8");
+    wait_for("F10Quit", 10, screen, sizeof screen);
+    set_protons_100("1000");
+    keys("Up");   /* Histories -> Stack */
+    type_field("water:5");
+    wait_for("water:5", 10, screen, sizeof screen);
+    keys("r");
+    wait_for("done: 1000", 30, screen, sizeof screen);
+    cr_expect(!strstr(screen, "R80") && strstr(screen, "no Bragg peak on the grid"),
+              "the plot or the status gives a peak and an R80 past the stack:\n%s", screen);
+    keys("M");
+    wait_for("Messages, newest first", 5, screen, sizeof screen);
+    cr_expect(strstr(screen, "past the end of the") && strstr(screen, "stack (5 cm): the figures"),
+              "no note:\n%s", screen);
+    keys("q");
+    usleep(200 * 1000);
+    keys("q");
+    expect_clean_exit(screen, sizeof screen);
+    stop_server();
+    remove_dir();
+}
+
 /* Biology in the workbench: the Biology field (left/right cycles the models, typed text
  * checked like any field), the biology view of a run (physical and RBE-weighted dose, the RBE
  * in the title) and the SOBP job (s): protons of 100 MeV, RBE-weighted flat with McNamara's
