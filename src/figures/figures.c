@@ -562,8 +562,16 @@ done:
     return rc;
 }
 
+/* 1 when the run's figures describe no Bragg peak (results.note, src/output/report.h): then
+ * no peak, R80 or falloff is marked. Runs written before the note have none. */
+static int no_bragg_peak(const cJSON *run)
+{
+    return cJSON_IsString(at(run, "results.note"));
+}
+
 static int add_dose_markers(plot_figure *f, const cJSON *run, bragg_err *e)
 {
+    if (no_bragg_peak(run)) return BRAGG_OK;
     double peak = num(run, "results.peak_depth_cm"), r80 = num(run, "results.r80_cm");
     double r20 = num(run, "results.r20_cm"), fall = num(run, "results.falloff_80_20_cm");
     char buf[96];
@@ -755,7 +763,9 @@ int figures_from_runs(plot_figure *f, const cJSON *const *runs, int n, const fig
                 run_label(ri, n, i, label, sizeof label);
                 double peak = num(runs[i], "results.peak_depth_cm");
                 size_t l = strlen(label);
-                if (kind == FIGURE_DOSE && isfinite(peak))
+                if (kind == FIGURE_DOSE && no_bragg_peak(runs[i]))
+                    snprintf(label + l, sizeof label - l, " (no Bragg peak)");
+                else if (kind == FIGURE_DOSE && isfinite(peak))
                     snprintf(label + l, sizeof label - l, " (peak %.2f cm)", peak);
             } else if (kind == FIGURE_DOSE) {
                 snprintf(label, sizeof label, o.n_measured ? "bragg" : "dose");

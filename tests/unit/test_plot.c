@@ -110,6 +110,37 @@ static void expect_not_blank(const image *im)
     cr_expect(colours >= 4, "only %d coarse colours", colours);
 }
 
+/* A run whose figures describe no Bragg peak (results.note) gets no peak, R80 or falloff
+ * marks: p 100 MeV (7.7 cm of range) through 5 cm of water; the same beam in a water block
+ * gets all three. */
+Test(plot_cli, no_peak_marked_where_the_run_has_none)
+{
+    char dir[64], args[512], out[4096], path[256];
+    testkit_temp_dir(dir, sizeof dir, "plot");
+    const char *geometry[2] = {"--slab water:5", "--material water"};
+    const int want[2] = {0, 3};
+    for (int k = 0; k < 2; k++) {
+        snprintf(path, sizeof path, "%s/run%d.json", dir, k);
+        snprintf(args, sizeof args, "run --ion p --energy 100 %s -n 1000 -q --json %s",
+                 geometry[k], path);
+        int rc = testkit_cli(args, out, sizeof out);
+        cr_assert(rc == 0, "exit %d: %s", rc, out);
+        cJSON *run = testkit_read_json(path);
+        cr_expect(cJSON_IsString(cJSON_GetObjectItem(cJSON_GetObjectItem(run, "results"), "note"))
+                      == (want[k] == 0), "%s: results.note", geometry[k]);
+        figure_options fo;
+        figure_options_default(&fo);
+        plot_figure f;
+        bragg_err e = {{0}};
+        cr_assert(figures_from_runs(&f, (const cJSON *const *)&run, 1, &fo, &e) == 0, "%s",
+                  e.msg);
+        cr_expect(f.n_markers == want[k], "%s: %d markers", geometry[k], f.n_markers);
+        plot_figure_free(&f);
+        cJSON_Delete(run);
+    }
+    testkit_remove_dir(dir);
+}
+
 /* Lays a figure of `json` out in-process with `o`, for its mapping. */
 static plot_frame layout_of(cJSON *const *runs, int n, const figure_options *o, plot_figure *f)
 {
