@@ -133,8 +133,8 @@ int phase_space_write_mcpl(engine *en, const run_snapshot *snap, const char *pat
         snprintf(ran, sizeof ran, " of %llu asked (%s)", (unsigned long long)c->histories,
                  snap->state == RUN_CANCELLED ? "cancelled" : "the run failed");
     snprintf(text, sizeof text, "%s %g %s in %s, %llu histories%s, seed %llu", c->ion,
-             c->energy, ion_energy_unit(p->A), geom, (unsigned long long)snap->result.histories, ran,
-             (unsigned long long)c->seed);
+             c->energy, ion_energy_unit(p->A), geom, (unsigned long long)snap->result.histories,
+             ran, (unsigned long long)c->seed);
     mcpl_hdr_add_comment(f, text);
     snprintf(text, sizeof text,
              "every crossing of the plane z = %.17g cm (forwards or backwards); position cm, "
