@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "figures.h"
 #include "interrupt.h"
+#include "ion.h"
 #include "options.h"
 #include "tables.h"
 
@@ -127,7 +128,9 @@ int cmd_tables(int argc, char **argv)
     } else {
         fprintf(f, "# %s (Z=%d, A=%d) in %s: density %g g/cm3, I = %g eV\n", ion->name, ion->Z,
                 ion->A, mat->name, mat->density, mat->I_ev);
-        fprintf(f, "# %12s %14s %14s %12s %14s %12s %12s %12s\n", "E [MeV/u]", "S_el", "S_nuc",
+        char e_head[16];   /* the energy per nucleon: MeV for protons, as the run summary */
+        snprintf(e_head, sizeof e_head, "E [%s]", ion_energy_unit(ion->A));
+        fprintf(f, "# %12s %14s %14s %12s %14s %12s %12s %12s\n", e_head, "S_el", "S_nuc",
                 "S_el", "CSDA range", "CSDA range", "reaction", "mean free");
         fprintf(f, "# %12s %14s %14s %12s %14s %12s %12s %12s\n", "", "[MeV cm2/g]",
                 "[MeV cm2/g]", "[keV/um]", "[g/cm2]", "[cm]", "[cm2/g]", "path [cm]");

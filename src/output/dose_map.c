@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "atomic_file.h"
+#include "ion.h"
 
 int dose_map_from_result(const score_result *r, dose_map *m, bragg_err *e)
 {
@@ -127,9 +128,11 @@ int dose_map_write_nrrd(const run_config *c, const run_snapshot *snap, const cha
     fprintf(f, NRRD_MAGIC "\n");
     fprintf(f, "# Complete NRRD file format specification at:\n");
     fprintf(f, "# http://teem.sourceforge.net/nrrd/format.html\n");
-    fprintf(f, "# bragg %s (git %s): %s of %s %g MeV/u in %s, %llu histories, seed %llu\n",
+    /* The energy's unit as the run summary gives it: MeV for protons (A = 1), else MeV/u. */
+    fprintf(f, "# bragg %s (git %s): %s of %s %g %s in %s, %llu histories, seed %llu\n",
             BRAGG_VERSION, BRAGG_GIT_REV,
-            m.is_error ? "standard errors of the dose map" : "dose map", c->ion, c->energy, geom,
+            m.is_error ? "standard errors of the dose map" : "dose map", c->ion, c->energy,
+            ion_energy_unit(snap->result.primary_proton ? 1 : 0), geom,
             (unsigned long long)snap->result.histories, (unsigned long long)c->seed);
     if (m.is_error)
         fprintf(f, "# standard error of the mean from the spread between %d batches\n",

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "atomic_file.h"
+#include "ion.h"
 
 #ifdef BRAGG_MCPL
 #include <mcpl.h>
@@ -131,9 +132,9 @@ int phase_space_write_mcpl(engine *en, const run_snapshot *snap, const char *pat
     if (snap->state == RUN_CANCELLED || snap->state == RUN_FAILED)
         snprintf(ran, sizeof ran, " of %llu asked (%s)", (unsigned long long)c->histories,
                  snap->state == RUN_CANCELLED ? "cancelled" : "the run failed");
-    snprintf(text, sizeof text, "%s %g MeV/u in %s, %llu histories%s, seed %llu", c->ion,
-             c->energy, geom, (unsigned long long)snap->result.histories, ran,
-             (unsigned long long)c->seed);
+    snprintf(text, sizeof text, "%s %g %s in %s, %llu histories%s, seed %llu", c->ion,
+             c->energy, ion_energy_unit(p->A), geom, (unsigned long long)snap->result.histories,
+             ran, (unsigned long long)c->seed);
     mcpl_hdr_add_comment(f, text);
     snprintf(text, sizeof text,
              "every crossing of the plane z = %.17g cm (forwards or backwards); position cm, "

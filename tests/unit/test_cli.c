@@ -89,6 +89,19 @@ Test(cli, malformed_materials_row)
     testkit_remove_dir(dir);
 }
 
+/* The table's energy column is labelled as the run summary labels a beam: MeV for protons,
+ * MeV/u (per nucleon) for heavier ions. */
+Test(cli, tables_label_the_energy_unit)
+{
+    char out[16384];
+    cr_assert(testkit_cli("tables --ion p --material water --points 2", out, sizeof out) == 0,
+              "%s", out);
+    cr_expect(strstr(out, "E [MeV] ") && !strstr(out, "MeV/u"), "%s", out);
+    cr_assert(testkit_cli("tables --ion He-4 --material water --points 2", out, sizeof out) == 0,
+              "%s", out);
+    cr_expect(strstr(out, "E [MeV/u]"), "%s", out);
+}
+
 Test(cli, tables_csv_parses)
 {
     char out[65536];

@@ -340,6 +340,16 @@ Test(map, nrrd_read_back_by_numpy_matches_the_json)
         snprintf(cmd, sizeof cmd, "run %s --map %s/m%zu.nrrd %s --json %s/r%zu.json -q", args[k],
                  dir, k, err_opt, dir, k);
         cr_assert(testkit_cli(cmd, out, sizeof out) == 0, "%s", out);
+        /* The header's comment gives the energy in the run summary's unit (MeV for protons). */
+        static const char *const beam[] = {"dose map of p 100 MeV in ",
+                                           "dose map of C-12 150 MeV/u in "};
+        char head[4096] = "";
+        snprintf(cmd, sizeof cmd, "%s/m%zu.nrrd", dir, k);
+        FILE *nf = fopen(cmd, "rb");
+        cr_assert(nf);
+        head[fread(head, 1, sizeof head - 1, nf)] = '\0';
+        fclose(nf);
+        cr_expect(strstr(head, beam[k]), "no '%s' in the NRRD header", beam[k]);
         snprintf(cmd, sizeof cmd, "%s %s/../nrrd_check.py %s/m%zu.nrrd %s/r%zu.json %s",
                  python, ref_dir(), dir, k, dir, k, err_arg);
         int rc = testkit_shell(cmd, out, sizeof out);
@@ -630,6 +640,7 @@ Test(map, the_mcpl_header_says_how_the_run_ended)
         const char *said = mcpl_hdr_ncomments(f) > 0 ? mcpl_hdr_comment(f, 0) : "";
         cr_expect(strstr(said, cases[k].want), "%s: header says '%s'",
                   run_state_name(cases[k].state), said);
+        cr_expect(strstr(said, "p 100 MeV in "), "protons' energy in MeV: '%s'", said);
         mcpl_close_file(f);
     }
     run_snapshot_free(&s);
