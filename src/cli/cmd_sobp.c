@@ -58,6 +58,7 @@ typedef struct pristine {
      * (keV/um), the biological model's quality (z1D* or LET_d, NaN without a model) and their
      * errors. */
     double *dose, *dose_err, *let, *quality, *quality_err;
+    const char *quality_name;   /* bio_quality_name of the run's model, NULL without one */
 } pristine;
 #define PRISTINE_ARRAYS 5
 
@@ -118,6 +119,7 @@ static int run_pristine(const run_config *cfg, run_driver *driver, pristine *out
         if (s.bio.nbins == nbins) {
             memcpy(out->quality, s.bio.quality, (size_t)nbins * sizeof(double));
             memcpy(out->quality_err, s.bio.quality_err, (size_t)nbins * sizeof(double));
+            out->quality_name = s.bio.quality_name;
         }
         out->energy = cfg->energy;
         out->csda_cm = engine_csda_depth(en);
@@ -245,7 +247,8 @@ static cJSON *build_json(const run_config *cfg, double from, double to, const pr
         cJSON_AddNumberToObject(bio, "alpha_x_Gy-1", m->cell.alpha_x);
         cJSON_AddNumberToObject(bio, "beta_x_Gy-2", m->cell.beta_x);
         cJSON_AddNumberToObject(bio, "alpha_beta_x_Gy", m->cell.alpha_x / m->cell.beta_x);
-        cJSON_AddStringToObject(bio, "quality", bio_quality_name(m));
+        cJSON_AddStringToObject(bio, "quality", pk[0].quality_name ? pk[0].quality_name
+                                                                   : bio_quality_name(m, 0));
         cJSON_AddNumberToObject(bio, "prescribed_rbe_weighted_dose_Gy", f->target);
         cJSON_AddNumberToObject(bio, "plateau_rbe_weighted_dose_Gy", f->mean);
         cJSON *cv = cJSON_AddObjectToObject(bio, "curves");

@@ -5,9 +5,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *bio_quality_name(const bio_model *m)
+/* The LET models of a proton beam read the protons' LET_d, not that of all particles: they
+ * were built on it (TOPAS's McNamara and Wedenberg scorers read its ProtonLET, which counts
+ * protons only), and the alphas of the protons' reactions, about 0.7% of the plateau's dose at
+ * some 100 keV/um, would raise the plateau's LET_d from 1.0 to 1.9 keV/um (p 150 MeV in water,
+ * docs/physics.md). */
+static int reads_proton_let(const bio_model *m, int primary_proton)
 {
-    return m->kind == BIO_MKM ? "z1d_Gy" : "let_d_keV_um";
+    return m->kind != BIO_MKM && primary_proton;
+}
+
+const char *bio_quality_name(const bio_model *m, int primary_proton)
+{
+    return m->kind == BIO_MKM                       ? "z1d_Gy"
+           : reads_proton_let(m, primary_proton) ? "let_d_proton_keV_um"
+                                                    : "let_d_keV_um";
 }
 
 int bio_curves_compute(const bio_model *m, double dose, const score_result *r, bio_curves *out,
@@ -23,12 +35,8 @@ int bio_curves_compute(const bio_model *m, double dose, const score_result *r, b
     for (int k = 0; k < 10; k++) *arrays[k] = block + (size_t)k * n;
     out->nbins = n;
     out->dose = dose;
-    /* The LET models of a proton beam read the protons' LET_d, not that of all particles:
-     * they were built on it (TOPAS's McNamara and Wedenberg scorers read its ProtonLET, which
-     * counts protons only), and the alphas of the protons' reactions, about 0.7% of the
-     * plateau's dose at some 100 keV/um, would raise the plateau's LET_d from 1.0 to 1.9
-     * keV/um (p 150 MeV in water, docs/physics.md). */
-    int proton_let = m->kind != BIO_MKM && r->primary_proton;
+    int proton_let = reads_proton_let(m, r->primary_proton);
+    out->quality_name = bio_quality_name(m, r->primary_proton);
     const double *q = m->kind == BIO_MKM ? r->z1d : proton_let ? r->let_d_proton : r->let_d;
     const double *qe = m->kind == BIO_MKM ? r->z1d_err
                        : proton_let       ? r->let_d_proton_err

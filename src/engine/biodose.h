@@ -18,6 +18,7 @@ typedef struct bio_curves {
     int nbins;                        /* 0: no biology */
     double dose;                      /* physical dose per bin, Gy */
     double *quality, *quality_err;    /* z1D* (Gy, BIO_MKM) or LET_d (keV/um, BIO_LET) */
+    const char *quality_name;         /* bio_quality_name: which curve the quality is */
     double *alpha, *beta;             /* Gy^-1, Gy^-2 */
     double *survival, *survival_err;
     double *rbe, *rbe_err;
@@ -30,7 +31,8 @@ int bio_curves_compute(const bio_model *m, double dose, const score_result *r, b
                        bragg_err *e);
 void bio_curves_free(bio_curves *c);
 
-/* Name of the quality a model reads ("z1d_Gy" or "let_d_keV_um"), for reports. */
-const char *bio_quality_name(const bio_model *m);
+/* Name of the curve a model reads, for reports: "z1d_Gy" (MKM), "let_d_proton_keV_um" (a LET
+ * model on a proton beam: the protons' LET_d) or "let_d_keV_um". */
+const char *bio_quality_name(const bio_model *m, int primary_proton);
 
 #endif

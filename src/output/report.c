@@ -136,7 +136,7 @@ void report_bio_json(cJSON *root, const bio_model *m, const bio_curves *b)
         for (int k = 0; k < 4; k++) cJSON_AddItemToArray(p, cJSON_CreateNumber(m->p[k]));
     }
     cJSON_AddNumberToObject(bio, "physical_dose_Gy", b->dose);
-    cJSON_AddStringToObject(bio, "quality", bio_quality_name(m));
+    cJSON_AddStringToObject(bio, "quality", b->quality_name);
     cJSON *cv = cJSON_AddObjectToObject(bio, "curves");
     int n = b->nbins;
     cJSON_AddItemToObject(cv, "quality", number_array(b->quality, n));

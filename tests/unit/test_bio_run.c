@@ -300,6 +300,10 @@ Test(bio_run, proton_models_read_the_protons_let)
     cr_assert(alpha_dose && alpha_track, "a proton run has no charge-2 channel");
     cJSON *quality = cJSON_GetObjectItem(
         cJSON_GetObjectItem(cJSON_GetObjectItem(root, "biology"), "curves"), "quality");
+    /* The label names the curve the quality is. */
+    const cJSON *label = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "biology"), "quality");
+    cr_expect(cJSON_IsString(label) && strcmp(label->valuestring, "let_d_proton_keV_um") == 0,
+              "biology.quality is '%s'", cJSON_IsString(label) ? label->valuestring : "?");
     n = cJSON_GetArraySize(all);
     int with_alphas = 0, higher = 0, equal_quality = 0;
     double track = 0;
