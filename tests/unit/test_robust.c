@@ -1109,6 +1109,106 @@ Test(robust, a_failure_after_a_signal_is_not_an_interruption)
     testkit_remove_dir(dir);
 }
 
+/* Opens the FIFO `path` for writing once a reader has it open (O_NONBLOCK: ENXIO until one
+ * does), while `pid` lives; -1 when it ended first or 30 s (scaled) passed. */
+static int open_for_a_reader(const char *path, pid_t pid)
+{
+    for (double t0 = now_s(); now_s() - t0 < 30 * testkit_time_scale();) {
+        int fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        if (fd >= 0) return fd;
+        cr_assert(errno == ENXIO, "%s: %s", path, strerror(errno));
+        if (kill(pid, 0) != 0) break;
+        usleep(1000);
+    }
+    return -1;
+}
+
+/* Runs bragg `args` on a copy of the asset folder whose ion table is a FIFO this test writes:
+ * the first `before` readers of it get the real table. The next one has it open when SIGINT
+ * is sent, and then gets the real table (`broken` 0: the run it is read for starts and the
+ * signal stops it) or a line that is not a table (`broken` 1: that run fails, for a reason
+ * of its own). `before` is how often the command reads the table before its work begins (a
+ * signal then would exit 130 at once, with nothing said); each run reads it once more. The
+ * signal goes to the main thread, the one reading (the kernel hands a signal sent to a process
+ * to the thread its pid names when that one can take it), so the flag is set before the
+ * reading ends: nothing here depends on timing. Returns the exit status; what the command said
+ * is in `log`. */
+static int signal_while_a_run_reads_its_table(const char *const *args, int before, int broken,
+                                              const char *log)
+{
+    char assets[256], cmd[1200], fifo[1100], fresh[1100];
+    testkit_temp_dir(assets, sizeof assets, "fifoassets");
+    snprintf(cmd, sizeof cmd, "cp %s/*.tsv %s/", BRAGG_ASSET_DIR, assets);
+    cr_assert(system(cmd) == 0, "%s", cmd);
+    snprintf(fifo, sizeof fifo, "%s/ions.tsv", assets);
+    snprintf(fresh, sizeof fresh, "%s/fresh.fifo", assets);
+    char *table = testkit_read_text(fifo);
+    cr_assert(unlink(fifo) == 0 && mkfifo(fifo, 0600) == 0);
+    cr_assert(setenv("BRAGG_ASSETS", assets, 1) == 0);
+    pid_t pid = spawn(args, log);
+    unsetenv("BRAGG_ASSETS");
+    for (int k = 0; k <= before; k++) {
+        int fd = open_for_a_reader(fifo, pid);
+        cr_assert(fd >= 0, "%s: the ion table was read %d times, %d expected before the run",
+                  args[0], k, before + 1);
+        if (k == before) kill(pid, SIGINT);
+        const char *text = k == before && broken ? "not a table\n" : table;
+        cr_assert(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+        /* The next reader must find a fresh FIFO: a writer opening this one again would be
+         * paired with the reader still reading it. */
+        cr_assert(mkfifo(fresh, 0600) == 0 && rename(fresh, fifo) == 0);
+        close(fd);
+    }
+    /* A command that goes on after the signal reads the table again, from a FIFO nobody
+     * writes any more: it is ended after 10 s (scaled), and that is a failure. */
+    int st = 0;
+    pid_t got = 0;
+    for (double t0 = now_s();
+         (got = waitpid(pid, &st, WNOHANG)) == 0 && now_s() - t0 < 10 * testkit_time_scale();)
+        usleep(10000);
+    if (got == 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &st, 0);
+    }
+    cr_expect(got == pid, "%s: still running 10 s after the signal (it began another run)",
+              args[0]);
+    free(table);
+    testkit_remove_dir(assets);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st);
+}
+
+/* bench and sobp turned every failure that followed a signal into 130, as run did before: a
+ * run that fails for a reason of its own (here its ion table unreadable) after Ctrl-C is a
+ * failure, exit 1, the reason said. A run the signal stops is 130, nothing written; bench let
+ * a run that ended before its first look at the flag (0.25 s) finish and began the next. */
+Test(robust, a_run_that_fails_after_a_signal_fails_in_bench_and_sobp)
+{
+    char dir[256], log[1200];
+    testkit_temp_dir(dir, sizeof dir, "failsig");
+    snprintf(log, sizeof log, "%s/log", dir);
+    const char *bench[] = {"bench", "--case", "p-150-water", "--quick", "-n", "200", "-t", "1",
+                           NULL};
+    const char *sobp[] = {"sobp", "--ion", "p", "--material", "water", "--from", "2", "--to",
+                          "2.4", "-n", "200", "-t", "1", "-q", NULL};
+    const char *const *cmds[] = {bench, sobp};
+    const int before[] = {0, 2};   /* sobp: for its options and for its probe of the ranges */
+    for (int k = 0; k < 2; k++)
+        for (int broken = 0; broken < 2; broken++) {
+            int rc = signal_while_a_run_reads_its_table(cmds[k], before[k], broken, log);
+            char *said = testkit_read_text(log);
+            if (broken)
+                cr_expect(rc == 1 && strstr(said, "ions.tsv line 1: expected 5 fields") &&
+                              !strstr(said, "interrupted"),
+                          "%s, a run failing after the signal: exit %d: %s", cmds[k][0], rc,
+                          said);
+            else
+                cr_expect(rc == 130 && strstr(said, "interrupted; nothing written"),
+                          "%s, a run stopped by the signal: exit %d: %s", cmds[k][0], rc, said);
+            free(said);
+        }
+    testkit_remove_dir(dir);
+}
+
 /* The refusals the hostile-input review found accepted (exit 0): one line each, exit 2. */
 Test(robust, nonsense_combinations_are_refused)
 {
