@@ -7,6 +7,7 @@
  * Runs the binary named by $BRAGG_BIN (the Makefile sets it) and the library directly. The
  * character-device test needs root (mknod); elsewhere it is skipped and says why.
  */
+#define _GNU_SOURCE   /* unshare(CLONE_NEWNS): a file system mounted for this test alone */
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -14,11 +15,13 @@
 #include <fcntl.h>
 #include <math.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -1206,6 +1209,86 @@ Test(robust, a_run_that_fails_after_a_signal_fails_in_bench_and_sobp)
                           "%s, a run stopped by the signal: exit %d: %s", cmds[k][0], rc, said);
             free(said);
         }
+    testkit_remove_dir(dir);
+}
+
+/* A write that fails names its cause and the file, exit 1, and leaves no temporary; a file
+ * it would have replaced keeps what it held. stdio keeps only an error flag when a write
+ * fails, and the writer said "Input/output error" for a full disk once its buffer had filled.
+ * /dev/full (written through) and a file size limit (a regular file's temporary, renamed on
+ * success) need no privilege. */
+Test(robust, a_failed_write_names_its_cause)
+{
+    char dir[256], out[8192], cmd[4096], path[1100];
+    testkit_temp_dir(dir, sizeof dir, "nospace");
+    static const char *const outputs[] = {"--json", "--csv", "--svg"};
+    for (int k = 0; k < 3; k++) {
+        snprintf(cmd, sizeof cmd, "run -i p -e 70 -m water -n 1000 -t 1 -q %s /dev/full",
+                 outputs[k]);
+        int rc = testkit_cli(cmd, out, sizeof out);
+        cr_expect(rc == 1 && strstr(out, "cannot write '/dev/full': No space left on device"),
+                  "%s /dev/full: exit %d: %s", outputs[k], rc, out);
+    }
+    int rc = testkit_cli("sobp --ion p --material water --from 2 --to 2.4 -n 200 -t 1 -q "
+                         "--json /dev/full", out, sizeof out);
+    cr_expect(rc == 1 && strstr(out, "cannot write '/dev/full': No space left on device"),
+              "sobp --json /dev/full: exit %d: %s", rc, out);
+    /* ulimit -f counts blocks of 512 or 1024 bytes: a few kB, where the outputs need 130 kB
+     * and more. Ignored, SIGXFSZ leaves the write to fail with EFBIG. */
+    for (int k = 0; k < 2; k++) {
+        snprintf(path, sizeof path, "%s/o.%s", dir, outputs[k] + 2);
+        write_text(path, "what the user had\n");
+        snprintf(cmd, sizeof cmd, "ulimit -f 8; trap '' XFSZ; exec %s run -i p -e 70 -m water "
+                                  "-n 1000 -t 1 -q %s %s", testkit_bragg(), outputs[k], path);
+        rc = testkit_shell(cmd, out, sizeof out);
+        char want[1300];
+        snprintf(want, sizeof want, "cannot write '%s': File too large", path);
+        cr_expect(rc == 1 && strstr(out, want), "%s beyond the size limit: exit %d: %s",
+                  outputs[k], rc, out);
+        char *kept = testkit_read_text(path);
+        cr_expect(strcmp(kept, "what the user had\n") == 0, "%s was replaced: '%.40s'", path,
+                  kept);
+        free(kept);
+    }
+    cr_expect(count_files(dir, ".tmp.") == 0, "temporaries left behind");
+    testkit_remove_dir(dir);
+}
+
+/* A full file system: "No space left on device", the file named, exit 1, no temporary, the
+ * old file as it was. A small tmpfs, mounted in a mount namespace of this test's own (root
+ * only; elsewhere skipped, saying why), holds the old file and the temporary. */
+Test(robust, a_full_file_system_is_named_and_keeps_the_old_file)
+{
+    char dir[256], mnt[1100], path[1200], out[8192], args[1400];
+    testkit_temp_dir(dir, sizeof dir, "fullfs");
+    snprintf(mnt, sizeof mnt, "%s/small", dir);
+    cr_assert(mkdir(mnt, 0700) == 0);
+    /* Private first: a mount under a shared one would show in every namespace. */
+    if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+        mount("tmpfs", mnt, "tmpfs", 0, "size=32k") != 0) {
+        int err = errno;
+        testkit_remove_dir(dir);
+        cr_skip_test("cannot mount a small tmpfs here (%s; needs root), so a full file system "
+                     "is not tested", strerror(err));
+    }
+    static const char *const outputs[] = {"--json", "--csv"};
+    for (int k = 0; k < 2; k++) {
+        snprintf(path, sizeof path, "%s/o.%s", mnt, outputs[k] + 2);
+        write_text(path, "what the user had\n");
+        snprintf(args, sizeof args, "run -i p -e 70 -m water -n 1000 -t 1 -q %s %s", outputs[k],
+                 path);
+        int rc = testkit_cli(args, out, sizeof out);
+        char want[1300];
+        snprintf(want, sizeof want, "cannot write '%s': No space left on device", path);
+        cr_expect(rc == 1 && strstr(out, want), "%s on a full tmpfs: exit %d: %s", outputs[k],
+                  rc, out);
+        char *kept = testkit_read_text(path);
+        cr_expect(strcmp(kept, "what the user had\n") == 0, "%s was replaced: '%.40s'", path,
+                  kept);
+        free(kept);
+        cr_expect(count_files(mnt, ".tmp.") == 0, "%s: temporaries left behind", outputs[k]);
+    }
+    umount2(mnt, MNT_DETACH);
     testkit_remove_dir(dir);
 }
 
