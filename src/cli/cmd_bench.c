@@ -701,7 +701,11 @@ int cmd_bench(int argc, char **argv)
     }
 done:
     if (root && !gpu_described) cJSON_AddNullToObject(machine, "gpu");
-    if (root && plot_outputs_any(&figs) && status == EXIT_OK) {
+    /* Every row ran: each output is written, whatever became of the other. A figure that
+     * cannot be written now (its path was checked before the rows: a full disk) is a run-time
+     * failure, as the JSON's is. */
+    int rows_done = status == EXIT_OK;
+    if (root && plot_outputs_any(&figs) && rows_done) {
         plot_figure fig;
         plot_style style;
         plot_style_default(&style);
@@ -712,10 +716,10 @@ done:
         }
         if (rc) {
             fprintf(stderr, "bragg bench: %s\n", e.msg);
-            status = EXIT_USAGE;
+            status = EXIT_RUNTIME;
         }
     }
-    if (root && json_path && status == EXIT_OK) {
+    if (root && json_path && rows_done) {
         char *text = cJSON_Print(root);
         atomic_file af;
         if (!text || atomic_file_open(&af, json_path, "--json", &e)) {

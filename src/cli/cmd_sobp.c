@@ -622,8 +622,9 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
         status = EXIT_RUNTIME;
     }
     if (plot_outputs_any(&figs) && write_figures(&figs, record, &e)) {
+        /* Its path was checked before the runs: now it is a failure (a full disk). */
         fprintf(stderr, "bragg sobp: %s\n", e.msg);
-        status = EXIT_USAGE;
+        status = EXIT_RUNTIME;
     }
     if (!quiet) {
         FILE *out = atomic_file_uses_stdout(uses, n_uses) ? stderr : stdout;

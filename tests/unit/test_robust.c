@@ -1254,6 +1254,28 @@ Test(robust, a_failed_write_names_its_cause)
     testkit_remove_dir(dir);
 }
 
+/* bench and sobp said 2 (bad input) for a figure they could not write, a path checked before
+ * the runs, and bench then left out its JSON: a full disk is a run-time failure, exit 1, as
+ * in run, and what else was asked for is still written. */
+Test(robust, a_figure_that_cannot_be_written_is_a_failure)
+{
+    char dir[256], json[1100], args[1400], out[8192];
+    testkit_temp_dir(dir, sizeof dir, "figfull");
+    snprintf(json, sizeof json, "%s/o.json", dir);
+    const char *const cmds[] = {"bench --case p-150-water --quick -n 200 -t 1",
+                                "sobp --ion p --material water --from 2 --to 2.4 -n 200 -t 1 -q"};
+    for (int k = 0; k < 2; k++) {
+        snprintf(args, sizeof args, "%s --svg /dev/full --json %s", cmds[k], json);
+        int rc = testkit_cli(args, out, sizeof out);
+        cr_expect(rc == 1 && strstr(out, "--svg: cannot write '/dev/full': No space left on "
+                                         "device"),
+                  "%s: exit %d: %s", cmds[k], rc, out);
+        cr_expect(access(json, F_OK) == 0, "%s: no JSON written beside the figure", cmds[k]);
+        unlink(json);
+    }
+    testkit_remove_dir(dir);
+}
+
 /* A full file system: "No space left on device", the file named, exit 1, no temporary, the
  * old file as it was. A small tmpfs, mounted in a mount namespace of this test's own (root
  * only; elsewhere skipped, saying why), holds the old file and the temporary. */
