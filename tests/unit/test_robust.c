@@ -990,6 +990,49 @@ static pid_t interrupt_within_3_s(pid_t pid, int *st)
     return got;
 }
 
+/* The first line of a file (a /proc one), without its newline; "" when it cannot be read. */
+static void first_line(const char *path, char *line, size_t len)
+{
+    line[0] = '\0';
+    FILE *f = fopen(path, "r");
+    if (!f) return;
+    if (!fgets(line, (int)len, f)) line[0] = '\0';
+    fclose(f);
+    line[strcspn(line, "\n")] = '\0';
+}
+
+/* Waits, 10 s at most (scaled), until the main thread of `pid` sleeps in a kernel function of
+ * the list `functions` ("a|b", /proc/PID/wchan), once the file `after` exists (NULL: at
+ * once). Polled every millisecond. A fixed delay (300 ms) was slow and unsure: on a loaded
+ * machine the run was still going when it ran out, and the test passed through the run's own
+ * cancel instead of the wait it is about. Skips the test where the kernel does not name where
+ * a process sleeps. */
+static void wait_until_asleep_in(pid_t pid, const char *functions, const char *after)
+{
+    char path[64], wchan[128] = "", stat[512];
+    char state = '?';
+    for (double t0 = now_s(); now_s() - t0 < 10 * testkit_time_scale(); usleep(1000)) {
+        if (after && access(after, F_OK) != 0) continue;
+        snprintf(path, sizeof path, "/proc/%d/wchan", (int)pid);
+        first_line(path, wchan, sizeof wchan);
+        size_t n = strlen(wchan);
+        for (const char *f = functions; n && (f = strstr(f, wchan)); f += n)
+            if ((f == functions || f[-1] == '|') && (f[n] == '|' || f[n] == '\0')) return;
+        /* Field 3, the state, follows the command name, which ends with the last ')'. */
+        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+        first_line(path, stat, sizeof stat);
+        const char *p = strrchr(stat, ')');
+        state = p && p[1] == ' ' ? p[2] : '?';
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    if (strcmp(wchan, "0") == 0 && state == 'S')
+        cr_skip_test("/proc/%d/wchan says 0 for a sleeping process: this kernel does not say "
+                     "where a process waits, which this test needs", (int)pid);
+    cr_assert_fail("never asleep in %s%s%s: last seen in '%s', state %c", functions,
+                   after ? " after " : "", after ? after : "", wchan, state);
+}
+
 /* A FIFO nobody writes, given as an input, blocks the open; the first Ctrl-C ends the command
  * at once (it had begun no work), exit 130. It used to wait for a second signal. */
 Test(robust, a_signal_ends_a_command_blocked_on_an_input)
@@ -1003,14 +1046,22 @@ Test(robust, a_signal_ends_a_command_blocked_on_an_input)
     cr_assert(mkfifo(out_fifo, 0600) == 0);
     const char *run[] = {"run", "--config", fifo, "-q", NULL};
     const char *plot[] = {"plot", fifo, "--png", "/dev/null", NULL};
-    /* An output FIFO nobody reads: the run ends (or is stopped) and then waits for a reader,
-     * and the first signal is heard there too. */
+    /* An output FIFO nobody reads: the run ends and then waits for a reader, and the first
+     * signal is heard there too. run writes its CSV before its JSON: once the CSV is there the
+     * run is over, and the one sleep left (hrtimer_nanosleep; the main thread also sleeps
+     * there while a run goes) is the pause between tries to open the FIFO. */
+    char csv[1100];
+    snprintf(csv, sizeof csv, "%s/out.csv", dir);
     const char *out[] = {"run", "--ion", "p", "--energy", "100", "--material", "water", "-n",
-                         "200", "-q", "--json", out_fifo, NULL};
+                         "200", "-q", "--csv", csv, "--json", out_fifo, NULL};
     const char *const *cmds[] = {run, plot, out};
+    /* An open of a FIFO nobody has opened from the other end waits in wait_for_partner (or
+     * in its caller fifo_open, should a kernel build inline it). */
+    const char *const waits_in[] = {"wait_for_partner|fifo_open", "wait_for_partner|fifo_open",
+                                    "hrtimer_nanosleep"};
     for (int k = 0; k < 3; k++) {
         pid_t pid = spawn(cmds[k], NULL);
-        usleep(300000);   /* time to reach the open, where it blocks */
+        wait_until_asleep_in(pid, waits_in[k], k == 2 ? csv : NULL);
         double t0 = now_s();
         int st = 0;
         pid_t got = interrupt_within_3_s(pid, &st);
