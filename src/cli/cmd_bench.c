@@ -73,6 +73,7 @@ typedef struct bench_row {
     double peak_rss_mb;    /* the process's peak resident memory so far */
 } bench_row;
 
+/* One run of a row: an exit status (interrupt_run_status), e saying why when not EXIT_OK. */
 static int run_case(const bench_case *bc, const char *backend, int threads, uint64_t n,
                     int profile, bench_row *row, run_snapshot *keep, backend_device *device,
                     int *has_device, bragg_err *e)
@@ -88,27 +89,24 @@ static int run_case(const bench_case *bc, const char *backend, int threads, uint
     snprintf(c.backend, sizeof c.backend, "%s", backend);
     c.n_slabs = 0;
     for (int i = 0; i < 4 && bc->slabs[i]; i++)
-        if (config_add_slab(&c, bc->slabs[i], e)) return BRAGG_ERR;
+        if (config_add_slab(&c, bc->slabs[i], e)) return EXIT_RUNTIME;
     engine *en;
-    if (engine_create(&en, &c, e)) return BRAGG_ERR;
+    if (engine_create(&en, &c, e)) return EXIT_RUNTIME;
     if (engine_start(en, e)) {
         engine_destroy(en);
-        return BRAGG_ERR;
+        return EXIT_RUNTIME;
     }
-    int cancelled = 0;
-    while (!engine_wait(en, 0.25))
-        if (interrupt_requested() && !cancelled) {
-            engine_cancel(en);
-            cancelled = 1;
-        }
+    interrupt_wait_run(en);
     run_snapshot s;
-    int rc = engine_snapshot(en, &s, e);
-    if (rc == BRAGG_OK && s.state != RUN_DONE) {
-        rc = bragg_fail(e, "%s", s.state == RUN_CANCELLED ? "interrupted; nothing written"
-                                                            : s.error);
-        run_snapshot_free(&s);
+    if (engine_snapshot(en, &s, e)) {
+        engine_destroy(en);
+        return EXIT_RUNTIME;
     }
-    if (rc == BRAGG_OK) {
+    int rc = interrupt_run_status(s.state);
+    if (rc != EXIT_OK) {
+        bragg_fail(e, "%s", rc == EXIT_INTERRUPTED ? "interrupted; nothing written" : s.error);
+        run_snapshot_free(&s);
+    } else {
         memset(row, 0, sizeof *row);
         row->name = bc->name;
         row->backend = backend;
@@ -146,7 +144,8 @@ typedef struct bench_size {
 #define ROW_MIN_HISTORIES 100
 
 /* run_case sized by `size`, starting from `start` histories: each run that is too short sizes
- * the next from its rate (at least twice, at most 50 times as many). */
+ * the next from its rate (at least twice, at most 50 times as many). An exit status, as
+ * run_case's. */
 static int run_sized(const bench_case *bc, const char *backend, int threads, const bench_size *size,
                      uint64_t start, int profile, bench_row *row, run_snapshot *keep,
                      backend_device *device, int *has_device, bragg_err *e)
@@ -155,9 +154,9 @@ static int run_sized(const bench_case *bc, const char *backend, int threads, con
     if (n < ROW_MIN_HISTORIES) n = ROW_MIN_HISTORIES;
     for (int attempt = 0;; attempt++) {
         int last = size->histories != 0 || attempt == 4;
-        if (run_case(bc, backend, threads, n, profile, row, keep, device, has_device, e))
-            return BRAGG_ERR;
-        if (last || row->seconds >= ROW_ACCEPT * size->seconds) return BRAGG_OK;
+        int rc = run_case(bc, backend, threads, n, profile, row, keep, device, has_device, e);
+        if (rc != EXIT_OK) return rc;
+        if (last || row->seconds >= ROW_ACCEPT * size->seconds) return EXIT_OK;
         if (keep) run_snapshot_free(keep);
         double rate = row->seconds > 1e-3 ? row->histories / row->seconds : 1000.0 * row->histories;
         double want = 1.1 * rate * size->seconds;
@@ -554,10 +553,11 @@ int cmd_bench(int argc, char **argv)
                 start = (uint64_t)(0.8 * prev_hps * threads / prev_threads * size.seconds);
             bench_size row_size = size;
             if (counts[k] == -1 && fixed) row_size.histories = 100 * fixed;
-            if (run_sized(bc, be, threads, &row_size, start, 0, &row, NULL, &dev, &has_device,
-                          &e)) {
+            int rc = run_sized(bc, be, threads, &row_size, start, 0, &row, NULL, &dev,
+                               &has_device, &e);
+            if (rc != EXIT_OK) {
                 fprintf(stderr, "bragg bench: %s: %s\n", bc->name, e.msg);
-                status = interrupt_requested() ? EXIT_INTERRUPTED : EXIT_RUNTIME;
+                status = rc;
                 goto done;
             }
             if (counts[k] == 0) serial_hps = row.hps;
@@ -668,10 +668,11 @@ int cmd_bench(int argc, char **argv)
             int has_device = 0;
             /* As many histories as the plain row, so the overhead compares like with like. */
             bench_size same = {0, g == 0 ? last_n : g == 1 ? simd_n : cuda_n};
-            if (run_sized(bc, be, gpu ? 1 : max_threads, &same, 0, 1, &prow, &ps, &dev,
-                          &has_device, &e)) {
+            int rc = run_sized(bc, be, gpu ? 1 : max_threads, &same, 0, 1, &prow, &ps, &dev,
+                               &has_device, &e);
+            if (rc != EXIT_OK) {
                 fprintf(stderr, "bragg bench: %s: %s\n", bc->name, e.msg);
-                status = interrupt_requested() ? EXIT_INTERRUPTED : EXIT_RUNTIME;
+                status = rc;
                 goto done;
             }
             double plain = g == 0 ? last_hps : g == 1 ? simd_hps : cuda_hps;
@@ -700,7 +701,11 @@ int cmd_bench(int argc, char **argv)
     }
 done:
     if (root && !gpu_described) cJSON_AddNullToObject(machine, "gpu");
-    if (root && plot_outputs_any(&figs) && status == EXIT_OK) {
+    /* Every row ran: each output is written, whatever became of the other. A figure that
+     * cannot be written now (its path was checked before the rows: a full disk) is a run-time
+     * failure, as the JSON's is. */
+    int rows_done = status == EXIT_OK;
+    if (root && plot_outputs_any(&figs) && rows_done) {
         plot_figure fig;
         plot_style style;
         plot_style_default(&style);
@@ -711,10 +716,10 @@ done:
         }
         if (rc) {
             fprintf(stderr, "bragg bench: %s\n", e.msg);
-            status = EXIT_USAGE;
+            status = EXIT_RUNTIME;
         }
     }
-    if (root && json_path && status == EXIT_OK) {
+    if (root && json_path && rows_done) {
         char *text = cJSON_Print(root);
         atomic_file af;
         if (!text || atomic_file_open(&af, json_path, "--json", &e)) {

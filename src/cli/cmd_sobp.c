@@ -48,7 +48,7 @@ static void usage(FILE *out, const option_spec *specs)
             "(the physical dose then falls towards the distal end for ions).\n\n"
             "options:\n");
     option_print_help(out, specs);
-    fprintf(out, "\nexit status: 0 ok, 1 run-time failure, 2 bad input\n");
+    fprintf(out, "\nexit status: 0 ok, 1 run-time failure, 2 bad input, 130 interrupted\n");
 }
 
 /* One pristine run's curves. */
@@ -83,31 +83,36 @@ static const char *sobp_option_message(bragg_err *e)
     return msg;
 }
 
-/* Runs `cfg` to the end, on this process or through the driver, and copies out its curve. */
+/* Runs `cfg` to the end, on this process or through the driver, and copies out its curve.
+ * Returns an exit status (interrupt_run_status), e saying why when not EXIT_OK. */
 static int run_pristine(const run_config *cfg, run_driver *driver, pristine *out, int nbins,
                         bragg_err *e)
 {
+    static const char stopped[] = "interrupted; nothing written (the peak needs every "
+                                  "pristine run)";
+    /* After a signal no further run is begun: its tables alone take a while to build. */
+    if (interrupt_requested()) {
+        bragg_fail(e, stopped);
+        return EXIT_INTERRUPTED;
+    }
     engine *en;
-    if (engine_create(&en, cfg, e)) return BRAGG_ERR;
-    int rc = BRAGG_ERR;
+    if (engine_create(&en, cfg, e)) return EXIT_RUNTIME;
+    int rc = EXIT_RUNTIME;
     if (driver) {
         if (driver->run(driver, en, 0, e)) goto done;
     } else {
         if (engine_start(en, e)) goto done;
-        int cancelled = 0;
-        while (!engine_wait(en, 0.25))
-            if (interrupt_requested() && !cancelled) {
-                engine_cancel(en);
-                cancelled = 1;
-            }
+        interrupt_wait_run(en);
     }
     run_snapshot s;
     if (engine_snapshot(en, &s, e)) goto done;
-    if (s.state == RUN_CANCELLED) {
-        bragg_fail(e, "interrupted; nothing written (the peak needs every pristine run)");
-    } else if (s.state != RUN_DONE) {
+    rc = interrupt_run_status(s.state);
+    if (rc == EXIT_INTERRUPTED) {
+        bragg_fail(e, stopped);
+    } else if (rc != EXIT_OK) {
         bragg_fail(e, "the run at %.2f MeV/u failed: %s", cfg->energy, s.error);
     } else if (s.result.nbins != nbins) {
+        rc = EXIT_RUNTIME;
         bragg_fail(e, "the run at %.2f MeV/u has %d bins, not %d", cfg->energy, s.result.nbins,
                    nbins);
     } else {
@@ -124,7 +129,6 @@ static int run_pristine(const run_config *cfg, run_driver *driver, pristine *out
         out->energy = cfg->energy;
         out->csda_cm = engine_csda_depth(en);
         out->peak_cm = s.result.fig.peak_depth;
-        rc = BRAGG_OK;
     }
     run_snapshot_free(&s);
 done:
@@ -545,10 +549,11 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
     c.energy = energies[K];
     if (talk) fprintf(stderr, "\r  pilot run at %.2f MeV/u   ", c.energy);
     interrupt_begin_work();
-    if (run_pristine(&c, driver, &pk[K], nbins, &e)) {
+    int rc = run_pristine(&c, driver, &pk[K], nbins, &e);
+    if (rc != EXIT_OK) {
         engine_destroy(probe);
         fprintf(stderr, "bragg sobp: %s\n", e.msg);
-        if (interrupt_requested()) status = EXIT_INTERRUPTED;
+        status = rc;
         goto done;
     }
     double peak_over_csda = pk[K].peak_cm / pk[K].csda_cm;
@@ -565,12 +570,10 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
     for (int k = 0; k < K; k++) {
         c.energy = energies[k];
         if (talk) fprintf(stderr, "\r  peak %d of %d: %.2f MeV/u   ", k + 1, K, c.energy);
-        if (interrupt_requested() || run_pristine(&c, driver, &pk[k], nbins, &e)) {
-            if (interrupt_requested()) {
-                bragg_fail(&e, "interrupted; nothing written (the peak needs every pristine run)");
-                status = EXIT_INTERRUPTED;
-            }
+        rc = run_pristine(&c, driver, &pk[k], nbins, &e);
+        if (rc != EXIT_OK) {
             fprintf(stderr, "%sbragg sobp: %s\n", talk ? "\n" : "", e.msg);
+            status = rc;
             goto done;
         }
         peaks[k] = peak_bin(pk[k].dose, nbins);
@@ -622,8 +625,9 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
         status = EXIT_RUNTIME;
     }
     if (plot_outputs_any(&figs) && write_figures(&figs, record, &e)) {
+        /* Its path was checked before the runs: now it is a failure (a full disk). */
         fprintf(stderr, "bragg sobp: %s\n", e.msg);
-        status = EXIT_USAGE;
+        status = EXIT_RUNTIME;
     }
     if (!quiet) {
         FILE *out = atomic_file_uses_stdout(uses, n_uses) ? stderr : stdout;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "atomic_file.h"
+#include "commands.h"
 
 /* A lock-free atomic: the one kind of object C11 lets a handler write and other threads read. */
 _Static_assert(ATOMIC_INT_LOCK_FREE == 2, "the interrupt flag needs a lock-free int");
@@ -50,4 +51,20 @@ void interrupt_begin_work(void)
 int interrupt_requested(void)
 {
     return atomic_load(&first_signal);
+}
+
+void interrupt_wait_run(engine *en)
+{
+    int cancelled = 0;
+    do
+        if (!cancelled && interrupt_requested()) {
+            engine_cancel(en);
+            cancelled = 1;
+        }
+    while (!engine_wait(en, 0.25));
+}
+
+int interrupt_run_status(run_state state)
+{
+    return state == RUN_DONE ? EXIT_OK : state == RUN_CANCELLED ? EXIT_INTERRUPTED : EXIT_RUNTIME;
 }

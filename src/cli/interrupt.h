@@ -16,6 +16,8 @@
 #ifndef BRAGG_INTERRUPT_H
 #define BRAGG_INTERRUPT_H
 
+#include "engine.h"
+
 #define EXIT_INTERRUPTED 130
 
 /* Installs the handler for SIGINT, SIGTERM and SIGHUP (with SA_RESTART, so that a signal
@@ -30,5 +32,18 @@ void interrupt_begin_work(void);
  * came. Always 0 before interrupt_begin_work (a signal then exits at once): there is nothing to
  * check before it. */
 int interrupt_requested(void);
+
+/* Waits for the started run `en` to end, cancelling it once a signal has come, one that came
+ * before the wait included (the run then stops at its first look at the cancel flag). What it
+ * computed stays in its snapshot. For the commands that show nothing while a run goes (bench,
+ * sobp). Main thread. */
+void interrupt_wait_run(engine *en);
+
+/* A command's exit status for a run that ended as `state`: EXIT_OK (0) done, EXIT_INTERRUPTED
+ * cancelled (the commands cancel a run for a signal only), 1 failed. Only the run's own end
+ * decides, not whether a signal came: a run that fails of its own after Ctrl-C (an unreadable
+ * table, no memory) is a failure, as in bragg run. main() makes the rest of the rule: 130 for
+ * a command that ended well after a signal, or whose output gave up for it. */
+int interrupt_run_status(run_state state);
 
 #endif

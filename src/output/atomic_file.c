@@ -1,4 +1,5 @@
 /* atomic_file.c - see atomic_file.h. */
+#define _GNU_SOURCE   /* fopencookie, a GNU extension: see write_through */
 #include "atomic_file.h"
 
 #include <dirent.h>
@@ -348,6 +349,43 @@ int atomic_file_cancelled(void)
     return atomic_load(&cancelled_output);
 }
 
+/* What the FILE of a file, device or FIFO writes with (fopencookie). stdio keeps no more than
+ * an error flag when a write fails, so the cause was gone by the commit, and a full disk was
+ * reported as "Input/output error". The first failure's errno is kept here instead; after it
+ * nothing more is written (the output has failed, and the rest would only fill the disk). */
+static ssize_t write_through(void *cookie, const char *buf, size_t size)
+{
+    atomic_file *af = cookie;
+    size_t done = 0;
+    while (done < size && !af->write_errno) {
+        ssize_t n = write(af->fd, buf + done, size - done);
+        if (n > 0) done += (size_t)n;
+        else if (n == 0) af->write_errno = EIO;
+        else if (errno != EINTR) af->write_errno = errno;
+    }
+    return (ssize_t)done;   /* fewer than size: stdio sets the stream's error flag */
+}
+
+static int close_through(void *cookie)
+{
+    return close(((atomic_file *)cookie)->fd);
+}
+
+/* A FILE writing to `fd` through write_through; NULL (errno set) when none can be had. */
+static FILE *stream_on(atomic_file *af, int fd)
+{
+    af->fd = fd;
+    af->write_errno = 0;
+    cookie_io_functions_t io = {.write = write_through, .close = close_through};
+    return fopencookie(af, "wb", io);
+}
+
+/* Why the stream failed: the failed write's cause, else what stdio said, else EIO. */
+static int stream_error(const atomic_file *af)
+{
+    return af->write_errno ? af->write_errno : errno ? errno : EIO;
+}
+
 /* Opens a device or FIFO for writing. A FIFO with no reader would block the open until one
  * comes, deaf to a request to stop (the signal handler's restart): it is polled instead, every
  * 20 ms, until a reader comes or cancel_check says stop (errno ECANCELED, and
@@ -400,7 +438,7 @@ int atomic_file_open(atomic_file *af, const char *path, const char *what, bragg_
     if (kind == TARGET_DIRECT) {
         /* No O_CREAT, no O_TRUNC: it exists, and truncating means nothing to a device. */
         int fd = open_direct(af->target);
-        if (fd < 0 || !(af->file = fdopen(fd, "wb"))) {
+        if (fd < 0 || !(af->file = stream_on(af, fd))) {
             int err = errno;
             if (fd >= 0) close(fd);
             if (err == ECANCELED)
@@ -431,7 +469,7 @@ int atomic_file_open(atomic_file *af, const char *path, const char *what, bragg_
     /* A replaced file keeps its permission bits; should that fail, the new file has the default
      * mode, which is no reason to lose the output. */
     if (kind == TARGET_REGULAR) (void)fchmod(fd, st.st_mode & 07777);
-    af->file = fdopen(fd, "wb");
+    af->file = stream_on(af, fd);
     if (!af->file) {
         int err = errno;
         close(fd);
@@ -448,33 +486,29 @@ int atomic_file_commit(atomic_file *af, bragg_err *e)
         errno = 0;
         int failed = fflush(stdout) != 0 || ferror(stdout);
         af->file = NULL;
-        if (failed) return bragg_fail(e, "cannot write to standard output: %s", strerror(errno));
+        /* stdout is stdio's own stream: when an earlier write failed and the last flush had
+         * nothing left to write, the cause is lost, and errno 0 would read "Success". */
+        if (failed)
+            return bragg_fail(e, "cannot write to standard output: %s",
+                              strerror(stream_error(af)));
         return BRAGG_OK;
     }
+    /* The first failure is the one named: a full disk, not what it led to. */
+    int err = 0;
     errno = 0;
-    int failed = ferror(af->file) || fflush(af->file) != 0;
+    if (fflush(af->file) != 0 || ferror(af->file)) err = stream_error(af);
     /* fsync makes the rename publish data that is on disk; a device or pipe has nothing to
      * sync (and says EINVAL). */
-    if (!failed && af->mode == ATOMIC_FILE_RENAME) failed = fsync(fileno(af->file)) != 0;
-    int err = errno ? errno : EIO;
-    if (fclose(af->file) != 0 && !failed) {
-        failed = 1;
-        err = errno;
-    }
+    if (!err && af->mode == ATOMIC_FILE_RENAME && fsync(af->fd) != 0) err = errno;
+    errno = 0;
+    if (fclose(af->file) != 0 && !err) err = stream_error(af);
     af->file = NULL;
-    if (af->mode == ATOMIC_FILE_DIRECT) {
-        if (failed)
-            return bragg_fail(e, "cannot write %s: %s", BRAGG_QUOTED(af->path), strerror(err));
-        return BRAGG_OK;
+    if (!err && af->mode == ATOMIC_FILE_RENAME && rename(af->tmp, af->target) != 0) err = errno;
+    if (af->mode == ATOMIC_FILE_RENAME) {
+        if (err) unlink(af->tmp);
+        slot_release(&af->slot);
     }
-    if (!failed && rename(af->tmp, af->target) != 0) {
-        failed = 1;
-        err = errno;
-    }
-    if (failed) unlink(af->tmp);
-    slot_release(&af->slot);
-    if (failed)
-        return bragg_fail(e, "cannot write %s: %s", BRAGG_QUOTED(af->path), strerror(err));
+    if (err) return bragg_fail(e, "cannot write %s: %s", BRAGG_QUOTED(af->path), strerror(err));
     return BRAGG_OK;
 }
 

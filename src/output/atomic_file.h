@@ -24,9 +24,13 @@
  * is async-signal-safe) deletes them: a signal handler that ends the process calls it first, so
  * an abort leaves no litter either.
  *
+ * Errors: a write that fails is named by its own cause ("No space left on device", "File too
+ * large", "Input/output error") and the file, at commit.
+ *
  * Memory: an atomic_file is the caller's (usually on the stack) and holds its own FILE until
- * commit or abandon. Threads: each atomic_file belongs to one thread; different threads may
- * write different files at once (the registry is lock-free).
+ * commit or abandon; it must not be moved or copied in between (its FILE writes through it).
+ * Threads: each atomic_file belongs to one thread; different threads may write different files
+ * at once (the registry is lock-free).
  */
 #ifndef BRAGG_ATOMIC_FILE_H
 #define BRAGG_ATOMIC_FILE_H
@@ -46,6 +50,8 @@ typedef enum atomic_file_mode {
 typedef struct atomic_file {
     FILE *file;
     atomic_file_mode mode;
+    int fd;                                /* what `file` writes to, but standard output */
+    int write_errno;                       /* why the first write that failed did, or 0 */
     int slot;                              /* registry slot of the temporary, or -1 */
     char path[ATOMIC_FILE_PATH_MAX];       /* as the caller named it (for messages) */
     char target[ATOMIC_FILE_PATH_MAX];     /* the file replaced or written (a link resolved) */

@@ -7,6 +7,7 @@
  * Runs the binary named by $BRAGG_BIN (the Makefile sets it) and the library directly. The
  * character-device test needs root (mknod); elsewhere it is skipped and says why.
  */
+#define _GNU_SOURCE   /* unshare(CLONE_NEWNS): a file system mounted for this test alone */
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -14,11 +15,13 @@
 #include <fcntl.h>
 #include <math.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -987,6 +990,49 @@ static pid_t interrupt_within_3_s(pid_t pid, int *st)
     return got;
 }
 
+/* The first line of a file (a /proc one), without its newline; "" when it cannot be read. */
+static void first_line(const char *path, char *line, size_t len)
+{
+    line[0] = '\0';
+    FILE *f = fopen(path, "r");
+    if (!f) return;
+    if (!fgets(line, (int)len, f)) line[0] = '\0';
+    fclose(f);
+    line[strcspn(line, "\n")] = '\0';
+}
+
+/* Waits, 10 s at most (scaled), until the main thread of `pid` sleeps in a kernel function of
+ * the list `functions` ("a|b", /proc/PID/wchan), once the file `after` exists (NULL: at
+ * once). Polled every millisecond. A fixed delay (300 ms) was slow and unsure: on a loaded
+ * machine the run was still going when it ran out, and the test passed through the run's own
+ * cancel instead of the wait it is about. Skips the test where the kernel does not name where
+ * a process sleeps. */
+static void wait_until_asleep_in(pid_t pid, const char *functions, const char *after)
+{
+    char path[64], wchan[128] = "", stat[512];
+    char state = '?';
+    for (double t0 = now_s(); now_s() - t0 < 10 * testkit_time_scale(); usleep(1000)) {
+        if (after && access(after, F_OK) != 0) continue;
+        snprintf(path, sizeof path, "/proc/%d/wchan", (int)pid);
+        first_line(path, wchan, sizeof wchan);
+        size_t n = strlen(wchan);
+        for (const char *f = functions; n && (f = strstr(f, wchan)); f += n)
+            if ((f == functions || f[-1] == '|') && (f[n] == '|' || f[n] == '\0')) return;
+        /* Field 3, the state, follows the command name, which ends with the last ')'. */
+        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+        first_line(path, stat, sizeof stat);
+        const char *p = strrchr(stat, ')');
+        state = p && p[1] == ' ' ? p[2] : '?';
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    if (strcmp(wchan, "0") == 0 && state == 'S')
+        cr_skip_test("/proc/%d/wchan says 0 for a sleeping process: this kernel does not say "
+                     "where a process waits, which this test needs", (int)pid);
+    cr_assert_fail("never asleep in %s%s%s: last seen in '%s', state %c", functions,
+                   after ? " after " : "", after ? after : "", wchan, state);
+}
+
 /* A FIFO nobody writes, given as an input, blocks the open; the first Ctrl-C ends the command
  * at once (it had begun no work), exit 130. It used to wait for a second signal. */
 Test(robust, a_signal_ends_a_command_blocked_on_an_input)
@@ -1000,14 +1046,22 @@ Test(robust, a_signal_ends_a_command_blocked_on_an_input)
     cr_assert(mkfifo(out_fifo, 0600) == 0);
     const char *run[] = {"run", "--config", fifo, "-q", NULL};
     const char *plot[] = {"plot", fifo, "--png", "/dev/null", NULL};
-    /* An output FIFO nobody reads: the run ends (or is stopped) and then waits for a reader,
-     * and the first signal is heard there too. */
+    /* An output FIFO nobody reads: the run ends and then waits for a reader, and the first
+     * signal is heard there too. run writes its CSV before its JSON: once the CSV is there the
+     * run is over, and the one sleep left (hrtimer_nanosleep; the main thread also sleeps
+     * there while a run goes) is the pause between tries to open the FIFO. */
+    char csv[1100];
+    snprintf(csv, sizeof csv, "%s/out.csv", dir);
     const char *out[] = {"run", "--ion", "p", "--energy", "100", "--material", "water", "-n",
-                         "200", "-q", "--json", out_fifo, NULL};
+                         "200", "-q", "--csv", csv, "--json", out_fifo, NULL};
     const char *const *cmds[] = {run, plot, out};
+    /* An open of a FIFO nobody has opened from the other end waits in wait_for_partner (or
+     * in its caller fifo_open, should a kernel build inline it). */
+    const char *const waits_in[] = {"wait_for_partner|fifo_open", "wait_for_partner|fifo_open",
+                                    "hrtimer_nanosleep"};
     for (int k = 0; k < 3; k++) {
         pid_t pid = spawn(cmds[k], NULL);
-        usleep(300000);   /* time to reach the open, where it blocks */
+        wait_until_asleep_in(pid, waits_in[k], k == 2 ? csv : NULL);
         double t0 = now_s();
         int st = 0;
         pid_t got = interrupt_within_3_s(pid, &st);
@@ -1106,6 +1160,208 @@ Test(robust, a_failure_after_a_signal_is_not_an_interruption)
                   "%s /dev/full: exit %d: %s", outputs[k][0], rc, said);
         free(said);
     }
+    testkit_remove_dir(dir);
+}
+
+/* Opens the FIFO `path` for writing once a reader has it open (O_NONBLOCK: ENXIO until one
+ * does), while `pid` lives; -1 when it ended first or 30 s (scaled) passed. */
+static int open_for_a_reader(const char *path, pid_t pid)
+{
+    for (double t0 = now_s(); now_s() - t0 < 30 * testkit_time_scale();) {
+        int fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        if (fd >= 0) return fd;
+        cr_assert(errno == ENXIO, "%s: %s", path, strerror(errno));
+        if (kill(pid, 0) != 0) break;
+        usleep(1000);
+    }
+    return -1;
+}
+
+/* Runs bragg `args` on a copy of the asset folder whose ion table is a FIFO this test writes:
+ * the first `before` readers of it get the real table. The next one has it open when SIGINT
+ * is sent, and then gets the real table (`broken` 0: the run it is read for starts and the
+ * signal stops it) or a line that is not a table (`broken` 1: that run fails, for a reason
+ * of its own). `before` is how often the command reads the table before its work begins (a
+ * signal then would exit 130 at once, with nothing said); each run reads it once more. The
+ * signal goes to the main thread, the one reading (the kernel hands a signal sent to a process
+ * to the thread its pid names when that one can take it), so the flag is set before the
+ * reading ends: nothing here depends on timing. Returns the exit status; what the command said
+ * is in `log`. */
+static int signal_while_a_run_reads_its_table(const char *const *args, int before, int broken,
+                                              const char *log)
+{
+    char assets[256], cmd[1200], fifo[1100], fresh[1100];
+    testkit_temp_dir(assets, sizeof assets, "fifoassets");
+    snprintf(cmd, sizeof cmd, "cp %s/*.tsv %s/", BRAGG_ASSET_DIR, assets);
+    cr_assert(system(cmd) == 0, "%s", cmd);
+    snprintf(fifo, sizeof fifo, "%s/ions.tsv", assets);
+    snprintf(fresh, sizeof fresh, "%s/fresh.fifo", assets);
+    char *table = testkit_read_text(fifo);
+    cr_assert(unlink(fifo) == 0 && mkfifo(fifo, 0600) == 0);
+    cr_assert(setenv("BRAGG_ASSETS", assets, 1) == 0);
+    pid_t pid = spawn(args, log);
+    unsetenv("BRAGG_ASSETS");
+    for (int k = 0; k <= before; k++) {
+        int fd = open_for_a_reader(fifo, pid);
+        cr_assert(fd >= 0, "%s: the ion table was read %d times, %d expected before the run",
+                  args[0], k, before + 1);
+        if (k == before) kill(pid, SIGINT);
+        const char *text = k == before && broken ? "not a table\n" : table;
+        cr_assert(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+        /* The next reader must find a fresh FIFO: a writer opening this one again would be
+         * paired with the reader still reading it. */
+        cr_assert(mkfifo(fresh, 0600) == 0 && rename(fresh, fifo) == 0);
+        close(fd);
+    }
+    /* A command that goes on after the signal reads the table again, from a FIFO nobody
+     * writes any more: it is ended after 10 s (scaled), and that is a failure. */
+    int st = 0;
+    pid_t got = 0;
+    for (double t0 = now_s();
+         (got = waitpid(pid, &st, WNOHANG)) == 0 && now_s() - t0 < 10 * testkit_time_scale();)
+        usleep(10000);
+    if (got == 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &st, 0);
+    }
+    cr_expect(got == pid, "%s: still running 10 s after the signal (it began another run)",
+              args[0]);
+    free(table);
+    testkit_remove_dir(assets);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st);
+}
+
+/* bench and sobp turned every failure that followed a signal into 130, as run did before: a
+ * run that fails for a reason of its own (here its ion table unreadable) after Ctrl-C is a
+ * failure, exit 1, the reason said. A run the signal stops is 130, nothing written; bench let
+ * a run that ended before its first look at the flag (0.25 s) finish and began the next. */
+Test(robust, a_run_that_fails_after_a_signal_fails_in_bench_and_sobp)
+{
+    char dir[256], log[1200];
+    testkit_temp_dir(dir, sizeof dir, "failsig");
+    snprintf(log, sizeof log, "%s/log", dir);
+    const char *bench[] = {"bench", "--case", "p-150-water", "--quick", "-n", "200", "-t", "1",
+                           NULL};
+    const char *sobp[] = {"sobp", "--ion", "p", "--material", "water", "--from", "2", "--to",
+                          "2.4", "-n", "200", "-t", "1", "-q", NULL};
+    const char *const *cmds[] = {bench, sobp};
+    const int before[] = {0, 2};   /* sobp: for its options and for its probe of the ranges */
+    for (int k = 0; k < 2; k++)
+        for (int broken = 0; broken < 2; broken++) {
+            int rc = signal_while_a_run_reads_its_table(cmds[k], before[k], broken, log);
+            char *said = testkit_read_text(log);
+            if (broken)
+                cr_expect(rc == 1 && strstr(said, "ions.tsv line 1: expected 5 fields") &&
+                              !strstr(said, "interrupted"),
+                          "%s, a run failing after the signal: exit %d: %s", cmds[k][0], rc,
+                          said);
+            else
+                cr_expect(rc == 130 && strstr(said, "interrupted; nothing written"),
+                          "%s, a run stopped by the signal: exit %d: %s", cmds[k][0], rc, said);
+            free(said);
+        }
+    testkit_remove_dir(dir);
+}
+
+/* A write that fails names its cause and the file, exit 1, and leaves no temporary; a file
+ * it would have replaced keeps what it held. stdio keeps only an error flag when a write
+ * fails, and the writer said "Input/output error" for a full disk once its buffer had filled.
+ * /dev/full (written through) and a file size limit (a regular file's temporary, renamed on
+ * success) need no privilege. */
+Test(robust, a_failed_write_names_its_cause)
+{
+    char dir[256], out[8192], cmd[4096], path[1100];
+    testkit_temp_dir(dir, sizeof dir, "nospace");
+    static const char *const outputs[] = {"--json", "--csv", "--svg"};
+    for (int k = 0; k < 3; k++) {
+        snprintf(cmd, sizeof cmd, "run -i p -e 70 -m water -n 1000 -t 1 -q %s /dev/full",
+                 outputs[k]);
+        int rc = testkit_cli(cmd, out, sizeof out);
+        cr_expect(rc == 1 && strstr(out, "cannot write '/dev/full': No space left on device"),
+                  "%s /dev/full: exit %d: %s", outputs[k], rc, out);
+    }
+    int rc = testkit_cli("sobp --ion p --material water --from 2 --to 2.4 -n 200 -t 1 -q "
+                         "--json /dev/full", out, sizeof out);
+    cr_expect(rc == 1 && strstr(out, "cannot write '/dev/full': No space left on device"),
+              "sobp --json /dev/full: exit %d: %s", rc, out);
+    /* ulimit -f counts blocks of 512 or 1024 bytes: a few kB, where the outputs need 130 kB
+     * and more. Ignored, SIGXFSZ leaves the write to fail with EFBIG. */
+    for (int k = 0; k < 2; k++) {
+        snprintf(path, sizeof path, "%s/o.%s", dir, outputs[k] + 2);
+        write_text(path, "what the user had\n");
+        snprintf(cmd, sizeof cmd, "ulimit -f 8; trap '' XFSZ; exec %s run -i p -e 70 -m water "
+                                  "-n 1000 -t 1 -q %s %s", testkit_bragg(), outputs[k], path);
+        rc = testkit_shell(cmd, out, sizeof out);
+        char want[1300];
+        snprintf(want, sizeof want, "cannot write '%s': File too large", path);
+        cr_expect(rc == 1 && strstr(out, want), "%s beyond the size limit: exit %d: %s",
+                  outputs[k], rc, out);
+        char *kept = testkit_read_text(path);
+        cr_expect(strcmp(kept, "what the user had\n") == 0, "%s was replaced: '%.40s'", path,
+                  kept);
+        free(kept);
+    }
+    cr_expect(count_files(dir, ".tmp.") == 0, "temporaries left behind");
+    testkit_remove_dir(dir);
+}
+
+/* bench and sobp said 2 (bad input) for a figure they could not write, a path checked before
+ * the runs, and bench then left out its JSON: a full disk is a run-time failure, exit 1, as
+ * in run, and what else was asked for is still written. */
+Test(robust, a_figure_that_cannot_be_written_is_a_failure)
+{
+    char dir[256], json[1100], args[1400], out[8192];
+    testkit_temp_dir(dir, sizeof dir, "figfull");
+    snprintf(json, sizeof json, "%s/o.json", dir);
+    const char *const cmds[] = {"bench --case p-150-water --quick -n 200 -t 1",
+                                "sobp --ion p --material water --from 2 --to 2.4 -n 200 -t 1 -q"};
+    for (int k = 0; k < 2; k++) {
+        snprintf(args, sizeof args, "%s --svg /dev/full --json %s", cmds[k], json);
+        int rc = testkit_cli(args, out, sizeof out);
+        cr_expect(rc == 1 && strstr(out, "--svg: cannot write '/dev/full': No space left on "
+                                         "device"),
+                  "%s: exit %d: %s", cmds[k], rc, out);
+        cr_expect(access(json, F_OK) == 0, "%s: no JSON written beside the figure", cmds[k]);
+        unlink(json);
+    }
+    testkit_remove_dir(dir);
+}
+
+/* A full file system: "No space left on device", the file named, exit 1, no temporary, the
+ * old file as it was. A small tmpfs, mounted in a mount namespace of this test's own (root
+ * only; elsewhere skipped, saying why), holds the old file and the temporary. */
+Test(robust, a_full_file_system_is_named_and_keeps_the_old_file)
+{
+    char dir[256], mnt[1100], path[1200], out[8192], args[1400];
+    testkit_temp_dir(dir, sizeof dir, "fullfs");
+    snprintf(mnt, sizeof mnt, "%s/small", dir);
+    cr_assert(mkdir(mnt, 0700) == 0);
+    /* Private first: a mount under a shared one would show in every namespace. */
+    if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+        mount("tmpfs", mnt, "tmpfs", 0, "size=32k") != 0) {
+        int err = errno;
+        testkit_remove_dir(dir);
+        cr_skip_test("cannot mount a small tmpfs here (%s; needs root), so a full file system "
+                     "is not tested", strerror(err));
+    }
+    static const char *const outputs[] = {"--json", "--csv"};
+    for (int k = 0; k < 2; k++) {
+        snprintf(path, sizeof path, "%s/o.%s", mnt, outputs[k] + 2);
+        write_text(path, "what the user had\n");
+        snprintf(args, sizeof args, "run -i p -e 70 -m water -n 1000 -t 1 -q %s %s", outputs[k],
+                 path);
+        int rc = testkit_cli(args, out, sizeof out);
+        char want[1300];
+        snprintf(want, sizeof want, "cannot write '%s': No space left on device", path);
+        cr_expect(rc == 1 && strstr(out, want), "%s on a full tmpfs: exit %d: %s", outputs[k],
+                  rc, out);
+        char *kept = testkit_read_text(path);
+        cr_expect(strcmp(kept, "what the user had\n") == 0, "%s was replaced: '%.40s'", path,
+                  kept);
+        free(kept);
+        cr_expect(count_files(mnt, ".tmp.") == 0, "%s: temporaries left behind", outputs[k]);
+    }
+    umount2(mnt, MNT_DETACH);
     testkit_remove_dir(dir);
 }
 
