@@ -75,6 +75,16 @@ static void progress_line(const run_snapshot *s)
             (unsigned long long)s->histories_total, s->histories_per_s, eta, err);
 }
 
+/* interrupt_wait_run's tick: the progress line of the run so far. */
+static void show_progress_tick(engine *en, void *ctx)
+{
+    (void)ctx;
+    run_snapshot s;
+    bragg_err e;
+    if (engine_snapshot(en, &s, &e) == BRAGG_OK) progress_line(&s);
+    run_snapshot_free(&s);
+}
+
 /* The depth-dose figure, drawn from the same JSON tree --json writes, so that `bragg plot` of
  * that file gives the same picture. */
 static int write_figures(const engine *en, const run_snapshot *snap, const plot_outputs *figs,
@@ -412,18 +422,7 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
         engine_destroy(en);
         return EXIT_RUNTIME;
     }
-    int cancelled = 0;
-    while (!driver && !engine_wait(en, 0.25)) {
-        if (interrupt_requested() && !cancelled) {
-            engine_cancel(en);
-            cancelled = 1;
-        }
-        if (show_progress) {
-            run_snapshot s;
-            if (engine_snapshot(en, &s, &e) == BRAGG_OK) progress_line(&s);
-            run_snapshot_free(&s);
-        }
-    }
+    if (!driver) interrupt_wait_run(en, show_progress ? show_progress_tick : NULL, NULL);
     if (show_progress && !driver) fprintf(stderr, "\r%*s\r", 100, "");
     if (driver && !driver->is_root) {
         /* Every process holds the merged result; the root alone reports it. */
@@ -443,14 +442,12 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
         engine_destroy(en);
         return EXIT_RUNTIME;
     }
-    if (snap.state == RUN_FAILED) {
+    if (snap.state == RUN_FAILED)
         fprintf(stderr, "bragg run: %s (results so far are still written)\n", snap.error);
-        status = EXIT_RUNTIME;
-    } else if (snap.state == RUN_CANCELLED) {
+    else if (snap.state == RUN_CANCELLED)
         fprintf(stderr, "bragg run: interrupted after %llu histories; writing partial results\n",
                 (unsigned long long)snap.result.histories);
-        status = EXIT_INTERRUPTED;
-    }
+    if (snap.state != RUN_DONE) status = interrupt_run_status(snap.state);
     if (csv && report_write_csv(en, &snap, csv, &e)) {
         fprintf(stderr, "bragg run: %s\n", e.msg);
         status = EXIT_RUNTIME;

@@ -102,7 +102,7 @@ static int run_pristine(const run_config *cfg, run_driver *driver, pristine *out
         if (driver->run(driver, en, 0, e)) goto done;
     } else {
         if (engine_start(en, e)) goto done;
-        interrupt_wait_run(en);
+        interrupt_wait_run(en, NULL, NULL);
     }
     run_snapshot s;
     if (engine_snapshot(en, &s, e)) goto done;

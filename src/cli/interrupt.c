@@ -53,15 +53,17 @@ int interrupt_requested(void)
     return atomic_load(&first_signal);
 }
 
-void interrupt_wait_run(engine *en)
+void interrupt_wait_run(engine *en, void (*tick)(engine *en, void *ctx), void *ctx)
 {
     int cancelled = 0;
-    do
+    for (;;) {
         if (!cancelled && interrupt_requested()) {
             engine_cancel(en);
             cancelled = 1;
         }
-    while (!engine_wait(en, 0.25));
+        if (engine_wait(en, 0.25)) return;
+        if (tick) tick(en, ctx);
+    }
 }
 
 int interrupt_run_status(run_state state)

@@ -35,9 +35,9 @@ int interrupt_requested(void);
 
 /* Waits for the started run `en` to end, cancelling it once a signal has come, one that came
  * before the wait included (the run then stops at its first look at the cancel flag). What it
- * computed stays in its snapshot. For the commands that show nothing while a run goes (bench,
- * sobp). Main thread. */
-void interrupt_wait_run(engine *en);
+ * computed stays in its snapshot. `tick` (NULL: none) is called with `ctx` every quarter
+ * second while the run goes (bragg run's progress line). Main thread. */
+void interrupt_wait_run(engine *en, void (*tick)(engine *en, void *ctx), void *ctx);
 
 /* A command's exit status for a run that ended as `state`: EXIT_OK (0) done, EXIT_INTERRUPTED
  * cancelled (the commands cancel a run for a signal only), 1 failed. Only the run's own end
