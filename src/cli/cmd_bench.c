@@ -96,7 +96,7 @@ static int run_case(const bench_case *bc, const char *backend, int threads, uint
         engine_destroy(en);
         return EXIT_RUNTIME;
     }
-    interrupt_wait_run(en);
+    interrupt_wait_run(en, NULL, NULL);
     run_snapshot s;
     if (engine_snapshot(en, &s, e)) {
         engine_destroy(en);
@@ -427,6 +427,8 @@ int cmd_bench(int argc, char **argv)
         printf("usage: bragg bench [options]\n\nThroughput of every backend and thread count on "
                "named cases.\n\noptions:\n");
         option_print_help(stdout, specs);
+        printf("\nexit status: 0 ok, 1 run-time failure, 2 bad input, 130 interrupted (the rows "
+               "done are kept)\n");
         return EXIT_OK;
     }
     const bench_case *selected[N_CASES];

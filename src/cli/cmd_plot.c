@@ -231,7 +231,8 @@ static void usage(FILE *out, const option_spec *specs)
             "entrance), fragment yields on --kind yields.\n\n"
             "options:\n");
     option_print_help(out, specs);
-    fprintf(out, "\nexit status: 0 ok, 2 bad input or a figure that cannot be written\n");
+    fprintf(out, "\nexit status: 0 ok, 1 a figure that cannot be written, 2 bad input, 130 "
+                 "interrupted\n");
 }
 
 int cmd_plot(int argc, char **argv)
@@ -420,9 +421,11 @@ int cmd_plot(int argc, char **argv)
         goto done;
     }
     interrupt_begin_work();
-    /* A figure that cannot be written is bad output input: exit 2, the message names the path. */
+    /* The paths were checked before (plot_outputs_check): a figure that cannot be written now
+     * (a full disk) is a run-time failure, exit 1, as in run, bench and sobp. */
     if (plot_outputs_write(&fig, &pa.style, &figs, &e)) {
         fprintf(stderr, "bragg plot: %s\n", e.msg);
+        status = EXIT_RUNTIME;
         goto done;
     }
     status = EXIT_OK;

@@ -28,7 +28,8 @@ static void usage(FILE *out, const option_spec *specs)
             "stopping power and CSDA range against energy (log-log).\n\n"
             "options:\n");
     option_print_help(out, specs);
-    fprintf(out, "\nexit status: 0 ok, 1 run-time failure, 2 bad input\n");
+    fprintf(out, "\nexit status: 0 ok, 1 run-time failure (an output that cannot be written), "
+                 "2 bad input, 130 interrupted\n");
 }
 
 int cmd_tables(int argc, char **argv)
@@ -162,9 +163,10 @@ int cmd_tables(int argc, char **argv)
                            fig_e, fig_s, fig_r};
         plot_figure fig;
         if (figures_from_table(&fig, &ft, &e) || plot_outputs_write(&fig, &style, &figs, &e)) {
-            /* A figure that cannot be written is a bad output path: exit 2, naming it. */
+            /* Its path was checked before (plot_outputs_check): what fails now (a full disk)
+             * is a run-time failure, as in run, bench and sobp. */
             fprintf(stderr, "bragg tables: %s\n", e.msg);
-            status = EXIT_USAGE;
+            status = EXIT_RUNTIME;
         }
         plot_figure_free(&fig);
     }

@@ -157,8 +157,9 @@ int png_file_write(const char *path, const char *what, cairo_surface_t *surface,
     if (rc != BRAGG_OK) {
         atomic_file_abandon(&af);
         if (sink.write_errno)
-            return bragg_fail(e, "%s: cannot write %s: %s", what, path, strerror(sink.write_errno));
-        return bragg_fail(e, "%s: cannot write %s: %s", what, path, sink.msg);
+            return bragg_fail(e, "%s: cannot write %s: %s", what, BRAGG_QUOTED(path),
+                              strerror(sink.write_errno));
+        return bragg_fail(e, "%s: cannot write %s: %s", what, BRAGG_QUOTED(path), sink.msg);
     }
     if (atomic_file_commit(&af, e)) return bragg_fail_prefix(e, "%s: ", what);
     return BRAGG_OK;

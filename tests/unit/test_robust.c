@@ -1322,6 +1322,17 @@ Test(robust, a_figure_that_cannot_be_written_is_a_failure)
                                          "device"),
                   "%s: exit %d: %s", cmds[k], rc, out);
         cr_expect(access(json, F_OK) == 0, "%s: no JSON written beside the figure", cmds[k]);
+        if (k == 0) {
+            /* plot and tables alike (plot reads the bench's JSON). */
+            char more[1400];
+            snprintf(more, sizeof more, "plot %s --svg /dev/full", json);
+            rc = testkit_cli(more, out, sizeof out);
+            cr_expect(rc == 1 && strstr(out, "No space left on device"), "plot: exit %d: %s", rc,
+                      out);
+            rc = testkit_cli("tables --ion p --material water --svg /dev/full", out, sizeof out);
+            cr_expect(rc == 1 && strstr(out, "No space left on device"), "tables: exit %d: %s", rc,
+                      out);
+        }
         unlink(json);
     }
     testkit_remove_dir(dir);
