@@ -286,7 +286,7 @@ tsan:
 	@scripts/deps.sh test
 	@$(MAKE) --no-print-directory VARIANT=tsan all
 	@$(MAKE) --no-print-directory build/release/unit_tests
-	BRAGG_BIN=$(CURDIR)/build/tsan/bragg BRAGG_TEST_TIME_SCALE=10 \
+	BRAGG_BIN=$(CURDIR)/build/tsan/bragg BRAGG_TEST_TIME_SCALE=10 BRAGG_TEST_TSAN=1 \
 	    TSAN_OPTIONS="suppressions=$(CURDIR)/tests/tsan.supp exitcode=66 history_size=7" \
 	    build/release/unit_tests --jobs 1 --filter '$(TSAN_TESTS)' $(TEST_ARGS)
 

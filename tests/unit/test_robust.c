@@ -1037,6 +1037,12 @@ static void wait_until_asleep_in(pid_t pid, const char *functions, const char *a
  * at once (it had begun no work), exit 130. It used to wait for a second signal. */
 Test(robust, a_signal_ends_a_command_blocked_on_an_input)
 {
+    /* ThreadSanitizer defers a signal's handler to the program's next intercepted call, and a
+     * process blocked in open(2) of a FIFO makes none: under it the first signal is never
+     * handled (make tsan failed here since the test came; the plain and sanitizer builds of
+     * make test and make check run it). */
+    if (getenv("BRAGG_TEST_TSAN"))
+        cr_skip_test("ThreadSanitizer holds a signal back from a process blocked in open(2)");
     char dir[256], fifo[1100];
     testkit_temp_dir(dir, sizeof dir, "fifoin");
     snprintf(fifo, sizeof fifo, "%s/in.conf", dir);
