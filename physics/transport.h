@@ -94,13 +94,23 @@
 
 /* Fixed-point scales of the scored quantities (see "integer quanta" above). */
 #define ENERGY_QUANTA_PER_MEV   16777216.0     /* 2^24 */
-#define LET_QUANTA              1024.0         /* per MeV * keV/um */
+/* 2^22 per MeV * keV/um, and 2^30 per cm * keV/um for LET_t: a 150 MeV proton's deposit in a
+ * 20 um bin of water (0.011 MeV at 0.55 keV/um) is about 25 000 of them, and its track there
+ * 1.2 million, so the ramps of the LET sums across a step (score_piece) keep their slopes.
+ * 2^10 made the deposit's sum about 30 in a 0.1 mm bin, and 2^20 the track's 1 150 in a 20 um
+ * bin; both rounded the slope over a step's bins to 0, and LET_d and LET_t were sawtooths of
+ * +-5% and +-3% about each other (LET_d 1.45 times LET_t in 2 um bins). Air, 800
+ * times thinner, still leaves them a few quanta a bin: a +-5% sawtooth in its 2 cm bins. The
+ * job size (engine.c, max_job_histories) keeps the int64 sums from overflowing: 117 000 C-12
+ * histories of 400 MeV/u in water a job (the track bound alone allows 195 000), 690 of Fe-56 of
+ * 1 GeV/u in lead. */
+#define LET_QUANTA              4194304.0
 #define TRACK_QUANTA_PER_CM     4294967296.0   /* 2^32 */
 /* 2^30 per cm^3 of track length * r^2 / 2: fine enough that the lateral sum's ramp across a
  * step (score_piece) keeps its slope in 0.1 mm bins near the axis, where a history adds a few
  * 1e-7 cm^3 per bin (2^20 rounded those slopes to 0 and drew the spread as a staircase). */
 #define LATERAL_QUANTA_PER_CM3  1073741824.0
-#define LET_T_QUANTA            1048576.0      /* 2^20 per cm * keV/um */
+#define LET_T_QUANTA            1073741824.0   /* 2^30 per cm * keV/um (above) */
 #define Z1D_QUANTA              65536.0        /* 2^16 per MeV * Gy (z1D*, below 100 Gy) */
 
 /* Energy ledger entries, in energy quanta. BEAM = all the others summed, exactly. */
@@ -1247,6 +1257,8 @@ typedef struct step_state {
     int64_t q_new, dq;          /* energy quanta after the step, and lost over it */
     double t_half;              /* CSDA energy at R - dR/2, or -1 before it is needed */
     uint32_t cell_half;
+    double t_table;             /* t(R) at the step's start, where step_energy_loss looked it
+                                   up (a step losing under 1% of the range), else -1 */
     double t_mid;               /* mid-step energy, and its cell */
     uint32_t cell_mid;
     double x0, y0, z0;          /* position before the step */
@@ -1296,6 +1308,7 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void step_limit(const transport_params
      * (step_energy_loss) unless the reaction shortens the step. */
     st->t_half = -1.0;
     st->cell_half = 0;
+    st->t_table = -1.0;
     if (p->nuclear) {
         double t_half = table_energy(st->tab, q->range - 0.5 * st->rho * step);
         uint32_t cell_half = table_energy_cell(st->tab, t_half);
@@ -1389,8 +1402,10 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void step_energy_loss(const transport_
      * +9% of the loss of a 150 MeV proton over 1 um of water; the difference cancels it. */
     double t_new = q->t;
     if (st->to_cut) t_new = p->energy_cut;
-    else if (range_new < q->range && q->range - range_new < 0.01 * q->range)
-        t_new = q->t - (table_energy(tab, q->range) - table_energy(tab, range_new));
+    else if (range_new < q->range && q->range - range_new < 0.01 * q->range) {
+        st->t_table = table_energy(tab, q->range);
+        t_new = q->t - (st->t_table - table_energy(tab, range_new));
+    }
     else if (range_new < q->range)
         t_new = table_energy(tab, range_new);
     int64_t q_new = energy_quanta(q->A * t_new);
@@ -1579,11 +1594,19 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void step_score(const transport_params
     if (dR > 0.0 && dq > 1) {
         double t_half = st->t_half >= 0.0 ? st->t_half : table_energy(tab, q->range - 0.5 * dR);
         /* Without a straggling shift the CSDA end energy is t_new: no second lookup. */
-        double t_end = st->range_new == q->range - dR ? st->t_new : table_energy(tab, q->range - dR);
-        double lost = q->t - t_end;
+        /* Without a straggling shift the CSDA end energy is t_new: no second lookup. A step
+         * losing under 1% of the range takes its start from the table too (t_table; t_new is
+         * then t(R_new) moved by q->t - t(R)): the particle's own energy may sit a few 1e-6 of
+         * itself off t(R) (a new slab's table), which against the loss of 2 cm of air by a 120
+         * MeV proton (1e-4 of its energy) tilted the deposit across an air gap from 0.84 to
+         * 0.95 of the water dose before it (0.886 flat: the mass stopping-power ratio). */
+        int csda = st->range_new == q->range - dR;
+        double t0 = st->t_table >= 0.0 ? st->t_table : q->t;
+        double t_end = !csda ? table_energy(tab, q->range - dR) : st->t_new - (q->t - t0);
+        double lost = t0 - t_end;
         if (lost > 0.0) {
             double q_dq = (double)dq;
-            ds = 4.0 * q_dq * (1.0 - 2.0 * (q->t - t_half) / lost);
+            ds = 4.0 * q_dq * (1.0 - 2.0 * (t0 - t_half) / lost);
             ds = ds > q_dq ? q_dq : ds < -q_dq ? -q_dq : ds;
         }
     }
