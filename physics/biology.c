@@ -103,6 +103,14 @@ int bio_model_check_ion(const bio_model *m, const char *ion_name, int Z, int A, 
     if (m->kind == BIO_LET && !(Z == 1 && A == 1))
         return bragg_fail(e, "bio: %s is a proton model (valid for --ion p; for %s: mkm)",
                           m->name, ion_name);
+    /* The MKM's cell parameters (HSG: Inaniwa et al. 2010) were fitted to carbon beams: alpha0
+     * + beta z1D* stays below the photons' alpha_x wherever z1D* < (alpha_x - alpha0) / beta =
+     * 2.3 Gy, and p 150 MeV in water came out with an RBE of 0.78-0.81 over its plateau
+     * (docs/physics.md, "Limits of the biology"; helium keeps the model and its limit). */
+    if (m->kind == BIO_MKM && Z == 1)
+        return bragg_fail(e, "bio: mkm is an ion model (valid for --ion He-3 and heavier; it "
+                             "gives %s an RBE below 1; for protons: mcnamara, wedenberg, rbe1.1)",
+                          ion_name);
     return BRAGG_OK;
 }
 

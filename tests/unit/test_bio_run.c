@@ -124,6 +124,8 @@ Test(bio_run, run_bio_writes_columns_and_rejects_bad_input)
          "cell: needs a biological model (--bio MODEL"},
         {"sobp --ion p --material water --from 10 --to 12 --biological mkm", "--dose: missing"},
         {"sobp --ion p --material water --from 10 --to 12 --dose 2", "--dose: needs --biological"},
+        {"run --ion p --energy 150 --material water --bio mkm",
+         "mkm is an ion model (valid for --ion He-3 and heavier"},
     };
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
         int rc = testkit_cli(bad[k].args, out, sizeof out);

@@ -461,7 +461,7 @@ Test(ui, biology_offers_and_takes_only_what_the_ion_can_have)
         strcat(seen, t->cfg.bio_model[0] ? t->cfg.bio_model : "none");
         strcat(seen, " ");
     }
-    cr_expect_str_eq(seen, "mcnamara wedenberg rbe1.1 none mkm ");
+    cr_expect_str_eq(seen, "mcnamara wedenberg rbe1.1 none mcnamara ");
     cr_expect_str_eq(apply(t, FIELD_BIO, "mcnamara 2"), "");
     cr_expect(t->cfg.bio_alpha_beta == 2.0);
     const char *bad[] = {"mcnamara -1", "mcnamara 0", "mcnamara 1e9"};
@@ -478,8 +478,12 @@ Test(ui, biology_offers_and_takes_only_what_the_ion_can_have)
     cr_expect_str_eq(apply(t, FIELD_ION, "C-12"), "");
     cr_expect_str_eq(t->cfg.bio_model, "", "C-12 kept mcnamara");
     cr_expect_str_eq(apply(t, FIELD_BIO, "mkm"), "");
+    cr_expect_str_eq(apply(t, FIELD_ION, "He-4"), "");
+    cr_expect_str_eq(t->cfg.bio_model, "mkm", "helium lost the MKM");
+    /* The MKM's carbon-fitted parameters give protons an RBE below 1 (physics/biology.c). */
     cr_expect_str_eq(apply(t, FIELD_ION, "p"), "");
-    cr_expect_str_eq(t->cfg.bio_model, "mkm", "protons lost the MKM");
+    cr_expect_str_eq(t->cfg.bio_model, "", "protons kept the MKM");
+    cr_expect(strstr(apply(t, FIELD_BIO, "mkm"), "mkm is an ion model"), "protons took mkm");
     cr_expect_str_eq(apply(t, FIELD_BIO, "rbe1.1"), "");
     t->status[0] = '\0';
     setup_field_cycle(t, FIELD_ION, 1);
