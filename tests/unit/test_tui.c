@@ -846,7 +846,7 @@ Test(tui, biology_view_and_sobp_job_at_100x30)
     type_field("lem");
     wait_for("bio: 'lem' is not a known model", 5, screen, sizeof screen);
     keys("Escape");
-    keys("Right Right");   /* none -> mkm -> mcnamara */
+    keys("Right");   /* none -> mcnamara (protons are not offered the MKM) */
     wait_for("mcnamara HSG", 5, screen, sizeof screen);
     keys("r");
     wait_for("done:", 30, screen, sizeof screen);
