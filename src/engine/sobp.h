@@ -11,10 +11,7 @@
  *      the simulated distal peak.
  *   2. The simulated pristine curves D_k(z) (dose per primary) are combined with weights
  *      w_k >= 0 that minimise sum over plateau bins (sum_k w_k D_k(z) - 1)^2: non-negative least
- *      squares, started from the back-to-front weights (each peak fills what the deeper ones
- *      leave short at its own depth) and solved by cyclic coordinate descent with clamping
- *      (projected Gauss-Seidel on the normal equations; it converges to the NNLS optimum
- *      because the problem is convex).
+ *      squares, solved exactly by Lawson and Hanson's active-set method (sobp_nnls).
  *   3. Flatness = (max - min) / mean of the summed dose over the plateau bins.
  *
  * Biologically flat (sobp_fit_biological): the RBE-weighted dose of the mixed field is made
@@ -22,9 +19,9 @@
  * (Q_k the pristine curve's dose-weighted z1D* or LET numerator), so the nonlinearity is that
  * of the whole mix in every bin, never beam by beam: D_RBE(i) = D_x(alpha(q) D + beta(q) D^2).
  * Gauss-Newton: each step linearises D_RBE in the weights around the current ones and solves
- * that non-negative least-squares problem (the same projected Gauss-Seidel), with step halving
- * while the sum of squares does not fall; it starts from the physically flat weights scaled to
- * the prescribed mean.
+ * that non-negative least-squares problem (sobp_nnls), with step halving while the sum of
+ * squares does not fall; it starts from the physically flat weights scaled to the prescribed
+ * mean.
  *
  * Pure functions: the caller owns every array; any thread.
  */
@@ -49,7 +46,8 @@ int sobp_fit_weights(const double *curves, int K, int nbins, int first, int last
                      const int *peak_bins, double *weights, bragg_err *e);
 
 /* Non-negative w minimising sum over bins [first, last] of (sum_k A_k(i) w_k - b_i)^2
- * (A_k at A[k * nbins + i]; b NULL: 1 in every bin), improving on the w given. */
+ * (A_k at A[k * nbins + i]; b NULL: 1 in every bin). The w given is the start (its positive
+ * entries the first active set); where the minimum is not unique it picks among them. */
 int sobp_nnls(const double *A, int K, int nbins, int first, int last, const double *b, double *w,
               bragg_err *e);
 

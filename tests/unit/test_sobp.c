@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "random.h"
 #include "sobp.h"
 
 Test(sobp, peak_depths_span_the_interval_distal_first)
@@ -58,6 +59,48 @@ Test(sobp, fit_flattens_toy_peaks_and_keeps_weights_non_negative)
               sobp_flatness(sum, 155, 245, NULL));
     /* The distal peak carries the most weight: it has no deeper peaks' entrance dose. */
     for (int k = 1; k < K; k++) cr_expect(w[0] > w[k]);
+}
+
+/* Lawson and Hanson's method ends at the exact optimum: where a weight is positive the sum of
+ * squares does not change with it, and where it is 0 it would grow with it (the
+ * Karush-Kuhn-Tucker conditions). Toy peaks 2 bins apart with 2% noise, so that the fit holds
+ * some weights at 0 (14 of 51); the gradients are scaled by the curves' norms, so 1e-9 is far
+ * above round-off (measured under 1e-14) and far below any real misfit. */
+Test(sobp, nnls_meets_the_optimality_conditions)
+{
+    enum { N = 300, K = 51 };
+    static double D[K * N];
+    int peaks[K];
+    rng g;
+    rng_init(&g, 5, 0, 0);
+    for (int k = 0; k < K; k++) {
+        double z0 = 250 - 2 * k;
+        peaks[k] = (int)z0;
+        for (int i = 0; i < N; i++) {
+            double x = i - z0;
+            D[k * N + i] = (0.125 * erfc(x / (3.0 * sqrt(2.0))) + exp(-0.5 * x * x / 9.0)) *
+                           (1 + 0.02 * rng_gauss(&g));
+        }
+    }
+    double w[K];
+    bragg_err e = {{0}};
+    cr_assert(sobp_fit_weights(D, K, N, 150, 250, peaks, w, &e) == BRAGG_OK, "%s", e.msg);
+    int zeros = 0;
+    for (int k = 0; k < K; k++) {
+        double grad = 0, norm = 0;
+        for (int i = 150; i <= 250; i++) {
+            double r = -1;
+            for (int j = 0; j < K; j++) r += w[j] * D[j * N + i];
+            grad += D[k * N + i] * r;
+            norm += D[k * N + i] * D[k * N + i];
+        }
+        grad /= sqrt(norm);
+        cr_expect(w[k] >= 0);
+        if (w[k] > 0) cr_expect(fabs(grad) < 1e-9, "weight %d = %g, gradient %g", k, w[k], grad);
+        else cr_expect(grad > -1e-9, "weight %d held at 0, gradient %g", k, grad);
+        zeros += w[k] == 0;
+    }
+    cr_expect(zeros > 0, "no weight held at 0: the bound is not tested");
 }
 
 Test(sobp, flatness_is_max_minus_min_over_mean)
