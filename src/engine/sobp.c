@@ -5,6 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "random.h"
+
+/* The particle id of the resampling streams (physics/random.h): one no transport gives out in
+ * practice (a history's ids are 44-bit hashes, 0 for its primary), so that refit r does not
+ * reuse the numbers of history r of the runs the curves came from. */
+#define RESAMPLE_STREAM_ID ((UINT64_C(1) << RNG_ID_BITS) - 1)
+
 int sobp_peak_depths(double from, double to, double spacing, double *depths, int max)
 {
     int steps = (int)ceil((to - from) / spacing - 1e-9);
@@ -286,4 +293,166 @@ double sobp_flatness(const double *d, int first, int last, double *mean)
     double m = last >= first ? sum / (last - first + 1) : NAN;
     if (mean) *mean = m;
     return m > 0 ? (hi - lo) / m : NAN;
+}
+
+double sobp_max_deviation(const double *d, int first, int last)
+{
+    double mean, dev = 0;
+    sobp_flatness(d, first, last, &mean);
+    for (int i = first; i <= last; i++)
+        if (fabs(d[i] / mean - 1) > dev) dev = fabs(d[i] / mean - 1);
+    return dev;
+}
+
+/* Standard normal distribution function. */
+static double normal_cdf(double x) { return 0.5 * erfc(-x / sqrt(2.0)); }
+
+double sobp_noise_flatness(const double *rel_err, int first, int last)
+{
+    /* The range of independent N(0, s_i^2) is max - min, and the distribution is symmetric,
+     * so its mean is 2 E[max]; with F(x) = prod_i Phi(x / s_i) the distribution function of
+     * the max, E[max] = int_0^inf (1 - F) dx - int_-inf^0 F dx. The trapezoidal rule over
+     * +-8 of the largest s in steps of a fiftieth of the smallest gives the tabulated mean
+     * range of 2 and 10 equal normal errors (2 / sqrt(pi) and 3.077505 of them) to 7 digits. */
+    double lo = INFINITY, hi = 0;
+    for (int i = first; i <= last; i++) {
+        if (!(rel_err[i] >= 0)) return NAN;
+        if (rel_err[i] > 0 && rel_err[i] < lo) lo = rel_err[i];
+        if (rel_err[i] > hi) hi = rel_err[i];
+    }
+    if (!(hi > 0) || last <= first) return 0;
+    double step = lo / 50, span = 8 * hi;
+    int steps = (int)ceil(span / step);
+    if (steps > 100000) steps = 100000;   /* errors over 2000 times apart: a coarser step */
+    step = span / steps;
+    double sum = 0;
+    for (int j = -steps; j <= steps; j++) {
+        double x = j * step, F = 1;
+        for (int i = first; i <= last; i++)
+            F *= rel_err[i] > 0 ? normal_cdf(x / rel_err[i]) : x >= 0;
+        double f = x > 0 ? 1 - F : x < 0 ? -F : 0.5 - F;
+        sum += (j == -steps || j == steps ? 0.5 : 1) * f;
+    }
+    return 2 * sum * step;
+}
+
+void sobp_quality_numerators(size_t n, const double *dose, const double *quality, double *qnum)
+{
+    for (size_t j = 0; j < n; j++) qnum[j] = isfinite(quality[j]) ? dose[j] * quality[j] : 0;
+}
+
+/* The numerators of p (NULL without a model), for the caller to free. */
+static int quality_numerators(const sobp_problem *p, double **qnum, bragg_err *e)
+{
+    *qnum = NULL;
+    if (!p->model) return BRAGG_OK;
+    size_t n = (size_t)p->K * p->nbins;
+    *qnum = malloc(n * sizeof **qnum);
+    if (!*qnum) return bragg_fail(e, "out of memory");
+    sobp_quality_numerators(n, p->dose, p->quality, *qnum);
+    return BRAGG_OK;
+}
+
+static int fit_with(const sobp_problem *p, const double *qnum, double *w, bragg_err *e)
+{
+    if (p->model)
+        return sobp_fit_biological(p->model, p->dose, qnum, p->K, p->nbins, p->first, p->last,
+                                   p->peak_bins, p->target, w, e);
+    return sobp_fit_weights(p->dose, p->K, p->nbins, p->first, p->last, p->peak_bins, w, e);
+}
+
+/* What p makes flat (the physical or the RBE-weighted dose) for weights w, in bins
+ * [p->first, p->last] of out. */
+static void flat_curve_with(const sobp_problem *p, const double *qnum, const double *w,
+                            double *out)
+{
+    for (int i = p->first; i <= p->last; i++) {
+        if (p->model) {
+            double D, q;
+            bio_point b;
+            sobp_field_at(p->model, p->dose, qnum, p->K, p->nbins, w, i, &D, &q, &b);
+            out[i] = b.rbe_dose;
+        } else {
+            double d = 0;
+            for (int k = 0; k < p->K; k++) d += w[k] * p->dose[(size_t)k * p->nbins + i];
+            out[i] = d;
+        }
+    }
+}
+
+int sobp_fit(const sobp_problem *p, double *w, bragg_err *e)
+{
+    double *qnum;
+    if (quality_numerators(p, &qnum, e)) return BRAGG_ERR;
+    int rc = fit_with(p, qnum, w, e);
+    free(qnum);
+    return rc;
+}
+
+int sobp_resample(const sobp_problem *p, int replicates, uint64_t seed, sobp_resampled *out,
+                  double *weight_err, bragg_err *e)
+{
+    if (replicates < 2) return bragg_fail(e, "sobp_resample: %d refits, at least 2", replicates);
+    int K = p->K, n = p->nbins;
+    size_t kn = (size_t)K * n;
+    double *block = malloc((3 * kn + (size_t)n + 3 * (size_t)K) * sizeof *block);
+    double *qnum = NULL;
+    int rc = BRAGG_ERR;
+    if (!block) {
+        bragg_fail(e, "out of memory");
+        goto done;
+    }
+    if (quality_numerators(p, &qnum, e)) goto done;
+    double *dose = block, *quality = dose + kn, *rqnum = quality + kn, *curve = rqnum + kn;
+    double *w = curve + n, *wsum = w + K, *wsum2 = wsum + K;
+    memcpy(dose, p->dose, kn * sizeof *dose);
+    if (p->model) memcpy(quality, p->quality, kn * sizeof *quality);
+    sobp_problem r = *p;
+    r.dose = dose;
+    r.quality = quality;
+    double fsum = 0, fsum2 = 0, dsum = 0;
+    for (int k = 0; k < K; k++) wsum[k] = wsum2[k] = 0;
+    for (int rep = 0; rep < replicates; rep++) {
+        /* Refit r draws from its own stream, in a fixed order (curve, bin, dose before
+         * quality): the same numbers whatever else ran. Only the plateau's bins enter a fit. */
+        rng g;
+        rng_init(&g, seed, (uint64_t)rep, RESAMPLE_STREAM_ID);
+        for (int k = 0; k < K; k++)
+            for (int i = p->first; i <= p->last; i++) {
+                size_t j = (size_t)k * n + i;
+                dose[j] = p->dose[j] + p->dose_err[j] * rng_gauss(&g);
+                if (p->model && isfinite(p->quality[j]))
+                    quality[j] = p->quality[j] + (isfinite(p->quality_err[j])
+                                                      ? p->quality_err[j] * rng_gauss(&g)
+                                                      : 0);
+            }
+        if (p->model) sobp_quality_numerators(kn, dose, quality, rqnum);
+        if (fit_with(&r, rqnum, w, e)) goto done;
+        /* Judged on the curves that were measured: independent of this refit's noise. */
+        flat_curve_with(p, qnum, w, curve);
+        double f = sobp_flatness(curve, p->first, p->last, NULL);
+        fsum += f;
+        fsum2 += f * f;
+        dsum += sobp_max_deviation(curve, p->first, p->last);
+        double total = 0;
+        for (int k = 0; k < K; k++) total += w[k];
+        for (int k = 0; k < K; k++) {
+            double x = total > 0 ? w[k] / total : 0;
+            wsum[k] += x;
+            wsum2[k] += x * x;
+        }
+    }
+    double R = replicates;
+    out->replicates = replicates;
+    out->flatness = fsum / R;
+    out->flatness_sd = sqrt(fmax(0, (fsum2 - fsum * fsum / R) / (R - 1)));
+    out->max_deviation = dsum / R;
+    if (weight_err)
+        for (int k = 0; k < K; k++)
+            weight_err[k] = sqrt(fmax(0, (wsum2[k] - wsum[k] * wsum[k] / R) / (R - 1)));
+    rc = BRAGG_OK;
+done:
+    free(block);
+    free(qnum);
+    return rc;
 }
