@@ -469,7 +469,7 @@ cJSON *report_build_json(const engine *en, const run_snapshot *snap)
     return root;
 }
 
-/* Pristine Bragg peaks lie at 0.97-0.998 of the CSDA depth (p 150 and 250 MeV, He-4 200,
+/* Pristine Bragg peaks lie at 0.987-0.997 of the CSDA depth (p 150 and 250 MeV, He-4 200,
  * C-12 400 and O-16 430 MeV/u in water), p 10 MeV's at 0.93 for its 0.1 mm bins on a 1.2 mm
  * range: a highest dose below 0.9 of it, less two bins, is no Bragg peak. */
 int report_figures_note(const engine *en, const score_result *r, char *out, size_t len)

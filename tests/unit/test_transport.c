@@ -444,6 +444,15 @@ Test(transport, figures_say_when_they_describe_no_bragg_peak)
     }
 }
 
+/* Replaces c's geometry by the stack of slabs "material:cm" listed (NULL-terminated). */
+static void set_stack(run_config *c, const char *const *slabs)
+{
+    bragg_err e;
+    c->n_slabs = 0;
+    for (; *slabs; slabs++)
+        cr_assert(config_add_slab(c, *slabs, &e) == BRAGG_OK, "%s: %s", *slabs, e.msg);
+}
+
 /* The figures read dose, not energy per cm: p 150 MeV through 1 cm of copper 5 cm deep in water
  * stops as if the copper were its water-equivalent thickness, 8.96 g/cm^3 x 4.852 / 7.289 =
  * 5.96 cm (PSTAR's mass stopping powers at 100 MeV, tests/reference/pstar_100MeV_materials.tsv;
@@ -456,13 +465,7 @@ Test(transport, figures_read_dose_in_a_stack)
     for (int k = 0; k < 2; k++) {
         run_config c = testkit_config("p", 150, 10000);
         c.seed = 3;
-        if (k == 1) {
-            c.n_slabs = 0;
-            bragg_err e;
-            cr_assert(config_add_slab(&c, "water:5", &e) == BRAGG_OK &&
-                          config_add_slab(&c, "copper:1", &e) == BRAGG_OK &&
-                          config_add_slab(&c, "water:inf", &e) == BRAGG_OK, "%s", e.msg);
-        }
+        if (k == 1) set_stack(&c, (const char *[]){"water:5", "copper:1", "water:inf", NULL});
         run_snapshot s = testkit_run(&c, NULL);
         r80[k] = s.result.fig.r80;
         err[k] = s.result.fig_err.r80;
@@ -519,11 +522,7 @@ Test(transport, an_air_gap_holds_a_flat_dose)
     c.nuclear = 0;
     c.bin_width_cm = 0.1;
     c.seed = 3;
-    c.n_slabs = 0;
-    bragg_err e;
-    cr_assert(config_add_slab(&c, "water:3", &e) == BRAGG_OK &&
-                  config_add_slab(&c, "air:2", &e) == BRAGG_OK &&
-                  config_add_slab(&c, "water:inf", &e) == BRAGG_OK, "%s", e.msg);
+    set_stack(&c, (const char *[]){"water:3", "air:2", "water:inf", NULL});
     run_snapshot s = testkit_run(&c, NULL);
     const double *d = s.result.dose;
     double water = d[29], first = d[30], last = d[49];
