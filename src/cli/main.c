@@ -33,10 +33,12 @@ static void usage(FILE *out)
 /* A command's status, or 130 when a signal came while it ran (it stopped early or, if its
  * work was done, finished writing first). A command fails an output given up because of the
  * signal (a FIFO nobody read) as it fails any write, with 1 or 2; that failure is the user's
- * stop, not bad input nor a fault, whatever the command. */
+ * stop, not bad input nor a fault, whatever the command, unless another output failed for a
+ * cause of its own (a full disk): that stays the command's failure. */
 static int finish(int status)
 {
-    if (interrupt_requested() && (status == EXIT_OK || atomic_file_cancelled()))
+    if (interrupt_requested() &&
+        (status == EXIT_OK || (atomic_file_cancelled() && !atomic_file_failed())))
         return EXIT_INTERRUPTED;
     return status;
 }

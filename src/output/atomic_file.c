@@ -338,6 +338,8 @@ static void remove_stale(const char *target)
 static int (*cancel_check)(void);
 /* Set once an output was given up because cancel_check said stop (atomic_file_cancelled). */
 static atomic_int cancelled_output;
+/* Set once an output failed for a cause of its own (atomic_file_failed). */
+static atomic_int failed_output;
 
 void atomic_file_set_cancel_check(int (*cancelled)(void))
 {
@@ -348,6 +350,15 @@ int atomic_file_cancelled(void)
 {
     return atomic_load(&cancelled_output);
 }
+
+int atomic_file_failed(void)
+{
+    return atomic_load(&failed_output);
+}
+
+/* bragg_fail for an output that failed for a cause of its own, remembered for
+ * atomic_file_failed. */
+#define output_fail(...) (atomic_store(&failed_output, 1), bragg_fail(__VA_ARGS__))
 
 /* What the FILE of a file, device or FIFO writes with (fopencookie). stdio keeps no more than
  * an error flag when a write fails, so the cause was gone by the commit, and a full disk was
@@ -426,8 +437,10 @@ int atomic_file_open(atomic_file *af, const char *path, const char *what, bragg_
     target_kind kind = TARGET_STDOUT;
     struct stat st;
     if (strcmp(path, "-") != 0 &&
-        classify(path, what, af->target, sizeof af->target, &kind, &st, e))
+        classify(path, what, af->target, sizeof af->target, &kind, &st, e)) {
+        atomic_store(&failed_output, 1);
         return BRAGG_ERR;
+    }
     snprintf(af->path, sizeof af->path, "%s", path);
     if (kind == TARGET_STDOUT) {
         /* The open stream itself, never a rename over what it is: one buffer, one position. */
@@ -444,8 +457,8 @@ int atomic_file_open(atomic_file *af, const char *path, const char *what, bragg_
             if (err == ECANCELED)
                 return bragg_fail(e, "%s: cannot write %s: stopped while waiting for a reader of "
                                      "the FIFO", what, BRAGG_QUOTED(path));
-            return bragg_fail(e, "%s: cannot write %s: %s", what, BRAGG_QUOTED(path),
-                              strerror(err));
+            return output_fail(e, "%s: cannot write %s: %s", what, BRAGG_QUOTED(path),
+                               strerror(err));
         }
         af->mode = ATOMIC_FILE_DIRECT;
         return BRAGG_OK;
@@ -463,8 +476,11 @@ int atomic_file_open(atomic_file *af, const char *path, const char *what, bragg_
     if (fd < 0) {
         int err = errno;
         slot_release(&af->slot);
-        if (check_folder(af->target, path, what, e)) return BRAGG_ERR;
-        return bragg_fail(e, "%s: cannot write %s: %s", what, BRAGG_QUOTED(path), strerror(err));
+        if (check_folder(af->target, path, what, e)) {
+            atomic_store(&failed_output, 1);
+            return BRAGG_ERR;
+        }
+        return output_fail(e, "%s: cannot write %s: %s", what, BRAGG_QUOTED(path), strerror(err));
     }
     /* A replaced file keeps its permission bits; should that fail, the new file has the default
      * mode, which is no reason to lose the output. */
@@ -475,7 +491,7 @@ int atomic_file_open(atomic_file *af, const char *path, const char *what, bragg_
         close(fd);
         unlink(af->tmp);
         slot_release(&af->slot);
-        return bragg_fail(e, "%s: cannot write %s: %s", what, BRAGG_QUOTED(path), strerror(err));
+        return output_fail(e, "%s: cannot write %s: %s", what, BRAGG_QUOTED(path), strerror(err));
     }
     return BRAGG_OK;
 }
@@ -489,8 +505,8 @@ int atomic_file_commit(atomic_file *af, bragg_err *e)
         /* stdout is stdio's own stream: when an earlier write failed and the last flush had
          * nothing left to write, the cause is lost, and errno 0 would read "Success". */
         if (failed)
-            return bragg_fail(e, "cannot write to standard output: %s",
-                              strerror(stream_error(af)));
+            return output_fail(e, "cannot write to standard output: %s",
+                               strerror(stream_error(af)));
         return BRAGG_OK;
     }
     /* The first failure is the one named: a full disk, not what it led to. */
@@ -508,12 +524,13 @@ int atomic_file_commit(atomic_file *af, bragg_err *e)
         if (err) unlink(af->tmp);
         slot_release(&af->slot);
     }
-    if (err) return bragg_fail(e, "cannot write %s: %s", BRAGG_QUOTED(af->path), strerror(err));
+    if (err) return output_fail(e, "cannot write %s: %s", BRAGG_QUOTED(af->path), strerror(err));
     return BRAGG_OK;
 }
 
 void atomic_file_abandon(atomic_file *af)
 {
+    atomic_store(&failed_output, 1);
     if (!af->file) return;
     if (af->mode == ATOMIC_FILE_STDOUT) {
         af->file = NULL;

@@ -101,8 +101,13 @@ int atomic_file_uses_stdout(const file_use *uses, int n);
 void atomic_file_set_cancel_check(int (*cancelled)(void));
 
 /* Non-zero once an output was given up that way. A command fails such a write as any other
- * (exit 1 or 2); main() sees here that the failure was the user's stop, and exits 130. */
+ * (exit 1 or 2); main() sees here that the failure was the user's stop, and exits 130, unless
+ * another output failed for a cause of its own (atomic_file_failed). */
 int atomic_file_cancelled(void);
+
+/* Non-zero once an output could not be opened, written or committed for a cause other than a
+ * stop (a full disk, a folder gone), or was abandoned by its writer. */
+int atomic_file_failed(void);
 
 /* Deletes every registered temporary. Async-signal-safe: for handlers that end the process. */
 void atomic_file_remove_temporaries(void);

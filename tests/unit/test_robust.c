@@ -1143,27 +1143,61 @@ Test(robust, a_signal_ends_a_command_waiting_for_an_output_reader)
     testkit_remove_dir(dir);
 }
 
+/* Waits, 10 s at most (scaled), until `pid` runs at least `n` threads (/proc/PID/task):
+ * for bragg run, 2 once the engine's run thread has started. */
+static void wait_until_threads(pid_t pid, int n)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+    for (double t0 = now_s(); now_s() - t0 < 10 * testkit_time_scale(); usleep(1000)) {
+        DIR *d = opendir(path);
+        if (!d) break;   /* it ended */
+        int count = 0;
+        for (struct dirent *de; (de = readdir(d));) count += de->d_name[0] != '.';
+        closedir(d);
+        if (count >= n) return;
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    cr_assert_fail("process %d never ran %d threads", (int)pid, n);
+}
+
 /* A write that fails after Ctrl-C (/dev/full: a full disk) is a failure, exit 1: the run's
  * status turned every failure into 130 once a signal had come, as if the user's stop had
- * caused it. The JSON and a figure each, the run stopped early by the signal. */
+ * caused it. The JSON and a figure each, the run stopped early by the signal (sent once the
+ * run thread is there: a signal before the run starts ends the command at once, 130). Then the
+ * same with a second output given up because of the signal (a FIFO nobody reads, written
+ * before the JSON): the full disk is still the command's failure, exit 1, where the FIFO alone
+ * would have made it 130. */
 Test(robust, a_failure_after_a_signal_is_not_an_interruption)
 {
-    char dir[256];
+    char dir[256], fifo[1100];
     testkit_temp_dir(dir, sizeof dir, "fullsig");
-    const char *outputs[][2] = {{"--json", "/dev/full"}, {"--svg", "/dev/full"}};
-    for (int k = 0; k < 2; k++) {
+    snprintf(fifo, sizeof fifo, "%s/out.csv", dir);
+    cr_assert(mkfifo(fifo, 0600) == 0);
+    const char *outputs[][4] = {{"--json", "/dev/full", NULL, NULL},
+                                {"--svg", "/dev/full", NULL, NULL},
+                                {"--json", "/dev/full", "--csv", fifo}};
+    for (int k = 0; k < 3; k++) {
         char log[1200];
         snprintf(log, sizeof log, "%s/log%d", dir, k);
-        const char *args[] = {"run", "-i", "p", "-e", "100", "-m", "water", "-n", "1e9", "-t",
-                              "1", "-q", outputs[k][0], outputs[k][1], NULL};
+        const char *args[] = {"run", "-i", "p", "-e", "100", "-m", "water", "-n",
+                              k < 2 ? "1e9" : "200", "-t", "1", "-q", outputs[k][0],
+                              outputs[k][1], outputs[k][2], outputs[k][3], NULL};
         pid_t pid = spawn(args, log);
-        usleep((useconds_t)(500000 * testkit_time_scale()));   /* the run under way */
+        if (k < 2)
+            wait_until_threads(pid, 2);
+        else   /* the run (milliseconds) over, the CSV's open waits for a reader */
+            wait_until_asleep_in(pid, "hrtimer_nanosleep", NULL);
         kill(pid, SIGINT);
         int rc = wait_exit(pid);
         char *said = testkit_read_text(log);
-        cr_expect(rc == 1 && strstr(said, "interrupted after") &&
-                      strstr(said, "cannot write '/dev/full'"),
-                  "%s /dev/full: exit %d: %s", outputs[k][0], rc, said);
+        cr_expect(rc == 1 && strstr(said, "cannot write '/dev/full'"), "%s /dev/full: exit %d: %s",
+                  outputs[k][0], rc, said);
+        if (k < 2)
+            cr_expect(strstr(said, "interrupted after"), "%s: %s", outputs[k][0], said);
+        else
+            cr_expect(strstr(said, "stopped while waiting for a reader"), "%s", said);
         free(said);
     }
     testkit_remove_dir(dir);
