@@ -198,6 +198,17 @@ enum map_kind {
 typedef struct slab_geometry {
     double z_start, z_end;            /* cm; the last slab may end at +infinity */
     double density;                   /* g/cm^3 */
+    /* The LET_d sums weigh this slab's deposits' LET by let_weight, a power of two: 1 at 0.5
+     * g/cm^3 and above, below that the one that takes density times it to 0.5-1 (512 in air),
+     * so that a bin of a gas holds about as many quanta as one of water. Unweighted, a bin of air got under one quantum of a
+     * proton's LET sum, and the LET_d across an air gap came out 29% low. The bins holding the
+     * slab's ends (let_edge_bin: at or before [0], at or after [1]) may take a neighbouring
+     * slab's deposits too; there the weight is the least of theirs, let_edge_factor times
+     * let_weight, so that every bin has one weight (transport_let_bin_weight), which
+     * score_result_compute divides out. Set by transport_set_let_weights. */
+    double let_weight;
+    int let_edge_bin[2];
+    double let_edge_factor[2];
     /* By charge Z (1..z_max): the tables of that charge's reference isotope (the primary
      * itself for its own charge), and the CSDA range at the cut-off energy, g/cm^2. */
     const transport_table *table[TRANSPORT_MAX_Z + 1];
@@ -417,9 +428,10 @@ typedef struct step_tally {
     int64_t *let_d, *let_t;   /* let_d: the protons' curve or the others' */
     int64_t *lateral;         /* primaries only, else NULL */
     int64_t *z1d;             /* when the MKM is scored, else NULL */
+    const slab_geometry *slab;  /* where the step is: the LET_d weights of its end bins */
     /* The weights at the step's middle and their change over the whole step (d/df, f the
      * fraction of the step): LET and z1D* vary linearly along it. */
-    double let_scale, let_scale_df;     /* LET * LET_QUANTA / ENERGY_QUANTA_PER_MEV */
+    double let_scale, let_scale_df;     /* LET * let_weight * LET_QUANTA / ENERGY_QUANTA_PER_MEV */
     double z1d_scale, z1d_scale_df;     /* z1D* * Z1D_QUANTA / ENERGY_QUANTA_PER_MEV */
     double let_t_scale, let_t_scale_df; /* LET * LET_T_QUANTA */
     /* The step's path, for the lateral position at any depth inside it: the cubic Hermite curve
@@ -526,6 +538,83 @@ static inline BRAGG_HD double tally_weight(double mid, double df, double f)
     return v > 0.0 ? v : 0.0;
 }
 
+/* The depth bins [lo, hi] that slab s holds some depth of, found as segment_bins and
+ * score_step_body find a step's bins (a slab that ends on a bin's lower edge leaves that bin
+ * only the rounding's last quanta of a step's deposit); 0 when it starts past the grid. */
+static inline int transport_slab_bins(const transport_params *p, int s, int *lo, int *hi)
+{
+    const slab_geometry *g = &p->slabs[s];
+    double depth_max = p->nbins * p->bin_width;
+    if (!(g->z_start < depth_max)) return 0;
+    *lo = g->z_start > 0.0 ? (int)(g->z_start * p->inv_bin_width) : 0;
+    if (g->z_end < depth_max) {
+        *hi = (int)(g->z_end * p->inv_bin_width);
+        if (*hi > *lo && *hi * p->bin_width >= g->z_end) (*hi)--;
+    } else {
+        *hi = p->nbins - 1;
+    }
+    if (*hi >= p->nbins) *hi = p->nbins - 1;
+    if (*lo > *hi) *lo = *hi;
+    return 1;
+}
+
+/* The weight of bin i's LET_d sums (slab_geometry): the least let_weight of the slabs that
+ * score there. */
+static inline double transport_let_bin_weight(const transport_params *p, int i)
+{
+    double w = 0.0;
+    for (int s = 0; s < p->n_slabs; s++) {
+        int lo, hi;
+        if (transport_slab_bins(p, s, &lo, &hi) && lo <= i && i <= hi &&
+            (w == 0.0 || p->slabs[s].let_weight < w))
+            w = p->slabs[s].let_weight;
+    }
+    return w > 0.0 ? w : 1.0;
+}
+
+/* Sets the slabs' LET_d weights and their end bins' factors (slab_geometry), once the slabs'
+ * depths, densities and the grid are known. */
+static inline void transport_set_let_weights(transport_params *p)
+{
+    for (int s = 0; s < p->n_slabs; s++) {
+        double w = 1.0;
+        while (w * p->slabs[s].density < 0.5 && w < 0x1p30) w *= 2.0;
+        p->slabs[s].let_weight = w;
+    }
+    for (int s = 0; s < p->n_slabs; s++) {
+        slab_geometry *g = &p->slabs[s];
+        int lo, hi;
+        g->let_edge_bin[0] = -1;
+        g->let_edge_bin[1] = 0x7fffffff;
+        g->let_edge_factor[0] = g->let_edge_factor[1] = 1.0;
+        if (!transport_slab_bins(p, s, &lo, &hi)) continue;
+        g->let_edge_bin[0] = lo;
+        g->let_edge_bin[1] = hi;
+        g->let_edge_factor[0] = transport_let_bin_weight(p, lo) / g->let_weight;
+        g->let_edge_factor[1] = transport_let_bin_weight(p, hi) / g->let_weight;
+    }
+}
+
+/* The factor on slab s's LET_d weight in bin i (slab_geometry): its end bins' own, 1 between. */
+static inline BRAGG_HD double let_edge_factor(const slab_geometry *s, int i)
+{
+    return i <= s->let_edge_bin[0] ? s->let_edge_factor[0]
+           : i >= s->let_edge_bin[1] ? s->let_edge_factor[1] : 1.0;
+}
+
+/* The weight of each depth bin's LET_d sums (p->nbins values into w), as the steps give it:
+ * 1 where no slab scores. */
+static inline void transport_let_bin_weights(const transport_params *p, double *w)
+{
+    for (int i = 0; i < p->nbins; i++) w[i] = 1.0;
+    for (int s = 0; s < p->n_slabs; s++) {
+        int lo, hi;
+        if (!transport_slab_bins(p, s, &lo, &hi)) continue;
+        for (int i = lo; i <= hi; i++)
+            w[i] = p->slabs[s].let_weight * let_edge_factor(&p->slabs[s], i);
+    }
+}
+
 /* Adds to bins [a, b] of a second-difference curve the ramp through v0 at a and v1 at b (the
  * values a weight times a share has there): the integer slope nearest, and the first value that
  * keeps the ramp's sum nearest theirs. */
@@ -573,9 +662,12 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void score_piece(const transport_param
     double f1 = f + df * n1, last = (double)share + (double)slope * n1;
     double fix = bend - (double)slope * df * n1 * (n1 - 1.0) * (1.0 / 6.0);
     double let_fix = fix * k->let_scale_df;
+    /* A run of whole bins lies inside the slab, clear of its end bins: weight factor 1. */
+    double edge = a == b ? let_edge_factor(k->slab, a) : 1.0;
     score_ramp_between(k->let_d, stride, a, b,
-                       (double)share * tally_weight(k->let_scale, k->let_scale_df, f) + let_fix,
-                       last * tally_weight(k->let_scale, k->let_scale_df, f1) + let_fix);
+                       ((double)share * tally_weight(k->let_scale, k->let_scale_df, f) + let_fix) *
+                           edge,
+                       (last * tally_weight(k->let_scale, k->let_scale_df, f1) + let_fix) * edge);
     score_bins(k->track, a, b, (int64_t)(seg * TRACK_QUANTA_PER_CM + 0.5));
     score_ramp_between(k->let_t, stride, a, b,
                        seg * tally_weight(k->let_t_scale, k->let_t_scale_df, f),
@@ -813,8 +905,10 @@ static inline BRAGG_HD void score_point(const transport_params *p, score_sink *s
     score_ramp(sink_curve(s, dose_curve(c, q->A)), st, i, i, dq, 0);
     if (p->map_bins)
         score_ramp(sink_curve(s, CURVE_MAP(p->channels, map_bin(p, q->x, q->y))), st, i, i, dq, 0);
+    const slab_geometry *slab = &p->slabs[q->slab];
+    double weight = slab->let_weight * let_edge_factor(slab, i);
     score_ramp(sink_curve(s, let_d_curve(q->Z, q->A)), st, i, i,
-               (int64_t)((double)dq * let * LET_QUANTA / ENERGY_QUANTA_PER_MEV + 0.5), 0);
+               (int64_t)((double)dq * let * weight * LET_QUANTA / ENERGY_QUANTA_PER_MEV + 0.5), 0);
     if (p->score_z1d)
         score_ramp(sink_curve(s, CURVE_Z1D), st, i, i,
                    (int64_t)((double)dq * z1d * Z1D_QUANTA / ENERGY_QUANTA_PER_MEV + 0.5), 0);
@@ -1564,6 +1658,7 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void step_score(const transport_params
     step_tally tally;
     step_tally_locate(&tally, s, particle_channel(q), q->Z, q->A, st->w0 >= FORWARD_COS,
                       st->primary, p->score_z1d);
+    tally.slab = st->slab;
     tally.let_t_scale = let_mid * LET_T_QUANTA;
     tally.let_t_scale_df = let_df * LET_T_QUANTA;
     /* The step's path: for the lateral sum (primaries), the dose map and the phase space;
@@ -1622,8 +1717,9 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void step_score(const transport_params
     double let_mean = table_mean_over(tab, tab->stopping_el, tab->stopping_el_integral, st->cell,
                                       q->t, cell_end, st->t_new) * let_per_stopping;
     double let_slope = (let_mean - let0) * inv_shape;
-    tally.let_scale = (let0 + 0.5 * let_slope) * LET_QUANTA / ENERGY_QUANTA_PER_MEV;
-    tally.let_scale_df = let_slope * LET_QUANTA / ENERGY_QUANTA_PER_MEV;
+    double let_quanta = st->slab->let_weight * LET_QUANTA / ENERGY_QUANTA_PER_MEV;
+    tally.let_scale = (let0 + 0.5 * let_slope) * let_quanta;
+    tally.let_scale_df = let_slope * let_quanta;
     tally.z1d_scale = tally.z1d_scale_df = 0.0;
     if (p->score_z1d) {
         double z1d0 = table_at(tab, tab->z1d, st->cell, q->t);

@@ -352,12 +352,17 @@ static int bench_components(FILE *out, cJSON *json, bragg_err *e)
         p.bin_width = 0.01;
         p.inv_bin_width = 100.0;
         p.channels = 8;
+        p.n_slabs = 1;
+        p.slabs[0].z_end = INFINITY;
+        p.slabs[0].density = 1.0;
+        transport_set_let_weights(&p);
         score_arrays a;
         if (score_arrays_init(&a, &p, e)) goto fail;
         score_sink sk = score_arrays_sink(&a);
         step_tally tally;
         memset(&tally, 0, sizeof tally);   /* no map, no phase space */
         step_tally_locate(&tally, &sk, 0, 1, 1, 1, 1, 0);
+        tally.slab = &p.slabs[0];
         tally.let_scale = 10.0 * LET_QUANTA / ENERGY_QUANTA_PER_MEV;
         tally.let_t_scale = 10.0 * LET_T_QUANTA;
         for (int c = 0; c < 4; c++) tally.lat_x[c] = tally.lat_y[c] = c == 0 ? 0.1 : c == 1 ? 4e-4 : 0.0;

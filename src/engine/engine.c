@@ -291,6 +291,7 @@ static int build_geometry(engine *en, bragg_err *e)
     }
     p->lateral_cap = 10.0 + 6.0 * p->spot_sigma + 6.0 * p->divergence_sigma * nbins * p->bin_width;
 
+    transport_set_let_weights(p);
     en->bin_density = malloc((size_t)nbins * sizeof *en->bin_density);
     if (!en->bin_density) return bragg_fail(e, "out of memory");
     for (int b = 0; b < nbins; b++) {
@@ -383,10 +384,11 @@ static uint64_t max_job_histories(const engine *en)
         for (int z = 1; z <= p->z_max; z++) {
             const transport_table *tab = p->slabs[i].table[z];
             if (!tab) continue;
-            double rho = p->slabs[i].density;
+            double rho = p->slabs[i].density, let_rho = rho * p->slabs[i].let_weight;
             for (uint32_t k = 0; k < tab->energy_grid.ncell; k++) {
                 /* The tables are piecewise linear between nodes: extremes sit on nodes. */
-                double s = tab->stopping[k].value * rho, let = 0.1 * tab->stopping_el[k].value * rho;
+                double s = tab->stopping[k].value * rho;
+                double let = 0.1 * tab->stopping_el[k].value * let_rho;   /* as LET_d sums it */
                 if (s > 0.0 && s < s_min) s_min = s;
                 if (let > let_max) let_max = let;
                 if (tab->z1d[k].value > z1d_max) z1d_max = tab->z1d[k].value;

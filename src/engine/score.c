@@ -724,6 +724,7 @@ int score_result_compute(const score_totals *t, const transport_params *p,
     const double q = 1.0 / ENERGY_QUANTA_PER_MEV;
     /* MeV/cm / (g/cm^3) = MeV cm^2/g; 1 MeV/g = 1.602176634e-10 Gy. */
     const double gy = MEV_TO_JOULE * 1000.0;
+    transport_let_bin_weights(p, work);   /* work is free until the figures below */
     for (int i = 0; i < n; i++) {
         r->depth[i] = (i + 0.5) * w;
         if (N <= 0) continue;
@@ -734,20 +735,22 @@ int score_result_compute(const score_totals *t, const transport_params *p,
         r->dose[i] = r->edep[i] / bin_density[i] * gy;
         r->dose_err[i] = r->edep_err[i] / bin_density[i] * gy;
         r->fluence[i] = (double)track[i] / TRACK_QUANTA_PER_CM / w / N;
+        /* The LET_d sums' quanta in this bin: their slabs' weight (physics/transport.h). */
+        double let_quanta = LET_QUANTA * work[i];
         r->let_d[i] = t->dose[i] > 0
-                          ? ((double)(let_num[i] + let_other[i]) / LET_QUANTA) / (dose_q * q)
+                          ? ((double)(let_num[i] + let_other[i]) / let_quanta) / (dose_q * q)
                           : NAN;
         __int128 proton_q = (t->primary_proton ? dose_h0[i] : 0) + dose_h1[i];
-        r->let_d_proton[i] = proton_q > 0 ? ((double)let_num[i] / LET_QUANTA) /
+        r->let_d_proton[i] = proton_q > 0 ? ((double)let_num[i] / let_quanta) /
                                                 ((double)proton_q * q)
                                           : NAN;
         r->let_d_proton_err[i] = ratio_error(t, t->batch_let_proton, t->batch_dose_proton, i,
-                                             r->let_d_proton[i] * LET_QUANTA * q) /
-                                 (LET_QUANTA * q);
+                                             r->let_d_proton[i] * let_quanta * q) /
+                                 (let_quanta * q);
         r->z1d[i] = t->dose[i] > 0 ? ((double)z1d_num[i] / Z1D_QUANTA) / (dose_q * q) : NAN;
         r->let_d_err[i] = ratio_error(t, t->batch_let, t->batch_dose, i,
-                                      r->let_d[i] * LET_QUANTA * q) /
-                          (LET_QUANTA * q);
+                                      r->let_d[i] * let_quanta * q) /
+                          (let_quanta * q);
         r->z1d_err[i] = ratio_error(t, t->batch_z1d, t->batch_dose, i,
                                     r->z1d[i] * Z1D_QUANTA * q) /
                         (Z1D_QUANTA * q);

@@ -534,6 +534,49 @@ Test(transport, an_air_gap_holds_a_flat_dose)
     run_snapshot_free(&s);
 }
 
+/* The LET_d across an air gap: without reactions it follows LET_t (as in water, above), and
+ * LET_t there is the water's before it times air's mass stopping power over water's (0.884
+ * at 100 MeV, PSTAR, as above) and air's density (1.20479e-3 g/cm^3, PSTAR's dry air). A bin
+ * of air held under one quantum of a proton's LET sum, and LET_d came out 29% low in every
+ * bin of the gap; the sums now weigh a gas's LET up (slab_geometry.let_weight). Twice: the
+ * boundaries on bin edges, and inside bins, where a bin holds water and air and its LET_d is
+ * the water's (the air's deposit in it is 1/800th of the water's). Bounds: 1% for LET_d /
+ * LET_t, 2% for LET_t against the stopping-power ratio, 1% for the shared bins. */
+Test(transport, let_d_holds_in_an_air_gap)
+{
+    const char *water_first[2] = {"water:3", "water:3.005"};
+    for (int k = 0; k < 2; k++) {
+        run_config c = testkit_config("p", 150, 20000);
+        c.nuclear = 0;
+        c.bin_width_cm = 0.01;
+        c.seed = 3;
+        set_stack(&c, (const char *[]){water_first[k], "air:2", "water:inf", NULL});
+        run_snapshot s = testkit_run(&c, NULL);
+        const score_result *r = &s.result;
+        int first = k == 0 ? 300 : 301, last = k == 0 ? 499 : 499;   /* the gap's own bins */
+        double lo = INFINITY, hi = 0.0;
+        for (int i = first; i <= last; i++) {
+            lo = fmin(lo, r->let_d[i] / r->let_t[i]);
+            hi = fmax(hi, r->let_d[i] / r->let_t[i]);
+        }
+        double water = r->let_t[first - 2], air = r->let_t[(first + last) / 2];
+        double ratio = air / (water * 0.884 * 1.20479e-3);
+        cr_log_info("stack %s, air:2: LET_d / LET_t %.4f to %.4f in the gap; LET_t %.4f of the "
+                    "stopping-power ratio's", water_first[k], lo, hi, ratio);
+        cr_expect(lo > 0.99 && hi < 1.01, "%s: LET_d / LET_t from %.4f to %.4f in the air",
+                  water_first[k], lo, hi);
+        cr_expect(fabs(ratio - 1.0) < 0.02, "%s: LET_t in the air %.4f of the expected",
+                  water_first[k], ratio);
+        if (k == 1) {
+            /* Bins 300 and 500 hold water and air. */
+            double in = r->let_d[300] / r->let_d[299], out = r->let_d[500] / r->let_d[501];
+            cr_expect(fabs(in - 1.0) < 0.01 && fabs(out - 1.0) < 0.01,
+                      "the shared bins' LET_d: %.4f and %.4f of the water's beside them", in, out);
+        }
+        run_snapshot_free(&s);
+    }
+}
+
 /* A step's deposit over many bins leaves no spike where it ends (physics/transport.h,
  * score_step_body: the quanta its whole-bin ramp cannot hold go one each to the run's first
  * bins, no longer all to the step's last): p 150 MeV, no reactions, 1 um bins over the first 4
