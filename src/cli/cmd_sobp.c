@@ -516,13 +516,15 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
     const transport_params *tp = engine_params(probe);
     const transport_table *tab = tp->slabs[0].table[tp->Z];
     double density = tp->slabs[0].density;
+    const char *unit = ion_energy_unit(tp->A);   /* a static string: outlives the engine */
     double e_max_range = table_range(tab, USER_T_MAX);
     engine_destroy(probe);   /* tab died with it; the pilot's engine gives it again below */
     /* What is out of reach first: a plateau beyond the ion's range is a bad --to whatever the
      * spacing (it used to be blamed on --spacing, through the number of peaks it needs). */
     if (density * to / 0.95 > e_max_range) {
-        fprintf(stderr, "bragg sobp: --to: %g cm is beyond the range of %s at %g MeV/u (valid: "
-                        "up to %.4g cm)\n", to, cfg.ion, USER_T_MAX, 0.95 * e_max_range / density);
+        fprintf(stderr, "bragg sobp: --to: %g cm is beyond the range of %s at %g %s (valid: "
+                        "up to %.4g cm)\n", to, cfg.ion, USER_T_MAX, unit,
+                0.95 * e_max_range / density);
         return EXIT_USAGE;
     }
     double depths[SOBP_MAX_PEAKS];
@@ -581,7 +583,7 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
     energies[K] = table_energy(tab, density * to);
     run_config c = cfg;
     c.energy = energies[K];
-    if (talk) fprintf(stderr, "\r  pilot run at %.2f MeV/u   ", c.energy);
+    if (talk) fprintf(stderr, "\r  pilot run at %.2f %s   ", c.energy, unit);
     interrupt_begin_work();
     int rc = run_pristine(&c, driver, &pk[K], nbins, &e);
     if (rc != EXIT_OK) {
@@ -603,7 +605,7 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
     /* 2. The pristine peaks, distal first. */
     for (int k = 0; k < K; k++) {
         c.energy = energies[k];
-        if (talk) fprintf(stderr, "\r  peak %d of %d: %.2f MeV/u   ", k + 1, K, c.energy);
+        if (talk) fprintf(stderr, "\r  peak %d of %d: %.2f %s   ", k + 1, K, c.energy, unit);
         rc = run_pristine(&c, driver, &pk[k], nbins, &e);
         if (rc != EXIT_OK) {
             fprintf(stderr, "%sbragg sobp: %s\n", talk ? "\n" : "", e.msg);
@@ -687,8 +689,7 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
             fprintf(out, "  RBE-weighted dose %g Gy flat (%s, %s, (alpha/beta)x %.2f Gy)\n", target,
                     model.name, model.cell.name, model.cell.alpha_x / model.cell.beta_x);
         fprintf(out, "  peak depth / CSDA depth from the pilot run: %.5f\n", peak_over_csda);
-        fprintf(out, "  %12s %10s %10s %10s %9s\n", "MeV/u", "CSDA cm", "peak cm", "weight",
-                "+-");
+        fprintf(out, "  %12s %10s %10s %10s %9s\n", unit, "CSDA cm", "peak cm", "weight", "+-");
         for (int k = 0; k < K; k++)
             fprintf(out, "  %12.3f %10.3f %10.3f %10.5f %9.5f\n", pk[k].energy, pk[k].csda_cm,
                     pk[k].peak_cm, frac[k], frac_err[k]);

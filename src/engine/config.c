@@ -38,9 +38,7 @@ void config_default(run_config *c)
     c->step_min_cm = 0.0;   /* automatic: engine_step_min */
     c->step_fraction_secondary = 0.3;
     c->step_min_secondary_cm = 0.1;
-    /* 0.1 MeV/u: the residual range there is ~1 um (protons) to ~2 um (carbon) in water, far
-     * below the 0.1 mm scoring bins, so dropping the rest in place changes nothing visible. */
-    c->energy_cut = 0.1;
+    c->energy_cut = 0.0;   /* automatic: the engine's energy_cut (src/engine/engine.c) */
     c->bin_width_cm = 0.0;   /* automatic: config_bin_width */
     c->depth_max_cm = 0.0;
     c->batches = 20;
@@ -56,19 +54,23 @@ void config_default(run_config *c)
     c->threads = 0;
 }
 
-double config_bin_width(const run_config *c, double depth_cm)
+double config_bin_width(const run_config *c, double depth_cm, double range_cm)
 {
     if (c->bin_width_cm > 0.0) return c->bin_width_cm;
-    /* 0.1 mm resolves the distal falloff of beams a few mm deep and more; a deeper grid (p 100
-     * MeV in air: 83 m, 834 000 bins of 0.1 mm and a 237 MB JSON) takes the 1-2-5 step whose
-     * grid holds CONFIG_AUTO_BINS bins at most. Those bins are at most 2.5 x 1.15 R / 5000,
-     * 0.06% of the range R (the grid is R + 15% + 5 mm), against distal 80-20 falloffs of 0.5%
-     * of R for C-12 400 MeV/u in water (1.36 mm of 27.4 cm) and 1.5% for p 100 MeV in air. */
-    static const double widths_cm[] = {0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0};
-    int n = (int)(sizeof widths_cm / sizeof *widths_cm);
-    for (int i = 0; i < n - 1; i++)
-        if (depth_cm / widths_cm[i] <= CONFIG_AUTO_BINS + 1e-9) return widths_cm[i];
-    return widths_cm[n - 1];
+    /* 0.1 mm resolves the distal falloff of beams a few mm deep and more. A shorter range takes
+     * bins of a hundredth of it, down to 1 um (the finest --bin): in 0.1 mm bins p 1 MeV (CSDA
+     * range 25 um) reported R80 70 um and a falloff of 0.06 mm, with no error, and p 10 MeV's
+     * 1.2 mm range was 12 bins. A deeper grid (p 100 MeV in air: 83 m, 834 000 bins of 0.1 mm
+     * and a 237 MB JSON) takes the 1-2-5 step whose grid holds CONFIG_AUTO_BINS bins at most.
+     * Those bins are at most 2.5 x 1.15 R / 5000, 0.06% of the range R (the grid is R + 15% +
+     * 5 mm), against distal 80-20 falloffs of 0.5% of R for C-12 400 MeV/u in water (1.36 mm
+     * of 27.4 cm) and 1.5% for p 100 MeV in air. */
+    static const double widths_cm[] = {1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 0.01, 0.02,
+                                       0.05, 0.1,  0.2,  0.5,  1.0,  2.0,  5.0,  10.0};
+    int n = (int)(sizeof widths_cm / sizeof *widths_cm), i = 6;   /* 0.1 mm */
+    while (i > 0 && range_cm > 0.0 && range_cm / widths_cm[i] < CONFIG_AUTO_RANGE_BINS) i--;
+    while (i < n - 1 && depth_cm / widths_cm[i] > CONFIG_AUTO_BINS + 1e-9) i++;
+    return widths_cm[i];
 }
 
 int config_add_slab(run_config *c, const char *spec, bragg_err *e)
@@ -100,11 +102,11 @@ int config_validate(const run_config *c, const catalog *cat, bragg_err *e)
     /* One range, the real one: a beam must start above the cut-off (below it the whole energy
      * is deposited where it enters), which is above the tables' floor USER_T_MIN whenever the
      * cut-off is valid. Stating the floor instead offered energies the next check refused. */
-    if (!(c->energy > c->energy_cut && c->energy >= USER_T_MIN && c->energy <= USER_T_MAX))
+    double cut = c->energy_cut > 0.0 ? c->energy_cut : CONFIG_ENERGY_CUT_MIN;
+    if (!(c->energy > cut && c->energy >= USER_T_MIN && c->energy <= USER_T_MAX))
         return bragg_fail(e, "energy: %g MeV/u is out of range (valid: above the cut-off %g to "
                              "%g MeV/u)",
-                          c->energy, c->energy_cut > USER_T_MIN ? c->energy_cut : USER_T_MIN,
-                          USER_T_MAX);
+                          c->energy, cut > USER_T_MIN ? cut : USER_T_MIN, USER_T_MAX);
     if (!(c->energy_spread >= 0.0 && c->energy_spread <= 0.2))
         return bragg_fail(e, "energy spread: %g%% is out of range (valid: 0 to 20%%)",
                           100 * c->energy_spread);
@@ -147,9 +149,10 @@ int config_validate(const run_config *c, const catalog *cat, bragg_err *e)
     if (!(c->step_min_secondary_cm >= 1e-6 && c->step_min_secondary_cm <= 1.0))
         return bragg_fail(e, "secondary minimum step: %g cm is out of range (valid: 1e-6 to 1 cm)",
                           c->step_min_secondary_cm);
-    if (!(c->energy_cut >= 0.002 && c->energy_cut <= 10.0))
-        return bragg_fail(e, "energy cut-off: %g MeV/u is out of range (valid: 0.002 to 10)",
-                          c->energy_cut);
+    if (!(c->energy_cut == 0.0 ||
+          (c->energy_cut >= CONFIG_ENERGY_CUT_MIN && c->energy_cut <= 10.0)))
+        return bragg_fail(e, "energy cut-off: %g MeV/u is out of range (valid: 0 = automatic, or "
+                             "%g to 10)", c->energy_cut, CONFIG_ENERGY_CUT_MIN);
     if (!(c->bin_width_cm == 0.0 || (c->bin_width_cm >= 1e-4 && c->bin_width_cm <= 10.0)))
         return bragg_fail(e, "bin width: %g mm is out of range (valid: 0 = automatic, or 0.001 "
                              "to 100 mm)", 10 * c->bin_width_cm);
@@ -158,7 +161,7 @@ int config_validate(const run_config *c, const catalog *cat, bragg_err *e)
                              "1e4 cm)", c->depth_max_cm);
     /* A curve needs bins to be one: with fewer than ten the peak, its width and the range
      * figures cannot be read off it. */
-    double width = config_bin_width(c, c->depth_max_cm);
+    double width = config_bin_width(c, c->depth_max_cm, 0.0);
     if (c->depth_max_cm > 0 && c->depth_max_cm / width + 1e-9 < 10)
         return bragg_fail(e, "scoring depth: %g cm holds fewer than 10 bins of %g mm (valid: at "
                              "least %g cm, or a finer --bin)",

@@ -44,7 +44,7 @@ typedef struct run_config {
     double step_min_cm;
     double step_fraction_secondary;   /* the same for nuclear secondaries */
     double step_min_secondary_cm;
-    double energy_cut;        /* MeV/u */
+    double energy_cut;        /* MeV/u; 0: automatic (engine_energy_cut) */
     /* scoring */
     double bin_width_cm;      /* 0: automatic (config_bin_width) */
     double depth_max_cm;      /* 0: automatic (range + margin) */
@@ -81,13 +81,20 @@ void config_default(run_config *c);
  * its valid range. */
 int config_validate(const run_config *c, const catalog *cat, bragg_err *e);
 
-/* The automatic depth grid holds at most this many bins (config_bin_width). */
-#define CONFIG_AUTO_BINS 5000
+/* The lowest cut-off energy (MeV/u), given or automatic. */
+#define CONFIG_ENERGY_CUT_MIN 0.002
 
-/* The depth bin width of a grid `depth_cm` deep: the one given, or for bin_width_cm 0 the
- * automatic one, 0.1 mm, or the first of 0.2, 0.5, 1, 2, 5 mm, 1 cm, ... whose grid holds
- * at most CONFIG_AUTO_BINS bins. */
-double config_bin_width(const run_config *c, double depth_cm);
+/* The automatic depth grid holds at most this many bins, and a range at least
+ * CONFIG_AUTO_RANGE_BINS of them where bins of 1 um allow it (config_bin_width). */
+#define CONFIG_AUTO_BINS 5000
+#define CONFIG_AUTO_RANGE_BINS 100
+
+/* The depth bin width of a grid `depth_cm` deep for a beam whose CSDA depth is `range_cm` (0:
+ * not known yet): the one given, or for bin_width_cm 0 the automatic one, 0.1 mm; or the
+ * widest of 50, 20, 10, ... 1 um under which the range spans CONFIG_AUTO_RANGE_BINS bins;
+ * and then, should the grid need more than CONFIG_AUTO_BINS bins, the first of 0.2, 0.5, 1,
+ * 2, 5 mm, 1 cm, ... that fits. */
+double config_bin_width(const run_config *c, double depth_cm, double range_cm);
 
 /* Parses "material:thickness_cm" (thickness "inf" allowed for the last slab) and appends it. */
 int config_add_slab(run_config *c, const char *spec, bragg_err *e);

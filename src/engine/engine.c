@@ -119,6 +119,28 @@ static double csda_depth(const engine *en)
     return p->slabs[p->n_slabs - 1].z_end;
 }
 
+/* The cut-off energy (MeV/u): the one given, else 0.1, or lower where the beam's own range at
+ * 0.1 MeV/u is more than 0.1% of its range (tab: its table in the first slab): the rest of a
+ * particle's energy is deposited where it reaches the cut-off, and that range is where its
+ * energy would have gone. At 0.1 MeV/u it is ~1 um for protons and 2 um for carbon in water,
+ * nothing against therapy ranges; but 5.5 MeV alphas in air (4.2 cm CSDA) lost their last 0.4
+ * MeV 2.7 mm short of where they stop: R50 6% short, and a spike of the lumped deposits 7
+ * times the entrance dose stood in for the Bragg peak (2.8). Down to CONFIG_ENERGY_CUT_MIN,
+ * below which the tables' stopping (from 1 keV/u) is not followed further. */
+static double energy_cut(const run_config *c, const transport_table *tab)
+{
+    if (c->energy_cut > 0.0) return c->energy_cut;
+    double allowed = 1e-3 * table_range(tab, c->energy), lo = CONFIG_ENERGY_CUT_MIN, hi = 0.1;
+    if (table_range(tab, hi) <= allowed) return hi;
+    if (table_range(tab, lo) >= allowed) return lo;
+    for (int k = 0; k < 60; k++) {   /* the range rises with the energy: bisect */
+        double mid = 0.5 * (lo + hi);
+        if (table_range(tab, mid) <= allowed) lo = mid;
+        else hi = mid;
+    }
+    return lo;
+}
+
 /* The reference isotope of charge Z for secondaries: the primary for its own charge, else the
  * ion table's isotope whose mass number is the element's rounded atomic weight (p, He-4, Li-7,
  * Be-9, B-11, ...), else one made from the element's atomic weight. */
@@ -169,7 +191,7 @@ static int build_geometry(engine *en, bragg_err *e)
     /* A depth given by the user fixes the scores' size before any table is built: an
      * oversized run is refused at once (Fe-56 builds 26 charges' tables first). */
     if (c->depth_max_cm > 0 &&
-        memory_check(c, depth_bins(c->depth_max_cm, config_bin_width(c, c->depth_max_cm)),
+        memory_check(c, depth_bins(c->depth_max_cm, config_bin_width(c, c->depth_max_cm, 0.0)),
                      channels, e))
         return BRAGG_ERR;
     /* Secondaries of every lighter charge need their own tables; without nuclear reactions
@@ -206,13 +228,15 @@ static int build_geometry(engine *en, bragg_err *e)
         s->z_start = z;
         s->z_end = z + c->slabs[i].thickness_cm;
         s->density = m->density;
-        for (int q = zlo; q <= z_max; q++) {
-            s->table[q] = &en->tables[k * TRANSPORT_MAX_Z + q - 1];
-            s->range_cut[q] = table_range(s->table[q], c->energy_cut);
-        }
+        for (int q = zlo; q <= z_max; q++) s->table[q] = &en->tables[k * TRANSPORT_MAX_Z + q - 1];
         z = s->z_end;
     }
     p->n_slabs = c->n_slabs;
+    p->energy = c->energy;
+    p->energy_cut = energy_cut(c, p->slabs[0].table[ion->Z]);
+    for (int i = 0; i < c->n_slabs; i++)
+        for (int q = zlo; q <= z_max; q++)
+            p->slabs[i].range_cut[q] = table_range(p->slabs[i].table[q], p->energy_cut);
     p->Z = ion->Z;
     p->A = ion->A;
     p->z_max = z_max;
@@ -221,7 +245,6 @@ static int build_geometry(engine *en, bragg_err *e)
      * knocked-out target nucleons, plus one (physics/transport.h, TRANSPORT_STACK). */
     p->max_products = 2 * ion->A + 1 < NUCLEAR_MAX_PRODUCTS ? 2 * ion->A + 1 : NUCLEAR_MAX_PRODUCTS;
     p->channels = channels;
-    p->energy = c->energy;
     p->energy_spread = c->energy_spread;
     p->spot_sigma = c->spot_sigma_cm;
     p->divergence_sigma = c->divergence_rad;
@@ -230,7 +253,6 @@ static int build_geometry(engine *en, bragg_err *e)
     p->step_fraction = c->step_fraction;
     p->step_fraction_secondary = c->step_fraction_secondary;
     p->step_min_secondary = c->step_min_secondary_cm;
-    p->energy_cut = c->energy_cut;
     p->straggling = c->straggling;
     p->scattering = c->scattering;
     /* The MKM reads z1D* per step: fill the column of every table built. */
@@ -244,11 +266,12 @@ static int build_geometry(engine *en, bragg_err *e)
     en->csda_depth = csda_depth(en);
     double depth = c->depth_max_cm;
     if (depth <= 0.0) {
-        /* Range + 15% + 5 mm: room for straggling, energy spread and the distal tail. */
-        depth = 1.15 * en->csda_depth + 0.5;
+        /* Range + 15% + 5 mm: room for straggling, energy spread and the distal tail; a range
+         * under 5 mm (p below 40 MeV), whose tail is short, takes range + 15% + range. */
+        depth = 1.15 * en->csda_depth + fmin(0.5, en->csda_depth);
         if (depth > z) depth = z;
     }
-    double width = config_bin_width(c, depth);
+    double width = config_bin_width(c, depth, en->csda_depth);
     /* The primary's smallest step, unless given: the steps near the end of the range need not
      * resolve the deposit finer than half a depth bin, nor the distal edge finer than its range
      * straggling, about 1.1% of the range for protons (less for heavier ions): a 300th of the

@@ -70,13 +70,14 @@ const run_key run_keys[] = {
      "F", "the same for nuclear secondaries (default 0.3)"},
     {"step-min-secondary", 0, RUN_KEY_NUMBER, F(step_min_secondary_cm), 0, 1e-5, 10, 10, "MM",
      "smallest step of nuclear secondaries (default 1)"},
-    {"ecut", 0, RUN_KEY_NUMBER, F(energy_cut), 0, 0.002, 10, 1, "MEV_U",
-     "cut-off energy, remainder deposited in place (default 0.1)"},
+    {"ecut", 0, RUN_KEY_NUMBER, F(energy_cut), 0, 0, 10, 1, "MEV_U",
+     "cut-off energy, remainder deposited in place (default 0 = 0.1, or lower down to 0.002 "
+     "until the beam's range left there is under 0.1% of its range)"},
     {"bin", 0, RUN_KEY_NUMBER, F(bin_width_cm), 0, 0, 100, 10, "MM",
-     "depth bin width (default 0 = 0.1 mm, or the first of 0.2, 0.5, 1, 2, 5 mm, ... that "
-     "keeps the grid within 5000 bins)"},
+     "depth bin width (default 0 = 0.1 mm; 100 across a range under 1 cm, at least 1 um; or "
+     "the first of 0.2, 0.5, 1, 2, 5 mm, ... that keeps the grid within 5000 bins)"},
     {"depth", 0, RUN_KEY_NUMBER, F(depth_max_cm), 0, 0, 1e4, 1, "CM",
-     "scoring depth (default 0 = CSDA depth + 15% + 5 mm)"},
+     "scoring depth (default 0 = CSDA depth + 15% + 5 mm, or + the range if under 5 mm)"},
     {"batches", 0, RUN_KEY_INT, F(batches), 0, 2, 1000, 1, "N",
      "batches for the statistical error (default 20)"},
     {"lateral-halfwidth", 0, RUN_KEY_NUMBER, F(lateral_halfwidth_cm), 0, 1e-3, 1e6, 1, "CM",
@@ -177,7 +178,8 @@ static const char *count_max_text(const run_key *k, char *buf, size_t len)
 static void range_words(const run_key *k, char *out, size_t len)
 {
     if (k->offset == offsetof(run_config, energy) && k->kind == RUN_KEY_NUMBER)
-        snprintf(out, len, "above the cut-off, --ecut (default 0.1), to %g", k->hi);
+        snprintf(out, len, "above the cut-off, --ecut (default 0.1 or lower, at least 0.002), "
+                           "to %g", k->hi);
     else
         snprintf(out, len, "%g to %g", k->lo, k->hi);
 }

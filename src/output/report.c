@@ -343,7 +343,7 @@ cJSON *report_build_json(const engine *en, const run_snapshot *snap)
     cJSON_AddNumberToObject(cfg, "step_min_cm", p->step_min);   /* the one used (0 = automatic) */
     cJSON_AddNumberToObject(cfg, "step_fraction_secondary", c->step_fraction_secondary);
     cJSON_AddNumberToObject(cfg, "step_min_secondary_cm", c->step_min_secondary_cm);
-    cJSON_AddNumberToObject(cfg, "energy_cut_MeV_u", c->energy_cut);
+    cJSON_AddNumberToObject(cfg, "energy_cut_MeV_u", p->energy_cut);   /* the one used */
     cJSON_AddNumberToObject(cfg, "bin_width_cm", p->bin_width);
     cJSON_AddNumberToObject(cfg, "depth_max_cm", p->nbins * p->bin_width);
     cJSON_AddNumberToObject(cfg, "batches", c->batches);
@@ -470,8 +470,8 @@ cJSON *report_build_json(const engine *en, const run_snapshot *snap)
 }
 
 /* Pristine Bragg peaks lie at 0.987-0.997 of the CSDA depth (p 150 and 250 MeV, He-4 200,
- * C-12 400 and O-16 430 MeV/u in water), p 10 MeV's at 0.93 for its 0.1 mm bins on a 1.2 mm
- * range: a highest dose below 0.9 of it, less two bins, is no Bragg peak. */
+ * C-12 400 and O-16 430 MeV/u in water; p 1 MeV at 0.92 and p 10 MeV at 0.98 in the bins
+ * chosen for them): a highest dose below 0.9 of it, less two bins, is no Bragg peak. */
 int report_figures_note(const engine *en, const score_result *r, char *out, size_t len)
 {
     const transport_params *p = engine_params(en);
@@ -488,14 +488,26 @@ int report_figures_note(const engine *en, const score_result *r, char *out, size
                            "figures describe the dose on the grid, not a Bragg peak", grid, csda);
         return 1;
     }
+    /* Fewer bins than this across the range read the figures off a handful of bin centres: p
+     * 1 MeV in 0.1 mm bins (2.5 of them) gave R80 70 um, 2.8 times its range, +- 0. */
+    if (csda < 20 * p->bin_width) {
+        snprintf(out, len, "the range (%.3g mm) spans %.1f depth bins of %g mm: the figures are "
+                           "bounded by the bins, not the beam%s", 10 * csda, csda / p->bin_width,
+                 10 * p->bin_width,
+                 p->bin_width > 1e-4 ? " (--bin sets them, down to 0.001 mm)" : "");
+        return 1;
+    }
     if (!(r->fig.peak_depth < 0.9 * csda - 2 * p->bin_width)) return 0;
     char why[160] = "";
-    if (c->nuclear && r->surviving_fraction < 0.5)
-        snprintf(why, sizeof why, "; %.1f%% of the primaries reach the end of their range",
-                 100 * r->surviving_fraction);
-    else if (c->energy_spread > 0)
+    /* An energy spread moves the peak by its range spread, about 1.75 times itself (Bragg and
+     * Kleeman's R ~ E^1.75): one that spreads the range by 5% or more is the first cause. */
+    if (c->energy_spread > 0 && (1.75 * c->energy_spread >= 0.05 || !c->nuclear ||
+                                 !(r->reacted_fraction > 0.5)))
         snprintf(why, sizeof why, "; the %g%% energy spread spreads the peak out",
                  100 * c->energy_spread);
+    else if (c->nuclear && r->reacted_fraction > 0.5)
+        snprintf(why, sizeof why, "; %.1f%% of the primaries react before the end of their range",
+                 100 * r->reacted_fraction);
     snprintf(out, len, "the highest dose, at %.4g cm, lies well before the CSDA depth, %.4g cm%s. "
                        "R90 to R50, the falloff and the FWHM describe where that dose falls, not a "
                        "Bragg peak", r->fig.peak_depth, csda, why);
@@ -553,36 +565,56 @@ void report_print_summary(FILE *out, const engine *en, const run_snapshot *snap)
             engine_backend_name(en), path, engine_threads(en), engine_threads(en) == 1 ? "" : "s",
             snap->elapsed_s, snap->histories_per_s, r->steps_per_history,
             snap->steps_per_s > 0 ? 1e9 * engine_threads(en) / snap->steps_per_s : 0.0);
+    /* A beam that is not a pencil of one energy says so: the figures depend on it. */
+    if (c->energy_spread > 0 || c->spot_sigma_cm > 0 || c->divergence_rad > 0)
+        fprintf(out, "  beam: energy spread %g%%, spot sigma %g mm, divergence sigma %g mrad\n",
+                100 * c->energy_spread, 10 * c->spot_sigma_cm, 1e3 * c->divergence_rad);
     backend_device dev;
     if (engine_device(en, &dev))
         fprintf(out, "  device %s (%d SMs): %u particles in flight, %u steps per pass, "
                      "%llu iterations\n",
                 dev.name, dev.sm_count, dev.target, dev.steps_per_pass,
                 (unsigned long long)dev.iterations);
-    fprintf(out, "  %-22s %10.4f cm\n", "CSDA depth", engine_csda_depth(en));
-    /* Bins coarser than the 0.1 mm most runs get are worth a word where bragg chose them. */
+    /* Depths in cm; a range under 1 cm in mm, under 1 mm in um (and the widths with them):
+     * four decimals of a cm hid p 1 MeV's figures (24.2 um) as 0.0024 +- 0.0000. */
+    double csda = engine_csda_depth(en);
+    const char *unit = csda < 0.1 ? "um" : csda < 1.0 ? "mm" : "cm";
+    double scale = csda < 0.1 ? 1e4 : csda < 1.0 ? 10.0 : 1.0;
+    const char *width_unit = csda < 1.0 ? "um" : "mm";
+    double width_scale = csda < 1.0 ? 1e4 : 10.0;
+    fprintf(out, "  %-22s %10.4f %s\n", "CSDA depth", csda * scale, unit);
+    /* Bins other than the 0.1 mm most runs get are worth a word where bragg chose them. */
     const transport_params *p = engine_params(en);
     fprintf(out, "  %-22s %10g mm x %d to %g cm%s\n", "depth bins", 10 * p->bin_width, p->nbins,
             p->nbins * p->bin_width,
-            c->bin_width_cm > 0 ? "" : p->bin_width > 0.01 ? " (automatic; --bin sets them)" : "");
-    print_figure(out, "peak depth", r->fig.peak_depth, r->fig_err.peak_depth, "cm", 1);
-    print_figure(out, "R90", r->fig.r90, r->fig_err.r90, "cm", 1);
-    print_figure(out, "R80", r->fig.r80, r->fig_err.r80, "cm", 1);
-    print_figure(out, "R50", r->fig.r50, r->fig_err.r50, "cm", 1);
+            c->bin_width_cm > 0 || p->bin_width == 0.01 ? "" : " (automatic; --bin sets them)");
+    print_figure(out, "peak depth", r->fig.peak_depth, r->fig_err.peak_depth, unit, scale);
+    print_figure(out, "R90", r->fig.r90, r->fig_err.r90, unit, scale);
+    print_figure(out, "R80", r->fig.r80, r->fig_err.r80, unit, scale);
+    print_figure(out, "R50", r->fig.r50, r->fig_err.r50, unit, scale);
     print_figure(out, "distal 80-20 falloff", r->fig.falloff_80_20, r->fig_err.falloff_80_20,
-                 "mm", 10);
-    print_figure(out, "FWHM of the peak", r->fig.fwhm, r->fig_err.fwhm, "mm", 10);
+                 width_unit, width_scale);
+    print_figure(out, "FWHM of the peak", r->fig.fwhm, r->fig_err.fwhm, width_unit, width_scale);
     print_figure(out, "peak/entrance", r->fig.peak_to_entrance, r->fig_err.peak_to_entrance, "",
                  1);
     fprintf(out, "  %-22s %10.2f %%\n", "peak dose rel. error", 100 * r->peak_rel_err);
     char note[512];
     if (report_figures_note(en, r, note, sizeof note)) fprintf(out, "  note: %s\n", note);
+    const bio_curves *b = &snap->bio;
+    int peak_bin = isfinite(r->fig.peak_depth) ? (int)(r->fig.peak_depth / r->bin_width) : -1;
+    if (b->nbins > 0 && b->rbe && peak_bin >= 0 && peak_bin < b->nbins) {
+        const bio_model *bm = engine_bio(en);
+        fprintf(out, "  %-22s %s, %s, %g Gy: RBE %.3f in the first bin, %.3f at the peak "
+                     "depth\n", "biology", bm->name, bm->cell.name, b->dose, b->rbe[0],
+                b->rbe[peak_bin]);
+    }
     if (c->nuclear) {
         fprintf(out, "  %-22s %10.4f\n", "primaries reacted", r->reacted_fraction);
-        fprintf(out, "  %-22s %10.4f\n", "primaries to the end", r->surviving_fraction);
+        fprintf(out, "  %-22s %10.4f  (slowed down to the cut-off, no nuclear event)\n",
+                "primaries stopped", r->surviving_fraction);
         if (r->count[COUNT_PRIMARY_HYDROGEN_ELASTIC] > 0)
             fprintf(out, "  %-22s %10.4f  (elastic p-p: they go on as two secondaries)\n",
-                    "primaries scattered on H",
+                    "primaries on hydrogen",
                     (double)r->count[COUNT_PRIMARY_HYDROGEN_ELASTIC] / (double)r->histories);
         if (r->count[COUNT_PRIMARY_NUCLEUS_ELASTIC] > 0)
             fprintf(out, "  %-22s %10.4f  (elastic, large angles: they go on as secondaries)\n",

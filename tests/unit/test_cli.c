@@ -532,8 +532,8 @@ Test(cli, run_file)
     snprintf(args, sizeof args, "run --config %s", path);
     expect_bad(args, "bad.conf line 5: unknown key 'energie'");
     write_text(path, "ion = p\nenergy = 5000\nmaterial = water\n");
-    expect_bad(args, "bad.conf line 2: energy: 5000 is out of range (valid: above the cut-off, --ecut (default "
-               "0.1), to 2000)");
+    expect_bad(args, "bad.conf line 2: energy: 5000 is out of range (valid: above the cut-off, "
+                     "--ecut (default 0.1 or lower, at least 0.002), to 2000)");
     /* Names too: an unknown ion or material is found on its line, not when the run starts. */
     write_text(path, "ion = p\nenergy = 100\nmaterial = watr\n");
     expect_bad(args, "bad.conf line 3: material: 'watr' is not known; valid: water, air");

@@ -401,8 +401,8 @@ Test(ui, counts_are_exact_64_bit_integers)
 Test(ui, the_energy_range_stated_is_the_one_checked)
 {
     tui_state *t = setup_state();
-    const char *want = "(valid: above the cut-off 0.1 to 2000 MeV/u)";
-    const char *texts[] = {"0.0001", "0.001", "0.1", "5000"};
+    const char *want = "(valid: above the cut-off 0.002 to 2000 MeV/u)";
+    const char *texts[] = {"0.0001", "0.001", "0.002", "5000"};
     for (int i = 0; i < 4; i++) {
         const char *m = apply(t, FIELD_ENERGY, texts[i]);
         cr_expect(strstr(m, "energy: ") && strstr(m, "out of range") && strstr(m, want),
