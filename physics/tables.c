@@ -151,8 +151,7 @@ static void fill_reaction(transport_table *tab, const material *mat)
                 icru63_elastic_view v = icru63_elastic_view_of(
                     tab->icru63 + tab->icru63_elastic_offset[j], tab->icru63_elastic_count[j]);
                 xs = 1000.0 * icru63_elastic_sigma_at(&v, t);
-            } else if (tab->target_Z[k] == 1 && tab->target_A[k] == 1 && tab->Z == 1 &&
-                       tab->A == 1) {
+            } else if (table_target_is_elastic(tab, k)) {
                 xs = nuclear_hydrogen_elastic_xs_mb(tab->Z, tab->A, t);
             } else {
                 xs = nuclear_pair_xs_mb(&pairs[k], t);

@@ -126,11 +126,33 @@ static inline BRAGG_HD uint32_t table_energy_cell(const transport_table *tab, do
     return grid_cell(&tab->energy_grid, t);
 }
 
+/* Whether target k of the reaction column is an elastic scattering: a proton's on the free
+ * proton (transport_react) and, from first_elastic on, its large-angle scattering on a nucleus;
+ * every other target is a non-elastic reaction. */
+static inline int table_target_is_elastic(const transport_table *tab, int k)
+{
+    return k >= tab->first_elastic || (tab->target_Z[k] == 1 && tab->target_A[k] == 1 &&
+                                        tab->Z == 1 && tab->A == 1);
+}
+
 /* Any energy-grid table at t, with the cell already found. */
 static inline BRAGG_HD double table_at(const transport_table *tab, const grid_entry *column,
                                        uint32_t cell, double t)
 {
     return grid_eval_cell(&tab->energy_grid, column, cell, t);
+}
+
+/* The non-elastic part of table_reaction (cm^2/g): the elastic targets' shares left out. */
+static inline double table_nonelastic(const transport_table *tab, double t)
+{
+    uint32_t cell = table_energy_cell(tab, t), ne = tab->energy_grid.ncell;
+    double share = 0.0, below = 0.0;
+    for (int k = 0; k < tab->n_targets; k++) {
+        double cum = table_at(tab, tab->reaction_cum + (size_t)k * ne, cell, t);
+        if (!table_target_is_elastic(tab, k)) share += cum - below;
+        below = cum;
+    }
+    return share * table_reaction(tab, t);
 }
 
 /* The energy-weighted mean of an energy-grid column over [t1, t0] (cells c1 and c0), from its

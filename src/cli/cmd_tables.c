@@ -21,10 +21,11 @@ static void usage(FILE *out, const option_spec *specs)
             "usage: bragg tables --ion NAME --material NAME [options]\n\n"
             "Prints, for energies per nucleon from --emin to --emax (log-spaced), the electronic\n"
             "and nuclear mass stopping power, the electronic stopping power in keV/um (LET), the\n"
-            "CSDA range and the nuclear reaction (non-elastic) cross-section per gram with its\n"
-            "mean free path (for protons with their elastic scattering on hydrogen and, at\n"
-            "large angles, on nuclei, which the transport draws with the reactions). Values\n"
-            "come from the tables the transport engine uses. --png, --svg and --pdf draw the\n"
+            "CSDA range, the cross-section per gram of what the transport draws as nuclear\n"
+            "events with its mean free path (for protons the non-elastic reactions and the\n"
+            "elastic scattering on hydrogen and, at large angles, on nuclei), and the\n"
+            "non-elastic reactions' part of it. Values come from the tables the transport\n"
+            "engine uses. --png, --svg and --pdf draw the\n"
             "stopping power and CSDA range against energy (log-log).\n\n"
             "options:\n");
     option_print_help(out, specs);
@@ -125,16 +126,17 @@ int cmd_tables(int argc, char **argv)
     } else if (csv) {
         fprintf(f, "energy_MeV_u,stopping_el_MeV_cm2_g,stopping_nuc_MeV_cm2_g,"
                    "let_keV_um,csda_range_g_cm2,csda_range_cm,reaction_xs_cm2_g,"
-                   "reaction_mfp_cm\n");
+                   "reaction_mfp_cm,nonelastic_xs_cm2_g\n");
     } else {
         fprintf(f, "# %s (Z=%d, A=%d) in %s: density %g g/cm3, I = %g eV\n", ion->name, ion->Z,
                 ion->A, mat->name, mat->density, mat->I_ev);
         char e_head[16];   /* the energy per nucleon: MeV for protons, as the run summary */
         snprintf(e_head, sizeof e_head, "E [%s]", ion_energy_unit(ion->A));
-        fprintf(f, "# %12s %14s %14s %12s %14s %12s %12s %12s\n", e_head, "S_el", "S_nuc",
-                "S_el", "CSDA range", "CSDA range", "reaction", "mean free");
-        fprintf(f, "# %12s %14s %14s %12s %14s %12s %12s %12s\n", "", "[MeV cm2/g]",
-                "[MeV cm2/g]", "[keV/um]", "[g/cm2]", "[cm]", "[cm2/g]", "path [cm]");
+        fprintf(f, "# %12s %14s %14s %12s %14s %12s %12s %12s %12s\n", e_head, "S_el", "S_nuc",
+                "S_el", "CSDA range", "CSDA range", "nuclear", "mean free", "non-elastic");
+        fprintf(f, "# %12s %14s %14s %12s %14s %12s %12s %12s %12s\n", "", "[MeV cm2/g]",
+                "[MeV cm2/g]", "[keV/um]", "[g/cm2]", "[cm]", "[cm2/g]", "path [cm]",
+                "[cm2/g]");
     }
     for (int k = 0; k < points; k++) {
         double t = points == 1 ? emin : emin * pow(emax / emin, (double)k / (points - 1));
@@ -143,16 +145,17 @@ int cmd_tables(int argc, char **argv)
         double let = s_el * mat->density * 0.1;   /* MeV/cm -> keV/um */
         double r = table_range(&tab, t);
         double xs = table_reaction(&tab, t), mfp = xs > 0 ? 1.0 / (xs * mat->density) : INFINITY;
+        double nonel = table_nonelastic(&tab, t);
         fig_e[k] = t;
         fig_s[k] = s_el + s_nuc;
         fig_r[k] = r / mat->density;
         if (!print) continue;
         if (csv)
-            fprintf(f, "%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g\n", t, s_el, s_nuc, let, r,
-                    r / mat->density, xs, mfp);
+            fprintf(f, "%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g\n", t, s_el, s_nuc, let, r,
+                    r / mat->density, xs, mfp, nonel);
         else
-            fprintf(f, "  %12.6g %14.6g %14.4g %12.5g %14.6g %12.6g %12.5g %12.5g\n", t, s_el,
-                    s_nuc, let, r, r / mat->density, xs, mfp);
+            fprintf(f, "  %12.6g %14.6g %14.4g %12.5g %14.6g %12.6g %12.5g %12.5g %12.5g\n", t,
+                    s_el, s_nuc, let, r, r / mat->density, xs, mfp, nonel);
     }
     if (print && atomic_file_commit(&out, &e)) {
         fprintf(stderr, "bragg tables: %s\n", e.msg);

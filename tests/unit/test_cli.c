@@ -19,6 +19,7 @@
 
 #include "settings.h"
 #include "simd.h"
+#include "refdata.h"
 #include "testkit.h"
 
 static void expect_bad(const char *args, const char *needle)
@@ -109,7 +110,8 @@ Test(cli, tables_csv_parses)
                       out, sizeof out) == 0, "%s", out);
     char *line = strtok(out, "\n");
     cr_expect(strcmp(line, "energy_MeV_u,stopping_el_MeV_cm2_g,stopping_nuc_MeV_cm2_g,let_keV_um,"
-                           "csda_range_g_cm2,csda_range_cm,reaction_xs_cm2_g,reaction_mfp_cm") == 0,
+                           "csda_range_g_cm2,csda_range_cm,reaction_xs_cm2_g,reaction_mfp_cm,"
+                           "nonelastic_xs_cm2_g") == 0,
               "%s", line);
     int rows = 0;
     double prev_range = 0;
@@ -122,6 +124,48 @@ Test(cli, tables_csv_parses)
         rows++;
     }
     cr_expect(rows == 5);
+}
+
+/* The tables' nuclear column is what the transport draws: for protons their elastic
+ * scattering on hydrogen and on nuclei too (0.247 cm^2/g at 10 MeV in water, mostly elastic on
+ * oxygen); the non-elastic column is the reactions alone. Water's non-elastic cross-section
+ * is oxygen's (hydrogen has none): its mass fraction 0.888106 times N_A / 15.9994 g/mol times
+ * Barashenkov's evaluation for p + O (tests/reference/proton_nonelastic.tsv: 293 mb at 100 MeV,
+ * 279 at 150), within the 12% of nuclear::proton_cross_sections_vs_barashenkov. An ion's
+ * columns are the same (all its nuclear events are reactions). */
+Test(cli, tables_split_the_protons_nonelastic_reactions)
+{
+    const ref_table *ref = ref_load("proton_nonelastic.tsv");
+    const double energies[] = {100, 150};
+    for (int k = 0; k < 2; k++) {
+        char args[256], out[4096];
+        snprintf(args, sizeof args, "tables --ion p --material water --emin %g --emax %g "
+                                    "--points 1 --csv -", energies[k], energies[k]);
+        cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s", out);
+        double v[9];
+        const char *row = strchr(out, '\n');
+        cr_assert(row && sscanf(row + 1, "%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf", &v[0], &v[1], &v[2],
+                                &v[3], &v[4], &v[5], &v[6], &v[7], &v[8]) == 9, "%s", out);
+        double sigma_mb = NAN;
+        for (int i = 0; i < ref->rows; i++)
+            if (strcmp(ref->text[i][0], "O") == 0 && ref->v[i][1] == energies[k])
+                sigma_mb = ref->v[i][2];
+        double want = 0.888106 * 6.02214076e23 / 15.9994 * sigma_mb * 1e-27;
+        cr_log_info("p %g MeV in water: nuclear %.5g, non-elastic %.5g cm2/g, Barashenkov %.5g",
+                    energies[k], v[6], v[8], want);
+        cr_expect(fabs(v[8] / want - 1.0) < 0.12, "p %g MeV: non-elastic %.5g cm2/g against %.5g",
+                  energies[k], v[8], want);
+        cr_expect(v[6] > v[8], "p %g MeV: the nuclear column %.5g holds the elastic scattering too",
+                  energies[k], v[6]);
+    }
+    char out[4096];
+    cr_assert(testkit_cli("tables --ion C-12 --material water --emin 200 --emax 200 --points 1 "
+                          "--csv -", out, sizeof out) == 0, "%s", out);
+    double v[9];
+    const char *row = strchr(out, '\n');
+    cr_assert(row && sscanf(row + 1, "%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf", &v[0], &v[1], &v[2],
+                            &v[3], &v[4], &v[5], &v[6], &v[7], &v[8]) == 9, "%s", out);
+    cr_expect(fabs(v[8] / v[6] - 1.0) < 1e-5, "C-12: non-elastic %.6g against %.6g", v[8], v[6]);
 }
 
 Test(cli, run_writes_csv_and_json)
