@@ -209,6 +209,7 @@ typedef struct slab_geometry {
     double let_weight;
     int let_edge_bin[2];
     double let_edge_factor[2];
+    int let_edges;                    /* 0 when both factors are 1: no bin to look up */
     /* By charge Z (1..z_max): the tables of that charge's reference isotope (the primary
      * itself for its own charge), and the CSDA range at the cut-off energy, g/cm^2. */
     const transport_table *table[TRANSPORT_MAX_Z + 1];
@@ -429,6 +430,7 @@ typedef struct step_tally {
     int64_t *lateral;         /* primaries only, else NULL */
     int64_t *z1d;             /* when the MKM is scored, else NULL */
     const slab_geometry *slab;  /* where the step is: the LET_d weights of its end bins */
+    int let_edges;              /* its let_edges */
     /* The weights at the step's middle and their change over the whole step (d/df, f the
      * fraction of the step): LET and z1D* vary linearly along it. */
     double let_scale, let_scale_df;     /* LET * let_weight * LET_QUANTA / ENERGY_QUANTA_PER_MEV */
@@ -587,11 +589,13 @@ static inline void transport_set_let_weights(transport_params *p)
         g->let_edge_bin[0] = -1;
         g->let_edge_bin[1] = 0x7fffffff;
         g->let_edge_factor[0] = g->let_edge_factor[1] = 1.0;
+        g->let_edges = 0;
         if (!transport_slab_bins(p, s, &lo, &hi)) continue;
         g->let_edge_bin[0] = lo;
         g->let_edge_bin[1] = hi;
         g->let_edge_factor[0] = transport_let_bin_weight(p, lo) / g->let_weight;
         g->let_edge_factor[1] = transport_let_bin_weight(p, hi) / g->let_weight;
+        g->let_edges = g->let_edge_factor[0] != 1.0 || g->let_edge_factor[1] != 1.0;
     }
 }
 
@@ -662,12 +666,15 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void score_piece(const transport_param
     double f1 = f + df * n1, last = (double)share + (double)slope * n1;
     double fix = bend - (double)slope * df * n1 * (n1 - 1.0) * (1.0 / 6.0);
     double let_fix = fix * k->let_scale_df;
+    double v0 = (double)share * tally_weight(k->let_scale, k->let_scale_df, f) + let_fix;
+    double v1 = last * tally_weight(k->let_scale, k->let_scale_df, f1) + let_fix;
     /* A run of whole bins lies inside the slab, clear of its end bins: weight factor 1. */
-    double edge = a == b ? let_edge_factor(k->slab, a) : 1.0;
-    score_ramp_between(k->let_d, stride, a, b,
-                       ((double)share * tally_weight(k->let_scale, k->let_scale_df, f) + let_fix) *
-                           edge,
-                       (last * tally_weight(k->let_scale, k->let_scale_df, f1) + let_fix) * edge);
+    if (k->let_edges && a == b) {
+        double edge = let_edge_factor(k->slab, a);
+        v0 *= edge;
+        v1 *= edge;
+    }
+    score_ramp_between(k->let_d, stride, a, b, v0, v1);
     score_bins(k->track, a, b, (int64_t)(seg * TRACK_QUANTA_PER_CM + 0.5));
     score_ramp_between(k->let_t, stride, a, b,
                        seg * tally_weight(k->let_t_scale, k->let_t_scale_df, f),
@@ -1659,6 +1666,7 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void step_score(const transport_params
     step_tally_locate(&tally, s, particle_channel(q), q->Z, q->A, st->w0 >= FORWARD_COS,
                       st->primary, p->score_z1d);
     tally.slab = st->slab;
+    tally.let_edges = st->slab->let_edges;
     tally.let_t_scale = let_mid * LET_T_QUANTA;
     tally.let_t_scale_df = let_df * LET_T_QUANTA;
     /* The step's path: for the lateral sum (primaries), the dose map and the phase space;
