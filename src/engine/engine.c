@@ -272,6 +272,9 @@ static int build_geometry(engine *en, bragg_err *e)
         if (depth > z) depth = z;
     }
     double width = config_bin_width(c, depth, en->csda_depth);
+    /* A range under a bin (p 2.5 keV: 0.15 um) still gets the ten bins a curve needs, as a
+     * --depth must hold (config_validate). */
+    if (c->depth_max_cm <= 0.0 && depth < 10 * width) depth = 10 * width;
     /* The primary's smallest step, unless given: the steps near the end of the range need not
      * resolve the deposit finer than half a depth bin, nor the distal edge finer than its range
      * straggling, about 1.1% of the range for protons (less for heavier ions): a 300th of the
