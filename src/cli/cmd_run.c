@@ -411,7 +411,7 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
     int status = EXIT_OK;
     int show_progress = !quiet && isatty(STDERR_FILENO);
     if (driver) {
-        /* A driven run (bragg-mpi) is ended by the launcher, which signals every process. */
+        /* A driven run (bragg-mpi) hears signals itself, on every process (mpi_run.h). */
         if (driver->run(driver, en, show_progress && driver->is_root, &e)) {
             fprintf(stderr, "bragg run: %s\n", e.msg);
             engine_destroy(en);
@@ -427,8 +427,8 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
     if (driver && !driver->is_root) {
         /* Every process holds the merged result; the root alone reports it. */
         run_snapshot snap;
-        if (engine_snapshot(en, &snap, &e) == BRAGG_OK && snap.state == RUN_FAILED)
-            status = EXIT_RUNTIME;
+        if (engine_snapshot(en, &snap, &e) == BRAGG_OK && snap.state != RUN_DONE)
+            status = interrupt_run_status(snap.state);
         run_snapshot_free(&snap);
         engine_destroy(en);
         return status;

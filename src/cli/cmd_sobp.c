@@ -103,8 +103,10 @@ static int run_pristine(const run_config *cfg, run_driver *driver, pristine *out
 {
     static const char stopped[] = "interrupted; nothing written (the peak needs every "
                                   "pristine run)";
-    /* After a signal no further run is begun: its tables alone take a while to build. */
-    if (interrupt_requested()) {
+    /* After a signal no further run is begun: its tables alone take a while to build. A driven
+     * run is, since every process must take part in it (another may not have heard the
+     * signal yet); it stops at once, on every process alike. */
+    if (!driver && interrupt_requested()) {
         bragg_fail(e, stopped);
         return EXIT_INTERRUPTED;
     }

@@ -642,10 +642,13 @@ int engine_run_range(engine *en, uint64_t first, uint64_t count, score_arrays *o
     return rc;
 }
 
-int engine_adopt_totals(engine *en, score_totals *t, double elapsed_s, const char *error,
-                        bragg_err *e)
+int engine_adopt_totals(engine *en, score_totals *t, double elapsed_s, run_state end,
+                        const char *error, bragg_err *e)
 {
     if (en->thread_started) return bragg_fail(e, "engine_adopt_totals: the run thread is going");
+    if (end != RUN_DONE && end != RUN_CANCELLED && (end != RUN_FAILED || !error))
+        return bragg_fail(e, "engine_adopt_totals: a run cannot end as %s%s", run_state_name(end),
+                          end == RUN_FAILED ? " without its error" : "");
     const score_totals *mine = &en->totals;
     if (t->nbins != mine->nbins || t->channels != mine->channels ||
         t->n_curves != mine->n_curves || t->max_batches != mine->max_batches ||
@@ -665,9 +668,9 @@ int engine_adopt_totals(engine *en, score_totals *t, double elapsed_s, const cha
     en->t_start = now - elapsed_s;
     en->paused_total = 0;
     atomic_store(&en->progress, en->totals.histories);
-    if (error) snprintf(en->error, sizeof en->error, "%s", error);
+    if (end == RUN_FAILED) snprintf(en->error, sizeof en->error, "%s", error);
     en->adopted = 1;
     pthread_mutex_unlock(&en->lock);
-    atomic_store(&en->state, error ? RUN_FAILED : RUN_DONE);
+    atomic_store(&en->state, end);
     return BRAGG_OK;
 }

@@ -102,9 +102,10 @@ uint64_t engine_max_job_histories(const engine *en);
 int engine_run_range(engine *en, uint64_t first, uint64_t count, score_arrays *out, bragg_err *e);
 /* Makes `t` (same bins, channels and batches as the engine's) the run's result: the engine
  * takes its contents and leaves `t` holding the engine's previous, empty sums, for the caller
- * to free. The run is then done (or failed with `error`, when not NULL) after `elapsed_s`, and
- * engine_snapshot and the report writers work as after engine_wait. */
-int engine_adopt_totals(engine *en, score_totals *t, double elapsed_s, const char *error,
-                        bragg_err *e);
+ * to free. The run has then ended as `end` after `elapsed_s`: RUN_DONE, RUN_CANCELLED (stopped
+ * early: the result is partial) or RUN_FAILED (with `error`), and engine_snapshot and the
+ * report writers work as after engine_wait. */
+int engine_adopt_totals(engine *en, score_totals *t, double elapsed_s, run_state end,
+                        const char *error, bragg_err *e);
 
 #endif

@@ -5,7 +5,8 @@
  *     mpirun -np 4 bragg-mpi run --ion C-12 --energy 400 --material water -n 1e7 --json out.json
  *
  * Every rank parses the same arguments and builds the same tables; rank 0 prints and writes the
- * outputs. Other ranks' standard output is discarded (their summary would repeat rank 0's);
+ * outputs. Every rank hears Ctrl-C, SIGTERM and SIGHUP (src/cli/interrupt.h): a run stops, the
+ * outputs of the chunks completed are written, and the exit status is 130. Other ranks' standard output is discarded (their summary would repeat rank 0's);
  * their standard error stays, so a rank's own failure is still seen. --checkpoint DIR is
  * bragg-mpi's own option: it is taken out of the words before `run` or `sobp` parses them.
  */
@@ -13,7 +14,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "atomic_file.h"
 #include "commands.h"
+#include "interrupt.h"
 #include "mpi_run.h"
 
 static void usage(FILE *out)
@@ -35,7 +38,9 @@ static void usage(FILE *out)
             "                     Rank 0 rewrites DIR/run-NNN.ckpt atomically, at most every\n"
             "                     BRAGG_CHECKPOINT_SECONDS (default 10) and at the end.\n\n"
             "Exit status: 0 ok, 1 run-time failure (e.g. a rank lost work, a checkpoint of\n"
-            "another run), 2 bad input (e.g. a --checkpoint folder that cannot be written).\n",
+            "another run), 2 bad input (e.g. a --checkpoint folder that cannot be written),\n"
+            "130 interrupted (Ctrl-C, SIGTERM or SIGHUP to mpirun or to a rank: the outputs of\n"
+            "the chunks completed are written whole, and the checkpoint first).\n",
             BRAGG_VERSION);
 }
 
@@ -101,6 +106,11 @@ static int run_command(const char *cmd, int argc, char **argv, run_driver *drive
 
 int main(int argc, char **argv)
 {
+    /* Ctrl-C, SIGTERM and SIGHUP as in bragg (src/cli/interrupt.h), on every rank: mpirun
+     * passes them on as SIGTERM (Open MPI: then SIGKILL about a second later), and a rank may
+     * be signalled alone. First of all, so that no moment is left to the default action. */
+    interrupt_install();
+    atomic_file_set_cancel_check(interrupt_requested);
     int provided = 0;
     /* Only the main thread of each rank calls MPI; rank 0 runs its own chunks on a second
      * thread (and OpenMP threads), which never do. */
@@ -128,7 +138,7 @@ int main(int argc, char **argv)
     }
     const char *cmd = argc >= 2 ? argv[1] : "";
     if (strcmp(cmd, "run") == 0 || strcmp(cmd, "sobp") == 0) {
-        status = run_command(cmd, argc - 2, argv + 2, &driver);
+        status = interrupt_final_status(run_command(cmd, argc - 2, argv + 2, &driver));
     } else if (strcmp(cmd, "--version") == 0) {
         printf("bragg-mpi %s (git %s)\n", BRAGG_VERSION, BRAGG_GIT_REV);
         status = EXIT_OK;

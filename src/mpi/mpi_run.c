@@ -4,6 +4,7 @@
 #include <math.h>
 #include <mpi.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "assets.h"
 #include "checkpoint.h"
 #include "engine.h"
+#include "interrupt.h"
 #include "score.h"
 
 enum { TAG_REQUEST = 1, TAG_ASSIGN = 2, TAG_PS_COUNT = 3, TAG_PS_POINTS = 4 };
@@ -21,9 +23,10 @@ enum { TAG_REQUEST = 1, TAG_ASSIGN = 2, TAG_PS_COUNT = 3, TAG_PS_POINTS = 4 };
 #define PS_MESSAGE_POINTS 65536
 
 /* A worker's request: the chunk it finished (-1: none yet) with its histories, whether it
- * failed (then it asks for nothing more), and whether that chunk's sums follow (with a
- * checkpoint: rank 0 records every chunk as it arrives). */
-enum { REQ_LAST, REQ_HISTORIES, REQ_FAILED, REQ_HAS_SUMS, REQ_WORDS };
+ * failed (then it asks for nothing more), whether that chunk's sums follow (with a
+ * checkpoint: rank 0 records every chunk as it arrives), and whether the rank was asked to stop
+ * (a signal: then no rank gets another chunk). */
+enum { REQ_LAST, REQ_HISTORIES, REQ_FAILED, REQ_HAS_SUMS, REQ_STOP, REQ_WORDS };
 
 /* A chunk's sums in a request, after the REQ_WORDS header: the curves, then the ledger, then
  * the counters (unsigned, carried bit for bit in int64 words). */
@@ -32,6 +35,11 @@ enum { REQ_LAST, REQ_HISTORIES, REQ_FAILED, REQ_HAS_SUMS, REQ_WORDS };
 /* Least time between two rewrites of the checkpoint (BRAGG_CHECKPOINT_SECONDS overrides):
  * short beside the chunks of a long run, long beside the cost of writing a few MB. */
 #define CHECKPOINT_EVERY_S 10.0
+
+/* How often the ranks > 0 look for a signal while their main thread transports: Open MPI
+ * leaves a rank about a second between SIGTERM and SIGKILL, for the chunk in flight to be cut
+ * and everything to be written. */
+#define STOP_POLL_NS 5000000
 
 typedef struct mpi_state {
     int rank, size;
@@ -68,7 +76,10 @@ typedef struct mpi_run {
     int64_t next_chunk;
     uint64_t histories_done;    /* all ranks, for the progress line */
     int worker_failed, worker_finished;
-    int stopping;               /* the run failed: no more chunks are handed out */
+    int stopping;               /* no more chunks are handed out (a failure or a stop) */
+    int failed;                 /* rank 0: sums that came in were wrong; no more are taken */
+    int stopped;                /* rank 0: a stop (a signal here or a rank's REQ_STOP) */
+    atomic_int watch_end;       /* ranks > 0: the signal watcher's time is up */
     bragg_err worker_err;
     /* Rank 0 with a checkpoint (under lock): done[k] when chunk k is in `local`. */
     uint8_t *done;
@@ -80,10 +91,12 @@ typedef struct mpi_run {
     uint64_t physics_check;     /* checkpoint_physics_check of this build */
     checkpoint_image image;
     /* Test hooks (BRAGG_TEST_MPI_FAULT, read_test_hooks): the last rank drops its first chunk's
-     * result, dies after it, or dies when given its second chunk (after the first was handed
-     * in). With a hook set, rank 0 runs no chunks itself (root_idle), so that the last rank
-     * surely gets the chunks its hook needs, however late it starts. */
-    int fault_drop, fault_die, fault_die_second, root_idle;
+     * result, dies after it, dies when given its second chunk (after the first was handed
+     * in), or transports its second chunk again and again until a stop cuts it short (a chunk
+     * still in flight when the signal comes, however fast the machine). With a hook set, rank
+     * 0 runs no chunks itself (root_idle), so that the last rank surely gets the chunks its
+     * hook needs, however late it starts. */
+    int fault_drop, fault_die, fault_die_second, fault_hold, root_idle;
 } mpi_run;
 
 static double now_s(void)
@@ -211,24 +224,32 @@ static void die_on_purpose(const mpi_run *r, const char *hook)
 
 /* Runs chunk k on this rank. Its sums are recorded here, or, when shipping, left in r->part
  * for the next request (*has_sums). A chunk is recorded in a checkpoint only when complete:
- * one cut short is run again on resume. Returns the histories completed in *histories. */
+ * one cut short is run again on resume. Returns the histories kept in *histories. */
 static int run_chunk(mpi_run *r, int64_t k, uint64_t *histories, int *has_sums, bragg_err *e)
 {
     const history_chunk *ch = &r->layout.chunks[k];
     *has_sums = 0;
+    *histories = 0;
     if (r->fault_die_second && r->my_chunks == 1) die_on_purpose(r, "die-second");
-    int rc = engine_run_range(r->en, ch->first, ch->count, &r->part, e);
-    *histories = r->part.histories;
+    int hold = r->fault_hold && r->my_chunks == 1, rc;
+    do
+        rc = engine_run_range(r->en, ch->first, ch->count, &r->part, e);
+    while (hold && rc == BRAGG_OK && r->part.histories == ch->count);
     if (r->fault_drop && r->my_chunks == 0) {
         /* Test hook: this rank "loses" its first chunk, as a lost message or a bug would. */
         r->my_chunks++;
         return rc;
     }
     if (r->fault_die && r->my_chunks == 0) die_on_purpose(r, "die");
-    r->my_histories += r->part.histories;
     r->my_chunks++;
-    phase_space_list_append(&r->ps, &r->part.ps);
     int complete = rc == BRAGG_OK && r->part.histories == ch->count;
+    /* Cut short by a stop (fewer histories, no failure): left out whole, crossings and all. It
+     * is run again on resume, and a stopped run's result holds whole chunks only: the same
+     * whenever the signal came, and the same as its checkpoint. */
+    if (rc == BRAGG_OK && !complete) return rc;
+    *histories = r->part.histories;
+    r->my_histories += r->part.histories;
+    phase_space_list_append(&r->ps, &r->part.ps);
     if (r->ship) *has_sums = complete;
     else if (complete || !r->done) record_chunk(r, k, &r->part);
     return rc;
@@ -242,6 +263,18 @@ static int64_t take_chunk(mpi_run *r)
     while (r->done && r->next_chunk < r->layout.n_chunks && r->done[r->next_chunk])
         r->next_chunk++;
     return r->next_chunk < r->layout.n_chunks ? r->next_chunk++ : -1;
+}
+
+/* Rank 0, on a stop (a signal here, or a rank's REQ_STOP): no chunk is handed out any more and
+ * the chunk of rank 0's worker is cut short; the other ranks end theirs (cut short too when
+ * they were signalled) and hand them in with their next request. */
+static void stop_run(mpi_run *r)
+{
+    pthread_mutex_lock(&r->lock);
+    r->stopping = 1;
+    pthread_mutex_unlock(&r->lock);
+    r->stopped = 1;
+    engine_cancel(r->en);
 }
 
 /* Rank 0's own worker: takes chunks from the same counter as the other ranks. */
@@ -443,11 +476,14 @@ static int answer_request(mpi_run *r, const MPI_Status *st, int *active, int *br
         return mpi_fail(e, mrc, "receiving a chunk request");
     }
     const int64_t *req = r->msg;
-    if (req[REQ_HAS_SUMS] && !r->stopping) {
+    /* A chunk handed in after a stop still counts: it is whole. */
+    if (req[REQ_HAS_SUMS] && !r->failed) {
         if (!r->done) rc = bragg_fail(e, "MPI: rank %d sent sums unasked", st->MPI_SOURCE);
         else rc = take_sums(r, req, words, st->MPI_SOURCE, e);
         if (rc == BRAGG_OK) save_state_during_run(r);
     }
+    if (req[REQ_STOP] && !r->stopped) stop_run(r);
+    if (rc) r->failed = 1;
     pthread_mutex_lock(&r->lock);
     if (rc) r->stopping = 1;
     r->histories_done += (uint64_t)req[REQ_HISTORIES];
@@ -487,6 +523,7 @@ static int serve_chunks(mpi_run *r, int show_progress, bragg_err *e)
     uint64_t total = engine_config(r->en)->histories;
     double t0 = now_s(), shown = t0;
     while (!broken && (active > 0 || !worker_finished(r))) {
+        if (!r->stopped && interrupt_requested()) stop_run(r);
         int flag = 0;
         MPI_Status st;
         int mrc = active > 0 ? MPI_Iprobe(MPI_ANY_SOURCE, TAG_REQUEST, MPI_COMM_WORLD, &flag, &st)
@@ -532,13 +569,31 @@ static int serve_chunks(mpi_run *r, int show_progress, bragg_err *e)
     return rc;
 }
 
+/* Ranks > 0 transport on their main thread, which then looks at nothing else: this thread turns
+ * a signal (src/cli/interrupt.h) into engine_cancel, so that the chunk in flight is cut short
+ * within milliseconds instead of running to its end. */
+static void *watch_signals(void *arg)
+{
+    mpi_run *r = arg;
+    while (!atomic_load(&r->watch_end)) {
+        if (interrupt_requested()) {
+            engine_cancel(r->en);
+            break;
+        }
+        struct timespec ts = {0, STOP_POLL_NS};
+        nanosleep(&ts, NULL);
+    }
+    return NULL;
+}
+
 /* Ranks > 0: ask rank 0 for chunks until told to stop; each request hands in the chunk done
- * (with its sums when shipping). */
-static int request_chunks(mpi_run *r, bragg_err *e)
+ * (with its sums when shipping) and says whether a signal came here. */
+static int request_loop(mpi_run *r, bragg_err *e)
 {
     int64_t *req = r->msg;
     req[REQ_LAST] = -1;
     for (;;) {
+        req[REQ_STOP] = interrupt_requested() != 0;
         int words = REQ_WORDS;
         if (req[REQ_HAS_SUMS]) {
             pack_sums(&r->part, req + REQ_WORDS);
@@ -559,6 +614,17 @@ static int request_chunks(mpi_run *r, bragg_err *e)
         req[REQ_FAILED] = rc != BRAGG_OK;
         req[REQ_HAS_SUMS] = has_sums;
     }
+}
+
+static int request_chunks(mpi_run *r, bragg_err *e)
+{
+    pthread_t watcher;
+    /* Without the watcher a signal still stops the run, at the end of the chunk in flight. */
+    int watching = pthread_create(&watcher, NULL, watch_signals, r) == 0;
+    int rc = request_loop(r, e);
+    atomic_store(&r->watch_end, 1);
+    if (watching) pthread_join(watcher, NULL);
+    return rc;
 }
 
 /* Adds every rank's per-batch sums; afterwards each rank's `local` holds the whole run. The
@@ -668,16 +734,17 @@ static int gather_phase_space(mpi_run *r, uint64_t *lost, bragg_err *e)
     return BRAGG_OK;
 }
 
-/* Every batch must hold exactly its histories: anything else (a rank that lost a chunk, a
- * chunk counted twice) would be a wrong answer, so it fails the run instead. */
-static int verify_totals(mpi_run *r, char *why, size_t len)
+/* Every batch must hold exactly its histories (at most, in a stopped run, whose chunks not run
+ * are missing): anything else (a rank that lost a chunk, a chunk counted twice) would be a
+ * wrong answer, so it fails the run instead. */
+static int verify_totals(mpi_run *r, int stopped, char *why, size_t len)
 {
     const run_config *c = engine_config(r->en);
     score_totals *t = &r->local;
     for (int b = 0; b < c->batches; b++) {
         uint64_t first, count;
         engine_batch_range(r->en, b, &first, &count);
-        if (t->batch_histories[b] != count) {
+        if (stopped ? t->batch_histories[b] > count : t->batch_histories[b] != count) {
             snprintf(why, len,
                      "MPI: the ranks returned %llu of %llu histories (batch %d, histories "
                      "%llu-%llu, has %llu of %llu): a rank failed or lost work; the result is "
@@ -688,7 +755,7 @@ static int verify_totals(mpi_run *r, char *why, size_t len)
             return BRAGG_ERR;
         }
     }
-    if (t->histories != c->histories) {
+    if (!stopped && t->histories != c->histories) {
         snprintf(why, len, "MPI: the ranks returned %llu of %llu histories",
                  (unsigned long long)t->histories, (unsigned long long)c->histories);
         return BRAGG_ERR;
@@ -727,6 +794,19 @@ static void read_test_hooks(mpi_run *r)
         r->fault_die = strcmp(fault, "die") == 0;
         r->fault_die_second = strcmp(fault, "die-second") == 0;
     }
+    /* Alone, rank 0's worker is the last rank: a stop is tested without mpirun too. */
+    if (fault && r->rank == r->size - 1) r->fault_hold = strcmp(fault, "hold") == 0;
+}
+
+/* The batches a stopped run's statistics use: those from the first on that hold histories.
+ * Chunks go out in order, so they are nearly all that ran; one left empty by chunks cut
+ * short ends them (the statistics need batches 0..B-1 with histories; the histories beyond
+ * still count in the curves). */
+static int leading_batches(const score_totals *t)
+{
+    int b = 0;
+    while (b < t->max_batches && t->batch_histories[b] > 0) b++;
+    return b;
 }
 
 static int mpi_driver_run(run_driver *d, engine *en, int show_progress, bragg_err *e)
@@ -741,6 +821,7 @@ static int mpi_driver_run(run_driver *d, engine *en, int show_progress, bragg_er
     r.index = ms->runs++;
     r.ship = ms->checkpointing && r.rank != 0;
     pthread_mutex_init(&r.lock, NULL);
+    atomic_init(&r.watch_end, 0);
     read_test_hooks(&r);
     const run_config *c = engine_config(en);
     const transport_params *p = engine_params(en);
@@ -778,14 +859,22 @@ static int mpi_driver_run(run_driver *d, engine *en, int show_progress, bragg_er
         local_rc = r.rank == 0 ? serve_chunks(&r, show_progress, e) : request_chunks(&r, e);
     if (local_rc) fprintf(stderr, "bragg-mpi: rank %d: %s\n", r.rank, e->msg);
 
+    /* Whether a rank was stopped (by a signal, or by a REQ_STOP on rank 0): every rank ends the
+     * run in the same state. A signal after this is one after the run. */
+    int stopped = r.stopped || interrupt_requested();
+    mrc = MPI_Allreduce(MPI_IN_PLACE, &stopped, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    if (mrc != MPI_SUCCESS) {
+        mpi_fail(e, mrc, "agreeing whether the run was stopped");
+        goto done;
+    }
     /* Every rank takes part in the sums even after a local failure, so that the others do not
      * hang and the check below reports the missing histories. */
     if (allreduce_totals(ms, &r.local, e)) goto done;
     uint64_t ps_lost = 0;
     if (p->ps_depth > 0 && gather_phase_space(&r, &ps_lost, e)) goto done;
     double elapsed = now_s() - t0;
-    char why[512];
-    int bad = verify_totals(&r, why, sizeof why);
+    char why[512] = "";
+    int bad = verify_totals(&r, stopped, why, sizeof why);
     if (!bad && ps_lost) {
         snprintf(why, sizeof why, "phase space: %llu crossings of the plane at %g cm found no "
                  "room (more than %d in one history, the GPU's buffer full, or out of "
@@ -793,9 +882,14 @@ static int mpi_driver_run(run_driver *d, engine *en, int show_progress, bragg_er
                  (unsigned long long)ps_lost, p->ps_depth, PHASE_SPACE_HISTORY_HEADROOM);
         bad = 1;
     }
-    r.local.batches = bad ? 0 : c->batches;
+    run_state end = bad                                           ? RUN_FAILED
+                    : stopped && r.local.histories < c->histories ? RUN_CANCELLED
+                                                                  : RUN_DONE;
+    r.local.batches = end == RUN_FAILED      ? 0
+                      : end == RUN_CANCELLED ? leading_batches(&r.local)
+                                             : c->batches;
     if (!bad) write_note(d, &r);
-    if (engine_adopt_totals(en, &r.local, elapsed, bad ? why : NULL, e)) goto done;
+    if (engine_adopt_totals(en, &r.local, elapsed, end, why, e)) goto done;
     rc = BRAGG_OK;
 done:
     score_totals_free(&r.local);

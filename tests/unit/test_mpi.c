@@ -2,10 +2,12 @@
  * test_mpi.c - bragg-mpi under mpirun: two ranks give the single-process result bit for bit
  * (dose, errors, derived figures, ledger), a rank that loses work or dies fails the run
  * instead of returning a wrong answer, and an SOBP under MPI equals the one-process SOBP.
- * The dose map too (its NRRD files byte for byte), and the phase space (its MCPL file). With --checkpoint: a run whose rank died resumes from the chunks recorded and ends with the
+ * The dose map too (its NRRD files byte for byte), and the phase space (its MCPL file). With
+ * --checkpoint: a run whose rank died resumes from the chunks recorded and ends with the
  * single-process result bit for bit; an SOBP keeps one file per pristine run; a checkpoint of
  * another seed, a damaged one and a folder that is not one are refused with messages that say
- * why.
+ * why. A signal to mpirun, to the ranks or to bragg-mpi alone keeps the chunks done, in the
+ * checkpoint and in partial outputs, and the resume ends bit for bit.
  *
  * Runs $BRAGG_MPI_BIN (set by the Makefile when built with MPI) against $BRAGG_BIN; skipped
  * when bragg was built without MPI.
@@ -391,6 +393,117 @@ Test(mpi, a_checkpoint_folder_that_is_a_file_is_bad_input)
     rc = testkit_shell(cmd, out, sizeof out);
     cr_expect(rc == 2, "exit %d, want 2; output: %s", rc, out);
     cr_expect(strstr(out, "--checkpoint: missing folder name"), "%s", out);
+    testkit_remove_dir(dir);
+}
+
+/* ---- signals --------------------------------------------------------------------------------- */
+
+/* Starts `job` (a bragg-mpi run of RUN_ARGS with --checkpoint ck, in DIR) in the background
+ * under the hook that keeps the last rank's second chunk in flight until a stop cuts it
+ * (mpi_run.c, read_test_hooks), with every chunk written as it comes in; once the checkpoint
+ * records a chunk, sends signal `sig` to `whom` (a shell word: "$p" is the job's first
+ * process). Returns the job's exit status; `out` gets its output. */
+static int signal_after_a_chunk(const char *dir, const char *job, const char *sig,
+                                const char *whom, char *out, size_t len)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd,
+             "cd %s && { BRAGG_TEST_MPI_FAULT=hold BRAGG_CHECKPOINT_SECONDS=0 BRAGG_MPI_CHUNK=300 "
+             "%s >log 2>&1 & p=$!; i=0; "
+             "until grep -aqs '^chunks_done [1-9]' ck/run-000.ckpt || [ $i -ge 1200 ]; "
+             "do sleep 0.1; i=$((i + 1)); done; kill -%s %s; wait $p; rc=$?; cat log; exit $rc; }",
+             dir, job, sig, whom);
+    return testkit_shell(cmd, out, len);
+}
+
+/* What a stopped run of RUN_ARGS left in DIR: its checkpoint holds the one chunk (300
+ * histories) handed in, and its outputs, whole, hold that chunk and say they are partial; the
+ * same command then resumes and ends with the one-process CSV (DIR/one.csv) byte for byte. */
+static void expect_stopped_then_resumed(const char *dir, const char *out)
+{
+    char path[1100], cmd[2048], log[16384];
+    cr_expect(strstr(out, "interrupted after 300 histories; writing partial results"), "%s", out);
+    snprintf(path, sizeof path, "%s/ck/run-000.ckpt", dir);
+    char *ck = testkit_read_text(path);
+    cr_assert(ck, "no checkpoint %s", path);
+    cr_expect(strstr(ck, "\nchunks_done 1\nhistories_done 300\n"), "%.1200s", ck);
+    free(ck);
+    snprintf(path, sizeof path, "%s/part.json", dir);
+    cJSON *j = testkit_read_json(path);
+    cr_expect(strcmp(cJSON_GetObjectItem(j, "state")->valuestring, "cancelled") == 0);
+    cr_expect(cJSON_IsTrue(cJSON_GetObjectItem(j, "partial")));
+    cr_expect(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "run"), "histories")->valuedouble ==
+              300);
+    cJSON_Delete(j);
+    /* Whole: as many lines as the full run's CSV, the last one ended. */
+    snprintf(cmd, sizeof cmd, "cd %s && test \"$(wc -l <part.csv)\" = \"$(wc -l <one.csv)\" && "
+             "tail -c 1 part.csv | od -c | grep -q '\\\\n'", dir);
+    cr_expect(testkit_shell(cmd, log, sizeof log) == 0, "part.csv is not whole: %s", log);
+    snprintf(cmd, sizeof cmd, "rm %s/part.csv %s/part.json", dir, dir);
+    cr_assert(testkit_shell(cmd, log, sizeof log) == 0, "%s", log);
+
+    char pre[128], run[2048];
+    mpirun_prefix(pre, sizeof pre);
+    snprintf(run, sizeof run, "cd %s && %s %s %s --checkpoint ck --csv resumed.csv", dir, pre,
+             mpi_bin(), RUN_ARGS);
+    int rc = testkit_shell(run, log, sizeof log);
+    cr_assert(rc == 0, "exit %d: %s", rc, log);
+    snprintf(cmd, sizeof cmd, "cmp %s/one.csv %s/resumed.csv", dir, dir);
+    cr_expect(testkit_shell(cmd, log, sizeof log) == 0, "the resumed run differs: %s", log);
+    snprintf(cmd, sizeof cmd, "rm -r %s/ck %s/resumed.csv", dir, dir);
+    cr_assert(testkit_shell(cmd, log, sizeof log) == 0, "%s", log);
+}
+
+/* The one-process run of RUN_ARGS into DIR/one.csv, for the stopped runs to end with. */
+static void csv_one_process(const char *dir)
+{
+    char cmd[2048], out[16384];
+    snprintf(cmd, sizeof cmd, "%s %s --csv %s/one.csv", testkit_bragg(), RUN_ARGS, dir);
+    cr_assert(testkit_shell(cmd, out, sizeof out) == 0, "%s", out);
+}
+
+/* Ctrl-C or SIGTERM to mpirun: Open MPI sends the ranks SIGCONT, SIGTERM a second later and
+ * SIGKILL a second after that. In between the ranks stop, cut the chunk in flight, and rank 0
+ * writes the checkpoint and the outputs of the chunks done. mpirun itself then exits 1
+ * (Open MPI 4.1, whatever the ranks return); the ranks' 130 shows when they are signalled
+ * themselves (below). */
+Test(mpi, a_signal_to_mpirun_keeps_the_chunks_done_and_the_resume_is_bit_for_bit)
+{
+    const char *mpi = mpi_bin();
+    char dir[256], job[2048], pre[128], out[16384];
+    testkit_temp_dir(dir, sizeof dir, "mpi");
+    mpirun_prefix(pre, sizeof pre);
+    csv_one_process(dir);
+    snprintf(job, sizeof job, "%s %s %s --checkpoint ck --csv part.csv --json part.json", pre,
+             mpi, RUN_ARGS);
+    const char *sigs[] = {"TERM", "INT"};
+    for (int k = 0; k < 2; k++) {
+        int rc = signal_after_a_chunk(dir, job, sigs[k], "$p", out, sizeof out);
+        cr_expect(rc == 1 || rc == 130, "SIG%s: exit %d; output: %s", sigs[k], rc, out);
+        expect_stopped_then_resumed(dir, out);
+    }
+    testkit_remove_dir(dir);
+}
+
+/* A rank signalled itself (not through mpirun), or bragg-mpi alone: the same, and the exit
+ * status is 130, the ranks' own, which mpirun passes on. */
+Test(mpi, signalled_ranks_keep_the_chunks_done_and_exit_130)
+{
+    const char *mpi = mpi_bin();
+    char dir[256], job[2048], pre[128], out[16384];
+    testkit_temp_dir(dir, sizeof dir, "mpi");
+    mpirun_prefix(pre, sizeof pre);
+    csv_one_process(dir);
+    snprintf(job, sizeof job, "%s %s %s --checkpoint ck --csv part.csv --json part.json", pre,
+             mpi, RUN_ARGS);
+    int rc = signal_after_a_chunk(dir, job, "TERM", "$(ps -o pid= --ppid $p)", out, sizeof out);
+    cr_expect(rc == 130, "exit %d, want 130; output: %s", rc, out);
+    expect_stopped_then_resumed(dir, out);
+    snprintf(job, sizeof job, "%s %s --checkpoint ck --csv part.csv --json part.json", mpi,
+             RUN_ARGS);
+    rc = signal_after_a_chunk(dir, job, "HUP", "$p", out, sizeof out);
+    cr_expect(rc == 130, "exit %d, want 130; output: %s", rc, out);
+    expect_stopped_then_resumed(dir, out);
     testkit_remove_dir(dir);
 }
 
