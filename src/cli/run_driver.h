@@ -8,8 +8,8 @@
  *
  * A driver is collective where its means are: every process calls run() with the same
  * configuration, in the same order. After run() every process's engine holds the whole result;
- * only the process with is_root set prints and writes files. The driver owns `state`; the
- * caller owns the engine. Main thread only.
+ * only the process with is_root set prints and writes files (run_driver_say for messages). The
+ * driver owns `state`; the caller owns the engine. Main thread only.
  */
 #ifndef BRAGG_RUN_DRIVER_H
 #define BRAGG_RUN_DRIVER_H
@@ -19,6 +19,7 @@
 
 typedef struct run_driver {
     const char *name;     /* "mpi" */
+    const char *program;  /* what the command's messages start with: "bragg-mpi" */
     int is_root;          /* this process prints and writes the outputs */
     /* Runs all histories of `en`; BRAGG_ERR only when there is no result at all. A result that
      * is known to be incomplete is adopted as a failed run (its snapshot says why). With
@@ -30,5 +31,12 @@ typedef struct run_driver {
     const char *no_phase_space;
     void *state;
 } run_driver;
+
+/* A command's message, one line on standard error: "PREFIX: message", PREFIX the driver's
+ * program or, with no driver (NULL), `command` ("bragg run"). A driven command says it on the
+ * root only: every process parses the same words and finds the same fault; a process's own
+ * failure is the driver's to report, naming the process. */
+void run_driver_say(const run_driver *d, const char *command, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -80,6 +80,9 @@ typedef struct mpi_run {
     int failed;                 /* rank 0: sums that came in were wrong; no more are taken */
     int stopped;                /* rank 0: a stop (a signal here or a rank's REQ_STOP) */
     atomic_int watch_end;       /* ranks > 0: the signal watcher's time is up */
+    /* This rank's failure is said by another: by rank 0 when every rank finds it (the
+     * configuration), by the rank that failed when this one only stopped for it. */
+    int said_elsewhere;
     bragg_err worker_err;
     /* Rank 0 with a checkpoint (under lock): done[k] when chunk k is in `local`. */
     uint8_t *done;
@@ -390,9 +393,11 @@ static int share_layout(mpi_run *r, const uint64_t *default_sizes, int local_rc,
     if (mrc != MPI_SUCCESS) return mpi_fail(e, mrc, "sharing the checkpoint's state");
     if (!ok) {
         /* A rank that failed has its own message in e already. */
-        if (mine)
+        if (mine) {
             bragg_fail(e, "rank %d: stopped: another rank could not start (rank 0 could not use "
                           "the checkpoint, or a rank could not set up)", r->rank);
+            r->said_elsewhere = 1;
+        }
         return BRAGG_ERR;
     }
     uint64_t sizes[1000];   /* batches <= 1000 (config.c) */
@@ -830,6 +835,7 @@ static int mpi_driver_run(run_driver *d, engine *en, int show_progress, bragg_er
     d->note[0] = '\0';
     if (c->batches > 1000) {
         bragg_fail(e, "batches: %d is more than 1000", c->batches);
+        r.said_elsewhere = 1;
         goto done;
     }
     uint64_t sizes[1000];   /* batches <= 1000 (config.c) */
@@ -853,11 +859,14 @@ static int mpi_driver_run(run_driver *d, engine *en, int show_progress, bragg_er
         mpi_fail(e, mrc, "agreeing to start");
         goto done;
     }
-    if (any_failed && !local_rc)
+    if (any_failed && !local_rc) {
         local_rc = bragg_fail(e, "rank %d: stopped: another rank could not set up", r.rank);
+        r.said_elsewhere = 1;
+    }
     if (!local_rc)
         local_rc = r.rank == 0 ? serve_chunks(&r, show_progress, e) : request_chunks(&r, e);
-    if (local_rc) fprintf(stderr, "bragg-mpi: rank %d: %s\n", r.rank, e->msg);
+    if (local_rc && (r.rank == 0 || !r.said_elsewhere))
+        fprintf(stderr, "bragg-mpi: rank %d: %s\n", r.rank, e->msg);
 
     /* Whether a rank was stopped (by a signal, or by a REQ_STOP on rank 0): every rank ends the
      * run in the same state. A signal after this is one after the run. */
@@ -892,6 +901,9 @@ static int mpi_driver_run(run_driver *d, engine *en, int show_progress, bragg_er
     if (engine_adopt_totals(en, &r.local, elapsed, end, why, e)) goto done;
     rc = BRAGG_OK;
 done:
+    /* Rank 0's failure is the command's to say (run_driver_say); another rank says its own here. */
+    if (rc && r.rank != 0 && !r.said_elsewhere)
+        fprintf(stderr, "bragg-mpi: rank %d: %s\n", r.rank, e->msg);
     score_totals_free(&r.local);
     score_arrays_free(&r.part);
     phase_space_list_free(&r.ps);
@@ -920,6 +932,7 @@ int mpi_driver_init(run_driver *d, bragg_err *e)
         return mpi_fail(e, mrc, "setting up");
     }
     d->name = "mpi";
+    d->program = "bragg-mpi";
     d->is_root = ms->rank == 0;
     d->run = mpi_driver_run;
     d->state = ms;

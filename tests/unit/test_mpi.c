@@ -197,6 +197,33 @@ Test(mpi, a_rank_that_dies_ends_the_job_without_output)
     testkit_remove_dir(dir);
 }
 
+/* How many times `needle` occurs in `text`. */
+static int occurrences(const char *text, const char *needle)
+{
+    int n = 0;
+    for (const char *p = strstr(text, needle); p; p = strstr(p + 1, needle)) n++;
+    return n;
+}
+
+/* Every rank parses the same words and finds the same fault: rank 0 alone says it, once, with
+ * bragg-mpi's prefix (mpirun adds its own lines about the exit status). */
+Test(mpi, bad_input_is_said_once)
+{
+    const char *mpi = mpi_bin();
+    char cmd[2048], pre[128], out[16384];
+    mpirun_ranks(pre, sizeof pre, 3);
+    snprintf(cmd, sizeof cmd, "%s %s run --ion p --energy 150 --material water -n 3", pre, mpi);
+    int rc = testkit_shell(cmd, out, sizeof out);
+    cr_expect(rc == 2, "exit %d, want 2; output: %s", rc, out);
+    cr_expect(occurrences(out, "is fewer than the 20 batches") == 1, "%s", out);
+    cr_expect(occurrences(out, "bragg-mpi: histories: 3 is fewer") == 1, "%s", out);
+    snprintf(cmd, sizeof cmd, "%s %s sobp --ion p --material water --from 10 --to 5", pre, mpi);
+    rc = testkit_shell(cmd, out, sizeof out);
+    cr_expect(rc == 2, "exit %d, want 2; output: %s", rc, out);
+    cr_expect(occurrences(out, "--to: 5 must be deeper than --from 10") == 1, "%s", out);
+    cr_expect(occurrences(out, "bragg-mpi: --to:") == 1, "%s", out);
+}
+
 /* The SOBP job of the MPI tests: small enough for a test, two peaks. */
 #define SOBP_ARGS "sobp --ion C-12 --material water --from 10 --to 11 -n 1000 --threads 1 -q"
 
@@ -314,6 +341,9 @@ Test(mpi, a_checkpoint_of_another_seed_is_refused)
     rc = checkpointed_run(dir, 2, "--seed 12", "other.json", out, sizeof out);
     cr_expect(rc == 1, "exit %d, want 1; output: %s", rc, out);
     cr_expect(strstr(out, "run-000.ckpt") && strstr(out, "seed is 11 there, 12 here"), "%s", out);
+    /* Said once, by rank 0: the other rank, which only stopped for it, says nothing. */
+    cr_expect(occurrences(out, "bragg-mpi:") == 1 && !strstr(out, "stopped: another rank"), "%s",
+              out);
     char path[1100];
     struct stat st;
     snprintf(path, sizeof path, "%s/other.json", dir);
