@@ -424,7 +424,7 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
         if (driver->run(driver, en, show_progress && driver->is_root, &e)) {
             run_driver_say(driver, "bragg run", "%s", e.msg);
             engine_destroy(en);
-            return EXIT_RUNTIME;
+            return driver->bad_input ? EXIT_USAGE : EXIT_RUNTIME;
         }
     } else if (engine_start(en, &e)) {
         run_driver_say(driver, "bragg run", "%s", e.msg);

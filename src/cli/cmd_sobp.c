@@ -114,7 +114,10 @@ static int run_pristine(const run_config *cfg, run_driver *driver, pristine *out
     if (engine_create(&en, cfg, e)) return EXIT_RUNTIME;
     int rc = EXIT_RUNTIME;
     if (driver) {
-        if (driver->run(driver, en, 0, e)) goto done;
+        if (driver->run(driver, en, 0, e)) {
+            if (driver->bad_input) rc = EXIT_USAGE;
+            goto done;
+        }
     } else {
         if (engine_start(en, e)) goto done;
         interrupt_wait_run(en, NULL, NULL);

@@ -26,6 +26,9 @@ typedef struct run_driver {
      * show_progress the root draws a progress line on stderr. */
     int (*run)(struct run_driver *d, engine *en, int show_progress, bragg_err *e);
     char note[256];       /* one line about the last run for the summary ("" when none) */
+    /* Set by run() when it returned BRAGG_ERR for what the user gave (a --checkpoint folder that
+     * cannot be used): bad input, exit 2, not a run-time failure. */
+    int bad_input;
     /* Why this driver's runs cannot write a phase space (--phase-space), or NULL when they
      * can: the crossings are gathered at the end of a run, and a checkpoint does not keep them. */
     const char *no_phase_space;

@@ -45,8 +45,10 @@ typedef struct mpi_state {
     int rank, size;
     MPI_Datatype int128_type;
     MPI_Op int128_sum;
-    /* --checkpoint: every rank knows whether it is on; rank 0 holds the folder. */
+    /* --checkpoint: every rank knows whether it is on; rank 0 opens the folder at the first
+     * run (once the command has checked its options) and holds it. */
     int checkpointing;
+    const char *checkpoint_dir;
     checkpoint *ckpt;           /* rank 0 only */
     double save_every_s;
     int runs;                   /* driven runs so far: the number of the next one's file */
@@ -55,7 +57,7 @@ typedef struct mpi_state {
 /* One run on one rank. */
 typedef struct mpi_run {
     engine *en;
-    const mpi_state *ms;
+    mpi_state *ms;
     int rank, size, index;      /* index: this run's number among the driven runs */
     chunk_layout layout;
     score_arrays part;          /* one chunk's int64 sums */
@@ -347,15 +349,22 @@ static void save_state_during_run(mpi_run *r)
     }
 }
 
-/* Rank 0, at the start of a run with a checkpoint: resumes from run `index`'s file, or starts
- * one (the first write finds an unwritable folder or a full disk before any work is done). */
+/* How a rank's start went, agreed over the ranks (the highest wins): refused is bad input, the
+ * --checkpoint folder the user named (the command exits 2 for it). */
+enum { START_OK, START_FAILED, START_REFUSED };
+
+/* Rank 0, at the start of a run with a checkpoint: opens the folder at the first run, then
+ * resumes from run `index`'s file, or starts one (the first write finds a full disk before any
+ * work is done). Returns a START_ value. */
 static int open_state(mpi_run *r, const uint64_t *sizes, bragg_err *e)
 {
     int found = 0;
+    if (!r->ms->ckpt && checkpoint_open(&r->ms->ckpt, r->ms->checkpoint_dir, e))
+        return START_REFUSED;
     if (checkpoint_physics_check(r->en, &r->physics_check, e) ||
         checkpoint_load(r->ms->ckpt, r->index, r->en, r->physics_check, &r->layout, &r->done,
                         &r->local, &found, e))
-        return BRAGG_ERR;
+        return START_FAILED;
     if (found) {
         for (int64_t k = 0; k < r->layout.n_chunks; k++) r->resumed_chunks += r->done[k];
         r->resumed_histories = r->local.histories;
@@ -368,32 +377,37 @@ static int open_state(mpi_run *r, const uint64_t *sizes, bragg_err *e)
                 (unsigned long long)r->resumed_histories,
                 (unsigned long long)engine_config(r->en)->histories);
         r->saved_at = now_s();
-        return BRAGG_OK;
+        return START_OK;
     }
-    if (chunk_layout_build(&r->layout, r->en, sizes, e)) return BRAGG_ERR;
+    if (chunk_layout_build(&r->layout, r->en, sizes, e)) return START_FAILED;
     r->done = calloc((size_t)(r->layout.n_chunks > 0 ? r->layout.n_chunks : 1), 1);
-    if (!r->done)
-        return bragg_fail(e, "out of memory for %lld chunks", (long long)r->layout.n_chunks);
+    if (!r->done) {
+        bragg_fail(e, "out of memory for %lld chunks", (long long)r->layout.n_chunks);
+        return START_FAILED;
+    }
     r->unsaved = 1;   /* the empty state */
-    return save_state(r, 1, e);
+    return save_state(r, 1, e) ? START_FAILED : START_OK;
 }
 
 /* With a checkpoint the layout is rank 0's: the one recorded in the file when resuming (so that
  * a resume may use another rank count or chunk size), else the default. Collective: every rank
- * learns whether rank 0 could use the checkpoint, and fails with it if not. */
-static int share_layout(mpi_run *r, const uint64_t *default_sizes, int local_rc, bragg_err *e)
+ * learns whether rank 0 could use the checkpoint, and fails with it if not (d->bad_input when
+ * the folder was refused). */
+static int share_layout(mpi_run *r, run_driver *d, const uint64_t *default_sizes, int local_rc,
+                        bragg_err *e)
 {
     int batches = engine_config(r->en)->batches;
-    int ok = local_rc == BRAGG_OK;
-    if (r->rank == 0 && ok) ok = open_state(r, default_sizes, e) == BRAGG_OK;
+    int mine = local_rc == BRAGG_OK ? START_OK : START_FAILED;
+    if (r->rank == 0 && mine == START_OK) mine = open_state(r, default_sizes, e);
     /* Every rank's answer, not only rank 0's: a rank that failed to set up must not leave the
      * others waiting in the layout's broadcast below. */
-    int mine = ok;
-    int mrc = MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    int worst = mine;
+    int mrc = MPI_Allreduce(MPI_IN_PLACE, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
     if (mrc != MPI_SUCCESS) return mpi_fail(e, mrc, "sharing the checkpoint's state");
-    if (!ok) {
+    if (worst != START_OK) {
+        d->bad_input = worst == START_REFUSED;
         /* A rank that failed has its own message in e already. */
-        if (mine) {
+        if (mine == START_OK) {
             bragg_fail(e, "rank %d: stopped: another rank could not start (rank 0 could not use "
                           "the checkpoint, or a rank could not set up)", r->rank);
             r->said_elsewhere = 1;
@@ -833,6 +847,7 @@ static int mpi_driver_run(run_driver *d, engine *en, int show_progress, bragg_er
     int rc = BRAGG_ERR, local_rc = BRAGG_OK;
     double t0 = now_s();
     d->note[0] = '\0';
+    d->bad_input = 0;
     if (c->batches > 1000) {
         bragg_fail(e, "batches: %d is more than 1000", c->batches);
         r.said_elsewhere = 1;
@@ -846,7 +861,7 @@ static int mpi_driver_run(run_driver *d, engine *en, int show_progress, bragg_er
     if (ms->checkpointing) {
         /* Collective, with the same answer on every rank: a checkpoint that cannot be used
          * (another run's, damaged) ends the run before it starts, and nothing is written. */
-        if (share_layout(&r, sizes, local_rc, e)) goto done;
+        if (share_layout(&r, d, sizes, local_rc, e)) goto done;
     } else if (!local_rc) {
         local_rc = chunk_layout_build(&r.layout, en, sizes, e);
     }
@@ -952,9 +967,7 @@ int mpi_driver_use_checkpoint(run_driver *d, const char *dir, bragg_err *e)
 {
     mpi_state *ms = d->state;
     int ok = 1;
-    if (ms->rank == 0)
-        ok = read_save_interval(&ms->save_every_s, e) == BRAGG_OK &&
-             checkpoint_open(&ms->ckpt, dir, e) == BRAGG_OK;
+    if (ms->rank == 0) ok = read_save_interval(&ms->save_every_s, e) == BRAGG_OK;
     int mrc = MPI_Bcast(&ok, 1, MPI_INT, 0, MPI_COMM_WORLD);
     if (mrc != MPI_SUCCESS) return mpi_fail(e, mrc, "sharing whether --checkpoint can be used");
     if (!ok) {
@@ -962,6 +975,7 @@ int mpi_driver_use_checkpoint(run_driver *d, const char *dir, bragg_err *e)
         return BRAGG_ERR;
     }
     ms->checkpointing = 1;
+    ms->checkpoint_dir = dir;
     d->no_phase_space = "not kept in a --checkpoint folder (run it without --checkpoint)";
     return BRAGG_OK;
 }

@@ -537,6 +537,31 @@ Test(mpi, signalled_ranks_keep_the_chunks_done_and_exit_130)
     testkit_remove_dir(dir);
 }
 
+/* A command refused for its options or outputs, or when its engine is set up, has not begun:
+ * its --checkpoint folder is not created (nor its lock), as no output is. */
+Test(mpi, a_refused_command_creates_no_checkpoint_folder)
+{
+    const char *mpi = mpi_bin();
+    char dir[256], cmd[2048], pre[128], out[16384];
+    testkit_temp_dir(dir, sizeof dir, "mpi");
+    mpirun_prefix(pre, sizeof pre);
+    const char *refused[] = {
+        "run --ion p --energy 150 --material water -n 3",             /* fewer than 20 batches */
+        "run --ion p --energy abc --material water",                  /* not a number */
+        "run --ion p --energy 150 --material water --backend nope",   /* no such backend */
+        "run --ion p --energy 150 --material water --csv nofolder/x.csv",
+        "sobp --ion p --material water --from 10 --to 5",
+    };
+    for (size_t k = 0; k < sizeof refused / sizeof refused[0]; k++) {
+        snprintf(cmd, sizeof cmd, "cd %s && %s %s %s --checkpoint ck", dir, pre, mpi, refused[k]);
+        int rc = testkit_shell(cmd, out, sizeof out);
+        cr_expect(rc == 2, "%s: exit %d, want 2; output: %s", refused[k], rc, out);
+        snprintf(cmd, sizeof cmd, "test ! -e %s/ck", dir);
+        cr_expect(testkit_shell(cmd, out, sizeof out) == 0, "%s created the folder", refused[k]);
+    }
+    testkit_remove_dir(dir);
+}
+
 Test(mpi, an_sobp_checkpoint_keeps_every_pristine_run)
 {
     const char *mpi = mpi_bin();
