@@ -37,7 +37,8 @@
  * Loading checks, in this order, and reports the file and what is wrong: the checksum line is
  * there (else truncated), the checksum matches (else damaged), the format version, that the
  * identity is this run's (else it names each field that differs, with both values), the sizes,
- * and that the sums agree with the chunks marked done. Nothing is ever silently ignored.
+ * and that the sums agree with the chunks marked done. Nothing is ever silently ignored; a
+ * checkpoint that cannot be used is the user's folder, refused as bad input (bragg-mpi exits 2).
  *
  * Memory: checkpoint_open allocates the handle (checkpoint_close frees it and releases the
  * lock); chunk_layout and checkpoint_image own their arrays (their *_free). Functions touch

@@ -34,13 +34,14 @@ static void usage(FILE *out)
             "                     with the same DIR (any rank count); only the chunks not yet\n"
             "                     done are run, and the result is bit for bit that of a run\n"
             "                     that never stopped. A DIR of another configuration or build,\n"
-            "                     or a damaged one, is refused with what differs or is wrong.\n"
-            "                     Rank 0 rewrites DIR/run-NNN.ckpt atomically, at most every\n"
-            "                     BRAGG_CHECKPOINT_SECONDS (default 10) and at the end.\n\n"
-            "Exit status: 0 ok, 1 run-time failure (e.g. a rank lost work, a checkpoint of\n"
-            "another run), 2 bad input (e.g. a --checkpoint folder that cannot be written),\n"
-            "130 interrupted (Ctrl-C, SIGTERM or SIGHUP to mpirun or to a rank: the outputs of\n"
-            "the chunks completed are written whole, and the checkpoint first).\n",
+            "                     or a damaged one, is refused (exit 2) with what differs or\n"
+            "                     is wrong. Rank 0 rewrites DIR/run-NNN.ckpt atomically, at\n"
+            "                     most every BRAGG_CHECKPOINT_SECONDS (default 10) and at the\n"
+            "                     end.\n\n"
+            "Exit status: 0 ok, 1 run-time failure (e.g. a rank lost work), 2 bad input (e.g. a\n"
+            "--checkpoint folder that cannot be written, or of another run or build, or\n"
+            "damaged), 130 interrupted (Ctrl-C, SIGTERM or SIGHUP, to mpirun or to a rank: the\n"
+            "checkpoint, then the outputs of the chunks completed are written whole).\n",
             BRAGG_VERSION);
 }
 

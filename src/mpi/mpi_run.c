@@ -355,16 +355,17 @@ enum { START_OK, START_FAILED, START_REFUSED };
 
 /* Rank 0, at the start of a run with a checkpoint: opens the folder at the first run, then
  * resumes from run `index`'s file, or starts one (the first write finds a full disk before any
- * work is done). Returns a START_ value. */
+ * work is done). Returns a START_ value: a folder or a file that cannot be used (another run's
+ * or build's, damaged) is refused, as bad input. */
 static int open_state(mpi_run *r, const uint64_t *sizes, bragg_err *e)
 {
     int found = 0;
     if (!r->ms->ckpt && checkpoint_open(&r->ms->ckpt, r->ms->checkpoint_dir, e))
         return START_REFUSED;
-    if (checkpoint_physics_check(r->en, &r->physics_check, e) ||
-        checkpoint_load(r->ms->ckpt, r->index, r->en, r->physics_check, &r->layout, &r->done,
+    if (checkpoint_physics_check(r->en, &r->physics_check, e)) return START_FAILED;
+    if (checkpoint_load(r->ms->ckpt, r->index, r->en, r->physics_check, &r->layout, &r->done,
                         &r->local, &found, e))
-        return START_FAILED;
+        return START_REFUSED;
     if (found) {
         for (int64_t k = 0; k < r->layout.n_chunks; k++) r->resumed_chunks += r->done[k];
         r->resumed_histories = r->local.histories;

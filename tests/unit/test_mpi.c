@@ -339,7 +339,7 @@ Test(mpi, a_checkpoint_of_another_seed_is_refused)
     int rc = checkpointed_run(dir, 2, "", "first.json", out, sizeof out);
     cr_assert(rc == 0, "exit %d: %s", rc, out);
     rc = checkpointed_run(dir, 2, "--seed 12", "other.json", out, sizeof out);
-    cr_expect(rc == 1, "exit %d, want 1; output: %s", rc, out);
+    cr_expect(rc == 2, "exit %d, want 2; output: %s", rc, out);
     cr_expect(strstr(out, "run-000.ckpt") && strstr(out, "seed is 11 there, 12 here"), "%s", out);
     /* Said once, by rank 0: the other rank, which only stopped for it, says nothing. */
     cr_expect(occurrences(out, "bragg-mpi:") == 1 && !strstr(out, "stopped: another rank"), "%s",
@@ -390,7 +390,7 @@ Test(mpi, a_damaged_checkpoint_is_refused)
     /* One bit changed in the sums (well before the checksum line at the end). */
     damage(path, 1000, -1);
     rc = checkpointed_run(dir, 2, "", "damaged.json", out, sizeof out);
-    cr_expect(rc == 1, "exit %d, want 1; output: %s", rc, out);
+    cr_expect(rc == 2, "exit %d, want 2; output: %s", rc, out);
     cr_expect(strstr(out, path) && strstr(out, "damaged: checksum"), "%s", out);
 
     /* Cut short, as by a crash mid-write of a file system without atomic rename. */
@@ -398,7 +398,7 @@ Test(mpi, a_damaged_checkpoint_is_refused)
     cr_assert(system(copy) == 0);
     damage(path, 0, 5000);
     rc = checkpointed_run(dir, 2, "", "truncated.json", out, sizeof out);
-    cr_expect(rc == 1, "exit %d, want 1; output: %s", rc, out);
+    cr_expect(rc == 2, "exit %d, want 2; output: %s", rc, out);
     cr_expect(strstr(out, path) && strstr(out, "truncated"), "%s", out);
     struct stat st;
     snprintf(path, sizeof path, "%s/damaged.json", dir);
