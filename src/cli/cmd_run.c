@@ -394,7 +394,8 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
         {ro->config, "the --config file", 1},
     };
     int n_uses = 6 + plot_outputs_uses(&figs, uses + 6);
-    if (atomic_file_check_distinct(uses, n_uses, &e)) {
+    if (atomic_file_check_distinct(uses, n_uses, &e) ||
+        (driver && driver->check_outputs && driver->check_outputs(driver, uses, n_uses, &e))) {
         run_driver_say(driver, "bragg run", "%s", e.msg);
         return EXIT_USAGE;
     }

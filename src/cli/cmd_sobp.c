@@ -487,7 +487,8 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
     }
     file_use uses[2 + PLOT_FORMATS] = {{csv, "--csv", 0}, {json, "--json", 0}};
     int n_uses = 2 + plot_outputs_uses(&figs, uses + 2);
-    if (atomic_file_check_distinct(uses, n_uses, &e)) {
+    if (atomic_file_check_distinct(uses, n_uses, &e) ||
+        (driver && driver->check_outputs && driver->check_outputs(driver, uses, n_uses, &e))) {
         run_driver_say(driver, "bragg sobp", "%s", e.msg);
         return EXIT_USAGE;
     }

@@ -14,6 +14,7 @@
 #ifndef BRAGG_RUN_DRIVER_H
 #define BRAGG_RUN_DRIVER_H
 
+#include "atomic_file.h"
 #include "engine.h"
 #include "err.h"
 
@@ -32,6 +33,9 @@ typedef struct run_driver {
     /* Why this driver's runs cannot write a phase space (--phase-space), or NULL when they
      * can: the crossings are gathered at the end of a run, and a checkpoint does not keep them. */
     const char *no_phase_space;
+    /* Checks, before any work, that none of the command's outputs would destroy a file the
+     * driver keeps (a checkpoint's); NULL when it keeps none. */
+    int (*check_outputs)(const struct run_driver *d, const file_use *uses, int n, bragg_err *e);
     void *state;
 } run_driver;
 

@@ -365,6 +365,18 @@ void checkpoint_close(checkpoint *c)
     free(c);
 }
 
+int checkpoint_owns_name(const char *name)
+{
+    if (strcmp(name, "lock") == 0) return 1;
+    if (strncmp(name, "run-", 4) != 0) return 0;
+    const char *p = name + 4;
+    while (*p >= '0' && *p <= '9') p++;
+    if (p == name + 4 || strncmp(p, ".ckpt", 5) != 0) return 0;
+    /* The state file, or a rewrite of it in progress ("run-000.ckpt.tmp.PID"), which the next
+     * rewrite would delete once its process is gone. */
+    return p[5] == '\0' || strncmp(p + 5, ".tmp.", 5) == 0;
+}
+
 void checkpoint_path(const checkpoint *c, int run, char *out, size_t len)
 {
     snprintf(out, len, "%s/run-%03d.ckpt", c->dir, run);

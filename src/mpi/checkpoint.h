@@ -101,6 +101,9 @@ typedef struct checkpoint checkpoint;
  * written there and takes its lock. Messages name the option, "--checkpoint". */
 int checkpoint_open(checkpoint **out, const char *dir, bragg_err *e);
 void checkpoint_close(checkpoint *c);
+/* True when `name` is one of the files a checkpoint keeps in its folder: "lock" and
+ * "run-NNN.ckpt" (any run), their temporaries included. A command's output must not be one. */
+int checkpoint_owns_name(const char *name);
 /* The path of run `run`'s state file, for messages. */
 void checkpoint_path(const checkpoint *c, int run, char *out, size_t len);
 

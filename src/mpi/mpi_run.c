@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "assets.h"
+#include "atomic_file.h"
 #include "checkpoint.h"
 #include "engine.h"
 #include "interrupt.h"
@@ -964,6 +965,14 @@ static int read_save_interval(double *every_s, bragg_err *e)
     return parse_number(env, "BRAGG_CHECKPOINT_SECONDS", 0, 1e9, every_s, e);
 }
 
+/* run_driver.check_outputs with a checkpoint: no output may be one of its files. */
+static int check_outputs(const run_driver *d, const file_use *uses, int n, bragg_err *e)
+{
+    const mpi_state *ms = d->state;
+    return atomic_file_check_reserved(uses, n, ms->checkpoint_dir, checkpoint_owns_name,
+                                      "--checkpoint", e);
+}
+
 int mpi_driver_use_checkpoint(run_driver *d, const char *dir, bragg_err *e)
 {
     mpi_state *ms = d->state;
@@ -977,6 +986,7 @@ int mpi_driver_use_checkpoint(run_driver *d, const char *dir, bragg_err *e)
     }
     ms->checkpointing = 1;
     ms->checkpoint_dir = dir;
+    d->check_outputs = check_outputs;
     d->no_phase_space = "not kept in a --checkpoint folder (run it without --checkpoint)";
     return BRAGG_OK;
 }

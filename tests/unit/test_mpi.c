@@ -562,6 +562,35 @@ Test(mpi, a_refused_command_creates_no_checkpoint_folder)
     testkit_remove_dir(dir);
 }
 
+/* An output that names one of the checkpoint's own files (however spelled: a symbolic link to
+ * it counts) would destroy it: refused before anything is run, and the file stays as it was. */
+Test(mpi, an_output_cannot_replace_a_checkpoint_file)
+{
+    const char *mpi = mpi_bin();
+    char dir[256], cmd[2048], out[16384];
+    testkit_temp_dir(dir, sizeof dir, "mpi");
+    snprintf(cmd, sizeof cmd, "cd %s && %s %s --checkpoint ck && cp ck/run-000.ckpt saved && "
+             "ln -s ck/run-000.ckpt link", dir, mpi, RUN_ARGS);
+    cr_assert(testkit_shell(cmd, out, sizeof out) == 0, "%s", out);
+    const char *outputs[] = {"--csv ck/run-000.ckpt", "--json ./ck/../ck/lock", "--csv link",
+                             "--json ck/run-001.ckpt", "--csv ck/run-000.ckpt.tmp.1"};
+    for (size_t k = 0; k < sizeof outputs / sizeof outputs[0]; k++) {
+        snprintf(cmd, sizeof cmd, "cd %s && %s %s --checkpoint ck %s", dir, mpi, RUN_ARGS,
+                 outputs[k]);
+        int rc = testkit_shell(cmd, out, sizeof out);
+        cr_expect(rc == 2, "%s: exit %d, want 2; output: %s", outputs[k], rc, out);
+        cr_expect(strstr(out, "which the --checkpoint folder 'ck' keeps"), "%s", out);
+    }
+    snprintf(cmd, sizeof cmd, "cd %s && %s %s --checkpoint ck --json ck/run-002.ckpt", dir, mpi,
+             SOBP_ARGS);
+    int rc = testkit_shell(cmd, out, sizeof out);
+    cr_expect(rc == 2, "sobp: exit %d, want 2; output: %s", rc, out);
+    snprintf(cmd, sizeof cmd, "cd %s && cmp saved ck/run-000.ckpt && test -f ck/lock && "
+             "test ! -e ck/run-001.ckpt", dir);
+    cr_expect(testkit_shell(cmd, out, sizeof out) == 0, "a checkpoint file changed: %s", out);
+    testkit_remove_dir(dir);
+}
+
 Test(mpi, an_sobp_checkpoint_keeps_every_pristine_run)
 {
     const char *mpi = mpi_bin();
