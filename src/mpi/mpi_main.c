@@ -89,14 +89,15 @@ static int run_command(const char *cmd, int argc, char **argv, run_driver *drive
     bragg_err e = {{0}};
     const char *dir = take_checkpoint_option(&argc, argv, &e);
     if (e.msg[0]) {
-        if (driver->is_root) fprintf(stderr, "bragg-mpi: %s\n", e.msg);
+        run_driver_say(driver, "bragg-mpi", "%s", e.msg);
         return EXIT_USAGE;
     }
     int help = asks_for_help(argc, argv);
-    if (dir && !help && mpi_driver_use_checkpoint(driver, dir, &e)) {
-        if (driver->is_root) fprintf(stderr, "bragg-mpi: %s\n", e.msg);
+    if (!help && mpi_driver_read_environment(driver, &e)) {
+        run_driver_say(driver, "bragg-mpi", "%s", e.msg);
         return EXIT_USAGE;
     }
+    if (dir && !help) mpi_driver_use_checkpoint(driver, dir);
     int status = strcmp(cmd, "run") == 0 ? cmd_run_with(argc, argv, driver)
                                           : cmd_sobp_with(argc, argv, driver);
     if (help && status == EXIT_OK)
@@ -147,8 +148,11 @@ int main(int argc, char **argv)
         usage(stdout);
         status = EXIT_OK;
     } else {
+        if (*cmd) run_driver_say(&driver, "bragg-mpi", "unknown command %s (valid: run, sobp)",
+                                 BRAGG_QUOTED(cmd));
+        else run_driver_say(&driver, "bragg-mpi", "missing command (valid: run, sobp)");
         if (driver.is_root) {
-            fprintf(stderr, "bragg-mpi: %s%s%s (valid: run, sobp)\n\n", *cmd ? "unknown command '" : "missing command", cmd, *cmd ? "'" : "");
+            fputc('\n', stderr);
             usage(stderr);
         }
         status = EXIT_USAGE;

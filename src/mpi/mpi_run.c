@@ -52,6 +52,7 @@ typedef struct mpi_state {
     const char *checkpoint_dir;
     checkpoint *ckpt;           /* rank 0 only */
     double save_every_s;
+    uint64_t chunk_histories;   /* BRAGG_MPI_CHUNK, 0 when unset */
     int runs;                   /* driven runs so far: the number of the next one's file */
 } mpi_state;
 
@@ -137,16 +138,14 @@ static void int128_sum(void *in, void *inout, int *len, MPI_Datatype *type)
 
 /* The chunk size of every batch: at least 8 chunks per rank (room for the fast ranks to take
  * more), none above the engine's overflow bound. BRAGG_MPI_CHUNK sets the chunk size in
- * histories instead (for benchmarks). The sizes depend only on the configuration and the rank
- * count, so every rank computes the same ones. */
+ * histories instead (for benchmarks). The sizes depend only on the configuration, the rank
+ * count and rank 0's BRAGG_MPI_CHUNK, so every rank computes the same ones. */
 static void default_chunk_sizes(const mpi_run *r, uint64_t *sizes)
 {
     const run_config *c = engine_config(r->en);
     uint64_t max_job = engine_max_job_histories(r->en);
     uint64_t per_batch = (uint64_t)(8 * r->size + c->batches - 1) / (uint64_t)c->batches;
-    uint64_t fixed = 0;
-    const char *env = getenv("BRAGG_MPI_CHUNK");
-    if (env && *env) fixed = strtoull(env, NULL, 10);
+    uint64_t fixed = r->ms->chunk_histories;
     for (int b = 0; b < c->batches; b++) {
         uint64_t first, count;
         engine_batch_range(r->en, b, &first, &count);
@@ -948,6 +947,7 @@ int mpi_driver_init(run_driver *d, bragg_err *e)
         free(ms);
         return mpi_fail(e, mrc, "setting up");
     }
+    ms->save_every_s = CHECKPOINT_EVERY_S;
     d->name = "mpi";
     d->program = "bragg-mpi";
     d->is_root = ms->rank == 0;
@@ -956,13 +956,39 @@ int mpi_driver_init(run_driver *d, bragg_err *e)
     return BRAGG_OK;
 }
 
-/* BRAGG_CHECKPOINT_SECONDS, or the default when unset. */
-static int read_save_interval(double *every_s, bragg_err *e)
+/* Environment variable `name` as a number in [lo, hi] (whole when `whole`) into *out, which
+ * keeps its default when the variable is unset or empty. */
+static int read_variable(const char *name, double lo, double hi, int whole, double *out,
+                         bragg_err *e)
 {
-    *every_s = CHECKPOINT_EVERY_S;
-    const char *env = getenv("BRAGG_CHECKPOINT_SECONDS");
+    const char *env = getenv(name);
     if (!env || !*env) return BRAGG_OK;
-    return parse_number(env, "BRAGG_CHECKPOINT_SECONDS", 0, 1e9, every_s, e);
+    double v;
+    if (parse_number(env, name, lo, hi, &v, e)) return BRAGG_ERR;
+    if (whole && v != floor(v))
+        return bragg_fail(e, "%s: %s is not a whole number (valid: %g to %g)", name,
+                          BRAGG_QUOTED(env), lo, hi);
+    *out = v;
+    return BRAGG_OK;
+}
+
+int mpi_driver_read_environment(run_driver *d, bragg_err *e)
+{
+    mpi_state *ms = d->state;
+    /* Rank 0's: the environment of other nodes' ranks need not be the launcher's. */
+    double v[3] = {1, 0, CHECKPOINT_EVERY_S};   /* ok, chunk size (0: default), seconds */
+    if (ms->rank == 0)
+        v[0] = read_variable("BRAGG_MPI_CHUNK", 1, 1e12, 1, &v[1], e) == BRAGG_OK &&
+               read_variable("BRAGG_CHECKPOINT_SECONDS", 0, 1e9, 0, &v[2], e) == BRAGG_OK;
+    int mrc = MPI_Bcast(v, 3, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+    if (mrc != MPI_SUCCESS) return mpi_fail(e, mrc, "sharing the environment");
+    if (!v[0]) {
+        if (ms->rank != 0) bragg_fail(e, "rank 0 refused its environment");
+        return BRAGG_ERR;
+    }
+    ms->chunk_histories = (uint64_t)v[1];
+    ms->save_every_s = v[2];
+    return BRAGG_OK;
 }
 
 /* run_driver.check_outputs with a checkpoint: no output may be one of its files. */
@@ -973,22 +999,13 @@ static int check_outputs(const run_driver *d, const file_use *uses, int n, bragg
                                       "--checkpoint", e);
 }
 
-int mpi_driver_use_checkpoint(run_driver *d, const char *dir, bragg_err *e)
+void mpi_driver_use_checkpoint(run_driver *d, const char *dir)
 {
     mpi_state *ms = d->state;
-    int ok = 1;
-    if (ms->rank == 0) ok = read_save_interval(&ms->save_every_s, e) == BRAGG_OK;
-    int mrc = MPI_Bcast(&ok, 1, MPI_INT, 0, MPI_COMM_WORLD);
-    if (mrc != MPI_SUCCESS) return mpi_fail(e, mrc, "sharing whether --checkpoint can be used");
-    if (!ok) {
-        if (ms->rank != 0) bragg_fail(e, "--checkpoint: rank 0 cannot use %s", dir);
-        return BRAGG_ERR;
-    }
     ms->checkpointing = 1;
     ms->checkpoint_dir = dir;
     d->check_outputs = check_outputs;
     d->no_phase_space = "not kept in a --checkpoint folder (run it without --checkpoint)";
-    return BRAGG_OK;
 }
 
 void mpi_driver_free(run_driver *d)

@@ -50,12 +50,16 @@
 /* Fills `d` for MPI_COMM_WORLD and sets MPI_ERRORS_RETURN on it. */
 int mpi_driver_init(run_driver *d, bragg_err *e);
 void mpi_driver_free(run_driver *d);
-/* Collective: records the chunks of every following run in folder `dir` (which must outlive
- * the driver) and resumes from what is recorded there. Rank 0 opens the folder (creates it when
- * missing and locks it, see checkpoint_open) at the first run, once the command has checked
- * its options and outputs: a command refused leaves no folder behind; one that cannot be used
- * fails that run with d->bad_input set. On failure (BRAGG_CHECKPOINT_SECONDS not a number of
- * seconds) every rank returns BRAGG_ERR; rank 0's message says why. */
-int mpi_driver_use_checkpoint(run_driver *d, const char *dir, bragg_err *e);
+/* Collective: reads rank 0's BRAGG_MPI_CHUNK (chunk size in histories, 1 to 1e12) and
+ * BRAGG_CHECKPOINT_SECONDS (least time between two checkpoint writes, 0 to 1e9) for every
+ * rank. A value that is not such a number fails on every rank; rank 0's message names the
+ * variable and its valid range (bad input). */
+int mpi_driver_read_environment(run_driver *d, bragg_err *e);
+/* Records the chunks of every following run in folder `dir` (which must outlive the driver)
+ * and resumes from what is recorded there; every rank calls it alike. Rank 0 opens the folder
+ * (creates it when missing and locks it, see checkpoint_open) at the first run, once the
+ * command has checked its options and outputs: a command refused leaves no folder behind; one
+ * that cannot be used fails that run with d->bad_input set. */
+void mpi_driver_use_checkpoint(run_driver *d, const char *dir);
 
 #endif

@@ -224,6 +224,30 @@ Test(mpi, bad_input_is_said_once)
     cr_expect(occurrences(out, "bragg-mpi: --to:") == 1, "%s", out);
 }
 
+/* BRAGG_MPI_CHUNK takes a count as every count is written ("3e2"); anything else is refused
+ * with its name and range instead of being read as some other number. */
+Test(mpi, bragg_mpi_chunk_is_a_count_or_refused)
+{
+    const char *mpi = mpi_bin();
+    char dir[256], cmd[2048], pre[128], out[16384];
+    testkit_temp_dir(dir, sizeof dir, "mpi");
+    mpirun_prefix(pre, sizeof pre);
+    snprintf(cmd, sizeof cmd, "cd %s && BRAGG_MPI_CHUNK=3e2 %s %s %s --checkpoint ck && "
+             "grep -a '^chunk_sizes' ck/run-000.ckpt", dir, pre, mpi, RUN_ARGS);
+    cr_assert(testkit_shell(cmd, out, sizeof out) == 0, "%s", out);
+    cr_expect(strstr(out, "chunk_sizes 300 300 300 300 300 300 300 300 300 300\n"), "%s", out);
+    const char *bad[] = {"abc", "0x10", "-5", "2.5", "1e13"};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        snprintf(cmd, sizeof cmd, "BRAGG_MPI_CHUNK=%s %s %s %s", bad[k], pre, mpi, RUN_ARGS);
+        int rc = testkit_shell(cmd, out, sizeof out);
+        cr_expect(rc == 2, "%s: exit %d, want 2; output: %s", bad[k], rc, out);
+        cr_expect(occurrences(out, "bragg-mpi: BRAGG_MPI_CHUNK: ") == 1 &&
+                      strstr(out, "(valid: 1 to 1e+12)"),
+                  "%s: %s", bad[k], out);
+    }
+    testkit_remove_dir(dir);
+}
+
 /* The SOBP job of the MPI tests: small enough for a test, two peaks. */
 #define SOBP_ARGS "sobp --ion C-12 --material water --from 10 --to 11 -n 1000 --threads 1 -q"
 
