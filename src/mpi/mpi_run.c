@@ -92,7 +92,7 @@ typedef struct mpi_run {
     uint8_t *done;
     int64_t unsaved;            /* chunks recorded since the last write */
     int64_t resumed_chunks;
-    uint64_t resumed_histories;
+    uint64_t resumed_histories, resumed_steps;
     double saved_at;
     int save_warned;
     uint64_t physics_check;     /* checkpoint_physics_check of this build */
@@ -369,6 +369,7 @@ static int open_state(mpi_run *r, const uint64_t *sizes, bragg_err *e)
     if (found) {
         for (int64_t k = 0; k < r->layout.n_chunks; k++) r->resumed_chunks += r->done[k];
         r->resumed_histories = r->local.histories;
+        r->resumed_steps = r->local.steps;
         r->histories_done = r->local.histories;
         char path[1100];
         checkpoint_path(r->ms->ckpt, r->index, path, sizeof path);
@@ -446,9 +447,9 @@ static void progress_line(mpi_run *r, uint64_t total, double t0)
     uint64_t done = r->histories_done;
     pthread_mutex_unlock(&r->lock);
     double dt = now_s() - t0, rate = dt > 0 ? (done - r->resumed_histories) / dt : 0;
-    fprintf(stderr, "\r  %5.1f%%  %llu/%llu histories  %.0f histories/s  %d ranks   ",
+    fprintf(stderr, "\r  %5.1f%%  %llu/%llu histories  %.0f histories/s  %d rank%s   ",
             total ? 100.0 * done / total : 0.0, (unsigned long long)done,
-            (unsigned long long)total, rate, r->size);
+            (unsigned long long)total, rate, r->size, r->size == 1 ? "" : "s");
 }
 
 /* Rank 0: records the sums a request carries for chunk `k` of `source`, after checking that
@@ -786,10 +787,11 @@ static int verify_totals(mpi_run *r, int stopped, char *why, size_t len)
 /* The summary line: ranks, chunks, what came from the checkpoint and how the rest was spread. */
 static void write_note(run_driver *d, const mpi_run *r)
 {
-    char resumed[96] = "";
+    char resumed[128] = "";
     if (r->resumed_chunks)
-        snprintf(resumed, sizeof resumed, " (%lld from the checkpoint)",
-                 (long long)r->resumed_chunks);
+        snprintf(resumed, sizeof resumed,
+                 "; %lld of them (%llu histories) resumed from the checkpoint, not in the rate",
+                 (long long)r->resumed_chunks, (unsigned long long)r->resumed_histories);
     /* Who did what: the fewest and most histories a rank ran, as shares of those run now. */
     double mine = (double)r->my_histories, lo = 0, hi = 0;
     int mrc = MPI_Reduce(&mine, &lo, 1, MPI_DOUBLE, MPI_MIN, 0, MPI_COMM_WORLD);
@@ -798,11 +800,13 @@ static void write_note(run_driver *d, const mpi_run *r)
     double ran = (double)(r->local.histories - r->resumed_histories);
     if (ran > 0)
         snprintf(d->note, sizeof d->note,
-                 "MPI: %d ranks, %lld chunks%s; histories per rank %.1f-%.1f%% of those run",
-                 r->size, (long long)r->layout.n_chunks, resumed, 100 * lo / ran, 100 * hi / ran);
+                 "MPI: %d rank%s, %lld chunks; histories per rank %.1f-%.1f%% of those run%s",
+                 r->size, r->size == 1 ? "" : "s", (long long)r->layout.n_chunks, 100 * lo / ran,
+                 100 * hi / ran, resumed);
     else
-        snprintf(d->note, sizeof d->note, "MPI: all %lld chunks from the checkpoint",
-                 (long long)r->layout.n_chunks);
+        snprintf(d->note, sizeof d->note,
+                 "MPI: all %lld chunks (%llu histories) resumed from the checkpoint; none run now",
+                 (long long)r->layout.n_chunks, (unsigned long long)r->resumed_histories);
 }
 
 static void read_test_hooks(mpi_run *r)
@@ -914,7 +918,9 @@ static int mpi_driver_run(run_driver *d, engine *en, int show_progress, bragg_er
                       : end == RUN_CANCELLED ? leading_batches(&r.local)
                                              : c->batches;
     if (!bad) write_note(d, &r);
-    if (engine_adopt_totals(en, &r.local, elapsed, end, why, e)) goto done;
+    /* What was resumed is known on rank 0, which reports the rates (elsewhere it is 0). */
+    adopted_run how = {end, why, elapsed, r.resumed_histories, r.resumed_steps};
+    if (engine_adopt_totals(en, &r.local, &how, e)) goto done;
     rc = BRAGG_OK;
 done:
     /* Rank 0's failure is the command's to say (run_driver_say); another rank says its own here. */

@@ -14,6 +14,7 @@
  */
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,8 +58,9 @@ static void expect_same(const cJSON *a, const cJSON *b, const char *name)
     free(tb);
 }
 
-static const char *RUN_ARGS =
-    "run --ion C-12 --energy 200 --material water -n 6000 --seed 11 --threads 1 --batches 10 -q";
+#define RUN_SETUP                                                                            \
+    "run --ion C-12 --energy 200 --material water -n 6000 --seed 11 --threads 1 --batches 10"
+static const char *RUN_ARGS = RUN_SETUP " -q";
 
 /* The parts of two JSON results that must agree bit for bit: dose and its error per batch
  * statistics, the derived figures with their errors, the ledger, the nuclear figures. */
@@ -299,15 +301,30 @@ static long long resumed_chunks(const char *out, long long *of)
     return k;
 }
 
-/* A complete run of RUN_ARGS with a checkpoint in DIR/ckpt, on `ranks` ranks, to DIR/NAME. */
+/* A complete run of RUN_SETUP (its summary too) with a checkpoint in DIR/ckpt, on `ranks`
+ * ranks, to DIR/NAME. */
 static int checkpointed_run(const char *dir, int ranks, const char *extra, const char *name,
                             char *out, size_t len)
 {
     char cmd[2048], pre[128];
     mpirun_ranks(pre, sizeof pre, ranks);
     snprintf(cmd, sizeof cmd, "%s %s %s %s --checkpoint %s/ckpt --json %s/%s", pre, mpi_bin(),
-             RUN_ARGS, extra, dir, dir, name);
+             RUN_SETUP, extra, dir, dir, name);
     return testkit_shell(cmd, out, len);
+}
+
+/* DIR/NAME's throughput is that of `ran` histories in its elapsed time. */
+static void expect_rate_of(const char *dir, const char *name, double ran)
+{
+    char path[1100];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    cJSON *j = testkit_read_json(path);
+    cJSON *run = cJSON_GetObjectItem(j, "run");
+    double rate = cJSON_GetObjectItem(run, "histories_per_s")->valuedouble;
+    double elapsed = cJSON_GetObjectItem(run, "elapsed_s")->valuedouble;
+    cr_expect(fabs(rate * elapsed - ran) <= 1e-6 * ran, "%s: %g histories/s for %g s, want %g "
+              "histories run", name, rate, elapsed, ran);
+    cJSON_Delete(j);
 }
 
 Test(mpi, a_run_whose_rank_died_resumes_from_its_checkpoint_bit_for_bit)
@@ -345,6 +362,9 @@ Test(mpi, a_run_whose_rank_died_resumes_from_its_checkpoint_bit_for_bit)
     cr_expect(k == 1 && of == 20, "resumed %lld of %lld chunks, want 1 of 20; output: %s", k, of,
               out);
     expect_same_run(dir, "one.json", "resumed.json");
+    /* The rate is of the histories run now, and the summary says how many were resumed. */
+    cr_expect(strstr(out, "1 of them (300 histories) resumed from the checkpoint"), "%s", out);
+    expect_rate_of(dir, "resumed.json", 5700);
 
     /* The checkpoint of the finished run reproduces the result, on one rank too. */
     rc = checkpointed_run(dir, 1, "", "again.json", out, sizeof out);
@@ -352,6 +372,9 @@ Test(mpi, a_run_whose_rank_died_resumes_from_its_checkpoint_bit_for_bit)
     k = resumed_chunks(out, &of);
     cr_expect(k == of && k > 0, "resumed %lld of %lld chunks; output: %s", k, of, out);
     expect_same_run(dir, "one.json", "again.json");
+    cr_expect(strstr(out, "all 20 chunks (6000 histories) resumed from the checkpoint; none run "
+                          "now") && strstr(out, " 0 histories/s"), "%s", out);
+    expect_rate_of(dir, "again.json", 0);
     testkit_remove_dir(dir);
 }
 
