@@ -422,7 +422,7 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
     int show_progress = !quiet && isatty(STDERR_FILENO);
     if (driver) {
         /* A driven run (bragg-mpi) hears signals itself, on every process (mpi_run.h). */
-        if (driver->run(driver, en, show_progress && driver->is_root, &e)) {
+        if (driver->run(driver, en, show_progress && driver->is_root, quiet, &e)) {
             run_driver_say(driver, "bragg run", "%s", e.msg);
             engine_destroy(en);
             return driver->bad_input ? EXIT_USAGE : EXIT_RUNTIME;

@@ -98,8 +98,8 @@ static const char *sobp_option_message(bragg_err *e)
 
 /* Runs `cfg` to the end, on this process or through the driver, and copies out its curve.
  * Returns an exit status (interrupt_run_status), e saying why when not EXIT_OK. */
-static int run_pristine(const run_config *cfg, run_driver *driver, pristine *out, int nbins,
-                        bragg_err *e)
+static int run_pristine(const run_config *cfg, run_driver *driver, int quiet, pristine *out,
+                        int nbins, bragg_err *e)
 {
     static const char stopped[] = "interrupted; nothing written (the peak needs every "
                                   "pristine run)";
@@ -114,7 +114,7 @@ static int run_pristine(const run_config *cfg, run_driver *driver, pristine *out
     if (engine_create(&en, cfg, e)) return EXIT_RUNTIME;
     int rc = EXIT_RUNTIME;
     if (driver) {
-        if (driver->run(driver, en, 0, e)) {
+        if (driver->run(driver, en, 0, quiet, e)) {
             if (driver->bad_input) rc = EXIT_USAGE;
             goto done;
         }
@@ -597,7 +597,7 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
     c.energy = energies[K];
     if (talk) fprintf(stderr, "\r  pilot run at %.2f MeV/u   ", c.energy);
     interrupt_begin_work();
-    int rc = run_pristine(&c, driver, &pk[K], nbins, &e);
+    int rc = run_pristine(&c, driver, quiet, &pk[K], nbins, &e);
     if (rc != EXIT_OK) {
         engine_destroy(probe);
         run_driver_say(driver, "bragg sobp", "%s", e.msg);
@@ -618,7 +618,7 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
     for (int k = 0; k < K; k++) {
         c.energy = energies[k];
         if (talk) fprintf(stderr, "\r  peak %d of %d: %.2f MeV/u   ", k + 1, K, c.energy);
-        rc = run_pristine(&c, driver, &pk[k], nbins, &e);
+        rc = run_pristine(&c, driver, quiet, &pk[k], nbins, &e);
         if (rc != EXIT_OK) {
             if (talk) fputc('\n', stderr);
             run_driver_say(driver, "bragg sobp", "%s", e.msg);

@@ -24,8 +24,9 @@ typedef struct run_driver {
     int is_root;          /* this process prints and writes the outputs */
     /* Runs all histories of `en`; BRAGG_ERR only when there is no result at all. A result that
      * is known to be incomplete is adopted as a failed run (its snapshot says why). With
-     * show_progress the root draws a progress line on stderr. */
-    int (*run)(struct run_driver *d, engine *en, int show_progress, bragg_err *e);
+     * show_progress the root draws a progress line on stderr; `quiet` (-q) silences its notes
+     * there (not its warnings). */
+    int (*run)(struct run_driver *d, engine *en, int show_progress, int quiet, bragg_err *e);
     char note[256];       /* one line about the last run for the summary ("" when none) */
     /* Set by run() when it returned BRAGG_ERR for what the user gave (a --checkpoint folder that
      * cannot be used): bad input, exit 2, not a run-time failure. */

@@ -95,6 +95,7 @@ typedef struct mpi_run {
     uint64_t resumed_histories, resumed_steps;
     double saved_at;
     int save_warned;
+    int quiet;                  /* -q: no notes on standard error */
     uint64_t physics_check;     /* checkpoint_physics_check of this build */
     checkpoint_image image;
     /* Test hooks (BRAGG_TEST_MPI_FAULT, read_test_hooks): the last rank drops its first chunk's
@@ -336,15 +337,15 @@ static int save_state(mpi_run *r, int force, bragg_err *e)
     return rc;
 }
 
-/* A write during the run that fails does not stop the run (its result is still right); it is
- * said once, with what it costs. */
-static void save_state_during_run(mpi_run *r)
+/* A write that fails does not stop the run (its result is still right): it is said once, the
+ * first time, with what it costs, whether during the run or at its end. */
+static void save_state_or_warn(mpi_run *r, int force)
 {
     bragg_err err = {{0}};
-    if (save_state(r, 0, &err) && !r->save_warned) {
-        fprintf(stderr, "bragg-mpi: warning: %s; the run goes on, but a resume would run "
-                        "again the chunks done since the last write\n",
-                err.msg);
+    if (save_state(r, force, &err) && !r->save_warned) {
+        fprintf(stderr, "bragg-mpi: warning: %s; %sa resume would run again the chunks done "
+                        "since the last write\n",
+                err.msg, force ? "" : "the run goes on, but ");
         r->save_warned = 1;
     }
 }
@@ -373,11 +374,12 @@ static int open_state(mpi_run *r, const uint64_t *sizes, bragg_err *e)
         r->histories_done = r->local.histories;
         char path[1100];
         checkpoint_path(r->ms->ckpt, r->index, path, sizeof path);
-        fprintf(stderr, "bragg-mpi: --checkpoint: resuming %s: %lld of %lld chunks (%llu of %llu "
-                        "histories) already done\n",
-                path, (long long)r->resumed_chunks, (long long)r->layout.n_chunks,
-                (unsigned long long)r->resumed_histories,
-                (unsigned long long)engine_config(r->en)->histories);
+        if (!r->quiet)
+            fprintf(stderr, "bragg-mpi: --checkpoint: resuming %s: %lld of %lld chunks (%llu of "
+                            "%llu histories) already done\n",
+                    path, (long long)r->resumed_chunks, (long long)r->layout.n_chunks,
+                    (unsigned long long)r->resumed_histories,
+                    (unsigned long long)engine_config(r->en)->histories);
         r->saved_at = now_s();
         return START_OK;
     }
@@ -501,7 +503,7 @@ static int answer_request(mpi_run *r, const MPI_Status *st, int *active, int *br
     if (req[REQ_HAS_SUMS] && !r->failed) {
         if (!r->done) rc = bragg_fail(e, "MPI: rank %d sent sums unasked", st->MPI_SOURCE);
         else rc = take_sums(r, req, words, st->MPI_SOURCE, e);
-        if (rc == BRAGG_OK) save_state_during_run(r);
+        if (rc == BRAGG_OK) save_state_or_warn(r, 0);
     }
     if (req[REQ_STOP] && !r->stopped) stop_run(r);
     if (rc) r->failed = 1;
@@ -572,7 +574,7 @@ static int serve_chunks(mpi_run *r, int show_progress, bragg_err *e)
             progress_line(r, total, t0);
             shown = now_s();
         }
-        save_state_during_run(r);
+        save_state_or_warn(r, 0);
     }
     if (rc) engine_cancel(r->en);
     if (!r->root_idle) pthread_join(worker, NULL);
@@ -582,11 +584,7 @@ static int serve_chunks(mpi_run *r, int show_progress, bragg_err *e)
         rc = BRAGG_ERR;
     }
     /* Whatever was recorded is kept, also when the run failed: a resume starts from there. */
-    bragg_err err = {{0}};
-    if (save_state(r, 1, &err))
-        fprintf(stderr, "bragg-mpi: warning: %s; a resume would run again the chunks done since "
-                        "the last write\n",
-                err.msg);
+    save_state_or_warn(r, 1);
     return rc;
 }
 
@@ -833,7 +831,8 @@ static int leading_batches(const score_totals *t)
     return b;
 }
 
-static int mpi_driver_run(run_driver *d, engine *en, int show_progress, bragg_err *e)
+static int mpi_driver_run(run_driver *d, engine *en, int show_progress, int quiet,
+                          bragg_err *e)
 {
     mpi_state *ms = d->state;
     mpi_run r;
@@ -844,6 +843,7 @@ static int mpi_driver_run(run_driver *d, engine *en, int show_progress, bragg_er
     r.size = ms->size;
     r.index = ms->runs++;
     r.ship = ms->checkpointing && r.rank != 0;
+    r.quiet = quiet;
     pthread_mutex_init(&r.lock, NULL);
     atomic_init(&r.watch_end, 0);
     read_test_hooks(&r);

@@ -251,7 +251,8 @@ Test(mpi, bragg_mpi_chunk_is_a_count_or_refused)
 }
 
 /* The SOBP job of the MPI tests: small enough for a test, two peaks. */
-#define SOBP_ARGS "sobp --ion C-12 --material water --from 10 --to 11 -n 1000 --threads 1 -q"
+#define SOBP_SETUP "sobp --ion C-12 --material water --from 10 --to 11 -n 1000 --threads 1"
+#define SOBP_ARGS SOBP_SETUP " -q"
 
 /* Runs the SOBP job in one process (bin/bragg) into dir/one.json. */
 static void sobp_one_process(const char *dir)
@@ -638,6 +639,83 @@ Test(mpi, an_output_cannot_replace_a_checkpoint_file)
     testkit_remove_dir(dir);
 }
 
+/* FNV-1a, 64 bits: the checksum of a checkpoint (src/mpi/checkpoint.c), to forge one. */
+static uint64_t fnv1a64(const unsigned char *p, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+/* A checkpoint of another format, whole (its checksum right), and a folder where the state
+ * file should be: each refused in one line that says what it is. And -q silences the line
+ * that says a run resumes. */
+Test(mpi, unusable_checkpoints_are_named_in_one_line_and_q_is_quiet)
+{
+    const char *mpi = mpi_bin();
+    char dir[256], cmd[2048], out[16384], path[1100];
+    testkit_temp_dir(dir, sizeof dir, "mpi");
+    snprintf(cmd, sizeof cmd, "cd %s && %s %s --checkpoint ck && %s %s --checkpoint ck", dir,
+             mpi, RUN_ARGS, mpi, RUN_ARGS);
+    cr_assert(testkit_shell(cmd, out, sizeof out) == 0, "%s", out);
+    cr_expect(!strstr(out, "resuming"), "-q: %s", out);
+    snprintf(cmd, sizeof cmd, "cd %s && %s %s --checkpoint ck", dir, mpi, RUN_SETUP);
+    cr_assert(testkit_shell(cmd, out, sizeof out) == 0, "%s", out);
+    cr_expect(strstr(out, "resuming ck/run-000.ckpt: 10 of 10 chunks"), "%s", out);
+
+    /* "bragg-checkpoint 2", checksum and all. */
+    snprintf(path, sizeof path, "%s/ck/run-000.ckpt", dir);
+    size_t n;
+    unsigned char *data = (unsigned char *)testkit_read_bytes(path, &n);
+    cr_assert(data && n > 40 && memcmp(data, "bragg-checkpoint 1\n", 19) == 0);
+    data[17] = '2';
+    const size_t tail = strlen("checksum 0123456789abcdef\n");
+    char sum[32];
+    snprintf(sum, sizeof sum, "checksum %016llx\n",
+             (unsigned long long)fnv1a64(data, n - tail));
+    memcpy(data + n - tail, sum, tail);
+    FILE *f = fopen(path, "wb");
+    cr_assert(f && fwrite(data, 1, n, f) == n && fclose(f) == 0);
+    free(data);
+    snprintf(cmd, sizeof cmd, "cd %s && %s %s --checkpoint ck", dir, mpi, RUN_ARGS);
+    int rc = testkit_shell(cmd, out, sizeof out);
+    cr_expect(rc == 2, "exit %d, want 2; output: %s", rc, out);
+    cr_expect(strcmp(out, "bragg-mpi: --checkpoint: ck/run-000.ckpt: not a bragg checkpoint of "
+                          "format 1 (its first line: 'bragg-checkpoint 2')\n") == 0,
+              "%s", out);
+
+    snprintf(cmd, sizeof cmd, "cd %s && rm ck/run-000.ckpt && mkdir ck/run-000.ckpt && %s %s "
+             "--checkpoint ck", dir, mpi, RUN_ARGS);
+    rc = testkit_shell(cmd, out, sizeof out);
+    cr_expect(rc == 2, "exit %d, want 2; output: %s", rc, out);
+    cr_expect(strcmp(out, "bragg-mpi: --checkpoint: ck/run-000.ckpt: it is a folder, not a "
+                          "checkpoint file (valid: remove it, or use another --checkpoint "
+                          "folder)\n") == 0,
+              "%s", out);
+    testkit_remove_dir(dir);
+}
+
+/* A checkpoint that cannot be written while the run goes (here its state file became a folder)
+ * is warned about once, not again at the end; the run goes on and ends well. */
+Test(mpi, a_failed_checkpoint_write_is_warned_once)
+{
+    const char *mpi = mpi_bin();
+    char dir[256], cmd[4096], pre[128], out[16384];
+    testkit_temp_dir(dir, sizeof dir, "mpi");
+    mpirun_prefix(pre, sizeof pre);
+    snprintf(cmd, sizeof cmd,
+             "cd %s && { BRAGG_CHECKPOINT_SECONDS=0 %s %s run --ion C-12 --energy 200 "
+             "--material water -n 200000 --threads 1 -q --checkpoint ck >log 2>&1 & p=$!; i=0; "
+             "until grep -aqs '^chunks_done [1-9]' ck/run-000.ckpt || [ $i -ge 1200 ]; "
+             "do sleep 0.1; i=$((i + 1)); done; rm ck/run-000.ckpt; mkdir ck/run-000.ckpt; "
+             "wait $p; rc=$?; cat log; exit $rc; }",
+             dir, pre, mpi);
+    int rc = testkit_shell(cmd, out, sizeof out);
+    cr_expect(rc == 0, "exit %d; output: %s", rc, out);
+    cr_expect(occurrences(out, "warning") == 1 && strstr(out, "it is a folder"), "%s", out);
+    testkit_remove_dir(dir);
+}
+
 Test(mpi, an_sobp_checkpoint_keeps_every_pristine_run)
 {
     const char *mpi = mpi_bin();
@@ -648,7 +726,7 @@ Test(mpi, an_sobp_checkpoint_keeps_every_pristine_run)
     /* The first run records every pristine run; the second finds them all done. */
     for (int pass = 0; pass < 2; pass++) {
         snprintf(cmd, sizeof cmd, "%s %s %s --checkpoint %s/ckpt --json %s/two.json", pre, mpi,
-                 SOBP_ARGS, dir, dir);
+                 SOBP_SETUP, dir, dir);
         cr_assert(testkit_shell(cmd, out, sizeof out) == 0, "%s", out);
         if (pass == 1) {
             /* The pilot is run-000, the pristine peaks follow. */
