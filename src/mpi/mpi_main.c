@@ -6,9 +6,10 @@
  *
  * Every rank parses the same arguments and builds the same tables; rank 0 prints and writes the
  * outputs. Every rank hears Ctrl-C, SIGTERM and SIGHUP (src/cli/interrupt.h): a run stops, the
- * outputs of the chunks completed are written, and the exit status is 130. Other ranks' standard output is discarded (their summary would repeat rank 0's);
- * their standard error stays, so a rank's own failure is still seen. --checkpoint DIR is
- * bragg-mpi's own option: it is taken out of the words before `run` or `sobp` parses them.
+ * outputs of the chunks completed are written, and the exit status is 130. Other ranks'
+ * standard output is discarded (their summary would repeat rank 0's); their standard error
+ * stays, so a rank's own failure is still seen. --checkpoint DIR is bragg-mpi's own option: it
+ * is taken out of the words before `run` or `sobp` parses them.
  */
 #include <mpi.h>
 #include <stdio.h>

@@ -32,9 +32,10 @@
  * file at the start of a run, when a chunk comes in and the last write is
  * BRAGG_CHECKPOINT_SECONDS old (default 10), and at the end, also of a failed or stopped run. A
  * sender's chunk is written before its next chunk is handed out, so work handed in is on disk
- * (when due) before the sender can take more. A run that finds its file resumes: the layout recorded there (whatever the rank
- * count now) and the sums of the chunks done; only the others are handed out. Chunk sums are
- * integers, so the result is the uninterrupted run's, bit for bit.
+ * (when due) before the sender can take more. A run that finds its file resumes: the layout
+ * recorded there (whatever the rank count now) and the sums of the chunks done; only the others
+ * are handed out. Chunk sums are integers, so the result is the uninterrupted run's, bit for
+ * bit. The folder's files cannot be named as outputs (run_driver.check_outputs).
  *
  * Memory: mpi_driver_init fills a driver whose state this module owns until mpi_driver_free.
  * Threads: call from the main thread, after MPI_Init_thread with at least MPI_THREAD_FUNNELED;

@@ -272,7 +272,8 @@ static void expect_same_sobp(const char *dir)
     cJSON *two = testkit_read_json(path);
     const char *parts[] = {"peaks", "flatness", "dose_Gy_cm2", "dose_err_Gy_cm2"};
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
-        expect_same(cJSON_GetObjectItem(one, parts[i]), cJSON_GetObjectItem(two, parts[i]), parts[i]);
+        expect_same(cJSON_GetObjectItem(one, parts[i]), cJSON_GetObjectItem(two, parts[i]),
+                    parts[i]);
     cJSON_Delete(one);
     cJSON_Delete(two);
 }
