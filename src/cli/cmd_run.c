@@ -248,7 +248,7 @@ int cmd_run_with(int argc, char **argv, run_driver *driver)
     char *file_text = NULL;
     run_options *ro = malloc(sizeof *ro);
     if (!ro) {
-        fprintf(stderr, "bragg run: out of memory\n");
+        run_driver_say(driver, "bragg run", "out of memory");
         return EXIT_RUNTIME;
     }
     run_options_init(ro);
@@ -265,7 +265,7 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
     bragg_err e = {{0}};
     int help;
     if (option_parse_seen(ro->specs, argc, argv, &help, ro->seen, &e)) {
-        fprintf(stderr, "bragg run: %s\n", e.msg);
+        run_driver_say(driver, "bragg run", "%s", e.msg);
         return EXIT_USAGE;
     }
     if (help) {
@@ -273,24 +273,26 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
         return EXIT_OK;
     }
     if (ro->config && run_options_read_file(ro, ro->config, file_text, &e)) {
-        fprintf(stderr, "bragg run: --config: %s\n", e.msg);
+        run_driver_say(driver, "bragg run", "--config: %s", e.msg);
         return EXIT_USAGE;
     }
     int quiet = ro->quiet, all = ro->all;
-    const char *csv = ro->csv, *json = ro->json, *map_file = ro->map, *phase_space = ro->phase_space;
+    const char *csv = ro->csv, *json = ro->json, *map_file = ro->map;
+    const char *phase_space = ro->phase_space;
     const char *map_error = ro->map_error;
     const profile_depths *profiles = &ro->profiles;
     const plot_outputs figs = ro->figs;
     if (!run_setup_given(setup, "ion")) {
-        fprintf(stderr, "bragg run: --ion: missing (e.g. --ion p, --ion C-12)\n");
+        run_driver_say(driver, "bragg run", "--ion: missing (e.g. --ion p, --ion C-12)");
         return EXIT_USAGE;
     }
     if (!run_setup_given(setup, "energy")) {
-        fprintf(stderr, "bragg run: --energy: missing (MeV/u, %g to %g)\n", USER_T_MIN, USER_T_MAX);
+        run_driver_say(driver, "bragg run", "--energy: missing (MeV/u, %g to %g)", USER_T_MIN,
+                       USER_T_MAX);
         return EXIT_USAGE;
     }
     if (!setup->geometry) {
-        fprintf(stderr, "bragg run: --material: missing (or give a stack with --slab)\n");
+        run_driver_say(driver, "bragg run", "--material: missing (or give a stack with --slab)");
         return EXIT_USAGE;
     }
     run_config cfg = setup->cfg;
@@ -301,9 +303,11 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
     if (!cfg.bio_model[0] &&
         (cfg.bio_cell[0] || cfg.bio_alpha_beta > 0 || cfg.bio_dose != defaults.bio_dose)) {
         /* Named as a key: it may come from the run file as well as from the command line. */
-        fprintf(stderr, "bragg run: %s: needs a biological model (--bio MODEL, or bio = in the "
-                        "run file)\n",
-                cfg.bio_cell[0] ? "cell" : cfg.bio_alpha_beta > 0 ? "alpha-beta" : "bio-dose");
+        run_driver_say(driver, "bragg run",
+                       "%s: needs a biological model (--bio MODEL, or bio = in the run file)",
+                       cfg.bio_cell[0]          ? "cell"
+                       : cfg.bio_alpha_beta > 0 ? "alpha-beta"
+                                                : "bio-dose");
         return EXIT_USAGE;
     }
     /* --map FILE scores rings unless map-kind says otherwise; the map's options mean nothing
@@ -311,7 +315,7 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
      * file. */
     if (map_file && cfg.map_kind == MAP_NONE) {
         if (run_setup_given(setup, "map-kind")) {
-            fprintf(stderr, "bragg run: --map: the map kind is none (valid: rz, xz)\n");
+            run_driver_say(driver, "bragg run", "--map: the map kind is none (valid: rz, xz)");
             return EXIT_USAGE;
         }
         cfg.map_kind = MAP_RZ;
@@ -319,33 +323,35 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
     if (cfg.map_kind == MAP_NONE &&
         (profiles->n > 0 || map_error || cfg.map_bin_cm != defaults.map_bin_cm ||
          cfg.map_radius_cm != defaults.map_radius_cm)) {
-        fprintf(stderr, "bragg run: --%s: needs a dose map (--map FILE, or --map-kind)\n",
-                profiles->n ? "profile-at"
-                : map_error ? "map-error"
-                : cfg.map_bin_cm != defaults.map_bin_cm ? "map-bin"
-                                                        : "map-radius");
+        run_driver_say(driver, "bragg run", "--%s: needs a dose map (--map FILE, or --map-kind)",
+                       profiles->n                             ? "profile-at"
+                       : map_error                             ? "map-error"
+                       : cfg.map_bin_cm != defaults.map_bin_cm ? "map-bin"
+                                                               : "map-radius");
         return EXIT_USAGE;
     }
     cfg.map_errors = map_error != NULL;
     if (!phase_space != !(cfg.phase_space_depth_cm > 0)) {
-        fprintf(stderr, "bragg run: %s\n",
-                phase_space ? "--phase-space: needs --phase-space-depth CM (the plane)"
-                            : "--phase-space-depth: needs --phase-space FILE (the MCPL file)");
+        run_driver_say(driver, "bragg run", "%s",
+                       phase_space ? "--phase-space: needs --phase-space-depth CM (the plane)"
+                                   : "--phase-space-depth: needs --phase-space FILE (the MCPL "
+                                     "file)");
         return EXIT_USAGE;
     }
     if (phase_space) {
         char reason[160];
         if (!phase_space_available(reason, sizeof reason)) {
-            fprintf(stderr, "bragg run: --phase-space: %s\n", reason);
+            run_driver_say(driver, "bragg run", "--phase-space: %s", reason);
             return EXIT_USAGE;
         }
         if (driver && driver->no_phase_space) {
-            fprintf(stderr, "bragg run: --phase-space: %s\n", driver->no_phase_space);
+            run_driver_say(driver, "bragg run", "--phase-space: %s", driver->no_phase_space);
             return EXIT_USAGE;
         }
         if (strcmp(phase_space, "-") == 0) {
-            fprintf(stderr, "bragg run: --phase-space: an MCPL file cannot go to standard "
-                            "output (name a file)\n");
+            run_driver_say(driver, "bragg run",
+                           "--phase-space: an MCPL file cannot go to standard output (name a "
+                           "file)");
             return EXIT_USAGE;
         }
     }
@@ -356,13 +362,15 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
         int fmt;
         for (fmt = 0; fmt < PLOT_FORMATS && !base; fmt++) base = figs.path[fmt];
         if (!base) {
-            fprintf(stderr, "bragg run: --all: needs --png FILE (or --svg, --pdf: the base name "
-                            "of the outputs)\n");
+            run_driver_say(driver, "bragg run",
+                           "--all: needs --png FILE (or --svg, --pdf: the base name of the "
+                           "outputs)");
             return EXIT_USAGE;
         }
         fmt--;
         size_t len = strlen(base);
-        int ext = len > 4 && base[len - 4] == '.' && strcmp(base + len - 3, plot_format_name(fmt)) == 0;
+        int ext = len > 4 && base[len - 4] == '.' &&
+                  strcmp(base + len - 3, plot_format_name(fmt)) == 0;
         snprintf(all_csv, sizeof all_csv, "%.*s.csv", (int)(ext ? len - 4 : len), base);
         snprintf(all_json, sizeof all_json, "%.*s.json", (int)(ext ? len - 4 : len), base);
         if (!csv) csv = all_csv;
@@ -374,7 +382,7 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
         (map_error && atomic_file_check_path(map_error, "--map-error", &e)) ||
         (phase_space && atomic_file_check_path(phase_space, "--phase-space", &e)) ||
         plot_outputs_check(&figs, &e)) {
-        fprintf(stderr, "bragg run: %s\n", e.msg);
+        run_driver_say(driver, "bragg run", "%s", e.msg);
         return EXIT_USAGE;
     }
     file_use uses[8 + PLOT_FORMATS] = {
@@ -386,24 +394,26 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
         {ro->config, "the --config file", 1},
     };
     int n_uses = 6 + plot_outputs_uses(&figs, uses + 6);
-    if (atomic_file_check_distinct(uses, n_uses, &e)) {
-        fprintf(stderr, "bragg run: %s\n", e.msg);
+    if (atomic_file_check_distinct(uses, n_uses, &e) ||
+        (driver && driver->check_outputs && driver->check_outputs(driver, uses, n_uses, &e))) {
+        run_driver_say(driver, "bragg run", "%s", e.msg);
         return EXIT_USAGE;
     }
 
     interrupt_begin_work();
     engine *en;
     if (engine_create(&en, &cfg, &e)) {
-        fprintf(stderr, "bragg run: %s\n", e.msg);
+        run_driver_say(driver, "bragg run", "%s", e.msg);
         return EXIT_USAGE;
     }
     /* The scoring depth is known now: profiles beyond it are bad input, found before the run. */
     const transport_params *params = engine_params(en);
     for (int k = 0; k < profiles->n; k++)
         if (!(profiles->cm[k] < params->nbins * params->bin_width)) {
-            fprintf(stderr, "bragg run: --profile-at: %g cm is out of range (valid: 0 to the "
-                            "scoring depth, %g cm)\n",
-                    profiles->cm[k], params->nbins * params->bin_width);
+            run_driver_say(driver, "bragg run",
+                           "--profile-at: %g cm is out of range (valid: 0 to the scoring depth, "
+                           "%g cm)",
+                           profiles->cm[k], params->nbins * params->bin_width);
             engine_destroy(en);
             return EXIT_USAGE;
         }
@@ -411,14 +421,14 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
     int status = EXIT_OK;
     int show_progress = !quiet && isatty(STDERR_FILENO);
     if (driver) {
-        /* A driven run (bragg-mpi) is ended by the launcher, which signals every process. */
-        if (driver->run(driver, en, show_progress && driver->is_root, &e)) {
-            fprintf(stderr, "bragg run: %s\n", e.msg);
+        /* A driven run (bragg-mpi) hears signals itself, on every process (mpi_run.h). */
+        if (driver->run(driver, en, show_progress && driver->is_root, quiet, &e)) {
+            run_driver_say(driver, "bragg run", "%s", e.msg);
             engine_destroy(en);
-            return EXIT_RUNTIME;
+            return driver->bad_input ? EXIT_USAGE : EXIT_RUNTIME;
         }
     } else if (engine_start(en, &e)) {
-        fprintf(stderr, "bragg run: %s\n", e.msg);
+        run_driver_say(driver, "bragg run", "%s", e.msg);
         engine_destroy(en);
         return EXIT_RUNTIME;
     }
@@ -427,8 +437,8 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
     if (driver && !driver->is_root) {
         /* Every process holds the merged result; the root alone reports it. */
         run_snapshot snap;
-        if (engine_snapshot(en, &snap, &e) == BRAGG_OK && snap.state == RUN_FAILED)
-            status = EXIT_RUNTIME;
+        if (engine_snapshot(en, &snap, &e) == BRAGG_OK && snap.state != RUN_DONE)
+            status = interrupt_run_status(snap.state);
         run_snapshot_free(&snap);
         engine_destroy(en);
         return status;
@@ -438,32 +448,33 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
      * written whole, and the exit status says it came (a second signal aborts, cleaning up). */
     run_snapshot snap;
     if (engine_snapshot(en, &snap, &e)) {
-        fprintf(stderr, "bragg run: %s\n", e.msg);
+        run_driver_say(driver, "bragg run", "%s", e.msg);
         engine_destroy(en);
         return EXIT_RUNTIME;
     }
     if (snap.state == RUN_FAILED)
-        fprintf(stderr, "bragg run: %s (results so far are still written)\n", snap.error);
+        run_driver_say(driver, "bragg run", "%s (results so far are still written)", snap.error);
     else if (snap.state == RUN_CANCELLED)
-        fprintf(stderr, "bragg run: interrupted after %llu histories; writing partial results\n",
-                (unsigned long long)snap.result.histories);
+        run_driver_say(driver, "bragg run",
+                       "interrupted after %llu histories; writing partial results",
+                       (unsigned long long)snap.result.histories);
     if (snap.state != RUN_DONE) status = interrupt_run_status(snap.state);
     if (csv && report_write_csv(en, &snap, csv, &e)) {
-        fprintf(stderr, "bragg run: %s\n", e.msg);
+        run_driver_say(driver, "bragg run", "%s", e.msg);
         status = EXIT_RUNTIME;
     }
     if (map_file && dose_map_write_nrrd(engine_config(en), &snap, map_file, "--map", 0, &e)) {
-        fprintf(stderr, "bragg run: %s\n", e.msg);
+        run_driver_say(driver, "bragg run", "%s", e.msg);
         status = EXIT_RUNTIME;
     }
     if (map_error &&
         dose_map_write_nrrd(engine_config(en), &snap, map_error, "--map-error", 1, &e)) {
-        fprintf(stderr, "bragg run: %s\n", e.msg);
+        run_driver_say(driver, "bragg run", "%s", e.msg);
         status = EXIT_RUNTIME;
     }
     if (phase_space &&
         phase_space_write_mcpl(en, &snap, phase_space, "--phase-space", &e)) {
-        fprintf(stderr, "bragg run: %s\n", e.msg);
+        run_driver_say(driver, "bragg run", "%s", e.msg);
         status = EXIT_RUNTIME;
     }
     if (json) {
@@ -482,14 +493,14 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
         }
         cJSON_Delete(root);
         if (rc) {
-            fprintf(stderr, "bragg run: %s\n", e.msg);
+            run_driver_say(driver, "bragg run", "%s", e.msg);
             status = EXIT_RUNTIME;
         }
     }
     if (plot_outputs_any(&figs) && write_figures(en, &snap, &figs, &e)) {
         /* Its path was checked before the run: a figure that cannot be written now (a full
          * disk) is a run-time failure, as a CSV or JSON that cannot be. */
-        fprintf(stderr, "bragg run: %s\n", e.msg);
+        run_driver_say(driver, "bragg run", "%s", e.msg);
         status = EXIT_RUNTIME;
     }
     if (!quiet) {
@@ -504,7 +515,8 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
      * user's stop. One given up because of the signal (a FIFO nobody read) is, and main() says
      * 130 for it (atomic_file_cancelled), as for every command. */
     if (interrupt_requested() && status == EXIT_OK) {
-        fprintf(stderr, "bragg run: interrupted after the run; its outputs were written whole\n");
+        run_driver_say(driver, "bragg run",
+                       "interrupted after the run; its outputs were written whole");
         status = EXIT_INTERRUPTED;
     }
     run_snapshot_free(&snap);

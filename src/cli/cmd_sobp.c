@@ -98,13 +98,15 @@ static const char *sobp_option_message(bragg_err *e)
 
 /* Runs `cfg` to the end, on this process or through the driver, and copies out its curve.
  * Returns an exit status (interrupt_run_status), e saying why when not EXIT_OK. */
-static int run_pristine(const run_config *cfg, run_driver *driver, pristine *out, int nbins,
-                        bragg_err *e)
+static int run_pristine(const run_config *cfg, run_driver *driver, int quiet, pristine *out,
+                        int nbins, bragg_err *e)
 {
     static const char stopped[] = "interrupted; nothing written (the peak needs every "
                                   "pristine run)";
-    /* After a signal no further run is begun: its tables alone take a while to build. */
-    if (interrupt_requested()) {
+    /* After a signal no further run is begun: its tables alone take a while to build. A driven
+     * run is, since every process must take part in it (another may not have heard the
+     * signal yet); it stops at once, on every process alike. */
+    if (!driver && interrupt_requested()) {
         bragg_fail(e, stopped);
         return EXIT_INTERRUPTED;
     }
@@ -112,7 +114,10 @@ static int run_pristine(const run_config *cfg, run_driver *driver, pristine *out
     if (engine_create(&en, cfg, e)) return EXIT_RUNTIME;
     int rc = EXIT_RUNTIME;
     if (driver) {
-        if (driver->run(driver, en, 0, e)) goto done;
+        if (driver->run(driver, en, 0, quiet, e)) {
+            if (driver->bad_input) rc = EXIT_USAGE;
+            goto done;
+        }
     } else {
         if (engine_start(en, e)) goto done;
         interrupt_wait_run(en, NULL, NULL);
@@ -436,7 +441,7 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
     bragg_err e = {{0}};
     int help;
     if (option_parse(specs, argc, argv, &help, &e)) {
-        fprintf(stderr, "bragg sobp: %s\n", e.msg);
+        run_driver_say(driver, "bragg sobp", "%s", e.msg);
         return EXIT_USAGE;
     }
     if (help) {
@@ -444,46 +449,52 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
         return EXIT_OK;
     }
     if (!phys.ion || !phys.material || isnan(from) || isnan(to)) {
-        fprintf(stderr, "bragg sobp: %s: missing\n",
-                !phys.ion ? "--ion" : !phys.material ? "--material" : isnan(from) ? "--from" : "--to");
+        run_driver_say(driver, "bragg sobp", "%s: missing",
+                       !phys.ion        ? "--ion"
+                       : !phys.material ? "--material"
+                       : isnan(from)    ? "--from"
+                                        : "--to");
         return EXIT_USAGE;
     }
     if (!(to > from)) {
-        fprintf(stderr, "bragg sobp: --to: %g must be deeper than --from %g\n", to, from);
+        run_driver_say(driver, "bragg sobp", "--to: %g must be deeper than --from %g", to, from);
         return EXIT_USAGE;
     }
     /* The plateau's flatness is read off its bins: a plateau of one or two says nothing. */
     if ((to - from) / (bin_mm / 10) + 1e-9 < 3) {   /* 5.6 - 5.3 is 0.2999... */
-        fprintf(stderr, "bragg sobp: --to: a plateau of %g cm holds fewer than 3 bins of %g mm "
-                        "(valid: --to at least %g, or a finer --bin)\n",
-                to - from, bin_mm, from + 3 * bin_mm / 10);
+        run_driver_say(driver, "bragg sobp",
+                       "--to: a plateau of %g cm holds fewer than 3 bins of %g mm (valid: --to at "
+                       "least %g, or a finer --bin)",
+                       to - from, bin_mm, from + 3 * bin_mm / 10);
         return EXIT_USAGE;
     }
     if (biological && isnan(target)) {
-        fprintf(stderr, "bragg sobp: --dose: missing (the RBE-weighted dose in Gy, 0.01 to 100, "
-                        "that --biological makes flat)\n");
+        run_driver_say(driver, "bragg sobp",
+                       "--dose: missing (the RBE-weighted dose in Gy, 0.01 to 100, that "
+                       "--biological makes flat)");
         return EXIT_USAGE;
     }
     if (!biological && (!isnan(target) || tissue.cell || tissue.alpha_beta > 0)) {
-        fprintf(stderr, "bragg sobp: --%s: needs --biological MODEL\n",
-                !isnan(target) ? "dose" : tissue.cell ? "cell" : "alpha-beta");
+        run_driver_say(driver, "bragg sobp", "--%s: needs --biological MODEL",
+                       !isnan(target) ? "dose" : tissue.cell ? "cell" : "alpha-beta");
         return EXIT_USAGE;
     }
     if ((csv && atomic_file_check_path(csv, "--csv", &e)) ||
         (json && atomic_file_check_path(json, "--json", &e)) ||
         plot_outputs_check(&figs, &e)) {
-        fprintf(stderr, "bragg sobp: %s\n", e.msg);
+        run_driver_say(driver, "bragg sobp", "%s", e.msg);
         return EXIT_USAGE;
     }
     file_use uses[2 + PLOT_FORMATS] = {{csv, "--csv", 0}, {json, "--json", 0}};
     int n_uses = 2 + plot_outputs_uses(&figs, uses + 2);
-    if (atomic_file_check_distinct(uses, n_uses, &e)) {
-        fprintf(stderr, "bragg sobp: %s\n", e.msg);
+    if (atomic_file_check_distinct(uses, n_uses, &e) ||
+        (driver && driver->check_outputs && driver->check_outputs(driver, uses, n_uses, &e))) {
+        run_driver_say(driver, "bragg sobp", "%s", e.msg);
         return EXIT_USAGE;
     }
     bio_model model;
     if (biological && bio_model_load(&model, biological, tissue.cell, tissue.alpha_beta, &e)) {
-        fprintf(stderr, "bragg sobp: %s\n", e.msg);
+        run_driver_say(driver, "bragg sobp", "%s", e.msg);
         return EXIT_USAGE;
     }
     cfg.n_slabs = 1;
@@ -510,7 +521,7 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
     cfg.energy = 100;
     engine *probe;
     if (engine_create(&probe, &cfg, &e)) {
-        fprintf(stderr, "bragg sobp: %s\n", sobp_option_message(&e));
+        run_driver_say(driver, "bragg sobp", "%s", sobp_option_message(&e));
         return EXIT_USAGE;
     }
     const transport_params *tp = engine_params(probe);
@@ -522,17 +533,19 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
     /* What is out of reach first: a plateau beyond the ion's range is a bad --to whatever the
      * spacing (it used to be blamed on --spacing, through the number of peaks it needs). */
     if (density * to / 0.95 > e_max_range) {
-        fprintf(stderr, "bragg sobp: --to: %g cm is beyond the range of %s at %g %s (valid: "
-                        "up to %.4g cm)\n", to, cfg.ion, USER_T_MAX, unit,
-                0.95 * e_max_range / density);
+        run_driver_say(driver, "bragg sobp",
+                       "--to: %g cm is beyond the range of %s at %g %s (valid: up to %.4g cm)",
+                       to, cfg.ion, USER_T_MAX, unit, 0.95 * e_max_range / density);
         return EXIT_USAGE;
     }
     double depths[SOBP_MAX_PEAKS];
     int K = sobp_peak_depths(from, to, spacing_mm / 10, depths, SOBP_MAX_PEAKS);
     if (K == 0) {
-        fprintf(stderr, "bragg sobp: --spacing: %g mm gives more than %d peaks over %g-%g cm "
-                        "(valid: at least %.3g mm here)\n",
-                spacing_mm, SOBP_MAX_PEAKS, from, to, 10 * (to - from) / (SOBP_MAX_PEAKS - 1));
+        run_driver_say(driver, "bragg sobp",
+                       "--spacing: %g mm gives more than %d peaks over %g-%g cm (valid: at least "
+                       "%.3g mm here)",
+                       spacing_mm, SOBP_MAX_PEAKS, from, to,
+                       10 * (to - from) / (SOBP_MAX_PEAKS - 1));
         return EXIT_USAGE;
     }
 
@@ -546,7 +559,7 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
     int *peaks = calloc((size_t)K, sizeof *peaks);
     cJSON *record = NULL;
     if (!block || !pk || !peaks) {
-        fprintf(stderr, "bragg sobp: out of memory\n");
+        run_driver_say(driver, "bragg sobp", "out of memory");
         goto done;
     }
     for (int k = 0; k <= K; k++) {
@@ -573,7 +586,7 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
     /* 1. The pilot: the distal energy from the CSDA range alone; its simulated peak tells how
      * far short of the CSDA depth the peaks sit. pk[K] holds it. */
     if (engine_create(&probe, &cfg, &e)) {
-        fprintf(stderr, "bragg sobp: %s\n", e.msg);
+        run_driver_say(driver, "bragg sobp", "%s", e.msg);
         status = EXIT_USAGE;
         goto done;
     }
@@ -585,18 +598,18 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
     c.energy = energies[K];
     if (talk) fprintf(stderr, "\r  pilot run at %.2f %s   ", c.energy, unit);
     interrupt_begin_work();
-    int rc = run_pristine(&c, driver, &pk[K], nbins, &e);
+    int rc = run_pristine(&c, driver, quiet, &pk[K], nbins, &e);
     if (rc != EXIT_OK) {
         engine_destroy(probe);
-        fprintf(stderr, "bragg sobp: %s\n", e.msg);
+        run_driver_say(driver, "bragg sobp", "%s", e.msg);
         status = rc;
         goto done;
     }
     double peak_over_csda = pk[K].peak_cm / pk[K].csda_cm;
     if (!(peak_over_csda > 0.8 && peak_over_csda <= 1.02)) {
         engine_destroy(probe);
-        fprintf(stderr, "bragg sobp: the pilot peak at %.3f cm is far from its CSDA depth "
-                        "%.3f cm; too few histories?\n", pk[K].peak_cm, pk[K].csda_cm);
+        run_driver_say(driver, "bragg sobp", "the pilot peak at %.3f cm is far from its CSDA depth "
+                       "%.3f cm; too few histories?", pk[K].peak_cm, pk[K].csda_cm);
         goto done;
     }
     for (int k = 0; k < K; k++) energies[k] = table_energy(tab, density * depths[k] / peak_over_csda);
@@ -606,9 +619,10 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
     for (int k = 0; k < K; k++) {
         c.energy = energies[k];
         if (talk) fprintf(stderr, "\r  peak %d of %d: %.2f %s   ", k + 1, K, c.energy, unit);
-        rc = run_pristine(&c, driver, &pk[k], nbins, &e);
+        rc = run_pristine(&c, driver, quiet, &pk[k], nbins, &e);
         if (rc != EXIT_OK) {
-            fprintf(stderr, "%sbragg sobp: %s\n", talk ? "\n" : "", e.msg);
+            if (talk) fputc('\n', stderr);
+            run_driver_say(driver, "bragg sobp", "%s", e.msg);
             status = rc;
             goto done;
         }
@@ -632,13 +646,13 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
     sobp_problem problem = {K, nbins, first, last, peaks, curves, curves_err,
                             biological ? &model : NULL, quality, quality_err, target};
     if (sobp_fit(&problem, weights, &e)) {
-        fprintf(stderr, "bragg sobp: %s\n", e.msg);
+        run_driver_say(driver, "bragg sobp", "%s", e.msg);
         goto done;
     }
     double wsum = 0;
     for (int k = 0; k < K; k++) wsum += weights[k];
     if (!(wsum > 0)) {
-        fprintf(stderr, "bragg sobp: every weight came out zero\n");
+        run_driver_say(driver, "bragg sobp", "every weight came out zero");
         goto done;
     }
     for (int k = 0; k < K; k++) frac[k] = weights[k] / wsum;
@@ -647,7 +661,8 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
     if (talk) fprintf(stderr, "\r  refitting %d resampled sets of curves   ", SOBP_REFITS);
     sobp_resampled rs;
     if (sobp_resample(&problem, SOBP_REFITS, cfg.seed, &rs, frac_err, &e)) {
-        fprintf(stderr, "%sbragg sobp: %s\n", talk ? "\n" : "", e.msg);
+        if (talk) fputc('\n', stderr);
+        run_driver_say(driver, "bragg sobp", "%s", e.msg);
         goto done;
     }
     if (talk) fprintf(stderr, "\r%*s\r", 60, "");
@@ -662,22 +677,22 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
         record = build_json(&cfg, from, to, pk, frac, frac_err, biological ? weights : NULL, K,
                             &field);
         if (!record) {
-            fprintf(stderr, "bragg sobp: out of memory\n");
+            run_driver_say(driver, "bragg sobp", "out of memory");
             status = EXIT_RUNTIME;
             goto done;
         }
     }
     if (csv && write_csv(csv, &field, cfg.bin_width_cm, &e)) {
-        fprintf(stderr, "bragg sobp: %s\n", e.msg);
+        run_driver_say(driver, "bragg sobp", "%s", e.msg);
         status = EXIT_RUNTIME;
     }
     if (json && write_json(json, record, &e)) {
-        fprintf(stderr, "bragg sobp: %s\n", e.msg);
+        run_driver_say(driver, "bragg sobp", "%s", e.msg);
         status = EXIT_RUNTIME;
     }
     if (plot_outputs_any(&figs) && write_figures(&figs, record, &e)) {
         /* Its path was checked before the runs: now it is a failure (a full disk). */
-        fprintf(stderr, "bragg sobp: %s\n", e.msg);
+        run_driver_say(driver, "bragg sobp", "%s", e.msg);
         status = EXIT_RUNTIME;
     }
     if (!quiet) {

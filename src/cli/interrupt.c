@@ -70,3 +70,11 @@ int interrupt_run_status(run_state state)
 {
     return state == RUN_DONE ? EXIT_OK : state == RUN_CANCELLED ? EXIT_INTERRUPTED : EXIT_RUNTIME;
 }
+
+int interrupt_final_status(int status)
+{
+    if (interrupt_requested() &&
+        (status == EXIT_OK || (atomic_file_cancelled() && !atomic_file_failed())))
+        return EXIT_INTERRUPTED;
+    return status;
+}

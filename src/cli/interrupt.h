@@ -46,4 +46,12 @@ void interrupt_wait_run(engine *en, void (*tick)(engine *en, void *ctx), void *c
  * a command that ended well after a signal, or whose output gave up for it. */
 int interrupt_run_status(run_state state);
 
+/* A command's final exit status: `status`, or 130 when a signal came while it ran (it stopped
+ * early or, if its work was done, finished writing first). A command fails an output given up
+ * because of the signal (a FIFO nobody read) as it fails any write, with 1 or 2; that failure
+ * is the user's stop, not bad input nor a fault, whatever the command, unless another output
+ * failed for a cause of its own (a full disk): that stays the command's failure. The rule of
+ * every program that installs the handler (bragg, bragg-mpi). */
+int interrupt_final_status(int status);
+
 #endif

@@ -30,19 +30,6 @@ static void usage(FILE *out)
             BRAGG_VERSION);
 }
 
-/* A command's status, or 130 when a signal came while it ran (it stopped early or, if its
- * work was done, finished writing first). A command fails an output given up because of the
- * signal (a FIFO nobody read) as it fails any write, with 1 or 2; that failure is the user's
- * stop, not bad input nor a fault, whatever the command, unless another output failed for a
- * cause of its own (a full disk): that stays the command's failure. */
-static int finish(int status)
-{
-    if (interrupt_requested() &&
-        (status == EXIT_OK || (atomic_file_cancelled() && !atomic_file_failed())))
-        return EXIT_INTERRUPTED;
-    return status;
-}
-
 /* The workbench's status: 130 when a signal ended it, as for every command. */
 static int workbench(const run_config *start)
 {
@@ -104,11 +91,11 @@ int main(int argc, char **argv)
         printf("bragg %s (git %s)\n", BRAGG_VERSION, BRAGG_GIT_REV);
         return EXIT_OK;
     }
-    if (strcmp(cmd, "tables") == 0) return finish(cmd_tables(argc - 2, argv + 2));
-    if (strcmp(cmd, "run") == 0) return finish(cmd_run(argc - 2, argv + 2));
-    if (strcmp(cmd, "bench") == 0) return finish(cmd_bench(argc - 2, argv + 2));
-    if (strcmp(cmd, "plot") == 0) return finish(cmd_plot(argc - 2, argv + 2));
-    if (strcmp(cmd, "sobp") == 0) return finish(cmd_sobp(argc - 2, argv + 2));
+    if (strcmp(cmd, "tables") == 0) return interrupt_final_status(cmd_tables(argc - 2, argv + 2));
+    if (strcmp(cmd, "run") == 0) return interrupt_final_status(cmd_run(argc - 2, argv + 2));
+    if (strcmp(cmd, "bench") == 0) return interrupt_final_status(cmd_bench(argc - 2, argv + 2));
+    if (strcmp(cmd, "plot") == 0) return interrupt_final_status(cmd_plot(argc - 2, argv + 2));
+    if (strcmp(cmd, "sobp") == 0) return interrupt_final_status(cmd_sobp(argc - 2, argv + 2));
     fprintf(stderr, "bragg: unknown command %s (valid: tables, run, bench, plot, sobp; see "
                     "bragg --help)\n",
             BRAGG_QUOTED(cmd));

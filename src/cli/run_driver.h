@@ -8,27 +8,43 @@
  *
  * A driver is collective where its means are: every process calls run() with the same
  * configuration, in the same order. After run() every process's engine holds the whole result;
- * only the process with is_root set prints and writes files. The driver owns `state`; the
- * caller owns the engine. Main thread only.
+ * only the process with is_root set prints and writes files (run_driver_say for messages). The
+ * driver owns `state`; the caller owns the engine. Main thread only.
  */
 #ifndef BRAGG_RUN_DRIVER_H
 #define BRAGG_RUN_DRIVER_H
 
+#include "atomic_file.h"
 #include "engine.h"
 #include "err.h"
 
 typedef struct run_driver {
     const char *name;     /* "mpi" */
+    const char *program;  /* what the command's messages start with: "bragg-mpi" */
     int is_root;          /* this process prints and writes the outputs */
     /* Runs all histories of `en`; BRAGG_ERR only when there is no result at all. A result that
      * is known to be incomplete is adopted as a failed run (its snapshot says why). With
-     * show_progress the root draws a progress line on stderr. */
-    int (*run)(struct run_driver *d, engine *en, int show_progress, bragg_err *e);
+     * show_progress the root draws a progress line on stderr; `quiet` (-q) silences its notes
+     * there (not its warnings). */
+    int (*run)(struct run_driver *d, engine *en, int show_progress, int quiet, bragg_err *e);
     char note[256];       /* one line about the last run for the summary ("" when none) */
+    /* Set by run() when it returned BRAGG_ERR for what the user gave (a --checkpoint folder that
+     * cannot be used): bad input, exit 2, not a run-time failure. */
+    int bad_input;
     /* Why this driver's runs cannot write a phase space (--phase-space), or NULL when they
      * can: the crossings are gathered at the end of a run, and a checkpoint does not keep them. */
     const char *no_phase_space;
+    /* Checks, before any work, that none of the command's outputs would destroy a file the
+     * driver keeps (a checkpoint's); NULL when it keeps none. */
+    int (*check_outputs)(const struct run_driver *d, const file_use *uses, int n, bragg_err *e);
     void *state;
 } run_driver;
+
+/* A command's message, one line on standard error: "PREFIX: message", PREFIX the driver's
+ * program or, with no driver (NULL), `command` ("bragg run"). A driven command says it on the
+ * root only: every process parses the same words and finds the same fault; a process's own
+ * failure is the driver's to report, naming the process. */
+void run_driver_say(const run_driver *d, const char *command, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif

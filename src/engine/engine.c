@@ -34,6 +34,7 @@ struct engine {
     pthread_t thread;
     int thread_started;
     int adopted;                 /* the result came from engine_adopt_totals */
+    uint64_t resumed_histories, resumed_steps;   /* adopted, but not run in its time */
 
     atomic_int cancel, pause;
     atomic_uint_fast64_t progress;
@@ -566,9 +567,11 @@ int engine_snapshot(engine *en, run_snapshot *out, bragg_err *e)
                                             : 0.0);
     out->elapsed_s = en->thread_started || en->adopted ? end - en->t_start - paused : 0.0;
     if (out->elapsed_s > 0) {
-        out->histories_per_s = out->histories_done / out->elapsed_s;
-        double steps_per_history = en->totals.histories ? (double)en->totals.steps /
-                                                              en->totals.histories : 0.0;
+        /* What ran in that time: not the histories an adopted run resumed. */
+        uint64_t ran = en->totals.histories - en->resumed_histories;
+        out->histories_per_s = (out->histories_done - en->resumed_histories) / out->elapsed_s;
+        double steps_per_history = ran ? (double)(en->totals.steps - en->resumed_steps) / ran
+                                       : 0.0;
         out->steps_per_s = out->histories_per_s * steps_per_history;
     }
     int rc = score_result_compute(&en->totals, &en->params, en->bin_density, &out->result, e);
@@ -670,10 +673,17 @@ int engine_run_range(engine *en, uint64_t first, uint64_t count, score_arrays *o
     return rc;
 }
 
-int engine_adopt_totals(engine *en, score_totals *t, double elapsed_s, const char *error,
-                        bragg_err *e)
+int engine_adopt_totals(engine *en, score_totals *t, const adopted_run *how, bragg_err *e)
 {
     if (en->thread_started) return bragg_fail(e, "engine_adopt_totals: the run thread is going");
+    run_state end = how->end;
+    if (end != RUN_DONE && end != RUN_CANCELLED && (end != RUN_FAILED || !how->error))
+        return bragg_fail(e, "engine_adopt_totals: a run cannot end as %s%s", run_state_name(end),
+                          end == RUN_FAILED ? " without its error" : "");
+    if (how->resumed_histories > t->histories || how->resumed_steps > t->steps)
+        return bragg_fail(e, "engine_adopt_totals: %llu histories resumed of %llu",
+                          (unsigned long long)how->resumed_histories,
+                          (unsigned long long)t->histories);
     const score_totals *mine = &en->totals;
     if (t->nbins != mine->nbins || t->channels != mine->channels ||
         t->n_curves != mine->n_curves || t->max_batches != mine->max_batches ||
@@ -690,12 +700,14 @@ int engine_adopt_totals(engine *en, score_totals *t, double elapsed_s, const cha
     *t = swap;
     double now = now_s();
     en->t_end = now;
-    en->t_start = now - elapsed_s;
+    en->t_start = now - how->elapsed_s;
     en->paused_total = 0;
     atomic_store(&en->progress, en->totals.histories);
-    if (error) snprintf(en->error, sizeof en->error, "%s", error);
+    if (end == RUN_FAILED) snprintf(en->error, sizeof en->error, "%s", how->error);
     en->adopted = 1;
+    en->resumed_histories = how->resumed_histories;
+    en->resumed_steps = how->resumed_steps;
     pthread_mutex_unlock(&en->lock);
-    atomic_store(&en->state, error ? RUN_FAILED : RUN_DONE);
+    atomic_store(&en->state, end);
     return BRAGG_OK;
 }

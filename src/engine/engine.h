@@ -100,11 +100,20 @@ uint64_t engine_max_job_histories(const engine *en);
  * finished here: per-bin values). count must not exceed engine_max_job_histories. Honours
  * engine_cancel. */
 int engine_run_range(engine *en, uint64_t first, uint64_t count, score_arrays *out, bragg_err *e);
+/* How a driven run went, for engine_adopt_totals. */
+typedef struct adopted_run {
+    run_state end;        /* RUN_DONE, RUN_CANCELLED (stopped early: partial) or RUN_FAILED */
+    const char *error;    /* why, for RUN_FAILED */
+    double elapsed_s;
+    /* Histories and steps in the sums that were run before (a checkpoint resumed): the rates
+     * count only what ran in elapsed_s. */
+    uint64_t resumed_histories, resumed_steps;
+} adopted_run;
+
 /* Makes `t` (same bins, channels and batches as the engine's) the run's result: the engine
  * takes its contents and leaves `t` holding the engine's previous, empty sums, for the caller
- * to free. The run is then done (or failed with `error`, when not NULL) after `elapsed_s`, and
- * engine_snapshot and the report writers work as after engine_wait. */
-int engine_adopt_totals(engine *en, score_totals *t, double elapsed_s, const char *error,
-                        bragg_err *e);
+ * to free. The run has then ended as `how` says, and engine_snapshot and the report writers
+ * work as after engine_wait. */
+int engine_adopt_totals(engine *en, score_totals *t, const adopted_run *how, bragg_err *e);
 
 #endif

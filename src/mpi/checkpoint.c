@@ -365,6 +365,18 @@ void checkpoint_close(checkpoint *c)
     free(c);
 }
 
+int checkpoint_owns_name(const char *name)
+{
+    if (strcmp(name, "lock") == 0) return 1;
+    if (strncmp(name, "run-", 4) != 0) return 0;
+    const char *p = name + 4;
+    while (*p >= '0' && *p <= '9') p++;
+    if (p == name + 4 || strncmp(p, ".ckpt", 5) != 0) return 0;
+    /* The state file, or a rewrite of it in progress ("run-000.ckpt.tmp.PID"), which the next
+     * rewrite would delete once its process is gone. */
+    return p[5] == '\0' || strncmp(p + 5, ".tmp.", 5) == 0;
+}
+
 void checkpoint_path(const checkpoint *c, int run, char *out, size_t len)
 {
     snprintf(out, len, "%s/run-%03d.ckpt", c->dir, run);
@@ -397,16 +409,30 @@ static int read_file(const char *path, unsigned char **data, size_t *len, int *e
     *data = NULL;
     *len = 0;
     *exists = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    /* Not blocking: a FIFO of that name would wait for a writer for ever (and is refused). */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
         if (errno == ENOENT) return BRAGG_OK;
         return bragg_fail(e, "cannot read it: %s", strerror(errno));
     }
     *exists = 1;
     struct stat st;
-    if (fstat(fileno(f), &st) != 0 || st.st_size < 0) {
-        fclose(f);
-        return bragg_fail(e, "cannot read it: %s", strerror(errno));
+    if (fstat(fd, &st) != 0) {
+        int err = errno;
+        close(fd);
+        return bragg_fail(e, "cannot read it: %s", strerror(err));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return bragg_fail(e, "it is %s, not a checkpoint file (valid: remove it, or use another "
+                             "--checkpoint folder)",
+                          S_ISDIR(st.st_mode) ? "a folder" : "not a regular file");
+    }
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        int err = errno;
+        close(fd);
+        return bragg_fail(e, "cannot read it: %s", strerror(err));
     }
     size_t size = (size_t)st.st_size;
     unsigned char *p = malloc(size + 1);
@@ -672,8 +698,13 @@ static int load_body(const unsigned char *body, size_t len, const engine *en, in
             break;
         }
     size_t flen = strlen(FORMAT_LINE);
-    if (len < flen + 1 || memcmp(text, FORMAT_LINE "\n", flen + 1) != 0)
-        return bragg_fail(e, "not a bragg checkpoint of format 1 (first line: '%.40s')", text);
+    if (len < flen + 1 || memcmp(text, FORMAT_LINE "\n", flen + 1) != 0) {
+        /* Its first line alone, quoted: the message stays one line whatever the file holds. */
+        char first[64];
+        snprintf(first, sizeof first, "%.*s", (int)strcspn(text, "\n"), text);
+        return bragg_fail(e, "not a bragg checkpoint of format 1 (its first line: %s)",
+                          BRAGG_QUOTED(first));
+    }
     if (!end_hdr) return bragg_fail(e, "damaged: its header does not end");
 
     header file, mine;

@@ -37,7 +37,8 @@
  * Loading checks, in this order, and reports the file and what is wrong: the checksum line is
  * there (else truncated), the checksum matches (else damaged), the format version, that the
  * identity is this run's (else it names each field that differs, with both values), the sizes,
- * and that the sums agree with the chunks marked done. Nothing is ever silently ignored.
+ * and that the sums agree with the chunks marked done. Nothing is ever silently ignored; a
+ * checkpoint that cannot be used is the user's folder, refused as bad input (bragg-mpi exits 2).
  *
  * Memory: checkpoint_open allocates the handle (checkpoint_close frees it and releases the
  * lock); chunk_layout and checkpoint_image own their arrays (their *_free). Functions touch
@@ -100,6 +101,9 @@ typedef struct checkpoint checkpoint;
  * written there and takes its lock. Messages name the option, "--checkpoint". */
 int checkpoint_open(checkpoint **out, const char *dir, bragg_err *e);
 void checkpoint_close(checkpoint *c);
+/* True when `name` is one of the files a checkpoint keeps in its folder: "lock" and
+ * "run-NNN.ckpt" (any run), their temporaries included. A command's output must not be one. */
+int checkpoint_owns_name(const char *name);
 /* The path of run `run`'s state file, for messages. */
 void checkpoint_path(const checkpoint *c, int run, char *out, size_t len);
 

@@ -5,15 +5,19 @@
  *     mpirun -np 4 bragg-mpi run --ion C-12 --energy 400 --material water -n 1e7 --json out.json
  *
  * Every rank parses the same arguments and builds the same tables; rank 0 prints and writes the
- * outputs. Other ranks' standard output is discarded (their summary would repeat rank 0's);
- * their standard error stays, so a rank's own failure is still seen. --checkpoint DIR is
- * bragg-mpi's own option: it is taken out of the words before `run` or `sobp` parses them.
+ * outputs. Every rank hears Ctrl-C, SIGTERM and SIGHUP (src/cli/interrupt.h): a run stops, the
+ * outputs of the chunks completed are written, and the exit status is 130. Other ranks'
+ * standard output is discarded (their summary would repeat rank 0's); their standard error
+ * stays, so a rank's own failure is still seen. --checkpoint DIR is bragg-mpi's own option: it
+ * is taken out of the words before `run` or `sobp` parses them.
  */
 #include <mpi.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "atomic_file.h"
 #include "commands.h"
+#include "interrupt.h"
 #include "mpi_run.h"
 
 static void usage(FILE *out)
@@ -31,11 +35,14 @@ static void usage(FILE *out)
             "                     with the same DIR (any rank count); only the chunks not yet\n"
             "                     done are run, and the result is bit for bit that of a run\n"
             "                     that never stopped. A DIR of another configuration or build,\n"
-            "                     or a damaged one, is refused with what differs or is wrong.\n"
-            "                     Rank 0 rewrites DIR/run-NNN.ckpt atomically, at most every\n"
-            "                     BRAGG_CHECKPOINT_SECONDS (default 10) and at the end.\n\n"
-            "Exit status: 0 ok, 1 run-time failure (e.g. a rank lost work, a checkpoint of\n"
-            "another run), 2 bad input (e.g. a --checkpoint folder that cannot be written).\n",
+            "                     or a damaged one, is refused (exit 2) with what differs or\n"
+            "                     is wrong. Rank 0 rewrites DIR/run-NNN.ckpt atomically, at\n"
+            "                     most every BRAGG_CHECKPOINT_SECONDS (default 10) and at the\n"
+            "                     end.\n\n"
+            "Exit status: 0 ok, 1 run-time failure (e.g. a rank lost work), 2 bad input (e.g. a\n"
+            "--checkpoint folder that cannot be written, or of another run or build, or\n"
+            "damaged), 130 interrupted (Ctrl-C, SIGTERM or SIGHUP, to mpirun or to a rank: the\n"
+            "checkpoint, then the outputs of the chunks completed are written whole).\n",
             BRAGG_VERSION);
 }
 
@@ -83,14 +90,15 @@ static int run_command(const char *cmd, int argc, char **argv, run_driver *drive
     bragg_err e = {{0}};
     const char *dir = take_checkpoint_option(&argc, argv, &e);
     if (e.msg[0]) {
-        if (driver->is_root) fprintf(stderr, "bragg-mpi: %s\n", e.msg);
+        run_driver_say(driver, "bragg-mpi", "%s", e.msg);
         return EXIT_USAGE;
     }
     int help = asks_for_help(argc, argv);
-    if (dir && !help && mpi_driver_use_checkpoint(driver, dir, &e)) {
-        if (driver->is_root) fprintf(stderr, "bragg-mpi: %s\n", e.msg);
+    if (!help && mpi_driver_read_environment(driver, &e)) {
+        run_driver_say(driver, "bragg-mpi", "%s", e.msg);
         return EXIT_USAGE;
     }
+    if (dir && !help) mpi_driver_use_checkpoint(driver, dir);
     int status = strcmp(cmd, "run") == 0 ? cmd_run_with(argc, argv, driver)
                                           : cmd_sobp_with(argc, argv, driver);
     if (help && status == EXIT_OK)
@@ -101,6 +109,11 @@ static int run_command(const char *cmd, int argc, char **argv, run_driver *drive
 
 int main(int argc, char **argv)
 {
+    /* Ctrl-C, SIGTERM and SIGHUP as in bragg (src/cli/interrupt.h), on every rank: mpirun
+     * passes them on as SIGTERM (Open MPI: then SIGKILL about a second later), and a rank may
+     * be signalled alone. First of all, so that no moment is left to the default action. */
+    interrupt_install();
+    atomic_file_set_cancel_check(interrupt_requested);
     int provided = 0;
     /* Only the main thread of each rank calls MPI; rank 0 runs its own chunks on a second
      * thread (and OpenMP threads), which never do. */
@@ -128,7 +141,7 @@ int main(int argc, char **argv)
     }
     const char *cmd = argc >= 2 ? argv[1] : "";
     if (strcmp(cmd, "run") == 0 || strcmp(cmd, "sobp") == 0) {
-        status = run_command(cmd, argc - 2, argv + 2, &driver);
+        status = interrupt_final_status(run_command(cmd, argc - 2, argv + 2, &driver));
     } else if (strcmp(cmd, "--version") == 0) {
         printf("bragg-mpi %s (git %s)\n", BRAGG_VERSION, BRAGG_GIT_REV);
         status = EXIT_OK;
@@ -136,8 +149,11 @@ int main(int argc, char **argv)
         usage(stdout);
         status = EXIT_OK;
     } else {
+        if (*cmd) run_driver_say(&driver, "bragg-mpi", "unknown command %s (valid: run, sobp)",
+                                 BRAGG_QUOTED(cmd));
+        else run_driver_say(&driver, "bragg-mpi", "missing command (valid: run, sobp)");
         if (driver.is_root) {
-            fprintf(stderr, "bragg-mpi: %s%s%s (valid: run, sobp)\n\n", *cmd ? "unknown command '" : "missing command", cmd, *cmd ? "'" : "");
+            fputc('\n', stderr);
             usage(stderr);
         }
         status = EXIT_USAGE;

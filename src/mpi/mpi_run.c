@@ -4,6 +4,7 @@
 #include <math.h>
 #include <mpi.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,8 +12,10 @@
 #include <unistd.h>
 
 #include "assets.h"
+#include "atomic_file.h"
 #include "checkpoint.h"
 #include "engine.h"
+#include "interrupt.h"
 #include "score.h"
 
 enum { TAG_REQUEST = 1, TAG_ASSIGN = 2, TAG_PS_COUNT = 3, TAG_PS_POINTS = 4 };
@@ -21,9 +24,10 @@ enum { TAG_REQUEST = 1, TAG_ASSIGN = 2, TAG_PS_COUNT = 3, TAG_PS_POINTS = 4 };
 #define PS_MESSAGE_POINTS 65536
 
 /* A worker's request: the chunk it finished (-1: none yet) with its histories, whether it
- * failed (then it asks for nothing more), and whether that chunk's sums follow (with a
- * checkpoint: rank 0 records every chunk as it arrives). */
-enum { REQ_LAST, REQ_HISTORIES, REQ_FAILED, REQ_HAS_SUMS, REQ_WORDS };
+ * failed (then it asks for nothing more), whether that chunk's sums follow (with a
+ * checkpoint: rank 0 records every chunk as it arrives), and whether the rank was asked to stop
+ * (a signal: then no rank gets another chunk). */
+enum { REQ_LAST, REQ_HISTORIES, REQ_FAILED, REQ_HAS_SUMS, REQ_STOP, REQ_WORDS };
 
 /* A chunk's sums in a request, after the REQ_WORDS header: the curves, then the ledger, then
  * the counters (unsigned, carried bit for bit in int64 words). */
@@ -33,21 +37,29 @@ enum { REQ_LAST, REQ_HISTORIES, REQ_FAILED, REQ_HAS_SUMS, REQ_WORDS };
  * short beside the chunks of a long run, long beside the cost of writing a few MB. */
 #define CHECKPOINT_EVERY_S 10.0
 
+/* How often the ranks > 0 look for a signal while their main thread transports: Open MPI
+ * leaves a rank about a second between SIGTERM and SIGKILL, for the chunk in flight to be cut
+ * and everything to be written. */
+#define STOP_POLL_NS 5000000
+
 typedef struct mpi_state {
     int rank, size;
     MPI_Datatype int128_type;
     MPI_Op int128_sum;
-    /* --checkpoint: every rank knows whether it is on; rank 0 holds the folder. */
+    /* --checkpoint: every rank knows whether it is on; rank 0 opens the folder at the first
+     * run (once the command has checked its options) and holds it. */
     int checkpointing;
+    const char *checkpoint_dir;
     checkpoint *ckpt;           /* rank 0 only */
     double save_every_s;
+    uint64_t chunk_histories;   /* BRAGG_MPI_CHUNK, 0 when unset */
     int runs;                   /* driven runs so far: the number of the next one's file */
 } mpi_state;
 
 /* One run on one rank. */
 typedef struct mpi_run {
     engine *en;
-    const mpi_state *ms;
+    mpi_state *ms;
     int rank, size, index;      /* index: this run's number among the driven runs */
     chunk_layout layout;
     score_arrays part;          /* one chunk's int64 sums */
@@ -68,22 +80,31 @@ typedef struct mpi_run {
     int64_t next_chunk;
     uint64_t histories_done;    /* all ranks, for the progress line */
     int worker_failed, worker_finished;
-    int stopping;               /* the run failed: no more chunks are handed out */
+    int stopping;               /* no more chunks are handed out (a failure or a stop) */
+    int failed;                 /* rank 0: sums that came in were wrong; no more are taken */
+    int stopped;                /* rank 0: a stop (a signal here or a rank's REQ_STOP) */
+    atomic_int watch_end;       /* ranks > 0: the signal watcher's time is up */
+    /* This rank's failure is said by another: by rank 0 when every rank finds it (the
+     * configuration), by the rank that failed when this one only stopped for it. */
+    int said_elsewhere;
     bragg_err worker_err;
     /* Rank 0 with a checkpoint (under lock): done[k] when chunk k is in `local`. */
     uint8_t *done;
     int64_t unsaved;            /* chunks recorded since the last write */
     int64_t resumed_chunks;
-    uint64_t resumed_histories;
+    uint64_t resumed_histories, resumed_steps;
     double saved_at;
     int save_warned;
+    int quiet;                  /* -q: no notes on standard error */
     uint64_t physics_check;     /* checkpoint_physics_check of this build */
     checkpoint_image image;
     /* Test hooks (BRAGG_TEST_MPI_FAULT, read_test_hooks): the last rank drops its first chunk's
-     * result, dies after it, or dies when given its second chunk (after the first was handed
-     * in). With a hook set, rank 0 runs no chunks itself (root_idle), so that the last rank
-     * surely gets the chunks its hook needs, however late it starts. */
-    int fault_drop, fault_die, fault_die_second, root_idle;
+     * result, dies after it, dies when given its second chunk (after the first was handed
+     * in), or transports its second chunk again and again until a stop cuts it short (a chunk
+     * still in flight when the signal comes, however fast the machine). With a hook set, rank
+     * 0 runs no chunks itself (root_idle), so that the last rank surely gets the chunks its
+     * hook needs, however late it starts. */
+    int fault_drop, fault_die, fault_die_second, fault_hold, root_idle;
 } mpi_run;
 
 static double now_s(void)
@@ -118,16 +139,14 @@ static void int128_sum(void *in, void *inout, int *len, MPI_Datatype *type)
 
 /* The chunk size of every batch: at least 8 chunks per rank (room for the fast ranks to take
  * more), none above the engine's overflow bound. BRAGG_MPI_CHUNK sets the chunk size in
- * histories instead (for benchmarks). The sizes depend only on the configuration and the rank
- * count, so every rank computes the same ones. */
+ * histories instead (for benchmarks). The sizes depend only on the configuration, the rank
+ * count and rank 0's BRAGG_MPI_CHUNK, so every rank computes the same ones. */
 static void default_chunk_sizes(const mpi_run *r, uint64_t *sizes)
 {
     const run_config *c = engine_config(r->en);
     uint64_t max_job = engine_max_job_histories(r->en);
     uint64_t per_batch = (uint64_t)(8 * r->size + c->batches - 1) / (uint64_t)c->batches;
-    uint64_t fixed = 0;
-    const char *env = getenv("BRAGG_MPI_CHUNK");
-    if (env && *env) fixed = strtoull(env, NULL, 10);
+    uint64_t fixed = r->ms->chunk_histories;
     for (int b = 0; b < c->batches; b++) {
         uint64_t first, count;
         engine_batch_range(r->en, b, &first, &count);
@@ -211,24 +230,32 @@ static void die_on_purpose(const mpi_run *r, const char *hook)
 
 /* Runs chunk k on this rank. Its sums are recorded here, or, when shipping, left in r->part
  * for the next request (*has_sums). A chunk is recorded in a checkpoint only when complete:
- * one cut short is run again on resume. Returns the histories completed in *histories. */
+ * one cut short is run again on resume. Returns the histories kept in *histories. */
 static int run_chunk(mpi_run *r, int64_t k, uint64_t *histories, int *has_sums, bragg_err *e)
 {
     const history_chunk *ch = &r->layout.chunks[k];
     *has_sums = 0;
+    *histories = 0;
     if (r->fault_die_second && r->my_chunks == 1) die_on_purpose(r, "die-second");
-    int rc = engine_run_range(r->en, ch->first, ch->count, &r->part, e);
-    *histories = r->part.histories;
+    int hold = r->fault_hold && r->my_chunks == 1, rc;
+    do
+        rc = engine_run_range(r->en, ch->first, ch->count, &r->part, e);
+    while (hold && rc == BRAGG_OK && r->part.histories == ch->count);
     if (r->fault_drop && r->my_chunks == 0) {
         /* Test hook: this rank "loses" its first chunk, as a lost message or a bug would. */
         r->my_chunks++;
         return rc;
     }
     if (r->fault_die && r->my_chunks == 0) die_on_purpose(r, "die");
-    r->my_histories += r->part.histories;
     r->my_chunks++;
-    phase_space_list_append(&r->ps, &r->part.ps);
     int complete = rc == BRAGG_OK && r->part.histories == ch->count;
+    /* Cut short by a stop (fewer histories, no failure): left out whole, crossings and all. It
+     * is run again on resume, and a stopped run's result holds whole chunks only: the same
+     * whenever the signal came, and the same as its checkpoint. */
+    if (rc == BRAGG_OK && !complete) return rc;
+    *histories = r->part.histories;
+    r->my_histories += r->part.histories;
+    phase_space_list_append(&r->ps, &r->part.ps);
     if (r->ship) *has_sums = complete;
     else if (complete || !r->done) record_chunk(r, k, &r->part);
     return rc;
@@ -242,6 +269,18 @@ static int64_t take_chunk(mpi_run *r)
     while (r->done && r->next_chunk < r->layout.n_chunks && r->done[r->next_chunk])
         r->next_chunk++;
     return r->next_chunk < r->layout.n_chunks ? r->next_chunk++ : -1;
+}
+
+/* Rank 0, on a stop (a signal here, or a rank's REQ_STOP): no chunk is handed out any more and
+ * the chunk of rank 0's worker is cut short; the other ranks end theirs (cut short too when
+ * they were signalled) and hand them in with their next request. */
+static void stop_run(mpi_run *r)
+{
+    pthread_mutex_lock(&r->lock);
+    r->stopping = 1;
+    pthread_mutex_unlock(&r->lock);
+    r->stopped = 1;
+    engine_cancel(r->en);
 }
 
 /* Rank 0's own worker: takes chunks from the same counter as the other ranks. */
@@ -298,68 +337,85 @@ static int save_state(mpi_run *r, int force, bragg_err *e)
     return rc;
 }
 
-/* A write during the run that fails does not stop the run (its result is still right); it is
- * said once, with what it costs. */
-static void save_state_during_run(mpi_run *r)
+/* A write that fails does not stop the run (its result is still right): it is said once, the
+ * first time, with what it costs, whether during the run or at its end. */
+static void save_state_or_warn(mpi_run *r, int force)
 {
     bragg_err err = {{0}};
-    if (save_state(r, 0, &err) && !r->save_warned) {
-        fprintf(stderr, "bragg-mpi: warning: %s; the run goes on, but a resume would run "
-                        "again the chunks done since the last write\n",
-                err.msg);
+    if (save_state(r, force, &err) && !r->save_warned) {
+        fprintf(stderr, "bragg-mpi: warning: %s; %sa resume would run again the chunks done "
+                        "since the last write\n",
+                err.msg, force ? "" : "the run goes on, but ");
         r->save_warned = 1;
     }
 }
 
-/* Rank 0, at the start of a run with a checkpoint: resumes from run `index`'s file, or starts
- * one (the first write finds an unwritable folder or a full disk before any work is done). */
+/* How a rank's start went, agreed over the ranks (the highest wins): refused is bad input, the
+ * --checkpoint folder the user named (the command exits 2 for it). */
+enum { START_OK, START_FAILED, START_REFUSED };
+
+/* Rank 0, at the start of a run with a checkpoint: opens the folder at the first run, then
+ * resumes from run `index`'s file, or starts one (the first write finds a full disk before any
+ * work is done). Returns a START_ value: a folder or a file that cannot be used (another run's
+ * or build's, damaged) is refused, as bad input. */
 static int open_state(mpi_run *r, const uint64_t *sizes, bragg_err *e)
 {
     int found = 0;
-    if (checkpoint_physics_check(r->en, &r->physics_check, e) ||
-        checkpoint_load(r->ms->ckpt, r->index, r->en, r->physics_check, &r->layout, &r->done,
+    if (!r->ms->ckpt && checkpoint_open(&r->ms->ckpt, r->ms->checkpoint_dir, e))
+        return START_REFUSED;
+    if (checkpoint_physics_check(r->en, &r->physics_check, e)) return START_FAILED;
+    if (checkpoint_load(r->ms->ckpt, r->index, r->en, r->physics_check, &r->layout, &r->done,
                         &r->local, &found, e))
-        return BRAGG_ERR;
+        return START_REFUSED;
     if (found) {
         for (int64_t k = 0; k < r->layout.n_chunks; k++) r->resumed_chunks += r->done[k];
         r->resumed_histories = r->local.histories;
+        r->resumed_steps = r->local.steps;
         r->histories_done = r->local.histories;
         char path[1100];
         checkpoint_path(r->ms->ckpt, r->index, path, sizeof path);
-        fprintf(stderr, "bragg-mpi: --checkpoint: resuming %s: %lld of %lld chunks (%llu of %llu "
-                        "histories) already done\n",
-                path, (long long)r->resumed_chunks, (long long)r->layout.n_chunks,
-                (unsigned long long)r->resumed_histories,
-                (unsigned long long)engine_config(r->en)->histories);
+        if (!r->quiet)
+            fprintf(stderr, "bragg-mpi: --checkpoint: resuming %s: %lld of %lld chunks (%llu of "
+                            "%llu histories) already done\n",
+                    path, (long long)r->resumed_chunks, (long long)r->layout.n_chunks,
+                    (unsigned long long)r->resumed_histories,
+                    (unsigned long long)engine_config(r->en)->histories);
         r->saved_at = now_s();
-        return BRAGG_OK;
+        return START_OK;
     }
-    if (chunk_layout_build(&r->layout, r->en, sizes, e)) return BRAGG_ERR;
+    if (chunk_layout_build(&r->layout, r->en, sizes, e)) return START_FAILED;
     r->done = calloc((size_t)(r->layout.n_chunks > 0 ? r->layout.n_chunks : 1), 1);
-    if (!r->done)
-        return bragg_fail(e, "out of memory for %lld chunks", (long long)r->layout.n_chunks);
+    if (!r->done) {
+        bragg_fail(e, "out of memory for %lld chunks", (long long)r->layout.n_chunks);
+        return START_FAILED;
+    }
     r->unsaved = 1;   /* the empty state */
-    return save_state(r, 1, e);
+    return save_state(r, 1, e) ? START_FAILED : START_OK;
 }
 
 /* With a checkpoint the layout is rank 0's: the one recorded in the file when resuming (so that
  * a resume may use another rank count or chunk size), else the default. Collective: every rank
- * learns whether rank 0 could use the checkpoint, and fails with it if not. */
-static int share_layout(mpi_run *r, const uint64_t *default_sizes, int local_rc, bragg_err *e)
+ * learns whether rank 0 could use the checkpoint, and fails with it if not (d->bad_input when
+ * the folder was refused). */
+static int share_layout(mpi_run *r, run_driver *d, const uint64_t *default_sizes, int local_rc,
+                        bragg_err *e)
 {
     int batches = engine_config(r->en)->batches;
-    int ok = local_rc == BRAGG_OK;
-    if (r->rank == 0 && ok) ok = open_state(r, default_sizes, e) == BRAGG_OK;
+    int mine = local_rc == BRAGG_OK ? START_OK : START_FAILED;
+    if (r->rank == 0 && mine == START_OK) mine = open_state(r, default_sizes, e);
     /* Every rank's answer, not only rank 0's: a rank that failed to set up must not leave the
      * others waiting in the layout's broadcast below. */
-    int mine = ok;
-    int mrc = MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    int worst = mine;
+    int mrc = MPI_Allreduce(MPI_IN_PLACE, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
     if (mrc != MPI_SUCCESS) return mpi_fail(e, mrc, "sharing the checkpoint's state");
-    if (!ok) {
+    if (worst != START_OK) {
+        d->bad_input = worst == START_REFUSED;
         /* A rank that failed has its own message in e already. */
-        if (mine)
+        if (mine == START_OK) {
             bragg_fail(e, "rank %d: stopped: another rank could not start (rank 0 could not use "
                           "the checkpoint, or a rank could not set up)", r->rank);
+            r->said_elsewhere = 1;
+        }
         return BRAGG_ERR;
     }
     uint64_t sizes[1000];   /* batches <= 1000 (config.c) */
@@ -393,9 +449,9 @@ static void progress_line(mpi_run *r, uint64_t total, double t0)
     uint64_t done = r->histories_done;
     pthread_mutex_unlock(&r->lock);
     double dt = now_s() - t0, rate = dt > 0 ? (done - r->resumed_histories) / dt : 0;
-    fprintf(stderr, "\r  %5.1f%%  %llu/%llu histories  %.0f histories/s  %d ranks   ",
+    fprintf(stderr, "\r  %5.1f%%  %llu/%llu histories  %.0f histories/s  %d rank%s   ",
             total ? 100.0 * done / total : 0.0, (unsigned long long)done,
-            (unsigned long long)total, rate, r->size);
+            (unsigned long long)total, rate, r->size, r->size == 1 ? "" : "s");
 }
 
 /* Rank 0: records the sums a request carries for chunk `k` of `source`, after checking that
@@ -443,11 +499,14 @@ static int answer_request(mpi_run *r, const MPI_Status *st, int *active, int *br
         return mpi_fail(e, mrc, "receiving a chunk request");
     }
     const int64_t *req = r->msg;
-    if (req[REQ_HAS_SUMS] && !r->stopping) {
+    /* A chunk handed in after a stop still counts: it is whole. */
+    if (req[REQ_HAS_SUMS] && !r->failed) {
         if (!r->done) rc = bragg_fail(e, "MPI: rank %d sent sums unasked", st->MPI_SOURCE);
         else rc = take_sums(r, req, words, st->MPI_SOURCE, e);
-        if (rc == BRAGG_OK) save_state_during_run(r);
+        if (rc == BRAGG_OK) save_state_or_warn(r, 0);
     }
+    if (req[REQ_STOP] && !r->stopped) stop_run(r);
+    if (rc) r->failed = 1;
     pthread_mutex_lock(&r->lock);
     if (rc) r->stopping = 1;
     r->histories_done += (uint64_t)req[REQ_HISTORIES];
@@ -487,6 +546,7 @@ static int serve_chunks(mpi_run *r, int show_progress, bragg_err *e)
     uint64_t total = engine_config(r->en)->histories;
     double t0 = now_s(), shown = t0;
     while (!broken && (active > 0 || !worker_finished(r))) {
+        if (!r->stopped && interrupt_requested()) stop_run(r);
         int flag = 0;
         MPI_Status st;
         int mrc = active > 0 ? MPI_Iprobe(MPI_ANY_SOURCE, TAG_REQUEST, MPI_COMM_WORLD, &flag, &st)
@@ -514,7 +574,7 @@ static int serve_chunks(mpi_run *r, int show_progress, bragg_err *e)
             progress_line(r, total, t0);
             shown = now_s();
         }
-        save_state_during_run(r);
+        save_state_or_warn(r, 0);
     }
     if (rc) engine_cancel(r->en);
     if (!r->root_idle) pthread_join(worker, NULL);
@@ -524,21 +584,35 @@ static int serve_chunks(mpi_run *r, int show_progress, bragg_err *e)
         rc = BRAGG_ERR;
     }
     /* Whatever was recorded is kept, also when the run failed: a resume starts from there. */
-    bragg_err err = {{0}};
-    if (save_state(r, 1, &err))
-        fprintf(stderr, "bragg-mpi: warning: %s; a resume would run again the chunks done since "
-                        "the last write\n",
-                err.msg);
+    save_state_or_warn(r, 1);
     return rc;
 }
 
+/* Ranks > 0 transport on their main thread, which then looks at nothing else: this thread turns
+ * a signal (src/cli/interrupt.h) into engine_cancel, so that the chunk in flight is cut short
+ * within milliseconds instead of running to its end. */
+static void *watch_signals(void *arg)
+{
+    mpi_run *r = arg;
+    while (!atomic_load(&r->watch_end)) {
+        if (interrupt_requested()) {
+            engine_cancel(r->en);
+            break;
+        }
+        struct timespec ts = {0, STOP_POLL_NS};
+        nanosleep(&ts, NULL);
+    }
+    return NULL;
+}
+
 /* Ranks > 0: ask rank 0 for chunks until told to stop; each request hands in the chunk done
- * (with its sums when shipping). */
-static int request_chunks(mpi_run *r, bragg_err *e)
+ * (with its sums when shipping) and says whether a signal came here. */
+static int request_loop(mpi_run *r, bragg_err *e)
 {
     int64_t *req = r->msg;
     req[REQ_LAST] = -1;
     for (;;) {
+        req[REQ_STOP] = interrupt_requested() != 0;
         int words = REQ_WORDS;
         if (req[REQ_HAS_SUMS]) {
             pack_sums(&r->part, req + REQ_WORDS);
@@ -559,6 +633,17 @@ static int request_chunks(mpi_run *r, bragg_err *e)
         req[REQ_FAILED] = rc != BRAGG_OK;
         req[REQ_HAS_SUMS] = has_sums;
     }
+}
+
+static int request_chunks(mpi_run *r, bragg_err *e)
+{
+    pthread_t watcher;
+    /* Without the watcher a signal still stops the run, at the end of the chunk in flight. */
+    int watching = pthread_create(&watcher, NULL, watch_signals, r) == 0;
+    int rc = request_loop(r, e);
+    atomic_store(&r->watch_end, 1);
+    if (watching) pthread_join(watcher, NULL);
+    return rc;
 }
 
 /* Adds every rank's per-batch sums; afterwards each rank's `local` holds the whole run. The
@@ -668,16 +753,17 @@ static int gather_phase_space(mpi_run *r, uint64_t *lost, bragg_err *e)
     return BRAGG_OK;
 }
 
-/* Every batch must hold exactly its histories: anything else (a rank that lost a chunk, a
- * chunk counted twice) would be a wrong answer, so it fails the run instead. */
-static int verify_totals(mpi_run *r, char *why, size_t len)
+/* Every batch must hold exactly its histories (at most, in a stopped run, whose chunks not run
+ * are missing): anything else (a rank that lost a chunk, a chunk counted twice) would be a
+ * wrong answer, so it fails the run instead. */
+static int verify_totals(mpi_run *r, int stopped, char *why, size_t len)
 {
     const run_config *c = engine_config(r->en);
     score_totals *t = &r->local;
     for (int b = 0; b < c->batches; b++) {
         uint64_t first, count;
         engine_batch_range(r->en, b, &first, &count);
-        if (t->batch_histories[b] != count) {
+        if (stopped ? t->batch_histories[b] > count : t->batch_histories[b] != count) {
             snprintf(why, len,
                      "MPI: the ranks returned %llu of %llu histories (batch %d, histories "
                      "%llu-%llu, has %llu of %llu): a rank failed or lost work; the result is "
@@ -688,7 +774,7 @@ static int verify_totals(mpi_run *r, char *why, size_t len)
             return BRAGG_ERR;
         }
     }
-    if (t->histories != c->histories) {
+    if (!stopped && t->histories != c->histories) {
         snprintf(why, len, "MPI: the ranks returned %llu of %llu histories",
                  (unsigned long long)t->histories, (unsigned long long)c->histories);
         return BRAGG_ERR;
@@ -699,10 +785,11 @@ static int verify_totals(mpi_run *r, char *why, size_t len)
 /* The summary line: ranks, chunks, what came from the checkpoint and how the rest was spread. */
 static void write_note(run_driver *d, const mpi_run *r)
 {
-    char resumed[96] = "";
+    char resumed[128] = "";
     if (r->resumed_chunks)
-        snprintf(resumed, sizeof resumed, " (%lld from the checkpoint)",
-                 (long long)r->resumed_chunks);
+        snprintf(resumed, sizeof resumed,
+                 "; %lld of them (%llu histories) resumed from the checkpoint, not in the rate",
+                 (long long)r->resumed_chunks, (unsigned long long)r->resumed_histories);
     /* Who did what: the fewest and most histories a rank ran, as shares of those run now. */
     double mine = (double)r->my_histories, lo = 0, hi = 0;
     int mrc = MPI_Reduce(&mine, &lo, 1, MPI_DOUBLE, MPI_MIN, 0, MPI_COMM_WORLD);
@@ -711,11 +798,13 @@ static void write_note(run_driver *d, const mpi_run *r)
     double ran = (double)(r->local.histories - r->resumed_histories);
     if (ran > 0)
         snprintf(d->note, sizeof d->note,
-                 "MPI: %d ranks, %lld chunks%s; histories per rank %.1f-%.1f%% of those run",
-                 r->size, (long long)r->layout.n_chunks, resumed, 100 * lo / ran, 100 * hi / ran);
+                 "MPI: %d rank%s, %lld chunks; histories per rank %.1f-%.1f%% of those run%s",
+                 r->size, r->size == 1 ? "" : "s", (long long)r->layout.n_chunks, 100 * lo / ran,
+                 100 * hi / ran, resumed);
     else
-        snprintf(d->note, sizeof d->note, "MPI: all %lld chunks from the checkpoint",
-                 (long long)r->layout.n_chunks);
+        snprintf(d->note, sizeof d->note,
+                 "MPI: all %lld chunks (%llu histories) resumed from the checkpoint; none run now",
+                 (long long)r->layout.n_chunks, (unsigned long long)r->resumed_histories);
 }
 
 static void read_test_hooks(mpi_run *r)
@@ -727,9 +816,23 @@ static void read_test_hooks(mpi_run *r)
         r->fault_die = strcmp(fault, "die") == 0;
         r->fault_die_second = strcmp(fault, "die-second") == 0;
     }
+    /* Alone, rank 0's worker is the last rank: a stop is tested without mpirun too. */
+    if (fault && r->rank == r->size - 1) r->fault_hold = strcmp(fault, "hold") == 0;
 }
 
-static int mpi_driver_run(run_driver *d, engine *en, int show_progress, bragg_err *e)
+/* The batches a stopped run's statistics use: those from the first on that hold histories.
+ * Chunks go out in order, so they are nearly all that ran; one left empty by chunks cut
+ * short ends them (the statistics need batches 0..B-1 with histories; the histories beyond
+ * still count in the curves). */
+static int leading_batches(const score_totals *t)
+{
+    int b = 0;
+    while (b < t->max_batches && t->batch_histories[b] > 0) b++;
+    return b;
+}
+
+static int mpi_driver_run(run_driver *d, engine *en, int show_progress, int quiet,
+                          bragg_err *e)
 {
     mpi_state *ms = d->state;
     mpi_run r;
@@ -740,15 +843,19 @@ static int mpi_driver_run(run_driver *d, engine *en, int show_progress, bragg_er
     r.size = ms->size;
     r.index = ms->runs++;
     r.ship = ms->checkpointing && r.rank != 0;
+    r.quiet = quiet;
     pthread_mutex_init(&r.lock, NULL);
+    atomic_init(&r.watch_end, 0);
     read_test_hooks(&r);
     const run_config *c = engine_config(en);
     const transport_params *p = engine_params(en);
     int rc = BRAGG_ERR, local_rc = BRAGG_OK;
     double t0 = now_s();
     d->note[0] = '\0';
+    d->bad_input = 0;
     if (c->batches > 1000) {
         bragg_fail(e, "batches: %d is more than 1000", c->batches);
+        r.said_elsewhere = 1;
         goto done;
     }
     uint64_t sizes[1000];   /* batches <= 1000 (config.c) */
@@ -759,7 +866,7 @@ static int mpi_driver_run(run_driver *d, engine *en, int show_progress, bragg_er
     if (ms->checkpointing) {
         /* Collective, with the same answer on every rank: a checkpoint that cannot be used
          * (another run's, damaged) ends the run before it starts, and nothing is written. */
-        if (share_layout(&r, sizes, local_rc, e)) goto done;
+        if (share_layout(&r, d, sizes, local_rc, e)) goto done;
     } else if (!local_rc) {
         local_rc = chunk_layout_build(&r.layout, en, sizes, e);
     }
@@ -772,20 +879,31 @@ static int mpi_driver_run(run_driver *d, engine *en, int show_progress, bragg_er
         mpi_fail(e, mrc, "agreeing to start");
         goto done;
     }
-    if (any_failed && !local_rc)
+    if (any_failed && !local_rc) {
         local_rc = bragg_fail(e, "rank %d: stopped: another rank could not set up", r.rank);
+        r.said_elsewhere = 1;
+    }
     if (!local_rc)
         local_rc = r.rank == 0 ? serve_chunks(&r, show_progress, e) : request_chunks(&r, e);
-    if (local_rc) fprintf(stderr, "bragg-mpi: rank %d: %s\n", r.rank, e->msg);
+    if (local_rc && (r.rank == 0 || !r.said_elsewhere))
+        fprintf(stderr, "bragg-mpi: rank %d: %s\n", r.rank, e->msg);
 
+    /* Whether a rank was stopped (by a signal, or by a REQ_STOP on rank 0): every rank ends the
+     * run in the same state. A signal after this is one after the run. */
+    int stopped = r.stopped || interrupt_requested();
+    mrc = MPI_Allreduce(MPI_IN_PLACE, &stopped, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    if (mrc != MPI_SUCCESS) {
+        mpi_fail(e, mrc, "agreeing whether the run was stopped");
+        goto done;
+    }
     /* Every rank takes part in the sums even after a local failure, so that the others do not
      * hang and the check below reports the missing histories. */
     if (allreduce_totals(ms, &r.local, e)) goto done;
     uint64_t ps_lost = 0;
     if (p->ps_depth > 0 && gather_phase_space(&r, &ps_lost, e)) goto done;
     double elapsed = now_s() - t0;
-    char why[512];
-    int bad = verify_totals(&r, why, sizeof why);
+    char why[512] = "";
+    int bad = verify_totals(&r, stopped, why, sizeof why);
     if (!bad && ps_lost) {
         snprintf(why, sizeof why, "phase space: %llu crossings of the plane at %g cm found no "
                  "room (more than %d in one history, the GPU's buffer full, or out of "
@@ -793,11 +911,21 @@ static int mpi_driver_run(run_driver *d, engine *en, int show_progress, bragg_er
                  (unsigned long long)ps_lost, p->ps_depth, PHASE_SPACE_HISTORY_HEADROOM);
         bad = 1;
     }
-    r.local.batches = bad ? 0 : c->batches;
+    run_state end = bad                                           ? RUN_FAILED
+                    : stopped && r.local.histories < c->histories ? RUN_CANCELLED
+                                                                  : RUN_DONE;
+    r.local.batches = end == RUN_FAILED      ? 0
+                      : end == RUN_CANCELLED ? leading_batches(&r.local)
+                                             : c->batches;
     if (!bad) write_note(d, &r);
-    if (engine_adopt_totals(en, &r.local, elapsed, bad ? why : NULL, e)) goto done;
+    /* What was resumed is known on rank 0, which reports the rates (elsewhere it is 0). */
+    adopted_run how = {end, why, elapsed, r.resumed_histories, r.resumed_steps};
+    if (engine_adopt_totals(en, &r.local, &how, e)) goto done;
     rc = BRAGG_OK;
 done:
+    /* Rank 0's failure is the command's to say (run_driver_say); another rank says its own here. */
+    if (rc && r.rank != 0 && !r.said_elsewhere)
+        fprintf(stderr, "bragg-mpi: rank %d: %s\n", r.rank, e->msg);
     score_totals_free(&r.local);
     score_arrays_free(&r.part);
     phase_space_list_free(&r.ps);
@@ -825,38 +953,65 @@ int mpi_driver_init(run_driver *d, bragg_err *e)
         free(ms);
         return mpi_fail(e, mrc, "setting up");
     }
+    ms->save_every_s = CHECKPOINT_EVERY_S;
     d->name = "mpi";
+    d->program = "bragg-mpi";
     d->is_root = ms->rank == 0;
     d->run = mpi_driver_run;
     d->state = ms;
     return BRAGG_OK;
 }
 
-/* BRAGG_CHECKPOINT_SECONDS, or the default when unset. */
-static int read_save_interval(double *every_s, bragg_err *e)
+/* Environment variable `name` as a number in [lo, hi] (whole when `whole`) into *out, which
+ * keeps its default when the variable is unset or empty. */
+static int read_variable(const char *name, double lo, double hi, int whole, double *out,
+                         bragg_err *e)
 {
-    *every_s = CHECKPOINT_EVERY_S;
-    const char *env = getenv("BRAGG_CHECKPOINT_SECONDS");
+    const char *env = getenv(name);
     if (!env || !*env) return BRAGG_OK;
-    return parse_number(env, "BRAGG_CHECKPOINT_SECONDS", 0, 1e9, every_s, e);
+    double v;
+    if (parse_number(env, name, lo, hi, &v, e)) return BRAGG_ERR;
+    if (whole && v != floor(v))
+        return bragg_fail(e, "%s: %s is not a whole number (valid: %g to %g)", name,
+                          BRAGG_QUOTED(env), lo, hi);
+    *out = v;
+    return BRAGG_OK;
 }
 
-int mpi_driver_use_checkpoint(run_driver *d, const char *dir, bragg_err *e)
+int mpi_driver_read_environment(run_driver *d, bragg_err *e)
 {
     mpi_state *ms = d->state;
-    int ok = 1;
+    /* Rank 0's: the environment of other nodes' ranks need not be the launcher's. */
+    double v[3] = {1, 0, CHECKPOINT_EVERY_S};   /* ok, chunk size (0: default), seconds */
     if (ms->rank == 0)
-        ok = read_save_interval(&ms->save_every_s, e) == BRAGG_OK &&
-             checkpoint_open(&ms->ckpt, dir, e) == BRAGG_OK;
-    int mrc = MPI_Bcast(&ok, 1, MPI_INT, 0, MPI_COMM_WORLD);
-    if (mrc != MPI_SUCCESS) return mpi_fail(e, mrc, "sharing whether --checkpoint can be used");
-    if (!ok) {
-        if (ms->rank != 0) bragg_fail(e, "--checkpoint: rank 0 cannot use %s", dir);
+        v[0] = read_variable("BRAGG_MPI_CHUNK", 1, 1e12, 1, &v[1], e) == BRAGG_OK &&
+               read_variable("BRAGG_CHECKPOINT_SECONDS", 0, 1e9, 0, &v[2], e) == BRAGG_OK;
+    int mrc = MPI_Bcast(v, 3, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+    if (mrc != MPI_SUCCESS) return mpi_fail(e, mrc, "sharing the environment");
+    if (!v[0]) {
+        if (ms->rank != 0) bragg_fail(e, "rank 0 refused its environment");
         return BRAGG_ERR;
     }
-    ms->checkpointing = 1;
-    d->no_phase_space = "not kept in a --checkpoint folder (run it without --checkpoint)";
+    ms->chunk_histories = (uint64_t)v[1];
+    ms->save_every_s = v[2];
     return BRAGG_OK;
+}
+
+/* run_driver.check_outputs with a checkpoint: no output may be one of its files. */
+static int check_outputs(const run_driver *d, const file_use *uses, int n, bragg_err *e)
+{
+    const mpi_state *ms = d->state;
+    return atomic_file_check_reserved(uses, n, ms->checkpoint_dir, checkpoint_owns_name,
+                                      "--checkpoint", e);
+}
+
+void mpi_driver_use_checkpoint(run_driver *d, const char *dir)
+{
+    mpi_state *ms = d->state;
+    ms->checkpointing = 1;
+    ms->checkpoint_dir = dir;
+    d->check_outputs = check_outputs;
+    d->no_phase_space = "not kept in a --checkpoint folder (run it without --checkpoint)";
 }
 
 void mpi_driver_free(run_driver *d)

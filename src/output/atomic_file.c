@@ -294,6 +294,26 @@ int atomic_file_check_distinct(const file_use *uses, int n, bragg_err *e)
     return BRAGG_OK;
 }
 
+int atomic_file_check_reserved(const file_use *uses, int n, const char *dir,
+                               int (*reserved)(const char *name), const char *owner,
+                               bragg_err *e)
+{
+    struct stat folder;
+    if (stat(dir, &folder) != 0 || !S_ISDIR(folder.st_mode)) return BRAGG_OK;
+    for (int i = 0; i < n; i++) {
+        if (!uses[i].path || uses[i].input) continue;
+        file_identity id;
+        identify(&uses[i], &id);
+        if (id.kind == ID_NAME && id.dev == folder.st_dev && id.ino == folder.st_ino &&
+            reserved(id.name))
+            return bragg_fail(e, "%s: %s would replace %s, which the %s folder %s keeps (valid: "
+                                 "another name, or a file outside that folder)",
+                              uses[i].what, BRAGG_QUOTED(uses[i].path), BRAGG_QUOTED(id.name),
+                              owner, BRAGG_QUOTED(dir));
+    }
+    return BRAGG_OK;
+}
+
 int atomic_file_uses_stdout(const file_use *uses, int n)
 {
     for (int i = 0; i < n; i++) {

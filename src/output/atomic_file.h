@@ -90,6 +90,14 @@ typedef struct file_use {
  * The message names both options and the file. */
 int atomic_file_check_distinct(const file_use *uses, int n, bragg_err *e);
 
+/* Checks up front that no output among `uses` lands in folder `dir` (links followed, as above)
+ * under a name `reserved` claims: files another part of the command keeps there, which the
+ * output would destroy (a checkpoint's state and lock). The message names the output, `owner`
+ * (the option of the folder) and `dir`. A `dir` that does not exist holds nothing yet. */
+int atomic_file_check_reserved(const file_use *uses, int n, const char *dir,
+                               int (*reserved)(const char *name), const char *owner,
+                               bragg_err *e);
+
 /* True when one of the outputs among `uses` goes to standard output ("-" or another name for
  * it, as above): a command then prints its summary on standard error, not into the data. */
 int atomic_file_uses_stdout(const file_use *uses, int n);

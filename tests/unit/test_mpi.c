@@ -2,16 +2,19 @@
  * test_mpi.c - bragg-mpi under mpirun: two ranks give the single-process result bit for bit
  * (dose, errors, derived figures, ledger), a rank that loses work or dies fails the run
  * instead of returning a wrong answer, and an SOBP under MPI equals the one-process SOBP.
- * The dose map too (its NRRD files byte for byte), and the phase space (its MCPL file). With --checkpoint: a run whose rank died resumes from the chunks recorded and ends with the
+ * The dose map too (its NRRD files byte for byte), and the phase space (its MCPL file). With
+ * --checkpoint: a run whose rank died resumes from the chunks recorded and ends with the
  * single-process result bit for bit; an SOBP keeps one file per pristine run; a checkpoint of
  * another seed, a damaged one and a folder that is not one are refused with messages that say
- * why.
+ * why. A signal to mpirun, to the ranks or to bragg-mpi alone keeps the chunks done, in the
+ * checkpoint and in partial outputs, and the resume ends bit for bit.
  *
  * Runs $BRAGG_MPI_BIN (set by the Makefile when built with MPI) against $BRAGG_BIN; skipped
  * when bragg was built without MPI.
  */
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +47,12 @@ static void mpirun_prefix(char *out, size_t len)
     mpirun_ranks(out, len, 2);
 }
 
+/* bragg-mpi run alone (one rank, no mpirun), LeakSanitizer off as above. */
+static void mpi_alone(char *out, size_t len)
+{
+    snprintf(out, len, "env ASAN_OPTIONS=detect_leaks=0 %s", mpi_bin());
+}
+
 /* Exact equality of two JSON subtrees: cJSON prints a double with as many digits as it needs
  * to read back the same bits, so equal text means equal doubles. */
 static void expect_same(const cJSON *a, const cJSON *b, const char *name)
@@ -55,8 +64,9 @@ static void expect_same(const cJSON *a, const cJSON *b, const char *name)
     free(tb);
 }
 
-static const char *RUN_ARGS =
-    "run --ion C-12 --energy 200 --material water -n 6000 --seed 11 --threads 1 --batches 10 -q";
+#define RUN_SETUP                                                                            \
+    "run --ion C-12 --energy 200 --material water -n 6000 --seed 11 --threads 1 --batches 10"
+static const char *RUN_ARGS = RUN_SETUP " -q";
 
 /* The parts of two JSON results that must agree bit for bit: dose and its error per batch
  * statistics, the derived figures with their errors, the ledger, the nuclear figures. */
@@ -195,8 +205,60 @@ Test(mpi, a_rank_that_dies_ends_the_job_without_output)
     testkit_remove_dir(dir);
 }
 
+/* How many times `needle` occurs in `text`. */
+static int occurrences(const char *text, const char *needle)
+{
+    int n = 0;
+    for (const char *p = strstr(text, needle); p; p = strstr(p + 1, needle)) n++;
+    return n;
+}
+
+/* Every rank parses the same words and finds the same fault: rank 0 alone says it, once, with
+ * bragg-mpi's prefix (mpirun adds its own lines about the exit status). */
+Test(mpi, bad_input_is_said_once)
+{
+    const char *mpi = mpi_bin();
+    char cmd[2048], pre[128], out[16384];
+    mpirun_ranks(pre, sizeof pre, 3);
+    snprintf(cmd, sizeof cmd, "%s %s run --ion p --energy 150 --material water -n 3", pre, mpi);
+    int rc = testkit_shell(cmd, out, sizeof out);
+    cr_expect(rc == 2, "exit %d, want 2; output: %s", rc, out);
+    cr_expect(occurrences(out, "is fewer than the 20 batches") == 1, "%s", out);
+    cr_expect(occurrences(out, "bragg-mpi: histories: 3 is fewer") == 1, "%s", out);
+    snprintf(cmd, sizeof cmd, "%s %s sobp --ion p --material water --from 10 --to 5", pre, mpi);
+    rc = testkit_shell(cmd, out, sizeof out);
+    cr_expect(rc == 2, "exit %d, want 2; output: %s", rc, out);
+    cr_expect(occurrences(out, "--to: 5 must be deeper than --from 10") == 1, "%s", out);
+    cr_expect(occurrences(out, "bragg-mpi: --to:") == 1, "%s", out);
+}
+
+/* BRAGG_MPI_CHUNK takes a count as every count is written ("3e2"); anything else is refused
+ * with its name and range instead of being read as some other number. */
+Test(mpi, bragg_mpi_chunk_is_a_count_or_refused)
+{
+    const char *mpi = mpi_bin();
+    char dir[256], cmd[2048], pre[128], out[16384];
+    testkit_temp_dir(dir, sizeof dir, "mpi");
+    mpirun_prefix(pre, sizeof pre);
+    snprintf(cmd, sizeof cmd, "cd %s && BRAGG_MPI_CHUNK=3e2 %s %s %s --checkpoint ck && "
+             "grep -a '^chunk_sizes' ck/run-000.ckpt", dir, pre, mpi, RUN_ARGS);
+    cr_assert(testkit_shell(cmd, out, sizeof out) == 0, "%s", out);
+    cr_expect(strstr(out, "chunk_sizes 300 300 300 300 300 300 300 300 300 300\n"), "%s", out);
+    const char *bad[] = {"abc", "0x10", "-5", "2.5", "1e13"};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        snprintf(cmd, sizeof cmd, "BRAGG_MPI_CHUNK=%s %s %s %s", bad[k], pre, mpi, RUN_ARGS);
+        int rc = testkit_shell(cmd, out, sizeof out);
+        cr_expect(rc == 2, "%s: exit %d, want 2; output: %s", bad[k], rc, out);
+        cr_expect(occurrences(out, "bragg-mpi: BRAGG_MPI_CHUNK: ") == 1 &&
+                      strstr(out, "(valid: 1 to 1e+12)"),
+                  "%s: %s", bad[k], out);
+    }
+    testkit_remove_dir(dir);
+}
+
 /* The SOBP job of the MPI tests: small enough for a test, two peaks. */
-#define SOBP_ARGS "sobp --ion C-12 --material water --from 10 --to 11 -n 1000 --threads 1 -q"
+#define SOBP_SETUP "sobp --ion C-12 --material water --from 10 --to 11 -n 1000 --threads 1"
+#define SOBP_ARGS SOBP_SETUP " -q"
 
 /* Runs the SOBP job in one process (bin/bragg) into dir/one.json. */
 static void sobp_one_process(const char *dir)
@@ -216,7 +278,8 @@ static void expect_same_sobp(const char *dir)
     cJSON *two = testkit_read_json(path);
     const char *parts[] = {"peaks", "flatness", "dose_Gy_cm2", "dose_err_Gy_cm2"};
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
-        expect_same(cJSON_GetObjectItem(one, parts[i]), cJSON_GetObjectItem(two, parts[i]), parts[i]);
+        expect_same(cJSON_GetObjectItem(one, parts[i]), cJSON_GetObjectItem(two, parts[i]),
+                    parts[i]);
     cJSON_Delete(one);
     cJSON_Delete(two);
 }
@@ -246,15 +309,30 @@ static long long resumed_chunks(const char *out, long long *of)
     return k;
 }
 
-/* A complete run of RUN_ARGS with a checkpoint in DIR/ckpt, on `ranks` ranks, to DIR/NAME. */
+/* A complete run of RUN_SETUP (its summary too) with a checkpoint in DIR/ckpt, on `ranks`
+ * ranks, to DIR/NAME. */
 static int checkpointed_run(const char *dir, int ranks, const char *extra, const char *name,
                             char *out, size_t len)
 {
     char cmd[2048], pre[128];
     mpirun_ranks(pre, sizeof pre, ranks);
     snprintf(cmd, sizeof cmd, "%s %s %s %s --checkpoint %s/ckpt --json %s/%s", pre, mpi_bin(),
-             RUN_ARGS, extra, dir, dir, name);
+             RUN_SETUP, extra, dir, dir, name);
     return testkit_shell(cmd, out, len);
+}
+
+/* DIR/NAME's throughput is that of `ran` histories in its elapsed time. */
+static void expect_rate_of(const char *dir, const char *name, double ran)
+{
+    char path[1100];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    cJSON *j = testkit_read_json(path);
+    cJSON *run = cJSON_GetObjectItem(j, "run");
+    double rate = cJSON_GetObjectItem(run, "histories_per_s")->valuedouble;
+    double elapsed = cJSON_GetObjectItem(run, "elapsed_s")->valuedouble;
+    cr_expect(fabs(rate * elapsed - ran) <= 1e-6 * ran, "%s: %g histories/s for %g s, want %g "
+              "histories run", name, rate, elapsed, ran);
+    cJSON_Delete(j);
 }
 
 Test(mpi, a_run_whose_rank_died_resumes_from_its_checkpoint_bit_for_bit)
@@ -292,6 +370,9 @@ Test(mpi, a_run_whose_rank_died_resumes_from_its_checkpoint_bit_for_bit)
     cr_expect(k == 1 && of == 20, "resumed %lld of %lld chunks, want 1 of 20; output: %s", k, of,
               out);
     expect_same_run(dir, "one.json", "resumed.json");
+    /* The rate is of the histories run now, and the summary says how many were resumed. */
+    cr_expect(strstr(out, "1 of them (300 histories) resumed from the checkpoint"), "%s", out);
+    expect_rate_of(dir, "resumed.json", 5700);
 
     /* The checkpoint of the finished run reproduces the result, on one rank too. */
     rc = checkpointed_run(dir, 1, "", "again.json", out, sizeof out);
@@ -299,6 +380,9 @@ Test(mpi, a_run_whose_rank_died_resumes_from_its_checkpoint_bit_for_bit)
     k = resumed_chunks(out, &of);
     cr_expect(k == of && k > 0, "resumed %lld of %lld chunks; output: %s", k, of, out);
     expect_same_run(dir, "one.json", "again.json");
+    cr_expect(strstr(out, "all 20 chunks (6000 histories) resumed from the checkpoint; none run "
+                          "now") && strstr(out, " 0 histories/s"), "%s", out);
+    expect_rate_of(dir, "again.json", 0);
     testkit_remove_dir(dir);
 }
 
@@ -310,8 +394,11 @@ Test(mpi, a_checkpoint_of_another_seed_is_refused)
     int rc = checkpointed_run(dir, 2, "", "first.json", out, sizeof out);
     cr_assert(rc == 0, "exit %d: %s", rc, out);
     rc = checkpointed_run(dir, 2, "--seed 12", "other.json", out, sizeof out);
-    cr_expect(rc == 1, "exit %d, want 1; output: %s", rc, out);
+    cr_expect(rc == 2, "exit %d, want 2; output: %s", rc, out);
     cr_expect(strstr(out, "run-000.ckpt") && strstr(out, "seed is 11 there, 12 here"), "%s", out);
+    /* Said once, by rank 0: the other rank, which only stopped for it, says nothing. */
+    cr_expect(occurrences(out, "bragg-mpi:") == 1 && !strstr(out, "stopped: another rank"), "%s",
+              out);
     char path[1100];
     struct stat st;
     snprintf(path, sizeof path, "%s/other.json", dir);
@@ -358,7 +445,7 @@ Test(mpi, a_damaged_checkpoint_is_refused)
     /* One bit changed in the sums (well before the checksum line at the end). */
     damage(path, 1000, -1);
     rc = checkpointed_run(dir, 2, "", "damaged.json", out, sizeof out);
-    cr_expect(rc == 1, "exit %d, want 1; output: %s", rc, out);
+    cr_expect(rc == 2, "exit %d, want 2; output: %s", rc, out);
     cr_expect(strstr(out, path) && strstr(out, "damaged: checksum"), "%s", out);
 
     /* Cut short, as by a crash mid-write of a file system without atomic rename. */
@@ -366,7 +453,7 @@ Test(mpi, a_damaged_checkpoint_is_refused)
     cr_assert(system(copy) == 0);
     damage(path, 0, 5000);
     rc = checkpointed_run(dir, 2, "", "truncated.json", out, sizeof out);
-    cr_expect(rc == 1, "exit %d, want 1; output: %s", rc, out);
+    cr_expect(rc == 2, "exit %d, want 2; output: %s", rc, out);
     cr_expect(strstr(out, path) && strstr(out, "truncated"), "%s", out);
     struct stat st;
     snprintf(path, sizeof path, "%s/damaged.json", dir);
@@ -394,6 +481,251 @@ Test(mpi, a_checkpoint_folder_that_is_a_file_is_bad_input)
     testkit_remove_dir(dir);
 }
 
+/* ---- signals --------------------------------------------------------------------------------- */
+
+/* Starts `job` (a bragg-mpi run of RUN_ARGS with --checkpoint ck, in DIR) in the background
+ * under the hook that keeps the last rank's second chunk in flight until a stop cuts it
+ * (mpi_run.c, read_test_hooks), with every chunk written as it comes in; once the checkpoint
+ * records a chunk, sends signal `sig` to `whom` (a shell word: "$p" is the job's first
+ * process). Returns the job's exit status; `out` gets its output. */
+static int signal_after_a_chunk(const char *dir, const char *job, const char *sig,
+                                const char *whom, char *out, size_t len)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd,
+             "cd %s && { BRAGG_TEST_MPI_FAULT=hold BRAGG_CHECKPOINT_SECONDS=0 BRAGG_MPI_CHUNK=300 "
+             "%s >log 2>&1 & p=$!; i=0; "
+             "until grep -aqs '^chunks_done [1-9]' ck/run-000.ckpt || [ $i -ge 1200 ]; "
+             "do sleep 0.1; i=$((i + 1)); done; kill -%s %s; wait $p; rc=$?; cat log; exit $rc; }",
+             dir, job, sig, whom);
+    return testkit_shell(cmd, out, len);
+}
+
+/* What a stopped run of RUN_ARGS left in DIR: its checkpoint holds the one chunk (300
+ * histories) handed in, and its outputs, whole, hold that chunk and say they are partial; the
+ * same command then resumes and ends with the one-process CSV (DIR/one.csv) byte for byte. */
+static void expect_stopped_then_resumed(const char *dir, const char *out)
+{
+    char path[1100], cmd[2048], log[16384];
+    cr_expect(strstr(out, "interrupted after 300 histories; writing partial results"), "%s", out);
+    snprintf(path, sizeof path, "%s/ck/run-000.ckpt", dir);
+    char *ck = testkit_read_text(path);
+    cr_assert(ck, "no checkpoint %s", path);
+    cr_expect(strstr(ck, "\nchunks_done 1\nhistories_done 300\n"), "%.1200s", ck);
+    free(ck);
+    snprintf(path, sizeof path, "%s/part.json", dir);
+    cJSON *j = testkit_read_json(path);
+    cr_expect(strcmp(cJSON_GetObjectItem(j, "state")->valuestring, "cancelled") == 0);
+    cr_expect(cJSON_IsTrue(cJSON_GetObjectItem(j, "partial")));
+    cr_expect(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "run"), "histories")->valuedouble ==
+              300);
+    cJSON_Delete(j);
+    /* Whole: as many lines as the full run's CSV, the last one ended. */
+    snprintf(cmd, sizeof cmd, "cd %s && test \"$(wc -l <part.csv)\" = \"$(wc -l <one.csv)\" && "
+             "tail -c 1 part.csv | od -c | grep -q '\\\\n'", dir);
+    cr_expect(testkit_shell(cmd, log, sizeof log) == 0, "part.csv is not whole: %s", log);
+    snprintf(cmd, sizeof cmd, "rm %s/part.csv %s/part.json", dir, dir);
+    cr_assert(testkit_shell(cmd, log, sizeof log) == 0, "%s", log);
+
+    char pre[128], run[2048];
+    mpirun_prefix(pre, sizeof pre);
+    snprintf(run, sizeof run, "cd %s && %s %s %s --checkpoint ck --csv resumed.csv", dir, pre,
+             mpi_bin(), RUN_ARGS);
+    int rc = testkit_shell(run, log, sizeof log);
+    cr_assert(rc == 0, "exit %d: %s", rc, log);
+    snprintf(cmd, sizeof cmd, "cmp %s/one.csv %s/resumed.csv", dir, dir);
+    cr_expect(testkit_shell(cmd, log, sizeof log) == 0, "the resumed run differs: %s", log);
+    snprintf(cmd, sizeof cmd, "rm -r %s/ck %s/resumed.csv", dir, dir);
+    cr_assert(testkit_shell(cmd, log, sizeof log) == 0, "%s", log);
+}
+
+/* The one-process run of RUN_ARGS into DIR/one.csv, for the stopped runs to end with. */
+static void csv_one_process(const char *dir)
+{
+    char cmd[2048], out[16384];
+    snprintf(cmd, sizeof cmd, "%s %s --csv %s/one.csv", testkit_bragg(), RUN_ARGS, dir);
+    cr_assert(testkit_shell(cmd, out, sizeof out) == 0, "%s", out);
+}
+
+/* Ctrl-C or SIGTERM to mpirun: Open MPI sends the ranks SIGCONT, SIGTERM a second later and
+ * SIGKILL a second after that. In between the ranks stop, cut the chunk in flight, and rank 0
+ * writes the checkpoint and the outputs of the chunks done. mpirun itself then exits 1
+ * (Open MPI 4.1, whatever the ranks return); the ranks' 130 shows when they are signalled
+ * themselves (below). */
+Test(mpi, a_signal_to_mpirun_keeps_the_chunks_done_and_the_resume_is_bit_for_bit)
+{
+    const char *mpi = mpi_bin();
+    char dir[256], job[2048], pre[128], out[16384];
+    testkit_temp_dir(dir, sizeof dir, "mpi");
+    mpirun_prefix(pre, sizeof pre);
+    csv_one_process(dir);
+    snprintf(job, sizeof job, "%s %s %s --checkpoint ck --csv part.csv --json part.json", pre,
+             mpi, RUN_ARGS);
+    const char *sigs[] = {"TERM", "INT"};
+    for (int k = 0; k < 2; k++) {
+        int rc = signal_after_a_chunk(dir, job, sigs[k], "$p", out, sizeof out);
+        cr_expect(rc == 1 || rc == 130, "SIG%s: exit %d; output: %s", sigs[k], rc, out);
+        expect_stopped_then_resumed(dir, out);
+    }
+    testkit_remove_dir(dir);
+}
+
+/* A rank signalled itself (not through mpirun), or bragg-mpi alone: the same, and the exit
+ * status is 130, the ranks' own, which mpirun passes on. */
+Test(mpi, signalled_ranks_keep_the_chunks_done_and_exit_130)
+{
+    const char *mpi = mpi_bin();
+    char dir[256], job[2048], pre[128], out[16384];
+    testkit_temp_dir(dir, sizeof dir, "mpi");
+    mpirun_prefix(pre, sizeof pre);
+    csv_one_process(dir);
+    snprintf(job, sizeof job, "%s %s %s --checkpoint ck --csv part.csv --json part.json", pre,
+             mpi, RUN_ARGS);
+    int rc = signal_after_a_chunk(dir, job, "TERM", "$(ps -o pid= --ppid $p)", out, sizeof out);
+    cr_expect(rc == 130, "exit %d, want 130; output: %s", rc, out);
+    expect_stopped_then_resumed(dir, out);
+    mpi_alone(pre, sizeof pre);
+    snprintf(job, sizeof job, "%s %s --checkpoint ck --csv part.csv --json part.json", pre,
+             RUN_ARGS);
+    rc = signal_after_a_chunk(dir, job, "HUP", "$p", out, sizeof out);
+    cr_expect(rc == 130, "exit %d, want 130; output: %s", rc, out);
+    expect_stopped_then_resumed(dir, out);
+    testkit_remove_dir(dir);
+}
+
+/* A command refused for its options or outputs, or when its engine is set up, has not begun:
+ * its --checkpoint folder is not created (nor its lock), as no output is. */
+Test(mpi, a_refused_command_creates_no_checkpoint_folder)
+{
+    const char *mpi = mpi_bin();
+    char dir[256], cmd[2048], pre[128], out[16384];
+    testkit_temp_dir(dir, sizeof dir, "mpi");
+    mpirun_prefix(pre, sizeof pre);
+    const char *refused[] = {
+        "run --ion p --energy 150 --material water -n 3",             /* fewer than 20 batches */
+        "run --ion p --energy abc --material water",                  /* not a number */
+        "run --ion p --energy 150 --material water --backend nope",   /* no such backend */
+        "run --ion p --energy 150 --material water --csv nofolder/x.csv",
+        "sobp --ion p --material water --from 10 --to 5",
+    };
+    for (size_t k = 0; k < sizeof refused / sizeof refused[0]; k++) {
+        snprintf(cmd, sizeof cmd, "cd %s && %s %s %s --checkpoint ck", dir, pre, mpi, refused[k]);
+        int rc = testkit_shell(cmd, out, sizeof out);
+        cr_expect(rc == 2, "%s: exit %d, want 2; output: %s", refused[k], rc, out);
+        snprintf(cmd, sizeof cmd, "test ! -e %s/ck", dir);
+        cr_expect(testkit_shell(cmd, out, sizeof out) == 0, "%s created the folder", refused[k]);
+    }
+    testkit_remove_dir(dir);
+}
+
+/* An output that names one of the checkpoint's own files (however spelled: a symbolic link to
+ * it counts) would destroy it: refused before anything is run, and the file stays as it was. */
+Test(mpi, an_output_cannot_replace_a_checkpoint_file)
+{
+    char mpi[512];   /* bragg-mpi alone */
+    mpi_alone(mpi, sizeof mpi);
+    char dir[256], cmd[2048], out[16384];
+    testkit_temp_dir(dir, sizeof dir, "mpi");
+    snprintf(cmd, sizeof cmd, "cd %s && %s %s --checkpoint ck && cp ck/run-000.ckpt saved && "
+             "ln -s ck/run-000.ckpt link", dir, mpi, RUN_ARGS);
+    cr_assert(testkit_shell(cmd, out, sizeof out) == 0, "%s", out);
+    const char *outputs[] = {"--csv ck/run-000.ckpt", "--json ./ck/../ck/lock", "--csv link",
+                             "--json ck/run-001.ckpt", "--csv ck/run-000.ckpt.tmp.1"};
+    for (size_t k = 0; k < sizeof outputs / sizeof outputs[0]; k++) {
+        snprintf(cmd, sizeof cmd, "cd %s && %s %s --checkpoint ck %s", dir, mpi, RUN_ARGS,
+                 outputs[k]);
+        int rc = testkit_shell(cmd, out, sizeof out);
+        cr_expect(rc == 2, "%s: exit %d, want 2; output: %s", outputs[k], rc, out);
+        cr_expect(strstr(out, "which the --checkpoint folder 'ck' keeps"), "%s", out);
+    }
+    snprintf(cmd, sizeof cmd, "cd %s && %s %s --checkpoint ck --json ck/run-002.ckpt", dir, mpi,
+             SOBP_ARGS);
+    int rc = testkit_shell(cmd, out, sizeof out);
+    cr_expect(rc == 2, "sobp: exit %d, want 2; output: %s", rc, out);
+    snprintf(cmd, sizeof cmd, "cd %s && cmp saved ck/run-000.ckpt && test -f ck/lock && "
+             "test ! -e ck/run-001.ckpt", dir);
+    cr_expect(testkit_shell(cmd, out, sizeof out) == 0, "a checkpoint file changed: %s", out);
+    testkit_remove_dir(dir);
+}
+
+/* FNV-1a, 64 bits: the checksum of a checkpoint (src/mpi/checkpoint.c), to forge one. */
+static uint64_t fnv1a64(const unsigned char *p, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+/* A checkpoint of another format, whole (its checksum right), and a folder where the state
+ * file should be: each refused in one line that says what it is. And -q silences the line
+ * that says a run resumes. */
+Test(mpi, unusable_checkpoints_are_named_in_one_line_and_q_is_quiet)
+{
+    char mpi[512];   /* bragg-mpi alone */
+    mpi_alone(mpi, sizeof mpi);
+    char dir[256], cmd[4096], out[16384], path[1100];
+    testkit_temp_dir(dir, sizeof dir, "mpi");
+    snprintf(cmd, sizeof cmd, "cd %s && %s %s --checkpoint ck && %s %s --checkpoint ck", dir,
+             mpi, RUN_ARGS, mpi, RUN_ARGS);
+    cr_assert(testkit_shell(cmd, out, sizeof out) == 0, "%s", out);
+    cr_expect(!strstr(out, "resuming"), "-q: %s", out);
+    snprintf(cmd, sizeof cmd, "cd %s && %s %s --checkpoint ck", dir, mpi, RUN_SETUP);
+    cr_assert(testkit_shell(cmd, out, sizeof out) == 0, "%s", out);
+    cr_expect(strstr(out, "resuming ck/run-000.ckpt: 10 of 10 chunks"), "%s", out);
+
+    /* "bragg-checkpoint 2", checksum and all. */
+    snprintf(path, sizeof path, "%s/ck/run-000.ckpt", dir);
+    size_t n;
+    unsigned char *data = (unsigned char *)testkit_read_bytes(path, &n);
+    cr_assert(data && n > 40 && memcmp(data, "bragg-checkpoint 1\n", 19) == 0);
+    data[17] = '2';
+    const size_t tail = strlen("checksum 0123456789abcdef\n");
+    char sum[32];
+    snprintf(sum, sizeof sum, "checksum %016llx\n",
+             (unsigned long long)fnv1a64(data, n - tail));
+    memcpy(data + n - tail, sum, tail);
+    FILE *f = fopen(path, "wb");
+    cr_assert(f && fwrite(data, 1, n, f) == n && fclose(f) == 0);
+    free(data);
+    snprintf(cmd, sizeof cmd, "cd %s && %s %s --checkpoint ck", dir, mpi, RUN_ARGS);
+    int rc = testkit_shell(cmd, out, sizeof out);
+    cr_expect(rc == 2, "exit %d, want 2; output: %s", rc, out);
+    cr_expect(strcmp(out, "bragg-mpi: --checkpoint: ck/run-000.ckpt: not a bragg checkpoint of "
+                          "format 1 (its first line: 'bragg-checkpoint 2')\n") == 0,
+              "%s", out);
+
+    snprintf(cmd, sizeof cmd, "cd %s && rm ck/run-000.ckpt && mkdir ck/run-000.ckpt && %s %s "
+             "--checkpoint ck", dir, mpi, RUN_ARGS);
+    rc = testkit_shell(cmd, out, sizeof out);
+    cr_expect(rc == 2, "exit %d, want 2; output: %s", rc, out);
+    cr_expect(strcmp(out, "bragg-mpi: --checkpoint: ck/run-000.ckpt: it is a folder, not a "
+                          "checkpoint file (valid: remove it, or use another --checkpoint "
+                          "folder)\n") == 0,
+              "%s", out);
+    testkit_remove_dir(dir);
+}
+
+/* A checkpoint that cannot be written while the run goes (here its state file became a folder)
+ * is warned about once, not again at the end; the run goes on and ends well. */
+Test(mpi, a_failed_checkpoint_write_is_warned_once)
+{
+    const char *mpi = mpi_bin();
+    char dir[256], cmd[4096], pre[128], out[16384];
+    testkit_temp_dir(dir, sizeof dir, "mpi");
+    mpirun_prefix(pre, sizeof pre);
+    snprintf(cmd, sizeof cmd,
+             "cd %s && { BRAGG_CHECKPOINT_SECONDS=0 %s %s run --ion C-12 --energy 200 "
+             "--material water -n 200000 --threads 1 -q --checkpoint ck >log 2>&1 & p=$!; i=0; "
+             "until grep -aqs '^chunks_done [1-9]' ck/run-000.ckpt || [ $i -ge 1200 ]; "
+             "do sleep 0.1; i=$((i + 1)); done; rm ck/run-000.ckpt; mkdir ck/run-000.ckpt; "
+             "wait $p; rc=$?; cat log; exit $rc; }",
+             dir, pre, mpi);
+    int rc = testkit_shell(cmd, out, sizeof out);
+    cr_expect(rc == 0, "exit %d; output: %s", rc, out);
+    cr_expect(occurrences(out, "warning") == 1 && strstr(out, "it is a folder"), "%s", out);
+    testkit_remove_dir(dir);
+}
+
 Test(mpi, an_sobp_checkpoint_keeps_every_pristine_run)
 {
     const char *mpi = mpi_bin();
@@ -404,7 +736,7 @@ Test(mpi, an_sobp_checkpoint_keeps_every_pristine_run)
     /* The first run records every pristine run; the second finds them all done. */
     for (int pass = 0; pass < 2; pass++) {
         snprintf(cmd, sizeof cmd, "%s %s %s --checkpoint %s/ckpt --json %s/two.json", pre, mpi,
-                 SOBP_ARGS, dir, dir);
+                 SOBP_SETUP, dir, dir);
         cr_assert(testkit_shell(cmd, out, sizeof out) == 0, "%s", out);
         if (pass == 1) {
             /* The pilot is run-000, the pristine peaks follow. */
