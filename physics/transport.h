@@ -237,6 +237,11 @@ typedef struct transport_params {
      * beyond anything met; it bounds the sum so that int64 jobs of useful size cannot
      * overflow (src/engine/engine.c, max_job_histories). */
     double lateral_cap;
+    /* Quanta of the lateral sum per cm^3: LATERAL_QUANTA_PER_CM3 times the power of two that
+     * keeps lateral_cap^2 times it under 100 cm^2 x LATERAL_QUANTA_PER_CM3, the bound's budget
+     * (src/engine/engine.c). A short range's radii are microns: p 1 MeV's sum was under a
+     * thousandth of a quantum per bin and its lateral spread read 0 everywhere. */
+    double lateral_quanta;
     /* physics */
     double step_fraction;             /* of the residual range */
     double step_min;                  /* cm */
@@ -446,6 +451,7 @@ typedef struct step_tally {
     double lat_x[4], lat_y[4];   /* the curve's coefficients of 1, f, f^2, f^3 */
     double lat_z0, lat_inv_dz;
     double lat_cap;           /* lateral_cap^2 / 2 */
+    double lat_quanta;        /* lateral_quanta */
     double z_per_path;        /* |dz| / path */
 } step_tally;
 
@@ -695,7 +701,7 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void score_lateral_bin(const step_tall
                                                                  int i, double seg, double z)
 {
     score_ramp(k->lateral, stride, i, i,
-               (int64_t)(tally_half_r2(k, z) * seg * LATERAL_QUANTA_PER_CM3 + 0.5), 0);
+               (int64_t)(tally_half_r2(k, z) * seg * k->lat_quanta + 0.5), 0);
 }
 
 /* The lateral sum of `seg` cm of track in each of the whole bins [a, b] (a < b) of width w, the
@@ -708,7 +714,7 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void score_lateral_bin(const step_tall
 static inline BRAGG_HD void score_lateral_run(const step_tally *k, int stride, int a, int b,
                                               double seg, double za, double w)
 {
-    double scale = seg * LATERAL_QUANTA_PER_CM3;
+    double scale = seg * k->lat_quanta;
     int run = (int)(0.05 * za / w);
     run = run < LATERAL_RAMP_MIN ? LATERAL_RAMP_MIN : run > LATERAL_RAMP_MAX ? LATERAL_RAMP_MAX : run;
     int64_t first = (int64_t)(tally_half_r2(k, za) * scale + 0.5);
@@ -1686,6 +1692,7 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void step_score(const transport_params
         tally.lat_z0 = st->z0;
         tally.lat_inv_dz = path_z > 0.0 ? 1.0 / (q->z - st->z0) : 0.0;
         tally.lat_cap = 0.5 * p->lateral_cap * p->lateral_cap;
+        tally.lat_quanta = p->lateral_quanta;
     }
     tally.z_per_path = step > 0.0 ? path_z / step : 0.0;
     profile_mark(prof, PROFILE_STOPPING);

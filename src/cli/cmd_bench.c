@@ -367,6 +367,7 @@ static int bench_components(FILE *out, cJSON *json, bragg_err *e)
         tally.let_t_scale = 10.0 * LET_T_QUANTA;
         for (int c = 0; c < 4; c++) tally.lat_x[c] = tally.lat_y[c] = c == 0 ? 0.1 : c == 1 ? 4e-4 : 0.0;
         tally.lat_cap = 50.0;
+        tally.lat_quanta = LATERAL_QUANTA_PER_CM3;
         tally.lat_z0 = 0.0;
         tally.lat_inv_dz = 2.5;
         tally.z_per_path = 1.0;

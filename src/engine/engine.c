@@ -316,7 +316,14 @@ static int build_geometry(engine *en, bragg_err *e)
                               c->phase_space_depth_cm, nbins * p->bin_width);
         p->ps_depth = c->phase_space_depth_cm;
     }
-    p->lateral_cap = 10.0 + 6.0 * p->spot_sigma + 6.0 * p->divergence_sigma * nbins * p->bin_width;
+    /* A primary gets no farther from the axis by scattering than it travels: a grid under 10
+     * cm deep caps the lateral sum at its own depth (plus spot and divergence). */
+    double grid_cm = nbins * p->bin_width;
+    p->lateral_cap = fmin(10.0, grid_cm) + 6.0 * p->spot_sigma + 6.0 * p->divergence_sigma * grid_cm;
+    p->lateral_quanta = LATERAL_QUANTA_PER_CM3;
+    while (p->lateral_quanta * 2.0 * p->lateral_cap * p->lateral_cap <=
+           100.0 * LATERAL_QUANTA_PER_CM3)
+        p->lateral_quanta *= 2.0;
 
     transport_set_let_weights(p);
     en->bin_density = malloc((size_t)nbins * sizeof *en->bin_density);
@@ -428,7 +435,7 @@ static uint64_t max_job_histories(const engine *en)
     double track = 2.0 * energy / s_min + 1.0, primary_track = 2.0 * primary_cm + 1.0;
     double per[6] = {2.0 * energy * ENERGY_QUANTA_PER_MEV, 2.0 * energy * let_max * LET_QUANTA,
                      track * TRACK_QUANTA_PER_CM,
-                     0.5 * primary_track * p->lateral_cap * p->lateral_cap * LATERAL_QUANTA_PER_CM3,
+                     0.5 * primary_track * p->lateral_cap * p->lateral_cap * p->lateral_quanta,
                      4.0 * 0.1 * energy * LET_T_QUANTA, 2.0 * energy * z1d_max * Z1D_QUANTA};
     double limit = 4.0e18;   /* below 2^62, with room for rounding */
     double n = 1e12;

@@ -754,7 +754,7 @@ int score_result_compute(const score_totals *t, const transport_params *p,
         r->z1d_err[i] = ratio_error(t, t->batch_z1d, t->batch_dose, i,
                                     r->z1d[i] * Z1D_QUANTA * q) /
                         (Z1D_QUANTA * q);
-        r->lateral_rms[i] = track[i] > 0 ? sqrt(((double)lateral[i] / LATERAL_QUANTA_PER_CM3) /
+        r->lateral_rms[i] = track[i] > 0 ? sqrt(((double)lateral[i] / p->lateral_quanta) /
                                                 ((double)track[i] / TRACK_QUANTA_PER_CM))
                                          : NAN;
         double all_track = 0.0;

@@ -230,10 +230,14 @@ static void check_case(const lateral_case *lc, const lateral_point pt[N_FRACTION
 }
 
 /* Protons at 100-200 MeV (PSTAR ranges, I = 75 eV like bragg's default): mid-range and the last
- * 10% of the range. Nuclear reactions off (see the top of the file). */
+ * 10% of the range. Nuclear reactions off (see the top of the file). And 10 MeV, a 1.2 mm range:
+ * radii of 10-30 um, whose lateral sum was under a quantum per bin in the first third of the
+ * depth until the sum's quanta followed the grid (transport_params.lateral_quanta): its spread
+ * read 0 there. */
 Test(scattering, proton_lateral_spread_against_highland)
 {
     static const lateral_case cases[] = {
+        {"p", 10, 1, 1, PROTON_MASS_MEV, "pstar_water.tsv", 0, 2, 75.0},
         {"p", 100, 1, 1, PROTON_MASS_MEV, "pstar_water.tsv", 0, 2, 75.0},
         {"p", 150, 1, 1, PROTON_MASS_MEV, "pstar_water.tsv", 0, 2, 75.0},
         {"p", 200, 1, 1, PROTON_MASS_MEV, "pstar_water.tsv", 0, 2, 75.0},
