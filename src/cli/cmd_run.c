@@ -401,10 +401,12 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
     }
 
     interrupt_begin_work();
-    engine *en;
-    if (engine_create(&en, &cfg, &e)) {
-        run_driver_say(driver, "bragg run", "%s", e.msg);
-        return EXIT_USAGE;
+    engine *en = NULL;
+    int created = engine_create(&en, &cfg, &e) == BRAGG_OK;
+    int refused = run_driver_created(driver, "bragg run", created, &e);
+    if (refused) {
+        if (created) engine_destroy(en);
+        return refused;
     }
     /* The scoring depth is known now: profiles beyond it are bad input, found before the run. */
     const transport_params *params = engine_params(en);

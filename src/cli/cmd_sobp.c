@@ -110,8 +110,18 @@ static int run_pristine(const run_config *cfg, run_driver *driver, int quiet, pr
         bragg_fail(e, stopped);
         return EXIT_INTERRUPTED;
     }
-    engine *en;
-    if (engine_create(&en, cfg, e)) return EXIT_RUNTIME;
+    engine *en = NULL;
+    int created = engine_create(&en, cfg, e) == BRAGG_OK;
+    if (!driver && !created) return EXIT_RUNTIME;
+    if (driver) {
+        /* Every process must have its engine before any takes part in the run. */
+        int refused = run_driver_created(driver, "bragg sobp", created, e);
+        if (refused) {
+            if (created) engine_destroy(en);
+            e->msg[0] = '\0';   /* said */
+            return refused == EXIT_USAGE ? EXIT_RUNTIME : refused;
+        }
+    }
     int rc = EXIT_RUNTIME;
     if (driver) {
         if (driver->run(driver, en, 0, quiet, e)) {
@@ -519,10 +529,13 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
 
     /* The range table of the primary, from an engine that is never started. */
     cfg.energy = 100;
-    engine *probe;
-    if (engine_create(&probe, &cfg, &e)) {
-        run_driver_say(driver, "bragg sobp", "%s", sobp_option_message(&e));
-        return EXIT_USAGE;
+    engine *probe = NULL;
+    int created = engine_create(&probe, &cfg, &e) == BRAGG_OK;
+    if (!created) sobp_option_message(&e);
+    int refused = run_driver_created(driver, "bragg sobp", created, &e);
+    if (refused) {
+        if (created) engine_destroy(probe);
+        return refused;
     }
     const transport_params *tp = engine_params(probe);
     const transport_table *tab = tp->slabs[0].table[tp->Z];
@@ -585,9 +598,10 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
 
     /* 1. The pilot: the distal energy from the CSDA range alone; its simulated peak tells how
      * far short of the CSDA depth the peaks sit. pk[K] holds it. */
-    if (engine_create(&probe, &cfg, &e)) {
-        run_driver_say(driver, "bragg sobp", "%s", e.msg);
-        status = EXIT_USAGE;
+    created = engine_create(&probe, &cfg, &e) == BRAGG_OK;
+    status = run_driver_created(driver, "bragg sobp", created, &e);
+    if (status) {
+        if (created) engine_destroy(probe);
         goto done;
     }
     tp = engine_params(probe);
@@ -601,7 +615,7 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
     int rc = run_pristine(&c, driver, quiet, &pk[K], nbins, &e);
     if (rc != EXIT_OK) {
         engine_destroy(probe);
-        run_driver_say(driver, "bragg sobp", "%s", e.msg);
+        if (e.msg[0]) run_driver_say(driver, "bragg sobp", "%s", e.msg);
         status = rc;
         goto done;
     }
@@ -622,7 +636,7 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
         rc = run_pristine(&c, driver, quiet, &pk[k], nbins, &e);
         if (rc != EXIT_OK) {
             if (talk) fputc('\n', stderr);
-            run_driver_say(driver, "bragg sobp", "%s", e.msg);
+            if (e.msg[0]) run_driver_say(driver, "bragg sobp", "%s", e.msg);
             status = rc;
             goto done;
         }

@@ -37,6 +37,10 @@ typedef struct run_driver {
     /* Checks, before any work, that none of the command's outputs would destroy a file the
      * driver keeps (a checkpoint's); NULL when it keeps none. */
     int (*check_outputs)(const struct run_driver *d, const file_use *uses, int n, bragg_err *e);
+    /* Collective: how many processes passed ok = 0, and how many there are (run_driver_created
+     * calls it). */
+    int (*count_failed)(struct run_driver *d, int ok, int *processes);
+    int process;          /* this process's rank, for its own messages */
     void *state;
 } run_driver;
 
@@ -46,5 +50,13 @@ typedef struct run_driver {
  * failure is the driver's to report, naming the process. */
 void run_driver_say(const run_driver *d, const char *command, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Whether every process of a driven command created its engine (`ok`; `e` says why not), asked
+ * of all of them after engine_create: a process that failed alone (out of memory, no GPU on its
+ * node) and returned at once left the others waiting in run() for ever. Returns 0 when all did
+ * (and with no driver, when ok); else the exit status, the reason said once: by the root when
+ * every process failed (the configuration: exit 2), by each process that failed alone, naming
+ * itself, and by the root counting them (exit 1). */
+int run_driver_created(run_driver *d, const char *command, int ok, const bragg_err *e);
 
 #endif

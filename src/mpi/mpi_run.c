@@ -938,6 +938,17 @@ done:
     return rc;
 }
 
+/* run_driver.count_failed: the ranks that passed ok = 0; -1 when they could not be counted. */
+static int count_failed(run_driver *d, int ok, int *processes)
+{
+    const mpi_state *ms = d->state;
+    int failed = !ok;
+    *processes = ms->size;
+    if (MPI_Allreduce(MPI_IN_PLACE, &failed, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD) != MPI_SUCCESS)
+        return -1;
+    return failed;
+}
+
 int mpi_driver_init(run_driver *d, bragg_err *e)
 {
     memset(d, 0, sizeof *d);
@@ -957,7 +968,9 @@ int mpi_driver_init(run_driver *d, bragg_err *e)
     d->name = "mpi";
     d->program = "bragg-mpi";
     d->is_root = ms->rank == 0;
+    d->process = ms->rank;
     d->run = mpi_driver_run;
+    d->count_failed = count_failed;
     d->state = ms;
     return BRAGG_OK;
 }

@@ -232,6 +232,36 @@ Test(mpi, bad_input_is_said_once)
     cr_expect(occurrences(out, "bragg-mpi: --to:") == 1, "%s", out);
 }
 
+/* A rank that cannot set up its engine alone (here BRAGG_SIMD names no vector path on rank 1
+ * only, as a node without a GPU would for --backend cuda) says why, naming itself, and no rank
+ * starts: it used to return at once and leave the others waiting in the run's first collective
+ * for ever. When every rank fails alike, rank 0 says it once, as bad input. */
+Test(mpi, a_rank_that_cannot_set_up_stops_every_rank)
+{
+    const char *mpi = mpi_bin();
+    char cmd[2048], pre[128], out[16384];
+    mpirun_prefix(pre, sizeof pre);
+    const char *commands[] = {"run --ion p --energy 100 --material water -n 2000 -q",
+                              "sobp --ion p --material water --from 2 --to 3 -n 200 -q"};
+    for (int k = 0; k < 2; k++) {
+        snprintf(cmd, sizeof cmd, "timeout 60 %s sh -c 'if [ \"$OMPI_COMM_WORLD_RANK\" = 1 ]; "
+                                  "then export BRAGG_SIMD=bogus; fi; exec %s %s --backend simd'",
+                 pre, mpi, commands[k]);
+        int rc = testkit_shell(cmd, out, sizeof out);
+        cr_expect(rc == 1, "%s: exit %d, want 1 (124: the ranks hung); output: %s",
+                  commands[k], rc, out);
+        cr_expect(occurrences(out, "bragg-mpi: rank 1: BRAGG_SIMD: 'bogus' is not known") == 1,
+                  "%s: %s", commands[k], out);
+        cr_expect(occurrences(out, "1 of 2 ranks could not set up the run") == 1, "%s: %s",
+                  commands[k], out);
+    }
+    snprintf(cmd, sizeof cmd, "timeout 60 env BRAGG_SIMD=bogus %s %s run --ion p --energy 100 "
+                              "--material water -n 2000 -q --backend simd", pre, mpi);
+    int rc = testkit_shell(cmd, out, sizeof out);
+    cr_expect(rc == 2, "every rank failing: exit %d, want 2; output: %s", rc, out);
+    cr_expect(occurrences(out, "BRAGG_SIMD: 'bogus' is not known") == 1, "%s", out);
+}
+
 /* BRAGG_MPI_CHUNK takes a count as every count is written ("3e2"); anything else is refused
  * with its name and range instead of being read as some other number. */
 Test(mpi, bragg_mpi_chunk_is_a_count_or_refused)
