@@ -183,9 +183,12 @@ static int start_engine(tui_state *t, const run_config *c)
         set_status(t, 1, "%s", e.msg);
         return BRAGG_ERR;
     }
+    /* The new engine first: a run that cannot start leaves the one on screen (its views, the
+     * Live panel and what e exports) as it was. */
+    engine *en = launch_engine(t, c);
+    if (!en) return BRAGG_ERR;
     drop_engine(t);
-    t->en = launch_engine(t, c);
-    if (!t->en) return BRAGG_ERR;
+    t->en = en;
     t->rate_n = 0;
     t->next_sample_t = now_s() + RATE_PERIOD_S;
     return BRAGG_OK;
@@ -234,6 +237,16 @@ static int save_settings(const tui_state *t, bragg_err *e)
     return settings_save(&w, e);
 }
 
+/* 1 (the status line says why and what to do) when the Backend field names CUDA on a machine
+ * without it: refused before anything runs, so the run on screen stays. */
+static int backend_missing(tui_state *t)
+{
+    if (strcmp(t->cfg.backend, "cuda") != 0 || t->cuda_ok) return 0;
+    set_status(t, 1, "nothing run: no CUDA here; Left/Right on Backend picks another. %s",
+               t->cuda_reason);
+    return 1;
+}
+
 static void start_run(tui_state *t)
 {
     const char *busy = busy_job(t);
@@ -242,6 +255,7 @@ static void start_run(tui_state *t)
                    tui_run_active(t) ? ", space pauses it" : "");
         return;
     }
+    if (backend_missing(t)) return;
     run_config c = t->cfg;
     c.profile = 1;   /* the profile panel is live; costs about 1.5% */
     if (start_engine(t, &c) == BRAGG_OK) {
@@ -528,6 +542,7 @@ static void start_sobp(tui_state *t)
         set_status(t, 1, "%s is going: c cancels it first", busy);
         return;
     }
+    if (backend_missing(t)) return;
     const run_config *c = &t->cfg;
     if (c->n_slabs != 1 || !isinf(c->slabs[0].thickness_cm)) {
         set_status(t, 1, "SOBP: needs one material, not a stack (Stack: none)");
@@ -1429,6 +1444,7 @@ int tui_main(const run_config *start)
     t->cores = omp_get_num_procs();
     backend *cuda = backend_new("cuda", &e);
     t->cuda_ok = cuda && cuda->available(t->cuda_reason, sizeof t->cuda_reason);
+    if (!cuda) snprintf(t->cuda_reason, sizeof t->cuda_reason, "%s", e.msg);
     if (cuda) {
         cuda->release(cuda);
         free(cuda);

@@ -1192,3 +1192,46 @@ Test(tui, a_click_right_of_the_key_bar_is_no_key)
     stop_server();
     remove_dir();
 }
+
+/* r on a backend that cannot start (CUDA on a machine without it) once dropped the run on
+ * screen first: the plot and the Live panel went back to "no run yet" while the status named
+ * the failure. Now nothing is dropped: the run stays, and the status says why and what to do.
+ * The same for s, whose job would fail on the same backend. */
+Test(tui, a_backend_that_cannot_start_keeps_the_run_on_screen)
+{
+    static char screen[65536];
+    char row[1024];
+    make_dir();
+    start(80, 24, "C.UTF-8");
+    wait_for("F10Quit", 10, screen, sizeof screen);
+    set_protons_100("1000");
+    wait_for("Histories  1000 ", 10, screen, sizeof screen);
+    keys("r");
+    wait_for("done: 1000", 30, screen, sizeof screen);
+    keys("Down");   /* Histories -> Backend: openmp */
+    keys("Right Right Right");
+    wait_for("Backend    cuda", 5, screen, sizeof screen);
+    if (!strstr(screen, "cuda (n/a here)")) {
+        keys("q");
+        stop_server();
+        remove_dir();
+        cr_skip_test("this machine has CUDA: no backend here cannot start");
+    }
+    keys("r");
+    wait_for("nothing run: no CUDA here", 5, screen, sizeof screen);
+    row_with(screen, "nothing run", row, sizeof row);
+    cr_expect(strstr(row, "Backend picks another"), "the status does not say what to do: %s", row);
+    cr_expect(strstr(screen, "\u2501 this run") && strstr(screen, "1000/1000 hist") &&
+                  !strstr(screen, "no run yet"),
+              "the run on screen was dropped:\n%s", screen);
+    keys("s");
+    usleep(200 * 1000);
+    capture(screen, sizeof screen);
+    cr_expect(strstr(screen, "nothing run: no CUDA here") && strstr(screen, "1000/1000 hist") &&
+                  !strstr(screen, "SOBP building"),
+              "s started a job on a backend that cannot run:\n%s", screen);
+    keys("q");
+    expect_clean_exit(screen, sizeof screen);
+    stop_server();
+    remove_dir();
+}
