@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "axis_ticks.h"
+#include "depth_unit.h"
 #include "draw.h"
 #include "plot.h"
 
@@ -216,13 +217,16 @@ void map_panel_draw(const tui_state *t, const ui_rect *r)
     int axis_y = cy + ch, label_y = axis_y + 1;
     draw_text(axis_y, ax, 1, axis, glyph("\u2514", "+"));
     for (int col = 0; col < cw; col++) draw_text(axis_y, cx + col, 1, axis, glyph("\u2500", "-"));
+    /* Depths in the unit the run's range reads in (src/output/depth_unit.h), as the curve
+     * views write them. */
+    depth_unit du = depth_unit_for(t->en ? engine_csda_depth(t->en) : depth);
     axis_ticks xt;
-    axis_ticks_nice(0, depth, cw / 9 > 2 ? cw / 9 : 2, &xt);
+    axis_ticks_inside(depth * du.per_cm, cw / 9 > 2 ? cw / 9 : 2, cw / 4, &xt);
     int last_end = -1;
     for (int i = 0; i < xt.count; i++) {
         double v = axis_tick_value(&xt, i);
-        if (v > depth * (1 + 1e-9)) break;
-        int col = (int)lround(v / depth * (cw - 1));
+        if (v > depth * du.per_cm * (1 + 1e-9)) break;
+        int col = (int)lround(v / du.per_cm / depth * (cw - 1));
         draw_text(axis_y, cx + col, 1, axis, glyph("\u2534", "+"));
         char lab[32];
         snprintf(lab, sizeof lab, "%.*f", xt.decimals, v);
@@ -232,5 +236,7 @@ void map_panel_draw(const tui_state *t, const ui_rect *r)
             last_end = col + len;
         }
     }
-    draw_text(label_y, cx + cw - 8, 8, axis, "depth cm");
+    char depth_label[16];
+    snprintf(depth_label, sizeof depth_label, "depth %s", glyph(du.symbol, du.name));
+    draw_text(label_y, cx + cw - 8, 8, axis, depth_label);
 }

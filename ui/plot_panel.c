@@ -1,6 +1,7 @@
 /* plot_panel.c - see plot_panel.h. */
 #include "plot_panel.h"
 
+#include <cjson/cJSON.h>
 #include <curses.h>
 #include <math.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 
 #include "axis_ticks.h"
 #include "braille.h"
+#include "depth_unit.h"
 #include "draw.h"
 #include "figures.h"
 #include "live_panel.h"
@@ -384,6 +386,22 @@ static void draw_slabs(const tui_state *t, const braille_canvas *cv, int cx, int
     }
 }
 
+/* The longest range among the runs a view shows, for the unit of its depth axis: the CSDA
+ * depths of the current run and the kept ones, or the SOBP's distal end; `xmax` (the axis'
+ * length) when none is known. */
+static double shown_range(const tui_state *t, double xmax)
+{
+    double range = 0;
+    if (t->view == VIEW_SOBP) {
+        const cJSON *to = t->sobp ? cJSON_GetObjectItem(t->sobp, "to_cm") : NULL;
+        range = cJSON_IsNumber(to) ? to->valuedouble : 0;
+    } else {
+        if (t->en && t->have_snap && t->snap.result.histories > 0) range = engine_csda_depth(t->en);
+        for (int k = 0; k < t->n_overlays; k++) range = fmax(range, t->overlays[k].csda_cm);
+    }
+    return range > 0 ? range : xmax;
+}
+
 static void draw_curves(const tui_state *t, const ui_rect *r)
 {
     curve cv[MAX_CURVES];
@@ -443,8 +461,11 @@ static void draw_curves(const tui_state *t, const ui_rect *r)
         centred(r, draw_attr(ROLE_DIM), "(too small to plot)");
         return;
     }
+    /* Depths in the unit of the longest range shown (src/output/depth_unit.h): p 1 MeV's
+     * axis in cm had one label, "0.000". */
+    depth_unit du = depth_unit_for(shown_range(t, xmax));
     axis_ticks xt, yt;
-    axis_ticks_nice(0, xmax, cw / 9 > 2 ? cw / 9 : 2, &xt);
+    axis_ticks_inside(xmax * du.per_cm, cw / 9 > 2 ? cw / 9 : 2, cw / 4, &xt);
     y_map ym = {logy, 0, 0, ch};
     if (logy) {
         /* Three decades below the top: fragments show (a per-mille of the peak and up), the
@@ -559,12 +580,12 @@ static void draw_curves(const tui_state *t, const ui_rect *r)
     for (int col = 0; col < cw; col++) draw_text(axis_y, cx + col, 1, axis, glyph("\u2500", "-"));
     /* The unit of depth always shows, at the axis' end; tick labels make room for it. */
     int unit_col = cw - 2;
-    draw_text(label_y, cx + unit_col, 2, axis, "cm");
+    draw_text(label_y, cx + unit_col, 2, axis, glyph(du.symbol, du.name));
     int last_end = -1;
     for (int i = 0; i < xt.count; i++) {
         double v = axis_tick_value(&xt, i);
-        if (v > xmax * (1 + 1e-9)) break;
-        int col = dot_x(v, xmax, cw) / 2;
+        if (v > xmax * du.per_cm * (1 + 1e-9)) break;
+        int col = dot_x(v / du.per_cm, xmax, cw) / 2;
         if (col < 0 || col >= cw) continue;
         draw_text(axis_y, cx + col, 1, axis, glyph("\u2534", "+"));
         char lab[32];
@@ -605,9 +626,12 @@ static void draw_curves(const tui_state *t, const ui_rect *r)
     if (peak_col >= 0 || no_peak) {
         char item[96];
         if (no_peak) snprintf(item, sizeof item, "no Bragg peak on the grid");
-        else
-            snprintf(item, sizeof item, "%s peak %.2f  %s R80 %.2f cm", glyph("\u25b2", "^"),
-                     res->fig.peak_depth, glyph("\u25b3", "r"), res->fig.r80);
+        else {
+            depth_unit ru = depth_unit_for(engine_csda_depth(t->en));
+            snprintf(item, sizeof item, "%s peak %.2f  %s R80 %.2f %s", glyph("\u25b2", "^"),
+                     res->fig.peak_depth * ru.per_cm, glyph("\u25b3", "r"),
+                     res->fig.r80 * ru.per_cm, glyph(ru.symbol, ru.name));
+        }
         int w = draw_width(item);
         if (lx + w > lend && ly + 1 < iy + legend_rows) {
             ly++;

@@ -16,7 +16,8 @@
  *
  * Readable from 80x24 up: the title shortens (the unit always stays) and, when even the unit
  * and its power of ten do not fit, the power of ten goes under the y axis; the depth axis
- * always says "cm"; legend entries that do not fit are left out whole, never cut. Tick labels
+ * always says its unit (cm, or mm or um for the ranges src/output/depth_unit.h gives them);
+ * legend entries that do not fit are left out whole, never cut. Tick labels
  * on the depth axis start at their tick's column, so a reader (or the tmux test) can read any
  * column's depth off the axis. Main (UI) thread only; nothing kept between draws.
  */

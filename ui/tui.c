@@ -32,6 +32,7 @@
 
 #include "atomic_file.h"
 #include "backend.h"
+#include "depth_unit.h"
 #include "dose_map.h"
 #include "draw.h"
 #include "figures.h"
@@ -402,9 +403,11 @@ static void poll_engine(tui_state *t)
         set_status(t, 0, "done: %llu histories in %.1f s; %s", (unsigned long long)s.result.histories,
                    s.elapsed_s, note);
     } else if (s.state == RUN_DONE) {
-        set_status(t, 0, "done: %llu histories in %.1f s, peak %.3f cm, R80 %.3f cm",
-                   (unsigned long long)s.result.histories, s.elapsed_s, s.result.fig.peak_depth,
-                   s.result.fig.r80);
+        depth_unit du = depth_unit_for(engine_csda_depth(t->en));
+        const char *unit = glyph(du.symbol, du.name);
+        set_status(t, 0, "done: %llu histories in %.1f s, peak %.3f %s, R80 %.3f %s",
+                   (unsigned long long)s.result.histories, s.elapsed_s,
+                   s.result.fig.peak_depth * du.per_cm, unit, s.result.fig.r80 * du.per_cm, unit);
     } else if (s.state == RUN_CANCELLED) {
         set_status(t, 0, "cancelled after %llu histories, workers stopped in %.0f ms (kept; "
                          "e exports them)",
@@ -728,6 +731,7 @@ static void keep_overlay(tui_state *t)
     int channels = r->channel_dose ? r->channels : 0;
     o->n = r->nbins;
     o->channels = channels;
+    o->csda_cm = engine_csda_depth(t->en);
     o->block = malloc(sizeof(double) * n * (6 + (size_t)channels));
     o->json = report_build_json(t->en, &t->snap);
     if (!o->block || !o->json) {

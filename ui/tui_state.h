@@ -41,6 +41,7 @@ typedef struct tui_overlay {
     char label[200];          /* beam and stack, for messages */
     char short_label[64];     /* the beam, for a legend in 46 columns */
     int n, channels;
+    double csda_cm;           /* its CSDA depth: the depth axis' unit (src/output/depth_unit.h) */
     double *block;
     double *depth, *dose, *let_d, *let_t, *lateral, *fluence;
     double *channel_dose;     /* channels x n, channel c at c * n */

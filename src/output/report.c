@@ -9,6 +9,7 @@
 
 #include "atomic_file.h"
 #include "backend.h"
+#include "depth_unit.h"
 #include "dose_map.h"
 #include "simd.h"
 
@@ -583,13 +584,11 @@ void report_print_summary(FILE *out, const engine *en, const run_snapshot *snap)
                      "%llu iterations\n",
                 dev.name, dev.sm_count, dev.target, dev.steps_per_pass,
                 (unsigned long long)dev.iterations);
-    /* Depths in cm; a range under 1 cm in mm, under 1 mm in um (and the widths with them):
-     * four decimals of a cm hid p 1 MeV's figures (24.2 um) as 0.0024 +- 0.0000. */
+    /* Depths and widths in the unit the range reads best in (src/output/depth_unit.h). */
     double csda = engine_csda_depth(en);
-    const char *unit = csda < 0.1 ? "um" : csda < 1.0 ? "mm" : "cm";
-    double scale = csda < 0.1 ? 1e4 : csda < 1.0 ? 10.0 : 1.0;
-    const char *width_unit = csda < 1.0 ? "um" : "mm";
-    double width_scale = csda < 1.0 ? 1e4 : 10.0;
+    depth_unit du = depth_unit_for(csda), wu = width_unit_for(csda);
+    const char *unit = du.name, *width_unit = wu.name;
+    double scale = du.per_cm, width_scale = wu.per_cm;
     fprintf(out, "  %-22s %10.4f %s\n", "CSDA depth", csda * scale, unit);
     /* Bins other than the 0.1 mm most runs get are worth a word where bragg chose them. */
     const transport_params *p = engine_params(en);

@@ -1235,3 +1235,38 @@ Test(tui, a_backend_that_cannot_start_keeps_the_run_on_screen)
     stop_server();
     remove_dir();
 }
+
+/* A range under 1 mm is written in um, as the summary writes it: p 1 MeV (24.6 um of range)
+ * showed "peak 0.00  R80 0.00 cm" in the legend, "peak 0.002 cm" in the status line and one
+ * label, "0.000", on the depth axis. */
+Test(tui, short_ranges_read_in_um_at_80x24)
+{
+    static char screen[65536];
+    char row[1024];
+    make_dir();
+    start(80, 24, "C.UTF-8");
+    wait_for("F10Quit", 10, screen, sizeof screen);
+    type_field("p");
+    keys("Down");
+    type_field("1");
+    keys("Down Down Down Down Down");
+    type_field("1000");
+    wait_for("Histories  1000 ", 10, screen, sizeof screen);
+    keys("r");
+    wait_for("done: 1000", 30, screen, sizeof screen);
+    double peak = 0, r80 = 0;
+    row_with(screen, "done: 1000", row, sizeof row);
+    const char *at = strstr(row, "peak ");
+    cr_expect(at && sscanf(at, "peak %lf \u00b5m, R80 %lf \u00b5m", &peak, &r80) == 2 &&
+                  peak > 15 && peak < 25 && r80 > peak && r80 < 25,
+              "the status line's figures are not in um: %s", row);
+    row_with(screen, "\u25b3 R80", row, sizeof row);
+    cr_expect(strstr(row, "\u00b5m") && !strstr(row, "0.00 "), "the legend: %s", row);
+    row_with(screen, "\u00b5m\u2502", row, sizeof row);
+    cr_expect(strstr(row, " 0 ") && strstr(row, " 20 "), "the depth axis in um: %s\n%s", row,
+              screen);
+    keys("q");
+    expect_clean_exit(screen, sizeof screen);
+    stop_server();
+    remove_dir();
+}

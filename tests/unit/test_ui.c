@@ -13,6 +13,7 @@
 
 #include "braille.h"
 #include "config.h"
+#include "depth_unit.h"
 #include "layout.h"
 #include "plot_panel.h"
 #include "settings.h"
@@ -491,4 +492,22 @@ Test(ui, biology_offers_and_takes_only_what_the_ion_can_have)
                   strstr(t->status, "Biology: none now (rbe1.1 is not for"),
               "ion %s, model '%s', status '%s'", t->cfg.ion, t->cfg.bio_model, t->status);
     catalog_free(&t->cat);
+}
+
+/* Depths and widths are written in the unit their range reads in: cm from 1 cm, mm under it,
+ * um under 1 mm (widths one step finer), the summary's rule (src/output/report.c), which the
+ * workbench and the figures now share. */
+Test(ui, depths_take_the_unit_of_their_range)
+{
+    struct { double csda; const char *depth, *width; double per_cm; } want[] = {
+        {27.4, "cm", "mm", 1}, {1.0, "cm", "mm", 1}, {0.99, "mm", "um", 10},
+        {0.1, "mm", "um", 10}, {0.0025, "um", "um", 1e4}, {NAN, "cm", "mm", 1}, {0, "cm", "mm", 1},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        depth_unit d = depth_unit_for(want[i].csda), w = width_unit_for(want[i].csda);
+        cr_expect_str_eq(d.name, want[i].depth, "depth unit for %g cm", want[i].csda);
+        cr_expect_str_eq(w.name, want[i].width, "width unit for %g cm", want[i].csda);
+        cr_expect_eq(d.per_cm, want[i].per_cm, "scale for %g cm", want[i].csda);
+    }
+    cr_expect_str_eq(depth_unit_for(0.0025).symbol, "\u00b5m");
 }
