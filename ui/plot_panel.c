@@ -82,11 +82,21 @@ static void dose_axis(const tui_state *t, y_axis_text *ax)
     }
 }
 
+/* 1 when the run on screen was made with another setup than the fields show now. */
+static int run_outdated(const tui_state *t)
+{
+    return t->en && t->have_snap && tui_setup_changed(t, engine_config(t->en), 0);
+}
+
 /* The curves of a view; returns how many, or 0 with a message in `why`. The current run is
  * last (drawn on top); kept runs come first. */
 static int gather(const tui_state *t, curve *cv, y_axis_text *ax, char *why, size_t why_len)
 {
     const score_result *res = &t->snap.result;
+    /* The current run is "this run" while the setup is its own; after a change its beam
+     * (the legend's hint says the setup changed). */
+    char this_run[96] = "this run";
+    if (run_outdated(t)) tui_beam_label(t, engine_config(t->en), this_run, sizeof this_run);
     if (t->view == VIEW_SOBP) {
         /* Not a run: the record of the last `s` job. */
         int n = 0;
@@ -127,10 +137,12 @@ static int gather(const tui_state *t, curve *cv, y_axis_text *ax, char *why, siz
                             draw_series_role(k + 1), ""};
             snprintf(cv[n++].label, sizeof cv[0].label, "%s", o->short_label);
         }
-        if (have)
-            cv[n++] = (curve){res->depth, res->dose, res->dose_err, res->nbins,
-                              norm ? plot_norm_factor(res->depth, res->dose, res->nbins, t->norm) : 1,
-                              ROLE_CURVE, "this run"};
+        if (have) {
+            cv[n] = (curve){res->depth, res->dose, res->dose_err, res->nbins,
+                            norm ? plot_norm_factor(res->depth, res->dose, res->nbins, t->norm) : 1,
+                            ROLE_CURVE, ""};
+            snprintf(cv[n++].label, sizeof cv[0].label, "%s", this_run);
+        }
         break;
     case VIEW_CHARGE:
         dose_axis(t, ax);
@@ -186,9 +198,11 @@ static int gather(const tui_state *t, curve *cv, y_axis_text *ax, char *why, siz
                             draw_series_role(k + 1), ""};
             snprintf(cv[n++].label, sizeof cv[0].label, "%s", o->short_label);
         }
-        if (have)
-            cv[n++] = (curve){res->depth, lat ? res->lateral_rms : res->fluence, NULL, res->nbins, 1,
-                              ROLE_CURVE, "this run"};
+        if (have) {
+            cv[n] = (curve){res->depth, lat ? res->lateral_rms : res->fluence, NULL, res->nbins, 1,
+                            ROLE_CURVE, ""};
+            snprintf(cv[n++].label, sizeof cv[0].label, "%s", this_run);
+        }
         break;
     case VIEW_BIO: {
         const bio_curves *b = &t->snap.bio;
@@ -386,6 +400,94 @@ static void draw_slabs(const tui_state *t, const braille_canvas *cv, int cx, int
     }
 }
 
+/* A legend entry: its text (a curve's key and name, a hint, the markers) and attribute;
+ * `curve` entries that find no room are counted in a "+N more". */
+typedef struct legend_item {
+    char text[128];
+    attr_t attr;
+    int curve;
+} legend_item;
+
+/* Where the next entry `w` columns wide goes in a legend of `rows` rows of `width` columns:
+ * on the row at (*row, *col), else at the start of the next; 0 when neither has room. */
+static int legend_place(int w, int width, int rows, int *row, int *col)
+{
+    if (*col + w > width) {
+        if (*row + 1 >= rows || w > width) return 0;
+        (*row)++;
+        *col = 0;
+    }
+    return 1;
+}
+
+/* The legend from (y, x): each entry whole or not at all (never cut), in order. Once a curve
+ * finds no room the curves after it are left out too, and "+N more" says how many, in the
+ * place of the last curve drawn if it needs that room. */
+static void draw_legend(int y, int x, int width, int rows, const legend_item *items, int n)
+{
+    int at_row[MAX_CURVES + 2], at_col[MAX_CURVES + 2], shown[MAX_CURVES + 2] = {0};
+    int before_row[MAX_CURVES + 2], before_col[MAX_CURVES + 2];
+    int row = 0, col = 0, hidden = 0;
+    char more[32] = "";
+    int more_row = 0, more_col = 0;
+    for (int i = 0; i <= n; i++) {
+        int curve_ended = hidden && (i == n || !items[i].curve);
+        if (curve_ended && !more[0]) {
+            /* "+N more" after the curves shown, in place of the last ones if need be. */
+            for (;;) {
+                snprintf(more, sizeof more, "+%d more", hidden);
+                int r = row, c = col;
+                if (legend_place(draw_width(more), width, rows, &r, &c)) {
+                    more_row = r;
+                    more_col = c;
+                    row = r;
+                    col = c + draw_width(more) + 2;
+                    break;
+                }
+                int last = -1;
+                for (int k = i - 1; k >= 0 && last < 0; k--)
+                    if (shown[k] && items[k].curve) last = k;
+                if (last < 0) {
+                    more[0] = ' ';   /* no room at all: said nowhere */
+                    break;
+                }
+                shown[last] = 0;
+                hidden++;
+                row = before_row[last];
+                col = before_col[last];
+            }
+        }
+        if (i == n) break;
+        if (items[i].curve && hidden) {
+            hidden++;
+            continue;
+        }
+        int w = draw_width(items[i].text);
+        before_row[i] = row;
+        before_col[i] = col;
+        if (legend_place(w, width, rows, &row, &col)) {
+            shown[i] = 1;
+            at_row[i] = row;
+            at_col[i] = col;
+            col += w + 2;
+        } else if (items[i].curve) {
+            hidden = 1;
+        }
+    }
+    for (int i = 0; i < n; i++)
+        if (shown[i])
+            draw_text(y + at_row[i], x + at_col[i], draw_width(items[i].text), items[i].attr,
+                      items[i].text);
+    if (more[0] == '+')
+        draw_text(y + more_row, x + more_col, draw_width(more), draw_attr(ROLE_DIM), more);
+}
+
+/* 1 when the current run has curves to show. */
+static int have_current(const tui_state *t)
+{
+    return t->en && t->have_snap && t->snap.result.nbins > 0 && t->snap.result.histories > 0;
+}
+
 /* The longest range among the runs a view shows, for the unit of its depth axis: the CSDA
  * depths of the current run and the kept ones, or the SOBP's distal end; `xmax` (the axis'
  * length) when none is known. */
@@ -442,17 +544,45 @@ static void draw_curves(const tui_state *t, const ui_rect *r)
     draw_box(r, title, 0);
 
     int ix = r->x + 1, iy = r->y + 1, iw = r->w - 2, ih = r->h - 2;
-    /* Legend: one row, or two when its entries (and the peak marker's) need them. */
-    char items[MAX_CURVES][128];
-    int legend_w = 0;
-    for (int k = 0; k < n; k++) {
+    /* Legend: a hint when the plot shows a previous setup, every curve by name and key, the
+     * peak and R80 (or why there is none); one row, or two when they need them. */
+    const score_result *res = &t->snap.result;
+    legend_item items[MAX_CURVES + 2];
+    int n_items = 0, legend_w = 0;
+    int sobp_outdated = t->view == VIEW_SOBP && tui_setup_changed(t, &t->sobp_cfg, 1);
+    if (sobp_outdated || (t->view != VIEW_SOBP && have_current(t) && run_outdated(t)))
+        items[n_items++] = (legend_item){"", draw_attr(ROLE_MARKER) | A_BOLD, 0};
+    if (n_items)
+        snprintf(items[0].text, sizeof items[0].text, "setup changed: %s",
+                 sobp_outdated ? "s builds it" : "r runs it");
+    for (int k = n - 1; k >= 0; k--) {
         if (!cv[k].label[0]) continue;
         char key[16];
         curve_key(t, cv[k].role, key, sizeof key);
-        snprintf(items[k], sizeof items[k], "%s %s", key, cv[k].label);
-        legend_w += draw_width(items[k]) + 2;
+        legend_item *it = &items[n_items++];
+        *it = (legend_item){"", draw_attr(cv[k].role), 1};
+        snprintf(it->text, sizeof it->text, "%s %s", key, cv[k].label);
     }
-    if (t->view == VIEW_DOSE && t->have_snap && t->snap.result.histories > 0) legend_w += 30;
+    int no_peak = 0;
+    if (t->view == VIEW_DOSE && have_current(t)) {
+        /* A beam past the stack, or whose highest dose lies well before its range, has no
+         * Bragg peak to mark (report_figures_note; the status says why when the run ends). */
+        char note[512];
+        no_peak = report_figures_note(t->en, res, note, sizeof note);
+        legend_item *it = &items[n_items];
+        *it = (legend_item){"", draw_attr(ROLE_MARKER), 0};
+        if (no_peak) {
+            snprintf(it->text, sizeof it->text, "no Bragg peak on the grid");
+            n_items++;
+        } else if (isfinite(res->fig.peak_depth) && isfinite(res->fig.r80)) {
+            depth_unit ru = depth_unit_for(engine_csda_depth(t->en));
+            snprintf(it->text, sizeof it->text, "%s peak %.2f  %s R80 %.2f %s",
+                     glyph("\u25b2", "^"), res->fig.peak_depth * ru.per_cm, glyph("\u25b3", "r"),
+                     res->fig.r80 * ru.per_cm, glyph(ru.symbol, ru.name));
+            n_items++;
+        }
+    }
+    for (int k = 0; k < n_items; k++) legend_w += draw_width(items[k].text) + 2;
     int legend_rows = ih >= 14 && legend_w > iw - 1 ? 2 : 1;
     const int ylw = 6;
     int ax_col = ix + ylw, cx = ax_col + 1, cw = ix + iw - cx, cy = iy + legend_rows;
@@ -523,13 +653,8 @@ static void draw_curves(const tui_state *t, const ui_rect *r)
         }
     }
     /* Peak and R80 of the current run, in the depth-dose view. */
-    const score_result *res = &t->snap.result;
-    int peak_col = -1, r80_col = -1, no_peak = 0;
-    if (t->view == VIEW_DOSE && t->have_snap && res->histories > 0) {
-        /* A beam past the stack, or whose highest dose lies well before its range, has no
-         * Bragg peak to mark (report_figures_note; the status says why when the run ends). */
-        char note[512];
-        no_peak = t->en && report_figures_note(t->en, res, note, sizeof note);
+    int peak_col = -1, r80_col = -1;
+    if (t->view == VIEW_DOSE && have_current(t)) {
         if (!no_peak && isfinite(res->fig.peak_depth))
             peak_col = dot_x(res->fig.peak_depth, xmax, cw) / 2;
         if (!no_peak && isfinite(res->fig.r80)) r80_col = dot_x(res->fig.r80, xmax, cw) / 2;
@@ -607,38 +732,7 @@ static void draw_curves(const tui_state *t, const ui_rect *r)
     if (peak_col >= 0 && peak_col < cw)
         draw_text(axis_y, cx + peak_col, 1, draw_attr(ROLE_MARKER), glyph("\u25b2", "^"));
 
-    /* Legend: every curve by name and key (never by colour alone), the markers with their
-     * depths. An entry that does not fit whole is left out rather than cut. */
-    int lx = ix + 1, ly = iy, lend = ix + iw;
-    for (int k = n - 1; k >= 0; k--) {
-        if (!cv[k].label[0]) continue;
-        const char *item = items[k];
-        int w = draw_width(item);
-        if (lx + w > lend) {
-            if (ly + 1 >= iy + legend_rows) break;
-            ly++;
-            lx = ix + 1;
-            if (lx + w > lend) break;
-        }
-        draw_text(ly, lx, w, draw_attr(cv[k].role), item);
-        lx += w + 2;
-    }
-    if (peak_col >= 0 || no_peak) {
-        char item[96];
-        if (no_peak) snprintf(item, sizeof item, "no Bragg peak on the grid");
-        else {
-            depth_unit ru = depth_unit_for(engine_csda_depth(t->en));
-            snprintf(item, sizeof item, "%s peak %.2f  %s R80 %.2f %s", glyph("\u25b2", "^"),
-                     res->fig.peak_depth * ru.per_cm, glyph("\u25b3", "r"),
-                     res->fig.r80 * ru.per_cm, glyph(ru.symbol, ru.name));
-        }
-        int w = draw_width(item);
-        if (lx + w > lend && ly + 1 < iy + legend_rows) {
-            ly++;
-            lx = ix + 1;
-        }
-        if (lx + w <= lend) draw_text(ly, lx, w, draw_attr(ROLE_MARKER), item);
-    }
+    draw_legend(iy, ix + 1, iw - 1, legend_rows, items, n_items);
 }
 
 static void draw_race(const tui_state *t, const ui_rect *r)

@@ -103,6 +103,33 @@ void tui_material_short(const tui_state *t, const char *name, char *out, size_t 
     }
 }
 
+/* A setup with what does not change the results set aside (tui_setup_changed). */
+static void comparable(run_config *c, int sobp)
+{
+    c->profile = 0;
+    c->threads = 0;
+    memset(c->backend, 0, sizeof c->backend);
+    c->map_kind = MAP_NONE;
+    c->map_bin_cm = c->map_radius_cm = 0;
+    c->map_errors = 0;
+    if (sobp) {
+        c->energy_spread = c->spot_sigma_cm = c->divergence_rad = 0;
+        c->straggling = c->scattering = 1;
+    }
+}
+
+int tui_setup_changed(const tui_state *t, const run_config *ran, int sobp)
+{
+    /* Compared as the run files they would write: every key, without a list to keep. */
+    static char a_text[8192], b_text[8192];   /* the UI thread only */
+    run_config a = *ran, b = t->cfg;
+    comparable(&a, sobp);
+    comparable(&b, sobp);
+    int la = run_file_format(&a, "", a_text, sizeof a_text);
+    int lb = run_file_format(&b, "", b_text, sizeof b_text);
+    return la != lb || strcmp(a_text, b_text) != 0;
+}
+
 int tui_run_active(const tui_state *t)
 {
     return t->en && t->have_snap &&
@@ -494,6 +521,7 @@ static void load_sobp(tui_state *t)
         set_status(t, 1, "SOBP: the record could not be read");
         return;
     }
+    t->sobp_cfg = t->sobp_job_cfg;
     const cJSON *flat = cJSON_GetObjectItem(t->sobp, "max_deviation");
     set_status(t, 0, "SOBP done: %s dose flat within +-%.2f%% (e exports it)",
                curves ? "RBE-weighted" : "physical", cJSON_IsNumber(flat) ? 100 * flat->valuedouble : NAN);
@@ -656,6 +684,7 @@ static void start_sobp(tui_state *t)
         _exit(127);
     }
     t->sobp_pid = pid;
+    t->sobp_job_cfg = *c;
     t->view = VIEW_SOBP;
     set_status(t, 0, "SOBP of %s in %s, %g-%g cm%s: %llu histories per energy (c cancels)",
                c->ion, c->slabs[0].material, from, to,

@@ -109,6 +109,8 @@ typedef struct tui_state {
      * its messages to sobp_log, both in sobp_dir (a private folder made for the job); the
      * record and the curves drawn from it once it has ended. */
     pid_t sobp_pid;               /* 0: none running */
+    run_config sobp_job_cfg;      /* the setup of the job running */
+    run_config sobp_cfg;          /* the setup of the record shown */
     char sobp_dir[256], sobp_path[300], sobp_log[300];
     struct cJSON *sobp;           /* the last finished record, or NULL */
     int sobp_n;
@@ -147,6 +149,13 @@ typedef struct tui_state {
     int settings_frozen;      /* the settings file could not be set aside: never save over it */
     long frames;
 } tui_state;
+
+/* 1 when `ran`, the setup a run or an SOBP on screen was made with, gives other results than
+ * the setup in the fields now: the plot then says it shows the previous setup. How a run is
+ * done (backend, threads, profiling) and the map for the next run do not count; for an SOBP
+ * (`sobp` 1) neither does what `s` does not pass to its job (spread, spot, divergence,
+ * straggling and MCS switches). */
+int tui_setup_changed(const tui_state *t, const run_config *ran, int sobp);
 
 /* 1 while a run is going (running or paused). */
 int tui_run_active(const tui_state *t);

@@ -859,6 +859,10 @@ Test(tui, biology_view_and_sobp_job_at_100x30)
     keys("e");
     wait_for("exported", 10, screen, sizeof screen);
     cr_expect(count_files("bragg-sobp-", ".png") == 1 && count_files("bragg-sobp-", ".json") == 1);
+    /* The SOBP was built RBE-weighted flat: without a model it would be another one. */
+    cr_expect(!strstr(screen, "setup changed"), "%s", screen);
+    type_field("none");   /* the focus is still on Biology */
+    wait_for("setup changed: s builds it", 5, screen, sizeof screen);
     keys("q");
     expect_clean_exit(screen, sizeof screen);
     stop_server();
@@ -1265,6 +1269,41 @@ Test(tui, short_ranges_read_in_um_at_80x24)
     row_with(screen, "\u00b5m\u2502", row, sizeof row);
     cr_expect(strstr(row, " 0 ") && strstr(row, " 20 "), "the depth axis in um: %s\n%s", row,
               screen);
+    keys("q");
+    expect_clean_exit(screen, sizeof screen);
+    stop_server();
+    remove_dir();
+}
+
+/* A plot from an old setup said "this run" with no warning: C-12 at 400 MeV/u run, then the
+ * Ion changed to Fe-56, and the legend still called C-12's curve and peak this run's. Now the
+ * legend names the run's own beam and says the setup changed; r runs the new one. */
+Test(tui, a_plot_of_a_previous_setup_says_so)
+{
+    static char screen[65536];
+    make_dir();
+    start(80, 24, "C.UTF-8");
+    wait_for("F10Quit", 10, screen, sizeof screen);
+    type_field("C-12");
+    keys("Down");
+    type_field("400");
+    keys("Down Down Down Down Down");
+    type_field("1000");
+    wait_for("Histories  1000 ", 10, screen, sizeof screen);
+    keys("r");
+    wait_for("done: 1000", 30, screen, sizeof screen);
+    cr_expect(strstr(screen, "\u2501 this run") && !strstr(screen, "setup changed"), "%s",
+              screen);
+    keys("Up Up Up Up Up Up");   /* Histories -> Ion */
+    type_field("Fe-56");
+    wait_for("Ion        Fe-56", 5, screen, sizeof screen);
+    cr_expect(strstr(screen, "setup changed: r runs it") &&
+                  strstr(screen, "\u2501 C-12 400 MeV/u") && !strstr(screen, "this run"),
+              "the plot of C-12 does not say the setup changed:\n%s", screen);
+    keys("r");
+    wait_for("\u2501 this run", 30, screen, sizeof screen);
+    wait_for("done: 1000", 30, screen, sizeof screen);
+    cr_expect(!strstr(screen, "setup changed"), "%s", screen);
     keys("q");
     expect_clean_exit(screen, sizeof screen);
     stop_server();

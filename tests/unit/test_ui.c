@@ -511,3 +511,23 @@ Test(ui, depths_take_the_unit_of_their_range)
     }
     cr_expect_str_eq(depth_unit_for(0.0025).symbol, "\u00b5m");
 }
+
+/* The plot marks a run (or an SOBP) made with another setup than the fields show: what changes
+ * the results counts, how the run is done does not. */
+Test(ui, a_changed_setup_is_told_from_how_a_run_is_done)
+{
+    tui_state *t = setup_state();
+    run_config ran = t->cfg;
+    ran.profile = 1;   /* the workbench's runs are profiled */
+    cr_expect(!tui_setup_changed(t, &ran, 0), "the same setup");
+    cr_expect_str_eq(apply(t, FIELD_BACKEND, "serial"), "");
+    cr_expect_str_eq(apply(t, FIELD_THREADS, "1"), "");
+    t->cfg.map_kind = MAP_RZ;   /* `m`: a map from the next run */
+    cr_expect(!tui_setup_changed(t, &ran, 0), "backend, threads or the next map count");
+    cr_expect_str_eq(apply(t, FIELD_SPOT, "3"), "");
+    cr_expect(tui_setup_changed(t, &ran, 0), "a new spot size does not count");
+    cr_expect(!tui_setup_changed(t, &ran, 1), "the SOBP job takes no spot size");
+    cr_expect_str_eq(apply(t, FIELD_ION, "Fe-56"), "");
+    cr_expect(tui_setup_changed(t, &ran, 0) && tui_setup_changed(t, &ran, 1), "a new ion");
+    catalog_free(&t->cat);
+}
