@@ -1058,26 +1058,32 @@ static void export_view(tui_state *t, int vector)
 }
 
 /* `f`: the export folder, typed on the status line; checked (it must exist and be writable)
- * before it is kept, and remembered in the settings. */
+ * before it is kept, and remembered in the settings. A folder refused leaves the prompt open
+ * with the text, as a refused field value does: the keys after it are more typing, not
+ * commands (typing "/proc" after a refusal ran r, o and c). */
 static void prompt_key(tui_state *t, int key)
 {
     size_t len = strlen(t->prompt_text);
+    int enter = key == '\n' || key == '\r' || key == KEY_ENTER;
+    if (!enter) t->prompt_refused[0] = '\0';
     if (key == 27) {
         t->prompt = 0;
         set_status(t, 0, "export folder unchanged");
-    } else if (key == '\n' || key == '\r' || key == KEY_ENTER) {
+    } else if (enter) {
         char dir[600], probe[700];
         export_dir_path(t->prompt_text, dir, sizeof dir);
         snprintf(probe, sizeof probe, "%s/x", dir);
         bragg_err e = {{0}};
         struct stat st;
-        /* A folder that will not do: say so and leave the prompt (f tries again). */
-        t->prompt = 0;
+        /* The whole message goes to the status line (and M), shown once the prompt ends. */
         if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-            set_status(t, 1, "export folder: %s is not a folder (make it first; f tries again)", dir);
+            snprintf(t->prompt_refused, sizeof t->prompt_refused, "not a folder: make it first");
+            set_status(t, 1, "export folder: %s is not a folder (make it first)", dir);
         } else if (atomic_file_check_path(probe, "export folder", &e)) {
-            set_status(t, 1, "export folder: %s is not writable (f tries again)", dir);
+            snprintf(t->prompt_refused, sizeof t->prompt_refused, "not writable");
+            set_status(t, 1, "export folder: %s is not writable", dir);
         } else {
+            t->prompt = 0;
             snprintf(t->export_dir, sizeof t->export_dir, "%s", t->prompt_text);
             if (save_settings(t, &e)) set_status(t, 1, "%s", e.msg);
             else set_status(t, 0, "exports go to %s", dir);
@@ -1131,20 +1137,25 @@ static void draw_status(const tui_state *t, const tui_layout *l)
 {
     const char *text = t->status;
     attr_t a = t->status_error ? draw_attr(ROLE_ERROR) : A_NORMAL;
-    char buf[600];
+    char buf[800];
     if (t->confirm_quit) {
         snprintf(buf, sizeof buf, "%s is going: quit and stop it? (y/n)",
                  busy_job(t) ? busy_job(t) : "a job");
         text = buf;
         a = draw_attr(ROLE_ERROR);
     } else if (t->prompt) {
-        /* The end of the path stays in view: that is where the typing happens. */
-        const char *head = "export folder: ", *tail = "_  (Enter keeps, Esc cancels)";
+        /* The end of the path stays in view: that is where the typing happens. A refusal
+         * stands in for the hint until the next key. */
+        const char *head = "export folder: ";
+        char tail[128];
+        int refused = t->prompt_refused[0] != '\0';
+        snprintf(tail, sizeof tail, "_  %s%s", refused ? t->prompt_refused : "(Enter keeps",
+                 refused ? " (Esc cancels)" : ", Esc cancels)");
         int room = l->cols - 2 - draw_width(head) - draw_width(tail);
         const char *shown = t->prompt_text;
         while (room > 0 && draw_width(shown) > room) shown++;
         snprintf(buf, sizeof buf, "%s%s%s", head, shown, tail);
-        draw_text(l->status.y, 1, l->cols - 2, draw_attr(ROLE_GOOD), buf);
+        draw_text(l->status.y, 1, l->cols - 2, draw_attr(refused ? ROLE_ERROR : ROLE_GOOD), buf);
         return;
     } else if (t->editing) {
         text = t->edit_msg;
@@ -1381,6 +1392,7 @@ static void handle_key(tui_state *t, int key, const tui_layout *l)
         break;
     case 'f':
         t->prompt = 1;
+        t->prompt_refused[0] = '\0';
         snprintf(t->prompt_text, sizeof t->prompt_text, "%s", t->export_dir);
         break;
     case 'x':

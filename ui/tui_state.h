@@ -133,6 +133,7 @@ typedef struct tui_state {
     char export_dir[512];
     int prompt;             /* editing the export folder */
     char prompt_text[512];
+    char prompt_refused[64];   /* why Enter refused the text ("not a folder"), until a key */
 
     /* Status line and modal states. */
     char status[512];

@@ -556,16 +556,16 @@ Test(tui, every_view_readable_at_80x24, .timeout = 300)
     row_with(screen, "RNG", row, sizeof row);
     cr_expect(sscanf(strstr(row, "RNG") + 3, "%lf%%", &rng_share) == 1 && rng_share > 0,
               "the race wiped the profile: %s", row);
-    /* Exports go to the folder chosen with f (a folder that is not there is refused). */
+    /* Exports go to the folder chosen with f (a folder that is not there is refused, and the
+     * prompt stays open for another). */
     keys("f");
     keys("C-u");
     snprintf(cmd, sizeof cmd, "-l '%s/nowhere'", dir);
     keys(cmd);
     keys("Enter");
-    wait_for("is not a folder", 5, screen, sizeof screen);
+    wait_for("not a folder: make it first", 5, screen, sizeof screen);
     snprintf(cmd, sizeof cmd, "mkdir -p %s/out", dir);
     cr_assert(system(cmd) == 0);
-    keys("f");
     keys("C-u");
     snprintf(cmd, sizeof cmd, "-l '%s/out'", dir);
     keys(cmd);
@@ -1304,6 +1304,42 @@ Test(tui, a_plot_of_a_previous_setup_says_so)
     wait_for("\u2501 this run", 30, screen, sizeof screen);
     wait_for("done: 1000", 30, screen, sizeof screen);
     cr_expect(!strstr(screen, "setup changed"), "%s", screen);
+    keys("q");
+    expect_clean_exit(screen, sizeof screen);
+    stop_server();
+    remove_dir();
+}
+
+/* A refused export folder closed the prompt, so the keys typed next were commands: after
+ * "/nonexistent/dir" was refused, typing "/proc" ran r, o and c (a run started, was kept and
+ * cancelled). The prompt now stays open with the refusal, as a refused field value does. */
+Test(tui, a_refused_export_folder_keeps_the_prompt_open)
+{
+    static char screen[65536];
+    char row[1024];
+    make_dir();
+    start(80, 24, "C.UTF-8");
+    wait_for("F10Quit", 10, screen, sizeof screen);
+    keys("f");
+    keys("C-u");
+    keys("-l /nonexistent/dir");
+    keys("Enter");
+    wait_for("not a folder: make it first (Esc cancels)", 5, screen, sizeof screen);
+    keys("-l /proc");
+    usleep(300 * 1000);
+    capture(screen, sizeof screen);
+    row_with(screen, "export folder:", row, sizeof row);
+    cr_expect(strstr(row, "/nonexistent/dir/proc_") && strstr(row, "Esc cancels"),
+              "the prompt closed after the refusal: %s\n%s", row, screen);
+    cr_expect(!strstr(screen, "running") && !strstr(screen, "kept") && strstr(screen, "no run yet"),
+              "keys typed after the refusal ran as commands:\n%s", screen);
+    keys("Escape");
+    wait_for("export folder unchanged", 5, screen, sizeof screen);
+    keys("M");
+    wait_for("Messages, newest first", 5, screen, sizeof screen);
+    cr_expect(strstr(screen, "/nonexistent/dir is not a folder (make it first)"),
+              "the refusal is not among the messages:\n%s", screen);
+    keys("q");
     keys("q");
     expect_clean_exit(screen, sizeof screen);
     stop_server();
