@@ -325,10 +325,78 @@ int setup_field_apply(const tui_state *t, run_config *c, int field, const char *
     return BRAGG_OK;
 }
 
+/* The next round number from `value` in direction `dir` on a ladder: `tenths` (10 = 1.0,
+ * 25 = 2.5) in every decade, from `lo` (below it 0, where `zero` allows) up to `hi`; the value
+ * itself when the next one would leave that range. */
+static double ladder_step(double value, int dir, const int *tenths, int n, double lo, double hi,
+                          int zero)
+{
+    if (!(value > 0)) return dir > 0 ? lo : value;
+    double next = NAN;
+    int k0 = (int)floor(log10(value)) - 1;
+    for (int k = k0; k <= k0 + 2; k++)
+        for (int i = 0; i < n; i++) {
+            /* Exact decimals: 1.1 is 11 / 10, not 11 * 0.1 (1.1000000000000001). */
+            double v = k >= 1 ? tenths[i] * pow(10, k - 1) : tenths[i] / pow(10, 1 - k);
+            if (dir > 0 ? v > value * (1 + 1e-9) && !(v >= next)
+                        : v < value * (1 - 1e-9) && !(v <= next))
+                next = v;
+        }
+    if (dir < 0 && !(next >= lo * (1 - 1e-9))) return zero ? 0 : value;
+    if (dir > 0 && !(next <= hi * (1 + 1e-9))) return value;
+    return next;
+}
+
+/* Left/right on a number: the next value of its ladder, taken when the setup stays valid;
+ * otherwise the status line says why (the end of the valid range). */
+static void step_number(tui_state *t, int field, int dir)
+{
+    /* Energies about 10% apart in round numbers (70, 80, 90, 100, 110, 120, ... 250, 280,
+     * 300 MeV); spread in 1-2-5 steps; spot sizes 0.5, 0.7, 1, 1.5, 2, 3, 4, 5, 7 mm ...;
+     * histories in 1-2-5 steps, 10k, 20k, 50k, 100k, ... */
+    static const int energy[] = {10, 11, 12, 13, 14, 15, 16, 18, 20, 22, 25,
+                                 28, 30, 35, 40, 45, 50, 55, 60, 70, 80, 90};
+    static const int one_two_five[] = {10, 20, 50};
+    static const int spot[] = {10, 15, 20, 30, 40, 50, 70};
+    run_config n = t->cfg;
+    switch (field) {
+    case FIELD_ENERGY:
+        n.energy = ladder_step(n.energy, dir, energy, 22, 1e-3, 1e4, 0);
+        break;
+    case FIELD_SPREAD:
+        n.energy_spread = ladder_step(100 * n.energy_spread, dir, one_two_five, 3, 0.1, 20, 1) / 100;
+        break;
+    case FIELD_SPOT:
+        n.spot_sigma_cm = ladder_step(10 * n.spot_sigma_cm, dir, spot, 7, 0.5, 100, 1) / 10;
+        break;
+    case FIELD_HISTORIES:
+        n.histories = (uint64_t)ladder_step((double)n.histories, dir, one_two_five, 3, 100, 1e12, 0);
+        break;
+    default: return;
+    }
+    bragg_err e = {{0}};
+    if (config_validate(&n, &t->cat, &e) == BRAGG_OK) {
+        t->cfg = n;
+    } else {
+        snprintf(t->status, sizeof t->status, "%s", e.msg);
+        t->status_error = 1;
+    }
+}
+
 void setup_field_cycle(tui_state *t, int field, int dir)
 {
     run_config *c = &t->cfg;
     switch (field) {
+    case FIELD_ENERGY:
+    case FIELD_SPREAD:
+    case FIELD_SPOT:
+    case FIELD_HISTORIES: step_number(t, field, dir); break;
+    case FIELD_STACK:
+        /* Slabs have no order to step through: say what does change them. */
+        snprintf(t->status, sizeof t->status,
+                 "Stack: Enter edits the slabs ('water:5, bone:2, water'; none: one material)");
+        t->status_error = 0;
+        break;
     case FIELD_ION: {
         int n = t->cat.ions.count, k = 0;
         const ion *cur = ion_table_find(&t->cat.ions, c->ion);
@@ -388,14 +456,6 @@ void setup_field_cycle(tui_state *t, int field, int dir)
     case FIELD_SEED:
         if (dir > 0 || c->seed > 0) c->seed += (uint64_t)(int64_t)dir;
         break;
-    case FIELD_HISTORIES: {
-        /* 1-2-5 steps: 10k, 20k, 50k, 100k, ... */
-        double h = (double)c->histories, p = pow(10, floor(log10(h))), m = h / p;
-        double next = dir > 0 ? (m < 2 ? 2 * p : m < 5 ? 5 * p : 10 * p)
-                              : (m > 5 ? 5 * p : m > 2 ? 2 * p : m > 1 ? p : p / 2);
-        if (next >= 100 && next <= 1e12) c->histories = (uint64_t)next;
-        break;
-    }
     default: break;
     }
 }

@@ -1183,7 +1183,7 @@ static void draw_status(const tui_state *t, const tui_layout *l)
 static const char *const help_lines[] = {
     "Keys",
     "Up/Down k/j Tab  move between fields    Enter     edit the field",
-    "Left/Right h/l   cycle a list, flip a switch, step a number",
+    "Left/Right h/l   cycle a list, flip a switch, step a number (not Stack)",
     "While editing    Backspace, Ctrl-U clears, Enter keeps, Esc cancels",
     "r  F2   run                             space F3  pause / resume",
     "c  F4   cancel the run, race or SOBP    b  F5     benchmark race",

@@ -531,3 +531,55 @@ Test(ui, a_changed_setup_is_told_from_how_a_run_is_done)
     cr_expect(tui_setup_changed(t, &ran, 0) && tui_setup_changed(t, &ran, 1), "a new ion");
     catalog_free(&t->cat);
 }
+
+/* Left/right steps every number the help says it steps: energy (it did nothing) in round
+ * numbers about 10% apart, spread and spot from 0 up, histories 1-2-5; each within its valid
+ * range, the status line saying so at its end. The Stack has no steps: it says Enter edits. */
+Test(ui, left_right_steps_the_numbers)
+{
+    tui_state *t = setup_state();
+    cr_expect_str_eq(apply(t, FIELD_ENERGY, "100"), "");
+    double want[] = {110, 120, 130, 140, 150, 160, 180, 200, 220, 250, 280, 300};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        setup_field_cycle(t, FIELD_ENERGY, 1);
+        cr_expect_eq(t->cfg.energy, want[i], "step %zu: %.17g", i, t->cfg.energy);
+    }
+    cr_expect_str_eq(apply(t, FIELD_ENERGY, "137"), "");
+    setup_field_cycle(t, FIELD_ENERGY, -1);
+    cr_expect_eq(t->cfg.energy, 130);
+    cr_expect_str_eq(apply(t, FIELD_ENERGY, "1"), "");
+    setup_field_cycle(t, FIELD_ENERGY, -1);
+    cr_expect_eq(t->cfg.energy, 0.9, "%.17g", t->cfg.energy);
+    cr_expect_str_eq(apply(t, FIELD_ENERGY, "2000"), "");
+    t->status[0] = '\0';
+    setup_field_cycle(t, FIELD_ENERGY, 1);
+    cr_expect(t->cfg.energy == 2000 && strstr(t->status, "energy: ") &&
+                  strstr(t->status, "out of range"), "%g: %s", t->cfg.energy, t->status);
+
+    const double spread[] = {0.001, 0.002, 0.005, 0.01};
+    for (int i = 0; i < 4; i++) {
+        setup_field_cycle(t, FIELD_SPREAD, 1);
+        cr_expect(fabs(t->cfg.energy_spread - spread[i]) < 1e-15, "%g", t->cfg.energy_spread);
+    }
+    for (int i = 0; i < 5; i++) setup_field_cycle(t, FIELD_SPREAD, -1);
+    cr_expect_eq(t->cfg.energy_spread, 0, "back to no spread");
+    const double spot_mm[] = {0.5, 0.7, 1, 1.5, 2, 3};
+    for (int i = 0; i < 6; i++) {
+        setup_field_cycle(t, FIELD_SPOT, 1);
+        cr_expect(fabs(10 * t->cfg.spot_sigma_cm - spot_mm[i]) < 1e-12, "%g mm",
+                  10 * t->cfg.spot_sigma_cm);
+    }
+    cr_expect_str_eq(apply(t, FIELD_HISTORIES, "20000"), "");
+    setup_field_cycle(t, FIELD_HISTORIES, 1);
+    cr_expect_eq(t->cfg.histories, 50000);
+    setup_field_cycle(t, FIELD_HISTORIES, -1);
+    setup_field_cycle(t, FIELD_HISTORIES, -1);
+    cr_expect_eq(t->cfg.histories, 10000);
+
+    t->status[0] = '\0';
+    run_config before = t->cfg;
+    setup_field_cycle(t, FIELD_STACK, 1);
+    cr_expect(strstr(t->status, "Stack: Enter edits"), "%s", t->status);
+    cr_expect(memcmp(&before, &t->cfg, sizeof before) == 0, "the stack changed");
+    catalog_free(&t->cat);
+}
