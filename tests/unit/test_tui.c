@@ -583,7 +583,7 @@ Test(tui, every_view_readable_at_80x24, .timeout = 300)
     keys("?");
     wait_for("Any key closes this help.", 5, screen, sizeof screen);
     expect_titles_whole(screen);
-    static const char *const help[] = {"edit the field", "step a number", "Esc cancels",
+    static const char *const help[] = {"edit the field", "(not Stack)", "Esc cancels",
                                        "pause / resume", "benchmark race", "keep the run",
                                        "forget kept runs", "export folder", "this help",
                                        "quit (asks during a run)", "last messages whole",
