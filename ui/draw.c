@@ -180,6 +180,9 @@ void fit_words(const char *text, int width, char *out, size_t len)
     while (keep > 0 && (text[keep - 1] == ' ' || text[keep - 1] == ',' || text[keep - 1] == ':' ||
                         text[keep - 1] == ';'))
         keep--;
+    /* A first word wider than the room itself: cut in it, with the ellipsis saying so (an
+     * empty place would say less). */
+    if (keep == 0 && width > 1) keep = cols_bytes(text, width - 1);
     snprintf(out, len, "%.*s%s", (int)keep, text, keep ? ell : "");
 }
 

@@ -47,7 +47,8 @@ void draw_textf(int y, int x, int width, attr_t attr, const char *fmt, ...)
 #endif
     ;
 /* Text that may not fit `width` columns: cut at the last space that leaves room for an
- * ellipsis ("…", "~" without UTF-8), never inside a word or a number. */
+ * ellipsis ("…", "~" without UTF-8), never inside a word or a number, unless the first word
+ * alone is wider than the room (then it is cut, with the ellipsis). */
 void draw_text_fit(int y, int x, int width, attr_t attr, const char *text);
 /* The same cut into a buffer (for titles drawn by draw_box). */
 void fit_words(const char *text, int width, char *out, size_t len);

@@ -531,11 +531,12 @@ int setup_edit_key(tui_state *t, int key)
 
 /* The stack in `width` columns with every slab in view: "water:5, bone-cortical-icrp:2,
  * water", else everyday names ("water:5, bone:2, water"), else without spaces, else names cut
- * to their first letters ("wat…:5,bone:2,water"), longest first. */
-static void stack_fit(const tui_state *t, const run_config *c, int width, char *out, size_t len)
+ * to their first letters ("wat…:5,bone:2,water"), longest first. 0 when even that is too
+ * wide. */
+static int stack_fit(const tui_state *t, const run_config *c, int width, char *out, size_t len)
 {
     stack_text(c, out, len);
-    if (draw_width(out) <= width) return;
+    if (draw_width(out) <= width) return 1;
     char names[TRANSPORT_MAX_SLABS][CONFIG_NAME_LEN];
     int keep[TRANSPORT_MAX_SLABS];
     for (int i = 0; i < c->n_slabs; i++) {
@@ -554,7 +555,7 @@ static void stack_fit(const tui_state *t, const run_config *c, int width, char *
             used += (size_t)snprintf(out + used, len - used, "%s%.*s%s%s", i ? sep : "", keep[i],
                                      names[i], cut ? ell : "", th);
         }
-        if (draw_width(out) <= width) return;
+        if (draw_width(out) <= width) return 1;
         if (pass >= 1) {
             /* Shorten the longest name (the last slab's only when no other can be): its
              * first cut takes two letters, since the ellipsis takes one; at least 3 stay. */
@@ -569,7 +570,19 @@ static void stack_fit(const tui_state *t, const run_config *c, int width, char *
             keep[longest] -= whole && keep[longest] > 4 ? 2 : 1;
         }
     }
-    snprintf(out, len, "%d slabs (Enter shows)", c->n_slabs);
+    return 0;
+}
+
+/* A stack too long for any form of stack_fit: how many slabs, and how to see them, in the
+ * longest words that fit `width` ("6 slabs (Enter shows)" was cut to "(Enter show" at 80
+ * columns). */
+static void stack_count(const run_config *c, int width, char *out, size_t len)
+{
+    static const char *const forms[] = {"%d slabs (Enter shows)", "%d slabs (Enter)", "%d slabs"};
+    for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+        snprintf(out, len, forms[i], c->n_slabs);
+        if (draw_width(out) <= width) return;
+    }
 }
 
 void setup_panel_draw(const tui_state *t, const ui_rect *r)
@@ -601,12 +614,28 @@ void setup_panel_draw(const tui_state *t, const ui_rect *r)
             }
             draw_text(y, value_x, value_w, va | A_UNDERLINE, shown);
         } else {
+            /* A value wider than its column starts right after its label instead: cut, a
+             * number reads as another one (a seed of 2^64 - 1 has 20 digits, the column
+             * 19 at 80 columns). */
+            int wide_x = x + draw_width(field_labels[f]) + 1, wide_w = r->x + r->w - 2 - wide_x;
+            int vx = value_x, vw = value_w;
             setup_field_value(t, f, value, sizeof value);
-            if (f == FIELD_STACK && is_stack(&t->cfg)) stack_fit(t, &t->cfg, value_w, value, sizeof value);
+            if (f == FIELD_STACK && is_stack(&t->cfg)) {
+                if (stack_fit(t, &t->cfg, value_w, value, sizeof value)) {
+                } else if (stack_fit(t, &t->cfg, wide_w, value, sizeof value)) {
+                    vx = wide_x;
+                    vw = wide_w;
+                } else {
+                    stack_count(&t->cfg, value_w, value, sizeof value);
+                }
+            } else if (draw_width(value) > value_w) {
+                vx = wide_x;
+                vw = wide_w;
+            }
             int bad_backend = f == FIELD_BACKEND && strcmp(t->cfg.backend, "cuda") == 0 &&
                               !t->cuda_ok;
             attr_t va = bad_backend ? draw_attr(ROLE_ERROR) : A_NORMAL;
-            draw_text(y, value_x, value_w, a | va, value);
+            draw_text_fit(y, vx, vw, a | va, value);
         }
     }
 }

@@ -1345,3 +1345,31 @@ Test(tui, a_refused_export_folder_keeps_the_prompt_open)
     stop_server();
     remove_dir();
 }
+
+/* Setup values at 80x24 are whole words: a stack of six slabs read "6 slabs (Enter show" (the
+ * fallback was 21 columns in a column of 19), and a seed of 2^64 - 1 lost its last digit with
+ * nothing to say so. */
+Test(tui, long_setup_values_are_never_cut_at_80x24)
+{
+    static char screen[65536];
+    char row[1024];
+    make_dir();
+    start(80, 24, "C.UTF-8");
+    wait_for("F10Quit", 10, screen, sizeof screen);
+    keys("Down Down Down Down Down");   /* Ion -> Stack */
+    type_field("water:1, bone:1, lung:1, water:1, bone:1, water");
+    keys("Down Down Down Down Down Down Down");   /* Stack -> Seed */
+    type_field("18446744073709551615");
+    wait_for("Seed", 5, screen, sizeof screen);
+    usleep(200 * 1000);
+    capture(screen, sizeof screen);
+    row_with(screen, "Stack ", row, sizeof row);
+    cr_expect(strstr(row, "6 slabs (Enter)") || strstr(row, "6 slabs (Enter shows)"),
+              "the stack's fallback is cut: %s", row);
+    row_with(screen, "Seed ", row, sizeof row);
+    cr_expect(strstr(row, "18446744073709551615 "), "the seed is cut: %s", row);
+    keys("q");
+    expect_clean_exit(screen, sizeof screen);
+    stop_server();
+    remove_dir();
+}
