@@ -566,13 +566,18 @@ static void draw_curves(const tui_state *t, const ui_rect *r)
     int no_peak = 0;
     if (t->view == VIEW_DOSE && have_current(t)) {
         /* A beam past the stack, or whose highest dose lies well before its range, has no
-         * Bragg peak to mark (report_figures_note; the status says why when the run ends). */
+         * Bragg peak to mark: the legend gives the note's reason (report_figures_note; the
+         * status line the whole note when the run ends). What is read off the dose is
+         * decided on the final snapshot: a peak near the line flipped from frame to frame. */
         char note[512];
-        no_peak = report_figures_note(t->en, res, note, sizeof note);
+        figures_note_kind kind = report_figures_note(t->en, res, note, sizeof note);
+        if (kind >= FIGURES_NOTE_SPREAD && !t->final_snap) kind = FIGURES_NOTE_NONE;
+        no_peak = kind != FIGURES_NOTE_NONE;
         legend_item *it = &items[n_items];
         *it = (legend_item){"", draw_attr(ROLE_MARKER), 0};
         if (no_peak) {
-            snprintf(it->text, sizeof it->text, "no Bragg peak on the grid");
+            snprintf(it->text, sizeof it->text, "no Bragg peak: %s",
+                     report_figures_note_brief(kind));
             n_items++;
         } else if (isfinite(res->fig.peak_depth) && isfinite(res->fig.r80)) {
             depth_unit ru = depth_unit_for(engine_csda_depth(t->en));
