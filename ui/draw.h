@@ -61,6 +61,9 @@ size_t words_that_fit(const char *text, int width);
  * whole text needs. */
 int draw_wrapped(int y, int x, int width, int indent, int max_rows, attr_t attr,
                  const char *text);
+/* Text in the middle of a panel r: wrapped at words (draw_wrapped's rule) inside its border
+ * and two columns in from each side, each row centred, the rows around r's middle row. */
+void draw_centred(const ui_rect *r, attr_t attr, const char *text);
 /* Columns the UTF-8 text takes (every code point counted as one column: bragg only prints
  * narrow glyphs). */
 int draw_width(const char *text);

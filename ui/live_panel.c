@@ -108,7 +108,11 @@ void live_panel_draw(const tui_state *t, const ui_rect *r)
         char h[24], st[24];
         format_rate(s->histories_per_s, h, sizeof h);
         format_rate(s->steps_per_s, st, sizeof st);
-        draw_textf(y++, x, w, A_NORMAL, "%s hist/s  %s steps/s", h, st);
+        /* "306.2 k hist/s  11.38 M steps/s" is 31 columns, one more than 80 columns give. */
+        char line[96];
+        snprintf(line, sizeof line, "%s hist/s  %s steps/s", h, st);
+        if (draw_width(line) > w) snprintf(line, sizeof line, "%s hist/s %s steps/s", h, st);
+        draw_text_fit(y++, x, w, A_NORMAL, line);
     }
     /* Sparklines: the histories/s of the last minute, and steps/s when there is room. */
     /* Labels padded to one width with a space before the trace; a run too short to leave two

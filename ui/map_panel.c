@@ -141,13 +141,6 @@ static void draw_cell(int y, int x, int top, int bottom)
     draw_text(y, x, 1, draw_mode == 1 ? COLOR_PAIR(MAP_PAIR_BASE + top) | A_BOLD : A_NORMAL, c);
 }
 
-static void centred(const ui_rect *r, attr_t a, const char *text)
-{
-    int w = draw_width(text);
-    int x = r->x + (r->w - w) / 2;
-    draw_text(r->y + r->h / 2, x < r->x + 1 ? r->x + 1 : x, r->w - 2, a, text);
-}
-
 void map_panel_draw(const tui_state *t, const ui_rect *r)
 {
     const score_result *res = &t->snap.result;
@@ -164,14 +157,14 @@ void map_panel_draw(const tui_state *t, const ui_rect *r)
                           : t->have_snap && tui_run_active(t) && res->histories == 0
                               ? "running: the first batch is on its way"
                               : "the next run (r) scores the map";
-        centred(r, draw_attr(ROLE_DIM), why);
+        draw_centred(r, draw_attr(ROLE_DIM), why);
         return;
     }
     int ix = r->x + 1, iy = r->y + 1, iw = r->w - 2, ih = r->h - 2;
     const int ylw = 5;
     int ax = ix + ylw, cx = ax + 1, cw = ix + iw - cx, cy = iy + 1, ch = ih - 3;
     if (cw < 8 || ch < 2) {
-        centred(r, draw_attr(ROLE_DIM), "(too small to plot)");
+        draw_centred(r, draw_attr(ROLE_DIM), "(too small to plot)");
         return;
     }
     int sub = draw_mode == 2 ? 2 : 1;   /* map rows per screen row */
@@ -179,7 +172,7 @@ void map_panel_draw(const tui_state *t, const ui_rect *r)
     double lo, hi, vmax;
     if (!levels || map_view_grid(&m, cw, ch * sub, levels, &lo, &hi, &vmax)) {
         free(levels);
-        centred(r, draw_attr(ROLE_DIM), levels ? "no dose on the map yet" : "out of memory");
+        draw_centred(r, draw_attr(ROLE_DIM), levels ? "no dose on the map yet" : "out of memory");
         return;
     }
     for (int row = 0; row < ch; row++)

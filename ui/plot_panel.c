@@ -56,15 +56,6 @@ double plot_norm_factor(const double *depth, const double *dose, int n, overlay_
     return figure_norm_factor(depth, dose, n, f);
 }
 
-static void centred(const ui_rect *r, attr_t a, const char *text)
-{
-    char buf[256];
-    fit_words(text, r->w - 4, buf, sizeof buf);
-    int w = draw_width(buf);
-    int x = r->x + (r->w - w) / 2;
-    draw_text(r->y + r->h / 2, x < r->x + 2 ? r->x + 2 : x, r->w - 4, a, buf);
-}
-
 /* Kept runs are normalised (so runs of different doses compare) unless `n` chose none. */
 static int normalised(const tui_state *t)
 {
@@ -515,7 +506,7 @@ static void draw_curves(const tui_state *t, const ui_rect *r)
     snprintf(view, sizeof view, "%s%s", plot_view_name(t->view), logy ? " (log)" : "");
     if (n == 0) {
         draw_box(r, view, 0);
-        centred(r, draw_attr(ROLE_DIM), why);
+        draw_centred(r, draw_attr(ROLE_DIM), why);
         return;
     }
     /* Ranges over every curve (and the band of the current run). */
@@ -593,7 +584,7 @@ static void draw_curves(const tui_state *t, const ui_rect *r)
     int ax_col = ix + ylw, cx = ax_col + 1, cw = ix + iw - cx, cy = iy + legend_rows;
     int ch = ih - legend_rows - 2;
     if (cw < 8 || ch < 2) {
-        centred(r, draw_attr(ROLE_DIM), "(too small to plot)");
+        draw_centred(r, draw_attr(ROLE_DIM), "(too small to plot)");
         return;
     }
     /* Depths in the unit of the longest range shown (src/output/depth_unit.h): p 1 MeV's
@@ -619,7 +610,7 @@ static void draw_curves(const tui_state *t, const ui_rect *r)
 
     braille_canvas canvas;
     if (braille_init(&canvas, cw, ch)) {
-        centred(r, draw_attr(ROLE_ERROR), "out of memory");
+        draw_centred(r, draw_attr(ROLE_ERROR), "out of memory");
         return;
     }
     /* Layers: 1 the band, then the curves in order (the current run, last, on top). */
@@ -751,7 +742,7 @@ static void draw_race(const tui_state *t, const ui_rect *r)
     if (draw_width(title) > r->w - 6) snprintf(title, sizeof title, "benchmark race");
     draw_box(r, t->race_n ? title : "benchmark race", 0);
     if (t->race_n == 0) {
-        centred(r, draw_attr(ROLE_DIM), "b races serial, OpenMP 1..N threads, event, simd and CUDA");
+        draw_centred(r, draw_attr(ROLE_DIM), "b races serial, OpenMP 1..N threads, event, simd and CUDA");
         return;
     }
     double max_hps = 0, base = 0;

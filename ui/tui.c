@@ -1133,7 +1133,39 @@ static void draw_keys(const tui_layout *l)
     }
 }
 
-static void draw_status(const tui_state *t, const tui_layout *l)
+/* While a field is edited: its message (the check of the text so far) over the status row,
+ * and the key bar's row too when it needs it (the keys are typed then, not commands). A
+ * refusal says how to leave; one longer than both rows ends where M shows it whole (it is
+ * kept once Enter or Esc ends the attempt). Returns 1 when it took the key bar's row. */
+static int draw_edit_message(const tui_state *t, const tui_layout *l)
+{
+    char msg[700], row[700];
+    attr_t a = t->edit_ok ? draw_attr(ROLE_GOOD) : draw_attr(ROLE_ERROR);
+    snprintf(msg, sizeof msg, "%s%s", t->edit_msg, t->edit_ok ? "" : " (Esc cancels)");
+    int room = l->cols - 2;
+    if (draw_width(msg) <= room) {
+        draw_text(l->status.y, 1, room, a, msg);
+        return 0;
+    }
+    size_t first = words_that_fit(msg, room);
+    if (first == 0) first = strlen(msg);
+    snprintf(row, sizeof row, "%.*s", (int)first, msg);
+    draw_text(l->status.y, 1, room, a, row);
+    const char *rest = msg + first;
+    while (*rest == ' ') rest++;
+    if (draw_width(rest) <= room) {
+        draw_text(l->keys.y, 1, room, a, rest);
+        return 1;
+    }
+    static const char more[] = " (Esc, then M: all)";
+    fit_words(rest, room - (int)strlen(more), row, sizeof row);
+    draw_text(l->keys.y, 1, room, a, row);
+    draw_text(l->keys.y, 1 + draw_width(row), (int)strlen(more), draw_attr(ROLE_DIM), more);
+    return 1;
+}
+
+/* The status line; 1 when it took the key bar's row as well (draw_edit_message). */
+static int draw_status(const tui_state *t, const tui_layout *l)
 {
     const char *text = t->status;
     attr_t a = t->status_error ? draw_attr(ROLE_ERROR) : A_NORMAL;
@@ -1156,27 +1188,27 @@ static void draw_status(const tui_state *t, const tui_layout *l)
         while (room > 0 && draw_width(shown) > room) shown++;
         snprintf(buf, sizeof buf, "%s%s%s", head, shown, tail);
         draw_text(l->status.y, 1, l->cols - 2, draw_attr(refused ? ROLE_ERROR : ROLE_GOOD), buf);
-        return;
+        return 0;
     } else if (t->editing) {
-        text = t->edit_msg;
-        a = t->edit_ok ? draw_attr(ROLE_GOOD) : draw_attr(ROLE_ERROR);
+        return draw_edit_message(t, l);
     } else if (!*text) {
         snprintf(buf, sizeof buf, "ready: Enter edits, r runs, b races, v view (%s), ? help",
                  plot_view_name(t->view));
         text = buf;
         a = draw_attr(ROLE_DIM);
     }
-    /* A message longer than the line ends at a word, never inside one; a status message then
-     * says where the rest is (not an edit's: while editing, M is a letter typed). */
+    /* A message longer than the line ends at a word, never inside one, and says where the
+     * rest is. */
     int room = l->cols - 2;
     if (text == t->status && draw_width(text) > room) {
         static const char more[] = " (M: more)";
         fit_words(text, room - (int)strlen(more), buf, sizeof buf);
         draw_text(l->status.y, 1, room, a, buf);
         draw_text(l->status.y, 1 + draw_width(buf), (int)strlen(more), draw_attr(ROLE_DIM), more);
-        return;
+        return 0;
     }
     draw_text_fit(l->status.y, 1, room, a, text);
+    return 0;
 }
 
 /* At most 72 columns each: the help box fits an 80-column terminal whole. */
@@ -1252,20 +1284,28 @@ static void draw_screen(tui_state *t, const tui_layout *l)
 {
     erase();
     if (l->too_small) {
-        char msg[96];
-        snprintf(msg, sizeof msg, "terminal too small: need %dx%d, have %dx%d", LAYOUT_MIN_COLS,
-                 LAYOUT_MIN_ROWS, l->cols, l->rows);
-        int w = (int)strlen(msg);
-        int x = (l->cols - w) / 2;
-        draw_text(l->rows / 2, x < 0 ? 0 : x, l->cols, A_BOLD, msg);
-        if (l->rows > 2) draw_text(l->rows / 2 + 1, 0, l->cols, A_NORMAL, "q quits");
+        /* One row where it fits, else its parts on rows of their own (at 40 columns the
+         * line ended "have 40x"), each wrapped at words where even that is too wide. */
+        char size[64], msg[128];
+        snprintf(size, sizeof size, "need %dx%d, have %dx%d", LAYOUT_MIN_COLS, LAYOUT_MIN_ROWS,
+                 l->cols, l->rows);
+        snprintf(msg, sizeof msg, "terminal too small: %s; q quits", size);
+        ui_rect whole = {0, 0, l->rows, l->cols};
+        if (draw_width(msg) <= l->cols - 4) {
+            draw_centred(&whole, A_BOLD, msg);
+        } else {
+            const char *parts[3] = {"terminal too small:", size, "q quits"};
+            for (int i = 0; i < 3; i++) {
+                ui_rect row = {l->rows / 2 - 2 + i, 0, 3, l->cols};   /* its middle row */
+                draw_centred(&row, i == 2 ? A_NORMAL : A_BOLD, parts[i]);
+            }
+        }
     } else {
         setup_panel_draw(t, &l->setup);
         live_panel_draw(t, &l->live);
         plot_panel_draw(t, &l->plot);
         profile_panel_draw(t, &l->profile, l->profile_compact);
-        draw_status(t, l);
-        draw_keys(l);
+        if (!draw_status(t, l)) draw_keys(l);
         if (t->help) draw_help(l);
         else if (t->messages) draw_messages(t, l);
     }
@@ -1329,6 +1369,8 @@ static void handle_key(tui_state *t, int key, const tui_layout *l)
     }
     if (t->editing) {
         int enter = key == '\n' || key == '\r' || key == KEY_ENTER;
+        /* A refusal on screen when Esc leaves: kept, as the status row said, for M. */
+        if (key == 27 && !t->edit_ok) log_message(t, 1, t->edit_msg);
         setup_edit_key(t, key);
         /* A value refused on Enter: its message (the valid names, often more than a line)
          * is kept, and M shows it whole once the edit ends. */

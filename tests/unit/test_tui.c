@@ -1393,3 +1393,41 @@ Test(tui, long_setup_values_are_never_cut_at_80x24)
     stop_server();
     remove_dir();
 }
+
+/* Text cut at 80x24 where it mattered: an energy refused while typed lost its unit and said
+ * nothing of how to leave, the biology view's hint and the profile panel's ended in "...",
+ * and at 40x12 the too-small screen ended "have 40x". Each now fits or wraps at a word. */
+Test(tui, messages_fit_or_wrap_at_80x24)
+{
+    static char screen[65536];
+    char row[1024];
+    make_dir();
+    start(80, 24, "C.UTF-8");
+    wait_for("F10Quit", 10, screen, sizeof screen);
+    row_with(screen, "no profile yet", row, sizeof row);
+    cr_expect(!strstr(row, "\u2026"), "the profile's hint is cut: %s", row);
+    cr_expect(strstr(screen, "1.5% slower)"), "the profile's hint lost its end:\n%s", screen);
+    keys("Down");   /* Energy */
+    keys("Enter");
+    keys("-l 5000");
+    wait_for("out of range (valid:", 5, screen, sizeof screen);
+    cr_expect(strstr(screen, "0.002 to 2000") && strstr(screen, "MeV/u) (Esc cancels)"),
+              "the refusal lost its unit or its way out:\n%s", screen);
+    keys("Escape");
+    keys("Down Down Down Down Down");   /* Energy -> Histories */
+    type_field("1000");
+    wait_for("Histories  1000 ", 10, screen, sizeof screen);
+    keys("r");
+    wait_for("done: 1000", 30, screen, sizeof screen);
+    for (int i = 0; i < 5; i++) keys("v");
+    wait_for("view: biology", 5, screen, sizeof screen);
+    cr_expect(strstr(screen, "field, then r"), "the biology hint is cut:\n%s", screen);
+    cr_assert(tmux("resize-window -t bragg -x 40 -y 12") == 0);
+    wait_for("terminal too small", 5, screen, sizeof screen);
+    cr_expect(strstr(screen, "need 80x24, have 40x12") && strstr(screen, "q quits"), "%s",
+              screen);
+    keys("q");
+    expect_clean_exit(screen, sizeof screen);
+    stop_server();
+    remove_dir();
+}
