@@ -101,10 +101,11 @@ static int gather(const tui_state *t, curve *cv, y_axis_text *ax, char *why, siz
         snprintf(ax->quantity, sizeof ax->quantity, "dose");
         if (t->sobp_rbe_dose) snprintf(ax->unit, sizeof ax->unit, "Gy");
         else snprintf(ax->unit, sizeof ax->unit, "Gy cm%s/primary", glyph("\u00b2", "2"));
+        /* The title's unit is the physical dose's; the RBE-weighted dose's is Gy (RBE). */
         cv[n++] = (curve){t->sobp_depth, t->sobp_dose, NULL, t->sobp_n, 1, ROLE_CURVE, "physical"};
         if (t->sobp_rbe_dose)
             cv[n++] = (curve){t->sobp_depth, t->sobp_rbe_dose, NULL, t->sobp_n, 1, ROLE_SERIES1,
-                              "RBE-weighted"};
+                              "RBE-weighted, Gy (RBE)"};
         return n;
     }
     int have = t->have_snap && res->nbins > 0 && res->histories > 0;
@@ -228,7 +229,10 @@ static int gather(const tui_state *t, curve *cv, y_axis_text *ax, char *why, siz
                  glyph("\u2192", "->"), peak_rbe, b->dose);
         snprintf(ax->unit, sizeof ax->unit, "Gy cm%s/primary", glyph("\u00b2", "2"));
         cv[n++] = (curve){res->depth, res->dose, NULL, res->nbins, 1, ROLE_CURVE, "physical"};
-        cv[n++] = (curve){res->depth, weighted, NULL, res->nbins, 1, ROLE_SERIES1, "RBE-weighted"};
+        /* Its unit is the title's with Gy (RBE), the usual unit of RBE-weighted dose, for Gy. */
+        cv[n++] = (curve){res->depth, weighted, NULL, res->nbins, 1, ROLE_SERIES1, ""};
+        snprintf(cv[n - 1].label, sizeof cv[0].label, "RBE-weighted, Gy (RBE) cm%s",
+                 glyph("\u00b2", "2"));
         break;
     }
     }

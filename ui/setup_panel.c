@@ -22,12 +22,12 @@ static const char *const field_labels[FIELD_COUNT] = {
 /* Shown while editing, until the text typed is checked. */
 static const char *const field_hints[FIELD_COUNT] = {
     "ion name or alias: p, He-4, C-12, O-16, ... (left/right cycles)",
-    "MeV per nucleon",
+    "",   /* field_hint: the unit follows the ion */
     "relative energy spread, percent (0 to 20)",
     "spot size sigma per axis, mm (0 to 100)",
     "material name (left/right cycles)",
     "slabs 'material:cm, ...' with the last 'material' or ':inf'; none (or empty): one material",
-    "number of primary histories (20 to 1e12, at least the batches; 20k, 1e5 allowed)",
+    "",   /* field_hint: the floor follows the batches */
     "serial, openmp, event, simd or cuda (left/right cycles)",
     "OpenMP threads, 0 = all cores",
     "on/off", "on/off", "on/off",
@@ -149,9 +149,10 @@ static int parse_double(const char *text, const char *what, double *out, bragg_e
 
 /* Counts as people type them (20000, 2e4, 20k, 1M) into run key `key` of *c, through the
  * run file's own parser: whole numbers exactly as 64-bit integers (a seed of 2^64 - 1), the
- * key's range in the message. A k or M suffix becomes the exponent it stands for. */
-static int parse_count(const char *text, const char *key, const char *what, run_config *c,
-                       bragg_err *e)
+ * key's range in the message, from `lo` where that is above the key's own. A k or M suffix
+ * becomes the exponent it stands for. */
+static int parse_count(const char *text, const char *key, const char *what, double lo,
+                       run_config *c, bragg_err *e)
 {
     char buf[128];
     if (field_trim(text, buf, sizeof buf - 4))
@@ -162,7 +163,9 @@ static int parse_count(const char *text, const char *key, const char *what, run_
     run_setup s;
     run_setup_init(&s);
     s.cfg = *c;
-    if (run_setup_set(&s, run_key_find(key), buf, e)) return bragg_fail_prefix(e, "%s: ", what);
+    run_key k = *run_key_find(key);
+    if (lo > k.lo) k.lo = lo;
+    if (run_setup_set(&s, &k, buf, e)) return bragg_fail_prefix(e, "%s: ", what);
     *c = s.cfg;
     return BRAGG_OK;
 }
@@ -265,7 +268,9 @@ int setup_field_apply(const tui_state *t, run_config *c, int field, const char *
         break;
     }
     case FIELD_HISTORIES:
-        if (parse_count(text, "histories", "histories", &n, e)) return BRAGG_ERR;
+        /* The workbench keeps the default batches: they are the floor (the key's own, 2,
+         * holds where --batches can be lowered), said as the field's hint says it. */
+        if (parse_count(text, "histories", "histories", n.batches, &n, e)) return BRAGG_ERR;
         break;
     case FIELD_BACKEND: {
         int k;
@@ -278,7 +283,7 @@ int setup_field_apply(const tui_state *t, run_config *c, int field, const char *
         break;
     }
     case FIELD_THREADS:
-        if (parse_count(text, "threads", "threads", &n, e)) return BRAGG_ERR;
+        if (parse_count(text, "threads", "threads", 0, &n, e)) return BRAGG_ERR;
         break;
     case FIELD_STRAGGLING:
         if (parse_switch(text, "straggling", &n.straggling, e)) return BRAGG_ERR;
@@ -290,7 +295,7 @@ int setup_field_apply(const tui_state *t, run_config *c, int field, const char *
         if (parse_switch(text, "nuclear", &n.nuclear, e)) return BRAGG_ERR;
         break;
     case FIELD_SEED:
-        if (parse_count(text, "seed", "seed", &n, e)) return BRAGG_ERR;
+        if (parse_count(text, "seed", "seed", 0, &n, e)) return BRAGG_ERR;
         break;
     case FIELD_BIO: {
         /* "none", "MODEL" or "MODEL ALPHA_BETA", checked by loading the model and against the
@@ -460,14 +465,32 @@ void setup_field_cycle(tui_state *t, int field, int dir)
     }
 }
 
+/* The hint of a field, in the units and range of the setup now: MeV for protons (it said
+ * "MeV per nucleon" beside a field in MeV), the histories' floor from the batches. */
+static void field_hint(const tui_state *t, int field, char *out, size_t len)
+{
+    if (field == FIELD_ENERGY) {
+        const ion *ion = ion_table_find(&t->cat.ions, t->cfg.ion);
+        int A = ion ? ion->A : 0;
+        snprintf(out, len, "%s, %s", A == 1 ? "beam energy" : "energy per nucleon",
+                 ion_energy_unit(A));
+    } else if (field == FIELD_HISTORIES) {
+        snprintf(out, len, "number of primary histories (%d to 1e12; 20k, 1e5 allowed)",
+                 t->cfg.batches);
+    } else {
+        snprintf(out, len, "%s", field_hints[field]);
+    }
+}
+
 static void check_edit(tui_state *t)
 {
     run_config tmp = t->cfg;
     bragg_err e = {{0}};
     if (setup_field_apply(t, &tmp, t->focus, t->edit, &e) == BRAGG_OK) {
+        char hint[160];
+        field_hint(t, t->focus, hint, sizeof hint);
         t->edit_ok = 1;
-        snprintf(t->edit_msg, sizeof t->edit_msg, "ok: %s (Enter keeps it, Esc cancels)",
-                 field_hints[t->focus]);
+        snprintf(t->edit_msg, sizeof t->edit_msg, "ok: %s (Enter keeps it, Esc cancels)", hint);
     } else {
         t->edit_ok = 0;
         snprintf(t->edit_msg, sizeof t->edit_msg, "%s", e.msg);

@@ -740,9 +740,9 @@ static void keep_overlay(tui_state *t)
         set_status(t, 1, "o keeps a finished run as a reference curve: run one first");
         return;
     }
-    char dropped[64] = "";
+    char dropped[sizeof t->overlays[0].label] = "";
     if (t->n_overlays == TUI_MAX_OVERLAYS) {   /* the oldest goes, and the status says so */
-        snprintf(dropped, sizeof dropped, "%s", t->overlays[0].short_label);
+        snprintf(dropped, sizeof dropped, "%s", t->overlays[0].label);
         free_overlay(&t->overlays[0]);
         memmove(t->overlays, t->overlays + 1, sizeof t->overlays[0] * (TUI_MAX_OVERLAYS - 1));
         t->n_overlays--;
@@ -781,8 +781,9 @@ static void keep_overlay(tui_state *t)
         memcpy(p + (size_t)ch * n, r->channel_dose[ch], sizeof(double) * n);
     t->n_overlays++;
     if (t->view == VIEW_RACE) t->view = VIEW_DOSE;
+    /* Both runs named alike, by beam and geometry, as the kept run's own message does. */
     if (dropped[0])
-        set_status(t, 0, "kept '%s'; %s dropped (%d at most; x clears)", o->short_label, dropped,
+        set_status(t, 0, "kept '%s'; '%s' dropped (%d at most; x clears)", o->label, dropped,
                    TUI_MAX_OVERLAYS);
     else
         set_status(t, 0, "kept '%s' (%d kept; n: normalised to %s; x clears)", o->label,

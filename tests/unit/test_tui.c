@@ -872,10 +872,13 @@ Test(tui, biology_view_and_sobp_job_at_100x30)
     wait_for("done:", 30, screen, sizeof screen);
     for (int i = 0; i < 5; i++) keys("v");
     wait_for("view: biology", 5, screen, sizeof screen);
-    cr_expect(strstr(screen, "RBE-weighted") && strstr(screen, "at 2 Gy"), "%s", screen);
+    /* The RBE-weighted dose in Gy (RBE), not in the physical dose's Gy. */
+    cr_expect(strstr(screen, "RBE-weighted, Gy (RBE) cm\u00b2") && strstr(screen, "at 2 Gy"),
+              "%s", screen);
     keys("s");
     wait_for("SOBP done", 60, screen, sizeof screen);
-    cr_expect(strstr(screen, "SOBP: dose, Gy") && strstr(screen, "RBE-weighted"), "%s", screen);
+    cr_expect(strstr(screen, "SOBP: dose, Gy") && strstr(screen, "RBE-weighted, Gy (RBE)"), "%s",
+              screen);
     keys("e");
     wait_for("exported", 10, screen, sizeof screen);
     cr_expect(count_files("bragg-sobp-", ".png") == 1 && count_files("bragg-sobp-", ".json") == 1);

@@ -583,3 +583,34 @@ Test(ui, left_right_steps_the_numbers)
     cr_expect(memcmp(&before, &t->cfg, sizeof before) == 0, "the stack changed");
     catalog_free(&t->cat);
 }
+
+/* One unit and one range per field, whichever way a value is typed: the energy's hint said
+ * "MeV per nucleon" for protons, whose field says MeV; the histories' hint "20 to 1e12" where
+ * 0 was refused with "2 to 1000000000000" and -5 with "2 to 1e+12". */
+Test(ui, hints_and_refusals_say_the_same_unit_and_range)
+{
+    tui_state *t = setup_state();
+    cr_expect_str_eq(apply(t, FIELD_ION, "p"), "");
+    t->focus = FIELD_ENERGY;
+    setup_edit_begin(t);
+    cr_expect(strstr(t->edit_msg, "ok: beam energy, MeV (") && !strstr(t->edit_msg, "nucleon"),
+              "%s", t->edit_msg);
+    t->editing = 0;
+    cr_expect_str_eq(apply(t, FIELD_ION, "C-12"), "");
+    setup_edit_begin(t);
+    cr_expect(strstr(t->edit_msg, "ok: energy per nucleon, MeV/u ("), "%s", t->edit_msg);
+    t->editing = 0;
+    t->focus = FIELD_HISTORIES;
+    setup_edit_begin(t);
+    char want[64];
+    snprintf(want, sizeof want, "(%d to 1e12;", t->cfg.batches);
+    cr_expect(strstr(t->edit_msg, want), "%s", t->edit_msg);
+    t->editing = 0;
+    snprintf(want, sizeof want, "(valid: %d to 1e12)", t->cfg.batches);
+    const char *typed[] = {"0", "-5", "10", "1e13", "2.5"};
+    for (size_t i = 0; i < sizeof typed / sizeof typed[0]; i++) {
+        const char *m = apply(t, FIELD_HISTORIES, typed[i]);
+        cr_expect(strstr(m, "histories: ") && strstr(m, want), "%s: %s", typed[i], m);
+    }
+    catalog_free(&t->cat);
+}
