@@ -693,7 +693,13 @@ static void start_sobp(tui_state *t)
 
 static void toggle_pause(tui_state *t)
 {
-    if (!tui_run_active(t)) return;
+    /* Every key answers: a race or an SOBP runs to its end or is cancelled, never paused. */
+    if (!tui_run_active(t)) {
+        const char *busy = busy_job(t);
+        if (busy) set_status(t, 0, "%s does not pause: c cancels it", busy);
+        else set_status(t, 0, "nothing to pause: r runs");
+        return;
+    }
     int pause = t->snap.state != RUN_PAUSED;
     engine_pause(t->en, pause);
     set_status(t, 0, pause ? "paused: space resumes" : "resumed");

@@ -1161,6 +1161,9 @@ Test(tui, the_live_state_and_the_titles_fit)
     keys("Down Down Down Down Down Down");
     type_field("5000000");
     wait_for("Histories  5000000 ", 10, screen, sizeof screen);
+    /* Space with nothing running said nothing at all. */
+    keys("Space");
+    wait_for("nothing to pause: r runs", 5, screen, sizeof screen);
     keys("r");
     wait_for("ETA", 20, screen, sizeof screen);
     keys("Space");
