@@ -50,10 +50,18 @@ void live_panel_draw(const tui_state *t, const ui_rect *r)
     draw_box(r, "Live", 0);
     int x = r->x + 2, w = r->w - 4, y = r->y + 1, last = r->y + r->h - 1;
     if (t->sobp_pid) {
-        /* The SOBP job (a child process) takes the cores now; it reports when it ends. */
+        /* The SOBP job (a child process) takes the cores now: how far it is (one run per
+         * energy after a pilot run, then a refit), and the result when it ends. */
         draw_text_fit(y++, x, w, A_BOLD, "SOBP building: c cancels");
+        char stage[64];
+        tui_sobp_progress(t, stage, sizeof stage);
+        if (y < last && t->sobp_energies > 0) {
+            double f = t->sobp_refit ? 1.0 : (double)t->sobp_energy / (t->sobp_energies + 1);
+            draw_bar(y++, x, w, f, draw_attr(ROLE_GOOD));
+        }
+        if (y < last && stage[0]) draw_text_fit(y++, x, w, A_NORMAL, stage);
         if (y < last)
-            draw_text_fit(y, x, w, draw_attr(ROLE_DIM), "the SOBP view shows it when done");
+            draw_text_fit(y, x, w, draw_attr(ROLE_DIM), "the SOBP view shows the result");
         return;
     }
     if (!t->have_snap) {

@@ -94,8 +94,12 @@ static int gather(const tui_state *t, curve *cv, y_axis_text *ax, char *why, siz
         memset(cv, 0, sizeof *cv * MAX_CURVES);
         memset(ax, 0, sizeof *ax);
         if (!t->sobp) {
-            snprintf(why, why_len, t->sobp_pid ? "building the SOBP: one run per energy" :
-                                                 "no SOBP yet: s builds one for this setup");
+            char stage[64];
+            tui_sobp_progress(t, stage, sizeof stage);
+            if (t->sobp_pid)
+                snprintf(why, why_len, "building the SOBP, one run per energy: %s",
+                         stage[0] ? stage : "starting");
+            else snprintf(why, why_len, "no SOBP yet: s builds one for this setup");
             return 0;
         }
         snprintf(ax->quantity, sizeof ax->quantity, "dose");

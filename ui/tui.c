@@ -64,6 +64,8 @@ static void on_stop(int sig)
     stop_requested = 1;
 }
 
+extern char **environ;   /* the SOBP job's environment starts from it */
+
 static void on_crash(int sig)
 {
     /* endwin is not async-signal-safe, but the process is about to die anyway and a terminal
@@ -528,12 +530,55 @@ static void load_sobp(tui_state *t)
     t->view = VIEW_SOBP;
 }
 
-/* Removes the job's folder and what is in it (the record once read, the log). */
+/* Removes the job's folder and what is in it (the record once read, the log), and closes
+ * its progress pipe. */
 static void sobp_cleanup(tui_state *t)
 {
     unlink(t->sobp_path);
     unlink(t->sobp_log);
     rmdir(t->sobp_dir);
+    if (t->sobp_pipe >= 0) close(t->sobp_pipe);
+    t->sobp_pipe = -1;
+}
+
+/* Takes the job's progress lines that have come ("pilot K", "energy k K", "refit"). */
+static void read_sobp_progress(tui_state *t)
+{
+    char buf[512];
+    ssize_t n;
+    while (t->sobp_pipe >= 0 && (n = read(t->sobp_pipe, buf, sizeof buf)) > 0) {
+        for (ssize_t i = 0; i < n; i++) {
+            size_t len = strlen(t->sobp_line);
+            if (buf[i] != '\n') {
+                if (len + 1 < sizeof t->sobp_line) {
+                    t->sobp_line[len] = buf[i];
+                    t->sobp_line[len + 1] = '\0';
+                }
+                continue;
+            }
+            int k, K;
+            if (sscanf(t->sobp_line, "pilot %d", &K) == 1) {
+                t->sobp_energy = 0;
+                t->sobp_energies = K;
+            } else if (sscanf(t->sobp_line, "energy %d %d", &k, &K) == 2) {
+                t->sobp_energy = k;
+                t->sobp_energies = K;
+            } else if (strcmp(t->sobp_line, "refit") == 0) {
+                t->sobp_refit = 1;
+            }
+            t->sobp_line[0] = '\0';
+        }
+    }
+}
+
+void tui_sobp_progress(const tui_state *t, char *out, size_t len)
+{
+    if (t->sobp_refit) snprintf(out, len, "refitting the weights");
+    else if (t->sobp_energy > 0)
+        snprintf(out, len, "energy %d of %d", t->sobp_energy, t->sobp_energies);
+    else if (t->sobp_energies > 0)
+        snprintf(out, len, "pilot run, then %d energies", t->sobp_energies);
+    else out[0] = '\0';
 }
 
 static void stop_sobp(tui_state *t)
@@ -548,6 +593,7 @@ static void stop_sobp(tui_state *t)
 static void poll_sobp(tui_state *t)
 {
     if (!t->sobp_pid) return;
+    read_sobp_progress(t);
     int st;
     if (waitpid(t->sobp_pid, &st, WNOHANG) != t->sobp_pid) return;
     t->sobp_pid = 0;
@@ -654,9 +700,34 @@ static void start_sobp(tui_state *t)
     argv[k++] = "--json";
     argv[k++] = t->sobp_path;
     argv[k] = NULL;
+    /* Its progress comes back through a pipe, the write end its descriptor 3, named in its
+     * environment (everything made before fork: the child may only make async-signal-safe
+     * calls). Without a pipe the job runs all the same, with no progress to show. */
+    int progress[2] = {-1, -1};
+    if (pipe(progress) == 0) {
+        fcntl(progress[0], F_SETFD, FD_CLOEXEC);
+        fcntl(progress[1], F_SETFD, FD_CLOEXEC);
+        fcntl(progress[0], F_SETFL, O_NONBLOCK);
+    }
+    size_t n_env = 0;
+    while (environ[n_env]) n_env++;
+    char **envp = malloc((n_env + 2) * sizeof *envp);
+    if (envp) {
+        size_t j = 0;
+        static const char var[] = "BRAGG_SOBP_PROGRESS_FD=";
+        for (size_t i = 0; i < n_env; i++)
+            if (strncmp(environ[i], var, sizeof var - 1) != 0) envp[j++] = environ[i];
+        if (progress[1] >= 0) envp[j++] = "BRAGG_SOBP_PROGRESS_FD=3";
+        envp[j] = NULL;
+    }
+    t->sobp_pipe = progress[0];
+    t->sobp_line[0] = '\0';
+    t->sobp_energy = t->sobp_energies = t->sobp_refit = 0;
     pid_t parent = getpid();
-    pid_t pid = fork();
+    pid_t pid = envp ? fork() : -1;
     if (pid < 0) {
+        free(envp);
+        if (progress[1] >= 0) close(progress[1]);
         set_status(t, 1, "SOBP: cannot start the job");
         sobp_cleanup(t);
         return;
@@ -673,6 +744,8 @@ static void start_sobp(tui_state *t)
 #else
         (void)parent;
 #endif
+        if (progress[1] == 3) fcntl(3, F_SETFD, 0);   /* kept through exec */
+        else if (progress[1] >= 0) dup2(progress[1], 3);
         int log = open(t->sobp_log, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
         int nul = open("/dev/null", O_RDONLY);
         if (log >= 0) {
@@ -680,9 +753,11 @@ static void start_sobp(tui_state *t)
             dup2(log, STDERR_FILENO);
         }
         if (nul >= 0) dup2(nul, STDIN_FILENO);
-        execv("/proc/self/exe", (char *const *)argv);
+        execve("/proc/self/exe", (char *const *)argv, envp);
         _exit(127);
     }
+    free(envp);
+    if (progress[1] >= 0) close(progress[1]);
     t->sobp_pid = pid;
     t->sobp_job_cfg = *c;
     t->view = VIEW_SOBP;
@@ -1526,6 +1601,7 @@ int tui_main(const run_config *start)
         }
     }
     t->cfg = w.cfg;
+    t->sobp_pipe = -1;
     snprintf(t->export_dir, sizeof t->export_dir, "%s", w.export_dir);
     if (start) {
         /* A run file named on the command line (bragg --config FILE): its setup, checked. */

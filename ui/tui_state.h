@@ -110,6 +110,11 @@ typedef struct tui_state {
      * record and the curves drawn from it once it has ended. */
     pid_t sobp_pid;               /* 0: none running */
     run_config sobp_job_cfg;      /* the setup of the job running */
+    /* How far the job is (cmd_sobp.c's BRAGG_SOBP_PROGRESS_FD lines, read from a pipe): the
+     * pristine energies begun of all (0: its pilot run), then its refit. */
+    int sobp_pipe;                /* the pipe's read end, or -1 */
+    char sobp_line[64];           /* a line read in part */
+    int sobp_energy, sobp_energies, sobp_refit;
     run_config sobp_cfg;          /* the setup of the record shown */
     char sobp_dir[256], sobp_path[300], sobp_log[300];
     struct cJSON *sobp;           /* the last finished record, or NULL */
@@ -150,6 +155,9 @@ typedef struct tui_state {
     int settings_frozen;      /* the settings file could not be set aside: never save over it */
     long frames;
 } tui_state;
+
+/* How far the SOBP job is, in a few words ("energy 3 of 15"), or "" before it says. */
+void tui_sobp_progress(const tui_state *t, char *out, size_t len);
 
 /* 1 when `ran`, the setup a run or an SOBP on screen was made with, gives other results than
  * the setup in the fields now: the plot then says it shows the previous setup. How a run is

@@ -1106,6 +1106,8 @@ Test(tui, the_sobp_job_is_a_running_job)
         keys("s");
         wait_for("SOBP building", 10, screen, sizeof screen);
         cr_expect(system(pattern) == 0, "no SOBP job running");
+        /* How far it is, from the job itself (it showed nothing for the whole build). */
+        wait_for("pilot run, then ", 30, screen, sizeof screen);
         if (killed) {
             snprintf(cmd, sizeof cmd, "pkill -KILL -P $(tmux -L %s display -p -t bragg "
                                       "'#{pane_pid}') -x bragg", server);
