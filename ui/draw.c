@@ -47,9 +47,9 @@ attr_t draw_attr(colour_role role)
 
 colour_role draw_series_role(int k)
 {
-    static const colour_role roles[] = {ROLE_CURVE, ROLE_SERIES1, ROLE_SERIES2, ROLE_SERIES3,
-                                        ROLE_SERIES4, ROLE_SERIES5};
-    return roles[k % (int)(sizeof roles / sizeof roles[0])];
+    static const colour_role roles[DRAW_SERIES_ROLES] = {ROLE_CURVE,   ROLE_SERIES1, ROLE_SERIES2,
+                                                         ROLE_SERIES3, ROLE_SERIES4, ROLE_SERIES5};
+    return roles[k % DRAW_SERIES_ROLES];
 }
 
 int draw_utf8(void)

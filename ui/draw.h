@@ -34,7 +34,9 @@ typedef enum colour_role {
 void draw_init(int colour, int utf8);
 /* The attribute of a role: a colour pair, or bold/dim/underline without colour. */
 attr_t draw_attr(colour_role role);
-/* A curve role for series k (0: the current run), cycling through the palette. */
+/* A curve role for series k (0: the current run), cycling through the palette of
+ * DRAW_SERIES_ROLES colours (ROLE_CURVE, then ROLE_SERIES1..5). */
+#define DRAW_SERIES_ROLES 6
 colour_role draw_series_role(int k);
 
 /* A box around r with " title " in its top border (highlighted when `focused`). */

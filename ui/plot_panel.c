@@ -40,7 +40,37 @@ typedef struct curve {
     double divisor;        /* y and err are divided by it (normalisation) */
     colour_role role;
     char label[96];        /* "" stays out of the legend */
+    int pattern;           /* its dash pattern (patterns[]; 0 solid): set by look() */
 } curve;
+
+/* Dash patterns: a curve is told apart by its shape as well as its colour, never by colour
+ * alone. The current run is solid; in ASCII, where a cell shows no dot pattern, a patterned
+ * curve's cells are a character of its own. The legend's key shows the same pattern (or
+ * mark). */
+static const struct curve_pattern {
+    const char *dashes;   /* braille_pen's pattern: '1' a dot set, '0' one left out */
+    char mark;            /* the cell's character in ASCII */
+} patterns[] = {
+    {NULL, 0},            /* solid: the cell's own dots */
+    {"10", 'o'},          /* every other dot */
+    {"1100", '+'},        /* dashes */
+    {"1000", 'x'},        /* sparse dots */
+    {"111100", '*'},      /* long dashes */
+    {"100000", '#'},      /* sparser dots */
+    {"110100", '='},      /* dash and dot */
+    {"11110000", '%'},    /* long dashes, long gaps */
+};
+#define N_PATTERNS (int)(sizeof patterns / sizeof patterns[0])
+
+/* The look of series k (0: the current run). With colour: the palette's colours in turn, and
+ * each time round the palette the next dash pattern (dose by charge of C-12 has eight curves
+ * for six colours: Z=6 and the primaries were both green, the target and Z=1 both magenta).
+ * Without colour: the dash patterns in turn. */
+static void look(const tui_state *t, curve *c, int k)
+{
+    c->role = draw_series_role(k);
+    c->pattern = (t->colour ? k / DRAW_SERIES_ROLES : k) % N_PATTERNS;
+}
 
 /* What the y axis shows: the quantity and its unit (a unit is never dropped from a title). */
 typedef struct y_axis_text {
@@ -106,10 +136,13 @@ static int gather(const tui_state *t, curve *cv, y_axis_text *ax, char *why, siz
         if (t->sobp_rbe_dose) snprintf(ax->unit, sizeof ax->unit, "Gy");
         else snprintf(ax->unit, sizeof ax->unit, "Gy cm%s/primary", glyph("\u00b2", "2"));
         /* The title's unit is the physical dose's; the RBE-weighted dose's is Gy (RBE). */
-        cv[n++] = (curve){t->sobp_depth, t->sobp_dose, NULL, t->sobp_n, 1, ROLE_CURVE, "physical"};
-        if (t->sobp_rbe_dose)
-            cv[n++] = (curve){t->sobp_depth, t->sobp_rbe_dose, NULL, t->sobp_n, 1, ROLE_SERIES1,
-                              "RBE-weighted, Gy (RBE)"};
+        cv[n++] = (curve){t->sobp_depth, t->sobp_dose, NULL, t->sobp_n, 1, ROLE_CURVE, "physical",
+                          0};
+        if (t->sobp_rbe_dose) {
+            cv[n] = (curve){t->sobp_depth, t->sobp_rbe_dose, NULL, t->sobp_n, 1, ROLE_CURVE,
+                            "RBE-weighted, Gy (RBE)", 0};
+            look(t, &cv[n++], 1);
+        }
         return n;
     }
     int have = t->have_snap && res->nbins > 0 && res->histories > 0;
@@ -130,13 +163,14 @@ static int gather(const tui_state *t, curve *cv, y_axis_text *ax, char *why, siz
             const tui_overlay *o = &t->overlays[k];
             cv[n] = (curve){o->depth, o->dose, NULL, o->n,
                             norm ? plot_norm_factor(o->depth, o->dose, o->n, t->norm) : 1,
-                            draw_series_role(k + 1), ""};
+                            ROLE_CURVE, "", 0};
+            look(t, &cv[n], k + 1);
             snprintf(cv[n++].label, sizeof cv[0].label, "%s", o->short_label);
         }
         if (have) {
             cv[n] = (curve){res->depth, res->dose, res->dose_err, res->nbins,
                             norm ? plot_norm_factor(res->depth, res->dose, res->nbins, t->norm) : 1,
-                            ROLE_CURVE, ""};
+                            ROLE_CURVE, "", 0};
             snprintf(cv[n++].label, sizeof cv[0].label, "%s", this_run);
         }
         break;
@@ -152,7 +186,7 @@ static int gather(const tui_state *t, curve *cv, y_axis_text *ax, char *why, siz
             double div = norm ? plot_norm_factor(o->depth, o->dose, o->n, t->norm) : 1;
             for (int c = 0; c < o->channels && n < MAX_CURVES; c++) {
                 cv[n] = (curve){o->depth, o->channel_dose + (size_t)c * o->n, NULL, o->n, div,
-                                ROLE_DIM, ""};
+                                ROLE_DIM, "", 0};
                 if (c == 0) snprintf(cv[n].label, sizeof cv[0].label, "kept %s", o->short_label);
                 n++;
             }
@@ -161,7 +195,8 @@ static int gather(const tui_state *t, curve *cv, y_axis_text *ax, char *why, siz
             double div = norm ? plot_norm_factor(res->depth, res->dose, res->nbins, t->norm) : 1;
             for (int c = 0; c < res->channels && n < MAX_CURVES; c++) {
                 cv[n] = (curve){res->depth, res->channel_dose[c], NULL, res->nbins, div,
-                                draw_series_role(c), ""};
+                                ROLE_CURVE, "", 0};
+                look(t, &cv[n], c);
                 char name[32];
                 channel_name(res->channels, c, name, sizeof name);
                 snprintf(cv[n].label, sizeof cv[n].label,
@@ -175,12 +210,14 @@ static int gather(const tui_state *t, curve *cv, y_axis_text *ax, char *why, siz
         snprintf(ax->unit, sizeof ax->unit, "keV/%sm", glyph("\u00b5", "u"));
         for (int k = 0; k < t->n_overlays; k++) {
             const tui_overlay *o = &t->overlays[k];
-            cv[n] = (curve){o->depth, o->let_d, NULL, o->n, 1, draw_series_role(k + 2), ""};
+            cv[n] = (curve){o->depth, o->let_d, NULL, o->n, 1, ROLE_CURVE, "", 0};
+            look(t, &cv[n], k + 2);
             snprintf(cv[n++].label, sizeof cv[0].label, "LET_d %s", o->short_label);
         }
         if (have) {
-            cv[n++] = (curve){res->depth, res->let_d, NULL, res->nbins, 1, ROLE_CURVE, "LET_d"};
-            cv[n++] = (curve){res->depth, res->let_t, NULL, res->nbins, 1, ROLE_SERIES1, "LET_t"};
+            cv[n++] = (curve){res->depth, res->let_d, NULL, res->nbins, 1, ROLE_CURVE, "LET_d", 0};
+            cv[n] = (curve){res->depth, res->let_t, NULL, res->nbins, 1, ROLE_CURVE, "LET_t", 0};
+            look(t, &cv[n++], 1);
         }
         break;
     case VIEW_LATERAL:
@@ -190,13 +227,14 @@ static int gather(const tui_state *t, curve *cv, y_axis_text *ax, char *why, siz
         snprintf(ax->unit, sizeof ax->unit, lat ? "cm" : "per primary");
         for (int k = 0; k < t->n_overlays; k++) {
             const tui_overlay *o = &t->overlays[k];
-            cv[n] = (curve){o->depth, lat ? o->lateral : o->fluence, NULL, o->n, 1,
-                            draw_series_role(k + 1), ""};
+            cv[n] = (curve){o->depth, lat ? o->lateral : o->fluence, NULL, o->n, 1, ROLE_CURVE,
+                            "", 0};
+            look(t, &cv[n], k + 1);
             snprintf(cv[n++].label, sizeof cv[0].label, "%s", o->short_label);
         }
         if (have) {
             cv[n] = (curve){res->depth, lat ? res->lateral_rms : res->fluence, NULL, res->nbins, 1,
-                            ROLE_CURVE, ""};
+                            ROLE_CURVE, "", 0};
             snprintf(cv[n++].label, sizeof cv[0].label, "%s", this_run);
         }
         break;
@@ -232,10 +270,11 @@ static int gather(const tui_state *t, curve *cv, y_axis_text *ax, char *why, siz
         snprintf(ax->quantity, sizeof ax->quantity, "RBE %.2f%s%.2f at %g Gy", entrance,
                  glyph("\u2192", "->"), peak_rbe, b->dose);
         snprintf(ax->unit, sizeof ax->unit, "Gy cm%s/primary", glyph("\u00b2", "2"));
-        cv[n++] = (curve){res->depth, res->dose, NULL, res->nbins, 1, ROLE_CURVE, "physical"};
+        cv[n++] = (curve){res->depth, res->dose, NULL, res->nbins, 1, ROLE_CURVE, "physical", 0};
         /* Its unit is the title's with Gy (RBE), the usual unit of RBE-weighted dose, for Gy. */
-        cv[n++] = (curve){res->depth, weighted, NULL, res->nbins, 1, ROLE_SERIES1, ""};
-        snprintf(cv[n - 1].label, sizeof cv[0].label, "RBE-weighted, Gy (RBE) cm%s",
+        cv[n] = (curve){res->depth, weighted, NULL, res->nbins, 1, ROLE_CURVE, "", 0};
+        look(t, &cv[n], 1);
+        snprintf(cv[n++].label, sizeof cv[0].label, "RBE-weighted, Gy (RBE) cm%s",
                  glyph("\u00b2", "2"));
         break;
     }
@@ -246,50 +285,24 @@ static int gather(const tui_state *t, curve *cv, y_axis_text *ax, char *why, siz
     return n;
 }
 
-/* Without colour a curve is told apart by its shape, never by colour alone: each series role
- * draws its dots in a dash pattern of its own (the current run solid), and in ASCII, where a
- * cell shows no dot pattern, a series' cells are a character of its own. The legend's key
- * shows the same pattern (or mark). With colour every curve is solid, as it always was. */
-static const struct curve_style {
-    colour_role role;
-    const char *dashes;   /* braille_pen's pattern: '1' a dot set, '0' one left out */
-    char mark;            /* the cell's character in ASCII */
-} curve_styles[] = {
-    {ROLE_SERIES1, "10", 'o'},       /* every other dot */
-    {ROLE_SERIES2, "1100", '+'},     /* dashes */
-    {ROLE_SERIES3, "1000", 'x'},     /* sparse dots */
-    {ROLE_SERIES4, "111100", '*'},   /* long dashes */
-    {ROLE_SERIES5, "100000", '#'},   /* sparser dots */
-};
-
-/* The style of a role, or NULL: solid and the cell's own dots (with colour, or a role that
- * is not a series: the current run, kept runs' charges in dim). */
-static const struct curve_style *curve_style(const tui_state *t, colour_role role)
+/* A plot cell's text: its braille dots, or in ASCII the pattern's mark (or the dots' shape). */
+static void cell_text(uint8_t bits, int pattern, char out[4])
 {
-    if (t->colour) return NULL;
-    for (size_t i = 0; i < sizeof curve_styles / sizeof curve_styles[0]; i++)
-        if (curve_styles[i].role == role) return &curve_styles[i];
-    return NULL;
-}
-
-/* A plot cell's text: its braille dots, or in ASCII the role's mark (or the dots' shape). */
-static void cell_text(const tui_state *t, uint8_t bits, colour_role role, char out[4])
-{
-    const struct curve_style *st = curve_style(t, role);
     if (draw_utf8()) {
         braille_cell_utf8(bits, out);
         return;
     }
-    out[0] = bits && st ? st->mark : braille_cell_ascii(bits);
+    out[0] = bits && pattern ? patterns[pattern].mark : braille_cell_ascii(bits);
     out[1] = '\0';
 }
 
-/* The legend's key of a role: a line with colour; without, three cells of its dash pattern
- * on a flat line (six dots, which holds every pattern's gap), drawn as the plot draws it. */
-static void curve_key(const tui_state *t, colour_role role, char *out, size_t len)
+/* The legend's key of a curve: a line for a solid one in colour; else three cells of its dash
+ * pattern on a flat line (six dots, which holds every pattern's gap), drawn as the plot
+ * draws it. */
+static void curve_key(const tui_state *t, int pattern, char *out, size_t len)
 {
-    const struct curve_style *st = curve_style(t, role);
-    if (t->colour) {
+    const struct curve_pattern *st = pattern ? &patterns[pattern] : NULL;
+    if (t->colour && !st) {
         snprintf(out, len, "%s", glyph("\u2501", "-"));
         return;
     }
@@ -301,7 +314,7 @@ static void curve_key(const tui_state *t, colour_role role, char *out, size_t le
             if (braille_dash_on(st ? st->dashes : NULL, 2 * col + dx))
                 bits |= braille_dot_bit(dx, 2);
         char cell[4];
-        cell_text(t, bits, role, cell);
+        cell_text(bits, pattern, cell);
         /* ASCII: the flat line of a solid curve as dashes, not the dots' shape ("..."). */
         if (!draw_utf8() && bits && !st) cell[0] = '-';
         at += (size_t)snprintf(out + at, at < len ? len - at : 0, "%s", cell);
@@ -554,13 +567,18 @@ static void draw_curves(const tui_state *t, const ui_rect *r)
     if (n_items)
         snprintf(items[0].text, sizeof items[0].text, "setup changed: %s",
                  sobp_outdated ? "s builds it" : "r runs it");
-    for (int k = n - 1; k >= 0; k--) {
-        if (!cv[k].label[0]) continue;
-        char key[16];
-        curve_key(t, cv[k].role, key, sizeof key);
-        legend_item *it = &items[n_items++];
-        *it = (legend_item){"", draw_attr(cv[k].role), 1};
-        snprintf(it->text, sizeof it->text, "%s %s", key, cv[k].label);
+    /* In dose by charge a kept run is one dim entry for all its charges: named first, or the
+     * current run's many charges leave it out. Then every curve, the current run's first
+     * (drawn last, on top). */
+    for (int pass = 0; pass < 2; pass++) {
+        for (int k = n - 1; k >= 0; k--) {
+            if (!cv[k].label[0] || (cv[k].role == ROLE_DIM) != (pass == 0)) continue;
+            char key[16];
+            curve_key(t, cv[k].pattern, key, sizeof key);
+            legend_item *it = &items[n_items++];
+            *it = (legend_item){"", draw_attr(cv[k].role), 1};
+            snprintf(it->text, sizeof it->text, "%s %s", key, cv[k].label);
+        }
     }
     int no_peak = 0;
     if (t->view == VIEW_DOSE && have_current(t)) {
@@ -621,15 +639,11 @@ static void draw_curves(const tui_state *t, const ui_rect *r)
         draw_centred(r, draw_attr(ROLE_ERROR), "out of memory");
         return;
     }
-    /* Layers: 1 the band, then the curves in order (the current run, last, on top). */
-    colour_role layer_role[MAX_CURVES + 2];
-    layer_role[0] = ROLE_NORMAL;
-    layer_role[1] = ROLE_BAND;
+    /* Layers: 1 the band, then the curves in order (the current run, last, on top): layer
+     * 2 + k is curve k. */
     for (int k = 0; k < n; k++) {
-        layer_role[2 + k] = cv[k].role;
         const curve *c = &cv[k];
-        const struct curve_style *st = curve_style(t, c->role);
-        braille_pen pen = {st ? st->dashes : NULL, 2 + k, 0, 0, 0};
+        braille_pen pen = {patterns[c->pattern].dashes, 2 + k, 0, 0, 0};
         int have_prev = 0, px = 0, plo = 0, phi = 0;
         for (int i = 0; i < c->n; i++) {
             double y = c->y[i] / c->divisor * yscale;
@@ -672,10 +686,11 @@ static void draw_curves(const tui_state *t, const ui_rect *r)
                               glyph("\u2502", ":"));
                 continue;
             }
-            colour_role role = layer_role[braille_cell_layer(&canvas, col, row)];
+            int layer = braille_cell_layer(&canvas, col, row);
+            const curve *c = layer >= 2 ? &cv[layer - 2] : NULL;
             char cell[4];
-            cell_text(t, bits, role, cell);
-            draw_text(cy + row, cx + col, 1, draw_attr(role), cell);
+            cell_text(bits, c ? c->pattern : 0, cell);
+            draw_text(cy + row, cx + col, 1, draw_attr(c ? c->role : ROLE_BAND), cell);
         }
     draw_slabs(t, &canvas, cx, cy, cw, ch, xmax);
     braille_free(&canvas);
@@ -750,7 +765,8 @@ static void draw_race(const tui_state *t, const ui_rect *r)
     if (draw_width(title) > r->w - 6) snprintf(title, sizeof title, "benchmark race");
     draw_box(r, t->race_n ? title : "benchmark race", 0);
     if (t->race_n == 0) {
-        draw_centred(r, draw_attr(ROLE_DIM), "b races serial, OpenMP 1..N threads, event, simd and CUDA");
+        draw_centred(r, draw_attr(ROLE_DIM),
+                     "b races serial, OpenMP 1..N threads, event, simd and CUDA");
         return;
     }
     double max_hps = 0, base = 0;

@@ -12,8 +12,9 @@
  * boundaries, every other slab stippled, names where there is room. A run or SOBP made with
  * another setup than the fields show is marked so in the legend (tui_setup_changed). Without
  * colour (NO_COLOR, a monochrome terminal) each series has a dash pattern of its own (the
- * current run solid; in ASCII a mark of its own) and the legend's key shows it. Axes carry
- * nice ticks
+ * current run solid; in ASCII a mark of its own), with colour each a colour and, past the
+ * palette's six, a pattern too; the legend's key shows it, and "+N more" counts the curves it
+ * has no room for. Axes carry nice ticks
  * (src/figures/axis_ticks.h, the same as the figures) ending just above the data.
  *
  * Readable from 80x24 up: the title shortens (the unit always stays) and, when even the unit

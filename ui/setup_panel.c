@@ -369,13 +369,15 @@ static void step_number(tui_state *t, int field, int dir)
         n.energy = ladder_step(n.energy, dir, energy, 22, 1e-3, 1e4, 0);
         break;
     case FIELD_SPREAD:
-        n.energy_spread = ladder_step(100 * n.energy_spread, dir, one_two_five, 3, 0.1, 20, 1) / 100;
+        n.energy_spread =
+            ladder_step(100 * n.energy_spread, dir, one_two_five, 3, 0.1, 20, 1) / 100;
         break;
     case FIELD_SPOT:
         n.spot_sigma_cm = ladder_step(10 * n.spot_sigma_cm, dir, spot, 7, 0.5, 100, 1) / 10;
         break;
     case FIELD_HISTORIES:
-        n.histories = (uint64_t)ladder_step((double)n.histories, dir, one_two_five, 3, 100, 1e12, 0);
+        n.histories =
+            (uint64_t)ladder_step((double)n.histories, dir, one_two_five, 3, 100, 1e12, 0);
         break;
     default: return;
     }

@@ -1439,3 +1439,57 @@ Test(tui, messages_fit_or_wrap_at_80x24)
     stop_server();
     remove_dir();
 }
+
+/* Curves that looked alike: in dose by charge of C-12 (eight curves, six colours) Z=6 and the
+ * primaries were both green and solid, the target and Z=1 both magenta; now a curve past the
+ * palette's end is dotted as well, and its key shows it. With four kept runs at 80x24 the
+ * legend named two and said nothing of the others: now "+N more"; and a fifth kept run names
+ * the one it drops as it names itself, by beam and geometry. */
+Test(tui, every_curve_looks_its_own_and_the_legend_counts_the_rest, .timeout = 200)
+{
+    static char screen[65536];
+    char row[1024];
+    make_dir();
+    start(80, 24, "C.UTF-8");
+    wait_for("F10Quit", 10, screen, sizeof screen);
+    keys("Down Down Down Down Down Down");   /* Ion -> Histories (C-12 400 MeV/u) */
+    type_field("1000");
+    wait_for("Histories  1000 ", 10, screen, sizeof screen);
+    keys("r");
+    wait_for("done: 1000", 30, screen, sizeof screen);
+    keys("v");
+    wait_for("view: dose by charge", 5, screen, sizeof screen);
+    cr_expect(strstr(screen, "\u2501 primary") && strstr(screen, "\u2501 Z=1") &&
+                  strstr(screen, "\u2804\u2804\u2804 Z=6") &&
+                  strstr(screen, "\u2804\u2804\u2804 target"),
+              "Z=6 and the target are not told from the primaries and Z=1:\n%s", screen);
+    keys("q");
+    expect_clean_exit(screen, sizeof screen);
+    stop_server();
+
+    start(80, 24, "C.UTF-8");
+    wait_for("F10Quit", 10, screen, sizeof screen);
+    set_protons_100("1000");
+    keys("Up Up Up Up Up");   /* Histories -> Energy: left/right steps it */
+    for (int i = 0; i < 5; i++) {
+        keys("r");
+        wait_for("done: 1000", 30, screen, sizeof screen);
+        keys("o");
+        wait_for("kept '", 5, screen, sizeof screen);
+        keys("Right");
+    }
+    row_with(screen, "kept '", row, sizeof row);
+    cr_expect(strstr(row, "kept 'p 140 MeV water'; 'p 100 MeV water' dropped"),
+              "the kept and the dropped run are named differently: %s", row);
+    keys("r");
+    wait_for("done: 1000", 30, screen, sizeof screen);
+    keys("v v");   /* depth-dose -> dose by charge -> LET, whose kept curves' names are longest */
+    wait_for("view: LET", 5, screen, sizeof screen);
+    row_with(screen, "\u2501 LET_t", row, sizeof row);
+    cr_expect(strstr(screen, " more ") && strstr(screen, "\u2501 LET_d "),
+              "the legend does not say how many curves it leaves out:\n%s", screen);
+    keys("q");
+    expect_clean_exit(screen, sizeof screen);
+    stop_server();
+    remove_dir();
+}
