@@ -1293,7 +1293,7 @@ static int draw_status(const tui_state *t, const tui_layout *l)
     return 0;
 }
 
-/* At most 72 columns each: the help box fits an 80-column terminal whole. */
+/* At most MODAL_TEXT_W (76) columns each: the help box fits an 80-column terminal whole. */
 static const char *const help_lines[] = {
     "Keys",
     "Up/Down k/j Tab  move between fields    Enter     edit the field",
@@ -1307,16 +1307,18 @@ static const char *const help_lines[] = {
     "e  F8   export PNG CSV JSON + run file  ?  F1     this help",
     "E       export as e, the figure also as SVG and PDF",
     "m       dose map (on from the next run); m again: rings, x columns, off",
-    "s  F9   SOBP: last third of the range, RBE-weighted flat with a Biology",
+    "s  F9   SOBP: last third of the range; RBE-weighted if Biology has a model",
     "q  F10  quit (asks during a run)        M         last messages whole",
     "Mouse: click a field to select it, a key in the bottom bar to press it.",
     "",
     "Any key closes this help.",
 };
 
-/* Boxes over the panels (help, messages) are as wide as an 80-column terminal allows; their
- * text starts two columns in from each side. */
-#define MODAL_W (LAYOUT_MIN_COLS - 4)
+/* Boxes over the panels (help, messages) are as wide as the narrowest terminal: at 80
+ * columns they cover it from side to side (76 left a column of the panels on each side, a
+ * border and a sliver of the plot); wider, they are centred. Their text starts two columns in
+ * from each side. */
+#define MODAL_W LAYOUT_MIN_COLS
 #define MODAL_TEXT_W (MODAL_W - 4)
 
 /* A cleared box of `h` rows (at most the screen's), centred. */

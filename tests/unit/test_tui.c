@@ -587,13 +587,17 @@ Test(tui, every_view_readable_at_80x24, .timeout = 300)
                                        "pause / resume", "benchmark race", "keep the run",
                                        "forget kept runs", "export folder", "this help",
                                        "quit (asks during a run)", "last messages whole",
-                                       "to press it."};
+                                       "to press it.", "if Biology has a model"};
     for (size_t i = 0; i < sizeof help / sizeof help[0]; i++) {
         row_with(screen, help[i], row, sizeof row);
         /* The line's text ends with the words and then blanks before the box's border. */
         const char *at = strstr(row, help[i]);
         cr_expect(at && strncmp(at + strlen(help[i]), "  ", 2) == 0, "help line cut: '%s'\n%s",
                   row, screen);
+        /* The box covers the 80 columns: no column of the panels beside it ("│⣀│"). */
+        cr_expect(strncmp(row, "\u2502 ", 4) == 0 && strstr(row, "  \u2502\n") == NULL &&
+                      strcmp(row + strlen(row) - 5, "  \u2502") == 0,
+                  "the help box leaves slivers of the panels: '%s'", row);
     }
     keys("q");
 
