@@ -1,8 +1,8 @@
 /*
  * depth_unit.h - the unit a beam's depths and widths are written in, chosen from its CSDA
  * depth: depths in cm from 1 cm up, in mm under 1 cm and in um under 1 mm; widths (the distal
- * falloff, the FWHM) in mm, or in um under 1 cm. In cm alone p 1 MeV's peak (22.7 um deep)
- * read 0.00 with two decimals and 0.0024 +- 0.0000 with four.
+ * falloff, the FWHM) in mm, or in um under 1 cm. In cm alone p 1 MeV's peak, 22.7 um deep in
+ * water, read "0.00 cm" in the workbench's legend and the figures' markers.
  *
  * One rule for every place that writes a depth: the command line's summary
  * (src/output/report.c), the figures' markers (src/figures/figures.c) and the workbench's

@@ -470,9 +470,6 @@ cJSON *report_build_json(const engine *en, const run_snapshot *snap)
     return root;
 }
 
-/* Pristine Bragg peaks lie at 0.987-0.997 of the CSDA depth (p 150 and 250 MeV, He-4 200,
- * C-12 400 and O-16 430 MeV/u in water; p 1 MeV at 0.92 and p 10 MeV at 0.98 in the bins
- * chosen for them): a highest dose below 0.9 of it, less two bins, is no Bragg peak. */
 const char *report_figures_note_brief(figures_note_kind k)
 {
     switch (k) {
@@ -486,6 +483,9 @@ const char *report_figures_note_brief(figures_note_kind k)
     }
 }
 
+/* Pristine Bragg peaks lie at 0.987-0.997 of the CSDA depth (p 150 and 250 MeV, He-4 200,
+ * C-12 400 and O-16 430 MeV/u in water; p 1 MeV at 0.92 and p 10 MeV at 0.98 in the bins
+ * chosen for them): a highest dose below 0.9 of it, less two bins, is no Bragg peak. */
 figures_note_kind report_figures_note(const engine *en, const score_result *r, char *out,
                                       size_t len)
 {
