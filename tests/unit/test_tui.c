@@ -97,15 +97,20 @@ static void type_field(const char *value)
     keys("Enter");
 }
 
-/* Sets the workbench up for a proton beam of 100 MeV and `histories` (the Ion field first,
- * Energy below it, Histories five further down). */
-static void set_protons_100(const char *histories)
+/* Sets the workbench up for a beam of `ion` at `energy` and `histories` (the Ion field first,
+ * Energy below it, Histories five further down), leaving the focus on Histories. */
+static void set_beam(const char *ion, const char *energy, const char *histories)
 {
-    type_field("p");
+    type_field(ion);
     keys("Down");
-    type_field("100");
+    type_field(energy);
     keys("Down Down Down Down Down");
     type_field(histories);
+}
+
+static void set_protons_100(const char *histories)
+{
+    set_beam("p", "100", histories);
 }
 
 /* Starts the workbench in a detached pane, with `env` (e.g. "NO_COLOR=1", or "") added to its
@@ -1282,11 +1287,7 @@ Test(tui, short_ranges_read_in_um_at_80x24)
     make_dir();
     start(80, 24, "C.UTF-8");
     wait_for("F10Quit", 10, screen, sizeof screen);
-    type_field("p");
-    keys("Down");
-    type_field("1");
-    keys("Down Down Down Down Down");
-    type_field("1000");
+    set_beam("p", "1", "1000");
     wait_for("Histories  1000 ", 10, screen, sizeof screen);
     keys("r");
     wait_for("done: 1000", 30, screen, sizeof screen);
@@ -1316,11 +1317,7 @@ Test(tui, a_plot_of_a_previous_setup_says_so)
     make_dir();
     start(80, 24, "C.UTF-8");
     wait_for("F10Quit", 10, screen, sizeof screen);
-    type_field("C-12");
-    keys("Down");
-    type_field("400");
-    keys("Down Down Down Down Down");
-    type_field("1000");
+    set_beam("C-12", "400", "1000");
     wait_for("Histories  1000 ", 10, screen, sizeof screen);
     keys("r");
     wait_for("done: 1000", 30, screen, sizeof screen);
