@@ -242,7 +242,7 @@ FUZZ_TARGETS := assets options plot_json
 FUZZ_CFLAGS  := -std=c11 -O1 -g $(WARN) -fno-omit-frame-pointer \
                 -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_SRC     := $(wildcard physics/*.c) src/engine/config.c src/engine/run_file.c \
-                src/output/atomic_file.c src/output/dose_map.c \
+                src/output/atomic_file.c src/output/depth_unit.c src/output/dose_map.c \
                 $(wildcard src/figures/*.c) src/cli/options.c ui/settings.c
 FUZZ_OBJ     := $(FUZZ_SRC:%.c=$(FUZZ_DIR)/%.o)
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)

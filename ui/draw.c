@@ -47,9 +47,9 @@ attr_t draw_attr(colour_role role)
 
 colour_role draw_series_role(int k)
 {
-    static const colour_role roles[] = {ROLE_CURVE, ROLE_SERIES1, ROLE_SERIES2, ROLE_SERIES3,
-                                        ROLE_SERIES4, ROLE_SERIES5};
-    return roles[k % (int)(sizeof roles / sizeof roles[0])];
+    static const colour_role roles[DRAW_SERIES_ROLES] = {ROLE_CURVE,   ROLE_SERIES1, ROLE_SERIES2,
+                                                         ROLE_SERIES3, ROLE_SERIES4, ROLE_SERIES5};
+    return roles[k % DRAW_SERIES_ROLES];
 }
 
 int draw_utf8(void)
@@ -168,6 +168,25 @@ int draw_wrapped(int y, int x, int width, int indent, int max_rows, attr_t attr,
     return rows;
 }
 
+void draw_centred(const ui_rect *r, attr_t attr, const char *text)
+{
+    int x = r->x + 2, width = r->w - 4;
+    if (width <= 0) return;
+    int rows = draw_wrapped(0, 0, width, 0, 0, attr, text);
+    int y = r->y + r->h / 2 - (rows - 1) / 2;
+    if (y < r->y + 1) y = r->y + 1;
+    for (int row = 0; *text && y + row < r->y + r->h - 1; row++) {
+        size_t n = words_that_fit(text, width);
+        if (n == 0) n = cols_bytes(text, width);   /* a word wider than the row */
+        char line[1024];
+        snprintf(line, sizeof line, "%.*s", (int)n, text);
+        int w = draw_width(line);
+        draw_text(y + row, x + (width - w) / 2, w, attr, line);
+        text += n;
+        while (*text == ' ') text++;
+    }
+}
+
 void fit_words(const char *text, int width, char *out, size_t len)
 {
     if (draw_width(text) <= width) {
@@ -180,6 +199,9 @@ void fit_words(const char *text, int width, char *out, size_t len)
     while (keep > 0 && (text[keep - 1] == ' ' || text[keep - 1] == ',' || text[keep - 1] == ':' ||
                         text[keep - 1] == ';'))
         keep--;
+    /* A first word wider than the room itself: cut in it, with the ellipsis saying so (an
+     * empty place would say less). */
+    if (keep == 0 && width > 1) keep = cols_bytes(text, width - 1);
     snprintf(out, len, "%.*s%s", (int)keep, text, keep ? ell : "");
 }
 

@@ -34,7 +34,9 @@ typedef enum colour_role {
 void draw_init(int colour, int utf8);
 /* The attribute of a role: a colour pair, or bold/dim/underline without colour. */
 attr_t draw_attr(colour_role role);
-/* A curve role for series k (0: the current run), cycling through the palette. */
+/* A curve role for series k (0: the current run), cycling through the palette of
+ * DRAW_SERIES_ROLES colours (ROLE_CURVE, then ROLE_SERIES1..5). */
+#define DRAW_SERIES_ROLES 6
 colour_role draw_series_role(int k);
 
 /* A box around r with " title " in its top border (highlighted when `focused`). */
@@ -47,7 +49,8 @@ void draw_textf(int y, int x, int width, attr_t attr, const char *fmt, ...)
 #endif
     ;
 /* Text that may not fit `width` columns: cut at the last space that leaves room for an
- * ellipsis ("…", "~" without UTF-8), never inside a word or a number. */
+ * ellipsis ("…", "~" without UTF-8), never inside a word or a number, unless the first word
+ * alone is wider than the room (then it is cut, with the ellipsis). */
 void draw_text_fit(int y, int x, int width, attr_t attr, const char *text);
 /* The same cut into a buffer (for titles drawn by draw_box). */
 void fit_words(const char *text, int width, char *out, size_t len);
@@ -60,6 +63,9 @@ size_t words_that_fit(const char *text, int width);
  * whole text needs. */
 int draw_wrapped(int y, int x, int width, int indent, int max_rows, attr_t attr,
                  const char *text);
+/* Text in the middle of a panel r: wrapped at words (draw_wrapped's rule) inside its border
+ * and two columns in from each side, each row centred, the rows around r's middle row. */
+void draw_centred(const ui_rect *r, attr_t attr, const char *text);
 /* Columns the UTF-8 text takes (every code point counted as one column: bragg only prints
  * narrow glyphs). */
 int draw_width(const char *text);

@@ -50,10 +50,18 @@ void live_panel_draw(const tui_state *t, const ui_rect *r)
     draw_box(r, "Live", 0);
     int x = r->x + 2, w = r->w - 4, y = r->y + 1, last = r->y + r->h - 1;
     if (t->sobp_pid) {
-        /* The SOBP job (a child process) takes the cores now; it reports when it ends. */
+        /* The SOBP job (a child process) takes the cores now: how far it is (one run per
+         * energy after a pilot run, then a refit), and the result when it ends. */
         draw_text_fit(y++, x, w, A_BOLD, "SOBP building: c cancels");
+        char stage[64];
+        tui_sobp_progress(t, stage, sizeof stage);
+        if (y < last && t->sobp_energies > 0) {
+            double f = t->sobp_refit ? 1.0 : (double)t->sobp_energy / (t->sobp_energies + 1);
+            draw_bar(y++, x, w, f, draw_attr(ROLE_GOOD));
+        }
+        if (y < last && stage[0]) draw_text_fit(y++, x, w, A_NORMAL, stage);
         if (y < last)
-            draw_text_fit(y, x, w, draw_attr(ROLE_DIM), "the SOBP view shows it when done");
+            draw_text_fit(y, x, w, draw_attr(ROLE_DIM), "the SOBP view shows the result");
         return;
     }
     if (!t->have_snap) {
@@ -108,7 +116,11 @@ void live_panel_draw(const tui_state *t, const ui_rect *r)
         char h[24], st[24];
         format_rate(s->histories_per_s, h, sizeof h);
         format_rate(s->steps_per_s, st, sizeof st);
-        draw_textf(y++, x, w, A_NORMAL, "%s hist/s  %s steps/s", h, st);
+        /* "306.2 k hist/s  11.38 M steps/s" is 31 columns, one more than 80 columns give. */
+        char line[96];
+        snprintf(line, sizeof line, "%s hist/s  %s steps/s", h, st);
+        if (draw_width(line) > w) snprintf(line, sizeof line, "%s hist/s %s steps/s", h, st);
+        draw_text_fit(y++, x, w, A_NORMAL, line);
     }
     /* Sparklines: the histories/s of the last minute, and steps/s when there is room. */
     /* Labels padded to one width with a space before the trace; a run too short to leave two

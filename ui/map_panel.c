@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "axis_ticks.h"
+#include "depth_unit.h"
 #include "draw.h"
 #include "plot.h"
 
@@ -140,13 +141,6 @@ static void draw_cell(int y, int x, int top, int bottom)
     draw_text(y, x, 1, draw_mode == 1 ? COLOR_PAIR(MAP_PAIR_BASE + top) | A_BOLD : A_NORMAL, c);
 }
 
-static void centred(const ui_rect *r, attr_t a, const char *text)
-{
-    int w = draw_width(text);
-    int x = r->x + (r->w - w) / 2;
-    draw_text(r->y + r->h / 2, x < r->x + 1 ? r->x + 1 : x, r->w - 2, a, text);
-}
-
 void map_panel_draw(const tui_state *t, const ui_rect *r)
 {
     const score_result *res = &t->snap.result;
@@ -163,14 +157,14 @@ void map_panel_draw(const tui_state *t, const ui_rect *r)
                           : t->have_snap && tui_run_active(t) && res->histories == 0
                               ? "running: the first batch is on its way"
                               : "the next run (r) scores the map";
-        centred(r, draw_attr(ROLE_DIM), why);
+        draw_centred(r, draw_attr(ROLE_DIM), why);
         return;
     }
     int ix = r->x + 1, iy = r->y + 1, iw = r->w - 2, ih = r->h - 2;
     const int ylw = 5;
     int ax = ix + ylw, cx = ax + 1, cw = ix + iw - cx, cy = iy + 1, ch = ih - 3;
     if (cw < 8 || ch < 2) {
-        centred(r, draw_attr(ROLE_DIM), "(too small to plot)");
+        draw_centred(r, draw_attr(ROLE_DIM), "(too small to plot)");
         return;
     }
     int sub = draw_mode == 2 ? 2 : 1;   /* map rows per screen row */
@@ -178,7 +172,7 @@ void map_panel_draw(const tui_state *t, const ui_rect *r)
     double lo, hi, vmax;
     if (!levels || map_view_grid(&m, cw, ch * sub, levels, &lo, &hi, &vmax)) {
         free(levels);
-        centred(r, draw_attr(ROLE_DIM), levels ? "no dose on the map yet" : "out of memory");
+        draw_centred(r, draw_attr(ROLE_DIM), levels ? "no dose on the map yet" : "out of memory");
         return;
     }
     for (int row = 0; row < ch; row++)
@@ -216,13 +210,16 @@ void map_panel_draw(const tui_state *t, const ui_rect *r)
     int axis_y = cy + ch, label_y = axis_y + 1;
     draw_text(axis_y, ax, 1, axis, glyph("\u2514", "+"));
     for (int col = 0; col < cw; col++) draw_text(axis_y, cx + col, 1, axis, glyph("\u2500", "-"));
+    /* Depths in the unit the run's range reads in (src/output/depth_unit.h), as the curve
+     * views write them. */
+    depth_unit du = depth_unit_for(t->en ? engine_csda_depth(t->en) : depth);
     axis_ticks xt;
-    axis_ticks_nice(0, depth, cw / 9 > 2 ? cw / 9 : 2, &xt);
+    axis_ticks_inside(depth * du.per_cm, cw / 9 > 2 ? cw / 9 : 2, cw / 4, &xt);
     int last_end = -1;
     for (int i = 0; i < xt.count; i++) {
         double v = axis_tick_value(&xt, i);
-        if (v > depth * (1 + 1e-9)) break;
-        int col = (int)lround(v / depth * (cw - 1));
+        if (v > depth * du.per_cm * (1 + 1e-9)) break;
+        int col = (int)lround(v / du.per_cm / depth * (cw - 1));
         draw_text(axis_y, cx + col, 1, axis, glyph("\u2534", "+"));
         char lab[32];
         snprintf(lab, sizeof lab, "%.*f", xt.decimals, v);
@@ -232,5 +229,7 @@ void map_panel_draw(const tui_state *t, const ui_rect *r)
             last_end = col + len;
         }
     }
-    draw_text(label_y, cx + cw - 8, 8, axis, "depth cm");
+    char depth_label[16];
+    snprintf(depth_label, sizeof depth_label, "depth %s", glyph(du.symbol, du.name));
+    draw_text(label_y, cx + cw - 8, 8, axis, depth_label);
 }

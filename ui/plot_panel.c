@@ -1,6 +1,7 @@
 /* plot_panel.c - see plot_panel.h. */
 #include "plot_panel.h"
 
+#include <cjson/cJSON.h>
 #include <curses.h>
 #include <math.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 
 #include "axis_ticks.h"
 #include "braille.h"
+#include "depth_unit.h"
 #include "draw.h"
 #include "figures.h"
 #include "live_panel.h"
@@ -38,7 +40,37 @@ typedef struct curve {
     double divisor;        /* y and err are divided by it (normalisation) */
     colour_role role;
     char label[96];        /* "" stays out of the legend */
+    int pattern;           /* its dash pattern (patterns[]; 0 solid): set by look() */
 } curve;
+
+/* Dash patterns: a curve is told apart by its shape as well as its colour, never by colour
+ * alone. The current run is solid; in ASCII, where a cell shows no dot pattern, a patterned
+ * curve's cells are a character of its own. The legend's key shows the same pattern (or
+ * mark). */
+static const struct curve_pattern {
+    const char *dashes;   /* braille_pen's pattern: '1' a dot set, '0' one left out */
+    char mark;            /* the cell's character in ASCII */
+} patterns[] = {
+    {NULL, 0},            /* solid: the cell's own dots */
+    {"10", 'o'},          /* every other dot */
+    {"1100", '+'},        /* dashes */
+    {"1000", 'x'},        /* sparse dots */
+    {"111100", '*'},      /* long dashes */
+    {"100000", '#'},      /* sparser dots */
+    {"110100", '='},      /* dash and dot */
+    {"11110000", '%'},    /* long dashes, long gaps */
+};
+#define N_PATTERNS (int)(sizeof patterns / sizeof patterns[0])
+
+/* The look of series k (0: the current run). With colour: the palette's colours in turn, and
+ * each time round the palette the next dash pattern (dose by charge of C-12 has eight curves
+ * for six colours: Z=6 and the primaries were both green, the target and Z=1 both magenta).
+ * Without colour: the dash patterns in turn. */
+static void look(const tui_state *t, curve *c, int k)
+{
+    c->role = draw_series_role(k);
+    c->pattern = (t->colour ? k / DRAW_SERIES_ROLES : k) % N_PATTERNS;
+}
 
 /* What the y axis shows: the quantity and its unit (a unit is never dropped from a title). */
 typedef struct y_axis_text {
@@ -52,15 +84,6 @@ double plot_norm_factor(const double *depth, const double *dose, int n, overlay_
                     : norm == NORM_PEAK   ? FIGURE_NORM_PEAK
                                           : FIGURE_NORM_NONE;
     return figure_norm_factor(depth, dose, n, f);
-}
-
-static void centred(const ui_rect *r, attr_t a, const char *text)
-{
-    char buf[256];
-    fit_words(text, r->w - 4, buf, sizeof buf);
-    int w = draw_width(buf);
-    int x = r->x + (r->w - w) / 2;
-    draw_text(r->y + r->h / 2, x < r->x + 2 ? r->x + 2 : x, r->w - 4, a, buf);
 }
 
 /* Kept runs are normalised (so runs of different doses compare) unless `n` chose none. */
@@ -80,28 +103,46 @@ static void dose_axis(const tui_state *t, y_axis_text *ax)
     }
 }
 
+/* 1 when the run on screen was made with another setup than the fields show now. */
+static int run_outdated(const tui_state *t)
+{
+    return t->en && t->have_snap && tui_setup_changed(t, engine_config(t->en), 0);
+}
+
 /* The curves of a view; returns how many, or 0 with a message in `why`. The current run is
  * last (drawn on top); kept runs come first. */
 static int gather(const tui_state *t, curve *cv, y_axis_text *ax, char *why, size_t why_len)
 {
     const score_result *res = &t->snap.result;
+    /* The current run is "this run" while the setup is its own; after a change its beam
+     * (the legend's hint says the setup changed). */
+    char this_run[96] = "this run";
+    if (run_outdated(t)) tui_beam_label(t, engine_config(t->en), this_run, sizeof this_run);
     if (t->view == VIEW_SOBP) {
         /* Not a run: the record of the last `s` job. */
         int n = 0;
         memset(cv, 0, sizeof *cv * MAX_CURVES);
         memset(ax, 0, sizeof *ax);
         if (!t->sobp) {
-            snprintf(why, why_len, t->sobp_pid ? "building the SOBP: one run per energy" :
-                                                 "no SOBP yet: s builds one for this setup");
+            char stage[64];
+            tui_sobp_progress(t, stage, sizeof stage);
+            if (t->sobp_pid)
+                snprintf(why, why_len, "building the SOBP, one run per energy: %s",
+                         stage[0] ? stage : "starting");
+            else snprintf(why, why_len, "no SOBP yet: s builds one for this setup");
             return 0;
         }
         snprintf(ax->quantity, sizeof ax->quantity, "dose");
         if (t->sobp_rbe_dose) snprintf(ax->unit, sizeof ax->unit, "Gy");
         else snprintf(ax->unit, sizeof ax->unit, "Gy cm%s/primary", glyph("\u00b2", "2"));
-        cv[n++] = (curve){t->sobp_depth, t->sobp_dose, NULL, t->sobp_n, 1, ROLE_CURVE, "physical"};
-        if (t->sobp_rbe_dose)
-            cv[n++] = (curve){t->sobp_depth, t->sobp_rbe_dose, NULL, t->sobp_n, 1, ROLE_SERIES1,
-                              "RBE-weighted"};
+        /* The title's unit is the physical dose's; the RBE-weighted dose's is Gy (RBE). */
+        cv[n++] = (curve){t->sobp_depth, t->sobp_dose, NULL, t->sobp_n, 1, ROLE_CURVE, "physical",
+                          0};
+        if (t->sobp_rbe_dose) {
+            cv[n] = (curve){t->sobp_depth, t->sobp_rbe_dose, NULL, t->sobp_n, 1, ROLE_CURVE,
+                            "RBE-weighted, Gy (RBE)", 0};
+            look(t, &cv[n++], 1);
+        }
         return n;
     }
     int have = t->have_snap && res->nbins > 0 && res->histories > 0;
@@ -122,13 +163,16 @@ static int gather(const tui_state *t, curve *cv, y_axis_text *ax, char *why, siz
             const tui_overlay *o = &t->overlays[k];
             cv[n] = (curve){o->depth, o->dose, NULL, o->n,
                             norm ? plot_norm_factor(o->depth, o->dose, o->n, t->norm) : 1,
-                            draw_series_role(k + 1), ""};
+                            ROLE_CURVE, "", 0};
+            look(t, &cv[n], k + 1);
             snprintf(cv[n++].label, sizeof cv[0].label, "%s", o->short_label);
         }
-        if (have)
-            cv[n++] = (curve){res->depth, res->dose, res->dose_err, res->nbins,
-                              norm ? plot_norm_factor(res->depth, res->dose, res->nbins, t->norm) : 1,
-                              ROLE_CURVE, "this run"};
+        if (have) {
+            cv[n] = (curve){res->depth, res->dose, res->dose_err, res->nbins,
+                            norm ? plot_norm_factor(res->depth, res->dose, res->nbins, t->norm) : 1,
+                            ROLE_CURVE, "", 0};
+            snprintf(cv[n++].label, sizeof cv[0].label, "%s", this_run);
+        }
         break;
     case VIEW_CHARGE:
         dose_axis(t, ax);
@@ -142,7 +186,7 @@ static int gather(const tui_state *t, curve *cv, y_axis_text *ax, char *why, siz
             double div = norm ? plot_norm_factor(o->depth, o->dose, o->n, t->norm) : 1;
             for (int c = 0; c < o->channels && n < MAX_CURVES; c++) {
                 cv[n] = (curve){o->depth, o->channel_dose + (size_t)c * o->n, NULL, o->n, div,
-                                ROLE_DIM, ""};
+                                ROLE_DIM, "", 0};
                 if (c == 0) snprintf(cv[n].label, sizeof cv[0].label, "kept %s", o->short_label);
                 n++;
             }
@@ -151,7 +195,8 @@ static int gather(const tui_state *t, curve *cv, y_axis_text *ax, char *why, siz
             double div = norm ? plot_norm_factor(res->depth, res->dose, res->nbins, t->norm) : 1;
             for (int c = 0; c < res->channels && n < MAX_CURVES; c++) {
                 cv[n] = (curve){res->depth, res->channel_dose[c], NULL, res->nbins, div,
-                                draw_series_role(c), ""};
+                                ROLE_CURVE, "", 0};
+                look(t, &cv[n], c);
                 char name[32];
                 channel_name(res->channels, c, name, sizeof name);
                 snprintf(cv[n].label, sizeof cv[n].label,
@@ -165,12 +210,14 @@ static int gather(const tui_state *t, curve *cv, y_axis_text *ax, char *why, siz
         snprintf(ax->unit, sizeof ax->unit, "keV/%sm", glyph("\u00b5", "u"));
         for (int k = 0; k < t->n_overlays; k++) {
             const tui_overlay *o = &t->overlays[k];
-            cv[n] = (curve){o->depth, o->let_d, NULL, o->n, 1, draw_series_role(k + 2), ""};
+            cv[n] = (curve){o->depth, o->let_d, NULL, o->n, 1, ROLE_CURVE, "", 0};
+            look(t, &cv[n], k + 2);
             snprintf(cv[n++].label, sizeof cv[0].label, "LET_d %s", o->short_label);
         }
         if (have) {
-            cv[n++] = (curve){res->depth, res->let_d, NULL, res->nbins, 1, ROLE_CURVE, "LET_d"};
-            cv[n++] = (curve){res->depth, res->let_t, NULL, res->nbins, 1, ROLE_SERIES1, "LET_t"};
+            cv[n++] = (curve){res->depth, res->let_d, NULL, res->nbins, 1, ROLE_CURVE, "LET_d", 0};
+            cv[n] = (curve){res->depth, res->let_t, NULL, res->nbins, 1, ROLE_CURVE, "LET_t", 0};
+            look(t, &cv[n++], 1);
         }
         break;
     case VIEW_LATERAL:
@@ -180,13 +227,16 @@ static int gather(const tui_state *t, curve *cv, y_axis_text *ax, char *why, siz
         snprintf(ax->unit, sizeof ax->unit, lat ? "cm" : "per primary");
         for (int k = 0; k < t->n_overlays; k++) {
             const tui_overlay *o = &t->overlays[k];
-            cv[n] = (curve){o->depth, lat ? o->lateral : o->fluence, NULL, o->n, 1,
-                            draw_series_role(k + 1), ""};
+            cv[n] = (curve){o->depth, lat ? o->lateral : o->fluence, NULL, o->n, 1, ROLE_CURVE,
+                            "", 0};
+            look(t, &cv[n], k + 1);
             snprintf(cv[n++].label, sizeof cv[0].label, "%s", o->short_label);
         }
-        if (have)
-            cv[n++] = (curve){res->depth, lat ? res->lateral_rms : res->fluence, NULL, res->nbins, 1,
-                              ROLE_CURVE, "this run"};
+        if (have) {
+            cv[n] = (curve){res->depth, lat ? res->lateral_rms : res->fluence, NULL, res->nbins, 1,
+                            ROLE_CURVE, "", 0};
+            snprintf(cv[n++].label, sizeof cv[0].label, "%s", this_run);
+        }
         break;
     case VIEW_BIO: {
         const bio_curves *b = &t->snap.bio;
@@ -220,8 +270,12 @@ static int gather(const tui_state *t, curve *cv, y_axis_text *ax, char *why, siz
         snprintf(ax->quantity, sizeof ax->quantity, "RBE %.2f%s%.2f at %g Gy", entrance,
                  glyph("\u2192", "->"), peak_rbe, b->dose);
         snprintf(ax->unit, sizeof ax->unit, "Gy cm%s/primary", glyph("\u00b2", "2"));
-        cv[n++] = (curve){res->depth, res->dose, NULL, res->nbins, 1, ROLE_CURVE, "physical"};
-        cv[n++] = (curve){res->depth, weighted, NULL, res->nbins, 1, ROLE_SERIES1, "RBE-weighted"};
+        cv[n++] = (curve){res->depth, res->dose, NULL, res->nbins, 1, ROLE_CURVE, "physical", 0};
+        /* Its unit is the title's with Gy (RBE), the usual unit of RBE-weighted dose, for Gy. */
+        cv[n] = (curve){res->depth, weighted, NULL, res->nbins, 1, ROLE_CURVE, "", 0};
+        look(t, &cv[n], 1);
+        snprintf(cv[n++].label, sizeof cv[0].label, "RBE-weighted, Gy (RBE) cm%s",
+                 glyph("\u00b2", "2"));
         break;
     }
     }
@@ -231,50 +285,24 @@ static int gather(const tui_state *t, curve *cv, y_axis_text *ax, char *why, siz
     return n;
 }
 
-/* Without colour a curve is told apart by its shape, never by colour alone: each series role
- * draws its dots in a dash pattern of its own (the current run solid), and in ASCII, where a
- * cell shows no dot pattern, a series' cells are a character of its own. The legend's key
- * shows the same pattern (or mark). With colour every curve is solid, as it always was. */
-static const struct curve_style {
-    colour_role role;
-    const char *dashes;   /* braille_pen's pattern: '1' a dot set, '0' one left out */
-    char mark;            /* the cell's character in ASCII */
-} curve_styles[] = {
-    {ROLE_SERIES1, "10", 'o'},       /* every other dot */
-    {ROLE_SERIES2, "1100", '+'},     /* dashes */
-    {ROLE_SERIES3, "1000", 'x'},     /* sparse dots */
-    {ROLE_SERIES4, "111100", '*'},   /* long dashes */
-    {ROLE_SERIES5, "100000", '#'},   /* sparser dots */
-};
-
-/* The style of a role, or NULL: solid and the cell's own dots (with colour, or a role that
- * is not a series: the current run, kept runs' charges in dim). */
-static const struct curve_style *curve_style(const tui_state *t, colour_role role)
+/* A plot cell's text: its braille dots, or in ASCII the pattern's mark (or the dots' shape). */
+static void cell_text(uint8_t bits, int pattern, char out[4])
 {
-    if (t->colour) return NULL;
-    for (size_t i = 0; i < sizeof curve_styles / sizeof curve_styles[0]; i++)
-        if (curve_styles[i].role == role) return &curve_styles[i];
-    return NULL;
-}
-
-/* A plot cell's text: its braille dots, or in ASCII the role's mark (or the dots' shape). */
-static void cell_text(const tui_state *t, uint8_t bits, colour_role role, char out[4])
-{
-    const struct curve_style *st = curve_style(t, role);
     if (draw_utf8()) {
         braille_cell_utf8(bits, out);
         return;
     }
-    out[0] = bits && st ? st->mark : braille_cell_ascii(bits);
+    out[0] = bits && pattern ? patterns[pattern].mark : braille_cell_ascii(bits);
     out[1] = '\0';
 }
 
-/* The legend's key of a role: a line with colour; without, three cells of its dash pattern
- * on a flat line (six dots, which holds every pattern's gap), drawn as the plot draws it. */
-static void curve_key(const tui_state *t, colour_role role, char *out, size_t len)
+/* The legend's key of a curve: a line for a solid one in colour; else three cells of its dash
+ * pattern on a flat line (six dots, which holds every pattern's gap), drawn as the plot
+ * draws it. */
+static void curve_key(const tui_state *t, int pattern, char *out, size_t len)
 {
-    const struct curve_style *st = curve_style(t, role);
-    if (t->colour) {
+    const struct curve_pattern *st = pattern ? &patterns[pattern] : NULL;
+    if (t->colour && !st) {
         snprintf(out, len, "%s", glyph("\u2501", "-"));
         return;
     }
@@ -286,7 +314,7 @@ static void curve_key(const tui_state *t, colour_role role, char *out, size_t le
             if (braille_dash_on(st ? st->dashes : NULL, 2 * col + dx))
                 bits |= braille_dot_bit(dx, 2);
         char cell[4];
-        cell_text(t, bits, role, cell);
+        cell_text(bits, pattern, cell);
         /* ASCII: the flat line of a solid curve as dashes, not the dots' shape ("..."). */
         if (!draw_utf8() && bits && !st) cell[0] = '-';
         at += (size_t)snprintf(out + at, at < len ? len - at : 0, "%s", cell);
@@ -384,6 +412,110 @@ static void draw_slabs(const tui_state *t, const braille_canvas *cv, int cx, int
     }
 }
 
+/* A legend entry: its text (a curve's key and name, a hint, the markers) and attribute;
+ * `curve` entries that find no room are counted in a "+N more". */
+typedef struct legend_item {
+    char text[128];
+    attr_t attr;
+    int curve;
+} legend_item;
+
+/* Where the next entry `w` columns wide goes in a legend of `rows` rows of `width` columns:
+ * on the row at (*row, *col), else at the start of the next; 0 when neither has room. */
+static int legend_place(int w, int width, int rows, int *row, int *col)
+{
+    if (*col + w > width) {
+        if (*row + 1 >= rows || w > width) return 0;
+        (*row)++;
+        *col = 0;
+    }
+    return 1;
+}
+
+/* The legend from (y, x): each entry whole or not at all (never cut), in order. Once a curve
+ * finds no room the curves after it are left out too, and "+N more" says how many, in the
+ * place of the last curve drawn if it needs that room. */
+static void draw_legend(int y, int x, int width, int rows, const legend_item *items, int n)
+{
+    int at_row[MAX_CURVES + 2], at_col[MAX_CURVES + 2], shown[MAX_CURVES + 2] = {0};
+    int before_row[MAX_CURVES + 2], before_col[MAX_CURVES + 2];
+    int row = 0, col = 0, hidden = 0;
+    char more[32] = "";
+    int more_row = 0, more_col = 0;
+    for (int i = 0; i <= n; i++) {
+        int curve_ended = hidden && (i == n || !items[i].curve);
+        if (curve_ended && !more[0]) {
+            /* "+N more" after the curves shown, in place of the last ones if need be. */
+            for (;;) {
+                snprintf(more, sizeof more, "+%d more", hidden);
+                int r = row, c = col;
+                if (legend_place(draw_width(more), width, rows, &r, &c)) {
+                    more_row = r;
+                    more_col = c;
+                    row = r;
+                    col = c + draw_width(more) + 2;
+                    break;
+                }
+                int last = -1;
+                for (int k = i - 1; k >= 0 && last < 0; k--)
+                    if (shown[k] && items[k].curve) last = k;
+                if (last < 0) {
+                    more[0] = ' ';   /* no room at all: said nowhere */
+                    break;
+                }
+                shown[last] = 0;
+                hidden++;
+                row = before_row[last];
+                col = before_col[last];
+            }
+        }
+        if (i == n) break;
+        if (items[i].curve && hidden) {
+            hidden++;
+            continue;
+        }
+        int w = draw_width(items[i].text);
+        before_row[i] = row;
+        before_col[i] = col;
+        if (legend_place(w, width, rows, &row, &col)) {
+            shown[i] = 1;
+            at_row[i] = row;
+            at_col[i] = col;
+            col += w + 2;
+        } else if (items[i].curve) {
+            hidden = 1;
+        }
+    }
+    for (int i = 0; i < n; i++)
+        if (shown[i])
+            draw_text(y + at_row[i], x + at_col[i], draw_width(items[i].text), items[i].attr,
+                      items[i].text);
+    if (more[0] == '+')
+        draw_text(y + more_row, x + more_col, draw_width(more), draw_attr(ROLE_DIM), more);
+}
+
+/* 1 when the current run has curves to show. */
+static int have_current(const tui_state *t)
+{
+    return t->en && t->have_snap && t->snap.result.nbins > 0 && t->snap.result.histories > 0;
+}
+
+/* The longest range among the runs a view shows, for the unit of its depth axis: the CSDA
+ * depths of the current run and the kept ones, or the SOBP's distal end; `xmax` (the axis'
+ * length) when none is known. */
+static double shown_range(const tui_state *t, double xmax)
+{
+    double range = 0;
+    if (t->view == VIEW_SOBP) {
+        const cJSON *to = t->sobp ? cJSON_GetObjectItem(t->sobp, "to_cm") : NULL;
+        range = cJSON_IsNumber(to) ? to->valuedouble : 0;
+    } else {
+        if (t->en && t->have_snap && t->snap.result.histories > 0) range = engine_csda_depth(t->en);
+        for (int k = 0; k < t->n_overlays; k++) range = fmax(range, t->overlays[k].csda_cm);
+    }
+    return range > 0 ? range : xmax;
+}
+
 static void draw_curves(const tui_state *t, const ui_rect *r)
 {
     curve cv[MAX_CURVES];
@@ -395,7 +527,7 @@ static void draw_curves(const tui_state *t, const ui_rect *r)
     snprintf(view, sizeof view, "%s%s", plot_view_name(t->view), logy ? " (log)" : "");
     if (n == 0) {
         draw_box(r, view, 0);
-        centred(r, draw_attr(ROLE_DIM), why);
+        draw_centred(r, draw_attr(ROLE_DIM), why);
         return;
     }
     /* Ranges over every curve (and the band of the current run). */
@@ -424,27 +556,68 @@ static void draw_curves(const tui_state *t, const ui_rect *r)
     draw_box(r, title, 0);
 
     int ix = r->x + 1, iy = r->y + 1, iw = r->w - 2, ih = r->h - 2;
-    /* Legend: one row, or two when its entries (and the peak marker's) need them. */
-    char items[MAX_CURVES][128];
-    int legend_w = 0;
-    for (int k = 0; k < n; k++) {
-        if (!cv[k].label[0]) continue;
-        char key[16];
-        curve_key(t, cv[k].role, key, sizeof key);
-        snprintf(items[k], sizeof items[k], "%s %s", key, cv[k].label);
-        legend_w += draw_width(items[k]) + 2;
+    /* Legend: a hint when the plot shows a previous setup, every curve by name and key, the
+     * peak and R80 (or why there is none); one row, or two when they need them. */
+    const score_result *res = &t->snap.result;
+    legend_item items[MAX_CURVES + 2];
+    int n_items = 0, legend_w = 0;
+    int sobp_outdated = t->view == VIEW_SOBP && tui_setup_changed(t, &t->sobp_cfg, 1);
+    if (sobp_outdated || (t->view != VIEW_SOBP && have_current(t) && run_outdated(t)))
+        items[n_items++] = (legend_item){"", draw_attr(ROLE_MARKER) | A_BOLD, 0};
+    if (n_items)
+        snprintf(items[0].text, sizeof items[0].text, "setup changed: %s",
+                 sobp_outdated ? "s builds it" : "r runs it");
+    /* In dose by charge a kept run is one dim entry for all its charges: named first, or the
+     * current run's many charges leave it out. Then every curve, the current run's first
+     * (drawn last, on top). */
+    for (int pass = 0; pass < 2; pass++) {
+        for (int k = n - 1; k >= 0; k--) {
+            if (!cv[k].label[0] || (cv[k].role == ROLE_DIM) != (pass == 0)) continue;
+            char key[16];
+            curve_key(t, cv[k].pattern, key, sizeof key);
+            legend_item *it = &items[n_items++];
+            *it = (legend_item){"", draw_attr(cv[k].role), 1};
+            snprintf(it->text, sizeof it->text, "%s %s", key, cv[k].label);
+        }
     }
-    if (t->view == VIEW_DOSE && t->have_snap && t->snap.result.histories > 0) legend_w += 30;
+    int no_peak = 0;
+    if (t->view == VIEW_DOSE && have_current(t)) {
+        /* A beam past the stack, or whose highest dose lies well before its range, has no
+         * Bragg peak to mark: the legend gives the note's reason (report_figures_note; the
+         * status line the whole note when the run ends). What is read off the dose is
+         * decided on the final snapshot: a peak near the line flipped from frame to frame. */
+        char note[512];
+        figures_note_kind kind = report_figures_note(t->en, res, note, sizeof note);
+        if (kind >= FIGURES_NOTE_SPREAD && !t->final_snap) kind = FIGURES_NOTE_NONE;
+        no_peak = kind != FIGURES_NOTE_NONE;
+        legend_item *it = &items[n_items];
+        *it = (legend_item){"", draw_attr(ROLE_MARKER), 0};
+        if (no_peak) {
+            snprintf(it->text, sizeof it->text, "no Bragg peak: %s",
+                     report_figures_note_brief(kind));
+            n_items++;
+        } else if (isfinite(res->fig.peak_depth) && isfinite(res->fig.r80)) {
+            depth_unit ru = depth_unit_for(engine_csda_depth(t->en));
+            snprintf(it->text, sizeof it->text, "%s peak %.2f  %s R80 %.2f %s",
+                     glyph("\u25b2", "^"), res->fig.peak_depth * ru.per_cm, glyph("\u25b3", "r"),
+                     res->fig.r80 * ru.per_cm, glyph(ru.symbol, ru.name));
+            n_items++;
+        }
+    }
+    for (int k = 0; k < n_items; k++) legend_w += draw_width(items[k].text) + 2;
     int legend_rows = ih >= 14 && legend_w > iw - 1 ? 2 : 1;
     const int ylw = 6;
     int ax_col = ix + ylw, cx = ax_col + 1, cw = ix + iw - cx, cy = iy + legend_rows;
     int ch = ih - legend_rows - 2;
     if (cw < 8 || ch < 2) {
-        centred(r, draw_attr(ROLE_DIM), "(too small to plot)");
+        draw_centred(r, draw_attr(ROLE_DIM), "(too small to plot)");
         return;
     }
+    /* Depths in the unit of the longest range shown (src/output/depth_unit.h): p 1 MeV's
+     * axis in cm had one label, "0.000". */
+    depth_unit du = depth_unit_for(shown_range(t, xmax));
     axis_ticks xt, yt;
-    axis_ticks_nice(0, xmax, cw / 9 > 2 ? cw / 9 : 2, &xt);
+    axis_ticks_inside(xmax * du.per_cm, cw / 9 > 2 ? cw / 9 : 2, cw / 4, &xt);
     y_map ym = {logy, 0, 0, ch};
     if (logy) {
         /* Three decades below the top: fragments show (a per-mille of the peak and up), the
@@ -463,18 +636,14 @@ static void draw_curves(const tui_state *t, const ui_rect *r)
 
     braille_canvas canvas;
     if (braille_init(&canvas, cw, ch)) {
-        centred(r, draw_attr(ROLE_ERROR), "out of memory");
+        draw_centred(r, draw_attr(ROLE_ERROR), "out of memory");
         return;
     }
-    /* Layers: 1 the band, then the curves in order (the current run, last, on top). */
-    colour_role layer_role[MAX_CURVES + 2];
-    layer_role[0] = ROLE_NORMAL;
-    layer_role[1] = ROLE_BAND;
+    /* Layers: 1 the band, then the curves in order (the current run, last, on top): layer
+     * 2 + k is curve k. */
     for (int k = 0; k < n; k++) {
-        layer_role[2 + k] = cv[k].role;
         const curve *c = &cv[k];
-        const struct curve_style *st = curve_style(t, c->role);
-        braille_pen pen = {st ? st->dashes : NULL, 2 + k, 0, 0, 0};
+        braille_pen pen = {patterns[c->pattern].dashes, 2 + k, 0, 0, 0};
         int have_prev = 0, px = 0, plo = 0, phi = 0;
         for (int i = 0; i < c->n; i++) {
             double y = c->y[i] / c->divisor * yscale;
@@ -502,13 +671,8 @@ static void draw_curves(const tui_state *t, const ui_rect *r)
         }
     }
     /* Peak and R80 of the current run, in the depth-dose view. */
-    const score_result *res = &t->snap.result;
-    int peak_col = -1, r80_col = -1, no_peak = 0;
-    if (t->view == VIEW_DOSE && t->have_snap && res->histories > 0) {
-        /* A beam past the stack, or whose highest dose lies well before its range, has no
-         * Bragg peak to mark (report_figures_note; the status says why when the run ends). */
-        char note[512];
-        no_peak = t->en && report_figures_note(t->en, res, note, sizeof note);
+    int peak_col = -1, r80_col = -1;
+    if (t->view == VIEW_DOSE && have_current(t)) {
         if (!no_peak && isfinite(res->fig.peak_depth))
             peak_col = dot_x(res->fig.peak_depth, xmax, cw) / 2;
         if (!no_peak && isfinite(res->fig.r80)) r80_col = dot_x(res->fig.r80, xmax, cw) / 2;
@@ -522,10 +686,11 @@ static void draw_curves(const tui_state *t, const ui_rect *r)
                               glyph("\u2502", ":"));
                 continue;
             }
-            colour_role role = layer_role[braille_cell_layer(&canvas, col, row)];
+            int layer = braille_cell_layer(&canvas, col, row);
+            const curve *c = layer >= 2 ? &cv[layer - 2] : NULL;
             char cell[4];
-            cell_text(t, bits, role, cell);
-            draw_text(cy + row, cx + col, 1, draw_attr(role), cell);
+            cell_text(bits, c ? c->pattern : 0, cell);
+            draw_text(cy + row, cx + col, 1, draw_attr(c ? c->role : ROLE_BAND), cell);
         }
     draw_slabs(t, &canvas, cx, cy, cw, ch, xmax);
     braille_free(&canvas);
@@ -559,12 +724,12 @@ static void draw_curves(const tui_state *t, const ui_rect *r)
     for (int col = 0; col < cw; col++) draw_text(axis_y, cx + col, 1, axis, glyph("\u2500", "-"));
     /* The unit of depth always shows, at the axis' end; tick labels make room for it. */
     int unit_col = cw - 2;
-    draw_text(label_y, cx + unit_col, 2, axis, "cm");
+    draw_text(label_y, cx + unit_col, 2, axis, glyph(du.symbol, du.name));
     int last_end = -1;
     for (int i = 0; i < xt.count; i++) {
         double v = axis_tick_value(&xt, i);
-        if (v > xmax * (1 + 1e-9)) break;
-        int col = dot_x(v, xmax, cw) / 2;
+        if (v > xmax * du.per_cm * (1 + 1e-9)) break;
+        int col = dot_x(v / du.per_cm, xmax, cw) / 2;
         if (col < 0 || col >= cw) continue;
         draw_text(axis_y, cx + col, 1, axis, glyph("\u2534", "+"));
         char lab[32];
@@ -586,35 +751,7 @@ static void draw_curves(const tui_state *t, const ui_rect *r)
     if (peak_col >= 0 && peak_col < cw)
         draw_text(axis_y, cx + peak_col, 1, draw_attr(ROLE_MARKER), glyph("\u25b2", "^"));
 
-    /* Legend: every curve by name and key (never by colour alone), the markers with their
-     * depths. An entry that does not fit whole is left out rather than cut. */
-    int lx = ix + 1, ly = iy, lend = ix + iw;
-    for (int k = n - 1; k >= 0; k--) {
-        if (!cv[k].label[0]) continue;
-        const char *item = items[k];
-        int w = draw_width(item);
-        if (lx + w > lend) {
-            if (ly + 1 >= iy + legend_rows) break;
-            ly++;
-            lx = ix + 1;
-            if (lx + w > lend) break;
-        }
-        draw_text(ly, lx, w, draw_attr(cv[k].role), item);
-        lx += w + 2;
-    }
-    if (peak_col >= 0 || no_peak) {
-        char item[96];
-        if (no_peak) snprintf(item, sizeof item, "no Bragg peak on the grid");
-        else
-            snprintf(item, sizeof item, "%s peak %.2f  %s R80 %.2f cm", glyph("\u25b2", "^"),
-                     res->fig.peak_depth, glyph("\u25b3", "r"), res->fig.r80);
-        int w = draw_width(item);
-        if (lx + w > lend && ly + 1 < iy + legend_rows) {
-            ly++;
-            lx = ix + 1;
-        }
-        if (lx + w <= lend) draw_text(ly, lx, w, draw_attr(ROLE_MARKER), item);
-    }
+    draw_legend(iy, ix + 1, iw - 1, legend_rows, items, n_items);
 }
 
 static void draw_race(const tui_state *t, const ui_rect *r)
@@ -628,7 +765,8 @@ static void draw_race(const tui_state *t, const ui_rect *r)
     if (draw_width(title) > r->w - 6) snprintf(title, sizeof title, "benchmark race");
     draw_box(r, t->race_n ? title : "benchmark race", 0);
     if (t->race_n == 0) {
-        centred(r, draw_attr(ROLE_DIM), "b races serial, OpenMP 1..N threads, event, simd and CUDA");
+        draw_centred(r, draw_attr(ROLE_DIM),
+                     "b races serial, OpenMP 1..N threads, event, simd and CUDA");
         return;
     }
     double max_hps = 0, base = 0;

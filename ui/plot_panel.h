@@ -9,14 +9,18 @@
  * as bars with speedup and parallel efficiency. Kept runs (`o`) are drawn in every view that
  * plots curves, normalised (`n`: peak, entrance, none) where dose is shown; dose by charge and
  * fluence have a log scale (`L`). The slabs of a stack are marked on every depth view: dotted
- * boundaries, every other slab stippled, names where there is room. Without colour (NO_COLOR,
- * a monochrome terminal) each series has a dash pattern of its own (the current run solid; in
- * ASCII a mark of its own) and the legend's key shows it. Axes carry nice ticks
+ * boundaries, every other slab stippled, names where there is room. A run or SOBP made with
+ * another setup than the fields show is marked so in the legend (tui_setup_changed). Without
+ * colour (NO_COLOR, a monochrome terminal) each series has a dash pattern of its own (the
+ * current run solid; in ASCII a mark of its own), with colour each a colour and, past the
+ * palette's six, a pattern too; the legend's key shows it, and "+N more" counts the curves it
+ * has no room for. Axes carry nice ticks
  * (src/figures/axis_ticks.h, the same as the figures) ending just above the data.
  *
  * Readable from 80x24 up: the title shortens (the unit always stays) and, when even the unit
  * and its power of ten do not fit, the power of ten goes under the y axis; the depth axis
- * always says "cm"; legend entries that do not fit are left out whole, never cut. Tick labels
+ * always says its unit (cm, or mm or um for the ranges src/output/depth_unit.h gives them);
+ * legend entries that do not fit are left out whole, never cut. Tick labels
  * on the depth axis start at their tick's column, so a reader (or the tmux test) can read any
  * column's depth off the axis. Main (UI) thread only; nothing kept between draws.
  */

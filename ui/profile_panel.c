@@ -25,7 +25,9 @@ void profile_panel_draw(const tui_state *t, const ui_rect *r, int compact)
     int x = r->x + 2, w = r->w - 4, y0 = r->y + 1, rows = r->h - 2;
     /* The last profiled run's, kept through races (which run unprofiled). */
     if (!t->prof.on) {
-        draw_text_fit(y0, x, w, draw_attr(ROLE_DIM), "no profile yet: r runs (profiled, ~1.5% slower)");
+        /* Over two rows at 80 columns, at words. */
+        draw_wrapped(y0, x, w, 0, rows, draw_attr(ROLE_DIM),
+                     "no profile yet: r runs one (profiled runs are about 1.5% slower)");
         return;
     }
     const tui_profile *s = &t->prof;

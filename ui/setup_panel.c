@@ -22,12 +22,12 @@ static const char *const field_labels[FIELD_COUNT] = {
 /* Shown while editing, until the text typed is checked. */
 static const char *const field_hints[FIELD_COUNT] = {
     "ion name or alias: p, He-4, C-12, O-16, ... (left/right cycles)",
-    "MeV per nucleon",
+    "",   /* field_hint: the unit follows the ion */
     "relative energy spread, percent (0 to 20)",
     "spot size sigma per axis, mm (0 to 100)",
     "material name (left/right cycles)",
     "slabs 'material:cm, ...' with the last 'material' or ':inf'; none (or empty): one material",
-    "number of primary histories (20 to 1e12, at least the batches; 20k, 1e5 allowed)",
+    "",   /* field_hint: the floor follows the batches */
     "serial, openmp, event, simd or cuda (left/right cycles)",
     "OpenMP threads, 0 = all cores",
     "on/off", "on/off", "on/off",
@@ -149,9 +149,10 @@ static int parse_double(const char *text, const char *what, double *out, bragg_e
 
 /* Counts as people type them (20000, 2e4, 20k, 1M) into run key `key` of *c, through the
  * run file's own parser: whole numbers exactly as 64-bit integers (a seed of 2^64 - 1), the
- * key's range in the message. A k or M suffix becomes the exponent it stands for. */
-static int parse_count(const char *text, const char *key, const char *what, run_config *c,
-                       bragg_err *e)
+ * key's range in the message, from `lo` where that is above the key's own. A k or M suffix
+ * becomes the exponent it stands for. */
+static int parse_count(const char *text, const char *key, const char *what, double lo,
+                       run_config *c, bragg_err *e)
 {
     char buf[128];
     if (field_trim(text, buf, sizeof buf - 4))
@@ -162,7 +163,9 @@ static int parse_count(const char *text, const char *key, const char *what, run_
     run_setup s;
     run_setup_init(&s);
     s.cfg = *c;
-    if (run_setup_set(&s, run_key_find(key), buf, e)) return bragg_fail_prefix(e, "%s: ", what);
+    run_key k = *run_key_find(key);
+    if (lo > k.lo) k.lo = lo;
+    if (run_setup_set(&s, &k, buf, e)) return bragg_fail_prefix(e, "%s: ", what);
     *c = s.cfg;
     return BRAGG_OK;
 }
@@ -265,7 +268,9 @@ int setup_field_apply(const tui_state *t, run_config *c, int field, const char *
         break;
     }
     case FIELD_HISTORIES:
-        if (parse_count(text, "histories", "histories", &n, e)) return BRAGG_ERR;
+        /* The workbench keeps the default batches: they are the floor (the key's own, 2,
+         * holds where --batches can be lowered), said as the field's hint says it. */
+        if (parse_count(text, "histories", "histories", n.batches, &n, e)) return BRAGG_ERR;
         break;
     case FIELD_BACKEND: {
         int k;
@@ -278,7 +283,7 @@ int setup_field_apply(const tui_state *t, run_config *c, int field, const char *
         break;
     }
     case FIELD_THREADS:
-        if (parse_count(text, "threads", "threads", &n, e)) return BRAGG_ERR;
+        if (parse_count(text, "threads", "threads", 0, &n, e)) return BRAGG_ERR;
         break;
     case FIELD_STRAGGLING:
         if (parse_switch(text, "straggling", &n.straggling, e)) return BRAGG_ERR;
@@ -290,7 +295,7 @@ int setup_field_apply(const tui_state *t, run_config *c, int field, const char *
         if (parse_switch(text, "nuclear", &n.nuclear, e)) return BRAGG_ERR;
         break;
     case FIELD_SEED:
-        if (parse_count(text, "seed", "seed", &n, e)) return BRAGG_ERR;
+        if (parse_count(text, "seed", "seed", 0, &n, e)) return BRAGG_ERR;
         break;
     case FIELD_BIO: {
         /* "none", "MODEL" or "MODEL ALPHA_BETA", checked by loading the model and against the
@@ -325,10 +330,80 @@ int setup_field_apply(const tui_state *t, run_config *c, int field, const char *
     return BRAGG_OK;
 }
 
+/* The next round number from `value` in direction `dir` on a ladder: `tenths` (10 = 1.0,
+ * 25 = 2.5) in every decade, from `lo` (below it 0, where `zero` allows) up to `hi`; the value
+ * itself when the next one would leave that range. */
+static double ladder_step(double value, int dir, const int *tenths, int n, double lo, double hi,
+                          int zero)
+{
+    if (!(value > 0)) return dir > 0 ? lo : value;
+    double next = NAN;
+    int k0 = (int)floor(log10(value)) - 1;
+    for (int k = k0; k <= k0 + 2; k++)
+        for (int i = 0; i < n; i++) {
+            /* Exact decimals: 1.1 is 11 / 10, not 11 * 0.1 (1.1000000000000001). */
+            double v = k >= 1 ? tenths[i] * pow(10, k - 1) : tenths[i] / pow(10, 1 - k);
+            if (dir > 0 ? v > value * (1 + 1e-9) && !(v >= next)
+                        : v < value * (1 - 1e-9) && !(v <= next))
+                next = v;
+        }
+    if (dir < 0 && !(next >= lo * (1 - 1e-9))) return zero ? 0 : value;
+    if (dir > 0 && !(next <= hi * (1 + 1e-9))) return value;
+    return next;
+}
+
+/* Left/right on a number: the next value of its ladder, taken when the setup stays valid;
+ * otherwise the status line says why (the end of the valid range). */
+static void step_number(tui_state *t, int field, int dir)
+{
+    /* Energies about 10% apart in round numbers (70, 80, 90, 100, 110, 120, ... 250, 280,
+     * 300 MeV); spread in 1-2-5 steps; spot sizes 0.5, 0.7, 1, 1.5, 2, 3, 4, 5, 7 mm ...;
+     * histories in 1-2-5 steps, 10k, 20k, 50k, 100k, ... */
+    static const int energy[] = {10, 11, 12, 13, 14, 15, 16, 18, 20, 22, 25,
+                                 28, 30, 35, 40, 45, 50, 55, 60, 70, 80, 90};
+    static const int one_two_five[] = {10, 20, 50};
+    static const int spot[] = {10, 15, 20, 30, 40, 50, 70};
+    run_config n = t->cfg;
+    switch (field) {
+    case FIELD_ENERGY:
+        n.energy = ladder_step(n.energy, dir, energy, 22, 1e-3, 1e4, 0);
+        break;
+    case FIELD_SPREAD:
+        n.energy_spread =
+            ladder_step(100 * n.energy_spread, dir, one_two_five, 3, 0.1, 20, 1) / 100;
+        break;
+    case FIELD_SPOT:
+        n.spot_sigma_cm = ladder_step(10 * n.spot_sigma_cm, dir, spot, 7, 0.5, 100, 1) / 10;
+        break;
+    case FIELD_HISTORIES:
+        n.histories =
+            (uint64_t)ladder_step((double)n.histories, dir, one_two_five, 3, 100, 1e12, 0);
+        break;
+    default: return;
+    }
+    bragg_err e = {{0}};
+    if (config_validate(&n, &t->cat, &e) == BRAGG_OK) {
+        t->cfg = n;
+    } else {
+        snprintf(t->status, sizeof t->status, "%s", e.msg);
+        t->status_error = 1;
+    }
+}
+
 void setup_field_cycle(tui_state *t, int field, int dir)
 {
     run_config *c = &t->cfg;
     switch (field) {
+    case FIELD_ENERGY:
+    case FIELD_SPREAD:
+    case FIELD_SPOT:
+    case FIELD_HISTORIES: step_number(t, field, dir); break;
+    case FIELD_STACK:
+        /* Slabs have no order to step through: say what does change them. */
+        snprintf(t->status, sizeof t->status,
+                 "Stack: Enter edits the slabs ('water:5, bone:2, water'; none: one material)");
+        t->status_error = 0;
+        break;
     case FIELD_ION: {
         int n = t->cat.ions.count, k = 0;
         const ion *cur = ion_table_find(&t->cat.ions, c->ion);
@@ -388,15 +463,24 @@ void setup_field_cycle(tui_state *t, int field, int dir)
     case FIELD_SEED:
         if (dir > 0 || c->seed > 0) c->seed += (uint64_t)(int64_t)dir;
         break;
-    case FIELD_HISTORIES: {
-        /* 1-2-5 steps: 10k, 20k, 50k, 100k, ... */
-        double h = (double)c->histories, p = pow(10, floor(log10(h))), m = h / p;
-        double next = dir > 0 ? (m < 2 ? 2 * p : m < 5 ? 5 * p : 10 * p)
-                              : (m > 5 ? 5 * p : m > 2 ? 2 * p : m > 1 ? p : p / 2);
-        if (next >= 100 && next <= 1e12) c->histories = (uint64_t)next;
-        break;
-    }
     default: break;
+    }
+}
+
+/* The hint of a field, in the units and range of the setup now: MeV for protons (it said
+ * "MeV per nucleon" beside a field in MeV), the histories' floor from the batches. */
+static void field_hint(const tui_state *t, int field, char *out, size_t len)
+{
+    if (field == FIELD_ENERGY) {
+        const ion *ion = ion_table_find(&t->cat.ions, t->cfg.ion);
+        int A = ion ? ion->A : 0;
+        snprintf(out, len, "%s, %s", A == 1 ? "beam energy" : "energy per nucleon",
+                 ion_energy_unit(A));
+    } else if (field == FIELD_HISTORIES) {
+        snprintf(out, len, "number of primary histories (%d to 1e12; 20k, 1e5 allowed)",
+                 t->cfg.batches);
+    } else {
+        snprintf(out, len, "%s", field_hints[field]);
     }
 }
 
@@ -405,9 +489,10 @@ static void check_edit(tui_state *t)
     run_config tmp = t->cfg;
     bragg_err e = {{0}};
     if (setup_field_apply(t, &tmp, t->focus, t->edit, &e) == BRAGG_OK) {
+        char hint[160];
+        field_hint(t, t->focus, hint, sizeof hint);
         t->edit_ok = 1;
-        snprintf(t->edit_msg, sizeof t->edit_msg, "ok: %s (Enter keeps it, Esc cancels)",
-                 field_hints[t->focus]);
+        snprintf(t->edit_msg, sizeof t->edit_msg, "ok: %s (Enter keeps it, Esc cancels)", hint);
     } else {
         t->edit_ok = 0;
         snprintf(t->edit_msg, sizeof t->edit_msg, "%s", e.msg);
@@ -471,11 +556,12 @@ int setup_edit_key(tui_state *t, int key)
 
 /* The stack in `width` columns with every slab in view: "water:5, bone-cortical-icrp:2,
  * water", else everyday names ("water:5, bone:2, water"), else without spaces, else names cut
- * to their first letters ("wat…:5,bone:2,water"), longest first. */
-static void stack_fit(const tui_state *t, const run_config *c, int width, char *out, size_t len)
+ * to their first letters ("wat…:5,bone:2,water"), longest first. 0 when even that is too
+ * wide. */
+static int stack_fit(const tui_state *t, const run_config *c, int width, char *out, size_t len)
 {
     stack_text(c, out, len);
-    if (draw_width(out) <= width) return;
+    if (draw_width(out) <= width) return 1;
     char names[TRANSPORT_MAX_SLABS][CONFIG_NAME_LEN];
     int keep[TRANSPORT_MAX_SLABS];
     for (int i = 0; i < c->n_slabs; i++) {
@@ -494,7 +580,7 @@ static void stack_fit(const tui_state *t, const run_config *c, int width, char *
             used += (size_t)snprintf(out + used, len - used, "%s%.*s%s%s", i ? sep : "", keep[i],
                                      names[i], cut ? ell : "", th);
         }
-        if (draw_width(out) <= width) return;
+        if (draw_width(out) <= width) return 1;
         if (pass >= 1) {
             /* Shorten the longest name (the last slab's only when no other can be): its
              * first cut takes two letters, since the ellipsis takes one; at least 3 stay. */
@@ -509,7 +595,19 @@ static void stack_fit(const tui_state *t, const run_config *c, int width, char *
             keep[longest] -= whole && keep[longest] > 4 ? 2 : 1;
         }
     }
-    snprintf(out, len, "%d slabs (Enter shows)", c->n_slabs);
+    return 0;
+}
+
+/* A stack too long for any form of stack_fit: how many slabs, and how to see them, in the
+ * longest words that fit `width` ("6 slabs (Enter shows)" was cut to "(Enter show" at 80
+ * columns). */
+static void stack_count(const run_config *c, int width, char *out, size_t len)
+{
+    static const char *const forms[] = {"%d slabs (Enter shows)", "%d slabs (Enter)", "%d slabs"};
+    for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+        snprintf(out, len, forms[i], c->n_slabs);
+        if (draw_width(out) <= width) return;
+    }
 }
 
 void setup_panel_draw(const tui_state *t, const ui_rect *r)
@@ -541,12 +639,28 @@ void setup_panel_draw(const tui_state *t, const ui_rect *r)
             }
             draw_text(y, value_x, value_w, va | A_UNDERLINE, shown);
         } else {
+            /* A value wider than its column starts right after its label instead: cut, a
+             * number reads as another one (a seed of 2^64 - 1 has 20 digits, the column
+             * 19 at 80 columns). */
+            int wide_x = x + draw_width(field_labels[f]) + 1, wide_w = r->x + r->w - 2 - wide_x;
+            int vx = value_x, vw = value_w;
             setup_field_value(t, f, value, sizeof value);
-            if (f == FIELD_STACK && is_stack(&t->cfg)) stack_fit(t, &t->cfg, value_w, value, sizeof value);
+            if (f == FIELD_STACK && is_stack(&t->cfg)) {
+                if (stack_fit(t, &t->cfg, value_w, value, sizeof value)) {
+                } else if (stack_fit(t, &t->cfg, wide_w, value, sizeof value)) {
+                    vx = wide_x;
+                    vw = wide_w;
+                } else {
+                    stack_count(&t->cfg, value_w, value, sizeof value);
+                }
+            } else if (draw_width(value) > value_w) {
+                vx = wide_x;
+                vw = wide_w;
+            }
             int bad_backend = f == FIELD_BACKEND && strcmp(t->cfg.backend, "cuda") == 0 &&
                               !t->cuda_ok;
             attr_t va = bad_backend ? draw_attr(ROLE_ERROR) : A_NORMAL;
-            draw_text(y, value_x, value_w, a | va, value);
+            draw_text_fit(y, vx, vw, a | va, value);
         }
     }
 }

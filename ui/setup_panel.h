@@ -42,8 +42,10 @@ void setup_field_value(const tui_state *t, int field, char *out, size_t len);
 int setup_field_apply(const tui_state *t, run_config *c, int field, const char *text,
                       bragg_err *e);
 
-/* Left/right on a field: the next or previous ion, material or backend; flips a switch; steps
- * a number. */
+/* Left/right on a field: the next or previous ion, material, backend or model; flips a
+ * switch; steps a number (energy, spread, spot and histories over ladders of round numbers,
+ * threads, seed), leaving a message in the status line at the end of its valid range. The
+ * Stack has no steps: the status line says Enter edits it. */
 void setup_field_cycle(tui_state *t, int field, int dir);
 
 /* Starts editing the focused field, takes one key while editing (1 when consumed), ends. */

@@ -32,6 +32,7 @@
 
 #include "atomic_file.h"
 #include "backend.h"
+#include "depth_unit.h"
 #include "dose_map.h"
 #include "draw.h"
 #include "figures.h"
@@ -62,6 +63,8 @@ static void on_stop(int sig)
     (void)sig;
     stop_requested = 1;
 }
+
+extern char **environ;   /* the SOBP job's environment starts from it */
 
 static void on_crash(int sig)
 {
@@ -100,6 +103,33 @@ void tui_material_short(const tui_state *t, const char *name, char *out, size_t 
         for (size_t i = 0; i < n && letters; i++) letters = a[i] >= 'a' && a[i] <= 'z';
         if (letters && n < strlen(out)) snprintf(out, len, "%s", a);
     }
+}
+
+/* A setup with what does not change the results set aside (tui_setup_changed). */
+static void comparable(run_config *c, int sobp)
+{
+    c->profile = 0;
+    c->threads = 0;
+    memset(c->backend, 0, sizeof c->backend);
+    c->map_kind = MAP_NONE;
+    c->map_bin_cm = c->map_radius_cm = 0;
+    c->map_errors = 0;
+    if (sobp) {
+        c->energy_spread = c->spot_sigma_cm = c->divergence_rad = 0;
+        c->straggling = c->scattering = 1;
+    }
+}
+
+int tui_setup_changed(const tui_state *t, const run_config *ran, int sobp)
+{
+    /* Compared as the run files they would write: every key, without a list to keep. */
+    static char a_text[8192], b_text[8192];   /* the UI thread only */
+    run_config a = *ran, b = t->cfg;
+    comparable(&a, sobp);
+    comparable(&b, sobp);
+    int la = run_file_format(&a, "", a_text, sizeof a_text);
+    int lb = run_file_format(&b, "", b_text, sizeof b_text);
+    return la != lb || strcmp(a_text, b_text) != 0;
 }
 
 int tui_run_active(const tui_state *t)
@@ -183,9 +213,12 @@ static int start_engine(tui_state *t, const run_config *c)
         set_status(t, 1, "%s", e.msg);
         return BRAGG_ERR;
     }
+    /* The new engine first: a run that cannot start leaves the one on screen (its views, the
+     * Live panel and what e exports) as it was. */
+    engine *en = launch_engine(t, c);
+    if (!en) return BRAGG_ERR;
     drop_engine(t);
-    t->en = launch_engine(t, c);
-    if (!t->en) return BRAGG_ERR;
+    t->en = en;
     t->rate_n = 0;
     t->next_sample_t = now_s() + RATE_PERIOD_S;
     return BRAGG_OK;
@@ -234,6 +267,16 @@ static int save_settings(const tui_state *t, bragg_err *e)
     return settings_save(&w, e);
 }
 
+/* 1 (the status line says why and what to do) when the Backend field names CUDA on a machine
+ * without it: refused before anything runs, so the run on screen stays. */
+static int backend_missing(tui_state *t)
+{
+    if (strcmp(t->cfg.backend, "cuda") != 0 || t->cuda_ok) return 0;
+    set_status(t, 1, "nothing run: no CUDA here; Left/Right on Backend picks another. %s",
+               t->cuda_reason);
+    return 1;
+}
+
 static void start_run(tui_state *t)
 {
     const char *busy = busy_job(t);
@@ -242,6 +285,7 @@ static void start_run(tui_state *t)
                    tui_run_active(t) ? ", space pauses it" : "");
         return;
     }
+    if (backend_missing(t)) return;
     run_config c = t->cfg;
     c.profile = 1;   /* the profile panel is live; costs about 1.5% */
     if (start_engine(t, &c) == BRAGG_OK) {
@@ -388,9 +432,11 @@ static void poll_engine(tui_state *t)
         set_status(t, 0, "done: %llu histories in %.1f s; %s", (unsigned long long)s.result.histories,
                    s.elapsed_s, note);
     } else if (s.state == RUN_DONE) {
-        set_status(t, 0, "done: %llu histories in %.1f s, peak %.3f cm, R80 %.3f cm",
-                   (unsigned long long)s.result.histories, s.elapsed_s, s.result.fig.peak_depth,
-                   s.result.fig.r80);
+        depth_unit du = depth_unit_for(engine_csda_depth(t->en));
+        const char *unit = glyph(du.symbol, du.name);
+        set_status(t, 0, "done: %llu histories in %.1f s, peak %.3f %s, R80 %.3f %s",
+                   (unsigned long long)s.result.histories, s.elapsed_s,
+                   s.result.fig.peak_depth * du.per_cm, unit, s.result.fig.r80 * du.per_cm, unit);
     } else if (s.state == RUN_CANCELLED) {
         set_status(t, 0, "cancelled after %llu histories, workers stopped in %.0f ms (kept; "
                          "e exports them)",
@@ -477,18 +523,62 @@ static void load_sobp(tui_state *t)
         set_status(t, 1, "SOBP: the record could not be read");
         return;
     }
+    t->sobp_cfg = t->sobp_job_cfg;
     const cJSON *flat = cJSON_GetObjectItem(t->sobp, "max_deviation");
     set_status(t, 0, "SOBP done: %s dose flat within +-%.2f%% (e exports it)",
                curves ? "RBE-weighted" : "physical", cJSON_IsNumber(flat) ? 100 * flat->valuedouble : NAN);
     t->view = VIEW_SOBP;
 }
 
-/* Removes the job's folder and what is in it (the record once read, the log). */
+/* Removes the job's folder and what is in it (the record once read, the log), and closes
+ * its progress pipe. */
 static void sobp_cleanup(tui_state *t)
 {
     unlink(t->sobp_path);
     unlink(t->sobp_log);
     rmdir(t->sobp_dir);
+    if (t->sobp_pipe >= 0) close(t->sobp_pipe);
+    t->sobp_pipe = -1;
+}
+
+/* Takes the job's progress lines that have come ("pilot K", "energy k K", "refit"). */
+static void read_sobp_progress(tui_state *t)
+{
+    char buf[512];
+    ssize_t n;
+    while (t->sobp_pipe >= 0 && (n = read(t->sobp_pipe, buf, sizeof buf)) > 0) {
+        for (ssize_t i = 0; i < n; i++) {
+            size_t len = strlen(t->sobp_line);
+            if (buf[i] != '\n') {
+                if (len + 1 < sizeof t->sobp_line) {
+                    t->sobp_line[len] = buf[i];
+                    t->sobp_line[len + 1] = '\0';
+                }
+                continue;
+            }
+            int k, K;
+            if (sscanf(t->sobp_line, "pilot %d", &K) == 1) {
+                t->sobp_energy = 0;
+                t->sobp_energies = K;
+            } else if (sscanf(t->sobp_line, "energy %d %d", &k, &K) == 2) {
+                t->sobp_energy = k;
+                t->sobp_energies = K;
+            } else if (strcmp(t->sobp_line, "refit") == 0) {
+                t->sobp_refit = 1;
+            }
+            t->sobp_line[0] = '\0';
+        }
+    }
+}
+
+void tui_sobp_progress(const tui_state *t, char *out, size_t len)
+{
+    if (t->sobp_refit) snprintf(out, len, "refitting the weights");
+    else if (t->sobp_energy > 0)
+        snprintf(out, len, "energy %d of %d", t->sobp_energy, t->sobp_energies);
+    else if (t->sobp_energies > 0)
+        snprintf(out, len, "pilot run, then %d energies", t->sobp_energies);
+    else out[0] = '\0';
 }
 
 static void stop_sobp(tui_state *t)
@@ -503,6 +593,7 @@ static void stop_sobp(tui_state *t)
 static void poll_sobp(tui_state *t)
 {
     if (!t->sobp_pid) return;
+    read_sobp_progress(t);
     int st;
     if (waitpid(t->sobp_pid, &st, WNOHANG) != t->sobp_pid) return;
     t->sobp_pid = 0;
@@ -528,6 +619,7 @@ static void start_sobp(tui_state *t)
         set_status(t, 1, "%s is going: c cancels it first", busy);
         return;
     }
+    if (backend_missing(t)) return;
     const run_config *c = &t->cfg;
     if (c->n_slabs != 1 || !isinf(c->slabs[0].thickness_cm)) {
         set_status(t, 1, "SOBP: needs one material, not a stack (Stack: none)");
@@ -608,9 +700,34 @@ static void start_sobp(tui_state *t)
     argv[k++] = "--json";
     argv[k++] = t->sobp_path;
     argv[k] = NULL;
+    /* Its progress comes back through a pipe, the write end its descriptor 3, named in its
+     * environment (everything made before fork: the child may only make async-signal-safe
+     * calls). Without a pipe the job runs all the same, with no progress to show. */
+    int progress[2] = {-1, -1};
+    if (pipe(progress) == 0) {
+        fcntl(progress[0], F_SETFD, FD_CLOEXEC);
+        fcntl(progress[1], F_SETFD, FD_CLOEXEC);
+        fcntl(progress[0], F_SETFL, O_NONBLOCK);
+    }
+    size_t n_env = 0;
+    while (environ[n_env]) n_env++;
+    char **envp = malloc((n_env + 2) * sizeof *envp);
+    if (envp) {
+        size_t j = 0;
+        static const char var[] = "BRAGG_SOBP_PROGRESS_FD=";
+        for (size_t i = 0; i < n_env; i++)
+            if (strncmp(environ[i], var, sizeof var - 1) != 0) envp[j++] = environ[i];
+        if (progress[1] >= 0) envp[j++] = "BRAGG_SOBP_PROGRESS_FD=3";
+        envp[j] = NULL;
+    }
+    t->sobp_pipe = progress[0];
+    t->sobp_line[0] = '\0';
+    t->sobp_energy = t->sobp_energies = t->sobp_refit = 0;
     pid_t parent = getpid();
-    pid_t pid = fork();
+    pid_t pid = envp ? fork() : -1;
     if (pid < 0) {
+        free(envp);
+        if (progress[1] >= 0) close(progress[1]);
         set_status(t, 1, "SOBP: cannot start the job");
         sobp_cleanup(t);
         return;
@@ -627,6 +744,8 @@ static void start_sobp(tui_state *t)
 #else
         (void)parent;
 #endif
+        if (progress[1] == 3) fcntl(3, F_SETFD, 0);   /* kept through exec */
+        else if (progress[1] >= 0) dup2(progress[1], 3);
         int log = open(t->sobp_log, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
         int nul = open("/dev/null", O_RDONLY);
         if (log >= 0) {
@@ -634,10 +753,13 @@ static void start_sobp(tui_state *t)
             dup2(log, STDERR_FILENO);
         }
         if (nul >= 0) dup2(nul, STDIN_FILENO);
-        execv("/proc/self/exe", (char *const *)argv);
+        execve("/proc/self/exe", (char *const *)argv, envp);
         _exit(127);
     }
+    free(envp);
+    if (progress[1] >= 0) close(progress[1]);
     t->sobp_pid = pid;
+    t->sobp_job_cfg = *c;
     t->view = VIEW_SOBP;
     set_status(t, 0, "SOBP of %s in %s, %g-%g cm%s: %llu histories per energy (c cancels)",
                c->ion, c->slabs[0].material, from, to,
@@ -646,7 +768,13 @@ static void start_sobp(tui_state *t)
 
 static void toggle_pause(tui_state *t)
 {
-    if (!tui_run_active(t)) return;
+    /* Every key answers: a race or an SOBP runs to its end or is cancelled, never paused. */
+    if (!tui_run_active(t)) {
+        const char *busy = busy_job(t);
+        if (busy) set_status(t, 0, "%s does not pause: c cancels it", busy);
+        else set_status(t, 0, "nothing to pause: r runs");
+        return;
+    }
     int pause = t->snap.state != RUN_PAUSED;
     engine_pause(t->en, pause);
     set_status(t, 0, pause ? "paused: space resumes" : "resumed");
@@ -693,9 +821,9 @@ static void keep_overlay(tui_state *t)
         set_status(t, 1, "o keeps a finished run as a reference curve: run one first");
         return;
     }
-    char dropped[64] = "";
+    char dropped[sizeof t->overlays[0].label] = "";
     if (t->n_overlays == TUI_MAX_OVERLAYS) {   /* the oldest goes, and the status says so */
-        snprintf(dropped, sizeof dropped, "%s", t->overlays[0].short_label);
+        snprintf(dropped, sizeof dropped, "%s", t->overlays[0].label);
         free_overlay(&t->overlays[0]);
         memmove(t->overlays, t->overlays + 1, sizeof t->overlays[0] * (TUI_MAX_OVERLAYS - 1));
         t->n_overlays--;
@@ -713,6 +841,7 @@ static void keep_overlay(tui_state *t)
     int channels = r->channel_dose ? r->channels : 0;
     o->n = r->nbins;
     o->channels = channels;
+    o->csda_cm = engine_csda_depth(t->en);
     o->block = malloc(sizeof(double) * n * (6 + (size_t)channels));
     o->json = report_build_json(t->en, &t->snap);
     if (!o->block || !o->json) {
@@ -733,8 +862,9 @@ static void keep_overlay(tui_state *t)
         memcpy(p + (size_t)ch * n, r->channel_dose[ch], sizeof(double) * n);
     t->n_overlays++;
     if (t->view == VIEW_RACE) t->view = VIEW_DOSE;
+    /* Both runs named alike, by beam and geometry, as the kept run's own message does. */
     if (dropped[0])
-        set_status(t, 0, "kept '%s'; %s dropped (%d at most; x clears)", o->short_label, dropped,
+        set_status(t, 0, "kept '%s'; '%s' dropped (%d at most; x clears)", o->label, dropped,
                    TUI_MAX_OVERLAYS);
     else
         set_status(t, 0, "kept '%s' (%d kept; n: normalised to %s; x clears)", o->label,
@@ -1010,26 +1140,32 @@ static void export_view(tui_state *t, int vector)
 }
 
 /* `f`: the export folder, typed on the status line; checked (it must exist and be writable)
- * before it is kept, and remembered in the settings. */
+ * before it is kept, and remembered in the settings. A folder refused leaves the prompt open
+ * with the text, as a refused field value does: the keys after it are more typing, not
+ * commands (typing "/proc" after a refusal ran r, o and c). */
 static void prompt_key(tui_state *t, int key)
 {
     size_t len = strlen(t->prompt_text);
+    int enter = key == '\n' || key == '\r' || key == KEY_ENTER;
+    if (!enter) t->prompt_refused[0] = '\0';
     if (key == 27) {
         t->prompt = 0;
         set_status(t, 0, "export folder unchanged");
-    } else if (key == '\n' || key == '\r' || key == KEY_ENTER) {
+    } else if (enter) {
         char dir[600], probe[700];
         export_dir_path(t->prompt_text, dir, sizeof dir);
         snprintf(probe, sizeof probe, "%s/x", dir);
         bragg_err e = {{0}};
         struct stat st;
-        /* A folder that will not do: say so and leave the prompt (f tries again). */
-        t->prompt = 0;
+        /* The whole message goes to the status line (and M), shown once the prompt ends. */
         if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-            set_status(t, 1, "export folder: %s is not a folder (make it first; f tries again)", dir);
+            snprintf(t->prompt_refused, sizeof t->prompt_refused, "not a folder: make it first");
+            set_status(t, 1, "export folder: %s is not a folder (make it first)", dir);
         } else if (atomic_file_check_path(probe, "export folder", &e)) {
-            set_status(t, 1, "export folder: %s is not writable (f tries again)", dir);
+            snprintf(t->prompt_refused, sizeof t->prompt_refused, "not writable");
+            set_status(t, 1, "export folder: %s is not writable", dir);
         } else {
+            t->prompt = 0;
             snprintf(t->export_dir, sizeof t->export_dir, "%s", t->prompt_text);
             if (save_settings(t, &e)) set_status(t, 1, "%s", e.msg);
             else set_status(t, 0, "exports go to %s", dir);
@@ -1079,52 +1215,89 @@ static void draw_keys(const tui_layout *l)
     }
 }
 
-static void draw_status(const tui_state *t, const tui_layout *l)
+/* While a field is edited: its message (the check of the text so far) over the status row,
+ * and the key bar's row too when it needs it (the keys are typed then, not commands). A
+ * refusal says how to leave; one longer than both rows ends where M shows it whole (it is
+ * kept once Enter or Esc ends the attempt). Returns 1 when it took the key bar's row. */
+static int draw_edit_message(const tui_state *t, const tui_layout *l)
+{
+    char msg[700], row[700];
+    attr_t a = t->edit_ok ? draw_attr(ROLE_GOOD) : draw_attr(ROLE_ERROR);
+    snprintf(msg, sizeof msg, "%s%s", t->edit_msg, t->edit_ok ? "" : " (Esc cancels)");
+    int room = l->cols - 2;
+    if (draw_width(msg) <= room) {
+        draw_text(l->status.y, 1, room, a, msg);
+        return 0;
+    }
+    size_t first = words_that_fit(msg, room);
+    if (first == 0) first = strlen(msg);
+    snprintf(row, sizeof row, "%.*s", (int)first, msg);
+    draw_text(l->status.y, 1, room, a, row);
+    const char *rest = msg + first;
+    while (*rest == ' ') rest++;
+    if (draw_width(rest) <= room) {
+        draw_text(l->keys.y, 1, room, a, rest);
+        return 1;
+    }
+    static const char more[] = " (Esc, then M: all)";
+    fit_words(rest, room - (int)strlen(more), row, sizeof row);
+    draw_text(l->keys.y, 1, room, a, row);
+    draw_text(l->keys.y, 1 + draw_width(row), (int)strlen(more), draw_attr(ROLE_DIM), more);
+    return 1;
+}
+
+/* The status line; 1 when it took the key bar's row as well (draw_edit_message). */
+static int draw_status(const tui_state *t, const tui_layout *l)
 {
     const char *text = t->status;
     attr_t a = t->status_error ? draw_attr(ROLE_ERROR) : A_NORMAL;
-    char buf[600];
+    char buf[800];
     if (t->confirm_quit) {
         snprintf(buf, sizeof buf, "%s is going: quit and stop it? (y/n)",
                  busy_job(t) ? busy_job(t) : "a job");
         text = buf;
         a = draw_attr(ROLE_ERROR);
     } else if (t->prompt) {
-        /* The end of the path stays in view: that is where the typing happens. */
-        const char *head = "export folder: ", *tail = "_  (Enter keeps, Esc cancels)";
+        /* The end of the path stays in view: that is where the typing happens. A refusal
+         * stands in for the hint until the next key. */
+        const char *head = "export folder: ";
+        char tail[128];
+        int refused = t->prompt_refused[0] != '\0';
+        snprintf(tail, sizeof tail, "_  %s%s", refused ? t->prompt_refused : "(Enter keeps",
+                 refused ? " (Esc cancels)" : ", Esc cancels)");
         int room = l->cols - 2 - draw_width(head) - draw_width(tail);
         const char *shown = t->prompt_text;
         while (room > 0 && draw_width(shown) > room) shown++;
         snprintf(buf, sizeof buf, "%s%s%s", head, shown, tail);
-        draw_text(l->status.y, 1, l->cols - 2, draw_attr(ROLE_GOOD), buf);
-        return;
+        draw_text(l->status.y, 1, l->cols - 2, draw_attr(refused ? ROLE_ERROR : ROLE_GOOD), buf);
+        return 0;
     } else if (t->editing) {
-        text = t->edit_msg;
-        a = t->edit_ok ? draw_attr(ROLE_GOOD) : draw_attr(ROLE_ERROR);
+        return draw_edit_message(t, l);
     } else if (!*text) {
         snprintf(buf, sizeof buf, "ready: Enter edits, r runs, b races, v view (%s), ? help",
                  plot_view_name(t->view));
         text = buf;
         a = draw_attr(ROLE_DIM);
     }
-    /* A message longer than the line ends at a word, never inside one; a status message then
-     * says where the rest is (not an edit's: while editing, M is a letter typed). */
+    /* A message longer than the line ends at a word, never inside one, and says where the
+     * rest is. */
     int room = l->cols - 2;
     if (text == t->status && draw_width(text) > room) {
         static const char more[] = " (M: more)";
         fit_words(text, room - (int)strlen(more), buf, sizeof buf);
         draw_text(l->status.y, 1, room, a, buf);
         draw_text(l->status.y, 1 + draw_width(buf), (int)strlen(more), draw_attr(ROLE_DIM), more);
-        return;
+        return 0;
     }
     draw_text_fit(l->status.y, 1, room, a, text);
+    return 0;
 }
 
-/* At most 72 columns each: the help box fits an 80-column terminal whole. */
+/* At most MODAL_TEXT_W (76) columns each: the help box fits an 80-column terminal whole. */
 static const char *const help_lines[] = {
     "Keys",
     "Up/Down k/j Tab  move between fields    Enter     edit the field",
-    "Left/Right h/l   cycle a list, flip a switch, step a number",
+    "Left/Right h/l   cycle a list, flip a switch, step a number (not Stack)",
     "While editing    Backspace, Ctrl-U clears, Enter keeps, Esc cancels",
     "r  F2   run                             space F3  pause / resume",
     "c  F4   cancel the run, race or SOBP    b  F5     benchmark race",
@@ -1134,16 +1307,18 @@ static const char *const help_lines[] = {
     "e  F8   export PNG CSV JSON + run file  ?  F1     this help",
     "E       export as e, the figure also as SVG and PDF",
     "m       dose map (on from the next run); m again: rings, x columns, off",
-    "s  F9   SOBP: last third of the range, RBE-weighted flat with a Biology",
+    "s  F9   SOBP: last third of the range; RBE-weighted if Biology has a model",
     "q  F10  quit (asks during a run)        M         last messages whole",
     "Mouse: click a field to select it, a key in the bottom bar to press it.",
     "",
     "Any key closes this help.",
 };
 
-/* Boxes over the panels (help, messages) are as wide as an 80-column terminal allows; their
- * text starts two columns in from each side. */
-#define MODAL_W (LAYOUT_MIN_COLS - 4)
+/* Boxes over the panels (help, messages) are as wide as the narrowest terminal: at 80
+ * columns they cover it from side to side (76 left a column of the panels on each side, a
+ * border and a sliver of the plot); wider, they are centred. Their text starts two columns in
+ * from each side. */
+#define MODAL_W LAYOUT_MIN_COLS
 #define MODAL_TEXT_W (MODAL_W - 4)
 
 /* A cleared box of `h` rows (at most the screen's), centred. */
@@ -1193,20 +1368,28 @@ static void draw_screen(tui_state *t, const tui_layout *l)
 {
     erase();
     if (l->too_small) {
-        char msg[96];
-        snprintf(msg, sizeof msg, "terminal too small: need %dx%d, have %dx%d", LAYOUT_MIN_COLS,
-                 LAYOUT_MIN_ROWS, l->cols, l->rows);
-        int w = (int)strlen(msg);
-        int x = (l->cols - w) / 2;
-        draw_text(l->rows / 2, x < 0 ? 0 : x, l->cols, A_BOLD, msg);
-        if (l->rows > 2) draw_text(l->rows / 2 + 1, 0, l->cols, A_NORMAL, "q quits");
+        /* One row where it fits, else its parts on rows of their own (at 40 columns the
+         * line ended "have 40x"), each wrapped at words where even that is too wide. */
+        char size[64], msg[128];
+        snprintf(size, sizeof size, "need %dx%d, have %dx%d", LAYOUT_MIN_COLS, LAYOUT_MIN_ROWS,
+                 l->cols, l->rows);
+        snprintf(msg, sizeof msg, "terminal too small: %s; q quits", size);
+        ui_rect whole = {0, 0, l->rows, l->cols};
+        if (draw_width(msg) <= l->cols - 4) {
+            draw_centred(&whole, A_BOLD, msg);
+        } else {
+            const char *parts[3] = {"terminal too small:", size, "q quits"};
+            for (int i = 0; i < 3; i++) {
+                ui_rect row = {l->rows / 2 - 2 + i, 0, 3, l->cols};   /* its middle row */
+                draw_centred(&row, i == 2 ? A_NORMAL : A_BOLD, parts[i]);
+            }
+        }
     } else {
         setup_panel_draw(t, &l->setup);
         live_panel_draw(t, &l->live);
         plot_panel_draw(t, &l->plot);
         profile_panel_draw(t, &l->profile, l->profile_compact);
-        draw_status(t, l);
-        draw_keys(l);
+        if (!draw_status(t, l)) draw_keys(l);
         if (t->help) draw_help(l);
         else if (t->messages) draw_messages(t, l);
     }
@@ -1270,6 +1453,8 @@ static void handle_key(tui_state *t, int key, const tui_layout *l)
     }
     if (t->editing) {
         int enter = key == '\n' || key == '\r' || key == KEY_ENTER;
+        /* A refusal on screen when Esc leaves: kept, as the status row said, for M. */
+        if (key == 27 && !t->edit_ok) log_message(t, 1, t->edit_msg);
         setup_edit_key(t, key);
         /* A value refused on Enter: its message (the valid names, often more than a line)
          * is kept, and M shows it whole once the edit ends. */
@@ -1333,6 +1518,7 @@ static void handle_key(tui_state *t, int key, const tui_layout *l)
         break;
     case 'f':
         t->prompt = 1;
+        t->prompt_refused[0] = '\0';
         snprintf(t->prompt_text, sizeof t->prompt_text, "%s", t->export_dir);
         break;
     case 'x':
@@ -1417,6 +1603,7 @@ int tui_main(const run_config *start)
         }
     }
     t->cfg = w.cfg;
+    t->sobp_pipe = -1;
     snprintf(t->export_dir, sizeof t->export_dir, "%s", w.export_dir);
     if (start) {
         /* A run file named on the command line (bragg --config FILE): its setup, checked. */
@@ -1429,6 +1616,7 @@ int tui_main(const run_config *start)
     t->cores = omp_get_num_procs();
     backend *cuda = backend_new("cuda", &e);
     t->cuda_ok = cuda && cuda->available(t->cuda_reason, sizeof t->cuda_reason);
+    if (!cuda) snprintf(t->cuda_reason, sizeof t->cuda_reason, "%s", e.msg);
     if (cuda) {
         cuda->release(cuda);
         free(cuda);

@@ -41,6 +41,7 @@ typedef struct tui_overlay {
     char label[200];          /* beam and stack, for messages */
     char short_label[64];     /* the beam, for a legend in 46 columns */
     int n, channels;
+    double csda_cm;           /* its CSDA depth: the depth axis' unit (src/output/depth_unit.h) */
     double *block;
     double *depth, *dose, *let_d, *let_t, *lateral, *fluence;
     double *channel_dose;     /* channels x n, channel c at c * n */
@@ -108,6 +109,13 @@ typedef struct tui_state {
      * its messages to sobp_log, both in sobp_dir (a private folder made for the job); the
      * record and the curves drawn from it once it has ended. */
     pid_t sobp_pid;               /* 0: none running */
+    run_config sobp_job_cfg;      /* the setup of the job running */
+    /* How far the job is (cmd_sobp.c's BRAGG_SOBP_PROGRESS_FD lines, read from a pipe): the
+     * pristine energies begun of all (0: its pilot run), then its refit. */
+    int sobp_pipe;                /* the pipe's read end, or -1 */
+    char sobp_line[64];           /* a line read in part */
+    int sobp_energy, sobp_energies, sobp_refit;
+    run_config sobp_cfg;          /* the setup of the record shown */
     char sobp_dir[256], sobp_path[300], sobp_log[300];
     struct cJSON *sobp;           /* the last finished record, or NULL */
     int sobp_n;
@@ -130,6 +138,7 @@ typedef struct tui_state {
     char export_dir[512];
     int prompt;             /* editing the export folder */
     char prompt_text[512];
+    char prompt_refused[64];   /* why Enter refused the text ("not a folder"), until a key */
 
     /* Status line and modal states. */
     char status[512];
@@ -146,6 +155,16 @@ typedef struct tui_state {
     int settings_frozen;      /* the settings file could not be set aside: never save over it */
     long frames;
 } tui_state;
+
+/* How far the SOBP job is, in a few words ("energy 3 of 15"), or "" before it says. */
+void tui_sobp_progress(const tui_state *t, char *out, size_t len);
+
+/* 1 when `ran`, the setup a run or an SOBP on screen was made with, gives other results than
+ * the setup in the fields now: the plot then says it shows the previous setup. How a run is
+ * done (backend, threads, profiling) and the map for the next run do not count; for an SOBP
+ * (`sobp` 1) neither does what `s` does not pass to its job (spread, spot, divergence,
+ * straggling and MCS switches). */
+int tui_setup_changed(const tui_state *t, const run_config *ran, int sobp);
 
 /* 1 while a run is going (running or paused). */
 int tui_run_active(const tui_state *t);

@@ -16,8 +16,14 @@
  * reads (z1D* or LET_d); the JSON then also holds the absolute physical dose, the field's
  * quality, RBE, RBE-weighted dose and survival. --png, --svg, --pdf draw the result (src/figures/figures.h,
  * the same figure as `bragg plot` of the JSON).
+ *
+ * The workbench (ui/tui.c) runs this command as a child for its SOBP view and shows how far
+ * it is from a pipe whose write end it names in the environment, BRAGG_SOBP_PROGRESS_FD: one
+ * line per stage, "pilot K", "energy k K" (k of the K pristine runs begun), "refit". Without
+ * it (the command line) nothing is written there.
  */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +43,28 @@
 #include "sobp.h"
 
 #define SOBP_MAX_PEAKS 200
+
+/* A stage for the workbench, when it asked (BRAGG_SOBP_PROGRESS_FD, see the top). */
+static void progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void progress(const char *fmt, ...)
+{
+    static int fd = -2;   /* not looked up yet */
+    if (fd == -2) {
+        const char *s = getenv("BRAGG_SOBP_PROGRESS_FD");
+        char *end = NULL;
+        long v = s && *s ? strtol(s, &end, 10) : -1;
+        fd = end && !*end && v > STDERR_FILENO && v < 1024 ? (int)v : -1;
+    }
+    if (fd < 0) return;
+    char line[64];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    /* One write per line (under PIPE_BUF: whole or not at all); a reader gone ends the
+     * telling, not the job. */
+    if (n > 0 && n < (int)sizeof line && write(fd, line, (size_t)n) != n) fd = -1;
+}
 
 /* Refits to resampled curves behind the reported flatness (src/engine/sobp.h). One refit's
  * flatness scatters by a quarter of it (protons, 10-15 cm, 20000 histories per energy), so 64
@@ -611,6 +639,7 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
     run_config c = cfg;
     c.energy = energies[K];
     if (talk) fprintf(stderr, "\r  pilot run at %.2f %s   ", c.energy, unit);
+    progress("pilot %d\n", K);
     interrupt_begin_work();
     int rc = run_pristine(&c, driver, quiet, &pk[K], nbins, &e);
     if (rc != EXIT_OK) {
@@ -633,6 +662,7 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
     for (int k = 0; k < K; k++) {
         c.energy = energies[k];
         if (talk) fprintf(stderr, "\r  peak %d of %d: %.2f %s   ", k + 1, K, c.energy, unit);
+        progress("energy %d %d\n", k + 1, K);
         rc = run_pristine(&c, driver, quiet, &pk[k], nbins, &e);
         if (rc != EXIT_OK) {
             if (talk) fputc('\n', stderr);
@@ -673,6 +703,7 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
     field_compute(&field, pk, K, weights, frac, curves, qnum, rel);
     /* The flatness the field has, not the one its own curves show (src/engine/sobp.h). */
     if (talk) fprintf(stderr, "\r  refitting %d resampled sets of curves   ", SOBP_REFITS);
+    progress("refit\n");
     sobp_resampled rs;
     if (sobp_resample(&problem, SOBP_REFITS, cfg.seed, &rs, frac_err, &e)) {
         if (talk) fputc('\n', stderr);

@@ -163,12 +163,30 @@ static int choice_index(const char *words, const char *value)
     return -1;
 }
 
-/* A count key's largest value as text: a bound of 2^64 - 1 is 2^64 as a double, which
- * "%.0f" would print one too high. */
-static const char *count_max_text(const run_key *k, char *buf, size_t len)
+/* A number as people type it: 20, 0.5, 1e12, 1e-7 (not 1e+12 or 1e-07). */
+static const char *number_text(double v, char *buf, size_t len)
 {
-    if (k->hi >= 18446744073709551615.0) snprintf(buf, len, "%llu", (unsigned long long)UINT64_MAX);
-    else snprintf(buf, len, "%.0f", k->hi);
+    snprintf(buf, len, "%g", v);
+    char *x = strchr(buf, 'e');
+    if (x) {
+        const char *p = x + 1;
+        int negative = *p == '-';
+        if (*p == '+' || *p == '-') p++;
+        while (p[0] == '0' && p[1]) p++;
+        char exponent[16];
+        snprintf(exponent, sizeof exponent, "%s%s", negative ? "-" : "", p);
+        snprintf(x + 1, len - (size_t)(x + 1 - buf), "%s", exponent);
+    }
+    return buf;
+}
+
+/* A bound of a valid range: as number_text (1e12, where one message said 1000000000000 and
+ * another 1e+12), but 2^64 - 1 whole, since as a double it is 2^64, which "%.0f" prints one
+ * too high. */
+static const char *bound_text(double v, char *buf, size_t len)
+{
+    if (v < 18446744073709551615.0) return number_text(v, buf, len);
+    snprintf(buf, len, "%llu", (unsigned long long)UINT64_MAX);
     return buf;
 }
 
@@ -177,11 +195,13 @@ static const char *count_max_text(const run_key *k, char *buf, size_t len)
  * the run then refuses. */
 static void range_words(const run_key *k, char *out, size_t len)
 {
+    char lo[32], hi[32];
     if (k->offset == offsetof(run_config, energy) && k->kind == RUN_KEY_NUMBER)
         snprintf(out, len, "above the cut-off, --ecut (default 0.1 or lower, at least 0.002), "
-                           "to %g", k->hi);
+                           "to %s", bound_text(k->hi, hi, sizeof hi));
     else
-        snprintf(out, len, "%g to %g", k->lo, k->hi);
+        snprintf(out, len, "%s to %s", bound_text(k->lo, lo, sizeof lo),
+                 bound_text(k->hi, hi, sizeof hi));
 }
 
 /* A number in [lo, hi]; the message leaves the key to the caller. */
@@ -189,15 +209,16 @@ static int number(const char *text, const run_key *k, double *out, bragg_err *e)
 {
     /* The one number syntax (physics/assets.h: decimal only). */
     double v;
-    char range[96];
+    char range[160], shown[32];
     range_words(k, range, sizeof range);
     if (parse_decimal(text, &v))
         return bragg_fail(e, "%s is not a decimal number (valid: %s)", BRAGG_QUOTED(text), range);
-    if (v < k->lo || v > k->hi)
-        return bragg_fail(e, "%g is out of range (valid: %s)", v, range);
+    /* Whole first: 2.5 histories is no count at all, whatever the range. */
     if ((k->kind == RUN_KEY_INT || k->kind == RUN_KEY_COUNT) && v != floor(v))
-        return bragg_fail(e, "%s is not a whole number (valid: %.0f to %.0f)", BRAGG_QUOTED(text),
-                          k->lo, k->hi);
+        return bragg_fail(e, "%s is not a whole number (valid: %s)", BRAGG_QUOTED(text), range);
+    if (v < k->lo || v > k->hi)
+        return bragg_fail(e, "%s is out of range (valid: %s)", number_text(v, shown, sizeof shown),
+                          range);
     *out = v;
     return BRAGG_OK;
 }
@@ -225,21 +246,21 @@ int run_setup_set(run_setup *s, const run_key *k, const char *value, bragg_err *
         *(int *)(void *)field = (int)v;
         break;
     case RUN_KEY_COUNT: {
-        char max[32];
+        char range[160];
+        range_words(k, range, sizeof range);
         /* Digits only: read exactly (a seed of 2^64 - 1 does not survive a double). */
         if (*value && strspn(value, "0123456789") == strlen(value)) {
             errno = 0;
             unsigned long long u = strtoull(value, NULL, 10);
             if (errno == ERANGE || (double)u < k->lo || (double)u > k->hi)
-                return bragg_fail(e, "%s is out of range (valid: %.0f to %s)",
-                                  BRAGG_QUOTED(value), k->lo, count_max_text(k, max, sizeof max));
+                return bragg_fail(e, "%s is out of range (valid: %s)", BRAGG_QUOTED(value),
+                                  range);
             *(uint64_t *)(void *)field = u;
             break;
         }
         if (number(value, k, &v, e)) return BRAGG_ERR;
         if (v >= 18446744073709551615.0)
-            return bragg_fail(e, "%s is out of range (valid: %.0f to %s)", BRAGG_QUOTED(value),
-                              k->lo, count_max_text(k, max, sizeof max));
+            return bragg_fail(e, "%s is out of range (valid: %s)", BRAGG_QUOTED(value), range);
         *(uint64_t *)(void *)field = (uint64_t)v;
         break;
     }
@@ -287,7 +308,7 @@ int run_setup_set(run_setup *s, const run_key *k, const char *value, bragg_err *
         s->geometry = 2;
         break;
     }
-    s->given[k - run_keys] = 1;
+    s->given[run_key_find(k->name) - run_keys] = 1;
     return BRAGG_OK;
 }
 

@@ -79,7 +79,8 @@ void run_setup_init(run_setup *s);
 
 /* Sets key k from its text. Messages do not name the key (the caller does: "--energy: " on
  * the command line, "FILE line 3: energy: " in a file) and give the valid range. material and
- * slab exclude each other in one setup. */
+ * slab exclude each other in one setup. k may be a copy of a run_keys entry with a narrower
+ * range (the workbench's histories start at the batches): it counts as given by its name. */
 int run_setup_set(run_setup *s, const run_key *k, const char *value, bragg_err *e);
 int run_setup_given(const run_setup *s, const char *name);
 

@@ -68,3 +68,13 @@ double axis_tick_value(const axis_ticks *t, int i)
     v = round(v / t->step) * t->step;
     return fabs(v) < 1e-9 * t->step ? 0 : v;
 }
+
+void axis_ticks_inside(double max, int target, int at_most, axis_ticks *t)
+{
+    for (;; target++) {
+        axis_ticks_nice(0, max, target, t);
+        int inside = 0;
+        for (int i = 0; i < t->count; i++) inside += axis_tick_value(t, i) <= max * (1 + 1e-9);
+        if (inside >= 3 || target >= at_most) return;
+    }
+}

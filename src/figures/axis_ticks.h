@@ -21,6 +21,11 @@ typedef struct axis_ticks {
  * is widened around its value; a non-finite one becomes [0, 1]. */
 void axis_ticks_nice(double min, double max, int target, axis_ticks *t);
 
+/* Nice ticks over [0, max] for an axis that ends at max itself (not at the loose range's last
+ * tick): about `target` ticks, more (up to `at_most`) while fewer than three lie inside it. A
+ * 53 um axis got 0 and 50, and the 50 sat too near the end for a label. */
+void axis_ticks_inside(double max, int target, int at_most, axis_ticks *t);
+
 /* The i-th tick, i in [0, count), with the rounding noise of lo + i*step removed (so a tick
  * meant to be 0 is 0, not 1e-17). */
 double axis_tick_value(const axis_ticks *t, int i);

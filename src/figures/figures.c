@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "depth_unit.h"
 #include "dose_map.h"
 #include "ion.h"
 #include "measured.h"
@@ -574,17 +575,20 @@ static int add_dose_markers(plot_figure *f, const cJSON *run, bragg_err *e)
     if (no_bragg_peak(run)) return BRAGG_OK;
     double peak = num(run, "results.peak_depth_cm"), r80 = num(run, "results.r80_cm");
     double r20 = num(run, "results.r20_cm"), fall = num(run, "results.falloff_80_20_cm");
+    /* In the unit the range reads in: p 1 MeV's peak in cm read "peak 0.00 cm". */
+    double csda = num(run, "results.csda_depth_cm");
+    depth_unit du = depth_unit_for(csda), wu = width_unit_for(csda);
     char buf[96];
     if (isfinite(peak)) {
-        snprintf(buf, sizeof buf, "peak %.2f cm", peak);
+        snprintf(buf, sizeof buf, "peak %.2f %s", peak * du.per_cm, du.symbol);
         if (plot_add_marker(f, peak, NAN, buf, e) < 0) return BRAGG_ERR;
     }
     if (isfinite(r80)) {
-        snprintf(buf, sizeof buf, "R80 %.2f cm", r80);
+        snprintf(buf, sizeof buf, "R80 %.2f %s", r80 * du.per_cm, du.symbol);
         if (plot_add_marker(f, r80, NAN, buf, e) < 0) return BRAGG_ERR;
     }
     if (isfinite(r80) && isfinite(r20) && isfinite(fall)) {
-        snprintf(buf, sizeof buf, "80\u201320%% falloff %.2f mm", 10 * fall);
+        snprintf(buf, sizeof buf, "80\u201320%% falloff %.2f %s", fall * wu.per_cm, wu.symbol);
         if (plot_add_marker(f, r80, r20, buf, e) < 0) return BRAGG_ERR;
     }
     return BRAGG_OK;
@@ -765,8 +769,11 @@ int figures_from_runs(plot_figure *f, const cJSON *const *runs, int n, const fig
                 size_t l = strlen(label);
                 if (kind == FIGURE_DOSE && no_bragg_peak(runs[i]))
                     snprintf(label + l, sizeof label - l, " (no Bragg peak)");
-                else if (kind == FIGURE_DOSE && isfinite(peak))
-                    snprintf(label + l, sizeof label - l, " (peak %.2f cm)", peak);
+                else if (kind == FIGURE_DOSE && isfinite(peak)) {
+                    depth_unit du = depth_unit_for(num(runs[i], "results.csda_depth_cm"));
+                    snprintf(label + l, sizeof label - l, " (peak %.2f %s)", peak * du.per_cm,
+                             du.symbol);
+                }
             } else if (kind == FIGURE_DOSE) {
                 snprintf(label, sizeof label, o.n_measured ? "bragg" : "dose");
             }

@@ -9,6 +9,7 @@
 
 #include "atomic_file.h"
 #include "backend.h"
+#include "depth_unit.h"
 #include "dose_map.h"
 #include "simd.h"
 
@@ -469,10 +470,24 @@ cJSON *report_build_json(const engine *en, const run_snapshot *snap)
     return root;
 }
 
+const char *report_figures_note_brief(figures_note_kind k)
+{
+    switch (k) {
+    case FIGURES_NOTE_PAST_STACK: return "range past the stack end";
+    case FIGURES_NOTE_PAST_GRID: return "range past the scoring depth";
+    case FIGURES_NOTE_FEW_BINS: return "range spans few bins";
+    case FIGURES_NOTE_SPREAD: return "the energy spread";
+    case FIGURES_NOTE_REACTIONS: return "most primaries react";
+    case FIGURES_NOTE_EARLY: return "dose highest early";
+    default: return "";
+    }
+}
+
 /* Pristine Bragg peaks lie at 0.987-0.997 of the CSDA depth (p 150 and 250 MeV, He-4 200,
  * C-12 400 and O-16 430 MeV/u in water; p 1 MeV at 0.92 and p 10 MeV at 0.98 in the bins
  * chosen for them): a highest dose below 0.9 of it, less two bins, is no Bragg peak. */
-int report_figures_note(const engine *en, const score_result *r, char *out, size_t len)
+figures_note_kind report_figures_note(const engine *en, const score_result *r, char *out,
+                                      size_t len)
 {
     const transport_params *p = engine_params(en);
     const run_config *c = engine_config(en);
@@ -481,12 +496,12 @@ int report_figures_note(const engine *en, const score_result *r, char *out, size
     if (isfinite(end) && csda >= end) {
         snprintf(out, len, "the beam's range lies past the end of the stack (%g cm): the figures "
                            "describe the dose in the stack, not a Bragg peak", end);
-        return 1;
+        return FIGURES_NOTE_PAST_STACK;
     }
     if (grid < csda) {
         snprintf(out, len, "the scoring depth (%g cm) ends before the CSDA depth (%.4g cm): the "
                            "figures describe the dose on the grid, not a Bragg peak", grid, csda);
-        return 1;
+        return FIGURES_NOTE_PAST_GRID;
     }
     /* Fewer bins than this across the range read the figures off a handful of bin centres: p
      * 1 MeV in 0.1 mm bins (2.5 of them) gave R80 70 um, 2.8 times its range, +- 0. */
@@ -495,23 +510,27 @@ int report_figures_note(const engine *en, const score_result *r, char *out, size
                            "bounded by the bins, not the beam%s", 10 * csda, csda / p->bin_width,
                  10 * p->bin_width,
                  p->bin_width > 1e-4 ? " (--bin sets them, down to 0.001 mm)" : "");
-        return 1;
+        return FIGURES_NOTE_FEW_BINS;
     }
-    if (!(r->fig.peak_depth < 0.9 * csda - 2 * p->bin_width)) return 0;
+    if (!(r->fig.peak_depth < 0.9 * csda - 2 * p->bin_width)) return FIGURES_NOTE_NONE;
     char why[160] = "";
+    figures_note_kind kind = FIGURES_NOTE_EARLY;
     /* An energy spread moves the peak by its range spread, about 1.75 times itself (Bragg and
      * Kleeman's R ~ E^1.75): one that spreads the range by 5% or more is the first cause. */
     if (c->energy_spread > 0 && (1.75 * c->energy_spread >= 0.05 || !c->nuclear ||
-                                 !(r->reacted_fraction > 0.5)))
+                                 !(r->reacted_fraction > 0.5))) {
         snprintf(why, sizeof why, "; the %g%% energy spread spreads the peak out",
                  100 * c->energy_spread);
-    else if (c->nuclear && r->reacted_fraction > 0.5)
+        kind = FIGURES_NOTE_SPREAD;
+    } else if (c->nuclear && r->reacted_fraction > 0.5) {
         snprintf(why, sizeof why, "; %.1f%% of the primaries react before the end of their range",
                  100 * r->reacted_fraction);
+        kind = FIGURES_NOTE_REACTIONS;
+    }
     snprintf(out, len, "the highest dose, at %.4g cm, lies well before the CSDA depth, %.4g cm%s. "
                        "R90 to R50, the falloff and the FWHM describe where that dose falls, not a "
                        "Bragg peak", r->fig.peak_depth, csda, why);
-    return 1;
+    return kind;
 }
 
 int report_write_json(const engine *en, const run_snapshot *snap, const char *path, bragg_err *e)
@@ -583,13 +602,11 @@ void report_print_summary(FILE *out, const engine *en, const run_snapshot *snap)
                      "%llu iterations\n",
                 dev.name, dev.sm_count, dev.target, dev.steps_per_pass,
                 (unsigned long long)dev.iterations);
-    /* Depths in cm; a range under 1 cm in mm, under 1 mm in um (and the widths with them):
-     * four decimals of a cm hid p 1 MeV's figures (24.2 um) as 0.0024 +- 0.0000. */
+    /* Depths and widths in the unit the range reads best in (src/output/depth_unit.h). */
     double csda = engine_csda_depth(en);
-    const char *unit = csda < 0.1 ? "um" : csda < 1.0 ? "mm" : "cm";
-    double scale = csda < 0.1 ? 1e4 : csda < 1.0 ? 10.0 : 1.0;
-    const char *width_unit = csda < 1.0 ? "um" : "mm";
-    double width_scale = csda < 1.0 ? 1e4 : 10.0;
+    depth_unit du = depth_unit_for(csda), wu = width_unit_for(csda);
+    const char *unit = du.name, *width_unit = wu.name;
+    double scale = du.per_cm, width_scale = wu.per_cm;
     fprintf(out, "  %-22s %10.4f %s\n", "CSDA depth", csda * scale, unit);
     /* Bins other than the 0.1 mm most runs get are worth a word where bragg chose them. */
     const transport_params *p = engine_params(en);

@@ -24,11 +24,27 @@ int report_write_csv(const engine *en, const run_snapshot *snap, const char *pat
 int report_write_json(const engine *en, const run_snapshot *snap, const char *path,
                       bragg_err *e);
 void report_print_summary(FILE *out, const engine *en, const run_snapshot *snap);
-/* Where the figures (peak, R90-R50, falloff, FWHM) describe no Bragg peak: a beam whose range
- * lies past the stack or the scoring depth, or whose highest dose lies well before its CSDA
- * depth (p 2 GeV, He-4 430 MeV/u in water, a wide energy spread). 1 and a sentence in out,
- * else 0. */
-int report_figures_note(const engine *en, const score_result *r, char *out, size_t len);
+/* Why the figures (peak, R90-R50, falloff, FWHM) describe no Bragg peak. The first three
+ * follow from the setup and the grid alone; the others are read off the dose, which in a run
+ * still going can cross the line from one batch to the next. */
+typedef enum figures_note_kind {
+    FIGURES_NOTE_NONE,          /* a Bragg peak: no note */
+    FIGURES_NOTE_PAST_STACK,    /* the range lies past the end of the stack */
+    FIGURES_NOTE_PAST_GRID,     /* the range lies past the scoring depth */
+    FIGURES_NOTE_FEW_BINS,      /* the range spans fewer than 20 depth bins */
+    FIGURES_NOTE_SPREAD,        /* the highest dose lies well before the range: energy spread */
+    FIGURES_NOTE_REACTIONS,     /* ...: most primaries react before the end of their range */
+    FIGURES_NOTE_EARLY,         /* ...: no cause named (p 2 GeV in water) */
+} figures_note_kind;
+
+/* Where the figures describe no Bragg peak: a beam whose range lies past the stack or the
+ * scoring depth, or whose highest dose lies well before its CSDA depth (p 2 GeV, He-4 430
+ * MeV/u in water, a wide energy spread). The kind and a sentence in out, else
+ * FIGURES_NOTE_NONE (0). */
+figures_note_kind report_figures_note(const engine *en, const score_result *r, char *out,
+                                      size_t len);
+/* The reason in a few words, for a legend ("range past the stack end"); "" for none. */
+const char *report_figures_note_brief(figures_note_kind k);
 /* The per-component profile table (when the run was profiled). */
 void report_print_profile(FILE *out, const run_snapshot *snap);
 

@@ -141,6 +141,38 @@ Test(plot_cli, no_peak_marked_where_the_run_has_none)
     testkit_remove_dir(dir);
 }
 
+/* A range under 1 mm is marked in um (the summary's units, src/output/depth_unit.h): p 1 MeV's
+ * peak, 22.7 um deep (0.92 of its 24.6 um CSDA depth), was marked "peak 0.00 cm", its falloff
+ * "0.00 mm". */
+Test(plot_cli, short_ranges_are_marked_in_their_unit)
+{
+    char dir[64], args[512], out[4096], path[256];
+    testkit_temp_dir(dir, sizeof dir, "plot");
+    snprintf(path, sizeof path, "%s/p1.json", dir);
+    snprintf(args, sizeof args, "run --ion p --energy 1 --material water -n 1000 -q --json %s",
+             path);
+    int rc = testkit_cli(args, out, sizeof out);
+    cr_assert(rc == 0, "exit %d: %s", rc, out);
+    cJSON *run = testkit_read_json(path);
+    figure_options fo;
+    figure_options_default(&fo);
+    plot_figure f;
+    bragg_err e = {{0}};
+    cr_assert(figures_from_runs(&f, (const cJSON *const *)&run, 1, &fo, &e) == 0, "%s", e.msg);
+    cr_assert_eq(f.n_markers, 3);
+    double peak = NAN, r80 = NAN, fall = NAN;
+    cr_expect(sscanf(f.markers[0].label, "peak %lf \u00b5m", &peak) == 1 && peak > 15 && peak < 25,
+              "%s", f.markers[0].label);
+    cr_expect(sscanf(f.markers[1].label, "R80 %lf \u00b5m", &r80) == 1 && r80 > peak && r80 < 25,
+              "%s", f.markers[1].label);
+    const char *at = strstr(f.markers[2].label, "falloff ");
+    cr_expect(at && sscanf(at, "falloff %lf \u00b5m", &fall) == 1 && fall > 0.1 && fall < 10,
+              "%s", f.markers[2].label);
+    plot_figure_free(&f);
+    cJSON_Delete(run);
+    testkit_remove_dir(dir);
+}
+
 /* Lays a figure of `json` out in-process with `o`, for its mapping. */
 static plot_frame layout_of(cJSON *const *runs, int n, const figure_options *o, plot_figure *f)
 {
@@ -234,6 +266,12 @@ Test(plot, nice_ticks_follow_heckbert)
         }
         if (fabs(lo) > 1e4) break;
     }
+    /* An axis ending at its data: three ticks inside at least (0 and 50 on a 53 um axis
+     * left one label), unless the count allowed stops it. */
+    axis_ticks_inside(53, 4, 9, &t);
+    cr_expect(t.step == 20 && axis_tick_value(&t, 2) <= 53, "step %g", t.step);
+    axis_ticks_inside(53, 4, 4, &t);
+    cr_expect(t.step == 50, "step %g: more ticks than allowed", t.step);
     axis_ticks_nice(5, 5, 5, &t);   /* flat */
     cr_expect(t.lo < 5 && t.hi > 5);
     axis_ticks_nice(NAN, 1, 5, &t);

@@ -1447,7 +1447,7 @@ Test(robust, nonsense_combinations_are_refused)
          "--floor: the yardstick runs beside the C-12 water cases only"},
         {"bench --case c12-400-water --quick --floor /nonexistent/floor",
          "'/nonexistent/floor' is not an executable file"},
-        {"run --ion p --energy 100 --material water -n 1 -q", "(valid: 2 to 1000000000000)"},
+        {"run --ion p --energy 100 --material water -n 1 -q", "(valid: 2 to 1e12)"},
         {"run --ion p --energy 100 --material water -n 5 -q",
          "5 is fewer than the 20 batches the uncertainty needs (valid: at least 20, or fewer"},
     };

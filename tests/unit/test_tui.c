@@ -97,15 +97,20 @@ static void type_field(const char *value)
     keys("Enter");
 }
 
-/* Sets the workbench up for a proton beam of 100 MeV and `histories` (the Ion field first,
- * Energy below it, Histories five further down). */
-static void set_protons_100(const char *histories)
+/* Sets the workbench up for a beam of `ion` at `energy` and `histories` (the Ion field first,
+ * Energy below it, Histories five further down), leaving the focus on Histories. */
+static void set_beam(const char *ion, const char *energy, const char *histories)
 {
-    type_field("p");
+    type_field(ion);
     keys("Down");
-    type_field("100");
+    type_field(energy);
     keys("Down Down Down Down Down");
     type_field(histories);
+}
+
+static void set_protons_100(const char *histories)
+{
+    set_beam("p", "100", histories);
 }
 
 /* Starts the workbench in a detached pane, with `env` (e.g. "NO_COLOR=1", or "") added to its
@@ -556,16 +561,16 @@ Test(tui, every_view_readable_at_80x24, .timeout = 300)
     row_with(screen, "RNG", row, sizeof row);
     cr_expect(sscanf(strstr(row, "RNG") + 3, "%lf%%", &rng_share) == 1 && rng_share > 0,
               "the race wiped the profile: %s", row);
-    /* Exports go to the folder chosen with f (a folder that is not there is refused). */
+    /* Exports go to the folder chosen with f (a folder that is not there is refused, and the
+     * prompt stays open for another). */
     keys("f");
     keys("C-u");
     snprintf(cmd, sizeof cmd, "-l '%s/nowhere'", dir);
     keys(cmd);
     keys("Enter");
-    wait_for("is not a folder", 5, screen, sizeof screen);
+    wait_for("not a folder: make it first", 5, screen, sizeof screen);
     snprintf(cmd, sizeof cmd, "mkdir -p %s/out", dir);
     cr_assert(system(cmd) == 0);
-    keys("f");
     keys("C-u");
     snprintf(cmd, sizeof cmd, "-l '%s/out'", dir);
     keys(cmd);
@@ -583,17 +588,21 @@ Test(tui, every_view_readable_at_80x24, .timeout = 300)
     keys("?");
     wait_for("Any key closes this help.", 5, screen, sizeof screen);
     expect_titles_whole(screen);
-    static const char *const help[] = {"edit the field", "step a number", "Esc cancels",
+    static const char *const help[] = {"edit the field", "(not Stack)", "Esc cancels",
                                        "pause / resume", "benchmark race", "keep the run",
                                        "forget kept runs", "export folder", "this help",
                                        "quit (asks during a run)", "last messages whole",
-                                       "to press it."};
+                                       "to press it.", "if Biology has a model"};
     for (size_t i = 0; i < sizeof help / sizeof help[0]; i++) {
         row_with(screen, help[i], row, sizeof row);
         /* The line's text ends with the words and then blanks before the box's border. */
         const char *at = strstr(row, help[i]);
         cr_expect(at && strncmp(at + strlen(help[i]), "  ", 2) == 0, "help line cut: '%s'\n%s",
                   row, screen);
+        /* The box covers the 80 columns: no column of the panels beside it ("│⣀│"). */
+        cr_expect(strncmp(row, "\u2502 ", 4) == 0 && strstr(row, "  \u2502\n") == NULL &&
+                      strcmp(row + strlen(row) - 5, "  \u2502") == 0,
+                  "the help box leaves slivers of the panels: '%s'", row);
     }
     keys("q");
 
@@ -779,7 +788,7 @@ Test(tui, long_messages_are_read_whole_at_80x24)
               "the cut status line does not say so: %s", row);
     keys("M");
     wait_for("Messages, newest first", 5, screen, sizeof screen);
-    const char *kept = strstr(screen, "to peak; x clears)");
+    const char *kept = strstr(screen, "peak; x clears)");
     const char *done = strstr(screen, "done: 1000 histories");
     const char *refused = strstr(screen, "material: 'X' is not known");
     cr_expect(kept && done && refused && kept < done && done < refused,
@@ -813,14 +822,34 @@ Test(tui, a_run_without_a_bragg_peak_says_so)
     wait_for("water:5", 10, screen, sizeof screen);
     keys("r");
     wait_for("done: 1000", 30, screen, sizeof screen);
-    cr_expect(!strstr(screen, "R80") && strstr(screen, "no Bragg peak on the grid"),
+    cr_expect(!strstr(screen, "R80") && strstr(screen, "no Bragg peak: range past the stack end"),
               "the plot or the status gives a peak and an R80 past the stack:\n%s", screen);
     keys("M");
     wait_for("Messages, newest first", 5, screen, sizeof screen);
     cr_expect(strstr(screen, "past the end of the") && strstr(screen, "stack (5 cm): the figures"),
               "no note:\n%s", screen);
     keys("q");
-    usleep(200 * 1000);
+    /* The legend gives the note's own reason (it said "on the grid" whatever the reason),
+     * and a reason read off the dose only once the run has ended: with a 10% energy spread
+     * the highest dose lies near the line, and the legend flipped between frames. */
+    type_field("none");   /* Stack: one water block */
+    keys("Up Up Up");     /* Stack -> Spread */
+    type_field("10");
+    keys("Down Down Down Down");   /* Spread -> Histories */
+    type_field("200000");
+    wait_for("Histories  200000 ", 10, screen, sizeof screen);
+    keys("r");
+    wait_for("running", 10, screen, sizeof screen);
+    int frames = 0, said = 0;
+    for (; frames < 40 && !strstr(screen, "done: 200000"); frames++) {
+        usleep(100 * 1000);
+        capture(screen, sizeof screen);
+        said += strstr(screen, "no Bragg peak") && !strstr(screen, "done: 200000");
+    }
+    cr_expect(said == 0, "the legend decided on 'no Bragg peak' while running (%d of %d frames)",
+              said, frames);
+    wait_for("done: 200000", 120, screen, sizeof screen);
+    cr_expect(strstr(screen, "no Bragg peak: the energy spread"), "%s", screen);
     keys("q");
     expect_clean_exit(screen, sizeof screen);
     stop_server();
@@ -852,13 +881,20 @@ Test(tui, biology_view_and_sobp_job_at_100x30)
     wait_for("done:", 30, screen, sizeof screen);
     for (int i = 0; i < 5; i++) keys("v");
     wait_for("view: biology", 5, screen, sizeof screen);
-    cr_expect(strstr(screen, "RBE-weighted") && strstr(screen, "at 2 Gy"), "%s", screen);
+    /* The RBE-weighted dose in Gy (RBE), not in the physical dose's Gy. */
+    cr_expect(strstr(screen, "RBE-weighted, Gy (RBE) cm\u00b2") && strstr(screen, "at 2 Gy"),
+              "%s", screen);
     keys("s");
     wait_for("SOBP done", 60, screen, sizeof screen);
-    cr_expect(strstr(screen, "SOBP: dose, Gy") && strstr(screen, "RBE-weighted"), "%s", screen);
+    cr_expect(strstr(screen, "SOBP: dose, Gy") && strstr(screen, "RBE-weighted, Gy (RBE)"), "%s",
+              screen);
     keys("e");
     wait_for("exported", 10, screen, sizeof screen);
     cr_expect(count_files("bragg-sobp-", ".png") == 1 && count_files("bragg-sobp-", ".json") == 1);
+    /* The SOBP was built RBE-weighted flat: without a model it would be another one. */
+    cr_expect(!strstr(screen, "setup changed"), "%s", screen);
+    type_field("none");   /* the focus is still on Biology */
+    wait_for("setup changed: s builds it", 5, screen, sizeof screen);
     keys("q");
     expect_clean_exit(screen, sizeof screen);
     stop_server();
@@ -1079,6 +1115,8 @@ Test(tui, the_sobp_job_is_a_running_job)
         keys("s");
         wait_for("SOBP building", 10, screen, sizeof screen);
         cr_expect(system(pattern) == 0, "no SOBP job running");
+        /* How far it is, from the job itself (it showed nothing for the whole build). */
+        wait_for("pilot run, then ", 30, screen, sizeof screen);
         if (killed) {
             snprintf(cmd, sizeof cmd, "pkill -KILL -P $(tmux -L %s display -p -t bragg "
                                       "'#{pane_pid}') -x bragg", server);
@@ -1134,6 +1172,9 @@ Test(tui, the_live_state_and_the_titles_fit)
     keys("Down Down Down Down Down Down");
     type_field("5000000");
     wait_for("Histories  5000000 ", 10, screen, sizeof screen);
+    /* Space with nothing running said nothing at all. */
+    keys("Space");
+    wait_for("nothing to pause: r runs", 5, screen, sizeof screen);
     keys("r");
     wait_for("ETA", 20, screen, sizeof screen);
     keys("Space");
@@ -1188,6 +1229,267 @@ Test(tui, a_click_right_of_the_key_bar_is_no_key)
     while (line > screen && line[-1] != '\n') line--;
     int f10 = (int)(f10_at - line);
     click(f10 + 1, 23);   /* on F10 itself: quits (nothing runs, so without asking) */
+    expect_clean_exit(screen, sizeof screen);
+    stop_server();
+    remove_dir();
+}
+
+/* r on a backend that cannot start (CUDA on a machine without it) once dropped the run on
+ * screen first: the plot and the Live panel went back to "no run yet" while the status named
+ * the failure. Now nothing is dropped: the run stays, and the status says why and what to do.
+ * The same for s, whose job would fail on the same backend. */
+Test(tui, a_backend_that_cannot_start_keeps_the_run_on_screen)
+{
+    static char screen[65536];
+    char row[1024];
+    make_dir();
+    start(80, 24, "C.UTF-8");
+    wait_for("F10Quit", 10, screen, sizeof screen);
+    set_protons_100("1000");
+    wait_for("Histories  1000 ", 10, screen, sizeof screen);
+    keys("r");
+    wait_for("done: 1000", 30, screen, sizeof screen);
+    keys("Down");   /* Histories -> Backend: openmp */
+    keys("Right Right Right");
+    wait_for("Backend    cuda", 5, screen, sizeof screen);
+    if (!strstr(screen, "cuda (n/a here)")) {
+        keys("q");
+        stop_server();
+        remove_dir();
+        cr_skip_test("this machine has CUDA: no backend here cannot start");
+    }
+    keys("r");
+    wait_for("nothing run: no CUDA here", 5, screen, sizeof screen);
+    row_with(screen, "nothing run", row, sizeof row);
+    cr_expect(strstr(row, "Backend picks another"), "the status does not say what to do: %s", row);
+    cr_expect(strstr(screen, "\u2501 this run") && strstr(screen, "1000/1000 hist") &&
+                  !strstr(screen, "no run yet"),
+              "the run on screen was dropped:\n%s", screen);
+    keys("s");
+    usleep(200 * 1000);
+    capture(screen, sizeof screen);
+    cr_expect(strstr(screen, "nothing run: no CUDA here") && strstr(screen, "1000/1000 hist") &&
+                  !strstr(screen, "SOBP building"),
+              "s started a job on a backend that cannot run:\n%s", screen);
+    keys("q");
+    expect_clean_exit(screen, sizeof screen);
+    stop_server();
+    remove_dir();
+}
+
+/* A range under 1 mm is written in um, as the summary writes it: p 1 MeV (24.6 um of range)
+ * showed "peak 0.00  R80 0.00 cm" in the legend, "peak 0.002 cm" in the status line and one
+ * label, "0.000", on the depth axis. */
+Test(tui, short_ranges_read_in_um_at_80x24)
+{
+    static char screen[65536];
+    char row[1024];
+    make_dir();
+    start(80, 24, "C.UTF-8");
+    wait_for("F10Quit", 10, screen, sizeof screen);
+    set_beam("p", "1", "1000");
+    wait_for("Histories  1000 ", 10, screen, sizeof screen);
+    keys("r");
+    wait_for("done: 1000", 30, screen, sizeof screen);
+    double peak = 0, r80 = 0;
+    row_with(screen, "done: 1000", row, sizeof row);
+    const char *at = strstr(row, "peak ");
+    cr_expect(at && sscanf(at, "peak %lf \u00b5m, R80 %lf \u00b5m", &peak, &r80) == 2 &&
+                  peak > 15 && peak < 25 && r80 > peak && r80 < 25,
+              "the status line's figures are not in um: %s", row);
+    row_with(screen, "\u25b3 R80", row, sizeof row);
+    cr_expect(strstr(row, "\u00b5m") && !strstr(row, "0.00 "), "the legend: %s", row);
+    row_with(screen, "\u00b5m\u2502", row, sizeof row);
+    cr_expect(strstr(row, " 0 ") && strstr(row, " 20 "), "the depth axis in um: %s\n%s", row,
+              screen);
+    keys("q");
+    expect_clean_exit(screen, sizeof screen);
+    stop_server();
+    remove_dir();
+}
+
+/* A plot from an old setup said "this run" with no warning: C-12 at 400 MeV/u run, then the
+ * Ion changed to Fe-56, and the legend still called C-12's curve and peak this run's. Now the
+ * legend names the run's own beam and says the setup changed; r runs the new one. */
+Test(tui, a_plot_of_a_previous_setup_says_so)
+{
+    static char screen[65536];
+    make_dir();
+    start(80, 24, "C.UTF-8");
+    wait_for("F10Quit", 10, screen, sizeof screen);
+    set_beam("C-12", "400", "1000");
+    wait_for("Histories  1000 ", 10, screen, sizeof screen);
+    keys("r");
+    wait_for("done: 1000", 30, screen, sizeof screen);
+    cr_expect(strstr(screen, "\u2501 this run") && !strstr(screen, "setup changed"), "%s",
+              screen);
+    keys("Up Up Up Up Up Up");   /* Histories -> Ion */
+    type_field("Fe-56");
+    wait_for("Ion        Fe-56", 5, screen, sizeof screen);
+    cr_expect(strstr(screen, "setup changed: r runs it") &&
+                  strstr(screen, "\u2501 C-12 400 MeV/u") && !strstr(screen, "this run"),
+              "the plot of C-12 does not say the setup changed:\n%s", screen);
+    keys("r");
+    wait_for("\u2501 this run", 30, screen, sizeof screen);
+    wait_for("done: 1000", 30, screen, sizeof screen);
+    cr_expect(!strstr(screen, "setup changed"), "%s", screen);
+    keys("q");
+    expect_clean_exit(screen, sizeof screen);
+    stop_server();
+    remove_dir();
+}
+
+/* A refused export folder closed the prompt, so the keys typed next were commands: after
+ * "/nonexistent/dir" was refused, typing "/proc" ran r, o and c (a run started, was kept and
+ * cancelled). The prompt now stays open with the refusal, as a refused field value does. */
+Test(tui, a_refused_export_folder_keeps_the_prompt_open)
+{
+    static char screen[65536];
+    char row[1024];
+    make_dir();
+    start(80, 24, "C.UTF-8");
+    wait_for("F10Quit", 10, screen, sizeof screen);
+    keys("f");
+    keys("C-u");
+    keys("-l /nonexistent/dir");
+    keys("Enter");
+    wait_for("not a folder: make it first (Esc cancels)", 5, screen, sizeof screen);
+    keys("-l /proc");
+    usleep(300 * 1000);
+    capture(screen, sizeof screen);
+    row_with(screen, "export folder:", row, sizeof row);
+    cr_expect(strstr(row, "/nonexistent/dir/proc_") && strstr(row, "Esc cancels"),
+              "the prompt closed after the refusal: %s\n%s", row, screen);
+    cr_expect(!strstr(screen, "running") && !strstr(screen, "kept") && strstr(screen, "no run yet"),
+              "keys typed after the refusal ran as commands:\n%s", screen);
+    keys("Escape");
+    wait_for("export folder unchanged", 5, screen, sizeof screen);
+    keys("M");
+    wait_for("Messages, newest first", 5, screen, sizeof screen);
+    cr_expect(strstr(screen, "/nonexistent/dir is not a folder (make it first)"),
+              "the refusal is not among the messages:\n%s", screen);
+    keys("q");
+    keys("q");
+    expect_clean_exit(screen, sizeof screen);
+    stop_server();
+    remove_dir();
+}
+
+/* Setup values at 80x24 are whole words: a stack of six slabs read "6 slabs (Enter show" (the
+ * fallback was 21 columns in a column of 19), and a seed of 2^64 - 1 lost its last digit with
+ * nothing to say so. */
+Test(tui, long_setup_values_are_never_cut_at_80x24)
+{
+    static char screen[65536];
+    char row[1024];
+    make_dir();
+    start(80, 24, "C.UTF-8");
+    wait_for("F10Quit", 10, screen, sizeof screen);
+    keys("Down Down Down Down Down");   /* Ion -> Stack */
+    type_field("water:1, bone:1, lung:1, water:1, bone:1, water");
+    keys("Down Down Down Down Down Down Down");   /* Stack -> Seed */
+    type_field("18446744073709551615");
+    wait_for("Seed", 5, screen, sizeof screen);
+    usleep(200 * 1000);
+    capture(screen, sizeof screen);
+    row_with(screen, "Stack ", row, sizeof row);
+    cr_expect(strstr(row, "6 slabs (Enter)") || strstr(row, "6 slabs (Enter shows)"),
+              "the stack's fallback is cut: %s", row);
+    row_with(screen, "Seed ", row, sizeof row);
+    cr_expect(strstr(row, "18446744073709551615 "), "the seed is cut: %s", row);
+    keys("q");
+    expect_clean_exit(screen, sizeof screen);
+    stop_server();
+    remove_dir();
+}
+
+/* Text cut at 80x24 where it mattered: an energy refused while typed lost its unit and said
+ * nothing of how to leave, the biology view's hint and the profile panel's ended in "...",
+ * and at 40x12 the too-small screen ended "have 40x". Each now fits or wraps at a word. */
+Test(tui, messages_fit_or_wrap_at_80x24)
+{
+    static char screen[65536];
+    char row[1024];
+    make_dir();
+    start(80, 24, "C.UTF-8");
+    wait_for("F10Quit", 10, screen, sizeof screen);
+    row_with(screen, "no profile yet", row, sizeof row);
+    cr_expect(!strstr(row, "\u2026"), "the profile's hint is cut: %s", row);
+    cr_expect(strstr(screen, "1.5% slower)"), "the profile's hint lost its end:\n%s", screen);
+    keys("Down");   /* Energy */
+    keys("Enter");
+    keys("-l 5000");
+    wait_for("out of range (valid:", 5, screen, sizeof screen);
+    cr_expect(strstr(screen, "0.002 to 2000") && strstr(screen, "MeV/u) (Esc cancels)"),
+              "the refusal lost its unit or its way out:\n%s", screen);
+    keys("Escape");
+    keys("Down Down Down Down Down");   /* Energy -> Histories */
+    type_field("1000");
+    wait_for("Histories  1000 ", 10, screen, sizeof screen);
+    keys("r");
+    wait_for("done: 1000", 30, screen, sizeof screen);
+    for (int i = 0; i < 5; i++) keys("v");
+    wait_for("view: biology", 5, screen, sizeof screen);
+    cr_expect(strstr(screen, "field, then r"), "the biology hint is cut:\n%s", screen);
+    cr_assert(tmux("resize-window -t bragg -x 40 -y 12") == 0);
+    wait_for("terminal too small", 5, screen, sizeof screen);
+    cr_expect(strstr(screen, "need 80x24, have 40x12") && strstr(screen, "q quits"), "%s",
+              screen);
+    keys("q");
+    expect_clean_exit(screen, sizeof screen);
+    stop_server();
+    remove_dir();
+}
+
+/* Curves that looked alike: in dose by charge of C-12 (eight curves, six colours) Z=6 and the
+ * primaries were both green and solid, the target and Z=1 both magenta; now a curve past the
+ * palette's end is dotted as well, and its key shows it. With four kept runs at 80x24 the
+ * legend named two and said nothing of the others: now "+N more"; and a fifth kept run names
+ * the one it drops as it names itself, by beam and geometry. */
+Test(tui, every_curve_looks_its_own_and_the_legend_counts_the_rest, .timeout = 200)
+{
+    static char screen[65536];
+    char row[1024];
+    make_dir();
+    start(80, 24, "C.UTF-8");
+    wait_for("F10Quit", 10, screen, sizeof screen);
+    keys("Down Down Down Down Down Down");   /* Ion -> Histories (C-12 400 MeV/u) */
+    type_field("1000");
+    wait_for("Histories  1000 ", 10, screen, sizeof screen);
+    keys("r");
+    wait_for("done: 1000", 30, screen, sizeof screen);
+    keys("v");
+    wait_for("view: dose by charge", 5, screen, sizeof screen);
+    cr_expect(strstr(screen, "\u2501 primary") && strstr(screen, "\u2501 Z=1") &&
+                  strstr(screen, "\u2804\u2804\u2804 Z=6") &&
+                  strstr(screen, "\u2804\u2804\u2804 target"),
+              "Z=6 and the target are not told from the primaries and Z=1:\n%s", screen);
+    keys("q");
+    expect_clean_exit(screen, sizeof screen);
+    stop_server();
+
+    start(80, 24, "C.UTF-8");
+    wait_for("F10Quit", 10, screen, sizeof screen);
+    set_protons_100("1000");
+    keys("Up Up Up Up Up");   /* Histories -> Energy: left/right steps it */
+    for (int i = 0; i < 5; i++) {
+        keys("r");
+        wait_for("done: 1000", 30, screen, sizeof screen);
+        keys("o");
+        wait_for("kept '", 5, screen, sizeof screen);
+        keys("Right");
+    }
+    row_with(screen, "kept '", row, sizeof row);
+    cr_expect(strstr(row, "kept 'p 140 MeV water'; 'p 100 MeV water' dropped"),
+              "the kept and the dropped run are named differently: %s", row);
+    keys("r");
+    wait_for("done: 1000", 30, screen, sizeof screen);
+    keys("v v");   /* depth-dose -> dose by charge -> LET, whose kept curves' names are longest */
+    wait_for("view: LET", 5, screen, sizeof screen);
+    row_with(screen, "\u2501 LET_t", row, sizeof row);
+    cr_expect(strstr(screen, " more ") && strstr(screen, "\u2501 LET_d "),
+              "the legend does not say how many curves it leaves out:\n%s", screen);
+    keys("q");
     expect_clean_exit(screen, sizeof screen);
     stop_server();
     remove_dir();

@@ -13,6 +13,7 @@
 
 #include "braille.h"
 #include "config.h"
+#include "depth_unit.h"
 #include "layout.h"
 #include "plot_panel.h"
 #include "settings.h"
@@ -490,5 +491,126 @@ Test(ui, biology_offers_and_takes_only_what_the_ion_can_have)
     cr_expect(strcmp(t->cfg.ion, "p") != 0 && !t->cfg.bio_model[0] &&
                   strstr(t->status, "Biology: none now (rbe1.1 is not for"),
               "ion %s, model '%s', status '%s'", t->cfg.ion, t->cfg.bio_model, t->status);
+    catalog_free(&t->cat);
+}
+
+/* Depths and widths are written in the unit their range reads in: cm from 1 cm, mm under it,
+ * um under 1 mm (widths one step finer), the summary's rule (src/output/report.c), which the
+ * workbench and the figures now share. */
+Test(ui, depths_take_the_unit_of_their_range)
+{
+    struct { double csda; const char *depth, *width; double per_cm; } want[] = {
+        {27.4, "cm", "mm", 1}, {1.0, "cm", "mm", 1}, {0.99, "mm", "um", 10},
+        {0.1, "mm", "um", 10}, {0.0025, "um", "um", 1e4}, {NAN, "cm", "mm", 1}, {0, "cm", "mm", 1},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        depth_unit d = depth_unit_for(want[i].csda), w = width_unit_for(want[i].csda);
+        cr_expect_str_eq(d.name, want[i].depth, "depth unit for %g cm", want[i].csda);
+        cr_expect_str_eq(w.name, want[i].width, "width unit for %g cm", want[i].csda);
+        cr_expect_eq(d.per_cm, want[i].per_cm, "scale for %g cm", want[i].csda);
+    }
+    cr_expect_str_eq(depth_unit_for(0.0025).symbol, "\u00b5m");
+}
+
+/* The plot marks a run (or an SOBP) made with another setup than the fields show: what changes
+ * the results counts, how the run is done does not. */
+Test(ui, a_changed_setup_is_told_from_how_a_run_is_done)
+{
+    tui_state *t = setup_state();
+    run_config ran = t->cfg;
+    ran.profile = 1;   /* the workbench's runs are profiled */
+    cr_expect(!tui_setup_changed(t, &ran, 0), "the same setup");
+    cr_expect_str_eq(apply(t, FIELD_BACKEND, "serial"), "");
+    cr_expect_str_eq(apply(t, FIELD_THREADS, "1"), "");
+    t->cfg.map_kind = MAP_RZ;   /* `m`: a map from the next run */
+    cr_expect(!tui_setup_changed(t, &ran, 0), "backend, threads or the next map count");
+    cr_expect_str_eq(apply(t, FIELD_SPOT, "3"), "");
+    cr_expect(tui_setup_changed(t, &ran, 0), "a new spot size does not count");
+    cr_expect(!tui_setup_changed(t, &ran, 1), "the SOBP job takes no spot size");
+    cr_expect_str_eq(apply(t, FIELD_ION, "Fe-56"), "");
+    cr_expect(tui_setup_changed(t, &ran, 0) && tui_setup_changed(t, &ran, 1), "a new ion");
+    catalog_free(&t->cat);
+}
+
+/* Left/right steps every number the help says it steps: energy (it did nothing) in round
+ * numbers about 10% apart, spread and spot from 0 up, histories 1-2-5; each within its valid
+ * range, the status line saying so at its end. The Stack has no steps: it says Enter edits. */
+Test(ui, left_right_steps_the_numbers)
+{
+    tui_state *t = setup_state();
+    cr_expect_str_eq(apply(t, FIELD_ENERGY, "100"), "");
+    double want[] = {110, 120, 130, 140, 150, 160, 180, 200, 220, 250, 280, 300};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        setup_field_cycle(t, FIELD_ENERGY, 1);
+        cr_expect_eq(t->cfg.energy, want[i], "step %zu: %.17g", i, t->cfg.energy);
+    }
+    cr_expect_str_eq(apply(t, FIELD_ENERGY, "137"), "");
+    setup_field_cycle(t, FIELD_ENERGY, -1);
+    cr_expect_eq(t->cfg.energy, 130);
+    cr_expect_str_eq(apply(t, FIELD_ENERGY, "1"), "");
+    setup_field_cycle(t, FIELD_ENERGY, -1);
+    cr_expect_eq(t->cfg.energy, 0.9, "%.17g", t->cfg.energy);
+    cr_expect_str_eq(apply(t, FIELD_ENERGY, "2000"), "");
+    t->status[0] = '\0';
+    setup_field_cycle(t, FIELD_ENERGY, 1);
+    cr_expect(t->cfg.energy == 2000 && strstr(t->status, "energy: ") &&
+                  strstr(t->status, "out of range"), "%g: %s", t->cfg.energy, t->status);
+
+    const double spread[] = {0.001, 0.002, 0.005, 0.01};
+    for (int i = 0; i < 4; i++) {
+        setup_field_cycle(t, FIELD_SPREAD, 1);
+        cr_expect(fabs(t->cfg.energy_spread - spread[i]) < 1e-15, "%g", t->cfg.energy_spread);
+    }
+    for (int i = 0; i < 5; i++) setup_field_cycle(t, FIELD_SPREAD, -1);
+    cr_expect_eq(t->cfg.energy_spread, 0, "back to no spread");
+    const double spot_mm[] = {0.5, 0.7, 1, 1.5, 2, 3};
+    for (int i = 0; i < 6; i++) {
+        setup_field_cycle(t, FIELD_SPOT, 1);
+        cr_expect(fabs(10 * t->cfg.spot_sigma_cm - spot_mm[i]) < 1e-12, "%g mm",
+                  10 * t->cfg.spot_sigma_cm);
+    }
+    cr_expect_str_eq(apply(t, FIELD_HISTORIES, "20000"), "");
+    setup_field_cycle(t, FIELD_HISTORIES, 1);
+    cr_expect_eq(t->cfg.histories, 50000);
+    setup_field_cycle(t, FIELD_HISTORIES, -1);
+    setup_field_cycle(t, FIELD_HISTORIES, -1);
+    cr_expect_eq(t->cfg.histories, 10000);
+
+    t->status[0] = '\0';
+    run_config before = t->cfg;
+    setup_field_cycle(t, FIELD_STACK, 1);
+    cr_expect(strstr(t->status, "Stack: Enter edits"), "%s", t->status);
+    cr_expect(memcmp(&before, &t->cfg, sizeof before) == 0, "the stack changed");
+    catalog_free(&t->cat);
+}
+
+/* One unit and one range per field, whichever way a value is typed: the energy's hint said
+ * "MeV per nucleon" for protons, whose field says MeV; the histories' hint "20 to 1e12" where
+ * 0 was refused with "2 to 1000000000000" and -5 with "2 to 1e+12". */
+Test(ui, hints_and_refusals_say_the_same_unit_and_range)
+{
+    tui_state *t = setup_state();
+    cr_expect_str_eq(apply(t, FIELD_ION, "p"), "");
+    t->focus = FIELD_ENERGY;
+    setup_edit_begin(t);
+    cr_expect(strstr(t->edit_msg, "ok: beam energy, MeV (") && !strstr(t->edit_msg, "nucleon"),
+              "%s", t->edit_msg);
+    t->editing = 0;
+    cr_expect_str_eq(apply(t, FIELD_ION, "C-12"), "");
+    setup_edit_begin(t);
+    cr_expect(strstr(t->edit_msg, "ok: energy per nucleon, MeV/u ("), "%s", t->edit_msg);
+    t->editing = 0;
+    t->focus = FIELD_HISTORIES;
+    setup_edit_begin(t);
+    char want[64];
+    snprintf(want, sizeof want, "(%d to 1e12;", t->cfg.batches);
+    cr_expect(strstr(t->edit_msg, want), "%s", t->edit_msg);
+    t->editing = 0;
+    snprintf(want, sizeof want, "(valid: %d to 1e12)", t->cfg.batches);
+    const char *typed[] = {"0", "-5", "10", "1e13", "2.5"};
+    for (size_t i = 0; i < sizeof typed / sizeof typed[0]; i++) {
+        const char *m = apply(t, FIELD_HISTORIES, typed[i]);
+        cr_expect(strstr(m, "histories: ") && strstr(m, want), "%s: %s", typed[i], m);
+    }
     catalog_free(&t->cat);
 }
