@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "atomic_file.h"
+#include "catalog.h"
 #include "commands.h"
 #include "interrupt.h"
 #include "mpi_run.h"
@@ -99,6 +100,15 @@ static int run_command(const char *cmd, int argc, char **argv, run_driver *drive
         return EXIT_USAGE;
     }
     if (dir && !help) mpi_driver_use_checkpoint(driver, dir);
+    /* Every rank reads the assets (BRAGG_ASSETS, or beside the binary): a rank whose node has
+     * none would fail alone before any collective and leave the others waiting for ever. */
+    if (!help) {
+        catalog cat;
+        int ok = catalog_load(&cat, &e) == BRAGG_OK;
+        if (ok) catalog_free(&cat);
+        int refused = run_driver_created(driver, "bragg-mpi", ok, &e);
+        if (refused) return refused;
+    }
     int status = strcmp(cmd, "run") == 0 ? cmd_run_with(argc, argv, driver)
                                           : cmd_sobp_with(argc, argv, driver);
     if (help && status == EXIT_OK)

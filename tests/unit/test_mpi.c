@@ -233,9 +233,10 @@ Test(mpi, bad_input_is_said_once)
 }
 
 /* A rank that cannot set up its engine alone (here BRAGG_SIMD names no vector path on rank 1
- * only, as a node without a GPU would for --backend cuda) says why, naming itself, and no rank
- * starts: it used to return at once and leave the others waiting in the run's first collective
- * for ever. When every rank fails alike, rank 0 says it once, as bad input. */
+ * only, as a node without a GPU would for --backend cuda), or finds no assets on its node,
+ * says why, naming itself, and no rank starts: it used to return at once and leave the others
+ * waiting in the run's first collective for ever. When every rank fails alike, rank 0 says it
+ * once, as bad input. */
 Test(mpi, a_rank_that_cannot_set_up_stops_every_rank)
 {
     const char *mpi = mpi_bin();
@@ -255,9 +256,15 @@ Test(mpi, a_rank_that_cannot_set_up_stops_every_rank)
         cr_expect(occurrences(out, "1 of 2 ranks could not set up the run") == 1, "%s: %s",
                   commands[k], out);
     }
+    snprintf(cmd, sizeof cmd, "timeout 60 %s sh -c 'if [ \"$OMPI_COMM_WORLD_RANK\" = 1 ]; then "
+                              "export BRAGG_ASSETS=/nonexistent; fi; exec %s %s'", pre, mpi,
+             commands[0]);
+    int rc = testkit_shell(cmd, out, sizeof out);
+    cr_expect(rc == 1, "no assets on rank 1: exit %d, want 1 (124: hung); output: %s", rc, out);
+    cr_expect(occurrences(out, "bragg-mpi: rank 1: asset ions.tsv not found") == 1, "%s", out);
     snprintf(cmd, sizeof cmd, "timeout 60 env BRAGG_SIMD=bogus %s %s run --ion p --energy 100 "
                               "--material water -n 2000 -q --backend simd", pre, mpi);
-    int rc = testkit_shell(cmd, out, sizeof out);
+    rc = testkit_shell(cmd, out, sizeof out);
     cr_expect(rc == 2, "every rank failing: exit %d, want 2; output: %s", rc, out);
     cr_expect(occurrences(out, "BRAGG_SIMD: 'bogus' is not known") == 1, "%s", out);
 }
@@ -736,7 +743,9 @@ Test(mpi, unusable_checkpoints_are_named_in_one_line_and_q_is_quiet)
 }
 
 /* A checkpoint that cannot be written while the run goes (here its state file became a folder)
- * is warned about once, not again at the end; the run goes on and ends well. */
+ * is warned about once, not again at the end; the run goes on and ends well. 600 000
+ * histories (3.6 s on 2 ranks of a quiet 2-core machine): with 200 000 the run could end, on a loaded machine, before
+ * the polling shell had turned the state file into a folder, and no write failed. */
 Test(mpi, a_failed_checkpoint_write_is_warned_once)
 {
     const char *mpi = mpi_bin();
@@ -745,7 +754,7 @@ Test(mpi, a_failed_checkpoint_write_is_warned_once)
     mpirun_prefix(pre, sizeof pre);
     snprintf(cmd, sizeof cmd,
              "cd %s && { BRAGG_CHECKPOINT_SECONDS=0 %s %s run --ion C-12 --energy 200 "
-             "--material water -n 200000 --threads 1 -q --checkpoint ck >log 2>&1 & p=$!; i=0; "
+             "--material water -n 600000 --threads 1 -q --checkpoint ck >log 2>&1 & p=$!; i=0; "
              "until grep -aqs '^chunks_done [1-9]' ck/run-000.ckpt || [ $i -ge 1200 ]; "
              "do sleep 0.1; i=$((i + 1)); done; rm ck/run-000.ckpt; mkdir ck/run-000.ckpt; "
              "wait $p; rc=$?; cat log; exit $rc; }",
