@@ -744,8 +744,9 @@ Test(mpi, unusable_checkpoints_are_named_in_one_line_and_q_is_quiet)
 
 /* A checkpoint that cannot be written while the run goes (here its state file became a folder)
  * is warned about once, not again at the end; the run goes on and ends well. 600 000
- * histories (3.6 s on 2 ranks of a quiet 2-core machine): with 200 000 the run could end, on a loaded machine, before
- * the polling shell had turned the state file into a folder, and no write failed. */
+ * histories (3.6 s on 2 ranks of a quiet 2-core machine): with 200 000 the run could end, on a
+ * loaded machine, before the polling shell had turned the state file into a folder, and no
+ * write failed. */
 Test(mpi, a_failed_checkpoint_write_is_warned_once)
 {
     const char *mpi = mpi_bin();
