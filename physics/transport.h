@@ -200,12 +200,13 @@ typedef struct slab_geometry {
     double density;                   /* g/cm^3 */
     /* The LET_d sums weigh this slab's deposits' LET by let_weight, a power of two: 1 at 0.5
      * g/cm^3 and above, below that the one that takes density times it to 0.5-1 (512 in air),
-     * so that a bin of a gas holds about as many quanta as one of water. Unweighted, a bin of air got under one quantum of a
-     * proton's LET sum, and the LET_d across an air gap came out 29% low. The bins holding the
-     * slab's ends (let_edge_bin: at or before [0], at or after [1]) may take a neighbouring
-     * slab's deposits too; there the weight is the least of theirs, let_edge_factor times
-     * let_weight, so that every bin has one weight (transport_let_bin_weight), which
-     * score_result_compute divides out. Set by transport_set_let_weights. */
+     * so that a bin of a gas holds about as many quanta as one of water. Unweighted, a bin of
+     * air got under one quantum of a proton's LET sum, and the LET_d across an air gap came out
+     * 29% low. The bins holding the slab's ends (let_edge_bin: at or before [0], at or after
+     * [1]) may take a neighbouring slab's deposits too; there the weight is the least of
+     * theirs, let_edge_factor times let_weight, so that every bin has one weight
+     * (transport_let_bin_weights), which score_result_compute divides out. Set by
+     * transport_set_let_weights. */
     double let_weight;
     int let_edge_bin[2];
     double let_edge_factor[2];

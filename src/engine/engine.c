@@ -319,7 +319,8 @@ static int build_geometry(engine *en, bragg_err *e)
     /* A primary gets no farther from the axis by scattering than it travels: a grid under 10
      * cm deep caps the lateral sum at its own depth (plus spot and divergence). */
     double grid_cm = nbins * p->bin_width;
-    p->lateral_cap = fmin(10.0, grid_cm) + 6.0 * p->spot_sigma + 6.0 * p->divergence_sigma * grid_cm;
+    p->lateral_cap =
+        fmin(10.0, grid_cm) + 6.0 * p->spot_sigma + 6.0 * p->divergence_sigma * grid_cm;
     p->lateral_quanta = LATERAL_QUANTA_PER_CM3;
     while (p->lateral_quanta * 2.0 * p->lateral_cap * p->lateral_cap <=
            100.0 * LATERAL_QUANTA_PER_CM3)
