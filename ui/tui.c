@@ -1616,7 +1616,9 @@ int tui_main(const run_config *start)
     t->cores = omp_get_num_procs();
     backend *cuda = backend_new("cuda", &e);
     t->cuda_ok = cuda && cuda->available(t->cuda_reason, sizeof t->cuda_reason);
-    if (!cuda) snprintf(t->cuda_reason, sizeof t->cuda_reason, "%s", e.msg);
+    /* %.255s: the reason is cut to the field (e.msg holds 512), which gcc -O1 (make check's
+     * build) otherwise flags as a truncation. */
+    if (!cuda) snprintf(t->cuda_reason, sizeof t->cuda_reason, "%.255s", e.msg);
     if (cuda) {
         cuda->release(cuda);
         free(cuda);
