@@ -262,6 +262,23 @@ static void expect_clean_exit(char *screen, size_t len)
     expect_exit(0, screen, len);
 }
 
+/* Most tests' frame: a workbench at 80x24 in UTF-8, in a folder of its own, ready for keys. */
+static void open_workbench(char *screen, size_t len)
+{
+    make_dir();
+    start(80, 24, "C.UTF-8");
+    wait_for("F10Quit", 10, screen, len);
+}
+
+/* And its end: q quits, exit 0 with the terminal restored, nothing left behind. */
+static void quit_workbench(char *screen, size_t len)
+{
+    keys("q");
+    expect_clean_exit(screen, len);
+    stop_server();
+    remove_dir();
+}
+
 static int count_files(const char *prefix, const char *suffix)
 {
     DIR *d = opendir(dir);
@@ -348,10 +365,7 @@ Test(tui, run_resize_cancel_export_quit_at_80x24)
     keys("c");
     wait_for("cancelled after", 5, screen, sizeof screen);
     cr_expect(now_s() - t0 < 2.0 * testkit_time_scale(), "cancel took %.2f s", now_s() - t0);
-    keys("q");
-    expect_clean_exit(screen, sizeof screen);
-    stop_server();
-    remove_dir();
+    quit_workbench(screen, sizeof screen);
 }
 
 Test(tui, ascii_fallback_settings_and_peak_at_200x50)
@@ -396,10 +410,7 @@ Test(tui, ascii_fallback_settings_and_peak_at_200x50)
     wait_for("F10Quit", 10, screen, sizeof screen);
     cr_expect(strstr(screen, "20000") && !strstr(screen, "settings"), "settings not remembered:\n%s",
               screen);
-    keys("q");
-    expect_clean_exit(screen, sizeof screen);
-    stop_server();
-    remove_dir();
+    quit_workbench(screen, sizeof screen);
 }
 
 /* Issue 17: every box title on screen is whole. draw_box writes " title " and cuts it at the
@@ -489,9 +500,7 @@ Test(tui, every_view_readable_at_80x24, .timeout = 300)
 {
     static char screen[65536];
     char row[1024], cmd[1024];
-    make_dir();
-    start(80, 24, "C.UTF-8");
-    wait_for("F10Quit", 10, screen, sizeof screen);
+    open_workbench(screen, sizeof screen);
     type_field("C-12");
     keys("Down");
     type_field("200");
@@ -618,10 +627,7 @@ Test(tui, every_view_readable_at_80x24, .timeout = 300)
     capture(screen, sizeof screen);
     row_with(screen, "Stack", row, sizeof row);
     cr_expect(strstr(row, "water:5, bone:2, water"), "the stack at 160 columns: %s", row);
-    keys("q");
-    expect_clean_exit(screen, sizeof screen);
-    stop_server();
-    remove_dir();
+    quit_workbench(screen, sizeof screen);
 }
 
 /* Issue 15: the dose-map view at 80x24. `m` turns the map on and shows it; a proton run draws
@@ -766,9 +772,7 @@ Test(tui, long_messages_are_read_whole_at_80x24)
 {
     static char screen[65536];
     char row[1024];
-    make_dir();
-    start(80, 24, "C.UTF-8");
-    wait_for("F10Quit", 10, screen, sizeof screen);
+    open_workbench(screen, sizeof screen);
     set_protons_100("1000");
     keys("Up Up");   /* Histories -> Material */
     type_field("X");
@@ -802,10 +806,7 @@ Test(tui, long_messages_are_read_whole_at_80x24)
     capture(screen, sizeof screen);
     cr_expect(!strstr(screen, "Messages, newest first") && strstr(screen, "F10Quit"),
               "the messages did not close (or the workbench ended):\n%s", screen);
-    keys("q");
-    expect_clean_exit(screen, sizeof screen);
-    stop_server();
-    remove_dir();
+    quit_workbench(screen, sizeof screen);
 }
 
 /* A run whose figures describe no Bragg peak says so where the peak and R80 would stand
@@ -813,9 +814,7 @@ Test(tui, long_messages_are_read_whole_at_80x24)
 Test(tui, a_run_without_a_bragg_peak_says_so)
 {
     static char screen[65536];
-    make_dir();
-    start(80, 24, "C.UTF-8");
-    wait_for("F10Quit", 10, screen, sizeof screen);
+    open_workbench(screen, sizeof screen);
     set_protons_100("1000");
     keys("Up");   /* Histories -> Stack */
     type_field("water:5");
@@ -850,10 +849,7 @@ Test(tui, a_run_without_a_bragg_peak_says_so)
               said, frames);
     wait_for("done: 200000", 120, screen, sizeof screen);
     cr_expect(strstr(screen, "no Bragg peak: the energy spread"), "%s", screen);
-    keys("q");
-    expect_clean_exit(screen, sizeof screen);
-    stop_server();
-    remove_dir();
+    quit_workbench(screen, sizeof screen);
 }
 
 /* Biology in the workbench: the Biology field (left/right cycles the models, typed text
@@ -895,10 +891,7 @@ Test(tui, biology_view_and_sobp_job_at_100x30)
     cr_expect(!strstr(screen, "setup changed"), "%s", screen);
     type_field("none");   /* the focus is still on Biology */
     wait_for("setup changed: s builds it", 5, screen, sizeof screen);
-    keys("q");
-    expect_clean_exit(screen, sizeof screen);
-    stop_server();
-    remove_dir();
+    quit_workbench(screen, sizeof screen);
 }
 
 /* Issue 17: `bragg --config FILE` opens the workbench with the run file's setup (not the saved
@@ -946,10 +939,7 @@ Test(tui, a_run_file_opens_the_workbench_with_its_setup)
     snprintf(cmd, sizeof cmd, "head -c 5 %s/bragg-dose-*.pdf | grep -q '%%PDF-' && "
                               "grep -q '</svg>' %s/bragg-dose-*.svg", dir, dir);
     cr_expect(system(cmd) == 0, "the PDF or the SVG is not whole");
-    keys("q");
-    expect_clean_exit(screen, sizeof screen);
-    stop_server();
-    remove_dir();
+    quit_workbench(screen, sizeof screen);
 }
 
 /* A race runs on its own engine: after it, and after one cancelled half-way, the depth-dose
@@ -960,9 +950,7 @@ Test(tui, a_race_leaves_the_run_and_its_export_alone_at_80x24)
 {
     static char screen[65536];
     char cmd[1024];
-    make_dir();
-    start(80, 24, "C.UTF-8");
-    wait_for("F10Quit", 10, screen, sizeof screen);
+    open_workbench(screen, sizeof screen);
     set_protons_100("2000");
     keys("Down");
     type_field("openmp");
@@ -1006,10 +994,7 @@ Test(tui, a_race_leaves_the_run_and_its_export_alone_at_80x24)
     wait_for("exported bragg-dose-", 20, screen, sizeof screen);
     cr_expect(system(cmd) == 0 && count_files("bragg-dose-", ".conf") >= 1,
               "the cancelled race's leg was exported");
-    keys("q");
-    expect_clean_exit(screen, sizeof screen);
-    stop_server();
-    remove_dir();
+    quit_workbench(screen, sizeof screen);
 }
 
 /* Exports never replace earlier ones: names have one-second resolution, so e, e and E in one
@@ -1053,10 +1038,7 @@ Test(tui, exports_never_replace_earlier_ones)
                               "|| exit 1; done; test $(grep -lx mine bragg-dose-*.csv | wc -l) "
                               "-eq 30", dir);
     cr_expect(system(cmd) == 0, "a set is not whole, or a file of the user's was replaced");
-    keys("q");
-    expect_clean_exit(screen, sizeof screen);
-    stop_server();
-    remove_dir();
+    quit_workbench(screen, sizeof screen);
 }
 
 /* Ctrl-C, SIGTERM and SIGHUP end the workbench with 130, the status of an interrupted
@@ -1166,9 +1148,7 @@ Test(tui, the_live_state_and_the_titles_fit)
 {
     static char screen[65536];
     char row[1024];
-    make_dir();
-    start(80, 24, "C.UTF-8");
-    wait_for("F10Quit", 10, screen, sizeof screen);
+    open_workbench(screen, sizeof screen);
     keys("Down Down Down Down Down Down");
     type_field("5000000");
     wait_for("Histories  5000000 ", 10, screen, sizeof screen);
@@ -1194,10 +1174,7 @@ Test(tui, the_live_state_and_the_titles_fit)
     usleep(200 * 1000);
     capture(screen, sizeof screen);
     expect_titles_whole(screen);
-    keys("q");
-    expect_clean_exit(screen, sizeof screen);
-    stop_server();
-    remove_dir();
+    quit_workbench(screen, sizeof screen);
 }
 
 /* A left click on the key bar presses the key under it and nothing else: a click in the blank
@@ -1215,9 +1192,7 @@ static void click(int col, int row)
 Test(tui, a_click_right_of_the_key_bar_is_no_key)
 {
     static char screen[65536];
-    make_dir();
-    start(80, 24, "C.UTF-8");
-    wait_for("F10Quit", 10, screen, sizeof screen);
+    open_workbench(screen, sizeof screen);
     click(78, 23);
     click(79, 23);
     usleep(300 * 1000);
@@ -1242,9 +1217,7 @@ Test(tui, a_backend_that_cannot_start_keeps_the_run_on_screen)
 {
     static char screen[65536];
     char row[1024];
-    make_dir();
-    start(80, 24, "C.UTF-8");
-    wait_for("F10Quit", 10, screen, sizeof screen);
+    open_workbench(screen, sizeof screen);
     set_protons_100("1000");
     wait_for("Histories  1000 ", 10, screen, sizeof screen);
     keys("r");
@@ -1271,10 +1244,7 @@ Test(tui, a_backend_that_cannot_start_keeps_the_run_on_screen)
     cr_expect(strstr(screen, "nothing run: no CUDA here") && strstr(screen, "1000/1000 hist") &&
                   !strstr(screen, "SOBP building"),
               "s started a job on a backend that cannot run:\n%s", screen);
-    keys("q");
-    expect_clean_exit(screen, sizeof screen);
-    stop_server();
-    remove_dir();
+    quit_workbench(screen, sizeof screen);
 }
 
 /* A range under 1 mm is written in um, as the summary writes it: p 1 MeV (24.6 um of range)
@@ -1284,9 +1254,7 @@ Test(tui, short_ranges_read_in_um_at_80x24)
 {
     static char screen[65536];
     char row[1024];
-    make_dir();
-    start(80, 24, "C.UTF-8");
-    wait_for("F10Quit", 10, screen, sizeof screen);
+    open_workbench(screen, sizeof screen);
     set_beam("p", "1", "1000");
     wait_for("Histories  1000 ", 10, screen, sizeof screen);
     keys("r");
@@ -1302,10 +1270,7 @@ Test(tui, short_ranges_read_in_um_at_80x24)
     row_with(screen, "\u00b5m\u2502", row, sizeof row);
     cr_expect(strstr(row, " 0 ") && strstr(row, " 20 "), "the depth axis in um: %s\n%s", row,
               screen);
-    keys("q");
-    expect_clean_exit(screen, sizeof screen);
-    stop_server();
-    remove_dir();
+    quit_workbench(screen, sizeof screen);
 }
 
 /* A plot from an old setup said "this run" with no warning: C-12 at 400 MeV/u run, then the
@@ -1314,9 +1279,7 @@ Test(tui, short_ranges_read_in_um_at_80x24)
 Test(tui, a_plot_of_a_previous_setup_says_so)
 {
     static char screen[65536];
-    make_dir();
-    start(80, 24, "C.UTF-8");
-    wait_for("F10Quit", 10, screen, sizeof screen);
+    open_workbench(screen, sizeof screen);
     set_beam("C-12", "400", "1000");
     wait_for("Histories  1000 ", 10, screen, sizeof screen);
     keys("r");
@@ -1333,10 +1296,7 @@ Test(tui, a_plot_of_a_previous_setup_says_so)
     wait_for("\u2501 this run", 30, screen, sizeof screen);
     wait_for("done: 1000", 30, screen, sizeof screen);
     cr_expect(!strstr(screen, "setup changed"), "%s", screen);
-    keys("q");
-    expect_clean_exit(screen, sizeof screen);
-    stop_server();
-    remove_dir();
+    quit_workbench(screen, sizeof screen);
 }
 
 /* A refused export folder closed the prompt, so the keys typed next were commands: after
@@ -1346,9 +1306,7 @@ Test(tui, a_refused_export_folder_keeps_the_prompt_open)
 {
     static char screen[65536];
     char row[1024];
-    make_dir();
-    start(80, 24, "C.UTF-8");
-    wait_for("F10Quit", 10, screen, sizeof screen);
+    open_workbench(screen, sizeof screen);
     keys("f");
     keys("C-u");
     keys("-l /nonexistent/dir");
@@ -1369,10 +1327,7 @@ Test(tui, a_refused_export_folder_keeps_the_prompt_open)
     cr_expect(strstr(screen, "/nonexistent/dir is not a folder (make it first)"),
               "the refusal is not among the messages:\n%s", screen);
     keys("q");
-    keys("q");
-    expect_clean_exit(screen, sizeof screen);
-    stop_server();
-    remove_dir();
+    quit_workbench(screen, sizeof screen);
 }
 
 /* Setup values at 80x24 are whole words: a stack of six slabs read "6 slabs (Enter show" (the
@@ -1382,9 +1337,7 @@ Test(tui, long_setup_values_are_never_cut_at_80x24)
 {
     static char screen[65536];
     char row[1024];
-    make_dir();
-    start(80, 24, "C.UTF-8");
-    wait_for("F10Quit", 10, screen, sizeof screen);
+    open_workbench(screen, sizeof screen);
     keys("Down Down Down Down Down");   /* Ion -> Stack */
     type_field("water:1, bone:1, lung:1, water:1, bone:1, water");
     keys("Down Down Down Down Down Down Down");   /* Stack -> Seed */
@@ -1397,10 +1350,7 @@ Test(tui, long_setup_values_are_never_cut_at_80x24)
               "the stack's fallback is cut: %s", row);
     row_with(screen, "Seed ", row, sizeof row);
     cr_expect(strstr(row, "18446744073709551615 "), "the seed is cut: %s", row);
-    keys("q");
-    expect_clean_exit(screen, sizeof screen);
-    stop_server();
-    remove_dir();
+    quit_workbench(screen, sizeof screen);
 }
 
 /* Text cut at 80x24 where it mattered: an energy refused while typed lost its unit and said
@@ -1410,9 +1360,7 @@ Test(tui, messages_fit_or_wrap_at_80x24)
 {
     static char screen[65536];
     char row[1024];
-    make_dir();
-    start(80, 24, "C.UTF-8");
-    wait_for("F10Quit", 10, screen, sizeof screen);
+    open_workbench(screen, sizeof screen);
     row_with(screen, "no profile yet", row, sizeof row);
     cr_expect(!strstr(row, "\u2026"), "the profile's hint is cut: %s", row);
     cr_expect(strstr(screen, "1.5% slower)"), "the profile's hint lost its end:\n%s", screen);
@@ -1435,10 +1383,7 @@ Test(tui, messages_fit_or_wrap_at_80x24)
     wait_for("terminal too small", 5, screen, sizeof screen);
     cr_expect(strstr(screen, "need 80x24, have 40x12") && strstr(screen, "q quits"), "%s",
               screen);
-    keys("q");
-    expect_clean_exit(screen, sizeof screen);
-    stop_server();
-    remove_dir();
+    quit_workbench(screen, sizeof screen);
 }
 
 /* Curves that looked alike: in dose by charge of C-12 (eight curves, six colours) Z=6 and the
@@ -1450,9 +1395,7 @@ Test(tui, every_curve_looks_its_own_and_the_legend_counts_the_rest, .timeout = 2
 {
     static char screen[65536];
     char row[1024];
-    make_dir();
-    start(80, 24, "C.UTF-8");
-    wait_for("F10Quit", 10, screen, sizeof screen);
+    open_workbench(screen, sizeof screen);
     keys("Down Down Down Down Down Down");   /* Ion -> Histories (C-12 400 MeV/u) */
     type_field("1000");
     wait_for("Histories  1000 ", 10, screen, sizeof screen);
@@ -1489,8 +1432,5 @@ Test(tui, every_curve_looks_its_own_and_the_legend_counts_the_rest, .timeout = 2
     row_with(screen, "\u2501 LET_t", row, sizeof row);
     cr_expect(strstr(screen, " more ") && strstr(screen, "\u2501 LET_d "),
               "the legend does not say how many curves it leaves out:\n%s", screen);
-    keys("q");
-    expect_clean_exit(screen, sizeof screen);
-    stop_server();
-    remove_dir();
+    quit_workbench(screen, sizeof screen);
 }
