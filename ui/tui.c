@@ -804,10 +804,14 @@ static void map_key(tui_state *t)
     }
     if (t->cfg.map_kind == MAP_NONE)
         set_status(t, 0, "map: off from the next run (m switches it on)");
-    else
+    else if (t->cfg.map_bin_cm > 0 && t->cfg.map_radius_cm > 0)   /* from a run file */
         set_status(t, 0, "map: %s, %g mm to %g cm, from the next run (r); m: %s",
                    t->cfg.map_kind == MAP_RZ ? "rings" : "x columns", 10 * t->cfg.map_bin_cm,
                    t->cfg.map_radius_cm, t->cfg.map_kind == MAP_RZ ? "x columns" : "off");
+    else
+        set_status(t, 0, "map: %s, the grid fitted to the range, from the next run (r); m: %s",
+                   t->cfg.map_kind == MAP_RZ ? "rings" : "x columns",
+                   t->cfg.map_kind == MAP_RZ ? "x columns" : "off");
 }
 
 static const char *norm_name(overlay_norm n)

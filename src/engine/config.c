@@ -42,12 +42,9 @@ void config_default(run_config *c)
     c->bin_width_cm = 0.0;   /* automatic: config_bin_width */
     c->depth_max_cm = 0.0;
     c->batches = 20;
-    /* 0.5 mm rings out to 5 cm: a few rings across the core of a pencil beam (sigma 3-7 mm at
-     * the end of range of 100-230 MeV protons) and room for the nuclear halo, which Gottschalk
-     * et al. (Phys. Med. Biol. 60 (2015) 5627) follow to several centimetres. */
     c->map_kind = MAP_NONE;
-    c->map_bin_cm = 0.05;
-    c->map_radius_cm = 5.0;
+    c->map_bin_cm = 0.0;      /* automatic: config_map_grid */
+    c->map_radius_cm = 0.0;
     c->phase_space_depth_cm = 0.0;
     c->bio_dose = 2.0;
     snprintf(c->backend, sizeof c->backend, "openmp");
@@ -71,6 +68,40 @@ double config_bin_width(const run_config *c, double depth_cm, double range_cm)
     while (i > 0 && range_cm > 0.0 && range_cm / widths_cm[i] < CONFIG_AUTO_RANGE_BINS) i--;
     while (i < n - 1 && depth_cm / widths_cm[i] > CONFIG_AUTO_BINS + 1e-9) i++;
     return widths_cm[i];
+}
+
+void config_map_grid(const run_config *c, double range_cm, double depth_cm, double *bin_cm,
+                     double *radius_cm)
+{
+    double radius = c->map_radius_cm;
+    if (!(radius > 0.0)) {
+        /* The map must hold the nuclear halo, whose radius is about a third of the range
+         * (Gottschalk et al., Phys. Med. Biol. 60 (2015) 5627, for protons; ions' fragments go
+         * more forward), and the beam itself: 4 sigma of its spot and divergence at the grid's
+         * end leave 3e-4 of a Gaussian's rings outside. The next radius up of 0.2, 0.5, 1, 2,
+         * 5 mm, 1 cm, ... 10 m: p 150 MeV in water (range 15.8 cm) gets 10 cm, p 100 MeV 5
+         * cm, p 5 MeV (0.36 mm) 0.2 mm, where a fixed 5 cm put the whole beam in one ring. */
+        static const double radii_cm[] = {0.02, 0.05, 0.1, 0.2, 0.5, 1,   2,   5,
+                                          10,   20,   50,  100, 200, 500, 1000};
+        int n = (int)(sizeof radii_cm / sizeof *radii_cm), i = 0;
+        double beam = hypot(c->spot_sigma_cm, c->divergence_rad * depth_cm);
+        double want = fmax(range_cm / 3.0, 4.0 * beam);
+        while (i < n - 1 && radii_cm[i] < want) i++;
+        radius = fmax(radii_cm[i], c->map_bin_cm);
+    }
+    /* CONFIG_MAP_RINGS across the radius: 0.5 mm for 10 cm, six rings across the sigma of a
+     * 150 MeV proton pencil beam at 0.9 of its range (2.9 mm, docs/physics.md's table of the
+     * lateral spread), 1.8% of the range as at any energy. */
+    double bin = c->map_bin_cm > 0.0 ? c->map_bin_cm : radius / CONFIG_MAP_RINGS;
+    *bin_cm = fmax(bin, CONFIG_MAP_BIN_MIN);
+    *radius_cm = radius;
+}
+
+int config_map_lateral_bins(int map_kind, double bin_cm, double radius_cm)
+{
+    double span = (map_kind == MAP_XZ ? 2.0 : 1.0) * radius_cm;
+    double bins = ceil(span / bin_cm - 1e-9);
+    return bins < 1e9 ? (int)bins : 1000000000;
 }
 
 int config_add_slab(run_config *c, const char *spec, bragg_err *e)
@@ -178,16 +209,24 @@ int config_validate(const run_config *c, const catalog *cat, bragg_err *e)
     if (c->map_kind != MAP_NONE) {
         if (c->map_kind != MAP_RZ && c->map_kind != MAP_XZ)
             return bragg_fail(e, "map kind: %d is not known (valid: rz or xz)", c->map_kind);
-        if (!(c->map_bin_cm >= 1e-4 && c->map_bin_cm <= 10.0))
-            return bragg_fail(e, "map bin: %g mm is out of range (valid: 0.001 to 100 mm)",
-                              10 * c->map_bin_cm);
-        if (!(c->map_radius_cm >= c->map_bin_cm && c->map_radius_cm <= 1000.0))
-            return bragg_fail(e, "map radius: %g cm is out of range (valid: the map bin, %g cm, "
-                                 "to 1000 cm)", c->map_radius_cm, c->map_bin_cm);
-        double bins = (c->map_kind == MAP_XZ ? 2 : 1) * c->map_radius_cm / c->map_bin_cm;
-        if (bins > 4096)
-            return bragg_fail(e, "map: %.0f lateral bins is too many (valid: up to 4096; raise "
-                                 "the map bin or lower the map radius)", bins);
+        if (!(c->map_bin_cm == 0.0 ||
+              (c->map_bin_cm >= CONFIG_MAP_BIN_MIN && c->map_bin_cm <= 10.0)))
+            return bragg_fail(e, "map bin: %g mm is out of range (valid: 0 = automatic, 0.001 "
+                                 "to 100 mm)", 10 * c->map_bin_cm);
+        if (!(c->map_radius_cm == 0.0 ||
+              (c->map_radius_cm >= c->map_bin_cm && c->map_radius_cm >= CONFIG_MAP_BIN_MIN &&
+               c->map_radius_cm <= 1000.0)))
+            return bragg_fail(e, "map radius: %g cm is out of range (valid: 0 = automatic, the "
+                                 "map bin (%g cm) to 1000 cm)",
+                              c->map_radius_cm, fmax(c->map_bin_cm, CONFIG_MAP_BIN_MIN));
+        /* With both given the grid is known now; an automatic one the engine checks. */
+        if (c->map_bin_cm > 0 && c->map_radius_cm > 0) {
+            int bins = config_map_lateral_bins(c->map_kind, c->map_bin_cm, c->map_radius_cm);
+            if (bins > CONFIG_MAP_MAX_BINS)
+                return bragg_fail(e, "map: %d lateral bins is too many (valid: up to %d; raise "
+                                     "the map bin or lower the map radius)",
+                                  bins, CONFIG_MAP_MAX_BINS);
+        }
     }
     if (c->map_errors && c->map_kind == MAP_NONE)
         return bragg_fail(e, "map errors: there is no dose map to give errors for (valid: with "

@@ -51,9 +51,9 @@ typedef struct run_config {
     int batches;
     /* dose map (physics/transport.h): MAP_NONE (the default) scores none */
     int map_kind;             /* enum map_kind */
-    double map_bin_cm;        /* lateral bin width (default 0.05) */
-    double map_radius_cm;     /* the grid's extent: r or |x| below it (default 5); the last
-                                 lateral bin collects everything beyond */
+    double map_bin_cm;        /* lateral bin width; 0: automatic (config_map_grid) */
+    double map_radius_cm;     /* the grid's extent: r or |x| below it; the last lateral bin
+                                 collects everything beyond; 0: automatic */
     int map_errors;           /* 1: keep the map per batch for each cell's standard error
                                  (--map-error); costs `batches` times the map's memory */
     /* phase space: > 0 records every crossing of the plane z = phase_space_depth_cm (CPU
@@ -95,6 +95,19 @@ int config_validate(const run_config *c, const catalog *cat, bragg_err *e);
  * and then, should the grid need more than CONFIG_AUTO_BINS bins, the first of 0.2, 0.5, 1,
  * 2, 5 mm, 1 cm, ... that fits. */
 double config_bin_width(const run_config *c, double depth_cm, double range_cm);
+
+/* The dose map's lateral grid for a beam whose CSDA depth is `range_cm` on a grid `depth_cm`
+ * deep: the bin width and radius given, or for 0 the automatic ones. The radius: the first of
+ * 0.2, 0.5, 1, 2, 5 mm, ... 10 m over a third of the range and over 4 sigma of the beam's
+ * spot and divergence; the bin: a CONFIG_MAP_RINGS-th of the radius, at least
+ * CONFIG_MAP_BIN_MIN. */
+#define CONFIG_MAP_RINGS 200
+#define CONFIG_MAP_BIN_MIN 1e-4
+#define CONFIG_MAP_MAX_BINS 4096
+void config_map_grid(const run_config *c, double range_cm, double depth_cm, double *bin_cm,
+                     double *radius_cm);
+/* The lateral bins inside a grid of that width and radius (MAP_XZ: both sides of the axis). */
+int config_map_lateral_bins(int map_kind, double bin_cm, double radius_cm);
 
 /* Parses "material:thickness_cm" (thickness "inf" allowed for the last slab) and appends it. */
 int config_add_slab(run_config *c, const char *spec, bragg_err *e);

@@ -193,7 +193,7 @@ static int build_geometry(engine *en, bragg_err *e)
      * oversized run is refused at once (Fe-56 builds 26 charges' tables first). */
     if (c->depth_max_cm > 0 &&
         memory_check(c, depth_bins(c->depth_max_cm, config_bin_width(c, c->depth_max_cm, 0.0)),
-                     channels, e))
+                     channels, memory_map_bins(c), e))
         return BRAGG_ERR;
     /* Secondaries of every lighter charge need their own tables; without nuclear reactions
      * only the primary's. */
@@ -297,16 +297,21 @@ static int build_geometry(engine *en, bragg_err *e)
     p->inv_bin_width = 1.0 / width;
     if (c->map_kind != MAP_NONE) {
         /* Lateral bins inside the grid (XZ: both sides of the axis), and one beyond. */
-        double span = (c->map_kind == MAP_XZ ? 2.0 : 1.0) * c->map_radius_cm;
-        int inner = (int)ceil(span / c->map_bin_cm - 1e-9);
+        double map_bin, map_radius;
+        config_map_grid(c, en->csda_depth, nbins * width, &map_bin, &map_radius);
+        int inner = config_map_lateral_bins(c->map_kind, map_bin, map_radius);
+        if (inner > CONFIG_MAP_MAX_BINS)
+            return bragg_fail(e, "map: %d lateral bins of %g mm out to %g cm is too many (valid: "
+                                 "up to %d; raise --map-bin or lower --map-radius)",
+                              inner, 10 * map_bin, map_radius, CONFIG_MAP_MAX_BINS);
         if ((double)(nbins + 1) * (inner + 1) > 2e7)
             return bragg_fail(e, "map: %d depth bins x %d lateral bins is too many cells (valid: "
                                  "up to 2e7; raise --bin or --map-bin, or lower --map-radius)",
                               nbins, inner + 1);
         p->map_kind = c->map_kind;
         p->map_bins = inner + 1;
-        p->map_inv_width = 1.0 / c->map_bin_cm;
-        p->map_half = 0.5 * inner * c->map_bin_cm;
+        p->map_inv_width = 1.0 / map_bin;
+        p->map_half = 0.5 * inner * map_bin;
     }
     if (c->phase_space_depth_cm > 0.0) {
         /* Past the scoring depth particles are not followed (step_finish). */
@@ -365,7 +370,7 @@ int engine_create(engine **out, const run_config *cfg, bragg_err *e)
     atomic_init(&en->state, RUN_READY);
     if (catalog_load(&en->cat, e) || catalog_set_water_i(&en->cat, cfg->iwater, e) ||
         config_validate(cfg, &en->cat, e) || load_bio(en, e) || build_geometry(en, e) ||
-        memory_check(cfg, en->params.nbins, en->params.channels, e))
+        memory_check(cfg, en->params.nbins, en->params.channels, en->params.map_bins, e))
         goto fail;
     en->be = backend_new(cfg->backend, e);
     if (!en->be) goto fail;

@@ -47,15 +47,16 @@ double memory_machine_bytes(void)
     return phys;
 }
 
-/* The dose map's lateral bins (engine.c's grid: inside, and one beyond), 0 without a map. */
-static double map_curves(const run_config *c)
+int memory_map_bins(const run_config *c)
 {
-    if (c->map_kind == MAP_NONE || !(c->map_bin_cm > 0)) return 0;
-    double span = (c->map_kind == MAP_XZ ? 2.0 : 1.0) * c->map_radius_cm;
-    return ceil(span / c->map_bin_cm - 1e-9) + 1;
+    if (c->map_kind == MAP_NONE) return 0;
+    if (!(c->map_bin_cm > 0))
+        return (c->map_kind == MAP_XZ ? 2 : 1) * CONFIG_MAP_RINGS + 1;
+    if (!(c->map_radius_cm > 0)) return 0;   /* not known before the range; engine.c checks */
+    return config_map_lateral_bins(c->map_kind, c->map_bin_cm, c->map_radius_cm) + 1;
 }
 
-int memory_check(const run_config *c, int nbins, int channels, bragg_err *e)
+int memory_check(const run_config *c, int nbins, int channels, int map_bins, bragg_err *e)
 {
     int threads = strcmp(c->backend, "openmp") == 0
                       ? (c->threads > 0 ? c->threads : omp_get_num_procs())
@@ -63,7 +64,7 @@ int memory_check(const run_config *c, int nbins, int channels, bragg_err *e)
     double need = memory_run_bytes(nbins, channels, c->batches, threads);
     /* A map's curves are curves like the channels' (per-thread arrays, run sums), and the
      * result holds its doses twice (result and snapshot). */
-    double map = map_curves(c);
+    double map = map_bins;
     need += map * ((threads + 1.0) * (nbins + 1.0) * 8.0 + nbins * 16.0 + 2.0 * nbins * 8.0);
     /* --map-error: the map's curves once more per batch (128-bit sums), and the errors in the
      * result and its snapshot. */

@@ -27,7 +27,14 @@ double memory_run_bytes(int nbins, int channels, int batches, int threads);
 /* The machine's memory in bytes (physical, or the cgroup limit if lower); 0 when unknown. */
 double memory_machine_bytes(void);
 
-/* BRAGG_OK when a run of `c` with `nbins` bins and `channels` channels fits the limit. */
-int memory_check(const run_config *c, int nbins, int channels, bragg_err *e);
+/* The dose map's lateral bins (inside the grid, and one beyond) as far as `c` tells before the
+ * beam's range is known: 0 without a map, or where a given bin width has an automatic radius
+ * (the engine checks again with its grid). An automatic bin width gives CONFIG_MAP_RINGS
+ * across the radius whatever the range. */
+int memory_map_bins(const run_config *c);
+
+/* BRAGG_OK when a run of `c` with `nbins` bins, `channels` channels and a map of `map_bins`
+ * lateral bins (0: none) fits the limit. */
+int memory_check(const run_config *c, int nbins, int channels, int map_bins, bragg_err *e);
 
 #endif

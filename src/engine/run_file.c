@@ -97,10 +97,12 @@ const run_key run_keys[] = {
     {"map-kind", 0, RUN_KEY_CHOICE, F(map_kind), 0, 0, 0, 1, "none|rz|xz",
      "dose map: rz, rings around the axis, Gy per primary (what --map FILE scores unless told "
      "otherwise); xz, columns in x, dose integrated over y, Gy cm per primary; none (default)"},
-    {"map-bin", 0, RUN_KEY_NUMBER, F(map_bin_cm), 0, 0.001, 100, 10, "MM",
-     "lateral bin width of the dose map (default 0.5)"},
-    {"map-radius", 0, RUN_KEY_NUMBER, F(map_radius_cm), 0, 0.001, 1000, 1, "CM",
-     "extent of the dose map: r (or |x|) below it, the rest in one bin beyond (default 5)"},
+    {"map-bin", 0, RUN_KEY_NUMBER, F(map_bin_cm), 0, 0, 100, 10, "MM",
+     "lateral bin width of the dose map (default 0 = a 200th of the map radius, at least "
+     "0.001)"},
+    {"map-radius", 0, RUN_KEY_NUMBER, F(map_radius_cm), 0, 0, 1000, 1, "CM",
+     "extent of the dose map: r (or |x|) below it, the rest in one bin beyond (default 0 = the "
+     "first of 0.2, 0.5, 1, 2, 5 mm, ... over a third of the range and 4 sigma of the beam)"},
     {"phase-space-depth", 0, RUN_KEY_NUMBER, F(phase_space_depth_cm), 0, 1e-6, 1e4, 1, "CM",
      "depth of the phase-space plane (inside the scoring depth; written by --phase-space FILE)"},
     {0},

@@ -306,6 +306,7 @@ Test(checkpoint, a_dose_map_reads_back_and_a_run_without_one_is_refused)
     c.seed = 1;
     c.map_kind = MAP_RZ;
     c.map_radius_cm = 1;
+    c.map_bin_cm = 0.05;
     c.map_errors = 1;
     engine *mapped;
     bragg_err e;

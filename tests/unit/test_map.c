@@ -217,6 +217,53 @@ Test(map, result_map_integrates_to_the_depth_dose_and_the_core_is_gaussian)
     run_snapshot_free(&s);
 }
 
+/* The automatic grid follows the range: p 5 MeV in water (PSTAR CSDA range 0.36 mm) had its
+ * whole map in the first of the fixed grid's 0.5 mm rings, and no halo fraction anywhere (the
+ * core's sigma under one ring). Now 200 rings over the first radius above a third of the range:
+ * the core over 0.6-0.9 of the range is a Gaussian's, as for p 150 MeV above, and the dose
+ * beyond the grid is nil without reactions. The same rule gives p 150 MeV 10 cm of rings. */
+Test(map, the_automatic_grid_follows_the_range)
+{
+    run_config c = testkit_config("p", 5, 4000);
+    c.nuclear = 0;
+    c.map_kind = MAP_RZ;
+    run_snapshot s = testkit_run(&c, NULL);
+    const score_result *r = &s.result;
+    cr_assert(r->map && r->map_bins == CONFIG_MAP_RINGS, "%d rings", r->map_bins);
+    double range = 0.0359;   /* PSTAR, water, 5 MeV: 3.623e-2 g/cm^2 */
+    cr_expect(r->map_width * r->map_bins > range / 3 && r->map_width * r->map_bins < range,
+              "the map's radius %g cm against the range %g cm", r->map_width * r->map_bins, range);
+    double sum = 0, beyond = 0, total = 0;
+    int n = 0, depths = 0;
+    for (int i = 0; i < r->nbins; i++) {
+        beyond += r->map_beyond[i];
+        total += r->dose[i];
+        double z = (i + 0.5) * r->bin_width;
+        if (z < 0.6 * range || z > 0.9 * range) continue;
+        depths++;
+        if (isfinite(r->halo_fraction[i])) {
+            sum += r->halo_fraction[i];
+            n++;
+        }
+    }
+    cr_assert(depths > 20 && n == depths, "halo fraction defined at %d of %d depths", n, depths);
+    cr_expect(fabs(sum / n / exp(-4.5) - 1) < 0.4, "halo of a Gaussian core: %.4f", sum / n);
+    cr_expect(beyond == 0, "dose beyond the grid: %g of %g", beyond, total);
+    cr_log_info("p 5 MeV: %d rings of %g um, halo fraction %.4f over %d depths", r->map_bins,
+                r->map_width * 1e4, sum / n, n);
+    run_snapshot_free(&s);
+
+    c = testkit_config("p", 150, 20);
+    c.map_kind = MAP_RZ;
+    engine *en;
+    bragg_err e;
+    cr_assert(engine_create(&en, &c, &e) == BRAGG_OK, "%s", e.msg);
+    const transport_params *p = engine_params(en);
+    cr_expect(p->map_bins == CONFIG_MAP_RINGS + 1 && fabs(p->map_inv_width - 20) < 1e-9,
+              "p 150 MeV: %d rings of %g mm", p->map_bins - 1, 10 / p->map_inv_width);
+    engine_destroy(en);
+}
+
 /* --map-error: each cell's standard error, from the spread between one run's batches, against
  * the spread of the cell between independent runs (16 seeds, p 100 MeV in water, nuclear
  * reactions on, 0.5 mm rings to 2 cm, 2 mm depth bins). Pooled over the cells with dose in every
@@ -367,8 +414,9 @@ Test(map, nrrd_read_back_by_numpy_matches_the_json)
     cr_assert(cJSON_GetArraySize(profiles) == 2);
     cJSON *p1 = cJSON_GetArrayItem(profiles, 1);
     cr_expect(cJSON_GetObjectItem(p1, "depth_cm")->valuedouble == 7.5);
-    cr_expect(cJSON_GetArraySize(cJSON_GetObjectItem(p1, "r_cm")) == 100);
-    cr_expect(cJSON_GetArraySize(cJSON_GetObjectItem(p1, "dose")) == 100);
+    /* The automatic grid: 200 rings. */
+    cr_expect(cJSON_GetArraySize(cJSON_GetObjectItem(p1, "r_cm")) == CONFIG_MAP_RINGS);
+    cr_expect(cJSON_GetArraySize(cJSON_GetObjectItem(p1, "dose")) == CONFIG_MAP_RINGS);
     cJSON *halo = cJSON_GetObjectItem(map, "halo");
     cr_expect(cJSON_IsString(cJSON_GetObjectItem(halo, "definition")));
     cJSON_Delete(run);
@@ -385,7 +433,7 @@ Test(map, bad_map_and_phase_space_options_are_named)
         {"--map-error e.nrrd", "--map-error: needs a dose map"},
         {"--map m.nrrd --map-kind polar", "none, rz, xz"},
         {"--map m.nrrd --map-kind none", "--map: the map kind is none"},
-        {"--map m.nrrd --map-bin 0", "--map-bin"},
+        {"--map m.nrrd --map-bin -1", "--map-bin"},
         {"--map m.nrrd --map-bin 0.01 --map-radius 100", "lateral bins is too many"},
         {"--map m.nrrd --profile-at 40", "--profile-at: 40 cm is out of range"},
         {"--phase-space p.mcpl", "needs --phase-space-depth"},
