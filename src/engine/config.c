@@ -87,7 +87,13 @@ void config_map_grid(const run_config *c, double range_cm, double depth_cm, doub
         double beam = hypot(c->spot_sigma_cm, c->divergence_rad * depth_cm);
         double want = fmax(range_cm / 3.0, 4.0 * beam);
         while (i < n - 1 && radii_cm[i] < want) i++;
-        radius = fmax(radii_cm[i], c->map_bin_cm);
+        radius = radii_cm[i];
+        /* Rings or columns beyond the slabs' lateral half-width would be partly outside the
+         * material, their dose read over a mass that is not there: the grid ends inside, a
+         * whole number of given bins wide, and the rest goes to the bin beyond. */
+        if (radius > c->lateral_halfwidth_cm) radius = c->lateral_halfwidth_cm;
+        if (c->map_bin_cm > 0.0)
+            radius = fmax(floor(radius / c->map_bin_cm + 1e-9), 1.0) * c->map_bin_cm;
     }
     /* CONFIG_MAP_RINGS across the radius: 0.5 mm for 10 cm, six rings across the sigma of a
      * 150 MeV proton pencil beam at 0.9 of its range (2.9 mm, docs/physics.md's table of the
@@ -219,6 +225,15 @@ int config_validate(const run_config *c, const catalog *cat, bragg_err *e)
             return bragg_fail(e, "map radius: %g cm is out of range (valid: 0 = automatic, the "
                                  "map bin (%g cm) to 1000 cm)",
                               c->map_radius_cm, fmax(c->map_bin_cm, CONFIG_MAP_BIN_MIN));
+        if (c->map_radius_cm > c->lateral_halfwidth_cm ||
+            (c->map_bin_cm > c->lateral_halfwidth_cm && isfinite(c->lateral_halfwidth_cm)))
+            return bragg_fail(e, "map %s: %g cm reaches beyond the slabs' lateral half-width "
+                                 "(valid: up to %g cm; a ring or column outside the material has "
+                                 "no mass to give a dose)",
+                              c->map_radius_cm > c->lateral_halfwidth_cm ? "radius" : "bin",
+                              c->map_radius_cm > c->lateral_halfwidth_cm ? c->map_radius_cm
+                                                                         : c->map_bin_cm,
+                              c->lateral_halfwidth_cm);
         /* With both given the grid is known now; an automatic one the engine checks. */
         if (c->map_bin_cm > 0 && c->map_radius_cm > 0) {
             int bins = config_map_lateral_bins(c->map_kind, c->map_bin_cm, c->map_radius_cm);

@@ -304,6 +304,14 @@ static int build_geometry(engine *en, bragg_err *e)
             return bragg_fail(e, "map: %d lateral bins of %g mm out to %g cm is too many (valid: "
                                  "up to %d; raise --map-bin or lower --map-radius)",
                               inner, 10 * map_bin, map_radius, CONFIG_MAP_MAX_BINS);
+        /* The bins must lie inside the material (config_map_grid): a radius not a whole number
+         * of given bins would end past the slabs' half-width. */
+        double extent = (c->map_kind == MAP_XZ ? 0.5 : 1.0) * inner * map_bin;
+        if (extent > c->lateral_halfwidth_cm * (1 + 1e-9))
+            return bragg_fail(e, "map: %d bins of %g mm reach %g cm, beyond the slabs' lateral "
+                                 "half-width (valid: up to %g cm; a map radius that is a whole "
+                                 "number of map bins)",
+                              inner, 10 * map_bin, extent, c->lateral_halfwidth_cm);
         if ((double)(nbins + 1) * (inner + 1) > 2e7)
             return bragg_fail(e, "map: %d depth bins x %d lateral bins is too many cells (valid: "
                                  "up to 2e7; raise --bin or --map-bin, or lower --map-radius)",

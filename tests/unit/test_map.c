@@ -262,6 +262,27 @@ Test(map, the_automatic_grid_follows_the_range)
     cr_expect(p->map_bins == CONFIG_MAP_RINGS + 1 && fabs(p->map_inv_width - 20) < 1e-9,
               "p 150 MeV: %d rings of %g mm", p->map_bins - 1, 10 / p->map_inv_width);
     engine_destroy(en);
+
+    /* Slabs 2 cm wide: rings past 1 cm would be partly outside the water, their dose read over
+     * a mass that is not there (0.63 to 0.08 of the dose in 1.0-1.4 cm for a 1 cm spot). The
+     * grid ends at the half-width, whole given bins wide. */
+    c.spot_sigma_cm = 1;
+    c.lateral_halfwidth_cm = 1;
+    static const struct {
+        int kind;
+        double bin;
+    } grids[] = {{MAP_RZ, 0}, {MAP_XZ, 0}, {MAP_RZ, 0.07}, {MAP_XZ, 0.07}, {MAP_RZ, 0.3}};
+    for (size_t k = 0; k < sizeof grids / sizeof *grids; k++) {
+        c.map_kind = grids[k].kind;
+        c.map_bin_cm = grids[k].bin;
+        cr_assert(engine_create(&en, &c, &e) == BRAGG_OK, "%s", e.msg);
+        p = engine_params(en);
+        double extent = (p->map_bins - 1) / p->map_inv_width / (c.map_kind == MAP_XZ ? 2 : 1);
+        cr_expect(extent <= 1 + 1e-9 && extent > 1 - fmax(grids[k].bin, 1e-9),
+                  "%s map with %g cm bins reaches %g cm in 2 cm wide slabs",
+                  c.map_kind == MAP_XZ ? "xz" : "rz", grids[k].bin, extent);
+        engine_destroy(en);
+    }
 }
 
 /* --map-error: each cell's standard error, from the spread between one run's batches, against
@@ -435,6 +456,7 @@ Test(map, bad_map_and_phase_space_options_are_named)
         {"--map m.nrrd --map-kind none", "--map: the map kind is none"},
         {"--map m.nrrd --map-bin -1", "--map-bin"},
         {"--map m.nrrd --map-bin 0.01 --map-radius 100", "lateral bins is too many"},
+        {"--map m.nrrd --map-radius 2 --lateral-halfwidth 1", "beyond the slabs' lateral half"},
         {"--map m.nrrd --profile-at 40", "--profile-at: 40 cm is out of range"},
         {"--phase-space p.mcpl", "needs --phase-space-depth"},
         {"--phase-space-depth 5", "needs --phase-space FILE"},
