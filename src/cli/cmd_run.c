@@ -354,6 +354,14 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
                            "file)");
             return EXIT_USAGE;
         }
+        /* The file is written uncompressed; MCPL readers take a .gz name for gzip and fail. */
+        size_t len = strlen(phase_space);
+        if (len >= 3 && strcmp(phase_space + len - 3, ".gz") == 0) {
+            run_driver_say(driver, "bragg run",
+                           "--phase-space: %s: the file is written uncompressed (valid: a name "
+                           "not ending .gz; gzip it afterwards)", phase_space);
+            return EXIT_USAGE;
+        }
     }
     /* --all names the CSV and JSON after the figure: fig.png -> fig.csv, fig.json. */
     char all_csv[1100], all_json[1100];

@@ -327,9 +327,10 @@ int atomic_file_uses_stdout(const file_use *uses, int n)
 
 /* ---- stale temporaries --------------------------------------------------------------------- */
 
-/* Removes "<target>.tmp.<pid>" files whose process no longer exists (killed while writing).
- * A pid that is alive, or that kill() may not probe (another user's), is left alone. */
-static void remove_stale(const char *target)
+/* Removes "<target>.tmp.<pid><suffix>" files whose process no longer exists (killed while
+ * writing). A pid that is alive, or that kill() may not probe (another user's), is left
+ * alone. */
+static void remove_stale(const char *target, const char *suffix)
 {
     char dir[ATOMIC_FILE_PATH_MAX];
     folder_of(target, dir, sizeof dir);
@@ -343,8 +344,8 @@ static void remove_stale(const char *target)
         const char *name = de->d_name;
         if (strncmp(name, base, blen) != 0 || strncmp(name + blen, ".tmp.", 5) != 0) continue;
         const char *digits = name + blen + 5;
-        size_t nd = strlen(digits);
-        if (nd == 0 || nd > 9 || strspn(digits, "0123456789") != nd) continue;
+        size_t nd = strspn(digits, "0123456789");
+        if (nd == 0 || nd > 9 || strcmp(digits + nd, suffix) != 0) continue;
         long pid = strtol(digits, NULL, 10);
         if (pid <= 0 || pid == (long)getpid()) continue;
         if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
@@ -484,7 +485,7 @@ int atomic_file_open(atomic_file *af, const char *path, const char *what, bragg_
         return BRAGG_OK;
     }
     af->mode = ATOMIC_FILE_RENAME;
-    remove_stale(af->target);
+    remove_stale(af->target, "");
     snprintf(af->tmp, sizeof af->tmp, "%s.tmp.%ld", af->target, (long)getpid());
     /* Registered before it exists, so that no moment has a temporary a handler cannot see. */
     af->slot = slot_claim(af->tmp);
@@ -560,4 +561,57 @@ void atomic_file_abandon(atomic_file *af)
     af->file = NULL;
     if (af->mode == ATOMIC_FILE_RENAME) unlink(af->tmp);
     slot_release(&af->slot);
+}
+
+/* ---- scratch files for libraries ----------------------------------------------------------- */
+
+int atomic_file_scratch_open(atomic_scratch *s, const char *path, const char *suffix,
+                             const char *what, bragg_err *e)
+{
+    memset(s, 0, sizeof *s);
+    s->slot = -1;
+    char target[ATOMIC_FILE_PATH_MAX];
+    target_kind kind = TARGET_STDOUT;
+    struct stat st;
+    if (strcmp(path, "-") != 0 && classify(path, what, target, sizeof target, &kind, &st, e))
+        return BRAGG_ERR;
+    char base[ATOMIC_FILE_PATH_MAX];
+    if (kind == TARGET_NEW || kind == TARGET_REGULAR) {
+        snprintf(base, sizeof base, "%s", target);
+    } else {
+        /* /dev/null's folder is no place for a file (nor writable but by root), nor is a
+         * FIFO's necessarily: the temporary files' folder. */
+        const char *tmpdir = getenv("TMPDIR");
+        if (!tmpdir || !*tmpdir) tmpdir = "/tmp";
+        const char *slash = strrchr(path, '/');
+        int w = snprintf(base, sizeof base, "%s/bragg-%s", tmpdir,
+                         strcmp(path, "-") == 0 ? "stdout" : slash ? slash + 1 : path);
+        if (w < 0 || (size_t)w >= sizeof base)
+            return bragg_fail(e, "%s: the scratch file's path is too long", what);
+    }
+    remove_stale(base, suffix);
+    int w = snprintf(s->path, sizeof s->path, "%s.tmp.%ld%s", base, (long)getpid(), suffix);
+    if (w < 0 || (size_t)w >= sizeof s->path)
+        return bragg_fail(e, "%s: the scratch file's path is too long", what);
+    s->slot = slot_claim(s->path);
+    /* Created here, O_EXCL, so that the library's own open finds a file of ours, never a link
+     * planted at a name others can guess (in /tmp); a leftover of this very pid is ours. */
+    int fd = open(s->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0 && errno == EEXIST && unlink(s->path) == 0)
+        fd = open(s->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        int err = errno;
+        slot_release(&s->slot);
+        return bragg_fail(e, "%s: cannot create the scratch file %s: %s", what,
+                          BRAGG_QUOTED(s->path), strerror(err));
+    }
+    close(fd);
+    return BRAGG_OK;
+}
+
+void atomic_file_scratch_remove(atomic_scratch *s)
+{
+    if (s->path[0]) unlink(s->path);
+    slot_release(&s->slot);
+    s->path[0] = '\0';
 }

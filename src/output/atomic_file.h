@@ -117,6 +117,21 @@ int atomic_file_cancelled(void);
  * stop (a full disk, a folder gone), or was abandoned by its writer. */
 int atomic_file_failed(void);
 
+/* A scratch file for a library that writes only to a name of its own (libmcpl), whose data is
+ * then copied into the output through an atomic_file: "<target>.tmp.<pid><suffix>" beside the
+ * output where that is a file, or "$TMPDIR/bragg-<name>.tmp.<pid><suffix>" (TMPDIR unset:
+ * /tmp) for a device, FIFO or standard output, whose folder is no place for it. The file is
+ * created (empty, mode 0600) and registered like the temporaries, so that a signal's
+ * atomic_file_remove_temporaries deletes it too; those of processes that no longer exist are
+ * removed first. atomic_file_scratch_remove deletes it. */
+typedef struct atomic_scratch {
+    int slot;                              /* registry slot, or -1 */
+    char path[ATOMIC_FILE_PATH_MAX + 32];  /* the name to give the library */
+} atomic_scratch;
+int atomic_file_scratch_open(atomic_scratch *s, const char *path, const char *suffix,
+                             const char *what, bragg_err *e);
+void atomic_file_scratch_remove(atomic_scratch *s);
+
 /* Deletes every registered temporary. Async-signal-safe: for handlers that end the process. */
 void atomic_file_remove_temporaries(void);
 

@@ -111,17 +111,18 @@ int phase_space_write_mcpl(engine *en, const run_snapshot *snap, const char *pat
     if (phase_space_sort(l, e)) return BRAGG_ERR;
     const run_config *c = engine_config(en);
     const transport_params *p = engine_params(en);
-    /* The library appends ".mcpl" to a name without it; the scratch name has it. */
-    char scratch[1200];
-    snprintf(scratch, sizeof scratch, "%s.scratch.%ld.mcpl", path, (long)getpid());
+    /* The library appends ".mcpl" to a name without it; the scratch name has it. Static: a
+     * local's value after longjmp is only defined when it is volatile. */
+    static atomic_scratch scratch;
+    if (atomic_file_scratch_open(&scratch, path, ".mcpl", what, e)) return BRAGG_ERR;
     mcpl_set_error_handler(on_mcpl_error);
     if (setjmp(mcpl_jump)) {
         /* The library's file object is lost with the jump; what it holds is a few kB. */
-        unlink(scratch);
+        atomic_file_scratch_remove(&scratch);
         return bragg_fail(e, "%s: cannot write %s: %s", what, BRAGG_QUOTED(path), mcpl_message);
     }
     mcpl_armed = 1;
-    mcpl_outfile_t f = mcpl_create_outfile(scratch);
+    mcpl_outfile_t f = mcpl_create_outfile(scratch.path);
     char text[512], geom[256];
     snprintf(text, sizeof text, "bragg %s (git %s)", BRAGG_VERSION, BRAGG_GIT_REV);
     mcpl_hdr_set_srcname(f, text);
@@ -165,8 +166,8 @@ int phase_space_write_mcpl(engine *en, const run_snapshot *snap, const char *pat
     }
     mcpl_close_outfile(f);
     mcpl_armed = 0;
-    int rc = copy_out(scratch, path, what, e);
-    unlink(scratch);
+    int rc = copy_out(scratch.path, path, what, e);
+    atomic_file_scratch_remove(&scratch);
     return rc;
 }
 

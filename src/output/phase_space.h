@@ -14,8 +14,10 @@
  * buffer) and MPI rank count.
  *
  * The library writes to a path of its own choosing, so the file is written to a scratch file
- * beside the target and then copied through src/output/atomic_file.h (the one writer of
- * outputs), and the scratch file removed. The library reports errors through a handler that
+ * (atomic_file_scratch_open: beside the target, or in TMPDIR for /dev/null and FIFOs;
+ * registered, so that a signal that ends the process removes it) and then copied through
+ * src/output/atomic_file.h (the one writer of outputs), and the scratch file removed. The file
+ * is plain MCPL: a name ending .gz is refused (cmd_run.c), readers would take it for gzip. The library reports errors through a handler that
  * must not return: phase_space_write_mcpl catches them (setjmp), so it is for the main thread
  * only, one call at a time. Built without libmcpl (mcpl.h not found), phase_space_available
  * says so and the writer refuses.

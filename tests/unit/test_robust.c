@@ -32,6 +32,7 @@
 #include "catalog.h"
 #include "engine.h"
 #include "memory.h"
+#include "phase_space.h"
 #include "tables.h"
 #include "testkit.h"
 
@@ -291,20 +292,18 @@ static int csv_rows(const char *path)
 /* Starts a run whose outputs take a while to write (47 000 depth bins), waits until its first
  * temporary appears (inotify: no polling lag), then sends `sig` (and `second`, if not 0).
  * Returns the exit status. */
-static int signal_while_writing(const char *dir, const char *logdir, int sig, int second)
+static int watch_folder(const char *dir)
 {
     int fd = inotify_init1(IN_CLOEXEC);
     cr_assert(fd >= 0);
     cr_assert(inotify_add_watch(fd, dir, IN_CREATE) >= 0);
-    char csv[1100], json[1100], png[1100], log[1100];
-    snprintf(csv, sizeof csv, "%s/o.csv", dir);
-    snprintf(json, sizeof json, "%s/o.json", dir);
-    snprintf(png, sizeof png, "%s/o.png", dir);
-    snprintf(log, sizeof log, "%s/log-%d", logdir, sig);
-    const char *args[] = {"run", "--ion", "p", "--energy", "100", "--material", "water", "-n",
-                          "500", "--bin", "0.002", "-q", "--csv", csv, "--json", json, "--png",
-                          png, NULL};
-    pid_t pid = spawn(args, log);
+    return fd;
+}
+
+/* Waits on `fd` (watch_folder) for a file whose name holds `needle`, signals `pid` then, and
+ * returns its exit status. */
+static int signal_on_create(int fd, pid_t pid, const char *needle, int sig, int second)
+{
     int sent = 0;
     double t0 = now_s();
     while (!sent && now_s() - t0 < 60 * testkit_time_scale()) {
@@ -314,7 +313,7 @@ static int signal_while_writing(const char *dir, const char *logdir, int sig, in
         ssize_t n = read(fd, buf, sizeof buf);
         for (char *p = buf; p < buf + n;) {
             struct inotify_event *ev = (struct inotify_event *)(void *)p;
-            if (!sent && ev->len && strstr(ev->name, ".tmp.")) {
+            if (!sent && ev->len && strstr(ev->name, needle)) {
                 kill(pid, sig);
                 if (second) kill(pid, second);
                 sent = 1;
@@ -323,8 +322,23 @@ static int signal_while_writing(const char *dir, const char *logdir, int sig, in
         }
     }
     close(fd);
-    cr_assert(sent, "no temporary file appeared");
+    cr_assert(sent, "no file '*%s*' appeared", needle);
     return wait_exit(pid);
+}
+
+static int signal_while_writing(const char *dir, const char *logdir, int sig, int second)
+{
+    int fd = watch_folder(dir);
+    char csv[1100], json[1100], png[1100], log[1100];
+    snprintf(csv, sizeof csv, "%s/o.csv", dir);
+    snprintf(json, sizeof json, "%s/o.json", dir);
+    snprintf(png, sizeof png, "%s/o.png", dir);
+    snprintf(log, sizeof log, "%s/log-%d", logdir, sig);
+    const char *args[] = {"run", "--ion", "p", "--energy", "100", "--material", "water", "-n",
+                          "500", "--bin", "0.002", "-q", "--csv", csv, "--json", json, "--png",
+                          png, NULL};
+    pid_t pid = spawn(args, log);
+    return signal_on_create(fd, pid, ".tmp.", sig, second);
 }
 
 /* Issue acceptance: Ctrl-C, SIGTERM or SIGHUP while the outputs are written: the finished run
@@ -373,6 +387,60 @@ Test(robust, a_second_signal_aborts_without_temporaries)
     cr_expect(access(path, F_OK) != 0 || png_whole(path), "a partial PNG");
     testkit_remove_dir(dir);
     testkit_remove_dir(logdir);
+}
+
+/* The MCPL library writes to a scratch file of its own before bragg copies it into the output:
+ * registered like the temporaries, a second signal removes it too (it stayed, a 10 MB
+ * "o.mcpl.scratch.PID.mcpl" that mcpltool reads as a phase space, and no later run removed
+ * it). */
+Test(robust, a_second_signal_removes_the_phase_space_scratch_file)
+{
+    char reason[160];
+    cr_assert(phase_space_available(reason, sizeof reason), "%s", reason);
+    char dir[256], logdir[256], mcpl[1100], log[1100];
+    testkit_temp_dir(dir, sizeof dir, "sigmcpl");
+    testkit_temp_dir(logdir, sizeof logdir, "siglog");
+    snprintf(mcpl, sizeof mcpl, "%s/o.mcpl", dir);
+    snprintf(log, sizeof log, "%s/log", logdir);
+    int fd = watch_folder(dir);
+    const char *args[] = {"run", "--ion", "p", "--energy", "150", "--material", "water", "-n",
+                          "200000", "--no-nuclear", "-q", "--threads", "2", "--phase-space",
+                          mcpl, "--phase-space-depth", "1", NULL};
+    pid_t pid = spawn(args, log);
+    int rc = signal_on_create(fd, pid, ".mcpl", SIGINT, SIGINT);
+    cr_expect(rc == 130, "exit %d", rc);
+    cr_expect(count_files(dir, "o.mcpl.") == 0, "the scratch file was left behind");
+    testkit_remove_dir(dir);
+    testkit_remove_dir(logdir);
+}
+
+/* A phase space to a device or FIFO (/dev/null) keeps its scratch file in TMPDIR: beside
+ * /dev/null it was a file in /dev for root, and for anyone else a failure after the whole run
+ * ("cannot write '/dev/null': Unable to open output file!"). A name ending .gz is refused up
+ * front: the file would be plain MCPL, which readers take by its name for gzip. */
+Test(robust, a_phase_space_to_a_device_keeps_its_scratch_file_in_tmpdir)
+{
+    char reason[160];
+    cr_assert(phase_space_available(reason, sizeof reason), "%s", reason);
+    char dir[256], cmd[1400], out[4096];
+    testkit_temp_dir(dir, sizeof dir, "pstmp");
+    snprintf(cmd, sizeof cmd,
+             "TMPDIR=%s '%s' run --ion p --energy 100 --material water -n 200 -q "
+             "--phase-space /dev/null --phase-space-depth 2",
+             dir, testkit_bragg());
+    int rc = testkit_shell(cmd, out, sizeof out);
+    cr_expect(rc == 0, "exit %d: %s", rc, out);
+    cr_expect(count_files(dir, "bragg-") == 0, "the scratch file was left in TMPDIR");
+    cr_expect(count_files("/dev", "null.tmp.") + count_files("/dev", "null.scratch") == 0,
+              "a scratch file beside /dev/null");
+    snprintf(cmd, sizeof cmd,
+             "run --ion p --energy 100 --material water -n 200 -q --phase-space %s/p.mcpl.gz "
+             "--phase-space-depth 2", dir);
+    rc = testkit_cli(cmd, out, sizeof out);
+    cr_expect(rc == 2 && strstr(out, "--phase-space") && strstr(out, ".gz"), "exit %d: %s", rc,
+              out);
+    cr_expect(count_files(dir, "p.mcpl") == 0, "a file for the refused run");
+    testkit_remove_dir(dir);
 }
 
 /* The handler is the first thing main() installs: a SIGINT the moment it exists (seen in
