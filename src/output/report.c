@@ -479,6 +479,7 @@ const char *report_figures_note_brief(figures_note_kind k)
     case FIGURES_NOTE_SPREAD: return "the energy spread";
     case FIGURES_NOTE_REACTIONS: return "most primaries react";
     case FIGURES_NOTE_EARLY: return "dose highest early";
+    case FIGURES_NOTE_SLOWING: return "slow ion: stopping maximum";
     default: return "";
     }
 }
@@ -505,16 +506,36 @@ figures_note_kind report_figures_note(const engine *en, const score_result *r, c
     }
     /* Fewer bins than this across the range read the figures off a handful of bin centres: p
      * 1 MeV in 0.1 mm bins (2.5 of them) gave R80 70 um, 2.8 times its range, +- 0. */
-    if (csda < 20 * p->bin_width) {
-        snprintf(out, len, "the range (%.3g mm) spans %.1f depth bins of %g mm: the figures are "
-                           "bounded by the bins, not the beam%s", 10 * csda, csda / p->bin_width,
-                 10 * p->bin_width,
-                 p->bin_width > 1e-4 ? " (--bin sets them, down to 0.001 mm)" : "");
+    int few = csda < 20 * p->bin_width;
+    char bins[160];
+    snprintf(bins, sizeof bins, "the range (%.3g mm) spans %.1f depth bins of %g mm: the figures "
+                                "are bounded by the bins, not the beam%s",
+             10 * csda, csda / p->bin_width, 10 * p->bin_width,
+             p->bin_width > 1e-4 ? " (--bin sets them, down to 0.001 mm)" : "");
+    int early = r->fig.peak_depth < 0.9 * csda - 2 * p->bin_width;
+    if (few && !early) {
+        snprintf(out, len, "%s", bins);
         return FIGURES_NOTE_FEW_BINS;
     }
-    if (!(r->fig.peak_depth < 0.9 * csda - 2 * p->bin_width)) return FIGURES_NOTE_NONE;
-    char why[160] = "";
+    if (!early) return FIGURES_NOTE_NONE;
+    char why[200] = "";
     figures_note_kind kind = FIGURES_NOTE_EARLY;
+    /* The energy of the stopping power's maximum in the first slab (1% steps), between the
+     * cut-off and the beam's energy, or above that when the loss falls from the start. Slow
+     * heavy ions have it well above the cut-off: C-12 of 0.5 MeV/u in water peaks at 3.0 of
+     * 8.6 um, where it slows through the maximum; Fe-56 of 1 MeV/u starts below its maximum
+     * and its dose is highest at the entrance (R50 12.6 um against a CSDA depth of 15.5 um). */
+    const transport_table *tab =
+        p->slabs[0].z_end > r->fig.peak_depth ? p->slabs[0].table[p->Z] : NULL;
+    double t_max = p->energy;
+    if (tab) {
+        for (double t = p->energy; t >= p->energy_cut; t /= 1.01)
+            if (table_stopping(tab, t) > table_stopping(tab, t_max)) t_max = t;
+        if (t_max == p->energy)
+            while (t_max * 1.01 <= TABLE_T_MAX &&
+                   table_stopping(tab, t_max * 1.01) > table_stopping(tab, t_max))
+                t_max *= 1.01;
+    }
     /* An energy spread moves the peak by its range spread, about 1.75 times itself (Bragg and
      * Kleeman's R ~ E^1.75): one that spreads the range by 5% or more is the first cause. */
     if (c->energy_spread > 0 && (1.75 * c->energy_spread >= 0.05 || !c->nuclear ||
@@ -526,10 +547,22 @@ figures_note_kind report_figures_note(const engine *en, const score_result *r, c
         snprintf(why, sizeof why, "; %.1f%% of the primaries react before the end of their range",
                  100 * r->reacted_fraction);
         kind = FIGURES_NOTE_REACTIONS;
+    } else if (tab && t_max >= p->energy) {
+        snprintf(why, sizeof why, "; the beam starts below the energy of its stopping power's "
+                                  "maximum (%.2g MeV/u), so it loses less as it slows",
+                 t_max);
+        kind = FIGURES_NOTE_SLOWING;
+    } else if (tab && t_max > 2 * p->energy_cut) {
+        snprintf(why, sizeof why, "; its stopping power peaks at %.2g MeV/u, well above the "
+                                  "cut-off: the dose is highest where it slows through that",
+                 t_max);
+        kind = FIGURES_NOTE_SLOWING;
     }
-    snprintf(out, len, "the highest dose, at %.4g cm, lies well before the CSDA depth, %.4g cm%s. "
-                       "R90 to R50, the falloff and the FWHM describe where that dose falls, not a "
-                       "Bragg peak", r->fig.peak_depth, csda, why);
+    int n = snprintf(out, len, "the highest dose, at %.4g cm, lies well before the CSDA depth, "
+                               "%.4g cm%s. R90 to R50, the falloff and the FWHM describe where "
+                               "that dose falls, not a Bragg peak",
+                     r->fig.peak_depth, csda, why);
+    if (few && n > 0 && (size_t)n < len) snprintf(out + n, len - n, "; and %s", bins);
     return kind;
 }
 

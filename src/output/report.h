@@ -35,6 +35,8 @@ typedef enum figures_note_kind {
     FIGURES_NOTE_SPREAD,        /* the highest dose lies well before the range: energy spread */
     FIGURES_NOTE_REACTIONS,     /* ...: most primaries react before the end of their range */
     FIGURES_NOTE_EARLY,         /* ...: no cause named (p 2 GeV in water) */
+    FIGURES_NOTE_SLOWING,       /* ...: the stopping power's maximum is not at the range's end
+                                 * (slow heavy ions: Fe-56 of 1 MeV/u in water) */
 } figures_note_kind;
 
 /* Where the figures describe no Bragg peak: a beam whose range lies past the stack or the

@@ -452,6 +452,50 @@ Test(transport, figures_say_when_they_describe_no_bragg_peak)
     }
 }
 
+/* Slow heavy ions have their stopping power's maximum well above the cut-off, and their dose
+ * is highest where they slow through it, not at the end of the range: the note names that
+ * cause and the energy. Checked against the references' own maxima: the energy named is where
+ * ASTAR's (He-4) or ICRU 73's (C-12) electronic stopping power in water is within 2% of its
+ * largest value (the maxima are flat: ICRU 73's carbon 8635 / 8719 / 8688 MeV cm^2/g at 0.2 /
+ * 0.25 / 0.3 MeV/u). Fe-56 of 1 MeV/u starts below its maximum and says so. */
+Test(transport, slow_heavy_ions_name_their_stopping_maximum)
+{
+    static const struct {
+        const char *ion;
+        double energy;
+        const char *reference;   /* NULL: none at hand */
+        double per_u;            /* the reference's energy column over MeV/u */
+        const char *said;
+    } cases[] = {
+        {"He-4", 0.3, "astar_water.tsv", 4, "its stopping power peaks at "},
+        {"C-12", 0.5, "c12_water_icru73.tsv", 1, "its stopping power peaks at "},
+        {"Fe-56", 1, NULL, 1, "the beam starts below the energy of its stopping power's maximum ("},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        run_config c = testkit_config(cases[k].ion, cases[k].energy, 400);
+        engine *en;
+        run_snapshot s = testkit_run(&c, &en);
+        char note[1024] = "";
+        figures_note_kind kind = report_figures_note(en, &s.result, note, sizeof note);
+        cr_log_info("%s %g MeV/u: %s", cases[k].ion, cases[k].energy, note);
+        const char *at = strstr(note, cases[k].said);
+        cr_expect(kind == FIGURES_NOTE_SLOWING && at, "%s %g: '%s'", cases[k].ion,
+                  cases[k].energy, note);
+        if (at && cases[k].reference) {
+            double t_max = strtod(at + strlen(cases[k].said), NULL);
+            const ref_table *ref = ref_load(cases[k].reference);
+            double s_max = 0;
+            for (int i = 0; i < ref->rows; i++) s_max = fmax(s_max, ref->v[i][1]);
+            double s_there = ref_loglog(ref, 0, 1, t_max * cases[k].per_u);
+            cr_expect(s_there > 0.98 * s_max, "%s: maximum named at %g MeV/u, where %s has %g "
+                      "MeV cm^2/g of its %g", cases[k].ion, t_max, cases[k].reference, s_there,
+                      s_max);
+        }
+        run_snapshot_free(&s);
+        engine_destroy(en);
+    }
+}
+
 /* Replaces c's geometry by the stack of slabs "material:cm" listed (NULL-terminated). */
 static void set_stack(run_config *c, const char *const *slabs)
 {
