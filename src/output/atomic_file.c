@@ -356,6 +356,16 @@ static void remove_stale(const char *target, const char *suffix)
 
 /* ---- writing ------------------------------------------------------------------------------- */
 
+/* Creates a temporary for writing. O_EXCL: never write through something planted at its name.
+ * A leftover of this very pid (reused after a crash) is ours to replace. */
+static int create_temporary(const char *path, mode_t mode)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (fd < 0 && errno == EEXIST && unlink(path) == 0)
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    return fd;
+}
+
 static int (*cancel_check)(void);
 /* Set once an output was given up because cancel_check said stop (atomic_file_cancelled). */
 static atomic_int cancelled_output;
@@ -489,11 +499,7 @@ int atomic_file_open(atomic_file *af, const char *path, const char *what, bragg_
     snprintf(af->tmp, sizeof af->tmp, "%s.tmp.%ld", af->target, (long)getpid());
     /* Registered before it exists, so that no moment has a temporary a handler cannot see. */
     af->slot = slot_claim(af->tmp);
-    /* O_EXCL: never write through something planted at the temporary's name. A leftover of
-     * this very pid (reused after a crash) is ours to replace. */
-    int fd = open(af->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd < 0 && errno == EEXIST && unlink(af->tmp) == 0)
-        fd = open(af->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    int fd = create_temporary(af->tmp, 0666);
     if (fd < 0) {
         int err = errno;
         slot_release(&af->slot);
@@ -594,11 +600,9 @@ int atomic_file_scratch_open(atomic_scratch *s, const char *path, const char *su
     if (w < 0 || (size_t)w >= sizeof s->path)
         return bragg_fail(e, "%s: the scratch file's path is too long", what);
     s->slot = slot_claim(s->path);
-    /* Created here, O_EXCL, so that the library's own open finds a file of ours, never a link
-     * planted at a name others can guess (in /tmp); a leftover of this very pid is ours. */
-    int fd = open(s->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0 && errno == EEXIST && unlink(s->path) == 0)
-        fd = open(s->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    /* Created here, so that the library's own open finds a file of ours, never a link planted
+     * at a name others can guess (in /tmp). */
+    int fd = create_temporary(s->path, 0600);
     if (fd < 0) {
         int err = errno;
         slot_release(&s->slot);
