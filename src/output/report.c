@@ -494,14 +494,19 @@ figures_note_kind report_figures_note(const engine *en, const score_result *r, c
     const run_config *c = engine_config(en);
     double csda = engine_csda_depth(en), end = p->slabs[p->n_slabs - 1].z_end;
     double grid = p->nbins * p->bin_width;
+    /* Depths in the summary's unit (depth_unit.h): p 1 MeV's note read "at 0.001463 cm" under
+     * a summary in um. */
+    depth_unit u = depth_unit_for(csda);
     if (isfinite(end) && csda >= end) {
-        snprintf(out, len, "the beam's range lies past the end of the stack (%g cm): the figures "
-                           "describe the dose in the stack, not a Bragg peak", end);
+        snprintf(out, len, "the beam's range lies past the end of the stack (%g %s): the figures "
+                           "describe the dose in the stack, not a Bragg peak",
+                 end * u.per_cm, u.name);
         return FIGURES_NOTE_PAST_STACK;
     }
     if (grid < csda) {
-        snprintf(out, len, "the scoring depth (%g cm) ends before the CSDA depth (%.4g cm): the "
-                           "figures describe the dose on the grid, not a Bragg peak", grid, csda);
+        snprintf(out, len, "the scoring depth (%g %s) ends before the CSDA depth (%.4g %s): the "
+                           "figures describe the dose on the grid, not a Bragg peak",
+                 grid * u.per_cm, u.name, csda * u.per_cm, u.name);
         return FIGURES_NOTE_PAST_GRID;
     }
     /* Fewer bins than this across the range read the figures off a handful of bin centres: p
@@ -558,10 +563,10 @@ figures_note_kind report_figures_note(const engine *en, const score_result *r, c
                  t_max);
         kind = FIGURES_NOTE_SLOWING;
     }
-    int n = snprintf(out, len, "the highest dose, at %.4g cm, lies well before the CSDA depth, "
-                               "%.4g cm%s. R90 to R50, the falloff and the FWHM describe where "
+    int n = snprintf(out, len, "the highest dose, at %.4g %s, lies well before the CSDA depth, "
+                               "%.4g %s%s. R90 to R50, the falloff and the FWHM describe where "
                                "that dose falls, not a Bragg peak",
-                     r->fig.peak_depth, csda, why);
+                     r->fig.peak_depth * u.per_cm, u.name, csda * u.per_cm, u.name, why);
     if (few && n > 0 && (size_t)n < len) snprintf(out + n, len - n, "; and %s", bins);
     return kind;
 }

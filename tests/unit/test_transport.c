@@ -421,6 +421,8 @@ Test(transport, figures_say_when_they_describe_no_bragg_peak)
                                       "R90 to R50", 0},
         {"p", 150, 0.20, INFINITY, 0, "the 20% energy spread spreads the peak out", 0},
         {"p", 1, 0, INFINITY, 0, NULL, 0},
+        /* In the summary's unit, um for a range under 1 mm (it read "at 0.001463 cm"). */
+        {"p", 1, 0.20, INFINITY, 0, " um, lies well before the CSDA depth, 24.6 um", 0},
         {"p", 150, 0.10, INFINITY, 0, "the 10% energy spread spreads the peak out", 0},
         {"p", 150, 0, 10, 0, "past the end of the stack (10 cm)", 0},
         {"p", 150, 0, INFINITY, 10, "the scoring depth (10 cm) ends before the CSDA depth", 0},
