@@ -113,6 +113,19 @@ import json; d = json.load(open('$O/cancel.json'))
 print('partial', d['partial'], 'histories', d['run']['histories'])" 2>&1
 elapsed
 
+# Protons' jobs (2.3 million histories for p 150 MeV) exceed the loop's 2^20 slots: a cancel
+# there once left spawns planned on the device, and the loop never ended.
+echo "== cancel of a job larger than the loop's slots (p 150 MeV, SIGINT 3 s in)"
+timeout 60 $B run --ion p --energy 150 --material water -n 100000000 --backend cuda -q \
+    --json "$O/cancel-p.json" &
+pid=$!
+sleep 3
+s=$(date +%s.%N)
+kill -INT $pid
+wait $pid
+echo "rc=$? (124: the loop never ended) exit $(python3 -c "print('%.3f' % ($(date +%s.%N) - $s))") s after SIGINT"
+elapsed
+
 echo "== compute-sanitizer memcheck"
 timeout 150 compute-sanitizer --tool memcheck --print-limit 5 $B run $C12 -n 2000 --backend cuda -q 2>&1 |
     tail -4
