@@ -230,7 +230,9 @@ Test(map, the_automatic_grid_follows_the_range)
     run_snapshot s = testkit_run(&c, NULL);
     const score_result *r = &s.result;
     cr_assert(r->map && r->map_bins == CONFIG_MAP_RINGS, "%d rings", r->map_bins);
-    double range = 0.0359;   /* PSTAR, water, 5 MeV: 3.623e-2 g/cm^2 */
+    /* PSTAR's CSDA range of 5 MeV protons in water (density 1). */
+    double range = ref_loglog(ref_load("pstar_water.tsv"), 0, 2, 5.0);
+    cr_assert(range > 0, "5 MeV outside PSTAR's table");
     cr_expect(r->map_width * r->map_bins > range / 3 && r->map_width * r->map_bins < range,
               "the map's radius %g cm against the range %g cm", r->map_width * r->map_bins, range);
     double sum = 0, beyond = 0, total = 0;
