@@ -11,9 +11,17 @@
 #include "atomic_file.h"
 #include "ion.h"
 
+/* Nothing known of the run (see dose_map_run). */
+static void run_unknown(dose_map_run *run)
+{
+    run->ion[0] = '\0';
+    run->energy_MeV_u = run->seed = run->histories = NAN;
+}
+
 int dose_map_from_result(const score_result *r, dose_map *m, bragg_err *e)
 {
     memset(m, 0, sizeof *m);
+    run_unknown(&m->run);
     if (r->map_kind == MAP_NONE || !r->map || r->map_bins < 1)
         return bragg_fail(e, "the run has no dose map (bragg run --map FILE scores one)");
     m->kind = r->map_kind;
@@ -159,6 +167,15 @@ int dose_map_write_nrrd(const run_config *c, const run_snapshot *snap, const cha
     fprintf(f, "bragg_lateral_min_cm:=%.17g\n", m.lat_lo);
     fprintf(f, "bragg_depth_bin_cm:=%.17g\n", m.depth_width);
     fprintf(f, "bragg_histories:=%llu\n", (unsigned long long)snap->result.histories);
+    /* The run's identity as its JSON has it, so that `bragg plot` can refuse another run's map
+     * that happens to share the name and the grid. */
+    char ion[sizeof c->ion];
+    snprintf(ion, sizeof ion, "%s", c->ion);
+    for (char *p = ion; *p; p++)
+        if (*p == '\n' || *p == '\r') *p = ' ';
+    fprintf(f, "bragg_ion:=%s\n", ion);
+    fprintf(f, "bragg_energy_MeV_u:=%.17g\n", c->energy);
+    fprintf(f, "bragg_seed:=%llu\n", (unsigned long long)c->seed);
     fprintf(f, "\n");
     unsigned char buf[8 * 512];
     size_t total = (size_t)m.n_lat * m.n_depth, k = 0;
@@ -184,6 +201,8 @@ static const char *field(const char *line, const char *key)
 int dose_map_read_nrrd(const char *path, dose_map *m, bragg_err *e)
 {
     memset(m, 0, sizeof *m);
+    dose_map_run run;
+    run_unknown(&run);
     FILE *f = fopen(path, "rb");
     if (!f) return bragg_fail(e, "%s: cannot read: %s", BRAGG_QUOTED(path), strerror(errno));
     char line[1024];
@@ -226,6 +245,15 @@ int dose_map_read_nrrd(const char *path, dose_map *m, bragg_err *e)
             lat_lo = strtod(v, NULL);
         } else if ((v = field(line, "bragg_depth_bin_cm"))) {
             depth_width = strtod(v, NULL);
+        } else if ((v = field(line, "bragg_histories"))) {
+            run.histories = strtod(v, NULL);
+        } else if ((v = field(line, "bragg_seed"))) {
+            /* Read as the integer it is, then rounded as the JSON's double was. */
+            run.seed = (double)strtoull(v, NULL, 10);
+        } else if ((v = field(line, "bragg_energy_MeV_u"))) {
+            run.energy_MeV_u = strtod(v, NULL);
+        } else if ((v = field(line, "bragg_ion"))) {
+            snprintf(run.ion, sizeof run.ion, "%s", v);
         }
     }
     if (kind == MAP_NONE || !(lat_width > 0) || !isfinite(lat_lo) || !(depth_width > 0)) {
@@ -272,6 +300,7 @@ int dose_map_read_nrrd(const char *path, dose_map *m, bragg_err *e)
     m->depth_width = depth_width;
     m->dose = v;
     m->is_error = is_error;
+    m->run = run;
     m->owned = v;
     rc = BRAGG_OK;
 done:

@@ -1188,3 +1188,77 @@ Test(plot_cli, tables_figure)
     free(pdf);
     testkit_remove_dir(dir);
 }
+
+/* ------------------------------------------------------------------------------------------ */
+/* Defects found in review (each test named after what went wrong)                             */
+
+/* `bragg plot a/x.json --kind map` drew the map of another run that had written a file of the
+ * same name in the current folder (the name was tried here before beside the JSON, and only
+ * the cell count was compared): p 100 MeV's title over C-12's map, exit 0. Now the map beside
+ * the JSON is drawn, and a map whose keys differ from the JSON's (ion; the seed alone, on the
+ * same grid with the same histories; the histories, for a file without the newer keys) is
+ * refused, exit 2, naming the file and the field; `--map -` says where the map went. */
+Test(plot_cli, map_of_another_run_is_refused)
+{
+    char dir[64], cmd[2048], out[8192];
+    testkit_temp_dir(dir, sizeof dir, "plotwho");
+    /* Two runs on the same grid (C-12's --depth matches p 100 MeV's default depth). */
+    snprintf(cmd, sizeof cmd,
+             "mkdir %s/a %s/b && cd %s/a && %s run --ion p --energy 100 --material water -n 2000 "
+             "--map m.nrrd --json x.json -q && cd ../b && %s run --ion p --energy 100 --material "
+             "water -n 2000 --seed 2 --map m.nrrd --json x.json -q && cd .. && %s run --ion C-12 "
+             "--energy 200 --material water -n 300 --map m.nrrd --json y.json --depth 9.38 -q",
+             dir, dir, dir, testkit_bragg(), testkit_bragg(), testkit_bragg());
+    cr_assert(testkit_shell(cmd, out, sizeof out) == 0, "%s", out);
+    snprintf(cmd, sizeof cmd, "cd %s && %s plot a/x.json --kind map --png v.png", dir,
+             testkit_bragg());
+    int rc = testkit_shell(cmd, out, sizeof out);
+    cr_assert(rc == 0, "exit %d: %s", rc, out);
+
+    /* What is drawn is the map beside the JSON: the same picture as with that file named. */
+    snprintf(cmd, sizeof cmd,
+             "cd %s && %s plot a/x.json --kind map --map a/m.nrrd --png named.png && cmp -s "
+             "v.png named.png", dir, testkit_bragg());
+    rc = testkit_shell(cmd, out, sizeof out);
+    cr_expect(rc == 0, "another map than a/m.nrrd was drawn (exit %d: %s)", rc, out);
+
+    struct {
+        const char *args, *want[3];
+    } refused[] = {
+        /* Another ion's map given with --map. */
+        {"plot y.json --kind map --map a/m.nrrd --png w.png",
+         {"'a/m.nrrd' is not the map of 'y.json'", "ion 'p' there, 'C-12' in the JSON", NULL}},
+        /* The same beam, grid and histories: only the seed tells. */
+        {"plot a/x.json --kind profile-at 5 --map b/moved.nrrd --png w.png",
+         {"'b/moved.nrrd' is not the map of 'a/x.json'", "seed 2 there, 1 in the JSON", NULL}},
+        /* A file without the newer keys (ion, energy, seed): its histories tell. */
+        {"plot a/x.json --kind map --map old.nrrd --png w.png",
+         {"'old.nrrd' is not the map of 'a/x.json'", "histories 300 there, 2000 in the JSON",
+          NULL}},
+        /* The JSON names a map that is not beside it: the one here is another run's. */
+        {"plot b/x.json --kind map --png w.png",
+         {"'m.nrrd' is not the map of 'b/x.json'", "ion 'C-12' there, 'p' in the JSON", NULL}},
+        /* A map written to standard output. */
+        {"plot s.json --kind map --png w.png",
+         {"'s.json': the run wrote its map to standard output", "--map FILE", NULL}},
+    };
+    snprintf(cmd, sizeof cmd,
+             "cd %s && sed '/^bragg_ion:=/d; /^bragg_energy_MeV_u:=/d; /^bragg_seed:=/d' m.nrrd "
+             "> old.nrrd && mv b/m.nrrd b/moved.nrrd && %s run --ion p --energy 70 --material "
+             "water -n 100 --map - --json s.json -q > s.nrrd", dir, testkit_bragg());
+    cr_assert(testkit_shell(cmd, out, sizeof out) == 0, "%s", out);
+    for (size_t k = 0; k < sizeof refused / sizeof refused[0]; k++) {
+        snprintf(cmd, sizeof cmd, "cd %s && %s %s", dir, testkit_bragg(), refused[k].args);
+        rc = testkit_shell(cmd, out, sizeof out);
+        /* One line, naming the file and the field. */
+        int said = strchr(out, '\n') == out + strlen(out) - 1;
+        for (int w = 0; refused[k].want[w]; w++) said &= strstr(out, refused[k].want[w]) != NULL;
+        cr_expect(rc == 2 && said, "%s: exit %d: %s", refused[k].args, rc, out);
+    }
+    /* With the saved file named, the --map - run plots. */
+    snprintf(cmd, sizeof cmd, "cd %s && %s plot s.json --kind map --map s.nrrd --png s.png", dir,
+             testkit_bragg());
+    rc = testkit_shell(cmd, out, sizeof out);
+    cr_expect(rc == 0, "exit %d: %s", rc, out);
+    testkit_remove_dir(dir);
+}
