@@ -504,7 +504,12 @@ static int add_run_series(plot_figure *f, const run_info *ri, const char *label,
         }
         double scale = figure_norm_factor(depth, y, n, o->norm);
         for (int i = 0; i < n; i++) y[i] /= scale;
-        snprintf(buf, sizeof buf, "%s%sphysical dose", label, *label ? ": " : "");
+        /* The two doses share the left axis but not the unit: the RBE-weighted dose is in
+         * Gy (RBE) (ICRU Reports 78 and 93), so each legend entry says its own (relative
+         * curves have none). */
+        int absolute = o->norm == FIGURE_NORM_NONE;
+        snprintf(buf, sizeof buf, "%s%sphysical dose%s", label, *label ? ": " : "",
+                 absolute ? ", Gy cm\u00b2" : "");
         int s = plot_add_series(f, buf, n, depth, y, NULL, e);
         if (s < 0) goto done;
         f->series[s].colour = n_runs == 1 ? 0 : run;
@@ -514,8 +519,9 @@ static int add_run_series(plot_figure *f, const run_info *ri, const char *label,
             goto done;
         }
         for (int i = 0; i < n; i++) err[i] = isfinite(let[i]) ? y[i] * let[i] : NAN;
-        snprintf(buf, sizeof buf, "%s%sRBE-weighted dose (%s, %s)", label, *label ? ": " : "",
-                 str(bio, "model", "?"), str(bio, "cell_line", "?"));
+        snprintf(buf, sizeof buf, "%s%sRBE-weighted dose (%s, %s)%s", label, *label ? ": " : "",
+                 str(bio, "model", "?"), str(bio, "cell_line", "?"),
+                 absolute ? ", Gy (RBE) cm\u00b2" : "");
         s = plot_add_series(f, buf, n, depth, err, NULL, e);
         if (s < 0) goto done;
         f->series[s].colour = n_runs == 1 ? 2 : run;
@@ -829,6 +835,18 @@ int figures_from_runs(plot_figure *f, const cJSON *const *runs, int n, const fig
                                                       : "dose per unit fluence, by charge"),
                                     rel ? norm_unit : "Gy cm\u00b2", e);
             break;
+        case FIGURE_BIO:
+            /* Physical and RBE-weighted dose on one axis, each in its unit (per unit fluence:
+             * the cm^2; the legend says which curve is which); relative, both over the physical
+             * dose's norm. */
+            axes_rc = plot_set_axes(f, xl, "cm",
+                                    rel ? "relative dose" : "physical | RBE-weighted dose",
+                                    rel ? (o.norm == FIGURE_NORM_ENTRANCE
+                                               ? "physical entrance = 1"
+                                               : "physical peak = 1")
+                                        : "Gy cm\u00b2 | Gy (RBE) cm\u00b2",
+                                    e);
+            break;
         default:
             axes_rc = plot_set_axes(f, xl, "cm", rel ? "relative dose" : "dose per unit primary fluence",
                                     rel ? norm_unit : "Gy cm\u00b2", e);
@@ -896,7 +914,10 @@ int figures_from_sobp(plot_figure *f, const cJSON *sobp, const char *title, brag
     if (m != n) goto mismatch;
     if (doubles(at(sobp, err_key), err_key, &err, &m, e)) goto fail;
     if (m != n) goto mismatch;
-    int s = plot_add_series(f, "physical dose", n, depth, y, err, e);
+    /* With a model the RBE-weighted dose shares the axis in its own unit, Gy (RBE) (ICRU
+     * Reports 78 and 93): each legend entry says which. */
+    int s = plot_add_series(f, with_bio ? "physical dose, Gy" : "physical dose", n, depth, y, err,
+                            e);
     if (s < 0) goto fail;
     f->series[s].colour = 0;
     if (with_bio) {
@@ -910,7 +931,7 @@ int figures_from_sobp(plot_figure *f, const cJSON *sobp, const char *title, brag
                     "biology.curves.rbe_weighted_dose_err_Gy", &err, &m, e) ||
             m != n)
             goto bad_bio;
-        snprintf(buf, sizeof buf, "RBE-weighted dose (%s, %s)", str(bio, "model", "?"),
+        snprintf(buf, sizeof buf, "RBE-weighted dose (%s, %s), Gy (RBE)", str(bio, "model", "?"),
                  str(bio, "cell_line", "?"));
         s = plot_add_series(f, buf, n, depth, y, err, e);
         if (s < 0) goto fail;
@@ -948,14 +969,15 @@ int figures_from_sobp(plot_figure *f, const cJSON *sobp, const char *title, brag
         snprintf(buf, sizeof buf, "target %g\u2013%g cm", from, to);
         if (plot_add_marker(f, from, to, buf, e) < 0) goto fail;
     }
-    if (plot_set_axes(f, "depth", "cm", with_bio ? "dose" : "dose per unit primary fluence",
-                      with_bio ? "Gy" : "Gy cm\u00b2", e) ||
+    if (plot_set_axes(f, "depth", "cm",
+                      with_bio ? "physical | RBE-weighted dose" : "dose per unit primary fluence",
+                      with_bio ? "Gy | Gy (RBE)" : "Gy cm\u00b2", e) ||
         plot_set_right_axis(f, with_bio ? "RBE" : "dose-averaged LET",
                             with_bio ? NULL : "keV/\u00b5m", e))
         goto fail;
     f->y_from_zero = 1;
     if (with_bio)
-        snprintf(buf, sizeof buf, "%s SOBP in %s, %g\u2013%g cm: %g Gy RBE-weighted (%s, %s)",
+        snprintf(buf, sizeof buf, "%s SOBP in %s, %g\u2013%g cm: %g Gy (RBE) flat (%s, %s)",
                  str(sobp, "ion", "?"), str(sobp, "material", "?"), from, to,
                  num(bio, "prescribed_rbe_weighted_dose_Gy"), str(bio, "model", "?"),
                  str(bio, "cell_line", "?"));

@@ -1262,3 +1262,80 @@ Test(plot_cli, map_of_another_run_is_refused)
     cr_expect(rc == 0, "exit %d: %s", rc, out);
     testkit_remove_dir(dir);
 }
+
+/* RBE-weighted dose was labelled Gy: `--kind bio` drew physical and RBE-weighted dose on one
+ * axis in "Gy cm²", and an SOBP flat in RBE-weighted dose read "dose (Gy)" under the title
+ * "2 Gy RBE-weighted". ICRU Reports 78 and 93 write RBE-weighted dose in Gy (RBE): the axes
+ * and legends now say so, the physical dose keeps Gy, and relative curves carry no unit. */
+Test(plot_cli, rbe_weighted_dose_is_labelled_gy_rbe)
+{
+    char dir[64], args[1024], out[8192], path[256];
+    testkit_temp_dir(dir, sizeof dir, "plotrbe");
+    snprintf(args, sizeof args,
+             "run --ion p --energy 150 --material water -n 300 --bio mcnamara -q --json %s/b.json",
+             dir);
+    cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s", out);
+    snprintf(args, sizeof args,
+             "sobp --ion p --material water --from 10 --to 11 -n 100 --biological mcnamara "
+             "--dose 2 -q --json %s/s.json", dir);
+    cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s", out);
+    snprintf(path, sizeof path, "%s/b.json", dir);
+    cJSON *run = testkit_read_json(path);
+    snprintf(path, sizeof path, "%s/s.json", dir);
+    cJSON *sobp = testkit_read_json(path);
+    bragg_err e = {{0}};
+    plot_figure f;
+    for (int rel = 0; rel < 2; rel++) {
+        figure_options fo;
+        figure_options_default(&fo);
+        fo.kind = FIGURE_BIO;
+        fo.norm = rel ? FIGURE_NORM_PEAK : FIGURE_NORM_NONE;
+        cr_assert(figures_from_runs(&f, (const cJSON *const *)&run, 1, &fo, &e) == 0, "%s",
+                  e.msg);
+        int weighted = 0, physical = 0;
+        for (int s = 0; s < f.n_series; s++) {
+            const char *l = f.series[s].label ? f.series[s].label : "";
+            if (strstr(l, "RBE-weighted dose")) {
+                weighted = 1;
+                cr_expect(rel ? !strstr(l, "Gy") : strstr(l, "Gy (RBE) cm\u00b2") != NULL,
+                          "legend: %s", l);
+            } else if (strstr(l, "physical dose")) {
+                physical = 1;
+                cr_expect(rel ? !strstr(l, "Gy") : strstr(l, "Gy cm\u00b2") && !strstr(l, "RBE"),
+                          "legend: %s", l);
+            }
+        }
+        cr_expect(weighted && physical, "the bio figure lacks a dose curve");
+        if (rel)
+            cr_expect(!strstr(f.y_unit, "Gy"), "relative axis in %s", f.y_unit);
+        else
+            cr_expect(strstr(f.y_unit, "Gy cm\u00b2") && strstr(f.y_unit, "Gy (RBE) cm\u00b2") &&
+                          strstr(f.y_label, "physical") && strstr(f.y_label, "RBE-weighted"),
+                      "axis: %s (%s)", f.y_label, f.y_unit);
+        plot_figure_free(&f);
+    }
+    cr_assert(figures_from_sobp(&f, sobp, NULL, &e) == 0, "%s", e.msg);
+    cr_expect(strstr(f.y_unit, "Gy (RBE)") && strstr(f.y_label, "RBE-weighted"), "axis: %s (%s)",
+              f.y_label, f.y_unit);
+    cr_expect(strstr(f.title, ": 2 Gy (RBE) "), "title: %s", f.title);
+    int weighted = 0;
+    for (int s = 0; s < f.n_series; s++) {
+        const char *l = f.series[s].label ? f.series[s].label : "";
+        if (strstr(l, "RBE-weighted dose")) weighted = strstr(l, "Gy (RBE)") != NULL;
+        if (strstr(l, "physical dose")) cr_expect(!strstr(l, "RBE"), "legend: %s", l);
+    }
+    cr_expect(weighted, "the RBE-weighted dose's legend does not say Gy (RBE)");
+    plot_figure_free(&f);
+    /* The CLI's figure is that one: its title travels in the PNG. */
+    snprintf(args, sizeof args, "plot %s/s.json --png %s/s.png", dir, dir);
+    cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s", out);
+    snprintf(path, sizeof path, "%s/s.png", dir);
+    image im;
+    image_read(path, &im);
+    const char *title = image_text(&im, "Title");
+    cr_expect(title && strstr(title, "Gy (RBE)"), "%s", title ? title : "no title");
+    image_free(&im);
+    cJSON_Delete(run);
+    cJSON_Delete(sobp);
+    testkit_remove_dir(dir);
+}
