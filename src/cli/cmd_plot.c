@@ -357,10 +357,11 @@ int cmd_plot(int argc, char **argv)
          set_kind},
         {"norm", 0, OPTION_CALL, &pa, 0, 0, "WHAT",
          "dose as it is (none, default), relative to the entrance or to the peak (default with "
-         "--measured)", set_norm},
+         "--measured); kinds dose, let, charge and bio", set_norm},
         {"log", 0, OPTION_FLAG, &pa.fo.log_y, 0, 0, 0,
          "logarithmic y axis (dose by charge then as lines: fragments off the zero line); "
-         "map: logarithmic colour scale (four decades below the maximum)", 0},
+         "map: logarithmic colour scale (four decades below the maximum); profile-at: "
+         "logarithmic dose axis", 0},
         {"measured", 0, OPTION_CALL, &pa, 0, 0, "FILE",
          "overlay a measured curve with error bars (repeatable, up to 4)", add_measured},
         {"size", 0, OPTION_CALL, &pa, 0, 0, "WxH", "image size in pixels (default 1600x1000)",
@@ -461,6 +462,13 @@ int cmd_plot(int argc, char **argv)
     if ((n_bench || n_sobp || map_kind) && pa.n_measured) {
         fprintf(stderr, "bragg plot: --measured: goes with depth curves of runs, not %s\n",
                 n_bench ? "a bench record" : n_sobp ? "an SOBP record" : "a dose map");
+        goto done;
+    }
+    /* A lateral profile or a map has no entrance or Bragg peak of its own to divide by:
+     * --norm was dropped there without a word. */
+    if (map_kind && pa.norm_given) {
+        fprintf(stderr, "bragg plot: --norm: applies to --kind dose, let, charge and bio, not "
+                        "--kind %s\n", figure_kind_name(pa.fo.kind));
         goto done;
     }
     if (map_file && !map_kind) {

@@ -1220,6 +1220,8 @@ static int map_profiles(plot_figure *f, const dose_map *m, const figure_map_opti
     double *x = malloc((size_t)m->n_lat * 2 * sizeof *x);
     if (!x) return bragg_fail(e, "plot: out of memory");
     double *y = x + m->n_lat;
+    /* --log: the halo and the aura lie decades below the core. */
+    f->y_log = o->log;
     for (int j = 0; j < m->n_lat; j++) x[j] = dose_map_lateral(m, j);
     int rc = BRAGG_OK;
     for (int k = 0; k < o->n_depths && rc == BRAGG_OK; k++) {

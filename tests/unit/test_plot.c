@@ -1339,3 +1339,66 @@ Test(plot_cli, rbe_weighted_dose_is_labelled_gy_rbe)
     cJSON_Delete(sobp);
     testkit_remove_dir(dir);
 }
+
+/* `--kind profile-at` dropped --log (the PNGs with and without were byte for byte the same) and
+ * --norm, which has no entrance or peak to divide a lateral profile by. --log now makes the
+ * dose axis logarithmic; --norm is refused on profile-at and map, exit 2, naming the option and
+ * the kinds it applies to. */
+Test(plot_cli, profile_at_honours_log_and_refuses_norm)
+{
+    char dir[64], args[1024], out[8192], path[256];
+    testkit_temp_dir(dir, sizeof dir, "plotlog");
+    snprintf(args, sizeof args,
+             "run --ion p --energy 150 --material water -n 1000 --map %s/m.nrrd --json %s/r.json "
+             "-q", dir, dir);
+    cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s", out);
+    snprintf(args, sizeof args,
+             "plot %s/r.json --kind profile-at 5,10 --png %s/lin.png && %s plot %s/r.json --kind "
+             "profile-at 5,10 --log --png %s/log.png && cmp -s %s/lin.png %s/log.png",
+             dir, dir, testkit_bragg(), dir, dir, dir, dir);
+    int rc = testkit_cli(args, out, sizeof out);
+    cr_expect(rc == 1, "--log draws the same profiles (exit %d: %s)", rc, out);
+
+    /* Laid out in-process: a log axis whose decades hold the profiles' maximum. */
+    snprintf(path, sizeof path, "%s/r.json", dir);
+    cJSON *run = testkit_read_json(path);
+    snprintf(path, sizeof path, "%s/m.nrrd", dir);
+    dose_map m;
+    bragg_err e = {{0}};
+    cr_assert(dose_map_read_nrrd(path, &m, &e) == BRAGG_OK, "%s", e.msg);
+    figure_map_options mo;
+    memset(&mo, 0, sizeof mo);
+    mo.log = 1;
+    mo.n_depths = 2;
+    mo.depths[0] = 5;
+    mo.depths[1] = 10;
+    plot_figure f;
+    cr_assert(figures_from_map(&f, run, &m, FIGURE_PROFILE_AT, &mo, &e) == BRAGG_OK, "%s", e.msg);
+    plot_style st;
+    plot_style_default(&st);
+    cairo_surface_t *surf;
+    plot_frame fr;
+    cr_assert(plot_render(&f, &st, &surf, &fr, &e) == BRAGG_OK, "%s", e.msg);
+    cairo_surface_destroy(surf);
+    double top = 0;
+    for (int s = 0; s < f.n_series; s++)
+        for (int i = 0; i < f.series[s].n; i++) top = fmax(top, f.series[s].y[i]);
+    cr_expect(fr.y_log && top > 0 && fr.y_hi >= top && fr.y_lo < top / 100,
+              "axis %g to %g (log %d) for a maximum of %g", fr.y_lo, fr.y_hi, fr.y_log, top);
+    plot_figure_free(&f);
+    dose_map_free(&m);
+    cJSON_Delete(run);
+
+    const char *kinds[] = {"profile-at 5", "map"};
+    for (int k = 0; k < 2; k++) {
+        snprintf(args, sizeof args, "plot %s/r.json --kind %s --norm peak --png %s/n.png", dir,
+                 kinds[k], dir);
+        rc = testkit_cli(args, out, sizeof out);
+        cr_expect(rc == 2 && strstr(out, "--norm: applies to --kind dose, let, charge and bio") &&
+                      strchr(out, '\n') == out + strlen(out) - 1,
+                  "--kind %s --norm peak: exit %d: %s", kinds[k], rc, out);
+    }
+    snprintf(path, sizeof path, "%s/n.png", dir);
+    cr_expect(access(path, F_OK) != 0, "a refused --norm wrote a figure");
+    testkit_remove_dir(dir);
+}
