@@ -1212,9 +1212,14 @@ static int map_heat(plot_figure *f, const cJSON *run, const dose_map *m, int log
     return rc;
 }
 
+/* The lateral profile at each depth asked for. One depth is named in the title (a single curve
+ * has no legend): `where` receives "10 cm (bin 10–10.01 cm)", else "". A profile without
+ * dose (beyond the range) says so in its legend entry, and when every profile is empty the
+ * figure's note says it, as a flat line on the axis does not. */
 static int map_profiles(plot_figure *f, const dose_map *m, const figure_map_options *o,
-                        bragg_err *e)
+                        char *where, size_t where_len, bragg_err *e)
 {
+    where[0] = '\0';
     if (o->n_depths < 1)
         return bragg_fail(e, "--kind profile-at: needs a depth (--kind profile-at 5 or 5,10)");
     double *x = malloc((size_t)m->n_lat * 2 * sizeof *x);
@@ -1223,7 +1228,8 @@ static int map_profiles(plot_figure *f, const dose_map *m, const figure_map_opti
     /* --log: the halo and the aura lie decades below the core. */
     f->y_log = o->log;
     for (int j = 0; j < m->n_lat; j++) x[j] = dose_map_lateral(m, j);
-    int rc = BRAGG_OK;
+    int rc = BRAGG_OK, empty = 0;
+    char at[96];
     for (int k = 0; k < o->n_depths && rc == BRAGG_OK; k++) {
         int i = dose_map_depth_bin(m, o->depths[k]);
         if (i < 0) {
@@ -1231,13 +1237,27 @@ static int map_profiles(plot_figure *f, const dose_map *m, const figure_map_opti
                             o->depths[k], m->n_depth * m->depth_width);
             break;
         }
-        for (int j = 0; j < m->n_lat; j++) y[j] = m->dose[(size_t)i * m->n_lat + j];
-        char label[96];
-        snprintf(label, sizeof label, "depth %g cm (bin %g\u2013%g cm)", o->depths[k],
-                 i * m->depth_width, (i + 1) * m->depth_width);
+        int any = 0;
+        for (int j = 0; j < m->n_lat; j++) {
+            y[j] = m->dose[(size_t)i * m->n_lat + j];
+            any |= isfinite(y[j]) && y[j] != 0;
+        }
+        empty += !any;
+        snprintf(at, sizeof at, "%g cm (bin %g\u2013%g cm)", o->depths[k], i * m->depth_width,
+                 (i + 1) * m->depth_width);
+        char label[128];
+        snprintf(label, sizeof label, "depth %s%s", at, any ? "" : ": no dose");
         if (plot_add_series(f, label, m->n_lat, x, y, NULL, e) < 0) rc = BRAGG_ERR;
     }
     free(x);
+    if (rc == BRAGG_OK && o->n_depths == 1) snprintf(where, where_len, "%s", at);
+    if (rc == BRAGG_OK && empty == o->n_depths) {
+        char note[160];
+        if (o->n_depths == 1) snprintf(note, sizeof note, "no dose at %s", at);
+        else snprintf(note, sizeof note, "no dose at any of these depths");
+        rc = plot_set_note(f, note, e);
+        if (rc == BRAGG_OK) rc = plot_add_meta(f, "bragg:note", note, e);
+    }
     return rc;
 }
 
@@ -1263,12 +1283,20 @@ int figures_from_map(plot_figure *f, const cJSON *run, const dose_map *m, figure
                  m->is_error ? "Standard error of the dose map" : "Dose map", ri.beam, ri.slabs,
                  ri.histories);
     } else {
-        rc = map_profiles(f, m, o, e);
+        char where[128];
+        rc = map_profiles(f, m, o, where, sizeof where, e);
         if (rc == BRAGG_OK)
             rc = plot_set_axes(f, lateral, "cm", dose_map_quantity(m), dose_map_unit(m->kind), e);
-        snprintf(buf, sizeof buf, "%s: %s in %s, %s histories",
-                 m->is_error ? "Standard errors of lateral dose profiles" : "Lateral dose profiles",
-                 ri.beam, ri.slabs, ri.histories);
+        if (where[0])
+            snprintf(buf, sizeof buf, "%s at %s: %s in %s, %s histories",
+                     m->is_error ? "Standard error of the lateral dose profile"
+                                 : "Lateral dose profile",
+                     where, ri.beam, ri.slabs, ri.histories);
+        else
+            snprintf(buf, sizeof buf, "%s: %s in %s, %s histories",
+                     m->is_error ? "Standard errors of lateral dose profiles"
+                                 : "Lateral dose profiles",
+                     ri.beam, ri.slabs, ri.histories);
     }
     if (rc == BRAGG_OK) rc = plot_set_title(f, o->title ? o->title : buf, e);
     if (rc == BRAGG_OK) {

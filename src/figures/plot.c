@@ -55,6 +55,7 @@ void plot_figure_free(plot_figure *f)
 {
     free(f->title);
     free(f->footer);
+    free(f->note);
     free(f->x_label);
     free(f->x_unit);
     free(f->y_label);
@@ -83,6 +84,11 @@ int plot_set_title(plot_figure *f, const char *title, bragg_err *e)
 int plot_set_footer(plot_figure *f, const char *footer, bragg_err *e)
 {
     return set_string(&f->footer, footer, e);
+}
+
+int plot_set_note(plot_figure *f, const char *note, bragg_err *e)
+{
+    return set_string(&f->note, note, e);
 }
 
 int plot_set_axes(plot_figure *f, const char *x_label, const char *x_unit, const char *y_label,
@@ -952,6 +958,9 @@ static void layout(render *r, int label_rows)
             ylo = fmin(ylo, 0);
             yhi = fmax(yhi, 0);
         }
+        /* Data that is all zero (a profile beyond the beam's range) gets an axis from 0 up:
+         * the ticks around a single value ran from -1 to 0, a negative dose. */
+        if (ylo == 0 && yhi == 0) yhi = 1;
         axis_set(&r->y, ylo, headroom(ylo, yhi, plot_h, reserve), ytarget, tight);
     }
 
@@ -968,6 +977,7 @@ static void layout(render *r, int label_rows)
             axis_set_log(&r->y2, lo2, pow(hi2, k) * pow(lo2, 1 - k) * 1.15, 0);
         } else {
             lo2 = fmin(lo2, 0);
+            if (lo2 == 0 && hi2 == 0) hi2 = 1;   /* as the left axis */
             axis_set(&r->y2, lo2, headroom(lo2, hi2, plot_h, reserve), ytarget, tight);
         }
     }
@@ -1633,6 +1643,23 @@ static int check_style(const plot_figure *f, const plot_style *s, bragg_err *e)
     return BRAGG_OK;
 }
 
+/* The figure's note in the middle of the plot area, on a backing box so that grid lines do not
+ * cross it. */
+static void draw_note(render *r)
+{
+    const char *note = r->f->note;
+    if (!note || !*note) return;
+    const plot_rect *a = &r->fr.area;
+    set_font(r, r->fs_label);
+    double w = text_width(r, note), h = line_height(r), pad = 10 * r->u;
+    double cx = a->x + 0.5 * a->w, cy = a->y + 0.5 * a->h;
+    cairo_rectangle(r->cr, cx - 0.5 * w - pad, cy - 0.5 * h - pad, w + 2 * pad, h + 2 * pad);
+    set_rgb(r->cr, r->th->bg, 0.9);
+    cairo_fill(r->cr);
+    set_rgb(r->cr, r->th->fg, 0.85);
+    figure_text(r, note, cx, cy, 0.5, 0.5);
+}
+
 /* Draws the figure onto any cairo surface of the style's size: an image for PNG, or the SVG
  * and PDF vector surfaces, whose units are set so that one unit is one pixel of the PNG. The
  * layout is the same on all of them. */
@@ -1691,6 +1718,7 @@ static int render_on(const plot_figure *f, const plot_style *s, cairo_surface_t 
         draw_lines(&r);
         draw_regions(&r, 1);
         draw_marker_labels(&r);
+        draw_note(&r);
     }
     cairo_restore(cr);
     if (f->type == PLOT_HEATMAP) draw_colour_bar(&r);

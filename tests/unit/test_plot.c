@@ -1402,3 +1402,74 @@ Test(plot_cli, profile_at_honours_log_and_refuses_norm)
     cr_expect(access(path, F_OK) != 0, "a refused --norm wrote a figure");
     testkit_remove_dir(dir);
 }
+
+/* A profile at one depth did not say its depth (one curve gets no legend, and the title was
+ * silent), and one beyond the range (18 cm for p 150 MeV, whose CSDA range in water is 15.77
+ * cm, NIST PSTAR) drew a flat line on a y axis from -1 to 0 with no word. Now the title names
+ * the depth and its bin, the axis starts at 0, and a note (also in the PNG's text) says there is
+ * no dose there. */
+Test(plot_cli, single_profile_names_its_depth_and_an_empty_one_says_so)
+{
+    char dir[64], args[1024], out[8192], path[256];
+    testkit_temp_dir(dir, sizeof dir, "plotone");
+    snprintf(args, sizeof args,
+             "run --ion p --energy 150 --material water -n 1000 --map %s/m.nrrd --json %s/r.json "
+             "-q", dir, dir);
+    cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s", out);
+    const double depth[2] = {10, 18};
+    for (int k = 0; k < 2; k++) {
+        snprintf(args, sizeof args, "plot %s/r.json --kind profile-at %g --png %s/p.png", dir,
+                 depth[k], dir);
+        cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s", out);
+        snprintf(path, sizeof path, "%s/p.png", dir);
+        image im;
+        image_read(path, &im);
+        char want[64];
+        snprintf(want, sizeof want, "profile at %g cm (bin %g", depth[k], depth[k]);
+        const char *title = image_text(&im, "Title"), *note = image_text(&im, "bragg:note");
+        cr_expect(title && strstr(title, want), "title: %s", title ? title : "none");
+        snprintf(want, sizeof want, "no dose at %g cm", depth[k]);
+        if (depth[k] > 15.77)
+            cr_expect(note && strstr(note, want), "note: %s", note ? note : "none");
+        else
+            cr_expect(!note, "a note where there is dose: %s", note);
+        image_free(&im);
+    }
+
+    /* The empty profile's axis, laid out in-process: from 0 up. */
+    snprintf(path, sizeof path, "%s/r.json", dir);
+    cJSON *run = testkit_read_json(path);
+    snprintf(path, sizeof path, "%s/m.nrrd", dir);
+    dose_map m;
+    bragg_err e = {{0}};
+    cr_assert(dose_map_read_nrrd(path, &m, &e) == BRAGG_OK, "%s", e.msg);
+    figure_map_options mo;
+    memset(&mo, 0, sizeof mo);
+    mo.n_depths = 1;
+    mo.depths[0] = 18;
+    plot_figure f;
+    cr_assert(figures_from_map(&f, run, &m, FIGURE_PROFILE_AT, &mo, &e) == BRAGG_OK, "%s", e.msg);
+    cr_expect(f.note && strstr(f.note, "no dose at 18 cm"), "note: %s", f.note ? f.note : "none");
+    plot_style st;
+    plot_style_default(&st);
+    cairo_surface_t *surf;
+    plot_frame fr;
+    cr_assert(plot_render(&f, &st, &surf, &fr, &e) == BRAGG_OK, "%s", e.msg);
+    cairo_surface_destroy(surf);
+    cr_expect(fr.y_lo == 0 && fr.y_hi > 0, "the empty profile's axis runs from %g to %g", fr.y_lo,
+              fr.y_hi);
+    plot_figure_free(&f);
+    /* Two depths, one empty: the legend says which. */
+    mo.n_depths = 2;
+    mo.depths[0] = 10;
+    mo.depths[1] = 18;
+    cr_assert(figures_from_map(&f, run, &m, FIGURE_PROFILE_AT, &mo, &e) == BRAGG_OK, "%s", e.msg);
+    cr_expect(f.n_series == 2 && !strstr(f.series[0].label, "no dose") &&
+                  strstr(f.series[1].label, "18 cm") && strstr(f.series[1].label, "no dose") &&
+                  !f.note,
+              "legend: %s | %s", f.series[0].label, f.series[1].label);
+    plot_figure_free(&f);
+    dose_map_free(&m);
+    cJSON_Delete(run);
+    testkit_remove_dir(dir);
+}
