@@ -92,7 +92,15 @@ double dose_map_lateral(const dose_map *m, int j)
 int dose_map_depth_bin(const dose_map *m, double depth_cm)
 {
     if (!(depth_cm >= 0.0)) return -1;
-    double i = floor(depth_cm / m->depth_width);
+    /* A depth typed on a bin edge belongs to the bin that starts there. In binary neither the
+     * depth nor the width is exact, and their quotient can land a rounding unit below the
+     * edge's index (0.57 / 0.01 = 56.99999999999999, while 0.3 / 0.01 = 30): 0.57 fell into
+     * the bin 0.56-0.57, 0.3 into 0.30-0.31. Those errors are a few parts in 1e16 of the
+     * quotient; a tolerance of one part in 1e9 (at least 1e-9 of a bin) covers them at any
+     * depth and is far below any difference of depths one types (at 1e4 bins deep, 1e-5 of a
+     * bin). */
+    double q = depth_cm / m->depth_width;
+    double i = floor(q + 1e-9 * fmax(q, 1.0));
     return i < m->n_depth ? (int)i : -1;
 }
 
