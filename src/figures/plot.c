@@ -1123,7 +1123,30 @@ static double bar_width(const render *r)
     return fmin(0.8 * gw / ns, 170 * r->u);
 }
 
-/* How much of the data a legend box at `box` would hide. */
+/* The length of the segment (x0, y0)-(x1, y1) inside rectangle b (Liang-Barsky clipping). */
+static double clipped_length(const plot_rect *b, double x0, double y0, double x1, double y1)
+{
+    double dx = x1 - x0, dy = y1 - y0, t0 = 0, t1 = 1;
+    const double p[4] = {-dx, dx, -dy, dy};
+    const double q[4] = {x0 - b->x, b->x + b->w - x0, y0 - b->y, b->y + b->h - y0};
+    for (int i = 0; i < 4; i++) {
+        if (p[i] == 0) {
+            if (q[i] < 0) return 0;
+            continue;
+        }
+        double t = q[i] / p[i];
+        if (p[i] < 0) t0 = fmax(t0, t);
+        else t1 = fmin(t1, t);
+        if (t0 >= t1) return 0;
+    }
+    return (t1 - t0) * hypot(dx, dy);
+}
+
+/* How much of the data a legend box at `box` would hide: for each curve, the share of its
+ * drawn length under the box (of its points, of its filled area's columns), summed. Counting
+ * the points under the box, as before, missed the steep parts of curves, where the points are
+ * far apart: a Bragg peak's rise and fall, which the legend then covered. Shares rather than
+ * lengths: hiding a short curve whole is worse than hiding a noisy one's tenth. */
 static double legend_cost(render *r, const plot_rect *box)
 {
     const plot_figure *f = r->f;
@@ -1145,21 +1168,32 @@ static double legend_cost(render *r, const plot_rect *box)
             }
         return cost;
     }
+    const plot_rect *area = &r->fr.area;
     for (int s = 0; s < f->n_series; s++) {
         const plot_series *ps = &f->series[s];
-        int step = ps->n > 2000 ? ps->n / 2000 : 1;
+        int step = ps->n > 4000 ? ps->n / 4000 : 1;
+        double hidden = 0, total = 0, px0 = NAN, py0 = NAN;
         for (int i = 0; i < ps->n; i += step) {
-            if (!point_ok(r, ps, i)) continue;
-            double px = plot_x_to_pixel(&r->fr, ps->x[i]);
-            if (px < box->x || px > box->x + box->w) continue;
-            double py = ps->right_axis ? y2_to_pixel(&r->fr, ps->y[i])
-                                       : plot_y_to_pixel(&r->fr, ps->y[i]);
-            if (f->stacked && !ps->right_axis) {
-                if (py < box->y + box->h) cost += 1;   /* filled down to the axis */
-            } else if (py >= box->y - r->fr.line_width && py <= box->y + box->h + r->fr.line_width) {
-                cost += 1;
+            if (!point_ok(r, ps, i)) {
+                px0 = NAN;   /* a gap: the line breaks */
+                continue;
             }
+            double px = plot_x_to_pixel(&r->fr, ps->x[i]), py = series_y_pixel(r, ps, ps->y[i]);
+            if (ps->points || (f->stacked && !ps->right_axis)) {
+                /* Points count one each; a stacked area, filled down to the axis, is hidden
+                 * in the columns where the box reaches below its top. */
+                int in_x = px >= box->x && px <= box->x + box->w;
+                total += 1;
+                hidden += ps->points ? in_x && py >= box->y && py <= box->y + box->h
+                                     : in_x && py < box->y + box->h;
+            } else if (isfinite(px0)) {
+                total += clipped_length(area, px0, py0, px, py);
+                hidden += clipped_length(box, px0, py0, px, py);
+            }
+            px0 = px;
+            py0 = py;
         }
+        if (total > 0) cost += hidden / total;
     }
     return cost;
 }
@@ -1188,15 +1222,21 @@ static void draw_legend(render *r)
     double top = a->y + inset;
     for (int m = 0; m < f->n_markers; m++)
         top = fmax(top, r->labels[m].box.y + r->labels[m].box.h + 0.5 * inset);
-    plot_rect cand[4] = {
+    /* The corners first (ties keep the first), then the middles of the top and bottom edges,
+     * which are free where the data fills the corners (a Bragg peak at the right, the
+     * entrance at the left). */
+    double bottom = a->y + a->h - inset - bh, middle = a->x + 0.5 * (a->w - bw);
+    plot_rect cand[6] = {
         {a->x + inset, top, bw, bh},
         {a->x + a->w - inset - bw, top, bw, bh},
-        {a->x + a->w - inset - bw, a->y + a->h - inset - bh, bw, bh},
-        {a->x + inset, a->y + a->h - inset - bh, bw, bh},
+        {a->x + a->w - inset - bw, bottom, bw, bh},
+        {a->x + inset, bottom, bw, bh},
+        {middle, top, bw, bh},
+        {middle, bottom, bw, bh},
     };
     int best = 0;
     double best_cost = INFINITY;
-    for (int c = 0; c < 4; c++) {
+    for (int c = 0; c < 6; c++) {
         double cost = legend_cost(r, &cand[c]);
         if (cost < best_cost) {
             best_cost = cost;

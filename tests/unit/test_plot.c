@@ -1473,3 +1473,58 @@ Test(plot_cli, single_profile_names_its_depth_and_an_empty_one_says_so)
     cJSON_Delete(run);
     testkit_remove_dir(dir);
 }
+
+/* The length of the polyline of series s (in pixels) that lies inside rectangle b: sampled
+ * finely along each segment, independently of the renderer's own clipping. */
+static double hidden_length(const plot_figure *f, const plot_frame *fr, int s, const plot_rect *b)
+{
+    const plot_series *ps = &f->series[s];
+    double hidden = 0;
+    for (int i = 1; i < ps->n; i++) {
+        if (!(ps->y[i - 1] > 0) || !(ps->y[i] > 0)) continue;   /* gaps on a log axis */
+        double x0 = plot_x_to_pixel(fr, ps->x[i - 1]), y0 = plot_y_to_pixel(fr, ps->y[i - 1]);
+        double x1 = plot_x_to_pixel(fr, ps->x[i]), y1 = plot_y_to_pixel(fr, ps->y[i]);
+        y0 = fmin(y0, fr->area.y + fr->area.h);   /* below the axis: drawn at its bottom */
+        y1 = fmin(y1, fr->area.y + fr->area.h);
+        double len = hypot(x1 - x0, y1 - y0);
+        int steps = (int)ceil(len) + 1;
+        for (int k = 0; k < steps; k++) {
+            double t = (k + 0.5) / steps, x = x0 + t * (x1 - x0), y = y0 + t * (y1 - y0);
+            if (x >= b->x && x <= b->x + b->w && y >= b->y && y <= b->y + b->h)
+                hidden += len / steps;
+        }
+    }
+    return hidden;
+}
+
+/* `bragg plot c12.json --kind charge --log`: the legend covered the primary C-12's Bragg peak
+ * (its fall, a few points far apart, counted as almost nothing against the points of the
+ * fragments' curves under the other corners). The legend now goes where it hides the least of
+ * each curve, the middles of the top and bottom edges included: none of the primary's line. */
+Test(plot_cli, charge_legend_keeps_off_the_primary_peak)
+{
+    char dir[64], args[1024], out[4096], path[256];
+    testkit_temp_dir(dir, sizeof dir, "plotlegend");
+    snprintf(args, sizeof args,
+             "run --ion C-12 --energy 400 --material water -n 100000 -q --json %s/c12.json", dir);
+    cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s", out);
+    snprintf(path, sizeof path, "%s/c12.json", dir);
+    cJSON *run = testkit_read_json(path);
+    figure_options o;
+    figure_options_default(&o);
+    o.kind = FIGURE_CHARGE;
+    o.log_y = 1;
+    plot_figure f;
+    plot_frame fr = layout_of(&run, 1, &o, &f);
+    cr_assert(fr.has_legend);
+    int primary = -1;
+    for (int s = 0; s < f.n_series; s++)
+        if (f.series[s].label && strncmp(f.series[s].label, "primary", 7) == 0) primary = s;
+    cr_assert(primary >= 0, "no primary curve");
+    double hidden = hidden_length(&f, &fr, primary, &fr.legend);
+    cr_expect(hidden < 1, "the legend (%.0f, %.0f, %.0f x %.0f) hides %.0f px of the primary's "
+              "line", fr.legend.x, fr.legend.y, fr.legend.w, fr.legend.h, hidden);
+    plot_figure_free(&f);
+    cJSON_Delete(run);
+    testkit_remove_dir(dir);
+}
