@@ -1278,6 +1278,8 @@ int figures_from_map(plot_figure *f, const cJSON *run, const dose_map *m, figure
     int rc;
     if (kind == FIGURE_MAP) {
         rc = map_heat(f, run, m, o->log, e);
+        /* The slabs' boundaries over the map, as on every depth plot. */
+        if (rc == BRAGG_OK) rc = add_slab_regions(f, run, e);
         if (rc == BRAGG_OK) rc = plot_set_axes(f, "depth", "cm", lateral, "cm", e);
         snprintf(buf, sizeof buf, "%s: %s in %s, %s histories",
                  m->is_error ? "Standard error of the dose map" : "Dose map", ri.beam, ri.slabs,

@@ -696,7 +696,10 @@ static void draw_points(render *r, const plot_series *ps)
 
 /* Slabs: every other one shaded under the data (`edges` 0); then, over the data (`edges` 1),
  * a line at each boundary and the material at the bottom of its span where it fits, so that
- * stacked areas do not hide them. */
+ * stacked areas do not hide them. Over a heat map, whose cells would hide any shading and
+ * change its colours, only the edges: white lines edged in the text colour (seen on every
+ * viridis colour and on the blank cells of a log scale), and the names at the top (an rz map's
+ * beam axis, its hottest part, is at the bottom). */
 static void draw_regions(render *r, int edges)
 {
     const plot_figure *f = r->f;
@@ -716,22 +719,28 @@ static void draw_regions(render *r, int edges)
             }
             continue;
         }
+        int heat = f->type == PLOT_HEATMAP;
         if (rg->x0 > r->fr.x_lo) {
-            cairo_move_to(cr, round(p0) + 0.5, a->y);
-            cairo_line_to(cr, round(p0) + 0.5, a->y + a->h);
-            set_rgb(cr, r->th->muted, 0.7);
-            cairo_set_line_width(cr, 1.2 * r->u);
-            cairo_stroke(cr);
+            static const double white[3] = {1, 1, 1};
+            for (int pass = heat ? 0 : 1; pass < 2; pass++) {
+                cairo_move_to(cr, round(p0) + 0.5, a->y);
+                cairo_line_to(cr, round(p0) + 0.5, a->y + a->h);
+                if (pass == 0) set_rgb(cr, r->th->fg, 0.8);
+                else set_rgb(cr, heat ? white : r->th->muted, heat ? 1 : 0.7);
+                cairo_set_line_width(cr, (heat ? (pass == 0 ? 4.4 : 2) : 1.2) * r->u);
+                cairo_stroke(cr);
+            }
         }
         const char *lab = rg->label ? rg->label : "";
         double gap = 6 * r->u, w = text_width(r, lab);
         if (*lab && w + 2 * gap < p1 - p0) {
-            double h = line_height(r);
-            cairo_rectangle(cr, p0 + 0.5 * gap, a->y + a->h - gap - h, w + gap, h);
+            double h = line_height(r), top = heat ? a->y + gap : a->y + a->h - gap - h;
+            cairo_rectangle(cr, p0 + 0.5 * gap, top, w + gap, h);
             set_rgb(cr, r->th->bg, 0.75);
             cairo_fill(cr);
             set_rgb(cr, r->th->fg, 0.8);
-            figure_text(r, lab, p0 + gap, a->y + a->h - gap, 0, 1);
+            if (heat) figure_text(r, lab, p0 + gap, top, 0, 0);
+            else figure_text(r, lab, p0 + gap, a->y + a->h - gap, 0, 1);
         }
     }
 }
@@ -1222,6 +1231,12 @@ static void draw_legend(render *r)
     double top = a->y + inset;
     for (int m = 0; m < f->n_markers; m++)
         top = fmax(top, r->labels[m].box.y + r->labels[m].box.h + 0.5 * inset);
+    /* A heat map's slab names are written along the top (draw_regions). */
+    if (f->type == PLOT_HEATMAP && f->n_regions > 0) {
+        set_font(r, r->fs_note);
+        top = fmax(top, a->y + 6 * u + line_height(r) + 0.5 * inset);
+        set_font(r, r->fs_legend);
+    }
     /* The corners first (ties keep the first), then the middles of the top and bottom edges,
      * which are free where the data fills the corners (a Bragg peak at the right, the
      * entrance at the left). */
@@ -1750,6 +1765,7 @@ static int render_on(const plot_figure *f, const plot_style *s, cairo_surface_t 
         draw_bars(&r);
     } else if (f->type == PLOT_HEATMAP) {
         if (draw_heatmap(&r)) rc = BRAGG_ERR;
+        draw_regions(&r, 1);
         draw_lines(&r);
     } else {
         draw_regions(&r, 0);

@@ -1528,3 +1528,62 @@ Test(plot_cli, charge_legend_keeps_off_the_primary_peak)
     cJSON_Delete(run);
     testkit_remove_dir(dir);
 }
+
+/* The slabs of a stack were shaded on every depth plot but the dose map: `--kind map` of
+ * water 5 cm | bone 2 cm | water showed no boundary. Now the map carries the slabs and draws
+ * their boundaries over the cells: white lines at 5 and 7 cm, the depths the slabs were given. */
+Test(plot_cli, dose_map_marks_the_slab_boundaries)
+{
+    char dir[64], args[1024], out[4096], path[256];
+    testkit_temp_dir(dir, sizeof dir, "plotslab");
+    snprintf(args, sizeof args,
+             "run --ion C-12 --energy 290 --slab water:5 --slab bone:2 --slab water:inf -n 500 "
+             "--map %s/m.nrrd --json %s/r.json -q", dir, dir);
+    cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s", out);
+    snprintf(args, sizeof args, "plot %s/r.json --kind map --png %s/map.png", dir, dir);
+    cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s", out);
+    snprintf(path, sizeof path, "%s/r.json", dir);
+    cJSON *run = testkit_read_json(path);
+    snprintf(path, sizeof path, "%s/m.nrrd", dir);
+    dose_map m;
+    bragg_err e = {{0}};
+    cr_assert(dose_map_read_nrrd(path, &m, &e) == BRAGG_OK, "%s", e.msg);
+    figure_map_options mo;
+    memset(&mo, 0, sizeof mo);
+    plot_figure f;
+    cr_assert(figures_from_map(&f, run, &m, FIGURE_MAP, &mo, &e) == BRAGG_OK, "%s", e.msg);
+    cr_assert(f.n_regions == 3, "%d slabs on the map", f.n_regions);
+    cr_expect(f.regions[1].x0 == 5 && f.regions[1].x1 == 7 &&
+                  strcmp(f.regions[1].label, "bone") == 0,
+              "slab 2: %g to %g cm, %s", f.regions[1].x0, f.regions[1].x1, f.regions[1].label);
+    plot_style st;
+    plot_style_default(&st);
+    cairo_surface_t *surf;
+    plot_frame fr;
+    cr_assert(plot_render(&f, &st, &surf, &fr, &e) == BRAGG_OK, "%s", e.msg);
+    cairo_surface_destroy(surf);
+    plot_figure_free(&f);
+    dose_map_free(&m);
+    cJSON_Delete(run);
+    /* Near-white pixels down the middle of the plot (clear of the names and the legend): in the
+     * columns of the boundaries nearly all, inside the bone (viridis, no white in it) none. */
+    snprintf(path, sizeof path, "%s/map.png", dir);
+    image im;
+    image_read(path, &im);
+    const double at[3] = {5, 7, 6};
+    for (int k = 0; k < 3; k++) {
+        int x = (int)round(plot_x_to_pixel(&fr, at[k])), white = 0, rows = 0;
+        for (int y = (int)(fr.area.y + 0.2 * fr.area.h); y < fr.area.y + 0.8 * fr.area.h; y++) {
+            const unsigned char *p = pixel(&im, x, y);
+            white += p[0] > 220 && p[1] > 220 && p[2] > 220;
+            rows++;
+        }
+        if (k < 2)
+            cr_expect(white > 0.9 * rows, "%g cm: %d of %d pixels white", at[k], white, rows);
+        else
+            cr_expect(white == 0, "%g cm (inside the bone): %d of %d pixels white", at[k], white,
+                      rows);
+    }
+    image_free(&im);
+    testkit_remove_dir(dir);
+}
