@@ -619,6 +619,38 @@ static int add_slab_regions(plot_figure *f, const cJSON *run, bragg_err *e)
     return BRAGG_OK;
 }
 
+/* The unit of a figure's depth axis: the summary's rule (depth_unit.h) for the longest CSDA
+ * depth among the runs, so that the axis and the markers (add_dose_markers) agree. In cm alone
+ * p 5 MeV's axis ran from 0.00 to 0.07 cm under markers in um. */
+static depth_unit runs_depth_unit(const cJSON *const *runs, int n)
+{
+    double csda = NAN;
+    for (int i = 0; i < n; i++) {
+        double c = num(runs[i], "results.csda_depth_cm");
+        if (isfinite(c) && !(c <= csda)) csda = c;
+    }
+    return depth_unit_for(csda);
+}
+
+/* Every depth the figure holds (the series' x, markers, slabs, a heat map's columns), built in
+ * cm, times per_cm: the figure's depths in its axis' unit. */
+static void figure_depths_in(plot_figure *f, double per_cm)
+{
+    if (per_cm == 1) return;
+    for (int s = 0; s < f->n_series; s++)
+        for (int i = 0; i < f->series[s].n && f->series[s].x; i++) f->series[s].x[i] *= per_cm;
+    for (int m = 0; m < f->n_markers; m++) {
+        f->markers[m].x0 *= per_cm;
+        f->markers[m].x1 *= per_cm;   /* NaN (a line, not a span) stays NaN */
+    }
+    for (int g = 0; g < f->n_regions; g++) {
+        f->regions[g].x0 *= per_cm;
+        f->regions[g].x1 *= per_cm;   /* INFINITY stays */
+    }
+    f->heat.x0 *= per_cm;
+    f->heat.dx *= per_cm;
+}
+
 /* The normalisation of a measured curve: the same rule as the runs' (figure_norm_factor), so a
  * measured and a simulated curve "peak = 1" are both 1 at their own peaks. */
 static int measured_scale(const measured *m, figure_norm norm, double *scale, bragg_err *e)
@@ -813,22 +845,26 @@ int figures_from_runs(plot_figure *f, const cJSON *const *runs, int n, const fig
         /* Fragments matter down to a per-mille of the top; below that is counting noise. */
         f->log_floor = by_charge ? 1e-4 : 1e-6;
         const char *xl = "depth";
+        depth_unit du = runs_depth_unit(runs, n);
+        figure_depths_in(f, du.per_cm);
+        const char *xu = du.symbol;
         int rel = o.norm != FIGURE_NORM_NONE;
         const char *norm_unit = o.norm == FIGURE_NORM_ENTRANCE ? "entrance = 1" : "peak = 1";
         int axes_rc;
         switch (kind) {
         case FIGURE_LATERAL:
-            axes_rc = plot_set_axes(f, xl, "cm", "rms lateral spread of primaries, per axis", "mm", e);
+            axes_rc = plot_set_axes(f, xl, xu, "rms lateral spread of primaries, per axis", "mm",
+                                    e);
             break;
         case FIGURE_FLUENCE:
-            axes_rc = plot_set_axes(f, xl, "cm", "fluence of primaries, per primary", NULL, e);
+            axes_rc = plot_set_axes(f, xl, xu, "fluence of primaries, per primary", NULL, e);
             break;
         case FIGURE_YIELDS:
-            axes_rc = plot_set_axes(f, xl, "cm", "fragments crossing within 10\u00b0, per primary",
+            axes_rc = plot_set_axes(f, xl, xu, "fragments crossing within 10\u00b0, per primary",
                                     NULL, e);
             break;
         case FIGURE_CHARGE:
-            axes_rc = plot_set_axes(f, xl, "cm",
+            axes_rc = plot_set_axes(f, xl, xu,
                                     rel ? (f->stacked ? "relative dose, stacked by charge"
                                                       : "relative dose by charge")
                                         : (f->stacked ? "dose per unit fluence, stacked by charge"
@@ -839,7 +875,7 @@ int figures_from_runs(plot_figure *f, const cJSON *const *runs, int n, const fig
             /* Physical and RBE-weighted dose on one axis, each in its unit (per unit fluence:
              * the cm^2; the legend says which curve is which); relative, both over the physical
              * dose's norm. */
-            axes_rc = plot_set_axes(f, xl, "cm",
+            axes_rc = plot_set_axes(f, xl, xu,
                                     rel ? "relative dose" : "physical | RBE-weighted dose",
                                     rel ? (o.norm == FIGURE_NORM_ENTRANCE
                                                ? "physical entrance = 1"
@@ -848,7 +884,8 @@ int figures_from_runs(plot_figure *f, const cJSON *const *runs, int n, const fig
                                     e);
             break;
         default:
-            axes_rc = plot_set_axes(f, xl, "cm", rel ? "relative dose" : "dose per unit primary fluence",
+            axes_rc = plot_set_axes(f, xl, xu,
+                                    rel ? "relative dose" : "dose per unit primary fluence",
                                     rel ? norm_unit : "Gy cm\u00b2", e);
         }
         if (axes_rc) goto fail;
@@ -1280,7 +1317,11 @@ int figures_from_map(plot_figure *f, const cJSON *run, const dose_map *m, figure
         rc = map_heat(f, run, m, o->log, e);
         /* The slabs' boundaries over the map, as on every depth plot. */
         if (rc == BRAGG_OK) rc = add_slab_regions(f, run, e);
-        if (rc == BRAGG_OK) rc = plot_set_axes(f, "depth", "cm", lateral, "cm", e);
+        /* Depth in the run's unit, as its other figures; the lateral axis stays in cm, the
+         * unit of the map's bins and of --map-radius. */
+        depth_unit du = runs_depth_unit(&run, 1);
+        if (rc == BRAGG_OK) figure_depths_in(f, du.per_cm);
+        if (rc == BRAGG_OK) rc = plot_set_axes(f, "depth", du.symbol, lateral, "cm", e);
         snprintf(buf, sizeof buf, "%s: %s in %s, %s histories",
                  m->is_error ? "Standard error of the dose map" : "Dose map", ri.beam, ri.slabs,
                  ri.histories);

@@ -1587,3 +1587,46 @@ Test(plot_cli, dose_map_marks_the_slab_boundaries)
     image_free(&im);
     testkit_remove_dir(dir);
 }
+
+/* p 5 MeV's depth-dose figure had its depth axis in cm (0.00 to 0.07) under markers in um
+ * (depth_unit.h's rule, which the summary follows). The depth axes now follow the same rule:
+ * um here, the peak marker at its label's number on that axis, before the CSDA range of 5 MeV
+ * protons in water, 362.3 um (NIST PSTAR: 0.03623 g/cm^2); the dose map's depth axis alike. */
+Test(plot_cli, short_range_depth_axes_use_the_summary_unit)
+{
+    char dir[64], args[1024], out[4096], path[256];
+    testkit_temp_dir(dir, sizeof dir, "plotum");
+    snprintf(args, sizeof args,
+             "run --ion p --energy 5 --material water -n 2000 -q --map %s/m.nrrd --json %s/p5.json",
+             dir, dir);
+    cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s", out);
+    snprintf(path, sizeof path, "%s/p5.json", dir);
+    cJSON *run = testkit_read_json(path);
+    plot_figure f;
+    plot_frame fr = default_frame(run, &f);
+    cr_expect(f.x_unit && strcmp(f.x_unit, "\u00b5m") == 0, "depth axis in %s", f.x_unit);
+    cr_expect(fr.x_hi > 362.3 && fr.x_hi < 1000, "the depth axis ends at %g", fr.x_hi);
+    cr_assert(f.n_markers >= 1);
+    double peak = NAN;
+    cr_expect(sscanf(f.markers[0].label, "peak %lf \u00b5m", &peak) == 1, "%s", f.markers[0].label);
+    cr_expect(fabs(f.markers[0].x0 - peak) < 0.01 && peak > 0.9 * 362.3 && peak < 362.3,
+              "the peak marker at %g on the axis, labelled %s", f.markers[0].x0,
+              f.markers[0].label);
+    plot_figure_free(&f);
+
+    snprintf(path, sizeof path, "%s/m.nrrd", dir);
+    dose_map m;
+    bragg_err e = {{0}};
+    cr_assert(dose_map_read_nrrd(path, &m, &e) == BRAGG_OK, "%s", e.msg);
+    figure_map_options mo;
+    memset(&mo, 0, sizeof mo);
+    cr_assert(figures_from_map(&f, run, &m, FIGURE_MAP, &mo, &e) == BRAGG_OK, "%s", e.msg);
+    double end = f.heat.x0 + f.heat.nx * f.heat.dx;
+    cr_expect(f.x_unit && strcmp(f.x_unit, "\u00b5m") == 0 && end > 362.3 && end < 1000,
+              "the map's depth axis in %s, to %g", f.x_unit, end);
+    cr_expect(strcmp(f.y_unit, "cm") == 0, "the map's lateral axis in %s", f.y_unit);
+    plot_figure_free(&f);
+    dose_map_free(&m);
+    cJSON_Delete(run);
+    testkit_remove_dir(dir);
+}
