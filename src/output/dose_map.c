@@ -144,12 +144,19 @@ int dose_map_write_nrrd(const run_config *c, const run_snapshot *snap, const cha
     fprintf(f, NRRD_MAGIC "\n");
     fprintf(f, "# Complete NRRD file format specification at:\n");
     fprintf(f, "# http://teem.sourceforge.net/nrrd/format.html\n");
+    /* The histories scored, as the dose counts them; a run that ended early says how many were
+     * asked and how it ended, as the MCPL header does (phase_space.c): "70720 histories" alone
+     * read as a whole run. */
+    char ran[96] = "";
+    if (snap->state == RUN_CANCELLED || snap->state == RUN_FAILED)
+        snprintf(ran, sizeof ran, " of %llu asked (%s)", (unsigned long long)c->histories,
+                 snap->state == RUN_CANCELLED ? "cancelled" : "the run failed");
     /* The energy's unit as the run summary gives it: MeV for protons (A = 1), else MeV/u. */
-    fprintf(f, "# bragg %s (git %s): %s of %s %g %s in %s, %llu histories, seed %llu\n",
+    fprintf(f, "# bragg %s (git %s): %s of %s %g %s in %s, %llu histories%s, seed %llu\n",
             BRAGG_VERSION, BRAGG_GIT_REV,
             m.is_error ? "standard errors of the dose map" : "dose map", c->ion, c->energy,
             ion_energy_unit(snap->result.primary_proton ? 1 : 0), geom,
-            (unsigned long long)snap->result.histories, (unsigned long long)c->seed);
+            (unsigned long long)snap->result.histories, ran, (unsigned long long)c->seed);
     if (m.is_error)
         fprintf(f, "# standard error of the mean from the spread between %d batches\n",
                 snap->batches_done);

@@ -705,3 +705,45 @@ Test(map, a_depth_on_a_bin_edge_lands_in_the_bin_that_starts_there)
     cJSON_Delete(run);
     testkit_remove_dir(dir);
 }
+
+/* The NRRD of a cancelled run said "70720 histories" as if that were the run: now, as the MCPL
+ * header, it says how many were asked and how the run ended (cancelled or failed); a whole run
+ * reads as before. */
+Test(map, the_nrrd_header_says_how_the_run_ended)
+{
+    char dir[256], path[1100];
+    testkit_temp_dir(dir, sizeof dir, "nrrdhdr");
+    snprintf(path, sizeof path, "%s/m.nrrd", dir);
+    run_config c = testkit_config("p", 100, 200);
+    c.map_kind = MAP_RZ;
+    engine *en;
+    run_snapshot s = testkit_run(&c, &en);
+    cr_assert(s.state == RUN_DONE && s.result.histories == 200);
+    struct {
+        run_state state;
+        uint64_t histories;
+        const char *want;
+    } cases[] = {
+        {RUN_DONE, 200, "200 histories, seed"},
+        {RUN_CANCELLED, 120, "120 histories of 200 asked (cancelled), seed"},
+        {RUN_FAILED, 80, "80 histories of 200 asked (the run failed), seed"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        run_snapshot ended = s;
+        ended.state = cases[k].state;
+        ended.result.histories = cases[k].histories;
+        bragg_err e = {{0}};
+        cr_assert(dose_map_write_nrrd(engine_config(en), &ended, path, "--map", 0, &e) == BRAGG_OK,
+                  "%s", e.msg);
+        char *text = testkit_read_text(path);
+        const char *line = text ? strstr(text, "\n# bragg ") : NULL;
+        char said[512] = "";
+        if (line) snprintf(said, sizeof said, "%.*s", (int)strcspn(line + 1, "\n"), line + 1);
+        cr_expect(strstr(said, cases[k].want) && strstr(said, "p 100 MeV in "), "%s: '%s'",
+                  run_state_name(cases[k].state), said);
+        free(text);
+    }
+    run_snapshot_free(&s);
+    engine_destroy(en);
+    testkit_remove_dir(dir);
+}
