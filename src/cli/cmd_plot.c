@@ -5,6 +5,7 @@
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,14 +121,113 @@ static int take_profile_depths(int *argc, char **argv, figure_map_options *o, br
     return BRAGG_OK;
 }
 
-/* The map file a run's JSON names: as written when it exists from here, else beside the JSON
- * (runs name it as given on their command line). */
-static void map_path(const char *json_path, const char *named, char *out, size_t len)
+/* Refuses a map that is not this run's (`json` names the run's file): one line naming the file
+ * and the first field that differs. A run writes its JSON and its NRRD from one result, so
+ * every key the file carries must agree with the JSON; a key that an older file lacks is not
+ * checked. Another run's map may share the name and even the grid (the same --depth and
+ * --bin), so the grid alone does not tell. */
+static int check_map_of_run(const dose_map *m, const cJSON *run, const char *path,
+                            const char *json, bragg_err *e)
 {
-    snprintf(out, len, "%s", named);
-    if (named[0] == '/' || access(named, R_OK) == 0) return;
-    const char *slash = strrchr(json_path, '/'), *base = strrchr(named, '/');
-    if (slash) snprintf(out, len, "%.*s/%s", (int)(slash - json_path), json_path, base ? base + 1 : named);
+    const cJSON *grid = cJSON_GetObjectItem(run, "map");
+    if (!cJSON_IsObject(grid))
+        return bragg_fail(e, "%s is not the map of %s: that run scored no map", BRAGG_QUOTED(path),
+                          BRAGG_QUOTED(json));
+    const cJSON *kind = cJSON_GetObjectItem(grid, "kind");
+    const cJSON *ion = cJSON_GetObjectItem(cJSON_GetObjectItem(run, "config"), "ion");
+    if (!cJSON_IsString(kind) || strcmp(kind->valuestring, dose_map_kind_name(m->kind)) != 0)
+        return bragg_fail(e, "%s is not the map of %s: map kind %s there, %s in the JSON",
+                          BRAGG_QUOTED(path), BRAGG_QUOTED(json), dose_map_kind_name(m->kind),
+                          cJSON_IsString(kind) ? BRAGG_QUOTED(kind->valuestring) : "none");
+    if (m->run.ion[0] && (!cJSON_IsString(ion) || strcmp(ion->valuestring, m->run.ion) != 0))
+        return bragg_fail(e, "%s is not the map of %s: ion %s there, %s in the JSON",
+                          BRAGG_QUOTED(path), BRAGG_QUOTED(json), BRAGG_QUOTED(m->run.ion),
+                          cJSON_IsString(ion) ? BRAGG_QUOTED(ion->valuestring) : "none");
+    /* Numbers: the JSON holds each as the double the run had (cJSON prints it to round-trip)
+     * and the NRRD writes %.17g, so they agree to the last bit; a part in 1e12 is room for a
+     * file written by hand. */
+    struct {
+        const char *name, *json_key;
+        const cJSON *parent;
+        double file;
+    } f[] = {
+        {"lateral bins", "lateral_bins", grid, m->n_lat},
+        {"depth bins", "depth_bins", grid, m->n_depth},
+        {"lateral bin (cm)", "lateral_bin_cm", grid, m->lat_width},
+        {"lateral grid start (cm)", "lateral_min_cm", grid, m->lat_lo},
+        {"depth bin (cm)", "depth_bin_cm", grid, m->depth_width},
+        {"energy (MeV/u)", "energy_MeV_u", cJSON_GetObjectItem(run, "config"),
+         m->run.energy_MeV_u},
+        {"seed", "seed", cJSON_GetObjectItem(run, "config"), m->run.seed},
+        {"histories", "histories", cJSON_GetObjectItem(run, "run"), m->run.histories},
+    };
+    for (size_t k = 0; k < sizeof f / sizeof f[0]; k++) {
+        if (!isfinite(f[k].file)) continue;
+        const cJSON *v = cJSON_GetObjectItem(f[k].parent, f[k].json_key);
+        double want = cJSON_IsNumber(v) ? v->valuedouble : NAN;
+        if (fabs(f[k].file - want) <= 1e-12 * fabs(want)) continue;
+        char have[32], there[32];
+        snprintf(there, sizeof there, "%.10g", f[k].file);
+        if (isfinite(want)) snprintf(have, sizeof have, "%.10g", want);
+        else snprintf(have, sizeof have, "none");
+        return bragg_fail(e, "%s is not the map of %s: %s %s there, %s in the JSON",
+                          BRAGG_QUOTED(path), BRAGG_QUOTED(json), f[k].name, there, have);
+    }
+    return BRAGG_OK;
+}
+
+/* Reads the map a run's JSON (`json`) names as `named`, into *m and its path into `path`. A run
+ * names the file as given on its command line, relative to the folder it ran in; the JSON
+ * usually lies beside it. So a relative name is looked for beside the JSON first (relative to
+ * the JSON's folder, then the bare file name there), and only then from the current folder:
+ * looking here first drew another run's map of the same name under this run's title. Of the
+ * files found, the first that is this run's map (check_map_of_run) is taken; when none is,
+ * the first one's mismatch is the message. */
+static int read_named_map(const char *json, const cJSON *run, const char *named, char *path,
+                          size_t len, dose_map *m, bragg_err *e)
+{
+    if (strcmp(named, "-") == 0)
+        return bragg_fail(e, "%s: the run wrote its map to standard output (--map -), which "
+                             "bragg plot cannot read back; give the file it was saved to with "
+                             "--map FILE", BRAGG_QUOTED(json));
+    char cand[3][2048];
+    int n = 0;
+    const char *slash = strrchr(json, '/'), *base = strrchr(named, '/');
+    if (named[0] != '/' && slash) {
+        int dir = (int)(slash - json);
+        snprintf(cand[n++], sizeof cand[0], "%.*s/%s", dir, json, named);
+        if (base) snprintf(cand[n++], sizeof cand[0], "%.*s/%s", dir, json, base + 1);
+    }
+    snprintf(cand[n++], sizeof cand[0], "%s", named);
+    int found = -1;
+    bragg_err first = {{0}};
+    for (int k = 0; k < n; k++) {
+        if (access(cand[k], F_OK) != 0) continue;
+        bragg_err ek = {{0}};
+        if (dose_map_read_nrrd(cand[k], m, &ek) == BRAGG_OK) {
+            if (check_map_of_run(m, run, cand[k], json, &ek) == BRAGG_OK) {
+                size_t l = strnlen(cand[k], len - 1);
+                memcpy(path, cand[k], l);
+                path[l] = '\0';
+                return BRAGG_OK;
+            }
+            dose_map_free(m);
+        }
+        if (found < 0) {
+            found = k;
+            first = ek;
+        }
+    }
+    if (found >= 0) {
+        *e = first;
+        return BRAGG_ERR;
+    }
+    if (n == 1)
+        return bragg_fail(e, "%s: cannot read the map %s names: %s", BRAGG_QUOTED(named),
+                          BRAGG_QUOTED(json), strerror(ENOENT));
+    return bragg_fail(e, "%s names the map %s, which is neither beside it (%s) nor here (valid: "
+                         "give the file with --map FILE)", BRAGG_QUOTED(json),
+                      BRAGG_QUOTED(named), BRAGG_QUOTED(cand[0]));
 }
 
 /* Larger than the JSON of any run bragg writes (a million bins of iron: under 1 GB), small
@@ -257,10 +357,11 @@ int cmd_plot(int argc, char **argv)
          set_kind},
         {"norm", 0, OPTION_CALL, &pa, 0, 0, "WHAT",
          "dose as it is (none, default), relative to the entrance or to the peak (default with "
-         "--measured)", set_norm},
+         "--measured); kinds dose, let, charge and bio", set_norm},
         {"log", 0, OPTION_FLAG, &pa.fo.log_y, 0, 0, 0,
          "logarithmic y axis (dose by charge then as lines: fragments off the zero line); "
-         "map: logarithmic colour scale (four decades below the maximum)", 0},
+         "map: logarithmic colour scale (four decades below the maximum); profile-at: "
+         "logarithmic dose axis", 0},
         {"measured", 0, OPTION_CALL, &pa, 0, 0, "FILE",
          "overlay a measured curve with error bars (repeatable, up to 4)", add_measured},
         {"size", 0, OPTION_CALL, &pa, 0, 0, "WxH", "image size in pixels (default 1600x1000)",
@@ -363,6 +464,13 @@ int cmd_plot(int argc, char **argv)
                 n_bench ? "a bench record" : n_sobp ? "an SOBP record" : "a dose map");
         goto done;
     }
+    /* A lateral profile or a map has no entrance or Bragg peak of its own to divide by:
+     * --norm was dropped there without a word. */
+    if (map_kind && pa.norm_given) {
+        fprintf(stderr, "bragg plot: --norm: applies to --kind dose, let, charge and bio, not "
+                        "--kind %s\n", figure_kind_name(pa.fo.kind));
+        goto done;
+    }
     if (map_file && !map_kind) {
         fprintf(stderr, "bragg plot: --map: for --kind map or profile-at\n");
         goto done;
@@ -380,30 +488,33 @@ int cmd_plot(int argc, char **argv)
     pa.fo.title = title;
     int rc;
     if (map_kind) {
-        /* The map the run wrote: --map, or the file its JSON names. */
+        /* The map the run wrote: --map, or the file its JSON names; either must be this
+         * run's. */
         const cJSON *named = cJSON_GetObjectItem(cJSON_GetObjectItem(roots[0], "map"), "file");
         char path[2048];
-        if (map_file) snprintf(path, sizeof path, "%s", map_file);
-        else if (cJSON_IsString(named)) map_path(files[0], named->valuestring, path, sizeof path);
-        else {
+        dose_map m;
+        if (map_file) {
+            snprintf(path, sizeof path, "%s", map_file);
+            if (dose_map_read_nrrd(path, &m, &e)) {
+                fprintf(stderr, "bragg plot: %s\n", e.msg);
+                goto done;
+            }
+            if (check_map_of_run(&m, roots[0], path, files[0], &e)) {
+                fprintf(stderr, "bragg plot: %s\n", e.msg);
+                dose_map_free(&m);
+                goto done;
+            }
+        } else if (!cJSON_IsString(named)) {
             fprintf(stderr, "bragg plot: %s: this run has no dose map file (run it with --map "
                             "FILE, or name the file with --map)\n", BRAGG_QUOTED(files[0]));
             goto done;
-        }
-        dose_map m;
-        if ((!map_file &&
-             check_outputs_apart(&figs, files, 0, &pa, path, "the map the run's JSON names", &e)) ||
-            dose_map_read_nrrd(path, &m, &e)) {
+        } else if (read_named_map(files[0], roots[0], named->valuestring, path, sizeof path, &m,
+                                  &e)) {
             fprintf(stderr, "bragg plot: %s\n", e.msg);
             goto done;
-        }
-        const cJSON *grid = cJSON_GetObjectItem(roots[0], "map");
-        const cJSON *nl = cJSON_GetObjectItem(grid, "lateral_bins");
-        const cJSON *nd = cJSON_GetObjectItem(grid, "depth_bins");
-        if (!cJSON_IsNumber(nl) || !cJSON_IsNumber(nd) || nl->valuedouble != m.n_lat ||
-            nd->valuedouble != m.n_depth) {
-            fprintf(stderr, "bragg plot: %s: %d x %d cells, which is not the map of %s\n",
-                    BRAGG_QUOTED(path), m.n_lat, m.n_depth, BRAGG_QUOTED(files[0]));
+        } else if (check_outputs_apart(&figs, files, 0, &pa, path,
+                                       "the map the run's JSON names", &e)) {
+            fprintf(stderr, "bragg plot: %s\n", e.msg);
             dose_map_free(&m);
             goto done;
         }

@@ -504,7 +504,12 @@ static int add_run_series(plot_figure *f, const run_info *ri, const char *label,
         }
         double scale = figure_norm_factor(depth, y, n, o->norm);
         for (int i = 0; i < n; i++) y[i] /= scale;
-        snprintf(buf, sizeof buf, "%s%sphysical dose", label, *label ? ": " : "");
+        /* The two doses share the left axis but not the unit: the RBE-weighted dose is in
+         * Gy (RBE) (ICRU Reports 78 and 93), so each legend entry says its own (relative
+         * curves have none). */
+        int absolute = o->norm == FIGURE_NORM_NONE;
+        snprintf(buf, sizeof buf, "%s%sphysical dose%s", label, *label ? ": " : "",
+                 absolute ? ", Gy cm\u00b2" : "");
         int s = plot_add_series(f, buf, n, depth, y, NULL, e);
         if (s < 0) goto done;
         f->series[s].colour = n_runs == 1 ? 0 : run;
@@ -514,8 +519,9 @@ static int add_run_series(plot_figure *f, const run_info *ri, const char *label,
             goto done;
         }
         for (int i = 0; i < n; i++) err[i] = isfinite(let[i]) ? y[i] * let[i] : NAN;
-        snprintf(buf, sizeof buf, "%s%sRBE-weighted dose (%s, %s)", label, *label ? ": " : "",
-                 str(bio, "model", "?"), str(bio, "cell_line", "?"));
+        snprintf(buf, sizeof buf, "%s%sRBE-weighted dose (%s, %s)%s", label, *label ? ": " : "",
+                 str(bio, "model", "?"), str(bio, "cell_line", "?"),
+                 absolute ? ", Gy (RBE) cm\u00b2" : "");
         s = plot_add_series(f, buf, n, depth, err, NULL, e);
         if (s < 0) goto done;
         f->series[s].colour = n_runs == 1 ? 2 : run;
@@ -611,6 +617,38 @@ static int add_slab_regions(plot_figure *f, const cJSON *run, bragg_err *e)
         z = end;
     }
     return BRAGG_OK;
+}
+
+/* The unit of a figure's depth axis: the summary's rule (depth_unit.h) for the longest CSDA
+ * depth among the runs, so that the axis and the markers (add_dose_markers) agree. In cm alone
+ * p 5 MeV's axis ran from 0.00 to 0.07 cm under markers in um. */
+static depth_unit runs_depth_unit(const cJSON *const *runs, int n)
+{
+    double csda = NAN;
+    for (int i = 0; i < n; i++) {
+        double c = num(runs[i], "results.csda_depth_cm");
+        if (isfinite(c) && !(c <= csda)) csda = c;
+    }
+    return depth_unit_for(csda);
+}
+
+/* Every depth the figure holds (the series' x, markers, slabs, a heat map's columns), built in
+ * cm, times per_cm: the figure's depths in its axis' unit. */
+static void figure_depths_in(plot_figure *f, double per_cm)
+{
+    if (per_cm == 1) return;
+    for (int s = 0; s < f->n_series; s++)
+        for (int i = 0; i < f->series[s].n && f->series[s].x; i++) f->series[s].x[i] *= per_cm;
+    for (int m = 0; m < f->n_markers; m++) {
+        f->markers[m].x0 *= per_cm;
+        f->markers[m].x1 *= per_cm;   /* NaN (a line, not a span) stays NaN */
+    }
+    for (int g = 0; g < f->n_regions; g++) {
+        f->regions[g].x0 *= per_cm;
+        f->regions[g].x1 *= per_cm;   /* INFINITY stays */
+    }
+    f->heat.x0 *= per_cm;
+    f->heat.dx *= per_cm;
 }
 
 /* The normalisation of a measured curve: the same rule as the runs' (figure_norm_factor), so a
@@ -807,30 +845,47 @@ int figures_from_runs(plot_figure *f, const cJSON *const *runs, int n, const fig
         /* Fragments matter down to a per-mille of the top; below that is counting noise. */
         f->log_floor = by_charge ? 1e-4 : 1e-6;
         const char *xl = "depth";
+        depth_unit du = runs_depth_unit(runs, n);
+        figure_depths_in(f, du.per_cm);
+        const char *xu = du.symbol;
         int rel = o.norm != FIGURE_NORM_NONE;
         const char *norm_unit = o.norm == FIGURE_NORM_ENTRANCE ? "entrance = 1" : "peak = 1";
         int axes_rc;
         switch (kind) {
         case FIGURE_LATERAL:
-            axes_rc = plot_set_axes(f, xl, "cm", "rms lateral spread of primaries, per axis", "mm", e);
+            axes_rc = plot_set_axes(f, xl, xu, "rms lateral spread of primaries, per axis", "mm",
+                                    e);
             break;
         case FIGURE_FLUENCE:
-            axes_rc = plot_set_axes(f, xl, "cm", "fluence of primaries, per primary", NULL, e);
+            axes_rc = plot_set_axes(f, xl, xu, "fluence of primaries, per primary", NULL, e);
             break;
         case FIGURE_YIELDS:
-            axes_rc = plot_set_axes(f, xl, "cm", "fragments crossing within 10\u00b0, per primary",
+            axes_rc = plot_set_axes(f, xl, xu, "fragments crossing within 10\u00b0, per primary",
                                     NULL, e);
             break;
         case FIGURE_CHARGE:
-            axes_rc = plot_set_axes(f, xl, "cm",
+            axes_rc = plot_set_axes(f, xl, xu,
                                     rel ? (f->stacked ? "relative dose, stacked by charge"
                                                       : "relative dose by charge")
                                         : (f->stacked ? "dose per unit fluence, stacked by charge"
                                                       : "dose per unit fluence, by charge"),
                                     rel ? norm_unit : "Gy cm\u00b2", e);
             break;
+        case FIGURE_BIO:
+            /* Physical and RBE-weighted dose on one axis, each in its unit (per unit fluence:
+             * the cm^2; the legend says which curve is which); relative, both over the physical
+             * dose's norm. */
+            axes_rc = plot_set_axes(f, xl, xu,
+                                    rel ? "relative dose" : "physical | RBE-weighted dose",
+                                    rel ? (o.norm == FIGURE_NORM_ENTRANCE
+                                               ? "physical entrance = 1"
+                                               : "physical peak = 1")
+                                        : "Gy cm\u00b2 | Gy (RBE) cm\u00b2",
+                                    e);
+            break;
         default:
-            axes_rc = plot_set_axes(f, xl, "cm", rel ? "relative dose" : "dose per unit primary fluence",
+            axes_rc = plot_set_axes(f, xl, xu,
+                                    rel ? "relative dose" : "dose per unit primary fluence",
                                     rel ? norm_unit : "Gy cm\u00b2", e);
         }
         if (axes_rc) goto fail;
@@ -896,7 +951,10 @@ int figures_from_sobp(plot_figure *f, const cJSON *sobp, const char *title, brag
     if (m != n) goto mismatch;
     if (doubles(at(sobp, err_key), err_key, &err, &m, e)) goto fail;
     if (m != n) goto mismatch;
-    int s = plot_add_series(f, "physical dose", n, depth, y, err, e);
+    /* With a model the RBE-weighted dose shares the axis in its own unit, Gy (RBE) (ICRU
+     * Reports 78 and 93): each legend entry says which. */
+    int s = plot_add_series(f, with_bio ? "physical dose, Gy" : "physical dose", n, depth, y, err,
+                            e);
     if (s < 0) goto fail;
     f->series[s].colour = 0;
     if (with_bio) {
@@ -910,7 +968,7 @@ int figures_from_sobp(plot_figure *f, const cJSON *sobp, const char *title, brag
                     "biology.curves.rbe_weighted_dose_err_Gy", &err, &m, e) ||
             m != n)
             goto bad_bio;
-        snprintf(buf, sizeof buf, "RBE-weighted dose (%s, %s)", str(bio, "model", "?"),
+        snprintf(buf, sizeof buf, "RBE-weighted dose (%s, %s), Gy (RBE)", str(bio, "model", "?"),
                  str(bio, "cell_line", "?"));
         s = plot_add_series(f, buf, n, depth, y, err, e);
         if (s < 0) goto fail;
@@ -948,14 +1006,15 @@ int figures_from_sobp(plot_figure *f, const cJSON *sobp, const char *title, brag
         snprintf(buf, sizeof buf, "target %g\u2013%g cm", from, to);
         if (plot_add_marker(f, from, to, buf, e) < 0) goto fail;
     }
-    if (plot_set_axes(f, "depth", "cm", with_bio ? "dose" : "dose per unit primary fluence",
-                      with_bio ? "Gy" : "Gy cm\u00b2", e) ||
+    if (plot_set_axes(f, "depth", "cm",
+                      with_bio ? "physical | RBE-weighted dose" : "dose per unit primary fluence",
+                      with_bio ? "Gy | Gy (RBE)" : "Gy cm\u00b2", e) ||
         plot_set_right_axis(f, with_bio ? "RBE" : "dose-averaged LET",
                             with_bio ? NULL : "keV/\u00b5m", e))
         goto fail;
     f->y_from_zero = 1;
     if (with_bio)
-        snprintf(buf, sizeof buf, "%s SOBP in %s, %g\u2013%g cm: %g Gy RBE-weighted (%s, %s)",
+        snprintf(buf, sizeof buf, "%s SOBP in %s, %g\u2013%g cm: %g Gy (RBE) flat (%s, %s)",
                  str(sobp, "ion", "?"), str(sobp, "material", "?"), from, to,
                  num(bio, "prescribed_rbe_weighted_dose_Gy"), str(bio, "model", "?"),
                  str(bio, "cell_line", "?"));
@@ -1190,16 +1249,24 @@ static int map_heat(plot_figure *f, const cJSON *run, const dose_map *m, int log
     return rc;
 }
 
+/* The lateral profile at each depth asked for. One depth is named in the title (a single curve
+ * has no legend): `where` receives "10 cm (bin 10–10.01 cm)", else "". A profile without
+ * dose (beyond the range) says so in its legend entry, and when every profile is empty the
+ * figure's note says it, as a flat line on the axis does not. */
 static int map_profiles(plot_figure *f, const dose_map *m, const figure_map_options *o,
-                        bragg_err *e)
+                        char *where, size_t where_len, bragg_err *e)
 {
+    where[0] = '\0';
     if (o->n_depths < 1)
         return bragg_fail(e, "--kind profile-at: needs a depth (--kind profile-at 5 or 5,10)");
     double *x = malloc((size_t)m->n_lat * 2 * sizeof *x);
     if (!x) return bragg_fail(e, "plot: out of memory");
     double *y = x + m->n_lat;
+    /* --log: the halo and the aura lie decades below the core. */
+    f->y_log = o->log;
     for (int j = 0; j < m->n_lat; j++) x[j] = dose_map_lateral(m, j);
-    int rc = BRAGG_OK;
+    int rc = BRAGG_OK, empty = 0;
+    char at[96];
     for (int k = 0; k < o->n_depths && rc == BRAGG_OK; k++) {
         int i = dose_map_depth_bin(m, o->depths[k]);
         if (i < 0) {
@@ -1207,13 +1274,27 @@ static int map_profiles(plot_figure *f, const dose_map *m, const figure_map_opti
                             o->depths[k], m->n_depth * m->depth_width);
             break;
         }
-        for (int j = 0; j < m->n_lat; j++) y[j] = m->dose[(size_t)i * m->n_lat + j];
-        char label[96];
-        snprintf(label, sizeof label, "depth %g cm (bin %g\u2013%g cm)", o->depths[k],
-                 i * m->depth_width, (i + 1) * m->depth_width);
+        int any = 0;
+        for (int j = 0; j < m->n_lat; j++) {
+            y[j] = m->dose[(size_t)i * m->n_lat + j];
+            any |= isfinite(y[j]) && y[j] != 0;
+        }
+        empty += !any;
+        snprintf(at, sizeof at, "%g cm (bin %g\u2013%g cm)", o->depths[k], i * m->depth_width,
+                 (i + 1) * m->depth_width);
+        char label[128];
+        snprintf(label, sizeof label, "depth %s%s", at, any ? "" : ": no dose");
         if (plot_add_series(f, label, m->n_lat, x, y, NULL, e) < 0) rc = BRAGG_ERR;
     }
     free(x);
+    if (rc == BRAGG_OK && o->n_depths == 1) snprintf(where, where_len, "%s", at);
+    if (rc == BRAGG_OK && empty == o->n_depths) {
+        char note[160];
+        if (o->n_depths == 1) snprintf(note, sizeof note, "no dose at %s", at);
+        else snprintf(note, sizeof note, "no dose at any of these depths");
+        rc = plot_set_note(f, note, e);
+        if (rc == BRAGG_OK) rc = plot_add_meta(f, "bragg:note", note, e);
+    }
     return rc;
 }
 
@@ -1234,17 +1315,31 @@ int figures_from_map(plot_figure *f, const cJSON *run, const dose_map *m, figure
     int rc;
     if (kind == FIGURE_MAP) {
         rc = map_heat(f, run, m, o->log, e);
-        if (rc == BRAGG_OK) rc = plot_set_axes(f, "depth", "cm", lateral, "cm", e);
+        /* The slabs' boundaries over the map, as on every depth plot. */
+        if (rc == BRAGG_OK) rc = add_slab_regions(f, run, e);
+        /* Depth in the run's unit, as its other figures; the lateral axis stays in cm, the
+         * unit of the map's bins and of --map-radius. */
+        depth_unit du = runs_depth_unit(&run, 1);
+        if (rc == BRAGG_OK) figure_depths_in(f, du.per_cm);
+        if (rc == BRAGG_OK) rc = plot_set_axes(f, "depth", du.symbol, lateral, "cm", e);
         snprintf(buf, sizeof buf, "%s: %s in %s, %s histories",
                  m->is_error ? "Standard error of the dose map" : "Dose map", ri.beam, ri.slabs,
                  ri.histories);
     } else {
-        rc = map_profiles(f, m, o, e);
+        char where[128];
+        rc = map_profiles(f, m, o, where, sizeof where, e);
         if (rc == BRAGG_OK)
             rc = plot_set_axes(f, lateral, "cm", dose_map_quantity(m), dose_map_unit(m->kind), e);
-        snprintf(buf, sizeof buf, "%s: %s in %s, %s histories",
-                 m->is_error ? "Standard errors of lateral dose profiles" : "Lateral dose profiles",
-                 ri.beam, ri.slabs, ri.histories);
+        if (where[0])
+            snprintf(buf, sizeof buf, "%s at %s: %s in %s, %s histories",
+                     m->is_error ? "Standard error of the lateral dose profile"
+                                 : "Lateral dose profile",
+                     where, ri.beam, ri.slabs, ri.histories);
+        else
+            snprintf(buf, sizeof buf, "%s: %s in %s, %s histories",
+                     m->is_error ? "Standard errors of lateral dose profiles"
+                                 : "Lateral dose profiles",
+                     ri.beam, ri.slabs, ri.histories);
     }
     if (rc == BRAGG_OK) rc = plot_set_title(f, o->title ? o->title : buf, e);
     if (rc == BRAGG_OK) {

@@ -123,7 +123,7 @@ struct dose_map;
 
 /* How to draw a dose map. */
 typedef struct figure_map_options {
-    int log;                 /* logarithmic colour scale (map) */
+    int log;                 /* logarithmic colour scale (map), dose axis (profile-at) */
     int n_depths;            /* profile-at: the depths, cm */
     double depths[FIGURES_MAX_PROFILES];
     const char *title;       /* replaces the built one (NULL: built from the run) */

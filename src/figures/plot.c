@@ -55,6 +55,7 @@ void plot_figure_free(plot_figure *f)
 {
     free(f->title);
     free(f->footer);
+    free(f->note);
     free(f->x_label);
     free(f->x_unit);
     free(f->y_label);
@@ -83,6 +84,11 @@ int plot_set_title(plot_figure *f, const char *title, bragg_err *e)
 int plot_set_footer(plot_figure *f, const char *footer, bragg_err *e)
 {
     return set_string(&f->footer, footer, e);
+}
+
+int plot_set_note(plot_figure *f, const char *note, bragg_err *e)
+{
+    return set_string(&f->note, note, e);
 }
 
 int plot_set_axes(plot_figure *f, const char *x_label, const char *x_unit, const char *y_label,
@@ -690,7 +696,10 @@ static void draw_points(render *r, const plot_series *ps)
 
 /* Slabs: every other one shaded under the data (`edges` 0); then, over the data (`edges` 1),
  * a line at each boundary and the material at the bottom of its span where it fits, so that
- * stacked areas do not hide them. */
+ * stacked areas do not hide them. Over a heat map, whose cells would hide any shading and
+ * change its colours, only the edges: white lines edged in the text colour (seen on every
+ * viridis colour and on the blank cells of a log scale), and the names at the top (an rz map's
+ * beam axis, its hottest part, is at the bottom). */
 static void draw_regions(render *r, int edges)
 {
     const plot_figure *f = r->f;
@@ -710,22 +719,28 @@ static void draw_regions(render *r, int edges)
             }
             continue;
         }
+        int heat = f->type == PLOT_HEATMAP;
         if (rg->x0 > r->fr.x_lo) {
-            cairo_move_to(cr, round(p0) + 0.5, a->y);
-            cairo_line_to(cr, round(p0) + 0.5, a->y + a->h);
-            set_rgb(cr, r->th->muted, 0.7);
-            cairo_set_line_width(cr, 1.2 * r->u);
-            cairo_stroke(cr);
+            static const double white[3] = {1, 1, 1};
+            for (int pass = heat ? 0 : 1; pass < 2; pass++) {
+                cairo_move_to(cr, round(p0) + 0.5, a->y);
+                cairo_line_to(cr, round(p0) + 0.5, a->y + a->h);
+                if (pass == 0) set_rgb(cr, r->th->fg, 0.8);
+                else set_rgb(cr, heat ? white : r->th->muted, heat ? 1 : 0.7);
+                cairo_set_line_width(cr, (heat ? (pass == 0 ? 4.4 : 2) : 1.2) * r->u);
+                cairo_stroke(cr);
+            }
         }
         const char *lab = rg->label ? rg->label : "";
         double gap = 6 * r->u, w = text_width(r, lab);
         if (*lab && w + 2 * gap < p1 - p0) {
-            double h = line_height(r);
-            cairo_rectangle(cr, p0 + 0.5 * gap, a->y + a->h - gap - h, w + gap, h);
+            double h = line_height(r), top = heat ? a->y + gap : a->y + a->h - gap - h;
+            cairo_rectangle(cr, p0 + 0.5 * gap, top, w + gap, h);
             set_rgb(cr, r->th->bg, 0.75);
             cairo_fill(cr);
             set_rgb(cr, r->th->fg, 0.8);
-            figure_text(r, lab, p0 + gap, a->y + a->h - gap, 0, 1);
+            if (heat) figure_text(r, lab, p0 + gap, top, 0, 0);
+            else figure_text(r, lab, p0 + gap, a->y + a->h - gap, 0, 1);
         }
     }
 }
@@ -952,6 +967,9 @@ static void layout(render *r, int label_rows)
             ylo = fmin(ylo, 0);
             yhi = fmax(yhi, 0);
         }
+        /* Data that is all zero (a profile beyond the beam's range) gets an axis from 0 up:
+         * the ticks around a single value ran from -1 to 0, a negative dose. */
+        if (ylo == 0 && yhi == 0) yhi = 1;
         axis_set(&r->y, ylo, headroom(ylo, yhi, plot_h, reserve), ytarget, tight);
     }
 
@@ -968,6 +986,7 @@ static void layout(render *r, int label_rows)
             axis_set_log(&r->y2, lo2, pow(hi2, k) * pow(lo2, 1 - k) * 1.15, 0);
         } else {
             lo2 = fmin(lo2, 0);
+            if (lo2 == 0 && hi2 == 0) hi2 = 1;   /* as the left axis */
             axis_set(&r->y2, lo2, headroom(lo2, hi2, plot_h, reserve), ytarget, tight);
         }
     }
@@ -1113,7 +1132,30 @@ static double bar_width(const render *r)
     return fmin(0.8 * gw / ns, 170 * r->u);
 }
 
-/* How much of the data a legend box at `box` would hide. */
+/* The length of the segment (x0, y0)-(x1, y1) inside rectangle b (Liang-Barsky clipping). */
+static double clipped_length(const plot_rect *b, double x0, double y0, double x1, double y1)
+{
+    double dx = x1 - x0, dy = y1 - y0, t0 = 0, t1 = 1;
+    const double p[4] = {-dx, dx, -dy, dy};
+    const double q[4] = {x0 - b->x, b->x + b->w - x0, y0 - b->y, b->y + b->h - y0};
+    for (int i = 0; i < 4; i++) {
+        if (p[i] == 0) {
+            if (q[i] < 0) return 0;
+            continue;
+        }
+        double t = q[i] / p[i];
+        if (p[i] < 0) t0 = fmax(t0, t);
+        else t1 = fmin(t1, t);
+        if (t0 >= t1) return 0;
+    }
+    return (t1 - t0) * hypot(dx, dy);
+}
+
+/* How much of the data a legend box at `box` would hide: for each curve, the share of its
+ * drawn length under the box (of its points, of its filled area's columns), summed. Counting
+ * the points under the box, as before, missed the steep parts of curves, where the points are
+ * far apart: a Bragg peak's rise and fall, which the legend then covered. Shares rather than
+ * lengths: hiding a short curve whole is worse than hiding a noisy one's tenth. */
 static double legend_cost(render *r, const plot_rect *box)
 {
     const plot_figure *f = r->f;
@@ -1135,21 +1177,32 @@ static double legend_cost(render *r, const plot_rect *box)
             }
         return cost;
     }
+    const plot_rect *area = &r->fr.area;
     for (int s = 0; s < f->n_series; s++) {
         const plot_series *ps = &f->series[s];
-        int step = ps->n > 2000 ? ps->n / 2000 : 1;
+        int step = ps->n > 4000 ? ps->n / 4000 : 1;
+        double hidden = 0, total = 0, px0 = NAN, py0 = NAN;
         for (int i = 0; i < ps->n; i += step) {
-            if (!point_ok(r, ps, i)) continue;
-            double px = plot_x_to_pixel(&r->fr, ps->x[i]);
-            if (px < box->x || px > box->x + box->w) continue;
-            double py = ps->right_axis ? y2_to_pixel(&r->fr, ps->y[i])
-                                       : plot_y_to_pixel(&r->fr, ps->y[i]);
-            if (f->stacked && !ps->right_axis) {
-                if (py < box->y + box->h) cost += 1;   /* filled down to the axis */
-            } else if (py >= box->y - r->fr.line_width && py <= box->y + box->h + r->fr.line_width) {
-                cost += 1;
+            if (!point_ok(r, ps, i)) {
+                px0 = NAN;   /* a gap: the line breaks */
+                continue;
             }
+            double px = plot_x_to_pixel(&r->fr, ps->x[i]), py = series_y_pixel(r, ps, ps->y[i]);
+            if (ps->points || (f->stacked && !ps->right_axis)) {
+                /* Points count one each; a stacked area, filled down to the axis, is hidden
+                 * in the columns where the box reaches below its top. */
+                int in_x = px >= box->x && px <= box->x + box->w;
+                total += 1;
+                hidden += ps->points ? in_x && py >= box->y && py <= box->y + box->h
+                                     : in_x && py < box->y + box->h;
+            } else if (isfinite(px0)) {
+                total += clipped_length(area, px0, py0, px, py);
+                hidden += clipped_length(box, px0, py0, px, py);
+            }
+            px0 = px;
+            py0 = py;
         }
+        if (total > 0) cost += hidden / total;
     }
     return cost;
 }
@@ -1178,15 +1231,27 @@ static void draw_legend(render *r)
     double top = a->y + inset;
     for (int m = 0; m < f->n_markers; m++)
         top = fmax(top, r->labels[m].box.y + r->labels[m].box.h + 0.5 * inset);
-    plot_rect cand[4] = {
+    /* A heat map's slab names are written along the top (draw_regions). */
+    if (f->type == PLOT_HEATMAP && f->n_regions > 0) {
+        set_font(r, r->fs_note);
+        top = fmax(top, a->y + 6 * u + line_height(r) + 0.5 * inset);
+        set_font(r, r->fs_legend);
+    }
+    /* The corners first (ties keep the first), then the middles of the top and bottom edges,
+     * which are free where the data fills the corners (a Bragg peak at the right, the
+     * entrance at the left). */
+    double bottom = a->y + a->h - inset - bh, middle = a->x + 0.5 * (a->w - bw);
+    plot_rect cand[6] = {
         {a->x + inset, top, bw, bh},
         {a->x + a->w - inset - bw, top, bw, bh},
-        {a->x + a->w - inset - bw, a->y + a->h - inset - bh, bw, bh},
-        {a->x + inset, a->y + a->h - inset - bh, bw, bh},
+        {a->x + a->w - inset - bw, bottom, bw, bh},
+        {a->x + inset, bottom, bw, bh},
+        {middle, top, bw, bh},
+        {middle, bottom, bw, bh},
     };
     int best = 0;
     double best_cost = INFINITY;
-    for (int c = 0; c < 4; c++) {
+    for (int c = 0; c < 6; c++) {
         double cost = legend_cost(r, &cand[c]);
         if (cost < best_cost) {
             best_cost = cost;
@@ -1633,6 +1698,23 @@ static int check_style(const plot_figure *f, const plot_style *s, bragg_err *e)
     return BRAGG_OK;
 }
 
+/* The figure's note in the middle of the plot area, on a backing box so that grid lines do not
+ * cross it. */
+static void draw_note(render *r)
+{
+    const char *note = r->f->note;
+    if (!note || !*note) return;
+    const plot_rect *a = &r->fr.area;
+    set_font(r, r->fs_label);
+    double w = text_width(r, note), h = line_height(r), pad = 10 * r->u;
+    double cx = a->x + 0.5 * a->w, cy = a->y + 0.5 * a->h;
+    cairo_rectangle(r->cr, cx - 0.5 * w - pad, cy - 0.5 * h - pad, w + 2 * pad, h + 2 * pad);
+    set_rgb(r->cr, r->th->bg, 0.9);
+    cairo_fill(r->cr);
+    set_rgb(r->cr, r->th->fg, 0.85);
+    figure_text(r, note, cx, cy, 0.5, 0.5);
+}
+
 /* Draws the figure onto any cairo surface of the style's size: an image for PNG, or the SVG
  * and PDF vector surfaces, whose units are set so that one unit is one pixel of the PNG. The
  * layout is the same on all of them. */
@@ -1683,6 +1765,7 @@ static int render_on(const plot_figure *f, const plot_style *s, cairo_surface_t 
         draw_bars(&r);
     } else if (f->type == PLOT_HEATMAP) {
         if (draw_heatmap(&r)) rc = BRAGG_ERR;
+        draw_regions(&r, 1);
         draw_lines(&r);
     } else {
         draw_regions(&r, 0);
@@ -1691,6 +1774,7 @@ static int render_on(const plot_figure *f, const plot_style *s, cairo_surface_t 
         draw_lines(&r);
         draw_regions(&r, 1);
         draw_marker_labels(&r);
+        draw_note(&r);
     }
     cairo_restore(cr);
     if (f->type == PLOT_HEATMAP) draw_colour_bar(&r);

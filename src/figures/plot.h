@@ -87,6 +87,8 @@ typedef struct plot_figure {
     plot_type type;
     char *title;
     char *footer;                       /* small provenance line at the bottom right */
+    char *note;                         /* lines: a remark in the middle of the plot area, for
+                                           what the data cannot show ("no dose at 18 cm") */
     char *x_label, *x_unit;             /* axis name and unit: "depth", "cm" */
     char *y_label, *y_unit;
     char *y2_label, *y2_unit;           /* right axis (lines with right_axis series) */
@@ -114,6 +116,7 @@ void plot_figure_free(plot_figure *f);
 /* Setters copy their strings; NULL clears. Return BRAGG_ERR only when out of memory. */
 int plot_set_title(plot_figure *f, const char *title, bragg_err *e);
 int plot_set_footer(plot_figure *f, const char *footer, bragg_err *e);
+int plot_set_note(plot_figure *f, const char *note, bragg_err *e);
 int plot_set_axes(plot_figure *f, const char *x_label, const char *x_unit, const char *y_label,
                   const char *y_unit, bragg_err *e);
 int plot_set_right_axis(plot_figure *f, const char *label, const char *unit, bragg_err *e);

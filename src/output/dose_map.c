@@ -11,9 +11,17 @@
 #include "atomic_file.h"
 #include "ion.h"
 
+/* Nothing known of the run (see dose_map_run). */
+static void run_unknown(dose_map_run *run)
+{
+    run->ion[0] = '\0';
+    run->energy_MeV_u = run->seed = run->histories = NAN;
+}
+
 int dose_map_from_result(const score_result *r, dose_map *m, bragg_err *e)
 {
     memset(m, 0, sizeof *m);
+    run_unknown(&m->run);
     if (r->map_kind == MAP_NONE || !r->map || r->map_bins < 1)
         return bragg_fail(e, "the run has no dose map (bragg run --map FILE scores one)");
     m->kind = r->map_kind;
@@ -84,7 +92,15 @@ double dose_map_lateral(const dose_map *m, int j)
 int dose_map_depth_bin(const dose_map *m, double depth_cm)
 {
     if (!(depth_cm >= 0.0)) return -1;
-    double i = floor(depth_cm / m->depth_width);
+    /* A depth typed on a bin edge belongs to the bin that starts there. In binary neither the
+     * depth nor the width is exact, and their quotient can land a rounding unit below the
+     * edge's index (0.57 / 0.01 = 56.99999999999999, while 0.3 / 0.01 = 30): 0.57 fell into
+     * the bin 0.56-0.57, 0.3 into 0.30-0.31. Those errors are a few parts in 1e16 of the
+     * quotient; a tolerance of one part in 1e9 (at least 1e-9 of a bin) covers them at any
+     * depth and is far below any difference of depths one types (at 1e4 bins deep, 1e-5 of a
+     * bin). */
+    double q = depth_cm / m->depth_width;
+    double i = floor(q + 1e-9 * fmax(q, 1.0));
     return i < m->n_depth ? (int)i : -1;
 }
 
@@ -128,12 +144,19 @@ int dose_map_write_nrrd(const run_config *c, const run_snapshot *snap, const cha
     fprintf(f, NRRD_MAGIC "\n");
     fprintf(f, "# Complete NRRD file format specification at:\n");
     fprintf(f, "# http://teem.sourceforge.net/nrrd/format.html\n");
+    /* The histories scored, as the dose counts them; a run that ended early says how many were
+     * asked and how it ended, as the MCPL header does (phase_space.c): "70720 histories" alone
+     * read as a whole run. */
+    char ran[96] = "";
+    if (snap->state == RUN_CANCELLED || snap->state == RUN_FAILED)
+        snprintf(ran, sizeof ran, " of %llu asked (%s)", (unsigned long long)c->histories,
+                 snap->state == RUN_CANCELLED ? "cancelled" : "the run failed");
     /* The energy's unit as the run summary gives it: MeV for protons (A = 1), else MeV/u. */
-    fprintf(f, "# bragg %s (git %s): %s of %s %g %s in %s, %llu histories, seed %llu\n",
+    fprintf(f, "# bragg %s (git %s): %s of %s %g %s in %s, %llu histories%s, seed %llu\n",
             BRAGG_VERSION, BRAGG_GIT_REV,
             m.is_error ? "standard errors of the dose map" : "dose map", c->ion, c->energy,
             ion_energy_unit(snap->result.primary_proton ? 1 : 0), geom,
-            (unsigned long long)snap->result.histories, (unsigned long long)c->seed);
+            (unsigned long long)snap->result.histories, ran, (unsigned long long)c->seed);
     if (m.is_error)
         fprintf(f, "# standard error of the mean from the spread between %d batches\n",
                 snap->batches_done);
@@ -159,6 +182,15 @@ int dose_map_write_nrrd(const run_config *c, const run_snapshot *snap, const cha
     fprintf(f, "bragg_lateral_min_cm:=%.17g\n", m.lat_lo);
     fprintf(f, "bragg_depth_bin_cm:=%.17g\n", m.depth_width);
     fprintf(f, "bragg_histories:=%llu\n", (unsigned long long)snap->result.histories);
+    /* The run's identity as its JSON has it, so that `bragg plot` can refuse another run's map
+     * that happens to share the name and the grid. */
+    char ion[sizeof c->ion];
+    snprintf(ion, sizeof ion, "%s", c->ion);
+    for (char *p = ion; *p; p++)
+        if (*p == '\n' || *p == '\r') *p = ' ';
+    fprintf(f, "bragg_ion:=%s\n", ion);
+    fprintf(f, "bragg_energy_MeV_u:=%.17g\n", c->energy);
+    fprintf(f, "bragg_seed:=%llu\n", (unsigned long long)c->seed);
     fprintf(f, "\n");
     unsigned char buf[8 * 512];
     size_t total = (size_t)m.n_lat * m.n_depth, k = 0;
@@ -184,6 +216,8 @@ static const char *field(const char *line, const char *key)
 int dose_map_read_nrrd(const char *path, dose_map *m, bragg_err *e)
 {
     memset(m, 0, sizeof *m);
+    dose_map_run run;
+    run_unknown(&run);
     FILE *f = fopen(path, "rb");
     if (!f) return bragg_fail(e, "%s: cannot read: %s", BRAGG_QUOTED(path), strerror(errno));
     char line[1024];
@@ -226,6 +260,15 @@ int dose_map_read_nrrd(const char *path, dose_map *m, bragg_err *e)
             lat_lo = strtod(v, NULL);
         } else if ((v = field(line, "bragg_depth_bin_cm"))) {
             depth_width = strtod(v, NULL);
+        } else if ((v = field(line, "bragg_histories"))) {
+            run.histories = strtod(v, NULL);
+        } else if ((v = field(line, "bragg_seed"))) {
+            /* Read as the integer it is, then rounded as the JSON's double was. */
+            run.seed = (double)strtoull(v, NULL, 10);
+        } else if ((v = field(line, "bragg_energy_MeV_u"))) {
+            run.energy_MeV_u = strtod(v, NULL);
+        } else if ((v = field(line, "bragg_ion"))) {
+            snprintf(run.ion, sizeof run.ion, "%s", v);
         }
     }
     if (kind == MAP_NONE || !(lat_width > 0) || !isfinite(lat_lo) || !(depth_width > 0)) {
@@ -272,6 +315,7 @@ int dose_map_read_nrrd(const char *path, dose_map *m, bragg_err *e)
     m->depth_width = depth_width;
     m->dose = v;
     m->is_error = is_error;
+    m->run = run;
     m->owned = v;
     rc = BRAGG_OK;
 done:

@@ -28,6 +28,17 @@
 #include "engine.h"
 #include "err.h"
 
+/* What a map file says of the run that wrote it (the NRRD's bragg_ion, bragg_energy_MeV_u,
+ * bragg_seed and bragg_histories keys), so that `bragg plot` can tell this run's map from
+ * another's. NaN or "" for what is not known: a view of a live result, or a file written before
+ * the key was. */
+typedef struct dose_map_run {
+    char ion[64];              /* room for run_config.ion (CONFIG_NAME_LEN) */
+    double energy_MeV_u;
+    double seed;               /* as the JSON holds it (a double) */
+    double histories;          /* histories scored */
+} dose_map_run;
+
 typedef struct dose_map {
     int kind;                  /* MAP_RZ or MAP_XZ (physics/transport.h) */
     int n_lat, n_depth;        /* lateral bins inside the grid, depth bins */
@@ -36,6 +47,7 @@ typedef struct dose_map {
     double depth_width;        /* cm; depth bin i covers [i w, (i + 1) w) */
     const double *dose;        /* dose[i * n_lat + j], depth bin i, lateral bin j */
     int is_error;              /* 1: the values are the dose's standard errors */
+    dose_map_run run;          /* dose_map_read_nrrd: what the file says of its run */
     double *owned;             /* what dose_map_free releases (NULL for a view) */
 } dose_map;
 

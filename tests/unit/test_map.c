@@ -721,3 +721,101 @@ Test(map, the_mcpl_header_says_how_the_run_ended)
 }
 
 #endif
+
+#include "dose_map.h"
+
+/* A depth typed on a bin edge fell into the bin below it or the one above, as binary rounding
+ * had it: --profile-at 0.57 (0.1 mm bins) took the bin 0.56-0.57 but 0.3 took 0.30-0.31. Every
+ * edge k w typed in decimal, for the bin widths bragg chooses, now lands in bin k, and every
+ * depth inside a bin in that bin; the run's JSON profile says the same. */
+Test(map, a_depth_on_a_bin_edge_lands_in_the_bin_that_starts_there)
+{
+    const int width_um[] = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000};
+    for (size_t w = 0; w < sizeof width_um / sizeof width_um[0]; w++) {
+        char text[64];
+        /* The width as a run's JSON or NRRD gives it back: the decimal read as a double. */
+        snprintf(text, sizeof text, "%d.%04d", width_um[w] / 10000, width_um[w] % 10000);
+        dose_map m;
+        memset(&m, 0, sizeof m);
+        m.n_depth = 5000;
+        m.depth_width = strtod(text, NULL);
+        int wrong = 0, first = -1, first_half = 0;
+        for (int k = 0; k < m.n_depth; k++) {
+            /* The edge k w and the middle of bin k, written as one types them (in 0.1 um). */
+            for (int half = 0; half < 2; half++) {
+                long tenths = (long)k * width_um[w] * 10 + (half ? width_um[w] * 5 : 0);
+                snprintf(text, sizeof text, "%ld.%05ld", tenths / 100000, tenths % 100000);
+                if (dose_map_depth_bin(&m, strtod(text, NULL)) != k) {
+                    if (first < 0) {
+                        first = k;
+                        first_half = half;
+                    }
+                    wrong++;
+                }
+            }
+        }
+        cr_expect(wrong == 0, "%d um bins: %d depths in the wrong bin (first: bin %d, %s)",
+                  width_um[w], wrong, first, first_half ? "middle" : "edge");
+    }
+    char dir[256], args[1024], out[4096], path[512];
+    testkit_temp_dir(dir, sizeof dir, "mapedge");
+    snprintf(args, sizeof args,
+             "run --ion p --energy 100 --material water -n 100 --bin 0.1 --map %s/m.nrrd "
+             "--profile-at 0.57 --profile-at 0.3 --profile-at 0.565 --json %s/r.json -q", dir, dir);
+    cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s", out);
+    snprintf(path, sizeof path, "%s/r.json", dir);
+    cJSON *run = testkit_read_json(path);
+    const cJSON *profiles = cJSON_GetObjectItem(cJSON_GetObjectItem(run, "map"), "profiles");
+    const double want_from[3] = {0.57, 0.3, 0.56};
+    cr_assert(cJSON_GetArraySize(profiles) == 3);
+    for (int k = 0; k < 3; k++) {
+        const cJSON *p = cJSON_GetArrayItem(profiles, k);
+        double from = cJSON_GetObjectItem(p, "bin_from_cm")->valuedouble;
+        cr_expect(fabs(from - want_from[k]) < 1e-9, "--profile-at %g: bin from %g cm, not %g",
+                  cJSON_GetObjectItem(p, "depth_cm")->valuedouble, from, want_from[k]);
+    }
+    cJSON_Delete(run);
+    testkit_remove_dir(dir);
+}
+
+/* The NRRD of a cancelled run said "70720 histories" as if that were the run: now, as the MCPL
+ * header, it says how many were asked and how the run ended (cancelled or failed); a whole run
+ * reads as before. */
+Test(map, the_nrrd_header_says_how_the_run_ended)
+{
+    char dir[256], path[1100];
+    testkit_temp_dir(dir, sizeof dir, "nrrdhdr");
+    snprintf(path, sizeof path, "%s/m.nrrd", dir);
+    run_config c = testkit_config("p", 100, 200);
+    c.map_kind = MAP_RZ;
+    engine *en;
+    run_snapshot s = testkit_run(&c, &en);
+    cr_assert(s.state == RUN_DONE && s.result.histories == 200);
+    struct {
+        run_state state;
+        uint64_t histories;
+        const char *want;
+    } cases[] = {
+        {RUN_DONE, 200, "200 histories, seed"},
+        {RUN_CANCELLED, 120, "120 histories of 200 asked (cancelled), seed"},
+        {RUN_FAILED, 80, "80 histories of 200 asked (the run failed), seed"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        run_snapshot ended = s;
+        ended.state = cases[k].state;
+        ended.result.histories = cases[k].histories;
+        bragg_err e = {{0}};
+        cr_assert(dose_map_write_nrrd(engine_config(en), &ended, path, "--map", 0, &e) == BRAGG_OK,
+                  "%s", e.msg);
+        char *text = testkit_read_text(path);
+        const char *line = text ? strstr(text, "\n# bragg ") : NULL;
+        char said[512] = "";
+        if (line) snprintf(said, sizeof said, "%.*s", (int)strcspn(line + 1, "\n"), line + 1);
+        cr_expect(strstr(said, cases[k].want) && strstr(said, "p 100 MeV in "), "%s: '%s'",
+                  run_state_name(cases[k].state), said);
+        free(text);
+    }
+    run_snapshot_free(&s);
+    engine_destroy(en);
+    testkit_remove_dir(dir);
+}

@@ -1188,3 +1188,445 @@ Test(plot_cli, tables_figure)
     free(pdf);
     testkit_remove_dir(dir);
 }
+
+/* ------------------------------------------------------------------------------------------ */
+/* Defects found in review (each test named after what went wrong)                             */
+
+/* `bragg plot a/x.json --kind map` drew the map of another run that had written a file of the
+ * same name in the current folder (the name was tried here before beside the JSON, and only
+ * the cell count was compared): p 100 MeV's title over C-12's map, exit 0. Now the map beside
+ * the JSON is drawn, and a map whose keys differ from the JSON's (ion; the seed alone, on the
+ * same grid with the same histories; the histories, for a file without the newer keys) is
+ * refused, exit 2, naming the file and the field; `--map -` says where the map went. */
+Test(plot_cli, map_of_another_run_is_refused)
+{
+    char dir[64], cmd[2048], out[8192];
+    testkit_temp_dir(dir, sizeof dir, "plotwho");
+    /* Two runs on the same grid (C-12's --depth matches p 100 MeV's default depth). */
+    snprintf(cmd, sizeof cmd,
+             "mkdir %s/a %s/b && cd %s/a && %s run --ion p --energy 100 --material water -n 2000 "
+             "--map m.nrrd --json x.json -q && cd ../b && %s run --ion p --energy 100 --material "
+             "water -n 2000 --seed 2 --map m.nrrd --json x.json -q && cd .. && %s run --ion C-12 "
+             "--energy 200 --material water -n 300 --map m.nrrd --json y.json --depth 9.38 -q",
+             dir, dir, dir, testkit_bragg(), testkit_bragg(), testkit_bragg());
+    cr_assert(testkit_shell(cmd, out, sizeof out) == 0, "%s", out);
+    snprintf(cmd, sizeof cmd, "cd %s && %s plot a/x.json --kind map --png v.png", dir,
+             testkit_bragg());
+    int rc = testkit_shell(cmd, out, sizeof out);
+    cr_assert(rc == 0, "exit %d: %s", rc, out);
+
+    /* What is drawn is the map beside the JSON: the same picture as with that file named. */
+    snprintf(cmd, sizeof cmd,
+             "cd %s && %s plot a/x.json --kind map --map a/m.nrrd --png named.png && cmp -s "
+             "v.png named.png", dir, testkit_bragg());
+    rc = testkit_shell(cmd, out, sizeof out);
+    cr_expect(rc == 0, "another map than a/m.nrrd was drawn (exit %d: %s)", rc, out);
+
+    struct {
+        const char *args, *want[3];
+    } refused[] = {
+        /* Another ion's map given with --map. */
+        {"plot y.json --kind map --map a/m.nrrd --png w.png",
+         {"'a/m.nrrd' is not the map of 'y.json'", "ion 'p' there, 'C-12' in the JSON", NULL}},
+        /* The same beam, grid and histories: only the seed tells. */
+        {"plot a/x.json --kind profile-at 5 --map b/moved.nrrd --png w.png",
+         {"'b/moved.nrrd' is not the map of 'a/x.json'", "seed 2 there, 1 in the JSON", NULL}},
+        /* A file without the newer keys (ion, energy, seed): its histories tell. */
+        {"plot a/x.json --kind map --map old.nrrd --png w.png",
+         {"'old.nrrd' is not the map of 'a/x.json'", "histories 300 there, 2000 in the JSON",
+          NULL}},
+        /* The JSON names a map that is not beside it: the one here is another run's. */
+        {"plot b/x.json --kind map --png w.png",
+         {"'m.nrrd' is not the map of 'b/x.json'", "ion 'C-12' there, 'p' in the JSON", NULL}},
+        /* A map written to standard output. */
+        {"plot s.json --kind map --png w.png",
+         {"'s.json': the run wrote its map to standard output", "--map FILE", NULL}},
+    };
+    snprintf(cmd, sizeof cmd,
+             "cd %s && sed '/^bragg_ion:=/d; /^bragg_energy_MeV_u:=/d; /^bragg_seed:=/d' m.nrrd "
+             "> old.nrrd && mv b/m.nrrd b/moved.nrrd && %s run --ion p --energy 70 --material "
+             "water -n 100 --map - --json s.json -q > s.nrrd", dir, testkit_bragg());
+    cr_assert(testkit_shell(cmd, out, sizeof out) == 0, "%s", out);
+    for (size_t k = 0; k < sizeof refused / sizeof refused[0]; k++) {
+        snprintf(cmd, sizeof cmd, "cd %s && %s %s", dir, testkit_bragg(), refused[k].args);
+        rc = testkit_shell(cmd, out, sizeof out);
+        /* One line, naming the file and the field. */
+        int said = strchr(out, '\n') == out + strlen(out) - 1;
+        for (int w = 0; refused[k].want[w]; w++) said &= strstr(out, refused[k].want[w]) != NULL;
+        cr_expect(rc == 2 && said, "%s: exit %d: %s", refused[k].args, rc, out);
+    }
+    /* With the saved file named, the --map - run plots. */
+    snprintf(cmd, sizeof cmd, "cd %s && %s plot s.json --kind map --map s.nrrd --png s.png", dir,
+             testkit_bragg());
+    rc = testkit_shell(cmd, out, sizeof out);
+    cr_expect(rc == 0, "exit %d: %s", rc, out);
+    testkit_remove_dir(dir);
+}
+
+/* RBE-weighted dose was labelled Gy: `--kind bio` drew physical and RBE-weighted dose on one
+ * axis in "Gy cm²", and an SOBP flat in RBE-weighted dose read "dose (Gy)" under the title
+ * "2 Gy RBE-weighted". ICRU Reports 78 and 93 write RBE-weighted dose in Gy (RBE): the axes
+ * and legends now say so, the physical dose keeps Gy, and relative curves carry no unit. */
+Test(plot_cli, rbe_weighted_dose_is_labelled_gy_rbe)
+{
+    char dir[64], args[1024], out[8192], path[256];
+    testkit_temp_dir(dir, sizeof dir, "plotrbe");
+    snprintf(args, sizeof args,
+             "run --ion p --energy 150 --material water -n 300 --bio mcnamara -q --json %s/b.json",
+             dir);
+    cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s", out);
+    snprintf(args, sizeof args,
+             "sobp --ion p --material water --from 10 --to 11 -n 100 --biological mcnamara "
+             "--dose 2 -q --json %s/s.json", dir);
+    cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s", out);
+    snprintf(path, sizeof path, "%s/b.json", dir);
+    cJSON *run = testkit_read_json(path);
+    snprintf(path, sizeof path, "%s/s.json", dir);
+    cJSON *sobp = testkit_read_json(path);
+    bragg_err e = {{0}};
+    plot_figure f;
+    for (int rel = 0; rel < 2; rel++) {
+        figure_options fo;
+        figure_options_default(&fo);
+        fo.kind = FIGURE_BIO;
+        fo.norm = rel ? FIGURE_NORM_PEAK : FIGURE_NORM_NONE;
+        cr_assert(figures_from_runs(&f, (const cJSON *const *)&run, 1, &fo, &e) == 0, "%s",
+                  e.msg);
+        int weighted = 0, physical = 0;
+        for (int s = 0; s < f.n_series; s++) {
+            const char *l = f.series[s].label ? f.series[s].label : "";
+            if (strstr(l, "RBE-weighted dose")) {
+                weighted = 1;
+                cr_expect(rel ? !strstr(l, "Gy") : strstr(l, "Gy (RBE) cm\u00b2") != NULL,
+                          "legend: %s", l);
+            } else if (strstr(l, "physical dose")) {
+                physical = 1;
+                cr_expect(rel ? !strstr(l, "Gy") : strstr(l, "Gy cm\u00b2") && !strstr(l, "RBE"),
+                          "legend: %s", l);
+            }
+        }
+        cr_expect(weighted && physical, "the bio figure lacks a dose curve");
+        if (rel)
+            cr_expect(!strstr(f.y_unit, "Gy"), "relative axis in %s", f.y_unit);
+        else
+            cr_expect(strstr(f.y_unit, "Gy cm\u00b2") && strstr(f.y_unit, "Gy (RBE) cm\u00b2") &&
+                          strstr(f.y_label, "physical") && strstr(f.y_label, "RBE-weighted"),
+                      "axis: %s (%s)", f.y_label, f.y_unit);
+        plot_figure_free(&f);
+    }
+    cr_assert(figures_from_sobp(&f, sobp, NULL, &e) == 0, "%s", e.msg);
+    cr_expect(strstr(f.y_unit, "Gy (RBE)") && strstr(f.y_label, "RBE-weighted"), "axis: %s (%s)",
+              f.y_label, f.y_unit);
+    cr_expect(strstr(f.title, ": 2 Gy (RBE) "), "title: %s", f.title);
+    int weighted = 0;
+    for (int s = 0; s < f.n_series; s++) {
+        const char *l = f.series[s].label ? f.series[s].label : "";
+        if (strstr(l, "RBE-weighted dose")) weighted = strstr(l, "Gy (RBE)") != NULL;
+        if (strstr(l, "physical dose")) cr_expect(!strstr(l, "RBE"), "legend: %s", l);
+    }
+    cr_expect(weighted, "the RBE-weighted dose's legend does not say Gy (RBE)");
+    plot_figure_free(&f);
+    /* The CLI's figure is that one: its title travels in the PNG. */
+    snprintf(args, sizeof args, "plot %s/s.json --png %s/s.png", dir, dir);
+    cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s", out);
+    snprintf(path, sizeof path, "%s/s.png", dir);
+    image im;
+    image_read(path, &im);
+    const char *title = image_text(&im, "Title");
+    cr_expect(title && strstr(title, "Gy (RBE)"), "%s", title ? title : "no title");
+    image_free(&im);
+    cJSON_Delete(run);
+    cJSON_Delete(sobp);
+    testkit_remove_dir(dir);
+}
+
+/* `--kind profile-at` dropped --log (the PNGs with and without were byte for byte the same) and
+ * --norm, which has no entrance or peak to divide a lateral profile by. --log now makes the
+ * dose axis logarithmic; --norm is refused on profile-at and map, exit 2, naming the option and
+ * the kinds it applies to. */
+Test(plot_cli, profile_at_honours_log_and_refuses_norm)
+{
+    char dir[64], args[1024], out[8192], path[256];
+    testkit_temp_dir(dir, sizeof dir, "plotlog");
+    snprintf(args, sizeof args,
+             "run --ion p --energy 150 --material water -n 1000 --map %s/m.nrrd --json %s/r.json "
+             "-q", dir, dir);
+    cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s", out);
+    snprintf(args, sizeof args,
+             "plot %s/r.json --kind profile-at 5,10 --png %s/lin.png && %s plot %s/r.json --kind "
+             "profile-at 5,10 --log --png %s/log.png && cmp -s %s/lin.png %s/log.png",
+             dir, dir, testkit_bragg(), dir, dir, dir, dir);
+    int rc = testkit_cli(args, out, sizeof out);
+    cr_expect(rc == 1, "--log draws the same profiles (exit %d: %s)", rc, out);
+
+    /* Laid out in-process: a log axis whose decades hold the profiles' maximum. */
+    snprintf(path, sizeof path, "%s/r.json", dir);
+    cJSON *run = testkit_read_json(path);
+    snprintf(path, sizeof path, "%s/m.nrrd", dir);
+    dose_map m;
+    bragg_err e = {{0}};
+    cr_assert(dose_map_read_nrrd(path, &m, &e) == BRAGG_OK, "%s", e.msg);
+    figure_map_options mo;
+    memset(&mo, 0, sizeof mo);
+    mo.log = 1;
+    mo.n_depths = 2;
+    mo.depths[0] = 5;
+    mo.depths[1] = 10;
+    plot_figure f;
+    cr_assert(figures_from_map(&f, run, &m, FIGURE_PROFILE_AT, &mo, &e) == BRAGG_OK, "%s", e.msg);
+    plot_style st;
+    plot_style_default(&st);
+    cairo_surface_t *surf;
+    plot_frame fr;
+    cr_assert(plot_render(&f, &st, &surf, &fr, &e) == BRAGG_OK, "%s", e.msg);
+    cairo_surface_destroy(surf);
+    double top = 0;
+    for (int s = 0; s < f.n_series; s++)
+        for (int i = 0; i < f.series[s].n; i++) top = fmax(top, f.series[s].y[i]);
+    cr_expect(fr.y_log && top > 0 && fr.y_hi >= top && fr.y_lo < top / 100,
+              "axis %g to %g (log %d) for a maximum of %g", fr.y_lo, fr.y_hi, fr.y_log, top);
+    plot_figure_free(&f);
+    dose_map_free(&m);
+    cJSON_Delete(run);
+
+    const char *kinds[] = {"profile-at 5", "map"};
+    for (int k = 0; k < 2; k++) {
+        snprintf(args, sizeof args, "plot %s/r.json --kind %s --norm peak --png %s/n.png", dir,
+                 kinds[k], dir);
+        rc = testkit_cli(args, out, sizeof out);
+        cr_expect(rc == 2 && strstr(out, "--norm: applies to --kind dose, let, charge and bio") &&
+                      strchr(out, '\n') == out + strlen(out) - 1,
+                  "--kind %s --norm peak: exit %d: %s", kinds[k], rc, out);
+    }
+    snprintf(path, sizeof path, "%s/n.png", dir);
+    cr_expect(access(path, F_OK) != 0, "a refused --norm wrote a figure");
+    testkit_remove_dir(dir);
+}
+
+/* A profile at one depth did not say its depth (one curve gets no legend, and the title was
+ * silent), and one beyond the range (18 cm for p 150 MeV, whose CSDA range in water is 15.77
+ * cm, NIST PSTAR) drew a flat line on a y axis from -1 to 0 with no word. Now the title names
+ * the depth and its bin, the axis starts at 0, and a note (also in the PNG's text) says there is
+ * no dose there. */
+Test(plot_cli, single_profile_names_its_depth_and_an_empty_one_says_so)
+{
+    char dir[64], args[1024], out[8192], path[256];
+    testkit_temp_dir(dir, sizeof dir, "plotone");
+    snprintf(args, sizeof args,
+             "run --ion p --energy 150 --material water -n 1000 --map %s/m.nrrd --json %s/r.json "
+             "-q", dir, dir);
+    cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s", out);
+    const double depth[2] = {10, 18};
+    for (int k = 0; k < 2; k++) {
+        snprintf(args, sizeof args, "plot %s/r.json --kind profile-at %g --png %s/p.png", dir,
+                 depth[k], dir);
+        cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s", out);
+        snprintf(path, sizeof path, "%s/p.png", dir);
+        image im;
+        image_read(path, &im);
+        char want[64];
+        snprintf(want, sizeof want, "profile at %g cm (bin %g", depth[k], depth[k]);
+        const char *title = image_text(&im, "Title"), *note = image_text(&im, "bragg:note");
+        cr_expect(title && strstr(title, want), "title: %s", title ? title : "none");
+        snprintf(want, sizeof want, "no dose at %g cm", depth[k]);
+        if (depth[k] > 15.77)
+            cr_expect(note && strstr(note, want), "note: %s", note ? note : "none");
+        else
+            cr_expect(!note, "a note where there is dose: %s", note);
+        image_free(&im);
+    }
+
+    /* The empty profile's axis, laid out in-process: from 0 up. */
+    snprintf(path, sizeof path, "%s/r.json", dir);
+    cJSON *run = testkit_read_json(path);
+    snprintf(path, sizeof path, "%s/m.nrrd", dir);
+    dose_map m;
+    bragg_err e = {{0}};
+    cr_assert(dose_map_read_nrrd(path, &m, &e) == BRAGG_OK, "%s", e.msg);
+    figure_map_options mo;
+    memset(&mo, 0, sizeof mo);
+    mo.n_depths = 1;
+    mo.depths[0] = 18;
+    plot_figure f;
+    cr_assert(figures_from_map(&f, run, &m, FIGURE_PROFILE_AT, &mo, &e) == BRAGG_OK, "%s", e.msg);
+    cr_expect(f.note && strstr(f.note, "no dose at 18 cm"), "note: %s", f.note ? f.note : "none");
+    plot_style st;
+    plot_style_default(&st);
+    cairo_surface_t *surf;
+    plot_frame fr;
+    cr_assert(plot_render(&f, &st, &surf, &fr, &e) == BRAGG_OK, "%s", e.msg);
+    cairo_surface_destroy(surf);
+    cr_expect(fr.y_lo == 0 && fr.y_hi > 0, "the empty profile's axis runs from %g to %g", fr.y_lo,
+              fr.y_hi);
+    plot_figure_free(&f);
+    /* Two depths, one empty: the legend says which. */
+    mo.n_depths = 2;
+    mo.depths[0] = 10;
+    mo.depths[1] = 18;
+    cr_assert(figures_from_map(&f, run, &m, FIGURE_PROFILE_AT, &mo, &e) == BRAGG_OK, "%s", e.msg);
+    cr_expect(f.n_series == 2 && !strstr(f.series[0].label, "no dose") &&
+                  strstr(f.series[1].label, "18 cm") && strstr(f.series[1].label, "no dose") &&
+                  !f.note,
+              "legend: %s | %s", f.series[0].label, f.series[1].label);
+    plot_figure_free(&f);
+    dose_map_free(&m);
+    cJSON_Delete(run);
+    testkit_remove_dir(dir);
+}
+
+/* The length of the polyline of series s (in pixels) that lies inside rectangle b: sampled
+ * finely along each segment, independently of the renderer's own clipping. */
+static double hidden_length(const plot_figure *f, const plot_frame *fr, int s, const plot_rect *b)
+{
+    const plot_series *ps = &f->series[s];
+    double hidden = 0;
+    for (int i = 1; i < ps->n; i++) {
+        if (!(ps->y[i - 1] > 0) || !(ps->y[i] > 0)) continue;   /* gaps on a log axis */
+        double x0 = plot_x_to_pixel(fr, ps->x[i - 1]), y0 = plot_y_to_pixel(fr, ps->y[i - 1]);
+        double x1 = plot_x_to_pixel(fr, ps->x[i]), y1 = plot_y_to_pixel(fr, ps->y[i]);
+        y0 = fmin(y0, fr->area.y + fr->area.h);   /* below the axis: drawn at its bottom */
+        y1 = fmin(y1, fr->area.y + fr->area.h);
+        double len = hypot(x1 - x0, y1 - y0);
+        int steps = (int)ceil(len) + 1;
+        for (int k = 0; k < steps; k++) {
+            double t = (k + 0.5) / steps, x = x0 + t * (x1 - x0), y = y0 + t * (y1 - y0);
+            if (x >= b->x && x <= b->x + b->w && y >= b->y && y <= b->y + b->h)
+                hidden += len / steps;
+        }
+    }
+    return hidden;
+}
+
+/* `bragg plot c12.json --kind charge --log`: the legend covered the primary C-12's Bragg peak
+ * (its fall, a few points far apart, counted as almost nothing against the points of the
+ * fragments' curves under the other corners). The legend now goes where it hides the least of
+ * each curve, the middles of the top and bottom edges included: none of the primary's line. */
+Test(plot_cli, charge_legend_keeps_off_the_primary_peak)
+{
+    char dir[64], args[1024], out[4096], path[256];
+    testkit_temp_dir(dir, sizeof dir, "plotlegend");
+    snprintf(args, sizeof args,
+             "run --ion C-12 --energy 400 --material water -n 100000 -q --json %s/c12.json", dir);
+    cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s", out);
+    snprintf(path, sizeof path, "%s/c12.json", dir);
+    cJSON *run = testkit_read_json(path);
+    figure_options o;
+    figure_options_default(&o);
+    o.kind = FIGURE_CHARGE;
+    o.log_y = 1;
+    plot_figure f;
+    plot_frame fr = layout_of(&run, 1, &o, &f);
+    cr_assert(fr.has_legend);
+    int primary = -1;
+    for (int s = 0; s < f.n_series; s++)
+        if (f.series[s].label && strncmp(f.series[s].label, "primary", 7) == 0) primary = s;
+    cr_assert(primary >= 0, "no primary curve");
+    double hidden = hidden_length(&f, &fr, primary, &fr.legend);
+    cr_expect(hidden < 1, "the legend (%.0f, %.0f, %.0f x %.0f) hides %.0f px of the primary's "
+              "line", fr.legend.x, fr.legend.y, fr.legend.w, fr.legend.h, hidden);
+    plot_figure_free(&f);
+    cJSON_Delete(run);
+    testkit_remove_dir(dir);
+}
+
+/* The slabs of a stack were shaded on every depth plot but the dose map: `--kind map` of
+ * water 5 cm | bone 2 cm | water showed no boundary. Now the map carries the slabs and draws
+ * their boundaries over the cells: white lines at 5 and 7 cm, the depths the slabs were given. */
+Test(plot_cli, dose_map_marks_the_slab_boundaries)
+{
+    char dir[64], args[1024], out[4096], path[256];
+    testkit_temp_dir(dir, sizeof dir, "plotslab");
+    snprintf(args, sizeof args,
+             "run --ion C-12 --energy 290 --slab water:5 --slab bone:2 --slab water:inf -n 500 "
+             "--map %s/m.nrrd --json %s/r.json -q", dir, dir);
+    cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s", out);
+    snprintf(args, sizeof args, "plot %s/r.json --kind map --png %s/map.png", dir, dir);
+    cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s", out);
+    snprintf(path, sizeof path, "%s/r.json", dir);
+    cJSON *run = testkit_read_json(path);
+    snprintf(path, sizeof path, "%s/m.nrrd", dir);
+    dose_map m;
+    bragg_err e = {{0}};
+    cr_assert(dose_map_read_nrrd(path, &m, &e) == BRAGG_OK, "%s", e.msg);
+    figure_map_options mo;
+    memset(&mo, 0, sizeof mo);
+    plot_figure f;
+    cr_assert(figures_from_map(&f, run, &m, FIGURE_MAP, &mo, &e) == BRAGG_OK, "%s", e.msg);
+    cr_assert(f.n_regions == 3, "%d slabs on the map", f.n_regions);
+    cr_expect(f.regions[1].x0 == 5 && f.regions[1].x1 == 7 &&
+                  strcmp(f.regions[1].label, "bone") == 0,
+              "slab 2: %g to %g cm, %s", f.regions[1].x0, f.regions[1].x1, f.regions[1].label);
+    plot_style st;
+    plot_style_default(&st);
+    cairo_surface_t *surf;
+    plot_frame fr;
+    cr_assert(plot_render(&f, &st, &surf, &fr, &e) == BRAGG_OK, "%s", e.msg);
+    cairo_surface_destroy(surf);
+    plot_figure_free(&f);
+    dose_map_free(&m);
+    cJSON_Delete(run);
+    /* Near-white pixels down the middle of the plot (clear of the names and the legend): in the
+     * columns of the boundaries nearly all, inside the bone (viridis, no white in it) none. */
+    snprintf(path, sizeof path, "%s/map.png", dir);
+    image im;
+    image_read(path, &im);
+    const double at[3] = {5, 7, 6};
+    for (int k = 0; k < 3; k++) {
+        int x = (int)round(plot_x_to_pixel(&fr, at[k])), white = 0, rows = 0;
+        for (int y = (int)(fr.area.y + 0.2 * fr.area.h); y < fr.area.y + 0.8 * fr.area.h; y++) {
+            const unsigned char *p = pixel(&im, x, y);
+            white += p[0] > 220 && p[1] > 220 && p[2] > 220;
+            rows++;
+        }
+        if (k < 2)
+            cr_expect(white > 0.9 * rows, "%g cm: %d of %d pixels white", at[k], white, rows);
+        else
+            cr_expect(white == 0, "%g cm (inside the bone): %d of %d pixels white", at[k], white,
+                      rows);
+    }
+    image_free(&im);
+    testkit_remove_dir(dir);
+}
+
+/* p 5 MeV's depth-dose figure had its depth axis in cm (0.00 to 0.07) under markers in um
+ * (depth_unit.h's rule, which the summary follows). The depth axes now follow the same rule:
+ * um here, the peak marker at its label's number on that axis, before the CSDA range of 5 MeV
+ * protons in water, 362.3 um (NIST PSTAR: 0.03623 g/cm^2); the dose map's depth axis alike. */
+Test(plot_cli, short_range_depth_axes_use_the_summary_unit)
+{
+    char dir[64], args[1024], out[4096], path[256];
+    testkit_temp_dir(dir, sizeof dir, "plotum");
+    snprintf(args, sizeof args,
+             "run --ion p --energy 5 --material water -n 2000 -q --map %s/m.nrrd --json %s/p5.json",
+             dir, dir);
+    cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s", out);
+    snprintf(path, sizeof path, "%s/p5.json", dir);
+    cJSON *run = testkit_read_json(path);
+    plot_figure f;
+    plot_frame fr = default_frame(run, &f);
+    cr_expect(f.x_unit && strcmp(f.x_unit, "\u00b5m") == 0, "depth axis in %s", f.x_unit);
+    cr_expect(fr.x_hi > 362.3 && fr.x_hi < 1000, "the depth axis ends at %g", fr.x_hi);
+    cr_assert(f.n_markers >= 1);
+    double peak = NAN;
+    cr_expect(sscanf(f.markers[0].label, "peak %lf \u00b5m", &peak) == 1, "%s", f.markers[0].label);
+    cr_expect(fabs(f.markers[0].x0 - peak) < 0.01 && peak > 0.9 * 362.3 && peak < 362.3,
+              "the peak marker at %g on the axis, labelled %s", f.markers[0].x0,
+              f.markers[0].label);
+    plot_figure_free(&f);
+
+    snprintf(path, sizeof path, "%s/m.nrrd", dir);
+    dose_map m;
+    bragg_err e = {{0}};
+    cr_assert(dose_map_read_nrrd(path, &m, &e) == BRAGG_OK, "%s", e.msg);
+    figure_map_options mo;
+    memset(&mo, 0, sizeof mo);
+    cr_assert(figures_from_map(&f, run, &m, FIGURE_MAP, &mo, &e) == BRAGG_OK, "%s", e.msg);
+    double end = f.heat.x0 + f.heat.nx * f.heat.dx;
+    cr_expect(f.x_unit && strcmp(f.x_unit, "\u00b5m") == 0 && end > 362.3 && end < 1000,
+              "the map's depth axis in %s, to %g", f.x_unit, end);
+    cr_expect(strcmp(f.y_unit, "cm") == 0, "the map's lateral axis in %s", f.y_unit);
+    plot_figure_free(&f);
+    dose_map_free(&m);
+    cJSON_Delete(run);
+    testkit_remove_dir(dir);
+}
