@@ -464,11 +464,17 @@ int cmd_plot(int argc, char **argv)
                 n_bench ? "a bench record" : n_sobp ? "an SOBP record" : "a dose map");
         goto done;
     }
-    /* A lateral profile or a map has no entrance or Bragg peak of its own to divide by:
-     * --norm was dropped there without a word. */
-    if (map_kind && pa.norm_given) {
+    /* Only depth-dose curves have an entrance and a Bragg peak to divide by: elsewhere (a
+     * lateral profile, a map, a fluence, a bench or SOBP record) --norm was dropped without a
+     * word. */
+    int k = pa.fo.kind;
+    int norm_applies = k == FIGURE_DOSE || k == FIGURE_LET || k == FIGURE_CHARGE ||
+                       k == FIGURE_BIO || (k == FIGURE_AUTO && !n_bench && !n_sobp);
+    if (pa.norm_given && !norm_applies) {
         fprintf(stderr, "bragg plot: --norm: applies to --kind dose, let, charge and bio, not "
-                        "--kind %s\n", figure_kind_name(pa.fo.kind));
+                        "%s%s\n", k == FIGURE_AUTO ? "" : "--kind ",
+                k == FIGURE_AUTO ? (n_bench ? "a bench record" : "an SOBP record")
+                                 : figure_kind_name(k));
         goto done;
     }
     if (map_file && !map_kind) {

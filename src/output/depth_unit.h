@@ -5,7 +5,8 @@
  * water, read "0.00 cm" in the workbench's legend and the figures' markers.
  *
  * One rule for every place that writes a depth: the command line's summary
- * (src/output/report.c), the figures' markers (src/figures/figures.c) and the workbench's
+ * (src/output/report.c), the figures' markers and depth axes (src/figures/figures.c), the
+ * figures' note (report_figures_note) and the workbench's
  * legend, status line and depth axes (ui/). Pure: no memory, no state, any thread.
  */
 #ifndef BRAGG_DEPTH_UNIT_H

@@ -435,7 +435,7 @@ Test(plot_cli, run_png_carries_config_and_peak)
 
     /* Overlay of two runs gets a legend entry each and per-run metadata. */
     snprintf(args, sizeof args,
-             "plot %s/fig.json %s/fig.json --kind lateral --norm peak --png %s/two.png", dir, dir, dir);
+             "plot %s/fig.json %s/fig.json --kind lateral --png %s/two.png", dir, dir, dir);
     rc = testkit_cli(args, out, sizeof out);
     cr_assert(rc == 0, "exit %d: %s", rc, out);
     snprintf(path, sizeof path, "%s/two.png", dir);
@@ -1342,8 +1342,8 @@ Test(plot_cli, rbe_weighted_dose_is_labelled_gy_rbe)
 
 /* `--kind profile-at` dropped --log (the PNGs with and without were byte for byte the same) and
  * --norm, which has no entrance or peak to divide a lateral profile by. --log now makes the
- * dose axis logarithmic; --norm is refused on profile-at and map, exit 2, naming the option and
- * the kinds it applies to. */
+ * dose axis logarithmic; --norm is refused on profile-at and map (and the other kinds without
+ * an entrance or a peak to divide by), exit 2, naming the option and the kinds it applies to. */
 Test(plot_cli, profile_at_honours_log_and_refuses_norm)
 {
     char dir[64], args[1024], out[8192], path[256];
@@ -1389,8 +1389,8 @@ Test(plot_cli, profile_at_honours_log_and_refuses_norm)
     dose_map_free(&m);
     cJSON_Delete(run);
 
-    const char *kinds[] = {"profile-at 5", "map"};
-    for (int k = 0; k < 2; k++) {
+    const char *kinds[] = {"profile-at 5", "map", "lateral", "fluence", "yields"};
+    for (int k = 0; k < 5; k++) {
         snprintf(args, sizeof args, "plot %s/r.json --kind %s --norm peak --png %s/n.png", dir,
                  kinds[k], dir);
         rc = testkit_cli(args, out, sizeof out);
