@@ -1434,3 +1434,32 @@ Test(tui, every_curve_looks_its_own_and_the_legend_counts_the_rest, .timeout = 2
               "the legend does not say how many curves it leaves out:\n%s", screen);
     quit_workbench(screen, sizeof screen);
 }
+
+/* Left/right at the end of a range said nothing: Spread at 20 %, Right, and the status line
+ * stayed "ready: ..."; Histories at 50, Left, the same (the ladder stopped at 100, where the
+ * setup takes down to the batches, 20). Each step now goes to the next round number or says
+ * why not, naming the range. */
+Test(tui, left_right_at_a_range_end_says_so_at_80x24)
+{
+    static char screen[65536];
+    open_workbench(screen, sizeof screen);
+    keys("Down Down");   /* Ion -> Spread */
+    type_field("20");
+    wait_for("Spread     20 %", 5, screen, sizeof screen);
+    keys("Right");
+    wait_for("energy spread: 50% is out of range (valid: 0 to 20%)", 5, screen, sizeof screen);
+    type_field("0");
+    wait_for("Spread     0 %", 5, screen, sizeof screen);
+    keys("Left");
+    wait_for("Spread: 0 % is the bottom of its range (valid: 0 to 20 %)", 5, screen,
+             sizeof screen);
+    keys("Down Down Down Down");   /* Spread -> Histories */
+    type_field("50");
+    wait_for("Histories  50 ", 5, screen, sizeof screen);
+    keys("Left");
+    wait_for("Histories  20 ", 5, screen, sizeof screen);
+    keys("Left");
+    wait_for("histories: 10 is fewer than the 20 batches", 5, screen, sizeof screen);
+    cr_expect(strstr(screen, "Histories  20 "), "%s", screen);
+    quit_workbench(screen, sizeof screen);
+}

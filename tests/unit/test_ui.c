@@ -584,6 +584,68 @@ Test(ui, left_right_steps_the_numbers)
     catalog_free(&t->cat);
 }
 
+/* Left/right at the end of a range said nothing: the ladders had bounds of their own (spread
+ * 0.1-20 %, spot 0.5-100 mm, histories 100-1e12) and at them left the value as it was, with no
+ * message; the histories stopped at 100 where the setup takes down to the batches (20), and a
+ * seed of 2^64 - 1 stepped round to 0. Now a step goes to the next round number and
+ * config_validate alone refuses it, naming the range; a step that changes nothing (0 going
+ * down, the seed's ends) names the range too. */
+Test(ui, left_right_at_the_end_of_a_range_says_so)
+{
+    tui_state *t = setup_state();
+    cr_expect_str_eq(apply(t, FIELD_SPREAD, "20"), "");
+    t->status[0] = '\0';
+    setup_field_cycle(t, FIELD_SPREAD, 1);
+    cr_expect(t->cfg.energy_spread == 0.2 && t->status_error &&
+                  strstr(t->status, "energy spread: ") && strstr(t->status, "(valid: 0 to 20%)"),
+              "%g: '%s'", t->cfg.energy_spread, t->status);
+    cr_expect_str_eq(apply(t, FIELD_SPREAD, "0"), "");
+    t->status[0] = '\0';
+    setup_field_cycle(t, FIELD_SPREAD, -1);
+    cr_expect(t->cfg.energy_spread == 0, "%g", t->cfg.energy_spread);
+    cr_expect_str_eq(t->status, "Spread: 0 % is the bottom of its range (valid: 0 to 20 %)");
+    cr_expect_str_eq(apply(t, FIELD_SPOT, "100"), "");
+    t->status[0] = '\0';
+    setup_field_cycle(t, FIELD_SPOT, 1);
+    cr_expect(fabs(t->cfg.spot_sigma_cm - 10) < 1e-12 && strstr(t->status, "spot size: ") &&
+                  strstr(t->status, "(valid: 0 to 100 mm)"), "'%s'", t->status);
+    cr_expect_str_eq(apply(t, FIELD_SPOT, "0"), "");
+    t->status[0] = '\0';
+    setup_field_cycle(t, FIELD_SPOT, -1);
+    cr_expect_str_eq(t->status, "Spot: 0 mm is the bottom of its range (valid: 0 to 100 mm)");
+
+    /* Histories down to the batches, then the batches' message. */
+    cr_expect_str_eq(apply(t, FIELD_HISTORIES, "100"), "");
+    setup_field_cycle(t, FIELD_HISTORIES, -1);
+    cr_expect_eq(t->cfg.histories, 50);
+    setup_field_cycle(t, FIELD_HISTORIES, -1);
+    cr_expect_eq(t->cfg.histories, 20);
+    t->status[0] = '\0';
+    setup_field_cycle(t, FIELD_HISTORIES, -1);
+    cr_expect(t->cfg.histories == 20 && strstr(t->status, "histories: 10 is fewer than the 20 "
+                                                          "batches"), "'%s'", t->status);
+    cr_expect_str_eq(apply(t, FIELD_HISTORIES, "1e12"), "");
+    t->status[0] = '\0';
+    setup_field_cycle(t, FIELD_HISTORIES, 1);
+    cr_expect(t->cfg.histories == 1000000000000ull && strstr(t->status, "histories: ") &&
+                  strstr(t->status, "out of range"), "'%s'", t->status);
+
+    /* The seed's ends: it neither wraps round nor stays silent. */
+    cr_expect_str_eq(apply(t, FIELD_SEED, "18446744073709551615"), "");
+    t->status[0] = '\0';
+    setup_field_cycle(t, FIELD_SEED, 1);
+    cr_expect_eq(t->cfg.seed, UINT64_MAX, "the seed wrapped round");
+    cr_expect_str_eq(t->status, "Seed: 18446744073709551615 is the top of its range (valid: 0 "
+                                "to 18446744073709551615)");
+    setup_field_cycle(t, FIELD_SEED, -1);
+    cr_expect_eq(t->cfg.seed, UINT64_MAX - 1);
+    cr_expect_str_eq(apply(t, FIELD_SEED, "0"), "");
+    t->status[0] = '\0';
+    setup_field_cycle(t, FIELD_SEED, -1);
+    cr_expect(t->cfg.seed == 0 && strstr(t->status, "Seed: 0 is the bottom"), "'%s'", t->status);
+    catalog_free(&t->cat);
+}
+
 /* One unit and one range per field, whichever way a value is typed: the energy's hint said
  * "MeV per nucleon" for protons, whose field says MeV; the histories' hint "20 to 1e12" where
  * 0 was refused with "2 to 1000000000000" and -5 with "2 to 1e+12". */
