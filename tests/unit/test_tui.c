@@ -1463,3 +1463,28 @@ Test(tui, left_right_at_a_range_end_says_so_at_80x24)
     cr_expect(strstr(screen, "Histories  20 "), "%s", screen);
     quit_workbench(screen, sizeof screen);
 }
+
+/* The SOBP view said "setup changed: s builds it" when s would build the same SOBP: its job
+ * runs a tenth of the histories per energy (1000 to 20 000), so Histories 5000 and 8000 are
+ * the same job. Now the view compares the jobs themselves. */
+Test(tui, an_sobp_of_the_same_job_is_not_changed_at_100x30)
+{
+    static char screen[65536];
+    make_dir();
+    start(100, 30, "C.UTF-8");
+    wait_for("F9SOBP", 10, screen, sizeof screen);
+    set_protons_100("5000");
+    wait_for("Histories  5000 ", 10, screen, sizeof screen);
+    keys("s");
+    wait_for("1000 histories per energy", 10, screen, sizeof screen);
+    wait_for("SOBP done", 60, screen, sizeof screen);
+    cr_expect(!strstr(screen, "setup changed"), "%s", screen);
+    type_field("8000");   /* the focus is on Histories */
+    wait_for("Histories  8000 ", 5, screen, sizeof screen);
+    usleep(300 * 1000);   /* a few frames */
+    capture(screen, sizeof screen);
+    cr_expect(!strstr(screen, "setup changed"), "the same job is said to be another:\n%s", screen);
+    type_field("50000");
+    wait_for("setup changed: s builds it", 5, screen, sizeof screen);
+    quit_workbench(screen, sizeof screen);
+}

@@ -532,6 +532,28 @@ Test(ui, a_changed_setup_is_told_from_how_a_run_is_done)
     catalog_free(&t->cat);
 }
 
+/* An SOBP counts as changed when `s` would build another one, not when any key it reads
+ * differs: its job runs a tenth of the histories per energy, 1000 to 20 000, so Histories 5000
+ * and 8000 give the same job (1000 per energy), and the view said "setup changed" all the
+ * same. 50 000 gives 5000 per energy: another job. */
+Test(ui, an_sobp_is_changed_when_its_job_would_be)
+{
+    tui_state *t = setup_state();
+    cr_expect_str_eq(apply(t, FIELD_ION, "p"), "");
+    cr_expect_str_eq(apply(t, FIELD_ENERGY, "100"), "");
+    cr_expect_str_eq(apply(t, FIELD_HISTORIES, "5000"), "");
+    run_config ran = t->cfg;
+    cr_expect_str_eq(apply(t, FIELD_HISTORIES, "8000"), "");
+    cr_expect(!tui_setup_changed(t, &ran, 1), "the same job: 1000 histories per energy");
+    cr_expect(tui_setup_changed(t, &ran, 0), "a run of 8000 histories is another run");
+    cr_expect_str_eq(apply(t, FIELD_HISTORIES, "50000"), "");
+    cr_expect(tui_setup_changed(t, &ran, 1), "5000 histories per energy is another job");
+    cr_expect_str_eq(apply(t, FIELD_HISTORIES, "5000"), "");
+    cr_expect_str_eq(apply(t, FIELD_STACK, "water:5, bone:2, water"), "");
+    cr_expect(tui_setup_changed(t, &ran, 1), "a stack makes no job");
+    catalog_free(&t->cat);
+}
+
 /* Left/right steps every number the help says it steps: energy (it did nothing) in round
  * numbers about 10% apart, spread and spot from 0 up, histories 1-2-5; each within its valid
  * range, the status line saying so at its end. The Stack has no steps: it says Enter edits. */
