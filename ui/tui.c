@@ -827,9 +827,13 @@ static void start_sobp(tui_state *t)
     t->sobp_pid = pid;
     t->sobp_job_cfg = *c;
     t->view = VIEW_SOBP;
-    set_status(t, 0, "SOBP of %s in %s, %g-%g cm%s: %llu histories per energy (c cancels)",
-               c->ion, c->slabs[0].material, job.from, job.to,
-               c->bio_model[0] ? ", RBE-weighted flat" : "", (unsigned long long)job.per_energy);
+    /* The target in the unit of the beam's range (src/output/depth_unit.h): p 10 MeV's read
+     * "0.08-0.11 cm". */
+    depth_unit du = depth_unit_for(job.range_cm);
+    set_status(t, 0, "SOBP of %s in %s, %g-%g %s%s: %llu histories per energy (c cancels)",
+               c->ion, c->slabs[0].material, job.from * du.per_cm, job.to * du.per_cm,
+               glyph(du.symbol, du.name), c->bio_model[0] ? ", RBE-weighted flat" : "",
+               (unsigned long long)job.per_energy);
 }
 
 static void toggle_pause(tui_state *t)

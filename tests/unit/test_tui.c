@@ -1488,3 +1488,21 @@ Test(tui, an_sobp_of_the_same_job_is_not_changed_at_100x30)
     wait_for("setup changed: s builds it", 5, screen, sizeof screen);
     quit_workbench(screen, sizeof screen);
 }
+
+/* The SOBP's target was written in cm whatever the range: p 10 MeV (1.2 mm of range) read
+ * "0.08-0.11 cm". It now takes the unit of the range, as the summary and the plots do. */
+Test(tui, a_short_sobp_target_reads_in_mm_at_80x24)
+{
+    static char screen[65536];
+    open_workbench(screen, sizeof screen);
+    set_beam("p", "10", "1000");
+    wait_for("Histories  1000 ", 10, screen, sizeof screen);
+    keys("s");
+    wait_for("SOBP done", 60, screen, sizeof screen);
+    keys("M");   /* the job's first message, which "SOBP done" replaced */
+    wait_for("Messages, newest first", 5, screen, sizeof screen);
+    cr_expect(strstr(screen, "SOBP of p in water, 0.8-1.1 mm: 1000 histories per energy"),
+              "the target is not in mm:\n%s", screen);
+    keys("q");   /* closes the messages */
+    quit_workbench(screen, sizeof screen);
+}
