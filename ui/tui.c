@@ -1434,26 +1434,41 @@ static void draw_messages(const tui_state *t, const tui_layout *l)
     draw_text(r.y + r.h - 2, x, MODAL_TEXT_W, A_NORMAL, "Any key closes this.");
 }
 
+/* Below the smallest size: what is needed and what there is, in the whole screen without a
+ * border (a border left a 2-row screen no room, and it was blank). One row where it fits,
+ * else its parts on rows of their own (at 40 columns the line ended "have 40x"), each wrapped
+ * at words where even that is too wide (at 20 columns each part had one row, and "small:"
+ * and the size were lost); the whole message wrapped where the parts need more rows than the
+ * screen has. */
+static void draw_too_small(const tui_layout *l)
+{
+    char size[64], msg[128];
+    snprintf(size, sizeof size, "need %dx%d, have %dx%d", LAYOUT_MIN_COLS, LAYOUT_MIN_ROWS,
+             l->cols, l->rows);
+    snprintf(msg, sizeof msg, "terminal too small: %s; q quits", size);
+    const char *parts[3] = {"terminal too small:", size, "q quits"};
+    int n = 3, need = 0;
+    if (draw_width(msg) <= l->cols - 4) {
+        parts[0] = msg;
+        n = 1;
+    }
+    for (int i = 0; i < n; i++) need += draw_centred_rows(0, 0, l->cols, 0, A_NORMAL, parts[i]);
+    if (n > 1 && need > l->rows) {
+        parts[0] = msg;
+        n = 1;
+        need = draw_centred_rows(0, 0, l->cols, 0, A_NORMAL, msg);
+    }
+    int y = l->rows / 2 - need / 2;
+    if (y < 0) y = 0;
+    for (int i = 0; i < n; i++)
+        y += draw_centred_rows(y, 0, l->cols, l->rows - y, i == 2 ? A_NORMAL : A_BOLD, parts[i]);
+}
+
 static void draw_screen(tui_state *t, const tui_layout *l)
 {
     erase();
     if (l->too_small) {
-        /* One row where it fits, else its parts on rows of their own (at 40 columns the
-         * line ended "have 40x"), each wrapped at words where even that is too wide. */
-        char size[64], msg[128];
-        snprintf(size, sizeof size, "need %dx%d, have %dx%d", LAYOUT_MIN_COLS, LAYOUT_MIN_ROWS,
-                 l->cols, l->rows);
-        snprintf(msg, sizeof msg, "terminal too small: %s; q quits", size);
-        ui_rect whole = {0, 0, l->rows, l->cols};
-        if (draw_width(msg) <= l->cols - 4) {
-            draw_centred(&whole, A_BOLD, msg);
-        } else {
-            const char *parts[3] = {"terminal too small:", size, "q quits"};
-            for (int i = 0; i < 3; i++) {
-                ui_rect row = {l->rows / 2 - 2 + i, 0, 3, l->cols};   /* its middle row */
-                draw_centred(&row, i == 2 ? A_NORMAL : A_BOLD, parts[i]);
-            }
-        }
+        draw_too_small(l);
     } else {
         setup_panel_draw(t, &l->setup);
         live_panel_draw(t, &l->live);

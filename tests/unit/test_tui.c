@@ -1506,3 +1506,38 @@ Test(tui, a_short_sobp_target_reads_in_mm_at_80x24)
     keys("q");   /* closes the messages */
     quit_workbench(screen, sizeof screen);
 }
+
+/* The "terminal too small" screen was blank at 1-2 rows (it was drawn inside a border, which
+ * left such a screen no row) and cut rather than wrapped on narrow ones: at 20x10 it read
+ * "terminal too" / "need 80x24, have" / "q quits", without "small:" and the size there is. */
+Test(tui, the_too_small_screen_says_it_all_at_79x2_60x2_and_20x10)
+{
+    static char screen[65536];
+    static const struct { int cols, rows; } sizes[] = {{79, 2}, {60, 2}, {20, 10}};
+    make_dir();
+    for (int i = 0; i < 3; i++) {
+        start(sizes[i].cols, sizes[i].rows, "C.UTF-8");
+        char have[32];
+        snprintf(have, sizeof have, "%dx%d", sizes[i].cols, sizes[i].rows);
+        wait_for(have, 10, screen, sizeof screen);
+        if (sizes[i].cols >= 60) {
+            char whole[128];
+            snprintf(whole, sizeof whole, "terminal too small: need 80x24, have %s; q quits", have);
+            cr_expect(strstr(screen, whole), "at %s:\n%s", have, screen);
+        } else {
+            /* Each part whole, the words wrapped, nothing lost. */
+            cr_expect(strstr(screen, "terminal too small:") && strstr(screen, "need 80x24,") &&
+                          strstr(screen, have) && strstr(screen, "q quits"),
+                      "at %s:\n%s", have, screen);
+        }
+        keys("q");
+        expect_clean_exit(screen, sizeof screen);
+        stop_server();
+        /* The next session takes the same server name and writes its own modes. */
+        for (int k = 0; k < 50 && tmux("has-session -t bragg") == 0; k++) usleep(100 * 1000);
+        char path[512];
+        snprintf(path, sizeof path, "%s/stty", dir);
+        unlink(path);
+    }
+    remove_dir();
+}
