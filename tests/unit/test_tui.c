@@ -431,8 +431,9 @@ static void expect_titles_whole(const char *screen)
     }
 }
 
-/* The screen's row that contains `needle` (a copy, without its newline), or "" . */
-static void row_with(const char *screen, const char *needle, char *out, size_t len)
+/* The screen's `rows` rows from the one that contains `needle` (a copy, with newlines between
+ * them but not after the last), or "". */
+static void rows_with(const char *screen, const char *needle, int rows, char *out, size_t len)
 {
     const char *hit = strstr(screen, needle);
     out[0] = '\0';
@@ -440,8 +441,18 @@ static void row_with(const char *screen, const char *needle, char *out, size_t l
     const char *start = hit;
     while (start > screen && start[-1] != '\n') start--;
     const char *end = strchr(hit, '\n');
+    for (int r = 1; r < rows && end && end[1]; r++) {
+        const char *next = strchr(end + 1, '\n');
+        end = next ? next : end + 1 + strlen(end + 1);
+    }
     size_t n = end ? (size_t)(end - start) : strlen(start);
     snprintf(out, len, "%.*s", (int)(n < len - 1 ? n : len - 1), start);
+}
+
+/* The screen's row that contains `needle` (a copy, without its newline), or "". */
+static void row_with(const char *screen, const char *needle, char *out, size_t len)
+{
+    rows_with(screen, needle, 1, out, len);
 }
 
 /* The plot panel's title for view `name`: "─ NAME" then ':', ',' or a space, so "dose by
@@ -608,9 +619,13 @@ Test(tui, every_view_readable_at_80x24, .timeout = 300)
         const char *at = strstr(row, help[i]);
         cr_expect(at && strncmp(at + strlen(help[i]), "  ", 2) == 0, "help line cut: '%s'\n%s",
                   row, screen);
-        /* The box covers the 80 columns: no column of the panels beside it ("│⣀│"). */
-        cr_expect(strncmp(row, "\u2502 ", 4) == 0 && strstr(row, "  \u2502\n") == NULL &&
-                      strcmp(row + strlen(row) - 5, "  \u2502") == 0,
+        /* The box covers the 80 columns: its border is the row's first and last column,
+         * with no column of the panels beside it ("│⣀│") and no other box's border inside
+         * (row_with gives the row without its newline). */
+        uint32_t cols[512];
+        const char *border = strstr(row, "  \u2502");
+        cr_expect(strncmp(row, "\u2502 ", 4) == 0 && border == row + strlen(row) - 5 &&
+                      columns(row, cols, 512) == 80,
                   "the help box leaves slivers of the panels: '%s'", row);
     }
     keys("q");
@@ -1429,9 +1444,17 @@ Test(tui, every_curve_looks_its_own_and_the_legend_counts_the_rest, .timeout = 2
     wait_for("done: 1000", 30, screen, sizeof screen);
     keys("v v");   /* depth-dose -> dose by charge -> LET, whose kept curves' names are longest */
     wait_for("view: LET", 5, screen, sizeof screen);
-    row_with(screen, "\u2501 LET_t", row, sizeof row);
-    cr_expect(strstr(screen, " more ") && strstr(screen, "\u2501 LET_d "),
-              "the legend does not say how many curves it leaves out:\n%s", screen);
+    /* Six curves: LET_d and LET_t of this run, LET_d of the four kept. The legend (its first
+     * row begins with this run's LET_t, and it may take the row below) names some and counts
+     * the others in "+N more". */
+    rows_with(screen, "\u2501 LET_t", 2, row, sizeof row);
+    int named = 0, more = -1;
+    for (const char *p = row; (p = strstr(p, "LET_")); p++) named++;
+    const char *plus = strstr(row, " +");
+    cr_expect(strstr(row, "\u2501 LET_d ") && plus && sscanf(plus, " +%d more", &more) == 1,
+              "the legend does not say how many curves it leaves out: %s\n%s", row, screen);
+    cr_expect(more > 0 && named + more == 6,
+              "the legend names %d curves and says +%d more of 6: %s", named, more, row);
     quit_workbench(screen, sizeof screen);
 }
 
