@@ -23,7 +23,9 @@
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1562,5 +1564,48 @@ Test(tui, the_too_small_screen_says_it_all_at_79x2_60x2_and_20x10)
         snprintf(path, sizeof path, "%s/stty", dir);
         unlink(path);
     }
+    remove_dir();
+}
+
+/* bragg sobp tells the workbench how far it is through a pipe (BRAGG_SOBP_PROGRESS_FD), and its
+ * comment said "a reader gone ends the telling, not the job": it did not, since SIGPIPE was
+ * not ignored, and the first line written to a pipe whose reader had gone killed the job.
+ * With the reader closed before it starts, the job now finishes and writes its record. */
+Test(tui, an_sobp_job_outlives_its_progress_reader)
+{
+    make_dir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/sobp.json", dir);
+    const char *bragg = testkit_bragg();
+    int p[2];
+    cr_assert(pipe(p) == 0);
+    close(p[0]);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        /* SIGPIPE as a shell leaves it (default action, not blocked), whatever the runner's. */
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        signal(SIGPIPE, SIG_DFL);
+        if (p[1] != 3) {
+            dup2(p[1], 3);
+            close(p[1]);
+        }
+        setenv("BRAGG_SOBP_PROGRESS_FD", "3", 1);
+        int nul = open("/dev/null", O_WRONLY);
+        dup2(nul, STDOUT_FILENO);
+        dup2(nul, STDERR_FILENO);
+        execl(bragg, "bragg", "sobp", "--ion", "p", "--material", "water", "--from", "0.08",
+              "--to", "0.11", "--bin", "0.01", "-n", "1000", "-q", "--json", path, (char *)NULL);
+        _exit(127);
+    }
+    close(p[1]);
+    int st = 0;
+    cr_assert(waitpid(pid, &st, 0) == pid);
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the job ended %s %d",
+              WIFSIGNALED(st) ? "by signal" : "with status",
+              WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+    cr_expect(access(path, F_OK) == 0, "the job wrote no record");
     remove_dir();
 }
