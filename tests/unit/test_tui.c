@@ -1609,3 +1609,49 @@ Test(tui, an_sobp_job_outlives_its_progress_reader)
     cr_expect(access(path, F_OK) == 0, "the job wrote no record");
     remove_dir();
 }
+
+/* Whether the text `entry` of an escape-coded capture (capture-pane -e) starts right after an
+ * SGR sequence that turns underline (4) on. */
+static int underlined(const char *esc, const char *entry)
+{
+    const char *at = strstr(esc, entry);
+    if (!at || at == esc || at[-1] != 'm') return 0;
+    const char *start = at - 1;
+    while (start > esc && start[-1] != '[') start--;
+    char params[64];
+    snprintf(params, sizeof params, ";%.*s;", (int)(at - 1 - start), start);
+    return strstr(params, ";4;") != NULL;
+}
+
+/* Without colour, dose by charge repeated its curves' looks past the eight dash patterns:
+ * O-16 has ten channels, and Z=1 and the target had the same key and dots. The second round
+ * of the patterns is now underlined, in the plot and in the legend's key. */
+Test(tui, charges_past_eight_look_their_own_without_colour)
+{
+    static char screen[65536];
+    static char esc[262144];
+    make_dir();
+    start_with(200, 50, "C.UTF-8", "NO_COLOR=1", "");
+    wait_for("F10Quit", 10, screen, sizeof screen);
+    set_beam("O-16", "200", "1000");
+    wait_for("Histories  1000 ", 10, screen, sizeof screen);
+    keys("r");
+    wait_for("done: 1000", 30, screen, sizeof screen);
+    keys("v");
+    wait_for("view: dose by charge", 5, screen, sizeof screen);
+    /* The same dash pattern, eight series apart: told apart by the underline. */
+    const char *dots = "\u2804\u2804\u2804", *dashes = "\u2824\u2824\u2824";
+    char z1[32], target[32], z8[32], primary[32];
+    snprintf(z1, sizeof z1, "%s Z=1", dots);
+    snprintf(target, sizeof target, "%s target", dots);
+    snprintf(z8, sizeof z8, "%s Z=8", dashes);
+    snprintf(primary, sizeof primary, "%s primary", dashes);
+    cr_expect(strstr(screen, z1) && strstr(screen, target) && strstr(screen, z8) &&
+                  strstr(screen, primary), "%s", screen);
+    capture_escapes(esc, sizeof esc);
+    cr_expect(underlined(esc, target) && underlined(esc, z8),
+              "the second round of the patterns is not underlined:\n%s", esc);
+    cr_expect(!underlined(esc, z1) && !underlined(esc, primary),
+              "the first round of the patterns is underlined:\n%s", esc);
+    quit_workbench(screen, sizeof screen);
+}

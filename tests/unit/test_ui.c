@@ -554,6 +554,29 @@ Test(ui, an_sobp_is_changed_when_its_job_would_be)
     catalog_free(&t->cat);
 }
 
+/* Without colour the curves of dose by charge repeated their looks past the eight dash
+ * patterns (O-16's ten channels gave Z=1 and the target the same key, Fe-56's 28 many more):
+ * the patterns now come round underlined, reversed, then both. Every charge of the heaviest
+ * ion has a look of its own without colour, and every curve a view draws (48 at most) with. */
+Test(ui, every_series_looks_its_own_with_and_without_colour)
+{
+    for (int a = 0; a < TRANSPORT_MAX_Z + 2; a++)
+        for (int b = a + 1; b < TRANSPORT_MAX_Z + 2; b++) {
+            plot_look la = plot_series_look(0, a), lb = plot_series_look(0, b);
+            cr_expect(la.pattern != lb.pattern || la.weight != lb.weight,
+                      "without colour, series %d and %d look alike", a, b);
+        }
+    for (int a = 0; a < 48; a++)
+        for (int b = a + 1; b < 48; b++) {
+            plot_look la = plot_series_look(1, a), lb = plot_series_look(1, b);
+            cr_expect(la.role != lb.role || la.pattern != lb.pattern,
+                      "with colour, series %d and %d look alike", a, b);
+            cr_expect(la.weight == A_NORMAL, "with colour the attributes stay the role's");
+        }
+    cr_expect(plot_series_look(0, 0).pattern == 0 && plot_series_look(0, 0).weight == A_NORMAL,
+              "the current run is solid");
+}
+
 /* Left/right steps every number the help says it steps: energy (it did nothing) in round
  * numbers about 10% apart, spread and spot from 0 up, histories 1-2-5; each within its valid
  * range, the status line saying so at its end. The Stack has no steps: it says Enter edits. */
