@@ -122,12 +122,6 @@ static void dose_axis(const tui_state *t, y_axis_text *ax)
     }
 }
 
-/* 1 when the run on screen was made with another setup than the fields show now. */
-static int run_outdated(const tui_state *t)
-{
-    return t->en && t->have_snap && tui_setup_changed(t, engine_config(t->en), 0);
-}
-
 /* The curves of a view; returns how many, or 0 with a message in `why`. The current run is
  * last (drawn on top); kept runs come first. */
 static int gather(const tui_state *t, curve *cv, y_axis_text *ax, char *why, size_t why_len)
@@ -136,7 +130,7 @@ static int gather(const tui_state *t, curve *cv, y_axis_text *ax, char *why, siz
     /* The current run is "this run" while the setup is its own; after a change its beam
      * (the legend's hint says the setup changed). */
     char this_run[96] = "this run";
-    if (run_outdated(t)) tui_beam_label(t, engine_config(t->en), this_run, sizeof this_run);
+    if (tui_run_outdated(t)) tui_beam_label(t, engine_config(t->en), this_run, sizeof this_run);
     if (t->view == VIEW_SOBP) {
         /* Not a run: the record of the last `s` job. */
         int n = 0;
@@ -582,11 +576,11 @@ static void draw_curves(const tui_state *t, const ui_rect *r)
     legend_item items[MAX_CURVES + 2];
     int n_items = 0, legend_w = 0;
     int sobp_outdated = t->view == VIEW_SOBP && tui_setup_changed(t, &t->sobp_cfg, 1);
-    if (sobp_outdated || (t->view != VIEW_SOBP && have_current(t) && run_outdated(t)))
+    if (sobp_outdated || (t->view != VIEW_SOBP && have_current(t) && tui_run_outdated(t)))
         items[n_items++] = (legend_item){"", draw_attr(ROLE_MARKER) | A_BOLD, 0};
     if (n_items)
-        snprintf(items[0].text, sizeof items[0].text, "setup changed: %s",
-                 sobp_outdated ? "s builds it" : "r runs it");
+        snprintf(items[0].text, sizeof items[0].text, "%s",
+                 sobp_outdated ? TUI_SOBP_OUTDATED_HINT : TUI_RUN_OUTDATED_HINT);
     /* In dose by charge a kept run is one dim entry for all its charges: named first, or the
      * current run's many charges leave it out. Then every curve, the current run's first
      * (drawn last, on top). */

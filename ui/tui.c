@@ -254,6 +254,11 @@ int tui_setup_changed(const tui_state *t, const run_config *ran, int sobp)
     return 0;
 }
 
+int tui_run_outdated(const tui_state *t)
+{
+    return t->en && t->have_snap && tui_setup_changed(t, engine_config(t->en), 0);
+}
+
 int tui_run_active(const tui_state *t)
 {
     return t->en && t->have_snap &&

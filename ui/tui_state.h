@@ -166,6 +166,12 @@ void tui_sobp_progress(const tui_state *t, char *out, size_t len);
  * straggling and MCS switches). */
 int tui_setup_changed(const tui_state *t, const run_config *ran, int sobp);
 
+/* 1 when the run on screen (the engine's) was made with another setup than the fields show
+ * (tui_setup_changed): every view of it then says so, in these words. */
+int tui_run_outdated(const tui_state *t);
+#define TUI_RUN_OUTDATED_HINT "setup changed: r runs it"
+#define TUI_SOBP_OUTDATED_HINT "setup changed: s builds it"
+
 /* 1 while a run is going (running or paused). */
 int tui_run_active(const tui_state *t);
 

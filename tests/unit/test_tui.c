@@ -1655,3 +1655,27 @@ Test(tui, charges_past_eight_look_their_own_without_colour)
               "the first round of the patterns is underlined:\n%s", esc);
     quit_workbench(screen, sizeof screen);
 }
+
+/* The dose-map view never said its run was of a previous setup: a proton run mapped, then the
+ * Ion changed to He-4, and the proton map stayed on screen unmarked. It now says so, as the
+ * curve views' legends do, above its scale. */
+Test(tui, a_map_of_a_previous_setup_says_so_at_80x24)
+{
+    static char screen[65536];
+    open_workbench(screen, sizeof screen);
+    set_protons_100("1000");
+    keys("m");
+    wait_for("map: rings", 5, screen, sizeof screen);
+    keys("r");
+    wait_for("done: 1000", 30, screen, sizeof screen);
+    cr_expect(strstr(screen, "dose map rz") && strstr(screen, "scale") &&
+                  !strstr(screen, "setup changed"), "%s", screen);
+    keys("Up Up Up Up Up Up");   /* Histories -> Ion */
+    type_field("He-4");
+    wait_for("Ion        He-4", 5, screen, sizeof screen);
+    wait_for("setup changed: r runs it", 5, screen, sizeof screen);
+    cr_expect(strstr(screen, "dose map rz") && strstr(screen, "scale") &&
+                  strstr(screen, "depth cm"), "the map or its axes went:\n%s", screen);
+    expect_titles_whole(screen);
+    quit_workbench(screen, sizeof screen);
+}
