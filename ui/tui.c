@@ -1505,13 +1505,19 @@ static void handle_mouse(tui_state *t, const tui_layout *l)
     MEVENT ev;
     if (getmouse(&ev) != OK) return;
     if (!(ev.bstate & (BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON1_RELEASED))) return;
+    /* Below the smallest size no panel and no key bar is drawn (the layout's rects are all
+     * at 0): nothing to click. */
+    if (l->too_small) return;
     if (ui_rect_contains(&l->setup, ev.y, ev.x)) {
         int f = ev.y - l->setup.y - 1;
         if (f >= 0 && f < FIELD_COUNT && !t->editing) t->focus = f;
-    } else if (ev.y == l->keys.y && (ev.bstate & (BUTTON1_CLICKED | BUTTON1_PRESSED))) {
+    } else if (ev.y == l->keys.y && !t->editing &&
+               (ev.bstate & (BUTTON1_CLICKED | BUTTON1_PRESSED))) {
         /* Only on an item's own cells: the blank columns right of the bar (and the gap
          * after each item) are no key; the last item is F10 Quit, and a stray click there
-         * must not end a demonstration. */
+         * must not end a demonstration. And not while a field is edited: the key would be
+         * typed into the field (a click on F2 Run typed an 'r'), and the row may hold the
+         * edit message's second line instead of the bar. */
         for (int i = 0; i < KEY_BAR_N; i++) {
             int x = key_bar_x(i);
             if (ev.x >= x && ev.x < x + (int)(strlen(key_bar[i].fkey) + strlen(key_bar[i].label))) {

@@ -1679,3 +1679,38 @@ Test(tui, a_map_of_a_previous_setup_says_so_at_80x24)
     expect_titles_whole(screen);
     quit_workbench(screen, sizeof screen);
 }
+
+/* A click on the key bar while a field was edited pressed the key, and the edit took it as
+ * text: F2 Run typed an 'r' into the field, F10 Quit a 'q' (the row may show the edit
+ * message's second line, not the bar). Such a click is now no key. */
+Test(tui, a_click_on_the_key_bar_while_editing_types_nothing)
+{
+    static char screen[65536];
+    char row[1024];
+    open_workbench(screen, sizeof screen);
+    keys("Enter");   /* edit the Ion */
+    keys("-l p");
+    wait_for("Ion        p_", 5, screen, sizeof screen);
+    click(8, 23);    /* F2Run's cells: 7 to 11 */
+    click(73, 23);   /* F10Quit's: 71 to 77 */
+    usleep(300 * 1000);
+    capture(screen, sizeof screen);
+    row_with(screen, "Ion ", row, sizeof row);
+    cr_expect(strstr(row, "Ion        p_ "), "a click on the key bar typed into the field: %s\n%s",
+              row, screen);
+    cr_expect(!strstr(screen, "running") && !strstr(screen, "bragg-exit="), "%s", screen);
+    keys("Escape");
+    wait_for("Ion        C-12", 5, screen, sizeof screen);
+    /* Nor is a click on the too-small screen, which draws no bar: its layout's bar is at row 0
+     * (zeroed), and a click at F10's columns there quit. */
+    cr_assert(tmux("resize-window -t bragg -x 79 -y 23") == 0);
+    wait_for("terminal too small", 5, screen, sizeof screen);
+    click(73, 0);
+    usleep(300 * 1000);
+    capture(screen, sizeof screen);
+    cr_expect(strstr(screen, "terminal too small") && !strstr(screen, "bragg-exit="),
+              "a click on the too-small screen ended the workbench:\n%s", screen);
+    cr_assert(tmux("resize-window -t bragg -x 80 -y 24") == 0);
+    wait_for("F10Quit", 5, screen, sizeof screen);
+    quit_workbench(screen, sizeof screen);
+}
