@@ -74,6 +74,8 @@ _Static_assert(N_PATTERNS * N_WEIGHTS >= TRANSPORT_MAX_Z + 2,
 _Static_assert(N_PATTERNS * DRAW_SERIES_ROLES >= MAX_CURVES,
                "every curve a view draws needs a look of its own with colour");
 
+/* With colour, each time round the palette the next pattern: dose by charge of C-12 has
+ * eight curves for six colours, and Z=6 and the primaries were both green and solid. */
 plot_look plot_series_look(int colour, int k)
 {
     plot_look l;
