@@ -123,11 +123,17 @@ static void start_with(int cols, int rows, const char *lang, const char *env, co
     int rc = system("command -v tmux >/dev/null 2>&1");
     cr_assert(rc == 0, "tmux is required for the workbench test (scripts/deps.sh test installs it)");
     snprintf(server, sizeof server, "bragg-test-%d", (int)getpid());
-    cr_assert(tmux("new-session -d -s bragg -x %d -y %d -c %s "
-                   "\"env LANG=%s LC_ALL=%s XDG_CONFIG_HOME=%s/config TERM=tmux-256color %s %s %s; "
-                   "echo bragg-exit=\\$?; stty -a | tr '\\n' ' ' > %s/stty; sleep 60\"",
-                   cols, rows, dir, lang, lang, dir, env, testkit_bragg(), args, dir) == 0,
-              "tmux new-session");
+    /* A server of this name killed just before (stop_server) may still be on its way out: the
+     * new session then fails ("server exited unexpectedly", seen under load between two
+     * sessions of one test). Try again until it has gone. */
+    double end = now_s() + 10 * testkit_time_scale();
+    while ((rc = tmux("new-session -d -s bragg -x %d -y %d -c %s "
+                      "\"env LANG=%s LC_ALL=%s XDG_CONFIG_HOME=%s/config TERM=tmux-256color %s %s "
+                      "%s; echo bragg-exit=\\$?; stty -a | tr '\\n' ' ' > %s/stty; sleep 60\"",
+                      cols, rows, dir, lang, lang, dir, env, testkit_bragg(), args, dir)) != 0 &&
+           now_s() < end)
+        usleep(100 * 1000);
+    cr_assert(rc == 0, "tmux new-session");
 }
 
 static void start(int cols, int rows, const char *lang)
