@@ -209,32 +209,39 @@ static int sobp_job_make(const run_config *c, sobp_job *j, bragg_err *e)
     return BRAGG_OK;
 }
 
-/* The words of the SOBP job of setup c (run file text `key`), one line; "" when it has none.
- * The SOBP view asks every frame, for two setups (the record's and the fields'), and each
- * answer builds tables: the last answers are kept by setup. The UI thread only. */
-static const char *sobp_job_words(const run_config *c, const char *key)
+/* The words of the SOBP job of setup c (run file text `key`), one line, into out; "" when it
+ * has none. The SOBP view asks every frame, for two setups (the record's and the fields'),
+ * and each answer builds tables: the answers for the last setups asked about are kept, the
+ * one longest unasked replaced. Copied out, since the next question may replace the entry.
+ * The UI thread only. */
+static void sobp_job_words(const run_config *c, const char *key, char *out, size_t len)
 {
     enum { KEPT = 2 };
     static struct {
         char key[8192], words[1024];
-        int used;
+        unsigned long asked;   /* 0: empty */
     } kept[KEPT];
-    static int next;
-    for (int i = 0; i < KEPT; i++)
-        if (kept[i].used && strcmp(kept[i].key, key) == 0) return kept[i].words;
-    int i = next;
-    next = (next + 1) % KEPT;
-    sobp_job j;
-    bragg_err e = {{0}};
-    size_t at = 0;
-    kept[i].words[0] = '\0';
-    if (sobp_job_make(c, &j, &e) == BRAGG_OK)
-        for (int k = 0; k < j.argc && at < sizeof kept[i].words; k++)
-            at += (size_t)snprintf(kept[i].words + at, sizeof kept[i].words - at, "%s%s",
-                                   k ? " " : "", j.argv[k]);
-    snprintf(kept[i].key, sizeof kept[i].key, "%s", key);
-    kept[i].used = 1;
-    return kept[i].words;
+    static unsigned long asked;
+    int hit = -1, i = 0;
+    for (int k = 0; k < KEPT; k++) {
+        if (kept[k].asked && strcmp(kept[k].key, key) == 0) hit = k;
+        if (kept[k].asked < kept[i].asked) i = k;
+    }
+    if (hit >= 0) {
+        i = hit;
+    } else {
+        sobp_job j;
+        bragg_err e = {{0}};
+        size_t at = 0;
+        kept[i].words[0] = '\0';
+        if (sobp_job_make(c, &j, &e) == BRAGG_OK)
+            for (int k = 0; k < j.argc && at < sizeof kept[i].words; k++)
+                at += (size_t)snprintf(kept[i].words + at, sizeof kept[i].words - at, "%s%s",
+                                       k ? " " : "", j.argv[k]);
+        snprintf(kept[i].key, sizeof kept[i].key, "%s", key);
+    }
+    kept[i].asked = ++asked;
+    snprintf(out, len, "%s", kept[i].words);
 }
 
 int tui_setup_changed(const tui_state *t, const run_config *ran, int sobp)
@@ -247,11 +254,12 @@ int tui_setup_changed(const tui_state *t, const run_config *ran, int sobp)
     comparable(&b, sobp);
     int la = run_file_format(&a, "", a_text, sizeof a_text);
     int lb = run_file_format(&b, "", b_text, sizeof b_text);
-    if (la != lb || strcmp(a_text, b_text) != 0) {
-        if (!sobp) return 1;
-        return strcmp(sobp_job_words(&a, a_text), sobp_job_words(&b, b_text)) != 0;
-    }
-    return 0;
+    if (la == lb && strcmp(a_text, b_text) == 0) return 0;
+    if (!sobp) return 1;
+    char a_job[1024], b_job[1024];
+    sobp_job_words(&a, a_text, a_job, sizeof a_job);
+    sobp_job_words(&b, b_text, b_job, sizeof b_job);
+    return strcmp(a_job, b_job) != 0;
 }
 
 int tui_run_outdated(const tui_state *t)
