@@ -168,23 +168,33 @@ int draw_wrapped(int y, int x, int width, int indent, int max_rows, attr_t attr,
     return rows;
 }
 
-void draw_centred(const ui_rect *r, attr_t attr, const char *text)
+int draw_centred_rows(int y, int x, int width, int max_rows, attr_t attr, const char *text)
 {
-    int x = r->x + 2, width = r->w - 4;
-    if (width <= 0) return;
-    int rows = draw_wrapped(0, 0, width, 0, 0, attr, text);
-    int y = r->y + r->h / 2 - (rows - 1) / 2;
-    if (y < r->y + 1) y = r->y + 1;
-    for (int row = 0; *text && y + row < r->y + r->h - 1; row++) {
+    int rows = 0;
+    while (*text && width > 0) {
         size_t n = words_that_fit(text, width);
         if (n == 0) n = cols_bytes(text, width);   /* a word wider than the row */
-        char line[1024];
-        snprintf(line, sizeof line, "%.*s", (int)n, text);
-        int w = draw_width(line);
-        draw_text(y + row, x + (width - w) / 2, w, attr, line);
+        if (rows < max_rows) {
+            char line[1024];
+            snprintf(line, sizeof line, "%.*s", (int)n, text);
+            int w = draw_width(line);
+            draw_text(y + rows, x + (width - w) / 2, w, attr, line);
+        }
+        rows++;
         text += n;
         while (*text == ' ') text++;
     }
+    return rows;
+}
+
+void draw_centred(const ui_rect *r, attr_t attr, const char *text)
+{
+    /* Inside the border, two columns in from each side; the rows around the middle one. */
+    int top = r->y + 1, height = r->h - 2, x = r->x + 2, width = r->w - 4;
+    if (width <= 0 || height <= 0) return;
+    int rows = draw_centred_rows(0, 0, width, 0, attr, text);
+    int y = top + (rows < height ? height / 2 - rows / 2 : 0);
+    draw_centred_rows(y, x, width, top + height - y, attr, text);
 }
 
 void fit_words(const char *text, int width, char *out, size_t len)

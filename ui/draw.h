@@ -66,6 +66,10 @@ int draw_wrapped(int y, int x, int width, int indent, int max_rows, attr_t attr,
 /* Text in the middle of a panel r: wrapped at words (draw_wrapped's rule) inside its border
  * and two columns in from each side, each row centred, the rows around r's middle row. */
 void draw_centred(const ui_rect *r, attr_t attr, const char *text);
+/* The same without a panel: text wrapped at words in `width` columns from row y, each row
+ * centred in the columns from x. Draws the first `max_rows` rows (0: none, to count) and
+ * returns how many the whole text needs. */
+int draw_centred_rows(int y, int x, int width, int max_rows, attr_t attr, const char *text);
 /* Columns the UTF-8 text takes (every code point counted as one column: bragg only prints
  * narrow glyphs). */
 int draw_width(const char *text);

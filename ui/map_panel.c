@@ -160,9 +160,13 @@ void map_panel_draw(const tui_state *t, const ui_rect *r)
         draw_centred(r, draw_attr(ROLE_DIM), why);
         return;
     }
+    /* A map of a previous setup says so on a row of its own above the scale, as the curve
+     * views' legends do: a new ion left the old map on screen unmarked. */
+    int outdated = tui_run_outdated(t);
     int ix = r->x + 1, iy = r->y + 1, iw = r->w - 2, ih = r->h - 2;
     const int ylw = 5;
-    int ax = ix + ylw, cx = ax + 1, cw = ix + iw - cx, cy = iy + 1, ch = ih - 3;
+    int sy = iy + outdated;   /* the scale's row */
+    int ax = ix + ylw, cx = ax + 1, cw = ix + iw - cx, cy = sy + 1, ch = ih - 3 - outdated;
     if (cw < 8 || ch < 2) {
         draw_centred(r, draw_attr(ROLE_DIM), "(too small to plot)");
         return;
@@ -183,15 +187,17 @@ void map_panel_draw(const tui_state *t, const ui_rect *r)
         }
     free(levels);
 
+    if (outdated)
+        draw_text_fit(iy, ix + 1, iw - 1, draw_attr(ROLE_MARKER) | A_BOLD, TUI_RUN_OUTDATED_HINT);
     /* The lateral axis' name above it, then the scale: its levels as drawn, and the doses at
      * its ends. */
-    draw_text(iy, ix, ylw, draw_attr(ROLE_DIM), m.kind == MAP_RZ ? "r cm" : "x cm");
+    draw_text(sy, ix, ylw, draw_attr(ROLE_DIM), m.kind == MAP_RZ ? "r cm" : "x cm");
     int sx = ix + ylw + 1;
-    draw_text(iy, sx, iw - ylw - 1, draw_attr(ROLE_DIM), "scale");
+    draw_text(sy, sx, iw - ylw - 1, draw_attr(ROLE_DIM), "scale");
     sx += 6;
     for (int k = 1; k <= MAP_VIEW_LEVELS && sx < ix + iw; k++, sx++)
-        draw_cell(iy, sx, k, draw_mode == 2 ? k : 0);
-    draw_textf(iy, sx + 1, ix + iw - sx - 1, A_NORMAL, "%.0e to %.0e %s",
+        draw_cell(sy, sx, k, draw_mode == 2 ? k : 0);
+    draw_textf(sy, sx + 1, ix + iw - sx - 1, A_NORMAL, "%.0e to %.0e %s",
                vmax * pow(10, -MAP_VIEW_DECADES), vmax, dose_map_axis_unit(m.kind));
 
     /* Lateral axis (left) and depth axis (bottom), nice ticks as the curve views. */

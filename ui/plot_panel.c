@@ -41,6 +41,7 @@ typedef struct curve {
     colour_role role;
     char label[96];        /* "" stays out of the legend */
     int pattern;           /* its dash pattern (patterns[]; 0 solid): set by look() */
+    attr_t weight;         /* without colour, past the patterns: underline, reverse (look()) */
 } curve;
 
 /* Dash patterns: a curve is told apart by its shape as well as its colour, never by colour
@@ -62,14 +63,34 @@ static const struct curve_pattern {
 };
 #define N_PATTERNS (int)(sizeof patterns / sizeof patterns[0])
 
-/* The look of series k (0: the current run). With colour: the palette's colours in turn, and
- * each time round the palette the next dash pattern (dose by charge of C-12 has eight curves
- * for six colours: Z=6 and the primaries were both green, the target and Z=1 both magenta).
- * Without colour: the dash patterns in turn. */
+/* Without colour, the attributes that tell the rounds of the patterns apart: dose by charge
+ * has z_max + 2 curves (O-16 ten, Fe-56 28), and eight patterns alone gave O-16's Z=1 and
+ * target, Z=8 and primaries, the same look. Not dim or bold: those are the axes', the kept
+ * runs' and the current run's. */
+static const attr_t weights[] = {A_NORMAL, A_UNDERLINE, A_REVERSE, A_UNDERLINE | A_REVERSE};
+#define N_WEIGHTS (int)(sizeof weights / sizeof weights[0])
+_Static_assert(N_PATTERNS * N_WEIGHTS >= TRANSPORT_MAX_Z + 2,
+               "every charge of the heaviest ion needs a look of its own without colour");
+_Static_assert(N_PATTERNS * DRAW_SERIES_ROLES >= MAX_CURVES,
+               "every curve a view draws needs a look of its own with colour");
+
+/* With colour, each time round the palette the next pattern: dose by charge of C-12 has
+ * eight curves for six colours, and Z=6 and the primaries were both green and solid. */
+plot_look plot_series_look(int colour, int k)
+{
+    plot_look l;
+    l.role = draw_series_role(k);
+    l.pattern = (colour ? k / DRAW_SERIES_ROLES : k) % N_PATTERNS;
+    l.weight = colour ? A_NORMAL : weights[(k / N_PATTERNS) % N_WEIGHTS];
+    return l;
+}
+
 static void look(const tui_state *t, curve *c, int k)
 {
-    c->role = draw_series_role(k);
-    c->pattern = (t->colour ? k / DRAW_SERIES_ROLES : k) % N_PATTERNS;
+    plot_look l = plot_series_look(t->colour, k);
+    c->role = l.role;
+    c->pattern = l.pattern;
+    c->weight = l.weight;
 }
 
 /* What the y axis shows: the quantity and its unit (a unit is never dropped from a title). */
@@ -103,12 +124,6 @@ static void dose_axis(const tui_state *t, y_axis_text *ax)
     }
 }
 
-/* 1 when the run on screen was made with another setup than the fields show now. */
-static int run_outdated(const tui_state *t)
-{
-    return t->en && t->have_snap && tui_setup_changed(t, engine_config(t->en), 0);
-}
-
 /* The curves of a view; returns how many, or 0 with a message in `why`. The current run is
  * last (drawn on top); kept runs come first. */
 static int gather(const tui_state *t, curve *cv, y_axis_text *ax, char *why, size_t why_len)
@@ -117,7 +132,7 @@ static int gather(const tui_state *t, curve *cv, y_axis_text *ax, char *why, siz
     /* The current run is "this run" while the setup is its own; after a change its beam
      * (the legend's hint says the setup changed). */
     char this_run[96] = "this run";
-    if (run_outdated(t)) tui_beam_label(t, engine_config(t->en), this_run, sizeof this_run);
+    if (tui_run_outdated(t)) tui_beam_label(t, engine_config(t->en), this_run, sizeof this_run);
     if (t->view == VIEW_SOBP) {
         /* Not a run: the record of the last `s` job. */
         int n = 0;
@@ -137,10 +152,10 @@ static int gather(const tui_state *t, curve *cv, y_axis_text *ax, char *why, siz
         else snprintf(ax->unit, sizeof ax->unit, "Gy cm%s/primary", glyph("\u00b2", "2"));
         /* The title's unit is the physical dose's; the RBE-weighted dose's is Gy (RBE). */
         cv[n++] = (curve){t->sobp_depth, t->sobp_dose, NULL, t->sobp_n, 1, ROLE_CURVE, "physical",
-                          0};
+                          0, 0};
         if (t->sobp_rbe_dose) {
             cv[n] = (curve){t->sobp_depth, t->sobp_rbe_dose, NULL, t->sobp_n, 1, ROLE_CURVE,
-                            "RBE-weighted, Gy (RBE)", 0};
+                            "RBE-weighted, Gy (RBE)", 0, 0};
             look(t, &cv[n++], 1);
         }
         return n;
@@ -163,14 +178,14 @@ static int gather(const tui_state *t, curve *cv, y_axis_text *ax, char *why, siz
             const tui_overlay *o = &t->overlays[k];
             cv[n] = (curve){o->depth, o->dose, NULL, o->n,
                             norm ? plot_norm_factor(o->depth, o->dose, o->n, t->norm) : 1,
-                            ROLE_CURVE, "", 0};
+                            ROLE_CURVE, "", 0, 0};
             look(t, &cv[n], k + 1);
             snprintf(cv[n++].label, sizeof cv[0].label, "%s", o->short_label);
         }
         if (have) {
             cv[n] = (curve){res->depth, res->dose, res->dose_err, res->nbins,
                             norm ? plot_norm_factor(res->depth, res->dose, res->nbins, t->norm) : 1,
-                            ROLE_CURVE, "", 0};
+                            ROLE_CURVE, "", 0, 0};
             snprintf(cv[n++].label, sizeof cv[0].label, "%s", this_run);
         }
         break;
@@ -186,7 +201,7 @@ static int gather(const tui_state *t, curve *cv, y_axis_text *ax, char *why, siz
             double div = norm ? plot_norm_factor(o->depth, o->dose, o->n, t->norm) : 1;
             for (int c = 0; c < o->channels && n < MAX_CURVES; c++) {
                 cv[n] = (curve){o->depth, o->channel_dose + (size_t)c * o->n, NULL, o->n, div,
-                                ROLE_DIM, "", 0};
+                                ROLE_DIM, "", 0, 0};
                 if (c == 0) snprintf(cv[n].label, sizeof cv[0].label, "kept %s", o->short_label);
                 n++;
             }
@@ -195,7 +210,7 @@ static int gather(const tui_state *t, curve *cv, y_axis_text *ax, char *why, siz
             double div = norm ? plot_norm_factor(res->depth, res->dose, res->nbins, t->norm) : 1;
             for (int c = 0; c < res->channels && n < MAX_CURVES; c++) {
                 cv[n] = (curve){res->depth, res->channel_dose[c], NULL, res->nbins, div,
-                                ROLE_CURVE, "", 0};
+                                ROLE_CURVE, "", 0, 0};
                 look(t, &cv[n], c);
                 char name[32];
                 channel_name(res->channels, c, name, sizeof name);
@@ -210,13 +225,14 @@ static int gather(const tui_state *t, curve *cv, y_axis_text *ax, char *why, siz
         snprintf(ax->unit, sizeof ax->unit, "keV/%sm", glyph("\u00b5", "u"));
         for (int k = 0; k < t->n_overlays; k++) {
             const tui_overlay *o = &t->overlays[k];
-            cv[n] = (curve){o->depth, o->let_d, NULL, o->n, 1, ROLE_CURVE, "", 0};
+            cv[n] = (curve){o->depth, o->let_d, NULL, o->n, 1, ROLE_CURVE, "", 0, 0};
             look(t, &cv[n], k + 2);
             snprintf(cv[n++].label, sizeof cv[0].label, "LET_d %s", o->short_label);
         }
         if (have) {
-            cv[n++] = (curve){res->depth, res->let_d, NULL, res->nbins, 1, ROLE_CURVE, "LET_d", 0};
-            cv[n] = (curve){res->depth, res->let_t, NULL, res->nbins, 1, ROLE_CURVE, "LET_t", 0};
+            cv[n++] = (curve){res->depth, res->let_d, NULL, res->nbins, 1, ROLE_CURVE, "LET_d", 0,
+                              0};
+            cv[n] = (curve){res->depth, res->let_t, NULL, res->nbins, 1, ROLE_CURVE, "LET_t", 0, 0};
             look(t, &cv[n++], 1);
         }
         break;
@@ -228,13 +244,13 @@ static int gather(const tui_state *t, curve *cv, y_axis_text *ax, char *why, siz
         for (int k = 0; k < t->n_overlays; k++) {
             const tui_overlay *o = &t->overlays[k];
             cv[n] = (curve){o->depth, lat ? o->lateral : o->fluence, NULL, o->n, 1, ROLE_CURVE,
-                            "", 0};
+                            "", 0, 0};
             look(t, &cv[n], k + 1);
             snprintf(cv[n++].label, sizeof cv[0].label, "%s", o->short_label);
         }
         if (have) {
             cv[n] = (curve){res->depth, lat ? res->lateral_rms : res->fluence, NULL, res->nbins, 1,
-                            ROLE_CURVE, "", 0};
+                            ROLE_CURVE, "", 0, 0};
             snprintf(cv[n++].label, sizeof cv[0].label, "%s", this_run);
         }
         break;
@@ -270,9 +286,9 @@ static int gather(const tui_state *t, curve *cv, y_axis_text *ax, char *why, siz
         snprintf(ax->quantity, sizeof ax->quantity, "RBE %.2f%s%.2f at %g Gy", entrance,
                  glyph("\u2192", "->"), peak_rbe, b->dose);
         snprintf(ax->unit, sizeof ax->unit, "Gy cm%s/primary", glyph("\u00b2", "2"));
-        cv[n++] = (curve){res->depth, res->dose, NULL, res->nbins, 1, ROLE_CURVE, "physical", 0};
+        cv[n++] = (curve){res->depth, res->dose, NULL, res->nbins, 1, ROLE_CURVE, "physical", 0, 0};
         /* Its unit is the title's with Gy (RBE), the usual unit of RBE-weighted dose, for Gy. */
-        cv[n] = (curve){res->depth, weighted, NULL, res->nbins, 1, ROLE_CURVE, "", 0};
+        cv[n] = (curve){res->depth, weighted, NULL, res->nbins, 1, ROLE_CURVE, "", 0, 0};
         look(t, &cv[n], 1);
         snprintf(cv[n++].label, sizeof cv[0].label, "RBE-weighted, Gy (RBE) cm%s",
                  glyph("\u00b2", "2"));
@@ -562,11 +578,11 @@ static void draw_curves(const tui_state *t, const ui_rect *r)
     legend_item items[MAX_CURVES + 2];
     int n_items = 0, legend_w = 0;
     int sobp_outdated = t->view == VIEW_SOBP && tui_setup_changed(t, &t->sobp_cfg, 1);
-    if (sobp_outdated || (t->view != VIEW_SOBP && have_current(t) && run_outdated(t)))
+    if (sobp_outdated || (t->view != VIEW_SOBP && have_current(t) && tui_run_outdated(t)))
         items[n_items++] = (legend_item){"", draw_attr(ROLE_MARKER) | A_BOLD, 0};
     if (n_items)
-        snprintf(items[0].text, sizeof items[0].text, "setup changed: %s",
-                 sobp_outdated ? "s builds it" : "r runs it");
+        snprintf(items[0].text, sizeof items[0].text, "%s",
+                 sobp_outdated ? TUI_SOBP_OUTDATED_HINT : TUI_RUN_OUTDATED_HINT);
     /* In dose by charge a kept run is one dim entry for all its charges: named first, or the
      * current run's many charges leave it out. Then every curve, the current run's first
      * (drawn last, on top). */
@@ -576,7 +592,7 @@ static void draw_curves(const tui_state *t, const ui_rect *r)
             char key[16];
             curve_key(t, cv[k].pattern, key, sizeof key);
             legend_item *it = &items[n_items++];
-            *it = (legend_item){"", draw_attr(cv[k].role), 1};
+            *it = (legend_item){"", draw_attr(cv[k].role) | cv[k].weight, 1};
             snprintf(it->text, sizeof it->text, "%s %s", key, cv[k].label);
         }
     }
@@ -690,7 +706,8 @@ static void draw_curves(const tui_state *t, const ui_rect *r)
             const curve *c = layer >= 2 ? &cv[layer - 2] : NULL;
             char cell[4];
             cell_text(bits, c ? c->pattern : 0, cell);
-            draw_text(cy + row, cx + col, 1, draw_attr(c ? c->role : ROLE_BAND), cell);
+            attr_t a = c ? draw_attr(c->role) | c->weight : draw_attr(ROLE_BAND);
+            draw_text(cy + row, cx + col, 1, a, cell);
         }
     draw_slabs(t, &canvas, cx, cy, cw, ch, xmax);
     braille_free(&canvas);

@@ -11,10 +11,11 @@
  * fluence have a log scale (`L`). The slabs of a stack are marked on every depth view: dotted
  * boundaries, every other slab stippled, names where there is room. A run or SOBP made with
  * another setup than the fields show is marked so in the legend (tui_setup_changed). Without
- * colour (NO_COLOR, a monochrome terminal) each series has a dash pattern of its own (the
- * current run solid; in ASCII a mark of its own), with colour each a colour and, past the
- * palette's six, a pattern too; the legend's key shows it, and "+N more" counts the curves it
- * has no room for. Axes carry nice ticks
+ * colour (NO_COLOR, a monochrome terminal) each series has a look of its own: a dash pattern
+ * (the current run solid; in ASCII a mark of its own), and past the eight patterns the same
+ * again underlined, in reverse video, then both (plot_series_look); with colour each a colour
+ * and, past the palette's six, a pattern too. The legend's key shows it, and "+N more" counts
+ * the curves it has no room for. Axes carry nice ticks
  * (src/figures/axis_ticks.h, the same as the figures) ending just above the data.
  *
  * Readable from 80x24 up: the title shortens (the unit always stays) and, when even the unit
@@ -27,10 +28,22 @@
 #ifndef BRAGG_PLOT_PANEL_H
 #define BRAGG_PLOT_PANEL_H
 
+#include "draw.h"
 #include "layout.h"
 #include "tui_state.h"
 
 const char *plot_view_name(plot_view v);
+
+/* The look of series k (0: the current run) of a view: with colour, the palette's colours in
+ * turn and each time round the next dash pattern; without, the dash patterns in turn and each
+ * time round the next attribute (none, underline, reverse, both). Distinct for every curve a
+ * view draws (with colour) and every charge of the heaviest ion (without). Pure. */
+typedef struct plot_look {
+    colour_role role;
+    int pattern;      /* dash pattern, 0 solid */
+    attr_t weight;    /* added to the role's attribute */
+} plot_look;
+plot_look plot_series_look(int colour, int k);
 /* 1 when the view has a log scale (`L`): dose by charge and fluence. */
 int plot_view_has_log(plot_view v);
 void plot_panel_draw(const tui_state *t, const ui_rect *r);

@@ -4,6 +4,7 @@
 #include <curses.h>
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -331,12 +332,13 @@ int setup_field_apply(const tui_state *t, run_config *c, int field, const char *
 }
 
 /* The next round number from `value` in direction `dir` on a ladder: `tenths` (10 = 1.0,
- * 25 = 2.5) in every decade, from `lo` (below it 0, where `zero` allows) up to `hi`; the value
- * itself when the next one would leave that range. */
-static double ladder_step(double value, int dir, const int *tenths, int n, double lo, double hi,
-                          int zero)
+ * 25 = 2.5) in every decade. Where `zero_below` is positive the ladder ends there: below it
+ * comes 0, and from 0 up it is the first step. The ladder has no other ends: the valid range
+ * is config_validate's alone (bounds of its own here once disagreed with it, and a step at
+ * them did nothing and said nothing). */
+static double ladder_step(double value, int dir, const int *tenths, int n, double zero_below)
 {
-    if (!(value > 0)) return dir > 0 ? lo : value;
+    if (!(value > 0)) return dir > 0 && zero_below > 0 ? zero_below : value;
     double next = NAN;
     int k0 = (int)floor(log10(value)) - 1;
     for (int k = k0; k <= k0 + 2; k++)
@@ -347,39 +349,93 @@ static double ladder_step(double value, int dir, const int *tenths, int n, doubl
                         : v < value * (1 - 1e-9) && !(v <= next))
                 next = v;
         }
-    if (dir < 0 && !(next >= lo * (1 - 1e-9))) return zero ? 0 : value;
-    if (dir > 0 && !(next <= hi * (1 + 1e-9))) return value;
+    if (dir < 0 && zero_below > 0 && !(next >= zero_below * (1 - 1e-9))) return 0;
     return next;
 }
 
+/* A bound of a range as a typed value's refusal writes it: 1e12, not 1e+12; the seed's
+ * largest, 2^64 - 1, in digits (as a double it reads one more). */
+static void range_bound(double v, char *out, size_t len)
+{
+    if (v >= 18446744073709551615.0) snprintf(out, len, "%llu", (unsigned long long)UINT64_MAX);
+    else if (v >= 1e6 && v == pow(10, round(log10(v))))
+        snprintf(out, len, "1e%d", (int)lround(log10(v)));
+    else snprintf(out, len, "%g", v);
+}
+
+/* A step that changes nothing (0 going down, a seed at its largest) is at the end of the
+ * range: the status line says so, with the range of the field's run key (run_keys, the one
+ * a typed value is checked against; the histories' floor is the batches, as their hint
+ * says), so the key never seems dead. */
+static void say_range_end(tui_state *t, int field, int dir)
+{
+    static const struct {
+        int field;
+        const char *key, *unit;   /* unit NULL: the ion's energy unit */
+    } keys[] = {
+        {FIELD_ENERGY, "energy", NULL},  {FIELD_SPREAD, "energy-spread", " %"},
+        {FIELD_SPOT, "spot", " mm"},     {FIELD_HISTORIES, "histories", ""},
+        {FIELD_SEED, "seed", ""},
+    };
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        if (keys[i].field != field) continue;
+        const run_key *k = run_key_find(keys[i].key);
+        double lo = k->lo;
+        if (field == FIELD_HISTORIES && t->cfg.batches > lo) lo = t->cfg.batches;
+        char value[64], from[32], to[32], unit[16];
+        const ion *ion = ion_table_find(&t->cat.ions, t->cfg.ion);
+        snprintf(unit, sizeof unit, "%s%s", keys[i].unit ? "" : " ",
+                 keys[i].unit ? keys[i].unit : ion_energy_unit(ion ? ion->A : 0));
+        setup_field_value(t, field, value, sizeof value);
+        range_bound(lo, from, sizeof from);
+        range_bound(k->hi, to, sizeof to);
+        snprintf(t->status, sizeof t->status, "%s: %s is the %s of its range (valid: %s to %s%s)",
+                 field_labels[field], value, dir < 0 ? "bottom" : "top", from, to, unit);
+        t->status_error = 1;
+    }
+}
+
 /* Left/right on a number: the next value of its ladder, taken when the setup stays valid;
- * otherwise the status line says why (the end of the valid range). */
+ * otherwise the status line says why (config_validate's message names the valid range), as
+ * it does when the step changes nothing (say_range_end). */
 static void step_number(tui_state *t, int field, int dir)
 {
     /* Energies about 10% apart in round numbers (70, 80, 90, 100, 110, 120, ... 250, 280,
-     * 300 MeV); spread in 1-2-5 steps; spot sizes 0.5, 0.7, 1, 1.5, 2, 3, 4, 5, 7 mm ...;
-     * histories in 1-2-5 steps, 10k, 20k, 50k, 100k, ... */
+     * 300 MeV); spread in 1-2-5 steps from 0.1 %; spot sizes 0.5, 0.7, 1, 1.5, 2, 3, 4, 5, 7
+     * mm ...; histories in 1-2-5 steps, 10k, 20k, 50k, 100k, ... */
     static const int energy[] = {10, 11, 12, 13, 14, 15, 16, 18, 20, 22, 25,
                                  28, 30, 35, 40, 45, 50, 55, 60, 70, 80, 90};
     static const int one_two_five[] = {10, 20, 50};
     static const int spot[] = {10, 15, 20, 30, 40, 50, 70};
     run_config n = t->cfg;
+    int same;
     switch (field) {
     case FIELD_ENERGY:
-        n.energy = ladder_step(n.energy, dir, energy, 22, 1e-3, 1e4, 0);
+        n.energy = ladder_step(n.energy, dir, energy, 22, 0);
+        same = n.energy == t->cfg.energy;
         break;
     case FIELD_SPREAD:
-        n.energy_spread =
-            ladder_step(100 * n.energy_spread, dir, one_two_five, 3, 0.1, 20, 1) / 100;
+        n.energy_spread = ladder_step(100 * n.energy_spread, dir, one_two_five, 3, 0.1) / 100;
+        same = n.energy_spread == t->cfg.energy_spread;
         break;
     case FIELD_SPOT:
-        n.spot_sigma_cm = ladder_step(10 * n.spot_sigma_cm, dir, spot, 7, 0.5, 100, 1) / 10;
+        n.spot_sigma_cm = ladder_step(10 * n.spot_sigma_cm, dir, spot, 7, 0.5) / 10;
+        same = n.spot_sigma_cm == t->cfg.spot_sigma_cm;
         break;
     case FIELD_HISTORIES:
-        n.histories =
-            (uint64_t)ladder_step((double)n.histories, dir, one_two_five, 3, 100, 1e12, 0);
+        n.histories = (uint64_t)ladder_step((double)n.histories, dir, one_two_five, 3, 0);
+        same = n.histories == t->cfg.histories;
+        break;
+    case FIELD_SEED:
+        /* Every seed, one at a time: 0 and 2^64-1 are its ends (it wrapped round once). */
+        same = dir > 0 ? n.seed == UINT64_MAX : n.seed == 0;
+        if (!same) n.seed += (uint64_t)(int64_t)dir;
         break;
     default: return;
+    }
+    if (same) {
+        say_range_end(t, field, dir);
+        return;
     }
     bragg_err e = {{0}};
     if (config_validate(&n, &t->cat, &e) == BRAGG_OK) {
@@ -397,7 +453,8 @@ void setup_field_cycle(tui_state *t, int field, int dir)
     case FIELD_ENERGY:
     case FIELD_SPREAD:
     case FIELD_SPOT:
-    case FIELD_HISTORIES: step_number(t, field, dir); break;
+    case FIELD_HISTORIES:
+    case FIELD_SEED: step_number(t, field, dir); break;
     case FIELD_STACK:
         /* Slabs have no order to step through: say what does change them. */
         snprintf(t->status, sizeof t->status,
@@ -460,9 +517,6 @@ void setup_field_cycle(tui_state *t, int field, int dir)
         snprintf(c->bio_model, sizeof c->bio_model, "%s", models[k]);
         break;
     }
-    case FIELD_SEED:
-        if (dir > 0 || c->seed > 0) c->seed += (uint64_t)(int64_t)dir;
-        break;
     default: break;
     }
 }

@@ -44,8 +44,9 @@ int setup_field_apply(const tui_state *t, run_config *c, int field, const char *
 
 /* Left/right on a field: the next or previous ion, material, backend or model; flips a
  * switch; steps a number (energy, spread, spot and histories over ladders of round numbers,
- * threads, seed), leaving a message in the status line at the end of its valid range. The
- * Stack has no steps: the status line says Enter edits it. */
+ * threads round, seed), leaving a message in the status line at the end of its valid range
+ * (config_validate's refusal of the next step, or the run key's range where a step changes
+ * nothing). The Stack has no steps: the status line says Enter edits it. */
 void setup_field_cycle(tui_state *t, int field, int dir);
 
 /* Starts editing the focused field, takes one key while editing (1 when consumed), ends. */

@@ -120,16 +120,151 @@ static void comparable(run_config *c, int sobp)
     }
 }
 
+/* The SOBP job (`s`) of a setup: `bragg sobp`'s command line, which is all the job takes from
+ * the setup. Made in one place, so that what start_sobp runs is what tui_setup_changed
+ * compares: the job's histories per energy are a tenth of the field's, clamped, and Histories
+ * from 5000 to 8000 gave the same job but said "setup changed". argv points into `c` and into
+ * the job itself (neither may move while it is used); argv[argc] is NULL, and the record's
+ * --json NAME may be added after it. */
+typedef struct sobp_job {
+    double range_cm;        /* the beam's CSDA depth */
+    double from, to;        /* the target, cm: from 2/3 to 0.97 of the range */
+    uint64_t per_energy;    /* histories per pristine run */
+    char a_from[32], a_to[32], a_bin[32], a_n[32], a_seed[32], a_threads[16], a_dose[32],
+        a_ab[32];
+    const char *argv[40];
+    int argc;
+} sobp_job;
+
+/* The job of setup c (BRAGG_ERR, e saying why, when it has none: a stack). The target is the
+ * last third of the beam's CSDA range, which an engine built for the beam and never started
+ * gives; the histories per energy a tenth of the field's, 1000 to 20 000. */
+static int sobp_job_make(const run_config *c, sobp_job *j, bragg_err *e)
+{
+    if (c->n_slabs != 1 || !isinf(c->slabs[0].thickness_cm))
+        return bragg_fail(e, "SOBP: needs one material, not a stack (Stack: none)");
+    engine *probe;
+    run_config pc = *c;
+    pc.bio_model[0] = '\0';   /* the range does not need the z1D* tables */
+    pc.map_kind = MAP_NONE;
+    pc.profile = 0;
+    /* Tables only: no device is opened for them, whichever backend the job will use. */
+    snprintf(pc.backend, sizeof pc.backend, "serial");
+    if (engine_create(&probe, &pc, e)) return BRAGG_ERR;
+    j->range_cm = engine_csda_depth(probe);
+    engine_destroy(probe);
+    double R = j->range_cm;
+    j->from = floor(200 * R / 3) / 100;
+    j->to = floor(97 * R) / 100;
+    uint64_t n = c->histories / 10;
+    j->per_energy = n < 1000 ? 1000 : n > 20000 ? 20000 : n;
+    /* Bins of 1 mm (sobp's default), finer for a short range: the plateau's flatness is read
+     * off at least 20 bins (sobp refuses fewer than 3), down to sobp's finest, 0.01 mm. */
+    double bin_mm = floor(100 * (j->to - j->from) * 10 / 20) / 100;
+    bin_mm = bin_mm > 1.0 ? 1.0 : bin_mm < 0.01 ? 0.01 : bin_mm;
+    snprintf(j->a_bin, sizeof j->a_bin, "%g", bin_mm);
+    snprintf(j->a_from, sizeof j->a_from, "%g", j->from);
+    snprintf(j->a_to, sizeof j->a_to, "%g", j->to);
+    snprintf(j->a_n, sizeof j->a_n, "%llu", (unsigned long long)j->per_energy);
+    snprintf(j->a_seed, sizeof j->a_seed, "%llu", (unsigned long long)c->seed);
+    snprintf(j->a_threads, sizeof j->a_threads, "%d", c->threads);
+    snprintf(j->a_dose, sizeof j->a_dose, "%g", c->bio_dose);
+    snprintf(j->a_ab, sizeof j->a_ab, "%g", c->bio_alpha_beta);
+    const char **a = j->argv;
+    int k = 0;
+    a[k++] = "bragg";
+    a[k++] = "sobp";
+    a[k++] = "--ion";
+    a[k++] = c->ion;
+    a[k++] = "--material";
+    a[k++] = c->slabs[0].material;
+    a[k++] = "--from";
+    a[k++] = j->a_from;
+    a[k++] = "--to";
+    a[k++] = j->a_to;
+    a[k++] = "--bin";
+    a[k++] = j->a_bin;
+    a[k++] = "-n";
+    a[k++] = j->a_n;
+    a[k++] = "--seed";
+    a[k++] = j->a_seed;
+    a[k++] = "--threads";
+    a[k++] = j->a_threads;
+    a[k++] = "--backend";
+    a[k++] = c->backend;
+    if (!c->nuclear) a[k++] = "--no-nuclear";
+    if (c->bio_model[0]) {
+        a[k++] = "--biological";
+        a[k++] = c->bio_model;
+        a[k++] = "--dose";
+        a[k++] = j->a_dose;
+        if (c->bio_alpha_beta > 0) {
+            a[k++] = "--alpha-beta";
+            a[k++] = j->a_ab;
+        }
+    }
+    a[k++] = "-q";
+    a[k] = NULL;
+    j->argc = k;
+    return BRAGG_OK;
+}
+
+/* The words of the SOBP job of setup c (run file text `key`), one line, into out; "" when it
+ * has none. The SOBP view asks every frame, for two setups (the record's and the fields'),
+ * and each answer builds tables: the answers for the last setups asked about are kept, the
+ * one longest unasked replaced. Copied out, since the next question may replace the entry.
+ * The UI thread only. */
+static void sobp_job_words(const run_config *c, const char *key, char *out, size_t len)
+{
+    enum { KEPT = 2 };
+    static struct {
+        char key[8192], words[1024];
+        unsigned long asked;   /* 0: empty */
+    } kept[KEPT];
+    static unsigned long asked;
+    int hit = -1, i = 0;
+    for (int k = 0; k < KEPT; k++) {
+        if (kept[k].asked && strcmp(kept[k].key, key) == 0) hit = k;
+        if (kept[k].asked < kept[i].asked) i = k;
+    }
+    if (hit >= 0) {
+        i = hit;
+    } else {
+        sobp_job j;
+        bragg_err e = {{0}};
+        size_t at = 0;
+        kept[i].words[0] = '\0';
+        if (sobp_job_make(c, &j, &e) == BRAGG_OK)
+            for (int k = 0; k < j.argc && at < sizeof kept[i].words; k++)
+                at += (size_t)snprintf(kept[i].words + at, sizeof kept[i].words - at, "%s%s",
+                                       k ? " " : "", j.argv[k]);
+        snprintf(kept[i].key, sizeof kept[i].key, "%s", key);
+    }
+    kept[i].asked = ++asked;
+    snprintf(out, len, "%s", kept[i].words);
+}
+
 int tui_setup_changed(const tui_state *t, const run_config *ran, int sobp)
 {
-    /* Compared as the run files they would write: every key, without a list to keep. */
+    /* Compared as the run files they would write: every key, without a list to keep; an SOBP
+     * as the jobs they give. */
     static char a_text[8192], b_text[8192];   /* the UI thread only */
     run_config a = *ran, b = t->cfg;
     comparable(&a, sobp);
     comparable(&b, sobp);
     int la = run_file_format(&a, "", a_text, sizeof a_text);
     int lb = run_file_format(&b, "", b_text, sizeof b_text);
-    return la != lb || strcmp(a_text, b_text) != 0;
+    if (la == lb && strcmp(a_text, b_text) == 0) return 0;
+    if (!sobp) return 1;
+    char a_job[1024], b_job[1024];
+    sobp_job_words(&a, a_text, a_job, sizeof a_job);
+    sobp_job_words(&b, b_text, b_job, sizeof b_job);
+    return strcmp(a_job, b_job) != 0;
+}
+
+int tui_run_outdated(const tui_state *t)
+{
+    return t->en && t->have_snap && tui_setup_changed(t, engine_config(t->en), 0);
 }
 
 int tui_run_active(const tui_state *t)
@@ -621,23 +756,12 @@ static void start_sobp(tui_state *t)
     }
     if (backend_missing(t)) return;
     const run_config *c = &t->cfg;
-    if (c->n_slabs != 1 || !isinf(c->slabs[0].thickness_cm)) {
-        set_status(t, 1, "SOBP: needs one material, not a stack (Stack: none)");
-        return;
-    }
-    /* The beam's CSDA depth, from an engine that is never started. */
+    sobp_job job;
     bragg_err e = {{0}};
-    engine *probe;
-    run_config pc = *c;
-    pc.bio_model[0] = '\0';   /* the range does not need the z1D* tables */
-    if (engine_create(&probe, &pc, &e)) {
+    if (sobp_job_make(c, &job, &e)) {
         set_status(t, 1, "%s", e.msg);
         return;
     }
-    double R = engine_csda_depth(probe);
-    engine_destroy(probe);
-    double from = floor(200 * R / 3) / 100, to = floor(97 * R) / 100;
-    uint64_t n = c->histories / 10 < 1000 ? 1000 : c->histories / 10 > 20000 ? 20000 : c->histories / 10;
     /* The record and the log go into a folder of the job's own (mkdtemp: a new name, mode
      * 0700): in a shared /tmp a predictable name could be taken first, or be a link to a file
      * of the user's that the job would then write. */
@@ -650,53 +774,8 @@ static void start_sobp(tui_state *t)
     }
     snprintf(t->sobp_path, sizeof t->sobp_path, "%s/sobp.json", t->sobp_dir);
     snprintf(t->sobp_log, sizeof t->sobp_log, "%s/sobp.log", t->sobp_dir);
-    /* Bins of 1 mm (sobp's default), finer for a short range: the plateau's flatness is read
-     * off at least 20 bins (sobp refuses fewer than 3), down to sobp's finest, 0.01 mm. */
-    double bin_mm = floor(100 * (to - from) * 10 / 20) / 100;
-    bin_mm = bin_mm > 1.0 ? 1.0 : bin_mm < 0.01 ? 0.01 : bin_mm;
-    char a_from[32], a_to[32], a_n[32], a_seed[32], a_threads[16], a_dose[32], a_ab[32], a_bin[32];
-    snprintf(a_bin, sizeof a_bin, "%g", bin_mm);
-    snprintf(a_from, sizeof a_from, "%g", from);
-    snprintf(a_to, sizeof a_to, "%g", to);
-    snprintf(a_n, sizeof a_n, "%llu", (unsigned long long)n);
-    snprintf(a_seed, sizeof a_seed, "%llu", (unsigned long long)c->seed);
-    snprintf(a_threads, sizeof a_threads, "%d", c->threads);
-    snprintf(a_dose, sizeof a_dose, "%g", c->bio_dose);
-    snprintf(a_ab, sizeof a_ab, "%g", c->bio_alpha_beta);
-    const char *argv[32];
-    int k = 0;
-    argv[k++] = "bragg";
-    argv[k++] = "sobp";
-    argv[k++] = "--ion";
-    argv[k++] = c->ion;
-    argv[k++] = "--material";
-    argv[k++] = c->slabs[0].material;
-    argv[k++] = "--from";
-    argv[k++] = a_from;
-    argv[k++] = "--to";
-    argv[k++] = a_to;
-    argv[k++] = "--bin";
-    argv[k++] = a_bin;
-    argv[k++] = "-n";
-    argv[k++] = a_n;
-    argv[k++] = "--seed";
-    argv[k++] = a_seed;
-    argv[k++] = "--threads";
-    argv[k++] = a_threads;
-    argv[k++] = "--backend";
-    argv[k++] = c->backend;
-    if (!c->nuclear) argv[k++] = "--no-nuclear";
-    if (c->bio_model[0]) {
-        argv[k++] = "--biological";
-        argv[k++] = c->bio_model;
-        argv[k++] = "--dose";
-        argv[k++] = a_dose;
-        if (c->bio_alpha_beta > 0) {
-            argv[k++] = "--alpha-beta";
-            argv[k++] = a_ab;
-        }
-    }
-    argv[k++] = "-q";
+    const char **argv = job.argv;
+    int k = job.argc;
     argv[k++] = "--json";
     argv[k++] = t->sobp_path;
     argv[k] = NULL;
@@ -761,9 +840,13 @@ static void start_sobp(tui_state *t)
     t->sobp_pid = pid;
     t->sobp_job_cfg = *c;
     t->view = VIEW_SOBP;
-    set_status(t, 0, "SOBP of %s in %s, %g-%g cm%s: %llu histories per energy (c cancels)",
-               c->ion, c->slabs[0].material, from, to,
-               c->bio_model[0] ? ", RBE-weighted flat" : "", (unsigned long long)n);
+    /* The target in the unit of the beam's range (src/output/depth_unit.h): p 10 MeV's read
+     * "0.08-0.11 cm". */
+    depth_unit du = depth_unit_for(job.range_cm);
+    set_status(t, 0, "SOBP of %s in %s, %g-%g %s%s: %llu histories per energy (c cancels)",
+               c->ion, c->slabs[0].material, job.from * du.per_cm, job.to * du.per_cm,
+               glyph(du.symbol, du.name), c->bio_model[0] ? ", RBE-weighted flat" : "",
+               (unsigned long long)job.per_energy);
 }
 
 static void toggle_pause(tui_state *t)
@@ -1368,26 +1451,41 @@ static void draw_messages(const tui_state *t, const tui_layout *l)
     draw_text(r.y + r.h - 2, x, MODAL_TEXT_W, A_NORMAL, "Any key closes this.");
 }
 
+/* Below the smallest size: what is needed and what there is, in the whole screen without a
+ * border (a border left a 2-row screen no room, and it was blank). One row where it fits,
+ * else its parts on rows of their own (at 40 columns the line ended "have 40x"), each wrapped
+ * at words where even that is too wide (at 20 columns each part had one row, and "small:"
+ * and the size were lost); the whole message wrapped where the parts need more rows than the
+ * screen has. */
+static void draw_too_small(const tui_layout *l)
+{
+    char size[64], msg[128];
+    snprintf(size, sizeof size, "need %dx%d, have %dx%d", LAYOUT_MIN_COLS, LAYOUT_MIN_ROWS,
+             l->cols, l->rows);
+    snprintf(msg, sizeof msg, "terminal too small: %s; q quits", size);
+    const char *parts[3] = {"terminal too small:", size, "q quits"};
+    int n = 3, need = 0;
+    if (draw_width(msg) <= l->cols - 4) {
+        parts[0] = msg;
+        n = 1;
+    }
+    for (int i = 0; i < n; i++) need += draw_centred_rows(0, 0, l->cols, 0, A_NORMAL, parts[i]);
+    if (n > 1 && need > l->rows) {
+        parts[0] = msg;
+        n = 1;
+        need = draw_centred_rows(0, 0, l->cols, 0, A_NORMAL, msg);
+    }
+    int y = l->rows / 2 - need / 2;
+    if (y < 0) y = 0;
+    for (int i = 0; i < n; i++)
+        y += draw_centred_rows(y, 0, l->cols, l->rows - y, i == 2 ? A_NORMAL : A_BOLD, parts[i]);
+}
+
 static void draw_screen(tui_state *t, const tui_layout *l)
 {
     erase();
     if (l->too_small) {
-        /* One row where it fits, else its parts on rows of their own (at 40 columns the
-         * line ended "have 40x"), each wrapped at words where even that is too wide. */
-        char size[64], msg[128];
-        snprintf(size, sizeof size, "need %dx%d, have %dx%d", LAYOUT_MIN_COLS, LAYOUT_MIN_ROWS,
-                 l->cols, l->rows);
-        snprintf(msg, sizeof msg, "terminal too small: %s; q quits", size);
-        ui_rect whole = {0, 0, l->rows, l->cols};
-        if (draw_width(msg) <= l->cols - 4) {
-            draw_centred(&whole, A_BOLD, msg);
-        } else {
-            const char *parts[3] = {"terminal too small:", size, "q quits"};
-            for (int i = 0; i < 3; i++) {
-                ui_rect row = {l->rows / 2 - 2 + i, 0, 3, l->cols};   /* its middle row */
-                draw_centred(&row, i == 2 ? A_NORMAL : A_BOLD, parts[i]);
-            }
-        }
+        draw_too_small(l);
     } else {
         setup_panel_draw(t, &l->setup);
         live_panel_draw(t, &l->live);
@@ -1419,13 +1517,19 @@ static void handle_mouse(tui_state *t, const tui_layout *l)
     MEVENT ev;
     if (getmouse(&ev) != OK) return;
     if (!(ev.bstate & (BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON1_RELEASED))) return;
+    /* Below the smallest size no panel and no key bar is drawn (the layout's rects are all
+     * at 0): nothing to click. */
+    if (l->too_small) return;
     if (ui_rect_contains(&l->setup, ev.y, ev.x)) {
         int f = ev.y - l->setup.y - 1;
         if (f >= 0 && f < FIELD_COUNT && !t->editing) t->focus = f;
-    } else if (ev.y == l->keys.y && (ev.bstate & (BUTTON1_CLICKED | BUTTON1_PRESSED))) {
+    } else if (ev.y == l->keys.y && !t->editing &&
+               (ev.bstate & (BUTTON1_CLICKED | BUTTON1_PRESSED))) {
         /* Only on an item's own cells: the blank columns right of the bar (and the gap
          * after each item) are no key; the last item is F10 Quit, and a stray click there
-         * must not end a demonstration. */
+         * must not end a demonstration. And not while a field is edited: the key would be
+         * typed into the field (a click on F2 Run typed an 'r'), and the row may hold the
+         * edit message's second line instead of the bar. */
         for (int i = 0; i < KEY_BAR_N; i++) {
             int x = key_bar_x(i);
             if (ev.x >= x && ev.x < x + (int)(strlen(key_bar[i].fkey) + strlen(key_bar[i].label))) {

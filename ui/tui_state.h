@@ -162,9 +162,17 @@ void tui_sobp_progress(const tui_state *t, char *out, size_t len);
 /* 1 when `ran`, the setup a run or an SOBP on screen was made with, gives other results than
  * the setup in the fields now: the plot then says it shows the previous setup. How a run is
  * done (backend, threads, profiling) and the map for the next run do not count; for an SOBP
- * (`sobp` 1) neither does what `s` does not pass to its job (spread, spot, divergence,
- * straggling and MCS switches). */
+ * (`sobp` 1) only the job `s` would start counts, its command line as start_sobp makes it
+ * (not spread, spot, divergence, straggling or MCS, which it does not pass; Histories only
+ * as the tenth per energy it runs). May build tables for an SOBP's range (kept for the last
+ * setups asked about). */
 int tui_setup_changed(const tui_state *t, const run_config *ran, int sobp);
+
+/* 1 when the run on screen (the engine's) was made with another setup than the fields show
+ * (tui_setup_changed): every view of it then says so, in these words. */
+int tui_run_outdated(const tui_state *t);
+#define TUI_RUN_OUTDATED_HINT "setup changed: r runs it"
+#define TUI_SOBP_OUTDATED_HINT "setup changed: s builds it"
 
 /* 1 while a run is going (running or paused). */
 int tui_run_active(const tui_state *t);

@@ -22,11 +22,15 @@
  * line per stage, "pilot K", "energy k K" (k of the K pristine runs begun), "refit". Without
  * it (the command line) nothing is written there.
  */
+#include <errno.h>
 #include <math.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -61,9 +65,24 @@ static void progress(const char *fmt, ...)
     va_start(ap, fmt);
     int n = vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
+    if (n <= 0 || n >= (int)sizeof line) return;
     /* One write per line (under PIPE_BUF: whole or not at all); a reader gone ends the
-     * telling, not the job. */
-    if (n > 0 && n < (int)sizeof line && write(fd, line, (size_t)n) != n) fd = -1;
+     * telling, not the job. A write to a pipe no one reads raises SIGPIPE, which kills: it is
+     * blocked in this thread for the write, and one it raised is taken back (unless one was
+     * pending already) before the mask is restored, so only EPIPE is left. */
+    sigset_t pipe_set, old, pending;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+    sigpending(&pending);
+    int was_pending = sigismember(&pending, SIGPIPE);
+    ssize_t w = write(fd, line, (size_t)n);
+    if (w < 0 && errno == EPIPE && !was_pending) {
+        static const struct timespec now = {0, 0};
+        sigtimedwait(&pipe_set, NULL, &now);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (w != n) fd = -1;
 }
 
 /* Refits to resampled curves behind the reported flatness (src/engine/sobp.h). One refit's

@@ -532,6 +532,51 @@ Test(ui, a_changed_setup_is_told_from_how_a_run_is_done)
     catalog_free(&t->cat);
 }
 
+/* An SOBP counts as changed when `s` would build another one, not when any key it reads
+ * differs: its job runs a tenth of the histories per energy, 1000 to 20 000, so Histories 5000
+ * and 8000 give the same job (1000 per energy), and the view said "setup changed" all the
+ * same. 50 000 gives 5000 per energy: another job. */
+Test(ui, an_sobp_is_changed_when_its_job_would_be)
+{
+    tui_state *t = setup_state();
+    cr_expect_str_eq(apply(t, FIELD_ION, "p"), "");
+    cr_expect_str_eq(apply(t, FIELD_ENERGY, "100"), "");
+    cr_expect_str_eq(apply(t, FIELD_HISTORIES, "5000"), "");
+    run_config ran = t->cfg;
+    cr_expect_str_eq(apply(t, FIELD_HISTORIES, "8000"), "");
+    cr_expect(!tui_setup_changed(t, &ran, 1), "the same job: 1000 histories per energy");
+    cr_expect(tui_setup_changed(t, &ran, 0), "a run of 8000 histories is another run");
+    cr_expect_str_eq(apply(t, FIELD_HISTORIES, "50000"), "");
+    cr_expect(tui_setup_changed(t, &ran, 1), "5000 histories per energy is another job");
+    cr_expect_str_eq(apply(t, FIELD_HISTORIES, "5000"), "");
+    cr_expect_str_eq(apply(t, FIELD_STACK, "water:5, bone:2, water"), "");
+    cr_expect(tui_setup_changed(t, &ran, 1), "a stack makes no job");
+    catalog_free(&t->cat);
+}
+
+/* Without colour the curves of dose by charge repeated their looks past the eight dash
+ * patterns (O-16's ten channels gave Z=1 and the target the same key, Fe-56's 28 many more):
+ * the patterns now come round underlined, reversed, then both. Every charge of the heaviest
+ * ion has a look of its own without colour, and every curve a view draws (48 at most) with. */
+Test(ui, every_series_looks_its_own_with_and_without_colour)
+{
+    for (int a = 0; a < TRANSPORT_MAX_Z + 2; a++)
+        for (int b = a + 1; b < TRANSPORT_MAX_Z + 2; b++) {
+            plot_look la = plot_series_look(0, a), lb = plot_series_look(0, b);
+            cr_expect(la.pattern != lb.pattern || la.weight != lb.weight,
+                      "without colour, series %d and %d look alike", a, b);
+        }
+    for (int a = 0; a < 48; a++)
+        for (int b = a + 1; b < 48; b++) {
+            plot_look la = plot_series_look(1, a), lb = plot_series_look(1, b);
+            cr_expect(la.role != lb.role || la.pattern != lb.pattern,
+                      "with colour, series %d and %d look alike", a, b);
+            cr_expect(la.weight == A_NORMAL, "with colour the attributes stay the role's");
+        }
+    cr_expect(plot_series_look(0, 0).pattern == 0 && plot_series_look(0, 0).weight == A_NORMAL,
+              "the current run is solid");
+}
+
 /* Left/right steps every number the help says it steps: energy (it did nothing) in round
  * numbers about 10% apart, spread and spot from 0 up, histories 1-2-5; each within its valid
  * range, the status line saying so at its end. The Stack has no steps: it says Enter edits. */
@@ -581,6 +626,68 @@ Test(ui, left_right_steps_the_numbers)
     setup_field_cycle(t, FIELD_STACK, 1);
     cr_expect(strstr(t->status, "Stack: Enter edits"), "%s", t->status);
     cr_expect(memcmp(&before, &t->cfg, sizeof before) == 0, "the stack changed");
+    catalog_free(&t->cat);
+}
+
+/* Left/right at the end of a range said nothing: the ladders had bounds of their own (spread
+ * 0.1-20 %, spot 0.5-100 mm, histories 100-1e12) and at them left the value as it was, with no
+ * message; the histories stopped at 100 where the setup takes down to the batches (20), and a
+ * seed of 2^64 - 1 stepped round to 0. Now a step goes to the next round number and
+ * config_validate alone refuses it, naming the range; a step that changes nothing (0 going
+ * down, the seed's ends) names the range too. */
+Test(ui, left_right_at_the_end_of_a_range_says_so)
+{
+    tui_state *t = setup_state();
+    cr_expect_str_eq(apply(t, FIELD_SPREAD, "20"), "");
+    t->status[0] = '\0';
+    setup_field_cycle(t, FIELD_SPREAD, 1);
+    cr_expect(t->cfg.energy_spread == 0.2 && t->status_error &&
+                  strstr(t->status, "energy spread: ") && strstr(t->status, "(valid: 0 to 20%)"),
+              "%g: '%s'", t->cfg.energy_spread, t->status);
+    cr_expect_str_eq(apply(t, FIELD_SPREAD, "0"), "");
+    t->status[0] = '\0';
+    setup_field_cycle(t, FIELD_SPREAD, -1);
+    cr_expect(t->cfg.energy_spread == 0, "%g", t->cfg.energy_spread);
+    cr_expect_str_eq(t->status, "Spread: 0 % is the bottom of its range (valid: 0 to 20 %)");
+    cr_expect_str_eq(apply(t, FIELD_SPOT, "100"), "");
+    t->status[0] = '\0';
+    setup_field_cycle(t, FIELD_SPOT, 1);
+    cr_expect(fabs(t->cfg.spot_sigma_cm - 10) < 1e-12 && strstr(t->status, "spot size: ") &&
+                  strstr(t->status, "(valid: 0 to 100 mm)"), "'%s'", t->status);
+    cr_expect_str_eq(apply(t, FIELD_SPOT, "0"), "");
+    t->status[0] = '\0';
+    setup_field_cycle(t, FIELD_SPOT, -1);
+    cr_expect_str_eq(t->status, "Spot: 0 mm is the bottom of its range (valid: 0 to 100 mm)");
+
+    /* Histories down to the batches, then the batches' message. */
+    cr_expect_str_eq(apply(t, FIELD_HISTORIES, "100"), "");
+    setup_field_cycle(t, FIELD_HISTORIES, -1);
+    cr_expect_eq(t->cfg.histories, 50);
+    setup_field_cycle(t, FIELD_HISTORIES, -1);
+    cr_expect_eq(t->cfg.histories, 20);
+    t->status[0] = '\0';
+    setup_field_cycle(t, FIELD_HISTORIES, -1);
+    cr_expect(t->cfg.histories == 20 && strstr(t->status, "histories: 10 is fewer than the 20 "
+                                                          "batches"), "'%s'", t->status);
+    cr_expect_str_eq(apply(t, FIELD_HISTORIES, "1e12"), "");
+    t->status[0] = '\0';
+    setup_field_cycle(t, FIELD_HISTORIES, 1);
+    cr_expect(t->cfg.histories == 1000000000000ull && strstr(t->status, "histories: ") &&
+                  strstr(t->status, "out of range"), "'%s'", t->status);
+
+    /* The seed's ends: it neither wraps round nor stays silent. */
+    cr_expect_str_eq(apply(t, FIELD_SEED, "18446744073709551615"), "");
+    t->status[0] = '\0';
+    setup_field_cycle(t, FIELD_SEED, 1);
+    cr_expect_eq(t->cfg.seed, UINT64_MAX, "the seed wrapped round");
+    cr_expect_str_eq(t->status, "Seed: 18446744073709551615 is the top of its range (valid: 0 "
+                                "to 18446744073709551615)");
+    setup_field_cycle(t, FIELD_SEED, -1);
+    cr_expect_eq(t->cfg.seed, UINT64_MAX - 1);
+    cr_expect_str_eq(apply(t, FIELD_SEED, "0"), "");
+    t->status[0] = '\0';
+    setup_field_cycle(t, FIELD_SEED, -1);
+    cr_expect(t->cfg.seed == 0 && strstr(t->status, "Seed: 0 is the bottom"), "'%s'", t->status);
     catalog_free(&t->cat);
 }
 
