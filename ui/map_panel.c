@@ -191,7 +191,13 @@ void map_panel_draw(const tui_state *t, const ui_rect *r)
         draw_text_fit(iy, ix + 1, iw - 1, draw_attr(ROLE_MARKER) | A_BOLD, TUI_RUN_OUTDATED_HINT);
     /* The lateral axis' name above it, then the scale: its levels as drawn, and the doses at
      * its ends. */
-    draw_text(sy, ix, ylw, draw_attr(ROLE_DIM), m.kind == MAP_RZ ? "r cm" : "x cm");
+    /* Lateral sizes in the unit of the map's extent (src/output/depth_unit.h's rule): the
+     * 0.2 mm of rings of p 5 MeV read 0.000 to 0.020 cm. */
+    depth_unit lu = depth_unit_for(fmax(fabs(lo), fabs(hi)));
+    char lateral_label[16];
+    snprintf(lateral_label, sizeof lateral_label, "%s %s", m.kind == MAP_RZ ? "r" : "x",
+             glyph(lu.symbol, lu.name));
+    draw_text(sy, ix, ylw, draw_attr(ROLE_DIM), lateral_label);
     int sx = ix + ylw + 1;
     draw_text(sy, sx, iw - ylw - 1, draw_attr(ROLE_DIM), "scale");
     sx += 6;
@@ -204,11 +210,12 @@ void map_panel_draw(const tui_state *t, const ui_rect *r)
     attr_t axis = draw_attr(ROLE_DIM);
     for (int row = 0; row < ch; row++) draw_text(cy + row, ax, 1, axis, glyph("\u2502", "|"));
     axis_ticks yt;
-    axis_ticks_nice(lo, hi, ch / 3 > 2 ? ch / 3 : 2, &yt);
+    double ulo = lo * lu.per_cm, uhi = hi * lu.per_cm;
+    axis_ticks_nice(ulo, uhi, ch / 3 > 2 ? ch / 3 : 2, &yt);
     for (int i = 0; i < yt.count; i++) {
         double v = axis_tick_value(&yt, i);
-        if (v < lo - 1e-9 || v > hi + 1e-9) continue;
-        int row = (int)lround((hi - v) / (hi - lo) * (ch - 1));
+        if (v < ulo - 1e-9 * (uhi - ulo) || v > uhi + 1e-9 * (uhi - ulo)) continue;
+        int row = (int)lround((uhi - v) / (uhi - ulo) * (ch - 1));
         draw_textf(cy + row, ix, ylw, A_NORMAL, "%*.*f", ylw, yt.decimals, v);
         draw_text(cy + row, ax, 1, axis, glyph("\u2524", "+"));
     }
