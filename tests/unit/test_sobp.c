@@ -182,6 +182,84 @@ Test(sobp, flatness_is_max_minus_min_over_mean)
     cr_expect(mean == 2.5);
 }
 
+/* The largest deviation from the mean, above it or below it, over the bins asked for only:
+ * {2, 2, 2, 3} has mean 2.25 and its largest deviation above (1/3); {2, 3, 3, 3} has mean 2.75
+ * and its largest below (3/11); the 100 beside them is outside the bins. */
+Test(sobp, max_deviation_is_the_largest_relative_distance_from_the_mean)
+{
+    double up[6] = {100, 2, 2, 2, 3, 100}, down[5] = {2, 3, 3, 3, 100};
+    cr_expect(fabs(sobp_max_deviation(up, 1, 4) - 1.0 / 3.0) < 1e-12, "%.15g",
+              sobp_max_deviation(up, 1, 4));
+    cr_expect(fabs(sobp_max_deviation(down, 0, 3) - 3.0 / 11.0) < 1e-12, "%.15g",
+              sobp_max_deviation(down, 0, 3));
+    cr_expect(sobp_max_deviation(up, 1, 3) == 0, "a flat run of bins deviates by nothing");
+}
+
+/* Two curves on six bins whose sum cannot be flat (the fit leaves a ripple), with the errors
+ * given; the problem physical (no model). */
+static sobp_problem two_curve_problem(const double *err)
+{
+    static const double dose[2 * 6] = {1.0, 0.9, 0.2, 0.0, 0.0, 0.0,
+                                       0.3, 0.6, 1.0, 0.8, 0.5, 0.4};
+    static const int peaks[2] = {1, 2};
+    sobp_problem p = {2, 6, 0, 5, peaks, dose, err, NULL, NULL, NULL, 0};
+    return p;
+}
+
+/* sobp_resample is the mean over refits of the field that weights fitted to resampled curves
+ * give on the curves measured (src/engine/sobp.h). With errors of zero every resampled set is
+ * the measured one, so every refit is the fit itself: the flatness and largest deviation must
+ * be exactly those of the fitted curve (sobp_fit's weights summed here), with no scatter
+ * between refits and no error on the weights. */
+Test(sobp, resampling_curves_without_errors_gives_the_fitted_field)
+{
+    static const double zero[2 * 6] = {0};
+    sobp_problem p = two_curve_problem(zero);
+    double w[2], sum[6], werr[2] = {-1, -1};
+    bragg_err e = {{0}};
+    cr_assert(sobp_fit(&p, w, &e) == BRAGG_OK, "%s", e.msg);
+    for (int i = 0; i < 6; i++) sum[i] = w[0] * p.dose[i] + w[1] * p.dose[6 + i];
+    double dev = sobp_max_deviation(sum, 0, 5), flat = sobp_flatness(sum, 0, 5, NULL);
+    cr_assert(dev > 0.05, "the toy must leave a ripple to test anything (%g)", dev);
+    sobp_resampled r;
+    /* Two refits: the mean of two equal numbers, and their one-pass variance, are exact. */
+    cr_assert(sobp_resample(&p, 2, 1, &r, werr, &e) == BRAGG_OK, "%s", e.msg);
+    cr_expect(r.replicates == 2);
+    cr_expect(r.max_deviation == dev, "max_deviation %.17g, the fitted field's %.17g",
+              r.max_deviation, dev);
+    cr_expect(r.flatness == flat, "flatness %.17g, the fitted field's %.17g", r.flatness, flat);
+    cr_expect(r.flatness_sd == 0 && werr[0] == 0 && werr[1] == 0, "sd %g, weight errors %g %g",
+              r.flatness_sd, werr[0], werr[1]);
+}
+
+/* One curve: whatever weight a refit gives it, the field it delivers on the measured curve has
+ * that curve's shape, so every refit's flatness and largest deviation are the measured curve's
+ * own, however large the errors the resampling draws from. Were the refits judged on their own
+ * resampled curves instead (which the definition excludes), 10% errors would move both. */
+Test(sobp, resampled_single_curve_is_judged_on_the_measured_curve)
+{
+    static const double dose[6] = {0.9, 1.0, 1.2, 1.1, 0.8, 1.0};
+    static const double err[6] = {0.1, 0.1, 0.1, 0.1, 0.1, 0.1};
+    static const int peak[1] = {2};
+    sobp_problem p = {1, 6, 0, 5, peak, dose, err, NULL, NULL, NULL, 0};
+    double mean = 0;
+    for (int i = 0; i < 6; i++) mean += dose[i] / 6;
+    double dev = 0.2 / mean;   /* the 0.8 lies farthest from the mean of 1.0 */
+    double werr;
+    sobp_resampled r;
+    bragg_err e = {{0}};
+    cr_assert(sobp_resample(&p, 20, 3, &r, &werr, &e) == BRAGG_OK, "%s", e.msg);
+    cr_expect(fabs(r.max_deviation - dev) < 1e-12, "max_deviation %.15g, the curve's %.15g",
+              r.max_deviation, dev);
+    cr_expect(fabs(r.flatness - 0.4 / mean) < 1e-12, "flatness %.15g, the curve's %.15g",
+              r.flatness, 0.4 / mean);
+    /* The refits' flatnesses may differ in their last bits (each weight rounds differently),
+     * and the one-pass variance of nearly equal numbers keeps about the square root of such
+     * round-off: 1e-6 leaves room for that and nothing else (measured: exactly 0). */
+    cr_expect(r.flatness_sd < 1e-6 && fabs(werr) < 1e-6, "sd %g, weight error %g", r.flatness_sd,
+              werr);
+}
+
 /*
  * C-12, 10-15 cm of water, 35 peaks 1.5 mm apart, 12000 histories each, 1 mm bins: every bin
  * of the plateau within +-3% of its mean. max_deviation is the largest deviation the field the
