@@ -56,6 +56,42 @@ static double weighted_flatness(const cJSON *rec, const double *w)
     return f;
 }
 
+/* The record's plateau recomputed from its own pristine curves and weights, not taken from
+ * the numbers it reports about itself: the largest |D / mean - 1| of the weighted sum (written
+ * out here, not through sobp.c), and the largest relative statistical error of a bin, the
+ * curves' errors (independent runs) added in quadrature with their weights. */
+static void record_plateau(const cJSON *rec, double *max_dev, double *max_rel_err)
+{
+    const cJSON *peaks = cJSON_GetObjectItem(rec, "peaks");
+    int K = cJSON_GetArraySize(peaks), first, last;
+    int n = cJSON_GetArraySize(cJSON_GetObjectItem(rec, "depth_cm"));
+    sobp_plateau_bins(number(rec, "from_cm"), number(rec, "to_cm"), number(rec, "bin_width_cm"),
+                      n, &first, &last);
+    double *sum = calloc((size_t)n, sizeof *sum), *var = calloc((size_t)n, sizeof *var);
+    cr_assert(sum && var && n > 0 && K > 0 && first <= last);
+    for (int k = 0; k < K; k++) {
+        const cJSON *pk = cJSON_GetArrayItem(peaks, k);
+        const cJSON *d = cJSON_GetObjectItem(pk, "dose_Gy_cm2");
+        const cJSON *de = cJSON_GetObjectItem(pk, "dose_err_Gy_cm2");
+        double wk = number(pk, "weight");
+        for (int i = first; i <= last; i++) {
+            double sd = cJSON_GetArrayItem(de, i)->valuedouble;
+            sum[i] += wk * cJSON_GetArrayItem(d, i)->valuedouble;
+            var[i] += wk * wk * sd * sd;
+        }
+    }
+    double mean = 0;
+    for (int i = first; i <= last; i++) mean += sum[i] / (last - first + 1);
+    cr_assert(mean > 0);
+    *max_dev = *max_rel_err = 0;
+    for (int i = first; i <= last; i++) {
+        *max_dev = fmax(*max_dev, fabs(sum[i] / mean - 1));
+        *max_rel_err = fmax(*max_rel_err, sqrt(var[i]) / sum[i]);
+    }
+    free(sum);
+    free(var);
+}
+
 /* The K weights of a record (fractions of the primaries) into w. */
 static int record_weights(const cJSON *rec, double *w, double *err, int max)
 {
@@ -267,8 +303,18 @@ Test(sobp, resampled_single_curve_is_judged_on_the_measured_curve)
  * one the fitted curves show (max_deviation_fit, lower: the fit follows their noise). The test
  * demands that the largest statistical error of a plateau bin (from the batch spread) be under
  * 1%, so that the plateau is resolved at all, and that the expected deviation plus twice that
- * error stay within 3%, the error standing for the estimate's own uncertainty. (Measured:
- * largest error 0.72%, expected deviation 0.86%, the fitted curves' 0.48%.)
+ * error stay within 3%, the error standing for the estimate's own uncertainty.
+ *
+ * The fitted curves' deviation and the bins' errors are recomputed here from the pristine
+ * curves and weights the record keeps (record_plateau), not read from what the record says of
+ * itself, and the record's own figures must agree with them. The expected deviation cannot be
+ * recomputed without repeating the refits (the unit tests above pin sobp_resample on problems
+ * whose answer is known); what is asserted of it here: it is not below the fitted curves' own.
+ * The fitted weights are the least-squares optimum on those very curves, so weights fitted to
+ * other (resampled) curves do worse there on average. For the largest deviation that is an
+ * expectation, not a theorem; the set-ups src/engine/sobp.h records show it for the flatness
+ * (the refits' above the fitted curves' wherever both are given), and here the margin is wide.
+ * (Measured: largest error 0.72%, expected deviation 0.86%, the fitted curves' 0.48%.)
  */
 Test(sobp, carbon_10_to_15_cm_in_water_is_flat_within_3_percent, .timeout = 300)
 {
@@ -276,10 +322,23 @@ Test(sobp, carbon_10_to_15_cm_in_water_is_flat_within_3_percent, .timeout = 300)
     testkit_temp_dir(dir, sizeof dir, "sobp");
     cJSON *root = sobp_record("--ion C-12 --material water --from 10 --to 15 -n 12000", dir,
                               "c12.json");
-    double dev = number(root, "max_deviation"), err = number(root, "plateau_max_rel_err");
+    double dev_fit, err;
+    record_plateau(root, &dev_fit, &err);
+    double dev = number(root, "max_deviation");
+    cr_expect(fabs(number(root, "max_deviation_fit") - dev_fit) <= 1e-9 * dev_fit,
+              "the record says its fitted curves deviate by %.6f%%, they deviate by %.6f%%",
+              100 * number(root, "max_deviation_fit"), 100 * dev_fit);
+    cr_expect(fabs(number(root, "plateau_max_rel_err") - err) <= 1e-9 * err,
+              "the record says its largest plateau error is %.6f%%, its curves give %.6f%%",
+              100 * number(root, "plateau_max_rel_err"), 100 * err);
     cr_expect(err < 0.01, "largest plateau error %.2f%%: too noisy to judge flatness", 100 * err);
-    cr_expect(dev + 2 * err <= 0.03, "largest deviation %.2f%% + 2 x error %.2f%% exceeds 3%%",
-              100 * dev, 100 * err);
+    cr_expect(dev >= dev_fit, "expected deviation %.3f%% below the fitted curves' own %.3f%%",
+              100 * dev, 100 * dev_fit);
+    cr_expect(fmax(dev, dev_fit) + 2 * err <= 0.03,
+              "largest deviation %.2f%% (fitted curves %.2f%%) + 2 x error %.2f%% exceeds 3%%",
+              100 * dev, 100 * dev_fit, 100 * err);
+    cr_log_info("C-12 SOBP: expected deviation %.3f%%, fitted curves' %.3f%%, largest error %.3f%%",
+                100 * dev, 100 * dev_fit, 100 * err);
     /* Energies: distal first, falling; the distal peak at 15 cm (within a bin). */
     cJSON *peaks = cJSON_GetObjectItem(root, "peaks");
     cr_assert(cJSON_GetArraySize(peaks) == 35);
