@@ -41,8 +41,8 @@ TestSuite(halo, .timeout = 300);
 /* The halo: the energy deposited beyond the core, whose Gaussian (sigma <= 0.5 cm up to the
  * Bragg peak without nuclear reactions: the_field_size_effect_comes_from_nuclear_reactions) holds
  * all but 1.4e-4 of its energy within 2 sigma = 1 cm. Its radius: the one within which 99% of
- * that energy lies. Between 98% and 99.5% the radius moves by 0.1 R (0.30-0.40 R),
- * a spread the tolerance below must carry. */
+ * that energy lies (this test's convention: the source defines none). Between 98% and 99.5% the
+ * radius moves by 0.1 R (0.29-0.385 R), a spread the tolerance below must carry. */
 #define HALO_CORE_CM 1.0
 #define HALO_CONTAINED 0.99
 
@@ -160,13 +160,22 @@ static run_config halo_config(int nuclear)
 }
 
 /*
- * Issue 15: the halo's radius against the measured "roughly one third of the beam range".
+ * Issue 15: the halo's radius against the measured "roughly one third of the beam range". A
+ * sanity check, not a validation of the reaction model: see the last paragraph.
  *
- * Tolerance, 0.11 R: the source gives the ratio to one figure ("roughly one third"), i.e. to
- * +-0.05 R; how it draws the halo's edge is in the paper's body, which could not be read, and
- * between containing 98% and 99.5% of the halo's energy bragg's radius moves by 0.1 R (+-0.05);
- * the statistics move it by one lateral bin (0.1 cm = 0.005 R). 0.05 + 0.05 + 0.005, rounded
- * up. The abstract states no measurement uncertainty to add.
+ * What the source gives (halo_gottschalk2015.tsv's header: only the abstract could be read):
+ * the ratio in words, to one figure, with no measurement uncertainty and no definition of the
+ * radius in numbers. The definition here is therefore this test's own: the radius holding 99%
+ * of the halo's energy (HALO_CONTAINED, beyond the core's HALO_CORE_CM). Why a containment
+ * radius and not where the halo's last traces end: beyond the halo the measurement sees the
+ * aura of neutral secondaries ("the transition from halo to aura is obvious"), so its halo
+ * ends where most of the halo's dose has been deposited; the 99% itself is a convention the
+ * source neither gives nor excludes.
+ *
+ * Tolerance, 0.105 R, the sum of what the comparison cannot resolve: the one-figure statement
+ * ("roughly one third", +-0.05 R); the unstated definition, which moves bragg's radius by
+ * 0.1 R between containing 98% and 99.5% (+-0.05 R); one lateral bin of statistics (0.1 cm =
+ * 0.005 R).
  *
  * Expected from kinematics (our estimate, not the paper's): a proton scattered quasi-freely on
  * a proton keeps E cos^2(theta); with range ~ E^1.75 (PSTAR, 100-200 MeV) a secondary born at
@@ -176,14 +185,19 @@ static run_config halo_config(int nuclear)
  *
  * Measured with bragg: 99% of the halo's energy within 7.1 cm = 0.338 R (R = 21.0 cm), 98%
  * within 0.290 R, 99.5% within 0.385 R (with ICRU 63's elastic scattering on nuclei; 0.352 R
- * without). Until 2026-12-05 the knockout model that handled proton reactions gave a sharp
- * edge at 0.30 R (1e-5 of the energy beyond 6.3 cm) and 99% of the halo within 0.24 R; ICRU
- * 63's reactions put 1e-5 of the energy beyond the 12 cm grid, and 1e-4 beyond 10.2 cm
- * (0.49 R), where the measurement sees the aura. Of the halo's sources the authors name bragg
- * lacks inelastic scattering to oxygen's discrete levels beyond what ICRU 63's nonelastic
- * products hold.
+ * without). ICRU 63's reactions put 1e-5 of the energy beyond the 12 cm grid, and 1e-4 beyond
+ * 10.2 cm (0.49 R), where the measurement sees the aura.
+ *
+ * What this cannot tell: the accepted window, 0.228-0.438 R, holds both the ICRU 63 reactions
+ * (0.338 R) and the knockout model they replaced on 2026-12-05, whose halo held 99% of its
+ * energy within 0.24 R (and had a sharp edge at 0.30 R): with what the abstract states, the
+ * test cannot tell the two apart, and its passing says only that bragg's halo has the extent
+ * the measurement states, to the precision it is stated in. It fails for a halo without
+ * nuclear reactions (the core alone) or one reaching twice as far. Of the halo's sources the
+ * authors name bragg lacks inelastic scattering to oxygen's discrete levels beyond what ICRU
+ * 63's nonelastic products hold.
  */
-Test(halo, halo_radius_is_roughly_a_third_of_the_range)
+Test(halo, halo_radius_is_roughly_a_third_of_the_range_sanity_check)
 {
     run_config c = halo_config(1);
     halo_run h = halo_scored(&c, 2.0);
@@ -197,13 +211,13 @@ Test(halo, halo_radius_is_roughly_a_third_of_the_range)
                 halo_containing(&h, HALO_CORE_CM, 0.995), R, q, ref);
     cr_log_info("p %g MeV in water: 1e-4, 1e-5 of all the energy beyond %.2f, %.2f cm", HALO_ENERGY,
                 halo_edge(&h, 1e-4), halo_edge(&h, 1e-5));
-    cr_expect(fabs(q - ref) <= 0.11,
-              "halo radius %.2f cm = %.3f R, the measurement says roughly %.3f R (+-0.11 R)", edge,
-              q, ref);
-    /* The grid reaches past the scans' largest displacement (10 cm): the measured dose there is
-     * the aura, which bragg does not make (no neutral secondaries; docs/physics.md, section 6).
-     * Logged, not asserted: transporting neutrons would rightly change it. */
-    cr_expect(HALO_MAP_RADIUS_CM > measured("displacement-max"));
+    cr_expect(fabs(q - ref) <= 0.105,
+              "halo radius %.2f cm = %.3f R, the measurement says roughly %.3f R (+-0.105 R)",
+              edge, q, ref);
+    /* The grid (HALO_MAP_RADIUS_CM) reaches past the scans' largest displacement (10 cm): the
+     * measured dose there is the aura, which bragg does not make (no neutral secondaries;
+     * docs/physics.md, section 6). Logged, not asserted: transporting neutrons would rightly
+     * change it. */
     double beyond10 = 0;
     for (int j = (int)lround(measured("displacement-max") / h.bin_cm); j < h.bins; j++)
         beyond10 += h.ring[j];

@@ -56,6 +56,42 @@ static double weighted_flatness(const cJSON *rec, const double *w)
     return f;
 }
 
+/* The record's plateau recomputed from its own pristine curves and weights, not taken from
+ * the numbers it reports about itself: the largest |D / mean - 1| of the weighted sum (written
+ * out here, not through sobp.c), and the largest relative statistical error of a bin, the
+ * curves' errors (independent runs) added in quadrature with their weights. */
+static void record_plateau(const cJSON *rec, double *max_dev, double *max_rel_err)
+{
+    const cJSON *peaks = cJSON_GetObjectItem(rec, "peaks");
+    int K = cJSON_GetArraySize(peaks), first, last;
+    int n = cJSON_GetArraySize(cJSON_GetObjectItem(rec, "depth_cm"));
+    sobp_plateau_bins(number(rec, "from_cm"), number(rec, "to_cm"), number(rec, "bin_width_cm"),
+                      n, &first, &last);
+    double *sum = calloc((size_t)n, sizeof *sum), *var = calloc((size_t)n, sizeof *var);
+    cr_assert(sum && var && n > 0 && K > 0 && first <= last);
+    for (int k = 0; k < K; k++) {
+        const cJSON *pk = cJSON_GetArrayItem(peaks, k);
+        const cJSON *d = cJSON_GetObjectItem(pk, "dose_Gy_cm2");
+        const cJSON *de = cJSON_GetObjectItem(pk, "dose_err_Gy_cm2");
+        double wk = number(pk, "weight");
+        for (int i = first; i <= last; i++) {
+            double sd = cJSON_GetArrayItem(de, i)->valuedouble;
+            sum[i] += wk * cJSON_GetArrayItem(d, i)->valuedouble;
+            var[i] += wk * wk * sd * sd;
+        }
+    }
+    double mean = 0;
+    for (int i = first; i <= last; i++) mean += sum[i] / (last - first + 1);
+    cr_assert(mean > 0);
+    *max_dev = *max_rel_err = 0;
+    for (int i = first; i <= last; i++) {
+        *max_dev = fmax(*max_dev, fabs(sum[i] / mean - 1));
+        *max_rel_err = fmax(*max_rel_err, sqrt(var[i]) / sum[i]);
+    }
+    free(sum);
+    free(var);
+}
+
 /* The K weights of a record (fractions of the primaries) into w. */
 static int record_weights(const cJSON *rec, double *w, double *err, int max)
 {
@@ -182,6 +218,84 @@ Test(sobp, flatness_is_max_minus_min_over_mean)
     cr_expect(mean == 2.5);
 }
 
+/* The largest deviation from the mean, above it or below it, over the bins asked for only:
+ * {2, 2, 2, 3} has mean 2.25 and its largest deviation above (1/3); {2, 3, 3, 3} has mean 2.75
+ * and its largest below (3/11); the 100 beside them is outside the bins. */
+Test(sobp, max_deviation_is_the_largest_relative_distance_from_the_mean)
+{
+    double up[6] = {100, 2, 2, 2, 3, 100}, down[5] = {2, 3, 3, 3, 100};
+    cr_expect(fabs(sobp_max_deviation(up, 1, 4) - 1.0 / 3.0) < 1e-12, "%.15g",
+              sobp_max_deviation(up, 1, 4));
+    cr_expect(fabs(sobp_max_deviation(down, 0, 3) - 3.0 / 11.0) < 1e-12, "%.15g",
+              sobp_max_deviation(down, 0, 3));
+    cr_expect(sobp_max_deviation(up, 1, 3) == 0, "a flat run of bins deviates by nothing");
+}
+
+/* Two curves on six bins whose sum cannot be flat (the fit leaves a ripple), with the errors
+ * given; the problem physical (no model). */
+static sobp_problem two_curve_problem(const double *err)
+{
+    static const double dose[2 * 6] = {1.0, 0.9, 0.2, 0.0, 0.0, 0.0,
+                                       0.3, 0.6, 1.0, 0.8, 0.5, 0.4};
+    static const int peaks[2] = {1, 2};
+    sobp_problem p = {2, 6, 0, 5, peaks, dose, err, NULL, NULL, NULL, 0};
+    return p;
+}
+
+/* sobp_resample is the mean over refits of the field that weights fitted to resampled curves
+ * give on the curves measured (src/engine/sobp.h). With errors of zero every resampled set is
+ * the measured one, so every refit is the fit itself: the flatness and largest deviation must
+ * be exactly those of the fitted curve (sobp_fit's weights summed here), with no scatter
+ * between refits and no error on the weights. */
+Test(sobp, resampling_curves_without_errors_gives_the_fitted_field)
+{
+    static const double zero[2 * 6] = {0};
+    sobp_problem p = two_curve_problem(zero);
+    double w[2], sum[6], werr[2] = {-1, -1};
+    bragg_err e = {{0}};
+    cr_assert(sobp_fit(&p, w, &e) == BRAGG_OK, "%s", e.msg);
+    for (int i = 0; i < 6; i++) sum[i] = w[0] * p.dose[i] + w[1] * p.dose[6 + i];
+    double dev = sobp_max_deviation(sum, 0, 5), flat = sobp_flatness(sum, 0, 5, NULL);
+    cr_assert(dev > 0.05, "the toy must leave a ripple to test anything (%g)", dev);
+    sobp_resampled r;
+    /* Two refits: the mean of two equal numbers, and their one-pass variance, are exact. */
+    cr_assert(sobp_resample(&p, 2, 1, &r, werr, &e) == BRAGG_OK, "%s", e.msg);
+    cr_expect(r.replicates == 2);
+    cr_expect(r.max_deviation == dev, "max_deviation %.17g, the fitted field's %.17g",
+              r.max_deviation, dev);
+    cr_expect(r.flatness == flat, "flatness %.17g, the fitted field's %.17g", r.flatness, flat);
+    cr_expect(r.flatness_sd == 0 && werr[0] == 0 && werr[1] == 0, "sd %g, weight errors %g %g",
+              r.flatness_sd, werr[0], werr[1]);
+}
+
+/* One curve: whatever weight a refit gives it, the field it delivers on the measured curve has
+ * that curve's shape, so every refit's flatness and largest deviation are the measured curve's
+ * own, however large the errors the resampling draws from. Were the refits judged on their own
+ * resampled curves instead (which the definition excludes), 10% errors would move both. */
+Test(sobp, resampled_single_curve_is_judged_on_the_measured_curve)
+{
+    static const double dose[6] = {0.9, 1.0, 1.2, 1.1, 0.8, 1.0};
+    static const double err[6] = {0.1, 0.1, 0.1, 0.1, 0.1, 0.1};
+    static const int peak[1] = {2};
+    sobp_problem p = {1, 6, 0, 5, peak, dose, err, NULL, NULL, NULL, 0};
+    double mean = 0;
+    for (int i = 0; i < 6; i++) mean += dose[i] / 6;
+    double dev = 0.2 / mean;   /* the 0.8 lies farthest from the mean of 1.0 */
+    double werr;
+    sobp_resampled r;
+    bragg_err e = {{0}};
+    cr_assert(sobp_resample(&p, 20, 3, &r, &werr, &e) == BRAGG_OK, "%s", e.msg);
+    cr_expect(fabs(r.max_deviation - dev) < 1e-12, "max_deviation %.15g, the curve's %.15g",
+              r.max_deviation, dev);
+    cr_expect(fabs(r.flatness - 0.4 / mean) < 1e-12, "flatness %.15g, the curve's %.15g",
+              r.flatness, 0.4 / mean);
+    /* The refits' flatnesses may differ in their last bits (each weight rounds differently),
+     * and the one-pass variance of nearly equal numbers keeps about the square root of such
+     * round-off: 1e-6 leaves room for that and nothing else (measured: exactly 0). */
+    cr_expect(r.flatness_sd < 1e-6 && fabs(werr) < 1e-6, "sd %g, weight error %g", r.flatness_sd,
+              werr);
+}
+
 /*
  * C-12, 10-15 cm of water, 35 peaks 1.5 mm apart, 12000 histories each, 1 mm bins: every bin
  * of the plateau within +-3% of its mean. max_deviation is the largest deviation the field the
@@ -189,8 +303,18 @@ Test(sobp, flatness_is_max_minus_min_over_mean)
  * one the fitted curves show (max_deviation_fit, lower: the fit follows their noise). The test
  * demands that the largest statistical error of a plateau bin (from the batch spread) be under
  * 1%, so that the plateau is resolved at all, and that the expected deviation plus twice that
- * error stay within 3%, the error standing for the estimate's own uncertainty. (Measured:
- * largest error 0.72%, expected deviation 0.86%, the fitted curves' 0.48%.)
+ * error stay within 3%, the error standing for the estimate's own uncertainty.
+ *
+ * The fitted curves' deviation and the bins' errors are recomputed here from the pristine
+ * curves and weights the record keeps (record_plateau), not read from what the record says of
+ * itself, and the record's own figures must agree with them. The expected deviation cannot be
+ * recomputed without repeating the refits (the unit tests above pin sobp_resample on problems
+ * whose answer is known); what is asserted of it here: it is not below the fitted curves' own.
+ * The fitted weights are the least-squares optimum on those very curves, so weights fitted to
+ * other (resampled) curves do worse there on average. For the largest deviation that is an
+ * expectation, not a theorem; the set-ups src/engine/sobp.h records show it for the flatness
+ * (the refits' above the fitted curves' wherever both are given), and here the margin is wide.
+ * (Measured: largest error 0.72%, expected deviation 0.86%, the fitted curves' 0.48%.)
  */
 Test(sobp, carbon_10_to_15_cm_in_water_is_flat_within_3_percent, .timeout = 300)
 {
@@ -198,10 +322,23 @@ Test(sobp, carbon_10_to_15_cm_in_water_is_flat_within_3_percent, .timeout = 300)
     testkit_temp_dir(dir, sizeof dir, "sobp");
     cJSON *root = sobp_record("--ion C-12 --material water --from 10 --to 15 -n 12000", dir,
                               "c12.json");
-    double dev = number(root, "max_deviation"), err = number(root, "plateau_max_rel_err");
+    double dev_fit, err;
+    record_plateau(root, &dev_fit, &err);
+    double dev = number(root, "max_deviation");
+    cr_expect(fabs(number(root, "max_deviation_fit") - dev_fit) <= 1e-9 * dev_fit,
+              "the record says its fitted curves deviate by %.6f%%, they deviate by %.6f%%",
+              100 * number(root, "max_deviation_fit"), 100 * dev_fit);
+    cr_expect(fabs(number(root, "plateau_max_rel_err") - err) <= 1e-9 * err,
+              "the record says its largest plateau error is %.6f%%, its curves give %.6f%%",
+              100 * number(root, "plateau_max_rel_err"), 100 * err);
     cr_expect(err < 0.01, "largest plateau error %.2f%%: too noisy to judge flatness", 100 * err);
-    cr_expect(dev + 2 * err <= 0.03, "largest deviation %.2f%% + 2 x error %.2f%% exceeds 3%%",
-              100 * dev, 100 * err);
+    cr_expect(dev >= dev_fit, "expected deviation %.3f%% below the fitted curves' own %.3f%%",
+              100 * dev, 100 * dev_fit);
+    cr_expect(fmax(dev, dev_fit) + 2 * err <= 0.03,
+              "largest deviation %.2f%% (fitted curves %.2f%%) + 2 x error %.2f%% exceeds 3%%",
+              100 * dev, 100 * dev_fit, 100 * err);
+    cr_log_info("C-12 SOBP: expected deviation %.3f%%, fitted curves' %.3f%%, largest error %.3f%%",
+                100 * dev, 100 * dev_fit, 100 * err);
     /* Energies: distal first, falling; the distal peak at 15 cm (within a bin). */
     cJSON *peaks = cJSON_GetObjectItem(root, "peaks");
     cr_assert(cJSON_GetArraySize(peaks) == 35);
