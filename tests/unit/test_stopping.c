@@ -57,6 +57,16 @@ static double check(const char *what, double t, double ours, double ref, double 
     return fabs(dev);
 }
 
+/* The same for a known one-signed difference: bragg / reference - 1 within [lo, hi]. */
+static double check_signed(const char *what, double t, double ours, double ref, double lo,
+                           double hi)
+{
+    double dev = ours / ref - 1.0;
+    cr_expect(dev >= lo && dev <= hi, "%s at %g MeV/u: bragg %.5g, reference %.5g (%+.2f%%, "
+              "window %+.1f%% to %+.1f%%)", what, t, ours, ref, 100 * dev, 100 * lo, 100 * hi);
+    return fabs(dev);
+}
+
 /* Issue acceptance: PSTAR water, stopping within 1% from 1 to 500 MeV. PSTAR's total stopping
  * (electronic + nuclear) is compared with bragg's total, like with like. */
 Test(stopping, protons_in_water_stopping_pstar)
@@ -162,8 +172,8 @@ static void integrate_reference_range(int n, const double *E, const double *S, d
  * the worst deviations (range: from r_from up). */
 static int compare_with_table(const transport_table *tab, const char *name, int A, int n,
                               const double *E, const double *S, double lo, double hi,
-                              double s_tol, double r_tol, double r_from, double r_tol_low,
-                              double *worst_s, double *worst_r)
+                              double s_tol, double r_tol, double r_from, double r_low_min,
+                              double r_low_max, double *worst_s, double *worst_r)
 {
     double R[512];
     cr_assert(n > 0 && n <= 512);
@@ -177,7 +187,9 @@ static int compare_with_table(const transport_table *tab, const char *name, int 
         double t = E[i] / A;
         if (t < lo || t > hi) continue;
         double ds = check(what_s, t, table_stopping_el(tab, t), S[i], s_tol);
-        double dr = check(what_r, t, table_range(tab, t), R[i], t < r_from ? r_tol_low : r_tol);
+        double dr = t < r_from
+                        ? check_signed(what_r, t, table_range(tab, t), R[i], r_low_min, r_low_max)
+                        : check(what_r, t, table_range(tab, t), R[i], r_tol);
         if (ds > *worst_s) *worst_s = ds;
         if (dr > *worst_r && t >= r_from) *worst_r = dr;
         checked++;
@@ -220,7 +232,7 @@ Test(stopping, helium_in_water_astar)
     int n = astar_table(E, S);
     cr_assert(n > 100, "ASTAR table has %d points", n);
     int checked = compare_with_table(&tab, "ASTAR", 4, n, E, S, 10.0, 250.0, 0.02, 0.01, 0.0,
-                                     0.01, &worst_s, &worst_r);
+                                     -0.01, 0.01, &worst_s, &worst_r);
     cr_expect(checked >= 30);
     cr_log_info("He-4 in water vs ASTAR, %d energies 10-250 MeV/u: stopping worst %.2f%%, range "
                 "worst %.2f%%", checked, 100 * worst_s, 100 * worst_r);
@@ -270,8 +282,9 @@ Test(stopping, carbon_in_water_icru90)
  * comes out 1.0-2.1% longer than this table's, because between 2 and 10 MeV/u the revised ICRU 73
  * stopping lies 1.5-3% above ours. The two ICRU tables differ there by as much: ICRU 90 (test
  * above, agreed with to 0.9%) is 2.1% below the revised ICRU 73 at 5 MeV/u and 1.9% below at
- * 8.3 MeV/u. That band is asserted at its measured level (2.5%) so a change for the worse still
- * fails; the 1% tolerance applies from 25 MeV/u, where the two tables agree to 0.2%. */
+ * 8.3 MeV/u. That band is a guard of the known one-signed difference: from the 1% tolerance
+ * below (-1%) to its measured level (+2.5%), so a change for the worse fails on either side; the
+ * 1% tolerance applies from 25 MeV/u, where the two tables agree to 0.2%. */
 Test(stopping, carbon_in_water_icru73)
 {
     transport_table tab;
@@ -284,7 +297,7 @@ Test(stopping, carbon_in_water_icru73)
         S[n++] = ref->v[i][1];
     }
     int checked = compare_with_table(&tab, "ICRU 73", 12, n, E, S, 10.0, 1000.0, 0.02, 0.01, 25.0,
-                                     0.025, &worst_s, &worst_r);
+                                     -0.01, 0.025, &worst_s, &worst_r);
     cr_expect(checked >= 20);
     cr_log_info("C-12 in water vs revised ICRU 73, %d energies 10-1000 MeV/u: stopping worst "
                 "%.2f%%, range worst from 25 MeV/u %.2f%%", checked, 100 * worst_s, 100 * worst_r);
