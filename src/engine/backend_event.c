@@ -292,7 +292,7 @@ static uint64_t run_thread(const backend_job *job, const event_state *st, event_
     uint64_t start_clock = job->profile_every ? profile_clock() : 0;
     do {
         if (atomic_load_explicit(job->cancel, memory_order_relaxed))
-            L.c.end = L.c.next;   /* start nothing more; finish what flies */
+            event_cancel(&L.c);   /* start nothing more; finish what flies */
         else if (L.c.next >= L.c.end) {
             uint64_t start, n = backend_take_chunk(next_chunk, job->count, st->threads, &start);
             if (n) {
