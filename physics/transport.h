@@ -1601,15 +1601,11 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void step_scatter(const transport_para
     profile_mark(prof, PROFILE_SCATTERING);
 }
 
-/* 1 when the sink records a phase space: the CPU backends can; the GPU's code goes without. */
+/* 1 when the sink records a phase space: on every backend, the GPU's included (its sinks
+ * share one device buffer, cuda/cuda_transport.cu's sink_begin; NULL when none is asked for). */
 static inline BRAGG_HD int sink_records_phase_space(const score_sink *s)
 {
-#if defined(__CUDA_ARCH__)
-    (void)s;
-    return 0;
-#else
     return s->ps != (phase_space_point *)0;
-#endif
 }
 
 /* Records a particle in the sink's phase space: its step (tally k, ending at depth z1, the
