@@ -256,7 +256,8 @@ typedef struct transport_params {
     double nucleon_mass[TRANSPORT_MAX_Z + 1];     /* its rest mass per nucleon, MeV */
     double binding[TRANSPORT_MAX_Z + 1];          /* its binding energy per nucleon, MeV */
     nuclear_radii radii;                          /* abrasion radii by mass number */
-    int max_products;                 /* charged products one reaction can make: 2A + 1 */
+    int max_products;                 /* charged products one reaction can make: 2A + 1, and
+                                         at least ICRU63_MAX_PRODUCTS with reactions on */
     /* scoring grid */
     int channels;                     /* primary, charges 1..z_max, nuclear local: z_max + 2 */
     int nbins;

@@ -83,6 +83,64 @@ Test(event, any_bank_shape_gives_the_history_loops_bits)
     engine_destroy(en);
 }
 
+/* Issue acceptance (the products a reaction reserves, physics/event.h, event_plan_react): banks
+ * with room for the target and one or two reactions' max_products products give the history
+ * loop's bits for beams whose own reactions make few products, p and He-4, too. Their protons'
+ * reactions up to 250 MeV are ICRU Report 63's, which may write up to ICRU63_MAX_PRODUCTS: the
+ * run's max_products must count them. (It was 2A + 1, 3 for protons: these shapes then
+ * deposited 3 to 37 products of the 3000 protons on the spot for want of room,
+ * COUNT_STACK_FULL, and the bits differed. He-4's 9 were never exceeded here: drawn events of
+ * ICRU 63, 200 000 each on C, O, P, Ca, Fe, Cu and Pb from 20 to 250 MeV, made at most 7
+ * products.) */
+Test(event, tiny_banks_give_the_history_loops_bits_for_p_and_he4)
+{
+    static const struct {
+        const char *ion;
+        double energy;
+        uint64_t histories;
+    } beams[] = {{"p", 250, 3000}, {"He-4", 200, 1000}};
+    /* {target, reactions' room (capacity = target + this times max_products), react
+     * capacity (at most the capacity), steps per pass}. */
+    static const struct {
+        uint32_t target, reactions, react_capacity;
+        unsigned steps;
+    } shapes[] = {{1, 1, 1, 1}, {2, 1, 2, 1}, {3, 1, 2, 1}, {1, 1, 1, 4}, {8, 1, 8, 4},
+                  {16, 2, 1000, 2}, {256, 8, 1000, 4}};
+    bragg_err e;
+    for (size_t b = 0; b < sizeof beams / sizeof beams[0]; b++) {
+        run_config c = testkit_config(beams[b].ion, beams[b].energy, beams[b].histories);
+        engine *en;
+        cr_assert(engine_create(&en, &c, &e) == BRAGG_OK, "%s", e.msg);
+        const transport_params *p = engine_params(en);
+        cr_expect(p->max_products == ICRU63_MAX_PRODUCTS, "%s: %d products, not ICRU 63's %d",
+                  beams[b].ion, p->max_products, ICRU63_MAX_PRODUCTS);
+        score_arrays ref;
+        cr_assert(score_arrays_init(&ref, p, &e) == BRAGG_OK);
+        history_loop(p, 0, beams[b].histories, &ref);
+        cr_assert(ref.count[COUNT_REACTIONS] > 0, "%s: reactions happened", beams[b].ion);
+        cr_expect(ref.count[COUNT_STACK_FULL] == 0);
+        for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+            uint32_t capacity = shapes[k].target + shapes[k].reactions * (uint32_t)p->max_products;
+            uint32_t react_capacity = shapes[k].react_capacity < capacity
+                                          ? shapes[k].react_capacity : capacity;
+            score_arrays a;
+            cr_assert(score_arrays_init(&a, p, &e) == BRAGG_OK);
+            cr_assert(backend_event_run_range(p, 0, beams[b].histories, shapes[k].target,
+                                              capacity, react_capacity, shapes[k].steps,
+                                              SIMD_SCALAR, 0, &a, &e) == BRAGG_OK, "%s", e.msg);
+            char what[128];
+            snprintf(what, sizeof what, "%s: target %u, banks %u/%u, %u steps per pass",
+                     beams[b].ion, shapes[k].target, capacity, react_capacity, shapes[k].steps);
+            cr_expect(a.count[COUNT_STACK_FULL] == 0, "%s: %llu products found no room", what,
+                      (unsigned long long)a.count[COUNT_STACK_FULL]);
+            expect_same_sums(&ref, &a, what);
+            score_arrays_free(&a);
+        }
+        score_arrays_free(&ref);
+        engine_destroy(en);
+    }
+}
+
 /* No primaries when no history is left, also when a cancel put end at or below next (the
  * difference, unsigned, must not wrap round to 2^64 histories). */
 Test(event, plan_spawn_starts_nothing_past_the_end)
