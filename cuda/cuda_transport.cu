@@ -560,10 +560,11 @@ extern "C" int cuda_session_run(cuda_session *s, uint64_t first, uint64_t count,
         if (s->ps && crossed && take_phase_space(s, crossed, ps_out, ps_ctx, err, len)) return -1;
         if (event_done(&host->c)) break;
         if (poll && poll(poll_ctx, host->c.started) && host->c.end > host->c.next) {
-            /* Cancel: start nothing more (the device is idle here, so its counts are these). */
-            host->c.end = host->c.next;
-            rc = cudaMemcpy(&s->loop->c.end, &host->c.end, sizeof host->c.end,
-                            cudaMemcpyHostToDevice);
+            /* Cancel: start nothing more, not even the spawn book_after_react has planned for
+             * the next iteration (the device is idle here, so its counts are these: all of
+             * them go back, end and spawn changed). */
+            event_cancel(&host->c);
+            rc = cudaMemcpy(&s->loop->c, &host->c, sizeof host->c, cudaMemcpyHostToDevice);
             if (rc != cudaSuccess) return fail(err, len, "cudaMemcpy (cancel)", rc);
         }
     }

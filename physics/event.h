@@ -70,10 +70,13 @@ static inline BRAGG_HD void event_counts_init(event_counts *c, uint64_t first, u
     c->iterations = 0;
 }
 
-/* 1. Primaries to start: up to `target` particles in flight (target <= the banks' capacity). */
+/* 1. Primaries to start: up to `target` particles in flight (target <= the banks' capacity).
+ * None once next has reached end: a cancel that moved end back to next must not make
+ * end - next wrap round to 2^64 histories. */
 static inline BRAGG_HD void event_plan_spawn(event_counts *c, uint32_t target)
 {
-    uint64_t flight = (uint64_t)c->n_in + c->n_react, left = c->end - c->next;
+    uint64_t flight = (uint64_t)c->n_in + c->n_react;
+    uint64_t left = c->end > c->next ? c->end - c->next : 0;
     uint64_t room = flight < target ? target - flight : 0;
     c->spawn = (uint32_t)(room < left ? room : left);
 }
@@ -204,6 +207,16 @@ static inline BRAGG_HD void event_after_react(event_counts *c, uint32_t capacity
     c->n_in = c->n_out < capacity ? c->n_out : capacity;
     c->n_out = 0;
     c->iterations++;
+}
+
+/* Cancel: start no history beyond those started, and none of a spawn already planned. The
+ * CUDA loop plans the next iteration's spawn at the end of the last (book_after_react), so when
+ * its host cancels between iterations, primaries are planned already; started, they would lie
+ * past the new end. What is in flight runs to its end. */
+static inline BRAGG_HD void event_cancel(event_counts *c)
+{
+    c->end = c->next;
+    c->spawn = 0;
 }
 
 /* Nothing in flight and no history left to start. */

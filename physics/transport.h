@@ -256,7 +256,8 @@ typedef struct transport_params {
     double nucleon_mass[TRANSPORT_MAX_Z + 1];     /* its rest mass per nucleon, MeV */
     double binding[TRANSPORT_MAX_Z + 1];          /* its binding energy per nucleon, MeV */
     nuclear_radii radii;                          /* abrasion radii by mass number */
-    int max_products;                 /* charged products one reaction can make: 2A + 1 */
+    int max_products;                 /* charged products one reaction can make: 2A + 1, and
+                                         at least ICRU63_MAX_PRODUCTS with reactions on */
     /* scoring grid */
     int channels;                     /* primary, charges 1..z_max, nuclear local: z_max + 2 */
     int nbins;
@@ -1601,15 +1602,11 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void step_scatter(const transport_para
     profile_mark(prof, PROFILE_SCATTERING);
 }
 
-/* 1 when the sink records a phase space: the CPU backends can; the GPU's code goes without. */
+/* 1 when the sink records a phase space: on every backend, the GPU's included (its sinks
+ * share one device buffer, cuda/cuda_transport.cu's sink_begin; NULL when none is asked for). */
 static inline BRAGG_HD int sink_records_phase_space(const score_sink *s)
 {
-#if defined(__CUDA_ARCH__)
-    (void)s;
-    return 0;
-#else
     return s->ps != (phase_space_point *)0;
-#endif
 }
 
 /* Records a particle in the sink's phase space: its step (tally k, ending at depth z1, the

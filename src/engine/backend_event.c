@@ -154,29 +154,42 @@ static int simd_open(backend *b, int threads, const transport_params *p, bragg_e
 }
 
 /* Banks for a run whose reactions make at most max_products products: room for the target
- * and for eight reactions' products at once. */
+ * and for eight reactions' products at once. On failure no thread keeps banks: st->capacity
+ * (0 then) says that every thread's banks are there and of that size, or none are. */
 static int size_banks(event_state *st, int max_products, bragg_err *e)
 {
-    if (st->max_products == max_products && st->thread[0].block[0]) return BRAGG_OK;
+    if (st->max_products == max_products && st->capacity) return BRAGG_OK;
     uint32_t capacity = EVENT_CPU_TARGET + 8 * (uint32_t)(max_products > 1 ? max_products : 1);
     size_t bytes = particle_bank_bytes(capacity);
+    const char *what = "the particle banks";
     for (int i = 0; i < st->threads; i++) {
         event_thread *t = &st->thread[i];
         free_banks(t);
         for (int k = 0; k < 3; k++) {
             t->block[k] = aligned_alloc(256, bytes);
-            if (!t->block[k]) return bragg_fail(e, "out of memory for the particle banks");
+            if (!t->block[k]) goto fail;
             particle_bank_place(&t->bank[k], t->block[k], capacity);
         }
         if (st->ahead_blocks) {
             size_t words = 4 * (size_t)st->ahead_blocks * capacity;
             t->ahead = aligned_alloc(64, (words * sizeof(uint32_t) + 63) & ~(size_t)63);
-            if (!t->ahead) return bragg_fail(e, "out of memory for the random blocks");
+            if (!t->ahead) {
+                what = "the random blocks";
+                goto fail;
+            }
         }
     }
     st->capacity = capacity;
     st->max_products = max_products;
     return BRAGG_OK;
+fail:
+    for (int i = 0; i < st->threads; i++) {
+        free_banks(&st->thread[i]);
+        memset(st->thread[i].bank, 0, sizeof st->thread[i].bank);
+    }
+    st->capacity = 0;
+    st->max_products = 0;
+    return bragg_fail(e, "out of memory for %s", what);
 }
 
 static void wait_while_paused(const backend_job *job)
@@ -292,7 +305,7 @@ static uint64_t run_thread(const backend_job *job, const event_state *st, event_
     uint64_t start_clock = job->profile_every ? profile_clock() : 0;
     do {
         if (atomic_load_explicit(job->cancel, memory_order_relaxed))
-            L.c.end = L.c.next;   /* start nothing more; finish what flies */
+            event_cancel(&L.c);   /* start nothing more; finish what flies */
         else if (L.c.next >= L.c.end) {
             uint64_t start, n = backend_take_chunk(next_chunk, job->count, st->threads, &start);
             if (n) {

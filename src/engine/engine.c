@@ -242,9 +242,17 @@ static int build_geometry(engine *en, bragg_err *e)
     p->A = ion->A;
     p->z_max = z_max;
     p->nuclear = c->nuclear;
-    /* A reaction's charged products: at most one piece per projectile nucleon and as many
-     * knocked-out target nucleons, plus one (physics/transport.h, TRANSPORT_STACK). */
-    p->max_products = 2 * ion->A + 1 < NUCLEAR_MAX_PRODUCTS ? 2 * ion->A + 1 : NUCLEAR_MAX_PRODUCTS;
+    /* The charged products one reaction can write (the event loop reserves this many slots per
+     * reaction, physics/event.h), over every reaction the run's particles can reach. The
+     * fragmentation model: at most one piece per projectile nucleon and as many knocked-out
+     * target nucleons, plus one: 2A + 1 for the beam, no more for its fragments (A no larger)
+     * and 9 for the alphas protons emit. With reactions on, protons are transported (a
+     * fragment of any beam, or the beam), and theirs up to 250 MeV are ICRU Report 63's, up to
+     * ICRU63_MAX_PRODUCTS (16) products: more than 2A + 1 for A <= 7. (Elastic scattering makes
+     * one or two.) */
+    int products = 2 * ion->A + 1;
+    if (c->nuclear && products < ICRU63_MAX_PRODUCTS) products = ICRU63_MAX_PRODUCTS;
+    p->max_products = products < NUCLEAR_MAX_PRODUCTS ? products : NUCLEAR_MAX_PRODUCTS;
     p->channels = channels;
     p->energy_spread = c->energy_spread;
     p->spot_sigma = c->spot_sigma_cm;
