@@ -363,32 +363,49 @@ static void range_bound(double v, char *out, size_t len)
     else snprintf(out, len, "%g", v);
 }
 
-/* A step that changes nothing (0 going down, a seed at its largest) is at the end of the
- * range: the status line says so, with the range of the field's run key (run_keys, the one
- * a typed value is checked against; the histories' floor is the batches, as their hint
- * says), so the key never seems dead. */
+/* The numbers Left/Right step, with their run keys (run_keys: the range a typed value is
+ * checked against) and the unit the status line gives them. */
+static const struct {
+    int field;
+    const char *key, *unit;   /* unit NULL: the ion's energy unit */
+} stepped[] = {
+    {FIELD_ENERGY, "energy", NULL},  {FIELD_SPREAD, "energy-spread", " %"},
+    {FIELD_SPOT, "spot", " mm"},     {FIELD_HISTORIES, "histories", ""},
+    {FIELD_SEED, "seed", ""},
+};
+
+/* The range of a stepped field in the units it is shown in; the histories' floor is the
+ * batches, as their hint says. 0 for a field that is not stepped. */
+static int stepped_range(const tui_state *t, int field, double *lo, double *hi)
+{
+    for (size_t i = 0; i < sizeof stepped / sizeof stepped[0]; i++) {
+        if (stepped[i].field != field) continue;
+        const run_key *k = run_key_find(stepped[i].key);
+        *lo = k->lo;
+        *hi = k->hi;
+        if (field == FIELD_HISTORIES && t->cfg.batches > *lo) *lo = t->cfg.batches;
+        return 1;
+    }
+    return 0;
+}
+
+/* A step that changes nothing (0 going down, a seed at its largest), or whose next round
+ * number lies past the range, is at the end of the range: the status line says so, with the
+ * range of the field's run key, so the key never seems dead (and never names a value the user
+ * did not choose: Spread 20, Right said "50% is out of range"). */
 static void say_range_end(tui_state *t, int field, int dir)
 {
-    static const struct {
-        int field;
-        const char *key, *unit;   /* unit NULL: the ion's energy unit */
-    } keys[] = {
-        {FIELD_ENERGY, "energy", NULL},  {FIELD_SPREAD, "energy-spread", " %"},
-        {FIELD_SPOT, "spot", " mm"},     {FIELD_HISTORIES, "histories", ""},
-        {FIELD_SEED, "seed", ""},
-    };
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-        if (keys[i].field != field) continue;
-        const run_key *k = run_key_find(keys[i].key);
-        double lo = k->lo;
-        if (field == FIELD_HISTORIES && t->cfg.batches > lo) lo = t->cfg.batches;
+    for (size_t i = 0; i < sizeof stepped / sizeof stepped[0]; i++) {
+        if (stepped[i].field != field) continue;
+        double lo, hi;
+        stepped_range(t, field, &lo, &hi);
         char value[64], from[32], to[32], unit[16];
         const ion *ion = ion_table_find(&t->cat.ions, t->cfg.ion);
-        snprintf(unit, sizeof unit, "%s%s", keys[i].unit ? "" : " ",
-                 keys[i].unit ? keys[i].unit : ion_energy_unit(ion ? ion->A : 0));
+        snprintf(unit, sizeof unit, "%s%s", stepped[i].unit ? "" : " ",
+                 stepped[i].unit ? stepped[i].unit : ion_energy_unit(ion ? ion->A : 0));
         setup_field_value(t, field, value, sizeof value);
         range_bound(lo, from, sizeof from);
-        range_bound(k->hi, to, sizeof to);
+        range_bound(hi, to, sizeof to);
         snprintf(t->status, sizeof t->status, "%s: %s is the %s of its range (valid: %s to %s%s)",
                  field_labels[field], value, dir < 0 ? "bottom" : "top", from, to, unit);
         t->status_error = 1;
@@ -433,7 +450,16 @@ static void step_number(tui_state *t, int field, int dir)
         break;
     default: return;
     }
-    if (same) {
+    /* The stepped value in the units of its run key. */
+    double v = field == FIELD_ENERGY     ? n.energy
+               : field == FIELD_SPREAD   ? 100 * n.energy_spread
+               : field == FIELD_SPOT     ? 10 * n.spot_sigma_cm
+               : field == FIELD_HISTORIES ? (double)n.histories
+                                          : 0;
+    double lo, hi;
+    int beyond = field != FIELD_SEED && stepped_range(t, field, &lo, &hi) &&
+                 (v > hi * (1 + 1e-12) || v < lo * (1 - 1e-12));
+    if (same || beyond) {
         say_range_end(t, field, dir);
         return;
     }

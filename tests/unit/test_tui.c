@@ -1489,7 +1489,7 @@ Test(tui, left_right_at_a_range_end_says_so_at_80x24)
     type_field("20");
     wait_for("Spread     20 %", 5, screen, sizeof screen);
     keys("Right");
-    wait_for("energy spread: 50% is out of range (valid: 0 to 20%)", 5, screen, sizeof screen);
+    wait_for("Spread: 20 % is the top of its range (valid: 0 to 20 %)", 5, screen, sizeof screen);
     type_field("0");
     wait_for("Spread     0 %", 5, screen, sizeof screen);
     keys("Left");
@@ -1501,7 +1501,8 @@ Test(tui, left_right_at_a_range_end_says_so_at_80x24)
     keys("Left");
     wait_for("Histories  20 ", 5, screen, sizeof screen);
     keys("Left");
-    wait_for("histories: 10 is fewer than the 20 batches", 5, screen, sizeof screen);
+    wait_for("Histories: 20 is the bottom of its range (valid: 20 to 1e12)", 5, screen,
+             sizeof screen);
     cr_expect(strstr(screen, "Histories  20 "), "%s", screen);
     quit_workbench(screen, sizeof screen);
 }
