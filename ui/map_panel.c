@@ -43,17 +43,7 @@ int map_view_grid(const dose_map *m, int cols, int rows, uint8_t *levels, double
     *vmax = top;
     if (!(top > 0) || cols < 1 || rows < 1) return -1;
     /* The lateral extent with dose on the scale, rounded up to a nice number. */
-    double floor_dose = top * pow(10, -MAP_VIEW_DECADES), reach = 0;
-    for (int j = 0; j < m->n_lat; j++) {
-        double edge = fmax(fabs(m->lat_lo + j * m->lat_width), fabs(m->lat_lo + (j + 1) * m->lat_width));
-        for (int i = 0; i < m->n_depth; i++)
-            if (m->dose[(size_t)i * m->n_lat + j] >= floor_dose) {
-                reach = fmax(reach, edge);
-                break;
-            }
-    }
-    double grid = fmax(fabs(m->lat_lo), fabs(m->lat_lo + m->n_lat * m->lat_width));
-    double shown = fmin(grid, axis_nice_number(fmax(reach, m->lat_width), 0));
+    double shown = dose_map_view_extent(m, pow(10, -MAP_VIEW_DECADES));
     *lat_hi = shown;
     *lat_lo = m->kind == MAP_XZ ? -shown : 0.0;
     /* Mean dose of the map cells whose centres fall in each view cell. */

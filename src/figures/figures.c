@@ -1213,11 +1213,27 @@ static int map_heat(plot_figure *f, const cJSON *run, const dose_map *m, int log
             }
             z[(size_t)j * nx + c] = n ? sum / n : NAN;
         }
-    int rc = plot_set_heatmap(f, nx, ny, 0.0, group * m->depth_width, m->lat_lo, m->lat_width, z, e);
+    if (plot_set_colour_bar(f, dose_map_quantity(m), dose_map_unit(m->kind), log, e)) {
+        free(z);
+        return BRAGG_ERR;
+    }
+    /* The lateral rows the colour scale shows (dose_map_view_extent, as the workbench's map
+     * view: its decades below the top, 1% of it on a linear scale). An automatic grid's room
+     * for the halo (a third of the range: p 150 MeV's 10 cm) is blank at those doses, and left
+     * the core a strip at the bottom of an empty frame. The map file keeps every row. */
+    double extent = dose_map_view_extent(m, log ? pow(10, -f->heat.log_decades) : 0.01);
+    int keep = (int)ceil(extent / m->lat_width - 1e-9);
+    int j0 = 0, rows = ny;
+    if (m->kind == MAP_XZ && 2 * keep < ny) {
+        j0 = ny / 2 - keep;
+        rows = 2 * keep;
+    } else if (m->kind != MAP_XZ && keep < ny) {
+        rows = keep;
+    }
+    int rc = plot_set_heatmap(f, nx, rows, 0.0, group * m->depth_width,
+                              m->lat_lo + j0 * m->lat_width, m->lat_width, z + (size_t)j0 * nx, e);
     free(z);
     if (rc) return BRAGG_ERR;
-    if (plot_set_colour_bar(f, dose_map_quantity(m), dose_map_unit(m->kind), log, e))
-        return BRAGG_ERR;
     /* The core's 3 sigma (the halo's boundary, report.c), where the run knows it. */
     double *sigma = NULL;
     int n = 0;

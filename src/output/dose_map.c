@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "atomic_file.h"
+#include "axis_ticks.h"
 #include "ion.h"
 
 /* Nothing known of the run (see dose_map_run). */
@@ -82,6 +83,26 @@ int dose_map_kind_parse(const char *text, int *kind, bragg_err *e)
     else if (strcmp(text, "xz") == 0) *kind = MAP_XZ;
     else return bragg_fail(e, "%s is not a map kind (valid: rz, xz)", BRAGG_QUOTED(text));
     return BRAGG_OK;
+}
+
+double dose_map_view_extent(const dose_map *m, double floor_fraction)
+{
+    double top = 0;
+    for (size_t k = 0; k < (size_t)m->n_lat * m->n_depth; k++)
+        if (m->dose[k] > top) top = m->dose[k];
+    double grid = fmax(fabs(m->lat_lo), fabs(m->lat_lo + m->n_lat * m->lat_width));
+    if (!(top > 0)) return grid;
+    double floor_dose = top * floor_fraction, reach = 0;
+    for (int j = 0; j < m->n_lat; j++) {
+        double edge = fmax(fabs(m->lat_lo + j * m->lat_width),
+                           fabs(m->lat_lo + (j + 1) * m->lat_width));
+        for (int i = 0; i < m->n_depth; i++)
+            if (m->dose[(size_t)i * m->n_lat + j] >= floor_dose) {
+                reach = fmax(reach, edge);
+                break;
+            }
+    }
+    return fmin(grid, axis_nice_number(fmax(reach, m->lat_width), 0));
 }
 
 double dose_map_lateral(const dose_map *m, int j)

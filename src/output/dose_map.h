@@ -67,6 +67,13 @@ const char *dose_map_quantity(const dose_map *m);
 const char *dose_map_kind_name(int kind);
 int dose_map_kind_parse(const char *text, int *kind, bragg_err *e);
 
+/* The lateral extent a view of the map needs (cm, from the axis; XZ: each side): the outer
+ * edge of the farthest bin holding, at some depth, a dose over `floor_fraction` of the map's
+ * largest, rounded up to a nice number (1, 2 or 5 times a power of ten) and at most the grid's.
+ * An automatic grid has room for the halo (a third of the range), which a colour scale of a
+ * few decades does not show: the workbench's map view and `bragg plot --kind map` end there. */
+double dose_map_view_extent(const dose_map *m, double floor_fraction);
+
 /* Centre of lateral bin j, cm. */
 double dose_map_lateral(const dose_map *m, int j);
 /* The depth bin holding `depth_cm`, or -1 when it is outside the map. */

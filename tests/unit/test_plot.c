@@ -1630,3 +1630,48 @@ Test(plot_cli, short_range_depth_axes_use_the_summary_unit)
     cJSON_Delete(run);
     testkit_remove_dir(dir);
 }
+
+/* The map figure ends where its colour scale's dose does: p 150 MeV's automatic grid is 10 cm of
+ * rings (a third of the range, for the halo), and at 4 decades the figure was a strip of colour
+ * at the bottom of an empty frame. Every ring holding a dose over the scale's floor stays in the
+ * figure, which ends short of the grid's edge (at the next nice number, as the workbench's map
+ * view; the file keeps all 200). 2000 histories: single halo protons reach 4-5 cm at this
+ * floor. */
+Test(plot_cli, dose_map_figure_ends_where_the_dose_does)
+{
+    char dir[64], args[1024], out[4096], path[256];
+    testkit_temp_dir(dir, sizeof dir, "plotcrop");
+    snprintf(args, sizeof args,
+             "run --ion p --energy 150 --material water -n 2000 --map %s/m.nrrd --json %s/r.json "
+             "-q", dir, dir);
+    cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s", out);
+    snprintf(path, sizeof path, "%s/r.json", dir);
+    cJSON *run = testkit_read_json(path);
+    snprintf(path, sizeof path, "%s/m.nrrd", dir);
+    dose_map m;
+    bragg_err e = {{0}};
+    cr_assert(dose_map_read_nrrd(path, &m, &e) == BRAGG_OK, "%s", e.msg);
+    cr_assert(m.n_lat == 200 && fabs(m.n_lat * m.lat_width - 10) < 1e-9, "%d rings of %g cm",
+              m.n_lat, m.lat_width);
+    /* The last ring with a dose over 1e-4 of the map's largest (the heat map averages depth
+     * bins into columns, which can only lower a cell's top, so this bounds what it shows). */
+    double top = 0;
+    for (int c = 0; c < m.n_lat * m.n_depth; c++) top = fmax(top, m.dose[c]);
+    int last = 0;
+    for (int i = 0; i < m.n_depth; i++)
+        for (int j = 0; j < m.n_lat; j++)
+            if (m.dose[(size_t)i * m.n_lat + j] > 1e-4 * top && j > last) last = j;
+    figure_map_options mo;
+    memset(&mo, 0, sizeof mo);
+    mo.log = 1;
+    plot_figure f;
+    cr_assert(figures_from_map(&f, run, &m, FIGURE_MAP, &mo, &e) == BRAGG_OK, "%s", e.msg);
+    double shown = f.heat.y0 + f.heat.ny * f.heat.dy, reach = (last + 1) * m.lat_width;
+    cr_expect(f.heat.y0 == 0 && shown >= reach - 1e-9 && shown < 9,
+              "the figure shows %g cm of a 10 cm map whose dose reaches %g cm", shown, reach);
+    cr_log_info("p 150 MeV map: dose to %g cm, figure to %g cm", (last + 1) * m.lat_width, shown);
+    plot_figure_free(&f);
+    dose_map_free(&m);
+    cJSON_Delete(run);
+    testkit_remove_dir(dir);
+}
