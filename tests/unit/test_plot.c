@@ -1340,6 +1340,20 @@ Test(plot_cli, rbe_weighted_dose_is_labelled_gy_rbe)
     testkit_remove_dir(dir);
 }
 
+/* Runs `bragg run BEAM --map DIR/m.nrrd --json DIR/r.json -q` and reads both back: the run's
+ * JSON is returned (cJSON_Delete), the map into *m (dose_map_free). */
+static cJSON *run_with_map(const char *dir, const char *beam, dose_map *m)
+{
+    char args[1024], out[4096], path[256];
+    snprintf(args, sizeof args, "run %s --map %s/m.nrrd --json %s/r.json -q", beam, dir, dir);
+    cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s", out);
+    snprintf(path, sizeof path, "%s/m.nrrd", dir);
+    bragg_err e = {{0}};
+    cr_assert(dose_map_read_nrrd(path, m, &e) == BRAGG_OK, "%s", e.msg);
+    snprintf(path, sizeof path, "%s/r.json", dir);
+    return testkit_read_json(path);
+}
+
 /* `--kind profile-at` dropped --log (the PNGs with and without were byte for byte the same) and
  * --norm, which has no entrance or peak to divide a lateral profile by. --log now makes the
  * dose axis logarithmic; --norm is refused on profile-at and map (and the other kinds without
@@ -1348,10 +1362,8 @@ Test(plot_cli, profile_at_honours_log_and_refuses_norm)
 {
     char dir[64], args[1024], out[8192], path[256];
     testkit_temp_dir(dir, sizeof dir, "plotlog");
-    snprintf(args, sizeof args,
-             "run --ion p --energy 150 --material water -n 1000 --map %s/m.nrrd --json %s/r.json "
-             "-q", dir, dir);
-    cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s", out);
+    dose_map m;
+    cJSON *run = run_with_map(dir, "--ion p --energy 150 --material water -n 1000", &m);
     snprintf(args, sizeof args,
              "plot %s/r.json --kind profile-at 5,10 --png %s/lin.png && %s plot %s/r.json --kind "
              "profile-at 5,10 --log --png %s/log.png && cmp -s %s/lin.png %s/log.png",
@@ -1360,12 +1372,7 @@ Test(plot_cli, profile_at_honours_log_and_refuses_norm)
     cr_expect(rc == 1, "--log draws the same profiles (exit %d: %s)", rc, out);
 
     /* Laid out in-process: a log axis whose decades hold the profiles' maximum. */
-    snprintf(path, sizeof path, "%s/r.json", dir);
-    cJSON *run = testkit_read_json(path);
-    snprintf(path, sizeof path, "%s/m.nrrd", dir);
-    dose_map m;
     bragg_err e = {{0}};
-    cr_assert(dose_map_read_nrrd(path, &m, &e) == BRAGG_OK, "%s", e.msg);
     figure_map_options mo;
     memset(&mo, 0, sizeof mo);
     mo.log = 1;
@@ -1412,10 +1419,8 @@ Test(plot_cli, single_profile_names_its_depth_and_an_empty_one_says_so)
 {
     char dir[64], args[1024], out[8192], path[256];
     testkit_temp_dir(dir, sizeof dir, "plotone");
-    snprintf(args, sizeof args,
-             "run --ion p --energy 150 --material water -n 1000 --map %s/m.nrrd --json %s/r.json "
-             "-q", dir, dir);
-    cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s", out);
+    dose_map m;
+    cJSON *run = run_with_map(dir, "--ion p --energy 150 --material water -n 1000", &m);
     const double depth[2] = {10, 18};
     for (int k = 0; k < 2; k++) {
         snprintf(args, sizeof args, "plot %s/r.json --kind profile-at %g --png %s/p.png", dir,
@@ -1437,12 +1442,7 @@ Test(plot_cli, single_profile_names_its_depth_and_an_empty_one_says_so)
     }
 
     /* The empty profile's axis, laid out in-process: from 0 up. */
-    snprintf(path, sizeof path, "%s/r.json", dir);
-    cJSON *run = testkit_read_json(path);
-    snprintf(path, sizeof path, "%s/m.nrrd", dir);
-    dose_map m;
     bragg_err e = {{0}};
-    cr_assert(dose_map_read_nrrd(path, &m, &e) == BRAGG_OK, "%s", e.msg);
     figure_map_options mo;
     memset(&mo, 0, sizeof mo);
     mo.n_depths = 1;
@@ -1536,18 +1536,12 @@ Test(plot_cli, dose_map_marks_the_slab_boundaries)
 {
     char dir[64], args[1024], out[4096], path[256];
     testkit_temp_dir(dir, sizeof dir, "plotslab");
-    snprintf(args, sizeof args,
-             "run --ion C-12 --energy 290 --slab water:5 --slab bone:2 --slab water:inf -n 500 "
-             "--map %s/m.nrrd --json %s/r.json -q", dir, dir);
-    cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s", out);
+    dose_map m;
+    cJSON *run = run_with_map(
+        dir, "--ion C-12 --energy 290 --slab water:5 --slab bone:2 --slab water:inf -n 500", &m);
     snprintf(args, sizeof args, "plot %s/r.json --kind map --png %s/map.png", dir, dir);
     cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s", out);
-    snprintf(path, sizeof path, "%s/r.json", dir);
-    cJSON *run = testkit_read_json(path);
-    snprintf(path, sizeof path, "%s/m.nrrd", dir);
-    dose_map m;
     bragg_err e = {{0}};
-    cr_assert(dose_map_read_nrrd(path, &m, &e) == BRAGG_OK, "%s", e.msg);
     figure_map_options mo;
     memset(&mo, 0, sizeof mo);
     plot_figure f;
@@ -1594,14 +1588,10 @@ Test(plot_cli, dose_map_marks_the_slab_boundaries)
  * protons in water, 362.3 um (NIST PSTAR: 0.03623 g/cm^2); the dose map's depth axis alike. */
 Test(plot_cli, short_range_depth_axes_use_the_summary_unit)
 {
-    char dir[64], args[1024], out[4096], path[256];
+    char dir[64];
     testkit_temp_dir(dir, sizeof dir, "plotum");
-    snprintf(args, sizeof args,
-             "run --ion p --energy 5 --material water -n 2000 -q --map %s/m.nrrd --json %s/p5.json",
-             dir, dir);
-    cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s", out);
-    snprintf(path, sizeof path, "%s/p5.json", dir);
-    cJSON *run = testkit_read_json(path);
+    dose_map m;
+    cJSON *run = run_with_map(dir, "--ion p --energy 5 --material water -n 2000", &m);
     plot_figure f;
     plot_frame fr = default_frame(run, &f);
     cr_expect(f.x_unit && strcmp(f.x_unit, "\u00b5m") == 0, "depth axis in %s", f.x_unit);
@@ -1614,10 +1604,7 @@ Test(plot_cli, short_range_depth_axes_use_the_summary_unit)
               f.markers[0].label);
     plot_figure_free(&f);
 
-    snprintf(path, sizeof path, "%s/m.nrrd", dir);
-    dose_map m;
     bragg_err e = {{0}};
-    cr_assert(dose_map_read_nrrd(path, &m, &e) == BRAGG_OK, "%s", e.msg);
     figure_map_options mo;
     memset(&mo, 0, sizeof mo);
     cr_assert(figures_from_map(&f, run, &m, FIGURE_MAP, &mo, &e) == BRAGG_OK, "%s", e.msg);
@@ -1639,18 +1626,11 @@ Test(plot_cli, short_range_depth_axes_use_the_summary_unit)
  * floor. */
 Test(plot_cli, dose_map_figure_ends_where_the_dose_does)
 {
-    char dir[64], args[1024], out[4096], path[256];
+    char dir[64];
     testkit_temp_dir(dir, sizeof dir, "plotcrop");
-    snprintf(args, sizeof args,
-             "run --ion p --energy 150 --material water -n 2000 --map %s/m.nrrd --json %s/r.json "
-             "-q", dir, dir);
-    cr_assert(testkit_cli(args, out, sizeof out) == 0, "%s", out);
-    snprintf(path, sizeof path, "%s/r.json", dir);
-    cJSON *run = testkit_read_json(path);
-    snprintf(path, sizeof path, "%s/m.nrrd", dir);
     dose_map m;
+    cJSON *run = run_with_map(dir, "--ion p --energy 150 --material water -n 2000", &m);
     bragg_err e = {{0}};
-    cr_assert(dose_map_read_nrrd(path, &m, &e) == BRAGG_OK, "%s", e.msg);
     cr_assert(m.n_lat == 200 && fabs(m.n_lat * m.lat_width - 10) < 1e-9, "%d rings of %g cm",
               m.n_lat, m.lat_width);
     /* The last ring with a dose over 1e-4 of the map's largest (the heat map averages depth
