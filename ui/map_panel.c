@@ -43,7 +43,8 @@ int map_view_grid(const dose_map *m, int cols, int rows, uint8_t *levels, double
     *vmax = top;
     if (!(top > 0) || cols < 1 || rows < 1) return -1;
     /* The lateral extent with dose on the scale, rounded up to a nice number. */
-    double shown = dose_map_view_extent(m, pow(10, -MAP_VIEW_DECADES));
+    double reach = dose_map_reach(m, pow(10, -MAP_VIEW_DECADES));
+    double shown = fmin(dose_map_extent(m), axis_nice_number(fmax(reach, m->lat_width), 0));
     *lat_hi = shown;
     *lat_lo = m->kind == MAP_XZ ? -shown : 0.0;
     /* Mean dose of the map cells whose centres fall in each view cell. */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "axis_ticks.h"
 #include "depth_unit.h"
 #include "dose_map.h"
 #include "ion.h"
@@ -1217,11 +1218,12 @@ static int map_heat(plot_figure *f, const cJSON *run, const dose_map *m, int log
         free(z);
         return BRAGG_ERR;
     }
-    /* The lateral rows the colour scale shows (dose_map_view_extent, as the workbench's map
-     * view: its decades below the top, 1% of it on a linear scale). An automatic grid's room
-     * for the halo (a third of the range: p 150 MeV's 10 cm) is blank at those doses, and left
-     * the core a strip at the bottom of an empty frame. The map file keeps every row. */
-    double extent = dose_map_view_extent(m, log ? pow(10, -f->heat.log_decades) : 0.01);
+    /* The lateral rows the colour scale shows (dose_map_reach, as the workbench's map view:
+     * its decades below the top, 1% of it on a linear scale). An automatic grid's room for the
+     * halo (a third of the range: p 150 MeV's 10 cm) is blank at those doses, and left the core
+     * a strip at the bottom of an empty frame. The map file keeps every row. */
+    double reach = dose_map_reach(m, log ? pow(10, -f->heat.log_decades) : 0.01);
+    double extent = fmin(dose_map_extent(m), axis_nice_number(fmax(reach, m->lat_width), 0));
     int keep = (int)ceil(extent / m->lat_width - 1e-9);
     int j0 = 0, rows = ny;
     if (m->kind == MAP_XZ && 2 * keep < ny) {

@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "atomic_file.h"
-#include "axis_ticks.h"
 #include "ion.h"
 
 /* Nothing known of the run (see dose_map_run). */
@@ -85,13 +84,17 @@ int dose_map_kind_parse(const char *text, int *kind, bragg_err *e)
     return BRAGG_OK;
 }
 
-double dose_map_view_extent(const dose_map *m, double floor_fraction)
+double dose_map_extent(const dose_map *m)
+{
+    return fmax(fabs(m->lat_lo), fabs(m->lat_lo + m->n_lat * m->lat_width));
+}
+
+double dose_map_reach(const dose_map *m, double floor_fraction)
 {
     double top = 0;
     for (size_t k = 0; k < (size_t)m->n_lat * m->n_depth; k++)
         if (m->dose[k] > top) top = m->dose[k];
-    double grid = fmax(fabs(m->lat_lo), fabs(m->lat_lo + m->n_lat * m->lat_width));
-    if (!(top > 0)) return grid;
+    if (!(top > 0)) return dose_map_extent(m);
     double floor_dose = top * floor_fraction, reach = 0;
     for (int j = 0; j < m->n_lat; j++) {
         double edge = fmax(fabs(m->lat_lo + j * m->lat_width),
@@ -102,7 +105,7 @@ double dose_map_view_extent(const dose_map *m, double floor_fraction)
                 break;
             }
     }
-    return fmin(grid, axis_nice_number(fmax(reach, m->lat_width), 0));
+    return reach;
 }
 
 double dose_map_lateral(const dose_map *m, int j)

@@ -67,12 +67,15 @@ const char *dose_map_quantity(const dose_map *m);
 const char *dose_map_kind_name(int kind);
 int dose_map_kind_parse(const char *text, int *kind, bragg_err *e);
 
-/* The lateral extent a view of the map needs (cm, from the axis; XZ: each side): the outer
- * edge of the farthest bin holding, at some depth, a dose over `floor_fraction` of the map's
- * largest, rounded up to a nice number (1, 2 or 5 times a power of ten) and at most the grid's.
- * An automatic grid has room for the halo (a third of the range), which a colour scale of a
- * few decades does not show: the workbench's map view and `bragg plot --kind map` end there. */
-double dose_map_view_extent(const dose_map *m, double floor_fraction);
+/* How far from the axis the dose a view of the map shows reaches (cm; XZ: either side): the
+ * outer edge of the farthest lateral bin holding, at some depth, a dose over `floor_fraction`
+ * of the map's largest; the grid's extent when the map holds no dose. An automatic grid has
+ * room for the halo (a third of the range), which a colour scale of a few decades does not
+ * show: the workbench's map view and `bragg plot --kind map` end at the next nice number past
+ * this (axis_nice_number), at most the grid's extent (dose_map_extent). */
+double dose_map_reach(const dose_map *m, double floor_fraction);
+/* The grid's lateral extent from the axis, cm (XZ: either side). */
+double dose_map_extent(const dose_map *m);
 
 /* Centre of lateral bin j, cm. */
 double dose_map_lateral(const dose_map *m, int j);
