@@ -558,6 +558,8 @@ figures_note_kind report_figures_note(const engine *en, const score_result *r, c
                  t_max);
         kind = FIGURES_NOTE_SLOWING;
     } else if (tab && t_max > 2 * p->energy_cut) {
+        /* Twice the cut-off: a maximum at the cut-off itself (protons' lies at 0.08 MeV, below
+         * the 0.1 MeV/u cut) is where the range ends, which no peak lies before. */
         snprintf(why, sizeof why, "; its stopping power peaks at %.2g MeV/u, well above the "
                                   "cut-off: the dose is highest where it slows through that",
                  t_max);
