@@ -100,14 +100,22 @@ timeout 90 $B run $C12 -n 2000000 --backend cuda --profile --seed 7 --json "$O/p
     tail -20
 elapsed
 
+# cancel_run JSON ARGS...: a GPU run writing JSON, SIGINT 3 s in; its exit status (124: the
+# loop never ended) and how long after the signal it came.
+cancel_run() {
+    local json=$1
+    shift
+    timeout 60 $B run "$@" --backend cuda -q --json "$json" &
+    local pid=$!
+    sleep 3
+    local s=$(date +%s.%N)
+    kill -INT $pid
+    wait $pid
+    echo "rc=$? (124: the loop never ended) exit $(python3 -c "print('%.3f' % ($(date +%s.%N) - $s))") s after SIGINT"
+}
+
 echo "== cancel latency (SIGINT 3 s into a long GPU run)"
-timeout 60 $B run $C12 -n 400000000 --backend cuda -q --json "$O/cancel.json" &
-pid=$!
-sleep 3
-s=$(date +%s.%N)
-kill -INT $pid
-wait $pid
-echo "rc=$? exit $(python3 -c "print('%.3f' % ($(date +%s.%N) - $s))") s after SIGINT"
+cancel_run "$O/cancel.json" $C12 -n 400000000
 python3 -c "
 import json; d = json.load(open('$O/cancel.json'))
 print('partial', d['partial'], 'histories', d['run']['histories'])" 2>&1
@@ -116,14 +124,7 @@ elapsed
 # Protons' jobs (2.3 million histories for p 150 MeV) exceed the loop's 2^20 slots: a cancel
 # there once left spawns planned on the device, and the loop never ended.
 echo "== cancel of a job larger than the loop's slots (p 150 MeV, SIGINT 3 s in)"
-timeout 60 $B run --ion p --energy 150 --material water -n 100000000 --backend cuda -q \
-    --json "$O/cancel-p.json" &
-pid=$!
-sleep 3
-s=$(date +%s.%N)
-kill -INT $pid
-wait $pid
-echo "rc=$? (124: the loop never ended) exit $(python3 -c "print('%.3f' % ($(date +%s.%N) - $s))") s after SIGINT"
+cancel_run "$O/cancel-p.json" --ion p --energy 150 --material water -n 100000000
 elapsed
 
 echo "== compute-sanitizer memcheck"
