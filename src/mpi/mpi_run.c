@@ -91,6 +91,7 @@ typedef struct mpi_run {
     /* Rank 0 with a checkpoint (under lock): done[k] when chunk k is in `local`. */
     uint8_t *done;
     int64_t unsaved;            /* chunks recorded since the last write */
+    int64_t recorded, tried;    /* chunks recorded in all; how many at the last write tried */
     int64_t resumed_chunks;
     uint64_t resumed_histories, resumed_steps;
     double saved_at;
@@ -217,6 +218,7 @@ static void record_chunk(mpi_run *r, int64_t k, const score_arrays *sums)
     if (r->done) {
         r->done[k] = 1;
         r->unsaved++;
+        r->recorded++;
     }
     pthread_mutex_unlock(&r->lock);
 }
@@ -311,19 +313,25 @@ static void *root_worker(void *arg)
     return NULL;
 }
 
-/* Rank 0 with a checkpoint: rewrites the state file when chunks were recorded since the last
- * write and, unless `force`, the last write is save_every_s old. The state is encoded under
- * the lock (a consistent pair of done marks and sums) and written outside it. */
-static int save_state(mpi_run *r, int force, bragg_err *e)
+/* When save_state writes, if chunks were recorded since the last write: once the last write is
+ * save_every_s old; now; or now if chunks were recorded since the last try too (a write that
+ * failed is not tried again and again while nothing changes). */
+enum { SAVE_WHEN_DUE, SAVE_NOW, SAVE_NEW };
+
+/* Rank 0 with a checkpoint: rewrites the state file (see the SAVE_ values). The state is
+ * encoded under the lock (a consistent pair of done marks and sums) and written outside it. */
+static int save_state(mpi_run *r, int when, bragg_err *e)
 {
     if (!r->done) return BRAGG_OK;
     double now = now_s();
     pthread_mutex_lock(&r->lock);
     int64_t unsaved = r->unsaved;
-    if (!unsaved || (!force && now - r->saved_at < r->ms->save_every_s)) {
+    if (!unsaved || (when == SAVE_WHEN_DUE && now - r->saved_at < r->ms->save_every_s) ||
+        (when == SAVE_NEW && r->recorded == r->tried)) {
         pthread_mutex_unlock(&r->lock);
         return BRAGG_OK;
     }
+    r->tried = r->recorded;
     int rc = checkpoint_encode(r->en, r->index, r->physics_check, &r->layout, r->done, &r->local,
                                &r->image, e);
     if (rc == BRAGG_OK) r->unsaved = 0;
@@ -339,13 +347,13 @@ static int save_state(mpi_run *r, int force, bragg_err *e)
 
 /* A write that fails does not stop the run (its result is still right): it is said once, the
  * first time, with what it costs, whether during the run or at its end. */
-static void save_state_or_warn(mpi_run *r, int force)
+static void save_state_or_warn(mpi_run *r, int when)
 {
     bragg_err err = {{0}};
-    if (save_state(r, force, &err) && !r->save_warned) {
+    if (save_state(r, when, &err) && !r->save_warned) {
         fprintf(stderr, "bragg-mpi: warning: %s; %sa resume would run again the chunks done "
                         "since the last write\n",
-                err.msg, force ? "" : "the run goes on, but ");
+                err.msg, when == SAVE_WHEN_DUE ? "the run goes on, but " : "");
         r->save_warned = 1;
     }
 }
@@ -390,7 +398,7 @@ static int open_state(mpi_run *r, const uint64_t *sizes, bragg_err *e)
         return START_FAILED;
     }
     r->unsaved = 1;   /* the empty state */
-    return save_state(r, 1, e) ? START_FAILED : START_OK;
+    return save_state(r, SAVE_NOW, e) ? START_FAILED : START_OK;
 }
 
 /* With a checkpoint the layout is rank 0's: the one recorded in the file when resuming (so that
@@ -499,13 +507,14 @@ static int answer_request(mpi_run *r, const MPI_Status *st, int *active, int *br
         return mpi_fail(e, mrc, "receiving a chunk request");
     }
     const int64_t *req = r->msg;
-    /* A chunk handed in after a stop still counts: it is whole. */
+    if (req[REQ_STOP] && !r->stopped) stop_run(r);
+    /* A chunk handed in after a stop still counts: it is whole. Stopped, it is written at once,
+     * not when due: the SIGKILL may be a second away (serve_chunks). */
     if (req[REQ_HAS_SUMS] && !r->failed) {
         if (!r->done) rc = bragg_fail(e, "MPI: rank %d sent sums unasked", st->MPI_SOURCE);
         else rc = take_sums(r, req, words, st->MPI_SOURCE, e);
-        if (rc == BRAGG_OK) save_state_or_warn(r, 0);
+        if (rc == BRAGG_OK) save_state_or_warn(r, r->stopped ? SAVE_NEW : SAVE_WHEN_DUE);
     }
-    if (req[REQ_STOP] && !r->stopped) stop_run(r);
     if (rc) r->failed = 1;
     pthread_mutex_lock(&r->lock);
     if (rc) r->stopping = 1;
@@ -547,6 +556,11 @@ static int serve_chunks(mpi_run *r, int show_progress, bragg_err *e)
     double t0 = now_s(), shown = t0;
     while (!broken && (active > 0 || !worker_finished(r))) {
         if (!r->stopped && interrupt_requested()) stop_run(r);
+        /* Stopped, the state is written now, not when due. The signal may come from the MPI
+         * runtime ending the job because a rank died: this loop then waits for that rank's
+         * request until the SIGKILL that follows (a second later with Open MPI 4.1). Only
+         * chunks recorded since the last write make a write. */
+        if (r->stopped) save_state_or_warn(r, SAVE_NEW);
         int flag = 0;
         MPI_Status st;
         int mrc = active > 0 ? MPI_Iprobe(MPI_ANY_SOURCE, TAG_REQUEST, MPI_COMM_WORLD, &flag, &st)
@@ -574,9 +588,13 @@ static int serve_chunks(mpi_run *r, int show_progress, bragg_err *e)
             progress_line(r, total, t0);
             shown = now_s();
         }
-        save_state_or_warn(r, 0);
+        save_state_or_warn(r, SAVE_WHEN_DUE);
     }
     if (rc) engine_cancel(r->en);
+    /* Written before waiting for the worker: an MPI failure (a rank that died, as the library
+     * saw it) ends the loop too, and the SIGKILL may be near. A chunk the worker completes
+     * meanwhile is written below. */
+    save_state_or_warn(r, SAVE_NOW);
     if (!r->root_idle) pthread_join(worker, NULL);
     if (show_progress) fprintf(stderr, "\r%*s\r", 100, "");
     if (!rc && r->worker_failed) {
@@ -584,7 +602,7 @@ static int serve_chunks(mpi_run *r, int show_progress, bragg_err *e)
         rc = BRAGG_ERR;
     }
     /* Whatever was recorded is kept, also when the run failed: a resume starts from there. */
-    save_state_or_warn(r, 1);
+    save_state_or_warn(r, SAVE_NOW);
     return rc;
 }
 

@@ -381,12 +381,15 @@ Test(mpi, a_run_whose_rank_died_resumes_from_its_checkpoint_bit_for_bit)
     snprintf(cmd, sizeof cmd, "%s %s --json %s/one.json", testkit_bragg(), RUN_ARGS, dir);
     cr_assert(testkit_shell(cmd, out, sizeof out) == 0, "%s", out);
 
-    /* The last rank dies when given its second chunk: its first was handed in and, with
-     * BRAGG_CHECKPOINT_SECONDS=0, written before the second went out. Under a test hook rank 0
-     * runs no chunks itself, so the checkpoint holds exactly that one chunk. */
+    /* The last rank dies when given its second chunk: its first was handed in and recorded by
+     * rank 0 but, with the default BRAGG_CHECKPOINT_SECONDS (10), not yet due to be written.
+     * mpirun then ends the job (SIGTERM to rank 0, SIGKILL a second later) and rank 0 must
+     * write it in that second; it used to wait for the dead rank until the SIGKILL and keep
+     * nothing. Under a test hook rank 0 runs no chunks itself, so the checkpoint holds exactly
+     * that one chunk. */
     snprintf(cmd, sizeof cmd,
-             "BRAGG_TEST_MPI_FAULT=die-second BRAGG_CHECKPOINT_SECONDS=0 timeout 120 %s %s %s "
-             "--checkpoint %s/ckpt --json %s/dead.json",
+             "BRAGG_TEST_MPI_FAULT=die-second timeout 120 %s %s %s --checkpoint %s/ckpt --json "
+             "%s/dead.json",
              pre, mpi, RUN_ARGS, dir, dir);
     int rc = testkit_shell(cmd, out, sizeof out);
     cr_expect(rc != 0 && rc != 124, "exit %d; output: %s", rc, out);
@@ -396,7 +399,10 @@ Test(mpi, a_run_whose_rank_died_resumes_from_its_checkpoint_bit_for_bit)
     snprintf(path, sizeof path, "%s/dead.json", dir);
     cr_expect(stat(path, &st) != 0, "a result was written although a rank died");
     snprintf(path, sizeof path, "%s/ckpt/run-000.ckpt", dir);
-    cr_assert(stat(path, &st) == 0, "no checkpoint file %s", path);
+    char *ck = testkit_read_text(path);
+    cr_assert(ck, "no checkpoint file %s", path);
+    cr_expect(strstr(ck, "\nchunks_done 1\nhistories_done 300\n"), "%.1200s", ck);
+    free(ck);
 
     /* The same command resumes: only the chunks not recorded are run. */
     rc = checkpointed_run(dir, 2, "", "resumed.json", out, sizeof out);
@@ -420,6 +426,57 @@ Test(mpi, a_run_whose_rank_died_resumes_from_its_checkpoint_bit_for_bit)
     cr_expect(strstr(out, "all 20 chunks (6000 histories) resumed from the checkpoint; none run "
                           "now") && strstr(out, " 0 histories/s"), "%s", out);
     expect_rate_of(dir, "again.json", 0);
+    testkit_remove_dir(dir);
+}
+
+/* A rank killed by SIGKILL (nothing of it is heard again) while rank 0, running chunks too, holds
+ * chunks not yet due to be written (the default BRAGG_CHECKPOINT_SECONDS, 10; the state file
+ * was written at the start, chunks_done 0): mpirun ends the job, sending rank 0 SIGTERM and a
+ * second later SIGKILL, and rank 0 writes what it holds in between. It used to wait for the
+ * dead rank's request until the SIGKILL: chunks_done stayed 0. 1000 chunks of 1000 histories,
+ * 5-10 s of work on 2 ranks here, killed 1.5 s in; a resume then starts from those chunks. */
+Test(mpi, a_killed_rank_leaves_the_chunks_done_in_the_checkpoint)
+{
+    const char *mpi = mpi_bin();
+    char dir[256], cmd[4096], pre[128], out[16384];
+    testkit_temp_dir(dir, sizeof dir, "mpi");
+    mpirun_prefix(pre, sizeof pre);
+    const char *job = "run --ion C-12 --energy 200 --material water -n 1000000 --seed 11 "
+                      "--threads 1 --batches 10";
+    snprintf(cmd, sizeof cmd,
+             "cd %s && { BRAGG_MPI_CHUNK=1000 %s %s %s -q --checkpoint ck >log 2>&1 & p=$!; "
+             "i=0; until [ -f ck/run-000.ckpt ] || [ $i -ge 1200 ]; do sleep 0.1; i=$((i + 1)); "
+             "done; sleep 1.5; killed=0; for q in $(ps -o pid= --ppid $p); do "
+             "if tr '\\0' '\\n' </proc/$q/environ | grep -qx OMPI_COMM_WORLD_RANK=1; then "
+             "kill -KILL $q && killed=1; fi; done; wait $p; rc=$?; cat log; "
+             "echo \"killed rank 1: $killed\"; exit $rc; }",
+             dir, pre, mpi, job);
+    int rc = testkit_shell(cmd, out, sizeof out);
+    cr_assert(strstr(out, "killed rank 1: 1"), "rank 1 was not found running: %s", out);
+    cr_expect(rc != 0, "exit %d; output: %s", rc, out);
+    char path[1100];
+    snprintf(path, sizeof path, "%s/ck/run-000.ckpt", dir);
+    char *ck = testkit_read_text(path);
+    cr_assert(ck, "no checkpoint file %s", path);
+    const char *line = strstr(ck, "\nchunks_done ");
+    long long chunks = -1, histories = -1;
+    cr_assert(line && sscanf(line, "\nchunks_done %lld\nhistories_done %lld", &chunks,
+                             &histories) == 2,
+              "%.1200s", ck);
+    free(ck);
+    cr_expect(chunks >= 1 && histories == 1000 * chunks, "%lld chunks, %lld histories recorded",
+              chunks, histories);
+    /* The file is whole and this run's: a resume (here on one rank, stopped once it has said
+     * so) takes those chunks. */
+    snprintf(cmd, sizeof cmd,
+             "cd %s && { env ASAN_OPTIONS=detect_leaks=0 %s %s --checkpoint ck >log 2>&1 & "
+             "p=$!; i=0; until grep -qs resuming log || [ $i -ge 1200 ]; do sleep 0.1; "
+             "i=$((i + 1)); done; kill -INT $p; wait $p; rc=$?; cat log; exit $rc; }",
+             dir, mpi, job);
+    rc = testkit_shell(cmd, out, sizeof out);
+    long long of = 0, k = resumed_chunks(out, &of);
+    cr_expect(k == chunks && of == 1000, "resumed %lld of %lld chunks, want %lld of 1000: %s", k,
+              of, chunks, out);
     testkit_remove_dir(dir);
 }
 
