@@ -487,6 +487,9 @@ Test(mpi, a_checkpoint_of_another_seed_is_refused)
     testkit_temp_dir(dir, sizeof dir, "mpi");
     int rc = checkpointed_run(dir, 2, "", "first.json", out, sizeof out);
     cr_assert(rc == 0, "exit %d: %s", rc, out);
+    char cmd[2400];
+    snprintf(cmd, sizeof cmd, "cp %s/ckpt/run-000.ckpt %s/before.ckpt", dir, dir);
+    cr_assert(testkit_shell(cmd, out, sizeof out) == 0, "%s", out);
     rc = checkpointed_run(dir, 2, "--seed 12", "other.json", out, sizeof out);
     cr_expect(rc == 2, "exit %d, want 2; output: %s", rc, out);
     cr_expect(strstr(out, "run-000.ckpt") && strstr(out, "seed is 11 there, 12 here"), "%s", out);
@@ -497,9 +500,14 @@ Test(mpi, a_checkpoint_of_another_seed_is_refused)
     struct stat st;
     snprintf(path, sizeof path, "%s/other.json", dir);
     cr_expect(stat(path, &st) != 0, "a result was written for a refused checkpoint");
-    /* The refused run left the checkpoint as it was. */
+    /* The refused run left the checkpoint as it was, byte for byte, and the next resumes from
+     * all of it (a refused run that had reset it would recompute the same result). */
+    snprintf(cmd, sizeof cmd, "cmp %s/ckpt/run-000.ckpt %s/before.ckpt", dir, dir);
+    cr_expect(testkit_shell(cmd, out, sizeof out) == 0, "the refused run changed it: %s", out);
     rc = checkpointed_run(dir, 2, "", "again.json", out, sizeof out);
     cr_assert(rc == 0, "exit %d: %s", rc, out);
+    long long of = 0, k = resumed_chunks(out, &of);
+    cr_expect(k == 20 && of == 20, "resumed %lld of %lld chunks, want 20 of 20: %s", k, of, out);
     expect_same_run(dir, "first.json", "again.json");
     testkit_remove_dir(dir);
 }
@@ -597,7 +605,8 @@ static int signal_after_a_chunk(const char *dir, const char *job, const char *si
 
 /* What a stopped run of RUN_ARGS left in DIR: its checkpoint holds the one chunk (300
  * histories) handed in, and its outputs, whole, hold that chunk and say they are partial; the
- * same command then resumes and ends with the one-process CSV (DIR/one.csv) byte for byte. */
+ * same command then resumes from that chunk and ends with the one-process CSV (DIR/one.csv)
+ * byte for byte. */
 static void expect_stopped_then_resumed(const char *dir, const char *out)
 {
     char path[1100], cmd[2048], log[16384];
@@ -621,12 +630,15 @@ static void expect_stopped_then_resumed(const char *dir, const char *out)
     snprintf(cmd, sizeof cmd, "rm %s/part.csv %s/part.json", dir, dir);
     cr_assert(testkit_shell(cmd, log, sizeof log) == 0, "%s", log);
 
+    /* Not -q: the resume says what it took from the checkpoint, the one chunk. */
     char pre[128], run[2048];
     mpirun_prefix(pre, sizeof pre);
     snprintf(run, sizeof run, "cd %s && %s %s %s --checkpoint ck --csv resumed.csv", dir, pre,
-             mpi_bin(), RUN_ARGS);
+             mpi_bin(), RUN_SETUP);
     int rc = testkit_shell(run, log, sizeof log);
     cr_assert(rc == 0, "exit %d: %s", rc, log);
+    long long of = 0, k = resumed_chunks(log, &of);
+    cr_expect(k == 1 && of == 20, "resumed %lld of %lld chunks, want 1 of 20: %s", k, of, log);
     snprintf(cmd, sizeof cmd, "cmp %s/one.csv %s/resumed.csv", dir, dir);
     cr_expect(testkit_shell(cmd, log, sizeof log) == 0, "the resumed run differs: %s", log);
     snprintf(cmd, sizeof cmd, "rm -r %s/ck %s/resumed.csv", dir, dir);
