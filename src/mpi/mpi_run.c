@@ -97,7 +97,7 @@ typedef struct mpi_run {
     double saved_at;
     int save_warned;
     int quiet;                  /* -q: no notes on standard error */
-    uint64_t physics_check;     /* checkpoint_physics_check of this build */
+    checkpoint_identity identity;   /* what the state file records of this run */
     checkpoint_image image;
     /* Test hooks (BRAGG_TEST_MPI_FAULT, read_test_hooks): the last rank drops its first chunk's
      * result, dies after it, dies when given its second chunk (after the first was handed
@@ -332,8 +332,7 @@ static int save_state(mpi_run *r, int when, bragg_err *e)
         return BRAGG_OK;
     }
     r->tried = r->recorded;
-    int rc = checkpoint_encode(r->en, r->index, r->physics_check, &r->layout, r->done, &r->local,
-                               &r->image, e);
+    int rc = checkpoint_encode(&r->identity, &r->layout, r->done, &r->local, &r->image, e);
     if (rc == BRAGG_OK) r->unsaved = 0;
     pthread_mutex_unlock(&r->lock);
     r->saved_at = now;
@@ -371,8 +370,11 @@ static int open_state(mpi_run *r, const uint64_t *sizes, bragg_err *e)
     int found = 0;
     if (!r->ms->ckpt && checkpoint_open(&r->ms->ckpt, r->ms->checkpoint_dir, e))
         return START_REFUSED;
-    if (checkpoint_physics_check(r->en, &r->physics_check, e)) return START_FAILED;
-    if (checkpoint_load(r->ms->ckpt, r->index, r->en, r->physics_check, &r->layout, &r->done,
+    uint64_t check;
+    if (checkpoint_physics_check(r->en, &check, e) ||
+        checkpoint_identity_build(&r->identity, r->en, r->index, check, NULL, e))
+        return START_FAILED;
+    if (checkpoint_load(r->ms->ckpt, r->index, r->en, &r->identity, &r->layout, &r->done,
                         &r->local, &found, e))
         return START_REFUSED;
     if (found) {
@@ -950,6 +952,7 @@ done:
     score_arrays_free(&r.received);
     chunk_layout_free(&r.layout);
     checkpoint_image_free(&r.image);
+    checkpoint_identity_free(&r.identity);
     free(r.done);
     free(r.msg);
     pthread_mutex_destroy(&r.lock);

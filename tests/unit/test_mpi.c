@@ -492,7 +492,8 @@ Test(mpi, a_checkpoint_of_another_seed_is_refused)
     cr_assert(testkit_shell(cmd, out, sizeof out) == 0, "%s", out);
     rc = checkpointed_run(dir, 2, "--seed 12", "other.json", out, sizeof out);
     cr_expect(rc == 2, "exit %d, want 2; output: %s", rc, out);
-    cr_expect(strstr(out, "run-000.ckpt") && strstr(out, "seed is 11 there, 12 here"), "%s", out);
+    cr_expect(strstr(out, "run-000.ckpt") && strstr(out, "(--seed is 11 there, 12 here)"), "%s",
+              out);
     /* Said once, by rank 0: the other rank, which only stopped for it, says nothing. */
     cr_expect(occurrences(out, "bragg-mpi:") == 1 && !strstr(out, "stopped: another rank"), "%s",
               out);
@@ -808,6 +809,41 @@ Test(mpi, unusable_checkpoints_are_named_in_one_line_and_q_is_quiet)
                           "checkpoint file (valid: remove it, or use another --checkpoint "
                           "folder)\n") == 0,
               "%s", out);
+    testkit_remove_dir(dir);
+}
+
+/* One run typed two ways is one run: a resume with another alias of the ion (--ion proton for
+ * p), the material's name in other case or as Geant4 spells it, or the automatic depth bin (0.1
+ * mm here) given, takes the checkpoint whole. They were refused as different runs ("ion is p
+ * there, proton here"). */
+Test(mpi, a_run_typed_otherwise_resumes_its_checkpoint)
+{
+    char mpi[512];   /* bragg-mpi alone */
+    mpi_alone(mpi, sizeof mpi);
+    char dir[256], cmd[4096], out[16384];
+    testkit_temp_dir(dir, sizeof dir, "mpi");
+    const char *setup = "run --energy 100 -n 4000 --seed 3 --threads 1";
+    snprintf(cmd, sizeof cmd, "cd %s && %s %s --ion p --material water -q --checkpoint ck "
+             "--json first.json", dir, mpi, setup);
+    cr_assert(testkit_shell(cmd, out, sizeof out) == 0, "%s", out);
+    const char *spellings[] = {"--ion proton --material Water", "--ion H-1 --material G4_WATER",
+                               "--ion p --material water --bin 0.1"};
+    for (int k = 0; k < 3; k++) {
+        snprintf(cmd, sizeof cmd, "cd %s && %s %s %s --checkpoint ck --json again.json", dir,
+                 mpi, setup, spellings[k]);
+        int rc = testkit_shell(cmd, out, sizeof out);
+        cr_expect(rc == 0, "%s: exit %d: %s", spellings[k], rc, out);
+        long long of = 0, n = resumed_chunks(out, &of);
+        cr_expect(n == 20 && of == 20, "%s: resumed %lld of %lld chunks: %s", spellings[k], n, of,
+                  out);
+        expect_same_run(dir, "first.json", "again.json");
+    }
+    /* A value that differs is named by its option, in that option's unit, as typed. */
+    snprintf(cmd, sizeof cmd, "cd %s && %s %s --ion p --material water --spot 1 --checkpoint ck",
+             dir, mpi, setup);
+    int rc = testkit_shell(cmd, out, sizeof out);
+    cr_expect(rc == 2, "exit %d, want 2: %s", rc, out);
+    cr_expect(strstr(out, "(--spot is 0 there, 1 here)"), "%s", out);
     testkit_remove_dir(dir);
 }
 
