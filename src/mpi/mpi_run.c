@@ -50,6 +50,7 @@ typedef struct mpi_state {
      * run (once the command has checked its options) and holds it. */
     int checkpointing;
     const char *checkpoint_dir;
+    const char *command;        /* the command's own identity lines (checkpoint_identity_build) */
     checkpoint *ckpt;           /* rank 0 only */
     double save_every_s;
     uint64_t chunk_histories;   /* BRAGG_MPI_CHUNK, 0 when unset */
@@ -372,7 +373,7 @@ static int open_state(mpi_run *r, const uint64_t *sizes, bragg_err *e)
         return START_REFUSED;
     uint64_t check;
     if (checkpoint_physics_check(r->en, &check, e) ||
-        checkpoint_identity_build(&r->identity, r->en, r->index, check, NULL, e))
+        checkpoint_identity_build(&r->identity, r->en, r->index, check, r->ms->command, e))
         return START_FAILED;
     if (checkpoint_load(r->ms->ckpt, r->index, r->en, &r->identity, &r->layout, &r->done,
                         &r->local, &found, e))
@@ -1039,11 +1040,12 @@ static int check_outputs(const run_driver *d, const file_use *uses, int n, bragg
                                       "--checkpoint", e);
 }
 
-void mpi_driver_use_checkpoint(run_driver *d, const char *dir)
+void mpi_driver_use_checkpoint(run_driver *d, const char *dir, const char *command)
 {
     mpi_state *ms = d->state;
     ms->checkpointing = 1;
     ms->checkpoint_dir = dir;
+    ms->command = command;
     d->check_outputs = check_outputs;
     d->no_phase_space = "not kept in a --checkpoint folder (run it without --checkpoint)";
 }

@@ -59,10 +59,13 @@ void mpi_driver_free(run_driver *d);
  * variable and its valid range (bad input). */
 int mpi_driver_read_environment(run_driver *d, bragg_err *e);
 /* Records the chunks of every following run in folder `dir` (which must outlive the driver)
- * and resumes from what is recorded there; every rank calls it alike. Rank 0 opens the folder
+ * and resumes from what is recorded there; every rank calls it alike. `command`: "key value\n"
+ * lines that every run's state file records beside the run's own configuration (the command,
+ * an sobp's --from and --to, from which its energies follow), or NULL; it must outlive the
+ * driver too. Rank 0 opens the folder
  * (creates it when missing and locks it, see checkpoint_open) at the first run, once the
  * command has checked its options and outputs: a command refused leaves no folder behind; one
  * that cannot be used fails that run with d->bad_input set. */
-void mpi_driver_use_checkpoint(run_driver *d, const char *dir);
+void mpi_driver_use_checkpoint(run_driver *d, const char *dir, const char *command);
 
 #endif

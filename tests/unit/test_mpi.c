@@ -891,5 +891,22 @@ Test(mpi, an_sobp_checkpoint_keeps_every_pristine_run)
         }
         expect_same_sobp(dir);
     }
+    /* Another --from changes the peaks' energies, not the pilot's: it is refused at the
+     * pilot's file, naming --from (it was refused at run-002, for an energy). The same
+     * options typed otherwise (the default --spacing given) are the same SOBP. */
+    snprintf(cmd, sizeof cmd, "%s %s %s --from 10.5 --checkpoint %s/ckpt", pre, mpi,
+             "sobp --ion C-12 --material water --to 11 -n 1000 --threads 1 -q", dir);
+    int rc = testkit_shell(cmd, out, sizeof out);
+    cr_expect(rc == 2, "exit %d, want 2: %s", rc, out);
+    cr_expect(strstr(out, "run-000.ckpt: was written by a different run (--from is 10 there, 10.5 "
+                          "here)"),
+              "%s", out);
+    snprintf(cmd, sizeof cmd, "%s %s %s --spacing=1.50 --checkpoint %s/ckpt --json %s/two.json",
+             pre, mpi, SOBP_SETUP, dir, dir);
+    cr_assert(testkit_shell(cmd, out, sizeof out) == 0, "%s", out);
+    cr_expect(occurrences(out, " of 20 chunks") == occurrences(out, ": 20 of 20 chunks") &&
+                  occurrences(out, ": 20 of 20 chunks") > 2,
+              "%s", out);
+    expect_same_sobp(dir);
     testkit_remove_dir(dir);
 }
