@@ -402,7 +402,11 @@ int checkpoint_open(checkpoint **out, const char *dir, bragg_err *e)
 {
     *out = NULL;
     if (!*dir) return bragg_fail(e, "--checkpoint: empty folder name");
-    if (strlen(dir) > 900) return bragg_fail(e, "--checkpoint: folder name too long");
+    /* The paths made from it here (DIR/lock, DIR/run-NNN.ckpt) have 1100 bytes: room to spare. */
+    if (strlen(dir) > 900)
+        return bragg_fail(e, "--checkpoint: a folder name of %zu bytes is too long (valid: up to "
+                             "900 bytes)",
+                          strlen(dir));
     if (mkdir(dir, 0777) != 0 && errno != EEXIST)
         return bragg_fail(e, "--checkpoint: cannot create folder %s: %s", dir, strerror(errno));
     struct stat st;
@@ -512,9 +516,14 @@ static int read_file(const char *path, unsigned char **data, size_t *len, int *e
     }
     if (!S_ISREG(st.st_mode)) {
         close(fd);
+        const char *what = S_ISDIR(st.st_mode)                          ? "a folder"
+                           : S_ISFIFO(st.st_mode)                       ? "a FIFO"
+                           : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
+                           : S_ISSOCK(st.st_mode)                       ? "a socket"
+                                                                        : "a special file";
         return bragg_fail(e, "it is %s, not a checkpoint file (valid: remove it, or use another "
                              "--checkpoint folder)",
-                          S_ISDIR(st.st_mode) ? "a folder" : "not a regular file");
+                          what);
     }
     FILE *f = fdopen(fd, "rb");
     if (!f) {
@@ -539,6 +548,24 @@ static int read_file(const char *path, unsigned char **data, size_t *len, int *e
     *data = p;
     *len = size;
     return BRAGG_OK;
+}
+
+/* The file's first line must be the format line. A file shorter than it that begins as it does
+ * was cut short; any other is not a checkpoint of this format (another program's file, or
+ * another version's checkpoint). */
+static int check_format_line(const unsigned char *data, size_t len, bragg_err *e)
+{
+    const size_t flen = sizeof FORMAT_LINE;   /* with its newline */
+    if (len < flen && memcmp(data, FORMAT_LINE "\n", len) == 0)
+        return bragg_fail(e, "truncated: %zu bytes, not even its first line", len);
+    if (len >= flen && memcmp(data, FORMAT_LINE "\n", flen) == 0) return BRAGG_OK;
+    /* Its first line alone, quoted: the message stays one line whatever the file holds. */
+    const char *text = (const char *)data;
+    char first[64];
+    snprintf(first, sizeof first, "%.*s", (int)strcspn(text, "\n"), text);
+    return bragg_fail(e, "not a bragg checkpoint of format 1 (its first line: %s; valid: remove "
+                         "it, or use another --checkpoint folder)",
+                      BRAGG_QUOTED(first));
 }
 
 /* The file's last line must be its checksum, and match: else it was cut short or altered. */
@@ -796,13 +823,6 @@ static int load_body(const unsigned char *body, size_t len, const engine *en,
             break;
         }
     size_t flen = strlen(FORMAT_LINE);
-    if (len < flen + 1 || memcmp(text, FORMAT_LINE "\n", flen + 1) != 0) {
-        /* Its first line alone, quoted: the message stays one line whatever the file holds. */
-        char first[64];
-        snprintf(first, sizeof first, "%.*s", (int)strcspn(text, "\n"), text);
-        return bragg_fail(e, "not a bragg checkpoint of format 1 (its first line: %s)",
-                          BRAGG_QUOTED(first));
-    }
     if (!end_hdr) return bragg_fail(e, "damaged: its header does not end");
 
     header file, mine;
@@ -859,7 +879,10 @@ int checkpoint_load(checkpoint *c, int run, const engine *en, const checkpoint_i
     *done = NULL;
     int rc = read_file(path, &data, &len, found, e);
     if (rc == BRAGG_OK && *found) {
-        rc = check_checksum(data, len, &body, e);
+        /* What the file is first, then whether it is whole: another program's file is not
+         * "truncated". */
+        rc = check_format_line(data, len, e);
+        if (rc == BRAGG_OK) rc = check_checksum(data, len, &body, e);
         if (rc == BRAGG_OK) rc = load_body(data, body, en, id, l, done, t, e);
     }
     free(data);

@@ -36,10 +36,11 @@
  * "checksum HEX\n", the FNV-1a 64-bit hash of every byte before that line. Backend, threads and
  * profiling are not part of the identity: they do not change the result.
  *
- * Loading checks, in this order, and reports the file and what is wrong: the checksum line is
- * there (else truncated), the checksum matches (else damaged), the format version, that the
- * identity is this run's (else it names each field that differs, with both values: "--seed is
- * 11 there, 12 here"), the sizes, and that the sums agree with the chunks marked done. Nothing is ever silently ignored; a
+ * Loading checks, in this order, and reports the file and what is wrong: the first line is the
+ * format line (else it is not a checkpoint of this format), the checksum line is there (else
+ * truncated), the checksum matches (else damaged), that the identity is this run's (else it
+ * names each field that differs, with both values: "--seed is 11 there, 12 here"), the sizes,
+ * and that the sums agree with the chunks marked done. Nothing is ever silently ignored; a
  * checkpoint that cannot be used is the user's folder, refused as bad input (bragg-mpi exits 2).
  *
  * Memory: checkpoint_open allocates the handle (checkpoint_close frees it and releases the

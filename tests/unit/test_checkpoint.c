@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "checkpoint.h"
@@ -308,6 +309,13 @@ Test(checkpoint, a_folder_that_is_a_file_is_refused)
     snprintf(file, sizeof file, "%s/no/such", dir);
     cr_expect(checkpoint_open(&c, file, &e) == BRAGG_ERR);
     cr_expect(strstr(e.msg, "--checkpoint: cannot create folder"), "%s", e.msg);
+    char long_name[1000];
+    memset(long_name, 'a', 901);
+    long_name[901] = '\0';
+    cr_expect(checkpoint_open(&c, long_name, &e) == BRAGG_ERR);
+    cr_expect(strcmp(e.msg, "--checkpoint: a folder name of 901 bytes is too long (valid: up to "
+                            "900 bytes)") == 0,
+              "%s", e.msg);
     testkit_remove_dir(dir);
 }
 
@@ -435,5 +443,33 @@ Test(checkpoint, a_difference_is_named_by_its_option_in_its_unit)
     cr_expect(strstr(e.msg, "(--spot is 0 there, 1 here; --divergence is 0 there, 2.1 here)"),
               "%s", e.msg);
     engine_destroy(other);
+    fixture_teardown(&f);
+}
+
+/* Another program's file, or one cut short before its first line ended, is said to be what it
+ * is: the checksum was checked first, and "hello" was "truncated or damaged". So is a FIFO. */
+Test(checkpoint, a_file_that_is_no_checkpoint_is_named_so)
+{
+    fixture f;
+    fixture_setup(&f);
+    FILE *fp = fopen(f.path, "w");
+    cr_assert(fp && fputs("hello\n", fp) >= 0 && fclose(fp) == 0);
+    bragg_err e;
+    cr_expect(load(&f, f.en, &e) == BRAGG_ERR);
+    char want[1400];
+    snprintf(want, sizeof want, "--checkpoint: %s: not a bragg checkpoint of format 1 (its first "
+             "line: 'hello'; valid: remove it, or use another --checkpoint folder)", f.path);
+    cr_expect(strcmp(e.msg, want) == 0, "%s", e.msg);
+
+    fp = fopen(f.path, "w");
+    cr_assert(fp && fputs("bragg-checkp", fp) >= 0 && fclose(fp) == 0);
+    cr_expect(load(&f, f.en, &e) == BRAGG_ERR);
+    cr_expect(strstr(e.msg, "truncated: 12 bytes, not even its first line"), "%s", e.msg);
+
+    cr_assert(unlink(f.path) == 0 && mkfifo(f.path, 0600) == 0);
+    cr_expect(load(&f, f.en, &e) == BRAGG_ERR);
+    cr_expect(strstr(e.msg, ": it is a FIFO, not a checkpoint file (valid: remove it, or use "
+                            "another --checkpoint folder)"),
+              "%s", e.msg);
     fixture_teardown(&f);
 }

@@ -798,7 +798,8 @@ Test(mpi, unusable_checkpoints_are_named_in_one_line_and_q_is_quiet)
     int rc = testkit_shell(cmd, out, sizeof out);
     cr_expect(rc == 2, "exit %d, want 2; output: %s", rc, out);
     cr_expect(strcmp(out, "bragg-mpi: --checkpoint: ck/run-000.ckpt: not a bragg checkpoint of "
-                          "format 1 (its first line: 'bragg-checkpoint 2')\n") == 0,
+                          "format 1 (its first line: 'bragg-checkpoint 2'; valid: remove it, or "
+                          "use another --checkpoint folder)\n") == 0,
               "%s", out);
 
     snprintf(cmd, sizeof cmd, "cd %s && rm ck/run-000.ckpt && mkdir ck/run-000.ckpt && %s %s "
