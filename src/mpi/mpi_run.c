@@ -105,7 +105,8 @@ typedef struct mpi_run {
      * in), or transports its second chunk again and again until a stop cuts it short (a chunk
      * still in flight when the signal comes, however fast the machine). With a hook set, rank
      * 0 runs no chunks itself (root_idle), so that the last rank surely gets the chunks its
-     * hook needs, however late it starts. */
+     * hook needs, however late it starts. BRAGG_TEST_MPI_FAULT_RUN=N sets it for driven run N
+     * alone (an sobp's runs before it go as without a hook). */
     int fault_drop, fault_die, fault_die_second, fault_hold, root_idle;
 } mpi_run;
 
@@ -831,6 +832,8 @@ static void write_note(run_driver *d, const mpi_run *r)
 static void read_test_hooks(mpi_run *r)
 {
     const char *fault = getenv("BRAGG_TEST_MPI_FAULT");
+    const char *only = getenv("BRAGG_TEST_MPI_FAULT_RUN");
+    if (only && *only && atoi(only) != r->index) fault = NULL;
     r->root_idle = fault && *fault && r->rank == 0 && r->size > 1;
     if (fault && r->rank == r->size - 1 && r->rank > 0) {
         r->fault_drop = strcmp(fault, "drop") == 0;

@@ -3,11 +3,13 @@
  * (dose, errors, derived figures, ledger), a rank that loses work or dies fails the run
  * instead of returning a wrong answer, and an SOBP under MPI equals the one-process SOBP.
  * The dose map too (its NRRD files byte for byte), and the phase space (its MCPL file). With
- * --checkpoint: a run whose rank died resumes from the chunks recorded and ends with the
- * single-process result bit for bit; an SOBP keeps one file per pristine run; a checkpoint of
- * another seed, a damaged one and a folder that is not one are refused with messages that say
- * why. A signal to mpirun, to the ranks or to bragg-mpi alone keeps the chunks done, in the
- * checkpoint and in partial outputs, and the resume ends bit for bit.
+ * --checkpoint: a run whose rank died (or was killed while rank 0 held chunks not yet due to be
+ * written) resumes from the chunks recorded and ends with the single-process result bit for
+ * bit; an SOBP keeps one file per pristine run, and one stopped resumes on another rank count;
+ * a run typed otherwise (an alias, an automatic value given) resumes; a checkpoint of another
+ * seed or --from, a damaged one, a folder that is not one and one in use are refused with
+ * messages that say why. A signal to mpirun, to the ranks or to bragg-mpi alone keeps the
+ * chunks done, in the checkpoint and in partial outputs, and the resume ends bit for bit.
  *
  * Runs $BRAGG_MPI_BIN (set by the Makefile when built with MPI) against $BRAGG_BIN; skipped
  * when bragg was built without MPI.
@@ -813,6 +815,33 @@ Test(mpi, unusable_checkpoints_are_named_in_one_line_and_q_is_quiet)
     testkit_remove_dir(dir);
 }
 
+/* Two jobs never share a folder: while one holds it (here bragg-mpi alone, kept running by the
+ * hook that transports its second chunk until a stop), a second is refused before it starts,
+ * in one line naming the folder, and writes nothing; the first, stopped, keeps its chunks. */
+Test(mpi, a_checkpoint_folder_in_use_is_refused)
+{
+    char mpi[512];   /* bragg-mpi alone */
+    mpi_alone(mpi, sizeof mpi);
+    char dir[256], cmd[4096], out[16384];
+    testkit_temp_dir(dir, sizeof dir, "mpi");
+    snprintf(cmd, sizeof cmd,
+             "cd %s && { BRAGG_TEST_MPI_FAULT=hold %s %s --checkpoint ck >log 2>&1 & p=$!; i=0; "
+             "until [ -f ck/run-000.ckpt ] || [ $i -ge 1200 ]; do sleep 0.1; i=$((i + 1)); done; "
+             "%s %s --checkpoint ck --json second.json --csv second.csv; echo \"second: $?\"; "
+             "kill -INT $p; wait $p; echo \"first: $?\"; cat log; }",
+             dir, mpi, RUN_ARGS, mpi, RUN_ARGS);
+    cr_assert(testkit_shell(cmd, out, sizeof out) == 0, "%s", out);
+    cr_expect(strstr(out, "bragg-mpi: --checkpoint: folder ck is in use by another run (it holds "
+                          "ck/lock)\nsecond: 2\n"),
+              "%s", out);
+    cr_expect(occurrences(out, "bragg-mpi:") == 2 && strstr(out, "first: 130\n") &&
+                  strstr(out, "bragg-mpi: interrupted after "),
+              "%s", out);
+    snprintf(cmd, sizeof cmd, "cd %s && test ! -e second.json && test ! -e second.csv", dir);
+    cr_expect(testkit_shell(cmd, out, sizeof out) == 0, "the refused job wrote an output");
+    testkit_remove_dir(dir);
+}
+
 /* One run typed two ways is one run: a resume with another alias of the ion (--ion proton for
  * p), the material's name in other case or as Geant4 spells it, or the automatic depth bin (0.1
  * mm here) given, takes the checkpoint whole. They were refused as different runs ("ion is p
@@ -869,6 +898,48 @@ Test(mpi, a_failed_checkpoint_write_is_warned_once)
     int rc = testkit_shell(cmd, out, sizeof out);
     cr_expect(rc == 0, "exit %d; output: %s", rc, out);
     cr_expect(occurrences(out, "warning") == 1 && strstr(out, "it is a folder"), "%s", out);
+    testkit_remove_dir(dir);
+}
+
+/* An SOBP stopped (SIGINT to its 2 ranks) in its second driven run, the first pristine peak
+ * (the hook keeps that run's second chunk in flight on the last rank), writes nothing, as
+ * `bragg sobp` does, and keeps the pilot whole and the chunk handed in; resumed on one rank, it
+ * ends with the one-process SOBP, its CSV byte for byte. */
+Test(mpi, an_sobp_stopped_resumes_on_another_rank_count)
+{
+    const char *mpi = mpi_bin();
+    char dir[256], cmd[4096], pre[128], out[16384];
+    testkit_temp_dir(dir, sizeof dir, "mpi");
+    mpirun_prefix(pre, sizeof pre);
+    snprintf(cmd, sizeof cmd, "%s %s --json %s/one.json --csv %s/one.csv", testkit_bragg(),
+             SOBP_ARGS, dir, dir);
+    cr_assert(testkit_shell(cmd, out, sizeof out) == 0, "%s", out);
+    snprintf(cmd, sizeof cmd,
+             "cd %s && { BRAGG_TEST_MPI_FAULT=hold BRAGG_TEST_MPI_FAULT_RUN=1 "
+             "BRAGG_CHECKPOINT_SECONDS=0 %s %s %s --checkpoint ck --json two.json --csv two.csv "
+             ">log 2>&1 & p=$!; i=0; "
+             "until grep -aqs '^chunks_done [1-9]' ck/run-001.ckpt || [ $i -ge 1200 ]; "
+             "do sleep 0.1; i=$((i + 1)); done; kill -INT $(ps -o pid= --ppid $p); wait $p; "
+             "rc=$?; cat log; exit $rc; }",
+             dir, pre, mpi, SOBP_ARGS);
+    int rc = testkit_shell(cmd, out, sizeof out);
+    cr_expect(rc == 130, "exit %d, want 130: %s", rc, out);
+    cr_expect(strstr(out, "bragg-mpi: interrupted; nothing written"), "%s", out);
+    snprintf(cmd, sizeof cmd, "cd %s && test ! -e two.json && test ! -e two.csv", dir);
+    cr_expect(testkit_shell(cmd, out, sizeof out) == 0, "a stopped SOBP wrote an output");
+
+    char alone[512];
+    mpi_alone(alone, sizeof alone);
+    snprintf(cmd, sizeof cmd, "cd %s && %s %s --checkpoint ck --json two.json --csv two.csv", dir,
+             alone, SOBP_SETUP);
+    rc = testkit_shell(cmd, out, sizeof out);
+    cr_assert(rc == 0, "exit %d: %s", rc, out);
+    cr_expect(strstr(out, "resuming ck/run-000.ckpt: 20 of 20 chunks") &&
+                  strstr(out, "resuming ck/run-001.ckpt: 1 of 20 chunks"),
+              "%s", out);
+    expect_same_sobp(dir);
+    snprintf(cmd, sizeof cmd, "cmp %s/one.csv %s/two.csv", dir, dir);
+    cr_expect(testkit_shell(cmd, out, sizeof out) == 0, "the CSVs differ: %s", out);
     testkit_remove_dir(dir);
 }
 
