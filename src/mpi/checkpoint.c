@@ -665,11 +665,13 @@ static int check_identity(const header *file, const header *mine, bragg_err *e)
 {
     char diff[400] = "";
     int n_diff = 0;
+    /* Pass 0: the fields both have; pass 1, when none of those differs: the others. */
     for (int pass = 0; pass < 2 && !n_diff; pass++) {
         for (int i = 0; i < mine->n; i++) {
             const char *theirs = header_get(file, mine->key[i]);
-            if (strcmp(mine->key[i], "physics_check") == 0 || (!theirs) != pass) continue;
-            if (!theirs || strcmp(theirs, mine->value[i]) != 0)
+            int lacking = theirs == NULL;
+            if (strcmp(mine->key[i], "physics_check") == 0 || lacking != pass) continue;
+            if (lacking || strcmp(theirs, mine->value[i]) != 0)
                 add_difference(diff, sizeof diff, &n_diff, mine->key[i], theirs, mine->value[i]);
         }
         /* A field this build does not know (another version's file) differs too. */
