@@ -37,6 +37,13 @@ enum { REQ_LAST, REQ_HISTORIES, REQ_FAILED, REQ_HAS_SUMS, REQ_STOP, REQ_WORDS };
  * short beside the chunks of a long run, long beside the cost of writing a few MB. */
 #define CHECKPOINT_EVERY_S 10.0
 
+/* Once a run is stopped, rank 0 writes what it holds at once, then at most this often while
+ * chunks still come in: Open MPI's SIGKILL follows its SIGTERM by a second, a write of a large
+ * state takes time (10-12 ms for 6.7 MB on this machine's disk, from open to the folder's
+ * fsync; more on a shared file system), and a write per chunk handed in by many ranks could
+ * use up that second, losing the outputs written after the checkpoint. */
+#define STOP_SAVE_EVERY_S 0.25
+
 /* How often the ranks > 0 look for a signal while their main thread transports: Open MPI
  * leaves a rank about a second between SIGTERM and SIGKILL, for the chunk in flight to be cut
  * and everything to be written. */
@@ -93,6 +100,7 @@ typedef struct mpi_run {
     uint8_t *done;
     int64_t unsaved;            /* chunks recorded since the last write */
     int64_t recorded, tried;    /* chunks recorded in all; how many at the last write tried */
+    int stop_saved;             /* a write was tried since the run was stopped */
     int64_t resumed_chunks;
     uint64_t resumed_histories, resumed_steps;
     double saved_at;
@@ -316,9 +324,10 @@ static void *root_worker(void *arg)
 }
 
 /* When save_state writes, if chunks were recorded since the last write: once the last write is
- * save_every_s old; now; or now if chunks were recorded since the last try too (a write that
+ * save_every_s old; now; or, in a stopped run, now the first time and then once the last write
+ * is STOP_SAVE_EVERY_S old, if chunks were recorded since the last try too (a write that
  * failed is not tried again and again while nothing changes). */
-enum { SAVE_WHEN_DUE, SAVE_NOW, SAVE_NEW };
+enum { SAVE_WHEN_DUE, SAVE_NOW, SAVE_STOPPED };
 
 /* Rank 0 with a checkpoint: rewrites the state file (see the SAVE_ values). The state is
  * encoded under the lock (a consistent pair of done marks and sums) and written outside it. */
@@ -329,11 +338,13 @@ static int save_state(mpi_run *r, int when, bragg_err *e)
     pthread_mutex_lock(&r->lock);
     int64_t unsaved = r->unsaved;
     if (!unsaved || (when == SAVE_WHEN_DUE && now - r->saved_at < r->ms->save_every_s) ||
-        (when == SAVE_NEW && r->recorded == r->tried)) {
+        (when == SAVE_STOPPED &&
+         (r->recorded == r->tried || (r->stop_saved && now - r->saved_at < STOP_SAVE_EVERY_S)))) {
         pthread_mutex_unlock(&r->lock);
         return BRAGG_OK;
     }
     r->tried = r->recorded;
+    if (when == SAVE_STOPPED) r->stop_saved = 1;
     int rc = checkpoint_encode(&r->identity, &r->layout, r->done, &r->local, &r->image, e);
     if (rc == BRAGG_OK) r->unsaved = 0;
     pthread_mutex_unlock(&r->lock);
@@ -511,14 +522,13 @@ static int answer_request(mpi_run *r, const MPI_Status *st, int *active, int *br
         return mpi_fail(e, mrc, "receiving a chunk request");
     }
     const int64_t *req = r->msg;
-    if (req[REQ_STOP] && !r->stopped) stop_run(r);
-    /* A chunk handed in after a stop still counts: it is whole. Stopped, it is written at once,
-     * not when due: the SIGKILL may be a second away (serve_chunks). */
+    /* A chunk handed in after a stop still counts: it is whole (serve_chunks writes it). */
     if (req[REQ_HAS_SUMS] && !r->failed) {
         if (!r->done) rc = bragg_fail(e, "MPI: rank %d sent sums unasked", st->MPI_SOURCE);
         else rc = take_sums(r, req, words, st->MPI_SOURCE, e);
-        if (rc == BRAGG_OK) save_state_or_warn(r, r->stopped ? SAVE_NEW : SAVE_WHEN_DUE);
+        if (rc == BRAGG_OK) save_state_or_warn(r, SAVE_WHEN_DUE);
     }
+    if (req[REQ_STOP] && !r->stopped) stop_run(r);
     if (rc) r->failed = 1;
     pthread_mutex_lock(&r->lock);
     if (rc) r->stopping = 1;
@@ -562,9 +572,8 @@ static int serve_chunks(mpi_run *r, int show_progress, bragg_err *e)
         if (!r->stopped && interrupt_requested()) stop_run(r);
         /* Stopped, the state is written now, not when due. The signal may come from the MPI
          * runtime ending the job because a rank died: this loop then waits for that rank's
-         * request until the SIGKILL that follows (a second later with Open MPI 4.1). Only
-         * chunks recorded since the last write make a write. */
-        if (r->stopped) save_state_or_warn(r, SAVE_NEW);
+         * request until the SIGKILL that follows (a second later with Open MPI 4.1). */
+        if (r->stopped) save_state_or_warn(r, SAVE_STOPPED);
         int flag = 0;
         MPI_Status st;
         int mrc = active > 0 ? MPI_Iprobe(MPI_ANY_SOURCE, TAG_REQUEST, MPI_COMM_WORLD, &flag, &st)
