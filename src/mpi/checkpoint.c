@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,9 @@
 #include <unistd.h>
 
 #include "atomic_file.h"
+#include "biology.h"
+#include "catalog.h"
+#include "config.h"
 
 #define FORMAT_LINE "bragg-checkpoint 1"
 #define CHECKSUM_PREFIX "checksum "
@@ -147,64 +151,124 @@ static void clean_name(char *out, size_t len, const char *in)
         if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = '?';
 }
 
-/* The identity of run `run` of `en`: everything a resumed run must share with the run that
- * wrote the file for their sums to add up to one run. Doubles as %.17g, which reads back as the
- * same double, so that equal values give equal text. */
-static void put_identity(checkpoint_image *img, int *bad, const engine *en, int run,
-                         uint64_t check)
+/* A field holding v (config units) as its option takes it, in `unit`s per config unit (mm: 10):
+ * the shortest text x (from 6 digits, as %g has them: 100, not 1e+02) from which x / unit
+ * reads back as v, so 1 for --spot 1 (0.1 cm), not 0.10000000000000001. Equal text then means
+ * an equal field, and the text is what was typed. */
+static void user_number(char *out, size_t len, double v, double unit)
+{
+    if (isinf(v)) {
+        snprintf(out, len, "%s", v > 0 ? "inf" : "-inf");
+        return;
+    }
+    double x = v * unit;
+    /* v * unit may lie an ulp or two from the number that divides back to v. */
+    for (int nudge = 0; nudge < 9; nudge++) {
+        double cand = x;
+        for (int k = 0; k < (nudge + 1) / 2; k++)
+            cand = nextafter(cand, nudge % 2 ? INFINITY : -INFINITY);
+        if (cand / unit != v) continue;
+        for (int digits = 6; digits <= 17; digits++) {
+            snprintf(out, len, "%.*g", digits, cand);
+            if (strtod(out, NULL) / unit == v) return;
+        }
+    }
+    /* Not met in practice; still exact, so that two fields never share a text. */
+    snprintf(out, len, "%a/%g", v, unit);
+}
+
+static void put_number(checkpoint_image *img, int *bad, const char *key, double v, double unit)
+{
+    char text[64];
+    user_number(text, sizeof text, v, unit);
+    image_printf(img, bad, "%s %s\n", key, text);
+}
+
+static void put_switch(checkpoint_image *img, int *bad, const char *key, int on)
+{
+    image_printf(img, bad, "%s %s\n", key, on ? "yes" : "no");
+}
+
+/* The identity of run `run` of `en` (see checkpoint_identity_build): one "key value" line
+ * each; a key that starts with "--" is the option that sets the field, its value in that
+ * option's unit. `cat` resolves names to the catalog's own. */
+static int put_identity(checkpoint_image *img, int *bad, const engine *en, int run,
+                        uint64_t check, const char *command, const catalog *cat, bragg_err *e)
 {
     const run_config *c = engine_config(en);
     const transport_params *p = engine_params(en);
     char name[CONFIG_NAME_LEN + 8];
     image_printf(img, bad, "bragg %s (git %s)\n", BRAGG_VERSION, BRAGG_GIT_REV);
     image_printf(img, bad, "run %d\n", run);
-    clean_name(name, sizeof name, c->ion);
-    image_printf(img, bad, "ion %s\n", name);
-    image_printf(img, bad, "energy_MeV_u %.17g\n", c->energy);
-    image_printf(img, bad, "energy_spread %.17g\n", c->energy_spread);
-    image_printf(img, bad, "spot_sigma_cm %.17g\n", c->spot_sigma_cm);
-    image_printf(img, bad, "divergence_rad %.17g\n", c->divergence_rad);
-    image_printf(img, bad, "histories %" PRIu64 "\n", c->histories);
-    image_printf(img, bad, "seed %" PRIu64 "\n", c->seed);
-    image_printf(img, bad, "slabs %d\n", c->n_slabs);
+    /* The command's own lines first: an sobp's --from that differs is the news, not the
+     * energies that follow from it. */
+    if (command) image_printf(img, bad, "%s", command);
+    /* Names as the catalog spells them: --ion proton and --ion p are one run. */
+    const ion *ion = ion_table_find(&cat->ions, c->ion);
+    if (!ion) return bragg_fail(e, "--ion: %s is not in the catalog", BRAGG_QUOTED(c->ion));
+    clean_name(name, sizeof name, ion->name);
+    image_printf(img, bad, "--ion %s\n", name);
+    put_number(img, bad, "--energy", c->energy, 1);
+    put_number(img, bad, "--energy-spread", c->energy_spread, 100);
+    put_number(img, bad, "--spot", c->spot_sigma_cm, 10);
+    put_number(img, bad, "--divergence", c->divergence_rad, 1000);
+    image_printf(img, bad, "--histories %" PRIu64 "\n", c->histories);
+    image_printf(img, bad, "--seed %" PRIu64 "\n", c->seed);
+    /* The slabs on one line, as they would be typed: --material for one semi-infinite slab. */
+    image_printf(img, bad, "geometry");
     for (int i = 0; i < c->n_slabs && i < TRANSPORT_MAX_SLABS; i++) {
-        clean_name(name, sizeof name, c->slabs[i].material);
-        image_printf(img, bad, "slab_%d %s %.17g\n", i + 1, name, c->slabs[i].thickness_cm);
+        const material *m = material_table_find(&cat->materials, c->slabs[i].material);
+        if (!m)
+            return bragg_fail(e, "--material: %s is not in the catalog",
+                              BRAGG_QUOTED(c->slabs[i].material));
+        clean_name(name, sizeof name, m->name);
+        char thick[64];
+        user_number(thick, sizeof thick, c->slabs[i].thickness_cm, 1);
+        if (c->n_slabs == 1 && isinf(c->slabs[i].thickness_cm))
+            image_printf(img, bad, " --material %s", name);
+        else image_printf(img, bad, " --slab %s:%s", name, thick);
     }
-    image_printf(img, bad, "lateral_halfwidth_cm %.17g\n", c->lateral_halfwidth_cm);
-    image_printf(img, bad, "iwater_eV %.17g\n", c->iwater);
-    image_printf(img, bad, "stopping_shell %d\n", c->stopping.shell);
-    image_printf(img, bad, "stopping_barkas %d\n", c->stopping.barkas);
-    image_printf(img, bad, "stopping_bloch %d\n", c->stopping.bloch);
-    image_printf(img, bad, "stopping_mott %d\n", c->stopping.mott);
-    image_printf(img, bad, "stopping_density_effect %d\n", c->stopping.density_effect);
-    image_printf(img, bad, "stopping_effective_charge %d\n", c->stopping.effective_charge);
-    image_printf(img, bad, "stopping_nuclear %d\n", c->stopping.nuclear);
-    image_printf(img, bad, "straggling %d\n", c->straggling);
-    image_printf(img, bad, "scattering %d\n", c->scattering);
-    image_printf(img, bad, "nuclear %d\n", c->nuclear);
-    image_printf(img, bad, "step_fraction %.17g\n", c->step_fraction);
-    image_printf(img, bad, "step_min_cm %.17g\n", c->step_min_cm);
-    image_printf(img, bad, "step_fraction_secondary %.17g\n", c->step_fraction_secondary);
-    image_printf(img, bad, "step_min_secondary_cm %.17g\n", c->step_min_secondary_cm);
-    image_printf(img, bad, "energy_cut_MeV_u %.17g\n", c->energy_cut);
-    image_printf(img, bad, "bin_width_cm %.17g\n", c->bin_width_cm);
-    image_printf(img, bad, "depth_max_cm %.17g\n", c->depth_max_cm);
-    image_printf(img, bad, "batches %d\n", c->batches);
+    image_printf(img, bad, "\n");
+    put_number(img, bad, "--lateral-halfwidth", c->lateral_halfwidth_cm, 1);
+    put_number(img, bad, "--iwater", c->iwater, 1);
+    put_switch(img, bad, "--no-shell", !c->stopping.shell);
+    put_switch(img, bad, "--no-barkas", !c->stopping.barkas);
+    put_switch(img, bad, "--no-bloch", !c->stopping.bloch);
+    put_switch(img, bad, "--no-mott", !c->stopping.mott);
+    put_switch(img, bad, "--no-density-effect", !c->stopping.density_effect);
+    put_switch(img, bad, "--no-effective-charge", !c->stopping.effective_charge);
+    put_switch(img, bad, "--no-nuclear-stopping", !c->stopping.nuclear);
+    put_switch(img, bad, "--no-straggling", !c->straggling);
+    put_switch(img, bad, "--no-mcs", !c->scattering);
+    put_switch(img, bad, "--no-nuclear", !c->nuclear);
+    /* The values the run uses, automatic ones resolved: --bin 0.1 is the automatic 0.1 mm. */
+    put_number(img, bad, "--step-fraction", c->step_fraction, 1);
+    put_number(img, bad, "--step-min", p->step_min, 10);
+    put_number(img, bad, "--step-fraction-secondary", c->step_fraction_secondary, 1);
+    put_number(img, bad, "--step-min-secondary", p->step_min_secondary, 10);
+    put_number(img, bad, "--ecut", p->energy_cut, 1);
+    put_number(img, bad, "--bin", p->bin_width, 10);
+    /* The grid's depth, for the message; nbins below holds it exactly. */
+    image_printf(img, bad, "--depth %.10g\n", p->nbins * p->bin_width);
+    image_printf(img, bad, "--batches %d\n", c->batches);
     /* The dose map's curves are summed with the others: a resume must score the same map. */
-    image_printf(img, bad, "map %s\n",
+    image_printf(img, bad, "--map-kind %s\n",
                  c->map_kind == MAP_RZ ? "rz" : c->map_kind == MAP_XZ ? "xz" : "none");
     if (c->map_kind != MAP_NONE) {
-        image_printf(img, bad, "map_bin_cm %.17g\n", c->map_bin_cm);
-        image_printf(img, bad, "map_radius_cm %.17g\n", c->map_radius_cm);
+        double map_bin, map_radius;
+        config_map_grid(c, engine_csda_depth(en), p->nbins * p->bin_width, &map_bin,
+                        &map_radius);
+        put_number(img, bad, "--map-bin", map_bin, 10);
+        put_number(img, bad, "--map-radius", map_radius, 1);
         /* --map-error keeps the map per batch: more sums in the file. */
-        if (c->map_errors) image_printf(img, bad, "map_errors 1\n");
+        put_switch(img, bad, "--map-error", c->map_errors);
     }
     /* The MKM's z1D* is scored for one cell line: its sums belong to that line. */
-    clean_name(name, sizeof name, p->score_z1d ? c->bio_cell[0] ? c->bio_cell : "HSG" : "-");
-    image_printf(img, bad, "z1d_cell %s\n", name);
-    /* What the configuration became (the automatic depth, the fragment channels) and the
-     * sizes of the sums: a build that scores differently is caught here too. */
+    const bio_model *bio = engine_bio(en);
+    clean_name(name, sizeof name, p->score_z1d && bio ? bio->cell.name : "none (no MKM)");
+    image_printf(img, bad, "--cell %s\n", name);
+    /* What the configuration became (the fragment channels) and the sizes of the sums: a build
+     * that scores differently is caught here too. */
     image_printf(img, bad, "nbins %d\n", p->nbins);
     image_printf(img, bad, "channels %d\n", p->channels);
     image_printf(img, bad, "curves %d\n", transport_curve_count(p));
@@ -212,6 +276,26 @@ static void put_identity(checkpoint_image *img, int *bad, const engine *en, int 
     image_printf(img, bad, "count_words %d\n", (int)COUNT_COUNT);
     image_printf(img, bad, "profile_words %d\n", (int)PROFILE_COUNT);
     image_printf(img, bad, "physics_check %016" PRIx64 "\n", check);
+    return BRAGG_OK;
+}
+
+int checkpoint_identity_build(checkpoint_identity *id, const engine *en, int run, uint64_t check,
+                              const char *command, bragg_err *e)
+{
+    memset(id, 0, sizeof *id);
+    catalog cat;
+    if (catalog_load(&cat, e)) return bragg_fail_prefix(e, "--checkpoint: ");
+    int bad = 0;
+    int rc = put_identity(&id->text, &bad, en, run, check, command, &cat, e);
+    catalog_free(&cat);
+    if (rc == BRAGG_OK && bad) rc = bragg_fail(e, "--checkpoint: out of memory");
+    if (rc) checkpoint_identity_free(id);
+    return rc;
+}
+
+void checkpoint_identity_free(checkpoint_identity *id)
+{
+    checkpoint_image_free(&id->text);
 }
 
 /* Payload size in bytes for n chunks and the sums of `t`'s shape. */
@@ -277,16 +361,20 @@ int checkpoint_physics_check(engine *en, uint64_t *check, bragg_err *e)
     return rc;
 }
 
-int checkpoint_encode(const engine *en, int run, uint64_t check, const chunk_layout *l,
-                      const uint8_t *done, const score_totals *t, checkpoint_image *img,
-                      bragg_err *e)
+int checkpoint_encode(const checkpoint_identity *id, const chunk_layout *l, const uint8_t *done,
+                      const score_totals *t, checkpoint_image *img, bragg_err *e)
 {
     img->len = 0;
     int bad = 0;
     int64_t chunks_done = 0;
     for (int64_t k = 0; k < l->n_chunks; k++) chunks_done += done[k] ? 1 : 0;
     image_printf(img, &bad, "%s\n", FORMAT_LINE);
-    put_identity(img, &bad, en, run, check);
+    if (image_reserve(img, id->text.len)) {
+        bad = 1;
+    } else {
+        memcpy(img->data + img->len, id->text.data, id->text.len);
+        img->len += id->text.len;
+    }
     image_printf(img, &bad, "chunks %lld\n", (long long)l->n_chunks);
     image_printf(img, &bad, "chunk_sizes");
     for (int b = 0; b < l->batches; b++) image_printf(img, &bad, " %" PRIu64, l->size[b]);
@@ -298,7 +386,7 @@ int checkpoint_encode(const engine *en, int run, uint64_t check, const chunk_lay
         uint64_t h = fnv1a64(img->data, img->len);
         image_printf(img, &bad, "%s%016" PRIx64 "\n", CHECKSUM_PREFIX, h);
     }
-    if (bad) return bragg_fail(e, "--checkpoint: out of memory for the state of run %d", run);
+    if (bad) return bragg_fail(e, "--checkpoint: out of memory for the run's state");
     return BRAGG_OK;
 }
 
@@ -314,7 +402,11 @@ int checkpoint_open(checkpoint **out, const char *dir, bragg_err *e)
 {
     *out = NULL;
     if (!*dir) return bragg_fail(e, "--checkpoint: empty folder name");
-    if (strlen(dir) > 900) return bragg_fail(e, "--checkpoint: folder name too long");
+    /* The paths made from it here (DIR/lock, DIR/run-NNN.ckpt) have 1100 bytes: room to spare. */
+    if (strlen(dir) > 900)
+        return bragg_fail(e, "--checkpoint: a folder name of %zu bytes is too long (valid: up to "
+                             "900 bytes)",
+                          strlen(dir));
     if (mkdir(dir, 0777) != 0 && errno != EEXIST)
         return bragg_fail(e, "--checkpoint: cannot create folder %s: %s", dir, strerror(errno));
     struct stat st;
@@ -424,9 +516,14 @@ static int read_file(const char *path, unsigned char **data, size_t *len, int *e
     }
     if (!S_ISREG(st.st_mode)) {
         close(fd);
+        const char *what = S_ISDIR(st.st_mode)                          ? "a folder"
+                           : S_ISFIFO(st.st_mode)                       ? "a FIFO"
+                           : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
+                           : S_ISSOCK(st.st_mode)                       ? "a socket"
+                                                                        : "a special file";
         return bragg_fail(e, "it is %s, not a checkpoint file (valid: remove it, or use another "
                              "--checkpoint folder)",
-                          S_ISDIR(st.st_mode) ? "a folder" : "not a regular file");
+                          what);
     }
     FILE *f = fdopen(fd, "rb");
     if (!f) {
@@ -451,6 +548,24 @@ static int read_file(const char *path, unsigned char **data, size_t *len, int *e
     *data = p;
     *len = size;
     return BRAGG_OK;
+}
+
+/* The file's first line must be the format line. A file shorter than it that begins as it does
+ * was cut short; any other is not a checkpoint of this format (another program's file, or
+ * another version's checkpoint). */
+static int check_format_line(const unsigned char *data, size_t len, bragg_err *e)
+{
+    const size_t flen = sizeof FORMAT_LINE;   /* with its newline */
+    if (len < flen && memcmp(data, FORMAT_LINE "\n", len) == 0)
+        return bragg_fail(e, "truncated: %zu bytes, not even its first line", len);
+    if (len >= flen && memcmp(data, FORMAT_LINE "\n", flen) == 0) return BRAGG_OK;
+    /* Its first line alone, quoted: the message stays one line whatever the file holds. */
+    const char *text = (const char *)data;
+    char first[64];
+    snprintf(first, sizeof first, "%.*s", (int)strcspn(text, "\n"), text);
+    return bragg_fail(e, "not a bragg checkpoint of format 1 (its first line: %s; valid: remove "
+                         "it, or use another --checkpoint folder)",
+                      BRAGG_QUOTED(first));
 }
 
 /* The file's last line must be its checksum, and match: else it was cut short or altered. */
@@ -528,36 +643,48 @@ static const char *header_get(const header *h, const char *key)
     return NULL;
 }
 
+/* Appends "KEY is A there, B here" to diff (the first 4 of them; "; ..." after). */
+static void add_difference(char *diff, size_t len, int *n_diff, const char *key,
+                           const char *theirs, const char *mine)
+{
+    size_t used = strlen(diff);
+    if (*n_diff < 4)
+        snprintf(diff + used, len - used, "%s%s is %s there, %s here", used ? "; " : "", key,
+                 theirs ? theirs : "missing", mine ? mine : "missing");
+    else if (*n_diff == 4)
+        snprintf(diff + used, len - used, "; ...");
+    (*n_diff)++;
+}
+
 /* Compares the identity recorded in `file` with this run's (`mine`): names every field that
- * differs, with both values, in the message. The physics check is named only when all else
- * agrees: another seed or energy changes it too, and the field that differs is the news. */
+ * differs, with both values, in the message. Fields one side lacks are named only when none
+ * that both have differ: the map's grid is missing from a run without a map, and "--map-kind
+ * is none there, rz here" says it all. The physics check is named only when all else agrees:
+ * another seed or energy changes it too, and the field that differs is the news. */
 static int check_identity(const header *file, const header *mine, bragg_err *e)
 {
     char diff[400] = "";
-    size_t used = 0;
     int n_diff = 0;
-    for (int i = 0; i < mine->n; i++) {
-        const char *theirs = header_get(file, mine->key[i]);
-        if (strcmp(mine->key[i], "physics_check") == 0) continue;
-        if (theirs && strcmp(theirs, mine->value[i]) == 0) continue;
-        if (n_diff++ < 4 && used < sizeof diff)
-            used += (size_t)snprintf(diff + used, sizeof diff - used, "%s%s is %s there, %s here",
-                                     used ? "; " : "", mine->key[i], theirs ? theirs : "missing",
-                                     mine->value[i]);
-    }
-    /* A field this build does not know (another version's file) differs too. */
-    for (int i = 0; i < file->n && !n_diff; i++) {
-        if (strcmp(file->key[i], "chunks") == 0) break;   /* the state starts here */
-        if (!header_get(mine, file->key[i])) {
-            n_diff++;
-            snprintf(diff, sizeof diff, "%s is %s there, missing here", file->key[i],
-                     file->value[i]);
+    /* Pass 0: the fields both have; pass 1, when none of those differs: the others. */
+    for (int pass = 0; pass < 2 && !n_diff; pass++) {
+        for (int i = 0; i < mine->n; i++) {
+            const char *theirs = header_get(file, mine->key[i]);
+            int lacking = theirs == NULL;
+            if (strcmp(mine->key[i], "physics_check") == 0 || lacking != pass) continue;
+            if (lacking || strcmp(theirs, mine->value[i]) != 0)
+                add_difference(diff, sizeof diff, &n_diff, mine->key[i], theirs, mine->value[i]);
+        }
+        /* A field this build does not know (another version's file) differs too. */
+        for (int i = 0; i < file->n && pass == 1; i++) {
+            if (strcmp(file->key[i], "chunks") == 0) break;   /* the state starts here */
+            if (!header_get(mine, file->key[i]))
+                add_difference(diff, sizeof diff, &n_diff, file->key[i], file->value[i], NULL);
         }
     }
     if (n_diff)
-        return bragg_fail(e, "was written by a different run (%s%s); resume with the same "
-                             "options and bragg-mpi build, or use another folder",
-                          diff, n_diff > 4 ? "; ..." : "");
+        return bragg_fail(e, "was written by a different run (%s); resume with the same options "
+                             "and bragg-mpi build, or use another folder",
+                          diff);
     const char *theirs = header_get(file, "physics_check");
     const char *ours = header_get(mine, "physics_check");
     if (ours && (!theirs || strcmp(theirs, ours) != 0))
@@ -685,9 +812,9 @@ static int check_consistent(const header *h, const chunk_layout *l, const uint8_
 
 /* Checks the file's header and payload against `en` and fills l, done and t (see the header
  * file). `body` is the file without its checksum line. */
-static int load_body(const unsigned char *body, size_t len, const engine *en, int run,
-                     uint64_t check, chunk_layout *l, uint8_t **done, score_totals *t,
-                     bragg_err *e)
+static int load_body(const unsigned char *body, size_t len, const engine *en,
+                     const checkpoint_identity *id, chunk_layout *l, uint8_t **done,
+                     score_totals *t, bragg_err *e)
 {
     memset(l, 0, sizeof *l);
     const char *text = (const char *)body;
@@ -698,29 +825,12 @@ static int load_body(const unsigned char *body, size_t len, const engine *en, in
             break;
         }
     size_t flen = strlen(FORMAT_LINE);
-    if (len < flen + 1 || memcmp(text, FORMAT_LINE "\n", flen + 1) != 0) {
-        /* Its first line alone, quoted: the message stays one line whatever the file holds. */
-        char first[64];
-        snprintf(first, sizeof first, "%.*s", (int)strcspn(text, "\n"), text);
-        return bragg_fail(e, "not a bragg checkpoint of format 1 (its first line: %s)",
-                          BRAGG_QUOTED(first));
-    }
     if (!end_hdr) return bragg_fail(e, "damaged: its header does not end");
 
     header file, mine;
-    checkpoint_image img = {0};
-    int bad = 0;
-    put_identity(&img, &bad, en, run, check);
-    if (bad) {
-        checkpoint_image_free(&img);
-        return bragg_fail(e, "out of memory");
-    }
-    if (header_parse(&file, text + flen + 1, (size_t)(end_hdr - body) - flen - 1, e)) {
-        checkpoint_image_free(&img);
+    if (header_parse(&file, text + flen + 1, (size_t)(end_hdr - body) - flen - 1, e))
         return BRAGG_ERR;
-    }
-    int rc = header_parse(&mine, (const char *)img.data, img.len, e);
-    checkpoint_image_free(&img);
+    int rc = header_parse(&mine, (const char *)id->text.data, id->text.len, e);
     if (rc) {
         header_free(&file);
         return rc;
@@ -760,8 +870,8 @@ static int load_body(const unsigned char *body, size_t len, const engine *en, in
     return rc;
 }
 
-int checkpoint_load(checkpoint *c, int run, const engine *en, uint64_t check, chunk_layout *l,
-                    uint8_t **done, score_totals *t, int *found, bragg_err *e)
+int checkpoint_load(checkpoint *c, int run, const engine *en, const checkpoint_identity *id,
+                    chunk_layout *l, uint8_t **done, score_totals *t, int *found, bragg_err *e)
 {
     char path[1100];
     checkpoint_path(c, run, path, sizeof path);
@@ -771,8 +881,11 @@ int checkpoint_load(checkpoint *c, int run, const engine *en, uint64_t check, ch
     *done = NULL;
     int rc = read_file(path, &data, &len, found, e);
     if (rc == BRAGG_OK && *found) {
-        rc = check_checksum(data, len, &body, e);
-        if (rc == BRAGG_OK) rc = load_body(data, body, en, run, check, l, done, t, e);
+        /* What the file is first, then whether it is whole: another program's file is not
+         * "truncated". */
+        rc = check_format_line(data, len, e);
+        if (rc == BRAGG_OK) rc = check_checksum(data, len, &body, e);
+        if (rc == BRAGG_OK) rc = load_body(data, body, en, id, l, done, t, e);
     }
     free(data);
     if (rc) bragg_fail_prefix(e, "--checkpoint: %s: ", path);

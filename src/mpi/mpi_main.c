@@ -13,8 +13,10 @@
  */
 #include <mpi.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "assets.h"
 #include "atomic_file.h"
 #include "catalog.h"
 #include "commands.h"
@@ -78,6 +80,58 @@ static const char *take_checkpoint_option(int *argc, char **argv, bragg_err *e)
     return dir;
 }
 
+/* The value of option `name` ("--from") in the command's words as option_parse reads them
+ * ("--from 10" or "--from=10"; the last one given wins), or NULL when it is not given. */
+static const char *option_value(int argc, char **argv, const char *name)
+{
+    const char *value = NULL;
+    size_t n = strlen(name);
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], name) == 0 && i + 1 < argc) value = argv[++i];
+        else if (strncmp(argv[i], name, n) == 0 && argv[i][n] == '=') value = argv[i] + n + 1;
+    }
+    return value;
+}
+
+/* `name` and its value, the shortest text from 6 digits that reads back as the same number
+ * ("10" for "10.0"), on one line of `out`. Text that is not a number is kept as it is: the command
+ * refuses it before any run. */
+static void put_option(char *out, size_t len, const char *name, const char *text)
+{
+    double v;
+    char number[32];
+    if (parse_decimal(text, &v) == BRAGG_OK) {
+        for (int digits = 6; digits <= 17; digits++) {
+            snprintf(number, sizeof number, "%.*g", digits, v);
+            if (strtod(number, NULL) == v) break;
+        }
+        text = number;
+    }
+    size_t used = strlen(out);
+    snprintf(out + used, len - used, "%s %.60s\n", name, text);
+}
+
+/* cmd_sobp.c's default --spacing, mm: a checkpoint records the spacing used, given or not. */
+#define SOBP_DEFAULT_SPACING "1.5"
+
+/* The identity lines `cmd` adds to its checkpoints (mpi_driver_use_checkpoint): the command,
+ * and for sobp the options from which its runs' energies follow, so that a resume with another
+ * --from is refused at its first run, naming --from, and not at the run whose energy differs. */
+static const char *command_identity(const char *cmd, int argc, char **argv)
+{
+    static char lines[512];
+    snprintf(lines, sizeof lines, "command %s\n", cmd);
+    if (strcmp(cmd, "sobp") == 0) {
+        const char *from = option_value(argc, argv, "--from");
+        const char *to = option_value(argc, argv, "--to");
+        const char *spacing = option_value(argc, argv, "--spacing");
+        put_option(lines, sizeof lines, "--from", from ? from : "");
+        put_option(lines, sizeof lines, "--to", to ? to : "");
+        put_option(lines, sizeof lines, "--spacing", spacing ? spacing : SOBP_DEFAULT_SPACING);
+    }
+    return lines;
+}
+
 static int asks_for_help(int argc, char **argv)
 {
     for (int i = 0; i < argc; i++)
@@ -99,7 +153,8 @@ static int run_command(const char *cmd, int argc, char **argv, run_driver *drive
         run_driver_say(driver, "bragg-mpi", "%s", e.msg);
         return EXIT_USAGE;
     }
-    if (dir && !help) mpi_driver_use_checkpoint(driver, dir);
+    if (dir && !help)
+        mpi_driver_use_checkpoint(driver, dir, command_identity(cmd, argc, argv));
     /* Every rank reads the assets (BRAGG_ASSETS, or beside the binary): a rank whose node has
      * none would fail alone before any collective and leave the others waiting for ever. */
     if (!help) {

@@ -37,6 +37,13 @@ enum { REQ_LAST, REQ_HISTORIES, REQ_FAILED, REQ_HAS_SUMS, REQ_STOP, REQ_WORDS };
  * short beside the chunks of a long run, long beside the cost of writing a few MB. */
 #define CHECKPOINT_EVERY_S 10.0
 
+/* Once a run is stopped, rank 0 writes what it holds at once, then at most this often while
+ * chunks still come in: Open MPI's SIGKILL follows its SIGTERM by a second, a write of a large
+ * state takes time (10-12 ms for 6.7 MB on this machine's disk, from open to the folder's
+ * fsync; more on a shared file system), and a write per chunk handed in by many ranks could
+ * use up that second, losing the outputs written after the checkpoint. */
+#define STOP_SAVE_EVERY_S 0.25
+
 /* How often the ranks > 0 look for a signal while their main thread transports: Open MPI
  * leaves a rank about a second between SIGTERM and SIGKILL, for the chunk in flight to be cut
  * and everything to be written. */
@@ -50,6 +57,7 @@ typedef struct mpi_state {
      * run (once the command has checked its options) and holds it. */
     int checkpointing;
     const char *checkpoint_dir;
+    const char *command;        /* the command's own identity lines (checkpoint_identity_build) */
     checkpoint *ckpt;           /* rank 0 only */
     double save_every_s;
     uint64_t chunk_histories;   /* BRAGG_MPI_CHUNK, 0 when unset */
@@ -91,19 +99,22 @@ typedef struct mpi_run {
     /* Rank 0 with a checkpoint (under lock): done[k] when chunk k is in `local`. */
     uint8_t *done;
     int64_t unsaved;            /* chunks recorded since the last write */
+    int64_t recorded, tried;    /* chunks recorded in all; how many at the last write tried */
+    int stop_saved;             /* a write was tried since the run was stopped */
     int64_t resumed_chunks;
     uint64_t resumed_histories, resumed_steps;
     double saved_at;
     int save_warned;
     int quiet;                  /* -q: no notes on standard error */
-    uint64_t physics_check;     /* checkpoint_physics_check of this build */
+    checkpoint_identity identity;   /* what the state file records of this run */
     checkpoint_image image;
     /* Test hooks (BRAGG_TEST_MPI_FAULT, read_test_hooks): the last rank drops its first chunk's
      * result, dies after it, dies when given its second chunk (after the first was handed
      * in), or transports its second chunk again and again until a stop cuts it short (a chunk
      * still in flight when the signal comes, however fast the machine). With a hook set, rank
      * 0 runs no chunks itself (root_idle), so that the last rank surely gets the chunks its
-     * hook needs, however late it starts. */
+     * hook needs, however late it starts. BRAGG_TEST_MPI_FAULT_RUN=N sets it for driven run N
+     * alone (an sobp's runs before it go as without a hook). */
     int fault_drop, fault_die, fault_die_second, fault_hold, root_idle;
 } mpi_run;
 
@@ -217,6 +228,7 @@ static void record_chunk(mpi_run *r, int64_t k, const score_arrays *sums)
     if (r->done) {
         r->done[k] = 1;
         r->unsaved++;
+        r->recorded++;
     }
     pthread_mutex_unlock(&r->lock);
 }
@@ -311,21 +323,29 @@ static void *root_worker(void *arg)
     return NULL;
 }
 
-/* Rank 0 with a checkpoint: rewrites the state file when chunks were recorded since the last
- * write and, unless `force`, the last write is save_every_s old. The state is encoded under
- * the lock (a consistent pair of done marks and sums) and written outside it. */
-static int save_state(mpi_run *r, int force, bragg_err *e)
+/* When save_state writes, if chunks were recorded since the last write: once the last write is
+ * save_every_s old; now; or, in a stopped run, now the first time and then once the last write
+ * is STOP_SAVE_EVERY_S old, if chunks were recorded since the last try too (a write that
+ * failed is not tried again and again while nothing changes). */
+enum { SAVE_WHEN_DUE, SAVE_NOW, SAVE_STOPPED };
+
+/* Rank 0 with a checkpoint: rewrites the state file (see the SAVE_ values). The state is
+ * encoded under the lock (a consistent pair of done marks and sums) and written outside it. */
+static int save_state(mpi_run *r, int when, bragg_err *e)
 {
     if (!r->done) return BRAGG_OK;
     double now = now_s();
     pthread_mutex_lock(&r->lock);
     int64_t unsaved = r->unsaved;
-    if (!unsaved || (!force && now - r->saved_at < r->ms->save_every_s)) {
+    if (!unsaved || (when == SAVE_WHEN_DUE && now - r->saved_at < r->ms->save_every_s) ||
+        (when == SAVE_STOPPED &&
+         (r->recorded == r->tried || (r->stop_saved && now - r->saved_at < STOP_SAVE_EVERY_S)))) {
         pthread_mutex_unlock(&r->lock);
         return BRAGG_OK;
     }
-    int rc = checkpoint_encode(r->en, r->index, r->physics_check, &r->layout, r->done, &r->local,
-                               &r->image, e);
+    r->tried = r->recorded;
+    if (when == SAVE_STOPPED) r->stop_saved = 1;
+    int rc = checkpoint_encode(&r->identity, &r->layout, r->done, &r->local, &r->image, e);
     if (rc == BRAGG_OK) r->unsaved = 0;
     pthread_mutex_unlock(&r->lock);
     r->saved_at = now;
@@ -339,13 +359,13 @@ static int save_state(mpi_run *r, int force, bragg_err *e)
 
 /* A write that fails does not stop the run (its result is still right): it is said once, the
  * first time, with what it costs, whether during the run or at its end. */
-static void save_state_or_warn(mpi_run *r, int force)
+static void save_state_or_warn(mpi_run *r, int when)
 {
     bragg_err err = {{0}};
-    if (save_state(r, force, &err) && !r->save_warned) {
+    if (save_state(r, when, &err) && !r->save_warned) {
         fprintf(stderr, "bragg-mpi: warning: %s; %sa resume would run again the chunks done "
                         "since the last write\n",
-                err.msg, force ? "" : "the run goes on, but ");
+                err.msg, when == SAVE_WHEN_DUE ? "the run goes on, but " : "");
         r->save_warned = 1;
     }
 }
@@ -363,8 +383,11 @@ static int open_state(mpi_run *r, const uint64_t *sizes, bragg_err *e)
     int found = 0;
     if (!r->ms->ckpt && checkpoint_open(&r->ms->ckpt, r->ms->checkpoint_dir, e))
         return START_REFUSED;
-    if (checkpoint_physics_check(r->en, &r->physics_check, e)) return START_FAILED;
-    if (checkpoint_load(r->ms->ckpt, r->index, r->en, r->physics_check, &r->layout, &r->done,
+    uint64_t check;
+    if (checkpoint_physics_check(r->en, &check, e) ||
+        checkpoint_identity_build(&r->identity, r->en, r->index, check, r->ms->command, e))
+        return START_FAILED;
+    if (checkpoint_load(r->ms->ckpt, r->index, r->en, &r->identity, &r->layout, &r->done,
                         &r->local, &found, e))
         return START_REFUSED;
     if (found) {
@@ -390,7 +413,7 @@ static int open_state(mpi_run *r, const uint64_t *sizes, bragg_err *e)
         return START_FAILED;
     }
     r->unsaved = 1;   /* the empty state */
-    return save_state(r, 1, e) ? START_FAILED : START_OK;
+    return save_state(r, SAVE_NOW, e) ? START_FAILED : START_OK;
 }
 
 /* With a checkpoint the layout is rank 0's: the one recorded in the file when resuming (so that
@@ -499,11 +522,11 @@ static int answer_request(mpi_run *r, const MPI_Status *st, int *active, int *br
         return mpi_fail(e, mrc, "receiving a chunk request");
     }
     const int64_t *req = r->msg;
-    /* A chunk handed in after a stop still counts: it is whole. */
+    /* A chunk handed in after a stop still counts: it is whole (serve_chunks writes it). */
     if (req[REQ_HAS_SUMS] && !r->failed) {
         if (!r->done) rc = bragg_fail(e, "MPI: rank %d sent sums unasked", st->MPI_SOURCE);
         else rc = take_sums(r, req, words, st->MPI_SOURCE, e);
-        if (rc == BRAGG_OK) save_state_or_warn(r, 0);
+        if (rc == BRAGG_OK) save_state_or_warn(r, SAVE_WHEN_DUE);
     }
     if (req[REQ_STOP] && !r->stopped) stop_run(r);
     if (rc) r->failed = 1;
@@ -547,6 +570,10 @@ static int serve_chunks(mpi_run *r, int show_progress, bragg_err *e)
     double t0 = now_s(), shown = t0;
     while (!broken && (active > 0 || !worker_finished(r))) {
         if (!r->stopped && interrupt_requested()) stop_run(r);
+        /* Stopped, the state is written now, not when due. The signal may come from the MPI
+         * runtime ending the job because a rank died: this loop then waits for that rank's
+         * request until the SIGKILL that follows (a second later with Open MPI 4.1). */
+        if (r->stopped) save_state_or_warn(r, SAVE_STOPPED);
         int flag = 0;
         MPI_Status st;
         int mrc = active > 0 ? MPI_Iprobe(MPI_ANY_SOURCE, TAG_REQUEST, MPI_COMM_WORLD, &flag, &st)
@@ -574,9 +601,13 @@ static int serve_chunks(mpi_run *r, int show_progress, bragg_err *e)
             progress_line(r, total, t0);
             shown = now_s();
         }
-        save_state_or_warn(r, 0);
+        save_state_or_warn(r, SAVE_WHEN_DUE);
     }
     if (rc) engine_cancel(r->en);
+    /* Written before waiting for the worker: an MPI failure (a rank that died, as the library
+     * saw it) ends the loop too, and the SIGKILL may be near. A chunk the worker completes
+     * meanwhile is written below. */
+    save_state_or_warn(r, SAVE_NOW);
     if (!r->root_idle) pthread_join(worker, NULL);
     if (show_progress) fprintf(stderr, "\r%*s\r", 100, "");
     if (!rc && r->worker_failed) {
@@ -584,7 +615,7 @@ static int serve_chunks(mpi_run *r, int show_progress, bragg_err *e)
         rc = BRAGG_ERR;
     }
     /* Whatever was recorded is kept, also when the run failed: a resume starts from there. */
-    save_state_or_warn(r, 1);
+    save_state_or_warn(r, SAVE_NOW);
     return rc;
 }
 
@@ -810,6 +841,8 @@ static void write_note(run_driver *d, const mpi_run *r)
 static void read_test_hooks(mpi_run *r)
 {
     const char *fault = getenv("BRAGG_TEST_MPI_FAULT");
+    const char *only = getenv("BRAGG_TEST_MPI_FAULT_RUN");
+    if (only && *only && atoi(only) != r->index) fault = NULL;
     r->root_idle = fault && *fault && r->rank == 0 && r->size > 1;
     if (fault && r->rank == r->size - 1 && r->rank > 0) {
         r->fault_drop = strcmp(fault, "drop") == 0;
@@ -932,6 +965,7 @@ done:
     score_arrays_free(&r.received);
     chunk_layout_free(&r.layout);
     checkpoint_image_free(&r.image);
+    checkpoint_identity_free(&r.identity);
     free(r.done);
     free(r.msg);
     pthread_mutex_destroy(&r.lock);
@@ -1018,11 +1052,12 @@ static int check_outputs(const run_driver *d, const file_use *uses, int n, bragg
                                       "--checkpoint", e);
 }
 
-void mpi_driver_use_checkpoint(run_driver *d, const char *dir)
+void mpi_driver_use_checkpoint(run_driver *d, const char *dir, const char *command)
 {
     mpi_state *ms = d->state;
     ms->checkpointing = 1;
     ms->checkpoint_dir = dir;
+    ms->command = command;
     d->check_outputs = check_outputs;
     d->no_phase_space = "not kept in a --checkpoint folder (run it without --checkpoint)";
 }

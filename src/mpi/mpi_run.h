@@ -16,7 +16,8 @@
  *
  * Failures: MPI errors are returned (MPI_ERRORS_RETURN) and checked; every rank verifies that
  * each batch received exactly its histories and otherwise the run fails with a message naming
- * what is missing. A rank that dies makes the MPI runtime end the job before anything is written.
+ * what is missing. A rank that dies makes the MPI runtime end the job before anything is written
+ * (with a checkpoint, rank 0 writes the state when the runtime's SIGTERM reaches it, see below).
  *
  * Signals (src/cli/interrupt.h, on every rank): a stop, heard by any rank, ends the handing out
  * (ranks > 0 say so in their next request, REQ_STOP). A signalled rank cuts its chunk in flight
@@ -30,7 +31,8 @@
  * chunk's int64 sums to rank 0 with their next request, and rank 0 adds them, and its own
  * chunks, into one set of per-batch sums, marking the chunk done. Rank 0 rewrites the state
  * file at the start of a run, when a chunk comes in and the last write is
- * BRAGG_CHECKPOINT_SECONDS old (default 10), and at the end, also of a failed or stopped run. A
+ * BRAGG_CHECKPOINT_SECONDS old (default 10), at once when the run stops (whatever the other
+ * ranks do: a rank that died never hands its chunk in), and at the end, also of a failed run. A
  * sender's chunk is written before its next chunk is handed out, so work handed in is on disk
  * (when due) before the sender can take more. A run that finds its file resumes: the layout
  * recorded there (whatever the rank count now) and the sums of the chunks done; only the others
@@ -57,10 +59,13 @@ void mpi_driver_free(run_driver *d);
  * variable and its valid range (bad input). */
 int mpi_driver_read_environment(run_driver *d, bragg_err *e);
 /* Records the chunks of every following run in folder `dir` (which must outlive the driver)
- * and resumes from what is recorded there; every rank calls it alike. Rank 0 opens the folder
+ * and resumes from what is recorded there; every rank calls it alike. `command`: "key value\n"
+ * lines that every run's state file records beside the run's own configuration (the command,
+ * an sobp's --from and --to, from which its energies follow), or NULL; it must outlive the
+ * driver too. Rank 0 opens the folder
  * (creates it when missing and locks it, see checkpoint_open) at the first run, once the
  * command has checked its options and outputs: a command refused leaves no folder behind; one
  * that cannot be used fails that run with d->bad_input set. */
-void mpi_driver_use_checkpoint(run_driver *d, const char *dir);
+void mpi_driver_use_checkpoint(run_driver *d, const char *dir, const char *command);
 
 #endif

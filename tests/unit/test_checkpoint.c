@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "checkpoint.h"
@@ -28,6 +29,13 @@ static engine *small_engine(uint64_t seed)
     bragg_err e;
     cr_assert(engine_create(&en, &c, &e) == BRAGG_OK, "%s", e.msg);
     return en;
+}
+
+/* Run 0's identity for `en` with physics check `check`. */
+static void identify(const engine *en, uint64_t check, checkpoint_identity *id)
+{
+    bragg_err e;
+    cr_assert(checkpoint_identity_build(id, en, 0, check, NULL, &e) == BRAGG_OK, "%s", e.msg);
 }
 
 static void init_totals(const engine *en, score_totals *t)
@@ -62,6 +70,7 @@ typedef struct fixture {
     chunk_layout layout;
     uint8_t done[8];
     score_totals sums;
+    checkpoint_identity id;   /* run 0 of en, physics check CHECK */
     checkpoint *ckpt;
 } fixture;
 
@@ -80,8 +89,8 @@ static void fixture_setup_with(fixture *f, engine *en)
     run_chunks(f->en, &f->layout, f->done, &f->sums);
     cr_assert(checkpoint_open(&f->ckpt, f->dir, &e) == BRAGG_OK, "%s", e.msg);
     checkpoint_image img = {0};
-    cr_assert(checkpoint_encode(f->en, 0, CHECK, &f->layout, f->done, &f->sums, &img, &e) ==
-                  BRAGG_OK,
+    identify(f->en, CHECK, &f->id);
+    cr_assert(checkpoint_encode(&f->id, &f->layout, f->done, &f->sums, &img, &e) == BRAGG_OK,
               "%s", e.msg);
     cr_assert(checkpoint_write(f->ckpt, 0, &img, &e) == BRAGG_OK, "%s", e.msg);
     checkpoint_image_free(&img);
@@ -96,6 +105,7 @@ static void fixture_setup(fixture *f)
 static void fixture_teardown(fixture *f)
 {
     checkpoint_close(f->ckpt);
+    checkpoint_identity_free(&f->id);
     score_totals_free(&f->sums);
     chunk_layout_free(&f->layout);
     engine_destroy(f->en);
@@ -111,7 +121,10 @@ static int load_checked(fixture *f, engine *en, uint64_t check, bragg_err *e)
     score_totals t;
     init_totals(en, &t);
     int found = 0;
-    int rc = checkpoint_load(f->ckpt, 0, en, check, &l, &done, &t, &found, e);
+    checkpoint_identity id;
+    identify(en, check, &id);
+    int rc = checkpoint_load(f->ckpt, 0, en, &id, &l, &done, &t, &found, e);
+    checkpoint_identity_free(&id);
     if (rc == BRAGG_OK) {
         cr_expect(found);
         chunk_layout_free(&l);
@@ -148,7 +161,7 @@ Test(checkpoint, a_state_reads_back_exactly_as_written)
     init_totals(f.en, &t);
     int found = 0;
     bragg_err e;
-    cr_assert(checkpoint_load(f.ckpt, 0, f.en, CHECK, &l, &done, &t, &found, &e) == BRAGG_OK,
+    cr_assert(checkpoint_load(f.ckpt, 0, f.en, &f.id, &l, &done, &t, &found, &e) == BRAGG_OK,
               "%s", e.msg);
     cr_assert(found);
     cr_expect_eq(l.n_chunks, 8);
@@ -183,9 +196,12 @@ Test(checkpoint, no_file_means_nothing_to_resume)
     score_totals t;
     init_totals(en, &t);
     int found = 1;
-    cr_expect(checkpoint_load(c, 3, en, CHECK, &l, &done, &t, &found, &e) == BRAGG_OK, "%s",
+    checkpoint_identity id;
+    identify(en, CHECK, &id);
+    cr_expect(checkpoint_load(c, 3, en, &id, &l, &done, &t, &found, &e) == BRAGG_OK, "%s",
               e.msg);
     cr_expect(!found && !done && t.histories == 0);
+    checkpoint_identity_free(&id);
     score_totals_free(&t);
     checkpoint_close(c);
     engine_destroy(en);
@@ -199,7 +215,8 @@ Test(checkpoint, a_file_of_another_seed_is_refused_naming_the_seed)
     engine *other = small_engine(2);
     bragg_err e;
     cr_expect(load(&f, other, &e) == BRAGG_ERR);
-    cr_expect(strstr(e.msg, f.path) && strstr(e.msg, "seed is 1 there, 2 here"), "%s", e.msg);
+    cr_expect(strstr(e.msg, f.path) && strstr(e.msg, "(--seed is 1 there, 2 here)"), "%s",
+              e.msg);
     engine_destroy(other);
     fixture_teardown(&f);
 }
@@ -266,7 +283,7 @@ Test(checkpoint, sums_that_disagree_with_the_done_marks_are_refused)
     done[1] = 1;
     checkpoint_image img = {0};
     bragg_err e;
-    cr_assert(checkpoint_encode(f.en, 0, CHECK, &f.layout, done, &f.sums, &img, &e) == BRAGG_OK);
+    cr_assert(checkpoint_encode(&f.id, &f.layout, done, &f.sums, &img, &e) == BRAGG_OK);
     cr_assert(checkpoint_write(f.ckpt, 0, &img, &e) == BRAGG_OK, "%s", e.msg);
     checkpoint_image_free(&img);
     cr_expect(load(&f, f.en, &e) == BRAGG_ERR);
@@ -292,6 +309,13 @@ Test(checkpoint, a_folder_that_is_a_file_is_refused)
     snprintf(file, sizeof file, "%s/no/such", dir);
     cr_expect(checkpoint_open(&c, file, &e) == BRAGG_ERR);
     cr_expect(strstr(e.msg, "--checkpoint: cannot create folder"), "%s", e.msg);
+    char long_name[1000];
+    memset(long_name, 'a', 901);
+    long_name[901] = '\0';
+    cr_expect(checkpoint_open(&c, long_name, &e) == BRAGG_ERR);
+    cr_expect(strcmp(e.msg, "--checkpoint: a folder name of 901 bytes is too long (valid: up to "
+                            "900 bytes)") == 0,
+              "%s", e.msg);
     testkit_remove_dir(dir);
 }
 
@@ -313,7 +337,9 @@ Test(checkpoint, a_dose_map_reads_back_and_a_run_without_one_is_refused)
     cr_assert(engine_create(&mapped, &c, &e) == BRAGG_OK, "%s", e.msg);
     fixture plain;
     fixture_setup(&plain);
-    cr_expect(load(&plain, mapped, &e) == BRAGG_ERR && strstr(e.msg, "map is none there, rz here"),
+    /* The map's grid, which the file lacks, is not named: --map-kind says it. */
+    cr_expect(load(&plain, mapped, &e) == BRAGG_ERR &&
+                  strstr(e.msg, "(--map-kind is none there, rz here") && !strstr(e.msg, "missing"),
               "%s", e.msg);
     fixture_teardown(&plain);
 
@@ -324,7 +350,7 @@ Test(checkpoint, a_dose_map_reads_back_and_a_run_without_one_is_refused)
     score_totals t;
     init_totals(f.en, &t);
     int found = 0;
-    cr_assert(checkpoint_load(f.ckpt, 0, f.en, CHECK, &l, &done, &t, &found, &e) == BRAGG_OK,
+    cr_assert(checkpoint_load(f.ckpt, 0, f.en, &f.id, &l, &done, &t, &found, &e) == BRAGG_OK,
               "%s", e.msg);
     cr_assert(found && t.n_curves == CURVE_COUNT(engine_params(f.en)->channels) + 21);
     size_t n_curves = (size_t)t.nbins * ((size_t)t.n_curves + 1);
@@ -344,7 +370,107 @@ Test(checkpoint, a_dose_map_reads_back_and_a_run_without_one_is_refused)
     c.map_errors = 0;
     engine *plain_map;
     cr_assert(engine_create(&plain_map, &c, &e) == BRAGG_OK, "%s", e.msg);
-    cr_expect(load(&f, plain_map, &e) == BRAGG_ERR && strstr(e.msg, "map_errors"), "%s", e.msg);
+    cr_expect(load(&f, plain_map, &e) == BRAGG_ERR &&
+                  strstr(e.msg, "(--map-error is yes there, no here)"),
+              "%s", e.msg);
     engine_destroy(plain_map);
+    fixture_teardown(&f);
+}
+
+/* Engine `c` of small_engine's run (seed 1) with some fields changed by `edit`. */
+static engine *edited_engine(void (*edit)(run_config *c))
+{
+    run_config c = testkit_config("p", 100, 800);
+    c.batches = 4;
+    c.threads = 1;
+    c.seed = 1;
+    edit(&c);
+    engine *en;
+    bragg_err e;
+    cr_assert(engine_create(&en, &c, &e) == BRAGG_OK, "%s", e.msg);
+    return en;
+}
+
+/* The same run as small_engine(1), typed otherwise: an alias of the ion, the material in other
+ * case and spelling, the automatic depth bin (0.1 mm here) given. */
+static void spell_otherwise(run_config *c)
+{
+    snprintf(c->ion, sizeof c->ion, "proton");
+    snprintf(c->slabs[0].material, sizeof c->slabs[0].material, "G4_WATER");
+    c->bin_width_cm = 0.1 / 10;   /* --bin 0.1, as run_setup_set converts mm */
+}
+
+static void spell_otherwise_too(run_config *c)
+{
+    snprintf(c->ion, sizeof c->ion, "H-1");
+    snprintf(c->slabs[0].material, sizeof c->slabs[0].material, "Water");
+}
+
+/* A resume with --ion proton of a run made with --ion p was refused ("ion is p there, proton
+ * here"): the names and values the run uses are recorded, not the text typed. */
+Test(checkpoint, one_run_typed_two_ways_is_one_run)
+{
+    fixture f;
+    fixture_setup(&f);
+    void (*edits[])(run_config *) = {spell_otherwise, spell_otherwise_too};
+    for (int k = 0; k < 2; k++) {
+        engine *same = edited_engine(edits[k]);
+        uint64_t a, b;
+        bragg_err e;
+        cr_assert(checkpoint_physics_check(f.en, &a, &e) == BRAGG_OK, "%s", e.msg);
+        cr_assert(checkpoint_physics_check(same, &b, &e) == BRAGG_OK, "%s", e.msg);
+        cr_assert(a == b, "%d: not the same run: it transports otherwise", k);
+        cr_expect(load(&f, same, &e) == BRAGG_OK, "%d: %s", k, e.msg);
+        engine_destroy(same);
+    }
+    fixture_teardown(&f);
+}
+
+static void spot_and_divergence(run_config *c)
+{
+    c->spot_sigma_cm = 1.0 / 10;          /* --spot 1 (mm) */
+    c->divergence_rad = 2.1 / 1000;       /* --divergence 2.1 (mrad) */
+}
+
+/* A field that differs is named by its option, its values in that option's unit as typed: it
+ * read "spot_sigma_cm is 0 there, 0.10000000000000001 here". */
+Test(checkpoint, a_difference_is_named_by_its_option_in_its_unit)
+{
+    fixture f;
+    fixture_setup(&f);
+    engine *other = edited_engine(spot_and_divergence);
+    bragg_err e;
+    cr_expect(load(&f, other, &e) == BRAGG_ERR);
+    cr_expect(strstr(e.msg, "(--spot is 0 there, 1 here; --divergence is 0 there, 2.1 here)"),
+              "%s", e.msg);
+    engine_destroy(other);
+    fixture_teardown(&f);
+}
+
+/* Another program's file, or one cut short before its first line ended, is said to be what it
+ * is: the checksum was checked first, and "hello" was "truncated or damaged". So is a FIFO. */
+Test(checkpoint, a_file_that_is_no_checkpoint_is_named_so)
+{
+    fixture f;
+    fixture_setup(&f);
+    FILE *fp = fopen(f.path, "w");
+    cr_assert(fp && fputs("hello\n", fp) >= 0 && fclose(fp) == 0);
+    bragg_err e;
+    cr_expect(load(&f, f.en, &e) == BRAGG_ERR);
+    char want[1400];
+    snprintf(want, sizeof want, "--checkpoint: %s: not a bragg checkpoint of format 1 (its first "
+             "line: 'hello'; valid: remove it, or use another --checkpoint folder)", f.path);
+    cr_expect(strcmp(e.msg, want) == 0, "%s", e.msg);
+
+    fp = fopen(f.path, "w");
+    cr_assert(fp && fputs("bragg-checkp", fp) >= 0 && fclose(fp) == 0);
+    cr_expect(load(&f, f.en, &e) == BRAGG_ERR);
+    cr_expect(strstr(e.msg, "truncated: 12 bytes, not even its first line"), "%s", e.msg);
+
+    cr_assert(unlink(f.path) == 0 && mkfifo(f.path, 0600) == 0);
+    cr_expect(load(&f, f.en, &e) == BRAGG_ERR);
+    cr_expect(strstr(e.msg, ": it is a FIFO, not a checkpoint file (valid: remove it, or use "
+                            "another --checkpoint folder)"),
+              "%s", e.msg);
     fixture_teardown(&f);
 }

@@ -3,11 +3,13 @@
  * (dose, errors, derived figures, ledger), a rank that loses work or dies fails the run
  * instead of returning a wrong answer, and an SOBP under MPI equals the one-process SOBP.
  * The dose map too (its NRRD files byte for byte), and the phase space (its MCPL file). With
- * --checkpoint: a run whose rank died resumes from the chunks recorded and ends with the
- * single-process result bit for bit; an SOBP keeps one file per pristine run; a checkpoint of
- * another seed, a damaged one and a folder that is not one are refused with messages that say
- * why. A signal to mpirun, to the ranks or to bragg-mpi alone keeps the chunks done, in the
- * checkpoint and in partial outputs, and the resume ends bit for bit.
+ * --checkpoint: a run whose rank died (or was killed while rank 0 held chunks not yet due to be
+ * written) resumes from the chunks recorded and ends with the single-process result bit for
+ * bit; an SOBP keeps one file per pristine run, and one stopped resumes on another rank count;
+ * a run typed otherwise (an alias, an automatic value given) resumes; a checkpoint of another
+ * seed or --from, a damaged one, a folder that is not one and one in use are refused with
+ * messages that say why. A signal to mpirun, to the ranks or to bragg-mpi alone keeps the
+ * chunks done, in the checkpoint and in partial outputs, and the resume ends bit for bit.
  *
  * Runs $BRAGG_MPI_BIN (set by the Makefile when built with MPI) against $BRAGG_BIN; skipped
  * when bragg was built without MPI.
@@ -381,12 +383,15 @@ Test(mpi, a_run_whose_rank_died_resumes_from_its_checkpoint_bit_for_bit)
     snprintf(cmd, sizeof cmd, "%s %s --json %s/one.json", testkit_bragg(), RUN_ARGS, dir);
     cr_assert(testkit_shell(cmd, out, sizeof out) == 0, "%s", out);
 
-    /* The last rank dies when given its second chunk: its first was handed in and, with
-     * BRAGG_CHECKPOINT_SECONDS=0, written before the second went out. Under a test hook rank 0
-     * runs no chunks itself, so the checkpoint holds exactly that one chunk. */
+    /* The last rank dies when given its second chunk: its first was handed in and recorded by
+     * rank 0 but, with the default BRAGG_CHECKPOINT_SECONDS (10), not yet due to be written.
+     * mpirun then ends the job (SIGTERM to rank 0, SIGKILL a second later) and rank 0 must
+     * write it in that second; it used to wait for the dead rank until the SIGKILL and keep
+     * nothing. Under a test hook rank 0 runs no chunks itself, so the checkpoint holds exactly
+     * that one chunk. */
     snprintf(cmd, sizeof cmd,
-             "BRAGG_TEST_MPI_FAULT=die-second BRAGG_CHECKPOINT_SECONDS=0 timeout 120 %s %s %s "
-             "--checkpoint %s/ckpt --json %s/dead.json",
+             "BRAGG_TEST_MPI_FAULT=die-second timeout 120 %s %s %s --checkpoint %s/ckpt --json "
+             "%s/dead.json",
              pre, mpi, RUN_ARGS, dir, dir);
     int rc = testkit_shell(cmd, out, sizeof out);
     cr_expect(rc != 0 && rc != 124, "exit %d; output: %s", rc, out);
@@ -396,7 +401,10 @@ Test(mpi, a_run_whose_rank_died_resumes_from_its_checkpoint_bit_for_bit)
     snprintf(path, sizeof path, "%s/dead.json", dir);
     cr_expect(stat(path, &st) != 0, "a result was written although a rank died");
     snprintf(path, sizeof path, "%s/ckpt/run-000.ckpt", dir);
-    cr_assert(stat(path, &st) == 0, "no checkpoint file %s", path);
+    char *ck = testkit_read_text(path);
+    cr_assert(ck, "no checkpoint file %s", path);
+    cr_expect(strstr(ck, "\nchunks_done 1\nhistories_done 300\n"), "%.1200s", ck);
+    free(ck);
 
     /* The same command resumes: only the chunks not recorded are run. */
     rc = checkpointed_run(dir, 2, "", "resumed.json", out, sizeof out);
@@ -423,6 +431,57 @@ Test(mpi, a_run_whose_rank_died_resumes_from_its_checkpoint_bit_for_bit)
     testkit_remove_dir(dir);
 }
 
+/* A rank killed by SIGKILL (nothing of it is heard again) while rank 0, running chunks too, holds
+ * chunks not yet due to be written (the default BRAGG_CHECKPOINT_SECONDS, 10; the state file
+ * was written at the start, chunks_done 0): mpirun ends the job, sending rank 0 SIGTERM and a
+ * second later SIGKILL, and rank 0 writes what it holds in between. It used to wait for the
+ * dead rank's request until the SIGKILL: chunks_done stayed 0. 1000 chunks of 1000 histories,
+ * 5-10 s of work on 2 ranks here, killed 1.5 s in; a resume then starts from those chunks. */
+Test(mpi, a_killed_rank_leaves_the_chunks_done_in_the_checkpoint)
+{
+    const char *mpi = mpi_bin();
+    char dir[256], cmd[4096], pre[128], out[16384];
+    testkit_temp_dir(dir, sizeof dir, "mpi");
+    mpirun_prefix(pre, sizeof pre);
+    const char *job = "run --ion C-12 --energy 200 --material water -n 1000000 --seed 11 "
+                      "--threads 1 --batches 10";
+    snprintf(cmd, sizeof cmd,
+             "cd %s && { BRAGG_MPI_CHUNK=1000 %s %s %s -q --checkpoint ck >log 2>&1 & p=$!; "
+             "i=0; until [ -f ck/run-000.ckpt ] || [ $i -ge 1200 ]; do sleep 0.1; i=$((i + 1)); "
+             "done; sleep 1.5; killed=0; for q in $(ps -o pid= --ppid $p); do "
+             "if tr '\\0' '\\n' </proc/$q/environ | grep -qx OMPI_COMM_WORLD_RANK=1; then "
+             "kill -KILL $q && killed=1; fi; done; wait $p; rc=$?; cat log; "
+             "echo \"killed rank 1: $killed\"; exit $rc; }",
+             dir, pre, mpi, job);
+    int rc = testkit_shell(cmd, out, sizeof out);
+    cr_assert(strstr(out, "killed rank 1: 1"), "rank 1 was not found running: %s", out);
+    cr_expect(rc != 0, "exit %d; output: %s", rc, out);
+    char path[1100];
+    snprintf(path, sizeof path, "%s/ck/run-000.ckpt", dir);
+    char *ck = testkit_read_text(path);
+    cr_assert(ck, "no checkpoint file %s", path);
+    const char *line = strstr(ck, "\nchunks_done ");
+    long long chunks = -1, histories = -1;
+    cr_assert(line && sscanf(line, "\nchunks_done %lld\nhistories_done %lld", &chunks,
+                             &histories) == 2,
+              "%.1200s", ck);
+    free(ck);
+    cr_expect(chunks >= 1 && histories == 1000 * chunks, "%lld chunks, %lld histories recorded",
+              chunks, histories);
+    /* The file is whole and this run's: a resume (here on one rank, stopped once it has said
+     * so) takes those chunks. */
+    snprintf(cmd, sizeof cmd,
+             "cd %s && { env ASAN_OPTIONS=detect_leaks=0 %s %s --checkpoint ck >log 2>&1 & "
+             "p=$!; i=0; until grep -qs resuming log || [ $i -ge 1200 ]; do sleep 0.1; "
+             "i=$((i + 1)); done; kill -INT $p; wait $p; rc=$?; cat log; exit $rc; }",
+             dir, mpi, job);
+    rc = testkit_shell(cmd, out, sizeof out);
+    long long of = 0, k = resumed_chunks(out, &of);
+    cr_expect(k == chunks && of == 1000, "resumed %lld of %lld chunks, want %lld of 1000: %s", k,
+              of, chunks, out);
+    testkit_remove_dir(dir);
+}
+
 Test(mpi, a_checkpoint_of_another_seed_is_refused)
 {
     char dir[256], out[16384];
@@ -430,9 +489,13 @@ Test(mpi, a_checkpoint_of_another_seed_is_refused)
     testkit_temp_dir(dir, sizeof dir, "mpi");
     int rc = checkpointed_run(dir, 2, "", "first.json", out, sizeof out);
     cr_assert(rc == 0, "exit %d: %s", rc, out);
+    char cmd[2400];
+    snprintf(cmd, sizeof cmd, "cp %s/ckpt/run-000.ckpt %s/before.ckpt", dir, dir);
+    cr_assert(testkit_shell(cmd, out, sizeof out) == 0, "%s", out);
     rc = checkpointed_run(dir, 2, "--seed 12", "other.json", out, sizeof out);
     cr_expect(rc == 2, "exit %d, want 2; output: %s", rc, out);
-    cr_expect(strstr(out, "run-000.ckpt") && strstr(out, "seed is 11 there, 12 here"), "%s", out);
+    cr_expect(strstr(out, "run-000.ckpt") && strstr(out, "(--seed is 11 there, 12 here)"), "%s",
+              out);
     /* Said once, by rank 0: the other rank, which only stopped for it, says nothing. */
     cr_expect(occurrences(out, "bragg-mpi:") == 1 && !strstr(out, "stopped: another rank"), "%s",
               out);
@@ -440,9 +503,14 @@ Test(mpi, a_checkpoint_of_another_seed_is_refused)
     struct stat st;
     snprintf(path, sizeof path, "%s/other.json", dir);
     cr_expect(stat(path, &st) != 0, "a result was written for a refused checkpoint");
-    /* The refused run left the checkpoint as it was. */
+    /* The refused run left the checkpoint as it was, byte for byte, and the next resumes from
+     * all of it (a refused run that had reset it would recompute the same result). */
+    snprintf(cmd, sizeof cmd, "cmp %s/ckpt/run-000.ckpt %s/before.ckpt", dir, dir);
+    cr_expect(testkit_shell(cmd, out, sizeof out) == 0, "the refused run changed it: %s", out);
     rc = checkpointed_run(dir, 2, "", "again.json", out, sizeof out);
     cr_assert(rc == 0, "exit %d: %s", rc, out);
+    long long of = 0, k = resumed_chunks(out, &of);
+    cr_expect(k == 20 && of == 20, "resumed %lld of %lld chunks, want 20 of 20: %s", k, of, out);
     expect_same_run(dir, "first.json", "again.json");
     testkit_remove_dir(dir);
 }
@@ -540,7 +608,8 @@ static int signal_after_a_chunk(const char *dir, const char *job, const char *si
 
 /* What a stopped run of RUN_ARGS left in DIR: its checkpoint holds the one chunk (300
  * histories) handed in, and its outputs, whole, hold that chunk and say they are partial; the
- * same command then resumes and ends with the one-process CSV (DIR/one.csv) byte for byte. */
+ * same command then resumes from that chunk and ends with the one-process CSV (DIR/one.csv)
+ * byte for byte. */
 static void expect_stopped_then_resumed(const char *dir, const char *out)
 {
     char path[1100], cmd[2048], log[16384];
@@ -564,12 +633,15 @@ static void expect_stopped_then_resumed(const char *dir, const char *out)
     snprintf(cmd, sizeof cmd, "rm %s/part.csv %s/part.json", dir, dir);
     cr_assert(testkit_shell(cmd, log, sizeof log) == 0, "%s", log);
 
+    /* Not -q: the resume says what it took from the checkpoint, the one chunk. */
     char pre[128], run[2048];
     mpirun_prefix(pre, sizeof pre);
     snprintf(run, sizeof run, "cd %s && %s %s %s --checkpoint ck --csv resumed.csv", dir, pre,
-             mpi_bin(), RUN_ARGS);
+             mpi_bin(), RUN_SETUP);
     int rc = testkit_shell(run, log, sizeof log);
     cr_assert(rc == 0, "exit %d: %s", rc, log);
+    long long of = 0, k = resumed_chunks(log, &of);
+    cr_expect(k == 1 && of == 20, "resumed %lld of %lld chunks, want 1 of 20: %s", k, of, log);
     snprintf(cmd, sizeof cmd, "cmp %s/one.csv %s/resumed.csv", dir, dir);
     cr_expect(testkit_shell(cmd, log, sizeof log) == 0, "the resumed run differs: %s", log);
     snprintf(cmd, sizeof cmd, "rm -r %s/ck %s/resumed.csv", dir, dir);
@@ -728,7 +800,8 @@ Test(mpi, unusable_checkpoints_are_named_in_one_line_and_q_is_quiet)
     int rc = testkit_shell(cmd, out, sizeof out);
     cr_expect(rc == 2, "exit %d, want 2; output: %s", rc, out);
     cr_expect(strcmp(out, "bragg-mpi: --checkpoint: ck/run-000.ckpt: not a bragg checkpoint of "
-                          "format 1 (its first line: 'bragg-checkpoint 2')\n") == 0,
+                          "format 1 (its first line: 'bragg-checkpoint 2'; valid: remove it, or "
+                          "use another --checkpoint folder)\n") == 0,
               "%s", out);
 
     snprintf(cmd, sizeof cmd, "cd %s && rm ck/run-000.ckpt && mkdir ck/run-000.ckpt && %s %s "
@@ -739,6 +812,68 @@ Test(mpi, unusable_checkpoints_are_named_in_one_line_and_q_is_quiet)
                           "checkpoint file (valid: remove it, or use another --checkpoint "
                           "folder)\n") == 0,
               "%s", out);
+    testkit_remove_dir(dir);
+}
+
+/* Two jobs never share a folder: while one holds it (here bragg-mpi alone, kept running by the
+ * hook that transports its second chunk until a stop), a second is refused before it starts,
+ * in one line naming the folder, and writes nothing; the first, stopped, keeps its chunks. */
+Test(mpi, a_checkpoint_folder_in_use_is_refused)
+{
+    char mpi[512];   /* bragg-mpi alone */
+    mpi_alone(mpi, sizeof mpi);
+    char dir[256], cmd[4096], out[16384];
+    testkit_temp_dir(dir, sizeof dir, "mpi");
+    snprintf(cmd, sizeof cmd,
+             "cd %s && { BRAGG_TEST_MPI_FAULT=hold %s %s --checkpoint ck >log 2>&1 & p=$!; i=0; "
+             "until [ -f ck/run-000.ckpt ] || [ $i -ge 1200 ]; do sleep 0.1; i=$((i + 1)); done; "
+             "%s %s --checkpoint ck --json second.json --csv second.csv; echo \"second: $?\"; "
+             "kill -INT $p; wait $p; echo \"first: $?\"; cat log; }",
+             dir, mpi, RUN_ARGS, mpi, RUN_ARGS);
+    cr_assert(testkit_shell(cmd, out, sizeof out) == 0, "%s", out);
+    cr_expect(strstr(out, "bragg-mpi: --checkpoint: folder ck is in use by another run (it holds "
+                          "ck/lock)\nsecond: 2\n"),
+              "%s", out);
+    cr_expect(occurrences(out, "bragg-mpi:") == 2 && strstr(out, "first: 130\n") &&
+                  strstr(out, "bragg-mpi: interrupted after "),
+              "%s", out);
+    snprintf(cmd, sizeof cmd, "cd %s && test ! -e second.json && test ! -e second.csv", dir);
+    cr_expect(testkit_shell(cmd, out, sizeof out) == 0, "the refused job wrote an output");
+    testkit_remove_dir(dir);
+}
+
+/* One run typed two ways is one run: a resume with another alias of the ion (--ion proton for
+ * p), the material's name in other case or as Geant4 spells it, or the automatic depth bin (0.1
+ * mm here) given, takes the checkpoint whole. They were refused as different runs ("ion is p
+ * there, proton here"). */
+Test(mpi, a_run_typed_otherwise_resumes_its_checkpoint)
+{
+    char mpi[512];   /* bragg-mpi alone */
+    mpi_alone(mpi, sizeof mpi);
+    char dir[256], cmd[4096], out[16384];
+    testkit_temp_dir(dir, sizeof dir, "mpi");
+    const char *setup = "run --energy 100 -n 4000 --seed 3 --threads 1";
+    snprintf(cmd, sizeof cmd, "cd %s && %s %s --ion p --material water -q --checkpoint ck "
+             "--json first.json", dir, mpi, setup);
+    cr_assert(testkit_shell(cmd, out, sizeof out) == 0, "%s", out);
+    const char *spellings[] = {"--ion proton --material Water", "--ion H-1 --material G4_WATER",
+                               "--ion p --material water --bin 0.1"};
+    for (int k = 0; k < 3; k++) {
+        snprintf(cmd, sizeof cmd, "cd %s && %s %s %s --checkpoint ck --json again.json", dir,
+                 mpi, setup, spellings[k]);
+        int rc = testkit_shell(cmd, out, sizeof out);
+        cr_expect(rc == 0, "%s: exit %d: %s", spellings[k], rc, out);
+        long long of = 0, n = resumed_chunks(out, &of);
+        cr_expect(n == 20 && of == 20, "%s: resumed %lld of %lld chunks: %s", spellings[k], n, of,
+                  out);
+        expect_same_run(dir, "first.json", "again.json");
+    }
+    /* A value that differs is named by its option, in that option's unit, as typed. */
+    snprintf(cmd, sizeof cmd, "cd %s && %s %s --ion p --material water --spot 1 --checkpoint ck",
+             dir, mpi, setup);
+    int rc = testkit_shell(cmd, out, sizeof out);
+    cr_expect(rc == 2, "exit %d, want 2: %s", rc, out);
+    cr_expect(strstr(out, "(--spot is 0 there, 1 here)"), "%s", out);
     testkit_remove_dir(dir);
 }
 
@@ -766,6 +901,48 @@ Test(mpi, a_failed_checkpoint_write_is_warned_once)
     testkit_remove_dir(dir);
 }
 
+/* An SOBP stopped (SIGINT to its 2 ranks) in its second driven run, the first pristine peak
+ * (the hook keeps that run's second chunk in flight on the last rank), writes nothing, as
+ * `bragg sobp` does, and keeps the pilot whole and the chunk handed in; resumed on one rank, it
+ * ends with the one-process SOBP, its CSV byte for byte. */
+Test(mpi, an_sobp_stopped_resumes_on_another_rank_count)
+{
+    const char *mpi = mpi_bin();
+    char dir[256], cmd[4096], pre[128], out[16384];
+    testkit_temp_dir(dir, sizeof dir, "mpi");
+    mpirun_prefix(pre, sizeof pre);
+    snprintf(cmd, sizeof cmd, "%s %s --json %s/one.json --csv %s/one.csv", testkit_bragg(),
+             SOBP_ARGS, dir, dir);
+    cr_assert(testkit_shell(cmd, out, sizeof out) == 0, "%s", out);
+    snprintf(cmd, sizeof cmd,
+             "cd %s && { BRAGG_TEST_MPI_FAULT=hold BRAGG_TEST_MPI_FAULT_RUN=1 "
+             "BRAGG_CHECKPOINT_SECONDS=0 %s %s %s --checkpoint ck --json two.json --csv two.csv "
+             ">log 2>&1 & p=$!; i=0; "
+             "until grep -aqs '^chunks_done [1-9]' ck/run-001.ckpt || [ $i -ge 1200 ]; "
+             "do sleep 0.1; i=$((i + 1)); done; kill -INT $(ps -o pid= --ppid $p); wait $p; "
+             "rc=$?; cat log; exit $rc; }",
+             dir, pre, mpi, SOBP_ARGS);
+    int rc = testkit_shell(cmd, out, sizeof out);
+    cr_expect(rc == 130, "exit %d, want 130: %s", rc, out);
+    cr_expect(strstr(out, "bragg-mpi: interrupted; nothing written"), "%s", out);
+    snprintf(cmd, sizeof cmd, "cd %s && test ! -e two.json && test ! -e two.csv", dir);
+    cr_expect(testkit_shell(cmd, out, sizeof out) == 0, "a stopped SOBP wrote an output");
+
+    char alone[512];
+    mpi_alone(alone, sizeof alone);
+    snprintf(cmd, sizeof cmd, "cd %s && %s %s --checkpoint ck --json two.json --csv two.csv", dir,
+             alone, SOBP_SETUP);
+    rc = testkit_shell(cmd, out, sizeof out);
+    cr_assert(rc == 0, "exit %d: %s", rc, out);
+    cr_expect(strstr(out, "resuming ck/run-000.ckpt: 20 of 20 chunks") &&
+                  strstr(out, "resuming ck/run-001.ckpt: 1 of 20 chunks"),
+              "%s", out);
+    expect_same_sobp(dir);
+    snprintf(cmd, sizeof cmd, "cmp %s/one.csv %s/two.csv", dir, dir);
+    cr_expect(testkit_shell(cmd, out, sizeof out) == 0, "the CSVs differ: %s", out);
+    testkit_remove_dir(dir);
+}
+
 Test(mpi, an_sobp_checkpoint_keeps_every_pristine_run)
 {
     const char *mpi = mpi_bin();
@@ -786,5 +963,22 @@ Test(mpi, an_sobp_checkpoint_keeps_every_pristine_run)
         }
         expect_same_sobp(dir);
     }
+    /* Another --from changes the peaks' energies, not the pilot's: it is refused at the
+     * pilot's file, naming --from (it was refused at run-002, for an energy). The same
+     * options typed otherwise (the default --spacing given) are the same SOBP. */
+    snprintf(cmd, sizeof cmd, "%s %s %s --from 10.5 --checkpoint %s/ckpt", pre, mpi,
+             "sobp --ion C-12 --material water --to 11 -n 1000 --threads 1 -q", dir);
+    int rc = testkit_shell(cmd, out, sizeof out);
+    cr_expect(rc == 2, "exit %d, want 2: %s", rc, out);
+    cr_expect(strstr(out, "run-000.ckpt: was written by a different run (--from is 10 there, 10.5 "
+                          "here)"),
+              "%s", out);
+    snprintf(cmd, sizeof cmd, "%s %s %s --spacing=1.50 --checkpoint %s/ckpt --json %s/two.json",
+             pre, mpi, SOBP_SETUP, dir, dir);
+    cr_assert(testkit_shell(cmd, out, sizeof out) == 0, "%s", out);
+    cr_expect(occurrences(out, " of 20 chunks") == occurrences(out, ": 20 of 20 chunks") &&
+                  occurrences(out, ": 20 of 20 chunks") > 2,
+              "%s", out);
+    expect_same_sobp(dir);
     testkit_remove_dir(dir);
 }
