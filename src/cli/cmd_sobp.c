@@ -651,6 +651,9 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
         if (created) engine_destroy(probe);
         goto done;
     }
+    /* From here every way to `done` but the last is a failure: a run-time one unless it says
+     * otherwise (it once stayed 0 from the line above, and a failed SOBP exited 0). */
+    status = EXIT_RUNTIME;
     tp = engine_params(probe);
     tab = tp->slabs[0].table[tp->Z];
     double energies[SOBP_MAX_PEAKS + 1];
