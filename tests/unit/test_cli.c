@@ -613,3 +613,37 @@ Test(cli, run_file)
     cr_expect(rc == 0, "bragg run of the workbench's settings: exit %d: %s", rc, out);
     testkit_remove_dir(dir);
 }
+
+/* `bragg sobp` with a --to its primaries cannot reach: nuclear reactions take C-12 out of the
+ * beam (fewer than 1 in 100 of its primaries reach 120 cm of water, from the non-elastic
+ * cross-sections), so no Bragg peak of it stands out there. That is bad input: exit 2 before
+ * any run, naming --to and how deep is valid, and no file written. It once ran the pilot,
+ * blamed "too few histories" and exited 0. He-4 at 100 cm passes that first check (about 8% of
+ * its primaries get there), but its peak there is lower than the dose its secondaries build up
+ * in front of it (0.68 of it in a run of 400 histories): the pilot run finds that and says so,
+ * exit 2, rather than blaming the histories. */
+Test(cli, sobp_refuses_a_plateau_its_primaries_cannot_reach)
+{
+    char dir[256], args[1024], out[8192], path[512];
+    testkit_temp_dir(dir, sizeof dir, "sobp-deep");
+    snprintf(path, sizeof path, "%s/x.json", dir);
+    const struct {
+        const char *args, *why;
+    } cases[] = {
+        {"sobp --ion C-12 --material water --from 100 --to 120 --spacing 5 -n 100 -q",
+         "--to: 120 cm is too deep for C-12: "},
+        {"sobp --ion He-4 --material water --from 95 --to 100 -n 200 -q",
+         "--to: 100 cm is too deep for He-4: its pristine peak "},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        snprintf(args, sizeof args, "%s --json %s", cases[k].args, path);
+        int rc = testkit_cli(args, out, sizeof out);
+        cr_expect(rc == 2, "'bragg %s' exited %d, want 2: %s", args, rc, out);
+        cr_expect(strstr(out, cases[k].why) && strstr(out, "(valid: up to "),
+                  "'bragg %s' said '%s', want '%s' and the valid depth", args, out, cases[k].why);
+        cr_expect(!strstr(out, "too few histories"), "%s", out);
+        cr_expect(strchr(out, '\n') == strrchr(out, '\n'), "more than one line: %s", out);
+        cr_expect(access(path, F_OK) != 0, "'bragg %s' wrote %s", args, path);
+    }
+    testkit_remove_dir(dir);
+}
