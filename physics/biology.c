@@ -100,6 +100,14 @@ int bio_alpha_beta_check(double alpha_beta_x, bragg_err *e)
 
 int bio_model_check_ion(const bio_model *m, const char *ion_name, int Z, int A, bragg_err *e)
 {
+    /* Deuterons and tritons fall between the two families: the proton models were fitted to
+     * protons, the MKM's parameters to carbon (below). Pointing them from one to the other
+     * sent them round in a circle; the message says that none covers them. */
+    if (Z == 1 && A != 1)
+        return bragg_fail(e, "bio: no biological model covers %s (--ion %s): mcnamara, wedenberg "
+                             "and rbe1.1 are for --ion p, mkm for He-3 and heavier",
+                          A == 2 ? "deuterons" : A == 3 ? "tritons" : "charge-1 ions but protons",
+                          ion_name);
     if (m->kind == BIO_LET && !(Z == 1 && A == 1))
         return bragg_fail(e, "bio: %s is a proton model (valid for --ion p; for %s: mkm)",
                           m->name, ion_name);

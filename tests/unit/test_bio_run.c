@@ -127,6 +127,10 @@ Test(bio_run, run_bio_writes_columns_and_rejects_bad_input)
         {"sobp --ion p --material water --from 10 --to 12 --dose 2", "--dose: needs --biological"},
         {"run --ion p --energy 150 --material water --bio mkm",
          "mkm is an ion model (valid for --ion He-3 and heavier"},
+        {"run --ion d --energy 100 --material water --bio mkm",
+         "bio: no biological model covers deuterons (--ion d)"},
+        {"sobp --ion t --material water --from 5 --to 6 --biological mcnamara --dose 2",
+         "--biological: no biological model covers tritons (--ion t)"},
     };
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
         int rc = testkit_cli(bad[k].args, out, sizeof out);
