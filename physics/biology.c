@@ -164,6 +164,14 @@ void bio_alpha_beta(const bio_model *m, double q, double *alpha, double *beta)
     double ab = c->alpha_x / c->beta_x;
     double rbe_max = m->p[0] + m->p[1] * q / ab;
     double rbe_min = m->p[2] + m->p[3] * sqrt(ab) * q;
+    /* McNamara's p3 is negative: RBEmin reaches 0 at LET_d p2 / (-p3 sqrt((a/b)x)), 40.2 keV/um
+     * for (a/b)x = 50 Gy (the largest accepted), 201 keV/um for 2 Gy, and beyond it RBEmin^2,
+     * so beta, would grow again, a rise the model's form has no reason for. beta cannot be
+     * negative, so it stays at 0 there. The paper's own LET range was not at hand to check;
+     * the V79 proton experiments of PIDE, many of which McNamara et al. fitted, reach
+     * 37.8 keV/um (tests/reference/v79_proton_lq_pide.tsv): past the crossing the model is
+     * extrapolated either way. */
+    if (rbe_min < 0) rbe_min = 0;
     *alpha = rbe_max * c->alpha_x;
     *beta = rbe_min * rbe_min * c->beta_x;
 }

@@ -767,3 +767,38 @@ Test(bio, no_model_covers_deuterons_or_tritons)
                   "%s on C-12", models[k]);
     }
 }
+
+/* McNamara's RBEmin = p2 + p3 sqrt((a/b)x) LETd has p3 < 0: from the published parameters it
+ * reaches 0 at LETd = p2 / (-p3 sqrt((a/b)x)), 40.24 keV/um for (a/b)x = 50 Gy. Beyond, beta =
+ * RBEmin^2 beta_x would grow again (at 80 keV/um back to 0.98 of its value at 0); it must stay
+ * at 0 (beta cannot be negative). Below the crossing the published form holds: beta at
+ * 30 keV/um is (p2 + p3 sqrt(50) 30)^2 beta_x, and beta never rises with LET anywhere on
+ * 0-200 keV/um. */
+Test(bio, mcnamara_beta_stays_at_zero_past_rbemin_zero)
+{
+    const ref_table *ref = ref_load(PROTON_REF);
+    double p2 = published(ref, "param", "mcnamara", "p2");
+    double p3 = published(ref, "param", "mcnamara", "p3");
+    double ab = 50, cross = p2 / (-p3 * sqrt(ab));
+    cr_assert(p3 < 0 && fabs(cross - 40.24) < 0.01, "RBEmin crosses 0 at %g keV/um", cross);
+    bio_model m = load_model("mcnamara", ab);
+    double alpha, beta, rmin = p2 + p3 * sqrt(ab) * 30;
+    bio_alpha_beta(&m, 30, &alpha, &beta);
+    cr_expect(fabs(beta / (rmin * rmin * m.cell.beta_x) - 1) < 1e-9, "beta at 30 keV/um %g",
+              beta);
+    const double past[] = {cross + 0.01, 60, 80, 120, 200};
+    for (size_t k = 0; k < sizeof past / sizeof *past; k++) {
+        bio_alpha_beta(&m, past[k], &alpha, &beta);
+        cr_expect(beta == 0, "(a/b)x 50 Gy, LETd %g keV/um: beta %g, want 0", past[k], beta);
+        bio_point p;
+        bio_evaluate(&m, past[k], 2.0, &p);
+        cr_expect(isfinite(p.rbe) && p.rbe > 0 && p.beta == 0, "LETd %g: RBE %g", past[k],
+                  p.rbe);
+    }
+    double prev = INFINITY;
+    for (double L = 0; L <= 200; L += 0.5) {
+        bio_alpha_beta(&m, L, &alpha, &beta);
+        cr_expect(beta >= 0 && beta <= prev, "beta %g at %g keV/um rose from %g", beta, L, prev);
+        prev = beta;
+    }
+}
