@@ -184,12 +184,14 @@ typedef struct pristine {
 } pristine;
 #define PRISTINE_ARRAYS 5
 
-/* The engine names what is wrong with a run as a run file does ("material: ...",
- * "bio: ..."); sobp's own options say it here. The message is rewritten in place. */
+/* The engine and the biological models name what is wrong as a run file does ("material: ...",
+ * "bio: ...", "cell: ...", "alpha/beta: ..."); sobp's own options say it here. The message is
+ * rewritten in place. */
 static const char *sobp_option_message(bragg_err *e)
 {
-    static const char *const from[] = {"material: ", "bio: ", "ion: "};
-    static const char *const to[] = {"--material: ", "--biological: ", "--ion: "};
+    static const char *const from[] = {"material: ", "bio: ", "ion: ", "cell: ", "alpha/beta: "};
+    static const char *const to[] = {"--material: ", "--biological: ", "--ion: ", "--cell: ",
+                                     "--alpha-beta: "};
     char *msg = e->msg;
     size_t cap = sizeof e->msg;
     for (size_t k = 0; k < sizeof from / sizeof from[0]; k++) {
@@ -524,6 +526,18 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
     plot_outputs figs = {{0}};
     tissue_options tissue = {NULL, 0};
     cfg.histories = 20000;
+    /* The MKM keeps the photons' own z1D*, so an (alpha/beta)x must leave its alpha0 above 0
+     * (physics/biology.c): the floor of the default cell line, for the help. */
+    char alpha_beta_help[256] = "tissue (alpha/beta)x of the reference photons (default: the "
+                                "cell line's)";
+    bio_model hsg;
+    bragg_err hsg_e;
+    if (bio_model_load(&hsg, "mkm", NULL, 0, &hsg_e) == BRAGG_OK)
+        snprintf(alpha_beta_help, sizeof alpha_beta_help,
+                 "tissue (alpha/beta)x of the reference photons (default: the cell line's, "
+                 "%s %.2f; with mkm above %.2f for %s)", hsg.cell.name,
+                 hsg.cell.alpha_x / hsg.cell.beta_x,
+                 (hsg.cell.alpha_x - hsg.cell.alpha0) / hsg.cell.beta_x, hsg.cell.name);
     const option_spec specs[] = {
         PHYSICS_OPTION_SPECS(&phys),
         {"from", 0, OPTION_DOUBLE, &from, 0.01, 1000, "CM", "proximal end of the plateau", 0},
@@ -535,7 +549,9 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
          "(protons); needs --dose", 0},
         {"dose", 0, OPTION_DOUBLE, &target, 0.01, 100, "GY",
          "prescribed RBE-weighted dose over the plateau (with --biological)", 0},
-        TISSUE_OPTION_SPECS(&tissue),
+        {"cell", 0, OPTION_STRING, &tissue.cell, 0, 0, "NAME",
+         "cell line of the biological model: HSG (default; assets/cell_lines.tsv)", 0},
+        {"alpha-beta", 0, OPTION_DOUBLE, &tissue.alpha_beta, 0.5, 50, "GY", alpha_beta_help, 0},
         {"histories", 'n', OPTION_COUNT, &cfg.histories, 100, 1e12, "N",
          "histories per energy (default 20000)", 0},
         {"seed", 's', OPTION_COUNT, &cfg.seed, 0, 18446744073709549568.0, "S",
@@ -613,7 +629,7 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
     }
     bio_model model;
     if (biological && bio_model_load(&model, biological, tissue.cell, tissue.alpha_beta, &e)) {
-        run_driver_say(driver, "bragg sobp", "%s", e.msg);
+        run_driver_say(driver, "bragg sobp", "%s", sobp_option_message(&e));
         return EXIT_USAGE;
     }
     cfg.n_slabs = 1;

@@ -131,6 +131,17 @@ Test(bio_run, run_bio_writes_columns_and_rejects_bad_input)
          "bio: no biological model covers deuterons (--ion d)"},
         {"sobp --ion t --material water --from 5 --to 6 --biological mcnamara --dose 2",
          "--biological: no biological model covers tritons (--ion t)"},
+        /* sobp names its own options as typed (run's are --bio and the run file's fields). */
+        {"sobp --ion C-12 --material water --from 10 --to 16 --biological lem --dose 2",
+         "bragg sobp: --biological: 'lem' is not a known model (valid: mkm"},
+        {"sobp --ion C-12 --material water --from 10 --to 16 --biological mkm --cell V79 "
+         "--dose 2", "bragg sobp: --cell: 'V79' is not a known cell line (valid: HSG"},
+        /* HSG's alpha0 = 0.172 and alpha_x = 0.313 Gy^-1, beta_x = 0.0615 Gy^-2 (Inaniwa et
+         * al. 2010; Friedrich et al. 2013): alpha0 stays above 0 for (alpha/beta)x above
+         * (0.313 - 0.172) / 0.0615 = 2.29 Gy. */
+        {"sobp --ion C-12 --material water --from 10 --to 16 --biological mkm --alpha-beta 1 "
+         "--dose 2", "bragg sobp: --alpha-beta: 1 Gy leaves the MKM's alpha0 <= 0 for HSG "
+                     "(valid: above 2.29 Gy)"},
     };
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
         int rc = testkit_cli(bad[k].args, out, sizeof out);

@@ -647,3 +647,19 @@ Test(cli, sobp_refuses_a_plateau_its_primaries_cannot_reach)
     }
     testkit_remove_dir(dir);
 }
+
+/* sobp's --alpha-beta help names the floor the MKM puts on it for the default cell line: HSG's
+ * alpha0 = 0.172 and alpha_x = 0.313 Gy^-1, beta_x = 0.0615 Gy^-2 (Inaniwa et al. 2010;
+ * Friedrich et al. 2013) leave alpha0 above 0 for (alpha/beta)x above 0.141 / 0.0615 =
+ * 2.29 Gy, where the option's own range starts at 0.5. */
+Test(cli, sobp_help_names_the_mkm_floor_of_alpha_beta)
+{
+    char out[16384];
+    cr_assert(testkit_cli("sobp --help", out, sizeof out) == 0, "%s", out);
+    const char *line = strstr(out, "--alpha-beta GY");
+    cr_assert(line, "%s", out);
+    const char *end = strchr(line, '\n');
+    cr_expect(end && strstr(line, "with mkm above 2.29 for HSG") &&
+                  strstr(line, "with mkm above 2.29 for HSG") < end,
+              "%.*s", end ? (int)(end - line) : 200, line);
+}
