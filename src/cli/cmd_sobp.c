@@ -11,11 +11,11 @@
  * since the fit follows their noise. Both are reported, with what the statistical errors alone
  * make of a plateau flat in truth, and each weight's error from the refits' spread.
  *
- * With --biological MODEL --dose GY the weights make the RBE-weighted dose of the mixed field
- * flat at GY (src/engine/sobp.h), from each pristine run's dose and the quality its model
- * reads (z1D* or LET_d); the JSON then also holds the absolute physical dose, the field's
- * quality, RBE, RBE-weighted dose and survival. --png, --svg, --pdf draw the result (src/figures/figures.h,
- * the same figure as `bragg plot` of the JSON).
+ * With --biological MODEL --dose GY_RBE the weights make the RBE-weighted dose of the mixed
+ * field flat at GY_RBE Gy (RBE) (src/engine/sobp.h), from each pristine run's dose and the
+ * quality its model reads (z1D* or LET_d); the JSON then also holds the absolute physical dose,
+ * the field's quality, RBE, RBE-weighted dose and survival. --png, --svg, --pdf draw the result
+ * (src/figures/figures.h, the same figure as `bragg plot` of the JSON).
  *
  * The workbench (ui/tui.c) runs this command as a child for its SOBP view and shows how far
  * it is from a pipe whose write end it names in the environment, BRAGG_SOBP_PROGRESS_FD: one
@@ -166,8 +166,9 @@ static void usage(FILE *out, const option_spec *specs)
             "refitted to curves resampled within their statistical errors. The fitted curves'\n"
             "own flatness, lower since the fit follows their noise, and what the statistical\n"
             "errors alone give are shown beside. Weights are fractions of the primaries.\n"
-            "With --biological MODEL --dose GY the RBE-weighted dose is made flat at GY instead\n"
-            "(the physical dose then falls towards the distal end for ions).\n\n"
+            "With --biological MODEL --dose GY_RBE the RBE-weighted dose is made flat at\n"
+            "GY_RBE Gy (RBE) instead (the physical dose then falls towards the distal end for\n"
+            "ions).\n\n"
             "options:\n");
     option_print_help(out, specs);
     fprintf(out, "\nexit status: 0 ok, 1 run-time failure, 2 bad input, 130 interrupted\n");
@@ -547,8 +548,8 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
         {"biological", 0, OPTION_STRING, &biological, 0, 0, "MODEL",
          "make the RBE-weighted dose flat instead: mkm (ions), mcnamara, wedenberg or rbe1.1 "
          "(protons); needs --dose", 0},
-        {"dose", 0, OPTION_DOUBLE, &target, 0.01, 100, "GY",
-         "prescribed RBE-weighted dose over the plateau (with --biological)", 0},
+        {"dose", 0, OPTION_DOUBLE, &target, 0.01, 100, "GY_RBE",
+         "prescribed RBE-weighted dose over the plateau, Gy (RBE) (with --biological)", 0},
         {"cell", 0, OPTION_STRING, &tissue.cell, 0, 0, "NAME",
          "cell line of the biological model: HSG (default; assets/cell_lines.tsv)", 0},
         {"alpha-beta", 0, OPTION_DOUBLE, &tissue.alpha_beta, 0.5, 50, "GY", alpha_beta_help, 0},
@@ -605,7 +606,7 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
     }
     if (biological && isnan(target)) {
         run_driver_say(driver, "bragg sobp",
-                       "--dose: missing (the RBE-weighted dose in Gy, 0.01 to 100, that "
+                       "--dose: missing (the RBE-weighted dose in Gy (RBE), 0.01 to 100, that "
                        "--biological makes flat)");
         return EXIT_USAGE;
     }
@@ -876,7 +877,8 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
                 cfg.slabs[0].material, from, to, K, (unsigned long long)cfg.histories,
                 driver ? " (MPI)" : "");
         if (biological)
-            fprintf(out, "  RBE-weighted dose %g Gy flat (%s, %s, (alpha/beta)x %.2f Gy)\n", target,
+            fprintf(out, "  RBE-weighted dose %g Gy (RBE) flat (%s, %s, (alpha/beta)x %.2f Gy)\n",
+                    target,
                     model.name, model.cell.name, model.cell.alpha_x / model.cell.beta_x);
         fprintf(out, "  peak depth / CSDA depth from the pilot run: %.5f\n", peak_over_csda);
         fprintf(out, "  %12s %10s %10s %10s %9s\n", unit, "CSDA cm", "peak cm", "weight", "+-");
@@ -885,8 +887,9 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
                     pk[k].peak_cm, frac[k], frac_err[k]);
         if (biological) {
             double p0 = field.phys[first], p1 = field.phys[last];
-            fprintf(out, "  plateau %.2f-%.2f cm (%d bins of %g mm): RBE-weighted dose %.4g Gy, "
-                         "physical dose %.4g Gy proximal, %.4g Gy distal, RBE %.3f to %.3f\n",
+            fprintf(out, "  plateau %.2f-%.2f cm (%d bins of %g mm): RBE-weighted dose %.4g "
+                         "Gy (RBE), physical dose %.4g Gy proximal, %.4g Gy distal, RBE %.3f to "
+                         "%.3f\n",
                     (first + 0.5) * cfg.bin_width_cm, (last + 0.5) * cfg.bin_width_cm,
                     last - first + 1, bin_mm, field.mean, p0, p1, field.rbe[first], field.rbe[last]);
         } else {

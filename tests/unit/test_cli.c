@@ -663,3 +663,21 @@ Test(cli, sobp_help_names_the_mkm_floor_of_alpha_beta)
                   strstr(line, "with mkm above 2.29 for HSG") < end,
               "%.*s", end ? (int)(end - line) : 200, line);
 }
+
+/* The RBE-weighted dose is in Gy (RBE) (ICRU Reports 78 and 93), as the figures and the
+ * workbench write it: the prescription in sobp's summary and its --dose help too, where a bare
+ * "Gy" once read as physical dose. */
+Test(cli, sobp_writes_rbe_weighted_dose_in_gy_rbe)
+{
+    char out[16384];
+    int rc = testkit_cli("sobp --ion He-4 --material water --from 5 --to 6 -n 200 --biological "
+                         "mkm --dose 2", out, sizeof out);
+    cr_assert(rc == 0, "exit %d: %s", rc, out);
+    cr_expect(strstr(out, "RBE-weighted dose 2 Gy (RBE) flat"), "%s", out);
+    const char *plateau = strstr(out, "  plateau ");
+    cr_expect(plateau && strstr(plateau, " Gy (RBE), physical dose "), "%s", out);
+    cr_assert(testkit_cli("sobp --help", out, sizeof out) == 0);
+    const char *dose = strstr(out, "      --dose GY_RBE ");   /* the option, not the usage */
+    cr_expect(dose && strstr(dose, "Gy (RBE)") && strstr(dose, "Gy (RBE)") < strchr(dose, '\n'),
+              "%s", out);
+}
