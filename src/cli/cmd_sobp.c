@@ -709,7 +709,10 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
     const char *unit = ion_energy_unit(tp->A);   /* a static string: outlives the engine */
     double e_max_range = table_range(tab, USER_T_MAX);
     double reach_cm = 0.95 * e_max_range / density;
-    double attenuated_cm = depth_reached_by(tab, density, 1 / SOBP_PEAK_GAIN_MAX, reach_cm);
+    /* Without reactions (--no-nuclear) every primary reaches the end of its range. */
+    double attenuated_cm = cfg.nuclear ? depth_reached_by(tab, density, 1 / SOBP_PEAK_GAIN_MAX,
+                                                          reach_cm)
+                                       : reach_cm;
     double reaching = primaries_reaching(tab, density * fmin(to, reach_cm));
     engine_destroy(probe);   /* tab died with it; the pilot's engine gives it again below */
     /* What is out of reach first: a plateau beyond the ion's range is a bad --to whatever the
@@ -803,8 +806,8 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
     double peak_over_csda = pk[K].peak_cm / pk[K].csda_cm;
     if (!(peak_over_csda > 0.8 && peak_over_csda <= 1.02)) {
         double front_cm, ratio;
-        if (pilot_swamped(pk[K].dose, nbins, cfg.bin_width_cm, pk[K].csda_cm, &front_cm,
-                          &ratio)) {
+        if (cfg.nuclear && pilot_swamped(pk[K].dose, nbins, cfg.bin_width_cm, pk[K].csda_cm,
+                                         &front_cm, &ratio)) {
             /* Too deep after all (SOBP_PEAK_GAIN_MAX): the peak falls with the primaries that
              * reach it, so it would match the dose in front where ratio times more of them
              * get there; an estimate, since the dose in front changes with the energy too. */
