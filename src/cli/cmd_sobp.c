@@ -149,7 +149,7 @@ static double depth_reached_by(const transport_table *tab, double density, doubl
 }
 
 /* Whether the pilot's Bragg peak is swamped: no higher than the dose in front of it. The peak
- * is looked for from 0.8 of the CSDA depth on (the pilot's peak lies at 0.98-0.99 of it), the
+ * is looked for from 0.8 of the CSDA depth on (the pilot check wants it above that), the
  * dose in front is the largest before that; *front_cm gets where that lies and *ratio the
  * peak over it. */
 static int pilot_swamped(const double *dose, int nbins, double w, double csda_cm,
