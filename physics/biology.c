@@ -100,6 +100,14 @@ int bio_alpha_beta_check(double alpha_beta_x, bragg_err *e)
 
 int bio_model_check_ion(const bio_model *m, const char *ion_name, int Z, int A, bragg_err *e)
 {
+    /* Deuterons and tritons fall between the two families: the proton models were fitted to
+     * protons, the MKM's parameters to carbon (below). Pointing them from one to the other
+     * sent them round in a circle; the message says that none covers them. */
+    if (Z == 1 && A != 1)
+        return bragg_fail(e, "bio: no biological model covers %s (--ion %s): mcnamara, wedenberg "
+                             "and rbe1.1 are for --ion p, mkm for He-3 and heavier",
+                          A == 2 ? "deuterons" : A == 3 ? "tritons" : "charge-1 ions but protons",
+                          ion_name);
     if (m->kind == BIO_LET && !(Z == 1 && A == 1))
         return bragg_fail(e, "bio: %s is a proton model (valid for --ion p; for %s: mkm)",
                           m->name, ion_name);
@@ -156,6 +164,14 @@ void bio_alpha_beta(const bio_model *m, double q, double *alpha, double *beta)
     double ab = c->alpha_x / c->beta_x;
     double rbe_max = m->p[0] + m->p[1] * q / ab;
     double rbe_min = m->p[2] + m->p[3] * sqrt(ab) * q;
+    /* McNamara's p3 is negative: RBEmin reaches 0 at LET_d p2 / (-p3 sqrt((a/b)x)), 40.2 keV/um
+     * for (a/b)x = 50 Gy (the largest accepted), 201 keV/um for 2 Gy, and beyond it RBEmin^2,
+     * so beta, would grow again, a rise the model's form has no reason for. beta cannot be
+     * negative, so it stays at 0 there. The paper's own LET range was not at hand to check;
+     * the V79 proton experiments of PIDE, many of which McNamara et al. fitted, reach
+     * 37.8 keV/um (tests/reference/v79_proton_lq_pide.tsv): past the crossing the model is
+     * extrapolated either way. */
+    if (rbe_min < 0) rbe_min = 0;
     *alpha = rbe_max * c->alpha_x;
     *beta = rbe_min * rbe_min * c->beta_x;
 }

@@ -73,7 +73,8 @@ int bio_alpha_beta_check(double alpha_beta_x, bragg_err *e);
 /* Whether model m may weigh a beam of ion `ion_name` (charge Z, mass number A). The LET-based
  * models are fits to proton cell survival and read the protons' LET_d: on a helium or carbon
  * beam they would weigh the ions' dose by their protons' quality, so they take protons only;
- * the MKM takes every ion. BRAGG_ERR with the message saying what is valid otherwise. */
+ * the MKM takes every ion from He-3 up; no model takes deuterons or tritons. BRAGG_ERR with the
+ * message saying what is valid otherwise. */
 int bio_model_check_ion(const bio_model *m, const char *ion_name, int Z, int A, bragg_err *e);
 
 /* The linear-quadratic coefficients for quality q (BIO_LET: LET_d in keV/um; BIO_MKM: the

@@ -11,11 +11,11 @@
  * since the fit follows their noise. Both are reported, with what the statistical errors alone
  * make of a plateau flat in truth, and each weight's error from the refits' spread.
  *
- * With --biological MODEL --dose GY the weights make the RBE-weighted dose of the mixed field
- * flat at GY (src/engine/sobp.h), from each pristine run's dose and the quality its model
- * reads (z1D* or LET_d); the JSON then also holds the absolute physical dose, the field's
- * quality, RBE, RBE-weighted dose and survival. --png, --svg, --pdf draw the result (src/figures/figures.h,
- * the same figure as `bragg plot` of the JSON).
+ * With --biological MODEL --dose GY_RBE the weights make the RBE-weighted dose of the mixed
+ * field flat at GY_RBE Gy (RBE) (src/engine/sobp.h), from each pristine run's dose and the
+ * quality its model reads (z1D* or LET_d); the JSON then also holds the absolute physical dose,
+ * the field's quality, RBE, RBE-weighted dose and survival. --png, --svg, --pdf draw the result
+ * (src/figures/figures.h, the same figure as `bragg plot` of the JSON).
  *
  * The workbench (ui/tui.c) runs this command as a child for its SOBP view and shows how far
  * it is from a pipe whose write end it names in the environment, BRAGG_SOBP_PROGRESS_FD: one
@@ -93,6 +93,82 @@ static void progress(const char *fmt, ...)
 /* Room beyond the distal end for the falloff and the fragment tail in the output. */
 #define SOBP_DEPTH_MARGIN_CM 3.0
 
+/* How far a pristine peak can rise above its entrance dose, per primary that reaches it: every
+ * SOBP is built of Bragg peaks, and nuclear reactions take primaries out of the beam on the
+ * way (C-12 in water: 38% reach 20 cm, 6% reach 60 cm, from the tables' non-elastic
+ * cross-sections). Measured in water, 1 mm bins, 2000 histories, the dose at the peak over
+ * that at the entrance divided by the primaries' fluence just before the peak: C-12 of
+ * 640 MeV/u 15.1 (peak at 56.8 cm, 1.11 times the entrance), O-16 of 700 MeV/u 16.0 (48.6 cm),
+ * Ne-20 of 700 MeV/u 16.2 (38.9 cm); C-12 of 660 MeV/u on 0.5 mm bins 17.1 (59.4 cm, 1.02
+ * times). Where fewer than 1 in 20 of the primaries reach --to, no peak of these stands above
+ * its entrance dose: that --to is refused before any run. Protons and helium meet the limit
+ * sooner, where their secondaries build the dose up in front of the peak (to 1.4-2.3 times
+ * the entrance dose); the pilot run finds that (pilot_swamped). */
+#define SOBP_PEAK_GAIN_MAX 20.0
+
+/* When a plateau ripples more than its statistics explain (the warning after the refits).
+ * Where the peaks lie close enough for the field to be flat, the flatness the refits expect
+ * came out 0.80-1.07 times what the statistical errors alone make of a flat plateau (water,
+ * 4000-10000 histories per energy: C-12 in 10-15 cm, protons in 4-6 and 10-15 cm and He-4 in
+ * 10-15 cm with peaks 1.5 mm apart, protons in 10-15 cm 3 mm apart; 0.86-1.10 in the runs
+ * src/engine/sobp.h records). Peaks too far apart gave 3.7-14.5 times (C-12 in 10-15 cm, 2,
+ * 2.5 and 3 mm apart: bins up to 5.4%, 8.2% and 10.6% from the mean; He-4 in 5-6 cm 2.5 mm
+ * apart: 11.9%) and 2.3 times for protons 5 mm apart (3.5%). Twice is beyond what the
+ * statistics made in those set-ups. A ripple the statistics resolve may still be small (He-4
+ * in 5-6 cm 1.5 mm apart: 1.8 times, bins within 1.3%): the warning also needs a bin more than
+ * 3% from the mean, the bound the project's SOBP tests set (tests/unit/test_sobp.c). */
+#define SOBP_RIPPLE_OVER_NOISE 2.0
+#define SOBP_RIPPLE_DEVIATION  0.03
+
+/* The fraction of the primaries that reach the end of a residual range of R g/cm^2 without a
+ * nuclear reaction: exp(-integral_0^R Sigma(t(r)) dr), Sigma the non-elastic cross-section per
+ * gram. Trapezoids on 400 steps in r: Sigma changes by a few per cent over a step, except in the
+ * last fraction of a millimetre, where it falls to 0 below the Coulomb barrier. */
+static double primaries_reaching(const transport_table *tab, double R)
+{
+    enum { STEPS = 400 };
+    double h = R / STEPS, sum = 0;
+    for (int j = 0; j <= STEPS; j++)
+        sum += (j == 0 || j == STEPS ? 0.5 : 1.0) * table_nonelastic(tab, table_energy(tab, j * h));
+    return exp(-sum * h);
+}
+
+/* The depth (cm) up to `deepest` down to which a fraction `fraction` of the primaries reaches
+ * (primaries_reaching falls with depth): bisection to a micrometre. */
+static double depth_reached_by(const transport_table *tab, double density, double fraction,
+                               double deepest)
+{
+    if (primaries_reaching(tab, density * deepest) >= fraction) return deepest;
+    double lo = 0, hi = deepest;
+    while (hi - lo > 1e-4) {
+        double mid = 0.5 * (lo + hi);
+        if (primaries_reaching(tab, density * mid) >= fraction) lo = mid;
+        else hi = mid;
+    }
+    return lo;
+}
+
+/* Whether the pilot's Bragg peak is swamped: no higher than the dose in front of it. The peak
+ * is looked for from 0.8 of the CSDA depth on (the pilot check wants it above that), the
+ * dose in front is the largest before that; *front_cm gets where that lies and *ratio the
+ * peak over it. */
+static int pilot_swamped(const double *dose, int nbins, double w, double csda_cm,
+                         double *front_cm, double *ratio)
+{
+    int edge = (int)(0.8 * csda_cm / w), end = (int)(1.02 * csda_cm / w) + 1;
+    if (edge < 1 || edge >= nbins) return 0;
+    if (end > nbins) end = nbins;
+    int f = 0;
+    double peak = 0;
+    for (int i = 1; i < edge; i++)
+        if (dose[i] > dose[f]) f = i;
+    for (int i = edge; i < end; i++)
+        if (dose[i] > peak) peak = dose[i];
+    *front_cm = (f + 0.5) * w;
+    *ratio = dose[f] > 0 ? peak / dose[f] : INFINITY;
+    return peak <= dose[f];
+}
+
 static void usage(FILE *out, const option_spec *specs)
 {
     fprintf(out,
@@ -104,8 +180,9 @@ static void usage(FILE *out, const option_spec *specs)
             "refitted to curves resampled within their statistical errors. The fitted curves'\n"
             "own flatness, lower since the fit follows their noise, and what the statistical\n"
             "errors alone give are shown beside. Weights are fractions of the primaries.\n"
-            "With --biological MODEL --dose GY the RBE-weighted dose is made flat at GY instead\n"
-            "(the physical dose then falls towards the distal end for ions).\n\n"
+            "With --biological MODEL --dose GY_RBE the RBE-weighted dose is made flat at\n"
+            "GY_RBE Gy (RBE) instead (the physical dose then falls towards the distal end for\n"
+            "ions).\n\n"
             "options:\n");
     option_print_help(out, specs);
     fprintf(out, "\nexit status: 0 ok, 1 run-time failure, 2 bad input, 130 interrupted\n");
@@ -122,12 +199,14 @@ typedef struct pristine {
 } pristine;
 #define PRISTINE_ARRAYS 5
 
-/* The engine names what is wrong with a run as a run file does ("material: ...",
- * "bio: ..."); sobp's own options say it here. The message is rewritten in place. */
+/* The engine and the biological models name what is wrong as a run file does ("material: ...",
+ * "bio: ...", "cell: ...", "alpha/beta: ..."); sobp's own options say it here. The message is
+ * rewritten in place. */
 static const char *sobp_option_message(bragg_err *e)
 {
-    static const char *const from[] = {"material: ", "bio: ", "ion: "};
-    static const char *const to[] = {"--material: ", "--biological: ", "--ion: "};
+    static const char *const from[] = {"material: ", "bio: ", "ion: ", "cell: ", "alpha/beta: "};
+    static const char *const to[] = {"--material: ", "--biological: ", "--ion: ", "--cell: ",
+                                     "--alpha-beta: "};
     char *msg = e->msg;
     size_t cap = sizeof e->msg;
     for (size_t k = 0; k < sizeof from / sizeof from[0]; k++) {
@@ -320,7 +399,10 @@ static cJSON *build_json(const run_config *cfg, double from, double to, const pr
         cJSON_AddItemToObject(p, "dose_Gy_cm2", numbers(pk[k].dose, n));
         cJSON_AddItemToObject(p, "dose_err_Gy_cm2", numbers(pk[k].dose_err, n));
         cJSON_AddItemToObject(p, "let_d_keV_um", numbers(pk[k].let, n));
-        if (f->model) cJSON_AddItemToObject(p, "quality", numbers(pk[k].quality, n));
+        if (f->model) {
+            cJSON_AddItemToObject(p, "quality", numbers(pk[k].quality, n));
+            cJSON_AddItemToObject(p, "quality_err", numbers(pk[k].quality_err, n));
+        }
         cJSON_AddItemToArray(peaks, p);
     }
     double *depth = malloc((size_t)n * sizeof *depth);
@@ -404,32 +486,55 @@ static void field_compute(sobp_field *f, const pristine *pk, int K, const double
         double D, q;
         bio_point p;
         sobp_field_at(f->model, dose, qnum, K, n, w, i, &D, &q, &p);
-        /* Errors: the physical dose's and the quality numerator's, independent runs added in
-         * quadrature, carried through the model by central differences. */
-        double vd = 0, vq = 0;
-        for (int k = 0; k < K; k++) {
-            double d = pk[k].dose[i], qk = isfinite(pk[k].quality[i]) ? pk[k].quality[i] : 0;
-            double sd = pk[k].dose_err[i], sq = isfinite(pk[k].quality_err[i]) ? pk[k].quality_err[i] : 0;
-            vd += w[k] * w[k] * sd * sd;
-            vq += w[k] * w[k] * (d * d * sq * sq + qk * qk * sd * sd);
-        }
-        double num = q * D, sd = sqrt(vd), sq = sqrt(vq);
-        bio_point a, b, c, g;
-        bio_evaluate(f->model, D + sd > 0 ? num / (D + sd) : 0, D + sd, &a);
-        bio_evaluate(f->model, D - sd > 0 ? num / (D - sd) : 0, D - sd > 0 ? D - sd : 0, &b);
-        bio_evaluate(f->model, D > 0 ? (num + sq) / D : 0, D, &c);
-        bio_evaluate(f->model, D > 0 ? (num - sq) / D : 0, D, &g);
-        double ed = 0.5 * (a.rbe_dose - b.rbe_dose), eq = 0.5 * (c.rbe_dose - g.rbe_dose);
-        double rd = 0.5 * (a.rbe - b.rbe), rq = 0.5 * (c.rbe - g.rbe);
         f->phys[i] = D;
-        f->phys_err[i] = sd;
-        f->quality[i] = D > 0 ? q : NAN;
-        f->quality_err[i] = D > 0 ? sq / D : NAN;
-        f->rbe[i] = D > 0 ? p.rbe : NAN;
-        f->rbe_err[i] = D > 0 ? sqrt(rd * rd + rq * rq) : NAN;
         f->rbe_dose[i] = p.rbe_dose;
-        f->rbe_dose_err[i] = sqrt(ed * ed + eq * eq);
         f->survival[i] = p.survival;
+        double vd = 0;
+        for (int k = 0; k < K; k++) vd += w[k] * w[k] * pk[k].dose_err[i] * pk[k].dose_err[i];
+        f->phys_err[i] = sqrt(vd);
+        if (!(D > 0)) {
+            f->quality[i] = f->quality_err[i] = f->rbe[i] = f->rbe_err[i] = NAN;
+            f->rbe_dose_err[i] = 0;   /* no dose from any beam: none has an error here */
+            continue;
+        }
+        /* Errors. The pristine runs are independent, so their parts add in quadrature; within
+         * run k its dose d_k and quality q_k are taken as independent. A change x of d_k (q_k
+         * held) moves the field's dose D by w_k x and its quality numerator N = sum_k w_k d_k
+         * q_k by w_k q_k x: the two move together. A change y of q_k moves N alone, by w_k d_k
+         * y. So, with the partial derivatives of the model's RBE-weighted dose R(D, N),
+         *   var R = sum_k w_k^2 [(R_D + q_k R_N)^2 sd_k^2 + (d_k R_N)^2 sq_k^2],
+         * and the same for the RBE and for q = N / D (q_D = -q / D, q_N = 1 / D). Taking D's
+         * and N's errors as independent, as was done, dropped their covariance sum_k w_k^2 q_k
+         * sd_k^2 and left the RBE-weighted dose's error 20-30% low (C-12 in 10-16 cm). The
+         * partial derivatives by central differences, 1e-4 of D and of N apart: within 1e-9 of
+         * the MKM's closed-form derivatives, and within 1e-7 of steps 100 times smaller for
+         * McNamara's model up to (alpha/beta)x 50 Gy (0.3-10 Gy, 0.5-35 keV/um). */
+        double num = q * D, hd = 1e-4 * D, hn = 1e-4 * (num > 0 ? num : D);
+        bio_point a, b, c, g;
+        bio_evaluate(f->model, num / (D + hd), D + hd, &a);
+        bio_evaluate(f->model, num / (D - hd), D - hd, &b);
+        bio_evaluate(f->model, (num + hn) / D, D, &c);
+        bio_evaluate(f->model, (num - hn) / D, D, &g);
+        double R_D = (a.rbe_dose - b.rbe_dose) / (2 * hd);
+        double R_N = (c.rbe_dose - g.rbe_dose) / (2 * hn);
+        double E_D = (a.rbe - b.rbe) / (2 * hd), E_N = (c.rbe - g.rbe) / (2 * hn);
+        double vr = 0, ve = 0, vq = 0;
+        for (int k = 0; k < K; k++) {
+            double d = pk[k].dose[i], sd = w[k] * pk[k].dose_err[i];
+            double qk = isfinite(pk[k].quality[i]) ? pk[k].quality[i] : 0;
+            double sq = isfinite(pk[k].quality_err[i]) ? w[k] * d * pk[k].quality_err[i] : 0;
+            double r1 = (R_D + qk * R_N) * sd, r2 = R_N * sq;
+            double e1 = (E_D + qk * E_N) * sd, e2 = E_N * sq;
+            double q1 = (qk - q) / D * sd, q2 = sq / D;
+            vr += r1 * r1 + r2 * r2;
+            ve += e1 * e1 + e2 * e2;
+            vq += q1 * q1 + q2 * q2;
+        }
+        f->quality[i] = q;
+        f->quality_err[i] = sqrt(vq);
+        f->rbe[i] = p.rbe;
+        f->rbe_err[i] = sqrt(ve);
+        f->rbe_dose_err[i] = sqrt(vr);
     }
     /* Flatness of what was made flat, on the curves the weights were fitted to, and what the
      * bins' statistical errors alone give (rel: nbins of scratch for their relative errors). */
@@ -462,6 +567,18 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
     plot_outputs figs = {{0}};
     tissue_options tissue = {NULL, 0};
     cfg.histories = 20000;
+    /* The MKM keeps the photons' own z1D*, so an (alpha/beta)x must leave its alpha0 above 0
+     * (physics/biology.c): the floor of the default cell line, for the help. */
+    char alpha_beta_help[256] = "tissue (alpha/beta)x of the reference photons (default: the "
+                                "cell line's)";
+    bio_model hsg;
+    bragg_err hsg_e;
+    if (bio_model_load(&hsg, "mkm", NULL, 0, &hsg_e) == BRAGG_OK)
+        snprintf(alpha_beta_help, sizeof alpha_beta_help,
+                 "tissue (alpha/beta)x of the reference photons (default: the cell line's, "
+                 "%s %.2f; with mkm above %.2f for %s)", hsg.cell.name,
+                 hsg.cell.alpha_x / hsg.cell.beta_x,
+                 (hsg.cell.alpha_x - hsg.cell.alpha0) / hsg.cell.beta_x, hsg.cell.name);
     const option_spec specs[] = {
         PHYSICS_OPTION_SPECS(&phys),
         {"from", 0, OPTION_DOUBLE, &from, 0.01, 1000, "CM", "proximal end of the plateau", 0},
@@ -471,9 +588,11 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
         {"biological", 0, OPTION_STRING, &biological, 0, 0, "MODEL",
          "make the RBE-weighted dose flat instead: mkm (ions), mcnamara, wedenberg or rbe1.1 "
          "(protons); needs --dose", 0},
-        {"dose", 0, OPTION_DOUBLE, &target, 0.01, 100, "GY",
-         "prescribed RBE-weighted dose over the plateau (with --biological)", 0},
-        TISSUE_OPTION_SPECS(&tissue),
+        {"dose", 0, OPTION_DOUBLE, &target, 0.01, 100, "GY_RBE",
+         "prescribed RBE-weighted dose over the plateau, Gy (RBE) (with --biological)", 0},
+        {"cell", 0, OPTION_STRING, &tissue.cell, 0, 0, "NAME",
+         "cell line of the biological model: HSG (default; assets/cell_lines.tsv)", 0},
+        {"alpha-beta", 0, OPTION_DOUBLE, &tissue.alpha_beta, 0.5, 50, "GY", alpha_beta_help, 0},
         {"histories", 'n', OPTION_COUNT, &cfg.histories, 100, 1e12, "N",
          "histories per energy (default 20000)", 0},
         {"seed", 's', OPTION_COUNT, &cfg.seed, 0, 18446744073709549568.0, "S",
@@ -527,7 +646,7 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
     }
     if (biological && isnan(target)) {
         run_driver_say(driver, "bragg sobp",
-                       "--dose: missing (the RBE-weighted dose in Gy, 0.01 to 100, that "
+                       "--dose: missing (the RBE-weighted dose in Gy (RBE), 0.01 to 100, that "
                        "--biological makes flat)");
         return EXIT_USAGE;
     }
@@ -551,7 +670,7 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
     }
     bio_model model;
     if (biological && bio_model_load(&model, biological, tissue.cell, tissue.alpha_beta, &e)) {
-        run_driver_say(driver, "bragg sobp", "%s", e.msg);
+        run_driver_say(driver, "bragg sobp", "%s", sobp_option_message(&e));
         return EXIT_USAGE;
     }
     cfg.n_slabs = 1;
@@ -589,13 +708,27 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
     double density = tp->slabs[0].density;
     const char *unit = ion_energy_unit(tp->A);   /* a static string: outlives the engine */
     double e_max_range = table_range(tab, USER_T_MAX);
+    double reach_cm = 0.95 * e_max_range / density;
+    /* Without reactions (--no-nuclear) every primary reaches the end of its range. */
+    double attenuated_cm = cfg.nuclear ? depth_reached_by(tab, density, 1 / SOBP_PEAK_GAIN_MAX,
+                                                          reach_cm)
+                                       : reach_cm;
+    double reaching = primaries_reaching(tab, density * fmin(to, reach_cm));
     engine_destroy(probe);   /* tab died with it; the pilot's engine gives it again below */
     /* What is out of reach first: a plateau beyond the ion's range is a bad --to whatever the
      * spacing (it used to be blamed on --spacing, through the number of peaks it needs). */
-    if (density * to / 0.95 > e_max_range) {
+    if (to > reach_cm) {
         run_driver_say(driver, "bragg sobp",
                        "--to: %g cm is beyond the range of %s at %g %s (valid: up to %.4g cm)",
-                       to, cfg.ion, USER_T_MAX, unit, 0.95 * e_max_range / density);
+                       to, cfg.ion, USER_T_MAX, unit, fmin(reach_cm, attenuated_cm));
+        return EXIT_USAGE;
+    }
+    if (to > attenuated_cm) {
+        run_driver_say(driver, "bragg sobp",
+                       "--to: %g cm is too deep for %s: %.2g%% of its primaries get there, the "
+                       "rest are lost to nuclear reactions, and their Bragg peak cannot rise "
+                       "above the entrance dose (valid: up to %.4g cm)",
+                       to, cfg.ion, 100 * reaching, attenuated_cm);
         return EXIT_USAGE;
     }
     double depths[SOBP_MAX_PEAKS];
@@ -651,6 +784,9 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
         if (created) engine_destroy(probe);
         goto done;
     }
+    /* From here every way to `done` but the last is a failure: a run-time one unless it says
+     * otherwise (it once stayed 0 from the line above, and a failed SOBP exited 0). */
+    status = EXIT_RUNTIME;
     tp = engine_params(probe);
     tab = tp->slabs[0].table[tp->Z];
     double energies[SOBP_MAX_PEAKS + 1];
@@ -669,9 +805,28 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
     }
     double peak_over_csda = pk[K].peak_cm / pk[K].csda_cm;
     if (!(peak_over_csda > 0.8 && peak_over_csda <= 1.02)) {
+        double front_cm, ratio;
+        if (cfg.nuclear && pilot_swamped(pk[K].dose, nbins, cfg.bin_width_cm, pk[K].csda_cm,
+                                         &front_cm, &ratio)) {
+            /* Too deep after all (SOBP_PEAK_GAIN_MAX): the peak falls with the primaries that
+             * reach it, so it would match the dose in front where ratio times more of them
+             * get there; an estimate, since the dose in front changes with the energy too. */
+            double fraction = primaries_reaching(tab, density * to);
+            double deepest = depth_reached_by(tab, density, fmin(1, fraction / ratio), to);
+            run_driver_say(driver, "bragg sobp",
+                           "--to: %g cm is too deep for %s: its pristine peak at %.2f %s is no "
+                           "higher than the dose at %.3g cm in front of it (%.2g%% of the "
+                           "primaries reach %g cm, the rest are lost to nuclear reactions) "
+                           "(valid: up to about %.3g cm)",
+                           to, cfg.ion, c.energy, unit, front_cm, 100 * fraction, to, deepest);
+            status = EXIT_USAGE;
+        } else {
+            run_driver_say(driver, "bragg sobp",
+                           "the pilot peak at %.3f cm is far from its CSDA depth %.3f cm (a "
+                           "ratio of %.3f, where 0.8 to 1.02 was expected); too few histories?",
+                           pk[K].peak_cm, pk[K].csda_cm, peak_over_csda);
+        }
         engine_destroy(probe);
-        run_driver_say(driver, "bragg sobp", "the pilot peak at %.3f cm is far from its CSDA depth "
-                       "%.3f cm; too few histories?", pk[K].peak_cm, pk[K].csda_cm);
         goto done;
     }
     for (int k = 0; k < K; k++) energies[k] = table_energy(tab, density * depths[k] / peak_over_csda);
@@ -734,6 +889,16 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
     field.flatness_sd = rs.flatness_sd;
     field.max_dev = rs.max_deviation;
     field.refits = rs.replicates;
+    /* Peaks too far apart for their width leave a ripple no fit removes; the run still did
+     * what was asked, so it says so and goes on (exit 0). */
+    if (field.flatness > SOBP_RIPPLE_OVER_NOISE * field.flatness_statistical &&
+        field.max_dev > SOBP_RIPPLE_DEVIATION)
+        run_driver_say(driver, "bragg sobp",
+                       "warning: the plateau ripples: expected flatness %.1f%% (bins up to "
+                       "%.1f%% from the mean) where its statistical errors explain %.1f%%; peaks "
+                       "%g mm apart are too far apart for their width: try a smaller --spacing, "
+                       "e.g. %g", 100 * field.flatness, 100 * field.max_dev,
+                       100 * field.flatness_statistical, spacing_mm, spacing_mm / 2);
 
     status = EXIT_OK;
     if (!root) goto done;
@@ -765,7 +930,8 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
                 cfg.slabs[0].material, from, to, K, (unsigned long long)cfg.histories,
                 driver ? " (MPI)" : "");
         if (biological)
-            fprintf(out, "  RBE-weighted dose %g Gy flat (%s, %s, (alpha/beta)x %.2f Gy)\n", target,
+            fprintf(out, "  RBE-weighted dose %g Gy (RBE) flat (%s, %s, (alpha/beta)x %.2f Gy)\n",
+                    target,
                     model.name, model.cell.name, model.cell.alpha_x / model.cell.beta_x);
         fprintf(out, "  peak depth / CSDA depth from the pilot run: %.5f\n", peak_over_csda);
         fprintf(out, "  %12s %10s %10s %10s %9s\n", unit, "CSDA cm", "peak cm", "weight", "+-");
@@ -774,8 +940,9 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
                     pk[k].peak_cm, frac[k], frac_err[k]);
         if (biological) {
             double p0 = field.phys[first], p1 = field.phys[last];
-            fprintf(out, "  plateau %.2f-%.2f cm (%d bins of %g mm): RBE-weighted dose %.4g Gy, "
-                         "physical dose %.4g Gy proximal, %.4g Gy distal, RBE %.3f to %.3f\n",
+            fprintf(out, "  plateau %.2f-%.2f cm (%d bins of %g mm): RBE-weighted dose %.4g "
+                         "Gy (RBE), physical dose %.4g Gy proximal, %.4g Gy distal, RBE %.3f to "
+                         "%.3f\n",
                     (first + 0.5) * cfg.bin_width_cm, (last + 0.5) * cfg.bin_width_cm,
                     last - first + 1, bin_mm, field.mean, p0, p1, field.rbe[first], field.rbe[last]);
         } else {

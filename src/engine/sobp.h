@@ -4,11 +4,13 @@
  *
  * The method (classic, e.g. Koehler et al. 1975 for passive modulation, and the weight fit of
  * scanned beams):
- *   1. Peaks every `spacing` (about the width of one pristine peak, 2-3 mm for carbon) from the
- *      distal end `to` back to the proximal end `from`: the energy of each from the CSDA range
- *      table, R(E_k) = density * depth_k / peak_over_csda, where peak_over_csda (the pristine
- *      peak depth over the CSDA depth, slightly under 1 from straggling) is measured once on
- *      the simulated distal peak.
+ *   1. Peaks every `spacing` from the distal end `to` back to the proximal end `from` (bare
+ *      C-12 peaks in 10-15 cm of water, 4000 histories each: 1.5 mm apart left the plateau as
+ *      flat as the statistics resolve, bins within 1.3% of the mean; 2, 2.5 and 3 mm left
+ *      bins 5.4%, 8.2% and 10.6% from it, a ripple no fit removes): the energy of each from
+ *      the CSDA range table, R(E_k) = density * depth_k / peak_over_csda, where
+ *      peak_over_csda (the pristine peak depth over the CSDA depth, slightly under 1 from
+ *      straggling) is measured once on the simulated distal peak.
  *   2. The simulated pristine curves D_k(z) (dose per primary) are combined with weights
  *      w_k >= 0 that minimise sum over plateau bins (sum_k w_k D_k(z) - 1)^2: non-negative least
  *      squares, solved exactly by Lawson and Hanson's active-set method (sobp_nnls).
@@ -62,7 +64,11 @@
  * Gauss-Newton: each step linearises D_RBE in the weights around the current ones and solves
  * that non-negative least-squares problem (sobp_nnls), with step halving while the sum of
  * squares does not fall; it starts from the physically flat weights scaled to the prescribed
- * mean.
+ * mean. Where the field ripples, that least-squares optimum has a mean below the prescription
+ * (by about the variance of D_RBE / target over the plateau: 2% for He-4 in 5-6 cm with peaks
+ * 2.5 mm apart), so the weights are scaled last to make the plateau's mean the prescription.
+ * The physical fit has the same bias, but its weights are used as fractions of their sum, so
+ * nothing it reports depends on their scale.
  *
  * Pure functions: the caller owns every array; any thread.
  */

@@ -732,3 +732,73 @@ Test(bio, bad_input_names_the_valid_values)
     cr_expect(bio_model_load(&m, "mkm", NULL, 100, &e) == BRAGG_ERR);
     cr_expect(strstr(e.msg, "alpha/beta") && strstr(e.msg, "0.5 to 50"), "%s", e.msg);
 }
+
+/* Which ion a model takes. No model covers deuterons or tritons: the proton models were fitted
+ * to protons, the MKM's HSG parameters to carbon. Each model once pointed a deuteron at the
+ * other ("for d: mkm", "for protons: mcnamara, ..."); now every model says that none covers
+ * them, and names what each family takes. Protons and carbon keep the messages the workbench
+ * and the command line show (test_ui.c, test_robust.c). */
+Test(bio, no_model_covers_deuterons_or_tritons)
+{
+    const char *models[] = {"mkm", "mcnamara", "wedenberg", "rbe1.1"};
+    const struct {
+        const char *name, *plural;
+        int A;
+    } ions[] = {{"d", "deuterons", 2}, {"t", "tritons", 3}};
+    bragg_err e;
+    for (size_t k = 0; k < sizeof models / sizeof *models; k++) {
+        bio_model m = load_model(models[k], 0);
+        for (size_t i = 0; i < 2; i++) {
+            char want[128];
+            snprintf(want, sizeof want, "bio: no biological model covers %s (--ion %s)",
+                     ions[i].plural, ions[i].name);
+            e.msg[0] = '\0';
+            cr_expect(bio_model_check_ion(&m, ions[i].name, 1, ions[i].A, &e) == BRAGG_ERR,
+                      "%s took %s", models[k], ions[i].name);
+            cr_expect(strstr(e.msg, want) && !strstr(e.msg, "for protons:") &&
+                      !strstr(e.msg, ": mkm)"), "%s on %s: %s", models[k], ions[i].name, e.msg);
+        }
+        int ion_model = !strcmp(models[k], "mkm");
+        cr_expect(bio_model_check_ion(&m, "p", 1, 1, &e) == (ion_model ? BRAGG_ERR : BRAGG_OK),
+                  "%s on p", models[k]);
+        cr_expect(bio_model_check_ion(&m, "He-3", 2, 3, &e) == (ion_model ? BRAGG_OK : BRAGG_ERR),
+                  "%s on He-3", models[k]);
+        cr_expect(bio_model_check_ion(&m, "C-12", 6, 12, &e) == (ion_model ? BRAGG_OK : BRAGG_ERR),
+                  "%s on C-12", models[k]);
+    }
+}
+
+/* McNamara's RBEmin = p2 + p3 sqrt((a/b)x) LETd has p3 < 0: from the published parameters it
+ * reaches 0 at LETd = p2 / (-p3 sqrt((a/b)x)), 40.24 keV/um for (a/b)x = 50 Gy. Beyond, beta =
+ * RBEmin^2 beta_x would grow again (at 80 keV/um back to 0.98 of its value at 0); it must stay
+ * at 0 (beta cannot be negative). Below the crossing the published form holds: beta at
+ * 30 keV/um is (p2 + p3 sqrt(50) 30)^2 beta_x, and beta never rises with LET anywhere on
+ * 0-200 keV/um. */
+Test(bio, mcnamara_beta_stays_at_zero_past_rbemin_zero)
+{
+    const ref_table *ref = ref_load(PROTON_REF);
+    double p2 = published(ref, "param", "mcnamara", "p2");
+    double p3 = published(ref, "param", "mcnamara", "p3");
+    double ab = 50, cross = p2 / (-p3 * sqrt(ab));
+    cr_assert(p3 < 0 && fabs(cross - 40.24) < 0.01, "RBEmin crosses 0 at %g keV/um", cross);
+    bio_model m = load_model("mcnamara", ab);
+    double alpha, beta, rmin = p2 + p3 * sqrt(ab) * 30;
+    bio_alpha_beta(&m, 30, &alpha, &beta);
+    cr_expect(fabs(beta / (rmin * rmin * m.cell.beta_x) - 1) < 1e-9, "beta at 30 keV/um %g",
+              beta);
+    const double past[] = {cross + 0.01, 60, 80, 120, 200};
+    for (size_t k = 0; k < sizeof past / sizeof *past; k++) {
+        bio_alpha_beta(&m, past[k], &alpha, &beta);
+        cr_expect(beta == 0, "(a/b)x 50 Gy, LETd %g keV/um: beta %g, want 0", past[k], beta);
+        bio_point p;
+        bio_evaluate(&m, past[k], 2.0, &p);
+        cr_expect(isfinite(p.rbe) && p.rbe > 0 && p.beta == 0, "LETd %g: RBE %g", past[k],
+                  p.rbe);
+    }
+    double prev = INFINITY;
+    for (double L = 0; L <= 200; L += 0.5) {
+        bio_alpha_beta(&m, L, &alpha, &beta);
+        cr_expect(beta >= 0 && beta <= prev, "beta %g at %g keV/um rose from %g", beta, L, prev);
+        prev = beta;
+    }
+}

@@ -613,3 +613,95 @@ Test(cli, run_file)
     cr_expect(rc == 0, "bragg run of the workbench's settings: exit %d: %s", rc, out);
     testkit_remove_dir(dir);
 }
+
+/* `bragg sobp` with a --to its primaries cannot reach: nuclear reactions take C-12 out of the
+ * beam (fewer than 1 in 100 of its primaries reach 120 cm of water, from the non-elastic
+ * cross-sections), so no Bragg peak of it stands out there. That is bad input: exit 2 before
+ * any run, naming --to and how deep is valid, and no file written. It once ran the pilot,
+ * blamed "too few histories" and exited 0. He-4 at 100 cm passes that first check (about 8% of
+ * its primaries get there), but its peak there is lower than the dose its secondaries build up
+ * in front of it (0.68 of it in a run of 400 histories): the pilot run finds that and says so,
+ * exit 2, rather than blaming the histories. With --no-nuclear the C-12 plateau is built. */
+Test(cli, sobp_refuses_a_plateau_its_primaries_cannot_reach)
+{
+    char dir[256], args[1024], out[8192], path[512];
+    testkit_temp_dir(dir, sizeof dir, "sobp-deep");
+    snprintf(path, sizeof path, "%s/x.json", dir);
+    const struct {
+        const char *args, *why;
+    } cases[] = {
+        {"sobp --ion C-12 --material water --from 100 --to 120 --spacing 5 -n 100 -q",
+         "--to: 120 cm is too deep for C-12: "},
+        {"sobp --ion He-4 --material water --from 95 --to 100 -n 200 -q",
+         "--to: 100 cm is too deep for He-4: its pristine peak "},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        snprintf(args, sizeof args, "%s --json %s", cases[k].args, path);
+        int rc = testkit_cli(args, out, sizeof out);
+        cr_expect(rc == 2, "'bragg %s' exited %d, want 2: %s", args, rc, out);
+        cr_expect(strstr(out, cases[k].why) && strstr(out, "(valid: up to "),
+                  "'bragg %s' said '%s', want '%s' and the valid depth", args, out, cases[k].why);
+        cr_expect(!strstr(out, "too few histories"), "%s", out);
+        cr_expect(strchr(out, '\n') == strrchr(out, '\n'), "more than one line: %s", out);
+        cr_expect(access(path, F_OK) != 0, "'bragg %s' wrote %s", args, path);
+    }
+    /* Without reactions every primary reaches the end of its range: the limit is the range. */
+    snprintf(args, sizeof args, "%s --no-nuclear --json %s", cases[0].args, path);
+    int rc = testkit_cli(args, out, sizeof out);
+    cr_expect(rc == 0 && access(path, F_OK) == 0, "'bragg %s' exited %d: %s", args, rc, out);
+    testkit_remove_dir(dir);
+}
+
+/* sobp's --alpha-beta help names the floor the MKM puts on it for the default cell line: HSG's
+ * alpha0 = 0.172 and alpha_x = 0.313 Gy^-1, beta_x = 0.0615 Gy^-2 (Inaniwa et al. 2010;
+ * Friedrich et al. 2013) leave alpha0 above 0 for (alpha/beta)x above 0.141 / 0.0615 =
+ * 2.29 Gy, where the option's own range starts at 0.5. */
+Test(cli, sobp_help_names_the_mkm_floor_of_alpha_beta)
+{
+    char out[16384];
+    cr_assert(testkit_cli("sobp --help", out, sizeof out) == 0, "%s", out);
+    const char *line = strstr(out, "--alpha-beta GY");
+    cr_assert(line, "%s", out);
+    const char *end = strchr(line, '\n');
+    cr_expect(end && strstr(line, "with mkm above 2.29 for HSG") &&
+                  strstr(line, "with mkm above 2.29 for HSG") < end,
+              "%.*s", end ? (int)(end - line) : 200, line);
+}
+
+/* The RBE-weighted dose is in Gy (RBE) (ICRU Reports 78 and 93), as the figures and the
+ * workbench write it: the prescription in sobp's summary and its --dose help too, where a bare
+ * "Gy" once read as physical dose. */
+Test(cli, sobp_writes_rbe_weighted_dose_in_gy_rbe)
+{
+    char out[16384];
+    int rc = testkit_cli("sobp --ion He-4 --material water --from 5 --to 6 -n 200 --biological "
+                         "mkm --dose 2", out, sizeof out);
+    cr_assert(rc == 0, "exit %d: %s", rc, out);
+    cr_expect(strstr(out, "RBE-weighted dose 2 Gy (RBE) flat"), "%s", out);
+    const char *plateau = strstr(out, "  plateau ");
+    cr_expect(plateau && strstr(plateau, " Gy (RBE), physical dose "), "%s", out);
+    cr_assert(testkit_cli("sobp --help", out, sizeof out) == 0);
+    const char *dose = strstr(out, "      --dose GY_RBE ");   /* the option, not the usage */
+    cr_expect(dose && strstr(dose, "Gy (RBE)") && strstr(dose, "Gy (RBE)") < strchr(dose, '\n'),
+              "%s", out);
+}
+
+/* A rippled SOBP says so. He-4 in 5-6 cm of water with peaks 2.5 mm apart ripples by far more
+ * than its statistics (bins some 12% from the mean where the statistics alone make a flatness
+ * of 1.6%): one warning line on standard error that suggests a smaller --spacing, exit 0 (the
+ * run did what was asked). With the default 1.5 mm the same plateau is flat within 1.3%: no
+ * warning. */
+Test(cli, sobp_warns_of_a_ripple_the_statistics_do_not_explain)
+{
+    char out[8192];
+    const char *base = "sobp --ion He-4 --material water --from 5 --to 6 -n 4000 -q";
+    char args[256];
+    snprintf(args, sizeof args, "%s --spacing 2.5", base);
+    int rc = testkit_cli(args, out, sizeof out);
+    cr_expect(rc == 0, "'bragg %s' exited %d: %s", args, rc, out);
+    cr_expect(strstr(out, "bragg sobp: warning: the plateau ripples") &&
+                  strstr(out, "try a smaller --spacing"), "'bragg %s' said '%s'", args, out);
+    cr_expect(strchr(out, '\n') == strrchr(out, '\n'), "more than one line: %s", out);
+    rc = testkit_cli(base, out, sizeof out);
+    cr_expect(rc == 0 && !strstr(out, "warning"), "'bragg %s' exited %d: %s", base, rc, out);
+}
