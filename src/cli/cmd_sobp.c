@@ -561,7 +561,7 @@ int cmd_sobp_with(int argc, char **argv, run_driver *driver)
     physics_options phys;
     physics_options_default(&phys);
     phys.ion = NULL;
-    double from = NAN, to = NAN, spacing_mm = 1.5, bin_mm = 1.0, target = NAN;
+    double from = NAN, to = NAN, spacing_mm = SOBP_DEFAULT_SPACING_MM, bin_mm = 1.0, target = NAN;
     int no_nuclear = 0, quiet = 0;
     const char *csv = NULL, *json = NULL, *backend = "openmp", *biological = NULL;
     plot_outputs figs = {{0}};

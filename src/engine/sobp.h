@@ -81,6 +81,10 @@
 #include "biology.h"
 #include "err.h"
 
+/* The peaks' spacing when none is given (mm): 1.5 mm left bare C-12 peaks as flat as the
+ * statistics resolve (above). bragg sobp's default, and what a checkpoint of one records. */
+#define SOBP_DEFAULT_SPACING_MM 1.5
+
 /* Depths (cm) of the peaks, distal first: `to`, then equal steps of at most `spacing` down to
  * `from`. Returns their number (at most `max`), or 0 when max is too small. */
 int sobp_peak_depths(double from, double to, double spacing, double *depths, int max);

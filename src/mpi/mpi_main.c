@@ -22,6 +22,7 @@
 #include "commands.h"
 #include "interrupt.h"
 #include "mpi_run.h"
+#include "sobp.h"
 
 static void usage(FILE *out)
 {
@@ -111,9 +112,6 @@ static void put_option(char *out, size_t len, const char *name, const char *text
     snprintf(out + used, len - used, "%s %.60s\n", name, text);
 }
 
-/* cmd_sobp.c's default --spacing, mm: a checkpoint records the spacing used, given or not. */
-#define SOBP_DEFAULT_SPACING "1.5"
-
 /* The identity lines `cmd` adds to its checkpoints (mpi_driver_use_checkpoint): the command,
  * and for sobp the options from which its runs' energies follow, so that a resume with another
  * --from is refused at its first run, naming --from, and not at the run whose energy differs. */
@@ -127,7 +125,10 @@ static const char *command_identity(const char *cmd, int argc, char **argv)
         const char *spacing = option_value(argc, argv, "--spacing");
         put_option(lines, sizeof lines, "--from", from ? from : "");
         put_option(lines, sizeof lines, "--to", to ? to : "");
-        put_option(lines, sizeof lines, "--spacing", spacing ? spacing : SOBP_DEFAULT_SPACING);
+        /* The spacing used, given or not. */
+        char default_spacing[32];
+        snprintf(default_spacing, sizeof default_spacing, "%g", SOBP_DEFAULT_SPACING_MM);
+        put_option(lines, sizeof lines, "--spacing", spacing ? spacing : default_spacing);
     }
     return lines;
 }
