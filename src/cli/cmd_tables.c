@@ -70,7 +70,15 @@ int cmd_tables(int argc, char **argv)
      * MeV/u is then a valid single row, refused only by the tables' own range). */
     if (!emax_given) emax = points == 1 ? emin : 500.0;
     if (emax < emin) {
-        fprintf(stderr, "bragg tables: --emax: %g is below --emin %g\n", emax, emin);
+        /* An --emin above the default --emax: the user gave no --emax, so name the default and
+         * what --emin may be with it, or that --emax lifts it. */
+        if (!emax_given)
+            fprintf(stderr, "bragg tables: --emin: %g is above the default --emax %g (valid: %g to "
+                            "%g, or give --emax up to %g)\n",
+                    emin, emax, USER_T_MIN, emax, USER_T_MAX);
+        else
+            fprintf(stderr, "bragg tables: --emax: %g is below --emin %g (valid: %g to %g)\n",
+                    emax, emin, emin, USER_T_MAX);
         return EXIT_USAGE;
     }
     if (points == 1 && emax_given && emax != emin) {

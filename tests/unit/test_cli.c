@@ -52,6 +52,12 @@ Test(cli, bad_input_names_the_field)
     expect_bad("tables --ion p --material water --emin 0", "--emin: 0 is out of range");
     expect_bad("tables --ion p --material water --emax 5000", "--emax: 5000 is out of range");
     expect_bad("tables --ion p --material water --emin nan", "--emin: 'nan' is not a decimal number");
+    /* No --emax given: the message names the default, not an --emax the user never typed. */
+    expect_bad("tables --ion p --material water --emin 600",
+               "--emin: 600 is above the default --emax 500 (valid: 0.001 to 500, or give --emax "
+               "up to 2000)");
+    expect_bad("tables --ion p --material water --emin 600 --emax 500",
+               "--emax: 500 is below --emin 600 (valid: 600 to 2000)");
     expect_bad("tables --ion p --material water --iwater 80", "--iwater");
     expect_bad("run --ion p --energy 150 --material water -n 0", "--histories: '0' is out of range");
     expect_bad("run --ion p --energy 150 --material water -n -5", "--histories");
