@@ -158,12 +158,18 @@ int cmd_tables(int argc, char **argv)
         fig_s[k] = s_el + s_nuc;
         fig_r[k] = r / mat->density;
         if (!print) continue;
+        /* No reactions (Fe-56 of 1 keV/u in air): no mean free path, an empty cell as in the
+         * run's CSV and "-" in the text, never "inf". */
+        char mfp_text[32];
+        if (isfinite(mfp)) snprintf(mfp_text, sizeof mfp_text, csv ? "%.6g" : "%12.5g", mfp);
+        else if (csv) mfp_text[0] = '\0';
+        else snprintf(mfp_text, sizeof mfp_text, "%12s", "-");
         if (csv)
-            fprintf(f, "%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g\n", t, s_el, s_nuc, let, r,
-                    r / mat->density, xs, mfp, nonel);
+            fprintf(f, "%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%s,%.6g\n", t, s_el, s_nuc, let, r,
+                    r / mat->density, xs, mfp_text, nonel);
         else
-            fprintf(f, "  %12.6g %14.6g %14.4g %12.5g %14.6g %12.6g %12.5g %12.5g %12.5g\n", t,
-                    s_el, s_nuc, let, r, r / mat->density, xs, mfp, nonel);
+            fprintf(f, "  %12.6g %14.6g %14.4g %12.5g %14.6g %12.6g %12.5g %s %12.5g\n", t, s_el,
+                    s_nuc, let, r, r / mat->density, xs, mfp_text, nonel);
     }
     if (print && atomic_file_commit(&out, &e)) {
         fprintf(stderr, "bragg tables: %s\n", e.msg);

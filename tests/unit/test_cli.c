@@ -132,6 +132,41 @@ Test(cli, tables_csv_parses)
     cr_expect(rows == 5);
 }
 
+/* Where nothing reacts (Fe-56 of 1 keV/u in air: no cross-section) there is no mean free path:
+ * the CSV cell is empty and the text says "-", as the run's outputs do for what does not exist;
+ * both printed "inf". */
+Test(cli, tables_leave_a_missing_mean_free_path_empty)
+{
+    char out[4096];
+    cr_assert(testkit_cli("tables --ion Fe-56 --material air --emin 0.001 --points 1 --csv -", out,
+                          sizeof out) == 0, "%s", out);
+    const char *row = strchr(out, '\n');
+    cr_assert(row, "%s", out);
+    row++;
+    /* The eighth cell, reaction_mfp_cm, after the seventh comma. */
+    const char *cell = row;
+    for (int k = 0; k < 7 && cell; k++) {
+        cell = strchr(cell, ',');
+        if (cell) cell++;
+    }
+    cr_assert(cell, "%s", row);
+    cr_expect(cell[0] == ',', "the mean free path cell is not empty: %s", row);
+    cr_expect(atof(row + strcspn(row, ",") + 1) > 0, "no stopping power: %s", row);
+    cr_expect(!strstr(out, "inf"), "%s", out);
+    cr_assert(testkit_cli("tables --ion Fe-56 --material air --emin 0.001 --points 1", out,
+                          sizeof out) == 0, "%s", out);
+    const char *last = strrchr(out, '#');
+    cr_assert(last && strchr(last, '\n'), "%s", out);
+    double v[7];
+    char mfp[8];
+    double nonel;
+    cr_expect(sscanf(strchr(last, '\n') + 1, "%lf %lf %lf %lf %lf %lf %lf %7s %lf", &v[0], &v[1],
+                     &v[2], &v[3], &v[4], &v[5], &v[6], mfp, &nonel) == 9 &&
+                  strcmp(mfp, "-") == 0,
+              "%s", out);
+    cr_expect(!strstr(out, "inf"), "%s", out);
+}
+
 /* The tables' nuclear column is what the transport draws: for protons their elastic
  * scattering on hydrogen and on nuclei too (0.247 cm^2/g at 10 MeV in water, mostly elastic on
  * oxygen); the non-elastic column is the reactions alone. Water's non-elastic cross-section
