@@ -224,6 +224,33 @@ Test(simd, cli_outputs_equal_openmps_on_every_path)
     char out[4096];
     cr_expect(testkit_shell(cmd, out, sizeof out) != 0);
     cr_expect(strstr(out, "BRAGG_SIMD: 'sse9' is not known"), "%s", out);
+    /* The loop shape's variables too: a value that fell back to the default in silence made a
+     * benchmark of one shape read as another. Refused as bad input (exit 2), by run at the
+     * backend's open and by bench before its first row. */
+    static const char *const shapes[][2] = {
+        {"BRAGG_SIMD_STEPS=abc", "BRAGG_SIMD_STEPS: 'abc' is not a whole number (valid: 1 to 4096"},
+        {"BRAGG_SIMD_STEPS=0", "BRAGG_SIMD_STEPS: '0' is out of range (valid: 1 to 4096; unset: 8)"},
+        {"BRAGG_SIMD_BLOCKS=65", "BRAGG_SIMD_BLOCKS: '65' is out of range (valid: 1 to 64; unset: "
+                                 "10)"},
+        {"BRAGG_SIMD_BLOCKS=2.5", "BRAGG_SIMD_BLOCKS: '2.5' is not a whole number"},
+    };
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+        snprintf(cmd, sizeof cmd, "%s %s run --ion p --energy 100 --material water -n 40 "
+                 "--backend simd -q", shapes[k][0], testkit_bragg());
+        int rc = testkit_shell(cmd, out, sizeof out);
+        cr_expect(rc == 2 && strstr(out, shapes[k][1]), "%s: exit %d: %s", shapes[k][0], rc, out);
+    }
+    snprintf(cmd, sizeof cmd, "BRAGG_SIMD_BLOCKS=0 %s bench --quick --case p-150-water -n 100",
+             testkit_bragg());
+    int rc = testkit_shell(cmd, out, sizeof out);
+    cr_expect(rc == 2 && strstr(out, "bragg bench: BRAGG_SIMD_BLOCKS: '0' is out of range") &&
+                  !strstr(out, "serial"),
+              "bench: exit %d: %s", rc, out);
+    /* In range they are taken (the results are the same on every shape: above). */
+    snprintf(cmd, sizeof cmd, "BRAGG_SIMD_STEPS=0004096 BRAGG_SIMD_BLOCKS=64 %s run --ion p "
+             "--energy 100 --material water -n 40 --backend simd -q", testkit_bragg());
+    rc = testkit_shell(cmd, out, sizeof out);
+    cr_expect(rc == 0, "exit %d: %s", rc, out);
     testkit_remove_dir(dir);
 }
 
