@@ -247,6 +247,26 @@ Test(cli, run_writes_csv_and_json)
     testkit_remove_dir(dir);
 }
 
+/* A write that fails at the end (/dev/full: a full disk) names its option, as a path refused
+ * before the run does and as the figures did: bench and run said only "cannot write
+ * '/dev/full'" for --json and --csv, which of several outputs failed left to a guess. */
+Test(cli, a_failed_write_names_its_option)
+{
+    char out[1 << 16];
+    static const char *const cmds[][2] = {
+        {"bench --case p-150-water --quick -n 100 -t 1 --json /dev/full", "--json"},
+        {"run -i p -e 70 -m water -n 200 -t 1 -q --csv /dev/full", "--csv"},
+        {"run -i p -e 70 -m water -n 200 -t 1 -q --json /dev/full", "--json"},
+    };
+    for (size_t k = 0; k < sizeof cmds / sizeof cmds[0]; k++) {
+        int rc = testkit_cli(cmds[k][0], out, sizeof out);
+        char want[128];
+        snprintf(want, sizeof want, ": %s: cannot write '/dev/full': No space left on device",
+                 cmds[k][1]);
+        cr_expect(rc == 1 && strstr(out, want), "%s: exit %d: %s", cmds[k][0], rc, out);
+    }
+}
+
 /* With nuclear reactions the outputs carry the dose, fluence and forward crossings by charge,
  * LET_t and the nuclear figures; the channels add up to the total dose; --no-nuclear drops
  * them. */
