@@ -71,7 +71,8 @@ int report_write_json_tree(const struct cJSON *root, const char *path, bragg_err
 void report_bio_json(struct cJSON *root, const bio_model *m, const bio_curves *b);
 
 /* Adds one object per profile component ({share, ns_per_step}, null for what is not
- * simulated) and the wall-time coverage to `obj` (a cJSON object). */
+ * simulated), the wall-time coverage and the sampling (timed_histories, and timed_fraction of
+ * the run's histories) to `obj` (a cJSON object). */
 void report_profile_json(struct cJSON *obj, const run_snapshot *snap);
 
 struct backend_device;
