@@ -3,6 +3,7 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -33,7 +34,10 @@ void report_machine(char *cpu, size_t cpu_len, int *cores)
         }
         fclose(f);
     }
-    *cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    /* The cores this process may run on (its affinity: taskset, a cpuset), which is also what
+     * the backends' default thread count is: `taskset -c 0 bragg bench` reported the
+     * machine's 2 cores online and ran 1 thread. */
+    *cores = omp_get_num_procs();
 }
 
 void channel_name(int channels, int c, char *out, size_t len)

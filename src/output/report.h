@@ -80,7 +80,8 @@ struct backend_device;
  * stack_bytes, ...}], loop: {...}}) as a new cJSON object (NULL when out of memory). */
 struct cJSON *report_device_json(const struct backend_device *d);
 
-/* Machine description for reports: CPU model and logical core count. */
+/* Machine description for reports: CPU model and the logical cores available to this process
+ * (its CPU affinity), the backends' default thread count. */
 void report_machine(char *cpu, size_t cpu_len, int *cores);
 
 /* The head of a benchmark record (what `bragg bench --json` writes and the workbench's race
