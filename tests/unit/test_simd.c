@@ -229,7 +229,8 @@ Test(simd, cli_outputs_equal_openmps_on_every_path)
      * backend's open and by bench before its first row. */
     static const char *const shapes[][2] = {
         {"BRAGG_SIMD_STEPS=abc", "BRAGG_SIMD_STEPS: 'abc' is not a whole number (valid: 1 to 4096"},
-        {"BRAGG_SIMD_STEPS=0", "BRAGG_SIMD_STEPS: '0' is out of range (valid: 1 to 4096; unset: 8)"},
+        {"BRAGG_SIMD_STEPS=0", "BRAGG_SIMD_STEPS: '0' is out of range (valid: 1 to 4096; "
+                               "unset: 8)"},
         {"BRAGG_SIMD_BLOCKS=65", "BRAGG_SIMD_BLOCKS: '65' is out of range (valid: 1 to 64; unset: "
                                  "10)"},
         {"BRAGG_SIMD_BLOCKS=2.5", "BRAGG_SIMD_BLOCKS: '2.5' is not a whole number"},
