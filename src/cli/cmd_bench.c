@@ -1,10 +1,12 @@
 /*
  * cmd_bench.c - `bragg bench`: throughput of the transport on every backend and thread count
- * for a fixed set of named cases, and (with --component) the speed of the table lookups.
+ * for a fixed set of named cases, where a step's time goes on each backend (the same runs
+ * profiled), and (with --component) the speed of the table lookups.
  *
  * Reports histories/s, steps per history, ns per step (per thread), speedup and parallel
  * efficiency against one thread, the relative error at the peak and the Monte Carlo figure of
- * merit FOM = 1 / (rel_err^2 * seconds), so a faster but noisier change cannot pass as a speed-up.
+ * merit FOM = 1 / (rel_err^2 * seconds), so a faster but noisier change cannot pass as a
+ * speed-up.
  *
  * Each row is sized by time, not by a count of histories: a short run measures the rate, and
  * the row is the run sized from it to last --seconds (1.5 s by default, times --scale). A fixed
@@ -140,27 +142,45 @@ typedef struct bench_size {
 /* A run is accepted as the row once it lasts this share of the target: a rate measured on a
  * busy machine may be off by a third either way, and a fourth run costs more than it tells. */
 #define ROW_ACCEPT 0.6
+/* ... and at most this multiple of it: a first guess far off (32 threads on 2 cores, guessed
+ * to scale with the threads, ran 1.17 s for 0.05) is run again at the size its rate gives. */
+#define ROW_OVERSHOOT 2.0
 /* The engine needs at least one history per batch. */
 #define ROW_MIN_HISTORIES 100
 
 /* run_case sized by `size`, starting from `start` histories: each run that is too short sizes
- * the next from its rate (at least twice, at most 50 times as many). An exit status, as
- * run_case's. */
+ * the next from its rate (at least twice, at most 50 times as many), one too long the next
+ * from its rate alone. When the last try (the fifth) is still out of bounds, the shortest
+ * earlier run that lasted long enough is the row: on a busy machine a try that overshot, run
+ * again smaller, could come out too short (0.018 s for 0.05). An exit status, as run_case's. */
 static int run_sized(const bench_case *bc, const char *backend, int threads, const bench_size *size,
                      uint64_t start, int profile, bench_row *row, run_snapshot *keep,
                      backend_device *device, int *has_device, bragg_err *e)
 {
     uint64_t n = size->histories ? size->histories : start;
     if (n < ROW_MIN_HISTORIES) n = ROW_MIN_HISTORIES;
+    bench_row best;
+    int have_best = 0;   /* only while no snapshot is kept: it would be another run's */
     for (int attempt = 0;; attempt++) {
-        int last = size->histories != 0 || attempt == 4;
         int rc = run_case(bc, backend, threads, n, profile, row, keep, device, has_device, e);
-        if (rc != EXIT_OK) return rc;
-        if (last || row->seconds >= ROW_ACCEPT * size->seconds) return EXIT_OK;
+        if (rc != EXIT_OK || size->histories) return rc;   /* a fixed count: one run */
+        int last = attempt == 4;
+        int shorter = row->seconds < ROW_ACCEPT * size->seconds,
+            longer = row->seconds > ROW_OVERSHOOT * size->seconds;
+        if (!shorter && !longer) return EXIT_OK;
+        if (!keep && !shorter && (!have_best || row->seconds < best.seconds)) {
+            best = *row;
+            have_best = 1;
+        }
+        if (last) {
+            if (have_best) *row = best;
+            return EXIT_OK;
+        }
         if (keep) run_snapshot_free(keep);
         double rate = row->seconds > 1e-3 ? row->histories / row->seconds : 1000.0 * row->histories;
         double want = 1.1 * rate * size->seconds;
-        n = want > 50.0 * n ? 50 * n : want < 2.0 * n ? 2 * n : (uint64_t)want;
+        if (longer) n = want < ROW_MIN_HISTORIES ? ROW_MIN_HISTORIES : (uint64_t)want;
+        else n = want > 50.0 * n ? 50 * n : want < 2.0 * n ? 2 * n : (uint64_t)want;
     }
 }
 
@@ -394,6 +414,22 @@ fail:
     return BRAGG_ERR;
 }
 
+/* The backends of a case's rows and profiles, in the order they run. */
+enum { BE_SERIAL, BE_OPENMP, BE_EVENT, BE_SIMD, BE_CUDA, BE_COUNT };
+static const char *const bench_backends[BE_COUNT] = {"serial", "openmp", "event", "simd", "cuda"};
+
+/* A backend's plain row on all cores (serial: one thread; the GPU: its device), which its
+ * profiled run is sized from and compared with; histories 0 until it has run. */
+typedef struct plain_row {
+    double hps;
+    uint64_t histories;
+} plain_row;
+
+static int min_int(int a, int b)
+{
+    return a < b ? a : b;
+}
+
 int cmd_bench(int argc, char **argv)
 {
     int component = 0, quick = 0, max_threads = 0;
@@ -471,7 +507,8 @@ int cmd_bench(int argc, char **argv)
     char cpu[256];
     int cores;
     report_machine(cpu, sizeof cpu, &cores);
-    if (max_threads <= 0) max_threads = omp_get_num_procs();
+    if (cores < 1) cores = 1;
+    if (max_threads <= 0) max_threads = cores;   /* the backends' own default (report_machine) */
     /* The figure is drawn from the same record --json writes (`bragg plot` of it gives the same). */
     cJSON *machine = NULL;
     cJSON *root = json_path || plot_outputs_any(&figs) ? report_bench_root(cpu, cores, &machine) : NULL;
@@ -530,13 +567,19 @@ int cmd_bench(int argc, char **argv)
     cJSON *floors = root && floor_program ? cJSON_AddArrayToObject(root, "floor") : NULL;
     for (int c = 0; c < n_sel; c++) {
         const bench_case *bc = selected[c];
-        double serial_hps = 0, one_thread_hps = 0, last_hps = 0, cuda_hps = 0, simd_hps = 0;
-        double all_core_hps[3] = {0, 0, 0};   /* openmp, event, simd on max_threads */
-        uint64_t last_n = 0, simd_n = 0, cuda_n = 0;
+        plain_row plain[BE_COUNT];
+        memset(plain, 0, sizeof plain);
+        double serial_hps = 0, one_thread_hps = 0;
         int counts[64], nc = 0;
         counts[nc++] = 0;   /* serial */
-        for (int t = 1; t <= max_threads && nc < 61; t++)
-            if (!quick || t == max_threads) counts[nc++] = t;
+        /* The OpenMP rows: every thread count up to --threads; beyond 60 of them, 1, every
+         * step-th and --threads itself (at most 60 in all). --threads must be there: its row is
+         * the all-core one that the floor, the profile and the GPU's first guess read, and
+         * --threads 100 once left it out and reported the profile's overhead as -100%. */
+        int step = max_threads <= 60 ? 1 : (max_threads + 57) / 58;
+        for (int t = 1; t <= max_threads; t++)
+            if (quick ? t == max_threads : t == 1 || t == max_threads || t % step == 0)
+                counts[nc++] = t;
         counts[nc++] = -2;                /* the event loop on every thread */
         counts[nc++] = -3;                /* the event loop with vector kernels on every thread */
         if (cuda_ok) counts[nc++] = -1;   /* the GPU */
@@ -546,23 +589,26 @@ int cmd_bench(int argc, char **argv)
             bench_row row;
             backend_device dev;
             int has_device = 0;
-            const char *be = counts[k] == 0    ? "serial"
-                             : counts[k] == -1 ? "cuda"
-                             : counts[k] == -2 ? "event"
-                             : counts[k] == -3 ? "simd"
-                                               : "openmp";
+            int be = counts[k] == 0    ? BE_SERIAL
+                     : counts[k] == -1 ? BE_CUDA
+                     : counts[k] == -2 ? BE_EVENT
+                     : counts[k] == -3 ? BE_SIMD
+                                       : BE_OPENMP;
             int threads = counts[k] == -1 ? 1 : counts[k] < 0 ? max_threads : counts[k];
             /* The first run of a row: a short one for the case's first row, else sized from
-             * the last row's rate as if it scaled with the threads (most rows then take one
-             * run). The GPU's rate is not guessed from the CPU's. */
+             * the last row's rate as if it scaled with the threads up to the cores (most rows
+             * then take one run): beyond them it does not, and 32 threads on 2 cores, guessed
+             * at 32 times the serial row's rate, ran 1.17 s for 0.05. The GPU's rate is not
+             * guessed from the CPU's. */
             uint64_t start = 200;
-            if (counts[k] == -1) start = last_n * 100;
+            if (be == BE_CUDA) start = plain[BE_OPENMP].histories * 100;
             else if (prev_hps > 0)
-                start = (uint64_t)(0.8 * prev_hps * threads / prev_threads * size.seconds);
+                start = (uint64_t)(0.8 * prev_hps * min_int(threads, cores) /
+                                   min_int(prev_threads, cores) * size.seconds);
             bench_size row_size = size;
-            if (counts[k] == -1 && fixed) row_size.histories = 100 * fixed;
-            int rc = run_sized(bc, be, threads, &row_size, start, 0, &row, NULL, &dev,
-                               &has_device, &e);
+            if (be == BE_CUDA && fixed) row_size.histories = 100 * fixed;
+            int rc = run_sized(bc, bench_backends[be], threads, &row_size, start, 0, &row, NULL,
+                               &dev, &has_device, &e);
             if (rc != EXIT_OK) {
                 fprintf(stderr, "bragg bench: %s: %s\n", bc->name, e.msg);
                 status = rc;
@@ -573,7 +619,7 @@ int cmd_bench(int argc, char **argv)
             double base = one_thread_hps > 0 ? one_thread_hps : serial_hps;
             row.speedup = base > 0 ? row.hps / base : NAN;
             /* Parallel efficiency: of CPU threads over one thread; not defined for the GPU. */
-            row.efficiency = counts[k] != -1 ? row.speedup / row.threads : NAN;
+            row.efficiency = be != BE_CUDA ? row.speedup / row.threads : NAN;
             char eff[16];
             if (isfinite(row.efficiency)) snprintf(eff, sizeof eff, "%5.0f%%", 100 * row.efficiency);
             else snprintf(eff, sizeof eff, "%6s", "-");
@@ -616,21 +662,11 @@ int cmd_bench(int argc, char **argv)
                 cJSON_AddNumberToObject(o, "peak_rss_MB", row.peak_rss_mb);
                 cJSON_AddItemToArray(rows, o);
             }
-            if (counts[k] == max_threads) {
-                last_hps = row.hps;
-                last_n = row.histories;
-                all_core_hps[0] = row.hps;
+            if (be != BE_OPENMP || counts[k] == max_threads) {
+                plain[be].hps = row.hps;
+                plain[be].histories = row.histories;
             }
-            if (counts[k] == -2) all_core_hps[1] = row.hps;
-            if (counts[k] == -3) {
-                all_core_hps[2] = simd_hps = row.hps;
-                simd_n = row.histories;
-            }
-            if (counts[k] == -1) {
-                cuda_hps = row.hps;
-                cuda_n = row.histories;
-            }
-            if (counts[k] != -1) {
+            if (be != BE_CUDA) {
                 prev_hps = row.hps;
                 prev_threads = row.threads;
             }
@@ -640,16 +676,17 @@ int cmd_bench(int argc, char **argv)
             long floor_n = 0;
             double floor_hps = run_floor(floor_program, bc, max_threads, &size, &floor_n);
             if (!isfinite(floor_hps)) {
-                fprintf(stderr, "bragg bench: --floor: '%s' did not run or printed no rate\n",
-                        floor_program);
+                fprintf(stderr, "bragg bench: --floor: %s did not run or printed no rate\n",
+                        BRAGG_QUOTED(floor_program));
                 status = EXIT_RUNTIME;
                 goto done;
             }
+            const double all_core[3] = {plain[BE_OPENMP].hps, plain[BE_EVENT].hps,
+                                        plain[BE_SIMD].hps};
             fprintf(out, "  floor kernel, %d thread%s: %.0f histories/s (no nuclear reactions); "
                          "bragg as a multiple of it: openmp %.2f, event %.2f, simd %.2f\n",
-                    max_threads, max_threads == 1 ? "" : "s", floor_hps,
-                    all_core_hps[0] / floor_hps, all_core_hps[1] / floor_hps,
-                    all_core_hps[2] / floor_hps);
+                    max_threads, max_threads == 1 ? "" : "s", floor_hps, all_core[0] / floor_hps,
+                    all_core[1] / floor_hps, all_core[2] / floor_hps);
             if (floors) {
                 cJSON *o = cJSON_CreateObject();
                 cJSON_AddStringToObject(o, "case", bc->name);
@@ -657,49 +694,60 @@ int cmd_bench(int argc, char **argv)
                 cJSON_AddNumberToObject(o, "histories", (double)floor_n);
                 cJSON_AddNumberToObject(o, "histories_per_s", floor_hps);
                 cJSON *ratio = cJSON_AddObjectToObject(o, "bragg_over_floor");
-                static const char *const names[3] = {"openmp", "event", "simd"};
                 for (int i = 0; i < 3; i++)
-                    cJSON_AddNumberToObject(ratio, names[i], all_core_hps[i] / floor_hps);
+                    cJSON_AddNumberToObject(ratio, bench_backends[BE_OPENMP + i],
+                                            all_core[i] / floor_hps);
                 cJSON_AddItemToArray(floors, o);
             }
         }
-        /* The same runs profiled: where the time goes, and what the timing costs; for the
-         * history loop, the vectorised event loop and the GPU (every particle timed, and each
-         * kernel). */
-        static const char *const profiled[3] = {"openmp", "simd", "cuda"};
-        for (int g = 0; g < 2 + cuda_ok; g++) {
-            const char *be = profiled[g];
-            int gpu = g == 2;
+        /* The same runs profiled, on every backend, as `bragg run --profile` can, each with as
+         * many histories as its own plain row, so that the overhead compares like with like:
+         * where the time goes, and what the timing costs. The GPU times every particle, and
+         * each kernel. */
+        for (int g = 0; g < BE_COUNT; g++) {
+            if (!plain[g].histories) continue;   /* the GPU where there is none */
+            const char *be = bench_backends[g];
+            int threads = g == BE_SERIAL || g == BE_CUDA ? 1 : max_threads;
             bench_row prow;
             run_snapshot ps;
             backend_device dev;
             int has_device = 0;
-            /* As many histories as the plain row, so the overhead compares like with like. */
-            bench_size same = {0, g == 0 ? last_n : g == 1 ? simd_n : cuda_n};
-            int rc = run_sized(bc, be, gpu ? 1 : max_threads, &same, 0, 1, &prow, &ps, &dev,
-                               &has_device, &e);
+            bench_size same = {0, plain[g].histories};
+            int rc = run_sized(bc, be, threads, &same, 0, 1, &prow, &ps, &dev, &has_device, &e);
             if (rc != EXIT_OK) {
                 fprintf(stderr, "bragg bench: %s: %s\n", bc->name, e.msg);
                 status = rc;
                 goto done;
             }
-            double plain = g == 0 ? last_hps : g == 1 ? simd_hps : cuda_hps;
-            fprintf(out, "  profiled (%s, %d thread%s): %.0f histories/s, overhead %+.1f%%\n", be,
-                    prow.threads, prow.threads == 1 ? "" : "s", prow.hps,
-                    100 * (plain / prow.hps - 1));
+            /* Against the plain row of the same backend, histories and threads. */
+            double overhead = plain[g].hps > 0 && prow.hps > 0 ? plain[g].hps / prow.hps - 1 : NAN;
+            char oh[32];
+            if (isfinite(overhead)) snprintf(oh, sizeof oh, "%+.1f%%", 100 * overhead);
+            else snprintf(oh, sizeof oh, "-");
+            fprintf(out, "  profiled (%s, %d thread%s): %llu histories in %.2f s, %.0f "
+                         "histories/s, overhead %s\n",
+                    be, prow.threads, prow.threads == 1 ? "" : "s",
+                    (unsigned long long)prow.histories, prow.seconds, prow.hps, oh);
             report_print_profile(out, &ps);
             if (has_device)
                 for (int i = 0; i < dev.n_kernels; i++)
                     if (dev.kernel[i].timed)
                         fprintf(out, "    kernel %-16s %8.3f s\n", dev.kernel[i].name,
                                 dev.kernel[i].seconds);
-            if (rows) {
+            fflush(out);
+            if (profiles) {
                 cJSON *o = cJSON_CreateObject();
                 cJSON_AddStringToObject(o, "case", bc->name);
                 cJSON_AddStringToObject(o, "backend", be);
+                if (prow.simd_path) cJSON_AddStringToObject(o, "simd_path", prow.simd_path);
                 cJSON_AddNumberToObject(o, "threads", prow.threads);
+                cJSON_AddNumberToObject(o, "histories", (double)prow.histories);
+                cJSON_AddNumberToObject(o, "seconds", prow.seconds);
                 cJSON_AddNumberToObject(o, "histories_per_s", prow.hps);
-                cJSON_AddNumberToObject(o, "overhead", plain / prow.hps - 1);
+                /* The plain row's rate over this one's, less 1: the plain row is the run of
+                 * the same case, backend and threads in "runs". */
+                if (isfinite(overhead)) cJSON_AddNumberToObject(o, "overhead", overhead);
+                else cJSON_AddNullToObject(o, "overhead");
                 report_profile_json(o, &ps);
                 if (has_device) cJSON_AddItemToObject(o, "device", report_device_json(&dev));
                 cJSON_AddItemToArray(profiles, o);
@@ -731,7 +779,7 @@ done:
         char *text = cJSON_Print(root);
         atomic_file af;
         if (!text || atomic_file_open(&af, json_path, "--json", &e)) {
-            fprintf(stderr, "bragg bench: %s\n", text ? e.msg : "out of memory");
+            fprintf(stderr, "bragg bench: %s\n", text ? e.msg : "--json: out of memory");
             status = EXIT_RUNTIME;
         } else {
             fprintf(af.file, "%s\n", text);
