@@ -15,15 +15,20 @@
  * (for instruction counts and runs to compare exactly). --floor PROGRAM runs the scalar
  * yardstick kernel (scripts/floor.c) beside the C-12 cases on the same threads and reports
  * bragg's rate as a multiple of it.
+ *
+ * Interrupted (Ctrl-C, SIGTERM, SIGHUP), it stops the row in flight, drops it, and writes the
+ * rows done (and the figure of them) with "partial": true; exit 130.
  */
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <omp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -75,7 +80,8 @@ typedef struct bench_row {
     double peak_rss_mb;    /* the process's peak resident memory so far */
 } bench_row;
 
-/* One run of a row: an exit status (interrupt_run_status), e saying why when not EXIT_OK. */
+/* One run of a row: an exit status (interrupt_run_status), e saying why when not EXIT_OK. A
+ * run stopped by a signal is dropped: a row is whole or not there. */
 static int run_case(const bench_case *bc, const char *backend, int threads, uint64_t n,
                     int profile, bench_row *row, run_snapshot *keep, backend_device *device,
                     int *has_device, bragg_err *e)
@@ -106,7 +112,7 @@ static int run_case(const bench_case *bc, const char *backend, int threads, uint
     }
     int rc = interrupt_run_status(s.state);
     if (rc != EXIT_OK) {
-        bragg_fail(e, "%s", rc == EXIT_INTERRUPTED ? "interrupted; nothing written" : s.error);
+        bragg_fail(e, "%s", rc == EXIT_INTERRUPTED ? "interrupted" : s.error);
         run_snapshot_free(&s);
     } else {
         memset(row, 0, sizeof *row);
@@ -150,9 +156,10 @@ typedef struct bench_size {
 
 /* run_case sized by `size`, starting from `start` histories: each run that is too short sizes
  * the next from its rate (at least twice, at most 50 times as many), one too long the next
- * from its rate alone. When the last try (the fifth) is still out of bounds, the shortest
- * earlier run that lasted long enough is the row: on a busy machine a try that overshot, run
- * again smaller, could come out too short (0.018 s for 0.05). An exit status, as run_case's. */
+ * from its rate alone. When the last try (the fifth) is still out of bounds, or a signal stops
+ * a try, the shortest earlier run that lasted long enough is the row: on a busy machine a try
+ * that overshot, run again smaller, could come out too short (0.018 s for 0.05). An exit
+ * status, as run_case's; EXIT_INTERRUPTED without a row once a signal has come. */
 static int run_sized(const bench_case *bc, const char *backend, int threads, const bench_size *size,
                      uint64_t start, int profile, bench_row *row, run_snapshot *keep,
                      backend_device *device, int *has_device, bragg_err *e)
@@ -162,7 +169,13 @@ static int run_sized(const bench_case *bc, const char *backend, int threads, con
     bench_row best;
     int have_best = 0;   /* only while no snapshot is kept: it would be another run's */
     for (int attempt = 0;; attempt++) {
-        int rc = run_case(bc, backend, threads, n, profile, row, keep, device, has_device, e);
+        int rc = EXIT_INTERRUPTED;
+        if (interrupt_requested()) bragg_fail(e, "interrupted");
+        else rc = run_case(bc, backend, threads, n, profile, row, keep, device, has_device, e);
+        if (rc == EXIT_INTERRUPTED && have_best) {
+            *row = best;   /* whole; the next row stops the bench */
+            return EXIT_OK;
+        }
         if (rc != EXIT_OK || size->histories) return rc;   /* a fixed count: one run */
         int last = attempt == 4;
         int shorter = row->seconds < ROW_ACCEPT * size->seconds,
@@ -184,18 +197,32 @@ static int run_sized(const bench_case *bc, const char *backend, int threads, con
     }
 }
 
+/* Whether a child's wait status says a stop signal ended it: killed by SIGINT, SIGTERM or
+ * SIGHUP, or a shell that exited 128 + one of them for its child. Ctrl-C reaches the whole
+ * foreground group: the yardstick and popen's shell with bragg. */
+static int stopped_by_signal(int status)
+{
+    int sig = 0;
+    if (WIFSIGNALED(status)) sig = WTERMSIG(status);
+    else if (WIFEXITED(status) && WEXITSTATUS(status) > 128) sig = WEXITSTATUS(status) - 128;
+    return sig == SIGINT || sig == SIGTERM || sig == SIGHUP;
+}
+
 /* The yardstick kernel (scripts/floor.c, its own program) on `threads` threads for about as long
- * as a row: histories/s, or NAN when it cannot be run or its output is not understood. */
-static double run_floor(const char *program, const bench_case *bc, int threads,
-                        const bench_size *size, long *histories_out)
+ * as a row: EXIT_OK and its histories/s in *hps; EXIT_INTERRUPTED when a signal came (to bragg,
+ * or one that stopped the yardstick: Ctrl-C); EXIT_RUNTIME when it cannot be run or its output
+ * is not understood. */
+static int run_floor(const char *program, const bench_case *bc, int threads,
+                     const bench_size *size, long *histories_out, double *hps_out)
 {
     long n = size->histories ? (long)size->histories : 2000;
     for (int attempt = 0; attempt < 5; attempt++) {
+        if (interrupt_requested()) return EXIT_INTERRUPTED;
         char cmd[1200];
         snprintf(cmd, sizeof cmd, "'%s' %ld %d %d %d %g", program, n, threads, bc->floor_z,
                  bc->floor_a, bc->energy);
         FILE *f = popen(cmd, "r");
-        if (!f) return NAN;
+        if (!f) return EXIT_RUNTIME;
         char line[512] = "";
         double hps = NAN;
         while (fgets(line, sizeof line, f)) {
@@ -204,13 +231,17 @@ static double run_floor(const char *program, const bench_case *bc, int threads,
             if (sscanf(line, "floor: %ld histories, %d threads: %lf histories/s", &got, &th, &hps) != 3)
                 hps = NAN;
         }
-        if (pclose(f) != 0 || !isfinite(hps) || hps <= 0) return NAN;
+        int status = pclose(f);
+        if (interrupt_requested() || (status != -1 && stopped_by_signal(status)))
+            return EXIT_INTERRUPTED;
+        if (status != 0 || !isfinite(hps) || hps <= 0) return EXIT_RUNTIME;
         *histories_out = n;
-        if (size->histories || n / hps >= ROW_ACCEPT * size->seconds) return hps;
+        *hps_out = hps;
+        if (size->histories || n / hps >= ROW_ACCEPT * size->seconds) return EXIT_OK;
         double want = 1.1 * hps * size->seconds;
         n = want > 50.0 * n ? 50 * n : want < 2.0 * n ? 2 * n : (long)want;
     }
-    return NAN;
+    return EXIT_RUNTIME;
 }
 
 /* --floor NAME without a slash, looked up in PATH as the shell looks up a command (an empty
@@ -260,8 +291,9 @@ static int check_floor(const char *program, const bench_case *const *selected, i
                           BRAGG_QUOTED(program));
     const bench_size probe = {.histories = 100, .seconds = 0.0};
     long n = 0;
-    if (!isfinite(run_floor(program, selected[0]->floor_z ? selected[0] : &cases[0], 1, &probe,
-                            &n)))
+    double hps;
+    if (run_floor(program, selected[0]->floor_z ? selected[0] : &cases[0], 1, &probe, &n,
+                  &hps) != EXIT_OK)
         return bragg_fail(e, "--floor: %s printed no rate (valid: the yardstick kernel that make "
                              "bench builds, build/release/floor)",
                           BRAGG_QUOTED(program));
@@ -470,7 +502,7 @@ int cmd_bench(int argc, char **argv)
                "named cases.\n\noptions:\n");
         option_print_help(stdout, specs);
         printf("\nexit status: 0 ok, 1 run-time failure, 2 bad input, 130 interrupted (the rows "
-               "done are kept)\n");
+               "done are written, the JSON marked partial)\n");
         return EXIT_OK;
     }
     const bench_case *selected[N_CASES];
@@ -512,6 +544,7 @@ int cmd_bench(int argc, char **argv)
     /* The figure is drawn from the same record --json writes (`bragg plot` of it gives the same). */
     cJSON *machine = NULL;
     cJSON *root = json_path || plot_outputs_any(&figs) ? report_bench_root(cpu, cores, &machine) : NULL;
+    if (root) cJSON_AddFalseToObject(root, "partial");   /* true when interrupted */
     simd_path path;
     char simd_note[96];
     if (backend_simd_path(&path, &e)) {
@@ -538,7 +571,8 @@ int cmd_bench(int argc, char **argv)
         }
     }
 
-    int status = EXIT_OK, gpu_described = 0;
+    int status = EXIT_OK, gpu_described = 0, n_rows = 0, n_profiles = 0;
+    char where[192] = "the component timings";   /* what ran when a signal stopped the bench */
     if (component && bench_components(out, root, &e)) {
         fprintf(stderr, "bragg bench: %s\n", e.msg);
         status = EXIT_RUNTIME;
@@ -607,10 +641,14 @@ int cmd_bench(int argc, char **argv)
                                    min_int(prev_threads, cores) * size.seconds);
             bench_size row_size = size;
             if (be == BE_CUDA && fixed) row_size.histories = 100 * fixed;
+            int shown = threads > 0 ? threads : 1;   /* serial's 0: the backend's one */
+            snprintf(where, sizeof where, "%s (%s, %d thread%s)", bc->name, bench_backends[be],
+                     shown, shown == 1 ? "" : "s");
             int rc = run_sized(bc, bench_backends[be], threads, &row_size, start, 0, &row, NULL,
                                &dev, &has_device, &e);
             if (rc != EXIT_OK) {
-                fprintf(stderr, "bragg bench: %s: %s\n", bc->name, e.msg);
+                if (rc != EXIT_INTERRUPTED)
+                    fprintf(stderr, "bragg bench: %s: %s\n", bc->name, e.msg);
                 status = rc;
                 goto done;
             }
@@ -662,6 +700,7 @@ int cmd_bench(int argc, char **argv)
                 cJSON_AddNumberToObject(o, "peak_rss_MB", row.peak_rss_mb);
                 cJSON_AddItemToArray(rows, o);
             }
+            n_rows++;
             if (be != BE_OPENMP || counts[k] == max_threads) {
                 plain[be].hps = row.hps;
                 plain[be].histories = row.histories;
@@ -674,8 +713,15 @@ int cmd_bench(int argc, char **argv)
         /* The yardstick beside the all-core rows, on as many threads. */
         if (floor_program && bc->floor_z) {
             long floor_n = 0;
-            double floor_hps = run_floor(floor_program, bc, max_threads, &size, &floor_n);
-            if (!isfinite(floor_hps)) {
+            double floor_hps = NAN;
+            snprintf(where, sizeof where, "%s (the --floor yardstick, %d thread%s)", bc->name,
+                     max_threads, max_threads == 1 ? "" : "s");
+            int rc = run_floor(floor_program, bc, max_threads, &size, &floor_n, &floor_hps);
+            if (rc == EXIT_INTERRUPTED) {
+                status = rc;
+                goto done;
+            }
+            if (rc != EXIT_OK) {
                 fprintf(stderr, "bragg bench: --floor: %s did not run or printed no rate\n",
                         BRAGG_QUOTED(floor_program));
                 status = EXIT_RUNTIME;
@@ -713,9 +759,12 @@ int cmd_bench(int argc, char **argv)
             backend_device dev;
             int has_device = 0;
             bench_size same = {0, plain[g].histories};
+            snprintf(where, sizeof where, "%s (%s, %d thread%s, profiled)", bc->name, be, threads,
+                     threads == 1 ? "" : "s");
             int rc = run_sized(bc, be, threads, &same, 0, 1, &prow, &ps, &dev, &has_device, &e);
             if (rc != EXIT_OK) {
-                fprintf(stderr, "bragg bench: %s: %s\n", bc->name, e.msg);
+                if (rc != EXIT_INTERRUPTED)
+                    fprintf(stderr, "bragg bench: %s: %s\n", bc->name, e.msg);
                 status = rc;
                 goto done;
             }
@@ -752,16 +801,28 @@ int cmd_bench(int argc, char **argv)
                 if (has_device) cJSON_AddItemToObject(o, "device", report_device_json(&dev));
                 cJSON_AddItemToArray(profiles, o);
             }
+            n_profiles++;
             run_snapshot_free(&ps);
         }
     }
 done:
     if (root && !gpu_described) cJSON_AddNullToObject(machine, "gpu");
-    /* Every row ran: each output is written, whatever became of the other. A figure that
-     * cannot be written now (its path was checked before the rows: a full disk) is a run-time
-     * failure, as the JSON's is. */
-    int rows_done = status == EXIT_OK;
-    if (root && plot_outputs_any(&figs) && rows_done) {
+    /* Interrupted: the rows done are kept, the one in flight dropped, and the outputs are
+     * written whole, the JSON marked partial, as bragg run's are. */
+    int interrupted = status == EXIT_INTERRUPTED;
+    if (interrupted) {
+        fprintf(stderr, "bragg bench: interrupted in %s: %d row%s and %d profile%s done%s\n", where,
+                n_rows, n_rows == 1 ? "" : "s", n_profiles, n_profiles == 1 ? "" : "s",
+                root ? ", written marked partial" : "");
+        if (root) cJSON_ReplaceItemInObject(root, "partial", cJSON_CreateTrue());
+    }
+    /* Every row ran, or the signal stopped them: each output is written, whatever became of
+     * the other. A figure that cannot be written now (its path was checked before the rows: a
+     * full disk) is a run-time failure, as the JSON's is. */
+    int rows_done = status == EXIT_OK || interrupted;
+    if (root && plot_outputs_any(&figs) && rows_done && n_rows == 0) {
+        fprintf(stderr, "bragg bench: no row was done: no figure written\n");
+    } else if (root && plot_outputs_any(&figs) && rows_done) {
         plot_figure fig;
         plot_style style;
         plot_style_default(&style);

@@ -440,6 +440,7 @@ Test(cli, bench_json_reports_runs_machine_and_cuda_reason)
                   cJSON_GetObjectItem(r, "backend")->valuestring,
                   cJSON_GetObjectItem(r, "seconds")->valuedouble);
     }
+    cr_expect(cJSON_IsFalse(cJSON_GetObjectItem(root, "partial")));
     /* Every backend profiled, as `bragg run --profile` can (serial and event were left out),
      * each against its own plain row: the same backend, threads and histories, and an
      * overhead that is that row's rate over the profiled one's, less 1. */
@@ -483,6 +484,154 @@ Test(cli, bench_json_reports_runs_machine_and_cuda_reason)
                       "%s: no time charged to %s", be, every_step[k]);
     }
     cJSON_Delete(root);
+}
+
+/* Starts `bragg ARGS...` (NULL-terminated) in a process group of its own, as a shell starts a
+ * job, its standard output into a pipe (*out_fd) and its standard error to `err_log`. */
+static pid_t start_job(const char *const *args, const char *err_log, int *out_fd)
+{
+    int fds[2];
+    cr_assert(pipe(fds) == 0);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        setpgid(0, 0);
+        int err = open(err_log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(fds[1], 1);
+        dup2(err, 2);
+        close(fds[0]);
+        const char *argv[48] = {"bragg"};
+        int n = 1;
+        for (; args[n - 1] && n < 47; n++) argv[n] = args[n - 1];
+        argv[n] = NULL;
+        execv(testkit_bragg(), (char *const *)argv);
+        _exit(127);
+    }
+    setpgid(pid, pid);   /* either side may set it first */
+    close(fds[1]);
+    *out_fd = fds[0];
+    return pid;
+}
+
+/* Reads the job's output until a line starting with `prefix` has come (1) or the output ended
+ * (0); what was read is appended to buf. */
+static int read_until_line(int fd, const char *prefix, char *buf, size_t len)
+{
+    size_t used = strlen(buf);
+    for (;;) {
+        for (const char *line = buf, *end; *line; line = end + 1) {
+            end = strchr(line, '\n');
+            if (!end) break;   /* a line still coming */
+            if (strncmp(line, prefix, strlen(prefix)) == 0) return 1;
+        }
+        if (used + 1 >= len) return 0;
+        ssize_t got = read(fd, buf + used, len - 1 - used);
+        if (got <= 0) return 0;
+        used += (size_t)got;
+        buf[used] = '\0';
+    }
+}
+
+/* Drains the job's output and waits for its end: its exit status, or -signal. */
+static int finish_job(pid_t pid, int fd)
+{
+    char sink[4096];
+    while (read(fd, sink, sizeof sink) > 0) {
+    }
+    close(fd);
+    int st;
+    cr_assert(waitpid(pid, &st, 0) == pid);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st);
+}
+
+/* Ctrl-C during a bench keeps the rows done: `bragg bench --help` and `bragg --help` say so,
+ * but it wrote nothing ("interrupted; nothing written"). Signalled once its first row is
+ * printed, it drops the row in flight, writes the JSON of those done marked partial and their
+ * figure, and exits 130. */
+Test(cli, bench_interrupted_writes_the_rows_done)
+{
+    char dir[256], json[300], svg[300], err[300];
+    testkit_temp_dir(dir, sizeof dir, "bench-int");
+    snprintf(json, sizeof json, "%s/b.json", dir);
+    snprintf(svg, sizeof svg, "%s/b.svg", dir);
+    snprintf(err, sizeof err, "%s/err.txt", dir);
+    const char *args[] = {"bench", "--case", "p-150-water", "--quick", "--threads", "2",
+                          "--seconds", "0.5", "--json", json, "--svg", svg, NULL};
+    int fd;
+    pid_t pid = start_job(args, err, &fd);
+    static char out[1 << 16];
+    out[0] = '\0';
+    int seen = read_until_line(fd, "p-150-water ", out, sizeof out);
+    kill(pid, SIGINT);
+    int rc = finish_job(pid, fd);
+    cr_assert(seen, "no row printed: %s", out);
+    char *said = testkit_read_text(err);
+    cr_expect(rc == 130, "exit %d: %s", rc, said);
+    cr_expect(strstr(said, "bragg bench: interrupted in p-150-water (") &&
+                  strstr(said, "written marked partial"), "%s", said);
+    free(said);
+    cJSON *root = testkit_read_json(json);
+    cr_expect(cJSON_IsTrue(cJSON_GetObjectItem(root, "partial")));
+    cJSON *runs = cJSON_GetObjectItem(root, "runs"), *r;
+    int n = cJSON_GetArraySize(runs);
+    /* The first row at least, the serial one; not all four and their profiles (the signal came
+     * 0.3 s or more before the second row could end). Each row kept is whole. */
+    cr_expect(n >= 1 && n < 4, "%d rows kept", n);
+    cr_expect(n >= 1 && strcmp(cJSON_GetObjectItem(cJSON_GetArrayItem(runs, 0), "backend")
+                                   ->valuestring, "serial") == 0);
+    cJSON_ArrayForEach(r, runs) {
+        cr_expect(cJSON_GetObjectItem(r, "steps_per_history")->valuedouble > 30);
+        cr_expect(cJSON_GetObjectItem(r, "seconds")->valuedouble >= 0.6 * 0.5);
+    }
+    cr_expect(cJSON_GetArraySize(cJSON_GetObjectItem(root, "profiles")) == 0);
+    cJSON_Delete(root);
+    size_t len = 0;
+    char *fig = testkit_read_bytes(svg, &len);
+    cr_expect(len > 1000 && strstr(fig, "<svg"), "no figure of the rows done");
+    free(fig);
+    testkit_remove_dir(dir);
+}
+
+/* Ctrl-C while the --floor yardstick runs (the whole job gets it: bragg, popen's shell and
+ * the yardstick, which dies of it) is an interrupt, 130, the rows done written: it exited 1
+ * with "did not run or printed no rate". A stand-in yardstick sleeps on the real call (2
+ * threads), not on the probe before the rows (1 thread), after marking that it started. */
+Test(cli, bench_interrupted_in_the_floor_kernel)
+{
+    char dir[256], json[300], err[300], cmd[1400];
+    testkit_temp_dir(dir, sizeof dir, "bench-floor-int");
+    snprintf(cmd, sizeof cmd, "printf '#!/bin/sh\\nif [ \"$2\" = 2 ]; then touch %s/started; "
+             "sleep 10; fi\\necho \"floor: $1 histories, $2 threads: 1000 histories/s, 300.0 "
+             "steps/history, 1.0 ns/step, peak 27.48 cm, CSDA 27.53 cm\"\\n' > %s/floor && "
+             "chmod +x %s/floor", dir, dir, dir);
+    char out[4096];
+    cr_assert(testkit_shell(cmd, out, sizeof out) == 0, "%s", out);
+    char floor_path[300], started[300];
+    snprintf(floor_path, sizeof floor_path, "%s/floor", dir);
+    snprintf(started, sizeof started, "%s/started", dir);
+    snprintf(json, sizeof json, "%s/b.json", dir);
+    snprintf(err, sizeof err, "%s/err.txt", dir);
+    const char *args[] = {"bench", "--case", "c12-400-water-no-nuclear", "--histories", "120",
+                          "--quick", "--threads", "2", "--floor", floor_path, "--json", json, NULL};
+    int fd;
+    pid_t pid = start_job(args, err, &fd);
+    struct timespec tick = {0, 10000000};
+    for (int i = 0; i < 6000 && access(started, F_OK) != 0; i++) nanosleep(&tick, NULL);
+    int began = access(started, F_OK) == 0;
+    kill(-pid, SIGINT);
+    int rc = finish_job(pid, fd);
+    cr_assert(began, "the yardstick never started");
+    char *said = testkit_read_text(err);
+    cr_expect(rc == 130, "exit %d: %s", rc, said);
+    cr_expect(strstr(said, "interrupted in c12-400-water-no-nuclear (the --floor yardstick") &&
+                  !strstr(said, "printed no rate"), "%s", said);
+    free(said);
+    cJSON *root = testkit_read_json(json);
+    cr_expect(cJSON_IsTrue(cJSON_GetObjectItem(root, "partial")));
+    cr_expect(cJSON_GetArraySize(cJSON_GetObjectItem(root, "runs")) == 4, "the four rows kept");
+    cr_expect(cJSON_GetArraySize(cJSON_GetObjectItem(root, "floor")) == 0);
+    cJSON_Delete(root);
+    testkit_remove_dir(dir);
 }
 
 /* Beyond 60 OpenMP thread counts, --threads itself was left out: no all-core row, and the
