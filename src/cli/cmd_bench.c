@@ -1,12 +1,12 @@
 /*
  * cmd_bench.c - `bragg bench`: throughput of the transport on every backend and thread count
  * for a fixed set of named cases, where a step's time goes on each backend (the same runs
- * profiled), and (with --component) the speed of the table lookups.
+ * profiled), and (with --component) the speed of the step's components alone.
  *
  * Reports histories/s, steps per history, ns per step (per thread), speedup and parallel
  * efficiency against one thread, the relative error at the peak and the Monte Carlo figure of
- * merit FOM = 1 / (rel_err^2 * seconds), so a faster but noisier change cannot pass as a
- * speed-up.
+ * merit FOM = 1 / (rel_err^2 * seconds), in 1/s, so a faster but noisier change cannot pass as
+ * a speed-up.
  *
  * Each row is sized by time, not by a count of histories: a short run measures the rate, and
  * the row is the run sized from it to last --seconds (1.5 s by default, times --scale). A fixed
@@ -77,8 +77,40 @@ typedef struct bench_row {
     int threads;
     uint64_t histories;
     double seconds, hps, steps_per_history, ns_per_step, peak_err, fom, speedup, efficiency;
-    double peak_rss_mb;    /* the process's peak resident memory so far */
+    double peak_rss_mb;      /* the process's peak resident memory: during the row when */
+    int rss_of_row;          /* this is 1 (rss_row), else so far */
 } bench_row;
+
+/* Whether the peak resident memory is the row's: Linux resets the process's high-water mark
+ * (VmHWM) when "5" is written to /proc/self/clear_refs. Where that is refused, getrusage's
+ * peak is the process's so far, which includes the rows before. Cleared by rss_reset. */
+static int rss_row = 1;
+
+static void rss_reset(void)
+{
+    FILE *f = rss_row ? fopen("/proc/self/clear_refs", "w") : NULL;
+    int ok = f && fputs("5", f) >= 0;
+    if (f && fclose(f) != 0) ok = 0;
+    if (!ok) rss_row = 0;
+}
+
+/* The peak resident memory in MB: since rss_reset where it could reset it, else the process's. */
+static double rss_peak_mb(void)
+{
+    FILE *f = rss_row ? fopen("/proc/self/status", "r") : NULL;
+    if (f) {
+        char line[256];
+        double kb = -1;
+        while (fgets(line, sizeof line, f))
+            if (sscanf(line, "VmHWM: %lf kB", &kb) == 1) break;
+        fclose(f);
+        if (kb >= 0) return kb / 1024.0;
+        rss_row = 0;
+    }
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss / 1024.0;
+}
 
 /* One run of a row: an exit status (interrupt_run_status), e saying why when not EXIT_OK. A
  * run stopped by a signal is dropped: a row is whole or not there. */
@@ -86,6 +118,7 @@ static int run_case(const bench_case *bc, const char *backend, int threads, uint
                     int profile, bench_row *row, run_snapshot *keep, backend_device *device,
                     int *has_device, bragg_err *e)
 {
+    rss_reset();
     run_config c;
     config_default(&c);
     c.profile = profile;
@@ -127,9 +160,8 @@ static int run_case(const bench_case *bc, const char *backend, int threads, uint
         row->ns_per_step = s.steps_per_s > 0 ? 1e9 * row->threads / s.steps_per_s : NAN;
         row->peak_err = s.result.peak_rel_err;
         row->fom = 1.0 / (row->peak_err * row->peak_err * row->seconds);
-        struct rusage ru;
-        getrusage(RUSAGE_SELF, &ru);
-        row->peak_rss_mb = ru.ru_maxrss / 1024.0;
+        row->peak_rss_mb = rss_peak_mb();
+        row->rss_of_row = rss_row;
         if (keep) *keep = s;
         else run_snapshot_free(&s);
         if (device) *has_device = engine_device(en, device);
@@ -479,14 +511,15 @@ int cmd_bench(int argc, char **argv)
         {"histories", 'n', OPTION_COUNT, &fixed, 100, 1e12, "N",
          "run N histories in every row instead (the GPU row 100 N)", 0},
         {"threads", 't', OPTION_INT, &max_threads, 0, 1024, "N",
-         "largest OpenMP thread count (default all cores)", 0},
+         "largest OpenMP thread count (default, and 0: all the cores available)", 0},
         {"quick", 0, OPTION_FLAG, &quick, 0, 0, 0,
          "only serial, and all cores on OpenMP, the event loop and the simd backend", 0},
         {"floor", 0, OPTION_STRING, &floor_program, 0, 0, "PROGRAM",
          "run the scalar yardstick kernel (scripts/floor.c, built by make bench) beside the C-12 "
          "cases and give bragg's rate as a multiple of it", 0},
         {"component", 0, OPTION_FLAG, &component, 0, 0, 0,
-         "also time the table lookups S(E), R(E), E(R)", 0},
+         "also time the step's components alone, on one thread: the table lookups S(E), R(E), "
+         "E(R), Gaussian pairs, the scattering deflection and the scoring of a step", 0},
         {"json", 0, OPTION_STRING, &json_path, 0, 0, "FILE|-", "write the results as JSON", 0},
         FIGURE_OUTPUT_SPECS(&figs, 0, "the race (histories/s per backend and thread count)"),
         {0},
@@ -554,8 +587,8 @@ int cmd_bench(int argc, char **argv)
     }
     snprintf(simd_note, sizeof simd_note, "SIMD %s (%d-bit), simd backend on the %s path",
              simd_cpu_name(), simd_cpu_bits(), simd_path_name(path));
-    fprintf(out, "bragg %s bench on %s, %d cores, %s (%s)\n", BRAGG_VERSION, cpu, cores, simd_note,
-            __VERSION__);
+    fprintf(out, "bragg %s bench on %s, %d core%s available, %s (%s)\n", BRAGG_VERSION, cpu, cores,
+            cores == 1 ? "" : "s", simd_note, __VERSION__);
     bench_size size = {seconds * scale, fixed};
     if (fixed) fprintf(out, "rows of %llu histories\n", (unsigned long long)fixed);
     else fprintf(out, "rows sized to about %.2f s each by a short run first\n", size.seconds);
@@ -593,9 +626,13 @@ int cmd_bench(int argc, char **argv)
         cJSON_AddStringToObject(cu, "reason", cuda_ok ? "" : reason);
     }
 
-    fprintf(out, "%-24s %-7s %3s %10s %8s %11s %10s %9s %7s %6s %9s %10s %7s\n", "case",
-            "backend", "thr", "histories", "time_s", "hist/s", "steps/hist", "ns/step", "speedup",
-            "eff", "peak_err", "FOM", "RSS_MB");
+    rss_reset();   /* finds out whether the rows' peak memory can be their own */
+    fprintf(out, "ns/step/thr: per thread; FOM_1/s: 1/(peak_err^2 time_s); RSS_MB: the process's "
+                 "peak resident memory %s\n",
+            rss_row ? "during the row" : "so far (this system cannot reset it per row)");
+    fprintf(out, "%-24s %-7s %3s %10s %8s %11s %10s %11s %7s %6s %9s %10s %7s\n", "case",
+            "backend", "thr", "histories", "time_s", "hist/s", "steps/hist", "ns/step/thr",
+            "speedup", "eff", "peak_err", "FOM_1/s", "RSS_MB");
     cJSON *rows = root ? cJSON_AddArrayToObject(root, "runs") : NULL;
     cJSON *profiles = root ? cJSON_AddArrayToObject(root, "profiles") : NULL;
     cJSON *floors = root && floor_program ? cJSON_AddArrayToObject(root, "floor") : NULL;
@@ -661,7 +698,7 @@ int cmd_bench(int argc, char **argv)
             char eff[16];
             if (isfinite(row.efficiency)) snprintf(eff, sizeof eff, "%5.0f%%", 100 * row.efficiency);
             else snprintf(eff, sizeof eff, "%6s", "-");
-            fprintf(out, "%-24s %-7s %3d %10llu %8.2f %11.0f %10.1f %9.1f %7.2f %s %8.3f%% "
+            fprintf(out, "%-24s %-7s %3d %10llu %8.2f %11.0f %10.1f %11.1f %7.2f %s %8.3f%% "
                          "%10.3g %7.1f\n",
                     row.name, row.backend, row.threads, (unsigned long long)row.histories,
                     row.seconds, row.hps, row.steps_per_history, row.ns_per_step, row.speedup,
@@ -696,8 +733,10 @@ int cmd_bench(int argc, char **argv)
                     cJSON_AddNullToObject(o, "parallel_efficiency");
                 if (has_device) cJSON_AddItemToObject(o, "device", report_device_json(&dev));
                 cJSON_AddNumberToObject(o, "peak_rel_err", row.peak_err);
-                cJSON_AddNumberToObject(o, "figure_of_merit", row.fom);
+                cJSON_AddNumberToObject(o, "figure_of_merit", row.fom);   /* 1/s */
                 cJSON_AddNumberToObject(o, "peak_rss_MB", row.peak_rss_mb);
+                /* true: the process's peak during this row; false: its peak so far. */
+                cJSON_AddBoolToObject(o, "peak_rss_per_row", row.rss_of_row);
                 cJSON_AddItemToArray(rows, o);
             }
             n_rows++;

@@ -435,6 +435,7 @@ Test(cli, bench_json_reports_runs_machine_and_cuda_reason)
         cr_expect(cJSON_GetObjectItem(r, "ns_per_step_per_thread")->valuedouble > 0);
         cr_expect(cJSON_GetObjectItem(r, "figure_of_merit")->valuedouble > 0);
         cr_expect(cJSON_GetObjectItem(r, "peak_rss_MB")->valuedouble > 0);
+        cr_expect(cJSON_IsBool(cJSON_GetObjectItem(r, "peak_rss_per_row")));
         cr_expect(cJSON_GetObjectItem(r, "seconds")->valuedouble >= 0.6 * 0.05,
                   "%s: a row sized to 0.05 s ran %g s",
                   cJSON_GetObjectItem(r, "backend")->valuestring,
@@ -684,6 +685,45 @@ Test(cli, bench_rows_on_more_threads_than_cores)
     }
     cJSON_Delete(root);
     testkit_remove_dir(dir);
+}
+
+/* Reports give the cores the process may use, which is also the default thread count:
+ * `taskset -c 0 bragg bench` said 2 cores (those online) and ran 1 thread. And bench's labels
+ * say what their figures are. */
+Test(cli, cores_are_those_available_to_the_process)
+{
+    char out[1 << 16], cmd[1024], dir[256], path[300];
+    if (testkit_shell("command -v taskset", out, sizeof out) != 0)
+        cr_skip_test("no taskset here");
+    testkit_temp_dir(dir, sizeof dir, "cores");
+    snprintf(path, sizeof path, "%s/r.json", dir);
+    snprintf(cmd, sizeof cmd, "taskset -c 0 %s run -i p -e 70 -m water -n 100 -q --json %s",
+             testkit_bragg(), path);
+    int rc = testkit_shell(cmd, out, sizeof out);
+    cr_assert(rc == 0, "exit %d: %s", rc, out);
+    cJSON *root = testkit_read_json(path);
+    testkit_remove_dir(dir);
+    const cJSON *run = cJSON_GetObjectItem(root, "run");
+    cr_expect(cJSON_GetObjectItem(run, "cores")->valuedouble == 1 &&
+                  cJSON_GetObjectItem(run, "threads")->valuedouble == 1,
+              "cores %g, threads %g", cJSON_GetObjectItem(run, "cores")->valuedouble,
+              cJSON_GetObjectItem(run, "threads")->valuedouble);
+    cJSON_Delete(root);
+    snprintf(cmd, sizeof cmd, "taskset -c 0 %s bench --case p-150-water --quick -n 100",
+             testkit_bragg());
+    rc = testkit_shell(cmd, out, sizeof out);
+    cr_expect(rc == 0 && strstr(out, ", 1 core available, ") &&
+                  strstr(out, "\np-150-water              openmp    1 "),
+              "exit %d: %s", rc, out);
+    /* The columns say what they are: ns per step per thread, the FOM's unit, and whose peak
+     * the memory is (the process's, during the row where Linux can reset it). */
+    cr_expect(strstr(out, " ns/step/thr ") && strstr(out, " FOM_1/s ") &&
+                  strstr(out, "RSS_MB: the process's peak resident memory "),
+              "%s", out);
+    rc = testkit_cli("bench --help", out, sizeof out);
+    cr_expect(rc == 0 && strstr(out, "(default, and 0: all the cores available)") &&
+                  strstr(out, "Gaussian pairs, the scattering deflection and the scoring"),
+              "%s", out);
 }
 
 /* The share of a profile component in a run's JSON (run.profile). */
