@@ -23,10 +23,11 @@ static void usage(FILE *out, const option_spec *specs)
             "and nuclear mass stopping power, the electronic stopping power in keV/um (LET), the\n"
             "CSDA range, the cross-section per gram of what the transport draws as nuclear\n"
             "events with its mean free path (for protons the non-elastic reactions and the\n"
-            "elastic scattering on hydrogen and, at large angles, on nuclei), and the\n"
-            "non-elastic reactions' part of it. Values come from the tables the transport\n"
-            "engine uses. --png, --svg and --pdf draw the\n"
-            "stopping power and CSDA range against energy (log-log).\n\n"
+            "elastic scattering on hydrogen and, at large angles, on nuclei; no path, an empty\n"
+            "CSV cell and '-' in the table, where nothing reacts), and the non-elastic\n"
+            "reactions' part of it. Values come from the tables the transport engine uses.\n"
+            "--png, --svg and --pdf draw the stopping power and CSDA range against energy\n"
+            "(log-log).\n\n"
             "options:\n");
     option_print_help(out, specs);
     fprintf(out, "\nexit status: 0 ok, 1 run-time failure (an output that cannot be written), "
