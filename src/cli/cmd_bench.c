@@ -1,10 +1,12 @@
 /*
  * cmd_bench.c - `bragg bench`: throughput of the transport on every backend and thread count
- * for a fixed set of named cases, and (with --component) the speed of the table lookups.
+ * for a fixed set of named cases, where a step's time goes on each backend (the same runs
+ * profiled), and (with --component) the speed of the step's components alone.
  *
  * Reports histories/s, steps per history, ns per step (per thread), speedup and parallel
  * efficiency against one thread, the relative error at the peak and the Monte Carlo figure of
- * merit FOM = 1 / (rel_err^2 * seconds), so a faster but noisier change cannot pass as a speed-up.
+ * merit FOM = 1 / (rel_err^2 * seconds), in 1/s, so a faster but noisier change cannot pass as
+ * a speed-up.
  *
  * Each row is sized by time, not by a count of histories: a short run measures the rate, and
  * the row is the run sized from it to last --seconds (1.5 s by default, times --scale). A fixed
@@ -13,15 +15,20 @@
  * (for instruction counts and runs to compare exactly). --floor PROGRAM runs the scalar
  * yardstick kernel (scripts/floor.c) beside the C-12 cases on the same threads and reports
  * bragg's rate as a multiple of it.
+ *
+ * Interrupted (Ctrl-C, SIGTERM, SIGHUP), it stops the row in flight, drops it, and writes the
+ * rows done (and the figure of them) with "partial": true; exit 130.
  */
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <omp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -70,14 +77,48 @@ typedef struct bench_row {
     int threads;
     uint64_t histories;
     double seconds, hps, steps_per_history, ns_per_step, peak_err, fom, speedup, efficiency;
-    double peak_rss_mb;    /* the process's peak resident memory so far */
+    double peak_rss_mb;      /* the process's peak resident memory: during the row when */
+    int rss_of_row;          /* this is 1 (rss_row), else so far */
 } bench_row;
 
-/* One run of a row: an exit status (interrupt_run_status), e saying why when not EXIT_OK. */
+/* Whether the peak resident memory is the row's: Linux resets the process's high-water mark
+ * (VmHWM) when "5" is written to /proc/self/clear_refs. Where that is refused, getrusage's
+ * peak is the process's so far, which includes the rows before. Cleared by rss_reset. */
+static int rss_row = 1;
+
+static void rss_reset(void)
+{
+    FILE *f = rss_row ? fopen("/proc/self/clear_refs", "w") : NULL;
+    int ok = f && fputs("5", f) >= 0;
+    if (f && fclose(f) != 0) ok = 0;
+    if (!ok) rss_row = 0;
+}
+
+/* The peak resident memory in MB: since rss_reset where it could reset it, else the process's. */
+static double rss_peak_mb(void)
+{
+    FILE *f = rss_row ? fopen("/proc/self/status", "r") : NULL;
+    if (f) {
+        char line[256];
+        double kb = -1;
+        while (fgets(line, sizeof line, f))
+            if (sscanf(line, "VmHWM: %lf kB", &kb) == 1) break;
+        fclose(f);
+        if (kb >= 0) return kb / 1024.0;
+        rss_row = 0;
+    }
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss / 1024.0;
+}
+
+/* One run of a row: an exit status (interrupt_run_status), e saying why when not EXIT_OK. A
+ * run stopped by a signal is dropped: a row is whole or not there. */
 static int run_case(const bench_case *bc, const char *backend, int threads, uint64_t n,
                     int profile, bench_row *row, run_snapshot *keep, backend_device *device,
                     int *has_device, bragg_err *e)
 {
+    rss_reset();
     run_config c;
     config_default(&c);
     c.profile = profile;
@@ -104,7 +145,7 @@ static int run_case(const bench_case *bc, const char *backend, int threads, uint
     }
     int rc = interrupt_run_status(s.state);
     if (rc != EXIT_OK) {
-        bragg_fail(e, "%s", rc == EXIT_INTERRUPTED ? "interrupted; nothing written" : s.error);
+        bragg_fail(e, "%s", rc == EXIT_INTERRUPTED ? "interrupted" : s.error);
         run_snapshot_free(&s);
     } else {
         memset(row, 0, sizeof *row);
@@ -119,9 +160,8 @@ static int run_case(const bench_case *bc, const char *backend, int threads, uint
         row->ns_per_step = s.steps_per_s > 0 ? 1e9 * row->threads / s.steps_per_s : NAN;
         row->peak_err = s.result.peak_rel_err;
         row->fom = 1.0 / (row->peak_err * row->peak_err * row->seconds);
-        struct rusage ru;
-        getrusage(RUSAGE_SELF, &ru);
-        row->peak_rss_mb = ru.ru_maxrss / 1024.0;
+        row->peak_rss_mb = rss_peak_mb();
+        row->rss_of_row = rss_row;
         if (keep) *keep = s;
         else run_snapshot_free(&s);
         if (device) *has_device = engine_device(en, device);
@@ -140,42 +180,81 @@ typedef struct bench_size {
 /* A run is accepted as the row once it lasts this share of the target: a rate measured on a
  * busy machine may be off by a third either way, and a fourth run costs more than it tells. */
 #define ROW_ACCEPT 0.6
+/* ... and at most this multiple of it: a first guess far off (32 threads on 2 cores, guessed
+ * to scale with the threads, ran 1.17 s for 0.05) is run again at the size its rate gives. */
+#define ROW_OVERSHOOT 2.0
 /* The engine needs at least one history per batch. */
 #define ROW_MIN_HISTORIES 100
 
 /* run_case sized by `size`, starting from `start` histories: each run that is too short sizes
- * the next from its rate (at least twice, at most 50 times as many). An exit status, as
- * run_case's. */
+ * the next from its rate (at least twice, at most 50 times as many), one too long the next
+ * from its rate alone. When the last try (the fifth) is still out of bounds, or a signal stops
+ * a try, the shortest earlier run that lasted long enough is the row: on a busy machine a try
+ * that overshot, run again smaller, could come out too short (0.018 s for 0.05). An exit
+ * status, as run_case's; EXIT_INTERRUPTED without a row once a signal has come. */
 static int run_sized(const bench_case *bc, const char *backend, int threads, const bench_size *size,
                      uint64_t start, int profile, bench_row *row, run_snapshot *keep,
                      backend_device *device, int *has_device, bragg_err *e)
 {
     uint64_t n = size->histories ? size->histories : start;
     if (n < ROW_MIN_HISTORIES) n = ROW_MIN_HISTORIES;
+    bench_row best;
+    int have_best = 0;   /* only while no snapshot is kept: it would be another run's */
     for (int attempt = 0;; attempt++) {
-        int last = size->histories != 0 || attempt == 4;
-        int rc = run_case(bc, backend, threads, n, profile, row, keep, device, has_device, e);
-        if (rc != EXIT_OK) return rc;
-        if (last || row->seconds >= ROW_ACCEPT * size->seconds) return EXIT_OK;
+        int rc = EXIT_INTERRUPTED;
+        if (interrupt_requested()) bragg_fail(e, "interrupted");
+        else rc = run_case(bc, backend, threads, n, profile, row, keep, device, has_device, e);
+        if (rc == EXIT_INTERRUPTED && have_best) {
+            *row = best;   /* whole; the next row stops the bench */
+            return EXIT_OK;
+        }
+        if (rc != EXIT_OK || size->histories) return rc;   /* a fixed count: one run */
+        int last = attempt == 4;
+        int shorter = row->seconds < ROW_ACCEPT * size->seconds,
+            longer = row->seconds > ROW_OVERSHOOT * size->seconds;
+        if (!shorter && !longer) return EXIT_OK;
+        if (!keep && !shorter && (!have_best || row->seconds < best.seconds)) {
+            best = *row;
+            have_best = 1;
+        }
+        if (last) {
+            if (have_best) *row = best;
+            return EXIT_OK;
+        }
         if (keep) run_snapshot_free(keep);
         double rate = row->seconds > 1e-3 ? row->histories / row->seconds : 1000.0 * row->histories;
         double want = 1.1 * rate * size->seconds;
-        n = want > 50.0 * n ? 50 * n : want < 2.0 * n ? 2 * n : (uint64_t)want;
+        if (longer) n = want < ROW_MIN_HISTORIES ? ROW_MIN_HISTORIES : (uint64_t)want;
+        else n = want > 50.0 * n ? 50 * n : want < 2.0 * n ? 2 * n : (uint64_t)want;
     }
 }
 
+/* Whether a child's wait status says a stop signal ended it: killed by SIGINT, SIGTERM or
+ * SIGHUP, or a shell that exited 128 + one of them for its child. Ctrl-C reaches the whole
+ * foreground group: the yardstick and popen's shell with bragg. */
+static int stopped_by_signal(int status)
+{
+    int sig = 0;
+    if (WIFSIGNALED(status)) sig = WTERMSIG(status);
+    else if (WIFEXITED(status) && WEXITSTATUS(status) > 128) sig = WEXITSTATUS(status) - 128;
+    return sig == SIGINT || sig == SIGTERM || sig == SIGHUP;
+}
+
 /* The yardstick kernel (scripts/floor.c, its own program) on `threads` threads for about as long
- * as a row: histories/s, or NAN when it cannot be run or its output is not understood. */
-static double run_floor(const char *program, const bench_case *bc, int threads,
-                        const bench_size *size, long *histories_out)
+ * as a row: EXIT_OK and its histories/s in *hps; EXIT_INTERRUPTED when a signal came (to bragg,
+ * or one that stopped the yardstick: Ctrl-C); EXIT_RUNTIME when it cannot be run or its output
+ * is not understood. */
+static int run_floor(const char *program, const bench_case *bc, int threads,
+                     const bench_size *size, long *histories_out, double *hps_out)
 {
     long n = size->histories ? (long)size->histories : 2000;
     for (int attempt = 0; attempt < 5; attempt++) {
+        if (interrupt_requested()) return EXIT_INTERRUPTED;
         char cmd[1200];
         snprintf(cmd, sizeof cmd, "'%s' %ld %d %d %d %g", program, n, threads, bc->floor_z,
                  bc->floor_a, bc->energy);
         FILE *f = popen(cmd, "r");
-        if (!f) return NAN;
+        if (!f) return EXIT_RUNTIME;
         char line[512] = "";
         double hps = NAN;
         while (fgets(line, sizeof line, f)) {
@@ -184,13 +263,17 @@ static double run_floor(const char *program, const bench_case *bc, int threads,
             if (sscanf(line, "floor: %ld histories, %d threads: %lf histories/s", &got, &th, &hps) != 3)
                 hps = NAN;
         }
-        if (pclose(f) != 0 || !isfinite(hps) || hps <= 0) return NAN;
+        int status = pclose(f);
+        if (interrupt_requested() || (status != -1 && stopped_by_signal(status)))
+            return EXIT_INTERRUPTED;
+        if (status != 0 || !isfinite(hps) || hps <= 0) return EXIT_RUNTIME;
         *histories_out = n;
-        if (size->histories || n / hps >= ROW_ACCEPT * size->seconds) return hps;
+        *hps_out = hps;
+        if (size->histories || n / hps >= ROW_ACCEPT * size->seconds) return EXIT_OK;
         double want = 1.1 * hps * size->seconds;
         n = want > 50.0 * n ? 50 * n : want < 2.0 * n ? 2 * n : (long)want;
     }
-    return NAN;
+    return EXIT_RUNTIME;
 }
 
 /* --floor NAME without a slash, looked up in PATH as the shell looks up a command (an empty
@@ -240,8 +323,9 @@ static int check_floor(const char *program, const bench_case *const *selected, i
                           BRAGG_QUOTED(program));
     const bench_size probe = {.histories = 100, .seconds = 0.0};
     long n = 0;
-    if (!isfinite(run_floor(program, selected[0]->floor_z ? selected[0] : &cases[0], 1, &probe,
-                            &n)))
+    double hps;
+    if (run_floor(program, selected[0]->floor_z ? selected[0] : &cases[0], 1, &probe, &n,
+                  &hps) != EXIT_OK)
         return bragg_fail(e, "--floor: %s printed no rate (valid: the yardstick kernel that make "
                              "bench builds, build/release/floor)",
                           BRAGG_QUOTED(program));
@@ -394,6 +478,22 @@ fail:
     return BRAGG_ERR;
 }
 
+/* The backends of a case's rows and profiles, in the order they run. */
+enum { BE_SERIAL, BE_OPENMP, BE_EVENT, BE_SIMD, BE_CUDA, BE_COUNT };
+static const char *const bench_backends[BE_COUNT] = {"serial", "openmp", "event", "simd", "cuda"};
+
+/* A backend's plain row on all cores (serial: one thread; the GPU: its device), which its
+ * profiled run is sized from and compared with; histories 0 until it has run. */
+typedef struct plain_row {
+    double hps;
+    uint64_t histories;
+} plain_row;
+
+static int min_int(int a, int b)
+{
+    return a < b ? a : b;
+}
+
 int cmd_bench(int argc, char **argv)
 {
     int component = 0, quick = 0, max_threads = 0;
@@ -411,14 +511,15 @@ int cmd_bench(int argc, char **argv)
         {"histories", 'n', OPTION_COUNT, &fixed, 100, 1e12, "N",
          "run N histories in every row instead (the GPU row 100 N)", 0},
         {"threads", 't', OPTION_INT, &max_threads, 0, 1024, "N",
-         "largest OpenMP thread count (default all cores)", 0},
+         "largest OpenMP thread count (default, and 0: all the cores available)", 0},
         {"quick", 0, OPTION_FLAG, &quick, 0, 0, 0,
          "only serial, and all cores on OpenMP, the event loop and the simd backend", 0},
         {"floor", 0, OPTION_STRING, &floor_program, 0, 0, "PROGRAM",
          "run the scalar yardstick kernel (scripts/floor.c, built by make bench) beside the C-12 "
          "cases and give bragg's rate as a multiple of it", 0},
         {"component", 0, OPTION_FLAG, &component, 0, 0, 0,
-         "also time the table lookups S(E), R(E), E(R)", 0},
+         "also time the step's components alone, on one thread: the table lookups S(E), R(E), "
+         "E(R), Gaussian pairs, the scattering deflection and the scoring of a step", 0},
         {"json", 0, OPTION_STRING, &json_path, 0, 0, "FILE|-", "write the results as JSON", 0},
         FIGURE_OUTPUT_SPECS(&figs, 0, "the race (histories/s per backend and thread count)"),
         {0},
@@ -434,7 +535,7 @@ int cmd_bench(int argc, char **argv)
                "named cases.\n\noptions:\n");
         option_print_help(stdout, specs);
         printf("\nexit status: 0 ok, 1 run-time failure, 2 bad input, 130 interrupted (the rows "
-               "done are kept)\n");
+               "done are written, the JSON marked partial)\n");
         return EXIT_OK;
     }
     const bench_case *selected[N_CASES];
@@ -471,10 +572,12 @@ int cmd_bench(int argc, char **argv)
     char cpu[256];
     int cores;
     report_machine(cpu, sizeof cpu, &cores);
-    if (max_threads <= 0) max_threads = omp_get_num_procs();
+    if (cores < 1) cores = 1;
+    if (max_threads <= 0) max_threads = cores;   /* the backends' own default (report_machine) */
     /* The figure is drawn from the same record --json writes (`bragg plot` of it gives the same). */
     cJSON *machine = NULL;
     cJSON *root = json_path || plot_outputs_any(&figs) ? report_bench_root(cpu, cores, &machine) : NULL;
+    if (root) cJSON_AddFalseToObject(root, "partial");   /* true when interrupted */
     simd_path path;
     char simd_note[96];
     if (backend_simd_path(&path, &e)) {
@@ -484,8 +587,8 @@ int cmd_bench(int argc, char **argv)
     }
     snprintf(simd_note, sizeof simd_note, "SIMD %s (%d-bit), simd backend on the %s path",
              simd_cpu_name(), simd_cpu_bits(), simd_path_name(path));
-    fprintf(out, "bragg %s bench on %s, %d cores, %s (%s)\n", BRAGG_VERSION, cpu, cores, simd_note,
-            __VERSION__);
+    fprintf(out, "bragg %s bench on %s, %d core%s available, %s (%s)\n", BRAGG_VERSION, cpu, cores,
+            cores == 1 ? "" : "s", simd_note, __VERSION__);
     bench_size size = {seconds * scale, fixed};
     if (fixed) fprintf(out, "rows of %llu histories\n", (unsigned long long)fixed);
     else fprintf(out, "rows sized to about %.2f s each by a short run first\n", size.seconds);
@@ -501,7 +604,8 @@ int cmd_bench(int argc, char **argv)
         }
     }
 
-    int status = EXIT_OK, gpu_described = 0;
+    int status = EXIT_OK, gpu_described = 0, n_rows = 0, n_profiles = 0;
+    char where[192] = "the component timings";   /* what ran when a signal stopped the bench */
     if (component && bench_components(out, root, &e)) {
         fprintf(stderr, "bragg bench: %s\n", e.msg);
         status = EXIT_RUNTIME;
@@ -522,21 +626,31 @@ int cmd_bench(int argc, char **argv)
         cJSON_AddStringToObject(cu, "reason", cuda_ok ? "" : reason);
     }
 
-    fprintf(out, "%-24s %-7s %3s %10s %8s %11s %10s %9s %7s %6s %9s %10s %7s\n", "case",
-            "backend", "thr", "histories", "time_s", "hist/s", "steps/hist", "ns/step", "speedup",
-            "eff", "peak_err", "FOM", "RSS_MB");
+    rss_reset();   /* finds out whether the rows' peak memory can be their own */
+    fprintf(out, "ns/step/thr: per thread; FOM_1/s: 1/(peak_err^2 time_s); RSS_MB: the process's "
+                 "peak resident memory %s\n",
+            rss_row ? "during the row" : "so far (this system cannot reset it per row)");
+    fprintf(out, "%-24s %-7s %3s %10s %8s %11s %10s %11s %7s %6s %9s %10s %7s\n", "case",
+            "backend", "thr", "histories", "time_s", "hist/s", "steps/hist", "ns/step/thr",
+            "speedup", "eff", "peak_err", "FOM_1/s", "RSS_MB");
     cJSON *rows = root ? cJSON_AddArrayToObject(root, "runs") : NULL;
     cJSON *profiles = root ? cJSON_AddArrayToObject(root, "profiles") : NULL;
     cJSON *floors = root && floor_program ? cJSON_AddArrayToObject(root, "floor") : NULL;
     for (int c = 0; c < n_sel; c++) {
         const bench_case *bc = selected[c];
-        double serial_hps = 0, one_thread_hps = 0, last_hps = 0, cuda_hps = 0, simd_hps = 0;
-        double all_core_hps[3] = {0, 0, 0};   /* openmp, event, simd on max_threads */
-        uint64_t last_n = 0, simd_n = 0, cuda_n = 0;
+        plain_row plain[BE_COUNT];
+        memset(plain, 0, sizeof plain);
+        double serial_hps = 0, one_thread_hps = 0;
         int counts[64], nc = 0;
         counts[nc++] = 0;   /* serial */
-        for (int t = 1; t <= max_threads && nc < 61; t++)
-            if (!quick || t == max_threads) counts[nc++] = t;
+        /* The OpenMP rows: every thread count up to --threads; beyond 60 of them, 1, every
+         * step-th and --threads itself (at most 60 in all). --threads must be there: its row is
+         * the all-core one that the floor, the profile and the GPU's first guess read, and
+         * --threads 100 once left it out and reported the profile's overhead as -100%. */
+        int step = max_threads <= 60 ? 1 : (max_threads + 57) / 58;
+        for (int t = 1; t <= max_threads; t++)
+            if (quick ? t == max_threads : t == 1 || t == max_threads || t % step == 0)
+                counts[nc++] = t;
         counts[nc++] = -2;                /* the event loop on every thread */
         counts[nc++] = -3;                /* the event loop with vector kernels on every thread */
         if (cuda_ok) counts[nc++] = -1;   /* the GPU */
@@ -546,25 +660,32 @@ int cmd_bench(int argc, char **argv)
             bench_row row;
             backend_device dev;
             int has_device = 0;
-            const char *be = counts[k] == 0    ? "serial"
-                             : counts[k] == -1 ? "cuda"
-                             : counts[k] == -2 ? "event"
-                             : counts[k] == -3 ? "simd"
-                                               : "openmp";
+            int be = counts[k] == 0    ? BE_SERIAL
+                     : counts[k] == -1 ? BE_CUDA
+                     : counts[k] == -2 ? BE_EVENT
+                     : counts[k] == -3 ? BE_SIMD
+                                       : BE_OPENMP;
             int threads = counts[k] == -1 ? 1 : counts[k] < 0 ? max_threads : counts[k];
             /* The first run of a row: a short one for the case's first row, else sized from
-             * the last row's rate as if it scaled with the threads (most rows then take one
-             * run). The GPU's rate is not guessed from the CPU's. */
+             * the last row's rate as if it scaled with the threads up to the cores (most rows
+             * then take one run): beyond them it does not, and 32 threads on 2 cores, guessed
+             * at 32 times the serial row's rate, ran 1.17 s for 0.05. The GPU's rate is not
+             * guessed from the CPU's. */
             uint64_t start = 200;
-            if (counts[k] == -1) start = last_n * 100;
+            if (be == BE_CUDA) start = plain[BE_OPENMP].histories * 100;
             else if (prev_hps > 0)
-                start = (uint64_t)(0.8 * prev_hps * threads / prev_threads * size.seconds);
+                start = (uint64_t)(0.8 * prev_hps * min_int(threads, cores) /
+                                   min_int(prev_threads, cores) * size.seconds);
             bench_size row_size = size;
-            if (counts[k] == -1 && fixed) row_size.histories = 100 * fixed;
-            int rc = run_sized(bc, be, threads, &row_size, start, 0, &row, NULL, &dev,
-                               &has_device, &e);
+            if (be == BE_CUDA && fixed) row_size.histories = 100 * fixed;
+            int shown = threads > 0 ? threads : 1;   /* serial's 0: the backend's one */
+            snprintf(where, sizeof where, "%s (%s, %d thread%s)", bc->name, bench_backends[be],
+                     shown, shown == 1 ? "" : "s");
+            int rc = run_sized(bc, bench_backends[be], threads, &row_size, start, 0, &row, NULL,
+                               &dev, &has_device, &e);
             if (rc != EXIT_OK) {
-                fprintf(stderr, "bragg bench: %s: %s\n", bc->name, e.msg);
+                if (rc != EXIT_INTERRUPTED)
+                    fprintf(stderr, "bragg bench: %s: %s\n", bc->name, e.msg);
                 status = rc;
                 goto done;
             }
@@ -573,11 +694,11 @@ int cmd_bench(int argc, char **argv)
             double base = one_thread_hps > 0 ? one_thread_hps : serial_hps;
             row.speedup = base > 0 ? row.hps / base : NAN;
             /* Parallel efficiency: of CPU threads over one thread; not defined for the GPU. */
-            row.efficiency = counts[k] != -1 ? row.speedup / row.threads : NAN;
+            row.efficiency = be != BE_CUDA ? row.speedup / row.threads : NAN;
             char eff[16];
             if (isfinite(row.efficiency)) snprintf(eff, sizeof eff, "%5.0f%%", 100 * row.efficiency);
             else snprintf(eff, sizeof eff, "%6s", "-");
-            fprintf(out, "%-24s %-7s %3d %10llu %8.2f %11.0f %10.1f %9.1f %7.2f %s %8.3f%% "
+            fprintf(out, "%-24s %-7s %3d %10llu %8.2f %11.0f %10.1f %11.1f %7.2f %s %8.3f%% "
                          "%10.3g %7.1f\n",
                     row.name, row.backend, row.threads, (unsigned long long)row.histories,
                     row.seconds, row.hps, row.steps_per_history, row.ns_per_step, row.speedup,
@@ -612,25 +733,18 @@ int cmd_bench(int argc, char **argv)
                     cJSON_AddNullToObject(o, "parallel_efficiency");
                 if (has_device) cJSON_AddItemToObject(o, "device", report_device_json(&dev));
                 cJSON_AddNumberToObject(o, "peak_rel_err", row.peak_err);
-                cJSON_AddNumberToObject(o, "figure_of_merit", row.fom);
+                cJSON_AddNumberToObject(o, "figure_of_merit", row.fom);   /* 1/s */
                 cJSON_AddNumberToObject(o, "peak_rss_MB", row.peak_rss_mb);
+                /* true: the process's peak during this row; false: its peak so far. */
+                cJSON_AddBoolToObject(o, "peak_rss_per_row", row.rss_of_row);
                 cJSON_AddItemToArray(rows, o);
             }
-            if (counts[k] == max_threads) {
-                last_hps = row.hps;
-                last_n = row.histories;
-                all_core_hps[0] = row.hps;
+            n_rows++;
+            if (be != BE_OPENMP || counts[k] == max_threads) {
+                plain[be].hps = row.hps;
+                plain[be].histories = row.histories;
             }
-            if (counts[k] == -2) all_core_hps[1] = row.hps;
-            if (counts[k] == -3) {
-                all_core_hps[2] = simd_hps = row.hps;
-                simd_n = row.histories;
-            }
-            if (counts[k] == -1) {
-                cuda_hps = row.hps;
-                cuda_n = row.histories;
-            }
-            if (counts[k] != -1) {
+            if (be != BE_CUDA) {
                 prev_hps = row.hps;
                 prev_threads = row.threads;
             }
@@ -638,18 +752,26 @@ int cmd_bench(int argc, char **argv)
         /* The yardstick beside the all-core rows, on as many threads. */
         if (floor_program && bc->floor_z) {
             long floor_n = 0;
-            double floor_hps = run_floor(floor_program, bc, max_threads, &size, &floor_n);
-            if (!isfinite(floor_hps)) {
-                fprintf(stderr, "bragg bench: --floor: '%s' did not run or printed no rate\n",
-                        floor_program);
+            double floor_hps = NAN;
+            snprintf(where, sizeof where, "%s (the --floor yardstick, %d thread%s)", bc->name,
+                     max_threads, max_threads == 1 ? "" : "s");
+            int rc = run_floor(floor_program, bc, max_threads, &size, &floor_n, &floor_hps);
+            if (rc == EXIT_INTERRUPTED) {
+                status = rc;
+                goto done;
+            }
+            if (rc != EXIT_OK) {
+                fprintf(stderr, "bragg bench: --floor: %s did not run or printed no rate\n",
+                        BRAGG_QUOTED(floor_program));
                 status = EXIT_RUNTIME;
                 goto done;
             }
+            const double all_core[3] = {plain[BE_OPENMP].hps, plain[BE_EVENT].hps,
+                                        plain[BE_SIMD].hps};
             fprintf(out, "  floor kernel, %d thread%s: %.0f histories/s (no nuclear reactions); "
                          "bragg as a multiple of it: openmp %.2f, event %.2f, simd %.2f\n",
-                    max_threads, max_threads == 1 ? "" : "s", floor_hps,
-                    all_core_hps[0] / floor_hps, all_core_hps[1] / floor_hps,
-                    all_core_hps[2] / floor_hps);
+                    max_threads, max_threads == 1 ? "" : "s", floor_hps, all_core[0] / floor_hps,
+                    all_core[1] / floor_hps, all_core[2] / floor_hps);
             if (floors) {
                 cJSON *o = cJSON_CreateObject();
                 cJSON_AddStringToObject(o, "case", bc->name);
@@ -657,63 +779,89 @@ int cmd_bench(int argc, char **argv)
                 cJSON_AddNumberToObject(o, "histories", (double)floor_n);
                 cJSON_AddNumberToObject(o, "histories_per_s", floor_hps);
                 cJSON *ratio = cJSON_AddObjectToObject(o, "bragg_over_floor");
-                static const char *const names[3] = {"openmp", "event", "simd"};
                 for (int i = 0; i < 3; i++)
-                    cJSON_AddNumberToObject(ratio, names[i], all_core_hps[i] / floor_hps);
+                    cJSON_AddNumberToObject(ratio, bench_backends[BE_OPENMP + i],
+                                            all_core[i] / floor_hps);
                 cJSON_AddItemToArray(floors, o);
             }
         }
-        /* The same runs profiled: where the time goes, and what the timing costs; for the
-         * history loop, the vectorised event loop and the GPU (every particle timed, and each
-         * kernel). */
-        static const char *const profiled[3] = {"openmp", "simd", "cuda"};
-        for (int g = 0; g < 2 + cuda_ok; g++) {
-            const char *be = profiled[g];
-            int gpu = g == 2;
+        /* The same runs profiled, on every backend, as `bragg run --profile` can, each with as
+         * many histories as its own plain row, so that the overhead compares like with like:
+         * where the time goes, and what the timing costs. The GPU times every particle, and
+         * each kernel. */
+        for (int g = 0; g < BE_COUNT; g++) {
+            if (!plain[g].histories) continue;   /* the GPU where there is none */
+            const char *be = bench_backends[g];
+            int threads = g == BE_SERIAL || g == BE_CUDA ? 1 : max_threads;
             bench_row prow;
             run_snapshot ps;
             backend_device dev;
             int has_device = 0;
-            /* As many histories as the plain row, so the overhead compares like with like. */
-            bench_size same = {0, g == 0 ? last_n : g == 1 ? simd_n : cuda_n};
-            int rc = run_sized(bc, be, gpu ? 1 : max_threads, &same, 0, 1, &prow, &ps, &dev,
-                               &has_device, &e);
+            bench_size same = {0, plain[g].histories};
+            snprintf(where, sizeof where, "%s (%s, %d thread%s, profiled)", bc->name, be, threads,
+                     threads == 1 ? "" : "s");
+            int rc = run_sized(bc, be, threads, &same, 0, 1, &prow, &ps, &dev, &has_device, &e);
             if (rc != EXIT_OK) {
-                fprintf(stderr, "bragg bench: %s: %s\n", bc->name, e.msg);
+                if (rc != EXIT_INTERRUPTED)
+                    fprintf(stderr, "bragg bench: %s: %s\n", bc->name, e.msg);
                 status = rc;
                 goto done;
             }
-            double plain = g == 0 ? last_hps : g == 1 ? simd_hps : cuda_hps;
-            fprintf(out, "  profiled (%s, %d thread%s): %.0f histories/s, overhead %+.1f%%\n", be,
-                    prow.threads, prow.threads == 1 ? "" : "s", prow.hps,
-                    100 * (plain / prow.hps - 1));
+            /* Against the plain row of the same backend, histories and threads. */
+            double overhead = plain[g].hps > 0 && prow.hps > 0 ? plain[g].hps / prow.hps - 1 : NAN;
+            char oh[32];
+            if (isfinite(overhead)) snprintf(oh, sizeof oh, "%+.1f%%", 100 * overhead);
+            else snprintf(oh, sizeof oh, "-");
+            fprintf(out, "  profiled (%s, %d thread%s): %llu histories in %.2f s, %.0f "
+                         "histories/s, overhead %s\n",
+                    be, prow.threads, prow.threads == 1 ? "" : "s",
+                    (unsigned long long)prow.histories, prow.seconds, prow.hps, oh);
             report_print_profile(out, &ps);
             if (has_device)
                 for (int i = 0; i < dev.n_kernels; i++)
                     if (dev.kernel[i].timed)
                         fprintf(out, "    kernel %-16s %8.3f s\n", dev.kernel[i].name,
                                 dev.kernel[i].seconds);
-            if (rows) {
+            fflush(out);
+            if (profiles) {
                 cJSON *o = cJSON_CreateObject();
                 cJSON_AddStringToObject(o, "case", bc->name);
                 cJSON_AddStringToObject(o, "backend", be);
+                if (prow.simd_path) cJSON_AddStringToObject(o, "simd_path", prow.simd_path);
                 cJSON_AddNumberToObject(o, "threads", prow.threads);
+                cJSON_AddNumberToObject(o, "histories", (double)prow.histories);
+                cJSON_AddNumberToObject(o, "seconds", prow.seconds);
                 cJSON_AddNumberToObject(o, "histories_per_s", prow.hps);
-                cJSON_AddNumberToObject(o, "overhead", plain / prow.hps - 1);
+                /* The plain row's rate over this one's, less 1: the plain row is the run of
+                 * the same case, backend and threads in "runs". */
+                if (isfinite(overhead)) cJSON_AddNumberToObject(o, "overhead", overhead);
+                else cJSON_AddNullToObject(o, "overhead");
                 report_profile_json(o, &ps);
                 if (has_device) cJSON_AddItemToObject(o, "device", report_device_json(&dev));
                 cJSON_AddItemToArray(profiles, o);
             }
+            n_profiles++;
             run_snapshot_free(&ps);
         }
     }
 done:
     if (root && !gpu_described) cJSON_AddNullToObject(machine, "gpu");
-    /* Every row ran: each output is written, whatever became of the other. A figure that
-     * cannot be written now (its path was checked before the rows: a full disk) is a run-time
-     * failure, as the JSON's is. */
-    int rows_done = status == EXIT_OK;
-    if (root && plot_outputs_any(&figs) && rows_done) {
+    /* Interrupted: the rows done are kept, the one in flight dropped, and the outputs are
+     * written whole, the JSON marked partial, as bragg run's are. */
+    int interrupted = status == EXIT_INTERRUPTED;
+    if (interrupted) {
+        fprintf(stderr, "bragg bench: interrupted in %s: %d row%s and %d profile%s done%s\n", where,
+                n_rows, n_rows == 1 ? "" : "s", n_profiles, n_profiles == 1 ? "" : "s",
+                root ? ", written marked partial" : "");
+        if (root) cJSON_ReplaceItemInObject(root, "partial", cJSON_CreateTrue());
+    }
+    /* Every row ran, or the signal stopped them: each output is written, whatever became of
+     * the other. A figure that cannot be written now (its path was checked before the rows: a
+     * full disk) is a run-time failure, as the JSON's is. */
+    int rows_done = status == EXIT_OK || interrupted;
+    if (root && plot_outputs_any(&figs) && rows_done && n_rows == 0) {
+        fprintf(stderr, "bragg bench: no row was done: no figure written\n");
+    } else if (root && plot_outputs_any(&figs) && rows_done) {
         plot_figure fig;
         plot_style style;
         plot_style_default(&style);
@@ -731,7 +879,7 @@ done:
         char *text = cJSON_Print(root);
         atomic_file af;
         if (!text || atomic_file_open(&af, json_path, "--json", &e)) {
-            fprintf(stderr, "bragg bench: %s\n", text ? e.msg : "out of memory");
+            fprintf(stderr, "bragg bench: %s\n", text ? e.msg : "--json: out of memory");
             status = EXIT_RUNTIME;
         } else {
             fprintf(af.file, "%s\n", text);

@@ -23,10 +23,11 @@ static void usage(FILE *out, const option_spec *specs)
             "and nuclear mass stopping power, the electronic stopping power in keV/um (LET), the\n"
             "CSDA range, the cross-section per gram of what the transport draws as nuclear\n"
             "events with its mean free path (for protons the non-elastic reactions and the\n"
-            "elastic scattering on hydrogen and, at large angles, on nuclei), and the\n"
-            "non-elastic reactions' part of it. Values come from the tables the transport\n"
-            "engine uses. --png, --svg and --pdf draw the\n"
-            "stopping power and CSDA range against energy (log-log).\n\n"
+            "elastic scattering on hydrogen and, at large angles, on nuclei; no path, an empty\n"
+            "CSV cell and '-' in the table, where nothing reacts), and the non-elastic\n"
+            "reactions' part of it. Values come from the tables the transport engine uses.\n"
+            "--png, --svg and --pdf draw the stopping power and CSDA range against energy\n"
+            "(log-log).\n\n"
             "options:\n");
     option_print_help(out, specs);
     fprintf(out, "\nexit status: 0 ok, 1 run-time failure (an output that cannot be written), "
@@ -70,7 +71,15 @@ int cmd_tables(int argc, char **argv)
      * MeV/u is then a valid single row, refused only by the tables' own range). */
     if (!emax_given) emax = points == 1 ? emin : 500.0;
     if (emax < emin) {
-        fprintf(stderr, "bragg tables: --emax: %g is below --emin %g\n", emax, emin);
+        /* An --emin above the default --emax: the user gave no --emax, so name the default and
+         * what --emin may be with it, or that --emax lifts it. */
+        if (!emax_given)
+            fprintf(stderr, "bragg tables: --emin: %g is above the default --emax %g (valid: %g to "
+                            "%g, or give --emax up to %g)\n",
+                    emin, emax, USER_T_MIN, emax, USER_T_MAX);
+        else
+            fprintf(stderr, "bragg tables: --emax: %g is below --emin %g (valid: %g to %g)\n",
+                    emax, emin, emin, USER_T_MAX);
         return EXIT_USAGE;
     }
     if (points == 1 && emax_given && emax != emin) {
@@ -150,12 +159,18 @@ int cmd_tables(int argc, char **argv)
         fig_s[k] = s_el + s_nuc;
         fig_r[k] = r / mat->density;
         if (!print) continue;
+        /* No reactions (Fe-56 of 1 keV/u in air): no mean free path, an empty cell as in the
+         * run's CSV and "-" in the text, never "inf". */
+        char mfp_text[32];
+        if (isfinite(mfp)) snprintf(mfp_text, sizeof mfp_text, csv ? "%.6g" : "%12.5g", mfp);
+        else if (csv) mfp_text[0] = '\0';
+        else snprintf(mfp_text, sizeof mfp_text, "%12s", "-");
         if (csv)
-            fprintf(f, "%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g\n", t, s_el, s_nuc, let, r,
-                    r / mat->density, xs, mfp, nonel);
+            fprintf(f, "%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%s,%.6g\n", t, s_el, s_nuc, let, r,
+                    r / mat->density, xs, mfp_text, nonel);
         else
-            fprintf(f, "  %12.6g %14.6g %14.4g %12.5g %14.6g %12.6g %12.5g %12.5g %12.5g\n", t,
-                    s_el, s_nuc, let, r, r / mat->density, xs, mfp, nonel);
+            fprintf(f, "  %12.6g %14.6g %14.4g %12.5g %14.6g %12.6g %12.5g %s %12.5g\n", t, s_el,
+                    s_nuc, let, r, r / mat->density, xs, mfp_text, nonel);
     }
     if (print && atomic_file_commit(&out, &e)) {
         fprintf(stderr, "bragg tables: %s\n", e.msg);

@@ -121,7 +121,9 @@ void backend_simd_init(backend *b);
 void backend_cuda_init(backend *b);
 
 /* The vector path the simd backend takes: BRAGG_SIMD (auto, scalar, avx2, avx512; unset: auto,
- * the widest this CPU has). An unknown name or one the CPU cannot run is an error naming it. */
+ * the widest this CPU has). An unknown name or one the CPU cannot run is an error naming it; so
+ * is a BRAGG_SIMD_STEPS (1 to 4096) or BRAGG_SIMD_BLOCKS (1 to 64) that is not a whole number
+ * in its range, which the simd backend's open refuses too. */
 int backend_simd_path(simd_path *path, bragg_err *e);
 
 /* Shared by the CPU backends: runs histories [first, first+count) on the calling thread into

@@ -94,18 +94,42 @@ static void event_release(backend *b)
     b->state = NULL;
 }
 
-/* A positive integer from the environment, or `fallback`: for benchmarks of the loop's shape,
- * which never changes a result. */
-static unsigned env_unsigned(const char *name, unsigned fallback, unsigned max)
+/* A whole number from 1 to `max` from the environment, or `fallback` when it is unset: for
+ * benchmarks of the loop's shape, which never changes a result. Anything else is refused with
+ * its name and range, as BRAGG_SIMD is: a typo that fell back in silence benchmarked the
+ * default shape under the name of another. */
+static int env_unsigned(const char *name, unsigned fallback, unsigned max, unsigned *out,
+                        bragg_err *e)
 {
     const char *v = getenv(name);
-    if (!v || !*v) return fallback;
-    char *end;
-    long x = strtol(v, &end, 10);
-    return *end || x < 1 || x > (long)max ? fallback : (unsigned)x;
+    *out = fallback;
+    if (!v || !*v) return BRAGG_OK;
+    const char *d = v;
+    while (*d >= '0' && *d <= '9') d++;
+    if (*d)   /* digits only: no sign, blank or fraction */
+        return bragg_fail(e, "%s: %s is not a whole number (valid: 1 to %u; unset: %u)", name,
+                          BRAGG_QUOTED(v), max, fallback);
+    /* More than nine digits past the leading zeros cannot be in range (nor overflow a long). */
+    const char *first = v;
+    while (*first == '0' && first[1]) first++;
+    long x = d - first > 9 ? 0 : strtol(first, NULL, 10);
+    if (x < 1 || x > (long)max)
+        return bragg_fail(e, "%s: %s is out of range (valid: 1 to %u; unset: %u)", name,
+                          BRAGG_QUOTED(v), max, fallback);
+    *out = (unsigned)x;
+    return BRAGG_OK;
 }
 
-/* The vector path BRAGG_SIMD asks for (default: the widest the CPU has). */
+/* The simd backend's loop shape: BRAGG_SIMD_STEPS and BRAGG_SIMD_BLOCKS, or the defaults. */
+static int simd_shape(unsigned *steps, unsigned *blocks, bragg_err *e)
+{
+    if (env_unsigned("BRAGG_SIMD_STEPS", SIMD_CPU_STEPS, 4096, steps, e)) return BRAGG_ERR;
+    return env_unsigned("BRAGG_SIMD_BLOCKS", SIMD_CPU_BLOCKS, 64, blocks, e);
+}
+
+/* The vector path BRAGG_SIMD asks for (default: the widest the CPU has), and the loop shape's
+ * variables checked with it, so that a command that asks here before its runs (bench) refuses
+ * a bad one as bad input before any row. */
 int backend_simd_path(simd_path *path, bragg_err *e)
 {
     const char *v = getenv("BRAGG_SIMD");
@@ -115,18 +139,20 @@ int backend_simd_path(simd_path *path, bragg_err *e)
     if (!simd_supported(*path))
         return bragg_fail(e, "BRAGG_SIMD: this CPU cannot run the %s path (it has %s)",
                           simd_path_name(*path), simd_cpu_name());
-    return BRAGG_OK;
+    unsigned steps, blocks;
+    return simd_shape(&steps, &blocks, e);
 }
 
 static int open_state(backend *b, int threads, const transport_params *p, int simd, bragg_err *e)
 {
     simd_path path = SIMD_SCALAR;
-    if (simd && backend_simd_path(&path, e)) return BRAGG_ERR;
+    unsigned steps = EVENT_CPU_STEPS, blocks = 0;
+    if (simd && (backend_simd_path(&path, e) || simd_shape(&steps, &blocks, e))) return BRAGG_ERR;
     event_state *st = calloc(1, sizeof *st);
     if (!st) return bragg_fail(e, "out of memory");
     st->path = path;
-    st->steps = simd ? env_unsigned("BRAGG_SIMD_STEPS", SIMD_CPU_STEPS, 4096) : EVENT_CPU_STEPS;
-    st->ahead_blocks = simd ? env_unsigned("BRAGG_SIMD_BLOCKS", SIMD_CPU_BLOCKS, 64) : 0;
+    st->steps = steps;
+    st->ahead_blocks = blocks;
     st->threads = threads > 0 ? threads : omp_get_num_procs();
     st->thread = calloc((size_t)st->threads, sizeof *st->thread);
     st->scores = calloc((size_t)st->threads, sizeof *st->scores);

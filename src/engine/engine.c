@@ -617,6 +617,7 @@ int engine_snapshot(engine *en, run_snapshot *out, bragg_err *e)
             total += net[k];
         }
         out->profile_on = 1;
+        out->profile_timed_histories = t->profiled_histories;
         double seconds = (double)t->history_cycles / en->clock_hz;
         for (int k = 0; k < PROFILE_COUNT; k++) {
             out->profile_share[k] = total > 0 ? net[k] / total : 0.0;

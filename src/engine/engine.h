@@ -47,6 +47,8 @@ typedef struct run_snapshot {
     double profile_share[PROFILE_COUNT];        /* of the profiled histories' time, sums to 1 */
     double profile_ns_per_step[PROFILE_COUNT];  /* per thread */
     double profile_coverage;    /* profiled time extrapolated to all histories / (wall * threads) */
+    /* Histories whose steps were timed: one in 32 on the CPU, every one on the GPU. */
+    uint64_t profile_timed_histories;
 } run_snapshot;
 
 /* Names of the profile components, for tables ("stopping power", "range", ...). */

@@ -332,7 +332,8 @@ static int add_run_meta(plot_figure *f, const run_info *ri, const char *prefix, 
     META("histories", val);
     snprintf(val, sizeof val, "%.0f", num(run, "config.seed"));
     META("seed", val);
-    snprintf(val, sizeof val, "%s, %.0f threads", str(run, "run.backend", "?"), num(run, "run.threads"));
+    snprintf(val, sizeof val, "%s, %.0f thread%s", str(run, "run.backend", "?"),
+             num(run, "run.threads"), num(run, "run.threads") == 1 ? "" : "s");
     META("backend", val);
     META("physics", ri->physics);
     snprintf(val, sizeof val, "%s (git %s)", str(run, "bragg_version", "?"),
@@ -902,10 +903,10 @@ int figures_from_runs(plot_figure *f, const cJSON *const *runs, int n, const fig
     if (plot_set_title(f, o.title ? o.title : buf, e)) goto fail;
 
     if (n == 1)
-        snprintf(buf, sizeof buf, "bragg %s (git %s) \u00b7 %s, %.0f threads \u00b7 seed %.0f",
+        snprintf(buf, sizeof buf, "bragg %s (git %s) \u00b7 %s, %.0f thread%s \u00b7 seed %.0f",
                  str(runs[0], "bragg_version", "?"), str(runs[0], "git_revision", "?"),
                  str(runs[0], "run.backend", "?"), num(runs[0], "run.threads"),
-                 num(runs[0], "config.seed"));
+                 num(runs[0], "run.threads") == 1 ? "" : "s", num(runs[0], "config.seed"));
     else
         snprintf(buf, sizeof buf, "bragg %s (git %s)", str(runs[0], "bragg_version", "?"),
                  str(runs[0], "git_revision", "?"));
@@ -1140,8 +1141,9 @@ static int bench_profile(plot_figure *f, const cJSON *bench, bragg_err *e)
         if (strcmp(str(p, "backend", "openmp"), "cuda") == 0)
             snprintf(lab, sizeof lab, "%s (cuda, %s)", str(p, "case", "?"), str(p, "device.name", "GPU"));
         else
-            snprintf(lab, sizeof lab, "%s (%s, %.0f threads)", str(p, "case", "?"),
-                     str(p, "backend", "openmp"), num(p, "threads"));
+            snprintf(lab, sizeof lab, "%s (%s, %.0f thread%s)", str(p, "case", "?"),
+                     str(p, "backend", "openmp"), num(p, "threads"),
+                     num(p, "threads") == 1 ? "" : "s");
         if (plot_add_bars(f, lab, v, np, e) < 0) return BRAGG_ERR;
     }
     return plot_set_axes(f, "step component (note: ns per step per thread)", NULL,

@@ -1978,7 +1978,7 @@ static int write_vector(const plot_figure *f, const plot_style *s, plot_format f
             rc = BRAGG_ERR;
         } else {
             fwrite(out->data, 1, out->len, af.file);
-            if (atomic_file_commit(&af, e)) rc = bragg_fail_prefix(e, "%s: ", what);
+            if (atomic_file_commit(&af, e)) rc = BRAGG_ERR;   /* its message names `what` */
         }
     }
     free(raw.data);

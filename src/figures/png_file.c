@@ -161,6 +161,5 @@ int png_file_write(const char *path, const char *what, cairo_surface_t *surface,
                               strerror(sink.write_errno));
         return bragg_fail(e, "%s: cannot write %s: %s", what, BRAGG_QUOTED(path), sink.msg);
     }
-    if (atomic_file_commit(&af, e)) return bragg_fail_prefix(e, "%s: ", what);
-    return BRAGG_OK;
+    return atomic_file_commit(&af, e);   /* its message names `what` */
 }

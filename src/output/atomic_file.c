@@ -473,6 +473,7 @@ int atomic_file_open(atomic_file *af, const char *path, const char *what, bragg_
         return BRAGG_ERR;
     }
     snprintf(af->path, sizeof af->path, "%s", path);
+    snprintf(af->what, sizeof af->what, "%s", what);
     if (kind == TARGET_STDOUT) {
         /* The open stream itself, never a rename over what it is: one buffer, one position. */
         af->file = stdout;
@@ -532,7 +533,7 @@ int atomic_file_commit(atomic_file *af, bragg_err *e)
         /* stdout is stdio's own stream: when an earlier write failed and the last flush had
          * nothing left to write, the cause is lost, and errno 0 would read "Success". */
         if (failed)
-            return output_fail(e, "cannot write to standard output: %s",
+            return output_fail(e, "%s: cannot write to standard output: %s", af->what,
                                strerror(stream_error(af)));
         return BRAGG_OK;
     }
@@ -551,7 +552,11 @@ int atomic_file_commit(atomic_file *af, bragg_err *e)
         if (err) unlink(af->tmp);
         slot_release(&af->slot);
     }
-    if (err) return output_fail(e, "cannot write %s: %s", BRAGG_QUOTED(af->path), strerror(err));
+    /* Named by its option, as a failure to open it is: a command with --json and --csv on one
+     * full disk said only "cannot write '/dev/full'". */
+    if (err)
+        return output_fail(e, "%s: cannot write %s: %s", af->what, BRAGG_QUOTED(af->path),
+                           strerror(err));
     return BRAGG_OK;
 }
 

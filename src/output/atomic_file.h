@@ -54,11 +54,12 @@ typedef struct atomic_file {
     int write_errno;                       /* why the first write that failed did, or 0 */
     int slot;                              /* registry slot of the temporary, or -1 */
     char path[ATOMIC_FILE_PATH_MAX];       /* as the caller named it (for messages) */
+    char what[64];                         /* the option that names it (for messages) */
     char target[ATOMIC_FILE_PATH_MAX];     /* the file replaced or written (a link resolved) */
     char tmp[ATOMIC_FILE_PATH_MAX + 32];
 } atomic_file;
 
-/* `what` names the option for messages ("--csv"). */
+/* `what` names the option for messages ("--csv"), those of a failed commit included. */
 int atomic_file_open(atomic_file *af, const char *path, const char *what, bragg_err *e);
 int atomic_file_commit(atomic_file *af, bragg_err *e);
 /* Gives up: closes and removes the temporary (for writers whose own encoder failed, e.g.

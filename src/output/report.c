@@ -3,6 +3,7 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -33,7 +34,10 @@ void report_machine(char *cpu, size_t cpu_len, int *cores)
         }
         fclose(f);
     }
-    *cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    /* The cores this process may run on (its affinity: taskset, a cpuset), which is also what
+     * the backends' default thread count is: `taskset -c 0 bragg bench` reported the
+     * machine's 2 cores online and ran 1 thread. */
+    *cores = omp_get_num_procs();
 }
 
 void channel_name(int channels, int c, char *out, size_t len)
@@ -115,6 +119,12 @@ void report_profile_json(cJSON *obj, const run_snapshot *snap)
         add_number(c, "ns_per_step", snap->profile_ns_per_step[k]);
     }
     add_number(obj, "coverage_of_wall_time", snap->profile_coverage);
+    /* The sampling that applied: one history in 32 timed on the CPU, every one on the GPU. */
+    cJSON_AddNumberToObject(obj, "timed_histories", (double)snap->profile_timed_histories);
+    add_number(obj, "timed_fraction", snap->result.histories
+                                          ? (double)snap->profile_timed_histories /
+                                                (double)snap->result.histories
+                                          : NAN);
 }
 
 void report_bio_json(cJSON *root, const bio_model *m, const bio_curves *b)
@@ -585,7 +595,13 @@ int report_write_json(const engine *en, const run_snapshot *snap, const char *pa
 void report_print_profile(FILE *out, const run_snapshot *snap)
 {
     if (!snap->profile_on) return;
-    fprintf(out, "  profile (one history in 32 timed; ns per step per thread):\n");
+    /* The sampling that applied, not the CPU backends' alone: the GPU times every history. */
+    unsigned long long timed = snap->profile_timed_histories, all = snap->result.histories;
+    if (timed == all)
+        fprintf(out, "  profile (all %llu histories timed; ns per step per thread):\n", all);
+    else
+        fprintf(out, "  profile (%llu of %llu histories timed; ns per step per thread):\n", timed,
+                all);
     for (int k = 0; k < PROFILE_COUNT; k++) {
         fprintf(out, "    %-16s %6.1f%% %7.1f ns\n", profile_component_names[k],
                 100 * snap->profile_share[k], snap->profile_ns_per_step[k]);

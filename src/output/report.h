@@ -71,7 +71,8 @@ int report_write_json_tree(const struct cJSON *root, const char *path, bragg_err
 void report_bio_json(struct cJSON *root, const bio_model *m, const bio_curves *b);
 
 /* Adds one object per profile component ({share, ns_per_step}, null for what is not
- * simulated) and the wall-time coverage to `obj` (a cJSON object). */
+ * simulated), the wall-time coverage and the sampling (timed_histories, and timed_fraction of
+ * the run's histories) to `obj` (a cJSON object). */
 void report_profile_json(struct cJSON *obj, const run_snapshot *snap);
 
 struct backend_device;
@@ -79,7 +80,8 @@ struct backend_device;
  * stack_bytes, ...}], loop: {...}}) as a new cJSON object (NULL when out of memory). */
 struct cJSON *report_device_json(const struct backend_device *d);
 
-/* Machine description for reports: CPU model and logical core count. */
+/* Machine description for reports: CPU model and the logical cores available to this process
+ * (its CPU affinity), the backends' default thread count. */
 void report_machine(char *cpu, size_t cpu_len, int *cores);
 
 /* The head of a benchmark record (what `bragg bench --json` writes and the workbench's race

@@ -377,7 +377,9 @@ Test(plot_cli, run_png_carries_config_and_peak)
     cr_expect((v = image_text(&im, "bragg:material")) && strcmp(v, "water") == 0);
     cr_expect((v = image_text(&im, "bragg:histories")) && strcmp(v, "3000 of 3000") == 0, "%s", v);
     cr_expect((v = image_text(&im, "bragg:seed")) && strcmp(v, "7") == 0);
-    cr_expect((v = image_text(&im, "bragg:backend")) && strstr(v, "serial"));
+    /* One thread, in the singular ("serial, 1 threads" before). */
+    cr_expect((v = image_text(&im, "bragg:backend")) && strcmp(v, "serial, 1 thread") == 0,
+              "%s", v);
     cr_expect((v = image_text(&im, "bragg:physics")) && strstr(v, "straggling on") &&
               strstr(v, "multiple_scattering on"), "%s", v);
     /* The version and revision of the bragg that made the run (as its JSON says). */
@@ -399,6 +401,8 @@ Test(plot_cli, run_png_carries_config_and_peak)
     /* Where the peak should be: the same figure laid out in-process gives the mapping. */
     plot_figure f;
     plot_frame fr = default_frame(run, &f);
+    cr_expect(f.footer && strstr(f.footer, " \u00b7 serial, 1 thread \u00b7 seed 7"), "footer %s",
+              f.footer);
     plot_figure_free(&f);
     cJSON *res = cJSON_GetObjectItem(run, "results");
     double peak = cJSON_GetObjectItem(res, "peak_depth_cm")->valuedouble;

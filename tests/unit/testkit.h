@@ -52,8 +52,9 @@ run_config testkit_config(const char *ion, double energy, uint64_t n);
  * alive for the caller (engine_destroy); without, it is destroyed. */
 run_snapshot testkit_run(const run_config *c, engine **keep);
 
-/* The profile's promises between a run and the same run profiled: the same dose bit for bit,
- * the profiled one's shares non-negative and summing to 1. */
+/* The profile's promises between a run and the same run profiled on a CPU backend: the same
+ * dose bit for bit; a share above 0 for each component every step runs (stopping power,
+ * range/energy, scattering, scoring, RNG); one history in 32 timed. */
 void testkit_expect_profile_changes_nothing(const run_snapshot *plain,
                                             const run_snapshot *profiled);
 
