@@ -1127,7 +1127,17 @@ static int bench_profile(plot_figure *f, const cJSON *bench, bragg_err *e)
         if (!cJSON_IsObject(it) || !isfinite(num(it, "share"))) continue;
         if (plot_add_group(f, it->string, e) < 0) return BRAGG_ERR;
     }
+    /* Every CPU backend is profiled for each case: four cases of four or five backends made
+     * twenty bars per component, their legend over the bars. Over several cases the figure
+     * compares the cases on the history loop (openmp) and the GPU; one case shows them all. */
+    int several_cases = 0;
+    const char *first_case = str(cJSON_GetArrayItem(profiles, 0), "case", "?");
+    cJSON_ArrayForEach(p, profiles)
+        if (strcmp(str(p, "case", "?"), first_case) != 0) several_cases = 1;
     cJSON_ArrayForEach(p, profiles) {
+        const char *backend = str(p, "backend", "openmp");
+        if (several_cases && strcmp(backend, "openmp") != 0 && strcmp(backend, "cuda") != 0)
+            continue;
         double v[PLOT_MAX_GROUPS];
         char notes[PLOT_MAX_GROUPS][32];
         const char *np[PLOT_MAX_GROUPS];
@@ -1146,8 +1156,10 @@ static int bench_profile(plot_figure *f, const cJSON *bench, bragg_err *e)
                      num(p, "threads") == 1 ? "" : "s");
         if (plot_add_bars(f, lab, v, np, e) < 0) return BRAGG_ERR;
     }
-    return plot_set_axes(f, "step component (note: ns per step per thread)", NULL,
-                         "share of step time", "%", e);
+    return plot_set_axes(f, several_cases ? "step component (note: ns per step per thread; "
+                                            "openmp and cuda: one --case shows every backend)"
+                                          : "step component (note: ns per step per thread)",
+                         NULL, "share of step time", "%", e);
 }
 
 int figures_from_bench(plot_figure *f, const cJSON *bench, figure_kind kind, const char *title,

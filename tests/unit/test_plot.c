@@ -1659,3 +1659,44 @@ Test(plot_cli, dose_map_figure_ends_where_the_dose_does)
     cJSON_Delete(run);
     testkit_remove_dir(dir);
 }
+
+/* A bench record's profile figure: one case shows every backend profiled; several cases show
+ * each case's openmp (and cuda) profile, not the twenty bars four cases of five backends made,
+ * their legend over the bars. */
+static cJSON *bench_with_profiles(int n_cases)
+{
+    static const char *const cases[] = {"c12-400-water", "p-150-water"};
+    static const char *const backends[] = {"serial", "openmp", "event", "simd"};
+    cJSON *root = cJSON_CreateObject(), *profiles = cJSON_AddArrayToObject(root, "profiles");
+    cJSON_AddArrayToObject(root, "runs");   /* what makes it a bench record */
+    for (int c = 0; c < n_cases; c++)
+        for (int b = 0; b < 4; b++) {
+            cJSON *p = cJSON_CreateObject();
+            cJSON_AddStringToObject(p, "case", cases[c]);
+            cJSON_AddStringToObject(p, "backend", backends[b]);
+            cJSON_AddNumberToObject(p, "threads", b == 0 ? 1 : 2);
+            cJSON *rng = cJSON_AddObjectToObject(p, "rng");
+            cJSON_AddNumberToObject(rng, "share", 0.25 + 0.1 * b);
+            cJSON_AddNumberToObject(rng, "ns_per_step", 40);
+            cJSON_AddItemToArray(profiles, p);
+        }
+    return root;
+}
+
+Test(plot, a_bench_profile_figure_keeps_one_backend_per_case_over_several_cases)
+{
+    bragg_err e = {{0}};
+    for (int n_cases = 1; n_cases <= 2; n_cases++) {
+        cJSON *bench = bench_with_profiles(n_cases);
+        plot_figure f;
+        cr_assert(figures_from_bench(&f, bench, FIGURE_PROFILE, NULL, &e) == BRAGG_OK, "%s",
+                  e.msg);
+        cr_expect(f.n_series == (n_cases == 1 ? 4 : 2), "%d cases: %d bar series", n_cases,
+                  f.n_series);
+        for (int s = 0; n_cases > 1 && s < f.n_series; s++)
+            cr_expect(strstr(f.series[s].label, "(openmp, 2 threads)"), "%s",
+                      f.series[s].label);
+        plot_figure_free(&f);
+        cJSON_Delete(bench);
+    }
+}
