@@ -17,12 +17,12 @@
 typedef struct parse_ctx {
     run_setup setup;
     char export_dir[512];
+    int lines[RUN_KEYS_MAX];
 } parse_ctx;
 
 static int settings_line(const char *section, const char *key, const char *value, int line,
                          void *ctx, bragg_err *e)
 {
-    (void)line;
     parse_ctx *p = ctx;
     if (strcmp(section, "workbench") == 0) {
         if (strcmp(key, "export-dir") != 0)
@@ -34,11 +34,13 @@ static int settings_line(const char *section, const char *key, const char *value
     }
     if (*section) return BRAGG_OK;   /* another program's section */
     const run_key *k = run_key_find(key);
-    if (!k)
-        return bragg_fail(e, "unknown key %s (the keys are bragg run's long options)",
-                          BRAGG_QUOTED(key));
-    if (run_setup_set(&p->setup, k, value, e)) return bragg_fail_prefix(e, "%s: ", key);
-    return BRAGG_OK;
+    if (k) {
+        if (run_setup_set(&p->setup, k, value, e)) return bragg_fail_prefix(e, "%s: ", key);
+        p->lines[k - run_keys] = line;
+        return BRAGG_OK;
+    }
+    return bragg_fail(e, "unknown key %s (the keys are bragg run's long options)",
+                      BRAGG_QUOTED(key));
 }
 
 int settings_parse(char *text, const char *name, workbench_settings *w, bragg_err *e)
@@ -53,9 +55,20 @@ int settings_parse(char *text, const char *name, workbench_settings *w, bragg_er
     if (rc == BRAGG_OK) {
         w->cfg = p->setup.cfg;
         snprintf(w->export_dir, sizeof w->export_dir, "%s", p->export_dir);
+        memcpy(w->lines, p->lines, sizeof w->lines);
     }
     free(p);
     return rc;
+}
+
+int settings_validate(const workbench_settings *w, const catalog *cat, const char *name,
+                      bragg_err *e)
+{
+    const char *key = NULL;
+    if (config_validate_key(&w->cfg, cat, &key, e) == BRAGG_OK) return BRAGG_OK;
+    const run_key *k = key ? run_key_find(key) : NULL;
+    if (k && w->lines[k - run_keys]) return run_file_blame(e, key, name, w->lines[k - run_keys]);
+    return bragg_fail_prefix(e, "%s: ", name);
 }
 
 int settings_format(const workbench_settings *w, char *out, size_t len)
@@ -67,7 +80,8 @@ int settings_format(const workbench_settings *w, char *out, size_t len)
     int m = snprintf(out + used, len - used,
                      "\n[workbench]\n"
                      "# where e writes its figures and data (empty: the folder bragg started in)\n"
-                     "export-dir = %s\n", w->export_dir);
+                     "export-dir = %s\n",
+                     w->export_dir);
     return m < 0 ? m : n + m;
 }
 

@@ -875,15 +875,22 @@ static void free_overlay(tui_overlay *o)
 
 /* `m`: to the map view, switching the map on for the next run; in the view, the next kind:
  * rings, x columns, off. Runs without a map score none (and lose no speed). */
-static void map_key(tui_state *t)
+void tui_map_key(tui_state *t)
 {
     if (t->view != VIEW_MAP) {
         t->view = VIEW_MAP;
         if (t->cfg.map_kind == MAP_NONE) t->cfg.map_kind = MAP_RZ;
+    } else if (t->cfg.map_kind == MAP_XZ) {
+        /* Off: a grid from a run file goes too, or the settings saved would hold a map bin
+         * without a map, which bragg run refuses (config_validate). */
+        int had_grid = t->cfg.map_bin_cm > 0 || t->cfg.map_radius_cm > 0;
+        config_drop_map(&t->cfg);
+        set_status(t, 0, "map: off from the next run (m switches it on%s)",
+                   had_grid ? "; the run file's grid is dropped: the next map fits the range"
+                            : "");
+        return;
     } else {
-        t->cfg.map_kind = t->cfg.map_kind == MAP_RZ ? MAP_XZ
-                          : t->cfg.map_kind == MAP_XZ ? MAP_NONE
-                                                      : MAP_RZ;
+        t->cfg.map_kind = t->cfg.map_kind == MAP_RZ ? MAP_XZ : MAP_RZ;
     }
     if (t->cfg.map_kind == MAP_NONE)
         set_status(t, 0, "map: off from the next run (m switches it on)");
@@ -1613,7 +1620,7 @@ static void handle_key(tui_state *t, int key, const tui_layout *l)
         set_status(t, 0, "view: %s", plot_view_name(t->view));
         break;
     case 'o': case KEY_F(7): keep_overlay(t); break;
-    case 'm': map_key(t); break;
+    case 'm': tui_map_key(t); break;
     case 'n':
         t->norm = (overlay_norm)((t->norm + 1) % 3);
         if (t->norm == NORM_NONE) set_status(t, 0, "kept runs and this one as they are (Gy cm2 per primary)");
@@ -1688,7 +1695,9 @@ int tui_main(const run_config *start)
     config_default(&w.cfg);
     w.cfg.histories = 20000;
     int loaded = settings_load(&w, &e);
-    if (loaded == BRAGG_OK && config_validate(&w.cfg, &t->cat, &e)) {
+    char path[1024];
+    if (loaded == BRAGG_OK && (settings_path(path, sizeof path, &e) ||
+                               settings_validate(&w, &t->cat, path, &e))) {
         bragg_fail_prefix(&e, "settings: ");
         loaded = BRAGG_ERR;
     }

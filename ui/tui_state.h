@@ -174,6 +174,11 @@ int tui_run_outdated(const tui_state *t);
 #define TUI_RUN_OUTDATED_HINT "setup changed: r runs it"
 #define TUI_SOBP_OUTDATED_HINT "setup changed: s builds it"
 
+/* `m`: to the map view, switching the map on for the next run; in the view, the next kind:
+ * rings, x columns, off (with the grid a run file gave: config_drop_map). Says so on the
+ * status line. */
+void tui_map_key(tui_state *t);
+
 /* 1 while a run is going (running or paused). */
 int tui_run_active(const tui_state *t);
 

@@ -119,12 +119,12 @@ typedef struct file_ctx {
     const option_spec *specs;
     const unsigned char *seen;
     const char *const *refused;
+    int *lines;
 } file_ctx;
 
 static int file_line(const char *section, const char *key, const char *value, int line,
                      void *ctx, bragg_err *e)
 {
-    (void)line;
     const file_ctx *fc = ctx;
     if (*section) return BRAGG_OK;   /* [workbench] and the like: another program's */
     for (const char *const *r = fc->refused; r && *r; r++)
@@ -134,14 +134,21 @@ static int file_line(const char *section, const char *key, const char *value, in
         return bragg_fail(e, "unknown key '%.40s' (the keys are the long options of --help, "
                              "without the dashes)", key);
     if (fc->seen && fc->seen[s - fc->specs]) return BRAGG_OK;   /* the command line's wins */
-    if (option_takes_value(s) && !*value) return bragg_fail(e, "%s: needs a value (%s)", key, s->meta);
-    return apply(s, key, value, e);
+    if (option_takes_value(s) && !*value) {
+        char what[96] = "VALUE";
+        if (s->meta) run_file_words(s->meta, what, sizeof what);
+        return bragg_fail(e, "%s: needs a value (%s)", key, what);
+    }
+    if (apply(s, key, value, e)) return BRAGG_ERR;
+    if (fc->lines) fc->lines[s - fc->specs] = line;
+    return BRAGG_OK;
 }
 
 int option_parse_file(const option_spec *specs, char *text, const char *name,
-                      const unsigned char *seen, const char *const *refused, bragg_err *e)
+                      const unsigned char *seen, const char *const *refused, int *lines,
+                      bragg_err *e)
 {
-    file_ctx fc = {specs, seen, refused};
+    file_ctx fc = {specs, seen, refused, lines};
     return run_file_parse(text, name, file_line, &fc, e);
 }
 
@@ -154,9 +161,11 @@ void option_print_help(FILE *out, const option_spec *specs)
         if (option_takes_value(s) && n < (int)sizeof left)
             snprintf(left + n, sizeof left - (size_t)n, " %s", s->meta ? s->meta : "VALUE");
         fprintf(out, "  %-30s %s", left, s->help);
+        char lo[32], hi[32];
         if (s->kind == OPTION_DOUBLE || s->kind == OPTION_INT || s->kind == OPTION_COUNT ||
             (s->kind == OPTION_CALL && s->hi > s->lo))
-            fprintf(out, " [%g..%g]", s->lo, s->hi);
+            fprintf(out, " [%s to %s]", run_file_bound_text(s->lo, lo, sizeof lo),
+                    run_file_bound_text(s->hi, hi, sizeof hi));
         fputc('\n', out);
     }
 }

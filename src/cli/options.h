@@ -56,15 +56,18 @@ int option_parse_seen(const option_spec *specs, int argc, char **argv, int *help
  * skipped: they belong to other programs) as if given as --key value, except the options
  * marked in `seen` (given on the command line, which wins) and those named in `refused`
  * (NULL-terminated; e.g. "config": a run file does not name another). An unknown key is an
- * error naming the line. `name` names the text in messages (its path). Values the strings
- * of OPTION_STRING options point into stay `text`'s: keep it while they are used. */
+ * error naming the line. `name` names the text in messages (its path). lines (NULL, or one
+ * entry per spec) receives the line each option was set on. Values the strings of
+ * OPTION_STRING options point into stay `text`'s: keep it while they are used. */
 int option_parse_file(const option_spec *specs, char *text, const char *name,
-                      const unsigned char *seen, const char *const *refused, bragg_err *e);
+                      const unsigned char *seen, const char *const *refused, int *lines,
+                      bragg_err *e);
 
 /* 1 when the option takes a value (`--name value`), 0 for flags. */
 int option_takes_value(const option_spec *s);
 
-/* Prints "  --name META   help [lo..hi]" lines. */
+/* Prints "  --name META   help [lo to hi]" lines (the range: run_file_bound_text's numbers,
+ * as messages write them). */
 void option_print_help(FILE *out, const option_spec *specs);
 
 #endif

@@ -206,6 +206,26 @@ Test(ui, settings_round_trip)
     cr_expect_str_eq(b.export_dir, "/tmp/figures here");
 }
 
+/* The rules between keys are checked once the whole file is read (a later line may give the
+ * model a dose needs), and name the line of the key at fault. */
+Test(ui, settings_rules_between_keys_name_the_line)
+{
+    static workbench_settings w;
+    memset(&w, 0, sizeof w);
+    config_default(&w.cfg);
+    bragg_err e = {{0}};
+    char lone[] = "ion = p\nenergy = 100\nbio-dose = 3\nhistories = 500\n";
+    cr_assert_eq(settings_parse(lone, "w.conf", &w, &e), BRAGG_OK, "%s", e.msg);
+    catalog cat;
+    cr_assert_eq(catalog_load(&cat, &e), BRAGG_OK, "%s", e.msg);
+    cr_expect_eq(settings_validate(&w, &cat, "w.conf", &e), BRAGG_ERR);
+    cr_expect(strstr(e.msg, "w.conf line 3: bio-dose: needs a biological model"), "%s", e.msg);
+    char late[] = "ion = p\nenergy = 100\nbio-dose = 3\nbio = rbe1.1\n";
+    cr_assert_eq(settings_parse(late, "w.conf", &w, &e), BRAGG_OK, "%s", e.msg);
+    cr_expect_eq(settings_validate(&w, &cat, "w.conf", &e), BRAGG_OK, "%s", e.msg);
+    catalog_free(&cat);
+}
+
 static void expect_corrupt(const char *text, const char *needle)
 {
     workbench_settings w, before;
