@@ -98,13 +98,33 @@ int option_parse_seen(const option_spec *specs, int argc, char **argv, int *help
         } else if (arg[0] == '-' && arg[1] && !arg[2]) {
             s = find_short(specs, arg[1]);
             if (!s) return bragg_fail(e, "unknown option %s (see --help)", BRAGG_QUOTED(arg));
+        } else if (arg[0] == '-' && arg[1] && (s = find_short(specs, arg[1])) &&
+                   option_takes_value(s)) {
+            /* "-n1e4": a short option and its value run together. */
+            char shown[32];
+            snprintf(shown, sizeof shown, "%.20s", arg + 2);
+            return bragg_fail(e, "unexpected argument %s (a value goes apart from its option: "
+                                 "-%c %s%s)",
+                              BRAGG_QUOTED(arg), arg[1], bragg_text_printable(shown) ? shown
+                                                                                    : "VALUE",
+                              strlen(arg + 2) > 20 ? "..." : "");
         } else {
             return bragg_fail(e, "unexpected argument %s (options start with --; see --help)",
                               BRAGG_QUOTED(arg));
         }
         if (option_takes_value(s) && !value) {
-            if (i + 1 >= argc)
-                return bragg_fail(e, "--%s: needs a value (%s)", s->name, s->meta);
+            char what[96] = "VALUE";
+            if (s->meta) run_file_words(s->meta, what, sizeof what);
+            /* An option where its value should be: the value was left out. */
+            const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+            int option_like = next && (strncmp(next, "--", 2) == 0 ||
+                                       (next[0] == '-' && next[1] && !next[2] &&
+                                        (find_short(specs, next[1]) || next[1] == 'h')));
+            if (!next || option_like)
+                return bragg_fail(e, "--%s: needs a value (%s)%s", s->name, what,
+                                  option_like ? "; an option follows it (a value that starts "
+                                                "with - goes as --NAME=VALUE)"
+                                              : "");
             value = argv[++i];
         }
         char field[64];

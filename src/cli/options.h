@@ -6,7 +6,10 @@
  * and its valid range (the caller prints it and exits 2). Accepted forms: `--name value`,
  * `--name=value`, `-x value` for options with a short letter, bare flags, and
  * `--flag=yes|no` (also true/false, on/off, 1/0), which lets a command line switch off what a
- * run file switched on.
+ * run file switched on. An option given twice takes the last value (a script may append an
+ * override). A separate value that looks like an option ("--csv", or "-q" where -q is one) is
+ * refused as a missing value, never taken as a file name: `--json --csv` once wrote a JSON
+ * named "--csv"; such a value can still be given as `--json=--csv`. "-" stays a value.
  *
  * option_parse_file reads a run file (src/engine/run_file.h) through the same table: every
  * long option is a key, and options the command line gave are left as it set them.

@@ -25,6 +25,7 @@
 #include "refdata.h"
 #include "testkit.h"
 
+/* Bad input: exit 2 and one line (one '\n', at the end) that says `needle`. */
 static void expect_bad(const char *args, const char *needle)
 {
     char out[8192];
@@ -32,6 +33,9 @@ static void expect_bad(const char *args, const char *needle)
     cr_expect(rc == 2, "'bragg %s' exited %d, want 2; output: %s", args, rc, out);
     cr_expect(strstr(out, needle) != NULL, "'bragg %s' said '%s', want it to mention '%s'", args,
               out, needle);
+    size_t n = strlen(out);
+    cr_expect(n > 0 && strchr(out, '\n') == out + n - 1, "'bragg %s' said more or less than one "
+              "line: '%s'", args, out);
 }
 
 TestSuite(cli, .timeout = 120);
@@ -1240,6 +1244,49 @@ Test(cli, every_key_takes_its_advertised_range)
     }
     cr_expect(checked > 60, "%d values checked", checked);
     catalog_free(&cat);
+}
+
+/* An option whose value is missing took the next option as its value: `--json --csv` wrote a
+ * JSON named "--csv" (exit 0), `--csv --no-nuclear --json o.json` a CSV named "--no-nuclear"
+ * and left the reactions on. Now that is "needs a value"; "-" stays a value, and a value that
+ * starts with "--" can be given as --json=--odd. */
+Test(cli, an_option_is_never_taken_as_the_value_of_another)
+{
+    char dir[64], cmd[1024], out[8192];
+    testkit_temp_dir(dir, sizeof dir, "cli");
+    const char *base = "run --ion p --energy 100 --material water -n 100 -q";
+    const struct {
+        const char *args, *needle;
+    } cases[] = {
+        {"--json --csv", "--json: needs a value (FILE or -)"},
+        {"--csv --no-nuclear --json o.json", "--csv: needs a value (FILE or -)"},
+        {"--json -q", "--json: needs a value"},
+        {"--seed -n 5", "--seed: needs a value (S)"},
+        {"--json", "--json: needs a value (FILE or -)"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(cmd, sizeof cmd, "cd %s && %s %s %s", dir, testkit_bragg(), base, cases[i].args);
+        int rc = testkit_shell(cmd, out, sizeof out);
+        cr_expect(rc == 2 && strstr(out, cases[i].needle) &&
+                      strchr(out, '\n') == strrchr(out, '\n'),
+                  "'%s' exited %d: %s", cmd, rc, out);
+    }
+    snprintf(cmd, sizeof cmd, "cd %s && ls -A", dir);
+    testkit_shell(cmd, out, sizeof out);
+    cr_expect(out[0] == '\0', "files written: %s", out);
+    /* "-" is standard output; --json=--odd a file of that name. */
+    snprintf(cmd, sizeof cmd, "cd %s && %s %s --json - > stdout.json && %s %s --json=--odd", dir,
+             testkit_bragg(), base, testkit_bragg(), base);
+    int rc = testkit_shell(cmd, out, sizeof out);
+    cr_expect(rc == 0, "'%s' exited %d: %s", cmd, rc, out);
+    char path[256];
+    snprintf(path, sizeof path, "%s/stdout.json", dir);
+    cJSON_Delete(testkit_read_json(path));
+    snprintf(path, sizeof path, "%s/--odd", dir);
+    cJSON_Delete(testkit_read_json(path));
+    /* A short option and its value run together: the message shows them apart. */
+    expect_bad("run --ion p --energy 100 --material water -n1e4", "-n 1e4");
+    testkit_remove_dir(dir);
 }
 
 /* -0 is 0: the JSON said -0 for --spot -0. --help writes ranges as the messages do, 2^64 - 1
