@@ -24,6 +24,7 @@ static int settings_line(const char *section, const char *key, const char *value
                          void *ctx, bragg_err *e)
 {
     parse_ctx *p = ctx;
+    /* run_file_parse refuses other sections, and a run's keys in this one. */
     if (strcmp(section, "workbench") == 0) {
         if (strcmp(key, "export-dir") != 0)
             return bragg_fail(e, "unknown key %s in [workbench] (valid: export-dir)",
@@ -32,7 +33,6 @@ static int settings_line(const char *section, const char *key, const char *value
         snprintf(p->export_dir, sizeof p->export_dir, "%s", value);
         return BRAGG_OK;
     }
-    if (*section) return BRAGG_OK;   /* another program's section */
     const run_key *k = run_key_find(key);
     if (k) {
         if (run_setup_set(&p->setup, k, value, e)) return bragg_fail_prefix(e, "%s: ", key);
@@ -77,11 +77,13 @@ int settings_format(const workbench_settings *w, char *out, size_t len)
                                      "every run)\n", out, len);
     if (n < 0) return n;
     size_t used = (size_t)n < len ? (size_t)n : len;
+    char dir[1100];
+    run_file_quote(w->export_dir, dir, sizeof dir);
     int m = snprintf(out + used, len - used,
                      "\n[workbench]\n"
                      "# where e writes its figures and data (empty: the folder bragg started in)\n"
                      "export-dir = %s\n",
-                     w->export_dir);
+                     dir);
     return m < 0 ? m : n + m;
 }
 

@@ -7,7 +7,8 @@
  * keys of `bragg run` (so `bragg run --config ~/.config/bragg/workbench.conf` runs the last
  * setup headless), then a
  * [workbench] section with what only the workbench uses (export-dir: the folder exports go
- * to), which bragg run skips. It is written atomically (src/output/atomic_file.h), so a crash mid-write never leaves half a
+ * to, quoted where it holds a '#' or blanks at its ends), which bragg run skips. It is
+ * written atomically (src/output/atomic_file.h), so a crash mid-write never leaves half a
  * file (and a symlinked file stays a symlink). A file that cannot be read or parsed (unknown key, a value out of
  * range, a line without '=') is reported with its line and otherwise ignored: the caller keeps
  * what it had, nothing is fatal. The caller then sets the file aside (settings_set_aside)

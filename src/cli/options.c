@@ -146,13 +146,15 @@ static int file_line(const char *section, const char *key, const char *value, in
                      void *ctx, bragg_err *e)
 {
     const file_ctx *fc = ctx;
-    if (*section) return BRAGG_OK;   /* [workbench] and the like: another program's */
+    /* [workbench]: the workbench's own settings (run_file_parse refuses other sections, and
+     * the keys of a run in one). */
+    if (*section) return BRAGG_OK;
     for (const char *const *r = fc->refused; r && *r; r++)
         if (strcmp(key, *r) == 0) return bragg_fail(e, "%s: not allowed in a run file", key);
     const option_spec *s = find_long(fc->specs, key, strlen(key));
     if (!s)
-        return bragg_fail(e, "unknown key '%.40s' (the keys are the long options of --help, "
-                             "without the dashes)", key);
+        return bragg_fail(e, "unknown key %s (the keys are the long options of --help, without "
+                             "the dashes)", BRAGG_QUOTED(key));
     if (fc->seen && fc->seen[s - fc->specs]) return BRAGG_OK;   /* the command line's wins */
     if (option_takes_value(s) && !*value) {
         char what[96] = "VALUE";

@@ -55,8 +55,8 @@ int option_parse(const option_spec *specs, int argc, char **argv, int *help, bra
 int option_parse_seen(const option_spec *specs, int argc, char **argv, int *help,
                       unsigned char *seen, bragg_err *e);
 
-/* Applies the "key = value" lines of run-file text (sections other than the main one are
- * skipped: they belong to other programs) as if given as --key value, except the options
+/* Applies the "key = value" lines of run-file text (src/engine/run_file.h; the [workbench]
+ * section is skipped: it is the workbench's) as if given as --key value, except the options
  * marked in `seen` (given on the command line, which wins) and those named in `refused`
  * (NULL-terminated; e.g. "config": a run file does not name another). An unknown key is an
  * error naming the line. `name` names the text in messages (its path). lines (NULL, or one

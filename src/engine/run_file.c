@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "assets.h"
 #include "tables.h"
@@ -121,6 +122,23 @@ const run_key run_keys[] = {
 /* run_setup.given and bragg run's option table hold RUN_KEYS_MAX keys. */
 _Static_assert(sizeof run_keys / sizeof run_keys[0] - 1 <= RUN_KEYS_MAX,
                "RUN_KEYS_MAX is below the number of run keys");
+
+/* bragg run's outputs (src/cli/cmd_run.c: its option table, which a test compares with this
+ * list). */
+const run_output_key run_output_keys[] = {
+    {"csv", 0, 0},     {"json", 0, 0},        {"png", 0, 0},         {"svg", 0, 0},
+    {"pdf", 0, 0},     {"map", 0, 0},         {"map-error", 0, 0},   {"profile-at", 0, 1},
+    {"phase-space", 0, 0}, {"all", 1, 0},     {"quiet", 1, 0},       {0, 0, 0},
+};
+
+const char *const run_file_sections[] = {"workbench", NULL};
+
+const run_output_key *run_output_key_find(const char *name)
+{
+    for (const run_output_key *k = run_output_keys; k->name; k++)
+        if (strcmp(k->name, name) == 0) return k;
+    return NULL;
+}
 
 const run_key *run_key_find(const char *name)
 {
@@ -445,6 +463,28 @@ int run_setup_set(run_setup *s, const run_key *k, const char *value, bragg_err *
     return BRAGG_OK;
 }
 
+int run_file_quote(const char *v, char *out, size_t len)
+{
+    size_t n = strlen(v);
+    int blank_end = n && (strchr(" \t\r", v[0]) || strchr(" \t\r", v[n - 1]));
+    if (!blank_end && !strchr(v, '#') && v[0] != '"') return snprintf(out, len, "%s", v);
+    size_t used = 0;
+#define OUT(ch)                                                                                    \
+    do {                                                                                           \
+        if (used + 1 < len) out[used] = (ch);                                                      \
+        used++;                                                                                    \
+    } while (0)
+    OUT('"');
+    for (const char *p = v; *p; p++) {
+        if (*p == '"' || *p == '\\') OUT('\\');
+        OUT(*p);
+    }
+    OUT('"');
+#undef OUT
+    if (len) out[used < len ? used : len - 1] = '\0';
+    return (int)used;
+}
+
 int run_file_format(const run_config *c, const char *head, char *out, size_t len)
 {
     size_t used = 0;
@@ -469,7 +509,10 @@ int run_file_format(const run_config *c, const char *head, char *out, size_t len
         switch (k->kind) {
         case RUN_KEY_NAME:
             /* "" is a default with no text of its own (no biological model): left out. */
-            if (*field) PUT("%-24s= %s\n", k->name, field);
+            if (*field) {
+                run_file_quote(field, val, sizeof val);
+                PUT("%-24s= %s\n", k->name, val);
+            }
             break;
         case RUN_KEY_NUMBER:
         case RUN_KEY_VALUES: {
@@ -498,15 +541,20 @@ int run_file_format(const run_config *c, const char *head, char *out, size_t len
             break;
         }
         case RUN_KEY_MATERIAL:
-            if (c->n_slabs == 1 && isinf(c->slabs[0].thickness_cm))
-                PUT("%-24s= %s\n", k->name, c->slabs[0].material);
+            if (c->n_slabs == 1 && isinf(c->slabs[0].thickness_cm)) {
+                run_file_quote(c->slabs[0].material, val, sizeof val);
+                PUT("%-24s= %s\n", k->name, val);
+            }
             break;
         case RUN_KEY_SLAB:
             if (c->n_slabs == 1 && isinf(c->slabs[0].thickness_cm)) break;
             for (int i = 0; i < c->n_slabs; i++) {
-                if (isinf(c->slabs[i].thickness_cm)) snprintf(val, sizeof val, "inf");
-                else shortest(c->slabs[i].thickness_cm, 1, val, sizeof val);
-                PUT("%-24s= %s:%s\n", k->name, c->slabs[i].material, val);
+                char th[40], spec[120];
+                if (isinf(c->slabs[i].thickness_cm)) snprintf(th, sizeof th, "inf");
+                else shortest(c->slabs[i].thickness_cm, 1, th, sizeof th);
+                snprintf(spec, sizeof spec, "%s:%s", c->slabs[i].material, th);
+                run_file_quote(spec, val, sizeof val);
+                PUT("%-24s= %s\n", k->name, val);
             }
             break;
         }
@@ -515,53 +563,161 @@ int run_file_format(const run_config *c, const char *head, char *out, size_t len
     return total;
 }
 
+static int is_blank(char ch)
+{
+    return ch == ' ' || ch == '\t' || ch == '\r';
+}
+
 static char *trim(char *s)
 {
     while (*s == ' ' || *s == '\t') s++;
     size_t n = strlen(s);
-    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r')) s[--n] = '\0';
+    while (n > 0 && is_blank(s[n - 1])) s[--n] = '\0';
     return s;
+}
+
+/* Ends s at its comment: a '#' first on the line (`line`) or after a blank; names never have
+ * one. */
+static void cut_comment(char *s, const char *line)
+{
+    for (char *h = s; (h = strchr(h, '#')); h++)
+        if (h == line || is_blank(h[-1])) {
+            *h = '\0';
+            return;
+        }
+}
+
+/* A quoted value ("...", with \" and \\) in place: *v is the opening quote; on return *v is
+ * the text without quotes and escapes. Only blanks and a comment may follow the closing
+ * quote. */
+static int unquote(char **v, bragg_err *e)
+{
+    char *r = *v + 1, *w = *v;
+    while (*r && *r != '"') {
+        if (*r == '\\' && (r[1] == '"' || r[1] == '\\')) r++;
+        *w++ = *r++;
+    }
+    if (*r != '"') return bragg_fail(e, "no closing quote (valid: \"TEXT\", with \\\" and \\\\)");
+    char *rest = r + 1;
+    *w = '\0';
+    while (is_blank(*rest)) rest++;
+    if (*rest && *rest != '#')
+        return bragg_fail(e, "text after the closing quote (valid: \"TEXT\", then a # comment)");
+    return BRAGG_OK;
+}
+
+/* The keys a parse has seen, for "given twice": at most the keys of both tables in each
+ * section, since the callers refuse any other (an unknown key ends the parse). */
+#define SEEN_MAX 256
+typedef struct seen_key {
+    const char *key;
+    int section, line;
+} seen_key;
+
+/* A key as messages show it: as it is, or quoted with its control characters escaped. */
+#define key_text(key) (bragg_text_printable(key) ? (key) : BRAGG_QUOTED(key))
+
+static int repeatable(const char *key)
+{
+    const run_key *k = run_key_find(key);
+    const run_output_key *o = run_output_key_find(key);
+    return (k && k->kind == RUN_KEY_SLAB) || (o && o->repeatable);
 }
 
 int run_file_parse(char *text, const char *name, run_file_fn fn, void *ctx, bragg_err *e)
 {
     char section[64] = "";
-    int line_no = 0;
-    char *p = text;
-    while (*p) {
+    int section_id = 0, line_no = 0, n_seen = 0;
+    static const char bom[] = "\xEF\xBB\xBF";
+    seen_key *seen = malloc(SEEN_MAX * sizeof *seen);
+    if (!seen) return bragg_fail(e, "%s: out of memory", name);
+    int rc = BRAGG_OK;
+    /* An editor's byte order mark: invisible, and no part of the first key. */
+    char *p = strncmp(text, bom, 3) == 0 ? text + 3 : text;
+    while (*p && rc == BRAGG_OK) {
         line_no++;
         size_t n = strcspn(p, "\n");
-        if (n >= 1024) return bragg_fail(e, "%s line %d: longer than 1023 characters", name, line_no);
+        if (n >= 1024) {
+            rc = bragg_fail(e, "%s line %d: longer than 1023 characters", name, line_no);
+            break;
+        }
         /* Split in place: keys and values stay valid as long as the text. */
         char *line = p;
         p += n;
         if (*p == '\n') *p++ = '\0';
-        /* A comment: '#' first on the line, or after a space or tab (names never have one). */
-        for (char *h = line; (h = strchr(h, '#')); h++)
-            if (h == line || h[-1] == ' ' || h[-1] == '\t') {
-                *h = '\0';
+        char *s = line;
+        while (*s == ' ' || *s == '\t') s++;
+        if (*s == '#') continue;
+        if (*s == '[') {
+            cut_comment(s, line);
+            s = trim(s);
+            char *close = strchr(s, ']');
+            if (!close || close[1] || close - s - 1 >= (long)sizeof section || close == s + 1) {
+                rc = bragg_fail(e, "%s line %d: %s is not a section ([name])", name, line_no,
+                                BRAGG_QUOTED(s));
                 break;
             }
-        char *s = trim(line);
-        if (!*s) continue;
-        if (*s == '[') {
-            char *close = strchr(s, ']');
-            if (!close || close[1] || close - s - 1 >= (long)sizeof section || close == s + 1)
-                return bragg_fail(e, "%s line %d: %s is not a section ([name])", name, line_no,
-                                  BRAGG_QUOTED(s));
             *close = '\0';
             snprintf(section, sizeof section, "%s", trim(s + 1));
+            section_id = 0;
+            for (int i = 0; run_file_sections[i]; i++)
+                if (strcmp(section, run_file_sections[i]) == 0) section_id = i + 1;
+            if (!section_id) {
+                rc = bragg_fail(e, "%s line %d: unknown section %s (valid: [workbench], the "
+                                   "workbench's own settings)",
+                                name, line_no, BRAGG_QUOTED(section));
+                break;
+            }
             continue;
         }
         char *eq = strchr(s, '=');
-        if (!eq) return bragg_fail(e, "%s line %d: no '=' in %s", name, line_no, BRAGG_QUOTED(s));
-        *eq = '\0';
-        char *key = trim(s), *value = trim(eq + 1);
-        if (!*key) return bragg_fail(e, "%s line %d: no key before '='", name, line_no);
+        if (eq) *eq = '\0';
+        cut_comment(s, line);   /* a comment before any '=' holds the '=' */
+        if (!eq || strlen(s) < (size_t)(eq - s)) {
+            s = trim(s);
+            if (!*s) continue;
+            if (eq) *eq = '=';
+            rc = bragg_fail(e, "%s line %d: no '=' in %s", name, line_no, BRAGG_QUOTED(s));
+            break;
+        }
+        char *key = trim(s), *value = eq + 1;
+        while (*value == ' ' || *value == '\t') value++;
+        if (*value == '"') {
+            if (unquote(&value, e)) {
+                rc = bragg_fail_prefix(e, "%s line %d: %s: ", name, line_no, key_text(key));
+                break;
+            }
+        } else {
+            cut_comment(value, line);
+            value = trim(value);
+        }
+        if (!*key) {
+            rc = bragg_fail(e, "%s line %d: no key before '='", name, line_no);
+            break;
+        }
+        /* bragg run skips a section: a setting there would silently do nothing. */
+        if (*section && (run_key_find(key) || run_output_key_find(key))) {
+            rc = bragg_fail(e, "%s line %d: %s: in section [%s], which bragg run skips; move it "
+                               "above the section line",
+                            name, line_no, key, section);
+            break;
+        }
+        if (!repeatable(key)) {
+            for (int i = 0; i < n_seen; i++)
+                if (seen[i].section == section_id && strcmp(seen[i].key, key) == 0) {
+                    rc = bragg_fail(e, "%s line %d: %s: given twice (lines %d and %d; a key "
+                                       "that does not repeat is given once)",
+                                    name, line_no, key_text(key), seen[i].line, line_no);
+                    break;
+                }
+            if (rc) break;
+            if (n_seen < SEEN_MAX) seen[n_seen++] = (seen_key){key, section_id, line_no};
+        }
         if (fn(section, key, value, line_no, ctx, e))
-            return bragg_fail_prefix(e, "%s line %d: ", name, line_no);
+            rc = bragg_fail_prefix(e, "%s line %d: ", name, line_no);
     }
-    return BRAGG_OK;
+    free(seen);
+    return rc;
 }
 
 int run_file_blame(bragg_err *e, const char *key, const char *file, int line)
@@ -576,6 +732,11 @@ int run_file_blame(bragg_err *e, const char *key, const char *file, int line)
 int run_file_read(const char *path, char **text, bragg_err *e)
 {
     *text = NULL;
+    struct stat st;
+    /* fopen takes a folder on Linux, and the read then fails with EISDIR, said as "cannot
+     * read": say what it is. */
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return bragg_fail(e, "%s: is a folder (valid: a run file)", path);
     FILE *f = fopen(path, "r");
     if (!f) return bragg_fail(e, "%s: cannot read: %s", path, strerror(errno));
     char *buf = malloc(RUN_FILE_MAX_BYTES + 1);
@@ -584,10 +745,10 @@ int run_file_read(const char *path, char **text, bragg_err *e)
         return bragg_fail(e, "%s: out of memory", path);
     }
     size_t n = fread(buf, 1, RUN_FILE_MAX_BYTES + 1, f);
-    int read_error = ferror(f);
+    int read_error = ferror(f) ? errno : 0;
     fclose(f);
     int rc = BRAGG_OK;
-    if (read_error) rc = bragg_fail(e, "%s: cannot read", path);
+    if (read_error) rc = bragg_fail(e, "%s: cannot read: %s", path, strerror(read_error));
     else if (n > RUN_FILE_MAX_BYTES)
         rc = bragg_fail(e, "%s: larger than %d bytes (not a run file?)", path, RUN_FILE_MAX_BYTES);
     else if (memchr(buf, '\0', n)) rc = bragg_fail(e, "%s: not text", path);

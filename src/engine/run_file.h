@@ -18,12 +18,14 @@
  *   slab = bone:2
  *   slab = water:inf
  *   no-nuclear = no                  <- switches: yes/no (true/false, on/off, 1/0)
- *   [workbench]                      <- a section for one program; bragg run skips it
+ *   json = "C-12 #2.json"            <- quotes keep a '#' and end blanks (\" and \\ inside)
+ *   [workbench]                      <- the workbench's own settings; bragg run skips them
  *   export-dir = /home/me/figures
  *
- * run_file_parse only splits lines (and reports the line of any error); what a key means is
- * up to the caller: run_setup_set for the keys of run_keys, the CLI for its outputs (--json,
- * --png), the workbench for its own section.
+ * run_file_parse splits lines and applies the rules of the format (a key once, no run key in
+ * a section, no unknown section), reporting the line of any error; what a key means is up to
+ * the caller: run_setup_set for the keys of run_keys, the CLI for its outputs (--json, --png:
+ * run_output_keys), the workbench for its own section.
  *
  * Memory: run_keys is static; a run_setup is a plain value; run_file_read returns a string
  * the caller frees. No state: any thread may use its own run_setup.
@@ -82,6 +84,20 @@ void run_key_range(const run_key *k, const run_config *c, char *out, size_t len)
  * at a default no text gives (an infinite lateral half-width) passes. */
 int run_key_check(const run_key *k, const run_config *c, bragg_err *e);
 
+/* The keys a run file holds besides run_keys: bragg run's outputs (its --json, --png, -q,
+ * ...), which bragg run alone acts on. Ends with a NULL name. */
+typedef struct run_output_key {
+    const char *name;
+    int is_switch;      /* yes/no */
+    int repeatable;     /* may be given more than once (profile-at) */
+} run_output_key;
+extern const run_output_key run_output_keys[];
+const run_output_key *run_output_key_find(const char *name);
+
+/* The sections a run file may hold ("[workbench]": the workbench's own settings, which bragg
+ * run skips). Ends with NULL. */
+extern const char *const run_file_sections[];
+
 /* A setup being built from the command line, a file, or both. */
 typedef struct run_setup {
     run_config cfg;
@@ -106,11 +122,19 @@ int run_setup_given(const run_setup *s, const char *name);
  * Switches are written as yes/no. Returns the length needed, like snprintf. */
 int run_file_format(const run_config *c, const char *head, char *out, size_t len);
 
+/* A value as a run file line holds it: as it is, or in double quotes (with \" and \\ inside)
+ * where it would not read back so: a '#' (a comment), blanks at either end (trimmed), a
+ * leading quote. Returns the length needed, like snprintf. */
+int run_file_quote(const char *value, char *out, size_t len);
+
 /* Calls fn for every "key = value" line, with the section it is in ("" before any [name]
- * line) and its line number. A line that is neither blank, a comment, a section nor
- * "key = value", and any error fn returns, come back as "NAME line N: ..." (`name` names the
- * text: its path). The text is split in place: key and value point into it and stay valid
- * as long as it does. */
+ * line) and its line number. A value in double quotes is given without them and with its
+ * escapes undone (run_file_quote). Refused, as "NAME line N: ..." (`name` names the text: its
+ * path): a line that is neither blank, a comment, a section nor "key = value"; a section not
+ * in run_file_sections; a key of run_keys or run_output_keys inside a section (bragg run
+ * skips sections); a key given twice in one section unless it repeats (slab, profile-at);
+ * and any error fn returns. A UTF-8 byte order mark at the start is skipped. The text is
+ * split in place: key and value point into it and stay valid as long as it does. */
 typedef int (*run_file_fn)(const char *section, const char *key, const char *value, int line,
                            void *ctx, bragg_err *e);
 int run_file_parse(char *text, const char *name, run_file_fn fn, void *ctx, bragg_err *e);

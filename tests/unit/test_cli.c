@@ -1289,6 +1289,71 @@ Test(cli, an_option_is_never_taken_as_the_value_of_another)
     testkit_remove_dir(dir);
 }
 
+/* Run files: a key given twice, a run's key after a section line (which bragg run skips), an
+ * unknown section, control characters in a key, a byte order mark, a folder; the rules
+ * between keys named with the line that set the key; a value in quotes. The command line's
+ * option given twice takes the last. */
+Test(cli, run_file_mistakes_are_named_with_their_line)
+{
+    char dir[64], path[256], args[1024];
+    testkit_temp_dir(dir, sizeof dir, "cli");
+    snprintf(path, sizeof path, "%s/r.conf", dir);
+    snprintf(args, sizeof args, "run --config %s -q", path);
+    const char *head = "ion = p\nenergy = 100\nmaterial = water\nhistories = 200\n";
+    const struct {
+        const char *tail, *needle;
+    } cases[] = {
+        {"energy = 150\n", "r.conf line 5: energy: given twice (lines 2 and 5"},
+        {"[workbench]\nseed = 7\n", "r.conf line 6: seed: in section [workbench], which bragg "
+                                    "run skips; move it above the section line"},
+        {"[workbench]\njson = x.json\n", "r.conf line 6: json: in section [workbench]"},
+        {"[bragg]\nseed = 7\n", "r.conf line 5: unknown section 'bragg' (valid: [workbench]"},
+        {"\x1b]0;title\x07 = 1\n", "r.conf line 5: unknown key '\\x1b]0;title\\x07'"},
+        {"bio-dose = 3\n", "r.conf line 5: bio-dose: needs a biological model"},
+        {"cell = HSG\n", "r.conf line 5: cell: needs a biological model"},
+        {"map-radius = 2\n", "r.conf line 5: map-radius: needs a dose map"},
+        {"batches = 500\n", "r.conf line 4: histories: 200 is fewer than the 500 batches"},
+        {"step-min = 0.000001\n", "r.conf line 5: step-min: 1e-6 is out of range (valid: 0 "
+                                  "(automatic) or 1e-5 to 10 mm)"},
+        {"iwater = 76\n", "r.conf line 5: iwater: 76 is out of range (valid: 75 or 78 eV)"},
+        {"map-kind = rz\nmap-bin = 5\nmap-radius = 0.2\n", "r.conf line 7: map-radius: 0.2 cm "
+                                                           "is below the map bin"},
+        {"json = \"a.json\" b\n", "r.conf line 5: json: text after the closing quote"},
+        {"json = \"a.json\n", "r.conf line 5: json: no closing quote"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[512];
+        snprintf(text, sizeof text, "%s%s", head, cases[i].tail);
+        write_text(path, text);
+        expect_bad(args, cases[i].needle);
+    }
+    char out[16384];
+    /* The command line supplies what the file lacks: the file's dose then has its model. */
+    write_text(path, "ion = p\nenergy = 100\nmaterial = water\nhistories = 200\nbio-dose = 3\n");
+    snprintf(args, sizeof args, "run --config %s -q --bio rbe1.1", path);
+    int rc = testkit_cli(args, out, sizeof out);
+    cr_expect(rc == 0, "'bragg %s' exited %d: %s", args, rc, out);
+    /* A byte order mark is no part of the first key; a quoted value keeps its '#'. */
+    char text[512];
+    snprintf(text, sizeof text, "\xEF\xBB\xBFion = p\nenergy = 100\nmaterial = water\n"
+                                "histories = 200\njson = \"%s/a #1.json\"  # the JSON\n", dir);
+    write_text(path, text);
+    snprintf(args, sizeof args, "run --config %s -q", path);
+    rc = testkit_cli(args, out, sizeof out);
+    cr_expect(rc == 0, "'bragg %s' exited %d: %s", args, rc, out);
+    char json[256];
+    snprintf(json, sizeof json, "%s/a #1.json", dir);
+    cr_expect(access(json, F_OK) == 0, "no %s", json);
+    /* The last of an option given twice on the command line. */
+    cJSON *last = run_json(dir, "last.json", "run --ion p --energy 100 --material water -n 200 "
+                                             "--seed 3 --seed 4");
+    cr_expect(json_number(last, "config", "seed") == 4);
+    cJSON_Delete(last);
+    snprintf(args, sizeof args, "run --config %s", dir);
+    expect_bad(args, ": is a folder (valid: a run file)");
+    testkit_remove_dir(dir);
+}
+
 /* -0 is 0: the JSON said -0 for --spot -0. --help writes ranges as the messages do, 2^64 - 1
  * in digits (it said 1.84467e+19). Relative outputs of a run file are relative to the current
  * folder, not to the file's. */

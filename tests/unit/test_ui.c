@@ -188,7 +188,9 @@ Test(ui, settings_round_trip)
     cr_assert_eq(config_add_slab(c, "water:5", NULL), 0);
     cr_assert_eq(config_add_slab(c, "bone-cortical-icrp:2.5", NULL), 0);
     cr_assert_eq(config_add_slab(c, "water:inf", NULL), 0);
-    snprintf(a.export_dir, sizeof a.export_dir, "/tmp/figures here");
+    /* A '#' starts a comment after a blank, and blanks at the ends are trimmed: such a folder
+     * is saved in quotes ("/tmp/my #1 figs" once read back as "/tmp/my"). */
+    snprintf(a.export_dir, sizeof a.export_dir, " /tmp/my #1 \"figs\" \\ here ");
     char text[8192];
     int n = settings_format(&a, text, sizeof text);
     cr_assert(n > 0 && n < (int)sizeof text);
@@ -203,7 +205,7 @@ Test(ui, settings_round_trip)
     bragg_err e = {{0}};
     cr_assert_eq(settings_parse(text, "t.conf", &b, &e), BRAGG_OK, "%s", e.msg);
     cr_expect(memcmp(&a.cfg, &b.cfg, sizeof a.cfg) == 0, "the setup changed on the way back");
-    cr_expect_str_eq(b.export_dir, "/tmp/figures here");
+    cr_expect_str_eq(b.export_dir, " /tmp/my #1 \"figs\" \\ here ");
 }
 
 /* The rules between keys are checked once the whole file is read (a later line may give the
@@ -250,6 +252,9 @@ Test(ui, settings_corrupt_files_are_rejected_whole)
     expect_corrupt("slab = water:0\n", "slab: slab thickness (cm): 0 is out of range");
     expect_corrupt("material = water\nslab = water:5\n", "line 2: slab: material and slab exclude");
     expect_corrupt("[workbench]\nzoom = 2\n", "line 2: unknown key 'zoom' in [workbench]");
+    expect_corrupt("[workbench]\nseed = 2\n", "line 2: seed: in section [workbench]");
+    expect_corrupt("[other]\nx = 2\n", "line 1: unknown section 'other'");
+    expect_corrupt("seed = 2\nseed = 3\n", "line 2: seed: given twice (lines 1 and 2");
     workbench_settings w;
     memset(&w, 0, sizeof w);
     config_default(&w.cfg);
