@@ -5,7 +5,7 @@
  *
  * The file is a run file (src/engine/run_file.h): the setup as "key = value" lines with the
  * keys of `bragg run` (so `bragg run --config ~/.config/bragg/workbench.conf` runs the last
- * setup headless), then a
+ * setup headless; bragg run's output keys a user added are kept, not acted on), then a
  * [workbench] section with what only the workbench uses (export-dir: the folder exports go
  * to, quoted where it holds a '#' or blanks at its ends), which bragg run skips. It is
  * written atomically (src/output/atomic_file.h), so a crash mid-write never leaves half a
@@ -29,9 +29,14 @@
 #include "err.h"
 #include "run_file.h"
 
+#define SETTINGS_OUTPUTS_LEN 2048
 typedef struct workbench_settings {
     run_config cfg;
     char export_dir[512];   /* where exports go; "" = the current folder */
+    /* bragg run's output keys (json, png, quiet, ...: run_output_keys) the file held, as its
+     * "key = value" lines: kept and saved again as they were, so that bragg run --config on
+     * the file still writes them; the workbench does not act on them (e exports). */
+    char outputs[SETTINGS_OUTPUTS_LEN];
     int lines[RUN_KEYS_MAX];   /* the line each run key was read from (0: none): messages */
 } workbench_settings;
 

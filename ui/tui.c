@@ -399,6 +399,7 @@ static int save_settings(const tui_state *t, bragg_err *e)
     if (t->settings_frozen) return BRAGG_OK;
     w.cfg = t->cfg;
     snprintf(w.export_dir, sizeof w.export_dir, "%s", t->export_dir);
+    memcpy(w.outputs, t->settings_outputs, sizeof w.outputs);
     return settings_save(&w, e);
 }
 
@@ -1705,6 +1706,7 @@ int tui_main(const run_config *start)
         config_default(&w.cfg);
         w.cfg.histories = 20000;
         w.export_dir[0] = '\0';
+        w.outputs[0] = '\0';
         /* Never save defaults over a file the user may want back: keep it under another name,
          * or, if that fails too, save nothing this session. */
         char aside[1100];
@@ -1722,6 +1724,7 @@ int tui_main(const run_config *start)
     t->cfg = w.cfg;
     t->sobp_pipe = -1;
     snprintf(t->export_dir, sizeof t->export_dir, "%s", w.export_dir);
+    memcpy(t->settings_outputs, w.outputs, sizeof t->settings_outputs);
     if (start) {
         /* A run file named on the command line (bragg --config FILE): its setup, checked. */
         if (config_validate(start, &t->cat, &e)) set_status(t, 1, "--config: %s (not used)", e.msg);

@@ -15,6 +15,7 @@
 #include "catalog.h"
 #include "config.h"
 #include "engine.h"
+#include "settings.h"
 
 typedef enum plot_view {
     VIEW_DOSE,      /* depth-dose with its +-1 sigma band, peak and R80 marked */
@@ -136,6 +137,9 @@ typedef struct tui_state {
     /* Where exports go ("" = the folder bragg started in), remembered in the settings; `f`
      * edits it on the status line. */
     char export_dir[512];
+    /* bragg run's output keys the settings file held (workbench_settings.outputs): saved
+     * back as they were. */
+    char settings_outputs[SETTINGS_OUTPUTS_LEN];
     int prompt;             /* editing the export folder */
     char prompt_text[512];
     char prompt_refused[64];   /* why Enter refused the text ("not a folder"), until a key */

@@ -85,7 +85,8 @@ void run_key_range(const run_key *k, const run_config *c, char *out, size_t len)
 int run_key_check(const run_key *k, const run_config *c, bragg_err *e);
 
 /* The keys a run file holds besides run_keys: bragg run's outputs (its --json, --png, -q,
- * ...), which bragg run alone acts on. Ends with a NULL name. */
+ * ...), which bragg run alone acts on; the workbench keeps them in its settings file as they
+ * are. Ends with a NULL name. */
 typedef struct run_output_key {
     const char *name;
     int is_switch;      /* yes/no */

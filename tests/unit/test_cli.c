@@ -1354,6 +1354,27 @@ Test(cli, run_file_mistakes_are_named_with_their_line)
     testkit_remove_dir(dir);
 }
 
+/* bragg run's options are the run keys and the outputs of run_output_keys (which the
+ * workbench keeps in its settings file), --config and --help: nothing else, nothing left out. */
+Test(cli, run_options_are_the_run_keys_and_the_outputs)
+{
+    static char out[65536];
+    cr_assert(testkit_cli("run --help", out, sizeof out) == 0, "%s", out);
+    int outputs = 0;
+    for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+        char *opt = strstr(line, "--");
+        if (strncmp(line, "  ", 2) != 0 || !opt || opt > line + 12) continue;
+        char name[64];
+        if (sscanf(opt + 2, "%63[a-z0-9-]", name) != 1) continue;
+        int known = run_key_find(name) || !strcmp(name, "config") || !strcmp(name, "help");
+        if (run_output_key_find(name)) known = 1, outputs++;
+        cr_expect(known, "--%s is neither a run key nor an output", name);
+    }
+    int listed = 0;
+    while (run_output_keys[listed].name) listed++;
+    cr_expect(outputs == listed, "%d outputs in --help, %d in run_output_keys", outputs, listed);
+}
+
 /* -0 is 0: the JSON said -0 for --spot -0. --help writes ranges as the messages do, 2^64 - 1
  * in digits (it said 1.84467e+19). Relative outputs of a run file are relative to the current
  * folder, not to the file's. */
