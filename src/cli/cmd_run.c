@@ -414,7 +414,11 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
         run_driver_say(driver, "bragg run", "%s", e.msg);
         return EXIT_USAGE;
     }
-    file_use uses[8 + PLOT_FORMATS] = {
+    /* Inputs: the run file and the assets the run reads (a copy named by BRAGG_ASSETS sits
+     * wherever the user put it, beside the outputs perhaps). */
+    enum { N_ASSETS = 8 };
+    char asset_paths[N_ASSETS][1024];
+    file_use uses[8 + N_ASSETS + PLOT_FORMATS] = {
         {csv, csv == all_csv ? "--all (its CSV)" : "--csv", 0},
         {json, json == all_json ? "--all (its JSON)" : "--json", 0},
         {map_file, "--map", 0},
@@ -422,7 +426,11 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
         {phase_space, "--phase-space", 0},
         {ro->config, "the --config file", 1},
     };
-    int n_uses = 6 + plot_outputs_uses(&figs, uses + 6);
+    int n_uses = 6;
+    for (int k = 0; assets_files[k] && k < N_ASSETS; k++)
+        if (assets_path(assets_files[k], asset_paths[k], sizeof asset_paths[k], NULL) == BRAGG_OK)
+            uses[n_uses++] = (file_use){asset_paths[k], "an asset file the run reads", 1};
+    n_uses += plot_outputs_uses(&figs, uses + n_uses);
     if (atomic_file_check_distinct(uses, n_uses, &e) ||
         (driver && driver->check_outputs && driver->check_outputs(driver, uses, n_uses, &e))) {
         run_driver_say(driver, "bragg run", "%s", e.msg);

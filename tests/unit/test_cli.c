@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "assets.h"
 #include "run_file.h"
 #include "settings.h"
 #include "setup_panel.h"
@@ -1351,6 +1352,40 @@ Test(cli, run_file_mistakes_are_named_with_their_line)
     cJSON_Delete(last);
     snprintf(args, sizeof args, "run --config %s", dir);
     expect_bad(args, ": is a folder (valid: a run file)");
+    testkit_remove_dir(dir);
+}
+
+/* Outputs never replace the asset files the run reads (a copy named by BRAGG_ASSETS may sit
+ * beside them): --json acopy/ions.tsv overwrote the ions. Every .tsv of the folder is one the
+ * list names. */
+Test(cli, outputs_never_replace_the_assets)
+{
+    char dir[64], cmd[2048], out[8192];
+    testkit_temp_dir(dir, sizeof dir, "cli");
+    snprintf(cmd, sizeof cmd, "cp %s/*.tsv %s/", BRAGG_ASSET_DIR, dir);
+    cr_assert(system(cmd) == 0);
+    for (int k = 0; assets_files[k]; k++) {
+        snprintf(cmd, sizeof cmd, "BRAGG_ASSETS=%s %s run --ion p --energy 100 --material water "
+                                  "-n 100 -q --json %s/%s", dir, testkit_bragg(), dir,
+                 assets_files[k]);
+        int rc = testkit_shell(cmd, out, sizeof out);
+        cr_expect(rc == 2 && strstr(out, "--json") && strstr(out, assets_files[k]),
+                  "'%s' exited %d: %s", cmd, rc, out);
+        snprintf(cmd, sizeof cmd, "cmp -s %s/%s %s/%s", BRAGG_ASSET_DIR, assets_files[k], dir,
+                 assets_files[k]);
+        cr_expect(system(cmd) == 0, "%s was changed", assets_files[k]);
+    }
+    snprintf(cmd, sizeof cmd, "cd %s && ls *.tsv", BRAGG_ASSET_DIR);
+    testkit_shell(cmd, out, sizeof out);
+    int n = 0;
+    for (char *name = strtok(out, "\n"); name; name = strtok(NULL, "\n"), n++) {
+        int listed = 0;
+        for (int k = 0; assets_files[k]; k++) listed |= strcmp(assets_files[k], name) == 0;
+        cr_expect(listed, "assets/%s is not in assets_files", name);
+    }
+    int listed = 0;
+    while (assets_files[listed]) listed++;
+    cr_expect(n == listed, "%d .tsv files, %d listed", n, listed);
     testkit_remove_dir(dir);
 }
 
