@@ -9,9 +9,9 @@
  * [workbench] section with what only the workbench uses (export-dir: the folder exports go
  * to, quoted where it holds a '#' or blanks at its ends), which bragg run skips. It is
  * written atomically (src/output/atomic_file.h), so a crash mid-write never leaves half a
- * file (and a symlinked file stays a symlink). A file that cannot be read or parsed (unknown key, a value out of
- * range, a line without '=') is reported with its line and otherwise ignored: the caller keeps
- * what it had, nothing is fatal. The caller then sets the file aside (settings_set_aside)
+ * file (and a symlinked file stays a symlink). A file that cannot be read or parsed (unknown
+ * key, a value out of range, a line without '=') is reported with its line and otherwise
+ * ignored: the caller keeps what it had, nothing is fatal. The caller then sets the file aside (settings_set_aside)
  * before anything saves over it: a user's hand-edited file with one typo must not be replaced
  * by defaults. Values are checked by settings_validate (config_validate, naming the line)
  * afterwards, like any other input.
