@@ -17,6 +17,11 @@ static int file_exists(const char *path)
     return access(path, R_OK) == 0;
 }
 
+const char *const assets_files[] = {
+    "ions.tsv",          "elements.tsv",         "materials.tsv", "stopping_lowenergy.tsv",
+    "shell_corrections.tsv", "cell_lines.tsv", "rbe_models.tsv", NULL,
+};
+
 int assets_path(const char *name, char *out, size_t out_len, bragg_err *e)
 {
     if (strchr(name, '/')) {

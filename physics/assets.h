@@ -26,6 +26,10 @@ typedef struct tsv_reader {
     char line[TSV_MAX_LINE];
 } tsv_reader;
 
+/* The asset files a run may read (catalog, stopping, biology), NULL-terminated: inputs that
+ * no output may replace (a test checks that the folder holds these and no other .tsv). */
+extern const char *const assets_files[];
+
 /* Writes the full path of asset `name` into out. A name containing '/' is taken as a path. */
 int assets_path(const char *name, char *out, size_t out_len, bragg_err *e);
 

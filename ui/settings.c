@@ -17,13 +17,37 @@
 typedef struct parse_ctx {
     run_setup setup;
     char export_dir[512];
+    char outputs[SETTINGS_OUTPUTS_LEN];
+    size_t outputs_used;
+    int lines[RUN_KEYS_MAX];
 } parse_ctx;
+
+/* One of bragg run's outputs, kept as a line of the file (settings.h). */
+static int keep_output(parse_ctx *p, const run_output_key *o, const char *value, bragg_err *e)
+{
+    int on;
+    if (o->is_switch && run_file_switch(value, &on))
+        return bragg_fail(e, "%s: %s is not a switch (valid: yes, no)", o->name,
+                          BRAGG_QUOTED(value));
+    if (!o->is_switch && !*value) return bragg_fail(e, "%s: needs a value (FILE)", o->name);
+    char quoted[1100];
+    run_file_quote(value, quoted, sizeof quoted);
+    size_t room = sizeof p->outputs - p->outputs_used;
+    int n = snprintf(p->outputs + p->outputs_used, room, "%-24s= %s\n", o->name, quoted);
+    if (n < 0 || (size_t)n >= room) {
+        p->outputs[p->outputs_used] = '\0';
+        return bragg_fail(e, "%s: the output keys hold more than %zu characters (valid: fewer "
+                             "or shorter)", o->name, sizeof p->outputs - 1);
+    }
+    p->outputs_used += (size_t)n;
+    return BRAGG_OK;
+}
 
 static int settings_line(const char *section, const char *key, const char *value, int line,
                          void *ctx, bragg_err *e)
 {
-    (void)line;
     parse_ctx *p = ctx;
+    /* run_file_parse refuses other sections, and a run's keys in this one. */
     if (strcmp(section, "workbench") == 0) {
         if (strcmp(key, "export-dir") != 0)
             return bragg_fail(e, "unknown key %s in [workbench] (valid: export-dir)",
@@ -32,13 +56,17 @@ static int settings_line(const char *section, const char *key, const char *value
         snprintf(p->export_dir, sizeof p->export_dir, "%s", value);
         return BRAGG_OK;
     }
-    if (*section) return BRAGG_OK;   /* another program's section */
     const run_key *k = run_key_find(key);
-    if (!k)
-        return bragg_fail(e, "unknown key %s (the keys are bragg run's long options)",
-                          BRAGG_QUOTED(key));
-    if (run_setup_set(&p->setup, k, value, e)) return bragg_fail_prefix(e, "%s: ", key);
-    return BRAGG_OK;
+    if (k) {
+        if (run_setup_set(&p->setup, k, value, e)) return bragg_fail_prefix(e, "%s: ", key);
+        p->lines[k - run_keys] = line;
+        return BRAGG_OK;
+    }
+    const run_output_key *o = run_output_key_find(key);
+    if (o) return keep_output(p, o, value, e);
+    if (strcmp(key, "config") == 0) return bragg_fail(e, "config: not allowed in a run file");
+    return bragg_fail(e, "unknown key %s (the keys are bragg run's long options)",
+                      BRAGG_QUOTED(key));
 }
 
 int settings_parse(char *text, const char *name, workbench_settings *w, bragg_err *e)
@@ -46,16 +74,29 @@ int settings_parse(char *text, const char *name, workbench_settings *w, bragg_er
     parse_ctx *p = malloc(sizeof *p);
     if (!p) return bragg_fail(e, "settings: out of memory");
     memset(p, 0, sizeof *p);
-    /* Keys the file leaves out keep their values; a stack in the file replaces the geometry. */
+    /* Keys the file leaves out keep their values; a stack in the file replaces the geometry;
+     * the outputs kept are the file's. */
     p->setup.cfg = w->cfg;
     snprintf(p->export_dir, sizeof p->export_dir, "%s", w->export_dir);
     int rc = run_file_parse(text, name, settings_line, p, e);
     if (rc == BRAGG_OK) {
         w->cfg = p->setup.cfg;
         snprintf(w->export_dir, sizeof w->export_dir, "%s", p->export_dir);
+        memcpy(w->outputs, p->outputs, sizeof w->outputs);
+        memcpy(w->lines, p->lines, sizeof w->lines);
     }
     free(p);
     return rc;
+}
+
+int settings_validate(const workbench_settings *w, const catalog *cat, const char *name,
+                      bragg_err *e)
+{
+    const char *key = NULL;
+    if (config_validate_key(&w->cfg, cat, &key, e) == BRAGG_OK) return BRAGG_OK;
+    const run_key *k = key ? run_key_find(key) : NULL;
+    if (k && w->lines[k - run_keys]) return run_file_blame(e, key, name, w->lines[k - run_keys]);
+    return bragg_fail_prefix(e, "%s: ", name);
 }
 
 int settings_format(const workbench_settings *w, char *out, size_t len)
@@ -64,10 +105,17 @@ int settings_format(const workbench_settings *w, char *out, size_t len)
                                      "every run)\n", out, len);
     if (n < 0) return n;
     size_t used = (size_t)n < len ? (size_t)n : len;
+    char dir[1100];
+    run_file_quote(w->export_dir, dir, sizeof dir);
     int m = snprintf(out + used, len - used,
+                     "%s%s"
                      "\n[workbench]\n"
                      "# where e writes its figures and data (empty: the folder bragg started in)\n"
-                     "export-dir = %s\n", w->export_dir);
+                     "export-dir = %s\n",
+                     w->outputs[0] ? "# bragg run's outputs, kept for it (the workbench writes "
+                                     "its own with e)\n"
+                                   : "",
+                     w->outputs, dir);
     return m < 0 ? m : n + m;
 }
 

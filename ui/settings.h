@@ -5,14 +5,16 @@
  *
  * The file is a run file (src/engine/run_file.h): the setup as "key = value" lines with the
  * keys of `bragg run` (so `bragg run --config ~/.config/bragg/workbench.conf` runs the last
- * setup headless), then a [workbench] section with what only the workbench uses (export-dir:
- * the folder exports go to), which bragg run skips. It is written atomically
- * (src/output/atomic_file.h), so a crash mid-write never leaves half a file (and a symlinked
- * file stays a symlink). A file that cannot be read or parsed (unknown key, a value out of
- * range, a line without '=') is reported with its line and otherwise ignored: the caller keeps
- * what it had, nothing is fatal. The caller then sets the file aside (settings_set_aside)
+ * setup headless; bragg run's output keys a user added are kept, not acted on), then a
+ * [workbench] section with what only the workbench uses (export-dir: the folder exports go
+ * to, quoted where it holds a '#' or blanks at its ends), which bragg run skips. It is
+ * written atomically (src/output/atomic_file.h), so a crash mid-write never leaves half a
+ * file (and a symlinked file stays a symlink). A file that cannot be read or parsed (unknown
+ * key, a value out of range, a line without '=') is reported with its line and otherwise
+ * ignored: the caller keeps what it had, nothing is fatal. The caller then sets the file aside (settings_set_aside)
  * before anything saves over it: a user's hand-edited file with one typo must not be replaced
- * by defaults. Values are checked by config_validate afterwards, like any other input.
+ * by defaults. Values are checked by settings_validate (config_validate, naming the line)
+ * afterwards, like any other input.
  *
  * Memory: nothing kept; strings and settings are the caller's. Pure parsing and formatting
  * functions (any thread); load/save touch the file system (the UI thread).
@@ -22,17 +24,30 @@
 
 #include <stddef.h>
 
+#include "catalog.h"
 #include "config.h"
 #include "err.h"
+#include "run_file.h"
 
+#define SETTINGS_OUTPUTS_LEN 2048
 typedef struct workbench_settings {
     run_config cfg;
     char export_dir[512];   /* where exports go; "" = the current folder */
+    /* bragg run's output keys (json, png, quiet, ...: run_output_keys) the file held, as its
+     * "key = value" lines: kept and saved again as they were, so that bragg run --config on
+     * the file still writes them; the workbench does not act on them (e exports). */
+    char outputs[SETTINGS_OUTPUTS_LEN];
+    int lines[RUN_KEYS_MAX];   /* the line each run key was read from (0: none): messages */
 } workbench_settings;
 
 /* Parses `text` (split in place) into *w. On error *w is left untouched and `e` names `name`,
  * the line and the key. */
 int settings_parse(char *text, const char *name, workbench_settings *w, bragg_err *e);
+
+/* config_validate of w's setup, naming the line of `name` (the file settings_parse read) that
+ * set the key at fault: the rules between keys are found once the whole file is read. */
+int settings_validate(const workbench_settings *w, const catalog *cat, const char *name,
+                      bragg_err *e);
 
 /* Writes `w` as settings text; returns the length needed (like snprintf: the text is
  * truncated when it does not fit `len`). */

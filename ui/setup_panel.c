@@ -148,35 +148,41 @@ static int parse_double(const char *text, const char *what, double *out, bragg_e
     return BRAGG_OK;
 }
 
-/* Counts as people type them (20000, 2e4, 20k, 1M) into run key `key` of *c, through the
- * run file's own parser: whole numbers exactly as 64-bit integers (a seed of 2^64 - 1), the
- * key's range in the message, from `lo` where that is above the key's own. A k or M suffix
- * becomes the exponent it stands for. */
-static int parse_count(const char *text, const char *key, const char *what, double lo,
-                       run_config *c, bragg_err *e)
+/* A typed field into run key `key` of *c, through the run file's own parser (run_setup_set):
+ * the key's unit (Spot in mm, Spread in percent), syntax and range, and its message, named
+ * `key`. Counts as people type them (20000, 2e4, 20k, 1M): whole numbers exactly as 64-bit
+ * integers (a seed of 2^64 - 1), a k or M suffix the exponent it stands for, the range from
+ * `lo` where that is above the key's own. */
+static int set_key(const char *text, const char *key, double lo, run_config *c, bragg_err *e)
 {
     char buf[128];
+    const run_key *known = run_key_find(key);
     if (field_trim(text, buf, sizeof buf - 4))
-        return bragg_fail(e, "%s: %s is not a whole number", what, BRAGG_QUOTED(text));
+        return bragg_fail(e, "%s: %s is not %s", key, BRAGG_QUOTED(text),
+                          known->kind == RUN_KEY_COUNT ? "a whole number" : "a decimal number");
     size_t n = strlen(buf);
-    const char *exp = buf[n - 1] == 'k' || buf[n - 1] == 'K' ? "e3" : buf[n - 1] == 'M' ? "e6" : "";
-    if (*exp) snprintf(buf + n - 1, sizeof buf - (n - 1), "%s", exp);
+    if (known->kind == RUN_KEY_COUNT || known->kind == RUN_KEY_INT) {
+        const char *exp = buf[n - 1] == 'k' || buf[n - 1] == 'K' ? "e3"
+                          : buf[n - 1] == 'M'                    ? "e6"
+                                                                 : "";
+        if (*exp) snprintf(buf + n - 1, sizeof buf - (n - 1), "%s", exp);
+    }
     run_setup s;
     run_setup_init(&s);
     s.cfg = *c;
-    run_key k = *run_key_find(key);
+    run_key k = *known;
     if (lo > k.lo) k.lo = lo;
-    if (run_setup_set(&s, &k, buf, e)) return bragg_fail_prefix(e, "%s: ", what);
+    if (run_setup_set(&s, &k, buf, e)) return bragg_fail_prefix(e, "%s: ", key);
     *c = s.cfg;
     return BRAGG_OK;
 }
 
+/* on/off as run files take them (run_file_switch: yes/no, true/false, on/off, 1/0). */
 static int parse_switch(const char *text, const char *what, int *out, bragg_err *e)
 {
-    if (strcmp(text, "on") == 0 || strcmp(text, "1") == 0 || strcmp(text, "yes") == 0) *out = 1;
-    else if (strcmp(text, "off") == 0 || strcmp(text, "0") == 0 || strcmp(text, "no") == 0)
-        *out = 0;
-    else return bragg_fail(e, "%s: %s (valid: on, off)", what, BRAGG_QUOTED(text));
+    char buf[16];
+    if (field_trim(text, buf, sizeof buf) || run_file_switch(buf, out))
+        return bragg_fail(e, "%s: %s (valid: on, off)", what, BRAGG_QUOTED(text));
     return BRAGG_OK;
 }
 
@@ -201,8 +207,7 @@ static int bio_follow_ion(const tui_state *t, run_config *c, char *note, size_t 
         bio_fits_ion(t, &m, c->ion, &e) == BRAGG_OK)
         return 0;
     snprintf(note, len, "Biology: none now (%s is not for %s)", c->bio_model, c->ion);
-    c->bio_model[0] = '\0';
-    c->bio_alpha_beta = 0;
+    config_drop_bio(c);   /* with its cell line, (alpha/beta)x and dose: they mean nothing now */
     return 1;
 }
 
@@ -210,7 +215,6 @@ int setup_field_apply(const tui_state *t, run_config *c, int field, const char *
                       bragg_err *e)
 {
     run_config n = *c;
-    double d;
     switch (field) {
     case FIELD_ION: {
         const ion *ion = ion_table_lookup(&t->cat.ions, text, e);
@@ -221,16 +225,13 @@ int setup_field_apply(const tui_state *t, run_config *c, int field, const char *
         break;
     }
     case FIELD_ENERGY:
-        if (parse_double(text, "energy", &d, e)) return BRAGG_ERR;
-        n.energy = d;
+        if (set_key(text, "energy", 0, &n, e)) return BRAGG_ERR;
         break;
     case FIELD_SPREAD:
-        if (parse_double(text, "energy spread", &d, e)) return BRAGG_ERR;
-        n.energy_spread = d / 100;
+        if (set_key(text, "energy-spread", 0, &n, e)) return BRAGG_ERR;
         break;
     case FIELD_SPOT:
-        if (parse_double(text, "spot size", &d, e)) return BRAGG_ERR;
-        n.spot_sigma_cm = d / 10;
+        if (set_key(text, "spot", 0, &n, e)) return BRAGG_ERR;
         break;
     case FIELD_MATERIAL: {
         const material *m = material_table_lookup(&t->cat.materials, text, e);
@@ -271,7 +272,7 @@ int setup_field_apply(const tui_state *t, run_config *c, int field, const char *
     case FIELD_HISTORIES:
         /* The workbench keeps the default batches: they are the floor (the key's own, 2,
          * holds where --batches can be lowered), said as the field's hint says it. */
-        if (parse_count(text, "histories", "histories", n.batches, &n, e)) return BRAGG_ERR;
+        if (set_key(text, "histories", n.batches, &n, e)) return BRAGG_ERR;
         break;
     case FIELD_BACKEND: {
         int k;
@@ -284,7 +285,7 @@ int setup_field_apply(const tui_state *t, run_config *c, int field, const char *
         break;
     }
     case FIELD_THREADS:
-        if (parse_count(text, "threads", "threads", 0, &n, e)) return BRAGG_ERR;
+        if (set_key(text, "threads", 0, &n, e)) return BRAGG_ERR;
         break;
     case FIELD_STRAGGLING:
         if (parse_switch(text, "straggling", &n.straggling, e)) return BRAGG_ERR;
@@ -296,7 +297,7 @@ int setup_field_apply(const tui_state *t, run_config *c, int field, const char *
         if (parse_switch(text, "nuclear", &n.nuclear, e)) return BRAGG_ERR;
         break;
     case FIELD_SEED:
-        if (parse_count(text, "seed", "seed", 0, &n, e)) return BRAGG_ERR;
+        if (set_key(text, "seed", 0, &n, e)) return BRAGG_ERR;
         break;
     case FIELD_BIO: {
         /* "none", "MODEL" or "MODEL ALPHA_BETA", checked by loading the model and against the
@@ -306,8 +307,9 @@ int setup_field_apply(const tui_state *t, run_config *c, int field, const char *
         double ab = 0;
         int words = sscanf(text, "%63s %63s %1s", model, extra, more);
         if (words <= 0 || strcmp(model, "none") == 0 || strcmp(model, "-") == 0) {
-            n.bio_model[0] = '\0';
-            n.bio_alpha_beta = 0;
+            /* The model's settings go with it: a cell line or a dose kept without a model
+             * is refused by bragg run (config_validate). */
+            config_drop_bio(&n);
             break;
         }
         if (words == 3)
@@ -540,7 +542,8 @@ void setup_field_cycle(tui_state *t, int field, int dir)
                            bio_fits_ion(t, &m, c->ion, &e) == BRAGG_OK))
                 break;
         }
-        snprintf(c->bio_model, sizeof c->bio_model, "%s", models[k]);
+        if (k == 0) config_drop_bio(c);   /* as the typed "none" */
+        else snprintf(c->bio_model, sizeof c->bio_model, "%s", models[k]);
         break;
     }
     default: break;

@@ -399,6 +399,7 @@ static int save_settings(const tui_state *t, bragg_err *e)
     if (t->settings_frozen) return BRAGG_OK;
     w.cfg = t->cfg;
     snprintf(w.export_dir, sizeof w.export_dir, "%s", t->export_dir);
+    memcpy(w.outputs, t->settings_outputs, sizeof w.outputs);
     return settings_save(&w, e);
 }
 
@@ -875,15 +876,22 @@ static void free_overlay(tui_overlay *o)
 
 /* `m`: to the map view, switching the map on for the next run; in the view, the next kind:
  * rings, x columns, off. Runs without a map score none (and lose no speed). */
-static void map_key(tui_state *t)
+void tui_map_key(tui_state *t)
 {
     if (t->view != VIEW_MAP) {
         t->view = VIEW_MAP;
         if (t->cfg.map_kind == MAP_NONE) t->cfg.map_kind = MAP_RZ;
+    } else if (t->cfg.map_kind == MAP_XZ) {
+        /* Off: a grid from a run file goes too, or the settings saved would hold a map bin
+         * without a map, which bragg run refuses (config_validate). */
+        int had_grid = t->cfg.map_bin_cm > 0 || t->cfg.map_radius_cm > 0;
+        config_drop_map(&t->cfg);
+        set_status(t, 0, "map: off from the next run (m switches it on%s)",
+                   had_grid ? "; the run file's grid is dropped: the next map fits the range"
+                            : "");
+        return;
     } else {
-        t->cfg.map_kind = t->cfg.map_kind == MAP_RZ ? MAP_XZ
-                          : t->cfg.map_kind == MAP_XZ ? MAP_NONE
-                                                      : MAP_RZ;
+        t->cfg.map_kind = t->cfg.map_kind == MAP_RZ ? MAP_XZ : MAP_RZ;
     }
     if (t->cfg.map_kind == MAP_NONE)
         set_status(t, 0, "map: off from the next run (m switches it on)");
@@ -1613,7 +1621,7 @@ static void handle_key(tui_state *t, int key, const tui_layout *l)
         set_status(t, 0, "view: %s", plot_view_name(t->view));
         break;
     case 'o': case KEY_F(7): keep_overlay(t); break;
-    case 'm': map_key(t); break;
+    case 'm': tui_map_key(t); break;
     case 'n':
         t->norm = (overlay_norm)((t->norm + 1) % 3);
         if (t->norm == NORM_NONE) set_status(t, 0, "kept runs and this one as they are (Gy cm2 per primary)");
@@ -1688,7 +1696,9 @@ int tui_main(const run_config *start)
     config_default(&w.cfg);
     w.cfg.histories = 20000;
     int loaded = settings_load(&w, &e);
-    if (loaded == BRAGG_OK && config_validate(&w.cfg, &t->cat, &e)) {
+    char path[1024];
+    if (loaded == BRAGG_OK && (settings_path(path, sizeof path, &e) ||
+                               settings_validate(&w, &t->cat, path, &e))) {
         bragg_fail_prefix(&e, "settings: ");
         loaded = BRAGG_ERR;
     }
@@ -1696,6 +1706,7 @@ int tui_main(const run_config *start)
         config_default(&w.cfg);
         w.cfg.histories = 20000;
         w.export_dir[0] = '\0';
+        w.outputs[0] = '\0';
         /* Never save defaults over a file the user may want back: keep it under another name,
          * or, if that fails too, save nothing this session. */
         char aside[1100];
@@ -1713,6 +1724,7 @@ int tui_main(const run_config *start)
     t->cfg = w.cfg;
     t->sobp_pipe = -1;
     snprintf(t->export_dir, sizeof t->export_dir, "%s", w.export_dir);
+    memcpy(t->settings_outputs, w.outputs, sizeof t->settings_outputs);
     if (start) {
         /* A run file named on the command line (bragg --config FILE): its setup, checked. */
         if (config_validate(start, &t->cat, &e)) set_status(t, 1, "--config: %s (not used)", e.msg);

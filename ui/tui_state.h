@@ -15,6 +15,7 @@
 #include "catalog.h"
 #include "config.h"
 #include "engine.h"
+#include "settings.h"
 
 typedef enum plot_view {
     VIEW_DOSE,      /* depth-dose with its +-1 sigma band, peak and R80 marked */
@@ -136,6 +137,9 @@ typedef struct tui_state {
     /* Where exports go ("" = the folder bragg started in), remembered in the settings; `f`
      * edits it on the status line. */
     char export_dir[512];
+    /* bragg run's output keys the settings file held (workbench_settings.outputs): saved
+     * back as they were. */
+    char settings_outputs[SETTINGS_OUTPUTS_LEN];
     int prompt;             /* editing the export folder */
     char prompt_text[512];
     char prompt_refused[64];   /* why Enter refused the text ("not a folder"), until a key */
@@ -173,6 +177,11 @@ int tui_setup_changed(const tui_state *t, const run_config *ran, int sobp);
 int tui_run_outdated(const tui_state *t);
 #define TUI_RUN_OUTDATED_HINT "setup changed: r runs it"
 #define TUI_SOBP_OUTDATED_HINT "setup changed: s builds it"
+
+/* `m`: to the map view, switching the map on for the next run; in the view, the next kind:
+ * rings, x columns, off (with the grid a run file gave: config_drop_map). Says so on the
+ * status line. */
+void tui_map_key(tui_state *t);
 
 /* 1 while a run is going (running or paused). */
 int tui_run_active(const tui_state *t);

@@ -149,15 +149,18 @@ static int set_key(const char *value, void *ctx, bragg_err *e)
  * ranges, shared with run files and the workbench), then the outputs. The specs point into
  * the struct: it stays where it was initialised. */
 #define N_OUTPUT_SPECS 13
+#define N_SPECS (RUN_KEYS_MAX + N_OUTPUT_SPECS + 1)
 typedef struct run_options {
     run_setup setup;
     key_option keys[RUN_KEYS_MAX];
+    char helps[RUN_KEYS_MAX][600];   /* the keys' help with their valid values */
     int quiet, all;
     const char *csv, *json, *config, *map, *map_error, *phase_space;
     profile_depths profiles;
     plot_outputs figs;
-    option_spec specs[RUN_KEYS_MAX + N_OUTPUT_SPECS + 1];
-    unsigned char seen[RUN_KEYS_MAX + N_OUTPUT_SPECS + 1];
+    option_spec specs[N_SPECS];
+    unsigned char seen[N_SPECS];
+    int lines[N_SPECS];   /* the run file's line of each option it set, 0: none */
 } run_options;
 
 static void run_options_init(run_options *ro)
@@ -165,11 +168,17 @@ static void run_options_init(run_options *ro)
     memset(ro, 0, sizeof *ro);
     run_setup_init(&ro->setup);
     int n = 0;
-    for (const run_key *k = run_keys; k->name && n < RUN_KEYS_MAX; k++, n++) {
+    /* run_file.c asserts that run_keys holds at most RUN_KEYS_MAX keys. */
+    for (const run_key *k = run_keys; k->name; k++, n++) {
         ro->keys[n] = (key_option){&ro->setup, k};
+        /* The range as messages state it (run_key_range), not option_print_help's lo to hi:
+         * "0 (automatic) or 0.001 to 100 mm". */
+        char range[200];
+        run_key_range(k, NULL, range, sizeof range);
+        snprintf(ro->helps[n], sizeof ro->helps[n], *range ? "%s [%s]" : "%s", k->help, range);
         ro->specs[n] = (option_spec){k->name, k->letter,
                                      run_key_is_switch(k) ? OPTION_CALL_FLAG : OPTION_CALL,
-                                     &ro->keys[n], k->lo, k->hi, k->meta, k->help, set_key};
+                                     &ro->keys[n], 0, 0, k->meta, ro->helps[n], set_key};
     }
     const option_spec outputs[N_OUTPUT_SPECS] = {
         {"csv", 0, OPTION_STRING, &ro->csv, 0, 0, "FILE|-", "write the depth curves as CSV", 0},
@@ -218,12 +227,38 @@ static int run_options_read_file(run_options *ro, const char *path, char **text,
     int rc = scratch && copy ? BRAGG_OK : bragg_fail(e, "out of memory");
     if (rc == BRAGG_OK) {
         run_options_init(scratch);
-        rc = option_parse_file(scratch->specs, copy, path, NULL, refused, e);
+        rc = option_parse_file(scratch->specs, copy, path, NULL, refused, NULL, e);
     }
     free(copy);
     free(scratch);
-    if (rc || option_parse_file(ro->specs, *text, path, ro->seen, refused, e)) return BRAGG_ERR;
+    if (rc || option_parse_file(ro->specs, *text, path, ro->seen, refused, ro->lines, e))
+        return BRAGG_ERR;
     return BRAGG_OK;
+}
+
+/* config_validate of the setup the command line and the run file made, its message naming
+ * where the key at fault was given: "--bio-dose: ..." on the command line, "--config: FILE
+ * line 7: bio-dose: ..." in the file (`path`; `file_prefix` first, as the file's other
+ * errors have it). Rules between keys (a cell line without a model) are
+ * found only once both sources are read: the command line may give what the file lacks. */
+static int check_setup(const run_options *ro, const run_config *cfg, const char *path,
+                       const char *file_prefix, bragg_err *e)
+{
+    catalog cat;
+    if (catalog_load(&cat, e)) return BRAGG_ERR;
+    const char *key = NULL;
+    int rc = config_validate_key(cfg, &cat, &key, e);
+    catalog_free(&cat);
+    if (rc == BRAGG_OK || !key) return rc;
+    int i = 0;
+    while (ro->specs[i].name && strcmp(ro->specs[i].name, key) != 0) i++;
+    if (!ro->specs[i].name) return rc;
+    if (ro->seen[i]) return run_file_blame(e, key, NULL, 0);
+    if (ro->lines[i]) {
+        run_file_blame(e, key, path, ro->lines[i]);
+        return bragg_fail_prefix(e, "%s", file_prefix);
+    }
+    return rc;
 }
 
 int cmd_run_read_config(const char *path, run_config *cfg, bragg_err *e)
@@ -233,6 +268,7 @@ int cmd_run_read_config(const char *path, run_config *cfg, bragg_err *e)
     run_options_init(ro);
     char *text = NULL;
     int rc = run_options_read_file(ro, path, &text, e);
+    if (rc == BRAGG_OK) rc = check_setup(ro, &ro->setup.cfg, path, "", e);
     if (rc == BRAGG_OK) *cfg = ro->setup.cfg;
     free(text);
     free(ro);
@@ -296,23 +332,9 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
         return EXIT_USAGE;
     }
     run_config cfg = setup->cfg;
-    /* A dose other than the default means nothing without a model (a saved run file carries
-     * the default, bio-dose = 2, whether it has a model or not). */
-    run_config defaults;
-    config_default(&defaults);
-    if (!cfg.bio_model[0] &&
-        (cfg.bio_cell[0] || cfg.bio_alpha_beta > 0 || cfg.bio_dose != defaults.bio_dose)) {
-        /* Named as a key: it may come from the run file as well as from the command line. */
-        run_driver_say(driver, "bragg run",
-                       "%s: needs a biological model (--bio MODEL, or bio = in the run file)",
-                       cfg.bio_cell[0]          ? "cell"
-                       : cfg.bio_alpha_beta > 0 ? "alpha-beta"
-                                                : "bio-dose");
-        return EXIT_USAGE;
-    }
-    /* --map FILE scores rings unless map-kind says otherwise; the map's options mean nothing
-     * without a map (a run file carries their defaults), the plane's nothing without its
-     * file. */
+    /* --map FILE scores rings unless map-kind says otherwise; the map's outputs mean nothing
+     * without a map, the plane's nothing without its file. The settings of a map or a
+     * biological model given without one are config_validate's (check_setup). */
     if (map_file && cfg.map_kind == MAP_NONE) {
         if (run_setup_given(setup, "map-kind")) {
             run_driver_say(driver, "bragg run", "--map: the map kind is none (valid: rz, xz)");
@@ -320,17 +342,16 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
         }
         cfg.map_kind = MAP_RZ;
     }
-    if (cfg.map_kind == MAP_NONE &&
-        (profiles->n > 0 || map_error || cfg.map_bin_cm != defaults.map_bin_cm ||
-         cfg.map_radius_cm != defaults.map_radius_cm)) {
+    if (cfg.map_kind == MAP_NONE && (profiles->n > 0 || map_error)) {
         run_driver_say(driver, "bragg run", "--%s: needs a dose map (--map FILE, or --map-kind)",
-                       profiles->n                             ? "profile-at"
-                       : map_error                             ? "map-error"
-                       : cfg.map_bin_cm != defaults.map_bin_cm ? "map-bin"
-                                                               : "map-radius");
+                       profiles->n ? "profile-at" : "map-error");
         return EXIT_USAGE;
     }
     cfg.map_errors = map_error != NULL;
+    if (check_setup(ro, &cfg, ro->config, "--config: ", &e)) {
+        run_driver_say(driver, "bragg run", "%s", e.msg);
+        return EXIT_USAGE;
+    }
     if (!phase_space != !(cfg.phase_space_depth_cm > 0)) {
         run_driver_say(driver, "bragg run", "%s",
                        phase_space ? "--phase-space: needs --phase-space-depth CM (the plane)"
@@ -393,7 +414,11 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
         run_driver_say(driver, "bragg run", "%s", e.msg);
         return EXIT_USAGE;
     }
-    file_use uses[8 + PLOT_FORMATS] = {
+    /* Inputs: the run file and the assets the run reads (a copy named by BRAGG_ASSETS sits
+     * wherever the user put it, beside the outputs perhaps). */
+    enum { N_ASSETS = 8 };
+    char asset_paths[N_ASSETS][1024];
+    file_use uses[8 + N_ASSETS + PLOT_FORMATS] = {
         {csv, csv == all_csv ? "--all (its CSV)" : "--csv", 0},
         {json, json == all_json ? "--all (its JSON)" : "--json", 0},
         {map_file, "--map", 0},
@@ -401,7 +426,11 @@ static int run_command(run_options *ro, int argc, char **argv, run_driver *drive
         {phase_space, "--phase-space", 0},
         {ro->config, "the --config file", 1},
     };
-    int n_uses = 6 + plot_outputs_uses(&figs, uses + 6);
+    int n_uses = 6;
+    for (int k = 0; assets_files[k] && k < N_ASSETS; k++)
+        if (assets_path(assets_files[k], asset_paths[k], sizeof asset_paths[k], NULL) == BRAGG_OK)
+            uses[n_uses++] = (file_use){asset_paths[k], "an asset file the run reads", 1};
+    n_uses += plot_outputs_uses(&figs, uses + n_uses);
     if (atomic_file_check_distinct(uses, n_uses, &e) ||
         (driver && driver->check_outputs && driver->check_outputs(driver, uses, n_uses, &e))) {
         run_driver_say(driver, "bragg run", "%s", e.msg);

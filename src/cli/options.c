@@ -98,13 +98,33 @@ int option_parse_seen(const option_spec *specs, int argc, char **argv, int *help
         } else if (arg[0] == '-' && arg[1] && !arg[2]) {
             s = find_short(specs, arg[1]);
             if (!s) return bragg_fail(e, "unknown option %s (see --help)", BRAGG_QUOTED(arg));
+        } else if (arg[0] == '-' && arg[1] && (s = find_short(specs, arg[1])) &&
+                   option_takes_value(s)) {
+            /* "-n1e4": a short option and its value run together. */
+            char shown[32];
+            snprintf(shown, sizeof shown, "%.20s", arg + 2);
+            return bragg_fail(e, "unexpected argument %s (a value goes apart from its option: "
+                                 "-%c %s%s)",
+                              BRAGG_QUOTED(arg), arg[1], bragg_text_printable(shown) ? shown
+                                                                                    : "VALUE",
+                              strlen(arg + 2) > 20 ? "..." : "");
         } else {
             return bragg_fail(e, "unexpected argument %s (options start with --; see --help)",
                               BRAGG_QUOTED(arg));
         }
         if (option_takes_value(s) && !value) {
-            if (i + 1 >= argc)
-                return bragg_fail(e, "--%s: needs a value (%s)", s->name, s->meta);
+            char what[96] = "VALUE";
+            if (s->meta) run_file_words(s->meta, what, sizeof what);
+            /* An option where its value should be: the value was left out. */
+            const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+            int option_like = next && (strncmp(next, "--", 2) == 0 ||
+                                       (next[0] == '-' && next[1] && !next[2] &&
+                                        (find_short(specs, next[1]) || next[1] == 'h')));
+            if (!next || option_like)
+                return bragg_fail(e, "--%s: needs a value (%s)%s", s->name, what,
+                                  option_like ? "; an option follows it (a value that starts "
+                                                "with - goes as --NAME=VALUE)"
+                                              : "");
             value = argv[++i];
         }
         char field[64];
@@ -119,29 +139,38 @@ typedef struct file_ctx {
     const option_spec *specs;
     const unsigned char *seen;
     const char *const *refused;
+    int *lines;
 } file_ctx;
 
 static int file_line(const char *section, const char *key, const char *value, int line,
                      void *ctx, bragg_err *e)
 {
-    (void)line;
     const file_ctx *fc = ctx;
-    if (*section) return BRAGG_OK;   /* [workbench] and the like: another program's */
+    /* [workbench]: the workbench's own settings (run_file_parse refuses other sections, and
+     * the keys of a run in one). */
+    if (*section) return BRAGG_OK;
     for (const char *const *r = fc->refused; r && *r; r++)
         if (strcmp(key, *r) == 0) return bragg_fail(e, "%s: not allowed in a run file", key);
     const option_spec *s = find_long(fc->specs, key, strlen(key));
     if (!s)
-        return bragg_fail(e, "unknown key '%.40s' (the keys are the long options of --help, "
-                             "without the dashes)", key);
+        return bragg_fail(e, "unknown key %s (the keys are the long options of --help, without "
+                             "the dashes)", BRAGG_QUOTED(key));
     if (fc->seen && fc->seen[s - fc->specs]) return BRAGG_OK;   /* the command line's wins */
-    if (option_takes_value(s) && !*value) return bragg_fail(e, "%s: needs a value (%s)", key, s->meta);
-    return apply(s, key, value, e);
+    if (option_takes_value(s) && !*value) {
+        char what[96] = "VALUE";
+        if (s->meta) run_file_words(s->meta, what, sizeof what);
+        return bragg_fail(e, "%s: needs a value (%s)", key, what);
+    }
+    if (apply(s, key, value, e)) return BRAGG_ERR;
+    if (fc->lines) fc->lines[s - fc->specs] = line;
+    return BRAGG_OK;
 }
 
 int option_parse_file(const option_spec *specs, char *text, const char *name,
-                      const unsigned char *seen, const char *const *refused, bragg_err *e)
+                      const unsigned char *seen, const char *const *refused, int *lines,
+                      bragg_err *e)
 {
-    file_ctx fc = {specs, seen, refused};
+    file_ctx fc = {specs, seen, refused, lines};
     return run_file_parse(text, name, file_line, &fc, e);
 }
 
@@ -154,9 +183,11 @@ void option_print_help(FILE *out, const option_spec *specs)
         if (option_takes_value(s) && n < (int)sizeof left)
             snprintf(left + n, sizeof left - (size_t)n, " %s", s->meta ? s->meta : "VALUE");
         fprintf(out, "  %-30s %s", left, s->help);
+        char lo[32], hi[32];
         if (s->kind == OPTION_DOUBLE || s->kind == OPTION_INT || s->kind == OPTION_COUNT ||
             (s->kind == OPTION_CALL && s->hi > s->lo))
-            fprintf(out, " [%g..%g]", s->lo, s->hi);
+            fprintf(out, " [%s to %s]", run_file_bound_text(s->lo, lo, sizeof lo),
+                    run_file_bound_text(s->hi, hi, sizeof hi));
         fputc('\n', out);
     }
 }

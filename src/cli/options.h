@@ -6,7 +6,10 @@
  * and its valid range (the caller prints it and exits 2). Accepted forms: `--name value`,
  * `--name=value`, `-x value` for options with a short letter, bare flags, and
  * `--flag=yes|no` (also true/false, on/off, 1/0), which lets a command line switch off what a
- * run file switched on.
+ * run file switched on. An option given twice takes the last value (a script may append an
+ * override). A separate value that looks like an option ("--csv", or "-q" where -q is one) is
+ * refused as a missing value, never taken as a file name: `--json --csv` once wrote a JSON
+ * named "--csv"; such a value can still be given as `--json=--csv`. "-" stays a value.
  *
  * option_parse_file reads a run file (src/engine/run_file.h) through the same table: every
  * long option is a key, and options the command line gave are left as it set them.
@@ -52,19 +55,22 @@ int option_parse(const option_spec *specs, int argc, char **argv, int *help, bra
 int option_parse_seen(const option_spec *specs, int argc, char **argv, int *help,
                       unsigned char *seen, bragg_err *e);
 
-/* Applies the "key = value" lines of run-file text (sections other than the main one are
- * skipped: they belong to other programs) as if given as --key value, except the options
+/* Applies the "key = value" lines of run-file text (src/engine/run_file.h; the [workbench]
+ * section is skipped: it is the workbench's) as if given as --key value, except the options
  * marked in `seen` (given on the command line, which wins) and those named in `refused`
  * (NULL-terminated; e.g. "config": a run file does not name another). An unknown key is an
- * error naming the line. `name` names the text in messages (its path). Values the strings
- * of OPTION_STRING options point into stay `text`'s: keep it while they are used. */
+ * error naming the line. `name` names the text in messages (its path). lines (NULL, or one
+ * entry per spec) receives the line each option was set on. Values the strings of
+ * OPTION_STRING options point into stay `text`'s: keep it while they are used. */
 int option_parse_file(const option_spec *specs, char *text, const char *name,
-                      const unsigned char *seen, const char *const *refused, bragg_err *e);
+                      const unsigned char *seen, const char *const *refused, int *lines,
+                      bragg_err *e);
 
 /* 1 when the option takes a value (`--name value`), 0 for flags. */
 int option_takes_value(const option_spec *s);
 
-/* Prints "  --name META   help [lo..hi]" lines. */
+/* Prints "  --name META   help [lo to hi]" lines (the range: run_file_bound_text's numbers,
+ * as messages write them). */
 void option_print_help(FILE *out, const option_spec *specs);
 
 #endif

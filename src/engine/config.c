@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "assets.h"
+#include "run_file.h"
 #include "tables.h"
 
 void config_default(run_config *c)
@@ -121,6 +122,11 @@ int config_add_slab(run_config *c, const char *spec, bragg_err *e)
                           BRAGG_QUOTED(spec));
     size_t len = (size_t)(colon - spec);
     if (len >= CONFIG_NAME_LEN) return bragg_fail(e, "material name too long");
+    /* Said here, on the slab that follows (its line in a run file), not once the stack is
+     * whole. */
+    if (c->n_slabs > 0 && isinf(c->slabs[c->n_slabs - 1].thickness_cm))
+        return bragg_fail(e, "slab %d is semi-infinite, and only the last slab may be (valid: "
+                             "a thickness for it, or no slab after it)", c->n_slabs);
     slab_config *s = &c->slabs[c->n_slabs];
     memcpy(s->material, spec, len);
     s->material[len] = '\0';
@@ -133,129 +139,131 @@ int config_add_slab(run_config *c, const char *spec, bragg_err *e)
     return BRAGG_OK;
 }
 
-int config_validate(const run_config *c, const catalog *cat, bragg_err *e)
+void config_drop_bio(run_config *c)
 {
-    if (!ion_table_lookup(&cat->ions, c->ion, e)) return BRAGG_ERR;
-    /* One range, the real one: a beam must start above the cut-off (below it the whole energy
-     * is deposited where it enters), which is above the tables' floor USER_T_MIN whenever the
-     * cut-off is valid. Stating the floor instead offered energies the next check refused. */
-    double cut = c->energy_cut > 0.0 ? c->energy_cut : CONFIG_ENERGY_CUT_MIN;
-    if (!(c->energy > cut && c->energy >= USER_T_MIN && c->energy <= USER_T_MAX))
-        return bragg_fail(e, "energy: %g MeV/u is out of range (valid: above the cut-off %g to "
-                             "%g MeV/u)",
-                          c->energy, cut > USER_T_MIN ? cut : USER_T_MIN, USER_T_MAX);
-    if (!(c->energy_spread >= 0.0 && c->energy_spread <= 0.2))
-        return bragg_fail(e, "energy spread: %g%% is out of range (valid: 0 to 20%%)",
-                          100 * c->energy_spread);
-    if (!(c->spot_sigma_cm >= 0.0 && c->spot_sigma_cm <= 10.0))
-        return bragg_fail(e, "spot size: %g mm is out of range (valid: 0 to 100 mm)",
-                          10 * c->spot_sigma_cm);
-    if (!(c->divergence_rad >= 0.0 && c->divergence_rad <= 0.1))
-        return bragg_fail(e, "divergence: %g mrad is out of range (valid: 0 to 100 mrad)",
-                          1000 * c->divergence_rad);
-    if (c->histories < 1 || c->histories > (uint64_t)1e12)
-        return bragg_fail(e, "histories: %llu is out of range (valid: 1 to 1e12)",
-                          (unsigned long long)c->histories);
-    if (c->n_slabs < 1) return bragg_fail(e, "geometry: no slab");
+    run_config d;
+    config_default(&d);
+    memcpy(c->bio_model, d.bio_model, sizeof c->bio_model);
+    memcpy(c->bio_cell, d.bio_cell, sizeof c->bio_cell);
+    c->bio_alpha_beta = d.bio_alpha_beta;
+    c->bio_dose = d.bio_dose;
+}
+
+void config_drop_map(run_config *c)
+{
+    run_config d;
+    config_default(&d);
+    c->map_kind = MAP_NONE;
+    c->map_bin_cm = d.map_bin_cm;
+    c->map_radius_cm = d.map_radius_cm;
+}
+
+/* Fails naming run key `name` (run_file.h) as the one at fault. */
+#define KEY_FAIL(name, ...) (*key = (name), bragg_fail(e, __VA_ARGS__))
+
+int config_validate_key(const run_config *c, const catalog *cat, const char **key, bragg_err *e)
+{
+    const char *ignored;
+    if (!key) key = &ignored;
+    *key = NULL;
+    run_config d;
+    config_default(&d);
+    if (!ion_table_lookup(&cat->ions, c->ion, e)) {   /* its message names the ion */
+        *key = "ion";
+        return BRAGG_ERR;
+    }
+    /* Every range, as its key states it (src/engine/run_file.c: run_keys), in its key's
+     * units; the energy's floor is the cut-off, which another key sets. */
+    for (const run_key *k = run_keys; k->name; k++)
+        if (run_key_check(k, c, e)) {
+            *key = k->name;
+            return bragg_fail_prefix(e, "%s: ", k->name);
+        }
+    if (c->n_slabs < 1) return KEY_FAIL("material", "material: no slab");
+    /* One semi-infinite block is what material gives: no slab to number. */
+    const char *geometry = c->n_slabs == 1 && isinf(c->slabs[0].thickness_cm) ? "material"
+                                                                               : "slab";
     for (int i = 0; i < c->n_slabs; i++) {
-        /* One semi-infinite block is what --material gives: no slab to number. */
-        if (!material_table_lookup(&cat->materials, c->slabs[i].material, e))
-            return c->n_slabs == 1 && isinf(c->slabs[0].thickness_cm)
-                       ? BRAGG_ERR
-                       : bragg_fail_prefix(e, "slab %d: ", i + 1);
+        if (!material_table_lookup(&cat->materials, c->slabs[i].material, e)) {
+            *key = geometry;
+            return *geometry == 'm' ? BRAGG_ERR : bragg_fail_prefix(e, "slab %d: ", i + 1);
+        }
         double th = c->slabs[i].thickness_cm;
         if (isinf(th) && i != c->n_slabs - 1)
-            return bragg_fail(e, "slab %d: only the last slab may be semi-infinite", i + 1);
+            return KEY_FAIL(geometry, "slab %d: only the last slab may be semi-infinite", i + 1);
         if (!(th > 0.0))
-            return bragg_fail(e, "slab %d: thickness %g cm must be > 0", i + 1, th);
+            return KEY_FAIL(geometry, "slab %d: thickness %g cm must be > 0", i + 1, th);
     }
     if (!(c->lateral_halfwidth_cm > 0.0))
-        return bragg_fail(e, "lateral half-width: %g cm must be > 0 (or infinite)",
-                          c->lateral_halfwidth_cm);
-    if (c->iwater != 75.0 && c->iwater != 78.0)
-        return bragg_fail(e, "iwater: %g eV (valid: 75 or 78)", c->iwater);
-    if (!(c->step_fraction >= 1e-4 && c->step_fraction <= 0.5))
-        return bragg_fail(e, "step fraction: %g is out of range (valid: 0.0001 to 0.5)",
-                          c->step_fraction);
-    if (!(c->step_min_cm == 0.0 || (c->step_min_cm >= 1e-6 && c->step_min_cm <= 1.0)))
-        return bragg_fail(e, "minimum step: %g cm is out of range (valid: 0 = automatic, or 1e-6 "
-                             "to 1 cm)", c->step_min_cm);
-    if (!(c->step_fraction_secondary >= 1e-4 && c->step_fraction_secondary <= 0.5))
-        return bragg_fail(e, "secondary step fraction: %g is out of range (valid: 0.0001 to 0.5)",
-                          c->step_fraction_secondary);
-    if (!(c->step_min_secondary_cm >= 1e-6 && c->step_min_secondary_cm <= 1.0))
-        return bragg_fail(e, "secondary minimum step: %g cm is out of range (valid: 1e-6 to 1 cm)",
-                          c->step_min_secondary_cm);
-    if (!(c->energy_cut == 0.0 ||
-          (c->energy_cut >= CONFIG_ENERGY_CUT_MIN && c->energy_cut <= 10.0)))
-        return bragg_fail(e, "energy cut-off: %g MeV/u is out of range (valid: 0 = automatic, or "
-                             "%g to 10)", c->energy_cut, CONFIG_ENERGY_CUT_MIN);
-    if (!(c->bin_width_cm == 0.0 || (c->bin_width_cm >= 1e-4 && c->bin_width_cm <= 10.0)))
-        return bragg_fail(e, "bin width: %g mm is out of range (valid: 0 = automatic, or 0.001 "
-                             "to 100 mm)", 10 * c->bin_width_cm);
-    if (!(c->depth_max_cm >= 0.0 && c->depth_max_cm <= 1e4))
-        return bragg_fail(e, "scoring depth: %g cm is out of range (valid: 0 = automatic, up to "
-                             "1e4 cm)", c->depth_max_cm);
+        return KEY_FAIL("lateral-halfwidth", "lateral-halfwidth: %g cm must be > 0 (or infinite)",
+                        c->lateral_halfwidth_cm);
     /* A curve needs bins to be one: with fewer than ten the peak, its width and the range
      * figures cannot be read off it. */
     double width = config_bin_width(c, c->depth_max_cm, 0.0);
     if (c->depth_max_cm > 0 && c->depth_max_cm / width + 1e-9 < 10)
-        return bragg_fail(e, "scoring depth: %g cm holds fewer than 10 bins of %g mm (valid: at "
-                             "least %g cm, or a finer --bin)",
-                          c->depth_max_cm, 10 * width, 10 * width);
+        return KEY_FAIL("depth", "depth: %g cm holds fewer than 10 bins of %g mm (valid: at "
+                                 "least %g cm, or a finer bin)",
+                        c->depth_max_cm, 10 * width, 10 * width);
     if (c->depth_max_cm > 0 && c->depth_max_cm / width > 1e6)
-        return bragg_fail(e, "scoring grid: %.0f bins is too many (valid: up to 1e6)",
-                          c->depth_max_cm / width);
-    if (c->batches < 2 || c->batches > 1000)
-        return bragg_fail(e, "batches: %d is out of range (valid: 2 to 1000)", c->batches);
+        return KEY_FAIL("depth", "depth: %g cm in bins of %g mm is %.0f bins, too many (valid: "
+                                 "up to 1e6 bins; a wider bin or less depth)",
+                        c->depth_max_cm, 10 * width, c->depth_max_cm / width);
     if ((uint64_t)c->batches > c->histories)
-        return bragg_fail(e, "histories: %llu is fewer than the %d batches the uncertainty "
-                             "needs (valid: at least %d, or fewer batches, down to 2)",
-                          (unsigned long long)c->histories, c->batches, c->batches);
+        return KEY_FAIL("histories", "histories: %llu is fewer than the %d batches the "
+                                     "uncertainty needs (valid: at least %d, or fewer batches, "
+                                     "down to 2)",
+                        (unsigned long long)c->histories, c->batches, c->batches);
+    /* Settings of a map mean nothing without one: given, they are a mistake (the map that was
+     * meant is not scored), not something to ignore. */
+    if (c->map_kind == MAP_NONE && c->map_bin_cm != d.map_bin_cm)
+        return KEY_FAIL("map-bin", "map-bin: needs a dose map (--map FILE, or map-kind rz or xz)");
+    if (c->map_kind == MAP_NONE && c->map_radius_cm != d.map_radius_cm)
+        return KEY_FAIL("map-radius", "map-radius: needs a dose map (--map FILE, or map-kind rz "
+                                      "or xz)");
     if (c->map_kind != MAP_NONE) {
-        if (c->map_kind != MAP_RZ && c->map_kind != MAP_XZ)
-            return bragg_fail(e, "map kind: %d is not known (valid: rz or xz)", c->map_kind);
-        if (!(c->map_bin_cm == 0.0 ||
-              (c->map_bin_cm >= CONFIG_MAP_BIN_MIN && c->map_bin_cm <= 10.0)))
-            return bragg_fail(e, "map bin: %g mm is out of range (valid: 0 = automatic, 0.001 "
-                                 "to 100 mm)", 10 * c->map_bin_cm);
-        if (!(c->map_radius_cm == 0.0 ||
-              (c->map_radius_cm >= c->map_bin_cm && c->map_radius_cm >= CONFIG_MAP_BIN_MIN &&
-               c->map_radius_cm <= 1000.0)))
-            return bragg_fail(e, "map radius: %g cm is out of range (valid: 0 = automatic, the "
-                                 "map bin (%g cm) to 1000 cm)",
-                              c->map_radius_cm, fmax(c->map_bin_cm, CONFIG_MAP_BIN_MIN));
-        if (c->map_radius_cm > c->lateral_halfwidth_cm ||
-            (c->map_bin_cm > c->lateral_halfwidth_cm && isfinite(c->lateral_halfwidth_cm)))
-            return bragg_fail(e, "map %s: %g cm reaches beyond the slabs' lateral half-width "
-                                 "(valid: up to %g cm; a ring or column outside the material has "
-                                 "no mass to give a dose)",
-                              c->map_radius_cm > c->lateral_halfwidth_cm ? "radius" : "bin",
-                              c->map_radius_cm > c->lateral_halfwidth_cm ? c->map_radius_cm
-                                                                         : c->map_bin_cm,
-                              c->lateral_halfwidth_cm);
+        if (c->map_radius_cm > 0 && c->map_radius_cm < c->map_bin_cm)
+            return KEY_FAIL("map-radius", "map-radius: %g cm is below the map bin, %g mm (valid: "
+                                          "0 (automatic) or the map bin to 1000 cm)",
+                            c->map_radius_cm, 10 * c->map_bin_cm);
+        if (c->map_radius_cm > c->lateral_halfwidth_cm)
+            return KEY_FAIL("map-radius", "map-radius: %g cm reaches beyond the slabs' lateral "
+                                          "half-width (valid: up to %g cm; a ring or column "
+                                          "outside the material has no mass to give a dose)",
+                            c->map_radius_cm, c->lateral_halfwidth_cm);
+        if (c->map_bin_cm > c->lateral_halfwidth_cm)
+            return KEY_FAIL("map-bin", "map-bin: %g mm reaches beyond the slabs' lateral "
+                                       "half-width (valid: up to %g mm; a ring or column outside "
+                                       "the material has no mass to give a dose)",
+                            10 * c->map_bin_cm, 10 * c->lateral_halfwidth_cm);
         /* With both given the grid is known now; an automatic one the engine checks. */
         if (c->map_bin_cm > 0 && c->map_radius_cm > 0) {
             int bins = config_map_lateral_bins(c->map_kind, c->map_bin_cm, c->map_radius_cm);
             if (bins > CONFIG_MAP_MAX_BINS)
-                return bragg_fail(e, "map: %d lateral bins is too many (valid: up to %d; raise "
-                                     "the map bin or lower the map radius)",
-                                  bins, CONFIG_MAP_MAX_BINS);
+                return KEY_FAIL("map-bin", "map-bin: %d lateral bins is too many (valid: up to "
+                                           "%d; raise the map bin or lower the map radius)",
+                                bins, CONFIG_MAP_MAX_BINS);
         }
     }
     if (c->map_errors && c->map_kind == MAP_NONE)
         return bragg_fail(e, "map errors: there is no dose map to give errors for (valid: with "
                              "a map, --map FILE or a map kind)");
-    if (!(c->phase_space_depth_cm >= 0.0 && c->phase_space_depth_cm <= 1e4))
-        return bragg_fail(e, "phase-space depth: %g cm is out of range (valid: above 0, inside "
-                             "the scoring depth)", c->phase_space_depth_cm);
-    if (!(c->bio_dose > 0 && c->bio_dose <= 100))
-        return bragg_fail(e, "bio dose: %g Gy is out of range (valid: above 0 to 100 Gy)",
-                          c->bio_dose);
-    if (c->threads < 0 || c->threads > 1024)
-        return bragg_fail(e, "threads: %d is out of range (valid: 1 to 1024, 0 = all cores)",
-                          c->threads);
+    /* The same for the settings of a biological model (a saved run file carries the dose's
+     * default whether it has a model or not). */
+    if (!c->bio_model[0]) {
+        const char *lone = c->bio_cell[0]                          ? "cell"
+                           : c->bio_alpha_beta != d.bio_alpha_beta ? "alpha-beta"
+                           : c->bio_dose != d.bio_dose             ? "bio-dose"
+                                                                   : NULL;
+        if (lone)
+            return KEY_FAIL(lone, "%s: needs a biological model (--bio MODEL, or bio = MODEL in "
+                                  "a run file)", lone);
+    }
     return BRAGG_OK;
+}
+
+int config_validate(const run_config *c, const catalog *cat, bragg_err *e)
+{
+    return config_validate_key(c, cat, NULL, e);
 }
 
 void config_describe_geometry(const run_config *c, char *out, size_t len)

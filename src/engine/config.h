@@ -77,9 +77,23 @@ typedef struct run_config {
  * cores, straggling and scattering on. */
 void config_default(run_config *c);
 
-/* Checks every field; resolves names against `cat`. On error the message names the field and
- * its valid range. */
+/* Checks every field; resolves names against `cat`. On error the message starts with the
+ * run key at fault (src/engine/run_file.h: "spot: 150 is out of range (valid: 0 to 100 mm)",
+ * the ranges of run_keys, in the keys' units) and gives its valid values. Besides the ranges:
+ * the energy above the cut-off, a scoring depth of 10 bins or more, histories at least the
+ * batches, the map's grid inside the slabs, and no setting of a map (map-bin, map-radius)
+ * without a map kind or of a biological model (cell, alpha-beta, bio-dose) without a model:
+ * such a setting would silently do nothing. */
 int config_validate(const run_config *c, const catalog *cat, bragg_err *e);
+/* config_validate, also setting *key to the name of the run key at fault (NULL when none is:
+ * map_errors without a map). */
+int config_validate_key(const run_config *c, const catalog *cat, const char **key, bragg_err *e);
+
+/* Back to their defaults: the settings of the biological model (model, cell, alpha-beta,
+ * bio-dose) and of the dose map (kind none, bin and radius automatic), which config_validate
+ * refuses without a model or a map: what a setup does when the model or the map goes. */
+void config_drop_bio(run_config *c);
+void config_drop_map(run_config *c);
 
 /* The lowest cut-off energy (MeV/u), given or automatic. */
 #define CONFIG_ENERGY_CUT_MIN 0.002

@@ -18,11 +18,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "assets.h"
+#include "run_file.h"
 #include "settings.h"
+#include "setup_panel.h"
 #include "simd.h"
 #include "refdata.h"
 #include "testkit.h"
 
+/* Bad input: exit 2 and one line (one '\n', at the end) that says `needle`. */
 static void expect_bad(const char *args, const char *needle)
 {
     char out[8192];
@@ -30,6 +34,9 @@ static void expect_bad(const char *args, const char *needle)
     cr_expect(rc == 2, "'bragg %s' exited %d, want 2; output: %s", args, rc, out);
     cr_expect(strstr(out, needle) != NULL, "'bragg %s' said '%s', want it to mention '%s'", args,
               out, needle);
+    size_t n = strlen(out);
+    cr_expect(n > 0 && strchr(out, '\n') == out + n - 1, "'bragg %s' said more or less than one "
+              "line: '%s'", args, out);
 }
 
 TestSuite(cli, .timeout = 120);
@@ -967,8 +974,8 @@ Test(cli, run_file)
     snprintf(args, sizeof args, "run --config %s", path);
     expect_bad(args, "bad.conf line 5: unknown key 'energie'");
     write_text(path, "ion = p\nenergy = 5000\nmaterial = water\n");
-    expect_bad(args, "bad.conf line 2: energy: 5000 is out of range (valid: above the cut-off, "
-                     "--ecut (default 0.1 or lower, at least 0.002), to 2000)");
+    expect_bad(args, "bad.conf line 2: energy: 5000 is out of range (valid: above the cut-off "
+                     "0.002 to 2000 MeV/u)");
     /* Names too: an unknown ion or material is found on its line, not when the run starts. */
     write_text(path, "ion = p\nenergy = 100\nmaterial = watr\n");
     expect_bad(args, "bad.conf line 3: material: 'watr' is not known; valid: water, air");
@@ -1095,4 +1102,334 @@ Test(cli, sobp_warns_of_a_ripple_the_statistics_do_not_explain)
     cr_expect(strchr(out, '\n') == strrchr(out, '\n'), "more than one line: %s", out);
     rc = testkit_cli(base, out, sizeof out);
     cr_expect(rc == 0 && !strstr(out, "warning"), "'bragg %s' exited %d: %s", base, rc, out);
+}
+
+/* Runs `bragg ARGS` that must succeed, with the JSON written to DIR/NAME parsed. */
+static cJSON *run_json(const char *dir, const char *name, const char *args)
+{
+    char cmd[2048], out[16384], path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    snprintf(cmd, sizeof cmd, "%s -q --json %s", args, path);
+    int rc = testkit_cli(cmd, out, sizeof out);
+    cr_assert(rc == 0, "'bragg %s' exited %d: %s", cmd, rc, out);
+    return testkit_read_json(path);
+}
+
+static const cJSON *dose_of(const cJSON *run)
+{
+    return cJSON_GetObjectItem(cJSON_GetObjectItem(run, "depth_curves"), "dose_Gy_cm2");
+}
+
+/* What the workbench saves runs headless, and gives the same dose bit for bit as the setup
+ * typed on the command line, also once its biological model or its map went away there.
+ * Biology typed "none", or an ion the model does not fit, left the model's cell line and dose
+ * in the file, and `m` to "off" the map's grid: bragg run refused the file ("cell: needs a
+ * biological model", "--map-bin: needs a dose map"). The workbench's own code does each step:
+ * settings_parse, setup_field_apply, tui_map_key, settings_format. */
+Test(cli, the_workbench_saves_what_bragg_run_runs)
+{
+    char dir[64], path[256], args[1024], text[8192];
+    testkit_temp_dir(dir, sizeof dir, "cli");
+    snprintf(path, sizeof path, "%s/workbench.conf", dir);
+    static tui_state t;   /* large */
+    static workbench_settings w;
+    memset(&t, 0, sizeof t);
+    bragg_err e = {{0}};
+    cr_assert(catalog_load(&t.cat, &e) == BRAGG_OK, "%s", e.msg);
+    static const char setup[] = "ion = He-4\nenergy = 80\nmaterial = water\nhistories = 200\n"
+                                "seed = 5\nbio = mkm\ncell = HSG\nalpha-beta = 3\nbio-dose = 3\n"
+                                "map-kind = rz\nmap-bin = 1\nmap-radius = 2\n";
+    for (int way = 0; way < 2; way++) {
+        char file[sizeof setup];
+        memcpy(file, setup, sizeof setup);
+        memset(&w, 0, sizeof w);
+        config_default(&w.cfg);
+        cr_assert(settings_parse(file, "setup.conf", &w, &e) == BRAGG_OK, "%s", e.msg);
+        cr_assert(config_validate(&w.cfg, &t.cat, &e) == BRAGG_OK, "%s", e.msg);
+        t.cfg = w.cfg;
+        if (way == 0) {
+            /* Biology typed "none"; in the map view m twice: x columns, then off. */
+            cr_assert(setup_field_apply(&t, &t.cfg, FIELD_BIO, "none", &e) == BRAGG_OK, "%s",
+                      e.msg);
+            t.view = VIEW_MAP;
+            tui_map_key(&t);
+            tui_map_key(&t);
+            cr_assert(t.cfg.map_kind == MAP_NONE);
+        } else {
+            /* Protons take no MKM: the model goes with the new ion. */
+            cr_assert(setup_field_apply(&t, &t.cfg, FIELD_ION, "p", &e) == BRAGG_OK, "%s", e.msg);
+            cr_assert(t.cfg.bio_model[0] == '\0');
+        }
+        w.cfg = t.cfg;
+        cr_assert(settings_format(&w, text, sizeof text) < (int)sizeof text);
+        write_text(path, text);
+        snprintf(args, sizeof args, "run --config %s", path);
+        cJSON *saved = run_json(dir, "saved.json", args);
+        snprintf(args, sizeof args, "run --ion %s --energy 80 --material water -n 200 --seed 5%s",
+                 way == 0 ? "He-4" : "p",
+                 way == 0 ? "" : " --map-kind rz --map-bin 1 --map-radius 2");
+        cJSON *typed = run_json(dir, "typed.json", args);
+        cr_expect(dose_of(saved) && cJSON_Compare(dose_of(saved), dose_of(typed), 1),
+                  "the saved setup and the typed one give different doses:\n%s", text);
+        cJSON_Delete(saved);
+        cJSON_Delete(typed);
+    }
+    catalog_free(&t.cat);
+    testkit_remove_dir(dir);
+}
+
+/* Every key's advertised range (run_key_range: what --help and the messages say) is the one
+ * checked: its ends are taken by run_setup_set and config_validate alike, and a value past
+ * them refused by both, naming the key. The ranges were once kept twice: --step-min advertised
+ * 0 to 10 mm where 1e-6 mm was refused as "1e-07 cm", --iwater 75 to 78 where 76 was refused. */
+Test(cli, every_key_takes_its_advertised_range)
+{
+    catalog cat;
+    bragg_err e = {{0}};
+    cr_assert(catalog_load(&cat, &e) == BRAGG_OK, "%s", e.msg);
+    int checked = 0;
+    for (const run_key *k = run_keys; k->name; k++) {
+        if (k->kind != RUN_KEY_NUMBER && k->kind != RUN_KEY_INT && k->kind != RUN_KEY_COUNT &&
+            k->kind != RUN_KEY_VALUES)
+            continue;
+        /* The ends, and just past them. */
+        double ends[3] = {k->lo, k->hi, 0}, past[2];
+        int n_ends = k->zero ? 3 : 2;
+        past[0] = k->kind == RUN_KEY_NUMBER || k->kind == RUN_KEY_VALUES ? k->lo * 0.999 - 1e-9
+                                                                          : k->lo - 1;
+        past[1] = k->hi >= 18446744073709551615.0 ? NAN
+                  : k->kind == RUN_KEY_INT          ? k->hi + 1
+                                                    : k->hi * 1.001;
+        if (strcmp(k->name, "energy") == 0) ends[0] = 0.0021;   /* above the cut-off */
+        for (int i = 0; i < n_ends + 2; i++) {
+            int good = i < n_ends;
+            double v = good ? ends[i] : past[i - n_ends];
+            if (isnan(v) || (!good && k->zero && v == 0)) continue;
+            if (!good && v < 0 && k->lo == 0 && k->kind == RUN_KEY_COUNT) continue;
+            char text[64];
+            run_file_bound_text(v, text, sizeof text);
+            run_setup s;
+            run_setup_init(&s);
+            snprintf(s.cfg.ion, sizeof s.cfg.ion, "He-4");
+            s.cfg.energy = 100;
+            /* What the key's own rules between keys ask for, to test its range alone. */
+            if (strncmp(k->name, "map-", 4) == 0) s.cfg.map_kind = MAP_RZ;
+            if (strcmp(k->name, "alpha-beta") == 0 || strcmp(k->name, "bio-dose") == 0)
+                snprintf(s.cfg.bio_model, sizeof s.cfg.bio_model, "mkm");
+            if (strcmp(k->name, "histories") == 0) s.cfg.batches = 2;
+            const char *key = NULL;
+            int set = run_setup_set(&s, k, text, &e);
+            char why[512];
+            snprintf(why, sizeof why, "%s", e.msg);
+            if (good) {
+                cr_expect(set == BRAGG_OK, "%s = %s refused: %s", k->name, text, why);
+                int valid = config_validate_key(&s.cfg, &cat, &key, &e);
+                cr_expect(valid == BRAGG_OK, "%s = %s refused by config_validate: %s", k->name,
+                          text, e.msg);
+            } else {
+                cr_expect(set == BRAGG_ERR && strstr(why, "(valid: "),
+                          "%s = %s taken (or no range said: %s)", k->name, text, why);
+                /* The field set directly, as a program does: config_validate names the key. */
+                char *field = (char *)&s.cfg + k->offset;
+                if (k->kind == RUN_KEY_INT) *(int *)(void *)field = (int)v;
+                else if (k->kind == RUN_KEY_COUNT) *(uint64_t *)(void *)field = (uint64_t)v;
+                else *(double *)(void *)field = v / k->unit;
+                cr_expect(config_validate_key(&s.cfg, &cat, &key, &e) == BRAGG_ERR && key &&
+                              strcmp(key, k->name) == 0 &&
+                              strncmp(e.msg, k->name, strlen(k->name)) == 0,
+                          "%s = %s: config_validate said %s (key %s)", k->name, text, e.msg,
+                          key ? key : "none");
+            }
+            checked++;
+        }
+    }
+    cr_expect(checked > 60, "%d values checked", checked);
+    catalog_free(&cat);
+}
+
+/* An option whose value is missing took the next option as its value: `--json --csv` wrote a
+ * JSON named "--csv" (exit 0), `--csv --no-nuclear --json o.json` a CSV named "--no-nuclear"
+ * and left the reactions on. Now that is "needs a value"; "-" stays a value, and a value that
+ * starts with "--" can be given as --json=--odd. */
+Test(cli, an_option_is_never_taken_as_the_value_of_another)
+{
+    char dir[64], cmd[1024], out[8192];
+    testkit_temp_dir(dir, sizeof dir, "cli");
+    const char *base = "run --ion p --energy 100 --material water -n 100 -q";
+    const struct {
+        const char *args, *needle;
+    } cases[] = {
+        {"--json --csv", "--json: needs a value (FILE or -)"},
+        {"--csv --no-nuclear --json o.json", "--csv: needs a value (FILE or -)"},
+        {"--json -q", "--json: needs a value"},
+        {"--seed -n 5", "--seed: needs a value (S)"},
+        {"--json", "--json: needs a value (FILE or -)"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(cmd, sizeof cmd, "cd %s && %s %s %s", dir, testkit_bragg(), base, cases[i].args);
+        int rc = testkit_shell(cmd, out, sizeof out);
+        cr_expect(rc == 2 && strstr(out, cases[i].needle) &&
+                      strchr(out, '\n') == strrchr(out, '\n'),
+                  "'%s' exited %d: %s", cmd, rc, out);
+    }
+    snprintf(cmd, sizeof cmd, "cd %s && ls -A", dir);
+    testkit_shell(cmd, out, sizeof out);
+    cr_expect(out[0] == '\0', "files written: %s", out);
+    /* "-" is standard output; --json=--odd a file of that name. */
+    snprintf(cmd, sizeof cmd, "cd %s && %s %s --json - > stdout.json && %s %s --json=--odd", dir,
+             testkit_bragg(), base, testkit_bragg(), base);
+    int rc = testkit_shell(cmd, out, sizeof out);
+    cr_expect(rc == 0, "'%s' exited %d: %s", cmd, rc, out);
+    char path[256];
+    snprintf(path, sizeof path, "%s/stdout.json", dir);
+    cJSON_Delete(testkit_read_json(path));
+    snprintf(path, sizeof path, "%s/--odd", dir);
+    cJSON_Delete(testkit_read_json(path));
+    /* A short option and its value run together: the message shows them apart. */
+    expect_bad("run --ion p --energy 100 --material water -n1e4", "-n 1e4");
+    testkit_remove_dir(dir);
+}
+
+/* Run files: a key given twice, a run's key after a section line (which bragg run skips), an
+ * unknown section, control characters in a key, a byte order mark, a folder; the rules
+ * between keys named with the line that set the key; a value in quotes. The command line's
+ * option given twice takes the last. */
+Test(cli, run_file_mistakes_are_named_with_their_line)
+{
+    char dir[64], path[256], args[1024];
+    testkit_temp_dir(dir, sizeof dir, "cli");
+    snprintf(path, sizeof path, "%s/r.conf", dir);
+    snprintf(args, sizeof args, "run --config %s -q", path);
+    const char *head = "ion = p\nenergy = 100\nmaterial = water\nhistories = 200\n";
+    const struct {
+        const char *tail, *needle;
+    } cases[] = {
+        {"energy = 150\n", "r.conf line 5: energy: given twice (lines 2 and 5"},
+        {"[workbench]\nseed = 7\n", "r.conf line 6: seed: in section [workbench], which bragg "
+                                    "run skips; move it above the section line"},
+        {"[workbench]\njson = x.json\n", "r.conf line 6: json: in section [workbench]"},
+        {"[bragg]\nseed = 7\n", "r.conf line 5: unknown section 'bragg' (valid: [workbench]"},
+        {"\x1b]0;title\x07 = 1\n", "r.conf line 5: unknown key '\\x1b]0;title\\x07'"},
+        {"bio-dose = 3\n", "r.conf line 5: bio-dose: needs a biological model"},
+        {"cell = HSG\n", "r.conf line 5: cell: needs a biological model"},
+        {"map-radius = 2\n", "r.conf line 5: map-radius: needs a dose map"},
+        {"batches = 500\n", "r.conf line 4: histories: 200 is fewer than the 500 batches"},
+        {"step-min = 0.000001\n", "r.conf line 5: step-min: 1e-6 is out of range (valid: 0 "
+                                  "(automatic) or 1e-5 to 10 mm)"},
+        {"iwater = 76\n", "r.conf line 5: iwater: 76 is out of range (valid: 75 or 78 eV)"},
+        {"map-kind = rz\nmap-bin = 5\nmap-radius = 0.2\n", "r.conf line 7: map-radius: 0.2 cm "
+                                                           "is below the map bin"},
+        {"json = \"a.json\" b\n", "r.conf line 5: json: text after the closing quote"},
+        {"json = \"a.json\n", "r.conf line 5: json: no closing quote"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[512];
+        snprintf(text, sizeof text, "%s%s", head, cases[i].tail);
+        write_text(path, text);
+        expect_bad(args, cases[i].needle);
+    }
+    char out[16384];
+    /* The command line supplies what the file lacks: the file's dose then has its model. */
+    write_text(path, "ion = p\nenergy = 100\nmaterial = water\nhistories = 200\nbio-dose = 3\n");
+    snprintf(args, sizeof args, "run --config %s -q --bio rbe1.1", path);
+    int rc = testkit_cli(args, out, sizeof out);
+    cr_expect(rc == 0, "'bragg %s' exited %d: %s", args, rc, out);
+    /* A byte order mark is no part of the first key; a quoted value keeps its '#'. */
+    char text[512];
+    snprintf(text, sizeof text, "\xEF\xBB\xBFion = p\nenergy = 100\nmaterial = water\n"
+                                "histories = 200\njson = \"%s/a #1.json\"  # the JSON\n", dir);
+    write_text(path, text);
+    snprintf(args, sizeof args, "run --config %s -q", path);
+    rc = testkit_cli(args, out, sizeof out);
+    cr_expect(rc == 0, "'bragg %s' exited %d: %s", args, rc, out);
+    char json[256];
+    snprintf(json, sizeof json, "%s/a #1.json", dir);
+    cr_expect(access(json, F_OK) == 0, "no %s", json);
+    /* The last of an option given twice on the command line. */
+    cJSON *last = run_json(dir, "last.json", "run --ion p --energy 100 --material water -n 200 "
+                                             "--seed 3 --seed 4");
+    cr_expect(json_number(last, "config", "seed") == 4);
+    cJSON_Delete(last);
+    snprintf(args, sizeof args, "run --config %s", dir);
+    expect_bad(args, ": is a folder (valid: a run file)");
+    testkit_remove_dir(dir);
+}
+
+/* Outputs never replace the asset files the run reads (a copy named by BRAGG_ASSETS may sit
+ * beside them): --json acopy/ions.tsv overwrote the ions. Every .tsv of the folder is one the
+ * list names. */
+Test(cli, outputs_never_replace_the_assets)
+{
+    char dir[64], cmd[2048], out[8192];
+    testkit_temp_dir(dir, sizeof dir, "cli");
+    snprintf(cmd, sizeof cmd, "cp %s/*.tsv %s/", BRAGG_ASSET_DIR, dir);
+    cr_assert(system(cmd) == 0);
+    for (int k = 0; assets_files[k]; k++) {
+        snprintf(cmd, sizeof cmd, "BRAGG_ASSETS=%s %s run --ion p --energy 100 --material water "
+                                  "-n 100 -q --json %s/%s", dir, testkit_bragg(), dir,
+                 assets_files[k]);
+        int rc = testkit_shell(cmd, out, sizeof out);
+        cr_expect(rc == 2 && strstr(out, "--json") && strstr(out, assets_files[k]),
+                  "'%s' exited %d: %s", cmd, rc, out);
+        snprintf(cmd, sizeof cmd, "cmp -s %s/%s %s/%s", BRAGG_ASSET_DIR, assets_files[k], dir,
+                 assets_files[k]);
+        cr_expect(system(cmd) == 0, "%s was changed", assets_files[k]);
+    }
+    snprintf(cmd, sizeof cmd, "cd %s && ls *.tsv", BRAGG_ASSET_DIR);
+    testkit_shell(cmd, out, sizeof out);
+    int n = 0;
+    for (char *name = strtok(out, "\n"); name; name = strtok(NULL, "\n"), n++) {
+        int listed = 0;
+        for (int k = 0; assets_files[k]; k++) listed |= strcmp(assets_files[k], name) == 0;
+        cr_expect(listed, "assets/%s is not in assets_files", name);
+    }
+    int listed = 0;
+    while (assets_files[listed]) listed++;
+    cr_expect(n == listed, "%d .tsv files, %d listed", n, listed);
+    testkit_remove_dir(dir);
+}
+
+/* bragg run's options are the run keys and the outputs of run_output_keys (which the
+ * workbench keeps in its settings file), --config and --help: nothing else, nothing left out. */
+Test(cli, run_options_are_the_run_keys_and_the_outputs)
+{
+    static char out[65536];
+    cr_assert(testkit_cli("run --help", out, sizeof out) == 0, "%s", out);
+    int outputs = 0;
+    for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+        char *opt = strstr(line, "--");
+        if (strncmp(line, "  ", 2) != 0 || !opt || opt > line + 12) continue;
+        char name[64];
+        if (sscanf(opt + 2, "%63[a-z0-9-]", name) != 1) continue;
+        int known = run_key_find(name) || !strcmp(name, "config") || !strcmp(name, "help");
+        if (run_output_key_find(name)) known = 1, outputs++;
+        cr_expect(known, "--%s is neither a run key nor an output", name);
+    }
+    int listed = 0;
+    while (run_output_keys[listed].name) listed++;
+    cr_expect(outputs == listed, "%d outputs in --help, %d in run_output_keys", outputs, listed);
+}
+
+/* -0 is 0: the JSON said -0 for --spot -0. --help writes ranges as the messages do, 2^64 - 1
+ * in digits (it said 1.84467e+19). Relative outputs of a run file are relative to the current
+ * folder, not to the file's. */
+Test(cli, numbers_and_paths_as_written)
+{
+    char dir[64], cmd[1024], out[16384];
+    testkit_temp_dir(dir, sizeof dir, "cli");
+    cJSON *run = run_json(dir, "zero.json", "run --ion p --energy 100 --material water -n 200 "
+                                            "--spot -0");
+    char *printed = cJSON_Print(run);
+    cr_expect(!strstr(printed, "-0,") && !strstr(printed, "-0\n"), "a -0 in the JSON");
+    free(printed);
+    cJSON_Delete(run);
+    cr_assert(testkit_cli("run --help", out, sizeof out) == 0);
+    cr_expect(strstr(out, "[0 to 18446744073709551615]") && !strstr(out, "e+"), "%s", out);
+    snprintf(cmd, sizeof cmd, "mkdir %s/sub && printf 'ion = p\\nenergy = 100\\nmaterial = "
+                              "water\\nhistories = 200\\njson = rel.json\\n' > %s/sub/r.conf && "
+                              "cd %s && %s run --config sub/r.conf -q && ls rel.json",
+             dir, dir, dir, testkit_bragg());
+    int rc = testkit_shell(cmd, out, sizeof out);
+    cr_expect(rc == 0, "'%s' exited %d: %s", cmd, rc, out);
+    testkit_remove_dir(dir);
 }

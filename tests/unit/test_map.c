@@ -453,7 +453,7 @@ Test(map, bad_map_and_phase_space_options_are_named)
         {"--profile-at 5", "--profile-at: needs a dose map"},
         {"--map-bin 0.2", "--map-bin: needs a dose map"},
         {"--map-error e.nrrd", "--map-error: needs a dose map"},
-        {"--map m.nrrd --map-kind polar", "none, rz, xz"},
+        {"--map m.nrrd --map-kind polar", "none, rz or xz"},
         {"--map m.nrrd --map-kind none", "--map: the map kind is none"},
         {"--map m.nrrd --map-bin -1", "--map-bin"},
         {"--map m.nrrd --map-bin 0.01 --map-radius 100", "lateral bins is too many"},

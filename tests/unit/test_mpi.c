@@ -226,7 +226,7 @@ Test(mpi, bad_input_is_said_once)
     int rc = testkit_shell(cmd, out, sizeof out);
     cr_expect(rc == 2, "exit %d, want 2; output: %s", rc, out);
     cr_expect(occurrences(out, "is fewer than the 20 batches") == 1, "%s", out);
-    cr_expect(occurrences(out, "bragg-mpi: histories: 3 is fewer") == 1, "%s", out);
+    cr_expect(occurrences(out, "bragg-mpi: --histories: 3 is fewer") == 1, "%s", out);
     snprintf(cmd, sizeof cmd, "%s %s sobp --ion p --material water --from 10 --to 5", pre, mpi);
     rc = testkit_shell(cmd, out, sizeof out);
     cr_expect(rc == 2, "exit %d, want 2; output: %s", rc, out);

@@ -757,7 +757,7 @@ Test(robust, messages_are_one_line_and_name_the_range)
     args[n + 600] = '\0';
     args[n + 300] = 'x';
     int rc = testkit_cli(args, out, sizeof out);
-    cr_expect(rc == 2 && strstr(out, "at least 0.002), to 2000)") && strstr(out, "...") &&
+    cr_expect(rc == 2 && strstr(out, "0.002 to 2000 MeV/u)") && strstr(out, "...") &&
                   strlen(out) < 200, "exit %d: %s", rc, out);
 
     rc = testkit_cli("sobp --ion C-12 --material water --from 2 --to 900", out, sizeof out);

@@ -188,7 +188,9 @@ Test(ui, settings_round_trip)
     cr_assert_eq(config_add_slab(c, "water:5", NULL), 0);
     cr_assert_eq(config_add_slab(c, "bone-cortical-icrp:2.5", NULL), 0);
     cr_assert_eq(config_add_slab(c, "water:inf", NULL), 0);
-    snprintf(a.export_dir, sizeof a.export_dir, "/tmp/figures here");
+    /* A '#' starts a comment after a blank, and blanks at the ends are trimmed: such a folder
+     * is saved in quotes ("/tmp/my #1 figs" once read back as "/tmp/my"). */
+    snprintf(a.export_dir, sizeof a.export_dir, " /tmp/my #1 \"figs\" \\ here ");
     char text[8192];
     int n = settings_format(&a, text, sizeof text);
     cr_assert(n > 0 && n < (int)sizeof text);
@@ -203,7 +205,52 @@ Test(ui, settings_round_trip)
     bragg_err e = {{0}};
     cr_assert_eq(settings_parse(text, "t.conf", &b, &e), BRAGG_OK, "%s", e.msg);
     cr_expect(memcmp(&a.cfg, &b.cfg, sizeof a.cfg) == 0, "the setup changed on the way back");
-    cr_expect_str_eq(b.export_dir, "/tmp/figures here");
+    cr_expect_str_eq(b.export_dir, " /tmp/my #1 \"figs\" \\ here ");
+}
+
+/* The settings file is a run file: bragg run's output keys in it (json, quiet, ...) are kept
+ * as they are and saved again, not refused (the file was set aside as unreadable at start). */
+Test(ui, settings_keep_bragg_runs_outputs)
+{
+    static workbench_settings w, back;
+    memset(&w, 0, sizeof w);
+    config_default(&w.cfg);
+    char text[] = "ion = p\nenergy = 100\njson = \"out #2.json\"\nquiet = yes\nprofile-at = 1\n"
+                  "profile-at = 2\n";
+    bragg_err e = {{0}};
+    cr_assert_eq(settings_parse(text, "w.conf", &w, &e), BRAGG_OK, "%s", e.msg);
+    char saved[8192];
+    cr_assert(settings_format(&w, saved, sizeof saved) < (int)sizeof saved);
+    cr_expect(strstr(saved, "\nquiet                   = yes\n") &&
+                  strstr(saved, "= 1\nprofile-at              = 2\n"), "%s", saved);
+    memset(&back, 0, sizeof back);
+    config_default(&back.cfg);
+    cr_assert_eq(settings_parse(saved, "w.conf", &back, &e), BRAGG_OK, "%s", e.msg);
+    cr_expect_str_eq(back.outputs, w.outputs);
+    cr_expect(strstr(back.outputs, "\"out #2.json\""), "%s", back.outputs);
+    char bad[] = "quiet = maybe\n";
+    cr_expect_eq(settings_parse(bad, "w.conf", &back, &e), BRAGG_ERR);
+    cr_expect(strstr(e.msg, "w.conf line 1: quiet: 'maybe' is not a switch"), "%s", e.msg);
+}
+
+/* The rules between keys are checked once the whole file is read (a later line may give the
+ * model a dose needs), and name the line of the key at fault. */
+Test(ui, settings_rules_between_keys_name_the_line)
+{
+    static workbench_settings w;
+    memset(&w, 0, sizeof w);
+    config_default(&w.cfg);
+    bragg_err e = {{0}};
+    char lone[] = "ion = p\nenergy = 100\nbio-dose = 3\nhistories = 500\n";
+    cr_assert_eq(settings_parse(lone, "w.conf", &w, &e), BRAGG_OK, "%s", e.msg);
+    catalog cat;
+    cr_assert_eq(catalog_load(&cat, &e), BRAGG_OK, "%s", e.msg);
+    cr_expect_eq(settings_validate(&w, &cat, "w.conf", &e), BRAGG_ERR);
+    cr_expect(strstr(e.msg, "w.conf line 3: bio-dose: needs a biological model"), "%s", e.msg);
+    char late[] = "ion = p\nenergy = 100\nbio-dose = 3\nbio = rbe1.1\n";
+    cr_assert_eq(settings_parse(late, "w.conf", &w, &e), BRAGG_OK, "%s", e.msg);
+    cr_expect_eq(settings_validate(&w, &cat, "w.conf", &e), BRAGG_OK, "%s", e.msg);
+    catalog_free(&cat);
 }
 
 static void expect_corrupt(const char *text, const char *needle)
@@ -230,6 +277,10 @@ Test(ui, settings_corrupt_files_are_rejected_whole)
     expect_corrupt("slab = water:0\n", "slab: slab thickness (cm): 0 is out of range");
     expect_corrupt("material = water\nslab = water:5\n", "line 2: slab: material and slab exclude");
     expect_corrupt("[workbench]\nzoom = 2\n", "line 2: unknown key 'zoom' in [workbench]");
+    expect_corrupt("[workbench]\nseed = 2\n", "line 2: seed: in section [workbench]");
+    expect_corrupt("[other]\nx = 2\n", "line 1: unknown section 'other'");
+    expect_corrupt("seed = 2\nseed = 3\n", "line 2: seed: given twice (lines 1 and 2");
+    expect_corrupt("config = x.conf\n", "line 1: config: not allowed in a run file");
     workbench_settings w;
     memset(&w, 0, sizeof w);
     config_default(&w.cfg);
