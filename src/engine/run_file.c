@@ -320,11 +320,12 @@ static int number(const char *text, const run_key *k, const run_config *c, doubl
     return BRAGG_OK;
 }
 
-/* The shortest text x for a field holding v in config units such that reading it back
- * (x / unit, as run_setup_set does) gives v again: 0.1 mm, not 0.10000000000000001. A
- * saved setup then runs bit for bit as the one on screen. */
-static void shortest(double v, double unit, char *out, size_t len)
+int run_file_number(double v, double unit, char *out, size_t len)
 {
+    if (isinf(v)) {
+        snprintf(out, len, "%s", v > 0 ? "inf" : "-inf");
+        return 1;
+    }
     double x = v * unit;
     /* v * unit may be an ulp or two from a number that divides back to v. */
     for (int nudge = 0; nudge < 9; nudge++) {
@@ -335,10 +336,11 @@ static void shortest(double v, double unit, char *out, size_t len)
         for (int digits = 6; digits <= 17; digits++) {
             snprintf(out, len, "%.*g", digits, cand);
             double back = strtod(out, NULL);
-            if (back / unit == v) return;
+            if (back / unit == v) return 1;
         }
     }
     snprintf(out, len, "%.17g", x);
+    return 0;
 }
 
 int run_key_check(const run_key *k, const run_config *c, bragg_err *e)
@@ -373,7 +375,7 @@ int run_key_check(const run_key *k, const run_config *c, bragg_err *e)
         snprintf(shown, sizeof shown, "%llu",
                  (unsigned long long)*(const uint64_t *)(const void *)field);
     else if (k->kind == RUN_KEY_INT) snprintf(shown, sizeof shown, "%d", (int)x);
-    else shortest(x, k->unit, shown, sizeof shown);
+    else run_file_number(x, k->unit, shown, sizeof shown);
     return bragg_fail(e, "%s is out of range (valid: %s)", shown, range);
 }
 
@@ -521,7 +523,7 @@ int run_file_format(const run_config *c, const char *head, char *out, size_t len
              * 0 below a key's range where no text gives it (alpha-beta 0: the cell line's
              * own). */
             if (isinf(v) || (v == 0 && k->lo > 0 && !k->zero)) continue;
-            shortest(v, k->unit, val, sizeof val);
+            run_file_number(v, k->unit, val, sizeof val);
             PUT("%-24s= %-12s # %s\n", k->name, val, k->meta);
             break;
         }
@@ -551,7 +553,7 @@ int run_file_format(const run_config *c, const char *head, char *out, size_t len
             for (int i = 0; i < c->n_slabs; i++) {
                 char th[40], spec[120];
                 if (isinf(c->slabs[i].thickness_cm)) snprintf(th, sizeof th, "inf");
-                else shortest(c->slabs[i].thickness_cm, 1, th, sizeof th);
+                else run_file_number(c->slabs[i].thickness_cm, 1, th, sizeof th);
                 snprintf(spec, sizeof spec, "%s:%s", c->slabs[i].material, th);
                 run_file_quote(spec, val, sizeof val);
                 PUT("%-24s= %s\n", k->name, val);

@@ -123,6 +123,13 @@ int run_setup_given(const run_setup *s, const char *name);
  * Switches are written as yes/no. Returns the length needed, like snprintf. */
 int run_file_format(const run_config *c, const char *head, char *out, size_t len);
 
+/* A field holding v (config units) as a run file or option writes it, in `unit`s per config
+ * unit (mm: 10): the shortest text x, from 6 digits as %g has them (100, not 1e+02), that
+ * reads back (x / unit, as run_setup_set does) as v: 0.1 mm, not 0.10000000000000001; "inf"
+ * for an infinity. Returns 1, or 0 where no such text was found (not met in practice) and
+ * out holds x to 17 digits. */
+int run_file_number(double v, double unit, char *out, size_t len);
+
 /* A value as a run file line holds it: as it is, or in double quotes (with \" and \\ inside)
  * where it would not read back so: a '#' (a comment), blanks at either end (trimmed), a
  * leading quote. Returns the length needed, like snprintf. */

@@ -16,6 +16,7 @@
 #include "biology.h"
 #include "catalog.h"
 #include "config.h"
+#include "run_file.h"
 
 #define FORMAT_LINE "bragg-checkpoint 1"
 #define CHECKSUM_PREFIX "checksum "
@@ -151,30 +152,13 @@ static void clean_name(char *out, size_t len, const char *in)
         if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = '?';
 }
 
-/* A field holding v (config units) as its option takes it, in `unit`s per config unit (mm: 10):
- * the shortest text x (from 6 digits, as %g has them: 100, not 1e+02) from which x / unit
- * reads back as v, so 1 for --spot 1 (0.1 cm), not 0.10000000000000001. Equal text then means
- * an equal field, and the text is what was typed. */
+/* A field holding v (config units) as its option takes it (run_file_number): 1 for --spot 1
+ * (0.1 cm), not 0.10000000000000001. Equal text then means an equal field, and the text is
+ * what was typed; where no short text reads back exactly, the exact bits, so that two fields
+ * never share a text. */
 static void user_number(char *out, size_t len, double v, double unit)
 {
-    if (isinf(v)) {
-        snprintf(out, len, "%s", v > 0 ? "inf" : "-inf");
-        return;
-    }
-    double x = v * unit;
-    /* v * unit may lie an ulp or two from the number that divides back to v. */
-    for (int nudge = 0; nudge < 9; nudge++) {
-        double cand = x;
-        for (int k = 0; k < (nudge + 1) / 2; k++)
-            cand = nextafter(cand, nudge % 2 ? INFINITY : -INFINITY);
-        if (cand / unit != v) continue;
-        for (int digits = 6; digits <= 17; digits++) {
-            snprintf(out, len, "%.*g", digits, cand);
-            if (strtod(out, NULL) / unit == v) return;
-        }
-    }
-    /* Not met in practice; still exact, so that two fields never share a text. */
-    snprintf(out, len, "%a/%g", v, unit);
+    if (!run_file_number(v, unit, out, len)) snprintf(out, len, "%a/%g", v, unit);
 }
 
 static void put_number(checkpoint_image *img, int *bad, const char *key, double v, double unit)

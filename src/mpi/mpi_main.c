@@ -22,6 +22,7 @@
 #include "commands.h"
 #include "interrupt.h"
 #include "mpi_run.h"
+#include "run_file.h"
 #include "sobp.h"
 
 static void usage(FILE *out)
@@ -102,10 +103,7 @@ static void put_option(char *out, size_t len, const char *name, const char *text
     double v;
     char number[32];
     if (parse_decimal(text, &v) == BRAGG_OK) {
-        for (int digits = 6; digits <= 17; digits++) {
-            snprintf(number, sizeof number, "%.*g", digits, v);
-            if (strtod(number, NULL) == v) break;
-        }
+        run_file_number(v, 1, number, sizeof number);
         text = number;
     }
     size_t used = strlen(out);
