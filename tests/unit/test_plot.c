@@ -614,7 +614,7 @@ Test(plot_cli, failed_writes_leave_nothing)
     snprintf(args, sizeof args, "plot %s/r.json", dir);
     rc = testkit_cli(args, out, sizeof out);
     cr_expect(rc == 2 && strstr(out, "--png: missing"), "exit %d: %s", rc, out);
-    snprintf(args, sizeof args, "run --ion p --energy 100 --material water -n 10 --all");
+    snprintf(args, sizeof args, "run --ion p --energy 100 --material water -n 100 --all");
     rc = testkit_cli(args, out, sizeof out);
     cr_expect(rc == 2 && strstr(out, "--all: needs --png"), "exit %d: %s", rc, out);
     cr_expect(count_files(dir, "x.png") == 0);

@@ -399,7 +399,8 @@ Test(transport, bins_chosen_to_fit_long_ranges_keep_the_figures)
               "%s", e.msg);
     c.bin_width_cm = -0.01;
     cr_expect(engine_create(&en, &c, &e) == BRAGG_ERR &&
-                  strstr(e.msg, "(valid: 0 = automatic, or 0.001 to 100 mm)"), "%s", e.msg);
+                  strstr(e.msg, "bin: -0.1 is out of range (valid: 0 (automatic) or 0.001 to 100 "
+                         "mm)"), "%s", e.msg);
 }
 
 /* The figures say when they describe no Bragg peak (report_figures_note): He-4 430 MeV/u in
