@@ -1232,11 +1232,7 @@ static inline BRAGG_HD int transport_react(const transport_params *p, particle *
     const slab_geometry *slab = &p->slabs[q->slab];
     const transport_table *tab = slab->table[q->Z];
     uint32_t cell = table_energy_cell(tab, q->t);
-    double u = rng_uniform(r);
-    int k = 0;
-    while (k < tab->n_targets - 1 &&
-           u > table_at(tab, tab->reaction_cum + (size_t)k * tab->energy_grid.ncell, cell, q->t))
-        k++;
+    int k = table_pick_target(tab, cell, q->t, rng_uniform(r));
     int Zt = tab->target_Z[k], At = tab->target_A[k];
     int64_t e_in = q->energy_q;
     /* On hydrogen the Z = 1 tables hold the proton's elastic cross-section: a proton scatters;

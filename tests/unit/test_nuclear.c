@@ -2004,3 +2004,141 @@ Test(nuclear, icru63_elastic_follows_the_evaluation)
     icru63_elastic_kinematics(1e-3, m, M, 0.0, &theta, &recoil);
     cr_expect(fabs(recoil / (2 * m * M * 1e-3 / ((m + M) * (m + M))) - 1) < 1e-5);
 }
+
+/* Builds the tables of `ion_name` in `mat_name` from the catalogue (the caller frees both). */
+static void build_table(catalog *cat, transport_table *tab, const char *ion_name,
+                        const char *mat_name)
+{
+    bragg_err e;
+    const ion *ion = ion_table_find(&cat->ions, ion_name);
+    const material *mat = material_table_find(&cat->materials, mat_name);
+    cr_assert(ion && mat, "%s in %s", ion_name, mat_name);
+    cr_assert(transport_table_build(tab, ion, mat, cat->stopping, stopping_switches_all(), &e) ==
+              BRAGG_OK, "%s", e.msg);
+}
+
+/* Whether v lies between a and b, to rounding. */
+static int between(double v, double a, double b)
+{
+    double lo = a < b ? a : b, hi = a < b ? b : a, tol = 1e-9 * (fabs(a) + fabs(b)) + 1e-15;
+    return v >= lo - tol && v <= hi + tol;
+}
+
+/* The non-elastic and elastic rates per gram that `bragg tables` prints and a step samples lie,
+ * at 7 energies inside every cell of the grid, between their values at the cell's two nodes, for
+ * protons and He-4 in graphite, water and lead: the tables interpolate each linearly. Until
+ * 2026-12-06 the tables held the total and each target's cumulative share of it, both linear,
+ * whose product is not: in the cell under the energy where ICRU 63's elastic data of an element
+ * begin (C 5 MeV, O 7, Pb 4: icru63_elastic_energy) the share of the non-elastic reactions fell
+ * from ~1 to ~0.002 while the total rose from ~0.001 to ~0.7 cm2/g, and the non-elastic rate
+ * in graphite reached 0.16 cm2/g at 4.98 MeV against 0.0013 at the nodes (a reviewer's finding).
+ * The proton tables must hold such a cell (an elastic rate rising tenfold within it, checked):
+ * the check is made where it can fail. */
+Test(nuclear, reaction_rates_stay_between_their_node_values)
+{
+    static const char *ions[] = {"p", "He-4"}, *media[] = {"graphite", "water", "lead"};
+    catalog cat;
+    bragg_err e;
+    cr_assert(catalog_load(&cat, &e) == BRAGG_OK, "%s", e.msg);
+    for (int i = 0; i < 2; i++)
+        for (int m = 0; m < 3; m++) {
+            transport_table tab;
+            build_table(&cat, &tab, ions[i], media[m]);
+            const grid *g = &tab.energy_grid;
+            int outside = 0, onsets = 0;
+            double worst = 0.0, worst_t = 0.0;
+            for (uint32_t c = 0; c < g->ncell; c++) {
+                double t0 = grid_node(g, c), t1 = grid_node(g, c + 1);
+                double ne0 = table_nonelastic(&tab, t0), ne1 = table_nonelastic(&tab, t1);
+                double el0 = table_reaction(&tab, t0) - ne0, el1 = table_reaction(&tab, t1) - ne1;
+                onsets += el1 > 10.0 * el0 + 1e-6;
+                for (int j = 1; j < 8; j++) {
+                    double t = t0 + (t1 - t0) * j / 8.0, ne = table_nonelastic(&tab, t);
+                    double el = table_reaction(&tab, t) - ne;
+                    if (between(ne, ne0, ne1) && between(el, el0, el1)) continue;
+                    double hi = ne0 > ne1 ? ne0 : ne1;
+                    if (ne / hi > worst) {
+                        worst = ne / hi;
+                        worst_t = t;
+                    }
+                    outside++;
+                }
+            }
+            cr_expect(outside == 0, "%s in %s: %d energies outside their cell's node values "
+                      "(non-elastic up to %.3g times the larger node value, at %.6g MeV/u)",
+                      ions[i], media[m], outside, worst, worst_t);
+            if (i == 0)
+                cr_expect(onsets > 0, "p in %s: no cell where the elastic rate begins",
+                          media[m]);
+            cr_log_info("%s in %s: %d cells, %d of them where the elastic rate rises tenfold",
+                        ions[i], media[m], g->ncell, onsets);
+            transport_table_free(&tab);
+        }
+    catalog_free(&cat);
+}
+
+/* What a reaction's target is drawn from (table_pick_target) against each target's own rate
+ * (table_partial), for protons and He-4 in graphite, water and lead: every target's rate lies
+ * between its node values inside every cell (7 energies each) and the targets' rates add up to
+ * the reaction column; and at the middle of one cell per octave, and of every cell where a
+ * target's rate rises from (nearly) 0 at one node, N evenly spaced u pick each target N times
+ * its part of the total, to one draw either side (no random numbers: the picks are a function
+ * of u). Before 2026-12-06 the pick followed a share interpolated apart from the total: half the
+ * time a non-elastic target in the cell under 5 MeV in graphite, where its part is 0.3%. */
+Test(nuclear, reaction_targets_are_picked_by_their_own_rates)
+{
+    static const char *ions[] = {"p", "He-4"}, *media[] = {"graphite", "water", "lead"};
+    enum { N = 100000 };
+    catalog cat;
+    bragg_err e;
+    cr_assert(catalog_load(&cat, &e) == BRAGG_OK, "%s", e.msg);
+    for (int i = 0; i < 2; i++)
+        for (int m = 0; m < 3; m++) {
+            transport_table tab;
+            build_table(&cat, &tab, ions[i], media[m]);
+            const grid *g = &tab.energy_grid;
+            int outside = 0, unequal = 0, picks_off = 0, picked_cells = 0, rising = 0;
+            for (uint32_t c = 0; c < g->ncell; c++) {
+                double t0 = grid_node(g, c), t1 = grid_node(g, c + 1);
+                int rises = 0;
+                for (int k = 0; k < tab.n_targets; k++) {
+                    double p0 = table_partial(&tab, k, c, t0), p1 = table_partial(&tab, k, c, t1);
+                    rises |= p1 > 100.0 * p0 && p1 > 1e-6;
+                    for (int j = 1; j < 8; j++) {
+                        double t = t0 + (t1 - t0) * j / 8.0;
+                        outside += !between(table_partial(&tab, k, c, t), p0, p1);
+                    }
+                }
+                rising += rises;
+                double tm = 0.5 * (t0 + t1), sum = 0.0, total = table_at(&tab, tab.reaction, c,
+                                                                        tm);
+                for (int k = 0; k < tab.n_targets; k++) sum += table_partial(&tab, k, c, tm);
+                unequal += !(fabs(sum - total) <= 1e-12 * total);
+                if (!(rises || c % 128 == 64) || !(total > 0.0)) continue;
+                int count[2 * MATERIAL_MAX_ELEMENTS] = {0};
+                for (int j = 0; j < N; j++)
+                    count[table_pick_target(&tab, c, tm, (j + 0.5) / N)]++;
+                for (int k = 0; k < tab.n_targets; k++) {
+                    double want = N * table_partial(&tab, k, c, tm) / total;
+                    if (fabs(count[k] - want) <= 1.0) continue;
+                    picks_off++;
+                    cr_log_error("%s in %s at %.6g MeV/u: target %d (Z = %d) picked %d times of "
+                                 "%d, its rate %.6g of them", ions[i], media[m], tm, k,
+                                 tab.target_Z[k], count[k], N, want);
+                }
+                picked_cells++;
+            }
+            cr_expect(outside == 0, "%s in %s: %d target rates outside their node values",
+                      ions[i], media[m], outside);
+            cr_expect(unequal == 0, "%s in %s: %d cells where the targets' rates do not add up "
+                      "to the reaction column", ions[i], media[m], unequal);
+            cr_expect(picks_off == 0, "%s in %s: %d targets picked off their rates", ions[i],
+                      media[m], picks_off);
+            if (i == 0)
+                cr_expect(rising > 0, "p in %s: no cell where a target's rate begins", media[m]);
+            cr_log_info("%s in %s: picks checked in %d cells, %d where a target's rate begins",
+                        ions[i], media[m], picked_cells, rising);
+            transport_table_free(&tab);
+        }
+    catalog_free(&cat);
+}
