@@ -532,6 +532,46 @@ Test(nuclear, proton_cross_sections_vs_barashenkov)
     cr_expect(nuclear_reaction_xs_mb(1, 1, 1, 1, 200) == 0.0);
 }
 
+/* Wellisch and Axen's proton cross-section against ICRU Report 63's own, at the report's energies
+ * (physics/icru63_data.c: the nonelastic cross-section of each table, as the files MCsquare
+ * distributes give it) on the elements of tissue and bone: each within 7% at 100-250 MeV and
+ * within 13% at 15-100 MeV, as docs/physics.md states (worst: O -6.9% at 250 MeV; P +12.6% and
+ * C -10.3% at 15 MeV). Below 15 MeV they part (C 44 mb at 6 MeV against the report's 295; Ca
+ * +316% at 5 MeV): logged, not asserted, and said in docs/physics.md section 4. */
+Test(nuclear, proton_cross_sections_vs_icru63_from_15_MeV)
+{
+    static const struct { int Z, A; } targets[] = {{6, 12}, {7, 14}, {8, 16}, {15, 31}, {20, 40}};
+    int checked = 0;
+    for (size_t k = 0; k < sizeof targets / sizeof targets[0]; k++) {
+        int el = icru63_element(targets[k].Z);
+        cr_assert(el >= 0, "Z = %d not in ICRU 63's data", targets[k].Z);
+        double low_worst = 0, low_at = 0, worst = 0, worst_at = 0;
+        for (int i = icru63_element_first[el]; i < icru63_element_first[el + 1]; i++) {
+            double T = icru63_energy[i], report = 1000.0 * icru63_sigma[i];
+            double dev = nuclear_reaction_xs_mb(1, 1, targets[k].Z, targets[k].A, T) / report - 1;
+            if (T < 15) {
+                if (fabs(dev) > fabs(low_worst)) {
+                    low_worst = dev;
+                    low_at = T;
+                }
+                continue;
+            }
+            double limit = T >= 100 ? 0.07 : 0.13;
+            cr_expect(fabs(dev) <= limit, "p + Z=%d at %g MeV: %+.1f%% from ICRU 63's %.1f mb",
+                      targets[k].Z, T, 100 * dev, report);
+            if (fabs(dev) > fabs(worst)) {
+                worst = dev;
+                worst_at = T;
+            }
+            checked++;
+        }
+        cr_log_info("p + Z=%d against ICRU 63: from 15 MeV worst %+.1f%% (%g MeV); below 15 MeV "
+                    "%+.0f%% (%g MeV)", targets[k].Z, 100 * worst, worst_at, 100 * low_worst,
+                    low_at);
+    }
+    cr_expect(checked == 159, "%d energies from 15 MeV", checked);
+}
+
 /* Issue acceptance: the fraction of 150 MeV protons in water that undergo a nuclear reaction
  * before stopping. Bortfeld's fit to the ICRU 49 / Janni data (Med. Phys. 24 (1997) 2024) has the
  * primary fluence fall as (1 + beta (R0 - z)) / (1 + beta R0), beta = 0.012 /cm, so a fraction
