@@ -110,11 +110,12 @@ typedef struct event_ahead {
 
 /* 3. Up to `steps` steps of particle i of `in` (left in *q): returns enum step_outcome, and
  * *moved = 1 if it took a step. A particle whose reaction is pending (its free paths used up:
- * mfp is exactly 0 then, and only then) takes none and says STEP_REACT again. More than one
- * step per pass means fewer passes (and on a GPU fewer kernel launches and compactions) at the
- * price of lanes idling once their particle has ended; the result is the same for any number,
- * since a particle's steps do not depend on when they are taken. With `ahead` (NULL: none) the
- * particle's stream takes its next blocks from there: the same words, computed earlier. */
+ * mfp is at most 0 then, and only then: transport_step) takes none and says STEP_REACT again.
+ * More than one step per pass means fewer passes (and on a GPU fewer kernel launches and
+ * compactions) at the price of lanes idling once their particle has ended; the result is the
+ * same for any number, since a particle's steps do not depend on when they are taken. With
+ * `ahead` (NULL: none) the particle's stream takes its next blocks from there: the same words,
+ * computed earlier. */
 static inline BRAGG_HD BRAGG_FORCE_INLINE int event_step_one_ahead(const transport_params *p,
                                                                    const particle_bank *in,
                                                                    uint32_t i, unsigned steps,
@@ -124,7 +125,7 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE int event_step_one_ahead(const transpo
 {
     bank_load(in, i, p->seed, q);
     *moved = 0;
-    if (q->mfp == 0.0) return STEP_REACT;
+    if (q->mfp <= 0.0) return STEP_REACT;
     *moved = 1;
     if (ahead) rng_take_ahead(&q->r, ahead->blocks + 4 * (size_t)ahead->n * i, ahead->n);
     int outcome = STEP_ALIVE;

@@ -34,7 +34,9 @@ typedef struct particle {
     double scatter_sum;   /* integral (z/pv)^2 dx/X0 so far, MeV^-2 */
     double theta2;        /* Highland theta0^2 for the path so far */
     double a;             /* A / A_ref */
-    double mfp;           /* mean free paths left before the next nuclear reaction */
+    double mfp;           /* mean free paths left before the next nuclear reaction; once
+                             used up, until the reaction, minus the energy per nucleon whose
+                             rate the step took (<= 0: pending; transport_step) */
     int slab;
     int Z, A;
     rng r;                /* its own stream: (seed, history, id by ancestry), physics/random.h */

@@ -8,7 +8,7 @@
  * residual range as particle state makes the energy after a step one lookup: t(R - rho*s).
  * Also on the energy grid, per unit mass thickness: the Bohr energy-straggling variance and the
  * multiple-scattering "scattering power" (z / p v)^2 / X0, and the macroscopic nuclear reaction
- * cross-section with each element's share of it (physics/nuclear.h), so one grid_cell() call
+ * cross-section with each target's part of it (physics/nuclear.h), so one grid_cell() call
  * serves every energy-dependent quantity of a step. Optionally, for biological scoring, the
  * MKM's specific energy z1D*(t) of a cell line (transport_table_fill_z1d). Proton tables also
  * carry ICRU Report 63's reaction products for the material's elements (physics/icru63.h).
@@ -59,7 +59,8 @@ typedef struct transport_table {
     grid_entry *reaction;     /* nuclear reaction cross-section per gram, cm^2/g (a proton's
                                  elastic scattering on hydrogen and on nuclei counted in:
                                  transport_react) */
-    grid_entry *reaction_cum; /* [n_targets][cells]: share of targets 0..k in it (last is 1) */
+    grid_entry *reaction_cum; /* [n_targets][cells]: cross-section per gram of targets 0..k,
+                                 cm^2/g (the last is `reaction`; table_partial) */
     grid_entry *z1d;          /* MKM z1D*(t) of a cell line, Gy (transport_table_fill_z1d);
                                  0 until filled */
     /* Integrals over t of stopping_el and z1d from the first node (grid_integrate): a step's
@@ -142,17 +143,37 @@ static inline BRAGG_HD double table_at(const transport_table *tab, const grid_en
     return grid_eval_cell(&tab->energy_grid, column, cell, t);
 }
 
-/* The non-elastic part of table_reaction (cm^2/g): the elastic targets' shares left out. */
+/* Target k's own cross-section per gram (cm^2/g) at t in `cell`: the difference of two
+ * cumulative columns, so linear in the cell between its own values at the two nodes. */
+static inline BRAGG_HD double table_partial(const transport_table *tab, int k, uint32_t cell,
+                                            double t)
+{
+    const grid_entry *cum = tab->reaction_cum + (size_t)k * tab->energy_grid.ncell;
+    double below = k > 0 ? table_at(tab, cum - tab->energy_grid.ncell, cell, t) : 0.0;
+    return table_at(tab, cum, cell, t) - below;
+}
+
+/* The target of a reaction at t in `cell`, for u uniform in (0, 1): target k with probability
+ * its part of the cross-section there (the first whose cumulative rate reaches u times the
+ * total; never a target whose part is 0 while the total is not). */
+static inline BRAGG_HD int table_pick_target(const transport_table *tab, uint32_t cell, double t,
+                                             double u)
+{
+    uint32_t ne = tab->energy_grid.ncell;
+    int last = tab->n_targets - 1, k = 0;
+    double x = u * table_at(tab, tab->reaction_cum + (size_t)last * ne, cell, t);
+    while (k < last && x > table_at(tab, tab->reaction_cum + (size_t)k * ne, cell, t)) k++;
+    return k;
+}
+
+/* The non-elastic part of table_reaction (cm^2/g): the elastic targets' parts left out. */
 static inline double table_nonelastic(const transport_table *tab, double t)
 {
-    uint32_t cell = table_energy_cell(tab, t), ne = tab->energy_grid.ncell;
-    double share = 0.0, below = 0.0;
-    for (int k = 0; k < tab->n_targets; k++) {
-        double cum = table_at(tab, tab->reaction_cum + (size_t)k * ne, cell, t);
-        if (!table_target_is_elastic(tab, k)) share += cum - below;
-        below = cum;
-    }
-    return share * table_reaction(tab, t);
+    uint32_t cell = table_energy_cell(tab, t);
+    double sum = 0.0;
+    for (int k = 0; k < tab->n_targets; k++)
+        if (!table_target_is_elastic(tab, k)) sum += table_partial(tab, k, cell, t);
+    return sum;
 }
 
 /* The energy-weighted mean of an energy-grid column over [t1, t0] (cells c1 and c0), from its

@@ -532,6 +532,46 @@ Test(nuclear, proton_cross_sections_vs_barashenkov)
     cr_expect(nuclear_reaction_xs_mb(1, 1, 1, 1, 200) == 0.0);
 }
 
+/* Wellisch and Axen's proton cross-section against ICRU Report 63's own, at the report's energies
+ * (physics/icru63_data.c: the nonelastic cross-section of each table, as the files MCsquare
+ * distributes give it) on the elements of tissue and bone: each within 7% at 100-250 MeV and
+ * within 13% at 15-100 MeV, as docs/physics.md states (worst: O -6.9% at 250 MeV; P +12.6% and
+ * C -10.3% at 15 MeV). Below 15 MeV they part (C 44 mb at 6 MeV against the report's 295; Ca
+ * +316% at 5 MeV): logged, not asserted, and said in docs/physics.md section 4. */
+Test(nuclear, proton_cross_sections_vs_icru63_from_15_MeV)
+{
+    static const struct { int Z, A; } targets[] = {{6, 12}, {7, 14}, {8, 16}, {15, 31}, {20, 40}};
+    int checked = 0;
+    for (size_t k = 0; k < sizeof targets / sizeof targets[0]; k++) {
+        int el = icru63_element(targets[k].Z);
+        cr_assert(el >= 0, "Z = %d not in ICRU 63's data", targets[k].Z);
+        double low_worst = 0, low_at = 0, worst = 0, worst_at = 0;
+        for (int i = icru63_element_first[el]; i < icru63_element_first[el + 1]; i++) {
+            double T = icru63_energy[i], report = 1000.0 * icru63_sigma[i];
+            double dev = nuclear_reaction_xs_mb(1, 1, targets[k].Z, targets[k].A, T) / report - 1;
+            if (T < 15) {
+                if (fabs(dev) > fabs(low_worst)) {
+                    low_worst = dev;
+                    low_at = T;
+                }
+                continue;
+            }
+            double limit = T >= 100 ? 0.07 : 0.13;
+            cr_expect(fabs(dev) <= limit, "p + Z=%d at %g MeV: %+.1f%% from ICRU 63's %.1f mb",
+                      targets[k].Z, T, 100 * dev, report);
+            if (fabs(dev) > fabs(worst)) {
+                worst = dev;
+                worst_at = T;
+            }
+            checked++;
+        }
+        cr_log_info("p + Z=%d against ICRU 63: from 15 MeV worst %+.1f%% (%g MeV); below 15 MeV "
+                    "%+.0f%% (%g MeV)", targets[k].Z, 100 * worst, worst_at, 100 * low_worst,
+                    low_at);
+    }
+    cr_expect(checked == 159, "%d energies from 15 MeV", checked);
+}
+
 /* Issue acceptance: the fraction of 150 MeV protons in water that undergo a nuclear reaction
  * before stopping. Bortfeld's fit to the ICRU 49 / Janni data (Med. Phys. 24 (1997) 2024) has the
  * primary fluence fall as (1 + beta (R0 - z)) / (1 + beta R0), beta = 0.012 /cm, so a fraction
@@ -2003,4 +2043,190 @@ Test(nuclear, icru63_elastic_follows_the_evaluation)
     double theta, recoil;
     icru63_elastic_kinematics(1e-3, m, M, 0.0, &theta, &recoil);
     cr_expect(fabs(recoil / (2 * m * M * 1e-3 / ((m + M) * (m + M))) - 1) < 1e-5);
+}
+
+/* Builds the tables of `ion_name` in `mat_name` from the catalogue (the caller frees both). */
+static void build_table(catalog *cat, transport_table *tab, const char *ion_name,
+                        const char *mat_name)
+{
+    bragg_err e;
+    const ion *ion = ion_table_find(&cat->ions, ion_name);
+    const material *mat = material_table_find(&cat->materials, mat_name);
+    cr_assert(ion && mat, "%s in %s", ion_name, mat_name);
+    cr_assert(transport_table_build(tab, ion, mat, cat->stopping, stopping_switches_all(), &e) ==
+              BRAGG_OK, "%s", e.msg);
+}
+
+/* Whether v lies between a and b, to rounding. */
+static int between(double v, double a, double b)
+{
+    double lo = a < b ? a : b, hi = a < b ? b : a, tol = 1e-9 * (fabs(a) + fabs(b)) + 1e-15;
+    return v >= lo - tol && v <= hi + tol;
+}
+
+/* The non-elastic and elastic rates per gram that `bragg tables` prints and a step samples lie,
+ * at 7 energies inside every cell of the grid, between their values at the cell's two nodes, for
+ * protons and He-4 in graphite, water and lead: the tables interpolate each linearly. Until
+ * 2026-12-06 the tables held the total and each target's cumulative share of it, both linear,
+ * whose product is not: in the cell under the energy where ICRU 63's elastic data of an element
+ * begin (C 5 MeV, O 7, Pb 4: icru63_elastic_energy) the share of the non-elastic reactions fell
+ * from ~1 to ~0.002 while the total rose from ~0.001 to ~0.7 cm2/g, and the non-elastic rate
+ * in graphite reached 0.16 cm2/g at 4.98 MeV against 0.0013 at the nodes (a reviewer's finding).
+ * The proton tables must hold such a cell (an elastic rate rising tenfold within it, checked):
+ * the check is made where it can fail. */
+Test(nuclear, reaction_rates_stay_between_their_node_values)
+{
+    static const char *ions[] = {"p", "He-4"}, *media[] = {"graphite", "water", "lead"};
+    catalog cat;
+    bragg_err e;
+    cr_assert(catalog_load(&cat, &e) == BRAGG_OK, "%s", e.msg);
+    for (int i = 0; i < 2; i++)
+        for (int m = 0; m < 3; m++) {
+            transport_table tab;
+            build_table(&cat, &tab, ions[i], media[m]);
+            const grid *g = &tab.energy_grid;
+            int outside = 0, onsets = 0;
+            double worst = 0.0, worst_t = 0.0;
+            for (uint32_t c = 0; c < g->ncell; c++) {
+                double t0 = grid_node(g, c), t1 = grid_node(g, c + 1);
+                double ne0 = table_nonelastic(&tab, t0), ne1 = table_nonelastic(&tab, t1);
+                double el0 = table_reaction(&tab, t0) - ne0, el1 = table_reaction(&tab, t1) - ne1;
+                onsets += el1 > 10.0 * el0 + 1e-6;
+                for (int j = 1; j < 8; j++) {
+                    double t = t0 + (t1 - t0) * j / 8.0, ne = table_nonelastic(&tab, t);
+                    double el = table_reaction(&tab, t) - ne;
+                    if (between(ne, ne0, ne1) && between(el, el0, el1)) continue;
+                    double hi = ne0 > ne1 ? ne0 : ne1;
+                    if (ne / hi > worst) {
+                        worst = ne / hi;
+                        worst_t = t;
+                    }
+                    outside++;
+                }
+            }
+            cr_expect(outside == 0, "%s in %s: %d energies outside their cell's node values "
+                      "(non-elastic up to %.3g times the larger node value, at %.6g MeV/u)",
+                      ions[i], media[m], outside, worst, worst_t);
+            if (i == 0)
+                cr_expect(onsets > 0, "p in %s: no cell where the elastic rate begins",
+                          media[m]);
+            cr_log_info("%s in %s: %d cells, %d of them where the elastic rate rises tenfold",
+                        ions[i], media[m], g->ncell, onsets);
+            transport_table_free(&tab);
+        }
+    catalog_free(&cat);
+}
+
+/* What a reaction's target is drawn from (table_pick_target) against each target's own rate
+ * (table_partial), for protons and He-4 in graphite, water and lead: every target's rate lies
+ * between its node values inside every cell (7 energies each) and the targets' rates add up to
+ * the reaction column; and at the middle of one cell per octave, and of every cell where a
+ * target's rate rises from (nearly) 0 at one node, N evenly spaced u pick each target N times
+ * its part of the total, to one draw either side (no random numbers: the picks are a function
+ * of u). Before 2026-12-06 the pick followed a share interpolated apart from the total: half the
+ * time a non-elastic target in the cell under 5 MeV in graphite, where its part is 0.3%. */
+Test(nuclear, reaction_targets_are_picked_by_their_own_rates)
+{
+    static const char *ions[] = {"p", "He-4"}, *media[] = {"graphite", "water", "lead"};
+    enum { N = 100000 };
+    catalog cat;
+    bragg_err e;
+    cr_assert(catalog_load(&cat, &e) == BRAGG_OK, "%s", e.msg);
+    for (int i = 0; i < 2; i++)
+        for (int m = 0; m < 3; m++) {
+            transport_table tab;
+            build_table(&cat, &tab, ions[i], media[m]);
+            const grid *g = &tab.energy_grid;
+            int outside = 0, unequal = 0, picks_off = 0, picked_cells = 0, rising = 0;
+            for (uint32_t c = 0; c < g->ncell; c++) {
+                double t0 = grid_node(g, c), t1 = grid_node(g, c + 1);
+                int rises = 0;
+                for (int k = 0; k < tab.n_targets; k++) {
+                    double p0 = table_partial(&tab, k, c, t0), p1 = table_partial(&tab, k, c, t1);
+                    rises |= p1 > 100.0 * p0 && p1 > 1e-6;
+                    for (int j = 1; j < 8; j++) {
+                        double t = t0 + (t1 - t0) * j / 8.0;
+                        outside += !between(table_partial(&tab, k, c, t), p0, p1);
+                    }
+                }
+                rising += rises;
+                double tm = 0.5 * (t0 + t1), sum = 0.0, total = table_at(&tab, tab.reaction, c,
+                                                                        tm);
+                for (int k = 0; k < tab.n_targets; k++) sum += table_partial(&tab, k, c, tm);
+                unequal += !(fabs(sum - total) <= 1e-12 * total);
+                if (!(rises || c % 128 == 64) || !(total > 0.0)) continue;
+                int count[2 * MATERIAL_MAX_ELEMENTS] = {0};
+                for (int j = 0; j < N; j++)
+                    count[table_pick_target(&tab, c, tm, (j + 0.5) / N)]++;
+                for (int k = 0; k < tab.n_targets; k++) {
+                    double want = N * table_partial(&tab, k, c, tm) / total;
+                    if (fabs(count[k] - want) <= 1.0) continue;
+                    picks_off++;
+                    cr_log_error("%s in %s at %.6g MeV/u: target %d (Z = %d) picked %d times of "
+                                 "%d, its rate %.6g of them", ions[i], media[m], tm, k,
+                                 tab.target_Z[k], count[k], N, want);
+                }
+                picked_cells++;
+            }
+            cr_expect(outside == 0, "%s in %s: %d target rates outside their node values",
+                      ions[i], media[m], outside);
+            cr_expect(unequal == 0, "%s in %s: %d cells where the targets' rates do not add up "
+                      "to the reaction column", ions[i], media[m], unequal);
+            cr_expect(picks_off == 0, "%s in %s: %d targets picked off their rates", ions[i],
+                      media[m], picks_off);
+            if (i == 0)
+                cr_expect(rising > 0, "p in %s: no cell where a target's rate begins", media[m]);
+            cr_log_info("%s in %s: picks checked in %d cells, %d where a target's rate begins",
+                        ions[i], media[m], picked_cells, rising);
+            transport_table_free(&tab);
+        }
+    catalog_free(&cat);
+}
+
+/* A step draws its reaction point from the rates at its CSDA middle; the target must come from
+ * the same rates. 12 MeV protons in water (1 mm bins: steps of 12% of the residual range down
+ * to the end, not shortened by the bins) slow through 7 MeV, below which ICRU 63 gives oxygen
+ * no elastic scattering: a step from above that ends in a reaction below once gave the
+ * reaction drawn by the elastic rate to the non-elastic one, and the primaries ended by a
+ * non-elastic reaction were 1.78e-3 at 12% steps against 1.13e-3 at 1% (10^6 histories each,
+ * 2026-12-06). Asserted: 12% and 1% steps within 4 standard deviations of each other, and the
+ * 1% run within 4 of the tables' own expectation, the integral over the slowing down of the
+ * non-elastic rate over the stopping power times the share of primaries not yet ended by any
+ * reaction (elastic scattering also ends a primary), +-2% for the grid's and the cut-off's
+ * approximations. */
+Test(nuclear, reaction_targets_converge_with_the_step)
+{
+    enum { N = 300000 };
+    double f[2];
+    static const double fraction[2] = {0.12, 0.01};
+    for (int i = 0; i < 2; i++) {
+        run_config c = testkit_config("p", 12, N);
+        c.bin_width_cm = 0.1;
+        c.step_fraction = fraction[i];
+        run_snapshot s = testkit_run(&c, NULL);
+        f[i] = s.result.reacted_fraction;
+        run_snapshot_free(&s);
+    }
+    catalog cat;
+    bragg_err e;
+    cr_assert(catalog_load(&cat, &e) == BRAGG_OK, "%s", e.msg);
+    transport_table tab;
+    build_table(&cat, &tab, "p", "water");
+    double expected = 0.0, taken = 0.0;
+    const int steps = 20000;
+    for (int j = steps - 1; j >= 0; j--) {   /* from 12 MeV down, midpoints */
+        double T = 12.0 * (j + 0.5) / steps, dT = 12.0 / steps, S = table_stopping(&tab, T);
+        double total = table_reaction(&tab, T) / S * dT;
+        expected += table_nonelastic(&tab, T) / S * dT * exp(-taken - 0.5 * total);
+        taken += total;
+    }
+    transport_table_free(&tab);
+    catalog_free(&cat);
+    double sd = sqrt(f[0] / N + f[1] / N), sd1 = sqrt(f[1] / N);
+    cr_expect(fabs(f[0] - f[1]) < 4 * sd, "non-elastic: %.4g of the primaries at 12%% steps, "
+              "%.4g at 1%% (standard deviation of the difference %.2g)", f[0], f[1], sd);
+    cr_expect(fabs(f[1] - expected) < 4 * sd1 + 0.02 * expected, "non-elastic at 1%% steps %.4g, "
+              "the tables' expectation %.4g", f[1], expected);
+    cr_log_info("12 MeV protons in water, primaries ended by a non-elastic reaction: %.4g at 12%% "
+                "steps, %.4g at 1%%, the tables' integral %.4g", f[0], f[1], expected);
 }
