@@ -2,6 +2,7 @@
 #include "nuclear.h"
 
 #include <math.h>
+#include <stddef.h>
 
 #include "constants.h"
 
@@ -145,6 +146,40 @@ static double glauber_join_energy(int Zp)
     return Zp == 3 ? GLAUBER_FROM_LITHIUM : GLAUBER_FROM;
 }
 
+/* The lowest open non-elastic channel of the light pairs that matter most in tissue, as the
+ * centre-of-mass kinetic energy (MeV) where it opens: the lower of the target's first excited
+ * level and -Q of the most favourable particle channel (n, p, d, t, He-3 or alpha out; all
+ * endothermic here, from the AME2020 mass excesses). Below it the pair can only scatter
+ * elastically, but both formulas give a cross-section there (He-4 + C 442 mb at 1 MeV/u,
+ * p + O 11-55 mb at 3-5 MeV). Levels: C-12 4.43891 (2+), N-14 2.312798 (0+), O-16 6.0494
+ * (0+), the first excited state of each in the TUNL evaluations (Kelley et al., Nucl. Phys.
+ * A968 (2017) 71; Ajzenberg-Selove, Nucl. Phys. A523 (1991) 1; Tilley, Weller & Cheves, Nucl.
+ * Phys. A565 (1993) 1), the digits of the NNDC chart as scripts/fermi_breakup_tables.py
+ * carries them; the proton has no level and He-4 none below its p + t threshold (19.8 MeV).
+ * Q-values from AME2020 (mass.mas20; tests/reference/reaction_thresholds.tsv holds the masses,
+ * and nuclear::no_reaction_below_the_first_open_channel recomputes every entry):
+ * p + C-12: C-12's level (C-12(p, alpha)B-9 Q = -7.552); p + N-14: N-14's level
+ * (N-14(p, alpha)C-11 -2.922); p + O-16: O-16(p, alpha)N-13, Q = -5.218 (the level 6.049);
+ * He-4 + C-12: C-12's level (C-12(alpha, p)N-15 -4.965); He-4 + N-14: N-14(alpha, p)O-17,
+ * Q = -1.192; He-4 + O-16: O-16's level (O-16(alpha, p)F-19 -8.114). Other pairs keep the
+ * formulas (they hold none of these data); deuterons, tritons and He-3 take the thresholds of
+ * their charge's tables (p, He-4: physics/tables.c). */
+static const struct {
+    int Z1, A1, Z2, A2;
+    double ecm_mev;
+} first_channel[] = {
+    {1, 1, 6, 12, 4.43891}, {1, 1, 7, 14, 2.312798}, {1, 1, 8, 16, 5.21843},
+    {2, 4, 6, 12, 4.43891}, {2, 4, 7, 14, 1.19187},  {2, 4, 8, 16, 6.0494},
+};
+
+/* Centre-of-mass kinetic energy (MeV) of projectile Ap at E MeV per nucleon on target At at
+ * rest, masses A u (the invariant mass: the same for the pair seen from either nucleus). */
+static double pair_ecm(int Ap, int At, double E)
+{
+    double m1 = Ap * ATOMIC_MASS_UNIT_MEV, m2 = At * ATOMIC_MASS_UNIT_MEV;
+    return sqrt((m1 + m2) * (m1 + m2) + 2.0 * m2 * Ap * E) - m1 - m2;
+}
+
 void nuclear_pair_init(nuclear_pair *pair, int Zp, int Ap, int Zt, int At)
 {
     pair->Zp = Zp, pair->Ap = Ap, pair->Zt = Zt, pair->At = At;
@@ -154,6 +189,13 @@ void nuclear_pair_init(nuclear_pair *pair, int Zp, int Ap, int Zt, int At)
      * within 5.4% on average (helium_cross_sections_vs_measurement). Lithium leaves Tripathi's
      * fit too, from 40 MeV/u (above): its lithium rule (D / 3) puts Li-6 and Li-7 on Be, C and
      * Al at 790 MeV/u 53-71% above Tanihata's measurement; the optical limit is -2..+9%. */
+    pair->threshold_ecm = 0.0;
+    for (size_t k = 0; k < sizeof first_channel / sizeof first_channel[0]; k++)
+        if ((first_channel[k].Z1 == Zp && first_channel[k].A1 == Ap && first_channel[k].Z2 == Zt &&
+             first_channel[k].A2 == At) ||
+            (first_channel[k].Z1 == Zt && first_channel[k].A1 == At && first_channel[k].Z2 == Zp &&
+             first_channel[k].A2 == Ap))
+            pair->threshold_ecm = first_channel[k].ecm_mev;
     pair->uses_glauber = Zp >= 3 && Ap >= 6 && Zt >= 3 && At >= 6;
     pair->join_ratio = 1.0;
     if (pair->uses_glauber) {
@@ -168,6 +210,7 @@ double nuclear_pair_xs_mb(const nuclear_pair *pair, double E)
 {
     int Zp = pair->Zp, Ap = pair->Ap, Zt = pair->Zt, At = pair->At;
     if (Ap == 1 && At == 1) return 0.0;
+    if (pair->threshold_ecm > 0.0 && pair_ecm(Ap, At, E) < pair->threshold_ecm) return 0.0;
     /* A proton on a nucleus Z >= 3; or that nucleus on hydrogen, which is the same collision
      * seen from another frame (same velocity, same invariant mass): the proton cross-section at
      * the kinetic energy a proton of that velocity has, E * m_p / u. */

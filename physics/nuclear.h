@@ -28,8 +28,10 @@
 #include "glauber.h"
 
 /* Reaction cross-section, mb, of projectile (Zp, Ap) at E MeV per nucleon (laboratory) on a
- * target nucleus (Zt, At) at rest. 0 below the Coulomb barrier, and 0 for p + p (no non-elastic
- * channel below the pion threshold; above it, a few mb neglected: see docs/physics.md). */
+ * target nucleus (Zt, At) at rest. 0 below the Coulomb barrier, 0 for p and He-4 on C-12, N-14
+ * and O-16 (either way round) below their first open channel (physics/nuclear.c), and 0 for
+ * p + p (no non-elastic channel below the pion threshold; above it, a few mb neglected: see
+ * docs/physics.md). */
 double nuclear_reaction_xs_mb(int Zp, int Ap, int Zt, int At, double E);
 
 /* The same for one pair at many energies: nuclear_pair_init prepares it (the Glauber part is
@@ -38,6 +40,8 @@ double nuclear_reaction_xs_mb(int Zp, int Ap, int Zt, int At, double E);
 typedef struct {
     int Zp, Ap, Zt, At;
     int uses_glauber;
+    double threshold_ecm; /* centre-of-mass energy (MeV) below which no non-elastic channel is
+                           * open, 0: none known (physics/nuclear.c, first_channel) */
     double join_ratio;    /* Tripathi's cross-section over the optical limit's where the latter
                            * starts to take over (physics/nuclear.c, glauber_join_energy) */
     glauber_pair glauber;

@@ -1428,7 +1428,7 @@ static inline BRAGG_HD BRAGG_FORCE_INLINE void step_limit(const transport_params
              * energy, below the start of a cross-section (ICRU 63's oxygen elastic data begin
              * at 7 MeV) a reaction its rate had drawn went to the others: 12 MeV protons in
              * water (1 mm bins, 10^6) had 1.78e-3 non-elastic reactions each at 12% steps,
-             * 1.13e-3 at 1% (now 1.07e-3 and 1.12e-3). */
+             * 1.13e-3 at 1% (now 1.04e-3 and 1.08e-3). */
             q->mfp = -t_half;
         } else {
             q->mfp -= mu * step;
